@@ -1,0 +1,111 @@
+"""Checks: pure functions from the workspace to findings, one rule per module.
+
+Each module defines ``CODE`` and ``check(ctx, workspace)``; the rule's name,
+severity, options and documentation live in the catalogue (``rules/CODE.yaml``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from tlslint.catalogue import RuleMeta
+from tlslint.findings import Finding, Fix, Location, Related, Severity
+
+if TYPE_CHECKING:
+    from tlslint.sources.nginx.model import Directive
+    from tlslint.workspace import Workspace
+
+# Registered checks, in the order they run (the report sorts by location).
+CHECK_MODULES: tuple[str, ...] = (
+    "ngx101_session_cache_missing",
+    "ngx102_session_cache_builtin",
+    "ngx103_session_cache_too_small",
+    "ngx104_session_timeout_range",
+    "ngx105_session_tickets_unrotated",
+    "ngx106_session_cache_zone_conflict",
+    "ngx107_session_cache_not_on_default",
+    "ngx108_session_cache_zone_unused",
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    code: str
+    run: Callable[[RuleContext, Workspace], Iterable[Finding]]
+
+
+def load_checks(enabled: Callable[[str], bool]) -> list[Check]:
+    checks = []
+    for name in CHECK_MODULES:
+        code = name[:6].upper()
+        if not enabled(code):
+            continue
+        module: ModuleType = importlib.import_module(f"tlslint.checks.{name}")
+        assert code == module.CODE, f"{name} declares {module.CODE}"
+        checks.append(Check(code, module.check))
+    return checks
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What a check may know about its own rule: metadata and resolved options."""
+
+    meta: RuleMeta
+    options: dict[str, Any]
+
+    def finding(
+        self,
+        where: Directive | Location,
+        message: str,
+        *,
+        severity: Severity | None = None,
+        fix: Fix | None = None,
+        related: Iterable[Related] = (),
+        anchor: str = "",
+        fix_note: str = "",
+    ) -> Finding:
+        location = where if isinstance(where, Location) else directive_location(where)
+        return Finding(
+            code=self.meta.code,
+            name=self.meta.name,
+            severity=self.meta.severity if severity is None else severity,
+            message=message,
+            location=location,
+            related=tuple(related),
+            fix=fix,
+            anchor=anchor,
+            fix_note=fix_note,
+        )
+
+
+def directive_location(directive: Directive) -> Location:
+    line, column = directive.source.position(directive.start)
+    # The region covers the directive's first line: name and arguments, or up
+    # to the '{' of a block, which is what an annotation should underline.
+    end = directive.block_open + 1 if directive.block is not None else directive.end
+    end_line, end_column = directive.source.position(end)
+    if end_line != line:
+        end_line, end_column = line, len(directive.source.line_text(line)) + 1
+    return Location(directive.path, line, column, end_line, end_column)
+
+
+def related(directive: Directive, message: str) -> Related:
+    return Related(directive_location(directive), message)
+
+
+def file_location(path: Path, line: int = 0) -> Location:
+    return Location(path, line, 1 if line else 0)
+
+
+def unique(directives: Iterable[Directive]) -> Iterator[Directive]:
+    """Each directive once, though a file included twice shows it twice."""
+    seen: set[int] = set()
+    for directive in directives:
+        if id(directive) not in seen:
+            seen.add(id(directive))
+            yield directive

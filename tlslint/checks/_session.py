@@ -1,0 +1,121 @@
+"""Session-resumption facts shared by the NGX1xx checks (facts/nginx.md §1)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from tlslint.sources.nginx.model import Directive
+from tlslint.units import parse_size
+from tlslint.workspace.nginx import Block, NginxConfig, Server
+
+
+@dataclass(frozen=True, slots=True)
+class SharedZone:
+    name: str
+    size: int | None  # bytes; None when the size does not parse
+    size_text: str
+    directive: Directive
+
+
+@dataclass(frozen=True, slots=True)
+class SessionCache:
+    """The effective session cache of one server."""
+
+    directive: Directive | None  # the ssl_session_cache that decides it
+    disabled: bool  # none / off (or unset)
+    builtin: bool
+    shared: SharedZone | None
+
+    @property
+    def present(self) -> bool:
+        return not self.disabled and (self.builtin or self.shared is not None)
+
+    @property
+    def state(self) -> str:
+        if self.directive is None:
+            return "unset (default none)"
+        return " ".join(self.directive.args)
+
+
+def parse_cache(directive: Directive) -> tuple[bool, bool, SharedZone | None]:
+    """(disabled, builtin, shared zone) as written in one ssl_session_cache."""
+    disabled = False
+    builtin = False
+    shared = None
+    for arg in directive.args:
+        if arg in ("off", "none"):
+            disabled = True
+        elif arg == "builtin" or arg.startswith("builtin:"):
+            builtin = True
+        elif arg.startswith("shared:"):
+            _, _, rest = arg.partition(":")
+            name, _, size = rest.rpartition(":")
+            if name:
+                shared = SharedZone(name, parse_size(size), size, directive)
+    return disabled, builtin, shared
+
+
+def effective_cache(server: Server) -> SessionCache:
+    """ngx_http_ssl_merge_srv_conf: a server without a shared zone of its own
+    inherits http's; ``none``/``off`` in the server disables it (measured 0/30)."""
+    own = server.block.last("ssl_session_cache")
+    inherited = server.http.last("ssl_session_cache") if server.http is not None else None
+    if own is None:
+        if inherited is None:
+            return SessionCache(None, True, False, None)
+        disabled, builtin, shared = parse_cache(inherited)
+        return SessionCache(inherited, disabled, builtin, shared)
+    disabled, builtin, shared = parse_cache(own)
+    if disabled:
+        return SessionCache(own, True, False, None)
+    if shared is None and inherited is not None:
+        _, _, shared = parse_cache(inherited)
+    return SessionCache(own, False, builtin, shared)
+
+
+def tickets_on(server: Server) -> bool:
+    directive = server.effective("ssl_session_tickets")
+    return directive is None or directive.args[:1] != ("off",)
+
+
+def tls_servers(config: NginxConfig) -> Iterator[Server]:
+    return (server for server in config.servers if server.tls)
+
+
+def default_servers_of(config: NginxConfig, server: Server) -> list[Server]:
+    """The default servers of the TLS sockets ``server`` listens on (not itself)."""
+    found = []
+    for listen in server.listens:
+        if listen.socket not in config.tls_sockets:
+            continue
+        default = config.default_server(listen.socket)
+        if default is not None and default is not server and default not in found:
+            found.append(default)
+    return found
+
+
+def shared_cache_declarations(config: NginxConfig) -> Iterator[tuple[Block, SharedZone]]:
+    """Every ``shared:`` zone declared by ssl_session_cache, with its block."""
+    seen: set[int] = set()
+    for block in config.top.walk():
+        for directive in block.all("ssl_session_cache"):
+            if id(directive) in seen:
+                continue
+            seen.add(id(directive))
+            _, _, shared = parse_cache(directive)
+            if shared is not None:
+                yield block, shared
+
+
+def anchor(server: Server, name: str) -> str:
+    parts = []
+    block: Block | None = server.block.parent
+    while block is not None:
+        if block.context != "main":
+            parts.append(block.context)
+        block = block.parent
+    parts.reverse()
+    parts.append(server.label)
+    parts.append(name)
+    return " > ".join(parts)

@@ -1,0 +1,40 @@
+"""NGX104 ssl-session-timeout-out-of-range: explicit timeout below ``min`` or above ``max``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tlslint.checks import RuleContext, unique
+from tlslint.findings import Finding
+from tlslint.units import format_time, parse_time
+from tlslint.workspace import Workspace
+
+CODE = "NGX104"
+
+
+def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
+    low = parse_time(str(ctx.options["min"])) or 0.0
+    high = parse_time(str(ctx.options["max"])) or float("inf")
+    for config in workspace.nginx:
+        for block in config.top.walk():
+            for directive in unique(block.all("ssl_session_timeout")):
+                value = parse_time(directive.args[0]) if directive.args else None
+                if value is None:
+                    continue  # nginx -t reports an invalid value itself
+                if value < low:
+                    problem = (
+                        f"below the minimum {format_time(low)}: sessions expire before most "
+                        "clients come back, so they pay a full handshake again"
+                    )
+                elif value > high:
+                    problem = (
+                        f"above the maximum {format_time(high)}: resumed sessions (and ticket "
+                        "keys) live longer than forward secrecy guidance allows"
+                    )
+                else:
+                    continue
+                yield ctx.finding(
+                    directive,
+                    f"ssl_session_timeout {directive.args[0]} is {problem}",
+                    anchor=f"{block.context} > ssl_session_timeout",
+                )

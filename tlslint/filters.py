@@ -1,0 +1,110 @@
+"""Which findings a user wants: select/ignore, per-file ignores, inline comments."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tlslint import catalogue
+from tlslint.findings import Finding
+from tlslint.settings import Settings
+from tlslint.sources.nginx.loader import NginxFiles
+
+# `# tlslint: disable=NGX101,ssl-session-cache-missing` / `disable-file=...`
+_DIRECTIVE_RE = re.compile(r"#\s*tlslint:\s*(disable|disable-file)\s*=\s*([\w\-, ]+)")
+UNSUPPRESSIBLE = frozenset({"NGX001"})  # a file that does not parse is never hidden
+
+
+def _codes(selectors: list[str]) -> list[str]:
+    """Selectors as code prefixes: names become their codes, ALL matches all."""
+    by_name = {meta.name: code for code, meta in catalogue.index().items()}
+    result = []
+    for selector in selectors:
+        selector = selector.strip()
+        if selector.upper() == "ALL":
+            result.append("")
+        else:
+            result.append(by_name.get(selector, selector.upper()))
+    return result
+
+
+@dataclass
+class _FileSuppressions:
+    whole_file: set[str] = field(default_factory=set)
+    by_line: dict[int, set[str]] = field(default_factory=dict)
+
+
+class Filters:
+    def __init__(self, settings: Settings, files: NginxFiles) -> None:
+        self.settings = settings
+        self.files = files
+        self.select = _codes(settings.select) if settings.select is not None else None
+        self.ignore = _codes(settings.ignore)
+        self.per_file = [(glob, _codes(codes)) for glob, codes in settings.per_file_ignores.items()]
+        self._suppressions: dict[Path, _FileSuppressions | None] = {}
+
+    def enabled(self, code: str) -> bool:
+        if code in UNSUPPRESSIBLE:
+            return True
+        if self.select is not None and not any(code.startswith(p) for p in self.select):
+            return False
+        return not any(code.startswith(p) for p in self.ignore)
+
+    def keep(self, finding: Finding) -> bool:
+        code = finding.code
+        if not self.enabled(code):
+            return False
+        if code in UNSUPPRESSIBLE:
+            return True
+        path = finding.location.path
+        if self.per_file and self._per_file_ignored(path, code):
+            return False
+        return not self._inline_ignored(finding)
+
+    def _per_file_ignored(self, path: Path, code: str) -> bool:
+        try:
+            relative = path.resolve().relative_to(self.settings.base).as_posix()
+        except ValueError:
+            relative = path.as_posix()
+        for glob, codes in self.per_file:
+            matched = fnmatch.fnmatch(relative, glob) or fnmatch.fnmatch(path.name, glob)
+            if matched and any(code.startswith(c) for c in codes):
+                return True
+        return False
+
+    def _inline_ignored(self, finding: Finding) -> bool:
+        suppressions = self._for_file(finding.location.path)
+        if suppressions is None:
+            return False
+        matches = {finding.code, finding.name, "ALL"}
+        if suppressions.whole_file & matches:
+            return True
+        return bool(suppressions.by_line.get(finding.location.line, set()) & matches)
+
+    def _for_file(self, path: Path) -> _FileSuppressions | None:
+        resolved = path.resolve()
+        if resolved in self._suppressions:
+            return self._suppressions[resolved]
+        parsed = self.files.parsed.get(resolved)
+        result: _FileSuppressions | None = None
+        if parsed is not None:
+            result = _FileSuppressions()
+            for comment in parsed.comments:
+                match = _DIRECTIVE_RE.search(comment.text)
+                if match is None:
+                    continue
+                kind, raw = match.groups()
+                codes = {c.strip() for c in raw.split(",") if c.strip()}
+                codes = {c.upper() if re.fullmatch(r"[a-zA-Z]{3}\d{3}", c) else c for c in codes}
+                if kind == "disable-file":
+                    result.whole_file |= codes
+                    continue
+                # A comment alone on its line also covers the line below it.
+                line_start = parsed.source.line_starts()[comment.line - 1]
+                alone = not parsed.source.text[line_start : comment.start].strip()
+                for line in (comment.line, comment.line + 1) if alone else (comment.line,):
+                    result.by_line.setdefault(line, set()).update(codes)
+        self._suppressions[resolved] = result
+        return result

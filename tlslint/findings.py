@@ -1,0 +1,70 @@
+"""What checks produce: findings with exact locations and optional fixes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+from pathlib import Path
+
+
+class Severity(IntEnum):
+    INFO = 0
+    WARNING = 1
+    ERROR = 2
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        return cls[text.upper()]
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    path: Path
+    line: int  # 1-based; 0 when the problem is the file as a whole
+    column: int = 1
+    end_line: int = 0
+    end_column: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace text[start:end] of ``path`` (offsets into the decoded text)."""
+
+    path: Path
+    start: int
+    end: int
+    replacement: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    description: str
+    edits: tuple[Edit, ...]
+    safe: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    location: Location
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    location: Location
+    related: tuple[Related, ...] = ()
+    fix: Fix | None = None
+    # Structural path for baselines and fingerprints,
+    # e.g. "http > server[api.example.com:443] > ssl_session_cache".
+    anchor: str = ""
+    fix_note: str = field(default="", compare=False)  # why there is no fix, or a hint
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (str(self.location.path), self.location.line, self.location.column, self.code)

@@ -1,0 +1,70 @@
+"""nginx versions and the built-in defaults that changed between them.
+
+Every value here is from ../shared/facts/nginx.md (docs, CHANGES and
+measurements on 1.22.1 and 1.31.4). ``None`` as a version means "not
+configured"; helpers then answer ``None`` where the versions disagree, and the
+rules word their findings for that case.
+"""
+
+from __future__ import annotations
+
+import re
+
+Version = tuple[int, int, int]
+
+# The oldest release whose behaviour the rules describe, and the newest known.
+OLDEST_SUPPORTED: Version = (1, 18, 0)
+NEWEST_KNOWN: Version = (1, 31, 4)
+
+TICKET_KEYS_IN_SHARED_CACHE: Version = (1, 23, 2)
+TLS13_IN_DEFAULT_PROTOCOLS: Version = (1, 23, 4)
+LEGACY_TLS_OUT_OF_DEFAULTS: Version = (1, 27, 3)
+HTTP2_DIRECTIVE: Version = (1, 25, 1)  # `http2 on;` appears, `ssl on;` is removed
+KEEPALIVE_REQUESTS_1000: Version = (1, 19, 10)
+UPSTREAM_KEEPALIVE_DEFAULT: Version = (1, 29, 7)
+SNI_SESSION_DECISION: Version = (1, 29, 2)
+
+_VERSION_RE = re.compile(r"^\s*(?:nginx/)?(\d+)\.(\d+)(?:\.(\d+))?\s*$")
+
+
+def parse_version(text: str) -> Version:
+    """``"1.22"`` → (1, 22, 0); ``"nginx/1.22.1"`` → (1, 22, 1)."""
+    match = _VERSION_RE.match(text)
+    if match is None:
+        raise ValueError(f"not an nginx version: {text!r} (expected e.g. 1.22 or 1.22.1)")
+    major, minor, patch = match.groups()
+    return int(major), int(minor), int(patch or 0)
+
+
+def at_least(version: Version | None, threshold: Version) -> bool | None:
+    """Whether ``version`` ≥ ``threshold``; ``None`` when the version is unknown."""
+    if version is None:
+        return None
+    return version >= threshold
+
+
+def format_version(version: Version) -> str:
+    return ".".join(str(part) for part in version)
+
+
+def default_ssl_protocols(version: Version | None) -> tuple[str, ...] | None:
+    if version is None:
+        return None
+    if version < TLS13_IN_DEFAULT_PROTOCOLS:
+        return ("TLSv1", "TLSv1.1", "TLSv1.2")
+    if version < LEGACY_TLS_OUT_OF_DEFAULTS:
+        return ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
+    return ("TLSv1.2", "TLSv1.3")
+
+
+def default_keepalive_requests(version: Version | None) -> int | None:
+    if version is None:
+        return None
+    return 1000 if version >= KEEPALIVE_REQUESTS_1000 else 100
+
+
+# Defaults that did not change across the supported versions.
+SSL_SESSION_TIMEOUT_DEFAULT = "5m"
+SSL_SESSION_TICKETS_DEFAULT = "on"
+KEEPALIVE_TIMEOUT_DEFAULT = "75s"
+UPSTREAM_KEEPALIVE_TIMEOUT_DEFAULT = "60s"

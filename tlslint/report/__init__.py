@@ -1,0 +1,25 @@
+"""Formatters: they only format what a run produced."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tlslint.engine import RunResult
+
+FORMATS = {
+    "text": "tlslint.report.text",
+    "json": "tlslint.report.json_format",
+    "sarif": "tlslint.report.sarif",
+    "github": "tlslint.report.github",
+}
+
+
+def render(name: str, result: RunResult, *, statistics: bool = False, quiet: bool = False) -> str:
+    module = import_module(FORMATS[name])
+    if statistics:
+        from tlslint.report.text import render_statistics
+
+        return render_statistics(result)
+    return str(module.render(result, quiet=quiet))

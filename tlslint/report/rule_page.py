@@ -1,0 +1,57 @@
+"""A rule's page, ruff-style, from its catalogue entry (Markdown)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_SAFETY = {
+    "safe": "The fix is safe: `tlslint --fix` applies it.",
+    "unsafe": (
+        "The fix is unsafe: it changes behaviour beyond the finding, "
+        "so it is applied only with `--unsafe-fixes`."
+    ),
+    "none": "There is no automatic fix.",
+}
+
+
+def rule_page(entry: dict[str, Any]) -> str:
+    lines = [f"# {entry['code']} {entry['name']}", ""]
+    lines += [f"Severity: {entry['severity']} · target: {entry['target']}", ""]
+    lines += ["## What it does", "", entry["summary"].strip(), ""]
+    lines += ["## Why is this bad", "", entry["why"].strip(), ""]
+    bad = [e for e in entry["examples"] if "bad" in e]
+    good = [e for e in entry["examples"] if "good" in e]
+    if bad:
+        lines += ["## Example", ""]
+        for example in bad:
+            lines += _example(example, "bad")
+    fixed = [e for e in bad if "fixed" in e]
+    if good or fixed:
+        lines += ["## Use instead", ""]
+        for example in fixed:
+            lines += _example({**example, "title": "after `tlslint --fix`"}, "fixed")
+        for example in good:
+            lines += _example(example, "good")
+    lines += ["## Fix", "", entry["fix"].strip(), "", _SAFETY[entry.get("fix-safety", "none")], ""]
+    if entry.get("options"):
+        lines += ["## Options", ""]
+        for name, spec in entry["options"].items():
+            lines.append(f"- `{name}` ({spec['type']}, default `{spec['default']}`): {spec['description']}")
+        lines.append("")
+    if entry.get("references"):
+        lines += ["## References", ""]
+        lines += [f"- <{ref}>" for ref in entry["references"]]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _example(example: dict[str, Any], key: str) -> list[str]:
+    out = []
+    if example.get("title"):
+        out += [f"{example['title'][0].upper()}{example['title'][1:]}:", ""]
+    if example.get("settings"):
+        import json
+
+        out += [f"With settings `{json.dumps(example['settings'])}`:", ""]
+    out += ["```nginx", example[key].rstrip("\n"), "```", ""]
+    return out

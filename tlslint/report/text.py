@@ -1,0 +1,128 @@
+"""Human output, ruff-like: ``path:line:col: CODE message``, a code frame, a summary."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tlslint.findings import Finding, Severity
+
+if TYPE_CHECKING:
+    from tlslint.engine import RunResult
+
+_COLOURS = {"error": "31", "warning": "33", "info": "36", "code": "1;31", "path": "1", "dim": "2"}
+
+
+def use_colour() -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return sys.stdout.isatty()
+
+
+class _Painter:
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def __call__(self, role: str, text: str) -> str:
+        return f"\x1b[{_COLOURS[role]}m{text}\x1b[0m" if self.enabled else text
+
+
+def display_path(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def render(result: RunResult, *, quiet: bool = False, colour: bool | None = None) -> str:
+    paint = _Painter(use_colour() if colour is None else colour)
+    out: list[str] = []
+    for finding in result.findings:
+        out.append(_header(finding, paint))
+        if not quiet:
+            out.extend(_frame(finding, result, paint))
+            for related in finding.related:
+                loc = related.location
+                where = f"{display_path(loc.path)}:{loc.line}:{loc.column}"
+                out.append(f"  {paint('dim', '-->')} {where}: {related.message}")
+            hint = _hint(finding)
+            if hint:
+                out.append(f"  {paint('dim', '=')} {hint}")
+            out.append("")
+    if not quiet:
+        out.append(summary(result.findings, len(result.files)))
+    return "\n".join(out) + ("\n" if out else "")
+
+
+def _header(finding: Finding, paint: _Painter) -> str:
+    loc = finding.location
+    where = display_path(loc.path)
+    if loc.line:
+        where += f":{loc.line}:{loc.column}"
+    severity = str(finding.severity)
+    code = paint("code", finding.code)
+    return f"{paint('path', where)}: {code} [{paint(severity, severity)}] {finding.message}"
+
+
+def _frame(finding: Finding, result: RunResult, paint: _Painter) -> list[str]:
+    loc = finding.location
+    if not loc.line:
+        return []
+    parsed = result.nginx_files.parsed.get(loc.path.resolve())
+    if parsed is None:
+        return []
+    text = parsed.source.line_text(loc.line).expandtabs(4)
+    raw = parsed.source.line_text(loc.line)
+    width = len(str(loc.line))
+    start = len(raw[: loc.column - 1].expandtabs(4))
+    end_column = loc.end_column if loc.end_line == loc.line and loc.end_column > loc.column else len(raw) + 1
+    length = max(1, len(raw[loc.column - 1 : end_column - 1].expandtabs(4)))
+    gutter = " " * width
+    return [
+        f"{gutter} {paint('dim', '|')}",
+        f"{paint('dim', str(loc.line))} {paint('dim', '|')} {text}",
+        f"{gutter} {paint('dim', '|')} {' ' * start}{paint(str(finding.severity), '^' * length)}",
+    ]
+
+
+def _hint(finding: Finding) -> str:
+    if finding.fix is not None:
+        kind = "fix" if finding.fix.safe else "unsafe fix (--unsafe-fixes)"
+        return f"{kind}: {finding.fix.description}"
+    return finding.fix_note
+
+
+def summary(findings: list[Finding], files: int) -> str:
+    if not findings:
+        return f"All checks passed ({files} file{'s' if files != 1 else ''} read)."
+    counts = Counter(f.severity for f in findings)
+    parts = [
+        f"{counts[s]} {s}{'s' if counts[s] != 1 else ''}"
+        for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)
+        if counts[s]
+    ]
+    safe = sum(1 for f in findings if f.fix is not None and f.fix.safe)
+    unsafe = sum(1 for f in findings if f.fix is not None and not f.fix.safe)
+    plural = "s" if len(findings) != 1 else ""
+    files_plural = "s" if files != 1 else ""
+    line = f"Found {len(findings)} finding{plural} ({', '.join(parts)}) in {files} file{files_plural} read."
+    if safe:
+        line += f"\n{safe} fixable with `tlslint --fix`."
+    if unsafe:
+        line += f"\n{unsafe} more fixable with `tlslint --fix --unsafe-fixes`."
+    return line
+
+
+def render_statistics(result: RunResult) -> str:
+    counts = Counter((f.code, f.name) for f in result.findings)
+    fixable = Counter(f.code for f in result.findings if f.fix is not None)
+    lines = []
+    for (code, name), count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        mark = "[*]" if fixable[code] else "   "
+        lines.append(f"{count:>5}  {code}  {mark} {name}")
+    return "\n".join(lines) + ("\n" if lines else "")

@@ -1,0 +1,173 @@
+"""Settings: found by walking up from the first path, validated by a JSON Schema."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tlslint.findings import Severity
+from tlslint.nginx_versions import Version, parse_version
+
+CONFIG_NAMES = (".tlslint.toml", ".tlslint.yaml", ".tlslint.yml", "pyproject.toml")
+SCHEMA_PATH = Path(__file__).parent / "schemas" / "settings.schema.json"
+
+
+class SettingsError(Exception):
+    """A settings problem, worded for the user (file and key named)."""
+
+
+@dataclass
+class Settings:
+    source: Path | None = None  # the settings file, if any
+    base: Path = field(default_factory=Path.cwd)  # globs are relative to this
+    select: list[str] | None = None
+    ignore: list[str] = field(default_factory=list)
+    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    exclude: list[str] = field(default_factory=list)
+    fail_on: Severity = Severity.WARNING
+    profile: str = "intermediate"
+    max_file_size: int = 16 * 2**20
+    nginx_version: Version | None = None
+    nginx_roots: dict[str, Path] = field(default_factory=dict)
+    apigee: dict[str, str] = field(default_factory=dict)
+    rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def options_for(self, code: str) -> dict[str, Any]:
+        return self.rule_options.get(code, {})
+
+
+def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The nearest settings file at or above ``start`` that holds tlslint settings."""
+    directory = start.resolve()
+    if not directory.is_dir():
+        directory = directory.parent
+    for candidate_dir in (directory, *directory.parents):
+        for name in CONFIG_NAMES:
+            candidate = candidate_dir / name
+            if not candidate.is_file():
+                continue
+            data = read_config(candidate)
+            if data is not None:
+                return candidate, data
+    return None
+
+
+def read_config(path: Path) -> dict[str, Any] | None:
+    """The tlslint table of ``path``; None for a pyproject.toml without one."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise SettingsError(f"{path}: cannot read settings: {error}") from None
+    data = _load_yaml(path, text) if path.suffix in (".yaml", ".yml") else _load_toml(path, text)
+    if path.name == "pyproject.toml":
+        tool = data.get("tool", {})
+        table = tool.get("tlslint") if isinstance(tool, dict) else None
+        if table is None:
+            return None
+        data = table
+    if not isinstance(data, dict):
+        raise SettingsError(f"{path}: settings must be a mapping")
+    return data
+
+
+def _load_toml(path: Path, text: str) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib  # type: ignore[import-not-found]
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+        return data
+    except tomllib.TOMLDecodeError as error:
+        raise SettingsError(f"{path}: invalid TOML: {error}") from None
+
+
+def _load_yaml(path: Path, text: str) -> dict[str, Any]:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        data = YAML(typ="safe", pure=True).load(text)
+    except YAMLError as error:
+        raise SettingsError(f"{path}: invalid YAML: {error}") from None
+    return data if data is not None else {}
+
+
+def validate(data: dict[str, Any], origin: str) -> None:
+    import jsonschema
+
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise SettingsError("\n".join(_describe(error, schema, origin) for error in errors))
+
+
+def _describe(error: Any, schema: dict[str, Any], origin: str) -> str:
+    where = ".".join(str(part) for part in error.absolute_path)
+    if error.validator == "additionalProperties":
+        known = list(error.schema.get("properties", {}))
+        extra = [key for key in error.instance if key not in known]
+        parts = []
+        for key in extra:
+            full = f"{where}.{key}" if where else key
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
+            hint = f"; did you mean '{close[0]}'?" if close else f" (valid keys: {', '.join(known)})"
+            parts.append(f"{origin}: unknown setting '{full}'{hint}")
+        return "\n".join(parts)
+    label = f"'{where}'" if where else "settings"
+    return f"{origin}: {label}: {error.message}"
+
+
+def load_settings(start: Path, explicit: Path | None = None) -> Settings:
+    if explicit is not None:
+        if not explicit.is_file():
+            raise SettingsError(f"{explicit}: settings file not found")
+        data = read_config(explicit)
+        if data is None:
+            raise SettingsError(f"{explicit}: has no [tool.tlslint] table")
+        found: tuple[Path, dict[str, Any]] | None = (explicit, data)
+    else:
+        found = find_config(start)
+    if found is None:
+        return Settings(base=start.resolve() if start.is_dir() else start.resolve().parent)
+    path, data = found
+    origin = f"{path}" + (" [tool.tlslint]" if path.name == "pyproject.toml" else "")
+    validate(data, origin)
+    return from_mapping(data, path)
+
+
+def from_mapping(data: dict[str, Any], path: Path | None) -> Settings:
+    base = path.parent.resolve() if path else Path.cwd()
+    nginx = data.get("nginx", {})
+    version_text = nginx.get("version")
+    origin = str(path) if path else "settings"
+    try:
+        version = parse_version(version_text) if version_text else None
+    except ValueError as error:
+        raise SettingsError(f"{origin}: 'nginx.version': {error}") from None
+    roots = {key.rstrip("/") or "/": (base / value) for key, value in nginx.get("roots", {}).items()}
+    for key in roots:
+        if not key.startswith("/"):
+            raise SettingsError(f"{origin}: 'nginx.roots': '{key}' must be an absolute nginx path")
+    return Settings(
+        source=path,
+        base=base,
+        select=data.get("select"),
+        ignore=list(data.get("ignore", [])),
+        per_file_ignores=dict(data.get("per-file-ignores", {})),
+        exclude=list(data.get("exclude", [])),
+        fail_on=Severity.parse(data.get("fail-on", "warning")),
+        profile=data.get("profile", "intermediate"),
+        max_file_size=int(data.get("max-file-size", 16 * 2**20)),
+        nginx_version=version,
+        nginx_roots=roots,
+        apigee=dict(data.get("apigee", {})),
+        rule_options={code: dict(options) for code, options in data.get("rules", {}).items()},
+        raw=data,
+    )

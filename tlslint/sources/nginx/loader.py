@@ -1,0 +1,124 @@
+"""Parse nginx files once each and follow their includes as nginx does.
+
+nginx resolves a relative include against its configuration prefix (the
+directory of the main file), not against the including file; absolute paths
+are mapped into the repository through ``nginx.roots``.
+"""
+
+from __future__ import annotations
+
+import glob
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from tlslint.sources.nginx.model import Directive, ParsedFile
+from tlslint.sources.nginx.parser import parse_file
+from tlslint.sources.text import SourceError
+
+# Files every nginx package ships; an include of them that is not in the repo
+# is expected and carries no TLS settings.
+STOCK_FILES = frozenset(
+    {
+        "mime.types", "fastcgi_params", "fastcgi.conf", "scgi_params", "uwsgi_params",
+        "proxy_params", "koi-utf", "koi-win", "win-utf", "snippets/fastcgi-php.conf",
+        "snippets/snakeoil.conf",
+    }
+)  # fmt: skip
+# Where distributions keep the configuration; mapped to the main file's
+# directory unless nginx.roots says otherwise.
+DEFAULT_PREFIXES = ("/etc/nginx", "/usr/local/nginx/conf", "/usr/local/etc/nginx")
+# Directory names that hold snippets, one level below the prefix.
+SNIPPET_DIRS = frozenset({"sites-available", "sites-enabled", "conf.d", "snippets", "includes", "http.d"})
+_TEMPLATE_MARKS = ("${", "{{", "$", "<")
+
+
+@dataclass(frozen=True, slots=True)
+class IncludeResult:
+    paths: tuple[Path, ...]
+    problem: str = ""  # empty when resolved (a glob may match nothing)
+    templated: bool = False
+
+
+@dataclass
+class NginxFiles:
+    """Parsed files by resolved path, each parsed at most once."""
+
+    max_bytes: int
+    roots: Mapping[str, Path] = field(default_factory=dict)
+    parse: Callable[[Path, int], ParsedFile] = parse_file
+    parsed: dict[Path, ParsedFile] = field(default_factory=dict)
+    errors: dict[Path, SourceError] = field(default_factory=dict)
+
+    def get(self, path: Path) -> ParsedFile | None:
+        path = path.resolve()
+        if path in self.parsed:
+            return self.parsed[path]
+        if path in self.errors:
+            return None
+        try:
+            parsed = self.parse(path, self.max_bytes)
+        except SourceError as error:
+            self.errors[path] = error
+            return None
+        self.parsed[path] = parsed
+        return parsed
+
+    def resolve_include(self, directive: Directive, prefix: Path) -> IncludeResult:
+        if not directive.args:
+            return IncludeResult((), "include without a file name")
+        pattern = directive.args[0]
+        if any(mark in pattern for mark in _TEMPLATE_MARKS):
+            return IncludeResult((), templated=True)
+        target = self._map(pattern, prefix)
+        if target is None:
+            return IncludeResult((), f'absolute include "{pattern}" is outside the mapped roots')
+        if glob.has_magic(str(target)):
+            matches = sorted(Path(p) for p in glob.glob(str(target)) if Path(p).is_file())
+            return IncludeResult(tuple(matches))
+        if target.is_file():
+            return IncludeResult((target,))
+        if pattern in STOCK_FILES or _stock_suffix(pattern):
+            return IncludeResult(())
+        if target.is_dir():
+            return IncludeResult((), f'include "{pattern}" names a directory')
+        return IncludeResult((), f'include file "{pattern}" not found (looked for {target})')
+
+    def _map(self, pattern: str, prefix: Path) -> Path | None:
+        if not pattern.startswith("/"):
+            return prefix / pattern
+        posix = PurePosixPath(pattern)
+        mappings = dict(self.roots)
+        for default in DEFAULT_PREFIXES:
+            mappings.setdefault(default, prefix)
+        for absolute, local in sorted(mappings.items(), key=lambda item: -len(item[0])):
+            try:
+                rest = posix.relative_to(absolute)
+            except ValueError:
+                continue
+            return local / Path(*rest.parts) if rest.parts else local
+        return None
+
+
+def _stock_suffix(pattern: str) -> bool:
+    return any(pattern.endswith("/" + name) for name in STOCK_FILES)
+
+
+def prefix_for(path: Path) -> Path:
+    """The directory nginx would treat as its prefix for a file checked alone."""
+    parent = path.resolve().parent
+    if parent.name in SNIPPET_DIRS:
+        return parent.parent
+    if parent.parent.name in SNIPPET_DIRS:  # e.g. conf.d/templates/x.conf
+        return parent.parent.parent
+    return parent
+
+
+def include_directives(parsed: ParsedFile) -> Iterator[Directive]:
+    stack = list(parsed.directives)
+    while stack:
+        directive = stack.pop()
+        if directive.name == "include":
+            yield directive
+        elif directive.block:
+            stack.extend(directive.block)

@@ -1,0 +1,118 @@
+"""The nginx source model: one immutable tree per file, exact positions.
+
+A file's tree knows nothing of who includes it, so one parsed file can serve
+every context it is included from (and can be cached by content hash).
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(slots=True)
+class SourceText:
+    """A file's decoded text and what is needed to write it back unchanged."""
+
+    path: Path
+    text: str
+    bom: bool = False
+    newline: str = "\n"
+    _line_starts: list[int] | None = field(default=None, repr=False)
+
+    def line_starts(self) -> list[int]:
+        if self._line_starts is None:
+            starts = [0]
+            text = self.text
+            find = text.find
+            pos = find("\n")
+            while pos != -1:
+                starts.append(pos + 1)
+                pos = find("\n", pos + 1)
+            self._line_starts = starts
+        return self._line_starts
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """1-based (line, column) of ``offset``; columns count characters."""
+        starts = self.line_starts()
+        index = bisect.bisect_right(starts, offset) - 1
+        return index + 1, offset - starts[index] + 1
+
+    def line_text(self, line: int) -> str:
+        starts = self.line_starts()
+        if line < 1 or line > len(starts):
+            return ""
+        begin = starts[line - 1]
+        end = starts[line] - 1 if line < len(starts) else len(self.text)
+        return self.text[begin:end].rstrip("\r")
+
+
+@dataclass(slots=True, eq=False)
+class Directive:
+    """One directive as written: ``name args... ;`` or ``name args... { ... }``."""
+
+    name: str
+    args: tuple[str, ...]
+    source: SourceText
+    start: int  # offset of the name
+    end: int  # offset just past the terminating ';' or the closing '}'
+    args_start: int  # offset of the first argument (== end of name when none)
+    args_end: int  # offset just past the last argument
+    block: list[Directive] | None = None
+    block_open: int = -1  # offset of '{'
+    block_close: int = -1  # offset of '}'
+    parent: Directive | None = None  # enclosing block in the same file
+
+    @property
+    def path(self) -> Path:
+        return self.source.path
+
+    @property
+    def line(self) -> int:
+        return self.source.position(self.start)[0]
+
+    @property
+    def column(self) -> int:
+        return self.source.position(self.start)[1]
+
+    @property
+    def end_position(self) -> tuple[int, int]:
+        return self.source.position(self.end)
+
+    @property
+    def close_line(self) -> int:
+        """Line of the closing '}' of a block (or of ';')."""
+        offset = self.block_close if self.block is not None else self.end - 1
+        return self.source.position(offset)[0]
+
+    def __repr__(self) -> str:
+        return f"<{self.name} {' '.join(self.args)} @{self.path.name}:{self.line}>"
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    text: str  # including the leading '#'
+    start: int
+    line: int
+
+
+@dataclass(slots=True)
+class ParsedFile:
+    source: SourceText
+    directives: list[Directive]
+    comments: list[Comment]
+
+    @property
+    def path(self) -> Path:
+        return self.source.path
+
+
+def walk(directives: list[Directive]):  # type: ignore[no-untyped-def]
+    """Every directive of a file's tree, depth first, in text order."""
+    stack = list(reversed(directives))
+    while stack:
+        directive = stack.pop()
+        yield directive
+        if directive.block:
+            stack.extend(reversed(directive.block))

@@ -1,0 +1,154 @@
+"""Read an nginx file and build its directive tree, or say exactly what is wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tlslint.sources.nginx.lexer import (
+    CLOSE,
+    COMMENT,
+    OPEN,
+    QUOTED,
+    SEMI,
+    LexError,
+    Token,
+    tokenize,
+)
+from tlslint.sources.nginx.model import Comment, Directive, ParsedFile, SourceText
+from tlslint.sources.text import SourceError, read_source
+
+# Block directives of the stock modules; anything else that opens a block is
+# looked up in crossplane's directive table before it is trusted.
+BLOCK_DIRECTIVES = frozenset(
+    {
+        "charset_map", "events", "geo", "http", "if", "limit_except", "location",
+        "mail", "map", "match", "server", "split_clients", "stream", "types",
+        "upstream",
+    }
+)  # fmt: skip
+
+__all__ = ["ParseError", "SourceError", "parse_file", "parse_text"]
+
+
+class ParseError(SourceError):
+    """A syntax error at a known line."""
+
+
+def parse_file(path: Path, max_bytes: int) -> ParsedFile:
+    """Parse one file; raise ``SourceError`` with a line for anything unusable."""
+    source = read_source(path, max_bytes)
+    return parse_text(source)
+
+
+def parse_text(source: SourceText) -> ParsedFile:
+    try:
+        tokens = tokenize(source.text)
+    except LexError as error:
+        line, _ = source.position(error.offset)
+        raise ParseError(source.path, line, error.message) from None
+    return _build(source, tokens)
+
+
+def _build(source: SourceText, tokens: list[Token]) -> ParsedFile:
+    root: list[Directive] = []
+    comments: list[Comment] = []
+    # Each frame: (block directive or None for the file, its children).
+    stack: list[tuple[Directive | None, list[Directive]]] = [(None, root)]
+    words: list[Token] = []
+    position = source.position
+
+    def fail(offset: int, message: str) -> ParseError:
+        return ParseError(source.path, position(offset)[0], message)
+
+    for token in tokens:
+        kind = token.kind
+        if kind <= QUOTED:
+            words.append(token)
+            continue
+        if kind == COMMENT:
+            comments.append(Comment(token.value, token.start, position(token.start)[0]))
+            continue
+        parent, children = stack[-1]
+        if kind == SEMI:
+            if not words:
+                raise fail(token.start, 'unexpected ";"')
+            children.append(_directive(source, words, token.end, parent))
+            words = []
+        elif kind == OPEN:
+            if not words:
+                raise fail(token.start, 'unexpected "{"')
+            block = _directive(source, words, token.end, parent)
+            _check_block_opener(source, block, words)
+            block.block = []
+            block.block_open = token.start
+            children.append(block)
+            stack.append((block, block.block))
+            words = []
+        elif kind == CLOSE:
+            if words:
+                raise fail(
+                    words[0].start,
+                    f'"{words[0].value}" directive is not terminated by ";"',
+                )
+            if parent is None:
+                raise fail(token.start, 'unexpected "}"')
+            parent.block_close = token.start
+            parent.end = token.end
+            stack.pop()
+    if words:
+        raise fail(words[0].start, f'"{words[0].value}" directive is not terminated by ";"')
+    if len(stack) > 1:
+        unclosed = stack[-1][0]
+        assert unclosed is not None
+        raise fail(
+            unclosed.start,
+            f'"{unclosed.name}" block opened here is never closed (unexpected end of file)',
+        )
+    return ParsedFile(source, root, comments)
+
+
+def _directive(source: SourceText, words: list[Token], end: int, parent: Directive | None) -> Directive:
+    name = words[0]
+    args = words[1:]
+    return Directive(
+        name=name.value,
+        args=tuple(token.value for token in args),
+        source=source,
+        start=name.start,
+        end=end,
+        args_start=args[0].start if args else name.end,
+        args_end=args[-1].end if args else name.end,
+        parent=parent,
+    )
+
+
+def _check_block_opener(source: SourceText, block: Directive, words: list[Token]) -> None:
+    """Catch a missing ';' that made the next block part of a directive.
+
+    ``ssl_session_timeout 1d`` followed by ``server {`` lexes as one directive
+    with a block; nginx refuses it, crossplane accepts it silently.
+    """
+    name = block.name
+    if name in BLOCK_DIRECTIVES or name.endswith("_by_lua_block"):
+        return
+    from crossplane.analyzer import DIRECTIVES, NGX_CONF_BLOCK  # rare path
+
+    masks = DIRECTIVES.get(name)
+    if masks is not None and not any(mask & NGX_CONF_BLOCK for mask in masks):
+        raise ParseError(
+            source.path,
+            block.line,
+            f'"{name}" directive is not terminated by ";" '
+            f"(the block on line {source.position(words[-1].start)[0]} became part of it)",
+        )
+    name_line = block.line
+    for token in words[1:]:
+        if token.quote:
+            continue
+        line = source.position(token.start)[0]
+        if token.value in BLOCK_DIRECTIVES and line > name_line:
+            raise ParseError(
+                source.path,
+                name_line,
+                f'"{name}" directive is not terminated by ";" before "{token.value}" on line {line}',
+            )

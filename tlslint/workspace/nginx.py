@@ -1,0 +1,336 @@
+"""nginx configurations as nginx sees them: includes spliced in, servers
+grouped by listen socket, effective values through http → server inheritance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tlslint.nginx_versions import Version
+from tlslint.sources.nginx.loader import NginxFiles
+from tlslint.sources.nginx.model import Directive, ParsedFile
+
+# Context of a file checked on its own.
+MAIN, HTTP, SERVER = "main", "http", "server"
+
+_MAIN_ONLY = frozenset(
+    {"http", "events", "stream", "mail", "worker_processes", "user", "pid",
+     "load_module", "worker_rlimit_nofile", "error_log_main"}
+)  # fmt: skip
+_HTTP_ONLY = frozenset(
+    {"server", "upstream", "map", "geo", "log_format", "split_clients",
+     "limit_req_zone", "limit_conn_zone", "proxy_cache_path", "fastcgi_cache_path",
+     "types", "server_names_hash_bucket_size", "variables_hash_max_size"}
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class LoadProblem:
+    """An include that could not be followed, at the include directive."""
+
+    kind: str  # "missing" | "loop" | "unreadable"
+    directive: Directive | None
+    path: Path
+    line: int
+    message: str
+
+
+@dataclass(eq=False)
+class Block:
+    """A block with its effective children: includes replaced by their content."""
+
+    context: str  # main, http, server, location, upstream, stream, ...
+    directive: Directive | None  # None for a file's top level
+    children: list[Directive]
+    parent: Block | None
+    blocks: list[Block] = field(default_factory=list)
+    _index: dict[str, list[Directive]] | None = field(default=None, repr=False)
+
+    def all(self, name: str) -> list[Directive]:
+        if self._index is None:
+            index: dict[str, list[Directive]] = {}
+            for child in self.children:
+                index.setdefault(child.name, []).append(child)
+            self._index = index
+        return self._index.get(name, [])
+
+    def last(self, name: str) -> Directive | None:
+        found = self.all(name)
+        return found[-1] if found else None
+
+    def sub(self, context: str) -> list[Block]:
+        return [block for block in self.blocks if block.context == context]
+
+    def walk(self) -> Iterator[Block]:
+        stack = [self]
+        while stack:
+            block = stack.pop()
+            yield block
+            stack.extend(reversed(block.blocks))
+
+
+@dataclass(frozen=True, slots=True)
+class Listen:
+    socket: str  # normalised "addr:port", e.g. "*:443", "[::]:443", "unix:/run/x"
+    ssl: bool
+    default: bool
+    http2: bool
+    directive: Directive | None
+
+
+@dataclass(eq=False)
+class Server:
+    block: Block
+    http: Block | None
+    listens: list[Listen]
+    names: tuple[str, ...]
+    ssl_on: Directive | None  # legacy `ssl on;`
+    synthetic: bool = False  # a server-level snippet checked on its own
+    tls: bool = False
+    default_for: list[str] = field(default_factory=list)
+
+    def effective(self, name: str) -> Directive | None:
+        """The directive that decides ``name`` for this server, or None."""
+        found = self.block.last(name)
+        if found is None and self.http is not None:
+            found = self.http.last(name)
+        return found
+
+    @property
+    def anchor_directive(self) -> Directive | None:
+        return self.block.directive
+
+    @property
+    def label(self) -> str:
+        name = next((n for n in self.names if n not in ("_", '""', "")), "")
+        sockets = ",".join(listen.socket for listen in self.listens) or "no listen"
+        return f"server[{name}@{sockets}]" if name else f"server[{sockets}]"
+
+    def location(self) -> tuple[Path, int]:
+        directive = self.block.directive
+        if directive is not None:
+            return directive.path, directive.line
+        first = self.block.children[0] if self.block.children else None
+        return (first.path, first.line) if first else (Path(""), 0)
+
+
+@dataclass(eq=False)
+class NginxConfig:
+    """One configuration tree, as one nginx instance would load it."""
+
+    root: ParsedFile
+    context: str
+    prefix: Path
+    top: Block
+    files: list[Path]
+    problems: list[LoadProblem]
+    incomplete: bool  # something was not followed (templated or missing include)
+    servers: list[Server] = field(default_factory=list)
+    groups: dict[str, list[Server]] = field(default_factory=dict)
+    tls_sockets: set[str] = field(default_factory=set)
+
+    def http_blocks(self) -> list[Block]:
+        return [b for b in self.top.walk() if b.context == HTTP]
+
+    def default_server(self, socket: str) -> Server | None:
+        servers = self.groups.get(socket)
+        if not servers:
+            return None
+        for server in servers:
+            for listen in server.listens:
+                if listen.socket == socket and listen.default:
+                    return server
+        return servers[0]
+
+
+def detect_context(parsed: ParsedFile) -> str:
+    names = {directive.name for directive in parsed.directives}
+    if names & _MAIN_ONLY:
+        return MAIN
+    if names & _HTTP_ONLY:
+        return HTTP
+    if names - {"include"}:
+        return SERVER
+    return HTTP
+
+
+@dataclass
+class _Expander:
+    files: NginxFiles
+    prefix: Path
+    problems: list[LoadProblem] = field(default_factory=list)
+    seen: list[Path] = field(default_factory=list)
+    incomplete: bool = False
+
+    def block(
+        self,
+        context: str,
+        directive: Directive | None,
+        children: list[Directive],
+        parent: Block | None,
+        chain: tuple[Path, ...],
+    ) -> Block:
+        block = Block(context, directive, [], parent)
+        self._fill(block, children, chain)
+        return block
+
+    def _fill(self, block: Block, children: list[Directive], chain: tuple[Path, ...]) -> None:
+        for child in children:
+            if child.name == "include":
+                self._include(block, child, chain)
+                continue
+            block.children.append(child)
+            if child.block is not None:
+                context = child.name if child.name in _BLOCK_CONTEXTS else "block"
+                block.blocks.append(self.block(context, child, child.block, block, chain))
+
+    def _include(self, block: Block, directive: Directive, chain: tuple[Path, ...]) -> None:
+        result = self.files.resolve_include(directive, self.prefix)
+        if result.templated:
+            self.incomplete = True
+            return
+        if result.problem:
+            self.incomplete = True
+            self.problems.append(
+                LoadProblem("missing", directive, directive.path, directive.line, result.problem)
+            )
+            return
+        for path in result.paths:
+            resolved = path.resolve()
+            if resolved in chain:
+                cycle = " -> ".join(p.name for p in (*chain[chain.index(resolved) :], resolved))
+                self.problems.append(
+                    LoadProblem(
+                        "loop", directive, directive.path, directive.line,
+                        f"include loop refused: {cycle}",
+                    )
+                )  # fmt: skip
+                self.incomplete = True
+                continue
+            parsed = self.files.get(resolved)
+            if parsed is None:
+                self.incomplete = True
+                continue  # the file's own error is reported once, by path
+            if resolved not in self.seen:
+                self.seen.append(resolved)
+            self._fill(block, parsed.directives, (*chain, resolved))
+
+
+_BLOCK_CONTEXTS = frozenset(
+    {"http", "server", "location", "upstream", "stream", "mail", "events", "map",
+     "geo", "types", "if", "limit_except", "split_clients", "match"}
+)  # fmt: skip
+
+
+def build_config(files: NginxFiles, root: ParsedFile, prefix: Path) -> NginxConfig:
+    context = detect_context(root)
+    expander = _Expander(files, prefix, seen=[root.path.resolve()])
+    chain = (root.path.resolve(),)
+    if context == MAIN:
+        top = expander.block(MAIN, None, root.directives, None, chain)
+    elif context == HTTP:
+        top = expander.block(HTTP, None, root.directives, None, chain)
+    else:
+        top = expander.block(SERVER, None, root.directives, None, chain)
+    config = NginxConfig(
+        root=root,
+        context=context,
+        prefix=prefix,
+        top=top,
+        files=expander.seen,
+        problems=expander.problems,
+        incomplete=expander.incomplete,
+    )
+    _collect_servers(config)
+    return config
+
+
+def parse_listen(directive: Directive) -> Listen:
+    args = directive.args
+    address = args[0] if args else "80"
+    flags = set(args[1:])
+    return Listen(
+        socket=normalise_socket(address),
+        ssl="ssl" in flags,
+        default="default_server" in flags or "default" in flags,
+        http2="http2" in flags,
+        directive=directive,
+    )
+
+
+def normalise_socket(address: str) -> str:
+    if address.startswith("unix:"):
+        return address
+    if address.isdigit():
+        return f"*:{address}"
+    if address.startswith("["):
+        host, _, rest = address[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else "80"
+        return f"[{host}]:{port}"
+    host, sep, port = address.rpartition(":")
+    if not sep:
+        return f"{address}:80"
+    if host in ("*", "0.0.0.0"):
+        host = "*"
+    return f"{host}:{port}"
+
+
+def _collect_servers(config: NginxConfig) -> None:
+    servers: list[Server] = []
+    top = config.top
+    if config.context == SERVER:
+        servers.append(_server(top, None, synthetic=True))
+    else:
+        http_blocks = [top] if top.context == HTTP else top.sub(HTTP)
+        for http in http_blocks:
+            for block in http.sub("server"):
+                servers.append(_server(block, http))
+    config.servers = servers
+    for server in servers:
+        for listen in server.listens:
+            config.groups.setdefault(listen.socket, [])
+            if server not in config.groups[listen.socket]:
+                config.groups[listen.socket].append(server)
+            if listen.ssl or server.ssl_on is not None:
+                config.tls_sockets.add(listen.socket)
+    for server in servers:
+        server.tls = (
+            server.ssl_on is not None
+            or any(listen.socket in config.tls_sockets for listen in server.listens)
+            or (server.synthetic and _looks_tls(server.block))
+        )
+    for socket in config.groups:
+        default = config.default_server(socket)
+        if default is not None:
+            default.default_for.append(socket)
+
+
+def _server(block: Block, http: Block | None, synthetic: bool = False) -> Server:
+    listens = [parse_listen(d) for d in block.all("listen")]
+    if not listens and not synthetic:
+        listens = [Listen("*:80", False, False, False, None)]
+    names = tuple(arg for d in block.all("server_name") for arg in d.args)
+    ssl = block.last("ssl")
+    ssl_on = ssl if ssl is not None and ssl.args[:1] == ("on",) else None
+    return Server(block, http, listens, names, ssl_on, synthetic=synthetic)
+
+
+def _looks_tls(block: Block) -> bool:
+    return any(child.name.startswith("ssl_") for child in block.children)
+
+
+def is_default(server: Server) -> bool:
+    """A server that decides session handling for at least one of its sockets.
+
+    A server-level snippet checked alone has no sockets; it is treated as a
+    default server because its includer is unknown.
+    """
+    return bool(server.default_for) or (server.synthetic and not server.listens)
+
+
+def version_label(version: Version | None) -> str:
+    from tlslint.nginx_versions import format_version
+
+    return format_version(version) if version else "unknown"
