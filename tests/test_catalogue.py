@@ -6,10 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import check_files, codes
+from helpers import check_files, codes, settings_for
 
 from tlslint import catalogue
 from tlslint.checks import CHECK_MODULES
+from tlslint.engine import run
+from tlslint.fixing import apply_fixes
 
 ENTRIES = catalogue.load_entries()
 EXAMPLES = [
@@ -31,6 +33,30 @@ def test_example(tmp_path: Path, code: str, index: int, example: dict[str, Any])
         assert code in run_example(tmp_path, code, example, example["bad"])
     else:
         assert code not in run_example(tmp_path, code, example, example["good"])
+
+
+BAD = [p for p in EXAMPLES if "bad" in p.values[2]]
+
+
+@pytest.mark.parametrize(("code", "index", "example"), BAD)
+def test_fix_gives_fixed_exactly(tmp_path: Path, code: str, index: int, example: dict[str, Any]) -> None:
+    """fix(bad) == fixed byte for byte; without `fixed`, --fix changes nothing."""
+    settings = settings_for(tmp_path, {**example.get("settings", {}), "select": [code]})
+    path = tmp_path / example.get("path", "example.conf")
+    path.write_text(example["bad"], encoding="utf-8")
+    for name, text in example.get("files", {}).items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    unsafe = bool(example.get("unsafe"))
+    if unsafe:  # an unsafe fix is not applied by plain --fix
+        apply_fixes(run([tmp_path], settings), settings, unsafe=False, write=True)
+        assert path.read_text(encoding="utf-8") == example["bad"]
+    apply_fixes(run([tmp_path], settings), settings, unsafe=unsafe, write=True)
+    assert path.read_text(encoding="utf-8") == example.get("fixed", example["bad"])
+    if "fixed" in example:
+        after = run([tmp_path], settings)
+        assert code not in [f.code for f in after.findings]
+        second = apply_fixes(after, settings, unsafe=True, write=True)
+        assert second.written == [] and second.diff == ""
 
 
 def test_index_is_fresh() -> None:

@@ -6,6 +6,7 @@ start-up on every commit.
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -52,7 +53,7 @@ def check(
     fix: Annotated[bool, typer.Option("--fix", help="Apply safe fixes in place.")] = False,
     unsafe_fixes: Annotated[bool, typer.Option("--unsafe-fixes", help="Also apply unsafe fixes.")] = False,
     diff: Annotated[
-        bool, typer.Option("--diff", help="Print the fixes as a unified diff; write nothing.")
+        bool, typer.Option("--diff", help="Print what --fix would change as a unified diff; write nothing.")
     ] = False,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="Output format.")
@@ -99,6 +100,19 @@ def check(
     result = run(targets, settings)
     for missing in result.missing_paths:
         print(f"tlslint: {missing}: no such file or directory", file=sys.stderr)
+    if fix or diff:
+        from tlslint.fixing import apply_fixes
+
+        outcome = apply_fixes(result, settings, unsafe=unsafe_fixes, write=not diff)
+        for message in outcome.messages:
+            print(f"tlslint: {message}", file=sys.stderr)
+        if diff:
+            sys.stdout.write(outcome.diff)
+            raise typer.Exit(2 if result.has_load_errors else (1 if outcome.diff else 0))
+        if outcome.written:
+            count = len(outcome.written)
+            print(f"tlslint: fixed {count} file{'s' if count != 1 else ''}", file=sys.stderr)
+        result = outcome.result
     threshold = settings.fail_on
     if fail_on is not None:
         threshold = Severity.ERROR + 1 if fail_on is FailOn.never else Severity.parse(fail_on.value)  # type: ignore[assignment]
@@ -173,4 +187,14 @@ def main(argv: list[str] | None = None) -> None:
         args[0] not in SUBCOMMANDS and args[0] not in _TOP_LEVEL_FLAGS and args[0] != "--version"
     ):
         args = ["check", *args]
-    app(args=args, prog_name="tlslint")
+    try:
+        app(args=args, prog_name="tlslint")
+    except Exception as error:  # a bug: one clear line, the traceback only on request
+        if os.environ.get("TLSLINT_DEBUG"):
+            raise
+        print(
+            f"tlslint: internal error: {type(error).__name__}: {error} "
+            "(please report it; set TLSLINT_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
+        sys.exit(2)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,7 +13,7 @@ from tlslint.filters import Filters
 from tlslint.findings import Finding, Location, Severity
 from tlslint.settings import Settings
 from tlslint.sources.nginx.loader import NginxFiles, include_directives, prefix_for
-from tlslint.sources.nginx.model import ParsedFile
+from tlslint.sources.nginx.model import ParsedFile, SourceText
 from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import NginxConfig, build_config
 
@@ -30,6 +30,7 @@ class RunResult:
     files: list[Path]  # every file read, includes too
     workspace: Workspace
     nginx_files: NginxFiles
+    targets: list[Path] = field(default_factory=list)  # the paths the run was given
     missing_paths: list[Path] = field(default_factory=list)
 
     @property
@@ -42,9 +43,12 @@ class RunResult:
         return 1 if any(f.severity >= fail_on for f in self.findings) else 0
 
 
-def run(paths: Iterable[Path], settings: Settings) -> RunResult:
-    discovered = discover(paths, settings.exclude, settings.base)
-    files = NginxFiles(max_bytes=settings.max_file_size, roots=settings.nginx_roots)
+def run(
+    paths: Iterable[Path], settings: Settings, overlay: Mapping[Path, SourceText] | None = None
+) -> RunResult:
+    targets = list(paths)
+    discovered = discover(targets, settings.exclude, settings.base)
+    files = NginxFiles(max_bytes=settings.max_file_size, roots=settings.nginx_roots, overlay=overlay or {})
     configs = load_nginx(files, discovered.nginx)
     workspace = Workspace(nginx=configs, nginx_version=settings.nginx_version)
     filters = Filters(settings, files)
@@ -58,7 +62,7 @@ def run(paths: Iterable[Path], settings: Settings) -> RunResult:
     findings = _dedupe(findings)
     findings.sort(key=Finding.sort_key)
     read = sorted({*files.parsed, *files.errors})
-    return RunResult(findings, read, workspace, files, list(discovered.missing))
+    return RunResult(findings, read, workspace, files, targets, list(discovered.missing))
 
 
 def load_nginx(files: NginxFiles, paths: list[Path]) -> list[NginxConfig]:

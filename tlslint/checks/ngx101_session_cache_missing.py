@@ -5,15 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext, related
+from tlslint.checks._placement import free_zone_name, session_targets
 from tlslint.checks._session import (
+    SessionCache,
     anchor,
     default_servers_of,
     effective_cache,
     tickets_on,
     tls_servers,
 )
-from tlslint.findings import Finding, Severity
+from tlslint.findings import Finding, Fix, Severity
+from tlslint.nginx_edits import replace_arguments
 from tlslint.workspace import Workspace
+from tlslint.workspace.nginx import NginxConfig, Server
 
 CODE = "NGX101"
 
@@ -39,10 +43,28 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             tickets_line = server.effective("ssl_session_tickets")
             if tickets_line is not None and not tickets:
                 notes.append(related(tickets_line, "session tickets are turned off here"))
+            state = "is not set (default none)" if cache.directive is None else cache.state
             yield ctx.finding(
                 where if where is not None else server.block.children[0],
-                f"TLS {server.label} has no session cache (ssl_session_cache {cache.state}): {consequence}",
+                f"TLS {server.label} has no session cache (ssl_session_cache {state}): {consequence}",
                 severity=Severity.WARNING if tickets else Severity.ERROR,
                 related=notes,
                 anchor=anchor(server, "ssl_session_cache"),
+                fix=add_shared_cache(config, server, cache, str(ctx.options["size"]), safe=True),
             )
+
+
+def add_shared_cache(
+    config: NginxConfig, server: Server, cache: SessionCache, size: str, *, safe: bool
+) -> Fix | None:
+    """Turn an explicit none/off into a shared zone, or add one where it is inherited."""
+    value = f"shared:{free_zone_name(config)}:{size}"
+    if cache.directive is not None and cache.disabled:
+        edit = replace_arguments(cache.directive, [value])
+        return Fix(f"set `ssl_session_cache {value};` instead of `{cache.state}`", (edit,), safe)
+    targets = session_targets(config, server)
+    if not targets:
+        return None
+    statement = f"ssl_session_cache {value};"
+    where = ", ".join(target.label for target in targets)
+    return Fix(f"add `{statement}` to {where}", tuple(t.insert(statement) for t in targets), safe)

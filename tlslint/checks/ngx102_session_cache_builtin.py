@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext, unique
+from tlslint.checks._placement import free_zone_name
 from tlslint.checks._session import anchor, effective_cache, tls_servers
-from tlslint.findings import Finding
+from tlslint.findings import Finding, Fix
+from tlslint.nginx_edits import replace_arguments
+from tlslint.sources.nginx.model import Directive
 from tlslint.workspace import Workspace
 
 CODE = "NGX102"
@@ -29,4 +32,12 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                     "a client whose next connection lands on another worker gets a full "
                     "handshake (measured 16/30 resumed with 4 workers); use a shared zone",
                     anchor=anchor(server, "ssl_session_cache"),
+                    fix=_shared_instead(directive, f"shared:{free_zone_name(config)}:{ctx.options['size']}"),
                 )
+
+
+def _shared_instead(directive: Directive, value: str) -> Fix:
+    return Fix(
+        f"replace `{' '.join(directive.args)}` with `{value}`",
+        (replace_arguments(directive, [value]),),
+    )

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext, unique
-from tlslint.findings import Finding
+from tlslint.findings import Finding, Fix
+from tlslint.nginx_edits import replace_argument
 from tlslint.units import format_time, parse_time
 from tlslint.workspace import Workspace
 
@@ -22,11 +23,13 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 if value is None:
                     continue  # nginx -t reports an invalid value itself
                 if value < low:
+                    bound = str(ctx.options["min"])
                     problem = (
                         f"below the minimum {format_time(low)}: sessions expire before most "
                         "clients come back, so they pay a full handshake again"
                     )
                 elif value > high:
+                    bound = str(ctx.options["max"])
                     problem = (
                         f"above the maximum {format_time(high)}: resumed sessions (and ticket "
                         "keys) live longer than forward secrecy guidance allows"
@@ -37,4 +40,5 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                     directive,
                     f"ssl_session_timeout {directive.args[0]} is {problem}",
                     anchor=f"{block.context} > ssl_session_timeout",
+                    fix=Fix(f"set ssl_session_timeout to {bound}", (replace_argument(directive, 0, bound),)),
                 )

@@ -6,12 +6,17 @@ from collections.abc import Iterator
 
 from tlslint.checks import RuleContext
 from tlslint.checks._session import anchor, effective_cache, tickets_on, tls_servers
+from tlslint.checks.ngx101_session_cache_missing import add_shared_cache
 from tlslint.findings import Finding
 from tlslint.nginx_versions import TICKET_KEYS_IN_SHARED_CACHE, at_least
 from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import is_default
 
 CODE = "NGX105"
+KEY_FILES_NOTE = (
+    "no automatic fix: deploy ssl_session_ticket_key files rotated by your tooling "
+    "(the first key encrypts, the rest only decrypt), or run nginx >= 1.23.2"
+)
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
@@ -23,7 +28,8 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 continue
             if server.effective("ssl_session_ticket_key") is not None:
                 continue
-            shared = effective_cache(server).shared is not None
+            cache = effective_cache(server)
+            shared = cache.shared is not None
             if shared and new_enough:
                 continue
             if not shared:
@@ -40,4 +46,6 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 f"TLS {server.label} issues session tickets with random keys ({reason}): "
                 "every reload invalidates all tickets, and each node has its own keys",
                 anchor=anchor(server, "ssl_session_tickets"),
+                fix=None if shared else add_shared_cache(config, server, cache, "10m", safe=False),
+                fix_note=KEY_FILES_NOTE if shared else "",
             )

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext, related
+from tlslint.checks._placement import http_target
 from tlslint.checks._session import anchor, effective_cache, tickets_on, tls_servers
-from tlslint.findings import Finding, Severity
+from tlslint.findings import Finding, Fix, Severity
+from tlslint.nginx_edits import remove_directive
 from tlslint.sources.nginx.model import Directive
 from tlslint.workspace import Workspace
-from tlslint.workspace.nginx import is_default
+from tlslint.workspace.nginx import Server, is_default
 
 CODE = "NGX107"
 
@@ -28,20 +30,18 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 if default is None or default is server:
                     continue
                 lacking: list[tuple[Directive, str]] = []
-                cache_used = own_cache is not None and effective_cache(server).present
-                if own_cache is not None and cache_used and not effective_cache(default).present:
-                    lacking.append((own_cache, "a session cache"))
+                cache_is_own = own_cache is not None and effective_cache(server).present
+                if own_cache is not None and cache_is_own and not effective_cache(default).present:
+                    lacking.append((own_cache, "session cache"))
                 if own_key is not None and default.effective("ssl_session_ticket_key") is None:
-                    lacking.append((own_key, "a ticket key"))
+                    lacking.append((own_key, "ticket key"))
                 for directive, what in lacking:
-                    severity = Severity.ERROR if not tickets_on(server) else None
                     yield ctx.finding(
                         directive,
                         f"{directive.name} here is not used: sessions on {listen.socket} are "
                         f"resumed in the context of its default server {default.label}, which "
-                        f"has no {what.split(' ', 1)[1]}; move the setting to http{{}} or onto "
-                        "the default server",
-                        severity=severity,
+                        f"has no {what}; move the setting to http{{}} or onto the default server",
+                        severity=Severity.ERROR if not tickets_on(server) else None,
                         related=[
                             related(
                                 default.block.directive or default.block.children[0],
@@ -49,4 +49,21 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                             )
                         ],
                         anchor=anchor(server, directive.name),
+                        fix=_move_to_http(server, directive),
+                        fix_note="" if server.http and server.http.directive else NO_HTTP_NOTE,
                     )
+
+
+NO_HTTP_NOTE = "no automatic fix: this file has no http{} block; add the setting to the default server"
+
+
+def _move_to_http(server: Server, directive: Directive) -> Fix | None:
+    target = http_target(server)
+    if target is None or target.has(directive.name):
+        return None
+    statement = directive.source.text[directive.start : directive.end]
+    return Fix(
+        f"move `{statement}` to http{{}} so that the default server inherits it",
+        (remove_directive(directive), target.insert(statement)),
+        safe=False,
+    )

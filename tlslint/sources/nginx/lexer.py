@@ -26,10 +26,13 @@ _EXPANSION = r"\$\{(?:\\[\s\S]|[^\s}\\])*\}"
 _WORD_HEAD = rf"(?:{_ESC}|{_EXPANSION}|[^\s{{}};\"'#\\])"
 _WORD_TAIL = rf"(?:{_ESC}|{_EXPANSION}|[^\s{{}};\\])"
 
+# A comment runs to the end of the line; the CR of a CRLF ending is not part of
+# it (crossplane reads in text mode and never sees that CR; nginx ends a
+# comment at LF and treats CR as whitespace).
 _TOKEN_RE = re.compile(
     rf"""
     (?P<ws>\s+)
-  | (?P<comment>\#[^\n]*)
+  | (?P<comment>\#(?:[^\r\n]|\r(?!\n))*)
   | (?P<punct>[{{}};])
   | "(?P<dq>(?:\\[\s\S]|[^"\\])*)"
   | '(?P<sq>(?:\\[\s\S]|[^'\\])*)'

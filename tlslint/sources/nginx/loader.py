@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from tlslint.sources.nginx.model import Directive, ParsedFile
-from tlslint.sources.nginx.parser import parse_file
+from tlslint.sources.nginx.model import Directive, ParsedFile, SourceText
+from tlslint.sources.nginx.parser import parse_file, parse_text
 from tlslint.sources.text import SourceError
 
 # Files every nginx package ships; an include of them that is not in the repo
@@ -49,15 +49,23 @@ class NginxFiles:
     parse: Callable[[Path, int], ParsedFile] = parse_file
     parsed: dict[Path, ParsedFile] = field(default_factory=dict)
     errors: dict[Path, SourceError] = field(default_factory=dict)
+    # Edited texts not yet written (the fixer's passes), by resolved path.
+    overlay: Mapping[Path, SourceText] = field(default_factory=dict)
+    # A symlink named by the user, by the resolved path it points to.
+    aliases: dict[Path, Path] = field(default_factory=dict)
 
     def get(self, path: Path) -> ParsedFile | None:
-        path = path.resolve()
+        resolved = path.resolve()
+        if resolved != path.absolute() and path.is_symlink():
+            self.aliases.setdefault(resolved, path)
+        path = resolved
         if path in self.parsed:
             return self.parsed[path]
         if path in self.errors:
             return None
         try:
-            parsed = self.parse(path, self.max_bytes)
+            edited = self.overlay.get(path)
+            parsed = parse_text(edited) if edited is not None else self.parse(path, self.max_bytes)
         except SourceError as error:
             self.errors[path] = error
             return None
@@ -82,7 +90,7 @@ class NginxFiles:
             return IncludeResult(())
         if target.is_dir():
             return IncludeResult((), f'include "{pattern}" names a directory')
-        return IncludeResult((), f'include file "{pattern}" not found (looked for {target})')
+        return IncludeResult((), f'include file "{pattern}" not found (looked for {_shown(target)})')
 
     def _map(self, pattern: str, prefix: Path) -> Path | None:
         if not pattern.startswith("/"):
@@ -98,6 +106,14 @@ class NginxFiles:
                 continue
             return local / Path(*rest.parts) if rest.parts else local
         return None
+
+
+def _shown(path: Path) -> str:
+    """A path as the user knows it: relative to the working directory when inside it."""
+    try:
+        return path.resolve().relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _stock_suffix(pattern: str) -> bool:

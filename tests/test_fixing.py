@@ -1,0 +1,350 @@
+"""--fix: only the lines it must, byte for byte; atomic writes; a fixpoint."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import settings_for
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tlslint import catalogue
+from tlslint.engine import run
+from tlslint.findings import Edit, Fix
+from tlslint.fixing import apply_edits, apply_fixes, choose_fixes
+from tlslint.sources.nginx.model import SourceText
+from tlslint.sources.nginx.parser import parse_text
+
+NO_CACHE = """http {
+    # keep this comment
+    ssl_session_tickets off;
+    ssl_session_timeout 1m;    # trailing comment
+
+    server {
+        listen 443 ssl;
+        server_name "example.com";
+        ssl_certificate     /etc/ssl/a.pem;
+        ssl_certificate_key /etc/ssl/a.key;
+    }
+}
+"""
+NO_CACHE_FIXED = """http {
+    # keep this comment
+    ssl_session_tickets off;
+    ssl_session_timeout 5m;    # trailing comment
+    ssl_session_cache shared:SSL:10m;
+
+    server {
+        listen 443 ssl;
+        server_name "example.com";
+        ssl_certificate     /etc/ssl/a.pem;
+        ssl_certificate_key /etc/ssl/a.key;
+    }
+}
+"""
+
+
+def fix_dir(directory: Path, *, unsafe: bool = False, mapping: dict[str, object] | None = None) -> list[str]:
+    configured = settings_for(directory, mapping)
+    outcome = apply_fixes(run([directory], configured), configured, unsafe=unsafe, write=True)
+    return outcome.messages
+
+
+def touched_lines(text: str, edits: list[Edit]) -> set[int]:
+    """0-based lines of ``text`` that an edit replaces or inserts next to."""
+    lines = set()
+    for edit in edits:
+        first = text.count("\n", 0, edit.start)
+        last = text.count("\n", 0, max(edit.start, edit.end - 1))
+        lines.update(range(first, last + 1))
+    return lines
+
+
+def assert_only_edited_lines_changed(before: str, after: str, edits: list[Edit]) -> None:
+    allowed = touched_lines(before, edits)
+    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    for tag, i1, i2, _j1, _j2 in matcher.get_opcodes():
+        if tag in ("replace", "delete"):
+            assert set(range(i1, i2)) <= allowed, (tag, old[i1:i2])
+
+
+def test_fix_keeps_comments_and_changes_only_its_lines(tmp_path: Path) -> None:
+    path = tmp_path / "nginx.conf"
+    path.write_text(NO_CACHE)
+    fix_dir(tmp_path)
+    assert path.read_text() == NO_CACHE_FIXED
+
+
+@pytest.mark.parametrize(
+    ("name", "transform"),
+    [
+        ("crlf", lambda t: t.replace("\n", "\r\n")),
+        ("tabs", lambda t: t.replace("        ", "\t\t").replace("    ", "\t")),
+        ("no-final-newline", lambda t: t.rstrip("\n")),
+        ("single-quotes", lambda t: t.replace('"example.com"', "'example.com'")),
+    ],
+)
+def test_fix_respects_the_file_style(tmp_path: Path, name: str, transform) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "nginx.conf"
+    path.write_bytes(transform(NO_CACHE).encode())
+    fix_dir(tmp_path)
+    assert path.read_bytes() == transform(NO_CACHE_FIXED).encode()
+
+
+def test_fix_keeps_a_bom(tmp_path: Path) -> None:
+    path = tmp_path / "nginx.conf"
+    path.write_bytes(b"\xef\xbb\xbf" + NO_CACHE.encode())
+    fix_dir(tmp_path)
+    assert path.read_bytes() == b"\xef\xbb\xbf" + NO_CACHE_FIXED.encode()
+
+
+def test_non_utf8_bytes_survive_a_fix(tmp_path: Path) -> None:
+    path = tmp_path / "nginx.conf"
+    original = NO_CACHE.encode().replace(b"# keep this comment", b"# caf\xe9 latin-1")
+    path.write_bytes(original)
+    fix_dir(tmp_path)
+    assert path.read_bytes() == NO_CACHE_FIXED.encode().replace(b"# keep this comment", b"# caf\xe9 latin-1")
+
+
+def test_second_fix_is_a_no_op(tmp_path: Path) -> None:
+    (tmp_path / "nginx.conf").write_text(NO_CACHE)
+    fix_dir(tmp_path, unsafe=True)
+    configured = settings_for(tmp_path)
+    again = apply_fixes(run([tmp_path], configured), configured, unsafe=True, write=True)
+    assert again.written == [] and again.diff == ""
+
+
+def test_mode_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "nginx.conf"
+    path.write_text(NO_CACHE)
+    path.chmod(0o640)
+    fix_dir(tmp_path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert path.read_text() == NO_CACHE_FIXED
+
+
+def test_read_only_file_is_reported_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "nginx.conf"
+    path.write_text(NO_CACHE)
+    path.chmod(0o444)
+    messages = fix_dir(tmp_path)
+    assert path.read_text() == NO_CACHE
+    assert any("read-only" in m for m in messages)
+
+
+def test_symlink_is_written_through_and_reported(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "nginx.conf").write_text(NO_CACHE)
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / "nginx.conf").symlink_to(real / "nginx.conf")
+    configured = settings_for(linked)
+    outcome = apply_fixes(run([linked / "nginx.conf"], configured), configured, unsafe=False, write=True)
+    assert (linked / "nginx.conf").is_symlink()
+    assert (real / "nginx.conf").read_text() == NO_CACHE_FIXED
+    assert any("symlink" in m for m in outcome.messages)
+
+
+def test_file_that_does_not_parse_is_never_written(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.conf"
+    broken_text = "http {\n    ssl_session_timeout 1m;\n"  # unclosed block
+    broken.write_text(broken_text)
+    good = tmp_path / "nginx.conf"
+    good.write_text(NO_CACHE)
+    fix_dir(tmp_path)
+    assert broken.read_text() == broken_text
+    assert good.read_text() == NO_CACHE_FIXED
+
+
+def test_included_file_is_edited_once(tmp_path: Path) -> None:
+    (tmp_path / "tls.conf").write_text("ssl_session_timeout 1m;\n")
+    (tmp_path / "nginx.conf").write_text(
+        "events {}\nhttp {\n    ssl_session_cache shared:SSL:10m;\n"
+        "    server {\n        listen 443 ssl;\n        include tls.conf;\n    }\n"
+        "    server {\n        listen 8443 ssl;\n        include tls.conf;\n    }\n}\n"
+    )
+    fix_dir(tmp_path)
+    assert (tmp_path / "tls.conf").read_text() == "ssl_session_timeout 5m;\n"
+
+
+def test_overlapping_fixes_are_not_applied_together(tmp_path: Path) -> None:
+    first = Fix("a", (Edit(tmp_path, 5, 10, "x"),))
+    second = Fix("b", (Edit(tmp_path, 8, 12, "y"),))
+    same_point = Fix("c", (Edit(tmp_path, 20, 20, "p"),))
+    other_point = Fix("d", (Edit(tmp_path, 20, 20, "q"),))
+    identical = Fix("e", (Edit(tmp_path, 5, 10, "x"),))
+    from tlslint.findings import Finding, Location, Severity
+
+    findings = [
+        Finding("NGX104", "n", Severity.WARNING, "m", Location(tmp_path, 1), fix=fix)
+        for fix in (first, second, same_point, other_point, identical)
+    ]
+    chosen = choose_fixes(findings, unsafe=False)
+    assert [fix.description for fix in chosen] == ["a", "c", "e"]
+    assert chosen[2].edits == ()  # the identical edit merged into the first one
+
+
+def test_every_fix_touches_only_its_lines_across_the_corpus(tmp_path: Path) -> None:
+    """Each single fix on every catalogue example and corpus file changes only
+    the lines its edits cover, and its result still parses."""
+    from conftest import SHARED
+
+    sources: list[Path] = []
+    corpus = SHARED / "corpus" / "nginx"
+    if corpus.is_dir():
+        sources += [p for p in sorted(corpus.iterdir()) if p.suffix not in (".tsv", ".txt")]
+    for index, entry in enumerate(catalogue.load_entries().values()):
+        for number, example in enumerate(entry["examples"]):
+            if "bad" in example:
+                path = tmp_path / f"example-{index}-{number}.conf"
+                path.write_text(example["bad"])
+                sources.append(path)
+    checked = 0
+    for source in sources:
+        configured = settings_for(source.parent)
+        result = run([source], configured)
+        for finding in result.findings:
+            if finding.fix is None:
+                continue
+            for path in {edit.path for edit in finding.fix.edits}:
+                edits = [e for e in finding.fix.edits if e.path == path]
+                before = result.nginx_files.parsed[path.resolve()].source
+                after = apply_edits(before.text, edits)
+                assert_only_edited_lines_changed(before.text, after, edits)
+                parse_text(SourceText(path, after, before.bom, before.newline))
+                checked += 1
+    assert checked >= 10
+
+
+def test_diff_applies_with_patch_and_equals_fix(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    (tree / "sites-enabled").mkdir(parents=True)
+    (tree / "nginx.conf").write_text(
+        "events {}\nhttp {\n    ssl_session_timeout 1m;\n    include sites-enabled/*.conf;\n}\n"
+    )
+    (tree / "sites-enabled" / "a.conf").write_text(
+        "server {\n    listen 443 ssl;\n    ssl_session_cache shared:A:1m;\n}\n"
+    )
+    copy = tmp_path / "copy"
+    shutil.copytree(tree, copy)
+    env = {**os.environ, "NO_COLOR": "1"}
+    diff = subprocess.run(
+        [sys.executable, "-m", "tlslint", "--diff", "."], cwd=tree, capture_output=True, text=True, env=env
+    )
+    assert diff.returncode == 1, diff.stderr
+    assert diff.stdout.startswith("--- ")
+    subprocess.run(["patch", "-p0", "--quiet"], input=diff.stdout, cwd=copy, check=True, text=True)
+    fixed = subprocess.run(
+        [sys.executable, "-m", "tlslint", "--fix", "."], cwd=tree, capture_output=True, text=True, env=env
+    )
+    assert "Traceback" not in fixed.stderr
+    for name in ("nginx.conf", "sites-enabled/a.conf"):
+        assert (copy / name).read_bytes() == (tree / name).read_bytes()
+    again = subprocess.run(
+        [sys.executable, "-m", "tlslint", "--diff", "."], cwd=tree, capture_output=True, text=True, env=env
+    )
+    assert again.stdout == ""
+
+
+KILLER = """
+import os, sys
+def die(*args, **kwargs):
+    os.kill(os.getpid(), 9)
+os.replace = die
+from tlslint.cli import main
+main(["--fix", sys.argv[1]])
+"""
+
+
+def test_killed_before_rename_leaves_the_original_intact(tmp_path: Path) -> None:
+    path = tmp_path / "nginx.conf"
+    path.write_text(NO_CACHE)
+    killed = subprocess.run([sys.executable, "-c", KILLER, str(tmp_path)], capture_output=True)
+    assert killed.returncode == -9
+    assert path.read_text() == NO_CACHE
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name != "nginx.conf"]
+    assert leftovers and all(".tlslint-" in name for name in leftovers)
+    subprocess.run(
+        [sys.executable, "-m", "tlslint", "--fix", str(tmp_path)], capture_output=True, check=False
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["nginx.conf"]
+    assert path.read_text() == NO_CACHE_FIXED
+
+
+# Generated configs: comments, tabs, CRLF, odd quoting, session settings.
+_INDENT = st.sampled_from(["    ", "\t", "  "])
+_NEWLINE = st.sampled_from(["\n", "\r\n"])
+_COMMENT = st.sampled_from(["", "  # note", "\t# tlslint demo ;{}", " #"])
+_SESSION = st.sampled_from(
+    [
+        "ssl_session_cache none;",
+        "ssl_session_cache builtin:1000;",
+        "ssl_session_cache shared:SSL:1m;",
+        "ssl_session_cache shared:SSL:10m;",
+        "ssl_session_cache 'shared:Q:2m';",
+        'ssl_session_timeout "1m";',
+        "ssl_session_timeout 30d;",
+        "ssl_session_tickets off;",
+        "ssl_session_tickets on;",
+        "keepalive_timeout 65;",
+        "server_name 'a b' \"c;d\";",
+    ]
+)
+
+
+@st.composite
+def configs(draw: st.DrawFn) -> str:
+    indent = draw(_INDENT)
+    newline = draw(_NEWLINE)
+    lines = ["# generated", "http {"]
+    for directive in draw(st.lists(_SESSION, max_size=4)):
+        lines.append(f"{indent}{directive}{draw(_COMMENT)}")
+    for number in range(draw(st.integers(min_value=1, max_value=3))):
+        default = " default_server" if number == 0 and draw(st.booleans()) else ""
+        lines.append(f"{indent}server {{{draw(_COMMENT)}")
+        lines.append(f"{indent * 2}listen 443 ssl{default};")
+        for directive in draw(st.lists(_SESSION, max_size=3)):
+            lines.append(f"{indent * 2}{directive}{draw(_COMMENT)}")
+        lines.append(f"{indent}}}")
+    lines.append("}")
+    text = newline.join(lines)
+    return text + (newline if draw(st.booleans()) else "")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=configs())
+def test_fix_property(tmp_path_factory: pytest.TempPathFactory, text: str) -> None:
+    directory = tmp_path_factory.mktemp("prop")
+    path = directory / "nginx.conf"
+    path.write_bytes(text.encode())
+    configured = settings_for(directory)
+    result = run([directory], configured)
+    outcome = apply_fixes(result, configured, unsafe=True, write=True)
+    after = path.read_bytes().decode()
+    parse_text(SourceText(path, after))  # the output parses
+    if "\r\n" in text:  # no bare LF sneaks into a CRLF file
+        assert after.count("\n") == after.count("\r\n")
+
+    # Lines that no edit touched are unchanged, in order. (A removed
+    # directive leaves its trailing comment behind on a line of its own.)
+    def structure(lines: list[str]) -> list[str]:
+        return [
+            line
+            for line in lines
+            if "ssl_session" not in line and "server_name" not in line and not line.lstrip().startswith("#")
+        ]
+
+    assert structure(text.splitlines()) == structure(after.splitlines())
+    comments = [c for line in text.splitlines() if "#" in line for c in [line[line.index("#") :]]]
+    assert all(comment.strip() in after for comment in comments)
+    again = apply_fixes(run([directory], configured), configured, unsafe=True, write=True)
+    assert again.diff == "", outcome.diff

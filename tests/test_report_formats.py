@@ -1,0 +1,488 @@
+"""The machine formats (json, sarif, github) over real runs of the engine."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from conftest import ROOT, shared_path
+from helpers import check_files, settings_for
+
+from tlslint import __version__, catalogue
+from tlslint.engine import RunResult, run
+from tlslint.findings import Edit, Finding, Fix
+from tlslint.report import github, json_format, render, sarif
+from tlslint.report.rule_page import rule_page
+
+# NGX101 as an error at line 2 (`server {`), with a related location at line 7.
+NO_CACHE = """\
+http {
+    server {
+        listen 443 ssl;
+        server_name example.com;
+        ssl_certificate     /etc/ssl/example.com.pem;
+        ssl_certificate_key /etc/ssl/example.com.key;
+        ssl_session_tickets off;
+    }
+}
+"""
+CLEAN = NO_CACHE.replace(
+    "ssl_session_tickets", "ssl_session_cache shared:SSL:10m;\n        ssl_session_tickets"
+)
+TICKETS_LINE = 7
+FINDING_KEYS = {
+    "code", "name", "severity", "message", "path", "line", "column", "end_line", "end_column",
+    "anchor", "related", "fix",
+}  # fmt: skip
+EDIT_KEYS = {"path", "start_line", "start_column", "end_line", "end_column", "replacement"}
+LEVELS = {"error": "error", "warning": "warning", "info": "note"}
+NOT_NGINX = {"MANIFEST.tsv", "SOURCES.txt"}
+
+
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run from tmp_path, as a CI job runs from the checkout."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture(scope="module")
+def sarif_validator() -> jsonschema.Draft4Validator:
+    schema = json.loads(shared_path("schemas", "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+    return jsonschema.Draft4Validator(schema, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
+
+
+def assert_valid_sarif(validator: jsonschema.Draft4Validator, text: str) -> dict[str, Any]:
+    log: dict[str, Any] = json.loads(text)
+    problems = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(log)]
+    assert problems == []
+    return log
+
+
+def with_fix(
+    result: RunResult, path: Path, start: int, end: int, replacement: str, *, safe: bool = True
+) -> RunResult:
+    """The run with its first finding given a hand-made fix whose positions are known."""
+    fix = Fix("insert a session cache", (Edit(path, start, end, replacement),), safe=safe)
+    first = dataclasses.replace(result.findings[0], fix=fix)
+    return dataclasses.replace(result, findings=[first, *result.findings[1:]])
+
+
+def tickets_span(tmp_path: Path) -> tuple[int, int]:
+    text = (tmp_path / "a.conf").read_text(encoding="utf-8")
+    start = text.index("ssl_session_tickets off;")
+    return start, start + len("ssl_session_tickets off;")
+
+
+def ngx101(result: RunResult) -> Finding:
+    return next(f for f in result.findings if f.code == "NGX101")
+
+
+# --- json ---------------------------------------------------------------------------------------
+
+
+def test_json_round_trips_with_documented_keys(in_tmp: Path) -> None:
+    result = check_files(in_tmp, {"a.conf": NO_CACHE})
+    text = json_format.render(result)
+    data = json.loads(text)
+    assert data == json_format.document(result)
+    assert json.loads(json.dumps(data)) == data
+    assert set(data) == {"schema_version", "tool", "summary", "findings"}
+    assert data["schema_version"] == 1
+    assert data["tool"] == {"name": "tlslint", "version": __version__}
+    assert data["summary"] == {
+        "files": 1,
+        "findings": len(result.findings),
+        "by_severity": {
+            s: sum(1 for f in result.findings if str(f.severity) == s) for s in ("error", "warning", "info")
+        },
+        "fixable": sum(1 for f in result.findings if f.fix is not None),
+    }
+    assert len(data["findings"]) == len(result.findings)
+    for item, finding in zip(data["findings"], result.findings, strict=True):
+        assert set(item) == FINDING_KEYS
+        loc = finding.location
+        assert item["path"] == "a.conf"
+        assert (item["line"], item["column"], item["end_line"], item["end_column"]) == (
+            loc.line, loc.column, loc.end_line, loc.end_column,
+        )  # fmt: skip
+        if finding.fix is None:
+            assert item["fix"] is None
+        else:
+            assert set(item["fix"]) == {"description", "safety", "edits"}
+            for edit in item["fix"]["edits"]:
+                assert set(edit) == EDIT_KEYS
+                assert all(isinstance(edit[k], int) for k in EDIT_KEYS - {"path", "replacement"})
+        for related in item["related"]:
+            assert set(related) == {"path", "line", "column", "message"}
+    item = next(i for i in data["findings"] if i["code"] == "NGX101")
+    assert item["severity"] == "error"
+    assert item["name"] == "ssl-session-cache-missing"
+    assert item["anchor"] == ngx101(result).anchor
+    assert item["line"] == 2
+    assert item["related"] == [
+        {
+            "path": "a.conf",
+            "line": TICKETS_LINE,
+            "column": 9,
+            "message": "session tickets are turned off here",
+        }
+    ]
+
+
+def test_json_clean_run(in_tmp: Path) -> None:
+    data = json.loads(json_format.render(check_files(in_tmp, {"a.conf": CLEAN})))
+    assert data["findings"] == []
+    assert data["summary"] == {
+        "files": 1,
+        "findings": 0,
+        "by_severity": {"error": 0, "warning": 0, "info": 0},
+        "fixable": 0,
+    }
+
+
+def test_json_fix_edits_carry_exact_positions(in_tmp: Path) -> None:
+    result = check_files(in_tmp, {"a.conf": NO_CACHE})
+    start, end = tickets_span(in_tmp)
+    fixed = with_fix(result, in_tmp / "a.conf", start, end, "ssl_session_cache shared:SSL:10m;")
+    data = json.loads(json_format.render(fixed))
+    assert data["summary"]["fixable"] >= 1
+    assert data["findings"][0]["fix"] == {
+        "description": "insert a session cache",
+        "safety": "safe",
+        "edits": [
+            {
+                "path": "a.conf",
+                "start_line": TICKETS_LINE,
+                "start_column": 9,
+                "end_line": TICKETS_LINE,
+                "end_column": 9 + len("ssl_session_tickets off;"),
+                "replacement": "ssl_session_cache shared:SSL:10m;",
+            }
+        ],
+    }
+
+
+def test_json_real_fixes_point_at_their_offsets(in_tmp: Path) -> None:
+    """Whatever fixes the checks attach, their positions convert back to the edit offsets."""
+    result = check_files(in_tmp, {"a.conf": NO_CACHE, "b.conf": NO_CACHE.replace("\n", "\r\n")})
+    data = json_format.document(result)
+    for item, finding in zip(data["findings"], result.findings, strict=True):
+        if finding.fix is None:
+            continue
+        for rendered, edit in zip(item["fix"]["edits"], finding.fix.edits, strict=True):
+            starts = result.nginx_files.parsed[edit.path.resolve()].source.line_starts()
+            assert starts[rendered["start_line"] - 1] + rendered["start_column"] - 1 == edit.start
+            assert starts[rendered["end_line"] - 1] + rendered["end_column"] - 1 == edit.end
+            assert rendered["replacement"] == edit.replacement
+
+
+def test_json_edit_in_an_unparsed_file_has_no_positions(in_tmp: Path) -> None:
+    result = check_files(in_tmp, {"a.conf": NO_CACHE})
+    data = json_format.document(with_fix(result, in_tmp / "other.conf", 0, 0, "# new\n", safe=False))
+    fix = data["findings"][0]["fix"]
+    assert fix["safety"] == "unsafe"
+    assert fix["edits"] == [
+        {"path": "other.conf", "start_line": None, "start_column": None, "end_line": None,
+         "end_column": None, "replacement": "# new\n"}
+    ]  # fmt: skip
+
+
+def test_json_path_outside_the_cwd_is_absolute_posix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    result = check_files(tmp_path / "conf", {"a.conf": NO_CACHE})
+    data = json_format.document(result)
+    assert data["findings"][0]["path"] == (tmp_path / "conf" / "a.conf").resolve().as_posix()
+
+
+def test_json_format_is_documented() -> None:
+    doc = (ROOT / "docs" / "json-format.md").read_text(encoding="utf-8")
+    keys = FINDING_KEYS | {"schema_version", "tool", "summary", "by_severity", "fixable", "description"}
+    keys |= {"safety", "edits", "start_line", "start_column", "replacement", "version", "files"}
+    assert sorted(k for k in keys if f"`{k}`" not in doc) == []
+
+
+# --- sarif --------------------------------------------------------------------------------------
+
+
+def test_sarif_with_findings_validates(in_tmp: Path, sarif_validator: jsonschema.Draft4Validator) -> None:
+    result = check_files(in_tmp, {"a.conf": NO_CACHE})
+    log = assert_valid_sarif(sarif_validator, sarif.render(result))
+    assert log["version"] == "2.1.0"
+    (sarif_run,) = log["runs"]
+    driver = sarif_run["tool"]["driver"]
+    assert (driver["name"], driver["version"]) == ("tlslint", __version__)
+    assert driver["informationUri"] == "https://github.com/tlslint/tlslint"
+    assert sarif_run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": in_tmp.resolve().as_uri() + "/"}}
+    assert len(sarif_run["results"]) == len(result.findings)
+    for item, finding in zip(sarif_run["results"], result.findings, strict=True):
+        assert item["ruleId"] == finding.code
+        assert driver["rules"][item["ruleIndex"]]["id"] == finding.code
+        assert item["message"] == {"text": finding.message}
+        assert (
+            item["level"] == {"error": "error", "warning": "warning", "info": "note"}[str(finding.severity)]
+        )
+        (location,) = item["locations"]
+        assert location["physicalLocation"]["artifactLocation"] == {"uri": "a.conf", "uriBaseId": "%SRCROOT%"}
+
+
+def test_sarif_rules_are_the_whole_catalogue(in_tmp: Path) -> None:
+    log = json.loads(sarif.render(check_files(in_tmp, {"a.conf": CLEAN})))
+    rules = log["runs"][0]["tool"]["driver"]["rules"]
+    entries = catalogue.load_entries()
+    assert [r["id"] for r in rules] == list(entries)
+    for rule in rules:
+        entry = entries[rule["id"]]
+        assert rule["name"] == entry["name"]
+        assert rule["shortDescription"]["text"] == entry["summary"].strip()
+        assert rule["fullDescription"]["text"] == entry["why"].strip()
+        assert rule["help"]["markdown"] == rule_page(entry)
+        assert rule["help"]["text"]
+        assert rule["defaultConfiguration"]["level"] == LEVELS[entry["severity"]]
+        assert entry["target"] in rule["properties"]["tags"]
+
+
+def test_sarif_clean_run_has_empty_results(in_tmp: Path, sarif_validator: jsonschema.Draft4Validator) -> None:
+    result = check_files(in_tmp, {"a.conf": CLEAN})
+    assert result.findings == []
+    log = assert_valid_sarif(sarif_validator, sarif.render(result))
+    assert log["runs"][0]["results"] == []
+    assert log["runs"][0]["invocations"] == [{"executionSuccessful": True}]
+
+
+def test_sarif_over_the_corpus_validates(sarif_validator: jsonschema.Draft4Validator) -> None:
+    corpus = shared_path("corpus", "nginx")
+    files = sorted(p for p in corpus.iterdir() if p.is_file() and p.name not in NOT_NGINX)
+    assert files
+    result = run(files, settings_for(corpus))
+    assert result.findings
+    log = assert_valid_sarif(sarif_validator, sarif.render(result))
+    results = log["runs"][0]["results"]
+    assert len(results) == len(result.findings)
+    prints = [r["partialFingerprints"]["tlslint/v1"] for r in results]
+    assert len(set(prints)) == len(prints)
+
+
+def test_sarif_regions_are_exact(in_tmp: Path) -> None:
+    result = check_files(in_tmp, {"a.conf": NO_CACHE})
+    log = json.loads(sarif.render(result))
+    index = result.findings.index(ngx101(result))
+    item = log["runs"][0]["results"][index]
+    loc = ngx101(result).location
+    region = item["locations"][0]["physicalLocation"]["region"]
+    assert region == {
+        "startLine": 2, "startColumn": 5, "endLine": loc.end_line, "endColumn": loc.end_column,
+    }  # fmt: skip
+    lines = NO_CACHE.splitlines()
+    assert lines[region["startLine"] - 1][region["startColumn"] - 1 :].startswith("server")
+    (related,) = item["relatedLocations"]
+    assert related["id"] == 0
+    assert related["message"] == {"text": "session tickets are turned off here"}
+    related_region = related["physicalLocation"]["region"]
+    assert (related_region["startLine"], related_region["startColumn"]) == (TICKETS_LINE, 9)
+    text = lines[TICKETS_LINE - 1][related_region["startColumn"] - 1 : related_region["endColumn"] - 1]
+    assert text == "ssl_session_tickets off;"
+
+
+def test_sarif_whole_file_finding_has_no_region(
+    in_tmp: Path, sarif_validator: jsonschema.Draft4Validator
+) -> None:
+    result = check_files(in_tmp, {"a.conf": NO_CACHE}, {"max-file-size": 10})
+    (finding,) = result.findings
+    assert (finding.code, finding.location.line) == ("NGX001", 0)
+    log = assert_valid_sarif(sarif_validator, sarif.render(result))
+    (item,) = log["runs"][0]["results"]
+    assert "region" not in item["locations"][0]["physicalLocation"]
+    assert github.annotation(finding) == f"::error file=a.conf,title=NGX001 {finding.name}::{finding.message}"
+
+
+def test_sarif_fingerprints_survive_line_shifts(in_tmp: Path) -> None:
+    def fingerprints_and_lines(text: str) -> list[tuple[str, int]]:
+        log = json.loads(sarif.render(check_files(in_tmp, {"a.conf": text})))
+        return [
+            (
+                r["partialFingerprints"]["tlslint/v1"],
+                r["locations"][0]["physicalLocation"]["region"]["startLine"],
+            )
+            for r in log["runs"][0]["results"]
+        ]
+
+    before = fingerprints_and_lines(NO_CACHE)
+    after = fingerprints_and_lines("\n\n\n# moved down\n" + NO_CACHE)
+    assert before
+    assert [p for p, _ in after] == [p for p, _ in before]
+    assert [line for _, line in after] == [line + 4 for _, line in before]
+    for fingerprint, _ in before:
+        assert len(fingerprint) == 64
+        int(fingerprint, 16)
+
+
+def test_sarif_fingerprint_is_sha256_of_code_path_anchor(in_tmp: Path) -> None:
+    import hashlib
+
+    result = check_files(in_tmp, {"a.conf": NO_CACHE})
+    finding = ngx101(result)
+    expected = hashlib.sha256(f"NGX101\0a.conf\0{finding.anchor}".encode()).hexdigest()
+    assert sarif.fingerprints([finding]) == [expected]
+
+
+def test_sarif_repeated_findings_get_distinct_fingerprints(in_tmp: Path) -> None:
+    text = "http {\n    include missing.conf;\n    server {\n        include missing.conf;\n    }\n}\n"
+    result = check_files(in_tmp, {"a.conf": text})
+    missing = [f for f in result.findings if f.code == "NGX002"]
+    assert len(missing) == 2
+    assert missing[0].message == missing[1].message
+    prints = sarif.fingerprints(missing)
+    assert prints[0] != prints[1]
+    shifted = check_files(in_tmp, {"a.conf": "\n" + text})
+    assert sarif.fingerprints([f for f in shifted.findings if f.code == "NGX002"]) == prints
+
+
+def test_sarif_fixes(in_tmp: Path, sarif_validator: jsonschema.Draft4Validator) -> None:
+    result = check_files(in_tmp, {"a.conf": NO_CACHE})
+    start, end = tickets_span(in_tmp)
+    fixed = with_fix(result, in_tmp / "a.conf", start, end, "ssl_session_cache shared:SSL:10m;")
+    log = assert_valid_sarif(sarif_validator, sarif.render(fixed))
+    first, *rest = log["runs"][0]["results"]
+    assert [("fixes" in r) for r in rest] == [f.fix is not None for f in fixed.findings[1:]]
+    assert first["fixes"] == [
+        {
+            "description": {"text": "insert a session cache"},
+            "artifactChanges": [
+                {
+                    "artifactLocation": {"uri": "a.conf", "uriBaseId": "%SRCROOT%"},
+                    "replacements": [
+                        {
+                            "deletedRegion": {
+                                "startLine": TICKETS_LINE,
+                                "startColumn": 9,
+                                "endLine": TICKETS_LINE,
+                                "endColumn": 9 + len("ssl_session_tickets off;"),
+                            },
+                            "insertedContent": {"text": "ssl_session_cache shared:SSL:10m;"},
+                        }
+                    ],
+                }
+            ],
+            "properties": {"safety": "safe"},
+        }
+    ]
+    # An insertion at the start of a line is an empty region.
+    inserted = with_fix(result, in_tmp / "a.conf", start - 8, start - 8, "    # note\n")
+    log = assert_valid_sarif(sarif_validator, sarif.render(inserted))
+    (replacement,) = log["runs"][0]["results"][0]["fixes"][0]["artifactChanges"][0]["replacements"]
+    assert replacement["deletedRegion"] == {
+        "startLine": TICKETS_LINE, "startColumn": 1, "endLine": TICKETS_LINE, "endColumn": 1,
+    }  # fmt: skip
+
+
+def test_sarif_uri_is_percent_encoded(in_tmp: Path, sarif_validator: jsonschema.Draft4Validator) -> None:
+    result = check_files(in_tmp, {"sites-enabled/my site%1.conf": NO_CACHE})
+    log = assert_valid_sarif(sarif_validator, sarif.render(result))
+    artifact = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert artifact == {"uri": "sites-enabled/my%20site%251.conf", "uriBaseId": "%SRCROOT%"}
+
+
+def test_sarif_path_outside_the_cwd_is_a_file_uri(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sarif_validator: jsonschema.Draft4Validator
+) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    result = check_files(tmp_path / "conf", {"a.conf": NO_CACHE})
+    log = assert_valid_sarif(sarif_validator, sarif.render(result))
+    artifact = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert artifact == {"uri": (tmp_path / "conf" / "a.conf").resolve().as_uri()}
+
+
+# --- github -------------------------------------------------------------------------------------
+
+
+def test_github_one_command_per_finding(in_tmp: Path) -> None:
+    result = check_files(in_tmp, {"a.conf": NO_CACHE})
+    lines = github.render(result).splitlines()
+    assert len(lines) == len(result.findings)
+    finding = ngx101(result)
+    loc = finding.location
+    expected = (
+        f"::error file=a.conf,line=2,col=5,endLine={loc.end_line},endColumn={loc.end_column},"
+        f"title=NGX101 ssl-session-cache-missing::{finding.message}"
+    )
+    assert expected in lines
+    assert github.render(check_files(in_tmp, {"a.conf": CLEAN})) == ""
+
+
+def test_github_levels(in_tmp: Path) -> None:
+    result = check_files(in_tmp, {"a.conf": NO_CACHE})
+    finding = ngx101(result)
+    for severity, command in (("error", "::error "), ("warning", "::warning "), ("info", "::notice ")):
+        changed = dataclasses.replace(finding, severity=type(finding.severity).parse(severity))
+        assert github.annotation(changed).startswith(command)
+
+
+def test_github_escaping_of_real_paths_and_messages(in_tmp: Path) -> None:
+    name = "odd,dir:1/we%ird\nname.conf"
+    text = NO_CACHE.replace("example.com;", "50%off.example;")
+    result = check_files(in_tmp, {name: text}, target=name)
+    finding = ngx101(result)
+    assert "50%off" in finding.message
+    line = github.annotation(finding)
+    assert "\n" not in line
+    assert line.startswith("::error file=odd%2Cdir%3A1/we%25ird%0Aname.conf,line=2,col=5,")
+    assert line.endswith("::" + finding.message.replace("%", "%25"))
+    assert "title=NGX101 ssl-session-cache-missing::" in line
+
+
+def test_github_escape_functions() -> None:
+    assert github.escape_data("100% a\r\nb: c, d") == "100%25 a%0D%0Ab: c, d"
+    assert github.escape_property("100% a\r\nb: c, d") == "100%25 a%0D%0Ab%3A c%2C d"
+
+
+# --- all formats --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["json", "sarif", "github"])
+def test_quiet_changes_nothing(in_tmp: Path, name: str) -> None:
+    result = check_files(in_tmp, {"a.conf": NO_CACHE})
+    assert render(name, result, quiet=True) == render(name, result)
+
+
+def test_cli_sarif_stdout_is_only_json(tmp_path: Path, sarif_validator: jsonschema.Draft4Validator) -> None:
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    (conf / "a.conf").write_text(NO_CACHE, encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "tlslint", "check", "--format", "sarif", "conf", "missing-dir"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2, proc.stderr  # a missing path
+    assert "missing-dir" in proc.stderr
+    log = assert_valid_sarif(sarif_validator, proc.stdout)  # json.loads rejects anything else
+    assert proc.stdout.lstrip().startswith("{")
+    (sarif_run,) = log["runs"]
+    assert sarif_run["invocations"][0]["executionSuccessful"] is False
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif_run["results"]}
+    assert uris == {"conf/a.conf"}
+
+
+@pytest.mark.parametrize("name", ["json", "sarif"])
+def test_cli_machine_formats_parse(tmp_path: Path, name: str) -> None:
+    (tmp_path / "a.conf").write_text(NO_CACHE, encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "tlslint", "check", "--format", name, "."],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert json.loads(proc.stdout)

@@ -1,0 +1,135 @@
+"""Where session settings belong when a fix adds them (facts/nginx.md §1).
+
+Resumption happens in the default server's context, so settings go to
+``http{}`` when the file has one (every server, each default server
+included, inherits them); in a file of server blocks only, into the default
+servers; never into ``location``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from tlslint.checks._session import parse_cache
+from tlslint.findings import Edit
+from tlslint.nginx_edits import insert_directive
+from tlslint.sources.nginx.model import Directive, SourceText
+from tlslint.units import parse_size
+from tlslint.workspace.nginx import Block, NginxConfig, Server, is_default
+
+# Directives that declare shared-memory zones with `zone=NAME:SIZE` or `keys_zone=`.
+ZONE_PARAMETERS = {
+    "limit_req_zone": "zone=",
+    "limit_conn_zone": "zone=",
+    "proxy_cache_path": "keys_zone=",
+    "fastcgi_cache_path": "keys_zone=",
+    "uwsgi_cache_path": "keys_zone=",
+    "scgi_cache_path": "keys_zone=",
+}
+
+
+@dataclass(frozen=True)
+class Zone:
+    name: str
+    use: str
+    size: int | None
+    directive: Directive
+
+
+@dataclass(frozen=True)
+class Target:
+    """A block of one file that a new directive can be written into."""
+
+    source: SourceText
+    block: Directive | None  # None: the file's top level
+    children: Sequence[Directive]  # the block's directives in that file
+    label: str
+
+    def insert(self, statement: str, group: str = "ssl_") -> Edit:
+        return insert_directive(self.source, self.block, self.children, statement, self._after(group))
+
+    def has(self, name: str) -> bool:
+        return any(child.name == name for child in self.children)
+
+    def _after(self, group: str) -> Directive | None:
+        simple = [c for c in self.children if c.block is None and c.name != "include"]
+        in_group = [c for c in simple if c.name.startswith(group)]
+        if in_group:
+            return in_group[-1]
+        first_block = next((i for i, c in enumerate(self.children) if c.block is not None), None)
+        before_blocks = [c for c in self.children[:first_block] if c.block is None]
+        return before_blocks[-1] if before_blocks else None
+
+
+def _in_stream(block: Block) -> bool:
+    current: Block | None = block
+    while current is not None:
+        if current.context == "stream":
+            return True
+        current = current.parent
+    return False
+
+
+def declared_zones(config: NginxConfig) -> Iterator[Zone]:
+    """Every shared-memory zone the configuration declares, in text order."""
+    seen: set[int] = set()
+    for block in config.top.walk():
+        for directive in block.children:
+            if id(directive) in seen:
+                continue
+            seen.add(id(directive))
+            if directive.name == "ssl_session_cache":
+                _, _, shared = parse_cache(directive)
+                if shared is not None:
+                    use = "stream ssl_session_cache" if _in_stream(block) else "ssl_session_cache"
+                    yield Zone(shared.name, use, shared.size, directive)
+            elif directive.name in ZONE_PARAMETERS:
+                prefix = ZONE_PARAMETERS[directive.name]
+                for arg in directive.args:
+                    if arg.startswith(prefix):
+                        name, _, size = arg[len(prefix) :].partition(":")
+                        yield Zone(name, directive.name, parse_size(size), directive)
+
+
+def free_zone_name(config: NginxConfig, preferred: str = "SSL") -> str:
+    """A zone name nothing in the configuration declares yet."""
+    taken = {zone.name for zone in declared_zones(config)}
+    if preferred not in taken:
+        return preferred
+    number = 2
+    while f"{preferred}{number}" in taken:
+        number += 1
+    return f"{preferred}{number}"
+
+
+def http_target(server: Server) -> Target | None:
+    http = server.http
+    if http is None or http.directive is None or http.directive.block is None:
+        return None
+    return Target(http.directive.source, http.directive, http.directive.block, "http{}")
+
+
+def server_target(config: NginxConfig, server: Server) -> Target | None:
+    directive = server.block.directive
+    if directive is not None and directive.block is not None:
+        return Target(directive.source, directive, directive.block, server.label)
+    if server.synthetic:
+        root = config.root
+        return Target(root.source, None, root.directives, f"{root.path.name} (server snippet)")
+    return None
+
+
+def session_targets(config: NginxConfig, server: Server) -> list[Target]:
+    """Where session settings for ``server`` go: http{}, else its default servers."""
+    http = http_target(server)
+    if http is not None:
+        return [http]
+    defaults = [server] if is_default(server) else []
+    for listen in server.listens:
+        if listen.socket in config.tls_sockets:
+            default = config.default_server(listen.socket)
+            if default is not None and default not in defaults:
+                defaults.append(default)
+    targets = [server_target(config, d) for d in defaults]
+    return [t for t in targets if t is not None]

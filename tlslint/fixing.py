@@ -1,0 +1,218 @@
+"""Apply fixes: non-overlapping edits, re-check to a fixpoint, atomic writes.
+
+The loop runs on in-memory texts (an overlay over the files on disk): apply
+the chosen edits, re-parse, re-check, until no fix applies (at most
+``MAX_PASSES``). Only then is anything written, and only files that parse.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import os
+import stat
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tlslint.engine import RunResult, run
+from tlslint.findings import Edit, Finding, Fix
+from tlslint.settings import Settings
+from tlslint.sources.nginx.model import SourceText
+from tlslint.sources.nginx.parser import parse_text
+from tlslint.sources.text import SourceError, encode
+
+MAX_PASSES = 5
+TEMP_MARK = ".tlslint-"
+TEMP_SUFFIX = ".tmp"
+
+
+@dataclass
+class FixOutcome:
+    result: RunResult  # the findings after fixing
+    diff: str = ""
+    applied: int = 0
+    written: list[Path] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+
+
+def wanted(finding: Finding, unsafe: bool) -> bool:
+    return finding.fix is not None and (finding.fix.safe or unsafe)
+
+
+def choose_fixes(findings: Iterable[Finding], unsafe: bool) -> list[Fix]:
+    """Fixes whose edits overlap no edit already chosen; identical edits merge."""
+    taken: dict[Path, list[Edit]] = {}
+    chosen: list[Fix] = []
+    for finding in findings:
+        if not wanted(finding, unsafe):
+            continue
+        fix = finding.fix
+        assert fix is not None
+        new_edits = [e for e in fix.edits if e not in taken.get(e.path, [])]
+        if any(_overlaps(edit, taken.get(edit.path, [])) for edit in new_edits):
+            continue
+        if any(_overlaps(a, [b]) for i, a in enumerate(new_edits) for b in new_edits[i + 1 :]):
+            continue
+        for edit in new_edits:
+            taken.setdefault(edit.path, []).append(edit)
+        chosen.append(Fix(fix.description, tuple(new_edits), fix.safe))
+    return chosen
+
+
+def _overlaps(edit: Edit, others: list[Edit]) -> bool:
+    for other in others:
+        if edit.start < other.end and other.start < edit.end:
+            return True
+        # Two insertions at one point would interleave unpredictably.
+        if edit.start == edit.end == other.start == other.end:
+            return True
+        if edit.start == edit.end and other.start < edit.start < other.end:
+            return True
+        if other.start == other.end and edit.start < other.start < edit.end:
+            return True
+    return False
+
+
+def apply_edits(text: str, edits: Iterable[Edit]) -> str:
+    for edit in sorted(edits, key=lambda e: (e.start, e.end), reverse=True):
+        text = text[: edit.start] + edit.replacement + text[edit.end :]
+    return text
+
+
+def apply_fixes(
+    result: RunResult,
+    settings: Settings,
+    *,
+    unsafe: bool,
+    write: bool,
+    paths: list[Path] | None = None,
+) -> FixOutcome:
+    targets = paths if paths is not None else result.targets
+    originals: dict[Path, SourceText] = {}
+    overlay: dict[Path, SourceText] = {}
+    outcome = FixOutcome(result)
+    current = result
+    for _ in range(MAX_PASSES):
+        fixes = choose_fixes(current.findings, unsafe)
+        if not fixes:
+            break
+        by_file: dict[Path, list[Edit]] = {}
+        for fix in fixes:
+            for edit in fix.edits:
+                by_file.setdefault(edit.path.resolve(), []).append(edit)
+        progressed = False
+        for path, edits in by_file.items():
+            source = overlay.get(path) or current.nginx_files.parsed[path].source
+            originals.setdefault(path, current.nginx_files.parsed[path].source)
+            new_text = apply_edits(source.text, edits)
+            candidate = SourceText(path, new_text, source.bom, source.newline)
+            try:
+                parse_text(candidate)
+            except SourceError as error:
+                outcome.messages.append(f"{path}: a fix would break the file ({error.message}); not applied")
+                continue
+            if new_text != source.text:
+                overlay[path] = candidate
+                progressed = True
+        outcome.applied += len(fixes)
+        if not progressed:
+            break
+        current = run(targets, settings, overlay=overlay)
+    outcome.result = current
+    changed = {p: s for p, s in overlay.items() if s.text != originals[p].text}
+    outcome.diff = "".join(unified_diff(originals[p], changed[p]) for p in sorted(changed))
+    if write:
+        for path in sorted(changed):
+            alias = current.nginx_files.aliases.get(path)
+            if alias is not None:
+                outcome.messages.append(f"{alias}: is a symlink; fixed its target {path}")
+            problem = write_atomically(path, encode(changed[path], changed[path].text))
+            if problem:
+                outcome.messages.append(problem)
+            else:
+                outcome.written.append(path)
+    return outcome
+
+
+def unified_diff(before: SourceText, after: SourceText) -> str:
+    name = _display(before.path)
+    lines = difflib.unified_diff(
+        before.text.splitlines(keepends=True),
+        after.text.splitlines(keepends=True),
+        fromfile=name,
+        tofile=name,
+    )
+    out = []
+    for line in lines:
+        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+def _display(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def remove_stale_temporaries(directory: Path) -> None:
+    """Temporary files a killed run left behind next to the files it fixes."""
+    try:
+        entries = list(directory.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith(".") and TEMP_MARK in entry.name and entry.name.endswith(TEMP_SUFFIX):
+            with contextlib.suppress(OSError):
+                entry.unlink()
+
+
+def write_atomically(path: Path, data: bytes) -> str:
+    """Write through a temporary file in the same directory; return a problem or ''.
+
+    A symlink is written through to its target; mode and ownership are kept.
+    """
+    target = path.resolve()
+    try:
+        info = target.stat()
+    except OSError as error:
+        return f"{path}: cannot fix: {error.strerror}"
+    if not info.st_mode & stat.S_IWUSR or not os.access(target, os.W_OK):
+        return f"{path}: read-only; not fixed"
+    directory = target.parent
+    remove_stale_temporaries(directory)
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{target.name}{TEMP_MARK}", suffix=TEMP_SUFFIX, dir=directory
+    )
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, stat.S_IMODE(info.st_mode))
+        if hasattr(os, "chown"):
+            # Not ours to give away when not root; the mode is kept regardless.
+            with contextlib.suppress(PermissionError):
+                os.chown(temporary, info.st_uid, info.st_gid)
+        os.replace(temporary, target)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        return f"{path}: cannot write: {error.strerror}"
+    _fsync_directory(directory)
+    return ""
+
+
+def _fsync_directory(directory: Path) -> None:
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)

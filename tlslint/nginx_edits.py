@@ -1,0 +1,177 @@
+"""Text edits on nginx files that touch only the lines they must.
+
+Every edit is computed on the original text: a new directive becomes a new
+line indented like its siblings (tabs or spaces), in the file's own line
+ending; an argument is replaced in place with its quote style kept. Nothing
+else is reformatted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from tlslint.findings import Edit
+from tlslint.sources.nginx.lexer import QUOTED, WORD, tokenize
+from tlslint.sources.nginx.model import Directive, SourceText
+
+_INDENT_RE = re.compile(r"[ \t]*")
+
+
+def line_start(text: str, offset: int) -> int:
+    return text.rfind("\n", 0, offset) + 1
+
+
+def line_end(text: str, offset: int) -> int:
+    """Offset of the newline ending the line that holds ``offset`` (or len)."""
+    end = text.find("\n", offset)
+    return len(text) if end == -1 else end
+
+
+def indentation(source: SourceText, offset: int) -> str:
+    text = source.text
+    start = line_start(text, offset)
+    match = _INDENT_RE.match(text, start)
+    return match.group() if match else ""
+
+
+def indent_unit(source: SourceText) -> str:
+    """The file's indentation step: a tab, or the smallest run of spaces."""
+    smallest = 0
+    for line in source.text.splitlines():
+        stripped = line.lstrip(" \t")
+        if not stripped or stripped.startswith("#"):
+            continue
+        lead = line[: len(line) - len(stripped)]
+        if lead.startswith("\t"):
+            return "\t"
+        if lead and (smallest == 0 or len(lead) < smallest):
+            smallest = len(lead)
+    return " " * (smallest or 4)
+
+
+def child_indentation(source: SourceText, block: Directive | None, siblings: Sequence[Directive]) -> str:
+    """Indentation for a new child of ``block`` (None: the file's top level)."""
+    own = [d for d in siblings if d.source is source and _starts_line(source, d.start)]
+    if own:
+        return indentation(source, own[0].start)
+    if block is None:
+        return ""
+    return indentation(source, block.start) + indent_unit(source)
+
+
+def _starts_line(source: SourceText, offset: int) -> bool:
+    text = source.text
+    return not text[line_start(text, offset) : offset].strip()
+
+
+def insert_directive(
+    source: SourceText,
+    block: Directive | None,
+    siblings: Sequence[Directive],
+    statement: str,
+    after: Directive | None = None,
+) -> Edit:
+    """A new line holding ``statement`` in ``block`` (None: top of the file).
+
+    It goes after ``after`` (on the line after it and any trailing comment),
+    else at the start of the block.
+    """
+    text = source.text
+    newline = source.newline
+    indent = child_indentation(source, block, siblings)
+    if after is not None:
+        anchor = _end_of_statement_line(source, after)
+    elif block is not None:
+        anchor = _end_of_statement_line_offset(source, block.block_open + 1)
+    else:
+        anchor = _after_leading_comments(source)
+    if anchor >= len(text) and not text.endswith("\n") and text:
+        # A missing final newline stays missing: the new line goes before it.
+        return Edit(source.path, len(text), len(text), newline + indent + statement)
+    if anchor < len(text) and text[anchor - 1 : anchor] != "\n":
+        # The block continues on the same line (`http { server ...`).
+        return Edit(source.path, anchor, anchor, " " + statement)
+    return Edit(source.path, anchor, anchor, indent + statement + newline)
+
+
+def _end_of_statement_line(source: SourceText, directive: Directive) -> int:
+    return _end_of_statement_line_offset(source, directive.end)
+
+
+def _end_of_statement_line_offset(source: SourceText, offset: int) -> int:
+    """Just past the newline that ends the line at ``offset``, if only blanks or
+    a comment follow on that line; else ``offset`` itself."""
+    text = source.text
+    end = line_end(text, offset)
+    rest = text[offset:end].strip()
+    if rest and not rest.startswith("#"):
+        return offset
+    return min(end + 1, len(text))
+
+
+def _after_leading_comments(source: SourceText) -> int:
+    text = source.text
+    pos = 0
+    while pos < len(text):
+        end = line_end(text, pos)
+        stripped = text[pos:end].strip()
+        if stripped and not stripped.startswith("#"):
+            break
+        pos = end + 1
+    return min(pos, len(text))
+
+
+def argument_tokens(directive: Directive) -> list[tuple[int, int, str, str]]:
+    """(start, end, value, quote) of each argument as written."""
+    source = directive.source
+    tokens = tokenize(source.text[directive.start : directive.args_end])
+    result = []
+    for token in tokens[1:]:
+        if token.kind in (WORD, QUOTED):
+            result.append(
+                (directive.start + token.start, directive.start + token.end, token.value, token.quote)
+            )
+    return result
+
+
+def replace_argument(directive: Directive, index: int, value: str) -> Edit:
+    """Replace one argument, keeping its quotes."""
+    start, end, _, quote = argument_tokens(directive)[index]
+    return Edit(directive.path, start, end, f"{quote}{value}{quote}")
+
+
+def replace_arguments(directive: Directive, values: Sequence[str]) -> Edit:
+    """Replace all arguments; the first one's quote style is kept for all."""
+    tokens = argument_tokens(directive)
+    quote = tokens[0][3] if tokens else ""
+    rendered = " ".join(f"{quote}{value}{quote}" if quote else value for value in values)
+    if not tokens:
+        return Edit(directive.path, directive.args_end, directive.args_end, " " + rendered)
+    return Edit(directive.path, tokens[0][0], tokens[-1][1], rendered)
+
+
+def remove_directive(directive: Directive) -> Edit:
+    """Delete a directive; its whole line when nothing else is on it.
+
+    A trailing comment is kept (on its own line, where the directive was).
+    """
+    source = directive.source
+    text = source.text
+    start, end = directive.start, directive.end
+    begin = line_start(text, start)
+    finish = line_end(text, end)
+    before = text[begin:start]
+    after = text[end:finish]
+    if not before.strip() and not after.strip():
+        stop = finish + 1 if finish < len(text) else finish
+        if stop == len(text) and finish == len(text) and begin > 0:
+            begin -= 1  # last line without newline: take the preceding newline
+            if text[begin - 1 : begin] == "\r":
+                begin -= 1
+        return Edit(source.path, begin, stop, "")
+    # Something else shares the line (a trailing comment is kept): remove the
+    # statement and the blanks after it.
+    while end < finish and text[end] in " \t":
+        end += 1
+    return Edit(source.path, start, end, "")
