@@ -109,14 +109,17 @@ def load_findings(files: NginxFiles, configs: list[NginxConfig]) -> list[Finding
             seen.add(key)
             code = INCLUDE_LOOP if problem.kind == "loop" else INCLUDE_NOT_FOUND
             column = problem.directive.column if problem.directive else 1
-            findings.append(
-                _load_finding(meta[code], Location(problem.path, problem.line, column), problem.message)
-            )
+            location = Location(problem.path, problem.line, column)
+            target = " ".join(problem.directive.args) if problem.directive else ""
+            findings.append(_load_finding(meta[code], location, problem.message, f"include[{target}]"))
     return findings
 
 
-def _load_finding(meta: catalogue.RuleMeta, location: Location, message: str) -> Finding:
-    return Finding(meta.code, meta.name, meta.severity, message, location)
+def _load_finding(
+    meta: catalogue.RuleMeta, location: Location, message: str, anchor: str = "file"
+) -> Finding:
+    # The anchor keeps fingerprints free of line numbers and absolute paths.
+    return Finding(meta.code, meta.name, meta.severity, message, location, anchor=anchor)
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

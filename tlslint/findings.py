@@ -24,9 +24,9 @@ class Severity(IntEnum):
 class Location:
     path: Path
     line: int  # 1-based; 0 when the problem is the file as a whole
-    column: int = 1
-    end_line: int = 0
-    end_column: int = 0
+    column: int = 1  # 1-based, in characters
+    end_line: int = 0  # 0: unknown
+    end_column: int = 0  # exclusive: the column just past the region
 
 
 @dataclass(frozen=True, slots=True)
