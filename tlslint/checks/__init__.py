@@ -7,6 +7,8 @@ severity, options and documentation live in the catalogue (``rules/CODE.yaml``).
 from __future__ import annotations
 
 import importlib
+import pkgutil
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,17 +22,14 @@ if TYPE_CHECKING:
     from tlslint.sources.nginx.model import Directive
     from tlslint.workspace import Workspace
 
-# Registered checks, in the order they run (the report sorts by location).
-CHECK_MODULES: tuple[str, ...] = (
-    "ngx101_session_cache_missing",
-    "ngx102_session_cache_builtin",
-    "ngx103_session_cache_too_small",
-    "ngx104_session_timeout_range",
-    "ngx105_session_tickets_unrotated",
-    "ngx106_session_cache_zone_conflict",
-    "ngx107_session_cache_not_on_default",
-    "ngx108_session_cache_zone_unused",
-)
+# A check module is named after its rule: ``ngx101_session_cache_missing``.
+_MODULE_RE = re.compile(r"^([a-z]{3}\d{3})_\w+$")
+
+
+def check_modules() -> list[str]:
+    """Every check module in this package, in code order (no registry to edit)."""
+    names = [info.name for info in pkgutil.iter_modules(__path__) if _MODULE_RE.match(info.name)]
+    return sorted(names)
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,7 @@ class Check:
 
 def load_checks(enabled: Callable[[str], bool]) -> list[Check]:
     checks = []
-    for name in CHECK_MODULES:
+    for name in check_modules():
         code = name[:6].upper()
         if not enabled(code):
             continue
