@@ -57,7 +57,7 @@ def run(
     for check in load_checks(filters.enabled):
         meta = index[check.code]
         options = {**meta.option_defaults(settings.profile), **settings.options_for(check.code)}
-        context = RuleContext(meta, options)
+        context = RuleContext(meta, options, settings)
         findings.extend(f for f in check.run(context, workspace) if filters.keep(f))
     findings = _dedupe(findings)
     findings.sort(key=Finding.sort_key)

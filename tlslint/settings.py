@@ -30,6 +30,7 @@ class Settings:
     exclude: list[str] = field(default_factory=list)
     fail_on: Severity = Severity.WARNING
     profile: str = "intermediate"
+    non_sni: str = "auto"
     max_file_size: int = 16 * 2**20
     nginx_version: Version | None = None
     nginx_roots: dict[str, Path] = field(default_factory=dict)
@@ -164,6 +165,7 @@ def from_mapping(data: dict[str, Any], path: Path | None) -> Settings:
         exclude=list(data.get("exclude", [])),
         fail_on=Severity.parse(data.get("fail-on", "warning")),
         profile=data.get("profile", "intermediate"),
+        non_sni=data.get("non-sni", "auto"),
         max_file_size=int(data.get("max-file-size", 16 * 2**20)),
         nginx_version=version,
         nginx_roots=roots,

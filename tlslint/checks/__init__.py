@@ -10,13 +10,14 @@ import importlib
 import pkgutil
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from tlslint.catalogue import RuleMeta
 from tlslint.findings import Finding, Fix, Location, Related, Severity
+from tlslint.settings import Settings
 
 if TYPE_CHECKING:
     from tlslint.sources.nginx.model import Directive
@@ -56,6 +57,7 @@ class RuleContext:
 
     meta: RuleMeta
     options: dict[str, Any]
+    settings: Settings = field(default_factory=Settings)
 
     def finding(
         self,
