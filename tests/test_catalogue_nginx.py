@@ -1,0 +1,68 @@
+"""Every nginx example of the catalogue through the real ``nginx -t``.
+
+``good`` and ``fixed`` examples must be valid nginx, and so must ``bad`` ones:
+the rules target configurations that load but behave badly. The exceptions are
+the rules that are about configurations nginx refuses (NGX001 syntax, NGX002
+missing include, NGX003 include loop, NGX106 zone conflict): their ``bad``
+examples must fail, with the message nginx gives for that cause, which
+cross-checks the rule against nginx.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from conftest import nginx_binary
+from nginx_harness import nginx_t
+
+from tlslint import catalogue
+
+pytestmark = pytest.mark.nginx
+
+# Rule -> what nginx -t says about its bad examples (1.22.1 and later).
+REFUSED_BY_NGINX = {
+    "NGX001": r'is not terminated by ";"|unexpected end of file|unexpected "[{};]"'
+    r"|unexpected end of parameter|has no opening",
+    "NGX002": r'open\(\) "[^"]+" failed \(2: No such file or directory\)',
+    # nginx.conf including itself from http{} meets its own events{} first; a
+    # loop through files valid in that context ends with EMFILE.
+    "NGX003": r'"events" directive is not allowed here|\(24: Too many open files\)',
+    "NGX106": r"conflicts with already declared size|is already declared for a different use",
+}
+
+ENTRIES = catalogue.load_entries()
+EXAMPLES = [
+    pytest.param(code, index, key, example, id=f"{code}-{index}-{key}")
+    for code, entry in ENTRIES.items()
+    if entry["target"] == "nginx"
+    for index, example in enumerate(entry["examples"])
+    for key in ("bad", "good", "fixed")
+    if key in example
+]
+
+
+@pytest.mark.parametrize(("code", "index", "key", "example"), EXAMPLES)
+def test_example_under_nginx(code: str, index: int, key: str, example: dict[str, Any]) -> None:
+    nginx_binary()
+    result = nginx_t(
+        example[key],
+        files=example.get("files"),
+        name=example.get("path", "nginx.conf"),
+        version_note=f"rules/{code}.yaml examples[{index}].{key}",
+    )
+    if key == "bad" and code in REFUSED_BY_NGINX:
+        assert not result.ok, (
+            f"nginx accepts a {code} example that the rule says it refuses\n{result.describe()}"
+        )
+        assert result.errors, result.describe()
+        assert re.search(REFUSED_BY_NGINX[code], result.errors[0]), result.describe()
+    else:
+        assert result.ok, f"rules/{code}.yaml examples[{index}].{key} is not valid nginx\n{result.describe()}"
+        assert not result.errors, result.describe()
+
+
+def test_every_nginx_rule_has_examples_here() -> None:
+    covered = {param.values[0] for param in EXAMPLES}
+    assert covered == {code for code, entry in ENTRIES.items() if entry["target"] == "nginx"}
