@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 import nginx_harness
+import pytest
 from conftest import shared_path
 from helpers import settings_for
 from test_nginx_harness import H5BP_TREE, MANIFEST_KINDS, MANIFEST_ROWS
+
 from tlslint.engine import run
 from tlslint.fixing import apply_fixes
 
