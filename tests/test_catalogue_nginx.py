@@ -43,6 +43,20 @@ EXAMPLES = [
 ]
 
 
+def accepted_by_installed_nginx(valid_on: str | None) -> bool:
+    """Whether the installed nginx is in an example's ``valid-on`` range."""
+    if valid_on is None:
+        return True
+    from nginx_harness import nginx_version
+
+    from tlslint.nginx_versions import parse_version
+
+    installed = tuple(nginx_version(nginx_binary()))
+    operator, bound = valid_on[:2] if valid_on.startswith(">=") else valid_on[:1], valid_on.lstrip("<>=")
+    threshold = parse_version(bound)
+    return installed >= threshold if operator == ">=" else installed < threshold
+
+
 @pytest.mark.parametrize(("code", "index", "key", "example"), EXAMPLES)
 def test_example_under_nginx(code: str, index: int, key: str, example: dict[str, Any]) -> None:
     nginx_binary()
@@ -52,6 +66,13 @@ def test_example_under_nginx(code: str, index: int, key: str, example: dict[str,
         name=example.get("path", "nginx.conf"),
         version_note=f"rules/{code}.yaml examples[{index}].{key}",
     )
+    accepted = accepted_by_installed_nginx(example.get("valid-on"))
+    if not accepted:
+        assert not result.ok, (
+            f"nginx accepts examples[{index}].{key} outside its valid-on range {example['valid-on']}\n"
+            f"{result.describe()}"
+        )
+        return
     if key == "bad" and code in REFUSED_BY_NGINX:
         assert not result.ok, (
             f"nginx accepts a {code} example that the rule says it refuses\n{result.describe()}"
