@@ -12,6 +12,7 @@ from tlslint.discovery import discover
 from tlslint.filters import Filters
 from tlslint.findings import Finding, Location, Severity
 from tlslint.settings import Settings
+from tlslint.sources.formats import NGINX, LoadedText
 from tlslint.sources.nginx.loader import NginxFiles, include_directives, prefix_for
 from tlslint.sources.nginx.model import ParsedFile, SourceText
 from tlslint.workspace import Workspace
@@ -32,6 +33,11 @@ class RunResult:
     nginx_files: NginxFiles
     targets: list[Path] = field(default_factory=list)  # the paths the run was given
     missing_paths: list[Path] = field(default_factory=list)
+    texts: dict[Path, LoadedText] = field(default_factory=dict)  # every text read, by resolved path
+
+    def source(self, path: Path) -> SourceText | None:
+        loaded = self.texts.get(path.resolve())
+        return loaded.source if loaded is not None else None
 
     @property
     def has_load_errors(self) -> bool:
@@ -62,7 +68,8 @@ def run(
     findings = _dedupe(findings)
     findings.sort(key=Finding.sort_key)
     read = sorted({*files.parsed, *files.errors})
-    return RunResult(findings, read, workspace, files, targets, list(discovered.missing))
+    texts = {path: LoadedText(parsed.source, NGINX) for path, parsed in files.parsed.items()}
+    return RunResult(findings, read, workspace, files, targets, list(discovered.missing), texts)
 
 
 def load_nginx(files: NginxFiles, paths: list[Path]) -> list[NginxConfig]:

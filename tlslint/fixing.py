@@ -19,8 +19,8 @@ from pathlib import Path
 from tlslint.engine import RunResult, run
 from tlslint.findings import Edit, Finding, Fix
 from tlslint.settings import Settings
+from tlslint.sources.formats import LoadedText, kind_for_new_file, validate
 from tlslint.sources.nginx.model import SourceText
-from tlslint.sources.nginx.parser import parse_text
 from tlslint.sources.text import SourceError, encode
 
 MAX_PASSES = 5
@@ -94,9 +94,15 @@ def apply_fixes(
     overlay: dict[Path, SourceText] = {}
     outcome = FixOutcome(result)
     current = result
-    for _ in range(MAX_PASSES):
+    for attempt in range(MAX_PASSES + 1):
         fixes = choose_fixes(current.findings, unsafe)
         if not fixes:
+            break
+        if attempt == MAX_PASSES:
+            outcome.messages.append(
+                f"fixes did not settle after {MAX_PASSES} passes; {len(fixes)} left for another run "
+                "(please report this)"
+            )
             break
         by_file: dict[Path, list[Edit]] = {}
         for fix in fixes:
@@ -104,12 +110,16 @@ def apply_fixes(
                 by_file.setdefault(edit.path.resolve(), []).append(edit)
         progressed = False
         for path, edits in by_file.items():
-            source = overlay.get(path) or current.nginx_files.parsed[path].source
-            originals.setdefault(path, current.nginx_files.parsed[path].source)
+            loaded = current.texts.get(path) or _new_file(path, overlay)
+            if loaded is None:
+                outcome.messages.append(f"{path}: a fix targets a file that was not read; not applied")
+                continue
+            source = overlay.get(path) or loaded.source
+            originals.setdefault(path, loaded.source)
             new_text = apply_edits(source.text, edits)
             candidate = SourceText(path, new_text, source.bom, source.newline)
             try:
-                parse_text(candidate)
+                validate(loaded.kind, candidate)
             except SourceError as error:
                 outcome.messages.append(f"{path}: a fix would break the file ({error.message}); not applied")
                 continue
@@ -136,12 +146,23 @@ def apply_fixes(
     return outcome
 
 
+def _new_file(path: Path, overlay: dict[Path, SourceText]) -> LoadedText | None:
+    """A file that a fix creates (e.g. a manifest written next to another)."""
+    if path.exists() and path not in overlay:
+        return None
+    kind = kind_for_new_file(path)
+    if kind is None:
+        return None
+    return LoadedText(overlay.get(path, SourceText(path, "")), kind)
+
+
 def unified_diff(before: SourceText, after: SourceText) -> str:
     name = _display(before.path)
+    created = not before.path.exists()
     lines = difflib.unified_diff(
         before.text.splitlines(keepends=True),
         after.text.splitlines(keepends=True),
-        fromfile=name,
+        fromfile="/dev/null" if created else name,
         tofile=name,
     )
     out = []
@@ -177,6 +198,8 @@ def write_atomically(path: Path, data: bytes) -> str:
     target = path.resolve()
     try:
         info = target.stat()
+    except FileNotFoundError:
+        return _create(target, data)
     except OSError as error:
         return f"{path}: cannot fix: {error.strerror}"
     if not info.st_mode & stat.S_IWUSR or not os.access(target, os.W_OK):
@@ -202,6 +225,31 @@ def write_atomically(path: Path, data: bytes) -> str:
             os.unlink(temporary)
         return f"{path}: cannot write: {error.strerror}"
     _fsync_directory(directory)
+    return ""
+
+
+def _create(target: Path, data: bytes) -> str:
+    """A new file, written in one go: it appears complete or not at all."""
+    if not target.parent.is_dir():
+        return f"{target}: its directory does not exist; not created"
+    umask = os.umask(0)
+    os.umask(umask)
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{target.name}{TEMP_MARK}", suffix=TEMP_SUFFIX, dir=target.parent
+    )
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o666 & ~umask)
+        os.link(temporary, target)  # fails if the file appeared meanwhile: never clobber
+    except OSError as error:
+        return f"{target}: cannot create: {error.strerror}"
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+    _fsync_directory(target.parent)
     return ""
 
 

@@ -11,6 +11,7 @@ from tlslint.findings import Finding, Fix
 from tlslint.nginx_edits import replace_arguments
 from tlslint.sources.nginx.model import Directive
 from tlslint.workspace import Workspace
+from tlslint.workspace.nginx import is_default
 
 CODE = "NGX102"
 
@@ -19,6 +20,10 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     reported: set[int] = set()
     for config in workspace.nginx:
         for server in tls_servers(config):
+            # Sessions are stored in the default server's cache only (facts §1):
+            # a virtual server's own builtin cache is never consulted.
+            if not is_default(server):
+                continue
             cache = effective_cache(server)
             if not cache.builtin or cache.shared is not None or cache.directive is None:
                 continue

@@ -38,13 +38,13 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 reason = "nginx before 1.23.2 does not keep ticket keys in the shared cache"
             else:
                 reason = (
-                    "the nginx version is not configured: before 1.23.2 the shared cache "
-                    "does not keep ticket keys (set nginx.version to decide)"
+                    "this depends on the nginx version, which is not configured: before 1.23.2 "
+                    "the shared cache does not keep ticket keys; set nginx.version to decide"
                 )
             yield ctx.finding(
                 server.block.directive or server.block.children[0],
-                f"TLS {server.label} issues session tickets with random keys ({reason}): "
-                "every reload invalidates all tickets, and each node has its own keys",
+                f"TLS {server.label} issues session tickets with random keys: every reload "
+                f"invalidates all tickets, and each node has its own keys ({reason})",
                 anchor=anchor(server, "ssl_session_tickets"),
                 fix=None if shared else add_shared_cache(config, server, cache, "10m", safe=False),
                 fix_note=KEY_FILES_NOTE if shared else "",

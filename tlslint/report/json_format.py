@@ -32,11 +32,11 @@ def relative_path(path: Path, base: Path | None = None) -> str:
 
 def edit_region(result: RunResult, edit: Edit) -> Region | None:
     """The 1-based region an edit replaces, or None when its file was not parsed."""
-    parsed = result.nginx_files.parsed.get(edit.path.resolve())
-    if parsed is None:
+    source = result.source(edit.path)
+    if source is None:
         return None
-    start = parsed.source.position(edit.start)
-    end = parsed.source.position(edit.end)
+    start = source.position(edit.start)
+    end = source.position(edit.end)
     return (*start, *end)
 
 

@@ -73,11 +73,11 @@ def _frame(finding: Finding, result: RunResult, paint: _Painter) -> list[str]:
     loc = finding.location
     if not loc.line:
         return []
-    parsed = result.nginx_files.parsed.get(loc.path.resolve())
-    if parsed is None:
+    source = result.source(loc.path)
+    if source is None:
         return []
-    text = parsed.source.line_text(loc.line).expandtabs(4)
-    raw = parsed.source.line_text(loc.line)
+    text = source.line_text(loc.line).expandtabs(4)
+    raw = source.line_text(loc.line)
     width = len(str(loc.line))
     start = len(raw[: loc.column - 1].expandtabs(4))
     end_column = loc.end_column if loc.end_line == loc.line and loc.end_column > loc.column else len(raw) + 1
