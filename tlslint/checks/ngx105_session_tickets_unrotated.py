@@ -30,9 +30,15 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 continue
             cache = effective_cache(server)
             shared = cache.shared is not None
-            if shared and new_enough:
+            fleet = bool(ctx.options["require-key-file"])
+            if shared and new_enough and not fleet:
                 continue
-            if not shared:
+            if shared and new_enough:
+                reason = (
+                    "require-key-file is set (throughput profile): keys rotated in one node's "
+                    "shared memory are not shared with the other nodes of a fleet"
+                )
+            elif not shared:
                 reason = "no shared session cache holds the ticket keys"
             elif new_enough is False:
                 reason = "nginx before 1.23.2 does not keep ticket keys in the shared cache"
