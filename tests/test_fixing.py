@@ -51,8 +51,12 @@ NO_CACHE_FIXED = """http {
 """
 
 
+# These tests pin the session rules' fixes; other rules have their own tests.
+SESSION_RULES = {"select": ["NGX1"]}
+
+
 def fix_dir(directory: Path, *, unsafe: bool = False, mapping: dict[str, object] | None = None) -> list[str]:
-    configured = settings_for(directory, mapping)
+    configured = settings_for(directory, mapping or SESSION_RULES)
     outcome = apply_fixes(run([directory], configured), configured, unsafe=unsafe, write=True)
     return outcome.messages
 
@@ -117,7 +121,7 @@ def test_non_utf8_bytes_survive_a_fix(tmp_path: Path) -> None:
 def test_second_fix_is_a_no_op(tmp_path: Path) -> None:
     (tmp_path / "nginx.conf").write_text(NO_CACHE)
     fix_dir(tmp_path, unsafe=True)
-    configured = settings_for(tmp_path)
+    configured = settings_for(tmp_path, SESSION_RULES)
     again = apply_fixes(run([tmp_path], configured), configured, unsafe=True, write=True)
     assert again.written == [] and again.diff == ""
 
@@ -147,7 +151,7 @@ def test_symlink_is_written_through_and_reported(tmp_path: Path) -> None:
     linked = tmp_path / "linked"
     linked.mkdir()
     (linked / "nginx.conf").symlink_to(real / "nginx.conf")
-    configured = settings_for(linked)
+    configured = settings_for(linked, SESSION_RULES)
     outcome = apply_fixes(run([linked / "nginx.conf"], configured), configured, unsafe=False, write=True)
     assert (linked / "nginx.conf").is_symlink()
     assert (real / "nginx.conf").read_text() == NO_CACHE_FIXED
@@ -261,7 +265,7 @@ def die(*args, **kwargs):
     os.kill(os.getpid(), 9)
 os.replace = die
 from tlslint.cli import main
-main(["--fix", sys.argv[1]])
+main(["--fix", "--select", "NGX1", sys.argv[1]])
 """
 
 
@@ -274,7 +278,9 @@ def test_killed_before_rename_leaves_the_original_intact(tmp_path: Path) -> None
     leftovers = [p.name for p in tmp_path.iterdir() if p.name != "nginx.conf"]
     assert leftovers and all(".tlslint-" in name for name in leftovers)
     subprocess.run(
-        [sys.executable, "-m", "tlslint", "--fix", str(tmp_path)], capture_output=True, check=False
+        [sys.executable, "-m", "tlslint", "--fix", "--select", "NGX1", str(tmp_path)],
+        capture_output=True,
+        check=False,
     )
     assert [p.name for p in tmp_path.iterdir()] == ["nginx.conf"]
     assert path.read_text() == NO_CACHE_FIXED
@@ -330,7 +336,7 @@ def test_fix_property(tmp_path_factory: pytest.TempPathFactory, text: str) -> No
     directory = tmp_path_factory.mktemp("prop")
     path = directory / "nginx.conf"
     path.write_bytes(text.encode())
-    configured = settings_for(directory)
+    configured = settings_for(directory, SESSION_RULES)
     result = run([directory], configured)
     outcome = apply_fixes(result, configured, unsafe=True, write=True)
     after = path.read_bytes().decode()
@@ -350,5 +356,27 @@ def test_fix_property(tmp_path_factory: pytest.TempPathFactory, text: str) -> No
     assert structure(text.splitlines()) == structure(after.splitlines())
     comments = [c for line in text.splitlines() if "#" in line for c in [line[line.index("#") :]]]
     assert all(comment.strip() in after for comment in comments)
+    again = apply_fixes(run([directory], configured), configured, unsafe=True, write=True)
+    assert again.diff == "", outcome.diff
+
+
+@settings(
+    max_examples=int(os.environ.get("TLSLINT_FUZZ_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(text=configs())
+def test_fix_property_all_rules(tmp_path_factory: pytest.TempPathFactory, text: str) -> None:
+    """Every rule's fixes together: the output parses, keeps every comment, and settles."""
+    directory = tmp_path_factory.mktemp("prop-all")
+    path = directory / "nginx.conf"
+    path.write_bytes(text.encode())
+    configured = settings_for(directory)
+    outcome = apply_fixes(run([directory], configured), configured, unsafe=True, write=True)
+    assert not [m for m in outcome.messages if "did not settle" in m or "would break" in m], outcome.messages
+    after = path.read_bytes().decode()
+    parse_text(SourceText(path, after))
+    comments = [line[line.index("#") :].strip() for line in text.splitlines() if "#" in line]
+    assert all(comment in after for comment in comments)
     again = apply_fixes(run([directory], configured), configured, unsafe=True, write=True)
     assert again.diff == "", outcome.diff

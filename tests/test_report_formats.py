@@ -137,7 +137,7 @@ def test_json_round_trips_with_documented_keys(in_tmp: Path) -> None:
 
 
 def test_json_clean_run(in_tmp: Path) -> None:
-    data = json.loads(json_format.render(check_files(in_tmp, {"a.conf": CLEAN})))
+    data = json.loads(json_format.render(check_files(in_tmp, {"a.conf": CLEAN}, {"select": ["NGX1"]})))
     assert data["findings"] == []
     assert data["summary"] == {
         "files": 1,
@@ -234,7 +234,7 @@ def test_sarif_with_findings_validates(in_tmp: Path, sarif_validator: jsonschema
 
 
 def test_sarif_rules_are_the_whole_catalogue(in_tmp: Path) -> None:
-    log = json.loads(sarif.render(check_files(in_tmp, {"a.conf": CLEAN})))
+    log = json.loads(sarif.render(check_files(in_tmp, {"a.conf": CLEAN}, {"select": ["NGX1"]})))
     rules = log["runs"][0]["tool"]["driver"]["rules"]
     entries = catalogue.load_entries()
     assert [r["id"] for r in rules] == list(entries)
@@ -250,7 +250,7 @@ def test_sarif_rules_are_the_whole_catalogue(in_tmp: Path) -> None:
 
 
 def test_sarif_clean_run_has_empty_results(in_tmp: Path, sarif_validator: jsonschema.Draft4Validator) -> None:
-    result = check_files(in_tmp, {"a.conf": CLEAN})
+    result = check_files(in_tmp, {"a.conf": CLEAN}, {"select": ["NGX1"]})
     assert result.findings == []
     log = assert_valid_sarif(sarif_validator, sarif.render(result))
     assert log["runs"][0]["results"] == []
@@ -415,7 +415,7 @@ def test_github_one_command_per_finding(in_tmp: Path) -> None:
         f"title=NGX101 ssl-session-cache-missing::{finding.message}"
     )
     assert expected in lines
-    assert github.render(check_files(in_tmp, {"a.conf": CLEAN})) == ""
+    assert github.render(check_files(in_tmp, {"a.conf": CLEAN}, {"select": ["NGX1"]})) == ""
 
 
 def test_github_levels(in_tmp: Path) -> None:

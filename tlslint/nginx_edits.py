@@ -175,3 +175,78 @@ def remove_directive(directive: Directive) -> Edit:
     while end < finish and text[end] in " \t":
         end += 1
     return Edit(source.path, start, end, "")
+
+
+def insert_argument(directive: Directive, after: int, value: str) -> Edit:
+    """A new argument right after argument ``after`` (-1: before the first one)."""
+    tokens = argument_tokens(directive)
+    offset = tokens[after][1] if after >= 0 and tokens else directive.start + len(directive.name)
+    return Edit(directive.path, offset, offset, " " + value)
+
+
+def remove_argument(directive: Directive, index: int) -> Edit:
+    """Delete one argument and the blanks before it; nothing else on the line moves.
+
+    When something other than blanks (a comment on a continued line) stands
+    before the argument, only the argument itself goes.
+    """
+    tokens = argument_tokens(directive)
+    start, end, _, _ = tokens[index]
+    text = directive.source.text
+    before = tokens[index - 1][1] if index > 0 else directive.start + len(directive.name)
+    if not text[before:start].strip(" \t"):
+        start = before
+    return Edit(directive.path, start, end, "")
+
+
+def insert_directives(
+    source: SourceText,
+    block: Directive | None,
+    siblings: Sequence[Directive],
+    statements: Sequence[str],
+    after: Directive | None = None,
+) -> Edit:
+    """Several new directives as one insertion (one line each), like ``insert_directive``.
+
+    One edit, because two insertions at one point are never combined by the
+    fixer. Where the block continues on the same line, they stay on that line.
+    """
+    indent = child_indentation(source, block, siblings)
+    probe = insert_directive(source, block, siblings, statements[0], after)
+    if probe.replacement == " " + statements[0]:
+        joined = " " + " ".join(statements)
+    else:
+        joined = probe.replacement.replace(statements[0], (source.newline + indent).join(statements), 1)
+    return Edit(probe.path, probe.start, probe.end, joined)
+
+
+def insert_lines_before(directive: Directive, lines: Sequence[str], *, blank_line: bool = True) -> Edit:
+    """New lines (a block, say) just above ``directive``, at its indentation.
+
+    Comment lines directly above the directive stay with it: the new lines go
+    above them. ``blank_line`` separates the new lines from what follows.
+    """
+    source = directive.source
+    text = source.text
+    newline = source.newline
+    start = line_start(text, directive.start)
+    if text[start : directive.start].strip():
+        # Something precedes it on its line: keep to that line.
+        inline = " ".join(line.strip() for line in lines)
+        return Edit(source.path, directive.start, directive.start, inline + " ")
+    indent = indentation(source, directive.start)
+    while start > 0:
+        previous = line_start(text, start - 1)
+        if not text[previous : start - 1].strip().startswith("#"):
+            break
+        start = previous
+    body = "".join(indent + line + newline for line in lines)
+    if blank_line and start > 0 and text[line_start(text, start - 1) : start].strip().endswith("}"):
+        body = newline + body  # a block ends just above: keep blocks apart
+    return Edit(source.path, start, start, body + (newline if blank_line else ""))
+
+
+def replace_argument_text(directive: Directive, index: int, written: str) -> Edit:
+    """Replace one argument, quotes included, by ``written`` exactly as given (e.g. ``""``)."""
+    start, end, _, _ = argument_tokens(directive)[index]
+    return Edit(directive.path, start, end, written)

@@ -1,0 +1,159 @@
+"""Benchmarks: tlslint against crossplane's bare parse, gixy-ng and `nginx -t`.
+
+Not part of the unit tests. Every tool runs in its own process on the same
+generated trees, interleaved (round-robin, so machine noise hits all alike),
+and the report gives medians, ratios, peak RSS and growth from N to 10 N.
+
+    python tests/bench/run.py --sizes 100 1000 10000 --repeat 3 --gixy /path/to/gixy
+
+gixy-ng must live in its own virtual environment: it installs a crossplane
+fork over crossplane's package (facts: crossplane.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from generate import nginx_tree  # noqa: E402
+
+PYTHON = sys.executable
+CROSSPLANE = "import crossplane, sys; crossplane.parse(sys.argv[1], comments=True)"
+
+
+@dataclass
+class Sample:
+    seconds: float
+    max_rss_kib: int
+    returncode: int
+
+
+@dataclass
+class Measure:
+    name: str
+    samples: list[Sample] = field(default_factory=list)
+    timed_out: bool = False
+
+    @property
+    def median(self) -> float:
+        return statistics.median(s.seconds for s in self.samples) if self.samples else float("nan")
+
+    @property
+    def peak_rss_mib(self) -> float:
+        return max((s.max_rss_kib for s in self.samples), default=0) / 1024
+
+
+def timed(command: list[str], cwd: Path | None = None, timeout: float = 600) -> Sample | None:
+    """Wall time and peak RSS of one process; None on timeout."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    deadline = start + timeout
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            elapsed = time.perf_counter() - start
+            process.returncode = os.waitstatus_to_exitcode(status)
+            return Sample(elapsed, usage.ru_maxrss, process.returncode)
+        if time.perf_counter() > deadline:
+            os.killpg(process.pid, 9)
+            os.wait4(process.pid, 0)
+            return None
+        time.sleep(0.002)
+
+
+def tools(tree: Path, plain: Path, nginx: str | None, gixy: str | None, cache: Path) -> dict[str, Callable[[], list[str]]]:
+    main = str(tree / "nginx.conf")
+    found: dict[str, Callable[[], list[str]]] = {
+        "tlslint": lambda: [PYTHON, "-m", "tlslint", "check", "--no-cache", "-q", str(tree)],
+        "crossplane parse": lambda: [PYTHON, "-c", CROSSPLANE, main],
+    }
+    if nginx:
+        found["nginx -t (no certificates)"] = lambda: [nginx, "-t", "-q", "-p", str(plain), "-c", str(plain / "nginx.conf")]
+    if gixy:
+        found["gixy-ng"] = lambda: [gixy, main]
+    return found
+
+
+def run(sizes: list[int], repeat: int, gixy: str | None, gixy_max: int, out: Path) -> dict[str, dict[str, object]]:
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
+    results: dict[str, dict[str, object]] = {}
+    with tempfile.TemporaryDirectory(prefix="tlslint-bench-") as scratch:
+        root = Path(scratch)
+        for size in sizes:
+            tree = root / f"tls-{size}"
+            plain = root / f"plain-{size}"
+            nginx_tree(tree, size)
+            nginx_tree(plain, size, tls=False)
+            available = tools(tree, plain, nginx, gixy if size <= gixy_max else None, root / "cache")
+            measures = {name: Measure(name) for name in available}
+            for _ in range(repeat):
+                for name, command in available.items():
+                    measure = measures[name]
+                    if measure.timed_out:
+                        continue
+                    sample = timed(command())
+                    if sample is None:
+                        measure.timed_out = True
+                    else:
+                        measure.samples.append(sample)
+            results[str(size)] = {
+                name: {"median_s": m.median, "peak_rss_mib": m.peak_rss_mib, "timed_out": m.timed_out,
+                       "samples": [s.seconds for s in m.samples], "returncodes": [s.returncode for s in m.samples]}
+                for name, m in measures.items()
+            }  # fmt: skip
+            print(json.dumps({size: results[str(size)]}, indent=1), file=sys.stderr)
+    out.write_text(json.dumps(results, indent=1))
+    return results
+
+
+def startup(repeat: int) -> dict[str, float]:
+    """`python -c pass`, `tlslint --version` and a check of a 3-file repo."""
+    with tempfile.TemporaryDirectory(prefix="tlslint-small-") as scratch:
+        small = Path(scratch)
+        nginx_tree(small, 2)  # nginx.conf + 2 virtual hosts = 3 files
+        commands = {
+            "python -c pass": [PYTHON, "-c", "pass"],
+            "tlslint --version": [PYTHON, "-m", "tlslint", "--version"],
+            "tlslint check (3 files)": [PYTHON, "-m", "tlslint", "check", "--no-cache", "-q", str(small)],
+        }
+        samples: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(repeat):
+            for name, command in commands.items():
+                sample = timed(command)
+                assert sample is not None
+                samples[name].append(sample.seconds)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--gixy", help="the gixy executable of a separate venv")
+    parser.add_argument("--gixy-max", type=int, default=10_000, help="largest N to run gixy-ng on")
+    parser.add_argument("--out", type=Path, default=Path("tests/bench/out/results.json"))
+    args = parser.parse_args()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    results = run(args.sizes, args.repeat, args.gixy, args.gixy_max, args.out)
+    timings = startup(max(args.repeat, 10))
+    print(json.dumps({"startup": timings}, indent=1))
+    print(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,747 @@
+"""Upstream keep-alive rules (NGX210-NGX214) and the access-log rule NGX401.
+
+Facts: ../shared/facts/nginx.md §1 (keepalive, proxy_http_version,
+proxy_ssl_session_reuse rows), §4 (nginx -t messages), §5 (what reaches the
+backend; implicit upstreams are never pooled), §6 (the corpus). The catalogue
+examples run through tests/test_catalogue*.py; this file adds version
+awareness, fix details checked against the real ``nginx -t``, edge cases and
+corpus pins. tests/test_live_upstream.py shows the fixes working on a live nginx.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import shared_path
+from helpers import check_files, settings_for
+from nginx_harness import nginx_t
+
+from tlslint.engine import RunResult, run
+from tlslint.findings import Finding, Severity
+from tlslint.fixing import apply_fixes
+
+E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
+MINE = ["NGX210", "NGX211", "NGX212", "NGX213", "NGX214", "NGX401"]
+
+
+def lint(
+    tmp_path: Path, text: str, version: str | None = None, *, name: str = "site.conf", **extra: Any
+) -> RunResult:
+    mapping: dict[str, Any] = {"select": MINE, **extra}
+    if version is not None:
+        mapping["nginx"] = {"version": version}
+    return check_files(tmp_path, {name: text}, mapping)
+
+
+def found(result: RunResult) -> set[tuple[str, int, Severity]]:
+    return {(f.code, f.location.line, f.severity) for f in result.findings}
+
+
+def only(result: RunResult, code: str) -> list[Finding]:
+    return [f for f in result.findings if f.code == code]
+
+
+def fix(
+    tmp_path: Path, text: str, version: str | None, *, unsafe: bool = False, name: str = "site.conf"
+) -> str:
+    """The text after ``--fix`` (``--unsafe-fixes``) with only these rules."""
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    mapping: dict[str, Any] = {"select": MINE}
+    if version is not None:
+        mapping["nginx"] = {"version": version}
+    settings = settings_for(tmp_path, mapping)
+    apply_fixes(run([path], settings), settings, unsafe=unsafe, write=True)
+    return path.read_text(encoding="utf-8")
+
+
+def assert_valid_nginx(text: str, **kwargs: Any) -> None:
+    result = nginx_t(text, **kwargs)
+    assert result.ok and not result.errors, result.describe()
+    assert not result.warnings, result.describe()
+
+
+# --------------------------------------------------------------------------- version awareness
+
+NO_KEEPALIVE = """\
+upstream app {
+    server 10.0.0.11:8080;
+}
+server {
+    listen 80;
+    proxy_set_header Host $host;
+    proxy_set_header X-Real-IP $remote_addr;
+    location / {
+        proxy_pass http://app;
+    }
+}
+"""
+KEEPALIVE_ONLY = NO_KEEPALIVE.replace(
+    "    server 10.0.0.11:8080;\n", "    server 10.0.0.11:8080;\n    keepalive 16;\n"
+)
+
+
+def test_ngx210_depends_on_the_version(tmp_path: Path) -> None:
+    # Before 1.29.7 no keepalive line means no pooling; since then `32 local` is the default.
+    old = lint(tmp_path / "old", NO_KEEPALIVE, "1.22")
+    assert found(old) == {("NGX210", 1, W)}
+    assert "before nginx 1.29.7 (nginx.version 1.22.0)" in old.findings[0].message
+    assert found(lint(tmp_path / "new", NO_KEEPALIVE, "1.30")) == set()
+    assert found(lint(tmp_path / "edge", NO_KEEPALIVE, "1.29.7")) == set()
+    assert found(lint(tmp_path / "before-edge", NO_KEEPALIVE, "1.29.6")) == {("NGX210", 1, W)}
+    unknown = lint(tmp_path / "unknown", NO_KEEPALIVE)
+    assert found(unknown) == {("NGX210", 1, W)}
+    assert "depends on the version" in unknown.findings[0].message
+
+
+def test_ngx211_depends_on_the_version(tmp_path: Path) -> None:
+    old = lint(tmp_path / "old", KEEPALIVE_ONLY, "1.22")
+    assert found(old) == {("NGX211", 10, W)}
+    message = old.findings[0].message
+    assert "HTTP/1.0" in message and "Connection: close" in message
+    # 1.29.7+: HTTP/1.1 and no Connection header by default.
+    assert found(lint(tmp_path / "new", KEEPALIVE_ONLY, "1.30")) == set()
+    unknown = lint(tmp_path / "unknown", KEEPALIVE_ONLY)
+    assert found(unknown) == {("NGX211", 10, W)}
+    assert "before nginx 1.29.7" in unknown.findings[0].message
+
+
+def test_ngx211_waits_for_keepalive_then_fix_chains_both_rules(tmp_path: Path) -> None:
+    # Without keepalive only NGX210 speaks; --fix adds keepalive, then NGX211 adds the
+    # HTTP/1.1 directives on the next pass of the fixpoint.
+    assert {f.code for f in lint(tmp_path / "a", NO_KEEPALIVE, "1.22").findings} == {"NGX210"}
+    fixed = fix(tmp_path / "b", NO_KEEPALIVE, "1.22")
+    assert "    keepalive 32;\n}" in fixed
+    assert "proxy_http_version 1.1;\n        proxy_set_header Host $host;" in fixed
+    assert found(lint(tmp_path / "c", fixed, "1.22")) == set()
+    assert_valid_nginx(fixed)
+
+
+def test_explicit_http10_and_connection_close_are_reported_on_every_version(tmp_path: Path) -> None:
+    text = KEEPALIVE_ONLY.replace(
+        "        proxy_pass http://app;\n",
+        "        proxy_pass http://app;\n"
+        "        proxy_http_version 1.0;\n"
+        "        proxy_set_header Connection close;\n",
+    )
+    for version in ("1.22", "1.30", None):
+        result = lint(tmp_path / str(version), text, version)
+        assert [f.code for f in result.findings] == ["NGX211"], version
+        assert "proxy_http_version 1.0" in result.findings[0].message
+        assert 'Connection "close"' in result.findings[0].message
+
+
+# --------------------------------------------------------------------------- NGX211 fix keeps headers
+
+
+def test_ngx211_fix_copies_inherited_headers_into_the_location(tmp_path: Path) -> None:
+    fixed = fix(tmp_path, KEEPALIVE_ONLY, "1.22")
+    assert fixed == KEEPALIVE_ONLY.replace(
+        "        proxy_pass http://app;\n",
+        "        proxy_pass http://app;\n"
+        "        proxy_http_version 1.1;\n"
+        "        proxy_set_header Host $host;\n"
+        "        proxy_set_header X-Real-IP $remote_addr;\n"
+        '        proxy_set_header Connection "";\n',
+    )
+    assert_valid_nginx(fixed)
+
+
+def test_ngx211_fix_adds_to_the_locations_own_headers_without_copying(tmp_path: Path) -> None:
+    text = KEEPALIVE_ONLY.replace(
+        "        proxy_pass http://app;\n",
+        "        proxy_pass http://app;\n"
+        "        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n",
+    )
+    fixed = fix(tmp_path, text, "1.22")
+    location = fixed[fixed.index("location /") :]
+    assert "Host" not in location  # it never sent the server's lines: nothing to copy
+    assert "X-Forwarded-For $proxy_add_x_forwarded_for;\n        proxy_http_version 1.1;\n" in location
+    assert 'proxy_set_header Connection "";' in location
+
+
+def test_ngx211_fix_keeps_http_level_headers_of_a_nested_location(tmp_path: Path) -> None:
+    text = """\
+http {
+    proxy_set_header Host $http_host;
+    upstream app { server 10.0.0.11:8080; keepalive 8; }
+    server {
+        listen 80;
+        location /a/ {
+            location /a/b/ { proxy_pass http://app; }
+        }
+    }
+}
+"""
+    fixed = fix(tmp_path, text, "1.22", name="nginx.conf")
+    assert (
+        "location /a/b/ { proxy_pass http://app; proxy_http_version 1.1; "
+        'proxy_set_header Host $http_host; proxy_set_header Connection ""; }'
+    ) in fixed
+    assert_valid_nginx(fixed)
+
+
+def test_ngx211_fix_edits_an_include_free_location_only(tmp_path: Path) -> None:
+    # proxy_http_version 1.0 from an include in the location: a second line would be
+    # "is duplicate"; no fix, and a note says why.
+    files = {
+        "nginx.conf": "events {}\nhttp {\n"
+        "    upstream app { server 10.0.0.11:8080; keepalive 8; }\n"
+        "    server {\n        listen 80;\n        location / {\n"
+        "            include proxy.inc;\n            proxy_pass http://app;\n        }\n    }\n}\n",
+        "proxy.inc": "proxy_http_version 1.0;\n",
+    }
+    result = check_files(
+        tmp_path, files, {"select": ["NGX211"], "nginx": {"version": "1.22"}}, target="nginx.conf"
+    )
+    [finding] = result.findings
+    assert finding.fix is None and "include" in finding.fix_note
+
+
+def test_map_with_close_for_plain_requests_defeats_keepalive(tmp_path: Path) -> None:
+    text = """\
+map $http_upgrade $connection_upgrade {
+    default upgrade;
+    ''      close;
+}
+upstream app { server 10.0.0.11:8080; keepalive 16; }
+server {
+    listen 80;
+    location / {
+        proxy_pass http://app;
+        proxy_http_version 1.1;
+        proxy_set_header Upgrade $http_upgrade;
+        proxy_set_header Connection $connection_upgrade;
+    }
+}
+"""
+    for version in ("1.22", "1.30"):
+        [finding] = lint(tmp_path / version, text, version).findings
+        assert finding.code == "NGX211" and '"close" for every request' in finding.message
+        assert finding.fix is not None and not finding.fix.safe
+    assert fix(tmp_path / "safe", text, "1.22") == text  # the map edit is unsafe
+    fixed = fix(tmp_path / "unsafe", text, "1.22", unsafe=True)
+    assert fixed == text.replace("''      close;", "''      '';")
+    assert_valid_nginx(fixed)
+    # A map whose default closes (no '' entry) gets an exact '' entry.
+    no_entry = text.replace("    ''      close;\n", "").replace("default upgrade;", "default close;")
+    fixed = fix(tmp_path / "default", no_entry, "1.22", unsafe=True)
+    assert "    default close;\n    '' '';\n}" in fixed
+    assert found(lint(tmp_path / "after", fixed, "1.22")) == set()
+
+
+def test_constant_upgrade_and_keep_alive_do_not_defeat_keepalive(tmp_path: Path) -> None:
+    # Measured on 1.22.1 (Python and Node 20 backends): the connection is kept.
+    for value in ('"upgrade"', "keep-alive"):
+        text = KEEPALIVE_ONLY.replace(
+            "        proxy_pass http://app;\n",
+            f"        proxy_pass http://app;\n        proxy_http_version 1.1;\n"
+            f"        proxy_set_header Connection {value};\n",
+        )
+        assert "NGX211" not in {f.code for f in lint(tmp_path / value.strip('"'), text, "1.22").findings}
+
+
+# --------------------------------------------------------------------------- NGX210 scope and fix
+
+
+def test_keepalive_goes_after_a_balancing_method_no_redefined_warning(tmp_path: Path) -> None:
+    text = """\
+upstream app {
+    server 10.0.0.11:8080;
+    server 10.0.0.12:8080;
+    hash $remote_addr consistent;
+}
+server {
+    listen 80;
+    location / {
+        proxy_pass http://app;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+    }
+}
+"""
+    fixed = fix(tmp_path, text, "1.22")
+    assert "    hash $remote_addr consistent;\n    keepalive 32;\n}" in fixed
+    assert_valid_nginx(fixed)  # no "load balancing method redefined" (facts §4)
+    wrong = fixed.replace(
+        "    hash $remote_addr consistent;\n    keepalive 32;\n",
+        "    keepalive 32;\n    hash $remote_addr consistent;\n",
+    )
+    assert any("load balancing method redefined" in w for w in nginx_t(wrong).warnings)
+
+
+def test_ngx210_severity_is_error_for_https_and_names_the_handshake(tmp_path: Path) -> None:
+    text = NO_KEEPALIVE.replace("http://app", "https://app")
+    [finding] = lint(tmp_path, text, "1.22").findings
+    assert (finding.code, finding.severity) == ("NGX210", E)
+    assert "TLS handshake" in finding.message and "https" in finding.message
+
+
+def test_ngx210_scope(tmp_path: Path) -> None:
+    cases = {
+        # FastCGI only: needs fastcgi_keep_conn too; out of scope.
+        "fastcgi": "upstream php { server 127.0.0.1:9000; }\n"
+        "server { listen 80; location ~ \\.php$ { fastcgi_pass php; } }\n",
+        # Used by nothing here.
+        "unused": "upstream app { server 10.0.0.11:8080; }\n",
+        # Only WebSocket locations: an upgraded connection never returns to the pool.
+        "websocket": "upstream ws { server 10.0.0.11:8080; }\n"
+        "server { listen 80; location /socket.io/ { proxy_pass http://ws; } }\n",
+        # A stream upstream has no keepalive directive at all.
+        "stream": "events {}\nstream { upstream db { server 10.0.0.5:5432; }\n"
+        "server { listen 5432; proxy_pass db; } }\n",
+    }
+    for name, text in cases.items():
+        assert found(lint(tmp_path / name, text, "1.22")) == set(), name
+
+
+def test_ngx210_follows_set_variables_to_upstreams(tmp_path: Path) -> None:
+    # Lemmy's pattern: set $proxpass "http://lemmy-ui"; proxy_pass $proxpass;
+    text = """\
+upstream ui { server 10.0.0.11:1234; }
+upstream api { server 10.0.0.12:8536; }
+server {
+    listen 80;
+    location / {
+        set $target "http://ui";
+        if ($request_method = POST) { set $target "http://api"; }
+        proxy_pass $target;
+    }
+}
+"""
+    assert found(lint(tmp_path, text, "1.22")) == {("NGX210", 1, W), ("NGX210", 2, W)}
+
+
+def test_ngx210_keepalive_zero_and_profiles(tmp_path: Path) -> None:
+    zero = NO_KEEPALIVE.replace(
+        "    server 10.0.0.11:8080;\n", "    server 10.0.0.11:8080;\n    keepalive 0;\n"
+    )
+    [finding] = lint(tmp_path / "zero", zero, "1.30").findings
+    assert finding.code == "NGX210" and finding.location.line == 3 and "keepalive 0" in finding.message
+    assert finding.fix is not None and not finding.fix.safe
+    throughput = fix(tmp_path / "throughput", NO_KEEPALIVE.replace("location / {", "location / {"), "1.22")
+    assert "keepalive 32;" in throughput
+    path = tmp_path / "profile" / "site.conf"
+    path.parent.mkdir()
+    path.write_text(NO_KEEPALIVE)
+    settings = settings_for(
+        path.parent, {"select": ["NGX210"], "nginx": {"version": "1.22"}, "profile": "throughput"}
+    )
+    apply_fixes(run([path], settings), settings, unsafe=False, write=True)
+    assert "    keepalive 64;\n" in path.read_text()
+
+
+# --------------------------------------------------------------------------- NGX212
+
+
+def test_ngx212_is_reported_on_every_version(tmp_path: Path) -> None:
+    text = (
+        "server {\n    listen 80;\n    location / {\n"
+        "        proxy_pass http://127.0.0.1:3000/app/;\n    }\n}\n"
+    )
+    for version in ("1.22", "1.30", None):
+        assert found(lint(tmp_path / str(version), text, version)) == {("NGX212", 4, W)}
+    https = text.replace("http://127.0.0.1:3000", "https://10.0.0.9")
+    assert found(lint(tmp_path / "https", https, "1.30")) == {("NGX212", 4, E)}
+
+
+def test_ngx212_leaves_variables_websockets_and_possible_upstream_names(tmp_path: Path) -> None:
+    cases = {
+        "variable-host": "server { listen 80; resolver 127.0.0.53;"
+        " location / { proxy_pass http://$host:8080; } }\n",
+        "variable-uri": "server { listen 80; location / { proxy_pass http://127.0.0.1:3000/$uri; } }\n",
+        "websocket": "server { listen 80; location /cable { proxy_pass http://127.0.0.1:3000; } }\n",
+        "bare-name-in-snippet": "server { listen 80; location / { proxy_pass http://app; } }\n",
+        "upstream-elsewhere-case": "upstream App { server 10.0.0.1:80; keepalive 8; }\n"
+        "server { listen 80; location / { proxy_pass http://app; proxy_http_version 1.1;"
+        ' proxy_set_header Connection ""; } }\n',
+    }
+    for name, text in cases.items():
+        assert found(lint(tmp_path / name, text, "1.22")) == set(), name
+    # In a whole nginx.conf a bare name that no upstream{} declares is a host name.
+    full = "events {}\nhttp { server { listen 80; location / { proxy_pass http://app; } } }\n"
+    assert {f.code for f in lint(tmp_path / "full", full, "1.30", name="nginx.conf").findings} == {"NGX212"}
+
+
+def test_ngx212_fix_keeps_the_host_header_and_uri(tmp_path: Path) -> None:
+    text = """\
+http {
+    proxy_set_header X-Real-IP $remote_addr;
+    server {
+        listen 80;
+        location /api/ {
+            proxy_pass https://10.0.0.9:8443/v1/;
+            proxy_ssl_verify on;
+            proxy_ssl_trusted_certificate /etc/ssl/ca.pem;
+        }
+    }
+}
+"""
+    fixed = fix(tmp_path, text, "1.22", unsafe=True, name="nginx.conf")
+    assert (
+        fixed
+        == """\
+http {
+    proxy_set_header X-Real-IP $remote_addr;
+    upstream backend_10_0_0_9_8443 {
+        server 10.0.0.9:8443;
+        keepalive 32;
+    }
+
+    server {
+        listen 80;
+        location /api/ {
+            proxy_pass https://backend_10_0_0_9_8443/v1/;
+            proxy_ssl_verify on;
+            proxy_ssl_trusted_certificate /etc/ssl/ca.pem;
+            proxy_http_version 1.1;
+            proxy_set_header X-Real-IP $remote_addr;
+            proxy_set_header Connection "";
+            proxy_set_header Host 10.0.0.9:8443;
+            proxy_ssl_name 10.0.0.9;
+        }
+    }
+}
+"""
+    )
+    assert found(lint(tmp_path / "after", fixed, "1.22", name="nginx.conf")) == set()
+    assert_valid_nginx(fixed)
+
+
+def test_ngx212_fix_shares_one_upstream_between_locations_and_avoids_taken_names(tmp_path: Path) -> None:
+    text = """\
+upstream backend_127_0_0_1_3000 { server 10.9.9.9:80; keepalive 8; }
+server {
+    listen 80;
+    location /a/ { proxy_pass http://127.0.0.1:3000; proxy_set_header Host $host; }
+    location /b/ { proxy_pass http://127.0.0.1:3000; proxy_set_header Host $host; }
+    location /c/ { proxy_pass http://unix:/run/app.sock:/c/; proxy_set_header Host $host; }
+}
+"""
+    fixed = fix(tmp_path, text, "1.30", unsafe=True)
+    assert fixed.count("upstream backend_127_0_0_1_3000_2 {") == 1
+    assert fixed.count("proxy_pass http://backend_127_0_0_1_3000_2;") == 2
+    assert "upstream unix_app_sock {\n    server unix:/run/app.sock;\n    keepalive 32;\n}" in fixed
+    assert "proxy_pass http://unix_app_sock/c/;" in fixed
+    assert "proxy_http_version" not in fixed  # 1.30: HTTP/1.1 is the default
+    assert found(lint(tmp_path / "after", fixed, "1.30")) == set()
+    assert_valid_nginx(fixed)
+
+
+def test_ngx212_keeps_the_name_only_when_every_pass_allows_it(tmp_path: Path) -> None:
+    # An upstream{} named like the host would capture `proxy_pass http://api.internal:8080`
+    # too, which nginx then refuses ("may not have port"): derive a name instead.
+    text = """\
+server {
+    listen 80;
+    location /a/ { proxy_pass http://api.internal/; proxy_set_header Host $host; }
+    location /b/ { proxy_pass http://api.internal:8080/; proxy_set_header Host $host; }
+}
+"""
+    fixed = fix(tmp_path, text, "1.30", unsafe=True)
+    assert "upstream api_internal_80 {" in fixed and "upstream api_internal_8080 {" in fixed
+    assert_valid_nginx(fixed)
+
+
+def test_ngx212_no_fix_in_a_server_snippet(tmp_path: Path) -> None:
+    text = "listen 443 ssl;\nlocation / {\n    proxy_pass http://127.0.0.1:3000;\n}\n"
+    [finding] = only(lint(tmp_path, text, "1.22"), "NGX212")
+    assert finding.fix is None and "http{}" in finding.fix_note
+
+
+# --------------------------------------------------------------------------- NGX213
+
+
+def test_ngx213_websocket_only_locations(tmp_path: Path) -> None:
+    template = (
+        "server {{ listen 80; location {path} {{ proxy_pass http://127.0.0.1:3000; proxy_http_version 1.1;"
+        ' proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "upgrade"; }} }}\n'
+    )
+    websocket = ["/ws/", "/socket.io", "/cable", "/api/v1/streaming", "@api_websocket", "= /xmpp-websocket"]
+    for path in websocket:
+        result = lint(tmp_path / path.strip("/@=~ ").replace("/", "_"), template.format(path=path), "1.22")
+        assert "NGX213" not in {f.code for f in result.findings}, path
+    for path in ("/", "/news", "/api/", "~ ^/(api|feeds)"):
+        result = lint(
+            tmp_path / ("p" + path.strip("/~^ (|)").replace("/", "_")), template.format(path=path), "1.22"
+        )
+        assert [(f.code, f.severity) for f in only(result, "NGX213")] == [("NGX213", INFO)], path
+    guarded = template.format(path="/live").replace(
+        "proxy_pass", 'if ($http_upgrade != "websocket") { return 426; } proxy_pass'
+    )
+    assert not only(lint(tmp_path / "guarded", guarded, "1.22"), "NGX213")
+
+
+def test_ngx213_server_level_constant_is_judged_by_the_locations_that_inherit_it(tmp_path: Path) -> None:
+    text = """\
+server {
+    listen 80;
+    proxy_http_version 1.1;
+    proxy_set_header Upgrade $http_upgrade;
+    proxy_set_header Connection "upgrade";
+    location /ws/ { proxy_pass http://127.0.0.1:4000; }
+    location / { proxy_pass http://127.0.0.1:3000; }
+    location /static/ { proxy_pass http://127.0.0.1:3001; proxy_set_header Host $host; }
+}
+"""
+    [finding] = only(lint(tmp_path / "a", text, "1.22"), "NGX213")
+    assert (
+        finding.location.line == 5 and "location[/]" in finding.message and "/static/" not in finding.message
+    )
+    fixed = fix(tmp_path / "b", text, "1.22", unsafe=True)
+    assert fixed.startswith(
+        "map $http_upgrade $connection_upgrade {\n    default upgrade;\n    ''      '';\n}\n\n"
+    )
+    assert 'proxy_set_header Connection "$connection_upgrade";' in fixed
+    assert_valid_nginx(fixed)
+    only_ws = text.replace("    location / { proxy_pass http://127.0.0.1:3000; }\n", "")
+    assert not only(lint(tmp_path / "c", only_ws, "1.22"), "NGX213")
+
+
+def test_ngx213_picks_a_free_variable_name(tmp_path: Path) -> None:
+    text = """\
+map $host $connection_upgrade { default x; }
+server {
+    listen 80;
+    location / {
+        proxy_pass http://127.0.0.1:3000;
+        proxy_set_header Upgrade $http_upgrade;
+        proxy_set_header Connection "upgrade";
+    }
+}
+"""
+    fixed = fix(tmp_path, text, None, unsafe=True)
+    assert "map $http_upgrade $connection_upgrade_2 {" in fixed
+    assert 'Connection "$connection_upgrade_2";' in fixed
+    assert_valid_nginx(fixed)
+
+
+# --------------------------------------------------------------------------- NGX214
+
+
+def test_ngx214_severity_follows_connection_reuse(tmp_path: Path) -> None:
+    pooled = """\
+upstream api { server 10.0.0.21:443; keepalive 16; }
+server {
+    listen 80;
+    proxy_ssl_session_reuse off;
+    location / { proxy_pass https://api; proxy_http_version 1.1; proxy_set_header Connection ""; }
+}
+"""
+    assert found(lint(tmp_path / "pooled", pooled, "1.22")) == {("NGX214", 4, W)}
+    not_pooled = pooled.replace(" keepalive 16;", "")
+    assert found(lint(tmp_path / "old", not_pooled, "1.22")) == {("NGX210", 1, E), ("NGX214", 4, E)}
+    assert found(lint(tmp_path / "new", not_pooled, "1.30")) == {("NGX214", 4, W)}
+    plain_http = pooled.replace("https://api", "http://api")
+    assert found(lint(tmp_path / "http", plain_http, "1.22")) == set()
+    overridden = pooled.replace("location / {", "location / { proxy_ssl_session_reuse on;")
+    assert found(lint(tmp_path / "overridden", overridden, "1.22")) == set()
+
+
+# --------------------------------------------------------------------------- NGX401
+
+TLS = "listen 443 ssl; ssl_certificate /etc/ssl/a.pem; ssl_certificate_key /etc/ssl/a.key;"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # http-level good format, inherited by the server: fine.
+        ("log_format t '$ssl_protocol $ssl_session_reused'; access_log /l t; server { %s }", set()),
+        # ...but the server's own line drops it (all or nothing) and uses combined.
+        (
+            "log_format t '$ssl_protocol $ssl_session_reused'; access_log /l t; server { %s access_log /s; }",
+            {5},
+        ),
+        # One of several logs at a level is enough.
+        (
+            "log_format t '$ssl_protocol ${ssl_session_reused}';"
+            " server { %s access_log /s; access_log /t t; }",
+            set(),
+        ),
+        # Reused without protocol is not enough.
+        ("log_format r '$ssl_session_reused'; server { %s access_log /s r; }", {5}),
+        # access_log off at the server: nothing logged; a location that logs again is judged.
+        ("server { %s access_log off; location /x { access_log /x; } }", {5}),
+        # A format this file does not declare: not judged.
+        ("server { %s access_log /s main; }", set()),
+        # Parameters after the path are not a format name (so combined).
+        ("server { %s access_log /s buffer=32k flush=5s; }", {5}),
+        # A plain-http server is out of scope.
+        ("server { listen 80; }", set()),
+    ],
+)
+def test_ngx401_inheritance_and_formats(tmp_path: Path, body: str, expected: set[int]) -> None:
+    text = "events {}\nhttp {\n\n\n" + (body % TLS if "%s" in body else body) + "\n}\n"
+    result = lint(tmp_path, text, "1.22", name="nginx.conf")
+    assert {f.location.line for f in only(result, "NGX401")} == expected
+    assert all(f.severity == INFO and f.fix is None and f.fix_note for f in result.findings)
+
+
+def test_ngx401_one_finding_for_an_http_level_line_shared_by_servers(tmp_path: Path) -> None:
+    text = (
+        "http {\n    access_log /var/log/nginx/access.log;\n"
+        f"    server {{ {TLS} }}\n    server {{ {TLS} server_name b; }}\n}}\n"
+    )
+    [finding] = only(lint(tmp_path, text, "1.22", name="nginx.conf"), "NGX401")
+    assert finding.location.line == 2 and "set in http" in finding.message
+
+
+def test_ngx401_server_snippet_is_judged_by_its_own_lines_only(tmp_path: Path) -> None:
+    assert not only(lint(tmp_path / "a", "ssl_protocols TLSv1.2;\n", "1.22"), "NGX401")
+    own = "ssl_protocols TLSv1.2;\naccess_log /var/log/x.log;\n"
+    assert [f.location.line for f in only(lint(tmp_path / "b", own, "1.22"), "NGX401")] == [2]
+
+
+# --------------------------------------------------------------------------- corpus pins
+
+
+def corpus_dir() -> Path:
+    return shared_path("corpus", "nginx")
+
+
+PEERTUBE = "Chocobozzz__PeerTube__support_nginx_peertube"
+LEMMY = "LemmyNet__lemmy__docker_nginx.conf"
+DISCOURSE = "discourse__discourse__config_nginx.sample.conf"
+GITLAB = "gitlabhq__gitlabhq__lib_support_nginx_gitlab-ssl"
+JITSI = "jitsi__jitsi-meet__doc_debian_jitsi-meet_jitsi-meet.example"
+MISSKEY = "misskey-dev__misskey__docs_examples_misskey.nginx"
+NEXTCLOUD = "nextcloud__documentation__admin_manual_installation_nginx-root.conf.sample"
+MOZ = "mozilla__ssl-config-generator__GENERATED_"
+
+# What each corpus file gives on 1.22 (before upstream keepalive defaults) and on 1.30.
+CORPUS_PINS: dict[str, dict[str, set[tuple[str, int, Severity]]]] = {
+    # `upstream backend { server ${PEERTUBE_HOST}; }` has no keepalive (line 20): 1.22 only.
+    # @api_websocket (Connection "upgrade") is WebSocket-only: no NGX213. The 443 server
+    # logs to peertube.access.log in the combined format (line 29).
+    PEERTUBE: {
+        "1.22": {("NGX210", 20, W), ("NGX401", 29, INFO)},
+        "1.30": {("NGX401", 29, INFO)},
+    },
+    # Two upstreams without keepalive; lemmy-ui is reached only through
+    # `set $proxpass "http://lemmy-ui"; proxy_pass $proxpass;`. The API location sends
+    # Connection "upgrade" as a constant (line 62). No TLS server: no NGX401.
+    LEMMY: {
+        "1.22": {("NGX210", 6, W), ("NGX210", 10, W), ("NGX213", 62, INFO)},
+        "1.30": {("NGX213", 62, INFO)},
+    },
+    # The 4-server unix-socket upstream without keepalive (facts §6), and the avatar proxy
+    # to https://avatars.discourse.org/ (an implicit https upstream: error, every version).
+    # Its HTTPS server lines are commented out: no NGX401.
+    DISCOURSE: {
+        "1.22": {("NGX210", 6, W), ("NGX212", 216, E)},
+        "1.30": {("NGX212", 216, E)},
+    },
+    GITLAB: {
+        "1.22": {("NGX210", 41, W), ("NGX210", 45, W), ("NGX401", 109, INFO)},
+        "1.30": {("NGX401", 109, INFO)},
+    },
+    # BOSH proxies to http://localhost:5280 (implicit); /xmpp-websocket is WebSocket-only
+    # (and has variables): neither NGX212 nor NGX213 there.
+    JITSI: {
+        "1.22": {("NGX212", 68, W), ("NGX401", 19, INFO)},
+        "1.30": {("NGX212", 68, W), ("NGX401", 19, INFO)},
+    },
+    # proxy_pass http://127.0.0.1:3000 (implicit). Its map's `'' close` only matters once
+    # an upstream{} keeps connections (NGX211 after the NGX212 fix).
+    MISSKEY: {
+        "1.22": {("NGX212", 52, W), ("NGX401", 27, INFO)},
+        "1.30": {("NGX212", 52, W), ("NGX401", 27, INFO)},
+    },
+    # The FastCGI upstream php-handler without keepalive is out of NGX210's scope.
+    NEXTCLOUD: {
+        "1.22": {("NGX401", 26, INFO)},
+        "1.30": {("NGX401", 26, INFO)},
+    },
+    "h5bp__server-configs-nginx__conf.d_.default.conf": {
+        "1.22": {("NGX401", 12, INFO)},
+        "1.30": {("NGX401", 12, INFO)},
+    },
+    "h5bp__server-configs-nginx__conf.d_templates_example.com.conf": {
+        "1.22": {("NGX401", 12, INFO), ("NGX401", 26, INFO)},
+        "1.30": {("NGX401", 12, INFO), ("NGX401", 26, INFO)},
+    },
+    MOZ + "intermediate_nginx1.27.3_openssl3.4.0.conf": {
+        "1.22": {("NGX401", 6, INFO)},
+        "1.30": {("NGX401", 6, INFO)},
+    },
+    MOZ + "modern_nginx1.27.3_openssl3.4.0.conf": {
+        "1.22": {("NGX401", 6, INFO)},
+        "1.30": {("NGX401", 6, INFO)},
+    },
+    MOZ + "old_guideline5.8_nginx1.27.3_openssl3.4.0.conf": {
+        "1.22": {("NGX401", 6, INFO)},
+        "1.30": {("NGX401", 6, INFO)},
+    },
+    # No upstreams, proxy_pass or TLS servers in these (h5bp's nginx.conf logs with
+    # `main`, but its servers are in conf.d, which the flat corpus does not hold).
+    "debian__nginx-pkg-1.22.1-9+deb12u11__etc_nginx_nginx.conf": {"1.22": set(), "1.30": set()},
+    "debian__nginx-pkg-1.22.1-9+deb12u11__etc_nginx_sites-available_default": {"1.22": set(), "1.30": set()},
+    "h5bp__server-configs-nginx__h5bp_tls_ssl_engine.conf": {"1.22": set(), "1.30": set()},
+    "h5bp__server-configs-nginx__nginx.conf": {"1.22": set(), "1.30": set()},
+    "nginx__nginx__conf_nginx.conf": {"1.22": set(), "1.30": set()},
+}
+PIN_PARAMS = [(name, version) for name in CORPUS_PINS for version in ("1.22", "1.30")]
+
+
+def test_every_corpus_file_is_pinned() -> None:
+    names = {p.name for p in corpus_dir().iterdir() if p.name not in ("MANIFEST.tsv", "SOURCES.txt")}
+    assert names == set(CORPUS_PINS)
+
+
+@pytest.mark.parametrize(("name", "version"), PIN_PARAMS, ids=[f"{n[:24]}-{v}" for n, v in PIN_PARAMS])
+def test_corpus_pins(name: str, version: str) -> None:
+    corpus = corpus_dir()
+    result = run([corpus / name], settings_for(corpus, {"select": MINE, "nginx": {"version": version}}))
+    assert found(result) == CORPUS_PINS[name][version]
+
+
+UPSTREAM_FILES = [PEERTUBE, LEMMY, DISCOURSE, GITLAB, JITSI, MISSKEY]
+
+
+@pytest.mark.nginx
+@pytest.mark.parametrize("name", UPSTREAM_FILES)
+def test_corpus_fixed_for_122_is_clean_and_valid(tmp_path: Path, name: str) -> None:
+    """--fix --unsafe-fixes with nginx.version 1.22: no NGX21x left, and nginx -t still passes
+    (PeerTube's envsubst placeholders are substituted first, as its MANIFEST row does)."""
+    original = (corpus_dir() / name).read_text(encoding="utf-8")
+    if name == PEERTUBE:
+        original = original.replace("${PEERTUBE_HOST}", "127.0.0.1:9000").replace(
+            "${WEBSERVER_HOST}", "peertube.test"
+        )
+    path = tmp_path / "site.conf"
+    path.write_text(original, encoding="utf-8")
+    settings = settings_for(tmp_path, {"select": MINE, "nginx": {"version": "1.22"}})
+    apply_fixes(run([path], settings), settings, unsafe=True, write=True)
+    fixed = path.read_text(encoding="utf-8")
+    assert fixed != original
+    left = {f.code for f in run([path], settings).findings}
+    assert left <= {"NGX401"}, left
+    result = nginx_t(fixed)
+    assert result.ok, result.describe()
+
+
+def test_corpus_gitlab_fix_keeps_unix_socket_upstreams_and_location_headers(tmp_path: Path) -> None:
+    shutil.copyfile(corpus_dir() / GITLAB, tmp_path / "gitlab.conf")
+    (tmp_path / "gitlab.conf").chmod(0o644)
+    fixed = fix(tmp_path, (tmp_path / "gitlab.conf").read_text(), "1.22", name="gitlab.conf")
+    assert (
+        "  server unix:/home/git/gitlab/tmp/sockets/gitlab.socket fail_timeout=0;\n  keepalive 32;\n}"
+        in fixed
+    )
+    assert fixed.count('proxy_set_header Connection "";') == 3  # /uploads/, @gitlab, @gitlab-workhorse
+
+
+def test_ngx401_page_format_is_the_one_nginx_t_checks() -> None:
+    """The log_format the rule page recommends is the `good` example run through nginx -t."""
+    from tlslint import catalogue
+
+    entry = catalogue.load_entries()["NGX401"]
+    page = entry["fix"].split("```nginx\n", 1)[1].split("```", 1)[0]
+    recommended = [line.strip() for line in page.splitlines() if not line.strip().startswith("access_log")]
+    good = next(e["good"] for e in entry["examples"] if "good" in e and "log_format tls" in e["good"])
+    assert all(line in good for line in recommended if line), recommended

@@ -1,0 +1,555 @@
+"""Upstream keep-alive facts shared by NGX210-NGX214 (facts/nginx.md §1, §5).
+
+* ``keepalive`` lives only in ``upstream{}``. Before 1.29.7 an upstream without
+  it opens a connection per request; since 1.29.7 the default is ``32 local``.
+* Before 1.29.7 the proxy speaks HTTP/1.0 and sends ``Connection: close``
+  unless told otherwise, so reuse needs ``proxy_http_version 1.1`` and
+  ``proxy_set_header Connection ""`` (measured on 1.22.1: 5 requests, 5
+  connections without them, 1 with them).
+* An implicit upstream (``proxy_pass`` to a literal address with no
+  ``upstream{}``) is never pooled, on any version.
+* ``proxy_set_header`` is inherited all or nothing: a location with one line
+  of its own drops every inherited line, so a fix that adds one copies the
+  inherited ones into the location.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from tlslint.checks import unique
+from tlslint.checks._effective import effective, proxy_headers, server_of
+from tlslint.findings import Edit
+from tlslint.nginx_edits import (
+    child_indentation,
+    indent_unit,
+    indentation,
+    insert_directive,
+    insert_directives,
+    insert_lines_before,
+    replace_argument,
+    replace_argument_text,
+)
+from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_DEFAULT, Version, at_least
+from tlslint.sources.nginx.model import Directive
+from tlslint.workspace.nginx import MAIN, Block, NginxConfig
+
+PASS_MODULES = {
+    "proxy_pass": "proxy",
+    "fastcgi_pass": "fastcgi",
+    "uwsgi_pass": "uwsgi",
+    "scgi_pass": "scgi",
+    "grpc_pass": "grpc",
+    "memcached_pass": "memcached",
+}
+TLS_SCHEMES = frozenset({"https", "grpcs", "suwsgi"})
+DEFAULT_PORTS = {"http": "80", "https": "443"}
+# Path words of locations that carry WebSocket (upgraded) connections only.
+WEBSOCKET_WORDS = frozenset(
+    {"ws", "wss", "websocket", "websockets", "socket", "sockets", "socketio", "cable", "streaming"}
+)
+_WORD_SPLIT = re.compile(r"[^a-z0-9]+")
+_VARIABLE = re.compile(r"^\$(?:\{(\w+)\}|(\w+))$")
+SINCE_DEFAULT = "1.29.7"
+
+
+# --------------------------------------------------------------------------- structure
+
+
+def in_stream(block: Block) -> bool:
+    current: Block | None = block
+    while current is not None:
+        if current.context == "stream":
+            return True
+        current = current.parent
+    return False
+
+
+def http_upstreams(config: NginxConfig) -> dict[str, Block]:
+    """http ``upstream NAME {}`` blocks by lower-cased name (nginx compares names
+    without case; the first one wins). Stream upstreams have no keep-alive."""
+    found: dict[str, Block] = {}
+    for block in config.top.walk():
+        directive = block.directive
+        if block.context == "upstream" and directive is not None and directive.args and not in_stream(block):
+            found.setdefault(directive.args[0].lower(), block)
+    return found
+
+
+def nearest(block: Block, context: str) -> Block | None:
+    current: Block | None = block
+    while current is not None:
+        if current.context == context:
+            return current
+        current = current.parent
+    return None
+
+
+def websocket_only(location: Block | None) -> bool:
+    """A location that only carries upgraded (WebSocket) connections: its path
+    says so (``/ws``, ``/socket.io``, ``/cable``, ``/api/v1/streaming``,
+    ``@api_websocket``), or it refuses requests that do not ask to upgrade."""
+    if location is None or location.directive is None:
+        return False
+    words = set(_WORD_SPLIT.split(" ".join(location.directive.args).lower()))
+    if words & WEBSOCKET_WORDS:
+        return True
+    for sub in location.sub("if"):
+        condition = " ".join(sub.directive.args) if sub.directive is not None else ""
+        if "$http_upgrade" in condition and sub.all("return"):
+            return True
+    return False
+
+
+def label(block: Block) -> str:
+    """``location[/api]``, ``upstream[app]``, ``server[example.com]``, ``http``."""
+    directive = block.directive
+    if block.context == "server" and directive is not None:
+        names = [a for d in block.all("server_name") for a in d.args if a not in ("_", "")]
+        listens = [d.args[0] for d in block.all("listen") if d.args]
+        shown = names[0] if names else ",".join(listens)
+        return f"server[{shown}]" if shown else "server"
+    if directive is not None and directive.args:
+        return f"{block.context}[{' '.join(directive.args)}]"
+    return block.context
+
+
+def anchor(block: Block, name: str) -> str:
+    parts = []
+    current: Block | None = block
+    while current is not None:
+        if current.context != "main":
+            parts.append(label(current))
+        current = current.parent
+    parts.reverse()
+    parts.append(name)
+    return " > ".join(parts)
+
+
+# --------------------------------------------------------------------------- targets
+
+
+@dataclass(frozen=True)
+class PassTarget:
+    """What one ``*_pass`` directive points at."""
+
+    directive: Directive
+    block: Block  # the block holding the directive (location, if, limit_except)
+    location: Block | None
+    module: str  # proxy, fastcgi, uwsgi, scgi, grpc, memcached
+    scheme: str  # http, https, grpc, ... or "" (fastcgi_pass host:port)
+    host: str  # as written; "unix:/path" for a unix socket
+    port: str  # "" when not written
+    rest: str  # the URI part after the address ("" when none)
+    literal: bool  # no variables in the argument
+    upstream: Block | None  # the upstream{} it names
+    via: Directive | None = None  # the `set` that gave a variable its value
+
+    @property
+    def tls(self) -> bool:
+        return self.scheme in TLS_SCHEMES
+
+    @property
+    def address(self) -> str:
+        """The address as an upstream ``server`` line writes it."""
+        if self.host.startswith("unix:"):
+            return self.host
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        port = self.port or DEFAULT_PORTS.get(self.scheme, "80")
+        return f"{host}:{port}"
+
+    @property
+    def proxy_host(self) -> str:
+        """``$proxy_host``: the host, and the port when it is not the scheme's default."""
+        if self.host.startswith("unix:"):
+            return "localhost"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        if self.port and self.port != DEFAULT_PORTS.get(self.scheme):
+            return f"{host}:{self.port}"
+        return host
+
+
+def split_address(value: str) -> tuple[str, str, str, str] | None:
+    """(scheme, host, port, rest) of ``[scheme://]host[:port][/uri]``; None when unparsable."""
+    scheme, sep, rest = value.partition("://")
+    if not sep:
+        scheme, rest = "", value
+    if rest.startswith("unix:"):
+        path, _, uri = rest[5:].partition(":")
+        return scheme.lower(), f"unix:{path}", "", uri
+    authority, slash, uri = rest.partition("/")
+    rest_part = slash + uri
+    if authority.startswith("["):
+        host, _, tail = authority[1:].partition("]")
+        port = tail.removeprefix(":")
+    else:
+        host, _, port = authority.partition(":")
+    if not host or (port and not port.isdigit()):
+        return None
+    return scheme.lower(), host, port, rest_part
+
+
+def _set_values(target_block: Block, location: Block | None, name: str) -> Iterator[Directive]:
+    """``set $name VALUE`` directives that can reach a proxy_pass in ``location``."""
+    scopes: list[Block] = []
+    if location is not None:
+        scopes.extend(location.walk())
+    server = server_of(target_block)
+    if server is not None:
+        scopes.append(server)
+    for scope in scopes:
+        for directive in scope.all("set"):
+            if len(directive.args) >= 2 and _VARIABLE.match(directive.args[0]):
+                match = _VARIABLE.match(directive.args[0])
+                assert match is not None
+                if (match.group(1) or match.group(2)) == name:
+                    yield directive
+
+
+def pass_targets(config: NginxConfig) -> list[PassTarget]:
+    """Every ``*_pass`` on the http side, once each, with what it points at.
+
+    ``proxy_pass $var`` is followed through ``set $var "http://..."`` in its
+    location (and ifs) and server; other variable targets are left out.
+    """
+    known = http_upstreams(config)
+    found: list[PassTarget] = []
+    seen: set[int] = set()
+    for block in config.top.walk():
+        if block.context in ("upstream", "map", "stream") or in_stream(block):
+            continue
+        for directive in block.children:
+            module = PASS_MODULES.get(directive.name)
+            if module is None or not directive.args or id(directive) in seen:
+                continue
+            seen.add(id(directive))
+            location = nearest(block, "location")
+            value = directive.args[0]
+            match = _VARIABLE.match(value)
+            if match is not None:
+                for setter in _set_values(block, location, match.group(1) or match.group(2)):
+                    target = _target(directive, block, location, module, setter.args[1], known, setter)
+                    if target is not None:
+                        found.append(target)
+                continue
+            target = _target(directive, block, location, module, value, known, None)
+            if target is not None:
+                found.append(target)
+    return found
+
+
+def _target(
+    directive: Directive,
+    block: Block,
+    location: Block | None,
+    module: str,
+    value: str,
+    known: dict[str, Block],
+    via: Directive | None,
+) -> PassTarget | None:
+    parts = split_address(value)
+    if parts is None:
+        return None
+    scheme, host, port, rest = parts
+    if "$" in host or "$" in port:
+        return None
+    if module == "proxy" and scheme not in ("http", "https"):
+        return None
+    upstream = None if host.startswith("unix:") else known.get(host.lower())
+    literal = "$" not in value and via is None
+    return PassTarget(directive, block, location, module, scheme, host, port, rest, literal, upstream, via)
+
+
+def upstream_users(config: NginxConfig) -> list[tuple[Block, list[PassTarget]]]:
+    """Each http upstream{} (in text order) with the *_pass targets that name it."""
+    targets = pass_targets(config)
+    result = []
+    for block in unique_blocks(http_upstreams(config).values()):
+        result.append((block, [t for t in targets if t.upstream is block]))
+    return result
+
+
+def unique_blocks(blocks: Iterable[Block]) -> list[Block]:
+    """Each block once, though a file included twice shows it twice."""
+    ordered: list[Block] = []
+    seen: set[int] = set()
+    for block in blocks:
+        key = id(block.directive) if block.directive is not None else id(block)
+        if key not in seen:
+            seen.add(key)
+            ordered.append(block)
+    return ordered
+
+
+# --------------------------------------------------------------------------- keep-alive state
+
+
+def keepalive_line(upstream: Block) -> Directive | None:
+    return upstream.last("keepalive")
+
+
+def keepalive_on(upstream: Block, version: Version | None) -> bool | None:
+    """Whether the upstream keeps connections: an explicit ``keepalive N`` (N > 0),
+    or no line at all on nginx >= 1.29.7 (``32 local``); None when that depends on
+    the (unknown) version."""
+    line = keepalive_line(upstream)
+    if line is not None:
+        return line.args[:1] != ("0",)
+    return at_least(version, UPSTREAM_KEEPALIVE_DEFAULT)
+
+
+@dataclass(frozen=True)
+class UpgradeMap:
+    """``map $http_upgrade $NAME {...}``: the Connection value for a plain request."""
+
+    variable: str
+    directive: Directive
+    block: Block
+    plain: str | None  # the value when $http_upgrade is empty; None: not decidable
+    entry: Directive | None  # the entry that gives it (None: the implicit empty default)
+
+
+def upgrade_maps(config: NginxConfig) -> dict[str, UpgradeMap]:
+    found: dict[str, UpgradeMap] = {}
+    for block in config.top.walk():
+        directive = block.directive
+        if block.context != "map" or directive is None or len(directive.args) != 2 or in_stream(block):
+            continue
+        source, target = directive.args
+        match = _VARIABLE.match(target)
+        if source != "$http_upgrade" or match is None:
+            continue
+        name = match.group(1) or match.group(2)
+        if name not in found:
+            plain, entry = _value_for_empty(block)
+            found[name] = UpgradeMap(name, directive, block, plain, entry)
+    return found
+
+
+def _value_for_empty(block: Block) -> tuple[str | None, Directive | None]:
+    """What the map yields for an empty source: exact '' first, then regexes in order, then default."""
+    entries = [d for d in block.children if d.name not in ("hostnames", "volatile", "include")]
+    for entry in entries:
+        if entry.name == "":
+            return _constant(entry), entry
+    for entry in entries:
+        if entry.name.startswith("~"):
+            pattern = entry.name[2:] if entry.name.startswith("~*") else entry.name[1:]
+            try:
+                matched = re.search(pattern, "") is not None
+            except re.error:
+                return None, entry
+            if matched:
+                return _constant(entry), entry
+    for entry in entries:
+        if entry.name == "default":
+            return _constant(entry), entry
+    return "", None
+
+
+def _constant(entry: Directive) -> str | None:
+    value = entry.args[0] if entry.args else ""
+    return None if "$" in value else value
+
+
+def plain_connection_ok(value: str) -> bool:
+    """A Connection value that lets the connection be kept: empty (no header),
+    keep-alive, or upgrade (no Upgrade header is sent with it for a plain request;
+    measured on 1.22.1 with Python and Node 20 backends: the connection is kept)."""
+    return value.strip().lower() in ("", "keep-alive", "upgrade")
+
+
+@dataclass(frozen=True)
+class ConnectionIssue:
+    reason: str
+    header: Directive | None = None  # the proxy_set_header Connection that decides
+    level: Block | None = None  # the block that holds it
+    upgrade_map: UpgradeMap | None = None  # when a map gives the value
+
+
+def http_version_issue(block: Block, version: Version | None) -> tuple[str, Directive | None] | None:
+    """Why ``block`` does not speak HTTP/1.1 upstream (and the line that decides), or None."""
+    line = effective(block, "proxy_http_version")
+    if line is None:
+        new = at_least(version, UPSTREAM_KEEPALIVE_DEFAULT)
+        if new:
+            return None
+        if new is None:
+            return "proxy_http_version is not set (HTTP/1.0 before nginx 1.29.7, 1.1 since)", None
+        return "proxy_http_version is not set, so nginx speaks HTTP/1.0 to the backend", None
+    if line.args[:1] in (("1.1",), ("2",)):
+        return None
+    shown = " ".join(line.args)
+    return f"proxy_http_version {shown} cannot keep a connection", line
+
+
+def connection_issue(
+    block: Block, version: Version | None, maps: dict[str, UpgradeMap]
+) -> ConnectionIssue | None:
+    """Why the Connection header ``block`` sends upstream stops reuse, or None."""
+    level, headers = proxy_headers(block)
+    lines = [h for h in headers if h.name == "connection"]
+    if not lines:
+        new = at_least(version, UPSTREAM_KEEPALIVE_DEFAULT)
+        if new:
+            return None
+        if new is None:
+            return ConnectionIssue(
+                'no proxy_set_header Connection: nginx sends "Connection: close" before 1.29.7 (none since)'
+            )
+        return ConnectionIssue('no proxy_set_header Connection, so nginx sends "Connection: close"')
+    for header in lines:
+        value = header.value
+        match = _VARIABLE.match(value.strip())
+        if "$" not in value:
+            if not plain_connection_ok(value):
+                return ConnectionIssue(f'proxy_set_header Connection "{value}"', header.directive, level)
+            continue
+        if match is None:
+            continue  # a value built from variables: not decidable
+        upgrade = maps.get(match.group(1) or match.group(2))
+        if upgrade is None or upgrade.plain is None or plain_connection_ok(upgrade.plain):
+            continue
+        return ConnectionIssue(
+            f'proxy_set_header Connection {value} is "{upgrade.plain}" for every request that does '
+            f"not upgrade (map $http_upgrade ${upgrade.variable})",
+            header.directive,
+            level,
+            upgrade,
+        )
+    return None
+
+
+# --------------------------------------------------------------------------- edits
+
+
+def plain_request_empty(upgrade: UpgradeMap) -> Edit | None:
+    """Make the map yield an empty Connection value (so no header) for plain requests."""
+    entry = upgrade.entry
+    block = upgrade.directive
+    if entry is not None and entry.name == "":
+        if entry.parent is not block or not entry.args:
+            return None  # the entry comes from an include
+        return replace_argument_text(entry, 0, "''")
+    # From `default` or a regex: an exact '' entry takes precedence over both.
+    if not block.block:
+        return None
+    return insert_directive(block.source, block, block.block, "'' '';", block.block[-1])
+
+
+@dataclass
+class LocationChange:
+    """Directives a fix sets in one location, keeping every header it sent before."""
+
+    location: Block
+    http11: bool = False
+    headers: list[tuple[str, str]] = field(default_factory=list)  # (Name, value as written)
+    statements: list[str] = field(default_factory=list)  # further new lines
+
+    def edits(self) -> list[Edit] | None:
+        """The edits, or None where a line that must change is not the location's own."""
+        directive = self.location.directive
+        if directive is None or directive.block is None:
+            return None
+        own = directive.block
+        edits: list[Edit] = []
+        lines: list[str] = []
+        if self.http11:
+            mine = self.location.last("proxy_http_version")
+            if mine is None:
+                lines.append("proxy_http_version 1.1;")
+            elif mine.args != ("1.1",):
+                if mine.parent is not directive:
+                    return None  # set by an include: a second line would be a duplicate
+                edits.append(replace_argument(mine, 0, "1.1"))
+        if self.headers:
+            level, current = proxy_headers(self.location)
+            wanted = {name.lower() for name, _ in self.headers}
+            if level is self.location:
+                for name, value in self.headers:
+                    existing = [h for h in current if h.name == name.lower()]
+                    if not existing:
+                        lines.append(f"proxy_set_header {name} {value};")
+                    for header in existing:
+                        if header.directive.parent is not directive or len(header.directive.args) < 2:
+                            return None
+                        edits.append(replace_argument_text(header.directive, 1, value))
+            else:
+                for header in current:
+                    if header.name not in wanted:
+                        text = header.directive.source.text
+                        lines.append(text[header.directive.start : header.directive.end])
+                lines.extend(f"proxy_set_header {name} {value};" for name, value in self.headers)
+        lines.extend(self.statements)
+        if lines:
+            after = _insertion_point(own)
+            edits.append(insert_directives(directive.source, directive, own, lines, after))
+        return edits
+
+
+def _insertion_point(own: Sequence[Directive]) -> Directive | None:
+    """After the location's last header line, else its last proxy_* line, else first."""
+    simple = [d for d in own if d.block is None]
+    headers = [d for d in simple if d.name in ("proxy_set_header", "proxy_http_version")]
+    if headers:
+        return headers[-1]
+    proxy = [d for d in simple if d.name.startswith("proxy_")]
+    return proxy[-1] if proxy else None
+
+
+def http_context_anchor(block: Block) -> Directive | None:
+    """The first ``server`` directive of the file level that holds ``block``'s
+    server, when that level is http context: new ``upstream``/``map`` blocks go
+    just above it. None when the file has no http context (a server snippet)."""
+    server = server_of(block)
+    if server is None or server.directive is None:
+        return None
+    parent = server.parent
+    if parent is None or parent.context != "http":
+        return None
+    directive = server.directive
+    for sibling in parent.children:
+        if (
+            sibling.name == "server"
+            and sibling.source is directive.source
+            and sibling.parent is directive.parent
+        ):
+            return sibling
+    return directive
+
+
+def new_block(anchor_directive: Directive, opener: str, body: Sequence[str]) -> Edit:
+    """``opener { body }`` as new lines above ``anchor_directive``."""
+    source = anchor_directive.source
+    unit = indent_unit(source)
+    children = anchor_directive.block or []
+    if children:
+        # The step the anchor's own block uses (files mixing tabs and spaces).
+        outer = indentation(source, anchor_directive.start)
+        inner = child_indentation(source, anchor_directive, children)
+        if inner.startswith(outer) and len(inner) > len(outer):
+            unit = inner[len(outer) :]
+    lines = [f"{opener} {{", *(unit + line for line in body), "}"]
+    return insert_lines_before(anchor_directive, lines)
+
+
+def free_name(taken: set[str], preferred: str) -> str:
+    if preferred.lower() not in taken:
+        return preferred
+    number = 2
+    while f"{preferred}_{number}".lower() in taken:
+        number += 1
+    return f"{preferred}_{number}"
+
+
+def complete(config: NginxConfig) -> bool:
+    """A whole nginx.conf with every include followed: a name no upstream{} declares
+    is then certainly a host name."""
+    return config.context == MAIN and not config.incomplete
+
+
+def every_pass(config: NginxConfig) -> Iterator[Directive]:
+    """Every ``*_pass`` directive of the configuration, once each."""
+    return unique(d for block in config.top.walk() for d in block.children if d.name in PASS_MODULES)

@@ -1,0 +1,96 @@
+"""NGX210 upstream-keepalive-missing: an upstream{} that keeps no connections.
+
+Before nginx 1.29.7 an upstream without ``keepalive`` opens a new connection
+(and, for https, a TLS handshake) for every request; since 1.29.7 every
+upstream{} has ``keepalive 32 local`` by default (facts/nginx.md §1, §5).
+
+Scope: upstreams that ``proxy_pass`` uses. An upstream used only by
+fastcgi_pass / uwsgi_pass / scgi_pass / grpc_pass / memcached_pass is left out
+(FastCGI also needs ``fastcgi_keep_conn on``), as is one used only by
+WebSocket locations (an upgraded connection never returns to the pool) or by
+nothing this configuration shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tlslint.checks import RuleContext, related
+from tlslint.checks._upstream import anchor, keepalive_line, upstream_users, websocket_only
+from tlslint.findings import Finding, Fix, Severity
+from tlslint.nginx_edits import insert_directive, replace_argument
+from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_DEFAULT, at_least, format_version
+from tlslint.workspace import Workspace
+
+CODE = "NGX210"
+LOCATIONS_NOTE = (
+    "before 1.29.7 its proxy_pass locations also need proxy_http_version 1.1 and "
+    'proxy_set_header Connection "" (NGX211)'
+)
+
+
+def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
+    version = workspace.nginx_version
+    new = at_least(version, UPSTREAM_KEEPALIVE_DEFAULT)
+    size = int(ctx.options["connections"])
+    for config in workspace.nginx:
+        for upstream, users in upstream_users(config):
+            directive = upstream.directive
+            assert directive is not None and directive.block is not None
+            proxied = [t for t in users if t.module == "proxy" and not websocket_only(t.location)]
+            if not proxied:
+                continue
+            line = keepalive_line(upstream)
+            disabled = line is not None and line.args[:1] == ("0",)
+            if line is not None and not disabled:
+                continue
+            if line is None and new:
+                continue  # since 1.29.7: keepalive 32 local by default
+            name = directive.args[0]
+            tls = [t for t in proxied if t.tls]
+            cost = "a new connection and a TLS handshake" if tls else "a new connection"
+            if disabled:
+                assert line is not None
+                what = f"upstream {name} has `keepalive 0`: it opens {cost} for every request"
+            elif new is None:
+                what = (
+                    f"upstream {name} has no keepalive: before nginx 1.29.7 it opens {cost} for every "
+                    "request; since 1.29.7 the default is `keepalive 32 local` (this depends on the "
+                    "version, which is not configured: set nginx.version to decide)"
+                )
+            else:
+                assert version is not None
+                shown = format_version(version)
+                what = (
+                    f"upstream {name} has no keepalive: before nginx 1.29.7 (nginx.version {shown}) "
+                    f"it opens {cost} for every request"
+                )
+            if tls:
+                what += " (its servers are reached over https)"
+            if not new:
+                what += f"; {LOCATIONS_NOTE}"
+            notes = [related(t.directive, f"proxies to it over {t.scheme}") for t in proxied[:3]]
+            if disabled:
+                assert line is not None
+                fix = Fix(
+                    f"set `keepalive {size};` instead of `keepalive 0`",
+                    (replace_argument(line, 0, str(size)),),
+                    False,
+                )
+            else:
+                # After the last directive: before 1.29.7 a balancing method
+                # (least_conn, hash, ...) after keepalive gives "load balancing
+                # method redefined".
+                own = directive.block
+                edit = insert_directive(
+                    directive.source, directive, own, f"keepalive {size};", own[-1] if own else None
+                )
+                fix = Fix(f"add `keepalive {size};` to upstream {name}", (edit,), True)
+            yield ctx.finding(
+                line if disabled and line is not None else directive,
+                what,
+                severity=Severity.ERROR if tls else Severity.WARNING,
+                fix=fix,
+                related=notes,
+                anchor=anchor(upstream, "keepalive"),
+            )

@@ -1,0 +1,149 @@
+"""NGX211 upstream-keepalive-ineffective: keepalive that a location defeats.
+
+The upstream keeps connections (``keepalive N``, or nginx >= 1.29.7 where
+``32 local`` is the default), but a location that proxies to it speaks
+HTTP/1.0 or sends a Connection header that closes the connection. Before
+1.29.7 that is the default: proxy_http_version 1.0 and ``Connection: close``
+(measured on 1.22.1: 5 requests, 5 backend connections).
+
+The fix sets ``proxy_http_version 1.1`` and ``proxy_set_header Connection ""``
+in the location. Because ``proxy_set_header`` is inherited all or nothing, a
+location that inherited its headers gets copies of them, so that it still
+sends what it sent before (Host, X-Real-IP, ...). A Connection value that a
+``map $http_upgrade`` turns into ``close`` for plain requests is fixed in the
+map (unsafe: the map may serve other locations).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tlslint.checks import RuleContext, related
+from tlslint.checks._effective import proxy_headers
+from tlslint.checks._upstream import (
+    ConnectionIssue,
+    LocationChange,
+    PassTarget,
+    anchor,
+    connection_issue,
+    http_version_issue,
+    keepalive_line,
+    keepalive_on,
+    label,
+    plain_request_empty,
+    upgrade_maps,
+    upstream_users,
+    websocket_only,
+)
+from tlslint.findings import Edit, Finding, Fix, Severity
+from tlslint.sources.nginx.model import Directive
+from tlslint.workspace import Workspace
+from tlslint.workspace.nginx import Block
+
+CODE = "NGX211"
+
+
+def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
+    version = workspace.nginx_version
+    for config in workspace.nginx:
+        maps = upgrade_maps(config)
+        reported: set[tuple[int, int]] = set()
+        for upstream, users in upstream_users(config):
+            directive = upstream.directive
+            assert directive is not None
+            if keepalive_on(upstream, version) is not True:
+                continue  # no keepalive (NGX210), or it depends on the version (NGX210 says so)
+            for target in users:
+                location = target.location
+                if target.module != "proxy" or location is None or websocket_only(location):
+                    continue
+                key = (id(location.directive), id(upstream.directive))
+                if key in reported:
+                    continue
+                protocol = http_version_issue(target.block, version)
+                connection = connection_issue(target.block, version, maps)
+                if protocol is None and connection is None:
+                    continue
+                reported.add(key)
+                yield _finding(ctx, target, upstream, protocol, connection)
+
+
+def _finding(
+    ctx: RuleContext,
+    target: PassTarget,
+    upstream: Block,
+    protocol: tuple[str, Directive | None] | None,
+    connection: ConnectionIssue | None,
+) -> Finding:
+    location = target.location
+    assert location is not None and upstream.directive is not None
+    name = upstream.directive.args[0]
+    reasons = [
+        reason
+        for reason in (protocol[0] if protocol else None, connection.reason if connection else None)
+        if reason
+    ]
+    keepalive = keepalive_line(upstream)
+    kept = " ".join(keepalive.args) if keepalive is not None else "32 local, the default since 1.29.7"
+    cost = "a new connection and a TLS handshake" if target.tls else "a new connection"
+    message = (
+        f"upstream {name} has keepalive ({kept}), but this location never reuses a connection: "
+        f"{'; '.join(reasons)}; every request opens {cost}"
+    )
+    notes = []
+    if keepalive is not None:
+        notes.append(related(keepalive, "keepalive is set here"))
+    if protocol is not None and protocol[1] is not None:
+        notes.append(related(protocol[1], "the HTTP version is decided here"))
+    if connection is not None and connection.header is not None:
+        notes.append(related(connection.header, "the Connection header is decided here"))
+    if (
+        connection is not None
+        and connection.upgrade_map is not None
+        and connection.upgrade_map.entry is not None
+    ):
+        notes.append(related(connection.upgrade_map.entry, "the map's value for plain requests"))
+    fix, note = _fix(location, protocol is not None, connection)
+    return ctx.finding(
+        target.directive,
+        message,
+        severity=Severity.ERROR if target.tls else Severity.WARNING,
+        fix=fix,
+        related=notes,
+        anchor=anchor(location, "proxy_http_version"),
+        fix_note=note,
+    )
+
+
+def _fix(location: Block, http11: bool, connection: ConnectionIssue | None) -> tuple[Fix | None, str]:
+    change = LocationChange(location, http11=http11)
+    edits: list[Edit] = []
+    safe = True
+    parts = ["proxy_http_version 1.1"] if http11 else []
+    if connection is not None and connection.upgrade_map is not None:
+        map_edit = plain_request_empty(connection.upgrade_map)
+        if map_edit is None:
+            return None, "the map's value for plain requests is not the map's own line"
+        edits.append(map_edit)
+        safe = False
+        parts.append(f"the empty value for plain requests in map ${connection.upgrade_map.variable}")
+    elif connection is not None:
+        change.headers.append(("Connection", '""'))
+        parts.append('proxy_set_header Connection ""')
+    located = change.edits()
+    if located is None:
+        return None, "the lines to change come from an include shared with other blocks: change them there"
+    edits.extend(located)
+    level, _ = proxy_headers(location)
+    copied = (
+        connection is not None
+        and connection.upgrade_map is None
+        and level is not None
+        and level is not location
+    )
+    description = f"set {' and '.join(parts)} in {label(location)}"
+    if copied:
+        description += (
+            " (the inherited proxy_set_header lines are copied in: one line of its own drops them all)"
+        )
+    return Fix(description, tuple(edits), safe), ""

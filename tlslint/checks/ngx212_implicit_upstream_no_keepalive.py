@@ -1,0 +1,189 @@
+"""NGX212 implicit-upstream-no-keepalive: proxy_pass to an address with no upstream{}.
+
+nginx turns ``proxy_pass http://127.0.0.1:3000`` into an implicit upstream,
+which never keeps connections, on any version ("skip implicit upstreams" in
+the keepalive module; measured on 1.22.1 and 1.31.4).
+
+The unsafe fix declares ``upstream NAME { server HOST:PORT; keepalive N; }`` in
+http context (above the first server of the file) and points proxy_pass at it,
+scheme and URI kept. What the backend sees is kept too: a host name without a
+port becomes the upstream's own name, so ``$proxy_host`` (the default Host
+header and TLS name) does not change; otherwise the location gets
+``proxy_set_header Host <old $proxy_host>`` when it sets no Host, and for a
+verified or SNI https backend ``proxy_ssl_name <host>``. Before 1.29.7 (or
+when the version is unknown) the location also gets ``proxy_http_version 1.1``
+and ``proxy_set_header Connection ""`` unless it sets a Connection header
+itself. Targets with variables and WebSocket-only locations are left out.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterator
+
+from tlslint.checks import RuleContext
+from tlslint.checks._effective import effective, proxy_headers
+from tlslint.checks._upstream import (
+    LocationChange,
+    PassTarget,
+    anchor,
+    complete,
+    every_pass,
+    free_name,
+    http_context_anchor,
+    http_upstreams,
+    http_version_issue,
+    label,
+    new_block,
+    pass_targets,
+    split_address,
+    websocket_only,
+)
+from tlslint.findings import Edit, Finding, Fix, Severity
+from tlslint.nginx_edits import replace_argument
+from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_DEFAULT, Version, at_least
+from tlslint.workspace import Workspace
+from tlslint.workspace.nginx import Block, NginxConfig
+
+CODE = "NGX212"
+NO_HTTP_NOTE = (
+    "an upstream{} belongs in http{}, which this file does not show (a server snippet): "
+    "declare one where the server is included and point proxy_pass at it"
+)
+
+
+def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
+    version = workspace.nginx_version
+    size = int(ctx.options["connections"])
+    for config in workspace.nginx:
+        for target in pass_targets(config):
+            if target.module != "proxy" or not target.literal or target.upstream is not None:
+                continue
+            if target.location is None or websocket_only(target.location):
+                continue
+            if not _names_an_address(target, config):
+                continue
+            cost = "a new connection and a TLS handshake" if target.tls else "a new connection"
+            fix, note = _fix(config, target, version, size)
+            yield ctx.finding(
+                target.directive,
+                f"proxy_pass {target.directive.args[0]} names no upstream{{}}: nginx makes an implicit "
+                f"upstream for {target.address}, which never keeps connections on any version, so every "
+                f"request opens {cost}",
+                severity=Severity.ERROR if target.tls else Severity.WARNING,
+                fix=fix,
+                fix_note=note,
+                anchor=anchor(target.location, "proxy_pass"),
+            )
+
+
+def _names_an_address(target: PassTarget, config: NginxConfig) -> bool:
+    """A literal address. A bare name without a port may be an upstream{} that
+    another file declares, unless the whole configuration is here."""
+    host = target.host
+    if host.startswith("unix:") or target.port or "." in host or ":" in host:
+        return True
+    return host.lower() == "localhost" or complete(config)
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _derived_name(target: PassTarget) -> str:
+    if target.host.startswith("unix:"):
+        stem = "unix_" + target.host[5:].rsplit("/", 1)[-1]
+    else:
+        stem = f"{target.host}_{target.port or ('443' if target.tls else '80')}"
+    name = re.sub(r"[^A-Za-z0-9]+", "_", stem).strip("_")
+    return f"backend_{name}" if name[:1].isdigit() else name
+
+
+def _may_keep_name(target: PassTarget, config: NginxConfig) -> bool:
+    """Whether an upstream named exactly like the host leaves every *_pass valid:
+    nginx matches upstream{} names before resolving, and refuses a port on one."""
+    host = target.host
+    if target.port or host.startswith("unix:") or _is_ip(host) or ":" in host:
+        return False
+    for directive in every_pass(config):
+        parts = split_address(directive.args[0]) if directive.args and "$" not in directive.args[0] else None
+        if parts is None:
+            continue
+        scheme, other, port, _ = parts
+        if other.lower() == host.lower() and (port or scheme != target.scheme):
+            return False
+    return True
+
+
+def _fix(
+    config: NginxConfig, target: PassTarget, version: Version | None, size: int
+) -> tuple[Fix | None, str]:
+    location = target.location
+    assert location is not None
+    where = http_context_anchor(target.block)
+    if where is None:
+        return None, NO_HTTP_NOTE
+    known = http_upstreams(config)
+    edits: list[Edit] = []
+    keep_name = _may_keep_name(target, config)
+    if keep_name:
+        name = target.host
+        create = True
+    else:
+        preferred = _derived_name(target)
+        existing = known.get(preferred.lower())
+        if existing is not None and [d.args[:1] for d in existing.all("server")] == [(target.address,)]:
+            name, create = preferred, False  # declared by an earlier pass of this fix
+        else:
+            name, create = free_name(set(known), preferred), True
+    if create:
+        edits.append(
+            new_block(where, f"upstream {name}", [f"server {target.address};", f"keepalive {size};"])
+        )
+    if not keep_name:
+        edits.append(replace_argument(target.directive, 0, f"{target.scheme}://{name}{target.rest}"))
+    change = _location_change(location, target, version, keep_name)
+    located = change.edits()
+    if located is None:
+        return (
+            None,
+            "the location's proxy_http_version comes from an include: a second line would be a duplicate",
+        )
+    edits.extend(located)
+    added = ["proxy_http_version 1.1"] if change.http11 else []
+    added += [f"proxy_set_header {name_}" for name_, _ in change.headers]
+    added += [s.rstrip(";") for s in change.statements]
+    description = f"declare upstream {name} ({target.address}, keepalive {size})"
+    if not keep_name:
+        description += f" and proxy_pass to it from {label(location)}"
+    if added:
+        description += "; set " + ", ".join(added)
+    return Fix(description, tuple(edits), False), ""
+
+
+def _location_change(
+    location: Block, target: PassTarget, version: Version | None, keep_name: bool
+) -> LocationChange:
+    change = LocationChange(location)
+    before_default = not at_least(version, UPSTREAM_KEEPALIVE_DEFAULT)
+    change.http11 = http_version_issue(target.block, version) is not None
+    _, headers = proxy_headers(target.block)
+    names = {header.name for header in headers}
+    if before_default and "connection" not in names:
+        change.headers.append(("Connection", '""'))
+    if not keep_name:
+        # $proxy_host becomes the upstream's name: keep what the backend saw.
+        if "host" not in names:
+            change.headers.append(("Host", target.proxy_host))
+        verify = effective(target.block, "proxy_ssl_verify")
+        sni = effective(target.block, "proxy_ssl_server_name")
+        named = effective(target.block, "proxy_ssl_name")
+        uses_name = any(d is not None and d.args[:1] == ("on",) for d in (verify, sni))
+        if target.tls and named is None and uses_name and not target.host.startswith("unix:"):
+            change.statements.append(f"proxy_ssl_name {target.host};")
+    return change
