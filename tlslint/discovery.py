@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from pathspec import PathSpec
 
 NGINX = "nginx"
+YAML = "yaml"  # Apigee hybrid overrides and ApigeeRoute manifests
+YAML_SUFFIXES = (".yaml", ".yml")
 
 NGINX_DIRS = frozenset({"sites-available", "sites-enabled", "conf.d", "nginx"})
 ALWAYS_SKIPPED_DIRS = frozenset(
@@ -20,23 +22,49 @@ ALWAYS_SKIPPED_DIRS = frozenset(
      ".pytest_cache", ".tox", ".nox", "node_modules"}
 )  # fmt: skip
 _SNIFF_BYTES = 64 * 1024
-# A line that ends an nginx statement: `name args;` or `name args {`.
-_NGINX_STATEMENT = re.compile(rb"^\s*[A-Za-z_][\w.-]*(?:\s[^\n#]*)?[;{]\s*(?:#[^\n]*)?$", re.M)
+# Suffixes that never mark nginx configuration, even in an nginx directory.
+_NOT_NGINX_SUFFIXES = frozenset(
+    {".md", ".rst", ".txt", ".json", ".yaml", ".yml", ".toml", ".py", ".sh", ".pem",
+     ".crt", ".key", ".csr", ".html", ".j2", ".jinja", ".jinja2", ".tmpl", ".tpl", ".erb"}
+)  # fmt: skip
+# A line that ends an nginx statement: `name args;`, `name args {` or a one-line
+# block such as `server { listen 80; }`.
+_NGINX_STATEMENT = re.compile(rb"^\s*[A-Za-z_][\w.-]*(?:\s[^\n#]*)?[;{}]\s*(?:#[^\n]*)?$", re.M)
 _INI_SECTION = re.compile(rb"^\[[^\]\n]+\]\s*$", re.M)
+# Apigee YAML: top-level `virtualhosts:` / `ingressGateways:` (overrides), or an
+# ApigeeRoute / ApigeeRouteConfig (alone, in a multi-document file or a `kind: List`).
+_APIGEE_OVERRIDES = re.compile(rb"^(?:virtualhosts|ingressGateways)[ \t]*:", re.M)
+_APIGEE_API = re.compile(rb"apiVersion[ \t]*:[ \t]*[\"']?apigee\.cloud\.google\.com/")
+_APIGEE_KIND = re.compile(rb"kind[ \t]*:[ \t]*[\"']?ApigeeRoute(?:Config)?[\"']?[ \t]*(?:#[^\n]*)?\r?$", re.M)
 
 
 @dataclass
 class Discovered:
     nginx: list[Path] = field(default_factory=list)
+    yaml: list[Path] = field(default_factory=list)  # Apigee hybrid YAML
     explicit: set[Path] = field(default_factory=set)
     missing: list[Path] = field(default_factory=list)
 
 
-def discover(paths: Iterable[Path], exclude: Iterable[str] = (), base: Path | None = None) -> Discovered:
+def discover(
+    paths: Iterable[Path],
+    exclude: Iterable[str] = (),
+    base: Path | None = None,
+    *,
+    force_exclude: bool = False,
+) -> Discovered:
+    """The files to check under ``paths``.
+
+    With ``force_exclude`` (pre-commit passes every changed file that its pattern
+    matches), a file named in ``paths`` is treated like one found by walking: skipped
+    when ``exclude`` or a ``.gitignore`` matches it, or when its content is not a
+    configuration that tlslint reads; it still counts as named.
+    """
     found = Discovered()
     excludes = _exclude_spec(list(exclude))
     base = (base or Path.cwd()).resolve()
     seen: set[Path] = set()
+    gitignores: dict[Path, list[tuple[Path, PathSpec[Any]]]] = {}
     for path in paths:
         if not path.exists() and not path.is_symlink():
             found.missing.append(path)
@@ -44,16 +72,23 @@ def discover(paths: Iterable[Path], exclude: Iterable[str] = (), base: Path | No
         if path.is_dir():
             for file in _walk(path, excludes, base):
                 _add(found, file, seen, explicit=False)
-        else:
+        elif not force_exclude:
             _add(found, path, seen, explicit=True)
+        else:
+            absolute = Path(os.path.abspath(path))
+            if absolute.parent not in gitignores:
+                gitignores[absolute.parent] = _ancestor_gitignores(absolute)
+            directory = absolute.parent
+            if not _ignored(path, False, gitignores[directory], excludes, base):
+                _add(found, path, seen, explicit=True, sniff=True)
     return found
 
 
-def _add(found: Discovered, path: Path, seen: set[Path], *, explicit: bool) -> None:
+def _add(found: Discovered, path: Path, seen: set[Path], *, explicit: bool, sniff: bool = False) -> None:
     resolved = path.resolve()
     if resolved in seen:
         return
-    kind = classify(path, explicit=explicit)
+    kind = classify(path, explicit=explicit and not sniff)
     if kind is None:
         return
     seen.add(resolved)
@@ -61,28 +96,60 @@ def _add(found: Discovered, path: Path, seen: set[Path], *, explicit: bool) -> N
         found.explicit.add(resolved)
     if kind == NGINX:
         found.nginx.append(path)
+    elif kind == YAML:
+        found.yaml.append(path)
 
 
 def classify(path: Path, *, explicit: bool) -> str | None:
+    """nginx for a file named so, or one whose content reads like nginx.
+
+    A name alone is not enough while walking: supervisord keeps INI files in
+    ``conf.d/*.conf``, and a ``nginx/`` directory holds a Dockerfile and a
+    README beside the configuration. Reporting those as unparseable would fail
+    every run on an ordinary repository.
+    """
     name = path.name
-    parent = path.parent.name
-    if name == "nginx.conf" or parent in NGINX_DIRS:
+    if path.suffix.lower() in YAML_SUFFIXES:
+        # YAML is Apigee's or nobody's: CI files, other manifests and
+        # kustomizations are skipped quietly, named or not.
+        return YAML if _sniff_apigee_file(path, explicit=explicit) else None
+    if name == "nginx.conf" or explicit:
         return NGINX
-    if explicit:
-        return NGINX
-    if name.endswith(".conf") and _sniff_nginx(path):
-        return NGINX
+    if name.endswith(".conf"):
+        return NGINX if _sniff_nginx(path, named_conf=True) else None
+    if path.parent.name in NGINX_DIRS and path.suffix.lower() not in _NOT_NGINX_SUFFIXES:
+        # sites-available/example.com: no .conf suffix, so the content decides.
+        return NGINX if _sniff_nginx(path, named_conf=False) else None
     return None
 
 
-def _sniff_nginx(path: Path) -> bool:
+def sniff_apigee(head: bytes) -> bool:
+    """Whether the first bytes of a YAML file read like Apigee overrides or routes."""
+    head = head.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 BOM
+    if _APIGEE_OVERRIDES.search(head):
+        return True
+    return _APIGEE_API.search(head) is not None and _APIGEE_KIND.search(head) is not None
+
+
+def _sniff_apigee_file(path: Path, *, explicit: bool) -> bool:
     try:
         with open(path, "rb") as handle:
             head = handle.read(_SNIFF_BYTES)
     except OSError:
-        return True  # named like nginx; report the read error when parsing
+        return explicit  # named: report the read error when loading
     if b"\x00" in head:
-        return True  # reported as binary, not skipped silently
+        return explicit  # a named binary file is reported, a walked one skipped
+    return sniff_apigee(head)
+
+
+def _sniff_nginx(path: Path, *, named_conf: bool) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+    except OSError:
+        return named_conf  # named like nginx; report the read error when parsing
+    if b"\x00" in head:
+        return named_conf  # a binary .conf is reported, not skipped silently
     if _INI_SECTION.search(head):
         return False
     return _NGINX_STATEMENT.search(head) is not None
@@ -91,9 +158,9 @@ def _sniff_nginx(path: Path) -> bool:
 def _exclude_spec(patterns: list[str]) -> PathSpec[Any] | None:
     if not patterns:
         return None
-    from pathspec import PathSpec
+    from pathspec import GitIgnoreSpec  # "gitwildmatch" is deprecated in pathspec 1.x
 
-    return PathSpec.from_lines("gitwildmatch", patterns)
+    return GitIgnoreSpec.from_lines(patterns)
 
 
 def _walk(top: Path, excludes: PathSpec[Any] | None, base: Path) -> Iterator[Path]:
@@ -134,7 +201,7 @@ def _ignored(
     excludes: PathSpec[Any] | None,
     base: Path,
 ) -> bool:
-    resolved = path.absolute()
+    resolved = Path(os.path.abspath(path))  # "../x" normalised, symlinks not followed
     suffix = "/" if is_dir else ""
     if excludes is not None:
         try:
@@ -143,14 +210,19 @@ def _ignored(
             relative = path.as_posix()
         if excludes.match_file(relative + suffix):
             return True
-    for root, spec in ignores:
+    # As git does: a deeper .gitignore overrides the ones above it, so a
+    # nested "!name" re-includes what an outer pattern ignored.
+    ignored = False
+    for root, spec in ignores:  # outermost first
         try:
-            relative = resolved.relative_to(root).as_posix()
+            relative = resolved.relative_to(root).as_posix() + suffix
         except ValueError:
             continue
-        if spec.match_file(relative + suffix):
-            return True
-    return False
+        if spec.match_file(relative):
+            ignored = True
+        elif any(p.include is False and p.match_file(relative) is not None for p in spec.patterns):
+            ignored = False
+    return ignored
 
 
 def _gitignore(directory: Path) -> PathSpec[Any] | None:

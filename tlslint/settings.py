@@ -122,7 +122,70 @@ def _describe(error: Any, schema: dict[str, Any], origin: str) -> str:
             parts.append(f"{origin}: unknown setting '{full}'{hint}")
         return "\n".join(parts)
     label = f"'{where}'" if where else "settings"
+    if where == "nginx.version" and error.validator == "pattern":
+        try:
+            parse_version(str(error.instance))
+        except ValueError as problem:
+            return f"{origin}: {label}: {problem}"
     return f"{origin}: {label}: {error.message}"
+
+
+def check_references(data: dict[str, Any], origin: str) -> None:
+    """Rule codes, names and options that no rule has.
+
+    The schema cannot know the catalogue: without this, a typo in ``select``
+    silently disables every rule, and one in a rule option silently leaves the
+    default in force.
+    """
+    from tlslint import catalogue
+
+    index = catalogue.index()
+    problems = []
+    for key in ("select", "ignore"):
+        for selector in data.get(key, []):
+            problem = selector_problem(selector)
+            if problem:
+                problems.append(f"{origin}: '{key}': {problem}")
+    for glob, selectors in data.get("per-file-ignores", {}).items():
+        for selector in selectors:
+            problem = selector_problem(selector)
+            if problem:
+                problems.append(f"{origin}: 'per-file-ignores.{glob}': {problem}")
+    for code, options in data.get("rules", {}).items():
+        meta = index.get(code)
+        if meta is None:
+            close = difflib.get_close_matches(code, list(index), n=1, cutoff=0.6)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            problems.append(f"{origin}: unknown setting 'rules.{code}': there is no rule {code}{hint}")
+            continue
+        known = list(meta.options)
+        for name in options:
+            if name in known:
+                continue
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+            if close:
+                hint = f"; did you mean '{close[0]}'?"
+            else:
+                hint = f" (valid keys: {', '.join(known)})" if known else f" ({code} has no options)"
+            problems.append(f"{origin}: unknown setting 'rules.{code}.{name}'{hint}")
+    if problems:
+        raise SettingsError("\n".join(problems))
+
+
+def selector_problem(selector: str) -> str | None:
+    """Why ``selector`` (a code, a code prefix, a rule name or ALL) selects no rule."""
+    from tlslint import catalogue
+
+    index = catalogue.index()
+    wanted = selector.strip()
+    if wanted.upper() == "ALL" or any(meta.name == wanted for meta in index.values()):
+        return None
+    if any(code.startswith(wanted.upper()) for code in index):
+        return None
+    candidates = [*index, *(meta.name for meta in index.values())]
+    close = difflib.get_close_matches(wanted, candidates, n=1, cutoff=0.6)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return f"'{selector}' is no rule code, code prefix or rule name{hint}"
 
 
 def load_settings(start: Path, explicit: Path | None = None) -> Settings:
@@ -140,6 +203,7 @@ def load_settings(start: Path, explicit: Path | None = None) -> Settings:
     path, data = found
     origin = f"{path}" + (" [tool.tlslint]" if path.name == "pyproject.toml" else "")
     validate(data, origin)
+    check_references(data, origin)
     return from_mapping(data, path)
 
 

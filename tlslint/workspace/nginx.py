@@ -271,7 +271,7 @@ def normalise_socket(address: str) -> str:
         return f"[{host}]:{port}"
     host, sep, port = address.rpartition(":")
     if not sep:
-        return f"{address}:80"
+        host, port = address, "80"  # `listen 0.0.0.0;` is *:80 like `listen *:80;`
     if host in ("*", "0.0.0.0"):
         host = "*"
     return f"{host}:{port}"

@@ -29,6 +29,11 @@ BLOCK_DIRECTIVES = frozenset(
 
 __all__ = ["ParseError", "SourceError", "parse_file", "parse_text"]
 
+# Real configurations nest a handful of blocks (http > server > location > if);
+# the workspace and the checks walk blocks recursively, so a file nested
+# deeper than this is refused with a location instead of exhausting the stack.
+MAX_DEPTH = 100
+
 
 class ParseError(SourceError):
     """A syntax error at a known line."""
@@ -79,6 +84,8 @@ def _build(source: SourceText, tokens: list[Token]) -> ParsedFile:
                 raise fail(token.start, 'unexpected "{"')
             block = _directive(source, words, token.end, parent)
             _check_block_opener(source, block, words)
+            if len(stack) > MAX_DEPTH:
+                raise fail(words[0].start, f"blocks nested deeper than {MAX_DEPTH} levels")
             block.block = []
             block.block_open = token.start
             children.append(block)
