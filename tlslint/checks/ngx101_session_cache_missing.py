@@ -26,7 +26,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     for config in workspace.nginx:
         for server in tls_servers(config):
             cache = effective_cache(server)
-            if cache.present:
+            if cache.present or (cache.directive is None and server.unresolved):
                 continue
             # Resumption happens in the default server's context: a vhost
             # without a cache still resumes when its default server has one.

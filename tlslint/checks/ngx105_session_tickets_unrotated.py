@@ -26,7 +26,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             # Only the default server's keys encrypt tickets (facts §1).
             if not is_default(server) or not tickets_on(server):
                 continue
-            if server.effective("ssl_session_ticket_key") is not None:
+            if server.effective("ssl_session_ticket_key") is not None or server.unresolved:
                 continue
             cache = effective_cache(server)
             shared = cache.shared is not None

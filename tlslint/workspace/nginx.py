@@ -46,6 +46,9 @@ class Block:
     children: list[Directive]
     parent: Block | None
     blocks: list[Block] = field(default_factory=list)
+    # An include in this block could not be followed (missing, templated,
+    # looping, unparseable): a setting that seems absent may be in it.
+    unresolved: bool = False
     _index: dict[str, list[Directive]] | None = field(default=None, repr=False)
 
     def all(self, name: str) -> list[Directive]:
@@ -90,6 +93,12 @@ class Server:
     synthetic: bool = False  # a server-level snippet checked on its own
     tls: bool = False
     default_for: list[str] = field(default_factory=list)
+
+    @property
+    def unresolved(self) -> bool:
+        """An include in the server or its http{} was not followed: an absent
+        setting may be in it, so rules that report absence stay silent."""
+        return self.block.unresolved or (self.http is not None and self.http.unresolved)
 
     def effective(self, name: str) -> Directive | None:
         """The directive that decides ``name`` for this server, or None."""
@@ -189,10 +198,10 @@ class _Expander:
     def _include(self, block: Block, directive: Directive, chain: tuple[Path, ...]) -> None:
         result = self.files.resolve_include(directive, self.prefix)
         if result.templated:
-            self.incomplete = True
+            self.incomplete = block.unresolved = True
             return
         if result.problem:
-            self.incomplete = True
+            self.incomplete = block.unresolved = True
             self.problems.append(
                 LoadProblem("missing", directive, directive.path, directive.line, result.problem)
             )
@@ -207,11 +216,11 @@ class _Expander:
                         f"include loop refused: {cycle}",
                     )
                 )  # fmt: skip
-                self.incomplete = True
+                self.incomplete = block.unresolved = True
                 continue
             parsed = self.files.get(resolved)
             if parsed is None:
-                self.incomplete = True
+                self.incomplete = block.unresolved = True
                 continue  # the file's own error is reported once, by path
             if resolved not in self.seen:
                 self.seen.append(resolved)
