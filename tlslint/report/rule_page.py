@@ -14,24 +14,29 @@ _SAFETY = {
 }
 
 
+# Code-fence language of a rule's examples, by target.
+_FENCES = {"nginx": "nginx", "apigee": "yaml", "backend": "python", "logs": "text", "live": "nginx"}
+
+
 def rule_page(entry: dict[str, Any]) -> str:
     lines = [f"# {entry['code']} {entry['name']}", ""]
     lines += [f"Severity: {entry['severity']} · target: {entry['target']}", ""]
     lines += ["## What it does", "", entry["summary"].strip(), ""]
     lines += ["## Why is this bad", "", entry["why"].strip(), ""]
+    fence = _FENCES.get(entry["target"], "text")
     bad = [e for e in entry["examples"] if "bad" in e]
     good = [e for e in entry["examples"] if "good" in e]
     if bad:
         lines += ["## Example", ""]
         for example in bad:
-            lines += _example(example, "bad")
+            lines += _example(example, "bad", fence)
     fixed = [e for e in bad if "fixed" in e]
     if good or fixed:
         lines += ["## Use instead", ""]
         for example in fixed:
-            lines += _example({**example, "title": "after `tlslint --fix`"}, "fixed")
+            lines += _example({**example, "title": "after `tlslint --fix`"}, "fixed", fence)
         for example in good:
-            lines += _example(example, "good")
+            lines += _example(example, "good", fence)
     lines += ["## Fix", "", entry["fix"].strip(), "", _SAFETY[entry.get("fix-safety", "none")], ""]
     if entry.get("options"):
         lines += ["## Options", ""]
@@ -45,7 +50,7 @@ def rule_page(entry: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _example(example: dict[str, Any], key: str) -> list[str]:
+def _example(example: dict[str, Any], key: str, fence: str) -> list[str]:
     out = []
     if example.get("title"):
         out += [f"{example['title'][0].upper()}{example['title'][1:]}:", ""]
@@ -53,5 +58,5 @@ def _example(example: dict[str, Any], key: str) -> list[str]:
         import json
 
         out += [f"With settings `{json.dumps(example['settings'])}`:", ""]
-    out += ["```nginx", example[key].rstrip("\n"), "```", ""]
+    out += [f"```{fence}", example[key].rstrip("\n"), "```", ""]
     return out

@@ -1,0 +1,962 @@
+"""NGX201-203 (client keep-alive) and NGX301-305 (SNI, protocols, removed syntax).
+
+Beyond the catalogue examples: version awareness (the same text on different
+``nginx.version`` values), the wording when no version is configured,
+inheritance, the default-server effect, fixes that touch only their lines and
+stay valid under the real ``nginx -t`` (Debian's 1.22.1 here), and what the
+rules say on the shared corpus. Facts: ../shared/facts/nginx.md §1, §4, §6.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import shared_path
+from helpers import check_files, settings_for
+
+from tlslint.engine import run
+from tlslint.findings import Finding, Severity
+from tlslint.fixing import apply_fixes
+
+MINE = ["NGX201", "NGX202", "NGX203", "NGX301", "NGX302", "NGX303", "NGX304", "NGX305"]
+E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO  # noqa: E741
+
+CERT = "ssl_certificate /etc/ssl/a.pem; ssl_certificate_key /etc/ssl/a.key;"
+
+
+def _mapping(codes: list[str], version: str | None, extra: dict[str, Any]) -> dict[str, Any]:
+    mapping: dict[str, Any] = {"select": codes, **extra}
+    if version is not None:
+        mapping["nginx"] = {"version": version}
+    return mapping
+
+
+def lint(
+    tmp_path: Path,
+    text: str,
+    codes: str | list[str],
+    version: str | None = None,
+    name: str = "nginx.conf",
+    **extra: Any,
+) -> list[Finding]:
+    wanted = [codes] if isinstance(codes, str) else codes
+    directory = Path(tempfile.mkdtemp(dir=tmp_path))
+    result = check_files(directory, {name: text}, _mapping(wanted, version, extra))
+    return [f for f in result.findings if f.code in wanted]
+
+
+def verdicts(findings: list[Finding]) -> set[tuple[str, int, Severity]]:
+    return {(f.code, f.location.line, f.severity) for f in findings}
+
+
+def fix(
+    tmp_path: Path,
+    text: str,
+    codes: str | list[str],
+    version: str | None = None,
+    *,
+    unsafe: bool = False,
+    name: str = "nginx.conf",
+    **extra: Any,
+) -> str:
+    wanted = [codes] if isinstance(codes, str) else codes
+    directory = Path(tempfile.mkdtemp(dir=tmp_path))
+    path = directory / name
+    path.write_text(text, encoding="utf-8")
+    configured = settings_for(directory, _mapping(wanted, version, extra))
+    apply_fixes(run([directory], configured), configured, unsafe=unsafe, write=True)
+    return path.read_text(encoding="utf-8")
+
+
+def changed_lines(before: str, after: str) -> tuple[list[str], list[str]]:
+    """Lines only in ``before`` and lines only in ``after`` (a plain line diff)."""
+    import difflib
+
+    removed, added = [], []
+    for line in difflib.ndiff(before.splitlines(), after.splitlines()):
+        if line.startswith("- "):
+            removed.append(line[2:])
+        elif line.startswith("+ "):
+            added.append(line[2:])
+    return removed, added
+
+
+@pytest.fixture
+def nginx() -> str:
+    from conftest import nginx_binary
+
+    return nginx_binary()
+
+
+def nginx_accepts(text: str) -> None:
+    from nginx_harness import nginx_t
+
+    result = nginx_t(text)
+    assert result.ok, result.describe()
+    assert not result.errors, result.describe()
+
+
+# =========================================================================== NGX201
+
+
+def test_ngx201_server_level_zero(tmp_path: Path) -> None:
+    text = (
+        f"http {{\n    server {{\n        listen 443 ssl;\n        keepalive_timeout 0;\n"
+        f"        {CERT}\n    }}\n}}\n"
+    )
+    (finding,) = lint(tmp_path, text, "NGX201")
+    assert finding.location.line == 4 and finding.severity == W
+    assert "new TLS handshake" in finding.message
+    assert finding.fix is not None and finding.fix.safe
+
+
+def test_ngx201_location_overrides_server(tmp_path: Path) -> None:
+    text = """http {
+    server {
+        listen 443 ssl;
+        keepalive_timeout 65s;
+        location /a/ {
+            keepalive_timeout 0;
+        }
+        location /b/ {
+        }
+    }
+}
+"""
+    (finding,) = lint(tmp_path, text, "NGX201")
+    assert finding.location.line == 6
+    assert "(location /a/)" in finding.message
+    assert finding.anchor.endswith("location[/a/] > keepalive_timeout")
+
+
+def test_ngx201_location_restores_keepalive_but_server_zero_still_decides(tmp_path: Path) -> None:
+    text = """http {
+    keepalive_timeout 0s;
+    server {
+        listen 443 ssl;
+        location /long-poll/ {
+            keepalive_timeout 65s;
+        }
+    }
+}
+"""
+    (finding,) = lint(tmp_path, text, "NGX201")
+    assert finding.location.line == 2  # `0s` is zero too; the rest of the server inherits it
+    assert finding.anchor == "http > keepalive_timeout"
+
+
+def test_ngx201_inherited_by_several_servers_is_one_finding(tmp_path: Path) -> None:
+    text = """http {
+    keepalive_timeout 0;
+    server { listen 443 ssl; server_name a.example; }
+    server { listen 443 ssl; server_name b.example; }
+    server { listen 80; }
+}
+"""
+    (finding,) = lint(tmp_path, text, "NGX201")
+    assert "a.example" in finding.message and "b.example" in finding.message
+    assert "*:80" not in finding.message
+
+
+def test_ngx201_plain_http_only_is_silent(tmp_path: Path) -> None:
+    text = "http {\n    keepalive_timeout 0;\n    server { listen 80; }\n}\n"
+    assert lint(tmp_path, text, "NGX201") == []
+
+
+def test_ngx201_fix_keeps_header_timeout_and_comment(tmp_path: Path) -> None:
+    text = (
+        "http {\n    # client side\n    keepalive_timeout 0 30s;  # why not\n"
+        "    server { listen 443 ssl; }\n}\n"
+    )
+    after = fix(tmp_path, text, "NGX201")
+    assert changed_lines(text, after) == (
+        ["    keepalive_timeout 0 30s;  # why not"],
+        ["    keepalive_timeout 75s 30s;  # why not"],
+    )
+
+
+# =========================================================================== NGX202
+
+
+KEEPALIVE = "http {{\n    keepalive_timeout {value};\n    server {{\n        listen 443 ssl;\n    }}\n}}\n"
+
+
+@pytest.mark.parametrize(
+    ("value", "reported"), [("5s", True), ("9", True), ("10s", False), ("0", False), ("1m", False)]
+)
+def test_ngx202_threshold(tmp_path: Path, value: str, reported: bool) -> None:
+    findings = lint(tmp_path, KEEPALIVE.format(value=value), "NGX202")
+    assert bool(findings) is reported
+
+
+def test_ngx202_profile_and_option(tmp_path: Path) -> None:
+    text = KEEPALIVE.format(value="30s")
+    assert lint(tmp_path, text, "NGX202") == []
+    (finding,) = lint(tmp_path, text, "NGX202", profile="throughput")
+    assert "minimum 60s" in finding.message
+    assert lint(tmp_path, text, "NGX202", rules={"NGX202": {"min": "45s"}})
+    assert fix(tmp_path, text, "NGX202", profile="throughput") == KEEPALIVE.format(value="60s")
+
+
+def test_ngx202_raised_minimum_reports_the_default(tmp_path: Path) -> None:
+    text = "http {\n    server {\n        listen 443 ssl;\n    }\n}\n"
+    options: dict[str, Any] = {"rules": {"NGX202": {"min": "120s"}}}
+    (finding,) = lint(tmp_path, text, "NGX202", **options)
+    assert "default 75s" in finding.message
+    assert fix(tmp_path, text, "NGX202", **options) == (
+        "http {\n    keepalive_timeout 120s;\n    server {\n        listen 443 ssl;\n    }\n}\n"
+    )
+
+
+# =========================================================================== NGX203
+
+
+REQUESTS = "http {{\n    keepalive_requests {value};\n    server {{\n        listen 443 ssl;\n    }}\n}}\n"
+
+
+def test_ngx203_version_awareness(tmp_path: Path) -> None:
+    text = REQUESTS.format(value="100")
+    # 100 was nginx's own default before 1.19.10 (facts §1: 100 -> 1000 in 1.19.10) ...
+    assert lint(tmp_path, text, "NGX203", "1.18") == []
+    # ... and is below it since: the field guide's value (seeds README).
+    (on_122,) = lint(tmp_path, text, "NGX203", "1.22")
+    assert "below nginx's default of 1000" in on_122.message
+    # 1.22 and 1.30 share the default (no change after 1.19.10): the same verdict.
+    (on_130,) = lint(tmp_path, text, "NGX203", "1.30")
+    assert on_130.message == on_122.message
+    assert "not configured" not in on_122.message
+
+
+def test_ngx203_unknown_version_wording_and_fix(tmp_path: Path) -> None:
+    (finding,) = lint(tmp_path, REQUESTS.format(value="500"), "NGX203")
+    assert "nginx.version is not configured: before 1.19.10 the default was 100" in finding.message
+    # Removing the line would give 100 on old releases: the fix writes the value instead.
+    assert fix(tmp_path, REQUESTS.format(value="500"), "NGX203") == REQUESTS.format(value="1000")
+    # Below 100 is below the default on every version: no hedging.
+    (low,) = lint(tmp_path, REQUESTS.format(value="50"), "NGX203")
+    assert "not configured" not in low.message
+
+
+def test_ngx203_fix_removes_when_the_default_is_enough(tmp_path: Path) -> None:
+    text = (
+        "http {\n    keepalive_requests 50;  # old tuning\n    server {\n        listen 443 ssl;\n    }\n}\n"
+    )
+    after = fix(tmp_path, text, "NGX203", "1.18")  # default 100 there
+    assert after == "http {\n    # old tuning\n    server {\n        listen 443 ssl;\n    }\n}\n"
+
+
+def test_ngx203_location_below_an_inherited_high_value(tmp_path: Path) -> None:
+    text = """http {
+    server {
+        listen 443 ssl;
+        keepalive_requests 5000;
+        location /api/ {
+            keepalive_requests 200;
+        }
+    }
+}
+"""
+    (finding,) = lint(tmp_path, text, "NGX203", "1.22")
+    assert finding.location.line == 6 and "(location /api/)" in finding.message
+    assert finding.fix is not None and "server-level 5000" in finding.fix.description
+    removed, added = changed_lines(text, fix(tmp_path, text, "NGX203", "1.22"))
+    assert removed == ["            keepalive_requests 200;"] and added == []
+
+
+def test_ngx203_unset_is_silent_without_a_configured_minimum(tmp_path: Path) -> None:
+    text = "http {\n    server {\n        listen 443 ssl;\n    }\n}\n"
+    for version in ("1.18", "1.22", None):
+        assert lint(tmp_path, text, "NGX203", version) == [], version
+    (finding,) = lint(tmp_path, text, "NGX203", rules={"NGX203": {"min": "2000"}})
+    assert "100 before 1.19.10, 1000 since" in finding.message
+
+
+def test_ngx203_one_request_per_connection(tmp_path: Path) -> None:
+    (finding,) = lint(tmp_path, REQUESTS.format(value="1"), "NGX203", "1.22")
+    assert "closed after one request" in finding.message
+
+
+def test_ngx203_throughput_minimum(tmp_path: Path) -> None:
+    (finding,) = lint(tmp_path, REQUESTS.format(value="5000"), "NGX203", "1.22", profile="throughput")
+    assert "configured minimum 10000" in finding.message
+    assert fix(tmp_path, REQUESTS.format(value="5000"), "NGX203", "1.22", profile="throughput") == (
+        REQUESTS.format(value="10000")
+    )
+
+
+# =========================================================================== NGX301
+
+
+CATCH_ALL = f"""http {{
+    server {{
+        listen 443 ssl default_server;
+        listen [::]:443 ssl default_server;
+        ssl_reject_handshake on;
+    }}
+    server {{
+        listen 443 ssl;
+        listen [::]:443 ssl;
+        server_name example.com;
+        {CERT}
+    }}
+}}
+"""
+
+
+@pytest.mark.parametrize(("policy", "severity"), [("required", E), ("auto", I), ("forbidden", None)])
+def test_ngx301_severity_follows_the_non_sni_policy(
+    tmp_path: Path, policy: str, severity: Severity | None
+) -> None:
+    findings = lint(tmp_path, CATCH_ALL, "NGX301", **{"non-sni": policy})
+    if severity is None:
+        assert findings == []
+        return
+    (finding,) = findings  # one default server for both sockets: one finding
+    assert finding.severity == severity
+    assert finding.location.line == 5
+    assert "*:443, [::]:443" in finding.message
+    assert "unrecognized_name" in finding.message and "example.com" in finding.message
+    assert finding.fix is None and "non-sni" in finding.fix_note
+
+
+def test_ngx301_first_server_is_the_default_without_default_server(tmp_path: Path) -> None:
+    text = f"""http {{
+    server {{
+        listen 443 ssl;
+        ssl_reject_handshake on;
+    }}
+    server {{
+        listen 443 ssl;
+        server_name example.com;
+        {CERT}
+    }}
+}}
+"""
+    assert verdicts(lint(tmp_path, text, "NGX301", **{"non-sni": "required"})) == {("NGX301", 4, E)}
+    # The same servers with default_server on the one with a certificate: fine.
+    moved = text.replace(
+        "listen 443 ssl;\n        server_name", "listen 443 ssl default_server;\n        server_name"
+    )
+    assert lint(tmp_path, moved, "NGX301", **{"non-sni": "required"}) == []
+
+
+def test_ngx301_reject_in_a_virtual_server_does_not_matter(tmp_path: Path) -> None:
+    text = f"""http {{
+    server {{
+        listen 443 ssl;
+        server_name example.com;
+        {CERT}
+    }}
+    server {{
+        listen 443 ssl;
+        server_name old.example.com;
+        ssl_reject_handshake on;
+    }}
+}}
+"""
+    assert lint(tmp_path, text, "NGX301", **{"non-sni": "required"}) == []
+
+
+def test_ngx301_http_level_reject_inherited_by_the_default(tmp_path: Path) -> None:
+    text = f"""http {{
+    ssl_reject_handshake on;
+    server {{
+        listen 443 ssl default_server;
+    }}
+    server {{
+        listen 443 ssl;
+        server_name example.com;
+        ssl_reject_handshake off;
+        {CERT}
+    }}
+}}
+"""
+    (finding,) = lint(tmp_path, text, "NGX301", **{"non-sni": "required"})
+    assert finding.location.line == 2
+    assert [r.location.line for r in finding.related] == [3]
+
+
+def test_ngx301_certificate_that_needs_sni(tmp_path: Path) -> None:
+    text = """http {
+    server {
+        listen 443 ssl;
+        ssl_certificate     /etc/ssl/$ssl_server_name.pem;
+        ssl_certificate_key /etc/ssl/$ssl_server_name.key;
+    }
+}
+"""
+    (finding,) = lint(tmp_path, text, "NGX301")
+    assert finding.location.line == 4 and "$ssl_server_name" in finding.message
+
+
+def test_ngx301_no_certificate_unless_an_include_is_missing(tmp_path: Path) -> None:
+    text = "http {\n    server {\n        listen 443 ssl;\n    }\n}\n"
+    (finding,) = lint(tmp_path, text, "NGX301")
+    assert "no ssl_certificate" in finding.message
+    with_include = "http {\n    server {\n        listen 443 ssl;\n        include certs.conf;\n    }\n}\n"
+    assert lint(tmp_path, with_include, "NGX301") == []
+
+
+def test_ngx301_http_level_certificate_is_inherited(tmp_path: Path) -> None:
+    text = f"http {{\n    {CERT}\n    server {{\n        listen 443 ssl;\n    }}\n}}\n"
+    assert lint(tmp_path, text, "NGX301", **{"non-sni": "required"}) == []
+
+
+# =========================================================================== NGX302 / NGX303
+
+
+NO_PROTOCOLS = f"""http {{
+    server {{
+        listen 443 ssl;
+        server_name example.com;
+        {CERT}
+    }}
+}}
+"""
+
+
+def test_ngx302_ngx303_defaults_by_version(tmp_path: Path) -> None:
+    codes = ["NGX302", "NGX303"]
+    # up to 1.23.3: TLSv1 TLSv1.1 TLSv1.2 (no TLSv1.3, legacy on)
+    assert verdicts(lint(tmp_path, NO_PROTOCOLS, codes, "1.22")) == {("NGX302", 2, W), ("NGX303", 2, W)}
+    # 1.23.4 .. 1.27.2: TLSv1.3 added, legacy still on
+    assert verdicts(lint(tmp_path, NO_PROTOCOLS, codes, "1.26")) == {("NGX303", 2, W)}
+    # since 1.27.3: TLSv1.2 TLSv1.3
+    assert lint(tmp_path, NO_PROTOCOLS, codes, "1.30") == []
+
+
+def test_ngx302_ngx303_unknown_version_say_where_it_holds(tmp_path: Path) -> None:
+    (tls13,) = lint(tmp_path, NO_PROTOCOLS, "NGX302")
+    assert "nginx.version is not configured: this holds on nginx before 1.23.4" in tls13.message
+    (legacy,) = lint(tmp_path, NO_PROTOCOLS, "NGX303")
+    assert "nginx.version is not configured: this holds on nginx before 1.27.3" in legacy.message
+    # The fix is valid on every version, so it is offered.
+    assert tls13.fix is not None and legacy.fix is not None
+
+
+def test_ngx302_ngx303_explicit_list_on_both_versions(tmp_path: Path) -> None:
+    text = NO_PROTOCOLS.replace("server_name", "ssl_protocols TLSv1 TLSv1.1 TLSv1.2;\n        server_name")
+    for version in ("1.22", "1.30", None):
+        found = verdicts(lint(tmp_path, text, ["NGX302", "NGX303"], version))
+        assert found == {("NGX302", 4, W), ("NGX303", 4, W)}, version
+    (finding,) = lint(tmp_path, text, "NGX303", "1.30")
+    assert "not configured" not in finding.message
+
+
+DEFAULT_LACKS_TLS13 = f"""http {{
+    server {{
+        listen 443 ssl default_server;
+        ssl_protocols TLSv1.2;
+        {CERT}
+    }}
+    server {{
+        listen 443 ssl;
+        server_name example.com;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        {CERT}
+    }}
+}}
+"""
+
+
+def test_ngx302_before_1_29_2_the_default_server_decides(tmp_path: Path) -> None:
+    (before,) = lint(tmp_path, DEFAULT_LACKS_TLS13, "NGX302", "1.28")
+    assert before.location.line == 4
+    assert "server[example.com@*:443]" in before.message  # the vhost is affected ...
+    assert "before nginx 1.29.2 only the default server's ssl_protocols takes effect" in before.message
+    assert "sets `ssl_protocols TLSv1.2 TLSv1.3`" in before.message  # ... and its own line ignored
+    (since,) = lint(tmp_path, DEFAULT_LACKS_TLS13, "NGX302", "1.30")
+    assert since.location.line == 4
+    assert "example.com" not in since.message and "1.29.2" not in since.message
+
+
+def test_ngx302_vhost_own_value_counts_only_since_1_29_2(tmp_path: Path) -> None:
+    text = f"""http {{
+    server {{
+        listen 443 ssl default_server;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        {CERT}
+    }}
+    server {{
+        listen 443 ssl;
+        server_name legacy.example.com;
+        ssl_protocols TLSv1.2;
+        {CERT}
+    }}
+}}
+"""
+    assert lint(tmp_path, text, "NGX302", "1.28") == []  # the vhost's line is ignored there
+    assert verdicts(lint(tmp_path, text, "NGX302", "1.30")) == {("NGX302", 10, W)}
+    (unknown,) = lint(tmp_path, text, "NGX302")
+    assert unknown.location.line == 10 and "this holds on nginx 1.29.2 and later" in unknown.message
+
+
+def test_ngx303_vhost_without_legacy_still_accepts_it_before_1_29_2(tmp_path: Path) -> None:
+    text = DEFAULT_LACKS_TLS13.replace("ssl_protocols TLSv1.2;", "ssl_protocols TLSv1 TLSv1.2 TLSv1.3;")
+    (before,) = lint(tmp_path, text, "NGX303", "1.28")
+    assert "server[example.com@*:443]" in before.message and "ignored" in before.message
+    (since,) = lint(tmp_path, text, "NGX303", "1.30")
+    assert "example.com" not in since.message
+
+
+def test_ngx303_sslv3_is_an_error_and_names_are_case_insensitive(tmp_path: Path) -> None:
+    text = NO_PROTOCOLS.replace("server_name", "ssl_protocols sslv3 tlsv1.2 TLSV1.3;\n        server_name")
+    (finding,) = lint(tmp_path, text, "NGX303", "1.22")
+    assert finding.severity == E and "POODLE" in finding.message
+    assert lint(tmp_path, text, "NGX302", "1.22") == []  # tlsv1.3 counts
+
+
+def test_ngx302_several_lines_in_a_block_add_up(tmp_path: Path) -> None:
+    # Measured on 1.22.1: `ssl_protocols TLSv1.2; ssl_protocols TLSv1.3;` offers both.
+    text = NO_PROTOCOLS.replace(
+        "server_name", "ssl_protocols TLSv1.2;\n        ssl_protocols TLSv1.3;\n        server_name"
+    )
+    assert lint(tmp_path, text, ["NGX302", "NGX303"], "1.22") == []
+
+
+def test_ngx303_http_level_line_with_no_visible_server(tmp_path: Path) -> None:
+    text = "http {\n    ssl_protocols TLSv1 TLSv1.1 TLSv1.2;\n    include sites-enabled/*;\n}\n"
+    (finding,) = lint(tmp_path, text, "NGX303", "1.30")
+    assert finding.location.line == 2 and "every TLS server that does not set its own" in finding.message
+
+
+def test_ngx302_fix_inserts_at_http_and_keeps_everything_else(tmp_path: Path) -> None:
+    text = """http {
+    # TLS
+    ssl_session_cache shared:SSL:10m;   # resumption
+
+    server {
+        listen 443 ssl;
+    }
+}
+"""
+    after = fix(tmp_path, text, ["NGX302", "NGX303"], "1.22")
+    assert changed_lines(text, after) == ([], ["    ssl_protocols TLSv1.2 TLSv1.3;"])
+    assert after.index("ssl_protocols") > after.index("# resumption")
+
+
+def test_ngx302_fix_in_a_server_only_file_goes_to_the_default_server(tmp_path: Path) -> None:
+    text = f"""server {{
+    listen 443 ssl default_server;
+    {CERT}
+}}
+server {{
+    listen 443 ssl;
+    server_name example.com;
+    {CERT}
+}}
+"""
+    after = fix(tmp_path, text, "NGX302", "1.22")
+    removed, added = changed_lines(text, after)
+    assert removed == [] and added == ["    ssl_protocols TLSv1.2 TLSv1.3;"]
+    assert after.index("ssl_protocols") < after.index("server_name")  # in the first (default) server
+
+
+def test_ngx302_ngx303_fix_by_profile(tmp_path: Path) -> None:
+    text = (
+        "http {\n    ssl_protocols TLSv1 TLSv1.2;  # keep\n    server {\n        listen 443 ssl;\n    }\n}\n"
+    )
+    codes = ["NGX302", "NGX303"]
+    assert "ssl_protocols TLSv1.3;  # keep" in fix(tmp_path, text, codes, "1.22", profile="modern")
+    assert "ssl_protocols TLSv1.2 TLSv1.3;  # keep" in fix(tmp_path, text, codes, "1.22")
+    # throughput: the same fix, but unsafe
+    assert fix(tmp_path, text, codes, "1.22", profile="throughput") == text
+    assert "TLSv1.2 TLSv1.3;  # keep" in fix(tmp_path, text, codes, "1.22", profile="throughput", unsafe=True)
+
+
+def test_ngx302_no_fix_when_the_option_lacks_tls13(tmp_path: Path) -> None:
+    text = "http {\n    ssl_protocols TLSv1.2;\n    server {\n        listen 443 ssl;\n    }\n}\n"
+    (finding,) = lint(tmp_path, text, "NGX302", "1.22", rules={"NGX302": {"protocols": "TLSv1.2"}})
+    assert finding.fix is None
+
+
+@pytest.mark.nginx
+def test_ngx302_ngx303_fixed_output_passes_nginx_t(nginx: str, tmp_path: Path) -> None:
+    codes = ["NGX302", "NGX303"]
+    inserted = fix(tmp_path, NO_PROTOCOLS, codes, "1.22")
+    assert "    ssl_protocols TLSv1.2 TLSv1.3;\n" in inserted
+    nginx_accepts(inserted)
+    legacy = DEFAULT_LACKS_TLS13.replace("ssl_protocols TLSv1.2;", "ssl_protocols TLSv1 TLSv1.1;")
+    replaced = fix(tmp_path, legacy, codes, "1.22")
+    assert replaced.count("ssl_protocols TLSv1.2 TLSv1.3;") == 2
+    nginx_accepts(replaced)
+
+
+# =========================================================================== NGX304
+
+
+SSL_ON = f"""http {{
+    server {{
+        listen 443;
+        listen [::]:443 default_server;  # v6
+        server_name example.com;
+        ssl on;
+        {CERT}
+    }}
+}}
+"""
+
+
+def test_ngx304_severity_by_version(tmp_path: Path) -> None:
+    assert verdicts(lint(tmp_path, SSL_ON, "NGX304", "1.22")) == {("NGX304", 6, W)}
+    assert verdicts(lint(tmp_path, SSL_ON, "NGX304", "1.30")) == {("NGX304", 6, E)}
+    (old,) = lint(tmp_path, SSL_ON, "NGX304", "1.22")
+    assert "deprecated since nginx 1.15.0" in old.message and "nginx -t warns" in old.message
+    (new,) = lint(tmp_path, SSL_ON, "NGX304", "1.30")
+    assert 'refuses to start (`unknown directive "ssl"`)' in new.message
+    (unknown,) = lint(tmp_path, SSL_ON, "NGX304")
+    assert unknown.severity == W
+    assert "nginx 1.25.1 and later refuse to start" in unknown.message
+    assert "nginx.version is not configured" in unknown.message
+
+
+def test_ngx304_fix_moves_ssl_onto_the_listen_lines(tmp_path: Path) -> None:
+    after = fix(tmp_path, SSL_ON, "NGX304", "1.30")
+    removed, added = changed_lines(SSL_ON, after)
+    assert removed == [
+        "        listen 443;",
+        "        listen [::]:443 default_server;  # v6",
+        "        ssl on;",
+    ]
+    assert added == ["        listen 443 ssl;", "        listen [::]:443 default_server ssl;  # v6"]
+
+
+def test_ngx304_http_level_ssl_on(tmp_path: Path) -> None:
+    text = """http {
+    ssl on;
+    server {
+        listen 443;
+    }
+    server {
+        listen 80;
+        ssl off;
+    }
+}
+"""
+    findings = lint(tmp_path, text, "NGX304", "1.22")
+    assert {f.location.line for f in findings} == {2, 8}
+    by_line = {f.location.line: f for f in findings}
+    assert by_line[8].fix is None and "http-level" in by_line[8].fix_note
+    after = fix(tmp_path, text, "NGX304", "1.22")
+    assert after == "\n".join(
+        [
+            "http {",
+            "    server {",
+            "        listen 443 ssl;",
+            "    }",
+            "    server {",
+            "        listen 80;",
+            "    }",
+            "}",
+            "",
+        ]
+    )
+
+
+def test_ngx304_line_in_a_file_included_by_two_servers(tmp_path: Path) -> None:
+    main = """http {
+    server {
+        listen 443 default_server;
+        include tls.conf;
+    }
+    server {
+        listen 443;
+        server_name b.example;
+        include tls.conf;
+    }
+}
+"""
+    snippet = f"ssl on;\n{CERT}\n"
+    directory = Path(tempfile.mkdtemp(dir=tmp_path))
+    (directory / "nginx.conf").write_text(main)
+    (directory / "tls.conf").write_text(snippet)
+    configured = settings_for(directory, _mapping(["NGX304"], "1.30", {}))
+    result = run([directory / "nginx.conf"], configured)
+    (finding,) = [f for f in result.findings if f.code == "NGX304"]
+    assert finding.location.path.name == "tls.conf"
+    apply_fixes(result, configured, unsafe=False, write=True)
+    assert (directory / "tls.conf").read_text() == f"{CERT}\n"
+    assert (directory / "nginx.conf").read_text() == main.replace("listen 443;", "listen 443 ssl;").replace(
+        "listen 443 default_server;", "listen 443 default_server ssl;"
+    )
+
+
+def test_ngx304_virtual_server_on_a_plain_socket_is_unsafe(tmp_path: Path) -> None:
+    # Measured on 1.22.1: only the default server's `ssl on` counts; this socket is plain.
+    text = f"""http {{
+    server {{
+        listen 8080;
+    }}
+    server {{
+        listen 8080;
+        server_name b.example;
+        ssl on;
+        {CERT}
+    }}
+}}
+"""
+    (finding,) = lint(tmp_path, text, "NGX304", "1.22")
+    assert finding.fix is not None and not finding.fix.safe
+    assert "*:8080 speaks plain HTTP today" in finding.fix.description
+    assert fix(tmp_path, text, "NGX304", "1.22") == text
+
+
+@pytest.mark.nginx
+def test_ngx304_fixed_output_passes_nginx_t_without_the_warning(nginx: str, tmp_path: Path) -> None:
+    from nginx_harness import nginx_t
+
+    before = nginx_t(SSL_ON)
+    assert before.ok and any('"ssl" directive is deprecated' in w for w in before.warnings)
+    after = nginx_t(fix(tmp_path, SSL_ON, "NGX304", "1.22"))
+    assert after.ok and after.warnings == [], after.describe()
+
+
+# =========================================================================== NGX305
+
+
+HTTP2_ON = f"""http {{
+    server {{
+        listen 443 ssl;
+        listen [::]:443 ssl;  # v6
+        http2 on;
+        server_name example.com;
+        {CERT}
+    }}
+    server {{
+        listen 80;
+        return 301 https://$host$request_uri;
+    }}
+}}
+"""
+LISTEN_HTTP2 = f"""http {{
+    server {{
+        listen 443 ssl http2;
+        server_name example.com;
+        {CERT}
+    }}
+    server {{
+        listen 443 ssl;
+        server_name api.example.com;
+        {CERT}
+    }}
+    server {{
+        listen 80;
+    }}
+}}
+"""
+
+
+def test_ngx305_version_awareness(tmp_path: Path) -> None:
+    assert verdicts(lint(tmp_path, HTTP2_ON, "NGX305", "1.22")) == {("NGX305", 5, E)}
+    assert lint(tmp_path, HTTP2_ON, "NGX305", "1.30") == []
+    assert lint(tmp_path, LISTEN_HTTP2, "NGX305", "1.22") == []
+    assert verdicts(lint(tmp_path, LISTEN_HTTP2, "NGX305", "1.30")) == {("NGX305", 3, W)}
+    (finding,) = lint(tmp_path, HTTP2_ON, "NGX305", "1.22")
+    assert 'refuses to start (`unknown directive "http2"`)' in finding.message
+    (deprecated,) = lint(tmp_path, LISTEN_HTTP2, "NGX305", "1.30")
+    assert 'the "listen ... http2" directive is deprecated' in deprecated.message
+
+
+def test_ngx305_unknown_version(tmp_path: Path) -> None:
+    (directive,) = lint(tmp_path, HTTP2_ON, "NGX305")
+    assert directive.severity == W and directive.fix is None
+    assert "appeared in nginx 1.25.1" in directive.message and "not configured" in directive.message
+    (listen,) = lint(tmp_path, LISTEN_HTTP2, "NGX305")
+    assert listen.severity == I and listen.fix is None
+    assert "not configured" in listen.message
+
+
+def test_ngx305_before_1_25_1_fix_uses_the_listen_parameter(tmp_path: Path) -> None:
+    after = fix(tmp_path, HTTP2_ON, "NGX305", "1.22")
+    removed, added = changed_lines(HTTP2_ON, after)
+    assert removed == ["        listen 443 ssl;", "        listen [::]:443 ssl;  # v6", "        http2 on;"]
+    assert added == ["        listen 443 ssl http2;", "        listen [::]:443 ssl http2;  # v6"]
+    assert "listen 80;" in after  # a plain listen never gets http2 (it would be HTTP/2-only)
+
+
+def test_ngx305_before_1_25_1_http_level_and_an_explicit_off(tmp_path: Path) -> None:
+    text = f"""http {{
+    http2 on;
+    server {{
+        listen 443 ssl default_server;
+        {CERT}
+    }}
+    server {{
+        listen 443 ssl;
+        server_name h1.example;
+        http2 off;
+        {CERT}
+    }}
+}}
+"""
+    findings = {f.location.line: f for f in lint(tmp_path, text, "NGX305", "1.22")}
+    assert set(findings) == {2, 10}
+    http_level, server_off = findings[2], findings[10]
+    # The listen parameter would give h1.example HTTP/2 too: that needs a decision.
+    assert http_level.fix is not None and not http_level.fix.safe
+    assert "h1.example" in http_level.fix.description
+    assert server_off.fix is None and "http-level" in server_off.fix_note
+    assert fix(tmp_path, text, "NGX305", "1.22") == text
+
+
+@pytest.mark.nginx
+def test_ngx305_fixed_for_1_22_passes_nginx_t(nginx: str, tmp_path: Path) -> None:
+    from nginx_harness import nginx_t
+
+    assert not nginx_t(HTTP2_ON).ok  # unknown directive "http2" on 1.22.1
+    nginx_accepts(fix(tmp_path, HTTP2_ON, "NGX305", "1.22"))
+
+
+def test_ngx305_since_1_25_1_every_server_on_the_socket_keeps_http2(tmp_path: Path) -> None:
+    # The listen parameter gave HTTP/2 to api.example.com too (same socket).
+    after = fix(tmp_path, LISTEN_HTTP2, "NGX305", "1.30")
+    removed, added = changed_lines(LISTEN_HTTP2, after)
+    assert removed == ["        listen 443 ssl http2;"]
+    assert added == ["        listen 443 ssl;", "        http2 on;", "        http2 on;"]
+    assert after.count("http2 on;") == 2 and "listen 80;\n    }" in after
+
+
+def test_ngx305_http_level_when_equivalent(tmp_path: Path) -> None:
+    text = LISTEN_HTTP2.replace("    server {\n        listen 80;\n    }\n", "")
+    after = fix(tmp_path, text, "NGX305", "1.30")
+    removed, added = changed_lines(text, after)
+    assert removed == ["        listen 443 ssl http2;"]
+    assert added == ["    http2 on;", "        listen 443 ssl;"]
+    assert after.startswith("http {\n    http2 on;\n")
+
+
+def test_ngx305_listen_parameter_next_to_the_directive(tmp_path: Path) -> None:
+    text = (
+        f"http {{\n    http2 on;\n    server {{\n        listen 443 ssl http2;\n        {CERT}\n    }}\n}}\n"
+    )
+    (finding,) = lint(tmp_path, text, "NGX305", "1.30")
+    assert finding.fix is not None and "already has `http2 on;`" in finding.fix.description
+    assert fix(tmp_path, text, "NGX305", "1.30") == text.replace("listen 443 ssl http2;", "listen 443 ssl;")
+
+
+def test_ngx305_plain_socket_only_the_default_server_decides(tmp_path: Path) -> None:
+    # Plain HTTP/2 (h2c): nginx reads the preface with the default server's settings.
+    text = """http {
+    server {
+        listen 8080 http2;
+    }
+    server {
+        listen 8080;
+        server_name other.example;
+    }
+}
+"""
+    after = fix(tmp_path, text, "NGX305", "1.30")
+    assert after == text.replace("listen 8080 http2;", "listen 8080;\n        http2 on;")
+
+
+def test_ngx305_explicit_off_on_the_socket_blocks_the_fix(tmp_path: Path) -> None:
+    text = LISTEN_HTTP2.replace(
+        "server_name api.example.com;", "server_name api.example.com;\n        http2 off;"
+    )
+    (finding,) = lint(tmp_path, text, "NGX305", "1.30")
+    assert finding.fix is None and "http2 off" in finding.fix_note
+
+
+def test_ngx305_widening_to_another_tls_socket_is_unsafe(tmp_path: Path) -> None:
+    text = f"""http {{
+    server {{
+        listen 443 ssl http2;
+        listen 8443 ssl;
+        {CERT}
+    }}
+}}
+"""
+    (finding,) = lint(tmp_path, text, "NGX305", "1.30")
+    assert finding.fix is not None and not finding.fix.safe
+    assert "*:8443" in finding.fix.description
+    assert fix(tmp_path, text, "NGX305", "1.30") == text
+
+
+def test_ngx305_both_changes_on_one_listen_line(tmp_path: Path) -> None:
+    # Misskey's old example on 1.30: `listen 443 http2;` + `ssl on;` (NGX304 and NGX305).
+    text = f"http {{\n    server {{\n        listen 443 http2;\n        ssl on;\n        {CERT}\n    }}\n}}\n"
+    after = fix(tmp_path, text, ["NGX304", "NGX305"], "1.30")
+    assert (
+        after
+        == f"http {{\n    server {{\n        listen 443 ssl;\n        http2 on;\n        {CERT}\n    }}\n}}\n"
+    )
+
+
+# =========================================================================== corpus (facts §6)
+
+
+MOZ = "mozilla__ssl-config-generator__GENERATED_"
+GITLAB = "gitlabhq__gitlabhq__lib_support_nginx_gitlab-ssl"
+MISSKEY = "misskey-dev__misskey__docs_examples_misskey.nginx"
+JITSI = "jitsi__jitsi-meet__doc_debian_jitsi-meet_jitsi-meet.example"
+DEBIAN = "debian__nginx-pkg-1.22.1-9+deb12u11__etc_nginx_nginx.conf"
+NEXTCLOUD = "nextcloud__documentation__admin_manual_installation_nginx-root.conf.sample"
+PEERTUBE = "Chocobozzz__PeerTube__support_nginx_peertube"
+H5BP_DEFAULT = "h5bp__server-configs-nginx__conf.d_.default.conf"
+H5BP_EXAMPLE = "h5bp__server-configs-nginx__conf.d_templates_example.com.conf"
+H5BP_ENGINE = "h5bp__server-configs-nginx__h5bp_tls_ssl_engine.conf"
+
+# The default ssl_protocols of 1.22 (no TLSv1.3, TLSv1/1.1 on) where nothing sets it.
+OLD_DEFAULT = {("NGX302", W), ("NGX303", W)}
+
+CORPUS: list[tuple[str, str, set[tuple[str, int, Severity]]]] = [
+    # GitLab (old gitlab-ssl): `ssl on;` (deprecated: a warning on 1.22, an error on
+    # 1.30, where nginx -t says `unknown directive "ssl"`, §6) and TLSv1/TLSv1.1 listed.
+    (GITLAB, "1.22", {("NGX304", 79, W), ("NGX302", 85, W), ("NGX303", 85, W)}),
+    (GITLAB, "1.30", {("NGX304", 79, E), ("NGX302", 85, W), ("NGX303", 85, W)}),
+    # Misskey (old): `listen 443 http2` + `ssl on;` + `ssl_protocols TLSv1 TLSv1.2`;
+    # the listen parameter is only deprecated from 1.25.1.
+    (MISSKEY, "1.22", {("NGX304", 31, W), ("NGX302", 43, W), ("NGX303", 43, W)}),
+    (
+        MISSKEY,
+        "1.30",
+        {("NGX305", 28, W), ("NGX305", 29, W), ("NGX304", 31, E), ("NGX302", 43, W), ("NGX303", 43, W)},
+    ),
+    # Jitsi: TLSv1 TLSv1.1 TLSv1.2 explicitly, on every version.
+    (JITSI, "1.22", {("NGX302", 24, W), ("NGX303", 24, W)}),
+    (JITSI, "1.30", {("NGX302", 24, W), ("NGX303", 24, W)}),
+    # Debian's nginx.conf: http-level TLSv1 TLSv1.1 TLSv1.2 TLSv1.3, servers in sites-enabled/.
+    (DEBIAN, "1.22", {("NGX303", 33, W)}),
+    (DEBIAN, "1.30", {("NGX303", 33, W)}),
+    # Mozilla's generator output for 1.27.3: `http2 on;` does not load on 1.22 (§6: fail x3).
+    (MOZ + "intermediate_nginx1.27.3_openssl3.4.0.conf", "1.22", {("NGX305", 9, E)}),
+    (MOZ + "intermediate_nginx1.27.3_openssl3.4.0.conf", "1.30", set()),
+    (MOZ + "modern_nginx1.27.3_openssl3.4.0.conf", "1.22", {("NGX305", 9, E)}),
+    (MOZ + "modern_nginx1.27.3_openssl3.4.0.conf", "1.30", set()),
+    # ... and "old" lists TLSv1 and TLSv1.1 on purpose.
+    (MOZ + "old_guideline5.8_nginx1.27.3_openssl3.4.0.conf", "1.22", {("NGX305", 9, E), ("NGX303", 18, W)}),
+    (MOZ + "old_guideline5.8_nginx1.27.3_openssl3.4.0.conf", "1.30", {("NGX303", 18, W)}),
+    # Nextcloud: `listen ... ssl http2` and no ssl_protocols: the 1.22 default lacks
+    # TLSv1.3; on 1.30 the default is fine but the listen parameter is deprecated.
+    (NEXTCLOUD, "1.22", {(c, 26, s) for c, s in OLD_DEFAULT}),
+    (NEXTCLOUD, "1.30", {("NGX305", 27, W), ("NGX305", 28, W)}),
+    # PeerTube: TLSv1.2 TLSv1.3 and keepalive_timeout 10s (= the minimum): only the
+    # listen parameter, from 1.25.1.
+    (PEERTUBE, "1.22", set()),
+    (PEERTUBE, "1.30", {("NGX305", 25, W), ("NGX305", 26, W)}),
+    # h5bp: ssl_protocols comes from an include the corpus lacks (policy_*.conf), so
+    # nothing is said about the default; the listen parameter is reported on 1.30.
+    (H5BP_DEFAULT, "1.22", set()),
+    (H5BP_DEFAULT, "1.30", {("NGX305", 13, W), ("NGX305", 14, W)}),
+    (H5BP_EXAMPLE, "1.30", {("NGX305", line, W) for line in (13, 14, 29, 30)}),
+    # h5bp's ssl_engine.conf checked alone is a server snippet without ssl_protocols,
+    # keepalive_timeout 300s is fine.
+    (H5BP_ENGINE, "1.22", {(c, 34, s) for c, s in OLD_DEFAULT}),
+    (H5BP_ENGINE, "1.30", set()),
+    # Plain-HTTP configurations: nothing for these rules.
+    ("LemmyNet__lemmy__docker_nginx.conf", "1.22", set()),
+    ("discourse__discourse__config_nginx.sample.conf", "1.30", set()),
+    ("nginx__nginx__conf_nginx.conf", "1.22", set()),
+    ("h5bp__server-configs-nginx__nginx.conf", "1.30", set()),
+]
+
+
+@pytest.mark.parametrize(("name", "version", "expected"), CORPUS, ids=[f"{n[:30]}@{v}" for n, v, _ in CORPUS])
+def test_corpus_verdicts(name: str, version: str, expected: set[tuple[str, int, Severity]]) -> None:
+    corpus = shared_path("corpus", "nginx")
+    result = run([corpus / name], settings_for(corpus, _mapping(MINE, version, {})))
+    assert verdicts([f for f in result.findings if f.code in MINE]) == expected

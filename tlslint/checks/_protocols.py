@@ -1,0 +1,498 @@
+"""Facts shared by the client keep-alive (NGX201-203) and protocol/SNI (NGX301-305) rules.
+
+Everything here follows ../shared/facts/nginx.md: §1 for the directives, their
+defaults by version and the default-server effect, §4 for what ``nginx -t``
+says. When ``nginx.version`` is not configured, a rule evaluates every range
+of versions whose behaviour differs (``representatives``) and words its
+finding for the ranges where the problem holds (``version_span``): the
+reading that is wrong on no supported version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from tlslint.checks._effective import chain, locations
+from tlslint.checks._placement import http_target, server_target
+from tlslint.findings import Edit, Fix
+from tlslint.nginx_edits import remove_directive, replace_arguments
+from tlslint.nginx_versions import (
+    LEGACY_TLS_OUT_OF_DEFAULTS,
+    OLDEST_SUPPORTED,
+    SNI_SESSION_DECISION,
+    TLS13_IN_DEFAULT_PROTOCOLS,
+    Version,
+    default_ssl_protocols,
+    format_version,
+)
+from tlslint.sources.nginx.model import Directive
+from tlslint.workspace.nginx import Block, NginxConfig, Server
+
+UNKNOWN_VERSION = "nginx.version is not configured"
+
+# --------------------------------------------------------------------------- versions
+
+# Where the behaviour of ssl_protocols changes (facts §1): TLSv1.3 joins the
+# default, TLSv1/TLSv1.1 leave it, and the value starts to work per virtual server.
+_PROTOCOL_BOUNDARIES: tuple[Version, ...] = (
+    TLS13_IN_DEFAULT_PROTOCOLS,
+    LEGACY_TLS_OUT_OF_DEFAULTS,
+    SNI_SESSION_DECISION,
+)
+UNKNOWN_REPRESENTATIVES: tuple[Version, ...] = (OLDEST_SUPPORTED, *_PROTOCOL_BOUNDARIES)
+
+
+def representatives(version: Version | None) -> tuple[Version, ...]:
+    """The configured version, or one version from each range that behaves differently."""
+    return (version,) if version is not None else UNKNOWN_REPRESENTATIVES
+
+
+def version_span(hits: Iterable[Version]) -> str:
+    """Where a problem holds among ``UNKNOWN_REPRESENTATIVES``: ``"before 1.23.4"``,
+    ``"1.29.2 and later"``...; ``""`` when it holds on every supported version."""
+    reps = UNKNOWN_REPRESENTATIVES
+    found = sorted({reps.index(v) for v in hits if v in reps})
+    if len(found) == len(reps) or not found:
+        return ""
+    runs: list[tuple[int, int]] = []
+    for index in found:
+        if runs and runs[-1][1] == index - 1:
+            runs[-1] = (runs[-1][0], index)
+        else:
+            runs.append((index, index))
+    parts = []
+    for first, last in runs:
+        lower = format_version(reps[first])
+        upper = format_version(reps[last + 1]) if last + 1 < len(reps) else ""
+        if first == 0:
+            parts.append(f"before {upper}")
+        elif not upper:
+            parts.append(f"{lower} and later")
+        else:
+            parts.append(f"from {lower} to before {upper}")
+    return " and ".join(parts)
+
+
+def unknown_note(hits: Iterable[Version], version: Version | None) -> str:
+    """`` (nginx.version is not configured: this holds on nginx before 1.23.4; ...)``."""
+    if version is not None:
+        return ""
+    span = version_span(hits)
+    if not span:
+        return ""
+    return f" ({UNKNOWN_VERSION}: this holds on nginx {span}; set nginx.version to decide)"
+
+
+# --------------------------------------------------------------------------- labels
+
+
+def labels(servers: Sequence[Server], limit: int = 3) -> str:
+    shown = [server.label for server in servers[:limit]]
+    more = len(servers) - limit
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
+def server_map(config: NginxConfig) -> dict[int, Server]:
+    return {id(server.block): server for server in config.servers}
+
+
+def block_anchor(block: Block, servers: dict[int, Server], name: str) -> str:
+    """``http > server[example.com@*:443] > location[/api] > keepalive_timeout``."""
+    parts = []
+    current: Block | None = block
+    while current is not None:
+        if current.context == "server":
+            server = servers.get(id(current))
+            parts.append(server.label if server is not None else "server")
+        elif current.context == "location":
+            args = " ".join(current.directive.args) if current.directive is not None else ""
+            parts.append(f"location[{args}]")
+        elif current.context != "main":
+            parts.append(current.context)
+        current = current.parent
+    parts.reverse()
+    parts.append(name)
+    return " > ".join(parts)
+
+
+def server_anchor_directive(server: Server) -> Directive:
+    """Where a finding about a whole server points: its ``server {`` line."""
+    if server.block.directive is not None:
+        return server.block.directive
+    return server.block.children[0]
+
+
+# --------------------------------------------------------------------------- keep-alive
+
+
+def effective_at(block: Block, name: str) -> tuple[Block | None, Directive | None]:
+    """The level that decides ``name`` at ``block`` (location → server → http), and its directive."""
+    for level in chain(block):
+        found = level.last(name)
+        if found is not None:
+            return level, found
+    return None, None
+
+
+@dataclass
+class KeepaliveSite:
+    """One directive (or nginx's default, ``directive`` None) and the TLS scopes it decides."""
+
+    directive: Directive | None
+    level: Block | None  # the block holding the directive
+    scopes: list[tuple[Server, Block]] = field(default_factory=list)
+
+    @property
+    def servers(self) -> list[Server]:
+        found: list[Server] = []
+        for server, _ in self.scopes:
+            if server not in found:
+                found.append(server)
+        return found
+
+
+def keepalive_sites(config: NginxConfig, name: str) -> list[KeepaliveSite]:
+    """Who decides ``name`` for each TLS server and each of its locations.
+
+    A directive inherited by several servers or locations is one site; a
+    server (with its locations) that inherits nothing is a site of its own.
+    """
+    sites: dict[tuple[str, int], KeepaliveSite] = {}
+    for server in config.servers:
+        if not server.tls:
+            continue
+        for block in (server.block, *locations(server.block)):
+            level, directive = effective_at(block, name)
+            key = ("directive", id(directive)) if directive is not None else ("server", id(server))
+            site = sites.get(key)
+            if site is None:
+                site = sites[key] = KeepaliveSite(directive, level)
+            site.scopes.append((server, block))
+    return list(sites.values())
+
+
+def scope_words(site: KeepaliveSite) -> str:
+    """``TLS server[a@*:443]`` or ``TLS server[a@*:443] (location /api)``."""
+    parts = []
+    for server in site.servers:
+        blocks = [block for s, block in site.scopes if s is server]
+        if server.block in blocks:
+            parts.append(server.label)
+        else:
+            where = ", ".join(
+                " ".join(block.directive.args) if block.directive is not None else "?" for block in blocks
+            )
+            parts.append(f"{server.label} (location {where})")
+    if len(parts) > 3:
+        parts = [*parts[:3], f"{len(parts) - 3} more"]
+    return "TLS " + ", ".join(parts)
+
+
+def insertion_fix(config: NginxConfig, servers: Sequence[Server], statement: str, group: str) -> Fix | None:
+    """Add ``statement`` to http{} when the file has one, else into each server
+    (after the last directive whose name starts with ``group``)."""
+    if not servers:
+        return None
+    http = http_target(servers[0])
+    if http is not None and all(s.http is servers[0].http for s in servers):
+        return Fix(f"add `{statement}` to http{{}}", (http.insert(statement, group=group),))
+    targets = [server_target(config, server) for server in servers]
+    found = [target for target in targets if target is not None]
+    if len(found) != len(targets):
+        return None
+    where = ", ".join(target.label for target in found)
+    return Fix(f"add `{statement}` to {where}", tuple(t.insert(statement, group=group) for t in found))
+
+
+# --------------------------------------------------------------------------- ssl_protocols
+
+_PROTOCOL_NAMES = {
+    name.lower(): name for name in ("SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
+}
+LEGACY = ("SSLv2", "SSLv3", "TLSv1", "TLSv1.1")
+OBSOLETE_SSL = ("SSLv2", "SSLv3")
+NO_LINE = "no ssl_protocols line applies"
+DEFAULT_HISTORY = (
+    "TLSv1 TLSv1.1 TLSv1.2 before 1.23.4, TLSv1.3 added then, TLSv1 and TLSv1.1 dropped in 1.27.3"
+)
+
+
+def protocols_of(*lines: Directive) -> tuple[str, ...]:
+    """The protocols ssl_protocols lines enable. nginx compares the names
+    case-insensitively, and several lines in one block add up (a bitmask:
+    measured on 1.22.1, `ssl_protocols TLSv1.2; ssl_protocols TLSv1.3;` offers both)."""
+    found: list[str] = []
+    for line in lines:
+        for arg in line.args:
+            name = _PROTOCOL_NAMES.get(arg.lower(), arg)
+            if name not in found:
+                found.append(name)
+    return tuple(found)
+
+
+def protocol_lines(block: Block | None) -> tuple[Directive, ...]:
+    if block is None:
+        return ()
+    unique: list[Directive] = []
+    for line in block.all("ssl_protocols"):
+        if all(line is not seen for seen in unique):
+            unique.append(line)
+    return tuple(unique)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Which ssl_protocols decides the handshakes of one TLS server, on one version."""
+
+    version: Version
+    server: Server | None  # None: no TLS server is visible (an http{} whose servers are elsewhere)
+    governing: Server | None  # the server whose value counts
+    lines: tuple[Directive, ...]  # the ssl_protocols lines of the deciding level; () for the default
+    by_default_server: bool  # the socket's default server decides for another server
+    level: Block | None = None  # the block holding ``lines``
+
+    @property
+    def directive(self) -> Directive | None:
+        return self.lines[0] if self.lines else None
+
+    @property
+    def protocols(self) -> tuple[str, ...]:
+        if self.lines:
+            return protocols_of(*self.lines)
+        return default_ssl_protocols(self.version) or ()
+
+
+def decisions(config: NginxConfig, version: Version) -> Iterator[Decision]:
+    """Before 1.29.2 the default server of each TLS socket decides ssl_protocols for
+    every server on it; since 1.29.2 each virtual server decides its own (facts §1)."""
+    per_server = version >= SNI_SESSION_DECISION
+    tls = [server for server in config.servers if server.tls]
+    if not tls:
+        # No TLS server is visible (they come from includes that are not here):
+        # an explicit http-level value is what they inherit.
+        seen: set[int] = set()
+        for http in config.http_blocks():
+            lines = protocol_lines(http)
+            if lines and id(lines[0]) not in seen:
+                seen.add(id(lines[0]))
+                yield Decision(version, None, None, lines, False, http)
+        return
+    for server in tls:
+        governing = [server]
+        if not per_server:
+            defaults: list[Server] = []
+            for listen in server.listens:
+                if listen.socket not in config.tls_sockets:
+                    continue
+                default = config.default_server(listen.socket)
+                if default is not None and default not in defaults:
+                    defaults.append(default)
+            governing = defaults or [server]
+        for decider in governing:
+            level = decider.block if decider.block.all("ssl_protocols") else decider.http
+            lines = protocol_lines(level)
+            yield Decision(version, server, decider, lines, decider is not server, level)
+
+
+@dataclass
+class ProtocolSite:
+    """One ssl_protocols line (or a server using nginx's default) with a problem."""
+
+    lines: tuple[Directive, ...]  # () when nginx's default applies
+    governing: Server | None
+    level: Block | None  # the block holding ``lines``
+    versions: list[Version] = field(default_factory=list)
+    servers: list[Server] = field(default_factory=list)
+    # A virtual server's own ssl_protocols that the default server's value overrides.
+    ignored: list[tuple[Server, tuple[Directive, ...]]] = field(default_factory=list)
+
+    @property
+    def directive(self) -> Directive | None:
+        return self.lines[0] if self.lines else None
+
+    def protocols(self, version: Version) -> tuple[str, ...]:
+        if self.lines:
+            return protocols_of(*self.lines)
+        return default_ssl_protocols(version) or ()
+
+
+def protocol_sites(
+    config: NginxConfig, version: Version | None, problem: Callable[[tuple[str, ...]], bool]
+) -> list[ProtocolSite]:
+    """Every place whose effective ssl_protocols has ``problem``, on the configured
+    version or (unknown) on some supported version."""
+    sites: dict[tuple[str, int], ProtocolSite] = {}
+    for rep in representatives(version):
+        for decision in decisions(config, rep):
+            if not problem(decision.protocols):
+                continue
+            if decision.directive is not None:
+                key = ("directive", id(decision.directive))
+            else:
+                key = ("server", id(decision.governing))
+            site = sites.get(key)
+            if site is None:
+                site = sites[key] = ProtocolSite(decision.lines, decision.governing, decision.level)
+            if rep not in site.versions:
+                site.versions.append(rep)
+            if decision.server is not None and decision.server not in site.servers:
+                site.servers.append(decision.server)
+            if decision.by_default_server and decision.server is not None:
+                own = protocol_lines(decision.server.block)
+                new = bool(own) and own[0] is not decision.directive
+                if new and all(own[0] is not lines[0] for _, lines in site.ignored):
+                    site.ignored.append((decision.server, own))
+    return list(sites.values())
+
+
+def protocols_subject(site: ProtocolSite, version: Version | None) -> str:
+    """``ssl_protocols TLSv1 TLSv1.2`` or ``nginx 1.22.0's default ssl_protocols (...)``."""
+    if site.lines:
+        written = " + ".join(f"`ssl_protocols {' '.join(line.args)}`" for line in site.lines)
+        if len(site.lines) > 1:
+            written += " (lines in one block add up)"
+        return written
+    if version is not None:
+        default = " ".join(default_ssl_protocols(version) or ())
+        return f"nginx {format_version(version)}'s default ssl_protocols ({default}; {NO_LINE})"
+    return f"nginx's default ssl_protocols ({DEFAULT_HISTORY}; {NO_LINE})"
+
+
+def site_location(site: ProtocolSite, servers: dict[int, Server]) -> tuple[Directive, str]:
+    """Where a finding about ``site`` points, and its anchor."""
+    if site.directive is not None:
+        level = site.level
+        anchor = block_anchor(level, servers, "ssl_protocols") if level is not None else "ssl_protocols"
+        return site.directive, anchor
+    assert site.governing is not None
+    governing = site.governing
+    return server_anchor_directive(governing), block_anchor(governing.block, servers, "ssl_protocols")
+
+
+def whom(site: ProtocolSite) -> str:
+    if site.servers:
+        return "TLS " + labels(site.servers)
+    return "every TLS server that does not set its own (the servers are in files included from elsewhere)"
+
+
+def ignored_note(site: ProtocolSite, problem: Callable[[tuple[str, ...]], bool]) -> str:
+    """Name the virtual servers whose own, better ssl_protocols nginx ignores before 1.29.2."""
+    better = [(server, lines) for server, lines in site.ignored if not problem(protocols_of(*lines))]
+    if not better:
+        return ""
+    names = "; ".join(
+        f"{server.label} sets `ssl_protocols {' '.join(protocols_of(*lines))}`" for server, lines in better
+    )
+    return (
+        f"; before nginx 1.29.2 only the default server's ssl_protocols takes effect on a "
+        f"listen socket, so the virtual servers' own values are ignored ({names})"
+    )
+
+
+def protocols_fix(
+    config: NginxConfig, site: ProtocolSite, protocols: Sequence[str], *, safe: bool
+) -> Fix | None:
+    """Set ``protocols`` on the line that decides, or add ssl_protocols where it is inherited."""
+    if not protocols:
+        return None
+    value = " ".join(protocols)
+    if site.lines:
+        first, *others = site.lines
+        if not others and protocols_of(first) == tuple(protocols):
+            return None
+        edits = (replace_arguments(first, list(protocols)), *(remove_directive(line) for line in others))
+        more = f" and remove the other {len(others)} line(s) of that block" if others else ""
+        return Fix(f"set `ssl_protocols {value};`{more}", edits, safe)
+    governing = site.governing
+    if governing is None:
+        return None
+    # The default server decides for its socket before 1.29.2, so the line goes
+    # where it inherits from: http{}, else the (default) server itself.
+    target = http_target(governing) or server_target(config, governing)
+    if target is None:
+        return None
+    statement = f"ssl_protocols {value};"
+    return Fix(f"add `{statement}` to {target.label}", (target.insert(statement),), safe)
+
+
+def fix_is_safe(profile: str) -> bool:
+    """Setting the profile's protocols is safe under intermediate/modern; throughput
+    (edge proxies that may serve old clients) asks for review."""
+    return profile in ("intermediate", "modern")
+
+
+# --------------------------------------------------------------------------- sockets
+
+
+def flag_on(directive: Directive | None) -> bool:
+    return directive is not None and directive.args[:1] == ("on",)
+
+
+def socket_was_tls(config: NginxConfig, socket: str) -> bool:
+    """nginx speaks TLS on a socket when a listen of it has ``ssl``, or when its
+    default server has ``ssl on`` (the default server's value decides; measured:
+    a virtual server's ``ssl on`` on a plain socket serves plain HTTP)."""
+    for server in config.groups.get(socket, []):
+        if any(listen.socket == socket and listen.ssl for listen in server.listens):
+            return True
+    default = config.default_server(socket)
+    return default is not None and flag_on(default.effective("ssl"))
+
+
+def inside(block: Block, context: str) -> bool:
+    current: Block | None = block
+    while current is not None:
+        if current.context == context:
+            return True
+        current = current.parent
+    return False
+
+
+def flag_sites(config: NginxConfig, name: str) -> list[tuple[Directive, list[Block]]]:
+    """Each ``name`` line (``ssl``, ``http2``) of the http side, with every http{} or
+    server{} block it is in: a file included by several servers puts one line in each."""
+    order: list[Directive] = []
+    blocks: dict[int, list[Block]] = {}
+    for block in config.top.walk():
+        if block.context not in ("http", "server") or inside(block, "mail") or inside(block, "stream"):
+            continue
+        for directive in block.all(name):
+            if id(directive) not in blocks:
+                order.append(directive)
+                blocks[id(directive)] = []
+            if block not in blocks[id(directive)]:
+                blocks[id(directive)].append(block)
+    return [(directive, blocks[id(directive)]) for directive in order]
+
+
+def combine(parts: Sequence[tuple[Fix | None, str]]) -> tuple[Fix | None, str]:
+    """One fix from the fixes of each block a line is in; none if a block has none."""
+    edits: list[Edit] = []
+    descriptions: list[str] = []
+    safe = True
+    for fix, note in parts:
+        if fix is None:
+            return None, note
+        safe = safe and fix.safe
+        edits.extend(edit for edit in fix.edits if edit not in edits)
+        if fix.description not in descriptions:
+            descriptions.append(fix.description)
+    return Fix("; ".join(descriptions), tuple(edits), safe), ""
+
+
+def servers_deciding(config: NginxConfig, block: Block, name: str) -> list[Server]:
+    """The servers whose effective ``name`` comes from ``block``."""
+    if block.context == "server":
+        return [server for server in config.servers if server.block is block]
+    return [server for server in config.servers if server.http is block and not server.block.all(name)]
+
+
+def argument_index(listen: Directive, after: Sequence[str]) -> int:
+    """Where a new listen parameter goes, in the docs' order
+    (``address [default_server] [ssl] [http2]``): after the last of ``after`` present."""
+    index = 0
+    for position, arg in enumerate(listen.args):
+        if position and arg in after:
+            index = position
+    return index

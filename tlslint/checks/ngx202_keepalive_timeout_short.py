@@ -1,0 +1,65 @@
+"""NGX202 keepalive-timeout-short: client keep-alive shorter than option ``min`` on a TLS server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tlslint.checks import RuleContext
+from tlslint.checks._protocols import (
+    block_anchor,
+    insertion_fix,
+    keepalive_sites,
+    scope_words,
+    server_anchor_directive,
+    server_map,
+)
+from tlslint.findings import Finding, Fix
+from tlslint.nginx_edits import replace_argument
+from tlslint.nginx_versions import KEEPALIVE_TIMEOUT_DEFAULT
+from tlslint.units import parse_time
+from tlslint.workspace import Workspace
+
+CODE = "NGX202"
+
+
+def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
+    minimum_text = str(ctx.options["min"])
+    minimum = parse_time(minimum_text)
+    if not minimum:
+        return
+    default = parse_time(KEEPALIVE_TIMEOUT_DEFAULT) or 0.0
+    consequence = "idle clients are dropped sooner and come back with a new TCP connection and TLS handshake"
+    for config in workspace.nginx:
+        servers = server_map(config)
+        for site in keepalive_sites(config, "keepalive_timeout"):
+            directive = site.directive
+            if directive is None:
+                if default >= minimum or config.incomplete:
+                    continue
+                # nginx's default (75s) is below a raised `min`: say so once per server.
+                server = site.servers[0]
+                yield ctx.finding(
+                    server_anchor_directive(server),
+                    f"keepalive_timeout is not set for {scope_words(site)}: nginx's default "
+                    f"{KEEPALIVE_TIMEOUT_DEFAULT} is below the minimum {minimum_text}; {consequence}",
+                    anchor=block_anchor(server.block, servers, "keepalive_timeout"),
+                    fix=insertion_fix(
+                        config, [server], f"keepalive_timeout {minimum_text};", group="keepalive_"
+                    ),
+                )
+                continue
+            if site.level is None or not directive.args:
+                continue
+            value = parse_time(directive.args[0])
+            if value is None or value == 0 or value >= minimum:
+                continue  # 0 is NGX201; an invalid value is nginx -t's to report
+            yield ctx.finding(
+                directive,
+                f"keepalive_timeout {directive.args[0]} for {scope_words(site)} is below the minimum "
+                f"{minimum_text}: {consequence}",
+                anchor=block_anchor(site.level, servers, "keepalive_timeout"),
+                fix=Fix(
+                    f"raise keepalive_timeout to {minimum_text}",
+                    (replace_argument(directive, 0, minimum_text),),
+                ),
+            )

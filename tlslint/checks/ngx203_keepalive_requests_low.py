@@ -1,0 +1,136 @@
+"""NGX203 keepalive-requests-low: a TLS connection closes after too few requests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tlslint.checks import RuleContext
+from tlslint.checks._effective import chain
+from tlslint.checks._protocols import (
+    UNKNOWN_VERSION,
+    KeepaliveSite,
+    block_anchor,
+    insertion_fix,
+    keepalive_sites,
+    scope_words,
+    server_anchor_directive,
+    server_map,
+)
+from tlslint.findings import Finding, Fix
+from tlslint.nginx_edits import remove_directive, replace_argument
+from tlslint.nginx_versions import KEEPALIVE_REQUESTS_1000, Version, default_keepalive_requests
+from tlslint.workspace import Workspace
+from tlslint.workspace.nginx import NginxConfig, Server
+
+CODE = "NGX203"
+
+NEW_DEFAULT = 1000  # since 1.19.10
+OLD_DEFAULT = 100
+
+
+def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
+    version = workspace.nginx_version
+    configured = str(ctx.options["min"]).strip()
+    if configured:
+        try:
+            minimum = int(configured)
+        except ValueError:
+            return
+        source = f"the configured minimum {minimum}"
+    else:
+        # Unknown version: nginx's default is 100 before 1.19.10 and 1000 since;
+        # a value below 1000 is below the default of every current release.
+        minimum = default_keepalive_requests(version) or NEW_DEFAULT
+        source = _default_words(version)
+    for config in workspace.nginx:
+        servers = server_map(config)
+        for site in keepalive_sites(config, "keepalive_requests"):
+            if site.directive is None:
+                if not configured:
+                    continue  # nginx's own default is never below itself
+                finding = _unset(ctx, site, minimum, version, servers, config)
+                if finding is not None:
+                    yield finding
+                continue
+            directive = site.directive
+            if site.level is None or not directive.args or not directive.args[0].isdigit():
+                continue
+            value = int(directive.args[0])
+            if value >= minimum:
+                continue
+            effect = (
+                "every connection is closed after one request, as with keepalive_timeout 0"
+                if value <= 1
+                else f"clients must reconnect, with a new TLS handshake, after every {value} requests"
+            )
+            note = ""
+            if version is None and not configured and value >= OLD_DEFAULT:
+                note = f" ({UNKNOWN_VERSION}: before 1.19.10 the default was {OLD_DEFAULT})"
+            yield ctx.finding(
+                directive,
+                f"keepalive_requests {value} for {scope_words(site)} is below {source}: {effect}{note}",
+                anchor=block_anchor(site.level, servers, "keepalive_requests"),
+                fix=_raise(site, minimum, version, configured),
+            )
+
+
+def _default_words(version: Version | None) -> str:
+    if version is None:
+        return f"nginx's default of {NEW_DEFAULT} (since 1.19.10)"
+    if version >= KEEPALIVE_REQUESTS_1000:
+        return f"nginx's default of {NEW_DEFAULT} (since 1.19.10)"
+    return f"nginx's default of {OLD_DEFAULT} (before 1.19.10)"
+
+
+def _raise(site: KeepaliveSite, minimum: int, version: Version | None, configured: str) -> Fix | None:
+    """Remove the line when what it would inherit is enough, else raise it to ``minimum``."""
+    directive = site.directive
+    level = site.level
+    if directive is None or level is None:
+        return None
+    inherited: int | None = None
+    source = ""
+    for outer in chain(level)[1:]:
+        found = outer.last("keepalive_requests")
+        if found is not None:
+            inherited = int(found.args[0]) if found.args and found.args[0].isdigit() else None
+            source = f"the {outer.context}-level {inherited}"
+            break
+    else:
+        # Nothing above: nginx's own default. With an unknown version that is
+        # 100 on old releases, so only the explicit value is right everywhere.
+        inherited = default_keepalive_requests(version)
+        source = f"nginx's default {inherited}"
+    if not configured and inherited is not None and inherited >= minimum:
+        return Fix(
+            f"remove `keepalive_requests {directive.args[0]};` (then {source} applies)",
+            (remove_directive(directive),),
+        )
+    return Fix(f"raise keepalive_requests to {minimum}", (replace_argument(directive, 0, str(minimum)),))
+
+
+def _unset(
+    ctx: RuleContext,
+    site: KeepaliveSite,
+    minimum: int,
+    version: Version | None,
+    servers: dict[int, Server],
+    config: NginxConfig,
+) -> Finding | None:
+    """No keepalive_requests anywhere: only a configured ``min`` above nginx's default matters."""
+    default = default_keepalive_requests(version)
+    effective = default if default is not None else OLD_DEFAULT
+    if effective >= minimum or config.incomplete:
+        return None
+    server = site.servers[0]
+    if default is None:
+        what = f"nginx's default ({OLD_DEFAULT} before 1.19.10, {NEW_DEFAULT} since; {UNKNOWN_VERSION})"
+    else:
+        what = f"nginx's default {default}"
+    return ctx.finding(
+        server_anchor_directive(server),
+        f"keepalive_requests is not set for {scope_words(site)}: {what} is below the configured "
+        f"minimum {minimum}, so clients reconnect, with a new TLS handshake, that often",
+        anchor=block_anchor(server.block, servers, "keepalive_requests"),
+        fix=insertion_fix(config, [server], f"keepalive_requests {minimum};", group="keepalive_"),
+    )

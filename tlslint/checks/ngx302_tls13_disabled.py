@@ -1,0 +1,47 @@
+"""NGX302 tls13-disabled: the effective ssl_protocols of a TLS server lacks TLSv1.3."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tlslint.checks import RuleContext
+from tlslint.checks._protocols import (
+    fix_is_safe,
+    ignored_note,
+    protocol_sites,
+    protocols_fix,
+    protocols_subject,
+    server_map,
+    site_location,
+    unknown_note,
+    whom,
+)
+from tlslint.findings import Finding
+from tlslint.workspace import Workspace
+
+CODE = "NGX302"
+
+
+def lacks_tls13(protocols: tuple[str, ...]) -> bool:
+    return "TLSv1.3" not in protocols
+
+
+def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
+    version = workspace.nginx_version
+    wanted = tuple(str(ctx.options["protocols"]).split())
+    safe = fix_is_safe(ctx.settings.profile)
+    for config in workspace.nginx:
+        servers = server_map(config)
+        for site in protocol_sites(config, version, lacks_tls13):
+            if site.directive is None and config.incomplete:
+                continue  # the line may be in an include that was not followed
+            where, anchor = site_location(site, servers)
+            subject = protocols_subject(site, version)
+            yield ctx.finding(
+                where,
+                f"{subject} lacks TLSv1.3, so {whom(site)} cannot negotiate it (a TLS 1.3 full "
+                "handshake takes one round trip instead of two)"
+                f"{ignored_note(site, lacks_tls13)}{unknown_note(site.versions, version)}",
+                anchor=anchor,
+                fix=None if lacks_tls13(wanted) else protocols_fix(config, site, wanted, safe=safe),
+            )

@@ -1,0 +1,68 @@
+"""NGX303 legacy-tls-enabled: SSLv3, TLSv1 or TLSv1.1 enabled, explicitly or by default."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tlslint.checks import RuleContext
+from tlslint.checks._protocols import (
+    LEGACY,
+    fix_is_safe,
+    ignored_note,
+    protocol_sites,
+    protocols_fix,
+    protocols_subject,
+    server_map,
+    site_location,
+    unknown_note,
+    whom,
+)
+from tlslint.findings import Finding, Severity
+from tlslint.workspace import Workspace
+
+CODE = "NGX303"
+
+
+def legacy_of(protocols: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(p for p in LEGACY if p in protocols)
+
+
+def has_legacy(protocols: tuple[str, ...]) -> bool:
+    return bool(legacy_of(protocols))
+
+
+def why(enabled: tuple[str, ...]) -> str:
+    reasons = []
+    if "SSLv2" in enabled:
+        reasons.append("SSLv2 is prohibited by RFC 6176")
+    if "SSLv3" in enabled:
+        reasons.append("SSLv3 is broken (POODLE) and prohibited by RFC 7568")
+    tls = [p for p in enabled if p.startswith("TLS")]
+    if tls:
+        reasons.append(f"{' and '.join(tls)} {'are' if len(tls) > 1 else 'is'} deprecated by RFC 8996")
+    return "; ".join(reasons)
+
+
+def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
+    version = workspace.nginx_version
+    wanted = tuple(str(ctx.options["protocols"]).split())
+    safe = fix_is_safe(ctx.settings.profile)
+    for config in workspace.nginx:
+        servers = server_map(config)
+        for site in protocol_sites(config, version, has_legacy):
+            if site.directive is None and config.incomplete:
+                continue  # the line may be in an include that was not followed
+            where, anchor = site_location(site, servers)
+            enabled: tuple[str, ...] = ()
+            for rep in site.versions:
+                enabled += tuple(p for p in legacy_of(site.protocols(rep)) if p not in enabled)
+            obsolete = "SSLv2" in enabled or "SSLv3" in enabled
+            subject = protocols_subject(site, version)
+            yield ctx.finding(
+                where,
+                f"{subject} enables {' and '.join(enabled)} for {whom(site)}: {why(enabled)}"
+                f"{ignored_note(site, has_legacy)}{unknown_note(site.versions, version)}",
+                severity=Severity.ERROR if obsolete else None,
+                anchor=anchor,
+                fix=None if has_legacy(wanted) else protocols_fix(config, site, wanted, safe=safe),
+            )

@@ -1,0 +1,110 @@
+"""NGX304 ssl-directive-removed: ``ssl on;`` (deprecated in 1.15.0, removed in 1.25.1)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tlslint.checks import RuleContext
+from tlslint.checks._protocols import (
+    UNKNOWN_VERSION,
+    argument_index,
+    block_anchor,
+    combine,
+    flag_on,
+    flag_sites,
+    server_map,
+    servers_deciding,
+    socket_was_tls,
+)
+from tlslint.findings import Edit, Finding, Fix, Severity
+from tlslint.nginx_edits import insert_argument, remove_directive
+from tlslint.nginx_versions import HTTP2_DIRECTIVE, at_least, format_version
+from tlslint.sources.nginx.model import Directive
+from tlslint.workspace import Workspace
+from tlslint.workspace.nginx import Block, NginxConfig
+
+CODE = "NGX304"
+
+REMOVED_IN = HTTP2_DIRECTIVE  # 1.25.1 removed `ssl` and added `http2`
+DEPRECATION_WARNING = 'the "ssl" directive is deprecated, use the "listen ... ssl" directive instead'
+
+
+def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
+    version = workspace.nginx_version
+    removed = at_least(version, REMOVED_IN)
+    for config in workspace.nginx:
+        servers = server_map(config)
+        for directive, blocks in flag_sites(config, "ssl"):
+            fix, note = combine([_fix(config, block, block.all("ssl")) for block in blocks])
+            written = f"`ssl {' '.join(directive.args)};`"
+            if removed:
+                assert version is not None
+                message = (
+                    f"{written} was removed in nginx 1.25.1: nginx {format_version(version)} refuses "
+                    'to start (`unknown directive "ssl"`); use the `ssl` parameter of `listen`'
+                )
+                severity = Severity.ERROR
+            elif removed is False:
+                message = (
+                    f"{written} is deprecated since nginx 1.15.0 (nginx -t warns "
+                    f"`{DEPRECATION_WARNING}`) and removed in 1.25.1, where nginx refuses to start; "
+                    "use the `ssl` parameter of `listen`"
+                )
+                severity = Severity.WARNING
+            else:
+                message = (
+                    f"{written} is deprecated since nginx 1.15.0 and was removed in 1.25.1: nginx "
+                    '1.25.1 and later refuse to start (`unknown directive "ssl"`); use the `ssl` '
+                    f"parameter of `listen` ({UNKNOWN_VERSION})"
+                )
+                severity = Severity.WARNING
+            yield ctx.finding(
+                directive,
+                message,
+                severity=severity,
+                anchor=block_anchor(blocks[0], servers, "ssl"),
+                fix=fix,
+                fix_note=note,
+            )
+
+
+def _fix(config: NginxConfig, block: Block, directives: list[Directive]) -> tuple[Fix | None, str]:
+    """Move the switch onto the listen lines: ``ssl`` on every listen of the servers
+    that inherit ``ssl on`` from here, and the ``ssl`` lines removed."""
+    removals = [remove_directive(directive) for directive in directives]
+    if not flag_on(directives[-1]):
+        if block.context == "server" and block.parent is not None and flag_on(block.parent.last("ssl")):
+            return None, "fix the http-level `ssl on;` first: without this line the server would inherit it"
+        return Fix("remove the `ssl off;` line (plain is the default)", tuple(removals)), ""
+    edits: list[Edit] = []
+    changed: list[str] = []
+    servers = servers_deciding(config, block, "ssl")
+    for server in servers:
+        listens = [listen for listen in server.listens if listen.directive is not None]
+        if any(listen.directive is not None and not listen.directive.args for listen in listens):
+            return None, "a listen line without an address (nginx -t refuses it) must be fixed first"
+        if not listens:
+            return None, f"{server.label} has no listen line to put `ssl` on (it listens on the default port)"
+        for listen in listens:
+            if listen.ssl:
+                continue
+            assert listen.directive is not None
+            index = argument_index(listen.directive, ("default_server", "default"))
+            edits.append(insert_argument(listen.directive, index, "ssl"))
+            if not socket_was_tls(config, listen.socket) and listen.socket not in changed:
+                changed.append(listen.socket)
+    if edits:
+        description = "add `ssl` to the listen lines and remove `ssl on;`"
+    else:
+        description = "remove `ssl on;` (the listen lines already have `ssl`)"
+    if changed:
+        # Measured on 1.22.1: `ssl on` in a server that is not the default server of
+        # a plain socket has no effect there; the listen parameter would switch the
+        # whole socket to TLS.
+        return Fix(
+            f"{description} (unsafe: {', '.join(changed)} speaks plain HTTP today, because only "
+            "the default server's `ssl on` counts; the listen parameter makes it TLS for every server)",
+            (*edits, *removals),
+            safe=False,
+        ), ""
+    return Fix(description, (*edits, *removals)), ""

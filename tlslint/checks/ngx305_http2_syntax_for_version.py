@@ -1,0 +1,302 @@
+"""NGX305 http2-syntax-for-version: HTTP/2 switched on with the syntax the version lacks.
+
+``http2 on;`` appeared in nginx 1.25.1 (before it: ``unknown directive "http2"``);
+from 1.25.1 ``listen ... http2`` is deprecated (facts §1, §4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from tlslint.checks import RuleContext
+from tlslint.checks._placement import http_target, server_target
+from tlslint.checks._protocols import (
+    UNKNOWN_VERSION,
+    argument_index,
+    block_anchor,
+    combine,
+    flag_on,
+    flag_sites,
+    server_map,
+    servers_deciding,
+)
+from tlslint.findings import Edit, Finding, Fix, Severity
+from tlslint.nginx_edits import insert_argument, remove_argument, remove_directive
+from tlslint.nginx_versions import HTTP2_DIRECTIVE, Version, at_least, format_version
+from tlslint.sources.nginx.model import Directive
+from tlslint.workspace import Workspace
+from tlslint.workspace.nginx import Block, NginxConfig, Server
+
+CODE = "NGX305"
+
+LISTEN_WARNING = 'the "listen ... http2" directive is deprecated, use the "http2" directive instead'
+
+
+def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
+    version = workspace.nginx_version
+    new_syntax = at_least(version, HTTP2_DIRECTIVE)
+    for config in workspace.nginx:
+        servers = server_map(config)
+        if new_syntax is not True:
+            yield from _directives(ctx, config, version, servers)
+        if new_syntax is not False:
+            yield from _listens(ctx, config, version, servers)
+
+
+# --------------------------------------------------------------------------- `http2 on;` before 1.25.1
+
+
+def _directives(
+    ctx: RuleContext, config: NginxConfig, version: Version | None, servers: dict[int, Server]
+) -> Iterator[Finding]:
+    for directive, blocks in flag_sites(config, "http2"):
+        written = f"`http2 {' '.join(directive.args)};`"
+        if version is not None:
+            fix, note = combine([_directive_fix(config, block, block.all("http2")) for block in blocks])
+            message = (
+                f"{written} needs nginx 1.25.1: nginx {format_version(version)} refuses to start "
+                '(`unknown directive "http2"`); use the `http2` parameter of `listen`'
+            )
+            severity = Severity.ERROR
+        else:
+            message = (
+                f"{written} appeared in nginx 1.25.1: older versions refuse to start "
+                f'(`unknown directive "http2"`) ({UNKNOWN_VERSION}: set it to decide, and to get a fix)'
+            )
+            severity = Severity.WARNING
+            fix, note = None, "no automatic fix: the right syntax depends on the nginx version"
+        yield ctx.finding(
+            directive,
+            message,
+            severity=severity,
+            anchor=block_anchor(blocks[0], servers, "http2"),
+            fix=fix,
+            fix_note=note,
+        )
+
+
+def _directive_fix(config: NginxConfig, block: Block, directives: list[Directive]) -> tuple[Fix | None, str]:
+    """Before 1.25.1 HTTP/2 is a listen parameter: put ``http2`` on the TLS listen
+    lines of the servers that inherit ``http2 on`` from here, and remove the lines."""
+    removals = tuple(remove_directive(directive) for directive in directives)
+    if not flag_on(directives[-1]):
+        if block.context == "server" and block.parent is not None and flag_on(block.parent.last("http2")):
+            return None, "fix the http-level `http2 on;` first: without this line the server would inherit it"
+        return Fix("remove the `http2 off;` line (off is the default)", removals), ""
+    edits: list[Edit] = []
+    sockets: list[str] = []
+    deciding = servers_deciding(config, block, "http2")
+    for server in deciding:
+        for listen in server.listens:
+            if (
+                listen.directive is None
+                or not listen.directive.args
+                or listen.socket not in config.tls_sockets
+            ):
+                continue
+            if listen.socket not in sockets:
+                sockets.append(listen.socket)
+            if listen.http2:
+                continue
+            index = argument_index(listen.directive, ("default_server", "default", "ssl"))
+            edits.append(insert_argument(listen.directive, index, "http2"))
+    if not sockets:
+        return None, (
+            "no automatic fix: no TLS listen to put `http2` on (before 1.25.1 `listen ... http2` "
+            "on a plain port makes it HTTP/2-only)"
+        )
+    refusing: list[Server] = []
+    for socket in sockets:
+        for server in config.groups.get(socket, []):
+            if server not in deciding and server not in refusing and _explicit_off(server):
+                refusing.append(server)
+    description = f"add `http2` to the TLS listen lines ({', '.join(sockets)}) and remove `http2 on;`"
+    if refusing:
+        names = ", ".join(server.label for server in refusing)
+        return Fix(
+            f"{description} (unsafe: a listen parameter applies to every server on the socket, "
+            f"and {names} sets `http2 off`)",
+            (*edits, *removals),
+            safe=False,
+        ), ""
+    return Fix(
+        f"{description}; a listen parameter applies to every server on the socket", (*edits, *removals)
+    ), ""
+
+
+def _explicit_off(server: Server) -> bool:
+    directive = server.effective("http2")
+    return directive is not None and not flag_on(directive)
+
+
+# --------------------------------------------------------------------------- `listen ... http2` since 1.25.1
+
+
+@dataclass
+class _Component:
+    """Sockets that share servers, and what moving their http2 flag needs."""
+
+    sockets: list[str] = field(default_factory=list)
+    listens: list[Directive] = field(default_factory=list)
+    add_to: list[Server] = field(default_factory=list)
+    refusing: list[Server] = field(default_factory=list)  # explicit `http2 off` the flag overrides
+    widened: list[str] = field(default_factory=list)  # server@socket that would newly get HTTP/2
+
+
+def _listens(
+    ctx: RuleContext, config: NginxConfig, version: Version | None, servers: dict[int, Server]
+) -> Iterator[Finding]:
+    components = _components(config)
+    fixes = _listen_fixes(config, components) if version is not None else {}
+    for index, component in enumerate(components):
+        fix, note = fixes.get(index, (None, ""))
+        if version is None:
+            note = "no automatic fix: `listen ... http2` is the only syntax before nginx 1.25.1"
+        for listen in component.listens:
+            server = next(
+                (s for s in config.servers if any(lst.directive is listen for lst in s.listens)), None
+            )
+            if version is not None:
+                message = (
+                    f"`listen {' '.join(listen.args)}` uses the http2 parameter, deprecated since nginx "
+                    f"1.25.1: nginx {format_version(version)} warns `{LISTEN_WARNING}`; use `http2 on;`"
+                )
+                severity = Severity.WARNING
+            else:
+                message = (
+                    f"`listen {' '.join(listen.args)}` uses the http2 parameter: nginx 1.25.1 and later "
+                    f"deprecate it (`{LISTEN_WARNING}`), older versions have nothing else "
+                    f"({UNKNOWN_VERSION})"
+                )
+                severity = Severity.INFO
+            yield ctx.finding(
+                listen,
+                message,
+                severity=severity,
+                anchor=block_anchor(server.block, servers, "listen[http2]") if server else "listen[http2]",
+                fix=fix,
+                fix_note=note,
+            )
+
+
+def _components(config: NginxConfig) -> list[_Component]:
+    """Group the sockets with a ``listen ... http2`` by the servers they share."""
+    flagged = [
+        socket
+        for socket, group in config.groups.items()
+        if any(lst.socket == socket and lst.http2 for server in group for lst in server.listens)
+    ]
+    parent = {socket: socket for socket in flagged}
+
+    def root(socket: str) -> str:
+        while parent[socket] != socket:
+            socket = parent[socket]
+        return socket
+
+    for server in config.servers:
+        mine = [lst.socket for lst in server.listens if lst.socket in parent]
+        for other in mine[1:]:
+            parent[root(other)] = root(mine[0])
+    grouped: dict[str, _Component] = {}
+    for socket in flagged:
+        grouped.setdefault(root(socket), _Component()).sockets.append(socket)
+    for component in grouped.values():
+        _plan(config, component)
+    return list(grouped.values())
+
+
+def _plan(config: NginxConfig, component: _Component) -> None:
+    """A listen parameter gives HTTP/2 to the whole socket: on a TLS socket every
+    server on it negotiates h2 by ALPN; on a plain one the default server decides."""
+    needing: list[Server] = []
+    for socket in component.sockets:
+        group = config.groups.get(socket, [])
+        for server in group:
+            for listen in server.listens:
+                directive = listen.directive
+                if listen.socket != socket or not listen.http2 or directive is None:
+                    continue
+                if all(directive is not d for d in component.listens):
+                    component.listens.append(directive)
+        if socket in config.tls_sockets:
+            candidates = group
+        else:
+            default = config.default_server(socket)
+            candidates = [default] if default is not None else []
+        for server in candidates:
+            if server not in needing:
+                needing.append(server)
+    component.listens.sort(key=lambda d: (str(d.path), d.start))
+    for server in needing:
+        directive = server.effective("http2")
+        if flag_on(directive):
+            continue
+        if directive is not None:
+            component.refusing.append(server)
+            continue
+        component.add_to.append(server)
+        for listen in server.listens:
+            if listen.socket in config.tls_sockets and listen.socket not in component.sockets:
+                component.widened.append(f"{server.label} on {listen.socket}")
+
+
+def _listen_fixes(config: NginxConfig, components: list[_Component]) -> dict[int, tuple[Fix | None, str]]:
+    """Per component: drop the http2 parameter, add `http2 on;` where it is needed
+    (once in http{} when every server there, and more than one, needs it: the same thing)."""
+    adding = [server for component in components for server in component.add_to]
+    http_edit: Edit | None = None
+    blocked = any(component.refusing for component in components)
+    if len(adding) > 1 and not blocked:  # one server: the line reads better in it
+        http = adding[0].http
+        target = http_target(adding[0])
+        in_http = [server for server in config.servers if server.http is http]
+        if target is not None and not target.has("http2") and set(map(id, in_http)) == set(map(id, adding)):
+            http_edit = target.insert("http2 on;", group="listen")
+    result: dict[int, tuple[Fix | None, str]] = {}
+    for index, component in enumerate(components):
+        if component.refusing:
+            names = ", ".join(server.label for server in component.refusing)
+            result[index] = (
+                None,
+                f"no automatic fix: {names} sets `http2 off`, which the listen parameter overrides "
+                "today; decide whether it should have HTTP/2, then use `http2 on;`/`off;`",
+            )
+            continue
+        edits: list[Edit] = []
+        for listen in component.listens:
+            position = next(i for i, arg in enumerate(listen.args) if i and arg == "http2")
+            edits.append(remove_argument(listen, position))
+        where = "http{}"
+        if http_edit is not None and component.add_to:
+            edits.append(http_edit)
+        elif component.add_to:
+            targets = [server_target(config, server) for server in component.add_to]
+            if any(target is None for target in targets):
+                result[index] = (
+                    None,
+                    "no automatic fix: a server to add `http2 on;` to is not in a file here",
+                )
+                continue
+            edits.extend(
+                target.insert("http2 on;", group="listen") for target in targets if target is not None
+            )
+            where = ", ".join(target.label for target in targets if target is not None)
+        description = "remove the http2 parameter from the listen lines"
+        if component.add_to:
+            description += f" and add `http2 on;` to {where}"
+        else:
+            description += " (every server on the socket already has `http2 on;`)"
+        if component.widened:
+            result[index] = (
+                Fix(
+                    f"{description} (unsafe: `http2 on;` also enables HTTP/2 for "
+                    f"{', '.join(component.widened)}, where the socket had none)",
+                    tuple(edits),
+                    safe=False,
+                ),
+                "",
+            )
+        else:
+            result[index] = (Fix(description, tuple(edits)), "")
+    return result
