@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tlslint.paths import resolved as resolve_path
+
 if TYPE_CHECKING:
     from pathspec import PathSpec
 
@@ -85,7 +87,7 @@ def discover(
 
 
 def _add(found: Discovered, path: Path, seen: set[Path], *, explicit: bool, sniff: bool = False) -> None:
-    resolved = path.resolve()
+    resolved = resolve_path(path)
     if resolved in seen:
         return
     kind = classify(path, explicit=explicit and not sniff)

@@ -264,11 +264,13 @@ def _target(
 
 def upstream_users(config: NginxConfig) -> list[tuple[Block, list[PassTarget]]]:
     """Each http upstream{} (in text order) with the *_pass targets that name it."""
-    targets = pass_targets(config)
-    result = []
-    for block in unique_blocks(http_upstreams(config).values()):
-        result.append((block, [t for t in targets if t.upstream is block]))
-    return result
+    by_upstream: dict[int, list[PassTarget]] = {}
+    for target in pass_targets(config):
+        if target.upstream is not None:
+            by_upstream.setdefault(id(target.upstream), []).append(target)
+    return [
+        (block, by_upstream.get(id(block), [])) for block in unique_blocks(http_upstreams(config).values())
+    ]
 
 
 def unique_blocks(blocks: Iterable[Block]) -> list[Block]:

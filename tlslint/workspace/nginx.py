@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tlslint.nginx_versions import Version
+from tlslint.paths import resolved as resolve_path
 from tlslint.sources.nginx.loader import NginxFiles
 from tlslint.sources.nginx.model import Directive, ParsedFile
 
@@ -171,6 +172,7 @@ class _Expander:
     prefix: Path
     problems: list[LoadProblem] = field(default_factory=list)
     seen: list[Path] = field(default_factory=list)
+    seen_set: set[Path] = field(default_factory=set)  # the same, for O(1) membership
     incomplete: bool = False
 
     def block(
@@ -207,7 +209,7 @@ class _Expander:
             )
             return
         for path in result.paths:
-            resolved = path.resolve()
+            resolved = resolve_path(path)
             if resolved in chain:
                 cycle = " -> ".join(p.name for p in (*chain[chain.index(resolved) :], resolved))
                 self.problems.append(
@@ -222,7 +224,8 @@ class _Expander:
             if parsed is None:
                 self.incomplete = block.unresolved = True
                 continue  # the file's own error is reported once, by path
-            if resolved not in self.seen:
+            if resolved not in self.seen_set:
+                self.seen_set.add(resolved)
                 self.seen.append(resolved)
             self._fill(block, parsed.directives, (*chain, resolved))
 
@@ -235,8 +238,9 @@ _BLOCK_CONTEXTS = frozenset(
 
 def build_config(files: NginxFiles, root: ParsedFile, prefix: Path) -> NginxConfig:
     context = detect_context(root)
-    expander = _Expander(files, prefix, seen=[root.path.resolve()])
-    chain = (root.path.resolve(),)
+    root_path = resolve_path(root.path)
+    expander = _Expander(files, prefix, seen=[root_path], seen_set={root_path})
+    chain = (resolve_path(root.path),)
     if context == MAIN:
         top = expander.block(MAIN, None, root.directives, None, chain)
     elif context == HTTP:

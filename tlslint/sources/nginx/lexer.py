@@ -26,23 +26,54 @@ _EXPANSION = r"\$\{(?:\\[\s\S]|[^\s}\\])*\}"
 _WORD_HEAD = rf"(?:{_ESC}|{_EXPANSION}|[^\s{{}};\"'#\\])"
 _WORD_TAIL = rf"(?:{_ESC}|{_EXPANSION}|[^\s{{}};\\])"
 
-# A comment runs to the end of the line; the CR of a CRLF ending is not part of
-# it (crossplane reads in text mode and never sees that CR; nginx ends a
-# comment at LF and treats CR as whitespace).
-_TOKEN_RE = re.compile(
-    rf"""
-    (?P<ws>\s+)
-  | (?P<comment>\#(?:[^\r\n]|\r(?!\n))*)
-  | (?P<punct>[{{}};])
-  | "(?P<dq>(?:\\[\s\S]|[^"\\])*)"
-  | '(?P<sq>(?:\\[\s\S]|[^'\\])*)'
-  | (?P<word>{_WORD_HEAD}{_WORD_TAIL}*)
-  | (?P<bad>["'\\])
-    """,
+_PUNCT_KIND = {"{": OPEN, "}": CLOSE, ";": SEMI}
+
+# Whitespace is folded into each match: one match object per token, and groups
+# numbered so that ``lastindex`` is the kind. A comment runs to the end of the
+# line; the CR of a CRLF ending is not part of it (crossplane reads in text mode
+# and never sees that CR; nginx ends a comment at LF and treats CR as whitespace).
+_SCAN_RE = re.compile(
+    rf"""\s*(?:
+    (\#(?:[^\r\n]|\r(?!\n))*)
+  | ([{{}};])
+  | ("(?:\\[\s\S]|[^"\\])*")
+  | ('(?:\\[\s\S]|[^'\\])*')
+  | ({_WORD_HEAD}{_WORD_TAIL}*)
+  | (["'\\])
+    )""",
     re.VERBOSE,
 )
+_S_COMMENT, _S_PUNCT, _S_DQ, _S_SQ, _S_WORD, _S_BAD = range(1, 7)
 
-_PUNCT_KIND = {"{": OPEN, "}": CLOSE, ";": SEMI}
+# (kind, value, start, end): a token without the object, for the parser's hot loop.
+RawToken = tuple[int, str, int, int]
+
+
+def scan(text: str) -> list[RawToken]:
+    """Tokens as tuples; raise ``LexError`` on an unterminated quote."""
+    tokens: list[RawToken] = []
+    append = tokens.append
+    punct = _PUNCT_KIND
+    for m in _SCAN_RE.finditer(text):
+        index = m.lastindex
+        value = m.group(index)  # type: ignore[arg-type]
+        start = m.start(index)  # type: ignore[arg-type]
+        end = m.end()
+        if index == _S_WORD:
+            append((WORD, value, start, end))
+        elif index == _S_PUNCT:
+            append((punct[value], value, start, end))
+        elif index == _S_COMMENT:
+            append((COMMENT, value, start, end))
+        elif index == _S_DQ:
+            append((QUOTED, value[1:-1].replace('\\"', '"'), start, end))
+        elif index == _S_SQ:
+            append((QUOTED, value[1:-1].replace("\\'", "'"), start, end))
+        else:
+            if value == "\\":
+                raise LexError("backslash at the end of the file", start)
+            raise LexError(f"unterminated quoted string (opening {value} here)", start)
+    return tokens
 
 
 class LexError(Exception):
@@ -65,32 +96,7 @@ class Token:
 
 def tokenize(text: str) -> list[Token]:
     """Split ``text`` into tokens; raise ``LexError`` on an unterminated quote."""
-    tokens: list[Token] = []
-    append = tokens.append
-    pos = 0
-    length = len(text)
-    match = _TOKEN_RE.match
-    while pos < length:
-        m = match(text, pos)
-        if m is None:  # pragma: no cover - every character matches some branch
-            raise LexError("unexpected character", pos)
-        group = m.lastgroup
-        start, end = m.span()
-        if group == "word":
-            append(Token(WORD, m.group(), start, end, ""))
-        elif group == "punct":
-            char = m.group()
-            append(Token(_PUNCT_KIND[char], char, start, end, ""))
-        elif group == "comment":
-            append(Token(COMMENT, m.group(), start, end, ""))
-        elif group == "dq":
-            append(Token(QUOTED, m.group("dq").replace('\\"', '"'), start, end, '"'))
-        elif group == "sq":
-            append(Token(QUOTED, m.group("sq").replace("\\'", "'"), start, end, "'"))
-        elif group == "bad":
-            char = m.group()
-            if char == "\\":
-                raise LexError("backslash at the end of the file", start)
-            raise LexError(f"unterminated quoted string (opening {char} here)", start)
-        pos = end
-    return tokens
+    return [
+        Token(kind, value, start, end, text[start] if kind == QUOTED else "")
+        for kind, value, start, end in scan(text)
+    ]

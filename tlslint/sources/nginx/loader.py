@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from tlslint.paths import resolved as resolve_path
 from tlslint.sources.nginx.model import Directive, ParsedFile, SourceText
 from tlslint.sources.nginx.parser import parse_file, parse_text
 from tlslint.sources.text import SourceError
@@ -55,7 +56,7 @@ class NginxFiles:
     aliases: dict[Path, Path] = field(default_factory=dict)
 
     def get(self, path: Path) -> ParsedFile | None:
-        resolved = path.resolve()
+        resolved = resolve_path(path)
         if resolved != path.absolute() and path.is_symlink():
             self.aliases.setdefault(resolved, path)
         path = resolved

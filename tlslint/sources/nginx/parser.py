@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Final
 
 from tlslint.sources.nginx.lexer import (
     CLOSE,
@@ -11,8 +12,8 @@ from tlslint.sources.nginx.lexer import (
     QUOTED,
     SEMI,
     LexError,
-    Token,
-    tokenize,
+    RawToken,
+    scan,
 )
 from tlslint.sources.nginx.model import Comment, Directive, ParsedFile, SourceText
 from tlslint.sources.text import SourceError, read_source
@@ -47,63 +48,67 @@ def parse_file(path: Path, max_bytes: int) -> ParsedFile:
 
 def parse_text(source: SourceText) -> ParsedFile:
     try:
-        tokens = tokenize(source.text)
+        tokens = scan(source.text)
     except LexError as error:
         line, _ = source.position(error.offset)
         raise ParseError(source.path, line, error.message) from None
     return _build(source, tokens)
 
 
-def _build(source: SourceText, tokens: list[Token]) -> ParsedFile:
+# Fields of a RawToken (kind, value, start, end), by index for the hot loop.
+_KIND: Final = 0
+_VALUE: Final = 1
+_START: Final = 2
+_END: Final = 3
+
+
+def _build(source: SourceText, tokens: list[RawToken]) -> ParsedFile:
     root: list[Directive] = []
     comments: list[Comment] = []
     # Each frame: (block directive or None for the file, its children).
     stack: list[tuple[Directive | None, list[Directive]]] = [(None, root)]
-    words: list[Token] = []
+    words: list[RawToken] = []
     position = source.position
 
     def fail(offset: int, message: str) -> ParseError:
         return ParseError(source.path, position(offset)[0], message)
 
     for token in tokens:
-        kind = token.kind
+        kind = token[_KIND]
         if kind <= QUOTED:
             words.append(token)
             continue
         if kind == COMMENT:
-            comments.append(Comment(token.value, token.start, position(token.start)[0]))
+            comments.append(Comment(token[_VALUE], token[_START], position(token[_START])[0]))
             continue
         parent, children = stack[-1]
         if kind == SEMI:
             if not words:
-                raise fail(token.start, 'unexpected ";"')
-            children.append(_directive(source, words, token.end, parent))
+                raise fail(token[_START], 'unexpected ";"')
+            children.append(_directive(source, words, token[_END], parent))
             words = []
         elif kind == OPEN:
             if not words:
-                raise fail(token.start, 'unexpected "{"')
-            block = _directive(source, words, token.end, parent)
+                raise fail(token[_START], 'unexpected "{"')
+            block = _directive(source, words, token[_END], parent)
             _check_block_opener(source, block, words)
             if len(stack) > MAX_DEPTH:
-                raise fail(words[0].start, f"blocks nested deeper than {MAX_DEPTH} levels")
+                raise fail(words[0][_START], f"blocks nested deeper than {MAX_DEPTH} levels")
             block.block = []
-            block.block_open = token.start
+            block.block_open = token[_START]
             children.append(block)
             stack.append((block, block.block))
             words = []
         elif kind == CLOSE:
             if words:
-                raise fail(
-                    words[0].start,
-                    f'"{words[0].value}" directive is not terminated by ";"',
-                )
+                raise fail(words[0][_START], f'"{words[0][_VALUE]}" directive is not terminated by ";"')
             if parent is None:
-                raise fail(token.start, 'unexpected "}"')
-            parent.block_close = token.start
-            parent.end = token.end
+                raise fail(token[_START], 'unexpected "}"')
+            parent.block_close = token[_START]
+            parent.end = token[_END]
             stack.pop()
     if words:
-        raise fail(words[0].start, f'"{words[0].value}" directive is not terminated by ";"')
+        raise fail(words[0][_START], f'"{words[0][_VALUE]}" directive is not terminated by ";"')
     if len(stack) > 1:
         unclosed = stack[-1][0]
         assert unclosed is not None
@@ -114,22 +119,28 @@ def _build(source: SourceText, tokens: list[Token]) -> ParsedFile:
     return ParsedFile(source, root, comments)
 
 
-def _directive(source: SourceText, words: list[Token], end: int, parent: Directive | None) -> Directive:
+def _directive(source: SourceText, words: list[RawToken], end: int, parent: Directive | None) -> Directive:
     name = words[0]
-    args = words[1:]
+    if len(words) == 1:
+        return Directive(
+            name[_VALUE], (), source, name[_START], end, name[_END], name[_END], None, -1, -1, parent
+        )
     return Directive(
-        name=name.value,
-        args=tuple(token.value for token in args),
-        source=source,
-        start=name.start,
-        end=end,
-        args_start=args[0].start if args else name.end,
-        args_end=args[-1].end if args else name.end,
-        parent=parent,
+        name[_VALUE],
+        tuple([word[_VALUE] for word in words[1:]]),
+        source,
+        name[_START],
+        end,
+        words[1][_START],
+        words[-1][_END],
+        None,
+        -1,
+        -1,
+        parent,
     )
 
 
-def _check_block_opener(source: SourceText, block: Directive, words: list[Token]) -> None:
+def _check_block_opener(source: SourceText, block: Directive, words: list[RawToken]) -> None:
     """Catch a missing ';' that made the next block part of a directive.
 
     ``ssl_session_timeout 1d`` followed by ``server {`` lexes as one directive
@@ -146,16 +157,16 @@ def _check_block_opener(source: SourceText, block: Directive, words: list[Token]
             source.path,
             block.line,
             f'"{name}" directive is not terminated by ";" '
-            f"(the block on line {source.position(words[-1].start)[0]} became part of it)",
+            f"(the block on line {source.position(words[-1][_START])[0]} became part of it)",
         )
     name_line = block.line
     for token in words[1:]:
-        if token.quote:
+        if token[_KIND] == QUOTED:
             continue
-        line = source.position(token.start)[0]
-        if token.value in BLOCK_DIRECTIVES and line > name_line:
+        line = source.position(token[_START])[0]
+        if token[_VALUE] in BLOCK_DIRECTIVES and line > name_line:
             raise ParseError(
                 source.path,
                 name_line,
-                f'"{name}" directive is not terminated by ";" before "{token.value}" on line {line}',
+                f'"{name}" directive is not terminated by ";" before "{token[_VALUE]}" on line {line}',
             )

@@ -1,0 +1,24 @@
+"""Resolved paths, computed once per run.
+
+``Path.resolve()`` walks the file system (realpath) and is called for every
+file, include and finding; within one run a path resolves to the same place.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+
+@lru_cache(maxsize=65536)
+def _resolve(text: str) -> Path:
+    return Path(text).resolve()
+
+
+def resolved(path: Path) -> Path:
+    return _resolve(str(path))
+
+
+def forget() -> None:
+    """Drop cached resolutions (after files were created or moved)."""
+    _resolve.cache_clear()
