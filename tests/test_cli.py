@@ -121,10 +121,14 @@ def test_explain_unknown_rule(tmp_path: Path) -> None:
     assert "unknown rule 'NGX-101'; did you mean NGX101?" in near.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli.explain offers a did-you-mean over codes only, not rule names (see the test report)",
-)
+def test_select_typo_on_the_command_line_is_an_error(tmp_path: Path) -> None:
+    write(tmp_path / "tls.conf", WARNING_ONLY)
+    result = tlslint(tmp_path, "check", "--select", "NGX9", "tls.conf")
+    assert result.returncode == 2
+    assert "--select: 'NGX9' is no rule code" in result.stderr
+    assert_no_traceback(result)
+
+
 def test_explain_suggests_a_rule_name(tmp_path: Path) -> None:
     result = tlslint(tmp_path, "explain", "ssl-session-cache-mising")
     assert result.returncode == 2

@@ -10,11 +10,15 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional, TextIO
 
 import typer
 
 from tlslint import __version__
+
+if TYPE_CHECKING:
+    from tlslint.engine import RunOptions, RunResult
+    from tlslint.settings import Settings
 
 app = typer.Typer(
     add_completion=True,
@@ -24,7 +28,9 @@ app = typer.Typer(
     help="Lint and fix the TLS settings behind handshake failures and handshake storms.",
 )
 
-SUBCOMMANDS = ("check", "rules", "explain")
+SUBCOMMANDS = ("check", "rules", "explain", "init", "probe", "logs")
+PROGRESS_MIN_FILES = 300  # a progress bar below this would only flicker
+STALE_SHOWN = 20  # stale baseline entries listed on stderr
 _TOP_LEVEL_FLAGS = ("--help", "-h", "--install-completion", "--show-completion")
 
 
@@ -33,6 +39,8 @@ class OutputFormat(str, Enum):
     json = "json"
     sarif = "sarif"
     github = "github"
+    gitlab = "gitlab"
+    junit = "junit"
 
 
 class FailOn(str, Enum):
@@ -40,6 +48,17 @@ class FailOn(str, Enum):
     warning = "warning"
     info = "info"
     never = "never"
+
+
+def _selectors(option: str, value: str) -> list[str]:
+    """Comma-separated codes, prefixes or names; a typo is an error, never "no rules"."""
+    from tlslint.settings import SettingsError, selector_problem
+
+    selectors = [s.strip() for s in value.split(",") if s.strip()]
+    problems = [f"{option}: {problem}" for s in selectors if (problem := selector_problem(s))]
+    if problems:
+        raise SettingsError("\n".join(problems))
+    return selectors
 
 
 def _fail(message: str) -> typer.Exit:
@@ -77,6 +96,33 @@ def check(
         bool, typer.Option("--statistics", help="Print counts per rule instead of findings.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print findings only, no summary.")] = False,
+    baseline: Annotated[
+        Optional[Path],
+        typer.Option("--baseline", metavar="FILE", help="Ignore the findings recorded in FILE."),
+    ] = None,
+    write_baseline: Annotated[
+        Optional[Path],
+        typer.Option("--write-baseline", metavar="FILE", help="Record the current findings in FILE."),
+    ] = None,
+    changed_since: Annotated[
+        Optional[str],
+        typer.Option(
+            "--changed-since",
+            metavar="REV",
+            help="Report only findings in files changed since the git revision REV, and their includers.",
+        ),
+    ] = None,
+    force_exclude: Annotated[
+        bool,
+        typer.Option(
+            "--force-exclude",
+            help="Filter files named on the command line like walked ones: exclude, .gitignore, "
+            "content (for pre-commit).",
+        ),
+    ] = False,
+    show_settings: Annotated[
+        bool, typer.Option("--show-settings", help="Print the settings in force and their file, then exit.")
+    ] = False,
 ) -> None:
     """Check nginx configs (the default command)."""
     from tlslint.findings import Severity
@@ -86,24 +132,37 @@ def check(
     try:
         settings = load_settings(targets[0], config)
         if select is not None:
-            settings.select = [s for s in select.split(",") if s.strip()]
+            settings.select = _selectors("--select", select)
         if ignore is not None:
-            settings.ignore = [*settings.ignore, *(s for s in ignore.split(",") if s.strip())]
+            settings.ignore = [*settings.ignore, *_selectors("--ignore", ignore)]
         if nginx_version is not None:
             from tlslint.nginx_versions import parse_version
 
             settings.nginx_version = parse_version(nginx_version)
     except (SettingsError, ValueError) as error:
         raise _fail(str(error)) from None
+    if show_settings:
+        from tlslint.init import show_settings as describe
+
+        sys.stdout.write(describe(settings))
+        raise typer.Exit(0)
+    if write_baseline is not None and (changed_since is not None or diff):
+        other = "--changed-since" if changed_since is not None else "--diff"
+        raise _fail(f"--write-baseline records every finding of a run; it cannot be combined with {other}")
     from tlslint.engine import run
 
-    result = run(targets, settings)
+    # Writing a baseline records every finding: an older baseline given too hides none.
+    recorded = baseline if write_baseline is None else None
+    options = _run_options(settings, targets, recorded, changed_since, force_exclude, quiet)
+    result = run(targets, settings, run_options=options)
+    _clear_progress(options.progress)
     for missing in result.missing_paths:
         print(f"tlslint: {missing}: no such file or directory", file=sys.stderr)
     if fix or diff:
         from tlslint.fixing import apply_fixes
 
         outcome = apply_fixes(result, settings, unsafe=unsafe_fixes, write=not diff)
+        _clear_progress(options.progress)
         for message in outcome.messages:
             print(f"tlslint: {message}", file=sys.stderr)
         if diff:
@@ -113,6 +172,9 @@ def check(
             count = len(outcome.written)
             print(f"tlslint: fixed {count} file{'s' if count != 1 else ''}", file=sys.stderr)
         result = outcome.result
+    if write_baseline is not None:
+        result = _write_baseline(write_baseline, result, settings)
+    _report_baseline(result, quiet=quiet)
     threshold = settings.fail_on
     if fail_on is not None:
         threshold = Severity.ERROR + 1 if fail_on is FailOn.never else Severity.parse(fail_on.value)  # type: ignore[assignment]
@@ -121,6 +183,161 @@ def check(
     text = render(output_format.value, result, statistics=statistics, quiet=quiet)
     sys.stdout.write(text)
     raise typer.Exit(result.exit_code(threshold))
+
+
+def _run_options(
+    settings: Settings,
+    targets: list[Path],
+    baseline: Path | None,
+    changed_since: str | None,
+    force_exclude: bool,
+    quiet: bool,
+) -> RunOptions:
+    from tlslint.engine import RunOptions
+
+    scope = None
+    if changed_since is not None:
+        from tlslint.changed import ChangedError, changed_files
+        from tlslint.scope import Scope
+
+        try:
+            scope = Scope.of(changed_files(changed_since, targets[0]), includers=True)
+        except ChangedError as error:
+            raise _fail(str(error)) from None
+    recorded = None
+    if baseline is not None:
+        from tlslint import baseline as baselines
+
+        try:
+            recorded = baselines.load(baseline, baselines.base_for(settings))
+        except baselines.BaselineError as error:
+            raise _fail(str(error)) from None
+    progress = None if quiet else _progress_bar(sys.stderr)
+    return RunOptions(scope=scope, baseline=recorded, force_exclude=force_exclude, progress=progress)
+
+
+def _write_baseline(file: Path, result: RunResult, settings: Settings) -> RunResult:
+    """Record the findings, then report the run as the new baseline would see it."""
+    import dataclasses
+
+    from tlslint import baseline as baselines
+
+    try:
+        written = baselines.write(file, result.findings, baselines.base_for(settings))
+    except baselines.BaselineError as error:
+        raise _fail(str(error)) from None
+    kept = [finding for finding in result.findings if not baselines.recordable(finding)]
+    entries = len(written.entries)
+    print(
+        f"tlslint: {file}: recorded {len(written)} finding{'s' if len(written) != 1 else ''} "
+        f"({entries} entr{'ies' if entries != 1 else 'y'})",
+        file=sys.stderr,
+    )
+    return dataclasses.replace(result, findings=kept, baseline=None)
+
+
+def _report_baseline(result: RunResult, *, quiet: bool) -> None:
+    """A note on stderr: how many findings the baseline hid, and its stale entries."""
+    outcome = result.baseline
+    if outcome is None:
+        return
+    if outcome.matched and not quiet:
+        plural = "s" if outcome.matched != 1 else ""
+        print(f"tlslint: {outcome.file}: ignored {outcome.matched} recorded finding{plural}", file=sys.stderr)
+    if outcome.stale:
+        stale = sum(entry.count for entry in outcome.stale)
+        plural = "ies" if len(outcome.stale) != 1 else "y"
+        print(
+            f"tlslint: {outcome.file}: {len(outcome.stale)} stale entr{plural} ({stale} finding"
+            f"{'s' if stale != 1 else ''} no longer found; --write-baseline drops them)",
+            file=sys.stderr,
+        )
+        for entry in outcome.stale[:STALE_SHOWN]:
+            times = f" (x{entry.count})" if entry.count != 1 else ""
+            print(f"  {entry.path}: {entry.code} {entry.anchor or entry.message}{times}", file=sys.stderr)
+        if len(outcome.stale) > STALE_SHOWN:
+            print(f"  ... and {len(outcome.stale) - STALE_SHOWN} more", file=sys.stderr)
+
+
+class _ProgressBar:
+    """``checking N files [####    ] 50%`` on a terminal; silent anywhere else."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.shown = -1
+        self.visible = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if total < PROGRESS_MIN_FILES:
+            return
+        percent = done * 100 // total
+        if percent == self.shown:
+            return
+        self.shown = percent
+        filled = done * self.WIDTH // total
+        bar = "#" * filled + " " * (self.WIDTH - filled)
+        self.stream.write(f"\rtlslint: checking {total} files [{bar}] {percent:3d}%")
+        self.stream.flush()
+        self.visible = True
+
+    def clear(self) -> None:
+        if self.visible:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.visible = False
+            self.shown = -1
+
+
+def _progress_bar(stream: TextIO) -> _ProgressBar | None:
+    try:
+        tty = stream.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    return _ProgressBar(stream) if tty else None
+
+
+def _clear_progress(progress: object) -> None:
+    if isinstance(progress, _ProgressBar):
+        progress.clear()
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Where to write the settings.")] = Path("."),
+    pyproject: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--pyproject/--no-pyproject",
+            help="Append [tool.tlslint] to the existing pyproject.toml instead of writing .tlslint.toml.",
+        ),
+    ] = None,
+    nginx_version: Annotated[
+        Optional[str],
+        typer.Option("--nginx-version", help="The nginx version your servers run (default: `nginx -v`)."),
+    ] = None,
+) -> None:
+    """Write a commented starter config (.tlslint.toml); asks only on a terminal."""
+    from tlslint.init import InitError, Questions, interactive
+    from tlslint.init import init as write_starter
+
+    questions = None
+    if interactive():
+        questions = Questions(
+            confirm=lambda text, default: typer.confirm(text, default=default),
+            prompt=lambda text, default: str(typer.prompt(text, default=default, show_default=bool(default))),
+        )
+    try:
+        written = write_starter(
+            directory, pyproject=pyproject, nginx_version=nginx_version, questions=questions
+        )
+    except InitError as error:
+        raise _fail(str(error)) from None
+    where = f"[tool.tlslint] to {written.path}" if written.appended else str(written.path)
+    version = f"nginx {written.version} ({written.note})" if written.version else "nginx version not set"
+    print(f"tlslint: wrote {where}; {version}")
+    print("Next: `tlslint` checks this directory, `tlslint --fix` applies the safe fixes.")
 
 
 @app.command()
@@ -159,11 +376,148 @@ def explain(code: Annotated[str, typer.Argument(help="Rule code or name, e.g. NG
     if wanted is None:
         import difflib
 
-        close = difflib.get_close_matches(code.upper(), list(index), n=1)
+        names = [meta.name for meta in index.values()]
+        close = difflib.get_close_matches(code.upper(), list(index), n=1) or difflib.get_close_matches(
+            code, names, n=1
+        )
         hint = f"; did you mean {close[0]}?" if close else ""
         raise _fail(f"unknown rule '{code}'{hint}")
     entry = catalogue.load_entries()[wanted]
     sys.stdout.write(rule_page(entry))
+
+
+class LogsFormat(str, Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+    html = "html"
+
+
+@app.command()
+def probe(
+    endpoint: Annotated[
+        str, typer.Argument(metavar="HOST[:PORT]", help="The TLS endpoint (port 443 by default).")
+    ],
+    sni: Annotated[
+        Optional[str],
+        typer.Option("--sni", help="Server name to send (default: HOST unless it is an address)."),
+    ] = None,
+    connect: Annotated[
+        Optional[str],
+        typer.Option("--connect", help="Connect to this IP address, still sending HOST as SNI."),
+    ] = None,
+    count: Annotated[int, typer.Option("--count", help="Reconnects per TLS version for resumption.")] = 10,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds for each network step.")] = 5.0,
+    verify: Annotated[
+        bool, typer.Option("--verify", help="Verify certificates (off: a probe is diagnostics).")
+    ] = False,
+    cafile: Annotated[Optional[Path], typer.Option("--cafile", help="CA bundle for --verify.")] = None,
+    min_ratio: Annotated[
+        Optional[float], typer.Option("--min-ratio", help="LIV102: lowest resumed share (default 0.9).")
+    ] = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="Output format.")
+    ] = OutputFormat.text,
+    fail_on: Annotated[
+        Optional[FailOn], typer.Option("--fail-on", help="Lowest severity that exits 1 (default: warning).")
+    ] = None,
+    config: Annotated[
+        Optional[Path], typer.Option("--config", help="Settings file to use instead of searching.")
+    ] = None,
+    select: Annotated[
+        Optional[str], typer.Option("--select", help="Comma-separated codes to enable.")
+    ] = None,
+    ignore: Annotated[
+        Optional[str], typer.Option("--ignore", help="Comma-separated codes to disable.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print findings only.")] = False,
+) -> None:
+    """Measure one TLS endpoint: SNI, resumption, keep-alive, protocol versions (LIV rules)."""
+    from tlslint.live.command import run_probe
+
+    raise typer.Exit(
+        run_probe(
+            endpoint,
+            sni=sni,
+            connect=connect,
+            count=count,
+            timeout=timeout,
+            verify=verify,
+            cafile=cafile,
+            min_ratio=min_ratio,
+            output_format=output_format.value,
+            fail_on=fail_on.value if fail_on else None,
+            config=config,
+            select=select,
+            ignore=ignore,
+            quiet=quiet,
+        )
+    )
+
+
+@app.command()
+def logs(
+    files: Annotated[
+        list[Path], typer.Argument(metavar="FILE...", help="Access logs (gzip, bzip2, xz too).")
+    ],
+    since: Annotated[
+        Optional[str],
+        typer.Option("--since", help="Only entries from this time (ISO 8601, or 2h: before now)."),
+    ] = None,
+    window: Annotated[str, typer.Option("--window", help="Window for handshake counts, e.g. 1m, 5m.")] = "1m",
+    baseline: Annotated[
+        Optional[list[Path]],
+        typer.Option(
+            "--baseline", help="Log(s) of normal traffic (default: the windows of FILE without spikes)."
+        ),
+    ] = None,
+    log_format: Annotated[
+        Optional[str],
+        typer.Option("--log-format", help="An nginx log_format string (or directive) for the files."),
+    ] = None,
+    per_client_limit: Annotated[
+        Optional[int],
+        typer.Option("--per-client-limit", help="LOG104: full handshakes per client per minute."),
+    ] = None,
+    output_format: Annotated[LogsFormat, typer.Option("--format", help="Output format.")] = LogsFormat.text,
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", help="Write the report to this file.")
+    ] = None,
+    fail_on: Annotated[
+        Optional[FailOn], typer.Option("--fail-on", help="Lowest severity that exits 1 (default: warning).")
+    ] = None,
+    config: Annotated[
+        Optional[Path], typer.Option("--config", help="Settings file to use instead of searching.")
+    ] = None,
+    select: Annotated[
+        Optional[str], typer.Option("--select", help="Comma-separated codes to enable.")
+    ] = None,
+    ignore: Annotated[
+        Optional[str], typer.Option("--ignore", help="Comma-separated codes to disable.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print findings only.")] = False,
+) -> None:
+    """Analyse access logs: non-SNI resets, session reuse, handshake spikes and floods (LOG rules)."""
+    from tlslint.logs.command import run_logs
+
+    raise typer.Exit(
+        run_logs(
+            files,
+            since=since,
+            window=window,
+            baseline=baseline or [],
+            log_format=log_format,
+            per_client_limit=per_client_limit,
+            output_format=output_format.value,
+            output=output,
+            fail_on=fail_on.value if fail_on else None,
+            config=config,
+            select=select,
+            ignore=ignore,
+            quiet=quiet,
+        )
+    )
 
 
 def _version_callback(value: bool) -> None:

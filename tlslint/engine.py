@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tlslint import catalogue
 from tlslint.checks import RuleContext, load_checks
 from tlslint.discovery import discover
 from tlslint.filters import Filters
 from tlslint.findings import Finding, Location, Severity
+from tlslint.paths import resolved
 from tlslint.settings import Settings
+from tlslint.sources.apigee.documents import UNPARSED
 from tlslint.sources.formats import NGINX, LoadedText
 from tlslint.sources.nginx.loader import NginxFiles, include_directives, prefix_for
 from tlslint.sources.nginx.model import ParsedFile, SourceText
 from tlslint.workspace import Workspace
-from tlslint.workspace.nginx import NginxConfig, build_config
+from tlslint.workspace.apigee import add_apigee
+from tlslint.workspace.nginx import MAIN, NginxConfig, build_config, detect_context
+
+if TYPE_CHECKING:
+    from tlslint.baseline import Baseline, BaselineOutcome, Entry
+    from tlslint.scope import Scope
 
 # Loading problems are findings too, so every format reports them alike.
 PARSE_ERROR = "NGX001"
@@ -34,6 +42,9 @@ class RunResult:
     targets: list[Path] = field(default_factory=list)  # the paths the run was given
     missing_paths: list[Path] = field(default_factory=list)
     texts: dict[Path, LoadedText] = field(default_factory=dict)  # every text read, by resolved path
+    baseline: BaselineOutcome | None = None  # what --baseline ignored, and its stale entries
+    reported: frozenset[Path] | None = None  # the files findings were reported for; None: all
+    options: RunOptions | None = None  # how the run was made; the fixer re-checks the same way
 
     def source(self, path: Path) -> SourceText | None:
         loaded = self.texts.get(path.resolve())
@@ -41,7 +52,8 @@ class RunResult:
 
     @property
     def has_load_errors(self) -> bool:
-        return any(f.code in LOAD_CODES for f in self.findings)
+        """A file could not be read or parsed (any format): the verdict is incomplete."""
+        return any(f.code in LOAD_CODES or f.anchor == UNPARSED for f in self.findings)
 
     def exit_code(self, fail_on: Severity) -> int:
         if self.missing_paths or self.has_load_errors:
@@ -49,16 +61,39 @@ class RunResult:
         return 1 if any(f.severity >= fail_on for f in self.findings) else 0
 
 
+Progress = Callable[[int, int], None]  # (files parsed, files to parse)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a run chooses and reports, beyond the settings."""
+
+    scope: Scope | None = None  # report only findings located in these files
+    baseline: Baseline | None = None  # ignore the findings it records
+    force_exclude: bool = False  # named files are filtered and classified like walked ones
+    progress: Progress | None = None  # told as each discovered file is parsed
+
+
 def run(
-    paths: Iterable[Path], settings: Settings, overlay: Mapping[Path, SourceText] | None = None
+    paths: Iterable[Path],
+    settings: Settings,
+    overlay: Mapping[Path, SourceText] | None = None,
+    run_options: RunOptions | None = None,
 ) -> RunResult:
+    how = run_options or RunOptions()
     targets = list(paths)
-    discovered = discover(targets, settings.exclude, settings.base)
+    discovered = discover(targets, settings.exclude, settings.base, force_exclude=how.force_exclude)
     files = NginxFiles(max_bytes=settings.max_file_size, roots=settings.nginx_roots, overlay=overlay or {})
-    configs = load_nginx(files, discovered.nginx)
+    if how.progress is not None:
+        _parse_all(files, discovered.nginx, how.progress)
+    named = [path for path in discovered.nginx if path.resolve() in discovered.explicit]
+    includers = _includers(files, named, settings) if named else []
+    configs = load_nginx(files, [*includers, *discovered.nginx])
     workspace = Workspace(nginx=configs, nginx_version=settings.nginx_version)
     filters = Filters(settings, files)
     findings = [f for f in load_findings(files, configs) if filters.keep(f)]
+    apigee = add_apigee(workspace, filters, discovered.yaml, settings, overlay, targets)  # Apigee YAML
+    findings.extend(f for f in apigee.findings if filters.keep(f))
     index = catalogue.index()
     for check in load_checks(filters.enabled):
         meta = index[check.code]
@@ -67,9 +102,88 @@ def run(
         findings.extend(f for f in check.run(context, workspace) if filters.keep(f))
     findings = _dedupe(findings)
     findings.sort(key=Finding.sort_key)
-    read = sorted({*files.parsed, *files.errors})
+    read = sorted({*files.parsed, *files.errors, *apigee.read})
     texts = {path: LoadedText(parsed.source, NGINX) for path, parsed in files.parsed.items()}
-    return RunResult(findings, read, workspace, files, targets, list(discovered.missing), texts)
+    texts.update(apigee.texts)
+    reported = _reported(files, configs, how.scope, discovered.nginx if named else None)
+    if reported is not None:
+        reported |= apigee.reported(how.scope)
+        findings = [f for f in findings if f.location.path.resolve() in reported]
+    outcome = None
+    if how.baseline is not None:
+        findings, outcome = _apply_baseline(how.baseline, findings, read, reported, filters)
+    missing = list(discovered.missing)
+    scope = frozenset(reported) if reported is not None else None
+    return RunResult(
+        findings,
+        read,
+        workspace,
+        files,
+        targets,
+        missing,
+        texts,
+        baseline=outcome,
+        reported=scope,
+        options=how,
+    )
+
+
+def _parse_all(files: NginxFiles, paths: list[Path], progress: Progress) -> None:
+    """Parse up front, one file at a time, to tell ``progress`` (later reads hit the cache)."""
+    total = len(paths)
+    for done, path in enumerate(paths, 1):
+        files.get(path)
+        progress(done, total)
+
+
+def _includers(files: NginxFiles, named: list[Path], settings: Settings) -> list[Path]:
+    """The nginx.conf files above the named files that include them (see tlslint.scope)."""
+    from tlslint.scope import find_includers
+
+    stops = [settings.base] if settings.source is not None else []
+    return find_includers(files, named, stops)
+
+
+def _reported(
+    files: NginxFiles, configs: list[NginxConfig], scope: Scope | None, named: list[Path] | None
+) -> set[Path] | None:
+    """The files whose findings this run reports; None for all of them.
+
+    ``named`` is set when the run was given files by name: it reports the findings in
+    the files given (named, or found in a directory given) and in what they include,
+    not those of an includer found above a named file, nor of a file read only while
+    looking for one.
+    """
+    if scope is None and named is None:
+        return None
+    from tlslint.scope import Scope, include_graph
+
+    graph = include_graph(files, configs)
+    scopes = [s for s in (scope, Scope.of(named, includes=True) if named else None) if s is not None]
+    reported = scopes[0].reported(graph)
+    for other in scopes[1:]:
+        reported &= other.reported(graph)
+    return reported
+
+
+def _apply_baseline(
+    baseline: Baseline,
+    findings: list[Finding],
+    read: list[Path],
+    reported: set[Path] | None,
+    filters: Filters,
+) -> tuple[list[Finding], BaselineOutcome]:
+    from tlslint.baseline import apply, entry_path
+
+    checked = {p for p in read if reported is None or p in reported}
+
+    def judged(entry: Entry) -> bool:
+        if not filters.enabled(entry.code):
+            return False
+        path = entry_path(entry, baseline.base)
+        return not path.exists() or path.resolve() in checked
+
+    return apply(baseline, findings, judged)
 
 
 def load_nginx(files: NginxFiles, paths: list[Path]) -> list[NginxConfig]:
@@ -83,14 +197,19 @@ def load_nginx(files: NginxFiles, paths: list[Path]) -> list[NginxConfig]:
         parsed.append((path, result))
         prefix = prefix_for(path)
         for directive in include_directives(result):
-            included.update(p.resolve() for p in files.resolve_include(directive, prefix).paths)
+            included.update(resolved(p) for p in files.resolve_include(directive, prefix).paths)
     configs: list[NginxConfig] = []
     covered: set[Path] = set()
     # Files only reachable through an include cycle become roots in a second pass.
+    # In the second pass (files only reachable through a cycle), start from a
+    # main configuration, as nginx would, rather than whatever sorts first.
+    cycle_order = sorted(
+        parsed, key=lambda item: (detect_context(item[1]) != MAIN, item[0].name != "nginx.conf")
+    )
     for second_pass in (False, True):
-        for path, result in parsed:
-            resolved = path.resolve()
-            if resolved in covered or (not second_pass and resolved in included):
+        for path, result in cycle_order if second_pass else parsed:
+            resolved_path = resolved(path)
+            if resolved_path in covered or (not second_pass and resolved_path in included):
                 continue
             config = build_config(files, result, prefix_for(path))
             covered.update(config.files)

@@ -11,6 +11,7 @@ from tlslint import catalogue
 from tlslint.findings import Finding
 from tlslint.settings import Settings
 from tlslint.sources.nginx.loader import NginxFiles
+from tlslint.sources.nginx.model import SourceText
 
 # `# tlslint: disable=NGX101,ssl-session-cache-missing` / `disable-file=...`
 _DIRECTIVE_RE = re.compile(r"#\s*tlslint:\s*(disable|disable-file)\s*=\s*([\w\-, ]+)")
@@ -44,6 +45,8 @@ class Filters:
         self.ignore = _codes(settings.ignore)
         self.per_file = [(glob, _codes(codes)) for glob, codes in settings.per_file_ignores.items()]
         self._suppressions: dict[Path, _FileSuppressions | None] = {}
+        # YAML texts (Apigee), by resolved path: `# tlslint: disable=APG103` comments.
+        self.yaml_sources: dict[Path, SourceText] = {}
 
     def enabled(self, code: str) -> bool:
         if code in UNSUPPRESSIBLE:
@@ -106,5 +109,29 @@ class Filters:
                 alone = not parsed.source.text[line_start : comment.start].strip()
                 for line in (comment.line, comment.line + 1) if alone else (comment.line,):
                     result.by_line.setdefault(line, set()).update(codes)
+        if parsed is None and resolved in self.yaml_sources:
+            result = _yaml_suppressions(self.yaml_sources[resolved])
         self._suppressions[resolved] = result
         return result
+
+
+_YAML_COMMENT_RE = re.compile(r"(?:^|[ \t])#\s*tlslint:\s*(disable|disable-file)\s*=\s*([\w\-, ]+)", re.M)
+
+
+def _yaml_suppressions(source: SourceText) -> _FileSuppressions:
+    """Suppression comments of a YAML file (a `#` at a line start or after a blank)."""
+    result = _FileSuppressions()
+    text = source.text
+    for match in _YAML_COMMENT_RE.finditer(text):
+        kind, raw = match.groups()
+        codes = {c.strip() for c in raw.split(",") if c.strip()}
+        codes = {c.upper() if re.fullmatch(r"[a-zA-Z]{3}\d{3}", c) else c for c in codes}
+        if kind == "disable-file":
+            result.whole_file |= codes
+            continue
+        hash_at = text.index("#", match.start())
+        line = source.position(hash_at)[0]
+        alone = not text[source.line_starts()[line - 1] : hash_at].strip()
+        for covered in (line, line + 1) if alone else (line,):
+            result.by_line.setdefault(covered, set()).update(codes)
+    return result

@@ -129,7 +129,7 @@ def apply_fixes(
         outcome.applied += len(fixes)
         if not progressed:
             break
-        current = run(targets, settings, overlay=overlay)
+        current = run(targets, settings, overlay=overlay, run_options=current.options)
     outcome.result = current
     changed = {p: s for p, s in overlay.items() if s.text != originals[p].text}
     outcome.diff = "".join(unified_diff(originals[p], changed[p]) for p in sorted(changed))

@@ -6,6 +6,7 @@ file, include and finding; within one run a path resolves to the same place.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,7 +17,8 @@ def _resolve(text: str) -> Path:
 
 
 def resolved(path: Path) -> Path:
-    return _resolve(str(path))
+    # Keyed on the absolute path: "." means another place after a chdir.
+    return _resolve(os.path.abspath(path))
 
 
 def forget() -> None:

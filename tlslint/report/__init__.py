@@ -13,6 +13,8 @@ FORMATS = {
     "json": "tlslint.report.json_format",
     "sarif": "tlslint.report.sarif",
     "github": "tlslint.report.github",
+    "gitlab": "tlslint.report.gitlab",
+    "junit": "tlslint.report.junit",
 }
 
 

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from tlslint.nginx_versions import Version
 from tlslint.workspace.nginx import NginxConfig
+
+if TYPE_CHECKING:
+    from tlslint.workspace.apigee import ApigeeWorkspace
 
 
 @dataclass
 class Workspace:
     nginx: list[NginxConfig] = field(default_factory=list)
     nginx_version: Version | None = None
+    apigee: ApigeeWorkspace | None = None  # None when no Apigee YAML was in scope

@@ -1,0 +1,332 @@
+"""Apigee fixes are text edits: every other byte of the file stays as it was."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+from helpers import settings_for
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from ruamel.yaml import YAML
+
+from tlslint.engine import run
+from tlslint.fixing import apply_fixes
+from tlslint.sources.apigee.schema import ROUTE, SCHEMAS
+
+REQUIRED = {"apigee": {"non-sni": "required"}}
+WILDCARD = """\
+apiVersion: apigee.cloud.google.com/v1alpha1
+kind: ApigeeRoute
+metadata:
+  name: non-sni
+  namespace: apigee
+spec:
+  hostnames:
+  - "*"
+  ports:
+  - number: 443
+    protocol: HTTPS
+    tls:
+      credentialName: prod-tls
+      mode: SIMPLE
+  selector:
+    app: apigee-ingressgateway
+  enableNonSniClient: true
+"""
+
+
+def fix(tmp_path: Path, files: dict[str, bytes | str], mapping: dict[str, object] | None = None,
+        unsafe: bool = False) -> dict[str, bytes]:  # fmt: skip
+    for name, content in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+    settings = settings_for(tmp_path, mapping)
+    apply_fixes(run([tmp_path], settings), settings, unsafe=unsafe, write=True)
+    return {p.relative_to(tmp_path).as_posix(): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+
+
+def only_added(before: bytes, after: bytes) -> list[bytes]:
+    """The lines ``after`` adds; fails if any line of ``before`` changed or went."""
+    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    added = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        # A last line without a line break may gain one: that is the only change allowed.
+        assert tag == "insert" or (tag == "replace" and old[i1:i2] == [new[j1].rstrip(b"\r\n")]), (
+            tag,
+            old[i1:i2],
+        )
+        added += new[j1:j2] if tag == "insert" else new[j1 + 1 : j2]
+    return added
+
+
+def replaced(before: bytes, after: bytes) -> list[tuple[bytes, bytes]]:
+    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    assert len(old) == len(new)
+    return [(a, b) for a, b in zip(old, new, strict=True) if a != b]
+
+
+OVERRIDES = """\
+# Apigee hybrid overrides, prod cluster
+gcp:
+  projectID: my-project   # the GCP project
+org: my-org
+
+virtualhosts:
+    -   name: prod            # env group
+        sslSecret: 'prod-tls'
+        selector: {app: apigee-ingressgateway}
+
+    # a second group, same cert
+    -   name: test
+        sslSecret: 'prod-tls'
+        additionalGateways:
+        - "internal"
+
+envs:
+  - name: prod-env
+"""
+
+
+def test_apg103_adds_lines_and_changes_nothing_else(tmp_path: Path) -> None:
+    route_internal = WILDCARD.replace("name: non-sni", "name: internal").replace(
+        '- "*"', "- internal.example.com"
+    )
+    route_internal = route_internal.replace("  enableNonSniClient: true\n", "")
+    files = {"overrides.yaml": OVERRIDES, "r/wild.yaml": WILDCARD, "r/internal.yaml": route_internal}
+    out = fix(tmp_path, files,
+              REQUIRED)  # fmt: skip
+    added = only_added(OVERRIDES.encode(), out["overrides.yaml"])
+    assert added == [b'        additionalGateways: ["non-sni"]\n', b'        - "non-sni"\n']
+    text = out["overrides.yaml"].decode()
+    assert text.index('additionalGateways: ["non-sni"]') < text.index("# a second group")
+    assert run([tmp_path], settings_for(tmp_path, REQUIRED)).findings == []
+
+
+def test_crlf_and_bom_are_kept(tmp_path: Path) -> None:
+    text = "virtualhosts:\r\n  - name: prod\r\n    sslSecret: prod-tls # tls\r\n"
+    before = b"\xef\xbb\xbf" + text.encode()
+    out = fix(tmp_path, {"o.yaml": before, "wild.yaml": WILDCARD}, REQUIRED)
+    assert out["o.yaml"].startswith(b"\xef\xbb\xbf")
+    assert only_added(before, out["o.yaml"]) == [b'    additionalGateways: ["non-sni"]\r\n']
+
+
+def test_flow_mapping_host_gets_a_flow_entry(tmp_path: Path) -> None:
+    before = "virtualhosts: [{name: prod, sslSecret: prod-tls}]  # one group\n"
+    out = fix(tmp_path, {"o.yaml": before, "wild.yaml": WILDCARD}, REQUIRED)
+    assert replaced(before.encode(), out["o.yaml"]) == [
+        (
+            before.encode(),
+            b"virtualhosts: [{name: prod, sslSecret: prod-tls, "
+            b'additionalGateways: ["non-sni"]}]  # one group\n',
+        )
+    ]
+
+
+def test_null_additional_gateways_is_filled(tmp_path: Path) -> None:
+    before = "virtualhosts:\n  - name: prod\n    additionalGateways:   # none yet\n    sslSecret: prod-tls\n"
+    out = fix(tmp_path, {"o.yaml": before, "wild.yaml": WILDCARD}, REQUIRED)
+    assert replaced(before.encode(), out["o.yaml"]) == [
+        (b"    additionalGateways:   # none yet\n", b'    additionalGateways: ["non-sni"]   # none yet\n')
+    ]
+
+
+def test_apg102_on_a_file_without_a_final_line_break(tmp_path: Path) -> None:
+    before = WILDCARD.replace("  enableNonSniClient: true\n", "").rstrip("\n")
+    out = fix(tmp_path, {"route.yaml": before})
+    assert out["route.yaml"] == (before + "\n  enableNonSniClient: true").encode()
+
+
+def test_apg202_quotes_only_the_value(tmp_path: Path) -> None:
+    before = (
+        "virtualhosts:\n  - name: prod\n"
+        "    minTLSProtocolVersion: &v 1.2   # floor\n    maxTLSProtocolVersion: !!float 1.3\n"
+    )
+    out = fix(tmp_path, {"o.yaml": before})
+    assert replaced(before.encode(), out["o.yaml"]) == [
+        (
+            b"    minTLSProtocolVersion: &v 1.2   # floor\n",
+            b'    minTLSProtocolVersion: &v "1.2"   # floor\n',
+        ),
+        (b"    maxTLSProtocolVersion: !!float 1.3\n", b'    maxTLSProtocolVersion: !!float "1.3"\n'),
+    ]
+
+
+def test_values_shared_through_aliases_are_not_edited(tmp_path: Path) -> None:
+    before = (
+        "apiVersion: apigee.cloud.google.com/v1alpha1\nkind: ApigeeRoute\nmetadata:\n  name: a\n"
+        "  annotations:\n    base: &spec\n      hostnames: ['*']\nspec: *spec\n"
+    )
+    out = fix(tmp_path, {"route.yaml": before})
+    assert out["route.yaml"] == before.encode()
+    result = run([tmp_path], settings_for(tmp_path))
+    (finding,) = [f for f in result.findings if f.code == "APG102"]
+    assert finding.fix is None and "alias" in finding.fix_note
+
+
+def test_apg101_manifest_goes_beside_the_overrides_in_a_checked_directory(tmp_path: Path) -> None:
+    overrides = (
+        "virtualhosts:\n  - name: prod\n    sslSecret: prod-tls\n"
+        "    selector:\n      app: apigee-ingressgateway\n      ingress_name: ing-a\n"
+    )
+    out = fix(tmp_path, {"env/overrides.yaml": overrides}, REQUIRED, unsafe=True)
+    route = out["env/non-sni-route.yaml"].decode()
+    assert "credentialName: prod-tls" in route and "ingress_name: ing-a" in route
+    assert only_added(overrides.encode(), out["env/overrides.yaml"]) == [
+        b'    additionalGateways: ["non-sni"]\n'
+    ]
+    assert run([tmp_path], settings_for(tmp_path, REQUIRED)).findings == []
+
+
+def test_apg101_uses_the_generated_secret_name_with_cert_paths(tmp_path: Path) -> None:
+    overrides = (
+        "org: acme\nvirtualhosts:\n  - name: prod\n    sslCertPath: ./c.pem\n    sslKeyPath: ./k.pem\n"
+    )
+    out = fix(tmp_path, {"overrides.yaml": overrides}, REQUIRED, unsafe=True)
+    assert "credentialName: acme-prod\n" in out["non-sni-route.yaml"].decode()
+
+
+def test_apg101_is_not_applied_without_unsafe_fixes(tmp_path: Path) -> None:
+    overrides = "virtualhosts:\n  - name: prod\n    sslSecret: prod-tls\n"
+    out = fix(tmp_path, {"overrides.yaml": overrides}, REQUIRED, unsafe=False)
+    assert list(out) == ["overrides.yaml"] and out["overrides.yaml"] == overrides.encode()
+
+
+def test_end_to_end_through_the_cli(tmp_path: Path) -> None:
+    """--fix --unsafe-fixes on an overrides file plus a manifest directory, policy required."""
+    repo = tmp_path / "repo"
+    (repo / "k8s").mkdir(parents=True)
+    (repo / ".tlslint.toml").write_text('[apigee]\nnon-sni = "required"\n')
+    overrides = (
+        "# prod overrides\norg: acme\n\nvirtualhosts:\n  - name: prod   # env group\n"
+        "    sslSecret: prod-tls\n    selector:\n      app: apigee-ingressgateway\n"
+        "\nenvs:\n  - name: prod-env\n"
+    )
+    (repo / "overrides.yaml").write_text(overrides)
+    api_route = WILDCARD.replace("name: non-sni", "name: api").replace('- "*"', "- api.example.com")
+    (repo / "k8s" / "api-route.yaml").write_text(api_route.replace("  enableNonSniClient: true\n", ""))
+    env = {**os.environ, "NO_COLOR": "1"}
+    command = [sys.executable, "-m", "tlslint", "overrides.yaml", "k8s"]
+
+    before = subprocess.run(command, cwd=repo, env=env, capture_output=True, text=True)
+    assert before.returncode == 1 and "APG101" in before.stdout and "APG103" in before.stdout
+
+    fixed = subprocess.run(
+        [*command, "--fix", "--unsafe-fixes"], cwd=repo, env=env, capture_output=True, text=True
+    )
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert "fixed 2 files" in fixed.stderr
+
+    after = subprocess.run(command, cwd=repo, env=env, capture_output=True, text=True)
+    assert after.returncode == 0, after.stdout
+    assert "All checks passed" in after.stdout
+
+    created = repo / "k8s" / "non-sni-route.yaml"
+    manifest = YAML(typ="safe", pure=True).load(created.read_text())
+    schema = json.loads((SCHEMAS / ROUTE).read_text())
+    jsonschema.Draft202012Validator(schema).validate(manifest)
+    assert manifest["spec"]["hostnames"] == ["*"] and manifest["spec"]["enableNonSniClient"] is True
+    assert manifest["metadata"] == {"name": "non-sni", "namespace": "apigee"}
+    tls = manifest["spec"]["ports"][0]["tls"]
+    assert tls == {"credentialName": "prod-tls", "mode": "SIMPLE"}
+    assert only_added(overrides.encode(), (repo / "overrides.yaml").read_bytes()) == [
+        b'    additionalGateways: ["non-sni"]\n'
+    ]
+    again = subprocess.run(
+        [*command, "--fix", "--unsafe-fixes"], cwd=repo, env=env, capture_output=True, text=True
+    )
+    assert again.returncode == 0 and "fixed" not in again.stderr
+
+
+def test_apg101_never_writes_a_second_manifest(tmp_path: Path) -> None:
+    """Checking the overrides file alone after a fix: the route beside it is not read."""
+    overrides = tmp_path / "overrides.yaml"
+    overrides.write_text("virtualhosts:\n  - name: prod\n    sslSecret: prod-tls\n")
+    settings = settings_for(tmp_path, REQUIRED)
+    apply_fixes(run([overrides], settings), settings, unsafe=True, write=True)
+    assert (tmp_path / "non-sni-route.yaml").is_file()
+    assert run([overrides, tmp_path / "non-sni-route.yaml"], settings).findings == []
+    again = run([overrides], settings)
+    assert [f.code for f in again.findings] == ["APG100"]  # the route it lists was not read
+    assert apply_fixes(again, settings, unsafe=True, write=True).written == []
+    # A file of that name that this run does not read is never overwritten or doubled.
+    overrides.write_text("virtualhosts:\n  - name: prod\n    sslSecret: prod-tls\n")
+    third = run([overrides], settings)
+    (finding,) = [f for f in third.findings if f.code == "APG101"]
+    assert finding.fix is None and "exists but is not among the checked files" in finding.fix_note
+    assert apply_fixes(third, settings, unsafe=True, write=True).written == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["non-sni-route.yaml", "overrides.yaml"]
+
+
+def test_flow_lists_with_a_trailing_comma_or_over_several_lines(tmp_path: Path) -> None:
+    before = (
+        "virtualhosts:\n  - name: prod\n    additionalGateways: [a, ]\n"
+        '  - name: test\n    additionalGateways: [\n      "b"\n    ]\n'
+    )
+    routes = WILDCARD + "".join(
+        f"---\n{WILDCARD}".replace("name: non-sni", f"name: {n}")
+        .replace('- "*"', f"- {n}.example.com")
+        .replace("  enableNonSniClient: true\n", "")
+        for n in ("a", "b")
+    )
+    out = fix(tmp_path, {"o.yaml": before, "routes.yaml": routes}, REQUIRED)
+    assert out["o.yaml"].decode() == before.replace("[a, ]", "[a, non-sni ]").replace(
+        '"b"\n', '"b", "non-sni"\n'
+    )
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    indent=st.sampled_from([2, 4]),
+    item_indent=st.sampled_from([0, 2, 4]),
+    quote=st.sampled_from(["", "'", '"']),
+    comment=st.booleans(),
+    crlf=st.booleans(),
+    final_newline=st.booleans(),
+    gateways=st.sampled_from(["none", "flow", "block", "empty"]),
+)
+def test_apg103_fix_only_adds_or_extends_one_line(
+    tmp_path_factory: pytest.TempPathFactory,
+    indent: int,
+    item_indent: int,
+    quote: str,
+    comment: bool,
+    crlf: bool,
+    final_newline: bool,
+    gateways: str,
+) -> None:
+    pad, key_pad = " " * item_indent, " " * (item_indent + indent)
+    note = "   # the env group" if comment else ""
+    lines = ["# overrides", "virtualhosts:", f"{pad}-{' ' * (indent - 1)}name: {quote}prod{quote}{note}"]
+    lines.append(f"{key_pad}sslSecret: {quote}prod-tls{quote}")
+    if gateways == "flow":
+        lines.append(f"{key_pad}additionalGateways: [{quote}internal{quote}]")
+    elif gateways == "block":
+        lines += [f"{key_pad}additionalGateways:", f"{key_pad}- {quote}internal{quote}{note}"]
+    elif gateways == "empty":
+        lines.append(f"{key_pad}additionalGateways:{note}")
+    newline = "\r\n" if crlf else "\n"
+    before = (newline.join(lines) + (newline if final_newline else "")).encode()
+    tmp_path = tmp_path_factory.mktemp("apg103")
+    out = fix(tmp_path, {"o.yaml": before, "wild.yaml": WILDCARD}, REQUIRED)
+    after = out["o.yaml"]
+    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    changed = [(a, b) for a, b in zip(old, new, strict=False) if a != b]
+    if gateways in ("none", "block"):
+        added = only_added(before, after)
+        assert len(added) == 1 and b"non-sni" in added[0]
+        assert added[0].endswith(newline.encode()) or not final_newline
+    else:
+        assert len(old) == len(new) and len(changed) == 1 and b"non-sni" in changed[0][1]
+        assert changed[0][1].startswith(changed[0][0].split(b"[")[0].split(b":")[0])
+    result = run([tmp_path], settings_for(tmp_path, REQUIRED))
+    assert [f.code for f in result.findings if f.code in ("APG101", "APG103")] == []

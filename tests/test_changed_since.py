@@ -1,0 +1,205 @@
+"""--changed-since REV: the whole tree is checked, findings are reported for what changed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_baseline import Ran, run_cli
+
+from tlslint.changed import ChangedError, changed_files
+from tlslint.scope import Scope, reachable, reverse
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+
+# Old debt in nginx.conf (NGX104, timeout too short) and in b.conf (NGX103, cache too small).
+NGINX_CONF = """\
+http {
+    ssl_session_timeout 2m;
+    ssl_session_cache shared:SSL:10m;
+    include sites-enabled/*.conf;
+}
+"""
+DEFAULT = """\
+server {
+    listen 443 ssl default_server;
+    ssl_reject_handshake on;
+}
+"""
+SITE = """\
+server {
+    listen 443 ssl;
+    server_name {name}.example.com;
+    ssl_certificate     /etc/ssl/{name}.pem;
+    ssl_certificate_key /etc/ssl/{name}.key;
+}
+"""
+B_SITE = SITE.replace("{name}", "b").replace(
+    "ssl_certificate_key", "ssl_session_cache shared:B:1m;\n    ssl_certificate_key"
+)
+ARGS = ["--select", "NGX0,NGX1", "--nginx-version", "1.24", "--quiet"]
+
+
+def git(cwd: Path, *args: str) -> str:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
+        "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
+    }  # fmt: skip
+    proc = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True)
+    return proc.stdout
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    write(root / "deploy" / "nginx.conf", NGINX_CONF)
+    write(root / "deploy" / "sites-enabled" / "00-default.conf", DEFAULT)
+    write(root / "deploy" / "sites-enabled" / "a.conf", SITE.replace("{name}", "a"))
+    write(root / "deploy" / "sites-enabled" / "b.conf", B_SITE)
+    write(root / "README.md", "# infra\n")
+    git(root, "init", "-q")
+    git(root, "symbolic-ref", "HEAD", "refs/heads/main")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "base")
+    git(root, "checkout", "-qb", "feature")
+    return root
+
+
+def tlslint(cwd: Path, *args: str) -> Ran:
+    return run_cli(cwd, *ARGS, *args)
+
+
+def reported(proc: Ran) -> list[tuple[str, str]]:
+    """(path, code) per finding line of the quiet text output."""
+    pairs = []
+    for line in proc.stdout.splitlines():
+        where, _, rest = line.partition(": ")
+        pairs.append((where.split(":")[0], rest.split()[0]))
+    return pairs
+
+
+def test_without_changes_nothing_is_reported(repo: Path) -> None:
+    full = tlslint(repo)
+    assert full.returncode == 1
+    assert {p for p, _ in reported(full)} == {"deploy/nginx.conf", "deploy/sites-enabled/b.conf"}
+    quiet = tlslint(repo, "--changed-since", "main")
+    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
+
+
+def test_committed_change_reports_the_file_and_its_includers(repo: Path) -> None:
+    site = repo / "deploy" / "sites-enabled" / "a.conf"
+    site.write_text(site.read_text().replace("}", "    ssl_session_timeout 1m;\n}"), encoding="utf-8")
+    git(repo, "commit", "-qam", "shorter timeout for a")
+    result = tlslint(repo, "--changed-since", "main")
+    assert result.returncode == 1
+    # a.conf changed; nginx.conf includes it; b.conf's old debt is not reported.
+    assert reported(result) == [("deploy/nginx.conf", "NGX104"), ("deploy/sites-enabled/a.conf", "NGX104")]
+
+
+def test_cross_file_model_comes_from_the_whole_tree(repo: Path) -> None:
+    # A cache on a virtual server is not used while the default server (not changed) has
+    # none of its own: NGX107 needs 00-default.conf to know, and nginx.conf's http-level
+    # cache to clear the default server. Checked alone, a.conf would look different.
+    conf = repo / "deploy" / "nginx.conf"
+    conf.write_text(NGINX_CONF.replace("    ssl_session_cache shared:SSL:10m;\n", ""), encoding="utf-8")
+    git(repo, "commit", "-qam", "no http-level cache")
+    site = repo / "deploy" / "sites-enabled" / "a.conf"
+    site.write_text(site.read_text().replace("}", "    ssl_session_cache shared:A:10m;\n}"), encoding="utf-8")
+    git(repo, "commit", "-qam", "a cache for a")
+    result = tlslint(repo, "--changed-since", "HEAD~1")
+    codes = reported(result)
+    assert ("deploy/sites-enabled/a.conf", "NGX107") in codes
+    assert all(path != "deploy/sites-enabled/00-default.conf" for path, _ in codes)
+    assert all(path != "deploy/sites-enabled/b.conf" for path, _ in codes)
+
+
+def test_uncommitted_and_untracked_changes_count(repo: Path) -> None:
+    b_site = repo / "deploy" / "sites-enabled" / "b.conf"
+    b_site.write_text("# edited, not committed\n" + B_SITE, encoding="utf-8")
+    write(
+        repo / "deploy" / "sites-enabled" / "c.conf",
+        SITE.replace("{name}", "c").replace("}", "    ssl_session_timeout 1m;\n}"),
+    )
+    result = tlslint(repo, "--changed-since", "main")
+    paths = {p for p, _ in reported(result)}
+    assert paths == {"deploy/nginx.conf", "deploy/sites-enabled/b.conf", "deploy/sites-enabled/c.conf"}
+
+
+def test_changes_on_the_base_branch_do_not_count(repo: Path) -> None:
+    git(repo, "checkout", "-q", "main")
+    b_site = repo / "deploy" / "sites-enabled" / "b.conf"
+    b_site.write_text("# touched on main\n" + B_SITE, encoding="utf-8")
+    git(repo, "commit", "-qam", "main moves on")
+    git(repo, "checkout", "-q", "feature")
+    assert changed_files("main", repo) == set()  # main...HEAD: only what the branch changed
+    assert tlslint(repo, "--changed-since", "main").stdout == ""
+
+
+def test_deleted_and_renamed_files(repo: Path) -> None:
+    git(repo, "rm", "-q", "deploy/sites-enabled/b.conf")
+    git(repo, "mv", "deploy/sites-enabled/a.conf", "deploy/sites-enabled/a2.conf")
+    git(repo, "commit", "-qm", "drop b, rename a")
+    changed = changed_files("main", repo / "deploy")
+    assert (repo / "deploy" / "sites-enabled" / "a2.conf").resolve() in changed
+    result = tlslint(repo, "--changed-since", "main")
+    assert "Traceback" not in result.stderr
+    assert reported(result) == [("deploy/nginx.conf", "NGX104")]  # the includer of a2.conf
+
+
+def test_paths_narrow_the_tree(repo: Path) -> None:
+    write(repo / "other" / "nginx.conf", NGINX_CONF.replace("sites-enabled", "none"))
+    result = tlslint(repo, "--changed-since", "main", "deploy")
+    assert result.stdout == ""  # other/ is changed (untracked) but not under the paths given
+    result = tlslint(repo, "--changed-since", "main", ".")
+    assert {path for path, _ in reported(result)} == {"other/nginx.conf"}
+
+
+def test_not_a_git_repository(tmp_path: Path) -> None:
+    write(tmp_path / "a.conf", NGINX_CONF)
+    result = tlslint(tmp_path, "--changed-since", "main")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "is not inside a git repository" in result.stderr
+    with pytest.raises(ChangedError, match="not inside a git repository"):
+        changed_files("main", tmp_path)
+
+
+@pytest.mark.parametrize("rev", ["no-such-branch", "--output=x", ""])
+def test_bad_revision(repo: Path, rev: str) -> None:
+    result = subprocess.run(  # as users run it: one line on stderr, exit 2, no traceback
+        [sys.executable, "-m", "tlslint", *ARGS, "--changed-since", rev],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "--changed-since:" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (repo / "x").exists()
+
+
+# --- the scope itself ------------------------------------------------------------------------
+
+
+def test_scope_includes_and_includers() -> None:
+    main, sites, a, b, snippet = (Path(f"/r/{n}") for n in ("nginx.conf", "sites", "a", "b", "tls"))
+    graph = {main: {a, b}, a: {snippet}, b: {snippet}, snippet: set()}
+    assert reachable(graph, [a]) == {a, snippet}
+    assert reverse(graph)[snippet] == {a, b}
+    assert Scope(frozenset({snippet}), includers=True).reported(graph) == {snippet, a, b, main}
+    assert Scope(frozenset({a}), includes=True).reported(graph) == {a, snippet}
+    assert Scope(frozenset({a})).reported(graph) == {a}
+    assert sites not in Scope(frozenset({a}), includes=True, includers=True).reported(graph)

@@ -1,0 +1,70 @@
+"""``--changed-since REV``: the files a branch changed, from git.
+
+A file counts as changed when ``git diff --name-only REV...HEAD`` names it (what the
+branch changed since it left ``REV``, as a pull request shows it), or when it has
+uncommitted changes, staged or not, or is untracked and not ignored.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+
+class ChangedError(Exception):
+    """Why the changed files are unknown, worded for the user."""
+
+
+def _git(args: list[str], cwd: Path) -> str:
+    git = shutil.which("git")
+    if git is None:
+        raise ChangedError("--changed-since needs git, which is not installed")
+    try:
+        proc = subprocess.run(
+            [git, "-c", "core.quotepath=off", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="surrogateescape",
+            timeout=120,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError) as error:
+        raise ChangedError(f"git {args[0]} failed: {error}") from None
+    if proc.returncode != 0:
+        message = proc.stderr.strip().splitlines()
+        raise ChangedError(f"git {' '.join(args)}: {message[-1] if message else f'exit {proc.returncode}'}")
+    return proc.stdout
+
+
+def repository_root(start: Path) -> Path:
+    directory = start if start.is_dir() else start.parent
+    try:
+        return Path(_git(["rev-parse", "--show-toplevel"], directory).strip()).resolve()
+    except ChangedError:
+        raise ChangedError(f"--changed-since: {directory.resolve()} is not inside a git repository") from None
+
+
+def changed_files(rev: str, start: Path) -> set[Path]:
+    """Resolved paths changed since ``rev`` in the repository holding ``start``."""
+    root = repository_root(start)
+    if rev.startswith("-") or not rev.strip():
+        raise ChangedError(f"--changed-since: {rev!r} is not a git revision")
+    try:
+        _git(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], root)
+    except ChangedError:
+        raise ChangedError(
+            f"--changed-since: unknown revision {rev!r} in {root} "
+            "(a shallow CI clone may need `git fetch` of that branch)"
+        ) from None
+    names: set[str] = set()
+    names.update(_names(_git(["diff", "--name-only", "-z", f"{rev}...HEAD", "--"], root)))
+    names.update(_names(_git(["diff", "--name-only", "-z", "HEAD", "--"], root)))
+    names.update(_names(_git(["ls-files", "--others", "--exclude-standard", "-z"], root)))
+    return {(root / name).resolve() for name in names}
+
+
+def _names(output: str) -> list[str]:
+    return [name for name in output.split("\0") if name]

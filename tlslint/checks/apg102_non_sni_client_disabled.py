@@ -1,0 +1,44 @@
+"""APG102: a wildcard ApigeeRoute lacks ``enableNonSniClient: true``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tlslint.checks import RuleContext
+from tlslint.checks._apigee import apigee, insert_key, replace_scalar, route_label, route_location
+from tlslint.findings import Edit, Finding, Fix
+from tlslint.sources.apigee.tree import Scalar
+from tlslint.workspace import Workspace
+from tlslint.workspace.apigee import FORBIDDEN
+
+CODE = "APG102"
+
+
+def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
+    ws = apigee(workspace)
+    if ws is None or ws.policy == FORBIDDEN:
+        return  # APG301 reports the route itself
+    for route in ws.wildcard_routes():
+        spec = route.spec
+        assert spec is not None  # a wildcard route has spec.hostnames
+        pair = spec.pair("enableNonSniClient")
+        edit: Edit | None = None
+        if pair is None:
+            edit = insert_key(spec, "enableNonSniClient", "true")
+            state = "does not set enableNonSniClient"
+        else:
+            value = pair.value
+            if isinstance(value, Scalar) and (value.placeholder or value.value is True):
+                continue
+            if isinstance(value, Scalar) and not pair.merged:
+                edit = replace_scalar(value, "true")
+            state = f"has enableNonSniClient: {value.raw if isinstance(value, Scalar) else '...'}"
+        fix = Fix("set enableNonSniClient: true", (edit,)) if edit is not None else None
+        yield ctx.finding(
+            route_location(route, "enableNonSniClient", "hostnames"),
+            f"{route_label(route)} has the wildcard hostname but {state}: the gateway still "
+            "requires SNI, and clients without it are reset",
+            fix=fix,
+            fix_note="" if fix else "no fix: the value comes through a YAML alias or is not a plain value",
+            anchor=f"{route.anchor}.spec.enableNonSniClient",
+        )

@@ -1,0 +1,396 @@
+"""``tlslint logs``: read, measure, judge (LOG101 to LOG104), report; returns the exit status."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tlslint.findings import Finding, Location
+from tlslint.live.adapter import (
+    RuleSettings,
+    UsageError,
+    emit,
+    findings_text,
+    load_rule_settings,
+    make_finding,
+    make_result,
+    summary_line,
+)
+from tlslint.logs.analysis import (
+    FIRST_FILE,
+    FIRST_LINE,
+    TOP,
+    Analysis,
+    Baseline,
+    FileStats,
+    Options,
+    Report,
+    Spike,
+    episodes,
+    find_spikes,
+    iso,
+    ranked_offenders,
+)
+from tlslint.logs.formats import FormatError, LogFormat, detect
+from tlslint.logs.reader import LogFile
+
+MAX_SPIKE_FINDINGS = 20
+MAX_CLIENT_FINDINGS = 20
+SAMPLE_LINES = 50
+METHODS = ("both", "either", "sigma", "p95")
+
+
+@dataclass
+class Prepared:
+    file: LogFile
+    format: LogFormat
+    first_time: float
+
+
+def prepare(
+    paths: list[Path], log_format: str | None, problems: list[str], missing: list[Path]
+) -> list[Prepared]:
+    """Open each file, detect its format, and order the files by their first timestamp."""
+    ready: list[Prepared] = []
+    for path in paths:
+        if not path.is_file():
+            if path.exists():
+                problems.append(f"{path}: not a log file (a directory? give the files)")
+            else:
+                missing.append(path)
+            continue
+        try:
+            log = LogFile.open(path)
+            head = log.head(SAMPLE_LINES)
+            fmt = detect(head, log_format)
+        except FormatError as error:
+            problems.append(f"{path}: {error}")
+            continue
+        except OSError as error:
+            problems.append(f"{path}: cannot read: {error.strerror or error}")
+            continue
+        times = [entry.time for _, entry in fmt.read(head) if entry is not None]
+        ready.append(Prepared(log, fmt, min(times) if times else float("inf")))
+    ready.sort(key=lambda p: p.first_time)
+    return ready
+
+
+def analyse(prepared: list[Prepared], options: Options) -> Analysis:
+    analysis = Analysis(options)
+    for item in prepared:
+        stats = FileStats(item.file.path, item.format.describe(), item.file.compression)
+        analysis.consume(stats, item.format, item.file.lines())
+        analysis.notes.extend(item.file.notes)
+    analysis.finish()
+    return analysis
+
+
+def build_report(
+    analysis: Analysis, baseline: Analysis | None, rules: RuleSettings, baseline_files: list[str]
+) -> Report:
+    options = rules.options("LOG103")
+    method = str(options["method"])
+    first, rows = analysis.series()
+    counts = [row[2] for row in rows]
+    reference = None
+    if baseline is not None:
+        reference = [row[2] for row in baseline.series()[1]]
+    summary: Baseline | None = None
+    spikes: list[Spike] = []
+    if analysis.has_reuse:
+        summary, spikes = find_spikes(
+            counts,
+            reference,
+            method=method,
+            min_windows=int(options["min-windows"]),
+            min_handshakes=int(options["min-handshakes"]),
+        )
+    report = Report(
+        analysis, analysis.options.window, first, rows, summary, spikes, method,
+        analysis.options.per_client_limit, baseline_files=baseline_files,
+    )  # fmt: skip
+    notes = report.notes
+    notes.extend(analysis.notes)
+    if not analysis.files:
+        return report
+    if not analysis.has_reuse:
+        notes.append(
+            "the log has no session-reuse field ($ssl_session_reused in nginx; Envoy access logs have "
+            "none): full handshakes cannot be counted, so LOG102, LOG103 and LOG104 are not checked "
+            "(tlslint explain NGX401 shows an nginx format that has it)"
+        )
+    elif not analysis.exact_connections:
+        notes.append(
+            "the log format has no $connection_requests: every request on a TLS connection is counted "
+            "as a connection, which overstates handshakes on keep-alive traffic (add "
+            "conn=$connection reqs=$connection_requests, as NGX401's format does)"
+        )
+    if analysis.has_reuse and summary is None and rows:
+        need = int(options["min-windows"])
+        notes.append(f"too few windows for a baseline (LOG103 needs at least {need} besides the one tested)")
+    if analysis.late:
+        notes.append(
+            f"{analysis.late} full handshakes arrived more than 2 minutes out of order and were not counted "
+            "per client"
+        )
+    if not analysis.clients.exact:
+        notes.append(
+            f"more than {len(analysis.clients)} client addresses: per-client totals are lower bounds, "
+            f"short by at most {analysis.clients.dropped_max}"
+        )
+    return report
+
+
+def evaluate(report: Report, rules: RuleSettings) -> list[Finding]:
+    a = report.analysis
+    found: list[Finding] = []
+    found += _non_sni(report)
+    if a.has_reuse:
+        found += _reuse(report, rules)
+        found += _spikes(report)
+        found += _floods(report)
+    return [f for f in found if rules.keep(f)]
+
+
+def _location(report: Report, where: tuple[int, int] | None) -> Location:
+    path, line = report.analysis.location(where)
+    return Location(path, line, 1 if line else 0)
+
+
+def _non_sni(report: Report) -> list[Finding]:
+    a = report.analysis
+    if not a.resets:
+        return []
+    top = ", ".join(f"{client} ({count})" for client, count in a.reset_clients.top(3))
+    plural = "s" if a.resets != 1 else ""
+    return [
+        make_finding(
+            "LOG101",
+            f"{a.resets} TLS connection{plural} without SNI reset by the ingress "
+            f"(filter_chain_not_found, sni_host null) from {iso(a.reset_first)} to {iso(a.reset_last)}; "
+            f"top clients: {top}",
+            _location(report, a.reset_where),
+            anchor="non-sni-resets",
+            fix_note="Apigee hybrid: a wildcard ApigeeRoute with `enableNonSniClient: true`, listed in the "
+            "virtual host's additionalGateways (APG101, APG103), or clients that send SNI "
+            "(`tlslint probe HOST` shows what a client without SNI gets: LIV101)",
+        )
+    ]
+
+
+def _reuse(report: Report, rules: RuleSettings) -> list[Finding]:
+    a = report.analysis
+    options = rules.options("LOG102")
+    minimum = float(options["min-ratio"])
+    least = int(options["min-connections"])
+    found = []
+    unit = "connections" if a.exact_connections else "requests on TLS connections"
+    if a.connections >= least and a.resumed / a.connections < minimum:
+        ratio = a.resumed / a.connections
+        found.append(
+            make_finding(
+                "LOG102",
+                f"{1 - ratio:.0%} of {a.connections} TLS {unit} were full handshakes "
+                f"(resumed {ratio:.0%}, minimum {minimum:.0%})",
+                _location(report, a.first_full),
+                anchor="session-reuse[all]",
+                fix_note="nginx: a shared ssl_session_cache at http{} level (NGX101) and managed ticket "
+                "keys (NGX105); `tlslint probe HOST` measures resumption directly (LIV102)",
+            )
+        )
+    if len(a.names) > 1:
+        for name, stat in sorted(a.names.items()):
+            if stat.connections < least or stat.resumed / stat.connections >= minimum:
+                continue
+            ratio = stat.resumed / stat.connections
+            found.append(
+                make_finding(
+                    "LOG102",
+                    f"{name}: {1 - ratio:.0%} of {stat.connections} TLS {unit} were full handshakes "
+                    f"(resumed {ratio:.0%}, minimum {minimum:.0%})",
+                    _location(report, stat.first_full),
+                    anchor=f"session-reuse[{name}]",
+                    fix_note="the session cache of the default server of the socket decides resumption "
+                    "(NGX107); check this server's socket",
+                )
+            )
+    return found
+
+
+def _spikes(report: Report) -> list[Finding]:
+    if report.baseline is None or not report.spikes:
+        return []
+    from tlslint.units import format_time
+
+    window = format_time(report.window)
+    found = []
+    groups = episodes(report.spikes)
+    for group in groups[:MAX_SPIKE_FINDINGS]:
+        peak = max(group, key=lambda s: s.count)
+        row = report.rows[group[0].window]
+        where = (row[FIRST_FILE], row[FIRST_LINE]) if row[FIRST_FILE] >= 0 else None
+        start = iso(report.window_start(group[0].window))
+        basis = (
+            f"threshold {peak.threshold:.0f}: baseline mean {peak.mean:.1f}, σ {peak.std:.1f}, "
+            f"p95 {peak.p95:g}, method {report.method}"
+        )
+        if len(group) == 1:
+            message = f"{peak.count} full handshakes in the {window} window at {start} ({basis})"
+        else:
+            end = iso(report.window_start(group[-1].window))
+            message = (
+                f"full handshakes above the baseline for {len(group)} windows of {window} from {start} to "
+                f"{end}, peak {peak.count} at {iso(report.window_start(peak.window))} ({basis})"
+            )
+        if len(groups) > MAX_SPIKE_FINDINGS and group is groups[MAX_SPIKE_FINDINGS - 1]:
+            message += f"; {len(groups) - MAX_SPIKE_FINDINGS} more spikes are in the JSON report"
+        found.append(
+            make_finding(
+                "LOG103",
+                message,
+                _location(report, where),
+                anchor=f"spike[{start}]",
+                fix_note="look for a reload (ticket keys lost), a deploy, a load-balancer change or one "
+                "client (LOG104) at that time; `tlslint check` finds the configuration causes",
+            )
+        )
+    return found
+
+
+def _floods(report: Report) -> list[Finding]:
+    a = report.analysis
+    offenders = ranked_offenders(a)
+    total = len(a.offenders) + a.offenders_dropped
+    found = []
+    for rank, offender in enumerate(offenders[:MAX_CLIENT_FINDINGS]):
+        minutes = f"{offender.minutes_over} minute{'s' if offender.minutes_over != 1 else ''}"
+        message = (
+            f"client {offender.client} made {offender.max_per_minute} full handshakes in one minute "
+            f"({iso(offender.max_minute * 60.0)}), above the limit of {report.limit}; over the limit "
+            f"in {minutes}"
+        )
+        if rank == MAX_CLIENT_FINDINGS - 1 and total > MAX_CLIENT_FINDINGS:
+            message += f"; {total - MAX_CLIENT_FINDINGS} more clients are over the limit (JSON report)"
+        found.append(
+            make_finding(
+                "LOG104",
+                message,
+                _location(report, offender.where),
+                anchor=f"client[{offender.client}]",
+                fix_note="nginx: limit_req / limit_conn keyed on $binary_remote_addr; ask why this client "
+                "neither keeps its connection nor resumes its session",
+            )
+        )
+    return found
+
+
+# --------------------------------------------------------------------------- options
+
+
+def parse_window(text: str) -> int:
+    from tlslint.units import parse_time
+
+    seconds = parse_time(text)
+    if seconds is None or seconds < 1 or seconds != int(seconds):
+        raise UsageError(f"--window: '{text}' is not a whole number of seconds like 30s, 1m or 5m")
+    return int(seconds)
+
+
+def parse_since(text: str, now: float | None = None) -> float:
+    from tlslint.logs.formats import TimeParser
+    from tlslint.units import parse_time
+
+    moment = TimeParser.iso(text.strip())
+    if moment is not None:
+        return moment
+    seconds = parse_time(text.strip())
+    if seconds is None:
+        raise UsageError(f"--since: '{text}' is neither an ISO 8601 time nor a duration like 2h")
+    return (time.time() if now is None else now) - seconds
+
+
+def run_logs(
+    files: list[Path],
+    *,
+    since: str | None,
+    window: str,
+    baseline: list[Path],
+    log_format: str | None,
+    per_client_limit: int | None,
+    output_format: str,
+    output: Path | None,
+    fail_on: str | None,
+    config: Path | None,
+    select: str | None,
+    ignore: str | None,
+    quiet: bool,
+) -> int:
+    try:
+        if not files:
+            raise UsageError("no log files given")
+        seconds = parse_window(window)
+        start = parse_since(since) if since else None
+        if per_client_limit is not None and per_client_limit < 1:
+            raise UsageError("--per-client-limit must be at least 1")
+        overrides = {"LOG104": {"per-client-limit": per_client_limit}} if per_client_limit else None
+        rules = load_rule_settings(config, select, ignore, fail_on, overrides)
+        method = str(rules.options("LOG103")["method"])
+        if method not in METHODS:
+            raise UsageError(f"rules.LOG103.method: '{method}' is not one of {', '.join(METHODS)}")
+    except UsageError as error:
+        print(f"tlslint: {error}", file=sys.stderr)
+        return 2
+    limit = int(rules.options("LOG104")["per-client-limit"])
+    problems: list[str] = []
+    missing: list[Path] = []
+    prepared = prepare(files, log_format, problems, missing)
+    analysis = analyse(prepared, Options(seconds, start, limit))
+    reference = None
+    if baseline:
+        base_prepared = prepare(baseline, log_format, problems, missing)
+        reference = analyse(base_prepared, Options(seconds, None, limit, count_clients=False))
+    report = build_report(analysis, reference, rules, [str(p) for p in baseline])
+    findings = evaluate(report, rules)
+    run = make_result(findings, [p.file.path for p in prepared], missing)
+    text = render(output_format, report, run, quiet=quiet)
+    emit(text, output)
+    for path in missing:
+        print(f"tlslint: {path}: no such file or directory", file=sys.stderr)
+    for problem in problems:
+        print(f"tlslint: {problem}", file=sys.stderr)
+    if problems or missing:
+        return 2
+    return run.exit_code(rules.fail_on)
+
+
+def render(output_format: str, report: Report, run: Any, *, quiet: bool) -> str:
+    if output_format == "json":
+        from tlslint.report.json_format import document
+
+        payload: dict[str, Any] = document(run)
+        payload["logs"] = report.as_dict()
+        return json.dumps(payload, indent=2) + "\n"
+    if output_format == "html":
+        from tlslint.logs.html import render_html
+
+        return render_html(report, run.findings)
+    if output_format == "text":
+        from tlslint.logs.text import render_summary
+
+        out = "" if quiet else render_summary(report)
+        out += findings_text(run, quiet=quiet)
+        if not quiet:
+            files = len(report.analysis.files)
+            where = f"in {files} log file{'s' if files != 1 else ''}"
+            out += ("\n" if run.findings else "") + summary_line(run.findings, where) + "\n"
+        return out
+    from tlslint.report import render as render_run
+
+    return render_run(output_format, run, quiet=quiet)
+
+
+__all__ = ["TOP", "run_logs"]

@@ -1,0 +1,434 @@
+"""YAML as a tree of nodes with exact offsets, built from ruamel.yaml's composer.
+
+ruamel.yaml is used to parse, never to write: every node keeps the offsets of
+its text in the decoded file, so a fix is a text edit at those offsets and the
+rest of the file stays byte for byte as it was.
+
+The tree is built from composed nodes, not constructed Python objects, because
+the composer keeps what construction loses: every pair of a mapping with a
+duplicated key, the style of each scalar and collection, and aliases as
+references to one node. An alias is never copied: a node reached through
+several aliases is one object marked ``shared`` (a fix there would change
+every place that refers to it), so a "billion laughs" document stays as small
+as its text. Whoever walks the tree whole must keep a set of visited nodes,
+since a recursive anchor makes a cycle.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from tlslint.sources.nginx.model import SourceText
+
+MAX_DEPTH = 200  # nesting deeper than this is refused (the composer recurses)
+
+STR = "tag:yaml.org,2002:str"
+INT = "tag:yaml.org,2002:int"
+FLOAT = "tag:yaml.org,2002:float"
+BOOL = "tag:yaml.org,2002:bool"
+NULL = "tag:yaml.org,2002:null"
+MERGE = "tag:yaml.org,2002:merge"
+TEMPLATE = "!template"  # a Helm `{{ ... }}` read by YAML as a flow mapping
+
+# ${VAR}, $VAR, {{ ... }}, <PLACEHOLDER>: values filled in before the file is used.
+_PLACEHOLDER = re.compile(r"\$\{[^}\n]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\{\{.*?\}\}|<[A-Za-z][\w.-]*>", re.S)
+# In a field that holds a Kubernetes name, an upper-case word is a placeholder
+# (the docs write `credentialName: CREDENTIAL_NAME`): no such name is valid.
+_UPPER_WORD = re.compile(r"[A-Z][A-Z0-9_]*")
+
+
+def has_placeholder(text: str) -> bool:
+    return _PLACEHOLDER.search(text) is not None
+
+
+class YamlError(Exception):
+    """Text that is not YAML, at a 1-based line and column (0 when unknown)."""
+
+    def __init__(self, line: int, column: int, message: str) -> None:
+        super().__init__(f"{line}:{column}: {message}")
+        self.line = line
+        self.column = column
+        self.message = message
+
+
+class Node:
+    __slots__ = ("end", "shared", "source", "start", "tag")
+
+    def __init__(self, source: SourceText, start: int, end: int, tag: str) -> None:
+        self.source = source
+        self.start = start  # offset of the node's text (its anchor or tag, if any, included)
+        self.end = end  # offset just past it
+        self.tag = tag
+        self.shared = False  # reached through an alias (or a merge key) as well
+
+    @property
+    def line(self) -> int:
+        return self.source.position(self.start)[0]
+
+    @property
+    def column(self) -> int:
+        return self.source.position(self.start)[1]
+
+    def children(self) -> Iterator[Node]:
+        return iter(())
+
+
+class Scalar(Node):
+    __slots__ = ("raw", "style", "value")
+
+    def __init__(
+        self, source: SourceText, start: int, end: int, tag: str, raw: str, style: str | None, value: Any
+    ) -> None:
+        super().__init__(source, start, end, tag)
+        self.raw = raw  # the scalar's text after YAML unquoting and folding
+        self.style = style  # None (plain), "'", '"', "|" or ">"
+        self.value = value  # str, int, float, bool or None, from the resolved tag
+
+    @property
+    def placeholder(self) -> bool:
+        """A template variable rather than a value (``${X}``, ``$X``, ``{{ }}``, ``<X>``)."""
+        return self.tag == TEMPLATE or (isinstance(self.value, str) and has_placeholder(self.value))
+
+    def name_placeholder(self) -> bool:
+        """In a name field, also an upper-case word such as ``ENV_GROUP``."""
+        return self.placeholder or (
+            isinstance(self.value, str) and _UPPER_WORD.fullmatch(self.value) is not None
+        )
+
+    @property
+    def text(self) -> str | None:
+        """The value as a string when it is a string (and no placeholder), else None."""
+        return self.value if isinstance(self.value, str) and not self.placeholder else None
+
+    def content_span(self) -> tuple[int, int] | None:
+        """Offsets of the scalar itself, without anchor or tag: plain and one-line quoted only."""
+        text = self.source.text
+        if self.style is None:
+            begin = self.end - len(self.raw)
+            if begin >= self.start and text[begin : self.end] == self.raw:
+                return begin, self.end
+            return None
+        if self.style in ("'", '"'):
+            begin = text.find(self.style, self.start, self.end)
+            if begin != -1 and "\n" not in text[begin : self.end]:
+                return begin, self.end
+        return None
+
+
+class Seq(Node):
+    __slots__ = ("flow", "items")
+
+    def __init__(self, source: SourceText, start: int, end: int, tag: str, flow: bool) -> None:
+        super().__init__(source, start, end, tag)
+        self.items: list[Node] = []
+        self.flow = flow
+
+    def children(self) -> Iterator[Node]:
+        return iter(self.items)
+
+
+class Pair:
+    __slots__ = ("key", "merged", "value")
+
+    def __init__(self, key: Node, value: Node, merged: bool = False) -> None:
+        self.key = key
+        self.value = value
+        self.merged = merged  # came in through a merge key (`<<: *anchor`)
+
+    @property
+    def name(self) -> str | None:
+        """The key as text, when it is a scalar (a number as written)."""
+        key = self.key
+        if not isinstance(key, Scalar) or key.tag == TEMPLATE:
+            return None
+        return key.value if isinstance(key.value, str) else key.raw
+
+
+class Map(Node):
+    __slots__ = ("_effective", "flow", "pairs")
+
+    def __init__(self, source: SourceText, start: int, end: int, tag: str, flow: bool) -> None:
+        super().__init__(source, start, end, tag)
+        self.pairs: list[Pair] = []  # as written: duplicated keys and merge keys kept
+        self.flow = flow
+        self._effective: dict[str, Pair] | None = None
+
+    def children(self) -> Iterator[Node]:
+        for pair in self.pairs:
+            yield pair.key
+            yield pair.value
+
+    def effective(self) -> dict[str, Pair]:
+        """Key -> the pair that counts: the last one written, then merged keys not overridden."""
+        if self._effective is None:
+            own: dict[str, Pair] = {}
+            merges: list[Node] = []
+            for pair in self.pairs:
+                if pair.key.tag == MERGE:
+                    merges.append(pair.value)
+                    continue
+                name = pair.name
+                if name is not None:
+                    own[name] = pair
+            self._effective = {}  # set before merging: a merge cycle ends here
+            merged: dict[str, Pair] = {}
+            for source in merges:
+                for target in source.items if isinstance(source, Seq) else [source]:
+                    if isinstance(target, Map):
+                        for name, pair in target.effective().items():
+                            merged.setdefault(name, Pair(pair.key, pair.value, merged=True))
+            self._effective = {**merged, **own}
+        return self._effective
+
+    def pair(self, key: str) -> Pair | None:
+        return self.effective().get(key)
+
+    def get(self, key: str) -> Node | None:
+        found = self.effective().get(key)
+        return found.value if found is not None else None
+
+    def scalar(self, key: str) -> Scalar | None:
+        node = self.get(key)
+        return node if isinstance(node, Scalar) else None
+
+    def duplicates(self) -> list[tuple[Pair, Pair]]:
+        """(first, repeated) for each key written again in this mapping."""
+        first: dict[str, Pair] = {}
+        found = []
+        for pair in self.pairs:
+            name = pair.name
+            if name is None or pair.key.tag == MERGE:
+                continue
+            if name in first:
+                found.append((first[name], pair))
+            else:
+                first[name] = pair
+        return found
+
+
+def walk(roots: list[Node]) -> Iterator[Node]:
+    """Every node once, aliases and cycles included."""
+    seen: set[int] = set()
+    stack = list(reversed(roots))
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        yield node
+        stack.extend(reversed(list(node.children())))
+
+
+def expanded_size(node: Node, limit: int) -> int:
+    """How many nodes ``node`` stands for with every alias expanded, up to ``limit``.
+
+    Counted without expanding: each node's size is computed once from its
+    children's. A cycle counts as over the limit.
+    """
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(node, False)]
+    while stack:
+        current, done = stack.pop()
+        key = id(current)
+        if done:
+            on_path.discard(key)
+            total = 1
+            for child in current.children():
+                total += sizes[id(child)]
+                if total > limit:
+                    total = limit + 1
+                    break
+            sizes[key] = total
+            continue
+        if key in sizes:
+            continue
+        if key in on_path:
+            return limit + 1  # a recursive anchor
+        on_path.add(key)
+        stack.append((current, True))
+        for child in current.children():
+            if id(child) in on_path:
+                return limit + 1
+            if id(child) not in sizes:
+                stack.append((child, False))
+    return min(sizes[id(node)], limit + 1)
+
+
+def to_data(node: Node, keep_placeholders: bool = True) -> Any:
+    """Plain Python data for a JSON Schema (call ``expanded_size`` first: aliases are expanded).
+
+    Placeholders become ``Placeholder`` strings, so that a schema error about
+    one can be recognised and dropped; merge keys are applied.
+    """
+    if isinstance(node, Scalar):
+        if node.placeholder and keep_placeholders:
+            return Placeholder(node.raw)
+        return node.value
+    if isinstance(node, Seq):
+        return [to_data(item, keep_placeholders) for item in node.items]
+    if isinstance(node, Map):
+        result: dict[str, Any] = {}
+        for name, pair in node.effective().items():
+            key = Placeholder(name) if has_placeholder(name) else name
+            result[key] = to_data(pair.value, keep_placeholders)
+        for pair in node.pairs:
+            if pair.name is None and pair.key.tag != MERGE:
+                result[Placeholder(_text(pair.key))] = to_data(pair.value, keep_placeholders)
+        return result
+    return None
+
+
+class Placeholder(str):
+    """A templated value: never reported as a wrong value."""
+
+    __slots__ = ()
+
+
+def _text(node: Node) -> str:
+    return node.source.text[node.start : node.end]
+
+
+def parse(source: SourceText) -> list[Node]:
+    """The documents of ``source``; ``YamlError`` when it is not YAML."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.reader import ReaderError
+
+    _check_flow_depth(source)
+    yaml = YAML(typ="rt", pure=True)
+    try:
+        composed = list(yaml.compose_all(source.text))
+        return _Builder(source).documents(composed)
+    except MarkedYAMLError as error:
+        raise _marked(error) from None
+    except ReaderError as error:
+        line, column = source.position(min(int(error.position), len(source.text)))
+        raise YamlError(line, column, f"character {error.character!r} is not allowed in YAML") from None
+    except YAMLError as error:
+        raise YamlError(0, 0, str(error).splitlines()[0] if str(error) else type(error).__name__) from None
+    except RecursionError:
+        raise YamlError(0, 0, "nested too deeply to read") from None
+
+
+# Brackets, and the quoted strings and comments in which they do not count.
+_FLOW_TOKEN = re.compile(r"""[\[\]{}]|"(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|(?:^|(?<=[ \t]))#[^\n]*""", re.M)
+
+
+def _check_flow_depth(source: SourceText) -> None:
+    """Refuse deep flow nesting before the parser sees it: ruamel's scanner slows
+    down with the square of the flow depth, and its composer recurses."""
+    depth = 0
+    for match in _FLOW_TOKEN.finditer(source.text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                line, column = source.position(match.start())
+                raise YamlError(line, column, f"nested more than {MAX_DEPTH} levels deep")
+        elif token in "]}":
+            depth = max(depth - 1, 0)
+
+
+def _marked(error: Any) -> YamlError:
+    mark = error.problem_mark or error.context_mark
+    problem = (error.problem or error.context or "not valid YAML").strip()
+    message = problem
+    if error.context and error.problem:
+        context = error.context.strip()
+        where = error.context_mark
+        if where is not None and (mark is None or where.line != mark.line):
+            context += f" started at line {where.line + 1}"
+        message = f"{problem} ({context})"
+    if mark is None:
+        return YamlError(0, 0, message)
+    return YamlError(mark.line + 1, mark.column + 1, message)
+
+
+class _Builder:
+    def __init__(self, source: SourceText) -> None:
+        self.source = source
+        self.memo: dict[int, Node] = {}
+
+    def documents(self, composed: list[Any]) -> list[Node]:
+        return [self.node(document, 0) for document in composed if document is not None]
+
+    def node(self, composed: Any, depth: int) -> Node:
+        from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+        known = self.memo.get(id(composed))
+        if known is not None:
+            _mark_shared(known)
+            return known
+        start, end = composed.start_mark.index, composed.end_mark.index
+        if depth > MAX_DEPTH:
+            line, column = self.source.position(start)
+            raise YamlError(line, column, f"nested more than {MAX_DEPTH} levels deep")
+        tag = str(composed.tag)
+        text = self.source.text
+        if isinstance(composed, ScalarNode):
+            raw = str(composed.value)
+            node: Node = Scalar(self.source, start, end, tag, raw, composed.style, _value(tag, raw))
+        elif isinstance(composed, (MappingNode, SequenceNode)) and text.startswith("{{", start):
+            # Helm's `{{ .Values.x }}` reads as a flow mapping holding a flow mapping.
+            node = Scalar(self.source, start, end, TEMPLATE, text[start:end], None, text[start:end])
+        elif isinstance(composed, SequenceNode):
+            seq = Seq(self.source, start, end, tag, bool(composed.flow_style))
+            self.memo[id(composed)] = seq
+            seq.items = [self.node(item, depth + 1) for item in composed.value]
+            node = seq
+        elif isinstance(composed, MappingNode):
+            mapping = Map(self.source, start, end, tag, bool(composed.flow_style))
+            self.memo[id(composed)] = mapping
+            for key, value in composed.value:
+                pair = Pair(self.node(key, depth + 1), self.node(value, depth + 1))
+                if pair.key.tag == MERGE:
+                    _mark_shared(pair.value)
+                mapping.pairs.append(pair)
+            node = mapping
+        else:  # pragma: no cover - the composer makes only these three
+            raise YamlError(0, 0, f"unexpected YAML node {type(composed).__name__}")
+        self.memo[id(composed)] = node
+        return node
+
+
+def _mark_shared(node: Node) -> None:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.shared:
+            continue
+        current.shared = True
+        stack.extend(current.children())
+
+
+_INT_BASES = (("0o", 8), ("0x", 16), ("0b", 2))
+
+
+def _value(tag: str, raw: str) -> Any:
+    """The Python value of a resolved scalar (YAML 1.2 core schema, as ruamel resolves it)."""
+    try:
+        if tag == INT:
+            text = raw.replace("_", "")
+            sign = -1 if text.startswith("-") else 1
+            digits = text.lstrip("+-")
+            for prefix, base in _INT_BASES:
+                if digits.lower().startswith(prefix):
+                    return sign * int(digits[2:], base)
+            return sign * int(digits, 10)
+        if tag == FLOAT:
+            lowered = raw.lower().replace("_", "")
+            if lowered.lstrip("+-") in (".inf",):
+                return float("-inf") if lowered.startswith("-") else float("inf")
+            if lowered == ".nan":
+                return float("nan")
+            return float(lowered)
+        if tag == BOOL:
+            return raw.lower() in ("true", "yes", "on", "y")
+        if tag == NULL:
+            return None
+    except ValueError:
+        return raw
+    return raw

@@ -1,0 +1,387 @@
+"""Apigee hybrid, linked across files: virtual hosts ↔ the routes named in their
+``additionalGateways`` ↔ the wildcard route(s), under the user's non-SNI policy.
+
+Overrides (``virtualhosts[]``) and ``ApigeeRouteConfig`` objects are both
+*hosts*: each becomes (or is) a route config that may list additional
+gateways. ``ApigeeRoute`` objects are *routes*. The policy comes from
+``apigee.non-sni``, falling back to the top-level ``non-sni`` when that is
+``auto`` or unset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tlslint import catalogue
+from tlslint.findings import Finding, Location, Related, Severity
+from tlslint.settings import Settings
+from tlslint.sources.apigee import YAML
+from tlslint.sources.apigee.documents import (
+    ROUTE,
+    ROUTE_CONFIG,
+    SCHEMA_VIOLATION,
+    UNPARSED,
+    ApigeeFile,
+    IngressGateway,
+    Overrides,
+    Problem,
+    RouteObject,
+    VirtualHost,
+    load_source,
+)
+from tlslint.sources.apigee.tree import Map, Node, Scalar, Seq
+from tlslint.sources.formats import LoadedText
+from tlslint.sources.nginx.model import SourceText
+from tlslint.sources.text import SourceError, read_source
+
+if TYPE_CHECKING:
+    from tlslint.filters import Filters
+    from tlslint.scope import Scope
+    from tlslint.workspace import Workspace
+
+REQUIRED, FORBIDDEN, AUTO = "required", "forbidden", "auto"
+DEFAULT_NAMESPACE = "apigee"
+DEFAULT_APP = "apigee-ingressgateway"
+WILDCARD = "*"
+LOAD_CODES = frozenset({"APG001", SCHEMA_VIOLATION, "APG205"})
+
+
+@dataclass(frozen=True)
+class Want:
+    """Why clients without SNI must be served here, and how loudly to say so."""
+
+    severity: Severity
+    reason: str
+
+
+@dataclass(eq=False)
+class Host:
+    """What lists ``additionalGateways``: a virtual host, or an ``ApigeeRouteConfig``."""
+
+    file: ApigeeFile
+    node: Map  # the mapping that holds additionalGateways (virtualhosts[] item, or spec)
+    where: Node  # where findings about the host go
+    kind: str  # "virtual host" or "ApigeeRouteConfig"
+    name: Scalar | None
+    anchor: str
+    selector: Map | None
+    credential: str | None = None  # the credentialName its route should use
+    credential_origin: str = ""
+
+    @property
+    def label(self) -> str:
+        name = self.name.raw if self.name is not None else "?"
+        return f"{self.kind} '{name}'"
+
+    @property
+    def gateways(self) -> Node | None:
+        return self.node.get("additionalGateways")
+
+    def gateway_entries(self) -> list[Scalar] | None:
+        """The listed route names; None when templated or not a list (undecidable)."""
+        node = self.gateways
+        if node is None or (isinstance(node, Scalar) and node.value is None):
+            return []
+        if not isinstance(node, Seq):
+            return None
+        entries = [item for item in node.items if isinstance(item, Scalar)]
+        return entries if len(entries) == len(node.items) else None
+
+    def listed_names(self) -> set[str] | None:
+        entries = self.gateway_entries()
+        if entries is None or any(entry.name_placeholder() for entry in entries):
+            return None
+        return {str(entry.value) for entry in entries}
+
+
+@dataclass
+class ApigeeWorkspace:
+    files: list[ApigeeFile] = field(default_factory=list)
+    policy: str = AUTO
+    policy_origin: str = "default"  # "apigee.non-sni", "non-sni" or "default"
+    namespace: str = DEFAULT_NAMESPACE
+    org: str | None = None  # the apigee.org setting
+    targets: list[Path] = field(default_factory=list)  # resolved paths the run was given
+    pending: set[Path] = field(default_factory=set)  # files a fix created, not yet written
+    _hosts: list[Host] | None = field(default=None, repr=False)
+
+    # -- parts -------------------------------------------------------------
+    @property
+    def overrides(self) -> list[Overrides]:
+        return [o for f in self.files for o in f.overrides]
+
+    @property
+    def virtual_hosts(self) -> list[VirtualHost]:
+        return [v for o in self.overrides for v in o.virtual_hosts]
+
+    @property
+    def ingress_gateways(self) -> list[IngressGateway]:
+        return [g for o in self.overrides for g in o.ingress_gateways]
+
+    @property
+    def routes(self) -> list[RouteObject]:
+        return [o for f in self.files for o in f.objects if o.kind == ROUTE]
+
+    @property
+    def route_configs(self) -> list[RouteObject]:
+        return [o for f in self.files for o in f.objects if o.kind == ROUTE_CONFIG]
+
+    @property
+    def routes_scanned(self) -> bool:
+        """Whether any ApigeeRoute manifest was read: without one, route checks cannot decide."""
+        return bool(self.routes)
+
+    @property
+    def hosts(self) -> list[Host]:
+        if self._hosts is None:
+            configs = (self._route_config(r) for r in self.route_configs)
+            self._hosts = [*(self._virtual_host(v) for v in self.virtual_hosts), *(h for h in configs if h)]
+        return self._hosts
+
+    def wildcard_routes(self) -> list[RouteObject]:
+        return [route for route in self.routes if is_wildcard(route)]
+
+    def non_sni_routes(self) -> list[RouteObject]:
+        """Routes meant for clients without SNI: a '*' hostname or enableNonSniClient: true."""
+        return [route for route in self.routes if is_wildcard(route) or enables_non_sni(route) is True]
+
+    def routes_named(self, name: str) -> list[RouteObject]:
+        return [route for route in self.routes if route.name is not None and route.name.value == name]
+
+    def route_names(self) -> list[str]:
+        return sorted({str(r.name.value) for r in self.routes if r.name is not None and r.name.text})
+
+    # -- policy ------------------------------------------------------------
+    def want(self) -> Want | None:
+        """Whether non-SNI support is wanted: by policy, or in ``auto`` by signals in the files."""
+        if self.policy == REQUIRED:
+            return Want(Severity.ERROR, f'{self.policy_origin} = "required"')
+        if self.policy == FORBIDDEN:
+            return None
+        for gateway in self.ingress_gateways:
+            svc_type = gateway.node.scalar("svcType")
+            name = gateway.name.raw if gateway.name is not None else "?"
+            if svc_type is not None and svc_type.value == "ClusterIP":
+                return Want(
+                    Severity.WARNING,
+                    f"ingress gateway '{name}' has svcType: ClusterIP, so another load balancer "
+                    "fronts it and may connect without SNI",
+                )
+            annotations = gateway.node.get("svcAnnotations")
+            if isinstance(annotations, Map) and any(
+                "load-balancer" in (p.name or "").lower() for p in annotations.pairs
+            ):
+                return Want(
+                    Severity.WARNING,
+                    f"ingress gateway '{name}' has load-balancer annotations, so a load balancer "
+                    "fronts it that may connect without SNI",
+                )
+        if self.wildcard_routes():
+            return Want(
+                Severity.WARNING, "a wildcard ApigeeRoute exists, so non-SNI clients are meant to work"
+            )
+        return None
+
+    # -- hosts -------------------------------------------------------------
+    def _virtual_host(self, host: VirtualHost) -> Host:
+        node = host.node
+        selector = node.get("selector")
+        result = Host(
+            host.overrides.file, node, node, "virtual host", host.name, host.anchor,
+            selector if isinstance(selector, Map) else None,
+        )  # fmt: skip
+        secret = node.scalar("sslSecret")
+        if secret is not None:
+            result.credential, result.credential_origin = secret.text, "its sslSecret"
+        elif node.get("sslCertPath") is not None:
+            org = self.org or (host.overrides.org.text if host.overrides.org is not None else None)
+            name = host.name.text if host.name is not None and not host.name.name_placeholder() else None
+            if org and name:
+                result.credential = f"{org}-{name}"
+                result.credential_origin = (
+                    "the secret generated from sslCertPath/sslKeyPath (<org>-<envgroup>)"
+                )
+        return result
+
+    def _route_config(self, config: RouteObject) -> Host | None:
+        spec = config.spec
+        if spec is None:
+            return None
+        selector = spec.get("selector")
+        result = Host(
+            config.file, spec, config.node, ROUTE_CONFIG, config.name, config.anchor,
+            selector if isinstance(selector, Map) else None,
+        )  # fmt: skip
+        tls = spec.get("tls")
+        if isinstance(tls, Map):
+            secret = tls.scalar("secretNameRef")
+            if secret is not None:
+                result.credential, result.credential_origin = secret.text, "its tls.secretNameRef"
+        return result
+
+
+# -- route facts ----------------------------------------------------------------
+def hostnames(route: RouteObject) -> list[Scalar] | None:
+    """The route's hostnames; None when absent, templated or not a list of values."""
+    spec = route.spec
+    node = spec.get("hostnames") if spec is not None else None
+    if not isinstance(node, Seq):
+        return None
+    items = [item for item in node.items if isinstance(item, Scalar)]
+    if len(items) != len(node.items) or any(item.placeholder for item in items):
+        return None
+    return items
+
+
+def is_wildcard(route: RouteObject) -> bool:
+    names = hostnames(route)
+    return names is not None and any(item.value == WILDCARD for item in names)
+
+
+def enables_non_sni(obj: RouteObject) -> bool | None:
+    """enableNonSniClient as a boolean; None when absent or templated."""
+    spec = obj.spec
+    node = spec.scalar("enableNonSniClient") if spec is not None else None
+    if node is None or node.placeholder:
+        return None
+    return node.value is True
+
+
+def route_selector(route: RouteObject) -> Map | None:
+    node = route.spec.get("selector") if route.spec is not None else None
+    return node if isinstance(node, Map) else None
+
+
+def selector_values(selector: Map | None) -> dict[str, str | None]:
+    """Selector labels; a templated value is None (unknown)."""
+    if selector is None:
+        return {}
+    values: dict[str, str | None] = {}
+    for name, pair in selector.effective().items():
+        value = pair.value
+        values[name] = value.text if isinstance(value, Scalar) else None
+    return values
+
+
+# -- loading ------------------------------------------------------------------------
+@dataclass
+class ApigeeLoad:
+    workspace: ApigeeWorkspace
+    findings: list[Finding]
+    texts: dict[Path, LoadedText]
+    read: list[Path]  # resolved paths read (or refused)
+
+    def reported(self, scope: Scope | None) -> set[Path]:
+        """The Apigee files whose findings a partial run reports."""
+        return set(self.read) if scope is None else set(self.read) & scope.files
+
+
+def policy(settings: Settings) -> tuple[str, str]:
+    own = settings.apigee.get("non-sni", AUTO)
+    if own in (REQUIRED, FORBIDDEN):
+        return own, "apigee.non-sni"
+    if settings.non_sni in (REQUIRED, FORBIDDEN):
+        return settings.non_sni, "non-sni"
+    return AUTO, "default"
+
+
+def load_apigee(
+    paths: Iterable[Path],
+    settings: Settings,
+    overlay: Mapping[Path, SourceText] | None = None,
+    targets: Iterable[Path] = (),
+) -> ApigeeLoad:
+    """Read the discovered Apigee YAML (and files a fix created within the targets)."""
+    overlay = overlay or {}
+    chosen, seen = [], set()
+    for path in paths:
+        if path.resolve() not in seen:
+            seen.add(path.resolve())
+            chosen.append(path)
+    resolved_targets = [t.resolve() for t in targets]
+    pending = {p for p in overlay if not p.exists()}
+    for path in sorted(pending - seen):
+        if (
+            path.suffix in (".yaml", ".yml")
+            and _in_scope(path, resolved_targets)
+            and is_apigee_text(overlay[path].text)
+        ):
+            seen.add(path)
+            chosen.append(path)
+    mode, origin = policy(settings)
+    workspace = ApigeeWorkspace(
+        policy=mode,
+        policy_origin=origin,
+        namespace=settings.apigee.get("namespace") or DEFAULT_NAMESPACE,
+        org=settings.apigee.get("org") or None,
+        targets=resolved_targets,
+        pending=pending,
+    )
+    index = catalogue.index()
+    findings: list[Finding] = []
+    texts: dict[Path, LoadedText] = {}
+    for path in chosen:
+        resolved = path.resolve()
+        try:
+            source = overlay.get(resolved) or read_source(path, settings.max_file_size)
+        except SourceError as error:
+            meta = index[SCHEMA_VIOLATION]
+            location = Location(path, error.line, 1 if error.line else 0)
+            findings.append(
+                Finding(meta.code, meta.name, meta.severity, error.message, location, anchor=UNPARSED)
+            )
+            continue
+        loaded = load_source(source)
+        workspace.files.append(loaded)
+        texts[resolved] = LoadedText(source, YAML)
+        findings.extend(_finding(index, loaded, problem) for problem in loaded.problems)
+    return ApigeeLoad(workspace, findings, texts, sorted(seen))
+
+
+def _in_scope(path: Path, targets: list[Path]) -> bool:
+    """A new file inside a target directory, or beside a target file."""
+    for target in targets:
+        directory = target if target.is_dir() else target.parent
+        if path.parent == directory or (target.is_dir() and path.is_relative_to(directory)):
+            return True
+    return False
+
+
+def is_apigee_text(text: str) -> bool:
+    from tlslint.discovery import sniff_apigee
+
+    return sniff_apigee(text.encode("utf-8", "surrogateescape")[: 64 * 1024])
+
+
+def _finding(index: Mapping[str, catalogue.RuleMeta], file: ApigeeFile, problem: Problem) -> Finding:
+    meta = index[problem.code]
+    path = file.source.path
+    location = Location(path, problem.line, problem.column, problem.end_line, problem.end_column)
+    related = tuple(
+        Related(Location(path, line, column), message) for line, column, message in problem.related
+    )
+    return Finding(
+        meta.code, meta.name, meta.severity, problem.message, location, related, anchor=problem.anchor
+    )
+
+
+def add_apigee(
+    workspace: Workspace,
+    filters: Filters,
+    paths: list[Path],
+    settings: Settings,
+    overlay: Mapping[Path, SourceText] | None,
+    targets: Iterable[Path],
+) -> ApigeeLoad:
+    """The engine's one call: load Apigee YAML into ``workspace``; YAML comments suppress."""
+    pending_yaml = any(p.suffix in (".yaml", ".yml") and not p.exists() for p in overlay or {})
+    if not paths and not pending_yaml:
+        return ApigeeLoad(ApigeeWorkspace(), [], {}, [])
+    loaded = load_apigee(paths, settings, overlay, targets)
+    if loaded.workspace.files or loaded.findings:
+        workspace.apigee = loaded.workspace
+    filters.yaml_sources.update({path: text.source for path, text in loaded.texts.items()})
+    return loaded
