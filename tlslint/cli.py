@@ -120,6 +120,9 @@ def check(
             "content (for pre-commit).",
         ),
     ] = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Neither read nor write .tlslint_cache/ (parsed models).")
+    ] = False,
     show_settings: Annotated[
         bool, typer.Option("--show-settings", help="Print the settings in force and their file, then exit.")
     ] = False,
@@ -153,7 +156,7 @@ def check(
 
     # Writing a baseline records every finding: an older baseline given too hides none.
     recorded = baseline if write_baseline is None else None
-    options = _run_options(settings, targets, recorded, changed_since, force_exclude, quiet)
+    options = _run_options(settings, targets, recorded, changed_since, force_exclude, quiet, no_cache)
     result = run(targets, settings, run_options=options)
     _clear_progress(options.progress)
     for missing in result.missing_paths:
@@ -172,6 +175,8 @@ def check(
             count = len(outcome.written)
             print(f"tlslint: fixed {count} file{'s' if count != 1 else ''}", file=sys.stderr)
         result = outcome.result
+    if options.cache is not None:
+        options.cache.save()
     if write_baseline is not None:
         result = _write_baseline(write_baseline, result, settings)
     _report_baseline(result, quiet=quiet)
@@ -192,6 +197,7 @@ def _run_options(
     changed_since: str | None,
     force_exclude: bool,
     quiet: bool,
+    no_cache: bool = False,
 ) -> RunOptions:
     from tlslint.engine import RunOptions
 
@@ -213,7 +219,15 @@ def _run_options(
         except baselines.BaselineError as error:
             raise _fail(str(error)) from None
     progress = None if quiet else _progress_bar(sys.stderr)
-    return RunOptions(scope=scope, baseline=recorded, force_exclude=force_exclude, progress=progress)
+    cache = None
+    if not no_cache:
+        from tlslint.cache import ModelCache
+
+        # Beside the settings file, else in the working directory (as ruff does).
+        cache = ModelCache.open(settings.base if settings.source is not None else Path.cwd())
+    return RunOptions(
+        scope=scope, baseline=recorded, force_exclude=force_exclude, progress=progress, cache=cache
+    )
 
 
 def _write_baseline(file: Path, result: RunResult, settings: Settings) -> RunResult:

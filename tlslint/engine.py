@@ -24,6 +24,7 @@ from tlslint.workspace.nginx import MAIN, NginxConfig, build_config, detect_cont
 
 if TYPE_CHECKING:
     from tlslint.baseline import Baseline, BaselineOutcome, Entry
+    from tlslint.cache import ModelCache
     from tlslint.scope import Scope
 
 # Loading problems are findings too, so every format reports them alike.
@@ -72,6 +73,7 @@ class RunOptions:
     baseline: Baseline | None = None  # ignore the findings it records
     force_exclude: bool = False  # named files are filtered and classified like walked ones
     progress: Progress | None = None  # told as each discovered file is parsed
+    cache: ModelCache | None = None  # parsed models kept between runs (the CLI's, not the API's)
 
 
 def run(
@@ -83,7 +85,9 @@ def run(
     how = run_options or RunOptions()
     targets = list(paths)
     discovered = discover(targets, settings.exclude, settings.base, force_exclude=how.force_exclude)
-    files = NginxFiles(max_bytes=settings.max_file_size, roots=settings.nginx_roots, overlay=overlay or {})
+    files = NginxFiles(
+        max_bytes=settings.max_file_size, roots=settings.nginx_roots, overlay=overlay or {}, cache=how.cache
+    )
     if how.progress is not None:
         _parse_all(files, discovered.nginx, how.progress)
     named = [path for path in discovered.nginx if path.resolve() in discovered.explicit]

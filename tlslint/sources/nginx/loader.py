@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from tlslint.cache import ModelCache, stat_key
 from tlslint.paths import resolved as resolve_path
 from tlslint.sources.nginx.model import Directive, ParsedFile, SourceText
 from tlslint.sources.nginx.parser import parse_file, parse_text
@@ -54,6 +55,7 @@ class NginxFiles:
     overlay: Mapping[Path, SourceText] = field(default_factory=dict)
     # A symlink named by the user, by the resolved path it points to.
     aliases: dict[Path, Path] = field(default_factory=dict)
+    cache: ModelCache | None = None  # parsed models of earlier runs, by file stat
 
     def get(self, path: Path) -> ParsedFile | None:
         resolved = resolve_path(path)
@@ -66,7 +68,16 @@ class NginxFiles:
             return None
         try:
             edited = self.overlay.get(path)
-            parsed = parse_text(edited) if edited is not None else self.parse(path, self.max_bytes)
+            if edited is not None:
+                parsed = parse_text(edited)
+            elif self.cache is not None:
+                key = stat_key(path)
+                cached = self.cache.get(key)
+                parsed = cached if cached is not None else self.parse(path, self.max_bytes)
+                if cached is None:
+                    self.cache.put(key, parsed)
+            else:
+                parsed = self.parse(path, self.max_bytes)
         except SourceError as error:
             self.errors[path] = error
             return None

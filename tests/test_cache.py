@@ -1,0 +1,112 @@
+"""The model cache: hits read nothing, edits invalidate, tampering is never unpickled."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import settings_for
+
+from tlslint import cache as caching
+from tlslint.cache import DIRECTORY_NAME, PACK_NAME, ModelCache, stat_key
+from tlslint.engine import RunOptions, run
+from tlslint.sources.nginx.model import ParsedFile
+
+CONFIG = "http {\n    ssl_session_timeout 1m;\n}\n"
+
+
+@pytest.fixture(autouse=True)
+def private_key_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+
+
+def checked(directory: Path, cache: ModelCache) -> list[tuple[str, int]]:
+    result = run([directory], settings_for(directory), run_options=RunOptions(cache=cache))
+    return [(f.code, f.location.line) for f in result.findings]
+
+
+def test_second_run_hits_and_gives_the_same_findings(tmp_path: Path) -> None:
+    (tmp_path / "nginx.conf").write_text(CONFIG)
+    first = ModelCache.open(tmp_path)
+    before = checked(tmp_path, first)
+    first.save()
+    second = ModelCache.open(tmp_path)
+    assert checked(tmp_path, second) == before == [("NGX104", 2)]
+    assert second.hits == 1
+
+
+def test_an_edited_file_is_parsed_again(tmp_path: Path) -> None:
+    path = tmp_path / "nginx.conf"
+    path.write_text(CONFIG)
+    first = ModelCache.open(tmp_path)
+    checked(tmp_path, first)
+    first.save()
+    path.write_text(CONFIG.replace("1m", "10m") + "\n")
+    second = ModelCache.open(tmp_path)
+    assert checked(tmp_path, second) == []
+    assert second.hits == 0
+
+
+def test_a_tampered_pack_is_never_unpickled(tmp_path: Path) -> None:
+    (tmp_path / "nginx.conf").write_text(CONFIG)
+    first = ModelCache.open(tmp_path)
+    checked(tmp_path, first)
+    first.save()
+    pack = next((tmp_path / DIRECTORY_NAME).glob(f"*/{PACK_NAME}"))
+    marker = tmp_path / "pwned"
+    # A pickle that would create a file when loaded, as a pull request could commit.
+    evil = pickle.dumps(_Evil(str(marker)))
+    pack.write_bytes(b"\0" * 32 + evil)
+    second = ModelCache.open(tmp_path)
+    assert checked(tmp_path, second) == [("NGX104", 2)]
+    assert not marker.exists()
+    assert second.hits == 0
+
+
+class _Evil:
+    def __init__(self, target: str) -> None:
+        self.target = target
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return (open, (self.target, "w"))
+
+
+def test_the_namespace_changes_with_the_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "nginx.conf").write_text(CONFIG)
+    first = ModelCache.open(tmp_path)
+    checked(tmp_path, first)
+    first.save()
+    caching.code_fingerprint.cache_clear()
+    monkeypatch.setattr(caching, "__version__", "9.9.9")
+    try:
+        assert ModelCache.open(tmp_path).directory != first.directory
+    finally:
+        caching.code_fingerprint.cache_clear()
+
+
+def test_stat_key_follows_size_and_mtime(tmp_path: Path) -> None:
+    path = tmp_path / "a.conf"
+    path.write_text("events {}\n")
+    before = stat_key(path)
+    os.utime(path, ns=(1, 1))
+    assert stat_key(path) != before
+    assert stat_key(tmp_path / "missing") is None
+
+
+def test_cli_writes_a_cache_and_no_cache_writes_none(tmp_path: Path) -> None:
+    (tmp_path / "nginx.conf").write_text(CONFIG)
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    subprocess.run(
+        [sys.executable, "-m", "tlslint", "--no-cache", "."], cwd=tmp_path, env=env, capture_output=True
+    )
+    assert not (tmp_path / DIRECTORY_NAME).exists()
+    subprocess.run([sys.executable, "-m", "tlslint", "."], cwd=tmp_path, env=env, capture_output=True)
+    root = tmp_path / DIRECTORY_NAME
+    assert (root / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert (root / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
+    assert oct((tmp_path / "xdg" / "tlslint" / "key").stat().st_mode & 0o777) == "0o600"
+    assert isinstance(next(iter(ModelCache.open(tmp_path).entries.values())), ParsedFile)

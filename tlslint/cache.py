@@ -1,0 +1,159 @@
+"""A cache of parsed nginx models, like ruff's: ``.tlslint_cache/`` beside the settings.
+
+- Keyed per file on (resolved path, size, mtime, inode): a hit reads nothing.
+- Namespaced by tlslint's version *and* a fingerprint of its own files, so a
+  cache is never trusted across versions, editable installs included.
+- Signed: the pack is a pickle, and a pickle from a pull request's working tree
+  would run code when loaded. Every pack carries an HMAC made with a key kept
+  outside the repository (``$XDG_CACHE_HOME/tlslint/key``, mode 0600); a pack
+  that does not verify is ignored and rewritten. Safe to delete at any time.
+- Cross-file rules never come from the cache: they run on every check, over
+  the cached models.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import pickle
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from tlslint import __version__
+from tlslint.sources.nginx.model import ParsedFile
+
+DIRECTORY_NAME = ".tlslint_cache"
+PACK_NAME = "nginx-models.pack"
+_MAC_SIZE = 32
+# One key per file: what must match for a cached parse to stand for the file.
+StatKey = tuple[str, int, int, int]
+
+
+def stat_key(path: Path) -> StatKey | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (str(path), info.st_size, info.st_mtime_ns, info.st_ino)
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """tlslint's version and the state of its own files (an edited checkout differs)."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.blake2b(__version__.encode(), digest_size=12)
+    digest.update(f"{sys.version_info[:2]}".encode())
+    for path in sorted(package.rglob("*.py")):
+        info = path.stat()
+        digest.update(f"{path.relative_to(package)}:{info.st_size}:{info.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+def _key_file() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "tlslint" / "key"
+
+
+def _secret() -> bytes | None:
+    """The signing key, made on first use; None where it cannot be kept."""
+    path = _key_file()
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        secret = os.urandom(32)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(secret)
+        return secret
+    except FileExistsError:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+@dataclass
+class ModelCache:
+    directory: Path
+    entries: dict[StatKey, ParsedFile] = field(default_factory=dict)
+    used: dict[StatKey, ParsedFile] = field(default_factory=dict)
+    dirty: bool = False
+    hits: int = 0
+
+    @classmethod
+    def open(cls, base: Path) -> ModelCache:
+        cache = cls(base / DIRECTORY_NAME / code_fingerprint())
+        cache._load()
+        return cache
+
+    def _load(self) -> None:
+        secret = _secret()
+        pack = self.directory / PACK_NAME
+        if secret is None or not pack.is_file():
+            return
+        try:
+            blob = pack.read_bytes()
+        except OSError:
+            return
+        mac, payload = blob[:_MAC_SIZE], blob[_MAC_SIZE:]
+        if not hmac.compare_digest(mac, hmac.new(secret, payload, hashlib.sha256).digest()):
+            self.dirty = True  # not ours (or damaged): never unpickled, rewritten
+            return
+        try:
+            entries = pickle.loads(payload)
+        except Exception:  # a damaged pack is a cache miss, never an error
+            self.dirty = True
+            return
+        if isinstance(entries, dict):
+            self.entries = entries
+
+    def get(self, key: StatKey | None) -> ParsedFile | None:
+        if key is None:
+            return None
+        parsed = self.entries.get(key)
+        if parsed is not None:
+            self.hits += 1
+            self.used[key] = parsed
+        return parsed
+
+    def put(self, key: StatKey | None, parsed: ParsedFile) -> None:
+        if key is not None:
+            self.used[key] = parsed
+            self.dirty = True
+
+    def save(self) -> None:
+        """Keep what this run used (bounded by the tree), atomically; errors are ignored."""
+        if not self.dirty and len(self.used) == len(self.entries):
+            return
+        secret = _secret()
+        if secret is None:
+            return
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            _mark_cache_directory(self.directory.parent)
+            payload = pickle.dumps(self.used, protocol=pickle.HIGHEST_PROTOCOL)
+            mac = hmac.new(secret, payload, hashlib.sha256).digest()
+            handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".pack-", suffix=".tmp")
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(mac + payload)
+            os.replace(temporary, self.directory / PACK_NAME)
+        except (OSError, pickle.PicklingError, RecursionError):
+            return
+
+
+def _mark_cache_directory(root: Path) -> None:
+    """Git ignores it, and backup tools know it is a cache."""
+    ignore = root / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# created by tlslint: safe to delete\n*\n")
+    tag = root / "CACHEDIR.TAG"
+    if not tag.exists():
+        tag.write_text("Signature: 8a477f597d28d172789f06886806bc55\n# tlslint cache\n")
