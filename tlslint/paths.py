@@ -13,7 +13,7 @@ from pathlib import Path
 
 @lru_cache(maxsize=65536)
 def _resolve(text: str) -> Path:
-    return Path(text).resolve()
+    return Path(os.path.realpath(text))
 
 
 def resolved(path: Path) -> Path:

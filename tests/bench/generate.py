@@ -1,7 +1,7 @@
 """Seeded generators of realistic configuration trees for the benchmarks.
 
 ``nginx_tree(directory, n, seed)`` writes an nginx.conf that includes
-``sites-enabled/*.conf`` and one TLS virtual host per file: 3–5 locations,
+``sites-enabled/*.conf`` and one TLS virtual host per file: 3-5 locations,
 an upstream with keep-alive, comments, and a few deliberate findings (about
 one file in ten has a builtin cache, a short session timeout or no upstream
 keep-alive), so that every rule's code path runs.
@@ -88,7 +88,13 @@ def vhost(index: int, rng: random.Random, port: int, tls: bool, cert: str) -> st
 
 
 def nginx_tree(
-    directory: Path, n: int, seed: int = 1, *, tls: bool = True, port: int = 18443, cert: str = "/etc/ssl/bench"
+    directory: Path,
+    n: int,
+    seed: int = 1,
+    *,
+    tls: bool = True,
+    port: int = 18443,
+    cert: str = "/etc/ssl/bench",
 ) -> Path:
     """Write the tree; return the main file."""
     rng = random.Random(seed)
@@ -97,7 +103,9 @@ def nginx_tree(
     main = directory / "nginx.conf"
     catch_all = "        ssl_reject_handshake on;" if tls else "        return 444;"
     main.write_text(
-        MAIN.format(seed=seed, n=n, prefix=directory, port=port, ssl=" ssl" if tls else "", catch_all=catch_all)
+        MAIN.format(
+            seed=seed, n=n, prefix=directory, port=port, ssl=" ssl" if tls else "", catch_all=catch_all
+        )
     )
     for index in range(n):
         (sites / f"app{index:05d}.conf").write_text(vhost(index, rng, port, tls, cert))

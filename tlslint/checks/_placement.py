@@ -16,7 +16,7 @@ from tlslint.findings import Edit
 from tlslint.nginx_edits import insert_directive
 from tlslint.sources.nginx.model import Directive, SourceText
 from tlslint.units import parse_size
-from tlslint.workspace.nginx import Block, NginxConfig, Server, is_default
+from tlslint.workspace.nginx import Block, NginxConfig, Server, is_default, per_config
 
 # Directives that declare shared-memory zones with `zone=NAME:SIZE` or `keys_zone=`.
 ZONE_PARAMETERS = {
@@ -71,7 +71,12 @@ def _in_stream(block: Block) -> bool:
     return False
 
 
-def declared_zones(config: NginxConfig) -> Iterator[Zone]:
+@per_config
+def declared_zones(config: NginxConfig) -> tuple[Zone, ...]:
+    return tuple(_declared_zones(config))
+
+
+def _declared_zones(config: NginxConfig) -> Iterator[Zone]:
     """Every shared-memory zone the configuration declares, in text order."""
     seen: set[int] = set()
     for block in config.top.walk():

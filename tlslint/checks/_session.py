@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from tlslint.sources.nginx.model import Directive
 from tlslint.units import parse_size
-from tlslint.workspace.nginx import Block, NginxConfig, Server
+from tlslint.workspace.nginx import Block, NginxConfig, Server, per_config
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +95,12 @@ def default_servers_of(config: NginxConfig, server: Server) -> list[Server]:
     return found
 
 
-def shared_cache_declarations(config: NginxConfig) -> Iterator[tuple[Block, SharedZone]]:
+@per_config
+def shared_cache_declarations(config: NginxConfig) -> tuple[tuple[Block, SharedZone], ...]:
+    return tuple(_shared_cache_declarations(config))
+
+
+def _shared_cache_declarations(config: NginxConfig) -> Iterator[tuple[Block, SharedZone]]:
     """Every ``shared:`` zone declared by ssl_session_cache, with its block."""
     seen: set[int] = set()
     for block in config.top.walk():

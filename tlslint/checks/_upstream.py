@@ -34,7 +34,7 @@ from tlslint.nginx_edits import (
 )
 from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_DEFAULT, Version, at_least
 from tlslint.sources.nginx.model import Directive
-from tlslint.workspace.nginx import MAIN, Block, NginxConfig
+from tlslint.workspace.nginx import MAIN, Block, NginxConfig, per_config
 
 PASS_MODULES = {
     "proxy_pass": "proxy",
@@ -67,6 +67,7 @@ def in_stream(block: Block) -> bool:
     return False
 
 
+@per_config
 def http_upstreams(config: NginxConfig) -> dict[str, Block]:
     """http ``upstream NAME {}`` blocks by lower-cased name (nginx compares names
     without case; the first one wins). Stream upstreams have no keep-alive."""
@@ -208,6 +209,7 @@ def _set_values(target_block: Block, location: Block | None, name: str) -> Itera
                     yield directive
 
 
+@per_config
 def pass_targets(config: NginxConfig) -> list[PassTarget]:
     """Every ``*_pass`` on the http side, once each, with what it points at.
 
@@ -262,6 +264,7 @@ def _target(
     return PassTarget(directive, block, location, module, scheme, host, port, rest, literal, upstream, via)
 
 
+@per_config
 def upstream_users(config: NginxConfig) -> list[tuple[Block, list[PassTarget]]]:
     """Each http upstream{} (in text order) with the *_pass targets that name it."""
     by_upstream: dict[int, list[PassTarget]] = {}

@@ -4,9 +4,10 @@ grouped by listen socket, effective values through http → server inheritance.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 from tlslint.nginx_versions import Version
 from tlslint.paths import resolved as resolve_path
@@ -51,6 +52,7 @@ class Block:
     # looping, unparseable): a setting that seems absent may be in it.
     unresolved: bool = False
     _index: dict[str, list[Directive]] | None = field(default=None, repr=False)
+    _walked: list[Block] | None = field(default=None, repr=False)
 
     def all(self, name: str) -> list[Directive]:
         if self._index is None:
@@ -67,12 +69,21 @@ class Block:
     def sub(self, context: str) -> list[Block]:
         return [block for block in self.blocks if block.context == context]
 
-    def walk(self) -> Iterator[Block]:
-        stack = [self]
-        while stack:
-            block = stack.pop()
-            yield block
-            stack.extend(reversed(block.blocks))
+    def walk(self) -> list[Block]:
+        """This block and every block below it, depth first in text order.
+
+        Blocks do not change once built, so the list is made once: checks walk
+        the same tree many times.
+        """
+        if self._walked is None:
+            walked = []
+            stack = [self]
+            while stack:
+                block = stack.pop()
+                walked.append(block)
+                stack.extend(reversed(block.blocks))
+            self._walked = walked
+        return self._walked
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +151,8 @@ class NginxConfig:
     servers: list[Server] = field(default_factory=list)
     groups: dict[str, list[Server]] = field(default_factory=dict)
     tls_sockets: set[str] = field(default_factory=set)
+    # Derived indexes that several checks share (see ``per_config``).
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def http_blocks(self) -> list[Block]:
         return [b for b in self.top.walk() if b.context == HTTP]
@@ -153,6 +166,27 @@ class NginxConfig:
                 if listen.socket == socket and listen.default:
                     return server
         return servers[0]
+
+
+_T = TypeVar("_T")
+
+
+def per_config(function: Callable[[NginxConfig], _T]) -> Callable[[NginxConfig], _T]:
+    """Compute a derived index of a configuration once, however many checks ask.
+
+    Checks stay pure: the index depends on the configuration alone, which does
+    not change after it is built. Callers must not mutate what they get.
+    """
+    key = f"{function.__module__}.{function.__qualname__}"
+
+    def cached(config: NginxConfig) -> _T:
+        if key not in config.memo:
+            config.memo[key] = function(config)
+        return config.memo[key]  # type: ignore[no-any-return]
+
+    cached.__doc__ = function.__doc__
+    cached.__name__ = function.__name__
+    return cached
 
 
 def detect_context(parsed: ParsedFile) -> str:
