@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from tlslint.checks._session import parse_cache
+from tlslint.checks._upstream import in_stream
 from tlslint.findings import Edit
 from tlslint.nginx_edits import insert_directive
 from tlslint.sources.nginx.model import Directive, SourceText
@@ -62,15 +63,6 @@ class Target:
         return before_blocks[-1] if before_blocks else None
 
 
-def _in_stream(block: Block) -> bool:
-    current: Block | None = block
-    while current is not None:
-        if current.context == "stream":
-            return True
-        current = current.parent
-    return False
-
-
 @per_config
 def declared_zones(config: NginxConfig) -> tuple[Zone, ...]:
     return tuple(_declared_zones(config))
@@ -87,7 +79,7 @@ def _declared_zones(config: NginxConfig) -> Iterator[Zone]:
             if directive.name == "ssl_session_cache":
                 _, _, shared = parse_cache(directive)
                 if shared is not None:
-                    use = "stream ssl_session_cache" if _in_stream(block) else "ssl_session_cache"
+                    use = "stream ssl_session_cache" if in_stream(block) else "ssl_session_cache"
                     yield Zone(shared.name, use, shared.size, directive)
             elif directive.name in ZONE_PARAMETERS:
                 prefix = ZONE_PARAMETERS[directive.name]
