@@ -17,7 +17,7 @@ from tlslint.findings import Edit
 from tlslint.nginx_edits import insert_directive
 from tlslint.sources.nginx.model import Directive, SourceText
 from tlslint.units import parse_size
-from tlslint.workspace.nginx import Block, NginxConfig, Server, is_default, per_config
+from tlslint.workspace.nginx import NginxConfig, Server, is_default, per_config
 
 # Directives that declare shared-memory zones with `zone=NAME:SIZE` or `keys_zone=`.
 ZONE_PARAMETERS = {
