@@ -33,3 +33,65 @@ def nginx_binary() -> str:
             pytest.fail("nginx is required (TLSLINT_REQUIRE_NGINX=1) but not installed")
         pytest.skip("the nginx binary is not installed (apt-get install nginx)")
     return found
+
+
+def _loopback(host: object) -> bool:
+    import ipaddress
+
+    if not isinstance(host, str):
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stream:
+                fields = stream.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields and fields[0] != "Z" and int(fields[1]) == pid:
+            found.append(int(entry))
+    return found
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_network_and_no_leftover_processes() -> object:
+    """Tests talk to 127.0.0.1 only, and every process they start is gone at the end.
+
+    (Subprocesses that install from the package index, in the pre-commit and
+    newcomer tests, are outside this in-process guard by design.)
+    """
+    import socket
+
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def check(address: object) -> None:
+        if isinstance(address, tuple) and not _loopback(address[0]):
+            raise AssertionError(f"a test tried to reach {address}: tests use loopback only")
+
+    def connect(self: socket.socket, address: object) -> None:
+        check(address)
+        return real_connect(self, address)  # type: ignore[arg-type]
+
+    def connect_ex(self: socket.socket, address: object) -> int:
+        check(address)
+        return real_connect_ex(self, address)  # type: ignore[arg-type]
+
+    socket.socket.connect = connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        socket.socket.connect, socket.socket.connect_ex = real_connect, real_connect_ex  # type: ignore[method-assign]
+    if os.path.isdir("/proc"):
+        leftovers = _children(os.getpid())
+        assert not leftovers, f"processes left behind by the tests: {leftovers}"
