@@ -41,9 +41,14 @@ def tlslint(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def snapshot(directory: Path) -> dict[str, tuple[int, int, str]]:
-    """Every file under ``directory``: size, mtime and content hash."""
+    """Every file under ``directory``: size, mtime and content hash.
+
+    tlslint's own cache (.tlslint_cache/, like ruff's) is not a user file.
+    """
     state = {}
     for path in sorted(directory.rglob("*")):
+        if ".tlslint_cache" in path.relative_to(directory).parts:
+            continue
         if path.is_file() and os.access(path, os.R_OK):
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
             stat = path.stat()

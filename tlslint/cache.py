@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import hmac
 import os
@@ -114,6 +115,9 @@ class ModelCache:
             return
         if isinstance(entries, dict):
             self.entries = entries
+            # Hundreds of thousands of long-lived objects: keep the cyclic
+            # collector from walking them again on every later collection.
+            gc.freeze()
 
     def get(self, key: StatKey | None) -> ParsedFile | None:
         if key is None:
