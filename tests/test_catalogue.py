@@ -47,8 +47,10 @@ def test_fix_gives_fixed_exactly(tmp_path: Path, code: str, index: int, example:
     """fix(bad) == fixed byte for byte; without `fixed`, --fix changes nothing."""
     settings = settings_for(tmp_path, {**example.get("settings", {}), "select": [code]})
     path = tmp_path / example.get("path", "example.conf")
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(example["bad"], encoding="utf-8")
     for name, text in example.get("files", {}).items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text, encoding="utf-8")
     unsafe = bool(example.get("unsafe"))
     if unsafe:  # an unsafe fix is not applied by plain --fix
@@ -56,6 +58,9 @@ def test_fix_gives_fixed_exactly(tmp_path: Path, code: str, index: int, example:
         assert path.read_text(encoding="utf-8") == example["bad"]
     apply_fixes(run([tmp_path], settings), settings, unsafe=unsafe, write=True)
     assert path.read_text(encoding="utf-8") == example.get("fixed", example["bad"])
+    if ENTRIES[code]["target"] == "backend":  # multi-file: the fix edits the example's own file only
+        for name, text in example.get("files", {}).items():
+            assert (tmp_path / name).read_text(encoding="utf-8") == text, name
     if "fixed" in example:
         after = run([tmp_path], settings)
         assert code not in [f.code for f in after.findings]
@@ -79,6 +84,8 @@ def test_every_check_has_an_entry_and_every_entry_a_check_or_loader() -> None:
     apigee_checked = {code for code in checked if code.startswith("APG")}
     assert apigee_checked | apigee_loaders == {c for c in ENTRIES if c.startswith("APG")}
     assert not apigee_checked & apigee_loaders
+    # Backends: every BKD rule is a check (loading problems are BKD103 findings).
+    assert {c for c in checked if c.startswith("BKD")} == {c for c in ENTRIES if c.startswith("BKD")}
 
 
 def test_every_rule_has_bad_and_good_examples() -> None:

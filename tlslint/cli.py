@@ -159,8 +159,10 @@ def check(
     options = _run_options(settings, targets, recorded, changed_since, force_exclude, quiet, no_cache)
     result = run(targets, settings, run_options=options)
     _clear_progress(options.progress)
+    from tlslint.discovery import missing_reason
+
     for missing in result.missing_paths:
-        print(f"tlslint: {missing}: no such file or directory", file=sys.stderr)
+        print(f"tlslint: {missing}: {missing_reason(missing)}", file=sys.stderr)
     if fix or diff:
         from tlslint.fixing import apply_fixes
 

@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tlslint.paths import resolved as resolve_path
+from tlslint.sources.text import not_a_file
 
 if TYPE_CHECKING:
     from pathspec import PathSpec
 
 NGINX = "nginx"
 YAML = "yaml"  # Apigee hybrid overrides and ApigeeRoute manifests
+BACKEND = "backend"  # gunicorn/uvicorn/hypercorn configs and the command lines that start them
 YAML_SUFFIXES = (".yaml", ".yml")
 
 NGINX_DIRS = frozenset({"sites-available", "sites-enabled", "conf.d", "nginx"})
@@ -31,7 +33,9 @@ _NOT_NGINX_SUFFIXES = frozenset(
 )  # fmt: skip
 # A line that ends an nginx statement: `name args;`, `name args {` or a one-line
 # block such as `server { listen 80; }`.
-_NGINX_STATEMENT = re.compile(rb"^\s*[A-Za-z_][\w.-]*(?:\s[^\n#]*)?[;{}]\s*(?:#[^\n]*)?$", re.M)
+# Indentation is [^\S\n]*, not \s*: \s* would run over every following blank line
+# from each line start, quadratic in a file of blank lines.
+_NGINX_STATEMENT = re.compile(rb"^[^\S\n]*[A-Za-z_][\w.-]*(?:\s[^\n#]*)?[;{}]\s*(?:#[^\n]*)?$", re.M)
 _INI_SECTION = re.compile(rb"^\[[^\]\n]+\]\s*$", re.M)
 # Apigee YAML: top-level `virtualhosts:` / `ingressGateways:` (overrides), or an
 # ApigeeRoute / ApigeeRouteConfig (alone, in a multi-document file or a `kind: List`).
@@ -44,6 +48,7 @@ _APIGEE_KIND = re.compile(rb"kind[ \t]*:[ \t]*[\"']?ApigeeRoute(?:Config)?[\"']?
 class Discovered:
     nginx: list[Path] = field(default_factory=list)
     yaml: list[Path] = field(default_factory=list)  # Apigee hybrid YAML
+    backend: list[Path] = field(default_factory=list)  # app servers (tlslint.sources.python.sniff)
     explicit: set[Path] = field(default_factory=set)
     missing: list[Path] = field(default_factory=list)
 
@@ -68,8 +73,15 @@ def discover(
     seen: set[Path] = set()
     gitignores: dict[Path, list[tuple[Path, PathSpec[Any]]]] = {}
     for path in paths:
-        if not path.exists() and not path.is_symlink():
+        if not os.path.exists(path) and not os.path.islink(path):  # os.path: no error where unreadable
             found.missing.append(path)
+            continue
+        if not_a_file(path):
+            # A broken symlink, a FIFO, a socket or a device: never opened (reading
+            # a FIFO would block). Named, it is reported (``missing_reason`` says
+            # why); passed by pre-commit, it is skipped as a walked one is.
+            if not force_exclude:
+                found.missing.append(path)
             continue
         if path.is_dir():
             for file in _walk(path, excludes, base):
@@ -86,6 +98,11 @@ def discover(
     return found
 
 
+def missing_reason(path: Path) -> str:
+    """Why a path in ``Discovered.missing`` was not checked, to print after it."""
+    return not_a_file(path) or "no such file or directory"
+
+
 def _add(found: Discovered, path: Path, seen: set[Path], *, explicit: bool, sniff: bool = False) -> None:
     resolved = resolve_path(path)
     if resolved in seen:
@@ -100,6 +117,8 @@ def _add(found: Discovered, path: Path, seen: set[Path], *, explicit: bool, snif
         found.nginx.append(path)
     elif kind == YAML:
         found.yaml.append(path)
+    elif kind == BACKEND:
+        found.backend.append(path)
 
 
 def classify(path: Path, *, explicit: bool) -> str | None:
@@ -115,6 +134,8 @@ def classify(path: Path, *, explicit: bool) -> str | None:
         # YAML is Apigee's or nobody's: CI files, other manifests and
         # kustomizations are skipped quietly, named or not.
         return YAML if _sniff_apigee_file(path, explicit=explicit) else None
+    if name != "nginx.conf" and _is_backend(path):
+        return BACKEND
     if name == "nginx.conf" or explicit:
         return NGINX
     if name.endswith(".conf"):
@@ -123,6 +144,14 @@ def classify(path: Path, *, explicit: bool) -> str | None:
         # sites-available/example.com: no .conf suffix, so the content decides.
         return NGINX if _sniff_nginx(path, named_conf=False) else None
     return None
+
+
+def _is_backend(path: Path) -> bool:
+    """A gunicorn/uvicorn/hypercorn config, Procfile, Dockerfile or systemd unit that
+    starts one: by name, then the first bytes (tlslint.sources.python.sniff)."""
+    from tlslint.sources.python.sniff import backend_format
+
+    return backend_format(path) is not None
 
 
 def sniff_apigee(head: bytes) -> bool:
@@ -176,24 +205,47 @@ def _walk_dir(
     excludes: PathSpec[Any] | None,
     base: Path,
 ) -> Iterator[Path]:
+    # A stack, not recursion: a tree thousands of levels deep must not exhaust
+    # Python's. Symlinks to directories are not followed, so a symlink loop cannot
+    # make the walk endless; FIFOs, sockets and devices are not files (never opened).
+    stack = [_listing(directory, ignores)]
+    while stack:
+        entries, level_ignores = stack[-1]
+        entry = next(entries, None)
+        if entry is None:
+            stack.pop()
+            continue
+        path = Path(entry.path)
+        is_dir = entry.is_dir(follow_symlinks=False)
+        if is_dir and entry.name in ALWAYS_SKIPPED_DIRS:
+            continue
+        if _ignored(path, is_dir, level_ignores, excludes, base):
+            continue
+        if is_dir:
+            stack.append(_listing(path, level_ignores))
+        elif _is_file(entry):
+            yield path
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()  # a symlink is followed: a loop raises ELOOP
+    except OSError:
+        return False
+
+
+def _listing(
+    directory: Path, ignores: list[tuple[Path, PathSpec[Any]]]
+) -> tuple[Iterator[os.DirEntry[str]], list[tuple[Path, PathSpec[Any]]]]:
+    """A directory's entries by name, and the .gitignore rules that apply inside it."""
     local = _gitignore(directory)
     if local is not None:
         ignores = [*ignores, (directory.resolve(), local)]
     try:
         entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
     except OSError:
-        return
-    for entry in entries:
-        path = Path(entry.path)
-        is_dir = entry.is_dir(follow_symlinks=False)
-        if is_dir and entry.name in ALWAYS_SKIPPED_DIRS:
-            continue
-        if _ignored(path, is_dir, ignores, excludes, base):
-            continue
-        if is_dir:
-            yield from _walk_dir(path, ignores, excludes, base)
-        elif entry.is_file():
-            yield path
+        entries = []
+    return iter(entries), ignores
 
 
 def _ignored(
@@ -229,7 +281,7 @@ def _ignored(
 
 def _gitignore(directory: Path) -> PathSpec[Any] | None:
     candidate = directory / ".gitignore"
-    if not candidate.is_file():
+    if not os.path.isfile(candidate):  # False where the directory cannot be read
         return None
     from pathspec import GitIgnoreSpec
 

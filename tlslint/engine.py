@@ -20,6 +20,7 @@ from tlslint.sources.nginx.loader import NginxFiles, include_directives, prefix_
 from tlslint.sources.nginx.model import ParsedFile, SourceText
 from tlslint.workspace import Workspace
 from tlslint.workspace.apigee import add_apigee
+from tlslint.workspace.backends import add_backends
 from tlslint.workspace.nginx import MAIN, NginxConfig, build_config, detect_context
 
 if TYPE_CHECKING:
@@ -98,6 +99,7 @@ def run(
     findings = [f for f in load_findings(files, configs) if filters.keep(f)]
     apigee = add_apigee(workspace, filters, discovered.yaml, settings, overlay, targets)  # Apigee YAML
     findings.extend(f for f in apigee.findings if filters.keep(f))
+    backends = add_backends(workspace, filters, discovered.backend, settings, overlay)  # app servers
     index = catalogue.index()
     for check in load_checks(filters.enabled):
         meta = index[check.code]
@@ -106,12 +108,14 @@ def run(
         findings.extend(f for f in check.run(context, workspace) if filters.keep(f))
     findings = _dedupe(findings)
     findings.sort(key=Finding.sort_key)
-    read = sorted({*files.parsed, *files.errors, *apigee.read})
+    read = sorted({*files.parsed, *files.errors, *apigee.read, *backends.read})
     texts = {path: LoadedText(parsed.source, NGINX) for path, parsed in files.parsed.items()}
     texts.update(apigee.texts)
+    texts.update(backends.texts)
     reported = _reported(files, configs, how.scope, discovered.nginx if named else None)
     if reported is not None:
         reported |= apigee.reported(how.scope)
+        reported |= backends.reported(how.scope)
         findings = [f for f in findings if f.location.path.resolve() in reported]
     outcome = None
     if how.baseline is not None:

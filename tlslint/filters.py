@@ -47,6 +47,8 @@ class Filters:
         self._suppressions: dict[Path, _FileSuppressions | None] = {}
         # YAML texts (Apigee), by resolved path: `# tlslint: disable=APG103` comments.
         self.yaml_sources: dict[Path, SourceText] = {}
+        # Python texts (app-server configs): comments found with the tokenizer.
+        self.python_sources: dict[Path, SourceText] = {}
 
     def enabled(self, code: str) -> bool:
         if code in UNSUPPRESSIBLE:
@@ -111,6 +113,8 @@ class Filters:
                     result.by_line.setdefault(line, set()).update(codes)
         if parsed is None and resolved in self.yaml_sources:
             result = _yaml_suppressions(self.yaml_sources[resolved])
+        if parsed is None and resolved in self.python_sources:
+            result = _python_suppressions(self.python_sources[resolved])
         self._suppressions[resolved] = result
         return result
 
@@ -132,6 +136,38 @@ def _yaml_suppressions(source: SourceText) -> _FileSuppressions:
         hash_at = text.index("#", match.start())
         line = source.position(hash_at)[0]
         alone = not text[source.line_starts()[line - 1] : hash_at].strip()
+        for covered in (line, line + 1) if alone else (line,):
+            result.by_line.setdefault(covered, set()).update(codes)
+    return result
+
+
+def _python_suppressions(source: SourceText) -> _FileSuppressions:
+    """Suppression comments of a Python file: real comments only, never text in strings."""
+    import io
+    import tokenize
+
+    result = _FileSuppressions()
+    lines = source.text.splitlines()
+    try:
+        tokens = [
+            t
+            for t in tokenize.generate_tokens(io.StringIO(source.text).readline)
+            if t.type == tokenize.COMMENT
+        ]
+    except (tokenize.TokenError, SyntaxError):
+        return _yaml_suppressions(source)
+    for token in tokens:
+        match = _DIRECTIVE_RE.search(token.string)
+        if match is None:
+            continue
+        kind, raw = match.groups()
+        codes = {c.strip() for c in raw.split(",") if c.strip()}
+        codes = {c.upper() if re.fullmatch(r"[a-zA-Z]{3}\d{3}", c) else c for c in codes}
+        if kind == "disable-file":
+            result.whole_file |= codes
+            continue
+        line, column = token.start
+        alone = not lines[line - 1][:column].strip() if line <= len(lines) else False
         for covered in (line, line + 1) if alone else (line,):
             result.by_line.setdefault(covered, set()).update(codes)
     return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 from tlslint.findings import Severity
 from tlslint.nginx_versions import Version, parse_version
+from tlslint.paths import resolved
 
 CONFIG_NAMES = (".tlslint.toml", ".tlslint.yaml", ".tlslint.yml", "pyproject.toml")
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "settings.schema.json"
@@ -35,6 +37,7 @@ class Settings:
     nginx_version: Version | None = None
     nginx_roots: dict[str, Path] = field(default_factory=dict)
     apigee: dict[str, str] = field(default_factory=dict)
+    backends: list[dict[str, str]] = field(default_factory=list)  # [[backends]] upstream / config
     rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -44,13 +47,13 @@ class Settings:
 
 def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
     """The nearest settings file at or above ``start`` that holds tlslint settings."""
-    directory = start.resolve()
-    if not directory.is_dir():
+    directory = resolved(start)  # realpath: a symlink loop given as a target does not raise
+    if not os.path.isdir(directory):  # False, not an error, where it cannot be read
         directory = directory.parent
     for candidate_dir in (directory, *directory.parents):
         for name in CONFIG_NAMES:
             candidate = candidate_dir / name
-            if not candidate.is_file():
+            if not os.path.isfile(candidate):
                 continue
             data = read_config(candidate)
             if data is not None:
@@ -199,7 +202,7 @@ def load_settings(start: Path, explicit: Path | None = None) -> Settings:
     else:
         found = find_config(start)
     if found is None:
-        return Settings(base=start.resolve() if start.is_dir() else start.resolve().parent)
+        return Settings(base=resolved(start) if os.path.isdir(start) else resolved(start).parent)
     path, data = found
     origin = f"{path}" + (" [tool.tlslint]" if path.name == "pyproject.toml" else "")
     validate(data, origin)
@@ -234,6 +237,7 @@ def from_mapping(data: dict[str, Any], path: Path | None) -> Settings:
         nginx_version=version,
         nginx_roots=roots,
         apigee=dict(data.get("apigee", {})),
+        backends=[dict(entry) for entry in data.get("backends", [])],
         rule_options={code: dict(options) for code, options in data.get("rules", {}).items()},
         raw=data,
     )

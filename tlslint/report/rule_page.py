@@ -58,5 +58,26 @@ def _example(example: dict[str, Any], key: str, fence: str) -> list[str]:
         import json
 
         out += [f"With settings `{json.dumps(example['settings'])}`:", ""]
-    out += [f"```{fence}", example[key].rstrip("\n"), "```", ""]
+    backend = fence == _FENCES["backend"]  # multi-file: an nginx file beside an app-server file
+    if backend and example.get("path"):
+        out += [f"`{example['path']}`:", ""]
+    out += [f"```{_path_fence(example.get('path'), fence)}", example[key].rstrip("\n"), "```", ""]
+    if backend and key != "fixed":
+        for name, text in example.get("files", {}).items():
+            out += [f"`{name}`:", "", f"```{_path_fence(name, 'text')}", text.rstrip("\n"), "```", ""]
     return out
+
+
+_SUFFIX_FENCES = {".py": "python", ".conf": "nginx", ".toml": "toml", ".yaml": "yaml", ".yml": "yaml",
+                  ".service": "ini"}  # fmt: skip
+
+
+def _path_fence(path: str | None, default: str) -> str:
+    """The fence of an example file by its name (app.conf, gunicorn.conf.py, Dockerfile)."""
+    if not path:
+        return default
+    name = path.rsplit("/", 1)[-1]
+    if name.lower().startswith(("dockerfile", "containerfile")):
+        return "dockerfile"
+    suffix = name[name.rfind(".") :] if "." in name else ""
+    return _SUFFIX_FENCES.get(suffix, "text")  # a Procfile

@@ -81,10 +81,12 @@ def _rule(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def _invocation(result: RunResult) -> dict[str, Any]:
+    from tlslint.discovery import missing_reason
+
     invocation: dict[str, Any] = {"executionSuccessful": not result.missing_paths}
     if result.missing_paths:
         invocation["toolExecutionNotifications"] = [
-            {"level": "error", "message": {"text": f"{path}: no such file or directory"}}
+            {"level": "error", "message": {"text": f"{path}: {missing_reason(path)}"}}
             for path in result.missing_paths
         ]
     return invocation

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from pathlib import Path
 
 from tlslint.sources.nginx.model import SourceText
@@ -23,23 +25,85 @@ class SourceError(Exception):
 
 
 def read_source(path: Path, max_bytes: int) -> SourceText:
+    """A file's text; ``SourceError`` for anything that is not a readable regular file.
+
+    Opened without blocking and checked before reading: a FIFO is refused, not
+    read (reading one waits for a writer), and so are sockets and devices; a file
+    above ``max_bytes`` is refused by its size, unread, and no more than
+    ``max_bytes`` are ever read (a file may grow between the check and the read).
+    """
     try:
-        if path.is_dir():
-            raise SourceError(path, 0, "is a directory, not a file")
-        size = os.stat(path).st_size
-        if size > max_bytes:
-            raise SourceError(
-                path,
-                0,
-                f"file is {size / 2**20:.1f} MiB, above the {max_bytes / 2**20:.0f} MiB limit "
-                "(max-file-size); not read",
-            )
-        data = path.read_bytes()
-    except SourceError:
-        raise
+        descriptor = os.open(path, os.O_RDONLY | _O_NONBLOCK | _O_CLOEXEC)
     except OSError as error:
-        raise SourceError(path, 0, f"cannot read: {error.strerror or error}") from None
+        raise SourceError(path, 0, _cannot_read(path, error)) from None
+    try:
+        info = os.fstat(descriptor)
+        if stat.S_ISDIR(info.st_mode):
+            raise SourceError(path, 0, "is a directory, not a file")
+        if not stat.S_ISREG(info.st_mode):
+            raise SourceError(path, 0, f"is {_file_kind(info.st_mode)}, not a regular file; not read")
+        if info.st_size > max_bytes:
+            raise SourceError(path, 0, _too_large(info.st_size, max_bytes))
+        with os.fdopen(descriptor, "rb", closefd=False) as stream:
+            data = stream.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise SourceError(path, 0, _too_large(len(data), max_bytes))
+    except OSError as error:
+        raise SourceError(path, 0, _cannot_read(path, error)) from None
+    finally:
+        os.close(descriptor)
     return decode(path, data)
+
+
+# O_NONBLOCK makes opening a FIFO return at once (POSIX; absent on Windows).
+_O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+
+
+def _too_large(size: int, max_bytes: int) -> str:
+    return (
+        f"file is {size / 2**20:.1f} MiB, above the {max_bytes / 2**20:.0f} MiB limit "
+        "(max-file-size); not read"
+    )
+
+
+def _cannot_read(path: Path, error: OSError) -> str:
+    problem = not_a_file(path)
+    return problem if problem else f"cannot read: {error.strerror or error}"
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a special file"
+
+
+def not_a_file(path: Path) -> str:
+    """Why ``path`` is no file to read (a FIFO, a broken symlink, a directory that
+    cannot be searched...), or '': for a regular file, a directory, or a path that
+    does not exist. Never opens the file.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as error:
+        if not os.path.islink(path):
+            return "" if error.errno == errno.ENOENT else f"cannot be read: {error.strerror or error}"
+        if error.errno == errno.ELOOP:
+            return "is a symlink loop (too many levels of symbolic links); not read"
+        if error.errno == errno.ENOENT:
+            try:
+                target = os.readlink(path)
+            except OSError:
+                target = "a missing file"
+            return f"is a dangling symlink (to {target}, which does not exist); not read"
+        return f"cannot be read: {error.strerror or error}"
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return ""
+    return f"is {_file_kind(mode)}, not a regular file; not read"
 
 
 def decode(path: Path, data: bytes) -> SourceText:

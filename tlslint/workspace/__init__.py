@@ -10,6 +10,7 @@ from tlslint.workspace.nginx import NginxConfig
 
 if TYPE_CHECKING:
     from tlslint.workspace.apigee import ApigeeWorkspace
+    from tlslint.workspace.backends import BackendWorkspace
 
 
 @dataclass
@@ -17,3 +18,4 @@ class Workspace:
     nginx: list[NginxConfig] = field(default_factory=list)
     nginx_version: Version | None = None
     apigee: ApigeeWorkspace | None = None  # None when no Apigee YAML was in scope
+    backends: BackendWorkspace | None = None  # None when no app-server config was in scope

@@ -10,6 +10,7 @@ gateways. ``ApigeeRoute`` objects are *routes*. The policy comes from
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from tlslint import catalogue
 from tlslint.findings import Finding, Location, Related, Severity
+from tlslint.paths import resolved as resolve_path
 from tlslint.settings import Settings
 from tlslint.sources.apigee import YAML
 from tlslint.sources.apigee.documents import (
@@ -301,7 +303,7 @@ def load_apigee(
         if path.resolve() not in seen:
             seen.add(path.resolve())
             chosen.append(path)
-    resolved_targets = [t.resolve() for t in targets]
+    resolved_targets = [resolve_path(t) for t in targets]  # a named symlink loop does not raise
     pending = {p for p in overlay if not p.exists()}
     for path in sorted(pending - seen):
         if (
@@ -344,8 +346,9 @@ def load_apigee(
 def _in_scope(path: Path, targets: list[Path]) -> bool:
     """A new file inside a target directory, or beside a target file."""
     for target in targets:
-        directory = target if target.is_dir() else target.parent
-        if path.parent == directory or (target.is_dir() and path.is_relative_to(directory)):
+        is_dir = os.path.isdir(target)  # False, not an error, for a path that cannot be read
+        directory = target if is_dir else target.parent
+        if path.parent == directory or (is_dir and path.is_relative_to(directory)):
             return True
     return False
 

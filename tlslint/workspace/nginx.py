@@ -208,6 +208,16 @@ class _Expander:
     seen: list[Path] = field(default_factory=list)
     seen_set: set[Path] = field(default_factory=set)  # the same, for O(1) membership
     incomplete: bool = False
+    # After an include is refused as a loop (or too deep), nginx would never load
+    # this configuration: a file already spliced in, or refused, is not tried
+    # again. Otherwise every path through a loop is followed, and a directory
+    # whose files each include `*.conf` expands in factorial time.
+    looped: bool = False
+    refused: set[Path] = field(default_factory=set)
+    reported: set[int] = field(default_factory=set)  # include directives refused as loops, by id
+    splices: int = 0  # files spliced in so far
+    spliced: int = 0  # directives spliced in so far
+    nesting: dict[Path, int] = field(default_factory=dict)  # each file's own block depth
 
     def block(
         self,
@@ -222,6 +232,7 @@ class _Expander:
         return block
 
     def _fill(self, block: Block, children: list[Directive], chain: tuple[Path, ...]) -> None:
+        self.spliced += len(children)
         for child in children:
             if child.name == "include":
                 self._include(block, child, chain)
@@ -246,22 +257,73 @@ class _Expander:
             resolved = resolve_path(path)
             if resolved in chain:
                 cycle = " -> ".join(p.name for p in (*chain[chain.index(resolved) :], resolved))
-                self.problems.append(
-                    LoadProblem(
-                        "loop", directive, directive.path, directive.line,
-                        f"include loop refused: {cycle}",
-                    )
-                )  # fmt: skip
+                self._refuse(block, directive, f"include loop refused: {cycle}")
+                continue
+            if self.looped and (resolved in self.seen_set or resolved in self.refused):
                 self.incomplete = block.unresolved = True
                 continue
             parsed = self.files.get(resolved)
             if parsed is None:
                 self.incomplete = block.unresolved = True
                 continue  # the file's own error is reported once, by path
+            refusal = self._too_deep(block, chain, resolved, parsed)
+            if refusal:
+                self.refused.add(resolved)
+                self._refuse(block, directive, refusal)
+                continue
             if resolved not in self.seen_set:
                 self.seen_set.add(resolved)
                 self.seen.append(resolved)
+            self.splices += 1
             self._fill(block, parsed.directives, (*chain, resolved))
+
+    def _refuse(self, block: Block, directive: Directive, message: str) -> None:
+        """An include not followed because nginx would recurse until it fails (NGX003):
+        reported once per include directive."""
+        self.looped = self.incomplete = block.unresolved = True
+        if id(directive) not in self.reported:
+            self.reported.add(id(directive))
+            self.problems.append(LoadProblem("loop", directive, directive.path, directive.line, message))
+
+    def _too_deep(self, block: Block, chain: tuple[Path, ...], path: Path, parsed: ParsedFile) -> str:
+        """Why splicing ``parsed`` here is refused, or ''; the expansion recurses, and
+        these bounds keep it well inside Python's stack and time."""
+        if len(chain) >= MAX_INCLUDE_DEPTH:
+            return f"include refused: files included more than {MAX_INCLUDE_DEPTH} levels deep (a loop?)"
+        nesting = self.nesting.get(path)
+        if nesting is None:
+            nesting = self.nesting[path] = _nesting(parsed)
+        depth = nesting
+        parent: Block | None = block
+        while parent is not None and parent.directive is not None:
+            depth += 1
+            parent = parent.parent
+        if depth > MAX_BLOCK_DEPTH:
+            return f"include refused: blocks nest more than {MAX_BLOCK_DEPTH} levels deep with {path.name}"
+        if self.splices >= MAX_SPLICES or self.spliced > MAX_SPLICED:
+            return (
+                f"include refused: the configuration expands to more than {MAX_SPLICES:,} included "
+                f"files or {MAX_SPLICED:,} directives (files included again and again)"
+            )
+        return ""
+
+
+# Bounds on what an expansion follows (real configurations stay far below them).
+MAX_INCLUDE_DEPTH = 50  # files within files
+MAX_BLOCK_DEPTH = 100  # nested blocks, those of included files counted (the parser's per-file bound)
+MAX_SPLICES = 100_000  # files spliced into one configuration (a file included twice counts twice)
+MAX_SPLICED = 1_000_000  # directives in one configuration, includes spliced in
+
+
+def _nesting(parsed: ParsedFile) -> int:
+    """How deep a file's own blocks nest (its includes not followed)."""
+    deepest = 0
+    stack = [(directive, 1) for directive in parsed.directives if directive.block is not None]
+    while stack:
+        directive, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in directive.block or () if child.block is not None)
+    return deepest
 
 
 _BLOCK_CONTEXTS = frozenset(

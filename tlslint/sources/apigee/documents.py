@@ -41,8 +41,11 @@ OVERRIDES_KEYS = ("virtualhosts", "ingressGateways")
 MAX_EXPANDED_NODES = 20_000
 
 _HELM = re.compile(r"\{\{.*?\}\}", re.S)
+# A plain key ends on a non-blank character: with a lazy "[^:\n#]*?" before "\s*:",
+# a line of blanks would be rescanned from each of its characters (quadratic).
 _TOP_LEVEL_KEY = re.compile(
-    r"^(?:\"([^\"\n]*)\"|'([^'\n]*)'|([^\s#'\"\-?:,\[\]{}&*!|>%@`][^:\n#]*?))\s*:(?:\s|$)", re.M
+    r"^(?:\"([^\"\n]*)\"|'([^'\n]*)'|([^\s#'\"\-?:,\[\]{}&*!|>%@`](?:[^:\n#]*[^\s:#])?))\s*:(?:\s|$)",
+    re.M,
 )
 _DOCUMENT_MARK = re.compile(r"^(?:---|\.\.\.)(?:\s|$)", re.M)
 

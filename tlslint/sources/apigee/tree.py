@@ -17,6 +17,7 @@ since a recursive anchor makes a cycle.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -294,34 +295,84 @@ def _text(node: Node) -> str:
 def parse(source: SourceText) -> list[Node]:
     """The documents of ``source``; ``YamlError`` when it is not YAML."""
     from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError, YAMLFutureWarning, YAMLWarning
     from ruamel.yaml.reader import ReaderError
 
     _check_flow_depth(source)
     yaml = YAML(typ="rt", pure=True)
     try:
-        composed = list(yaml.compose_all(source.text))
+        with warnings.catch_warnings():
+            # e.g. an anchor defined twice (valid YAML: the later one counts): ruamel
+            # would print a Python warning with its own source line to stderr.
+            warnings.simplefilter("ignore", YAMLWarning)
+            warnings.simplefilter("ignore", YAMLFutureWarning)
+            composed = list(yaml.compose_all(source.text))
         return _Builder(source).documents(composed)
     except MarkedYAMLError as error:
         raise _marked(error) from None
     except ReaderError as error:
         line, column = source.position(min(int(error.position), len(source.text)))
-        raise YamlError(line, column, f"character {error.character!r} is not allowed in YAML") from None
+        raise YamlError(line, column, _reader_problem(error.character)) from None
     except YAMLError as error:
         raise YamlError(0, 0, str(error).splitlines()[0] if str(error) else type(error).__name__) from None
     except RecursionError:
-        raise YamlError(0, 0, "nested too deeply to read") from None
+        line, column = _deepest_line(source)
+        raise YamlError(line, column, "nested too deeply to read") from None
 
 
-# Brackets, and the quoted strings and comments in which they do not count.
-_FLOW_TOKEN = re.compile(r"""[\[\]{}]|"(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|(?:^|(?<=[ \t]))#[^\n]*""", re.M)
+def _reader_problem(character: Any) -> str:
+    """ruamel gives the offending character as its code point."""
+    code = character if isinstance(character, int) else ord(str(character)[:1] or "\0")
+    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte, kept by surrogateescape
+        return f"byte 0x{code - 0xDC00:02x} is not UTF-8 (YAML files are UTF-8)"
+    return f"character U+{code:04X} is not allowed in YAML"
+
+
+# Brackets, and the quoted strings and comments in which they do not count; group 1
+# is a double quote that does not close on its line.
+_FLOW_TOKEN = re.compile(
+    r"""[\[\]{}]|"(?:[^"\\\n]|\\.)*"|(")|'(?:[^'\n]|'')*'|(?:^|(?<=[ \t]))#[^\n]*""", re.M
+)
+# The same, where no double quote can close: after one that did not, on its line.
+_FLOW_TOKEN_NO_DOUBLE = re.compile(r"""[\[\]{}]|'(?:[^'\n]|'')*'|(?:^|(?<=[ \t]))#[^\n]*""", re.M)
+# A line's indentation with its compact sequence entries ("- - - x").
+_BLOCK_INDENT = re.compile(r"^(?:[ \t]*-(?=[ \t]))*[ \t]*(?=[^\s#])", re.M)
+
+
+def _flow_tokens(text: str) -> Iterator[re.Match[str]]:
+    """``_FLOW_TOKEN`` matches, in linear time.
+
+    Once a double quote fails to close on its line, every later one on that line
+    fails too (each unescaped quote would have closed the first); trying each
+    again would scan to the end of the line every time, quadratic in
+    ``"\"\"\"...``. The rest of that line is scanned without them.
+    """
+    position = 0
+    while True:
+        for match in _FLOW_TOKEN.finditer(text, position):
+            if match.lastindex != 1:
+                yield match
+                continue
+            line_end = text.find("\n", match.end())
+            position = len(text) if line_end == -1 else line_end
+            yield from _FLOW_TOKEN_NO_DOUBLE.finditer(text, match.end(), position)
+            break
+        else:
+            return
+
+
+def _deepest_line(source: SourceText) -> tuple[int, int]:
+    """Where block nesting is deepest, roughly (the line whose content starts furthest
+    right): the place to report when the parser ran out of stack."""
+    deepest = max(_BLOCK_INDENT.finditer(source.text), key=lambda m: m.end() - m.start(), default=None)
+    return source.position(deepest.end()) if deepest is not None else (0, 0)
 
 
 def _check_flow_depth(source: SourceText) -> None:
     """Refuse deep flow nesting before the parser sees it: ruamel's scanner slows
     down with the square of the flow depth, and its composer recurses."""
     depth = 0
-    for match in _FLOW_TOKEN.finditer(source.text):
+    for match in _flow_tokens(source.text):
         token = match.group()
         if token in "[{":
             depth += 1

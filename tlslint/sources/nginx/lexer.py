@@ -28,52 +28,108 @@ _WORD_TAIL = rf"(?:{_ESC}|{_EXPANSION}|[^\s{{}};\\])"
 
 _PUNCT_KIND = {"{": OPEN, "}": CLOSE, ";": SEMI}
 
-# Whitespace is folded into each match: one match object per token, and groups
-# numbered so that ``lastindex`` is the kind. A comment runs to the end of the
-# line; the CR of a CRLF ending is not part of it (crossplane reads in text mode
-# and never sees that CR; nginx ends a comment at LF and treats CR as whitespace).
-_SCAN_RE = re.compile(
-    rf"""\s*(?:
+
+def _scan_re(expansions: bool) -> re.Pattern[str]:
+    """Whitespace is folded into each match: one match object per token, and groups
+    numbered so that ``lastindex`` is the kind. A comment runs to the end of the
+    line; the CR of a CRLF ending is not part of it (crossplane reads in text mode
+    and never sees that CR; nginx ends a comment at LF and treats CR as whitespace).
+    """
+    head = _WORD_HEAD if expansions else rf"(?:{_ESC}|[^\s{{}};\"'#\\])"
+    tail = _WORD_TAIL if expansions else rf"(?:{_ESC}|[^\s{{}};\\])"
+    return re.compile(
+        rf"""\s*(?:
     (\#(?:[^\r\n]|\r(?!\n))*)
   | ([{{}};])
   | ("(?:\\[\s\S]|[^"\\])*")
   | ('(?:\\[\s\S]|[^'\\])*')
-  | ({_WORD_HEAD}{_WORD_TAIL}*)
+  | ({head}{tail}*)
   | (["'\\])
     )""",
-    re.VERBOSE,
-)
+        re.VERBOSE,
+    )
+
+
+_SCAN_RE = _scan_re(expansions=True)
+# The same tokens where no "${" can close (see ``scan``): no expansion is tried.
+_PLAIN_RE = _scan_re(expansions=False)
 _S_COMMENT, _S_PUNCT, _S_DQ, _S_SQ, _S_WORD, _S_BAD = range(1, 7)
+# What the search for an expansion's "}" runs over, from just after "${".
+_EXPANSION_BODY_RE = re.compile(r"(?:\\[\s\S]|[^\s}\\])*")
+_COMMENT_RE = re.compile(r"\#(?:[^\r\n]|\r(?!\n))*")
 
 # (kind, value, start, end): a token without the object, for the parser's hot loop.
 RawToken = tuple[int, str, int, int]
 
 
 def scan(text: str) -> list[RawToken]:
-    """Tokens as tuples; raise ``LexError`` on an unterminated quote."""
+    """Tokens as tuples; raise ``LexError`` on an unterminated quote.
+
+    Linear in the length of the text, whatever it holds. Two inputs would
+    otherwise be quadratic, since the regex is retried at every offset after a
+    failed match: trailing whitespace (only the text up to its last
+    non-whitespace character is scanned) and many "${" that never close (each
+    would search to the end of its word for a "}"; once one has failed, every
+    "${" before the point where that search stopped fails too, and that stretch
+    is scanned without trying expansions).
+    """
     tokens: list[RawToken] = []
     append = tokens.append
     punct = _PUNCT_KIND
-    for m in _SCAN_RE.finditer(text):
-        index = m.lastindex
-        value = m.group(index)  # type: ignore[arg-type]
-        start = m.start(index)  # type: ignore[arg-type]
-        end = m.end()
-        if index == _S_WORD:
-            append((WORD, value, start, end))
-        elif index == _S_PUNCT:
-            append((punct[value], value, start, end))
-        elif index == _S_COMMENT:
-            append((COMMENT, value, start, end))
-        elif index == _S_DQ:
-            append((QUOTED, value[1:-1].replace('\\"', '"'), start, end))
-        elif index == _S_SQ:
-            append((QUOTED, value[1:-1].replace("\\'", "'"), start, end))
-        else:
-            if value == "\\":
-                raise LexError("backslash at the end of the file", start)
-            raise LexError(f"unterminated quoted string (opening {value} here)", start)
+    end = _content_end(text)
+    position = 0
+    plain = False  # scanning without expansions, up to ``window``
+    window = -1  # up to this offset, no "${" closes
+    while True:
+        restart = -1
+        for m in (_PLAIN_RE if plain else _SCAN_RE).finditer(text, position, end):
+            index = m.lastindex
+            value = m.group(index)  # type: ignore[arg-type]
+            start = m.start(index)  # type: ignore[arg-type]
+            if plain and start >= window:
+                restart = m.start()
+                break
+            token_end = m.end()
+            if index == _S_WORD:
+                append((WORD, value, start, token_end))
+                if value[-1] == "$" and not plain and text.startswith("{", token_end):
+                    stop = _EXPANSION_BODY_RE.match(text, token_end + 1, end).end()  # type: ignore[union-attr]
+                    if not text.startswith("}", stop):  # "${" did not close
+                        window = stop
+                        restart = token_end
+                        break
+            elif index == _S_PUNCT:
+                append((punct[value], value, start, token_end))
+            elif index == _S_COMMENT:
+                append((COMMENT, value, start, token_end))
+            elif index == _S_DQ:
+                append((QUOTED, value[1:-1].replace('\\"', '"'), start, token_end))
+            elif index == _S_SQ:
+                append((QUOTED, value[1:-1].replace("\\'", "'"), start, token_end))
+            else:
+                if value == "\\":
+                    raise LexError("backslash at the end of the file", start)
+                raise LexError(f"unterminated quoted string (opening {value} here)", start)
+        if restart < 0:
+            break
+        position = restart
+        plain = not plain
+    if tokens and tokens[-1][0] == COMMENT and end < len(text):
+        # A comment on the last line runs over its trailing blanks, as if not cut at ``end``.
+        start = tokens[-1][2]
+        comment = _COMMENT_RE.match(text, start)
+        assert comment is not None
+        tokens[-1] = (COMMENT, comment.group(), start, comment.end())
     return tokens
+
+
+def _content_end(text: str) -> int:
+    """Where scanning may stop: after the last non-whitespace character (and the
+    whitespace character it escapes, if it is a backslash)."""
+    end = len(text.rstrip())
+    if 0 < end < len(text) and text[end - 1] == "\\":
+        end += 1
+    return end
 
 
 class LexError(Exception):

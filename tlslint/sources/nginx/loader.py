@@ -8,6 +8,7 @@ are mapped into the repository through ``nginx.roots``.
 from __future__ import annotations
 
 import glob
+import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -16,7 +17,7 @@ from tlslint.cache import ModelCache, stat_key
 from tlslint.paths import resolved as resolve_path
 from tlslint.sources.nginx.model import Directive, ParsedFile, SourceText
 from tlslint.sources.nginx.parser import parse_file, parse_text
-from tlslint.sources.text import SourceError
+from tlslint.sources.text import SourceError, not_a_file
 
 # Files every nginx package ships; an include of them that is not in the repo
 # is expected and carries no TLS settings.
@@ -90,19 +91,40 @@ class NginxFiles:
         pattern = directive.args[0]
         if any(mark in pattern for mark in _TEMPLATE_MARKS):
             return IncludeResult((), templated=True)
+        shown = _brief(pattern)
         target = self._map(pattern, prefix)
         if target is None:
-            return IncludeResult((), f'absolute include "{pattern}" is outside the mapped roots')
+            return IncludeResult((), f'absolute include "{shown}" is outside the mapped roots')
+        climbs = ".." in PurePosixPath(pattern).parts
+        if climbs and not self._inside_roots(_static_part(target), prefix):
+            return IncludeResult((), _outside_root(shown, prefix))
         if glob.has_magic(str(target)):
-            matches = sorted(Path(p) for p in glob.glob(str(target)) if Path(p).is_file())
+            matches = sorted(Path(p) for p in glob.glob(str(target)) if os.path.isfile(p))
+            if climbs and not all(self._inside_roots(match, prefix) for match in matches):
+                return IncludeResult((), _outside_root(shown, prefix))
             return IncludeResult(tuple(matches))
-        if target.is_file():
+        # os.path: False, not an error, for a path in a directory that cannot be read.
+        if os.path.isfile(target):
             return IncludeResult((target,))
         if pattern in STOCK_FILES or _stock_suffix(pattern):
             return IncludeResult(())
-        if target.is_dir():
-            return IncludeResult((), f'include "{pattern}" names a directory')
-        return IncludeResult((), f'include file "{pattern}" not found (looked for {_shown(target)})')
+        if os.path.isdir(target):
+            return IncludeResult((), f'include "{shown}" names a directory')
+        problem = not_a_file(target)  # a FIFO, a broken symlink: never opened
+        if problem:
+            return IncludeResult((), f'include "{shown}" {problem}')
+        return IncludeResult((), f'include file "{shown}" not found (looked for {_shown(target)})')
+
+    def _inside_roots(self, path: Path, prefix: Path) -> bool:
+        """Whether ``path``, symlinks resolved, is in the prefix tree or a nginx.roots directory.
+
+        An include that climbs out with ".." is refused unless it lands in one of
+        them: nginx would read ``/etc/nginx/../x`` on the host, which the repository
+        does not hold unless a root maps it, and a fix must never write outside the
+        configuration it was given.
+        """
+        where = resolve_path(path)
+        return any(where.is_relative_to(resolve_path(root)) for root in (prefix, *self.roots.values()))
 
     def _map(self, pattern: str, prefix: Path) -> Path | None:
         if not pattern.startswith("/"):
@@ -123,9 +145,30 @@ class NginxFiles:
 def _shown(path: Path) -> str:
     """A path as the user knows it: relative to the working directory when inside it."""
     try:
-        return path.resolve().relative_to(Path.cwd()).as_posix()
-    except ValueError:
+        return resolve_path(path).relative_to(Path.cwd()).as_posix()
+    except (ValueError, OSError):
         return str(path)
+
+
+def _brief(pattern: str, limit: int = 120) -> str:
+    """An include's argument for a message: a hostile one may be megabytes long."""
+    return pattern if len(pattern) <= limit else pattern[: limit - 3] + "..."
+
+
+def _static_part(target: Path) -> Path:
+    """The leading components of an include path, up to the first glob character."""
+    parts = target.parts
+    for index, part in enumerate(parts):
+        if glob.has_magic(part):
+            return Path(*parts[:index])
+    return target
+
+
+def _outside_root(shown: str, prefix: Path) -> str:
+    return (
+        f'include "{shown}" is outside the configuration root ({_shown(prefix)}); not read: '
+        "map it with nginx.roots to allow it"
+    )
 
 
 def _stock_suffix(pattern: str) -> bool:

@@ -101,22 +101,31 @@ def _build(source: SourceText, tokens: list[RawToken]) -> ParsedFile:
             words = []
         elif kind == CLOSE:
             if words:
-                raise fail(words[0][_START], f'"{words[0][_VALUE]}" directive is not terminated by ";"')
+                raise fail(words[0][_START], _not_terminated(words[0][_VALUE]))
             if parent is None:
                 raise fail(token[_START], 'unexpected "}"')
             parent.block_close = token[_START]
             parent.end = token[_END]
             stack.pop()
     if words:
-        raise fail(words[0][_START], f'"{words[0][_VALUE]}" directive is not terminated by ";"')
+        raise fail(words[0][_START], _not_terminated(words[0][_VALUE]))
     if len(stack) > 1:
         unclosed = stack[-1][0]
         assert unclosed is not None
         raise fail(
             unclosed.start,
-            f'"{unclosed.name}" block opened here is never closed (unexpected end of file)',
+            f'"{_brief(unclosed.name)}" block opened here is never closed (unexpected end of file)',
         )
     return ParsedFile(source, root, comments)
+
+
+def _not_terminated(name: str) -> str:
+    return f'"{_brief(name)}" directive is not terminated by ";"'
+
+
+def _brief(name: str, limit: int = 60) -> str:
+    """A name for a message: a hostile file's "name" may be megabytes long."""
+    return name if len(name) <= limit else name[: limit - 3] + "..."
 
 
 def _directive(source: SourceText, words: list[RawToken], end: int, parent: Directive | None) -> Directive:
@@ -168,5 +177,5 @@ def _check_block_opener(source: SourceText, block: Directive, words: list[RawTok
             raise ParseError(
                 source.path,
                 name_line,
-                f'"{name}" directive is not terminated by ";" before "{token[_VALUE]}" on line {line}',
+                f'{_not_terminated(name)} before "{token[_VALUE]}" on line {line}',
             )

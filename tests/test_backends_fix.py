@@ -1,0 +1,258 @@
+"""BKD101's fixes: nginx's keepalive_timeout, or the backend's value (only its token changes)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import check_files, settings_for
+
+from tlslint.engine import run
+from tlslint.fixing import apply_fixes
+from tlslint.sources.nginx.model import SourceText
+from tlslint.sources.python import validate_text
+from tlslint.sources.python.commands import validate_text as validate_command
+from tlslint.sources.python.tomlconfig import validate as validate_toml
+from tlslint.sources.text import SourceError
+
+NGINX_130 = """\
+upstream app {
+    server 127.0.0.1:8000;
+}
+server {
+    listen 80;
+    location / {
+        proxy_pass http://app;
+    }
+}
+"""
+BACKEND_SIDE: dict[str, Any] = {"nginx": {"version": "1.30"}, "rules": {"BKD101": {"fix-side": "backend"}}}
+
+
+def fix(tmp_path: Path, files: dict[str, str], mapping: dict[str, Any]) -> dict[str, str]:
+    """Write ``files``, run --fix --unsafe-fixes, return every file's new text (bytes kept)."""
+    result = check_files(tmp_path, files, {**mapping, "select": ["BKD101"]})
+    assert "BKD101" in [f.code for f in result.findings], result.findings
+    settings = settings_for(tmp_path, {**mapping, "select": ["BKD101"]})
+    outcome = apply_fixes(result, settings, unsafe=True, write=True)
+    assert not outcome.messages, outcome.messages
+    after = run([tmp_path], settings)
+    assert "BKD101" not in [f.code for f in after.findings]
+    return {name: (tmp_path / name).read_bytes().decode("utf-8") for name in files}
+
+
+def only_changed(before: str, after: str, old: str, new: str) -> None:
+    """``after`` is ``before`` with one occurrence of ``old`` replaced by ``new``, nothing else."""
+    assert before.count(old) >= 1
+    start = next(i for i in range(len(before)) if before.startswith(old, i) and after.startswith(new, i))
+    assert after == before[:start] + new + before[start + len(old) :]
+
+
+# --------------------------------------------------------------------------- nginx side
+
+
+def test_nginx_side_replaces_the_existing_keepalive_timeout(tmp_path: Path) -> None:
+    conf = NGINX_130.replace(
+        "    server 127.0.0.1:8000;\n", "    server 127.0.0.1:8000;\n    keepalive_timeout 75s;  # long\n"
+    )
+    out = fix(
+        tmp_path,
+        {"app.conf": conf, "main.py": "import uvicorn\nuvicorn.run(app, port=8000)\n"},
+        {"nginx": {"version": "1.30"}},
+    )
+    only_changed(conf, out["app.conf"], "75s", "4s")
+
+
+def test_the_lowest_backend_decides_for_a_shared_upstream(tmp_path: Path) -> None:
+    conf = NGINX_130.replace(
+        "    server 127.0.0.1:8000;\n", "    server 127.0.0.1:8000;\n    server 127.0.0.1:8001;\n"
+    )
+    out = fix(
+        tmp_path,
+        {
+            "app.conf": conf,
+            "a.py": "import uvicorn\nuvicorn.run(app, port=8000)\n",  # 5 s
+            "hypercorn.toml": 'bind = "127.0.0.1:8001"\nkeep_alive_timeout = 1.5\n',
+        },
+        {"nginx": {"version": "1.30"}},
+    )
+    assert "    server 127.0.0.1:8001;\n    keepalive_timeout 500ms;\n}" in out["app.conf"]
+
+
+def test_an_include_shared_by_upstreams_makes_the_backend_the_fix(tmp_path: Path) -> None:
+    conf = NGINX_130.replace(
+        "    server 127.0.0.1:8000;\n", "    server 127.0.0.1:8000;\n    include upstream-timeouts.conf;\n"
+    )
+    files = {
+        "nginx.conf": "events {}\nhttp {\n    include app.conf;\n}\n",
+        "app.conf": conf,
+        "upstream-timeouts.conf": "keepalive_timeout 30s;\n",
+        "gunicorn.conf.py": 'bind = "127.0.0.1:8000"\nworker_class = "gthread"\n',
+    }
+    out = fix(tmp_path, files, {"nginx": {"version": "1.30"}})
+    assert out["upstream-timeouts.conf"] == files["upstream-timeouts.conf"]
+    assert out["app.conf"] == conf
+    # keepalive_timeout 30s + 5, after the bind line
+    assert out["gunicorn.conf.py"] == 'bind = "127.0.0.1:8000"\nkeepalive = 35\nworker_class = "gthread"\n'
+
+
+# --------------------------------------------------------------------------- backend side: Python
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        'bind = "127.0.0.1:8000"\nworker_class = "gevent"\nkeepalive = {5}  # seconds\n',
+        "bind = '127.0.0.1:8000'\r\nworker_class = 'gevent'\r\n"
+        "keepalive\t=\t( {5} )\t# crlf, tabs, parentheses\r\n",
+        '\ufeff# -*- coding: utf-8 -*-\nbind = "127.0.0.1:8000"\nworker_class = "gevent"\n'
+        "keepalive = (\n    {5}  # split\n)\n",
+        'bind = "127.0.0.1:8000"; worker_class = "gevent"; keepalive = {5}; workers = 2\n',
+        '"""Docs: keepalive = 5."""\nbind = "127.0.0.1:8000"\nworker_class = "gevent"\nkeepalive = {5}\n',
+    ],
+    ids=["plain", "crlf-tabs-parens", "bom-multiline", "semicolons", "docstring"],
+)
+def test_the_libcst_edit_changes_only_the_value_token(tmp_path: Path, template: str) -> None:
+    """Comments, quotes, layout, line endings and the BOM stay byte for byte."""
+    before = template.replace("{5}", "5").encode("utf-8")
+    (tmp_path / "gunicorn.conf.py").write_bytes(before)
+    result = check_files(tmp_path, {"app.conf": NGINX_130}, {**BACKEND_SIDE, "select": ["BKD101"]})
+    settings = settings_for(tmp_path, {**BACKEND_SIDE, "select": ["BKD101"]})
+    apply_fixes(result, settings, unsafe=True, write=True)
+    assert (tmp_path / "gunicorn.conf.py").read_bytes() == template.replace("{5}", "65").encode("utf-8")
+    assert (tmp_path / "app.conf").read_text(encoding="utf-8") == NGINX_130
+
+
+def test_a_missing_setting_becomes_a_new_line_after_bind(tmp_path: Path) -> None:
+    config = '# app\nbind = "127.0.0.1:8000"  # local\nworkers = 2\nworker_class = "gthread"\n'
+    out = fix(tmp_path, {"app.conf": NGINX_130, "gunicorn.conf.py": config}, BACKEND_SIDE)
+    assert out["gunicorn.conf.py"] == (
+        '# app\nbind = "127.0.0.1:8000"  # local\nkeepalive = 65\nworkers = 2\nworker_class = "gthread"\n'
+    )
+
+
+def test_a_new_line_at_the_end_of_a_file_without_newline(tmp_path: Path) -> None:
+    out = fix(tmp_path, {"app.conf": NGINX_130, "hypercorn.py": "workers = 2"}, BACKEND_SIDE)
+    assert out["hypercorn.py"] == "workers = 2\nkeep_alive_timeout = 65"
+
+
+@pytest.mark.parametrize(
+    ("call", "expected"),
+    [
+        ("uvicorn.run(app, port=8000)\n", "uvicorn.run(app, port=8000, timeout_keep_alive=65)\n"),
+        ("uvicorn.run(app, port=8000,)\n", "uvicorn.run(app, port=8000, timeout_keep_alive=65,)\n"),
+        (
+            "uvicorn.run(\n    app,\n    port=8000,\n)\n",
+            "uvicorn.run(\n    app,\n    port=8000,\n    timeout_keep_alive=65,\n)\n",
+        ),
+        (
+            "uvicorn.run(\n    app,\n    port=8000  # the API\n)\n",
+            "uvicorn.run(\n    app,\n    port=8000,  # the API\n    timeout_keep_alive=65,\n)\n",
+        ),
+        (
+            "uvicorn.run(app,\n            port=8000)\n",
+            "uvicorn.run(app,\n            port=8000, timeout_keep_alive=65)\n",
+        ),
+        (
+            "uvicorn.run(\n    app, host='127.0.0.1', port=8000\n)\n",
+            "uvicorn.run(\n    app, host='127.0.0.1', port=8000, timeout_keep_alive=65\n)\n",
+        ),
+        (
+            "uvicorn.run(app, port=8000, timeout_keep_alive=5)\n",
+            "uvicorn.run(app, port=8000, timeout_keep_alive=65)\n",
+        ),
+    ],
+    ids=["inline", "trailing-comma", "hanging", "hanging-comment", "aligned", "closing-line", "replace"],
+)
+def test_uvicorn_keyword_in_the_call_layout(tmp_path: Path, call: str, expected: str) -> None:
+    out = fix(tmp_path, {"app.conf": NGINX_130, "main.py": "import uvicorn\n\n" + call}, BACKEND_SIDE)
+    assert out["main.py"] == "import uvicorn\n\n" + expected
+
+
+def test_hypercorn_serve_script_attribute(tmp_path: Path) -> None:
+    script = textwrap.dedent(
+        """\
+        from hypercorn.config import Config
+
+        def main():
+            config = Config()
+            config.bind = ["127.0.0.1:8000"]  # local only
+            config.workers = 2
+        """
+    )
+    out = fix(tmp_path, {"app.conf": NGINX_130, "serve.py": script}, BACKEND_SIDE)
+    assert out["serve.py"] == script.replace(
+        "# local only\n", "# local only\n    config.keep_alive_timeout = 65\n"
+    )
+
+
+# --------------------------------------------------------------------------- backend side: TOML, commands
+
+
+def test_toml_value_and_new_key(tmp_path: Path) -> None:
+    toml = '# hypercorn\nbind = ["127.0.0.1:8000"]\nkeep_alive_timeout = 5.0  # s\n\n[logging]\nx = 1\n'
+    out = fix(tmp_path, {"app.conf": NGINX_130, "hypercorn.toml": toml}, BACKEND_SIDE)
+    only_changed(toml, out["hypercorn.toml"], "5.0", "65")
+    (tmp_path / "hypercorn.toml").write_text("[logging]\nx = 1\n", encoding="utf-8")
+    out = fix(tmp_path, {"app.conf": NGINX_130, "hypercorn.toml": "[logging]\nx = 1\n"}, BACKEND_SIDE)
+    assert out["hypercorn.toml"] == "keep_alive_timeout = 65\n\n[logging]\nx = 1\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "command", "expected"),
+    [
+        (
+            "Procfile",
+            "web: gunicorn app:app -k gevent --keep-alive 5\n",
+            "web: gunicorn app:app -k gevent --keep-alive 65\n",
+        ),
+        (
+            "Procfile",
+            "web: gunicorn app:app -k gevent --keep-alive='5'\n",
+            "web: gunicorn app:app -k gevent --keep-alive='65'\n",
+        ),
+        (
+            "Procfile",
+            "web: gunicorn app:app -k gevent --keep-alive=5\n",
+            "web: gunicorn app:app -k gevent --keep-alive=65\n",
+        ),
+        ("Procfile", "web: uvicorn main:app\n", "web: uvicorn --timeout-keep-alive 65 main:app\n"),
+        (
+            "Dockerfile",
+            'FROM python\nCMD ["hypercorn", "--keep-alive", "5", "app:app"]\n',
+            'FROM python\nCMD ["hypercorn", "--keep-alive", "65", "app:app"]\n',
+        ),
+        (
+            "Dockerfile",
+            'FROM python\nCMD ["python", "-m", "gunicorn", "-k", "gthread", "app:app"]\n',
+            'FROM python\nCMD ["python", "-m", "gunicorn", "--keep-alive", "65", '
+            '"-k", "gthread", "app:app"]\n',
+        ),
+        (
+            "app.service",
+            "[Service]\nExecStart=/srv/bin/uvicorn main:app \\\n    --timeout-keep-alive 5\n",
+            "[Service]\nExecStart=/srv/bin/uvicorn main:app \\\n    --timeout-keep-alive 65\n",
+        ),
+    ],
+    ids=["flag", "quoted", "equals", "added", "json", "json-added", "systemd"],
+)
+def test_command_line_values(tmp_path: Path, name: str, command: str, expected: str) -> None:
+    out = fix(tmp_path, {"app.conf": NGINX_130, name: command}, BACKEND_SIDE)
+    assert out[name] == expected
+
+
+# --------------------------------------------------------------------------- validators
+
+
+def test_validators() -> None:
+    validate_text(SourceText(Path("gunicorn.conf.py"), "keepalive = 65  # ok\n"))
+    with pytest.raises(SourceError, match="invalid Python"):
+        validate_text(SourceText(Path("gunicorn.conf.py"), "keepalive = (65\n"))
+    with pytest.raises(SourceError, match="invalid TOML"):
+        validate_toml(SourceText(Path("hypercorn.toml"), "keep_alive_timeout = = 5\n"))
+    validate_command(SourceText(Path("Dockerfile"), 'CMD ["gunicorn", "app:app"]\n'))
+    with pytest.raises(SourceError, match="no longer a JSON array"):
+        validate_command(SourceText(Path("Dockerfile"), 'CMD ["gunicorn", "app:app",]\n'))
+    validate_command(SourceText(Path("Procfile"), "web: anything at all\n"))

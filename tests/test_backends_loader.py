@@ -1,0 +1,437 @@
+"""Reading app-server settings: Python configs (libcst, never run), TOML, command lines."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import settings_for
+
+from tlslint.discovery import BACKEND, NGINX, classify, discover
+from tlslint.sources.python import load
+from tlslint.sources.python.model import Backend
+from tlslint.sources.python.servers import BIND, HOST, KEEPALIVE, PORT, THREADS, UDS, WORKER_CLASS, WORKERS
+from tlslint.sources.python.sniff import DOCKERFILE, PROCFILE, PYTHON_CONFIG, SYSTEMD, TOML_CONFIG
+from tlslint.sources.text import decode
+from tlslint.workspace.backends import binding, load_backends, parse_address, same_endpoint
+
+
+def backends(name: str, text: str, fmt: str, **options: Any) -> list[Backend]:
+    source = decode(Path(name), textwrap.dedent(text).encode())
+    loaded = load(source, fmt, **options)
+    assert not loaded.problems, loaded.problems
+    return loaded.backends
+
+
+def only(name: str, text: str, fmt: str) -> Backend:
+    found = backends(name, text, fmt)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def value(backend: Backend, name: str) -> Any:
+    setting = backend.get(name)
+    assert setting is not None, (name, backend.settings)
+    assert setting.static, setting.reason
+    return setting.value
+
+
+# --------------------------------------------------------------------------- Python configs
+
+
+def test_gunicorn_config_literals() -> None:
+    backend = only(
+        "gunicorn.conf.py",
+        """\
+        # gunicorn settings
+        bind = ["0.0.0.0:8000", "unix:/run/app.sock"]
+        workers = 2 * 4 + 1
+        worker_class = 'gthread'
+        threads: int = 8
+        keepalive = 75  # above nginx's 60s
+        timeout = 30
+        """,
+        PYTHON_CONFIG,
+    )
+    assert backend.server == "gunicorn"
+    assert value(backend, BIND) == ["0.0.0.0:8000", "unix:/run/app.sock"]
+    assert value(backend, WORKERS) == 9
+    assert value(backend, WORKER_CLASS) == "gthread"
+    assert value(backend, THREADS) == 8
+    keepalive = backend.get(KEEPALIVE)
+    assert keepalive is not None and keepalive.value == 75 and keepalive.location.line == 6
+    assert (keepalive.location.column, keepalive.location.end_column) == (13, 15)
+    assert KEEPALIVE not in backend.additions  # it is set: a fix edits its token
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (
+            'keepalive = int(os.environ.get("KEEPALIVE", "2"))',
+            'computed at run time: int(os.environ.get("KEEPALIVE", "2"))',
+        ),
+        ("keepalive = compute()", "computed at run time: compute()"),
+        ('keepalive = f"{N}"', "computed at run time"),
+        ("if DEBUG:\n    keepalive = 1", "assigned under a condition"),
+        ("try:\n    keepalive = 5\nexcept Exception:\n    pass", "assigned under a condition"),
+        ("keepalive = 5\nkeepalive += 1", "changed in place"),
+        ("from defaults import keepalive", "imported from defaults"),
+        ("for keepalive in (1, 2):\n    pass\nkeepalive, timeout = 3, 4", "unpacked"),
+    ],
+)
+def test_computed_values_are_not_guessed(line: str, reason: str) -> None:
+    backend = only("gunicorn.conf.py", "import os\n" + line + "\n", PYTHON_CONFIG)
+    keepalive = backend.get(KEEPALIVE)
+    assert keepalive is not None and not keepalive.static and keepalive.value is None
+    assert reason in keepalive.reason
+    assert not keepalive.editable
+
+
+def test_a_star_import_hides_what_is_not_set_after_it() -> None:
+    backend = only(
+        "gunicorn.conf.py",
+        "bind = '127.0.0.1:8000'\nfrom base_settings import *\nworkers = 3\n",
+        PYTHON_CONFIG,
+    )
+    assert value(backend, WORKERS) == 3
+    assert backend.get(BIND) is None and "from base_settings import *" in backend.unknown[BIND]
+    assert "from base_settings import *" in backend.unknown[KEEPALIVE]
+
+
+def test_the_main_guard_is_not_a_condition() -> None:
+    backend = only("gunicorn.conf.py", 'if __name__ == "__main__":\n    keepalive = 4\n', PYTHON_CONFIG)
+    assert value(backend, KEEPALIVE) == 4
+
+
+def test_a_config_that_would_fail_or_write_when_imported_is_still_read(tmp_path: Path) -> None:
+    """Nothing in the file runs: no marker file, no exit, no KeyError, no import."""
+    marker = tmp_path / "EXECUTED"
+    config = tmp_path / "gunicorn.conf.py"
+    config.write_text(
+        textwrap.dedent(
+            f"""\
+            import os, sys
+            import module_that_does_not_exist
+            open({str(marker)!r}, "w").write("ran")
+            SECRET = os.environ["TLSLINT_TEST_MISSING_VARIABLE"]
+            bind = "127.0.0.1:8000"
+            worker_class = "gthread"
+            keepalive = 3
+            sys.exit("importing this config must never happen")
+            raise SystemExit(1)
+            """
+        ),
+        encoding="utf-8",
+    )
+    loaded = load_backends([config], settings_for(tmp_path))
+    [backend] = loaded.workspace.backends
+    assert value(backend, KEEPALIVE) == 3 and value(backend, BIND) == "127.0.0.1:8000"
+    assert not marker.exists()
+    # The same through the CLI, in a fresh interpreter.
+    (tmp_path / "app.conf").write_text(
+        "upstream app { server 127.0.0.1:8000; keepalive 8; }\n"
+        "server { listen 80; location / { proxy_pass http://app; proxy_http_version 1.1;"
+        ' proxy_set_header Connection ""; } }\n',
+        encoding="utf-8",
+    )
+    ran = subprocess.run(
+        [sys.executable, "-m", "tlslint", "--select", "BKD", "--nginx-version", "1.22", str(tmp_path)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert "BKD101" in ran.stdout, ran.stdout + ran.stderr
+    assert not marker.exists()
+    assert "module_that_does_not_exist" not in sys.modules
+
+
+def test_a_syntax_error_is_a_problem_not_a_crash() -> None:
+    source = decode(Path("gunicorn.conf.py"), b"bind = '127.0.0.1:8000'\nkeepalive = (\n")
+    loaded = load(source, PYTHON_CONFIG)
+    assert loaded.backends == []
+    assert loaded.problems and "does not parse as Python" in loaded.problems[0].message
+
+
+def test_uvicorn_run_and_config_calls() -> None:
+    found = backends(
+        "main.py",
+        """\
+        import uvicorn as uv
+        from uvicorn import Config, run as serve
+
+        config = Config("main:app", "0.0.0.0", 8001, timeout_keep_alive=10)
+        if __name__ == "__main__":
+            uv.run("main:app", host="0.0.0.0", port=8000, timeout_keep_alive=5)
+            serve(app, uds="/run/app.sock")
+            uv.run(app, **options)
+        """,
+        PYTHON_CONFIG,
+    )
+    assert [b.server for b in found] == ["uvicorn"] * 4
+    config, run, served, spread = found
+    assert (value(config, HOST), value(config, PORT), value(config, KEEPALIVE)) == ("0.0.0.0", 8001, 10)
+    assert (value(run, HOST), value(run, PORT), value(run, KEEPALIVE)) == ("0.0.0.0", 8000, 5)
+    assert value(served, UDS) == "/run/app.sock"
+    assert [str(a) for a in binding(served).addresses] == ["unix:/run/app.sock"]
+    assert spread.get(KEEPALIVE) is None and "**kwargs" in spread.unknown[KEEPALIVE]
+    assert KEEPALIVE not in spread.additions  # a new keyword could clash with **options
+    assert run.where.line == 6
+
+
+def test_hypercorn_python_config_and_serve_script() -> None:
+    config = only("hypercorn_conf.py", 'bind = ["0.0.0.0:8080"]\nkeep_alive_timeout = 20\n', PYTHON_CONFIG)
+    assert config.server == "hypercorn" and value(config, KEEPALIVE) == 20
+    [script] = backends(
+        "serve.py",
+        """\
+        import asyncio
+        from hypercorn.asyncio import serve
+        from hypercorn.config import Config
+
+        async def main():
+            config = Config()
+            config.bind = ["127.0.0.1:9000"]
+            config.keep_alive_timeout = 3
+            await serve(app, config)
+        """,
+        PYTHON_CONFIG,
+    )
+    assert script.server == "hypercorn" and value(script, KEEPALIVE) == 3
+    assert value(script, BIND) == ["127.0.0.1:9000"]
+
+
+def test_hypercorn_toml() -> None:
+    backend = only(
+        "hypercorn.toml",
+        """\
+        # hypercorn
+        bind = [
+            "127.0.0.1:8000",  # local
+            "unix:/run/h.sock",
+        ]
+        keep_alive_timeout = 7.5  # seconds
+        workers = 2
+
+        [logging]
+        keep_alive_timeout = 1
+        """,
+        TOML_CONFIG,
+    )
+    keepalive = backend.get(KEEPALIVE)
+    assert keepalive is not None and keepalive.value == 7.5 and keepalive.text == "7.5"
+    assert value(backend, BIND) == ["127.0.0.1:8000", "unix:/run/h.sock"]
+    assert backend.get(BIND) is not None and backend.get(BIND).location.line == 2  # type: ignore[union-attr]
+
+
+# --------------------------------------------------------------------------- command lines
+
+
+def test_procfile() -> None:
+    web, api, other = backends(
+        "Procfile",
+        """\
+        # processes
+        web: gunicorn app:app -b 0.0.0.0:8000 --keep-alive=5 -k gevent -w 4
+        api: python -m uvicorn main:app --host 127.0.0.1 --port "9000" --timeout-keep-alive 7
+        worker: exec hypercorn app:app -b0.0.0.0:$PORT --keep-alive 3
+        release: pip install gunicorn && python manage.py migrate
+        """,
+        PROCFILE,
+    )
+    assert (web.server, web.process) == ("gunicorn", "Procfile web")
+    assert value(web, BIND) == ["0.0.0.0:8000"]
+    assert value(web, KEEPALIVE) == 5 and value(web, WORKER_CLASS) == "gevent" and value(web, WORKERS) == 4
+    assert web.get(KEEPALIVE).text == "5"  # type: ignore[union-attr]  # the value inside --keep-alive=5
+    assert (api.server, value(api, HOST), value(api, PORT), value(api, KEEPALIVE)) == (
+        "uvicorn",
+        "127.0.0.1",
+        9000,
+        7,
+    )
+    assert api.get(PORT).text == '"9000"'  # type: ignore[union-attr]
+    bind = other.get(BIND)
+    assert other.server == "hypercorn" and bind is not None and not bind.static
+    assert "$PORT" in bind.reason
+    assert not binding(other).addresses and binding(other).unknown
+
+
+def test_dockerfile_exec_and_shell_forms() -> None:
+    [exec_form] = backends(
+        "Dockerfile",
+        """\
+        FROM python:3.12 AS build
+        CMD ["uvicorn", "wrong:stage"]
+        FROM python:3.12-slim
+        ENTRYPOINT ["/docker-entrypoint.sh"]
+        CMD ["gunicorn", "--bind", "0.0.0.0:8000", \\
+             "--keep-alive", "4", "app:app"]
+        """,
+        DOCKERFILE,
+    )
+    assert exec_form.server == "gunicorn" and exec_form.process == "Dockerfile ENTRYPOINT + CMD"
+    assert value(exec_form, KEEPALIVE) == 4 and exec_form.get(KEEPALIVE).text == '"4"'  # type: ignore[union-attr]
+    [shell] = backends(
+        "Dockerfile",
+        """\
+        FROM python:3.12-slim
+        # a comment
+        cmd uvicorn main:app \\
+            --host 0.0.0.0 \\
+            --port ${PORT:-8000}
+        """,
+        DOCKERFILE,
+    )
+    assert shell.server == "uvicorn" and value(shell, HOST) == "0.0.0.0"
+    port = shell.get(PORT)
+    assert port is not None and not port.static and "${PORT:-8000}" in port.reason
+    [wrapped] = backends(
+        "Dockerfile", 'FROM x\nCMD ["sh", "-c", "exec gunicorn app:app --keep-alive 9"]\n', DOCKERFILE
+    )
+    keepalive = wrapped.get(KEEPALIVE)
+    assert keepalive is not None and keepalive.value == 9 and not keepalive.editable  # inside sh -c
+    assert KEEPALIVE not in wrapped.additions
+
+
+def test_systemd_exec_start() -> None:
+    [unit] = backends(
+        "app.service",
+        """\
+        [Unit]
+        Description=app
+
+        [Service]
+        Environment=PORT=8000
+        ExecStart=-/srv/venv/bin/gunicorn --bind unix:/run/%i.sock \\
+            --keep-alive 10 app:app
+        """,
+        SYSTEMD,
+    )
+    bind = unit.get(BIND)
+    assert bind is not None and not bind.static and "%i" in bind.reason  # a specifier
+    assert value(unit, KEEPALIVE) == 10
+
+
+def test_a_command_with_a_config_file_is_merged_with_it(tmp_path: Path) -> None:
+    deploy = tmp_path / "deploy"
+    deploy.mkdir()
+    (deploy / "gunicorn.py").write_text(
+        'bind = "127.0.0.1:8000"\nworker_class = "gthread"\nkeepalive = 30\n', encoding="utf-8"
+    )
+    procfile = tmp_path / "Procfile"
+    procfile.write_text("web: gunicorn -c deploy/gunicorn.py --keep-alive 4 app:app\n", encoding="utf-8")
+    loaded = load_backends([procfile], settings_for(tmp_path))
+    [backend] = loaded.workspace.backends
+    assert value(backend, KEEPALIVE) == 4  # the flag wins
+    assert value(backend, WORKER_CLASS) == "gthread" and value(backend, BIND) == "127.0.0.1:8000"
+    assert {p.name for p in backend.files} == {"Procfile", "gunicorn.py"}
+    # A -c file that does not exist: what the command line does not set is unknown.
+    procfile.write_text("web: gunicorn -c /etc/app/missing.py app:app\n", encoding="utf-8")
+    [alone] = load_backends([procfile], settings_for(tmp_path)).workspace.backends
+    assert "missing.py" in alone.unknown[KEEPALIVE] and not alone.additions
+
+
+def test_gunicorn_reads_the_config_beside_it_by_default(tmp_path: Path) -> None:
+    (tmp_path / "gunicorn.conf.py").write_text('bind = "0.0.0.0:5000"\nkeepalive = 7\n', encoding="utf-8")
+    (tmp_path / "Procfile").write_text("web: gunicorn app:app -k gthread\n", encoding="utf-8")
+    loaded = load_backends([tmp_path / "Procfile", tmp_path / "gunicorn.conf.py"], settings_for(tmp_path))
+    [backend] = loaded.workspace.backends  # one backend, not two
+    assert value(backend, KEEPALIVE) == 7 and value(backend, WORKER_CLASS) == "gthread"
+    assert "reads gunicorn.conf.py by default" in backend.label
+
+
+# --------------------------------------------------------------------------- addresses
+
+
+@pytest.mark.parametrize(
+    ("bound", "upstream", "same"),
+    [
+        ("0.0.0.0:8000", "127.0.0.1:8000", True),
+        ("0.0.0.0:8000", "localhost:8000", True),
+        ("0.0.0.0:8000", "10.0.0.5:8000", False),
+        ("0.0.0.0:8000", "127.0.0.1:8001", False),
+        ("127.0.0.1:8000", "localhost:8000", True),
+        ("localhost:8000", "127.0.0.1:8000", True),
+        ("[::]:8000", "[::1]:8000", True),
+        ("[::]:8000", "127.0.0.1:8000", True),
+        ("[::1]:8000", "127.0.0.1:8000", False),
+        ("app.internal:8000", "APP.internal:8000", True),
+        ("unix:/run/app.sock", "unix:/run/app.sock", True),
+        ("unix:///run/app.sock", "unix:/run/app.sock", True),
+        ("unix:/run/app.sock", "unix:/run/other.sock", False),
+        ("127.0.0.1", "127.0.0.1:8000", True),  # gunicorn's default port
+    ],
+)
+def test_addresses(bound: str, upstream: str, same: bool) -> None:
+    backend_address = parse_address(bound)
+    nginx_address = parse_address(upstream, default_port="80")
+    assert backend_address is not None and nginx_address is not None
+    assert same_endpoint(backend_address, nginx_address) is same
+
+
+def test_fd_is_no_address() -> None:
+    assert parse_address("fd://3") is None
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "kind"),
+    [
+        ("gunicorn.conf.py", "x = 1\n", BACKEND),  # by name
+        ("gunicorn_config.py", "", BACKEND),
+        ("main.py", "import uvicorn\nuvicorn.run(app)\n", BACKEND),
+        ("serve.py", "from hypercorn.config import Config\n", BACKEND),
+        ("views.py", "def index():\n    return 'hello'\n", None),
+        ("hypercorn.toml", 'bind = ["x"]\n', BACKEND),
+        ("settings.toml", "keep_alive_timeout = 5\n", BACKEND),
+        ("pyproject.toml", "[tool.tlslint]\nselect = ['BKD']\n", None),
+        ("Procfile", "web: gunicorn app:app\n", BACKEND),
+        ("Procfile", "web: node server.js\n", None),
+        ("Dockerfile", "FROM python\nCMD uvicorn main:app\n", BACKEND),
+        ("Dockerfile", 'FROM nginx\nCMD ["nginx", "-g", "daemon off;"]\n', None),
+        ("app.service", "[Service]\nExecStart=/usr/bin/hypercorn app:app\n", BACKEND),
+        ("app.conf", "server { listen 80; }\n", NGINX),
+    ],
+)
+def test_classification(tmp_path: Path, name: str, text: str, kind: str | None) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    assert classify(path, explicit=False) == kind
+
+
+def test_discovery_walks_backend_files(tmp_path: Path) -> None:
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy" / "gunicorn.conf.py").write_text("bind = '127.0.0.1:8000'\n", encoding="utf-8")
+    (tmp_path / "views.py").write_text("x = 1\n", encoding="utf-8")
+    found = discover([tmp_path])
+    assert [p.name for p in found.backend] == ["gunicorn.conf.py"]
+    named = discover([tmp_path / "deploy" / "gunicorn.conf.py"])
+    assert named.backend and not named.nginx  # a named Python config is not parsed as nginx
+
+
+def test_libcst_is_imported_only_when_a_python_config_is_in_scope(tmp_path: Path) -> None:
+    nginx_only = tmp_path / "nginx"
+    nginx_only.mkdir()
+    (nginx_only / "app.conf").write_text("server { listen 80; }\n", encoding="utf-8")
+    (nginx_only / "Procfile").write_text("web: gunicorn app:app\n", encoding="utf-8")
+    with_python = tmp_path / "python"
+    with_python.mkdir()
+    (with_python / "gunicorn.conf.py").write_text("keepalive = 5\n", encoding="utf-8")
+    code = (
+        "import sys; from pathlib import Path; from tlslint.engine import run; "
+        "from tlslint.settings import Settings; run([Path(sys.argv[1])], Settings()); "
+        "print('libcst' in sys.modules)"
+    )
+    for directory, expected in ((nginx_only, "False"), (with_python, "True")):
+        ran = subprocess.run(
+            [sys.executable, "-c", code, str(directory)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        assert ran.stdout.strip() == expected, (directory, ran.stderr)

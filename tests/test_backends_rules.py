@@ -1,0 +1,249 @@
+"""BKD101-BKD103: linking, versions, locations, suppression, settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import check_files
+
+from tlslint.findings import Finding, Severity
+from tlslint.settings import SettingsError, load_settings
+
+UPSTREAM = """\
+upstream app {{
+    server {server};
+{extra}}}
+server {{
+    listen 80;
+    location / {{
+        proxy_pass http://app;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+    }}
+}}
+"""
+GTHREAD = 'bind = "{bind}"\nworker_class = "gthread"\nthreads = 4\n'
+
+
+def nginx(server: str = "127.0.0.1:8000", extra: str = "    keepalive 16;\n") -> str:
+    return UPSTREAM.format(server=server, extra=extra)
+
+
+def findings(tmp_path: Path, files: dict[str, str], mapping: dict[str, Any] | None = None) -> list[Finding]:
+    settings = {"nginx": {"version": "1.22"}, "select": ["BKD"], **(mapping or {})}
+    return check_files(tmp_path, files, settings).findings
+
+
+def of(code: str, found: list[Finding]) -> list[Finding]:
+    return [f for f in found if f.code == code]
+
+
+# --------------------------------------------------------------------------- linking
+
+
+@pytest.mark.parametrize(
+    ("bind", "server", "linked"),
+    [
+        ("0.0.0.0:8000", "127.0.0.1:8000", True),
+        ("0.0.0.0:8000", "localhost:8000", True),
+        ("127.0.0.1:8000", "localhost:8000", True),
+        ("unix:/run/app.sock", "unix:/run/app.sock", True),
+        ("0.0.0.0:8000", "127.0.0.1:8001", False),
+        ("0.0.0.0:8000", "web:8000", False),  # a docker service name: map it in the settings
+        ("unix:/run/app.sock", "unix:/run/api.sock", False),
+    ],
+)
+def test_linking_by_address(tmp_path: Path, bind: str, server: str, linked: bool) -> None:
+    found = findings(tmp_path, {"app.conf": nginx(server), "gunicorn.conf.py": GTHREAD.format(bind=bind)})
+    assert bool(of("BKD101", found)) is linked
+
+
+def test_linking_by_settings(tmp_path: Path) -> None:
+    files = {"app.conf": nginx("web:8000"), "deploy/gunicorn.conf.py": GTHREAD.format(bind="0.0.0.0:8000")}
+    mapping = {"backends": [{"upstream": "APP", "config": "deploy/gunicorn.conf.py"}]}
+    [finding] = of("BKD101", findings(tmp_path, files, mapping))
+    assert "linked by [[backends]] in the settings" in finding.message
+
+
+def test_settings_backends_are_validated(tmp_path: Path) -> None:
+    (tmp_path / ".tlslint.toml").write_text('[[backends]]\nupstream = "app"\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match="config"):
+        load_settings(tmp_path)
+    (tmp_path / ".tlslint.toml").write_text(
+        '[[backends]]\nupstream = "app"\nconfig = "deploy/gunicorn.conf.py"\n', encoding="utf-8"
+    )
+    assert load_settings(tmp_path).backends == [{"upstream": "app", "config": "deploy/gunicorn.conf.py"}]
+
+
+def test_a_mapping_to_a_missing_file_is_reported(tmp_path: Path) -> None:
+    mapping = {"backends": [{"upstream": "app", "config": "deploy/gone.py"}]}
+    [finding] = of("BKD103", findings(tmp_path, {"app.conf": nginx()}, mapping))
+    assert 'config "deploy/gone.py" (upstream app) does not exist' in finding.message
+
+
+def test_an_implicit_upstream_never_races(tmp_path: Path) -> None:
+    conf = "server {\n    listen 80;\n    location / { proxy_pass http://127.0.0.1:8000; }\n}\n"
+    found = findings(tmp_path, {"app.conf": conf, "gunicorn.conf.py": GTHREAD.format(bind="127.0.0.1:8000")})
+    assert found == []
+
+
+# --------------------------------------------------------------------------- versions and values
+
+
+def test_version_decides_the_default_keepalive(tmp_path: Path) -> None:
+    files = {"app.conf": nginx(extra=""), "gunicorn.conf.py": GTHREAD.format(bind="127.0.0.1:8000")}
+    assert of("BKD101", findings(tmp_path, files)) == []  # 1.22: no keepalive line, no pool
+    [new] = of("BKD101", findings(tmp_path, files, {"nginx": {"version": "1.30"}}))
+    assert new.severity == Severity.ERROR and "on by default since nginx 1.29.7" in new.message
+    [unknown] = of("BKD101", findings(tmp_path, files, {"nginx": {}}))
+    assert unknown.severity == Severity.WARNING
+    assert "depends on the nginx version" in unknown.message
+    assert unknown.location.line == 1  # the upstream line: there is no keepalive line to point at
+    disabled = {"app.conf": nginx(extra="    keepalive 0;\n"), "gunicorn.conf.py": files["gunicorn.conf.py"]}
+    assert of("BKD101", findings(tmp_path, disabled, {"nginx": {"version": "1.30"}})) == []
+
+
+@pytest.mark.parametrize(
+    ("config", "nginx_extra", "races", "timeout"),
+    [
+        (GTHREAD.format(bind="127.0.0.1:8000"), "    keepalive 16;\n", True, "1s"),
+        (GTHREAD.format(bind="127.0.0.1:8000") + "keepalive = 75\n", "    keepalive 16;\n", False, ""),
+        (
+            GTHREAD.format(bind="127.0.0.1:8000") + "keepalive = 75\n",
+            "    keepalive 16;\n    keepalive_timeout 90s;\n",
+            True,
+            "74s",
+        ),
+        (
+            GTHREAD.format(bind="127.0.0.1:8000") + "keepalive = 60\n",
+            "    keepalive 16;\n",
+            True,
+            "59s",
+        ),  # equal races too
+        (
+            GTHREAD.format(bind="127.0.0.1:8000") + "keepalive = 0\n",
+            "    keepalive 16;\n",
+            False,
+            "",
+        ),  # none kept
+        (
+            'bind = "127.0.0.1:8000"\nworker_class = "uvicorn.workers.UvicornWorker"\n',
+            "    keepalive 16;\n",
+            True,
+            "1s",
+        ),
+    ],
+    ids=["gthread-default", "above", "below-explicit", "equal", "zero", "uvicorn-worker-takes-gunicorn-2s"],
+)
+def test_backend_timeouts(tmp_path: Path, config: str, nginx_extra: str, races: bool, timeout: str) -> None:
+    found = of(
+        "BKD101", findings(tmp_path, {"app.conf": nginx(extra=nginx_extra), "gunicorn.conf.py": config})
+    )
+    assert bool(found) is races
+    if races:
+        assert found[0].fix is not None and not found[0].fix.safe
+        replacement = found[0].fix.edits[0].replacement
+        assert replacement == timeout or replacement.strip() == f"keepalive_timeout {timeout};"
+
+
+def test_uvicorn_worker_message(tmp_path: Path) -> None:
+    config = 'bind = "127.0.0.1:8000"\nworker_class = "uvicorn.workers.UvicornWorker"\n'
+    [finding] = of("BKD101", findings(tmp_path, {"app.conf": nginx(), "gunicorn.conf.py": config}))
+    assert "gunicorn's default keepalive of 2s, which UvicornWorker passes to uvicorn" in finding.message
+
+
+# --------------------------------------------------------------------------- locations
+
+
+def test_locations_nginx_side_with_the_backend_related(tmp_path: Path) -> None:
+    conf = nginx(extra="    keepalive 16;\n    keepalive_timeout 30s;\n")
+    config = 'bind = "127.0.0.1:8000"\nworker_class = "gevent"\nkeepalive = 5\n'
+    [finding] = of("BKD101", findings(tmp_path, {"app.conf": conf, "gunicorn.conf.py": config}))
+    assert (finding.location.path.name, finding.location.line) == ("app.conf", 4)  # keepalive_timeout
+    related = {(r.location.path.name, r.location.line) for r in finding.related}
+    assert ("gunicorn.conf.py", 3) in related  # keepalive = 5
+    assert ("app.conf", 2) in related  # the server line that reaches it
+    assert "keepalive_timeout 30s" in finding.message and "keepalive = 5" in finding.message
+    assert "fix-side" in finding.fix_note  # the backend-side alternative is described
+
+
+def test_locations_backend_side_with_nginx_related(tmp_path: Path) -> None:
+    config = 'bind = "127.0.0.1:8000"\nworker_class = "gevent"\nkeepalive = 5\n'
+    files = {"app.conf": nginx(), "gunicorn.conf.py": config}
+    [finding] = of("BKD101", findings(tmp_path, files, {"rules": {"BKD101": {"fix-side": "backend"}}}))
+    assert (finding.location.path.name, finding.location.line, finding.location.column) == (
+        "gunicorn.conf.py",
+        3,
+        13,
+    )
+    assert ("app.conf", 3) in {
+        (r.location.path.name, r.location.line) for r in finding.related
+    }  # keepalive 16
+    assert finding.fix is not None and finding.fix.edits[0].replacement == "65"
+    assert "keepalive_timeout 4s" in finding.fix_note
+
+
+# --------------------------------------------------------------------------- suppression
+
+
+def test_a_comment_on_the_backend_line_silences_bkd101(tmp_path: Path) -> None:
+    config = 'bind = "127.0.0.1:8000"\nworker_class = "gevent"\nkeepalive = 5  # tlslint: disable=BKD101\n'
+    assert of("BKD101", findings(tmp_path, {"app.conf": nginx(), "gunicorn.conf.py": config})) == []
+    in_string = (
+        'bind = "127.0.0.1:8000"\nworker_class = "gevent"\nkeepalive = 5; x = "# tlslint: disable=BKD101"\n'
+    )
+    assert of("BKD101", findings(tmp_path, {"app.conf": nginx(), "gunicorn.conf.py": in_string}))
+
+
+def test_comments_silence_bkd102_and_bkd103(tmp_path: Path) -> None:
+    sync = '# tlslint: disable-file=sync-worker-no-keepalive\nbind = "127.0.0.1:8000"\n'
+    assert findings(tmp_path, {"app.conf": nginx(), "gunicorn.conf.py": sync}) == []
+    procfile = "# tlslint: disable=BKD103\nweb: gunicorn app:app -k gevent -b 0.0.0.0:$PORT\n"
+    assert findings(tmp_path, {"app.conf": nginx(), "Procfile": procfile}) == []
+
+
+# --------------------------------------------------------------------------- BKD102, BKD103
+
+
+def test_bkd102_sync_worker(tmp_path: Path) -> None:
+    [finding] = findings(tmp_path, {"app.conf": nginx(), "gunicorn.conf.py": 'bind = "127.0.0.1:8000"\n'})
+    assert finding.code == "BKD102" and finding.severity == Severity.INFO and finding.fix is None
+    assert finding.location.path.name == "gunicorn.conf.py" and finding.location.line == 1
+    assert "the default worker class, sync" in finding.message
+    threads = {
+        "app.conf": nginx(),
+        "gunicorn.conf.py": 'bind = "127.0.0.1:8000"\nthreads = 2\nkeepalive = 90\n',
+    }
+    assert findings(tmp_path, threads) == []  # gthread, keeping connections longer than nginx
+
+
+def test_bkd103_computed_values(tmp_path: Path) -> None:
+    config = 'import os\nbind = "127.0.0.1:8000"\nworker_class = os.environ["WORKER"]\n'
+    [finding] = findings(tmp_path, {"app.conf": nginx(), "gunicorn.conf.py": config})
+    assert finding.code == "BKD103" and (finding.location.line, finding.location.column) == (3, 16)
+    assert "worker class" in finding.message and 'os.environ["WORKER"]' in finding.message
+    port = "import os, uvicorn\nuvicorn.run(app, port=int(os.environ['PORT']))\n"
+    (tmp_path / "gunicorn.conf.py").unlink()
+    [unlinked] = findings(tmp_path, {"app.conf": nginx(), "main.py": port})
+    assert unlinked.code == "BKD103" and "[[tool.tlslint.backends]]" in unlinked.message
+    assert 'config = "main.py"' in unlinked.message
+
+
+def test_bkd103_is_quiet_without_nginx_upstreams(tmp_path: Path) -> None:
+    procfile = "web: gunicorn app:app -k gevent -b 0.0.0.0:$PORT --keep-alive $KA\n"
+    assert findings(tmp_path, {"Procfile": procfile}) == []
+    conf = "server { listen 80; location / { proxy_pass http://127.0.0.1:8000; } }\n"
+    assert findings(tmp_path, {"Procfile": procfile, "app.conf": conf}) == []
+
+
+def test_bkd103_unparseable_config(tmp_path: Path) -> None:
+    [finding] = findings(tmp_path, {"gunicorn.conf.py": "keepalive = (\n"})
+    assert finding.code == "BKD103" and "does not parse as Python" in finding.message
+
+
+def test_an_upstream_only_websockets_use_is_left_out(tmp_path: Path) -> None:
+    conf = nginx().replace("location / {", "location /ws/ {")
+    config = 'bind = "127.0.0.1:8000"\nworker_class = "gevent"\n'
+    assert findings(tmp_path, {"app.conf": conf, "gunicorn.conf.py": config}) == []

@@ -1,0 +1,332 @@
+"""Backends ↔ nginx upstreams, and the keep-alive timeouts on both sides (BKD101-BKD103).
+
+Facts (../shared/facts/nginx.md §3):
+
+* nginx closes an idle upstream connection after the upstream's
+  ``keepalive_timeout`` (default 60s); it ignores the backend's
+  ``Keep-Alive: timeout=`` header, so it cannot learn the backend's timeout.
+* A backend that closes an idle connection first races nginx sending the next
+  request on it: the request meets a closed connection. nginx retries an
+  idempotent request on a new connection, but not a POST (not since 1.9.13,
+  unless ``proxy_next_upstream ... non_idempotent``): 502 "upstream
+  prematurely closed connection".
+* Upstream keep-alive is on with an explicit ``keepalive N``, and by default
+  (``32 local``) in every upstream{} since nginx 1.29.7.
+
+Linking: a backend reaches an upstream{} when one of the upstream's ``server``
+addresses is where the backend listens (host:port, with 0.0.0.0 / :: / localhost
+/ 127.0.0.1 equivalences; unix socket paths), or when the settings map it
+(``[[backends]] upstream = "app"; config = "..."``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from tlslint.checks import RuleContext, directive_location
+from tlslint.checks._upstream import (
+    http_upstreams,
+    keepalive_line,
+    keepalive_on,
+    unique_blocks,
+    upstream_users,
+    websocket_only,
+)
+from tlslint.findings import Edit, Finding, Location, Related
+from tlslint.nginx_edits import insert_directive, replace_argument
+from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_TIMEOUT_DEFAULT, Version
+from tlslint.sources.nginx.model import Directive
+from tlslint.sources.python.model import Backend, Value
+from tlslint.sources.python.servers import (
+    GUNICORN,
+    KEEPALIVE,
+    SERVER_FACTS,
+    THREADS,
+    UVICORN,
+    WORKER_CLASS,
+    is_sync,
+    is_uvicorn_worker,
+)
+from tlslint.units import parse_time
+from tlslint.workspace import Workspace
+from tlslint.workspace.backends import Address, binding, parse_address, same_endpoint
+from tlslint.workspace.nginx import Block, NginxConfig
+
+NGINX_SIDE, BACKEND_SIDE = "nginx", "backend"
+BACKEND_MARGIN = 5  # seconds above nginx's timeout when the backend's is raised
+NGINX_MARGIN_MS = 1000  # nginx's timeout goes one second below the backend's
+
+
+# --------------------------------------------------------------------------- links
+
+
+@dataclass(frozen=True)
+class Link:
+    config: NginxConfig
+    upstream: Block
+    server: Directive | None  # the upstream's `server` line that reaches the backend
+    backend: Backend
+    by_settings: bool  # linked by [[backends]] in the settings
+
+    @property
+    def name(self) -> str:
+        directive = self.upstream.directive
+        assert directive is not None
+        return directive.args[0]
+
+
+def links(workspace: Workspace) -> list[Link]:
+    """Every (upstream{}, backend) pair, once each.
+
+    An upstream that only WebSocket locations use is left out: an upgraded
+    connection never goes back to the pool, so no request waits on an idle one.
+    """
+    backends = workspace.backends
+    if backends is None or not workspace.nginx:
+        return []
+    found: list[Link] = []
+    seen: set[tuple[int, int]] = set()
+    bindings = {id(b): binding(b) for b in backends.backends}
+    for config in workspace.nginx:
+        upstreams = [
+            upstream
+            for upstream, users in upstream_users(config)
+            if not users or not all(u.module == "proxy" and websocket_only(u.location) for u in users)
+        ]
+        for backend in backends.backends:
+            mapped = {name.lower() for name in backends.mapped_upstreams(backend)}
+            addresses = bindings[id(backend)].addresses
+            for upstream in upstreams:
+                directive = upstream.directive
+                assert directive is not None
+                key = (id(directive), id(backend))
+                if key in seen:
+                    continue
+                if directive.args[0].lower() in mapped:
+                    seen.add(key)
+                    found.append(Link(config, upstream, None, backend, True))
+                    continue
+                server = _reaching_server(upstream, addresses)
+                if server is not None:
+                    seen.add(key)
+                    found.append(Link(config, upstream, server, backend, False))
+    return found
+
+
+def _reaching_server(upstream: Block, addresses: tuple[Address, ...]) -> Directive | None:
+    for server in upstream.all("server"):
+        if not server.args:
+            continue
+        target = parse_address(server.args[0], default_port="80")
+        if target is None:
+            continue
+        if any(same_endpoint(address, target) for address in addresses):
+            return server
+    return None
+
+
+def has_keepalive_upstreams(workspace: Workspace) -> bool:
+    """Whether any http upstream{} may keep connections (a backend could race it)."""
+    version = workspace.nginx_version
+    for config in workspace.nginx:
+        for upstream in unique_blocks(http_upstreams(config).values()):
+            if keepalive_on(upstream, version) is not False:
+                return True
+    return False
+
+
+# --------------------------------------------------------------------------- timeouts
+
+
+@dataclass(frozen=True)
+class BackendTimeout:
+    """How long the backend keeps an idle connection."""
+
+    seconds: float | None  # None: it keeps none (sync worker, 0), or unknown
+    value: Value | None  # where it is set; None: the server's default
+    setting: str  # as the backend spells it: keepalive, timeout_keep_alive, --keep-alive, ...
+    how: str  # for messages: "keepalive = 2", "gunicorn's default keepalive of 2s"
+    unknown: str = ""  # why it cannot be known
+    unknown_value: Value | None = None
+    sync: bool = False  # gunicorn's sync worker: closes every connection
+    worker: Value | None = None  # the worker_class that decides
+
+
+def _seconds(value: Value) -> float | None:
+    number = value.value
+    if isinstance(number, bool) or not isinstance(number, (int, float)):
+        return None
+    return float(number)
+
+
+def show_seconds(seconds: float) -> str:
+    return f"{int(seconds)}s" if float(seconds).is_integer() else f"{seconds:g}s"
+
+
+def backend_timeout(backend: Backend) -> BackendTimeout:
+    facts = SERVER_FACTS[backend.server]
+    name = facts.keepalive_flag if backend.command else facts.keepalive_name
+    worker: Value | None = None
+    under_uvicorn = ""
+    if backend.server == GUNICORN:
+        worker = backend.get(WORKER_CLASS)
+        if worker is not None and not worker.static:
+            return BackendTimeout(None, None, name, "", f"its worker class {worker.reason}", worker)
+        if worker is None and WORKER_CLASS in backend.unknown:
+            return BackendTimeout(None, None, name, "", f"its worker class {backend.unknown[WORKER_CLASS]}")
+        worker_class = str(worker.value) if worker is not None else "sync"
+        if is_sync(worker_class):
+            threads = backend.get(THREADS)
+            if threads is not None and not threads.static:
+                return BackendTimeout(None, None, name, "", f"its threads setting {threads.reason}", threads)
+            if threads is None and THREADS in backend.unknown:
+                return BackendTimeout(None, None, name, "", f"its threads setting {backend.unknown[THREADS]}")
+            count = _seconds(threads) if threads is not None else 1.0
+            if count is None or count <= 1:
+                return BackendTimeout(None, None, name, "", sync=True, worker=worker)
+        if is_uvicorn_worker(worker_class):
+            under_uvicorn = ", which UvicornWorker passes to uvicorn as timeout_keep_alive"
+    value = backend.get(KEEPALIVE)
+    if value is not None and not value.static:
+        return BackendTimeout(None, value, name, "", f"{value.name} is {value.reason}", value, worker=worker)
+    if value is None and KEEPALIVE in backend.unknown:
+        return BackendTimeout(None, None, name, "", f"{name} {backend.unknown[KEEPALIVE]}", worker=worker)
+    if value is not None:
+        seconds = _seconds(value)
+        if seconds is None:
+            return BackendTimeout(
+                None, value, name, "", f"{value.name} is not a number ({value.text})", value
+            )
+        how = f"{value.name} {value.text}" if backend.command else f"{value.name} = {value.text}"
+    else:
+        seconds = facts.default_keepalive
+        how = f"{backend.server}'s default {name} of {show_seconds(seconds)}"
+        if backend.server == UVICORN and backend.command:
+            how = f"uvicorn's default --timeout-keep-alive of {show_seconds(seconds)}"
+    if seconds <= 0:
+        return BackendTimeout(None, value, name, how + under_uvicorn, worker=worker)
+    return BackendTimeout(seconds, value, name, how + under_uvicorn, worker=worker)
+
+
+@dataclass(frozen=True)
+class NginxTimeout:
+    seconds: float
+    directive: Directive | None  # keepalive_timeout in the upstream; None: the 60s default
+
+    @property
+    def shown(self) -> str:
+        if self.directive is None:
+            return f"{UPSTREAM_KEEPALIVE_TIMEOUT_DEFAULT}, the default"
+        return " ".join(self.directive.args)
+
+
+def upstream_timeout(upstream: Block) -> NginxTimeout | None:
+    line = upstream.last("keepalive_timeout")
+    if line is None:
+        default = parse_time(UPSTREAM_KEEPALIVE_TIMEOUT_DEFAULT)
+        assert default is not None
+        return NginxTimeout(default, None)
+    seconds = parse_time(line.args[0]) if line.args else None
+    return NginxTimeout(seconds, line) if seconds is not None else None
+
+
+def keepalive_wording(upstream: Block, version: Version | None) -> tuple[bool | None, str]:
+    """Whether the upstream keeps connections, and how to say why."""
+    state = keepalive_on(upstream, version)
+    line = keepalive_line(upstream)
+    if line is not None:
+        return state, f"keepalive {' '.join(line.args)}"
+    if state:
+        return state, "keep-alive is on by default since nginx 1.29.7"
+    if state is None:
+        return state, (
+            "it has no keepalive line, so whether it keeps connections depends on the nginx version "
+            "(on by default since 1.29.7; set nginx.version to decide)"
+        )
+    return state, "no keepalive"
+
+
+# --------------------------------------------------------------------------- locations
+
+
+def backend_anchor(backend: Backend, value: Value | None) -> Location:
+    """A backend finding's place: the setting's line; for a default, where it listens or starts."""
+    if value is not None:
+        return value.location
+    bound = binding(backend).value
+    if bound is not None:
+        return bound.location
+    return backend.where
+
+
+def upstream_anchor(upstream: Block, timeout: NginxTimeout | None) -> Location:
+    """An nginx finding's place: keepalive_timeout, else keepalive, else the upstream line."""
+    if timeout is not None and timeout.directive is not None:
+        return directive_location(timeout.directive)
+    line = keepalive_line(upstream)
+    if line is not None:
+        return directive_location(line)
+    assert upstream.directive is not None
+    return directive_location(upstream.directive)
+
+
+def suppressed_at_backend(ctx: RuleContext, workspace: Workspace, location: Location) -> bool:
+    """A ``# tlslint: disable=CODE`` on the backend's line silences a finding placed in nginx."""
+    backends = workspace.backends
+    if backends is None:
+        return False
+    probe = Finding(ctx.meta.code, ctx.meta.name, ctx.meta.severity, "", location)
+    return backends.is_suppressed(probe)
+
+
+def related_backend(backend: Backend, value: Value | None, message: str) -> Related:
+    return Related(backend_anchor(backend, value), message)
+
+
+# --------------------------------------------------------------------------- edits
+
+
+def nginx_value(milliseconds: int) -> str:
+    return f"{milliseconds // 1000}s" if milliseconds % 1000 == 0 else f"{milliseconds}ms"
+
+
+def nginx_target(backend_seconds: float) -> int:
+    """Milliseconds for the upstream keepalive_timeout: one second below the backend's
+    idle timeout (half of it when that is a second or less)."""
+    total = int(backend_seconds * 1000)
+    if total > NGINX_MARGIN_MS:
+        return total - NGINX_MARGIN_MS
+    return max(total // 2, 1)
+
+
+def backend_target(nginx_seconds: float) -> int:
+    """Seconds for the backend's idle timeout: above nginx's, by BACKEND_MARGIN."""
+    return math.ceil(nginx_seconds) + BACKEND_MARGIN
+
+
+def nginx_edit(upstream: Block, value: str) -> Edit | None:
+    """Set ``keepalive_timeout`` in the upstream's own block; None when the line is in an include."""
+    directive = upstream.directive
+    if directive is None or directive.block is None:
+        return None
+    line = upstream.last("keepalive_timeout")
+    if line is not None:
+        if line.parent is not directive or not line.args:
+            return None
+        return replace_argument(line, 0, value)
+    own = directive.block
+    keepalive = keepalive_line(upstream)
+    after = (
+        keepalive if keepalive is not None and keepalive.parent is directive else (own[-1] if own else None)
+    )
+    return insert_directive(directive.source, directive, own, f"keepalive_timeout {value};", after)
+
+
+def backend_edits(backend: Backend, timeout: BackendTimeout, seconds: int) -> tuple[Edit, ...] | None:
+    """Write the backend's idle timeout: its value's token, or a new setting."""
+    if timeout.value is not None:
+        edit = timeout.value.replace(str(seconds))
+        return (edit,) if edit is not None else None
+    addition = backend.additions.get(KEEPALIVE)
+    return addition.edits(str(seconds)) if addition is not None else None

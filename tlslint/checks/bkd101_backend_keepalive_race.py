@@ -1,0 +1,200 @@
+"""BKD101 backend-keepalive-race: nginx keeps an idle upstream connection longer than the backend.
+
+When the upstream's ``keepalive_timeout`` (default 60s) is at or above the
+backend's idle timeout (gunicorn ``keepalive`` 2s, uvicorn
+``timeout_keep_alive`` 5s, hypercorn ``keep_alive_timeout`` 5s), the backend
+closes idle connections that nginx still holds in its pool, and a request sent
+at that moment meets a closed connection: a POST gets a 502 "upstream
+prematurely closed connection" (nginx retries only idempotent requests).
+
+The fix (unsafe, one per finding): by default the nginx side, one second below
+the backend's timeout; with the option ``fix-side = "backend"`` the backend's
+timeout goes above nginx's instead (a libcst-located edit of the value's token
+in a Python config, or a new setting; the TOML value; the command-line flag).
+When the preferred side cannot be edited (the keepalive_timeout line comes
+from an include; the backend's value is inside an ``sh -c`` string) the other
+side is the fix. The side not chosen is described in the fix note.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from tlslint.checks import RuleContext, directive_location, related
+from tlslint.checks._backends import (
+    BACKEND_SIDE,
+    NGINX_SIDE,
+    BackendTimeout,
+    Link,
+    NginxTimeout,
+    backend_anchor,
+    backend_edits,
+    backend_target,
+    backend_timeout,
+    keepalive_wording,
+    links,
+    nginx_edit,
+    nginx_target,
+    nginx_value,
+    show_seconds,
+    suppressed_at_backend,
+    upstream_anchor,
+    upstream_timeout,
+)
+from tlslint.checks._upstream import anchor
+from tlslint.findings import Finding, Fix, Related, Severity
+from tlslint.sources.python.model import Backend
+from tlslint.workspace import Workspace
+from tlslint.workspace.backends import binding
+
+CODE = "BKD101"
+
+
+@dataclass(frozen=True)
+class _Race:
+    link: Link
+    on: bool | None  # upstream keep-alive: True, or None when it depends on the version
+    wording: str
+    backend: BackendTimeout
+    nginx: NginxTimeout
+
+
+def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
+    version = workspace.nginx_version
+    races: list[_Race] = []
+    for link in links(workspace):
+        on, wording = keepalive_wording(link.upstream, version)
+        if on is False:
+            continue
+        timeout = backend_timeout(link.backend)
+        if timeout.seconds is None:
+            continue  # keeps no idle connection (BKD102), or not verifiable (BKD103)
+        nginx = upstream_timeout(link.upstream)
+        if nginx is None or nginx.seconds < timeout.seconds:
+            continue
+        races.append(_Race(link, on, wording, timeout, nginx))
+    # One value per upstream (below every backend it reaches) and per backend (above
+    # every upstream that reaches it), so that findings that share a line share its edit.
+    lowest: dict[int, float] = {}
+    highest: dict[int, float] = {}
+    for race in races:
+        key = id(race.link.upstream.directive)
+        assert race.backend.seconds is not None
+        lowest[key] = min(lowest.get(key, race.backend.seconds), race.backend.seconds)
+        backend_key = id(race.link.backend)
+        highest[backend_key] = max(highest.get(backend_key, race.nginx.seconds), race.nginx.seconds)
+    preferred = str(ctx.options.get("fix-side", NGINX_SIDE))
+    for race in races:
+        finding = _finding(
+            ctx, race, lowest[id(race.link.upstream.directive)], highest[id(race.link.backend)], preferred
+        )
+        if finding is not None and not suppressed_at_backend(
+            ctx, workspace, backend_anchor(race.link.backend, race.backend.value)
+        ):
+            yield finding
+
+
+def _setting_example(backend: Backend, timeout: BackendTimeout, seconds: int) -> str:
+    if backend.command:
+        return f"{timeout.setting} {seconds}"
+    return f"{timeout.setting} = {seconds}"
+
+
+def _finding(ctx: RuleContext, race: _Race, lowest: float, highest: float, preferred: str) -> Finding | None:
+    link, timeout, nginx = race.link, race.backend, race.nginx
+    backend = link.backend
+    upstream = link.upstream
+    assert timeout.seconds is not None and upstream.directive is not None
+    name = link.name
+    new_nginx = nginx_value(nginx_target(lowest))
+    new_backend = backend_target(highest)
+    nginx_fix = nginx_edit(upstream, new_nginx)
+    backend_fix = backend_edits(backend, timeout, new_backend)
+    side = preferred
+    if side == BACKEND_SIDE and backend_fix is None and nginx_fix is not None:
+        side = NGINX_SIDE
+    elif side != BACKEND_SIDE and nginx_fix is None and backend_fix is not None:
+        side = BACKEND_SIDE
+    backend_label = backend.label
+    backend_seconds = show_seconds(timeout.seconds)
+    held = show_seconds(nginx.seconds)
+    how_long = (
+        f"keepalive_timeout {' '.join(nginx.directive.args)}"
+        if nginx.directive is not None
+        else "keepalive_timeout 60s, the default"
+    )
+    consequence = (
+        "nginx may send a request on a connection the backend is closing, and a POST then fails with "
+        '502 "upstream prematurely closed connection" (nginx retries only idempotent requests)'
+    )
+    linked = " (linked by [[backends]] in the settings)" if link.by_settings else ""
+    if race.on is None:
+        message = (
+            f"upstream {name}{linked}: {race.wording}. Where it does, it keeps idle connections for "
+            f"{held} ({how_long}), but {backend_label} closes them after {backend_seconds} "
+            f"({timeout.how}): {consequence}"
+        )
+    else:
+        message = (
+            f"upstream {name}{linked} keeps idle connections for {held} ({how_long}; {race.wording}), "
+            f"but {backend_label} closes them after {backend_seconds} ({timeout.how}): {consequence}"
+        )
+    nginx_where = upstream_anchor(upstream, nginx)
+    backend_where = backend_anchor(backend, timeout.value)
+    notes: list[Related] = []
+    example = _setting_example(backend, timeout, new_backend)
+    fix: Fix | None = None
+    if side == BACKEND_SIDE:
+        where = backend_where
+        notes.append(Related(nginx_where, f"upstream {name} keeps idle connections for {held}"))
+        if backend_fix is not None:
+            fix = Fix(
+                f"set {example} in {backend.path.name}: above upstream {name}'s keepalive_timeout of {held}",
+                backend_fix,
+                False,
+            )
+        note = (
+            f"or lower upstream {name}'s keepalive_timeout below {backend_seconds} "
+            f"(keepalive_timeout {new_nginx})"
+        )
+        if nginx_fix is None:
+            note += ", in the include that sets it"
+    else:
+        where = nginx_where
+        said = (
+            f"{backend.server} closes idle connections after {backend_seconds}"
+            if timeout.value is not None
+            else f"{backend.server} listens here, with the default {timeout.setting} ({backend_seconds})"
+        )
+        notes.append(Related(backend_where, said))
+        if nginx_fix is not None:
+            fix = Fix(
+                f"set keepalive_timeout {new_nginx} in upstream {name}: below "
+                f"{backend.server}'s idle timeout of {show_seconds(lowest)}",
+                (nginx_fix,),
+                False,
+            )
+        note = (
+            f"or raise {backend.server}'s idle timeout above {held} instead ({example} in "
+            f'{backend.path.name}); with [rules.BKD101] fix-side = "backend", '
+            "--fix --unsafe-fixes does that"
+        )
+        if backend_fix is None:
+            note = f"or raise {backend.server}'s idle timeout above {held} instead ({example})"
+    if link.server is not None:
+        bound = binding(backend)
+        shown = ", ".join(str(a) for a in bound.addresses) or "its address"
+        notes.append(related(link.server, f"reaches {backend.server}, which listens on {shown}"))
+    elif side == BACKEND_SIDE:
+        notes.append(Related(directive_location(upstream.directive), f"upstream {name}"))
+    fingerprint = f"{anchor(upstream, 'keepalive_timeout')} > {backend.server}[{backend.path.name}]"
+    return ctx.finding(
+        where,
+        message,
+        severity=Severity.ERROR if race.on else Severity.WARNING,
+        fix=fix,
+        related=notes,
+        anchor=fingerprint,
+        fix_note=note,
+    )

@@ -1,0 +1,56 @@
+"""BKD102 sync-worker-no-keepalive: gunicorn's sync worker behind an upstream with keep-alive.
+
+gunicorn's sync worker answers every request with ``Connection: close`` and
+closes the connection (it ignores ``keepalive``), so nginx's upstream pool
+never holds a connection to it: each request still opens a new one. Not a
+race (BKD101 stays silent), just pooling that cannot work. ``threads`` > 1
+turns the sync worker into gthread, which keeps connections.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tlslint.checks import RuleContext
+from tlslint.checks._backends import (
+    backend_anchor,
+    backend_timeout,
+    keepalive_wording,
+    links,
+    upstream_anchor,
+)
+from tlslint.checks._upstream import anchor
+from tlslint.findings import Finding, Related
+from tlslint.sources.python.servers import GUNICORN
+from tlslint.workspace import Workspace
+
+CODE = "BKD102"
+
+
+def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
+    version = workspace.nginx_version
+    for link in links(workspace):
+        backend = link.backend
+        if backend.server != GUNICORN:
+            continue
+        on, wording = keepalive_wording(link.upstream, version)
+        if on is False:
+            continue
+        timeout = backend_timeout(backend)
+        if not timeout.sync:
+            continue
+        worker = timeout.worker
+        chosen = f"worker_class {worker.text}" if worker is not None else "the default worker class, sync"
+        keeps = f"keeps connections ({wording})" if on else f"may keep connections: {wording}"
+        message = (
+            f"{backend.label} runs gunicorn's sync worker ({chosen}), which closes every connection after "
+            f"its response and ignores keepalive, while upstream {link.name} {keeps}: nginx's pool never "
+            "holds a connection to it, so each request opens a new one. To reuse connections, use a "
+            "worker that keeps them (gthread with threads > 1, gevent, eventlet, or "
+            "uvicorn.workers.UvicornWorker), then keep keepalive above the upstream's keepalive_timeout "
+            "(BKD101)"
+        )
+        where = backend_anchor(backend, worker)
+        notes = [Related(upstream_anchor(link.upstream, None), f"upstream {link.name} {keeps}")]
+        fingerprint = f"{anchor(link.upstream, 'keepalive')} > {backend.server}[{backend.path.name}]"
+        yield ctx.finding(where, message, related=notes, anchor=fingerprint)

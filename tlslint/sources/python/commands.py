@@ -1,0 +1,458 @@
+"""Command lines that start gunicorn, uvicorn or hypercorn.
+
+Read from a ``Procfile`` (``web: gunicorn app:app -b 0.0.0.0:$PORT``), a
+``Dockerfile``'s ``CMD`` / ``ENTRYPOINT`` (shell form, and the JSON exec form;
+an exec-form ENTRYPOINT takes CMD's words as arguments) and a systemd unit's
+``ExecStart=``. Words are split as a POSIX shell would (quotes, backslashes,
+line continuations) with the offset of every word kept, so a fix can replace
+one value or add one flag. A word that the shell (or systemd) expands when the
+command runs (``$PORT``, ``${WORKERS:-2}``, a backquote, a ``%i`` specifier)
+is computed: reported as not verifiable, never guessed.
+
+Flags read (``--flag VALUE``, ``--flag=VALUE``, ``-fVALUE``): gunicorn
+``-b/--bind``, ``--keep-alive``, ``-k/--worker-class``, ``-w/--workers``,
+``--threads``, ``-t/--timeout``, ``-c/--config``; uvicorn ``--host``,
+``--port``, ``--uds``, ``--fd``, ``--timeout-keep-alive``, ``--workers``;
+hypercorn ``-b/--bind``, ``--insecure-bind``, ``--keep-alive``, ``-w``,
+``-k``, ``-c/--config``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+from tlslint.findings import Location
+from tlslint.sources.nginx.model import SourceText
+from tlslint.sources.python.model import JSON, SHELL, Addition, Backend, LoadedFile, Value
+from tlslint.sources.python.servers import (
+    CONFIG,
+    FD,
+    KEEPALIVE,
+    PORT,
+    REPEATED,
+    SERVER_FACTS,
+    SERVERS,
+    THREADS,
+    TIMEOUT,
+    WORKERS,
+)
+from tlslint.sources.python.sniff import DOCKERFILE, PROCFILE, SYSTEMD
+from tlslint.sources.text import SourceError
+
+COMMAND_KIND = "command"
+_OPERATORS = ("&&", "||", ";;", ";", "|", "&", "(", ")")
+_NUMERIC = frozenset({KEEPALIVE, WORKERS, THREADS, TIMEOUT, PORT, FD})
+_SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh"})
+_INSTALLERS = frozenset({"install", "add", "pip", "pip3", "pipx"})  # `pip install gunicorn` starts nothing
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str  # after quote removal
+    start: int  # raw span in the source text
+    end: int
+    static: bool = True  # nothing the shell expands at run time
+    operator: bool = False
+    style: str = SHELL
+    editable: bool = True  # offsets are the word's own (not inside an `sh -c` string)
+
+    def raw(self, source: SourceText) -> str:
+        return source.text[self.start : self.end]
+
+
+# --------------------------------------------------------------------------- lexing
+
+
+def lex_shell(text: str, start: int, end: int, *, systemd: bool = False) -> list[Word]:
+    """Shell words of ``text[start:end]`` with their offsets."""
+    words: list[Word] = []
+    position = start
+    while position < end:
+        char = text[position]
+        if char == "\\" and text.startswith(("\\\n", "\\\r\n"), position):
+            position += 2 if text[position + 1] == "\n" else 3
+            continue
+        if char in " \t\r\n":
+            position += 1
+            continue
+        if char == "#" and not systemd:
+            newline = text.find("\n", position, end)
+            position = end if newline == -1 else newline
+            continue
+        operator = next((op for op in _OPERATORS if text.startswith(op, position)), None)
+        if operator is not None and not systemd:
+            words.append(Word(operator, position, position + len(operator), operator=True))
+            position += len(operator)
+            continue
+        word_start = position
+        parts: list[str] = []
+        static = True
+        while position < end:
+            char = text[position]
+            if char in " \t\r\n" or (not systemd and any(text.startswith(op, position) for op in _OPERATORS)):
+                break
+            if char == "\\":
+                if text.startswith(("\\\n", "\\\r\n"), position):
+                    position += 2 if text[position + 1] == "\n" else 3
+                    continue
+                if position + 1 < end:
+                    parts.append(text[position + 1])
+                position += 2
+                continue
+            if char == "'":
+                close = text.find("'", position + 1, end)
+                close = end if close == -1 else close
+                parts.append(text[position + 1 : close])
+                position = close + 1
+                continue
+            if char == '"':
+                position += 1
+                while position < end and text[position] != '"':
+                    if text[position] == "\\" and position + 1 < end:
+                        if text[position + 1] in '$`"\\':
+                            parts.append(text[position + 1])
+                        elif text[position + 1] != "\n":
+                            parts.append(text[position : position + 2])
+                        position += 2
+                        continue
+                    if text[position] in "$`":
+                        static = False
+                    parts.append(text[position])
+                    position += 1
+                position += 1
+                continue
+            if char in "$`":
+                static = False
+            if systemd and char == "%":
+                if text.startswith("%%", position):
+                    parts.append("%")
+                    position += 2
+                    continue
+                static = False
+            parts.append(char)
+            position += 1
+        words.append(Word("".join(parts), word_start, min(position, end), static))
+    return words
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+
+
+def lex_json(text: str, start: int, end: int) -> list[Word] | None:
+    """The strings of a JSON array ``text[start:end]`` (a Dockerfile exec form), or None."""
+    raw = text[start:end]
+    joined = re.sub(r"\\\r?\n", "", raw)
+    try:
+        items = json.loads(joined)
+    except ValueError:
+        return None
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        return None
+    words = []
+    for match in _JSON_STRING.finditer(text, start, end):
+        value = json.loads(match.group())
+        words.append(Word(value, match.start(), match.end(), "$" not in value, style=JSON))
+    return words if len(words) == len(items) else None
+
+
+# --------------------------------------------------------------------------- commands
+
+
+@dataclass(frozen=True)
+class Command:
+    words: list[Word]
+    process: str  # "Procfile web", "Dockerfile CMD", "app.service ExecStart"
+
+
+def _segments(words: list[Word]) -> Iterator[list[Word]]:
+    current: list[Word] = []
+    for word in words:
+        if word.operator:
+            if current:
+                yield current
+            current = []
+        else:
+            current.append(word)
+    if current:
+        yield current
+
+
+def _program(word: Word) -> str | None:
+    name = word.text.rsplit("/", 1)[-1]
+    return name if name in SERVERS else None
+
+
+def find_programs(words: list[Word]) -> Iterator[tuple[str, int, list[Word]]]:
+    """(server, index of the program word, the segment's words) for each start."""
+    for segment in _segments(words):
+        for index, word in enumerate(segment):
+            server = _program(word)
+            if (
+                server is None
+                and word.text.rsplit("/", 1)[-1].startswith("python")
+                and index + 2 < len(segment)
+                and segment[index + 1].text == "-m"
+                and segment[index + 2].text in SERVERS
+            ):
+                server, index = segment[index + 2].text, index + 2
+            if server is not None:
+                if not any(w.text in _INSTALLERS for w in segment[:index]):
+                    yield server, index, segment
+                break
+            if word.text.rsplit("/", 1)[-1] in _SHELLS and index + 2 < len(segment):
+                flag = segment[index + 1].text
+                if flag.startswith("-") and flag.endswith("c") and segment[index + 2].static:
+                    yield from _inner(segment[index + 2])
+                    break
+
+
+def _inner(script: Word) -> Iterator[tuple[str, int, list[Word]]]:
+    """Programs started by ``sh -c "..."``: their words are read, not editable."""
+    inner = lex_shell(script.text, 0, len(script.text))
+    fixed = [replace(w, start=script.start, end=script.end, editable=False) for w in inner]
+    yield from find_programs(fixed)
+
+
+def _flag_value(word: Word, flag: str, source: SourceText) -> tuple[str, int, int, bool]:
+    """(value, start, end, editable) of ``--flag=VALUE`` or ``-fVALUE`` in one word."""
+    value = word.text[len(flag) :].removeprefix("=")
+    if not word.editable:
+        return value, word.start, word.end, False
+    raw = word.raw(source)
+    prefix = word.text[: len(word.text) - len(value)]  # "--keep-alive=" or "-b"
+    if raw.startswith(prefix):  # --keep-alive=5, --keep-alive='5'
+        rest = raw[len(prefix) :]
+        if rest == value or (
+            len(rest) >= 2 and rest[0] == rest[-1] and rest[0] in "'\"" and rest[1:-1] == value
+        ):
+            return value, word.start + len(prefix), word.end, True
+    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"" and raw[1:-1] == word.text:  # "--keep-alive=5"
+        return value, word.start + 1 + len(prefix), word.end - 1, True
+    return value, word.start, word.end, False
+
+
+def _number(text: str) -> float | int | None:
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            return None
+
+
+def _value(
+    source: SourceText, flag: str, canonical: str, text: str, word: Word, span: tuple[int, int, bool],
+    flag_line: int,
+) -> Value:  # fmt: skip
+    start, end, editable = span
+    line, column = source.position(word.start)
+    end_line, end_column = source.position(word.end)
+    location = Location(source.path, line, column, end_line, end_column)
+    static = word.static
+    value: object = text
+    reason = "" if static else f"expanded when the command runs: {text}"
+    if static and canonical in _NUMERIC:
+        value = _number(text)
+        if value is None:
+            static, reason = False, f"not a number ({text})"
+    raw = source.text[start:end] if editable else text
+    # A value inside a word (--flag=VALUE, -fVALUE) is replaced as it is, unquoted.
+    style = word.style if (start, end) == (word.start, word.end) else SHELL
+    return Value(
+        flag, value if static else None, static, raw, location,
+        start if editable and static else -1, end if editable and static else -1,
+        style, flag_line, reason,
+    )  # fmt: skip
+
+
+def command_backend(source: SourceText, server: str, index: int, words: list[Word], process: str) -> Backend:
+    facts = SERVER_FACTS[server]
+    program = words[index]
+    line, column = source.position(program.start)
+    where = Location(source.path, line, column, *source.position(program.end))
+    backend = Backend(
+        server,
+        source.path,
+        f"{server} ({process})",
+        where,
+        files=[source.path],
+        process=process,
+        command=True,
+    )
+    binds: dict[str, list[Value]] = {}
+    position = index + 1
+    while position < len(words):
+        word = words[position]
+        position += 1
+        text = word.text
+        flag = ""
+        span: tuple[int, int, bool]
+        if text.startswith("--") and "=" in text:
+            flag = text.split("=", 1)[0]
+            if flag not in facts.flags:
+                continue
+            value, start, end, editable = _flag_value(word, flag, source)
+            span, value_word = (start, end, editable), word
+        elif text in facts.flags:
+            flag = text
+            if position >= len(words):
+                break
+            value_word = words[position]
+            position += 1
+            value = value_word.text
+            raw = value_word.raw(source) if value_word.editable else ""
+            span = (value_word.start, value_word.end, value_word.editable and bool(raw))
+        elif text.startswith("-") and not text.startswith("--") and text[:2] in facts.flags and len(text) > 2:
+            flag = text[:2]
+            value, start, end, editable = _flag_value(word, flag, source)
+            span, value_word = (start, end, editable), word
+        else:
+            continue
+        canonical = facts.flags[flag]
+        flag_line = source.position(word.start)[0]
+        item = _value(source, flag, canonical, value, value_word, span, flag_line)
+        if canonical in REPEATED:
+            binds.setdefault(canonical, []).append(item)
+        elif canonical == CONFIG:
+            backend.config_ref = item
+        else:
+            backend.settings[canonical] = item
+    for canonical, items in binds.items():
+        first = items[0]
+        static = all(i.static for i in items)
+        reasons = [i.reason for i in items if i.reason]
+        backend.settings[canonical] = replace(
+            first,
+            value=[i.value for i in items] if static else None,
+            static=static,
+            reason=reasons[0] if reasons else "",
+            start=-1,
+            end=-1,
+        )
+    if program.editable:
+        flag = facts.keepalive_flag
+        template = f', "{flag}", "{{value}}"' if program.style == JSON else f" {flag} {{value}}"
+        backend.additions[KEEPALIVE] = Addition(source.path, program.end, template)
+    return backend
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _procfile(source: SourceText) -> Iterator[Command]:
+    text = source.text
+    for match in re.finditer(r"^[ \t]*([A-Za-z0-9_.-]+)[ \t]*:[ \t]*(.*)$", text, re.M):
+        yield Command(lex_shell(text, match.start(2), match.end(2)), f"Procfile {match.group(1)}")
+
+
+_INSTRUCTION = re.compile(r"^[ \t]*([A-Za-z]+)[ \t]+", re.M)
+
+
+def _logical_lines(text: str) -> Iterator[tuple[str, int, int]]:
+    """Dockerfile instructions: (keyword, start of arguments, end), continuations joined."""
+    position = 0
+    while position < len(text):
+        line_end = text.find("\n", position)
+        line_end = len(text) if line_end == -1 else line_end
+        stripped = text[position:line_end].strip()
+        if not stripped or stripped.startswith("#"):
+            position = line_end + 1
+            continue
+        match = _INSTRUCTION.match(text, position, line_end)
+        end = line_end
+        while text[position:end].rstrip("\r \t").endswith("\\") and end < len(text):
+            next_end = text.find("\n", end + 1)
+            end = len(text) if next_end == -1 else next_end
+        if match is not None:
+            yield match.group(1).upper(), match.end(), end
+        position = end + 1
+
+
+def _dockerfile_words(source: SourceText, start: int, end: int) -> list[Word] | None:
+    text = source.text
+    body = text[start:end].strip()
+    if body.startswith("["):
+        offset = text.index("[", start)
+        words = lex_json(text, offset, len(text[:end].rstrip(" \t\r")))
+        if words is not None:
+            return words
+    return lex_shell(text, start, end)
+
+
+def _dockerfile(source: SourceText) -> Iterator[Command]:
+    entry: tuple[list[Word], bool] | None = None
+    cmd: tuple[list[Word], bool] | None = None
+    for keyword, start, end in _logical_lines(source.text):
+        if keyword == "FROM":
+            entry = cmd = None
+        elif keyword in ("CMD", "ENTRYPOINT"):
+            words = _dockerfile_words(source, start, end) or []
+            exec_form = bool(words) and words[0].style == JSON
+            if keyword == "CMD":
+                cmd = (words, exec_form)
+            else:
+                entry = (words, exec_form)
+    if entry is not None and entry[1] and cmd is not None and cmd[1]:
+        yield Command([*entry[0], *cmd[0]], "Dockerfile ENTRYPOINT + CMD")
+        return
+    if entry is not None:
+        yield Command(entry[0], "Dockerfile ENTRYPOINT")
+        if not entry[1]:
+            return  # a shell-form ENTRYPOINT ignores CMD
+    if cmd is not None:
+        yield Command(cmd[0], "Dockerfile CMD")
+
+
+def _systemd(source: SourceText) -> Iterator[Command]:
+    text = source.text
+    for keyword, start, end in _unit_lines(text):
+        if keyword != "ExecStart":
+            continue
+        words = lex_shell(text, start, end, systemd=True)
+        if words:
+            first = words[0]
+            stripped = first.text.lstrip("-@:+!")
+            if stripped != first.text:
+                cut = len(first.text) - len(stripped)
+                words[0] = replace(first, text=stripped, start=first.start + cut)
+        yield Command(words, f"{source.path.name} ExecStart")
+
+
+def _unit_lines(text: str) -> Iterator[tuple[str, int, int]]:
+    for match in re.finditer(r"^[ \t]*([A-Za-z]+)[ \t]*=[ \t]*", text, re.M):
+        end = text.find("\n", match.end())
+        end = len(text) if end == -1 else end
+        while text[match.end() : end].rstrip("\r \t").endswith("\\") and end < len(text):
+            following = text.find("\n", end + 1)
+            end = len(text) if following == -1 else following
+        yield match.group(1), match.end(), end
+
+
+_READERS = {PROCFILE: _procfile, DOCKERFILE: _dockerfile, SYSTEMD: _systemd}
+
+
+def load(source: SourceText, fmt: str) -> LoadedFile:
+    loaded = LoadedFile(source.path, COMMAND_KIND)
+    for command in _READERS[fmt](source):
+        for server, index, words in find_programs(command.words):
+            loaded.backends.append(command_backend(source, server, index, words, command.process))
+    return loaded
+
+
+def validate_text(source: SourceText) -> None:
+    """A Dockerfile's exec forms must stay JSON arrays; other command files always pass."""
+    from tlslint.sources.python.sniff import file_format
+
+    if file_format(source.path) != DOCKERFILE:
+        return
+    text = source.text
+    for keyword, start, end in _logical_lines(text):
+        if keyword in ("CMD", "ENTRYPOINT") and text[start:end].strip().startswith("["):
+            offset = text.index("[", start)
+            if lex_json(text, offset, len(text[:end].rstrip(" \t\r"))) is None:
+                line = source.position(start)[0]
+                raise SourceError(source.path, line, f"{keyword} is no longer a JSON array")

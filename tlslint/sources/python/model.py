@@ -1,0 +1,109 @@
+"""What the backend loaders produce: settings with exact positions, per server.
+
+A ``Value`` is one setting as written (in a Python config, a TOML file or on a
+command line), with the offsets of its value so that a fix can replace exactly
+that token and nothing else. A value that is computed at run time (an
+environment variable, a function call, a conditional assignment) is kept with
+``static=False``: it is reported as not verifiable, never guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tlslint.findings import Edit, Location
+
+# How a replacement value is written: a Python or TOML literal, a shell word,
+# a JSON string (Dockerfile exec form).
+PYTHON, TOML, SHELL, JSON = "python", "toml", "shell", "json"
+
+
+@dataclass(frozen=True)
+class Value:
+    name: str  # as written: "keepalive", "timeout_keep_alive", "--keep-alive", ...
+    value: Any  # the value when static (int, float, str, list of str); None otherwise
+    static: bool
+    text: str  # the value as written (an expression, a word)
+    location: Location  # the value's region
+    start: int = -1  # offsets of the value in the decoded text; -1: not editable
+    end: int = -1
+    style: str = PYTHON
+    statement_line: int = 0  # the line of the statement or flag that sets it
+    reason: str = ""  # why it is not static
+
+    @property
+    def path(self) -> Path:
+        return self.location.path
+
+    @property
+    def editable(self) -> bool:
+        return self.start >= 0
+
+    def replace(self, new: str) -> Edit | None:
+        """An edit that writes ``new`` (a number, as text) in place of the value's token."""
+        if not self.editable:
+            return None
+        replacement = new
+        if self.style == JSON:
+            replacement = f'"{new}"'
+        elif (
+            self.style == SHELL
+            and len(self.text) >= 2
+            and self.text[0] == self.text[-1]
+            and self.text[0] in "'\""
+        ):
+            replacement = f"{self.text[0]}{new}{self.text[0]}"
+        return Edit(self.path, self.start, self.end, replacement)
+
+
+@dataclass(frozen=True)
+class Addition:
+    """Where a missing setting can be added: ``template`` with ``{value}``, at ``offset``."""
+
+    path: Path
+    offset: int
+    template: str
+    extra: tuple[Edit, ...] = ()  # e.g. a comma the new keyword argument needs
+
+    def edits(self, value: str) -> tuple[Edit, ...]:
+        return (*self.extra, Edit(self.path, self.offset, self.offset, self.template.format(value=value)))
+
+
+@dataclass(eq=False)
+class Backend:
+    """One app server as configured by a file: a gunicorn config, a ``uvicorn.run()``
+    call, a command line in a Procfile, Dockerfile or systemd unit."""
+
+    server: str  # gunicorn | uvicorn | hypercorn
+    path: Path  # the file that starts or configures it
+    label: str  # for messages: "gunicorn (gunicorn.conf.py)", "uvicorn.run() (main.py:12)"
+    where: Location  # the call, the command's program word, or the file (line 0)
+    settings: dict[str, Value] = field(default_factory=dict)  # canonical name -> value
+    unknown: dict[str, str] = field(default_factory=dict)  # canonical name -> why it may be set elsewhere
+    additions: dict[str, Addition] = field(default_factory=dict)  # canonical name -> where to add it
+    files: list[Path] = field(default_factory=list)  # every file its settings come from
+    config_ref: Value | None = None  # -c / --config on a command line
+    process: str = ""  # Procfile process type, Dockerfile instruction, systemd key
+    command: bool = False  # started by a command line
+
+    def get(self, name: str) -> Value | None:
+        return self.settings.get(name)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A backend file that could not be read (it is reported as not verifiable)."""
+
+    path: Path
+    line: int
+    message: str
+
+
+@dataclass
+class LoadedFile:
+    path: Path
+    kind: str  # the text kind the fixer validates with: python, toml, command
+    backends: list[Backend] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)

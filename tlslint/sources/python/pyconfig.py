@@ -1,0 +1,615 @@
+"""Python app-server configuration, read with libcst: parsed, never imported or run.
+
+A pull-request check must not execute code from the pull request, so a
+``gunicorn.conf.py`` is read as a syntax tree:
+
+* gunicorn and hypercorn Python configs: module-level assignments
+  (``bind = "0.0.0.0:8000"``, ``keepalive = 5``, ``keep_alive_timeout = 10``).
+  A value is *static* when it is a literal (numbers, strings, lists of them,
+  arithmetic on numbers) assigned unconditionally; anything else (an
+  environment variable, a function call, an assignment under ``if``/``try``,
+  an import, a ``from settings import *`` after which the name is not set
+  again) is kept as computed, and reported as not verifiable.
+* hypercorn serve scripts: ``config.bind = [...]`` / ``config.keep_alive_timeout = 5``
+  on a ``hypercorn.config.Config`` object.
+* ``uvicorn.run(...)`` and ``uvicorn.Config(...)`` calls: their keyword
+  arguments (``host``, ``port``, ``uds``, ``timeout_keep_alive``); ``**kwargs``
+  may set any of them, so those not written are then unknown.
+
+libcst costs about 0.4 s to import, so it is imported here, when a Python
+config is in scope, and never by ``tlslint.sources.python`` itself.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from tlslint.findings import Edit, Location
+from tlslint.sources.nginx.model import SourceText
+from tlslint.sources.python.model import PYTHON, Addition, Backend, LoadedFile, Problem, Value
+from tlslint.sources.python.servers import (
+    GUNICORN,
+    HYPERCORN,
+    KEEPALIVE,
+    SERVER_FACTS,
+    UVICORN,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+PYTHON_KIND = "python"
+# Positional parameters of uvicorn.Config(app, host, port, uds, fd, ...); uvicorn.run's are keyword-only.
+_CONFIG_POSITIONAL = ("app", "host", "port", "uds", "fd")
+
+
+class PythonSyntaxError(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def parse(text: str) -> cst.Module:
+    try:
+        return cst.parse_module(text)
+    except cst.ParserSyntaxError as error:
+        message = str(error.message).strip().splitlines()[0] if error.message else "invalid syntax"
+        raise PythonSyntaxError(error.raw_line, message) from None
+    except (ValueError, UnicodeError) as error:  # lone surrogates and the like
+        raise PythonSyntaxError(0, str(error)) from None
+
+
+# --------------------------------------------------------------------------- positions
+
+
+@dataclass
+class _Positions:
+    source: SourceText
+    ranges: Mapping[cst.CSTNode, CodeRange]
+
+    def offset(self, line: int, column: int) -> int:
+        starts = self.source.line_starts()
+        return starts[line - 1] + column
+
+    def span(self, node: cst.CSTNode) -> tuple[int, int]:
+        rng = self.ranges[node]
+        return self.offset(rng.start.line, rng.start.column), self.offset(rng.end.line, rng.end.column)
+
+    def location(self, node: cst.CSTNode) -> Location:
+        rng = self.ranges[node]
+        return Location(
+            self.source.path, rng.start.line, rng.start.column + 1, rng.end.line, rng.end.column + 1
+        )
+
+    def line(self, node: cst.CSTNode) -> int:
+        return self.ranges[node].start.line
+
+    def value(self, name: str, node: cst.BaseExpression, statement: cst.CSTNode, reason: str = "") -> Value:
+        start, end = self.span(node)
+        code = self.source.text[start:end]
+        ok, evaluated = literal(node)
+        static = ok and not reason
+        if not static and not reason:
+            reason = f"computed at run time: {_short(code)}"
+        return Value(
+            name=name,
+            value=evaluated if static else None,
+            static=static,
+            text=code,
+            location=self.location(node),
+            start=start if static else -1,
+            end=end if static else -1,
+            style=PYTHON,
+            statement_line=self.line(statement),
+            reason=reason,
+        )
+
+    def opaque(self, name: str, node: cst.CSTNode, reason: str) -> Value:
+        start, end = self.span(node)
+        return Value(
+            name, None, False, self.source.text[start:end], self.location(node),
+            statement_line=self.line(node), reason=reason,
+        )  # fmt: skip
+
+
+def _short(code: str) -> str:
+    flat = " ".join(code.split())
+    return flat if len(flat) <= 60 else flat[:57] + "..."
+
+
+# --------------------------------------------------------------------------- literals
+
+
+def literal(node: cst.BaseExpression) -> tuple[bool, Any]:
+    """(True, value) for a literal this module can evaluate without running code."""
+    if isinstance(node, (cst.Integer, cst.Float)):
+        return True, ast.literal_eval(node.value)
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        value = node.evaluated_value
+        return (True, value) if isinstance(value, str) else (False, None)
+    if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
+        return True, {"True": True, "False": False, "None": None}[node.value]
+    if isinstance(node, (cst.List, cst.Tuple)):
+        items = []
+        for element in node.elements:
+            if not isinstance(element, cst.Element):
+                return False, None
+            ok, value = literal(element.value)
+            if not ok:
+                return False, None
+            items.append(value)
+        return True, items
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.Minus, cst.Plus)):
+        ok, value = literal(node.expression)
+        if ok and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return True, -value if isinstance(node.operator, cst.Minus) else value
+        return False, None
+    if isinstance(node, cst.BinaryOperation):
+        left_ok, left = literal(node.left)
+        right_ok, right = literal(node.right)
+        if not (left_ok and right_ok):
+            return False, None
+        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (left, right))
+        operator = node.operator
+        try:
+            if isinstance(operator, cst.Add) and (
+                numbers or (isinstance(left, str) and isinstance(right, str))
+            ):
+                return True, left + right
+            if numbers and isinstance(operator, cst.Subtract):
+                return True, left - right
+            if numbers and isinstance(operator, cst.Multiply):
+                return True, left * right
+            if numbers and isinstance(operator, cst.Divide):
+                return True, left / right
+            if numbers and isinstance(operator, cst.FloorDivide):
+                return True, left // right
+        except ZeroDivisionError:
+            return False, None
+    return False, None
+
+
+# --------------------------------------------------------------------------- module assignments
+
+
+@dataclass
+class _Assignment:
+    name: str
+    value: cst.BaseExpression | None  # None: bound by an import, a def, an unpacking...
+    conditional: bool
+    statement: cst.CSTNode  # the SimpleStatementLine (or compound statement)
+    order: int
+    top_level: bool  # a statement of the module body itself (an addition may follow it)
+    reason: str = ""
+
+
+@dataclass
+class _AttributeAssignment:
+    base: str  # `config` in config.bind = ...
+    attribute: str
+    value: cst.BaseExpression
+    conditional: bool
+    statement: cst.SimpleStatementLine
+    order: int
+
+
+@dataclass
+class _Scan:
+    names: dict[str, _Assignment] = field(default_factory=dict)  # the last binding of each name
+    stars: list[tuple[int, str, cst.CSTNode]] = field(default_factory=list)  # (order, module, statement)
+    attributes: list[_AttributeAssignment] = field(default_factory=list)
+    top_statements: list[cst.SimpleStatementLine] = field(default_factory=list)
+    order: int = 0
+
+
+def _is_main_guard(test: cst.BaseExpression) -> bool:
+    """``if __name__ == "__main__":`` runs when the file is run; it is not a condition on a value."""
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    target = test.comparisons[0]
+    sides = [test.left, target.comparator]
+    names = [s for s in sides if isinstance(s, cst.Name) and s.value == "__name__"]
+    strings = [s for s in sides if isinstance(s, cst.SimpleString) and s.evaluated_value == "__main__"]
+    return isinstance(target.operator, cst.Equal) and len(names) == 1 and len(strings) == 1
+
+
+def _body(node: cst.BaseSuite) -> Sequence[cst.BaseStatement | cst.BaseSmallStatement]:
+    if isinstance(node, cst.IndentedBlock):
+        return node.body
+    if isinstance(node, cst.SimpleStatementSuite):
+        return node.body
+    return ()
+
+
+def _module_name(node: cst.ImportFrom) -> str:
+    dots = "." * len(node.relative)
+    if node.module is None:
+        return dots
+    return dots + cst.Module([]).code_for_node(node.module)
+
+
+def _scan(module: cst.Module) -> _Scan:
+    scan = _Scan()
+
+    def record(assignment: _Assignment) -> None:
+        scan.names[assignment.name] = assignment
+
+    def small(
+        stmt: cst.BaseSmallStatement, line: cst.CSTNode, conditional: bool, top: bool, in_def: bool
+    ) -> None:
+        scan.order += 1
+        order = scan.order
+        if isinstance(stmt, (cst.Assign, cst.AnnAssign)):
+            targets = [t.target for t in stmt.targets] if isinstance(stmt, cst.Assign) else [stmt.target]
+            value = stmt.value
+            if value is None:
+                return
+            for target in targets:
+                if isinstance(target, cst.Name) and not in_def:
+                    record(_Assignment(target.value, value, conditional, line, order, top))
+                elif isinstance(target, (cst.Tuple, cst.List)) and not in_def:
+                    for element in target.elements:
+                        if isinstance(element.value, cst.Name):
+                            name = element.value.value
+                            record(_Assignment(name, None, conditional, line, order, top, "unpacked"))
+                elif (
+                    isinstance(target, cst.Attribute)
+                    and isinstance(target.value, cst.Name)
+                    and isinstance(line, cst.SimpleStatementLine)
+                ):
+                    scan.attributes.append(
+                        _AttributeAssignment(
+                            target.value.value, target.attr.value, value, conditional, line, order
+                        )
+                    )
+        elif isinstance(stmt, cst.AugAssign) and isinstance(stmt.target, cst.Name) and not in_def:
+            record(_Assignment(stmt.target.value, None, conditional, line, order, top, "changed in place"))
+        elif isinstance(stmt, cst.ImportFrom) and not in_def:
+            source = _module_name(stmt)
+            if isinstance(stmt.names, cst.ImportStar):
+                scan.stars.append((order, source, line))
+                return
+            for alias in stmt.names:
+                bound = alias.evaluated_alias or alias.evaluated_name
+                reason = f"imported from {source}"
+                record(_Assignment(bound, None, conditional, line, order, top, reason))
+
+    def body(
+        stmts: Sequence[cst.BaseStatement | cst.BaseSmallStatement],
+        conditional: bool,
+        top: bool,
+        in_def: bool,
+    ) -> None:
+        for stmt in stmts:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                if top:
+                    scan.top_statements.append(stmt)
+                for part in stmt.body:
+                    small(part, stmt, conditional, top, in_def)
+            elif isinstance(stmt, cst.BaseSmallStatement):
+                small(stmt, stmt, conditional, False, in_def)
+            elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                if not in_def:
+                    scan.order += 1
+                    reason = "defined by a def" if isinstance(stmt, cst.FunctionDef) else "a class"
+                    record(_Assignment(stmt.name.value, None, conditional, stmt, scan.order, top, reason))
+                if isinstance(stmt, cst.FunctionDef):
+                    body(_body(stmt.body), False, False, True)
+            elif isinstance(stmt, cst.If):
+                guard = _is_main_guard(stmt.test)
+                body(_body(stmt.body), conditional or not guard, False, in_def)
+                orelse = stmt.orelse
+                while orelse is not None:
+                    body(_body(orelse.body), True, False, in_def)
+                    orelse = orelse.orelse if isinstance(orelse, cst.If) else None
+            elif isinstance(stmt, cst.With):
+                body(_body(stmt.body), conditional, False, in_def)
+            elif isinstance(stmt, (cst.For, cst.While)):
+                body(_body(stmt.body), True, False, in_def)
+                if stmt.orelse is not None:
+                    body(_body(stmt.orelse.body), True, False, in_def)
+            elif isinstance(stmt, cst.Try):
+                body(_body(stmt.body), True, False, in_def)
+                for handler in stmt.handlers:
+                    body(_body(handler.body), True, False, in_def)
+                for extra in (stmt.orelse, stmt.finalbody):
+                    if extra is not None:
+                        body(_body(extra.body), True, False, in_def)
+
+    body(module.body, False, True, False)
+    return scan
+
+
+def _module_value(scan: _Scan, positions: _Positions, name: str) -> Value | str | None:
+    """The value of a module-level name: a Value, None (never set), or why it is unknown."""
+    assignment = scan.names.get(name)
+    star = scan.stars[-1] if scan.stars else None
+    if assignment is None or (star is not None and star[0] > assignment.order):
+        if star is not None:
+            return f"`from {star[1]} import *` may set it"
+        return None
+    if assignment.value is None:
+        return positions.opaque(name, assignment.statement, assignment.reason)
+    reason = "assigned under a condition (if, try, for)" if assignment.conditional else ""
+    return positions.value(name, assignment.value, assignment.statement, reason)
+
+
+# --------------------------------------------------------------------------- additions
+
+
+def _after_line(source: SourceText, offset: int) -> tuple[int, str]:
+    """Where a new line goes after the line holding ``offset``; the prefix it needs."""
+    text = source.text
+    end = text.find("\n", offset)
+    if end == -1:
+        return len(text), source.newline
+    return end + 1, ""
+
+
+def _indentation(source: SourceText, offset: int) -> str:
+    text = source.text
+    start = text.rfind("\n", 0, offset) + 1
+    stop = start
+    while stop < len(text) and text[stop] in " \t":
+        stop += 1
+    return text[start:stop]
+
+
+def _module_addition(scan: _Scan, positions: _Positions, name: str, prefer: Sequence[str]) -> Addition:
+    """A new ``name = {value}`` line: after the line of the first preferred setting
+    that the module sets at its top level, else at the end of the file."""
+    source = positions.source
+    anchor: cst.SimpleStatementLine | None = None
+    top_names = {
+        a.name: a
+        for a in scan.names.values()
+        if a.top_level and isinstance(a.statement, cst.SimpleStatementLine) and a.value is not None
+    }
+    for wanted in prefer:
+        found = top_names.get(wanted)
+        if found is not None and isinstance(found.statement, cst.SimpleStatementLine):
+            anchor = found.statement
+            break
+    if anchor is not None:
+        offset, prefix = _after_line(source, positions.span(anchor)[1])
+    else:
+        text = source.text
+        offset = len(text)
+        prefix = source.newline if text and not text.endswith("\n") else ""
+    newline = source.newline
+    if prefix:
+        return Addition(source.path, offset, f"{prefix}{name} = {{value}}")
+    return Addition(source.path, offset, f"{name} = {{value}}{newline}")
+
+
+def _keyword_addition(positions: _Positions, call: cst.Call, keyword: str) -> Addition | None:
+    """``keyword={value}`` added as the call's last argument, in the call's own layout."""
+    source = positions.source
+    text = source.text
+    args = list(call.args)
+    if not args:
+        return None
+    last = args[-1]
+    _, value_end = positions.span(last.value)
+    _, call_end = positions.span(call)
+    close = text.rfind(")", value_end, call_end)
+    if close == -1:
+        return None
+    between = text[value_end:close]
+    if "\n" not in between:
+        # One line: `run(app, port=8000)` -> `run(app, port=8000, timeout_keep_alive=65)`.
+        return Addition(source.path, value_end, f", {keyword}={{value}}")
+    # One argument a line: a new line like the last argument's, with a trailing comma.
+    last_start, _ = positions.span(last)
+    line_start = text.rfind("\n", 0, last_start) + 1
+    if text[line_start:last_start].strip():
+        # Something precedes the last argument on its line (the parenthesis, other
+        # arguments): the new one joins that line.
+        return Addition(source.path, value_end, f", {keyword}={{value}}")
+    indent = _indentation(source, last_start)
+    extra: tuple[Edit, ...] = ()
+    comma = last.comma
+    if not isinstance(comma, cst.Comma):
+        extra = (Edit(source.path, value_end, value_end, ","),)
+    offset, prefix = _after_line(source, value_end)
+    return Addition(source.path, offset, f"{prefix}{indent}{keyword}={{value}},{source.newline}", extra)
+
+
+def _attribute_addition(
+    positions: _Positions, statement: cst.SimpleStatementLine, base: str, attribute: str
+) -> Addition:
+    source = positions.source
+    start, end = positions.span(statement)
+    indent = _indentation(source, start)
+    offset, prefix = _after_line(source, end)
+    if prefix:
+        return Addition(source.path, offset, f"{prefix}{indent}{base}.{attribute} = {{value}}")
+    return Addition(source.path, offset, f"{indent}{base}.{attribute} = {{value}}{source.newline}")
+
+
+# --------------------------------------------------------------------------- uvicorn calls
+
+
+def _import_aliases(module: cst.Module) -> tuple[set[str], dict[str, str]]:
+    """Names bound to the uvicorn module, and names bound to uvicorn.run / uvicorn.Config."""
+    modules: set[str] = set()
+    functions: dict[str, str] = {}
+
+    class Imports(cst.CSTVisitor):
+        def visit_Import(self, node: cst.Import) -> None:
+            for alias in node.names:
+                if alias.evaluated_name == "uvicorn":
+                    modules.add(alias.evaluated_alias or "uvicorn")
+
+        def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+            if _module_name(node) != "uvicorn" or isinstance(node.names, cst.ImportStar):
+                return
+            for alias in node.names:
+                if alias.evaluated_name in ("run", "Config"):
+                    functions[alias.evaluated_alias or alias.evaluated_name] = alias.evaluated_name
+
+    module.visit(Imports())
+    return modules, functions
+
+
+def _uvicorn_calls(module: cst.Module) -> Iterator[tuple[cst.Call, str]]:
+    modules, functions = _import_aliases(module)
+    found: list[tuple[cst.Call, str]] = []
+
+    class Calls(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            func = node.func
+            if (
+                isinstance(func, cst.Attribute)
+                and isinstance(func.value, cst.Name)
+                and func.value.value in modules
+                and func.attr.value in ("run", "Config")
+            ):
+                found.append((node, func.attr.value))
+            elif isinstance(func, cst.Name) and func.value in functions:
+                found.append((node, functions[func.value]))
+
+    module.visit(Calls())
+    return iter(found)
+
+
+def _uvicorn_backend(positions: _Positions, call: cst.Call, function: str) -> Backend:
+    facts = SERVER_FACTS[UVICORN]
+    source = positions.source
+    where = positions.location(call.func)
+    label = f"uvicorn.{function}() ({source.path.name}:{where.line})"
+    backend = Backend(UVICORN, source.path, label, where, files=[source.path])
+    spread = False
+    for index, arg in enumerate(call.args):
+        if arg.star == "**":
+            spread = True
+            continue
+        if arg.star == "*":
+            spread = True
+            continue
+        if arg.keyword is not None:
+            name = arg.keyword.value
+        elif function == "Config" and index < len(_CONFIG_POSITIONAL):
+            name = _CONFIG_POSITIONAL[index]
+        else:
+            continue
+        canonical = facts.python_names.get(name)
+        if canonical is not None:
+            backend.settings[canonical] = positions.value(name, arg.value, arg)
+    if spread:
+        for name, canonical in facts.python_names.items():
+            if canonical not in backend.settings:
+                backend.unknown[canonical] = f"the call's *args / **kwargs may set {name}"
+    addition = _keyword_addition(positions, call, facts.keepalive_name)
+    if addition is not None and not spread:
+        backend.additions[KEEPALIVE] = addition
+    return backend
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _config_backend(server: str, positions: _Positions, scan: _Scan) -> Backend:
+    facts = SERVER_FACTS[server]
+    source = positions.source
+    where = Location(source.path, 0, 0)
+    backend = Backend(server, source.path, f"{server} ({source.path.name})", where, files=[source.path])
+    for name, canonical in facts.python_names.items():
+        found = _module_value(scan, positions, name)
+        if isinstance(found, Value):
+            backend.settings[canonical] = found
+        elif isinstance(found, str):
+            backend.unknown[canonical] = found
+    if KEEPALIVE not in backend.settings and KEEPALIVE not in backend.unknown:
+        prefer = ("bind", "worker_class", "workers") if server == GUNICORN else ("bind", "workers")
+        backend.additions[KEEPALIVE] = _module_addition(scan, positions, facts.keepalive_name, prefer)
+    return backend
+
+
+def _hypercorn_objects(positions: _Positions, scan: _Scan) -> list[Backend]:
+    """``config.bind = ...`` / ``config.keep_alive_timeout = ...`` in a serve script."""
+    facts = SERVER_FACTS[HYPERCORN]
+    by_base: dict[str, list[_AttributeAssignment]] = {}
+    for item in scan.attributes:
+        if item.attribute in facts.python_names:
+            by_base.setdefault(item.base, []).append(item)
+    backends = []
+    source = positions.source
+    for base, items in by_base.items():
+        first = items[0]
+        where = positions.location(first.statement)
+        label = f"hypercorn ({source.path.name}: {base})"
+        backend = Backend(HYPERCORN, source.path, label, where, files=[source.path])
+        for item in items:  # the last assignment wins
+            canonical = facts.python_names[item.attribute]
+            reason = "assigned under a condition (if, try, for)" if item.conditional else ""
+            backend.settings[canonical] = positions.value(
+                f"{base}.{item.attribute}", item.value, item.statement, reason
+            )
+        if KEEPALIVE not in backend.settings:
+            anchor = next((i for i in items if i.attribute == "bind"), items[-1])
+            backend.additions[KEEPALIVE] = _attribute_addition(
+                positions, anchor.statement, base, facts.keepalive_name
+            )
+        backends.append(backend)
+    return backends
+
+
+def module_server(source: SourceText, scan_names: set[str], mapped: bool, server: str | None) -> str | None:
+    """Whether the module itself is a gunicorn or hypercorn config: by the command
+    that names it (``server``), by its name, or by what it sets."""
+    if server in (GUNICORN, HYPERCORN):
+        return server
+    lowered = source.path.name.lower()
+    if "gunicorn" in lowered:
+        return GUNICORN
+    if "hypercorn" in lowered:
+        return HYPERCORN
+    if "keep_alive_timeout" in scan_names:
+        return HYPERCORN
+    if mapped and scan_names & set(SERVER_FACTS[GUNICORN].python_names):
+        return GUNICORN
+    return None
+
+
+def load(source: SourceText, *, mapped: bool = False, server: str | None = None) -> LoadedFile:
+    """Every app server that ``source`` configures or starts.
+
+    ``mapped``: the settings name it as a backend config; ``server``: a command
+    line names it with ``-c`` (so it is that server's config, whatever its name).
+    """
+    loaded = LoadedFile(source.path, PYTHON_KIND)
+    try:
+        module = parse(source.text)
+    except PythonSyntaxError as error:
+        loaded.problems.append(Problem(source.path, error.line, f"does not parse as Python: {error.message}"))
+        return loaded
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    positions = _Positions(source, wrapper.resolve(PositionProvider))
+    scan = _scan(module)
+    names = {n for n, a in scan.names.items() if a.top_level}
+    server = module_server(source, names, mapped, server)
+    if server is not None:
+        loaded.backends.append(_config_backend(server, positions, scan))
+    for call, function in _uvicorn_calls(module):
+        loaded.backends.append(_uvicorn_backend(positions, call, function))
+    if server is None and "hypercorn" in source.text:
+        loaded.backends.extend(_hypercorn_objects(positions, scan))
+    return loaded
+
+
+def validate(source: SourceText) -> None:
+    """Raise ``SourceError`` when ``source`` is not Python (libcst's grammar)."""
+    from tlslint.sources.text import SourceError
+
+    try:
+        parse(source.text)
+    except PythonSyntaxError as error:
+        raise SourceError(source.path, error.line, f"invalid Python: {error.message}") from None

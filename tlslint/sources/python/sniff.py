@@ -1,0 +1,89 @@
+"""Which files configure or start a Python app server: by name, then a content sniff.
+
+Cheap on purpose (discovery runs it on every walked file): no parsing, at most
+the first 64 KiB read, and a ``.py`` file is read only when its name does not
+already decide. In scope:
+
+* ``*gunicorn*.py`` (``gunicorn.conf.py``, ``gunicorn_config.py``) and
+  ``*hypercorn*.py``: by name;
+* other ``.py`` files that mention ``uvicorn.run`` / ``uvicorn.Config`` (or
+  import them from uvicorn) or hypercorn's configuration;
+* hypercorn TOML: ``*hypercorn*.toml``, or a TOML file that sets
+  ``keep_alive_timeout`` at its top;
+* ``Procfile``, ``Dockerfile`` (``Containerfile``, ``*.dockerfile``,
+  ``Dockerfile.*``) and systemd ``*.service`` units that mention gunicorn,
+  uvicorn or hypercorn.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+PYTHON_CONFIG, TOML_CONFIG, PROCFILE, DOCKERFILE, SYSTEMD = (
+    "python", "toml", "procfile", "dockerfile", "systemd"
+)  # fmt: skip
+_SNIFF_BYTES = 64 * 1024
+_SERVERS = re.compile(rb"\b(?:gunicorn|uvicorn|hypercorn)\b")
+_PY_MENTIONS = re.compile(
+    rb"\buvicorn\s*\.\s*(?:run|Config)\b|\bfrom\s+uvicorn\s+import\b"
+    rb"|\bhypercorn\b|^\s*keep_alive_timeout\s*=",
+    re.M,
+)
+_TOML_KEEPALIVE = re.compile(rb"^\s*keep_alive_timeout\s*=", re.M)
+_EXEC_START = re.compile(rb"^\s*ExecStart\s*=", re.M)
+
+
+def file_format(path: Path) -> str | None:
+    """The backend format a file's name suggests (content not read)."""
+    name = path.name
+    lowered = name.lower()
+    suffix = path.suffix.lower()
+    if suffix == ".py":
+        return PYTHON_CONFIG
+    if suffix == ".toml":
+        return TOML_CONFIG
+    if name == "Procfile" or name.startswith("Procfile."):
+        return PROCFILE
+    if (
+        lowered in ("dockerfile", "containerfile")
+        or lowered.startswith(("dockerfile.", "containerfile."))
+        or lowered.endswith(".dockerfile")
+    ):
+        return DOCKERFILE
+    if suffix == ".service":
+        return SYSTEMD
+    return None
+
+
+def backend_format(path: Path) -> str | None:
+    """The backend format of ``path`` when it is in scope, else None."""
+    kind = file_format(path)
+    if kind is None:
+        return None
+    lowered = path.name.lower()
+    if kind == PYTHON_CONFIG and ("gunicorn" in lowered or "hypercorn" in lowered):
+        return kind
+    if kind == TOML_CONFIG and "hypercorn" in lowered:
+        return kind
+    head = _head(path)
+    if head is None:
+        return None
+    if kind == PYTHON_CONFIG:
+        return kind if _PY_MENTIONS.search(head) else None
+    if kind == TOML_CONFIG:
+        return kind if _TOML_KEEPALIVE.search(head) else None
+    if kind == SYSTEMD and not _EXEC_START.search(head):
+        return None
+    return kind if _SERVERS.search(head) else None
+
+
+def _head(path: Path) -> bytes | None:
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+    except OSError:
+        return None
+    if b"\x00" in head:
+        return None
+    return head

@@ -1,0 +1,394 @@
+"""App servers behind nginx (gunicorn, uvicorn, hypercorn), loaded and merged.
+
+Each backend file gives one or more ``Backend``s (``tlslint.sources.python``).
+Then:
+
+* a command line that names a config file (``gunicorn -c gunicorn.conf.py``,
+  ``hypercorn -c hypercorn.toml``) is merged with it: the command line's flags
+  win, the file gives the rest. The file is read even when it was not among
+  the paths checked. A gunicorn command without ``-c`` takes the
+  ``gunicorn.conf.py`` beside the command file, which gunicorn reads from its
+  working directory by default.
+* ``[[tool.tlslint.backends]]`` entries (``upstream = "app"``,
+  ``config = "deploy/gunicorn.conf.py"``) are kept for linking; the files they
+  name are read too.
+
+Linking backends to nginx ``upstream{}`` blocks is ``tlslint.checks._backends``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tlslint.findings import Finding
+from tlslint.settings import Settings
+from tlslint.sources.formats import LoadedText
+from tlslint.sources.nginx.model import SourceText
+from tlslint.sources.python import load as load_source
+from tlslint.sources.python.model import Backend, LoadedFile, Problem, Value
+from tlslint.sources.python.servers import (
+    BIND,
+    DEFAULT_BIND,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    FD,
+    GUNICORN,
+    HOST,
+    INSECURE_BIND,
+    KEEPALIVE,
+    PORT,
+    UDS,
+    UVICORN,
+)
+from tlslint.sources.python.sniff import PYTHON_CONFIG, TOML_CONFIG, file_format
+from tlslint.sources.text import SourceError, read_source
+
+if TYPE_CHECKING:
+    from tlslint.filters import Filters
+    from tlslint.scope import Scope
+    from tlslint.workspace import Workspace
+
+GUNICORN_DEFAULT_CONFIG = "gunicorn.conf.py"
+
+
+# --------------------------------------------------------------------------- addresses
+
+
+@dataclass(frozen=True)
+class Address:
+    """A listening address: TCP host and port, or a unix socket path."""
+
+    host: str = ""  # lower-cased, no brackets
+    port: str = ""
+    unix: str = ""  # the socket path
+
+    def __str__(self) -> str:
+        if self.unix:
+            return f"unix:{self.unix}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+WILDCARDS = frozenset({"0.0.0.0", "", "*", "::"})
+LOOPBACK_V4 = frozenset({"127.0.0.1", "localhost"})
+LOOPBACK_V6 = frozenset({"::1", "localhost"})
+
+
+def parse_address(text: str, default_port: str = DEFAULT_PORT) -> Address | None:
+    """``host:port``, ``[v6]:port``, ``host`` (default port), ``unix:/path``; None for ``fd://``."""
+    text = text.strip()
+    if text.startswith("unix:"):
+        path = text[5:]
+        path = path[2:] if path.startswith("//") else path
+        return Address(unix=path) if path else None
+    if text.startswith("fd://") or not text:
+        return None
+    text = text.removeprefix("tcp://").removeprefix("http://")
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port = rest.removeprefix(":") or default_port
+    elif text.count(":") > 1:  # a bare IPv6 address
+        host, port = text, default_port
+    else:
+        host, _, port = text.partition(":")
+        port = port or default_port
+    if not port.isdigit():
+        return None
+    return Address(host=host.lower(), port=str(int(port)))
+
+
+def same_endpoint(backend: Address, nginx: Address) -> bool:
+    """Whether nginx connecting to ``nginx`` reaches a server bound to ``backend``.
+
+    Unix sockets match by path. TCP ports must be equal; hosts match when equal,
+    when the backend listens on every address (0.0.0.0, ::) and nginx connects
+    to a loopback name, or across localhost / 127.0.0.1 / ::1.
+    """
+    if backend.unix or nginx.unix:
+        return bool(backend.unix) and backend.unix == nginx.unix
+    if backend.port != nginx.port:
+        return False
+    if backend.host == nginx.host:
+        return True
+    if backend.host in ("0.0.0.0", "", "*"):
+        return nginx.host in LOOPBACK_V4 or nginx.host in ("0.0.0.0", "")
+    if backend.host == "::":
+        return nginx.host in LOOPBACK_V4 | LOOPBACK_V6 or nginx.host in ("::", "0.0.0.0")
+    if backend.host in LOOPBACK_V4 and nginx.host in LOOPBACK_V4:
+        return True
+    return backend.host in LOOPBACK_V6 and nginx.host in LOOPBACK_V6
+
+
+@dataclass(frozen=True)
+class Binding:
+    """Where a backend listens, as far as the files say."""
+
+    addresses: tuple[Address, ...]
+    value: Value | None  # the setting that says so (None: the server's default)
+    unknown: str = ""  # why the address cannot be known (computed, set elsewhere)
+    unknown_value: Value | None = None  # the computed value, when it is in a file
+
+
+def binding(backend: Backend) -> Binding:
+    if backend.server == UVICORN:
+        return _uvicorn_binding(backend)
+    values = [v for v in (backend.get(BIND), backend.get(INSECURE_BIND)) if v is not None]
+    for value in values:
+        if not value.static:
+            return Binding((), value, value.reason, value)
+    for name in (BIND, INSECURE_BIND):
+        if name in backend.unknown and backend.get(name) is None:
+            return Binding((), None, backend.unknown[name])
+    if not values:
+        address = parse_address(DEFAULT_BIND)
+        assert address is not None
+        return Binding((address,), None)
+    found: list[Address] = []
+    for value in values:
+        items = value.value if isinstance(value.value, list) else [value.value]
+        for item in items:
+            address = parse_address(str(item)) if item is not None else None
+            if address is not None:
+                found.append(address)
+    return Binding(tuple(found), values[0])
+
+
+def _uvicorn_binding(backend: Backend) -> Binding:
+    uds = backend.get(UDS)
+    if uds is not None:
+        if not uds.static:
+            return Binding((), uds, uds.reason, uds)
+        if uds.value:
+            return Binding((Address(unix=str(uds.value)),), uds)
+    fd = backend.get(FD)
+    if fd is not None and fd.value is not None:
+        return Binding((), fd, "it listens on an inherited file descriptor (fd)")
+    host, port = backend.get(HOST), backend.get(PORT)
+    for value in (host, port):
+        if value is not None and not value.static:
+            return Binding((), value, value.reason, value)
+    for name in (HOST, PORT, UDS):
+        if name in backend.unknown and backend.get(name) is None:
+            return Binding((), None, backend.unknown[name])
+    host_text = str(host.value) if host is not None and host.value is not None else DEFAULT_HOST
+    port_text = str(port.value) if port is not None and port.value is not None else DEFAULT_PORT
+    address = parse_address(f"[{host_text}]:{port_text}" if ":" in host_text else f"{host_text}:{port_text}")
+    return Binding((address,) if address is not None else (), port or host)
+
+
+# --------------------------------------------------------------------------- workspace
+
+
+@dataclass(frozen=True)
+class BackendMapping:
+    """``[[backends]] upstream = "app"; config = "deploy/gunicorn.conf.py"``."""
+
+    upstream: str
+    config: Path  # resolved
+
+
+@dataclass
+class BackendWorkspace:
+    backends: list[Backend] = field(default_factory=list)
+    mappings: list[BackendMapping] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    sources: dict[Path, SourceText] = field(default_factory=dict)  # by resolved path
+    # Whether a finding placed at a backend file is silenced there (inline comment,
+    # per-file-ignores); set by the engine. BKD101 is placed in the nginx file by
+    # default, and a `# tlslint: disable=BKD101` on the backend's line silences it too.
+    suppressed: Callable[[Finding], bool] | None = None
+
+    def mapped_upstreams(self, backend: Backend) -> list[str]:
+        files = {path.resolve() for path in backend.files}
+        return [m.upstream for m in self.mappings if m.config in files]
+
+    def is_suppressed(self, finding: Finding) -> bool:
+        return self.suppressed is not None and self.suppressed(finding)
+
+
+@dataclass
+class BackendLoad:
+    workspace: BackendWorkspace
+    texts: dict[Path, LoadedText]
+    read: list[Path]  # resolved paths read (or refused)
+
+    def reported(self, scope: Scope | None) -> set[Path]:
+        """The backend files whose findings a partial run reports."""
+        return set(self.read) if scope is None else set(self.read) & scope.files
+
+
+class _Loader:
+    def __init__(self, settings: Settings, overlay: Mapping[Path, SourceText]) -> None:
+        self.settings = settings
+        self.overlay = overlay
+        self.files: dict[Path, LoadedFile] = {}
+        self.texts: dict[Path, LoadedText] = {}
+        self.sources: dict[Path, SourceText] = {}
+        self.problems: list[Problem] = []
+        self.read: set[Path] = set()
+
+    def load(
+        self, path: Path, fmt: str, *, mapped: bool = False, server: str | None = None
+    ) -> LoadedFile | None:
+        resolved = path.resolve()
+        if resolved in self.files:
+            return self.files[resolved]
+        if resolved in self.read:
+            return None
+        self.read.add(resolved)
+        try:
+            source = self.overlay.get(resolved) or read_source(path, self.settings.max_file_size)
+        except SourceError as error:
+            self.problems.append(Problem(path, error.line, error.message))
+            return None
+        loaded = load_source(source, fmt, mapped=mapped, server=server)
+        self.files[resolved] = loaded
+        self.texts[resolved] = LoadedText(source, loaded.kind)
+        self.sources[resolved] = source
+        self.problems.extend(loaded.problems)
+        return loaded
+
+
+def _config_path(backend: Backend, reference: str) -> Path | None:
+    """The file a ``-c`` value names (hypercorn's ``file:`` prefix too); None for ``python:module``."""
+    if reference.startswith("python:"):
+        return None
+    reference = reference.removeprefix("file:")
+    candidate = Path(reference)
+    if candidate.is_absolute():
+        # A path inside the image or host: try it relative to the command file's directory.
+        parts = candidate.parts[1:]
+        for index in range(len(parts)):
+            tail = backend.path.parent.joinpath(*parts[index:])
+            if tail.exists():
+                return tail
+        return None
+    return backend.path.parent / candidate
+
+
+def _merge(command: Backend, config: LoadedFile, name: str, implicit: bool) -> Backend | None:
+    """The command line's settings over the config file's (same server)."""
+    matching = [b for b in config.backends if b.server == command.server and not b.command]
+    if not matching:
+        return None
+    base = matching[0]
+    settings = {**base.settings, **command.settings}
+    unknown = {k: v for k, v in base.unknown.items() if k not in command.settings}
+    additions = dict(command.additions)
+    if KEEPALIVE in base.additions:
+        additions[KEEPALIVE] = base.additions[KEEPALIVE]  # add it to the file, not the command
+    how = f"reads {name} by default" if implicit else f"-c {name}"
+    return replace(
+        command,
+        label=f"{command.server} ({command.process}, {how})",
+        settings=settings,
+        unknown=unknown,
+        additions=additions,
+        files=[*command.files, *base.files],
+    )
+
+
+def load_backends(
+    paths: Iterable[Path], settings: Settings, overlay: Mapping[Path, SourceText] | None = None
+) -> BackendLoad:
+    overlay = overlay or {}
+    loader = _Loader(settings, overlay)
+    for path in paths:
+        fmt = file_format(path)
+        if fmt is not None:
+            loader.load(path, fmt)
+    workspace = BackendWorkspace()
+    for entry in settings.backends:
+        config = (settings.base / str(entry.get("config", ""))).resolve()
+        upstream = str(entry.get("upstream", ""))
+        workspace.mappings.append(BackendMapping(upstream, config))
+        fmt = file_format(config)
+        if not config.is_file() and config not in overlay:
+            origin = settings.source or config
+            message = f'[[backends]] config "{entry.get("config")}" (upstream {upstream}) does not exist'
+            workspace.problems.append(Problem(origin, 0, message))
+        elif fmt is None:
+            origin = settings.source or config
+            message = (
+                f'[[backends]] config "{entry.get("config")}": not a gunicorn, uvicorn or hypercorn '
+                "config, Procfile, Dockerfile or systemd unit"
+            )
+            workspace.problems.append(Problem(origin, 0, message))
+        else:
+            loader.load(config, fmt, mapped=True)
+    backends: list[Backend] = []
+    consumed: set[Path] = set()
+    for loaded in list(loader.files.values()):  # a -c config read now is not a command file
+        backends.extend(_resolve_config(loader, b, consumed) for b in loaded.backends if b.command)
+    for resolved, loaded in loader.files.items():
+        if resolved in consumed:
+            continue
+        backends.extend(b for b in loaded.backends if not b.command)
+    workspace.backends = backends
+    workspace.problems[:0] = loader.problems
+    workspace.sources = loader.sources
+    return BackendLoad(workspace, loader.texts, sorted(loader.read))
+
+
+def _resolve_config(loader: _Loader, backend: Backend, consumed: set[Path]) -> Backend:
+    reference = backend.config_ref
+    if reference is None:
+        if backend.server != GUNICORN:
+            return backend
+        beside = backend.path.parent / GUNICORN_DEFAULT_CONFIG
+        if not beside.is_file() and beside.resolve() not in loader.files:
+            return backend
+        loaded = loader.load(beside, PYTHON_CONFIG, server=GUNICORN)
+        merged = _merge(backend, loaded, GUNICORN_DEFAULT_CONFIG, True) if loaded else None
+        if merged is None:
+            return backend
+        consumed.add(beside.resolve())
+        return merged
+    if not reference.static or not isinstance(reference.value, str):
+        return _unknown_rest(backend, f"may be set in the config file {reference.text}, computed at run time")
+    path = _config_path(backend, reference.value)
+    if path is None or not (path.is_file() or path.resolve() in loader.files):
+        return _unknown_rest(backend, f"may be set in {reference.value} (-c), which was not found")
+    fmt = file_format(path)
+    if fmt not in (PYTHON_CONFIG, TOML_CONFIG):
+        return _unknown_rest(backend, f"may be set in {reference.value} (-c), which tlslint does not read")
+    loaded = loader.load(path, fmt, server=backend.server)
+    merged = _merge(backend, loaded, reference.value, False) if loaded else None
+    if merged is None:
+        return _unknown_rest(backend, f"may be set in {reference.value} (-c), which could not be read")
+    consumed.add(path.resolve())
+    return merged
+
+
+def _unknown_rest(backend: Backend, reason: str) -> Backend:
+    from tlslint.sources.python.servers import SERVER_FACTS
+
+    names = set(SERVER_FACTS[backend.server].python_names.values())
+    unknown = {name: reason for name in names if name not in backend.settings}
+    return replace(backend, unknown={**backend.unknown, **unknown}, additions={})
+
+
+def add_backends(
+    workspace: Workspace,
+    filters: Filters,
+    paths: list[Path],
+    settings: Settings,
+    overlay: Mapping[Path, SourceText] | None,
+) -> BackendLoad:
+    """The engine's one call: load the app servers into ``workspace``; their comments suppress."""
+    if not paths and not settings.backends:
+        return BackendLoad(BackendWorkspace(), {}, [])
+    loaded = load_backends(paths, settings, overlay)
+    backends = loaded.workspace
+    if backends.backends or backends.problems:
+        workspace.backends = backends
+    for path, text in loaded.texts.items():
+        if text.kind == "python":
+            filters.python_sources[path] = text.source
+        else:  # TOML, Procfile, Dockerfile and systemd comments are `#` lines too
+            filters.yaml_sources[path] = text.source
+    backends.suppressed = lambda finding: not filters.keep(finding)
+    return loaded
