@@ -25,6 +25,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -34,12 +35,36 @@ from pathlib import Path
 from typing import Any
 
 import nginx_harness
-from conftest import nginx_binary
+from conftest import ROOT, nginx_binary
 
 LOCALHOST = "127.0.0.1"
 START_TIMEOUT = 5.0
 STOP_TIMEOUT = 5.0
 REQUEST_TIMEOUT = 5.0
+CLI_TIMEOUT = 60.0
+
+
+def send_ok(handler: BaseHTTPRequestHandler) -> None:
+    """Answer 200 "ok" with a Content-Length, so the connection can be kept alive."""
+    body = b"ok\n"
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/plain")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run `python -m tlslint ARGS` from the checkout, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "tlslint", *args],
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT,
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
 
 
 def free_port() -> int:
@@ -89,12 +114,7 @@ class _Handler(BaseHTTPRequestHandler):
         )
         with owner.lock:
             owner.requests.append(seen)
-        body = b"ok\n"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        send_ok(self)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

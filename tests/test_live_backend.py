@@ -35,8 +35,6 @@ from __future__ import annotations
 
 import http.client
 import select
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -46,15 +44,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, nginx_binary
-from live_nginx import LOCALHOST, REQUEST_TIMEOUT, STOP_TIMEOUT, free_port, running_nginx
+from conftest import nginx_binary
+from live_nginx import LOCALHOST, REQUEST_TIMEOUT, STOP_TIMEOUT, cli, free_port, running_nginx, send_ok
 
 pytestmark = pytest.mark.nginx
 
 IDLE_TIMEOUT = 2.0  # the backend's keep-alive timeout, as gunicorn's default keepalive
 GAP = 2.1  # just over it
 REQUESTS = 5
-CLI_TIMEOUT = 60.0
 IDLE_LIMIT = 10.0  # a connection nobody uses is closed after this long anyway
 
 NGINX = """\
@@ -122,12 +119,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.rfile.read(length)
         with self.server.owner.lock:
             self.server.owner.answered += 1
-        body = b"ok\n"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        send_ok(self)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -187,18 +179,6 @@ def pattern(port: int) -> Iterator[int]:
         if index:
             time.sleep(GAP)
         yield post(port)
-
-
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tlslint", *args],
-        capture_output=True,
-        text=True,
-        timeout=CLI_TIMEOUT,
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
 
 
 def test_the_fix_ends_the_502s_of_the_keepalive_race(tmp_path: Path) -> None:

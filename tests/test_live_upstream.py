@@ -21,18 +21,15 @@ have timeouts. Nothing leaves 127.0.0.1.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, nginx_binary
-from live_nginx import Backend, Seen, free_port, get, running_nginx
+from conftest import nginx_binary
+from live_nginx import Backend, Seen, cli, free_port, get, running_nginx
 
 pytestmark = pytest.mark.nginx
 
 REQUESTS = 5
-CLI_TIMEOUT = 60.0
 
 SERVER = """\
 server {{
@@ -60,18 +57,6 @@ server {{
 def backend() -> Backend:
     nginx_binary()  # skips without nginx (fails under TLSLINT_REQUIRE_NGINX=1)
     return Backend()
-
-
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tlslint", *args],
-        capture_output=True,
-        text=True,
-        timeout=CLI_TIMEOUT,
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
 
 
 def serve(text: str, port: int, backend: Backend, prefix: Path) -> list[Seen]:

@@ -36,6 +36,18 @@ class _FileSuppressions:
     whole_file: set[str] = field(default_factory=set)
     by_line: dict[int, set[str]] = field(default_factory=dict)
 
+    def add(self, match: re.Match[str], line: int, alone: bool) -> None:
+        """Record one `tlslint: disable[-file]=...` comment found on `line`."""
+        kind, raw_codes = match.group(1), match.group(2)
+        codes = {c.strip() for c in raw_codes.split(",") if c.strip()}
+        codes = {c.upper() if re.fullmatch(r"[a-zA-Z]{3}\d{3}", c) else c for c in codes}
+        if kind == "disable-file":
+            self.whole_file |= codes
+            return
+        # A comment alone on its line also covers the line below it.
+        for covered in (line, line + 1) if alone else (line,):
+            self.by_line.setdefault(covered, set()).update(codes)
+
 
 class Filters:
     def __init__(self, settings: Settings, files: NginxFiles) -> None:
@@ -100,17 +112,9 @@ class Filters:
                 match = _DIRECTIVE_RE.search(comment.text)
                 if match is None:
                     continue
-                kind, raw = match.groups()
-                codes = {c.strip() for c in raw.split(",") if c.strip()}
-                codes = {c.upper() if re.fullmatch(r"[a-zA-Z]{3}\d{3}", c) else c for c in codes}
-                if kind == "disable-file":
-                    result.whole_file |= codes
-                    continue
-                # A comment alone on its line also covers the line below it.
                 line_start = parsed.source.line_starts()[comment.line - 1]
                 alone = not parsed.source.text[line_start : comment.start].strip()
-                for line in (comment.line, comment.line + 1) if alone else (comment.line,):
-                    result.by_line.setdefault(line, set()).update(codes)
+                result.add(match, comment.line, alone)
         if parsed is None and resolved in self.yaml_sources:
             result = _yaml_suppressions(self.yaml_sources[resolved])
         if parsed is None and resolved in self.python_sources:
@@ -127,17 +131,10 @@ def _yaml_suppressions(source: SourceText) -> _FileSuppressions:
     result = _FileSuppressions()
     text = source.text
     for match in _YAML_COMMENT_RE.finditer(text):
-        kind, raw = match.groups()
-        codes = {c.strip() for c in raw.split(",") if c.strip()}
-        codes = {c.upper() if re.fullmatch(r"[a-zA-Z]{3}\d{3}", c) else c for c in codes}
-        if kind == "disable-file":
-            result.whole_file |= codes
-            continue
         hash_at = text.index("#", match.start())
         line = source.position(hash_at)[0]
         alone = not text[source.line_starts()[line - 1] : hash_at].strip()
-        for covered in (line, line + 1) if alone else (line,):
-            result.by_line.setdefault(covered, set()).update(codes)
+        result.add(match, line, alone)
     return result
 
 
@@ -160,14 +157,7 @@ def _python_suppressions(source: SourceText) -> _FileSuppressions:
         match = _DIRECTIVE_RE.search(token.string)
         if match is None:
             continue
-        kind, raw = match.groups()
-        codes = {c.strip() for c in raw.split(",") if c.strip()}
-        codes = {c.upper() if re.fullmatch(r"[a-zA-Z]{3}\d{3}", c) else c for c in codes}
-        if kind == "disable-file":
-            result.whole_file |= codes
-            continue
         line, column = token.start
         alone = not lines[line - 1][:column].strip() if line <= len(lines) else False
-        for covered in (line, line + 1) if alone else (line,):
-            result.by_line.setdefault(covered, set()).update(codes)
+        result.add(match, line, alone)
     return result
