@@ -20,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -76,13 +77,23 @@ def timed(command: list[str], cwd: Path | None = None, timeout: float = 600) -> 
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        try:
-            returncode = process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
+        # Popen.wait(timeout=...) polls with sleeps of up to 50 ms, which would
+        # quantise every figure: block in waitpid and let a timer do the killing.
+        expired = threading.Event()
+
+        def kill() -> None:
+            expired.set()
             os.killpg(process.pid, 9)
-            process.wait()
-            return None
+
+        timer = threading.Timer(timeout, kill)
+        timer.start()
+        try:
+            returncode = process.wait()
+        finally:
+            timer.cancel()
         elapsed = time.perf_counter() - start
+        if expired.is_set():
+            return None
         lines = [line for line in report.read().splitlines() if line.strip()]
         max_rss = int(lines[-1]) if lines and lines[-1].strip().isdigit() else 0
         return Sample(elapsed, max_rss, returncode)

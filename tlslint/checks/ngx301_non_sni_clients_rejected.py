@@ -107,11 +107,11 @@ def _problem(config: NginxConfig, server: Server) -> tuple[Directive, str, str] 
 
 
 def _sni_servers(config: NginxConfig, default: Server, sockets: list[str]) -> list[Server]:
-    found: list[Server] = []
+    found: dict[int, Server] = {}  # by identity, in order: a socket may hold 10,000 servers
     for socket in sockets:
         for server in config.groups.get(socket, []):
-            if server is default or server in found:
+            if server is default or id(server) in found:
                 continue
             if certificates(server) and not flag_on(server.effective("ssl_reject_handshake")):
-                found.append(server)
-    return found
+                found[id(server)] = server
+    return list(found.values())

@@ -210,6 +210,8 @@ def _plan(config: NginxConfig, component: _Component) -> None:
     """A listen parameter gives HTTP/2 to the whole socket: on a TLS socket every
     server on it negotiates h2 by ALPN; on a plain one the default server decides."""
     needing: list[Server] = []
+    needing_ids: set[int] = set()  # a socket may hold 10,000 servers
+    listen_ids = {id(d) for d in component.listens}
     for socket in component.sockets:
         group = config.groups.get(socket, [])
         for server in group:
@@ -217,7 +219,8 @@ def _plan(config: NginxConfig, component: _Component) -> None:
                 directive = listen.directive
                 if listen.socket != socket or not listen.http2 or directive is None:
                     continue
-                if all(directive is not d for d in component.listens):
+                if id(directive) not in listen_ids:
+                    listen_ids.add(id(directive))
                     component.listens.append(directive)
         if socket in config.tls_sockets:
             candidates = group
@@ -225,7 +228,8 @@ def _plan(config: NginxConfig, component: _Component) -> None:
             default = config.default_server(socket)
             candidates = [default] if default is not None else []
         for server in candidates:
-            if server not in needing:
+            if id(server) not in needing_ids:
+                needing_ids.add(id(server))
                 needing.append(server)
     component.listens.sort(key=lambda d: (str(d.path), d.start))
     for server in needing:

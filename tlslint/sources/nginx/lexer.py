@@ -10,6 +10,7 @@ corpus and on generated input) plus their offsets and quote characters.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 
 # Token kinds.
@@ -75,6 +76,9 @@ def scan(text: str) -> list[RawToken]:
     """
     tokens: list[RawToken] = []
     append = tokens.append
+    # Names and most values repeat across files (`proxy_set_header`, `on`, `$host`):
+    # one string each instead of one per occurrence.
+    intern = sys.intern
     punct = _PUNCT_KIND
     end = _content_end(text)
     position = 0
@@ -91,7 +95,7 @@ def scan(text: str) -> list[RawToken]:
                 break
             token_end = m.end()
             if index == _S_WORD:
-                append((WORD, value, start, token_end))
+                append((WORD, intern(value), start, token_end))
                 if value[-1] == "$" and not plain and text.startswith("{", token_end):
                     stop = _EXPANSION_BODY_RE.match(text, token_end + 1, end).end()  # type: ignore[union-attr]
                     if not text.startswith("}", stop):  # "${" did not close

@@ -99,7 +99,8 @@ class NginxFiles:
         if climbs and not self._inside_roots(_static_part(target), prefix):
             return IncludeResult((), _outside_root(shown, prefix))
         if glob.has_magic(str(target)):
-            matches = sorted(Path(p) for p in glob.glob(str(target)) if os.path.isfile(p))
+            # Sorted as strings (as nginx's glob does), then made Paths: sorting Paths is slow.
+            matches = [Path(p) for p in sorted(glob.glob(str(target))) if os.path.isfile(p)]
             if climbs and not all(self._inside_roots(match, prefix) for match in matches):
                 return IncludeResult((), _outside_root(shown, prefix))
             return IncludeResult(tuple(matches))
@@ -177,7 +178,7 @@ def _stock_suffix(pattern: str) -> bool:
 
 def prefix_for(path: Path) -> Path:
     """The directory nginx would treat as its prefix for a file checked alone."""
-    parent = path.resolve().parent
+    parent = resolve_path(path).parent
     if parent.name in SNIPPET_DIRS:
         return parent.parent
     if parent.parent.name in SNIPPET_DIRS:  # e.g. conf.d/templates/x.conf

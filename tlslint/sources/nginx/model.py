@@ -7,6 +7,7 @@ every context it is included from (and can be cached by content hash).
 from __future__ import annotations
 
 import bisect
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,11 +20,12 @@ class SourceText:
     text: str
     bom: bool = False
     newline: str = "\n"
-    _line_starts: list[int] | None = field(default=None, repr=False)
+    # An array, not a list: one machine word a line instead of an int object and a pointer.
+    _line_starts: array[int] | None = field(default=None, repr=False)
 
-    def line_starts(self) -> list[int]:
+    def line_starts(self) -> array[int]:
         if self._line_starts is None:
-            starts = [0]
+            starts = array("q", [0])
             text = self.text
             find = text.find
             pos = find("\n")
