@@ -1,4 +1,4 @@
-"""The model cache: hits read nothing, edits invalidate, tampering is never unpickled."""
+"""The scan cache: hits read nothing, edits invalidate, a pack not signed by us is never loaded."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from helpers import settings_for
 from tlslint import cache as caching
 from tlslint.cache import DIRECTORY_NAME, PACK_NAME, ModelCache, stat_key
 from tlslint.engine import RunOptions, run
-from tlslint.sources.nginx.model import ParsedFile
+from tlslint.sources.nginx.parser import from_scanned
 
 CONFIG = "http {\n    ssl_session_timeout 1m;\n}\n"
 
@@ -51,7 +51,7 @@ def test_an_edited_file_is_parsed_again(tmp_path: Path) -> None:
     assert second.hits == 0
 
 
-def test_a_tampered_pack_is_never_unpickled(tmp_path: Path) -> None:
+def test_a_tampered_pack_is_never_loaded(tmp_path: Path) -> None:
     (tmp_path / "nginx.conf").write_text(CONFIG)
     first = ModelCache.open(tmp_path)
     checked(tmp_path, first)
@@ -109,4 +109,7 @@ def test_cli_writes_a_cache_and_no_cache_writes_none(tmp_path: Path) -> None:
     assert (root / ".gitignore").read_text().splitlines()[-1] == "*"
     assert (root / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
     assert oct((tmp_path / "xdg" / "tlslint" / "key").stat().st_mode & 0o777) == "0o600"
-    assert isinstance(next(iter(ModelCache.open(tmp_path).entries.values())), ParsedFile)
+    ((key, (text, bom, newline, tokens)),) = ModelCache.open(tmp_path).entries.items()
+    assert key[0] == str((tmp_path / "nginx.conf").resolve())
+    assert (text, bom, newline) == (CONFIG, False, "\n")
+    assert from_scanned(Path(key[0]), (text, bom, newline, tokens)).directives[0].name == "http"

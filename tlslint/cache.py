@@ -1,10 +1,12 @@
-"""A cache of parsed nginx models, like ruff's: ``.tlslint_cache/`` beside the settings.
+"""A cache of scanned nginx files, like ruff's: ``.tlslint_cache/`` beside the settings.
 
 - Keyed per file on (resolved path, size, mtime, inode): a hit reads nothing.
+- Holds each file's text and tokens as plain tuples (``marshal``): the tree is
+  rebuilt from them, which is faster than unpickling it and keeps the pack small.
 - Namespaced by tlslint's version *and* a fingerprint of its own files, so a
   cache is never trusted across versions, editable installs included.
-- Signed: the pack is a pickle, and a pickle from a pull request's working tree
-  would run code when loaded. Every pack carries an HMAC made with a key kept
+- Signed: a pack in a pull request's working tree is data from the pull request
+  (and ``marshal`` is not safe against crafted input). Every pack carries an HMAC made with a key kept
   outside the repository (``$XDG_CACHE_HOME/tlslint/key``, mode 0600); a pack
   that does not verify is ignored and rewritten. Safe to delete at any time.
 - Cross-file rules never come from the cache: they run on every check, over
@@ -16,8 +18,8 @@ from __future__ import annotations
 import gc
 import hashlib
 import hmac
+import marshal
 import os
-import pickle
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -25,10 +27,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from tlslint import __version__
-from tlslint.sources.nginx.model import ParsedFile
+from tlslint.sources.nginx.parser import Scanned
 
 DIRECTORY_NAME = ".tlslint_cache"
-PACK_NAME = "nginx-models.pack"
+PACK_NAME = "nginx-scans.pack"
 _MAC_SIZE = 32
 # One key per file: what must match for a cached parse to stand for the file.
 StatKey = tuple[str, int, int, int]
@@ -84,8 +86,8 @@ def _secret() -> bytes | None:
 @dataclass
 class ModelCache:
     directory: Path
-    entries: dict[StatKey, ParsedFile] = field(default_factory=dict)
-    used: dict[StatKey, ParsedFile] = field(default_factory=dict)
+    entries: dict[StatKey, Scanned] = field(default_factory=dict)
+    used: dict[StatKey, Scanned] = field(default_factory=dict)
     dirty: bool = False
     hits: int = 0
 
@@ -106,20 +108,23 @@ class ModelCache:
             return
         mac, payload = blob[:_MAC_SIZE], blob[_MAC_SIZE:]
         if not hmac.compare_digest(mac, hmac.new(secret, payload, hashlib.sha256).digest()):
-            self.dirty = True  # not ours (or damaged): never unpickled, rewritten
+            self.dirty = True  # not ours (or damaged): never loaded, rewritten
             return
         try:
-            entries = pickle.loads(payload)
+            entries = marshal.loads(payload)
         except Exception:  # a damaged pack is a cache miss, never an error
             self.dirty = True
             return
         if isinstance(entries, dict):
             self.entries = entries
-            # Hundreds of thousands of long-lived objects: keep the cyclic
+            # Hundreds of thousands of long-lived tuples: keep the cyclic
             # collector from walking them again on every later collection.
             gc.freeze()
 
-    def get(self, key: StatKey | None) -> ParsedFile | None:
+    def contains(self, key: StatKey | None) -> bool:
+        return key is not None and key in self.entries
+
+    def get(self, key: StatKey | None) -> Scanned | None:
         if key is None:
             return None
         parsed = self.entries.get(key)
@@ -128,9 +133,9 @@ class ModelCache:
             self.used[key] = parsed
         return parsed
 
-    def put(self, key: StatKey | None, parsed: ParsedFile) -> None:
+    def put(self, key: StatKey | None, scanned: Scanned) -> None:
         if key is not None:
-            self.used[key] = parsed
+            self.used[key] = scanned
             self.dirty = True
 
     def save(self) -> None:
@@ -143,13 +148,13 @@ class ModelCache:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             _mark_cache_directory(self.directory.parent)
-            payload = pickle.dumps(self.used, protocol=pickle.HIGHEST_PROTOCOL)
+            payload = marshal.dumps(self.used)
             mac = hmac.new(secret, payload, hashlib.sha256).digest()
             handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".pack-", suffix=".tmp")
             with os.fdopen(handle, "wb") as stream:
                 stream.write(mac + payload)
             os.replace(temporary, self.directory / PACK_NAME)
-        except (OSError, pickle.PicklingError, RecursionError):
+        except (OSError, ValueError):
             return
 
 

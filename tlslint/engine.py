@@ -120,6 +120,7 @@ def _run(
     files = NginxFiles(
         max_bytes=settings.max_file_size, roots=settings.nginx_roots, overlay=overlay or {}, cache=how.cache
     )
+    files.prefetch(discovered.nginx)  # across processes, when there are many
     if how.progress is not None:
         _parse_all(files, discovered.nginx, how.progress)
     named = [path for path in discovered.nginx if path.resolve() in discovered.explicit]

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from tlslint.cache import ModelCache, stat_key
 from tlslint.paths import resolved as resolve_path
 from tlslint.sources.nginx.model import Directive, ParsedFile, SourceText
-from tlslint.sources.nginx.parser import parse_file, parse_text
+from tlslint.sources.nginx.parser import Scanned, from_scanned, parse_text, scan_file
 from tlslint.sources.text import SourceError, not_a_file
 
 # Files every nginx package ships; an include of them that is not in the repo
@@ -49,14 +49,43 @@ class NginxFiles:
 
     max_bytes: int
     roots: Mapping[str, Path] = field(default_factory=dict)
-    parse: Callable[[Path, int], ParsedFile] = parse_file
     parsed: dict[Path, ParsedFile] = field(default_factory=dict)
     errors: dict[Path, SourceError] = field(default_factory=dict)
     # Edited texts not yet written (the fixer's passes), by resolved path.
     overlay: Mapping[Path, SourceText] = field(default_factory=dict)
     # A symlink named by the user, by the resolved path it points to.
     aliases: dict[Path, Path] = field(default_factory=dict)
-    cache: ModelCache | None = None  # parsed models of earlier runs, by file stat
+    cache: ModelCache | None = None  # files scanned by earlier runs, by file stat
+
+    def prefetch(self, paths: Iterable[Path]) -> None:
+        """Scan, across processes, the files ``get`` would otherwise read one by one.
+
+        Only files not parsed, not edited in the overlay and not in the cache;
+        nothing happens below the threshold where a pool pays (see ``parallel``).
+        """
+        from tlslint.sources.nginx import parallel
+
+        todo: dict[Path, None] = {}
+        for path in paths:
+            where = resolve_path(path)
+            if where in self.parsed or where in self.errors or where in self.overlay:
+                continue
+            if self.cache is not None and self.cache.contains(stat_key(where)):
+                continue
+            todo[where] = None
+        if len(todo) >= parallel.MIN_FILES:
+            parallel.scan_in_parallel(list(todo), self.max_bytes, self._take)
+
+    def _take(self, path: Path, scanned: Scanned | SourceError) -> None:
+        """A file scanned by a worker: built now, so its tokens are freed at once."""
+        try:
+            if isinstance(scanned, SourceError):
+                raise scanned
+            self.parsed[path] = from_scanned(path, scanned)
+            if self.cache is not None:
+                self.cache.put(stat_key(path), scanned)
+        except SourceError as error:
+            self.errors[path] = error
 
     def get(self, path: Path) -> ParsedFile | None:
         resolved = resolve_path(path)
@@ -69,20 +98,24 @@ class NginxFiles:
             return None
         try:
             edited = self.overlay.get(path)
-            if edited is not None:
-                parsed = parse_text(edited)
-            elif self.cache is not None:
-                key = stat_key(path)
-                cached = self.cache.get(key)
-                parsed = cached if cached is not None else self.parse(path, self.max_bytes)
-                if cached is None:
-                    self.cache.put(key, parsed)
-            else:
-                parsed = self.parse(path, self.max_bytes)
+            parsed = parse_text(edited) if edited is not None else self._parse(path)
         except SourceError as error:
             self.errors[path] = error
             return None
         self.parsed[path] = parsed
+        return parsed
+
+    def _parse(self, path: Path) -> ParsedFile:
+        """The file's tree, from the cache or read now; only a file that parses is cached."""
+        if self.cache is None:
+            return from_scanned(path, scan_file(path, self.max_bytes))
+        key = stat_key(path)
+        scanned = self.cache.get(key)
+        if scanned is not None:
+            return from_scanned(path, scanned)
+        scanned = scan_file(path, self.max_bytes)
+        parsed = from_scanned(path, scanned)
+        self.cache.put(key, scanned)
         return parsed
 
     def resolve_include(self, directive: Directive, prefix: Path) -> IncludeResult:

@@ -1,0 +1,107 @@
+"""Parallel parsing: worker processes give exactly what one process gives."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import settings_for
+
+from tlslint.cache import ModelCache, stat_key
+from tlslint.engine import RunOptions, RunResult, run
+from tlslint.sources.nginx import parallel
+from tlslint.sources.nginx.loader import NginxFiles
+from tlslint.sources.nginx.model import ParsedFile, walk
+
+BENCH = Path(__file__).resolve().parent / "bench"
+sys.path.insert(0, str(BENCH))
+from generate import nginx_tree  # type: ignore[import-not-found]  # noqa: E402
+
+BROKEN = {
+    "sites-enabled/zz-binary.conf": b"server {\x00}\n",
+    "sites-enabled/zz-quote.conf": b'server {\n    server_name "open;\n}\n',
+    "sites-enabled/zz-semicolon.conf": b"server {\n    ssl_session_timeout 1d\n    location / {\n    }\n}\n",
+}
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    root = tmp_path / "tree"
+    nginx_tree(root, 40, seed=7)
+    for name, data in BROKEN.items():
+        (root / name).write_bytes(data)
+    return root
+
+
+@pytest.fixture(autouse=True)
+def private_key_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+
+
+def shape(parsed: ParsedFile) -> list[tuple[object, ...]]:
+    return [
+        (d.name, d.args, d.start, d.end, d.args_start, d.args_end, d.block_open, d.block_close, d.line)
+        for d in walk(parsed.directives)
+    ] + [(c.text, c.start, c.line) for c in parsed.comments]
+
+
+def checked(
+    root: Path, min_files: int, monkeypatch: pytest.MonkeyPatch, cache: ModelCache | None = None
+) -> RunResult:
+    monkeypatch.setattr(parallel, "MIN_FILES", min_files)
+    return run([root], settings_for(root), run_options=RunOptions(cache=cache))
+
+
+def report(result: RunResult) -> list[tuple[str, str, int, int, str]]:
+    return [
+        (f.code, f.location.path.name, f.location.line, f.location.column, f.message) for f in result.findings
+    ]
+
+
+def test_workers_build_the_same_trees_and_errors(tree: Path) -> None:
+    paths = sorted(tree.rglob("*.conf"))
+    serial = NginxFiles(max_bytes=2**20)
+    for path in paths:
+        serial.get(path)
+    forked = NginxFiles(max_bytes=2**20)
+    assert parallel.scan_in_parallel(paths, 2**20, forked._take, jobs=2, min_files=2)
+    assert set(forked.parsed) == set(serial.parsed) and len(serial.parsed) == len(paths) - len(BROKEN)
+    for path, parsed in serial.parsed.items():
+        assert shape(forked.parsed[path]) == shape(parsed)
+        assert forked.parsed[path].source.text == parsed.source.text
+    assert {p: (e.line, e.message) for p, e in forked.errors.items()} == {
+        p: (e.line, e.message) for p, e in serial.errors.items()
+    }
+    assert {p.name for p in serial.errors} == {Path(name).name for name in BROKEN}
+
+
+def test_a_run_reports_the_same_findings_in_the_same_order(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one_process = checked(tree, 10**9, monkeypatch)
+    workers = checked(tree, 2, monkeypatch)
+    assert report(workers) == report(one_process)
+    assert {"NGX001", "NGX104"} <= {code for code, *_ in report(workers)}
+
+
+def test_parallel_scans_fill_the_cache(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = ModelCache.open(tree)
+    before = report(checked(tree, 2, monkeypatch, first))
+    first.save()
+    second = ModelCache.open(tree)
+    # Files that parse are cached; the broken ones are read again, and fail again.
+    broken = {Path(name).name for name in BROKEN}
+    parsed = [p for p in tree.rglob("*.conf") if p.name not in broken]
+    assert all(second.contains(stat_key(p.resolve())) for p in parsed)
+    assert not any(second.contains(stat_key(p.resolve())) for p in tree.rglob("zz-*.conf"))
+    assert report(checked(tree, 2, monkeypatch, second)) == before
+    assert second.hits == len(parsed)
+
+
+def test_below_the_threshold_no_pool_is_made(tree: Path) -> None:
+    taken: list[Path] = []
+    paths = sorted(tree.rglob("*.conf"))
+    assert not parallel.scan_in_parallel(paths, 2**20, lambda p, s: taken.append(p), min_files=len(paths) + 1)
+    assert not parallel.scan_in_parallel(paths, 2**20, lambda p, s: taken.append(p), jobs=1, min_files=2)
+    assert taken == []
