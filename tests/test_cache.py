@@ -109,7 +109,9 @@ def test_cli_writes_a_cache_and_no_cache_writes_none(tmp_path: Path) -> None:
     assert (root / ".gitignore").read_text().splitlines()[-1] == "*"
     assert (root / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
     assert oct((tmp_path / "xdg" / "tlslint" / "key").stat().st_mode & 0o777) == "0o600"
-    ((key, (text, bom, newline, tokens)),) = ModelCache.open(tmp_path).entries.items()
+    cache = ModelCache.open(tmp_path)
+    ((key, (text, bom, newline, _)),) = cache.entries.items()
     assert key[0] == str((tmp_path / "nginx.conf").resolve())
     assert (text, bom, newline) == (CONFIG, False, "\n")
-    assert from_scanned(Path(key[0]), (text, bom, newline, tokens)).directives[0].name == "http"
+    scanned = cache.get(key)
+    assert scanned is not None and from_scanned(Path(key[0]), scanned).directives[0].name == "http"

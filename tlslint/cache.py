@@ -1,8 +1,9 @@
 """A cache of scanned nginx files, like ruff's: ``.tlslint_cache/`` beside the settings.
 
 - Keyed per file on (resolved path, size, mtime, inode): a hit reads nothing.
-- Holds each file's text and tokens as plain tuples (``marshal``): the tree is
-  rebuilt from them, which is faster than unpickling it and keeps the pack small.
+- Holds each file's text and tokens (packed integers, through ``marshal``): the
+  tree is rebuilt from them, which is faster than unpickling a tree, and keeps the
+  pack and the memory of a run small.
 - Namespaced by tlslint's version *and* a fingerprint of its own files, so a
   cache is never trusted across versions, editable installs included.
 - Signed: a pack in a pull request's working tree is data from the pull request
@@ -15,7 +16,6 @@
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import hmac
 import marshal
@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from tlslint import __version__
+from tlslint import __version__, collector
+from tlslint.sources.nginx.lexer import pack_tokens, unpack_tokens
 from tlslint.sources.nginx.parser import Scanned
 
 DIRECTORY_NAME = ".tlslint_cache"
@@ -34,6 +35,9 @@ PACK_NAME = "nginx-scans.pack"
 _MAC_SIZE = 32
 # One key per file: what must match for a cached parse to stand for the file.
 StatKey = tuple[str, int, int, int]
+# What the pack holds per file: text, BOM, newline, and the tokens as packed
+# integers (tlslint.sources.nginx.lexer.pack_tokens), a fraction of their tuples' size.
+Packed = tuple[str, bool, str, bytes]
 
 
 def stat_key(path: Path) -> StatKey | None:
@@ -86,8 +90,8 @@ def _secret() -> bytes | None:
 @dataclass
 class ModelCache:
     directory: Path
-    entries: dict[StatKey, Scanned] = field(default_factory=dict)
-    used: dict[StatKey, Scanned] = field(default_factory=dict)
+    entries: dict[StatKey, Packed] = field(default_factory=dict)
+    used: dict[StatKey, Packed] = field(default_factory=dict)
     dirty: bool = False
     hits: int = 0
 
@@ -111,15 +115,13 @@ class ModelCache:
             self.dirty = True  # not ours (or damaged): never loaded, rewritten
             return
         try:
-            entries = marshal.loads(payload)
+            with collector.paused():
+                entries = marshal.loads(payload)
         except Exception:  # a damaged pack is a cache miss, never an error
             self.dirty = True
             return
         if isinstance(entries, dict):
             self.entries = entries
-            # Hundreds of thousands of long-lived tuples: keep the cyclic
-            # collector from walking them again on every later collection.
-            gc.freeze()
 
     def contains(self, key: StatKey | None) -> bool:
         return key is not None and key in self.entries
@@ -127,15 +129,25 @@ class ModelCache:
     def get(self, key: StatKey | None) -> Scanned | None:
         if key is None:
             return None
-        parsed = self.entries.get(key)
-        if parsed is not None:
-            self.hits += 1
-            self.used[key] = parsed
-        return parsed
+        packed = self.entries.get(key)
+        if packed is None:
+            return None
+        text, bom, newline, tokens = packed
+        try:
+            scanned = (text, bom, newline, unpack_tokens(text, tokens))
+        except (TypeError, ValueError, IndexError):  # not what we wrote: a miss
+            return None
+        self.hits += 1
+        self.used[key] = packed
+        return scanned
 
     def put(self, key: StatKey | None, scanned: Scanned) -> None:
         if key is not None:
-            self.used[key] = scanned
+            text, bom, newline, tokens = scanned
+            try:
+                self.used[key] = (text, bom, newline, pack_tokens(tokens))
+            except OverflowError:
+                return
             self.dirty = True
 
     def save(self) -> None:

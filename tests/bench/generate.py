@@ -26,6 +26,9 @@ events {{
 }}
 
 http {{
+    # Sized for {n} server names, as a real configuration of this size is.
+    server_names_hash_max_size 65536;
+    server_names_hash_bucket_size 128;
     # Session resumption for every server (facts: nginx.md §1).
     ssl_session_cache shared:SSL:50m;
     ssl_session_timeout 1d;
