@@ -29,7 +29,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from generate import nginx_tree  # noqa: E402
+from generate import nginx_tree, overrides  # noqa: E402
 
 PYTHON = sys.executable
 # As an installed user runs it: bytecode is cached (this machine disables that).
@@ -194,6 +194,23 @@ def startup(repeat: int) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
+def apigee(sizes: list[int], repeat: int) -> dict[str, dict[str, float]]:
+    """tlslint on one overrides.yaml with N virtual hosts (no peer checks these files)."""
+    found: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="tlslint-apigee-") as scratch:
+        for size in sizes:
+            directory = Path(scratch) / f"apigee-{size}"
+            overrides(directory, size)
+            command = [PYTHON, "-m", "tlslint", "check", "--no-cache", "-q", str(directory)]
+            samples = [timed(command) for _ in range(repeat)]
+            kept = [sample for sample in samples if sample is not None]
+            found[str(size)] = {
+                "median_s": statistics.median(s.seconds for s in kept),
+                "peak_rss_mib": max(s.max_rss_kib for s in kept) / 1024,
+            }
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -208,6 +225,7 @@ def main() -> None:
     results = run(args.sizes, args.repeat, args.gixy, args.gixy_max, args.out)
     timings = startup(max(args.repeat, 10))
     print(json.dumps({"startup": timings}, indent=1))
+    print(json.dumps({"apigee overrides": apigee(args.sizes, args.repeat)}, indent=1))
     print(json.dumps(results, indent=1))
 
 
