@@ -64,6 +64,19 @@ def _children(pid: int) -> list[int]:
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _private_user_cache(tmp_path_factory: pytest.TempPathFactory) -> object:
+    """tlslint keeps its cache key and validated-settings markers in the user's cache;
+    tests (and the CLIs they start, which inherit the environment) use their own."""
+    previous = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = previous
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _no_network_and_no_leftover_processes() -> object:
     """Tests talk to 127.0.0.1 only, and every process they start is gone at the end.
 
@@ -86,8 +99,8 @@ def _no_network_and_no_leftover_processes() -> object:
         check(address)
         return real_connect_ex(self, address)  # type: ignore[arg-type]
 
-    socket.socket.connect = connect  # type: ignore[method-assign]
-    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
+    socket.socket.connect = connect  # type: ignore[method-assign,assignment]
+    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign,assignment]
     try:
         yield
     finally:

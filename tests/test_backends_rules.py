@@ -247,3 +247,22 @@ def test_an_upstream_only_websockets_use_is_left_out(tmp_path: Path) -> None:
     conf = nginx().replace("location / {", "location /ws/ {")
     config = 'bind = "127.0.0.1:8000"\nworker_class = "gevent"\n'
     assert findings(tmp_path, {"app.conf": conf, "gunicorn.conf.py": config}) == []
+
+
+def test_reports_show_the_alternative_beside_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """BKD101 carries one fix; the other side of the race is its note, in text and JSON."""
+    import json
+
+    from tlslint.report import json_format, text
+
+    conf = nginx(extra="    keepalive 16;\n    keepalive_timeout 30s;\n")
+    config = 'bind = "127.0.0.1:8000"\nworker_class = "gevent"\nkeepalive = 5\n'
+    monkeypatch.chdir(tmp_path)
+    result = check_files(tmp_path, {"app.conf": conf, "gunicorn.conf.py": config})
+    [finding] = of("BKD101", result.findings)
+    assert finding.fix is not None and finding.fix_note
+    lines = text.render(result, colour=False).splitlines()
+    fix_line = next(i for i, line in enumerate(lines) if line.startswith("  = unsafe fix (--unsafe-fixes): "))
+    assert lines[fix_line + 1] == f"  = note: {finding.fix_note}"
+    [item] = [i for i in json.loads(json_format.render(result))["findings"] if i["code"] == "BKD101"]
+    assert item["fix"]["safety"] == "unsafe" and item["note"] == finding.fix_note

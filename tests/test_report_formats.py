@@ -38,7 +38,7 @@ CLEAN = NO_CACHE.replace(
 TICKETS_LINE = 7
 FINDING_KEYS = {
     "code", "name", "severity", "message", "path", "line", "column", "end_line", "end_column",
-    "anchor", "related", "fix",
+    "anchor", "related", "fix", "note",
 }  # fmt: skip
 EDIT_KEYS = {"path", "start_line", "start_column", "end_line", "end_column", "replacement"}
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}

@@ -349,3 +349,37 @@ def test_fail_on_from_settings_decides_the_exit_code(tmp_path: Path) -> None:
     result = cli(tmp_path, "check", "-q", "s.conf")
     assert result.returncode == 0
     assert "NGX103" in result.stdout  # still reported, just not failing
+
+
+# --- validation is remembered ---------------------------------------------------
+
+
+def _loads_jsonschema(cwd: Path) -> tuple[bool, str]:
+    """Load the settings in a fresh process: whether jsonschema was imported, and the error."""
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom tlslint.settings import SettingsError, load_settings\n"
+        "try:\n    load_settings(Path('.'))\n    error = ''\nexcept SettingsError as e:\n    error = str(e)\n"
+        "print('jsonschema' in sys.modules, error)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=60)
+    imported, _, error = done.stdout.strip().partition(" ")
+    return imported == "True", error
+
+
+def test_valid_settings_are_validated_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    write(tmp_path / "repo" / ".tlslint.toml", 'select = ["NGX1"]\n[nginx]\nversion = "1.22"\n')
+    assert _loads_jsonschema(tmp_path / "repo") == (True, "")
+    assert len(list((tmp_path / "xdg" / "tlslint" / "settings-valid").iterdir())) == 1
+    assert _loads_jsonschema(tmp_path / "repo") == (False, "")  # remembered: no jsonschema
+    write(tmp_path / "repo" / ".tlslint.toml", 'select = ["NGX1"]\n[nginx]\nversion = "1.24"\n')
+    assert _loads_jsonschema(tmp_path / "repo") == (True, "")  # new content: validated again
+
+
+def test_invalid_settings_are_reported_every_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    write(tmp_path / "repo" / ".tlslint.toml", 'selekt = ["NGX1"]\n')
+    for _ in range(2):
+        imported, error = _loads_jsonschema(tmp_path / "repo")
+        assert imported and "selekt" in error and "did you mean 'select'" in error
+    assert not (tmp_path / "xdg" / "tlslint" / "settings-valid").exists()

@@ -27,6 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from tlslint import __version__, collector
+from tlslint.paths import user_cache_dir
 from tlslint.sources.nginx.lexer import pack_tokens, unpack_tokens
 from tlslint.sources.nginx.parser import Scanned
 
@@ -61,8 +62,7 @@ def code_fingerprint() -> str:
 
 
 def _key_file() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "tlslint" / "key"
+    return user_cache_dir() / "key"
 
 
 def _secret() -> bytes | None:

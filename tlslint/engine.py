@@ -49,7 +49,7 @@ class RunResult:
     options: RunOptions | None = None  # how the run was made; the fixer re-checks the same way
 
     def source(self, path: Path) -> SourceText | None:
-        loaded = self.texts.get(path.resolve())
+        loaded = self.texts.get(resolved(path))
         return loaded.source if loaded is not None else None
 
     @property
@@ -102,7 +102,7 @@ def _run(
     files.prefetch(discovered.nginx)  # across processes, when there are many
     if how.progress is not None:
         _parse_all(files, discovered.nginx, how.progress)
-    named = [path for path in discovered.nginx if path.resolve() in discovered.explicit]
+    named = [path for path in discovered.nginx if resolved(path) in discovered.explicit]
     includers = _includers(files, named, settings) if named else []
     configs = load_nginx(files, [*includers, *discovered.nginx])
     workspace = Workspace(nginx=configs, nginx_version=settings.nginx_version)
@@ -127,7 +127,7 @@ def _run(
     if reported is not None:
         reported |= apigee.reported(how.scope)
         reported |= backends.reported(how.scope)
-        findings = [f for f in findings if f.location.path.resolve() in reported]
+        findings = [f for f in findings if resolved(f.location.path) in reported]
     outcome = None
     if how.baseline is not None:
         findings, outcome = _apply_baseline(how.baseline, findings, read, reported, filters)
@@ -200,7 +200,7 @@ def _apply_baseline(
         if not filters.enabled(entry.code):
             return False
         path = entry_path(entry, baseline.base)
-        return not path.exists() or path.resolve() in checked
+        return not path.exists() or resolved(path) in checked
 
     return apply(baseline, findings, judged)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tlslint import catalogue
 from tlslint.findings import Finding
+from tlslint.paths import resolved as resolve_path
 from tlslint.settings import Settings
 from tlslint.sources.nginx.loader import NginxFiles
 from tlslint.sources.nginx.model import SourceText
@@ -82,7 +83,7 @@ class Filters:
 
     def _per_file_ignored(self, path: Path, code: str) -> bool:
         try:
-            relative = path.resolve().relative_to(self.settings.base).as_posix()
+            relative = resolve_path(path).relative_to(self.settings.base).as_posix()
         except ValueError:
             relative = path.as_posix()
         for glob, codes in self.per_file:
@@ -101,7 +102,7 @@ class Filters:
         return bool(suppressions.by_line.get(finding.location.line, set()) & matches)
 
     def _for_file(self, path: Path) -> _FileSuppressions | None:
-        resolved = path.resolve()
+        resolved = resolve_path(path)
         if resolved in self._suppressions:
             return self._suppressions[resolved]
         parsed = self.files.parsed.get(resolved)

@@ -24,3 +24,10 @@ def resolved(path: Path) -> Path:
 def forget() -> None:
     """Drop cached resolutions (after files were created or moved)."""
     _resolve.cache_clear()
+
+
+def user_cache_dir() -> Path:
+    """tlslint's directory in the user's cache (``$XDG_CACHE_HOME/tlslint``): what a
+    repository must not be able to plant (the cache key, validated settings)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "tlslint"

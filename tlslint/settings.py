@@ -103,13 +103,46 @@ def _load_yaml(path: Path, text: str) -> dict[str, Any]:
 
 
 def validate(data: dict[str, Any], origin: str) -> None:
+    """Check ``data`` against the settings schema, once per distinct content.
+
+    Importing jsonschema and compiling the schema costs more than the rest of a
+    pre-commit run on a few files; settings rarely change. A settings content
+    that passed is remembered (a marker named by its hash, the schema's and
+    tlslint's version) in the user's cache, never in the repository.
+    """
+    schema_text = SCHEMA_PATH.read_text(encoding="utf-8")
+    marker = _validated_marker(data, schema_text)
+    if marker is not None and marker.exists():
+        return
     import jsonschema
 
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    schema = json.loads(schema_text)
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         raise SettingsError("\n".join(_describe(error, schema, origin) for error in errors))
+    if marker is not None:
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+        except OSError:
+            pass  # validated again next time
+
+
+def _validated_marker(data: dict[str, Any], schema_text: str) -> Path | None:
+    import hashlib
+
+    from tlslint import __version__
+    from tlslint.paths import user_cache_dir
+
+    try:
+        canonical = json.dumps(data, sort_keys=True, default=repr)
+    except (TypeError, ValueError):
+        return None
+    digest = hashlib.blake2b(digest_size=16)
+    for part in (__version__, schema_text, canonical):
+        digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
+    return user_cache_dir() / "settings-valid" / digest.hexdigest()
 
 
 def _describe(error: Any, schema: dict[str, Any], origin: str) -> str:

@@ -73,6 +73,7 @@ def _finding(result: RunResult, finding: Finding) -> dict[str, Any]:
         "anchor": finding.anchor,
         "related": [{**_location(r.location), "message": r.message} for r in finding.related],
         "fix": None if finding.fix is None else _fix(result, finding.fix),
+        "note": finding.fix_note,
     }
 
 

@@ -50,8 +50,7 @@ def render(result: RunResult, *, quiet: bool = False, colour: bool | None = None
                 loc = related.location
                 where = f"{display_path(loc.path)}:{loc.line}:{loc.column}"
                 out.append(f"  {paint('dim', '-->')} {where}: {related.message}")
-            hint = _hint(finding)
-            if hint:
+            for hint in _hints(finding):
                 out.append(f"  {paint('dim', '=')} {hint}")
             out.append("")
     if not quiet:
@@ -90,11 +89,15 @@ def _frame(finding: Finding, result: RunResult, paint: _Painter) -> list[str]:
     ]
 
 
-def _hint(finding: Finding) -> str:
+def _hints(finding: Finding) -> list[str]:
+    """The fix, and the note: how to fix it by hand, or the fix's alternative."""
+    hints = []
     if finding.fix is not None:
         kind = "fix" if finding.fix.safe else "unsafe fix (--unsafe-fixes)"
-        return f"{kind}: {finding.fix.description}"
-    return finding.fix_note
+        hints.append(f"{kind}: {finding.fix.description}")
+    if finding.fix_note:
+        hints.append(finding.fix_note if finding.fix is None else f"note: {finding.fix_note}")
+    return hints
 
 
 def summary(findings: list[Finding], files: int) -> str:

@@ -71,6 +71,11 @@ class Block:
         return self._index.get(name, [])
 
     def last(self, name: str) -> Directive | None:
+        if len(self.children) <= _SCAN_LIMIT:
+            for child in reversed(self.children):
+                if child.name == name:
+                    return child
+            return None
         found = self.all(name)
         return found[-1] if found else None
 

@@ -16,7 +16,6 @@ The parent's share (loading the tokens, building the trees) bounds the gain.
 from __future__ import annotations
 
 import marshal
-import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -52,6 +51,8 @@ def scan_in_parallel(
     workers = min(jobs or available_cpus(), len(paths))
     if workers < 2 or len(paths) < min_files:
         return False
+    import multiprocessing  # only here: a check of a few files never pays for it
+
     if "fork" not in multiprocessing.get_all_start_methods():
         return False
     size = -(-len(paths) // (workers * _CHUNKS_PER_WORKER))
