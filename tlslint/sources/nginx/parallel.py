@@ -6,11 +6,12 @@ five times faster than a pickled tree). Workers are forked, so they start
 without importing anything, and the results are keyed by path, so the output
 does not depend on which worker finished first.
 
-Below ``MIN_FILES`` files the pool costs about what it saves. Measured on this
-project's 2-CPU machines (``docs/performance.md``), reading and parsing the
-files of generated trees takes, with two workers against one process: 0.99 of
-the time at 300 files, 0.96 at 1,000, 0.88 at 2,000, 0.83 at 5,000 and 10,000.
-The parent's share (loading the tokens, building the trees) bounds the gain.
+Below ``MIN_FILES`` files the pool costs more than it saves. Measured on this
+project's 2-CPU machines with ``tests/bench/bench_parallel.py`` (reading and
+parsing every file of a generated tree; workers' time over one process's):
+1.00 at 300 files, 1.11 at 1,000, 1.04 at 1,500, 0.87-1.00 at 2,000, 0.87 at
+5,000, 0.80 at 10,000. The parent's share (loading the tokens, building the
+trees) bounds the gain; more CPUs would lower the break-even.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 from tlslint.sources.nginx.parser import Scanned, scan_file
 from tlslint.sources.text import SourceError
 
-MIN_FILES = 1000
+MIN_FILES = 2000
 _CHUNKS_PER_WORKER = (
     16  # small chunks: fewer tokens waiting in the parent (10,000 files: 256 MB peak, not 273)
 )
