@@ -192,6 +192,27 @@ def test_stale_entries_are_reported(tmp_path: Path) -> None:
     assert "recorded 1 finding (1 entry)" in rewritten.stderr
 
 
+def test_json_output_carries_what_the_baseline_did(tmp_path: Path) -> None:
+    project(tmp_path)
+    assert tlslint(tmp_path, "--write-baseline", "b.json").returncode == 0
+    (tmp_path / "nginx.conf").write_text(NGINX_CONF.replace("2m", "10m"), encoding="utf-8")
+    document = json.loads(tlslint(tmp_path, "--baseline", "b.json", "--format", "json").stdout)
+    assert document["baseline"] == {
+        "file": "b.json",
+        "ignored": 1,
+        "stale": [
+            {
+                "code": "NGX104",
+                "path": "nginx.conf",
+                "anchor": "http > ssl_session_timeout",
+                "message": document["baseline"]["stale"][0]["message"],
+                "count": 1,
+            }
+        ],
+    }
+    assert "baseline" not in json.loads(tlslint(tmp_path, "--format", "json").stdout)
+
+
 def test_only_entries_this_run_could_find_can_be_stale(tmp_path: Path) -> None:
     project(tmp_path)
     write(tmp_path / "gone.conf", NGINX_CONF.replace("sites-enabled/*.conf", "none/*.conf"))

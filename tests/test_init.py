@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import subprocess
@@ -259,6 +260,11 @@ def test_statistics_counts_per_rule(tmp_path: Path) -> None:
     result = tlslint(tmp_path, "--statistics", "--select", "NGX101")
     assert result.returncode == 1
     assert result.stdout == "    2  NGX101  [*] ssl-session-cache-missing\n"
+    as_json = tlslint(tmp_path, "--statistics", "--select", "NGX101", "--format", "json")
+    assert as_json.returncode == 1
+    assert json.loads(as_json.stdout) == [
+        {"code": "NGX101", "name": "ssl-session-cache-missing", "count": 2, "fixable": 2}
+    ]
 
 
 def test_quiet_prints_findings_only(tmp_path: Path) -> None:

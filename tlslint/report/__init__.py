@@ -21,6 +21,10 @@ FORMATS = {
 def render(name: str, result: RunResult, *, statistics: bool = False, quiet: bool = False) -> str:
     module = import_module(FORMATS[name])
     if statistics:
+        if name == "json":  # as ruff does: one object per rule
+            from tlslint.report.json_format import render_statistics as json_statistics
+
+            return json_statistics(result)
         from tlslint.report.text import render_statistics
 
         return render_statistics(result)

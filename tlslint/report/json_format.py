@@ -45,8 +45,30 @@ def render(result: RunResult, *, quiet: bool = False) -> str:
     return json.dumps(document(result), indent=2) + "\n"
 
 
+def render_statistics(result: RunResult) -> str:
+    """``--statistics --format json``: counts per rule, most frequent first."""
+    counts = Counter((f.code, f.name) for f in result.findings)
+    fixable = Counter(f.code for f in result.findings if f.fix is not None)
+    rows = [
+        {"code": code, "name": name, "count": count, "fixable": fixable[code]}
+        for (code, name), count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ]
+    return json.dumps(rows, indent=2) + "\n"
+
+
 def document(result: RunResult) -> dict[str, Any]:
     counts = Counter(f.severity for f in result.findings)
+    extra: dict[str, Any] = {}
+    if result.baseline is not None:
+        outcome = result.baseline
+        extra["baseline"] = {
+            "file": relative_path(outcome.file),
+            "ignored": outcome.matched,
+            "stale": [
+                {"code": e.code, "path": e.path, "anchor": e.anchor, "message": e.message, "count": e.count}
+                for e in outcome.stale
+            ],
+        }
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "tlslint", "version": __version__},
@@ -57,6 +79,7 @@ def document(result: RunResult) -> dict[str, Any]:
             "fixable": sum(1 for f in result.findings if f.fix is not None),
         },
         "findings": [_finding(result, f) for f in result.findings],
+        **extra,
     }
 
 
