@@ -180,6 +180,21 @@ def test_included_file_is_edited_once(tmp_path: Path) -> None:
     assert (tmp_path / "tls.conf").read_text() == "ssl_session_timeout 5m;\n"
 
 
+def test_a_builtin_cache_in_an_include_is_replaced_once(tmp_path: Path) -> None:
+    """NGX102 (builtin cache) and NGX105 (no shared cache for ticket keys) both fix the
+    same line, with the same edit: one ssl_session_cache, not a second one in http{}."""
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "ssl.conf").write_text("ssl_session_cache builtin:1000;\n")
+    main = (
+        "events {}\nhttp {\n    include conf/ssl.conf;\n    server {\n"
+        "        listen 443 ssl default_server;\n    }\n}\n"
+    )
+    (tmp_path / "nginx.conf").write_text(main)
+    fix_dir(tmp_path, unsafe=True, mapping={**SESSION_RULES, "nginx": {"version": "1.22"}})
+    assert (tmp_path / "conf" / "ssl.conf").read_text() == "ssl_session_cache shared:SSL:10m;\n"
+    assert (tmp_path / "nginx.conf").read_text() == main
+
+
 def test_overlapping_fixes_are_not_applied_together(tmp_path: Path) -> None:
     first = Fix("a", (Edit(tmp_path, 5, 10, "x"),))
     second = Fix("b", (Edit(tmp_path, 8, 12, "y"),))
