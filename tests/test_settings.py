@@ -383,3 +383,27 @@ def test_invalid_settings_are_reported_every_time(tmp_path: Path, monkeypatch: p
         imported, error = _loads_jsonschema(tmp_path / "repo")
         assert imported and "selekt" in error and "did you mean 'select'" in error
     assert not (tmp_path / "xdg" / "tlslint" / "settings-valid").exists()
+
+
+# --- a version without its patch number -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "warned"),
+    [("1.25", "since 1.25.1 `http2 on;` appears"), ("1.23", "since 1.23.4 the default ssl_protocols"),
+     ("1.22", ""), ("1.25.3", ""), ("nginx/1.29", "since 1.29.7 every upstream")],
+)  # fmt: skip
+def test_a_partial_version_is_warned_about_when_its_series_changed(
+    tmp_path: Path, given: str, warned: str
+) -> None:
+    write(tmp_path / "nginx.conf", CONFIG)
+    for args in (["--nginx-version", given], []):
+        if not args:
+            write(tmp_path / ".tlslint.toml", f'[nginx]\nversion = "{given}"\n')
+        done = cli(tmp_path, "check", "-q", *args, ".")
+        assert done.returncode == 1  # the findings decide the exit code, not the warning
+        if warned:
+            assert f"tlslint: warning: nginx.version {given} is read as" in done.stderr
+            assert warned in done.stderr
+        else:
+            assert "warning: nginx.version" not in done.stderr

@@ -142,8 +142,15 @@ def check(
             from tlslint.nginx_versions import parse_version
 
             settings.nginx_version = parse_version(nginx_version)
+            settings.nginx_version_text = nginx_version
     except (SettingsError, ValueError) as error:
         raise _fail(str(error)) from None
+    if settings.nginx_version_text:
+        from tlslint.nginx_versions import partial_version_warning
+
+        warning = partial_version_warning(settings.nginx_version_text)
+        if warning:
+            print(f"tlslint: warning: {warning}", file=sys.stderr)
     if show_settings:
         from tlslint.init import show_settings as describe
 

@@ -26,6 +26,17 @@ SNI_SESSION_DECISION: Version = (1, 29, 2)
 
 _VERSION_RE = re.compile(r"^\s*(?:nginx/)?(\d+)\.(\d+)(?:\.(\d+))?\s*$")
 
+# Changes at a patch release: "1.25" (read as 1.25.0) cannot say which side of them it is.
+PATCH_RELEASE_CHANGES: tuple[tuple[Version, str], ...] = (
+    (KEEPALIVE_REQUESTS_1000, "keepalive_requests defaults to 1000"),
+    (TICKET_KEYS_IN_SHARED_CACHE, "the shared session cache keeps ticket keys"),
+    (TLS13_IN_DEFAULT_PROTOCOLS, "the default ssl_protocols has TLSv1.3"),
+    (HTTP2_DIRECTIVE, "`http2 on;` appears and `ssl on;` is gone"),
+    (LEGACY_TLS_OUT_OF_DEFAULTS, "the default ssl_protocols drops TLSv1 and TLSv1.1"),
+    (SNI_SESSION_DECISION, "each virtual server decides its own ssl_protocols"),
+    (UPSTREAM_KEEPALIVE_DEFAULT, "every upstream keeps connections alive by default"),
+)
+
 
 def parse_version(text: str) -> Version:
     """``"1.22"`` → (1, 22, 0); ``"nginx/1.22.1"`` → (1, 22, 1)."""
@@ -34,6 +45,24 @@ def parse_version(text: str) -> Version:
         raise ValueError(f"not an nginx version: {text!r} (expected e.g. 1.22 or 1.22.1)")
     major, minor, patch = match.groups()
     return int(major), int(minor), int(patch or 0)
+
+
+def partial_version_warning(text: str) -> str:
+    """A warning for a version given without its patch number (``1.25``) when its
+    minor series changed a default the rules use at a later patch release; else ''."""
+    match = _VERSION_RE.match(text)
+    if match is None or match.group(3) is not None:
+        return ""
+    series = (int(match.group(1)), int(match.group(2)))
+    changes = [(v, what) for v, what in PATCH_RELEASE_CHANGES if v[:2] == series and v[2] > 0]
+    if not changes:
+        return ""
+    listed = "; ".join(f"since {format_version(v)} {what}" for v, what in changes)
+    return (
+        f"nginx.version {text.strip()} is read as {series[0]}.{series[1]}.0, but within "
+        f"{series[0]}.{series[1]} {listed}: give the exact release (`nginx -v`), "
+        f"e.g. {format_version(changes[-1][0])}"
+    )
 
 
 def at_least(version: Version | None, threshold: Version) -> bool | None:

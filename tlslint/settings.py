@@ -35,6 +35,7 @@ class Settings:
     non_sni: str = "auto"
     max_file_size: int = 16 * 2**20
     nginx_version: Version | None = None
+    nginx_version_text: str = ""  # as written: "1.25" and "1.25.0" read alike but mean differently
     nginx_roots: dict[str, Path] = field(default_factory=dict)
     apigee: dict[str, str] = field(default_factory=dict)
     backends: list[dict[str, str]] = field(default_factory=list)  # [[backends]] upstream / config
@@ -268,6 +269,7 @@ def from_mapping(data: dict[str, Any], path: Path | None) -> Settings:
         non_sni=data.get("non-sni", "auto"),
         max_file_size=int(data.get("max-file-size", 16 * 2**20)),
         nginx_version=version,
+        nginx_version_text=str(version_text or ""),
         nginx_roots=roots,
         apigee=dict(data.get("apigee", {})),
         backends=[dict(entry) for entry in data.get("backends", [])],
