@@ -150,6 +150,16 @@ class KeepaliveSite:
 
 
 def keepalive_sites(config: NginxConfig, name: str) -> list[KeepaliveSite]:
+    """``_keepalive_sites``, computed once per configuration and name (NGX201 and
+    NGX202 both ask about keepalive_timeout); callers must not change the sites."""
+    key = f"{__name__}.keepalive_sites:{name}"
+    if key not in config.memo:
+        config.memo[key] = _keepalive_sites(config, name)
+    found: list[KeepaliveSite] = config.memo[key]
+    return found
+
+
+def _keepalive_sites(config: NginxConfig, name: str) -> list[KeepaliveSite]:
     """Who decides ``name`` for each TLS server and each of its locations.
 
     A directive inherited by several servers or locations is one site; a
@@ -260,7 +270,17 @@ class Decision:
         return default_ssl_protocols(self.version) or ()
 
 
-def decisions(config: NginxConfig, version: Version) -> Iterator[Decision]:
+def decisions(config: NginxConfig, version: Version) -> list[Decision]:
+    """Who decides ssl_protocols for each TLS server on ``version``; computed once per
+    configuration and version (NGX302 and NGX303 both ask)."""
+    key = f"{__name__}.decisions:{version}"
+    if key not in config.memo:
+        config.memo[key] = list(_decide(config, version))
+    found: list[Decision] = config.memo[key]
+    return found
+
+
+def _decide(config: NginxConfig, version: Version) -> Iterator[Decision]:
     """Before 1.29.2 the default server of each TLS socket decides ssl_protocols for
     every server on it; since 1.29.2 each virtual server decides its own (facts §1)."""
     per_server = version >= SNI_SESSION_DECISION
@@ -303,6 +323,9 @@ class ProtocolSite:
     servers: list[Server] = field(default_factory=list)
     # A virtual server's own ssl_protocols that the default server's value overrides.
     ignored: list[tuple[Server, tuple[Directive, ...]]] = field(default_factory=list)
+    # The same, by identity: a default server may govern 10,000 servers.
+    _server_ids: set[int] = field(default_factory=set, repr=False)
+    _ignored_ids: set[int] = field(default_factory=set, repr=False)
 
     @property
     def directive(self) -> Directive | None:
@@ -333,12 +356,14 @@ def protocol_sites(
                 site = sites[key] = ProtocolSite(decision.lines, decision.governing, decision.level)
             if rep not in site.versions:
                 site.versions.append(rep)
-            if decision.server is not None and decision.server not in site.servers:
+            if decision.server is not None and id(decision.server) not in site._server_ids:
+                site._server_ids.add(id(decision.server))
                 site.servers.append(decision.server)
             if decision.by_default_server and decision.server is not None:
                 own = protocol_lines(decision.server.block)
                 new = bool(own) and own[0] is not decision.directive
-                if new and all(own[0] is not lines[0] for _, lines in site.ignored):
+                if new and id(own[0]) not in site._ignored_ids:
+                    site._ignored_ids.add(id(own[0]))
                     site.ignored.append((decision.server, own))
     return list(sites.values())
 
