@@ -67,6 +67,21 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def serve_in_thread(server: ThreadingHTTPServer) -> threading.Thread:
+    """Serve ``server`` from a daemon thread; stop it with ``stop_serving``."""
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.daemon = True
+    thread.start()
+    return thread
+
+
+def stop_serving(server: ThreadingHTTPServer, thread: threading.Thread) -> None:
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=STOP_TIMEOUT)
+    assert not thread.is_alive(), "the backend thread did not stop"
+
+
 def free_port() -> int:
     """A free TCP port on 127.0.0.1 chosen by the kernel (ephemeral, so high)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -143,17 +158,12 @@ class Backend:
 
     def __enter__(self) -> Backend:
         self._server = _Server(self)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05})
-        self._thread.daemon = True
-        self._thread.start()
+        self._thread = serve_in_thread(self._server)
         return self
 
     def __exit__(self, *exc: object) -> None:
         assert self._server is not None and self._thread is not None
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=STOP_TIMEOUT)
-        assert not self._thread.is_alive(), "the backend thread did not stop"
+        stop_serving(self._server, self._thread)
 
 
 def get(port: int, path: str = "/", host: str = "live.test") -> tuple[int, bytes]:

@@ -45,7 +45,16 @@ from typing import Any
 
 import pytest
 from conftest import nginx_binary
-from live_nginx import LOCALHOST, REQUEST_TIMEOUT, STOP_TIMEOUT, cli, free_port, running_nginx, send_ok
+from live_nginx import (
+    LOCALHOST,
+    REQUEST_TIMEOUT,
+    cli,
+    free_port,
+    running_nginx,
+    send_ok,
+    serve_in_thread,
+    stop_serving,
+)
 
 pytestmark = pytest.mark.nginx
 
@@ -146,17 +155,12 @@ class IdleBackend:
 
     def __enter__(self) -> IdleBackend:
         self._server = _Server(self)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05})
-        self._thread.daemon = True
-        self._thread.start()
+        self._thread = serve_in_thread(self._server)
         return self
 
     def __exit__(self, *exc: object) -> None:
         assert self._server is not None and self._thread is not None
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=STOP_TIMEOUT)
-        assert not self._thread.is_alive(), "the backend thread did not stop"
+        stop_serving(self._server, self._thread)
 
 
 def post(port: int) -> int:
