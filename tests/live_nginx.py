@@ -100,13 +100,16 @@ class Seen:
     peer_port: int  # nginx's source port: the same port means the same connection
 
 
-class _Server(ThreadingHTTPServer):
+class CountingServer(ThreadingHTTPServer):
+    """A loopback HTTP server that counts, in ``owner.connections`` (under
+    ``owner.lock``), the connections it accepts; ``handler`` answers them."""
+
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, owner: Backend) -> None:
+    def __init__(self, owner: Any, handler: type[BaseHTTPRequestHandler]) -> None:
         self.owner = owner
-        super().__init__((LOCALHOST, 0), _Handler)
+        super().__init__((LOCALHOST, 0), handler)
 
     def get_request(self) -> tuple[socket.socket, Any]:
         connection, address = super().get_request()
@@ -117,7 +120,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: _Server
+    server: CountingServer
 
     def do_GET(self) -> None:
         owner = self.server.owner
@@ -142,7 +145,7 @@ class Backend:
     connections: int = 0
     requests: list[Seen] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    _server: _Server | None = None
+    _server: CountingServer | None = None
     _thread: threading.Thread | None = None
 
     @property
@@ -157,7 +160,7 @@ class Backend:
             self.requests.clear()
 
     def __enter__(self) -> Backend:
-        self._server = _Server(self)
+        self._server = CountingServer(self, _Handler)
         self._thread = serve_in_thread(self._server)
         return self
 

@@ -39,7 +39,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,7 @@ from conftest import nginx_binary
 from live_nginx import (
     LOCALHOST,
     REQUEST_TIMEOUT,
+    CountingServer,
     cli,
     free_port,
     running_nginx,
@@ -86,27 +87,12 @@ keepalive = 2  # gunicorn's default, written out
 """
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, owner: IdleBackend) -> None:
-        self.owner = owner
-        super().__init__((LOCALHOST, 0), _Handler)
-
-    def get_request(self) -> tuple[Any, Any]:
-        connection, address = super().get_request()
-        with self.owner.lock:
-            self.owner.connections += 1
-        return connection, address
-
-
 class _Handler(BaseHTTPRequestHandler):
     """HTTP/1.1 with keep-alive; a connection idle for more than IDLE_TIMEOUT is closed
     when the next request reaches it, unanswered."""
 
     protocol_version = "HTTP/1.1"
-    server: _Server
+    server: CountingServer
 
     def handle(self) -> None:
         self.close_connection = True
@@ -140,7 +126,7 @@ class IdleBackend:
     answered: int = 0
     closed_idle: int = 0  # connections closed on a request that came after the idle timeout
     lock: threading.Lock = field(default_factory=threading.Lock)
-    _server: _Server | None = None
+    _server: CountingServer | None = None
     _thread: threading.Thread | None = None
 
     @property
@@ -154,7 +140,7 @@ class IdleBackend:
             self.connections = self.answered = self.closed_idle = 0
 
     def __enter__(self) -> IdleBackend:
-        self._server = _Server(self)
+        self._server = CountingServer(self, _Handler)
         self._thread = serve_in_thread(self._server)
         return self
 
