@@ -301,3 +301,23 @@ def test_http_snippet_servers_have_no_http_block(tmp_path: Path) -> None:
     assert [s.listens[0].socket for s in config.servers] == ["*:443", "*:80"]
     assert all(s.http is config.top for s in config.servers)
     assert all(not s.synthetic for s in config.servers)
+
+
+def test_per_config_computes_once_per_configuration_and_arguments(tmp_path: Path) -> None:
+    from tlslint.workspace.nginx import per_config
+
+    calls: list[tuple[int, str]] = []
+
+    @per_config
+    def names(config: NginxConfig, name: str) -> list[str]:
+        calls.append((id(config), name))
+        return [server.block.directive.name for server in config.servers if server.block.directive and name]
+
+    result = check_files(
+        tmp_path, {"nginx.conf": "http {\n    server {\n        listen 443 ssl;\n    }\n}\n"}
+    )
+    (config,) = result.workspace.nginx
+    first = names(config, "a")
+    assert names(config, "a") is first  # the same object: computed once
+    assert names(config, "b") is not first
+    assert calls == [(id(config), "a"), (id(config), "b")]

@@ -27,7 +27,7 @@ from tlslint.nginx_versions import (
     format_version,
 )
 from tlslint.sources.nginx.model import Directive
-from tlslint.workspace.nginx import Block, NginxConfig, Server
+from tlslint.workspace.nginx import Block, NginxConfig, Server, per_config
 
 UNKNOWN_VERSION = "nginx.version is not configured"
 
@@ -149,17 +149,8 @@ class KeepaliveSite:
         return list({id(server): server for server, _ in self.scopes}.values())
 
 
+@per_config  # NGX201 and NGX202 both ask about keepalive_timeout
 def keepalive_sites(config: NginxConfig, name: str) -> list[KeepaliveSite]:
-    """``_keepalive_sites``, computed once per configuration and name (NGX201 and
-    NGX202 both ask about keepalive_timeout); callers must not change the sites."""
-    key = f"{__name__}.keepalive_sites:{name}"
-    if key not in config.memo:
-        config.memo[key] = _keepalive_sites(config, name)
-    found: list[KeepaliveSite] = config.memo[key]
-    return found
-
-
-def _keepalive_sites(config: NginxConfig, name: str) -> list[KeepaliveSite]:
     """Who decides ``name`` for each TLS server and each of its locations.
 
     A directive inherited by several servers or locations is one site; a
@@ -270,14 +261,10 @@ class Decision:
         return default_ssl_protocols(self.version) or ()
 
 
+@per_config  # NGX302 and NGX303 both ask
 def decisions(config: NginxConfig, version: Version) -> list[Decision]:
-    """Who decides ssl_protocols for each TLS server on ``version``; computed once per
-    configuration and version (NGX302 and NGX303 both ask)."""
-    key = f"{__name__}.decisions:{version}"
-    if key not in config.memo:
-        config.memo[key] = list(_decide(config, version))
-    found: list[Decision] = config.memo[key]
-    return found
+    """Who decides ssl_protocols for each TLS server on ``version``."""
+    return list(_decide(config, version))
 
 
 def _decide(config: NginxConfig, version: Version) -> Iterator[Decision]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from tlslint.nginx_versions import Version
 from tlslint.paths import resolved as resolve_path
@@ -182,19 +182,25 @@ class NginxConfig:
 
 
 _T = TypeVar("_T")
+_P = ParamSpec("_P")
 
 
-def per_config(function: Callable[[NginxConfig], _T]) -> Callable[[NginxConfig], _T]:
-    """Compute a derived index of a configuration once, however many checks ask.
+def per_config(
+    function: Callable[Concatenate[NginxConfig, _P], _T],
+) -> Callable[Concatenate[NginxConfig, _P], _T]:
+    """Compute a derived index of a configuration once, however many checks ask:
+    once per configuration and further arguments (a directive name, a version).
 
-    Checks stay pure: the index depends on the configuration alone, which does
-    not change after it is built. Callers must not mutate what they get.
+    Checks stay pure: the index depends on the configuration (and the arguments)
+    alone, which do not change after it is built. Callers must not mutate what
+    they get.
     """
-    key = f"{function.__module__}.{function.__qualname__}"
+    name = f"{function.__module__}.{function.__qualname__}"
 
-    def cached(config: NginxConfig) -> _T:
+    def cached(config: NginxConfig, /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        key = f"{name}{args!r}{kwargs!r}" if args or kwargs else name
         if key not in config.memo:
-            config.memo[key] = function(config)
+            config.memo[key] = function(config, *args, **kwargs)
         return config.memo[key]  # type: ignore[no-any-return]
 
     cached.__doc__ = function.__doc__
