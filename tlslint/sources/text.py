@@ -24,6 +24,12 @@ class SourceError(Exception):
         self.message = message
 
 
+def brief(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters for a message: a hostile file's name or
+    argument may be megabytes long."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def read_source(path: Path, max_bytes: int) -> SourceText:
     """A file's text; ``SourceError`` for anything that is not a readable regular file.
 

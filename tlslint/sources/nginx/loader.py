@@ -17,7 +17,7 @@ from tlslint.cache import ModelCache, stat_key
 from tlslint.paths import resolved as resolve_path
 from tlslint.sources.nginx.model import Directive, ParsedFile, SourceText
 from tlslint.sources.nginx.parser import Scanned, from_scanned, parse_text, scan_file
-from tlslint.sources.text import SourceError, not_a_file
+from tlslint.sources.text import SourceError, brief, not_a_file
 
 # Files every nginx package ships; an include of them that is not in the repo
 # is expected and carries no TLS settings.
@@ -124,7 +124,7 @@ class NginxFiles:
         pattern = directive.args[0]
         if any(mark in pattern for mark in _TEMPLATE_MARKS):
             return IncludeResult((), templated=True)
-        shown = _brief(pattern)
+        shown = brief(pattern, 120)
         target = self._map(pattern, prefix)
         if target is None:
             return IncludeResult((), f'absolute include "{shown}" is outside the mapped roots')
@@ -182,11 +182,6 @@ def _shown(path: Path) -> str:
         return resolve_path(path).relative_to(Path.cwd()).as_posix()
     except (ValueError, OSError):
         return str(path)
-
-
-def _brief(pattern: str, limit: int = 120) -> str:
-    """An include's argument for a message: a hostile one may be megabytes long."""
-    return pattern if len(pattern) <= limit else pattern[: limit - 3] + "..."
 
 
 def _static_part(target: Path) -> Path:

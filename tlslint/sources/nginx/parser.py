@@ -16,7 +16,7 @@ from tlslint.sources.nginx.lexer import (
     scan,
 )
 from tlslint.sources.nginx.model import Comment, Directive, ParsedFile, SourceText
-from tlslint.sources.text import SourceError, read_source
+from tlslint.sources.text import SourceError, brief, read_source
 
 # Block directives of the stock modules; anything else that opens a block is
 # looked up in crossplane's directive table before it is trusted.
@@ -143,9 +143,8 @@ def _not_terminated(name: str) -> str:
     return f'"{_brief(name)}" directive is not terminated by ";"'
 
 
-def _brief(name: str, limit: int = 60) -> str:
-    """A name for a message: a hostile file's "name" may be megabytes long."""
-    return name if len(name) <= limit else name[: limit - 3] + "..."
+def _brief(name: str) -> str:
+    return brief(name, 60)
 
 
 def _directive(source: SourceText, words: list[RawToken], end: int, parent: Directive | None) -> Directive:

@@ -40,6 +40,7 @@ from tlslint.sources.python.servers import (
     SERVER_FACTS,
     UVICORN,
 )
+from tlslint.sources.text import brief
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -120,8 +121,7 @@ class _Positions:
 
 
 def _short(code: str) -> str:
-    flat = " ".join(code.split())
-    return flat if len(flat) <= 60 else flat[:57] + "..."
+    return brief(" ".join(code.split()), 60)
 
 
 # --------------------------------------------------------------------------- literals
