@@ -68,3 +68,24 @@ class Finding:
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (str(self.location.path), self.location.line, self.location.column, self.code)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleCount:
+    """How often one rule fired in a run (``--statistics``)."""
+
+    code: str
+    name: str
+    count: int
+    fixable: int  # of them, how many carry a fix
+
+
+def rule_counts(findings: list[Finding]) -> list[RuleCount]:
+    """Findings counted per rule, most frequent first, then by code."""
+    counts: dict[tuple[str, str], list[int]] = {}
+    for finding in findings:
+        tally = counts.setdefault((finding.code, finding.name), [0, 0])
+        tally[0] += 1
+        tally[1] += finding.fix is not None
+    ordered = sorted(counts.items(), key=lambda item: (-item[1][0], item[0]))
+    return [RuleCount(code, name, count, fixable) for (code, name), (count, fixable) in ordered]

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tlslint import __version__
-from tlslint.findings import Edit, Finding, Fix, Location, Severity
+from tlslint.findings import Edit, Finding, Fix, Location, Severity, rule_counts
 
 if TYPE_CHECKING:
     from tlslint.engine import RunResult
@@ -47,11 +47,9 @@ def render(result: RunResult, *, quiet: bool = False) -> str:
 
 def render_statistics(result: RunResult) -> str:
     """``--statistics --format json``: counts per rule, most frequent first."""
-    counts = Counter((f.code, f.name) for f in result.findings)
-    fixable = Counter(f.code for f in result.findings if f.fix is not None)
     rows = [
-        {"code": code, "name": name, "count": count, "fixable": fixable[code]}
-        for (code, name), count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        {"code": row.code, "name": row.name, "count": row.count, "fixable": row.fixable}
+        for row in rule_counts(result.findings)
     ]
     return json.dumps(rows, indent=2) + "\n"
 

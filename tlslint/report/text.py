@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tlslint.findings import Finding, Severity
+from tlslint.findings import Finding, Severity, rule_counts
 
 if TYPE_CHECKING:
     from tlslint.engine import RunResult
@@ -122,10 +122,8 @@ def summary(findings: list[Finding], files: int) -> str:
 
 
 def render_statistics(result: RunResult) -> str:
-    counts = Counter((f.code, f.name) for f in result.findings)
-    fixable = Counter(f.code for f in result.findings if f.fix is not None)
-    lines = []
-    for (code, name), count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
-        mark = "[*]" if fixable[code] else "   "
-        lines.append(f"{count:>5}  {code}  {mark} {name}")
+    lines = [
+        f"{row.count:>5}  {row.code}  {'[*]' if row.fixable else '   '} {row.name}"
+        for row in rule_counts(result.findings)
+    ]
     return "\n".join(lines) + ("\n" if lines else "")
