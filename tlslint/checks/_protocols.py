@@ -310,9 +310,6 @@ class ProtocolSite:
     servers: list[Server] = field(default_factory=list)
     # A virtual server's own ssl_protocols that the default server's value overrides.
     ignored: list[tuple[Server, tuple[Directive, ...]]] = field(default_factory=list)
-    # The same, by identity: a default server may govern 10,000 servers.
-    _server_ids: set[int] = field(default_factory=set, repr=False)
-    _ignored_ids: set[int] = field(default_factory=set, repr=False)
 
     @property
     def directive(self) -> Directive | None:
@@ -330,6 +327,8 @@ def protocol_sites(
     """Every place whose effective ssl_protocols has ``problem``, on the configured
     version or (unknown) on some supported version."""
     sites: dict[tuple[str, int], ProtocolSite] = {}
+    # What each site already lists, by identity: a default server may govern 10,000 servers.
+    listed: set[tuple[int, int]] = set()
     for rep in representatives(version):
         for decision in decisions(config, rep):
             if not problem(decision.protocols):
@@ -343,14 +342,14 @@ def protocol_sites(
                 site = sites[key] = ProtocolSite(decision.lines, decision.governing, decision.level)
             if rep not in site.versions:
                 site.versions.append(rep)
-            if decision.server is not None and id(decision.server) not in site._server_ids:
-                site._server_ids.add(id(decision.server))
+            if decision.server is not None and (id(site), id(decision.server)) not in listed:
+                listed.add((id(site), id(decision.server)))
                 site.servers.append(decision.server)
             if decision.by_default_server and decision.server is not None:
                 own = protocol_lines(decision.server.block)
                 new = bool(own) and own[0] is not decision.directive
-                if new and id(own[0]) not in site._ignored_ids:
-                    site._ignored_ids.add(id(own[0]))
+                if new and (id(site), id(own[0])) not in listed:
+                    listed.add((id(site), id(own[0])))
                     site.ignored.append((decision.server, own))
     return list(sites.values())
 
