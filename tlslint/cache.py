@@ -7,9 +7,10 @@
 - Namespaced by tlslint's version *and* a fingerprint of its own files, so a
   cache is never trusted across versions, editable installs included.
 - Signed: a pack in a pull request's working tree is data from the pull request
-  (and ``marshal`` is not safe against crafted input). Every pack carries an HMAC made with a key kept
-  outside the repository (``$XDG_CACHE_HOME/tlslint/key``, mode 0600); a pack
-  that does not verify is ignored and rewritten. Safe to delete at any time.
+  (and ``marshal`` is not safe against crafted input). Every pack carries an
+  HMAC made with a key kept outside the repository (``$XDG_CACHE_HOME/tlslint/key``,
+  mode 0600); a pack that does not verify is ignored and rewritten. Safe to
+  delete at any time.
 - Cross-file rules never come from the cache: they run on every check, over
   the cached models.
 """
