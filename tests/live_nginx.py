@@ -118,10 +118,17 @@ class CountingServer(ThreadingHTTPServer):
         return connection, address
 
 
-class _Handler(BaseHTTPRequestHandler):
+class QuietHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1 (keep-alive), served by a ``CountingServer``, logging nothing."""
+
     protocol_version = "HTTP/1.1"
     server: CountingServer
 
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class _Handler(QuietHandler):
     def do_GET(self) -> None:
         owner = self.server.owner
         seen = Seen(
@@ -133,9 +140,6 @@ class _Handler(BaseHTTPRequestHandler):
         with owner.lock:
             owner.requests.append(seen)
         send_ok(self)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 @dataclass

@@ -39,9 +39,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any
 
 import pytest
 from conftest import nginx_binary
@@ -49,6 +47,7 @@ from live_nginx import (
     LOCALHOST,
     REQUEST_TIMEOUT,
     CountingServer,
+    QuietHandler,
     cli,
     free_port,
     running_nginx,
@@ -87,12 +86,9 @@ keepalive = 2  # gunicorn's default, written out
 """
 
 
-class _Handler(BaseHTTPRequestHandler):
-    """HTTP/1.1 with keep-alive; a connection idle for more than IDLE_TIMEOUT is closed
-    when the next request reaches it, unanswered."""
-
-    protocol_version = "HTTP/1.1"
-    server: CountingServer
+class _Handler(QuietHandler):
+    """A connection idle for more than IDLE_TIMEOUT is closed when the next request
+    reaches it, unanswered."""
 
     def handle(self) -> None:
         self.close_connection = True
@@ -115,9 +111,6 @@ class _Handler(BaseHTTPRequestHandler):
         with self.server.owner.lock:
             self.server.owner.answered += 1
         send_ok(self)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 @dataclass
