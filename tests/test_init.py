@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tlslint.cli import PROGRESS_MIN_FILES, _progress_bar
+from tlslint.check_command import PROGRESS_MIN_FILES, _progress_bar
 from tlslint.init import InitError, Questions, detect_nginx_version, init, show_settings, starter
 from tlslint.settings import SettingsError, load_settings, validate
 

@@ -10,15 +10,13 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional, TextIO
+from typing import Annotated, Optional
 
 import typer
 
 from tlslint import __version__
-
-if TYPE_CHECKING:
-    from tlslint.engine import RunOptions, RunResult
-    from tlslint.settings import Settings
+from tlslint.check_command import internal_error
+from tlslint.quick_args import SUBCOMMANDS
 
 app = typer.Typer(
     add_completion=True,
@@ -28,9 +26,6 @@ app = typer.Typer(
     help="Lint and fix the TLS settings behind handshake failures and handshake storms.",
 )
 
-SUBCOMMANDS = ("check", "rules", "explain", "init", "probe", "logs")
-PROGRESS_MIN_FILES = 300  # a progress bar below this would only flicker
-STALE_SHOWN = 20  # stale baseline entries listed on stderr
 _TOP_LEVEL_FLAGS = ("--help", "-h", "--install-completion", "--show-completion")
 
 
@@ -48,17 +43,6 @@ class FailOn(str, Enum):
     warning = "warning"
     info = "info"
     never = "never"
-
-
-def _selectors(option: str, value: str) -> list[str]:
-    """Comma-separated codes, prefixes or names; a typo is an error, never "no rules"."""
-    from tlslint.settings import SettingsError, selector_problem
-
-    selectors = [s.strip() for s in value.split(",") if s.strip()]
-    problems = [f"{option}: {problem}" for s in selectors if (problem := selector_problem(s))]
-    if problems:
-        raise SettingsError("\n".join(problems))
-    return selectors
 
 
 def _fail(message: str) -> typer.Exit:
@@ -128,202 +112,32 @@ def check(
     ] = False,
 ) -> None:
     """Check nginx configs (the default command)."""
-    from tlslint.findings import Severity
-    from tlslint.settings import SettingsError, load_settings
-
-    targets = paths or [Path(".")]
-    try:
-        settings = load_settings(targets[0], config)
-        if select is not None:
-            settings.select = _selectors("--select", select)
-        if ignore is not None:
-            settings.ignore = [*settings.ignore, *_selectors("--ignore", ignore)]
-        if nginx_version is not None:
-            from tlslint.nginx_versions import parse_version
-
-            settings.nginx_version = parse_version(nginx_version)
-            settings.nginx_version_text = nginx_version
-    except (SettingsError, ValueError) as error:
-        raise _fail(str(error)) from None
-    if settings.nginx_version_text:
-        from tlslint.nginx_versions import partial_version_warning
-
-        warning = partial_version_warning(settings.nginx_version_text)
-        if warning:
-            print(f"tlslint: warning: {warning}", file=sys.stderr)
-    if show_settings:
-        from tlslint.init import show_settings as describe
-
-        sys.stdout.write(describe(settings))
-        raise typer.Exit(0)
-    if write_baseline is not None and (changed_since is not None or diff):
-        other = "--changed-since" if changed_since is not None else "--diff"
-        raise _fail(f"--write-baseline records every finding of a run; it cannot be combined with {other}")
-    from tlslint.engine import run
-
-    # Writing a baseline records every finding: an older baseline given too hides none.
-    recorded = baseline if write_baseline is None else None
-    options = _run_options(settings, targets, recorded, changed_since, force_exclude, quiet, no_cache)
-    result = run(targets, settings, run_options=options)
-    _clear_progress(options.progress)
-    from tlslint.discovery import missing_reason
-
-    for missing in result.missing_paths:
-        print(f"tlslint: {missing}: {missing_reason(missing)}", file=sys.stderr)
-    if fix or diff:
-        from tlslint.fixing import apply_fixes
-
-        outcome = apply_fixes(result, settings, unsafe=unsafe_fixes, write=not diff)
-        _clear_progress(options.progress)
-        for message in outcome.messages:
-            print(f"tlslint: {message}", file=sys.stderr)
-        if diff:
-            sys.stdout.write(outcome.diff)
-            raise typer.Exit(2 if result.has_load_errors else (1 if outcome.diff else 0))
-        if outcome.written:
-            count = len(outcome.written)
-            print(f"tlslint: fixed {count} file{'s' if count != 1 else ''}", file=sys.stderr)
-        result = outcome.result
-    if options.cache is not None:
-        options.cache.save()
-    if write_baseline is not None:
-        result = _write_baseline(write_baseline, result, settings)
-    _report_baseline(result, quiet=quiet)
-    threshold = settings.fail_on
-    if fail_on is not None:
-        threshold = Severity.ERROR + 1 if fail_on is FailOn.never else Severity.parse(fail_on.value)  # type: ignore[assignment]
-    from tlslint.report import render
-
-    text = render(output_format.value, result, statistics=statistics, quiet=quiet)
-    sys.stdout.write(text)
-    raise typer.Exit(result.exit_code(threshold))
-
-
-def _run_options(
-    settings: Settings,
-    targets: list[Path],
-    baseline: Path | None,
-    changed_since: str | None,
-    force_exclude: bool,
-    quiet: bool,
-    no_cache: bool = False,
-) -> RunOptions:
-    from tlslint.engine import RunOptions
-
-    scope = None
-    if changed_since is not None:
-        from tlslint.changed import ChangedError, changed_files
-        from tlslint.scope import Scope
-
-        try:
-            scope = Scope.of(changed_files(changed_since, targets[0]), includers=True)
-        except ChangedError as error:
-            raise _fail(str(error)) from None
-    recorded = None
-    if baseline is not None:
-        from tlslint import baseline as baselines
-
-        try:
-            recorded = baselines.load(baseline, baselines.base_for(settings))
-        except baselines.BaselineError as error:
-            raise _fail(str(error)) from None
-    progress = None if quiet else _progress_bar(sys.stderr)
-    cache = None
-    if not no_cache:
-        from tlslint.cache import ModelCache
-
-        # Beside the settings file, else in the working directory (as ruff does).
-        cache = ModelCache.open(settings.base if settings.source is not None else Path.cwd())
-    return RunOptions(
-        scope=scope, baseline=recorded, force_exclude=force_exclude, progress=progress, cache=cache
-    )
-
-
-def _write_baseline(file: Path, result: RunResult, settings: Settings) -> RunResult:
-    """Record the findings, then report the run as the new baseline would see it."""
-    import dataclasses
-
-    from tlslint import baseline as baselines
+    from tlslint.check_command import CommandError, run_check
 
     try:
-        written = baselines.write(file, result.findings, baselines.base_for(settings))
-    except baselines.BaselineError as error:
-        raise _fail(str(error)) from None
-    kept = [finding for finding in result.findings if not baselines.recordable(finding)]
-    entries = len(written.entries)
-    print(
-        f"tlslint: {file}: recorded {len(written)} finding{'s' if len(written) != 1 else ''} "
-        f"({entries} entr{'ies' if entries != 1 else 'y'})",
-        file=sys.stderr,
-    )
-    return dataclasses.replace(result, findings=kept, baseline=None)
-
-
-def _report_baseline(result: RunResult, *, quiet: bool) -> None:
-    """A note on stderr: how many findings the baseline hid, and its stale entries."""
-    outcome = result.baseline
-    if outcome is None:
-        return
-    if outcome.matched and not quiet:
-        plural = "s" if outcome.matched != 1 else ""
-        print(f"tlslint: {outcome.file}: ignored {outcome.matched} recorded finding{plural}", file=sys.stderr)
-    if outcome.stale:
-        stale = sum(entry.count for entry in outcome.stale)
-        plural = "ies" if len(outcome.stale) != 1 else "y"
-        print(
-            f"tlslint: {outcome.file}: {len(outcome.stale)} stale entr{plural} ({stale} finding"
-            f"{'s' if stale != 1 else ''} no longer found; --write-baseline drops them)",
-            file=sys.stderr,
+        status = run_check(
+            paths,
+            fix=fix,
+            unsafe_fixes=unsafe_fixes,
+            diff=diff,
+            output_format=output_format.value,
+            fail_on=fail_on.value if fail_on is not None else None,
+            config=config,
+            select=select,
+            ignore=ignore,
+            nginx_version=nginx_version,
+            statistics=statistics,
+            quiet=quiet,
+            baseline=baseline,
+            write_baseline=write_baseline,
+            changed_since=changed_since,
+            force_exclude=force_exclude,
+            no_cache=no_cache,
+            show_settings=show_settings,
         )
-        for entry in outcome.stale[:STALE_SHOWN]:
-            times = f" (x{entry.count})" if entry.count != 1 else ""
-            print(f"  {entry.path}: {entry.code} {entry.anchor or entry.message}{times}", file=sys.stderr)
-        if len(outcome.stale) > STALE_SHOWN:
-            print(f"  ... and {len(outcome.stale) - STALE_SHOWN} more", file=sys.stderr)
-
-
-class _ProgressBar:
-    """``checking N files [####    ] 50%`` on a terminal; silent anywhere else."""
-
-    WIDTH = 30
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.shown = -1
-        self.visible = False
-
-    def __call__(self, done: int, total: int) -> None:
-        if total < PROGRESS_MIN_FILES:
-            return
-        percent = done * 100 // total
-        if percent == self.shown:
-            return
-        self.shown = percent
-        filled = done * self.WIDTH // total
-        bar = "#" * filled + " " * (self.WIDTH - filled)
-        self.stream.write(f"\rtlslint: checking {total} files [{bar}] {percent:3d}%")
-        self.stream.flush()
-        self.visible = True
-
-    def clear(self) -> None:
-        if self.visible:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
-            self.visible = False
-            self.shown = -1
-
-
-def _progress_bar(stream: TextIO) -> _ProgressBar | None:
-    try:
-        tty = stream.isatty()
-    except (AttributeError, ValueError):
-        tty = False
-    return _ProgressBar(stream) if tty else None
-
-
-def _clear_progress(progress: object) -> None:
-    if isinstance(progress, _ProgressBar):
-        progress.clear()
+    except CommandError as error:
+        raise _fail(str(error)) from None
+    raise typer.Exit(status)
 
 
 @app.command()
@@ -569,9 +383,5 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as error:  # a bug: one clear line, the traceback only on request
         if os.environ.get("TLSLINT_DEBUG"):
             raise
-        print(
-            f"tlslint: internal error: {type(error).__name__}: {error} "
-            "(please report it; set TLSLINT_DEBUG=1 for the traceback)",
-            file=sys.stderr,
-        )
+        print(internal_error(error), file=sys.stderr)
         sys.exit(2)

@@ -11,22 +11,21 @@ from tlslint import catalogue, collector
 from tlslint.checks import RuleContext, load_checks
 from tlslint.discovery import discover
 from tlslint.filters import Filters
-from tlslint.findings import Finding, Location, Severity
+from tlslint.findings import UNPARSED, Finding, Location, Severity
 from tlslint.paths import resolved
 from tlslint.settings import Settings
-from tlslint.sources.apigee.documents import UNPARSED
 from tlslint.sources.formats import NGINX, LoadedText
 from tlslint.sources.nginx.loader import NginxFiles, include_directives, prefix_for
 from tlslint.sources.nginx.model import ParsedFile, SourceText
 from tlslint.workspace import Workspace
-from tlslint.workspace.apigee import add_apigee
-from tlslint.workspace.backends import add_backends
 from tlslint.workspace.nginx import MAIN, NginxConfig, build_config, detect_context
 
 if TYPE_CHECKING:
     from tlslint.baseline import Baseline, BaselineOutcome, Entry
     from tlslint.cache import ModelCache
     from tlslint.scope import Scope
+    from tlslint.workspace.apigee import ApigeeLoad
+    from tlslint.workspace.backends import BackendLoad
 
 # Loading problems are findings too, so every format reports them alike.
 PARSE_ERROR = "NGX001"
@@ -108,11 +107,13 @@ def _run(
     workspace = Workspace(nginx=configs, nginx_version=settings.nginx_version)
     filters = Filters(settings, files)
     findings = [f for f in load_findings(files, configs) if filters.keep(f)]
-    apigee = add_apigee(workspace, filters, discovered.yaml, settings, overlay, targets)  # Apigee YAML
+    apigee = _add_apigee(workspace, filters, discovered.yaml, settings, overlay, targets)
     findings.extend(f for f in apigee.findings if filters.keep(f))
-    backends = add_backends(workspace, filters, discovered.backend, settings, overlay)  # app servers
+    backends = _add_backends(workspace, filters, discovered.backend, settings, overlay)
     index = catalogue.index()
-    for check in load_checks(filters.enabled):
+    for check in load_checks(
+        lambda code: filters.enabled(code) and _has_input(index[code].target, workspace)
+    ):
         meta = index[check.code]
         options = {**meta.option_defaults(settings.profile), **settings.options_for(check.code)}
         context = RuleContext(meta, options, settings)
@@ -145,6 +146,60 @@ def _run(
         reported=scope,
         options=how,
     )
+
+
+class _NoSources:
+    """What loading a tier gives when none of its files is in scope."""
+
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+        self.texts: dict[Path, LoadedText] = {}
+        self.read: list[Path] = []
+
+    def reported(self, scope: Scope | None) -> set[Path]:
+        return set()
+
+
+def _add_apigee(
+    workspace: Workspace,
+    filters: Filters,
+    paths: list[Path],
+    settings: Settings,
+    overlay: Mapping[Path, SourceText] | None,
+    targets: list[Path],
+) -> ApigeeLoad | _NoSources:
+    """Apigee YAML, its modules imported only when some is in scope (a fix may be creating one)."""
+    pending_yaml = any(p.suffix in (".yaml", ".yml") and not p.exists() for p in overlay or {})
+    if not paths and not pending_yaml:
+        return _NoSources()
+    from tlslint.workspace.apigee import add_apigee
+
+    return add_apigee(workspace, filters, paths, settings, overlay, targets)
+
+
+def _add_backends(
+    workspace: Workspace,
+    filters: Filters,
+    paths: list[Path],
+    settings: Settings,
+    overlay: Mapping[Path, SourceText] | None,
+) -> BackendLoad | _NoSources:
+    """App-server configs, their modules imported only when some is in scope or mapped."""
+    if not paths and not settings.backends:
+        return _NoSources()
+    from tlslint.workspace.backends import add_backends
+
+    return add_backends(workspace, filters, paths, settings, overlay)
+
+
+def _has_input(target: str, workspace: Workspace) -> bool:
+    """False when the tier a rule reads loaded nothing: its check would find nothing
+    (tests hold every check to that), so its module is not even imported."""
+    if target == "apigee":
+        return workspace.apigee is not None
+    if target == "backend":
+        return workspace.backends is not None
+    return True
 
 
 def _parse_all(files: NginxFiles, paths: list[Path], progress: Progress) -> None:

@@ -6,6 +6,10 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
 
+# The anchor of a finding about a file that could not be read or parsed at all
+# (any format): the run exits 2 for it.
+UNPARSED = "unparsed"
+
 
 class Severity(IntEnum):
     INFO = 0

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tlslint import catalogue
-from tlslint.findings import Finding, Location, Related, Severity
+from tlslint.findings import UNPARSED, Finding, Location, Related, Severity
 from tlslint.paths import resolved as resolve_path
 from tlslint.settings import Settings
 from tlslint.sources.apigee import YAML
@@ -25,7 +25,6 @@ from tlslint.sources.apigee.documents import (
     ROUTE,
     ROUTE_CONFIG,
     SCHEMA_VIOLATION,
-    UNPARSED,
     ApigeeFile,
     IngressGateway,
     Overrides,
@@ -380,9 +379,6 @@ def add_apigee(
     targets: Iterable[Path],
 ) -> ApigeeLoad:
     """The engine's one call: load Apigee YAML into ``workspace``; YAML comments suppress."""
-    pending_yaml = any(p.suffix in (".yaml", ".yml") and not p.exists() for p in overlay or {})
-    if not paths and not pending_yaml:
-        return ApigeeLoad(ApigeeWorkspace(), [], {}, [])
     loaded = load_apigee(paths, settings, overlay, targets)
     if loaded.workspace.files or loaded.findings:
         workspace.apigee = loaded.workspace

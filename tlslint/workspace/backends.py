@@ -379,8 +379,6 @@ def add_backends(
     overlay: Mapping[Path, SourceText] | None,
 ) -> BackendLoad:
     """The engine's one call: load the app servers into ``workspace``; their comments suppress."""
-    if not paths and not settings.backends:
-        return BackendLoad(BackendWorkspace(), {}, [])
     loaded = load_backends(paths, settings, overlay)
     backends = loaded.workspace
     if backends.backends or backends.problems:

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tlslint.findings import UNPARSED
 from tlslint.sources.apigee.tree import (
     Map,
     Node,
@@ -27,9 +28,6 @@ from tlslint.sources.nginx.model import SourceText
 
 TEMPLATE_SKIPPED = "APG001"
 SCHEMA_VIOLATION = "APG201"
-# The anchor of a finding about a file that could not be read or parsed at all:
-# the run exits 2 for it, as for an nginx file that does not parse.
-UNPARSED = "unparsed"
 DUPLICATE_KEY = "APG205"
 
 API_GROUP = "apigee.cloud.google.com/"

@@ -14,10 +14,14 @@ stay JSON).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tlslint.sources.formats import register
-from tlslint.sources.nginx.model import SourceText
-from tlslint.sources.python.model import LoadedFile
 from tlslint.sources.python.sniff import DOCKERFILE, PROCFILE, PYTHON_CONFIG, SYSTEMD, TOML_CONFIG
+
+if TYPE_CHECKING:
+    from tlslint.sources.nginx.model import SourceText
+    from tlslint.sources.python.model import LoadedFile
 
 PYTHON = "python"
 TOML = "toml"

@@ -1,0 +1,287 @@
+"""The ``check`` command, free of the CLI framework.
+
+``tlslint.cli`` declares the command line with typer; this module does the work,
+so that the console script can run the common invocations (paths and a few
+flags, see ``tlslint.quick_args``) without importing typer (~30 ms a commit).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from tlslint.engine import RunOptions, RunResult
+    from tlslint.settings import Settings
+
+PROGRESS_MIN_FILES = 300  # a progress bar below this would only flicker
+STALE_SHOWN = 20  # stale baseline entries listed on stderr
+
+
+class CommandError(Exception):
+    """A usage or input problem: one line on stderr, exit 2."""
+
+
+def run_quick(arguments: dict[str, object]) -> int:
+    """``run_check`` for a command line read by ``tlslint.quick_args``, with the
+    outcomes typer would give: a usage error, an interrupt, a closed pipe, a bug."""
+    try:
+        return run_check(**arguments)  # type: ignore[arg-type]
+    except CommandError as error:
+        print(f"tlslint: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130  # as typer: 128 + SIGINT, nothing said
+    except BrokenPipeError:  # `tlslint | head`: the reader has what it wanted
+        return 1
+    except Exception as error:
+        if os.environ.get("TLSLINT_DEBUG"):
+            raise
+        print(internal_error(error), file=sys.stderr)
+        return 2
+
+
+def internal_error(error: Exception) -> str:
+    """A bug: one clear line, the traceback only on request."""
+    return (
+        f"tlslint: internal error: {type(error).__name__}: {error} "
+        "(please report it; set TLSLINT_DEBUG=1 for the traceback)"
+    )
+
+
+def run_check(
+    paths: list[Path] | None = None,
+    *,
+    fix: bool = False,
+    unsafe_fixes: bool = False,
+    diff: bool = False,
+    output_format: str = "text",
+    fail_on: str | None = None,
+    config: Path | None = None,
+    select: str | None = None,
+    ignore: str | None = None,
+    nginx_version: str | None = None,
+    statistics: bool = False,
+    quiet: bool = False,
+    baseline: Path | None = None,
+    write_baseline: Path | None = None,
+    changed_since: str | None = None,
+    force_exclude: bool = False,
+    no_cache: bool = False,
+    show_settings: bool = False,
+) -> int:
+    """Check, fix or diff; print the report; return the exit status.
+
+    Raises ``CommandError`` for a usage or input problem (the caller says it, exit 2).
+    """
+    from tlslint.findings import Severity
+    from tlslint.settings import SettingsError, load_settings
+
+    targets = paths or [Path(".")]
+    try:
+        settings = load_settings(targets[0], config)
+        if select is not None:
+            settings.select = _selectors("--select", select)
+        if ignore is not None:
+            settings.ignore = [*settings.ignore, *_selectors("--ignore", ignore)]
+        if nginx_version is not None:
+            from tlslint.nginx_versions import parse_version
+
+            settings.nginx_version = parse_version(nginx_version)
+            settings.nginx_version_text = nginx_version
+    except (SettingsError, ValueError) as error:
+        raise CommandError(str(error)) from None
+    if settings.nginx_version_text:
+        from tlslint.nginx_versions import partial_version_warning
+
+        warning = partial_version_warning(settings.nginx_version_text)
+        if warning:
+            print(f"tlslint: warning: {warning}", file=sys.stderr)
+    if show_settings:
+        from tlslint.init import show_settings as describe
+
+        sys.stdout.write(describe(settings))
+        return 0
+    if write_baseline is not None and (changed_since is not None or diff):
+        other = "--changed-since" if changed_since is not None else "--diff"
+        raise CommandError(
+            f"--write-baseline records every finding of a run; it cannot be combined with {other}"
+        )
+    from tlslint.engine import run
+
+    # Writing a baseline records every finding: an older baseline given too hides none.
+    recorded = baseline if write_baseline is None else None
+    options = _run_options(settings, targets, recorded, changed_since, force_exclude, quiet, no_cache)
+    result = run(targets, settings, run_options=options)
+    _clear_progress(options.progress)
+    from tlslint.discovery import missing_reason
+
+    for missing in result.missing_paths:
+        print(f"tlslint: {missing}: {missing_reason(missing)}", file=sys.stderr)
+    if fix or diff:
+        from tlslint.fixing import apply_fixes
+
+        outcome = apply_fixes(result, settings, unsafe=unsafe_fixes, write=not diff)
+        _clear_progress(options.progress)
+        for message in outcome.messages:
+            print(f"tlslint: {message}", file=sys.stderr)
+        if diff:
+            sys.stdout.write(outcome.diff)
+            return 2 if result.has_load_errors else (1 if outcome.diff else 0)
+        if outcome.written:
+            count = len(outcome.written)
+            print(f"tlslint: fixed {count} file{'s' if count != 1 else ''}", file=sys.stderr)
+        result = outcome.result
+    if options.cache is not None:
+        options.cache.save()
+    if write_baseline is not None:
+        result = _write_baseline(write_baseline, result, settings)
+    _report_baseline(result, quiet=quiet)
+    threshold = settings.fail_on
+    if fail_on is not None:
+        threshold = Severity.ERROR + 1 if fail_on == "never" else Severity.parse(fail_on)  # type: ignore[assignment]
+    from tlslint.report import render
+
+    text = render(output_format, result, statistics=statistics, quiet=quiet)
+    sys.stdout.write(text)
+    return result.exit_code(threshold)
+
+
+def _selectors(option: str, value: str) -> list[str]:
+    """Comma-separated codes, prefixes or names; a typo is an error, never "no rules"."""
+    from tlslint.settings import SettingsError, selector_problem
+
+    selectors = [s.strip() for s in value.split(",") if s.strip()]
+    problems = [f"{option}: {problem}" for s in selectors if (problem := selector_problem(s))]
+    if problems:
+        raise SettingsError("\n".join(problems))
+    return selectors
+
+
+def _run_options(
+    settings: Settings,
+    targets: list[Path],
+    baseline: Path | None,
+    changed_since: str | None,
+    force_exclude: bool,
+    quiet: bool,
+    no_cache: bool = False,
+) -> RunOptions:
+    from tlslint.engine import RunOptions
+
+    scope = None
+    if changed_since is not None:
+        from tlslint.changed import ChangedError, changed_files
+        from tlslint.scope import Scope
+
+        try:
+            scope = Scope.of(changed_files(changed_since, targets[0]), includers=True)
+        except ChangedError as error:
+            raise CommandError(str(error)) from None
+    recorded = None
+    if baseline is not None:
+        from tlslint import baseline as baselines
+
+        try:
+            recorded = baselines.load(baseline, baselines.base_for(settings))
+        except baselines.BaselineError as error:
+            raise CommandError(str(error)) from None
+    progress = None if quiet else _progress_bar(sys.stderr)
+    cache = None
+    if not no_cache:
+        from tlslint.cache import ModelCache
+
+        # Beside the settings file, else in the working directory (as ruff does).
+        cache = ModelCache.open(settings.base if settings.source is not None else Path.cwd())
+    return RunOptions(
+        scope=scope, baseline=recorded, force_exclude=force_exclude, progress=progress, cache=cache
+    )
+
+
+def _write_baseline(file: Path, result: RunResult, settings: Settings) -> RunResult:
+    """Record the findings, then report the run as the new baseline would see it."""
+    import dataclasses
+
+    from tlslint import baseline as baselines
+
+    try:
+        written = baselines.write(file, result.findings, baselines.base_for(settings))
+    except baselines.BaselineError as error:
+        raise CommandError(str(error)) from None
+    kept = [finding for finding in result.findings if not baselines.recordable(finding)]
+    entries = len(written.entries)
+    print(
+        f"tlslint: {file}: recorded {len(written)} finding{'s' if len(written) != 1 else ''} "
+        f"({entries} entr{'ies' if entries != 1 else 'y'})",
+        file=sys.stderr,
+    )
+    return dataclasses.replace(result, findings=kept, baseline=None)
+
+
+def _report_baseline(result: RunResult, *, quiet: bool) -> None:
+    """A note on stderr: how many findings the baseline hid, and its stale entries."""
+    outcome = result.baseline
+    if outcome is None:
+        return
+    if outcome.matched and not quiet:
+        plural = "s" if outcome.matched != 1 else ""
+        print(f"tlslint: {outcome.file}: ignored {outcome.matched} recorded finding{plural}", file=sys.stderr)
+    if outcome.stale:
+        stale = sum(entry.count for entry in outcome.stale)
+        plural = "ies" if len(outcome.stale) != 1 else "y"
+        print(
+            f"tlslint: {outcome.file}: {len(outcome.stale)} stale entr{plural} ({stale} finding"
+            f"{'s' if stale != 1 else ''} no longer found; --write-baseline drops them)",
+            file=sys.stderr,
+        )
+        for entry in outcome.stale[:STALE_SHOWN]:
+            times = f" (x{entry.count})" if entry.count != 1 else ""
+            print(f"  {entry.path}: {entry.code} {entry.anchor or entry.message}{times}", file=sys.stderr)
+        if len(outcome.stale) > STALE_SHOWN:
+            print(f"  ... and {len(outcome.stale) - STALE_SHOWN} more", file=sys.stderr)
+
+
+class _ProgressBar:
+    """``checking N files [####    ] 50%`` on a terminal; silent anywhere else."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.shown = -1
+        self.visible = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if total < PROGRESS_MIN_FILES:
+            return
+        percent = done * 100 // total
+        if percent == self.shown:
+            return
+        self.shown = percent
+        filled = done * self.WIDTH // total
+        bar = "#" * filled + " " * (self.WIDTH - filled)
+        self.stream.write(f"\rtlslint: checking {total} files [{bar}] {percent:3d}%")
+        self.stream.flush()
+        self.visible = True
+
+    def clear(self) -> None:
+        if self.visible:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.visible = False
+            self.shown = -1
+
+
+def _progress_bar(stream: TextIO) -> _ProgressBar | None:
+    try:
+        tty = stream.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    return _ProgressBar(stream) if tty else None
+
+
+def _clear_progress(progress: object) -> None:
+    if isinstance(progress, _ProgressBar):
+        progress.clear()
