@@ -113,5 +113,5 @@ def test_cli_writes_a_cache_and_no_cache_writes_none(tmp_path: Path) -> None:
     ((key, (text, bom, newline, _)),) = cache.entries.items()
     assert key[0] == str((tmp_path / "nginx.conf").resolve())
     assert (text, bom, newline) == (CONFIG, False, "\n")
-    scanned = cache.get(key)
+    scanned = cache.get(Path(key[0]))
     assert scanned is not None and from_scanned(Path(key[0]), scanned).directives[0].name == "http"

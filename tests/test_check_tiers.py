@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import settings_for
 
-from tests.helpers import settings_for
 from tlslint import catalogue
 from tlslint.checks import RuleContext, check_modules
 from tlslint.engine import run

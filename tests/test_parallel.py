@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from helpers import settings_for
 
-from tlslint.cache import ModelCache, stat_key
+from tlslint.cache import ModelCache
 from tlslint.engine import RunOptions, RunResult, run
 from tlslint.sources.nginx import parallel
 from tlslint.sources.nginx.loader import NginxFiles
@@ -93,8 +93,8 @@ def test_parallel_scans_fill_the_cache(tree: Path, monkeypatch: pytest.MonkeyPat
     # Files that parse are cached; the broken ones are read again, and fail again.
     broken = {Path(name).name for name in BROKEN}
     parsed = [p for p in tree.rglob("*.conf") if p.name not in broken]
-    assert all(second.contains(stat_key(p.resolve())) for p in parsed)
-    assert not any(second.contains(stat_key(p.resolve())) for p in tree.rglob("zz-*.conf"))
+    assert all(second.contains(p.resolve()) for p in parsed)
+    assert not any(second.contains(p.resolve()) for p in tree.rglob("zz-*.conf"))
     assert report(checked(tree, 2, monkeypatch, second)) == before
     assert second.hits == len(parsed)
 

@@ -22,7 +22,6 @@ import hmac
 import marshal
 import os
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -95,6 +94,9 @@ class ModelCache:
     used: dict[StatKey, Packed] = field(default_factory=dict)
     dirty: bool = False
     hits: int = 0
+    # Each file is stat-ed once a run, before it is read: a file edited while it is
+    # read then misses next time, rather than its new text standing for the old stat.
+    keys: dict[Path, StatKey | None] = field(default_factory=dict)
 
     @classmethod
     def open(cls, base: Path) -> ModelCache:
@@ -124,10 +126,17 @@ class ModelCache:
         if isinstance(entries, dict):
             self.entries = entries
 
-    def contains(self, key: StatKey | None) -> bool:
+    def key(self, path: Path) -> StatKey | None:
+        if path not in self.keys:
+            self.keys[path] = stat_key(path)
+        return self.keys[path]
+
+    def contains(self, path: Path) -> bool:
+        key = self.key(path)
         return key is not None and key in self.entries
 
-    def get(self, key: StatKey | None) -> Scanned | None:
+    def get(self, path: Path) -> Scanned | None:
+        key = self.key(path)
         if key is None:
             return None
         packed = self.entries.get(key)
@@ -142,7 +151,8 @@ class ModelCache:
         self.used[key] = packed
         return scanned
 
-    def put(self, key: StatKey | None, scanned: Scanned) -> None:
+    def put(self, path: Path, scanned: Scanned) -> None:
+        key = self.key(path)
         if key is not None:
             text, bom, newline, tokens = scanned
             try:
@@ -158,6 +168,8 @@ class ModelCache:
         secret = _secret()
         if secret is None:
             return
+        import tempfile  # only when something is written
+
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             _mark_cache_directory(self.directory.parent)

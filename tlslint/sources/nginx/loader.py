@@ -12,12 +12,15 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
-from tlslint.cache import ModelCache, stat_key
 from tlslint.paths import resolved as resolve_path
 from tlslint.sources.nginx.model import Directive, ParsedFile, SourceText
 from tlslint.sources.nginx.parser import Scanned, from_scanned, parse_text, scan_file
 from tlslint.sources.text import SourceError, brief, not_a_file
+
+if TYPE_CHECKING:
+    from tlslint.cache import ModelCache
 
 # Files every nginx package ships; an include of them that is not in the repo
 # is expected and carries no TLS settings.
@@ -70,7 +73,7 @@ class NginxFiles:
             where = resolve_path(path)
             if where in self.parsed or where in self.errors or where in self.overlay:
                 continue
-            if self.cache is not None and self.cache.contains(stat_key(where)):
+            if self.cache is not None and self.cache.contains(where):
                 continue
             todo[where] = None
         if len(todo) >= parallel.MIN_FILES:
@@ -83,7 +86,7 @@ class NginxFiles:
                 raise scanned
             self.parsed[path] = from_scanned(path, scanned)
             if self.cache is not None:
-                self.cache.put(stat_key(path), scanned)
+                self.cache.put(path, scanned)
         except SourceError as error:
             self.errors[path] = error
 
@@ -109,13 +112,12 @@ class NginxFiles:
         """The file's tree, from the cache or read now; only a file that parses is cached."""
         if self.cache is None:
             return from_scanned(path, scan_file(path, self.max_bytes))
-        key = stat_key(path)
-        scanned = self.cache.get(key)
+        scanned = self.cache.get(path)
         if scanned is not None:
             return from_scanned(path, scanned)
         scanned = scan_file(path, self.max_bytes)
         parsed = from_scanned(path, scanned)
-        self.cache.put(key, scanned)
+        self.cache.put(path, scanned)
         return parsed
 
     def resolve_include(self, directive: Directive, prefix: Path) -> IncludeResult:
