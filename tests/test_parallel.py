@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -105,3 +106,55 @@ def test_below_the_threshold_no_pool_is_made(tree: Path) -> None:
     assert not parallel.scan_in_parallel(paths, 2**20, lambda p, s: taken.append(p), min_files=len(paths) + 1)
     assert not parallel.scan_in_parallel(paths, 2**20, lambda p, s: taken.append(p), jobs=1, min_files=2)
     assert taken == []
+
+
+def test_a_run_through_the_engine_uses_the_workers(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[int] = []
+    real_start = parallel._Worker.start
+
+    def start(share: list[Path], max_bytes: int) -> parallel._Worker | None:
+        started.append(len(share))
+        return real_start(share, max_bytes)
+
+    monkeypatch.setattr(parallel._Worker, "start", staticmethod(start))
+    checked(tree, 2, monkeypatch)
+    assert started and sum(started) < len(list(tree.rglob("*.conf")))  # this process scans a share too
+
+
+def test_a_worker_dying_midway_costs_only_time(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    one_process = checked(tree, 10**9, monkeypatch)
+    real_write = parallel._write_all
+
+    def write_one_and_a_half(pipe: int, data: bytes) -> None:
+        real_write(pipe, data)  # the first message whole, then half of the second
+        real_write(pipe, data[: len(data) // 2])
+        os._exit(1)
+
+    monkeypatch.setattr(parallel, "_CHUNK", 2)
+    monkeypatch.setattr(parallel, "_write_all", write_one_and_a_half)
+    assert report(checked(tree, 2, monkeypatch)) == report(one_process)
+
+
+def test_a_worker_is_reaped_when_the_parent_is_interrupted(tree: Path) -> None:
+    paths = sorted(tree.rglob("*.conf"))
+    workers: list[parallel._Worker] = []
+    real_start = parallel._Worker.start
+
+    def interrupt(path: Path, scanned: object) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.MonkeyPatch.context() as patch:
+
+        def start(share: list[Path], max_bytes: int) -> parallel._Worker | None:
+            worker = real_start(share, max_bytes)
+            assert worker is not None
+            workers.append(worker)
+            return worker
+
+        patch.setattr(parallel._Worker, "start", staticmethod(start))
+        with pytest.raises(KeyboardInterrupt):
+            parallel.scan_in_parallel(paths, 2**20, interrupt, jobs=2, min_files=2)
+    assert workers
+    for worker in workers:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(worker.pid, os.WNOHANG)  # already reaped: no zombie left
