@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from helpers import settings_for
 
+from tlslint import forks
 from tlslint.cache import ModelCache
 from tlslint.engine import RunOptions, RunResult, run
 from tlslint.sources.nginx import parallel
@@ -109,21 +111,21 @@ def test_below_the_threshold_no_pool_is_made(tree: Path) -> None:
 
 
 def test_a_run_through_the_engine_uses_the_workers(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    started: list[int] = []
-    real_start = parallel._Worker.start
+    delivered: list[int] = []
+    real_take_chunk = parallel._take_chunk
 
-    def start(share: list[Path], max_bytes: int) -> parallel._Worker | None:
-        started.append(len(share))
-        return real_start(share, max_bytes)
+    def take_chunk(chunk: list[parallel.Result], take: parallel.Take) -> None:
+        delivered.append(len(chunk))
+        real_take_chunk(chunk, take)
 
-    monkeypatch.setattr(parallel._Worker, "start", staticmethod(start))
+    monkeypatch.setattr(parallel, "_take_chunk", take_chunk)
     checked(tree, 2, monkeypatch)
-    assert started and sum(started) < len(list(tree.rglob("*.conf")))  # this process scans a share too
+    assert 0 < sum(delivered) < len(list(tree.rglob("*.conf")))  # this process scans a share too
 
 
 def test_a_worker_dying_midway_costs_only_time(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     one_process = checked(tree, 10**9, monkeypatch)
-    real_write = parallel._write_all
+    real_write = forks._write_all
 
     def write_one_and_a_half(pipe: int, data: bytes) -> None:
         real_write(pipe, data)  # the first message whole, then half of the second
@@ -131,30 +133,29 @@ def test_a_worker_dying_midway_costs_only_time(tree: Path, monkeypatch: pytest.M
         os._exit(1)
 
     monkeypatch.setattr(parallel, "_CHUNK", 2)
-    monkeypatch.setattr(parallel, "_write_all", write_one_and_a_half)
+    monkeypatch.setattr(forks, "_write_all", write_one_and_a_half)
     assert report(checked(tree, 2, monkeypatch)) == report(one_process)
 
 
 def test_a_worker_is_reaped_when_the_parent_is_interrupted(tree: Path) -> None:
     paths = sorted(tree.rglob("*.conf"))
-    workers: list[parallel._Worker] = []
-    real_start = parallel._Worker.start
+    helpers: list[forks.Helper] = []
+    real_start = forks.Helper.start
 
     def interrupt(path: Path, scanned: object) -> None:
         raise KeyboardInterrupt
 
+    def start(produce: Callable[[], Iterator[bytes]]) -> forks.Helper | None:
+        helper = real_start(produce)
+        assert helper is not None
+        helpers.append(helper)
+        return helper
+
     with pytest.MonkeyPatch.context() as patch:
-
-        def start(share: list[Path], max_bytes: int) -> parallel._Worker | None:
-            worker = real_start(share, max_bytes)
-            assert worker is not None
-            workers.append(worker)
-            return worker
-
-        patch.setattr(parallel._Worker, "start", staticmethod(start))
+        patch.setattr(forks.Helper, "start", staticmethod(start))
         with pytest.raises(KeyboardInterrupt):
             parallel.scan_in_parallel(paths, 2**20, interrupt, jobs=2, min_files=2)
-    assert workers
-    for worker in workers:
+    assert helpers
+    for helper in helpers:
         with pytest.raises(ChildProcessError):
-            os.waitpid(worker.pid, os.WNOHANG)  # already reaped: no zombie left
+            os.waitpid(helper.pid, os.WNOHANG)  # already reaped: no zombie left

@@ -23,4 +23,11 @@ def paused() -> Iterator[None]:
         yield
     finally:
         if enabled:
+            # What the block built lives on: move it all to the oldest generation at
+            # once (freeze moves every tracked object to the permanent generation,
+            # unfreeze from there to the oldest, each a list splice) rather than let
+            # the next young collections walk it generation by generation. It stays
+            # collectable by a full collection. 50 ms at 1,000 servers, 0.4 s at 10,000.
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()

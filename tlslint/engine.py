@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tlslint import catalogue, collector
-from tlslint.checks import RuleContext, load_checks
+from tlslint.checks import load_checks
 from tlslint.discovery import discover
 from tlslint.filters import Filters
 from tlslint.findings import UNPARSED, Finding, Location, Severity
 from tlslint.paths import resolved
+from tlslint.run_checks import run_checks
 from tlslint.settings import Settings
 from tlslint.sources.formats import NGINX, LoadedText
 from tlslint.sources.nginx.loader import NginxFiles, include_directives, prefix_for
@@ -111,13 +112,8 @@ def _run(
     findings.extend(f for f in apigee.findings if filters.keep(f))
     backends = _add_backends(workspace, filters, discovered.backend, settings, overlay)
     index = catalogue.index()
-    for check in load_checks(
-        lambda code: filters.enabled(code) and _has_input(index[code].target, workspace)
-    ):
-        meta = index[check.code]
-        options = {**meta.option_defaults(settings.profile), **settings.options_for(check.code)}
-        context = RuleContext(meta, options, settings)
-        findings.extend(f for f in check.run(context, workspace) if filters.keep(f))
+    checks = load_checks(lambda code: filters.enabled(code) and _has_input(index[code].target, workspace))
+    findings.extend(run_checks(checks, settings, workspace, filters, files=len(files.parsed)))
     findings = _dedupe(findings)
     findings.sort(key=Finding.sort_key)
     read = sorted({*files.parsed, *files.errors, *apigee.read, *backends.read})
