@@ -46,7 +46,7 @@ def shape(parsed: ParsedFile) -> list[tuple[object, ...]]:
     return [
         (d.name, d.args, d.start, d.end, d.args_start, d.args_end, d.block_open, d.block_close, d.line)
         for d in walk(parsed.directives)
-    ] + [(c.text, c.start, c.line) for c in parsed.comments]
+    ] + [(c.text, c.start) for c in parsed.comments]
 
 
 def checked(

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tlslint.paths import remember
 from tlslint.paths import resolved as resolve_path
 from tlslint.sources.text import not_a_file
 
@@ -208,21 +209,26 @@ def _walk_dir(
     # A stack, not recursion: a tree thousands of levels deep must not exhaust
     # Python's. Symlinks to directories are not followed, so a symlink loop cannot
     # make the walk endless; FIFOs, sockets and devices are not files (never opened).
-    stack = [_listing(directory, ignores)]
+    stack = [(*_listing(directory, ignores), resolve_path(directory))]
     while stack:
-        entries, level_ignores = stack[-1]
+        entries, level_ignores, real_directory = stack[-1]
         entry = next(entries, None)
         if entry is None:
             stack.pop()
             continue
-        path = Path(entry.path)
+        absolute = os.path.abspath(entry.path)
+        # Below a resolved directory, an entry that is no symlink resolves beside it.
+        real = None if entry.is_symlink() else real_directory / entry.name
+        if real is not None:
+            remember(absolute, real)
         is_dir = entry.is_dir(follow_symlinks=False)
         if is_dir and entry.name in ALWAYS_SKIPPED_DIRS:
             continue
-        if _ignored(path, is_dir, level_ignores, excludes, base):
+        path = Path(entry.path)
+        if _ignored(path, is_dir, level_ignores, excludes, base, absolute):
             continue
         if is_dir:
-            stack.append(_listing(path, level_ignores))
+            stack.append((*_listing(path, level_ignores), real or resolve_path(path)))
         elif _is_file(entry):
             yield path
 
@@ -254,8 +260,10 @@ def _ignored(
     ignores: list[tuple[Path, PathSpec[Any]]],
     excludes: PathSpec[Any] | None,
     base: Path,
+    absolute: str | None = None,
 ) -> bool:
-    resolved = Path(os.path.abspath(path))  # "../x" normalised, symlinks not followed
+    # "../x" normalised, symlinks not followed
+    resolved = Path(absolute if absolute is not None else os.path.abspath(path))
     suffix = "/" if is_dir else ""
     if excludes is not None:
         try:

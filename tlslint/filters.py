@@ -113,9 +113,9 @@ class Filters:
                 match = _DIRECTIVE_RE.search(comment.text)
                 if match is None:
                     continue
-                line_start = parsed.source.line_starts()[comment.line - 1]
-                alone = not parsed.source.text[line_start : comment.start].strip()
-                result.add(match, comment.line, alone)
+                line, column = parsed.source.position(comment.start)
+                alone = not parsed.source.text[comment.start - column + 1 : comment.start].strip()
+                result.add(match, line, alone)
         if parsed is None and resolved in self.yaml_sources:
             result = _yaml_suppressions(self.yaml_sources[resolved])
         if parsed is None and resolved in self.python_sources:

@@ -7,23 +7,34 @@ file, include and finding; within one run a path resolves to the same place.
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 from pathlib import Path
 
-
-@lru_cache(maxsize=65536)
-def _resolve(text: str) -> Path:
-    return Path(os.path.realpath(text))
+_RESOLVED: dict[str, Path] = {}  # absolute path -> where it resolves
+_LIMIT = 65536  # a long-lived process (the API) starts over past this many
 
 
 def resolved(path: Path) -> Path:
     # Keyed on the absolute path: "." means another place after a chdir.
-    return _resolve(os.path.abspath(path))
+    text = os.path.abspath(path)
+    found = _RESOLVED.get(text)
+    if found is None:
+        if len(_RESOLVED) >= _LIMIT:
+            _RESOLVED.clear()
+        found = _RESOLVED[text] = Path(os.path.realpath(text))
+    return found
+
+
+def remember(absolute: str, real: Path) -> None:
+    """Record where ``absolute`` resolves, known without asking the file system: a
+    directory walk knows a plain file's place from its directory's (realpath
+    would lstat every component of every file's path)."""
+    if len(_RESOLVED) < _LIMIT:
+        _RESOLVED.setdefault(absolute, real)
 
 
 def forget() -> None:
     """Drop cached resolutions (after files were created or moved)."""
-    _resolve.cache_clear()
+    _RESOLVED.clear()
 
 
 def user_cache_dir() -> Path:

@@ -92,11 +92,13 @@ class Directive:
         return f"<{self.name} {' '.join(self.args)} @{self.path.name}:{self.line}>"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Comment:
+    """A comment as written; its line is ``source.position(start)``, asked for only
+    by the rare comment that suppresses (most files need no line table)."""
+
     text: str  # including the leading '#'
     start: int
-    line: int
 
 
 @dataclass(slots=True)

@@ -99,7 +99,7 @@ def _build(source: SourceText, tokens: list[RawToken]) -> ParsedFile:
             words.append(token)
             continue
         if kind == COMMENT:
-            comments.append(Comment(token[_VALUE], token[_START], position(token[_START])[0]))
+            comments.append(Comment(token[_VALUE], token[_START]))
             continue
         parent, children = stack[-1]
         if kind == SEMI:
