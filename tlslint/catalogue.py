@@ -23,6 +23,8 @@ INDEX_NAME = "index.json"
 
 @dataclass(frozen=True, slots=True)
 class RuleMeta:
+    """A rule's catalogue entry as the checks need it (``rules/index.json``)."""
+
     code: str
     name: str
     severity: Severity

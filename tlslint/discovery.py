@@ -47,6 +47,8 @@ _APIGEE_KIND = re.compile(rb"kind[ \t]*:[ \t]*[\"']?ApigeeRoute(?:Config)?[\"']?
 
 @dataclass
 class Discovered:
+    """The files to check, by format, and the paths named on the command line."""
+
     nginx: list[Path] = field(default_factory=list)
     yaml: list[Path] = field(default_factory=list)  # Apigee hybrid YAML
     backend: list[Path] = field(default_factory=list)  # app servers (tlslint.sources.python.sniff)

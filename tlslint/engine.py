@@ -37,6 +37,8 @@ LOAD_CODES = frozenset({PARSE_ERROR, INCLUDE_NOT_FOUND, INCLUDE_LOOP})
 
 @dataclass
 class RunResult:
+    """What a run found and read: findings, texts and workspace, for reports and fixes."""
+
     findings: list[Finding]
     files: list[Path]  # every file read, includes too
     workspace: Workspace

@@ -34,6 +34,8 @@ def _codes(selectors: list[str]) -> list[str]:
 
 @dataclass
 class _FileSuppressions:
+    """A file's ``tlslint: disable`` comments: whole-file codes and codes by line."""
+
     whole_file: set[str] = field(default_factory=set)
     by_line: dict[int, set[str]] = field(default_factory=dict)
 

@@ -26,6 +26,8 @@ class Severity(IntEnum):
 
 @dataclass(frozen=True, slots=True)
 class Location:
+    """Where a finding points: a file, and a region in it (1-based lines and columns)."""
+
     path: Path
     line: int  # 1-based; 0 when the problem is the file as a whole
     column: int = 1  # 1-based, in characters
@@ -45,6 +47,8 @@ class Edit:
 
 @dataclass(frozen=True, slots=True)
 class Fix:
+    """Text edits that resolve a finding; ``safe`` ones are applied by ``--fix``."""
+
     description: str
     edits: tuple[Edit, ...]
     safe: bool = True
@@ -52,12 +56,16 @@ class Fix:
 
 @dataclass(frozen=True, slots=True)
 class Related:
+    """Another place that explains a finding (the directive it conflicts with, say)."""
+
     location: Location
     message: str
 
 
 @dataclass(frozen=True, slots=True)
 class Finding:
+    """One rule's verdict on one place, with its fix if there is one."""
+
     code: str
     name: str
     severity: Severity

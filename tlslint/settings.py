@@ -24,6 +24,8 @@ class SettingsError(Exception):
 
 @dataclass
 class Settings:
+    """The settings in force: file, command-line overrides and defaults merged."""
+
     source: Path | None = None  # the settings file, if any
     base: Path = field(default_factory=Path.cwd)  # globs are relative to this
     select: list[str] | None = None

@@ -35,6 +35,8 @@ def check_modules() -> list[str]:
 
 @dataclass(frozen=True)
 class Check:
+    """A rule's code and its check function."""
+
     code: str
     run: Callable[[RuleContext, Workspace], Iterable[Finding]]
 

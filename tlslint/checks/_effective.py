@@ -47,6 +47,8 @@ def effective_all(block: Block, name: str) -> tuple[Block | None, list[Directive
 
 @dataclass(frozen=True)
 class Header:
+    """One ``proxy_set_header`` in force: header name, value and directive."""
+
     name: str  # lower-cased
     value: str
     directive: Directive
@@ -87,6 +89,8 @@ def upstreams(config: NginxConfig) -> dict[str, Block]:
 
 @dataclass(frozen=True)
 class ProxyTarget:
+    """Where a ``proxy_pass`` sends requests: scheme, host, port and upstream."""
+
     directive: Directive  # the proxy_pass
     scheme: str  # "http" | "https" | ""
     host: str  # upstream name or literal host (may hold variables)

@@ -32,6 +32,8 @@ ZONE_PARAMETERS = {
 
 @dataclass(frozen=True)
 class Zone:
+    """A session cache zone: its name, how it is used, its size and directive."""
+
     name: str
     use: str
     size: int | None

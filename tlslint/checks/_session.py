@@ -12,6 +12,8 @@ from tlslint.workspace.nginx import Block, NginxConfig, Server, per_config
 
 @dataclass(frozen=True, slots=True)
 class SharedZone:
+    """A ``shared:NAME:SIZE`` session cache zone as declared."""
+
     name: str
     size: int | None  # bytes; None when the size does not parse
     size_text: str

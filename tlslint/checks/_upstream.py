@@ -368,6 +368,8 @@ def plain_connection_ok(value: str) -> bool:
 
 @dataclass(frozen=True)
 class ConnectionIssue:
+    """Why a location's Connection header defeats upstream keep-alive."""
+
     reason: str
     header: Directive | None = None  # the proxy_set_header Connection that decides
     level: Block | None = None  # the block that holds it

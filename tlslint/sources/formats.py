@@ -23,6 +23,8 @@ _VALIDATORS: dict[str, str] = {
 
 @dataclass(frozen=True, slots=True)
 class LoadedText:
+    """A text read by a run, with the format that re-validates it after a fix."""
+
     source: SourceText
     kind: str  # a key of _VALIDATORS
 

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class Workspace:
+    """Every source a run loaded, linked across files, for the checks."""
+
     nginx: list[NginxConfig] = field(default_factory=list)
     nginx_version: Version | None = None
     apigee: ApigeeWorkspace | None = None  # None when no Apigee YAML was in scope

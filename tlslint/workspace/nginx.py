@@ -101,6 +101,8 @@ class Block:
 
 @dataclass(frozen=True, slots=True)
 class Listen:
+    """One ``listen`` of a server: its socket and the parameters rules read."""
+
     socket: str  # normalised "addr:port", e.g. "*:443", "[::]:443", "unix:/run/x"
     ssl: bool
     default: bool
@@ -110,6 +112,8 @@ class Listen:
 
 @dataclass(eq=False)
 class Server:
+    """A ``server`` block with what rules ask of it: its listens, names and TLS."""
+
     block: Block
     http: Block | None
     listens: list[Listen]
@@ -221,6 +225,8 @@ def detect_context(parsed: ParsedFile) -> str:
 
 @dataclass
 class _Expander:
+    """Splices included files into their includers' blocks, within bounds."""
+
     files: NginxFiles
     prefix: Path
     problems: list[LoadProblem] = field(default_factory=list)

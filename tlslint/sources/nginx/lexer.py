@@ -177,6 +177,8 @@ class LexError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Token:
+    """A token with its exact place in the text (``RawToken`` is the hot path's tuple)."""
+
     kind: int
     value: str  # the value nginx sees (quotes removed, \" unescaped)
     start: int  # offset of the first character as written (the quote, if any)

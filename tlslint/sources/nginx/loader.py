@@ -41,6 +41,8 @@ _TEMPLATE_MARKS = ("${", "{{", "$", "<")
 
 @dataclass(frozen=True, slots=True)
 class IncludeResult:
+    """The files an ``include`` names, or why it cannot be followed."""
+
     paths: tuple[Path, ...]
     problem: str = ""  # empty when resolved (a glob may match nothing)
     templated: bool = False

@@ -103,6 +103,8 @@ class Comment:
 
 @dataclass(slots=True)
 class ParsedFile:
+    """One nginx file: its text, its directive tree and its comments."""
+
     source: SourceText
     directives: list[Directive]
     comments: list[Comment]
