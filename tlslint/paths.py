@@ -10,17 +10,25 @@ import os
 from pathlib import Path
 
 _RESOLVED: dict[str, Path] = {}  # absolute path -> where it resolves
+_BY_PATH: dict[Path, Path] = {}  # the same, for absolute Path objects
 _LIMIT = 65536  # a long-lived process (the API) starts over past this many
 
 
 def resolved(path: Path) -> Path:
+    found = _BY_PATH.get(path)  # an absolute Path asked again: no abspath to compute
+    if found is not None:
+        return found
     # Keyed on the absolute path: "." means another place after a chdir.
     text = os.path.abspath(path)
     found = _RESOLVED.get(text)
     if found is None:
         if len(_RESOLVED) >= _LIMIT:
-            _RESOLVED.clear()
+            forget()
         found = _RESOLVED[text] = Path(os.path.realpath(text))
+    if isinstance(path, Path) and path.is_absolute():
+        if len(_BY_PATH) >= _LIMIT:
+            _BY_PATH.clear()
+        _BY_PATH[path] = found
     return found
 
 
@@ -35,6 +43,7 @@ def remember(absolute: str, real: Path) -> None:
 def forget() -> None:
     """Drop cached resolutions (after files were created or moved)."""
     _RESOLVED.clear()
+    _BY_PATH.clear()
 
 
 def user_cache_dir() -> Path:

@@ -242,7 +242,6 @@ class _Expander:
     reported: set[int] = field(default_factory=set)  # include directives refused as loops, by id
     splices: int = 0  # files spliced in so far
     spliced: int = 0  # directives spliced in so far
-    nesting: dict[Path, int] = field(default_factory=dict)  # each file's own block depth
 
     def block(
         self,
@@ -315,10 +314,7 @@ class _Expander:
         these bounds keep it well inside Python's stack and time."""
         if len(chain) >= MAX_INCLUDE_DEPTH:
             return f"include refused: files included more than {MAX_INCLUDE_DEPTH} levels deep (a loop?)"
-        nesting = self.nesting.get(path)
-        if nesting is None:
-            nesting = self.nesting[path] = _nesting(parsed)
-        depth = nesting
+        depth = parsed.depth
         parent: Block | None = block
         while parent is not None and parent.directive is not None:
             depth += 1
@@ -338,17 +334,6 @@ MAX_INCLUDE_DEPTH = 50  # files within files
 MAX_BLOCK_DEPTH = 100  # nested blocks, those of included files counted (the parser's per-file bound)
 MAX_SPLICES = 100_000  # files spliced into one configuration (a file included twice counts twice)
 MAX_SPLICED = 1_000_000  # directives in one configuration, includes spliced in
-
-
-def _nesting(parsed: ParsedFile) -> int:
-    """How deep a file's own blocks nest (its includes not followed)."""
-    deepest = 0
-    stack = [(directive, 1) for directive in parsed.directives if directive.block is not None]
-    while stack:
-        directive, depth = stack.pop()
-        deepest = max(deepest, depth)
-        stack.extend((child, depth + 1) for child in directive.block or () if child.block is not None)
-    return deepest
 
 
 _BLOCK_CONTEXTS = frozenset(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -218,11 +218,6 @@ def prefix_for(path: Path) -> Path:
     return parent
 
 
-def include_directives(parsed: ParsedFile) -> Iterator[Directive]:
-    stack = list(parsed.directives)
-    while stack:
-        directive = stack.pop()
-        if directive.name == "include":
-            yield directive
-        elif directive.block:
-            stack.extend(directive.block)
+def include_directives(parsed: ParsedFile) -> list[Directive]:
+    """The file's ``include`` directives, in text order (noted by the parser)."""
+    return parsed.includes

@@ -108,6 +108,9 @@ class ParsedFile:
     source: SourceText
     directives: list[Directive]
     comments: list[Comment]
+    # Noted while the tree is built, so that no one walks it again for them:
+    includes: list[Directive] = field(default_factory=list)  # every `include`, in text order
+    depth: int = 0  # how deep its own blocks nest (its includes not followed)
 
     @property
     def path(self) -> Path:

@@ -85,6 +85,8 @@ _END: Final = 3
 def _build(source: SourceText, tokens: list[RawToken]) -> ParsedFile:
     root: list[Directive] = []
     comments: list[Comment] = []
+    includes: list[Directive] = []
+    depth = 0
     # Each frame: (block directive or None for the file, its children).
     stack: list[tuple[Directive | None, list[Directive]]] = [(None, root)]
     words: list[RawToken] = []
@@ -105,7 +107,10 @@ def _build(source: SourceText, tokens: list[RawToken]) -> ParsedFile:
         if kind == SEMI:
             if not words:
                 raise fail(token[_START], 'unexpected ";"')
-            children.append(_directive(source, words, token[_END], parent))
+            directive = _directive(source, words, token[_END], parent)
+            children.append(directive)
+            if directive.name == "include":
+                includes.append(directive)
             words = []
         elif kind == OPEN:
             if not words:
@@ -118,6 +123,7 @@ def _build(source: SourceText, tokens: list[RawToken]) -> ParsedFile:
             block.block_open = token[_START]
             children.append(block)
             stack.append((block, block.block))
+            depth = max(depth, len(stack) - 1)
             words = []
         elif kind == CLOSE:
             if words:
@@ -136,7 +142,7 @@ def _build(source: SourceText, tokens: list[RawToken]) -> ParsedFile:
             unclosed.start,
             f'"{_brief(unclosed.name)}" block opened here is never closed (unexpected end of file)',
         )
-    return ParsedFile(source, root, comments)
+    return ParsedFile(source, root, comments, includes, depth)
 
 
 def _not_terminated(name: str) -> str:
