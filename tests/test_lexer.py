@@ -43,6 +43,7 @@ from crossplane.errors import NgxParserSyntaxError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tlslint.sources.nginx import lexer
 from tlslint.sources.nginx.lexer import (
     CLOSE,
     COMMENT,
@@ -327,3 +328,22 @@ def test_a_damaged_pack_does_not_unpack() -> None:
     packed = pack_tokens(scan("a b;"))
     with pytest.raises(ValueError):
         unpack_tokens("a b;", packed[:-4])
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(config_text(), st.text(alphabet=" \t\r\n;{}\"'\\#$ab{}", max_size=60)))
+def test_runs_of_plain_characters_give_the_one_character_tokens(text: str) -> None:
+    """The possessive pattern (Python 3.11+) lexes as the one-character form 3.10 uses."""
+    one_character = (lexer.scan_pattern(True, possessive=False), lexer.scan_pattern(False, possessive=False))
+    try:
+        fast: object = scan(text)
+    except LexError as error:
+        fast = ("error", error.offset, str(error))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(lexer, "_SCAN_RE", one_character[0])
+        patch.setattr(lexer, "_PLAIN_RE", one_character[1])
+        try:
+            slow: object = scan(text)
+        except LexError as error:
+            slow = ("error", error.offset, str(error))
+    assert fast == slow

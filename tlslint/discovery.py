@@ -264,6 +264,8 @@ def _ignored(
     base: Path,
     absolute: str | None = None,
 ) -> bool:
+    if excludes is None and not ignores:
+        return False
     # "../x" normalised, symlinks not followed
     resolved = Path(absolute if absolute is not None else os.path.abspath(path))
     suffix = "/" if is_dir else ""

@@ -25,36 +25,44 @@ COMMENT = 5
 _ESC = r"\\[\s\S]"
 # A variable expansion "${...}" keeps braces and semicolons inside the word.
 _EXPANSION = r"\$\{(?:\\[\s\S]|[^\s}\\])*\}"
-_WORD_HEAD = rf"(?:{_ESC}|{_EXPANSION}|[^\s{{}};\"'#\\])"
-_WORD_TAIL = rf"(?:{_ESC}|{_EXPANSION}|[^\s{{}};\\])"
+# Runs of plain characters are matched at once and never given back (possessive,
+# Python 3.11+): the regex engine's time per token halves. Every character has one
+# way to be matched (the classes exclude what starts an escape or an expansion), so
+# the tokens are those of the one-character form, which Python 3.10 keeps.
+POSSESSIVE = sys.version_info >= (3, 11)
 
 _PUNCT_KIND = {"{": OPEN, "}": CLOSE, ";": SEMI}
 
 
-def _scan_re(expansions: bool) -> re.Pattern[str]:
+def scan_pattern(expansions: bool, possessive: bool = POSSESSIVE) -> re.Pattern[str]:
     """Whitespace is folded into each match: one match object per token, and groups
     numbered so that ``lastindex`` is the kind. A comment runs to the end of the
     line; the CR of a CRLF ending is not part of it (crossplane reads in text mode
     and never sees that CR; nginx ends a comment at LF and treats CR as whitespace).
     """
-    head = _WORD_HEAD if expansions else rf"(?:{_ESC}|[^\s{{}};\"'#\\])"
-    tail = _WORD_TAIL if expansions else rf"(?:{_ESC}|[^\s{{}};\\])"
+    run, once = ("++", "+") if possessive else ("", "")
+    if expansions:  # "$" tries an expansion first, then stands for itself
+        head = rf"(?:[^\s{{}};\"'#\\$]|{_ESC}|{_EXPANSION}|\$)"
+        tail = rf"(?:[^\s{{}};\\$]{run}|{_ESC}|{_EXPANSION}|\$)*{once}"
+    else:
+        head = rf"(?:[^\s{{}};\"'#\\]|{_ESC})"
+        tail = rf"(?:[^\s{{}};\\]{run}|{_ESC})*{once}"
     return re.compile(
         rf"""\s*(?:
-    (\#(?:[^\r\n]|\r(?!\n))*)
+    (\#(?:[^\r\n]{run}|\r(?!\n))*{once})
   | ([{{}};])
-  | ("(?:\\[\s\S]|[^"\\])*")
-  | ('(?:\\[\s\S]|[^'\\])*')
-  | ({head}{tail}*)
+  | ("(?:[^"\\]{run}|\\[\s\S])*{once}")
+  | ('(?:[^'\\]{run}|\\[\s\S])*{once}')
+  | ({head}{tail})
   | (["'\\])
     )""",
         re.VERBOSE,
     )
 
 
-_SCAN_RE = _scan_re(expansions=True)
+_SCAN_RE = scan_pattern(expansions=True)
 # The same tokens where no "${" can close (see ``scan``): no expansion is tried.
-_PLAIN_RE = _scan_re(expansions=False)
+_PLAIN_RE = scan_pattern(expansions=False)
 _S_COMMENT, _S_PUNCT, _S_DQ, _S_SQ, _S_WORD, _S_BAD = range(1, 7)
 # What the search for an expansion's "}" runs over, from just after "${".
 _EXPANSION_BODY_RE = re.compile(r"(?:\\[\s\S]|[^\s}\\])*")
