@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from tlslint.sources.nginx.model import Directive
 from tlslint.workspace.nginx import Block, NginxConfig
 
-_LEVELS = frozenset({"http", "server", "location", "if", "limit_except"})
+LEVELS = frozenset({"http", "server", "location", "if", "limit_except"})
 
 
 def chain(block: Block) -> list[Block]:
     """``block`` and its enclosing http-side blocks, innermost first."""
     found = []
     current: Block | None = block
-    while current is not None and current.context in _LEVELS:
+    while current is not None and current.context in LEVELS:
         found.append(current)
         current = current.parent
     return found

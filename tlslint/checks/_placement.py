@@ -75,6 +75,8 @@ def _declared_zones(config: NginxConfig) -> Iterator[Zone]:
     seen: set[int] = set()
     for block in config.top.walk():
         for directive in block.children:
+            if directive.name != "ssl_session_cache" and directive.name not in ZONE_PARAMETERS:
+                continue
             if id(directive) in seen:
                 continue
             seen.add(id(directive))

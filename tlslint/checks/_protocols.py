@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from tlslint.checks._effective import chain, locations
+from tlslint.checks._effective import LEVELS, chain, locations
 from tlslint.checks._placement import http_target, server_target
 from tlslint.findings import Edit, Fix
 from tlslint.nginx_edits import remove_directive, replace_arguments
@@ -135,6 +135,19 @@ def effective_at(block: Block, name: str) -> tuple[Block | None, Directive | Non
     return None, None
 
 
+def _below(
+    block: Block, server: Block, name: str, at_server: tuple[Block | None, Directive | None]
+) -> tuple[Block | None, Directive | None]:
+    """``effective_at`` for a block inside ``server``, given the server's answer."""
+    level: Block | None = block
+    while level is not None and level is not server and level.context in LEVELS:
+        found = level.last(name)
+        if found is not None:
+            return level, found
+        level = level.parent
+    return at_server if level is server else (None, None)
+
+
 @dataclass
 class KeepaliveSite:
     """One directive (or nginx's default, ``directive`` None) and the TLS scopes it decides."""
@@ -160,8 +173,12 @@ def keepalive_sites(config: NginxConfig, name: str) -> list[KeepaliveSite]:
     for server in config.servers:
         if not server.tls:
             continue
+        # Its locations inherit what decides at the server: asked once, not per location.
+        at_server = effective_at(server.block, name)
         for block in (server.block, *locations(server.block)):
-            level, directive = effective_at(block, name)
+            level, directive = (
+                at_server if block is server.block else _below(block, server.block, name, at_server)
+            )
             key = ("directive", id(directive)) if directive is not None else ("server", id(server))
             site = sites.get(key)
             if site is None:

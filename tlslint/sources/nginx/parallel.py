@@ -32,9 +32,10 @@ _DRAIN_EVERY = 8  # own files scanned between reads of the workers' pipes
 
 # This process's share over a worker's. It builds every tree and a worker only
 # tokenises, but a worker also pays for the fork (its first writes to each page
-# copy it); at 1,000 files 0.85 left this process waiting 11 ms, 1.0 not at all,
-# and 1.15 and 1.3 were slower (tests/bench/bench_parallel.py, 2 CPUs).
-_OWN_WEIGHT = 1.0
+# copy it). At 1,000 files (tests/bench/bench_parallel.py, 2 CPUs) 0.5 and 0.7 left
+# this process waiting 20 and 6 ms for the worker; 0.85 and 1.0 not at all, and
+# 0.85 finished first.
+_OWN_WEIGHT = 0.85
 
 Take = Callable[[Path, "Scanned | SourceError"], None]
 Result = tuple[str, "Scanned | None", "tuple[int, str] | None"]
