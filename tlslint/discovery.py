@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from tlslint.paths import remember
 from tlslint.paths import resolved as resolve_path
-from tlslint.sources.text import not_a_file
+from tlslint.sources.text import not_a_file, read_head
 
 if TYPE_CHECKING:
     from pathspec import PathSpec
@@ -167,8 +167,7 @@ def sniff_apigee(head: bytes) -> bool:
 
 def _sniff_apigee_file(path: Path, *, explicit: bool) -> bool:
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(_SNIFF_BYTES)
+        head = read_head(path, _SNIFF_BYTES)
     except OSError:
         return explicit  # named: report the read error when loading
     if b"\x00" in head:
@@ -178,8 +177,7 @@ def _sniff_apigee_file(path: Path, *, explicit: bool) -> bool:
 
 def _sniff_nginx(path: Path, *, named_conf: bool) -> bool:
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(_SNIFF_BYTES)
+        head = read_head(path, _SNIFF_BYTES)
     except OSError:
         return named_conf  # named like nginx; report the read error when parsing
     if b"\x00" in head:

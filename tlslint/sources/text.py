@@ -76,6 +76,19 @@ def _read_at_most(descriptor: int, size: int, limit: int) -> bytes:
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
+def read_head(path: Path, size: int) -> bytes:
+    """Up to ``size`` first bytes, for sniffing a file's format; ``OSError`` as ``open``.
+
+    One ``os.read``: a buffered file object costs more than the read itself
+    when every file of a large tree is sniffed.
+    """
+    descriptor = os.open(path, os.O_RDONLY | _O_NONBLOCK | _O_CLOEXEC)
+    try:
+        return os.read(descriptor, size)
+    finally:
+        os.close(descriptor)
+
+
 # O_NONBLOCK makes opening a FIFO return at once (POSIX; absent on Windows).
 _O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)

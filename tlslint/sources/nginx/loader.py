@@ -61,6 +61,9 @@ class NginxFiles:
     # A symlink named by the user, by the resolved path it points to.
     aliases: dict[Path, Path] = field(default_factory=dict)
     cache: ModelCache | None = None  # files scanned by earlier runs, by file stat
+    # What each include names, by directive (kept alive by ``parsed``) and prefix: the
+    # includer scan and the splice both ask, and a glob over 10,000 files costs.
+    _includes: dict[tuple[int, Path], IncludeResult] = field(default_factory=dict, repr=False)
 
     def prefetch(self, paths: Iterable[Path]) -> None:
         """Scan, across processes, the files ``get`` would otherwise read one by one.
@@ -123,6 +126,13 @@ class NginxFiles:
         return parsed
 
     def resolve_include(self, directive: Directive, prefix: Path) -> IncludeResult:
+        key = (id(directive), prefix)
+        found = self._includes.get(key)
+        if found is None:
+            found = self._includes[key] = self._resolve_include(directive, prefix)
+        return found
+
+    def _resolve_include(self, directive: Directive, prefix: Path) -> IncludeResult:
         if not directive.args:
             return IncludeResult((), "include without a file name")
         pattern = directive.args[0]

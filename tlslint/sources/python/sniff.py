@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from tlslint.sources.text import read_head
+
 PYTHON_CONFIG, TOML_CONFIG, PROCFILE, DOCKERFILE, SYSTEMD = (
     "python", "toml", "procfile", "dockerfile", "systemd"
 )  # fmt: skip
@@ -80,8 +82,7 @@ def backend_format(path: Path) -> str | None:
 
 def _head(path: Path) -> bytes | None:
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(_SNIFF_BYTES)
+        head = read_head(path, _SNIFF_BYTES)
     except OSError:
         return None
     if b"\x00" in head:
