@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import sys
 from collections.abc import Callable, Iterator
 
@@ -102,6 +101,8 @@ class Helper:
         """Close the pipe and reap the process (killed first if it is not done)."""
         os.close(self.pipe)
         if not self.done:  # interrupted: no one will read the rest
+            import signal
+
             with contextlib.suppress(OSError):
                 os.kill(self.pid, signal.SIGKILL)
         with contextlib.suppress(ChildProcessError):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import sys
@@ -156,7 +155,7 @@ def _describe(error: Any, schema: dict[str, Any], origin: str) -> str:
         parts = []
         for key in extra:
             full = f"{where}.{key}" if where else key
-            close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
+            close = _close_matches(key, known, n=1, cutoff=0.5)
             hint = f"; did you mean '{close[0]}'?" if close else f" (valid keys: {', '.join(known)})"
             parts.append(f"{origin}: unknown setting '{full}'{hint}")
         return "\n".join(parts)
@@ -193,7 +192,7 @@ def check_references(data: dict[str, Any], origin: str) -> None:
     for code, options in data.get("rules", {}).items():
         meta = index.get(code)
         if meta is None:
-            close = difflib.get_close_matches(code, list(index), n=1, cutoff=0.6)
+            close = _close_matches(code, list(index), n=1, cutoff=0.6)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             problems.append(f"{origin}: unknown setting 'rules.{code}': there is no rule {code}{hint}")
             continue
@@ -201,7 +200,7 @@ def check_references(data: dict[str, Any], origin: str) -> None:
         for name in options:
             if name in known:
                 continue
-            close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+            close = _close_matches(name, known, n=1, cutoff=0.5)
             if close:
                 hint = f"; did you mean '{close[0]}'?"
             else:
@@ -222,7 +221,7 @@ def selector_problem(selector: str) -> str | None:
     if any(code.startswith(wanted.upper()) for code in index):
         return None
     candidates = [*index, *(meta.name for meta in index.values())]
-    close = difflib.get_close_matches(wanted, candidates, n=1, cutoff=0.6)
+    close = _close_matches(wanted, candidates, n=1, cutoff=0.6)
     hint = f"; did you mean '{close[0]}'?" if close else ""
     return f"'{selector}' is no rule code, code prefix or rule name{hint}"
 
@@ -278,3 +277,9 @@ def from_mapping(data: dict[str, Any], path: Path | None) -> Settings:
         rule_options={code: dict(options) for code, options in data.get("rules", {}).items()},
         raw=data,
     )
+
+
+def _close_matches(word: str, candidates: list[str], n: int, cutoff: float) -> list[str]:
+    import difflib  # only to word an error
+
+    return difflib.get_close_matches(word, candidates, n=n, cutoff=cutoff)

@@ -18,7 +18,6 @@ itself. Targets with variables and WebSocket-only locations are left out.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterator
 
@@ -88,6 +87,8 @@ def _names_an_address(target: PassTarget, config: NginxConfig) -> bool:
 
 
 def _is_ip(host: str) -> bool:
+    import ipaddress  # only for an implicit upstream's host
+
     try:
         ipaddress.ip_address(host)
     except ValueError:
