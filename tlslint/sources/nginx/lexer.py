@@ -97,12 +97,13 @@ def scan(text: str) -> list[RawToken]:
         restart = -1
         for m in (_PLAIN_RE if plain else _SCAN_RE).finditer(text, position, end):
             index = m.lastindex
-            value = m.group(index)  # type: ignore[arg-type]
-            start = m.start(index)  # type: ignore[arg-type]
+            value = m[index]  # type: ignore[index]
+            # The token's group ends the match (the whitespace before it does not).
+            token_end = m.end()
+            start = token_end - len(value)
             if plain and start >= window:
                 restart = m.start()
                 break
-            token_end = m.end()
             if index == _S_WORD:
                 append((WORD, intern(value), start, token_end))
                 if value[-1] == "$" and not plain and text.startswith("{", token_end):
