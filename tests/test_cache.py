@@ -14,7 +14,6 @@ from helpers import settings_for
 from tlslint import cache as caching
 from tlslint.cache import DIRECTORY_NAME, PACK_NAME, ModelCache, stat_key
 from tlslint.engine import RunOptions, run
-from tlslint.sources.nginx.parser import from_scanned
 
 CONFIG = "http {\n    ssl_session_timeout 1m;\n}\n"
 
@@ -110,8 +109,8 @@ def test_cli_writes_a_cache_and_no_cache_writes_none(tmp_path: Path) -> None:
     assert (root / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
     assert oct((tmp_path / "xdg" / "tlslint" / "key").stat().st_mode & 0o777) == "0o600"
     cache = ModelCache.open(tmp_path)
-    ((key, (text, bom, newline, _)),) = cache.entries.items()
+    ((key, (text, bom, newline, *_)),) = cache.entries.items()
     assert key[0] == str((tmp_path / "nginx.conf").resolve())
     assert (text, bom, newline) == (CONFIG, False, "\n")
-    scanned = cache.get(Path(key[0]))
-    assert scanned is not None and from_scanned(Path(key[0]), scanned).directives[0].name == "http"
+    parsed = cache.get(Path(key[0]))
+    assert parsed is not None and parsed.directives[0].name == "http"

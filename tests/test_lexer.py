@@ -53,10 +53,8 @@ from tlslint.sources.nginx.lexer import (
     WORD,
     LexError,
     Token,
-    pack_tokens,
     scan,
     tokenize,
-    unpack_tokens,
 )
 from tlslint.sources.text import read_source
 
@@ -114,13 +112,6 @@ def test_corpus_file_lexes_like_crossplane(path: Path) -> None:
     assert len(ours) > 10
     assert stream(ours) == theirs
     assert_offsets(text, ours)
-    assert_packs_back(text)
-
-
-def assert_packs_back(text: str) -> None:
-    """The cache keeps tokens as packed offsets; unpacked, they are the scan's tokens."""
-    tokens = scan(text)
-    assert unpack_tokens(text, pack_tokens(tokens)) == tokens
 
 
 # --- generated configs -------------------------------------------------------
@@ -221,7 +212,6 @@ def test_generated_config_lexes_like_crossplane(scratch: Path, text: str) -> Non
     scratch.write_bytes(text.encode("utf-8"))
     ours = tokenize(text)
     assert_offsets(text, ours)
-    assert_packs_back(text)
     expected, brace_error = expected_from_ours(ours)
     theirs, their_brace_error = crossplane_tokens(scratch)
     assert theirs == expected
@@ -309,25 +299,6 @@ def test_backslash_at_end_of_file_raises() -> None:
     with pytest.raises(LexError) as raised:
         tokenize("a b\\")
     assert raised.value.offset == 3
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "a \"x\\\"y\" 'p\\'q' ${v;}w; # c\r\n",
-        "server { listen 443 ssl; } # last line, no newline   ",
-        "",
-        "e\\ f;",
-    ],
-)
-def test_packed_tokens_unpack_to_the_scan(text: str) -> None:
-    assert_packs_back(text)
-
-
-def test_a_damaged_pack_does_not_unpack() -> None:
-    packed = pack_tokens(scan("a b;"))
-    with pytest.raises(ValueError):
-        unpack_tokens("a b;", packed[:-4])
 
 
 @settings(max_examples=300, deadline=None)

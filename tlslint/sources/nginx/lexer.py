@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import sys
-from array import array
 from dataclasses import dataclass
 
 # Token kinds.
@@ -134,35 +133,6 @@ def scan(text: str) -> list[RawToken]:
         comment = _COMMENT_RE.match(text, start)
         assert comment is not None
         tokens[-1] = (COMMENT, comment.group(), start, comment.end())
-    return tokens
-
-
-def pack_tokens(tokens: list[RawToken]) -> bytes:
-    """Tokens as (kind, start, end) 32-bit integers, for the cache: a fraction of
-    the memory of the tuples, since every value is a slice of the text. Raises
-    ``OverflowError`` past 4 GiB (files that size are refused long before)."""
-    flat = array("I")
-    for kind, _, start, end in tokens:
-        flat.extend((kind, start, end))
-    return flat.tobytes()
-
-
-def unpack_tokens(text: str, packed: bytes) -> list[RawToken]:
-    """The tokens ``pack_tokens`` packed, values cut from ``text`` again."""
-    flat = array("I")
-    flat.frombytes(packed)
-    fields = iter(flat)
-    intern = sys.intern
-    tokens: list[RawToken] = []
-    append = tokens.append
-    for kind, start, end in zip(fields, fields, fields, strict=True):
-        if kind == WORD:
-            append((WORD, intern(text[start:end]), start, end))
-        elif kind == QUOTED:
-            quote = text[start]
-            append((QUOTED, text[start + 1 : end - 1].replace("\\" + quote, quote), start, end))
-        else:
-            append((kind, text[start:end], start, end))
     return tokens
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from tlslint.paths import resolved as resolve_path
 from tlslint.sources.nginx.model import Directive, ParsedFile, SourceText
-from tlslint.sources.nginx.parser import Scanned, from_scanned, parse_text, scan_file
+from tlslint.sources.nginx.parser import Scanned, from_scanned, parse_file, parse_text
 from tlslint.sources.text import SourceError, brief, not_a_file
 
 if TYPE_CHECKING:
@@ -89,9 +89,9 @@ class NginxFiles:
         try:
             if isinstance(scanned, SourceError):
                 raise scanned
-            self.parsed[path] = from_scanned(path, scanned)
+            parsed = self.parsed[path] = from_scanned(path, scanned)
             if self.cache is not None:
-                self.cache.put(path, scanned)
+                self.cache.put(path, parsed)
         except SourceError as error:
             self.errors[path] = error
 
@@ -116,13 +116,11 @@ class NginxFiles:
     def _parse(self, path: Path) -> ParsedFile:
         """The file's tree, from the cache or read now; only a file that parses is cached."""
         if self.cache is None:
-            return from_scanned(path, scan_file(path, self.max_bytes))
-        scanned = self.cache.get(path)
-        if scanned is not None:
-            return from_scanned(path, scanned)
-        scanned = scan_file(path, self.max_bytes)
-        parsed = from_scanned(path, scanned)
-        self.cache.put(path, scanned)
+            return parse_file(path, self.max_bytes)
+        parsed = self.cache.get(path)
+        if parsed is None:
+            parsed = parse_file(path, self.max_bytes)
+            self.cache.put(path, parsed)
         return parsed
 
     def resolve_include(self, directive: Directive, prefix: Path) -> IncludeResult:
