@@ -112,7 +112,7 @@ class ModelCache:
             blob = pack.read_bytes()
         except OSError:
             return
-        mac, payload = blob[:_MAC_SIZE], blob[_MAC_SIZE:]
+        mac, payload = blob[:_MAC_SIZE], memoryview(blob)[_MAC_SIZE:]  # a view: no copy of the pack
         if not hmac.compare_digest(mac, hmac.new(secret, payload, hashlib.sha256).digest()):
             self.dirty = True  # not ours (or damaged): never loaded, rewritten
             return
@@ -174,7 +174,8 @@ class ModelCache:
             mac = hmac.new(secret, payload, hashlib.sha256).digest()
             handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".pack-", suffix=".tmp")
             with os.fdopen(handle, "wb") as stream:
-                stream.write(mac + payload)
+                stream.write(mac)
+                stream.write(payload)  # not mac + payload: a copy of the whole pack
             os.replace(temporary, self.directory / PACK_NAME)
         except (OSError, ValueError):
             return
