@@ -69,7 +69,7 @@ class NginxFiles:
         """Scan, across processes, the files ``get`` would otherwise read one by one.
 
         Only files not parsed, not edited in the overlay and not in the cache;
-        nothing happens below the threshold where a pool pays (see ``parallel``).
+        nothing happens below the threshold where workers pay (see ``parallel``).
         """
         from tlslint.sources.nginx import parallel
 
