@@ -58,6 +58,10 @@ READ_QUICKLY = [
     ["--fail-on=info", "--unsafe-fixes", "--diff", "--statistics", "--quiet", "x"],
     ["check", "check"],  # a path named check
     ["check", "rules"],  # a path named like a command, after check
+    ["--select", "NGX1,session-cache-missing", "--ignore=NGX401", "a.conf"],
+    ["--nginx-version", "1.25", "--config", "ci/tlslint.toml", "."],
+    ["--config=x.toml", "--select", "-q", "a.conf"],  # "-q" is --select's value, as in click
+    ["--select", "", "--ignore="],
 ]
 LEFT_TO_TYPER = [
     ["--help"],
@@ -67,7 +71,6 @@ LEFT_TO_TYPER = [
     ["--format", "xml", "."],
     ["--format"],
     ["--format="],
-    ["--select", "NGX1", "."],
     ["--", "-odd.conf"],
     ["-"],
     [""],
@@ -110,7 +113,7 @@ WORDS = st.sampled_from(
         "check", "rules", "a.conf", "dir/b.conf", "--fix", "--unsafe-fixes", "--diff", "--statistics",
         "-q", "--quiet", "--force-exclude", "--no-cache", "--format", "json", "text", "xml",
         "--fail-on", "never", "info", "--format=github", "--fail-on=error", "--", "-", "--help",
-        "--select", "NGX101",
+        "--select", "NGX101", "--ignore=NGX4", "--config", "c.toml", "--nginx-version", "", "--config=",
     ]
 )  # fmt: skip
 

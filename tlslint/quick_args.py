@@ -2,9 +2,9 @@
 
 typer (and the click inside it) costs about 30 ms to import, a third of a
 pre-commit hook's run on a small repository. The console script reads the
-command lines that hooks and people type most (paths and the options below)
-here and hands anything else to typer: a help request, a value it does not
-know, another command, ``--``. typer's reading is the reference: the tests
+command lines that hooks and people type most (paths, flags and the options
+below) here and hands anything else to typer: a help request, a value it would
+refuse, another command, ``--``. typer's reading is the reference: the tests
 hold this one to it argument for argument.
 """
 
@@ -27,7 +27,16 @@ _FLAGS = {
     "--force-exclude": "force_exclude",
     "--no-cache": "no_cache",
 }
-_CHOICES = {"--format": ("output_format", OUTPUT_FORMATS), "--fail-on": ("fail_on", FAIL_ON)}
+# Options that take a value: keyword, the values typer accepts (None: any), and
+# whether it names a file (typer hands a Path).
+_VALUED: dict[str, tuple[str, tuple[str, ...] | None, bool]] = {
+    "--format": ("output_format", OUTPUT_FORMATS, False),
+    "--fail-on": ("fail_on", FAIL_ON, False),
+    "--select": ("select", None, False),
+    "--ignore": ("ignore", None, False),
+    "--nginx-version": ("nginx_version", None, False),
+    "--config": ("config", None, True),
+}
 # Set by a shell asking typer to complete a word: only typer answers that.
 _COMPLETION_VARIABLE = "_TLSLINT_COMPLETE"
 
@@ -47,22 +56,28 @@ def check_arguments(args: list[str], environ: Mapping[str, str]) -> Arguments | 
     pending: str | None = None  # an option whose value is the next argument
     for arg in args:
         if pending is not None:
-            name, choices = _CHOICES[pending]
-            if arg not in choices:
+            if not _take(found, pending, arg):
                 return None  # typer says what is wrong with it
-            found[name] = arg
             pending = None
         elif arg in _FLAGS:
             found[_FLAGS[arg]] = True
-        elif arg in _CHOICES:
+        elif arg in _VALUED:
             pending = arg
         elif arg.startswith("-") or not arg:
             option, equals, value = arg.partition("=")
-            if not (equals and option in _CHOICES and value in _CHOICES[option][1]):
+            if not (equals and option in _VALUED and _take(found, option, value)):
                 return None
-            found[_CHOICES[option][0]] = value
         else:
             paths.append(Path(arg))
     if pending is not None:
         return None
     return {"paths": paths or None, **found}
+
+
+def _take(found: Arguments, option: str, value: str) -> bool:
+    """Record ``option``'s value; False for one typer would refuse."""
+    name, choices, is_path = _VALUED[option]
+    if choices is not None and value not in choices:
+        return False
+    found[name] = Path(value) if is_path else value
+    return True
