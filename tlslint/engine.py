@@ -16,7 +16,7 @@ from tlslint.paths import resolved
 from tlslint.run_checks import run_checks
 from tlslint.settings import Settings
 from tlslint.sources.formats import NGINX, LoadedText
-from tlslint.sources.nginx.loader import NginxFiles, include_directives, prefix_for
+from tlslint.sources.nginx.loader import NginxFiles, prefix_for
 from tlslint.sources.nginx.model import ParsedFile, SourceText
 from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import MAIN, NginxConfig, build_config, detect_context
@@ -268,7 +268,7 @@ def load_nginx(files: NginxFiles, paths: list[Path]) -> list[NginxConfig]:
             continue
         parsed.append((path, result))
         prefix = prefix_for(path)
-        for directive in include_directives(result):
+        for directive in result.includes:
             included.update(resolved(p) for p in files.resolve_include(directive, prefix).paths)
     configs: list[NginxConfig] = []
     covered: set[Path] = set()

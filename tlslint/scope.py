@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tlslint.sources.nginx.loader import NginxFiles, include_directives, prefix_for
+from tlslint.sources.nginx.loader import NginxFiles, prefix_for
 from tlslint.workspace.nginx import NginxConfig
 
 MAIN_FILE = "nginx.conf"
@@ -54,7 +54,7 @@ def include_graph(files: NginxFiles, configs: Iterable[NginxConfig]) -> IncludeG
             if parsed is None:
                 continue
             targets = graph.setdefault(path, set())
-            for directive in include_directives(parsed):
+            for directive in parsed.includes:
                 targets.update(p.resolve() for p in files.resolve_include(directive, config.prefix).paths)
     return graph
 
@@ -122,7 +122,7 @@ def _closure(files: NginxFiles, root: Path) -> set[Path]:
         parsed = files.get(stack.pop())
         if parsed is None:
             continue
-        for directive in include_directives(parsed):
+        for directive in parsed.includes:
             for target in files.resolve_include(directive, prefix).paths:
                 resolved = target.resolve()
                 if resolved not in seen:

@@ -224,8 +224,3 @@ def prefix_for(path: Path) -> Path:
     if parent.parent.name in SNIPPET_DIRS:  # e.g. conf.d/templates/x.conf
         return parent.parent.parent
     return parent
-
-
-def include_directives(parsed: ParsedFile) -> list[Directive]:
-    """The file's ``include`` directives, in text order (noted by the parser)."""
-    return parsed.includes
