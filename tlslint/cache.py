@@ -32,12 +32,10 @@ from tlslint.sources.nginx.flat import Flat, flatten, unflatten
 from tlslint.sources.nginx.model import ParsedFile
 
 DIRECTORY_NAME = ".tlslint_cache"
-PACK_NAME = "nginx-scans.pack"
+PACK_NAME = "nginx-trees.pack"
 _MAC_SIZE = 32
 # One key per file: what must match for a cached parse to stand for the file.
 StatKey = tuple[str, int, int, int]
-# What the pack holds per file: its tree as plain data (tlslint.sources.nginx.flat).
-Packed = Flat
 
 
 def stat_key(path: Path) -> StatKey | None:
@@ -89,8 +87,8 @@ def _secret() -> bytes | None:
 @dataclass
 class ModelCache:
     directory: Path
-    entries: dict[StatKey, Packed] = field(default_factory=dict)
-    used: dict[StatKey, Packed] = field(default_factory=dict)
+    entries: dict[StatKey, Flat] = field(default_factory=dict)
+    used: dict[StatKey, Flat] = field(default_factory=dict)
     dirty: bool = False
     hits: int = 0
     # Each file is stat-ed once a run, before it is read: a file edited while it is

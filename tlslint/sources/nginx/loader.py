@@ -60,7 +60,7 @@ class NginxFiles:
     overlay: Mapping[Path, SourceText] = field(default_factory=dict)
     # A symlink named by the user, by the resolved path it points to.
     aliases: dict[Path, Path] = field(default_factory=dict)
-    cache: ModelCache | None = None  # files scanned by earlier runs, by file stat
+    cache: ModelCache | None = None  # trees parsed by earlier runs, by file stat
     # What each include names, by directive (kept alive by ``parsed``) and prefix: the
     # includer scan and the splice both ask, and a glob over 10,000 files costs.
     _includes: dict[tuple[int, Path], IncludeResult] = field(default_factory=dict, repr=False)

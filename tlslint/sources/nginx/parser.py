@@ -40,9 +40,9 @@ class ParseError(SourceError):
     """A syntax error at a known line."""
 
 
-# A file read and tokenised, as plain data (text, BOM, newline, tokens): what the
-# cache keeps and what worker processes send back, through ``marshal``, which
-# loads it several times faster than ``pickle`` loads the tree built from it.
+# A file read and tokenised, as plain data (text, BOM, newline, tokens): what worker
+# processes send back, through ``marshal``, which loads it several times faster than
+# ``pickle`` loads the tree built from it.
 Scanned = tuple[str, bool, str, list[RawToken]]
 
 
