@@ -23,7 +23,8 @@ COMMENT = 5
 
 _ESC = r"\\[\s\S]"
 # A variable expansion "${...}" keeps braces and semicolons inside the word.
-_EXPANSION = r"\$\{(?:\\[\s\S]|[^\s}\\])*\}"
+_EXPANSION_BODY = r"(?:\\[\s\S]|[^\s}\\])*"
+_EXPANSION = rf"\$\{{{_EXPANSION_BODY}\}}"
 # Runs of plain characters are matched at once and never given back (possessive,
 # Python 3.11+): the regex engine's time per token halves. Every character has one
 # way to be matched (the classes exclude what starts an escape or an expansion), so
@@ -31,6 +32,11 @@ _EXPANSION = r"\$\{(?:\\[\s\S]|[^\s}\\])*\}"
 POSSESSIVE = sys.version_info >= (3, 11)
 
 _PUNCT_KIND = {"{": OPEN, "}": CLOSE, ";": SEMI}
+
+
+def _comment(run: str, once: str) -> str:
+    """A comment to the end of its line, without the CR of a CRLF ending."""
+    return rf"\#(?:[^\r\n]{run}|\r(?!\n))*{once}"
 
 
 def scan_pattern(expansions: bool, possessive: bool = POSSESSIVE) -> re.Pattern[str]:
@@ -48,7 +54,7 @@ def scan_pattern(expansions: bool, possessive: bool = POSSESSIVE) -> re.Pattern[
         tail = rf"(?:[^\s{{}};\\]{run}|{_ESC})*{once}"
     return re.compile(
         rf"""\s*(?:
-    (\#(?:[^\r\n]{run}|\r(?!\n))*{once})
+    ({_comment(run, once)})
   | ([{{}};])
   | ("(?:[^"\\]{run}|\\[\s\S])*{once}")
   | ('(?:[^'\\]{run}|\\[\s\S])*{once}')
@@ -64,8 +70,8 @@ _SCAN_RE = scan_pattern(expansions=True)
 _PLAIN_RE = scan_pattern(expansions=False)
 _S_COMMENT, _S_PUNCT, _S_DQ, _S_SQ, _S_WORD, _S_BAD = range(1, 7)
 # What the search for an expansion's "}" runs over, from just after "${".
-_EXPANSION_BODY_RE = re.compile(r"(?:\\[\s\S]|[^\s}\\])*")
-_COMMENT_RE = re.compile(r"\#(?:[^\r\n]|\r(?!\n))*")
+_EXPANSION_BODY_RE = re.compile(_EXPANSION_BODY)
+_COMMENT_RE = re.compile(_comment("", ""))
 
 # (kind, value, start, end): a token without the object, for the parser's hot loop.
 RawToken = tuple[int, str, int, int]
