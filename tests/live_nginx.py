@@ -2,7 +2,8 @@
 
 * ``Backend``: a ``ThreadingHTTPServer`` speaking HTTP/1.1 (every response has
   a Content-Length, so a connection can be kept), counting the TCP connections
-  it accepts and recording each request's version and headers.
+  it accepts and recording each request's version and headers. Other live tests
+  build their own backends on ``CountingBackend`` with a ``QuietHandler``.
 * ``running_nginx(text, port)``: the configuration is prepared by the nginx -t
   harness (``nginx_harness.nginx_t(..., directory=prefix)``: temporary prefix,
   logs and temp paths under it, environment-only adjustments, and it must pass
@@ -32,7 +33,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 import nginx_harness
 from conftest import ROOT, nginx_binary
@@ -65,21 +66,6 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
         stdin=subprocess.DEVNULL,
         check=False,
     )
-
-
-def serve_in_thread(server: ThreadingHTTPServer) -> threading.Thread:
-    """Serve ``server`` from a daemon thread; stop it with ``stop_serving``."""
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.daemon = True
-    thread.start()
-    return thread
-
-
-def stop_serving(server: ThreadingHTTPServer, thread: threading.Thread) -> None:
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=STOP_TIMEOUT)
-    assert not thread.is_alive(), "the backend thread did not stop"
 
 
 def free_port() -> int:
@@ -142,12 +128,17 @@ class _Handler(QuietHandler):
         send_ok(self)
 
 
-@dataclass
-class Backend:
-    """A counting HTTP/1.1 backend; use as a context manager."""
+_Served = TypeVar("_Served", bound="CountingBackend")
 
+
+@dataclass
+class CountingBackend:
+    """A loopback HTTP/1.1 backend on a free port, served from a daemon thread, that
+    counts in ``connections`` (under ``lock``) the connections it accepts; its
+    ``HANDLER`` answers them. Use as a context manager."""
+
+    HANDLER: ClassVar[type[QuietHandler]]
     connections: int = 0
-    requests: list[Seen] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     _server: CountingServer | None = None
     _thread: threading.Thread | None = None
@@ -158,19 +149,32 @@ class Backend:
         port: int = self._server.server_address[1]
         return port
 
-    def reset(self) -> None:
-        with self.lock:
-            self.connections = 0
-            self.requests.clear()
-
-    def __enter__(self) -> Backend:
-        self._server = CountingServer(self, _Handler)
-        self._thread = serve_in_thread(self._server)
+    def __enter__(self: _Served) -> _Served:
+        self._server = CountingServer(self, self.HANDLER)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05})
+        self._thread.daemon = True
+        self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         assert self._server is not None and self._thread is not None
-        stop_serving(self._server, self._thread)
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=STOP_TIMEOUT)
+        assert not self._thread.is_alive(), "the backend thread did not stop"
+
+
+@dataclass
+class Backend(CountingBackend):
+    """A counting backend that records each request's version and headers."""
+
+    HANDLER: ClassVar[type[QuietHandler]] = _Handler
+    requests: list[Seen] = field(default_factory=list)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.connections = 0
+            self.requests.clear()
 
 
 def get(port: int, path: str = "/", host: str = "live.test") -> tuple[int, bytes]:

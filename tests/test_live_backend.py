@@ -35,25 +35,23 @@ from __future__ import annotations
 
 import http.client
 import select
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from conftest import nginx_binary
 from live_nginx import (
     LOCALHOST,
     REQUEST_TIMEOUT,
-    CountingServer,
+    CountingBackend,
     QuietHandler,
     cli,
     free_port,
     running_nginx,
     send_ok,
-    serve_in_thread,
-    stop_serving,
 )
 
 pytestmark = pytest.mark.nginx
@@ -114,32 +112,14 @@ class _Handler(QuietHandler):
 
 
 @dataclass
-class IdleBackend:
-    connections: int = 0
+class IdleBackend(CountingBackend):
+    HANDLER: ClassVar[type[QuietHandler]] = _Handler
     answered: int = 0
     closed_idle: int = 0  # connections closed on a request that came after the idle timeout
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    _server: CountingServer | None = None
-    _thread: threading.Thread | None = None
-
-    @property
-    def port(self) -> int:
-        assert self._server is not None
-        port: int = self._server.server_address[1]
-        return port
 
     def reset(self) -> None:
         with self.lock:
             self.connections = self.answered = self.closed_idle = 0
-
-    def __enter__(self) -> IdleBackend:
-        self._server = CountingServer(self, _Handler)
-        self._thread = serve_in_thread(self._server)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._server is not None and self._thread is not None
-        stop_serving(self._server, self._thread)
 
 
 def post(port: int) -> int:
