@@ -87,14 +87,10 @@ class RuleContext:
 
 
 def directive_location(directive: Directive) -> Location:
-    line, column = directive.source.position(directive.start)
     # The region covers the directive's first line: name and arguments, or up
     # to the '{' of a block, which is what an annotation should underline.
     end = directive.block_open + 1 if directive.block is not None else directive.end
-    end_line, end_column = directive.source.position(end)
-    if end_line != line:
-        end_line, end_column = line, len(directive.source.line_text(line)) + 1
-    return Location(directive.path, line, column, end_line, end_column)
+    return Location(directive.path, *directive.source.region(directive.start, end, first_line=True))
 
 
 def related(directive: Directive, message: str) -> Related:

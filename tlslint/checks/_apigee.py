@@ -29,11 +29,7 @@ def apigee(workspace: Workspace) -> ApigeeWorkspace | None:
 def location(node: Node) -> Location:
     """The node's region, cut at the end of its first line."""
     source = node.source
-    line, column = source.position(node.start)
-    end_line, end_column = source.position(node.end)
-    if end_line != line:
-        end_line, end_column = line, len(source.line_text(line)) + 1
-    return Location(source.path, line, column, end_line, end_column)
+    return Location(source.path, *source.region(node.start, node.end, first_line=True))
 
 
 def pair_location(pair: Pair) -> Location:

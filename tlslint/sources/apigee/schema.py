@@ -156,9 +156,5 @@ def _kind(node: Node) -> str:
 
 
 def _at(node: Node, message: str, anchor: str) -> Problem:
-    source = node.source
-    line, column = source.position(node.start)
-    end_line, end_column = source.position(node.end)
-    if end_line != line:
-        end_line, end_column = line, len(source.line_text(line)) + 1
+    line, column, end_line, end_column = node.source.region(node.start, node.end, first_line=True)
     return Problem(SCHEMA_VIOLATION, line, column, message, anchor, (), end_line, end_column)

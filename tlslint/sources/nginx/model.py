@@ -41,6 +41,15 @@ class SourceText:
         index = bisect.bisect_right(starts, offset) - 1
         return index + 1, offset - starts[index] + 1
 
+    def region(self, start: int, end: int, *, first_line: bool = False) -> tuple[int, int, int, int]:
+        """(line, column, end line, end column) of ``text[start:end]``; with
+        ``first_line``, cut at the end of its first line (what an annotation underlines)."""
+        line, column = self.position(start)
+        end_line, end_column = self.position(end)
+        if first_line and end_line != line:
+            end_line, end_column = line, len(self.line_text(line)) + 1
+        return line, column, end_line, end_column
+
     def line_text(self, line: int) -> str:
         starts = self.line_starts()
         if line < 1 or line > len(starts):

@@ -249,9 +249,7 @@ def _value(
     flag_line: int,
 ) -> Value:  # fmt: skip
     start, end, editable = span
-    line, column = source.position(word.start)
-    end_line, end_column = source.position(word.end)
-    location = Location(source.path, line, column, end_line, end_column)
+    location = Location(source.path, *source.region(word.start, word.end))
     static = word.static
     value: object = text
     reason = "" if static else f"expanded when the command runs: {text}"
@@ -272,8 +270,7 @@ def _value(
 def command_backend(source: SourceText, server: str, index: int, words: list[Word], process: str) -> Backend:
     facts = SERVER_FACTS[server]
     program = words[index]
-    line, column = source.position(program.start)
-    where = Location(source.path, line, column, *source.position(program.end))
+    where = Location(source.path, *source.region(program.start, program.end))
     backend = Backend(
         server,
         source.path,

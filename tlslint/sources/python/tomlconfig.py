@@ -110,11 +110,9 @@ def load(source: SourceText) -> LoadedFile:
         if span is None:
             continue
         line_start, start, end = span
-        line, column = source.position(start)
-        end_line, end_column = source.position(end)
         backend.settings[canonical] = Value(
             name, value, True, source.text[start:end],
-            Location(source.path, line, column, end_line, end_column),
+            Location(source.path, *source.region(start, end)),
             start, end, TOML, statement_line=source.position(line_start)[0],
         )  # fmt: skip
         last_line_end = max(last_line_end, end)
