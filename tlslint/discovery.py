@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from tlslint.paths import remember
 from tlslint.paths import resolved as resolve_path
-from tlslint.sources.text import not_a_file, read_head
+from tlslint.sources.text import not_a_file, sniff_head
 
 if TYPE_CHECKING:
     from pathspec import PathSpec
@@ -26,7 +26,6 @@ ALWAYS_SKIPPED_DIRS = frozenset(
     {".git", ".hg", ".svn", ".tlslint_cache", "__pycache__", ".mypy_cache", ".ruff_cache",
      ".pytest_cache", ".tox", ".nox", "node_modules"}
 )  # fmt: skip
-_SNIFF_BYTES = 64 * 1024
 # Suffixes that never mark nginx configuration, even in an nginx directory.
 _NOT_NGINX_SUFFIXES = frozenset(
     {".md", ".rst", ".txt", ".json", ".yaml", ".yml", ".toml", ".py", ".sh", ".pem",
@@ -166,22 +165,16 @@ def sniff_apigee(head: bytes) -> bool:
 
 
 def _sniff_apigee_file(path: Path, *, explicit: bool) -> bool:
-    try:
-        head = read_head(path, _SNIFF_BYTES)
-    except OSError:
-        return explicit  # named: report the read error when loading
-    if b"\x00" in head:
-        return explicit  # a named binary file is reported, a walked one skipped
+    head = sniff_head(path)
+    if head is None:
+        return explicit  # named, its read error or NUL byte is reported; walked, it is skipped
     return sniff_apigee(head)
 
 
 def _sniff_nginx(path: Path, *, named_conf: bool) -> bool:
-    try:
-        head = read_head(path, _SNIFF_BYTES)
-    except OSError:
-        return named_conf  # named like nginx; report the read error when parsing
-    if b"\x00" in head:
-        return named_conf  # a binary .conf is reported, not skipped silently
+    head = sniff_head(path)
+    if head is None:
+        return named_conf  # named like nginx: its read error or NUL byte is reported when parsing
     if _INI_SECTION.search(head):
         return False
     return _NGINX_STATEMENT.search(head) is not None

@@ -76,17 +76,25 @@ def _read_at_most(descriptor: int, size: int, limit: int) -> bytes:
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-def read_head(path: Path, size: int) -> bytes:
-    """Up to ``size`` first bytes, for sniffing a file's format; ``OSError`` as ``open``.
+SNIFF_BYTES = 64 * 1024  # how much of a file its format is told from
+
+
+def sniff_head(path: Path, size: int = SNIFF_BYTES) -> bytes | None:
+    """Up to ``size`` first bytes, to tell a file's format from; None when the file
+    cannot be read or holds a NUL byte (no configuration does).
 
     One ``os.read``: a buffered file object costs more than the read itself
     when every file of a large tree is sniffed.
     """
-    descriptor = os.open(path, os.O_RDONLY | _O_NONBLOCK | _O_CLOEXEC)
     try:
-        return os.read(descriptor, size)
-    finally:
-        os.close(descriptor)
+        descriptor = os.open(path, os.O_RDONLY | _O_NONBLOCK | _O_CLOEXEC)
+        try:
+            head = os.read(descriptor, size)
+        finally:
+            os.close(descriptor)
+    except OSError:
+        return None
+    return None if b"\x00" in head else head
 
 
 # O_NONBLOCK makes opening a FIFO return at once (POSIX; absent on Windows).

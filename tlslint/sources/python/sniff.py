@@ -20,12 +20,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tlslint.sources.text import read_head
+from tlslint.sources.text import sniff_head
 
 PYTHON_CONFIG, TOML_CONFIG, PROCFILE, DOCKERFILE, SYSTEMD = (
     "python", "toml", "procfile", "dockerfile", "systemd"
 )  # fmt: skip
-_SNIFF_BYTES = 64 * 1024
 _SERVERS = re.compile(rb"\b(?:gunicorn|uvicorn|hypercorn)\b")
 _PY_MENTIONS = re.compile(
     rb"\buvicorn\s*\.\s*(?:run|Config)\b|\bfrom\s+uvicorn\s+import\b"
@@ -68,7 +67,7 @@ def backend_format(path: Path) -> str | None:
         return kind
     if kind == TOML_CONFIG and "hypercorn" in lowered:
         return kind
-    head = _head(path)
+    head = sniff_head(path)
     if head is None:
         return None
     if kind == PYTHON_CONFIG:
@@ -78,13 +77,3 @@ def backend_format(path: Path) -> str | None:
     if kind == SYSTEMD and not _EXEC_START.search(head):
         return None
     return kind if _SERVERS.search(head) else None
-
-
-def _head(path: Path) -> bytes | None:
-    try:
-        head = read_head(path, _SNIFF_BYTES)
-    except OSError:
-        return None
-    if b"\x00" in head:
-        return None
-    return head
