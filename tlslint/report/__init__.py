@@ -21,11 +21,9 @@ FORMATS = {
 def render(name: str, result: RunResult, *, statistics: bool = False, quiet: bool = False) -> str:
     module = import_module(FORMATS[name])
     if statistics:
-        if name == "json":  # as ruff does: one object per rule
-            from tlslint.report.json_format import render_statistics as json_statistics
-
-            return json_statistics(result)
-        from tlslint.report.text import render_statistics
-
-        return render_statistics(result)
+        # A format with its own (text; json, one object per rule as ruff gives) uses
+        # it; the others print the text table.
+        own = getattr(module, "render_statistics", None)
+        table = own if own is not None else import_module(FORMATS["text"]).render_statistics
+        return str(table(result))
     return str(module.render(result, quiet=quiet))
