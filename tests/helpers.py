@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from tlslint import forks
 from tlslint.engine import RunResult, run
 from tlslint.settings import Settings, from_mapping
 
@@ -27,3 +31,18 @@ def check_files(
 
 def codes(result: RunResult) -> list[str]:
     return [finding.code for finding in result.findings]
+
+
+def helpers_started(monkeypatch: pytest.MonkeyPatch) -> list[forks.Helper]:
+    """Every forked helper started from now on (tlslint.forks), as it starts."""
+    started: list[forks.Helper] = []
+    real_start = forks.Helper.start
+
+    def start(produce: Callable[[], Iterator[bytes]]) -> forks.Helper | None:
+        helper = real_start(produce)
+        if helper is not None:
+            started.append(helper)
+        return helper
+
+    monkeypatch.setattr(forks.Helper, "start", staticmethod(start))
+    return started

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from helpers import settings_for
+from helpers import helpers_started, settings_for
 
 from tlslint import forks
 from tlslint.cache import ModelCache
@@ -139,20 +138,12 @@ def test_a_worker_dying_midway_costs_only_time(tree: Path, monkeypatch: pytest.M
 
 def test_a_worker_is_reaped_when_the_parent_is_interrupted(tree: Path) -> None:
     paths = sorted(tree.rglob("*.conf"))
-    helpers: list[forks.Helper] = []
-    real_start = forks.Helper.start
 
     def interrupt(path: Path, scanned: object) -> None:
         raise KeyboardInterrupt
 
-    def start(produce: Callable[[], Iterator[bytes]]) -> forks.Helper | None:
-        helper = real_start(produce)
-        assert helper is not None
-        helpers.append(helper)
-        return helper
-
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(forks.Helper, "start", staticmethod(start))
+        helpers = helpers_started(patch)
         with pytest.raises(KeyboardInterrupt):
             parallel.scan_in_parallel(paths, 2**20, interrupt, jobs=2, min_files=2)
     assert helpers

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import settings_for
+from helpers import helpers_started, settings_for
 
-from tlslint import forks, run_checks
+from tlslint import run_checks
 from tlslint.engine import RunResult, run
 
 BENCH = Path(__file__).resolve().parent / "bench"
@@ -34,20 +34,6 @@ def report(result: RunResult) -> list[tuple[str, str, int, int, str, object]]:
         (f.code, f.location.path.name, f.location.line, f.location.column, f.message, f.fix)
         for f in result.findings
     ]
-
-
-def helpers_started(monkeypatch: pytest.MonkeyPatch) -> list[forks.Helper]:
-    started: list[forks.Helper] = []
-    real_start = forks.Helper.start
-
-    def start(produce: Callable[[], Iterator[bytes]]) -> forks.Helper | None:
-        helper = real_start(produce)
-        if helper is not None:
-            started.append(helper)
-        return helper
-
-    monkeypatch.setattr(forks.Helper, "start", staticmethod(start))
-    return started
 
 
 def test_a_helper_gives_the_report_one_process_gives(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
