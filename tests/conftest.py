@@ -5,22 +5,57 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 IN_CI = bool(os.environ.get("CI"))
+# Files under ../shared come from public repositories and are never copied into the
+# project: tests read them in place. A clone with nothing beside it skips those tests;
+# CI (`.ci/run` sets TLSLINT_REQUIRE_SHARED=1) turns each such skip into a failure.
+REQUIRE_SHARED = os.environ.get("TLSLINT_REQUIRE_SHARED") == "1" or IN_CI
+CORPUS_NOT_CONFIGS = frozenset({"MANIFEST.tsv", "SOURCES.txt"})
+
+
+def _shared_absent(path: Path) -> str:
+    return f"{path} is absent: ../shared (the corpus and schemas) is not beside this checkout"
 
 
 def shared_path(*parts: str) -> Path:
-    """A path under ../shared; skips (never in CI) when it is absent."""
+    """A path under ../shared, inside a test; skips when absent (fails under TLSLINT_REQUIRE_SHARED=1)."""
     path = SHARED.joinpath(*parts)
     if not path.exists():
-        if IN_CI:
-            pytest.fail(f"{path} is missing: CI must have ../shared beside the clone")
-        pytest.skip(f"{path} is absent (../shared not beside this checkout)")
+        if REQUIRE_SHARED:
+            pytest.fail(f"{_shared_absent(path)}, and TLSLINT_REQUIRE_SHARED=1 forbids skipping")
+        pytest.skip(_shared_absent(path))
     return path
+
+
+def shared_files(*parts: str) -> list[Any]:
+    """Parameters for ``@pytest.mark.parametrize``: the files of a ../shared corpus
+    directory (manifests left out), safe to call while collecting. Where the directory
+    is absent, one parameter marked ``needs_shared`` stands in; its test is skipped
+    (or failed, under TLSLINT_REQUIRE_SHARED=1) before it runs."""
+    directory = SHARED.joinpath(*parts)
+    if not directory.is_dir():
+        return [pytest.param(None, id="shared-absent", marks=pytest.mark.needs_shared(str(directory)))]
+    return [
+        pytest.param(path, id=path.name)
+        for path in sorted(directory.iterdir())
+        if path.is_file() and path.name not in CORPUS_NOT_CONFIGS
+    ]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "needs_shared(path): stands in for files of an absent ../shared")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    marker = item.get_closest_marker("needs_shared")
+    if marker is not None:
+        shared_path(str(Path(marker.args[0]).relative_to(SHARED)))
 
 
 def nginx_binary() -> str:

@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import shared_path
+from conftest import CORPUS_NOT_CONFIGS, shared_files, shared_path
 from helpers import settings_for
 
 from tlslint.engine import run
@@ -20,7 +20,6 @@ from tlslint.sources.nginx.model import Directive, walk
 from tlslint.sources.nginx.parser import parse_file
 from tlslint.workspace.nginx import parse_listen
 
-NOT_CONFIGS = {"MANIFEST.tsv", "SOURCES.txt"}
 MAX_BYTES = 2**24
 
 
@@ -29,7 +28,11 @@ def corpus_dir() -> Path:
 
 
 def corpus_files() -> list[str]:
-    return sorted(p.name for p in corpus_dir().iterdir() if p.is_file() and p.name not in NOT_CONFIGS)
+    return sorted(p.name for p in corpus_dir().iterdir() if p.is_file() and p.name not in CORPUS_NOT_CONFIGS)
+
+
+# Collected even where ../shared is absent (then skipped, or failed in CI).
+CORPUS_PARAMS = shared_files("corpus", "nginx")
 
 
 def manifest() -> dict[str, dict[str, str]]:
@@ -48,9 +51,9 @@ def manifest() -> dict[str, dict[str, str]]:
 # --- every file loads ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", corpus_files())
-def test_corpus_file_loads_through_the_engine(name: str) -> None:
-    path = corpus_dir() / name
+@pytest.mark.parametrize("path", CORPUS_PARAMS)
+def test_corpus_file_loads_through_the_engine(path: Path) -> None:
+    name = path.name
     result = run([path], settings_for(corpus_dir()))
     assert path.resolve() in result.files
     # Every corpus file is valid nginx syntax (nginx -t fails only on semantics).
@@ -83,8 +86,9 @@ def directives_of(name: str) -> list[Directive]:
     return list(walk(parse_file(corpus_dir() / name, MAX_BYTES).directives))
 
 
-@pytest.mark.parametrize("name", corpus_files())
-def test_parsed_settings_match_manifest_features(name: str) -> None:
+@pytest.mark.parametrize("path", CORPUS_PARAMS)
+def test_parsed_settings_match_manifest_features(path: Path) -> None:
+    name = path.name
     features = manifest()[name]
     directives = directives_of(name)
     for feature, directive_name in FEATURE_DIRECTIVES.items():

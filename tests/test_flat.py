@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from test_lexer import config_text, corpus_files
+from test_lexer import CORPUS_PARAMS, config_text
 
 from tlslint.sources.nginx.flat import flatten, unflatten
 from tlslint.sources.nginx.model import Directive, ParsedFile, SourceText, walk
@@ -41,7 +41,7 @@ def round_trip(parsed: ParsedFile) -> ParsedFile:
     return unflatten(parsed.path, marshal.loads(marshal.dumps(flatten(parsed))))
 
 
-@pytest.mark.parametrize("path", corpus_files(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", CORPUS_PARAMS)
 def test_a_corpus_file_loads_back_as_parsed(path: Path) -> None:
     try:
         parsed = parse_text(read_source(path, 2**24))

@@ -1,7 +1,9 @@
 """A newcomer's first steps, end to end, from a copy of this checkout.
 
-One fresh virtual environment per session (``python -m venv`` + ``pip install <copy>``,
-no editable install, dependencies from the package index), then the README's path:
+One fresh virtual environment per session, made by the README's first command run
+verbatim in a copy with nothing beside it (no ``../shared``; no editable install,
+dependencies from the package index); the README's test command collects there too.
+Then the README's path:
 ``tlslint init``, ``tlslint examples/``, ``tlslint --fix`` on a copy of the examples,
 ``tlslint explain NGX101``. The commands run outside the checkout, so only the
 installed package can answer.
@@ -103,25 +105,90 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
+def readme_command(heading: str) -> str:
+    """The one-line command in the ```sh block after the README line starting ``heading``
+    (as `.ci/run` reads the test command)."""
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(heading))
+    fence = next(i for i in range(start, len(lines)) if lines[i].startswith("```sh"))
+    return lines[fence + 1]
+
+
+FIRST_COMMAND = "Install and run it on the bundled example"
+TEST_COMMAND = "Install with the test extras"
+
+
 @pytest.fixture(scope="session")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    """The README's first command, verbatim, in a copy with nothing beside it (no ../shared)."""
     base = tmp_path_factory.mktemp("newcomer")
-    checkout = copy_working_tree(base / "tlslint")
-    venv = base / "venv"
-    made = subprocess.run([sys.executable, "-m", "venv", str(venv)], capture_output=True, text=True)
-    if made.returncode != 0:
-        _unavailable(f"python -m venv failed: {made.stderr.strip()}")
-    python = venv / ("Scripts" if os.name == "nt" else "bin") / "python"
-    pip = subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(checkout)],
+    checkout = copy_working_tree(base / "alone" / "tlslint")
+    assert sorted(p.name for p in checkout.parent.iterdir()) == ["tlslint"]
+    command = readme_command(FIRST_COMMAND)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "TLSLINT_DEBUG")}
+    env["NO_COLOR"] = "1"
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    proc = subprocess.run(
+        ["bash", "-c", command],
+        cwd=checkout,
+        env=env,
         capture_output=True,
         text=True,
         timeout=INSTALL_TIMEOUT,
     )
-    assert pip.returncode == 0, f"pip install of the checkout failed:\n{pip.stdout}\n{pip.stderr}"
+    venv = checkout / ".venv"
+    if not (venv / "bin" / "python").exists():
+        _unavailable(f"`{command}` made no virtual environment: {proc.stderr.strip()[-2000:]}")
+    # The bundled example has findings: exit 1 and a report, not a traceback.
+    assert proc.returncode == 1, f"`{command}` exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
+    assert re.search(r"^Found \d+ findings? \(", proc.stdout, re.M), proc.stdout
+    assert "Traceback" not in proc.stderr
     home = base / "home"
     home.mkdir()
     return Installed(venv, checkout, home)
+
+
+def test_the_test_command_collects_in_a_lone_copy(installed: Installed) -> None:
+    """The README's test command, as far as pytest's collection, in a copy with nothing
+    beside it: the tests that read ../shared are collected and skip with a reason."""
+    command = readme_command(TEST_COMMAND)
+    pytest_args = command.split("-m pytest", 1)[1].split()
+    assert "pytest" in command and pytest_args == ["-q"], command
+    env = {k: v for k, v in os.environ.items() if k not in ("TLSLINT_REQUIRE_SHARED", "CI")}
+    # This interpreter has the test extras; the copy's own package comes first on the path.
+    env["PYTHONPATH"] = str(installed.checkout)
+    collected = subprocess.run(
+        [sys.executable, "-m", "pytest", *pytest_args, "--co", "-p", "no:cacheprovider"],
+        cwd=installed.checkout,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert collected.returncode == 0, collected.stdout[-3000:] + collected.stderr[-3000:]
+    assert "error" not in collected.stdout.splitlines()[-1], collected.stdout[-3000:]
+    assert "shared-absent" in collected.stdout  # the corpus tests are collected, to be skipped
+    shared_test = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", "tests/test_lexer.py",
+         "-k", "shared-absent"],
+        cwd=installed.checkout,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert shared_test.returncode == 0, shared_test.stdout
+    assert "../shared (the corpus and schemas) is not beside this checkout" in shared_test.stdout
+    required = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_lexer.py",
+         "-k", "shared-absent"],
+        cwd=installed.checkout,
+        env={**env, "TLSLINT_REQUIRE_SHARED": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert required.returncode == 1 and "TLSLINT_REQUIRE_SHARED=1 forbids skipping" in required.stdout
 
 
 def test_the_installed_package_answers(installed: Installed) -> None:
