@@ -13,12 +13,12 @@ import pytest
 from helpers import settings_for
 
 from tlslint import catalogue
-from tlslint.checks import RuleContext, check_modules
+from tlslint.checks import RuleContext, check_modules, module_code
 from tlslint.engine import run
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 TIERED = [
-    name for name in check_modules() if catalogue.index()[name[:6].upper()].target in ("apigee", "backend")
+    name for name in check_modules() if catalogue.index()[module_code(name)].target in ("apigee", "backend")
 ]
 # Settings under which a tier's checks are most eager to speak.
 EAGER = [{}, {"non-sni": "required"}, {"non-sni": "forbidden"}, {"nginx": {"version": "1.22.1"}}]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from tlslint import catalogue, collector
 from tlslint.checks import load_checks
-from tlslint.discovery import discover
+from tlslint.discovery import Discovered, discover
 from tlslint.filters import Filters
 from tlslint.findings import UNPARSED, Finding, Location, Severity
 from tlslint.paths import resolved
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from tlslint.scope import Scope
     from tlslint.workspace.apigee import ApigeeLoad
     from tlslint.workspace.backends import BackendLoad
+    from tlslint.workspace.kubernetes import KubernetesLoad
 
 # Loading problems are findings too, so every format reports them alike.
 PARSE_ERROR = "NGX001"
@@ -113,19 +114,23 @@ def _run(
     apigee = _add_apigee(workspace, filters, discovered.yaml, settings, overlay, targets)
     findings.extend(f for f in apigee.findings if filters.keep(f))
     backends = _add_backends(workspace, filters, discovered.backend, settings, overlay)
+    kubernetes = _add_kubernetes(workspace, filters, discovered, settings, overlay, targets)
+    findings.extend(f for f in kubernetes.findings if filters.keep(f))
     index = catalogue.index()
     checks = load_checks(lambda code: filters.enabled(code) and _has_input(index[code].target, workspace))
     findings.extend(run_checks(checks, settings, workspace, filters, files=len(files.parsed)))
     findings = _dedupe(findings)
     findings.sort(key=Finding.sort_key)
-    read = sorted({*files.parsed, *files.errors, *apigee.read, *backends.read})
+    read = sorted({*files.parsed, *files.errors, *apigee.read, *backends.read, *kubernetes.read})
     texts = {path: LoadedText(parsed.source, NGINX) for path, parsed in files.parsed.items()}
     texts.update(apigee.texts)
     texts.update(backends.texts)
+    texts.update(kubernetes.texts)
     reported = _reported(files, configs, how.scope, discovered.nginx if named else None)
     if reported is not None:
         reported |= apigee.reported(how.scope)
         reported |= backends.reported(how.scope)
+        reported |= kubernetes.reported(how.scope)
         findings = [f for f in findings if resolved(f.location.path) in reported]
     outcome = None
     if how.baseline is not None:
@@ -190,6 +195,23 @@ def _add_backends(
     return add_backends(workspace, filters, paths, settings, overlay)
 
 
+def _add_kubernetes(
+    workspace: Workspace,
+    filters: Filters,
+    discovered: Discovered,
+    settings: Settings,
+    overlay: Mapping[Path, SourceText] | None,
+    targets: list[Path],
+) -> KubernetesLoad | _NoSources:
+    """Gateway and ingress-nginx YAML, its modules imported only when some is in scope."""
+    if not discovered.kubernetes:
+        return _NoSources()
+    from tlslint.workspace.kubernetes import add_kubernetes
+
+    paths = discovered.kubernetes
+    return add_kubernetes(workspace, filters, paths, settings, overlay, targets, quiet=discovered.yaml)
+
+
 def _has_input(target: str, workspace: Workspace) -> bool:
     """False when the tier a rule reads loaded nothing: its check would find nothing
     (tests hold every check to that), so its module is not even imported."""
@@ -197,6 +219,8 @@ def _has_input(target: str, workspace: Workspace) -> bool:
         return workspace.apigee is not None
     if target == "backend":
         return workspace.backends is not None
+    if target == "kubernetes":
+        return workspace.kubernetes is not None
     return True
 
 

@@ -43,7 +43,7 @@ class _FileSuppressions:
         """Record one `tlslint: disable[-file]=...` comment found on `line`."""
         kind, raw_codes = match.group(1), match.group(2)
         codes = {c.strip() for c in raw_codes.split(",") if c.strip()}
-        codes = {c.upper() if re.fullmatch(r"[a-zA-Z]{3}\d{3}", c) else c for c in codes}
+        codes = {c.upper() if re.fullmatch(r"[a-zA-Z]{2,3}\d{3}", c) else c for c in codes}
         if kind == "disable-file":
             self.whole_file |= codes
             return

@@ -39,6 +39,7 @@ class Settings:
     nginx_version_text: str = ""  # as written: "1.25" and "1.25.0" read alike but mean differently
     nginx_roots: dict[str, Path] = field(default_factory=dict)
     apigee: dict[str, str] = field(default_factory=dict)
+    kubernetes: dict[str, str] = field(default_factory=dict)
     backends: list[dict[str, str]] = field(default_factory=list)  # [[backends]] upstream / config
     rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
@@ -273,6 +274,7 @@ def from_mapping(data: dict[str, Any], path: Path | None) -> Settings:
         nginx_version_text=str(version_text or ""),
         nginx_roots=roots,
         apigee=dict(data.get("apigee", {})),
+        kubernetes=dict(data.get("kubernetes", {})),
         backends=[dict(entry) for entry in data.get("backends", [])],
         rule_options={code: dict(options) for code, options in data.get("rules", {}).items()},
         raw=data,

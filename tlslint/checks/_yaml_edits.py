@@ -208,3 +208,60 @@ def replace_list(seq: Seq, values: list[str]) -> Edit | None:
     indent = " " * (dash - line_start)
     lines = source.newline.join(f"{indent}- {v}" if i else f"- {v}" for i, v in enumerate(values))
     return Edit(source.path, dash, last.end, lines)
+
+
+def append_block_item(seq: Seq, lines: list[str]) -> Edit | None:
+    """Add a mapping item, written as ``lines`` (two spaces a level, lists not indented
+    under their key), at the end of a block ``seq``: at its items' indentation, with
+    the nesting step and list indentation of its last item."""
+    if seq.flow or not seq.items or not _editable(seq):
+        return None
+    source = seq.source
+    text = source.text
+    last = seq.items[-1]
+    end = _last_content(last)
+    if end is None or not isinstance(last, Map) or last.flow or not last.pairs:
+        return None
+    line_start = source.line_starts()[source.position(last.start)[0] - 1]
+    dash = text.rfind("-", line_start, last.start)
+    if dash == -1 or text[line_start:dash].strip():
+        return None
+    content = source.position(last.pairs[0].key.start)[1] - 1  # the items' keys' column
+    step, list_indent = _nesting(last)
+    shown = []
+    for index, line in enumerate(lines):
+        stripped = line.lstrip(" ")
+        depth = (len(line) - len(stripped)) // 2
+        extra = list_indent if stripped.startswith("- ") else 0
+        indent = " " * (content + depth * step + extra)
+        if index == 0:
+            indent = " " * (dash - line_start) + "-" + " " * (content - (dash - line_start) - 1)
+        shown.append(indent + stripped)
+    at, before = _after_line(seq, end)
+    body = source.newline.join(shown)
+    return Edit(source.path, at, at, f"{before}{body}" + ("" if before else source.newline))
+
+
+def _nesting(item: Map) -> tuple[int, int]:
+    """(the nesting step of a block mapping's children, how far a block list is indented
+    under its key), from the first of each found in ``item``: (2, 0) by default."""
+    step: int | None = None
+    list_indent: int | None = None
+    source = item.source
+    stack = [item]
+    while stack and (step is None or list_indent is None):
+        mapping = stack.pop(0)
+        for pair in mapping.pairs:
+            key_column = source.position(pair.key.start)[1]
+            value = pair.value
+            if isinstance(value, Map) and not value.flow and value.pairs:
+                if step is None:
+                    step = source.position(value.pairs[0].key.start)[1] - key_column
+                stack.append(value)
+            elif isinstance(value, Seq) and not value.flow and value.items and list_indent is None:
+                first = value.items[0]
+                line_start = source.line_starts()[source.position(first.start)[0] - 1]
+                dash = source.text.rfind("-", line_start, first.start)
+                if dash != -1 and not source.text[line_start:dash].strip():
+                    list_indent = max(dash - line_start - (key_column - 1), 0)
+    return max(step or 2, 1), list_indent or 0

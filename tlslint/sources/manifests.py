@@ -25,7 +25,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tlslint.findings import UNPARSED
+from tlslint.findings import UNPARSED, Finding, Location, Related
 from tlslint.sources.apigee.tree import (
     Map,
     Node,
@@ -40,6 +40,7 @@ from tlslint.sources.apigee.tree import (
     walk,
 )
 from tlslint.sources.nginx.model import SourceText
+from tlslint.sources.text import SourceError
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -183,6 +184,27 @@ def _top_level_duplicates(source: SourceText, code: str) -> list[Problem]:
         else:
             seen[name] = (line, column)
     return problems
+
+
+def problem_finding(path: Path, problem: Problem) -> Finding:
+    """A loading problem as a finding of its rule."""
+    from tlslint import catalogue
+
+    meta = catalogue.index()[problem.code]
+    location = Location(path, problem.line, problem.column, problem.end_line, problem.end_column)
+    related = tuple(Related(Location(path, line, column), text) for line, column, text in problem.related)
+    return Finding(
+        meta.code, meta.name, meta.severity, problem.message, location, related, anchor=problem.anchor
+    )
+
+
+def unreadable(path: Path, error: SourceError, code: str) -> Finding:
+    """A file that could not be read at all (too large, binary, undecodable...)."""
+    from tlslint import catalogue
+
+    meta = catalogue.index()[code]
+    location = Location(path, error.line, 1 if error.line else 0)
+    return Finding(meta.code, meta.name, meta.severity, error.message, location, anchor=UNPARSED)
 
 
 def too_large(node: Node) -> bool:

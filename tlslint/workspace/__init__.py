@@ -11,6 +11,7 @@ from tlslint.workspace.nginx import NginxConfig
 if TYPE_CHECKING:
     from tlslint.workspace.apigee import ApigeeWorkspace
     from tlslint.workspace.backends import BackendWorkspace
+    from tlslint.workspace.kubernetes import KubernetesWorkspace
 
 
 @dataclass
@@ -21,3 +22,4 @@ class Workspace:
     nginx_version: Version | None = None
     apigee: ApigeeWorkspace | None = None  # None when no Apigee YAML was in scope
     backends: BackendWorkspace | None = None  # None when no app-server config was in scope
+    kubernetes: KubernetesWorkspace | None = None  # None when no gateway or ingress-nginx YAML was
