@@ -23,7 +23,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -69,6 +69,7 @@ WILDCARD = "*"
 # sidecars, which always send SNI; PASSTHROUGH routes by SNI and cannot serve none).
 TERMINATING_MODES = frozenset({"SIMPLE", "MUTUAL", "OPTIONAL_MUTUAL"})
 GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name"
+RoutedHost = tuple[Scalar, KubeObject]  # a host name, and the route that sends it to a gateway
 # Annotations that configure a cloud load balancer in front of a Service or Gateway.
 _GKE_LOAD_BALANCER = (
     "cloud.google.com/neg", "cloud.google.com/app-protocols", "cloud.google.com/backend-config"
@@ -304,18 +305,44 @@ class KubernetesWorkspace:
     policy_origin: str = "default"  # "kubernetes.non-sni", "non-sni" or "default"
     catch_all_credential: str | None = None
     targets: list[Path] = field(default_factory=list)
+    _bound: dict[tuple[str | None, str | None], dict[str, RoutedHost]] = field(
+        default_factory=dict, repr=False
+    )
+    _attached: dict[tuple[str | None, str | None], dict[str | None, dict[str, RoutedHost]]] = field(
+        default_factory=dict, repr=False
+    )
 
     # -- objects ---------------------------------------------------------------------
     def objects(self, *kinds: str) -> list[KubeObject]:
-        return [o for f in self.files for o in f.objects if o.kind in kinds]
+        return [o for kind in kinds for o in self._by_kind.get(kind, [])]
+
+    @cached_property
+    def _by_kind(self) -> dict[str, list[KubeObject]]:
+        index: dict[str, list[KubeObject]] = {}
+        for file in self.files:
+            for obj in file.objects:
+                index.setdefault(obj.kind, []).append(obj)
+        return index
+
+    def named(self, kind: str, name: str | None) -> list[KubeObject]:
+        return self._by_name.get((kind, name), []) if name else []
+
+    @cached_property
+    def _by_name(self) -> dict[tuple[str, str], list[KubeObject]]:
+        index: dict[tuple[str, str], list[KubeObject]] = {}
+        for kind, objects in self._by_kind.items():
+            for obj in objects:
+                if obj.name:
+                    index.setdefault((kind, obj.name), []).append(obj)
+        return index
 
     @cached_property
     def istio_gateways(self) -> list[KubeObject]:
-        return [o for f in self.files for o in f.objects if o.is_istio_gateway]
+        return [o for o in self.objects("Gateway") if o.is_istio_gateway]
 
     @cached_property
     def gateway_api_gateways(self) -> list[KubeObject]:
-        return [o for f in self.files for o in f.objects if o.is_gateway_api_gateway]
+        return [o for o in self.objects("Gateway") if o.is_gateway_api_gateway]
 
     @cached_property
     def values(self) -> list[HelmValues]:
@@ -372,116 +399,183 @@ class KubernetesWorkspace:
             reason = service_front(service)
             if reason is not None:
                 return reason
-        names = {s.name for s in services if s.name}
-        for ingress in self.objects("Ingress"):
-            routed = names & set(ingress_services(ingress))
-            if routed:
+        for service in services:
+            for ingress in self._ingresses_by_service.get(service.name or "", []):
                 return (
-                    f"{ingress.label} routes to the gateway's Service '{sorted(routed)[0]}', so the load "
-                    "balancer it creates connects to the gateway"
+                    f"{ingress.label} routes to the gateway's Service '{service.name}', so the load balancer "
+                    "it creates connects to the gateway"
                 )
         return None
 
     def services_of(self, workload: Workload) -> list[KubeObject]:
-        found = []
+        """The Services that send traffic to the workload's pods."""
+        if workload.gateway is not None:
+            gateway = workload.gateway
+            found = self.named("Service", _generated_name(gateway))
+            found += self._labelled.get(("Service", GATEWAY_NAME_LABEL, gateway.name or ""), [])
+        else:
+            found = [s for pair in workload.selector.items() for s in self._service_selectors.get(pair, [])]
+            found = [s for s in found if selects(service_selector(s), workload.selector)]
+        return _unique(found)
+
+    @cached_property
+    def _service_selectors(self) -> dict[tuple[str, str], list[KubeObject]]:
+        index: dict[tuple[str, str], list[KubeObject]] = {}
         for service in self.objects("Service"):
-            spec = service.spec
-            if spec is None:
-                continue
-            if workload.gateway is not None:
-                gateway = workload.gateway
-                class_name = gateway.spec.scalar("gatewayClassName") if gateway.spec else None
-                generated = f"{gateway.name}-{class_name.text}" if class_name is not None else None
-                if service.name == generated or service.labels().get(GATEWAY_NAME_LABEL) == gateway.name:
-                    found.append(service)
-            elif selects(string_map(spec.get("selector")), workload.selector):
-                found.append(service)
-        return found
+            for key, value in service_selector(service).items():
+                if value is not None:
+                    index.setdefault((key, value), []).append(service)
+        return index
+
+    @cached_property
+    def _labelled(self) -> dict[tuple[str, str, str], list[KubeObject]]:
+        """Services by their own labels, Deployments by their pods' labels."""
+        index: dict[tuple[str, str, str], list[KubeObject]] = {}
+        for obj in self.objects("Service", "Deployment"):
+            labels = obj.labels() if obj.kind == "Service" else pod_labels(obj)
+            for key, value in labels.items():
+                if value is not None:
+                    index.setdefault((obj.kind, key, value), []).append(obj)
+        return index
+
+    @cached_property
+    def _ingresses_by_service(self) -> dict[str, list[KubeObject]]:
+        index: dict[str, list[KubeObject]] = {}
+        for ingress in self.objects("Ingress"):
+            for name in dict.fromkeys(ingress_services(ingress)):
+                index.setdefault(name, []).append(ingress)
+        return index
 
     # -- replicas --------------------------------------------------------------------
     def replicas(self, workload: Workload) -> list[Replicas]:
         """How many gateway pods there may be, from the Deployments and autoscalers in scope."""
-        deployments = []
-        for deployment in self.objects("Deployment"):
-            labels = pod_labels(deployment)
-            if workload.gateway is not None:
-                gateway = workload.gateway
-                class_name = gateway.spec.scalar("gatewayClassName") if gateway.spec else None
-                generated = f"{gateway.name}-{class_name.text}" if class_name is not None else None
-                if deployment.name == generated or labels.get(GATEWAY_NAME_LABEL) == gateway.name:
-                    deployments.append(deployment)
-            elif workload.selector and all(labels.get(k) == v for k, v in workload.selector.items()):
-                deployments.append(deployment)
-        found = [deployment_replicas(d) for d in deployments]
-        names = {d.name for d in deployments if d.name}
         if workload.gateway is not None:
-            class_name = workload.gateway.spec.scalar("gatewayClassName") if workload.gateway.spec else None
-            if class_name is not None and class_name.text:
-                names.add(f"{workload.gateway.name}-{class_name.text}")
-        found.extend(self._autoscaled(names, "Deployment"))
+            gateway = workload.gateway
+            generated = _generated_name(gateway)
+            deployments = self.named("Deployment", generated)
+            deployments += self._labelled.get(("Deployment", GATEWAY_NAME_LABEL, gateway.name or ""), [])
+            names = {generated} if generated else set()
+        else:
+            if not workload.selector:
+                return []
+            key, value = next(iter(workload.selector.items()))
+            candidates = self._labelled.get(("Deployment", key, value), [])
+            deployments = [d for d in candidates if _carries(pod_labels(d), workload.selector)]
+            names = set()
+        deployments = _unique(deployments)
+        found = [deployment_replicas(d) for d in deployments]
+        names |= {d.name for d in deployments if d.name}
+        found.extend(r for name in sorted(names) for r in self._autoscalers.get(("Deployment", name), []))
         return found
 
-    def _autoscaled(self, names: set[str], kind: str) -> list[Replicas]:
-        found = []
+    @cached_property
+    def _autoscalers(self) -> dict[tuple[str, str], list[Replicas]]:
+        """The maximum of each HorizontalPodAutoscaler, by the kind and name it scales."""
+        index: dict[tuple[str, str], list[Replicas]] = {}
         for hpa in self.objects("HorizontalPodAutoscaler"):
             spec = hpa.spec
             target = spec.get("scaleTargetRef") if spec is not None else None
             if not isinstance(target, Map) or spec is None:
                 continue
-            target_kind, target_name = target.scalar("kind"), target.scalar("name")
-            if target_kind is None or target_kind.text != kind or target_name is None:
-                continue
-            if target_name.text not in names:
-                continue
+            kind, name = target.scalar("kind"), target.scalar("name")
             most = spec.scalar("maxReplicas")
-            if most is not None and isinstance(most.value, int) and not isinstance(most.value, bool):
-                found.append(Replicas(most.value, most, f"{hpa.label} has maxReplicas: {most.value}", True))
-        return found
+            if kind is None or name is None or not kind.text or not name.text or most is None:
+                continue
+            if isinstance(most.value, int) and not isinstance(most.value, bool):
+                scaled = Replicas(most.value, most, f"{hpa.label} has maxReplicas: {most.value}", True)
+                index.setdefault((kind.text, name.text), []).append(scaled)
+        return index
 
     # -- routes ---------------------------------------------------------------------
-    def routed_hosts(self, group: PortGroup) -> list[tuple[Scalar, KubeObject]]:
-        """The host names routed through the group's Gateway(s): VirtualService hosts of a
-        VirtualService bound to one of them, HTTPRoute hostnames of a route attached to
-        the group's listeners."""
-        found: list[tuple[Scalar, KubeObject]] = []
+    def routed_hosts(self, group: PortGroup) -> list[RoutedHost]:
+        """The host names routed through the group's Gateway(s), each once: the hosts of
+        VirtualServices bound to one of them, the hostnames of HTTPRoutes attached to the
+        group's listeners."""
+        found: dict[str, RoutedHost] = {}
         if group.workload.api == GATEWAY_API:
             gateway = group.workload.gateway
             assert gateway is not None
             names = {s.name for s in group.servers}
-            for route in self.objects("HTTPRoute"):
-                if _attached(route, gateway, names):
-                    found += [
-                        (h, route) for h in _strings(route.spec.get("hostnames") if route.spec else None)
-                    ]
-            return found
+            for section, hosts in self._route_hosts(gateway.name, gateway.namespace).items():
+                if section is None or section in names:
+                    for host, entry in hosts.items():
+                        found.setdefault(host, entry)
+            return list(found.values())
+        for gateway_name, namespace in {(g.name, g.namespace) for g in group.workload.gateways}:
+            for host, entry in self._bound_hosts(gateway_name, namespace).items():
+                found.setdefault(host, entry)
+        return list(found.values())
+
+    def _bound_hosts(self, name: str | None, namespace: str | None) -> dict[str, RoutedHost]:
+        """The hosts of the VirtualServices bound to the Istio Gateway ``namespace/name``."""
+        known = self._bound.get((name, namespace))
+        if known is not None:
+            return known
+        hosts: dict[str, RoutedHost] = {}
+        self._bound[(name, namespace)] = hosts
+        for service, reference in self._virtual_services_by_gateway.get(name or "", []):
+            if _names_gateway(reference, service, name, namespace):
+                spec = service.spec
+                for host in _strings(spec.get("hosts") if spec is not None else None):
+                    hosts.setdefault(str(host.text).lower(), (host, service))
+        return hosts
+
+    def _route_hosts(
+        self, name: str | None, namespace: str | None
+    ) -> dict[str | None, dict[str, RoutedHost]]:
+        """The hostnames of the HTTPRoutes attached to the Gateway API Gateway
+        ``namespace/name``, by the listener they name (None: every listener)."""
+        known = self._attached.get((name, namespace))
+        if known is not None:
+            return known
+        found: dict[str | None, dict[str, RoutedHost]] = {}
+        self._attached[(name, namespace)] = found
+        for route in self._routes_by_parent.get(name or "", []):
+            spec = route.spec
+            hostnames = _strings(spec.get("hostnames") if spec is not None else None)
+            for section in _attachments(route, name, namespace):
+                for host in hostnames:
+                    found.setdefault(section, {}).setdefault(str(host.text).lower(), (host, route))
+        return found
+
+    @cached_property
+    def _virtual_services_by_gateway(self) -> dict[str, list[tuple[KubeObject, str]]]:
+        index: dict[str, list[tuple[KubeObject, str]]] = {}
         for service in self.objects("VirtualService"):
             spec = service.spec
-            if spec is None:
-                continue
-            bound = _strings(spec.get("gateways"))
-            if any(
-                _names_gateway(ref.text or "", service, g) for ref in bound for g in group.workload.gateways
-            ):
-                found += [(h, service) for h in _strings(spec.get("hosts"))]
-        return found
+            for reference in _strings(spec.get("gateways") if spec is not None else None):
+                text = reference.text or ""
+                index.setdefault(text.rpartition("/")[2], []).append((service, text))
+        return index
+
+    @cached_property
+    def _routes_by_parent(self) -> dict[str, list[KubeObject]]:
+        index: dict[str, list[KubeObject]] = {}
+        for route in self.objects("HTTPRoute"):
+            refs = route.spec.get("parentRefs") if route.spec is not None else None
+            names = (
+                [r.scalar("name") for r in refs.items if isinstance(r, Map)] if isinstance(refs, Seq) else []
+            )
+            for name in dict.fromkeys(n.text for n in names if n is not None and n.text):
+                index.setdefault(str(name), []).append(route)
+        return index
 
     # -- ingress-nginx ---------------------------------------------------------------
     @cached_property
     def controller_configs(self) -> list[ControllerConfig]:
         """Every ingress-nginx controller configuration in scope, with the controller's size."""
         configs = []
-        controllers = self.objects("Deployment", "DaemonSet")
-        controllers = [c for c in controllers if is_nginx_controller(c)]
-        named = {ref for c in controllers for ref in configmap_flags(c)}
+        controllers = [c for c in self.objects("Deployment", "DaemonSet") if is_nginx_controller(c)]
+        sizes = _ControllerSizes(controllers, self._controller_replicas)
         for config_map in self.objects("ConfigMap"):
-            if not is_controller_configmap(config_map, named):
+            if not is_controller_configmap(config_map, sizes.named):
                 continue
             config = ControllerConfig(
                 config_map.file, config_map.node, "data", config_map.label, f"{config_map.anchor}.data",
                 chart=False,
             )  # fmt: skip
-            runners = [c for c in controllers if _runs_with(c, config_map, named)]
-            config.replicas = [self._controller_replicas(c) for c in runners]
+            size = sizes.running(config_map)
+            config.replicas = [size] if size is not None else []
             configs.append(config)
         for values in self.values:
             controller = values.controller
@@ -498,10 +592,11 @@ class KubernetesWorkspace:
     def _controller_replicas(self, controller: KubeObject) -> Replicas:
         if controller.kind == "DaemonSet":
             return Replicas(None, controller.node, f"{controller.label} runs one controller pod a node")
-        found = [deployment_replicas(controller)]
-        if controller.name:
-            found.extend(self._autoscaled({controller.name}, "Deployment"))
-        return max(found, key=lambda r: r.count or 0)
+        found = [
+            deployment_replicas(controller),
+            *self._autoscalers.get(("Deployment", controller.name or ""), []),
+        ]
+        return _largest(found)
 
     @cached_property
     def nginx_ingresses(self) -> list[NginxIngress]:
@@ -541,6 +636,62 @@ def _selector(gateway: KubeObject) -> dict[str, str] | None:
     if any(value is None for value in selector.values()):
         return None
     return {k: str(v) for k, v in selector.items()}
+
+
+def _generated_name(gateway: KubeObject) -> str | None:
+    """The Deployment and Service Istio generates for a Gateway API Gateway: <name>-<class>."""
+    spec = gateway.spec
+    class_name = spec.scalar("gatewayClassName") if spec is not None else None
+    if gateway.name is None or class_name is None or not class_name.text:
+        return None
+    return f"{gateway.name}-{class_name.text}"
+
+
+def service_selector(service: KubeObject) -> dict[str, str | None]:
+    spec = service.spec
+    return string_map(spec.get("selector") if spec is not None else None)
+
+
+def _carries(labels: Mapping[str, str | None], selector: Mapping[str, str]) -> bool:
+    return all(labels.get(k) == v for k, v in selector.items())
+
+
+def _unique(objects: Iterable[KubeObject]) -> list[KubeObject]:
+    return list({id(o): o for o in objects}.values())
+
+
+def _largest(sizes: Iterable[Replicas]) -> Replicas:
+    """The size with the most pods (a DaemonSet's one a node counts as the most)."""
+    return max(sizes, key=lambda r: 1 << 62 if r.count is None else r.count)
+
+
+class _ControllerSizes:
+    """Which ingress-nginx controllers run with a ConfigMap, and the largest of them:
+    those whose ``--configmap`` names it; without such flags, those of its namespace."""
+
+    def __init__(self, controllers: list[KubeObject], size: Callable[[KubeObject], Replicas]) -> None:
+        self.named: set[str] = set()
+        self.by_flag: dict[str, list[Replicas]] = {}
+        self.by_namespace: dict[str | None, list[Replicas]] = {}
+        self.every: list[Replicas] = []
+        for controller in controllers:
+            replicas = size(controller)
+            flags = configmap_flags(controller)
+            self.named.update(flags)
+            for name in flags:
+                self.by_flag.setdefault(name, []).append(replicas)
+            if not flags:
+                self.by_namespace.setdefault(controller.namespace, []).append(replicas)
+            self.every.append(replicas)
+
+    def running(self, config_map: KubeObject) -> Replicas | None:
+        if self.named:
+            found = self.by_flag.get(config_map.name or "", [])
+        elif config_map.namespace is None:
+            found = self.every
+        else:
+            found = [*self.by_namespace.get(config_map.namespace, []), *self.by_namespace.get(None, [])]
+        return _largest(found) if found else None
 
 
 def selects(service_selector: Mapping[str, str | None], gateway_selector: Mapping[str, str]) -> bool:
@@ -666,16 +817,6 @@ def _chart_controller_labels(obj: KubeObject) -> bool:
     )
 
 
-def _runs_with(controller: KubeObject, config_map: KubeObject, named: set[str]) -> bool:
-    flags = configmap_flags(controller)
-    if flags:
-        return config_map.name in flags
-    if named:
-        return False
-    a, b = controller.namespace, config_map.namespace
-    return a is None or b is None or a == b
-
-
 def chart_replicas(values: HelmValues, controller: Map) -> Replicas:
     """The chart's controller size: DaemonSet, autoscaling, or replicaCount (default 1)."""
     kind = controller.scalar("kind")
@@ -714,30 +855,36 @@ def _strings(node: Node | None) -> list[Scalar]:
     return [item for item in node.items if isinstance(item, Scalar) and item.text and not item.placeholder]
 
 
-def _names_gateway(reference: str, route: KubeObject, gateway: KubeObject) -> bool:
-    """Whether a VirtualService's ``gateways`` entry (``name`` or ``namespace/name``) is ``gateway``."""
-    namespace, slash, name = reference.rpartition("/")
-    if name != gateway.name:
+def _names_gateway(reference: str, route: KubeObject, name: str | None, namespace: str | None) -> bool:
+    """Whether a VirtualService's ``gateways`` entry (``name`` or ``namespace/name``) is the
+    Gateway ``namespace/name``."""
+    ref_namespace, slash, ref_name = reference.rpartition("/")
+    if ref_name != name:
         return False
-    expected = namespace if slash else route.namespace
-    return expected is None or gateway.namespace is None or expected == gateway.namespace
+    expected = ref_namespace if slash else route.namespace
+    return expected is None or namespace is None or expected == namespace
 
 
-def _attached(route: KubeObject, gateway: KubeObject, listeners: set[str]) -> bool:
-    """Whether an HTTPRoute's parentRefs name the Gateway (and, by sectionName, one of ``listeners``)."""
+def _attachments(route: KubeObject, name: str | None, namespace: str | None) -> list[str | None]:
+    """The listeners of the Gateway ``namespace/name`` an HTTPRoute's parentRefs attach it
+    to: their sectionName, None for every listener."""
     refs = route.spec.get("parentRefs") if route.spec is not None else None
+    found: list[str | None] = []
     for ref in refs.items if isinstance(refs, Seq) else []:
         if not isinstance(ref, Map):
             continue
-        name, namespace, section = ref.scalar("name"), ref.scalar("namespace"), ref.scalar("sectionName")
-        if name is None or name.text != gateway.name:
+        ref_name, ref_namespace, section = (
+            ref.scalar("name"),
+            ref.scalar("namespace"),
+            ref.scalar("sectionName"),
+        )
+        if ref_name is None or ref_name.text != name:
             continue
-        expected = namespace.text if namespace is not None else route.namespace
-        if expected is not None and gateway.namespace is not None and expected != gateway.namespace:
+        expected = ref_namespace.text if ref_namespace is not None else route.namespace
+        if expected is not None and namespace is not None and expected != namespace:
             continue
-        if section is None or section.text in listeners:
-            return True
-    return False
+        found.append(section.text if section is not None else None)
+    return found
 
 
 # -- servers --------------------------------------------------------------------------

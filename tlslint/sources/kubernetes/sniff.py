@@ -20,9 +20,8 @@ _NGINX_ANNOTATION = re.compile(rb"nginx\.ingress\.kubernetes\.io/")
 _CONFIG_MAP = re.compile(rb"kind[ \t]*:[ \t]*[\"']?ConfigMap\b")
 _INGRESS_NGINX = re.compile(rb"ingress-nginx|nginx-configuration|nginx-ingress-controller")
 _CONTROLLER_KEY = re.compile(rb"^controller[ \t]*:", re.M)
-_CHART_KEY = re.compile(
-    rb"^ingress-nginx[ \t]*:|^[ \t]+(?:ingressClassResource|admissionWebhooks|electionID)[ \t]*:", re.M
-)
+_CHART_TOP = re.compile(rb"^ingress-nginx[ \t]*:", re.M)  # a parent chart's values for it
+_CHART_KEY = re.compile(rb"^[ \t]+(?:ingressClassResource|admissionWebhooks|electionID)[ \t]*:", re.M)
 _RELEASE = re.compile(rb"kind[ \t]*:[ \t]*[\"']?(?:HelmRelease|Application)\b")
 _CHART_NAME = re.compile(rb"chart[ \t]*:[ \t]*[\"']?ingress-nginx\b")
 _CONTEXT_KIND = re.compile(
@@ -40,6 +39,8 @@ def sniff_kubernetes(head: bytes, path: PurePath | None = None) -> bool:
     if _NGINX_ANNOTATION.search(head):
         return True
     if _CONFIG_MAP.search(head) and _INGRESS_NGINX.search(head):
+        return True
+    if _CHART_TOP.search(head):
         return True
     if _CONTROLLER_KEY.search(head) and (_CHART_KEY.search(head) or _named_for_chart(head, path)):
         return True
