@@ -21,7 +21,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -223,9 +223,13 @@ def validator(name: str) -> Draft202012Validator:
 
 def did_you_mean(name: str, known: Iterable[str]) -> str:
     """``; did you mean 'x'?`` for the known name closest to ``name`` (case aside), else ''."""
+    return _suggestion(name, tuple(known))
+
+
+@lru_cache(maxsize=1024)
+def _suggestion(name: str, choices: tuple[str, ...]) -> str:
     import difflib  # only to word a finding
 
-    choices = list(known)
     close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
     if not close:
         lowered = {k.lower(): k for k in choices}
