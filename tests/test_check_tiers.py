@@ -74,7 +74,12 @@ def test_an_nginx_only_run_imports_no_apigee_backend_or_kubernetes_module(tmp_pa
         "tlslint.checks.gw",
         "tlslint.checks.ing",
     )
-    tiers += ("tlslint.workspace.kubernetes", "tlslint.sources.kubernetes.documents")
+    tiers += (
+        "tlslint.workspace.kubernetes",
+        "tlslint.workspace.ingress_nginx",
+        "tlslint.workspace.kube_facts",
+    )
+    tiers += ("tlslint.sources.kubernetes.documents",)
     tiers += ("tlslint.sources.kubernetes.schema", "tlslint.sources.kubernetes.ingress_nginx")
     tiers += ("tlslint.sources.manifests",)
     tiers += (

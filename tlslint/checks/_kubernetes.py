@@ -7,7 +7,8 @@ from tlslint.checks._yaml_edits import insert_key, location, pair_location, quot
 from tlslint.findings import Edit, Location
 from tlslint.sources.apigee.tree import Map, Scalar
 from tlslint.workspace import Workspace
-from tlslint.workspace.kubernetes import ControllerConfig, KubernetesWorkspace, TlsServer
+from tlslint.workspace.ingress_nginx import ControllerConfig
+from tlslint.workspace.kubernetes import KubernetesWorkspace, TlsServer
 
 
 def kubernetes(workspace: Workspace) -> KubernetesWorkspace | None:

@@ -23,7 +23,7 @@ from tlslint.sources.kubernetes.ingress_nginx import (
 )
 from tlslint.units import parse_time
 from tlslint.workspace import Workspace
-from tlslint.workspace.kubernetes import ControllerConfig
+from tlslint.workspace.ingress_nginx import ControllerConfig
 
 CODE = "ING102"
 _YES = frozenset({"yes", "on", "y", "enabled", "enable"})

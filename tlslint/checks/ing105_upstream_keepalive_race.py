@@ -19,7 +19,7 @@ from tlslint.checks._kubernetes import config_location, kubernetes, set_config
 from tlslint.findings import Finding, Fix, Related
 from tlslint.sources.apigee.tree import Pair, Scalar
 from tlslint.workspace import Workspace
-from tlslint.workspace.kubernetes import ControllerConfig, NginxIngress
+from tlslint.workspace.ingress_nginx import ControllerConfig, NginxIngress
 
 CODE = "ING105"
 KEY = "upstream-keepalive-timeout"

@@ -14,16 +14,14 @@
   HorizontalPodAutoscalers that scale them, and ingress-nginx's controller
   (Deployment, DaemonSet, chart values): how many pods hold their own TLS
   session state.
-* **ingress-nginx.** The controller's configuration: a ConfigMap (named by a
-  controller's ``--configmap`` flag, else by the chart's names and labels) or
-  the chart's ``controller.config`` values, and the Ingresses that carry
-  ``nginx.ingress.kubernetes.io/`` annotations.
+* **ingress-nginx** (``tlslint.workspace.ingress_nginx``): the controller's
+  configuration and size, and the Ingresses that carry its annotations.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -33,10 +31,9 @@ from tlslint.findings import UNPARSED, Finding, Severity
 from tlslint.paths import resolved as resolve_path
 from tlslint.settings import Settings
 from tlslint.sources.apigee import YAML
-from tlslint.sources.apigee.tree import Map, Node, Pair, Scalar, Seq
+from tlslint.sources.apigee.tree import Map, Node, Scalar, Seq
 from tlslint.sources.formats import LoadedText
 from tlslint.sources.kubernetes.documents import (
-    CHART,
     SCHEMA_VIOLATION,
     HelmValues,
     KubeFile,
@@ -44,18 +41,24 @@ from tlslint.sources.kubernetes.documents import (
     load_source,
     string_map,
 )
-from tlslint.sources.kubernetes.ingress_nginx import (
-    ANNOTATION_PREFIX,
-    BOOL_KEYS,
-    INT_KEYS,
-    KNOWN_KEYS,
-    decode_bool,
-    decode_int,
-    known_key,
-)
-from tlslint.sources.manifests import Problem, did_you_mean, problem_at, problem_finding, unreadable
+from tlslint.sources.manifests import problem_finding, unreadable
 from tlslint.sources.nginx.model import SourceText
 from tlslint.sources.text import SourceError, read_source
+from tlslint.workspace.ingress_nginx import (
+    ControllerConfig,
+    NginxIngress,
+    config_problems,
+    controller_configs,
+    has_nginx_annotation,
+    is_nginx_controller,
+)
+from tlslint.workspace.kube_facts import (
+    Replicas,
+    deployment_replicas,
+    ingress_services,
+    pod_labels,
+    unique,
+)
 from tlslint.workspace.policy import FORBIDDEN, REQUIRED, Want, non_sni_policy
 
 if TYPE_CHECKING:
@@ -74,7 +77,6 @@ RoutedHost = tuple[Scalar, KubeObject]  # a host name, and the route that sends 
 _GKE_LOAD_BALANCER = (
     "cloud.google.com/neg", "cloud.google.com/app-protocols", "cloud.google.com/backend-config"
 )  # fmt: skip
-CHART_REPLICAS, CHART_AUTOSCALING_MAX = 1, 11  # the ingress-nginx chart's defaults
 
 
 # -- TLS servers ------------------------------------------------------------------------
@@ -188,113 +190,6 @@ class Workload:
             return self.gateway.label
         shown = ", ".join(f"{k}={v}" for k, v in sorted(self.selector.items())) or "every gateway"
         return f"the gateway pods selected by {shown}"
-
-
-# -- replicas ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Replicas:
-    """How many pods a workload may run, and where that is written."""
-
-    count: int | None  # the most pods; None for a DaemonSet (one a node)
-    where: Node
-    how: str  # "Deployment 'x' has replicas: 3"
-    scaled: bool = False  # an autoscaler's maximum, not a fixed count
-
-    @property
-    def several(self) -> bool:
-        return self.count is None or self.count > 1
-
-    @property
-    def shown(self) -> str:
-        if self.count is None:
-            return "one pod a node"
-        return f"up to {self.count} replicas" if self.scaled else f"{self.count} replicas"
-
-
-# -- ingress-nginx ----------------------------------------------------------------------
-@dataclass(eq=False)
-class ControllerConfig:
-    """ingress-nginx's controller configuration: a ConfigMap's data, or chart values' controller.config."""
-
-    file: KubeFile
-    holder: Map  # the ConfigMap object, or the values' controller mapping
-    key: str  # "data" or "config"
-    label: str
-    anchor: str
-    chart: bool  # Helm values: the chart quotes every value
-    replicas: list[Replicas] = field(default_factory=list)
-
-    @property
-    def data(self) -> Map | None:
-        node = self.holder.get(self.key)
-        return node if isinstance(node, Map) else None
-
-    def pair(self, key: str) -> Pair | None:
-        """The pair for ``key``: exact, else case aside (mapstructure folds case)."""
-        data = self.data
-        if data is None:
-            return None
-        found = data.pair(key)
-        if found is not None:
-            return found
-        lowered = key.lower()
-        return next((p for n, p in data.effective().items() if n.lower() == lowered), None)
-
-    def scalar(self, key: str) -> Scalar | None:
-        pair = self.pair(key)
-        return pair.value if pair is not None and isinstance(pair.value, Scalar) else None
-
-    def text(self, key: str) -> str | None:
-        """The string the controller receives for ``key``; None when absent or templated."""
-        scalar = self.scalar(key)
-        if scalar is None or scalar.placeholder:
-            return None
-        value = scalar.value
-        if isinstance(value, str):
-            return value
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if value is None:
-            return ""
-        return scalar.raw
-
-    def int_value(self, key: str) -> int | None:
-        """The integer the controller uses: the decoded value, or the default when absent
-        or undecodable; None when templated."""
-        scalar = self.scalar(key)
-        if scalar is not None and scalar.placeholder:
-            return None
-        text = self.text(key)
-        decoded = decode_int(text) if text is not None else None
-        return decoded if decoded is not None else INT_KEYS[key]
-
-    def bool_value(self, key: str) -> bool | None:
-        scalar = self.scalar(key)
-        if scalar is not None and scalar.placeholder:
-            return None
-        text = self.text(key)
-        decoded = decode_bool(text) if text is not None else None
-        return decoded if decoded is not None else BOOL_KEYS[key]
-
-
-@dataclass(eq=False)
-class NginxIngress:
-    """An Ingress with ``nginx.ingress.kubernetes.io/`` annotations."""
-
-    obj: KubeObject
-
-    def annotations(self) -> list[Pair]:
-        node = self.obj.annotations()
-        if node is None:
-            return []
-        return [p for p in node.pairs if (p.name or "").startswith(ANNOTATION_PREFIX)]
-
-    def annotation(self, name: str) -> Pair | None:
-        node = self.obj.annotations()
-        return node.pair(ANNOTATION_PREFIX + name) if node is not None else None
-
-    def services(self) -> list[str]:
-        return ingress_services(self.obj)
 
 
 # -- the workspace ----------------------------------------------------------------------
@@ -416,7 +311,7 @@ class KubernetesWorkspace:
         else:
             found = [s for pair in workload.selector.items() for s in self._service_selectors.get(pair, [])]
             found = [s for s in found if selects(service_selector(s), workload.selector)]
-        return _unique(found)
+        return unique(found)
 
     @cached_property
     def _service_selectors(self) -> dict[tuple[str, str], list[KubeObject]]:
@@ -462,7 +357,7 @@ class KubernetesWorkspace:
             candidates = self._labelled.get(("Deployment", key, value), [])
             deployments = [d for d in candidates if _carries(pod_labels(d), workload.selector)]
             names = set()
-        deployments = _unique(deployments)
+        deployments = unique(deployments)
         found = [deployment_replicas(d) for d in deployments]
         names |= {d.name for d in deployments if d.name}
         found.extend(r for name in sorted(names) for r in self._autoscalers.get(("Deployment", name), []))
@@ -563,44 +458,11 @@ class KubernetesWorkspace:
     # -- ingress-nginx ---------------------------------------------------------------
     @cached_property
     def controller_configs(self) -> list[ControllerConfig]:
-        """Every ingress-nginx controller configuration in scope, with the controller's size."""
-        configs = []
-        controllers = [c for c in self.objects("Deployment", "DaemonSet") if is_nginx_controller(c)]
-        sizes = _ControllerSizes(controllers, self._controller_replicas)
-        for config_map in self.objects("ConfigMap"):
-            if not is_controller_configmap(config_map, sizes.named):
-                continue
-            config = ControllerConfig(
-                config_map.file, config_map.node, "data", config_map.label, f"{config_map.anchor}.data",
-                chart=False,
-            )  # fmt: skip
-            size = sizes.running(config_map)
-            config.replicas = [size] if size is not None else []
-            configs.append(config)
-        for values in self.values:
-            controller = values.controller
-            if controller is None:
-                continue
-            config = ControllerConfig(
-                values.file, controller, "config", f"the {values.origin} (controller.config)",
-                f"{values.anchor}.controller.config", chart=True,
-            )  # fmt: skip
-            config.replicas = [chart_replicas(values, controller)]
-            configs.append(config)
-        return configs
-
-    def _controller_replicas(self, controller: KubeObject) -> Replicas:
-        if controller.kind == "DaemonSet":
-            return Replicas(None, controller.node, f"{controller.label} runs one controller pod a node")
-        found = [
-            deployment_replicas(controller),
-            *self._autoscalers.get(("Deployment", controller.name or ""), []),
-        ]
-        return _largest(found)
+        return controller_configs(self.objects, self.values, self._autoscalers)
 
     @cached_property
     def nginx_ingresses(self) -> list[NginxIngress]:
-        return [NginxIngress(o) for o in self.objects("Ingress") if _has_nginx_annotation(o)]
+        return [NginxIngress(o) for o in self.objects("Ingress") if has_nginx_annotation(o)]
 
     def ingress_nginx_roots(self) -> list[Node]:
         """Every ingress-nginx artefact in scope, for the retirement notice."""
@@ -608,25 +470,6 @@ class KubernetesWorkspace:
         roots += [i.obj.node for i in self.nginx_ingresses]
         roots += [c.node for c in self.objects("Deployment", "DaemonSet") if is_nginx_controller(c)]
         return roots
-
-    def config_problems(self) -> list[tuple[KubeFile, Problem]]:
-        """Keys no ingress-nginx release reads, in the controller configurations."""
-        found = []
-        for config in self.controller_configs:
-            data = config.data
-            if data is None:
-                continue
-            for pair in data.pairs:
-                name = pair.name
-                if name is None or pair.merged or known_key(name):
-                    continue
-                message = (
-                    f"unknown key '{name}' in {config.label}: no ingress-nginx release reads it, so the "
-                    f"controller ignores it{did_you_mean(name, KNOWN_KEYS)}"
-                )
-                anchor = f"{config.anchor}.{name}"
-                found.append((config.file, problem_at(pair.key, message, anchor, SCHEMA_VIOLATION)))
-        return found
 
 
 # -- object facts -----------------------------------------------------------------------
@@ -654,44 +497,6 @@ def service_selector(service: KubeObject) -> dict[str, str | None]:
 
 def _carries(labels: Mapping[str, str | None], selector: Mapping[str, str]) -> bool:
     return all(labels.get(k) == v for k, v in selector.items())
-
-
-def _unique(objects: Iterable[KubeObject]) -> list[KubeObject]:
-    return list({id(o): o for o in objects}.values())
-
-
-def _largest(sizes: Iterable[Replicas]) -> Replicas:
-    """The size with the most pods (a DaemonSet's one a node counts as the most)."""
-    return max(sizes, key=lambda r: 1 << 62 if r.count is None else r.count)
-
-
-class _ControllerSizes:
-    """Which ingress-nginx controllers run with a ConfigMap, and the largest of them:
-    those whose ``--configmap`` names it; without such flags, those of its namespace."""
-
-    def __init__(self, controllers: list[KubeObject], size: Callable[[KubeObject], Replicas]) -> None:
-        self.named: set[str] = set()
-        self.by_flag: dict[str, list[Replicas]] = {}
-        self.by_namespace: dict[str | None, list[Replicas]] = {}
-        self.every: list[Replicas] = []
-        for controller in controllers:
-            replicas = size(controller)
-            flags = configmap_flags(controller)
-            self.named.update(flags)
-            for name in flags:
-                self.by_flag.setdefault(name, []).append(replicas)
-            if not flags:
-                self.by_namespace.setdefault(controller.namespace, []).append(replicas)
-            self.every.append(replicas)
-
-    def running(self, config_map: KubeObject) -> Replicas | None:
-        if self.named:
-            found = self.by_flag.get(config_map.name or "", [])
-        elif config_map.namespace is None:
-            found = self.every
-        else:
-            found = [*self.by_namespace.get(config_map.namespace, []), *self.by_namespace.get(None, [])]
-        return _largest(found) if found else None
 
 
 def selects(service_selector: Mapping[str, str | None], gateway_selector: Mapping[str, str]) -> bool:
@@ -723,129 +528,6 @@ def service_front(service: KubeObject) -> str | None:
     if name is not None:
         return f"{service.label} has the load-balancer annotation {name}"
     return None
-
-
-def ingress_services(ingress: KubeObject) -> list[str]:
-    """The Services an Ingress routes to (networking.k8s.io/v1 and the older serviceName)."""
-    spec = ingress.spec
-    if spec is None:
-        return []
-    backends: list[Map] = []
-    default = spec.get("defaultBackend") or spec.get("backend")
-    if isinstance(default, Map):
-        backends.append(default)
-    rules = spec.get("rules")
-    for rule in rules.items if isinstance(rules, Seq) else []:
-        http = rule.get("http") if isinstance(rule, Map) else None
-        paths = http.get("paths") if isinstance(http, Map) else None
-        for path in paths.items if isinstance(paths, Seq) else []:
-            backend = path.get("backend") if isinstance(path, Map) else None
-            if isinstance(backend, Map):
-                backends.append(backend)
-    names = []
-    for backend in backends:
-        service = backend.get("service")
-        name = service.scalar("name") if isinstance(service, Map) else backend.scalar("serviceName")
-        if name is not None and name.text:
-            names.append(name.text)
-    return names
-
-
-def pod_labels(workload: KubeObject) -> dict[str, str | None]:
-    spec = workload.spec
-    template = spec.get("template") if spec is not None else None
-    metadata = template.get("metadata") if isinstance(template, Map) else None
-    return string_map(metadata.get("labels") if isinstance(metadata, Map) else None)
-
-
-def deployment_replicas(deployment: KubeObject) -> Replicas:
-    spec = deployment.spec
-    replicas = spec.scalar("replicas") if spec is not None else None
-    if replicas is not None and isinstance(replicas.value, int) and not isinstance(replicas.value, bool):
-        return Replicas(replicas.value, replicas, f"{deployment.label} has replicas: {replicas.value}")
-    return Replicas(1, deployment.node, f"{deployment.label} sets no replicas (1)")
-
-
-def containers(workload: KubeObject) -> list[Map]:
-    spec = workload.spec
-    template = spec.get("template") if spec is not None else None
-    pod = template.get("spec") if isinstance(template, Map) else None
-    items = pod.get("containers") if isinstance(pod, Map) else None
-    return [c for c in items.items if isinstance(c, Map)] if isinstance(items, Seq) else []
-
-
-def is_nginx_controller(workload: KubeObject) -> bool:
-    for container in containers(workload):
-        image = container.scalar("image")
-        if image is not None and "ingress-nginx/controller" in (image.text or ""):
-            return True
-    return _chart_controller_labels(workload)
-
-
-def configmap_flags(controller: KubeObject) -> list[str]:
-    """The ConfigMap names a controller's ``--configmap=NAMESPACE/NAME`` flags give."""
-    names = []
-    for container in containers(controller):
-        args = container.get("args")
-        for arg in args.items if isinstance(args, Seq) else []:
-            text = arg.text if isinstance(arg, Scalar) else None
-            if text and text.startswith("--configmap="):
-                names.append(text.partition("=")[2].rpartition("/")[2])
-    return names
-
-
-def is_controller_configmap(config_map: KubeObject, named: set[str]) -> bool:
-    """Named by a controller's --configmap flag; without such a flag in scope, the
-    chart's names and labels (not its tcp/udp services ConfigMaps)."""
-    name = config_map.name or ""
-    if named:
-        return name in named
-    if "tcp" in name or "udp" in name:
-        return False
-    if name in ("ingress-nginx-controller", "nginx-configuration", "nginx-ingress-controller"):
-        return True
-    if name.endswith("-ingress-nginx-controller"):
-        return True
-    return _chart_controller_labels(config_map)
-
-
-def _chart_controller_labels(obj: KubeObject) -> bool:
-    labels = obj.labels()
-    return (
-        labels.get("app.kubernetes.io/name") == CHART
-        and labels.get("app.kubernetes.io/component") == "controller"
-    )
-
-
-def chart_replicas(values: HelmValues, controller: Map) -> Replicas:
-    """The chart's controller size: DaemonSet, autoscaling, or replicaCount (default 1)."""
-    kind = controller.scalar("kind")
-    if kind is not None and kind.text in ("DaemonSet", "Both"):
-        return Replicas(None, kind, f"the {values.origin} set controller.kind: {kind.text}")
-    autoscaling = controller.get("autoscaling")
-    if isinstance(autoscaling, Map):
-        enabled = autoscaling.scalar("enabled")
-        if enabled is not None and enabled.value is True:
-            most = autoscaling.scalar("maxReplicas")
-            if most is not None and isinstance(most.value, int) and not isinstance(most.value, bool):
-                how = f"the {values.origin} autoscale up to maxReplicas: {most.value}"
-                return Replicas(most.value, most, how, True)
-            return Replicas(
-                CHART_AUTOSCALING_MAX, enabled,
-                f"the {values.origin} enable autoscaling (maxReplicas defaults to {CHART_AUTOSCALING_MAX})",
-                True,
-            )  # fmt: skip
-    count = controller.scalar("replicaCount")
-    if count is not None and isinstance(count.value, int) and not isinstance(count.value, bool):
-        return Replicas(count.value, count, f"the {values.origin} set controller.replicaCount: {count.value}")
-    return Replicas(CHART_REPLICAS, controller, f"the {values.origin} keep the chart's replicaCount of 1")
-
-
-def _has_nginx_annotation(ingress: KubeObject) -> bool:
-    annotations = ingress.annotations()
-    if annotations is None:
-        return False
-    return any((p.name or "").startswith(ANNOTATION_PREFIX) for p in annotations.pairs)
 
 
 def _strings(node: Node | None) -> list[Scalar]:
@@ -1010,7 +692,9 @@ def load_kubernetes(
         if unread and str(resolved) in shared:
             loaded.problems = []  # the Apigee tier says why the file was not read
         findings.extend(problem_finding(path, problem) for problem in loaded.problems)
-    findings.extend(problem_finding(file.path, problem) for file, problem in workspace.config_problems())
+    findings.extend(
+        problem_finding(file.path, problem) for file, problem in config_problems(workspace.controller_configs)
+    )
     return KubernetesLoad(workspace, findings, texts, sorted(seen))
 
 
