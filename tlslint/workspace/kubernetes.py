@@ -188,7 +188,9 @@ class Workload:
     def label(self) -> str:
         if self.gateway is not None:
             return self.gateway.label
-        shown = ", ".join(f"{k}={v}" for k, v in sorted(self.selector.items())) or "every gateway"
+        if not self.selector:
+            return "every gateway's pods (a Gateway without a selector)"
+        shown = ", ".join(f"{k}={v}" for k, v in sorted(self.selector.items()))
         return f"the gateway pods selected by {shown}"
 
 
