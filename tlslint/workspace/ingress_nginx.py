@@ -181,6 +181,7 @@ class _ControllerSizes:
         self.by_flag: dict[str, list[Replicas]] = {}
         self.by_namespace: dict[str | None, list[Replicas]] = {}
         self.every: list[Replicas] = []
+        self._largest: dict[tuple[str, str | None], Replicas | None] = {}
         for controller in controllers:
             replicas = size(controller)
             flags = configmap_flags(controller)
@@ -193,12 +194,18 @@ class _ControllerSizes:
 
     def running(self, config_map: KubeObject) -> Replicas | None:
         if self.named:
-            found = self.by_flag.get(config_map.name or "", [])
-        elif config_map.namespace is None:
-            found = self.every
+            key: tuple[str, str | None] = ("flag", config_map.name or "")
         else:
-            found = [*self.by_namespace.get(config_map.namespace, []), *self.by_namespace.get(None, [])]
-        return largest(found) if found else None
+            key = ("namespace", config_map.namespace)
+        if key not in self._largest:  # once a name or namespace: many ConfigMaps may share it
+            if self.named:
+                found = self.by_flag.get(config_map.name or "", [])
+            elif config_map.namespace is None:
+                found = self.every
+            else:
+                found = [*self.by_namespace.get(config_map.namespace, []), *self.by_namespace.get(None, [])]
+            self._largest[key] = largest(found) if found else None
+        return self._largest[key]
 
 
 def is_nginx_controller(workload: KubeObject) -> bool:
