@@ -1,0 +1,276 @@
+"""Kustomize builds rendered by the real engine, checked as deployments, mapped back.
+
+The tree under tests/data/kustomize/hybrid is hand-written in the shape of an Apigee
+hybrid installation (its README says what each part is); each test copies it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import kustomize_binary
+from helpers import settings_for
+
+from tlslint.engine import RunOptions, RunResult, run
+from tlslint.findings import Finding, Severity
+from tlslint.kustomize import graph as graphs
+from tlslint.kustomize.render import clean_error
+
+TREE = Path(__file__).parent / "data" / "kustomize" / "hybrid"
+REQUIRED = {"apigee": {"non-sni": "required"}}
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    shutil.copytree(TREE, root)
+    (root / ".git").mkdir()  # a repository root: the search for builds stops here
+    return root
+
+
+@pytest.fixture
+def engine() -> str:
+    return kustomize_binary()
+
+
+def check(root: Path, *targets: str, mapping: dict[str, Any] | None = None, **options: Any) -> RunResult:
+    paths = [root / t for t in targets] if targets else [root]
+    return run(
+        paths, settings_for(root, REQUIRED if mapping is None else mapping), run_options=RunOptions(**options)
+    )
+
+
+def where(finding: Finding, root: Path) -> str:
+    return f"{finding.location.path.relative_to(root)}:{finding.location.line}"
+
+
+def summary(result: RunResult, root: Path) -> list[tuple[str, str]]:
+    return sorted((f.code, where(f, root)) for f in result.findings)
+
+
+def test_each_overlay_is_its_own_deployment(tree: Path, engine: str) -> None:
+    """The issue's repository: overlays on a base without additionalGateways, each with one
+    of three alternative components that define the same route and link it by a JSON patch."""
+    result = check(tree)
+    found = summary(result, tree)
+    # prod and staging link a proper non-SNI route: nothing to say about them.
+    assert not [f for f in result.findings if "overlays/prod" in f.message or "overlays/staging" in f.message]
+    # The base alone has no additionalGateways; every build's patch adds it: no APG103.
+    assert "APG103" not in [code for code, _ in found]
+    # Three routes of one name exist in the tree, but never in one build.
+    assert "APG106" not in [code for code, _ in found]
+    # dev deploys the HTTP-only route as its non-SNI gateway: findings there, in the
+    # component's own file, for that build only.
+    dev = [f for f in result.findings if f.message.endswith("[build: overlays/dev]")]
+    assert {(f.code, where(f, tree)) for f in dev} == {
+        ("APG102", "components/http-client/route.yaml:6"),
+        ("APG108", "components/http-client/route.yaml:8"),
+    }
+    assert all(f.fix is None for f in dev)
+    # The broken overlay: kustomize's own message, once; the unused component, once.
+    assert [(c, w) for c, w in found if c.startswith("RND")] == [
+        ("RND001", "overlays/broken/kustomization.yaml:1"),
+        ("RND004", "components/unused/kustomization.yaml:2"),
+    ]
+    broken = next(f for f in result.findings if f.code == "RND001")
+    assert "missing.yaml" in broken.message and "no such file or directory" in broken.message
+    assert "`kubectl kustomize overlays/broken`" in broken.message or "`kustomize build" in broken.message
+    assert result.exit_code(Severity.WARNING) == 2  # a build that fails leaves the verdict incomplete
+
+
+def test_a_field_a_json_patch_set_is_reported_at_the_patch(tree: Path, engine: str) -> None:
+    link = tree / "components/non-sni-client/link-route.yaml"
+    link.write_text(link.read_text().replace('["custom-additional-route"]', '["custom-additonal-route"]'))
+    result = check(tree, "overlays/prod")
+    [finding] = [f for f in result.findings if f.code == "APG104"]
+    assert where(finding, tree) == "components/non-sni-client/link-route.yaml:3"  # the value's line
+    assert "did you mean 'custom-additional-route'?" in finding.message
+    assert finding.message.endswith("[build: overlays/prod]")
+    # The host without the wildcard route (APG103) is the ApigeeRouteConfig, in its own file.
+    [host] = [f for f in result.findings if f.code == "APG103"]
+    assert where(host, tree) == "base/routeconfig.yaml:1"
+
+
+def test_a_field_a_strategic_merge_patch_set_is_reported_at_the_patch(tree: Path, engine: str) -> None:
+    patch = tree / "overlays/staging/tls-min.yaml"
+    patch.write_text(patch.read_text().replace("TLSV1_2", "TLS_V1_2"))
+    result = check(tree, "overlays/staging")
+    [finding] = [f for f in result.findings if f.code == "APG201"]
+    assert (where(finding, tree), finding.location.column) == ("overlays/staging/tls-min.yaml:7", 25)
+    assert "minProtocolVersion is 'TLS_V1_2'" in finding.message
+
+
+def test_an_inline_patch_is_reported_at_its_line_in_the_kustomization(tree: Path, engine: str) -> None:
+    overlay = tree / "overlays/prod/kustomization.yaml"
+    overlay.write_text(
+        overlay.read_text()
+        + "patches:\n- target:\n    kind: ApigeeRoute\n  patch: |-\n    - op: replace\n"
+        + "      path: /spec/enableNonSniClient\n      value: false\n"
+    )
+    result = check(tree, "overlays/prod")
+    [finding] = [f for f in result.findings if f.code == "APG102"]
+    assert where(finding, tree) == "overlays/prod/kustomization.yaml:13"
+
+
+def test_a_namespace_set_by_a_kustomization_is_reported_there(tree: Path, engine: str) -> None:
+    overlay = tree / "overlays/prod/kustomization.yaml"
+    overlay.write_text(overlay.read_text() + "namespace: apigee-system\n")
+    result = check(tree, "overlays/prod")
+    [finding] = [f for f in result.findings if f.code == "APG110"]
+    assert where(finding, tree) == "overlays/prod/kustomization.yaml:7"
+
+
+def test_the_same_finding_in_two_builds_is_one_finding_naming_both(tree: Path, engine: str) -> None:
+    route = tree / "base/routeconfig.yaml"
+    route.write_text(route.read_text().replace("app: apigee-ingressgateway", "app: other-gateway"))
+    shutil.copytree(tree / "overlays/prod", tree / "overlays/qa")  # the same component as prod
+    result = check(tree, "overlays/prod", "overlays/qa")
+    [finding] = [f for f in result.findings if f.code == "APG107"]
+    assert finding.message.endswith("[builds: overlays/prod, overlays/qa]")
+    assert where(finding, tree) == "components/non-sni-client/route.yaml:14"  # the route's selector
+
+
+def test_files_named_one_by_one_are_checked_through_the_builds_that_read_them(
+    tree: Path, engine: str
+) -> None:
+    """pre-commit passes the changed files: the builds around them are found and rendered,
+    and only findings in the named files are reported (a failing build is always said)."""
+    result = check(tree, "components/http-client/route.yaml", force_exclude=True)
+    assert summary(result, tree) == [
+        ("APG102", "components/http-client/route.yaml:6"),
+        ("APG108", "components/http-client/route.yaml:8"),
+    ]
+    assert summary(check(tree, "components/non-sni-client/link-route.yaml", force_exclude=True), tree) == []
+    # The base is read by the broken build too: that build's failure is said.
+    assert summary(check(tree, "base/routeconfig.yaml", force_exclude=True), tree) == [
+        ("RND001", "overlays/broken/kustomization.yaml:1")
+    ]
+
+
+def test_a_failing_build_falls_back_to_file_by_file_with_route_rules_undecidable(
+    tmp_path: Path, engine: str
+) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(TREE / "base", root / "base")
+    overlay = root / "overlays/prod"
+    overlay.mkdir(parents=True)
+    (overlay / "kustomization.yaml").write_text("resources:\n- ../../base\n- ${ROUTE_FILE}\n")
+    result = check(root)
+    assert [f.code for f in result.findings] == ["APG101", "APG103", "RND001"]
+    *routes, failed = result.findings
+    for finding in routes:
+        assert finding.severity is Severity.INFO
+        assert "undecidable: the build of overlays/prod failed" in finding.message
+    assert "${ROUTE_FILE}" in failed.message
+    assert result.exit_code(Severity.WARNING) == 2
+
+
+def test_without_kubectl_every_build_says_so_once_and_files_are_checked_alone(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tree / "no-binaries-here"))
+    result = check(tree, "overlays")
+    rnd = [f for f in result.findings if f.code.startswith("RND")]
+    assert sorted(where(f, tree) for f in rnd if f.code == "RND002") == [
+        f"overlays/{name}/kustomization.yaml:1" for name in ("broken", "dev", "prod", "staging")
+    ]
+    assert all("neither kustomize nor kubectl is on PATH" in f.message for f in rnd)
+    route_findings = [f for f in result.findings if f.code.startswith("APG1")]
+    assert route_findings and all(f.severity is Severity.INFO for f in route_findings)
+    assert all("undecidable" in f.message for f in route_findings)
+    assert result.exit_code(Severity.WARNING) == 1  # RND002 is a warning: never a silent pass
+
+
+def test_remote_bases_are_not_fetched_unless_allowed(tmp_path: Path, engine: str) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(TREE / "base", root / "base")
+    overlay = root / "overlays/prod"
+    overlay.mkdir(parents=True)
+    (overlay / "kustomization.yaml").write_text(
+        "resources:\n- ../../base\n- https://github.com/example/routes//non-sni?ref=v1.0.0\n"
+    )
+    result = check(root)
+    [remote] = [f for f in result.findings if f.code == "RND003"]
+    assert where(remote, root) == "overlays/prod/kustomization.yaml:3"
+    assert "--allow-remote-bases" in remote.message
+    others = [f for f in result.findings if f.code != "RND003"]
+    assert [f.code for f in others] == ["APG101", "APG103"]  # the base, alone: undecidable
+    assert all(f.severity is Severity.INFO for f in others)
+
+
+@pytest.mark.parametrize(
+    ("entry", "remote"),
+    [
+        ("https://github.com/org/repo//base?ref=v1", True),
+        ("github.com/org/repo/base?ref=v1", True),
+        ("git@github.com:org/repo.git//base", True),
+        ("ssh://git@example.com/org/repo.git", True),
+        ("../../base", False),
+        ("route.yaml", False),
+        ("missing/dir", False),
+    ],
+)
+def test_remote_references_are_recognised(tmp_path: Path, entry: str, remote: bool) -> None:
+    assert graphs.is_remote(entry, tmp_path) is remote
+
+
+def test_the_users_files_are_never_edited(tree: Path, engine: str) -> None:
+    before = _snapshot(tree)
+    check(tree)
+    assert _snapshot(tree) == before
+
+
+def _snapshot(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_roots_components_and_unused_components_of_the_graph(tree: Path) -> None:
+    graph = graphs.load(graphs.find(tree.rglob("*")), 2**20)
+    roots = [r.directory.relative_to(tree).as_posix() for r in graph.roots()]
+    assert roots == ["overlays/broken", "overlays/dev", "overlays/prod", "overlays/staging"]
+    unused = [c.directory.relative_to(tree).as_posix() for c in graph.unused_components(graph.roots())]
+    assert unused == ["components/unused"]
+    prod = next(r for r in graph.roots() if r.directory.name == "prod")
+    order = [k.directory.relative_to(tree).as_posix() for k in graph.closure(prod)]
+    assert order == ["base", "components/non-sni-client", "overlays/prod"]  # kustomize's order
+    [patch] = graph.patches(prod)
+    assert patch.kind == graphs.JSON6902 and patch.target == {"kind": "ApigeeRouteConfig"}
+
+
+def test_kubectls_log_prefix_and_the_wrappers_layer_are_taken_off_errors(tmp_path: Path) -> None:
+    root, wrapper = Path("/repo/overlays/prod"), tmp_path / "0"
+    stderr = (
+        'E1205 21:24:33.419936   20977 run.go:72] "command failed" err="accumulating resources: '
+        "accumulation err='accumulating resources from '../../repo/overlays/prod': '/repo/overlays/prod' "
+        "must resolve to a file': recursed accumulation of path '/repo/overlays/prod': missing.yaml: "
+        'no such file"\n'
+    )
+    assert clean_error(stderr, root, wrapper) == "missing.yaml: no such file"
+
+
+def test_pre_commit_without_kustomizations_imports_nothing_of_it(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "nginx.conf").write_text("events {}\nhttp { server { listen 80; } }\n")
+    code = (
+        "import sys; from pathlib import Path; from tlslint.engine import run;"
+        "from tlslint.settings import Settings;"
+        f"run([Path({str(tmp_path / 'nginx.conf')!r})], Settings(base=Path({str(tmp_path)!r})));"
+        "print(sorted(m for m in sys.modules if m.startswith(('tlslint.kustomize.', 'tlslint.rendered', "
+        "'tlslint.workspace.rendered', 'tlslint.helm'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ
+    )
+    assert out.stdout.strip() == "[]"
