@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 from conftest import kustomize_binary
-from helpers import settings_for
+from helpers import check_files, settings_for
 
+from tlslint import catalogue
 from tlslint.engine import RunOptions, RunResult, run
 from tlslint.findings import Finding, Severity
 from tlslint.kustomize import graph as graphs
@@ -274,3 +275,28 @@ def test_pre_commit_without_kustomizations_imports_nothing_of_it(tmp_path: Path)
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ
     )
     assert out.stdout.strip() == "[]"
+
+
+RENDER_EXAMPLES = [
+    pytest.param(code, index, example, id=f"{code}-{index}-{'bad' if 'bad' in example else 'good'}")
+    for code, entry in catalogue.load_entries().items()
+    if entry["target"] == "render"
+    for index, example in enumerate(entry["examples"])
+]
+
+
+@pytest.mark.parametrize(("code", "index", "example"), RENDER_EXAMPLES)
+def test_render_catalogue_example(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: str, index: int, example: dict[str, Any]
+) -> None:
+    """Every catalogue example of the render rules: bad raises the code, good does not.
+    RND002's bad example is checked where no renderer is on PATH; the others with kubectl."""
+    if code == "RND002" and "bad" in example:
+        monkeypatch.setenv("PATH", str(tmp_path / "no-binaries-here"))
+    else:
+        kustomize_binary()
+    (tmp_path / ".git").mkdir()
+    text = example.get("bad", example.get("good"))
+    files = {example["path"]: text, **example.get("files", {})}
+    result = check_files(tmp_path, files, {**example.get("settings", {}), "select": [code]})
+    assert (code in [f.code for f in result.findings]) is ("bad" in example)

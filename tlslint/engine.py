@@ -230,7 +230,7 @@ def _add_rendered(
     from tlslint.workspace.rendered import load_rendered
 
     loaded = load_rendered(discovered, targets, settings, allow_remote=how.allow_remote_bases, stdin=stdin)
-    filters.yaml_sources.update({path: text.source for path, text in loaded.texts.items()})
+    loaded.register(filters)
     return loaded
 
 

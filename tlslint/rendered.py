@@ -131,7 +131,8 @@ class RenderedBuild:
         )
         note = finding.fix_note
         if finding.fix is not None:
-            note = f"no fix: found in the rendered build {self.label}; edit the file it points to"
+            what = f"the rendered build {self.label}" if self.label else "text read from standard input"
+            note = f"no fix: found in {what}; edit the file it points to"
         return dataclasses.replace(
             finding,
             location=location,

@@ -109,6 +109,14 @@ class RenderedLoad:
     fallback: dict[Path, str] = field(default_factory=dict)  # file -> why checked alone (a build failed)
     texts: dict[Path, LoadedText] = field(default_factory=dict)
     in_scope: set[Path] | None = None  # files whose build findings are reported; None: all
+    sources: SourceFiles | None = None  # the builds' source files, read as findings are mapped
+
+    def register(self, filters: Filters) -> None:
+        """Every source text read so far: in the run's texts, and for suppression comments."""
+        for path, source in self.sources.texts.items() if self.sources is not None else ():
+            if resolved(path) not in self.texts:
+                self.texts[resolved(path)] = LoadedText(source, YAML)
+                filters.yaml_sources[resolved(path)] = source
 
     @property
     def read(self) -> list[Path]:
@@ -149,8 +157,8 @@ def load_rendered(
     allow_remote: bool = False,
     stdin: SourceText | None = None,
 ) -> RenderedLoad:
-    load = RenderedLoad()
     files = SourceFiles(settings.max_file_size)
+    load = RenderedLoad(sources=files)
     if stdin is not None:
         _add_stream(load, stdin, files)
     kustomizations = _kustomizations_in_scope(discovered, targets, settings)
@@ -160,8 +168,6 @@ def load_rendered(
         from tlslint.helm import add_releases
 
         add_releases(load, discovered, targets, settings, files)
-    for path, source in files.texts.items():
-        load.texts.setdefault(resolved(path), LoadedText(source, YAML))
     return load
 
 
@@ -189,7 +195,7 @@ def _add_stream(load: RenderedLoad, stdin: SourceText, files: SourceFiles) -> No
         "", stdin, documents, Location(stdin.path, 0, 0), [files.own_file], unmapped_in_place=True
     )
     load.builds.append(build)
-    load.texts[resolved(stdin.path)] = LoadedText(stdin, YAML)
+    files.texts[resolved(stdin.path)] = stdin
 
 
 # -- kustomize ----------------------------------------------------------------------
@@ -419,6 +425,7 @@ def check_builds(load: RenderedLoad, settings: Settings, filters: Filters) -> li
         problems = [problem for add in TIERS.values() for problem in add(build, settings, workspace)]
         mapped = [build.map_finding(f) for f in problems]
         mapped += [build.map_finding(f) for f in run_checks(checks, settings, workspace, filters, files=0)]
+        load.register(filters)
         found.extend(f for f in mapped if filters.keep(f) and _reported(load, f))
     return list(merge_across_builds(found))
 
