@@ -75,7 +75,7 @@ def test_each_overlay_is_its_own_deployment(tree: Path, engine: str) -> None:
     assert all(f.fix is None for f in dev)
     # The broken overlay: kustomize's own message, once; the unused component, once.
     assert [(c, w) for c, w in found if c.startswith("RND")] == [
-        ("RND001", "overlays/broken/kustomization.yaml:1"),
+        ("RND001", "overlays/broken/kustomization.yaml:3"),  # the entry of the missing file
         ("RND004", "components/unused/kustomization.yaml:2"),
     ]
     broken = next(f for f in result.findings if f.code == "RND001")
@@ -149,7 +149,7 @@ def test_files_named_one_by_one_are_checked_through_the_builds_that_read_them(
     assert summary(check(tree, "components/non-sni-client/link-route.yaml", force_exclude=True), tree) == []
     # The base is read by the broken build too: that build's failure is said.
     assert summary(check(tree, "base/routeconfig.yaml", force_exclude=True), tree) == [
-        ("RND001", "overlays/broken/kustomization.yaml:1")
+        ("RND001", "overlays/broken/kustomization.yaml:3")
     ]
 
 

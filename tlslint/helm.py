@@ -97,7 +97,8 @@ def add_releases(
             done = subprocess.run(
                 arguments, capture_output=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL, check=False
             )
-            error = done.stderr.decode("utf-8", "replace").strip().removeprefix("Error: ")
+            # helm's message, without its advice to re-run with --debug
+            error = done.stderr.decode("utf-8", "replace").strip().removeprefix("Error: ").split("\n\n")[0]
             failed = done.returncode != 0
         except (OSError, subprocess.TimeoutExpired) as problem:
             error, failed = f"helm could not be run: {problem}", True

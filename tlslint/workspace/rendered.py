@@ -289,15 +289,9 @@ def _add_kustomize(
     ):
         label = _label(root, settings)
         if output.error:
-            load.findings.append(
-                _about(
-                    root,
-                    BUILD_FAILED,
-                    f"`{engine.name} {_shown(root.directory, settings)}` failed: {output.error}",
-                    settings,
-                    anchor=UNPARSED,
-                )
-            )
+            message = f"`{engine.name} {_shown(root.directory, settings)}` failed: {output.error}"
+            location = _failing_entry(graph, root, output.error) or Location(root.path, 1, 1)
+            load.findings.append(finding_at(location, BUILD_FAILED, message, UNPARSED))
             _fall_back(load, graph, root, f"the build of {label} failed")
             continue
         source = SourceText(root.directory / "<rendered>", output.text)
@@ -325,6 +319,16 @@ def _add_kustomize(
     for path in load.covered:
         load.fallback.pop(path, None)  # another build of the file did render
     _scope(load, graph, roots, explicit, directories)
+
+
+def _failing_entry(graph: Graph, root: Kustomization, error: str) -> Location | None:
+    """The entry of a kustomization in the build that kustomize's error names, if one does."""
+    for node in reversed(graph.closure(root)):
+        for ref in [*node.resources, *node.components]:
+            if f"'{ref.entry}'" in error or (ref.path is not None and f"'{ref.path}'" in error):
+                line, column = ref.node.source.position(ref.node.start)
+                return Location(node.path, line, column)
+    return None
 
 
 def _scope(
