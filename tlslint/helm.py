@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from tlslint.findings import UNPARSED, Location
 from tlslint.paths import resolved
 from tlslint.rendered import FieldPath, RenderedBuild, RenderedDocument, SourceFiles, documents_of
-from tlslint.sources.apigee.tree import YamlError
+from tlslint.sources.apigee.tree import Node, YamlError
 from tlslint.sources.nginx.model import SourceText
 
 if TYPE_CHECKING:
@@ -107,8 +107,9 @@ def add_releases(
             load.findings.append(finding_at(where, BUILD_FAILED, f"`helm {shown}` failed: {error}", UNPARSED))
             continue
         source = SourceText(chart / "<rendered>", done.stdout.decode("utf-8", "surrogateescape"))
+        trees: list[Node] = []
         try:
-            documents = _documents(source, chart)
+            documents = _documents(source, chart, trees)
         except YamlError as problem:
             load.findings.append(
                 finding_at(where, BUILD_FAILED, f"`helm {shown}` gave no YAML: {problem.message}", UNPARSED)
@@ -117,12 +118,14 @@ def add_releases(
         # The chart's templates are checked through the release, not as files.
         load.covered |= {resolved(p) for p in discovered.yaml if resolved(p).is_relative_to(chart)}
         templates = TemplateLocator(files)
-        load.builds.append(RenderedBuild(label, source, documents, where, [templates], {chart_file, *values}))
+        load.builds.append(
+            RenderedBuild(label, source, documents, where, [templates], {chart_file, *values}, trees=trees)
+        )
 
 
-def _documents(source: SourceText, chart: Path) -> list[RenderedDocument]:
+def _documents(source: SourceText, chart: Path, trees: list[Node]) -> list[RenderedDocument]:
     """The rendered documents, each with the template that ``# Source:`` names."""
-    documents = documents_of(source, None)
+    documents = documents_of(source, None, trees)
     sources = [(m.start(), m.group("path")) for m in _SOURCE.finditer(source.text)]
     for document in documents:
         before = [path for start, path in sources if start < document.node.start]

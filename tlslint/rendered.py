@@ -88,6 +88,7 @@ class RenderedBuild:
     where: Location  # what made the build (root kustomization, chart): findings about the build
     locators: list[Locator] = field(default_factory=list)
     files: set[Path] = field(default_factory=set)  # the source files the build read
+    trees: list[Node] | None = None  # the parsed documents of ``source``, when kept
     # A field no locator finds stays where it is in the rendered text when that text
     # is one the user has (a stream on stdin); else it goes to ``where``.
     unmapped_in_place: bool = False
@@ -224,12 +225,17 @@ def same_value(a: Node, b: Node) -> bool:
 
 
 # -- reading a rendered stream ------------------------------------------------------
-def documents_of(source: SourceText, base: Path | None) -> list[RenderedDocument]:
+def documents_of(
+    source: SourceText, base: Path | None, trees: list[Node] | None = None
+) -> list[RenderedDocument]:
     """The resources of a rendered stream (``kind: List`` items too), each with its
     origin resolved against ``base`` (None: origins are ignored). ``YamlError`` when
-    the stream is not YAML."""
+    the stream is not YAML; ``trees``, when given, receives the parsed documents."""
     found = []
-    for document in parse(source):
+    parsed = parse(source)
+    if trees is not None:
+        trees.extend(parsed)
+    for document in parsed:
         for item in _objects(document):
             origin, remote = _origin(item, base)
             found.append(RenderedDocument(item, origin, remote))

@@ -96,6 +96,7 @@ class Graph:
     """Every kustomization read, by resolved file, and who includes whom."""
 
     nodes: dict[Path, Kustomization] = field(default_factory=dict)
+    _closures: dict[Path, list[Kustomization]] = field(default_factory=dict, repr=False)
 
     def children(self, node: Kustomization) -> list[Kustomization]:
         """The kustomizations ``node`` includes (resources and bases, then components)."""
@@ -125,6 +126,9 @@ class Graph:
     def closure(self, root: Kustomization) -> list[Kustomization]:
         """``root`` and every kustomization it reaches, in the order kustomize applies
         their patches: a kustomization's resources first, then its components, then itself."""
+        known = self._closures.get(root.path)
+        if known is not None:
+            return known
         order: list[Kustomization] = []
         seen: set[Path] = set()
         stack: list[tuple[Kustomization, bool]] = [(root, False)]
@@ -138,6 +142,7 @@ class Graph:
             seen.add(node.path)
             stack.append((node, True))
             stack.extend((child, False) for child in reversed(self.children(node)))
+        self._closures[root.path] = order
         return order
 
     def files(self, root: Kustomization) -> set[Path]:

@@ -22,7 +22,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,21 +82,23 @@ def find_engine() -> Engine | None:
     return None
 
 
-def render_all(
+def render_each(
     engine: Engine, roots: Sequence[Path], *, allow_remote: bool, workers: int = 0
-) -> list[Rendered]:
-    """Every root directory rendered, in the order given."""
+) -> Iterator[Rendered]:
+    """Every root directory rendered, yielded in the order given as soon as it is done
+    (the caller reads one build's output while the next ones render)."""
     if not roots:
-        return []
-    workers = workers or min(len(roots), max(2, os.cpu_count() or 2))
-    base = Path(tempfile.mkdtemp(prefix="tlslint-kustomize-"))
+        return
+    # Twice the CPUs: a build spends part of its time starting up and reading files.
+    workers = workers or min(len(roots), 2 * (os.cpu_count() or 1))
+    base = Path(os.path.realpath(tempfile.mkdtemp(prefix="tlslint-kustomize-")))
     try:
-        base = Path(os.path.realpath(base))
         jobs = [(engine, root, base / str(index), allow_remote) for index, root in enumerate(roots)]
         if workers == 1 or len(jobs) == 1:
-            return [_render(*job) for job in jobs]
+            yield from (_render(*job) for job in jobs)
+            return
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(lambda job: _render(*job), jobs))
+            yield from pool.map(lambda job: _render(*job), jobs)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -110,6 +112,13 @@ def _render(engine: Engine, root: Path, wrapper: Path, allow_remote: bool) -> Re
     environment = dict(os.environ)
     if not allow_remote:
         environment.update(_OFFLINE)
+    try:
+        return _run(engine, root, wrapper, environment)
+    finally:
+        shutil.rmtree(wrapper, ignore_errors=True)
+
+
+def _run(engine: Engine, root: Path, wrapper: Path, environment: dict[str, str]) -> Rendered:
     try:
         done = subprocess.run(
             [*engine.command, str(wrapper)],

@@ -28,7 +28,7 @@ from tlslint.paths import resolved
 from tlslint.rendered import RenderedBuild, SourceFiles, documents_of, merge_across_builds
 from tlslint.settings import Settings
 from tlslint.sources.apigee import YAML
-from tlslint.sources.apigee.tree import YamlError
+from tlslint.sources.apigee.tree import Node, YamlError
 from tlslint.sources.formats import LoadedText
 from tlslint.sources.nginx.model import SourceText
 
@@ -52,7 +52,7 @@ def _apigee_part(build: RenderedBuild, settings: Settings, workspace: Workspace)
     from tlslint.sources.apigee.documents import load_source
     from tlslint.workspace.apigee import ApigeeWorkspace, policy
 
-    loaded = load_source(build.source)
+    loaded = load_source(build.source, documents=build.trees)
     if not loaded.objects and not loaded.overrides:
         return []
     mode, origin = policy(settings)
@@ -89,12 +89,15 @@ TIERS: dict[str, Callable[[RenderedBuild, Settings, Workspace], list[Finding]]] 
 RELEVANT: list[Callable[[bytes], bool]] = [_apigee_text]
 
 
-def relevant(paths: Iterable[Path]) -> bool:
+def relevant(paths: Iterable[Path], known: dict[Path, bool]) -> bool:
+    """Whether any of ``paths`` holds what a tier checks (``known``: answers so far)."""
     from tlslint.sources.text import sniff_head
 
     for path in paths:
-        head = sniff_head(path)
-        if head is not None and any(sniffer(head) for sniffer in RELEVANT):
+        if path not in known:
+            head = sniff_head(path)
+            known[path] = head is not None and any(sniffer(head) for sniffer in RELEVANT)
+        if known[path]:
             return True
     return False
 
@@ -175,8 +178,9 @@ def _add_stream(load: RenderedLoad, stdin: SourceText, files: SourceFiles) -> No
     """A rendered stream on stdin: one deployment; origin annotations are honoured,
     resolved against the directory of --stdin-filename (else the working directory)."""
     base = Path(os.path.abspath(stdin.path)).parent
+    trees: list[Node] = []
     try:
-        documents = documents_of(stdin, base)
+        documents = documents_of(stdin, base, trees)
     except YamlError as error:
         meta = catalogue.index()["APG201"]
         location = Location(stdin.path, error.line, error.column)
@@ -192,7 +196,13 @@ def _add_stream(load: RenderedLoad, stdin: SourceText, files: SourceFiles) -> No
         )
         return
     build = RenderedBuild(
-        "", stdin, documents, Location(stdin.path, 0, 0), [files.own_file], unmapped_in_place=True
+        "",
+        stdin,
+        documents,
+        Location(stdin.path, 0, 0),
+        [files.own_file],
+        unmapped_in_place=True,
+        trees=trees,
     )
     load.builds.append(build)
     files.texts[resolved(stdin.path)] = stdin
@@ -240,18 +250,19 @@ def _add_kustomize(
     allow_remote: bool,
 ) -> None:
     from tlslint.kustomize import graph as graphs
-    from tlslint.kustomize.render import find_engine, render_all
+    from tlslint.kustomize.render import find_engine, render_each
 
     graph = graphs.load(kustomizations, settings.max_file_size)
     explicit = {resolved(p) for p in discovered.explicit}
     directories = [resolved(t) for t in targets if os.path.isdir(t)]
     named_only = not directories
-    roots = [root for root in graph.roots() if relevant(graph.files(root))]
+    sniffed: dict[Path, bool] = {}
+    roots = [root for root in graph.roots() if relevant(graph.files(root), sniffed)]
     if named_only:  # files named one by one: the builds that read one of them
         roots = [r for r in roots if graph.files(r) & explicit]
     for component in graph.unused_components(graph.roots()):
         files_of = graph.files(component)
-        if not relevant(files_of):
+        if not relevant(files_of, sniffed):
             continue
         if _under(component.path, directories) or files_of & explicit:
             load.findings.append(_component_unused(component, settings))
@@ -284,7 +295,7 @@ def _add_kustomize(
 
     for root, output in zip(
         to_render,
-        render_all(engine, [r.directory for r in to_render], allow_remote=allow_remote),
+        render_each(engine, [r.directory for r in to_render], allow_remote=allow_remote),
         strict=True,
     ):
         label = _label(root, settings)
@@ -295,8 +306,9 @@ def _add_kustomize(
             _fall_back(load, graph, root, f"the build of {label} failed")
             continue
         source = SourceText(root.directory / "<rendered>", output.text)
+        trees: list[Node] = []
         try:
-            documents = documents_of(source, output.wrapper)
+            documents = documents_of(source, output.wrapper, trees)
         except YamlError as error:  # kustomize's output is YAML; never seen otherwise
             load.findings.append(
                 _about(root, BUILD_FAILED, f"its output is not YAML: {error.message}", settings)
@@ -307,7 +319,9 @@ def _add_kustomize(
         where = Location(root.path, 1, 1)
         build_files = graph.files(root)
         load.builds.append(
-            RenderedBuild(label, source, documents, where, [locator, files.own_file], build_files)
+            RenderedBuild(
+                label, source, documents, where, [locator, files.own_file], build_files, trees=trees
+            )
         )
         load.covered |= build_files
         for node in graph.closure(root):
