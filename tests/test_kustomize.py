@@ -300,3 +300,30 @@ def test_render_catalogue_example(
     files = {example["path"]: text, **example.get("files", {})}
     result = check_files(tmp_path, files, {**example.get("settings", {}), "select": [code]})
     assert (code in [f.code for f in result.findings]) is ("bad" in example)
+
+
+def test_a_remote_base_is_fetched_when_allowed(tmp_path: Path, engine: str) -> None:
+    """A git repository on this machine stands for the remote (file://: git's own protocol
+    for local repositories, the one the offline environment leaves open)."""
+    import subprocess
+
+    remote = tmp_path / "remote"
+    shutil.copytree(TREE / "base", remote / "base")
+    git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
+    subprocess.run(["git", "init", "-q", str(remote)], check=True)
+    subprocess.run([*git, "-C", str(remote), "add", "-A"], check=True)
+    subprocess.run([*git, "-C", str(remote), "commit", "-qm", "base"], check=True)
+    root = tmp_path / "repo"
+    (root / "overlays/prod").mkdir(parents=True)
+    (root / ".git").mkdir()
+    (root / "overlays/prod/kustomization.yaml").write_text(f"resources:\n- file://{remote}//base\n")
+    refused = check(root)
+    assert [f.code for f in refused.findings] == ["RND003"]
+    fetched = check(root, allow_remote_bases=True)
+    # The base's ApigeeRouteConfig lists no wildcard route; it came from the remote, so the
+    # finding is located at the build's root, naming the build.
+    assert [(f.code, where(f, root)) for f in fetched.findings] == [
+        ("APG101", "overlays/prod/kustomization.yaml:1"),
+        ("APG103", "overlays/prod/kustomization.yaml:1"),
+    ]
+    assert all(f.message.endswith("[build: overlays/prod]") for f in fetched.findings)

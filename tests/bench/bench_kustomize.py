@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -92,10 +93,17 @@ def generate(root: Path, overlays: int, kustomize: bool = True) -> None:
             )
 
 
-def timed(command: list[str], cwd: Path) -> float:
-    start = time.perf_counter()
+def cpu() -> float:
+    """CPU seconds (user + system) of every finished child process so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(command: list[str], cwd: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of ``command`` (its children, kubectl, included)."""
+    start, start_cpu = time.perf_counter(), cpu()
     subprocess.run(command, cwd=cwd, capture_output=True, check=False)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, cpu() - start_cpu
 
 
 def main() -> None:
@@ -118,20 +126,26 @@ def main() -> None:
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         os.environ.clear()
         os.environ.update(env)
-        times: dict[str, list[float]] = {"kubectl": [], "tlslint": [], "tlslint (no kustomization)": []}
+        names = ("kubectl", "tlslint", "tlslint (no kustomization)")
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
         timed([*tlslint, str(tree)], work)  # warm: bytecode, page cache
         for _ in range(args.repeat):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), cpu()
             for overlay in overlays:
                 subprocess.run([kubectl, "kustomize", str(overlay)], capture_output=True, check=True)
-            times["kubectl"].append(time.perf_counter() - start)
+            times["kubectl"].append((time.perf_counter() - start, cpu() - start_cpu))
             times["tlslint"].append(timed([*tlslint, str(tree)], work))
             times["tlslint (no kustomization)"].append(timed([*tlslint, str(flat)], work))
-        base = statistics.median(times["kubectl"])
-        print(f"{args.overlays} overlays, {args.repeat} runs each, {os.cpu_count()} CPUs; medians:")
+        wall = statistics.median(w for w, _ in times["kubectl"])
+        busy = statistics.median(c for _, c in times["kubectl"])
+        load = os.getloadavg()[0]
+        shape = f"{args.overlays} overlays, {args.repeat} runs each, {os.cpu_count()} CPUs"
+        print(f"{shape}, load average {load:.1f}; medians:")
+        print(f"  {'':<28} {'wall':>8}  {'ratio':>5}   {'CPU':>8}  {'ratio':>5}")
         for name, samples in times.items():
-            median = statistics.median(samples)
-            print(f"  {name:<28} {median * 1000:8.0f} ms  {median / base:5.2f} x kubectl")
+            w = statistics.median(s[0] for s in samples)
+            c = statistics.median(s[1] for s in samples)
+            print(f"  {name:<28} {w * 1000:6.0f} ms  {w / wall:5.2f}   {c * 1000:6.0f} ms  {c / busy:5.2f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -257,7 +257,8 @@ def _add_kustomize(
     directories = [resolved(t) for t in targets if os.path.isdir(t)]
     named_only = not directories
     sniffed: dict[Path, bool] = {}
-    roots = [root for root in graph.roots() if relevant(graph.files(root), sniffed)]
+    # What a remote base holds is unknown until fetched: its builds count.
+    roots = [r for r in graph.roots() if graph.remote(r) or relevant(graph.files(r), sniffed)]
     if named_only:  # files named one by one: the builds that read one of them
         roots = [r for r in roots if graph.files(r) & explicit]
     for component in graph.unused_components(graph.roots()):
