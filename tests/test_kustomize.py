@@ -327,3 +327,42 @@ def test_a_remote_base_is_fetched_when_allowed(tmp_path: Path, engine: str) -> N
         ("APG103", "overlays/prod/kustomization.yaml:1"),
     ]
     assert all(f.message.endswith("[build: overlays/prod]") for f in fetched.findings)
+
+
+def test_the_real_hybrid_install_files_as_a_build(tmp_path: Path, engine: str) -> None:
+    """The public hybrid-install repository's own base ApigeeRouteConfig (no
+    additionalGateways, `${VAR}` names with kpt-set comments) and non-SNI component route
+    (`<CREDENTIAL_NAME>` placeholder), read in place from ../shared, laid out as that
+    repository lays them out, with a hand-written component kustomization and JSON patch."""
+    from conftest import shared_path
+
+    corpus = shared_path("corpus", "apigee")
+    root = tmp_path / "repo"
+    group = root / "route-config/test-envgroup"
+    (group / "components/non-sni-client").mkdir(parents=True)
+    (root / ".git").mkdir()
+    (group / "apigee-route-config.yaml").write_bytes(
+        (corpus / "03_hybrid-install_apigee-route-config.yaml").read_bytes()
+    )
+    (group / "components/non-sni-client/apigee-route.yaml").write_bytes(
+        (corpus / "01_hybrid-install_non-sni-client_apigee-route.yaml").read_bytes()
+    )
+    (group / "kustomization.yaml").write_text(
+        "resources:\n- apigee-route-config.yaml\ncomponents:\n- components/non-sni-client\n"
+    )
+    (group / "components/non-sni-client/kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n- apigee-route.yaml\n"
+        "patches:\n- target:\n    kind: ApigeeRouteConfig\n  patch: |-\n    - op: add\n"
+        '      path: /spec/additionalGateways\n      value: ["custom-additional-route"]\n'
+    )
+    result = check(root)
+    assert [f.code for f in result.findings] == []  # linked by the patch; placeholders are no values
+    route = (group / "components/non-sni-client/apigee-route.yaml").read_text()
+    (group / "components/non-sni-client/apigee-route.yaml").write_text(
+        route.replace("enableNonSniClient: true", "enableNonSniClient: false")
+    )
+    [finding] = check(root).findings
+    assert (finding.code, where(finding, root)) == (
+        "APG102",
+        "route-config/test-envgroup/components/non-sni-client/apigee-route.yaml:33",
+    )
