@@ -366,3 +366,22 @@ def test_the_real_hybrid_install_files_as_a_build(tmp_path: Path, engine: str) -
         "APG102",
         "route-config/test-envgroup/components/non-sni-client/apigee-route.yaml:33",
     )
+
+
+def test_a_cycle_and_an_unreadable_kustomization_are_said_not_passed(tmp_path: Path, engine: str) -> None:
+    root = tmp_path / "repo"
+    for name in ("a", "b", "c"):
+        (root / name).mkdir(parents=True)
+    (root / ".git").mkdir()
+    (root / "a/kustomization.yaml").write_text("resources:\n- ../b\n- r.yaml\n")
+    (root / "b/kustomization.yaml").write_text("resources:\n- ../a\n")
+    (root / "c/kustomization.yaml").write_text("resources: [\n")
+    for name in ("a", "c"):
+        shutil.copy(TREE / "base/routeconfig.yaml", root / name / "r.yaml")
+    result = check(root)
+    failed = {where(f, root): f.message for f in result.findings if f.code == "RND001"}
+    assert sorted(failed) == ["a/kustomization.yaml:2", "b/kustomization.yaml:2", "c/kustomization.yaml:1"]
+    assert "cycle detected" in failed["a/kustomization.yaml:2"]
+    assert failed["c/kustomization.yaml:1"].endswith(
+        "failed: invalid Kustomization: yaml: line 1: did not find expected node content"
+    )

@@ -113,15 +113,14 @@ class Graph:
     def included(self) -> set[Path]:
         return {child.path for node in self.nodes.values() for child in self.children(node)}
 
-    def roots(self, among: Iterable[Path] | None = None) -> list[Kustomization]:
-        """Buildable roots: not a component, included by no other kustomization."""
+    def roots(self) -> list[Kustomization]:
+        """Buildable roots: not a component, included by no other kustomization. In a
+        cycle of inclusions every member is one, so that kustomize says what is wrong."""
         included = self.included()
-        wanted = set(among) if among is not None else None
-        return [
-            node
-            for path, node in sorted(self.nodes.items())
-            if not node.component and path not in included and (wanted is None or path in wanted)
-        ]
+        roots = [n for p, n in sorted(self.nodes.items()) if not n.component and p not in included]
+        reached = {node.path for root in roots for node in self.closure(root)}
+        cycles = [n for p, n in sorted(self.nodes.items()) if not n.component and p not in reached]
+        return sorted([*roots, *cycles], key=lambda node: node.path)
 
     def closure(self, root: Kustomization) -> list[Kustomization]:
         """``root`` and every kustomization it reaches, in the order kustomize applies

@@ -17,6 +17,7 @@ Builds run in parallel (threads waiting on processes).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -105,7 +106,7 @@ def render_each(
 
 def _render(engine: Engine, root: Path, wrapper: Path, allow_remote: bool) -> Rendered:
     wrapper.mkdir()
-    resource = os.path.relpath(root, wrapper)
+    resource = json.dumps(os.path.relpath(root, wrapper))  # quoted: a '#' or ': ' in a name
     (wrapper / "kustomization.yaml").write_text(
         WRAPPER.format(root=root, resource=resource), encoding="utf-8"
     )
@@ -153,9 +154,10 @@ def clean_error(stderr: str, root: Path, wrapper: Path) -> str:
     text = text.removeprefix("Error: ").strip()
     # "accumulating resources: accumulation err='accumulating resources from '<wrapper's
     # entry>': '<root>' must resolve to a file': recursed accumulation of path '<root>': ..."
-    layer = f"recursed accumulation of path '{root}': "
-    if layer in text:
-        text = text.split(layer, 1)[1]
+    for layer in (f"recursed accumulation of path '{root}': ", f"couldn't make target for path '{root}': "):
+        if layer in text:
+            text = text.split(layer, 1)[1]
+            break
     return text.replace(str(wrapper), "<wrapper>")
 
 

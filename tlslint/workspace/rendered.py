@@ -257,8 +257,8 @@ def _add_kustomize(
     directories = [resolved(t) for t in targets if os.path.isdir(t)]
     named_only = not directories
     sniffed: dict[Path, bool] = {}
-    # What a remote base holds is unknown until fetched: its builds count.
-    roots = [r for r in graph.roots() if graph.remote(r) or relevant(graph.files(r), sniffed)]
+    # What a remote base holds, or a kustomization that cannot be read, is unknown: those count.
+    roots = [r for r in graph.roots() if r.error or graph.remote(r) or relevant(graph.files(r), sniffed)]
     if named_only:  # files named one by one: the builds that read one of them
         roots = [r for r in roots if graph.files(r) & explicit]
     for component in graph.unused_components(graph.roots()):
