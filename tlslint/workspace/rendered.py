@@ -8,9 +8,13 @@ checked one by one, with the cross-file route rules marked undecidable.
 ``check_builds`` runs the YAML tiers' checks on each build and maps every finding
 back to the source file and line that set the field.
 
-A YAML tier takes part by adding a builder to ``TIERS``: given a build, it returns
-the part of a ``Workspace`` its checks read (its checks are those whose catalogue
-``target`` is the tier's name).
+A YAML tier takes part in three places: a builder in ``TIERS`` (given a build, it
+sets the tier's part of a fresh ``Workspace`` from ``build.documents`` or
+``build.trees`` and returns its loading problems as findings located in the rendered
+text; its checks are those whose catalogue ``target`` is the tier's name), a sniffer in
+``RELEVANT`` (so that builds holding only its resources are rendered), and its
+cross-file rule codes in ``UNDECIDABLE_PREFIXES`` (downgraded where a build failed).
+Mapping findings back is the build's: nothing tier-specific is needed.
 """
 
 from __future__ import annotations
