@@ -66,7 +66,7 @@ class Inference:
 
     versions: VersionRange
     declared: VersionRange
-    lines: tuple[Line, ...]  # every line that bounds the version, in the order nginx reads them
+    lines: tuple[Line, ...]  # every line that bounds the version, block by block in text order
     conflicts: tuple[Conflict, ...]
 
     @property
