@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tlslint.deployment import is_deployment_file
 from tlslint.kustomize import KUSTOMIZATION_NAMES
 from tlslint.paths import remember
 from tlslint.paths import resolved as resolve_path
@@ -56,6 +57,9 @@ class Discovered:
     other_yaml: list[Path] = field(default_factory=list)  # named YAML of no format: a patch, maybe
     explicit: set[Path] = field(default_factory=set)
     missing: list[Path] = field(default_factory=list)
+    # Dockerfiles and YAML that may name the nginx image (tlslint.deployment): read
+    # for the version only, never checked or reported.
+    deployment: list[Path] = field(default_factory=list)
 
 
 def discover(
@@ -119,6 +123,8 @@ def _add(found: Discovered, path: Path, seen: set[Path], *, explicit: bool, snif
             found.explicit.add(resolved)
         return
     kind = classify(path, explicit=explicit and not sniff)
+    if kind in (None, BACKEND) and is_deployment_file(path):
+        found.deployment.append(path)
     if kind is None:
         if explicit and path.suffix.lower() in YAML_SUFFIXES:
             found.other_yaml.append(path)
