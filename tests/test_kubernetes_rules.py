@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import shared_path
+from conftest import kustomize_binary, shared_path
 from helpers import check_files, settings_for
 
 from tlslint.engine import run
@@ -241,3 +241,25 @@ def test_the_corpus_has_no_gateway_files_and_no_gateway_findings() -> None:
             result = run([directory], settings_for(directory, {**mapping, "select": ["GW", "ING"]}))
             assert result.workspace.kubernetes is None
             assert [f for f in result.findings if f.code.startswith(("GW", "ING"))] == []
+
+
+# -- rendered builds ---------------------------------------------------------------------
+def test_kustomize_overlays_are_checked_as_deployments_and_mapped_back(tmp_path: Path) -> None:
+    """Two overlays of one base: the prod patch adds the catch-all server, staging does not."""
+    kustomize_binary()
+    base = gateway("public", "shop.example.com")
+    files = {
+        "base/gateway.yaml": base,
+        "base/kustomization.yaml": "resources:\n- gateway.yaml\n",
+        "staging/kustomization.yaml": "resources:\n- ../base\n",
+        "prod/kustomization.yaml": (
+            "resources:\n- ../base\npatches:\n- target: {kind: Gateway, name: public}\n"
+            "  patch: |-\n    - op: add\n      path: /spec/servers/-\n      value:\n"
+            "        port: {number: 443, name: https-default, protocol: HTTPS}\n"
+            '        hosts: ["*"]\n        tls: {mode: SIMPLE, credentialName: wildcard-tls}\n'
+        ),
+    }
+    result = check_files(tmp_path, files, {**REQUIRED, "select": ["GW101"]})
+    (finding,) = result.findings
+    assert finding.location.path == tmp_path / "base" / "gateway.yaml" and finding.location.line == 11
+    assert finding.message.endswith("[build: staging]")  # prod's patch adds the catch-all

@@ -41,6 +41,7 @@ FAMILIES = (
     ("ING1", "Kubernetes gateways: ingress-nginx"),
     ("LIV1", "Live probe"),
     ("LOG1", "Log analysis"),
+    ("RND0", "Rendered builds: kustomize and Helm"),
 )
 _FIX = {"safe": "safe fix", "unsafe": "unsafe fix", "none": ""}
 

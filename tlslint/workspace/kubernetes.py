@@ -38,6 +38,7 @@ from tlslint.sources.kubernetes.documents import (
     HelmValues,
     KubeFile,
     KubeObject,
+    load_documents,
     load_source,
     string_map,
 )
@@ -655,6 +656,29 @@ class KubernetesLoad:
         return set(self.read) if scope is None else set(self.read) & scope.files
 
 
+def new_workspace(settings: Settings, targets: Iterable[Path] = ()) -> KubernetesWorkspace:
+    mode, origin = non_sni_policy(settings, "kubernetes")
+    return KubernetesWorkspace(
+        policy=mode,
+        policy_origin=origin,
+        catch_all_credential=settings.kubernetes.get("catch-all-credential") or None,
+        targets=[resolve_path(t) for t in targets],
+    )
+
+
+def load_build(source: SourceText, documents: list[Node] | None, settings: Settings) -> KubernetesLoad | None:
+    """A rendered build's gateway objects as one deployment (``tlslint.workspace.rendered``),
+    from its parsed ``documents`` when it kept them; None when it holds none."""
+    loaded = load_documents(source, documents) if documents is not None else load_source(source)
+    if not loaded.objects and not loaded.values:
+        return None
+    workspace = new_workspace(settings)
+    workspace.files.append(loaded)
+    found = [problem_finding(source.path, p) for p in loaded.problems]
+    found += [problem_finding(f.path, p) for f, p in config_problems(workspace.controller_configs)]
+    return KubernetesLoad(workspace, found, {}, [])
+
+
 def load_kubernetes(
     paths: Iterable[Path],
     settings: Settings,
@@ -665,13 +689,7 @@ def load_kubernetes(
     """Read the discovered files. ``quiet``: files the Apigee tier reads too, whose
     loading problems (invalid YAML, templates, duplicate keys) it reports already."""
     overlay = overlay or {}
-    mode, origin = non_sni_policy(settings, "kubernetes")
-    workspace = KubernetesWorkspace(
-        policy=mode,
-        policy_origin=origin,
-        catch_all_credential=settings.kubernetes.get("catch-all-credential") or None,
-        targets=[resolve_path(t) for t in targets],
-    )
+    workspace = new_workspace(settings, targets)
     shared = {os.path.realpath(p) for p in quiet}
     findings: list[Finding] = []
     texts: dict[Path, LoadedText] = {}

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tlslint.findings import UNPARSED as UNPARSED
 from tlslint.sources.apigee.tree import Map, Node, Scalar, Seq
-from tlslint.sources.manifests import LoadCodes, duplicate_problems, objects_of, read_documents
+from tlslint.sources.manifests import Documents, LoadCodes, duplicate_problems, objects_of, read_documents
 from tlslint.sources.manifests import Problem as Problem
 from tlslint.sources.nginx.model import SourceText
 
@@ -116,9 +116,12 @@ class ApigeeFile:
         return self.source.path
 
 
-def load_source(source: SourceText, validate_schemas: bool = True) -> ApigeeFile:
+def load_source(
+    source: SourceText, validate_schemas: bool = True, documents: list[Node] | None = None
+) -> ApigeeFile:
+    """``documents``: the text already parsed (a rendered build), not parsed again."""
     loaded = ApigeeFile(source)
-    read = read_documents(source, CODES)
+    read = Documents(documents, []) if documents is not None else read_documents(source, CODES)
     loaded.documents, loaded.template = read.documents, read.template
     loaded.problems.extend(read.problems)
     if read.problems:
