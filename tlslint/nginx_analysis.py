@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING
 
 from tlslint.nginx_directives import (
     ARG_BITS,
+    CHECK_VALUES,
     CONTEXT_NAMES,
     FLAG_ONLY,
     MANY,
     ROOT_CONTEXTS,
+    VALUES,
     DirectiveTable,
 )
 from tlslint.sources.nginx.model import Directive
@@ -44,7 +46,7 @@ class Problem:
         directive = self.directive
         name = directive.name
         if self.kind == UNKNOWN_DIRECTIVE:
-            reason = table.unknown_reason(name)
+            reason = table.unknown_reason(name, self.context)
             return f'unknown directive "{name}"' + (f": {reason}" if reason else "")
         if self.kind == NOT_ALLOWED:
             here, allowed = context_words(self.context), table.context_words(name, self.context)
@@ -57,8 +59,12 @@ class Problem:
         if not has_block and not semicolon:
             return f'directive "{name}" has no opening "{{" (it takes a block)'
         expected = table.expected_arguments(name, self.shape, has_block)
-        if self.shape & FLAG_ONLY and len(directive.args) == 1 and not has_block:
+        if _wrong_flag(directive, self.shape):
             return f'invalid value "{directive.args[0]}" in "{name}" directive, it must be {expected}'
+        if self.shape & VALUES:
+            refused = table.refused_value(name, directive.args, self.context)
+            if refused:
+                return refused
         given = len(directive.args)
         return (
             f'invalid number of arguments in "{name}" directive ({given} given; '
@@ -101,12 +107,24 @@ def check_children(
         count = len(args)
         if directive.block is None:
             wrong = not shape >> (count if count < MANY else MANY) & 1 or (
-                shape & FLAG_ONLY and count == 1 and args[0].lower() not in ("on", "off")
+                shape & CHECK_VALUES and _wrong_value(directive, shape, context, table)
             )
         else:
             wrong = not shape >> ((count if count < MANY else MANY) + ARG_BITS) & 1
         if wrong:
             problems.append(Problem(BAD_ARGUMENTS, directive, context, shape, block))
+
+
+def _wrong_flag(directive: Directive, shape: int) -> bool:
+    args = directive.args
+    return bool(shape & FLAG_ONLY) and len(args) == 1 and args[0].lower() not in ("on", "off")
+
+
+def _wrong_value(directive: Directive, shape: int, context: int, table: DirectiveTable) -> bool:
+    """The rare path: a flag's value, or a value form newer than the target version."""
+    if _wrong_flag(directive, shape):
+        return True
+    return bool(shape & VALUES) and bool(table.refused_value(directive.name, directive.args, context))
 
 
 def check_tree(

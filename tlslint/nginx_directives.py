@@ -21,9 +21,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from tlslint.nginx_versions import Version, format_version
+
+if TYPE_CHECKING:
+    from tlslint.nginx_history import VersionSpan
 
 # Argument and block bits of ngx_command_t.type (nginx's ngx_conf_file.h; crossplane's names).
 NOARGS: Final = 0x00000001
@@ -108,94 +111,93 @@ ROOT_CONTEXTS: Final = {
 # --------------------------------------------------------------------------- the supplement
 #
 # Directives and forms that crossplane 0.5.8's table lacks, as nginx's sources
-# declare them (ngx_command_t masks) and nginx.org documents them. One entry:
-# name -> ((first version of this form, or None when crossplane's own forms
-# already cover older versions, mask), ...). A form is an *addition* to
-# crossplane's forms: a context or argument count a directive gained later.
+# declare them (ngx_command_t masks) and nginx.org documents them: name -> the
+# masks to add to crossplane's (a context or an argument count a directive
+# gained later). Which releases have each form is not recorded here but in
+# tlslint.nginx_history, by the form's module (http, upstream, stream, mail,
+# main); a form with no row there is taken to exist on every release.
 
-_HTTP3 = HTTP_MAIN | HTTP_SRV
+_HTTP2 = HTTP_MAIN | HTTP_SRV
 _HTTP_ALL = HTTP_MAIN | HTTP_SRV | HTTP_LOC
 _STREAM2 = STREAM_MAIN | STREAM_SRV
 _MAIL2 = MAIL_MAIN | MAIL_SRV
 
-SUPPLEMENT: Final[dict[str, tuple[tuple[Version | None, int], ...]]] = {
+SUPPLEMENT: Final[dict[str, tuple[int, ...]]] = {
     # http core and friends
-    "auth_delay": (((1, 17, 10), _HTTP_ALL | TAKE1),),
-    "keepalive_time": (((1, 19, 10), _HTTP_ALL | TAKE1), ((1, 19, 10), HTTP_UPS | TAKE1)),
-    "keepalive_min_timeout": (((1, 27, 4), _HTTP_ALL | TAKE1),),
-    "max_headers": ((None, _HTTP3 | TAKE1),),  # version not established: known on every version
-    "early_hints": (((1, 29, 0), _HTTP_ALL | MORE1),),
-    "add_header_inherit": (((1, 29, 3), _HTTP_ALL | HTTP_LIF | TAKE1),),
-    "add_trailer_inherit": (((1, 29, 3), _HTTP_ALL | HTTP_LIF | TAKE1),),
-    "proxy_cookie_flags": (((1, 19, 3), _HTTP_ALL | TAKE1234),),
-    "userid_flags": (((1, 19, 3), _HTTP_ALL | TAKE123),),
-    "mp4_start_key_frame": (((1, 21, 4), _HTTP_ALL | FLAG),),
-    "proxy_pass_trailers": (((1, 27, 2), _HTTP_ALL | FLAG),),
-    # HTTP/2 and HTTP/3
-    "http2": (((1, 25, 1), _HTTP3 | FLAG),),
-    "http3": (((1, 25, 0), _HTTP3 | FLAG),),
-    "http3_hq": (((1, 25, 0), _HTTP3 | FLAG),),
-    "http3_max_concurrent_streams": (((1, 25, 0), _HTTP3 | TAKE1),),
-    "http3_stream_buffer_size": (((1, 25, 0), _HTTP3 | TAKE1),),
-    "quic_active_connection_id_limit": (((1, 25, 0), _HTTP3 | TAKE1),),
-    "quic_bpf": (((1, 25, 0), MAIN | DIRECT | FLAG),),
-    "quic_gso": (((1, 25, 0), _HTTP3 | FLAG),),
-    "quic_host_key": (((1, 25, 0), _HTTP3 | TAKE1),),
-    "quic_retry": (((1, 25, 0), _HTTP3 | FLAG),),
-    # TLS
-    "ssl_conf_command": (
-        ((1, 19, 4), _HTTP3 | TAKE2),
-        ((1, 19, 4), _MAIL2 | TAKE2),
-        ((1, 19, 4), _STREAM2 | TAKE2),
-    ),
-    "proxy_ssl_conf_command": (((1, 19, 4), _HTTP_ALL | TAKE2), ((1, 19, 4), _STREAM2 | TAKE2)),
-    "grpc_ssl_conf_command": (((1, 19, 4), _HTTP_ALL | TAKE2),),
-    "uwsgi_ssl_conf_command": (((1, 19, 4), _HTTP_ALL | TAKE2),),
-    "ssl_reject_handshake": (((1, 19, 4), _HTTP3 | FLAG), ((1, 25, 5), _STREAM2 | FLAG)),
-    "ssl_ocsp": (((1, 19, 0), _HTTP3 | TAKE1), ((1, 27, 2), _STREAM2 | TAKE1)),
-    "ssl_ocsp_cache": (((1, 19, 0), _HTTP3 | TAKE1), ((1, 27, 2), _STREAM2 | TAKE1)),
-    "ssl_ocsp_responder": (((1, 19, 0), _HTTP3 | TAKE1), ((1, 27, 2), _STREAM2 | TAKE1)),
-    "ssl_stapling": (((1, 27, 2), _STREAM2 | FLAG),),
-    "ssl_stapling_file": (((1, 27, 2), _STREAM2 | TAKE1),),
-    "ssl_stapling_responder": (((1, 27, 2), _STREAM2 | TAKE1),),
-    "ssl_stapling_verify": (((1, 27, 2), _STREAM2 | FLAG),),
-    "ssl_certificate_cache": (((1, 27, 4), _HTTP3 | TAKE123), ((1, 27, 4), _STREAM2 | TAKE123)),
-    "proxy_ssl_certificate_cache": (((1, 27, 4), _HTTP_ALL | TAKE123), ((1, 27, 4), _STREAM2 | TAKE123)),
-    "grpc_ssl_certificate_cache": (((1, 27, 4), _HTTP_ALL | TAKE123),),
-    "uwsgi_ssl_certificate_cache": (((1, 27, 4), _HTTP_ALL | TAKE123),),
-    "ssl_object_cache_inheritable": (((1, 27, 4), MAIN | DIRECT | FLAG),),
-    "ssl_certificate_compression": (
-        ((1, 29, 1), _HTTP3 | FLAG),
-        ((1, 29, 1), _MAIL2 | FLAG),
-        ((1, 29, 1), _STREAM2 | FLAG),
-    ),
-    "ssl_ech_file": (((1, 29, 4), _HTTP3 | TAKE1), ((1, 29, 4), _STREAM2 | TAKE1)),
-    # upstreams
-    "keepalive": (((1, 29, 7), HTTP_UPS | TAKE12),),  # `keepalive 32 local;`
-    "resolver": (((1, 27, 3), STREAM_UPS | MORE1),),
-    "resolver_timeout": (((1, 27, 3), HTTP_UPS | TAKE1), ((1, 27, 3), STREAM_UPS | TAKE1)),
+    "auth_delay": (_HTTP_ALL | TAKE1,),
+    "keepalive_time": (_HTTP_ALL | TAKE1, HTTP_UPS | TAKE1),
+    "keepalive_min_timeout": (_HTTP_ALL | TAKE1,),
+    "max_headers": (_HTTP2 | TAKE1,),
+    "early_hints": (_HTTP_ALL | MORE1,),
+    "add_header_inherit": (_HTTP_ALL | HTTP_LIF | TAKE1,),
+    "add_trailer_inherit": (_HTTP_ALL | HTTP_LIF | TAKE1,),
+    "proxy_cookie_flags": (_HTTP_ALL | TAKE1234,),
+    "userid_flags": (_HTTP_ALL | TAKE123,),
+    "mp4_start_key_frame": (_HTTP_ALL | FLAG,),
+    "proxy_pass_trailers": (_HTTP_ALL | FLAG,),
     # nginx's `include` is allowed in every context (NGX_ANY_CONF), if and limit_except too
-    "include": ((None, HTTP_SIF | HTTP_LIF | HTTP_LMT | TAKE1),),
+    "include": (HTTP_SIF | HTTP_LIF | HTTP_LMT | TAKE1,),
+    # HTTP/2 and HTTP/3
+    "http2": (_HTTP2 | FLAG,),
+    "http3": (_HTTP2 | FLAG,),
+    "http3_hq": (_HTTP2 | FLAG,),
+    "http3_max_concurrent_streams": (_HTTP2 | TAKE1,),
+    "http3_stream_buffer_size": (_HTTP2 | TAKE1,),
+    "quic_active_connection_id_limit": (_HTTP2 | TAKE1,),
+    "quic_bpf": (MAIN | DIRECT | FLAG,),
+    "quic_gso": (_HTTP2 | FLAG,),
+    "quic_host_key": (_HTTP2 | TAKE1,),
+    "quic_retry": (_HTTP2 | FLAG,),
+    # TLS
+    "ssl_conf_command": (_HTTP2 | TAKE2, _MAIL2 | TAKE2, _STREAM2 | TAKE2),
+    "proxy_ssl_conf_command": (_HTTP_ALL | TAKE2, _STREAM2 | TAKE2),
+    "grpc_ssl_conf_command": (_HTTP_ALL | TAKE2,),
+    "uwsgi_ssl_conf_command": (_HTTP_ALL | TAKE2,),
+    "ssl_reject_handshake": (_HTTP2 | FLAG, _STREAM2 | FLAG),
+    "ssl_ocsp": (_HTTP2 | TAKE1, _STREAM2 | TAKE1),
+    "ssl_ocsp_cache": (_HTTP2 | TAKE1, _STREAM2 | TAKE1),
+    "ssl_ocsp_responder": (_HTTP2 | TAKE1, _STREAM2 | TAKE1),
+    "ssl_stapling": (_STREAM2 | FLAG,),
+    "ssl_stapling_file": (_STREAM2 | TAKE1,),
+    "ssl_stapling_responder": (_STREAM2 | TAKE1,),
+    "ssl_stapling_verify": (_STREAM2 | FLAG,),
+    "ssl_certificate_cache": (_HTTP2 | TAKE123, _STREAM2 | TAKE123),
+    "proxy_ssl_certificate_cache": (_HTTP_ALL | TAKE123, _STREAM2 | TAKE123),
+    "grpc_ssl_certificate_cache": (_HTTP_ALL | TAKE123,),
+    "uwsgi_ssl_certificate_cache": (_HTTP_ALL | TAKE123,),
+    "ssl_object_cache_inheritable": (MAIN | DIRECT | FLAG,),
+    "ssl_certificate_compression": (_HTTP2 | FLAG, _MAIL2 | FLAG, _STREAM2 | FLAG),
+    "ssl_ech_file": (_HTTP2 | TAKE1, _STREAM2 | TAKE1),
+    # upstreams
+    "keepalive": (HTTP_UPS | TAKE12,),  # `keepalive 32 local;` (its release: nginx_history)
+    "resolver": (STREAM_UPS | MORE1,),
+    "resolver_timeout": (HTTP_UPS | TAKE1, STREAM_UPS | TAKE1),
     # stream and mail
-    "pass": (((1, 25, 5), STREAM_SRV | TAKE1),),
-    "set": (((1, 19, 3), STREAM_SRV | TAKE2),),
-    "ssl_alpn": (((1, 21, 4), _STREAM2 | MORE1),),
-    "proxy_half_close": (((1, 21, 4), _STREAM2 | FLAG),),
-    "server_name": (((1, 25, 5), STREAM_SRV | MORE1),),
-    "server_names_hash_bucket_size": (((1, 25, 5), STREAM_MAIN | TAKE1),),
-    "server_names_hash_max_size": (((1, 25, 5), STREAM_MAIN | TAKE1),),
-    "proxy_protocol": (((1, 19, 8), _MAIL2 | FLAG),),
-    "set_real_ip_from": (((1, 19, 8), _MAIL2 | TAKE1),),
-    "proxy_smtp_auth": (((1, 19, 4), _MAIL2 | FLAG),),
-    "max_errors": (((1, 19, 7), _MAIL2 | TAKE1),),
+    "pass": (STREAM_SRV | TAKE1,),
+    "set": (STREAM_SRV | TAKE2,),
+    "ssl_alpn": (_STREAM2 | MORE1,),
+    "proxy_half_close": (_STREAM2 | FLAG,),
+    "server_name": (STREAM_SRV | MORE1,),
+    "server_names_hash_bucket_size": (STREAM_MAIN | TAKE1,),
+    "server_names_hash_max_size": (STREAM_MAIN | TAKE1,),
+    "proxy_protocol": (_MAIL2 | FLAG,),
+    "set_real_ip_from": (_MAIL2 | TAKE1,),
+    "proxy_smtp_auth": (_MAIL2 | FLAG,),
+    "max_errors": (_MAIL2 | TAKE1,),
 }
 
-# Directives crossplane's table has that nginx removed: the last version with each.
-REMOVED: Final[dict[str, Version]] = {
-    "ssl": (1, 25, 0),  # `ssl on;`: removed in 1.25.1
-    "spdy_chunk_size": (1, 9, 4),
-    "spdy_headers_comp": (1, 9, 4),
-}
+# Directives nginx_history dates whose masks are not established here yet (the
+# newest releases): known, their contexts and arguments not checked. A test
+# keeps this list and nginx_history's rows in step.
+UNCHECKED: Final = frozenset(
+    {
+        "proxy_socket_sndbuf", "proxy_socket_rcvbuf", "fastcgi_socket_sndbuf",
+        "fastcgi_socket_rcvbuf", "grpc_socket_sndbuf", "grpc_socket_rcvbuf",
+        "scgi_socket_sndbuf", "scgi_socket_rcvbuf", "uwsgi_socket_sndbuf",
+        "uwsgi_socket_rcvbuf", "tunnel_socket_sndbuf", "tunnel_socket_rcvbuf",
+        "xml_external_entities", "client_body_early_read", "proxy_ssl_alpn",
+    }
+)  # fmt: skip
 
 # --------------------------------------------------------------------------- third-party modules
 #
@@ -221,6 +223,7 @@ THIRD_PARTY_PREFIXES: Final = (
     "lua_", "js_", "otel_", "brotli", "zstd", "vhost_traffic_status", "passenger_",
     "nchan_", "push_stream_", "echo_", "fancyindex_", "srcache_", "memc_", "redis2_",
     "vod_", "auth_ldap", "acme_", "ssl_dyn_rec_", "encrypted_session_",
+    "tunnel_",  # nginx 1.31's tunnel module: masks not established yet
 )  # fmt: skip
 THIRD_PARTY_SUFFIXES: Final = ("_by_lua", "_by_lua_block", "_by_lua_file", "_cache_purge")
 
@@ -229,7 +232,9 @@ THIRD_PARTY_SUFFIXES: Final = ("_by_lua", "_by_lua_block", "_by_lua_file", "_cac
 ARG_BITS: Final = 9  # argument counts 0..7, and 8 or more
 MANY: Final = 8
 _COUNTS: Final = (1 << ARG_BITS) - 1
-FLAG_ONLY: Final = 1 << (2 * ARG_BITS)
+FLAG_ONLY: Final = 1 << (2 * ARG_BITS)  # with one argument, only "on" or "off"
+VALUES: Final = 1 << (2 * ARG_BITS + 1)  # a value form of this name is newer than the target version
+CHECK_VALUES: Final = FLAG_ONLY | VALUES
 ANYTHING: Final = _COUNTS | _COUNTS << ARG_BITS  # any arguments, with or without a block
 UNKNOWN: Final = -1
 
@@ -305,7 +310,7 @@ class DirectiveTable:
     version: Version | None = None
     extras: tuple[ExtraDirective, ...] = ()
     _masks: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
-    _born: dict[str, Version] = field(default_factory=dict, repr=False)
+    _values: frozenset[str] = field(default_factory=frozenset, repr=False)
     _shapes: dict[int, dict[str, int]] = field(default_factory=dict, repr=False)
     _enter: dict[str, dict[int, int]] = field(default_factory=dict, repr=False)
 
@@ -313,22 +318,15 @@ class DirectiveTable:
         from crossplane.analyzer import DIRECTIVES  # its table only; imported when nginx is checked
 
         masks: dict[str, list[int]] = {name: list(forms) for name, forms in DIRECTIVES.items()}
+        for name, added in SUPPLEMENT.items():
+            masks.setdefault(name, []).extend(added)
         version = self.version
-        for name, forms in SUPPLEMENT.items():
-            firsts = [since for since, _ in forms if since is not None]
-            if name not in masks and firsts:
-                self._born[name] = min(firsts)
-            for since, mask in forms:
-                if version is None or since is None or version >= since:
-                    masks.setdefault(name, []).append(mask)
-        if version is not None:
-            for name, first in self._born.items():
-                if version < first:
-                    masks.pop(name, None)
-            for name, last in REMOVED.items():
-                if version > last:
-                    masks.pop(name, None)
-        self._masks = {name: tuple(forms) for name, forms in masks.items() if forms}
+        self._masks = {
+            name: tuple(m for m in forms if version is None or _accepts(name, scope_of_mask(m), version))
+            for name, forms in masks.items()
+        }
+        self._masks = {name: forms for name, forms in self._masks.items() if forms}
+        self._values = _value_forms(version)
 
     # ----------------------------------------------------------------- the hot path
 
@@ -343,6 +341,8 @@ class DirectiveTable:
         shapes = self.shapes(context)
         masks = self._masks.get(name)
         shape = shape_of(masks, context) if masks is not None else self._outside(name, context)
+        if shape > 0 and name in self._values:
+            shape |= VALUES
         shapes[name] = shape
         return shape
 
@@ -352,6 +352,8 @@ class DirectiveTable:
             prefix = extra.prefix
             if name == extra.name or (prefix is not None and name.startswith(prefix)):
                 return ANYTHING if extra.contexts & context else 0
+        if name in UNCHECKED or name in _history_names():
+            return ANYTHING if self.version is None or _accepted_somewhere(name, self.version) else UNKNOWN
         if (
             name in THIRD_PARTY_NAMES
             or name.startswith(THIRD_PARTY_PREFIXES)
@@ -376,8 +378,10 @@ class DirectiveTable:
 
     # ----------------------------------------------------------------- words for findings
 
-    def known(self, name: str) -> bool:
-        return name in self._masks or self._outside(name, ALL_CONTEXTS) != UNKNOWN
+    def known(self, name: str, any_version: bool = False) -> bool:
+        """Whether some module has ``name`` on the target version (or on any, with ``any_version``)."""
+        table = table_for(None, self.extras) if any_version and self.version is not None else self
+        return name in table._masks or table._outside(name, ALL_CONTEXTS) != UNKNOWN
 
     def allowed_contexts(self, name: str) -> int:
         allowed = 0
@@ -388,22 +392,28 @@ class DirectiveTable:
                 allowed |= extra.contexts
         return allowed & ALL_CONTEXTS
 
-    def lifespan(self, name: str) -> tuple[Version | None, Version | None] | None:
-        """(first, last) nginx version that has ``name``, where either is known."""
-        first, last = self._born.get(name), REMOVED.get(name)
-        return (first, last) if first is not None or last is not None else None
+    def refused_value(self, name: str, args: tuple[str, ...], context: int) -> str:
+        """nginx's refusal of a value form newer than the target version (``keepalive 32
+        local`` on 1.22), with the release that accepts it; '' when the version takes it."""
+        from tlslint.nginx_history import argument_form
 
-    def unknown_reason(self, name: str) -> str:
-        """Why nginx refuses ``name``: the version that lacks it, or the nearest known name."""
         version = self.version
-        span = self.lifespan(name)
-        if version is not None and span is not None:
-            first, last = span
-            shown = format_version(version)
-            if first is not None and version < first:
-                return f"it appeared in nginx {format_version(first)}; nginx {shown} does not have it"
-            if last is not None and version > last:
-                return f"it was removed after nginx {format_version(last)}; nginx {shown} does not have it"
+        if version is None:
+            return ""
+        for what, span in argument_form(name, args, scope_of_mask(context)):
+            if not span.accepts(version):
+                shown = format_version(version)
+                return f"{span.refusal} on nginx {shown}: `{what}` needs nginx {_span_words(span)}"
+        return ""
+
+    def unknown_reason(self, name: str, context: int) -> str:
+        """Why nginx refuses ``name``: the releases that have it, or the nearest known name."""
+        from tlslint.nginx_history import directive_versions
+
+        version = self.version
+        span = directive_versions(name, scope_of_mask(context)) or directive_versions(name)
+        if version is not None and span is not None and not span.accepts(version):
+            return f"nginx {format_version(version)} does not have it (nginx {_span_words(span)} does)"
         close = self.suggest(name)
         return f'did you mean "{close}"?' if close else ""
 
@@ -435,6 +445,66 @@ class DirectiveTable:
             return 'a block: "{ ... }"'
         counts = block if has_block else semicolon
         return _counts_words(counts)
+
+
+# The module family of a form, as tlslint.nginx_history names it.
+_SCOPE_BITS: Final = {
+    "upstream": HTTP_UPS,
+    "http": HTTP_MAIN | HTTP_SRV | HTTP_LOC | HTTP_SIF | HTTP_LIF | HTTP_LMT,
+    "stream": STREAM_MAIN | STREAM_SRV | STREAM_UPS,
+    "mail": MAIL_MAIN | MAIL_SRV,
+    "main": MAIN | EVENT | DIRECT,
+}
+
+
+def scope_of_mask(mask: int) -> str:
+    """nginx_history's scope of a form or a context: the first family it touches."""
+    for scope, bits in _SCOPE_BITS.items():
+        if mask & bits and (scope != "upstream" or not mask & _SCOPE_BITS["http"]):
+            return scope
+    return "main"
+
+
+def _accepts(name: str, scope: str, version: Version) -> bool:
+    from tlslint.nginx_history import directive_versions
+
+    span = directive_versions(name, scope)
+    return span is None or span.accepts(version)
+
+
+def _accepted_somewhere(name: str, version: Version) -> bool:
+    """Whether some module's row for ``name`` accepts ``version`` (no row: not dated, accepted)."""
+    from tlslint.nginx_history import directive_versions
+
+    spans = [span for scope in _SCOPE_BITS if (span := directive_versions(name, scope)) is not None]
+    return not spans or any(span.accepts(version) for span in spans)
+
+
+def _history_names() -> frozenset[str]:
+    from tlslint.nginx_history import DIRECTIVE_NAMES
+
+    return DIRECTIVE_NAMES
+
+
+def _value_forms(version: Version | None) -> frozenset[str]:
+    """Names with a recorded value form that ``version`` refuses (none without a version)."""
+    if version is None:
+        return frozenset()
+    from tlslint.nginx_history import ARGUMENT, entries
+
+    return frozenset(
+        name.split()[0] for kind, name, _, span in entries() if kind == ARGUMENT and not span.accepts(version)
+    )
+
+
+def _span_words(span: VersionSpan) -> str:
+    """``1.25.1 or later``, ``before 1.25.1``, ``1.9.5 or later, before 1.22.1``."""
+    words = []
+    if span.since is not None:
+        words.append(f"{format_version(span.since)} or later")
+    if span.until is not None:
+        words.append(f"before {format_version(span.until)}")
+    return ", ".join(words) or "any version"
 
 
 def _counts_words(counts: int) -> str:

@@ -28,7 +28,6 @@ DEDICATED = {"http2": "NGX305", "ssl": "NGX304"}
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     table = directive_table(ctx, workspace)
     for problem, finding in findings(ctx, workspace, UNKNOWN_DIRECTIVE, fixes=True):
-        name = problem.directive.name
-        if name in DEDICATED and table.lifespan(name) is not None:
+        if problem.directive.name in DEDICATED and table.known(problem.directive.name, any_version=True):
             continue
         yield finding
