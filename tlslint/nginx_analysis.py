@@ -17,7 +17,6 @@ from tlslint.nginx_directives import (
     CHECK_VALUES,
     CONTEXT_NAMES,
     FLAG_ONLY,
-    MANY,
     ROOT_CONTEXTS,
     VALUES,
     DirectiveTable,
@@ -90,28 +89,29 @@ def check_children(
     problems: list[Problem],
     block: Block | None = None,
 ) -> None:
-    """The hot loop: per directive, a dict lookup and a bit test or two."""
+    """The hot loop: per directive, a dict lookup and a bit test or two (names bound
+    to locals: this runs once for every directive of every configuration)."""
     shapes = table.shapes(context)
+    get = shapes.get
     fill = table.fill
+    check_values = CHECK_VALUES
     for directive in children:
-        name = directive.name
-        shape = shapes.get(name)
+        shape = get(directive.name)
         if shape is None:
-            shape = fill(name, context)
+            shape = fill(directive.name, context)
         if shape <= 0:
             problems.append(
                 Problem(UNKNOWN_DIRECTIVE if shape else NOT_ALLOWED, directive, context, shape, block)
             )
             continue
-        args = directive.args
-        count = len(args)
-        if directive.block is None:
-            wrong = not shape >> (count if count < MANY else MANY) & 1 or (
-                shape & CHECK_VALUES and _wrong_value(directive, shape, context, table)
-            )
-        else:
-            wrong = not shape >> ((count if count < MANY else MANY) + ARG_BITS) & 1
-        if wrong:
+        count = len(directive.args)
+        if count > 8:
+            count = 8  # MANY: eight or more
+        if directive.block is not None:
+            count += 9  # ARG_BITS: the counts taken before "{"
+        elif shape & check_values and _wrong_value(directive, shape, context, table):
+            count = -1
+        if count < 0 or not shape >> count & 1:
             problems.append(Problem(BAD_ARGUMENTS, directive, context, shape, block))
 
 

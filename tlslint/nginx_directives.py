@@ -311,6 +311,7 @@ class DirectiveTable:
     extras: tuple[ExtraDirective, ...] = ()
     _masks: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
     _values: frozenset[str] = field(default_factory=frozenset, repr=False)
+    _refusals: dict[int, dict[str, dict[tuple[str, ...], str]]] = field(default_factory=dict, repr=False)
     _shapes: dict[int, dict[str, int]] = field(default_factory=dict, repr=False)
     _enter: dict[str, dict[int, int]] = field(default_factory=dict, repr=False)
 
@@ -394,7 +395,15 @@ class DirectiveTable:
 
     def refused_value(self, name: str, args: tuple[str, ...], context: int) -> str:
         """nginx's refusal of a value form newer than the target version (``keepalive 32
-        local`` on 1.22), with the release that accepts it; '' when the version takes it."""
+        local`` on 1.22), with the release that accepts it; '' when the version takes it.
+        Remembered per context, name and arguments: the same line repeats across servers."""
+        by_args = self._refusals.setdefault(context, {}).setdefault(name, {})
+        found = by_args.get(args)
+        if found is None:
+            found = by_args[args] = self._refused_value(name, args, context)
+        return found
+
+    def _refused_value(self, name: str, args: tuple[str, ...], context: int) -> str:
         from tlslint.nginx_history import argument_form
 
         version = self.version
