@@ -276,6 +276,8 @@ def test_included_file_is_checked_where_it_is_included(tmp_path: Path) -> None:
         "server {\n    listen 8443;\n    proxy_pass backend:8443;\n}\n",  # a stream server file
         "server {\n    listen 80;\n    return 301 https://$host$request_uri;\n}\n",
         "geoip_country /usr/share/GeoIP/GeoIP.dat;\nssl_stapling on;\n",  # http-level, detected as server
+        "server 10.0.0.1:8080 max_fails=3;\nserver 10.0.0.2:8080 backup;\nkeepalive 16;\n",  # upstream's
+        "worker_shutdown_timeout 10s;\nworker_connections 4096;\n",  # main level and events{}
     ],
 )
 def test_snippet_checked_alone_is_not_called_misplaced(tmp_path: Path, text: str) -> None:

@@ -98,14 +98,16 @@ _OPENS: Final = {
 }
 
 # Where a file checked on its own may be included (its detected context, see
-# tlslint.workspace.nginx.detect_context): a file of server blocks may be
-# included in http{} or stream{}; a file of server-level directives in a
-# server, a location, or http{} itself. A directive is "not allowed here" only
-# when no such includer would allow it.
+# tlslint.workspace.nginx.detect_context). A file of server blocks may be included
+# in http{} or stream{} (or be a list of upstream servers: `server a:80;` lines);
+# a file of other directives anywhere at all (a server, a location, http{}, an
+# upstream, events{}, the main level). A directive is "not allowed here" only when
+# no includer would allow it, so at the top of such a file NGX011 stays silent;
+# blocks inside it are checked as nginx would check them.
 ROOT_CONTEXTS: Final = {
     "main": MAIN,
-    "http": HTTP_MAIN | STREAM_MAIN,
-    "server": HTTP_MAIN | HTTP_SRV | HTTP_LOC | STREAM_MAIN | STREAM_SRV,
+    "http": HTTP_MAIN | STREAM_MAIN | MAIL_MAIN | HTTP_UPS | STREAM_UPS,
+    "server": ALL_CONTEXTS,
 }
 
 # --------------------------------------------------------------------------- the supplement

@@ -3,9 +3,8 @@
 nginx refuses to start with ``"..." directive is not allowed here``. The
 context is where nginx reads the directive: an included file counts in the
 block that includes it; a file checked on its own counts in every context its
-kind may be included in (a snippet of server-level directives may stand in a
-server, a location or http{}), so a snippet is not reported for a context its
-includer may well provide.
+kind may be included in (``tlslint.nginx_directives.ROOT_CONTEXTS``), so a
+snippet is not reported for a context its includer may well provide.
 """
 
 from __future__ import annotations
