@@ -210,6 +210,16 @@ def test_typo_with_exact_position_and_unsafe_rename(tmp_path: Path) -> None:
     assert (tmp_path / "nginx.conf").read_bytes() == text.replace("sesion", "session").encode()
 
 
+def test_an_unknown_name_with_no_neighbour_points_to_extra_directives(tmp_path: Path) -> None:
+    result = check_files(tmp_path, {"nginx.conf": "http { frobnicate_widgets on; }\n"}, {"select": RULES})
+    (finding,) = result.findings
+    assert finding.message == (
+        'unknown directive "frobnicate_widgets": '
+        "if a module of yours provides it, declare it in [nginx] extra-directives"
+    )
+    assert finding.fix is None
+
+
 def test_no_rename_where_the_suggestion_would_be_refused(tmp_path: Path) -> None:
     """ssl_session_cache is not allowed in a location: no fix that trades one error for another."""
     text = "http { server { location / { ssl_sesion_cache shared:SSL:10m; } } }\n"

@@ -426,7 +426,9 @@ class DirectiveTable:
         if version is not None and span is not None and not span.accepts(version):
             return f"nginx {format_version(version)} does not have it (nginx {_span_words(span)} does)"
         close = self.suggest(name)
-        return f'did you mean "{close}"?' if close else ""
+        if close:
+            return f'did you mean "{close}"?'
+        return "if a module of yours provides it, declare it in [nginx] extra-directives"
 
     def suggest(self, name: str) -> str | None:
         import difflib  # only to word a finding
