@@ -27,8 +27,9 @@ from tlslint.sources.nginx.parser import parse_text
 pytestmark = pytest.mark.nginx
 
 RULES = ["NGX010", "NGX011", "NGX012"]
-# NGX010 leaves `http2 on;` before 1.25.1 and `ssl on;` from 1.25.1 to these, which fix them.
-DEDICATED = ["NGX304", "NGX305"]
+# A line only other releases accept is NGX004's (NGX304 and NGX305 for `ssl on;` and
+# `http2 on;`, which fix them): their errors count as tlslint's "nginx refuses this" too.
+DEDICATED = ["NGX004", "NGX304", "NGX305"]
 DIRECTIVE_REFUSAL = re.compile(
     r'unknown directive "|directive is not allowed here|invalid number of arguments'
     r'|it must be "on" or "off"|has no opening "\{"|is not terminated by ";"'
@@ -49,7 +50,7 @@ def _line(message: str) -> int:
 
 
 def _findings(tmp_path: Path, text: str, version: str) -> list[tuple[int, str, str]]:
-    """tlslint's "nginx refuses this": NGX010-NGX012, and the dedicated rules' errors."""
+    """tlslint's "nginx refuses this": NGX010-NGX012, and the version rules' errors."""
     settings = {"select": RULES + DEDICATED, "nginx": {"version": version}}
     result = check_files(tmp_path, {"corpus.conf": text}, settings)
     return [

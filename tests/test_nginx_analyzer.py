@@ -21,6 +21,7 @@ from tlslint.nginx_analysis import BAD_ARGUMENTS, NOT_ALLOWED, Problem, check_ch
 from tlslint.nginx_directives import DirectiveTable, table_for
 from tlslint.settings import from_mapping
 from tlslint.sources.nginx.model import Directive, SourceText
+from tlslint.sources.nginx.parser import parse_text
 
 RULES = ["NGX010", "NGX011", "NGX012"]
 
@@ -151,46 +152,59 @@ def test_every_supplement_form_is_dated_or_older_than_crossplane() -> None:
     ("version", "text", "expected"),
     [
         (None, "http { keepalive_time 1h; }", []),
-        ("1.18.0", "http { keepalive_time 1h; }", ["NGX010"]),
         ("1.22.1", "http { keepalive_time 1h; }", []),
-        ("1.22.1", "http { keepalive_min_timeout 5s; }", ["NGX010"]),
         ("1.28.0", "http { keepalive_min_timeout 5s; }", []),
-        ("1.22.1", "stream { server { listen 1; ssl_reject_handshake on; } }", ["NGX011"]),
         ("1.26.0", "stream { server { listen 1; ssl_reject_handshake on; } }", []),
-        ("1.22.1", "http { upstream a { server b; keepalive 8 local; } }", ["NGX012"]),
-        ("1.22.1", "http { upstream a { server b; keepalive 0; } }", ["NGX012"]),
-        ("1.30.0", "http { upstream a { server b; keepalive 0; } }", []),
-        ("1.22.1", "http { server { location / { proxy_http_version 2; } } }", ["NGX012"]),
-        (None, "http { server { location / { proxy_http_version 2; } } }", []),
-        ("1.22.1", "http { proxy_socket_sndbuf 64k; }", ["NGX010"]),
-        ("1.31.5", "http { proxy_socket_sndbuf 64k; }", []),
         ("1.30.0", "http { upstream a { server b; keepalive 8 local; } }", []),
         (None, "http { upstream a { server b; keepalive 8 local; } }", []),
+        (None, "http { server { location / { proxy_http_version 2; } } }", []),
+        ("1.31.5", "http { proxy_socket_sndbuf 64k; }", []),
         ("1.30.0", "http { upstream a { server b; resolver 127.0.0.53; } }", []),
-        # Left to NGX305 / NGX304, which fix them.
-        ("1.22.1", "http { server { listen 443 ssl; http2 on; } }", []),
-        ("1.30.0", "http { server { listen 443; ssl on; } }", []),
-        # Unknown on every version: reported whatever the version.
+        # A line only other releases than the target accept: NGX004's, one finding a line.
+        ("1.18.0", "http { keepalive_time 1h; }", ["NGX004"]),
+        ("1.22.1", "http { keepalive_min_timeout 5s; }", ["NGX004"]),
+        ("1.22.1", "stream { server { listen 1; ssl_reject_handshake on; } }", ["NGX004"]),
+        ("1.22.1", "http { upstream a { server b; keepalive 8 local; } }", ["NGX004"]),
+        ("1.22.1", "http { upstream a { server b; keepalive 0; } }", ["NGX004"]),
+        ("1.22.1", "http { server { location / { proxy_http_version 2; } } }", ["NGX004"]),
+        ("1.22.1", "http { proxy_socket_sndbuf 64k; }", ["NGX004"]),
+        # What no release accepts: this analyzer's, whatever the version.
         (None, "http { http2_pushh on; }", ["NGX010"]),
+        ("1.22.1", "http { server { location / { ssl_session_cache none; } } }", ["NGX011"]),
+        ("1.30.0", "http { upstream a { server b; keepalive 8 local extra; } }", ["NGX012"]),
     ],
 )
-def test_version_decides(tmp_path: Path, version: str | None, text: str, expected: list[str]) -> None:
-    settings = {"select": RULES, **({"nginx": {"version": version}} if version else {})}
+def test_one_finding_a_line_with_ngx004(
+    tmp_path: Path, version: str | None, text: str, expected: list[str]
+) -> None:
+    settings = {"select": [*RULES, "NGX004"], **({"nginx": {"version": version}} if version else {})}
     result = check_files(tmp_path, {"nginx.conf": f"events {{}}\n{text}\n"}, settings)
     assert [f.code for f in result.findings] == expected, [f.message for f in result.findings]
 
 
-def test_version_message_names_both_versions(tmp_path: Path) -> None:
-    result = check_files(
-        tmp_path,
-        {"nginx.conf": "http {\n    keepalive_min_timeout 5s;\n}\n"},
-        {"select": ["NGX010"], "nginx": {"version": "1.22.1"}},
-    )
-    (finding,) = result.findings
-    assert finding.message == (
-        'unknown directive "keepalive_min_timeout": '
-        "nginx 1.22.1 does not have it (nginx 1.27.4 or later does)"
-    )
+@pytest.mark.parametrize(
+    ("version", "text", "message"),
+    [
+        (
+            (1, 22, 1),
+            "keepalive_min_timeout 5s;",
+            'unknown directive "keepalive_min_timeout": '
+            "nginx 1.22.1 does not have it (nginx 1.27.4 or later does)",
+        ),
+        (
+            (1, 22, 1),
+            "proxy_http_version 2;",
+            'invalid value "2" on nginx 1.22.1: `proxy_http_version 2` needs nginx 1.29.4 or later',
+        ),
+    ],
+)
+def test_a_versioned_table_words_the_release(version: tuple[int, int, int], text: str, message: str) -> None:
+    """What the fix screen says when a fix writes a line the target release refuses."""
+    table = table_for(version)
+    parsed = parse_text(SourceText(Path("x.conf"), text))
+    found: list[Problem] = []
+    check_children(parsed.directives, nd.HTTP_LOC, table, found)
+    assert [problem.message(table) for problem in found] == [message]
 
 
 # --------------------------------------------------------------------------- messages, positions, fix

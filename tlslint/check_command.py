@@ -101,8 +101,10 @@ def run_check(
             print(f"tlslint: warning: {warning}", file=sys.stderr)
     if show_settings:
         from tlslint.init import show_settings as describe
+        from tlslint.version_report import show_versions
 
         sys.stdout.write(describe(settings))
+        sys.stdout.write(show_versions(targets, settings))
         return 0
     if write_baseline is not None and (changed_since is not None or diff):
         other = "--changed-since" if changed_since is not None else "--diff"

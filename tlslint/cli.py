@@ -108,7 +108,12 @@ def check(
         bool, typer.Option("--no-cache", help="Neither read nor write .tlslint_cache/ (parsed models).")
     ] = False,
     show_settings: Annotated[
-        bool, typer.Option("--show-settings", help="Print the settings in force and their file, then exit.")
+        bool,
+        typer.Option(
+            "--show-settings",
+            help="Print the settings in force and their file, and the nginx version each "
+            "configuration under PATHS is judged by (and why), then exit.",
+        ),
     ] = False,
 ) -> None:
     """Check nginx configs (the default command)."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tlslint.deployment import is_deployment_file
 from tlslint.paths import remember
 from tlslint.paths import resolved as resolve_path
 from tlslint.sources.text import not_a_file, sniff_head
@@ -53,6 +54,9 @@ class Discovered:
     backend: list[Path] = field(default_factory=list)  # app servers (tlslint.sources.python.sniff)
     explicit: set[Path] = field(default_factory=set)
     missing: list[Path] = field(default_factory=list)
+    # Dockerfiles and YAML that may name the nginx image (tlslint.deployment): read
+    # for the version only, never checked or reported.
+    deployment: list[Path] = field(default_factory=list)
 
 
 def discover(
@@ -110,6 +114,8 @@ def _add(found: Discovered, path: Path, seen: set[Path], *, explicit: bool, snif
     if resolved in seen:
         return
     kind = classify(path, explicit=explicit and not sniff)
+    if kind in (None, BACKEND) and is_deployment_file(path):
+        found.deployment.append(path)
     if kind is None:
         return
     seen.add(resolved)

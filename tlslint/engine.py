@@ -12,6 +12,7 @@ from tlslint.checks import load_checks
 from tlslint.discovery import discover
 from tlslint.filters import Filters
 from tlslint.findings import UNPARSED, Finding, Location, Severity
+from tlslint.nginx_inference import declared_versions
 from tlslint.paths import resolved
 from tlslint.run_checks import run_checks
 from tlslint.settings import Settings
@@ -107,7 +108,11 @@ def _run(
     named = [path for path in discovered.nginx if resolved(path) in discovered.explicit]
     includers = _includers(files, named, settings) if named else []
     configs = load_nginx(files, [*includers, *discovered.nginx])
-    workspace = Workspace(nginx=configs, nginx_version=settings.nginx_version)
+    workspace = Workspace(
+        nginx=configs,
+        nginx_version=settings.nginx_version,
+        nginx_declared=declared_versions(settings, discovered.deployment),
+    )
     filters = Filters(settings, files)
     findings = [f for f in load_findings(files, configs) if filters.keep(f)]
     apigee = _add_apigee(workspace, filters, discovered.yaml, settings, overlay, targets)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from tlslint.findings import Edit, Finding, Fix
 from tlslint.nginx_analysis import Problem, check_tree, file_contexts
 from tlslint.nginx_directives import ROOT_CONTEXTS, DirectiveTable, table_for
+from tlslint.nginx_versions import Version
 from tlslint.sources.formats import NGINX
 from tlslint.sources.nginx.model import SourceText
 from tlslint.sources.text import SourceError
@@ -46,7 +47,7 @@ class FixScreen:
     ) -> list[Fix]:
         """``fixes`` without those that would make an nginx file refuse to load."""
         fixes = [fix for fix in fixes if _key_of(fix, owners) not in self._refused]
-        table = table_for(result.workspace.nginx_version, self.settings.nginx_extra_directives)
+        table = table_for(_target(result), self.settings.nginx_extra_directives)
         contexts: dict[Path, set[int]] | None = None
         by_file: dict[Path, list[Fix]] = {}
         for fix in fixes:
@@ -79,6 +80,16 @@ class FixScreen:
             f"({fix.description}) would make nginx refuse this file: {problem.message(table)}; "
             "not applied (please report this)"
         )
+
+
+def _target(result: RunResult) -> Version | None:
+    """The release every configuration of the run is pinned to (setting or image), if one:
+    a fix must give what that release loads."""
+    workspace = result.workspace
+    if workspace.nginx_version is not None:
+        return workspace.nginx_version
+    pinned = {workspace.nginx_versions(config).exact for config in workspace.nginx}
+    return pinned.pop() if len(pinned) == 1 else None
 
 
 def _key_of(fix: Fix, owners: dict[Edit, Finding]) -> tuple[str, str, str]:

@@ -323,6 +323,16 @@ def _lookup(table: dict[tuple[str, str], VersionSpan], name: str, scope: str | N
     return None
 
 
+def directive_span(name: str, scope: str) -> VersionSpan | None:
+    """``directive_versions`` for a scope of ``SCOPES`` given as such (a walk's fast path)."""
+    return _BY_DIRECTIVE.get((name, scope))
+
+
+def listen_span(parameter: str, scope: str) -> VersionSpan | None:
+    """``listen_parameter_versions`` for a scope of ``SCOPES`` given as such."""
+    return _BY_LISTEN.get((parameter.partition("=")[0], scope))
+
+
 def directive_versions(name: str, context: str | Sequence[str] | None = None) -> VersionSpan | None:
     """The releases that accept directive ``name`` in ``context``; None when not recorded."""
     return _lookup(_BY_DIRECTIVE, name, scope_of(context))

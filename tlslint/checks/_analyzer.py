@@ -2,7 +2,10 @@
 
 The three rules split one pass over every directive (``tlslint.nginx_analysis``)
 by the reason nginx would refuse it, so that each can be selected or ignored
-on its own (third-party modules unknown to tlslint, say).
+on its own (third-party modules unknown to tlslint, say). They report what no
+nginx release accepts; a line only some releases accept, where the target
+version (setting, image or the configuration's own evidence) is not one of
+them, is NGX004's, which names the line and the evidence: one finding a line.
 """
 
 from __future__ import annotations
@@ -13,12 +16,19 @@ from tlslint.checks import RuleContext
 from tlslint.findings import Finding, Fix
 from tlslint.nginx_analysis import Problem, check_config
 from tlslint.nginx_directives import DirectiveTable, table_for
+from tlslint.nginx_versions import Version
 from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import NginxConfig, per_config
 
 
 def directive_table(ctx: RuleContext, workspace: Workspace) -> DirectiveTable:
-    return table_for(workspace.nginx_version, ctx.settings.nginx_extra_directives)
+    """Every release's directives: what this table refuses, no release accepts."""
+    return table_for(None, ctx.settings.nginx_extra_directives)
+
+
+def target_version(workspace: Workspace, config: NginxConfig) -> Version | None:
+    """The one release ``config`` runs on, where the setting or a deployment image pins it."""
+    return workspace.nginx_version or workspace.nginx_versions(config).exact
 
 
 @per_config
@@ -32,6 +42,7 @@ def findings(
     """The problems of ``kind`` in every configuration, as findings of the calling rule."""
     table = directive_table(ctx, workspace)
     for config in workspace.nginx:
+        target = table_for(target_version(workspace, config), ctx.settings.nginx_extra_directives)
         for problem in problems(config, table):
             if problem.kind != kind:
                 continue
@@ -41,7 +52,7 @@ def findings(
                     problem.directive,
                     problem.message(table),
                     anchor=_anchor(config, problem),
-                    fix=_rename(problem, table) if fixes else None,
+                    fix=_rename(problem, target) if fixes else None,
                 ),
             )
 
@@ -54,7 +65,7 @@ def _anchor(config: NginxConfig, problem: Problem) -> str:
 
 
 def _rename(problem: Problem, table: DirectiveTable) -> Fix | None:
-    """An unknown name one typo away from a directive that would be valid right there."""
+    """An unknown name one typo away from a directive the target version takes right there."""
     from tlslint.findings import Edit
     from tlslint.nginx_analysis import check_children
     from tlslint.sources.nginx.model import Directive

@@ -4,7 +4,9 @@ nginx refuses to start with ``"..." directive is not allowed here``. The
 context is where nginx reads the directive: an included file counts in the
 block that includes it; a file checked on its own counts in every context its
 kind may be included in (``tlslint.nginx_directives.ROOT_CONTEXTS``), so a
-snippet is not reported for a context its includer may well provide.
+snippet is not reported for a context its includer may well provide. A context
+a directive gained in a later release than the target (``ssl_reject_handshake``
+in stream{}, 1.25.5) is NGX004's.
 """
 
 from __future__ import annotations

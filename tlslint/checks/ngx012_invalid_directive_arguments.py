@@ -3,8 +3,8 @@ not ``on``/``off``, or a block where nginx expects ``;`` (or the reverse).
 
 nginx refuses to start with ``invalid number of arguments in "..." directive``,
 ``invalid value "..." ... it must be "on" or "off"``, ``directive "..." has no
-opening "{"`` or ``... is not terminated by ";"``. Counts are checked against
-the target version's forms (``keepalive 32 local;`` needs nginx 1.29.7).
+opening "{"`` or ``... is not terminated by ";"``. A form only later releases
+take (``keepalive 32 local;``, 1.29.7) on an older target is NGX004's.
 """
 
 from __future__ import annotations

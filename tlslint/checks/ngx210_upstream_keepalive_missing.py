@@ -19,7 +19,7 @@ from tlslint.checks import RuleContext, related
 from tlslint.checks._upstream import anchor, keepalive_line, upstream_users, websocket_only
 from tlslint.findings import Finding, Fix, Severity
 from tlslint.nginx_edits import insert_directive, replace_argument
-from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_DEFAULT, at_least, format_version
+from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_DEFAULT
 from tlslint.workspace import Workspace
 
 CODE = "NGX210"
@@ -30,10 +30,10 @@ LOCATIONS_NOTE = (
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
-    version = workspace.nginx_version
-    new = at_least(version, UPSTREAM_KEEPALIVE_DEFAULT)
     size = int(ctx.options["connections"])
     for config in workspace.nginx:
+        versions = workspace.nginx_versions(config)
+        new = versions.at_least(UPSTREAM_KEEPALIVE_DEFAULT)
         for upstream, users in upstream_users(config):
             directive = upstream.directive
             assert directive is not None and directive.block is not None
@@ -56,14 +56,12 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 what = (
                     f"upstream {name} has no keepalive: before nginx 1.29.7 it opens {cost} for every "
                     "request; since 1.29.7 the default is `keepalive 32 local` (this depends on the "
-                    "version, which is not configured: set nginx.version to decide)"
+                    f"version: {versions.unsettled()}; set nginx.version to decide)"
                 )
             else:
-                assert version is not None
-                shown = format_version(version)
                 what = (
-                    f"upstream {name} has no keepalive: before nginx 1.29.7 (nginx.version {shown}) "
-                    f"it opens {cost} for every request"
+                    f"upstream {name} has no keepalive: before nginx 1.29.7 "
+                    f"({versions.settled(UPSTREAM_KEEPALIVE_DEFAULT)}) it opens {cost} for every request"
                 )
             if tls:
                 what += " (its servers are reached over https)"
@@ -89,7 +87,9 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             yield ctx.finding(
                 line if disabled and line is not None else directive,
                 what,
-                severity=Severity.ERROR if tls else Severity.WARNING,
+                severity=Severity.INFO
+                if new is None and not disabled
+                else (Severity.ERROR if tls else Severity.WARNING),
                 fix=fix,
                 related=notes,
                 anchor=anchor(upstream, "keepalive"),

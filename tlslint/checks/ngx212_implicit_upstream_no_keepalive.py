@@ -41,7 +41,8 @@ from tlslint.checks._upstream import (
 )
 from tlslint.findings import Edit, Finding, Fix, Severity
 from tlslint.nginx_edits import replace_argument, statement
-from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_DEFAULT, Version, at_least
+from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_DEFAULT
+from tlslint.version_range import VersionRange
 from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import Block, NginxConfig
 
@@ -53,9 +54,9 @@ NO_HTTP_NOTE = (
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
-    version = workspace.nginx_version
     size = int(ctx.options["connections"])
     for config in workspace.nginx:
+        versions = workspace.nginx_versions(config)
         for target in pass_targets(config):
             if target.module != "proxy" or not target.literal or target.upstream is not None:
                 continue
@@ -64,7 +65,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             if not _names_an_address(target, config):
                 continue
             cost = "a new connection and a TLS handshake" if target.tls else "a new connection"
-            fix, note = _fix(config, target, version, size)
+            fix, note = _fix(config, target, versions, size)
             yield ctx.finding(
                 target.directive,
                 f"proxy_pass {target.directive.args[0]} names no upstream{{}}: nginx makes an implicit "
@@ -122,7 +123,7 @@ def _may_keep_name(target: PassTarget, config: NginxConfig) -> bool:
 
 
 def _fix(
-    config: NginxConfig, target: PassTarget, version: Version | None, size: int
+    config: NginxConfig, target: PassTarget, versions: VersionRange, size: int
 ) -> tuple[Fix | None, str]:
     location = target.location
     assert location is not None
@@ -147,7 +148,7 @@ def _fix(
         edits.append(new_block(where, statement("upstream", name, block=body)))
     if not keep_name:
         edits.append(replace_argument(target.directive, 0, f"{target.scheme}://{name}{target.rest}"))
-    change = _location_change(location, target, version, keep_name)
+    change = _location_change(location, target, versions, keep_name)
     located = change.edits()
     if located is None:
         return (
@@ -167,11 +168,11 @@ def _fix(
 
 
 def _location_change(
-    location: Block, target: PassTarget, version: Version | None, keep_name: bool
+    location: Block, target: PassTarget, versions: VersionRange, keep_name: bool
 ) -> LocationChange:
     change = LocationChange(location)
-    before_default = not at_least(version, UPSTREAM_KEEPALIVE_DEFAULT)
-    change.http11 = http_version_issue(target.block, version) is not None
+    before_default = not versions.at_least(UPSTREAM_KEEPALIVE_DEFAULT)
+    change.http11 = http_version_issue(target.block, versions) is not None
     _, headers = proxy_headers(target.block)
     names = {header.name for header in headers}
     if before_default and "connection" not in names:
