@@ -4,18 +4,21 @@ On every corpus file: where nginx accepts it, the analyzer finds nothing; where 
 refuses a directive (unknown, not allowed here, wrong arguments), the analyzer reports
 that line. Then each accepted file is broken on purpose, one directive at a time (a
 typo in its name, its argument dropped), and both must refuse it on the same line.
-Disagreements are listed in ``DISAGREEMENTS`` with their reason.
+Disagreements are listed in ``DISAGREEMENTS`` with their reason. crossplane's own
+analyzer (``crossplane.parse`` with its context and argument checks) is held to the
+files nginx accepts as well.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
 import pytest
 from conftest import nginx_binary, shared_files
 from helpers import check_files
-from nginx_harness import nginx_t, nginx_version
+from nginx_harness import NginxTestResult, nginx_t, nginx_version
 
 from tlslint.findings import Severity
 from tlslint.nginx_analysis import check_children
@@ -60,6 +63,12 @@ def _findings(tmp_path: Path, text: str, version: str) -> list[tuple[int, str, s
     ]
 
 
+@functools.lru_cache(maxsize=64)
+def _nginx_t(text: str) -> NginxTestResult:
+    """nginx -t on a corpus text as it is (each file is asked by three tests)."""
+    return nginx_t(text, stub_missing_includes=True)
+
+
 def _installed() -> str:
     return format_version(nginx_version(nginx_binary()))  # type: ignore[arg-type]
 
@@ -69,7 +78,7 @@ def test_nginx_and_the_analyzer_agree_on_the_corpus(tmp_path: Path, path: Path |
     assert path is not None
     text = path.read_text(encoding="utf-8")
     version = _installed()
-    result = nginx_t(text, stub_missing_includes=True)
+    result = _nginx_t(text)
     ours = _findings(tmp_path, text, version)
     if path.name in DISAGREEMENTS:
         pytest.xfail(DISAGREEMENTS[path.name])
@@ -135,7 +144,7 @@ def test_both_refuse_the_same_broken_line(tmp_path: Path, path: Path | None) -> 
     assert path is not None
     text = path.read_text(encoding="utf-8")
     version = _installed()
-    if not nginx_t(text, stub_missing_includes=True).ok:
+    if not _nginx_t(text).ok:
         pytest.skip(f"nginx {version} refuses {path.name} as it is")
     variants = _variants(text)
     assert variants, f"{path.name}: no directive to break"
@@ -146,3 +155,28 @@ def test_both_refuse_the_same_broken_line(tmp_path: Path, path: Path | None) -> 
         assert refusals and _line(refusals[0]) == line, result.describe()
         ours = _findings(tmp_path, broken, version)
         assert line in [found for found, _, _ in ours], (what, line, refusals[0], ours)
+
+
+# Wrappers that put a snippet where nginx -t's harness puts it, on the first line so that
+# line numbers stay those of the file.
+WRAPPERS = {"main": ("", ""), "http": ("http { ", "\n}\n"), "server": ("http { server { ", "\n} }\n")}
+
+
+@pytest.mark.parametrize("path", shared_files("corpus", "nginx"))
+def test_crossplanes_own_analyzer_accepts_what_nginx_accepts(tmp_path: Path, path: Path | None) -> None:
+    """crossplane.parse with its context and argument checks, on each file Debian's nginx
+    accepts: no error (its table is the base of tlslint's; its gaps are the supplement's)."""
+    import crossplane
+
+    from tlslint.workspace.nginx import detect_context
+
+    assert path is not None
+    text = path.read_text(encoding="utf-8")
+    if not _nginx_t(text).ok:
+        pytest.skip(f"nginx {_installed()} refuses {path.name} as it is")
+    head, tail = WRAPPERS[detect_context(parse_text(SourceText(path, text)))]
+    copy = tmp_path / "nginx.conf"
+    copy.write_text(head + text + tail, encoding="utf-8")
+    payload = crossplane.parse(str(copy), single=True, check_ctx=True, check_args=True, comments=False)
+    errors = [error["error"] for error in payload["errors"]]
+    assert errors == [], errors
