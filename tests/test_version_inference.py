@@ -169,10 +169,14 @@ def test_upstream_keepalive_forms(tmp_path: Path) -> None:
     ):
         text = f"upstream app {{\n    server 10.0.0.1:80;\n    {line}\n}}\n"
         assert inference_of(tmp_path / line, {"app.conf": text}).versions.low == low, line
-    # keepalive_timeout in upstream{} is 1.15.3 (below what the rules use); in a server it is old.
+    # keepalive_timeout in upstream{} is 1.15.3: below what the rules describe, so it is
+    # evidence only against a declared version older than that (a conflict there).
     text = "upstream app {\n    server 10.0.0.1:80;\n    keepalive 8;\n    keepalive_timeout 30s;\n}\n"
-    (timeout,) = [e for e in inference_of(tmp_path / "t", {"app.conf": text}).evidence if "timeout" in e.what]
-    assert timeout.span is not None and timeout.span.since == (1, 15, 3)
+    assert inference_of(tmp_path / "t", {"app.conf": text}).evidence == ()
+    old = inference_of(tmp_path / "o", {"app.conf": text}, {"nginx": {"version": "1.14.2"}})
+    (conflict,) = old.conflicts
+    assert conflict.line.what == "`keepalive_timeout 30s`" and conflict.line.span is not None
+    assert conflict.line.span.since == (1, 15, 3)
 
 
 def test_the_module_decides_which_version_a_name_proves(tmp_path: Path) -> None:
@@ -223,18 +227,18 @@ def test_each_line_is_looked_up_once(tmp_path: Path, monkeypatch: pytest.MonkeyP
     calls: list[str] = []
     real = inference._bounds
 
-    def counted(directive, scope, found):  # type: ignore[no-untyped-def]
+    def counted(directive, scope, entry, found):  # type: ignore[no-untyped-def]
         calls.append(directive.name)
-        real(directive, scope, found)
+        real(directive, scope, entry, found)
 
     monkeypatch.setattr(inference, "_bounds", counted)
     servers = "".join(f"    server {{ listen {8000 + i} ssl; include tls.conf; }}\n" for i in range(300))
     files = {
         "nginx.conf": f"events {{}}\nhttp {{\n{servers}}}\n",
-        "tls.conf": "http2 on;\nssl_early_data on;\n",
+        "tls.conf": "http2 on;\nkeepalive_time 1h;\n",
     }
     found = inference_of(tmp_path, files)
-    assert calls.count("http2") == 1 and calls.count("ssl_early_data") == 1
+    assert calls.count("http2") == 1 and calls.count("keepalive_time") == 1
     assert calls.count("listen") == 300
     assert found.versions.low == (1, 25, 1)
 

@@ -115,6 +115,18 @@ def check(
             "configuration under PATHS is judged by (and why), then exit.",
         ),
     ] = False,
+    stdin_filename: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--stdin-filename",
+            metavar="NAME",
+            help="The name of what `-` reads from standard input (its format, settings and findings).",
+        ),
+    ] = None,
+    allow_remote_bases: Annotated[
+        bool,
+        typer.Option("--allow-remote-bases", help="Let kustomize fetch remote bases (git, HTTP)."),
+    ] = False,
 ) -> None:
     """Check nginx configs (the default command)."""
     from tlslint.check_command import CommandError, run_check
@@ -139,6 +151,8 @@ def check(
             force_exclude=force_exclude,
             no_cache=no_cache,
             show_settings=show_settings,
+            stdin_filename=stdin_filename,
+            allow_remote_bases=allow_remote_bases,
         )
     except CommandError as error:
         raise _fail(str(error)) from None

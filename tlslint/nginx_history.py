@@ -258,14 +258,18 @@ DIRECTIVE_NAMES = frozenset(name for name, _ in _BY_DIRECTIVE)
 
 
 @dataclass(frozen=True, slots=True)
-class _ArgumentForm:
+class ArgumentForm:
     name: str
     scope: str
     what: str  # the form, as a message shows it
     span: VersionSpan
 
     def matches(self, args: Sequence[str]) -> bool:
-        return _FORM_TESTS[self.what](args)
+        return self.test(args)
+
+    @property
+    def test(self) -> Callable[[Sequence[str]], bool]:
+        return _FORM_TESTS[self.what]
 
 
 _FORM_TESTS: dict[str, Callable[[Sequence[str]], bool]] = {
@@ -276,21 +280,21 @@ _FORM_TESTS: dict[str, Callable[[Sequence[str]], bool]] = {
     "limit_req delay=": lambda args: any(arg.startswith("delay=") for arg in args),
 }
 
-_ARGUMENTS: tuple[_ArgumentForm, ...] = (
-    _ArgumentForm("proxy_http_version", HTTP, "proxy_http_version 2", VersionSpan(
+_ARGUMENTS: tuple[ArgumentForm, ...] = (
+    ArgumentForm("proxy_http_version", HTTP, "proxy_http_version 2", VersionSpan(
         (1, 29, 4), refusal='invalid value "2"',
         source="CHANGES 1.29.4 (the proxy module supports HTTP/2); facts §1, §4 (1.22.1: invalid value)")),
-    _ArgumentForm("keepalive", UPSTREAM, "keepalive N local", VersionSpan(
+    ArgumentForm("keepalive", UPSTREAM, "keepalive N local", VersionSpan(
         (1, 29, 7), refusal='invalid number of arguments in "keepalive" directive',
         source="CHANGES 1.29.7; facts §4 (1.22.1 refuses it)")),
-    _ArgumentForm("keepalive", UPSTREAM, "keepalive 0", VersionSpan(
+    ArgumentForm("keepalive", UPSTREAM, "keepalive 0", VersionSpan(
         (1, 29, 7), refusal='invalid value "0" in "keepalive" directive',
         source="CHANGES 1.29.7 (keepalive on by default, 0 disables); facts §1, §4 (1.22.1 refuses it)")),
-    _ArgumentForm("ssl_protocols", HTTP, "ssl_protocols TLSv1.3", VersionSpan(
+    ArgumentForm("ssl_protocols", HTTP, "ssl_protocols TLSv1.3", VersionSpan(
         (1, 13, 0), refusal='invalid value "TLSv1.3"', source="CHANGES 1.13.0")),
-    _ArgumentForm("ssl_protocols", STREAM, "ssl_protocols TLSv1.3", VersionSpan(
+    ArgumentForm("ssl_protocols", STREAM, "ssl_protocols TLSv1.3", VersionSpan(
         (1, 13, 0), refusal='invalid value "TLSv1.3"', source="CHANGES 1.13.0; docs")),
-    _ArgumentForm("limit_req", HTTP, "limit_req delay=", VersionSpan(
+    ArgumentForm("limit_req", HTTP, "limit_req delay=", VersionSpan(
         (1, 15, 7), refusal='invalid parameter "delay="', source="CHANGES 1.15.7")),
 )  # fmt: skip
 ARGUMENT_NAMES = frozenset(form.name for form in _ARGUMENTS)
@@ -374,6 +378,26 @@ def argument_form(
     for form in _ARGUMENTS:
         if form.name == name and (scope is None or form.scope == scope) and form.matches(args):
             yield form.what, form.span
+
+
+def scope_table(scope: str) -> dict[str, tuple[VersionSpan | None, tuple[ArgumentForm, ...]]]:
+    """For a walk in one scope of ``SCOPES``: each name with a row, its directive span
+    (None when only its argument forms have rows) and its argument forms. Built once."""
+    table = _SCOPE_TABLES.get(scope)
+    if table is None:
+        table = {}
+        for (name, row_scope), span in _BY_DIRECTIVE.items():
+            if row_scope == scope:
+                table[name] = (span, ())
+        for form in _ARGUMENTS:
+            if form.scope == scope:
+                span_, forms = table.get(form.name, (None, ()))
+                table[form.name] = (span_, (*forms, form))
+        _SCOPE_TABLES[scope] = table
+    return table
+
+
+_SCOPE_TABLES: dict[str, dict[str, tuple[VersionSpan | None, tuple[ArgumentForm, ...]]]] = {}
 
 
 def entries() -> Iterator[tuple[str, str, str, VersionSpan]]:

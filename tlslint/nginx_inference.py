@@ -14,22 +14,19 @@ their own ``ssl`` and ``http2`` lines against a declared version).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tlslint.nginx_history import (
-    ARGUMENT_NAMES,
-    DIRECTIVE_NAMES,
     HTTP,
     MAIL,
     MAIN,
     STREAM,
     UPSTREAM,
     VersionSpan,
-    argument_form,
-    directive_span,
     listen_span,
+    scope_table,
 )
 from tlslint.nginx_versions import OLDEST_SUPPORTED, Version, format_version
 from tlslint.version_range import DIRECTIVE, SETTING, UNKNOWN, Evidence, VersionRange
@@ -69,7 +66,7 @@ class Inference:
 
     versions: VersionRange
     declared: VersionRange
-    lines: tuple[Line, ...]  # every line that bounds the version, in the order nginx reads them
+    lines: tuple[Line, ...]  # every line that bounds the version, block by block in text order
     conflicts: tuple[Conflict, ...]
 
     @property
@@ -101,7 +98,8 @@ def inference(config: NginxConfig, declared: VersionRange) -> Inference:
 
 
 def infer(config: NginxConfig, declared: VersionRange) -> Inference:
-    lines = tuple(collect(config))
+    below_supported = declared.low is not None and declared.low < OLDEST_SUPPORTED
+    lines = tuple(collect_lines(config, everything=below_supported))
     conflicts = [
         Conflict(evidence_of(line), _declared_side(declared, line))
         for line in lines
@@ -163,37 +161,66 @@ def _declared_side(declared: VersionRange, line: Line) -> Evidence:
 # --------------------------------------------------------------------------- the walk
 
 
-_WATCHED = DIRECTIVE_NAMES | ARGUMENT_NAMES | {"listen"}
+# name -> (its span, or None; its argument forms as (test, span)), per scope.
+_Forms = tuple[tuple[Callable[[Sequence[str]], bool], VersionSpan], ...]
+_Entry = tuple[VersionSpan | None, _Forms]
+_Tables = dict[str, dict[str, _Entry]]
+_LISTEN_ENTRY: _Entry = (None, ())
 
 
 def collect(config: NginxConfig) -> list[Line]:
-    """Every line of ``config`` whose releases the table bounds, in the order nginx reads
-    them (includes spliced in): one pass over the directives, each directive once
-    however often it is included; data blocks (map, geo, types...) are not read."""
+    """Every line of ``config`` whose releases the table bounds, block by block in text
+    order (includes spliced in): one pass over the directives, one dict look-up each;
+    each directive once however often it is included; the lines of data blocks (map,
+    geo, types...) and of blocks nginx's modules do not define are not read."""
+    return collect_lines(config, everything=True)
+
+
+def collect_lines(config: NginxConfig, *, everything: bool) -> list[Line]:
+    """``collect``; without ``everything``, only the lines that can bound the version
+    above the oldest release the rules describe (an upstream's `keepalive`, 1.1.4,
+    cannot), which is all a declaration from that release on needs."""
     found: list[Line] = []
-    seen: set[int] = set()
     top = config.top
-    # (block, scope, next child, next sub-block): a block is left when a child opens
-    # one, and resumed after it, so that lines come in text order.
-    stack: list[tuple[Block, str, int, int]] = [(top, _TOP_SCOPE.get(top.context, HTTP), 0, 0)]
-    while stack:
-        block, scope, index, sub = stack.pop()
-        children = block.children
-        while index < len(children):
-            child = children[index]
-            index += 1
-            if child.name in _WATCHED and id(child) not in seen:
-                seen.add(id(child))
-                _bounds(child, scope, found)
-            if child.block is not None:
-                inner = block.blocks[sub]
-                sub += 1
-                inner_scope = _scope_below(inner.context, scope)
-                if inner_scope is not None:
-                    stack.append((block, scope, index, sub))
-                    stack.append((inner, inner_scope, 0, 0))
-                    break
+    tables = _FULL_TABLES if everything else _TABLES
+    _collect(top, _TOP_SCOPE.get(top.context, HTTP), tables, found, set())
     return found
+
+
+def _collect(block: Block, scope: str, tables: _Tables, found: list[Line], seen: set[int]) -> None:
+    # Recursion is bounded: blocks nest at most MAX_BLOCK_DEPTH (100) deep.
+    lookup = tables[scope].get
+    for child in block.children:
+        entry = lookup(child.name)
+        if entry is not None and id(child) not in seen:
+            seen.add(id(child))
+            _bounds(child, scope, entry, found)
+    for inner in block.blocks:
+        context = inner.context
+        inner_scope = scope if context in _SAME_SCOPE else _scope_below(context, scope)
+        if inner_scope is not None:
+            _collect(inner, inner_scope, tables, found, seen)
+
+
+def _walk_table(scope: str, everything: bool) -> dict[str, _Entry]:
+    table: dict[str, _Entry] = {}
+    for name, (span, forms) in scope_table(scope).items():
+        if not everything:
+            span = span if span is not None and _bounds_supported(span) else None
+            forms = tuple(form for form in forms if _bounds_supported(form.span))
+        if span is not None or forms:
+            table[name] = (span, tuple((form.test, form.span) for form in forms))
+    table["listen"] = _LISTEN_ENTRY
+    return table
+
+
+def _bounds_supported(span: VersionSpan) -> bool:
+    return span.until is not None or (span.since is not None and span.since > OLDEST_SUPPORTED)
+
+
+_SCOPES = (MAIN, HTTP, UPSTREAM, STREAM, MAIL)
+_TABLES = {scope: _walk_table(scope, everything=False) for scope in _SCOPES}
+_FULL_TABLES = {scope: _walk_table(scope, everything=True) for scope in _SCOPES}
 
 
 def _scope_below(context: str, scope: str) -> str | None:
@@ -206,20 +233,24 @@ def _scope_below(context: str, scope: str) -> str | None:
     return None
 
 
-def _bounds(directive: Directive, scope: str, found: list[Line]) -> None:
-    name = directive.name
-    if name == "listen":
+def _bounds(
+    directive: Directive,
+    scope: str,
+    entry: _Entry,
+    found: list[Line],
+) -> None:
+    span, forms = entry
+    if entry is _LISTEN_ENTRY:
         for arg in directive.args[1:]:
-            span = listen_span(arg, scope)
-            if span is not None and (span.since is not None or span.until is not None):
-                found.append((directive, span, arg))
+            parameter = listen_span(arg, scope)
+            if parameter is not None and (parameter.since is not None or parameter.until is not None):
+                found.append((directive, parameter, arg))
         return
-    span = directive_span(name, scope)
     if span is not None and (span.since is not None or span.until is not None):
         found.append((directive, span, ""))
-    if name in ARGUMENT_NAMES:
-        for _, form in argument_form(name, directive.args, scope):
-            found.append((directive, form, ""))
+    for test, form_span in forms:
+        if test(directive.args):
+            found.append((directive, form_span, ""))
 
 
 def evidence_of(line: Line) -> Evidence:

@@ -51,7 +51,7 @@ def _needs(line: Evidence) -> str:
     if span.since is not None:
         return f"appeared in nginx {format_version(span.since)}"
     assert span.until is not None
-    return f"is refused from nginx {format_version(span.until)} on"
+    return f"was removed in nginx {format_version(span.until)}"
 
 
 def _between_lines(ctx: RuleContext, conflict: Conflict) -> Finding:
