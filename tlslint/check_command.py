@@ -138,6 +138,7 @@ def run_check(
 
     for missing in result.missing_paths:
         print(f"tlslint: {missing}: {missing_reason(missing)}", file=sys.stderr)
+    refused = False
     if fix or diff:
         from tlslint.fixing import apply_fixes
 
@@ -147,11 +148,12 @@ def run_check(
             print(f"tlslint: {message}", file=sys.stderr)
         if diff:
             sys.stdout.write(outcome.diff)
-            return 2 if result.has_load_errors else (1 if outcome.diff else 0)
+            return 2 if result.has_load_errors or outcome.refused else (1 if outcome.diff else 0)
         if outcome.written:
             count = len(outcome.written)
             print(f"tlslint: fixed {count} file{'s' if count != 1 else ''}", file=sys.stderr)
         result = outcome.result
+        refused = bool(outcome.refused)  # a fix nginx would refuse: tlslint's own bug
     if options.cache is not None:
         options.cache.save()
     if write_baseline is not None:
@@ -164,7 +166,7 @@ def run_check(
 
     text = render(output_format, result, statistics=statistics, quiet=quiet)
     sys.stdout.write(text)
-    return result.exit_code(threshold)
+    return 2 if refused else result.exit_code(threshold)
 
 
 def _read_stdin(name: Path | None, settings: Settings) -> SourceText:

@@ -40,7 +40,7 @@ from tlslint.checks._upstream import (
     websocket_only,
 )
 from tlslint.findings import Edit, Finding, Fix, Severity
-from tlslint.nginx_edits import replace_argument
+from tlslint.nginx_edits import replace_argument, statement
 from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_DEFAULT
 from tlslint.version_range import VersionRange
 from tlslint.workspace import Workspace
@@ -144,9 +144,8 @@ def _fix(
         else:
             name, create = free_name(set(known), preferred), True
     if create:
-        edits.append(
-            new_block(where, f"upstream {name}", [f"server {target.address};", f"keepalive {size};"])
-        )
+        body = [statement("server", target.address), statement("keepalive", str(size))]
+        edits.append(new_block(where, statement("upstream", name, block=body)))
     if not keep_name:
         edits.append(replace_argument(target.directive, 0, f"{target.scheme}://{name}{target.rest}"))
     change = _location_change(location, target, versions, keep_name)
