@@ -65,6 +65,8 @@ READ_QUICKLY = [
 ]
 LEFT_TO_TYPER = [
     ["--help"],
+    ["-h"],
+    ["a.conf", "-h"],
     ["check", "--help"],
     ["rules"],
     ["explain", "NGX101"],
