@@ -217,13 +217,14 @@ def _write_baseline(file: Path, result: RunResult, settings: Settings) -> RunRes
         f"({entries} entr{'ies' if entries != 1 else 'y'})",
         file=sys.stderr,
     )
-    return dataclasses.replace(result, findings=kept, baseline=None)
+    outcome = baselines.BaselineOutcome(file, recorded=len(written))
+    return dataclasses.replace(result, findings=kept, baseline=outcome)
 
 
 def _report_baseline(result: RunResult, *, quiet: bool) -> None:
     """A note on stderr: how many findings the baseline hid, and its stale entries."""
     outcome = result.baseline
-    if outcome is None:
+    if outcome is None or outcome.recorded is not None:  # written: said when writing
         return
     if outcome.matched and not quiet:
         plural = "s" if outcome.matched != 1 else ""
