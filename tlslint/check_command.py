@@ -120,6 +120,7 @@ def run_check(
 
     for missing in result.missing_paths:
         print(f"tlslint: {missing}: {missing_reason(missing)}", file=sys.stderr)
+    _warn(result)
     if fix or diff:
         from tlslint.fixing import apply_fixes
 
@@ -147,6 +148,15 @@ def run_check(
     text = render(output_format, result, statistics=statistics, quiet=quiet)
     sys.stdout.write(text)
     return result.exit_code(threshold)
+
+
+def _warn(result: RunResult) -> None:
+    """Problems that are no finding (a suppression naming no rule), once, on stderr."""
+    from tlslint.report.text import display_path
+
+    for location, message in result.warnings:
+        where = f"{display_path(location.path)}:{location.line}:{location.column}"
+        print(f"tlslint: warning: {where}: {message}", file=sys.stderr)
 
 
 def _selectors(option: str, value: str) -> list[str]:

@@ -18,6 +18,7 @@ from tlslint.settings import Settings
 from tlslint.sources.formats import NGINX, LoadedText
 from tlslint.sources.nginx.loader import NginxFiles, prefix_for
 from tlslint.sources.nginx.model import ParsedFile, SourceText
+from tlslint.suppressions import UNUSED_SUPPRESSION, unknown_code_warnings, unused_findings
 from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import MAIN, NginxConfig, build_config, detect_context
 
@@ -49,6 +50,7 @@ class RunResult:
     baseline: BaselineOutcome | None = None  # what --baseline ignored, and its stale entries
     reported: frozenset[Path] | None = None  # the files findings were reported for; None: all
     options: RunOptions | None = None  # how the run was made; the fixer re-checks the same way
+    warnings: list[tuple[Location, str]] = field(default_factory=list)  # said on stderr, not findings
 
     def source(self, path: Path) -> SourceText | None:
         loaded = self.texts.get(resolved(path))
@@ -116,6 +118,9 @@ def _run(
     index = catalogue.index()
     checks = load_checks(lambda code: filters.enabled(code) and _has_input(index[code].target, workspace))
     findings.extend(run_checks(checks, settings, workspace, filters, files=len(files.parsed)))
+    commented = [*files.parsed, *apigee.texts, *backends.texts]  # the files suppressions can be in
+    if filters.tracks_usage:  # after every other rule: what the comments silenced is known
+        findings.extend(f for f in _unused_suppressions(filters, commented) if filters.keep(f))
     findings = _dedupe(findings)
     findings.sort(key=Finding.sort_key)
     read = sorted({*files.parsed, *files.errors, *apigee.read, *backends.read})
@@ -132,6 +137,9 @@ def _run(
         findings, outcome = _apply_baseline(how.baseline, findings, read, reported, filters)
     missing = list(discovered.missing)
     scope = frozenset(reported) if reported is not None else None
+    warnings = unknown_code_warnings(
+        filters.unknown_codes(p for p in commented if scope is None or p in scope)
+    )
     return RunResult(
         findings,
         read,
@@ -143,6 +151,7 @@ def _run(
         baseline=outcome,
         reported=scope,
         options=how,
+        warnings=warnings,
     )
 
 
@@ -198,6 +207,10 @@ def _has_input(target: str, workspace: Workspace) -> bool:
     if target == "backend":
         return workspace.backends is not None
     return True
+
+
+def _unused_suppressions(filters: Filters, paths: list[Path]) -> list[Finding]:
+    return unused_findings(catalogue.index()[UNUSED_SUPPRESSION], filters.unused(paths))
 
 
 def _parse_all(files: NginxFiles, paths: list[Path], progress: Progress) -> None:
