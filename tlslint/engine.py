@@ -51,6 +51,7 @@ class RunResult:
     reported: frozenset[Path] | None = None  # the files findings were reported for; None: all
     options: RunOptions | None = None  # how the run was made; the fixer re-checks the same way
     warnings: list[tuple[Location, str]] = field(default_factory=list)  # said on stderr, not findings
+    empty_paths: list[Path] = field(default_factory=list)  # given, but no configuration in them
 
     def source(self, path: Path) -> SourceText | None:
         loaded = self.texts.get(resolved(path))
@@ -152,6 +153,7 @@ def _run(
         reported=scope,
         options=how,
         warnings=warnings,
+        empty_paths=discovered.empty,
     )
 
 

@@ -111,6 +111,8 @@ def summary(findings: list[Finding], files: int, baseline: BaselineOutcome | Non
         if not findings:
             return f"{recorded}; no other findings ({read})."
         return f"{summary(findings, files)}\n{recorded} (a file that does not parse is never recorded)."
+    if not findings and not files:
+        return f"Nothing checked: no configuration found ({read})."  # never "passed"
     if not findings:
         return f"All checks passed ({read})."
     counts = Counter(f.severity for f in findings)
