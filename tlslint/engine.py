@@ -109,7 +109,8 @@ def _run(
         _parse_all(files, discovered.nginx, how.progress)
     named = [path for path in discovered.nginx if resolved(path) in discovered.explicit]
     includers = _includers(files, named, settings) if named else []
-    configs = load_nginx(files, [*includers, *discovered.nginx])
+    above = _directory_includers(files, targets, discovered.nginx, settings)
+    configs = load_nginx(files, [*includers, *above, *discovered.nginx])
     workspace = Workspace(nginx=configs, nginx_version=settings.nginx_version)
     filters = Filters(settings, files)
     findings = [f for f in load_findings(files, configs) if filters.keep(f)]
@@ -128,7 +129,8 @@ def _run(
     texts = {path: LoadedText(parsed.source, NGINX) for path, parsed in files.parsed.items()}
     texts.update(apigee.texts)
     texts.update(backends.texts)
-    reported = _reported(files, configs, how.scope, discovered.nginx if named else None)
+    # Given files by name, or a directory below its includer: report what was given.
+    reported = _reported(files, configs, how.scope, discovered.nginx if named or above else None)
     if reported is not None:
         reported |= apigee.reported(how.scope)
         reported |= backends.reported(how.scope)
@@ -229,6 +231,19 @@ def _includers(files: NginxFiles, named: list[Path], settings: Settings) -> list
 
     stops = [settings.base] if settings.source is not None else []
     return find_includers(files, named, stops)
+
+
+def _directory_includers(
+    files: NginxFiles, targets: list[Path], walked: list[Path], settings: Settings
+) -> list[Path]:
+    """The nginx.conf files above the directories given that include files found in them."""
+    directories = [target for target in targets if target.is_dir()]
+    if not directories or not walked:
+        return []
+    from tlslint.scope import find_directory_includers
+
+    stops = [settings.base] if settings.source is not None else []
+    return find_directory_includers(files, directories, walked, stops)
 
 
 def _reported(
