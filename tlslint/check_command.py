@@ -121,7 +121,7 @@ def run_check(
     for missing in result.missing_paths:
         print(f"tlslint: {missing}: {missing_reason(missing)}", file=sys.stderr)
     for empty in result.empty_paths:
-        where = "under" if empty.is_dir() else "in"
+        where = "under" if os.path.isdir(empty) else "in"
         print(f"tlslint: no nginx, Apigee or app-server configuration found {where} {empty}", file=sys.stderr)
     _warn(result)
     if fix or diff:

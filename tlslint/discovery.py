@@ -108,7 +108,7 @@ def discover(
             continue
         if path.is_dir():
             added = [_add(found, file, seen, explicit=False) for file in _walk(path, excludes, base)]
-            if not any(added):
+            if not any(added) and os.access(path, os.R_OK | os.X_OK):  # unreadable: not "empty"
                 found.empty.append(path)
         elif not force_exclude:
             if not _add(found, path, seen, explicit=True):

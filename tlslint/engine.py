@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -237,7 +238,7 @@ def _directory_includers(
     files: NginxFiles, targets: list[Path], walked: list[Path], settings: Settings
 ) -> list[Path]:
     """The nginx.conf files above the directories given that include files found in them."""
-    directories = [target for target in targets if target.is_dir()]
+    directories = [target for target in targets if os.path.isdir(target)]  # False where unreadable
     if not directories or not walked:
         return []
     from tlslint.scope import find_directory_includers
