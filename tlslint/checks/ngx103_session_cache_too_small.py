@@ -6,7 +6,12 @@ from collections.abc import Iterator
 
 from tlslint.checks import RuleContext
 from tlslint.checks._placement import declared_zones
-from tlslint.checks._session import SharedZone, shared_cache_declarations
+from tlslint.checks._session import (
+    SharedZone,
+    shared_cache_declarations,
+    tls_servers,
+    zones_of_default_servers,
+)
 from tlslint.findings import Finding, Fix
 from tlslint.nginx_edits import argument_tokens, replace_argument
 from tlslint.units import format_size, parse_size
@@ -21,8 +26,9 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     minimum_text = str(ctx.options["min-size"])
     minimum = parse_size(minimum_text) or 0
     for config in workspace.nginx:
+        unused = _unused_zones(config)
         for block, zone in shared_cache_declarations(config):
-            if zone.size is None or zone.size >= minimum:
+            if zone.size is None or zone.size >= minimum or zone.name in unused:
                 continue
             sessions = zone.size * SESSIONS_PER_MIB // 2**20
             yield ctx.finding(
@@ -34,6 +40,18 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 anchor=f"{block.context} > ssl_session_cache[{zone.name}]",
                 fix=_raise_size(config, zone, minimum_text),
             )
+
+
+def _unused_zones(config: NginxConfig) -> set[str]:
+    """Zones no TLS default server uses, where the whole configuration shows it: their
+    size matters to nobody (NGX107 and NGX108 say what is wrong), and raising it would
+    only allocate more for nothing."""
+    if config.incomplete or config.context == "server" or not any(tls_servers(config)):
+        return set()
+    used = zones_of_default_servers(config)
+    return {
+        zone.name for block, zone in shared_cache_declarations(config) if block.context != "stream"
+    } - used
 
 
 def _raise_size(config: NginxConfig, zone: SharedZone, size: str) -> Fix:

@@ -1,0 +1,91 @@
+"""A fix must not create another rule's finding.
+
+For every catalogue example with a fix: check the bad configuration with every rule,
+apply that rule's fixes only, check again with every rule. A finding that was not there
+before (keyed as baselines key findings: rule, file, structural anchor) is a bug of the
+fix or of the rule that reports its result.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import settings_for
+
+from tlslint import catalogue
+from tlslint.baseline import Key, key_for
+from tlslint.engine import RunResult, run
+from tlslint.fixing import apply_fixes
+
+ENTRIES = catalogue.load_entries()
+CONFIG_TARGETS = frozenset({"nginx", "apigee", "backend"})
+FIXED = [
+    pytest.param(code, example, id=f"{code}-{index}")
+    for code, entry in ENTRIES.items()
+    if entry["target"] in CONFIG_TARGETS
+    for index, example in enumerate(entry["examples"])
+    if "bad" in example and "fixed" in example
+]
+
+
+def keys(result: RunResult, base: Path) -> Counter[Key]:
+    return Counter(key_for(finding, base) for finding in result.findings)
+
+
+@pytest.mark.parametrize(("code", "example"), FIXED)
+def test_a_fix_creates_no_finding_of_any_rule(tmp_path: Path, code: str, example: dict[str, Any]) -> None:
+    settings = {key: value for key, value in example.get("settings", {}).items() if key != "select"}
+    files = {example.get("path", "example.conf"): example["bad"], **example.get("files", {})}
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    every_rule = settings_for(tmp_path, settings)
+    this_rule = settings_for(tmp_path, {**settings, "select": [code]})
+    before = keys(run([tmp_path], every_rule), tmp_path)
+    fixed = apply_fixes(run([tmp_path], this_rule), this_rule, unsafe=bool(example.get("unsafe")), write=True)
+    assert fixed.written, "the example's fix changed nothing"
+    after = run([tmp_path], every_rule)
+    created = keys(after, tmp_path) - before
+    messages = {key_for(f, tmp_path): f.message for f in after.findings}
+    assert not created, "\n".join(f"{key[0]} {key[1]} {key[2]}: {messages[key]}" for key in created)
+
+
+EDGE = Path(__file__).resolve().parent.parent / "examples" / "edge"
+
+
+def fixable_codes() -> list[str]:
+    result = run([EDGE], settings_for(EDGE))
+    return sorted({f.code for f in result.findings if f.fix is not None})
+
+
+@pytest.mark.parametrize("code", fixable_codes())
+def test_no_fix_of_the_bundled_example_creates_a_finding(tmp_path: Path, code: str) -> None:
+    shutil.copytree(EDGE, tmp_path / "edge")
+    root = tmp_path / "edge"
+    every_rule = settings_for(root)
+    this_rule = settings_for(root, {"select": [code]})
+    before = keys(run([root], every_rule), root)
+    fixed = apply_fixes(run([root], this_rule), this_rule, unsafe=True, write=True)
+    assert fixed.written
+    after = run([root], every_rule)
+    created = keys(after, root) - before
+    messages = {key_for(f, root): f.message for f in after.findings}
+    assert not created, "\n".join(f"{key[0]} {key[1]} {key[2]}: {messages[key]}" for key in created)
+
+
+def test_a_zone_no_default_server_uses_is_not_raised(tmp_path: Path) -> None:
+    """The bundled example's case: NGX103 raised the virtual server's zone to 10m, which
+    NGX108 then reported as allocated for nothing (ten times the memory, for nothing)."""
+    shutil.copytree(EDGE, tmp_path / "edge")
+    root = tmp_path / "edge"
+    result = run([root], settings_for(root))
+    codes = {(f.location.path.name, f.code) for f in result.findings}
+    assert {("api.conf", "NGX107"), ("api.conf", "NGX108")} <= codes
+    assert ("api.conf", "NGX103") not in codes
+    fixed = apply_fixes(result, settings_for(root), unsafe=False, write=True)
+    assert "shared:SSL:1m" in (root / "sites-enabled" / "api.conf").read_text(encoding="utf-8")
+    assert "shared:SSL:10m" not in "".join(p.read_text(encoding="utf-8") for p in fixed.written)
