@@ -1,7 +1,8 @@
 """A fix must not create another rule's finding.
 
-For every catalogue example with a fix: check the bad configuration with every rule,
-apply that rule's fixes only, check again with every rule. A finding that was not there
+For every catalogue example with a fix (and the bundled example, and each corpus file):
+check the configuration with every rule, apply one rule's fixes only, check again with
+every rule. A finding that was not there
 before (keyed as baselines key findings: rule, file, structural anchor) is a bug of the
 fix or of the rule that reports its result.
 """
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import shared_files
 from helpers import settings_for
 
 from tlslint import catalogue
@@ -36,6 +38,18 @@ def keys(result: RunResult, base: Path) -> Counter[Key]:
     return Counter(key_for(finding, base) for finding in result.findings)
 
 
+def created_by_fix(root: Path, settings: dict[str, Any], code: str, *, unsafe: bool) -> list[str]:
+    """The findings of any rule that applying ``code``'s fixes under ``root`` creates."""
+    every_rule = settings_for(root, settings)
+    this_rule = settings_for(root, {**settings, "select": [code]})
+    before = keys(run([root], every_rule), root)
+    fixed = apply_fixes(run([root], this_rule), this_rule, unsafe=unsafe, write=True)
+    assert fixed.written, f"{code}'s fix changed nothing"
+    after = run([root], every_rule)
+    messages = {key_for(f, root): f.message for f in after.findings}
+    return [f"{key[0]} {key[1]} {key[2]}: {messages[key]}" for key in keys(after, root) - before]
+
+
 @pytest.mark.parametrize(("code", "example"), FIXED)
 def test_a_fix_creates_no_finding_of_any_rule(tmp_path: Path, code: str, example: dict[str, Any]) -> None:
     settings = {key: value for key, value in example.get("settings", {}).items() if key != "select"}
@@ -43,38 +57,32 @@ def test_a_fix_creates_no_finding_of_any_rule(tmp_path: Path, code: str, example
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text, encoding="utf-8")
-    every_rule = settings_for(tmp_path, settings)
-    this_rule = settings_for(tmp_path, {**settings, "select": [code]})
-    before = keys(run([tmp_path], every_rule), tmp_path)
-    fixed = apply_fixes(run([tmp_path], this_rule), this_rule, unsafe=bool(example.get("unsafe")), write=True)
-    assert fixed.written, "the example's fix changed nothing"
-    after = run([tmp_path], every_rule)
-    created = keys(after, tmp_path) - before
-    messages = {key_for(f, tmp_path): f.message for f in after.findings}
-    assert not created, "\n".join(f"{key[0]} {key[1]} {key[2]}: {messages[key]}" for key in created)
+    assert created_by_fix(tmp_path, settings, code, unsafe=bool(example.get("unsafe"))) == []
 
 
 EDGE = Path(__file__).resolve().parent.parent / "examples" / "edge"
 
 
-def fixable_codes() -> list[str]:
-    result = run([EDGE], settings_for(EDGE))
+def fixable_codes(root: Path, settings: dict[str, Any]) -> list[str]:
+    result = run([root], settings_for(root, settings))
     return sorted({f.code for f in result.findings if f.fix is not None})
 
 
-@pytest.mark.parametrize("code", fixable_codes())
+@pytest.mark.parametrize("code", fixable_codes(EDGE, {}))
 def test_no_fix_of_the_bundled_example_creates_a_finding(tmp_path: Path, code: str) -> None:
     shutil.copytree(EDGE, tmp_path / "edge")
-    root = tmp_path / "edge"
-    every_rule = settings_for(root)
-    this_rule = settings_for(root, {"select": [code]})
-    before = keys(run([root], every_rule), root)
-    fixed = apply_fixes(run([root], this_rule), this_rule, unsafe=True, write=True)
-    assert fixed.written
-    after = run([root], every_rule)
-    created = keys(after, root) - before
-    messages = {key_for(f, root): f.message for f in after.findings}
-    assert not created, "\n".join(f"{key[0]} {key[1]} {key[2]}: {messages[key]}" for key in created)
+    assert created_by_fix(tmp_path / "edge", {}, code, unsafe=True) == []
+
+
+@pytest.mark.parametrize("version", [None, "1.22", "1.27"])
+@pytest.mark.parametrize("path", shared_files("corpus", "nginx"))
+def test_no_fix_of_a_corpus_file_creates_a_finding(tmp_path: Path, path: Path, version: str | None) -> None:
+    settings = {"nginx": {"version": version}} if version else {}
+    copy = tmp_path / path.name
+    copy.write_bytes(path.read_bytes())  # the corpus is read-only
+    for code in fixable_codes(tmp_path, settings):
+        copy.write_bytes(path.read_bytes())
+        assert created_by_fix(tmp_path, settings, code, unsafe=True) == [], code
 
 
 def test_a_zone_no_default_server_uses_is_not_raised(tmp_path: Path) -> None:
