@@ -12,8 +12,9 @@ from tlslint.checks._session import (
     tls_servers,
     zones_of_default_servers,
 )
-from tlslint.findings import Finding, Fix
+from tlslint.findings import Edit, Finding, Fix
 from tlslint.nginx_edits import argument_tokens, replace_argument
+from tlslint.sources.nginx.model import Directive
 from tlslint.units import format_size, parse_size
 from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import NginxConfig
@@ -42,6 +43,20 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             )
 
 
+def resize_edits(config: NginxConfig, name: str, size: str) -> list[tuple[Directive, Edit]]:
+    """An edit giving each ssl_session_cache declaration of zone ``name`` the ``size``
+    (NGX107's move uses them too)."""
+    declarations = [
+        z.directive for z in declared_zones(config) if z.name == name and z.use == "ssl_session_cache"
+    ]
+    edits = []
+    for directive in dict.fromkeys(declarations):
+        for index, (_, _, value, _) in enumerate(argument_tokens(directive)):
+            if value.startswith("shared:") and value.rpartition(":")[0] == f"shared:{name}":
+                edits.append((directive, replace_argument(directive, index, f"shared:{name}:{size}")))
+    return edits
+
+
 def _unused_zones(config: NginxConfig) -> set[str]:
     """Zones no TLS default server uses, where the whole configuration shows it: their
     size matters to nobody (NGX107 and NGX108 say what is wrong), and raising it would
@@ -56,14 +71,7 @@ def _unused_zones(config: NginxConfig) -> set[str]:
 
 def _raise_size(config: NginxConfig, zone: SharedZone, size: str) -> Fix:
     """Resize every declaration of the zone together: nginx refuses two sizes."""
-    declarations = [
-        z.directive for z in declared_zones(config) if z.name == zone.name and z.use == "ssl_session_cache"
-    ]
-    edits = []
-    for directive in dict.fromkeys(declarations):
-        for index, (_, _, value, _) in enumerate(argument_tokens(directive)):
-            if value.startswith("shared:") and value.rpartition(":")[0] == f"shared:{zone.name}":
-                edits.append(replace_argument(directive, index, f"shared:{zone.name}:{size}"))
+    edits = [edit for _, edit in resize_edits(config, zone.name, size)]
     others = len(edits) - 1
     also = f" (and its {others} other declaration{'s' if others != 1 else ''})" if others else ""
     return Fix(f'raise zone "{zone.name}" to {size}{also}', tuple(edits), safe=others == 0)
