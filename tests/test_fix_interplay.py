@@ -97,3 +97,35 @@ def test_a_zone_no_default_server_uses_is_not_raised(tmp_path: Path) -> None:
     fixed = apply_fixes(result, settings_for(root), unsafe=False, write=True)
     assert "shared:SSL:1m" in (root / "sites-enabled" / "api.conf").read_text(encoding="utf-8")
     assert "shared:SSL:10m" not in "".join(p.read_text(encoding="utf-8") for p in fixed.written)
+
+
+def test_the_fixpoint_loop_says_when_a_fix_creates_a_finding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tripwire for users' configurations the tests above have not seen."""
+    from tlslint import fixing
+    from tlslint.findings import Finding, Location, Severity
+
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(
+        "http {\n    ssl_session_cache shared:SSL:1m;\n    server {\n        listen 443 ssl;\n    }\n}\n"
+    )
+    settings = settings_for(tmp_path, {"select": ["NGX103"]})
+    real_run = fixing.run
+
+    def run_with_a_new_finding(*args: Any, **kwargs: Any) -> RunResult:
+        result = real_run(*args, **kwargs)
+        made = Finding("NGX108", "x", Severity.INFO, "made by the fix", Location(conf, 2, 5), anchor="new")
+        result.findings.append(made)
+        return result
+
+    monkeypatch.setattr(fixing, "run", run_with_a_new_finding)
+    outcome = apply_fixes(run([tmp_path], settings), settings, unsafe=False, write=False)
+    assert outcome.diff
+    [message] = outcome.messages
+    assert message.endswith(
+        "nginx.conf:2: NGX108 appeared after a fix "
+        "(a fix should not create another rule's finding; please report this)"
+    )
+    monkeypatch.undo()
+    assert apply_fixes(run([tmp_path], settings), settings, unsafe=False, write=False).messages == []

@@ -94,6 +94,8 @@ def apply_fixes(
     overlay: dict[Path, SourceText] = {}
     outcome = FixOutcome(result)
     current = result
+    seen = {_identity(f) for f in result.findings}
+    created: dict[tuple[str, Path, str], Finding] = {}
     for attempt in range(MAX_PASSES + 1):
         fixes = choose_fixes(current.findings, unsafe)
         if not fixes:
@@ -130,6 +132,15 @@ def apply_fixes(
         if not progressed:
             break
         current = run(targets, settings, overlay=overlay, run_options=current.options)
+        for finding in current.findings:
+            if _identity(finding) not in seen:
+                created.setdefault(_identity(finding), finding)
+        seen.update(_identity(f) for f in current.findings)
+    outcome.messages.extend(
+        f"{_display(f.location.path)}:{f.location.line}: {f.code} appeared after a fix "
+        "(a fix should not create another rule's finding; please report this)"
+        for f in created.values()
+    )
     outcome.result = current
     changed = {p: s for p, s in overlay.items() if s.text != originals[p].text}
     outcome.diff = "".join(unified_diff(originals[p], changed[p]) for p in sorted(changed))
@@ -144,6 +155,11 @@ def apply_fixes(
             else:
                 outcome.written.append(path)
     return outcome
+
+
+def _identity(finding: Finding) -> tuple[str, Path, str]:
+    """A finding across passes, as baselines key it: rule, file, structural anchor."""
+    return (finding.code, finding.location.path.resolve(), finding.anchor or finding.message)
 
 
 def _new_file(path: Path, overlay: dict[Path, SourceText]) -> LoadedText | None:
