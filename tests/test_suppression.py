@@ -331,3 +331,17 @@ def test_usage_is_seen_when_checks_run_in_a_helper(tmp_path: Path, monkeypatch: 
     with_usage = len(started)
     check_files(tmp_path, files, {**mapping, "select": ["NGX1", "NGX210"]})
     assert len(started) - with_usage == with_usage + 1  # without TLS001 the checks' helper starts too
+
+
+def test_a_run_without_suppression_comments_does_not_import_their_reader(tmp_path: Path) -> None:
+    (tmp_path / "a.conf").write_text("http {\n    # a comment\n    ssl_session_cache shared:S:1m;\n}\n")
+    code = (
+        "import sys; from pathlib import Path; from tlslint.engine import run; "
+        "from tlslint.settings import Settings; "
+        "print([f.code for f in run([Path('a.conf')], Settings()).findings], "
+        "'tlslint.suppressions' in sys.modules)"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert shown.stdout.strip().endswith("False"), shown.stdout + shown.stderr

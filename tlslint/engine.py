@@ -19,7 +19,6 @@ from tlslint.settings import Settings
 from tlslint.sources.formats import NGINX, LoadedText
 from tlslint.sources.nginx.loader import NginxFiles, prefix_for
 from tlslint.sources.nginx.model import ParsedFile, SourceText
-from tlslint.suppressions import UNUSED_SUPPRESSION, unknown_code_warnings, unused_findings
 from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import MAIN, NginxConfig, build_config, detect_context
 
@@ -27,6 +26,7 @@ if TYPE_CHECKING:
     from tlslint.baseline import Baseline, BaselineOutcome, Entry
     from tlslint.cache import ModelCache
     from tlslint.scope import Scope
+    from tlslint.suppressions import Suppression
     from tlslint.workspace.apigee import ApigeeLoad
     from tlslint.workspace.backends import BackendLoad
 
@@ -141,9 +141,8 @@ def _run(
         findings, outcome = _apply_baseline(how.baseline, findings, read, reported, filters)
     missing = list(discovered.missing)
     scope = frozenset(reported) if reported is not None else None
-    warnings = unknown_code_warnings(
-        filters.unknown_codes(p for p in commented if scope is None or p in scope)
-    )
+    unknown = filters.unknown_codes(p for p in commented if scope is None or p in scope)
+    warnings = _unknown_code_warnings(unknown) if unknown else []
     return RunResult(
         findings,
         read,
@@ -215,7 +214,16 @@ def _has_input(target: str, workspace: Workspace) -> bool:
 
 
 def _unused_suppressions(filters: Filters, paths: list[Path]) -> list[Finding]:
+    from tlslint.filters import UNUSED_SUPPRESSION
+    from tlslint.suppressions import unused_findings
+
     return unused_findings(catalogue.index()[UNUSED_SUPPRESSION], filters.unused(paths))
+
+
+def _unknown_code_warnings(unknown: list[tuple[Suppression, str]]) -> list[tuple[Location, str]]:
+    from tlslint.suppressions import unknown_code_warnings
+
+    return unknown_code_warnings(unknown)
 
 
 def _parse_all(files: NginxFiles, paths: list[Path], progress: Progress) -> None:

@@ -6,6 +6,7 @@ import fnmatch
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tlslint import catalogue
 from tlslint.findings import Finding
@@ -13,9 +14,13 @@ from tlslint.paths import resolved as resolve_path
 from tlslint.settings import Settings
 from tlslint.sources.nginx.loader import NginxFiles
 from tlslint.sources.nginx.model import SourceText
-from tlslint.suppressions import ALL, UNUSED_SUPPRESSION, FileSuppressions, Suppression, code_of, parse
+
+if TYPE_CHECKING:
+    from tlslint.suppressions import FileSuppressions, Suppression
 
 UNSUPPRESSIBLE = frozenset({"NGX001"})  # a file that does not parse is never hidden
+UNUSED_SUPPRESSION = "TLS001"  # opt-in: reported only when `select` names it
+SUPPRESSION_MARK = "tlslint"  # a comment without it suppresses nothing (tlslint.suppressions unread)
 
 
 def _codes(selectors: list[str]) -> list[str]:
@@ -97,20 +102,23 @@ class Filters:
             return self._suppressions[resolved]
         parsed = self.files.parsed.get(resolved)
         result: FileSuppressions | None = None
-        if parsed is not None:
+        marked = [c for c in parsed.comments if SUPPRESSION_MARK in c.text] if parsed is not None else []
+        if parsed is not None and marked:
+            from tlslint.suppressions import FileSuppressions, parse
+
             result = FileSuppressions()
-            for comment in parsed.comments:
-                if "tlslint" not in comment.text:
-                    continue
+            for comment in marked:
                 line, column = parsed.source.position(comment.start)
                 suppression = parse(resolved, comment.text, line, column)
                 if suppression is not None:
                     alone = not parsed.source.text[comment.start - column + 1 : comment.start].strip()
                     result.add(suppression, alone)
-        if parsed is None and resolved in self.yaml_sources:
-            result = _yaml_suppressions(resolved, self.yaml_sources[resolved])
-        if parsed is None and resolved in self.python_sources:
-            result = _python_suppressions(resolved, self.python_sources[resolved])
+        yaml = self.yaml_sources.get(resolved)
+        if parsed is None and yaml is not None and SUPPRESSION_MARK in yaml.text:
+            result = _yaml_suppressions(resolved, yaml)
+        python = self.python_sources.get(resolved)
+        if parsed is None and python is not None and SUPPRESSION_MARK in python.text:
+            result = _python_suppressions(resolved, python)
         self._suppressions[resolved] = result
         return result
 
@@ -130,6 +138,8 @@ class Filters:
     def unused(self, paths: Iterable[Path]) -> list[tuple[Suppression, list[str]]]:
         """Each suppression comment in ``paths`` with the words that silenced nothing this
         run could have found (a code whose rule did not run is not judged), unknown ones too."""
+        from tlslint.suppressions import ALL, code_of
+
         everything = (self.select is None or "" in self.select) and not self.ignore  # "": ALL
         result = []
         for file in self.read_all(paths):
@@ -151,6 +161,8 @@ _YAML_COMMENT_RE = re.compile(r"(?:^|[ \t])(#\s*tlslint:[^\r\n]*)", re.M)
 
 def _yaml_suppressions(path: Path, source: SourceText) -> FileSuppressions:
     """Suppression comments of a YAML file (a `#` at a line start or after a blank)."""
+    from tlslint.suppressions import FileSuppressions, parse
+
     result = FileSuppressions()
     text = source.text
     for match in _YAML_COMMENT_RE.finditer(text):
@@ -167,6 +179,8 @@ def _python_suppressions(path: Path, source: SourceText) -> FileSuppressions:
     """Suppression comments of a Python file: real comments only, never text in strings."""
     import io
     import tokenize
+
+    from tlslint.suppressions import FileSuppressions, parse
 
     result = FileSuppressions()
     lines = source.text.splitlines()

@@ -1,4 +1,5 @@
-"""Inline suppression comments, read from nginx, YAML and Python files.
+"""Inline suppression comments, read from nginx, YAML and Python files (imported by
+``tlslint.filters`` only for a file that has one).
 
 ``# tlslint: disable=CODES [REASON]`` on a line (or alone on the line above it), and
 ``# tlslint: disable-file=CODES [REASON]`` anywhere in a file. CODES are rule codes
@@ -22,13 +23,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from tlslint import catalogue
+from tlslint.filters import UNUSED_SUPPRESSION
 from tlslint.findings import Finding, Location
 
 COMMENT_RE = re.compile(r"#\s*tlslint:\s*(disable-file|disable)\s*=[ \t]*([^\r\n]*)")
 _WORD = re.compile(r"[ \t]*(?:(,)[ \t,]*)?([\w-]+)")
 _CODE_SHAPE = re.compile(r"[A-Za-z]{3}\d{3}")
 ALL = "ALL"
-UNUSED_SUPPRESSION = "TLS001"  # opt-in: reported only when `select` names it
 
 
 @dataclass(eq=False)
