@@ -15,7 +15,8 @@ from tlslint.fixing import apply_fixes
 
 ENTRIES = catalogue.load_entries()
 # Examples of these targets are configurations; `live` and `logs` examples are server
-# descriptions and log excerpts, run by tests/test_probe.py and tests/test_logs.py.
+# descriptions and log excerpts, run by tests/test_probe.py and tests/test_logs.py;
+# `render` examples need kubectl (or no kubectl), run by tests/test_kustomize.py.
 CONFIG_TARGETS = frozenset({"nginx", "apigee", "backend", "any"})
 EXAMPLES = [
     pytest.param(code, index, example, id=f"{code}-{index}-{'bad' if 'bad' in example else 'good'}")

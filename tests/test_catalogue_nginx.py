@@ -29,6 +29,9 @@ REFUSED_BY_NGINX = {
     # nginx.conf including itself from http{} meets its own events{} first; a
     # loop through files valid in that context ends with EMFILE.
     "NGX003": r'"events" directive is not allowed here|\(24: Too many open files\)',
+    # A line that the version does not accept (the examples are refused by 1.22.1).
+    "NGX004": r"unknown directive|invalid number of arguments|invalid value|invalid parameter"
+    r"|is not allowed here",
     "NGX106": r"conflicts with already declared size|is already declared for a different use",
 }
 

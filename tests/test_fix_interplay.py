@@ -74,9 +74,24 @@ def test_no_fix_of_the_bundled_example_creates_a_finding(tmp_path: Path, code: s
     assert created_by_fix(tmp_path / "edge", {}, code, unsafe=True) == []
 
 
+# Known: the fixer's re-check infers the version again from the fixed text, so a fix that
+# removes the line that bounded it reopens the rules' version questions.
+FORGETS_THE_VERSION = {
+    "misskey-dev__misskey__docs_examples_misskey.nginx": (
+        "NGX304's fix removes `ssl on;`, the line that proved nginx < 1.25.1; re-checked, the "
+        "range is open again and NGX305 asks about `listen ... http2` (the re-check should keep "
+        "the range inferred before fixing)"
+    ),
+}
+
+
 @pytest.mark.parametrize("version", [None, "1.22", "1.27"])
 @pytest.mark.parametrize("path", shared_files("corpus", "nginx"))
-def test_no_fix_of_a_corpus_file_creates_a_finding(tmp_path: Path, path: Path, version: str | None) -> None:
+def test_no_fix_of_a_corpus_file_creates_a_finding(
+    tmp_path: Path, path: Path, version: str | None, request: pytest.FixtureRequest
+) -> None:
+    if version is None and path.name in FORGETS_THE_VERSION:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=FORGETS_THE_VERSION[path.name]))
     settings = {"nginx": {"version": version}} if version else {}
     copy = tmp_path / path.name
     copy.write_bytes(path.read_bytes())  # the corpus is read-only

@@ -109,7 +109,24 @@ def check(
         bool, typer.Option("--no-cache", help="Neither read nor write .tlslint_cache/ (parsed models).")
     ] = False,
     show_settings: Annotated[
-        bool, typer.Option("--show-settings", help="Print the settings in force and their file, then exit.")
+        bool,
+        typer.Option(
+            "--show-settings",
+            help="Print the settings in force and their file, and the nginx version each "
+            "configuration under PATHS is judged by (and why), then exit.",
+        ),
+    ] = False,
+    stdin_filename: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--stdin-filename",
+            metavar="NAME",
+            help="The name of what `-` reads from standard input (its format, settings and findings).",
+        ),
+    ] = None,
+    allow_remote_bases: Annotated[
+        bool,
+        typer.Option("--allow-remote-bases", help="Let kustomize fetch remote bases (git, HTTP)."),
     ] = False,
 ) -> None:
     """Check nginx configs (the default command)."""
@@ -135,6 +152,8 @@ def check(
             force_exclude=force_exclude,
             no_cache=no_cache,
             show_settings=show_settings,
+            stdin_filename=stdin_filename,
+            allow_remote_bases=allow_remote_bases,
         )
     except CommandError as error:
         raise _fail(str(error)) from None

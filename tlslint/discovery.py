@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tlslint.deployment import is_deployment_file
+from tlslint.kustomize import KUSTOMIZATION_NAMES
 from tlslint.paths import remember
 from tlslint.paths import resolved as resolve_path
 from tlslint.sources.text import not_a_file, sniff_head
@@ -71,9 +73,14 @@ class Discovered:
     nginx: list[Path] = field(default_factory=list)
     yaml: list[Path] = field(default_factory=list)  # Apigee hybrid YAML
     backend: list[Path] = field(default_factory=list)  # app servers (tlslint.sources.python.sniff)
+    kustomizations: list[Path] = field(default_factory=list)  # kustomization files (tlslint.kustomize)
+    other_yaml: list[Path] = field(default_factory=list)  # named YAML of no format: a patch, maybe
     explicit: set[Path] = field(default_factory=set)
     missing: list[Path] = field(default_factory=list)
     empty: list[Path] = field(default_factory=list)  # paths given that hold no configuration
+    # Dockerfiles and YAML that may name the nginx image (tlslint.deployment): read
+    # for the version only, never checked or reported.
+    deployment: list[Path] = field(default_factory=list)
 
 
 def discover(
@@ -133,8 +140,18 @@ def _add(found: Discovered, path: Path, seen: set[Path], *, explicit: bool, snif
     resolved = resolve_path(path)
     if resolved in seen:
         return True
+    if path.name in KUSTOMIZATION_NAMES:  # rendered, never checked as a file
+        seen.add(resolved)
+        found.kustomizations.append(path)
+        if explicit:
+            found.explicit.add(resolved)
+        return True
     kind = classify(path, explicit=explicit and not sniff)
+    if kind in (None, BACKEND) and is_deployment_file(path):
+        found.deployment.append(path)
     if kind is None:
+        if explicit and path.suffix.lower() in YAML_SUFFIXES:
+            found.other_yaml.append(path)  # configuration only if a kustomization renders it
         return False
     seen.add(resolved)
     if explicit:

@@ -38,6 +38,7 @@ FAMILIES = (
     ("BKD1", "Backend app servers"),
     ("LIV1", "Live probe"),
     ("LOG1", "Log analysis"),
+    ("RND0", "Rendered builds: kustomize and Helm"),
     ("TLS0", "tlslint's own comments"),
 )
 _FIX = {"safe": "safe fix", "unsafe": "unsafe fix", "none": ""}

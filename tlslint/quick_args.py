@@ -26,6 +26,7 @@ _FLAGS = {
     "-q": "quiet",
     "--force-exclude": "force_exclude",
     "--no-cache": "no_cache",
+    "--allow-remote-bases": "allow_remote_bases",
 }
 # Options that take a value: keyword, the values typer accepts (None: any), and
 # whether it names a file (typer hands a Path).
@@ -36,6 +37,7 @@ _VALUED: dict[str, tuple[str, tuple[str, ...] | None, bool]] = {
     "--ignore": ("ignore", None, False),
     "--nginx-version": ("nginx_version", None, False),
     "--config": ("config", None, True),
+    "--stdin-filename": ("stdin_filename", None, True),
 }
 # Set by a shell asking typer to complete a word: only typer answers that.
 COMPLETION_VARIABLE = "_TLSLINT_COMPLETE"

@@ -30,7 +30,8 @@ from tlslint.checks._upstream import (
 from tlslint.checks.ngx211_upstream_keepalive_ineffective import location_fix
 from tlslint.findings import Finding, Fix, Severity
 from tlslint.nginx_edits import insert_directive, replace_argument
-from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_DEFAULT, Version, at_least, format_version
+from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_DEFAULT
+from tlslint.version_range import VersionRange
 from tlslint.workspace import Workspace
 
 CODE = "NGX210"
@@ -47,11 +48,11 @@ UNREACHABLE_NOTE = (
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
-    version = workspace.nginx_version
-    new = at_least(version, UPSTREAM_KEEPALIVE_DEFAULT)
     size = int(ctx.options["connections"])
     for config in workspace.nginx:
         maps = upgrade_maps(config)
+        versions = workspace.nginx_versions(config)
+        new = versions.at_least(UPSTREAM_KEEPALIVE_DEFAULT)
         for upstream, users in upstream_users(config):
             directive = upstream.directive
             assert directive is not None and directive.block is not None
@@ -74,14 +75,12 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 what = (
                     f"upstream {name} has no keepalive: before nginx 1.29.7 it opens {cost} for every "
                     "request; since 1.29.7 the default is `keepalive 32 local` (this depends on the "
-                    "version, which is not configured: set nginx.version to decide)"
+                    f"version: {versions.unsettled()}; set nginx.version to decide)"
                 )
             else:
-                assert version is not None
-                shown = format_version(version)
                 what = (
-                    f"upstream {name} has no keepalive: before nginx 1.29.7 (nginx.version {shown}) "
-                    f"it opens {cost} for every request"
+                    f"upstream {name} has no keepalive: before nginx 1.29.7 "
+                    f"({versions.settled(UPSTREAM_KEEPALIVE_DEFAULT)}) it opens {cost} for every request"
                 )
             if tls:
                 what += " (its servers are reached over https)"
@@ -104,11 +103,13 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                     directive.source, directive, own, f"keepalive {size};", own[-1] if own else None
                 )
                 fix = Fix(f"add `keepalive {size};` to upstream {name}", (edit,), True)
-            complete = _with_locations(fix, proxied, version, maps)
+            complete = _with_locations(fix, proxied, versions, maps)
             yield ctx.finding(
                 line if disabled and line is not None else directive,
                 what,
-                severity=Severity.ERROR if tls else Severity.WARNING,
+                severity=Severity.INFO
+                if new is None and not disabled
+                else (Severity.ERROR if tls else Severity.WARNING),
                 fix=complete,
                 related=notes,
                 anchor=anchor(upstream, "keepalive"),
@@ -117,7 +118,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
 
 
 def _with_locations(
-    fix: Fix, proxied: list[PassTarget], version: Version | None, maps: dict[str, UpgradeMap]
+    fix: Fix, proxied: list[PassTarget], versions: VersionRange, maps: dict[str, UpgradeMap]
 ) -> Fix | None:
     """``fix`` and what makes its locations reuse the connections it keeps.
 
@@ -134,8 +135,8 @@ def _with_locations(
         if location is None or id(location) in done:
             continue
         done.add(id(location))
-        protocol = http_version_issue(target.block, version)
-        connection = connection_issue(target.block, version, maps)
+        protocol = http_version_issue(target.block, versions)
+        connection = connection_issue(target.block, versions, maps)
         if protocol is None and connection is None:
             continue
         change, _ = location_fix(location, protocol is not None, connection)

@@ -46,7 +46,7 @@ from tlslint.checks._upstream import (
 )
 from tlslint.findings import Edit, Finding, Fix, Severity
 from tlslint.nginx_edits import replace_argument
-from tlslint.nginx_versions import Version
+from tlslint.version_range import VersionRange
 from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import Block, NginxConfig
 
@@ -58,9 +58,9 @@ NO_HTTP_NOTE = (
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
-    version = workspace.nginx_version
     size = int(ctx.options["connections"])
     for config in workspace.nginx:
+        versions = workspace.nginx_versions(config)
         for target in pass_targets(config):
             if target.module != "proxy" or not target.literal or target.upstream is not None:
                 continue
@@ -69,7 +69,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             if not _names_an_address(target, config):
                 continue
             cost = "a new connection and a TLS handshake" if target.tls else "a new connection"
-            fix, note = _fix(config, target, version, size)
+            fix, note = _fix(config, target, versions, size)
             yield ctx.finding(
                 target.directive,
                 f"proxy_pass {target.directive.args[0]} names no upstream{{}}: nginx makes an implicit "
@@ -127,7 +127,7 @@ def _may_keep_name(target: PassTarget, config: NginxConfig) -> bool:
 
 
 def _fix(
-    config: NginxConfig, target: PassTarget, version: Version | None, size: int
+    config: NginxConfig, target: PassTarget, versions: VersionRange, size: int
 ) -> tuple[Fix | None, str]:
     location = target.location
     assert location is not None
@@ -153,7 +153,7 @@ def _fix(
         )
     if not keep_name:
         edits.append(replace_argument(target.directive, 0, f"{target.scheme}://{name}{target.rest}"))
-    connection = connection_issue(target.block, version, upgrade_maps(config))
+    connection = connection_issue(target.block, versions, upgrade_maps(config))
     upgrade = connection.upgrade_map if connection is not None else None
     if upgrade is not None:
         # Its keep-alive would be defeated by the map's "close" for plain requests (NGX211).
@@ -162,7 +162,7 @@ def _fix(
             return None, "the Connection map's value for plain requests is not the map's own line"
         edits.append(map_edit)
     change = _location_change(
-        location, target, version, keep_name, connection is not None and upgrade is None
+        location, target, versions, keep_name, connection is not None and upgrade is None
     )
     located = change.edits()
     if located is None:
@@ -185,12 +185,12 @@ def _fix(
 
 
 def _location_change(
-    location: Block, target: PassTarget, version: Version | None, keep_name: bool, connection: bool
+    location: Block, target: PassTarget, versions: VersionRange, keep_name: bool, connection: bool
 ) -> LocationChange:
     """``connection``: the location's Connection header (none before 1.29.7, or a value
     such as "close") would defeat the new keep-alive, as NGX211 would report."""
     change = LocationChange(location)
-    change.http11 = http_version_issue(target.block, version) is not None
+    change.http11 = http_version_issue(target.block, versions) is not None
     _, headers = proxy_headers(target.block)
     names = {header.name for header in headers}
     if connection:
