@@ -39,6 +39,7 @@ FAMILIES = (
     ("LIV1", "Live probe"),
     ("LOG1", "Log analysis"),
     ("RND0", "Rendered builds: kustomize and Helm"),
+    ("TLS0", "tlslint's own comments"),
 )
 _FIX = {"safe": "safe fix", "unsafe": "unsafe fix", "none": ""}
 
@@ -174,7 +175,9 @@ min-size = "10m"
 Some settings have command-line twins, which win: `--select`, `--ignore`, `--fail-on`,
 `--nginx-version`. Findings can also be silenced where they are, in nginx comments:
 `# tlslint: disable=NGX101` on the directive's line or the line above it, or
-`# tlslint: disable-file=NGX105` anywhere in the file; and a whole tree's existing
+`# tlslint: disable-file=NGX105` anywhere in the file, with a reason after the codes if
+you like (`# tlslint: disable=NGX104 NGX101 -- legacy clients`; see
+[usage](usage.md#suppression-comments)); and a whole tree's existing
 findings can be recorded in a baseline (`--write-baseline`, see [usage](usage.md)).
 """
 

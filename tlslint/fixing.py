@@ -102,6 +102,8 @@ def apply_fixes(
     outcome = FixOutcome(result)
     current = result
     screen = FixScreen(settings)  # every fix analysed before it is applied (tlslint.fix_analysis)
+    seen = {_identity(f) for f in result.findings}
+    created: dict[tuple[str, Path, str], Finding] = {}
     for attempt in range(MAX_PASSES + 1):
         fixes = screen.keep(
             choose_fixes(current.findings, unsafe), current, overlay, owners(current.findings)
@@ -140,6 +142,15 @@ def apply_fixes(
         if not progressed:
             break
         current = run(targets, settings, overlay=overlay, run_options=current.options)
+        for finding in current.findings:
+            if _identity(finding) not in seen:
+                created.setdefault(_identity(finding), finding)
+        seen.update(_identity(f) for f in current.findings)
+    outcome.messages.extend(
+        f"{_display(f.location.path)}:{f.location.line}: {f.code} appeared after a fix "
+        "(a fix should not create another rule's finding; please report this)"
+        for f in created.values()
+    )
     outcome.result = current
     outcome.refused = screen.refused
     outcome.messages.extend(screen.refused)
@@ -156,6 +167,11 @@ def apply_fixes(
             else:
                 outcome.written.append(path)
     return outcome
+
+
+def _identity(finding: Finding) -> tuple[str, Path, str]:
+    """A finding across passes, as baselines key it: rule, file, structural anchor."""
+    return (finding.code, finding.location.path.resolve(), finding.anchor or finding.message)
 
 
 def _new_file(path: Path, overlay: dict[Path, SourceText]) -> LoadedText | None:
