@@ -138,6 +138,11 @@ def run_check(
 
     for missing in result.missing_paths:
         print(f"tlslint: {missing}: {missing_reason(missing)}", file=sys.stderr)
+    refused = False
+    for empty in result.empty_paths:
+        where = "under" if os.path.isdir(empty) else "in"
+        print(f"tlslint: no nginx, Apigee or app-server configuration found {where} {empty}", file=sys.stderr)
+    _warn(result)
     if fix or diff:
         from tlslint.fixing import apply_fixes
 
@@ -147,11 +152,12 @@ def run_check(
             print(f"tlslint: {message}", file=sys.stderr)
         if diff:
             sys.stdout.write(outcome.diff)
-            return 2 if result.has_load_errors else (1 if outcome.diff else 0)
+            return 2 if result.has_load_errors or outcome.refused else (1 if outcome.diff else 0)
         if outcome.written:
             count = len(outcome.written)
             print(f"tlslint: fixed {count} file{'s' if count != 1 else ''}", file=sys.stderr)
         result = outcome.result
+        refused = bool(outcome.refused)  # a fix nginx would refuse: tlslint's own bug
     if options.cache is not None:
         options.cache.save()
     if write_baseline is not None:
@@ -164,7 +170,16 @@ def run_check(
 
     text = render(output_format, result, statistics=statistics, quiet=quiet)
     sys.stdout.write(text)
-    return result.exit_code(threshold)
+    return 2 if refused else result.exit_code(threshold)
+
+
+def _warn(result: RunResult) -> None:
+    """Problems that are no finding (a suppression naming no rule), once, on stderr."""
+    from tlslint.report.text import display_path
+
+    for location, message in result.warnings:
+        where = f"{display_path(location.path)}:{location.line}:{location.column}"
+        print(f"tlslint: warning: {where}: {message}", file=sys.stderr)
 
 
 def _read_stdin(name: Path | None, settings: Settings) -> SourceText:
@@ -247,13 +262,14 @@ def _write_baseline(file: Path, result: RunResult, settings: Settings) -> RunRes
         f"({entries} entr{'ies' if entries != 1 else 'y'})",
         file=sys.stderr,
     )
-    return dataclasses.replace(result, findings=kept, baseline=None)
+    outcome = baselines.BaselineOutcome(file, recorded=len(written))
+    return dataclasses.replace(result, findings=kept, baseline=outcome)
 
 
 def _report_baseline(result: RunResult, *, quiet: bool) -> None:
     """A note on stderr: how many findings the baseline hid, and its stale entries."""
     outcome = result.baseline
-    if outcome is None:
+    if outcome is None or outcome.recorded is not None:  # written: said when writing
         return
     if outcome.matched and not quiet:
         plural = "s" if outcome.matched != 1 else ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from tlslint.cache import ModelCache
     from tlslint.discovery import Discovered
     from tlslint.scope import Scope
+    from tlslint.suppressions import Suppression
     from tlslint.workspace.apigee import ApigeeLoad
     from tlslint.workspace.backends import BackendLoad
     from tlslint.workspace.kubernetes import KubernetesLoad
@@ -53,6 +55,8 @@ class RunResult:
     baseline: BaselineOutcome | None = None  # what --baseline ignored, and its stale entries
     reported: frozenset[Path] | None = None  # the files findings were reported for; None: all
     options: RunOptions | None = None  # how the run was made; the fixer re-checks the same way
+    warnings: list[tuple[Location, str]] = field(default_factory=list)  # said on stderr, not findings
+    empty_paths: list[Path] = field(default_factory=list)  # given, but no configuration in them
 
     def source(self, path: Path) -> SourceText | None:
         loaded = self.texts.get(resolved(path))
@@ -113,7 +117,8 @@ def _run(
         _parse_all(files, discovered.nginx, how.progress)
     named = [path for path in discovered.nginx if resolved(path) in discovered.explicit]
     includers = _includers(files, named, settings) if named else []
-    configs = load_nginx(files, [*includers, *discovered.nginx])
+    above = _directory_includers(files, targets, discovered.nginx, settings)
+    configs = load_nginx(files, [*includers, *above, *discovered.nginx])
     workspace = Workspace(
         nginx=configs,
         nginx_version=settings.nginx_version,
@@ -138,6 +143,10 @@ def _run(
         findings = rendered.mark_undecidable(findings)
         findings.extend(f for f in rendered.findings if filters.keep(f))
         findings.extend(check_builds(rendered, settings, filters))
+    # the files suppressions can be in
+    commented = [*files.parsed, *apigee.texts, *backends.texts, *(rendered.texts if rendered else ())]
+    if filters.tracks_usage:  # after every other rule: what the comments silenced is known
+        findings.extend(f for f in _unused_suppressions(filters, commented) if filters.keep(f))
     findings = _dedupe(findings)
     findings.sort(key=Finding.sort_key)
     read = sorted(
@@ -152,7 +161,8 @@ def _run(
     texts.update(kubernetes.texts)
     if rendered is not None:
         texts.update({path: text for path, text in rendered.texts.items() if path not in texts})
-    reported = _reported(files, configs, how.scope, discovered.nginx if named else None)
+    # Given files by name, or a directory below its includer: report what was given.
+    reported = _reported(files, configs, how.scope, discovered.nginx if named or above else None)
     if reported is not None:
         reported |= apigee.reported(how.scope)
         reported |= backends.reported(how.scope)
@@ -164,6 +174,8 @@ def _run(
         findings, outcome = _apply_baseline(how.baseline, findings, read, reported, filters)
     missing = list(discovered.missing)
     scope = frozenset(reported) if reported is not None else None
+    unknown = filters.unknown_codes(p for p in commented if scope is None or p in scope)
+    warnings = _unknown_code_warnings(unknown) if unknown else []
     return RunResult(
         findings,
         read,
@@ -175,6 +187,9 @@ def _run(
         baseline=outcome,
         reported=scope,
         options=how,
+        warnings=warnings,
+        # A named YAML file of no format is configuration when a build renders it.
+        empty_paths=[p for p in discovered.empty if rendered is None or p not in discovered.other_yaml],
     )
 
 
@@ -293,6 +308,19 @@ def _has_input(target: str, workspace: Workspace) -> bool:
     return True
 
 
+def _unused_suppressions(filters: Filters, paths: list[Path]) -> list[Finding]:
+    from tlslint.filters import UNUSED_SUPPRESSION
+    from tlslint.suppressions import unused_findings
+
+    return unused_findings(catalogue.index()[UNUSED_SUPPRESSION], filters.unused(paths))
+
+
+def _unknown_code_warnings(unknown: list[tuple[Suppression, str]]) -> list[tuple[Location, str]]:
+    from tlslint.suppressions import unknown_code_warnings
+
+    return unknown_code_warnings(unknown)
+
+
 def _parse_all(files: NginxFiles, paths: list[Path], progress: Progress) -> None:
     """Parse up front, one file at a time, to tell ``progress`` (later reads hit the cache)."""
     total = len(paths)
@@ -307,6 +335,19 @@ def _includers(files: NginxFiles, named: list[Path], settings: Settings) -> list
 
     stops = [settings.base] if settings.source is not None else []
     return find_includers(files, named, stops)
+
+
+def _directory_includers(
+    files: NginxFiles, targets: list[Path], walked: list[Path], settings: Settings
+) -> list[Path]:
+    """The nginx.conf files above the directories given that include files found in them."""
+    directories = [target for target in targets if os.path.isdir(target)]  # False where unreadable
+    if not directories or not walked:
+        return []
+    from tlslint.scope import find_directory_includers
+
+    stops = [settings.base] if settings.source is not None else []
+    return find_directory_includers(files, directories, walked, stops)
 
 
 def _reported(

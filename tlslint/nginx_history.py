@@ -194,6 +194,8 @@ _DIRECTIVES: tuple[_DirectiveRow, ...] = (
     ("proxy_protocol", MAIL, "1.19.8", None, None, "CHANGES 1.19.8 (mail proxy)"),
     ("set_real_ip_from", MAIL, "1.19.8", None, None, "CHANGES 1.19.8 (mail proxy)"),
     ("max_errors", MAIL, "1.21.0", None, None, "CHANGES 1.21.0 (mail proxy)"),
+    ("ssl", MAIL, None, "1.25.1", "1.15.0",
+     "CHANGES 1.15.0, 1.25.1; source: ngx_mail_ssl_module's commands have no \"ssl\" after 1.25.1"),
 )  # fmt: skip
 
 _LISTEN: tuple[_DirectiveRow, ...] = (

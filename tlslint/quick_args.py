@@ -40,14 +40,14 @@ _VALUED: dict[str, tuple[str, tuple[str, ...] | None, bool]] = {
     "--stdin-filename": ("stdin_filename", None, True),
 }
 # Set by a shell asking typer to complete a word: only typer answers that.
-_COMPLETION_VARIABLE = "_TLSLINT_COMPLETE"
+COMPLETION_VARIABLE = "_TLSLINT_COMPLETE"
 
 Arguments = dict[str, object]
 
 
 def check_arguments(args: list[str], environ: Mapping[str, str]) -> Arguments | None:
     """``run_check``'s keyword arguments for ``args``, or None: let typer read them."""
-    if _COMPLETION_VARIABLE in environ:
+    if COMPLETION_VARIABLE in environ:
         return None
     if args and args[0] == "check":
         args = args[1:]

@@ -23,6 +23,8 @@ from tlslint.checks import unique
 from tlslint.checks._effective import effective, proxy_headers, server_of
 from tlslint.findings import Edit
 from tlslint.nginx_edits import (
+    Statement,
+    built_lines,
     child_indentation,
     indent_unit,
     indentation,
@@ -528,8 +530,9 @@ def http_context_anchor(block: Block) -> Directive | None:
     return directive
 
 
-def new_block(anchor_directive: Directive, opener: str, body: Sequence[str]) -> Edit:
-    """``opener { body }`` as new lines above ``anchor_directive``."""
+def new_block(anchor_directive: Directive, payload: Statement) -> Edit:
+    """The block ``payload`` (a crossplane statement), built by crossplane, as new lines
+    above ``anchor_directive``, indented as that part of the file is."""
     source = anchor_directive.source
     unit = indent_unit(source)
     children = anchor_directive.block or []
@@ -539,8 +542,7 @@ def new_block(anchor_directive: Directive, opener: str, body: Sequence[str]) -> 
         inner = child_indentation(source, anchor_directive, children)
         if inner.startswith(outer) and len(inner) > len(outer):
             unit = inner[len(outer) :]
-    lines = [f"{opener} {{", *(unit + line for line in body), "}"]
-    return insert_lines_before(anchor_directive, lines)
+    return insert_lines_before(anchor_directive, built_lines(payload, unit))
 
 
 def free_name(taken: set[str], preferred: str) -> str:
