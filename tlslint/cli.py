@@ -217,7 +217,7 @@ def rules(
         return
     for meta in index.values():
         fix = {"safe": "fix", "unsafe": "unsafe fix", "none": ""}[meta.fix_safety]
-        print(f"{meta.code}  {meta.name:<42} {meta.severity!s:<8} {fix:<10} {meta.summary}")
+        print(f"{meta.code:<6}  {meta.name:<42} {meta.severity!s:<8} {fix:<10} {meta.summary}")
 
 
 @app.command()

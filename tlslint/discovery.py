@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 NGINX = "nginx"
 YAML = "yaml"  # Apigee hybrid overrides and ApigeeRoute manifests
 BACKEND = "backend"  # gunicorn/uvicorn/hypercorn configs and the command lines that start them
+KUBERNETES = "kubernetes"  # Istio / Gateway API gateways, ingress-nginx (tlslint.sources.kubernetes.sniff)
+_APIGEE_AND_KUBERNETES = "yaml+kubernetes"  # a file both tiers read
 YAML_SUFFIXES = (".yaml", ".yml")
 
 ALWAYS_SKIPPED_DIRS = frozenset(
@@ -73,6 +75,7 @@ class Discovered:
     nginx: list[Path] = field(default_factory=list)
     yaml: list[Path] = field(default_factory=list)  # Apigee hybrid YAML
     backend: list[Path] = field(default_factory=list)  # app servers (tlslint.sources.python.sniff)
+    kubernetes: list[Path] = field(default_factory=list)  # gateways and ingress-nginx YAML
     kustomizations: list[Path] = field(default_factory=list)  # kustomization files (tlslint.kustomize)
     other_yaml: list[Path] = field(default_factory=list)  # named YAML of no format: a patch, maybe
     explicit: set[Path] = field(default_factory=set)
@@ -158,9 +161,11 @@ def _add(found: Discovered, path: Path, seen: set[Path], *, explicit: bool, snif
         found.explicit.add(resolved)
     if kind == NGINX:
         found.nginx.append(path)
-    elif kind == YAML:
+    if kind in (YAML, _APIGEE_AND_KUBERNETES):
         found.yaml.append(path)
-    elif kind == BACKEND:
+    if kind in (KUBERNETES, _APIGEE_AND_KUBERNETES):
+        found.kubernetes.append(path)
+    if kind == BACKEND:
         found.backend.append(path)
     return True
 
@@ -175,9 +180,9 @@ def classify(path: Path, *, explicit: bool) -> str | None:
     """
     name = path.name
     if path.suffix.lower() in YAML_SUFFIXES:
-        # YAML is Apigee's or nobody's: CI files, other manifests and
-        # kustomizations are skipped quietly, named or not.
-        return YAML if _sniff_apigee_file(path, explicit=explicit) else None
+        # YAML is Apigee's, the Kubernetes gateways', or nobody's: CI files, other
+        # manifests and kustomizations are skipped quietly, named or not.
+        return _yaml_kind(path, explicit=explicit)
     if name != "nginx.conf" and _is_backend(path):
         return BACKEND
     if name == "nginx.conf" or explicit:
@@ -215,11 +220,17 @@ def sniff_apigee(head: bytes) -> bool:
     return _APIGEE_API.search(head) is not None and _APIGEE_KIND.search(head) is not None
 
 
-def _sniff_apigee_file(path: Path, *, explicit: bool) -> bool:
+def _yaml_kind(path: Path, *, explicit: bool) -> str | None:
     head = sniff_head(path)
     if head is None:
-        return explicit  # named, its read error or NUL byte is reported; walked, it is skipped
-    return sniff_apigee(head)
+        # Named, its read error or NUL byte is reported (by the Apigee tier); walked, it is skipped.
+        return YAML if explicit else None
+    from tlslint.sources.kubernetes.sniff import sniff_kubernetes
+
+    apigee, kubernetes = sniff_apigee(head), sniff_kubernetes(head, path)
+    if apigee and kubernetes:
+        return _APIGEE_AND_KUBERNETES
+    return YAML if apigee else KUBERNETES if kubernetes else None
 
 
 def _sniff_nginx(path: Path, *, named_conf: bool) -> bool:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from tlslint.suppressions import Suppression
     from tlslint.workspace.apigee import ApigeeLoad
     from tlslint.workspace.backends import BackendLoad
+    from tlslint.workspace.kubernetes import KubernetesLoad
     from tlslint.workspace.rendered import RenderedLoad
 
 # Loading problems are findings too, so every format reports them alike.
@@ -130,6 +131,9 @@ def _run(
     apigee = _add_apigee(workspace, filters, yaml, settings, overlay, targets)
     findings.extend(f for f in apigee.findings if filters.keep(f))
     backends = _add_backends(workspace, filters, discovered.backend, settings, overlay)
+    gateways = rendered.remaining(discovered.kubernetes) if rendered is not None else discovered.kubernetes
+    kubernetes = _add_kubernetes(workspace, filters, gateways, yaml, settings, overlay, targets)
+    findings.extend(f for f in kubernetes.findings if filters.keep(f))
     index = catalogue.index()
     checks = load_checks(lambda code: filters.enabled(code) and _has_input(index[code].target, workspace))
     findings.extend(run_checks(checks, settings, workspace, filters, files=len(files.parsed)))
@@ -146,11 +150,15 @@ def _run(
     findings = _dedupe(findings)
     findings.sort(key=Finding.sort_key)
     read = sorted(
-        {*files.parsed, *files.errors, *apigee.read, *backends.read, *(rendered.read if rendered else ())}
-    )
+        {
+            *files.parsed, *files.errors, *apigee.read, *backends.read, *kubernetes.read,
+            *(rendered.read if rendered else ()),
+        }
+    )  # fmt: skip
     texts = {path: LoadedText(parsed.source, NGINX) for path, parsed in files.parsed.items()}
     texts.update(apigee.texts)
     texts.update(backends.texts)
+    texts.update(kubernetes.texts)
     if rendered is not None:
         texts.update({path: text for path, text in rendered.texts.items() if path not in texts})
     # Given files by name, or a directory below its includer: report what was given.
@@ -158,6 +166,7 @@ def _run(
     if reported is not None:
         reported |= apigee.reported(how.scope)
         reported |= backends.reported(how.scope)
+        reported |= kubernetes.reported(how.scope)
         reported |= rendered.reported(how.scope) if rendered is not None else set()
         findings = [f for f in findings if resolved(f.location.path) in reported]
     outcome = None
@@ -269,6 +278,24 @@ def _add_backends(
     return add_backends(workspace, filters, paths, settings, overlay)
 
 
+def _add_kubernetes(
+    workspace: Workspace,
+    filters: Filters,
+    paths: list[Path],
+    apigee: list[Path],
+    settings: Settings,
+    overlay: Mapping[Path, SourceText] | None,
+    targets: list[Path],
+) -> KubernetesLoad | _NoSources:
+    """Gateway and ingress-nginx YAML, its modules imported only when some is in scope
+    (``apigee``: the files the Apigee tier reads too, which report their own load errors)."""
+    if not paths:
+        return _NoSources()
+    from tlslint.workspace.kubernetes import add_kubernetes
+
+    return add_kubernetes(workspace, filters, paths, settings, overlay, targets, quiet=apigee)
+
+
 def _has_input(target: str, workspace: Workspace) -> bool:
     """False when the tier a rule reads loaded nothing: its check would find nothing
     (tests hold every check to that), so its module is not even imported."""
@@ -276,6 +303,8 @@ def _has_input(target: str, workspace: Workspace) -> bool:
         return workspace.apigee is not None
     if target == "backend":
         return workspace.backends is not None
+    if target == "kubernetes":
+        return workspace.kubernetes is not None
     return True
 
 

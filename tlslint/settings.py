@@ -41,6 +41,7 @@ class Settings:
     nginx_roots: dict[str, Path] = field(default_factory=dict)
     nginx_extra_directives: tuple[ExtraDirective, ...] = ()  # third-party modules' directives
     apigee: dict[str, str] = field(default_factory=dict)
+    kubernetes: dict[str, str] = field(default_factory=dict)
     backends: list[dict[str, str]] = field(default_factory=list)  # [[backends]] upstream / config
     helm_releases: list[dict[str, Any]] = field(default_factory=list)  # [helm] releases: chart, values...
     rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -277,6 +278,7 @@ def from_mapping(data: dict[str, Any], path: Path | None) -> Settings:
         nginx_roots=roots,
         nginx_extra_directives=parse_extra_directives(nginx.get("extra-directives", ())),
         apigee=dict(data.get("apigee", {})),
+        kubernetes=dict(data.get("kubernetes", {})),
         backends=[dict(entry) for entry in data.get("backends", [])],
         helm_releases=[dict(entry) for entry in data.get("helm", {}).get("releases", [])],
         rule_options={code: dict(options) for code, options in data.get("rules", {}).items()},

@@ -28,7 +28,7 @@ from tlslint.findings import Finding, Location
 
 COMMENT_RE = re.compile(r"#\s*tlslint:\s*(disable-file|disable)\s*=[ \t]*([^\r\n]*)")
 _WORD = re.compile(r"[ \t]*(?:(,)[ \t,]*)?([\w-]+)")
-_CODE_SHAPE = re.compile(r"[A-Za-z]{3}\d{3}")
+_CODE_SHAPE = re.compile(r"[A-Za-z]{2,3}\d{3}")
 ALL = "ALL"
 
 

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from tlslint.nginx_inference import Inference
     from tlslint.workspace.apigee import ApigeeWorkspace
     from tlslint.workspace.backends import BackendWorkspace
+    from tlslint.workspace.kubernetes import KubernetesWorkspace
 
 
 @dataclass
@@ -24,6 +25,7 @@ class Workspace:
     nginx_declared: VersionRange = UNKNOWN  # the setting, else the deployment files' images
     apigee: ApigeeWorkspace | None = None  # None when no Apigee YAML was in scope
     backends: BackendWorkspace | None = None  # None when no app-server config was in scope
+    kubernetes: KubernetesWorkspace | None = None  # None when no gateway or ingress-nginx YAML was
 
     def __post_init__(self) -> None:
         if self.nginx_version is not None and not self.nginx_declared.known:

@@ -48,7 +48,7 @@ RENDERER_NOT_FOUND = "RND002"
 REMOTE_NOT_FETCHED = "RND003"
 COMPONENT_UNUSED = "RND004"
 # The cross-file rules that a file alone cannot decide (a build's other files are missing).
-UNDECIDABLE_PREFIXES = ("APG1",)
+UNDECIDABLE_PREFIXES = ("APG1", "GW1", "ING105", "ING111")
 
 
 def _apigee_part(build: RenderedBuild, settings: Settings, workspace: Workspace) -> list[Finding]:
@@ -83,14 +83,36 @@ def _apigee_text(head: bytes) -> bool:
     return sniff_apigee(head) or b"ApigeeRoute" in head
 
 
+def _kubernetes_part(build: RenderedBuild, settings: Settings, workspace: Workspace) -> list[Finding]:
+    """The build's gateways, ingress-nginx configuration and what links them, as one deployment."""
+    if not _kubernetes_text(build.source.text.encode("utf-8", "surrogateescape")):
+        return []  # nothing of the tier's: its modules stay unimported
+    from tlslint.workspace.kubernetes import load_build
+
+    loaded = load_build(build.source, build.trees, settings)
+    if loaded is None:
+        return []
+    workspace.kubernetes = loaded.workspace
+    return loaded.findings
+
+
+def _kubernetes_text(head: bytes) -> bool:
+    from tlslint.sources.kubernetes.sniff import sniff_kubernetes
+
+    return sniff_kubernetes(head)
+
+
 # Tier name (a catalogue target) -> what adds that tier's part of a build's workspace,
 # returning the problems found while reading the build (in the rendered text).
-TIERS: dict[str, Callable[[RenderedBuild, Settings, Workspace], list[Finding]]] = {"apigee": _apigee_part}
+TIERS: dict[str, Callable[[RenderedBuild, Settings, Workspace], list[Finding]]] = {
+    "apigee": _apigee_part,
+    "kubernetes": _kubernetes_part,
+}
 # Whether a file's first bytes hold something a tier checks: a build none of whose
 # local files (kustomizations and patches included) does is not rendered at all. A
 # repository's other applications have kustomizations too, and their builds are not
 # tlslint's business.
-RELEVANT: list[Callable[[bytes], bool]] = [_apigee_text]
+RELEVANT: list[Callable[[bytes], bool]] = [_apigee_text, _kubernetes_text]
 
 
 def relevant(paths: Iterable[Path], known: dict[Path, bool]) -> bool:
@@ -138,7 +160,7 @@ class RenderedLoad:
         )
 
     def remaining(self, paths: Iterable[Path]) -> list[Path]:
-        """The Apigee files still to check one by one."""
+        """The YAML files still to check one by one."""
         return [path for path in paths if resolved(path) not in self.covered]
 
     def mark_undecidable(self, findings: Iterable[Finding]) -> list[Finding]:
@@ -441,11 +463,18 @@ def check_builds(load: RenderedLoad, settings: Settings, filters: Filters) -> li
     if not load.builds:
         return []
     index = catalogue.index()
-    checks = load_checks(lambda code: filters.enabled(code) and index[code].target in TIERS)
-    found: list[Finding] = []
+    parts = []
     for build in load.builds:
         workspace = Workspace()
         problems = [problem for add in TIERS.values() for problem in add(build, settings, workspace)]
+        parts.append((build, workspace, problems))
+    # A tier's checks are imported only when some build holds its resources.
+    present = {
+        tier for _, workspace, _ in parts for tier in TIERS if getattr(workspace, tier, None) is not None
+    }
+    checks = load_checks(lambda code: filters.enabled(code) and index[code].target in present)
+    found: list[Finding] = []
+    for build, workspace, problems in parts:
         mapped = [build.map_finding(f) for f in problems]
         mapped += [build.map_finding(f) for f in run_checks(checks, settings, workspace, filters, files=0)]
         load.register(filters)
