@@ -154,3 +154,23 @@ def test_diff_and_fix_from_the_command_line(tmp_path: Path) -> None:
     assert "appeared after a fix" not in fixed.stderr
     assert "NGX305" not in fixed.stdout
     assert "inferred: `ssl on` at site.conf:5, before a fix changed it" in fixed.stdout
+
+
+def test_a_bound_both_sides_share_stays_one_evidence(tmp_path: Path) -> None:
+    """One line can set both bounds (a release series); carried, it is still one
+    evidence, said once."""
+    from tlslint.nginx_history import VersionSpan
+    from tlslint.nginx_inference import carried, evidence_of
+    from tlslint.sources.nginx.model import SourceText
+    from tlslint.sources.nginx.parser import parse_text
+
+    [directive] = parse_text(SourceText(tmp_path / "a.conf", "ssl on;\n")).directives
+    line = (directive, VersionSpan((1, 20, 0), (1, 21, 0)), "")
+    evidence = evidence_of(line)
+    pinned = VersionRange((1, 20, 0), (1, 21, 0), evidence, evidence)
+    gone = carried(pinned, ())
+    assert gone.low_by is gone.high_by and gone.low_by is not None and gone.low_by.before_fix
+    assert gone.name() == "nginx 1.20.x (inferred: `ssl on` at a.conf:1, before a fix changed it)"
+    kept = carried(pinned, (line,))
+    assert kept.low_by is kept.high_by and kept.low_by is not None and not kept.low_by.before_fix
+    assert carried(gone, ()).low_by is gone.low_by  # carried again: as it was
