@@ -108,6 +108,18 @@ def test_a_line_that_moved_is_cited_where_it_is_now(tmp_path: Path) -> None:
     assert conf.read_text(encoding="utf-8") == PROXIED  # write=False
 
 
+def writing_http2_on(result: RunResult, conf: Path) -> RunResult:
+    """``result`` with one more finding, whose fix writes `http2 on;` above `server_name`."""
+    text = conf.read_text(encoding="utf-8")
+    at = text.index("    server_name")
+    writes = Fix("add `http2 on;`", (Edit(conf.resolve(), at, at, "    http2 on;\n"),))
+    message = "a fix that writes `http2 on;`"
+    result.findings.append(
+        Finding("NGX999", "test", Severity.WARNING, message, Location(conf, 3), fix=writes)
+    )
+    return result
+
+
 def test_a_line_a_fix_writes_does_not_narrow_the_version(tmp_path: Path) -> None:
     """Were `http2 on;` written by a fix read as proof of 1.25.1, NGX305 would then
     take `http2` off the listen line: a chain of fixes resting on no fact."""
@@ -116,13 +128,7 @@ def test_a_line_a_fix_writes_does_not_narrow_the_version(tmp_path: Path) -> None
     settings = settings_for(tmp_path)
     result = run([tmp_path], settings)
     assert not versions(result).known
-    at = UNBOUNDED.index("    server_name")
-    writes_evidence = Fix("add `http2 on;`", (Edit(conf.resolve(), at, at, "    http2 on;\n"),))
-    message = "a fix that writes `http2 on;`"
-    result.findings.append(
-        Finding("NGX999", "test", Severity.WARNING, message, Location(conf, 3), fix=writes_evidence)
-    )
-    outcome = apply_fixes(result, settings, unsafe=False, write=False)
+    outcome = apply_fixes(writing_http2_on(result, conf), settings, unsafe=False, write=False)
     fixed = outcome.result.source(conf)
     assert fixed is not None and "    http2 on;\n" in fixed.text
     assert "    listen 443 ssl http2;\n" in fixed.text
@@ -131,6 +137,23 @@ def test_a_line_a_fix_writes_does_not_narrow_the_version(tmp_path: Path) -> None
     assert ngx305 and all(f.severity == Severity.INFO and f.fix is None for f in ngx305)
     # The `http2 on;` the fix wrote is reported as depending on the version: the tripwire says so.
     assert any("NGX305 appeared after a fix" in message for message in outcome.messages)
+
+
+def test_a_line_a_fix_writes_against_the_operators_lines_is_reported_and_taken_out(tmp_path: Path) -> None:
+    """`ssl on;` proves nginx < 1.25.1, where `http2 on;` stops nginx from starting: the
+    re-check reports the written line (NGX004, NGX305) and NGX305's fix removes it again."""
+    conf = tmp_path / "site.conf"
+    conf.write_text(SSL_ON, encoding="utf-8")
+    settings = settings_for(tmp_path, {"ignore": ["NGX304"]})  # `ssl on;` stays
+    outcome = apply_fixes(
+        writing_http2_on(run([tmp_path], settings), conf), settings, unsafe=False, write=False
+    )
+    fixed = outcome.result.source(conf)
+    assert fixed is not None and "http2 on;" not in fixed.text and "    ssl on;\n" in fixed.text
+    assert "http2 on" not in outcome.diff
+    appeared = {message.split(": ")[1].split()[0] for message in outcome.messages}
+    assert appeared == {"NGX004", "NGX305"}
+    assert (versions(outcome.result).low, versions(outcome.result).high) == (None, (1, 25, 1))
 
 
 def tlslint(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
