@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from tlslint.discovery import Discovered
     from tlslint.scope import Scope
     from tlslint.suppressions import Suppression
+    from tlslint.version_range import VersionRange
     from tlslint.workspace.apigee import ApigeeLoad
     from tlslint.workspace.backends import BackendLoad
     from tlslint.workspace.kubernetes import KubernetesLoad
@@ -87,6 +88,9 @@ class RunOptions:
     cache: ModelCache | None = None  # parsed models kept between runs (the CLI's, not the API's)
     stdin: SourceText | None = None  # text read from standard input (path: --stdin-filename)
     allow_remote_bases: bool = False  # kustomize may fetch remote bases
+    # The fixer's re-checks: each configuration's versions as inferred before fixing
+    # (by root; see Workspace.nginx_pinned). A fix does not change the nginx that runs it.
+    nginx_pinned: Mapping[Path, VersionRange] | None = None
 
 
 def run(
@@ -123,6 +127,7 @@ def _run(
         nginx=configs,
         nginx_version=settings.nginx_version,
         nginx_declared=declared_versions(settings, discovered.deployment),
+        nginx_pinned=how.nginx_pinned or {},
     )
     filters = Filters(settings, files)
     findings = [f for f in load_findings(files, configs) if filters.keep(f)]

@@ -8,6 +8,7 @@ the chosen edits, re-parse, re-check, until no fix applies (at most
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 import os
 import stat
@@ -16,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tlslint.engine import RunResult, run
+from tlslint.engine import RunOptions, RunResult, run
 from tlslint.findings import Edit, Finding, Fix
 from tlslint.fix_analysis import FixScreen
 from tlslint.settings import Settings
@@ -101,6 +102,7 @@ def apply_fixes(
     overlay: dict[Path, SourceText] = {}
     outcome = FixOutcome(result)
     current = result
+    options: RunOptions | None = None  # made for the first re-check
     screen = FixScreen(settings)  # every fix analysed before it is applied (tlslint.fix_analysis)
     seen = {_identity(f) for f in result.findings}
     created: dict[tuple[str, Path, str], Finding] = {}
@@ -141,7 +143,8 @@ def apply_fixes(
         outcome.applied += len(fixes)
         if not progressed:
             break
-        current = run(targets, settings, overlay=overlay, run_options=current.options)
+        options = options or _pinned(result)
+        current = run(targets, settings, overlay=overlay, run_options=options)
         for finding in current.findings:
             if _identity(finding) not in seen:
                 created.setdefault(_identity(finding), finding)
@@ -167,6 +170,14 @@ def apply_fixes(
             else:
                 outcome.written.append(path)
     return outcome
+
+
+def _pinned(result: RunResult) -> RunOptions:
+    """``result``'s options, with each configuration's versions as ``result`` inferred
+    them: the re-checks judge the fixed text by what the text proved before fixing."""
+    options = result.options or RunOptions()
+    pins = {**result.workspace.nginx_pins(), **(options.nginx_pinned or {})}
+    return dataclasses.replace(options, nginx_pinned=pins)
 
 
 def _identity(finding: Finding) -> tuple[str, Path, str]:

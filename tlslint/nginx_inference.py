@@ -15,7 +15,7 @@ their own ``ssl`` and ``http2`` lines against a declared version).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from tlslint.nginx_history import (
@@ -29,6 +29,7 @@ from tlslint.nginx_history import (
     scope_table,
 )
 from tlslint.nginx_versions import OLDEST_SUPPORTED, Version, format_version
+from tlslint.paths import resolved
 from tlslint.version_range import DIRECTIVE, SETTING, UNKNOWN, Evidence, VersionRange
 
 if TYPE_CHECKING:
@@ -88,13 +89,51 @@ def declared_versions(settings: Settings, deployment: list[Path] | None = None) 
     return UNKNOWN
 
 
-def inference(config: NginxConfig, declared: VersionRange) -> Inference:
-    """``infer``, once per configuration and declaration (every rule asks)."""
-    key = f"nginx_inference:{id(declared)}"
+def inference(config: NginxConfig, declared: VersionRange, pinned: VersionRange | None = None) -> Inference:
+    """``infer``, once per configuration and declaration (every rule asks). ``pinned``:
+    the versions inferred before the fixer changed the text (see ``carried``)."""
+    key = f"nginx_inference:{id(declared)}:{id(pinned)}"
     found = config.memo.get(key)
     if found is None:
-        found = config.memo[key] = infer(config, declared)
+        found = infer(config, declared)
+        if pinned is not None:
+            found = replace(found, versions=carried(pinned, found.lines))
+        config.memo[key] = found
     return found  # type: ignore[no-any-return]
+
+
+def carried(pinned: VersionRange, lines: tuple[Line, ...]) -> VersionRange:
+    """``pinned`` (the range inferred before a fix), its evidence found again in the
+    fixed text's ``lines``.
+
+    A fix changes the text, not the nginx that runs it: a line a fix removed still
+    proves what it proved (``ssl on`` removed by NGX304 still means before 1.25.1), and
+    a line a fix wrote proves nothing (nobody ran nginx on it). So the fixer's re-checks
+    judge by the range as it was, and only say where its evidence is now: the same line
+    in the same file (its new line number), else the old line, marked as changed.
+    """
+    found: dict[int, Evidence] = {}  # by id: a bound set by one line stays one evidence
+
+    def moved(evidence: Evidence | None) -> Evidence | None:
+        if evidence is None or evidence.directive is None or evidence.before_fix:
+            return evidence
+        if id(evidence) not in found:
+            found[id(evidence)] = _found_again(evidence, lines) or replace(evidence, before_fix=True)
+        return found[id(evidence)]
+
+    return VersionRange(pinned.low, pinned.high, moved(pinned.low_by), moved(pinned.high_by))
+
+
+def _found_again(evidence: Evidence, lines: tuple[Line, ...]) -> Evidence | None:
+    """The first of ``lines`` that reads as ``evidence`` in its file, with its bound."""
+    assert evidence.directive is not None
+    path = resolved(evidence.directive.path)
+    for line in lines:
+        if line[1] == evidence.span and resolved(line[0].path) == path:
+            again = evidence_of(line)
+            if again.what == evidence.what:
+                return again
+    return None
 
 
 def infer(config: NginxConfig, declared: VersionRange) -> Inference:

@@ -36,6 +36,9 @@ class Evidence:
     line: int = 0
     directive: Directive | None = None  # a DIRECTIVE's line
     span: VersionSpan | None = None  # a DIRECTIVE's releases
+    # A DIRECTIVE's line as read before a fix changed or removed it: the bound still
+    # holds (the nginx that runs the file did not change with it), ``where`` is the old line.
+    before_fix: bool = False
 
     @property
     def where(self) -> str:
@@ -51,7 +54,7 @@ class Evidence:
             return self.what
         at = f" at {self.where}" if self.where else ""
         if self.kind == DIRECTIVE:
-            return f"inferred: {self.what}{at}"
+            return f"inferred: {self.what}{at}" + (", before a fix changed it" if self.before_fix else "")
         return f"{self.what}{at}"
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tlslint.nginx_versions import Version
@@ -23,6 +25,9 @@ class Workspace:
     nginx: list[NginxConfig] = field(default_factory=list)
     nginx_version: Version | None = None  # the setting; rules read ``nginx_versions(config)``
     nginx_declared: VersionRange = UNKNOWN  # the setting, else the deployment files' images
+    # By configuration root (resolved): the versions inferred before the fixer changed the
+    # text; its re-checks judge by them (``tlslint.nginx_inference.carried``).
+    nginx_pinned: Mapping[Path, VersionRange] = field(default_factory=dict)
     apigee: ApigeeWorkspace | None = None  # None when no Apigee YAML was in scope
     backends: BackendWorkspace | None = None  # None when no app-server config was in scope
     kubernetes: KubernetesWorkspace | None = None  # None when no gateway or ingress-nginx YAML was
@@ -39,7 +44,13 @@ class Workspace:
         """What ``config`` proves about its nginx version, with what is declared."""
         from tlslint.nginx_inference import inference
 
-        return inference(config, self.nginx_declared)
+        pinned = self.nginx_pinned.get(config.files[0]) if self.nginx_pinned else None
+        return inference(config, self.nginx_declared, pinned)
+
+    def nginx_pins(self) -> dict[Path, VersionRange]:
+        """The versions each configuration runs on, by root, for re-checks of fixed
+        text to keep (``nginx_pinned``)."""
+        return {config.files[0]: self.nginx_versions(config) for config in self.nginx}
 
     def nginx_versions(self, config: NginxConfig) -> VersionRange:
         """The nginx versions ``config`` runs on, as far as anything tells (see
