@@ -35,6 +35,7 @@ FAMILIES = (
     ("APG1", "Apigee hybrid: non-SNI routing"),
     ("APG2", "Apigee hybrid: schema and values"),
     ("APG3", "Apigee hybrid: policy"),
+    ("BKD0", "Backend app servers: loading"),
     ("BKD1", "Backend app servers"),
     ("LIV1", "Live probe"),
     ("LOG1", "Log analysis"),

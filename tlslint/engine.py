@@ -35,6 +35,12 @@ INCLUDE_LOOP = "NGX003"
 LOAD_CODES = frozenset({PARSE_ERROR, INCLUDE_NOT_FOUND, INCLUDE_LOOP})
 
 
+def is_load_error(finding: Finding) -> bool:
+    """A file or path that did not load, in any format: the run exits 2 for it
+    (docs/exit-codes.md). Loaders of other formats mark theirs ``UNPARSED``."""
+    return finding.code in LOAD_CODES or finding.anchor == UNPARSED
+
+
 @dataclass
 class RunResult:
     """What a run found and read: findings, texts and workspace, for reports and fixes."""
@@ -57,7 +63,7 @@ class RunResult:
     @property
     def has_load_errors(self) -> bool:
         """A file could not be read or parsed (any format): the verdict is incomplete."""
-        return any(f.code in LOAD_CODES or f.anchor == UNPARSED for f in self.findings)
+        return any(is_load_error(f) for f in self.findings)
 
     def exit_code(self, fail_on: Severity) -> int:
         if self.missing_paths or self.has_load_errors:
@@ -113,6 +119,7 @@ def _run(
     apigee = _add_apigee(workspace, filters, discovered.yaml, settings, overlay, targets)
     findings.extend(f for f in apigee.findings if filters.keep(f))
     backends = _add_backends(workspace, filters, discovered.backend, settings, overlay)
+    findings.extend(f for f in backends.findings if filters.keep(f))
     index = catalogue.index()
     checks = load_checks(lambda code: filters.enabled(code) and _has_input(index[code].target, workspace))
     findings.extend(run_checks(checks, settings, workspace, filters, files=len(files.parsed)))

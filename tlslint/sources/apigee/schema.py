@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tlslint.findings import UNPARSED
 from tlslint.sources.apigee.documents import (
     MAX_EXPANDED_NODES,
     SCHEMA_VIOLATION,
@@ -72,12 +73,13 @@ def validate_node(node: Node, schema: str, where: str, anchor: str | None = None
     if isinstance(node, Scalar) and node.placeholder:
         return []
     if too_large(node):
+        # An alias bomb does not load, as a YAML syntax error does not: exit 2.
         return [
             _at(
                 node,
                 f"{where}: aliases expand to more than {MAX_EXPANDED_NODES} nodes (or refer to "
                 "themselves); not validated",
-                anchor,
+                UNPARSED,
             )
         ]
     data = to_data(node)
