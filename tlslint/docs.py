@@ -37,6 +37,7 @@ FAMILIES = (
     ("APG3", "Apigee hybrid: policy"),
     ("BKD0", "Backend app servers: loading"),
     ("BKD1", "Backend app servers"),
+    ("SRC0", "Paths that could not be read or written"),
     ("LIV1", "Live probe"),
     ("LOG1", "Log analysis"),
 )

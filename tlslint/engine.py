@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from tlslint import catalogue, collector
 from tlslint.checks import load_checks
-from tlslint.discovery import discover
+from tlslint.discovery import Discovered, discover, missing_reason
 from tlslint.filters import Filters
 from tlslint.findings import UNPARSED, Finding, Location, Severity
 from tlslint.paths import resolved
@@ -33,6 +33,7 @@ PARSE_ERROR = "NGX001"
 INCLUDE_NOT_FOUND = "NGX002"
 INCLUDE_LOOP = "NGX003"
 LOAD_CODES = frozenset({PARSE_ERROR, INCLUDE_NOT_FOUND, INCLUDE_LOOP})
+UNREADABLE_PATH = "SRC001"  # named: an error (exit 2); found by a walk or an include glob: a warning
 
 
 def is_load_error(finding: Finding) -> bool:
@@ -116,6 +117,7 @@ def _run(
     workspace = Workspace(nginx=configs, nginx_version=settings.nginx_version)
     filters = Filters(settings, files)
     findings = [f for f in load_findings(files, configs) if filters.keep(f)]
+    findings.extend(f for f in walk_findings(discovered, configs) if filters.keep(f))
     apigee = _add_apigee(workspace, filters, discovered.yaml, settings, overlay, targets)
     findings.extend(f for f in apigee.findings if filters.keep(f))
     backends = _add_backends(workspace, filters, discovered.backend, settings, overlay)
@@ -138,6 +140,8 @@ def _run(
     if how.baseline is not None:
         findings, outcome = _apply_baseline(how.baseline, findings, read, reported, filters)
     missing = list(discovered.missing)
+    if missing:  # a path named and not checked is said in every format, whatever the scope
+        findings = sorted([*path_findings(discovered), *findings], key=Finding.sort_key)
     scope = frozenset(reported) if reported is not None else None
     return RunResult(
         findings,
@@ -296,6 +300,9 @@ def load_nginx(files: NginxFiles, paths: list[Path]) -> list[NginxConfig]:
     return configs
 
 
+_PROBLEM_CODES = {"loop": INCLUDE_LOOP, "missing": INCLUDE_NOT_FOUND, "unreadable": UNREADABLE_PATH}
+
+
 def load_findings(files: NginxFiles, configs: list[NginxConfig]) -> list[Finding]:
     meta = catalogue.index()
     findings = []
@@ -312,19 +319,48 @@ def load_findings(files: NginxFiles, configs: list[NginxConfig]) -> list[Finding
             if key in seen:
                 continue
             seen.add(key)
-            code = INCLUDE_LOOP if problem.kind == "loop" else INCLUDE_NOT_FOUND
+            code = _PROBLEM_CODES[problem.kind]
             column = problem.directive.column if problem.directive else 1
             location = Location(problem.path, problem.line, column)
             target = " ".join(problem.directive.args) if problem.directive else ""
-            findings.append(_load_finding(meta[code], location, problem.message, f"include[{target}]"))
+            # What an include glob matched and could not read: a warning (SRC001).
+            severity = Severity.WARNING if code == UNREADABLE_PATH else None
+            findings.append(
+                _load_finding(meta[code], location, problem.message, f"include[{target}]", severity)
+            )
     return findings
 
 
+def path_findings(discovered: Discovered) -> list[Finding]:
+    """The paths named on the command line that could not be checked (SRC001 errors)."""
+    meta = catalogue.index()[UNREADABLE_PATH]
+    return [
+        _load_finding(meta, Location(path, 0, 0), missing_reason(path), UNPARSED)
+        for path in discovered.missing
+    ]
+
+
+def walk_findings(discovered: Discovered, configs: list[NginxConfig]) -> list[Finding]:
+    """What a directory walk found and could not read (SRC001 warnings); a path an
+    include glob matched is reported at the include instead."""
+    meta = catalogue.index()[UNREADABLE_PATH]
+    included = {resolved(p.unread) for config in configs for p in config.problems if p.unread is not None}
+    return [
+        _load_finding(meta, Location(path, 0, 0), reason, severity=Severity.WARNING)
+        for path, reason in discovered.unreadable
+        if resolved(path) not in included
+    ]
+
+
 def _load_finding(
-    meta: catalogue.RuleMeta, location: Location, message: str, anchor: str = "file"
+    meta: catalogue.RuleMeta,
+    location: Location,
+    message: str,
+    anchor: str = "file",
+    severity: Severity | None = None,
 ) -> Finding:
     # The anchor keeps fingerprints free of line numbers and absolute paths.
-    return Finding(meta.code, meta.name, meta.severity, message, location, anchor=anchor)
+    return Finding(meta.code, meta.name, severity or meta.severity, message, location, anchor=anchor)
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

@@ -15,7 +15,10 @@ _SAFETY = {
 
 
 # Code-fence language of a rule's examples, by target.
-_FENCES = {"nginx": "nginx", "apigee": "yaml", "backend": "python", "logs": "text", "live": "nginx"}
+# `paths` examples are shell sessions that build the tree (tests/test_reliability.py runs them).
+_FENCES = {
+    "nginx": "nginx", "apigee": "yaml", "backend": "python", "logs": "text", "live": "nginx", "paths": "sh"
+}  # fmt: skip
 
 
 def rule_page(entry: dict[str, Any]) -> str:

@@ -97,6 +97,27 @@ def sniff_head(path: Path, size: int = SNIFF_BYTES) -> bytes | None:
     return None if b"\x00" in head else head
 
 
+def listing_problem(directory: Path) -> str:
+    """Why a directory cannot be listed, or '' (also for a path that is no directory
+    or does not exist)."""
+    try:
+        with os.scandir(directory):
+            return ""
+    except OSError as error:
+        if error.errno in (errno.ENOENT, errno.ENOTDIR):
+            return ""
+        return f"cannot be listed: {error.strerror or error}"
+
+
+def read_problem(path: Path) -> str:
+    """Why ``path`` cannot be opened for reading, or '' (a FIFO is never waited for)."""
+    try:
+        os.close(os.open(path, os.O_RDONLY | _O_NONBLOCK | _O_CLOEXEC))
+    except OSError as error:
+        return _cannot_read(path, error)
+    return ""
+
+
 # O_NONBLOCK makes opening a FIFO return at once (POSIX; absent on Windows).
 _O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
