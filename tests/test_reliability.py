@@ -1,21 +1,27 @@
-"""Reliability under faults (docs/reliability.md): what could not be read is said.
+"""Reliability under faults (docs/reliability.md): what could not be read or written is
+said, in every output format; concurrent and killed --fix runs lose nothing.
 
 Real files, real permissions (the CLI runs as an unprivileged user, see tests/sandbox.py),
-real FIFOs, in every output format.
+real FIFOs, real concurrent processes and real signals.
 """
 
 from __future__ import annotations
 
 import os
 import shlex
+import signal
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 from reported import FORMATS, reported
-from sandbox import sandbox, tlslint
+from sandbox import cli_env, finish, popen, sandbox, tlslint
 
 from tlslint import catalogue
+from tlslint.fixing import TEMP_MARK, TEMP_SUFFIX
+from tlslint.locking import lock_roots
 
 NGINX_MAIN = "events {}\nhttp {\n    include conf.d/*.conf;\n}\n"
 SERVER = "server {\n    listen 80;\n}\n"
@@ -144,3 +150,212 @@ def test_path_rule_example(code: str, example: dict[str, str]) -> None:
         result = box.tlslint("--format", "json", "--no-cache", *words[1:])
         codes = [found for found, _, _ in reported("json", result.stdout)]
         assert (code in codes) == ("bad" in example), result.stdout + result.stderr
+
+
+# -- fixes that could not be written: SRC002, the findings stand, exit 2 -------------------------
+NO_SESSION_CACHE = "http {\n    server {\n        listen 443 ssl;\n    }\n}\n"
+
+
+@pytest.mark.parametrize("output_format", FORMATS)
+def test_an_unwritten_fix_keeps_its_finding_in_every_format(output_format: str) -> None:
+    """It said "read-only; not fixed" on stderr, listed only an info finding and exited 0."""
+    with sandbox() as box:
+        box.write({"ro/nginx.conf": NO_SESSION_CACHE, "locked/nginx.conf": NO_SESSION_CACHE})
+        (box.root / "ro" / "nginx.conf").chmod(0o444)  # a read-only file
+        (box.root / "locked").chmod(0o555)  # a writable file in a directory that is not
+        (box.root / "locked" / "nginx.conf").chmod(0o644)
+        before = {name: (box.root / name / "nginx.conf").read_bytes() for name in ("ro", "locked")}
+        result = box.tlslint(
+            "--fix", "--no-cache", "--select", "NGX101", "--format", output_format, "ro", "locked"
+        )
+        assert_clean_exit(result, 2)
+        found = sorted((code, path) for code, _, path in reported(output_format, result.stdout))
+        assert found == [
+            ("NGX101", "locked/nginx.conf"),
+            ("NGX101", "ro/nginx.conf"),
+            ("SRC002", "locked/nginx.conf"),
+            ("SRC002", "ro/nginx.conf"),
+        ]
+        assert {name: (box.root / name / "nginx.conf").read_bytes() for name in before} == before
+        assert sorted(os.listdir(box.root / "locked")) == ["nginx.conf"]  # no temporary left
+        if output_format == "text":
+            assert "ro/nginx.conf: SRC002 [error] not fixed: the file is read-only" in result.stdout
+            assert (
+                "locked/nginx.conf: SRC002 [error] not fixed: cannot write: Permission denied"
+                in result.stdout
+            )
+
+
+def test_fix_never_writes_through_a_symlink_out_of_the_roots(tmp_path: Path) -> None:
+    """conf.d/ext.conf -> a file outside the repository: it was "fixed" in place."""
+    outside = tmp_path / "outside.conf"
+    outside.write_text("ssl_session_timeout 1m;\n")
+    repo = tmp_path / "repo"
+    (repo / "conf.d").mkdir(parents=True)
+    (repo / "nginx.conf").write_text(NGINX_MAIN.replace("events {}\n", ""))
+    (repo / "conf.d" / "ext.conf").symlink_to(outside)
+    (repo / "conf.d" / "own.conf").write_text("ssl_session_timeout 2m;\n")
+    result = tlslint(repo, "--fix", "--no-cache", "--select", "NGX104", ".")
+    assert_clean_exit(result, 2)
+    assert outside.read_text() == "ssl_session_timeout 1m;\n"  # untouched
+    assert (repo / "conf.d" / "own.conf").read_text() == "ssl_session_timeout 5m;\n"  # inside: fixed
+    assert "conf.d/ext.conf: SRC002 [error] not fixed: a symlink leads to ../outside.conf" in result.stdout
+    assert "../outside.conf:1:1: NGX104" in result.stdout  # the finding stands
+    again = tlslint(repo, "--fix", "--fix-symlink-targets", "--no-cache", "--select", "NGX104", ".")
+    assert_clean_exit(again, 0)
+    assert outside.read_text() == "ssl_session_timeout 5m;\n"
+
+
+def test_a_mapped_root_is_written(tmp_path: Path) -> None:
+    """nginx.roots maps an absolute include into the repository: a fix writes there."""
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "conf").mkdir()
+    (tmp_path / ".tlslint.toml").write_text('[nginx]\nroots = { "/etc/shared" = "shared" }\n')
+    (tmp_path / "shared" / "tls.conf").write_text("ssl_session_timeout 1m;\n")
+    (tmp_path / "conf" / "nginx.conf").write_text("http {\n    include /etc/shared/tls.conf;\n}\n")
+    result = tlslint(tmp_path, "--fix", "--no-cache", "--select", "NGX104", "conf")
+    assert_clean_exit(result, 0)
+    assert (tmp_path / "shared" / "tls.conf").read_text() == "ssl_session_timeout 5m;\n"
+
+
+# -- concurrent --fix runs, and the temporaries of runs that died --------------------------------
+def fixable_tree(root: Path, servers: int) -> dict[Path, str]:
+    """nginx.conf including ``servers`` files, each with a safe fix (NGX104: 1m -> 5m);
+    returns each file's fixed text."""
+    (root / "conf.d").mkdir(parents=True, exist_ok=True)
+    (root / "nginx.conf").write_text(NGINX_MAIN)
+    fixed = {}
+    for index in range(servers):
+        path = root / "conf.d" / f"s{index:04}.conf"
+        text = f"server {{\n    listen {10000 + index};\n    ssl_session_timeout 1m;\n}}\n"
+        path.write_text(text)
+        fixed[path] = text.replace("1m", "5m")
+    return fixed
+
+
+def temporaries(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob(f"*{TEMP_MARK}*{TEMP_SUFFIX}"))
+
+
+@pytest.fixture
+def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """This process and the CLIs it starts share one user cache (where the locks are)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return {**cli_env(), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+
+
+def test_two_concurrent_fixes_lose_nothing(tmp_path: Path, own_cache: dict[str, str]) -> None:
+    """Each run's cleanup deleted the other's temporaries mid-write: "cannot write" 25-34
+    times, a file left unfixed in 3 tries of 10, both exiting 0."""
+    tree = tmp_path / "tree"
+    for attempt in range(3):
+        fixed = fixable_tree(tree, 150)
+        runs = [
+            popen(tree, "--fix", "--no-cache", "--select", "NGX104", ".", env=own_cache) for _ in range(2)
+        ]
+        results = [finish(run) for run in runs]
+        for result in results:
+            assert_clean_exit(result, 0)
+            assert "cannot" not in result.stderr, result.stderr
+        assert {path: path.read_text() for path in fixed} == fixed, f"attempt {attempt}"
+        assert temporaries(tree) == []
+        written = [r.stderr for r in results if "fixed 150 files" in r.stderr]
+        assert len(written) == 1, [r.stderr for r in results]  # the other found nothing left to fix
+
+
+def test_a_second_fix_waits_for_the_first_and_says_so(tmp_path: Path, own_cache: dict[str, str]) -> None:
+    """The lock held here, as a run in progress would hold it: the CLI waits, reads nothing
+    and writes nothing until it is released, then fixes."""
+    tree = tmp_path / "tree"
+    fixed = fixable_tree(tree, 3)
+    before = {path: path.read_text() for path in fixed}
+    held = lock_roots([tree.resolve()], pytest.fail)
+    run = popen(
+        tree / "conf.d", "--fix", "--no-cache", "--select", "NGX104", ".", env=own_cache
+    )  # a root below
+    try:
+        assert run.stderr is not None
+        line = run.stderr.readline()  # blocks until the CLI says it waits (or ends)
+        assert (
+            line
+            == f"tlslint: another tlslint --fix is writing in {tree.resolve()}; waiting for it to finish\n"
+        )
+        assert run.poll() is None and {path: path.read_text() for path in fixed} == before
+    finally:
+        held.release()
+    result = finish(run)
+    assert_clean_exit(result, 0)
+    assert {path: path.read_text() for path in fixed} == fixed
+
+
+def test_runs_on_disjoint_trees_do_not_wait(tmp_path: Path, own_cache: dict[str, str]) -> None:
+    fixable_tree(tmp_path / "a", 1)
+    fixed = fixable_tree(tmp_path / "b", 1)
+    held = lock_roots([(tmp_path / "a").resolve()], pytest.fail)
+    try:
+        result = finish(
+            popen(tmp_path / "b", "--fix", "--no-cache", "--select", "NGX104", ".", env=own_cache)
+        )
+    finally:
+        held.release()
+    assert_clean_exit(result, 0)
+    assert "waiting" not in result.stderr
+    assert {path: path.read_text() for path in fixed} == fixed
+
+
+HOLD_TEMPORARY = """
+import fcntl, os, sys, time
+descriptor = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(descriptor, fcntl.LOCK_EX)
+os.utime(sys.argv[1], (time.time() - 3600,) * 2)  # old: only its lock may keep it
+print("holding", flush=True)
+time.sleep(120)
+"""
+
+
+def test_cleanup_removes_only_temporaries_whose_writer_is_gone(tmp_path: Path) -> None:
+    """A writer alive (holding its temporary's lock) keeps it; one SIGKILLed loses it."""
+    fixed = fixable_tree(tmp_path, 1)
+    (target,) = fixed
+    alive_temporary = target.parent / f".{target.name}{TEMP_MARK}alive{TEMP_SUFFIX}"
+    dead_temporary = target.parent / f".{target.name}{TEMP_MARK}dead{TEMP_SUFFIX}"
+    writers = [
+        subprocess.Popen([sys.executable, "-c", HOLD_TEMPORARY, str(path)], stdout=subprocess.PIPE, text=True)
+        for path in (alive_temporary, dead_temporary)
+    ]
+    try:
+        for writer in writers:
+            assert writer.stdout is not None and writer.stdout.readline() == "holding\n"
+        writers[1].send_signal(signal.SIGKILL)
+        writers[1].wait()
+        result = tlslint(tmp_path, "--fix", "--no-cache", "--select", "NGX104", ".")
+        assert_clean_exit(result, 0)
+        assert target.read_text() == fixed[target]
+        assert temporaries(tmp_path) == [f"conf.d/{alive_temporary.name}"]
+    finally:
+        for writer in writers:
+            writer.kill()
+            writer.wait()
+
+
+def test_a_fix_killed_midway_leaves_every_file_whole(tmp_path: Path) -> None:
+    """SIGKILL while writing: each file is its old text or its fixed text, never a mix or
+    a truncation; the next run finishes the job and removes what the killed one left."""
+    fixed = fixable_tree(tmp_path, 400)
+    original = {path: path.read_text() for path in fixed}
+    run = popen(tmp_path, "--fix", "--no-cache", "--select", "NGX104", ".")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and run.poll() is None:
+        if any(path.read_text() != original[path] for path in list(fixed)[:: len(fixed) // 8]):
+            break  # writing has begun
+        time.sleep(0.005)
+    run.send_signal(signal.SIGKILL)
+    finish(run)
+    for path, text in fixed.items():
+        assert path.read_text() in (original[path], text), path
+    for left in temporaries(tmp_path):  # old enough to be stale, their writer gone
+        os.utime(tmp_path / left, (time.time() - 3600,) * 2)
+    result = tlslint(tmp_path, "--fix", "--no-cache", "--select", "NGX104", ".")
+    assert_clean_exit(result, 0)
+    assert {path: path.read_text() for path in fixed} == fixed
+    assert temporaries(tmp_path) == []

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from tlslint.engine import RunOptions, RunResult
+    from tlslint.locking import RootLock
     from tlslint.settings import Settings
 
 PROGRESS_MIN_FILES = 300  # a progress bar below this would only flicker
@@ -71,6 +72,7 @@ def run_check(
     force_exclude: bool = False,
     no_cache: bool = False,
     show_settings: bool = False,
+    fix_symlink_targets: bool = False,
 ) -> int:
     """Check, fix or diff; print the report; return the exit status.
 
@@ -114,6 +116,7 @@ def run_check(
     # Writing a baseline records every finding: an older baseline given too hides none.
     recorded = baseline if write_baseline is None else None
     options = _run_options(settings, targets, recorded, changed_since, force_exclude, quiet, no_cache)
+    lock = _lock_for_fix(targets, settings) if fix and not diff else None  # from before reading
     result = run(targets, settings, run_options=options)
     _clear_progress(options.progress)
     from tlslint.discovery import missing_reason
@@ -123,7 +126,9 @@ def run_check(
     if fix or diff:
         from tlslint.fixing import apply_fixes
 
-        outcome = apply_fixes(result, settings, unsafe=unsafe_fixes, write=not diff)
+        outcome = apply_fixes(
+            result, settings, unsafe=unsafe_fixes, write=not diff, symlink_targets=fix_symlink_targets
+        )
         _clear_progress(options.progress)
         for message in outcome.messages:
             print(f"tlslint: {message}", file=sys.stderr)
@@ -134,6 +139,8 @@ def run_check(
             count = len(outcome.written)
             print(f"tlslint: fixed {count} file{'s' if count != 1 else ''}", file=sys.stderr)
         result = outcome.result
+    if lock is not None:
+        lock.release()
     if options.cache is not None:
         options.cache.save()
     if write_baseline is not None:
@@ -147,6 +154,17 @@ def run_check(
     text = render(output_format, result, statistics=statistics, quiet=quiet)
     sys.stdout.write(text)
     return result.exit_code(threshold)
+
+
+def _lock_for_fix(targets: list[Path], settings: Settings) -> RootLock:
+    """The lock a ``--fix`` holds on where it writes (tlslint.locking), waiting with a
+    message on stderr while another run holds it."""
+    from tlslint.fixing import write_roots
+    from tlslint.locking import lock_roots
+
+    return lock_roots(
+        write_roots(targets, settings), lambda message: print(f"tlslint: {message}", file=sys.stderr)
+    )
 
 
 def _selectors(option: str, value: str) -> list[str]:

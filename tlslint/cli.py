@@ -110,6 +110,13 @@ def check(
     show_settings: Annotated[
         bool, typer.Option("--show-settings", help="Print the settings in force and their file, then exit.")
     ] = False,
+    fix_symlink_targets: Annotated[
+        bool,
+        typer.Option(
+            "--fix-symlink-targets",
+            help="With --fix: also write files that symlinks lead to outside the paths given.",
+        ),
+    ] = False,
 ) -> None:
     """Check nginx configs (the default command)."""
     from tlslint.check_command import CommandError, run_check
@@ -134,6 +141,7 @@ def check(
             force_exclude=force_exclude,
             no_cache=no_cache,
             show_settings=show_settings,
+            fix_symlink_targets=fix_symlink_targets,
         )
     except CommandError as error:
         raise _fail(str(error)) from None

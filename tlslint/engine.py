@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tlslint import catalogue, collector
-from tlslint.checks import load_checks
+from tlslint.checks import file_location, load_checks
 from tlslint.discovery import Discovered, discover, missing_reason
 from tlslint.filters import Filters
 from tlslint.findings import UNPARSED, Finding, Location, Severity
@@ -34,12 +34,13 @@ INCLUDE_NOT_FOUND = "NGX002"
 INCLUDE_LOOP = "NGX003"
 LOAD_CODES = frozenset({PARSE_ERROR, INCLUDE_NOT_FOUND, INCLUDE_LOOP})
 UNREADABLE_PATH = "SRC001"  # named: an error (exit 2); found by a walk or an include glob: a warning
+UNWRITTEN_FIX = "SRC002"  # --fix could not write a file: its findings stand, exit 2
 
 
 def is_load_error(finding: Finding) -> bool:
-    """A file or path that did not load, in any format: the run exits 2 for it
-    (docs/exit-codes.md). Loaders of other formats mark theirs ``UNPARSED``."""
-    return finding.code in LOAD_CODES or finding.anchor == UNPARSED
+    """A file or path that did not load, in any format, or a fix not written: the run
+    exits 2 for it (docs/exit-codes.md). Loaders of other formats mark theirs ``UNPARSED``."""
+    return finding.code in LOAD_CODES or finding.code == UNWRITTEN_FIX or finding.anchor == UNPARSED
 
 
 @dataclass
@@ -304,14 +305,9 @@ _PROBLEM_CODES = {"loop": INCLUDE_LOOP, "missing": INCLUDE_NOT_FOUND, "unreadabl
 
 
 def load_findings(files: NginxFiles, configs: list[NginxConfig]) -> list[Finding]:
-    meta = catalogue.index()
     findings = []
     for path, error in sorted(files.errors.items()):
-        findings.append(
-            _load_finding(
-                meta[PARSE_ERROR], Location(path, error.line, 1 if error.line else 0), error.message
-            )
-        )
+        findings.append(load_finding(PARSE_ERROR, file_location(path, error.line), error.message))
     seen: set[tuple[Path, int, str]] = set()
     for config in configs:
         for problem in config.problems:
@@ -325,17 +321,14 @@ def load_findings(files: NginxFiles, configs: list[NginxConfig]) -> list[Finding
             target = " ".join(problem.directive.args) if problem.directive else ""
             # What an include glob matched and could not read: a warning (SRC001).
             severity = Severity.WARNING if code == UNREADABLE_PATH else None
-            findings.append(
-                _load_finding(meta[code], location, problem.message, f"include[{target}]", severity)
-            )
+            findings.append(load_finding(code, location, problem.message, f"include[{target}]", severity))
     return findings
 
 
 def path_findings(discovered: Discovered) -> list[Finding]:
     """The paths named on the command line that could not be checked (SRC001 errors)."""
-    meta = catalogue.index()[UNREADABLE_PATH]
     return [
-        _load_finding(meta, Location(path, 0, 0), missing_reason(path), UNPARSED)
+        load_finding(UNREADABLE_PATH, file_location(path), missing_reason(path), UNPARSED)
         for path in discovered.missing
     ]
 
@@ -343,22 +336,20 @@ def path_findings(discovered: Discovered) -> list[Finding]:
 def walk_findings(discovered: Discovered, configs: list[NginxConfig]) -> list[Finding]:
     """What a directory walk found and could not read (SRC001 warnings); a path an
     include glob matched is reported at the include instead."""
-    meta = catalogue.index()[UNREADABLE_PATH]
     included = {resolved(p.unread) for config in configs for p in config.problems if p.unread is not None}
     return [
-        _load_finding(meta, Location(path, 0, 0), reason, severity=Severity.WARNING)
+        load_finding(UNREADABLE_PATH, file_location(path), reason, severity=Severity.WARNING)
         for path, reason in discovered.unreadable
         if resolved(path) not in included
     ]
 
 
-def _load_finding(
-    meta: catalogue.RuleMeta,
-    location: Location,
-    message: str,
-    anchor: str = "file",
-    severity: Severity | None = None,
+def load_finding(
+    code: str, location: Location, message: str, anchor: str = "file", severity: Severity | None = None
 ) -> Finding:
+    """A finding of a rule that loaders report (a file or path that did not load, a fix
+    not written), at the rule's severity unless ``severity`` says otherwise."""
+    meta = catalogue.index()[code]
     # The anchor keeps fingerprints free of line numbers and absolute paths.
     return Finding(meta.code, meta.name, severity or meta.severity, message, location, anchor=anchor)
 

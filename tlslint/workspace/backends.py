@@ -398,18 +398,11 @@ def add_backends(
 def unloaded_findings(problems: list[Problem]) -> list[Finding]:
     """A backend file that did not load (unreadable, not Python or TOML, a mapped file
     missing): a BKD001 error, and the run exits 2, as for every format."""
-    from tlslint import catalogue
     from tlslint.checks import file_location
+    from tlslint.engine import load_finding
 
-    meta = catalogue.index()[UNLOADED]
+    # The same problem twice: the engine keeps one.
     return [
-        Finding(
-            meta.code,
-            meta.name,
-            meta.severity,
-            problem.message,
-            file_location(problem.path, problem.line),
-            anchor=UNPARSED,
-        )
-        for problem in problems  # the same problem twice: the engine keeps one
+        load_finding(UNLOADED, file_location(problem.path, problem.line), problem.message, UNPARSED)
+        for problem in problems
     ]

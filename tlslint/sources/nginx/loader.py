@@ -242,7 +242,11 @@ def _stock_suffix(pattern: str) -> bool:
 
 def prefix_for(path: Path) -> Path:
     """The directory nginx would treat as its prefix for a file checked alone."""
-    parent = resolve_path(path).parent
+    return prefix_of_directory(resolve_path(path).parent)
+
+
+def prefix_of_directory(parent: Path) -> Path:
+    """The prefix for a file in the (resolved) directory ``parent``."""
     if parent.name in SNIPPET_DIRS:
         return parent.parent
     if parent.parent.name in SNIPPET_DIRS:  # e.g. conf.d/templates/x.conf
