@@ -280,7 +280,7 @@ def test_size_limit_comes_from_settings(tmp_path: Path) -> None:
     )
     result = tlslint(tmp_path, "check", "a.conf")
     assert_clean_failure(result)
-    assert "a.conf: NGX001 [error] file is 0.0 MiB, above the 0 MiB limit" in result.stdout
+    assert "a.conf: NGX001 [error] file is 2.7 KiB, above the 1 KiB limit (max-file-size)" in result.stdout
 
 
 def test_unreadable_file() -> None:

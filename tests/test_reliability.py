@@ -16,12 +16,19 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 from reported import FORMATS, reported
 from sandbox import cli_env, finish, popen, sandbox, tlslint
+from test_flat import shape
+from test_lexer import CORPUS_PARAMS, config_text
 
 from tlslint import catalogue
 from tlslint.fixing import TEMP_MARK, TEMP_SUFFIX
 from tlslint.locking import lock_roots
+from tlslint.sources.nginx import parser
+from tlslint.sources.nginx.model import SourceText
+from tlslint.sources.nginx.parser import ParseError
+from tlslint.sources.text import read_source
 
 NGINX_MAIN = "events {}\nhttp {\n    include conf.d/*.conf;\n}\n"
 SERVER = "server {\n    listen 80;\n}\n"
@@ -359,3 +366,118 @@ def test_a_fix_killed_midway_leaves_every_file_whole(tmp_path: Path) -> None:
     assert_clean_exit(result, 0)
     assert {path: path.read_text() for path in fixed} == fixed
     assert temporaries(tmp_path) == []
+
+
+# -- memory on hostile input ----------------------------------------------------------------------
+MIB = 2**20
+PEAK = """
+import resource, sys
+from pathlib import Path
+from tlslint.check_command import run_check
+status = run_check([Path(sys.argv[1])], quiet=True, no_cache=True)
+print(status, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, file=sys.stderr)
+"""
+
+
+def peak(path: Path) -> tuple[int, int, float]:
+    """(exit status, peak RSS in bytes, seconds) of a check of ``path`` in a fresh process."""
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-c", PEAK, str(path)], capture_output=True, text=True, timeout=300, check=False
+    )
+    elapsed = time.monotonic() - started
+    status, rss = result.stderr.split()[-2:]
+    return int(status), int(rss), elapsed
+
+
+def garbage(kind: str, size: int) -> str:
+    if kind == "mixed":  # punctuation, words, quotes and comments, never a valid statement for long
+        import random
+
+        pieces = ["a", "b c", ";", "{", "}", '"x"', "# c\n", "\n", " "]
+        generator = random.Random(20)
+        return "".join(generator.choice(pieces) for _ in range(size // 2))[:size]
+    unit = {
+        "semicolons": ";",
+        "opens": "{",
+        "closes": "}",
+        "words": "a ",
+        "quotes": '"" ',
+        "comments": ";#\n",
+    }[kind]
+    return (unit * (size // len(unit) + 1))[:size]
+
+
+@pytest.mark.parametrize("kind", ["semicolons", "opens", "closes", "words", "quotes", "comments", "mixed"])
+def test_fifteen_mib_of_garbage_stays_a_small_multiple_of_its_size(tmp_path: Path, kind: str) -> None:
+    """A 15 MiB file of ";" (under the 16 MiB limit) took 9 s and 2.4 GB before "unexpected ;":
+    every token was built first. Now the tree is built as the text is scanned, and the first
+    error ends it: peak memory above a tiny check's stays under 4 x the file's size."""
+    (tmp_path / "tiny.conf").write_text(SERVER)
+    _, base, _ = peak(tmp_path / "tiny.conf")
+    size = 15 * MIB
+    (tmp_path / "garbage.conf").write_text(garbage(kind, size))
+    status, rss, seconds = peak(tmp_path / "garbage.conf")
+    assert status == 2
+    assert rss - base < 4 * size, f"{(rss - base) / MIB:.0f} MiB above a tiny check's"
+    assert seconds < 8, f"took {seconds:.1f} s"
+
+
+def test_a_statement_that_never_ends_is_refused_while_scanning(tmp_path: Path) -> None:
+    (tmp_path / "words.conf").write_text("server_name" + " a" * 300_000 + "\n")
+    result = tlslint(tmp_path, "--no-cache", "words.conf")
+    assert_clean_exit(result, 2)
+    assert 'words.conf:1:1: NGX001 [error] "server_name" directive has more than 100,000 arguments' in (
+        result.stdout
+    )
+
+
+def test_the_file_size_limit_is_a_setting(tmp_path: Path) -> None:
+    """max-file-size refuses a file by its size, unread (and says which setting)."""
+    (tmp_path / ".tlslint.toml").write_text(f"max-file-size = {MIB}\n")
+    (tmp_path / "big.conf").write_text(garbage("semicolons", 2 * MIB))
+    result = tlslint(tmp_path, "--no-cache", "big.conf")
+    assert_clean_exit(result, 2)
+    assert "big.conf: NGX001 [error] file is 2.0 MiB, above the 1 MiB limit (max-file-size); not read" in (
+        result.stdout
+    )
+
+
+def built_both_ways(source: SourceText, monkeypatch: pytest.MonkeyPatch) -> tuple[object, object]:
+    """(tree built from the whole token list, tree built in chunks of 3 tokens), each a
+    shape, or the ParseError's (line, message)."""
+    monkeypatch.setattr(parser, "_CHUNK", 3)  # a chunk boundary in every statement
+    shapes = []
+    for build in (
+        lambda: parser._build(source, parser._tokens(source)),
+        lambda: parser._build_in_chunks(source),
+    ):
+        try:
+            shapes.append(shape(build()))
+        except ParseError as error:
+            shapes.append((error.line, error.message))
+    return shapes[0], shapes[1]
+
+
+@pytest.mark.parametrize("path", CORPUS_PARAMS)
+def test_a_corpus_file_builds_alike_in_chunks(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    whole, chunked = built_both_ways(read_source(path, 2**24), monkeypatch)
+    assert chunked == whole
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(text=config_text())
+def test_a_generated_file_builds_alike_in_chunks(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Valid text builds the same tree; text with an error fails both ways (where the lexer
+    and the parser find different errors, the chunked build reports the first in the text,
+    as nginx does, so only the failure is compared)."""
+    whole, chunked = built_both_ways(
+        SourceText(Path("nginx.conf"), text, bom=False, newline="\n"), monkeypatch
+    )
+    assert isinstance(chunked, tuple) == isinstance(whole, tuple)
+    if isinstance(whole, list):
+        assert chunked == whole

@@ -124,10 +124,16 @@ _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
 def _too_large(size: int, max_bytes: int) -> str:
-    return (
-        f"file is {size / 2**20:.1f} MiB, above the {max_bytes / 2**20:.0f} MiB limit "
-        "(max-file-size); not read"
-    )
+    return f"file is {_size(size)}, above the {_size(max_bytes, exact=True)} limit (max-file-size); not read"
+
+
+def _size(count: int, *, exact: bool = False) -> str:
+    """Bytes in MiB or KiB, one decimal (none for a whole number, with ``exact``)."""
+    for unit, scale in (("MiB", 2**20), ("KiB", 2**10)):
+        if count >= scale:
+            value = count / scale
+            return f"{value:.0f} {unit}" if exact and value.is_integer() else f"{value:.1f} {unit}"
+    return f"{count} bytes"
 
 
 def _cannot_read(path: Path, error: OSError) -> str:
