@@ -481,3 +481,28 @@ def test_a_generated_file_builds_alike_in_chunks(text: str, monkeypatch: pytest.
     assert isinstance(chunked, tuple) == isinstance(whole, tuple)
     if isinstance(whole, list):
         assert chunked == whole
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # libcst's native parser overflowed the C stack: SIGSEGV after 30 s and 5 GB
+        ("(" * (15 * MIB), "file is 15.0 MiB, above the 128 KiB read of a Python app-server file; not read"),
+        ("keepalive = " + "(" * 5000 + "1" + ")" * 5000 + "\n", "too many nested parentheses"),
+        # accepted by CPython, then an internal error (RecursionError) in the tree's visitors
+        ("keepalive = " + "-" * 2500 + "1\n", "nested more than 100 levels deep"),
+        ("keepalive = a" + "[0]" * 2500 + "\n", "nested more than 100 levels deep"),
+        # valid, and 74 s and 1.6 GB for a MiB
+        ("keepalive = 5\n" + "x = 1\n" * (MIB // 6), "file is 1.0 MiB, above the 128 KiB read"),
+    ],
+    ids=["15-mib-of-parens", "nested-parens", "unary-chain", "subscript-chain", "one-mib"],
+)
+def test_hostile_python_app_server_config_is_refused_quickly(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "gunicorn.conf.py").write_text(text)
+    started = time.monotonic()
+    result = tlslint(tmp_path, "--no-cache", "gunicorn.conf.py")
+    assert time.monotonic() - started < 20
+    assert_clean_exit(result, 2)
+    assert "BKD001 [error] does not parse as Python: " + message in result.stdout or (
+        "BKD001 [error] " + message in result.stdout
+    ), result.stdout

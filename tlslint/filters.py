@@ -16,7 +16,7 @@ from tlslint.sources.nginx.model import SourceText
 
 # `# tlslint: disable=NGX101,ssl-session-cache-missing` / `disable-file=...`
 _DIRECTIVE_RE = re.compile(r"#\s*tlslint:\s*(disable|disable-file)\s*=\s*([\w\-, ]+)")
-UNSUPPRESSIBLE = frozenset({"NGX001"})  # a file that does not parse is never hidden
+UNSUPPRESSIBLE = frozenset({"NGX001", "BKD001"})  # a file that does not parse is never hidden
 
 
 def _codes(selectors: list[str]) -> list[str]:

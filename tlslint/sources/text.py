@@ -124,10 +124,11 @@ _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
 def _too_large(size: int, max_bytes: int) -> str:
-    return f"file is {_size(size)}, above the {_size(max_bytes, exact=True)} limit (max-file-size); not read"
+    limit = human_size(max_bytes, exact=True)
+    return f"file is {human_size(size)}, above the {limit} limit (max-file-size); not read"
 
 
-def _size(count: int, *, exact: bool = False) -> str:
+def human_size(count: int, *, exact: bool = False) -> str:
     """Bytes in MiB or KiB, one decimal (none for a whole number, with ``exact``)."""
     for unit, scale in (("MiB", 2**20), ("KiB", 2**10)):
         if count >= scale:
