@@ -506,3 +506,46 @@ def test_hostile_python_app_server_config_is_refused_quickly(tmp_path: Path, tex
     assert "BKD001 [error] does not parse as Python: " + message in result.stdout or (
         "BKD001 [error] " + message in result.stdout
     ), result.stdout
+
+
+# -- forked helpers die with their parent ---------------------------------------------------------
+HELPER_PARENT = """
+import sys, time
+from tlslint import forks
+
+def produce():
+    time.sleep(600)  # a helper at work, with nothing written yet (the checks' helper writes once)
+    yield b"late"
+
+helper = forks.Helper.start(produce)
+print(helper.pid if helper else 0, flush=True)
+time.sleep(600)
+"""
+
+
+def gone(pid: int) -> bool:
+    """Ended: no process, or a zombie its new parent has not reaped yet."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="helpers are forked on Linux only")
+def test_a_helper_dies_when_its_parent_is_killed() -> None:
+    """4 of 20 SIGKILLs of a run left a helper alive for up to 3 s; this one would work 600 s."""
+    parent = subprocess.Popen([sys.executable, "-c", HELPER_PARENT], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    helper = int(parent.stdout.readline())
+    assert helper > 0 and not gone(helper)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 30
+    while not gone(helper) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    try:
+        assert gone(helper), "the helper outlived its parent"
+    finally:
+        if not gone(helper):
+            os.kill(helper, signal.SIGKILL)
