@@ -8,6 +8,7 @@ real FIFOs, real concurrent processes and real signals.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -549,3 +550,12 @@ def test_a_helper_dies_when_its_parent_is_killed() -> None:
     finally:
         if not gone(helper):
             os.kill(helper, signal.SIGKILL)
+
+
+def test_every_test_docs_reliability_names_exists() -> None:
+    """docs/reliability.md lists each guarantee next to its tests: they must exist."""
+    root = Path(__file__).resolve().parent.parent
+    named = re.findall(r"`(tests/\w+\.py)::(\w+)`", (root / "docs" / "reliability.md").read_text())
+    assert len(named) > 30
+    for module, test in named:
+        assert re.search(rf"^def {test}\(", (root / module).read_text(), re.M), f"{module}::{test}"
