@@ -397,7 +397,8 @@ def garbage(kind: str, size: int) -> str:
 
         pieces = ["a", "b c", ";", "{", "}", '"x"', "# c\n", "\n", " "]
         generator = random.Random(20)
-        return "".join(generator.choice(pieces) for _ in range(size // 2))[:size]
+        block = "".join(generator.choice(pieces) for _ in range(1 << 15))  # repeated: cheap to make
+        return (block * (size // len(block) + 1))[:size]
     unit = {
         "semicolons": ";",
         "opens": "{",
