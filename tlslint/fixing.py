@@ -19,6 +19,7 @@ from pathlib import Path
 
 from tlslint.engine import RunResult, run
 from tlslint.findings import Edit, Finding, Fix
+from tlslint.fix_analysis import FixScreen
 from tlslint.paths import resolved
 from tlslint.settings import Settings
 from tlslint.sources.formats import LoadedText, kind_for_new_file, validate
@@ -39,6 +40,7 @@ class FixOutcome:
     written: list[Path] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
     unwritten: list[tuple[Path, str]] = field(default_factory=list)  # files not written, and why
+    refused: list[str] = field(default_factory=list)  # fixes nginx would refuse: tlslint's bugs (exit 2)
 
 
 def wanted(finding: Finding, unsafe: bool) -> bool:
@@ -63,6 +65,11 @@ def choose_fixes(findings: Iterable[Finding], unsafe: bool) -> list[Fix]:
             taken.setdefault(edit.path, []).append(edit)
         chosen.append(Fix(fix.description, tuple(new_edits), fix.safe))
     return chosen
+
+
+def owners(findings: Iterable[Finding]) -> dict[Edit, Finding]:
+    """The finding whose fix holds each edit (to name the rule of a refused fix)."""
+    return {edit: f for f in findings if f.fix is not None for edit in f.fix.edits}
 
 
 def _overlaps(edit: Edit, others: list[Edit]) -> bool:
@@ -105,8 +112,13 @@ def apply_fixes(
     overlay: dict[Path, SourceText] = {}
     outcome = FixOutcome(result)
     current = result
+    screen = FixScreen(settings)  # every fix analysed before it is applied (tlslint.fix_analysis)
+    seen = {_identity(f) for f in result.findings}
+    created: dict[tuple[str, Path, str], Finding] = {}
     for attempt in range(MAX_PASSES + 1):
-        fixes = choose_fixes(current.findings, unsafe)
+        fixes = screen.keep(
+            choose_fixes(current.findings, unsafe), current, overlay, owners(current.findings)
+        )
         if not fixes:
             break
         if attempt == MAX_PASSES:
@@ -141,7 +153,18 @@ def apply_fixes(
         if not progressed:
             break
         current = run(targets, settings, overlay=overlay, run_options=current.options)
+        for finding in current.findings:
+            if _identity(finding) not in seen:
+                created.setdefault(_identity(finding), finding)
+        seen.update(_identity(f) for f in current.findings)
+    outcome.messages.extend(
+        f"{_display(f.location.path)}:{f.location.line}: {f.code} appeared after a fix "
+        "(a fix should not create another rule's finding; please report this)"
+        for f in created.values()
+    )
     outcome.result = current
+    outcome.refused = screen.refused
+    outcome.messages.extend(screen.refused)
     changed = {p: s for p, s in overlay.items() if s.text != originals[p].text}
     outcome.diff = "".join(unified_diff(originals[p], changed[p]) for p in sorted(changed))
     if write:
@@ -207,6 +230,12 @@ def _unwritten_findings(outcome: FixOutcome) -> list[Finding]:
         load_finding(UNWRITTEN_FIX, file_location(path), f"not fixed: {reason} (its findings stand)")
         for path, reason in outcome.unwritten
     ]
+
+
+def _identity(finding: Finding) -> tuple[str, Path, str]:
+    """A finding across passes, as baselines key it: rule, file, structural anchor."""
+    # realpath: a finding about a symlink loop (SRC001) has a path that Path.resolve() refuses
+    return (finding.code, resolved(finding.location.path), finding.anchor or finding.message)
 
 
 def _new_file(path: Path, overlay: dict[Path, SourceText]) -> LoadedText | None:

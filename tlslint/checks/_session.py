@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from tlslint.sources.nginx.model import Directive
 from tlslint.units import parse_size
-from tlslint.workspace.nginx import Block, NginxConfig, Server, per_config
+from tlslint.workspace.nginx import Block, NginxConfig, Server, is_default, per_config
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +95,17 @@ def default_servers_of(config: NginxConfig, server: Server) -> list[Server]:
         if default is not None and default is not server and default not in found:
             found.append(default)
     return found
+
+
+def zones_of_default_servers(config: NginxConfig) -> set[str]:
+    """The shared zones that store and resume sessions: those of TLS default servers
+    (sessions are looked up in the default server's cache only, facts §1)."""
+    used = set()
+    for server in tls_servers(config):
+        shared = effective_cache(server).shared
+        if shared is not None and is_default(server):
+            used.add(shared.name)
+    return used
 
 
 @per_config

@@ -50,11 +50,10 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         seen.add(key)
         return finding
 
-    version = workspace.nginx_version
     linked: set[int] = set()
     for link in links(workspace):
         linked.add(id(link.backend))
-        on, _ = keepalive_wording(link.upstream, version)
+        on, _ = keepalive_wording(link, workspace)
         if on is False:
             continue
         timeout = backend_timeout(link.backend)

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from tlslint.checks import RuleContext
 from tlslint.checks._session import anchor, effective_cache, tickets_on, tls_servers
 from tlslint.checks.ngx101_session_cache_missing import add_shared_cache
-from tlslint.findings import Finding
-from tlslint.nginx_versions import TICKET_KEYS_IN_SHARED_CACHE, at_least
+from tlslint.findings import Finding, Severity
+from tlslint.nginx_versions import TICKET_KEYS_IN_SHARED_CACHE
 from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import is_default
 
@@ -20,8 +20,9 @@ KEY_FILES_NOTE = (
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
-    new_enough = at_least(workspace.nginx_version, TICKET_KEYS_IN_SHARED_CACHE)
     for config in workspace.nginx:
+        versions = workspace.nginx_versions(config)
+        new_enough = versions.at_least(TICKET_KEYS_IN_SHARED_CACHE)
         for server in tls_servers(config):
             # Only the default server's keys encrypt tickets (facts §1).
             if not is_default(server) or not tickets_on(server):
@@ -42,15 +43,18 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 reason = "no shared session cache holds the ticket keys"
             elif new_enough is False:
                 reason = "nginx before 1.23.2 does not keep ticket keys in the shared cache"
+                if not versions.set_by_setting:
+                    reason += f": {versions.settled(TICKET_KEYS_IN_SHARED_CACHE)}"
             else:
                 reason = (
-                    "this depends on the nginx version, which is not configured: before 1.23.2 "
+                    f"this depends on the nginx version ({versions.unsettled()}): before 1.23.2 "
                     "the shared cache does not keep ticket keys; set nginx.version to decide"
                 )
             yield ctx.finding(
                 server.block.directive or server.block.children[0],
                 f"TLS {server.label} issues session tickets with random keys: every reload "
                 f"invalidates all tickets, and each node has its own keys ({reason})",
+                severity=Severity.INFO if shared and new_enough is None and not fleet else None,
                 anchor=anchor(server, "ssl_session_tickets"),
                 fix=None if shared else add_shared_cache(config, server, cache, "10m", safe=False),
                 fix_note=KEY_FILES_NOTE if shared else "",

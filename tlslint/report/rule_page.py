@@ -17,13 +17,20 @@ _SAFETY = {
 # Code-fence language of a rule's examples, by target.
 # `paths` examples are shell sessions that build the tree (tests/test_reliability.py runs them).
 _FENCES = {
-    "nginx": "nginx", "apigee": "yaml", "backend": "python", "logs": "text", "live": "nginx", "paths": "sh"
-}  # fmt: skip
+    "nginx": "nginx",
+    "apigee": "yaml",
+    "backend": "python",
+    "logs": "text",
+    "live": "nginx",
+    "any": "nginx",
+    "paths": "sh",
+}
 
 
 def rule_page(entry: dict[str, Any]) -> str:
     lines = [f"# {entry['code']} {entry['name']}", ""]
-    lines += [f"Severity: {entry['severity']} · target: {entry['target']}", ""]
+    opt_in = " · opt-in: runs only when `select` names it" if entry.get("opt-in") else ""
+    lines += [f"Severity: {entry['severity']} · target: {entry['target']}{opt_in}", ""]
     lines += ["## What it does", "", entry["summary"].strip(), ""]
     lines += ["## Why is this bad", "", entry["why"].strip(), ""]
     fence = _FENCES.get(entry["target"], "text")
