@@ -471,7 +471,9 @@ def test_cli_sarif_stdout_is_only_json(tmp_path: Path, sarif_validator: jsonsche
     (sarif_run,) = log["runs"]
     assert sarif_run["invocations"][0]["executionSuccessful"] is False
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif_run["results"]}
-    assert uris == {"conf/a.conf"}
+    assert uris == {"conf/a.conf", "missing-dir"}  # the missing path is a result too (SRC001)
+    (missing,) = [r for r in sarif_run["results"] if r["ruleId"] == "SRC001"]
+    assert (missing["level"], missing["message"]["text"]) == ("error", "no such file or directory")
 
 
 @pytest.mark.parametrize("name", ["json", "sarif"])

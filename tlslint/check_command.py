@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from tlslint.engine import RunOptions, RunResult
+    from tlslint.locking import RootLock
     from tlslint.settings import Settings
     from tlslint.sources.nginx.model import SourceText
 
@@ -72,6 +73,7 @@ def run_check(
     force_exclude: bool = False,
     no_cache: bool = False,
     show_settings: bool = False,
+    fix_symlink_targets: bool = False,
     stdin_filename: Path | None = None,
     allow_remote_bases: bool = False,
 ) -> int:
@@ -132,6 +134,7 @@ def run_check(
 
         piped = _read_stdin(stdin_filename, settings) if reads_stdin else None
         options = dataclasses.replace(options, stdin=piped, allow_remote_bases=allow_remote_bases)
+    lock = _lock_for_fix(targets or [Path(".")], settings) if fix and not diff else None  # before reading
     result = run(targets, settings, run_options=options)
     _clear_progress(options.progress)
     from tlslint.discovery import missing_reason
@@ -146,7 +149,9 @@ def run_check(
     if fix or diff:
         from tlslint.fixing import apply_fixes
 
-        outcome = apply_fixes(result, settings, unsafe=unsafe_fixes, write=not diff)
+        outcome = apply_fixes(
+            result, settings, unsafe=unsafe_fixes, write=not diff, symlink_targets=fix_symlink_targets
+        )
         _clear_progress(options.progress)
         for message in outcome.messages:
             print(f"tlslint: {message}", file=sys.stderr)
@@ -158,6 +163,8 @@ def run_check(
             print(f"tlslint: fixed {count} file{'s' if count != 1 else ''}", file=sys.stderr)
         result = outcome.result
         refused = bool(outcome.refused)  # a fix nginx would refuse: tlslint's own bug
+    if lock is not None:
+        lock.release()
     if options.cache is not None:
         options.cache.save()
     if write_baseline is not None:
@@ -192,6 +199,17 @@ def _read_stdin(name: Path | None, settings: Settings) -> SourceText:
         raise CommandError(f"standard input: {error.message}") from None
     except ValueError as error:
         raise CommandError(str(error)) from None
+
+
+def _lock_for_fix(targets: list[Path], settings: Settings) -> RootLock:
+    """The lock a ``--fix`` holds on where it writes (tlslint.locking), waiting with a
+    message on stderr while another run holds it."""
+    from tlslint.fixing import write_roots
+    from tlslint.locking import lock_roots
+
+    return lock_roots(
+        write_roots(targets, settings), lambda message: print(f"tlslint: {message}", file=sys.stderr)
+    )
 
 
 def _selectors(option: str, value: str) -> list[str]:

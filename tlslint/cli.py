@@ -128,6 +128,13 @@ def check(
         bool,
         typer.Option("--allow-remote-bases", help="Let kustomize fetch remote bases (git, HTTP)."),
     ] = False,
+    fix_symlink_targets: Annotated[
+        bool,
+        typer.Option(
+            "--fix-symlink-targets",
+            help="With --fix: also write files that symlinks lead to outside the paths given.",
+        ),
+    ] = False,
 ) -> None:
     """Check nginx configs (the default command)."""
     from tlslint.check_command import CommandError, run_check
@@ -154,6 +161,7 @@ def check(
             show_settings=show_settings,
             stdin_filename=stdin_filename,
             allow_remote_bases=allow_remote_bases,
+            fix_symlink_targets=fix_symlink_targets,
         )
     except CommandError as error:
         raise _fail(str(error)) from None

@@ -13,7 +13,7 @@ from tlslint.deployment import is_deployment_file
 from tlslint.kustomize import KUSTOMIZATION_NAMES
 from tlslint.paths import remember
 from tlslint.paths import resolved as resolve_path
-from tlslint.sources.text import not_a_file, sniff_head
+from tlslint.sources.text import listing_problem, not_a_file, read_problem, sniff_head
 
 if TYPE_CHECKING:
     from pathspec import PathSpec
@@ -79,7 +79,9 @@ class Discovered:
     kustomizations: list[Path] = field(default_factory=list)  # kustomization files (tlslint.kustomize)
     other_yaml: list[Path] = field(default_factory=list)  # named YAML of no format: a patch, maybe
     explicit: set[Path] = field(default_factory=set)
-    missing: list[Path] = field(default_factory=list)
+    missing: list[Path] = field(default_factory=list)  # named, and not checkable: ``missing_reason``
+    # Found by walking, and could not be read: a directory, a special file, a candidate file.
+    unreadable: list[tuple[Path, str]] = field(default_factory=list)
     empty: list[Path] = field(default_factory=list)  # paths given that hold no configuration
     # Dockerfiles and YAML that may name the nginx image (tlslint.deployment): read
     # for the version only, never checked or reported.
@@ -117,8 +119,13 @@ def discover(
                 found.missing.append(path)
             continue
         if path.is_dir():
-            added = [_add(found, file, seen, explicit=False) for file in _walk(path, excludes, base)]
-            if not any(added) and os.access(path, os.R_OK | os.X_OK):  # unreadable: not "empty"
+            if listing_problem(path):
+                found.missing.append(path)  # named: an error, as a missing path is
+                continue
+            unread = len(found.unreadable)
+            walked = _walk(path, excludes, base, found.unreadable)
+            added = [_add(found, file, seen, explicit=False) for file in walked]
+            if not any(added) and len(found.unreadable) == unread:  # something unread: not "empty"
                 found.empty.append(path)
         elif not force_exclude:
             if not _add(found, path, seen, explicit=True):
@@ -135,7 +142,7 @@ def discover(
 
 def missing_reason(path: Path) -> str:
     """Why a path in ``Discovered.missing`` was not checked, to print after it."""
-    return not_a_file(path) or "no such file or directory"
+    return not_a_file(path) or listing_problem(path) or "no such file or directory"
 
 
 def _add(found: Discovered, path: Path, seen: set[Path], *, explicit: bool, sniff: bool = False) -> bool:
@@ -149,12 +156,17 @@ def _add(found: Discovered, path: Path, seen: set[Path], *, explicit: bool, snif
         if explicit:
             found.explicit.add(resolved)
         return True
-    kind = classify(path, explicit=explicit and not sniff)
+    named = explicit and not sniff
+    kind = classify(path, explicit=named)
     if kind in (None, BACKEND) and is_deployment_file(path):
         found.deployment.append(path)
     if kind is None:
         if explicit and path.suffix.lower() in YAML_SUFFIXES:
             found.other_yaml.append(path)  # configuration only if a kustomization renders it
+        elif not named and named_like_config(path) and not os.access(path, os.R_OK):
+            # Skipped by its content, or unread? A candidate by name that cannot be read is
+            # reported (os.access first: it costs no open for the many readable ones).
+            found.unreadable.append((path, read_problem(path) or "cannot be read"))
         return False
     seen.add(resolved)
     if explicit:
@@ -220,6 +232,16 @@ def sniff_apigee(head: bytes) -> bool:
     return _APIGEE_API.search(head) is not None and _APIGEE_KIND.search(head) is not None
 
 
+def named_like_config(path: Path) -> bool:
+    """Whether a file's name makes it a candidate: ``classify`` would read its content."""
+    from tlslint.sources.python.sniff import file_format
+
+    name = path.name
+    if path.suffix.lower() in YAML_SUFFIXES or name.endswith(NGINX_SUFFIXES) or file_format(path) is not None:
+        return True
+    return _unknown_kind(name)
+
+
 def _yaml_kind(path: Path, *, explicit: bool) -> str | None:
     head = sniff_head(path)
     if head is None:
@@ -259,9 +281,11 @@ def _exclude_spec(patterns: list[str]) -> PathSpec[Any] | None:
     return GitIgnoreSpec.from_lines(patterns)
 
 
-def _walk(top: Path, excludes: PathSpec[Any] | None, base: Path) -> Iterator[Path]:
+def _walk(
+    top: Path, excludes: PathSpec[Any] | None, base: Path, unreadable: list[tuple[Path, str]]
+) -> Iterator[Path]:
     ignores = _ancestor_gitignores(top.resolve())
-    yield from _walk_dir(top, ignores, excludes, base)
+    yield from _walk_dir(top, ignores, excludes, base, unreadable)
 
 
 def _walk_dir(
@@ -269,11 +293,14 @@ def _walk_dir(
     ignores: list[tuple[Path, PathSpec[Any]]],
     excludes: PathSpec[Any] | None,
     base: Path,
+    unreadable: list[tuple[Path, str]],
 ) -> Iterator[Path]:
     # A stack, not recursion: a tree thousands of levels deep must not exhaust
     # Python's. Symlinks to directories are not followed, so a symlink loop cannot
-    # make the walk endless; FIFOs, sockets and devices are not files (never opened).
-    stack = [(*_listing(directory, ignores), resolve_path(directory))]
+    # make the walk endless; FIFOs, sockets and devices are not files (never opened),
+    # and those named like configuration are reported in ``unreadable``, as are
+    # directories that cannot be listed.
+    stack = [(*_listing(directory, ignores, unreadable), resolve_path(directory))]
     while stack:
         entries, level_ignores, real_directory = stack[-1]
         entry = next(entries, None)
@@ -292,9 +319,13 @@ def _walk_dir(
         if _ignored(path, is_dir, level_ignores, excludes, base, absolute):
             continue
         if is_dir:
-            stack.append((*_listing(path, level_ignores), real or resolve_path(path)))
+            stack.append((*_listing(path, level_ignores, unreadable), real or resolve_path(path)))
         elif _is_file(entry):
             yield path
+        elif named_like_config(path):
+            problem = not_a_file(path)  # '' for a symlink to a directory: not followed
+            if problem:
+                unreadable.append((path, problem))
 
 
 def _is_file(entry: os.DirEntry[str]) -> bool:
@@ -305,16 +336,21 @@ def _is_file(entry: os.DirEntry[str]) -> bool:
 
 
 def _listing(
-    directory: Path, ignores: list[tuple[Path, PathSpec[Any]]]
+    directory: Path, ignores: list[tuple[Path, PathSpec[Any]]], unreadable: list[tuple[Path, str]]
 ) -> tuple[Iterator[os.DirEntry[str]], list[tuple[Path, PathSpec[Any]]]]:
-    """A directory's entries by name, and the .gitignore rules that apply inside it."""
+    """A directory's entries by name, and the .gitignore rules that apply inside it;
+    one that cannot be listed is recorded in ``unreadable``."""
     local = _gitignore(directory)
     if local is not None:
         ignores = [*ignores, (directory.resolve(), local)]
     try:
-        entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+        with os.scandir(directory) as scanned:
+            entries = sorted(scanned, key=lambda entry: entry.name)
     except OSError:
         entries = []
+        problem = listing_problem(directory)  # '' if it was removed meanwhile: nothing lost
+        if problem:
+            unreadable.append((directory, problem))
     return iter(entries), ignores
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tlslint import catalogue, collector
-from tlslint.checks import load_checks
-from tlslint.discovery import discover
+from tlslint.checks import file_location, load_checks
+from tlslint.discovery import Discovered, discover, missing_reason
 from tlslint.filters import Filters
 from tlslint.findings import UNPARSED, Finding, Location, Severity
 from tlslint.nginx_inference import declared_versions
@@ -40,6 +40,14 @@ PARSE_ERROR = "NGX001"
 INCLUDE_NOT_FOUND = "NGX002"
 INCLUDE_LOOP = "NGX003"
 LOAD_CODES = frozenset({PARSE_ERROR, INCLUDE_NOT_FOUND, INCLUDE_LOOP})
+UNREADABLE_PATH = "SRC001"  # named: an error (exit 2); found by a walk or an include glob: a warning
+UNWRITTEN_FIX = "SRC002"  # --fix could not write a file: its findings stand, exit 2
+
+
+def is_load_error(finding: Finding) -> bool:
+    """A file or path that did not load, in any format, or a fix not written: the run
+    exits 2 for it (docs/exit-codes.md). Loaders of other formats mark theirs ``UNPARSED``."""
+    return finding.code in LOAD_CODES or finding.code == UNWRITTEN_FIX or finding.anchor == UNPARSED
 
 
 @dataclass
@@ -66,7 +74,7 @@ class RunResult:
     @property
     def has_load_errors(self) -> bool:
         """A file could not be read or parsed (any format): the verdict is incomplete."""
-        return any(f.code in LOAD_CODES or f.anchor == UNPARSED for f in self.findings)
+        return any(is_load_error(f) for f in self.findings)
 
     def exit_code(self, fail_on: Severity) -> int:
         if self.missing_paths or self.has_load_errors:
@@ -131,11 +139,13 @@ def _run(
     )
     filters = Filters(settings, files)
     findings = [f for f in load_findings(files, configs) if filters.keep(f)]
+    findings.extend(f for f in walk_findings(discovered, configs) if filters.keep(f))
     rendered = _add_rendered(discovered, targets, settings, how, stdin_yaml, filters)
     yaml = rendered.remaining(discovered.yaml) if rendered is not None else discovered.yaml
     apigee = _add_apigee(workspace, filters, yaml, settings, overlay, targets)
     findings.extend(f for f in apigee.findings if filters.keep(f))
     backends = _add_backends(workspace, filters, discovered.backend, settings, overlay)
+    findings.extend(f for f in backends.findings if filters.keep(f))
     gateways = rendered.remaining(discovered.kubernetes) if rendered is not None else discovered.kubernetes
     kubernetes = _add_kubernetes(workspace, filters, gateways, yaml, settings, overlay, targets)
     findings.extend(f for f in kubernetes.findings if filters.keep(f))
@@ -178,6 +188,8 @@ def _run(
     if how.baseline is not None:
         findings, outcome = _apply_baseline(how.baseline, findings, read, reported, filters)
     missing = list(discovered.missing)
+    if missing:  # a path named and not checked is said in every format, whatever the scope
+        findings = sorted([*path_findings(discovered), *findings], key=Finding.sort_key)
     scope = frozenset(reported) if reported is not None else None
     unknown = filters.unknown_codes(p for p in commented if scope is None or p in scope)
     warnings = _unknown_code_warnings(unknown) if unknown else []
@@ -428,15 +440,13 @@ def load_nginx(files: NginxFiles, paths: list[Path]) -> list[NginxConfig]:
     return configs
 
 
+_PROBLEM_CODES = {"loop": INCLUDE_LOOP, "missing": INCLUDE_NOT_FOUND, "unreadable": UNREADABLE_PATH}
+
+
 def load_findings(files: NginxFiles, configs: list[NginxConfig]) -> list[Finding]:
-    meta = catalogue.index()
     findings = []
     for path, error in sorted(files.errors.items()):
-        findings.append(
-            _load_finding(
-                meta[PARSE_ERROR], Location(path, error.line, 1 if error.line else 0), error.message
-            )
-        )
+        findings.append(load_finding(PARSE_ERROR, file_location(path, error.line), error.message))
     seen: set[tuple[Path, int, str]] = set()
     for config in configs:
         for problem in config.problems:
@@ -444,19 +454,43 @@ def load_findings(files: NginxFiles, configs: list[NginxConfig]) -> list[Finding
             if key in seen:
                 continue
             seen.add(key)
-            code = INCLUDE_LOOP if problem.kind == "loop" else INCLUDE_NOT_FOUND
+            code = _PROBLEM_CODES[problem.kind]
             column = problem.directive.column if problem.directive else 1
             location = Location(problem.path, problem.line, column)
             target = " ".join(problem.directive.args) if problem.directive else ""
-            findings.append(_load_finding(meta[code], location, problem.message, f"include[{target}]"))
+            # What an include glob matched and could not read: a warning (SRC001).
+            severity = Severity.WARNING if code == UNREADABLE_PATH else None
+            findings.append(load_finding(code, location, problem.message, f"include[{target}]", severity))
     return findings
 
 
-def _load_finding(
-    meta: catalogue.RuleMeta, location: Location, message: str, anchor: str = "file"
+def path_findings(discovered: Discovered) -> list[Finding]:
+    """The paths named on the command line that could not be checked (SRC001 errors)."""
+    return [
+        load_finding(UNREADABLE_PATH, file_location(path), missing_reason(path), UNPARSED)
+        for path in discovered.missing
+    ]
+
+
+def walk_findings(discovered: Discovered, configs: list[NginxConfig]) -> list[Finding]:
+    """What a directory walk found and could not read (SRC001 warnings); a path an
+    include glob matched is reported at the include instead."""
+    included = {resolved(p.unread) for config in configs for p in config.problems if p.unread is not None}
+    return [
+        load_finding(UNREADABLE_PATH, file_location(path), reason, severity=Severity.WARNING)
+        for path, reason in discovered.unreadable
+        if resolved(path) not in included
+    ]
+
+
+def load_finding(
+    code: str, location: Location, message: str, anchor: str = "file", severity: Severity | None = None
 ) -> Finding:
+    """A finding of a rule that loaders report (a file or path that did not load, a fix
+    not written), at the rule's severity unless ``severity`` says otherwise."""
+    meta = catalogue.index()[code]
     # The anchor keeps fingerprints free of line numbers and absolute paths.
-    return Finding(meta.code, meta.name, meta.severity, message, location, anchor=anchor)
+    return Finding(meta.code, meta.name, severity or meta.severity, message, location, anchor=anchor)
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

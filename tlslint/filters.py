@@ -18,7 +18,7 @@ from tlslint.sources.nginx.model import SourceText
 if TYPE_CHECKING:
     from tlslint.suppressions import FileSuppressions, Suppression
 
-UNSUPPRESSIBLE = frozenset({"NGX001"})  # a file that does not parse is never hidden
+UNSUPPRESSIBLE = frozenset({"NGX001", "BKD001"})  # a file that does not parse is never hidden
 UNUSED_SUPPRESSION = "TLS001"  # opt-in: reported only when `select` names it
 SUPPRESSION_MARK = "tlslint"  # a comment without it suppresses nothing (tlslint.suppressions unread)
 

@@ -26,6 +26,7 @@ _FLAGS = {
     "-q": "quiet",
     "--force-exclude": "force_exclude",
     "--no-cache": "no_cache",
+    "--fix-symlink-targets": "fix_symlink_targets",
     "--allow-remote-bases": "allow_remote_bases",
 }
 # Options that take a value: keyword, the values typer accepts (None: any), and

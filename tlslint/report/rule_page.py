@@ -15,6 +15,7 @@ _SAFETY = {
 
 
 # Code-fence language of a rule's examples, by target.
+# `paths` examples are shell sessions that build the tree (tests/test_reliability.py runs them).
 _FENCES = {
     "nginx": "nginx",
     "apigee": "yaml",
@@ -22,6 +23,7 @@ _FENCES = {
     "logs": "text",
     "live": "nginx",
     "any": "nginx",
+    "paths": "sh",
 }
 
 

@@ -247,7 +247,8 @@ def validate_node(node: Node, schema: str, where: str, code: str, anchor: str | 
             f"{where}: aliases expand to more than {MAX_EXPANDED_NODES} nodes (or refer to "
             "themselves); not validated"
         )
-        return [problem_at(node, message, anchor, code)]
+        # An alias bomb does not load, as a YAML syntax error does not: exit 2.
+        return [problem_at(node, message, UNPARSED, code)]
     data = to_data(node)
     problems = []
     for error in sorted(validator(schema).iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
