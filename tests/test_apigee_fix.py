@@ -43,7 +43,9 @@ spec:
 
 
 def fix(tmp_path: Path, files: dict[str, bytes | str], mapping: dict[str, object] | None = None,
-        unsafe: bool = False) -> dict[str, bytes]:  # fmt: skip
+        unsafe: bool = True) -> dict[str, bytes]:  # fmt: skip
+    """--fix on the files; unsafe by default: APG102/APG103 change who can connect
+    (docs/fix-safety.md), and these tests are about how their edits are written."""
     for name, content in files.items():
         path = tmp_path / name
         path.parent.mkdir(parents=True, exist_ok=True)

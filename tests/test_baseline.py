@@ -273,7 +273,7 @@ def test_fix_leaves_recorded_findings_alone(tmp_path: Path) -> None:
     project(tmp_path)
     site = tmp_path / "sites-enabled" / "a.conf"
     assert tlslint(tmp_path, "--write-baseline", "b.json", str(site)).returncode == 0  # NGX103 only
-    fixed = tlslint(tmp_path, "--baseline", "b.json", "--fix")
+    fixed = tlslint(tmp_path, "--baseline", "b.json", "--fix", "--unsafe-fixes")  # NGX104 is unsafe
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     assert site.read_text(encoding="utf-8") == SITE  # recorded: not fixed
     assert "ssl_session_timeout 5m;" in (tmp_path / "nginx.conf").read_text(encoding="utf-8")

@@ -39,7 +39,7 @@ FAMILIES = (
     ("LIV1", "Live probe"),
     ("LOG1", "Log analysis"),
 )
-_FIX = {"safe": "safe fix", "unsafe": "unsafe fix", "none": ""}
+_FIX = {"safe": "safe fix", "unsafe": "unsafe fix", "mixed": "safe or unsafe fix", "none": ""}
 
 
 def default_docs_dir() -> Path:

@@ -415,10 +415,10 @@ def ignored_note(site: ProtocolSite, problem: Callable[[tuple[str, ...]], bool])
     )
 
 
-def protocols_fix(
-    config: NginxConfig, site: ProtocolSite, protocols: Sequence[str], *, safe: bool
-) -> Fix | None:
-    """Set ``protocols`` on the line that decides, or add ssl_protocols where it is inherited."""
+def protocols_fix(config: NginxConfig, site: ProtocolSite, protocols: Sequence[str]) -> Fix | None:
+    """Set ``protocols`` on the line that decides, or add ssl_protocols where it is inherited.
+
+    Always unsafe: it changes who can connect (docs/fix-safety.md)."""
     if not protocols:
         return None
     value = " ".join(protocols)
@@ -428,7 +428,7 @@ def protocols_fix(
             return None
         edits = (replace_arguments(first, list(protocols)), *(remove_directive(line) for line in others))
         more = f" and remove the other {len(others)} line(s) of that block" if others else ""
-        return Fix(f"set `ssl_protocols {value};`{more}", edits, safe)
+        return Fix(f"set `ssl_protocols {value};`{more}", edits, safe=False)
     governing = site.governing
     if governing is None:
         return None
@@ -438,13 +438,7 @@ def protocols_fix(
     if target is None:
         return None
     statement = f"ssl_protocols {value};"
-    return Fix(f"add `{statement}` to {target.label}", (target.insert(statement),), safe)
-
-
-def fix_is_safe(profile: str) -> bool:
-    """Setting the profile's protocols is safe under intermediate/modern; throughput
-    (edge proxies that may serve old clients) asks for review."""
-    return profile in ("intermediate", "modern")
+    return Fix(f"add `{statement}` to {target.label}", (target.insert(statement),), safe=False)
 
 
 # --------------------------------------------------------------------------- sockets

@@ -43,7 +43,8 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             "gives the gateway a certificate to send when a ClientHello has no SNI, but only for "
             "the hosts that list it",
             severity=want.severity,
-            fix=Fix(f"add '{name}' to additionalGateways", (edit,)) if edit is not None else None,
+            # Unsafe: clients without SNI can then connect to this host (docs/fix-safety.md).
+            fix=Fix(f"add '{name}' to additionalGateways", (edit,), safe=False) if edit is not None else None,
             fix_note=note,
             anchor=f"{host.anchor}.additionalGateways",
         )

@@ -57,17 +57,17 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
 def add_shared_cache(
     config: NginxConfig, server: Server, cache: SessionCache, size: str, *, safe: bool
 ) -> Fix | None:
-    """Turn an explicit none/off, or a builtin-only cache, into a shared zone; or add
-    one where it is inherited."""
+    """Turn an explicit none/off, or a builtin-only cache, into a shared zone (unsafe: it
+    replaces what the operator wrote); or add one where it is inherited (``safe``)."""
     value = f"shared:{free_zone_name(config)}:{size}"
     if cache.directive is not None and cache.disabled:
         edit = replace_arguments(cache.directive, [value])
-        return Fix(f"set `ssl_session_cache {value};` instead of `{cache.state}`", (edit,), safe)
+        return Fix(f"set `ssl_session_cache {value};` instead of `{cache.state}`", (edit,), False)
     if cache.directive is not None and cache.builtin and cache.shared is None:
         # The same edit as NGX102's: adding a second line instead would leave two
         # ssl_session_cache lines when both fixes apply (the builtin one in an include).
         edit = replace_arguments(cache.directive, [value])
-        return Fix(f"replace `{' '.join(cache.directive.args)}` with `{value}`", (edit,), safe)
+        return Fix(f"replace `{' '.join(cache.directive.args)}` with `{value}`", (edit,), False)
     targets = session_targets(config, server)
     if not targets:
         return None

@@ -45,4 +45,5 @@ def _shared_instead(directive: Directive, value: str) -> Fix:
     return Fix(
         f"replace `{' '.join(directive.args)}` with `{value}`",
         (replace_arguments(directive, [value]),),
+        safe=False,  # `builtin` is what the operator wrote
     )

@@ -52,6 +52,6 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 f"TLS {server.label} issues session tickets with random keys: every reload "
                 f"invalidates all tickets, and each node has its own keys ({reason})",
                 anchor=anchor(server, "ssl_session_tickets"),
-                fix=None if shared else add_shared_cache(config, server, cache, "10m", safe=False),
+                fix=None if shared else add_shared_cache(config, server, cache, "10m", safe=True),
                 fix_note=KEY_FILES_NOTE if shared else "",
             )

@@ -36,6 +36,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 if own_key is not None and default.effective("ssl_session_ticket_key") is None:
                     lacking.append((own_key, "ticket key"))
                 for directive, what in lacking:
+                    fix = _move_to_http(server, default, directive)
                     yield ctx.finding(
                         directive,
                         f"{directive.name} here is not used: sessions on {listen.socket} are "
@@ -49,21 +50,32 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                             )
                         ],
                         anchor=anchor(server, directive.name),
-                        fix=_move_to_http(server, directive),
-                        fix_note="" if server.http and server.http.directive else NO_HTTP_NOTE,
+                        fix=fix,
+                        fix_note="" if fix is not None else _no_fix(server, default),
                     )
 
 
 NO_HTTP_NOTE = "no automatic fix: this file has no http{} block; add the setting to the default server"
 
 
-def _move_to_http(server: Server, directive: Directive) -> Fix | None:
+def _no_fix(server: Server, default: Server) -> str:
+    if server.http is None or server.http.directive is None:
+        return NO_HTTP_NOTE
+    return (
+        f"no automatic fix: put the setting on the default server {default.label} "
+        "(http{} has one already, or the default server's own line would win over it)"
+    )
+
+
+def _move_to_http(server: Server, default: Server, directive: Directive) -> Fix | None:
+    """Safe: nginx ignores the line where it is (only the default server's cache and
+    keys count, facts §1), and http{} lacks it; None when the default server's own
+    line would still win over http{}."""
     target = http_target(server)
-    if target is None or target.has(directive.name):
+    if target is None or target.has(directive.name) or default.block.last(directive.name) is not None:
         return None
     statement = directive.source.text[directive.start : directive.end]
     return Fix(
         f"move `{statement}` to http{{}} so that the default server inherits it",
         (remove_directive(directive), target.insert(statement)),
-        safe=False,
     )

@@ -33,5 +33,6 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 fix=Fix(
                     f"set keepalive_timeout to {KEEPALIVE_TIMEOUT_DEFAULT} (nginx's default)",
                     (replace_argument(directive, 0, KEEPALIVE_TIMEOUT_DEFAULT),),
+                    safe=False,  # `0` may be deliberate
                 ),
             )

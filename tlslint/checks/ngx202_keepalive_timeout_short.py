@@ -61,5 +61,6 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 fix=Fix(
                     f"raise keepalive_timeout to {minimum_text}",
                     (replace_argument(directive, 0, minimum_text),),
+                    safe=False,  # the operator's value
                 ),
             )

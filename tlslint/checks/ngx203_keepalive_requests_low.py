@@ -105,8 +105,11 @@ def _raise(site: KeepaliveSite, minimum: int, version: Version | None, configure
         return Fix(
             f"remove `keepalive_requests {directive.args[0]};` (then {source} applies)",
             (remove_directive(directive),),
+            safe=False,  # the line has effect: it lowers the limit
         )
-    return Fix(f"raise keepalive_requests to {minimum}", (replace_argument(directive, 0, str(minimum)),))
+    return Fix(
+        f"raise keepalive_requests to {minimum}", (replace_argument(directive, 0, str(minimum)),), safe=False
+    )
 
 
 def _unset(

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 from tlslint.checks import RuleContext
 from tlslint.checks._protocols import (
-    fix_is_safe,
     ignored_note,
     protocol_sites,
     protocols_fix,
@@ -29,7 +28,6 @@ def lacks_tls13(protocols: tuple[str, ...]) -> bool:
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     version = workspace.nginx_version
     wanted = tuple(str(ctx.options["protocols"]).split())
-    safe = fix_is_safe(ctx.settings.profile)
     for config in workspace.nginx:
         servers = server_map(config)
         for site in protocol_sites(config, version, lacks_tls13):
@@ -43,5 +41,5 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 "handshake takes one round trip instead of two)"
                 f"{ignored_note(site, lacks_tls13)}{unknown_note(site.versions, version)}",
                 anchor=anchor,
-                fix=None if lacks_tls13(wanted) else protocols_fix(config, site, wanted, safe=safe),
+                fix=None if lacks_tls13(wanted) else protocols_fix(config, site, wanted),
             )

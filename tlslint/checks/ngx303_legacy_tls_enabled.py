@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from tlslint.checks import RuleContext
 from tlslint.checks._protocols import (
     LEGACY,
-    fix_is_safe,
     ignored_note,
     protocol_sites,
     protocols_fix,
@@ -46,7 +45,6 @@ def why(enabled: tuple[str, ...]) -> str:
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     version = workspace.nginx_version
     wanted = tuple(str(ctx.options["protocols"]).split())
-    safe = fix_is_safe(ctx.settings.profile)
     for config in workspace.nginx:
         servers = server_map(config)
         for site in protocol_sites(config, version, has_legacy):
@@ -64,5 +62,5 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 f"{ignored_note(site, has_legacy)}{unknown_note(site.versions, version)}",
                 severity=Severity.ERROR if obsolete else None,
                 anchor=anchor,
-                fix=None if has_legacy(wanted) else protocols_fix(config, site, wanted, safe=safe),
+                fix=None if has_legacy(wanted) else protocols_fix(config, site, wanted),
             )
