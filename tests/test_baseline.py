@@ -322,3 +322,37 @@ def test_write_baseline_refuses_a_partial_report(tmp_path: Path) -> None:
         assert result.returncode == 2
         assert f"cannot be combined with {other[0]}" in result.stderr
     assert not (tmp_path / "b.json").exists()
+
+
+# --- one finding per cause ---------------------------------------------------------------------
+
+THREE_SERVERS = (
+    "http {\n"
+    + "".join(
+        f"    server {{\n        listen 443 ssl;\n        server_name {name}.example.com;\n    }}\n"
+        for name in "abc"
+    )
+    + "}\n"
+)
+
+
+def test_a_baseline_of_one_finding_per_server_still_matches_their_cause(tmp_path: Path) -> None:
+    """Before findings were one per cause, a missing http-level cache gave one finding per
+    server: a baseline that recorded those keeps matching the one finding for their cause,
+    and none of its entries is stale."""
+    write(tmp_path / "nginx.conf", THREE_SERVERS)
+    old = [
+        {"code": "NGX101", "path": "nginx.conf", "count": 1, "message": "old wording",
+         "anchor": f"http > server[{name}.example.com@*:443] > ssl_session_cache"}
+        for name in "abc"
+    ]  # fmt: skip
+    document = {"version": baseline.VERSION, "tool": {"name": "tlslint"}, "findings": old}
+    (tmp_path / "old.json").write_text(json.dumps(document), encoding="utf-8")
+    checked = tlslint(tmp_path, "--select", "NGX101", "--baseline", "old.json")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "ignored 1 recorded finding" in checked.stderr and "stale" not in checked.stderr
+    # Rewritten, the baseline holds the cause: one entry.
+    assert tlslint(tmp_path, "--select", "NGX101", "--write-baseline", "new.json").returncode == 0
+    entries = json.loads((tmp_path / "new.json").read_text(encoding="utf-8"))["findings"]
+    assert [(e["code"], e["anchor"]) for e in entries] == [("NGX101", "http > ssl_session_cache")]
+    assert tlslint(tmp_path, "--select", "NGX101", "--baseline", "new.json").returncode == 0

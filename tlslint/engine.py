@@ -126,7 +126,12 @@ def _run(
     if reported is not None:
         reported |= apigee.reported(how.scope)
         reported |= backends.reported(how.scope)
-        findings = [f for f in findings if resolved(f.location.path) in reported]
+        # A finding for one cause is reported where any place it covers is.
+        findings = [
+            f
+            for f in findings
+            if resolved(f.location.path) in reported or any(resolved(p) in reported for p, _ in f.covers)
+        ]
     outcome = None
     if how.baseline is not None:
         findings, outcome = _apply_baseline(how.baseline, findings, read, reported, filters)

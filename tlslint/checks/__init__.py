@@ -60,6 +60,9 @@ class RuleContext:
     meta: RuleMeta
     options: dict[str, Any]
     settings: Settings = field(default_factory=Settings)
+    # Whether the user keeps a finding (select, per-file ignores, inline comments): a
+    # finding for one cause is built from the places that are kept (checks._causes).
+    keep: Callable[[Finding], bool] = field(default=lambda finding: True)
 
     def finding(
         self,

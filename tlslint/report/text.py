@@ -124,6 +124,7 @@ def summary(findings: list[Finding], files: int) -> str:
 def render_statistics(result: RunResult) -> str:
     lines = [
         f"{row.count:>5}  {row.code}  {'[*]' if row.fixable else '   '} {row.name}"
+        + (f" ({row.places} places)" if row.places != row.count else "")
         for row in rule_counts(result.findings)
     ]
     return "\n".join(lines) + ("\n" if lines else "")
