@@ -13,9 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from tlslint.checks import directive_location
+from tlslint.checks._causes import Cause, Place, fix_key
 from tlslint.checks._effective import LEVELS, chain, locations
 from tlslint.checks._placement import http_target, server_target
-from tlslint.findings import Edit, Fix
+from tlslint.checks._session import rejects_handshakes
+from tlslint.findings import Edit, Finding, Fix
 from tlslint.nginx_edits import remove_directive, replace_arguments
 from tlslint.nginx_versions import (
     LEGACY_TLS_OUT_OF_DEFAULTS,
@@ -171,8 +174,8 @@ def keepalive_sites(config: NginxConfig, name: str) -> list[KeepaliveSite]:
     """
     sites: dict[tuple[str, int], KeepaliveSite] = {}
     for server in config.servers:
-        if not server.tls:
-            continue
+        if not server.tls or rejects_handshakes(server):
+            continue  # a catch-all that rejects handshakes keeps no connection to keep alive
         # Its locations inherit what decides at the server: asked once, not per location.
         at_server = effective_at(server.block, name)
         for block in (server.block, *locations(server.block)):
@@ -185,6 +188,39 @@ def keepalive_sites(config: NginxConfig, name: str) -> list[KeepaliveSite]:
                 site = sites[key] = KeepaliveSite(directive, level)
             site.scopes.append((server, block))
     return list(sites.values())
+
+
+def http1_only_choice(config: NginxConfig, site: KeepaliveSite) -> bool:
+    """A keep-alive line below the server level (a location) on servers that speak HTTP/2:
+    nginx applies it to HTTP/1.x requests of that location only, since an HTTP/2
+    connection takes its keep-alive settings from the server level (the connection's
+    configuration, not a request's). A per-endpoint choice for old clients, not a
+    setting that makes the server's connections short."""
+    level = site.level
+    if level is None or level.context in ("http", "server"):
+        return False
+    return all(speaks_http2(config, server) for server in site.servers)
+
+
+def speaks_http2(config: NginxConfig, server: Server) -> bool:
+    """`http2 on` in force, or a `listen ... http2` on one of its sockets (the listen
+    parameter applies to every server on the socket)."""
+    if flag_on(server.effective("http2")):
+        return True
+    sockets = {listen.socket for listen in server.listens}
+    return any(
+        listen.http2 and listen.socket in sockets
+        for other in _sharing(config, sockets)
+        for listen in other.listens
+    )
+
+
+def _sharing(config: NginxConfig, sockets: set[str]) -> list[Server]:
+    found: dict[int, Server] = {}
+    for socket in sockets:
+        for server in config.groups.get(socket, []):
+            found[id(server)] = server
+    return list(found.values())
 
 
 def scope_words(site: KeepaliveSite) -> str:
@@ -202,6 +238,29 @@ def scope_words(site: KeepaliveSite) -> str:
     if len(parts) > 3:
         parts = [*parts[:3], f"{len(parts) - 3} more"]
     return "TLS " + ", ".join(parts)
+
+
+def unset_places(findings: Sequence[tuple[Finding, Server]]) -> list[Place]:
+    """Servers that inherit nothing and get the same line added by one fix share a cause."""
+    return [Place(fix_key(finding), finding, f"TLS {server.label}", server) for finding, server in findings]
+
+
+def unset_cause(name: str, effect: str) -> Callable[[list[Place]], Cause]:
+    """How servers that all lack ``name`` for one cause are reported: at the http{} the
+    fix adds the line to, else at the first of them."""
+
+    def describe(members: list[Place]) -> Cause:
+        server: Server = members[0].detail
+        http = server.http.directive if server.http is not None else None
+        where = directive_location(http) if http is not None else members[0].finding.location
+        shown = labels([place.detail for place in members])
+        return Cause(
+            where,
+            f"{name} is not set for {len(members)} TLS servers ({shown}): {effect}",
+            f"http > {name}" if http is not None else members[0].finding.anchor,
+        )
+
+    return describe
 
 
 def insertion_fix(config: NginxConfig, servers: Sequence[Server], statement: str, group: str) -> Fix | None:

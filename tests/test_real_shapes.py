@@ -1,0 +1,151 @@
+"""Configurations nobody here wrote, in the shapes real projects ship (hand-written here).
+
+Each test takes a shape seen in a public project's production or shipped configuration
+(issue 15) and holds tlslint's findings on it to what the configuration says: no message
+states what the file contradicts, deliberate choices are not "fixed" by plain --fix, and
+one cause is one finding.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers import check_files, settings_for
+
+from tlslint.engine import run
+from tlslint.findings import Finding, Severity
+from tlslint.fixing import apply_fixes
+
+# A privacy-focused OS project's production edge: keep-alive off and a low request cap at
+# http level on purpose, ticket keys rotated by its own tooling (the first encrypts, the
+# others only decrypt), no session cache, a catch-all that rejects handshakes as the
+# default server, HTTP/2 everywhere, and a time endpoint whose location keeps HTTP/1.x
+# connections short (location keep-alive settings do not apply to HTTP/2).
+EDGE = """\
+events {}
+http {
+    keepalive_requests 16;
+    keepalive_timeout 0;
+
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_certificate /etc/tls/example.org.pem;
+    ssl_certificate_key /etc/tls/example.org.key;
+
+    # managed externally in noswap tmpfs
+    ssl_session_ticket_key /etc/tls/session-ticket-keys/4.key;
+    ssl_session_ticket_key /etc/tls/session-ticket-keys/3.key;
+    ssl_session_ticket_key /etc/tls/session-ticket-keys/2.key;
+    ssl_session_ticket_key /etc/tls/session-ticket-keys/1.key;
+    ssl_session_ticket_key /etc/tls/session-ticket-keys/next.key;
+    ssl_session_timeout 1d;
+
+    log_format main '$connection-$connection_requests $remote_addr $ssl_session_reused $ssl_protocol '
+        '$server_protocol $host "$request_uri" $status';
+    access_log /var/log/nginx/access.log main;
+
+    server {
+        listen 80 default_server;
+        location / {
+            return 421;
+        }
+    }
+
+    server {
+        listen 80;
+        server_name example.org time.example.org;
+        location / {
+            return 301 https://$host$request_uri;
+        }
+    }
+
+    server {
+        listen 443 default_server ssl;
+        http2 on;
+        ssl_reject_handshake on;
+        location / {
+            return 421;
+        }
+    }
+
+    server {
+        listen 443 ssl;
+        http2 on;
+        server_name example.org;
+        root /srv/example.org;
+    }
+
+    server {
+        listen 443 ssl;
+        http2 on;
+        server_name time.example.org;
+
+        location = / {
+            # note: location block keepalive configuration does not work for HTTP/2
+            keepalive_requests 2;
+            keepalive_timeout 15s;
+            return 204;
+        }
+
+        location / {
+            return 404;
+        }
+    }
+}
+"""
+EDGE_SETTINGS = {"nginx": {"version": "1.26"}}
+
+
+def by_code(findings: list[Finding]) -> dict[str, list[Finding]]:
+    out: dict[str, list[Finding]] = {}
+    for finding in findings:
+        out.setdefault(finding.code, []).append(finding)
+    return out
+
+
+def line_of(text: str, needle: str) -> int:
+    return text[: text.index(needle)].count("\n") + 1
+
+
+def test_edge_ticket_keys_make_a_missing_cache_an_info(tmp_path: Path) -> None:
+    found = by_code(check_files(tmp_path, {"nginx.conf": EDGE}, EDGE_SETTINGS).findings)
+    (cache,) = found["NGX101"]  # one cause (no cache in http{}), not one per server
+    assert cache.severity == Severity.INFO
+    assert cache.location.line == line_of(EDGE, "http {")
+    assert (
+        "ssl_session_ticket_key" in cache.message
+        and "TLS 1.2 clients without ticket support" in cache.message
+    )
+    assert "die on every reload" not in cache.message and "random" not in cache.message
+    # The servers it stands for are the two that serve TLS, not the catch-all that rejects it.
+    servers = [r.message for r in cache.related if r.message.startswith("TLS server")]
+    assert len(servers) == 2 and all("example.org" in s for s in servers)
+    assert "NGX105" not in found  # the default server's keys are files: nothing random
+
+
+def test_edge_keepalive_choices_are_reported_once_and_never_replaced(tmp_path: Path) -> None:
+    found = by_code(check_files(tmp_path, {"nginx.conf": EDGE}, EDGE_SETTINGS).findings)
+    (timeout,) = found["NGX201"]
+    assert timeout.location.line == line_of(EDGE, "keepalive_timeout 0;")
+    assert "HTTP/2 connections close as soon as they are idle" in timeout.message
+    assert "server[*:443" not in timeout.message  # the catch-all keeps no connection
+    (requests,) = found["NGX203"]  # the http-level 16; the location's 2 is an HTTP/1.x choice
+    assert requests.location.line == line_of(EDGE, "keepalive_requests 16;")
+    assert "HTTP/2 clients" in requests.message and "keepalive_timeout 0" in requests.message
+    assert "NGX202" not in found  # the location's 15s is for HTTP/1.x clients only
+    assert all(f.fix is None or not f.fix.safe for f in (timeout, requests))
+
+
+def test_edge_plain_fix_only_adds_what_is_missing(tmp_path: Path) -> None:
+    path = tmp_path / "nginx.conf"
+    path.write_text(EDGE, encoding="utf-8")
+    settings = settings_for(tmp_path, EDGE_SETTINGS)
+    apply_fixes(run([tmp_path], settings), settings, unsafe=False, write=True)
+    after = path.read_text(encoding="utf-8")
+    added = [line for line in after.splitlines() if line not in EDGE.splitlines()]
+    assert added == ["    ssl_session_cache shared:SSL:10m;"]
+    # keepalive_timeout 0, keepalive_requests 16 and the location's 2 were typed by an
+    # operator: plain --fix once rewrote them; only --unsafe-fixes may (docs/fix-safety.md).
+    assert [line for line in EDGE.splitlines() if line not in after.splitlines()] == []
+    unsafe = apply_fixes(run([tmp_path], settings), settings, unsafe=True, write=False)
+    assert "-    keepalive_timeout 0;" in unsafe.diff and "-    keepalive_requests 16;" in unsafe.diff
+    assert "keepalive_requests 2;" not in unsafe.diff  # an HTTP/1.x choice, not reported at all
