@@ -149,3 +149,115 @@ def test_edge_plain_fix_only_adds_what_is_missing(tmp_path: Path) -> None:
     unsafe = apply_fixes(run([tmp_path], settings), settings, unsafe=True, write=False)
     assert "-    keepalive_timeout 0;" in unsafe.diff and "-    keepalive_requests 16;" in unsafe.diff
     assert "keepalive_requests 2;" not in unsafe.diff  # an HTTP/1.x choice, not reported at all
+
+
+# A federated social network's shipped example (an http-level snippet): a WebSocket map
+# whose value for plain requests is `close`, an application upstream and a streaming one,
+# the certificate lines commented out until one is acquired.
+SOCIAL = """\
+map $http_upgrade $connection_upgrade {
+  default upgrade;
+  ''      close;
+}
+
+upstream backend {
+    server 127.0.0.1:3000 fail_timeout=0;
+}
+
+upstream streaming {
+    server 127.0.0.1:4000 fail_timeout=0;
+}
+
+server {
+  listen 443 ssl http2;
+  listen [::]:443 ssl http2;
+  server_name example.com;
+
+  ssl_protocols TLSv1.2 TLSv1.3;
+  ssl_session_cache shared:SSL:10m;
+  ssl_session_tickets off;
+
+  # Uncomment these lines once you acquire a certificate:
+  # ssl_certificate     /etc/letsencrypt/live/example.com/fullchain.pem;
+  # ssl_certificate_key /etc/letsencrypt/live/example.com/privkey.pem;
+
+  location / {
+    proxy_set_header Host $host;
+    proxy_pass http://backend;
+    proxy_http_version 1.1;
+    proxy_set_header Upgrade $http_upgrade;
+    proxy_set_header Connection $connection_upgrade;
+  }
+
+  location ^~ /api/v1/streaming {
+    proxy_set_header Host $host;
+    proxy_pass http://streaming;
+    proxy_http_version 1.1;
+    proxy_set_header Upgrade $http_upgrade;
+    proxy_set_header Connection $connection_upgrade;
+  }
+}
+"""
+
+
+def test_social_upstream_note_says_what_the_location_lacks(tmp_path: Path) -> None:
+    found = by_code(check_files(tmp_path, {"mastodon.conf": SOCIAL}, {"nginx": {"version": "1.22"}}).findings)
+    (upstream,) = found["NGX210"]  # backend; streaming carries only WebSocket connections
+    assert upstream.location.line == line_of(SOCIAL, "upstream backend")
+    # The location already speaks HTTP/1.1: only its Connection value is missing.
+    assert "proxy_http_version" not in upstream.message
+    assert "empty for plain requests (their map gives `close`)" in upstream.message
+    assert "NGX213" not in found  # the map form, not a constant
+
+
+def test_social_missing_certificate_is_not_called_a_sni_problem(tmp_path: Path) -> None:
+    found = by_code(check_files(tmp_path, {"mastodon.conf": SOCIAL}, {"nginx": {"version": "1.22"}}).findings)
+    (certificate,) = found["NGX301"]
+    assert certificate.message.startswith("the default server server[example.com@")
+    assert "unless the http{} that includes it sets one" in certificate.message  # a snippet
+    assert "with or without SNI" in certificate.message
+    assert "clients that send no SNI cannot connect" not in certificate.message
+
+
+# A help desk's and a chat server's shipped examples set nothing about logs, protocols or
+# sessions in their server blocks: for one file of servers, each on its own port (so each
+# the default server of its socket), that is one cause each, not one per server.
+SITES = (
+    "http {\n"
+    + "".join(
+        f"    server {{\n        listen {port} ssl;\n        server_name {name}.example.com;\n    }}\n"
+        for name, port in (("www", 443), ("api", 8443), ("chat", 9443), ("desk", 10443))
+    )
+    + "}\n"
+)
+
+
+def test_one_http_level_cause_is_one_finding(tmp_path: Path) -> None:
+    codes = ["NGX101", "NGX105", "NGX302", "NGX303", "NGX401"]
+    result = check_files(tmp_path, {"nginx.conf": SITES}, {"nginx": {"version": "1.22"}, "select": codes})
+    found = by_code(result.findings)
+    assert sorted(found) == codes
+    for code in codes:
+        (finding,) = found[code]
+        assert finding.location.line == 1, code  # at http {, where the fix goes
+        assert finding.places == 4, code
+
+
+def test_one_default_server_decides_for_its_socket(tmp_path: Path) -> None:
+    """Before 1.29.2 the default server's ssl_protocols decides for every server on its
+    socket: the cause is at that server, and the message names the servers it decides for."""
+    one_socket = SITES.replace("8443", "443").replace("9443", "443").replace("10443", "443")
+    result = check_files(
+        tmp_path, {"nginx.conf": one_socket}, {"nginx": {"version": "1.22"}, "select": ["NGX302"]}
+    )
+    (finding,) = result.findings
+    assert finding.location.line == 2
+    places = [r.message for r in finding.related]
+    assert [
+        name for name in ("www", "api", "chat", "desk") if any(f"{name}.example.com" in p for p in places)
+    ] == [
+        "www",
+        "api",
+        "chat",
+        "desk",
+    ]

@@ -74,6 +74,7 @@ class RuleContext:
         related: Iterable[Related] = (),
         anchor: str = "",
         fix_note: str = "",
+        covers: tuple[tuple[Path, str], ...] = (),
     ) -> Finding:
         location = where if isinstance(where, Location) else directive_location(where)
         return Finding(
@@ -86,6 +87,7 @@ class RuleContext:
             fix=fix,
             anchor=anchor,
             fix_note=fix_note,
+            covers=covers,
         )
 
 

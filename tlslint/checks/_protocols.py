@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from tlslint.checks import directive_location
 from tlslint.checks._causes import Cause, Place, fix_key
 from tlslint.checks._effective import LEVELS, chain, locations
 from tlslint.checks._placement import http_target, server_target
 from tlslint.checks._session import rejects_handshakes
-from tlslint.findings import Edit, Finding, Fix
+from tlslint.findings import Edit, Finding, Fix, Related
 from tlslint.nginx_edits import remove_directive, replace_arguments
 from tlslint.nginx_versions import (
     LEGACY_TLS_OUT_OF_DEFAULTS,
@@ -359,6 +360,8 @@ def _decide(config: NginxConfig, version: Version) -> Iterator[Decision]:
                 yield Decision(version, None, None, lines, False, http)
         return
     for server in tls:
+        if rejects_handshakes(server):
+            continue  # negotiates nothing itself (it may still decide for the socket)
         governing = [server]
         if not per_server:
             defaults: list[Server] = []
@@ -384,6 +387,10 @@ class ProtocolSite:
     level: Block | None  # the block holding ``lines``
     versions: list[Version] = field(default_factory=list)
     servers: list[Server] = field(default_factory=list)
+    # With nginx's default: every server that decides, when one http{} sets the line for
+    # all of them (one cause, one fix there), and that http{}.
+    governors: list[Server] = field(default_factory=list)
+    http: Block | None = None
     # A virtual server's own ssl_protocols that the default server's value overrides.
     ignored: list[tuple[Server, tuple[Directive, ...]]] = field(default_factory=list)
 
@@ -409,13 +416,19 @@ def protocol_sites(
         for decision in decisions(config, rep):
             if not problem(decision.protocols):
                 continue
+            http = decision.governing.http if decision.governing is not None else None
             if decision.directive is not None:
                 key = ("directive", id(decision.directive))
+            elif http is not None and http.directive is not None:
+                key = ("http", id(http))  # one line in http{} would decide for all of them
             else:
                 key = ("server", id(decision.governing))
             site = sites.get(key)
             if site is None:
                 site = sites[key] = ProtocolSite(decision.lines, decision.governing, decision.level)
+                site.http = http if key[0] == "http" else None
+            if decision.governing is not None and all(g is not decision.governing for g in site.governors):
+                site.governors.append(decision.governing)
             if rep not in site.versions:
                 site.versions.append(rep)
             if decision.server is not None and (id(site), id(decision.server)) not in listed:
@@ -450,8 +463,27 @@ def site_location(site: ProtocolSite, servers: dict[int, Server]) -> tuple[Direc
         anchor = block_anchor(level, servers, "ssl_protocols") if level is not None else "ssl_protocols"
         return site.directive, anchor
     assert site.governing is not None
+    if len(site.governors) > 1 and site.http is not None and site.http.directive is not None:
+        return site.http.directive, block_anchor(site.http, servers, "ssl_protocols")
     governing = site.governing
     return server_anchor_directive(governing), block_anchor(governing.block, servers, "ssl_protocols")
+
+
+def site_related(site: ProtocolSite) -> list[Related]:
+    """The servers a site decides for, when there are several: where each of them is."""
+    if len(site.servers) < 2:
+        return []
+    return [Related(directive_location(server_anchor_directive(s)), f"TLS {s.label}") for s in site.servers]
+
+
+def site_covers(site: ProtocolSite, servers: dict[int, Server]) -> tuple[tuple[Path, str], ...]:
+    """The places a site of several deciding servers stands for (one finding each, once)."""
+    if site.directive is not None or len(site.governors) < 2:
+        return ()
+    return tuple(
+        (server_anchor_directive(g).path, block_anchor(g.block, servers, "ssl_protocols"))
+        for g in site.governors
+    )
 
 
 def whom(site: ProtocolSite) -> str:

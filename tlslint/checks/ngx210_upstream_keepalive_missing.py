@@ -16,17 +16,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext, related
-from tlslint.checks._upstream import anchor, keepalive_line, upstream_users, websocket_only
+from tlslint.checks._upstream import (
+    PassTarget,
+    UpgradeMap,
+    anchor,
+    connection_issue,
+    http_version_issue,
+    keepalive_line,
+    upgrade_maps,
+    upstream_users,
+    websocket_only,
+)
 from tlslint.findings import Finding, Fix, Severity
 from tlslint.nginx_edits import insert_directive, replace_argument
-from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_DEFAULT, at_least, format_version
+from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_DEFAULT, Version, at_least, format_version
 from tlslint.workspace import Workspace
 
 CODE = "NGX210"
-LOCATIONS_NOTE = (
-    "before 1.29.7 its proxy_pass locations also need proxy_http_version 1.1 and "
-    'proxy_set_header Connection "" (NGX211)'
-)
+BEFORE_DEFAULT: Version = (1, 29, 6)  # a version without upstream keep-alive by default
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
@@ -34,6 +41,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     new = at_least(version, UPSTREAM_KEEPALIVE_DEFAULT)
     size = int(ctx.options["connections"])
     for config in workspace.nginx:
+        maps = upgrade_maps(config)
         for upstream, users in upstream_users(config):
             directive = upstream.directive
             assert directive is not None and directive.block is not None
@@ -68,7 +76,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             if tls:
                 what += " (its servers are reached over https)"
             if not new:
-                what += f"; {LOCATIONS_NOTE}"
+                what += _locations_note(proxied, maps)
             notes = [related(t.directive, f"proxies to it over {t.scheme}") for t in proxied[:3]]
             if disabled:
                 assert line is not None
@@ -94,3 +102,20 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 related=notes,
                 anchor=anchor(upstream, "keepalive"),
             )
+
+
+def _locations_note(proxied: list[PassTarget], maps: dict[str, UpgradeMap]) -> str:
+    """What the locations that proxy to the upstream still lack for reuse before 1.29.7
+    (NGX211's question), as they are written; nothing when they lack nothing."""
+    http11 = any(http_version_issue(t.block, BEFORE_DEFAULT) is not None for t in proxied)
+    connection = [
+        issue for t in proxied if (issue := connection_issue(t.block, BEFORE_DEFAULT, maps)) is not None
+    ]
+    parts = ["proxy_http_version 1.1"] if http11 else []
+    if any(issue.upgrade_map is not None for issue in connection):
+        parts.append("a Connection value that is empty for plain requests (their map gives `close`)")
+    elif connection:
+        parts.append('proxy_set_header Connection ""')
+    if not parts:
+        return ""
+    return f"; before 1.29.7 its proxy_pass locations also need {' and '.join(parts)} (NGX211)"

@@ -11,7 +11,9 @@ from tlslint.checks._protocols import (
     protocols_fix,
     protocols_subject,
     server_map,
+    site_covers,
     site_location,
+    site_related,
     unknown_note,
     whom,
 )
@@ -41,5 +43,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 "handshake takes one round trip instead of two)"
                 f"{ignored_note(site, lacks_tls13)}{unknown_note(site.versions, version)}",
                 anchor=anchor,
+                covers=site_covers(site, servers),
+                related=site_related(site),
                 fix=None if lacks_tls13(wanted) else protocols_fix(config, site, wanted),
             )

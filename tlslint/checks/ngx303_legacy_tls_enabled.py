@@ -12,7 +12,9 @@ from tlslint.checks._protocols import (
     protocols_fix,
     protocols_subject,
     server_map,
+    site_covers,
     site_location,
+    site_related,
     unknown_note,
     whom,
 )
@@ -62,5 +64,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 f"{ignored_note(site, has_legacy)}{unknown_note(site.versions, version)}",
                 severity=Severity.ERROR if obsolete else None,
                 anchor=anchor,
+                covers=site_covers(site, servers),
+                related=site_related(site),
                 fix=None if has_legacy(wanted) else protocols_fix(config, site, wanted),
             )
