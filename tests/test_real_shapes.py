@@ -206,7 +206,8 @@ def test_social_upstream_note_says_what_the_location_lacks(tmp_path: Path) -> No
     assert upstream.location.line == line_of(SOCIAL, "upstream backend")
     # The location already speaks HTTP/1.1: only its Connection value is missing.
     assert "proxy_http_version" not in upstream.message
-    assert "empty for plain requests (their map gives `close`)" in upstream.message
+    assert "location[/] needs a Connection value that is empty for plain requests" in upstream.message
+    assert "map $connection_upgrade gives `close`" in upstream.message
     assert "NGX213" not in found  # the map form, not a constant
 
 

@@ -362,6 +362,8 @@ def _decide(config: NginxConfig, version: Version) -> Iterator[Decision]:
     for server in tls:
         if rejects_handshakes(server):
             continue  # negotiates nothing itself (it may still decide for the socket)
+        if server.synthetic and not protocol_lines(server.block):
+            continue  # a server snippet checked alone: its includer decides what applies
         governing = [server]
         if not per_server:
             defaults: list[Server] = []

@@ -23,6 +23,7 @@ from tlslint.checks._upstream import (
     connection_issue,
     http_version_issue,
     keepalive_line,
+    label,
     upgrade_maps,
     upstream_users,
     websocket_only,
@@ -106,16 +107,31 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
 
 def _locations_note(proxied: list[PassTarget], maps: dict[str, UpgradeMap]) -> str:
     """What the locations that proxy to the upstream still lack for reuse before 1.29.7
-    (NGX211's question), as they are written; nothing when they lack nothing."""
-    http11 = any(http_version_issue(t.block, BEFORE_DEFAULT) is not None for t in proxied)
-    connection = [
-        issue for t in proxied if (issue := connection_issue(t.block, BEFORE_DEFAULT, maps)) is not None
-    ]
-    parts = ["proxy_http_version 1.1"] if http11 else []
-    if any(issue.upgrade_map is not None for issue in connection):
-        parts.append("a Connection value that is empty for plain requests (their map gives `close`)")
-    elif connection:
-        parts.append('proxy_set_header Connection ""')
-    if not parts:
+    (NGX211's question), as they are written, by location; nothing when they lack nothing."""
+    wants: dict[tuple[str, ...], list[str]] = {}  # what is lacking -> the locations lacking it
+    seen: set[int] = set()
+    for target in proxied:
+        where = target.location or target.block
+        if id(where) in seen:
+            continue
+        seen.add(id(where))
+        parts = []
+        if http_version_issue(target.block, BEFORE_DEFAULT) is not None:
+            parts.append("proxy_http_version 1.1")
+        issue = connection_issue(target.block, BEFORE_DEFAULT, maps)
+        if issue is not None and issue.upgrade_map is not None:
+            variable = issue.upgrade_map.variable
+            parts.append(
+                f"a Connection value that is empty for plain requests (map ${variable} gives `close`)"
+            )
+        elif issue is not None:
+            parts.append('proxy_set_header Connection ""')
+        if parts:
+            wants.setdefault(tuple(parts), []).append(label(where))
+    if not wants:
         return ""
-    return f"; before 1.29.7 its proxy_pass locations also need {' and '.join(parts)} (NGX211)"
+    clauses = []
+    for lacking, names in wants.items():
+        shown = ", ".join(names[:2]) + (f" and {len(names) - 2} more" if len(names) > 2 else "")
+        clauses.append(f"{shown} {'needs' if len(names) == 1 else 'need'} {' and '.join(lacking)}")
+    return f"; to reuse connections before 1.29.7, {'; '.join(clauses)} (NGX211)"
