@@ -10,7 +10,8 @@ means nothing is logged (no finding). A format name resolves to its
 ``log_format`` (the strings concatenated); no name means ``combined``, which
 has neither variable; a name no file here declares is not judged. A server
 snippet checked on its own is judged only by its own lines: its includer
-decides the rest. No fix: the rule page shows a format.
+decides the rest; nor is a server with an include that was not followed (the line may
+be in it). No fix: the rule page shows a format.
 """
 
 from __future__ import annotations
@@ -113,8 +114,8 @@ def _judge_server(
         if level is not server.block and holder is not level:
             continue  # inherits what the server level was judged by
         if not lines:
-            if server.synthetic:
-                continue  # a server snippet: its includer decides
+            if server.synthetic or server.unresolved:
+                continue  # a server snippet (its includer decides), or an include not followed
             key = id(server.block.directive) if server.block.directive is not None else id(server.block)
             if key in judged:
                 continue
