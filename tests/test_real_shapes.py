@@ -262,3 +262,38 @@ def test_one_default_server_decides_for_its_socket(tmp_path: Path) -> None:
         "chat",
         "desk",
     ]
+
+
+def test_a_cause_for_many_servers_prints_ten_of_them(tmp_path: Path) -> None:
+    from tlslint.report import text
+
+    servers = "".join(
+        f"    server {{\n        listen 443 ssl;\n        server_name s{n}.example.com;\n    }}\n"
+        for n in range(25)
+    )
+    result = check_files(tmp_path, {"nginx.conf": f"http {{\n{servers}}}\n"}, {"select": ["NGX101"]})
+    (finding,) = result.findings
+    assert finding.places == 25  # every server: the default one of *:443 lacks a cache too
+    out = text.render(result, colour=False)
+    assert out.count("  --> ") == text.SHOWN_RELATED + 1
+    assert (
+        f"... and {len(finding.related) - text.SHOWN_RELATED} more (--format json or sarif lists all)" in out
+    )
+
+
+def test_a_run_on_some_files_reports_the_cause_of_their_servers(tmp_path: Path) -> None:
+    """A hook passes only the changed site file; its server's cause lies in the nginx.conf
+    that includes it (no cache in http{}), and is reported because the site is one of its
+    places. A site that is not among the places leaves it out."""
+    files = {
+        "nginx.conf": "events {}\nhttp {\n    include sites-enabled/*.conf;\n}\n",
+        "sites-enabled/a.conf": "server {\n    listen 443 ssl;\n    server_name a.example.com;\n}\n",
+        "sites-enabled/b.conf": "server {\n    listen 443 ssl;\n    server_name b.example.com;\n}\n",
+        "sites-enabled/plain.conf": "server {\n    listen 80;\n    server_name plain.example.com;\n}\n",
+    }
+    check_files(tmp_path, files)
+    named = run([tmp_path / "sites-enabled" / "a.conf"], settings_for(tmp_path, {"select": ["NGX101"]}))
+    (finding,) = named.findings
+    assert finding.location.path.name == "nginx.conf" and finding.places == 2
+    plain = run([tmp_path / "sites-enabled" / "plain.conf"], settings_for(tmp_path, {"select": ["NGX101"]}))
+    assert plain.findings == []
