@@ -99,7 +99,11 @@ def test_write_records_rule_file_anchor_and_count(tmp_path: Path) -> None:
     written = tlslint(tmp_path, "--write-baseline", "baseline.json")
     assert written.returncode == 0, written.stderr
     assert "recorded 2 findings (2 entries)" in written.stderr
-    assert "All checks passed" in written.stdout  # reported as the new baseline sees the run
+    # Reported as the new baseline sees the run, saying what it recorded: never "All checks passed".
+    assert "All checks passed" not in written.stdout
+    assert written.stdout.endswith(
+        "Recorded 2 findings in baseline.json; no other findings (2 files read).\n"
+    )
     data = json.loads((tmp_path / "baseline.json").read_text(encoding="utf-8"))
     assert data["version"] == baseline.VERSION
     assert data["tool"]["name"] == "tlslint"
@@ -138,7 +142,8 @@ def test_writing_again_records_everything_and_drops_stale_entries(tmp_path: Path
     assert again.returncode == 0, again.stdout
     entries = json.loads((tmp_path / "b.json").read_text(encoding="utf-8"))["findings"]
     recorded = {(e["path"], e["code"]) for e in entries}
-    assert {("sites-enabled/a.conf", "NGX103"), ("sites-enabled/b.conf", "NGX103")} <= recorded
+    # b.conf's zone: too small, but no default server uses it (NGX108, not NGX103)
+    assert {("sites-enabled/a.conf", "NGX103"), ("sites-enabled/b.conf", "NGX108")} <= recorded
     assert all(path != "nginx.conf" for path, _ in recorded)  # the stale entry is gone
 
 
@@ -322,6 +327,20 @@ def test_write_baseline_refuses_a_partial_report(tmp_path: Path) -> None:
         assert result.returncode == 2
         assert f"cannot be combined with {other[0]}" in result.stderr
     assert not (tmp_path / "b.json").exists()
+
+
+def test_write_baseline_says_what_it_could_not_record(tmp_path: Path) -> None:
+    project(tmp_path)
+    write(tmp_path / "broken.conf", "server {\n    listen 443 ssl\n")
+    written = tlslint(tmp_path, "--write-baseline", "b.json")
+    assert written.returncode == 2
+    assert codes(written.stdout) == ["NGX001"]
+    assert written.stdout.endswith(
+        "Found 1 finding (1 error) in 3 files read.\n"
+        "Recorded 2 findings in b.json (a file that does not parse is never recorded).\n"
+    )
+    reported = json.loads(tlslint(tmp_path, "--write-baseline", "b.json", "--format", "json").stdout)
+    assert reported["baseline"] == {"file": "b.json", "ignored": 0, "recorded": 2, "stale": []}
 
 
 # --- one finding per cause ---------------------------------------------------------------------

@@ -614,8 +614,14 @@ def test_ngx304_severity_by_version(tmp_path: Path) -> None:
     assert "deprecated since nginx 1.15.0" in old.message and "nginx -t warns" in old.message
     (new,) = lint(tmp_path, SSL_ON, "NGX304", "1.30")
     assert 'refuses to start (`unknown directive "ssl"`)' in new.message
-    (unknown,) = lint(tmp_path, SSL_ON, "NGX304")
-    assert unknown.severity == W
+    # No version set: `ssl on` itself proves a release before 1.25.1 (nginx would not
+    # start otherwise), so it is the deprecation warning, not a guess.
+    (inferred,) = lint(tmp_path, SSL_ON, "NGX304")
+    assert inferred.severity == W and "deprecated since nginx 1.15.0" in inferred.message
+    # Next to `http2 on` (1.25.1 or later) nothing is proven (NGX004): open, so info.
+    both = SSL_ON.replace("ssl on;", "ssl on;\n        http2 on;")
+    (unknown,) = lint(tmp_path, both, "NGX304")
+    assert unknown.severity == I
     assert "nginx 1.25.1 and later refuse to start" in unknown.message
     assert "nginx.version is not configured" in unknown.message
 
@@ -768,12 +774,16 @@ def test_ngx305_version_awareness(tmp_path: Path) -> None:
 
 
 def test_ngx305_unknown_version(tmp_path: Path) -> None:
-    (directive,) = lint(tmp_path, HTTP2_ON, "NGX305")
-    assert directive.severity == W and directive.fix is None
-    assert "appeared in nginx 1.25.1" in directive.message and "not configured" in directive.message
+    # `http2 on;` proves 1.25.1 or later: nginx would refuse it before. Nothing to say.
+    assert lint(tmp_path, HTTP2_ON, "NGX305") == []
     (listen,) = lint(tmp_path, LISTEN_HTTP2, "NGX305")
     assert listen.severity == I and listen.fix is None
     assert "not configured" in listen.message
+    # Next to `ssl on` (before 1.25.1) nothing is proven (NGX004): open, so info.
+    both = HTTP2_ON.replace("http2 on;", "http2 on;\n        ssl on;")
+    (directive,) = lint(tmp_path, both, "NGX305")
+    assert directive.severity == I and directive.fix is None
+    assert "appeared in nginx 1.25.1" in directive.message and "not configured" in directive.message
 
 
 def test_ngx305_before_1_25_1_fix_uses_the_listen_parameter(tmp_path: Path) -> None:

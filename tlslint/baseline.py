@@ -72,6 +72,7 @@ class BaselineOutcome:
     file: Path
     matched: int = 0  # findings ignored because the baseline records them
     stale: list[Entry] = field(default_factory=list)  # count: how many went unmatched
+    recorded: int | None = None  # --write-baseline: the findings this run wrote to the file
 
 
 def base_for(settings: Settings) -> Path:

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tlslint.deployment import is_deployment_file
+from tlslint.kustomize import KUSTOMIZATION_NAMES
 from tlslint.paths import remember
 from tlslint.paths import resolved as resolve_path
 from tlslint.sources.text import not_a_file, sniff_head
@@ -21,16 +23,36 @@ YAML = "yaml"  # Apigee hybrid overrides and ApigeeRoute manifests
 BACKEND = "backend"  # gunicorn/uvicorn/hypercorn configs and the command lines that start them
 YAML_SUFFIXES = (".yaml", ".yml")
 
-NGINX_DIRS = frozenset({"sites-available", "sites-enabled", "conf.d", "nginx"})
 ALWAYS_SKIPPED_DIRS = frozenset(
     {".git", ".hg", ".svn", ".tlslint_cache", "__pycache__", ".mypy_cache", ".ruff_cache",
      ".pytest_cache", ".tox", ".nox", "node_modules"}
 )  # fmt: skip
-# Suffixes that never mark nginx configuration, even in an nginx directory.
+# Suffixes that mark nginx configuration by name (the content may still say otherwise).
+NGINX_SUFFIXES = (".conf", ".nginx", ".vhost")
+# Suffixes that never mark nginx configuration, even in an nginx directory: other
+# formats, templates (their placeholders are not nginx), binaries, editors' and
+# package managers' backups. Any other file is read (its first UNKNOWN_SNIFF_BYTES).
 _NOT_NGINX_SUFFIXES = frozenset(
     {".md", ".rst", ".txt", ".json", ".yaml", ".yml", ".toml", ".py", ".sh", ".pem",
-     ".crt", ".key", ".csr", ".html", ".j2", ".jinja", ".jinja2", ".tmpl", ".tpl", ".erb"}
+     ".crt", ".key", ".csr", ".html", ".j2", ".jinja", ".jinja2", ".tmpl", ".tpl", ".erb",
+     ".adoc", ".markdown", ".htm", ".css", ".scss", ".less", ".xml", ".svg", ".csv", ".tsv",
+     ".log", ".ini", ".cfg", ".env", ".lock", ".properties", ".proto", ".sql", ".tf", ".hcl",
+     ".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx", ".vue", ".go", ".rs", ".c", ".h", ".cc",
+     ".cpp", ".hpp", ".java", ".kt", ".rb", ".php", ".pl", ".pm", ".lua", ".bash", ".zsh",
+     ".fish", ".ps1", ".bat", ".cmd", ".pyi", ".pyc", ".ipynb", ".mustache", ".hbs", ".ejs",
+     ".der", ".p12", ".pfx", ".cer", ".jks", ".pub", ".asc", ".gpg", ".sig", ".patch", ".diff",
+     ".png", ".jpg", ".jpeg", ".gif", ".ico", ".webp", ".bmp", ".woff", ".woff2", ".ttf",
+     ".otf", ".eot", ".pdf", ".zip", ".gz", ".tgz", ".bz2", ".xz", ".zst", ".tar", ".7z",
+     ".jar", ".whl", ".so", ".dylib", ".dll", ".exe", ".o", ".a", ".class", ".db", ".sqlite",
+     ".mp3", ".mp4", ".wav", ".webm", ".bak", ".orig", ".old", ".rej", ".swp", ".swo", ".save",
+     ".tmp", ".dpkg-dist", ".dpkg-old", ".dpkg-new", ".rpmnew", ".rpmsave"}
 )  # fmt: skip
+# Files that are never nginx whatever they hold (not even read).
+_NOT_NGINX_NAMES = frozenset(
+    {"readme", "license", "licence", "copying", "notice", "authors", "changelog", "makefile",
+     "gemfile", "rakefile", "vagrantfile", "jenkinsfile", "caddyfile", "codeowners", "version"}
+)  # fmt: skip
+UNKNOWN_SNIFF_BYTES = 16 * 1024  # read of a file of unknown kind, to tell whether it is nginx
 # A line that ends an nginx statement: `name args;`, `name args {` or a one-line
 # block such as `server { listen 80; }`.
 # Indentation is [^\S\n]*, not \s*: \s* would run over every following blank line
@@ -51,8 +73,14 @@ class Discovered:
     nginx: list[Path] = field(default_factory=list)
     yaml: list[Path] = field(default_factory=list)  # Apigee hybrid YAML
     backend: list[Path] = field(default_factory=list)  # app servers (tlslint.sources.python.sniff)
+    kustomizations: list[Path] = field(default_factory=list)  # kustomization files (tlslint.kustomize)
+    other_yaml: list[Path] = field(default_factory=list)  # named YAML of no format: a patch, maybe
     explicit: set[Path] = field(default_factory=set)
     missing: list[Path] = field(default_factory=list)
+    empty: list[Path] = field(default_factory=list)  # paths given that hold no configuration
+    # Dockerfiles and YAML that may name the nginx image (tlslint.deployment): read
+    # for the version only, never checked or reported.
+    deployment: list[Path] = field(default_factory=list)
 
 
 def discover(
@@ -86,10 +114,12 @@ def discover(
                 found.missing.append(path)
             continue
         if path.is_dir():
-            for file in _walk(path, excludes, base):
-                _add(found, file, seen, explicit=False)
+            added = [_add(found, file, seen, explicit=False) for file in _walk(path, excludes, base)]
+            if not any(added) and os.access(path, os.R_OK | os.X_OK):  # unreadable: not "empty"
+                found.empty.append(path)
         elif not force_exclude:
-            _add(found, path, seen, explicit=True)
+            if not _add(found, path, seen, explicit=True):
+                found.empty.append(path)  # a YAML file that is no Apigee configuration
         else:
             absolute = Path(os.path.abspath(path))
             if absolute.parent not in gitignores:
@@ -105,13 +135,24 @@ def missing_reason(path: Path) -> str:
     return not_a_file(path) or "no such file or directory"
 
 
-def _add(found: Discovered, path: Path, seen: set[Path], *, explicit: bool, sniff: bool = False) -> None:
+def _add(found: Discovered, path: Path, seen: set[Path], *, explicit: bool, sniff: bool = False) -> bool:
+    """Record ``path`` if it is configuration; whether it is (or was already)."""
     resolved = resolve_path(path)
     if resolved in seen:
-        return
+        return True
+    if path.name in KUSTOMIZATION_NAMES:  # rendered, never checked as a file
+        seen.add(resolved)
+        found.kustomizations.append(path)
+        if explicit:
+            found.explicit.add(resolved)
+        return True
     kind = classify(path, explicit=explicit and not sniff)
+    if kind in (None, BACKEND) and is_deployment_file(path):
+        found.deployment.append(path)
     if kind is None:
-        return
+        if explicit and path.suffix.lower() in YAML_SUFFIXES:
+            found.other_yaml.append(path)  # configuration only if a kustomization renders it
+        return False
     seen.add(resolved)
     if explicit:
         found.explicit.add(resolved)
@@ -121,6 +162,7 @@ def _add(found: Discovered, path: Path, seen: set[Path], *, explicit: bool, snif
         found.yaml.append(path)
     elif kind == BACKEND:
         found.backend.append(path)
+    return True
 
 
 def classify(path: Path, *, explicit: bool) -> str | None:
@@ -140,12 +182,21 @@ def classify(path: Path, *, explicit: bool) -> str | None:
         return BACKEND
     if name == "nginx.conf" or explicit:
         return NGINX
-    if name.endswith(".conf"):
+    if name.endswith(NGINX_SUFFIXES):
         return NGINX if _sniff_nginx(path, named_conf=True) else None
-    if path.parent.name in NGINX_DIRS and path.suffix.lower() not in _NOT_NGINX_SUFFIXES:
-        # sites-available/example.com: no .conf suffix, so the content decides.
-        return NGINX if _sniff_nginx(path, named_conf=False) else None
+    if _unknown_kind(name):
+        # sites-available/example.com, proxy_params beside an nginx.conf, a README:
+        # nothing in the name, so the content decides (strictly).
+        return NGINX if _sniff_unknown(path) else None
     return None
+
+
+def _unknown_kind(name: str) -> bool:
+    """A name that says nothing of the file's format, so its content is read."""
+    if name.startswith(".") or name.endswith("~"):
+        return False  # hidden files, editors' backups
+    suffix = os.path.splitext(name)[1].lower()
+    return suffix not in _NOT_NGINX_SUFFIXES and name.lower() not in _NOT_NGINX_NAMES
 
 
 def _is_backend(path: Path) -> bool:
@@ -178,6 +229,15 @@ def _sniff_nginx(path: Path, *, named_conf: bool) -> bool:
     if _INI_SECTION.search(head):
         return False
     return _NGINX_STATEMENT.search(head) is not None
+
+
+def _sniff_unknown(path: Path) -> bool:
+    head = sniff_head(path, UNKNOWN_SNIFF_BYTES)
+    if head is None or _INI_SECTION.search(head) or _NGINX_STATEMENT.search(head) is None:
+        return False  # the regular expressions first: most files stop here, unlexed
+    from tlslint.sources.nginx.sniff import reads_as_nginx
+
+    return reads_as_nginx(head, complete=len(head) < UNKNOWN_SNIFF_BYTES)
 
 
 def _exclude_spec(patterns: list[str]) -> PathSpec[Any] | None:

@@ -38,6 +38,8 @@ FAMILIES = (
     ("BKD1", "Backend app servers"),
     ("LIV1", "Live probe"),
     ("LOG1", "Log analysis"),
+    ("RND0", "Rendered builds: kustomize and Helm"),
+    ("TLS0", "tlslint's own comments"),
 )
 _FIX = {"safe": "safe fix", "unsafe": "unsafe fix", "mixed": "safe or unsafe fix", "none": ""}
 
@@ -163,6 +165,8 @@ exclude = ["legacy/"]
 [tool.tlslint.nginx]
 version = "1.22"
 roots = { "/etc/nginx" = "deploy/nginx" }
+# directives of modules tlslint does not know, so NGX010 does not call them unknown
+extra-directives = ["mymod_*", { name = "auth_sso", contexts = ["server", "location"] }]
 
 [tool.tlslint.rules.NGX103]
 min-size = "10m"
@@ -171,7 +175,9 @@ min-size = "10m"
 Some settings have command-line twins, which win: `--select`, `--ignore`, `--fail-on`,
 `--nginx-version`. Findings can also be silenced where they are, in nginx comments:
 `# tlslint: disable=NGX101` on the directive's line or the line above it, or
-`# tlslint: disable-file=NGX105` anywhere in the file; and a whole tree's existing
+`# tlslint: disable-file=NGX105` anywhere in the file, with a reason after the codes if
+you like (`# tlslint: disable=NGX104 NGX101 -- legacy clients`; see
+[usage](usage.md#suppression-comments)); and a whole tree's existing
 findings can be recorded in a baseline (`--write-baseline`, see [usage](usage.md)).
 """
 
@@ -216,6 +222,8 @@ def _setting(anchor: str, key: str, spec: dict[str, Any]) -> list[str]:
 def _type(spec: dict[str, Any]) -> str:
     if "enum" in spec:
         return "one of " + ", ".join(f"`{_value(v)}`" for v in spec["enum"])
+    if "oneOf" in spec:
+        return " or ".join(_type(choice) for choice in spec["oneOf"])
     kind = spec.get("type")
     if kind == "array":
         return f"list of {_plural(spec.get('items', {}))}"
@@ -232,6 +240,8 @@ def _type(spec: dict[str, Any]) -> str:
 
 
 def _plural(spec: dict[str, Any]) -> str:
+    if "oneOf" in spec:
+        return " or ".join(_plural(choice) for choice in spec["oneOf"])
     kind = _type(spec)
     if kind.startswith("list of "):
         return "lists of " + kind.removeprefix("list of ")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,7 @@ from tlslint.checks import load_checks
 from tlslint.discovery import discover
 from tlslint.filters import Filters
 from tlslint.findings import UNPARSED, Finding, Location, Severity
+from tlslint.nginx_inference import declared_versions
 from tlslint.paths import resolved
 from tlslint.run_checks import run_checks
 from tlslint.settings import Settings
@@ -24,9 +26,12 @@ from tlslint.workspace.nginx import MAIN, NginxConfig, build_config, detect_cont
 if TYPE_CHECKING:
     from tlslint.baseline import Baseline, BaselineOutcome, Entry
     from tlslint.cache import ModelCache
+    from tlslint.discovery import Discovered
     from tlslint.scope import Scope
+    from tlslint.suppressions import Suppression
     from tlslint.workspace.apigee import ApigeeLoad
     from tlslint.workspace.backends import BackendLoad
+    from tlslint.workspace.rendered import RenderedLoad
 
 # Loading problems are findings too, so every format reports them alike.
 PARSE_ERROR = "NGX001"
@@ -49,6 +54,8 @@ class RunResult:
     baseline: BaselineOutcome | None = None  # what --baseline ignored, and its stale entries
     reported: frozenset[Path] | None = None  # the files findings were reported for; None: all
     options: RunOptions | None = None  # how the run was made; the fixer re-checks the same way
+    warnings: list[tuple[Location, str]] = field(default_factory=list)  # said on stderr, not findings
+    empty_paths: list[Path] = field(default_factory=list)  # given, but no configuration in them
 
     def source(self, path: Path) -> SourceText | None:
         loaded = self.texts.get(resolved(path))
@@ -77,6 +84,8 @@ class RunOptions:
     force_exclude: bool = False  # named files are filtered and classified like walked ones
     progress: Progress | None = None  # told as each discovered file is parsed
     cache: ModelCache | None = None  # parsed models kept between runs (the CLI's, not the API's)
+    stdin: SourceText | None = None  # text read from standard input (path: --stdin-filename)
+    allow_remote_bases: bool = False  # kustomize may fetch remote bases
 
 
 def run(
@@ -98,6 +107,7 @@ def _run(
     how = run_options or RunOptions()
     targets = list(paths)
     discovered = discover(targets, settings.exclude, settings.base, force_exclude=how.force_exclude)
+    stdin_yaml, overlay = _add_stdin(how.stdin, discovered, overlay)
     files = NginxFiles(
         max_bytes=settings.max_file_size, roots=settings.nginx_roots, overlay=overlay or {}, cache=how.cache
     )
@@ -106,26 +116,49 @@ def _run(
         _parse_all(files, discovered.nginx, how.progress)
     named = [path for path in discovered.nginx if resolved(path) in discovered.explicit]
     includers = _includers(files, named, settings) if named else []
-    configs = load_nginx(files, [*includers, *discovered.nginx])
-    workspace = Workspace(nginx=configs, nginx_version=settings.nginx_version)
+    above = _directory_includers(files, targets, discovered.nginx, settings)
+    configs = load_nginx(files, [*includers, *above, *discovered.nginx])
+    workspace = Workspace(
+        nginx=configs,
+        nginx_version=settings.nginx_version,
+        nginx_declared=declared_versions(settings, discovered.deployment),
+    )
     filters = Filters(settings, files)
     findings = [f for f in load_findings(files, configs) if filters.keep(f)]
-    apigee = _add_apigee(workspace, filters, discovered.yaml, settings, overlay, targets)
+    rendered = _add_rendered(discovered, targets, settings, how, stdin_yaml, filters)
+    yaml = rendered.remaining(discovered.yaml) if rendered is not None else discovered.yaml
+    apigee = _add_apigee(workspace, filters, yaml, settings, overlay, targets)
     findings.extend(f for f in apigee.findings if filters.keep(f))
     backends = _add_backends(workspace, filters, discovered.backend, settings, overlay)
     index = catalogue.index()
     checks = load_checks(lambda code: filters.enabled(code) and _has_input(index[code].target, workspace))
     findings.extend(run_checks(checks, settings, workspace, filters, files=len(files.parsed)))
+    if rendered is not None:
+        from tlslint.workspace.rendered import check_builds
+
+        findings = rendered.mark_undecidable(findings)
+        findings.extend(f for f in rendered.findings if filters.keep(f))
+        findings.extend(check_builds(rendered, settings, filters))
+    # the files suppressions can be in
+    commented = [*files.parsed, *apigee.texts, *backends.texts, *(rendered.texts if rendered else ())]
+    if filters.tracks_usage:  # after every other rule: what the comments silenced is known
+        findings.extend(f for f in _unused_suppressions(filters, commented) if filters.keep(f))
     findings = _dedupe(findings)
     findings.sort(key=Finding.sort_key)
-    read = sorted({*files.parsed, *files.errors, *apigee.read, *backends.read})
+    read = sorted(
+        {*files.parsed, *files.errors, *apigee.read, *backends.read, *(rendered.read if rendered else ())}
+    )
     texts = {path: LoadedText(parsed.source, NGINX) for path, parsed in files.parsed.items()}
     texts.update(apigee.texts)
     texts.update(backends.texts)
-    reported = _reported(files, configs, how.scope, discovered.nginx if named else None)
+    if rendered is not None:
+        texts.update({path: text for path, text in rendered.texts.items() if path not in texts})
+    # Given files by name, or a directory below its includer: report what was given.
+    reported = _reported(files, configs, how.scope, discovered.nginx if named or above else None)
     if reported is not None:
         reported |= apigee.reported(how.scope)
         reported |= backends.reported(how.scope)
+        reported |= rendered.reported(how.scope) if rendered is not None else set()
         # A finding for one cause is reported where any place it covers is.
         findings = [
             f
@@ -137,6 +170,8 @@ def _run(
         findings, outcome = _apply_baseline(how.baseline, findings, read, reported, filters)
     missing = list(discovered.missing)
     scope = frozenset(reported) if reported is not None else None
+    unknown = filters.unknown_codes(p for p in commented if scope is None or p in scope)
+    warnings = _unknown_code_warnings(unknown) if unknown else []
     return RunResult(
         findings,
         read,
@@ -148,6 +183,9 @@ def _run(
         baseline=outcome,
         reported=scope,
         options=how,
+        warnings=warnings,
+        # A named YAML file of no format is configuration when a build renders it.
+        empty_paths=[p for p in discovered.empty if rendered is None or p not in discovered.other_yaml],
     )
 
 
@@ -180,6 +218,47 @@ def _add_apigee(
     return add_apigee(workspace, filters, paths, settings, overlay, targets)
 
 
+def _add_stdin(
+    stdin: SourceText | None, discovered: Discovered, overlay: Mapping[Path, SourceText] | None
+) -> tuple[SourceText | None, Mapping[Path, SourceText] | None]:
+    """Text read from stdin: nginx joins the files (as an edited text), YAML is a stream to
+    check as one deployment (returned)."""
+    if stdin is None:
+        return None, overlay
+    from tlslint.stdin import is_nginx
+
+    if not is_nginx(stdin):
+        return stdin, overlay
+    path = resolved(stdin.path)
+    discovered.nginx.append(path)
+    discovered.explicit.add(path)
+    return None, {**(overlay or {}), path: stdin}
+
+
+def _add_rendered(
+    discovered: Discovered,
+    targets: list[Path],
+    settings: Settings,
+    how: RunOptions,
+    stdin: SourceText | None,
+    filters: Filters,
+) -> RenderedLoad | None:
+    """Kustomize builds, Helm releases and a YAML stream on stdin; None (nothing imported)
+    when none is in scope."""
+    if not (discovered.kustomizations or settings.helm_releases or stdin is not None):
+        from tlslint.kustomize import enclosing
+
+        stops = [settings.base] if settings.source is not None else []
+        named = [p for p in (*discovered.yaml, *discovered.other_yaml) if resolved(p) in discovered.explicit]
+        if not any(enclosing(path, stops) is not None for path in named):
+            return None
+    from tlslint.workspace.rendered import load_rendered
+
+    loaded = load_rendered(discovered, targets, settings, allow_remote=how.allow_remote_bases, stdin=stdin)
+    loaded.register(filters)
+    return loaded
+
+
 def _add_backends(
     workspace: Workspace,
     filters: Filters,
@@ -205,6 +284,19 @@ def _has_input(target: str, workspace: Workspace) -> bool:
     return True
 
 
+def _unused_suppressions(filters: Filters, paths: list[Path]) -> list[Finding]:
+    from tlslint.filters import UNUSED_SUPPRESSION
+    from tlslint.suppressions import unused_findings
+
+    return unused_findings(catalogue.index()[UNUSED_SUPPRESSION], filters.unused(paths))
+
+
+def _unknown_code_warnings(unknown: list[tuple[Suppression, str]]) -> list[tuple[Location, str]]:
+    from tlslint.suppressions import unknown_code_warnings
+
+    return unknown_code_warnings(unknown)
+
+
 def _parse_all(files: NginxFiles, paths: list[Path], progress: Progress) -> None:
     """Parse up front, one file at a time, to tell ``progress`` (later reads hit the cache)."""
     total = len(paths)
@@ -219,6 +311,19 @@ def _includers(files: NginxFiles, named: list[Path], settings: Settings) -> list
 
     stops = [settings.base] if settings.source is not None else []
     return find_includers(files, named, stops)
+
+
+def _directory_includers(
+    files: NginxFiles, targets: list[Path], walked: list[Path], settings: Settings
+) -> list[Path]:
+    """The nginx.conf files above the directories given that include files found in them."""
+    directories = [target for target in targets if os.path.isdir(target)]  # False where unreadable
+    if not directories or not walked:
+        return []
+    from tlslint.scope import find_directory_includers
+
+    stops = [settings.base] if settings.source is not None else []
+    return find_directory_includers(files, directories, walked, stops)
 
 
 def _reported(

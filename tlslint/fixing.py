@@ -18,6 +18,7 @@ from pathlib import Path
 
 from tlslint.engine import RunResult, run
 from tlslint.findings import Edit, Finding, Fix
+from tlslint.fix_analysis import FixScreen
 from tlslint.settings import Settings
 from tlslint.sources.formats import LoadedText, kind_for_new_file, validate
 from tlslint.sources.nginx.model import SourceText
@@ -35,6 +36,7 @@ class FixOutcome:
     applied: int = 0
     written: list[Path] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # fixes nginx would refuse: tlslint's bugs (exit 2)
 
 
 def wanted(finding: Finding, unsafe: bool) -> bool:
@@ -59,6 +61,11 @@ def choose_fixes(findings: Iterable[Finding], unsafe: bool) -> list[Fix]:
             taken.setdefault(edit.path, []).append(edit)
         chosen.append(Fix(fix.description, tuple(new_edits), fix.safe))
     return chosen
+
+
+def owners(findings: Iterable[Finding]) -> dict[Edit, Finding]:
+    """The finding whose fix holds each edit (to name the rule of a refused fix)."""
+    return {edit: f for f in findings if f.fix is not None for edit in f.fix.edits}
 
 
 def _overlaps(edit: Edit, others: list[Edit]) -> bool:
@@ -94,8 +101,13 @@ def apply_fixes(
     overlay: dict[Path, SourceText] = {}
     outcome = FixOutcome(result)
     current = result
+    screen = FixScreen(settings)  # every fix analysed before it is applied (tlslint.fix_analysis)
+    seen = {_identity(f) for f in result.findings}
+    created: dict[tuple[str, Path, str], Finding] = {}
     for attempt in range(MAX_PASSES + 1):
-        fixes = choose_fixes(current.findings, unsafe)
+        fixes = screen.keep(
+            choose_fixes(current.findings, unsafe), current, overlay, owners(current.findings)
+        )
         if not fixes:
             break
         if attempt == MAX_PASSES:
@@ -130,7 +142,18 @@ def apply_fixes(
         if not progressed:
             break
         current = run(targets, settings, overlay=overlay, run_options=current.options)
+        for finding in current.findings:
+            if _identity(finding) not in seen:
+                created.setdefault(_identity(finding), finding)
+        seen.update(_identity(f) for f in current.findings)
+    outcome.messages.extend(
+        f"{_display(f.location.path)}:{f.location.line}: {f.code} appeared after a fix "
+        "(a fix should not create another rule's finding; please report this)"
+        for f in created.values()
+    )
     outcome.result = current
+    outcome.refused = screen.refused
+    outcome.messages.extend(screen.refused)
     changed = {p: s for p, s in overlay.items() if s.text != originals[p].text}
     outcome.diff = "".join(unified_diff(originals[p], changed[p]) for p in sorted(changed))
     if write:
@@ -144,6 +167,11 @@ def apply_fixes(
             else:
                 outcome.written.append(path)
     return outcome
+
+
+def _identity(finding: Finding) -> tuple[str, Path, str]:
+    """A finding across passes, as baselines key it: rule, file, structural anchor."""
+    return (finding.code, finding.location.path.resolve(), finding.anchor or finding.message)
 
 
 def _new_file(path: Path, overlay: dict[Path, SourceText]) -> LoadedText | None:

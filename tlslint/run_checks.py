@@ -39,7 +39,8 @@ def run_checks(
     """The kept findings of every check, in check order."""
     theirs = [check for check in checks if check.code.startswith(HELPER_FAMILY)]
     helper = None
-    if files >= MIN_FILES and theirs and len(theirs) < len(checks):
+    # Which comment silenced which finding must be seen here when unused ones are reported.
+    if files >= MIN_FILES and theirs and len(theirs) < len(checks) and not filters.tracks_usage:
         from tlslint import forks
 
         if forks.available_cpus() > 1 and forks.can_fork():

@@ -2,10 +2,12 @@
 
 Everything here follows ../shared/facts/nginx.md: §1 for the directives, their
 defaults by version and the default-server effect, §4 for what ``nginx -t``
-says. When ``nginx.version`` is not configured, a rule evaluates every range
-of versions whose behaviour differs (``representatives``) and words its
-finding for the ranges where the problem holds (``version_span``): the
-reading that is wrong on no supported version.
+says. When the version is not settled (``nginx.version`` not configured, and
+what the configuration proves leaves it open: docs/version-inference.md), a
+rule evaluates every range of versions whose behaviour differs and that the
+configuration may run on (``representatives``), and words its finding for the
+ranges where the problem holds (``version_span``), at ``info``: the reading
+that is wrong on no supported version.
 """
 
 from __future__ import annotations
@@ -31,9 +33,10 @@ from tlslint.nginx_versions import (
     format_version,
 )
 from tlslint.sources.nginx.model import Directive
+from tlslint.version_range import UNKNOWN_VERSION, VersionRange
 from tlslint.workspace.nginx import Block, NginxConfig, Server, per_config
 
-UNKNOWN_VERSION = "nginx.version is not configured"
+__all__ = ["UNKNOWN_VERSION"]
 
 # --------------------------------------------------------------------------- versions
 
@@ -44,18 +47,20 @@ _PROTOCOL_BOUNDARIES: tuple[Version, ...] = (
     LEGACY_TLS_OUT_OF_DEFAULTS,
     SNI_SESSION_DECISION,
 )
+_DEFAULT_BOUNDARIES = (TLS13_IN_DEFAULT_PROTOCOLS, LEGACY_TLS_OUT_OF_DEFAULTS)
 UNKNOWN_REPRESENTATIVES: tuple[Version, ...] = (OLDEST_SUPPORTED, *_PROTOCOL_BOUNDARIES)
 
 
-def representatives(version: Version | None) -> tuple[Version, ...]:
-    """The configured version, or one version from each range that behaves differently."""
-    return (version,) if version is not None else UNKNOWN_REPRESENTATIVES
+def representatives(versions: VersionRange) -> tuple[Version, ...]:
+    """One version from each range of versions that behaves differently, among those
+    the configuration may run on (the configured one alone, when it is set)."""
+    return versions.representatives(_PROTOCOL_BOUNDARIES)
 
 
-def version_span(hits: Iterable[Version]) -> str:
-    """Where a problem holds among ``UNKNOWN_REPRESENTATIVES``: ``"before 1.23.4"``,
-    ``"1.29.2 and later"``...; ``""`` when it holds on every supported version."""
-    reps = UNKNOWN_REPRESENTATIVES
+def version_span(hits: Iterable[Version], reps: Sequence[Version] = UNKNOWN_REPRESENTATIVES) -> str:
+    """Where a problem holds among ``reps`` (each standing for the versions up to the
+    next boundary): ``"before 1.23.4"``, ``"1.29.2 and later"``...; ``""`` when it
+    holds on all of them."""
     found = sorted({reps.index(v) for v in hits if v in reps})
     if len(found) == len(reps) or not found:
         return ""
@@ -67,7 +72,7 @@ def version_span(hits: Iterable[Version]) -> str:
             runs.append((index, index))
     parts = []
     for first, last in runs:
-        lower = format_version(reps[first])
+        lower = format_version(reps[first])  # past the first, each stands at its boundary
         upper = format_version(reps[last + 1]) if last + 1 < len(reps) else ""
         if first == 0:
             parts.append(f"before {upper}")
@@ -78,14 +83,21 @@ def version_span(hits: Iterable[Version]) -> str:
     return " and ".join(parts)
 
 
-def unknown_note(hits: Iterable[Version], version: Version | None) -> str:
-    """`` (nginx.version is not configured: this holds on nginx before 1.23.4; ...)``."""
-    if version is not None:
+def holds_everywhere(hits: Sequence[Version], versions: VersionRange) -> bool:
+    """Whether a problem found on ``hits`` holds on every version ``versions`` allows."""
+    return set(representatives(versions)) <= set(hits)
+
+
+def unknown_note(hits: Iterable[Version], versions: VersionRange) -> str:
+    """`` (nginx.version is not configured: this holds on nginx before 1.23.4; ...)``:
+    where the problem depends on a version the range leaves open."""
+    reps = representatives(versions)
+    if len(reps) == 1:
         return ""
-    span = version_span(hits)
+    span = version_span(hits, reps)
     if not span:
         return ""
-    return f" ({UNKNOWN_VERSION}: this holds on nginx {span}; set nginx.version to decide)"
+    return f" ({versions.unsettled()}: this holds on nginx {span}; set nginx.version to decide)"
 
 
 # --------------------------------------------------------------------------- labels
@@ -407,14 +419,14 @@ class ProtocolSite:
 
 
 def protocol_sites(
-    config: NginxConfig, version: Version | None, problem: Callable[[tuple[str, ...]], bool]
+    config: NginxConfig, versions: VersionRange, problem: Callable[[tuple[str, ...]], bool]
 ) -> list[ProtocolSite]:
     """Every place whose effective ssl_protocols has ``problem``, on the configured
     version or (unknown) on some supported version."""
     sites: dict[tuple[str, int], ProtocolSite] = {}
     # What each site already lists, by identity: a default server may govern 10,000 servers.
     listed: set[tuple[int, int]] = set()
-    for rep in representatives(version):
+    for rep in representatives(versions):
         for decision in decisions(config, rep):
             if not problem(decision.protocols):
                 continue
@@ -445,16 +457,31 @@ def protocol_sites(
     return list(sites.values())
 
 
-def protocols_subject(site: ProtocolSite, version: Version | None) -> str:
+def protocols_subject(site: ProtocolSite, versions: VersionRange) -> str:
     """``ssl_protocols TLSv1 TLSv1.2`` or ``nginx 1.22.0's default ssl_protocols (...)``."""
     if site.lines:
         written = " + ".join(f"`ssl_protocols {' '.join(line.args)}`" for line in site.lines)
         if len(site.lines) > 1:
             written += " (lines in one block add up)"
         return written
-    if version is not None:
+    version = versions.decides(_DEFAULT_BOUNDARIES)
+    if version is not None and versions.set_by_setting:
         default = " ".join(default_ssl_protocols(version) or ())
         return f"nginx {format_version(version)}'s default ssl_protocols ({default}; {NO_LINE})"
+    if versions.known:
+        reps = versions.representatives(_DEFAULT_BOUNDARIES)
+        parts = []
+        for index, rep in enumerate(reps):
+            default = " ".join(default_ssl_protocols(rep) or ())
+            if len(reps) == 1:
+                parts.append(default)
+            elif index == 0:
+                parts.append(f"{default} before {format_version(reps[1])}")
+            else:
+                parts.append(f"{default} from {format_version(rep)}")
+        # Decided: say why; open: the finding's note says what is known.
+        named = versions.name() if len(reps) == 1 else f"nginx {versions.label()}"
+        return f"the default ssl_protocols of {named} ({'; '.join(parts)}; {NO_LINE})"
     return f"nginx's default ssl_protocols ({DEFAULT_HISTORY}; {NO_LINE})"
 
 

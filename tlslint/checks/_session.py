@@ -144,6 +144,17 @@ def default_servers_of(config: NginxConfig, server: Server) -> list[Server]:
     return found
 
 
+def zones_of_default_servers(config: NginxConfig) -> set[str]:
+    """The shared zones that store and resume sessions: those of TLS default servers
+    (sessions are looked up in the default server's cache only, facts §1)."""
+    used = set()
+    for server in tls_servers(config):
+        shared = effective_cache(server).shared
+        if shared is not None and is_default(server):
+            used.add(shared.name)
+    return used
+
+
 @per_config
 def shared_cache_declarations(config: NginxConfig) -> tuple[tuple[Block, SharedZone], ...]:
     return tuple(_shared_cache_declarations(config))

@@ -23,6 +23,8 @@ from tlslint.checks import unique
 from tlslint.checks._effective import effective, proxy_headers, server_of
 from tlslint.findings import Edit
 from tlslint.nginx_edits import (
+    Statement,
+    built_lines,
     child_indentation,
     indent_unit,
     indentation,
@@ -32,8 +34,9 @@ from tlslint.nginx_edits import (
     replace_argument,
     replace_argument_text,
 )
-from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_DEFAULT, Version, at_least
+from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_DEFAULT
 from tlslint.sources.nginx.model import Directive
+from tlslint.version_range import VersionRange
 from tlslint.workspace.nginx import MAIN, Block, NginxConfig, per_config
 
 PASS_MODULES = {
@@ -295,14 +298,14 @@ def keepalive_line(upstream: Block) -> Directive | None:
     return upstream.last("keepalive")
 
 
-def keepalive_on(upstream: Block, version: Version | None) -> bool | None:
+def keepalive_on(upstream: Block, versions: VersionRange) -> bool | None:
     """Whether the upstream keeps connections: an explicit ``keepalive N`` (N > 0),
     or no line at all on nginx >= 1.29.7 (``32 local``); None when that depends on
     the (unknown) version."""
     line = keepalive_line(upstream)
     if line is not None:
         return line.args[:1] != ("0",)
-    return at_least(version, UPSTREAM_KEEPALIVE_DEFAULT)
+    return versions.at_least(UPSTREAM_KEEPALIVE_DEFAULT)
 
 
 @dataclass(frozen=True)
@@ -376,11 +379,11 @@ class ConnectionIssue:
     upgrade_map: UpgradeMap | None = None  # when a map gives the value
 
 
-def http_version_issue(block: Block, version: Version | None) -> tuple[str, Directive | None] | None:
+def http_version_issue(block: Block, versions: VersionRange) -> tuple[str, Directive | None] | None:
     """Why ``block`` does not speak HTTP/1.1 upstream (and the line that decides), or None."""
     line = effective(block, "proxy_http_version")
     if line is None:
-        new = at_least(version, UPSTREAM_KEEPALIVE_DEFAULT)
+        new = versions.at_least(UPSTREAM_KEEPALIVE_DEFAULT)
         if new:
             return None
         if new is None:
@@ -393,13 +396,13 @@ def http_version_issue(block: Block, version: Version | None) -> tuple[str, Dire
 
 
 def connection_issue(
-    block: Block, version: Version | None, maps: dict[str, UpgradeMap]
+    block: Block, versions: VersionRange, maps: dict[str, UpgradeMap]
 ) -> ConnectionIssue | None:
     """Why the Connection header ``block`` sends upstream stops reuse, or None."""
     level, headers = proxy_headers(block)
     lines = [h for h in headers if h.name == "connection"]
     if not lines:
-        new = at_least(version, UPSTREAM_KEEPALIVE_DEFAULT)
+        new = versions.at_least(UPSTREAM_KEEPALIVE_DEFAULT)
         if new:
             return None
         if new is None:
@@ -531,8 +534,9 @@ def http_context_anchor(block: Block) -> Directive | None:
     return directive
 
 
-def new_block(anchor_directive: Directive, opener: str, body: Sequence[str]) -> Edit:
-    """``opener { body }`` as new lines above ``anchor_directive``."""
+def new_block(anchor_directive: Directive, payload: Statement) -> Edit:
+    """The block ``payload`` (a crossplane statement), built by crossplane, as new lines
+    above ``anchor_directive``, indented as that part of the file is."""
     source = anchor_directive.source
     unit = indent_unit(source)
     children = anchor_directive.block or []
@@ -542,8 +546,7 @@ def new_block(anchor_directive: Directive, opener: str, body: Sequence[str]) -> 
         inner = child_indentation(source, anchor_directive, children)
         if inner.startswith(outer) and len(inner) > len(outer):
             unit = inner[len(outer) :]
-    lines = [f"{opener} {{", *(unit + line for line in body), "}"]
-    return insert_lines_before(anchor_directive, lines)
+    return insert_lines_before(anchor_directive, built_lines(payload, unit))
 
 
 def free_name(taken: set[str], preferred: str) -> str:

@@ -54,11 +54,10 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         found = once(ctx.finding(file_location(problem.path, problem.line), message, anchor="file"))
         if found is not None:
             yield found
-    version = workspace.nginx_version
     linked: set[int] = set()
     for link in links(workspace):
         linked.add(id(link.backend))
-        on, _ = keepalive_wording(link.upstream, version)
+        on, _ = keepalive_wording(link, workspace)
         if on is False:
             continue
         timeout = backend_timeout(link.backend)

@@ -32,7 +32,7 @@ from tlslint.findings import Finding, Fix, Related, Severity
 from tlslint.nginx_edits import replace_arguments
 from tlslint.sources.nginx.model import Directive
 from tlslint.workspace import Workspace
-from tlslint.workspace.nginx import NginxConfig, Server
+from tlslint.workspace.nginx import NginxConfig, Server, is_default
 
 CODE = "NGX101"
 NONE_APPLIES = "no ssl_session_cache applies; nginx's default is none"
@@ -84,8 +84,8 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     for config in workspace.nginx:
         places: list[Place] = []
         for server in tls_servers(config):
-            if rejects_handshakes(server):
-                continue  # completes no handshake, so resumes nothing itself
+            if rejects_handshakes(server) and not is_default(server):
+                continue  # completes no handshake and decides for no socket
             cache = effective_cache(server)
             if cache.present or (cache.directive is None and server.unresolved):
                 continue
@@ -98,7 +98,10 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 continue  # TLS 1.3 resumes with tickets; their keys are NGX105's
             finding, kind = _alone(ctx, config, server, cache)
             cause, where = _cause(config, server, cache, finding)
-            places.append(Place(cause, finding, f"TLS {server.label}: {SHORT[kind]}", (kind, where)))
+            who = f"TLS {server.label}" + (
+                " (a default server that rejects handshakes)" if rejects_handshakes(server) else ""
+            )
+            places.append(Place(cause, finding, f"{who}: {SHORT[kind]}", (kind, where)))
         yield from one_per_cause(places, _describe, ctx.keep)
 
 
@@ -134,9 +137,16 @@ def _alone(ctx: RuleContext, config: NginxConfig, server: Server, cache: Session
             notes.append(related(keys[0], "ticket keys of the default server"))
     state = NONE_APPLIES if cache.directive is None else f"`ssl_session_cache {cache.state}`"
     where = cache.directive or server.block.directive or server.block.children[0]
+    subject = f"TLS {server.label}"
+    if rejects_handshakes(server):
+        # A catch-all: it resumes nothing itself, but the servers of its sockets resume in its context.
+        subject += (
+            f" rejects handshakes itself, but as the default server of {', '.join(server.default_for)} it "
+            "is where the sessions of those sockets resume, and it"
+        )
     finding = ctx.finding(
         where,
-        f"TLS {server.label} has no session cache ({state}): {ALONE[kind]}",
+        f"{subject} has no session cache ({state}): {ALONE[kind]}",
         severity=SEVERITY[kind],
         related=notes,
         anchor=anchor(server, "ssl_session_cache"),

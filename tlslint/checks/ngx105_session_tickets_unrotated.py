@@ -22,7 +22,7 @@ from tlslint.checks._session import (
 )
 from tlslint.checks.ngx101_session_cache_missing import add_shared_cache
 from tlslint.findings import Finding, Severity
-from tlslint.nginx_versions import TICKET_KEYS_IN_SHARED_CACHE, at_least, format_version
+from tlslint.nginx_versions import TICKET_KEYS_IN_SHARED_CACHE
 from tlslint.sources.nginx.model import Directive
 from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import NginxConfig, Server, is_default
@@ -36,10 +36,10 @@ RANDOM = "every reload invalidates all tickets, and each node has its own keys"
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
-    version = workspace.nginx_version
-    new_enough = at_least(version, TICKET_KEYS_IN_SHARED_CACHE)
     fleet = bool(ctx.options["require-key-file"])
     for config in workspace.nginx:
+        versions = workspace.nginx_versions(config)
+        new_enough = versions.at_least(TICKET_KEYS_IN_SHARED_CACHE)
         places: list[Place] = []
         for server in tls_servers(config):
             # Only the default server's keys encrypt tickets (facts §1).
@@ -51,26 +51,25 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             shared = cache.shared is not None
             if shared and new_enough and not fleet:
                 continue
+            severity = None
             if not shared:
-                what, severity = f"no shared session cache keeps nginx's random keys, so {RANDOM}", None
+                what = f"no shared session cache keeps nginx's random keys, so {RANDOM}"
             elif new_enough is False:
-                assert version is not None
                 what = (
-                    f"nginx {format_version(version)} keeps no ticket keys in the shared cache (that began "
-                    f"in 1.23.2), so nginx's random keys are used: {RANDOM}"
+                    f"{versions.settled(TICKET_KEYS_IN_SHARED_CACHE)} keeps no ticket keys in the shared "
+                    f"cache (that began in 1.23.2), so nginx's random keys are used: {RANDOM}"
                 )
-                severity = None
-            elif new_enough:
+            elif fleet:
+                when = "" if new_enough else " (from 1.23.2; before, they are random per start)"
                 what = (
-                    "the shared cache keeps and rotates nginx's keys on this node only: with "
+                    f"the shared cache keeps and rotates nginx's keys on this node only{when}: with "
                     "require-key-file (throughput profile) a fleet must share keys, or a client that "
                     "moves between nodes cannot resume"
                 )
-                severity = None
             else:
                 what = (
                     "since nginx 1.23.2 the shared cache keeps and rotates nginx's keys; before, they are "
-                    f"random per start: {RANDOM} (nginx.version is not configured: set it to decide)"
+                    f"random per start: {RANDOM} ({versions.unsettled()}: set nginx.version to decide)"
                 )
                 severity = Severity.INFO  # an open question, not a verdict
             sockets = ", ".join(server.default_for) or "its sockets"

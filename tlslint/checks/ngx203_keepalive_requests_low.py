@@ -8,7 +8,6 @@ from tlslint.checks import RuleContext
 from tlslint.checks._causes import one_per_cause
 from tlslint.checks._effective import chain
 from tlslint.checks._protocols import (
-    UNKNOWN_VERSION,
     KeepaliveSite,
     block_anchor,
     effective_at,
@@ -21,10 +20,11 @@ from tlslint.checks._protocols import (
     unset_cause,
     unset_places,
 )
-from tlslint.findings import Finding, Fix
+from tlslint.findings import Finding, Fix, Severity
 from tlslint.nginx_edits import remove_directive, replace_argument
 from tlslint.nginx_versions import KEEPALIVE_REQUESTS_1000, Version, default_keepalive_requests
 from tlslint.units import parse_time
+from tlslint.version_range import VersionRange
 from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import NginxConfig, Server
 
@@ -35,27 +35,32 @@ OLD_DEFAULT = 100
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
-    version = workspace.nginx_version
     configured = str(ctx.options["min"]).strip()
+    required = 0
     if configured:
         try:
-            minimum = int(configured)
+            required = int(configured)
         except ValueError:
             return
-        source = f"the configured minimum {minimum}"
-    else:
-        # Unknown version: nginx's default is 100 before 1.19.10 and 1000 since;
-        # a value below 1000 is below the default of every current release.
-        minimum = default_keepalive_requests(version) or NEW_DEFAULT
-        source = _default_words(version)
     for config in workspace.nginx:
+        versions = workspace.nginx_versions(config)
+        # A version standing for the range when the default is the same on all of it.
+        version = versions.decides((KEEPALIVE_REQUESTS_1000,))
+        if configured:
+            minimum = required
+            source = f"the configured minimum {minimum}"
+        else:
+            # Unknown version: nginx's default is 100 before 1.19.10 and 1000 since;
+            # a value below 1000 is below the default of every current release.
+            minimum = default_keepalive_requests(version) or NEW_DEFAULT
+            source = _default_words(version)
         servers = server_map(config)
         unset: list[tuple[Finding, Server]] = []
         for site in keepalive_sites(config, "keepalive_requests"):
             if site.directive is None:
                 if not configured:
                     continue  # nginx's own default is never below itself
-                finding = _unset(ctx, site, minimum, version, servers, config)
+                finding = _unset(ctx, site, minimum, versions, servers, config)
                 if finding is not None:
                     unset.append((finding, site.servers[0]))
                 continue
@@ -70,7 +75,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             effect = _effect(site, value)
             note = ""
             if version is None and not configured and value >= OLD_DEFAULT:
-                note = f" ({UNKNOWN_VERSION}: before 1.19.10 the default was {OLD_DEFAULT})"
+                note = f" ({versions.unsettled()}: before 1.19.10 the default was {OLD_DEFAULT})"
             yield ctx.finding(
                 directive,
                 f"keepalive_requests {value} for {scope_words(site)} is below {source}: {effect}{note}",
@@ -78,7 +83,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 fix=_raise(site, minimum, version, configured),
             )
         effect = (
-            f"{_default_words(version, unset=True)} is below the configured minimum {minimum}, so clients "
+            f"{_unset_default(versions)} is below the configured minimum {minimum}, so clients "
             "reconnect, with a new TLS handshake, that often"
         )
         yield from one_per_cause(unset_places(unset), unset_cause("keepalive_requests", effect), ctx.keep)
@@ -99,12 +104,15 @@ def _effect(site: KeepaliveSite, value: int) -> str:
     return f"clients must reconnect, with a new TLS handshake, after every {value} requests"
 
 
-def _default_words(version: Version | None, *, unset: bool = False) -> str:
-    if unset:  # the default a server that sets nothing gets
-        default = default_keepalive_requests(version)
-        if default is None:
-            return f"nginx's default ({OLD_DEFAULT} before 1.19.10, {NEW_DEFAULT} since; {UNKNOWN_VERSION})"
-        return f"nginx's default {default}"
+def _unset_default(versions: VersionRange) -> str:
+    """nginx's default that a server setting nothing gets, as far as the range tells."""
+    default = default_keepalive_requests(versions.decides((KEEPALIVE_REQUESTS_1000,)))
+    if default is None:
+        return f"nginx's default ({OLD_DEFAULT} before 1.19.10, {NEW_DEFAULT} since; {versions.unsettled()})"
+    return f"nginx's default {default}"
+
+
+def _default_words(version: Version | None) -> str:
     if version is None:
         return f"nginx's default of {NEW_DEFAULT} (since 1.19.10)"
     if version >= KEEPALIVE_REQUESTS_1000:
@@ -146,20 +154,22 @@ def _unset(
     ctx: RuleContext,
     site: KeepaliveSite,
     minimum: int,
-    version: Version | None,
+    versions: VersionRange,
     servers: dict[int, Server],
     config: NginxConfig,
 ) -> Finding | None:
     """No keepalive_requests anywhere: only a configured ``min`` above nginx's default matters."""
-    default = default_keepalive_requests(version)
+    default = default_keepalive_requests(versions.decides((KEEPALIVE_REQUESTS_1000,)))
     effective = default if default is not None else OLD_DEFAULT
     if effective >= minimum or config.incomplete:
         return None
     server = site.servers[0]
     return ctx.finding(
         server_anchor_directive(server),
-        f"keepalive_requests is not set for {scope_words(site)}: {_default_words(version, unset=True)} is "
-        f"below the configured minimum {minimum}, so clients reconnect, with a new TLS handshake, that often",
+        f"keepalive_requests is not set for {scope_words(site)}: {_unset_default(versions)} is below the "
+        f"configured minimum {minimum}, so clients reconnect, with a new TLS handshake, that often",
+        # Unknown version and a minimum that 1.19.10's default meets: it depends on the version.
+        severity=Severity.INFO if default is None and minimum <= NEW_DEFAULT else None,
         anchor=block_anchor(server.block, servers, "keepalive_requests"),
         fix=insertion_fix(config, [server], f"keepalive_requests {minimum};", group="keepalive_"),
     )

@@ -62,6 +62,7 @@ def document(result: RunResult) -> dict[str, Any]:
         extra["baseline"] = {
             "file": relative_path(outcome.file),
             "ignored": outcome.matched,
+            **({"recorded": outcome.recorded} if outcome.recorded is not None else {}),
             "stale": [
                 {"code": e.code, "path": e.path, "anchor": e.anchor, "message": e.message, "count": e.count}
                 for e in outcome.stale

@@ -14,12 +14,20 @@ _SAFETY = {
 
 
 # Code-fence language of a rule's examples, by target.
-_FENCES = {"nginx": "nginx", "apigee": "yaml", "backend": "python", "logs": "text", "live": "nginx"}
+_FENCES = {
+    "nginx": "nginx",
+    "apigee": "yaml",
+    "backend": "python",
+    "logs": "text",
+    "live": "nginx",
+    "any": "nginx",
+}
 
 
 def rule_page(entry: dict[str, Any]) -> str:
     lines = [f"# {entry['code']} {entry['name']}", ""]
-    lines += [f"Severity: {entry['severity']} · target: {entry['target']}", ""]
+    opt_in = " · opt-in: runs only when `select` names it" if entry.get("opt-in") else ""
+    lines += [f"Severity: {entry['severity']} · target: {entry['target']}{opt_in}", ""]
     lines += ["## What it does", "", entry["summary"].strip(), ""]
     lines += ["## Why is this bad", "", entry["why"].strip(), ""]
     fence = _FENCES.get(entry["target"], "text")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from tlslint.findings import Finding, Severity, rule_counts
 
 if TYPE_CHECKING:
+    from tlslint.baseline import BaselineOutcome
     from tlslint.engine import RunResult
 
 _COLOURS = {"error": "31", "warning": "33", "info": "36", "code": "1;31", "path": "1", "dim": "2"}
@@ -62,7 +63,7 @@ def render(result: RunResult, *, quiet: bool = False, colour: bool | None = None
                 out.append(f"  {paint('dim', '=')} {hint}")
             out.append("")
     if not quiet:
-        out.append(summary(result.findings, len(result.files)))
+        out.append(summary(result.findings, len(result.files), result.baseline))
     return "\n".join(out) + ("\n" if out else "")
 
 
@@ -108,9 +109,20 @@ def _hints(finding: Finding) -> list[str]:
     return hints
 
 
-def summary(findings: list[Finding], files: int) -> str:
+def summary(findings: list[Finding], files: int, baseline: BaselineOutcome | None = None) -> str:
+    read = f"{files} file{'s' if files != 1 else ''} read"
+    if baseline is not None and baseline.recorded:
+        # --write-baseline: what is left is what the new baseline does not record
+        recorded = (
+            f"Recorded {baseline.recorded} finding{'s' if baseline.recorded != 1 else ''} in {baseline.file}"
+        )
+        if not findings:
+            return f"{recorded}; no other findings ({read})."
+        return f"{summary(findings, files)}\n{recorded} (a file that does not parse is never recorded)."
+    if not findings and not files:
+        return f"Nothing checked: no configuration found ({read})."  # never "passed"
     if not findings:
-        return f"All checks passed ({files} file{'s' if files != 1 else ''} read)."
+        return f"All checks passed ({read})."
     counts = Counter(f.severity for f in findings)
     parts = [
         f"{counts[s]} {s}{'s' if counts[s] != 1 else ''}"

@@ -150,10 +150,13 @@ class ApigeeFile:
         return self.source.path
 
 
-def load_source(source: SourceText, validate_schemas: bool = True) -> ApigeeFile:
+def load_source(
+    source: SourceText, validate_schemas: bool = True, documents: list[Node] | None = None
+) -> ApigeeFile:
+    """``documents``: the text already parsed (a rendered build), not parsed again."""
     loaded = ApigeeFile(source)
     try:
-        loaded.documents = parse(source)
+        loaded.documents = documents if documents is not None else parse(source)
     except YamlError as error:
         match = _HELM.search(source.text)
         if match is not None:
