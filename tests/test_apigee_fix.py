@@ -8,9 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import helpers
 import jsonschema
 import pytest
-from helpers import fix, only_added, replaced, settings_for
+from helpers import only_added, replaced, settings_for
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
@@ -39,6 +40,13 @@ spec:
     app: apigee-ingressgateway
   enableNonSniClient: true
 """
+
+
+def fix(tmp_path: Path, files: dict[str, bytes | str], mapping: dict[str, object] | None = None,
+        unsafe: bool = True) -> dict[str, bytes]:  # fmt: skip
+    """--fix on the files; unsafe by default: APG102/APG103 change who can connect
+    (docs/fix-safety.md), and these tests are about how their edits are written."""
+    return helpers.fix(tmp_path, files, mapping, unsafe)
 
 
 OVERRIDES = """\

@@ -278,7 +278,7 @@ def test_fix_leaves_recorded_findings_alone(tmp_path: Path) -> None:
     project(tmp_path)
     site = tmp_path / "sites-enabled" / "a.conf"
     assert tlslint(tmp_path, "--write-baseline", "b.json", str(site)).returncode == 0  # NGX103 only
-    fixed = tlslint(tmp_path, "--baseline", "b.json", "--fix")
+    fixed = tlslint(tmp_path, "--baseline", "b.json", "--fix", "--unsafe-fixes")  # NGX104 is unsafe
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     assert site.read_text(encoding="utf-8") == SITE  # recorded: not fixed
     assert "ssl_session_timeout 5m;" in (tmp_path / "nginx.conf").read_text(encoding="utf-8")
@@ -341,3 +341,37 @@ def test_write_baseline_says_what_it_could_not_record(tmp_path: Path) -> None:
     )
     reported = json.loads(tlslint(tmp_path, "--write-baseline", "b.json", "--format", "json").stdout)
     assert reported["baseline"] == {"file": "b.json", "ignored": 0, "recorded": 2, "stale": []}
+
+
+# --- one finding per cause ---------------------------------------------------------------------
+
+THREE_SERVERS = (
+    "http {\n"
+    + "".join(
+        f"    server {{\n        listen 443 ssl;\n        server_name {name}.example.com;\n    }}\n"
+        for name in "abc"
+    )
+    + "}\n"
+)
+
+
+def test_a_baseline_of_one_finding_per_server_still_matches_their_cause(tmp_path: Path) -> None:
+    """Before findings were one per cause, a missing http-level cache gave one finding per
+    server: a baseline that recorded those keeps matching the one finding for their cause,
+    and none of its entries is stale."""
+    write(tmp_path / "nginx.conf", THREE_SERVERS)
+    old = [
+        {"code": "NGX101", "path": "nginx.conf", "count": 1, "message": "old wording",
+         "anchor": f"http > server[{name}.example.com@*:443] > ssl_session_cache"}
+        for name in "abc"
+    ]  # fmt: skip
+    document = {"version": baseline.VERSION, "tool": {"name": "tlslint"}, "findings": old}
+    (tmp_path / "old.json").write_text(json.dumps(document), encoding="utf-8")
+    checked = tlslint(tmp_path, "--select", "NGX101", "--baseline", "old.json")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "ignored 1 recorded finding" in checked.stderr and "stale" not in checked.stderr
+    # Rewritten, the baseline holds the cause: one entry.
+    assert tlslint(tmp_path, "--select", "NGX101", "--write-baseline", "new.json").returncode == 0
+    entries = json.loads((tmp_path / "new.json").read_text(encoding="utf-8"))["findings"]
+    assert [(e["code"], e["anchor"]) for e in entries] == [("NGX101", "http > ssl_session_cache")]
+    assert tlslint(tmp_path, "--select", "NGX101", "--baseline", "new.json").returncode == 0

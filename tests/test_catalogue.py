@@ -107,3 +107,16 @@ def test_every_rule_has_bad_and_good_examples() -> None:
     for code, entry in ENTRIES.items():
         kinds = {"bad" if "bad" in e else "good" for e in entry["examples"]}
         assert kinds == {"bad", "good"}, code
+
+
+def test_every_rule_has_a_near_miss() -> None:
+    """Issue 15: each rule shows at least one configuration that looks like its problem but
+    is right, in a real configuration's shape, and says why (every example is a test)."""
+    families = ("NGX", "APG", "BKD", "LIV", "LOG")  # the rules issue 15 audited
+    missing = [
+        code
+        for code, entry in ENTRIES.items()
+        if code.startswith(families)
+        and not any(e.get("near-miss") and "good" in e for e in entry["examples"])
+    ]
+    assert missing == []

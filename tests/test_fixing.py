@@ -36,10 +36,12 @@ NO_CACHE = """http {
     }
 }
 """
+# Plain --fix adds the missing cache and leaves the operator's 1m timeout (NGX104's fix
+# replaces a value, so it is unsafe: docs/fix-safety.md).
 NO_CACHE_FIXED = """http {
     # keep this comment
     ssl_session_tickets off;
-    ssl_session_timeout 5m;    # trailing comment
+    ssl_session_timeout 1m;    # trailing comment
     ssl_session_cache shared:SSL:10m;
 
     server {
@@ -204,7 +206,7 @@ def test_included_file_is_edited_once(tmp_path: Path) -> None:
         "    server {\n        listen 443 ssl;\n        include tls.conf;\n    }\n"
         "    server {\n        listen 8443 ssl;\n        include tls.conf;\n    }\n}\n"
     )
-    fix_dir(tmp_path)
+    fix_dir(tmp_path, unsafe=True)  # NGX104 replaces the operator's value: unsafe
     assert (tmp_path / "tls.conf").read_text() == "ssl_session_timeout 5m;\n"
 
 
@@ -284,20 +286,21 @@ def test_diff_applies_with_patch_and_equals_fix(tmp_path: Path) -> None:
     copy = tmp_path / "copy"
     shutil.copytree(tree, copy)
     env = {**os.environ, "NO_COLOR": "1"}
+    tlslint = [sys.executable, "-m", "tlslint"]
     diff = subprocess.run(
-        [sys.executable, "-m", "tlslint", "--diff", "."], cwd=tree, capture_output=True, text=True, env=env
+        [*tlslint, "--diff", "--unsafe-fixes", "."], cwd=tree, capture_output=True, text=True, env=env
     )
     assert diff.returncode == 1, diff.stderr
     assert diff.stdout.startswith("--- ")
     subprocess.run(["patch", "-p0", "--quiet"], input=diff.stdout, cwd=copy, check=True, text=True)
     fixed = subprocess.run(
-        [sys.executable, "-m", "tlslint", "--fix", "."], cwd=tree, capture_output=True, text=True, env=env
+        [*tlslint, "--fix", "--unsafe-fixes", "."], cwd=tree, capture_output=True, text=True, env=env
     )
     assert "Traceback" not in fixed.stderr
     for name in ("nginx.conf", "sites-enabled/a.conf"):
         assert (copy / name).read_bytes() == (tree / name).read_bytes()
     again = subprocess.run(
-        [sys.executable, "-m", "tlslint", "--diff", "."], cwd=tree, capture_output=True, text=True, env=env
+        [*tlslint, "--diff", "--unsafe-fixes", "."], cwd=tree, capture_output=True, text=True, env=env
     )
     assert again.stdout == ""
 

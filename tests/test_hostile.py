@@ -653,7 +653,8 @@ def test_hostile_corpus_through_the_cli_with_fix(tmp_path: Path) -> None:
     (tmp_path / "outside.conf").write_text("ssl_session_cache builtin:1000;\n")
     before = snapshot(tmp_path)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        walked = pool.submit(cli, tmp_path, "check", "--fix", "corpus")
+        # --unsafe-fixes: the fixable file's builtin cache is replaced (NGX102, unsafe).
+        walked = pool.submit(cli, tmp_path, "check", "--fix", "--unsafe-fixes", "corpus")
         named = pool.submit(
             cli, corpus, "check", "pipe.conf", "loop-a.conf", "dangling.conf", "big.conf", "deep.conf"
         )

@@ -61,17 +61,23 @@ def test_each_overlay_is_its_own_deployment(tree: Path, engine: str) -> None:
     found = summary(result, tree)
     # prod and staging link a proper non-SNI route: nothing to say about them.
     assert not [f for f in result.findings if "overlays/prod" in f.message or "overlays/staging" in f.message]
-    # The base alone has no additionalGateways; every build's patch adds it: no APG103.
-    assert "APG103" not in [code for code, _ in found]
+    # The base alone has no additionalGateways; every build's patch adds it: no APG103 but
+    # in dev, whose patch links an HTTP-only route (below).
+    assert [
+        f for f in result.findings if f.code == "APG103" and "[build: overlays/dev]" not in f.message
+    ] == []
     # Three routes of one name exist in the tree, but never in one build.
     assert "APG106" not in [code for code, _ in found]
-    # dev deploys the HTTP-only route as its non-SNI gateway: findings there, in the
-    # component's own file, for that build only.
+    # dev links only an HTTP-only route on port 80, a valid http-client route (issue 15),
+    # while clients without SNI are required: no route serves them, and the host lists no
+    # TLS wildcard route. Findings at the host, for that build only.
     dev = [f for f in result.findings if f.message.endswith("[build: overlays/dev]")]
     assert {(f.code, where(f, tree)) for f in dev} == {
-        ("APG102", "components/http-client/route.yaml:6"),
-        ("APG108", "components/http-client/route.yaml:8"),
+        ("APG101", "base/routeconfig.yaml:1"),
+        ("APG103", "base/routeconfig.yaml:1"),
     }
+    (linked,) = [f for f in dev if f.code == "APG103"]
+    assert "it lists 'custom-additional-route', which serves plain HTTP only" in linked.message
     assert all(f.fix is None for f in dev)
     # The broken overlay: kustomize's own message, once; the unused component, once.
     assert [(c, w) for c, w in found if c.startswith("RND")] == [
@@ -141,15 +147,20 @@ def test_files_named_one_by_one_are_checked_through_the_builds_that_read_them(
 ) -> None:
     """pre-commit passes the changed files: the builds around them are found and rendered,
     and only findings in the named files are reported (a failing build is always said)."""
+    # The HTTP-only route is right as it is: dev's findings are at the host, not in it.
     result = check(tree, "components/http-client/route.yaml", force_exclude=True)
-    assert summary(result, tree) == [
-        ("APG102", "components/http-client/route.yaml:6"),
-        ("APG108", "components/http-client/route.yaml:8"),
+    assert summary(result, tree) == []
+    assert summary(check(tree, "overlays/dev/kustomization.yaml", force_exclude=True), tree) == [
+        ("APG101", "base/routeconfig.yaml:1"),
+        ("APG103", "base/routeconfig.yaml:1"),
     ]
     assert summary(check(tree, "components/non-sni-client/link-route.yaml", force_exclude=True), tree) == []
-    # The base is read by the broken build too: that build's failure is said.
+    # The base holds dev's findings (at its host), and the broken build reads it too: that
+    # build's failure is said.
     assert summary(check(tree, "base/routeconfig.yaml", force_exclude=True), tree) == [
-        ("RND001", "overlays/broken/kustomization.yaml:3")
+        ("APG101", "base/routeconfig.yaml:1"),
+        ("APG103", "base/routeconfig.yaml:1"),
+        ("RND001", "overlays/broken/kustomization.yaml:3"),
     ]
 
 

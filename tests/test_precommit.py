@@ -293,7 +293,8 @@ def test_pre_commit_hooks_fail_fix_and_pass(hook_repository: Path, tmp_path: Pat
     write(
         project / ".pre-commit-config.yaml",
         f"repos:\n  - repo: {hook_repository}\n    rev: {rev}\n"
-        "    hooks:\n      - id: tlslint-fix\n      - id: tlslint\n",
+        # The team accepts unsafe fixes too (NGX104 replaces the timeout it wrote).
+        "    hooks:\n      - id: tlslint-fix\n        args: [--unsafe-fixes]\n      - id: tlslint\n",
     )
     git(project, "add", ".pre-commit-config.yaml")
     git(project, "commit", "-qm", "pre-commit")

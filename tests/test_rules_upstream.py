@@ -657,14 +657,10 @@ CORPUS_PINS: dict[str, dict[str, set[tuple[str, int, Severity]]]] = {
         "1.22": {("NGX401", 26, INFO)},
         "1.30": {("NGX401", 26, INFO)},
     },
-    "h5bp__server-configs-nginx__conf.d_.default.conf": {
-        "1.22": {("NGX401", 12, INFO)},
-        "1.30": {("NGX401", 12, INFO)},
-    },
-    "h5bp__server-configs-nginx__conf.d_templates_example.com.conf": {
-        "1.22": {("NGX401", 12, INFO), ("NGX401", 26, INFO)},
-        "1.30": {("NGX401", 12, INFO), ("NGX401", 26, INFO)},
-    },
+    # h5bp's server files include h5bp/tls/*.conf, which the flat corpus does not hold: an
+    # access_log may be in them, so a missing one is not reported (NGX002 says why).
+    "h5bp__server-configs-nginx__conf.d_.default.conf": {"1.22": set(), "1.30": set()},
+    "h5bp__server-configs-nginx__conf.d_templates_example.com.conf": {"1.22": set(), "1.30": set()},
     MOZ + "intermediate_nginx1.27.3_openssl3.4.0.conf": {
         "1.22": {("NGX401", 6, INFO)},
         "1.30": {("NGX401", 6, INFO)},

@@ -63,7 +63,22 @@ def test_other_codes_and_comments_do_not_suppress(tmp_path: Path) -> None:
         + SERVER.format(comment="  # tlslint: disable-file=NGX102", port=9443)
         + "}\n"
     )
-    assert ngx101_lines(tmp_path, text) == [2, 5, 8]
+    # Nothing suppressed: the three servers share one cause (no cache at http level),
+    # reported once at http{} with each server as a related place.
+    (finding,) = check_files(tmp_path, {"a.conf": text}, {"select": ["NGX101"]}).findings
+    assert finding.location.line == 1
+    assert [r.location.line for r in finding.related] == [2, 5, 8]
+
+
+def test_a_suppressed_place_leaves_its_cause(tmp_path: Path) -> None:
+    """A comment on one server takes it out of the cause its siblings share; a comment on
+    the cause's own line suppresses the cause."""
+    one = "http {\n" + SERVER.format(comment="  # tlslint: disable=NGX101", port=443)
+    two = SERVER.format(comment="", port=8443) + SERVER.format(comment="", port=9443) + "}\n"
+    (finding,) = check_files(tmp_path, {"a.conf": one + two}, {"select": ["NGX101"]}).findings
+    assert finding.location.line == 1 and [r.location.line for r in finding.related] == [5, 8]
+    at_cause = "http {  # tlslint: disable=NGX101\n" + (one + two).split("\n", 1)[1]
+    assert ngx101_lines(tmp_path, at_cause) == []
 
 
 def test_a_line_comment_above_covers_only_the_next_line(tmp_path: Path) -> None:

@@ -224,7 +224,7 @@ def rules(
         print(json.dumps(payload, indent=2))
         return
     for meta in index.values():
-        fix = {"safe": "fix", "unsafe": "unsafe fix", "none": ""}[meta.fix_safety]
+        fix = {"safe": "fix", "unsafe": "unsafe fix", "mixed": "fix/unsafe", "none": ""}[meta.fix_safety]
         print(f"{meta.code:<6}  {meta.name:<42} {meta.severity!s:<8} {fix:<10} {meta.summary}")
 
 

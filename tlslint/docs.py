@@ -46,7 +46,7 @@ FAMILIES = (
     ("RND0", "Rendered builds: kustomize and Helm"),
     ("TLS0", "tlslint's own comments"),
 )
-_FIX = {"safe": "safe fix", "unsafe": "unsafe fix", "none": ""}
+_FIX = {"safe": "safe fix", "unsafe": "unsafe fix", "mixed": "safe or unsafe fix", "none": ""}
 
 
 def default_docs_dir() -> Path:

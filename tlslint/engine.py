@@ -183,7 +183,12 @@ def _run(
         reported |= backends.reported(how.scope)
         reported |= kubernetes.reported(how.scope)
         reported |= rendered.reported(how.scope) if rendered is not None else set()
-        findings = [f for f in findings if resolved(f.location.path) in reported]
+        # A finding for one cause is reported where any place it covers is.
+        findings = [
+            f
+            for f in findings
+            if resolved(f.location.path) in reported or any(resolved(p) in reported for p, _ in f.covers)
+        ]
     outcome = None
     if how.baseline is not None:
         findings, outcome = _apply_baseline(how.baseline, findings, read, reported, filters)

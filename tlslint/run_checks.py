@@ -65,7 +65,7 @@ def run_checks(
 def _run(check: Check, settings: Settings, workspace: Workspace, filters: Filters) -> list[Finding]:
     meta = catalogue.index()[check.code]
     options = {**meta.option_defaults(settings.profile), **settings.options_for(check.code)}
-    context = RuleContext(meta, options, settings)
+    context = RuleContext(meta, options, settings, filters.keep)
     return [finding for finding in check.run(context, workspace) if filters.keep(finding)]
 
 

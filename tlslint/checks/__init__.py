@@ -67,6 +67,9 @@ class RuleContext:
     meta: RuleMeta
     options: dict[str, Any]
     settings: Settings = field(default_factory=Settings)
+    # Whether the user keeps a finding (select, per-file ignores, inline comments): a
+    # finding for one cause is built from the places that are kept (checks._causes).
+    keep: Callable[[Finding], bool] = field(default=lambda finding: True)
 
     def finding(
         self,
@@ -78,6 +81,7 @@ class RuleContext:
         related: Iterable[Related] = (),
         anchor: str = "",
         fix_note: str = "",
+        covers: tuple[tuple[Path, str], ...] = (),
     ) -> Finding:
         location = where if isinstance(where, Location) else directive_location(where)
         return Finding(
@@ -90,6 +94,7 @@ class RuleContext:
             fix=fix,
             anchor=anchor,
             fix_note=fix_note,
+            covers=covers,
         )
 
 

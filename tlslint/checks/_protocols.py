@@ -14,10 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from tlslint.checks import directive_location
+from tlslint.checks._causes import Cause, Place, fix_key
 from tlslint.checks._effective import LEVELS, chain, locations
 from tlslint.checks._placement import http_target, server_target
-from tlslint.findings import Edit, Fix
+from tlslint.checks._session import rejects_handshakes
+from tlslint.findings import Edit, Finding, Fix, Related
 from tlslint.nginx_edits import remove_directive, replace_arguments
 from tlslint.nginx_versions import (
     LEGACY_TLS_OUT_OF_DEFAULTS,
@@ -183,8 +187,8 @@ def keepalive_sites(config: NginxConfig, name: str) -> list[KeepaliveSite]:
     """
     sites: dict[tuple[str, int], KeepaliveSite] = {}
     for server in config.servers:
-        if not server.tls:
-            continue
+        if not server.tls or rejects_handshakes(server):
+            continue  # a catch-all that rejects handshakes keeps no connection to keep alive
         # Its locations inherit what decides at the server: asked once, not per location.
         at_server = effective_at(server.block, name)
         for block in (server.block, *locations(server.block)):
@@ -197,6 +201,39 @@ def keepalive_sites(config: NginxConfig, name: str) -> list[KeepaliveSite]:
                 site = sites[key] = KeepaliveSite(directive, level)
             site.scopes.append((server, block))
     return list(sites.values())
+
+
+def http1_only_choice(config: NginxConfig, site: KeepaliveSite) -> bool:
+    """A keep-alive line below the server level (a location) on servers that speak HTTP/2:
+    nginx applies it to HTTP/1.x requests of that location only, since an HTTP/2
+    connection takes its keep-alive settings from the server level (the connection's
+    configuration, not a request's). A per-endpoint choice for old clients, not a
+    setting that makes the server's connections short."""
+    level = site.level
+    if level is None or level.context in ("http", "server"):
+        return False
+    return all(speaks_http2(config, server) for server in site.servers)
+
+
+def speaks_http2(config: NginxConfig, server: Server) -> bool:
+    """`http2 on` in force, or a `listen ... http2` on one of its sockets (the listen
+    parameter applies to every server on the socket)."""
+    if flag_on(server.effective("http2")):
+        return True
+    sockets = {listen.socket for listen in server.listens}
+    return any(
+        listen.http2 and listen.socket in sockets
+        for other in _sharing(config, sockets)
+        for listen in other.listens
+    )
+
+
+def _sharing(config: NginxConfig, sockets: set[str]) -> list[Server]:
+    found: dict[int, Server] = {}
+    for socket in sockets:
+        for server in config.groups.get(socket, []):
+            found[id(server)] = server
+    return list(found.values())
 
 
 def scope_words(site: KeepaliveSite) -> str:
@@ -214,6 +251,29 @@ def scope_words(site: KeepaliveSite) -> str:
     if len(parts) > 3:
         parts = [*parts[:3], f"{len(parts) - 3} more"]
     return "TLS " + ", ".join(parts)
+
+
+def unset_places(findings: Sequence[tuple[Finding, Server]]) -> list[Place]:
+    """Servers that inherit nothing and get the same line added by one fix share a cause."""
+    return [Place(fix_key(finding), finding, f"TLS {server.label}", server) for finding, server in findings]
+
+
+def unset_cause(name: str, effect: str) -> Callable[[list[Place]], Cause]:
+    """How servers that all lack ``name`` for one cause are reported: at the http{} the
+    fix adds the line to, else at the first of them."""
+
+    def describe(members: list[Place]) -> Cause:
+        server: Server = members[0].detail
+        http = server.http.directive if server.http is not None else None
+        where = directive_location(http) if http is not None else members[0].finding.location
+        shown = labels([place.detail for place in members])
+        return Cause(
+            where,
+            f"{name} is not set for {len(members)} TLS servers ({shown}): {effect}",
+            f"http > {name}" if http is not None else members[0].finding.anchor,
+        )
+
+    return describe
 
 
 def insertion_fix(config: NginxConfig, servers: Sequence[Server], statement: str, group: str) -> Fix | None:
@@ -312,6 +372,10 @@ def _decide(config: NginxConfig, version: Version) -> Iterator[Decision]:
                 yield Decision(version, None, None, lines, False, http)
         return
     for server in tls:
+        if rejects_handshakes(server):
+            continue  # negotiates nothing itself (it may still decide for the socket)
+        if server.synthetic and not protocol_lines(server.block):
+            continue  # a server snippet checked alone: its includer decides what applies
         governing = [server]
         if not per_server:
             defaults: list[Server] = []
@@ -337,6 +401,10 @@ class ProtocolSite:
     level: Block | None  # the block holding ``lines``
     versions: list[Version] = field(default_factory=list)
     servers: list[Server] = field(default_factory=list)
+    # With nginx's default: every server that decides, when one http{} sets the line for
+    # all of them (one cause, one fix there), and that http{}.
+    governors: list[Server] = field(default_factory=list)
+    http: Block | None = None
     # A virtual server's own ssl_protocols that the default server's value overrides.
     ignored: list[tuple[Server, tuple[Directive, ...]]] = field(default_factory=list)
 
@@ -362,13 +430,19 @@ def protocol_sites(
         for decision in decisions(config, rep):
             if not problem(decision.protocols):
                 continue
+            http = decision.governing.http if decision.governing is not None else None
             if decision.directive is not None:
                 key = ("directive", id(decision.directive))
+            elif http is not None and http.directive is not None:
+                key = ("http", id(http))  # one line in http{} would decide for all of them
             else:
                 key = ("server", id(decision.governing))
             site = sites.get(key)
             if site is None:
                 site = sites[key] = ProtocolSite(decision.lines, decision.governing, decision.level)
+                site.http = http if key[0] == "http" else None
+            if decision.governing is not None and all(g is not decision.governing for g in site.governors):
+                site.governors.append(decision.governing)
             if rep not in site.versions:
                 site.versions.append(rep)
             if decision.server is not None and (id(site), id(decision.server)) not in listed:
@@ -418,8 +492,27 @@ def site_location(site: ProtocolSite, servers: dict[int, Server]) -> tuple[Direc
         anchor = block_anchor(level, servers, "ssl_protocols") if level is not None else "ssl_protocols"
         return site.directive, anchor
     assert site.governing is not None
+    if len(site.governors) > 1 and site.http is not None and site.http.directive is not None:
+        return site.http.directive, block_anchor(site.http, servers, "ssl_protocols")
     governing = site.governing
     return server_anchor_directive(governing), block_anchor(governing.block, servers, "ssl_protocols")
+
+
+def site_related(site: ProtocolSite) -> list[Related]:
+    """The servers a site decides for, when there are several: where each of them is."""
+    if len(site.servers) < 2:
+        return []
+    return [Related(directive_location(server_anchor_directive(s)), f"TLS {s.label}") for s in site.servers]
+
+
+def site_covers(site: ProtocolSite, servers: dict[int, Server]) -> tuple[tuple[Path, str], ...]:
+    """The places a site of several deciding servers stands for (one finding each, once)."""
+    if site.directive is not None or len(site.governors) < 2:
+        return ()
+    return tuple(
+        (server_anchor_directive(g).path, block_anchor(g.block, servers, "ssl_protocols"))
+        for g in site.governors
+    )
 
 
 def whom(site: ProtocolSite) -> str:
@@ -442,10 +535,10 @@ def ignored_note(site: ProtocolSite, problem: Callable[[tuple[str, ...]], bool])
     )
 
 
-def protocols_fix(
-    config: NginxConfig, site: ProtocolSite, protocols: Sequence[str], *, safe: bool
-) -> Fix | None:
-    """Set ``protocols`` on the line that decides, or add ssl_protocols where it is inherited."""
+def protocols_fix(config: NginxConfig, site: ProtocolSite, protocols: Sequence[str]) -> Fix | None:
+    """Set ``protocols`` on the line that decides, or add ssl_protocols where it is inherited.
+
+    Always unsafe: it changes who can connect (docs/fix-safety.md)."""
     if not protocols:
         return None
     value = " ".join(protocols)
@@ -455,7 +548,7 @@ def protocols_fix(
             return None
         edits = (replace_arguments(first, list(protocols)), *(remove_directive(line) for line in others))
         more = f" and remove the other {len(others)} line(s) of that block" if others else ""
-        return Fix(f"set `ssl_protocols {value};`{more}", edits, safe)
+        return Fix(f"set `ssl_protocols {value};`{more}", edits, safe=False)
     governing = site.governing
     if governing is None:
         return None
@@ -465,13 +558,7 @@ def protocols_fix(
     if target is None:
         return None
     statement = f"ssl_protocols {value};"
-    return Fix(f"add `{statement}` to {target.label}", (target.insert(statement),), safe)
-
-
-def fix_is_safe(profile: str) -> bool:
-    """Setting the profile's protocols is safe under intermediate/modern; throughput
-    (edge proxies that may serve old clients) asks for review."""
-    return profile in ("intermediate", "modern")
+    return Fix(f"add `{statement}` to {target.label}", (target.insert(statement),), safe=False)
 
 
 # --------------------------------------------------------------------------- sockets

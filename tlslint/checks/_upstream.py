@@ -457,6 +457,8 @@ class LocationChange:
     http11: bool = False
     headers: list[tuple[str, str]] = field(default_factory=list)  # (Name, value as written)
     statements: list[str] = field(default_factory=list)  # further new lines
+    # Set by edits(): a line the operator wrote gets another value (an unsafe fix).
+    replaces: bool = False
 
     def edits(self) -> list[Edit] | None:
         """The edits, or None where a line that must change is not the location's own."""
@@ -474,6 +476,7 @@ class LocationChange:
                 if mine.parent is not directive:
                     return None  # set by an include: a second line would be a duplicate
                 edits.append(replace_argument(mine, 0, "1.1"))
+                self.replaces = True
         if self.headers:
             level, current = proxy_headers(self.location)
             wanted = {name.lower() for name, _ in self.headers}
@@ -486,6 +489,7 @@ class LocationChange:
                         if header.directive.parent is not directive or len(header.directive.args) < 2:
                             return None
                         edits.append(replace_argument_text(header.directive, 1, value))
+                        self.replaces = True
             else:
                 for header in current:
                     if header.name not in wanted:

@@ -10,6 +10,7 @@ from tlslint.findings import Finding
 from tlslint.sources.apigee.documents import RouteObject
 from tlslint.sources.apigee.tree import Map, Node, Scalar, Seq
 from tlslint.workspace import Workspace
+from tlslint.workspace.apigee import plain_only
 
 CODE = "APG108"
 MODES = ("SIMPLE", "MUTUAL")
@@ -22,7 +23,8 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     routes = list(ws.non_sni_routes())
     for host in ws.hosts:
         for name in sorted(host.listed_names() or ()):
-            routes.extend(r for r in ws.routes_named(name) if r not in routes)
+            # A listed HTTP-only route serves the host to plain-HTTP clients: no TLS to check.
+            routes.extend(r for r in ws.routes_named(name) if r not in routes and not plain_only(r))
     for route in routes:
         problem = port_problem(route)
         if problem is None:

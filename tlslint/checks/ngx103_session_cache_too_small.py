@@ -74,4 +74,4 @@ def _raise_size(config: NginxConfig, zone: SharedZone, size: str) -> Fix:
     edits = [edit for _, edit in resize_edits(config, zone.name, size)]
     others = len(edits) - 1
     also = f" (and its {others} other declaration{'s' if others != 1 else ''})" if others else ""
-    return Fix(f'raise zone "{zone.name}" to {size}{also}', tuple(edits), safe=others == 0)
+    return Fix(f'raise zone "{zone.name}" to {size}{also}', tuple(edits), safe=False)

@@ -87,6 +87,10 @@ def _builtin_only(directive: Directive) -> bool:
 def _move_to_http(
     ctx: RuleContext, config: NginxConfig, server: Server, default: Server, directive: Directive
 ) -> Fix | None:
+    """Safe as a move: nginx ignores the lines where they are (only the default server's
+    cache and keys count, facts §1, and of several lines the last wins), and http{} lacks
+    the setting. Unsafe when the zone must also grow to NGX103's min-size: that replaces
+    the size the operator wrote."""
     target = http_target(server)
     if target is None or target.has(directive.name) or _builtin_only(directive):
         return None
@@ -112,7 +116,7 @@ def _move_to_http(
     if len(moved) > 1:
         description += f", and drop the {len(moved) - 1} earlier line(s) it overrides"
     edits.append(target.insert(statement))
-    return Fix(description, tuple(edits), safe=False)
+    return Fix(description, tuple(edits), safe=resized is None)
 
 
 def _resized(

@@ -23,6 +23,7 @@ from tlslint.checks._upstream import (
     connection_issue,
     http_version_issue,
     keepalive_line,
+    label,
     upgrade_maps,
     upstream_users,
     websocket_only,
@@ -35,10 +36,7 @@ from tlslint.version_range import VersionRange
 from tlslint.workspace import Workspace
 
 CODE = "NGX210"
-LOCATIONS_NOTE = (
-    "before 1.29.7 its proxy_pass locations also need proxy_http_version 1.1 and "
-    'proxy_set_header Connection "" (NGX211)'
-)
+BEFORE_DEFAULT = VersionRange(high=UPSTREAM_KEEPALIVE_DEFAULT)  # no upstream keep-alive by default
 
 UNREACHABLE_NOTE = (
     "no automatic fix: a location that proxies to it takes its proxy settings from an include "
@@ -85,7 +83,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             if tls:
                 what += " (its servers are reached over https)"
             if not new:
-                what += f"; {LOCATIONS_NOTE}"
+                what += _locations_note(proxied, maps)
             notes = [related(t.directive, f"proxies to it over {t.scheme}") for t in proxied[:3]]
             if disabled:
                 assert line is not None
@@ -146,3 +144,35 @@ def _with_locations(
         parts.append(change.description)
         safe = safe and change.safe
     return Fix("; ".join(parts), tuple(edits), safe)
+
+
+def _locations_note(proxied: list[PassTarget], maps: dict[str, UpgradeMap]) -> str:
+    """What the locations that proxy to the upstream still lack for reuse before 1.29.7
+    (NGX211's question), as they are written, by location; nothing when they lack nothing."""
+    wants: dict[tuple[str, ...], list[str]] = {}  # what is lacking -> the locations lacking it
+    seen: set[int] = set()
+    for target in proxied:
+        where = target.location or target.block
+        if id(where) in seen:
+            continue
+        seen.add(id(where))
+        parts = []
+        if http_version_issue(target.block, BEFORE_DEFAULT) is not None:
+            parts.append("proxy_http_version 1.1")
+        issue = connection_issue(target.block, BEFORE_DEFAULT, maps)
+        if issue is not None and issue.upgrade_map is not None:
+            variable = issue.upgrade_map.variable
+            parts.append(
+                f"a Connection value that is empty for plain requests (map ${variable} gives `close`)"
+            )
+        elif issue is not None:
+            parts.append('proxy_set_header Connection ""')
+        if parts:
+            wants.setdefault(tuple(parts), []).append(label(where))
+    if not wants:
+        return ""
+    clauses = []
+    for lacking, names in wants.items():
+        shown = ", ".join(names[:2]) + (f" and {len(names) - 2} more" if len(names) > 2 else "")
+        clauses.append(f"{shown} {'needs' if len(names) == 1 else 'need'} {' and '.join(lacking)}")
+    return f"; to reuse connections before 1.29.7, {'; '.join(clauses)} (NGX211)"

@@ -153,6 +153,9 @@ def location_fix(location: Block, http11: bool, connection: ConnectionIssue | No
     if located is None:
         return None, "the lines to change come from an include shared with other blocks: change them there"
     edits.extend(located)
+    # Adding the missing lines (and copies of the inherited headers, which nginx would
+    # send anyway) is safe; changing a value the location states is not.
+    safe = safe and not change.replaces
     level, _ = proxy_headers(location)
     copied = (
         connection is not None

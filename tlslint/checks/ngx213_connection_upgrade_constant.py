@@ -61,8 +61,9 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 yield ctx.finding(
                     directive,
                     f'proxy_set_header Connection "{directive.args[1]}" is a constant: every request '
-                    f"that {where} proxies, not only WebSocket upgrades, asks the backend to switch "
-                    "protocols; map $http_upgrade to a value that is empty for plain requests",
+                    f"that {where} proxies, not only WebSocket upgrades, carries `Connection: "
+                    f"{directive.args[1]}` to the backend (plain requests without an Upgrade header); "
+                    "map $http_upgrade to a value that is empty for plain requests",
                     fix=fix,
                     fix_note=note,
                     related=[

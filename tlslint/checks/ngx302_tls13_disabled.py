@@ -6,14 +6,15 @@ from collections.abc import Iterator
 
 from tlslint.checks import RuleContext
 from tlslint.checks._protocols import (
-    fix_is_safe,
     holds_everywhere,
     ignored_note,
     protocol_sites,
     protocols_fix,
     protocols_subject,
     server_map,
+    site_covers,
     site_location,
+    site_related,
     unknown_note,
     whom,
 )
@@ -29,7 +30,6 @@ def lacks_tls13(protocols: tuple[str, ...]) -> bool:
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     wanted = tuple(str(ctx.options["protocols"]).split())
-    safe = fix_is_safe(ctx.settings.profile)
     for config in workspace.nginx:
         versions = workspace.nginx_versions(config)
         servers = server_map(config)
@@ -46,5 +46,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 # Only on some of the versions it may run: depends on the version.
                 severity=None if holds_everywhere(site.versions, versions) else Severity.INFO,
                 anchor=anchor,
-                fix=None if lacks_tls13(wanted) else protocols_fix(config, site, wanted, safe=safe),
+                covers=site_covers(site, servers),
+                related=site_related(site),
+                fix=None if lacks_tls13(wanted) else protocols_fix(config, site, wanted),
             )

@@ -7,14 +7,15 @@ from collections.abc import Iterator
 from tlslint.checks import RuleContext
 from tlslint.checks._protocols import (
     LEGACY,
-    fix_is_safe,
     holds_everywhere,
     ignored_note,
     protocol_sites,
     protocols_fix,
     protocols_subject,
     server_map,
+    site_covers,
     site_location,
+    site_related,
     unknown_note,
     whom,
 )
@@ -46,7 +47,6 @@ def why(enabled: tuple[str, ...]) -> str:
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     wanted = tuple(str(ctx.options["protocols"]).split())
-    safe = fix_is_safe(ctx.settings.profile)
     for config in workspace.nginx:
         versions = workspace.nginx_versions(config)
         servers = server_map(config)
@@ -69,5 +69,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                     else Severity.INFO  # only on some of the versions it may run
                 ),
                 anchor=anchor,
-                fix=None if has_legacy(wanted) else protocols_fix(config, site, wanted, safe=safe),
+                covers=site_covers(site, servers),
+                related=site_related(site),
+                fix=None if has_legacy(wanted) else protocols_fix(config, site, wanted),
             )

@@ -40,6 +40,9 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
+SHOWN_RELATED = 10  # related locations printed under a finding
+
+
 def render(result: RunResult, *, quiet: bool = False, colour: bool | None = None) -> str:
     paint = _Painter(use_colour() if colour is None else colour)
     out: list[str] = []
@@ -47,10 +50,15 @@ def render(result: RunResult, *, quiet: bool = False, colour: bool | None = None
         out.append(_header(finding, paint))
         if not quiet:
             out.extend(_frame(finding, result, paint))
-            for related in finding.related:
+            for related in finding.related[:SHOWN_RELATED]:
                 loc = related.location
                 where = f"{display_path(loc.path)}:{loc.line}:{loc.column}"
                 out.append(f"  {paint('dim', '-->')} {where}: {related.message}")
+            hidden = len(finding.related) - SHOWN_RELATED
+            if hidden > 0:  # one cause for thousands of servers: every place is in json and sarif
+                out.append(
+                    f"  {paint('dim', '-->')} ... and {hidden} more (--format json or sarif lists all)"
+                )
             for hint in _hints(finding):
                 out.append(f"  {paint('dim', '=')} {hint}")
             out.append("")
@@ -136,6 +144,7 @@ def summary(findings: list[Finding], files: int, baseline: BaselineOutcome | Non
 def render_statistics(result: RunResult) -> str:
     lines = [
         f"{row.count:>5}  {row.code}  {'[*]' if row.fixable else '   '} {row.name}"
+        + (f" ({row.places} places)" if row.places != row.count else "")
         for row in rule_counts(result.findings)
     ]
     return "\n".join(lines) + ("\n" if lines else "")

@@ -138,11 +138,18 @@ class ApigeeWorkspace:
         return self._hosts
 
     def wildcard_routes(self) -> list[RouteObject]:
-        return [route for route in self.routes if is_wildcard(route)]
+        """Routes with the '*' hostname that speak TLS: an HTTP-only wildcard route serves
+        clients that send no TLS at all, for whom SNI plays no part."""
+        return [route for route in self.routes if is_wildcard(route) and not plain_only(route)]
 
     def non_sni_routes(self) -> list[RouteObject]:
-        """Routes meant for clients without SNI: a '*' hostname or enableNonSniClient: true."""
-        return [route for route in self.routes if is_wildcard(route) or enables_non_sni(route) is True]
+        """Routes meant for TLS clients without SNI: a '*' hostname on a TLS route, or
+        enableNonSniClient: true."""
+        return [
+            route
+            for route in self.routes
+            if (is_wildcard(route) and not plain_only(route)) or enables_non_sni(route) is True
+        ]
 
     def routes_named(self, name: str) -> list[RouteObject]:
         return [route for route in self.routes if route.name is not None and route.name.value == name]
@@ -235,6 +242,25 @@ def hostnames(route: RouteObject) -> list[Scalar] | None:
 def is_wildcard(route: RouteObject) -> bool:
     names = hostnames(route)
     return names is not None and any(item.value == WILDCARD for item in names)
+
+
+PLAIN_PROTOCOLS = frozenset({"HTTP", "HTTP2", "GRPC", "TCP", "MONGO"})  # the CRD's protocols without TLS
+
+
+def plain_only(route: RouteObject) -> bool:
+    """Every port of the route serves without TLS (a plain protocol, no ``tls``): an
+    http-client route, on port 80 say. Unknown (templated, absent) ports are not plain."""
+    spec = route.spec
+    ports = spec.get("ports") if spec is not None else None
+    if not isinstance(ports, Seq) or not ports.items:
+        return False
+    for port in ports.items:
+        if not isinstance(port, Map) or port.get("tls") is not None:
+            return False
+        protocol = port.scalar("protocol")
+        if protocol is None or protocol.placeholder or str(protocol.value).upper() not in PLAIN_PROTOCOLS:
+            return False
+    return True
 
 
 def enables_non_sni(obj: RouteObject) -> bool | None:
