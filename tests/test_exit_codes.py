@@ -175,7 +175,7 @@ CASES: dict[str, Case] = {
             "repo/conf.d/.keep": "",
             "outside.conf": "ssl_session_timeout 1m;\n",
         },
-        ("--fix", "--select", "NGX104", "repo"),
+        ("--fix", "--unsafe-fixes", "--select", "NGX104", "repo"),
         symlink_out,
     ),
     "diff": Case({"nginx.conf": NO_SESSION_CACHE}, ("--diff", "--select", "NGX101", "nginx.conf")),

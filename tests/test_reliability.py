@@ -203,13 +203,15 @@ def test_fix_never_writes_through_a_symlink_out_of_the_roots(tmp_path: Path) -> 
     (repo / "nginx.conf").write_text(NGINX_MAIN.replace("events {}\n", ""))
     (repo / "conf.d" / "ext.conf").symlink_to(outside)
     (repo / "conf.d" / "own.conf").write_text("ssl_session_timeout 2m;\n")
-    result = tlslint(repo, "--fix", "--no-cache", "--select", "NGX104", ".")
+    result = tlslint(repo, "--fix", "--no-cache", "--unsafe-fixes", "--select", "NGX104", ".")
     assert_clean_exit(result, 2)
     assert outside.read_text() == "ssl_session_timeout 1m;\n"  # untouched
     assert (repo / "conf.d" / "own.conf").read_text() == "ssl_session_timeout 5m;\n"  # inside: fixed
     assert "conf.d/ext.conf: SRC002 [error] not fixed: a symlink leads to ../outside.conf" in result.stdout
     assert "../outside.conf:1:1: NGX104" in result.stdout  # the finding stands
-    again = tlslint(repo, "--fix", "--fix-symlink-targets", "--no-cache", "--select", "NGX104", ".")
+    again = tlslint(
+        repo, "--fix", "--fix-symlink-targets", "--no-cache", "--unsafe-fixes", "--select", "NGX104", "."
+    )
     assert_clean_exit(again, 0)
     assert outside.read_text() == "ssl_session_timeout 5m;\n"
 
@@ -221,14 +223,15 @@ def test_a_mapped_root_is_written(tmp_path: Path) -> None:
     (tmp_path / ".tlslint.toml").write_text('[nginx]\nroots = { "/etc/shared" = "shared" }\n')
     (tmp_path / "shared" / "tls.conf").write_text("ssl_session_timeout 1m;\n")
     (tmp_path / "conf" / "nginx.conf").write_text("http {\n    include /etc/shared/tls.conf;\n}\n")
-    result = tlslint(tmp_path, "--fix", "--no-cache", "--select", "NGX104", "conf")
+    result = tlslint(tmp_path, "--fix", "--no-cache", "--unsafe-fixes", "--select", "NGX104", "conf")
     assert_clean_exit(result, 0)
     assert (tmp_path / "shared" / "tls.conf").read_text() == "ssl_session_timeout 5m;\n"
 
 
 # -- concurrent --fix runs, and the temporaries of runs that died --------------------------------
 def fixable_tree(root: Path, servers: int) -> dict[Path, str]:
-    """nginx.conf including ``servers`` files, each with a safe fix (NGX104: 1m -> 5m);
+    """nginx.conf including ``servers`` files, each with a one-line fix (NGX104 under
+    --unsafe-fixes: 1m -> 5m);
     returns each file's fixed text."""
     (root / "conf.d").mkdir(parents=True, exist_ok=True)
     (root / "nginx.conf").write_text(NGINX_MAIN)
@@ -259,7 +262,8 @@ def test_two_concurrent_fixes_lose_nothing(tmp_path: Path, own_cache: dict[str, 
     for attempt in range(3):
         fixed = fixable_tree(tree, 150)
         runs = [
-            popen(tree, "--fix", "--no-cache", "--select", "NGX104", ".", env=own_cache) for _ in range(2)
+            popen(tree, "--fix", "--no-cache", "--unsafe-fixes", "--select", "NGX104", ".", env=own_cache)
+            for _ in range(2)
         ]
         results = [finish(run) for run in runs]
         for result in results:
@@ -279,7 +283,7 @@ def test_a_second_fix_waits_for_the_first_and_says_so(tmp_path: Path, own_cache:
     before = {path: path.read_text() for path in fixed}
     held = lock_roots([tree.resolve()], pytest.fail)
     run = popen(
-        tree / "conf.d", "--fix", "--no-cache", "--select", "NGX104", ".", env=own_cache
+        tree / "conf.d", "--fix", "--no-cache", "--unsafe-fixes", "--select", "NGX104", ".", env=own_cache
     )  # a root below
     try:
         assert run.stderr is not None
@@ -302,7 +306,16 @@ def test_runs_on_disjoint_trees_do_not_wait(tmp_path: Path, own_cache: dict[str,
     held = lock_roots([(tmp_path / "a").resolve()], pytest.fail)
     try:
         result = finish(
-            popen(tmp_path / "b", "--fix", "--no-cache", "--select", "NGX104", ".", env=own_cache)
+            popen(
+                tmp_path / "b",
+                "--fix",
+                "--no-cache",
+                "--unsafe-fixes",
+                "--select",
+                "NGX104",
+                ".",
+                env=own_cache,
+            )
         )
     finally:
         held.release()
@@ -336,7 +349,7 @@ def test_cleanup_removes_only_temporaries_whose_writer_is_gone(tmp_path: Path) -
             assert writer.stdout is not None and writer.stdout.readline() == "holding\n"
         writers[1].send_signal(signal.SIGKILL)
         writers[1].wait()
-        result = tlslint(tmp_path, "--fix", "--no-cache", "--select", "NGX104", ".")
+        result = tlslint(tmp_path, "--fix", "--no-cache", "--unsafe-fixes", "--select", "NGX104", ".")
         assert_clean_exit(result, 0)
         assert target.read_text() == fixed[target]
         assert temporaries(tmp_path) == [f"conf.d/{alive_temporary.name}"]
@@ -351,7 +364,7 @@ def test_a_fix_killed_midway_leaves_every_file_whole(tmp_path: Path) -> None:
     a truncation; the next run finishes the job and removes what the killed one left."""
     fixed = fixable_tree(tmp_path, 400)
     original = {path: path.read_text() for path in fixed}
-    run = popen(tmp_path, "--fix", "--no-cache", "--select", "NGX104", ".")
+    run = popen(tmp_path, "--fix", "--no-cache", "--unsafe-fixes", "--select", "NGX104", ".")
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and run.poll() is None:
         if any(path.read_text() != original[path] for path in list(fixed)[:: len(fixed) // 8]):
@@ -363,7 +376,7 @@ def test_a_fix_killed_midway_leaves_every_file_whole(tmp_path: Path) -> None:
         assert path.read_text() in (original[path], text), path
     for left in temporaries(tmp_path):  # old enough to be stale, their writer gone
         os.utime(tmp_path / left, (time.time() - 3600,) * 2)
-    result = tlslint(tmp_path, "--fix", "--no-cache", "--select", "NGX104", ".")
+    result = tlslint(tmp_path, "--fix", "--no-cache", "--unsafe-fixes", "--select", "NGX104", ".")
     assert_clean_exit(result, 0)
     assert {path: path.read_text() for path in fixed} == fixed
     assert temporaries(tmp_path) == []
