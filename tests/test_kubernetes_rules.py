@@ -143,6 +143,84 @@ def test_replicas_of_an_istio_gateway_api_deployment(tmp_path: Path) -> None:
     assert found(tmp_path / "other", {"gw.yaml": text.format(cls="eg")}, {"select": ["GW104"]}) == []
 
 
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: istio-ingressgateway, namespace: istio-ingress}
+spec:
+  replicas: 3
+  template:
+    metadata: {labels: {istio: ingressgateway}}
+    spec: {containers: [{name: istio-proxy, image: auto}]}
+"""
+ENVOY_FILTER = """\
+apiVersion: networking.istio.io/v1alpha3
+kind: EnvoyFilter
+metadata: {{name: ticket-keys, namespace: {namespace}}}
+spec:
+  {target}
+  configPatches:
+  - applyTo: FILTER_CHAIN
+    match: {{context: {context}}}
+    patch:
+      operation: MERGE
+      value:
+        transport_socket:
+          name: envoy.transport_sockets.tls
+          typed_config:
+            "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext
+            session_ticket_keys: {{keys: [{{filename: /etc/istio/ticket-keys/current.key}}]}}
+"""
+
+
+def envoy_filter(target: str, namespace: str = "istio-ingress", context: str = "GATEWAY") -> str:
+    return ENVOY_FILTER.format(target=target, namespace=namespace, context=context)
+
+
+def test_an_envoy_filter_that_shares_ticket_keys_among_the_gateway_pods(tmp_path: Path) -> None:
+    """GW104's own way out, found where it reaches the gateway's pods, and only there."""
+    files = {"gw.yaml": gateway("shop", '"*"'), "deploy.yaml": DEPLOYMENT}
+    select = {"select": ["GW104"]}
+    assert [c for _, c, _ in found(tmp_path / "none", files, select)] == ["GW104"]
+    silent = {
+        "selected": envoy_filter("workloadSelector: {labels: {istio: ingressgateway}}"),
+        "root": envoy_filter("workloadSelector: {}", namespace="istio-system"),
+        "same-namespace": envoy_filter("workloadSelector: {}"),
+    }
+    for name, text in silent.items():
+        assert found(tmp_path / name, {**files, "ef.yaml": text}, select) == [], name
+    reported = {
+        "other-pods": envoy_filter("workloadSelector: {labels: {istio: eastwestgateway}}"),
+        "other-namespace": envoy_filter("workloadSelector: {}", namespace="shop"),
+        "sidecars": envoy_filter(
+            "workloadSelector: {labels: {istio: ingressgateway}}", context="SIDECAR_INBOUND"
+        ),
+        "gateway-api-target": envoy_filter(
+            "targetRefs: [{kind: Gateway, group: gateway.networking.k8s.io, name: shop}]"
+        ),
+    }
+    for name, text in reported.items():
+        assert [c for _, c, _ in found(tmp_path / name, {**files, "ef.yaml": text}, select)] == ["GW104"], (
+            name
+        )
+    api = (
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: public, namespace: web}\n"
+        "spec:\n  gatewayClassName: istio\n  listeners:\n"
+        "  - {name: https, port: 443, protocol: HTTPS, tls: {certificateRefs: [{name: a}]}}\n"
+        "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: public-istio, namespace: web}\n"
+        "spec: {replicas: 2}\n"
+    )
+    target = envoy_filter(
+        "targetRefs: [{kind: Gateway, group: gateway.networking.k8s.io, name: public}]", "web"
+    )
+    assert [c for _, c, _ in found(tmp_path / "api", {"gw.yaml": api}, select)] == ["GW104"]
+    assert found(tmp_path / "api-target", {"gw.yaml": api, "ef.yaml": target}, select) == []
+    labelled = envoy_filter(
+        "workloadSelector: {labels: {gateway.networking.k8s.io/gateway-name: public}}", "web"
+    )
+    assert found(tmp_path / "api-labels", {"gw.yaml": api, "ef.yaml": labelled}, select) == []
+
+
 # -- ingress-nginx ------------------------------------------------------------------------
 CONTROLLER = """\
 apiVersion: apps/v1
@@ -231,6 +309,27 @@ def test_the_retirement_notice_is_given_once_a_run(tmp_path: Path) -> None:
         "c/values.yaml": "ingress-nginx:\n  controller: {replicaCount: 1}\n",
     }
     assert found(tmp_path, files, {"select": ["ING110"]}) == [("cm.yaml", "ING110", 1)]
+
+
+def test_the_values_of_f5s_chart_are_not_ingress_nginxs(tmp_path: Path) -> None:
+    """F5's NGINX Ingress Controller chart (nginx-ingress) has a `controller:` too, with
+    other keys: in a directory named for it, it was read as ingress-nginx's values (a
+    retirement notice, per-replica session state, its `entries` an unknown key)."""
+    values = "controller:\n  replicaCount: 3\n  config:\n    {config}\n"
+    f5 = {
+        "keys": "controller:\n  nginxplus: false\n  replicaCount: 3\n",
+        "entries": values.format(config="entries: {keepalive-timeout: 75s}"),
+        "image": "controller:\n  image: {repository: nginx/nginx-ingress}\n  replicaCount: 3\n",
+        "plus-image": "controller:\n  image:\n"
+        "    repository: private-registry.nginx.com/nginx-ic/nginx-plus-ingress\n  replicaCount: 3\n",
+    }
+    for name, text in f5.items():
+        assert found(tmp_path / name, {"nginx-ingress/values.yaml": text}) == [], name
+    community = values.format(config="use-forwarded-headers: 'true'")
+    assert [c for _, c, _ in found(tmp_path / "ingress-nginx", {"nginx-ingress/values.yaml": community})] == [
+        "ING110",
+        "ING111",
+    ]
 
 
 # -- the corpus ---------------------------------------------------------------------------

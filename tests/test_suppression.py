@@ -326,6 +326,37 @@ def test_a_used_file_level_suppression_is_not_reported(tmp_path: Path) -> None:
     assert codes(result) == []
 
 
+def test_suppressions_in_gateway_yaml_are_judged_once(tmp_path: Path) -> None:
+    """The gateway tier's YAML (an ingress-nginx ConfigMap, a file the Apigee tier reads too)
+    is judged like every other file: used, unused and unknown codes, each comment once."""
+    config_map = (
+        "apiVersion: v1\nkind: ConfigMap\n"
+        "metadata: {name: ingress-nginx-controller, namespace: ingress-nginx}\ndata:\n"
+        "  # tlslint: disable=reject-handshake-non-sni -- scanners get no certificate\n"
+        '  ssl-reject-handshake: "true"\n'
+        '  keep-alive: "75"  # tlslint: disable=ING107\n'
+        '  use-http2: "true"  # tlslint: disable=ING1O1\n'
+    )
+    both = (
+        "apiVersion: apigee.cloud.google.com/v1alpha1\nkind: ApigeeRoute\n"
+        "metadata: {name: r, namespace: apigee}\n"
+        'spec: {hostnames: ["*"], selector: {app: apigee-ingressgateway}}\n---\n'
+        "apiVersion: networking.istio.io/v1\nkind: Gateway  # tlslint: disable=GW101\nmetadata: {name: g}\n"
+        "spec:\n  selector: {istio: ingressgateway}\n"
+        '  servers: [{port: {number: 443, name: https, protocol: HTTPS}, hosts: ["*"], '
+        "tls: {mode: SIMPLE, credentialName: c}}]\n"
+    )
+    files = {"cm.yaml": config_map, "both.yaml": both}
+    result = check_files(tmp_path, files, {"select": ["ING107", "GW101", "TLS001"]})
+    found = [(f.location.path.name, f.location.line, f.message.rpartition(": ")[2]) for f in result.findings]
+    assert found == [
+        ("both.yaml", 7, "`GW101` silenced nothing on its line"),
+        ("cm.yaml", 7, "`ING107` silenced nothing on its line"),
+        ("cm.yaml", 8, "`ING1O1` names no rule"),
+    ]
+    assert [(loc.path.name, loc.line) for loc, _ in result.warnings] == [("cm.yaml", 8)]
+
+
 def test_unused_suppressions_can_themselves_be_suppressed(tmp_path: Path) -> None:
     text = "http {\n    ssl_session_timeout 1h;  # tlslint: disable=NGX104 TLS001 -- kept on purpose\n}\n"
     assert codes(check_files(tmp_path, {"a.conf": text}, {"select": ["NGX104", "TLS001"]})) == []

@@ -158,8 +158,11 @@ def _run(
         findings = rendered.mark_undecidable(findings)
         findings.extend(f for f in rendered.findings if filters.keep(f))
         findings.extend(check_builds(rendered, settings, filters))
-    # the files suppressions can be in
-    commented = [*files.parsed, *apigee.texts, *backends.texts, *(rendered.texts if rendered else ())]
+    # the files suppressions can be in (a YAML file both the Apigee and the gateway tier read, once)
+    rendered_texts = rendered.texts if rendered else ()
+    commented = list(
+        dict.fromkeys([*files.parsed, *apigee.texts, *backends.texts, *kubernetes.texts, *rendered_texts])
+    )
     if filters.tracks_usage:  # after every other rule: what the comments silenced is known
         findings.extend(f for f in _unused_suppressions(filters, commented) if filters.keep(f))
     findings = _dedupe(findings)

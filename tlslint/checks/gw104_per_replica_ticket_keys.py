@@ -19,6 +19,7 @@ from tlslint.checks._yaml_edits import related
 from tlslint.findings import Finding
 from tlslint.sources.kubernetes.documents import KubeObject
 from tlslint.workspace import Workspace
+from tlslint.workspace.envoy_filters import shared_ticket_keys
 
 CODE = "GW104"
 
@@ -37,8 +38,8 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         if workload.gateway is not None and "istio" not in _class_name(workload.gateway):
             continue  # other implementations keep tickets their own way
         sizes = [r for r in ws.replicas(workload) if r.several]
-        if not sizes:
-            continue
+        if not sizes or shared_ticket_keys(ws.objects("EnvoyFilter"), workload) is not None:
+            continue  # one pod, or an EnvoyFilter gives every pod one ticket key
         size = max(sizes, key=lambda r: r.count or 1_000_000)
         first = terminating[0]
         no_field = "neither Istio's Gateway nor the Gateway API has a ticket-key field"

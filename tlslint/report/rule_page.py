@@ -83,11 +83,12 @@ def _example(example: dict[str, Any], key: str, fence: str) -> list[str]:
         import json
 
         out += [f"With settings `{json.dumps(example['settings'])}`:", ""]
-    backend = fence == _FENCES["backend"]  # multi-file: an nginx file beside an app-server file
-    if backend and example.get("path"):
+    # multi-file: an nginx file beside an app-server file, a Gateway beside another, a kustomize tree
+    several = fence == _FENCES["backend"] or bool(example.get("files"))
+    if several and example.get("path"):
         out += [f"`{example['path']}`:", ""]
     out += [f"```{_path_fence(example.get('path'), fence)}", example[key].rstrip("\n"), "```", ""]
-    if backend and key != "fixed":
+    if several and key != "fixed":
         for name, text in example.get("files", {}).items():
             out += [f"`{name}`:", "", f"```{_path_fence(name, 'text')}", text.rstrip("\n"), "```", ""]
     return out

@@ -283,6 +283,8 @@ def _add_kustomize(
     directories = [resolved(t) for t in targets if os.path.isdir(t)]
     named_only = not directories
     sniffed: dict[Path, bool] = {}
+    if directories:
+        graph = _with_component_users(graph, kustomizations, settings, sniffed)
     # What a remote base holds, or a kustomization that cannot be read, is unknown: those count.
     roots = [r for r in graph.roots() if r.error or graph.remote(r) or relevant(graph.files(r), sniffed)]
     if named_only:  # files named one by one: the builds that read one of them
@@ -362,6 +364,35 @@ def _add_kustomize(
     _scope(load, graph, roots, explicit, directories)
 
 
+def _with_component_users(
+    graph: Graph, kustomizations: list[Path], settings: Settings, sniffed: dict[Path, bool]
+) -> Graph:
+    """For a component in the directories given that no build there uses, the builds of
+    its project that do (`tlslint apigee/` where clusters/prod lists
+    apigee/components/non-sni): the component is checked through them, as it is when the
+    whole project is given, and is not reported as unused."""
+    unused = [c for c in graph.unused_components(graph.roots()) if relevant(graph.files(c), sniffed)]
+    if not unused:
+        return graph
+    from tlslint.discovery import discover
+    from tlslint.kustomize import graph as graphs
+    from tlslint.kustomize.graph import project_root
+
+    stops = [settings.base] if settings.source is not None else []
+    projects = sorted({project_root(c.path, stops) for c in unused})
+    found = [resolved(p) for p in discover(projects, settings.exclude, settings.base).kustomizations]
+    wider = graphs.load([*kustomizations, *found], settings.max_file_size)
+    wanted = {c.path for c in unused}
+    users = [r for r in wider.roots() if any(n.path in wanted for n in wider.closure(r))]
+    if not users:
+        return graph
+    given = set(kustomizations)
+    # Only the builds that use such a component join the ones in the directories given.
+    return graphs.load(
+        [*kustomizations, *(r.path for r in users if r.path not in given)], settings.max_file_size
+    )
+
+
 def _failing_entry(graph: Graph, root: Kustomization, error: str) -> Location | None:
     """The entry of a kustomization in the build that kustomize's error names, if one does."""
     for node in reversed(graph.closure(root)):
@@ -377,7 +408,11 @@ def _scope(
 ) -> None:
     """Findings in a build's files are reported when its root was given (or lies in a
     directory given); otherwise only in the files given."""
-    if not explicit - {r.path for r in roots} and directories:
+    if (
+        not explicit - {r.path for r in roots}
+        and directories
+        and all(_under(r.path, directories) for r in roots)
+    ):
         return  # every root comes from a directory given: everything found is in scope
     scope = set(explicit)
     for root in roots:

@@ -38,9 +38,12 @@ KINDS = frozenset(
     {
         "Gateway", "ConfigMap", "Ingress", "Service", "Deployment", "DaemonSet",
         "HorizontalPodAutoscaler", "VirtualService", "HTTPRoute", "HelmRelease", "Application",
+        "EnvoyFilter",
     }
 )  # fmt: skip
 CHART = "ingress-nginx"
+# Keys of the `controller:` of F5's NGINX Ingress Controller chart, which ingress-nginx's lacks.
+_F5_CONTROLLER_KEYS = frozenset({"nginxplus", "appprotect", "appprotectdos", "nginxReloadTimeout"})
 # Keys of the chart's `controller:` that no other chart's controller has together.
 _CHART_CONTROLLER_KEYS = frozenset(
     {"ingressClassResource", "admissionWebhooks", "electionID", "allowSnippetAnnotations",
@@ -205,9 +208,25 @@ def _chart_values(file: KubeFile, document: Map, path: Path) -> HelmValues | Non
     if not isinstance(controller, Map):
         return None
     named = any(part in path.as_posix().lower() for part in (CHART, "nginx-ingress"))
+    if _f5_chart(controller):
+        return None
     if named or _CHART_CONTROLLER_KEYS & controller.effective().keys() or _chart_image(controller):
         return HelmValues(file, document, f"{CHART} chart values", "values")
     return None
+
+
+def _f5_chart(controller: Map) -> bool:
+    """F5's NGINX Ingress Controller chart (``nginx-ingress``, another project with other
+    ConfigMap keys): its own keys, ``config.entries``, or its image."""
+    if _F5_CONTROLLER_KEYS & controller.effective().keys():
+        return True
+    config = controller.get("config")
+    if isinstance(config, Map) and config.get("entries") is not None:
+        return True
+    image = controller.get("image")
+    repository = image.scalar("repository") if isinstance(image, Map) else None
+    name = (repository.text or "") if repository is not None else ""
+    return name.rpartition("/")[2] in ("nginx-ingress", "nginx-plus-ingress")
 
 
 def _chart_image(controller: Map) -> bool:
