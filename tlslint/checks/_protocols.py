@@ -190,8 +190,11 @@ def keepalive_sites(config: NginxConfig, name: str) -> list[KeepaliveSite]:
 def scope_words(site: KeepaliveSite) -> str:
     """``TLS server[a@*:443]`` or ``TLS server[a@*:443] (location /api)``."""
     parts = []
+    by_server: dict[int, list[Block]] = {}  # grouped in one pass: a site may decide for 10,000
+    for scoped, block in site.scopes:
+        by_server.setdefault(id(scoped), []).append(block)
     for server in site.servers:
-        blocks = [block for s, block in site.scopes if s is server]
+        blocks = by_server[id(server)]
         if server.block in blocks:
             parts.append(server.label)
         else:
@@ -458,11 +461,16 @@ def socket_was_tls(config: NginxConfig, socket: str) -> bool:
     """nginx speaks TLS on a socket when a listen of it has ``ssl``, or when its
     default server has ``ssl on`` (the default server's value decides; measured:
     a virtual server's ``ssl on`` on a plain socket serves plain HTTP)."""
-    for server in config.groups.get(socket, []):
-        if any(listen.socket == socket and listen.ssl for listen in server.listens):
-            return True
+    if socket in _ssl_listen_sockets(config):
+        return True
     default = config.default_server(socket)
     return default is not None and flag_on(default.effective("ssl"))
+
+
+@per_config
+def _ssl_listen_sockets(config: NginxConfig) -> frozenset[str]:
+    """The sockets a listen with ``ssl`` names (asked for each listen line)."""
+    return frozenset(listen.socket for server in config.servers for listen in server.listens if listen.ssl)
 
 
 def inside(block: Block, context: str) -> bool:
@@ -479,6 +487,7 @@ def flag_sites(config: NginxConfig, name: str) -> list[tuple[Directive, list[Blo
     server{} block it is in: a file included by several servers puts one line in each."""
     order: list[Directive] = []
     blocks: dict[int, list[Block]] = {}
+    pairs: set[tuple[int, int]] = set()  # a snippet's line may be in 10,000 servers
     for block in config.top.walk():
         if block.context not in ("http", "server") or inside(block, "mail") or inside(block, "stream"):
             continue
@@ -486,31 +495,61 @@ def flag_sites(config: NginxConfig, name: str) -> list[tuple[Directive, list[Blo
             if id(directive) not in blocks:
                 order.append(directive)
                 blocks[id(directive)] = []
-            if block not in blocks[id(directive)]:
+            if (id(directive), id(block)) not in pairs:
+                pairs.add((id(directive), id(block)))
                 blocks[id(directive)].append(block)
     return [(directive, blocks[id(directive)]) for directive in order]
 
 
 def combine(parts: Sequence[tuple[Fix | None, str]]) -> tuple[Fix | None, str]:
     """One fix from the fixes of each block a line is in; none if a block has none."""
-    edits: list[Edit] = []
-    descriptions: list[str] = []
+    edits: dict[Edit, None] = {}  # in order, each once: one line in 10,000 servers has 10,000 parts
+    descriptions: dict[str, None] = {}
     safe = True
     for fix, note in parts:
         if fix is None:
             return None, note
         safe = safe and fix.safe
-        edits.extend(edit for edit in fix.edits if edit not in edits)
-        if fix.description not in descriptions:
-            descriptions.append(fix.description)
+        edits.update(dict.fromkeys(fix.edits))
+        descriptions[fix.description] = None
     return Fix("; ".join(descriptions), tuple(edits), safe), ""
 
 
 def servers_deciding(config: NginxConfig, block: Block, name: str) -> list[Server]:
     """The servers whose effective ``name`` comes from ``block``."""
     if block.context == "server":
-        return [server for server in config.servers if server.block is block]
-    return [server for server in config.servers if server.http is block and not server.block.all(name)]
+        return list(_servers_by_block(config).get(id(block), ()))
+    return [server for server in _servers_by_http(config).get(id(block), ()) if not server.block.all(name)]
+
+
+@per_config
+def _servers_by_block(config: NginxConfig) -> dict[int, list[Server]]:
+    """Servers by the id of their block (asked for each server, of 10,000)."""
+    found: dict[int, list[Server]] = {}
+    for server in config.servers:
+        found.setdefault(id(server.block), []).append(server)
+    return found
+
+
+@per_config
+def _servers_by_http(config: NginxConfig) -> dict[int, list[Server]]:
+    found: dict[int, list[Server]] = {}
+    for server in config.servers:
+        if server.http is not None:
+            found.setdefault(id(server.http), []).append(server)
+    return found
+
+
+@per_config
+def listen_owners(config: NginxConfig) -> dict[int, Server]:
+    """The first server each ``listen`` line belongs to, by the directive's id (a file
+    included in two servers gives both the line; the first in text order owns it)."""
+    found: dict[int, Server] = {}
+    for server in config.servers:
+        for listen in server.listens:
+            if listen.directive is not None:
+                found.setdefault(id(listen.directive), server)
+    return found
 
 
 def argument_index(listen: Directive, after: Sequence[str]) -> int:

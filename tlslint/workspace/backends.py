@@ -201,9 +201,16 @@ class BackendWorkspace:
     # default, and a `# tlslint: disable=BKD101` on the backend's line silences it too.
     suppressed: Callable[[Finding], bool] | None = None
 
-    def mapped_upstreams(self, backend: Backend) -> list[str]:
-        files = {path.resolve() for path in backend.files}
-        return [m.upstream for m in self.mappings if m.config in files]
+    def mapped_by_backend(self) -> dict[int, set[str]]:
+        """The upstream names the settings map to each backend (lower-cased), by the
+        backend's id; the mappings indexed once, not scanned for each backend."""
+        by_config: dict[Path, list[str]] = {}
+        for mapping in self.mappings:
+            by_config.setdefault(mapping.config, []).append(mapping.upstream.lower())
+        return {
+            id(backend): {name for path in backend.files for name in by_config.get(path.resolve(), ())}
+            for backend in self.backends
+        }
 
     def is_suppressed(self, finding: Finding) -> bool:
         return self.suppressed is not None and self.suppressed(finding)

@@ -170,19 +170,30 @@ class NginxConfig:
     tls_sockets: set[str] = field(default_factory=set)
     # Derived indexes that several checks share (see ``per_config``).
     memo: dict[str, Any] = field(default_factory=dict, repr=False)
+    # The default server of each socket, found once: checks ask for every server.
+    defaults: dict[str, Server] = field(default_factory=dict, repr=False)
 
     def http_blocks(self) -> list[Block]:
         return [b for b in self.top.walk() if b.context == HTTP]
 
     def default_server(self, socket: str) -> Server | None:
-        servers = self.groups.get(socket)
-        if not servers:
-            return None
-        for server in servers:
-            for listen in server.listens:
-                if listen.socket == socket and listen.default:
-                    return server
-        return servers[0]
+        found = self.defaults.get(socket)
+        if found is None:
+            found = _find_default(self.groups.get(socket), socket)
+            if found is not None:
+                self.defaults[socket] = found
+        return found
+
+
+def _find_default(servers: list[Server] | None, socket: str) -> Server | None:
+    """The server marked ``default_server`` on ``socket``, else the socket's first."""
+    if not servers:
+        return None
+    for server in servers:
+        for listen in server.listens:
+            if listen.socket == socket and listen.default:
+                return server
+    return servers[0]
 
 
 _T = TypeVar("_T")
