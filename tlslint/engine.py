@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from tlslint.baseline import Baseline, BaselineOutcome, Entry
     from tlslint.cache import ModelCache
     from tlslint.scope import Scope
+    from tlslint.sources.python.prefetch import Prefetch
     from tlslint.workspace.apigee import ApigeeLoad
     from tlslint.workspace.backends import BackendLoad
 
@@ -101,18 +102,23 @@ def _run(
     files = NginxFiles(
         max_bytes=settings.max_file_size, roots=settings.nginx_roots, overlay=overlay or {}, cache=how.cache
     )
-    files.prefetch(discovered.nginx)  # across processes, when there are many
-    if how.progress is not None:
-        _parse_all(files, discovered.nginx, how.progress)
-    named = [path for path in discovered.nginx if resolved(path) in discovered.explicit]
-    includers = _includers(files, named, settings) if named else []
-    configs = load_nginx(files, [*includers, *discovered.nginx])
-    workspace = Workspace(nginx=configs, nginx_version=settings.nginx_version)
-    filters = Filters(settings, files)
-    findings = [f for f in load_findings(files, configs) if filters.keep(f)]
-    apigee = _add_apigee(workspace, filters, discovered.yaml, settings, overlay, targets)
-    findings.extend(f for f in apigee.findings if filters.keep(f))
-    backends = _add_backends(workspace, filters, discovered.backend, settings, overlay)
+    python = _prefetch_backends(discovered.backend, settings, overlay)  # forked before nginx is read
+    try:
+        files.prefetch(discovered.nginx)  # across processes, when there are many
+        if how.progress is not None:
+            _parse_all(files, discovered.nginx, how.progress)
+        named = [path for path in discovered.nginx if resolved(path) in discovered.explicit]
+        includers = _includers(files, named, settings) if named else []
+        configs = load_nginx(files, [*includers, *discovered.nginx])
+        workspace = Workspace(nginx=configs, nginx_version=settings.nginx_version)
+        filters = Filters(settings, files)
+        findings = [f for f in load_findings(files, configs) if filters.keep(f)]
+        apigee = _add_apigee(workspace, filters, discovered.yaml, settings, overlay, targets)
+        findings.extend(f for f in apigee.findings if filters.keep(f))
+        backends = _add_backends(workspace, filters, discovered.backend, settings, overlay, python)
+    finally:
+        if python is not None:
+            python.stop()  # a helper whose result was not taken (the run failed first)
     index = catalogue.index()
     checks = load_checks(lambda code: filters.enabled(code) and _has_input(index[code].target, workspace))
     findings.extend(run_checks(checks, settings, workspace, filters, files=len(files.parsed)))
@@ -175,19 +181,32 @@ def _add_apigee(
     return add_apigee(workspace, filters, paths, settings, overlay, targets)
 
 
+def _prefetch_backends(
+    paths: list[Path], settings: Settings, overlay: Mapping[Path, SourceText] | None
+) -> Prefetch | None:
+    """Python app-server configs, read by a forked helper while nginx is parsed here."""
+    if not paths or overlay:
+        return None
+    from tlslint.sources.python.prefetch import Prefetch
+
+    return Prefetch.start(paths, settings.max_file_size)
+
+
 def _add_backends(
     workspace: Workspace,
     filters: Filters,
     paths: list[Path],
     settings: Settings,
     overlay: Mapping[Path, SourceText] | None,
+    prefetch: Prefetch | None = None,
 ) -> BackendLoad | _NoSources:
     """App-server configs, their modules imported only when some is in scope or mapped."""
     if not paths and not settings.backends:
         return _NoSources()
     from tlslint.workspace.backends import add_backends
 
-    return add_backends(workspace, filters, paths, settings, overlay)
+    prefetched = prefetch.result() if prefetch is not None else None
+    return add_backends(workspace, filters, paths, settings, overlay, prefetched)
 
 
 def _has_input(target: str, workspace: Workspace) -> bool:

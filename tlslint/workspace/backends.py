@@ -49,6 +49,7 @@ from tlslint.sources.text import SourceError, read_source
 if TYPE_CHECKING:
     from tlslint.filters import Filters
     from tlslint.scope import Scope
+    from tlslint.sources.python.prefetch import Loaded
     from tlslint.workspace import Workspace
 
 GUNICORN_DEFAULT_CONFIG = "gunicorn.conf.py"
@@ -228,9 +229,12 @@ class BackendLoad:
 
 
 class _Loader:
-    def __init__(self, settings: Settings, overlay: Mapping[Path, SourceText]) -> None:
+    def __init__(
+        self, settings: Settings, overlay: Mapping[Path, SourceText], prefetched: Loaded | None = None
+    ) -> None:
         self.settings = settings
         self.overlay = overlay
+        self.prefetched = prefetched or {}  # Python configs a forked helper loaded
         self.files: dict[Path, LoadedFile] = {}
         self.texts: dict[Path, LoadedText] = {}
         self.sources: dict[Path, SourceText] = {}
@@ -246,12 +250,16 @@ class _Loader:
         if resolved in self.read:
             return None
         self.read.add(resolved)
-        try:
-            source = self.overlay.get(resolved) or read_source(path, self.settings.max_file_size)
-        except SourceError as error:
-            self.problems.append(Problem(path, error.line, error.message))
-            return None
-        loaded = load_source(source, fmt, mapped=mapped, server=server)
+        done = self.prefetched.get(resolved) if not mapped and server is None else None
+        if done is not None and resolved not in self.overlay:
+            source, loaded = done
+        else:
+            try:
+                source = self.overlay.get(resolved) or read_source(path, self.settings.max_file_size)
+            except SourceError as error:
+                self.problems.append(Problem(path, error.line, error.message))
+                return None
+            loaded = load_source(source, fmt, mapped=mapped, server=server)
         self.files[resolved] = loaded
         self.texts[resolved] = LoadedText(source, loaded.kind)
         self.sources[resolved] = source
@@ -299,10 +307,13 @@ def _merge(command: Backend, config: LoadedFile, name: str, implicit: bool) -> B
 
 
 def load_backends(
-    paths: Iterable[Path], settings: Settings, overlay: Mapping[Path, SourceText] | None = None
+    paths: Iterable[Path],
+    settings: Settings,
+    overlay: Mapping[Path, SourceText] | None = None,
+    prefetched: Loaded | None = None,
 ) -> BackendLoad:
     overlay = overlay or {}
-    loader = _Loader(settings, overlay)
+    loader = _Loader(settings, overlay, prefetched)
     for path in paths:
         fmt = file_format(path)
         if fmt is not None:
@@ -384,9 +395,10 @@ def add_backends(
     paths: list[Path],
     settings: Settings,
     overlay: Mapping[Path, SourceText] | None,
+    prefetched: Loaded | None = None,
 ) -> BackendLoad:
     """The engine's one call: load the app servers into ``workspace``; their comments suppress."""
-    loaded = load_backends(paths, settings, overlay)
+    loaded = load_backends(paths, settings, overlay, prefetched)
     backends = loaded.workspace
     if backends.backends or backends.problems:
         workspace.backends = backends
