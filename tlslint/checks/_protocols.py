@@ -148,7 +148,7 @@ def _below(
     return at_server if level is server else (None, None)
 
 
-@dataclass
+@dataclass(slots=True)
 class KeepaliveSite:
     """One directive (or nginx's default, ``directive`` None) and the TLS scopes it decides."""
 
@@ -259,7 +259,7 @@ def protocol_lines(block: Block | None) -> tuple[Directive, ...]:
     return tuple(unique)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Decision:
     """Which ssl_protocols decides the handshakes of one TLS server, on one version."""
 
@@ -319,7 +319,7 @@ def _decide(config: NginxConfig, version: Version) -> Iterator[Decision]:
             yield Decision(version, server, decider, lines, decider is not server, level)
 
 
-@dataclass
+@dataclass(slots=True)
 class ProtocolSite:
     """One ssl_protocols line (or a server using nginx's default) with a problem."""
 

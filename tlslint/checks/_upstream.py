@@ -134,7 +134,7 @@ def anchor(block: Block, name: str) -> str:
 # --------------------------------------------------------------------------- targets
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PassTarget:
     """What one ``*_pass`` directive points at."""
 
