@@ -50,7 +50,7 @@ from tlslint.sources.python.servers import (
 )
 from tlslint.units import parse_time
 from tlslint.workspace import Workspace
-from tlslint.workspace.backends import Address, binding, parse_address, same_endpoint
+from tlslint.workspace.backends import Address, BackendWorkspace, binding, parse_address, same_endpoint
 from tlslint.workspace.nginx import Block, NginxConfig
 
 NGINX_SIDE, BACKEND_SIDE = "nginx", "backend"
@@ -85,6 +85,12 @@ def links(workspace: Workspace) -> list[Link]:
     backends = workspace.backends
     if backends is None or not workspace.nginx:
         return []
+    if "links" not in backends.memo:  # BKD101-103 all ask
+        backends.memo["links"] = _links(workspace, backends)
+    return backends.memo["links"]  # type: ignore[no-any-return]
+
+
+def _links(workspace: Workspace, backends: BackendWorkspace) -> list[Link]:
     found: list[Link] = []
     seen: set[tuple[int, int]] = set()
     mapped = backends.mapped_by_backend()

@@ -284,13 +284,22 @@ class Decision:
 @per_config  # NGX302 and NGX303 both ask
 def decisions(config: NginxConfig, version: Version) -> list[Decision]:
     """Who decides ssl_protocols for each TLS server on ``version``."""
-    return list(_decide(config, version))
+    return [Decision(version, *row) for row in _deciders(config, version >= SNI_SESSION_DECISION)]
 
 
-def _decide(config: NginxConfig, version: Version) -> Iterator[Decision]:
+# A decision but its version: the same on every version of one side of 1.29.2.
+_Row = tuple["Server | None", "Server | None", tuple[Directive, ...], bool, "Block | None"]
+
+
+@per_config  # three of the four versions an unknown nginx.version stands for ask the same
+def _deciders(config: NginxConfig, per_server: bool) -> list[_Row]:
+    return list(_decide(config, per_server))
+
+
+def _decide(config: NginxConfig, per_server: bool) -> Iterator[_Row]:
     """Before 1.29.2 the default server of each TLS socket decides ssl_protocols for
     every server on it; since 1.29.2 each virtual server decides its own (facts §1)."""
-    per_server = version >= SNI_SESSION_DECISION
+    lines_at: dict[int, tuple[Directive, ...]] = {}  # by level: 10,000 servers, one http{}
     tls = [server for server in config.servers if server.tls]
     if not tls:
         # No TLS server is visible (they come from includes that are not here):
@@ -300,7 +309,7 @@ def _decide(config: NginxConfig, version: Version) -> Iterator[Decision]:
             lines = protocol_lines(http)
             if lines and id(lines[0]) not in seen:
                 seen.add(id(lines[0]))
-                yield Decision(version, None, None, lines, False, http)
+                yield (None, None, lines, False, http)
         return
     for server in tls:
         governing = [server]
@@ -315,8 +324,9 @@ def _decide(config: NginxConfig, version: Version) -> Iterator[Decision]:
             governing = defaults or [server]
         for decider in governing:
             level = decider.block if decider.block.all("ssl_protocols") else decider.http
-            lines = protocol_lines(level)
-            yield Decision(version, server, decider, lines, decider is not server, level)
+            if id(level) not in lines_at:
+                lines_at[id(level)] = protocol_lines(level)
+            yield (server, decider, lines_at[id(level)], decider is not server, level)
 
 
 @dataclass(slots=True)
@@ -349,9 +359,18 @@ def protocol_sites(
     sites: dict[tuple[str, int], ProtocolSite] = {}
     # What each site already lists, by identity: a default server may govern 10,000 servers.
     listed: set[tuple[int, int]] = set()
+    judged: dict[int, bool] = {}  # by the lines' identity: most servers share their http{}'s
     for rep in representatives(version):
+        default = problem(default_ssl_protocols(rep) or ())
         for decision in decisions(config, rep):
-            if not problem(decision.protocols):
+            lines = decision.lines
+            if not lines:
+                bad = default
+            elif id(lines) in judged:
+                bad = judged[id(lines)]
+            else:
+                bad = judged[id(lines)] = problem(protocols_of(*lines))
+            if not bad:
                 continue
             if decision.directive is not None:
                 key = ("directive", id(decision.directive))

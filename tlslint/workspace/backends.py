@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tlslint.findings import Finding
 from tlslint.settings import Settings
@@ -201,6 +201,8 @@ class BackendWorkspace:
     # per-file-ignores); set by the engine. BKD101 is placed in the nginx file by
     # default, and a `# tlslint: disable=BKD101` on the backend's line silences it too.
     suppressed: Callable[[Finding], bool] | None = None
+    # What the BKD checks derive alike (their links to upstreams), computed once.
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def mapped_by_backend(self) -> dict[int, set[str]]:
         """The upstream names the settings map to each backend (lower-cased), by the
