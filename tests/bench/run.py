@@ -340,8 +340,9 @@ def report(all_results: dict[str, object], sizes: list[int]) -> str:
                     shown = f"past {results['gixy_timeout']:.0f} s"
                 codes = {c for c in entry["returncodes"] if c not in OK_CODES.get(tool, (0,))}
                 note = f" (exit {', '.join(map(str, sorted(codes)))})" if codes else ""
-                median, rss = entry["median_s"], entry["peak_rss_mib"]
-                lines.append(f"| {size:,} | {tool}{note} | {shown} | {median:.3f} s | {rss:.0f} MiB |")
+                median = f"{entry['median_s']:.3f} s" if entry["samples"] else "—"
+                rss = f"{entry['peak_rss_mib']:.0f} MiB" if entry["samples"] else "—"
+                lines.append(f"| {size:,} | {tool}{note} | {shown} | {median} | {rss} |")
         for tool, entry in results["apigee"].items():
             lines.append(
                 f"| {results['apigee_size']:,} hosts | {tool} | {entry['min_s']:.3f} s | "
