@@ -68,6 +68,8 @@ def growth(tmp_path: Path, code: str, examples: list[int] | None = None) -> Iter
             continue
         key = "bad" if "bad" in example else "good"
         for variant in VARIANTS[entry["target"]]:
+            if variant != DISTINCT and _same_trees(example, key, copies, variant):
+                continue  # nothing here has ports, maps or default_server: the same measure
             where = tmp_path / f"{index}"
             measure(where / "warm", code, example, key, 1, variant, False)  # imports and caches
             small = measure(where, code, example, key, copies, variant, False)
@@ -89,6 +91,10 @@ def growth(tmp_path: Path, code: str, examples: list[int] | None = None) -> Iter
                 yield f"{line}\n  ^ more than {LIMIT:g}x the work for {GROWTH}x the input", True
             else:
                 yield line, False
+
+
+def _same_trees(example: dict[str, Any], key: str, copies: int, variant: str) -> bool:
+    return replicate(example, key, copies, variant).files == replicate(example, key, copies, DISTINCT).files
 
 
 def test_every_target_is_guarded_or_excluded() -> None:
