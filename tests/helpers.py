@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ import pytest
 
 from tlslint import forks
 from tlslint.engine import RunResult, run
+from tlslint.fixing import apply_fixes
 from tlslint.settings import Settings, from_mapping
 
 
@@ -46,3 +48,37 @@ def helpers_started(monkeypatch: pytest.MonkeyPatch) -> list[forks.Helper]:
 
     monkeypatch.setattr(forks.Helper, "start", staticmethod(start))
     return started
+
+
+# -- fixes that must leave every other byte alone ----------------------------------
+def fix(tmp_path: Path, files: dict[str, bytes | str], mapping: dict[str, object] | None = None,
+        unsafe: bool = False) -> dict[str, bytes]:  # fmt: skip
+    for name, content in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+    settings = settings_for(tmp_path, mapping)
+    apply_fixes(run([tmp_path], settings), settings, unsafe=unsafe, write=True)
+    return {p.relative_to(tmp_path).as_posix(): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+
+
+def only_added(before: bytes, after: bytes) -> list[bytes]:
+    """The lines ``after`` adds; fails if any line of ``before`` changed or went."""
+    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    added = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        # A last line without a line break may gain one: that is the only change allowed.
+        assert tag == "insert" or (tag == "replace" and old[i1:i2] == [new[j1].rstrip(b"\r\n")]), (
+            tag,
+            old[i1:i2],
+        )
+        added += new[j1:j2] if tag == "insert" else new[j1 + 1 : j2]
+    return added
+
+
+def replaced(before: bytes, after: bytes) -> list[tuple[bytes, bytes]]:
+    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    assert len(old) == len(new)
+    return [(a, b) for a, b in zip(old, new, strict=True) if a != b]

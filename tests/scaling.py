@@ -298,6 +298,10 @@ _YAML_SCALAR = re.compile(
 )
 _YAML_FLOW = re.compile(rf"^[ \t-]*(?:{'|'.join(_YAML_NAME_KEYS)})[ \t]*:[ \t]*\[([^\]]*)\]")
 _YAML_ITEM = re.compile(r"^[ \t]*-[ \t]+[\"']?([A-Za-z0-9*][\w.*-]*)[\"']?[ \t]*(?:#.*)?$")
+# ``{name: public, namespace: web}``: a name inside a flow mapping.
+_YAML_IN_FLOW = re.compile(
+    rf"[{{,][ \t]*(?:{'|'.join(_YAML_NAME_KEYS)})[ \t]*:[ \t]*[\"']?([A-Za-z0-9*][\w.*-]*)[\"']?[ \t]*[,}}]"
+)
 _YAML_LIST_KEY = re.compile(rf"^[ \t-]*(?:{'|'.join(_YAML_NAME_KEYS)})[ \t]*:[ \t]*(?:#.*)?$")
 
 
@@ -306,6 +310,7 @@ def _yaml_names(lines: list[str]) -> set[str]:
     in_list = False
     for line in lines:
         scalar, flow, item = _YAML_SCALAR.match(line), _YAML_FLOW.match(line), _YAML_ITEM.match(line)
+        found.update(_YAML_IN_FLOW.findall(line))
         if scalar:
             found.add(scalar.group(1))
         elif flow:
@@ -322,8 +327,11 @@ def _yaml_names(lines: list[str]) -> set[str]:
 def _yaml_rename(text: str, names: set[str], copy: int) -> str:
     if not names:
         return text
+    # A name as a word, or below a wildcard (``*.example.com``): each copy its own domain.
     pattern = re.compile(
-        r"(?<![\w.-])(" + "|".join(map(re.escape, sorted(names, key=len, reverse=True))) + r")(?![\w-])"
+        r"(?:(?<![\w.-])|(?<=\*\.))("
+        + "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
+        + r")(?![\w-])"
     )
     return pattern.sub(lambda m: f"{m.group(1)}-c{copy}", text)
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import helpers
 import jsonschema
 import pytest
-from helpers import settings_for
+from helpers import only_added, replaced, settings_for
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
@@ -43,36 +43,10 @@ spec:
 
 
 def fix(tmp_path: Path, files: dict[str, bytes | str], mapping: dict[str, object] | None = None,
-        unsafe: bool = False) -> dict[str, bytes]:  # fmt: skip
-    for name, content in files.items():
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content.encode() if isinstance(content, str) else content)
-    settings = settings_for(tmp_path, mapping)
-    apply_fixes(run([tmp_path], settings), settings, unsafe=unsafe, write=True)
-    return {p.relative_to(tmp_path).as_posix(): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
-
-
-def only_added(before: bytes, after: bytes) -> list[bytes]:
-    """The lines ``after`` adds; fails if any line of ``before`` changed or went."""
-    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
-    added = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
-        if tag == "equal":
-            continue
-        # A last line without a line break may gain one: that is the only change allowed.
-        assert tag == "insert" or (tag == "replace" and old[i1:i2] == [new[j1].rstrip(b"\r\n")]), (
-            tag,
-            old[i1:i2],
-        )
-        added += new[j1:j2] if tag == "insert" else new[j1 + 1 : j2]
-    return added
-
-
-def replaced(before: bytes, after: bytes) -> list[tuple[bytes, bytes]]:
-    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
-    assert len(old) == len(new)
-    return [(a, b) for a, b in zip(old, new, strict=True) if a != b]
+        unsafe: bool = True) -> dict[str, bytes]:  # fmt: skip
+    """--fix on the files; unsafe by default: APG102/APG103 change who can connect
+    (docs/fix-safety.md), and these tests are about how their edits are written."""
+    return helpers.fix(tmp_path, files, mapping, unsafe)
 
 
 OVERRIDES = """\

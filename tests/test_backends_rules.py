@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from helpers import check_files
 
+from tlslint.engine import is_load_error
 from tlslint.findings import Finding, Severity
 from tlslint.settings import SettingsError, load_settings
 
@@ -79,8 +80,9 @@ def test_settings_backends_are_validated(tmp_path: Path) -> None:
 
 def test_a_mapping_to_a_missing_file_is_reported(tmp_path: Path) -> None:
     mapping = {"backends": [{"upstream": "app", "config": "deploy/gone.py"}]}
-    [finding] = of("BKD103", findings(tmp_path, {"app.conf": nginx()}, mapping))
+    [finding] = of("BKD001", findings(tmp_path, {"app.conf": nginx()}, mapping))
     assert 'config "deploy/gone.py" (upstream app) does not exist' in finding.message
+    assert finding.severity == Severity.ERROR and is_load_error(finding)
 
 
 def test_an_implicit_upstream_never_races(tmp_path: Path) -> None:
@@ -98,7 +100,7 @@ def test_version_decides_the_default_keepalive(tmp_path: Path) -> None:
     [new] = of("BKD101", findings(tmp_path, files, {"nginx": {"version": "1.30"}}))
     assert new.severity == Severity.ERROR and "on by default since nginx 1.29.7" in new.message
     [unknown] = of("BKD101", findings(tmp_path, files, {"nginx": {}}))
-    assert unknown.severity == Severity.WARNING
+    assert unknown.severity == Severity.INFO  # the version leaves it open
     assert "depends on the nginx version" in unknown.message
     assert unknown.location.line == 1  # the upstream line: there is no keepalive line to point at
     disabled = {"app.conf": nginx(extra="    keepalive 0;\n"), "gunicorn.conf.py": files["gunicorn.conf.py"]}
@@ -238,9 +240,10 @@ def test_bkd103_is_quiet_without_nginx_upstreams(tmp_path: Path) -> None:
     assert findings(tmp_path, {"Procfile": procfile, "app.conf": conf}) == []
 
 
-def test_bkd103_unparseable_config(tmp_path: Path) -> None:
+def test_an_unparseable_config_is_bkd001_and_a_load_error(tmp_path: Path) -> None:
     [finding] = findings(tmp_path, {"gunicorn.conf.py": "keepalive = (\n"})
-    assert finding.code == "BKD103" and "does not parse as Python" in finding.message
+    assert finding.code == "BKD001" and "does not parse as Python" in finding.message
+    assert (finding.location.line, finding.severity) == (1, Severity.ERROR) and is_load_error(finding)
 
 
 def test_an_upstream_only_websockets_use_is_left_out(tmp_path: Path) -> None:

@@ -3,7 +3,8 @@
 ``good`` and ``fixed`` examples must be valid nginx, and so must ``bad`` ones:
 the rules target configurations that load but behave badly. The exceptions are
 the rules that are about configurations nginx refuses (NGX001 syntax, NGX002
-missing include, NGX003 include loop, NGX106 zone conflict): their ``bad``
+missing include, NGX003 include loop, NGX010-NGX012 directives nginx refuses, NGX106
+zone conflict): their ``bad``
 examples must fail, with the message nginx gives for that cause, which
 cross-checks the rule against nginx.
 """
@@ -29,7 +30,15 @@ REFUSED_BY_NGINX = {
     # nginx.conf including itself from http{} meets its own events{} first; a
     # loop through files valid in that context ends with EMFILE.
     "NGX003": r'"events" directive is not allowed here|\(24: Too many open files\)',
+    # A line that the version does not accept (the examples are refused by 1.22.1).
+    "NGX004": r"unknown directive|invalid number of arguments|invalid value|invalid parameter"
+    r"|is not allowed here",
     "NGX106": r"conflicts with already declared size|is already declared for a different use",
+    # The analyzer's rules: nginx's own words for each reason it refuses a directive.
+    "NGX010": r'unknown directive "',
+    "NGX011": r"directive is not allowed here",
+    "NGX012": r'invalid number of arguments in|it must be "on" or "off"'
+    r'|has no opening "\{"|is not terminated by ";"',
 }
 
 ENTRIES = catalogue.load_entries()

@@ -13,19 +13,21 @@ import pytest
 from helpers import settings_for
 
 from tlslint import catalogue
-from tlslint.checks import RuleContext, check_modules
+from tlslint.checks import RuleContext, check_modules, module_code
 from tlslint.engine import run
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 TIERED = [
-    name for name in check_modules() if catalogue.index()[name[:6].upper()].target in ("apigee", "backend")
+    name
+    for name in check_modules()
+    if catalogue.index()[module_code(name)].target in ("apigee", "backend", "kubernetes")
 ]
 # Settings under which a tier's checks are most eager to speak.
 EAGER = [{}, {"non-sni": "required"}, {"non-sni": "forbidden"}, {"nginx": {"version": "1.22.1"}}]
 
 
-def test_both_tiers_have_checks() -> None:
-    assert {name[:3] for name in TIERED} == {"apg", "bkd"}
+def test_every_tier_has_checks() -> None:
+    assert {module_code(name).rstrip("0123456789") for name in TIERED} == {"APG", "BKD", "GW", "ING"}
 
 
 @pytest.mark.parametrize("mapping", EAGER, ids=str)
@@ -38,13 +40,14 @@ def test_a_check_finds_nothing_when_its_tier_loaded_nothing(
     result = run([tmp_path / "examples"], settings)
     workspace = result.workspace
     assert workspace.nginx and workspace.apigee is None and workspace.backends is None
+    assert workspace.kubernetes is None
     module = importlib.import_module(f"tlslint.checks.{name}")
     meta = catalogue.index()[module.CODE]
     context = RuleContext(meta, meta.option_defaults(settings.profile), settings)
     assert list(module.check(context, workspace)) == []
 
 
-def test_an_nginx_only_run_imports_no_apigee_or_backend_module(tmp_path: Path) -> None:
+def test_an_nginx_only_run_imports_no_apigee_backend_or_kubernetes_module(tmp_path: Path) -> None:
     shutil.copytree(EXAMPLES, tmp_path / "examples")
     probe = (
         "import sys; from pathlib import Path; from tests.helpers import settings_for; "
@@ -65,6 +68,20 @@ def test_an_nginx_only_run_imports_no_apigee_or_backend_module(tmp_path: Path) -
     # Discovery's sniffers (tlslint.sources.*.sniff) are light and needed to classify files.
     tiers = ("tlslint.workspace.apigee", "tlslint.workspace.backends", "tlslint.checks._apigee")
     tiers += ("tlslint.checks._backends", "tlslint.checks.apg", "tlslint.checks.bkd")
+    tiers += (
+        "tlslint.checks._kubernetes",
+        "tlslint.checks._yaml_edits",
+        "tlslint.checks.gw",
+        "tlslint.checks.ing",
+    )
+    tiers += (
+        "tlslint.workspace.kubernetes",
+        "tlslint.workspace.ingress_nginx",
+        "tlslint.workspace.kube_facts",
+    )
+    tiers += ("tlslint.sources.kubernetes.documents",)
+    tiers += ("tlslint.sources.kubernetes.schema", "tlslint.sources.kubernetes.ingress_nginx")
+    tiers += ("tlslint.sources.manifests",)
     tiers += (
         "tlslint.sources.apigee.documents",
         "tlslint.sources.apigee.tree",

@@ -243,3 +243,44 @@ def test_python_dash_m(tmp_path: Path) -> None:
     assert "Usage: tlslint" in helped.stdout
     for command in ("check", "rules", "explain"):
         assert command in helped.stdout
+
+
+HELP_ASKED = [["-h"], ["check", "-h"], ["rules", "-h"], ["nginx.conf", "-h"]]
+
+
+@pytest.mark.parametrize("args", HELP_ASKED, ids=" ".join)
+def test_dash_h_is_help(tmp_path: Path, args: list[str]) -> None:
+    helped = tlslint(tmp_path, *args)
+    assert helped.returncode == 0, helped.stderr
+    assert helped.stdout.startswith("Usage: tlslint")
+    assert "-h, --help" in helped.stdout
+
+
+SHELL_MARKS = {"bash": "COMP_WORDS", "zsh": "#compdef tlslint", "fish": "complete --command tlslint"}
+
+
+@pytest.mark.parametrize("shell", sorted(SHELL_MARKS))
+@pytest.mark.parametrize("form", ["separate", "equals"])
+def test_show_completion_prints_the_named_shells_script(tmp_path: Path, shell: str, form: str) -> None:
+    args = ["--show-completion", shell] if form == "separate" else [f"--show-completion={shell}"]
+    shown = tlslint(tmp_path, *args, SHELL="/bin/bash")  # run from bash, asked for another
+    assert shown.returncode == 0, shown.stderr
+    for other, mark in SHELL_MARKS.items():
+        assert (mark in shown.stdout) == (other == shell), other
+    assert "_TLSLINT_COMPLETE=complete_" in shown.stdout
+
+
+def test_show_completion_refuses_an_unknown_shell(tmp_path: Path) -> None:
+    refused = tlslint(tmp_path, "--show-completion", "ksh")
+    assert refused.returncode == 2
+    assert refused.stdout == ""
+    shells = "bash, zsh, fish, powershell, pwsh"
+    assert f"--show-completion: unknown shell 'ksh' (one of: {shells})" in refused.stderr
+
+
+def test_install_completion_for_the_named_shell(tmp_path: Path) -> None:
+    installed = tlslint(tmp_path, "--install-completion", "zsh", HOME=str(tmp_path), SHELL="/bin/bash")
+    assert installed.returncode == 0, installed.stderr
+    assert "zsh completion installed in" in installed.stdout
+    assert "#compdef tlslint" in (tmp_path / ".zfunc" / "_tlslint").read_text(encoding="utf-8")
+    assert not (tmp_path / ".bashrc").exists()

@@ -134,11 +134,13 @@ def test_files_without_conf_suffix_in_nginx_directories(tmp_path: Path) -> None:
             "nginx/sites-available/.gitkeep": "",
             "nginx/conf.d/favicon.ico": "\x00\x00\x01\x00",
             "nginx/conf.d/cert.pem": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
-            "docs/example": NGINX_SERVER,  # not an nginx directory, no .conf
+            # No extension, not an nginx directory: its content makes it nginx (tests/test_sniff.py).
+            "docs/example": NGINX_SERVER,
         },
     )
     assert found(tmp_path) == [
         "deploy/nginx/proxy_headers",
+        "docs/example",
         "nginx/conf.d/upstreams.inc",
         "nginx/sites-available/example.com",
         "nginx/sites-enabled/default",

@@ -8,6 +8,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 
 from tlslint import catalogue
 from tlslint.engine import run
-from tlslint.findings import Edit, Fix
+from tlslint.findings import Edit, Fix, Severity
 from tlslint.fixing import apply_edits, apply_fixes, choose_fixes
 from tlslint.sources.nginx.model import SourceText
 from tlslint.sources.nginx.parser import parse_text
@@ -35,10 +36,12 @@ NO_CACHE = """http {
     }
 }
 """
+# Plain --fix adds the missing cache and leaves the operator's 1m timeout (NGX104's fix
+# replaces a value, so it is unsafe: docs/fix-safety.md).
 NO_CACHE_FIXED = """http {
     # keep this comment
     ssl_session_tickets off;
-    ssl_session_timeout 5m;    # trailing comment
+    ssl_session_timeout 1m;    # trailing comment
     ssl_session_cache shared:SSL:10m;
 
     server {
@@ -136,15 +139,36 @@ def test_mode_is_kept(tmp_path: Path) -> None:
 
 
 def test_read_only_file_is_reported_and_left_alone(tmp_path: Path) -> None:
+    """Its findings stand (the files on disk are checked again), with SRC002 saying why."""
     path = tmp_path / "nginx.conf"
     path.write_text(NO_CACHE)
     path.chmod(0o444)
-    messages = fix_dir(tmp_path)
-    assert path.read_text() == NO_CACHE
-    assert any("read-only" in m for m in messages)
+    configured = settings_for(tmp_path, SESSION_RULES)
+    before = run([tmp_path], configured)
+    outcome = apply_fixes(before, configured, unsafe=False, write=True)
+    assert path.read_text() == NO_CACHE and outcome.written == []
+    assert outcome.unwritten == [(path, "the file is read-only")]
+    unwritten = [f for f in outcome.result.findings if f.code == "SRC002"]
+    assert [(f.location.path, f.message) for f in unwritten] == [
+        (path, "not fixed: the file is read-only (its findings stand)")
+    ]
+    assert [f for f in outcome.result.findings if f.code != "SRC002"] == before.findings
+    assert outcome.result.exit_code(Severity.ERROR) == 2
 
 
-def test_symlink_is_written_through_and_reported(tmp_path: Path) -> None:
+def test_symlink_inside_the_tree_is_written_through_and_reported(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "nginx.conf").write_text(NO_CACHE)
+    (tmp_path / "nginx.conf").symlink_to(real / "nginx.conf")
+    configured = settings_for(tmp_path, SESSION_RULES)
+    outcome = apply_fixes(run([tmp_path / "nginx.conf"], configured), configured, unsafe=False, write=True)
+    assert (tmp_path / "nginx.conf").is_symlink()
+    assert (real / "nginx.conf").read_text() == NO_CACHE_FIXED
+    assert any("symlink" in m for m in outcome.messages)
+
+
+def test_symlink_out_of_the_tree_is_written_only_on_request(tmp_path: Path) -> None:
     real = tmp_path / "real"
     real.mkdir()
     (real / "nginx.conf").write_text(NO_CACHE)
@@ -152,10 +176,16 @@ def test_symlink_is_written_through_and_reported(tmp_path: Path) -> None:
     linked.mkdir()
     (linked / "nginx.conf").symlink_to(real / "nginx.conf")
     configured = settings_for(linked, SESSION_RULES)
-    outcome = apply_fixes(run([linked / "nginx.conf"], configured), configured, unsafe=False, write=True)
+    refused = apply_fixes(run([linked / "nginx.conf"], configured), configured, unsafe=False, write=True)
+    assert (real / "nginx.conf").read_text() == NO_CACHE and refused.written == []
+    ((path, reason),) = refused.unwritten
+    assert path == linked / "nginx.conf" and "--fix-symlink-targets" in reason
+    assert refused.result.exit_code(Severity.ERROR) == 2
+    written = apply_fixes(
+        run([linked / "nginx.conf"], configured), configured, unsafe=False, write=True, symlink_targets=True
+    )
     assert (linked / "nginx.conf").is_symlink()
-    assert (real / "nginx.conf").read_text() == NO_CACHE_FIXED
-    assert any("symlink" in m for m in outcome.messages)
+    assert (real / "nginx.conf").read_text() == NO_CACHE_FIXED and written.unwritten == []
 
 
 def test_file_that_does_not_parse_is_never_written(tmp_path: Path) -> None:
@@ -176,7 +206,7 @@ def test_included_file_is_edited_once(tmp_path: Path) -> None:
         "    server {\n        listen 443 ssl;\n        include tls.conf;\n    }\n"
         "    server {\n        listen 8443 ssl;\n        include tls.conf;\n    }\n}\n"
     )
-    fix_dir(tmp_path)
+    fix_dir(tmp_path, unsafe=True)  # NGX104 replaces the operator's value: unsafe
     assert (tmp_path / "tls.conf").read_text() == "ssl_session_timeout 5m;\n"
 
 
@@ -256,20 +286,21 @@ def test_diff_applies_with_patch_and_equals_fix(tmp_path: Path) -> None:
     copy = tmp_path / "copy"
     shutil.copytree(tree, copy)
     env = {**os.environ, "NO_COLOR": "1"}
+    tlslint = [sys.executable, "-m", "tlslint"]
     diff = subprocess.run(
-        [sys.executable, "-m", "tlslint", "--diff", "."], cwd=tree, capture_output=True, text=True, env=env
+        [*tlslint, "--diff", "--unsafe-fixes", "."], cwd=tree, capture_output=True, text=True, env=env
     )
     assert diff.returncode == 1, diff.stderr
     assert diff.stdout.startswith("--- ")
     subprocess.run(["patch", "-p0", "--quiet"], input=diff.stdout, cwd=copy, check=True, text=True)
     fixed = subprocess.run(
-        [sys.executable, "-m", "tlslint", "--fix", "."], cwd=tree, capture_output=True, text=True, env=env
+        [*tlslint, "--fix", "--unsafe-fixes", "."], cwd=tree, capture_output=True, text=True, env=env
     )
     assert "Traceback" not in fixed.stderr
     for name in ("nginx.conf", "sites-enabled/a.conf"):
         assert (copy / name).read_bytes() == (tree / name).read_bytes()
     again = subprocess.run(
-        [sys.executable, "-m", "tlslint", "--diff", "."], cwd=tree, capture_output=True, text=True, env=env
+        [*tlslint, "--diff", "--unsafe-fixes", "."], cwd=tree, capture_output=True, text=True, env=env
     )
     assert again.stdout == ""
 
@@ -292,6 +323,8 @@ def test_killed_before_rename_leaves_the_original_intact(tmp_path: Path) -> None
     assert path.read_text() == NO_CACHE
     leftovers = [p.name for p in tmp_path.iterdir() if p.name != "nginx.conf"]
     assert leftovers and all(".tlslint-" in name for name in leftovers)
+    for name in leftovers:  # older than STALE_AFTER (a younger one may be a writer's between create and lock)
+        os.utime(tmp_path / name, (time.time() - 3600,) * 2)
     subprocess.run(
         [sys.executable, "-m", "tlslint", "--fix", "--select", "NGX1", str(tmp_path)],
         capture_output=True,

@@ -261,6 +261,7 @@ def test_symlink_loop_named_walked_and_included(tmp_path: Path, monkeypatch: pyt
         "is a symlink loop (too many levels of symbolic links); not read"
     )
     assert located(named, tmp_path) == [
+        ("a.conf", "SRC001", 0, "is a symlink loop (too many levels of symbolic links); not read"),
         ("main/nginx.conf", "NGX002", 3, 'include "../a.conf" is outside the configuration root (main); '
          "not read: map it with nginx.roots to allow it"),
         ("main/nginx.conf", "NGX002", 4,
@@ -292,11 +293,15 @@ def test_dangling_symlink_named_walked_and_included(tmp_path: Path) -> None:
         "is a dangling symlink (to nowhere.conf, which does not exist); not read"
     )
     assert located(result, tmp_path) == [
+        ("gone.conf", "SRC001", 0, "is a dangling symlink (to nowhere.conf, which does not exist); not read"),
         ("nginx.conf", "NGX002", 3,
          'include "gone.conf" is a dangling symlink (to nowhere.conf, which does not exist); not read'),
     ]  # fmt: skip
     walked = check(tmp_path, tmp_path)
     assert [p.name for p in walked.files] == ["nginx.conf"]
+    assert [(f.code, f.severity) for f in walked.findings if f.location.path.name == "gone.conf"] == [
+        ("SRC001", Severity.WARNING)  # found by the walk: a warning
+    ]
 
 
 def test_fifo_named_walked_and_included_is_never_opened(tmp_path: Path) -> None:
@@ -648,7 +653,8 @@ def test_hostile_corpus_through_the_cli_with_fix(tmp_path: Path) -> None:
     (tmp_path / "outside.conf").write_text("ssl_session_cache builtin:1000;\n")
     before = snapshot(tmp_path)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        walked = pool.submit(cli, tmp_path, "check", "--fix", "corpus")
+        # --unsafe-fixes: the fixable file's builtin cache is replaced (NGX102, unsafe).
+        walked = pool.submit(cli, tmp_path, "check", "--fix", "--unsafe-fixes", "corpus")
         named = pool.submit(
             cli, corpus, "check", "pipe.conf", "loop-a.conf", "dangling.conf", "big.conf", "deep.conf"
         )

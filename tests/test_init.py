@@ -263,8 +263,20 @@ def test_statistics_counts_per_rule(tmp_path: Path) -> None:
     as_json = tlslint(tmp_path, "--statistics", "--select", "NGX101", "--format", "json")
     assert as_json.returncode == 1
     assert json.loads(as_json.stdout) == [
-        {"code": "NGX101", "name": "ssl-session-cache-missing", "count": 2, "fixable": 2}
+        {"code": "NGX101", "name": "ssl-session-cache-missing", "count": 2, "fixable": 2, "places": 2}
     ]
+
+
+def test_statistics_count_causes_and_the_places_they_cover(tmp_path: Path) -> None:
+    """One missing http-level line for three servers is one finding that covers three places."""
+    servers = "".join(
+        f"    server {{\n        listen 443 ssl;\n        server_name {name};\n    }}\n" for name in "abc"
+    )
+    (tmp_path / "nginx.conf").write_text(f"http {{\n{servers}}}\n", encoding="utf-8")
+    result = tlslint(tmp_path, "--statistics", "--select", "NGX101")
+    assert result.stdout == "    1  NGX101  [*] ssl-session-cache-missing (3 places)\n"
+    as_json = tlslint(tmp_path, "--statistics", "--select", "NGX101", "--format", "json")
+    assert json.loads(as_json.stdout)[0]["places"] == 3
 
 
 def test_quiet_prints_findings_only(tmp_path: Path) -> None:

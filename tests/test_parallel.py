@@ -15,6 +15,7 @@ from tlslint.engine import RunOptions, RunResult, run
 from tlslint.sources.nginx import parallel
 from tlslint.sources.nginx.loader import NginxFiles
 from tlslint.sources.nginx.model import ParsedFile, walk
+from tlslint.sources.nginx.parser import CHUNKED_ABOVE
 
 BENCH = Path(__file__).resolve().parent / "bench"
 sys.path.insert(0, str(BENCH))
@@ -150,3 +151,28 @@ def test_a_worker_is_reaped_when_the_parent_is_interrupted(tree: Path) -> None:
     for helper in helpers:
         with pytest.raises(ChildProcessError):
             os.waitpid(helper.pid, os.WNOHANG)  # already reaped: no zombie left
+
+
+def test_a_large_file_is_left_to_this_process(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above CHUNKED_ABOVE a file's tokens are neither held nor sent: a worker passes it
+    over, and this process builds it while it scans it; the run reports as one process does."""
+    entries = "".join(f"    10.{i // 65536}.{i // 256 % 256}.{i % 256} {i % 7};\n" for i in range(16_000))
+    large = {
+        "sites-enabled/large-map.conf": "map $remote_addr $tier {\n" + entries + "}\n",
+        "sites-enabled/large-garbage.conf": "server {\n" + ";" * (CHUNKED_ABOVE + 1),
+    }
+    for name, text in large.items():
+        assert len(text) > CHUNKED_ABOVE
+        (tree / name).write_text(text)
+    paths = sorted(tree.rglob("*.conf"))
+    taken: list[Path] = []
+    forked = NginxFiles(max_bytes=2**20)
+    assert parallel.scan_in_parallel(
+        paths, 2**20, lambda p, s: (taken.append(p), forked._take(p, s)), jobs=2, min_files=2
+    )
+    assert {p.name for p in paths} - {p.name for p in taken} == {"large-map.conf", "large-garbage.conf"}
+    assert report(checked(tree, 2, monkeypatch)) == report(checked(tree, 10**6, monkeypatch))
+    errors = [
+        f for f in checked(tree, 2, monkeypatch).findings if f.location.path.name == "large-garbage.conf"
+    ]
+    assert [(f.code, f.location.line, f.message) for f in errors] == [("NGX001", 2, 'unexpected ";"')]

@@ -167,7 +167,7 @@ def test_force_exclude_on_the_command_line(tmp_path: Path) -> None:
     assert plain.returncode == 2  # named: read as nginx, and it does not parse
     forced = subprocess.run([*command, "--force-exclude"], cwd=tmp_path, capture_output=True, text=True)
     assert forced.returncode == 0, forced.stdout + forced.stderr
-    assert "All checks passed (0 files read)." in forced.stdout
+    assert "Nothing checked: no configuration found (0 files read)." in forced.stdout
 
 
 # --- the manifest ----------------------------------------------------------------------------------
@@ -200,6 +200,8 @@ def test_manifest_declares_both_hooks() -> None:
         ("deploy/nginx/nginx.conf", True),
         ("etc/nginx/conf.d/api.conf", True),
         ("sites-available/example.com", True),
+        ("installation/app.nginx", True),
+        ("hosts/legacy.vhost", True),
         ("deploy/nginx/snippets/tls", True),
         ("apigee/overrides.yaml", True),
         ("k8s/apigee-route.yml", True),
@@ -291,7 +293,8 @@ def test_pre_commit_hooks_fail_fix_and_pass(hook_repository: Path, tmp_path: Pat
     write(
         project / ".pre-commit-config.yaml",
         f"repos:\n  - repo: {hook_repository}\n    rev: {rev}\n"
-        "    hooks:\n      - id: tlslint-fix\n      - id: tlslint\n",
+        # The team accepts unsafe fixes too (NGX104 replaces the timeout it wrote).
+        "    hooks:\n      - id: tlslint-fix\n        args: [--unsafe-fixes]\n      - id: tlslint\n",
     )
     git(project, "add", ".pre-commit-config.yaml")
     git(project, "commit", "-qm", "pre-commit")

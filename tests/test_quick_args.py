@@ -65,6 +65,8 @@ READ_QUICKLY = [
 ]
 LEFT_TO_TYPER = [
     ["--help"],
+    ["-h"],
+    ["a.conf", "-h"],
     ["check", "--help"],
     ["rules"],
     ["explain", "NGX101"],
@@ -113,7 +115,7 @@ WORDS = st.sampled_from(
         "check", "rules", "a.conf", "dir/b.conf", "--fix", "--unsafe-fixes", "--diff", "--statistics",
         "-q", "--quiet", "--force-exclude", "--no-cache", "--format", "json", "text", "xml",
         "--fail-on", "never", "info", "--format=github", "--fail-on=error", "--", "-", "--help",
-        "--select", "NGX101", "--ignore=NGX4", "--config", "c.toml", "--nginx-version", "", "--config=",
+        "--select", "NGX101", "--ignore=NGX4", "--config", "c.toml", "--nginx-version", "", "--config=", "-h",
     ]
 )  # fmt: skip
 

@@ -233,6 +233,22 @@ def test_sarif_with_findings_validates(in_tmp: Path, sarif_validator: jsonschema
         assert location["physicalLocation"]["artifactLocation"] == {"uri": "a.conf", "uriBaseId": "%SRCROOT%"}
 
 
+def test_sarif_one_result_per_cause_with_its_places(
+    in_tmp: Path, sarif_validator: jsonschema.Draft4Validator
+) -> None:
+    """A cause that affects three servers is one result, at http{}, with a related
+    location for each server."""
+    server = "    server {{\n        listen 443 ssl;\n        server_name {}.example.com;\n    }}\n"
+    servers = "".join(server.format(name) for name in "abc")
+    result = check_files(in_tmp, {"a.conf": f"http {{\n{servers}}}\n"}, {"select": ["NGX101"]})
+    log = assert_valid_sarif(sarif_validator, sarif.render(result))
+    (item,) = log["runs"][0]["results"]
+    assert item["locations"][0]["physicalLocation"]["region"]["startLine"] == 1
+    places = [r["physicalLocation"]["region"]["startLine"] for r in item["relatedLocations"]]
+    assert places == [2, 6, 10]
+    assert "3 TLS servers have no session cache" in item["message"]["text"]
+
+
 def test_sarif_rules_are_the_whole_catalogue(in_tmp: Path) -> None:
     log = json.loads(sarif.render(check_files(in_tmp, {"a.conf": CLEAN}, {"select": ["NGX1"]})))
     rules = log["runs"][0]["tool"]["driver"]["rules"]
@@ -471,7 +487,9 @@ def test_cli_sarif_stdout_is_only_json(tmp_path: Path, sarif_validator: jsonsche
     (sarif_run,) = log["runs"]
     assert sarif_run["invocations"][0]["executionSuccessful"] is False
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif_run["results"]}
-    assert uris == {"conf/a.conf"}
+    assert uris == {"conf/a.conf", "missing-dir"}  # the missing path is a result too (SRC001)
+    (missing,) = [r for r in sarif_run["results"] if r["ruleId"] == "SRC001"]
+    assert (missing["level"], missing["message"]["text"]) == ("error", "no such file or directory")
 
 
 @pytest.mark.parametrize("name", ["json", "sarif"])

@@ -110,7 +110,7 @@ def test_ngx201_server_level_zero(tmp_path: Path) -> None:
     (finding,) = lint(tmp_path, text, "NGX201")
     assert finding.location.line == 4 and finding.severity == W
     assert "new TLS handshake" in finding.message
-    assert finding.fix is not None and finding.fix.safe
+    assert finding.fix is not None and not finding.fix.safe  # `0` may be deliberate
 
 
 def test_ngx201_location_overrides_server(tmp_path: Path) -> None:
@@ -171,7 +171,8 @@ def test_ngx201_fix_keeps_header_timeout_and_comment(tmp_path: Path) -> None:
         "http {\n    # client side\n    keepalive_timeout 0 30s;  # why not\n"
         "    server { listen 443 ssl; }\n}\n"
     )
-    after = fix(tmp_path, text, "NGX201")
+    assert fix(tmp_path, text, "NGX201") == text  # unsafe: plain --fix keeps the operator's 0
+    after = fix(tmp_path, text, "NGX201", unsafe=True)
     assert changed_lines(text, after) == (
         ["    keepalive_timeout 0 30s;  # why not"],
         ["    keepalive_timeout 75s 30s;  # why not"],
@@ -198,7 +199,8 @@ def test_ngx202_profile_and_option(tmp_path: Path) -> None:
     (finding,) = lint(tmp_path, text, "NGX202", profile="throughput")
     assert "minimum 60s" in finding.message
     assert lint(tmp_path, text, "NGX202", rules={"NGX202": {"min": "45s"}})
-    assert fix(tmp_path, text, "NGX202", profile="throughput") == KEEPALIVE.format(value="60s")
+    assert fix(tmp_path, text, "NGX202", profile="throughput") == text  # a value the operator wrote
+    assert fix(tmp_path, text, "NGX202", profile="throughput", unsafe=True) == KEEPALIVE.format(value="60s")
 
 
 def test_ngx202_raised_minimum_reports_the_default(tmp_path: Path) -> None:
@@ -234,7 +236,7 @@ def test_ngx203_unknown_version_wording_and_fix(tmp_path: Path) -> None:
     (finding,) = lint(tmp_path, REQUESTS.format(value="500"), "NGX203")
     assert "nginx.version is not configured: before 1.19.10 the default was 100" in finding.message
     # Removing the line would give 100 on old releases: the fix writes the value instead.
-    assert fix(tmp_path, REQUESTS.format(value="500"), "NGX203") == REQUESTS.format(value="1000")
+    assert fix(tmp_path, REQUESTS.format(value="500"), "NGX203", unsafe=True) == REQUESTS.format(value="1000")
     # Below 100 is below the default on every version: no hedging.
     (low,) = lint(tmp_path, REQUESTS.format(value="50"), "NGX203")
     assert "not configured" not in low.message
@@ -244,7 +246,7 @@ def test_ngx203_fix_removes_when_the_default_is_enough(tmp_path: Path) -> None:
     text = (
         "http {\n    keepalive_requests 50;  # old tuning\n    server {\n        listen 443 ssl;\n    }\n}\n"
     )
-    after = fix(tmp_path, text, "NGX203", "1.18")  # default 100 there
+    after = fix(tmp_path, text, "NGX203", "1.18", unsafe=True)  # default 100 there
     assert after == "http {\n    # old tuning\n    server {\n        listen 443 ssl;\n    }\n}\n"
 
 
@@ -262,7 +264,7 @@ def test_ngx203_location_below_an_inherited_high_value(tmp_path: Path) -> None:
     (finding,) = lint(tmp_path, text, "NGX203", "1.22")
     assert finding.location.line == 6 and "(location /api/)" in finding.message
     assert finding.fix is not None and "server-level 5000" in finding.fix.description
-    removed, added = changed_lines(text, fix(tmp_path, text, "NGX203", "1.22"))
+    removed, added = changed_lines(text, fix(tmp_path, text, "NGX203", "1.22", unsafe=True))
     assert removed == ["            keepalive_requests 200;"] and added == []
 
 
@@ -282,9 +284,8 @@ def test_ngx203_one_request_per_connection(tmp_path: Path) -> None:
 def test_ngx203_throughput_minimum(tmp_path: Path) -> None:
     (finding,) = lint(tmp_path, REQUESTS.format(value="5000"), "NGX203", "1.22", profile="throughput")
     assert "configured minimum 10000" in finding.message
-    assert fix(tmp_path, REQUESTS.format(value="5000"), "NGX203", "1.22", profile="throughput") == (
-        REQUESTS.format(value="10000")
-    )
+    fixed = fix(tmp_path, REQUESTS.format(value="5000"), "NGX203", "1.22", profile="throughput", unsafe=True)
+    assert fixed == REQUESTS.format(value="10000")
 
 
 # =========================================================================== NGX301
@@ -533,7 +534,9 @@ def test_ngx302_fix_inserts_at_http_and_keeps_everything_else(tmp_path: Path) ->
     }
 }
 """
-    after = fix(tmp_path, text, ["NGX302", "NGX303"], "1.22")
+    # Unsafe even as an addition: it changes who can connect (docs/fix-safety.md).
+    assert fix(tmp_path, text, ["NGX302", "NGX303"], "1.22") == text
+    after = fix(tmp_path, text, ["NGX302", "NGX303"], "1.22", unsafe=True)
     assert changed_lines(text, after) == ([], ["    ssl_protocols TLSv1.2 TLSv1.3;"])
     assert after.index("ssl_protocols") > after.index("# resumption")
 
@@ -549,21 +552,25 @@ server {{
     {CERT}
 }}
 """
-    after = fix(tmp_path, text, "NGX302", "1.22")
+    after = fix(tmp_path, text, "NGX302", "1.22", unsafe=True)
     removed, added = changed_lines(text, after)
     assert removed == [] and added == ["    ssl_protocols TLSv1.2 TLSv1.3;"]
     assert after.index("ssl_protocols") < after.index("server_name")  # in the first (default) server
 
 
-def test_ngx302_ngx303_fix_by_profile(tmp_path: Path) -> None:
+def test_ngx302_ngx303_fix_by_profile_is_unsafe(tmp_path: Path) -> None:
     text = (
         "http {\n    ssl_protocols TLSv1 TLSv1.2;  # keep\n    server {\n        listen 443 ssl;\n    }\n}\n"
     )
     codes = ["NGX302", "NGX303"]
-    assert "ssl_protocols TLSv1.3;  # keep" in fix(tmp_path, text, codes, "1.22", profile="modern")
-    assert "ssl_protocols TLSv1.2 TLSv1.3;  # keep" in fix(tmp_path, text, codes, "1.22")
-    # throughput: the same fix, but unsafe
-    assert fix(tmp_path, text, codes, "1.22", profile="throughput") == text
+    # The profile chooses the protocols; under every profile the fix changes who can
+    # connect, so plain --fix leaves the line alone.
+    for profile in ("modern", "intermediate", "throughput"):
+        assert fix(tmp_path, text, codes, "1.22", profile=profile) == text
+    assert "ssl_protocols TLSv1.3;  # keep" in fix(
+        tmp_path, text, codes, "1.22", profile="modern", unsafe=True
+    )
+    assert "ssl_protocols TLSv1.2 TLSv1.3;  # keep" in fix(tmp_path, text, codes, "1.22", unsafe=True)
     assert "TLSv1.2 TLSv1.3;  # keep" in fix(tmp_path, text, codes, "1.22", profile="throughput", unsafe=True)
 
 
@@ -576,11 +583,11 @@ def test_ngx302_no_fix_when_the_option_lacks_tls13(tmp_path: Path) -> None:
 @pytest.mark.nginx
 def test_ngx302_ngx303_fixed_output_passes_nginx_t(nginx: str, tmp_path: Path) -> None:
     codes = ["NGX302", "NGX303"]
-    inserted = fix(tmp_path, NO_PROTOCOLS, codes, "1.22")
+    inserted = fix(tmp_path, NO_PROTOCOLS, codes, "1.22", unsafe=True)
     assert "    ssl_protocols TLSv1.2 TLSv1.3;\n" in inserted
     nginx_accepts(inserted)
     legacy = DEFAULT_LACKS_TLS13.replace("ssl_protocols TLSv1.2;", "ssl_protocols TLSv1 TLSv1.1;")
-    replaced = fix(tmp_path, legacy, codes, "1.22")
+    replaced = fix(tmp_path, legacy, codes, "1.22", unsafe=True)
     assert replaced.count("ssl_protocols TLSv1.2 TLSv1.3;") == 2
     nginx_accepts(replaced)
 
@@ -607,8 +614,14 @@ def test_ngx304_severity_by_version(tmp_path: Path) -> None:
     assert "deprecated since nginx 1.15.0" in old.message and "nginx -t warns" in old.message
     (new,) = lint(tmp_path, SSL_ON, "NGX304", "1.30")
     assert 'refuses to start (`unknown directive "ssl"`)' in new.message
-    (unknown,) = lint(tmp_path, SSL_ON, "NGX304")
-    assert unknown.severity == W
+    # No version set: `ssl on` itself proves a release before 1.25.1 (nginx would not
+    # start otherwise), so it is the deprecation warning, not a guess.
+    (inferred,) = lint(tmp_path, SSL_ON, "NGX304")
+    assert inferred.severity == W and "deprecated since nginx 1.15.0" in inferred.message
+    # Next to `http2 on` (1.25.1 or later) nothing is proven (NGX004): open, so info.
+    both = SSL_ON.replace("ssl on;", "ssl on;\n        http2 on;")
+    (unknown,) = lint(tmp_path, both, "NGX304")
+    assert unknown.severity == I
     assert "nginx 1.25.1 and later refuse to start" in unknown.message
     assert "nginx.version is not configured" in unknown.message
 
@@ -761,12 +774,16 @@ def test_ngx305_version_awareness(tmp_path: Path) -> None:
 
 
 def test_ngx305_unknown_version(tmp_path: Path) -> None:
-    (directive,) = lint(tmp_path, HTTP2_ON, "NGX305")
-    assert directive.severity == W and directive.fix is None
-    assert "appeared in nginx 1.25.1" in directive.message and "not configured" in directive.message
+    # `http2 on;` proves 1.25.1 or later: nginx would refuse it before. Nothing to say.
+    assert lint(tmp_path, HTTP2_ON, "NGX305") == []
     (listen,) = lint(tmp_path, LISTEN_HTTP2, "NGX305")
     assert listen.severity == I and listen.fix is None
     assert "not configured" in listen.message
+    # Next to `ssl on` (before 1.25.1) nothing is proven (NGX004): open, so info.
+    both = HTTP2_ON.replace("http2 on;", "http2 on;\n        ssl on;")
+    (directive,) = lint(tmp_path, both, "NGX305")
+    assert directive.severity == I and directive.fix is None
+    assert "appeared in nginx 1.25.1" in directive.message and "not configured" in directive.message
 
 
 def test_ngx305_before_1_25_1_fix_uses_the_listen_parameter(tmp_path: Path) -> None:
@@ -943,9 +960,10 @@ CORPUS: list[tuple[str, str, set[tuple[str, int, Severity]]]] = [
     (H5BP_DEFAULT, "1.22", set()),
     (H5BP_DEFAULT, "1.30", {("NGX305", 13, W), ("NGX305", 14, W)}),
     (H5BP_EXAMPLE, "1.30", {("NGX305", line, W) for line in (13, 14, 29, 30)}),
-    # h5bp's ssl_engine.conf checked alone is a server snippet without ssl_protocols,
-    # keepalive_timeout 300s is fine.
-    (H5BP_ENGINE, "1.22", {(c, 34, s) for c, s in OLD_DEFAULT}),
+    # h5bp's ssl_engine.conf checked alone is a server snippet without ssl_protocols: the
+    # server that includes it decides (h5bp's policy_*.conf sets them), so nginx's default
+    # is not said to apply; keepalive_timeout 300s is fine.
+    (H5BP_ENGINE, "1.22", set()),
     (H5BP_ENGINE, "1.30", set()),
     # Plain-HTTP configurations: nothing for these rules.
     ("LemmyNet__lemmy__docker_nginx.conf", "1.22", set()),

@@ -94,7 +94,7 @@ def test_ngx210_depends_on_the_version(tmp_path: Path) -> None:
     assert found(lint(tmp_path / "edge", NO_KEEPALIVE, "1.29.7")) == set()
     assert found(lint(tmp_path / "before-edge", NO_KEEPALIVE, "1.29.6")) == {("NGX210", 1, W)}
     unknown = lint(tmp_path / "unknown", NO_KEEPALIVE)
-    assert found(unknown) == {("NGX210", 1, W)}
+    assert found(unknown) == {("NGX210", 1, Severity.INFO)}  # open: info, never more
     assert "depends on the version" in unknown.findings[0].message
 
 
@@ -106,7 +106,7 @@ def test_ngx211_depends_on_the_version(tmp_path: Path) -> None:
     # 1.29.7+: HTTP/1.1 and no Connection header by default.
     assert found(lint(tmp_path / "new", KEEPALIVE_ONLY, "1.30")) == set()
     unknown = lint(tmp_path / "unknown", KEEPALIVE_ONLY)
-    assert found(unknown) == {("NGX211", 10, W)}
+    assert found(unknown) == {("NGX211", 10, Severity.INFO)}  # it depends on the version
     assert "before nginx 1.29.7" in unknown.findings[0].message
 
 
@@ -657,14 +657,10 @@ CORPUS_PINS: dict[str, dict[str, set[tuple[str, int, Severity]]]] = {
         "1.22": {("NGX401", 26, INFO)},
         "1.30": {("NGX401", 26, INFO)},
     },
-    "h5bp__server-configs-nginx__conf.d_.default.conf": {
-        "1.22": {("NGX401", 12, INFO)},
-        "1.30": {("NGX401", 12, INFO)},
-    },
-    "h5bp__server-configs-nginx__conf.d_templates_example.com.conf": {
-        "1.22": {("NGX401", 12, INFO), ("NGX401", 26, INFO)},
-        "1.30": {("NGX401", 12, INFO), ("NGX401", 26, INFO)},
-    },
+    # h5bp's server files include h5bp/tls/*.conf, which the flat corpus does not hold: an
+    # access_log may be in them, so a missing one is not reported (NGX002 says why).
+    "h5bp__server-configs-nginx__conf.d_.default.conf": {"1.22": set(), "1.30": set()},
+    "h5bp__server-configs-nginx__conf.d_templates_example.com.conf": {"1.22": set(), "1.30": set()},
     MOZ + "intermediate_nginx1.27.3_openssl3.4.0.conf": {
         "1.22": {("NGX401", 6, INFO)},
         "1.30": {("NGX401", 6, INFO)},

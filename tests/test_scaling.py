@@ -28,12 +28,23 @@ LIMIT = 16.0
 # Copies in the smaller tree, by target: enough that NGX305's old scan of every
 # server for each `listen ... http2` grows past the limit (22x at 64 copies, 15x at
 # 32); YAML and app-server files load through ruamel and libcst, dearer per copy.
-COPIES = {"nginx": 64, "apigee": 8, "backend": 16}
+COPIES = {"nginx": 64, "apigee": 8, "backend": 16, "kubernetes": 8, "any": 64}
 SPLIT_COPIES = 16  # a directory per copy (text that does not load): a run per file is dearer
-VARIANTS = {"nginx": (DISTINCT, SHARED), "backend": (DISTINCT, SHARED), "apigee": (DISTINCT,)}
+VARIANTS = {
+    "nginx": (DISTINCT, SHARED),
+    "backend": (DISTINCT, SHARED),
+    "apigee": (DISTINCT,),
+    "kubernetes": (DISTINCT,),
+    "any": (DISTINCT, SHARED),
+}
 EXCLUDED = {
     "live": "probes a running server: its cost is round trips to one endpoint, not a tree",
     "logs": "streams log lines: tests/bench/bench_logs.py holds 1 GiB to the rate of 100 MB",
+    "render": "its cost is kubectl kustomize's or helm's build, a process per root "
+    "(tests/bench/bench_kustomize.py times 50 overlays against kubectl alone); what a build "
+    "renders is checked by the apigee and kubernetes rules, guarded here",
+    "paths": "its examples are shell sessions (a path that does not exist, a directory that "
+    "cannot be listed, a read-only file), not configuration to replicate: one finding a path",
 }
 RULES = [
     pytest.param(code, id=code)
@@ -55,7 +66,9 @@ def measure(
     tree = replicate(example, key, copies, variant, split=split)
     directory = tmp_path / f"{key}-{variant}-{copies}{'-split' if split else ''}"
     write_tree(directory, tree)
-    settings = settings_for(directory, {**tree.settings, "select": [code]})
+    # An opt-in rule about other rules (TLS001) runs with the ones its example selects.
+    select = [code, *(other for other in tree.settings.get("select", ()) if other != code)]
+    settings = settings_for(directory, {**tree.settings, "select": select})
     return count_run(directory, settings, code)
 
 

@@ -6,7 +6,9 @@ rule code, the file (a posix path relative to the base: the settings file's dire
 else the working directory) and the finding's structural path (``Finding.anchor``, the
 message when a finding has none), never a line number. Each entry holds a count, so
 two identical findings need two recorded ones. An entry that matches nothing any more
-is *stale*: the run says so, and ``--write-baseline`` drops it.
+is *stale*: the run says so, and ``--write-baseline`` drops it. A finding that reports
+one cause for several places (``Finding.covers``) also matches the entries of a baseline
+written when each place was a finding of its own.
 
 The file is JSON, sorted, one entry per key, so that it diffs well in review::
 
@@ -70,6 +72,7 @@ class BaselineOutcome:
     file: Path
     matched: int = 0  # findings ignored because the baseline records them
     stale: list[Entry] = field(default_factory=list)  # count: how many went unmatched
+    recorded: int | None = None  # --write-baseline: the findings this run wrote to the file
 
 
 def base_for(settings: Settings) -> Path:
@@ -190,6 +193,8 @@ def apply(
         if key is not None and remaining.get(key, 0) > 0:
             remaining[key] -= 1
             outcome.matched += 1
+        elif key is not None and _matches_covered(finding, baseline.base, remaining):
+            outcome.matched += 1
         else:
             kept.append(finding)
     outcome.stale = [
@@ -198,6 +203,17 @@ def apply(
         if remaining[key] > 0 and judged(entry)
     ]
     return kept, outcome
+
+
+def _matches_covered(finding: Finding, base: Path, remaining: dict[Key, int]) -> bool:
+    """A finding for one cause matches a baseline written when each place it covers was
+    a finding of its own: the same cause was recorded, at one place or more. The entries
+    it matches are used up, so none of them is reported stale."""
+    covered = [(finding.code, relative_path(path, base), anchor) for path, anchor in finding.covers]
+    hits = [key for key in dict.fromkeys(covered) if remaining.get(key, 0) > 0]
+    for key in hits:
+        remaining[key] = max(0, remaining[key] - covered.count(key))
+    return bool(hits)
 
 
 def entry_path(entry: Entry, base: Path) -> Path:

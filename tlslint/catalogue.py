@@ -32,6 +32,7 @@ class RuleMeta:
     summary: str
     fix_safety: str
     options: dict[str, Any]  # option name -> {"default": ..., "profiles": {...}}
+    opt_in: bool = False  # runs only when `select` names it
 
     def option_defaults(self, profile: str) -> dict[str, Any]:
         values = {}
@@ -62,6 +63,7 @@ def _meta(entry: dict[str, Any]) -> RuleMeta:
         summary=entry["summary"].strip(),
         fix_safety=entry.get("fix-safety", "none"),
         options=entry.get("options", {}),
+        opt_in=entry.get("opt-in", False),
     )
 
 
@@ -88,7 +90,7 @@ def load_entries(directory: Path | None = None) -> dict[str, dict[str, Any]]:
 
 
 def compile_index(entries: dict[str, dict[str, Any]]) -> str:
-    keys = ("code", "name", "severity", "target", "summary", "fix-safety", "options")
+    keys = ("code", "name", "severity", "target", "summary", "fix-safety", "options", "opt-in")
     compact = {code: {k: e[k] for k in keys if k in e} for code, e in sorted(entries.items())}
     return json.dumps(compact, indent=1, sort_keys=True) + "\n"
 

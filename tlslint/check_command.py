@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from tlslint.engine import RunOptions, RunResult
+    from tlslint.locking import RootLock
     from tlslint.settings import Settings
+    from tlslint.sources.nginx.model import SourceText
 
 PROGRESS_MIN_FILES = 300  # a progress bar below this would only flicker
 STALE_SHOWN = 20  # stale baseline entries listed on stderr
@@ -71,17 +73,26 @@ def run_check(
     force_exclude: bool = False,
     no_cache: bool = False,
     show_settings: bool = False,
+    fix_symlink_targets: bool = False,
+    stdin_filename: Path | None = None,
+    allow_remote_bases: bool = False,
 ) -> int:
     """Check, fix or diff; print the report; return the exit status.
 
     Raises ``CommandError`` for a usage or input problem (the caller says it, exit 2).
     """
+    from tlslint import stdin
     from tlslint.findings import Severity
     from tlslint.settings import SettingsError, load_settings
 
-    targets = paths or [Path(".")]
+    reads_stdin = stdin.given(paths) or (stdin_filename is not None and not paths)
+    if reads_stdin and (fix or diff or write_baseline is not None):
+        other = "--fix" if fix else ("--diff" if diff else "--write-baseline")
+        raise CommandError(f"{other} works on files; it cannot be combined with standard input (-)")
+    targets = [p for p in paths or [] if str(p) != stdin.STDIN] if reads_stdin else (paths or [Path(".")])
     try:
-        settings = load_settings(targets[0], config)
+        start = targets[0] if targets else (stdin_filename or Path("."))
+        settings = load_settings(start, config)
         if select is not None:
             settings.select = _selectors("--select", select)
         if ignore is not None:
@@ -101,8 +112,10 @@ def run_check(
             print(f"tlslint: warning: {warning}", file=sys.stderr)
     if show_settings:
         from tlslint.init import show_settings as describe
+        from tlslint.version_report import show_versions
 
         sys.stdout.write(describe(settings))
+        sys.stdout.write(show_versions(targets, settings))
         return 0
     if write_baseline is not None and (changed_since is not None or diff):
         other = "--changed-since" if changed_since is not None else "--diff"
@@ -113,27 +126,45 @@ def run_check(
 
     # Writing a baseline records every finding: an older baseline given too hides none.
     recorded = baseline if write_baseline is None else None
-    options = _run_options(settings, targets, recorded, changed_since, force_exclude, quiet, no_cache)
+    options = _run_options(
+        settings, targets or [Path(".")], recorded, changed_since, force_exclude, quiet, no_cache
+    )
+    if reads_stdin or allow_remote_bases:
+        import dataclasses
+
+        piped = _read_stdin(stdin_filename, settings) if reads_stdin else None
+        options = dataclasses.replace(options, stdin=piped, allow_remote_bases=allow_remote_bases)
+    lock = _lock_for_fix(targets or [Path(".")], settings) if fix and not diff else None  # before reading
     result = run(targets, settings, run_options=options)
     _clear_progress(options.progress)
     from tlslint.discovery import missing_reason
 
     for missing in result.missing_paths:
         print(f"tlslint: {missing}: {missing_reason(missing)}", file=sys.stderr)
+    refused = False
+    for empty in result.empty_paths:
+        where = "under" if os.path.isdir(empty) else "in"
+        print(f"tlslint: no nginx, Apigee or app-server configuration found {where} {empty}", file=sys.stderr)
+    _warn(result)
     if fix or diff:
         from tlslint.fixing import apply_fixes
 
-        outcome = apply_fixes(result, settings, unsafe=unsafe_fixes, write=not diff)
+        outcome = apply_fixes(
+            result, settings, unsafe=unsafe_fixes, write=not diff, symlink_targets=fix_symlink_targets
+        )
         _clear_progress(options.progress)
         for message in outcome.messages:
             print(f"tlslint: {message}", file=sys.stderr)
         if diff:
             sys.stdout.write(outcome.diff)
-            return 2 if result.has_load_errors else (1 if outcome.diff else 0)
+            return 2 if result.has_load_errors or outcome.refused else (1 if outcome.diff else 0)
         if outcome.written:
             count = len(outcome.written)
             print(f"tlslint: fixed {count} file{'s' if count != 1 else ''}", file=sys.stderr)
         result = outcome.result
+        refused = bool(outcome.refused)  # a fix nginx would refuse: tlslint's own bug
+    if lock is not None:
+        lock.release()
     if options.cache is not None:
         options.cache.save()
     if write_baseline is not None:
@@ -146,7 +177,39 @@ def run_check(
 
     text = render(output_format, result, statistics=statistics, quiet=quiet)
     sys.stdout.write(text)
-    return result.exit_code(threshold)
+    return 2 if refused else result.exit_code(threshold)
+
+
+def _warn(result: RunResult) -> None:
+    """Problems that are no finding (a suppression naming no rule), once, on stderr."""
+    from tlslint.report.text import display_path
+
+    for location, message in result.warnings:
+        where = f"{display_path(location.path)}:{location.line}:{location.column}"
+        print(f"tlslint: warning: {where}: {message}", file=sys.stderr)
+
+
+def _read_stdin(name: Path | None, settings: Settings) -> SourceText:
+    from tlslint import stdin
+    from tlslint.sources.text import SourceError
+
+    try:
+        return stdin.read(name, max_bytes=settings.max_file_size)
+    except SourceError as error:
+        raise CommandError(f"standard input: {error.message}") from None
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+
+
+def _lock_for_fix(targets: list[Path], settings: Settings) -> RootLock:
+    """The lock a ``--fix`` holds on where it writes (tlslint.locking), waiting with a
+    message on stderr while another run holds it."""
+    from tlslint.fixing import write_roots
+    from tlslint.locking import lock_roots
+
+    return lock_roots(
+        write_roots(targets, settings), lambda message: print(f"tlslint: {message}", file=sys.stderr)
+    )
 
 
 def _selectors(option: str, value: str) -> list[str]:
@@ -217,13 +280,14 @@ def _write_baseline(file: Path, result: RunResult, settings: Settings) -> RunRes
         f"({entries} entr{'ies' if entries != 1 else 'y'})",
         file=sys.stderr,
     )
-    return dataclasses.replace(result, findings=kept, baseline=None)
+    outcome = baselines.BaselineOutcome(file, recorded=len(written))
+    return dataclasses.replace(result, findings=kept, baseline=outcome)
 
 
 def _report_baseline(result: RunResult, *, quiet: bool) -> None:
     """A note on stderr: how many findings the baseline hid, and its stale entries."""
     outcome = result.baseline
-    if outcome is None:
+    if outcome is None or outcome.recorded is not None:  # written: said when writing
         return
     if outcome.matched and not quiet:
         plural = "s" if outcome.matched != 1 else ""

@@ -16,13 +16,14 @@ import typer
 
 from tlslint import __version__
 from tlslint.check_command import internal_error
-from tlslint.quick_args import SUBCOMMANDS
+from tlslint.quick_args import COMPLETION_VARIABLE, SUBCOMMANDS
 
 app = typer.Typer(
     add_completion=True,
     no_args_is_help=False,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     help="Lint and fix the TLS settings behind handshake failures and handshake storms.",
 )
 
@@ -108,7 +109,31 @@ def check(
         bool, typer.Option("--no-cache", help="Neither read nor write .tlslint_cache/ (parsed models).")
     ] = False,
     show_settings: Annotated[
-        bool, typer.Option("--show-settings", help="Print the settings in force and their file, then exit.")
+        bool,
+        typer.Option(
+            "--show-settings",
+            help="Print the settings in force and their file, and the nginx version each "
+            "configuration under PATHS is judged by (and why), then exit.",
+        ),
+    ] = False,
+    stdin_filename: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--stdin-filename",
+            metavar="NAME",
+            help="The name of what `-` reads from standard input (its format, settings and findings).",
+        ),
+    ] = None,
+    allow_remote_bases: Annotated[
+        bool,
+        typer.Option("--allow-remote-bases", help="Let kustomize fetch remote bases (git, HTTP)."),
+    ] = False,
+    fix_symlink_targets: Annotated[
+        bool,
+        typer.Option(
+            "--fix-symlink-targets",
+            help="With --fix: also write files that symlinks lead to outside the paths given.",
+        ),
     ] = False,
 ) -> None:
     """Check nginx configs (the default command)."""
@@ -134,6 +159,9 @@ def check(
             force_exclude=force_exclude,
             no_cache=no_cache,
             show_settings=show_settings,
+            stdin_filename=stdin_filename,
+            allow_remote_bases=allow_remote_bases,
+            fix_symlink_targets=fix_symlink_targets,
         )
     except CommandError as error:
         raise _fail(str(error)) from None
@@ -196,8 +224,8 @@ def rules(
         print(json.dumps(payload, indent=2))
         return
     for meta in index.values():
-        fix = {"safe": "fix", "unsafe": "unsafe fix", "none": ""}[meta.fix_safety]
-        print(f"{meta.code}  {meta.name:<42} {meta.severity!s:<8} {fix:<10} {meta.summary}")
+        fix = {"safe": "fix", "unsafe": "unsafe fix", "mixed": "fix/unsafe", "none": ""}[meta.fix_safety]
+        print(f"{meta.code:<6}  {meta.name:<42} {meta.severity!s:<8} {fix:<10} {meta.summary}")
 
 
 @app.command()
@@ -372,8 +400,43 @@ def _root(
     """tlslint: nginx, Apigee hybrid and app-server TLS settings, checked and fixed."""
 
 
+def _named_shell_completion(args: list[str]) -> int | None:
+    """``--show-completion SHELL`` / ``--install-completion SHELL``, or None for anything else.
+
+    With shellingham installed, typer's options are flags that detect the shell from the
+    parent process and ignore a shell named after them (``--show-completion zsh`` printed
+    bash's script when run from bash).
+    """
+    option, equals, value = args[0].partition("=") if args else ("", "", "")
+    if option not in ("--show-completion", "--install-completion"):
+        return None
+    if equals and len(args) == 1:
+        shell = value
+    elif not equals and len(args) == 2:
+        shell = args[1]
+    else:
+        return None  # the bare flag: typer detects the shell
+    # typer pinned below 0.29 (pyproject); these are what its own completion options call.
+    from typer._completion_shared import Shells, get_completion_script, install
+
+    shells = [member.value for member in Shells]
+    if shell not in shells:
+        print(f"tlslint: {option}: unknown shell '{shell}' (one of: {', '.join(shells)})", file=sys.stderr)
+        return 2
+    if option == "--show-completion":
+        print(get_completion_script(prog_name="tlslint", complete_var=COMPLETION_VARIABLE, shell=shell))
+        return 0
+    shell, path = install(shell=shell, prog_name="tlslint")
+    print(f"{shell} completion installed in {path}")
+    print("Completion will take effect once you restart the terminal")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
+    completion = _named_shell_completion(args)
+    if completion is not None:
+        sys.exit(completion)
     if not args or (
         args[0] not in SUBCOMMANDS and args[0] not in _TOP_LEVEL_FLAGS and args[0] != "--version"
     ):

@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tlslint.deployment import is_deployment_file
+from tlslint.kustomize import KUSTOMIZATION_NAMES
 from tlslint.paths import remember
 from tlslint.paths import resolved as resolve_path
-from tlslint.sources.text import not_a_file, sniff_head
+from tlslint.sources.text import listing_problem, not_a_file, read_problem, sniff_head
 
 if TYPE_CHECKING:
     from pathspec import PathSpec
@@ -19,18 +21,40 @@ if TYPE_CHECKING:
 NGINX = "nginx"
 YAML = "yaml"  # Apigee hybrid overrides and ApigeeRoute manifests
 BACKEND = "backend"  # gunicorn/uvicorn/hypercorn configs and the command lines that start them
+KUBERNETES = "kubernetes"  # Istio / Gateway API gateways, ingress-nginx (tlslint.sources.kubernetes.sniff)
+_APIGEE_AND_KUBERNETES = "yaml+kubernetes"  # a file both tiers read
 YAML_SUFFIXES = (".yaml", ".yml")
 
-NGINX_DIRS = frozenset({"sites-available", "sites-enabled", "conf.d", "nginx"})
 ALWAYS_SKIPPED_DIRS = frozenset(
     {".git", ".hg", ".svn", ".tlslint_cache", "__pycache__", ".mypy_cache", ".ruff_cache",
      ".pytest_cache", ".tox", ".nox", "node_modules"}
 )  # fmt: skip
-# Suffixes that never mark nginx configuration, even in an nginx directory.
+# Suffixes that mark nginx configuration by name (the content may still say otherwise).
+NGINX_SUFFIXES = (".conf", ".nginx", ".vhost")
+# Suffixes that never mark nginx configuration, even in an nginx directory: other
+# formats, templates (their placeholders are not nginx), binaries, editors' and
+# package managers' backups. Any other file is read (its first UNKNOWN_SNIFF_BYTES).
 _NOT_NGINX_SUFFIXES = frozenset(
     {".md", ".rst", ".txt", ".json", ".yaml", ".yml", ".toml", ".py", ".sh", ".pem",
-     ".crt", ".key", ".csr", ".html", ".j2", ".jinja", ".jinja2", ".tmpl", ".tpl", ".erb"}
+     ".crt", ".key", ".csr", ".html", ".j2", ".jinja", ".jinja2", ".tmpl", ".tpl", ".erb",
+     ".adoc", ".markdown", ".htm", ".css", ".scss", ".less", ".xml", ".svg", ".csv", ".tsv",
+     ".log", ".ini", ".cfg", ".env", ".lock", ".properties", ".proto", ".sql", ".tf", ".hcl",
+     ".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx", ".vue", ".go", ".rs", ".c", ".h", ".cc",
+     ".cpp", ".hpp", ".java", ".kt", ".rb", ".php", ".pl", ".pm", ".lua", ".bash", ".zsh",
+     ".fish", ".ps1", ".bat", ".cmd", ".pyi", ".pyc", ".ipynb", ".mustache", ".hbs", ".ejs",
+     ".der", ".p12", ".pfx", ".cer", ".jks", ".pub", ".asc", ".gpg", ".sig", ".patch", ".diff",
+     ".png", ".jpg", ".jpeg", ".gif", ".ico", ".webp", ".bmp", ".woff", ".woff2", ".ttf",
+     ".otf", ".eot", ".pdf", ".zip", ".gz", ".tgz", ".bz2", ".xz", ".zst", ".tar", ".7z",
+     ".jar", ".whl", ".so", ".dylib", ".dll", ".exe", ".o", ".a", ".class", ".db", ".sqlite",
+     ".mp3", ".mp4", ".wav", ".webm", ".bak", ".orig", ".old", ".rej", ".swp", ".swo", ".save",
+     ".tmp", ".dpkg-dist", ".dpkg-old", ".dpkg-new", ".rpmnew", ".rpmsave"}
 )  # fmt: skip
+# Files that are never nginx whatever they hold (not even read).
+_NOT_NGINX_NAMES = frozenset(
+    {"readme", "license", "licence", "copying", "notice", "authors", "changelog", "makefile",
+     "gemfile", "rakefile", "vagrantfile", "jenkinsfile", "caddyfile", "codeowners", "version"}
+)  # fmt: skip
+UNKNOWN_SNIFF_BYTES = 16 * 1024  # read of a file of unknown kind, to tell whether it is nginx
 # A line that ends an nginx statement: `name args;`, `name args {` or a one-line
 # block such as `server { listen 80; }`.
 # Indentation is [^\S\n]*, not \s*: \s* would run over every following blank line
@@ -51,8 +75,17 @@ class Discovered:
     nginx: list[Path] = field(default_factory=list)
     yaml: list[Path] = field(default_factory=list)  # Apigee hybrid YAML
     backend: list[Path] = field(default_factory=list)  # app servers (tlslint.sources.python.sniff)
+    kubernetes: list[Path] = field(default_factory=list)  # gateways and ingress-nginx YAML
+    kustomizations: list[Path] = field(default_factory=list)  # kustomization files (tlslint.kustomize)
+    other_yaml: list[Path] = field(default_factory=list)  # named YAML of no format: a patch, maybe
     explicit: set[Path] = field(default_factory=set)
-    missing: list[Path] = field(default_factory=list)
+    missing: list[Path] = field(default_factory=list)  # named, and not checkable: ``missing_reason``
+    # Found by walking, and could not be read: a directory, a special file, a candidate file.
+    unreadable: list[tuple[Path, str]] = field(default_factory=list)
+    empty: list[Path] = field(default_factory=list)  # paths given that hold no configuration
+    # Dockerfiles and YAML that may name the nginx image (tlslint.deployment): read
+    # for the version only, never checked or reported.
+    deployment: list[Path] = field(default_factory=list)
 
 
 def discover(
@@ -86,10 +119,17 @@ def discover(
                 found.missing.append(path)
             continue
         if path.is_dir():
-            for file in _walk(path, excludes, base):
-                _add(found, file, seen, explicit=False)
+            if listing_problem(path):
+                found.missing.append(path)  # named: an error, as a missing path is
+                continue
+            unread = len(found.unreadable)
+            walked = _walk(path, excludes, base, found.unreadable)
+            added = [_add(found, file, seen, explicit=False) for file in walked]
+            if not any(added) and len(found.unreadable) == unread:  # something unread: not "empty"
+                found.empty.append(path)
         elif not force_exclude:
-            _add(found, path, seen, explicit=True)
+            if not _add(found, path, seen, explicit=True):
+                found.empty.append(path)  # a YAML file that is no Apigee configuration
         else:
             absolute = Path(os.path.abspath(path))
             if absolute.parent not in gitignores:
@@ -102,25 +142,44 @@ def discover(
 
 def missing_reason(path: Path) -> str:
     """Why a path in ``Discovered.missing`` was not checked, to print after it."""
-    return not_a_file(path) or "no such file or directory"
+    return not_a_file(path) or listing_problem(path) or "no such file or directory"
 
 
-def _add(found: Discovered, path: Path, seen: set[Path], *, explicit: bool, sniff: bool = False) -> None:
+def _add(found: Discovered, path: Path, seen: set[Path], *, explicit: bool, sniff: bool = False) -> bool:
+    """Record ``path`` if it is configuration; whether it is (or was already)."""
     resolved = resolve_path(path)
     if resolved in seen:
-        return
-    kind = classify(path, explicit=explicit and not sniff)
+        return True
+    if path.name in KUSTOMIZATION_NAMES:  # rendered, never checked as a file
+        seen.add(resolved)
+        found.kustomizations.append(path)
+        if explicit:
+            found.explicit.add(resolved)
+        return True
+    named = explicit and not sniff
+    kind = classify(path, explicit=named)
+    if kind in (None, BACKEND) and is_deployment_file(path):
+        found.deployment.append(path)
     if kind is None:
-        return
+        if explicit and path.suffix.lower() in YAML_SUFFIXES:
+            found.other_yaml.append(path)  # configuration only if a kustomization renders it
+        elif not named and named_like_config(path) and not os.access(path, os.R_OK):
+            # Skipped by its content, or unread? A candidate by name that cannot be read is
+            # reported (os.access first: it costs no open for the many readable ones).
+            found.unreadable.append((path, read_problem(path) or "cannot be read"))
+        return False
     seen.add(resolved)
     if explicit:
         found.explicit.add(resolved)
     if kind == NGINX:
         found.nginx.append(path)
-    elif kind == YAML:
+    if kind in (YAML, _APIGEE_AND_KUBERNETES):
         found.yaml.append(path)
-    elif kind == BACKEND:
+    if kind in (KUBERNETES, _APIGEE_AND_KUBERNETES):
+        found.kubernetes.append(path)
+    if kind == BACKEND:
         found.backend.append(path)
+    return True
 
 
 def classify(path: Path, *, explicit: bool) -> str | None:
@@ -133,19 +192,28 @@ def classify(path: Path, *, explicit: bool) -> str | None:
     """
     name = path.name
     if path.suffix.lower() in YAML_SUFFIXES:
-        # YAML is Apigee's or nobody's: CI files, other manifests and
-        # kustomizations are skipped quietly, named or not.
-        return YAML if _sniff_apigee_file(path, explicit=explicit) else None
+        # YAML is Apigee's, the Kubernetes gateways', or nobody's: CI files, other
+        # manifests and kustomizations are skipped quietly, named or not.
+        return _yaml_kind(path, explicit=explicit)
     if name != "nginx.conf" and _is_backend(path):
         return BACKEND
     if name == "nginx.conf" or explicit:
         return NGINX
-    if name.endswith(".conf"):
+    if name.endswith(NGINX_SUFFIXES):
         return NGINX if _sniff_nginx(path, named_conf=True) else None
-    if path.parent.name in NGINX_DIRS and path.suffix.lower() not in _NOT_NGINX_SUFFIXES:
-        # sites-available/example.com: no .conf suffix, so the content decides.
-        return NGINX if _sniff_nginx(path, named_conf=False) else None
+    if _unknown_kind(name):
+        # sites-available/example.com, proxy_params beside an nginx.conf, a README:
+        # nothing in the name, so the content decides (strictly).
+        return NGINX if _sniff_unknown(path) else None
     return None
+
+
+def _unknown_kind(name: str) -> bool:
+    """A name that says nothing of the file's format, so its content is read."""
+    if name.startswith(".") or name.endswith("~"):
+        return False  # hidden files, editors' backups
+    suffix = os.path.splitext(name)[1].lower()
+    return suffix not in _NOT_NGINX_SUFFIXES and name.lower() not in _NOT_NGINX_NAMES
 
 
 def _is_backend(path: Path) -> bool:
@@ -164,11 +232,27 @@ def sniff_apigee(head: bytes) -> bool:
     return _APIGEE_API.search(head) is not None and _APIGEE_KIND.search(head) is not None
 
 
-def _sniff_apigee_file(path: Path, *, explicit: bool) -> bool:
+def named_like_config(path: Path) -> bool:
+    """Whether a file's name makes it a candidate: ``classify`` would read its content."""
+    from tlslint.sources.python.sniff import file_format
+
+    name = path.name
+    if path.suffix.lower() in YAML_SUFFIXES or name.endswith(NGINX_SUFFIXES) or file_format(path) is not None:
+        return True
+    return _unknown_kind(name)
+
+
+def _yaml_kind(path: Path, *, explicit: bool) -> str | None:
     head = sniff_head(path)
     if head is None:
-        return explicit  # named, its read error or NUL byte is reported; walked, it is skipped
-    return sniff_apigee(head)
+        # Named, its read error or NUL byte is reported (by the Apigee tier); walked, it is skipped.
+        return YAML if explicit else None
+    from tlslint.sources.kubernetes.sniff import sniff_kubernetes
+
+    apigee, kubernetes = sniff_apigee(head), sniff_kubernetes(head, path)
+    if apigee and kubernetes:
+        return _APIGEE_AND_KUBERNETES
+    return YAML if apigee else KUBERNETES if kubernetes else None
 
 
 def _sniff_nginx(path: Path, *, named_conf: bool) -> bool:
@@ -180,6 +264,15 @@ def _sniff_nginx(path: Path, *, named_conf: bool) -> bool:
     return _NGINX_STATEMENT.search(head) is not None
 
 
+def _sniff_unknown(path: Path) -> bool:
+    head = sniff_head(path, UNKNOWN_SNIFF_BYTES)
+    if head is None or _INI_SECTION.search(head) or _NGINX_STATEMENT.search(head) is None:
+        return False  # the regular expressions first: most files stop here, unlexed
+    from tlslint.sources.nginx.sniff import reads_as_nginx
+
+    return reads_as_nginx(head, complete=len(head) < UNKNOWN_SNIFF_BYTES)
+
+
 def _exclude_spec(patterns: list[str]) -> PathSpec[Any] | None:
     if not patterns:
         return None
@@ -188,9 +281,11 @@ def _exclude_spec(patterns: list[str]) -> PathSpec[Any] | None:
     return GitIgnoreSpec.from_lines(patterns)
 
 
-def _walk(top: Path, excludes: PathSpec[Any] | None, base: Path) -> Iterator[Path]:
+def _walk(
+    top: Path, excludes: PathSpec[Any] | None, base: Path, unreadable: list[tuple[Path, str]]
+) -> Iterator[Path]:
     ignores = _ancestor_gitignores(top.resolve())
-    yield from _walk_dir(top, ignores, excludes, base)
+    yield from _walk_dir(top, ignores, excludes, base, unreadable)
 
 
 def _walk_dir(
@@ -198,11 +293,14 @@ def _walk_dir(
     ignores: list[tuple[Path, PathSpec[Any]]],
     excludes: PathSpec[Any] | None,
     base: Path,
+    unreadable: list[tuple[Path, str]],
 ) -> Iterator[Path]:
     # A stack, not recursion: a tree thousands of levels deep must not exhaust
     # Python's. Symlinks to directories are not followed, so a symlink loop cannot
-    # make the walk endless; FIFOs, sockets and devices are not files (never opened).
-    stack = [(*_listing(directory, ignores), resolve_path(directory))]
+    # make the walk endless; FIFOs, sockets and devices are not files (never opened),
+    # and those named like configuration are reported in ``unreadable``, as are
+    # directories that cannot be listed.
+    stack = [(*_listing(directory, ignores, unreadable), resolve_path(directory))]
     while stack:
         entries, level_ignores, real_directory = stack[-1]
         entry = next(entries, None)
@@ -221,9 +319,13 @@ def _walk_dir(
         if _ignored(path, is_dir, level_ignores, excludes, base, absolute):
             continue
         if is_dir:
-            stack.append((*_listing(path, level_ignores), real or resolve_path(path)))
+            stack.append((*_listing(path, level_ignores, unreadable), real or resolve_path(path)))
         elif _is_file(entry):
             yield path
+        elif named_like_config(path):
+            problem = not_a_file(path)  # '' for a symlink to a directory: not followed
+            if problem:
+                unreadable.append((path, problem))
 
 
 def _is_file(entry: os.DirEntry[str]) -> bool:
@@ -234,16 +336,21 @@ def _is_file(entry: os.DirEntry[str]) -> bool:
 
 
 def _listing(
-    directory: Path, ignores: list[tuple[Path, PathSpec[Any]]]
+    directory: Path, ignores: list[tuple[Path, PathSpec[Any]]], unreadable: list[tuple[Path, str]]
 ) -> tuple[Iterator[os.DirEntry[str]], list[tuple[Path, PathSpec[Any]]]]:
-    """A directory's entries by name, and the .gitignore rules that apply inside it."""
+    """A directory's entries by name, and the .gitignore rules that apply inside it;
+    one that cannot be listed is recorded in ``unreadable``."""
     local = _gitignore(directory)
     if local is not None:
         ignores = [*ignores, (directory.resolve(), local)]
     try:
-        entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+        with os.scandir(directory) as scanned:
+            entries = sorted(scanned, key=lambda entry: entry.name)
     except OSError:
         entries = []
+        problem = listing_problem(directory)  # '' if it was removed meanwhile: nothing lost
+        if problem:
+            unreadable.append((directory, problem))
     return iter(entries), ignores
 
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tlslint import catalogue, collector
-from tlslint.checks import load_checks
-from tlslint.discovery import discover
+from tlslint.checks import file_location, load_checks
+from tlslint.discovery import Discovered, discover, missing_reason
 from tlslint.filters import Filters
 from tlslint.findings import UNPARSED, Finding, Location, Severity
+from tlslint.nginx_inference import declared_versions
 from tlslint.paths import resolved
 from tlslint.run_checks import run_checks
 from tlslint.settings import Settings
@@ -24,16 +26,29 @@ from tlslint.workspace.nginx import MAIN, NginxConfig, build_config, detect_cont
 if TYPE_CHECKING:
     from tlslint.baseline import Baseline, BaselineOutcome, Entry
     from tlslint.cache import ModelCache
+    from tlslint.discovery import Discovered
     from tlslint.scope import Scope
     from tlslint.sources.python.prefetch import Prefetch
+    from tlslint.suppressions import Suppression
+    from tlslint.version_range import VersionRange
     from tlslint.workspace.apigee import ApigeeLoad
     from tlslint.workspace.backends import BackendLoad
+    from tlslint.workspace.kubernetes import KubernetesLoad
+    from tlslint.workspace.rendered import RenderedLoad
 
 # Loading problems are findings too, so every format reports them alike.
 PARSE_ERROR = "NGX001"
 INCLUDE_NOT_FOUND = "NGX002"
 INCLUDE_LOOP = "NGX003"
 LOAD_CODES = frozenset({PARSE_ERROR, INCLUDE_NOT_FOUND, INCLUDE_LOOP})
+UNREADABLE_PATH = "SRC001"  # named: an error (exit 2); found by a walk or an include glob: a warning
+UNWRITTEN_FIX = "SRC002"  # --fix could not write a file: its findings stand, exit 2
+
+
+def is_load_error(finding: Finding) -> bool:
+    """A file or path that did not load, in any format, or a fix not written: the run
+    exits 2 for it (docs/exit-codes.md). Loaders of other formats mark theirs ``UNPARSED``."""
+    return finding.code in LOAD_CODES or finding.code == UNWRITTEN_FIX or finding.anchor == UNPARSED
 
 
 @dataclass
@@ -50,6 +65,8 @@ class RunResult:
     baseline: BaselineOutcome | None = None  # what --baseline ignored, and its stale entries
     reported: frozenset[Path] | None = None  # the files findings were reported for; None: all
     options: RunOptions | None = None  # how the run was made; the fixer re-checks the same way
+    warnings: list[tuple[Location, str]] = field(default_factory=list)  # said on stderr, not findings
+    empty_paths: list[Path] = field(default_factory=list)  # given, but no configuration in them
 
     def source(self, path: Path) -> SourceText | None:
         loaded = self.texts.get(resolved(path))
@@ -58,7 +75,7 @@ class RunResult:
     @property
     def has_load_errors(self) -> bool:
         """A file could not be read or parsed (any format): the verdict is incomplete."""
-        return any(f.code in LOAD_CODES or f.anchor == UNPARSED for f in self.findings)
+        return any(is_load_error(f) for f in self.findings)
 
     def exit_code(self, fail_on: Severity) -> int:
         if self.missing_paths or self.has_load_errors:
@@ -78,6 +95,11 @@ class RunOptions:
     force_exclude: bool = False  # named files are filtered and classified like walked ones
     progress: Progress | None = None  # told as each discovered file is parsed
     cache: ModelCache | None = None  # parsed models kept between runs (the CLI's, not the API's)
+    stdin: SourceText | None = None  # text read from standard input (path: --stdin-filename)
+    allow_remote_bases: bool = False  # kustomize may fetch remote bases
+    # The fixer's re-checks: each configuration's versions as inferred before fixing
+    # (by root; see Workspace.nginx_pinned). A fix does not change the nginx that runs it.
+    nginx_pinned: Mapping[Path, VersionRange] | None = None
 
 
 def run(
@@ -99,6 +121,7 @@ def _run(
     how = run_options or RunOptions()
     targets = list(paths)
     discovered = discover(targets, settings.exclude, settings.base, force_exclude=how.force_exclude)
+    stdin_yaml, overlay = _add_stdin(how.stdin, discovered, overlay)
     files = NginxFiles(
         max_bytes=settings.max_file_size, roots=settings.nginx_roots, overlay=overlay or {}, cache=how.cache
     )
@@ -109,35 +132,78 @@ def _run(
             _parse_all(files, discovered.nginx, how.progress)
         named = [path for path in discovered.nginx if resolved(path) in discovered.explicit]
         includers = _includers(files, named, settings) if named else []
-        configs = load_nginx(files, [*includers, *discovered.nginx])
-        workspace = Workspace(nginx=configs, nginx_version=settings.nginx_version)
+        above = _directory_includers(files, targets, discovered.nginx, settings)
+        configs = load_nginx(files, [*includers, *above, *discovered.nginx])
+        workspace = Workspace(
+            nginx=configs,
+            nginx_version=settings.nginx_version,
+            nginx_declared=declared_versions(settings, discovered.deployment),
+            nginx_pinned=how.nginx_pinned or {},
+        )
         filters = Filters(settings, files)
         findings = [f for f in load_findings(files, configs) if filters.keep(f)]
-        apigee = _add_apigee(workspace, filters, discovered.yaml, settings, overlay, targets)
+        findings.extend(f for f in walk_findings(discovered, configs) if filters.keep(f))
+        rendered = _add_rendered(discovered, targets, settings, how, stdin_yaml, filters)
+        yaml = rendered.remaining(discovered.yaml) if rendered is not None else discovered.yaml
+        apigee = _add_apigee(workspace, filters, yaml, settings, overlay, targets)
         findings.extend(f for f in apigee.findings if filters.keep(f))
         backends = _add_backends(workspace, filters, discovered.backend, settings, overlay, python)
     finally:
         if python is not None:
             python.stop()  # a helper whose result was not taken (the run failed first)
+    findings.extend(f for f in backends.findings if filters.keep(f))
+    gateways = rendered.remaining(discovered.kubernetes) if rendered is not None else discovered.kubernetes
+    kubernetes = _add_kubernetes(workspace, filters, gateways, yaml, settings, overlay, targets)
+    findings.extend(f for f in kubernetes.findings if filters.keep(f))
     index = catalogue.index()
     checks = load_checks(lambda code: filters.enabled(code) and _has_input(index[code].target, workspace))
     findings.extend(run_checks(checks, settings, workspace, filters, files=len(files.parsed)))
+    if rendered is not None:
+        from tlslint.workspace.rendered import check_builds
+
+        findings = rendered.mark_undecidable(findings)
+        findings.extend(f for f in rendered.findings if filters.keep(f))
+        findings.extend(check_builds(rendered, settings, filters))
+    # the files suppressions can be in
+    commented = [*files.parsed, *apigee.texts, *backends.texts, *(rendered.texts if rendered else ())]
+    if filters.tracks_usage:  # after every other rule: what the comments silenced is known
+        findings.extend(f for f in _unused_suppressions(filters, commented) if filters.keep(f))
     findings = _dedupe(findings)
     findings.sort(key=Finding.sort_key)
-    read = sorted({*files.parsed, *files.errors, *apigee.read, *backends.read})
+    read = sorted(
+        {
+            *files.parsed, *files.errors, *apigee.read, *backends.read, *kubernetes.read,
+            *(rendered.read if rendered else ()),
+        }
+    )  # fmt: skip
     texts = {path: LoadedText(parsed.source, NGINX) for path, parsed in files.parsed.items()}
     texts.update(apigee.texts)
     texts.update(backends.texts)
-    reported = _reported(files, configs, how.scope, discovered.nginx if named else None)
+    texts.update(kubernetes.texts)
+    if rendered is not None:
+        texts.update({path: text for path, text in rendered.texts.items() if path not in texts})
+    # Given files by name, or a directory below its includer: report what was given.
+    reported = _reported(files, configs, how.scope, discovered.nginx if named or above else None)
     if reported is not None:
         reported |= apigee.reported(how.scope)
         reported |= backends.reported(how.scope)
-        findings = [f for f in findings if resolved(f.location.path) in reported]
+        reported |= kubernetes.reported(how.scope)
+        reported |= rendered.reported(how.scope) if rendered is not None else set()
+        # A finding for one cause is reported where any place it covers is.
+        findings = [
+            f
+            for f in findings
+            if resolved(f.location.path) in reported or any(resolved(p) in reported for p, _ in f.covers)
+        ]
     outcome = None
     if how.baseline is not None:
         findings, outcome = _apply_baseline(how.baseline, findings, read, reported, filters)
     missing = list(discovered.missing)
+    if missing:  # a path named and not checked is said in every format, whatever the scope
+        findings = sorted([*path_findings(discovered), *findings], key=Finding.sort_key)
     scope = frozenset(reported) if reported is not None else None
+    unknown = filters.unknown_codes(p for p in commented if scope is None or p in scope)
+    warnings = _unknown_code_warnings(unknown) if unknown else []
     return RunResult(
         findings,
         read,
@@ -149,6 +215,9 @@ def _run(
         baseline=outcome,
         reported=scope,
         options=how,
+        warnings=warnings,
+        # A named YAML file of no format is configuration when a build renders it.
+        empty_paths=[p for p in discovered.empty if rendered is None or p not in discovered.other_yaml],
     )
 
 
@@ -192,6 +261,47 @@ def _prefetch_backends(
     return Prefetch.start(paths, settings.max_file_size)
 
 
+def _add_stdin(
+    stdin: SourceText | None, discovered: Discovered, overlay: Mapping[Path, SourceText] | None
+) -> tuple[SourceText | None, Mapping[Path, SourceText] | None]:
+    """Text read from stdin: nginx joins the files (as an edited text), YAML is a stream to
+    check as one deployment (returned)."""
+    if stdin is None:
+        return None, overlay
+    from tlslint.stdin import is_nginx
+
+    if not is_nginx(stdin):
+        return stdin, overlay
+    path = resolved(stdin.path)
+    discovered.nginx.append(path)
+    discovered.explicit.add(path)
+    return None, {**(overlay or {}), path: stdin}
+
+
+def _add_rendered(
+    discovered: Discovered,
+    targets: list[Path],
+    settings: Settings,
+    how: RunOptions,
+    stdin: SourceText | None,
+    filters: Filters,
+) -> RenderedLoad | None:
+    """Kustomize builds, Helm releases and a YAML stream on stdin; None (nothing imported)
+    when none is in scope."""
+    if not (discovered.kustomizations or settings.helm_releases or stdin is not None):
+        from tlslint.kustomize import enclosing
+
+        stops = [settings.base] if settings.source is not None else []
+        named = [p for p in (*discovered.yaml, *discovered.other_yaml) if resolved(p) in discovered.explicit]
+        if not any(enclosing(path, stops) is not None for path in named):
+            return None
+    from tlslint.workspace.rendered import load_rendered
+
+    loaded = load_rendered(discovered, targets, settings, allow_remote=how.allow_remote_bases, stdin=stdin)
+    loaded.register(filters)
+    return loaded
+
+
 def _add_backends(
     workspace: Workspace,
     filters: Filters,
@@ -209,6 +319,24 @@ def _add_backends(
     return add_backends(workspace, filters, paths, settings, overlay, prefetched)
 
 
+def _add_kubernetes(
+    workspace: Workspace,
+    filters: Filters,
+    paths: list[Path],
+    apigee: list[Path],
+    settings: Settings,
+    overlay: Mapping[Path, SourceText] | None,
+    targets: list[Path],
+) -> KubernetesLoad | _NoSources:
+    """Gateway and ingress-nginx YAML, its modules imported only when some is in scope
+    (``apigee``: the files the Apigee tier reads too, which report their own load errors)."""
+    if not paths:
+        return _NoSources()
+    from tlslint.workspace.kubernetes import add_kubernetes
+
+    return add_kubernetes(workspace, filters, paths, settings, overlay, targets, quiet=apigee)
+
+
 def _has_input(target: str, workspace: Workspace) -> bool:
     """False when the tier a rule reads loaded nothing: its check would find nothing
     (tests hold every check to that), so its module is not even imported."""
@@ -216,7 +344,22 @@ def _has_input(target: str, workspace: Workspace) -> bool:
         return workspace.apigee is not None
     if target == "backend":
         return workspace.backends is not None
+    if target == "kubernetes":
+        return workspace.kubernetes is not None
     return True
+
+
+def _unused_suppressions(filters: Filters, paths: list[Path]) -> list[Finding]:
+    from tlslint.filters import UNUSED_SUPPRESSION
+    from tlslint.suppressions import unused_findings
+
+    return unused_findings(catalogue.index()[UNUSED_SUPPRESSION], filters.unused(paths))
+
+
+def _unknown_code_warnings(unknown: list[tuple[Suppression, str]]) -> list[tuple[Location, str]]:
+    from tlslint.suppressions import unknown_code_warnings
+
+    return unknown_code_warnings(unknown)
 
 
 def _parse_all(files: NginxFiles, paths: list[Path], progress: Progress) -> None:
@@ -233,6 +376,19 @@ def _includers(files: NginxFiles, named: list[Path], settings: Settings) -> list
 
     stops = [settings.base] if settings.source is not None else []
     return find_includers(files, named, stops)
+
+
+def _directory_includers(
+    files: NginxFiles, targets: list[Path], walked: list[Path], settings: Settings
+) -> list[Path]:
+    """The nginx.conf files above the directories given that include files found in them."""
+    directories = [target for target in targets if os.path.isdir(target)]  # False where unreadable
+    if not directories or not walked:
+        return []
+    from tlslint.scope import find_directory_includers
+
+    stops = [settings.base] if settings.source is not None else []
+    return find_directory_includers(files, directories, walked, stops)
 
 
 def _reported(
@@ -308,15 +464,13 @@ def load_nginx(files: NginxFiles, paths: list[Path]) -> list[NginxConfig]:
     return configs
 
 
+_PROBLEM_CODES = {"loop": INCLUDE_LOOP, "missing": INCLUDE_NOT_FOUND, "unreadable": UNREADABLE_PATH}
+
+
 def load_findings(files: NginxFiles, configs: list[NginxConfig]) -> list[Finding]:
-    meta = catalogue.index()
     findings = []
     for path, error in sorted(files.errors.items()):
-        findings.append(
-            _load_finding(
-                meta[PARSE_ERROR], Location(path, error.line, 1 if error.line else 0), error.message
-            )
-        )
+        findings.append(load_finding(PARSE_ERROR, file_location(path, error.line), error.message))
     seen: set[tuple[Path, int, str]] = set()
     for config in configs:
         for problem in config.problems:
@@ -324,19 +478,43 @@ def load_findings(files: NginxFiles, configs: list[NginxConfig]) -> list[Finding
             if key in seen:
                 continue
             seen.add(key)
-            code = INCLUDE_LOOP if problem.kind == "loop" else INCLUDE_NOT_FOUND
+            code = _PROBLEM_CODES[problem.kind]
             column = problem.directive.column if problem.directive else 1
             location = Location(problem.path, problem.line, column)
             target = " ".join(problem.directive.args) if problem.directive else ""
-            findings.append(_load_finding(meta[code], location, problem.message, f"include[{target}]"))
+            # What an include glob matched and could not read: a warning (SRC001).
+            severity = Severity.WARNING if code == UNREADABLE_PATH else None
+            findings.append(load_finding(code, location, problem.message, f"include[{target}]", severity))
     return findings
 
 
-def _load_finding(
-    meta: catalogue.RuleMeta, location: Location, message: str, anchor: str = "file"
+def path_findings(discovered: Discovered) -> list[Finding]:
+    """The paths named on the command line that could not be checked (SRC001 errors)."""
+    return [
+        load_finding(UNREADABLE_PATH, file_location(path), missing_reason(path), UNPARSED)
+        for path in discovered.missing
+    ]
+
+
+def walk_findings(discovered: Discovered, configs: list[NginxConfig]) -> list[Finding]:
+    """What a directory walk found and could not read (SRC001 warnings); a path an
+    include glob matched is reported at the include instead."""
+    included = {resolved(p.unread) for config in configs for p in config.problems if p.unread is not None}
+    return [
+        load_finding(UNREADABLE_PATH, file_location(path), reason, severity=Severity.WARNING)
+        for path, reason in discovered.unreadable
+        if resolved(path) not in included
+    ]
+
+
+def load_finding(
+    code: str, location: Location, message: str, anchor: str = "file", severity: Severity | None = None
 ) -> Finding:
+    """A finding of a rule that loaders report (a file or path that did not load, a fix
+    not written), at the rule's severity unless ``severity`` says otherwise."""
+    meta = catalogue.index()[code]
     # The anchor keeps fingerprints free of line numbers and absolute paths.
-    return Finding(meta.code, meta.name, meta.severity, message, location, anchor=anchor)
+    return Finding(meta.code, meta.name, severity or meta.severity, message, location, anchor=anchor)
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

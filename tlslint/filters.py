@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tlslint import catalogue
 from tlslint.findings import Finding
@@ -14,9 +15,12 @@ from tlslint.settings import Settings
 from tlslint.sources.nginx.loader import NginxFiles
 from tlslint.sources.nginx.model import SourceText
 
-# `# tlslint: disable=NGX101,ssl-session-cache-missing` / `disable-file=...`
-_DIRECTIVE_RE = re.compile(r"#\s*tlslint:\s*(disable|disable-file)\s*=\s*([\w\-, ]+)")
-UNSUPPRESSIBLE = frozenset({"NGX001"})  # a file that does not parse is never hidden
+if TYPE_CHECKING:
+    from tlslint.suppressions import FileSuppressions, Suppression
+
+UNSUPPRESSIBLE = frozenset({"NGX001", "BKD001"})  # a file that does not parse is never hidden
+UNUSED_SUPPRESSION = "TLS001"  # opt-in: reported only when `select` names it
+SUPPRESSION_MARK = "tlslint"  # a comment without it suppresses nothing (tlslint.suppressions unread)
 
 
 def _codes(selectors: list[str]) -> list[str]:
@@ -32,26 +36,6 @@ def _codes(selectors: list[str]) -> list[str]:
     return result
 
 
-@dataclass
-class _FileSuppressions:
-    """A file's ``tlslint: disable`` comments: whole-file codes and codes by line."""
-
-    whole_file: set[str] = field(default_factory=set)
-    by_line: dict[int, set[str]] = field(default_factory=dict)
-
-    def add(self, match: re.Match[str], line: int, alone: bool) -> None:
-        """Record one `tlslint: disable[-file]=...` comment found on `line`."""
-        kind, raw_codes = match.group(1), match.group(2)
-        codes = {c.strip() for c in raw_codes.split(",") if c.strip()}
-        codes = {c.upper() if re.fullmatch(r"[a-zA-Z]{3}\d{3}", c) else c for c in codes}
-        if kind == "disable-file":
-            self.whole_file |= codes
-            return
-        # A comment alone on its line also covers the line below it.
-        for covered in (line, line + 1) if alone else (line,):
-            self.by_line.setdefault(covered, set()).update(codes)
-
-
 class Filters:
     def __init__(self, settings: Settings, files: NginxFiles) -> None:
         self.settings = settings
@@ -59,15 +43,24 @@ class Filters:
         self.select = _codes(settings.select) if settings.select is not None else None
         self.ignore = _codes(settings.ignore)
         self.per_file = [(glob, _codes(codes)) for glob, codes in settings.per_file_ignores.items()]
-        self._suppressions: dict[Path, _FileSuppressions | None] = {}
+        self._suppressions: dict[Path, FileSuppressions | None] = {}
         # YAML texts (Apigee), by resolved path: `# tlslint: disable=APG103` comments.
         self.yaml_sources: dict[Path, SourceText] = {}
         # Python texts (app-server configs): comments found with the tokenizer.
         self.python_sources: dict[Path, SourceText] = {}
+        index = catalogue.index()
+        # An opt-in rule runs only when `select` names it (its code or name), never
+        # through a prefix or ALL.
+        self._opt_in = {code for code, meta in index.items() if meta.opt_in}
+        # Which comment silenced which code: kept only when unused ones are reported.
+        self.tracks_usage = self.enabled(UNUSED_SUPPRESSION)
+        self._used: set[tuple[int, str]] = set()
 
     def enabled(self, code: str) -> bool:
         if code in UNSUPPRESSIBLE:
             return True
+        if code in self._opt_in and (self.select is None or code not in self.select):
+            return False
         if self.select is not None and not any(code.startswith(p) for p in self.select):
             return False
         return not any(code.startswith(p) for p in self.ignore)
@@ -98,55 +91,98 @@ class Filters:
         suppressions = self._for_file(finding.location.path)
         if suppressions is None:
             return False
-        matches = {finding.code, finding.name, "ALL"}
-        if suppressions.whole_file & matches:
-            return True
-        return bool(suppressions.by_line.get(finding.location.line, set()) & matches)
+        matching = suppressions.matching(finding.code, finding.name, finding.location.line)
+        if self.tracks_usage:
+            self._used.update((id(suppression), word) for suppression, word in matching)
+        return bool(matching)
 
-    def _for_file(self, path: Path) -> _FileSuppressions | None:
+    def _for_file(self, path: Path) -> FileSuppressions | None:
         resolved = resolve_path(path)
         if resolved in self._suppressions:
             return self._suppressions[resolved]
         parsed = self.files.parsed.get(resolved)
-        result: _FileSuppressions | None = None
-        if parsed is not None:
-            result = _FileSuppressions()
-            for comment in parsed.comments:
-                match = _DIRECTIVE_RE.search(comment.text)
-                if match is None:
-                    continue
+        result: FileSuppressions | None = None
+        marked = [c for c in parsed.comments if SUPPRESSION_MARK in c.text] if parsed is not None else []
+        if parsed is not None and marked:
+            from tlslint.suppressions import FileSuppressions, parse
+
+            result = FileSuppressions()
+            for comment in marked:
                 line, column = parsed.source.position(comment.start)
-                alone = not parsed.source.text[comment.start - column + 1 : comment.start].strip()
-                result.add(match, line, alone)
-        if parsed is None and resolved in self.yaml_sources:
-            result = _yaml_suppressions(self.yaml_sources[resolved])
-        if parsed is None and resolved in self.python_sources:
-            result = _python_suppressions(self.python_sources[resolved])
+                suppression = parse(resolved, comment.text, line, column)
+                if suppression is not None:
+                    alone = not parsed.source.text[comment.start - column + 1 : comment.start].strip()
+                    result.add(suppression, alone)
+        yaml = self.yaml_sources.get(resolved)
+        if parsed is None and yaml is not None and SUPPRESSION_MARK in yaml.text:
+            result = _yaml_suppressions(resolved, yaml)
+        python = self.python_sources.get(resolved)
+        if parsed is None and python is not None and SUPPRESSION_MARK in python.text:
+            result = _python_suppressions(resolved, python)
         self._suppressions[resolved] = result
         return result
 
+    def read_all(self, paths: Iterable[Path]) -> list[FileSuppressions]:
+        """The suppression comments of every file in ``paths`` that has any."""
+        found = []
+        for path in paths:
+            suppressions = self._for_file(path)
+            if suppressions is not None and suppressions.entries:
+                found.append(suppressions)
+        return found
 
-_YAML_COMMENT_RE = re.compile(r"(?:^|[ \t])#\s*tlslint:\s*(disable|disable-file)\s*=\s*([\w\-, ]+)", re.M)
+    def unknown_codes(self, paths: Iterable[Path]) -> list[tuple[Suppression, str]]:
+        """Words of suppression comments in ``paths`` that name no rule."""
+        return [(s, word) for file in self.read_all(paths) for s in file.entries for word in s.unknown]
+
+    def unused(self, paths: Iterable[Path]) -> list[tuple[Suppression, list[str]]]:
+        """Each suppression comment in ``paths`` with the words that silenced nothing this
+        run could have found (a code whose rule did not run is not judged), unknown ones too."""
+        from tlslint.suppressions import ALL, code_of
+
+        everything = (self.select is None or "" in self.select) and not self.ignore  # "": ALL
+        result = []
+        for file in self.read_all(paths):
+            for suppression in file.entries:
+                idle = [
+                    word
+                    for word in suppression.codes
+                    if (id(suppression), word) not in self._used
+                    and (everything if word == ALL else self.enabled(code_of(word) or word))
+                ]
+                idle.extend(suppression.unknown)
+                if idle:
+                    result.append((suppression, idle))
+        return result
 
 
-def _yaml_suppressions(source: SourceText) -> _FileSuppressions:
+_YAML_COMMENT_RE = re.compile(r"(?:^|[ \t])(#\s*tlslint:[^\r\n]*)", re.M)
+
+
+def _yaml_suppressions(path: Path, source: SourceText) -> FileSuppressions:
     """Suppression comments of a YAML file (a `#` at a line start or after a blank)."""
-    result = _FileSuppressions()
+    from tlslint.suppressions import FileSuppressions, parse
+
+    result = FileSuppressions()
     text = source.text
     for match in _YAML_COMMENT_RE.finditer(text):
-        hash_at = text.index("#", match.start())
-        line = source.position(hash_at)[0]
-        alone = not text[source.line_starts()[line - 1] : hash_at].strip()
-        result.add(match, line, alone)
+        hash_at = match.start(1)
+        line, column = source.position(hash_at)
+        suppression = parse(path, match.group(1), line, column)
+        if suppression is not None:
+            alone = not text[source.line_starts()[line - 1] : hash_at].strip()
+            result.add(suppression, alone)
     return result
 
 
-def _python_suppressions(source: SourceText) -> _FileSuppressions:
+def _python_suppressions(path: Path, source: SourceText) -> FileSuppressions:
     """Suppression comments of a Python file: real comments only, never text in strings."""
     import io
     import tokenize
 
-    result = _FileSuppressions()
+    from tlslint.suppressions import FileSuppressions, parse
+
+    result = FileSuppressions()
     lines = source.text.splitlines()
     try:
         tokens = [
@@ -155,12 +191,12 @@ def _python_suppressions(source: SourceText) -> _FileSuppressions:
             if t.type == tokenize.COMMENT
         ]
     except (tokenize.TokenError, SyntaxError):
-        return _yaml_suppressions(source)
+        return _yaml_suppressions(path, source)
     for token in tokens:
-        match = _DIRECTIVE_RE.search(token.string)
-        if match is None:
-            continue
         line, column = token.start
+        suppression = parse(path, token.string, line, column + 1)
+        if suppression is None:
+            continue
         alone = not lines[line - 1][:column].strip() if line <= len(lines) else False
-        result.add(match, line, alone)
+        result.add(suppression, alone)
     return result

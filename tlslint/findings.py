@@ -77,6 +77,15 @@ class Finding:
     # e.g. "http > server[api.example.com:443] > ssl_session_cache".
     anchor: str = ""
     fix_note: str = field(default="", compare=False)  # why there is no fix, or a hint
+    # One finding for one cause that affects several places (a missing http-level line,
+    # say): the (file, anchor) of each place, which earlier versions reported one by one;
+    # baselines that recorded those still match (tlslint.checks._causes).
+    covers: tuple[tuple[Path, str], ...] = field(default=(), compare=False)
+
+    @property
+    def places(self) -> int:
+        """How many places the finding stands for (``--statistics``)."""
+        return len(self.covers) or 1
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (str(self.location.path), self.location.line, self.location.column, self.code)
@@ -90,14 +99,16 @@ class RuleCount:
     name: str
     count: int
     fixable: int  # of them, how many carry a fix
+    places: int  # the places they stand for: a finding per cause may cover several
 
 
 def rule_counts(findings: list[Finding]) -> list[RuleCount]:
     """Findings counted per rule, most frequent first, then by code."""
     counts: dict[tuple[str, str], list[int]] = {}
     for finding in findings:
-        tally = counts.setdefault((finding.code, finding.name), [0, 0])
+        tally = counts.setdefault((finding.code, finding.name), [0, 0, 0])
         tally[0] += 1
         tally[1] += finding.fix is not None
+        tally[2] += finding.places
     ordered = sorted(counts.items(), key=lambda item: (-item[1][0], item[0]))
-    return [RuleCount(code, name, count, fixable) for (code, name), (count, fixable) in ordered]
+    return [RuleCount(code, name, *tally) for (code, name), tally in ordered]

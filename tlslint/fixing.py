@@ -8,16 +8,20 @@ the chosen edits, re-parse, re-check, until no fix applies (at most
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 import os
 import stat
 import tempfile
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tlslint.engine import RunResult, run
+from tlslint.engine import RunOptions, RunResult, run
 from tlslint.findings import Edit, Finding, Fix
+from tlslint.fix_analysis import FixScreen
+from tlslint.paths import resolved
 from tlslint.settings import Settings
 from tlslint.sources.formats import LoadedText, kind_for_new_file, validate
 from tlslint.sources.nginx.model import SourceText
@@ -26,15 +30,18 @@ from tlslint.sources.text import SourceError, encode
 MAX_PASSES = 5
 TEMP_MARK = ".tlslint-"
 TEMP_SUFFIX = ".tmp"
+STALE_AFTER = 10.0  # seconds: a temporary this old whose writer holds no lock is removed
 
 
 @dataclass
 class FixOutcome:
-    result: RunResult  # the findings after fixing
+    result: RunResult  # the findings after fixing (what is on disk when a write failed)
     diff: str = ""
     applied: int = 0
     written: list[Path] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
+    unwritten: list[tuple[Path, str]] = field(default_factory=list)  # files not written, and why
+    refused: list[str] = field(default_factory=list)  # fixes nginx would refuse: tlslint's bugs (exit 2)
 
 
 def wanted(finding: Finding, unsafe: bool) -> bool:
@@ -59,6 +66,11 @@ def choose_fixes(findings: Iterable[Finding], unsafe: bool) -> list[Fix]:
             taken.setdefault(edit.path, []).append(edit)
         chosen.append(Fix(fix.description, tuple(new_edits), fix.safe))
     return chosen
+
+
+def owners(findings: Iterable[Finding]) -> dict[Edit, Finding]:
+    """The finding whose fix holds each edit (to name the rule of a refused fix)."""
+    return {edit: f for f in findings if f.fix is not None for edit in f.fix.edits}
 
 
 def _overlaps(edit: Edit, others: list[Edit]) -> bool:
@@ -88,14 +100,27 @@ def apply_fixes(
     unsafe: bool,
     write: bool,
     paths: list[Path] | None = None,
+    symlink_targets: bool = False,
 ) -> FixOutcome:
+    """Apply the fixes wanted, to a fixpoint; with ``write``, write the files that changed,
+    only inside ``write_roots`` (anywhere a symlink leads, with ``symlink_targets``).
+
+    A file that could not be written keeps its findings, and an SRC002 error says why:
+    ``outcome.result`` is then the files on disk, checked again.
+    """
     targets = paths if paths is not None else result.targets
     originals: dict[Path, SourceText] = {}
     overlay: dict[Path, SourceText] = {}
     outcome = FixOutcome(result)
     current = result
+    options: RunOptions | None = None  # made for the first re-check
+    screen = FixScreen(settings)  # every fix analysed before it is applied (tlslint.fix_analysis)
+    seen = {_identity(f) for f in result.findings}
+    created: dict[tuple[str, Path, str], Finding] = {}
     for attempt in range(MAX_PASSES + 1):
-        fixes = choose_fixes(current.findings, unsafe)
+        fixes = screen.keep(
+            choose_fixes(current.findings, unsafe), current, overlay, owners(current.findings)
+        )
         if not fixes:
             break
         if attempt == MAX_PASSES:
@@ -129,21 +154,99 @@ def apply_fixes(
         outcome.applied += len(fixes)
         if not progressed:
             break
-        current = run(targets, settings, overlay=overlay, run_options=current.options)
+        options = options or _pinned(result)
+        current = run(targets, settings, overlay=overlay, run_options=options)
+        for finding in current.findings:
+            if _identity(finding) not in seen:
+                created.setdefault(_identity(finding), finding)
+        seen.update(_identity(f) for f in current.findings)
+    outcome.messages.extend(
+        f"{_display(f.location.path)}:{f.location.line}: {f.code} appeared after a fix "
+        "(a fix should not create another rule's finding; please report this)"
+        for f in created.values()
+    )
     outcome.result = current
+    outcome.refused = screen.refused
+    outcome.messages.extend(screen.refused)
     changed = {p: s for p, s in overlay.items() if s.text != originals[p].text}
     outcome.diff = "".join(unified_diff(originals[p], changed[p]) for p in sorted(changed))
     if write:
-        for path in sorted(changed):
-            alias = current.nginx_files.aliases.get(path)
-            if alias is not None:
-                outcome.messages.append(f"{alias}: is a symlink; fixed its target {path}")
-            problem = write_atomically(path, encode(changed[path], changed[path].text))
-            if problem:
-                outcome.messages.append(problem)
-            else:
-                outcome.written.append(path)
+        _write(outcome, changed, current, None if symlink_targets else write_roots(targets, settings))
+        if outcome.unwritten:
+            on_disk = run(targets, settings, run_options=current.options)
+            on_disk.findings = sorted(
+                [*on_disk.findings, *_unwritten_findings(outcome)], key=Finding.sort_key
+            )
+            outcome.result = on_disk
     return outcome
+
+
+def _pinned(result: RunResult) -> RunOptions:
+    """``result``'s options, with each configuration's versions as ``result`` inferred
+    them: the re-checks judge the fixed text by what the text proved before fixing."""
+    options = result.options or RunOptions()
+    pins = {**result.workspace.nginx_pins(), **(options.nginx_pinned or {})}
+    return dataclasses.replace(options, nginx_pinned=pins)
+
+
+def _write(
+    outcome: FixOutcome, changed: dict[Path, SourceText], result: RunResult, roots: list[Path] | None
+) -> None:
+    for path in sorted(changed):
+        alias = result.nginx_files.aliases.get(path)
+        if roots is not None and not any(path.is_relative_to(root) for root in roots):
+            outcome.unwritten.append((alias or path, _outside(path, roots)))
+            continue
+        if alias is not None:
+            outcome.messages.append(f"{alias}: is a symlink; fixed its target {path}")
+        problem = write_atomically(path, encode(changed[path], changed[path].text))
+        if problem:
+            outcome.unwritten.append((alias or path, problem))
+        else:
+            outcome.written.append(path)
+
+
+def write_roots(targets: Iterable[Path], settings: Settings) -> list[Path]:
+    """Where ``--fix`` writes, symlinks resolved: inside each directory given, the
+    configuration prefix of each file given (where its includes are), the ``nginx.roots``
+    directories and the ``[[backends]]`` configs the settings name. A file reached
+    through a symlink that leads elsewhere is not written."""
+    from tlslint.sources.nginx.loader import prefix_of_directory
+
+    # A file given is not resolved: a symlink given leads out as any other does.
+    roots = [
+        resolved(t) if os.path.isdir(t) else prefix_of_directory(resolved(t.absolute().parent))
+        for t in targets
+    ]
+    roots += [resolved(directory) for directory in settings.nginx_roots.values()]
+    roots += [
+        resolved(settings.base / str(entry["config"])) for entry in settings.backends if "config" in entry
+    ]
+    return roots
+
+
+def _outside(path: Path, roots: list[Path]) -> str:
+    shown = ", ".join(_display(root) for root in roots)
+    return (
+        f"a symlink leads to {_display(path)}, outside the paths given ({shown}); "
+        "--fix-symlink-targets writes through it"
+    )
+
+
+def _unwritten_findings(outcome: FixOutcome) -> list[Finding]:
+    from tlslint.checks import file_location
+    from tlslint.engine import UNWRITTEN_FIX, load_finding
+
+    return [
+        load_finding(UNWRITTEN_FIX, file_location(path), f"not fixed: {reason} (its findings stand)")
+        for path, reason in outcome.unwritten
+    ]
+
+
+def _identity(finding: Finding) -> tuple[str, Path, str]:
+    """A finding across passes, as baselines key it: rule, file, structural anchor."""
+    # realpath: a finding about a symlink loop (SRC001) has a path that Path.resolve() refuses
+    return (finding.code, resolved(finding.location.path), finding.anchor or finding.message)
 
 
 def _new_file(path: Path, overlay: dict[Path, SourceText]) -> LoadedText | None:
@@ -179,19 +282,74 @@ def _display(path: Path) -> str:
 
 
 def remove_stale_temporaries(directory: Path) -> None:
-    """Temporary files a killed run left behind next to the files it fixes."""
+    """Remove the temporary files that a killed run left next to the files it fixes.
+
+    Only those whose writer is gone: a writer holds a lock on its temporary file
+    (``flock``) from just after creating it until it is renamed into place, and the
+    kernel drops the lock when the writer dies. A temporary younger than
+    ``STALE_AFTER`` seconds is left alone too, for the instant between its creation and
+    its lock.
+    """
     try:
-        entries = list(directory.iterdir())
+        entries = list(os.scandir(directory))
     except OSError:
         return
+    now = time.time()
     for entry in entries:
-        if entry.name.startswith(".") and TEMP_MARK in entry.name and entry.name.endswith(TEMP_SUFFIX):
-            with contextlib.suppress(OSError):
-                entry.unlink()
+        name = entry.name
+        if not (name.startswith(".") and TEMP_MARK in name and name.endswith(TEMP_SUFFIX)):
+            continue
+        try:
+            descriptor = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError:
+            continue
+        try:
+            if now - os.fstat(descriptor).st_mtime >= STALE_AFTER and _try_lock(descriptor):
+                os.unlink(entry.path)
+        except OSError:
+            pass
+        finally:
+            os.close(descriptor)
+
+
+def _try_lock(descriptor: int, blocking: bool = False) -> bool:
+    """An exclusive ``flock``; False when another process holds it (where there is no
+    flock, every lock is had: the age of a temporary decides alone)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return True
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+    except BlockingIOError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def _temporary(target: Path, data: bytes, mode: int) -> Iterator[str]:
+    """A temporary file beside ``target`` holding ``data`` (synced, with ``mode``),
+    locked while this process moves it into place; removed if it is still there."""
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{target.name}{TEMP_MARK}", suffix=TEMP_SUFFIX, dir=target.parent
+    )
+    try:
+        _try_lock(handle, blocking=True)  # a new file: never waits
+        view = memoryview(data)
+        while view:
+            view = view[os.write(handle, view) :]
+        os.fsync(handle)
+        os.fchmod(handle, mode)
+        yield temporary
+    finally:
+        os.close(handle)
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
 
 
 def write_atomically(path: Path, data: bytes) -> str:
-    """Write through a temporary file in the same directory; return a problem or ''.
+    """Write through a temporary file in the same directory; return why it could not
+    be written, or ''.
 
     A symlink is written through to its target; mode and ownership are kept.
     """
@@ -201,29 +359,20 @@ def write_atomically(path: Path, data: bytes) -> str:
     except FileNotFoundError:
         return _create(target, data)
     except OSError as error:
-        return f"{path}: cannot fix: {error.strerror}"
+        return f"cannot read its state: {error.strerror}"
     if not info.st_mode & stat.S_IWUSR or not os.access(target, os.W_OK):
-        return f"{path}: read-only; not fixed"
+        return "the file is read-only"
     directory = target.parent
     remove_stale_temporaries(directory)
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{target.name}{TEMP_MARK}", suffix=TEMP_SUFFIX, dir=directory
-    )
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, stat.S_IMODE(info.st_mode))
-        if hasattr(os, "chown"):
-            # Not ours to give away when not root; the mode is kept regardless.
-            with contextlib.suppress(PermissionError):
-                os.chown(temporary, info.st_uid, info.st_gid)
-        os.replace(temporary, target)
+        with _temporary(target, data, stat.S_IMODE(info.st_mode)) as temporary:
+            if hasattr(os, "chown"):
+                # Not ours to give away when not root; the mode is kept regardless.
+                with contextlib.suppress(PermissionError):
+                    os.chown(temporary, info.st_uid, info.st_gid)
+            os.replace(temporary, target)
     except OSError as error:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        return f"{path}: cannot write: {error.strerror}"
+        return f"cannot write: {error.strerror or error}"
     _fsync_directory(directory)
     return ""
 
@@ -231,24 +380,14 @@ def write_atomically(path: Path, data: bytes) -> str:
 def _create(target: Path, data: bytes) -> str:
     """A new file, written in one go: it appears complete or not at all."""
     if not target.parent.is_dir():
-        return f"{target}: its directory does not exist; not created"
+        return "its directory does not exist; not created"
     umask = os.umask(0)
     os.umask(umask)
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{target.name}{TEMP_MARK}", suffix=TEMP_SUFFIX, dir=target.parent
-    )
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o666 & ~umask)
-        os.link(temporary, target)  # fails if the file appeared meanwhile: never clobber
+        with _temporary(target, data, 0o666 & ~umask) as temporary:
+            os.link(temporary, target)  # fails if the file appeared meanwhile: never clobber
     except OSError as error:
-        return f"{target}: cannot create: {error.strerror}"
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
+        return f"cannot create: {error.strerror or error}"
     _fsync_directory(target.parent)
     return ""
 

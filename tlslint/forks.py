@@ -5,7 +5,8 @@ fork: the child starts with everything already imported and built, so only
 the results travel, as length-prefixed messages. ``multiprocessing`` would cost
 its import and a process more than the work it saves below a few thousand
 files. Whatever a helper does not deliver (it died, it failed) the caller does
-itself, so a helper can only ever save time.
+itself, so a helper can only ever save time. A helper dies with its parent: a run
+killed (SIGKILL, the OOM killer) leaves no helper working on behind it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import sys
 from collections.abc import Callable, Iterator
 
 _LENGTH = 8  # bytes of a message's length prefix
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def available_cpus() -> int:
@@ -49,6 +51,7 @@ class Helper:
             reader, writer = os.pipe()
         except OSError:
             return None
+        parent = os.getpid()
         try:
             pid = os.fork()
         except OSError:
@@ -57,6 +60,7 @@ class Helper:
             return None
         if pid == 0:  # the helper: never returns
             os.close(reader)
+            _die_with(parent)
             _serve(produce, writer)
         os.close(writer)
         os.set_blocking(reader, False)
@@ -107,6 +111,22 @@ class Helper:
                 os.kill(self.pid, signal.SIGKILL)
         with contextlib.suppress(ChildProcessError):
             os.waitpid(self.pid, 0)
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel SIGKILL this helper when its parent dies (``PR_SET_PDEATHSIG``),
+    and leave at once if the parent died before that was set. The checks' helper writes
+    its one message at the end of its work, so a closed pipe alone would tell it too late."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    except (ImportError, OSError, AttributeError):  # not Linux: the pipe closes, the helper ends
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _serve(produce: Callable[[], Iterator[bytes]], pipe: int) -> None:

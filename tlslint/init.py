@@ -278,9 +278,10 @@ def show_settings(settings: Settings) -> str:
         lines.append(line("version", version, file_version, None))
     roots = {key: _shown(path, settings.base) for key, path in settings.nginx_roots.items()}
     lines.append(line("roots", roots, nginx_raw.get("roots", _MISSING), {}))
-    if settings.apigee:
-        lines += ["", "[apigee]"]
-        lines += [f"{key} = {_toml(value)}" for key, value in sorted(settings.apigee.items())]
+    for section, values in (("apigee", settings.apigee), ("kubernetes", settings.kubernetes)):
+        if values:
+            lines += ["", f"[{section}]"]
+            lines += [f"{key} = {_toml(value)}" for key, value in sorted(values.items())]
     enabled = Filters(settings, NginxFiles(max_bytes=settings.max_file_size)).enabled
     for code, meta in catalogue.index().items():
         if not meta.options or not enabled(code):

@@ -254,6 +254,42 @@ def insert_lines_before(directive: Directive, lines: Sequence[str], *, blank_lin
     return Edit(source.path, start, start, body + (newline if blank_line else ""))
 
 
+# A crossplane payload statement: {"directive": name, "args": [...], "block": [...] (optional)}.
+Statement = dict[str, object]
+
+
+def statement(name: str, *args: str, block: Sequence[Statement] | None = None) -> Statement:
+    built: Statement = {"directive": name, "args": list(args)}
+    if block is not None:
+        built["block"] = list(block)
+    return built
+
+
+def built_lines(payload: Statement, unit: str) -> list[str]:
+    """A new block as lines, rendered by ``crossplane.build`` from its payload and
+    indented by ``unit`` (a tab or spaces); a map's values aligned as nginx's docs align them.
+
+    The lines carry no outer indentation and no line ending: ``insert_lines_before``
+    gives them the surrounding file's.
+    """
+    from crossplane import build  # crossplane's builder: quoting as nginx reads it back
+
+    text: str = build([payload], indent=len(unit), tabs=unit == "\t")
+    lines = text.split("\n")
+    if payload["directive"] == "map" and len(lines) > 2:
+        lines = [lines[0], *_aligned(lines[1:-1], unit), lines[-1]]
+    return lines
+
+
+def _aligned(lines: Sequence[str], unit: str) -> list[str]:
+    """``default upgrade;`` / ``''      '';``: each value in one column after the longest key."""
+    pairs = [line[len(unit) :].split(" ", 1) for line in lines]
+    if any(len(pair) != 2 for pair in pairs):
+        return list(lines)
+    width = max(len(key) for key, _ in pairs)
+    return [f"{unit}{key.ljust(width)} {value}" for key, value in pairs]
+
+
 def replace_argument_text(directive: Directive, index: int, written: str) -> Edit:
     """Replace one argument, quotes included, by ``written`` exactly as given (e.g. ``""``)."""
     start, end, _, _ = argument_tokens(directive)[index]

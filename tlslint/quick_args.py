@@ -26,6 +26,8 @@ _FLAGS = {
     "-q": "quiet",
     "--force-exclude": "force_exclude",
     "--no-cache": "no_cache",
+    "--fix-symlink-targets": "fix_symlink_targets",
+    "--allow-remote-bases": "allow_remote_bases",
 }
 # Options that take a value: keyword, the values typer accepts (None: any), and
 # whether it names a file (typer hands a Path).
@@ -36,16 +38,17 @@ _VALUED: dict[str, tuple[str, tuple[str, ...] | None, bool]] = {
     "--ignore": ("ignore", None, False),
     "--nginx-version": ("nginx_version", None, False),
     "--config": ("config", None, True),
+    "--stdin-filename": ("stdin_filename", None, True),
 }
 # Set by a shell asking typer to complete a word: only typer answers that.
-_COMPLETION_VARIABLE = "_TLSLINT_COMPLETE"
+COMPLETION_VARIABLE = "_TLSLINT_COMPLETE"
 
 Arguments = dict[str, object]
 
 
 def check_arguments(args: list[str], environ: Mapping[str, str]) -> Arguments | None:
     """``run_check``'s keyword arguments for ``args``, or None: let typer read them."""
-    if _COMPLETION_VARIABLE in environ:
+    if COMPLETION_VARIABLE in environ:
         return None
     if args and args[0] == "check":
         args = args[1:]

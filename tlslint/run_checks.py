@@ -61,7 +61,8 @@ def run_checks(
     grouped = groups(checks)
     found: dict[str, list[Finding]] = {}
     helper = queue = None
-    if files >= MIN_FILES and 1 < len(grouped) < 256:
+    # Which comment silenced which finding must be seen here when unused ones are reported.
+    if files >= MIN_FILES and 1 < len(grouped) < 256 and not filters.tracks_usage:
         from tlslint import forks
 
         if forks.available_cpus() > 1 and forks.can_fork():
@@ -117,7 +118,7 @@ def _taken(queue: int) -> Iterator[int]:
 def _run(check: Check, settings: Settings, workspace: Workspace, filters: Filters) -> list[Finding]:
     meta = catalogue.index()[check.code]
     options = {**meta.option_defaults(settings.profile), **settings.options_for(check.code)}
-    context = RuleContext(meta, options, settings)
+    context = RuleContext(meta, options, settings, filters.keep)
     return [finding for finding in check.run(context, workspace) if filters.keep(finding)]
 
 

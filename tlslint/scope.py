@@ -106,6 +106,34 @@ def find_includers(files: NginxFiles, named: Iterable[Path], stops: Iterable[Pat
     return roots
 
 
+def find_directory_includers(
+    files: NginxFiles, directories: Iterable[Path], walked: Iterable[Path], stops: Iterable[Path]
+) -> list[Path]:
+    """For each directory given, the nearest ``nginx.conf`` above it whose includes reach
+    a file found in the walk (``cd sites-enabled && tlslint .`` gets the context that
+    naming the files gets).
+
+    The search starts in the directory's parent (an ``nginx.conf`` inside was walked) and
+    ends as ``find_includers``'s does; a directory that is itself a stop or a repository
+    root has no includer looked for above it.
+    """
+    boundaries = {stop.resolve() for stop in stops}
+    found = {p.resolve() for p in walked}
+    roots: list[Path] = []
+    for directory in (d.resolve() for d in directories):
+        if directory in boundaries or (directory / ".git").exists():
+            continue
+        for parent in _upward(directory.parent, boundaries):
+            candidate = (parent / MAIN_FILE).resolve()
+            if candidate in found or not candidate.is_file():
+                continue
+            if not found.isdisjoint(_closure(files, candidate)):
+                if candidate not in roots:
+                    roots.append(candidate)
+                break
+    return roots
+
+
 def _upward(start: Path, boundaries: set[Path]) -> Iterator[Path]:
     for directory in (start, *start.parents):
         yield directory

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tlslint.findings import Severity
+from tlslint.nginx_directives import ExtraDirective, parse_extra_directives
 from tlslint.nginx_versions import Version, parse_version
 from tlslint.paths import resolved
 
@@ -38,8 +39,11 @@ class Settings:
     nginx_version: Version | None = None
     nginx_version_text: str = ""  # as written: "1.25" and "1.25.0" read alike but mean differently
     nginx_roots: dict[str, Path] = field(default_factory=dict)
+    nginx_extra_directives: tuple[ExtraDirective, ...] = ()  # third-party modules' directives
     apigee: dict[str, str] = field(default_factory=dict)
+    kubernetes: dict[str, str] = field(default_factory=dict)
     backends: list[dict[str, str]] = field(default_factory=list)  # [[backends]] upstream / config
+    helm_releases: list[dict[str, Any]] = field(default_factory=list)  # [helm] releases: chart, values...
     rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -272,8 +276,11 @@ def from_mapping(data: dict[str, Any], path: Path | None) -> Settings:
         nginx_version=version,
         nginx_version_text=str(version_text or ""),
         nginx_roots=roots,
+        nginx_extra_directives=parse_extra_directives(nginx.get("extra-directives", ())),
         apigee=dict(data.get("apigee", {})),
+        kubernetes=dict(data.get("kubernetes", {})),
         backends=[dict(entry) for entry in data.get("backends", [])],
+        helm_releases=[dict(entry) for entry in data.get("helm", {}).get("releases", [])],
         rule_options={code: dict(options) for code, options in data.get("rules", {}).items()},
         raw=data,
     )

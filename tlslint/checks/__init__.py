@@ -23,14 +23,21 @@ if TYPE_CHECKING:
     from tlslint.sources.nginx.model import Directive
     from tlslint.workspace import Workspace
 
-# A check module is named after its rule: ``ngx101_session_cache_missing``.
-_MODULE_RE = re.compile(r"^([a-z]{3}\d{3})_\w+$")
+# A check module is named after its rule: ``ngx101_session_cache_missing``, ``gw101_...``.
+_MODULE_RE = re.compile(r"^([a-z]{2,3}\d{3})_\w+$")
 
 
 def check_modules() -> list[str]:
     """Every check module in this package, in code order (no registry to edit)."""
     names = [info.name for info in pkgutil.iter_modules(__path__) if _MODULE_RE.match(info.name)]
     return sorted(names)
+
+
+def module_code(name: str) -> str:
+    """The rule code of a check module's name."""
+    match = _MODULE_RE.match(name)
+    assert match is not None, name
+    return match.group(1).upper()
 
 
 @dataclass(frozen=True)
@@ -44,7 +51,7 @@ class Check:
 def load_checks(enabled: Callable[[str], bool]) -> list[Check]:
     checks = []
     for name in check_modules():
-        code = name[:6].upper()
+        code = module_code(name)
         if not enabled(code):
             continue
         module: ModuleType = importlib.import_module(f"tlslint.checks.{name}")
@@ -60,6 +67,9 @@ class RuleContext:
     meta: RuleMeta
     options: dict[str, Any]
     settings: Settings = field(default_factory=Settings)
+    # Whether the user keeps a finding (select, per-file ignores, inline comments): a
+    # finding for one cause is built from the places that are kept (checks._causes).
+    keep: Callable[[Finding], bool] = field(default=lambda finding: True)
 
     def finding(
         self,
@@ -71,6 +81,7 @@ class RuleContext:
         related: Iterable[Related] = (),
         anchor: str = "",
         fix_note: str = "",
+        covers: tuple[tuple[Path, str], ...] = (),
     ) -> Finding:
         location = where if isinstance(where, Location) else directive_location(where)
         return Finding(
@@ -83,6 +94,7 @@ class RuleContext:
             fix=fix,
             anchor=anchor,
             fix_note=fix_note,
+            covers=covers,
         )
 
 

@@ -35,7 +35,7 @@ from tlslint.checks._upstream import (
 )
 from tlslint.findings import Edit, Finding, Location, Related
 from tlslint.nginx_edits import insert_directive, replace_argument
-from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_TIMEOUT_DEFAULT, Version
+from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_DEFAULT, UPSTREAM_KEEPALIVE_TIMEOUT_DEFAULT
 from tlslint.sources.nginx.model import Directive
 from tlslint.sources.python.model import Backend, Value
 from tlslint.sources.python.servers import (
@@ -156,10 +156,10 @@ def _reaching_server(upstream: Block, addresses: tuple[Address, ...]) -> Directi
 
 def has_keepalive_upstreams(workspace: Workspace) -> bool:
     """Whether any http upstream{} may keep connections (a backend could race it)."""
-    version = workspace.nginx_version
     for config in workspace.nginx:
+        versions = workspace.nginx_versions(config)
         for upstream in unique_blocks(http_upstreams(config).values()):
-            if keepalive_on(upstream, version) is not False:
+            if keepalive_on(upstream, versions) is not False:
                 return True
     return False
 
@@ -259,18 +259,21 @@ def upstream_timeout(upstream: Block) -> NginxTimeout | None:
     return NginxTimeout(seconds, line) if seconds is not None else None
 
 
-def keepalive_wording(upstream: Block, version: Version | None) -> tuple[bool | None, str]:
-    """Whether the upstream keeps connections, and how to say why."""
-    state = keepalive_on(upstream, version)
+def keepalive_wording(link: Link, workspace: Workspace) -> tuple[bool | None, str]:
+    """Whether the link's upstream keeps connections, and how to say why."""
+    upstream = link.upstream
+    versions = workspace.nginx_versions(link.config)
+    state = keepalive_on(upstream, versions)
     line = keepalive_line(upstream)
     if line is not None:
         return state, f"keepalive {' '.join(line.args)}"
     if state:
-        return state, "keep-alive is on by default since nginx 1.29.7"
+        why = "" if versions.set_by_setting else f"; {versions.settled(UPSTREAM_KEEPALIVE_DEFAULT)}"
+        return state, f"keep-alive is on by default since nginx 1.29.7{why}"
     if state is None:
         return state, (
             "it has no keepalive line, so whether it keeps connections depends on the nginx version "
-            "(on by default since 1.29.7; set nginx.version to decide)"
+            f"(on by default since 1.29.7; {versions.unsettled()}; set nginx.version to decide)"
         )
     return state, "no keepalive"
 

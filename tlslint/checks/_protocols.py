@@ -2,20 +2,26 @@
 
 Everything here follows ../shared/facts/nginx.md: §1 for the directives, their
 defaults by version and the default-server effect, §4 for what ``nginx -t``
-says. When ``nginx.version`` is not configured, a rule evaluates every range
-of versions whose behaviour differs (``representatives``) and words its
-finding for the ranges where the problem holds (``version_span``): the
-reading that is wrong on no supported version.
+says. When the version is not settled (``nginx.version`` not configured, and
+what the configuration proves leaves it open: docs/version-inference.md), a
+rule evaluates every range of versions whose behaviour differs and that the
+configuration may run on (``representatives``), and words its finding for the
+ranges where the problem holds (``version_span``), at ``info``: the reading
+that is wrong on no supported version.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from tlslint.checks import directive_location
+from tlslint.checks._causes import Cause, Place, fix_key
 from tlslint.checks._effective import LEVELS, chain, locations
 from tlslint.checks._placement import http_target, server_target
-from tlslint.findings import Edit, Fix
+from tlslint.checks._session import rejects_handshakes
+from tlslint.findings import Edit, Finding, Fix, Related
 from tlslint.nginx_edits import remove_directive, replace_arguments
 from tlslint.nginx_versions import (
     LEGACY_TLS_OUT_OF_DEFAULTS,
@@ -27,9 +33,10 @@ from tlslint.nginx_versions import (
     format_version,
 )
 from tlslint.sources.nginx.model import Directive
+from tlslint.version_range import UNKNOWN_VERSION, VersionRange
 from tlslint.workspace.nginx import Block, NginxConfig, Server, per_config
 
-UNKNOWN_VERSION = "nginx.version is not configured"
+__all__ = ["UNKNOWN_VERSION"]
 
 # --------------------------------------------------------------------------- versions
 
@@ -40,18 +47,20 @@ _PROTOCOL_BOUNDARIES: tuple[Version, ...] = (
     LEGACY_TLS_OUT_OF_DEFAULTS,
     SNI_SESSION_DECISION,
 )
+_DEFAULT_BOUNDARIES = (TLS13_IN_DEFAULT_PROTOCOLS, LEGACY_TLS_OUT_OF_DEFAULTS)
 UNKNOWN_REPRESENTATIVES: tuple[Version, ...] = (OLDEST_SUPPORTED, *_PROTOCOL_BOUNDARIES)
 
 
-def representatives(version: Version | None) -> tuple[Version, ...]:
-    """The configured version, or one version from each range that behaves differently."""
-    return (version,) if version is not None else UNKNOWN_REPRESENTATIVES
+def representatives(versions: VersionRange) -> tuple[Version, ...]:
+    """One version from each range of versions that behaves differently, among those
+    the configuration may run on (the configured one alone, when it is set)."""
+    return versions.representatives(_PROTOCOL_BOUNDARIES)
 
 
-def version_span(hits: Iterable[Version]) -> str:
-    """Where a problem holds among ``UNKNOWN_REPRESENTATIVES``: ``"before 1.23.4"``,
-    ``"1.29.2 and later"``...; ``""`` when it holds on every supported version."""
-    reps = UNKNOWN_REPRESENTATIVES
+def version_span(hits: Iterable[Version], reps: Sequence[Version] = UNKNOWN_REPRESENTATIVES) -> str:
+    """Where a problem holds among ``reps`` (each standing for the versions up to the
+    next boundary): ``"before 1.23.4"``, ``"1.29.2 and later"``...; ``""`` when it
+    holds on all of them."""
     found = sorted({reps.index(v) for v in hits if v in reps})
     if len(found) == len(reps) or not found:
         return ""
@@ -63,7 +72,7 @@ def version_span(hits: Iterable[Version]) -> str:
             runs.append((index, index))
     parts = []
     for first, last in runs:
-        lower = format_version(reps[first])
+        lower = format_version(reps[first])  # past the first, each stands at its boundary
         upper = format_version(reps[last + 1]) if last + 1 < len(reps) else ""
         if first == 0:
             parts.append(f"before {upper}")
@@ -74,14 +83,21 @@ def version_span(hits: Iterable[Version]) -> str:
     return " and ".join(parts)
 
 
-def unknown_note(hits: Iterable[Version], version: Version | None) -> str:
-    """`` (nginx.version is not configured: this holds on nginx before 1.23.4; ...)``."""
-    if version is not None:
+def holds_everywhere(hits: Sequence[Version], versions: VersionRange) -> bool:
+    """Whether a problem found on ``hits`` holds on every version ``versions`` allows."""
+    return set(representatives(versions)) <= set(hits)
+
+
+def unknown_note(hits: Iterable[Version], versions: VersionRange) -> str:
+    """`` (nginx.version is not configured: this holds on nginx before 1.23.4; ...)``:
+    where the problem depends on a version the range leaves open."""
+    reps = representatives(versions)
+    if len(reps) == 1:
         return ""
-    span = version_span(hits)
+    span = version_span(hits, reps)
     if not span:
         return ""
-    return f" ({UNKNOWN_VERSION}: this holds on nginx {span}; set nginx.version to decide)"
+    return f" ({versions.unsettled()}: this holds on nginx {span}; set nginx.version to decide)"
 
 
 # --------------------------------------------------------------------------- labels
@@ -93,7 +109,9 @@ def labels(servers: Sequence[Server], limit: int = 3) -> str:
     return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
 
 
+@per_config  # asked for each finding of NGX010-012
 def server_map(config: NginxConfig) -> dict[int, Server]:
+    """The servers by the id of their block."""
     return {id(server.block): server for server in config.servers}
 
 
@@ -171,8 +189,8 @@ def keepalive_sites(config: NginxConfig, name: str) -> list[KeepaliveSite]:
     """
     sites: dict[tuple[str, int], KeepaliveSite] = {}
     for server in config.servers:
-        if not server.tls:
-            continue
+        if not server.tls or rejects_handshakes(server):
+            continue  # a catch-all that rejects handshakes keeps no connection to keep alive
         # Its locations inherit what decides at the server: asked once, not per location.
         at_server = effective_at(server.block, name)
         for block in (server.block, *locations(server.block)):
@@ -185,6 +203,34 @@ def keepalive_sites(config: NginxConfig, name: str) -> list[KeepaliveSite]:
                 site = sites[key] = KeepaliveSite(directive, level)
             site.scopes.append((server, block))
     return list(sites.values())
+
+
+def http1_only_choice(config: NginxConfig, site: KeepaliveSite) -> bool:
+    """A keep-alive line below the server level (a location) on servers that speak HTTP/2:
+    nginx applies it to HTTP/1.x requests of that location only, since an HTTP/2
+    connection takes its keep-alive settings from the server level (the connection's
+    configuration, not a request's). A per-endpoint choice for old clients, not a
+    setting that makes the server's connections short."""
+    level = site.level
+    if level is None or level.context in ("http", "server"):
+        return False
+    return all(speaks_http2(config, server) for server in site.servers)
+
+
+def speaks_http2(config: NginxConfig, server: Server) -> bool:
+    """`http2 on` in force, or a `listen ... http2` on one of its sockets (the listen
+    parameter applies to every server on the socket)."""
+    if flag_on(server.effective("http2")):
+        return True
+    sockets = _http2_sockets(config)
+    return any(listen.socket in sockets for listen in server.listens)
+
+
+@per_config
+def _http2_sockets(config: NginxConfig) -> frozenset[str]:
+    """The sockets some server's `listen ... http2` names (each server on them shares it):
+    indexed once, not the servers sharing a socket scanned for each of 10,000."""
+    return frozenset(listen.socket for server in config.servers for listen in server.listens if listen.http2)
 
 
 def scope_words(site: KeepaliveSite) -> str:
@@ -205,6 +251,29 @@ def scope_words(site: KeepaliveSite) -> str:
     if len(parts) > 3:
         parts = [*parts[:3], f"{len(parts) - 3} more"]
     return "TLS " + ", ".join(parts)
+
+
+def unset_places(findings: Sequence[tuple[Finding, Server]]) -> list[Place]:
+    """Servers that inherit nothing and get the same line added by one fix share a cause."""
+    return [Place(fix_key(finding), finding, f"TLS {server.label}", server) for finding, server in findings]
+
+
+def unset_cause(name: str, effect: str) -> Callable[[list[Place]], Cause]:
+    """How servers that all lack ``name`` for one cause are reported: at the http{} the
+    fix adds the line to, else at the first of them."""
+
+    def describe(members: list[Place]) -> Cause:
+        server: Server = members[0].detail
+        http = server.http.directive if server.http is not None else None
+        where = directive_location(http) if http is not None else members[0].finding.location
+        shown = labels([place.detail for place in members])
+        return Cause(
+            where,
+            f"{name} is not set for {len(members)} TLS servers ({shown}): {effect}",
+            f"http > {name}" if http is not None else members[0].finding.anchor,
+        )
+
+    return describe
 
 
 def insertion_fix(config: NginxConfig, servers: Sequence[Server], statement: str, group: str) -> Fix | None:
@@ -312,6 +381,10 @@ def _decide(config: NginxConfig, per_server: bool) -> Iterator[_Row]:
                 yield (None, None, lines, False, http)
         return
     for server in tls:
+        if rejects_handshakes(server):
+            continue  # negotiates nothing itself (it may still decide for the socket)
+        if server.synthetic and not protocol_lines(server.block):
+            continue  # a server snippet checked alone: its includer decides what applies
         governing = [server]
         if not per_server:
             defaults: list[Server] = []
@@ -338,6 +411,10 @@ class ProtocolSite:
     level: Block | None  # the block holding ``lines``
     versions: list[Version] = field(default_factory=list)
     servers: list[Server] = field(default_factory=list)
+    # With nginx's default: every server that decides, when one http{} sets the line for
+    # all of them (one cause, one fix there), and that http{}.
+    governors: list[Server] = field(default_factory=list)
+    http: Block | None = None
     # A virtual server's own ssl_protocols that the default server's value overrides.
     ignored: list[tuple[Server, tuple[Directive, ...]]] = field(default_factory=list)
 
@@ -352,15 +429,16 @@ class ProtocolSite:
 
 
 def protocol_sites(
-    config: NginxConfig, version: Version | None, problem: Callable[[tuple[str, ...]], bool]
+    config: NginxConfig, versions: VersionRange, problem: Callable[[tuple[str, ...]], bool]
 ) -> list[ProtocolSite]:
     """Every place whose effective ssl_protocols has ``problem``, on the configured
     version or (unknown) on some supported version."""
     sites: dict[tuple[str, int], ProtocolSite] = {}
     # What each site already lists, by identity: a default server may govern 10,000 servers.
     listed: set[tuple[int, int]] = set()
+    governed: set[tuple[int, int]] = set()  # (site, governor): one http{} may decide for 10,000
     judged: dict[int, bool] = {}  # by the lines' identity: most servers share their http{}'s
-    for rep in representatives(version):
+    for rep in representatives(versions):
         default = problem(default_ssl_protocols(rep) or ())
         for decision in decisions(config, rep):
             lines = decision.lines
@@ -372,13 +450,20 @@ def protocol_sites(
                 bad = judged[id(lines)] = problem(protocols_of(*lines))
             if not bad:
                 continue
+            http = decision.governing.http if decision.governing is not None else None
             if decision.directive is not None:
                 key = ("directive", id(decision.directive))
+            elif http is not None and http.directive is not None:
+                key = ("http", id(http))  # one line in http{} would decide for all of them
             else:
                 key = ("server", id(decision.governing))
             site = sites.get(key)
             if site is None:
                 site = sites[key] = ProtocolSite(decision.lines, decision.governing, decision.level)
+                site.http = http if key[0] == "http" else None
+            if decision.governing is not None and (id(site), id(decision.governing)) not in governed:
+                governed.add((id(site), id(decision.governing)))
+                site.governors.append(decision.governing)
             if rep not in site.versions:
                 site.versions.append(rep)
             if decision.server is not None and (id(site), id(decision.server)) not in listed:
@@ -393,16 +478,31 @@ def protocol_sites(
     return list(sites.values())
 
 
-def protocols_subject(site: ProtocolSite, version: Version | None) -> str:
+def protocols_subject(site: ProtocolSite, versions: VersionRange) -> str:
     """``ssl_protocols TLSv1 TLSv1.2`` or ``nginx 1.22.0's default ssl_protocols (...)``."""
     if site.lines:
         written = " + ".join(f"`ssl_protocols {' '.join(line.args)}`" for line in site.lines)
         if len(site.lines) > 1:
             written += " (lines in one block add up)"
         return written
-    if version is not None:
+    version = versions.decides(_DEFAULT_BOUNDARIES)
+    if version is not None and versions.set_by_setting:
         default = " ".join(default_ssl_protocols(version) or ())
         return f"nginx {format_version(version)}'s default ssl_protocols ({default}; {NO_LINE})"
+    if versions.known:
+        reps = versions.representatives(_DEFAULT_BOUNDARIES)
+        parts = []
+        for index, rep in enumerate(reps):
+            default = " ".join(default_ssl_protocols(rep) or ())
+            if len(reps) == 1:
+                parts.append(default)
+            elif index == 0:
+                parts.append(f"{default} before {format_version(reps[1])}")
+            else:
+                parts.append(f"{default} from {format_version(rep)}")
+        # Decided: say why; open: the finding's note says what is known.
+        named = versions.name() if len(reps) == 1 else f"nginx {versions.label()}"
+        return f"the default ssl_protocols of {named} ({'; '.join(parts)}; {NO_LINE})"
     return f"nginx's default ssl_protocols ({DEFAULT_HISTORY}; {NO_LINE})"
 
 
@@ -413,8 +513,27 @@ def site_location(site: ProtocolSite, servers: dict[int, Server]) -> tuple[Direc
         anchor = block_anchor(level, servers, "ssl_protocols") if level is not None else "ssl_protocols"
         return site.directive, anchor
     assert site.governing is not None
+    if len(site.governors) > 1 and site.http is not None and site.http.directive is not None:
+        return site.http.directive, block_anchor(site.http, servers, "ssl_protocols")
     governing = site.governing
     return server_anchor_directive(governing), block_anchor(governing.block, servers, "ssl_protocols")
+
+
+def site_related(site: ProtocolSite) -> list[Related]:
+    """The servers a site decides for, when there are several: where each of them is."""
+    if len(site.servers) < 2:
+        return []
+    return [Related(directive_location(server_anchor_directive(s)), f"TLS {s.label}") for s in site.servers]
+
+
+def site_covers(site: ProtocolSite, servers: dict[int, Server]) -> tuple[tuple[Path, str], ...]:
+    """The places a site of several deciding servers stands for (one finding each, once)."""
+    if site.directive is not None or len(site.governors) < 2:
+        return ()
+    return tuple(
+        (server_anchor_directive(g).path, block_anchor(g.block, servers, "ssl_protocols"))
+        for g in site.governors
+    )
 
 
 def whom(site: ProtocolSite) -> str:
@@ -437,10 +556,10 @@ def ignored_note(site: ProtocolSite, problem: Callable[[tuple[str, ...]], bool])
     )
 
 
-def protocols_fix(
-    config: NginxConfig, site: ProtocolSite, protocols: Sequence[str], *, safe: bool
-) -> Fix | None:
-    """Set ``protocols`` on the line that decides, or add ssl_protocols where it is inherited."""
+def protocols_fix(config: NginxConfig, site: ProtocolSite, protocols: Sequence[str]) -> Fix | None:
+    """Set ``protocols`` on the line that decides, or add ssl_protocols where it is inherited.
+
+    Always unsafe: it changes who can connect (docs/fix-safety.md)."""
     if not protocols:
         return None
     value = " ".join(protocols)
@@ -450,7 +569,7 @@ def protocols_fix(
             return None
         edits = (replace_arguments(first, list(protocols)), *(remove_directive(line) for line in others))
         more = f" and remove the other {len(others)} line(s) of that block" if others else ""
-        return Fix(f"set `ssl_protocols {value};`{more}", edits, safe)
+        return Fix(f"set `ssl_protocols {value};`{more}", edits, safe=False)
     governing = site.governing
     if governing is None:
         return None
@@ -460,13 +579,7 @@ def protocols_fix(
     if target is None:
         return None
     statement = f"ssl_protocols {value};"
-    return Fix(f"add `{statement}` to {target.label}", (target.insert(statement),), safe)
-
-
-def fix_is_safe(profile: str) -> bool:
-    """Setting the profile's protocols is safe under intermediate/modern; throughput
-    (edge proxies that may serve old clients) asks for review."""
-    return profile in ("intermediate", "modern")
+    return Fix(f"add `{statement}` to {target.label}", (target.insert(statement),), safe=False)
 
 
 # --------------------------------------------------------------------------- sockets

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from tlslint.sources.nginx.model import Directive
 from tlslint.units import parse_size
-from tlslint.workspace.nginx import Block, NginxConfig, Server, per_config
+from tlslint.workspace.nginx import Block, NginxConfig, Server, is_default, per_config
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +85,72 @@ def tls_servers(config: NginxConfig) -> Iterator[Server]:
     return (server for server in config.servers if server.tls)
 
 
+@per_config
+def tls_server_of_block(config: NginxConfig) -> dict[int, Server]:
+    """The first TLS server of each server{} block, by the block's id."""
+    found: dict[int, Server] = {}
+    for server in tls_servers(config):
+        found.setdefault(id(server.block), server)
+    return found
+
+
+def rejects_handshakes(server: Server) -> bool:
+    """``ssl_reject_handshake on``: the server completes no handshake of its own (it may
+    still be the default server whose session settings others resume in)."""
+    directive = server.effective("ssl_reject_handshake")
+    return directive is not None and directive.args[:1] == ("on",)
+
+
+def tls13_only(server: Server, defaults: list[Server]) -> bool:
+    """Whether the server speaks nothing but TLS 1.3, by the ssl_protocols lines that can
+    decide for it (its own, and its default servers' before 1.29.2): TLS 1.3 clients
+    resume with tickets, and a session cache is for TLS 1.2 clients (Mozilla's modern
+    profile leaves it out for that reason). nginx's default always has TLS 1.2."""
+    for decider in (server, *defaults):
+        line = decider.effective("ssl_protocols")
+        if line is None or {arg.lower() for arg in line.args} != {"tlsv1.3"}:
+            return False
+    return True
+
+
+def ticket_keys(config: NginxConfig, server: Server) -> list[Directive]:
+    """The ssl_session_ticket_key lines that encrypt ``server``'s tickets, or [] when
+    nginx's random keys do: only the default servers' keys count (facts §1), so every
+    default server of its TLS sockets must have them."""
+    deciding = default_servers_of(config, server)
+    if is_default(server) or not deciding:
+        deciding.insert(0, server)
+    found: list[Directive] = []
+    for decider in deciding:
+        level = decider.block if decider.block.all("ssl_session_ticket_key") else decider.http
+        lines = level.all("ssl_session_ticket_key") if level is not None else []
+        if not lines:
+            return []
+        found.extend(line for line in lines if line not in found)
+    return found
+
+
+def setting_anchor(config: NginxConfig, holder: Directive | None, name: str) -> str:
+    """The anchor of setting ``name`` in the block ``holder`` (None: a file's top level):
+    ``http > ssl_session_cache``, or a server's own ``... > server[a@*:443] > name``."""
+    server = _servers_by_directive(config).get(id(holder)) if holder is not None else None
+    if server is not None:
+        return anchor(server, name)
+    if holder is None:
+        return name if config.context != "http" else f"http > {name}"
+    return f"{holder.name} > {name}"
+
+
+@per_config
+def _servers_by_directive(config: NginxConfig) -> dict[int, Server]:
+    """The first server of each ``server`` directive, by its id (asked for each finding)."""
+    found: dict[int, Server] = {}
+    for server in config.servers:
+        if server.block.directive is not None:
+            found.setdefault(id(server.block.directive), server)
+    return found
+
+
 def default_servers_of(config: NginxConfig, server: Server) -> list[Server]:
     """The default servers of the TLS sockets ``server`` listens on (not itself)."""
     found = []
@@ -95,6 +161,17 @@ def default_servers_of(config: NginxConfig, server: Server) -> list[Server]:
         if default is not None and default is not server and default not in found:
             found.append(default)
     return found
+
+
+def zones_of_default_servers(config: NginxConfig) -> set[str]:
+    """The shared zones that store and resume sessions: those of TLS default servers
+    (sessions are looked up in the default server's cache only, facts §1)."""
+    used = set()
+    for server in tls_servers(config):
+        shared = effective_cache(server).shared
+        if shared is not None and is_default(server):
+            used.add(shared.name)
+    return used
 
 
 @per_config

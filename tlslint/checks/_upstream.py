@@ -25,6 +25,8 @@ from tlslint.checks import unique
 from tlslint.checks._effective import effective, proxy_headers, server_of
 from tlslint.findings import Edit
 from tlslint.nginx_edits import (
+    Statement,
+    built_lines,
     child_indentation,
     indent_unit,
     indentation,
@@ -34,8 +36,9 @@ from tlslint.nginx_edits import (
     replace_argument,
     replace_argument_text,
 )
-from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_DEFAULT, Version, at_least
+from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_DEFAULT
 from tlslint.sources.nginx.model import Directive
+from tlslint.version_range import VersionRange
 from tlslint.workspace.nginx import MAIN, Block, NginxConfig, per_config
 
 PASS_MODULES = {
@@ -297,14 +300,14 @@ def keepalive_line(upstream: Block) -> Directive | None:
     return upstream.last("keepalive")
 
 
-def keepalive_on(upstream: Block, version: Version | None) -> bool | None:
+def keepalive_on(upstream: Block, versions: VersionRange) -> bool | None:
     """Whether the upstream keeps connections: an explicit ``keepalive N`` (N > 0),
     or no line at all on nginx >= 1.29.7 (``32 local``); None when that depends on
     the (unknown) version."""
     line = keepalive_line(upstream)
     if line is not None:
         return line.args[:1] != ("0",)
-    return at_least(version, UPSTREAM_KEEPALIVE_DEFAULT)
+    return versions.at_least(UPSTREAM_KEEPALIVE_DEFAULT)
 
 
 @dataclass(frozen=True)
@@ -379,11 +382,11 @@ class ConnectionIssue:
     upgrade_map: UpgradeMap | None = None  # when a map gives the value
 
 
-def http_version_issue(block: Block, version: Version | None) -> tuple[str, Directive | None] | None:
+def http_version_issue(block: Block, versions: VersionRange) -> tuple[str, Directive | None] | None:
     """Why ``block`` does not speak HTTP/1.1 upstream (and the line that decides), or None."""
     line = effective(block, "proxy_http_version")
     if line is None:
-        new = at_least(version, UPSTREAM_KEEPALIVE_DEFAULT)
+        new = versions.at_least(UPSTREAM_KEEPALIVE_DEFAULT)
         if new:
             return None
         if new is None:
@@ -396,13 +399,13 @@ def http_version_issue(block: Block, version: Version | None) -> tuple[str, Dire
 
 
 def connection_issue(
-    block: Block, version: Version | None, maps: dict[str, UpgradeMap]
+    block: Block, versions: VersionRange, maps: dict[str, UpgradeMap]
 ) -> ConnectionIssue | None:
     """Why the Connection header ``block`` sends upstream stops reuse, or None."""
     level, headers = proxy_headers(block)
     lines = [h for h in headers if h.name == "connection"]
     if not lines:
-        new = at_least(version, UPSTREAM_KEEPALIVE_DEFAULT)
+        new = versions.at_least(UPSTREAM_KEEPALIVE_DEFAULT)
         if new:
             return None
         if new is None:
@@ -457,6 +460,8 @@ class LocationChange:
     http11: bool = False
     headers: list[tuple[str, str]] = field(default_factory=list)  # (Name, value as written)
     statements: list[str] = field(default_factory=list)  # further new lines
+    # Set by edits(): a line the operator wrote gets another value (an unsafe fix).
+    replaces: bool = False
 
     def edits(self) -> list[Edit] | None:
         """The edits, or None where a line that must change is not the location's own."""
@@ -474,6 +479,7 @@ class LocationChange:
                 if mine.parent is not directive:
                     return None  # set by an include: a second line would be a duplicate
                 edits.append(replace_argument(mine, 0, "1.1"))
+                self.replaces = True
         if self.headers:
             level, current = proxy_headers(self.location)
             wanted = {name.lower() for name, _ in self.headers}
@@ -486,6 +492,7 @@ class LocationChange:
                         if header.directive.parent is not directive or len(header.directive.args) < 2:
                             return None
                         edits.append(replace_argument_text(header.directive, 1, value))
+                        self.replaces = True
             else:
                 for header in current:
                     if header.name not in wanted:
@@ -534,8 +541,9 @@ def _first_servers(http: Block) -> dict[tuple[int, int], Directive]:
     return found
 
 
-def new_block(anchor_directive: Directive, opener: str, body: Sequence[str]) -> Edit:
-    """``opener { body }`` as new lines above ``anchor_directive``."""
+def new_block(anchor_directive: Directive, payload: Statement) -> Edit:
+    """The block ``payload`` (a crossplane statement), built by crossplane, as new lines
+    above ``anchor_directive``, indented as that part of the file is."""
     source = anchor_directive.source
     unit = indent_unit(source)
     children = anchor_directive.block or []
@@ -545,8 +553,7 @@ def new_block(anchor_directive: Directive, opener: str, body: Sequence[str]) -> 
         inner = child_indentation(source, anchor_directive, children)
         if inner.startswith(outer) and len(inner) > len(outer):
             unit = inner[len(outer) :]
-    lines = [f"{opener} {{", *(unit + line for line in body), "}"]
-    return insert_lines_before(anchor_directive, lines)
+    return insert_lines_before(anchor_directive, built_lines(payload, unit))
 
 
 def free_name(taken: AbstractSet[str], preferred: str) -> str:

@@ -33,7 +33,8 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             if isinstance(value, Scalar) and not pair.merged:
                 edit = replace_scalar(value, "true")
             state = f"has enableNonSniClient: {value.raw if isinstance(value, Scalar) else '...'}"
-        fix = Fix("set enableNonSniClient: true", (edit,)) if edit is not None else None
+        # Unsafe: clients without SNI can then connect (docs/fix-safety.md).
+        fix = Fix("set enableNonSniClient: true", (edit,), safe=False) if edit is not None else None
         yield ctx.finding(
             route_location(route, "enableNonSniClient", "hostnames"),
             f"{route_label(route)} has the wildcard hostname but {state}: the gateway still "

@@ -10,7 +10,7 @@ from tlslint.findings import Edit, Finding, Fix
 from tlslint.sources.apigee.documents import RouteObject
 from tlslint.sources.apigee.tree import Scalar, Seq
 from tlslint.workspace import Workspace
-from tlslint.workspace.apigee import ApigeeWorkspace, Host
+from tlslint.workspace.apigee import ApigeeWorkspace, Host, plain_only
 
 CODE = "APG103"
 
@@ -36,14 +36,21 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             note = "no fix until a wildcard route exists (APG101 creates one with --unsafe-fixes)"
         else:
             note = "" if edit else "no fix: additionalGateways is shared through an alias or oddly written"
-        what = f"the wildcard route '{name}'" if name else "a wildcard route"
+        what = f"the wildcard route '{name}'" if name else "a wildcard route that speaks TLS"
+        plain = sorted(n for n in listed if any(plain_only(r) for r in ws.routes_named(n)))
+        # A listed HTTP-only route is no non-SNI route: say so, not that nothing is listed.
+        serve = "serves" if len(plain) == 1 else "serve"
+        lists = (
+            f" (it lists {', '.join(repr(n) for n in plain)}, which {serve} plain HTTP only)" if plain else ""
+        )
         yield ctx.finding(
             host_location(host),
-            f"{host.label} does not list {what} in additionalGateways ({want.reason}): the route "
-            "gives the gateway a certificate to send when a ClientHello has no SNI, but only for "
+            f"{host.label} does not list {what} in additionalGateways{lists} ({want.reason}): the "
+            "route gives the gateway a certificate to send when a ClientHello has no SNI, but only for "
             "the hosts that list it",
             severity=want.severity,
-            fix=Fix(f"add '{name}' to additionalGateways", (edit,)) if edit is not None else None,
+            # Unsafe: clients without SNI can then connect to this host (docs/fix-safety.md).
+            fix=Fix(f"add '{name}' to additionalGateways", (edit,), safe=False) if edit is not None else None,
             fix_note=note,
             anchor=f"{host.anchor}.additionalGateways",
         )

@@ -10,6 +10,7 @@ from tlslint.findings import Finding
 from tlslint.sources.apigee.documents import RouteObject
 from tlslint.sources.apigee.tree import Map, Node, Scalar, Seq
 from tlslint.workspace import Workspace
+from tlslint.workspace.apigee import plain_only
 
 CODE = "APG108"
 MODES = ("SIMPLE", "MUTUAL")
@@ -23,8 +24,9 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     seen = {id(route) for route in routes}  # by identity: 10,000 hosts may list routes
     for host in ws.hosts:
         for name in sorted(host.listed_names() or ()):
+            # A listed HTTP-only route serves the host to plain-HTTP clients: no TLS to check.
             for route in ws.routes_named(name):
-                if id(route) not in seen:
+                if id(route) not in seen and not plain_only(route):
                     seen.add(id(route))
                     routes.append(route)
     for route in routes:

@@ -35,7 +35,9 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 + (f"; read as a number it becomes {float(value.raw):g}" if lost else "")
                 + f' (inferred); write "{value.raw}"',
                 severity=Severity.ERROR if lost else None,
-                fix=Fix(f'quote {key}: "{value.raw}"', (edit,)) if edit is not None else None,
+                # Quoting keeps the value the chart sees (safe) unless the number loses its
+                # last digit (1.0 reads as 1): then the quoted value changes who can connect.
+                fix=Fix(f'quote {key}: "{value.raw}"', (edit,), safe=not lost) if edit is not None else None,
                 fix_note="" if edit else "no fix: not a version number; see APG203",
                 anchor=f"{host.anchor}.{key}",
             )

@@ -9,7 +9,7 @@ from tlslint.checks._apigee import apigee, route_label, route_location
 from tlslint.findings import Finding
 from tlslint.sources.apigee.documents import ROUTE
 from tlslint.workspace import Workspace
-from tlslint.workspace.apigee import FORBIDDEN, enables_non_sni, is_wildcard
+from tlslint.workspace.apigee import FORBIDDEN, enables_non_sni, is_wildcard, plain_only
 
 CODE = "APG301"
 
@@ -19,7 +19,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     if ws is None or ws.policy != FORBIDDEN:
         return
     for obj in [*ws.routes, *ws.route_configs]:
-        wildcard = obj.kind == ROUTE and is_wildcard(obj)
+        wildcard = obj.kind == ROUTE and is_wildcard(obj) and not plain_only(obj)
         enabled = enables_non_sni(obj) is True
         if not (wildcard or enabled):
             continue

@@ -61,10 +61,9 @@ class _Race:
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
-    version = workspace.nginx_version
     races: list[_Race] = []
     for link in links(workspace):
-        on, wording = keepalive_wording(link.upstream, version)
+        on, wording = keepalive_wording(link, workspace)
         if on is False:
             continue
         timeout = backend_timeout(link.backend)
@@ -192,7 +191,7 @@ def _finding(ctx: RuleContext, race: _Race, lowest: float, highest: float, prefe
     return ctx.finding(
         where,
         message,
-        severity=Severity.ERROR if race.on else Severity.WARNING,
+        severity=Severity.ERROR if race.on else Severity.INFO,  # None: the version decides
         fix=fix,
         related=notes,
         anchor=fingerprint,

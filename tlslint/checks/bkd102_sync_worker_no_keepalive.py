@@ -28,12 +28,11 @@ CODE = "BKD102"
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
-    version = workspace.nginx_version
     for link in links(workspace):
         backend = link.backend
         if backend.server != GUNICORN:
             continue
-        on, wording = keepalive_wording(link.upstream, version)
+        on, wording = keepalive_wording(link, workspace)
         if on is False:
             continue
         timeout = backend_timeout(backend)

@@ -9,8 +9,9 @@ under a condition, ``from settings import *``, ``$PORT`` on a command line,
   one) of a backend that an upstream{} with keep-alive reaches: BKD101 cannot
   be decided;
 * the address of a backend that no ``[[backends]]`` entry maps, while the
-  nginx configuration has upstreams with keep-alive: it cannot be linked;
-* a backend file that cannot be read (it does not parse, or is refused).
+  nginx configuration has upstreams with keep-alive: it cannot be linked.
+
+A backend file that cannot be read or does not parse is BKD001's (an error, exit 2).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from tlslint.checks import RuleContext, file_location
+from tlslint.checks import RuleContext
 from tlslint.checks._backends import (
     backend_timeout,
     has_keepalive_upstreams,
@@ -49,16 +50,10 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         seen.add(key)
         return finding
 
-    for problem in backends.problems:
-        message = f"not verifiable: {problem.message}"
-        found = once(ctx.finding(file_location(problem.path, problem.line), message, anchor="file"))
-        if found is not None:
-            yield found
-    version = workspace.nginx_version
     linked: set[int] = set()
     for link in links(workspace):
         linked.add(id(link.backend))
-        on, _ = keepalive_wording(link.upstream, version)
+        on, _ = keepalive_wording(link, workspace)
         if on is False:
             continue
         timeout = backend_timeout(link.backend)

@@ -1,30 +1,91 @@
-"""NGX101 ssl-session-cache-missing: a TLS server resumes no session by ID."""
+"""NGX101 ssl-session-cache-missing: a TLS server resumes no session by ID.
+
+What a server without a cache can still resume depends on tickets (facts/nginx.md §1):
+with ``ssl_session_tickets off`` nothing resumes (an error); with tickets on and nginx's
+random keys, tickets die on every reload and differ between nodes (a warning); with
+``ssl_session_ticket_key`` files on the default server, tickets survive reloads and are
+shared between nodes, and only TLS 1.2 clients without ticket support cannot resume
+(info). A missing http-level line is one cause, reported once where the fix goes.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
+from dataclasses import dataclass
 
-from tlslint.checks import RuleContext, related
+from tlslint.checks import RuleContext, directive_location, related
+from tlslint.checks._causes import Cause, Place, fix_key, one_per_cause
 from tlslint.checks._placement import free_zone_name, session_targets
 from tlslint.checks._session import (
     SessionCache,
     anchor,
     default_servers_of,
     effective_cache,
+    rejects_handshakes,
+    setting_anchor,
+    ticket_keys,
     tickets_on,
+    tls13_only,
     tls_servers,
 )
-from tlslint.findings import Finding, Fix, Severity
+from tlslint.findings import Finding, Fix, Related, Severity
 from tlslint.nginx_edits import replace_arguments
+from tlslint.sources.nginx.model import Directive
 from tlslint.workspace import Workspace
-from tlslint.workspace.nginx import NginxConfig, Server
+from tlslint.workspace.nginx import NginxConfig, Server, is_default
 
 CODE = "NGX101"
+NONE_APPLIES = "no ssl_session_cache applies; nginx's default is none"
+
+# What a server without a cache still resumes, by how its tickets are set up.
+OFF, RANDOM, KEYED = "off", "random", "keyed"
+SEVERITY = {OFF: Severity.ERROR, RANDOM: Severity.WARNING, KEYED: Severity.INFO}
+ALONE = {
+    OFF: "with ssl_session_tickets off, every connection is a full handshake",
+    RANDOM: (
+        "only session tickets can resume, and with nginx's random ticket keys they die on every "
+        "reload and differ between nodes"
+    ),
+    KEYED: (
+        "only session tickets resume; their keys come from ssl_session_ticket_key files on the "
+        "default server, so tickets survive reloads and are shared between nodes, but TLS 1.2 "
+        "clients without ticket support cannot resume"
+    ),
+}
+MANY = {
+    OFF: "{who} (ssl_session_tickets off) never resume: every connection is a full handshake",
+    RANDOM: (
+        "{who} resume only with session tickets, whose random keys die on every reload and differ "
+        "between nodes"
+    ),
+    KEYED: (
+        "{who} resume only with session tickets, whose keys come from ssl_session_ticket_key files on "
+        "the default server (so tickets survive reloads and are shared between nodes); TLS 1.2 clients "
+        "without ticket support cannot resume"
+    ),
+}
+SHORT = {
+    OFF: "never resumes (tickets off)",
+    RANDOM: "resumes only with tickets, whose keys die on reload",
+    KEYED: "resumes only with tickets (keys from files)",
+}
+
+
+@dataclass(frozen=True)
+class _Where:
+    """Where a cause with several places is reported, and how it is named."""
+
+    directive: Directive
+    anchor: str
+    subject: str  # "http{} sets no ssl_session_cache (...)"
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     for config in workspace.nginx:
+        places: list[Place] = []
         for server in tls_servers(config):
+            if rejects_handshakes(server) and not is_default(server):
+                continue  # completes no handshake and decides for no socket
             cache = effective_cache(server)
             if cache.present or (cache.directive is None and server.unresolved):
                 continue
@@ -33,41 +94,117 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             defaults = default_servers_of(config, server)
             if defaults and all(effective_cache(d).present for d in defaults):
                 continue
-            tickets = tickets_on(server)
-            if tickets:
-                consequence = "only session tickets can resume, and they die on every reload"
-            else:
-                consequence = "with ssl_session_tickets off, every connection is a full handshake"
-            where = cache.directive or server.block.directive
-            notes = []
-            tickets_line = server.effective("ssl_session_tickets")
-            if tickets_line is not None and not tickets:
-                notes.append(related(tickets_line, "session tickets are turned off here"))
-            state = "is not set (default none)" if cache.directive is None else cache.state
-            yield ctx.finding(
-                where if where is not None else server.block.children[0],
-                f"TLS {server.label} has no session cache (ssl_session_cache {state}): {consequence}",
-                severity=Severity.WARNING if tickets else Severity.ERROR,
-                related=notes,
-                anchor=anchor(server, "ssl_session_cache"),
-                fix=add_shared_cache(config, server, cache, str(ctx.options["size"]), safe=True),
+            if tickets_on(server) and tls13_only(server, defaults):
+                continue  # TLS 1.3 resumes with tickets; their keys are NGX105's
+            finding, kind = _alone(ctx, config, server, cache)
+            cause, where = _cause(config, server, cache, finding)
+            who = f"TLS {server.label}" + (
+                " (a default server that rejects handshakes)" if rejects_handshakes(server) else ""
             )
+            places.append(Place(cause, finding, f"{who}: {SHORT[kind]}", (kind, where)))
+        yield from one_per_cause(places, _describe, ctx.keep)
+
+
+def _describe(members: list[Place]) -> Cause:
+    """One message for every server that lacks a cache for the same cause."""
+    where: _Where = members[0].detail[1]
+    kinds = [place.detail[0] for place in members]
+    parts = []
+    for kind in (OFF, RANDOM, KEYED):
+        count = kinds.count(kind)
+        if count:
+            who = "they" if count == len(members) else f"{count} of them"
+            parts.append(MANY[kind].format(who=who))
+    return Cause(
+        directive_location(where.directive),
+        f"{where.subject}, so {len(members)} TLS servers have no session cache: {'; '.join(parts)}",
+        where.anchor,
+    )
+
+
+def _alone(ctx: RuleContext, config: NginxConfig, server: Server, cache: SessionCache) -> tuple[Finding, str]:
+    """The finding for one server, and what it can still resume."""
+    notes: list[Related] = []
+    tickets_line = server.effective("ssl_session_tickets")
+    if not tickets_on(server):
+        kind = OFF
+        if tickets_line is not None:
+            notes.append(related(tickets_line, "session tickets are turned off here"))
+    else:
+        keys = ticket_keys(config, server)
+        kind = KEYED if keys else RANDOM
+        if keys:
+            notes.append(related(keys[0], "ticket keys of the default server"))
+    state = NONE_APPLIES if cache.directive is None else f"`ssl_session_cache {cache.state}`"
+    where = cache.directive or server.block.directive or server.block.children[0]
+    subject = f"TLS {server.label}"
+    if rejects_handshakes(server):
+        # A catch-all: it resumes nothing itself, but the servers of its sockets resume in its context.
+        subject += (
+            f" rejects handshakes itself, but as the default server of {', '.join(server.default_for)} it "
+            "is where the sessions of those sockets resume, and it"
+        )
+    finding = ctx.finding(
+        where,
+        f"{subject} has no session cache ({state}): {ALONE[kind]}",
+        severity=SEVERITY[kind],
+        related=notes,
+        anchor=anchor(server, "ssl_session_cache"),
+        fix=add_shared_cache(config, server, cache, str(ctx.options["size"]), safe=True),
+    )
+    return finding, kind
+
+
+def _cause(
+    config: NginxConfig, server: Server, cache: SessionCache, finding: Finding
+) -> tuple[Hashable, _Where]:
+    """An explicit line is its own cause (each such line needs its own edit); servers
+    that inherit nothing share the cause their one fix resolves: the place it goes to."""
+    name = "ssl_session_cache"
+    if cache.directive is not None:
+        line = cache.directive
+        where = _Where(
+            line,
+            setting_anchor(config, line.parent, name),
+            f"`{name} {cache.state}` turns the session cache off",
+        )
+        return ("line", id(line)), where
+    targets = session_targets(config, server)
+    target = targets[0].block if targets else None
+    if target is None:
+        where = _Where(
+            server.block.directive or server.block.children[0],
+            anchor(server, name),
+            "no ssl_session_cache applies (nginx's default is none)",
+        )
+    elif target.name == "http":
+        where = _Where(
+            target, setting_anchor(config, target, name), f"http{{}} sets no {name} (nginx's default is none)"
+        )
+    else:
+        default = next((s for s in config.servers if s.block.directive is target), server)
+        where = _Where(
+            target,
+            anchor(default, name),
+            f"the default server {default.label} sets no {name} (nginx's default is none)",
+        )
+    return fix_key(finding), where
 
 
 def add_shared_cache(
     config: NginxConfig, server: Server, cache: SessionCache, size: str, *, safe: bool
 ) -> Fix | None:
-    """Turn an explicit none/off, or a builtin-only cache, into a shared zone; or add
-    one where it is inherited."""
+    """Turn an explicit none/off, or a builtin-only cache, into a shared zone (unsafe: it
+    replaces what the operator wrote); or add one where it is inherited (``safe``)."""
     value = f"shared:{free_zone_name(config)}:{size}"
     if cache.directive is not None and cache.disabled:
         edit = replace_arguments(cache.directive, [value])
-        return Fix(f"set `ssl_session_cache {value};` instead of `{cache.state}`", (edit,), safe)
+        return Fix(f"set `ssl_session_cache {value};` instead of `{cache.state}`", (edit,), False)
     if cache.directive is not None and cache.builtin and cache.shared is None:
         # The same edit as NGX102's: adding a second line instead would leave two
         # ssl_session_cache lines when both fixes apply (the builtin one in an include).
         edit = replace_arguments(cache.directive, [value])
-        return Fix(f"replace `{' '.join(cache.directive.args)}` with `{value}`", (edit,), safe)
+        return Fix(f"replace `{' '.join(cache.directive.args)}` with `{value}`", (edit,), False)
     targets = session_targets(config, server)
     if not targets:
         return None

@@ -11,7 +11,7 @@ from tlslint.findings import Finding, Fix
 from tlslint.nginx_edits import replace_arguments
 from tlslint.sources.nginx.model import Directive
 from tlslint.workspace import Workspace
-from tlslint.workspace.nginx import is_default
+from tlslint.workspace.nginx import NginxConfig, is_default
 
 CODE = "NGX102"
 
@@ -19,6 +19,8 @@ CODE = "NGX102"
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     reported: set[int] = set()
     for config in workspace.nginx:
+        if _one_worker(config):
+            continue  # one worker process: its builtin cache sees every connection
         for server in tls_servers(config):
             # Sessions are stored in the default server's cache only (facts §1):
             # a virtual server's own builtin cache is never consulted.
@@ -41,8 +43,17 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 )
 
 
+def _one_worker(config: NginxConfig) -> bool:
+    """``worker_processes 1`` in the main context (unknown, or ``auto``, is more than one)."""
+    if config.context != "main":
+        return False
+    line = config.top.last("worker_processes")
+    return line is not None and line.args[:1] == ("1",)
+
+
 def _shared_instead(directive: Directive, value: str) -> Fix:
     return Fix(
         f"replace `{' '.join(directive.args)}` with `{value}`",
         (replace_arguments(directive, [value]),),
+        safe=False,  # `builtin` is what the operator wrote
     )

@@ -40,5 +40,9 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                     directive,
                     f"ssl_session_timeout {directive.args[0]} is {problem}",
                     anchor=f"{block.context} > ssl_session_timeout",
-                    fix=Fix(f"set ssl_session_timeout to {bound}", (replace_argument(directive, 0, bound),)),
+                    fix=Fix(
+                        f"set ssl_session_timeout to {bound}",
+                        (replace_argument(directive, 0, bound),),
+                        safe=False,  # the operator's value
+                    ),
                 )

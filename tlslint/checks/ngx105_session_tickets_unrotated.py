@@ -1,57 +1,119 @@
-"""NGX105 ssl-session-tickets-unrotated: ticket keys that die on reload and differ per node."""
+"""NGX105 ssl-session-tickets-unrotated: ticket keys that die on reload and differ per node.
+
+Only the default server of a listen socket decides the ticket keys (facts/nginx.md §1):
+its ``ssl_session_ticket_key`` files, or nginx's random keys, which a shared session
+cache keeps and rotates since 1.23.2. So the rule judges default servers, and speaks of
+the sockets whose tickets they encrypt.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 
-from tlslint.checks import RuleContext
-from tlslint.checks._session import anchor, effective_cache, tickets_on, tls_servers
+from tlslint.checks import RuleContext, directive_location
+from tlslint.checks._causes import Cause, Place, fix_key, one_per_cause
+from tlslint.checks._session import (
+    anchor,
+    effective_cache,
+    rejects_handshakes,
+    setting_anchor,
+    tickets_on,
+    tls_servers,
+)
 from tlslint.checks.ngx101_session_cache_missing import add_shared_cache
-from tlslint.findings import Finding
-from tlslint.nginx_versions import TICKET_KEYS_IN_SHARED_CACHE, at_least
+from tlslint.findings import Finding, Severity
+from tlslint.nginx_versions import TICKET_KEYS_IN_SHARED_CACHE
+from tlslint.sources.nginx.model import Directive
 from tlslint.workspace import Workspace
-from tlslint.workspace.nginx import is_default
+from tlslint.workspace.nginx import NginxConfig, Server, is_default
 
 CODE = "NGX105"
 KEY_FILES_NOTE = (
     "no automatic fix: deploy ssl_session_ticket_key files rotated by your tooling "
     "(the first key encrypts, the rest only decrypt), or run nginx >= 1.23.2"
 )
+RANDOM = "every reload invalidates all tickets, and each node has its own keys"
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
-    new_enough = at_least(workspace.nginx_version, TICKET_KEYS_IN_SHARED_CACHE)
+    fleet = bool(ctx.options["require-key-file"])
     for config in workspace.nginx:
+        versions = workspace.nginx_versions(config)
+        new_enough = versions.at_least(TICKET_KEYS_IN_SHARED_CACHE)
+        places: list[Place] = []
         for server in tls_servers(config):
             # Only the default server's keys encrypt tickets (facts §1).
-            if not is_default(server) or not tickets_on(server):
+            if not is_default(server) or server.unresolved:
                 continue
-            if server.effective("ssl_session_ticket_key") is not None or server.unresolved:
+            if server.effective("ssl_session_ticket_key") is not None or not _issues_tickets(config, server):
                 continue
             cache = effective_cache(server)
             shared = cache.shared is not None
-            fleet = bool(ctx.options["require-key-file"])
             if shared and new_enough and not fleet:
                 continue
-            if shared and new_enough:
-                reason = (
-                    "require-key-file is set (throughput profile): keys rotated in one node's "
-                    "shared memory are not shared with the other nodes of a fleet"
-                )
-            elif not shared:
-                reason = "no shared session cache holds the ticket keys"
+            severity = None
+            if not shared:
+                what = f"no shared session cache keeps nginx's random keys, so {RANDOM}"
             elif new_enough is False:
-                reason = "nginx before 1.23.2 does not keep ticket keys in the shared cache"
-            else:
-                reason = (
-                    "this depends on the nginx version, which is not configured: before 1.23.2 "
-                    "the shared cache does not keep ticket keys; set nginx.version to decide"
+                what = (
+                    f"{versions.settled(TICKET_KEYS_IN_SHARED_CACHE)} keeps no ticket keys in the shared "
+                    f"cache (that began in 1.23.2), so nginx's random keys are used: {RANDOM}"
                 )
-            yield ctx.finding(
+            elif fleet:
+                when = "" if new_enough else " (from 1.23.2; before, they are random per start)"
+                what = (
+                    f"the shared cache keeps and rotates nginx's keys on this node only{when}: with "
+                    "require-key-file (throughput profile) a fleet must share keys, or a client that "
+                    "moves between nodes cannot resume"
+                )
+            else:
+                what = (
+                    "since nginx 1.23.2 the shared cache keeps and rotates nginx's keys; before, they are "
+                    f"random per start: {RANDOM} ({versions.unsettled()}: set nginx.version to decide)"
+                )
+                severity = Severity.INFO  # an open question, not a verdict
+            sockets = ", ".join(server.default_for) or "its sockets"
+            finding = ctx.finding(
                 server.block.directive or server.block.children[0],
-                f"TLS {server.label} issues session tickets with random keys: every reload "
-                f"invalidates all tickets, and each node has its own keys ({reason})",
+                f"session tickets on {sockets} are encrypted with the keys of the default server "
+                f"{server.label}, which has no ssl_session_ticket_key: {what}",
+                severity=severity,
                 anchor=anchor(server, "ssl_session_tickets"),
-                fix=None if shared else add_shared_cache(config, server, cache, "10m", safe=False),
+                fix=None if shared else add_shared_cache(config, server, cache, "10m", safe=True),
                 fix_note=KEY_FILES_NOTE if shared else "",
             )
+            cause = _cause(finding, cache.directive, server)
+            places.append(Place(cause, finding, f"default server {server.label}", (config, what, server)))
+        yield from one_per_cause(places, _describe, ctx.keep)
+
+
+def _issues_tickets(config: NginxConfig, default: Server) -> bool:
+    """Some server whose sessions this default server's keys encrypt has tickets on."""
+    if not rejects_handshakes(default) and tickets_on(default):
+        return True
+    return any(
+        server is not default and tickets_on(server) and not rejects_handshakes(server)
+        for socket in default.default_for
+        for server in config.groups.get(socket, [])
+    )
+
+
+def _cause(finding: Finding, cache: Directive | None, server: Server) -> Hashable:
+    """Default servers that one fix (a cache added to http{}) or one cache line without key
+    files leaves with random keys share a cause."""
+    if finding.fix is not None:
+        return fix_key(finding)
+    return ("cache", id(cache)) if cache is not None else ("server", id(server))
+
+
+def _describe(members: list[Place]) -> Cause:
+    config, what, server = members[0].detail
+    first = members[0].finding
+    where = server.http.directive if server.http is not None else None
+    names = ", ".join(place.note.removeprefix("default server ") for place in members)
+    return Cause(
+        directive_location(where) if where is not None else first.location,
+        f"session tickets are encrypted with the keys of {len(members)} default servers ({names}), "
+        f"and none has an ssl_session_ticket_key: {what}",
+        setting_anchor(config, where, "ssl_session_ticket_key") if where is not None else first.anchor,
+    )

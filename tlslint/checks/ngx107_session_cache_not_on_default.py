@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from tlslint import catalogue
 from tlslint.checks import RuleContext, related
 from tlslint.checks._placement import http_target
-from tlslint.checks._session import anchor, effective_cache, tickets_on, tls_servers
-from tlslint.findings import Finding, Fix, Severity
+from tlslint.checks._session import anchor, effective_cache, parse_cache, tickets_on, tls_servers
+from tlslint.checks.ngx103_session_cache_too_small import resize_edits
+from tlslint.findings import Edit, Finding, Fix, Severity
 from tlslint.nginx_edits import remove_directive
 from tlslint.sources.nginx.model import Directive
+from tlslint.units import parse_size
 from tlslint.workspace import Workspace
-from tlslint.workspace.nginx import Server, is_default
+from tlslint.workspace.nginx import NginxConfig, Server, is_default
 
 CODE = "NGX107"
+TOO_SMALL = "NGX103"  # its min-size: the size a moved zone needs
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
@@ -49,21 +53,84 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                             )
                         ],
                         anchor=anchor(server, directive.name),
-                        fix=_move_to_http(server, directive),
-                        fix_note="" if server.http and server.http.directive else NO_HTTP_NOTE,
+                        fix=_move_to_http(ctx, config, server, default, directive),
+                        fix_note=_note(server, default, directive),
                     )
 
 
 NO_HTTP_NOTE = "no automatic fix: this file has no http{} block; add the setting to the default server"
+BUILTIN_NOTE = (
+    "no automatic fix: moved to http{}, a per-worker builtin cache would become every "
+    "server's (NGX102); give the default server a shared zone instead (NGX101's fix)"
+)
 
 
-def _move_to_http(server: Server, directive: Directive) -> Fix | None:
+def _note(server: Server, default: Server, directive: Directive) -> str:
+    if _builtin_only(directive):
+        return BUILTIN_NOTE
+    own = default.block.last(directive.name)
+    if own is not None:
+        return (
+            f"no automatic fix: the default server sets `{' '.join(own.args)}` itself, so it "
+            "would not inherit the setting from http{}; change it there"
+        )
+    return "" if server.http and server.http.directive else NO_HTTP_NOTE
+
+
+def _builtin_only(directive: Directive) -> bool:
+    if directive.name != "ssl_session_cache":
+        return False
+    _, builtin, shared = parse_cache(directive)
+    return builtin and shared is None
+
+
+def _move_to_http(
+    ctx: RuleContext, config: NginxConfig, server: Server, default: Server, directive: Directive
+) -> Fix | None:
+    """Safe as a move: nginx ignores the lines where they are (only the default server's
+    cache and keys count, facts §1, and of several lines the last wins), and http{} lacks
+    the setting. Unsafe when the zone must also grow to NGX103's min-size: that replaces
+    the size the operator wrote."""
     target = http_target(server)
-    if target is None or target.has(directive.name):
+    if target is None or target.has(directive.name) or _builtin_only(directive):
         return None
+    if default.block.last(directive.name) is not None:
+        return None  # its own `none`/`off` would still win over http{}
+    # Earlier lines of the same name in the server are dead (the last one wins): they go too.
+    moved = [d for d in server.block.all(directive.name) if d.source is directive.source]
     statement = directive.source.text[directive.start : directive.end]
-    return Fix(
-        f"move `{statement}` to http{{}} so that the default server inherits it",
-        (remove_directive(directive), target.insert(statement)),
-        safe=False,
-    )
+    description = f"move `{statement}` to http{{}} so that the default server inherits it"
+    edits = [remove_directive(d) for d in moved]
+    resized = _resized(ctx, config, directive)
+    if resized is not None:
+        # In http{} it stores every TLS server's sessions: raised to NGX103's min-size,
+        # with every other declaration of the zone (nginx refuses two sizes).
+        size, changes = resized
+        for changed, edit in changes:
+            if changed is directive:
+                start, end = edit.start - directive.start, edit.end - directive.start
+                statement = statement[:start] + edit.replacement + statement[end:]
+            elif all(changed is not d for d in moved):
+                edits.append(edit)
+        description += f" at {size} (NGX103's min-size: every TLS server now stores sessions in it)"
+    if len(moved) > 1:
+        description += f", and drop the {len(moved) - 1} earlier line(s) it overrides"
+    edits.append(target.insert(statement))
+    return Fix(description, tuple(edits), safe=resized is None)
+
+
+def _resized(
+    ctx: RuleContext, config: NginxConfig, directive: Directive
+) -> tuple[str, list[tuple[Directive, Edit]]] | None:
+    """NGX103's min-size and the edits resizing the zone, if the moved zone is below it."""
+    if directive.name != "ssl_session_cache":
+        return None
+    _, _, zone = parse_cache(directive)
+    if zone is None or zone.size is None:
+        return None
+    meta = catalogue.index()[TOO_SMALL]
+    options = {**meta.option_defaults(ctx.settings.profile), **ctx.settings.options_for(TOO_SMALL)}
+    minimum = str(options["min-size"])
+    if zone.size >= (parse_size(minimum) or 0):
+        return None
+    return minimum, resize_edits(config, zone.name, minimum)

@@ -5,19 +5,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext
+from tlslint.checks._causes import one_per_cause
 from tlslint.checks._protocols import (
     block_anchor,
+    http1_only_choice,
     insertion_fix,
     keepalive_sites,
     scope_words,
     server_anchor_directive,
     server_map,
+    unset_cause,
+    unset_places,
 )
 from tlslint.findings import Finding, Fix
 from tlslint.nginx_edits import replace_argument
 from tlslint.nginx_versions import KEEPALIVE_TIMEOUT_DEFAULT
 from tlslint.units import parse_time
 from tlslint.workspace import Workspace
+from tlslint.workspace.nginx import Server
 
 CODE = "NGX202"
 
@@ -31,6 +36,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     consequence = "idle clients are dropped sooner and come back with a new TCP connection and TLS handshake"
     for config in workspace.nginx:
         servers = server_map(config)
+        unset: list[tuple[Finding, Server]] = []
         for site in keepalive_sites(config, "keepalive_timeout"):
             directive = site.directive
             if directive is None:
@@ -38,7 +44,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                     continue
                 # nginx's default (75s) is below a raised `min`: say so once per server.
                 server = site.servers[0]
-                yield ctx.finding(
+                finding = ctx.finding(
                     server_anchor_directive(server),
                     f"keepalive_timeout is not set for {scope_words(site)}: nginx's default "
                     f"{KEEPALIVE_TIMEOUT_DEFAULT} is below the minimum {minimum_text}; {consequence}",
@@ -47,8 +53,9 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                         config, [server], f"keepalive_timeout {minimum_text};", group="keepalive_"
                     ),
                 )
+                unset.append((finding, server))
                 continue
-            if site.level is None or not directive.args:
+            if site.level is None or not directive.args or http1_only_choice(config, site):
                 continue
             value = parse_time(directive.args[0])
             if value is None or value == 0 or value >= minimum:
@@ -61,5 +68,10 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 fix=Fix(
                     f"raise keepalive_timeout to {minimum_text}",
                     (replace_argument(directive, 0, minimum_text),),
+                    safe=False,  # the operator's value
                 ),
             )
+        effect = (
+            f"nginx's default {KEEPALIVE_TIMEOUT_DEFAULT} is below the minimum {minimum_text}; {consequence}"
+        )
+        yield from one_per_cause(unset_places(unset), unset_cause("keepalive_timeout", effect), ctx.keep)

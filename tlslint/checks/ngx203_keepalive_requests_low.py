@@ -5,20 +5,26 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext
+from tlslint.checks._causes import one_per_cause
 from tlslint.checks._effective import chain
 from tlslint.checks._protocols import (
-    UNKNOWN_VERSION,
     KeepaliveSite,
     block_anchor,
+    effective_at,
+    http1_only_choice,
     insertion_fix,
     keepalive_sites,
     scope_words,
     server_anchor_directive,
     server_map,
+    unset_cause,
+    unset_places,
 )
-from tlslint.findings import Finding, Fix
+from tlslint.findings import Finding, Fix, Severity
 from tlslint.nginx_edits import remove_directive, replace_argument
 from tlslint.nginx_versions import KEEPALIVE_REQUESTS_1000, Version, default_keepalive_requests
+from tlslint.units import parse_time
+from tlslint.version_range import VersionRange
 from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import NginxConfig, Server
 
@@ -29,49 +35,81 @@ OLD_DEFAULT = 100
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
-    version = workspace.nginx_version
     configured = str(ctx.options["min"]).strip()
+    required = 0
     if configured:
         try:
-            minimum = int(configured)
+            required = int(configured)
         except ValueError:
             return
-        source = f"the configured minimum {minimum}"
-    else:
-        # Unknown version: nginx's default is 100 before 1.19.10 and 1000 since;
-        # a value below 1000 is below the default of every current release.
-        minimum = default_keepalive_requests(version) or NEW_DEFAULT
-        source = _default_words(version)
     for config in workspace.nginx:
+        versions = workspace.nginx_versions(config)
+        # A version standing for the range when the default is the same on all of it.
+        version = versions.decides((KEEPALIVE_REQUESTS_1000,))
+        if configured:
+            minimum = required
+            source = f"the configured minimum {minimum}"
+        else:
+            # Unknown version: nginx's default is 100 before 1.19.10 and 1000 since;
+            # a value below 1000 is below the default of every current release.
+            minimum = default_keepalive_requests(version) or NEW_DEFAULT
+            source = _default_words(version)
         servers = server_map(config)
+        unset: list[tuple[Finding, Server]] = []
         for site in keepalive_sites(config, "keepalive_requests"):
             if site.directive is None:
                 if not configured:
                     continue  # nginx's own default is never below itself
-                finding = _unset(ctx, site, minimum, version, servers, config)
+                finding = _unset(ctx, site, minimum, versions, servers, config)
                 if finding is not None:
-                    yield finding
+                    unset.append((finding, site.servers[0]))
                 continue
             directive = site.directive
             if site.level is None or not directive.args or not directive.args[0].isdigit():
                 continue
+            if http1_only_choice(config, site):
+                continue  # an endpoint's limit for HTTP/1.x clients, on servers that speak HTTP/2
             value = int(directive.args[0])
             if value >= minimum:
                 continue
-            effect = (
-                "every connection is closed after one request, as with keepalive_timeout 0"
-                if value <= 1
-                else f"clients must reconnect, with a new TLS handshake, after every {value} requests"
-            )
+            effect = _effect(site, value)
             note = ""
             if version is None and not configured and value >= OLD_DEFAULT:
-                note = f" ({UNKNOWN_VERSION}: before 1.19.10 the default was {OLD_DEFAULT})"
+                note = f" ({versions.unsettled()}: before 1.19.10 the default was {OLD_DEFAULT})"
             yield ctx.finding(
                 directive,
                 f"keepalive_requests {value} for {scope_words(site)} is below {source}: {effect}{note}",
                 anchor=block_anchor(site.level, servers, "keepalive_requests"),
                 fix=_raise(site, minimum, version, configured),
             )
+        effect = (
+            f"{_unset_default(versions)} is below the configured minimum {minimum}, so clients "
+            "reconnect, with a new TLS handshake, that often"
+        )
+        yield from one_per_cause(unset_places(unset), unset_cause("keepalive_requests", effect), ctx.keep)
+
+
+def _effect(site: KeepaliveSite, value: int) -> str:
+    if value <= 1:
+        return "every connection is closed after one request, as with keepalive_timeout 0"
+    assert site.level is not None
+    _, timeout = effective_at(site.level, "keepalive_timeout")
+    if timeout is not None and timeout.args and parse_time(timeout.args[0]) == 0:
+        # HTTP/1.x connections close after every request already; the limit counts for
+        # HTTP/2 connections, which take it from the server level.
+        return (
+            f"HTTP/2 clients must reconnect, with a new TLS handshake, after every {value} requests "
+            "(HTTP/1.x clients after every request: keepalive_timeout 0, NGX201)"
+        )
+    return f"clients must reconnect, with a new TLS handshake, after every {value} requests"
+
+
+def _unset_default(versions: VersionRange) -> str:
+    """nginx's default that a server setting nothing gets, as far as the range tells."""
+    default = default_keepalive_requests(versions.decides((KEEPALIVE_REQUESTS_1000,)))
+    if default is None:
+        return f"nginx's default ({OLD_DEFAULT} before 1.19.10, {NEW_DEFAULT} since; {versions.unsettled()})"
+    return f"nginx's default {default}"
 
 
 def _default_words(version: Version | None) -> str:
@@ -105,32 +143,33 @@ def _raise(site: KeepaliveSite, minimum: int, version: Version | None, configure
         return Fix(
             f"remove `keepalive_requests {directive.args[0]};` (then {source} applies)",
             (remove_directive(directive),),
+            safe=False,  # the line has effect: it lowers the limit
         )
-    return Fix(f"raise keepalive_requests to {minimum}", (replace_argument(directive, 0, str(minimum)),))
+    return Fix(
+        f"raise keepalive_requests to {minimum}", (replace_argument(directive, 0, str(minimum)),), safe=False
+    )
 
 
 def _unset(
     ctx: RuleContext,
     site: KeepaliveSite,
     minimum: int,
-    version: Version | None,
+    versions: VersionRange,
     servers: dict[int, Server],
     config: NginxConfig,
 ) -> Finding | None:
     """No keepalive_requests anywhere: only a configured ``min`` above nginx's default matters."""
-    default = default_keepalive_requests(version)
+    default = default_keepalive_requests(versions.decides((KEEPALIVE_REQUESTS_1000,)))
     effective = default if default is not None else OLD_DEFAULT
     if effective >= minimum or config.incomplete:
         return None
     server = site.servers[0]
-    if default is None:
-        what = f"nginx's default ({OLD_DEFAULT} before 1.19.10, {NEW_DEFAULT} since; {UNKNOWN_VERSION})"
-    else:
-        what = f"nginx's default {default}"
     return ctx.finding(
         server_anchor_directive(server),
-        f"keepalive_requests is not set for {scope_words(site)}: {what} is below the configured "
-        f"minimum {minimum}, so clients reconnect, with a new TLS handshake, that often",
+        f"keepalive_requests is not set for {scope_words(site)}: {_unset_default(versions)} is below the "
+        f"configured minimum {minimum}, so clients reconnect, with a new TLS handshake, that often",
+        # Unknown version and a minimum that 1.19.10's default meets: it depends on the version.
+        severity=Severity.INFO if default is None and minimum <= NEW_DEFAULT else None,
         anchor=block_anchor(server.block, servers, "keepalive_requests"),
         fix=insertion_fix(config, [server], f"keepalive_requests {minimum};", group="keepalive_"),
     )

@@ -16,24 +16,41 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext, related
-from tlslint.checks._upstream import anchor, keepalive_line, upstream_users, websocket_only
+from tlslint.checks._upstream import (
+    PassTarget,
+    UpgradeMap,
+    anchor,
+    connection_issue,
+    http_version_issue,
+    keepalive_line,
+    label,
+    upgrade_maps,
+    upstream_users,
+    websocket_only,
+)
+from tlslint.checks.ngx211_upstream_keepalive_ineffective import location_fix
 from tlslint.findings import Finding, Fix, Severity
 from tlslint.nginx_edits import insert_directive, replace_argument
-from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_DEFAULT, at_least, format_version
+from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_DEFAULT
+from tlslint.version_range import VersionRange
 from tlslint.workspace import Workspace
 
 CODE = "NGX210"
-LOCATIONS_NOTE = (
-    "before 1.29.7 its proxy_pass locations also need proxy_http_version 1.1 and "
-    'proxy_set_header Connection "" (NGX211)'
+BEFORE_DEFAULT = VersionRange(high=UPSTREAM_KEEPALIVE_DEFAULT)  # no upstream keep-alive by default
+
+UNREACHABLE_NOTE = (
+    "no automatic fix: a location that proxies to it takes its proxy settings from an include "
+    "shared with other blocks; set keepalive, proxy_http_version 1.1 and proxy_set_header "
+    'Connection "" by hand (NGX211)'
 )
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
-    version = workspace.nginx_version
-    new = at_least(version, UPSTREAM_KEEPALIVE_DEFAULT)
     size = int(ctx.options["connections"])
     for config in workspace.nginx:
+        maps = upgrade_maps(config)
+        versions = workspace.nginx_versions(config)
+        new = versions.at_least(UPSTREAM_KEEPALIVE_DEFAULT)
         for upstream, users in upstream_users(config):
             directive = upstream.directive
             assert directive is not None and directive.block is not None
@@ -56,19 +73,17 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 what = (
                     f"upstream {name} has no keepalive: before nginx 1.29.7 it opens {cost} for every "
                     "request; since 1.29.7 the default is `keepalive 32 local` (this depends on the "
-                    "version, which is not configured: set nginx.version to decide)"
+                    f"version: {versions.unsettled()}; set nginx.version to decide)"
                 )
             else:
-                assert version is not None
-                shown = format_version(version)
                 what = (
-                    f"upstream {name} has no keepalive: before nginx 1.29.7 (nginx.version {shown}) "
-                    f"it opens {cost} for every request"
+                    f"upstream {name} has no keepalive: before nginx 1.29.7 "
+                    f"({versions.settled(UPSTREAM_KEEPALIVE_DEFAULT)}) it opens {cost} for every request"
                 )
             if tls:
                 what += " (its servers are reached over https)"
             if not new:
-                what += f"; {LOCATIONS_NOTE}"
+                what += _locations_note(proxied, maps)
             notes = [related(t.directive, f"proxies to it over {t.scheme}") for t in proxied[:3]]
             if disabled:
                 assert line is not None
@@ -86,11 +101,78 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                     directive.source, directive, own, f"keepalive {size};", own[-1] if own else None
                 )
                 fix = Fix(f"add `keepalive {size};` to upstream {name}", (edit,), True)
+            complete = _with_locations(fix, proxied, versions, maps)
             yield ctx.finding(
                 line if disabled and line is not None else directive,
                 what,
-                severity=Severity.ERROR if tls else Severity.WARNING,
-                fix=fix,
+                severity=Severity.INFO
+                if new is None and not disabled
+                else (Severity.ERROR if tls else Severity.WARNING),
+                fix=complete,
                 related=notes,
                 anchor=anchor(upstream, "keepalive"),
+                fix_note=UNREACHABLE_NOTE if complete is None else "",
             )
+
+
+def _with_locations(
+    fix: Fix, proxied: list[PassTarget], versions: VersionRange, maps: dict[str, UpgradeMap]
+) -> Fix | None:
+    """``fix`` and what makes its locations reuse the connections it keeps.
+
+    Before 1.29.7 a location speaks HTTP/1.0 and sends "Connection: close" unless told
+    otherwise: keep-alive alone would leave each of them an NGX211 finding. The fix is
+    safe when every part is (a WebSocket map's value for plain requests is not).
+    """
+    edits = list(fix.edits)
+    parts = [fix.description]
+    safe = fix.safe
+    done: set[int] = set()
+    for target in proxied:
+        location = target.location
+        if location is None or id(location) in done:
+            continue
+        done.add(id(location))
+        protocol = http_version_issue(target.block, versions)
+        connection = connection_issue(target.block, versions, maps)
+        if protocol is None and connection is None:
+            continue
+        change, _ = location_fix(location, protocol is not None, connection)
+        if change is None:
+            return None  # a location this fix cannot reach: keep-alive alone would be defeated
+        edits.extend(e for e in change.edits if e not in edits)
+        parts.append(change.description)
+        safe = safe and change.safe
+    return Fix("; ".join(parts), tuple(edits), safe)
+
+
+def _locations_note(proxied: list[PassTarget], maps: dict[str, UpgradeMap]) -> str:
+    """What the locations that proxy to the upstream still lack for reuse before 1.29.7
+    (NGX211's question), as they are written, by location; nothing when they lack nothing."""
+    wants: dict[tuple[str, ...], list[str]] = {}  # what is lacking -> the locations lacking it
+    seen: set[int] = set()
+    for target in proxied:
+        where = target.location or target.block
+        if id(where) in seen:
+            continue
+        seen.add(id(where))
+        parts = []
+        if http_version_issue(target.block, BEFORE_DEFAULT) is not None:
+            parts.append("proxy_http_version 1.1")
+        issue = connection_issue(target.block, BEFORE_DEFAULT, maps)
+        if issue is not None and issue.upgrade_map is not None:
+            variable = issue.upgrade_map.variable
+            parts.append(
+                f"a Connection value that is empty for plain requests (map ${variable} gives `close`)"
+            )
+        elif issue is not None:
+            parts.append('proxy_set_header Connection ""')
+        if parts:
+            wants.setdefault(tuple(parts), []).append(label(where))
+    if not wants:
+        return ""
+    clauses = []
+    for lacking, names in wants.items():
+        shown = ", ".join(names[:2]) + (f" and {len(names) - 2} more" if len(names) > 2 else "")
+        clauses.append(f"{shown} {'needs' if len(names) == 1 else 'need'} {' and '.join(lacking)}")
+    return f"; to reuse connections before 1.29.7, {'; '.join(clauses)} (NGX211)"

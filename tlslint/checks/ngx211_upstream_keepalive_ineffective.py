@@ -36,7 +36,9 @@ from tlslint.checks._upstream import (
     websocket_only,
 )
 from tlslint.findings import Edit, Finding, Fix, Severity
+from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_DEFAULT
 from tlslint.sources.nginx.model import Directive
+from tlslint.version_range import VersionRange
 from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import Block
 
@@ -44,14 +46,14 @@ CODE = "NGX211"
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
-    version = workspace.nginx_version
     for config in workspace.nginx:
+        versions = workspace.nginx_versions(config)
         maps = upgrade_maps(config)
         reported: set[tuple[int, int]] = set()
         for upstream, users in upstream_users(config):
             directive = upstream.directive
             assert directive is not None
-            if keepalive_on(upstream, version) is not True:
+            if keepalive_on(upstream, versions) is not True:
                 continue  # no keepalive (NGX210), or it depends on the version (NGX210 says so)
             for target in users:
                 location = target.location
@@ -60,12 +62,12 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 key = (id(location.directive), id(upstream.directive))
                 if key in reported:
                     continue
-                protocol = http_version_issue(target.block, version)
-                connection = connection_issue(target.block, version, maps)
+                protocol = http_version_issue(target.block, versions)
+                connection = connection_issue(target.block, versions, maps)
                 if protocol is None and connection is None:
                     continue
                 reported.add(key)
-                yield _finding(ctx, target, upstream, protocol, connection)
+                yield _finding(ctx, target, upstream, protocol, connection, versions)
 
 
 def _finding(
@@ -74,6 +76,7 @@ def _finding(
     upstream: Block,
     protocol: tuple[str, Directive | None] | None,
     connection: ConnectionIssue | None,
+    versions: VersionRange,
 ) -> Finding:
     location = target.location
     assert location is not None and upstream.directive is not None
@@ -86,10 +89,25 @@ def _finding(
     keepalive = keepalive_line(upstream)
     kept = " ".join(keepalive.args) if keepalive is not None else "32 local, the default since 1.29.7"
     cost = "a new connection and a TLS handshake" if target.tls else "a new connection"
+    # Without a line of its own the location relies on nginx's defaults, which
+    # changed in 1.29.7: the version decides, or leaves the finding open (info).
+    by_default = (protocol is None or protocol[1] is None) and (
+        connection is None or (connection.header is None and connection.upgrade_map is None)
+    )
+    settled = versions.at_least(UPSTREAM_KEEPALIVE_DEFAULT)
     message = (
         f"upstream {name} has keepalive ({kept}), but this location never reuses a connection: "
         f"{'; '.join(reasons)}; every request opens {cost}"
     )
+    severity = Severity.ERROR if target.tls else Severity.WARNING
+    if by_default and settled is None:
+        message = (
+            f"upstream {name} has keepalive ({kept}); before nginx 1.29.7 this location would not reuse "
+            f"a connection: {'; '.join(reasons)} ({versions.unsettled()}: set nginx.version to decide)"
+        )
+        severity = Severity.INFO
+    elif by_default and not versions.set_by_setting:
+        message += f" ({versions.settled(UPSTREAM_KEEPALIVE_DEFAULT)})"
     notes = []
     if keepalive is not None:
         notes.append(related(keepalive, "keepalive is set here"))
@@ -103,11 +121,11 @@ def _finding(
         and connection.upgrade_map.entry is not None
     ):
         notes.append(related(connection.upgrade_map.entry, "the map's value for plain requests"))
-    fix, note = _fix(location, protocol is not None, connection)
+    fix, note = location_fix(location, protocol is not None, connection)
     return ctx.finding(
         target.directive,
         message,
-        severity=Severity.ERROR if target.tls else Severity.WARNING,
+        severity=severity,
         fix=fix,
         related=notes,
         anchor=anchor(location, "proxy_http_version"),
@@ -115,7 +133,8 @@ def _finding(
     )
 
 
-def _fix(location: Block, http11: bool, connection: ConnectionIssue | None) -> tuple[Fix | None, str]:
+def location_fix(location: Block, http11: bool, connection: ConnectionIssue | None) -> tuple[Fix | None, str]:
+    """Make ``location`` reuse upstream connections (NGX210's fix uses it too)."""
     change = LocationChange(location, http11=http11)
     edits: list[Edit] = []
     safe = True
@@ -134,6 +153,9 @@ def _fix(location: Block, http11: bool, connection: ConnectionIssue | None) -> t
     if located is None:
         return None, "the lines to change come from an include shared with other blocks: change them there"
     edits.extend(located)
+    # Adding the missing lines (and copies of the inherited headers, which nginx would
+    # send anyway) is safe; changing a value the location states is not.
+    safe = safe and not change.replaces
     level, _ = proxy_headers(location)
     copied = (
         connection is not None

@@ -12,8 +12,10 @@ header and TLS name) does not change; otherwise the location gets
 ``proxy_set_header Host <old $proxy_host>`` when it sets no Host, and for a
 verified or SNI https backend ``proxy_ssl_name <host>``. Before 1.29.7 (or
 when the version is unknown) the location also gets ``proxy_http_version 1.1``
-and ``proxy_set_header Connection ""`` unless it sets a Connection header
-itself. Targets with variables and WebSocket-only locations are left out.
+and ``proxy_set_header Connection ""`` unless the Connection header it sets keeps
+the connection; one that a ``map $http_upgrade`` turns into ``close`` for plain
+requests gets the map's empty value instead, as NGX211's fix does. Targets with
+variables and WebSocket-only locations are left out.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from tlslint.checks._upstream import (
     PassTarget,
     anchor,
     complete,
+    connection_issue,
     every_pass,
     free_name,
     http_context_anchor,
@@ -36,12 +39,14 @@ from tlslint.checks._upstream import (
     label,
     new_block,
     pass_targets,
+    plain_request_empty,
     split_address,
+    upgrade_maps,
     websocket_only,
 )
 from tlslint.findings import Edit, Finding, Fix, Severity
-from tlslint.nginx_edits import replace_argument
-from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_DEFAULT, Version, at_least
+from tlslint.nginx_edits import replace_argument, statement
+from tlslint.version_range import VersionRange
 from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import Block, NginxConfig, per_config
 
@@ -53,9 +58,9 @@ NO_HTTP_NOTE = (
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
-    version = workspace.nginx_version
     size = int(ctx.options["connections"])
     for config in workspace.nginx:
+        versions = workspace.nginx_versions(config)
         for target in pass_targets(config):
             if target.module != "proxy" or not target.literal or target.upstream is not None:
                 continue
@@ -64,7 +69,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             if not _names_an_address(target, config):
                 continue
             cost = "a new connection and a TLS handshake" if target.tls else "a new connection"
-            fix, note = _fix(config, target, version, size)
+            fix, note = _fix(config, target, versions, size)
             yield ctx.finding(
                 target.directive,
                 f"proxy_pass {target.directive.args[0]} names no upstream{{}}: nginx makes an implicit "
@@ -133,7 +138,7 @@ def _pass_hosts(config: NginxConfig) -> dict[str, tuple[bool, frozenset[str]]]:
 
 
 def _fix(
-    config: NginxConfig, target: PassTarget, version: Version | None, size: int
+    config: NginxConfig, target: PassTarget, versions: VersionRange, size: int
 ) -> tuple[Fix | None, str]:
     location = target.location
     assert location is not None
@@ -154,12 +159,21 @@ def _fix(
         else:
             name, create = free_name(known.keys(), preferred), True
     if create:
-        edits.append(
-            new_block(where, f"upstream {name}", [f"server {target.address};", f"keepalive {size};"])
-        )
+        body = [statement("server", target.address), statement("keepalive", str(size))]
+        edits.append(new_block(where, statement("upstream", name, block=body)))
     if not keep_name:
         edits.append(replace_argument(target.directive, 0, f"{target.scheme}://{name}{target.rest}"))
-    change = _location_change(location, target, version, keep_name)
+    connection = connection_issue(target.block, versions, upgrade_maps(config))
+    upgrade = connection.upgrade_map if connection is not None else None
+    if upgrade is not None:
+        # Its keep-alive would be defeated by the map's "close" for plain requests (NGX211).
+        map_edit = plain_request_empty(upgrade)
+        if map_edit is None:
+            return None, "the Connection map's value for plain requests is not the map's own line"
+        edits.append(map_edit)
+    change = _location_change(
+        location, target, versions, keep_name, connection is not None and upgrade is None
+    )
     located = change.edits()
     if located is None:
         return (
@@ -170,6 +184,8 @@ def _fix(
     added = ["proxy_http_version 1.1"] if change.http11 else []
     added += [f"proxy_set_header {name_}" for name_, _ in change.headers]
     added += [s.rstrip(";") for s in change.statements]
+    if upgrade is not None:
+        added.append(f"the empty value for plain requests in map ${upgrade.variable}")
     description = f"declare upstream {name} ({target.address}, keepalive {size})"
     if not keep_name:
         description += f" and proxy_pass to it from {label(location)}"
@@ -179,14 +195,15 @@ def _fix(
 
 
 def _location_change(
-    location: Block, target: PassTarget, version: Version | None, keep_name: bool
+    location: Block, target: PassTarget, versions: VersionRange, keep_name: bool, connection: bool
 ) -> LocationChange:
+    """``connection``: the location's Connection header (none before 1.29.7, or a value
+    such as "close") would defeat the new keep-alive, as NGX211 would report."""
     change = LocationChange(location)
-    before_default = not at_least(version, UPSTREAM_KEEPALIVE_DEFAULT)
-    change.http11 = http_version_issue(target.block, version) is not None
+    change.http11 = http_version_issue(target.block, versions) is not None
     _, headers = proxy_headers(target.block)
     names = {header.name for header in headers}
-    if before_default and "connection" not in names:
+    if connection:
         change.headers.append(("Connection", '""'))
     if not keep_name:
         # $proxy_host becomes the upstream's name: keep what the backend saw.

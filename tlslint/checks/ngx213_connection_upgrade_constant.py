@@ -32,7 +32,7 @@ from tlslint.checks._upstream import (
     websocket_only,
 )
 from tlslint.findings import Edit, Finding, Fix
-from tlslint.nginx_edits import replace_argument
+from tlslint.nginx_edits import replace_argument, statement
 from tlslint.sources.nginx.model import Directive
 from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import Block, NginxConfig, per_config
@@ -60,8 +60,9 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 yield ctx.finding(
                     directive,
                     f'proxy_set_header Connection "{directive.args[1]}" is a constant: every request '
-                    f"that {where} proxies, not only WebSocket upgrades, asks the backend to switch "
-                    "protocols; map $http_upgrade to a value that is empty for plain requests",
+                    f"that {where} proxies, not only WebSocket upgrades, carries `Connection: "
+                    f"{directive.args[1]}` to the backend (plain requests without an Upgrade header); "
+                    "map $http_upgrade to a value that is empty for plain requests",
                     fix=fix,
                     fix_note=note,
                     related=[
@@ -106,7 +107,8 @@ def _fix(config: NginxConfig, level: Block, directive: Directive) -> tuple[Fix |
                 "`map $http_upgrade $connection_upgrade { default upgrade; '' ''; }` there"
             )
         variable = free_name(_variables(config), "connection_upgrade")
-        edits.append(new_block(where, f"map $http_upgrade ${variable}", ["default upgrade;", "''      '';"]))
+        body = [statement("default", "upgrade"), statement("", "")]  # `'' '';`: plain requests
+        edits.append(new_block(where, statement("map", "$http_upgrade", f"${variable}", block=body)))
         description = f"add map $http_upgrade ${variable} (empty for plain requests)"
     edits.append(replace_argument(directive, 1, f"${variable}"))
     return Fix(f"{description} and send Connection ${variable}", tuple(edits), False), ""

@@ -27,14 +27,15 @@ from tlslint.checks._upstream import (
 )
 from tlslint.findings import Finding, Fix, Severity
 from tlslint.nginx_edits import remove_directive
+from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_DEFAULT
 from tlslint.workspace import Workspace
 
 CODE = "NGX214"
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
-    version = workspace.nginx_version
     for config in workspace.nginx:
+        versions = workspace.nginx_versions(config)
         targets = [t for t in pass_targets(config) if t.module == "proxy" and t.tls]
         maps = upgrade_maps(config)
         # Each target under the line that decides for it, asked once, not once per line.
@@ -58,12 +59,12 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                     t
                     for t in affected
                     if t.upstream is None
-                    or keepalive_on(t.upstream, version) is False
+                    or keepalive_on(t.upstream, versions) is False
                     or (
-                        version is not None
+                        versions.at_least(UPSTREAM_KEEPALIVE_DEFAULT) is not None
                         and (
-                            http_version_issue(t.block, version) is not None
-                            or connection_issue(t.block, version, maps) is not None
+                            http_version_issue(t.block, versions) is not None
+                            or connection_issue(t.block, versions, maps) is not None
                         )
                     )
                 ]

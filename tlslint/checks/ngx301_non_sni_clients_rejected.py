@@ -45,10 +45,21 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 notes.append(
                     related(server_anchor_directive(default), f"default server for {', '.join(sockets)}")
                 )
+            if reason == NO_CERTIFICATE:
+                # Not a question of SNI: nginx does not start, or the includer must supply it.
+                message = (
+                    f"the default server {default.label} of {', '.join(sockets)} has no ssl_certificate"
+                    f"{_unless_includer(config)} nginx -t refuses the configuration ({symptom}), and no "
+                    f"client connects, with or without SNI; non-sni policy: {policy}"
+                )
+            else:
+                message = (
+                    f"clients that send no SNI cannot connect to {', '.join(sockets)}: its default server "
+                    f"{default.label} {reason} ({symptom}){served}; non-sni policy: {policy}"
+                )
             yield ctx.finding(
                 where,
-                f"clients that send no SNI cannot connect to {', '.join(sockets)}: its default server "
-                f"{default.label} {reason} ({symptom}){served}; non-sni policy: {policy}",
+                message,
                 severity=severity,
                 related=notes,
                 anchor=anchor(default, "ssl_reject_handshake" if "reject" in reason else "ssl_certificate"),
@@ -67,6 +78,16 @@ def _defaults(config: NginxConfig) -> list[tuple[Server, list[str]]]:
             continue
         found.setdefault(id(default), (default, []))[1].append(socket)
     return list(found.values())
+
+
+NO_CERTIFICATE = "has no ssl_certificate"
+
+
+def _unless_includer(config: NginxConfig) -> str:
+    """A file of server blocks is included into an http{} that may set the certificate."""
+    if config.context == "main":
+        return ":"
+    return " in this file: unless the http{} that includes it sets one,"
 
 
 def certificates(server: Server) -> list[Directive]:
@@ -93,8 +114,8 @@ def _problem(config: NginxConfig, server: Server) -> tuple[Directive, str, str] 
             return None  # the certificate may come from an include that was not followed
         return (
             server_anchor_directive(server),
-            "has no ssl_certificate",
-            'nginx -t refuses it: `no "ssl_certificate" is defined for the "listen ... ssl" directive`',
+            NO_CERTIFICATE,
+            '`no "ssl_certificate" is defined for the "listen ... ssl" directive`',
         )
     if all(SNI_VARIABLE in " ".join(cert.args) for cert in certs):
         return (

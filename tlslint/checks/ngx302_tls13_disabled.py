@@ -6,17 +6,19 @@ from collections.abc import Iterator
 
 from tlslint.checks import RuleContext
 from tlslint.checks._protocols import (
-    fix_is_safe,
+    holds_everywhere,
     ignored_note,
     protocol_sites,
     protocols_fix,
     protocols_subject,
     server_map,
+    site_covers,
     site_location,
+    site_related,
     unknown_note,
     whom,
 )
-from tlslint.findings import Finding
+from tlslint.findings import Finding, Severity
 from tlslint.workspace import Workspace
 
 CODE = "NGX302"
@@ -27,21 +29,24 @@ def lacks_tls13(protocols: tuple[str, ...]) -> bool:
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
-    version = workspace.nginx_version
     wanted = tuple(str(ctx.options["protocols"]).split())
-    safe = fix_is_safe(ctx.settings.profile)
     for config in workspace.nginx:
+        versions = workspace.nginx_versions(config)
         servers = server_map(config)
-        for site in protocol_sites(config, version, lacks_tls13):
+        for site in protocol_sites(config, versions, lacks_tls13):
             if site.directive is None and config.incomplete:
                 continue  # the line may be in an include that was not followed
             where, anchor = site_location(site, servers)
-            subject = protocols_subject(site, version)
+            subject = protocols_subject(site, versions)
             yield ctx.finding(
                 where,
                 f"{subject} lacks TLSv1.3, so {whom(site)} cannot negotiate it (a TLS 1.3 full "
                 "handshake takes one round trip instead of two)"
-                f"{ignored_note(site, lacks_tls13)}{unknown_note(site.versions, version)}",
+                f"{ignored_note(site, lacks_tls13)}{unknown_note(site.versions, versions)}",
+                # Only on some of the versions it may run: depends on the version.
+                severity=None if holds_everywhere(site.versions, versions) else Severity.INFO,
                 anchor=anchor,
-                fix=None if lacks_tls13(wanted) else protocols_fix(config, site, wanted, safe=safe),
+                covers=site_covers(site, servers),
+                related=site_related(site),
+                fix=None if lacks_tls13(wanted) else protocols_fix(config, site, wanted),
             )

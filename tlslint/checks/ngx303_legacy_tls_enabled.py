@@ -7,13 +7,15 @@ from collections.abc import Iterator
 from tlslint.checks import RuleContext
 from tlslint.checks._protocols import (
     LEGACY,
-    fix_is_safe,
+    holds_everywhere,
     ignored_note,
     protocol_sites,
     protocols_fix,
     protocols_subject,
     server_map,
+    site_covers,
     site_location,
+    site_related,
     unknown_note,
     whom,
 )
@@ -44,12 +46,11 @@ def why(enabled: tuple[str, ...]) -> str:
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
-    version = workspace.nginx_version
     wanted = tuple(str(ctx.options["protocols"]).split())
-    safe = fix_is_safe(ctx.settings.profile)
     for config in workspace.nginx:
+        versions = workspace.nginx_versions(config)
         servers = server_map(config)
-        for site in protocol_sites(config, version, has_legacy):
+        for site in protocol_sites(config, versions, has_legacy):
             if site.directive is None and config.incomplete:
                 continue  # the line may be in an include that was not followed
             where, anchor = site_location(site, servers)
@@ -57,12 +58,18 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             for rep in site.versions:
                 enabled += tuple(p for p in legacy_of(site.protocols(rep)) if p not in enabled)
             obsolete = "SSLv2" in enabled or "SSLv3" in enabled
-            subject = protocols_subject(site, version)
+            subject = protocols_subject(site, versions)
             yield ctx.finding(
                 where,
                 f"{subject} enables {' and '.join(enabled)} for {whom(site)}: {why(enabled)}"
-                f"{ignored_note(site, has_legacy)}{unknown_note(site.versions, version)}",
-                severity=Severity.ERROR if obsolete else None,
+                f"{ignored_note(site, has_legacy)}{unknown_note(site.versions, versions)}",
+                severity=(
+                    (Severity.ERROR if obsolete else None)
+                    if holds_everywhere(site.versions, versions)
+                    else Severity.INFO  # only on some of the versions it may run
+                ),
                 anchor=anchor,
-                fix=None if has_legacy(wanted) else protocols_fix(config, site, wanted, safe=safe),
+                covers=site_covers(site, servers),
+                related=site_related(site),
+                fix=None if has_legacy(wanted) else protocols_fix(config, site, wanted),
             )

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 from tlslint.checks import RuleContext
 from tlslint.checks._protocols import (
-    UNKNOWN_VERSION,
     argument_index,
     block_anchor,
     combine,
@@ -18,7 +17,7 @@ from tlslint.checks._protocols import (
 )
 from tlslint.findings import Edit, Finding, Fix, Severity
 from tlslint.nginx_edits import insert_argument, remove_directive
-from tlslint.nginx_versions import HTTP2_DIRECTIVE, at_least, format_version
+from tlslint.nginx_versions import HTTP2_DIRECTIVE
 from tlslint.sources.nginx.model import Directive
 from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import Block, NginxConfig
@@ -30,17 +29,16 @@ DEPRECATION_WARNING = 'the "ssl" directive is deprecated, use the "listen ... ss
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
-    version = workspace.nginx_version
-    removed = at_least(version, REMOVED_IN)
     for config in workspace.nginx:
+        versions = workspace.nginx_versions(config)
+        removed = versions.at_least(REMOVED_IN)
         servers = server_map(config)
         for directive, blocks in flag_sites(config, "ssl"):
             fix, note = combine([_fix(config, block, block.all("ssl")) for block in blocks])
             written = f"`ssl {' '.join(directive.args)};`"
             if removed:
-                assert version is not None
                 message = (
-                    f"{written} was removed in nginx 1.25.1: nginx {format_version(version)} refuses "
+                    f"{written} was removed in nginx 1.25.1: {versions.name()} refuses "
                     'to start (`unknown directive "ssl"`); use the `ssl` parameter of `listen`'
                 )
                 severity = Severity.ERROR
@@ -52,12 +50,14 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 )
                 severity = Severity.WARNING
             else:
+                # Only where other lines contradict it (NGX004): the line itself
+                # proves a release before 1.25.1.
                 message = (
                     f"{written} is deprecated since nginx 1.15.0 and was removed in 1.25.1: nginx "
                     '1.25.1 and later refuse to start (`unknown directive "ssl"`); use the `ssl` '
-                    f"parameter of `listen` ({UNKNOWN_VERSION})"
+                    f"parameter of `listen` ({versions.unsettled()})"
                 )
-                severity = Severity.WARNING
+                severity = Severity.INFO
             yield ctx.finding(
                 directive,
                 message,

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from tlslint.checks import RuleContext
 from tlslint.checks._placement import http_target, server_target
 from tlslint.checks._protocols import (
-    UNKNOWN_VERSION,
     argument_index,
     block_anchor,
     combine,
@@ -24,8 +23,9 @@ from tlslint.checks._protocols import (
 )
 from tlslint.findings import Edit, Finding, Fix, Severity
 from tlslint.nginx_edits import insert_argument, remove_argument, remove_directive
-from tlslint.nginx_versions import HTTP2_DIRECTIVE, Version, at_least, format_version
+from tlslint.nginx_versions import HTTP2_DIRECTIVE
 from tlslint.sources.nginx.model import Directive
+from tlslint.version_range import VersionRange
 from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import Block, NginxConfig, Server, per_config
 
@@ -35,37 +35,40 @@ LISTEN_WARNING = 'the "listen ... http2" directive is deprecated, use the "http2
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
-    version = workspace.nginx_version
-    new_syntax = at_least(version, HTTP2_DIRECTIVE)
     for config in workspace.nginx:
+        # `http2 on;` itself proves 1.25.1 or later (nginx would not start otherwise),
+        # unless something else contradicts it (NGX004) or a declared version refuses it.
+        versions = workspace.nginx_versions(config)
+        new_syntax = versions.at_least(HTTP2_DIRECTIVE)
         servers = server_map(config)
         if new_syntax is not True:
-            yield from _directives(ctx, config, version, servers)
+            yield from _directives(ctx, config, versions, servers)
         if new_syntax is not False:
-            yield from _listens(ctx, config, version, servers)
+            yield from _listens(ctx, config, versions, servers)
 
 
 # --------------------------------------------------------------------------- `http2 on;` before 1.25.1
 
 
 def _directives(
-    ctx: RuleContext, config: NginxConfig, version: Version | None, servers: dict[int, Server]
+    ctx: RuleContext, config: NginxConfig, versions: VersionRange, servers: dict[int, Server]
 ) -> Iterator[Finding]:
     for directive, blocks in flag_sites(config, "http2"):
         written = f"`http2 {' '.join(directive.args)};`"
-        if version is not None:
+        if versions.at_least(HTTP2_DIRECTIVE) is False:
             fix, note = combine([_directive_fix(config, block, block.all("http2")) for block in blocks])
             message = (
-                f"{written} needs nginx 1.25.1: nginx {format_version(version)} refuses to start "
+                f"{written} needs nginx 1.25.1: {versions.name()} refuses to start "
                 '(`unknown directive "http2"`); use the `http2` parameter of `listen`'
             )
             severity = Severity.ERROR
         else:
             message = (
                 f"{written} appeared in nginx 1.25.1: older versions refuse to start "
-                f'(`unknown directive "http2"`) ({UNKNOWN_VERSION}: set it to decide, and to get a fix)'
+                f'(`unknown directive "http2"`) ({versions.unsettled()}: set nginx.version to decide, '
+                "and to get a fix)"
             )
-            severity = Severity.WARNING
+            severity = Severity.INFO
             fix, note = None, "no automatic fix: the right syntax depends on the nginx version"
         yield ctx.finding(
             directive,
@@ -160,28 +163,29 @@ class _Component:
 
 
 def _listens(
-    ctx: RuleContext, config: NginxConfig, version: Version | None, servers: dict[int, Server]
+    ctx: RuleContext, config: NginxConfig, versions: VersionRange, servers: dict[int, Server]
 ) -> Iterator[Finding]:
     components = _components(config)
-    fixes = _listen_fixes(config, components) if version is not None else {}
+    settled = versions.at_least(HTTP2_DIRECTIVE) is True
+    fixes = _listen_fixes(config, components) if settled else {}
     owners = listen_owners(config)
     for index, component in enumerate(components):
         fix, note = fixes.get(index, (None, ""))
-        if version is None:
+        if not settled:
             note = "no automatic fix: `listen ... http2` is the only syntax before nginx 1.25.1"
         for listen in component.listens:
             server = owners.get(id(listen))
-            if version is not None:
+            if settled:
                 message = (
                     f"`listen {' '.join(listen.args)}` uses the http2 parameter, deprecated since nginx "
-                    f"1.25.1: nginx {format_version(version)} warns `{LISTEN_WARNING}`; use `http2 on;`"
+                    f"1.25.1: {versions.name()} warns `{LISTEN_WARNING}`; use `http2 on;`"
                 )
                 severity = Severity.WARNING
             else:
                 message = (
                     f"`listen {' '.join(listen.args)}` uses the http2 parameter: nginx 1.25.1 and later "
                     f"deprecate it (`{LISTEN_WARNING}`), older versions have nothing else "
-                    f"({UNKNOWN_VERSION})"
+                    f"({versions.unsettled()})"
                 )
                 severity = Severity.INFO
             yield ctx.finding(

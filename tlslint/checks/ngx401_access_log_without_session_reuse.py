@@ -10,16 +10,21 @@ means nothing is logged (no finding). A format name resolves to its
 ``log_format`` (the strings concatenated); no name means ``combined``, which
 has neither variable; a name no file here declares is not judged. A server
 snippet checked on its own is judged only by its own lines: its includer
-decides the rest. No fix: the rule page shows a format.
+decides the rest; nor is a server with an include that was not followed (the line may
+be in it). No fix: the rule page shows a format.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import partial
 
-from tlslint.checks import RuleContext, unique
+from tlslint.checks import RuleContext, directive_location, unique
+from tlslint.checks._causes import Cause, Place, one_per_cause
 from tlslint.checks._effective import effective_all
+from tlslint.checks._protocols import labels
+from tlslint.checks._session import rejects_handshakes
 from tlslint.checks._upstream import anchor, label
 from tlslint.findings import Finding
 from tlslint.sources.nginx.model import Directive
@@ -65,14 +70,41 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     for config in workspace.nginx:
         formats = log_formats(config)
         judged: set[int] = set()
+        unlogged: list[Place] = []  # servers with no access_log at any level
         for server in config.servers:
-            if not server.tls:
-                continue
-            yield from _judge_server(ctx, config, server, formats, judged)
+            if not server.tls or rejects_handshakes(server):
+                continue  # a catch-all that rejects handshakes has no TLS requests to log
+            yield from _judge_server(ctx, config, server, formats, judged, unlogged)
+        yield from one_per_cause(unlogged, partial(_unlogged, config), ctx.keep)
+
+
+def _unlogged(config: NginxConfig, members: list[Place]) -> Cause:
+    """Servers of one http{} that all log with nginx's default: one cause."""
+    server: Server = members[0].detail
+    http = server.http.directive if server.http is not None else None
+    where = directive_location(http) if http is not None else members[0].finding.location
+    return Cause(
+        where,
+        f"{len(members)} TLS servers ({labels([place.detail for place in members])}): {_nothing_set(config)}"
+        f"in the combined format, which has neither $ssl_protocol nor $ssl_session_reused: full "
+        "handshakes cannot be counted",
+        "http > access_log" if http is not None else members[0].finding.anchor,
+    )
+
+
+def _nothing_set(config: NginxConfig) -> str:
+    if config.context != "main":
+        return "nothing in this file sets access_log, so unless the including http{} does, nginx logs "
+    return "no access_log is set, so nginx logs "
 
 
 def _judge_server(
-    ctx: RuleContext, config: NginxConfig, server: Server, formats: dict[str, str], judged: set[int]
+    ctx: RuleContext,
+    config: NginxConfig,
+    server: Server,
+    formats: dict[str, str],
+    judged: set[int],
+    unlogged: list[Place],
 ) -> Iterator[Finding]:
     levels = [server.block] + [
         b for b in server.block.walk() if b is not server.block and b.context in _LOG_LEVELS
@@ -82,25 +114,22 @@ def _judge_server(
         if level is not server.block and holder is not level:
             continue  # inherits what the server level was judged by
         if not lines:
-            if server.synthetic:
-                continue  # a server snippet: its includer decides
+            if server.synthetic or server.unresolved:
+                continue  # a server snippet (its includer decides), or an include not followed
             key = id(server.block.directive) if server.block.directive is not None else id(server.block)
             if key in judged:
                 continue
             judged.add(key)
             where = server.block.directive or server.block.children[0]
-            context = (
-                "nothing in this file sets access_log, so unless the including http{} does, nginx logs "
-                if config.context != "main"
-                else "no access_log is set, so nginx logs "
-            )
-            yield ctx.finding(
+            finding = ctx.finding(
                 where,
-                f"TLS {server.label}: {context}in the combined format, which has neither $ssl_protocol "
-                "nor $ssl_session_reused: full handshakes cannot be counted",
+                f"TLS {server.label}: {_nothing_set(config)}in the combined format, which has neither "
+                "$ssl_protocol nor $ssl_session_reused: full handshakes cannot be counted",
                 anchor=anchor(server.block, "access_log"),
                 fix_note=NOTE,
             )
+            cause = ("http", id(server.http)) if server.http is not None else ("file", id(config))
+            unlogged.append(Place(cause, finding, f"TLS {server.label}", server))
             continue
         yield from _judge_lines(ctx, server, level, holder, lines, formats, judged)
 

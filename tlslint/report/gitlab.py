@@ -32,11 +32,11 @@ def render(result: RunResult, *, quiet: bool = False) -> str:
 
 
 def report(result: RunResult) -> list[dict[str, Any]]:
-    from tlslint.engine import LOAD_CODES
+    from tlslint.engine import is_load_error
 
     prints = fingerprints(result.findings)
     return [
-        issue(finding, fingerprint, load=finding.code in LOAD_CODES)
+        issue(finding, fingerprint, load=is_load_error(finding))
         for finding, fingerprint in zip(result.findings, prints, strict=True)
     ]
 

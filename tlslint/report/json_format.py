@@ -48,7 +48,7 @@ def render(result: RunResult, *, quiet: bool = False) -> str:
 def render_statistics(result: RunResult) -> str:
     """``--statistics --format json``: counts per rule, most frequent first."""
     rows = [
-        {"code": row.code, "name": row.name, "count": row.count, "fixable": row.fixable}
+        {"code": row.code, "name": row.name, "count": row.count, "fixable": row.fixable, "places": row.places}
         for row in rule_counts(result.findings)
     ]
     return json.dumps(rows, indent=2) + "\n"
@@ -62,6 +62,7 @@ def document(result: RunResult) -> dict[str, Any]:
         extra["baseline"] = {
             "file": relative_path(outcome.file),
             "ignored": outcome.matched,
+            **({"recorded": outcome.recorded} if outcome.recorded is not None else {}),
             "stale": [
                 {"code": e.code, "path": e.path, "anchor": e.anchor, "message": e.message, "count": e.count}
                 for e in outcome.stale

@@ -36,7 +36,7 @@ def render(result: RunResult, *, quiet: bool = False) -> str:
 
 
 def document(result: RunResult) -> ET.Element:
-    from tlslint.engine import LOAD_CODES
+    from tlslint.engine import is_load_error
 
     # Every file checked is a suite: one without findings is a passing case. A partial run
     # (named files, --changed-since) read more files than it reports on: those are left out.
@@ -53,7 +53,7 @@ def document(result: RunResult) -> ET.Element:
         if not findings:
             ET.SubElement(suite, "testcase", name="no findings", classname=_classname(path), file=clean(path))
         for finding in findings:
-            kind = "error" if finding.code in LOAD_CODES else "failure"
+            kind = "error" if is_load_error(finding) else "failure"
             counts["errors" if kind == "error" else "failures"] += 1
             _case(suite, path, finding, kind)
         for key, value in counts.items():

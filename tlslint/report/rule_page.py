@@ -4,23 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
+# docs/fix-safety.md explains the model these labels come from.
 _SAFETY = {
-    "safe": "The fix is safe: `tlslint --fix` applies it.",
-    "unsafe": (
-        "The fix is unsafe: it changes behaviour beyond the finding, "
-        "so it is applied only with `--unsafe-fixes`."
-    ),
+    "safe": "Safe: `tlslint --fix` applies it.",
+    "unsafe": "Unsafe: only `tlslint --fix --unsafe-fixes` applies it.",
+    "mixed": "Safe or unsafe, by case; the unsafe ones only with `--unsafe-fixes`.",
     "none": "There is no automatic fix.",
 }
 
 
 # Code-fence language of a rule's examples, by target.
-_FENCES = {"nginx": "nginx", "apigee": "yaml", "backend": "python", "logs": "text", "live": "nginx"}
+# `paths` examples are shell sessions that build the tree (tests/test_reliability.py runs them).
+_FENCES = {
+    "nginx": "nginx",
+    "apigee": "yaml",
+    "backend": "python",
+    "logs": "text",
+    "live": "nginx",
+    "any": "nginx",
+    "paths": "sh",
+}
 
 
 def rule_page(entry: dict[str, Any]) -> str:
     lines = [f"# {entry['code']} {entry['name']}", ""]
-    lines += [f"Severity: {entry['severity']} · target: {entry['target']}", ""]
+    opt_in = " · opt-in: runs only when `select` names it" if entry.get("opt-in") else ""
+    lines += [f"Severity: {entry['severity']} · target: {entry['target']}{opt_in}", ""]
     lines += ["## What it does", "", entry["summary"].strip(), ""]
     lines += ["## Why is this bad", "", entry["why"].strip(), ""]
     fence = _FENCES.get(entry["target"], "text")
@@ -34,10 +43,12 @@ def rule_page(entry: dict[str, Any]) -> str:
     if good or fixed:
         lines += ["## Use instead", ""]
         for example in fixed:
-            lines += _example({**example, "title": "after `tlslint --fix`"}, "fixed", fence)
+            command = "tlslint --fix --unsafe-fixes" if example.get("unsafe") else "tlslint --fix"
+            lines += _example({**example, "title": f"after `{command}`"}, "fixed", fence)
         for example in good:
             lines += _example(example, "good", fence)
-    lines += ["## Fix", "", entry["fix"].strip(), "", _SAFETY[entry.get("fix-safety", "none")], ""]
+    lines += ["## Fix", "", entry["fix"].strip(), ""]
+    lines += _fix_safety(entry)
     if entry.get("options"):
         lines += ["## Options", ""]
         for name, spec in entry["options"].items():
@@ -50,10 +61,24 @@ def rule_page(entry: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _fix_safety(entry: dict[str, Any]) -> list[str]:
+    """The fix's safety, why, and the rewrites that nginx treats the same (docs/fix-safety.md)."""
+    lines = ["## Fix safety", "", f"{_SAFETY[entry['fix-safety']]} {entry['fix-safety-reason'].strip()}", ""]
+    equivalences = entry.get("fix-equivalence", [])
+    if equivalences:
+        lines += ["A safe fix changes an existing line only where the result means the same:", ""]
+        lines += [f"- `{item['name']}`: {item['why'].strip()}" for item in equivalences]
+        lines.append("")
+    lines += ["See [fix safety](../fix-safety.md) for the model.", ""]
+    return lines
+
+
 def _example(example: dict[str, Any], key: str, fence: str) -> list[str]:
     out = []
     if example.get("title"):
         out += [f"{example['title'][0].upper()}{example['title'][1:]}:", ""]
+    if example.get("near-miss"):
+        out += [f"Near miss: {example['near-miss'].strip()}", ""]
     if example.get("settings"):
         import json
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from tlslint.findings import Finding, Severity, rule_counts
 
 if TYPE_CHECKING:
+    from tlslint.baseline import BaselineOutcome
     from tlslint.engine import RunResult
 
 _COLOURS = {"error": "31", "warning": "33", "info": "36", "code": "1;31", "path": "1", "dim": "2"}
@@ -39,6 +40,9 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
+SHOWN_RELATED = 10  # related locations printed under a finding
+
+
 def render(result: RunResult, *, quiet: bool = False, colour: bool | None = None) -> str:
     paint = _Painter(use_colour() if colour is None else colour)
     out: list[str] = []
@@ -46,15 +50,20 @@ def render(result: RunResult, *, quiet: bool = False, colour: bool | None = None
         out.append(_header(finding, paint))
         if not quiet:
             out.extend(_frame(finding, result, paint))
-            for related in finding.related:
+            for related in finding.related[:SHOWN_RELATED]:
                 loc = related.location
                 where = f"{display_path(loc.path)}:{loc.line}:{loc.column}"
                 out.append(f"  {paint('dim', '-->')} {where}: {related.message}")
+            hidden = len(finding.related) - SHOWN_RELATED
+            if hidden > 0:  # one cause for thousands of servers: every place is in json and sarif
+                out.append(
+                    f"  {paint('dim', '-->')} ... and {hidden} more (--format json or sarif lists all)"
+                )
             for hint in _hints(finding):
                 out.append(f"  {paint('dim', '=')} {hint}")
             out.append("")
     if not quiet:
-        out.append(summary(result.findings, len(result.files)))
+        out.append(summary(result.findings, len(result.files), result.baseline))
     return "\n".join(out) + ("\n" if out else "")
 
 
@@ -100,9 +109,20 @@ def _hints(finding: Finding) -> list[str]:
     return hints
 
 
-def summary(findings: list[Finding], files: int) -> str:
+def summary(findings: list[Finding], files: int, baseline: BaselineOutcome | None = None) -> str:
+    read = f"{files} file{'s' if files != 1 else ''} read"
+    if baseline is not None and baseline.recorded:
+        # --write-baseline: what is left is what the new baseline does not record
+        recorded = (
+            f"Recorded {baseline.recorded} finding{'s' if baseline.recorded != 1 else ''} in {baseline.file}"
+        )
+        if not findings:
+            return f"{recorded}; no other findings ({read})."
+        return f"{summary(findings, files)}\n{recorded} (a file that does not parse is never recorded)."
+    if not findings and not files:
+        return f"Nothing checked: no configuration found ({read})."  # never "passed"
     if not findings:
-        return f"All checks passed ({files} file{'s' if files != 1 else ''} read)."
+        return f"All checks passed ({read})."
     counts = Counter(f.severity for f in findings)
     parts = [
         f"{counts[s]} {s}{'s' if counts[s] != 1 else ''}"
@@ -124,6 +144,7 @@ def summary(findings: list[Finding], files: int) -> str:
 def render_statistics(result: RunResult) -> str:
     lines = [
         f"{row.count:>5}  {row.code}  {'[*]' if row.fixable else '   '} {row.name}"
+        + (f" ({row.places} places)" if row.places != row.count else "")
         for row in rule_counts(result.findings)
     ]
     return "\n".join(lines) + ("\n" if lines else "")

@@ -97,16 +97,44 @@ def sniff_head(path: Path, size: int = SNIFF_BYTES) -> bytes | None:
     return None if b"\x00" in head else head
 
 
+def listing_problem(directory: Path) -> str:
+    """Why a directory cannot be listed, or '' (also for a path that is no directory
+    or does not exist)."""
+    try:
+        with os.scandir(directory):
+            return ""
+    except OSError as error:
+        if error.errno in (errno.ENOENT, errno.ENOTDIR):
+            return ""
+        return f"cannot be listed: {error.strerror or error}"
+
+
+def read_problem(path: Path) -> str:
+    """Why ``path`` cannot be opened for reading, or '' (a FIFO is never waited for)."""
+    try:
+        os.close(os.open(path, os.O_RDONLY | _O_NONBLOCK | _O_CLOEXEC))
+    except OSError as error:
+        return _cannot_read(path, error)
+    return ""
+
+
 # O_NONBLOCK makes opening a FIFO return at once (POSIX; absent on Windows).
 _O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
 def _too_large(size: int, max_bytes: int) -> str:
-    return (
-        f"file is {size / 2**20:.1f} MiB, above the {max_bytes / 2**20:.0f} MiB limit "
-        "(max-file-size); not read"
-    )
+    limit = human_size(max_bytes, exact=True)
+    return f"file is {human_size(size)}, above the {limit} limit (max-file-size); not read"
+
+
+def human_size(count: int, *, exact: bool = False) -> str:
+    """Bytes in MiB or KiB, one decimal (none for a whole number, with ``exact``)."""
+    for unit, scale in (("MiB", 2**20), ("KiB", 2**10)):
+        if count >= scale:
+            value = count / scale
+            return f"{value:.0f} {unit}" if exact and value.is_integer() else f"{value:.1f} {unit}"
+    return f"{count} bytes"
 
 
 def _cannot_read(path: Path, error: OSError) -> str:

@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tlslint import catalogue
-from tlslint.findings import UNPARSED, Finding, Location, Related, Severity
+from tlslint.findings import Finding, Severity
 from tlslint.paths import resolved as resolve_path
 from tlslint.settings import Settings
 from tlslint.sources.apigee import YAML
@@ -28,34 +27,30 @@ from tlslint.sources.apigee.documents import (
     ApigeeFile,
     IngressGateway,
     Overrides,
-    Problem,
     RouteObject,
     VirtualHost,
     load_source,
 )
 from tlslint.sources.apigee.tree import Map, Node, Scalar, Seq
 from tlslint.sources.formats import LoadedText
+from tlslint.sources.manifests import problem_finding, unreadable
 from tlslint.sources.nginx.model import SourceText
 from tlslint.sources.text import SourceError, read_source
+from tlslint.workspace.policy import AUTO as AUTO
+from tlslint.workspace.policy import FORBIDDEN as FORBIDDEN
+from tlslint.workspace.policy import REQUIRED as REQUIRED
+from tlslint.workspace.policy import Want as Want
+from tlslint.workspace.policy import non_sni_policy
 
 if TYPE_CHECKING:
     from tlslint.filters import Filters
     from tlslint.scope import Scope
     from tlslint.workspace import Workspace
 
-REQUIRED, FORBIDDEN, AUTO = "required", "forbidden", "auto"
 DEFAULT_NAMESPACE = "apigee"
 DEFAULT_APP = "apigee-ingressgateway"
 WILDCARD = "*"
 LOAD_CODES = frozenset({"APG001", SCHEMA_VIOLATION, "APG205"})
-
-
-@dataclass(frozen=True)
-class Want:
-    """Why clients without SNI must be served here, and how loudly to say so."""
-
-    severity: Severity
-    reason: str
 
 
 @dataclass(eq=False)
@@ -151,10 +146,13 @@ class ApigeeWorkspace:
         return self._hosts
 
     def wildcard_routes(self) -> list[RouteObject]:
+        """Routes with the '*' hostname that speak TLS: an HTTP-only wildcard route serves
+        clients that send no TLS at all, for whom SNI plays no part."""
         return self._index().wildcard
 
     def non_sni_routes(self) -> list[RouteObject]:
-        """Routes meant for clients without SNI: a '*' hostname or enableNonSniClient: true."""
+        """Routes meant for TLS clients without SNI: a '*' hostname on a TLS route, or
+        enableNonSniClient: true."""
         return self._index().non_sni
 
     def routes_named(self, name: str) -> list[RouteObject]:
@@ -240,8 +238,10 @@ class _RouteIndex:
         objects = [o for f in files for o in f.objects]
         self.routes = [o for o in objects if o.kind == ROUTE]
         self.configs = [o for o in objects if o.kind == ROUTE_CONFIG]
-        self.wildcard = [route for route in self.routes if is_wildcard(route)]
-        self.non_sni = [r for r in self.routes if is_wildcard(r) or enables_non_sni(r) is True]
+        self.wildcard = [route for route in self.routes if is_wildcard(route) and not plain_only(route)]
+        self.non_sni = [
+            r for r in self.routes if (is_wildcard(r) and not plain_only(r)) or enables_non_sni(r) is True
+        ]
         self.named: dict[object, list[RouteObject]] = {}
         for route in self.routes:
             if route.name is not None:
@@ -264,6 +264,25 @@ def hostnames(route: RouteObject) -> list[Scalar] | None:
 def is_wildcard(route: RouteObject) -> bool:
     names = hostnames(route)
     return names is not None and any(item.value == WILDCARD for item in names)
+
+
+PLAIN_PROTOCOLS = frozenset({"HTTP", "HTTP2", "GRPC", "TCP", "MONGO"})  # the CRD's protocols without TLS
+
+
+def plain_only(route: RouteObject) -> bool:
+    """Every port of the route serves without TLS (a plain protocol, no ``tls``): an
+    http-client route, on port 80 say. Unknown (templated, absent) ports are not plain."""
+    spec = route.spec
+    ports = spec.get("ports") if spec is not None else None
+    if not isinstance(ports, Seq) or not ports.items:
+        return False
+    for port in ports.items:
+        if not isinstance(port, Map) or port.get("tls") is not None:
+            return False
+        protocol = port.scalar("protocol")
+        if protocol is None or protocol.placeholder or str(protocol.value).upper() not in PLAIN_PROTOCOLS:
+            return False
+    return True
 
 
 def enables_non_sni(obj: RouteObject) -> bool | None:
@@ -305,12 +324,7 @@ class ApigeeLoad:
 
 
 def policy(settings: Settings) -> tuple[str, str]:
-    own = settings.apigee.get("non-sni", AUTO)
-    if own in (REQUIRED, FORBIDDEN):
-        return own, "apigee.non-sni"
-    if settings.non_sni in (REQUIRED, FORBIDDEN):
-        return settings.non_sni, "non-sni"
-    return AUTO, "default"
+    return non_sni_policy(settings, "apigee")
 
 
 def load_apigee(
@@ -345,7 +359,6 @@ def load_apigee(
         targets=resolved_targets,
         pending=pending,
     )
-    index = catalogue.index()
     findings: list[Finding] = []
     texts: dict[Path, LoadedText] = {}
     for path in chosen:
@@ -353,16 +366,12 @@ def load_apigee(
         try:
             source = overlay.get(resolved) or read_source(path, settings.max_file_size)
         except SourceError as error:
-            meta = index[SCHEMA_VIOLATION]
-            location = Location(path, error.line, 1 if error.line else 0)
-            findings.append(
-                Finding(meta.code, meta.name, meta.severity, error.message, location, anchor=UNPARSED)
-            )
+            findings.append(unreadable(path, error, SCHEMA_VIOLATION))
             continue
         loaded = load_source(source)
         workspace.files.append(loaded)
         texts[resolved] = LoadedText(source, YAML)
-        findings.extend(_finding(index, loaded, problem) for problem in loaded.problems)
+        findings.extend(problem_finding(path, problem) for problem in loaded.problems)
     return ApigeeLoad(workspace, findings, texts, sorted(seen))
 
 
@@ -380,18 +389,6 @@ def is_apigee_text(text: str) -> bool:
     from tlslint.discovery import sniff_apigee
 
     return sniff_apigee(text.encode("utf-8", "surrogateescape")[: 64 * 1024])
-
-
-def _finding(index: Mapping[str, catalogue.RuleMeta], file: ApigeeFile, problem: Problem) -> Finding:
-    meta = index[problem.code]
-    path = file.source.path
-    location = Location(path, problem.line, problem.column, problem.end_line, problem.end_column)
-    related = tuple(
-        Related(Location(path, line, column), message) for line, column, message in problem.related
-    )
-    return Finding(
-        meta.code, meta.name, meta.severity, problem.message, location, related, anchor=problem.anchor
-    )
 
 
 def add_apigee(

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tlslint.findings import Finding
+from tlslint.findings import UNPARSED, Finding
 from tlslint.settings import Settings
 from tlslint.sources.formats import LoadedText
 from tlslint.sources.nginx.model import SourceText
@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from tlslint.workspace import Workspace
 
 GUNICORN_DEFAULT_CONFIG = "gunicorn.conf.py"
+UNLOADED = "BKD001"  # a backend file that did not load
 
 
 # --------------------------------------------------------------------------- addresses
@@ -215,6 +216,18 @@ class BackendWorkspace:
             for backend in self.backends
         }
 
+    def mapped_upstreams(self, backend: Backend) -> list[str]:
+        """The upstream names the settings map to ``backend``, as written, in the settings'
+        order; the mappings indexed once (asked for each backend)."""
+        if "mapped" not in self.memo:
+            by_config: dict[Path, list[tuple[int, str]]] = {}
+            for position, mapping in enumerate(self.mappings):
+                by_config.setdefault(mapping.config, []).append((position, mapping.upstream))
+            self.memo["mapped"] = by_config
+        index: dict[Path, list[tuple[int, str]]] = self.memo["mapped"]
+        found = {row for path in {path.resolve() for path in backend.files} for row in index.get(path, ())}
+        return [upstream for _, upstream in sorted(found)]
+
     def is_suppressed(self, finding: Finding) -> bool:
         return self.suppressed is not None and self.suppressed(finding)
 
@@ -224,6 +237,7 @@ class BackendLoad:
     workspace: BackendWorkspace
     texts: dict[Path, LoadedText]
     read: list[Path]  # resolved paths read (or refused)
+    findings: list[Finding] = field(default_factory=list)  # files that did not load (BKD001)
 
     def reported(self, scope: Scope | None) -> set[Path]:
         """The backend files whose findings a partial run reports."""
@@ -402,6 +416,7 @@ def add_backends(
     """The engine's one call: load the app servers into ``workspace``; their comments suppress."""
     loaded = load_backends(paths, settings, overlay, prefetched)
     backends = loaded.workspace
+    loaded.findings = unloaded_findings(backends.problems)
     if backends.backends or backends.problems:
         workspace.backends = backends
     for path, text in loaded.texts.items():
@@ -411,3 +426,16 @@ def add_backends(
             filters.yaml_sources[path] = text.source
     backends.suppressed = lambda finding: not filters.keep(finding)
     return loaded
+
+
+def unloaded_findings(problems: list[Problem]) -> list[Finding]:
+    """A backend file that did not load (unreadable, not Python or TOML, a mapped file
+    missing): a BKD001 error, and the run exits 2, as for every format."""
+    from tlslint.checks import file_location
+    from tlslint.engine import load_finding
+
+    # The same problem twice: the engine keeps one.
+    return [
+        load_finding(UNLOADED, file_location(problem.path, problem.line), problem.message, UNPARSED)
+        for problem in problems
+    ]

@@ -37,6 +37,7 @@ class LoadProblem:
     path: Path
     line: int
     message: str
+    unread: Path | None = None  # "unreadable": what an include glob matched and could not read
 
 
 _SCAN_LIMIT = 8
@@ -302,6 +303,10 @@ class _Expander:
                 LoadProblem("missing", directive, directive.path, directive.line, result.problem)
             )
             return
+        for path, message in result.unreadable:
+            self.incomplete = block.unresolved = True
+            problem = LoadProblem("unreadable", directive, directive.path, directive.line, message, path)
+            self.problems.append(problem)
         for path in result.paths:
             resolved = resolve_path(path)
             if resolved in chain:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 # Token kinds.
@@ -77,8 +78,26 @@ _COMMENT_RE = re.compile(_comment("", ""))
 RawToken = tuple[int, str, int, int]
 
 
-def scan(text: str) -> list[RawToken]:
-    """Tokens as tuples; raise ``LexError`` on an unterminated quote.
+def scan_in_chunks(text: str, take: Callable[[list[RawToken]], None], size: int) -> None:
+    """The tokens of ``scan``, handed to ``take`` a chunk of about ``size`` at a time as
+    they are scanned: a large file never holds them all, and an exception that ``take``
+    raises (the parser's first error) stops the scan there."""
+    chunk: list[RawToken] = []
+
+    def collect(token: RawToken) -> None:
+        chunk.append(token)
+        if len(chunk) > size:
+            take(chunk[:-1])  # the last token stays: it may be the comment _last_comment ends
+            del chunk[:-1]
+
+    scan(text, collect)
+    _last_comment(text, _content_end(text), chunk)
+    take(chunk)
+
+
+def scan(text: str, append: Callable[[RawToken], None] | None = None) -> list[RawToken]:
+    """Tokens as tuples; raise ``LexError`` on an unterminated quote. With ``append``,
+    each token is handed to it as it is scanned instead (``scan_in_chunks``).
 
     Linear in the length of the text, whatever it holds. Two inputs would
     otherwise be quadratic, since the regex is retried at every offset after a
@@ -89,7 +108,8 @@ def scan(text: str) -> list[RawToken]:
     is scanned without trying expansions).
     """
     tokens: list[RawToken] = []
-    append = tokens.append
+    if append is None:
+        append = tokens.append
     # Names and most values repeat across files (`proxy_set_header`, `on`, `$host`):
     # one string each instead of one per occurrence.
     intern = sys.intern
@@ -133,13 +153,17 @@ def scan(text: str) -> list[RawToken]:
             break
         position = restart
         plain = not plain
+    _last_comment(text, end, tokens)
+    return tokens
+
+
+def _last_comment(text: str, end: int, tokens: list[RawToken]) -> None:
+    """A comment on the last line runs over its trailing blanks, as if not cut at ``end``."""
     if tokens and tokens[-1][0] == COMMENT and end < len(text):
-        # A comment on the last line runs over its trailing blanks, as if not cut at ``end``.
         start = tokens[-1][2]
         comment = _COMMENT_RE.match(text, start)
         assert comment is not None
         tokens[-1] = (COMMENT, comment.group(), start, comment.end())
-    return tokens
 
 
 def _content_end(text: str) -> int:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from tlslint.paths import resolved as resolve_path
 from tlslint.sources.nginx.model import Directive, ParsedFile, SourceText
 from tlslint.sources.nginx.parser import Scanned, from_scanned, parse_file, parse_text
-from tlslint.sources.text import SourceError, brief, not_a_file
+from tlslint.sources.text import SourceError, brief, listing_problem, not_a_file
 
 if TYPE_CHECKING:
     from tlslint.cache import ModelCache
@@ -46,6 +46,9 @@ class IncludeResult:
     paths: tuple[Path, ...]
     problem: str = ""  # empty when resolved (a glob may match nothing)
     templated: bool = False
+    # What a glob matched or needed and could not read (a FIFO, a directory that
+    # cannot be listed), with a message that says it: the rest of the include is followed.
+    unreadable: tuple[tuple[Path, str], ...] = ()
 
 
 @dataclass
@@ -145,10 +148,14 @@ class NginxFiles:
             return IncludeResult((), _outside_root(shown, prefix))
         if glob.has_magic(str(target)):
             # Sorted as strings (as nginx's glob does), then made Paths: sorting Paths is slow.
-            matches = [Path(p) for p in sorted(glob.glob(str(target))) if os.path.isfile(p)]
+            found = sorted(glob.glob(str(target)))
+            matches = [Path(p) for p in found if os.path.isfile(p)]
             if climbs and not all(self._inside_roots(match, prefix) for match in matches):
                 return IncludeResult((), _outside_root(shown, prefix))
-            return IncludeResult(tuple(matches))
+            unreadable: tuple[tuple[Path, str], ...] = ()
+            if len(matches) < len(found) or not found:  # a directory, a FIFO... or nothing
+                unreadable = _unreadable_matches(shown, target, found)
+            return IncludeResult(tuple(matches), unreadable=unreadable)
         # os.path: False, not an error, for a path in a directory that cannot be read.
         if os.path.isfile(target):
             return IncludeResult((target,))
@@ -196,6 +203,23 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
+def _unreadable_matches(shown: str, target: Path, found: list[str]) -> tuple[tuple[Path, str], ...]:
+    """What a glob include matched and cannot read (a directory matched is skipped, as
+    nginx's glob does), or, when it matched nothing, the directory it could not list
+    (Python's glob says nothing of it; nginx fails)."""
+    problems = []
+    for match in map(Path, found):
+        problem = not_a_file(match)
+        if problem:
+            problems.append((match, f'include "{shown}" matches {_shown(match)}, which {problem}'))
+    if not found:
+        directory = _static_part(target)
+        problem = listing_problem(directory)
+        if problem:
+            problems.append((directory, f'include "{shown}": {_shown(directory)} {problem}'))
+    return tuple(problems)
+
+
 def _static_part(target: Path) -> Path:
     """The leading components of an include path, up to the first glob character."""
     parts = target.parts
@@ -218,7 +242,11 @@ def _stock_suffix(pattern: str) -> bool:
 
 def prefix_for(path: Path) -> Path:
     """The directory nginx would treat as its prefix for a file checked alone."""
-    parent = resolve_path(path).parent
+    return prefix_of_directory(resolve_path(path).parent)
+
+
+def prefix_of_directory(parent: Path) -> Path:
+    """The prefix for a file in the (resolved) directory ``parent``."""
     if parent.name in SNIPPET_DIRS:
         return parent.parent
     if parent.parent.name in SNIPPET_DIRS:  # e.g. conf.d/templates/x.conf

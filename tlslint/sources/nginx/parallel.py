@@ -68,7 +68,9 @@ def scan_in_parallel(
             else:
                 children.append(worker)
         for index, path in enumerate(own):
-            take(path, _scan(path, max_bytes))
+            scanned = _scan(path, max_bytes)
+            if scanned is not None:  # None: a large file, built later while it is scanned
+                take(path, scanned)
             if index % _DRAIN_EVERY == 0:
                 for worker in children:
                     worker.drain(block=False)
@@ -104,7 +106,7 @@ def _split(paths: Sequence[Path], workers: int) -> tuple[list[Path], list[list[P
     return list(paths[:own_size]), [list(rest[i : i + size]) for i in range(0, len(rest), size)]
 
 
-def _scan(path: Path, max_bytes: int) -> Scanned | SourceError:
+def _scan(path: Path, max_bytes: int) -> Scanned | SourceError | None:
     try:
         return scan_file(path, max_bytes)
     except SourceError as error:

@@ -14,6 +14,7 @@ from tlslint.sources.nginx.lexer import (
     LexError,
     RawToken,
     scan,
+    scan_in_chunks,
 )
 from tlslint.sources.nginx.model import Comment, Directive, ParsedFile, SourceText, shared_args
 from tlslint.sources.text import SourceError, brief, read_source
@@ -34,6 +35,16 @@ __all__ = ["ParseError", "Scanned", "SourceError", "from_scanned", "parse_file",
 # the workspace and the checks walk blocks recursively, so a file nested
 # deeper than this is refused with a location instead of exhausting the stack.
 MAX_DEPTH = 100
+# Memory on hostile input (docs/reliability.md). A token costs about 130 bytes held
+# (a tuple and two integers) for as little as one byte of text: a text longer than
+# this is built while it is scanned, its tokens a chunk at a time, so memory stays a
+# small multiple of the file's size and the first error ends the scan.
+CHUNKED_ABOVE = 256 * 1024  # characters
+_CHUNK = 4096  # tokens
+# A statement that goes on past this many words is refused (while scanning, in a text
+# built in chunks): its tokens are held until it ends. nginx sets no such limit; real
+# directives have a few words, a long server_name list some hundreds.
+MAX_ARGS = 100_000
 
 
 class ParseError(SourceError):
@@ -52,12 +63,17 @@ def parse_file(path: Path, max_bytes: int) -> ParsedFile:
 
 
 def parse_text(source: SourceText) -> ParsedFile:
+    if len(source.text) > CHUNKED_ABOVE:
+        return _build_in_chunks(source)
     return _build(source, _tokens(source))
 
 
-def scan_file(path: Path, max_bytes: int) -> Scanned:
-    """Read and tokenise one file; raise ``SourceError`` as ``parse_file`` does."""
+def scan_file(path: Path, max_bytes: int) -> Scanned | None:
+    """Read and tokenise one file; raise ``SourceError`` as ``parse_file`` does. None
+    for a file above ``CHUNKED_ABOVE``: its tokens are not to be held, nor sent."""
     source = read_source(path, max_bytes)
+    if len(source.text) > CHUNKED_ABOVE:
+        return None
     return (source.text, source.bom, source.newline, _tokens(source))
 
 
@@ -71,8 +87,13 @@ def _tokens(source: SourceText) -> list[RawToken]:
     try:
         return scan(source.text)
     except LexError as error:
-        line, _ = source.position(error.offset)
-        raise ParseError(source.path, line, error.message) from None
+        raise _error(source, error.offset, error.message) from None
+
+
+def _error(source: SourceText, offset: int, message: str) -> ParseError:
+    # Lines counted up to the error only: a table of every line of a large file of
+    # garbage cost seconds (``SourceText.position`` builds one).
+    return ParseError(source.path, source.text.count("\n", 0, offset) + 1, message)
 
 
 # Fields of a RawToken (kind, value, start, end), by index for the hot loop.
@@ -86,15 +107,52 @@ def _build(source: SourceText, tokens: list[RawToken]) -> ParsedFile:
     root: list[Directive] = []
     comments: list[Comment] = []
     includes: list[Directive] = []
-    depth = 0
     # Each frame: (block directive or None for the file, its children).
     stack: list[tuple[Directive | None, list[Directive]]] = [(None, root)]
+    words, depth = _feed(source, tokens, comments, includes, stack, [], 0)
+    _at_end(source, stack, words)
+    return ParsedFile(source, root, comments, includes, depth)
+
+
+def _build_in_chunks(source: SourceText) -> ParsedFile:
+    """A large file's tree, built as its tokens are scanned: its tokens are never held
+    all at once (about 130 bytes each, against a byte or two of text), the first
+    error ends the scan, and a directive that goes on past ``MAX_ARGS`` words (text
+    that never ends a statement) is refused while scanning."""
+    root: list[Directive] = []
+    comments: list[Comment] = []
+    includes: list[Directive] = []
+    stack: list[tuple[Directive | None, list[Directive]]] = [(None, root)]
     words: list[RawToken] = []
-    position = source.position
+    depth = 0
 
-    def fail(offset: int, message: str) -> ParseError:
-        return ParseError(source.path, position(offset)[0], message)
+    def take(chunk: list[RawToken]) -> None:
+        nonlocal words, depth
+        words, depth = _feed(source, chunk, comments, includes, stack, words, depth)
+        if len(words) > MAX_ARGS:
+            name = _brief(words[0][_VALUE])
+            raise _error(source, words[0][_START], f'"{name}" directive has more than {MAX_ARGS:,} arguments')
 
+    try:
+        scan_in_chunks(source.text, take, _CHUNK)
+    except LexError as error:
+        raise _error(source, error.offset, error.message) from None
+    _at_end(source, stack, words)
+    return ParsedFile(source, root, comments, includes, depth)
+
+
+def _feed(
+    source: SourceText,
+    tokens: list[RawToken],
+    comments: list[Comment],
+    includes: list[Directive],
+    stack: list[tuple[Directive | None, list[Directive]]],
+    words: list[RawToken],
+    depth: int,
+) -> tuple[list[RawToken], int]:
+    """Build on with ``tokens`` from where the parser stands (``stack``, the ``words`` of
+    the statement not yet ended, the ``depth`` reached); return the two that change.
+    Raise ``ParseError`` at the first error."""
     for token in tokens:
         kind = token[_KIND]
         if kind <= QUOTED:
@@ -106,7 +164,7 @@ def _build(source: SourceText, tokens: list[RawToken]) -> ParsedFile:
         parent, children = stack[-1]
         if kind == SEMI:
             if not words:
-                raise fail(token[_START], 'unexpected ";"')
+                raise _error(source, token[_START], 'unexpected ";"')
             directive = _directive(source, words, token[_END], parent)
             children.append(directive)
             if directive.name == "include":
@@ -114,11 +172,11 @@ def _build(source: SourceText, tokens: list[RawToken]) -> ParsedFile:
             words = []
         elif kind == OPEN:
             if not words:
-                raise fail(token[_START], 'unexpected "{"')
+                raise _error(source, token[_START], 'unexpected "{"')
             block = _directive(source, words, token[_END], parent)
             _check_block_opener(source, block, words)
             if len(stack) > MAX_DEPTH:
-                raise fail(words[0][_START], f"blocks nested deeper than {MAX_DEPTH} levels")
+                raise _error(source, words[0][_START], f"blocks nested deeper than {MAX_DEPTH} levels")
             block.block = []
             block.block_open = token[_START]
             children.append(block)
@@ -127,22 +185,29 @@ def _build(source: SourceText, tokens: list[RawToken]) -> ParsedFile:
             words = []
         elif kind == CLOSE:
             if words:
-                raise fail(words[0][_START], _not_terminated(words[0][_VALUE]))
+                raise _error(source, words[0][_START], _not_terminated(words[0][_VALUE]))
             if parent is None:
-                raise fail(token[_START], 'unexpected "}"')
+                raise _error(source, token[_START], 'unexpected "}"')
             parent.block_close = token[_START]
             parent.end = token[_END]
             stack.pop()
+    return words, depth
+
+
+def _at_end(
+    source: SourceText, stack: list[tuple[Directive | None, list[Directive]]], words: list[RawToken]
+) -> None:
+    """``ParseError`` for what the end of the text leaves open."""
     if words:
-        raise fail(words[0][_START], _not_terminated(words[0][_VALUE]))
+        raise _error(source, words[0][_START], _not_terminated(words[0][_VALUE]))
     if len(stack) > 1:
         unclosed = stack[-1][0]
         assert unclosed is not None
-        raise fail(
+        raise _error(
+            source,
             unclosed.start,
             f'"{_brief(unclosed.name)}" block opened here is never closed (unexpected end of file)',
         )
-    return ParsedFile(source, root, comments, includes, depth)
 
 
 def _not_terminated(name: str) -> str:

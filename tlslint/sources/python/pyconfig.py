@@ -40,7 +40,7 @@ from tlslint.sources.python.servers import (
     SERVER_FACTS,
     UVICORN,
 )
-from tlslint.sources.text import brief
+from tlslint.sources.text import brief, human_size
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -57,7 +57,18 @@ class PythonSyntaxError(Exception):
         self.message = message
 
 
+# libcst reads about 30 KiB of Python a second and holds 1.6 GB for a MiB: an app-server
+# file (a gunicorn config, a module that calls uvicorn.run) longer than this is refused
+# unread. Real ones are a few KiB.
+MAX_PYTHON_CHARS = 128 * 1024
+# How deep a config's syntax tree may nest. libcst's native parser overflows the C
+# stack (the process dies on SIGSEGV) a few thousand levels down, and its visitors,
+# and ours, recurse in Python a few frames a level; real configs nest a dozen levels.
+MAX_NESTING = 100
+
+
 def parse(text: str) -> cst.Module:
+    _refuse_deep_nesting(text)
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as error:
@@ -65,6 +76,30 @@ def parse(text: str) -> cst.Module:
         raise PythonSyntaxError(error.raw_line, message) from None
     except (ValueError, UnicodeError) as error:  # lone surrogates and the like
         raise PythonSyntaxError(0, str(error)) from None
+
+
+def _refuse_deep_nesting(text: str) -> None:
+    """``PythonSyntaxError`` for text nested deeper than ``MAX_NESTING``, told first by
+    CPython's parser (which bounds nesting itself, with an error and no crash), then by
+    an iterative walk of its tree. Other syntax errors are left to libcst, which reads
+    newer grammar than this interpreter may."""
+    try:
+        tree = ast.parse(text)
+    except (RecursionError, MemoryError):
+        raise PythonSyntaxError(0, f"nested more than {MAX_NESTING} levels deep") from None
+    except SyntaxError as error:
+        if "too many" in str(error.msg):  # nested parentheses, levels of indentation
+            raise PythonSyntaxError(error.lineno or 0, str(error.msg)) from None
+        return
+    except ValueError:  # a NUL byte: libcst says it too
+        return
+    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            line = getattr(node, "lineno", 0)
+            raise PythonSyntaxError(line, f"nested more than {MAX_NESTING} levels deep")
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
 # --------------------------------------------------------------------------- positions
@@ -586,6 +621,11 @@ def load(source: SourceText, *, mapped: bool = False, server: str | None = None)
     line names it with ``-c`` (so it is that server's config, whatever its name).
     """
     loaded = LoadedFile(source.path, PYTHON_KIND)
+    if len(source.text) > MAX_PYTHON_CHARS:
+        size, limit = human_size(len(source.text)), human_size(MAX_PYTHON_CHARS, exact=True)
+        message = f"file is {size}, above the {limit} read of a Python app-server file; not read"
+        loaded.problems.append(Problem(source.path, 0, message))
+        return loaded
     try:
         module = parse(source.text)
     except PythonSyntaxError as error:

@@ -1,0 +1,199 @@
+"""The fixer's re-checks judge the fixed text by the nginx versions inferred before fixing.
+
+A fix changes the file, not the nginx that runs it: a line a fix removes (``ssl on;``,
+which proved nginx < 1.25.1) still proves what it proved, and a line a fix writes
+(``http2 on;``) proves nothing. Shapes after the corpus's (misskey's example: `listen
+443 http2` with `ssl on;`), written here.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from helpers import settings_for
+
+from tlslint.engine import RunResult, run
+from tlslint.findings import Edit, Finding, Fix, Location, Severity
+from tlslint.fixing import apply_fixes
+from tlslint.version_range import VersionRange
+
+CERTS = """\
+    ssl_certificate /etc/ssl/site.pem;
+    ssl_certificate_key /etc/ssl/site.key;
+    ssl_session_cache shared:SSL:10m;
+    ssl_session_timeout 1h;
+"""
+# `ssl on;` proves a release before 1.25.1; NGX304's fix removes it.
+SSL_ON = f"""\
+# a TLS site from before nginx 1.25.1
+server {{
+    listen 443 http2;
+    server_name a.example;
+    ssl on;
+{CERTS}}}
+"""
+# `keepalive_time` proves 1.19.10 or later; NGX212's fix declares an upstream above it.
+PROXIED = f"""\
+server {{
+    listen 443 http2;
+    server_name b.example;
+    ssl on;
+{CERTS}    keepalive_time 1h;
+
+    location / {{
+        proxy_pass http://127.0.0.1:3000;
+    }}
+}}
+"""
+# Nothing bounds the version: `listen ... http2` proves only 1.9.5.
+UNBOUNDED = f"""\
+server {{
+    listen 443 ssl http2;
+    server_name c.example;
+{CERTS}}}
+"""
+
+
+def versions(result: RunResult) -> VersionRange:
+    [config] = result.workspace.nginx
+    return result.workspace.nginx_versions(config)
+
+
+def line_of(text: str, needle: str) -> int:
+    return text[: text.index(needle)].count("\n") + 1
+
+
+def test_a_removed_line_still_bounds_the_version(tmp_path: Path) -> None:
+    conf = tmp_path / "site.conf"
+    conf.write_text(SSL_ON, encoding="utf-8")
+    settings = settings_for(tmp_path)
+    outcome = apply_fixes(run([tmp_path], settings), settings, unsafe=False, write=True)
+    fixed = conf.read_text(encoding="utf-8")
+    assert "ssl on;" not in fixed
+    assert "    listen 443 ssl http2;\n" in fixed  # NGX305 did not move `http2`: not 1.25.1 yet
+    assert outcome.messages == []  # no "appeared after a fix"
+    after = versions(outcome.result)
+    assert (after.low, after.high) == (None, (1, 25, 1))
+    assert after.high_by is not None and after.high_by.before_fix
+    assert after.high_by.phrase() == "inferred: `ssl on` at site.conf:5, before a fix changed it"
+    assert {f.code for f in outcome.result.findings} & {"NGX304", "NGX305"} == set()
+    [tickets] = [f for f in outcome.result.findings if f.code == "NGX105"]
+    assert "nginx is known only to be < 1.25.1, inferred: `ssl on` at site.conf:5, before a fix" in (
+        tickets.message
+    )
+    # The next run reads the fixed file alone: nothing in it bounds the version any more.
+    assert not versions(run([tmp_path], settings)).known
+
+
+def test_a_line_that_moved_is_cited_where_it_is_now(tmp_path: Path) -> None:
+    conf = tmp_path / "site.conf"
+    conf.write_text(PROXIED, encoding="utf-8")
+    settings = settings_for(tmp_path, {"select": ["NGX212", "NGX304"]})
+    before = versions(run([tmp_path], settings))
+    assert (before.low, before.high) == ((1, 19, 10), (1, 25, 1))
+    outcome = apply_fixes(run([tmp_path], settings), settings, unsafe=True, write=False)
+    assert "upstream backend_127_0_0_1_3000" in outcome.diff and "-    ssl on;" in outcome.diff
+    fixed = outcome.result.source(conf)
+    assert fixed is not None
+    after = versions(outcome.result)
+    assert (after.low, after.high) == (before.low, before.high)
+    assert after.low_by is not None and not after.low_by.before_fix
+    moved = line_of(fixed.text, "keepalive_time")
+    assert moved > line_of(PROXIED, "keepalive_time")
+    assert after.low_by.phrase() == f"inferred: `keepalive_time 1h` at site.conf:{moved}"
+    assert after.high_by is not None
+    assert after.high_by.phrase() == "inferred: `ssl on` at site.conf:4, before a fix changed it"
+    assert conf.read_text(encoding="utf-8") == PROXIED  # write=False
+
+
+def writing_http2_on(result: RunResult, conf: Path) -> RunResult:
+    """``result`` with one more finding, whose fix writes `http2 on;` above `server_name`."""
+    text = conf.read_text(encoding="utf-8")
+    at = text.index("    server_name")
+    writes = Fix("add `http2 on;`", (Edit(conf.resolve(), at, at, "    http2 on;\n"),))
+    message = "a fix that writes `http2 on;`"
+    result.findings.append(
+        Finding("NGX999", "test", Severity.WARNING, message, Location(conf, 3), fix=writes)
+    )
+    return result
+
+
+def test_a_line_a_fix_writes_does_not_narrow_the_version(tmp_path: Path) -> None:
+    """Were `http2 on;` written by a fix read as proof of 1.25.1, NGX305 would then
+    take `http2` off the listen line: a chain of fixes resting on no fact."""
+    conf = tmp_path / "site.conf"
+    conf.write_text(UNBOUNDED, encoding="utf-8")
+    settings = settings_for(tmp_path)
+    result = run([tmp_path], settings)
+    assert not versions(result).known
+    outcome = apply_fixes(writing_http2_on(result, conf), settings, unsafe=False, write=False)
+    fixed = outcome.result.source(conf)
+    assert fixed is not None and "    http2 on;\n" in fixed.text
+    assert "    listen 443 ssl http2;\n" in fixed.text
+    assert not versions(outcome.result).known
+    ngx305 = [f for f in outcome.result.findings if f.code == "NGX305"]
+    assert ngx305 and all(f.severity == Severity.INFO and f.fix is None for f in ngx305)
+    # The `http2 on;` the fix wrote is reported as depending on the version: the tripwire says so.
+    assert any("NGX305 appeared after a fix" in message for message in outcome.messages)
+
+
+def test_a_line_a_fix_writes_against_the_operators_lines_is_reported_and_taken_out(tmp_path: Path) -> None:
+    """`ssl on;` proves nginx < 1.25.1, where `http2 on;` stops nginx from starting: the
+    re-check reports the written line (NGX004, NGX305) and NGX305's fix removes it again."""
+    conf = tmp_path / "site.conf"
+    conf.write_text(SSL_ON, encoding="utf-8")
+    settings = settings_for(tmp_path, {"ignore": ["NGX304"]})  # `ssl on;` stays
+    outcome = apply_fixes(
+        writing_http2_on(run([tmp_path], settings), conf), settings, unsafe=False, write=False
+    )
+    fixed = outcome.result.source(conf)
+    assert fixed is not None and "http2 on;" not in fixed.text and "    ssl on;\n" in fixed.text
+    assert "http2 on" not in outcome.diff
+    appeared = {message.split(": ")[1].split()[0] for message in outcome.messages}
+    assert appeared == {"NGX004", "NGX305"}
+    assert (versions(outcome.result).low, versions(outcome.result).high) == (None, (1, 25, 1))
+
+
+def tlslint(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tlslint", "check", "--no-cache", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_diff_and_fix_from_the_command_line(tmp_path: Path) -> None:
+    conf = tmp_path / "site.conf"
+    conf.write_text(SSL_ON, encoding="utf-8")
+    diff = tlslint(tmp_path, "--diff", "site.conf")
+    assert diff.returncode == 1, diff.stderr
+    assert "-    ssl on;\n" in diff.stdout and "+    listen 443 ssl http2;\n" in diff.stdout
+    assert "appeared after a fix" not in diff.stderr
+    fixed = tlslint(tmp_path, "--fix", "site.conf")
+    assert "appeared after a fix" not in fixed.stderr
+    assert "NGX305" not in fixed.stdout
+    assert "inferred: `ssl on` at site.conf:5, before a fix changed it" in fixed.stdout
+
+
+def test_a_bound_both_sides_share_stays_one_evidence(tmp_path: Path) -> None:
+    """One line can set both bounds (a release series); carried, it is still one
+    evidence, said once."""
+    from tlslint.nginx_history import VersionSpan
+    from tlslint.nginx_inference import carried, evidence_of
+    from tlslint.sources.nginx.model import SourceText
+    from tlslint.sources.nginx.parser import parse_text
+
+    [directive] = parse_text(SourceText(tmp_path / "a.conf", "ssl on;\n")).directives
+    line = (directive, VersionSpan((1, 20, 0), (1, 21, 0)), "")
+    evidence = evidence_of(line)
+    pinned = VersionRange((1, 20, 0), (1, 21, 0), evidence, evidence)
+    gone = carried(pinned, ())
+    assert gone.low_by is gone.high_by and gone.low_by is not None and gone.low_by.before_fix
+    assert gone.name() == "nginx 1.20.x (inferred: `ssl on` at a.conf:1, before a fix changed it)"
+    kept = carried(pinned, (line,))
+    assert kept.low_by is kept.high_by and kept.low_by is not None and not kept.low_by.before_fix
+    assert carried(gone, ()).low_by is gone.low_by  # carried again: as it was

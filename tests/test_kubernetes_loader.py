@@ -1,0 +1,322 @@
+"""Loading Kubernetes gateway YAML: discovery, positions, multi-document files and
+`kind: List`, documents from elsewhere, schemas, broken and hostile input, laziness."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import check_files, settings_for
+
+from tlslint.discovery import KUBERNETES, YAML, classify, discover
+from tlslint.engine import run
+from tlslint.findings import UNPARSED, Severity
+from tlslint.sources.apigee.tree import Map, Scalar, Seq, parse
+from tlslint.sources.kubernetes.documents import load_documents, load_source
+from tlslint.sources.kubernetes.ingress_nginx import decode_bool, decode_int, known_key
+from tlslint.sources.text import decode, read_source
+from tlslint.workspace.kubernetes import load_kubernetes
+
+GATEWAY = """\
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata:
+  name: public-gateway
+  namespace: istio-ingress
+spec:
+  selector:
+    istio: ingressgateway
+  servers:
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: ["shop.example.com"]
+    tls: {mode: SIMPLE, credentialName: shop-tls}
+"""
+ROUTE = """\
+apiVersion: apigee.cloud.google.com/v1alpha1
+kind: ApigeeRoute
+metadata: {name: non-sni, namespace: apigee}
+spec: {hostnames: ["*"], enableNonSniClient: true}
+"""
+
+
+def findings(
+    tmp_path: Path, files: dict[str, str], mapping: dict[str, object] | None = None
+) -> list[tuple[str, str, int]]:
+    result = check_files(tmp_path, files, mapping)
+    return [(f.location.path.name, f.code, f.location.line) for f in result.findings]
+
+
+# -- discovery ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("gateway.yaml", GATEWAY),
+        ("gw.yml", "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: g}\n"),
+        ("ingress.yaml", "kind: Ingress\nmetadata:\n  annotations:\n    nginx.ingress.kubernetes.io/a: b\n"),
+        ("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ingress-nginx-controller}\n"),
+        ("values.yaml", "controller:\n  admissionWebhooks:\n    enabled: false\n"),
+        ("ingress-nginx/values.yaml", "controller:\n  replicaCount: 2\n"),
+        ("parent/values.yaml", "ingress-nginx:\n  controller:\n    replicaCount: 2\n"),
+        ("release.yaml", "kind: HelmRelease\nspec:\n  chart:\n    spec:\n      chart: ingress-nginx\n"),
+        ("svc.yaml", "apiVersion: v1\nkind: Service\nspec:\n  selector: {istio: ingressgateway}\n"),
+        ("vs.yaml", "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: v}\n"),
+    ],
+)
+def test_gateway_files_are_found_by_content(tmp_path: Path, name: str, text: str) -> None:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    assert classify(path, explicit=False) == KUBERNETES
+    assert discover([tmp_path]).kubernetes == [path]
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        (".github/workflows/ci.yml", "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n"),
+        ("kustomization.yaml", "resources:\n- deployment.yaml\n"),
+        ("deployment.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\n"),
+        ("values.yaml", "controller:\n  replicas: 2\n"),  # another chart's controller
+        ("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app-settings}\n"),
+    ],
+)
+def test_other_yaml_is_skipped_named_or_not(tmp_path: Path, name: str, text: str) -> None:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    assert classify(path, explicit=True) is None
+    assert discover([tmp_path]).kubernetes == []
+
+
+def test_a_file_with_apigee_and_istio_objects_goes_to_both_tiers(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.yaml"
+    path.write_text(ROUTE + "---\n" + GATEWAY, encoding="utf-8")
+    found = discover([tmp_path])
+    assert found.yaml == [path] and found.kubernetes == [path]
+    assert classify(tmp_path / "mixed.yaml", explicit=False) not in (None, YAML, KUBERNETES)
+
+
+def test_invalid_yaml_read_by_both_tiers_is_reported_once(tmp_path: Path) -> None:
+    text = ROUTE + "---\n" + GATEWAY + "  bad: [unclosed\n"
+    result = check_files(tmp_path, {"mixed.yaml": text})
+    assert [f.code for f in result.findings if f.anchor == UNPARSED] == ["APG201"]
+    assert result.exit_code(Severity.ERROR) == 2
+
+
+# -- positions, documents ------------------------------------------------------------
+def test_positions_survive_crlf_and_bom() -> None:
+    data = ("\ufeff" + GATEWAY).replace("\n", "\r\n").encode()
+    loaded = load_source(decode(Path("g.yaml"), data))
+    (gateway,) = loaded.objects
+    spec = gateway.spec
+    assert spec is not None
+    servers = spec.get("servers")
+    assert isinstance(servers, Seq) and isinstance(servers.items[0], Map)
+    credential = servers.items[0].get("tls").scalar("credentialName")  # type: ignore[union-attr]
+    assert isinstance(credential, Scalar)
+    assert (credential.line, credential.column) == (12, 41)
+    assert loaded.source.text[credential.start : credential.end] == "shop-tls"
+
+
+def test_multi_document_files_and_kind_list() -> None:
+    items = "".join(
+        f"- apiVersion: networking.istio.io/v1beta1\n  kind: Gateway\n  metadata: {{name: g{i}}}\n"
+        f"  spec: {{selector: {{istio: ingressgateway}}, servers: []}}\n"
+        for i in range(3)
+    )
+    text = GATEWAY + "---\n# a comment only\n---\napiVersion: v1\nkind: List\nitems:\n" + items
+    loaded = load_source(decode(Path("all.yaml"), text.encode()))
+    assert [o.name for o in loaded.objects] == ["public-gateway", "g0", "g1", "g2"]
+    assert loaded.problems == []
+
+
+def test_documents_parsed_elsewhere_load_the_same(tmp_path: Path) -> None:
+    """A rendered build hands the tier its documents with their own source positions."""
+    source = decode(tmp_path / "rendered.yaml", (GATEWAY + "---\n" + GATEWAY).encode())
+    direct = load_source(source)
+    handed = load_documents(source, parse(source))
+    assert [o.anchor for o in handed.objects] == [o.anchor for o in direct.objects]
+    assert [(o.node.start, o.node.end) for o in handed.objects] == [
+        (o.node.start, o.node.end) for o in direct.objects
+    ]
+
+
+def test_chart_values_under_a_parent_chart_a_helm_release_and_an_argo_application(tmp_path: Path) -> None:
+    text = (
+        "ingress-nginx:\n  controller:\n    config: {keep-alive: '0'}\n"
+        "---\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: ingress-nginx}\n"
+        "spec:\n  chart:\n    spec: {chart: ingress-nginx, version: 4.15.1}\n"
+        "  values:\n    controller:\n      config:\n        keep-alive: '0'\n"
+        "---\napiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: ingress-nginx}\n"
+        "spec:\n  source:\n    chart: ingress-nginx\n    helm:\n      valuesObject:\n"
+        "        controller:\n          config:\n            keep-alive: '0'\n"
+    )
+    assert [
+        (c, line) for _, c, line in findings(tmp_path, {"platform.yaml": text}, {"select": ["ING101"]})
+    ] == [
+        ("ING101", 3),
+        ("ING101", 14),
+        ("ING101", 26),
+    ]
+
+
+# -- schemas ------------------------------------------------------------------------
+def test_did_you_mean_on_gateway_typos(tmp_path: Path) -> None:
+    text = GATEWAY.replace("hosts:", "host:").replace("credentialName", "credentialname")
+    api = (
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: g}\nspec:\n"
+        "  gatewayClassName: istio\n  listeners:\n  - name: https\n    hostnames: [a.example.com]\n"
+        "    port: 443\n    protocol: HTTPS\n    tls: {certificateRef: [{name: a}]}\n"
+    )
+    result = check_files(tmp_path, {"g.yaml": text, "api.yaml": api}, {"select": ["GW002"]})
+    messages = sorted(f.message for f in result.findings)
+    assert any("unknown key 'host'" in m and "did you mean 'hosts'?" in m for m in messages)
+    assert any("'credentialname'" in m and "did you mean 'credentialName'?" in m for m in messages)
+    assert any("'hostnames'" in m and "did you mean 'hostname'?" in m for m in messages)
+    assert any("'certificateRef'" in m and "did you mean 'certificateRefs'?" in m for m in messages)
+
+
+def test_an_api_version_istio_does_not_serve(tmp_path: Path) -> None:
+    text = GATEWAY.replace("networking.istio.io/v1", "networking.istio.io/v2")
+    (finding,) = check_files(tmp_path, {"g.yaml": text}, {"select": ["GW002"]}).findings
+    assert "networking.istio.io/v2" in finding.message and finding.location.line == 1
+
+
+def test_unknown_keys_only_in_the_controller_configmap(tmp_path: Path) -> None:
+    controller = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ingress-nginx-controller}\nspec:\n"
+        "  template:\n    spec:\n      containers:\n      - name: controller\n"
+        "        image: registry.k8s.io/ingress-nginx/controller:v1.15.1\n"
+        "        args: [--configmap=$(POD_NAMESPACE)/nginx-settings, --tcp-services-configmap=ns/tcp]\n"
+    )
+    maps = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: nginx-settings, namespace: ingress-nginx}\n"
+        "data: {keepalive: '30', Keep-Alive: '30'}\n---\n"
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ingress-nginx-tcp, namespace: ingress-nginx}\n"
+        "data: {'9000': default/db:5432}\n"
+    )
+    result = check_files(tmp_path, {"deploy.yaml": controller, "maps.yaml": maps}, {"select": ["GW002"]})
+    (finding,) = result.findings
+    assert "'keepalive'" in finding.message and "did you mean 'keep-alive'?" in finding.message
+
+
+def test_duplicate_keys_and_templates(tmp_path: Path) -> None:
+    duplicated = GATEWAY.replace("    tls: {mode", "    tls: {mode: SIMPLE}\n    tls: {mode")
+    template = GATEWAY.replace("  servers:\n", "  servers:\n  {{- range .Values.servers }}\n")
+    assert findings(tmp_path, {"dup.yaml": duplicated, "tpl.yaml": template}) == [
+        ("dup.yaml", "GW003", 13),
+        ("tpl.yaml", "GW001", 10),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: &a [*a, *a]\n" + GATEWAY,
+        "lol1: &l1 [x, x, x, x, x, x, x, x, x]\n"
+        + "".join(f"lol{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]\n" for i in range(2, 10))
+        + "---\n"
+        + GATEWAY,
+        "[" * 300 + "]" * 300 + "\n",
+        GATEWAY + "  selector: " + "{a: " * 250 + "b" + "}" * 250 + "\n",
+        "\x00\x01binary" + GATEWAY,
+    ],
+    ids=["recursive-alias", "billion-laughs", "deep-flow", "deep-mapping", "binary"],
+)
+def test_hostile_input_is_a_finding_never_a_traceback(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "gateway.yaml"
+    path.write_bytes(text.encode("utf-8", "surrogateescape"))
+    result = run([path], settings_for(tmp_path))  # named: read whatever it holds
+    assert all(f.code.startswith(("GW", "APG", "ING")) for f in result.findings)
+
+
+def test_a_file_above_max_file_size_is_refused_unread(tmp_path: Path) -> None:
+    path = tmp_path / "gateway.yaml"
+    path.write_text(GATEWAY + "#" * 5000 + "\n", encoding="utf-8")
+    settings = settings_for(tmp_path, {"max-file-size": 1024})
+    loaded = load_kubernetes([path], settings)
+    (finding,) = loaded.findings
+    assert finding.code == "GW002" and finding.anchor == UNPARSED and loaded.workspace.files == []
+
+
+def test_suppression_comments(tmp_path: Path) -> None:
+    text = GATEWAY.replace(
+        '    hosts: ["shop.example.com"]', '    hosts: ["shop.example.com"]  # tlslint: disable=GW101'
+    )
+    assert findings(tmp_path, {"g.yaml": text}, {"non-sni": "required"}) == []
+    assert (
+        findings(
+            tmp_path,
+            {"g.yaml": "# tlslint: disable-file=non-sni-catch-all-missing\n" + GATEWAY},
+            {"non-sni": "required"},
+        )
+        == []
+    )
+
+
+# -- Go's decoding of ConfigMap values --------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("75", 75), ("", 0), ("0x10", 16), ("010", 8), ("1_000", 1000), ("+5", 5), ("-1", -1), ("0", 0),
+     ("75s", None), ("08", None), ("1.5", None), (" 75", None), ("1e3", None)],
+)  # fmt: skip
+def test_integers_decode_as_go_parse_int_base_0(text: str, value: int | None) -> None:
+    assert decode_int(text) == value
+
+
+def test_booleans_decode_as_go_parse_bool() -> None:
+    assert [decode_bool(t) for t in ("true", "True", "TRUE", "t", "1", "", "false", "F", "0")] == [
+        True, True, True, True, True, False, False, False, False,
+    ]  # fmt: skip
+    assert [decode_bool(t) for t in ("yes", "on", "tRUE", "enabled")] == [None, None, None, None]
+    assert known_key("Keep-Alive") and known_key("enable-opentracing") and not known_key("keepalive")
+
+
+# -- laziness -----------------------------------------------------------------------------
+PROBE = (
+    "import sys; from pathlib import Path; from tests.helpers import settings_for; "
+    "from tlslint.engine import run; "
+    "result = run([Path(sys.argv[1])], settings_for(Path(sys.argv[1]))); "
+    "print('\\n'.join(sorted(m for m in sys.modules if m.startswith('tlslint'))))"
+)
+TIER = ("tlslint.workspace.kubernetes", "tlslint.sources.kubernetes.documents", "tlslint.checks.gw")
+
+
+def imported_by_a_run(tmp_path: Path) -> list[str]:
+    return subprocess.run(
+        [sys.executable, "-c", PROBE, str(tmp_path)],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout.split()
+
+
+def test_a_run_without_gateway_files_imports_nothing_of_the_tier(tmp_path: Path) -> None:
+    (tmp_path / "routes.yaml").write_text(ROUTE, encoding="utf-8")
+    (tmp_path / "kustomization.yaml").write_text("resources: [routes.yaml]\n", encoding="utf-8")
+    (tmp_path / "ci.yml").write_text("on: push\n", encoding="utf-8")
+    imported = imported_by_a_run(tmp_path)
+    assert "tlslint.workspace.apigee" in imported
+    assert [m for m in imported if m.startswith(TIER)] == []
+
+
+def test_a_run_with_a_gateway_loads_the_tier(tmp_path: Path) -> None:
+    (tmp_path / "gateway.yaml").write_text(GATEWAY, encoding="utf-8")
+    imported = imported_by_a_run(tmp_path)
+    assert (
+        "tlslint.workspace.kubernetes" in imported
+        and "tlslint.checks.gw101_non_sni_catch_all_missing" in imported
+    )
+    assert "tlslint.workspace.apigee" not in imported
+
+
+def test_a_named_file_that_is_not_yaml_of_the_tier_is_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "values.yaml"
+    path.write_text("image: {tag: 1.2}\n", encoding="utf-8")
+    result = run([path], settings_for(tmp_path))
+    assert result.findings == [] and result.workspace.kubernetes is None
+    assert read_source(path, 2**20).text.startswith("image")

@@ -1,0 +1,265 @@
+"""The Kubernetes gateway rules beyond their catalogue examples: linking across files
+and objects, the non-SNI policy's signals, replica counts, and the real corpus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import kustomize_binary, shared_path
+from helpers import check_files, settings_for
+
+from tlslint.engine import run
+from tlslint.findings import Severity
+
+GATEWAY = """\
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata:
+  name: {name}
+  namespace: istio-ingress
+spec:
+  selector:
+    istio: ingressgateway
+  servers:
+  - port: {{number: 443, name: https-{name}, protocol: HTTPS}}
+    hosts: [{hosts}]
+    tls: {{mode: SIMPLE, credentialName: {name}-tls}}
+"""
+REQUIRED = {"kubernetes": {"non-sni": "required"}}
+
+
+def gateway(name: str, hosts: str) -> str:
+    return GATEWAY.format(name=name, hosts=hosts)
+
+
+def found(
+    tmp_path: Path, files: dict[str, str], mapping: dict[str, object] | None = None
+) -> list[tuple[str, str, int]]:
+    result = check_files(tmp_path, files, mapping)
+    return [(f.location.path.name, f.code, f.location.line) for f in result.findings]
+
+
+# -- GW101 ----------------------------------------------------------------------------
+def test_servers_of_gateways_with_one_selector_are_merged_across_files(tmp_path: Path) -> None:
+    files = {"shop.yaml": gateway("shop", "shop.example.com"), "default.yaml": gateway("default", '"*"')}
+    assert found(tmp_path, files, {**REQUIRED, "select": ["GW101"]}) == []
+    del files["default.yaml"]
+    assert found(tmp_path / "alone", files, {**REQUIRED, "select": ["GW101"]}) == [("shop.yaml", "GW101", 11)]
+
+
+def test_an_ingress_routing_to_the_gateway_service_is_a_load_balancer_in_front(tmp_path: Path) -> None:
+    service = (
+        "apiVersion: v1\nkind: Service\nmetadata: {name: istio-ingressgateway, namespace: istio-ingress}\n"
+        "spec:\n  type: NodePort\n  selector: {app: istio-ingressgateway, istio: ingressgateway}\n"
+        "---\napiVersion: networking.k8s.io/v1\nkind: Ingress\n"
+        "metadata: {name: gclb, namespace: istio-ingress}\n"
+        "spec:\n  defaultBackend:\n    service: {name: istio-ingressgateway, port: {number: 443}}\n"
+    )
+    result = check_files(tmp_path, {"gw.yaml": gateway("shop", "shop.example.com"), "front.yaml": service})
+    (finding,) = [f for f in result.findings if f.code == "GW101"]
+    assert finding.severity == Severity.WARNING
+    assert finding.message.startswith("Ingress 'gclb' routes to the gateway's Service 'istio-ingressgateway'")
+
+
+def test_gateway_api_infrastructure_annotations_and_the_forbidden_policy(tmp_path: Path) -> None:
+    text = (
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: public}\nspec:\n"
+        "  gatewayClassName: istio\n  infrastructure:\n"
+        "    annotations: {service.beta.kubernetes.io/aws-load-balancer-type: external}\n"
+        "  listeners:\n  - {name: https, hostname: a.example.com, port: 443, protocol: HTTPS,"
+        " tls: {certificateRefs: [{name: a}]}}\n"
+    )
+    result = check_files(tmp_path, {"gw.yaml": text}, {"select": ["GW101"]})
+    (finding,) = result.findings
+    assert (
+        "sets the load-balancer annotation service.beta.kubernetes.io/aws-load-balancer-type"
+        in finding.message
+    )
+    forbidden = {"non-sni": "required", "kubernetes": {"non-sni": "forbidden"}, "select": ["GW101"]}
+    assert found(tmp_path, {"gw.yaml": text}, forbidden) == []
+
+
+def test_a_templated_host_or_selector_is_not_judged(tmp_path: Path) -> None:
+    templated = gateway("shop", '"{{ .Values.host }}"')
+    selector = gateway("api", "api.example.com").replace("istio: ingressgateway", "istio: ${GATEWAY}")
+    assert found(tmp_path, {"a.yaml": templated, "b.yaml": selector}, {**REQUIRED, "select": ["GW101"]}) == []
+
+
+def test_the_catch_all_fix_in_a_flow_list_and_without_a_credential(tmp_path: Path) -> None:
+    text = (
+        "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: gw}\n"
+        "spec: {selector: {istio: ingressgateway}, servers: ["
+        "{port: {number: 443, name: https, protocol: HTTPS},"
+        " hosts: [a.example.com], tls: {mode: SIMPLE, credentialName: a}}]}\n"
+    )
+    result = check_files(tmp_path, {"gw.yaml": text}, {**REQUIRED, "select": ["GW101"]})
+    (finding,) = result.findings
+    assert finding.fix is None and "kubernetes.catch-all-credential" in finding.fix_note
+    mapping = {"kubernetes": {"non-sni": "required", "catch-all-credential": "wild"}, "select": ["GW101"]}
+    (finding,) = check_files(tmp_path, {"gw.yaml": text}, mapping).findings
+    assert finding.fix is not None and not finding.fix.safe
+    (edit,) = finding.fix.edits
+    assert edit.replacement == (
+        ', {port: {number: 443, name: https-catch-all, protocol: HTTPS}, hosts: ["*"], '
+        "tls: {mode: SIMPLE, credentialName: wild}}"
+    )
+
+
+# -- GW102, GW103, GW104 -----------------------------------------------------------------
+def test_one_gateway_written_per_overlay_is_not_a_duplicate(tmp_path: Path) -> None:
+    files = {"prod/gw.yaml": gateway("shop", '"*"'), "staging/gw.yaml": gateway("shop", '"*"')}
+    assert found(tmp_path, files, {"select": ["GW102"]}) == []
+    files["staging/other.yaml"] = gateway("other", '"*"')
+    assert [c for _, c, _ in found(tmp_path, files, {"select": ["GW102"]})] == ["GW102"]
+
+
+def test_a_virtual_service_names_a_gateway_of_its_own_namespace_without_a_prefix(tmp_path: Path) -> None:
+    text = gateway("web", '"*.example.com"')
+    service = (
+        "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {{name: www, namespace: {ns}}}\n"
+        "spec: {{hosts: [example.com], gateways: [web], "
+        "http: [{{route: [{{destination: {{host: www}}}}]}}]}}\n"
+    )
+    same = {"gw.yaml": text, "vs.yaml": service.format(ns="istio-ingress")}
+    other = {"gw.yaml": text, "vs.yaml": service.format(ns="web")}
+    assert [c for _, c, _ in found(tmp_path, same, {"select": ["GW103"]})] == ["GW103"]
+    assert found(tmp_path / "other", other, {"select": ["GW103"]}) == []
+
+
+def test_replicas_of_an_istio_gateway_api_deployment(tmp_path: Path) -> None:
+    text = (
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\n"
+        "metadata: {{name: public, namespace: web}}\nspec:\n"
+        "  gatewayClassName: {cls}\n  listeners:\n  - {{name: https, port: 443, protocol: HTTPS,"
+        " tls: {{certificateRefs: [{{name: a}}]}}}}\n"
+        "---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\n"
+        "metadata: {{name: public, namespace: web}}\n"
+        "spec:\n  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: public-istio}}\n"
+        "  minReplicas: 2\n  maxReplicas: 6\n"
+    )
+    result = check_files(tmp_path, {"gw.yaml": text.format(cls="istio")}, {"select": ["GW104"]})
+    (finding,) = result.findings
+    assert "up to 6 replicas of Gateway API Gateway 'public'" in finding.message
+    assert found(tmp_path / "other", {"gw.yaml": text.format(cls="eg")}, {"select": ["GW104"]}) == []
+
+
+# -- ingress-nginx ------------------------------------------------------------------------
+CONTROLLER = """\
+apiVersion: apps/v1
+kind: {kind}
+metadata: {{name: ingress-nginx-controller, namespace: ingress-nginx}}
+spec:
+  template:
+    spec:
+      containers:
+      - name: controller
+        image: registry.k8s.io/ingress-nginx/controller:v1.13.9
+        args: [/nginx-ingress-controller, --configmap=$(POD_NAMESPACE)/{configmap}]
+"""
+CONFIG_MAP = """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: ingress-nginx-controller, namespace: ingress-nginx}
+data:
+  keep-alive: ""
+"""
+
+
+def test_a_daemonset_controller_and_a_controller_named_for_another_configmap(tmp_path: Path) -> None:
+    daemon = CONTROLLER.format(kind="DaemonSet", configmap="ingress-nginx-controller")
+    result = check_files(tmp_path, {"cm.yaml": CONFIG_MAP, "ds.yaml": daemon}, {"select": ["ING111"]})
+    (finding,) = result.findings
+    assert "runs one pod a node" in finding.message and finding.location.path.name == "ds.yaml"
+    other = CONTROLLER.format(kind="Deployment", configmap="other").replace(
+        "spec:\n  template", "spec:\n  replicas: 3\n  template"
+    )
+    assert found(tmp_path / "b", {"cm.yaml": CONFIG_MAP, "d.yaml": other}, {"select": ["ING111"]}) == []
+
+
+def test_chart_autoscaling_without_a_maximum_takes_the_charts_eleven(tmp_path: Path) -> None:
+    values = "controller:\n  autoscaling:\n    enabled: true\n  config:\n    use-forwarded-headers: 'true'\n"
+    result = check_files(tmp_path, {"ingress-nginx/values.yaml": values}, {"select": ["ING111"]})
+    (finding,) = result.findings
+    assert "up to 11 replicas" in finding.message and finding.location.line == 3
+
+
+def test_an_empty_keep_alive_reads_as_zero(tmp_path: Path) -> None:
+    (finding,) = check_files(tmp_path, {"cm.yaml": CONFIG_MAP}, {"select": ["ING101"]}).findings
+    assert "(an empty value reads as 0)" in finding.message
+
+
+GUNICORN = 'bind = "0.0.0.0:8000"\nworker_class = "gthread"\nthreads = 4\nkeepalive = 5  {comment}\n'
+INGRESS = """\
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+  namespace: shop
+  annotations:
+    nginx.ingress.kubernetes.io/{annotation}
+spec:
+  defaultBackend: {{service: {{name: web, port: {{number: 8000}}}}}}
+"""
+
+
+def test_the_backend_race_needs_a_link_and_a_kept_connection(tmp_path: Path) -> None:
+    config = CONFIG_MAP.replace('keep-alive: ""', 'use-forwarded-headers: "true"')
+    linked = {"backends": [{"upstream": "shop/web", "config": "gunicorn.conf.py"}], "select": ["ING105"]}
+    files = {
+        "cm.yaml": config,
+        "ingress.yaml": INGRESS.format(annotation="proxy-body-size: 8m"),
+        "gunicorn.conf.py": GUNICORN.format(comment=""),
+    }
+    assert found(tmp_path / "a", files, {"select": ["ING105"]}) == []  # not linked
+    assert [c for _, c, _ in found(tmp_path / "b", files, linked)] == ["ING105"]
+    files["ingress.yaml"] = INGRESS.format(annotation='proxy-http-version: "1.0"')
+    assert found(tmp_path / "c", files, linked) == []
+    files["ingress.yaml"] = INGRESS.format(annotation="proxy-body-size: 8m")
+    files["gunicorn.conf.py"] = GUNICORN.format(comment="# tlslint: disable=ING105")
+    assert found(tmp_path / "d", files, linked) == []
+
+
+def test_annotations_not_close_to_one_tlslint_reads_are_left_alone(tmp_path: Path) -> None:
+    text = INGRESS.format(annotation="custom-thing: x")
+    assert found(tmp_path, {"ingress.yaml": text}, {"select": ["ING108"]}) == []
+
+
+def test_the_retirement_notice_is_given_once_a_run(tmp_path: Path) -> None:
+    files = {
+        "a/cm.yaml": CONFIG_MAP,
+        "b/ingress.yaml": INGRESS.format(annotation="proxy-body-size: 8m"),
+        "c/values.yaml": "ingress-nginx:\n  controller: {replicaCount: 1}\n",
+    }
+    assert found(tmp_path, files, {"select": ["ING110"]}) == [("cm.yaml", "ING110", 1)]
+
+
+# -- the corpus ---------------------------------------------------------------------------
+def test_the_corpus_has_no_gateway_files_and_no_gateway_findings() -> None:
+    for name in ("apigee", "nginx"):
+        directory = shared_path("corpus", name)
+        for mapping in ({}, {"non-sni": "required"}):
+            result = run([directory], settings_for(directory, {**mapping, "select": ["GW", "ING"]}))
+            assert result.workspace.kubernetes is None
+            assert [f for f in result.findings if f.code.startswith(("GW", "ING"))] == []
+
+
+# -- rendered builds ---------------------------------------------------------------------
+def test_kustomize_overlays_are_checked_as_deployments_and_mapped_back(tmp_path: Path) -> None:
+    """Two overlays of one base: the prod patch adds the catch-all server, staging does not."""
+    kustomize_binary()
+    base = gateway("public", "shop.example.com")
+    files = {
+        "base/gateway.yaml": base,
+        "base/kustomization.yaml": "resources:\n- gateway.yaml\n",
+        "staging/kustomization.yaml": "resources:\n- ../base\n",
+        "prod/kustomization.yaml": (
+            "resources:\n- ../base\npatches:\n- target: {kind: Gateway, name: public}\n"
+            "  patch: |-\n    - op: add\n      path: /spec/servers/-\n      value:\n"
+            "        port: {number: 443, name: https-default, protocol: HTTPS}\n"
+            '        hosts: ["*"]\n        tls: {mode: SIMPLE, credentialName: wildcard-tls}\n'
+        ),
+    }
+    result = check_files(tmp_path, files, {**REQUIRED, "select": ["GW101"]})
+    (finding,) = result.findings
+    assert finding.location.path == tmp_path / "base" / "gateway.yaml" and finding.location.line == 11
+    assert finding.message.endswith("[build: staging]")  # prod's patch adds the catch-all

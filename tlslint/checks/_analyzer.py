@@ -1,0 +1,87 @@
+"""What NGX010-NGX012 share: the directive table of the run and one analysis per configuration.
+
+The three rules split one pass over every directive (``tlslint.nginx_analysis``)
+by the reason nginx would refuse it, so that each can be selected or ignored
+on its own (third-party modules unknown to tlslint, say). They report what no
+nginx release accepts; a line only some releases accept, where the target
+version (setting, image or the configuration's own evidence) is not one of
+them, is NGX004's, which names the line and the evidence: one finding a line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tlslint.checks import RuleContext
+from tlslint.findings import Finding, Fix
+from tlslint.nginx_analysis import Problem, check_config
+from tlslint.nginx_directives import DirectiveTable, table_for
+from tlslint.nginx_versions import Version
+from tlslint.workspace import Workspace
+from tlslint.workspace.nginx import NginxConfig, per_config
+
+
+def directive_table(ctx: RuleContext, workspace: Workspace) -> DirectiveTable:
+    """Every release's directives: what this table refuses, no release accepts."""
+    return table_for(None, ctx.settings.nginx_extra_directives)
+
+
+def target_version(workspace: Workspace, config: NginxConfig) -> Version | None:
+    """The one release ``config`` runs on, where the setting or a deployment image pins it."""
+    return workspace.nginx_version or workspace.nginx_versions(config).exact
+
+
+@per_config
+def problems(config: NginxConfig, table: DirectiveTable) -> list[Problem]:
+    return check_config(config, table)
+
+
+def findings(
+    ctx: RuleContext, workspace: Workspace, kind: str, fixes: bool = False
+) -> Iterator[tuple[Problem, Finding]]:
+    """The problems of ``kind`` in every configuration, as findings of the calling rule."""
+    table = directive_table(ctx, workspace)
+    for config in workspace.nginx:
+        target = table_for(target_version(workspace, config), ctx.settings.nginx_extra_directives)
+        for problem in problems(config, table):
+            if problem.kind != kind:
+                continue
+            yield (
+                problem,
+                ctx.finding(
+                    problem.directive,
+                    problem.message(table),
+                    anchor=_anchor(config, problem),
+                    fix=_rename(problem, target) if fixes else None,
+                ),
+            )
+
+
+def _anchor(config: NginxConfig, problem: Problem) -> str:
+    from tlslint.checks._protocols import block_anchor, server_map
+
+    name = problem.directive.name
+    return block_anchor(problem.block, server_map(config), name) if problem.block is not None else name
+
+
+def _rename(problem: Problem, table: DirectiveTable) -> Fix | None:
+    """An unknown name one typo away from a directive the target version takes right there."""
+    from tlslint.findings import Edit
+    from tlslint.nginx_analysis import check_children
+    from tlslint.sources.nginx.model import Directive
+
+    directive = problem.directive
+    close = table.suggest(directive.name)
+    written = directive.source.text[directive.start : directive.start + len(directive.name)]
+    if close is None or written != directive.name:
+        return None
+    renamed = Directive(
+        close, directive.args, directive.source, directive.start, directive.end,
+        directive.args_start, directive.args_end, directive.block,
+    )  # fmt: skip
+    left: list[Problem] = []
+    check_children([renamed], problem.context, table, left)
+    if left:
+        return None
+    edit = Edit(directive.path, directive.start, directive.start + len(directive.name), close)
+    return Fix(f'rename "{directive.name}" to "{close}"', (edit,), safe=False)

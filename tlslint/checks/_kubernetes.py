@@ -1,0 +1,69 @@
+"""Helpers of the Kubernetes gateway checks (GW, ING): the workspace, locations in
+the controller configuration, and its edits (``tlslint.checks._yaml_edits``)."""
+
+from __future__ import annotations
+
+from tlslint.checks._yaml_edits import insert_key, location, pair_location, quoted, replace_scalar
+from tlslint.findings import Edit, Location
+from tlslint.sources.apigee.tree import Map, Scalar
+from tlslint.workspace import Workspace
+from tlslint.workspace.ingress_nginx import ControllerConfig
+from tlslint.workspace.kubernetes import KubernetesWorkspace, TlsServer
+
+
+def kubernetes(workspace: Workspace) -> KubernetesWorkspace | None:
+    ws = workspace.kubernetes
+    return ws if ws is not None and ws.files else None
+
+
+def config_location(config: ControllerConfig, key: str) -> Location:
+    """The key's line, else the ``data:`` / ``config:`` line, else the object."""
+    pair = config.pair(key)
+    if pair is not None and not pair.merged:
+        return pair_location(pair)
+    own = config.holder.pair(config.key)
+    return pair_location(own) if own is not None and not own.merged else location(config.holder)
+
+
+def config_value(config: ControllerConfig, value: str, like: list[Scalar] | None = None) -> str:
+    """``value`` written as ``like`` are (by default, the configuration's values): a
+    ConfigMap string always quoted (data holds strings only), values as they come."""
+    if like is None:
+        data = config.data
+        like = [p.value for p in data.pairs if isinstance(p.value, Scalar)] if data is not None else []
+    if config.chart:
+        return quoted(value, like, default=None)
+    return quoted(value, [s for s in like if s.style in ("'", '"')])
+
+
+def set_config(config: ControllerConfig, key: str, value: str) -> Edit | None:
+    """Give ``key`` the string ``value``: replace its value (in its own quoting), or add the key."""
+    pair = config.pair(key)
+    if pair is not None:
+        if pair.merged or not isinstance(pair.value, Scalar):
+            return None
+        return replace_scalar(pair.value, config_value(config, value, [pair.value]))
+    text = config_value(config, value)
+    data = config.data
+    if data is not None:
+        return insert_key(data, key, text)
+    if config.holder.pair(config.key) is None and isinstance(config.holder, Map):
+        return insert_key(config.holder, config.key, "{" + f"{key}: {text}" + "}")
+    return None
+
+
+def server_location(server: TlsServer) -> Location:
+    pair = server.node.pair("hostname" if server.api == "gateway-api" else "hosts")
+    if pair is not None and not pair.merged:
+        return pair_location(pair)
+    return location(server.node)
+
+
+def tls_location(server: TlsServer) -> Location:
+    pair = server.node.pair("tls")
+    return pair_location(pair) if pair is not None and not pair.merged else location(server.node)
+
+
+def names_shown(names: list[str], most: int = 3) -> str:
+    shown = ", ".join(names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")

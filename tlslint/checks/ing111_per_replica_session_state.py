@@ -1,0 +1,64 @@
+"""ING111: ingress-nginx runs several controller pods, each with its own TLS session state.
+
+Facts §1.2, §1.5 (#8563), §2.5: without ``ssl-session-ticket-key`` each pod
+encrypts tickets with its own keys (rotated per pod since nginx 1.23.2), and
+session IDs live in each pod's ``shared:SSL`` cache; with ``ssl-session-tickets``
+off (the default since v0.40.0) only the per-pod cache is left. A client
+resumes only on the pod it came from; behind a load balancer that spreads
+connections, most reconnects pay a full handshake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tlslint.checks import RuleContext
+from tlslint.checks._kubernetes import config_location, kubernetes
+from tlslint.checks._yaml_edits import location
+from tlslint.findings import Finding, Related
+from tlslint.workspace import Workspace
+
+CODE = "ING111"
+
+
+def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
+    ws = kubernetes(workspace)
+    if ws is None:
+        return
+    for config in ws.controller_configs:
+        sizes = [r for r in config.replicas if r.several]
+        if not sizes:
+            continue
+        tickets = config.bool_value("ssl-session-tickets")
+        written = config.scalar("ssl-session-ticket-key")
+        key = written is not None and (written.placeholder or bool(config.text("ssl-session-ticket-key")))
+        if tickets is None or (tickets and key):
+            continue  # templated, or one ticket key shared by every pod
+        size = max(sizes, key=lambda r: r.count or 1_000_000)
+        if tickets:
+            state = (
+                "ssl-session-tickets is on without ssl-session-ticket-key, so each pod encrypts tickets with "
+                "its own keys"
+            )
+        elif key:
+            state = (
+                "ssl-session-ticket-key is set but ssl-session-tickets is off, so the key is unused and "
+                "sessions live in each pod's own session cache"
+            )
+        else:
+            state = (
+                "ssl-session-tickets is off (the default), so sessions live in each pod's own session cache"
+            )
+        yield ctx.finding(
+            location(size.where),
+            f"the ingress-nginx controller runs {size.shown} ({size.how}), and {state}: a client resumes its "
+            "TLS session only on the pod it came from, and behind a load balancer that spreads connections "
+            "most reconnects pay a full handshake. Make the load balancer sticky by client address, or "
+            "turn ssl-session-tickets on with one ssl-session-ticket-key (48 or 80 random bytes, base64) "
+            "for every pod, and rotate it yourself (the controller never does, and the key sits in the "
+            "ConfigMap)",
+            related=[
+                Related(config_location(config, "ssl-session-tickets"), f"the TLS settings of {config.label}")
+            ],
+            anchor=f"{config.anchor} > session-state",
+        )

@@ -1,0 +1,94 @@
+"""NGX004 nginx-version-evidence-conflict: lines that no nginx version accepts together,
+or that the declared version refuses.
+
+``tlslint.nginx_inference`` finds them: a directive that appeared in 1.25.1 next to one
+removed in 1.25.1, or ``ssl_certificate_compression`` (1.29.1) under ``nginx.version =
+1.22`` or in a ``FROM nginx:1.22`` image. nginx refuses to start either way. The
+``ssl`` and ``http2`` directives against a declared version are NGX304's and NGX305's
+(with fixes); between two lines of the configuration they are reported here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tlslint.checks import RuleContext, related
+from tlslint.findings import Finding, Location, Related
+from tlslint.nginx_inference import Conflict
+from tlslint.nginx_versions import format_version
+from tlslint.version_range import DEPLOYMENT, DIRECTIVE, Evidence
+from tlslint.workspace import Workspace
+
+CODE = "NGX004"
+# Reported against a declared version by the rule that can fix them.
+_OWNED = frozenset({"ssl", "http2"})
+
+
+def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
+    for config in workspace.nginx:
+        inference = workspace.nginx_inference(config)
+        for conflict in inference.conflicts:
+            line, against = conflict.line, conflict.against
+            assert line.directive is not None
+            if against.kind != DIRECTIVE and _owned(line):
+                continue
+            if against.kind == DIRECTIVE:
+                yield _between_lines(ctx, conflict)
+            else:
+                yield _against_declared(ctx, conflict, inference.declared.name())
+
+
+def _owned(line: Evidence) -> bool:
+    """An ``ssl`` or ``http2`` directive (not a listen parameter of that name)."""
+    directive = line.directive
+    return directive is not None and directive.name in _OWNED and line.what.startswith(f"`{directive.name}")
+
+
+def _needs(line: Evidence) -> str:
+    """``appeared in nginx 1.29.1`` / ``was removed in nginx 1.25.1``."""
+    span = line.span
+    assert span is not None
+    if span.since is not None:
+        return f"appeared in nginx {format_version(span.since)}"
+    assert span.until is not None
+    return f"was removed in nginx {format_version(span.until)}"
+
+
+def _between_lines(ctx: RuleContext, conflict: Conflict) -> Finding:
+    old, new = conflict.line, conflict.against  # old: refused from some release; new: needs it
+    assert old.directive is not None and new.directive is not None
+    assert old.span is not None and new.span is not None
+    assert old.span.until is not None and new.span.since is not None
+    message = (
+        f"{old.what} {_needs(old)}, but {new.what} at {new.where} {_needs(new)}: no nginx release "
+        f"accepts both, so nginx refuses to start on every version (before "
+        f"{format_version(new.span.since)}: `{new.span.refusal}`; from {format_version(old.span.until)}: "
+        f"`{old.span.refusal}`), and tlslint cannot tell which version it is for"
+    )
+    return ctx.finding(
+        old.directive,
+        message,
+        related=[related(new.directive, f"{new.what} {_needs(new)}")],
+        anchor=f"{old.directive.name}[versus {new.directive.name}]",
+        fix_note="no automatic fix: keep the lines of the version you run (NGX304 and NGX305 fix "
+        "`ssl on;` and `http2 on;` for a given version)",
+    )
+
+
+def _against_declared(ctx: RuleContext, conflict: Conflict, declared: str) -> Finding:
+    line, against = conflict.line, conflict.against
+    assert line.directive is not None and line.span is not None
+    message = (
+        f"{line.what} {_needs(line)}: {declared} refuses to start (`{line.span.refusal}`); "
+        "remove the line, or declare the version it runs on"
+    )
+    notes: list[Related] = []
+    if against.kind == DEPLOYMENT and against.path is not None:
+        notes.append(Related(Location(against.path, against.line, 1), f"{against.what}: the image runs it"))
+    return ctx.finding(
+        line.directive,
+        message,
+        related=notes,
+        anchor=f"{line.directive.name}[{against.kind}]",
+        fix_note="no automatic fix: whether the line or the version is wrong is yours to say",
+    )

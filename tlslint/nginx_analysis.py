@@ -1,0 +1,175 @@
+"""Would nginx load this? Every directive checked against the directive table.
+
+The same check runs on a configuration as the workspace splices it (includes
+followed, each file in the context it is included from: NGX010-NGX012) and on
+one file's own tree (a fixed text before it is written, ``tlslint.fix_analysis``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tlslint.nginx_directives import (
+    ARG_BITS,
+    CHECK_VALUES,
+    CONTEXT_NAMES,
+    FLAG_ONLY,
+    ROOT_CONTEXTS,
+    VALUES,
+    DirectiveTable,
+)
+from tlslint.sources.nginx.model import Directive
+
+if TYPE_CHECKING:
+    from tlslint.workspace.nginx import Block, NginxConfig
+
+UNKNOWN_DIRECTIVE = "unknown"
+NOT_ALLOWED = "context"
+BAD_ARGUMENTS = "arguments"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A directive nginx would refuse, and why (``kind``), in ``context``."""
+
+    kind: str
+    directive: Directive
+    context: int
+    shape: int
+    block: Block | None = None  # the workspace block it stands in, when known
+
+    def message(self, table: DirectiveTable) -> str:
+        directive = self.directive
+        name = directive.name
+        if self.kind == UNKNOWN_DIRECTIVE:
+            reason = table.unknown_reason(name, self.context)
+            return f'unknown directive "{name}"' + (f": {reason}" if reason else "")
+        if self.kind == NOT_ALLOWED:
+            here, allowed = context_words(self.context), table.context_words(name, self.context)
+            return f'"{name}" directive is not allowed here (in {here}; allowed in {allowed or "none"})'
+        has_block = directive.block is not None
+        semicolon = self.shape & ((1 << ARG_BITS) - 1)
+        blocks = self.shape >> ARG_BITS & ((1 << ARG_BITS) - 1)
+        if has_block and not blocks:
+            return f'directive "{name}" is not terminated by ";" (it takes no block)'
+        if not has_block and not semicolon:
+            return f'directive "{name}" has no opening "{{" (it takes a block)'
+        expected = table.expected_arguments(name, self.shape, has_block)
+        if _wrong_flag(directive, self.shape):
+            return f'invalid value "{directive.args[0]}" in "{name}" directive, it must be {expected}'
+        if self.shape & VALUES:
+            refused = table.refused_value(name, directive.args, self.context)
+            if refused:
+                return refused
+        given = len(directive.args)
+        return (
+            f'invalid number of arguments in "{name}" directive ({given} given; '
+            f"it takes {expected}{_version_note(table)})"
+        )
+
+
+def _version_note(table: DirectiveTable) -> str:
+    from tlslint.nginx_versions import format_version
+
+    return f" on nginx {format_version(table.version)}" if table.version is not None else ""
+
+
+def context_words(context: int) -> str:
+    names = [label for bit, label in CONTEXT_NAMES.items() if context & bit]
+    return " or ".join(names) if names else "an unknown context"
+
+
+def check_children(
+    children: Iterable[Directive],
+    context: int,
+    table: DirectiveTable,
+    problems: list[Problem],
+    block: Block | None = None,
+) -> None:
+    """The hot loop: per directive, a dict lookup and a bit test or two (names bound
+    to locals: this runs once for every directive of every configuration)."""
+    shapes = table.shapes(context)
+    get = shapes.get
+    fill = table.fill
+    check_values = CHECK_VALUES
+    for directive in children:
+        shape = get(directive.name)
+        if shape is None:
+            shape = fill(directive.name, context)
+        if shape <= 0:
+            problems.append(
+                Problem(UNKNOWN_DIRECTIVE if shape else NOT_ALLOWED, directive, context, shape, block)
+            )
+            continue
+        count = len(directive.args)
+        if count > 8:
+            count = 8  # MANY: eight or more
+        if directive.block is not None:
+            count += 9  # ARG_BITS: the counts taken before "{"
+        elif shape & check_values and _wrong_value(directive, shape, context, table):
+            count = -1
+        if count < 0 or not shape >> count & 1:
+            problems.append(Problem(BAD_ARGUMENTS, directive, context, shape, block))
+
+
+def _wrong_flag(directive: Directive, shape: int) -> bool:
+    args = directive.args
+    return bool(shape & FLAG_ONLY) and len(args) == 1 and args[0].lower() not in ("on", "off")
+
+
+def _wrong_value(directive: Directive, shape: int, context: int, table: DirectiveTable) -> bool:
+    """The rare path: a flag's value, or a value form newer than the target version."""
+    if _wrong_flag(directive, shape):
+        return True
+    return bool(shape & VALUES) and bool(table.refused_value(directive.name, directive.args, context))
+
+
+def check_tree(
+    directives: list[Directive], context: int, table: DirectiveTable, problems: list[Problem]
+) -> None:
+    """One file's own tree in ``context`` (its includes are not followed)."""
+    check_children(directives, context, table, problems)
+    for directive in directives:
+        if directive.block:
+            inner = table.enter(context, directive.name)
+            if inner:
+                check_tree(directive.block, inner, table, problems)
+
+
+def check_config(config: NginxConfig, table: DirectiveTable) -> list[Problem]:
+    """Every directive of a configuration, includes spliced in."""
+    problems: list[Problem] = []
+    stack = [(config.top, ROOT_CONTEXTS[config.context])]
+    enter = table.enter
+    while stack:
+        block, context = stack.pop()
+        check_children(block.children, context, table, problems, block)
+        for sub in reversed(block.blocks):
+            directive = sub.directive
+            if directive is not None:
+                inner = enter(context, directive.name)
+                if inner:
+                    stack.append((sub, inner))
+    return problems
+
+
+def file_contexts(configs: Iterable[NginxConfig], table: DirectiveTable) -> dict[Path, set[int]]:
+    """The contexts each file's top-level directives stand in, over every configuration
+    (a snippet included from a server and from a location has both)."""
+    found: dict[Path, set[int]] = {}
+    for config in configs:
+        stack = [(config.top, ROOT_CONTEXTS[config.context])]
+        while stack:
+            block, context = stack.pop()
+            for child in block.children:
+                if child.parent is None:
+                    found.setdefault(child.path, set()).add(context)
+            for sub in block.blocks:
+                if sub.directive is not None:
+                    inner = table.enter(context, sub.directive.name)
+                    if inner:
+                        stack.append((sub, inner))
+    return found

@@ -1,0 +1,249 @@
+"""The Kubernetes objects and Helm values of one YAML text, with their positions.
+
+``load_source`` reads a file; ``load_documents`` takes documents already
+parsed (from a file, or from a rendered build: every node keeps the offsets
+of its own source), so that any producer of YAML documents can feed the tier.
+
+An object is kept when its kind is one tlslint reads (``KINDS``); Helm values
+are kept when they are the ingress-nginx chart's: a top-level ``controller:``
+with the chart's own keys, the same under an ``ingress-nginx:`` key (a chart
+that depends on it), or a Flux ``HelmRelease`` / Argo CD ``Application`` of
+the chart (``spec.values`` / ``spec.source.helm.valuesObject``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tlslint.sources.apigee.tree import Map, Node, Scalar, Seq
+from tlslint.sources.manifests import (
+    LoadCodes,
+    Problem,
+    duplicate_problems,
+    objects_of,
+    read_documents,
+)
+from tlslint.sources.nginx.model import SourceText
+
+TEMPLATE_SKIPPED = "GW001"
+SCHEMA_VIOLATION = "GW002"
+DUPLICATE_KEY = "GW003"
+CODES = LoadCodes(TEMPLATE_SKIPPED, SCHEMA_VIOLATION, DUPLICATE_KEY)
+
+ISTIO_API = "networking.istio.io/"
+GATEWAY_API = "gateway.networking.k8s.io/"
+ISTIO_GATEWAY, GATEWAY_API_GATEWAY = "istio Gateway", "Gateway API Gateway"
+KINDS = frozenset(
+    {
+        "Gateway", "ConfigMap", "Ingress", "Service", "Deployment", "DaemonSet",
+        "HorizontalPodAutoscaler", "VirtualService", "HTTPRoute", "HelmRelease", "Application",
+    }
+)  # fmt: skip
+CHART = "ingress-nginx"
+# Keys of the chart's `controller:` that no other chart's controller has together.
+_CHART_CONTROLLER_KEYS = frozenset(
+    {"ingressClassResource", "admissionWebhooks", "electionID", "allowSnippetAnnotations",
+     "ingressClassByName", "watchIngressWithoutClass", "enableAnnotationValidations",
+     "publishService", "addHeaders", "proxySetHeaders"}
+)  # fmt: skip
+
+
+@dataclass(eq=False)
+class KubeObject:
+    """One object of a manifest (or of a ``kind: List``)."""
+
+    file: KubeFile
+    node: Map
+
+    @property
+    def kind(self) -> str:
+        kind = self.node.scalar("kind")
+        return kind.text or "" if kind is not None else ""
+
+    @property
+    def api_version(self) -> str:
+        api = self.node.scalar("apiVersion")
+        return api.text or "" if api is not None else ""
+
+    @property
+    def metadata(self) -> Map | None:
+        node = self.node.get("metadata")
+        return node if isinstance(node, Map) else None
+
+    def meta(self, key: str) -> Scalar | None:
+        return self.metadata.scalar(key) if self.metadata is not None else None
+
+    @property
+    def name(self) -> str | None:
+        name = self.meta("name")
+        return name.text if name is not None and not name.name_placeholder() else None
+
+    @property
+    def namespace(self) -> str | None:
+        """The namespace written in the object; None when absent or templated."""
+        namespace = self.meta("namespace")
+        return namespace.text if namespace is not None and not namespace.name_placeholder() else None
+
+    def labels(self) -> dict[str, str | None]:
+        return string_map(self.metadata.get("labels") if self.metadata is not None else None)
+
+    def annotations(self) -> Map | None:
+        node = self.metadata.get("annotations") if self.metadata is not None else None
+        return node if isinstance(node, Map) else None
+
+    @property
+    def spec(self) -> Map | None:
+        node = self.node.get("spec")
+        return node if isinstance(node, Map) else None
+
+    @property
+    def label(self) -> str:
+        name = self.meta("name")
+        shown = name.raw if name is not None else "?"
+        kind = self.kind
+        if kind == "Gateway":
+            kind = ISTIO_GATEWAY if self.is_istio_gateway else GATEWAY_API_GATEWAY
+        return f"{kind} '{shown}'"
+
+    @property
+    def anchor(self) -> str:
+        name = self.meta("name")
+        namespace = self.meta("namespace")
+        prefix = f"{namespace.raw}/" if namespace is not None else ""
+        return f"{self.kind}[{prefix}{name.raw if name is not None else '?'}]"
+
+    @property
+    def is_istio_gateway(self) -> bool:
+        return self.kind == "Gateway" and self.api_version.startswith(ISTIO_API)
+
+    @property
+    def is_gateway_api_gateway(self) -> bool:
+        return self.kind == "Gateway" and self.api_version.startswith(GATEWAY_API)
+
+
+@dataclass(eq=False)
+class HelmValues:
+    """The values of an ingress-nginx chart release: ``root`` holds ``controller:``."""
+
+    file: KubeFile
+    root: Map
+    origin: str  # how they were found, for messages: "values", "HelmRelease 'x' values"...
+    anchor: str
+
+    @property
+    def controller(self) -> Map | None:
+        node = self.root.get("controller")
+        return node if isinstance(node, Map) else None
+
+
+@dataclass(eq=False)
+class KubeFile:
+    source: SourceText
+    documents: list[Node] = field(default_factory=list)
+    objects: list[KubeObject] = field(default_factory=list)
+    values: list[HelmValues] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    template: bool = False  # a Helm template YAML cannot read: not checked
+
+    @property
+    def path(self) -> Path:
+        return self.source.path
+
+
+def load_source(source: SourceText, validate_schemas: bool = True) -> KubeFile:
+    read = read_documents(source, CODES)
+    loaded = load_documents(source, read.documents, validate_schemas)
+    loaded.problems[:0] = read.problems
+    loaded.template = read.template
+    return loaded
+
+
+def load_documents(source: SourceText, documents: list[Node], validate_schemas: bool = True) -> KubeFile:
+    loaded = KubeFile(source, documents)
+    for document in documents:
+        if not isinstance(document, Map):
+            continue
+        values = _chart_values(loaded, document, source.path)
+        if values is not None:
+            loaded.values.append(values)
+        for item in objects_of(document):
+            obj = KubeObject(loaded, item)
+            if obj.kind in KINDS:
+                loaded.objects.append(obj)
+                released = _released_values(loaded, obj)
+                if released is not None:
+                    loaded.values.append(released)
+    roots: list[Node] = [*(o.node for o in loaded.objects), *(v.root for v in loaded.values)]
+    loaded.problems.extend(duplicate_problems(roots, DUPLICATE_KEY))
+    if validate_schemas:
+        from tlslint.sources.kubernetes.schema import validate_file
+
+        loaded.problems.extend(validate_file(loaded))
+    return loaded
+
+
+def string_map(node: Node | None) -> dict[str, str | None]:
+    """A mapping of labels or selectors; a templated or non-string value is None (unknown)."""
+    if not isinstance(node, Map):
+        return {}
+    values: dict[str, str | None] = {}
+    for name, pair in node.effective().items():
+        value = pair.value
+        values[name] = value.text if isinstance(value, Scalar) else None
+    return values
+
+
+def _chart_values(file: KubeFile, document: Map, path: Path) -> HelmValues | None:
+    """The chart's values: top-level, or under the ``ingress-nginx:`` key of a parent chart."""
+    if document.get("kind") is not None and document.get("apiVersion") is not None:
+        return None  # a manifest, not values
+    nested = document.get(CHART)
+    if isinstance(nested, Map) and isinstance(nested.get("controller"), Map):
+        return HelmValues(file, nested, f"the {CHART} values of a parent chart", f"values.{CHART}")
+    controller = document.get("controller")
+    if not isinstance(controller, Map):
+        return None
+    named = any(part in path.as_posix().lower() for part in (CHART, "nginx-ingress"))
+    if named or _CHART_CONTROLLER_KEYS & controller.effective().keys() or _chart_image(controller):
+        return HelmValues(file, document, f"{CHART} chart values", "values")
+    return None
+
+
+def _chart_image(controller: Map) -> bool:
+    image = controller.get("image")
+    name = image.scalar("image") if isinstance(image, Map) else None
+    return name is not None and CHART in (name.text or "")
+
+
+def _released_values(file: KubeFile, obj: KubeObject) -> HelmValues | None:
+    """A Flux HelmRelease's or an Argo CD Application's inline values of the chart."""
+    spec = obj.spec
+    if spec is None:
+        return None
+    values: Node | None = None
+    if obj.kind == "HelmRelease":
+        chart = spec.get("chart")
+        chart_spec = chart.get("spec") if isinstance(chart, Map) else None
+        name = chart_spec.scalar("chart") if isinstance(chart_spec, Map) else None
+        if name is not None and name.text == CHART:
+            values = spec.get("values")
+    elif obj.kind == "Application":
+        for source in _sources(spec):
+            chart = source.scalar("chart")
+            helm = source.get("helm")
+            if chart is not None and chart.text == CHART and isinstance(helm, Map):
+                values = helm.get("valuesObject")
+                break
+    if not isinstance(values, Map):
+        return None
+    return HelmValues(file, values, f"{obj.label} values", f"{obj.anchor}.values")
+
+
+def _sources(spec: Map) -> list[Map]:
+    single = spec.get("source")
+    several = spec.get("sources")
+    found = [single] if isinstance(single, Map) else []
+    if isinstance(several, Seq):
+        found += [item for item in several.items if isinstance(item, Map)]
+    return found

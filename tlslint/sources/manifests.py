@@ -1,0 +1,327 @@
+"""YAML files of Kubernetes objects and Helm values, as the Apigee and Kubernetes tiers read them.
+
+What both tiers do alike, each with its own rule codes (``LoadCodes``):
+
+* ``read_documents``: a text's documents (``tlslint.sources.apigee.tree``), or
+  the problem that stops it being read — a Helm template that is YAML only once
+  rendered, or invalid YAML (with the duplicated top-level keys still found);
+* ``objects_of``: a document's objects, the items of a ``kind: List`` included;
+* ``duplicate_problems``: keys written twice in one mapping;
+* ``validate_node``: a JSON Schema's errors, each at the node it concerns, an
+  unknown key with the known key it most resembles (``did_you_mean``). A
+  placeholder (``${VAR}``, ``{{ }}``...) is never a wrong value.
+
+A tier's input is a list of documents with their source positions, so that
+documents from elsewhere (a rendered build) load the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tlslint.findings import UNPARSED, Finding, Location, Related
+from tlslint.sources.apigee.tree import (
+    Map,
+    Node,
+    Pair,
+    Placeholder,
+    Scalar,
+    Seq,
+    YamlError,
+    expanded_size,
+    parse,
+    to_data,
+    walk,
+)
+from tlslint.sources.nginx.model import SourceText
+from tlslint.sources.text import SourceError
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
+
+SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
+# Aliases may expand a small text into a huge tree; past this many nodes an
+# object is not validated (its text is still checked where rules look).
+MAX_EXPANDED_NODES = 20_000
+
+_HELM = re.compile(r"\{\{.*?\}\}", re.S)
+# A plain key ends on a non-blank character: with a lazy "[^:\n#]*?" before "\s*:",
+# a line of blanks would be rescanned from each of its characters (quadratic).
+_TOP_LEVEL_KEY = re.compile(
+    r"^(?:\"([^\"\n]*)\"|'([^'\n]*)'|([^\s#'\"\-?:,\[\]{}&*!|>%@`](?:[^:\n#]*[^\s:#])?))\s*:(?:\s|$)",
+    re.M,
+)
+_DOCUMENT_MARK = re.compile(r"^(?:---|\.\.\.)(?:\s|$)", re.M)
+_YAML_TYPES = {str: "a string", int: "a number", float: "a number", bool: "a boolean", list: "a list",
+               dict: "a mapping", type(None): "empty (null)"}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class LoadCodes:
+    """A tier's codes for what stops or spoils loading."""
+
+    template: str  # a Helm template that is not YAML before rendering (info, not checked)
+    schema: str  # invalid YAML, or a field that breaks the schema
+    duplicate: str  # a key written twice in one mapping
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A loading finding: code, 1-based line and column (0 for the file), message."""
+
+    code: str
+    line: int
+    column: int
+    message: str
+    anchor: str = "file"
+    related: tuple[tuple[int, int, str], ...] = ()
+    end_line: int = 0
+    end_column: int = 0
+
+
+@dataclass
+class Documents:
+    """What ``read_documents`` gives: the documents, or why there are none."""
+
+    documents: list[Node]
+    problems: list[Problem]
+    template: bool = False  # a Helm template YAML cannot read: not checked
+
+
+def read_documents(source: SourceText, codes: LoadCodes) -> Documents:
+    try:
+        return Documents(parse(source), [])
+    except YamlError as error:
+        match = _HELM.search(source.text)
+        if match is not None:
+            line, column = source.position(match.start())
+            message = (
+                "a Helm template that is not YAML until rendered "
+                f"({error.message} at line {error.line}); not checked: "
+                "check the output of `helm template` instead"
+            )
+            return Documents([], [Problem(codes.template, line, column, message)], template=True)
+        invalid = Problem(
+            codes.schema, error.line, error.column, f"invalid YAML: {error.message}", anchor=UNPARSED
+        )
+        return Documents([], [invalid, *_top_level_duplicates(source, codes.duplicate)])
+
+
+def objects_of(document: Node) -> list[Map]:
+    """The document's object, or the items of a ``kind: List``."""
+    if not isinstance(document, Map):
+        return []
+    kind = document.scalar("kind")
+    if kind is not None and kind.value == "List":
+        items = document.get("items")
+        return [item for item in items.items if isinstance(item, Map)] if isinstance(items, Seq) else []
+    return [document]
+
+
+def duplicate_problems(roots: Iterable[Node], code: str) -> list[Problem]:
+    problems = []
+    for node in walk(list(roots)):
+        if not isinstance(node, Map):
+            continue
+        for first, again in node.duplicates():
+            problems.append(duplicate_problem(first, again, code))
+    return problems
+
+
+def duplicate_problem(first: Pair, again: Pair, code: str) -> Problem:
+    name = again.name
+    line, column = again.key.source.position(again.key.start)
+    first_line, first_column = first.key.source.position(first.key.start)
+    return Problem(
+        code,
+        line,
+        column,
+        f"key '{name}' appears twice in one mapping (first at line {first_line}); "
+        "only one of the two values is used, the other is silently lost",
+        anchor=f"duplicate[{name}]",
+        related=((first_line, first_column, f"'{name}' first set here"),),
+        end_line=line,
+        end_column=column + len(again.key.source.text[again.key.start : again.key.end]),
+    )
+
+
+def _top_level_duplicates(source: SourceText, code: str) -> list[Problem]:
+    """Duplicate top-level keys of a file YAML cannot read (line by line, per document)."""
+    problems = []
+    seen: dict[str, tuple[int, int]] = {}
+    text = source.text
+    marks = {m.start() for m in _DOCUMENT_MARK.finditer(text)}
+    for offset in sorted({*marks, *(m.start() for m in _TOP_LEVEL_KEY.finditer(text))}):
+        if offset in marks:
+            seen = {}
+            continue
+        match = _TOP_LEVEL_KEY.match(text, offset)
+        assert match is not None
+        name = next(group for group in match.groups() if group is not None).strip()
+        line, column = source.position(offset)
+        if name in seen:
+            first_line, first_column = seen[name]
+            problems.append(
+                Problem(
+                    code,
+                    line,
+                    column,
+                    f"top-level key '{name}' appears twice (first at line {first_line}); "
+                    "only one of the two values is used, the other is silently lost",
+                    anchor=f"duplicate[{name}]",
+                    related=((first_line, first_column, f"'{name}' first set here"),),
+                    end_line=line,
+                    end_column=column + len(name),
+                )
+            )
+        else:
+            seen[name] = (line, column)
+    return problems
+
+
+def problem_finding(path: Path, problem: Problem) -> Finding:
+    """A loading problem as a finding of its rule."""
+    from tlslint import catalogue
+
+    meta = catalogue.index()[problem.code]
+    location = Location(path, problem.line, problem.column, problem.end_line, problem.end_column)
+    related = tuple(Related(Location(path, line, column), text) for line, column, text in problem.related)
+    return Finding(
+        meta.code, meta.name, meta.severity, problem.message, location, related, anchor=problem.anchor
+    )
+
+
+def unreadable(path: Path, error: SourceError, code: str) -> Finding:
+    """A file that could not be read at all (too large, binary, undecodable...)."""
+    from tlslint import catalogue
+
+    meta = catalogue.index()[code]
+    location = Location(path, error.line, 1 if error.line else 0)
+    return Finding(meta.code, meta.name, meta.severity, error.message, location, anchor=UNPARSED)
+
+
+def too_large(node: Node) -> bool:
+    return expanded_size(node, MAX_EXPANDED_NODES) > MAX_EXPANDED_NODES
+
+
+# -- schemas ------------------------------------------------------------------------
+@cache
+def validator(name: str) -> Draft202012Validator:
+    """The validator of a schema shipped in ``tlslint/schemas``."""
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads((SCHEMAS / name).read_text(encoding="utf-8"))
+    return Draft202012Validator(schema)
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """``; did you mean 'x'?`` for the known name closest to ``name`` (case aside), else ''."""
+    return _suggestion(name, tuple(known))
+
+
+@lru_cache(maxsize=1024)
+def _suggestion(name: str, choices: tuple[str, ...]) -> str:
+    import difflib  # only to word a finding
+
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+    if not close:
+        lowered = {k.lower(): k for k in choices}
+        close = [lowered[c] for c in difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)]
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def validate_node(node: Node, schema: str, where: str, code: str, anchor: str | None = None) -> list[Problem]:
+    """``schema``'s errors in ``node``, each at the node it concerns (``where`` names ``node``)."""
+    anchor = anchor or where
+    if isinstance(node, Scalar) and node.placeholder:
+        return []
+    if too_large(node):
+        message = (
+            f"{where}: aliases expand to more than {MAX_EXPANDED_NODES} nodes (or refer to "
+            "themselves); not validated"
+        )
+        # An alias bomb does not load, as a YAML syntax error does not: exit 2.
+        return [problem_at(node, message, UNPARSED, code)]
+    data = to_data(node)
+    problems = []
+    for error in sorted(validator(schema).iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
+        problems.extend(_describe(error, node, where, anchor, code))
+    return problems
+
+
+def _describe(error: ValidationError, root: Node, where: str, anchor: str, code: str) -> list[Problem]:
+    instance: Any = error.instance
+    expected: Any = error.validator_value
+    schema: Any = error.schema
+    if isinstance(instance, Placeholder):
+        return []
+    path = list(error.absolute_path)
+    node = find(root, path)
+    label = where + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+    anchor = anchor + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+    if error.validator == "additionalProperties" and isinstance(node, Map):
+        known = list(schema.get("properties", {}))
+        problems = []
+        reported = set()
+        for pair in node.pairs:
+            name = pair.name
+            if name is None or name in known or name in reported or name not in instance:
+                continue
+            reported.add(name)
+            hint = did_you_mean(name, known) or f" (known keys: {', '.join(known)})"
+            message = f"unknown key '{name}' in {label}{hint}"
+            problems.append(problem_at(pair.key, message, f"{anchor}.{name}", code))
+        return problems
+    if error.validator == "type":
+        wanted = " or ".join(expected) if isinstance(expected, list) else str(expected)
+        message = f"{label} must be {_article(wanted)}, not {_YAML_TYPES.get(type(instance), 'that')}"
+        if isinstance(node, Scalar) and node.value is not None and node.style is None:
+            message += f" ({node.raw!r})"
+    elif error.validator == "enum":
+        allowed = ", ".join(str(v) for v in expected)
+        message = f"{label} is {instance!r}; expected one of: {allowed}"
+    elif error.validator == "const":
+        message = f"{label} is {instance!r}; expected {expected!r}"
+    else:
+        message = f"{label}: {error.message}"
+    target = node if node is not None else root
+    return [problem_at(target, message, anchor, code)]
+
+
+def _article(kind: str) -> str:
+    words = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "a boolean",
+             "array": "a list", "object": "a mapping", "null": "empty"}  # fmt: skip
+    return " or ".join(words.get(part, part) for part in kind.split(" or "))
+
+
+def find(node: Node, path: list[Any]) -> Node | None:
+    """The node at a JSON path (keys and indexes) below ``node``."""
+    current: Node | None = node
+    for part in path:
+        if isinstance(current, Map) and isinstance(part, str):
+            current = current.get(part)
+        elif isinstance(current, Seq) and isinstance(part, int) and part < len(current.items):
+            current = current.items[part]
+        else:
+            return None
+    return current
+
+
+def node_kind(node: Node) -> str:
+    if isinstance(node, Map):
+        return "a mapping"
+    if isinstance(node, Seq):
+        return "a list"
+    return "a single value"
+
+
+def problem_at(node: Node, message: str, anchor: str, code: str) -> Problem:
+    line, column, end_line, end_column = node.source.region(node.start, node.end, first_line=True)
+    return Problem(code, line, column, message, anchor, (), end_line, end_column)

@@ -1,0 +1,78 @@
+"""``tlslint --show-settings``: the nginx versions each configuration runs on, and why."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tlslint.nginx_versions import format_version
+from tlslint.version_range import DEPLOYMENT, DIRECTIVE, SETTING, Evidence, VersionRange
+
+if TYPE_CHECKING:
+    from tlslint.nginx_inference import Inference
+    from tlslint.settings import Settings
+
+_SOURCES = {SETTING: "setting", DEPLOYMENT: "deployment file", DIRECTIVE: "directive"}
+SHOWN_CONFIGS = 50  # configurations listed; the rest are counted
+
+
+def show_versions(targets: list[Path], settings: Settings) -> str:
+    """Load the configurations under ``targets`` (no rule runs) and describe, for each,
+    the versions the rules use, each bound with its source."""
+    from tlslint.engine import run
+
+    quiet = dataclasses.replace(settings, select=[])  # loading only: NGX001 is always on
+    result = run(targets, quiet)
+    workspace = result.workspace
+    lines = ["", "# nginx versions the rules use (docs/version-inference.md)"]
+    lines.append(f"# declared: {_declared(workspace.nginx_declared)}")
+    if not workspace.nginx:
+        lines.append("# no nginx configuration under the paths given")
+    for config in workspace.nginx[:SHOWN_CONFIGS]:
+        lines.extend(
+            _config_lines(_shown(config.root.path, settings.base), workspace.nginx_inference(config))
+        )
+    more = len(workspace.nginx) - SHOWN_CONFIGS
+    if more > 0:
+        lines.append(f"# ... and {more} more configurations")
+    return "\n".join(lines) + "\n"
+
+
+def _declared(declared: VersionRange) -> str:
+    if not declared.known:
+        return "nothing (no nginx.version setting; no nginx image with a version in scope)"
+    return f"{declared.label()}: " + "; ".join(_sourced(e) for e in declared.evidence())
+
+
+def _sourced(evidence: Evidence) -> str:
+    return f"{evidence.phrase()} ({_SOURCES.get(evidence.kind, evidence.kind)})"
+
+
+def _config_lines(name: str, inference: Inference) -> list[str]:
+    versions = inference.versions
+    lines = [f"# {name}: nginx {versions.label()}"]
+    if versions.low is not None and versions.low_by is not None:
+        lines.append(f"#   from {format_version(versions.low)}: {_sourced(versions.low_by)}")
+    if versions.high is not None and versions.high_by is not None:
+        lines.append(f"#   before {format_version(versions.high)}: {_sourced(versions.high_by)}")
+    if not versions.known:
+        lines.append("#   nothing settles it: the rules report what depends on it as information")
+    if inference.lines:
+        count = len(inference.lines)
+        lines.append(
+            f"#   {count} line{'s' if count != 1 else ''} bound the version (each checked against it)"
+        )
+    for conflict in inference.conflicts:
+        lines.append(
+            f"#   conflict: {conflict.line.what} at {conflict.line.where} "
+            f"against {_sourced(conflict.against)}"
+        )
+    return lines
+
+
+def _shown(path: Path, base: Path) -> str:
+    try:
+        return path.resolve().relative_to(base).as_posix()
+    except ValueError:
+        return path.as_posix()
