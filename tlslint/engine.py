@@ -125,7 +125,7 @@ def _run(
     files = NginxFiles(
         max_bytes=settings.max_file_size, roots=settings.nginx_roots, overlay=overlay or {}, cache=how.cache
     )
-    python = _prefetch_backends(discovered.backend, settings, overlay)  # forked before nginx is read
+    python = _prefetch_backends(discovered, settings, overlay)  # forked before nginx is read
     try:
         files.prefetch(discovered.nginx)  # across processes, when there are many
         if how.progress is not None:
@@ -251,14 +251,14 @@ def _add_apigee(
 
 
 def _prefetch_backends(
-    paths: list[Path], settings: Settings, overlay: Mapping[Path, SourceText] | None
+    discovered: Discovered, settings: Settings, overlay: Mapping[Path, SourceText] | None
 ) -> Prefetch | None:
     """Python app-server configs, read by a forked helper while nginx is parsed here."""
-    if not paths or overlay:
+    if not discovered.backend or overlay:
         return None
     from tlslint.sources.python.prefetch import Prefetch
 
-    return Prefetch.start(paths, settings.max_file_size)
+    return Prefetch.start(discovered.backend, settings.max_file_size, len(discovered.nginx))
 
 
 def _add_stdin(

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from tlslint.sources.python.model import LoadedFile
 
 Loaded = dict[Path, "tuple[SourceText, LoadedFile]"]  # by resolved path
+# nginx files read meanwhile, below which a helper has nothing to overlap with (it
+# would import libcst while this process waits for it).
+MIN_FILES = 1
 
 
 class Prefetch:
@@ -36,9 +39,11 @@ class Prefetch:
         self.loaded: Loaded | None = None
 
     @classmethod
-    def start(cls, paths: list[Path], max_bytes: int) -> Prefetch:
+    def start(cls, paths: list[Path], max_bytes: int, alongside: int) -> Prefetch:
+        """A helper for the Python configs among ``paths``, unless fewer than
+        ``MIN_FILES`` nginx files (``alongside``) are read meanwhile."""
         python = [path for path in paths if file_format(path) == PYTHON_CONFIG]
-        if not python:
+        if not python or alongside < MIN_FILES:
             return cls(None)
         from tlslint import forks
 
