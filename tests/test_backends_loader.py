@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from helpers import settings_for
 
+from tlslint import forks
 from tlslint.discovery import BACKEND, NGINX, classify, discover
 from tlslint.sources.python import load
 from tlslint.sources.python.model import Backend
@@ -414,6 +415,9 @@ def test_discovery_walks_backend_files(tmp_path: Path) -> None:
 
 
 def test_libcst_is_imported_only_when_a_python_config_is_in_scope(tmp_path: Path) -> None:
+    """And then by the forked helper that reads the configs while nginx is parsed, not by
+    the run's own process (tlslint.sources.python.prefetch), where it can fork and there
+    is nginx to parse meanwhile."""
     nginx_only = tmp_path / "nginx"
     nginx_only.mkdir()
     (nginx_only / "app.conf").write_text("server { listen 80; }\n", encoding="utf-8")
@@ -421,12 +425,23 @@ def test_libcst_is_imported_only_when_a_python_config_is_in_scope(tmp_path: Path
     with_python = tmp_path / "python"
     with_python.mkdir()
     (with_python / "gunicorn.conf.py").write_text("keepalive = 5\n", encoding="utf-8")
+    python_alone = tmp_path / "alone"
+    python_alone.mkdir()
+    (python_alone / "gunicorn.conf.py").write_text("keepalive = 5\n", encoding="utf-8")
+    (with_python / "app.conf").write_text("server { listen 80; }\n", encoding="utf-8")
     code = (
-        "import sys; from pathlib import Path; from tlslint.engine import run; "
-        "from tlslint.settings import Settings; run([Path(sys.argv[1])], Settings()); "
-        "print('libcst' in sys.modules)"
+        "import sys; from pathlib import Path; from tlslint.engine import run; from tlslint import forks; "
+        "from tlslint.settings import Settings; result = run([Path(sys.argv[1])], Settings()); "
+        "loaded = result.workspace.backends; "
+        "print('libcst' in sys.modules, forks.available_cpus() > 1, len(loaded.backends) if loaded else 0)"
     )
-    for directory, expected in ((nginx_only, "False"), (with_python, "True")):
+    helped = str(forks.available_cpus() > 1)
+    imported = str(not forks.available_cpus() > 1)
+    for directory, expected in (
+        (nginx_only, f"False {helped} 1"),
+        (with_python, f"{imported} {helped} 1"),
+        (python_alone, f"True {helped} 1"),  # nothing to do meanwhile: no helper
+    ):
         ran = subprocess.run(
             [sys.executable, "-c", code, str(directory)],
             capture_output=True,

@@ -12,7 +12,7 @@ import pytest
 from helpers import settings_for
 
 from tlslint import cache as caching
-from tlslint.cache import DIRECTORY_NAME, PACK_NAME, ModelCache, stat_key
+from tlslint.cache import DIRECTORY_NAME, PACK_PREFIX, PACK_SUFFIX, SHARDS, ModelCache, shard_name, stat_key
 from tlslint.engine import RunOptions, run
 
 CONFIG = "http {\n    ssl_session_timeout 1m;\n}\n"
@@ -55,7 +55,7 @@ def test_a_tampered_pack_is_never_loaded(tmp_path: Path) -> None:
     first = ModelCache.open(tmp_path)
     checked(tmp_path, first)
     first.save()
-    pack = next((tmp_path / DIRECTORY_NAME).glob(f"*/{PACK_NAME}"))
+    (pack,) = (tmp_path / DIRECTORY_NAME).glob(f"*/{PACK_PREFIX}*{PACK_SUFFIX}")
     marker = tmp_path / "pwned"
     # A pickle that would create a file when loaded, as a pull request could commit.
     evil = pickle.dumps(_Evil(str(marker)))
@@ -72,6 +72,57 @@ class _Evil:
 
     def __reduce__(self) -> tuple[object, tuple[str, str]]:
         return (open, (self.target, "w"))
+
+
+def shards(directory: Path) -> dict[str, tuple[int, int]]:
+    """Each shard file of the cache, with what changes when it is written again."""
+    found = {}
+    for path in (directory / DIRECTORY_NAME).glob(f"*/{PACK_PREFIX}*{PACK_SUFFIX}"):
+        info = path.stat()
+        found[path.name] = (info.st_ino, info.st_mtime_ns)
+    return found
+
+
+def test_one_changed_file_rewrites_only_its_shard(tmp_path: Path) -> None:
+    for index in range(400):
+        (tmp_path / f"site{index}.conf").write_text(f"server {{\n    listen {1000 + index};\n}}\n")
+    first = ModelCache.open(tmp_path)
+    checked(tmp_path, first)
+    first.save()
+    before = shards(tmp_path)
+    assert len(before) > SHARDS / 2  # 400 files spread over the shards
+    unchanged = ModelCache.open(tmp_path)
+    checked(tmp_path, unchanged)
+    unchanged.save()
+    assert shards(tmp_path) == before  # nothing changed: nothing written
+    edited = tmp_path / "site7.conf"
+    edited.write_text(edited.read_text() + "# touched\n")
+    third = ModelCache.open(tmp_path)
+    checked(tmp_path, third)
+    assert third.hits == 399
+    third.save()
+    after = shards(tmp_path)
+    assert after.keys() == before.keys()
+    rewritten = [name for name in after if after[name] != before[name]]
+    assert rewritten == [shard_name(next(iter(third.changed)))]
+    fourth = ModelCache.open(tmp_path)
+    checked(tmp_path, fourth)
+    assert fourth.hits == 400
+
+
+def test_a_run_of_fewer_files_keeps_only_their_shards(tmp_path: Path) -> None:
+    for index in range(20):
+        (tmp_path / f"site{index}.conf").write_text(f"server {{\n    listen {1000 + index};\n}}\n")
+    first = ModelCache.open(tmp_path)
+    checked(tmp_path, first)
+    first.save()
+    for index in range(1, 20):
+        (tmp_path / f"site{index}.conf").unlink()
+    second = ModelCache.open(tmp_path)
+    checked(tmp_path, second)
+    second.save()
+    assert len(shards(tmp_path)) == 1
+    assert len(ModelCache.open(tmp_path).entries) == 1
 
 
 def test_the_namespace_changes_with_the_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from helpers import check_files, settings_for
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tlslint.discovery import KUBERNETES, YAML, classify, discover
 from tlslint.engine import run
@@ -17,7 +19,7 @@ from tlslint.sources.apigee.tree import Map, Scalar, Seq, parse
 from tlslint.sources.kubernetes.documents import load_documents, load_source
 from tlslint.sources.kubernetes.ingress_nginx import decode_bool, decode_int, known_key
 from tlslint.sources.text import decode, read_source
-from tlslint.workspace.kubernetes import load_kubernetes
+from tlslint.workspace.kubernetes import Coverage, covers, load_kubernetes
 
 GATEWAY = """\
 apiVersion: networking.istio.io/v1
@@ -320,3 +322,14 @@ def test_a_named_file_that_is_not_yaml_of_the_tier_is_skipped(tmp_path: Path) ->
     result = run([path], settings_for(tmp_path))
     assert result.findings == [] and result.workspace.kubernetes is None
     assert read_source(path, 2**20).text.startswith("image")
+
+
+_LABELS = st.sampled_from(["a", "b", "Example", "example", "com", "x-1", ""])
+_NAMES = st.lists(_LABELS, min_size=1, max_size=4).map(".".join)
+_PATTERNS = st.one_of(_NAMES, _NAMES.map(lambda name: f"*.{name}"), st.just("*"))
+
+
+@given(st.lists(_PATTERNS, max_size=6), _NAMES)
+def test_coverage_answers_as_covers_over_every_pattern(patterns: list[str], name: str) -> None:
+    """GW103 asks the index, not each server name in turn: the same answer."""
+    assert Coverage(patterns)(name) == any(covers(pattern, name) for pattern in patterns)

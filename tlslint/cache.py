@@ -11,6 +11,9 @@
   HMAC made with a key kept outside the repository (``$XDG_CACHE_HOME/tlslint/key``,
   mode 0600); a pack that does not verify is ignored and rewritten. Safe to
   delete at any time.
+- Packed in shards, by a hash of each file's path (``SHARDS`` files, each signed):
+  a run that changed one file of 10,000 rewrites the one shard that holds it, not
+  the whole cache (35 MB), and a shard whose files are as they were is not written.
 - Cross-file rules never come from the cache: they run on every check, over
   the cached models.
 """
@@ -22,6 +25,7 @@ import hmac
 import marshal
 import os
 import sys
+import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -32,10 +36,22 @@ from tlslint.sources.nginx.flat import Flat, flatten, unflatten
 from tlslint.sources.nginx.model import ParsedFile
 
 DIRECTORY_NAME = ".tlslint_cache"
-PACK_NAME = "nginx-trees.pack"
+PACK_PREFIX, PACK_SUFFIX = "nginx-trees.", ".pack"  # nginx-trees.a7.pack
+# Shards of the pack: at 10,000 files one changed file rewrites 1/256 of it (about
+# 140 kB), a small tree keeps a small shard per file, and a warm run opens at most 256.
+SHARDS = 256
 _MAC_SIZE = 32
 # One key per file: what must match for a cached parse to stand for the file.
 StatKey = tuple[str, int, int, int]
+
+
+def shard_of(key: StatKey) -> int:
+    """A file's shard, by its path: stable across runs and processes."""
+    return zlib.crc32(key[0].encode("utf-8", "surrogateescape")) % SHARDS
+
+
+def shard_name(shard: int) -> str:
+    return f"{PACK_PREFIX}{shard:02x}{PACK_SUFFIX}"
 
 
 def stat_key(path: Path) -> StatKey | None:
@@ -89,11 +105,14 @@ class ModelCache:
     directory: Path
     entries: dict[StatKey, Flat] = field(default_factory=dict)
     used: dict[StatKey, Flat] = field(default_factory=dict)
-    dirty: bool = False
     hits: int = 0
     # Each file is stat-ed once a run, before it is read: a file edited while it is
     # read then misses next time, rather than its new text standing for the old stat.
     keys: dict[Path, StatKey | None] = field(default_factory=dict)
+    # The keys each shard file held when loaded; shards to write whatever they hold
+    # (new parses this run, or a file that was not ours).
+    loaded: dict[int, set[StatKey]] = field(default_factory=dict)
+    changed: set[int] = field(default_factory=set)
 
     @classmethod
     def open(cls, base: Path) -> ModelCache:
@@ -103,25 +122,37 @@ class ModelCache:
 
     def _load(self) -> None:
         secret = _secret()
-        pack = self.directory / PACK_NAME
-        if secret is None or not pack.is_file():
+        if secret is None:
             return
         try:
-            blob = pack.read_bytes()
+            names = os.listdir(self.directory)
         except OSError:
             return
-        mac, payload = blob[:_MAC_SIZE], memoryview(blob)[_MAC_SIZE:]  # a view: no copy of the pack
-        if not hmac.compare_digest(mac, hmac.new(secret, payload, hashlib.sha256).digest()):
-            self.dirty = True  # not ours (or damaged): never loaded, rewritten
-            return
+        with collector.paused():
+            for name in names:
+                shard = _shard_number(name)
+                if shard is not None:
+                    self._load_shard(secret, shard)
+
+    def _load_shard(self, secret: bytes, shard: int) -> None:
+        self.loaded[shard] = set()
+        self.changed.add(shard)  # until it proves ours: then rewritten (or removed) by save()
         try:
-            with collector.paused():
-                entries = marshal.loads(payload)
-        except Exception:  # a damaged pack is a cache miss, never an error
-            self.dirty = True
+            with open(self.directory / shard_name(shard), "rb") as stream:
+                blob = stream.read()
+        except OSError:
+            return
+        mac, payload = blob[:_MAC_SIZE], memoryview(blob)[_MAC_SIZE:]  # a view: no copy of the shard
+        if not hmac.compare_digest(mac, hmac.new(secret, payload, hashlib.sha256).digest()):
+            return  # not ours (or damaged): never loaded
+        try:
+            entries = marshal.loads(payload)
+        except Exception:  # a damaged shard is a cache miss, never an error
             return
         if isinstance(entries, dict):
-            self.entries = entries
+            self.entries.update(entries)
+            self.loaded[shard] = set(entries)
+            self.changed.discard(shard)
 
     def key(self, path: Path) -> StatKey | None:
         if path not in self.keys:
@@ -154,11 +185,20 @@ class ModelCache:
                 self.used[key] = flatten(parsed)
             except OverflowError:
                 return
-            self.dirty = True
+            self.changed.add(shard_of(key))
 
     def save(self) -> None:
-        """Keep what this run used (bounded by the tree), atomically; errors are ignored."""
-        if not self.dirty and len(self.used) == len(self.entries):
+        """Keep what this run used (bounded by the tree), atomically, rewriting only the
+        shards whose files changed; errors are ignored."""
+        by_shard: dict[int, dict[StatKey, Flat]] = {}
+        for key, packed in self.used.items():
+            by_shard.setdefault(shard_of(key), {})[key] = packed
+        stale = [
+            shard
+            for shard in {*self.loaded, *by_shard}
+            if shard in self.changed or self.loaded.get(shard) != by_shard.get(shard, {}).keys()
+        ]
+        if not stale:
             return
         secret = _secret()
         if secret is None:
@@ -168,15 +208,31 @@ class ModelCache:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             _mark_cache_directory(self.directory.parent)
-            payload = marshal.dumps(self.used)
-            mac = hmac.new(secret, payload, hashlib.sha256).digest()
-            handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".pack-", suffix=".tmp")
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(mac)
-                stream.write(payload)  # not mac + payload: a copy of the whole pack
-            os.replace(temporary, self.directory / PACK_NAME)
+            for shard in sorted(stale):
+                path = self.directory / shard_name(shard)
+                entries = by_shard.get(shard)
+                if not entries:
+                    path.unlink(missing_ok=True)
+                    continue
+                payload = marshal.dumps(entries)
+                mac = hmac.new(secret, payload, hashlib.sha256).digest()
+                handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".pack-", suffix=".tmp")
+                with os.fdopen(handle, "wb") as stream:
+                    stream.write(mac)
+                    stream.write(payload)  # not mac + payload: a copy of the whole shard
+                os.replace(temporary, path)
         except (OSError, ValueError):
             return
+
+
+def _shard_number(name: str) -> int | None:
+    """The shard a file of the cache directory holds, or None for another file."""
+    if not (name.startswith(PACK_PREFIX) and name.endswith(PACK_SUFFIX)):
+        return None
+    digits = name[len(PACK_PREFIX) : -len(PACK_SUFFIX)]
+    if len(digits) != 2 or not all(c in "0123456789abcdef" for c in digits):
+        return None
+    return int(digits, 16)
 
 
 def _mark_cache_directory(root: Path) -> None:

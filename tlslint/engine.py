@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from tlslint.cache import ModelCache
     from tlslint.discovery import Discovered
     from tlslint.scope import Scope
+    from tlslint.sources.python.prefetch import Prefetch
     from tlslint.suppressions import Suppression
     from tlslint.version_range import VersionRange
     from tlslint.workspace.apigee import ApigeeLoad
@@ -124,27 +125,32 @@ def _run(
     files = NginxFiles(
         max_bytes=settings.max_file_size, roots=settings.nginx_roots, overlay=overlay or {}, cache=how.cache
     )
-    files.prefetch(discovered.nginx)  # across processes, when there are many
-    if how.progress is not None:
-        _parse_all(files, discovered.nginx, how.progress)
-    named = [path for path in discovered.nginx if resolved(path) in discovered.explicit]
-    includers = _includers(files, named, settings) if named else []
-    above = _directory_includers(files, targets, discovered.nginx, settings)
-    configs = load_nginx(files, [*includers, *above, *discovered.nginx])
-    workspace = Workspace(
-        nginx=configs,
-        nginx_version=settings.nginx_version,
-        nginx_declared=declared_versions(settings, discovered.deployment),
-        nginx_pinned=how.nginx_pinned or {},
-    )
-    filters = Filters(settings, files)
-    findings = [f for f in load_findings(files, configs) if filters.keep(f)]
-    findings.extend(f for f in walk_findings(discovered, configs) if filters.keep(f))
-    rendered = _add_rendered(discovered, targets, settings, how, stdin_yaml, filters)
-    yaml = rendered.remaining(discovered.yaml) if rendered is not None else discovered.yaml
-    apigee = _add_apigee(workspace, filters, yaml, settings, overlay, targets)
-    findings.extend(f for f in apigee.findings if filters.keep(f))
-    backends = _add_backends(workspace, filters, discovered.backend, settings, overlay)
+    python = _prefetch_backends(discovered, settings, overlay)  # forked before nginx is read
+    try:
+        files.prefetch(discovered.nginx)  # across processes, when there are many
+        if how.progress is not None:
+            _parse_all(files, discovered.nginx, how.progress)
+        named = [path for path in discovered.nginx if resolved(path) in discovered.explicit]
+        includers = _includers(files, named, settings) if named else []
+        above = _directory_includers(files, targets, discovered.nginx, settings)
+        configs = load_nginx(files, [*includers, *above, *discovered.nginx])
+        workspace = Workspace(
+            nginx=configs,
+            nginx_version=settings.nginx_version,
+            nginx_declared=declared_versions(settings, discovered.deployment),
+            nginx_pinned=how.nginx_pinned or {},
+        )
+        filters = Filters(settings, files)
+        findings = [f for f in load_findings(files, configs) if filters.keep(f)]
+        findings.extend(f for f in walk_findings(discovered, configs) if filters.keep(f))
+        rendered = _add_rendered(discovered, targets, settings, how, stdin_yaml, filters)
+        yaml = rendered.remaining(discovered.yaml) if rendered is not None else discovered.yaml
+        apigee = _add_apigee(workspace, filters, yaml, settings, overlay, targets)
+        findings.extend(f for f in apigee.findings if filters.keep(f))
+        backends = _add_backends(workspace, filters, discovered.backend, settings, overlay, python)
+    finally:
+        if python is not None:
+            python.stop()  # a helper whose result was not taken (the run failed first)
     findings.extend(f for f in backends.findings if filters.keep(f))
     gateways = rendered.remaining(discovered.kubernetes) if rendered is not None else discovered.kubernetes
     kubernetes = _add_kubernetes(workspace, filters, gateways, yaml, settings, overlay, targets)
@@ -247,6 +253,17 @@ def _add_apigee(
     return add_apigee(workspace, filters, paths, settings, overlay, targets)
 
 
+def _prefetch_backends(
+    discovered: Discovered, settings: Settings, overlay: Mapping[Path, SourceText] | None
+) -> Prefetch | None:
+    """Python app-server configs, read by a forked helper while nginx is parsed here."""
+    if not discovered.backend or overlay:
+        return None
+    from tlslint.sources.python.prefetch import Prefetch
+
+    return Prefetch.start(discovered.backend, settings.max_file_size, len(discovered.nginx))
+
+
 def _add_stdin(
     stdin: SourceText | None, discovered: Discovered, overlay: Mapping[Path, SourceText] | None
 ) -> tuple[SourceText | None, Mapping[Path, SourceText] | None]:
@@ -294,13 +311,15 @@ def _add_backends(
     paths: list[Path],
     settings: Settings,
     overlay: Mapping[Path, SourceText] | None,
+    prefetch: Prefetch | None = None,
 ) -> BackendLoad | _NoSources:
     """App-server configs, their modules imported only when some is in scope or mapped."""
     if not paths and not settings.backends:
         return _NoSources()
     from tlslint.workspace.backends import add_backends
 
-    return add_backends(workspace, filters, paths, settings, overlay)
+    prefetched = prefetch.result() if prefetch is not None else None
+    return add_backends(workspace, filters, paths, settings, overlay, prefetched)
 
 
 def _add_kubernetes(

@@ -316,6 +316,7 @@ class DirectiveTable:
     _refusals: dict[int, dict[str, dict[tuple[str, ...], str]]] = field(default_factory=dict, repr=False)
     _shapes: dict[int, dict[str, int]] = field(default_factory=dict, repr=False)
     _enter: dict[str, dict[int, int]] = field(default_factory=dict, repr=False)
+    _suggested: dict[str, str | None] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         from crossplane.analyzer import DIRECTIVES  # its table only; imported when nginx is checked
@@ -431,11 +432,15 @@ class DirectiveTable:
         return "if a module of yours provides it, declare it in [nginx] extra-directives"
 
     def suggest(self, name: str) -> str | None:
-        import difflib  # only to word a finding
+        """The nearest known name; each name asked once (a module's directive may be on
+        10,000 servers, and a fuzzy match against 900 names is dear)."""
+        if name not in self._suggested:
+            import difflib  # only to word a finding
 
-        candidates = list(self._masks) + [extra.name for extra in self.extras if extra.prefix is None]
-        found = difflib.get_close_matches(name, candidates, n=1, cutoff=0.8)
-        return found[0] if found else None
+            candidates = list(self._masks) + [extra.name for extra in self.extras if extra.prefix is None]
+            found = difflib.get_close_matches(name, candidates, n=1, cutoff=0.8)
+            self._suggested[name] = found[0] if found else None
+        return self._suggested[name]
 
     def context_words(self, name: str, near: int = ALL_CONTEXTS) -> str:
         """Where ``name`` is allowed: within the module family of ``near`` (http, stream,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from tlslint.findings import Edit
 from tlslint.sources.nginx.lexer import QUOTED, WORD, tokenize
@@ -37,8 +38,14 @@ def indentation(source: SourceText, offset: int) -> str:
 
 def indent_unit(source: SourceText) -> str:
     """The file's indentation step: a tab, or the smallest run of spaces."""
+    return _indent_unit(source.text)
+
+
+@lru_cache(maxsize=32)
+def _indent_unit(text: str) -> str:
+    """``indent_unit`` of a text, read once: each new line a fix writes asks."""
     smallest = 0
-    for line in source.text.splitlines():
+    for line in text.splitlines():
         stripped = line.lstrip(" \t")
         if not stripped or stripped.startswith("#"):
             continue
@@ -52,9 +59,10 @@ def indent_unit(source: SourceText) -> str:
 
 def child_indentation(source: SourceText, block: Directive | None, siblings: Sequence[Directive]) -> str:
     """Indentation for a new child of ``block`` (None: the file's top level)."""
-    own = [d for d in siblings if d.source is source and _starts_line(source, d.start)]
-    if own:
-        return indentation(source, own[0].start)
+    # The first one will do: an http{} may hold 10,000 servers, and each fix asks.
+    own = next((d for d in siblings if d.source is source and _starts_line(source, d.start)), None)
+    if own is not None:
+        return indentation(source, own.start)
     if block is None:
         return ""
     return indentation(source, block.start) + indent_unit(source)

@@ -1,13 +1,20 @@
-"""Benchmarks: tlslint against crossplane's bare parse, gixy-ng and `nginx -t`.
+"""Benchmarks: tlslint against crossplane's bare parse, gixy-ng and `nginx -t`, and the
+targets of issue 17, in one command.
 
-Not part of the unit tests. Every tool runs in its own process on the same
-generated trees, interleaved (round-robin, so machine noise hits all alike),
-and the report gives medians, ratios, peak RSS and growth from N to 10 N.
+Not part of the unit tests. For each generator (``generate.py``'s virtual hosts and
+``realistic.py``'s corpus shapes) and each N, every tool runs in its own process on
+the same tree, interleaved (round-robin, so machine noise hits all alike); the
+report gives minima and medians, peak RSS, per-rule timings at the largest N
+(tests/bench/rules.py), tlslint on an Apigee overrides file of as many virtual hosts
+against ruamel.yaml's own round-trip load of it, and the targets table with each
+ratio, met or missed. It is written to ``--out`` (JSON) and ``--report`` (Markdown).
 
-    python tests/bench/run.py --sizes 100 1000 10000 --repeat 3 --gixy /path/to/gixy
+    python -m venv /tmp/gixy && /tmp/gixy/bin/pip install gixy-ng
+    python tests/bench/run.py --gixy /tmp/gixy/bin/gixy
 
-gixy-ng must live in its own virtual environment: it installs a crossplane
-fork over crossplane's package (facts: crossplane.md).
+gixy-ng must live in its own virtual environment: it installs a crossplane fork
+over crossplane's package (facts: crossplane.md). It runs once at N >= 10,000
+(about six minutes a run), and stops at ``--gixy-timeout``.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import shutil
 import statistics
 import subprocess
@@ -29,12 +37,37 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from generate import nginx_tree, overrides  # noqa: E402
+import generate  # noqa: E402
+import realistic  # noqa: E402
 
 PYTHON = sys.executable
 # As an installed user runs it: bytecode is cached (this machine disables that).
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 CROSSPLANE = "import crossplane, sys; crossplane.parse(sys.argv[1], comments=True)"
+RUAMEL = "import sys; from ruamel.yaml import YAML; YAML().load(open(sys.argv[1], encoding='utf-8'))"
+
+COLD, WARM, CHANGED = "tlslint (cold)", "tlslint (warm, nothing changed)", "tlslint (warm, one file changed)"
+CROSSPLANE_PARSE, NGINX_T, GIXY = "crossplane parse", "nginx -t (no certificates)", "gixy-ng"
+APIGEE, RUAMEL_LOAD = "tlslint (Apigee overrides)", "ruamel.yaml round-trip load"
+# Exit codes of a run that did its whole job (tlslint and gixy-ng: 1 = findings);
+# a run that exits otherwise is shown, and left out of the figures.
+OK_CODES = {COLD: (0, 1), WARM: (0, 1), CHANGED: (0, 1), APIGEE: (0, 1), GIXY: (0, 1)}
+
+
+@dataclass(frozen=True)
+class Generator:
+    name: str
+    nginx: Callable[..., Path]  # (directory, n, *, tls) -> main file
+    overrides: Callable[[Path, int], Path]
+    changed: str  # the virtual host the one-file-changed runs edit
+
+
+GENERATORS = {
+    "generate": Generator("generate", generate.nginx_tree, generate.overrides, "sites-enabled/app00000.conf"),
+    "realistic": Generator(
+        "realistic", realistic.realistic_tree, realistic.overrides, "sites-enabled/site00000.conf"
+    ),
+}
 
 
 @dataclass
@@ -51,12 +84,20 @@ class Measure:
     timed_out: bool = False
 
     @property
+    def ok(self) -> list[Sample]:
+        return [s for s in self.samples if s.returncode in OK_CODES.get(self.name, (0,))]
+
+    @property
+    def minimum(self) -> float:
+        return min((s.seconds for s in self.ok), default=float("nan"))
+
+    @property
     def median(self) -> float:
-        return statistics.median(s.seconds for s in self.samples) if self.samples else float("nan")
+        return statistics.median(s.seconds for s in self.ok) if self.ok else float("nan")
 
     @property
     def peak_rss_mib(self) -> float:
-        return max((s.max_rss_kib for s in self.samples), default=0) / 1024
+        return max((s.max_rss_kib for s in self.ok), default=0) / 1024
 
 
 def timed(command: list[str], cwd: Path | None = None, timeout: float = 600) -> Sample | None:
@@ -101,6 +142,7 @@ def timed(command: list[str], cwd: Path | None = None, timeout: float = 600) -> 
 
 def summary(measure: Measure) -> dict[str, object]:
     return {
+        "min_s": measure.minimum,
         "median_s": measure.median,
         "peak_rss_mib": measure.peak_rss_mib,
         "timed_out": measure.timed_out,
@@ -110,10 +152,9 @@ def summary(measure: Measure) -> dict[str, object]:
 
 
 def tools(
-    tree: Path, plain: Path, nginx: str | None, gixy: str | None, cache: Path
+    tree: Path, plain: Path, changed: Path, nginx: str | None, gixy: str | None
 ) -> dict[str, Callable[[], list[str]]]:
     main = str(tree / "nginx.conf")
-    changed = tree / "sites-enabled" / "app00000.conf"
 
     def warm() -> list[str]:
         return [PYTHON, "-m", "tlslint", "check", "-q", str(tree)]
@@ -124,62 +165,85 @@ def tools(
         return warm()
 
     found: dict[str, Callable[[], list[str]]] = {
-        "tlslint (cold)": lambda: [PYTHON, "-m", "tlslint", "check", "--no-cache", "-q", str(tree)],
-        "tlslint (warm, nothing changed)": warm,
-        "tlslint (warm, one file changed)": one_changed,
-        "crossplane parse": lambda: [PYTHON, "-c", CROSSPLANE, main],
+        COLD: lambda: [PYTHON, "-m", "tlslint", "check", "--no-cache", "-q", str(tree)],
+        WARM: warm,
+        CHANGED: one_changed,
+        CROSSPLANE_PARSE: lambda: [PYTHON, "-c", CROSSPLANE, main],
     }
     if nginx:
-        found["nginx -t (no certificates)"] = lambda: [
-            nginx,
-            "-t",
-            "-q",
-            "-p",
-            str(plain),
-            "-c",
-            str(plain / "nginx.conf"),
-        ]
+        found[NGINX_T] = lambda: [nginx, "-t", "-q", "-p", str(plain), "-c", str(plain / "nginx.conf")]
     if gixy:
-        found["gixy-ng"] = lambda: [gixy, main]
+        found[GIXY] = lambda: [gixy, main]
     return found
 
 
-def run(
-    sizes: list[int], repeat: int, gixy: str | None, gixy_max: int, out: Path
+def nginx_tables(
+    generator: Generator, sizes: list[int], args: argparse.Namespace, root: Path
 ) -> dict[str, dict[str, object]]:
     nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
     results: dict[str, dict[str, object]] = {}
-    with tempfile.TemporaryDirectory(prefix="tlslint-bench-") as scratch:
-        root = Path(scratch)
-        for size in sizes:
-            tree = root / f"tls-{size}"
-            plain = root / f"plain-{size}"
-            nginx_tree(tree, size)
-            nginx_tree(plain, size, tls=False)
-            available = tools(tree, plain, nginx, gixy if size <= gixy_max else None, root / "cache")
-            measures = {name: Measure(name) for name in available}
-            timed(available["tlslint (warm, nothing changed)"](), cwd=tree)  # fill the cache
-            for _ in range(repeat):
-                for name, command in available.items():
-                    measure = measures[name]
-                    if measure.timed_out:
-                        continue
-                    sample = timed(command(), cwd=tree)
-                    if sample is None:
-                        measure.timed_out = True
-                    else:
-                        measure.samples.append(sample)
-            results[str(size)] = {name: summary(m) for name, m in measures.items()}
-            print(json.dumps({size: results[str(size)]}, indent=1), file=sys.stderr)
-    out.write_text(json.dumps(results, indent=1))
+    for size in sizes:
+        tree = root / f"{generator.name}-tls-{size}"
+        plain = root / f"{generator.name}-plain-{size}"
+        generator.nginx(tree, size)
+        generator.nginx(plain, size, tls=False)
+        available = tools(tree, plain, tree / generator.changed, nginx, args.gixy)
+        measures = {name: Measure(name) for name in available}
+        timed([PYTHON, "-m", "tlslint", "check", "-q", str(tree)], cwd=tree)  # fill the cache
+        repeat = args.repeat if size < 10_000 else args.repeat_large
+        for round_ in range(repeat):
+            for name, command in available.items():
+                measure = measures[name]
+                if measure.timed_out or (name == GIXY and size >= 10_000 and round_ >= args.gixy_repeat):
+                    continue
+                limit = args.gixy_timeout if name == GIXY else 600
+                sample = timed(command(), cwd=tree, timeout=limit)
+                if sample is None:
+                    measure.timed_out = True
+                else:
+                    measure.samples.append(sample)
+        results[str(size)] = {name: summary(m) for name, m in measures.items()}
+        if size == max(sizes):
+            out = root / f"{generator.name}-rules.json"
+            rules = [PYTHON, str(HERE / "rules.py"), str(tree), "--repeat", str(args.rule_repeat)]
+            subprocess.run(
+                [*rules, "--json", str(out)],
+                env=ENV,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            results[str(size)]["rules"] = json.loads(out.read_text())
+        shutil.rmtree(tree)
+        shutil.rmtree(plain)
+        print(f"{generator.name} N={size}: done", file=sys.stderr, flush=True)
     return results
 
 
+def apigee(generator: Generator, size: int, repeat: int, root: Path) -> dict[str, dict[str, object]]:
+    """tlslint on one overrides.yaml of ``size`` virtual hosts (and, for the realistic
+    generator, the wildcard route beside it) against ruamel.yaml's round-trip load of
+    the overrides file: no other tool checks these files."""
+    directory = root / f"{generator.name}-apigee-{size}"
+    path = generator.overrides(directory, size)
+    commands = {
+        APIGEE: [PYTHON, "-m", "tlslint", "check", "--no-cache", "-q", str(directory)],
+        RUAMEL_LOAD: [PYTHON, "-c", RUAMEL, str(path)],
+    }
+    measures = {name: Measure(name) for name in commands}
+    for _ in range(repeat):
+        for name, command in commands.items():
+            sample = timed(command)
+            if sample is not None:
+                measures[name].samples.append(sample)
+    shutil.rmtree(directory)
+    return {name: summary(m) for name, m in measures.items()}
+
+
 def startup(repeat: int) -> dict[str, float]:
-    """`python -c pass`, `tlslint --version` and a check of a 3-file repo."""
+    """`python -c pass`, `tlslint --version` and a check of a 3-file repo (minima)."""
     with tempfile.TemporaryDirectory(prefix="tlslint-small-") as scratch:
         small = Path(scratch)
-        nginx_tree(small, 2)  # nginx.conf + 2 virtual hosts = 3 files
+        generate.nginx_tree(small, 2)  # nginx.conf + 2 virtual hosts = 3 files
         commands = {
             "python -c pass": [PYTHON, "-c", "pass"],
             "tlslint --version": [PYTHON, "-m", "tlslint", "--version"],
@@ -191,42 +255,156 @@ def startup(repeat: int) -> dict[str, float]:
                 sample = timed(command)
                 assert sample is not None
                 samples[name].append(sample.seconds)
-    return {name: statistics.median(values) for name, values in samples.items()}
+    return {name: min(values) for name, values in samples.items()}
 
 
-def apigee(sizes: list[int], repeat: int) -> dict[str, dict[str, float]]:
-    """tlslint on one overrides.yaml with N virtual hosts (no peer checks these files)."""
-    found: dict[str, dict[str, float]] = {}
-    with tempfile.TemporaryDirectory(prefix="tlslint-apigee-") as scratch:
+# --------------------------------------------------------------------------- report
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b and b == b else float("nan")
+
+
+Row = tuple[str, str, str, bool]
+
+
+def targets(results: dict[str, dict[str, object]], large: int, small: int) -> list[Row]:
+    """(measure, target, measured, met) of issue 17, from one generator's minima."""
+
+    def m(size: int, name: str, key: str = "min_s") -> float:
+        entry = results["nginx"].get(str(size), {}).get(name)  # type: ignore[union-attr]
+        if not isinstance(entry, dict):
+            return float("nan")
+        return float(entry[key])
+
+    rows: list[Row] = []
+    for size in (small, large):
+        cold, parse = m(size, COLD), m(size, CROSSPLANE_PARSE)
+        ratio = _ratio(cold, parse)
+        rows.append(
+            (f"cold check, N = {size:,}", "≤ 0.4 × crossplane's bare parse",
+             f"{cold:.3f} / {parse:.3f} s = {ratio:.2f} ×", ratio <= 0.4)
+        )  # fmt: skip
+    growth = _ratio(m(large, COLD), m(small, COLD))
+    rows.append((f"growth, N = {small:,} → {large:,}", "≤ 10.5 ×", f"{growth:.1f} ×", growth <= 10.5))
+    gixy_entry = results["nginx"].get(str(large), {}).get(GIXY)  # type: ignore[union-attr]
+    if isinstance(gixy_entry, dict):
+        gixy_s = float(gixy_entry["min_s"])
+        if gixy_entry.get("timed_out"):
+            past = f"gixy-ng past {results['gixy_timeout']:.0f} s"
+            rows.append((f"cold check, N = {large:,}", "≥ 150 × faster than gixy-ng", past, True))
+        else:
+            speed = _ratio(gixy_s, m(large, COLD))
+            rows.append(
+                (f"cold check, N = {large:,}", "≥ 150 × faster than gixy-ng",
+                 f"{gixy_s:.0f} / {m(large, COLD):.2f} s = {speed:.0f} ×", speed >= 150)
+            )  # fmt: skip
+    else:
+        rows.append((f"cold check, N = {large:,}", "≥ 150 × faster than gixy-ng", "not run (--gixy)", False))
+    changed, nginx_t = m(large, CHANGED), m(large, NGINX_T)
+    ratio = _ratio(changed, nginx_t)
+    rows.append(
+        (f"warm check, one file of N = {large:,} changed", "≤ 0.25 × `nginx -t` without certificates",
+         f"{changed:.3f} / {nginx_t:.3f} s = {ratio:.2f} ×", ratio <= 0.25)
+    )  # fmt: skip
+    rss, parse_rss = m(large, COLD, "peak_rss_mib"), m(large, CROSSPLANE_PARSE, "peak_rss_mib")
+    ratio = _ratio(rss, parse_rss)
+    rows.append(
+        (f"peak RSS, N = {large:,}", "≤ 1.2 × crossplane's bare parse",
+         f"{rss:.0f} / {parse_rss:.0f} MiB = {ratio:.2f} ×", ratio <= 1.2)
+    )  # fmt: skip
+    entry = results.get("apigee", {})
+    ours = entry.get(APIGEE, {}) if isinstance(entry, dict) else {}
+    theirs = entry.get(RUAMEL_LOAD, {}) if isinstance(entry, dict) else {}
+    a, b = float(ours.get("min_s", "nan")), float(theirs.get("min_s", "nan"))  # type: ignore[union-attr]
+    ratio = _ratio(a, b)
+    rows.append(
+        (f"Apigee overrides with {results.get('apigee_size', large):,} virtual hosts",
+         "≤ 1.0 × ruamel.yaml's own round-trip load", f"{a:.2f} / {b:.2f} s = {ratio:.2f} ×", ratio <= 1.0)
+    )  # fmt: skip
+    return rows
+
+
+def report(all_results: dict[str, object], sizes: list[int]) -> str:
+    large, small = max(sizes), min(sizes)
+    lines = [f"# Benchmark ({all_results['when']}, {all_results['machine']})", ""]
+    for name, results in all_results["generators"].items():  # type: ignore[union-attr]
+        lines += [f"## Generator `{name}`", "", "| N | tool | min | median | peak RSS |"]
+        lines.append("|---|---|---|---|---|")
         for size in sizes:
-            directory = Path(scratch) / f"apigee-{size}"
-            overrides(directory, size)
-            command = [PYTHON, "-m", "tlslint", "check", "--no-cache", "-q", str(directory)]
-            samples = [timed(command) for _ in range(repeat)]
-            kept = [sample for sample in samples if sample is not None]
-            found[str(size)] = {
-                "median_s": statistics.median(s.seconds for s in kept),
-                "peak_rss_mib": max(s.max_rss_kib for s in kept) / 1024,
-            }
-    return found
+            for tool, entry in results["nginx"][str(size)].items():
+                if tool == "rules":
+                    continue
+                shown = f"{entry['min_s']:.3f} s"
+                if entry["timed_out"] and not entry["samples"]:
+                    shown = f"past {results['gixy_timeout']:.0f} s"
+                codes = {c for c in entry["returncodes"] if c not in OK_CODES.get(tool, (0,))}
+                note = f" (exit {', '.join(map(str, sorted(codes)))})" if codes else ""
+                median = f"{entry['median_s']:.3f} s" if entry["samples"] else "—"
+                rss = f"{entry['peak_rss_mib']:.0f} MiB" if entry["samples"] else "—"
+                lines.append(f"| {size:,} | {tool}{note} | {shown} | {median} | {rss} |")
+        for tool, entry in results["apigee"].items():
+            lines.append(
+                f"| {results['apigee_size']:,} hosts | {tool} | {entry['min_s']:.3f} s | "
+                f"{entry['median_s']:.3f} s | {entry['peak_rss_mib']:.0f} MiB |"
+            )
+        lines += ["", "| measure | target | measured | |", "|---|---|---|---|"]
+        for measure, target, measured, met in targets(results, large, small):
+            lines.append(f"| {measure} | {target} | {measured} | {'met' if met else '**missed**'} |")
+        rules = results["nginx"][str(large)].get("rules")
+        if rules:
+            lines += ["", f"Where a cold check of N = {large:,} goes (one process, minima):", ""]
+            lines += ["| phase or rule | time |", "|---|---|"]
+            lines += [f"| {phase} | {seconds * 1000:.0f} ms |" for phase, seconds in rules["phases"].items()]
+            lines += [f"| {code} | {seconds * 1000:.1f} ms |" for code, seconds in rules["rules"].items()]
+        lines.append("")
+    start = all_results.get("startup")
+    if isinstance(start, dict):
+        lines += ["## Start-up (minima)", ""]
+        lines += [f"- {name}: {seconds * 1000:.1f} ms" for name, seconds in start.items()]
+    return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000])
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--generators", nargs="+", choices=sorted(GENERATORS), default=sorted(GENERATORS))
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each tool below N = 10,000")
+    parser.add_argument("--repeat-large", type=int, default=3, help="runs of each tool from N = 10,000")
+    parser.add_argument("--rule-repeat", type=int, default=3, help="runs of each rule at the largest N")
     parser.add_argument("--gixy", help="the gixy executable of a separate venv")
-    parser.add_argument("--gixy-max", type=int, default=10_000, help="largest N to run gixy-ng on")
-    parser.add_argument("--out", type=Path, default=Path("tests/bench/out/results.json"))
+    parser.add_argument("--gixy-repeat", type=int, default=1, help="runs of gixy-ng from N = 10,000")
+    parser.add_argument("--gixy-timeout", type=float, default=600)
+    parser.add_argument("--apigee-size", type=int, default=10_000)
+    parser.add_argument("--out", type=Path, default=HERE / "out" / "results.json")
+    parser.add_argument("--report", type=Path, default=HERE / "out" / "report.md")
     args = parser.parse_args()
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    results = run(args.sizes, args.repeat, args.gixy, args.gixy_max, args.out)
-    timings = startup(max(args.repeat, 10))
-    print(json.dumps({"startup": timings}, indent=1))
-    print(json.dumps({"apigee overrides": apigee(args.sizes, args.repeat)}, indent=1))
-    print(json.dumps(results, indent=1))
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    load = os.getloadavg()[0]
+    all_results: dict[str, object] = {
+        "when": time.strftime("%Y-%m-%d %H:%M"),
+        "machine": (
+            f"{os.cpu_count()} CPUs, Python {platform.python_version()}, load average {load:.1f} at the start"
+        ),
+        "generators": {},
+    }
+    with tempfile.TemporaryDirectory(prefix="tlslint-bench-") as scratch:
+        for name in args.generators:
+            generator = GENERATORS[name]
+            results: dict[str, object] = {"nginx": nginx_tables(generator, args.sizes, args, Path(scratch))}
+            results["apigee"] = apigee(generator, args.apigee_size, args.repeat_large, Path(scratch))
+            results["apigee_size"] = args.apigee_size
+            results["gixy_timeout"] = args.gixy_timeout
+            all_results["generators"][name] = results  # type: ignore[index]
+            args.out.write_text(json.dumps(all_results, indent=1))
+    all_results["startup"] = startup(10)
+    args.out.write_text(json.dumps(all_results, indent=1))
+    text = report(all_results, args.sizes)
+    args.report.write_text(text)
+    print(text)
 
 
 if __name__ == "__main__":

@@ -50,7 +50,7 @@ from tlslint.sources.python.servers import (
 )
 from tlslint.units import parse_time
 from tlslint.workspace import Workspace
-from tlslint.workspace.backends import Address, binding, parse_address, same_endpoint
+from tlslint.workspace.backends import Address, BackendWorkspace, binding, parse_address, same_endpoint
 from tlslint.workspace.nginx import Block, NginxConfig
 
 NGINX_SIDE, BACKEND_SIDE = "nginx", "backend"
@@ -85,25 +85,47 @@ def links(workspace: Workspace) -> list[Link]:
     backends = workspace.backends
     if backends is None or not workspace.nginx:
         return []
+    if "links" not in backends.memo:  # BKD101-103 all ask
+        backends.memo["links"] = _links(workspace, backends)
+    return backends.memo["links"]  # type: ignore[no-any-return]
+
+
+def _links(workspace: Workspace, backends: BackendWorkspace) -> list[Link]:
     found: list[Link] = []
     seen: set[tuple[int, int]] = set()
-    bindings = {id(b): binding(b) for b in backends.backends}
+    mapped = backends.mapped_by_backend()
     for config in workspace.nginx:
         upstreams = [
             upstream
             for upstream, users in upstream_users(config)
             if not users or not all(u.module == "proxy" and websocket_only(u.location) for u in users)
         ]
+        # Indexed once per configuration: 10,000 backends each asking 10,000 upstreams
+        # is 10^8 comparisons. Candidates come by name and by port (or socket path),
+        # then are tried in text order, as a scan of every upstream would.
+        by_name: dict[str, list[int]] = {}
+        by_endpoint: dict[str, list[int]] = {}
+        for position, upstream in enumerate(upstreams):
+            directive = upstream.directive
+            assert directive is not None
+            by_name.setdefault(directive.args[0].lower(), []).append(position)
+            for line in upstream.all("server"):
+                target = parse_address(line.args[0], default_port="80") if line.args else None
+                if target is not None:
+                    by_endpoint.setdefault(_endpoint_key(target), []).append(position)
         for backend in backends.backends:
-            mapped = {name.lower() for name in backends.mapped_upstreams(backend)}
-            addresses = bindings[id(backend)].addresses
-            for upstream in upstreams:
+            names = mapped.get(id(backend), ())
+            addresses = binding(backend).addresses
+            candidates = {p for name in names for p in by_name.get(name.lower(), ())}
+            candidates.update(p for a in addresses for p in by_endpoint.get(_endpoint_key(a), ()))
+            for position in sorted(candidates):
+                upstream = upstreams[position]
                 directive = upstream.directive
                 assert directive is not None
                 key = (id(directive), id(backend))
                 if key in seen:
                     continue
-                if directive.args[0].lower() in mapped:
+                if directive.args[0].lower() in names:
                     seen.add(key)
                     found.append(Link(config, upstream, None, backend, True))
                     continue
@@ -112,6 +134,12 @@ def links(workspace: Workspace) -> list[Link]:
                     seen.add(key)
                     found.append(Link(config, upstream, server, backend, False))
     return found
+
+
+def _endpoint_key(address: Address) -> str:
+    """What two endpoints that ``same_endpoint`` matches have in common: the socket
+    path, or the TCP port."""
+    return f"unix:{address.unix}" if address.unix else address.port
 
 
 def _reaching_server(upstream: Block, addresses: tuple[Address, ...]) -> Directive | None:

@@ -66,9 +66,10 @@ def one_per_cause(
 
 def merged(members: list[Place], cause: Cause) -> Finding:
     first = members[0].finding
-    related: list[Related] = [Related(place.finding.location, place.note) for place in members]
+    # In order, each once (a dict, not a scan: a cause may have 10,000 places).
+    related = dict.fromkeys(Related(place.finding.location, place.note) for place in members)
     for place in members:
-        related.extend(r for r in place.finding.related if r not in related)
+        related.update(dict.fromkeys(place.finding.related))
     return replace(
         first,
         fix=_one_fix([place.finding.fix for place in members]),
@@ -86,8 +87,8 @@ def _one_fix(fixes: list[Fix | None]) -> Fix | None:
     present = [fix for fix in fixes if fix is not None]
     if not present or all(fix == present[0] for fix in present):
         return present[0] if present else None
-    edits: list[Edit] = []
+    edits: dict[Edit, None] = {}
     for fix in present:
-        edits.extend(edit for edit in fix.edits if edit not in edits)
+        edits.update(dict.fromkeys(fix.edits))
     descriptions = list(dict.fromkeys(fix.description for fix in present))
     return Fix("; ".join(descriptions), tuple(edits), all(fix.safe for fix in present))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from tlslint.checks._session import parse_cache
 from tlslint.checks._upstream import in_stream
@@ -53,16 +54,41 @@ class Target:
         return insert_directive(self.source, self.block, self.children, statement, self._after(group))
 
     def has(self, name: str) -> bool:
+        if self.block is not None and self.children is self.block.block:
+            return name in _names(self.block)
         return any(child.name == name for child in self.children)
 
     def _after(self, group: str) -> Directive | None:
-        simple = [c for c in self.children if c.block is None and c.name != "include"]
-        in_group = [c for c in simple if c.name.startswith(group)]
-        if in_group:
-            return in_group[-1]
-        first_block = next((i for i, c in enumerate(self.children) if c.block is not None), None)
-        before_blocks = [c for c in self.children[:first_block] if c.block is None]
-        return before_blocks[-1] if before_blocks else None
+        if self.block is not None and self.children is self.block.block:
+            return _insertion_point(self.block, group)
+        return _after(self.children, group)
+
+
+@lru_cache(maxsize=64)
+def _names(block: Directive) -> frozenset[str]:
+    """The names of a block's own children, collected once (see ``_insertion_point``)."""
+    assert block.block is not None
+    return frozenset(child.name for child in block.block)
+
+
+@lru_cache(maxsize=64)
+def _insertion_point(block: Directive, group: str) -> Directive | None:
+    """``_after`` for a block's own children, found once: every finding whose fix
+    adds a line to an http{} of 10,000 servers asks (a block's children never change)."""
+    assert block.block is not None
+    return _after(block.block, group)
+
+
+def _after(children: Sequence[Directive], group: str) -> Directive | None:
+    """The directive a new one of ``group`` goes after: the group's last, else the
+    last simple directive before the first block."""
+    simple = [c for c in children if c.block is None and c.name != "include"]
+    in_group = [c for c in simple if c.name.startswith(group)]
+    if in_group:
+        return in_group[-1]
+    first_block = next((i for i, c in enumerate(children) if c.block is not None), None)
+    before_blocks = [c for c in children[:first_block] if c.block is None]
+    return before_blocks[-1] if before_blocks else None
 
 
 @per_config
@@ -93,6 +119,7 @@ def _declared_zones(config: NginxConfig) -> Iterator[Zone]:
                         yield Zone(name, directive.name, parse_size(size), directive)
 
 
+@per_config  # asked by every finding whose fix adds a zone
 def free_zone_name(config: NginxConfig, preferred: str = "SSL") -> str:
     """A zone name nothing in the configuration declares yet."""
     taken = {zone.name for zone in declared_zones(config)}

@@ -109,7 +109,9 @@ def labels(servers: Sequence[Server], limit: int = 3) -> str:
     return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
 
 
+@per_config  # asked for each finding of NGX010-012
 def server_map(config: NginxConfig) -> dict[int, Server]:
+    """The servers by the id of their block."""
     return {id(server.block): server for server in config.servers}
 
 
@@ -164,7 +166,7 @@ def _below(
     return at_server if level is server else (None, None)
 
 
-@dataclass
+@dataclass(slots=True)
 class KeepaliveSite:
     """One directive (or nginx's default, ``directive`` None) and the TLS scopes it decides."""
 
@@ -220,27 +222,25 @@ def speaks_http2(config: NginxConfig, server: Server) -> bool:
     parameter applies to every server on the socket)."""
     if flag_on(server.effective("http2")):
         return True
-    sockets = {listen.socket for listen in server.listens}
-    return any(
-        listen.http2 and listen.socket in sockets
-        for other in _sharing(config, sockets)
-        for listen in other.listens
-    )
+    sockets = _http2_sockets(config)
+    return any(listen.socket in sockets for listen in server.listens)
 
 
-def _sharing(config: NginxConfig, sockets: set[str]) -> list[Server]:
-    found: dict[int, Server] = {}
-    for socket in sockets:
-        for server in config.groups.get(socket, []):
-            found[id(server)] = server
-    return list(found.values())
+@per_config
+def _http2_sockets(config: NginxConfig) -> frozenset[str]:
+    """The sockets some server's `listen ... http2` names (each server on them shares it):
+    indexed once, not the servers sharing a socket scanned for each of 10,000."""
+    return frozenset(listen.socket for server in config.servers for listen in server.listens if listen.http2)
 
 
 def scope_words(site: KeepaliveSite) -> str:
     """``TLS server[a@*:443]`` or ``TLS server[a@*:443] (location /api)``."""
     parts = []
+    by_server: dict[int, list[Block]] = {}  # grouped in one pass: a site may decide for 10,000
+    for scoped, block in site.scopes:
+        by_server.setdefault(id(scoped), []).append(block)
     for server in site.servers:
-        blocks = [block for s, block in site.scopes if s is server]
+        blocks = by_server[id(server)]
         if server.block in blocks:
             parts.append(server.label)
         else:
@@ -328,7 +328,7 @@ def protocol_lines(block: Block | None) -> tuple[Directive, ...]:
     return tuple(unique)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Decision:
     """Which ssl_protocols decides the handshakes of one TLS server, on one version."""
 
@@ -353,13 +353,22 @@ class Decision:
 @per_config  # NGX302 and NGX303 both ask
 def decisions(config: NginxConfig, version: Version) -> list[Decision]:
     """Who decides ssl_protocols for each TLS server on ``version``."""
-    return list(_decide(config, version))
+    return [Decision(version, *row) for row in _deciders(config, version >= SNI_SESSION_DECISION)]
 
 
-def _decide(config: NginxConfig, version: Version) -> Iterator[Decision]:
+# A decision but its version: the same on every version of one side of 1.29.2.
+_Row = tuple["Server | None", "Server | None", tuple[Directive, ...], bool, "Block | None"]
+
+
+@per_config  # three of the four versions an unknown nginx.version stands for ask the same
+def _deciders(config: NginxConfig, per_server: bool) -> list[_Row]:
+    return list(_decide(config, per_server))
+
+
+def _decide(config: NginxConfig, per_server: bool) -> Iterator[_Row]:
     """Before 1.29.2 the default server of each TLS socket decides ssl_protocols for
     every server on it; since 1.29.2 each virtual server decides its own (facts §1)."""
-    per_server = version >= SNI_SESSION_DECISION
+    lines_at: dict[int, tuple[Directive, ...]] = {}  # by level: 10,000 servers, one http{}
     tls = [server for server in config.servers if server.tls]
     if not tls:
         # No TLS server is visible (they come from includes that are not here):
@@ -369,7 +378,7 @@ def _decide(config: NginxConfig, version: Version) -> Iterator[Decision]:
             lines = protocol_lines(http)
             if lines and id(lines[0]) not in seen:
                 seen.add(id(lines[0]))
-                yield Decision(version, None, None, lines, False, http)
+                yield (None, None, lines, False, http)
         return
     for server in tls:
         if rejects_handshakes(server):
@@ -388,11 +397,12 @@ def _decide(config: NginxConfig, version: Version) -> Iterator[Decision]:
             governing = defaults or [server]
         for decider in governing:
             level = decider.block if decider.block.all("ssl_protocols") else decider.http
-            lines = protocol_lines(level)
-            yield Decision(version, server, decider, lines, decider is not server, level)
+            if id(level) not in lines_at:
+                lines_at[id(level)] = protocol_lines(level)
+            yield (server, decider, lines_at[id(level)], decider is not server, level)
 
 
-@dataclass
+@dataclass(slots=True)
 class ProtocolSite:
     """One ssl_protocols line (or a server using nginx's default) with a problem."""
 
@@ -426,9 +436,19 @@ def protocol_sites(
     sites: dict[tuple[str, int], ProtocolSite] = {}
     # What each site already lists, by identity: a default server may govern 10,000 servers.
     listed: set[tuple[int, int]] = set()
+    governed: set[tuple[int, int]] = set()  # (site, governor): one http{} may decide for 10,000
+    judged: dict[int, bool] = {}  # by the lines' identity: most servers share their http{}'s
     for rep in representatives(versions):
+        default = problem(default_ssl_protocols(rep) or ())
         for decision in decisions(config, rep):
-            if not problem(decision.protocols):
+            lines = decision.lines
+            if not lines:
+                bad = default
+            elif id(lines) in judged:
+                bad = judged[id(lines)]
+            else:
+                bad = judged[id(lines)] = problem(protocols_of(*lines))
+            if not bad:
                 continue
             http = decision.governing.http if decision.governing is not None else None
             if decision.directive is not None:
@@ -441,7 +461,8 @@ def protocol_sites(
             if site is None:
                 site = sites[key] = ProtocolSite(decision.lines, decision.governing, decision.level)
                 site.http = http if key[0] == "http" else None
-            if decision.governing is not None and all(g is not decision.governing for g in site.governors):
+            if decision.governing is not None and (id(site), id(decision.governing)) not in governed:
+                governed.add((id(site), id(decision.governing)))
                 site.governors.append(decision.governing)
             if rep not in site.versions:
                 site.versions.append(rep)
@@ -572,11 +593,16 @@ def socket_was_tls(config: NginxConfig, socket: str) -> bool:
     """nginx speaks TLS on a socket when a listen of it has ``ssl``, or when its
     default server has ``ssl on`` (the default server's value decides; measured:
     a virtual server's ``ssl on`` on a plain socket serves plain HTTP)."""
-    for server in config.groups.get(socket, []):
-        if any(listen.socket == socket and listen.ssl for listen in server.listens):
-            return True
+    if socket in _ssl_listen_sockets(config):
+        return True
     default = config.default_server(socket)
     return default is not None and flag_on(default.effective("ssl"))
+
+
+@per_config
+def _ssl_listen_sockets(config: NginxConfig) -> frozenset[str]:
+    """The sockets a listen with ``ssl`` names (asked for each listen line)."""
+    return frozenset(listen.socket for server in config.servers for listen in server.listens if listen.ssl)
 
 
 def inside(block: Block, context: str) -> bool:
@@ -593,6 +619,7 @@ def flag_sites(config: NginxConfig, name: str) -> list[tuple[Directive, list[Blo
     server{} block it is in: a file included by several servers puts one line in each."""
     order: list[Directive] = []
     blocks: dict[int, list[Block]] = {}
+    pairs: set[tuple[int, int]] = set()  # a snippet's line may be in 10,000 servers
     for block in config.top.walk():
         if block.context not in ("http", "server") or inside(block, "mail") or inside(block, "stream"):
             continue
@@ -600,31 +627,61 @@ def flag_sites(config: NginxConfig, name: str) -> list[tuple[Directive, list[Blo
             if id(directive) not in blocks:
                 order.append(directive)
                 blocks[id(directive)] = []
-            if block not in blocks[id(directive)]:
+            if (id(directive), id(block)) not in pairs:
+                pairs.add((id(directive), id(block)))
                 blocks[id(directive)].append(block)
     return [(directive, blocks[id(directive)]) for directive in order]
 
 
 def combine(parts: Sequence[tuple[Fix | None, str]]) -> tuple[Fix | None, str]:
     """One fix from the fixes of each block a line is in; none if a block has none."""
-    edits: list[Edit] = []
-    descriptions: list[str] = []
+    edits: dict[Edit, None] = {}  # in order, each once: one line in 10,000 servers has 10,000 parts
+    descriptions: dict[str, None] = {}
     safe = True
     for fix, note in parts:
         if fix is None:
             return None, note
         safe = safe and fix.safe
-        edits.extend(edit for edit in fix.edits if edit not in edits)
-        if fix.description not in descriptions:
-            descriptions.append(fix.description)
+        edits.update(dict.fromkeys(fix.edits))
+        descriptions[fix.description] = None
     return Fix("; ".join(descriptions), tuple(edits), safe), ""
 
 
 def servers_deciding(config: NginxConfig, block: Block, name: str) -> list[Server]:
     """The servers whose effective ``name`` comes from ``block``."""
     if block.context == "server":
-        return [server for server in config.servers if server.block is block]
-    return [server for server in config.servers if server.http is block and not server.block.all(name)]
+        return list(_servers_by_block(config).get(id(block), ()))
+    return [server for server in _servers_by_http(config).get(id(block), ()) if not server.block.all(name)]
+
+
+@per_config
+def _servers_by_block(config: NginxConfig) -> dict[int, list[Server]]:
+    """Servers by the id of their block (asked for each server, of 10,000)."""
+    found: dict[int, list[Server]] = {}
+    for server in config.servers:
+        found.setdefault(id(server.block), []).append(server)
+    return found
+
+
+@per_config
+def _servers_by_http(config: NginxConfig) -> dict[int, list[Server]]:
+    found: dict[int, list[Server]] = {}
+    for server in config.servers:
+        if server.http is not None:
+            found.setdefault(id(server.http), []).append(server)
+    return found
+
+
+@per_config
+def listen_owners(config: NginxConfig) -> dict[int, Server]:
+    """The first server each ``listen`` line belongs to, by the directive's id (a file
+    included in two servers gives both the line; the first in text order owns it)."""
+    found: dict[int, Server] = {}
+    for server in config.servers:
+        for listen in server.listens:
+            if listen.directive is not None:
+                found.setdefault(id(listen.directive), server)
+    return found
 
 
 def argument_index(listen: Directive, after: Sequence[str]) -> int:

@@ -85,6 +85,15 @@ def tls_servers(config: NginxConfig) -> Iterator[Server]:
     return (server for server in config.servers if server.tls)
 
 
+@per_config
+def tls_server_of_block(config: NginxConfig) -> dict[int, Server]:
+    """The first TLS server of each server{} block, by the block's id."""
+    found: dict[int, Server] = {}
+    for server in tls_servers(config):
+        found.setdefault(id(server.block), server)
+    return found
+
+
 def rejects_handshakes(server: Server) -> bool:
     """``ssl_reject_handshake on``: the server completes no handshake of its own (it may
     still be the default server whose session settings others resume in)."""
@@ -124,12 +133,22 @@ def ticket_keys(config: NginxConfig, server: Server) -> list[Directive]:
 def setting_anchor(config: NginxConfig, holder: Directive | None, name: str) -> str:
     """The anchor of setting ``name`` in the block ``holder`` (None: a file's top level):
     ``http > ssl_session_cache``, or a server's own ``... > server[a@*:443] > name``."""
-    for server in config.servers:
-        if holder is not None and server.block.directive is holder:
-            return anchor(server, name)
+    server = _servers_by_directive(config).get(id(holder)) if holder is not None else None
+    if server is not None:
+        return anchor(server, name)
     if holder is None:
         return name if config.context != "http" else f"http > {name}"
     return f"{holder.name} > {name}"
+
+
+@per_config
+def _servers_by_directive(config: NginxConfig) -> dict[int, Server]:
+    """The first server of each ``server`` directive, by its id (asked for each finding)."""
+    found: dict[int, Server] = {}
+    for server in config.servers:
+        if server.block.directive is not None:
+            found.setdefault(id(server.block.directive), server)
+    return found
 
 
 def default_servers_of(config: NginxConfig, server: Server) -> list[Server]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import difflib
 from collections.abc import Iterator
 
@@ -18,6 +19,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     if ws is None or not ws.routes_scanned:
         return  # nothing to resolve against: APG100
     known = ws.route_names()
+    suggest = _Suggestions(known)
     for host in ws.hosts:
         for entry in host.gateway_entries() or []:
             if entry.placeholder or entry.name_placeholder():
@@ -25,7 +27,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             name = str(entry.value)
             if ws.routes_named(name):
                 continue
-            close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+            close = suggest(name)
             hint = (
                 f"; did you mean '{close[0]}'?"
                 if close
@@ -37,3 +39,32 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 f"named so{hint}; the host is added to no route, and clients without SNI are reset",
                 anchor=f"{host.anchor}.additionalGateways[{name}]",
             )
+
+
+class _Suggestions:
+    """difflib's closest known name, once per unknown name. Among more than
+    ``EXACT_UP_TO`` names only the neighbours of the name in sorted order, read
+    forwards and backwards, are compared (a typo keeps one end of a name): asking
+    difflib about each of 10,000 names for each unknown one does not end."""
+
+    EXACT_UP_TO = 16
+    NEIGHBOURS = 8
+
+    def __init__(self, known: list[str]) -> None:
+        self.known = sorted(known)
+        self.backwards = sorted(name[::-1] for name in known)
+        self.found: dict[str, list[str]] = {}
+
+    def __call__(self, name: str) -> list[str]:
+        if name not in self.found:
+            candidates = self.known if len(self.known) <= self.EXACT_UP_TO else self._neighbours(name)
+            self.found[name] = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+        return self.found[name]
+
+    def _neighbours(self, name: str) -> list[str]:
+        found: dict[str, None] = {}
+        for names, key, turn in ((self.known, name, False), (self.backwards, name[::-1], True)):
+            at = bisect.bisect_left(names, key)
+            for near in names[max(0, at - self.NEIGHBOURS) : at + self.NEIGHBOURS]:
+                found[near[::-1] if turn else near] = None
+        return list(found)

@@ -32,7 +32,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             continue
         fix = None
         note = ""
-        others = [r for r in wildcards if r is not route]
+        others = len(wildcards) > 1 or (bool(wildcards) and wildcards[0] is not route)
         if isinstance(node, Seq) and not others:
             like = [item for item in names or [] if item.value == WILDCARD]
             edit = replace_list(node, [quoted(WILDCARD, like)])

@@ -19,10 +19,11 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     if ws is None:
         return
     routes = sorted(ws.wildcard_routes(), key=lambda r: (str(r.file.path), r.node.start))
-    for index, route in enumerate(routes):
-        for earlier in routes[:index]:
-            if _same_object(route, earlier, ws.namespace) or not _overlap(route, earlier, ws.namespace):
-                continue
+    earlier_by_kind = _Earlier(ws.namespace)
+    for route in routes:
+        earlier = earlier_by_kind.first_overlapping(route)
+        earlier_by_kind.add(route)
+        if earlier is not None:
             yield ctx.finding(
                 route_location(route, "hostnames"),
                 f"{route_label(route)} is a second wildcard route beside {route_label(earlier)}: "
@@ -31,7 +32,40 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 related=[related(earlier.node, "the first wildcard route")],
                 anchor=f"{route.anchor}.spec.hostnames",
             )
-            break
+
+
+class _Earlier:
+    """The routes seen so far, grouped by namespace and selector: the first earlier
+    route that overlaps a new one is looked for among groups, not among every route
+    (wildcard routes are many only when copied, and then they share their group)."""
+
+    def __init__(self, default: str) -> None:
+        self.default = default
+        # (namespace, selector) -> the group's first route, and its first of another name
+        self.groups: dict[tuple[str | None, tuple[tuple[str, str | None], ...]], list[RouteObject]] = {}
+        self.order: dict[int, int] = {}  # id(route) -> position
+
+    def add(self, route: RouteObject) -> None:
+        self.order[id(route)] = len(self.order)
+        key = (_namespace(route, self.default), tuple(sorted(selector_values(route_selector(route)).items())))
+        group = self.groups.setdefault(key, [])
+        if not group or (len(group) == 1 and not _same_object(route, group[0], self.default)):
+            group.append(route)
+
+    def first_overlapping(self, route: RouteObject) -> RouteObject | None:
+        """The earliest route before ``route`` that overlaps it and is not the same object.
+
+        Within a group every route overlaps ``route`` alike and has the same namespace, so
+        the first one will do, or, when that one is ``route``'s own object written again,
+        the group's first route of another name."""
+        best: RouteObject | None = None
+        for group in self.groups.values():
+            if not _overlap(route, group[0], self.default):
+                continue
+            found = next((r for r in group if not _same_object(route, r, self.default)), None)
+            if found is not None and (best is None or self.order[id(found)] < self.order[id(best)]):
+                best = found
+        return best
 
 
 def _namespace(route: RouteObject, default: str) -> str | None:

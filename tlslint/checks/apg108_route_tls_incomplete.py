@@ -21,10 +21,14 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     if ws is None:
         return
     routes = list(ws.non_sni_routes())
+    seen = {id(route) for route in routes}  # by identity: 10,000 hosts may list routes
     for host in ws.hosts:
         for name in sorted(host.listed_names() or ()):
             # A listed HTTP-only route serves the host to plain-HTTP clients: no TLS to check.
-            routes.extend(r for r in ws.routes_named(name) if r not in routes and not plain_only(r))
+            for route in ws.routes_named(name):
+                if id(route) not in seen and not plain_only(route):
+                    seen.add(id(route))
+                    routes.append(route)
     for route in routes:
         problem = port_problem(route)
         if problem is None:

@@ -18,13 +18,13 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     ws = apigee(workspace)
     if ws is None:
         return
-    non_sni = ws.non_sni_routes()
+    non_sni = {id(route) for route in ws.non_sni_routes()}
     for host in ws.hosts:
         if not host.credential:
             continue
         for name in sorted(host.listed_names() or ()):
             for route in ws.routes_named(name):
-                if route not in non_sni:
+                if id(route) not in non_sni:
                     continue
                 credential = credential_name(route)
                 if credential is None or credential.placeholder or credential.name_placeholder():

@@ -78,8 +78,9 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             yield found
     if not workspace.nginx or not has_keepalive_upstreams(workspace):
         return
+    mapped = backends.mapped_by_backend()
     for backend in backends.backends:
-        if id(backend) in linked or backends.mapped_upstreams(backend):
+        if id(backend) in linked or mapped[id(backend)]:
             continue
         bound = binding(backend)
         if not bound.unknown:

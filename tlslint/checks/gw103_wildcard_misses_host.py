@@ -16,7 +16,7 @@ from tlslint.checks._kubernetes import kubernetes
 from tlslint.checks._yaml_edits import location, related
 from tlslint.findings import Finding
 from tlslint.workspace import Workspace
-from tlslint.workspace.kubernetes import GATEWAY_API, covers
+from tlslint.workspace.kubernetes import GATEWAY_API, Coverage, TlsServer
 
 CODE = "GW103"
 
@@ -29,14 +29,18 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         servers = group.terminating
         if not servers or not group.decidable or group.catch_alls():
             continue
-        names = [n for s in group.servers for n in s.sni_names()]
+        covered = Coverage(n for s in group.servers for n in s.sni_names())
+        holders: dict[str, TlsServer] = {}  # the first server listing each name
+        for server in group.servers:
+            for n in server.sni_names():
+                holders.setdefault(n, server)
         reported: set[str] = set()
         for host, route in ws.routed_hosts(group):
             name = str(host.text)
-            if name.startswith("*") or name.lower() in reported or any(covers(n, name) for n in names):
+            if name.startswith("*") or name.lower() in reported or covered(name):
                 continue
             wildcard = f"*.{name}"
-            holder = next((s for s in group.servers if wildcard in s.sni_names()), None)
+            holder = holders.get(wildcard)
             if holder is None:
                 continue
             reported.add(name.lower())

@@ -9,7 +9,7 @@ from tlslint.checks._session import (
     default_servers_of,
     effective_cache,
     shared_cache_declarations,
-    tls_servers,
+    tls_server_of_block,
     zones_of_default_servers,
 )
 from tlslint.findings import Finding, Fix
@@ -54,7 +54,7 @@ MOVABLE_NOTE = (
 def _movable(config: NginxConfig, block: Block) -> bool:
     """A virtual server's own zone while its default server has no cache: NGX107's case,
     whose fix puts the zone to use (removing it would leave the server with none)."""
-    server = next((s for s in tls_servers(config) if s.block is block), None)
+    server = tls_server_of_block(config).get(id(block))
     if server is None or is_default(server):
         return False
     return any(not effective_cache(default).present for default in default_servers_of(config, server))

@@ -48,7 +48,7 @@ from tlslint.findings import Edit, Finding, Fix, Severity
 from tlslint.nginx_edits import replace_argument, statement
 from tlslint.version_range import VersionRange
 from tlslint.workspace import Workspace
-from tlslint.workspace.nginx import Block, NginxConfig
+from tlslint.workspace.nginx import Block, NginxConfig, per_config
 
 CODE = "NGX212"
 NO_HTTP_NOTE = (
@@ -116,14 +116,25 @@ def _may_keep_name(target: PassTarget, config: NginxConfig) -> bool:
     host = target.host
     if target.port or host.startswith("unix:") or _is_ip(host) or ":" in host:
         return False
+    ported, schemes = _pass_hosts(config).get(host.lower(), (False, frozenset()))
+    return not ported and not (schemes - {target.scheme})
+
+
+@per_config
+def _pass_hosts(config: NginxConfig) -> dict[str, tuple[bool, frozenset[str]]]:
+    """For each host a literal *_pass names (lower-cased): whether one gives a port,
+    and the schemes they use (asked for each implicit upstream, of thousands)."""
+    ported: dict[str, bool] = {}
+    schemes: dict[str, set[str]] = {}
     for directive in every_pass(config):
         parts = split_address(directive.args[0]) if directive.args and "$" not in directive.args[0] else None
         if parts is None:
             continue
         scheme, other, port, _ = parts
-        if other.lower() == host.lower() and (port or scheme != target.scheme):
-            return False
-    return True
+        key = other.lower()
+        ported[key] = ported.get(key, False) or bool(port)
+        schemes.setdefault(key, set()).add(scheme)
+    return {key: (ported[key], frozenset(schemes[key])) for key in ported}
 
 
 def _fix(
@@ -146,7 +157,7 @@ def _fix(
         if existing is not None and [d.args[:1] for d in existing.all("server")] == [(target.address,)]:
             name, create = preferred, False  # declared by an earlier pass of this fix
         else:
-            name, create = free_name(set(known), preferred), True
+            name, create = free_name(known.keys(), preferred), True
     if create:
         body = [statement("server", target.address), statement("keepalive", str(size))]
         edits.append(new_block(where, statement("upstream", name, block=body)))

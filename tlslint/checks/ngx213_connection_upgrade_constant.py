@@ -35,7 +35,7 @@ from tlslint.findings import Edit, Finding, Fix
 from tlslint.nginx_edits import replace_argument, statement
 from tlslint.sources.nginx.model import Directive
 from tlslint.workspace import Workspace
-from tlslint.workspace.nginx import Block, NginxConfig
+from tlslint.workspace.nginx import Block, NginxConfig, per_config
 
 CODE = "NGX213"
 _LEVELS = frozenset({"http", "server", "location"})
@@ -43,7 +43,6 @@ _LEVELS = frozenset({"http", "server", "location"})
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     for config in workspace.nginx:
-        maps = upgrade_maps(config)
         seen: set[int] = set()
         for block in config.top.walk():
             if block.context not in _LEVELS or in_stream(block):
@@ -57,7 +56,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 if not plain:
                     continue
                 where = ", ".join(label(loc) for loc in plain[:3]) + (" ..." if len(plain) > 3 else "")
-                fix, note = _fix(config, block, directive, maps)
+                fix, note = _fix(config, block, directive)
                 yield ctx.finding(
                     directive,
                     f'proxy_set_header Connection "{directive.args[1]}" is a constant: every request '
@@ -89,12 +88,9 @@ def _proxying_locations(level: Block) -> Iterator[Block]:
             yield block
 
 
-def _fix(
-    config: NginxConfig, level: Block, directive: Directive, maps: dict[str, UpgradeMap]
-) -> tuple[Fix | None, str]:
+def _fix(config: NginxConfig, level: Block, directive: Directive) -> tuple[Fix | None, str]:
     edits: list[Edit] = []
-    usable = [m for m in maps.values() if m.plain is not None]
-    chosen = next((m for m in usable if m.plain == ""), usable[0] if usable else None)
+    chosen = _chosen_map(config)
     if chosen is not None:
         variable = chosen.variable
         if chosen.plain != "":
@@ -118,12 +114,20 @@ def _fix(
     return Fix(f"{description} and send Connection ${variable}", tuple(edits), False), ""
 
 
+@per_config  # the same for every finding: maps may be many
+def _chosen_map(config: NginxConfig) -> UpgradeMap | None:
+    """The map a fix uses: the first that is empty for plain requests, else the first decidable."""
+    usable = [m for m in upgrade_maps(config).values() if m.plain is not None]
+    return next((m for m in usable if m.plain == ""), usable[0] if usable else None)
+
+
 def _http_anchor(level: Block) -> Directive | None:
     if level.context != "http":
         return http_context_anchor(level)
     return next((d for d in level.children if d.name == "server" and d.block is not None), None)
 
 
+@per_config  # each finding's fix asks
 def _variables(config: NginxConfig) -> set[str]:
     """Variable names (lower-cased) that maps, geo and set already define."""
     names: set[str] = set()

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from tlslint.checks import RuleContext, related, unique
 from tlslint.checks._effective import effective
 from tlslint.checks._upstream import (
+    PassTarget,
     anchor,
     connection_issue,
     http_version_issue,
@@ -37,6 +38,12 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         versions = workspace.nginx_versions(config)
         targets = [t for t in pass_targets(config) if t.module == "proxy" and t.tls]
         maps = upgrade_maps(config)
+        # Each target under the line that decides for it, asked once, not once per line.
+        decided: dict[int, list[PassTarget]] = {}
+        for target in targets:
+            decider = effective(target.block, "proxy_ssl_session_reuse")
+            if decider is not None:
+                decided.setdefault(id(decider), []).append(target)
         seen: set[int] = set()
         for block in config.top.walk():
             if in_stream(block):
@@ -45,7 +52,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 if id(directive) in seen or directive.args[:1] != ("off",):
                     continue
                 seen.add(id(directive))
-                affected = [t for t in targets if effective(t.block, "proxy_ssl_session_reuse") is directive]
+                affected = decided.get(id(directive), [])
                 if not affected:
                     continue
                 never_kept = [

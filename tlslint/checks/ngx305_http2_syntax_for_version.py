@@ -17,6 +17,7 @@ from tlslint.checks._protocols import (
     combine,
     flag_on,
     flag_sites,
+    listen_owners,
     server_map,
     servers_deciding,
 )
@@ -26,7 +27,7 @@ from tlslint.nginx_versions import HTTP2_DIRECTIVE
 from tlslint.sources.nginx.model import Directive
 from tlslint.version_range import VersionRange
 from tlslint.workspace import Workspace
-from tlslint.workspace.nginx import Block, NginxConfig, Server
+from tlslint.workspace.nginx import Block, NginxConfig, Server, per_config
 
 CODE = "NGX305"
 
@@ -110,9 +111,13 @@ def _directive_fix(config: NginxConfig, block: Block, directives: list[Directive
             "on a plain port makes it HTTP/2-only)"
         )
     refusing: list[Server] = []
+    deciding_ids = {id(server) for server in deciding}
+    refusing_ids: set[int] = set()
+    off = _explicit_off_by_socket(config)
     for socket in sockets:
-        for server in config.groups.get(socket, []):
-            if server not in deciding and server not in refusing and _explicit_off(server):
+        for server in off.get(socket, ()):
+            if id(server) not in deciding_ids and id(server) not in refusing_ids:
+                refusing_ids.add(id(server))
                 refusing.append(server)
     description = f"add `http2` to the TLS listen lines ({', '.join(sockets)}) and remove `http2 on;`"
     if refusing:
@@ -131,6 +136,16 @@ def _directive_fix(config: NginxConfig, block: Block, directives: list[Directive
 def _explicit_off(server: Server) -> bool:
     directive = server.effective("http2")
     return directive is not None and not flag_on(directive)
+
+
+@per_config
+def _explicit_off_by_socket(config: NginxConfig) -> dict[str, list[Server]]:
+    """The servers on each socket that say ``http2 off``, in group order: asked for each
+    ``http2 on;`` line, and a socket may hold 10,000 servers."""
+    return {
+        socket: [server for server in group if _explicit_off(server)]
+        for socket, group in config.groups.items()
+    }
 
 
 # --------------------------------------------------------------------------- `listen ... http2` since 1.25.1
@@ -153,14 +168,13 @@ def _listens(
     components = _components(config)
     settled = versions.at_least(HTTP2_DIRECTIVE) is True
     fixes = _listen_fixes(config, components) if settled else {}
+    owners = listen_owners(config)
     for index, component in enumerate(components):
         fix, note = fixes.get(index, (None, ""))
         if not settled:
             note = "no automatic fix: `listen ... http2` is the only syntax before nginx 1.25.1"
         for listen in component.listens:
-            server = next(
-                (s for s in config.servers if any(lst.directive is listen for lst in s.listens)), None
-            )
+            server = owners.get(id(listen))
             if settled:
                 message = (
                     f"`listen {' '.join(listen.args)}` uses the http2 parameter, deprecated since nginx "

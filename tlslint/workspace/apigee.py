@@ -103,6 +103,7 @@ class ApigeeWorkspace:
     targets: list[Path] = field(default_factory=list)  # resolved paths the run was given
     pending: set[Path] = field(default_factory=set)  # files a fix created, not yet written
     _hosts: list[Host] | None = field(default=None, repr=False)
+    _routes: _RouteIndex | None = field(default=None, repr=False)
 
     # -- parts -------------------------------------------------------------
     @property
@@ -119,11 +120,18 @@ class ApigeeWorkspace:
 
     @property
     def routes(self) -> list[RouteObject]:
-        return [o for f in self.files for o in f.objects if o.kind == ROUTE]
+        return self._index().routes
 
     @property
     def route_configs(self) -> list[RouteObject]:
-        return [o for f in self.files for o in f.objects if o.kind == ROUTE_CONFIG]
+        return self._index().configs
+
+    def _index(self) -> _RouteIndex:
+        """The routes, sorted out once the files are loaded: checks ask for each host, and
+        an overrides file may list 10,000 (rebuilt if a file was added since)."""
+        if self._routes is None or self._routes.files != len(self.files):
+            self._routes = _RouteIndex(self.files)
+        return self._routes
 
     @property
     def routes_scanned(self) -> bool:
@@ -140,19 +148,15 @@ class ApigeeWorkspace:
     def wildcard_routes(self) -> list[RouteObject]:
         """Routes with the '*' hostname that speak TLS: an HTTP-only wildcard route serves
         clients that send no TLS at all, for whom SNI plays no part."""
-        return [route for route in self.routes if is_wildcard(route) and not plain_only(route)]
+        return self._index().wildcard
 
     def non_sni_routes(self) -> list[RouteObject]:
         """Routes meant for TLS clients without SNI: a '*' hostname on a TLS route, or
         enableNonSniClient: true."""
-        return [
-            route
-            for route in self.routes
-            if (is_wildcard(route) and not plain_only(route)) or enables_non_sni(route) is True
-        ]
+        return self._index().non_sni
 
     def routes_named(self, name: str) -> list[RouteObject]:
-        return [route for route in self.routes if route.name is not None and route.name.value == name]
+        return self._index().named.get(name, [])
 
     def route_names(self) -> list[str]:
         return sorted({str(r.name.value) for r in self.routes if r.name is not None and r.name.text})
@@ -224,6 +228,24 @@ class ApigeeWorkspace:
             if secret is not None:
                 result.credential, result.credential_origin = secret.text, "its tls.secretNameRef"
         return result
+
+
+class _RouteIndex:
+    """The ApigeeRoute objects of the files, by kind and name (lists not to be mutated)."""
+
+    def __init__(self, files: list[ApigeeFile]) -> None:
+        self.files = len(files)
+        objects = [o for f in files for o in f.objects]
+        self.routes = [o for o in objects if o.kind == ROUTE]
+        self.configs = [o for o in objects if o.kind == ROUTE_CONFIG]
+        self.wildcard = [route for route in self.routes if is_wildcard(route) and not plain_only(route)]
+        self.non_sni = [
+            r for r in self.routes if (is_wildcard(r) and not plain_only(r)) or enables_non_sni(r) is True
+        ]
+        self.named: dict[object, list[RouteObject]] = {}
+        for route in self.routes:
+            if route.name is not None:
+                self.named.setdefault(route.name.value, []).append(route)
 
 
 # -- route facts ----------------------------------------------------------------

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tlslint.findings import UNPARSED, Finding
 from tlslint.settings import Settings
@@ -49,6 +49,7 @@ from tlslint.sources.text import SourceError, read_source
 if TYPE_CHECKING:
     from tlslint.filters import Filters
     from tlslint.scope import Scope
+    from tlslint.sources.python.prefetch import Loaded
     from tlslint.workspace import Workspace
 
 GUNICORN_DEFAULT_CONFIG = "gunicorn.conf.py"
@@ -201,10 +202,31 @@ class BackendWorkspace:
     # per-file-ignores); set by the engine. BKD101 is placed in the nginx file by
     # default, and a `# tlslint: disable=BKD101` on the backend's line silences it too.
     suppressed: Callable[[Finding], bool] | None = None
+    # What the BKD checks derive alike (their links to upstreams), computed once.
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def mapped_by_backend(self) -> dict[int, set[str]]:
+        """The upstream names the settings map to each backend (lower-cased), by the
+        backend's id; the mappings indexed once, not scanned for each backend."""
+        by_config: dict[Path, list[str]] = {}
+        for mapping in self.mappings:
+            by_config.setdefault(mapping.config, []).append(mapping.upstream.lower())
+        return {
+            id(backend): {name for path in backend.files for name in by_config.get(path.resolve(), ())}
+            for backend in self.backends
+        }
 
     def mapped_upstreams(self, backend: Backend) -> list[str]:
-        files = {path.resolve() for path in backend.files}
-        return [m.upstream for m in self.mappings if m.config in files]
+        """The upstream names the settings map to ``backend``, as written, in the settings'
+        order; the mappings indexed once (asked for each backend)."""
+        if "mapped" not in self.memo:
+            by_config: dict[Path, list[tuple[int, str]]] = {}
+            for position, mapping in enumerate(self.mappings):
+                by_config.setdefault(mapping.config, []).append((position, mapping.upstream))
+            self.memo["mapped"] = by_config
+        index: dict[Path, list[tuple[int, str]]] = self.memo["mapped"]
+        found = {row for path in {path.resolve() for path in backend.files} for row in index.get(path, ())}
+        return [upstream for _, upstream in sorted(found)]
 
     def is_suppressed(self, finding: Finding) -> bool:
         return self.suppressed is not None and self.suppressed(finding)
@@ -223,9 +245,12 @@ class BackendLoad:
 
 
 class _Loader:
-    def __init__(self, settings: Settings, overlay: Mapping[Path, SourceText]) -> None:
+    def __init__(
+        self, settings: Settings, overlay: Mapping[Path, SourceText], prefetched: Loaded | None = None
+    ) -> None:
         self.settings = settings
         self.overlay = overlay
+        self.prefetched = prefetched or {}  # Python configs a forked helper loaded
         self.files: dict[Path, LoadedFile] = {}
         self.texts: dict[Path, LoadedText] = {}
         self.sources: dict[Path, SourceText] = {}
@@ -241,12 +266,16 @@ class _Loader:
         if resolved in self.read:
             return None
         self.read.add(resolved)
-        try:
-            source = self.overlay.get(resolved) or read_source(path, self.settings.max_file_size)
-        except SourceError as error:
-            self.problems.append(Problem(path, error.line, error.message))
-            return None
-        loaded = load_source(source, fmt, mapped=mapped, server=server)
+        done = self.prefetched.get(resolved) if not mapped and server is None else None
+        if done is not None and resolved not in self.overlay:
+            source, loaded = done
+        else:
+            try:
+                source = self.overlay.get(resolved) or read_source(path, self.settings.max_file_size)
+            except SourceError as error:
+                self.problems.append(Problem(path, error.line, error.message))
+                return None
+            loaded = load_source(source, fmt, mapped=mapped, server=server)
         self.files[resolved] = loaded
         self.texts[resolved] = LoadedText(source, loaded.kind)
         self.sources[resolved] = source
@@ -294,10 +323,13 @@ def _merge(command: Backend, config: LoadedFile, name: str, implicit: bool) -> B
 
 
 def load_backends(
-    paths: Iterable[Path], settings: Settings, overlay: Mapping[Path, SourceText] | None = None
+    paths: Iterable[Path],
+    settings: Settings,
+    overlay: Mapping[Path, SourceText] | None = None,
+    prefetched: Loaded | None = None,
 ) -> BackendLoad:
     overlay = overlay or {}
-    loader = _Loader(settings, overlay)
+    loader = _Loader(settings, overlay, prefetched)
     for path in paths:
         fmt = file_format(path)
         if fmt is not None:
@@ -379,9 +411,10 @@ def add_backends(
     paths: list[Path],
     settings: Settings,
     overlay: Mapping[Path, SourceText] | None,
+    prefetched: Loaded | None = None,
 ) -> BackendLoad:
     """The engine's one call: load the app servers into ``workspace``; their comments suppress."""
-    loaded = load_backends(paths, settings, overlay)
+    loaded = load_backends(paths, settings, overlay, prefetched)
     backends = loaded.workspace
     loaded.findings = unloaded_findings(backends.problems)
     if backends.backends or backends.problems:

@@ -644,6 +644,35 @@ def covers(pattern: str, name: str) -> bool:
     return pattern.lower() == name.lower()
 
 
+class Coverage:
+    """``covers`` over many patterns at once, by index rather than by scanning them: a
+    gateway's servers may list 10,000 hosts, each routed host asked."""
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        self.everything = False
+        self.exact: set[str] = set()
+        self.suffixes: set[str] = set()  # ``.example.com`` for ``*.example.com``
+        for pattern in patterns:
+            if pattern == WILDCARD:
+                self.everything = True
+            elif pattern.startswith("*."):
+                self.suffixes.add(pattern[1:])
+            else:
+                self.exact.add(pattern.lower())
+
+    def __call__(self, name: str) -> bool:
+        """Whether any pattern covers ``name``."""
+        if self.everything or name.lower() in self.exact:
+            return True
+        # Every suffix of the name from a dot past its first character.
+        dot = name.find(".", 1)
+        while dot != -1:
+            if name[dot:] in self.suffixes:
+                return True
+            dot = name.find(".", dot + 1)
+        return False
+
+
 # -- loading ----------------------------------------------------------------------------
 @dataclass
 class KubernetesLoad:

@@ -43,7 +43,7 @@ class LoadProblem:
 _SCAN_LIMIT = 8
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Block:
     """A block with its effective children: includes replaced by their content."""
 
@@ -55,7 +55,9 @@ class Block:
     # An include in this block could not be followed (missing, templated,
     # looping, unparseable): a setting that seems absent may be in it.
     unresolved: bool = False
-    _index: dict[str, list[Directive]] | None = field(default=None, repr=False)
+    # A name's directive, or its list when there are several (a list per name
+    # was 12 MB at 10,000 servers).
+    _index: dict[str, Directive | list[Directive]] | None = field(default=None, repr=False)
     _walked: list[Block] | None = field(default=None, repr=False)
 
     def all(self, name: str) -> list[Directive]:
@@ -64,12 +66,10 @@ class Block:
             # index and keeps no dict of lists per block (a quarter of the
             # workspace's memory at 10,000 servers).
             return [child for child in self.children if child.name == name]
-        if self._index is None:
-            index: dict[str, list[Directive]] = {}
-            for child in self.children:
-                index.setdefault(child.name, []).append(child)
-            self._index = index
-        return self._index.get(name, [])
+        found = self._indexed().get(name)
+        if found is None:
+            return []
+        return [found] if isinstance(found, Directive) else found
 
     def last(self, name: str) -> Directive | None:
         if len(self.children) <= _SCAN_LIMIT:
@@ -77,8 +77,22 @@ class Block:
                 if child.name == name:
                     return child
             return None
-        found = self.all(name)
-        return found[-1] if found else None
+        found = self._indexed().get(name)
+        return found[-1] if isinstance(found, list) else found
+
+    def _indexed(self) -> dict[str, Directive | list[Directive]]:
+        if self._index is None:
+            index: dict[str, Directive | list[Directive]] = {}
+            for child in self.children:
+                seen = index.get(child.name)
+                if seen is None:
+                    index[child.name] = child
+                elif isinstance(seen, list):
+                    seen.append(child)
+                else:
+                    index[child.name] = [seen, child]
+            self._index = index
+        return self._index
 
     def sub(self, context: str) -> list[Block]:
         return [block for block in self.blocks if block.context == context]
@@ -111,7 +125,7 @@ class Listen:
     directive: Directive | None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Server:
     """A ``server`` block with what rules ask of it: its listens, names and TLS."""
 
@@ -171,19 +185,30 @@ class NginxConfig:
     tls_sockets: set[str] = field(default_factory=set)
     # Derived indexes that several checks share (see ``per_config``).
     memo: dict[str, Any] = field(default_factory=dict, repr=False)
+    # The default server of each socket, found once: checks ask for every server.
+    defaults: dict[str, Server] = field(default_factory=dict, repr=False)
 
     def http_blocks(self) -> list[Block]:
         return [b for b in self.top.walk() if b.context == HTTP]
 
     def default_server(self, socket: str) -> Server | None:
-        servers = self.groups.get(socket)
-        if not servers:
-            return None
-        for server in servers:
-            for listen in server.listens:
-                if listen.socket == socket and listen.default:
-                    return server
-        return servers[0]
+        found = self.defaults.get(socket)
+        if found is None:
+            found = _find_default(self.groups.get(socket), socket)
+            if found is not None:
+                self.defaults[socket] = found
+        return found
+
+
+def _find_default(servers: list[Server] | None, socket: str) -> Server | None:
+    """The server marked ``default_server`` on ``socket``, else the socket's first."""
+    if not servers:
+        return None
+    for server in servers:
+        for listen in server.listens:
+            if listen.socket == socket and listen.default:
+                return server
+    return servers[0]
 
 
 _T = TypeVar("_T")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from array import array
 from pathlib import Path
 
-from tlslint.sources.nginx.model import Comment, Directive, ParsedFile, SourceText
+from tlslint.sources.nginx.model import Comment, Directive, ParsedFile, SourceText, shared_args
 
 # (text, BOM, newline, names and arguments, packed integers, comment texts)
 Flat = tuple[str, bool, str, list[str], bytes, list[str]]
@@ -85,7 +85,7 @@ def unflatten(path: Path, flat: Flat) -> ParsedFile:
                 offset : offset + _FIELDS
             ]
             name = strings[word]
-            args = tuple(strings[word + 1 : word + 1 + count])
+            args = shared_args(tuple(strings[word + 1 : word + 1 + count]))
             word += 1 + count
             directive = Directive(
                 name, args, source, start, end, args_start, args_end, None, block_open, block_close, parent

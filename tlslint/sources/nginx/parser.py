@@ -16,7 +16,7 @@ from tlslint.sources.nginx.lexer import (
     scan,
     scan_in_chunks,
 )
-from tlslint.sources.nginx.model import Comment, Directive, ParsedFile, SourceText
+from tlslint.sources.nginx.model import Comment, Directive, ParsedFile, SourceText, shared_args
 from tlslint.sources.text import SourceError, brief, read_source
 
 # Block directives of the stock modules; anything else that opens a block is
@@ -226,7 +226,7 @@ def _directive(source: SourceText, words: list[RawToken], end: int, parent: Dire
         )
     return Directive(
         name[_VALUE],
-        tuple([word[_VALUE] for word in words[1:]]),
+        shared_args(tuple([word[_VALUE] for word in words[1:]])),
         source,
         name[_START],
         end,
