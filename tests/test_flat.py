@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import marshal
 import sys
+from array import array
 from pathlib import Path
 
 import pytest
@@ -101,6 +102,16 @@ def test_data_it_did_not_write_is_refused(damage: object) -> None:
 
 def test_an_offset_past_2_gib_is_not_flattened() -> None:
     source = SourceText(PATH, "x;")
+    source.offsets = array("q")  # as a text past 2 GiB has them (2 GiB of text is not made here)
     huge = Directive("x", (), source, 2**31, 2**31 + 2, 2**31 + 1, 2**31 + 1)
     with pytest.raises(OverflowError):
         flatten(ParsedFile(source, [huge], []))
+
+
+def test_a_text_past_2_gib_keeps_its_offsets_in_64_bits() -> None:
+    class Long(str):
+        def __len__(self) -> int:
+            return 2**31
+
+    assert SourceText(PATH, Long("x;")).offsets.typecode == "q"
+    assert SourceText(PATH, "x;").offsets.typecode == "i"

@@ -78,7 +78,7 @@ def _key_file() -> Path:
     return user_cache_dir() / "key"
 
 
-def _secret() -> bytes | None:
+def signing_key() -> bytes | None:
     """The signing key, made on first use; None where it cannot be kept."""
     path = _key_file()
     try:
@@ -121,7 +121,7 @@ class ModelCache:
         return cache
 
     def _load(self) -> None:
-        secret = _secret()
+        secret = signing_key()
         if secret is None:
             return
         try:
@@ -137,13 +137,8 @@ class ModelCache:
     def _load_shard(self, secret: bytes, shard: int) -> None:
         self.loaded[shard] = set()
         self.changed.add(shard)  # until it proves ours: then rewritten (or removed) by save()
-        try:
-            with open(self.directory / shard_name(shard), "rb") as stream:
-                blob = stream.read()
-        except OSError:
-            return
-        mac, payload = blob[:_MAC_SIZE], memoryview(blob)[_MAC_SIZE:]  # a view: no copy of the shard
-        if not hmac.compare_digest(mac, hmac.new(secret, payload, hashlib.sha256).digest()):
+        payload = read_signed(self.directory / shard_name(shard), secret)
+        if payload is None:
             return  # not ours (or damaged): never loaded
         try:
             entries = marshal.loads(payload)
@@ -200,29 +195,46 @@ class ModelCache:
         ]
         if not stale:
             return
-        secret = _secret()
+        secret = signing_key()
         if secret is None:
             return
-        import tempfile  # only when something is written
-
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            _mark_cache_directory(self.directory.parent)
+            mark_cache_directory(self.directory.parent)
             for shard in sorted(stale):
                 path = self.directory / shard_name(shard)
                 entries = by_shard.get(shard)
                 if not entries:
                     path.unlink(missing_ok=True)
                     continue
-                payload = marshal.dumps(entries)
-                mac = hmac.new(secret, payload, hashlib.sha256).digest()
-                handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".pack-", suffix=".tmp")
-                with os.fdopen(handle, "wb") as stream:
-                    stream.write(mac)
-                    stream.write(payload)  # not mac + payload: a copy of the whole shard
-                os.replace(temporary, path)
+                write_signed(path, marshal.dumps(entries), secret)
         except (OSError, ValueError):
             return
+
+
+def write_signed(path: Path, payload: bytes, secret: bytes) -> None:
+    """``payload`` after its HMAC, written atomically (a temporary file beside it)."""
+    import tempfile  # only when something is written
+
+    mac = hmac.new(secret, payload, hashlib.sha256).digest()
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tlslint-", suffix=".tmp")
+    with os.fdopen(handle, "wb") as stream:
+        stream.write(mac)
+        stream.write(payload)  # not mac + payload: a copy of the whole payload
+    os.replace(temporary, path)
+
+
+def read_signed(path: Path, secret: bytes) -> memoryview | None:
+    """What ``write_signed`` wrote at ``path``, or None when it is not ours (or damaged)."""
+    try:
+        with open(path, "rb") as stream:
+            blob = stream.read()
+    except OSError:
+        return None
+    mac, payload = blob[:_MAC_SIZE], memoryview(blob)[_MAC_SIZE:]  # a view: no copy
+    if not hmac.compare_digest(mac, hmac.new(secret, payload, hashlib.sha256).digest()):
+        return None
+    return payload
 
 
 def _shard_number(name: str) -> int | None:
@@ -235,7 +247,7 @@ def _shard_number(name: str) -> int | None:
     return int(digits, 16)
 
 
-def _mark_cache_directory(root: Path) -> None:
+def mark_cache_directory(root: Path) -> None:
     """Git ignores it, and backup tools know it is a cache."""
     ignore = root / ".gitignore"
     if not ignore.exists():

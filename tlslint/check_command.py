@@ -167,6 +167,8 @@ def run_check(
         lock.release()
     if options.cache is not None:
         options.cache.save()
+    if options.results is not None:
+        options.results.save()
     if write_baseline is not None:
         result = _write_baseline(write_baseline, result, settings)
     _report_baseline(result, quiet=quiet)
@@ -252,14 +254,21 @@ def _run_options(
         except baselines.BaselineError as error:
             raise CommandError(str(error)) from None
     progress = None if quiet else _progress_bar(sys.stderr)
-    cache = None
+    cache = results = None
     if not no_cache:
         from tlslint.cache import ModelCache
+        from tlslint.results import ResultStore
 
         # Beside the settings file, else in the working directory (as ruff does).
-        cache = ModelCache.open(settings.base if settings.source is not None else Path.cwd())
+        home = settings.base if settings.source is not None else Path.cwd()
+        cache, results = ModelCache.open(home), ResultStore.open(home)
     return RunOptions(
-        scope=scope, baseline=recorded, force_exclude=force_exclude, progress=progress, cache=cache
+        scope=scope,
+        baseline=recorded,
+        force_exclude=force_exclude,
+        progress=progress,
+        cache=cache,
+        results=results,
     )
 
 

@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tlslint import catalogue, collector
-from tlslint.checks import file_location, load_checks
+from tlslint.checks import Check, file_location, load_checks
 from tlslint.discovery import Discovered, discover, missing_reason
 from tlslint.filters import Filters
 from tlslint.findings import UNPARSED, Finding, Location, Severity
-from tlslint.nginx_inference import declared_versions
+from tlslint.nginx_inference import INFERENCE_MEMO, declared_versions
 from tlslint.paths import resolved
-from tlslint.run_checks import run_checks
+from tlslint.run_checks import checked
 from tlslint.settings import Settings
 from tlslint.sources.formats import NGINX, LoadedText
 from tlslint.sources.nginx.loader import NginxFiles, prefix_for
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from tlslint.baseline import Baseline, BaselineOutcome, Entry
     from tlslint.cache import ModelCache
     from tlslint.discovery import Discovered
+    from tlslint.results import ResultStore
     from tlslint.scope import Scope
     from tlslint.sources.python.prefetch import Prefetch
     from tlslint.suppressions import Suppression
@@ -95,6 +96,7 @@ class RunOptions:
     force_exclude: bool = False  # named files are filtered and classified like walked ones
     progress: Progress | None = None  # told as each discovered file is parsed
     cache: ModelCache | None = None  # parsed models kept between runs (the CLI's, not the API's)
+    results: ResultStore | None = None  # nginx configurations' findings kept between runs
     stdin: SourceText | None = None  # text read from standard input (path: --stdin-filename)
     allow_remote_bases: bool = False  # kustomize may fetch remote bases
     # The fixer's re-checks: each configuration's versions as inferred before fixing
@@ -157,7 +159,9 @@ def _run(
     findings.extend(f for f in kubernetes.findings if filters.keep(f))
     index = catalogue.index()
     checks = load_checks(lambda code: filters.enabled(code) and _has_input(index[code].target, workspace))
-    findings.extend(run_checks(checks, settings, workspace, filters, files=len(files.parsed)))
+    findings.extend(_checked(checks, settings, workspace, filters, files, how, overlay))
+    for config in configs:  # the checks' shared indexes (not the versions, which fixes ask)
+        config.memo = {key: value for key, value in config.memo.items() if key.startswith(INFERENCE_MEMO)}
     if rendered is not None:
         from tlslint.workspace.rendered import check_builds
 
@@ -338,6 +342,53 @@ def _add_kubernetes(
     from tlslint.workspace.kubernetes import add_kubernetes
 
     return add_kubernetes(workspace, filters, paths, settings, overlay, targets, quiet=apigee)
+
+
+def _checked(
+    checks: list[Check],
+    settings: Settings,
+    workspace: Workspace,
+    filters: Filters,
+    files: NginxFiles,
+    how: RunOptions,
+    overlay: Mapping[Path, SourceText] | None,
+) -> list[Finding]:
+    """Every check's kept findings, in check order; a rule whose target is nginx checks
+    each configuration alone (what it finds in one depends on that one only), so that
+    a configuration unchanged since an earlier run takes that run's findings
+    (``tlslint.results``). Not for the fixer's re-checks (edited texts, pinned versions)
+    nor when unused suppressions are reported (only a check run says what it silenced)."""
+    index = catalogue.index()
+    per_config = [check.code for check in checks if index[check.code].target == "nginx"]
+    store = how.results
+    if store is None or overlay or how.nginx_pinned or filters.tracks_usage or not per_config:
+        store = None
+    keys: list[str] = []
+    reused: dict[int, dict[str, list[Finding]]] = {}
+    if store is not None:
+        from tlslint.results import config_key, run_digest
+
+        shared = run_digest(settings, workspace.nginx_declared)
+        keys = [config_key(shared, config, files) for config in workspace.nginx]
+        for position, key in enumerate(keys):
+            earlier = store.get(key)
+            if earlier is not None and all(code in earlier for code in per_config):
+                reused[position] = earlier
+    found = checked(
+        checks, settings, workspace, filters, files=len(files.parsed), per_config=per_config, skip=reused
+    )
+    for position, key in enumerate(keys):
+        if position not in reused:
+            store.put(key, {code: found[(position, code)] for code in per_config})  # type: ignore[union-attr]
+    ordered: list[Finding] = []
+    for check in checks:
+        if check.code not in per_config:
+            ordered.extend(found[(None, check.code)])
+            continue
+        for position in range(len(workspace.nginx)):
+            earlier = reused.get(position)
+            ordered.extend(earlier[check.code] if earlier is not None else found[(position, check.code)])
+    return ordered
 
 
 def _has_input(target: str, workspace: Workspace) -> bool:

@@ -89,10 +89,13 @@ def declared_versions(settings: Settings, deployment: list[Path] | None = None) 
     return UNKNOWN
 
 
+INFERENCE_MEMO = "nginx_inference:"  # the prefix of an inference's key in ``config.memo``
+
+
 def inference(config: NginxConfig, declared: VersionRange, pinned: VersionRange | None = None) -> Inference:
     """``infer``, once per configuration and declaration (every rule asks). ``pinned``:
     the versions inferred before the fixer changed the text (see ``carried``)."""
-    key = f"nginx_inference:{id(declared)}:{id(pinned)}"
+    key = f"{INFERENCE_MEMO}{id(declared)}:{id(pinned)}"
     found = config.memo.get(key)
     if found is None:
         found = infer(config, declared)

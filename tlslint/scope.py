@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from tlslint.paths import resolved
 from tlslint.sources.nginx.loader import NginxFiles, prefix_for
 from tlslint.workspace.nginx import NginxConfig
 
@@ -118,14 +119,19 @@ def find_directory_includers(
     root has no includer looked for above it.
     """
     boundaries = {stop.resolve() for stop in stops}
-    found = {p.resolve() for p in walked}
+    found: set[Path] | None = None  # the walked files, resolved once a candidate is met
     roots: list[Path] = []
     for directory in (d.resolve() for d in directories):
         if directory in boundaries or (directory / ".git").exists():
             continue
         for parent in _upward(directory.parent, boundaries):
-            candidate = (parent / MAIN_FILE).resolve()
-            if candidate in found or not candidate.is_file():
+            candidate = parent / MAIN_FILE
+            if not candidate.is_file():
+                continue
+            candidate = candidate.resolve()
+            if found is None:
+                found = {resolved(p) for p in walked}
+            if candidate in found:
                 continue
             if not found.isdisjoint(_closure(files, candidate)):
                 if candidate not in roots:

@@ -328,39 +328,15 @@ def protocol_lines(block: Block | None) -> tuple[Directive, ...]:
     return tuple(unique)
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """Which ssl_protocols decides the handshakes of one TLS server, on one version."""
-
-    version: Version
-    server: Server | None  # None: no TLS server is visible (an http{} whose servers are elsewhere)
-    governing: Server | None  # the server whose value counts
-    lines: tuple[Directive, ...]  # the ssl_protocols lines of the deciding level; () for the default
-    by_default_server: bool  # the socket's default server decides for another server
-    level: Block | None = None  # the block holding ``lines``
-
-    @property
-    def directive(self) -> Directive | None:
-        return self.lines[0] if self.lines else None
-
-    @property
-    def protocols(self) -> tuple[str, ...]:
-        if self.lines:
-            return protocols_of(*self.lines)
-        return default_ssl_protocols(self.version) or ()
-
-
-@per_config  # NGX302 and NGX303 both ask
-def decisions(config: NginxConfig, version: Version) -> list[Decision]:
-    """Who decides ssl_protocols for each TLS server on ``version``."""
-    return [Decision(version, *row) for row in _deciders(config, version >= SNI_SESSION_DECISION)]
-
-
-# A decision but its version: the same on every version of one side of 1.29.2.
+# Who decides ssl_protocols for one TLS server, the same on every version of one side of
+# 1.29.2: the server (None: no TLS server is visible, an http{} whose servers are
+# elsewhere), the server whose value counts, the ssl_protocols lines of the deciding
+# level (() for nginx's default), whether the socket's default server decides for
+# another server, and the block holding the lines.
 _Row = tuple["Server | None", "Server | None", tuple[Directive, ...], bool, "Block | None"]
 
 
-@per_config  # three of the four versions an unknown nginx.version stands for ask the same
+@per_config  # NGX302 and NGX303 ask, for each version an unknown nginx.version stands for
 def _deciders(config: NginxConfig, per_server: bool) -> list[_Row]:
     return list(_decide(config, per_server))
 
@@ -440,8 +416,10 @@ def protocol_sites(
     judged: dict[int, bool] = {}  # by the lines' identity: most servers share their http{}'s
     for rep in representatives(versions):
         default = problem(default_ssl_protocols(rep) or ())
-        for decision in decisions(config, rep):
-            lines = decision.lines
+        for server, governing, lines, by_default_server, level in _deciders(
+            config, rep >= SNI_SESSION_DECISION
+        ):
+            directive = lines[0] if lines else None
             if not lines:
                 bad = default
             elif id(lines) in judged:
@@ -450,31 +428,31 @@ def protocol_sites(
                 bad = judged[id(lines)] = problem(protocols_of(*lines))
             if not bad:
                 continue
-            http = decision.governing.http if decision.governing is not None else None
-            if decision.directive is not None:
-                key = ("directive", id(decision.directive))
+            http = governing.http if governing is not None else None
+            if directive is not None:
+                key = ("directive", id(directive))
             elif http is not None and http.directive is not None:
                 key = ("http", id(http))  # one line in http{} would decide for all of them
             else:
-                key = ("server", id(decision.governing))
+                key = ("server", id(governing))
             site = sites.get(key)
             if site is None:
-                site = sites[key] = ProtocolSite(decision.lines, decision.governing, decision.level)
+                site = sites[key] = ProtocolSite(lines, governing, level)
                 site.http = http if key[0] == "http" else None
-            if decision.governing is not None and (id(site), id(decision.governing)) not in governed:
-                governed.add((id(site), id(decision.governing)))
-                site.governors.append(decision.governing)
+            if governing is not None and (id(site), id(governing)) not in governed:
+                governed.add((id(site), id(governing)))
+                site.governors.append(governing)
             if rep not in site.versions:
                 site.versions.append(rep)
-            if decision.server is not None and (id(site), id(decision.server)) not in listed:
-                listed.add((id(site), id(decision.server)))
-                site.servers.append(decision.server)
-            if decision.by_default_server and decision.server is not None:
-                own = protocol_lines(decision.server.block)
-                new = bool(own) and own[0] is not decision.directive
+            if server is not None and (id(site), id(server)) not in listed:
+                listed.add((id(site), id(server)))
+                site.servers.append(server)
+            if by_default_server and server is not None:
+                own = protocol_lines(server.block)
+                new = bool(own) and own[0] is not directive
                 if new and (id(site), id(own[0])) not in listed:
                     listed.add((id(site), id(own[0])))
-                    site.ignored.append((decision.server, own))
+                    site.ignored.append((server, own))
     return list(sites.values())
 
 

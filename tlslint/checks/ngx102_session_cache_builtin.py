@@ -17,8 +17,9 @@ CODE = "NGX102"
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
-    reported: set[int] = set()
     for config in workspace.nginx:
+        # Once a configuration (the engine keeps one of a snippet's findings in two).
+        reported: set[int] = set()
         if _one_worker(config):
             continue  # one worker process: its builtin cache sees every connection
         for server in tls_servers(config):
