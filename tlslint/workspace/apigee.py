@@ -41,10 +41,10 @@ from tlslint.workspace.policy import FORBIDDEN as FORBIDDEN
 from tlslint.workspace.policy import REQUIRED as REQUIRED
 from tlslint.workspace.policy import Want as Want
 from tlslint.workspace.policy import non_sni_policy
+from tlslint.workspace.tier_load import TierLoad
 
 if TYPE_CHECKING:
     from tlslint.filters import Filters
-    from tlslint.scope import Scope
     from tlslint.workspace import Workspace
 
 DEFAULT_NAMESPACE = "apigee"
@@ -311,16 +311,7 @@ def selector_values(selector: Map | None) -> dict[str, str | None]:
 
 
 # -- loading ------------------------------------------------------------------------
-@dataclass
-class ApigeeLoad:
-    workspace: ApigeeWorkspace
-    findings: list[Finding]
-    texts: dict[Path, LoadedText]
-    read: list[Path]  # resolved paths read (or refused)
-
-    def reported(self, scope: Scope | None) -> set[Path]:
-        """The Apigee files whose findings a partial run reports."""
-        return set(self.read) if scope is None else set(self.read) & scope.files
+ApigeeLoad = TierLoad[ApigeeWorkspace]
 
 
 def policy(settings: Settings) -> tuple[str, str]:
@@ -372,7 +363,7 @@ def load_apigee(
         workspace.files.append(loaded)
         texts[resolved] = LoadedText(source, YAML)
         findings.extend(problem_finding(path, problem) for problem in loaded.problems)
-    return ApigeeLoad(workspace, findings, texts, sorted(seen))
+    return ApigeeLoad(workspace, texts, sorted(seen), findings)
 
 
 def _in_scope(path: Path, targets: list[Path]) -> bool:

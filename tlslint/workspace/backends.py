@@ -45,10 +45,10 @@ from tlslint.sources.python.servers import (
 )
 from tlslint.sources.python.sniff import PYTHON_CONFIG, TOML_CONFIG, file_format
 from tlslint.sources.text import SourceError, read_source
+from tlslint.workspace.tier_load import TierLoad
 
 if TYPE_CHECKING:
     from tlslint.filters import Filters
-    from tlslint.scope import Scope
     from tlslint.sources.python.prefetch import Loaded
     from tlslint.workspace import Workspace
 
@@ -232,16 +232,7 @@ class BackendWorkspace:
         return self.suppressed is not None and self.suppressed(finding)
 
 
-@dataclass
-class BackendLoad:
-    workspace: BackendWorkspace
-    texts: dict[Path, LoadedText]
-    read: list[Path]  # resolved paths read (or refused)
-    findings: list[Finding] = field(default_factory=list)  # files that did not load (BKD001)
-
-    def reported(self, scope: Scope | None) -> set[Path]:
-        """The backend files whose findings a partial run reports."""
-        return set(self.read) if scope is None else set(self.read) & scope.files
+BackendLoad = TierLoad[BackendWorkspace]
 
 
 class _Loader:

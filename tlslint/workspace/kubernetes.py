@@ -61,10 +61,10 @@ from tlslint.workspace.kube_facts import (
     unique,
 )
 from tlslint.workspace.policy import FORBIDDEN, REQUIRED, Want, non_sni_policy
+from tlslint.workspace.tier_load import TierLoad
 
 if TYPE_CHECKING:
     from tlslint.filters import Filters
-    from tlslint.scope import Scope
     from tlslint.workspace import Workspace
 
 ISTIO, GATEWAY_API = "istio", "gateway-api"
@@ -674,15 +674,7 @@ class Coverage:
 
 
 # -- loading ----------------------------------------------------------------------------
-@dataclass
-class KubernetesLoad:
-    workspace: KubernetesWorkspace
-    findings: list[Finding]
-    texts: dict[Path, LoadedText]
-    read: list[Path]  # resolved paths read (or refused)
-
-    def reported(self, scope: Scope | None) -> set[Path]:
-        return set(self.read) if scope is None else set(self.read) & scope.files
+KubernetesLoad = TierLoad[KubernetesWorkspace]
 
 
 def new_workspace(settings: Settings, targets: Iterable[Path] = ()) -> KubernetesWorkspace:
@@ -705,7 +697,7 @@ def load_build(source: SourceText, documents: list[Node] | None, settings: Setti
     workspace.files.append(loaded)
     found = [problem_finding(source.path, p) for p in loaded.problems]
     found += [problem_finding(f.path, p) for f, p in config_problems(workspace.controller_configs)]
-    return KubernetesLoad(workspace, found, {}, [])
+    return KubernetesLoad(workspace, {}, [], found)
 
 
 def load_kubernetes(
@@ -744,7 +736,7 @@ def load_kubernetes(
     findings.extend(
         problem_finding(file.path, problem) for file, problem in config_problems(workspace.controller_configs)
     )
-    return KubernetesLoad(workspace, findings, texts, sorted(seen))
+    return KubernetesLoad(workspace, texts, sorted(seen), findings)
 
 
 def add_kubernetes(
