@@ -7,6 +7,7 @@ real FIFOs, real concurrent processes and real signals.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -186,6 +187,14 @@ def test_an_unwritten_fix_keeps_its_finding_in_every_format(output_format: str) 
         ]
         assert {name: (box.root / name / "nginx.conf").read_bytes() for name in before} == before
         assert sorted(os.listdir(box.root / "locked")) == ["nginx.conf"]  # no temporary left
+        if output_format == "sarif":  # the run did not do what it was asked: not a success
+            (invocation,) = json.loads(result.stdout)["runs"][0]["invocations"]
+            assert invocation["executionSuccessful"] is False
+            notes = sorted(n["message"]["text"] for n in invocation["toolExecutionNotifications"])
+            assert notes == [
+                "locked/nginx.conf: SRC002 not fixed: cannot write: Permission denied (its findings stand)",
+                "ro/nginx.conf: SRC002 not fixed: the file is read-only (its findings stand)",
+            ]
         if output_format == "text":
             assert "ro/nginx.conf: SRC002 [error] not fixed: the file is read-only" in result.stdout
             assert (

@@ -16,7 +16,7 @@ from helpers import check_files, settings_for
 
 from tlslint import __version__, catalogue
 from tlslint.engine import RunResult, run
-from tlslint.findings import Edit, Finding, Fix
+from tlslint.findings import Edit, Finding, Fix, Severity
 from tlslint.report import github, json_format, render, sarif
 from tlslint.report.rule_page import rule_page
 
@@ -271,6 +271,20 @@ def test_sarif_clean_run_has_empty_results(in_tmp: Path, sarif_validator: jsonsc
     log = assert_valid_sarif(sarif_validator, sarif.render(result))
     assert log["runs"][0]["results"] == []
     assert log["runs"][0]["invocations"] == [{"executionSuccessful": True}]
+
+
+def test_sarif_says_an_unloaded_file_made_the_run_incomplete(
+    in_tmp: Path, sarif_validator: jsonschema.Draft4Validator
+) -> None:
+    """The run exits 2 for it, so SARIF must not call the execution successful."""
+    result = check_files(in_tmp, {"a.conf": CLEAN, "b.conf": "server {\n    listen 443 ssl\n"}, {})
+    assert result.exit_code(Severity.WARNING) == 2
+    log = assert_valid_sarif(sarif_validator, sarif.render(result))
+    (invocation,) = log["runs"][0]["invocations"]
+    assert invocation["executionSuccessful"] is False
+    (note,) = invocation["toolExecutionNotifications"]
+    assert note["level"] == "error" and note["message"]["text"].startswith("b.conf:"), note
+    assert " NGX001 " in note["message"]["text"]
 
 
 def test_sarif_over_the_corpus_validates(sarif_validator: jsonschema.Draft4Validator) -> None:

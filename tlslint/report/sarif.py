@@ -82,14 +82,22 @@ def _rule(entry: dict[str, Any]) -> dict[str, Any]:
 
 def _invocation(result: RunResult) -> dict[str, Any]:
     from tlslint.discovery import missing_reason
+    from tlslint.engine import is_load_error
 
-    invocation: dict[str, Any] = {"executionSuccessful": not result.missing_paths}
-    if result.missing_paths:
+    # False exactly when the run exits 2 (docs/exit-codes.md): the verdict is incomplete.
+    notes = [f"{path}: {missing_reason(path)}" for path in result.missing_paths]
+    notes += [f"{_place(f.location)}: {f.code} {f.message}" for f in result.findings if is_load_error(f)]
+    invocation: dict[str, Any] = {"executionSuccessful": not notes}
+    if notes:
         invocation["toolExecutionNotifications"] = [
-            {"level": "error", "message": {"text": f"{path}: {missing_reason(path)}"}}
-            for path in result.missing_paths
+            {"level": "error", "message": {"text": text}} for text in notes
         ]
     return invocation
+
+
+def _place(loc: Location) -> str:
+    path = relative_path(loc.path)
+    return f"{path}:{loc.line}" if loc.line else path
 
 
 def _result(
