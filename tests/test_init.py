@@ -96,13 +96,22 @@ def test_every_commented_example_in_the_starter_is_valid(tmp_path: Path) -> None
     text = starter("", "1.22", "note")
     uncommented = re.sub(r"^# (\[?[\w.\-]+\]?( = .*)?)$", r"\1", text, flags=re.M)
     assert uncommented.count("\n# ") < text.count("\n# ")
-    for line in ("select =", "ignore =", "exclude =", "per-file-ignores =", "roots =", "[rules.NGX103]"):
+    for line in (
+        "select =",
+        "ignore =",
+        "exclude =",
+        "per-file-ignores =",
+        "roots =",
+        "extra-directives =",
+        "[rules.NGX103]",
+    ):
         assert f"\n{line}" in uncommented, line
     path = tmp_path / ".tlslint.toml"
     path.write_text(uncommented, encoding="utf-8")
     settings = load_settings(tmp_path)
     assert settings.options_for("NGX103") == {"min-size": "10m"}
     assert settings.per_file_ignores == {"vendor/*.conf": ["NGX104"]}
+    assert settings.nginx_extra_directives, "the starter's extra-directives example was not read"
 
 
 def test_init_without_nginx_leaves_the_version_commented(tmp_path: Path) -> None:

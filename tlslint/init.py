@@ -93,6 +93,8 @@ profile = "{profile}"
 {version_line}
 # Absolute include paths as they map into this repository.
 # roots = {{ "/etc/nginx" = "deploy/nginx" }}
+# Directives of modules built into your nginx that tlslint does not know (NGX010).
+# extra-directives = ["more_set_headers", "mymod_*"]
 
 # Options of one rule (`tlslint explain CODE` lists them):
 # [{dot}rules.NGX103]
