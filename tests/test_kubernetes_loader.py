@@ -92,6 +92,25 @@ def test_other_yaml_is_skipped_named_or_not(tmp_path: Path, name: str, text: str
     assert discover([tmp_path]).kubernetes == []
 
 
+@pytest.mark.parametrize("name", ["gateway.yaml.tpl", "gateway.yml.j2", "gateway.yaml.gotmpl"])
+def test_a_named_yaml_template_is_read_as_yaml_never_as_nginx(tmp_path: Path, name: str) -> None:
+    # Terraform and Ansible keep manifests as gateway.yaml.tpl with ${var} placeholders; named on
+    # the command line, such a file was parsed as nginx ("apiVersion:" directive is not terminated).
+    path = tmp_path / name
+    path.write_text(GATEWAY.replace("shop.example.com", "shop.${domain}"), encoding="utf-8")
+    assert classify(path, explicit=True) == KUBERNETES
+    result = run([path], settings_for(tmp_path))
+    assert not any(f.code.startswith("NGX") for f in result.findings)
+    assert result.exit_code(Severity.WARNING) == 0
+    assert discover([tmp_path]).kubernetes == []  # walking still skips templates
+
+
+def test_a_named_template_that_is_no_manifest_is_not_read_as_nginx(tmp_path: Path) -> None:
+    path = tmp_path / "values.yaml.tpl"
+    path.write_text("replicas: ${count}\n", encoding="utf-8")
+    assert classify(path, explicit=True) is None
+
+
 def test_a_file_with_apigee_and_istio_objects_goes_to_both_tiers(tmp_path: Path) -> None:
     path = tmp_path / "mixed.yaml"
     path.write_text(ROUTE + "---\n" + GATEWAY, encoding="utf-8")

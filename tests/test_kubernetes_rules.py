@@ -261,6 +261,23 @@ def test_chart_autoscaling_without_a_maximum_takes_the_charts_eleven(tmp_path: P
     assert "up to 11 replicas" in finding.message and finding.location.line == 3
 
 
+def test_chart_values_without_config_are_not_called_its_tls_settings(tmp_path: Path) -> None:
+    # A HelmRelease whose values set only controller.service and replicaCount: the related
+    # location (the controller mapping's first key) was labelled "(controller.config)".
+    values = "controller:\n  service:\n    type: LoadBalancer\n  replicaCount: 2\n"
+    result = check_files(tmp_path, {"ingress-nginx/values.yaml": values}, {"select": ["ING111"]})
+    (finding,) = result.findings
+    (related,) = finding.related
+    assert related.location.line == 2
+    assert "TLS settings" not in related.message
+    assert related.message.endswith("(controller.config): no config, so every key keeps its default")
+    configured = values + "  config:\n    use-forwarded-headers: 'true'\n"
+    files = {"ingress-nginx/values.yaml": configured}
+    (finding,) = check_files(tmp_path / "b", files, {"select": ["ING111"]}).findings
+    (related,) = finding.related
+    assert related.message.startswith("the TLS settings of") and related.location.line == 5
+
+
 def test_an_empty_keep_alive_reads_as_zero(tmp_path: Path) -> None:
     (finding,) = check_files(tmp_path, {"cm.yaml": CONFIG_MAP}, {"select": ["ING101"]}).findings
     assert "(an empty value reads as 0)" in finding.message

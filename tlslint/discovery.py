@@ -49,6 +49,8 @@ _NOT_NGINX_SUFFIXES = frozenset(
      ".mp3", ".mp4", ".wav", ".webm", ".bak", ".orig", ".old", ".rej", ".swp", ".swo", ".save",
      ".tmp", ".dpkg-dist", ".dpkg-old", ".dpkg-new", ".rpmnew", ".rpmsave"}
 )  # fmt: skip
+# Template suffixes a YAML manifest is kept under before it is rendered.
+_TEMPLATE_SUFFIXES = frozenset({".tpl", ".tmpl", ".j2", ".jinja", ".jinja2", ".gotmpl", ".template"})
 # Files that are never nginx whatever they hold (not even read).
 _NOT_NGINX_NAMES = frozenset(
     {"readme", "license", "licence", "copying", "notice", "authors", "changelog", "makefile",
@@ -195,6 +197,10 @@ def classify(path: Path, *, explicit: bool) -> str | None:
         # YAML is Apigee's, the Kubernetes gateways', or nobody's: CI files, other
         # manifests and kustomizations are skipped quietly, named or not.
         return _yaml_kind(path, explicit=explicit)
+    if explicit and _yaml_template(path):
+        # gateway.yaml.tpl named on the command line is a manifest with placeholders,
+        # not nginx: its content decides as for YAML (walking still skips templates).
+        return _yaml_kind(path, explicit=False)
     if name != "nginx.conf" and _is_backend(path):
         return BACKEND
     if name == "nginx.conf" or explicit:
@@ -206,6 +212,12 @@ def classify(path: Path, *, explicit: bool) -> str | None:
         # nothing in the name, so the content decides (strictly).
         return NGINX if _sniff_unknown(path) else None
     return None
+
+
+def _yaml_template(path: Path) -> bool:
+    """A YAML file under a template suffix: ``x.yaml.tpl``, ``x.yml.j2``, ``x.yaml.gotmpl``."""
+    suffixes = [s.lower() for s in path.suffixes[-2:]]
+    return len(suffixes) == 2 and suffixes[0] in YAML_SUFFIXES and suffixes[1] in _TEMPLATE_SUFFIXES
 
 
 def _unknown_kind(name: str) -> bool:

@@ -17,6 +17,7 @@ from tlslint.checks._kubernetes import config_location, kubernetes
 from tlslint.checks._yaml_edits import location
 from tlslint.findings import Finding, Related
 from tlslint.workspace import Workspace
+from tlslint.workspace.ingress_nginx import ControllerConfig
 
 CODE = "ING111"
 
@@ -57,8 +58,13 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             "turn ssl-session-tickets on with one ssl-session-ticket-key (48 or 80 random bytes, base64) "
             "for every pod, and rotate it yourself (the controller never does, and the key sits in the "
             "ConfigMap)",
-            related=[
-                Related(config_location(config, "ssl-session-tickets"), f"the TLS settings of {config.label}")
-            ],
+            related=[Related(config_location(config, "ssl-session-tickets"), _settings_note(config))],
             anchor=f"{config.anchor} > session-state",
         )
+
+
+def _settings_note(config: ControllerConfig) -> str:
+    """What the related location shows: the configuration, or (none written) where it would be."""
+    if config.data is not None:
+        return f"the TLS settings of {config.label}"
+    return f"{config.label}: no {config.key}, so every key keeps its default"
