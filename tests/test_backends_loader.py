@@ -512,3 +512,11 @@ def test_uvicorn_reads_its_options_from_uvicorn_variables() -> None:
         "Dockerfile", "FROM python\nENV UVICORN_PORT=9000\nCMD uvicorn main:app --port 9001\n", DOCKERFILE
     )
     assert value(flag, PORT) == 9001
+
+
+def test_debians_gunicorn3_is_gunicorn(tmp_path: Path) -> None:
+    text = "[Service]\nExecStart=/usr/bin/gunicorn3 -w 4 -b 127.0.0.1:5000 wsgi:app\n"
+    unit = only("app.service", text, SYSTEMD)
+    assert unit.server == "gunicorn" and value(unit, BIND) == ["127.0.0.1:5000"]
+    (tmp_path / "app.service").write_text(text, encoding="utf-8")
+    assert classify(tmp_path / "app.service", explicit=True) == BACKEND  # not read as nginx

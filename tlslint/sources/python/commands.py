@@ -188,8 +188,13 @@ def _segments(words: list[Word]) -> Iterator[list[Word]]:
         yield current
 
 
+# Debian and Ubuntu (up to bullseye / focal) install gunicorn for Python 3 as gunicorn3.
+_ALIASES = {"gunicorn3": "gunicorn"}
+
+
 def _program(word: Word) -> str | None:
     name = word.text.rsplit("/", 1)[-1]
+    name = _ALIASES.get(name, name)
     return name if name in SERVERS else None
 
 
