@@ -226,3 +226,14 @@ def test_names(tmp_path: Path) -> None:
     assert sorted(codes(tmp_path, {"o.yaml": text})) == ["APG204", "APG204"]
     long_name = "a" * 254
     assert codes(tmp_path, {"o.yaml": f"virtualhosts:\n  - name: {long_name}\n"}) == ["APG204"]
+
+
+def test_a_host_without_selector_matches_an_asm_era_route(tmp_path: Path) -> None:
+    # Up to hybrid 1.7 a host without a selector was served by istio-ingressgateway (ASM).
+    route = ROUTE.replace("{app: apigee-ingressgateway}", "{app: istio-ingressgateway}")
+    assert codes(tmp_path, {"o.yaml": HOST, "r.yaml": route}) == []
+    # ingressGateways exist from 1.8 on, where such a host gets apigee-ingressgateway.
+    host = HOST + "ingressGateways:\n  - name: ingress-a\n"
+    (finding,) = run_on(tmp_path, {"o.yaml": host, "r.yaml": route})
+    assert finding.code == "APG107" and "the host sets no selector" in finding.message
+    assert "'apigee-ingressgateway' on the host" not in finding.message

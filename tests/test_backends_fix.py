@@ -205,18 +205,18 @@ def test_toml_value_and_new_key(tmp_path: Path) -> None:
     [
         (
             "Procfile",
-            "web: gunicorn app:app -k gevent --keep-alive 5\n",
-            "web: gunicorn app:app -k gevent --keep-alive 65\n",
+            "web: gunicorn app:app -b 127.0.0.1:8000 -k gevent --keep-alive 5\n",
+            "web: gunicorn app:app -b 127.0.0.1:8000 -k gevent --keep-alive 65\n",
         ),
         (
             "Procfile",
-            "web: gunicorn app:app -k gevent --keep-alive='5'\n",
-            "web: gunicorn app:app -k gevent --keep-alive='65'\n",
+            "web: gunicorn app:app -b 127.0.0.1:8000 -k gevent --keep-alive='5'\n",
+            "web: gunicorn app:app -b 127.0.0.1:8000 -k gevent --keep-alive='65'\n",
         ),
         (
             "Procfile",
-            "web: gunicorn app:app -k gevent --keep-alive=5\n",
-            "web: gunicorn app:app -k gevent --keep-alive=65\n",
+            "web: gunicorn app:app -b 127.0.0.1:8000 -k gevent --keep-alive=5\n",
+            "web: gunicorn app:app -b 127.0.0.1:8000 -k gevent --keep-alive=65\n",
         ),
         ("Procfile", "web: uvicorn main:app\n", "web: uvicorn --timeout-keep-alive 65 main:app\n"),
         (

@@ -450,3 +450,73 @@ def test_libcst_is_imported_only_when_a_python_config_is_in_scope(tmp_path: Path
             check=True,
         )
         assert ran.stdout.strip() == expected, (directory, ran.stderr)
+
+
+# --------------------------------------------------------------------------- environment
+
+
+def test_gunicorn_cmd_args_in_a_dockerfile_env_sets_flags_under_the_command_line() -> None:
+    backend = only(
+        "Dockerfile",
+        """\
+        FROM python:3.12 AS build
+        ENV PORT=9999
+        FROM python:3.12-slim
+        ENV GUNICORN_CMD_ARGS="--bind=0.0.0.0:5001 -k gthread --keep-alive 75" LANG=C.UTF-8
+        CMD ["gunicorn", "--keep-alive", "80", "app:app"]
+        """,
+        DOCKERFILE,
+    )
+    assert value(backend, BIND) == ["0.0.0.0:5001"] and value(backend, WORKER_CLASS) == "gthread"
+    assert value(backend, KEEPALIVE) == 80  # the command line wins over GUNICORN_CMD_ARGS
+    assert not backend.get(BIND).editable  # type: ignore[union-attr]
+    assert backend.get(BIND).location.line == 4  # type: ignore[union-attr]
+    assert [str(a) for a in binding(backend).addresses] == ["0.0.0.0:5001"]
+
+
+def test_port_in_the_environment_moves_gunicorns_default_bind() -> None:
+    docker = only("Dockerfile", "FROM python\nENV PORT 5000\nCMD gunicorn app:app\n", DOCKERFILE)
+    assert [str(a) for a in binding(docker).addresses] == ["0.0.0.0:5000"]
+    unit = only(
+        "app.service",
+        '[Service]\nEnvironment="PORT=${APP_PORT}"\nExecStart=/usr/bin/gunicorn app:app\n',
+        SYSTEMD,
+    )
+    assert binding(unit).addresses == () and "expanded" in binding(unit).unknown
+    # A Procfile's platform (Heroku, Dokku, foreman, honcho) always sets PORT.
+    web = only("Procfile", "web: gunicorn app:app\n", PROCFILE)
+    assert binding(web).addresses == () and "platform" in binding(web).unknown
+    bound = only("Procfile", "web: gunicorn app:app -b 127.0.0.1:8000\n", PROCFILE)
+    assert [str(a) for a in binding(bound).addresses] == ["127.0.0.1:8000"]
+    # uvicorn does not read PORT.
+    uvicorn = only("Procfile", "web: uvicorn main:app\n", PROCFILE)
+    assert [str(a) for a in binding(uvicorn).addresses] == ["127.0.0.1:8000"]
+
+
+def test_uvicorn_reads_its_options_from_uvicorn_variables() -> None:
+    backend = only(
+        "api.service",
+        """\
+        [Service]
+        Environment=UVICORN_PORT=9000 "UVICORN_TIMEOUT_KEEP_ALIVE=75"
+        ExecStart=/usr/bin/uvicorn main:app --host 127.0.0.1
+        """,
+        SYSTEMD,
+    )
+    assert (
+        value(backend, KEEPALIVE) == 75
+        and value(backend, PORT) == 9000
+        and value(backend, HOST) == "127.0.0.1"
+    )
+    flag = only(
+        "Dockerfile", "FROM python\nENV UVICORN_PORT=9000\nCMD uvicorn main:app --port 9001\n", DOCKERFILE
+    )
+    assert value(flag, PORT) == 9001
+
+
+def test_debians_gunicorn3_is_gunicorn(tmp_path: Path) -> None:
+    text = "[Service]\nExecStart=/usr/bin/gunicorn3 -w 4 -b 127.0.0.1:5000 wsgi:app\n"
+    unit = only("app.service", text, SYSTEMD)
+    assert unit.server == "gunicorn" and value(unit, BIND) == ["127.0.0.1:5000"]
+    (tmp_path / "app.service").write_text(text, encoding="utf-8")
+    assert classify(tmp_path / "app.service", explicit=True) == BACKEND  # not read as nginx

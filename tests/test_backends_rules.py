@@ -269,3 +269,14 @@ def test_reports_show_the_alternative_beside_the_fix(tmp_path: Path, monkeypatch
     assert lines[fix_line + 1] == f"  = note: {finding.fix_note}"
     [item] = [i for i in json.loads(json_format.render(result))["findings"] if i["code"] == "BKD101"]
     assert item["fix"]["safety"] == "unsafe" and item["note"] == finding.fix_note
+
+
+def test_keepalive_from_gunicorn_cmd_args_is_the_one_compared(tmp_path: Path) -> None:
+    dockerfile = (
+        'FROM python\nENV GUNICORN_CMD_ARGS="-b 0.0.0.0:8000 -k gthread --keep-alive 75"\n'
+        'CMD ["gunicorn", "app:app"]\n'
+    )
+    assert findings(tmp_path, {"app.conf": nginx(), "Dockerfile": dockerfile}) == []
+    short = dockerfile.replace("75", "5")
+    [race] = of("BKD101", findings(tmp_path, {"app.conf": nginx(), "Dockerfile": short}))
+    assert "after 5s" in race.message and "default" not in race.message.split("closes them")[1][:40]

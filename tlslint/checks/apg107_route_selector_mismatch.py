@@ -11,6 +11,9 @@ from tlslint.workspace import Workspace
 from tlslint.workspace.apigee import DEFAULT_APP, route_selector, selector_values
 
 CODE = "APG107"
+# Up to hybrid 1.7 (Anthos Service Mesh) a host without a selector was served by this gateway, so
+# a route that selects it matches such a host; ingressGateways (1.8+) in the overrides rule that out.
+ASM_APP = "istio-ingressgateway"
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
@@ -29,7 +32,14 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                         "the route's selector has no 'app' label, so it selects no Apigee ingress gateway"
                     )
                 elif None not in (route_values["app"], host_app) and route_values["app"] != host_app:
-                    problems.append(f"app is '{route_values['app']}' on the route, '{host_app}' on the host")
+                    route_app = route_values["app"]
+                    if "app" in host_selector:
+                        problems.append(f"app is '{route_app}' on the route, '{host_app}' on the host")
+                    elif route_app != ASM_APP or ws.ingress_gateways:
+                        problems.append(
+                            f"app is '{route_app}' on the route; the host sets no selector, so it "
+                            f"gets '{host_app}' (the default since hybrid 1.8)"
+                        )
                 ingress = route_values.get("ingress_name")
                 host_ingress = host_selector.get("ingress_name")
                 if ingress is not None and "ingress_name" not in host_selector:

@@ -144,6 +144,12 @@ def binding(backend: Backend) -> Binding:
     for name in (BIND, INSECURE_BIND):
         if name in backend.unknown and backend.get(name) is None:
             return Binding((), None, backend.unknown[name])
+    if not values and backend.port_env is not None:
+        port = backend.port_env
+        if not port.static:
+            return Binding((), port, port.reason, port)
+        address = parse_address(f"0.0.0.0:{port.value}")
+        return Binding((address,) if address is not None else (), port)
     if not values:
         address = parse_address(DEFAULT_BIND)
         assert address is not None

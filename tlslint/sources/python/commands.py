@@ -22,10 +22,17 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from tlslint.findings import Location
 from tlslint.sources.nginx.model import SourceText
+from tlslint.sources.python.environment import (
+    EnvVar,
+    apply_environment,
+    dockerfile_env,
+    procfile_env,
+    systemd_env,
+)
 from tlslint.sources.python.model import JSON, SHELL, Addition, Backend, LoadedFile, Value
 from tlslint.sources.python.servers import (
     CONFIG,
@@ -165,6 +172,7 @@ def lex_json(text: str, start: int, end: int) -> list[Word] | None:
 class Command:
     words: list[Word]
     process: str  # "Procfile web", "Dockerfile CMD", "app.service ExecStart"
+    env: dict[str, EnvVar] = field(default_factory=dict)  # what the process's environment sets
 
 
 def _segments(words: list[Word]) -> Iterator[list[Word]]:
@@ -180,8 +188,13 @@ def _segments(words: list[Word]) -> Iterator[list[Word]]:
         yield current
 
 
+# Debian and Ubuntu (up to bullseye / focal) install gunicorn for Python 3 as gunicorn3.
+_ALIASES = {"gunicorn3": "gunicorn"}
+
+
 def _program(word: Word) -> str | None:
     name = word.text.rsplit("/", 1)[-1]
+    name = _ALIASES.get(name, name)
     return name if name in SERVERS else None
 
 
@@ -343,7 +356,9 @@ def command_backend(source: SourceText, server: str, index: int, words: list[Wor
 def _procfile(source: SourceText) -> Iterator[Command]:
     text = source.text
     for match in re.finditer(r"^[ \t]*([A-Za-z0-9_.-]+)[ \t]*:[ \t]*(.*)$", text, re.M):
-        yield Command(lex_shell(text, match.start(2), match.end(2)), f"Procfile {match.group(1)}")
+        yield Command(
+            lex_shell(text, match.start(2), match.end(2)), f"Procfile {match.group(1)}", procfile_env()
+        )
 
 
 _INSTRUCTION = re.compile(r"^[ \t]*([A-Za-z]+)[ \t]+", re.M)
@@ -383,9 +398,13 @@ def _dockerfile_words(source: SourceText, start: int, end: int) -> list[Word] | 
 def _dockerfile(source: SourceText) -> Iterator[Command]:
     entry: tuple[list[Word], bool] | None = None
     cmd: tuple[list[Word], bool] | None = None
+    env: dict[str, EnvVar] = {}
     for keyword, start, end in _logical_lines(source.text):
         if keyword == "FROM":
             entry = cmd = None
+            env = {}
+        elif keyword == "ENV":
+            dockerfile_env(source.text, start, end, env)
         elif keyword in ("CMD", "ENTRYPOINT"):
             words = _dockerfile_words(source, start, end) or []
             exec_form = bool(words) and words[0].style == JSON
@@ -394,18 +413,22 @@ def _dockerfile(source: SourceText) -> Iterator[Command]:
             else:
                 entry = (words, exec_form)
     if entry is not None and entry[1] and cmd is not None and cmd[1]:
-        yield Command([*entry[0], *cmd[0]], "Dockerfile ENTRYPOINT + CMD")
+        yield Command([*entry[0], *cmd[0]], "Dockerfile ENTRYPOINT + CMD", env)
         return
     if entry is not None:
-        yield Command(entry[0], "Dockerfile ENTRYPOINT")
+        yield Command(entry[0], "Dockerfile ENTRYPOINT", env)
         if not entry[1]:
             return  # a shell-form ENTRYPOINT ignores CMD
     if cmd is not None:
-        yield Command(cmd[0], "Dockerfile CMD")
+        yield Command(cmd[0], "Dockerfile CMD", env)
 
 
 def _systemd(source: SourceText) -> Iterator[Command]:
     text = source.text
+    env: dict[str, EnvVar] = {}
+    for keyword, start, end in _unit_lines(text):
+        if keyword == "Environment":
+            systemd_env(text, start, end, env)
     for keyword, start, end in _unit_lines(text):
         if keyword != "ExecStart":
             continue
@@ -416,7 +439,7 @@ def _systemd(source: SourceText) -> Iterator[Command]:
             if stripped != first.text:
                 cut = len(first.text) - len(stripped)
                 words[0] = replace(first, text=stripped, start=first.start + cut)
-        yield Command(words, f"{source.path.name} ExecStart")
+        yield Command(words, f"{source.path.name} ExecStart", env)
 
 
 def _unit_lines(text: str) -> Iterator[tuple[str, int, int]]:
@@ -436,7 +459,8 @@ def load(source: SourceText, fmt: str) -> LoadedFile:
     loaded = LoadedFile(source.path, COMMAND_KIND)
     for command in _READERS[fmt](source):
         for server, index, words in find_programs(command.words):
-            loaded.backends.append(command_backend(source, server, index, words, command.process))
+            backend = command_backend(source, server, index, words, command.process)
+            loaded.backends.append(apply_environment(source, backend, index, words, command.env))
     return loaded
 
 

@@ -87,6 +87,7 @@ class Backend:
     config_ref: Value | None = None  # -c / --config on a command line
     process: str = ""  # Procfile process type, Dockerfile instruction, systemd key
     command: bool = False  # started by a command line
+    port_env: Value | None = None  # PORT in its environment: gunicorn's default bind is then 0.0.0.0:$PORT
 
     def get(self, name: str) -> Value | None:
         return self.settings.get(name)

@@ -25,7 +25,7 @@ from tlslint.sources.text import sniff_head
 PYTHON_CONFIG, TOML_CONFIG, PROCFILE, DOCKERFILE, SYSTEMD = (
     "python", "toml", "procfile", "dockerfile", "systemd"
 )  # fmt: skip
-_SERVERS = re.compile(rb"\b(?:gunicorn|uvicorn|hypercorn)\b")
+_SERVERS = re.compile(rb"\b(?:gunicorn3?|uvicorn|hypercorn)\b")
 _PY_MENTIONS = re.compile(
     rb"\buvicorn\s*\.\s*(?:run|Config)\b|\bfrom\s+uvicorn\s+import\b"
     rb"|\bhypercorn\b|^\s*keep_alive_timeout\s*=",

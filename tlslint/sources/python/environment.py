@@ -1,0 +1,147 @@
+"""Environment variables that set an app server's options beside its command line.
+
+Read from a Dockerfile's ``ENV`` (the final stage's), a systemd unit's
+``Environment=``, and the platform that runs a ``Procfile`` (Heroku, Dokku,
+foreman and honcho always set ``PORT``). What they change:
+
+* gunicorn parses ``GUNICORN_CMD_ARGS`` as command-line flags, over its config
+  file and under the real command line; without ``--bind`` (or ``bind`` in its
+  config) it binds ``0.0.0.0:$PORT`` when ``PORT`` is set, else ``127.0.0.1:8000``
+  (gunicorn/config.py, ``Bind.default``).
+* uvicorn's command line reads ``UVICORN_<OPTION>`` for each option not given
+  (click's ``auto_envvar_prefix``): ``UVICORN_PORT``, ``UVICORN_TIMEOUT_KEEP_ALIVE``...
+
+A value the shell or systemd expands (``$PORT``, ``${KEEPALIVE:-75}``) is
+computed, as on a command line: reported as not verifiable, never guessed.
+``EnvironmentFile=`` and ``docker run -e`` are not read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from tlslint.findings import Location
+from tlslint.sources.nginx.model import SourceText
+from tlslint.sources.python.model import SHELL, Backend, Value
+from tlslint.sources.python.servers import BIND, GUNICORN, UVICORN
+
+if TYPE_CHECKING:
+    from tlslint.sources.python.commands import Word
+
+GUNICORN_CMD_ARGS = "GUNICORN_CMD_ARGS"
+PLATFORM_PORT = "set by the platform that runs the Procfile, and gunicorn then binds 0.0.0.0:$PORT"
+_UVICORN_FLAGS = {
+    "UVICORN_HOST": "--host", "UVICORN_PORT": "--port", "UVICORN_UDS": "--uds", "UVICORN_FD": "--fd",
+    "UVICORN_TIMEOUT_KEEP_ALIVE": "--timeout-keep-alive", "UVICORN_WORKERS": "--workers",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    """``NAME=value`` as set for the process: the value's span in the file, or none (the platform's)."""
+
+    name: str
+    value: str
+    static: bool
+    start: int = -1
+    end: int = -1
+    origin: str = ""  # why it is not static when it has no span
+
+
+def dockerfile_env(text: str, start: int, end: int, env: dict[str, EnvVar]) -> None:
+    """``ENV NAME=value ...`` (or the old ``ENV NAME value``) into ``env``."""
+    from tlslint.sources.python.commands import lex_shell
+
+    words = lex_shell(text, start, end)
+    if not words:
+        return
+    if "=" not in words[0].text:
+        rest = words[1:]
+        if rest:
+            value = " ".join(w.text for w in rest)
+            env[words[0].text] = EnvVar(
+                words[0].text, value, all(w.static for w in rest), rest[0].start, rest[-1].end
+            )
+        return
+    for word in words:
+        name, _, value = word.text.partition("=")
+        if name:
+            env[name] = EnvVar(name, value, word.static, word.start, word.end)
+
+
+def systemd_env(text: str, start: int, end: int, env: dict[str, EnvVar]) -> None:
+    """``Environment=NAME=value "NAME2=value 2"`` into ``env``."""
+    from tlslint.sources.python.commands import lex_shell
+
+    for word in lex_shell(text, start, end, systemd=True):
+        name, sep, value = word.text.partition("=")
+        if name and sep:
+            env[name] = EnvVar(name, value, word.static, word.start, word.end)
+
+
+def procfile_env() -> dict[str, EnvVar]:
+    return {"PORT": EnvVar("PORT", "", False, origin=PLATFORM_PORT)}
+
+
+def apply_environment(
+    source: SourceText, backend: Backend, program_index: int, words: list[Word], env: dict[str, EnvVar]
+) -> Backend:
+    """The backend with what ``env`` sets and its command line does not."""
+    if not env:
+        return backend
+    if backend.server == GUNICORN:
+        cmd_args = env.get(GUNICORN_CMD_ARGS)
+        if cmd_args is not None:
+            backend = _under_command_line(
+                backend, _env_backend(source, backend, words, program_index, cmd_args)
+            )
+        port = env.get("PORT")
+        if port is not None and backend.get(BIND) is None:
+            backend = replace(backend, port_env=_port_value(source, backend, port))
+    elif backend.server == UVICORN:
+        flags = [(flag, env[name]) for name, flag in _UVICORN_FLAGS.items() if name in env]
+        for flag, variable in flags:
+            line = f"{flag} {_quoted(variable.value)}"
+            backend = _under_command_line(
+                backend, _env_backend(source, backend, words, program_index, replace(variable, value=line))
+            )
+    return backend
+
+
+def _quoted(value: str) -> str:
+    return "'" + value.replace("'", "'\\''") + "'"
+
+
+def _env_backend(
+    source: SourceText, backend: Backend, words: list[Word], program_index: int, variable: EnvVar
+) -> Backend:
+    """The settings that ``variable``'s flags give, read like a command line (never editable)."""
+    from tlslint.sources.python.commands import command_backend, lex_shell
+
+    inner = lex_shell(variable.value, 0, len(variable.value))
+    anchor = words[program_index]
+    start, end = (variable.start, variable.end) if variable.start >= 0 else (anchor.start, anchor.end)
+    fixed = [
+        replace(w, start=start, end=end, editable=False, static=w.static and variable.static) for w in inner
+    ]
+    program = replace(words[program_index], editable=False)
+    return command_backend(source, backend.server, 0, [program, *fixed], backend.process)
+
+
+def _under_command_line(backend: Backend, env_backend: Backend) -> Backend:
+    settings = {**env_backend.settings, **backend.settings}
+    config_ref = backend.config_ref or env_backend.config_ref
+    return replace(backend, settings=settings, config_ref=config_ref)
+
+
+def _port_value(source: SourceText, backend: Backend, port: EnvVar) -> Value:
+    if port.start >= 0:
+        location = Location(source.path, *source.region(port.start, port.end))
+    else:
+        location = backend.where
+    reason = port.origin or f"expanded when the process starts: {port.value}"
+    static = port.static and port.value.isdigit()
+    return Value(
+        "PORT", port.value if static else None, static, port.value, location, style=SHELL, reason=reason
+    )
