@@ -139,7 +139,7 @@ def test_selector_matches_when_the_host_has_an_ingress_name_and_the_route_none(t
 @pytest.mark.parametrize(
     ("ports", "expected"),
     [
-        ("[{number: 80, protocol: HTTP}]", "has no port 443"),
+        ("[{number: 8443, protocol: HTTPS, tls: {credentialName: x, mode: SIMPLE}}]", "has no port 443"),
         ("[{number: 443, protocol: HTTP, tls: {credentialName: x, mode: SIMPLE}}]", "protocol is not HTTPS"),
         ("[{number: 443, protocol: HTTPS, tls: {credentialName: x, mode: PASSTHROUGH}}]", "tls.mode"),
         ("[{number: 443, protocol: HTTPS}]", "it has no tls"),
@@ -152,6 +152,24 @@ def test_route_tls_incomplete(tmp_path: Path, ports: str, expected: str) -> None
     )
     found = [f for f in run_on(tmp_path, {"o.yaml": HOST, "r.yaml": route}) if f.code == "APG108"]
     assert len(found) == 1 and expected in found[0].message
+
+
+def test_an_http_only_route_is_not_a_non_sni_route(tmp_path: Path) -> None:
+    """Apigee's own http-client component: `enableNonSniClient: true` on a route whose only
+    port is 80/HTTP, linked through additionalGateways. It serves plain-HTTP clients; APG108
+    called it an error for lacking a 443 port."""
+    route = ROUTE.replace(
+        "  - number: 443\n    protocol: HTTPS\n    tls: {credentialName: prod-tls, mode: SIMPLE}\n",
+        "  - number: 80\n    protocol: HTTP\n",
+    )
+    files = {"o.yaml": HOST, "r.yaml": route}
+    assert codes(tmp_path, files) == []
+    # It gives TLS clients without SNI nothing, so a policy that requires them still asks.
+    found = run_on(tmp_path, files, REQUIRED)
+    assert [f.code for f in found] == ["APG101", "APG103"]  # no route for it, and none listed
+    assert "ApigeeRoute 'non-sni' serves plain HTTP only" in found[0].message
+    assert [(r.location.path.name, r.location.line) for r in found[0].related] == [("r.yaml", 8)]
+    assert "no ApigeeRoute with hostnames" not in found[0].message  # the file has one
 
 
 def test_credential_mismatch_is_an_inferred_warning(tmp_path: Path) -> None:

@@ -76,6 +76,11 @@ def test_each_overlay_is_its_own_deployment(tree: Path, engine: str) -> None:
         ("APG101", "base/routeconfig.yaml:1"),
         ("APG103", "base/routeconfig.yaml:1"),
     }
+    (missing,) = [f for f in dev if f.code == "APG101"]  # never "no such route": one is there
+    assert "ApigeeRoute 'custom-additional-route' serves plain HTTP only" in missing.message
+    assert [(r.location.path.relative_to(tree).as_posix(), r.location.line) for r in missing.related] == [
+        ("components/http-client/route.yaml", 8)
+    ]
     (linked,) = [f for f in dev if f.code == "APG103"]
     assert "it lists 'custom-additional-route', which serves plain HTTP only" in linked.message
     assert all(f.fix is None for f in dev)

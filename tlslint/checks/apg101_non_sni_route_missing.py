@@ -5,10 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext
-from tlslint.checks._apigee import apigee, host_location, new_file_path, quoted
-from tlslint.findings import Edit, Finding, Fix
+from tlslint.checks._apigee import apigee, host_location, new_file_path, quoted, route_label, route_location
+from tlslint.findings import Edit, Finding, Fix, Related
 from tlslint.workspace import Workspace
-from tlslint.workspace.apigee import DEFAULT_APP, ApigeeWorkspace, Host, selector_values
+from tlslint.workspace.apigee import (
+    DEFAULT_APP,
+    ApigeeWorkspace,
+    Host,
+    enables_non_sni,
+    is_wildcard,
+    plain_only,
+    selector_values,
+)
 
 CODE = "APG101"
 ROUTE_NAME = "non-sni"
@@ -26,15 +34,27 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         return  # the named route may exist elsewhere: APG100 says so
     host = ws.hosts[0]
     fix, note = _fix(ws, host)
+    # A wildcard route on plain HTTP only (Apigee's http-client component) is there: say
+    # what it lacks, never that no such route exists.
+    plain = [r for r in ws.routes if plain_only(r) and (is_wildcard(r) or enables_non_sni(r) is True)]
+    if plain:
+        shown = ", ".join(route_label(r) for r in plain)
+        serve = "serves" if len(plain) == 1 else "serve"
+        missing = f"no ApigeeRoute for clients without SNI serves TLS: {shown} {serve} plain HTTP only"
+    else:
+        missing = (
+            'no ApigeeRoute with hostnames ["*"] and enableNonSniClient: true is among the checked files'
+        )
+    related = tuple(Related(route_location(r, "ports"), "serves plain HTTP only: no TLS port") for r in plain)
     yield ctx.finding(
         host_location(host),
-        f'{want.reason}, but no ApigeeRoute with hostnames ["*"] and enableNonSniClient: true is '
-        "among the checked files: a client that sends no SNI matches no filter chain on the "
+        f"{want.reason}, but {missing}: a client that sends no SNI matches no filter chain on the "
         "ingress gateway and its connection is reset",
         severity=want.severity,
         fix=fix,
         fix_note=note,
         anchor="apigee > non-sni-route",
+        related=related,
     )
 
 

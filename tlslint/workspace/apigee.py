@@ -151,8 +151,8 @@ class ApigeeWorkspace:
         return self._index().wildcard
 
     def non_sni_routes(self) -> list[RouteObject]:
-        """Routes meant for TLS clients without SNI: a '*' hostname on a TLS route, or
-        enableNonSniClient: true."""
+        """Routes meant for TLS clients without SNI: a '*' hostname or enableNonSniClient:
+        true, on a route that serves TLS (not only plain HTTP)."""
         return self._index().non_sni
 
     def routes_named(self, name: str) -> list[RouteObject]:
@@ -239,8 +239,10 @@ class _RouteIndex:
         self.routes = [o for o in objects if o.kind == ROUTE]
         self.configs = [o for o in objects if o.kind == ROUTE_CONFIG]
         self.wildcard = [route for route in self.routes if is_wildcard(route) and not plain_only(route)]
+        # A route with no TLS port serves plain-HTTP clients, whatever its enableNonSniClient
+        # says (Apigee's own http-client example sets it on a port-80-only route).
         self.non_sni = [
-            r for r in self.routes if (is_wildcard(r) and not plain_only(r)) or enables_non_sni(r) is True
+            r for r in self.routes if not plain_only(r) and (is_wildcard(r) or enables_non_sni(r) is True)
         ]
         self.named: dict[object, list[RouteObject]] = {}
         for route in self.routes:
