@@ -278,6 +278,99 @@ def test_chart_values_without_config_are_not_called_its_tls_settings(tmp_path: P
     assert related.message.startswith("the TLS settings of") and related.location.line == 5
 
 
+SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata: {{name: {name}, namespace: ingress-nginx}}
+spec:
+  {spec}
+  selector: {{app.kubernetes.io/name: {app}}}
+  ports:
+  - {{name: https, port: 443, targetPort: {target}}}
+"""
+
+
+def sticky_files(*services: str) -> dict[str, str]:
+    """A controller of three pods with its ConfigMap (tickets off), and the Services given."""
+    controller = CONTROLLER.format(kind="Deployment", configmap="ingress-nginx-controller").replace(
+        "spec:\n  template:\n    spec:",
+        "spec:\n  replicas: 3\n  template:\n"
+        "    metadata:\n      labels: {app.kubernetes.io/name: ingress-nginx}\n    spec:",
+    )
+    files = {"cm.yaml": CONFIG_MAP, "deploy.yaml": controller}
+    files.update({f"svc{i}.yaml": text for i, text in enumerate(services)})
+    return files
+
+
+def service(
+    spec: str, name: str = "ingress-nginx-controller", app: str = "ingress-nginx", target: str = "https"
+) -> str:
+    return SERVICE.format(name=name, spec=spec, app=app, target=target)
+
+
+def test_a_sticky_service_in_front_of_the_controller(tmp_path: Path) -> None:
+    """ING111 told users to make balancing sticky by client address where the
+    controller's Service already set sessionAffinity: ClientIP."""
+    select = {"select": ["ING111"]}
+    (plain,) = check_files(tmp_path / "none", sticky_files(service("type: ClusterIP")), select).findings
+    assert plain.severity is Severity.WARNING and "Make the load balancer sticky" in plain.message
+    inside = service("type: ClusterIP\n  sessionAffinity: ClientIP")
+    assert found(tmp_path / "inside", sticky_files(inside), select) == []
+    balanced = service("type: LoadBalancer\n  sessionAffinity: ClientIP")
+    (finding,) = check_files(tmp_path / "lb", sticky_files(balanced), select).findings
+    assert finding.severity is Severity.INFO
+    assert "already set by Service 'ingress-nginx-controller'" in finding.message
+    assert "Make the load balancer sticky" not in finding.message
+    assert "kube-proxy keeps that affinity on each node apart" in finding.message
+    assert [r.location.line for r in finding.related][-1] == 6
+    local = service("type: NodePort\n  externalTrafficPolicy: Local\n  sessionAffinity: ClientIP")
+    (finding,) = check_files(tmp_path / "local", sticky_files(local), select).findings
+    assert "type: NodePort" in finding.message and "externalTrafficPolicy: Local" in finding.message
+    # Affinity on a Service that does not reach the controller's HTTPS port, or only on
+    # one of two that do, leaves clients spread.
+    reported = {
+        "other-pods": sticky_files(service("sessionAffinity: ClientIP", app="web")),
+        "webhook": sticky_files(service("sessionAffinity: ClientIP", target="webhook")),
+        "one-of-two": sticky_files(inside, service("type: LoadBalancer", name="public")),
+        "templated": sticky_files(service("sessionAffinity: ${AFFINITY}")),
+    }
+    for name, files in reported.items():
+        (finding,) = check_files(tmp_path / name, files, select).findings
+        assert finding.severity is Severity.WARNING, name
+        assert "Make the load balancer sticky" in finding.message, name
+
+
+def test_chart_values_with_a_sticky_controller_service(tmp_path: Path) -> None:
+    select = {"select": ["ING111"]}
+    values = (
+        "controller:\n  replicaCount: 3\n  service:\n{service}  config: {{use-forwarded-headers: 'true'}}\n"
+    )
+
+    def run_values(name: str, service: str) -> list:
+        files = {"ingress-nginx/values.yaml": values.format(service=service)}
+        return check_files(tmp_path / name, files, select).findings
+
+    (plain,) = run_values("plain", "    type: LoadBalancer\n")
+    assert plain.severity is Severity.WARNING
+    (default,) = run_values("default-type", "    sessionAffinity: ClientIP\n")
+    assert default.severity is Severity.INFO and "type: LoadBalancer (the default)" in default.message
+    assert "already set by the ingress-nginx chart values (controller.service)" in default.message
+    assert run_values("cluster-ip", "    type: ClusterIP\n    sessionAffinity: ClientIP\n") == []
+    # The internal Service takes its own sessionAffinity, not the external one's.
+    internal = "    internal:\n      enabled: true\n      annotations: {{a: b}}\n{affinity}"
+    both = "    type: ClusterIP\n    sessionAffinity: ClientIP\n" + internal
+    (finding,) = run_values("internal-plain", both.format(affinity=""))
+    assert finding.severity is Severity.WARNING
+    sticky = "      sessionAffinity: ClientIP\n"
+    assert run_values("internal-inside", both.format(affinity=sticky)) == []  # type: ClusterIP, taken over
+    (finding,) = run_values("internal-sticky", both.format(affinity=sticky + "      type: LoadBalancer\n"))
+    assert finding.severity is Severity.INFO and "(controller.service.internal)" in finding.message
+    external_off = "    external: {{enabled: false}}\n    type: ClusterIP\n" + internal
+    sticky_internal = external_off.format(affinity="      sessionAffinity: ClientIP\n")
+    # The external Service off, its lack of affinity does not count.
+    assert run_values("internal-only", sticky_internal) == []
+
+
 def test_an_empty_keep_alive_reads_as_zero(tmp_path: Path) -> None:
     (finding,) = check_files(tmp_path, {"cm.yaml": CONFIG_MAP}, {"select": ["ING101"]}).findings
     assert "(an empty value reads as 0)" in finding.message

@@ -6,6 +6,13 @@ session IDs live in each pod's ``shared:SSL`` cache; with ``ssl-session-tickets`
 off (the default since v0.40.0) only the per-pod cache is left. A client
 resumes only on the pod it came from; behind a load balancer that spreads
 connections, most reconnects pay a full handshake.
+
+A Service in front of the pods with ``sessionAffinity: ClientIP`` is that sticky
+balancing (``tlslint.workspace.session_affinity``): nothing is said when every one
+keeps clients inside the cluster, where kube-proxy on the client's own node picks
+the pod; one a load balancer reaches (LoadBalancer, NodePort, externalIPs) keeps a
+client on its pod only while the balancer picks the same node, which the files do
+not tell, so that is said at info.
 """
 
 from __future__ import annotations
@@ -15,9 +22,10 @@ from collections.abc import Iterator
 from tlslint.checks import RuleContext
 from tlslint.checks._kubernetes import config_location, kubernetes
 from tlslint.checks._yaml_edits import location
-from tlslint.findings import Finding, Related
+from tlslint.findings import Finding, Related, Severity
 from tlslint.workspace import Workspace
 from tlslint.workspace.ingress_nginx import ControllerConfig
+from tlslint.workspace.session_affinity import Front, sticky_fronts
 
 CODE = "ING111"
 
@@ -50,17 +58,48 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             state = (
                 "ssl-session-tickets is off (the default), so sessions live in each pod's own session cache"
             )
+        related = [Related(config_location(config, "ssl-session-tickets"), _settings_note(config))]
+        sticky = sticky_fronts(config.fronts)
+        if sticky is None:
+            advice = (
+                "behind a load balancer that spreads connections most reconnects pay a full handshake. Make "
+                "the load balancer sticky by client address, or"
+            )
+            severity = None
+        else:
+            exposed = [f for f in sticky if f.exposure is not None]
+            if not exposed:
+                continue  # kube-proxy on each client's node keeps it on one pod
+            front = exposed[0]
+            assert front.sticky is not None
+            related.append(Related(location(front.sticky), f"{front.label}: sessionAffinity: ClientIP"))
+            advice = _affinity_advice(front)
+            severity = Severity.INFO
         yield ctx.finding(
             location(size.where),
             f"the ingress-nginx controller runs {size.shown} ({size.how}), and {state}: a client resumes its "
-            "TLS session only on the pod it came from, and behind a load balancer that spreads connections "
-            "most reconnects pay a full handshake. Make the load balancer sticky by client address, or "
-            "turn ssl-session-tickets on with one ssl-session-ticket-key (48 or 80 random bytes, base64) "
-            "for every pod, and rotate it yourself (the controller never does, and the key sits in the "
-            "ConfigMap)",
-            related=[Related(config_location(config, "ssl-session-tickets"), _settings_note(config))],
+            f"TLS session only on the pod it came from, and {advice} turn ssl-session-tickets on with one "
+            "ssl-session-ticket-key (48 or 80 random bytes, base64) for every pod, and rotate it yourself "
+            "(the controller never does, and the key sits in the ConfigMap)",
+            severity=severity,
+            related=related,
             anchor=f"{config.anchor} > session-state",
         )
+
+
+def _affinity_advice(front: Front) -> str:
+    """What the sticky Service does and what still moves a client to another pod."""
+    if front.local:
+        node = "with externalTrafficPolicy: Local each node sends only to its own controller pods"
+    else:
+        node = "kube-proxy keeps that affinity on each node apart"
+    return (
+        f"sessionAffinity: ClientIP is already set by {front.label}, but with {front.exposure} a load "
+        f"balancer or node ports pick the node, and {node}: a client sent to another node reaches another "
+        "pod and pays a full handshake. Make the load balancer itself keep each client address on one "
+        "node (some cloud providers carry sessionAffinity over to the load balancer they create, others "
+        "ignore it), or"
+    )
 
 
 def _settings_note(config: ControllerConfig) -> str:

@@ -22,6 +22,7 @@ from tlslint.sources.kubernetes.ingress_nginx import (
 )
 from tlslint.sources.manifests import Problem, did_you_mean, problem_at
 from tlslint.workspace.kube_facts import Replicas, containers, deployment_replicas, ingress_services, largest
+from tlslint.workspace.session_affinity import Front, chart_fronts, controller_fronts
 
 CHART_REPLICAS, CHART_AUTOSCALING_MAX = 1, 11  # the ingress-nginx chart's defaults
 
@@ -37,6 +38,7 @@ class ControllerConfig:
     anchor: str
     chart: bool  # Helm values: the chart quotes every value
     replicas: list[Replicas] = field(default_factory=list)
+    fronts: list[Front] = field(default_factory=list)  # the Services in front of its pods
 
     @property
     def data(self) -> Map | None:
@@ -129,6 +131,7 @@ def controller_configs(
         )  # fmt: skip
         size = sizes.running(config_map)
         config.replicas = [size] if size is not None else []
+        config.fronts = controller_fronts(sizes.controllers(config_map), objects("Service"))
         configs.append(config)
     for release in values:
         controller = release.controller
@@ -139,6 +142,7 @@ def controller_configs(
             f"{release.anchor}.controller.config", chart=True,
         )  # fmt: skip
         config.replicas = [chart_replicas(release, controller)]
+        config.fronts = chart_fronts(release.origin, controller)
         configs.append(config)
     return configs
 
@@ -178,19 +182,28 @@ class _ControllerSizes:
 
     def __init__(self, controllers: list[KubeObject], size: Callable[[KubeObject], Replicas]) -> None:
         self.named: set[str] = set()
-        self.by_flag: dict[str, list[Replicas]] = {}
-        self.by_namespace: dict[str | None, list[Replicas]] = {}
-        self.every: list[Replicas] = []
+        self.by_flag: dict[str, list[KubeObject]] = {}
+        self.by_namespace: dict[str | None, list[KubeObject]] = {}
+        self.every: list[KubeObject] = []
+        self._size: dict[int, Replicas] = {}
         self._largest: dict[tuple[str, str | None], Replicas | None] = {}
         for controller in controllers:
-            replicas = size(controller)
+            self._size[id(controller)] = size(controller)
             flags = configmap_flags(controller)
             self.named.update(flags)
             for name in flags:
-                self.by_flag.setdefault(name, []).append(replicas)
+                self.by_flag.setdefault(name, []).append(controller)
             if not flags:
-                self.by_namespace.setdefault(controller.namespace, []).append(replicas)
-            self.every.append(replicas)
+                self.by_namespace.setdefault(controller.namespace, []).append(controller)
+            self.every.append(controller)
+
+    def controllers(self, config_map: KubeObject) -> list[KubeObject]:
+        """The controllers that run with the ConfigMap."""
+        if self.named:
+            return self.by_flag.get(config_map.name or "", [])
+        if config_map.namespace is None:
+            return self.every
+        return [*self.by_namespace.get(config_map.namespace, []), *self.by_namespace.get(None, [])]
 
     def running(self, config_map: KubeObject) -> Replicas | None:
         if self.named:
@@ -198,12 +211,7 @@ class _ControllerSizes:
         else:
             key = ("namespace", config_map.namespace)
         if key not in self._largest:  # once a name or namespace: many ConfigMaps may share it
-            if self.named:
-                found = self.by_flag.get(config_map.name or "", [])
-            elif config_map.namespace is None:
-                found = self.every
-            else:
-                found = [*self.by_namespace.get(config_map.namespace, []), *self.by_namespace.get(None, [])]
+            found = [self._size[id(c)] for c in self.controllers(config_map)]
             self._largest[key] = largest(found) if found else None
         return self._largest[key]
 
