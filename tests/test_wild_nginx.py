@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers import check_files
+import pytest
+from helpers import check_files, fix
+from nginx_harness import nginx_t
 
 # One server for plain HTTP and TLS (`listen 80; listen 443 ssl;`), as env-templated
 # Docker configs and WordPress stacks ship it: port 80 carries no TLS and no tickets.
@@ -27,6 +29,14 @@ http {
 }
 """
 
+
+@pytest.fixture
+def nginx() -> str:
+    from conftest import nginx_binary
+
+    return nginx_binary()
+
+
 NO_CACHE = PLAIN_AND_TLS.replace("    ssl_session_cache shared:SSL:10m;\n", "")
 
 
@@ -38,3 +48,47 @@ def test_tickets_are_named_on_tls_sockets_only(tmp_path: Path) -> None:
         for finding in tickets:
             assert "session tickets on *:443 are" in finding.message, finding.message
             assert "*:80" not in finding.message.split(" are encrypted")[0], finding.message
+
+
+# A vhost with the key files its rotation tooling manages (the first encrypts, the
+# others only decrypt), behind a catch-all default server that rejects handshakes.
+KEYS_ON_VHOST = """\
+events {}
+http {
+    ssl_session_cache shared:SSL:10m;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    server {
+        listen 443 ssl default_server;
+        ssl_reject_handshake on;
+    }
+    server {
+        listen 443 ssl;
+        server_name shop.example.org;
+        ssl_certificate /etc/tls/shop.pem;
+        ssl_certificate_key /etc/tls/shop.key;
+        ssl_session_ticket_key /etc/nginx/ticket-keys/current.key;
+        ssl_session_ticket_key /etc/nginx/ticket-keys/previous.key;
+    }
+}
+"""
+
+
+def test_moved_ticket_keys_keep_every_key_in_order(tmp_path: Path) -> None:
+    result = check_files(tmp_path, {"nginx.conf": KEYS_ON_VHOST})
+    moves = [f for f in result.findings if f.code == "NGX107"]
+    assert len(moves) == 1, [f.message for f in result.findings]
+    assert moves[0].fix is not None and moves[0].fix.safe
+    assert "overrides" not in moves[0].fix.description, moves[0].fix.description
+    fixed = fix(tmp_path / "fixed", {"nginx.conf": KEYS_ON_VHOST})["nginx.conf"].decode()
+    http_part, vhost = fixed.split("server_name shop.example.org;")
+    # Both keys, the encrypting one first, now in http{}; none left in the vhost.
+    assert http_part.index("current.key") < http_part.index("previous.key"), fixed
+    assert "ssl_session_ticket_key" not in vhost, fixed
+
+
+@pytest.mark.nginx
+def test_moved_ticket_keys_pass_nginx_t(nginx: str, tmp_path: Path) -> None:
+    fixed = fix(tmp_path, {"nginx.conf": KEYS_ON_VHOST})["nginx.conf"].decode()
+    assert fixed != KEYS_ON_VHOST
+    outcome = nginx_t(fixed)
+    assert outcome.ok, outcome.describe()
