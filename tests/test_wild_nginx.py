@@ -92,3 +92,43 @@ def test_moved_ticket_keys_pass_nginx_t(nginx: str, tmp_path: Path) -> None:
     assert fixed != KEYS_ON_VHOST
     outcome = nginx_t(fixed)
     assert outcome.ok, outcome.describe()
+
+
+# Debian's nginx.conf sets ssl_protocols (with TLSv1 and TLSv1.1) and access_log in
+# http{}; certbot's vhosts include its options file, which sets their own ssl_protocols.
+# Checked without /etc/letsencrypt, that include is not followed.
+DEBIAN_AND_CERTBOT = """\
+events {}
+http {
+    ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;
+    access_log /var/log/nginx/access.log;
+    server {
+        server_name app.example.org;
+        listen 443 ssl; # managed by Certbot
+        ssl_certificate /etc/letsencrypt/live/app.example.org/fullchain.pem;
+        ssl_certificate_key /etc/letsencrypt/live/app.example.org/privkey.pem;
+        include /etc/letsencrypt/options-ssl-nginx.conf; # managed by Certbot
+    }
+    server {
+        listen 8443 ssl;
+        server_name admin.example.org;
+        ssl_certificate /etc/tls/admin.pem;
+        ssl_certificate_key /etc/tls/admin.key;
+    }
+}
+"""
+
+
+def test_server_with_unfollowed_include_is_not_judged_by_http_values(tmp_path: Path) -> None:
+    result = check_files(tmp_path, {"nginx.conf": DEBIAN_AND_CERTBOT})
+    about = {
+        f.code: f.message
+        for f in result.findings
+        if f.code in ("NGX302", "NGX303", "NGX401") and "app.example.org" in f.message
+    }
+    assert about == {}, about
+    # The server with nothing unknown is still judged by the http{} values.
+    legacy = [f for f in result.findings if f.code == "NGX303"]
+    assert len(legacy) == 1 and "admin.example.org" in legacy[0].message, [f.message for f in result.findings]
+    logs = [f for f in result.findings if f.code == "NGX401"]
+    assert len(logs) == 1 and "admin.example.org" in logs[0].message, [f.message for f in logs]

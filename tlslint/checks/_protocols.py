@@ -372,6 +372,8 @@ def _decide(config: NginxConfig, per_server: bool) -> Iterator[_Row]:
                     defaults.append(default)
             governing = defaults or [server]
         for decider in governing:
+            if decider.block.unresolved and not decider.block.all("ssl_protocols"):
+                continue  # an include in the server was not followed: it may set its own
             level = decider.block if decider.block.all("ssl_protocols") else decider.http
             if id(level) not in lines_at:
                 lines_at[id(level)] = protocol_lines(level)
