@@ -132,3 +132,36 @@ def test_server_with_unfollowed_include_is_not_judged_by_http_values(tmp_path: P
     assert len(legacy) == 1 and "admin.example.org" in legacy[0].message, [f.message for f in result.findings]
     logs = [f for f in result.findings if f.code == "NGX401"]
     assert len(logs) == 1 and "admin.example.org" in logs[0].message, [f.message for f in logs]
+
+
+# Templates named as nginx files (a Go template, a Jinja loop, a str.format placeholder,
+# a mustache value): nginx's own message is kept, and the line's template syntax named.
+@pytest.mark.parametrize(
+    ("text", "line", "syntax"),
+    [
+        ("server {\n    listen {{ .port }} default_server;\n}\n", 2, "{{"),
+        ("{% for up in upstreams %}\nupstream {{ up.name }} { server a; }\n{% endfor %}\n", 1, "{%"),
+        ("server {\n    server_name {domain} *.{domain};\n}\n", 2, "{domain}"),
+        ("fastcgi_read_timeout {{PHP_TIMEOUT}};\n", 1, "{{"),
+        (
+            "ssl_session_cache shared:SSL:10m;\n{{ if .Env.TLS }}\nssl_protocols TLSv1.3;\n{{ end }}\n",
+            2,
+            "{{",
+        ),
+        ("http {\n  $log_format\n  server {\n    listen 8443 ssl;\n  }\n}\n", 2, "$log_format"),
+    ],
+)
+def test_template_syntax_is_named_in_the_parse_error(
+    tmp_path: Path, text: str, line: int, syntax: str
+) -> None:
+    result = check_files(tmp_path, {"site.conf": text})
+    errors = [f for f in result.findings if f.code == "NGX001"]
+    assert len(errors) == 1, [f.message for f in result.findings]
+    assert errors[0].location.line == line
+    assert f"template syntax `{syntax}`" in errors[0].message, errors[0].message
+
+
+def test_a_plain_syntax_error_names_no_template(tmp_path: Path) -> None:
+    result = check_files(tmp_path, {"site.conf": "server {\n    location ~ ^/a{2,3}$ {\n}\n"})
+    assert [f.code for f in result.findings] == ["NGX001"]
+    assert "template" not in result.findings[0].message
