@@ -165,3 +165,39 @@ def test_a_plain_syntax_error_names_no_template(tmp_path: Path) -> None:
     result = check_files(tmp_path, {"site.conf": "server {\n    location ~ ^/a{2,3}$ {\n}\n"})
     assert [f.code for f in result.findings] == ["NGX001"]
     assert "template" not in result.findings[0].message
+
+
+# A hardening guide's http{} sets short keep-alive values; each vhost includes its
+# certificate and listen snippets, one of them not found here.
+SHORT_KEEPALIVE = """\
+events {}
+http {
+    keepalive_requests 100;
+    keepalive_timeout 5s 5s;
+    ssl_session_cache shared:SSL:10m;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    server {
+        listen 443 ssl;
+        server_name app.example.org;
+        include /etc/nginx/master/certs/app.conf;
+        location / {
+            return 204;
+        }
+    }
+    server {
+        listen 8443 ssl;
+        server_name admin.example.org;
+        ssl_certificate /etc/tls/admin.pem;
+        ssl_certificate_key /etc/tls/admin.key;
+    }
+}
+"""
+
+
+def test_keepalive_values_are_not_pinned_on_a_server_with_an_unfollowed_include(tmp_path: Path) -> None:
+    result = check_files(tmp_path, {"nginx.conf": SHORT_KEEPALIVE})
+    for code in ("NGX202", "NGX203"):
+        found = [f for f in result.findings if f.code == code]
+        assert len(found) == 1, (code, [f.message for f in result.findings])
+        message = found[0].message
+        assert "admin.example.org" in message and "app.example.org" not in message, message
