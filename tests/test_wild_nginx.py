@@ -201,3 +201,48 @@ def test_keepalive_values_are_not_pinned_on_a_server_with_an_unfollowed_include(
         assert len(found) == 1, (code, [f.message for f in result.findings])
         message = found[0].message
         assert "admin.example.org" in message and "app.example.org" not in message, message
+
+
+# HTTP/3 as nginx's docs show it: a `listen 443 quic` is a UDP socket of its own, with its
+# own default server; the TCP `listen 443 ssl` sockets keep theirs. Here the first server
+# on port 443 listens on QUIC only, so the TLS-over-TCP default server is the second.
+QUIC_FIRST = """\
+events {}
+http {
+    ssl_protocols TLSv1.2 TLSv1.3;
+    log_format tls '$remote_addr $ssl_protocol $ssl_session_reused';
+    access_log /var/log/nginx/access.log tls;
+    server {
+        listen 443 quic reuseport;
+        server_name h3.example.org;
+        ssl_certificate /etc/tls/h3.pem;
+        ssl_certificate_key /etc/tls/h3.key;
+    }
+    server {
+        listen 443 ssl;
+        http2 on;
+        server_name www.example.org;
+        ssl_certificate /etc/tls/www.pem;
+        ssl_certificate_key /etc/tls/www.key;
+        ssl_session_cache shared:SSL:10m;
+    }
+}
+"""
+
+
+def test_a_quic_listen_is_not_the_tcp_sockets_default_server(tmp_path: Path) -> None:
+    result = check_files(tmp_path, {"nginx.conf": QUIC_FIRST})
+    wrong = [
+        f.message for f in result.findings if "h3.example.org" in f.message or f.code in ("NGX107", "NGX108")
+    ]
+    assert wrong == [], wrong
+
+
+def test_quic_and_tcp_listens_are_named_apart(tmp_path: Path) -> None:
+    both = QUIC_FIRST.replace(
+        "        listen 443 ssl;\n", "        listen 443 ssl;\n        listen 443 quic;\n"
+    )
+    both = both.replace("        ssl_session_cache shared:SSL:10m;\n", "")
+    result = check_files(tmp_path, {"nginx.conf": both})
+    labels = [f.message for f in result.findings if f.code == "NGX101"]
+    assert labels and all("server[www.example.org@*:443,*:443/quic]" in m for m in labels), labels
