@@ -15,7 +15,7 @@ from functools import lru_cache
 from tlslint.checks._session import parse_cache
 from tlslint.checks._upstream import in_stream
 from tlslint.findings import Edit
-from tlslint.nginx_edits import insert_directive
+from tlslint.nginx_edits import insert_directive, insert_directives
 from tlslint.sources.nginx.model import Directive, SourceText
 from tlslint.units import parse_size
 from tlslint.workspace.nginx import NginxConfig, Server, is_default, per_config
@@ -52,6 +52,10 @@ class Target:
 
     def insert(self, statement: str, group: str = "ssl_") -> Edit:
         return insert_directive(self.source, self.block, self.children, statement, self._after(group))
+
+    def insert_all(self, statements: Sequence[str], group: str = "ssl_") -> Edit:
+        """Several statements, in order, as one insertion."""
+        return insert_directives(self.source, self.block, self.children, statements, self._after(group))
 
     def has(self, name: str) -> bool:
         if self.block is not None and self.children is self.block.block:

@@ -166,6 +166,19 @@ def _below(
     return at_server if level is server else (None, None)
 
 
+def _hidden(block: Block, level: Block | None) -> bool:
+    """An include that was not followed in ``block`` or a block between it and ``level``
+    (the block whose line decides; None: nothing is set, up to http{})."""
+    current: Block | None = block
+    while current is not None and current is not level:
+        if current.unresolved:
+            return True
+        if current.context == "http":
+            break
+        current = current.parent
+    return False
+
+
 @dataclass(slots=True)
 class KeepaliveSite:
     """One directive (or nginx's default, ``directive`` None) and the TLS scopes it decides."""
@@ -197,6 +210,8 @@ def keepalive_sites(config: NginxConfig, name: str) -> list[KeepaliveSite]:
             level, directive = (
                 at_server if block is server.block else _below(block, server.block, name, at_server)
             )
+            if _hidden(block, level):
+                continue  # an include not followed between here and the line may set its own
             key = ("directive", id(directive)) if directive is not None else ("server", id(server))
             site = sites.get(key)
             if site is None:
@@ -372,6 +387,8 @@ def _decide(config: NginxConfig, per_server: bool) -> Iterator[_Row]:
                     defaults.append(default)
             governing = defaults or [server]
         for decider in governing:
+            if decider.block.unresolved and not decider.block.all("ssl_protocols"):
+                continue  # an include in the server was not followed: it may set its own
             level = decider.block if decider.block.all("ssl_protocols") else decider.http
             if id(level) not in lines_at:
                 lines_at[id(level)] = protocol_lines(level)

@@ -151,6 +151,12 @@ def _servers_by_directive(config: NginxConfig) -> dict[int, Server]:
     return found
 
 
+def tls_default_for(config: NginxConfig, server: Server) -> list[str]:
+    """The TLS sockets ``server`` is the default server of (`listen 80; listen 443 ssl;`
+    makes it the default of *:80 too, which carries neither sessions nor tickets)."""
+    return [socket for socket in server.default_for if socket in config.tls_sockets]
+
+
 def default_servers_of(config: NginxConfig, server: Server) -> list[Server]:
     """The default servers of the TLS sockets ``server`` listens on (not itself)."""
     found = []

@@ -26,6 +26,7 @@ from tlslint.checks._session import (
     ticket_keys,
     tickets_on,
     tls13_only,
+    tls_default_for,
     tls_servers,
 )
 from tlslint.findings import Finding, Fix, Related, Severity
@@ -140,8 +141,9 @@ def _alone(ctx: RuleContext, config: NginxConfig, server: Server, cache: Session
     subject = f"TLS {server.label}"
     if rejects_handshakes(server):
         # A catch-all: it resumes nothing itself, but the servers of its sockets resume in its context.
+        sockets = ", ".join(tls_default_for(config, server))
         subject += (
-            f" rejects handshakes itself, but as the default server of {', '.join(server.default_for)} it "
+            f" rejects handshakes itself, but as the default server of {sockets} it "
             "is where the sessions of those sockets resume, and it"
         )
     finding = ctx.finding(

@@ -18,6 +18,7 @@ from tlslint.checks._session import (
     rejects_handshakes,
     setting_anchor,
     tickets_on,
+    tls_default_for,
     tls_servers,
 )
 from tlslint.checks.ngx101_session_cache_missing import add_shared_cache
@@ -72,7 +73,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                     f"random per start: {RANDOM} ({versions.unsettled()}: set nginx.version to decide)"
                 )
                 severity = Severity.INFO  # an open question, not a verdict
-            sockets = ", ".join(server.default_for) or "its sockets"
+            sockets = ", ".join(tls_default_for(config, server)) or "its sockets"
             finding = ctx.finding(
                 server.block.directive or server.block.children[0],
                 f"session tickets on {sockets} are encrypted with the keys of the default server "
@@ -93,7 +94,7 @@ def _issues_tickets(config: NginxConfig, default: Server) -> bool:
         return True
     return any(
         server is not default and tickets_on(server) and not rejects_handshakes(server)
-        for socket in default.default_for
+        for socket in tls_default_for(config, default)
         for server in config.groups.get(socket, [])
     )
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from tlslint import catalogue
 from tlslint.checks import RuleContext, related
-from tlslint.checks._placement import http_target
+from tlslint.checks._placement import Target, http_target
 from tlslint.checks._session import anchor, effective_cache, parse_cache, tickets_on, tls_servers
 from tlslint.checks.ngx103_session_cache_too_small import resize_edits
 from tlslint.findings import Edit, Finding, Fix, Severity
@@ -18,6 +18,7 @@ from tlslint.workspace.nginx import NginxConfig, Server, is_default
 
 CODE = "NGX107"
 TOO_SMALL = "NGX103"  # its min-size: the size a moved zone needs
+KEY = "ssl_session_ticket_key"
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
@@ -88,17 +89,23 @@ def _move_to_http(
     ctx: RuleContext, config: NginxConfig, server: Server, default: Server, directive: Directive
 ) -> Fix | None:
     """Safe as a move: nginx ignores the lines where they are (only the default server's
-    cache and keys count, facts §1, and of several lines the last wins), and http{} lacks
-    the setting. Unsafe when the zone must also grow to NGX103's min-size: that replaces
-    the size the operator wrote."""
+    cache and keys count, facts §1), and http{} lacks the setting. Of several cache lines
+    the last wins; every ticket key line counts (the first encrypts, the others only
+    decrypt), so all of them move, in order. Unsafe when the zone must also grow to
+    NGX103's min-size: that replaces the size the operator wrote."""
     target = http_target(server)
     if target is None or target.has(directive.name) or _builtin_only(directive):
         return None
     if default.block.last(directive.name) is not None:
         return None  # its own `none`/`off` would still win over http{}
-    # Earlier lines of the same name in the server are dead (the last one wins): they go too.
-    moved = [d for d in server.block.all(directive.name) if d.source is directive.source]
+    every = server.block.all(directive.name)
+    moved = [d for d in every if d.source is directive.source]
     statement = directive.source.text[directive.start : directive.end]
+    if directive.name == KEY:
+        if len(moved) != len(every):
+            return None  # keys split across files: moving some would change which key encrypts
+        return _move_keys(server, moved, target)
+    # Earlier cache lines in the server are dead (the last one wins): they go too.
     description = f"move `{statement}` to http{{}} so that the default server inherits it"
     edits = [remove_directive(d) for d in moved]
     resized = _resized(ctx, config, directive)
@@ -117,6 +124,17 @@ def _move_to_http(
         description += f", and drop the {len(moved) - 1} earlier line(s) it overrides"
     edits.append(target.insert(statement))
     return Fix(description, tuple(edits), safe=resized is None)
+
+
+def _move_keys(server: Server, keys: list[Directive], target: Target) -> Fix:
+    statements = [key.source.text[key.start : key.end] for key in keys]
+    if len(keys) == 1:
+        what = f"`{statements[0]}`"
+    else:
+        what = f"the {len(keys)} `{KEY}` lines, in order (the first encrypts),"
+    edits = [remove_directive(key) for key in keys]
+    edits.append(target.insert_all(statements))
+    return Fix(f"move {what} to http{{}} so that the default server inherits them", tuple(edits))
 
 
 def _resized(

@@ -113,6 +113,8 @@ def _judge_server(
         holder, lines = effective_all(level, "access_log")
         if level is not server.block and holder is not level:
             continue  # inherits what the server level was judged by
+        if holder is not level and level.unresolved:
+            continue  # an include in the server was not followed: it may set its own
         if not lines:
             if server.synthetic or server.unresolved:
                 continue  # a server snippet (its includer decides), or an include not followed

@@ -400,8 +400,11 @@ def parse_listen(directive: Directive) -> Listen:
     args = directive.args
     address = args[0] if args else "80"
     flags = set(args[1:])
+    # `quic` is a UDP socket of its own, with its own default server (nginx keys its
+    # ports by address and socket type): never the TLS-over-TCP socket's default.
+    quic = "/quic" if "quic" in flags else ""
     return Listen(
-        socket=normalise_socket(address),
+        socket=normalise_socket(address) + quic,
         ssl="ssl" in flags,
         default="default_server" in flags or "default" in flags,
         http2="http2" in flags,

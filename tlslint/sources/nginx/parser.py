@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Final
 
@@ -93,7 +94,32 @@ def _tokens(source: SourceText) -> list[RawToken]:
 def _error(source: SourceText, offset: int, message: str) -> ParseError:
     # Lines counted up to the error only: a table of every line of a large file of
     # garbage cost seconds (``SourceText.position`` builds one).
-    return ParseError(source.path, source.text.count("\n", 0, offset) + 1, message)
+    return ParseError(
+        source.path, source.text.count("\n", 0, offset) + 1, message + _template_hint(source, offset)
+    )
+
+
+# Template syntax nginx cannot read: Go/Jinja/mustache `{{`, Jinja `{%`, a str.format
+# `{name}` (not `{#`: `location / {# comment` is nginx), a line that is one string.Template
+# `$name` (no directive's name starts with `$`).
+_TEMPLATE = re.compile(r"\{\{|\{%|\{\s*[A-Za-z_][\w.]*\s*\}|(?m:^[ \t]*\$[A-Za-z_]\w*[ \t]*$)")
+
+
+def _template_hint(source: SourceText, offset: int) -> str:
+    """Names the template syntax on the error's line: the file is a template to render
+    (shipped as nginx.conf.tpl, a Helm or Docker entrypoint template), not nginx."""
+    text = source.text
+    start = text.rfind("\n", 0, offset) + 1
+    end = text.find("\n", offset)
+    found = _TEMPLATE.search(text, start, end if end != -1 else len(text))
+    if found is None:
+        return ""
+    syntax = found.group(0).strip()
+    syntax = syntax[:2] if syntax[:2] in ("{{", "{%") else syntax
+    return (
+        f" (the line holds template syntax `{_brief(syntax)}`: tlslint reads nginx configuration, "
+        "not templates; check the rendered file)"
+    )
 
 
 # Fields of a RawToken (kind, value, start, end), by index for the hot loop.
@@ -256,7 +282,8 @@ def _check_block_opener(source: SourceText, block: Directive, words: list[RawTok
             source.path,
             block.line,
             f'"{name}" directive is not terminated by ";" '
-            f"(the block on line {source.position(words[-1][_START])[0]} became part of it)",
+            f"(the block on line {source.position(words[-1][_START])[0]} became part of it)"
+            + _template_hint(source, words[0][_START]),
         )
     name_line = block.line
     for token in words[1:]:
@@ -267,5 +294,6 @@ def _check_block_opener(source: SourceText, block: Directive, words: list[RawTok
             raise ParseError(
                 source.path,
                 name_line,
-                f'{_not_terminated(name)} before "{token[_VALUE]}" on line {line}',
+                f'{_not_terminated(name)} before "{token[_VALUE]}" on line {line}'
+                + _template_hint(source, words[0][_START]),
             )
