@@ -246,3 +246,37 @@ def test_quic_and_tcp_listens_are_named_apart(tmp_path: Path) -> None:
     result = check_files(tmp_path, {"nginx.conf": both})
     labels = [f.message for f in result.findings if f.code == "NGX101"]
     assert labels and all("server[www.example.org@*:443,*:443/quic]" in m for m in labels), labels
+
+
+# An envsubst template (the nginx image's /etc/nginx/templates/*.template) named on the
+# command line: placeholders where nginx takes no variables.
+ENVSUBST = """\
+http {
+    real_ip_recursive ${REAL_IP_RECURSIVE};
+    server {
+        listen ${PORT} ssl;
+        server_name ${SERVER_NAME};
+    }
+}
+"""
+
+
+def test_a_placeholder_listen_is_no_port_80(tmp_path: Path) -> None:
+    """`listen ${PORT} ssl` was shown as the socket ${PORT}:80, a port the file never names."""
+    findings = check_files(tmp_path, {"nginx.conf": ENVSUBST}).findings
+    assert findings
+    for finding in findings:
+        assert ":80" not in finding.message, finding.message
+    (tickets,) = [f for f in findings if f.code == "NGX105"]
+    assert "session tickets on ${PORT} " in tickets.message
+
+
+def test_nginx_refusing_a_placeholder_says_it_reads_like_a_template(tmp_path: Path) -> None:
+    findings = check_files(tmp_path, {"nginx.conf": ENVSUBST}).findings
+    (refused,) = [f for f in findings if f.code == "NGX012"]
+    assert refused.message.startswith('invalid value "${REAL_IP_RECURSIVE}" in "real_ip_recursive" directive')
+    assert "${REAL_IP_RECURSIVE} reads like an envsubst placeholder" in refused.message
+    # nginx's own lower-case ${variable} is no placeholder: no such note.
+    plain = ENVSUBST.replace("${REAL_IP_RECURSIVE}", "${host}")
+    (refused,) = [f for f in check_files(tmp_path, {"nginx.conf": plain}).findings if f.code == "NGX012"]
+    assert "placeholder" not in refused.message

@@ -10,6 +10,7 @@ them, is NGX004's, which names the line and the evidence: one finding a line.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext
@@ -50,11 +51,27 @@ def findings(
                 problem,
                 ctx.finding(
                     problem.directive,
-                    problem.message(table),
+                    problem.message(table) + _template_hint(problem),
                     anchor=_anchor(config, problem),
                     fix=_rename(problem, target) if fixes else None,
                 ),
             )
+
+
+_PLACEHOLDER = re.compile(r"\$\{[A-Z][A-Z0-9_]*\}")  # envsubst's ${NAME}; nginx's own are lower case
+
+
+def _template_hint(problem: Problem) -> str:
+    """nginx's words are right about the text, but a ``${NAME}`` argument is most likely a
+    template's placeholder (the nginx image's envsubst templates): say so."""
+    for arg in problem.directive.args:
+        found = _PLACEHOLDER.search(arg)
+        if found:
+            return (
+                f" ({found.group()} reads like an envsubst placeholder: if this file is a template, "
+                "check the file it renders)"
+            )
+    return ""
 
 
 def _anchor(config: NginxConfig, problem: Problem) -> str:

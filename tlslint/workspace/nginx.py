@@ -423,6 +423,8 @@ def normalise_socket(address: str) -> str:
         return f"[{host}]:{port}"
     host, sep, port = address.rpartition(":")
     if not sep:
+        if "$" in address:
+            return address  # `listen ${PORT}` in a template: no port 80 to assume
         host, port = address, "80"  # `listen 0.0.0.0;` is *:80 like `listen *:80;`
     if host in ("*", "0.0.0.0"):
         host = "*"
