@@ -78,7 +78,8 @@ def test_a_rendered_stream_is_one_deployment_located_on_stdin(tree: Path) -> Non
     assert status == 1
     # dev links an HTTP-only route while clients without SNI are required (issue 15: the
     # route itself is right): the findings are at the host.
-    assert places(findings) == [("APG101", "stdin", 14), ("APG103", "stdin", 14)]
+    # Line 15: the ApigeeRouteConfig's first line, after the route's 13 lines and `---`.
+    assert places(findings) == [("APG101", "stdin", 15), ("APG103", "stdin", 15)]
 
 
 def test_origin_annotations_put_findings_in_the_source_files(tree: Path) -> None:
