@@ -1,5 +1,6 @@
 """nginx configurations as nginx sees them: includes spliced in, servers
-grouped by listen socket, effective values through http → server inheritance.
+grouped by listen socket, effective values through http → server inheritance
+(and, for the servers of stream{}, stream → server: ``NginxConfig.stream``).
 """
 
 from __future__ import annotations
@@ -130,13 +131,14 @@ class Server:
     """A ``server`` block with what rules ask of it: its listens, names and TLS."""
 
     block: Block
-    http: Block | None
+    http: Block | None  # the block it inherits from: http{}, or stream{} for a stream server
     listens: list[Listen]
     names: tuple[str, ...]
     ssl_on: Directive | None  # legacy `ssl on;`
     synthetic: bool = False  # a server-level snippet checked on its own
     tls: bool = False
     default_for: list[str] = field(default_factory=list)
+    stream: bool = False  # a server of stream{} (TLS over TCP: MQTT, Postgres, ...)
 
     @property
     def unresolved(self) -> bool:
@@ -159,7 +161,8 @@ class Server:
     def label(self) -> str:
         name = next((n for n in self.names if n not in ("_", '""', "")), "")
         sockets = ",".join(listen.socket for listen in self.listens) or "no listen"
-        return f"server[{name}@{sockets}]" if name else f"server[{sockets}]"
+        kind = "stream server" if self.stream else "server"
+        return f"{kind}[{name}@{sockets}]" if name else f"{kind}[{sockets}]"
 
     def location(self) -> tuple[Path, int]:
         directive = self.block.directive
@@ -187,6 +190,11 @@ class NginxConfig:
     memo: dict[str, Any] = field(default_factory=dict, repr=False)
     # The default server of each socket, found once: checks ask for every server.
     defaults: dict[str, Server] = field(default_factory=dict, repr=False)
+    # The servers of stream{}, as a configuration of their own over the same tree:
+    # their sockets, groups and default servers are stream's (nginx keeps stream and
+    # http listens apart; they cannot share a port), so http-only rules never see
+    # them, and the session and protocol rules ask for them (see ``scopes``).
+    stream: NginxConfig | None = field(default=None, repr=False)
 
     def http_blocks(self) -> list[Block]:
         return [b for b in self.top.walk() if b.context == HTTP]
@@ -198,6 +206,11 @@ class NginxConfig:
             if found is not None:
                 self.defaults[socket] = found
         return found
+
+
+def scopes(config: NginxConfig) -> tuple[NginxConfig, ...]:
+    """``config``, and its stream{} servers' configuration when it has stream servers."""
+    return (config,) if config.stream is None else (config, config.stream)
 
 
 def _find_default(servers: list[Server] | None, socket: str) -> Server | None:
@@ -400,11 +413,12 @@ def parse_listen(directive: Directive) -> Listen:
     args = directive.args
     address = args[0] if args else "80"
     flags = set(args[1:])
-    # `quic` is a UDP socket of its own, with its own default server (nginx keys its
-    # ports by address and socket type): never the TLS-over-TCP socket's default.
-    quic = "/quic" if "quic" in flags else ""
+    # `quic` (http) and `udp` (stream) are UDP sockets of their own, with their own
+    # default server (nginx keys its ports by address and socket type): never the
+    # TLS-over-TCP socket's default.
+    udp = "/quic" if "quic" in flags else "/udp" if "udp" in flags else ""
     return Listen(
-        socket=normalise_socket(address) + quic,
+        socket=normalise_socket(address) + udp,
         ssl="ssl" in flags,
         default="default_server" in flags or "default" in flags,
         http2="http2" in flags,
@@ -441,6 +455,25 @@ def _collect_servers(config: NginxConfig) -> None:
         for http in http_blocks:
             for block in http.sub("server"):
                 servers.append(_server(block, http))
+    _group(config, servers)
+    streams = [
+        _server(block, stream, stream=True) for stream in top.sub("stream") for block in stream.sub("server")
+    ]
+    if streams:
+        config.stream = NginxConfig(
+            config.root,
+            config.context,
+            config.prefix,
+            config.top,
+            config.files,
+            config.problems,
+            config.incomplete,
+        )
+        _group(config.stream, streams)
+
+
+def _group(config: NginxConfig, servers: list[Server]) -> None:
+    """Servers grouped by socket, their TLS sockets and each socket's default server."""
     config.servers = servers
     for server in servers:
         for listen in server.listens:
@@ -463,14 +496,14 @@ def _collect_servers(config: NginxConfig) -> None:
             default.default_for.append(socket)
 
 
-def _server(block: Block, http: Block | None, synthetic: bool = False) -> Server:
+def _server(block: Block, http: Block | None, synthetic: bool = False, stream: bool = False) -> Server:
     listens = [parse_listen(d) for d in block.all("listen")]
-    if not listens and not synthetic:
+    if not listens and not synthetic and not stream:  # a stream server must name its listen
         listens = [Listen("*:80", False, False, False, None)]
     names = tuple(arg for d in block.all("server_name") for arg in d.args)
     ssl = block.last("ssl")
     ssl_on = ssl if ssl is not None and ssl.args[:1] == ("on",) else None
-    return Server(block, http, listens, names, ssl_on, synthetic=synthetic)
+    return Server(block, http, listens, names, ssl_on, synthetic=synthetic, stream=stream)
 
 
 def _looks_tls(block: Block) -> bool:
