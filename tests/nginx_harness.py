@@ -34,6 +34,10 @@ Insertions are made on existing lines, so line numbers in nginx's messages are
 those of the text given. Directives are found with tlslint's own lexer (exact
 offsets), never with regexes over the text.
 
+A text with a stream{} block gets ``load_module`` of the stream module first when
+this nginx builds it as a dynamic module (Debian's libnginx-mod-stream, loaded from
+modules-enabled/ by the system's nginx.conf) and the text does not load it itself.
+
 Kinds (detected as tlslint does, ``tlslint.workspace.nginx.detect_context``,
 or given): ``main`` gets ``events {}`` when it has none; ``http`` is wrapped
 in ``events {} http { ... }``; ``server`` in ``events {} http { server {
@@ -374,6 +378,7 @@ class _Job:
     parsed: dict[str, list[_Node]] = field(default_factory=dict)
     counter: int = 0
     loopbacks: dict[str, str] = field(default_factory=dict)  # listen host -> local stand-in
+    binary: str = ""  # the nginx that tests the text
 
     def show(self, value: str | Path) -> str:
         text = str(value)
@@ -732,6 +737,7 @@ def _run(
         root_user=os.geteuid() == 0,
         add_missing_certificates=add_missing_certificates,
         stub_missing_includes=stub_missing_includes,
+        binary=binary,
     )
     job.texts = {_relative(key): value for key, value in files.items()}
     if name in job.texts:
@@ -818,6 +824,30 @@ def _limit_descriptors() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
 
 
+STREAM_MODULE = Path("/usr/lib/nginx/modules/ngx_stream_module.so")  # Debian's libnginx-mod-stream
+
+
+@functools.lru_cache(maxsize=4)
+def _dynamic_modules(binary: str) -> frozenset[str]:
+    """The modules ``binary`` was built to load dynamically (``--with-stream=dynamic``)."""
+    proc = subprocess.run(
+        [binary, "-V"], capture_output=True, text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL
+    )
+    return frozenset(re.findall(r"--with-(\w+)=dynamic", proc.stdout + proc.stderr))
+
+
+def _stream_module(job: _Job, nodes: list[_Node]) -> str:
+    """The module to load at main level for a stream{} block, or '' when the text has none,
+    loads it itself, or this nginx has stream built in. Debian's nginx loads it from
+    modules-enabled/, which the prefix's copy of /etc/nginx does not hold."""
+    main = [*nodes, *(node for rel in job.texts for node in job.nodes(rel) or [])]
+    if not any(node.name == "stream" and node.children is not None for node in main):
+        return ""
+    if any(node.name == "load_module" and any("stream" in t.value for t in node.args) for node in main):
+        return ""
+    return str(STREAM_MODULE) if "stream" in _dynamic_modules(job.binary) else ""
+
+
 def _adjust_main(job: _Job, text: str, nodes: list[_Node], kind: str, name: str) -> tuple[str, bool]:
     editor = _Editor(job, name, text)
     has_pid = _adjust_directives(job, editor, nodes, main_file=kind == MAIN)
@@ -826,6 +856,10 @@ def _adjust_main(job: _Job, text: str, nodes: list[_Node], kind: str, name: str)
         if not any(node.name == "events" for node in nodes):
             head = "events {} "
             job.note(f"{name}: added `events {{}}` (nginx needs one; the text has none)")
+        module = _stream_module(job, nodes)
+        if module:
+            head = f"load_module {module}; " + head
+            job.note(f"{name}: added `load_module {module};` (stream{{}} is a dynamic module of this nginx)")
         for http in (node for node in nodes if node.name == "http" and node.children is not None):
             defaults, note = _default_paths(job, http.children or [])
             if defaults:

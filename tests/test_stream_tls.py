@@ -84,3 +84,99 @@ def test_no_stream_servers_no_stream_scope(tmp_path: Path) -> None:
     config = load(tmp_path, "events {}\nstream {\n    upstream b { server 127.0.0.1:1; }\n}\n")
     assert config.stream is None
     assert scopes(config) == (config,)
+
+
+# --- the session rules judge stream TLS servers ---------------------------------------
+
+MQTT = """\
+events {}
+http {
+    ssl_session_cache shared:SSL:10m;
+    server {
+        listen 443 ssl;
+        ssl_certificate     /etc/ssl/example.com.pem;
+        ssl_certificate_key /etc/ssl/example.com.key;
+    }
+}
+stream {
+    server {
+        listen 8883 ssl;
+        ssl_certificate     /etc/ssl/mqtt.pem;
+        ssl_certificate_key /etc/ssl/mqtt.key;
+        proxy_pass 127.0.0.1:1883;
+    }
+    server {
+        listen 5432 ssl;
+        ssl_session_cache builtin:1000;
+        ssl_certificate     /etc/ssl/pg.pem;
+        ssl_certificate_key /etc/ssl/pg.key;
+        proxy_pass 127.0.0.1:5433;
+    }
+    server {
+        listen 6432 ssl;
+        ssl_session_cache shared:PG:10m;
+        ssl_certificate     /etc/ssl/pg.pem;
+        ssl_certificate_key /etc/ssl/pg.key;
+        proxy_pass 127.0.0.1:5433;
+    }
+}
+"""
+
+
+def _messages(tmp_path: Path, text: str, select: list[str], version: str = "1.24.0") -> dict[str, list[str]]:
+    result = check_files(tmp_path, {"nginx.conf": text}, {"select": select, "nginx": {"version": version}})
+    found: dict[str, list[str]] = {}
+    for finding in result.findings:
+        found.setdefault(finding.code, []).append(finding.message)
+    return found
+
+
+def test_session_rules_name_stream_servers(tmp_path: Path) -> None:
+    found = _messages(tmp_path, MQTT, ["NGX101", "NGX102", "NGX105", "NGX108"])
+    (missing,) = found["NGX101"]
+    assert missing.startswith("TLS stream server[*:8883] has no session cache")
+    (builtin,) = found["NGX102"]
+    assert builtin.startswith("ssl_session_cache builtin:1000 of the stream server[*:5432] is per worker")
+    tickets = found["NGX105"]
+    assert [m.split(", which")[0] for m in tickets] == [
+        "session tickets on *:8883 are encrypted with the keys of the default server stream server[*:8883]",
+        "session tickets on *:5432 are encrypted with the keys of the default server stream server[*:5432]",
+    ]  # *:6432 has a shared cache, which keeps and rotates the keys from 1.23.2 (as http's *:443)
+    # http{}'s shared cache is not the stream servers' (nor its default servers theirs).
+    assert not any("server[*:443]" in message for messages in found.values() for message in messages)
+    # The zone of stream server[*:6432] is its default server's: in use.
+    assert "NGX108" not in found
+    # The same version rule as http's: before 1.23.2 a shared cache keeps no ticket keys.
+    old = _messages(tmp_path, MQTT, ["NGX105"], version="1.22.1")["NGX105"]
+    said = "stream server[*:6432], which has no ssl_session_ticket_key: nginx.version 1.22.1 keeps no"
+    assert sum(said in message for message in old) == 1
+
+
+def test_stream_fixes_go_to_stream_with_a_zone_of_their_own(tmp_path: Path) -> None:
+    from helpers import fix
+
+    text = MQTT.replace("    ssl_session_cache shared:SSL:10m;\n", "", 1)
+    select = {"select": ["NGX101", "NGX102", "NGX105", "NGX108"]}
+    fixed = fix(tmp_path, {"nginx.conf": text}, select, unsafe=True)
+    after = fixed["nginx.conf"].decode()
+    http, stream = after.split("stream {")
+    assert "ssl_session_cache shared:SSL:10m;" in http
+    assert stream.startswith("\n    ssl_session_cache shared:STREAM_SSL:10m;\n    server {\n")
+    assert "ssl_session_cache shared:STREAM_SSL:10m;\n        ssl_certificate     /etc/ssl/pg.pem;" in stream
+    assert "shared:PG:10m" in stream  # used by its default server: kept
+    result = _nginx_t(after)
+    assert result.ok, result.describe()
+
+
+def _nginx_t(text: str):  # type: ignore[no-untyped-def]
+    import nginx_harness
+
+    return nginx_harness.nginx_t(text)
+
+
+def test_harness_loads_the_stream_module(tmp_path: Path) -> None:
+    result = _nginx_t(MQTT)
+    assert result.ok, result.describe()
+    clash = _nginx_t(MQTT.replace("builtin:1000", "shared:SSL:10m"))
+    assert not clash.ok
+    assert 'the shared memory zone "SSL" is already declared for a different use' in clash.output

@@ -135,11 +135,19 @@ def free_zone_name(config: NginxConfig, preferred: str = "SSL") -> str:
     return f"{preferred}{number}"
 
 
+def zone_name_for(config: NginxConfig, server: Server) -> str:
+    """A zone name nothing declares for a fix to ``server`` to add; a stream server's
+    is never the one an http server's fix takes in the same run (one name in http{}
+    and stream{} is `[emerg] ... already declared for a different use`)."""
+    return free_zone_name(config, "STREAM_SSL" if server.stream else "SSL")
+
+
 def http_target(server: Server) -> Target | None:
+    """The block a server inherits from (http{}, or stream{} for a stream server)."""
     http = server.http
     if http is None or http.directive is None or http.directive.block is None:
         return None
-    return Target(http.directive.source, http.directive, http.directive.block, "http{}")
+    return Target(http.directive.source, http.directive, http.directive.block, f"{http.context}{{}}")
 
 
 def server_target(config: NginxConfig, server: Server) -> Target | None:

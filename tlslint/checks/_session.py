@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from tlslint.sources.nginx.model import Directive
 from tlslint.units import parse_size
-from tlslint.workspace.nginx import Block, NginxConfig, Server, is_default, per_config
+from tlslint.workspace.nginx import Block, NginxConfig, Server, is_default, per_config, scopes
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +83,12 @@ def tickets_on(server: Server) -> bool:
 
 def tls_servers(config: NginxConfig) -> Iterator[Server]:
     return (server for server in config.servers if server.tls)
+
+
+def every_tls_server(config: NginxConfig) -> Iterator[tuple[NginxConfig, Server]]:
+    """Each TLS server of http{} and then of stream{}, with the configuration whose
+    sockets and default servers are its own (``NginxConfig.stream`` for stream's)."""
+    return ((scope, server) for scope in scopes(config) for server in tls_servers(scope))
 
 
 @per_config
@@ -171,9 +177,10 @@ def default_servers_of(config: NginxConfig, server: Server) -> list[Server]:
 
 def zones_of_default_servers(config: NginxConfig) -> set[str]:
     """The shared zones that store and resume sessions: those of TLS default servers
-    (sessions are looked up in the default server's cache only, facts §1)."""
+    (sessions are looked up in the default server's cache only, facts §1), stream{}'s
+    included."""
     used = set()
-    for server in tls_servers(config):
+    for _, server in every_tls_server(config):
         shared = effective_cache(server).shared
         if shared is not None and is_default(server):
             used.add(shared.name)

@@ -15,19 +15,19 @@ from dataclasses import dataclass
 
 from tlslint.checks import RuleContext, directive_location, related
 from tlslint.checks._causes import Cause, Place, fix_key, one_per_cause
-from tlslint.checks._placement import free_zone_name, session_targets
+from tlslint.checks._placement import session_targets, zone_name_for
 from tlslint.checks._session import (
     SessionCache,
     anchor,
     default_servers_of,
     effective_cache,
+    every_tls_server,
     rejects_handshakes,
     setting_anchor,
     ticket_keys,
     tickets_on,
     tls13_only,
     tls_default_for,
-    tls_servers,
 )
 from tlslint.findings import Finding, Fix, Related, Severity
 from tlslint.nginx_edits import replace_arguments
@@ -82,9 +82,9 @@ class _Where:
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
-    for config in workspace.nginx:
+    for whole in workspace.nginx:
         places: list[Place] = []
-        for server in tls_servers(config):
+        for config, server in every_tls_server(whole):
             if rejects_handshakes(server) and not is_default(server):
                 continue  # completes no handshake and decides for no socket
             cache = effective_cache(server)
@@ -179,9 +179,11 @@ def _cause(
             anchor(server, name),
             "no ssl_session_cache applies (nginx's default is none)",
         )
-    elif target.name == "http":
+    elif target.name in ("http", "stream"):
         where = _Where(
-            target, setting_anchor(config, target, name), f"http{{}} sets no {name} (nginx's default is none)"
+            target,
+            setting_anchor(config, target, name),
+            f"{target.name}{{}} sets no {name} (nginx's default is none)",
         )
     else:
         default = next((s for s in config.servers if s.block.directive is target), server)
@@ -198,7 +200,7 @@ def add_shared_cache(
 ) -> Fix | None:
     """Turn an explicit none/off, or a builtin-only cache, into a shared zone (unsafe: it
     replaces what the operator wrote); or add one where it is inherited (``safe``)."""
-    value = f"shared:{free_zone_name(config)}:{size}"
+    value = f"shared:{zone_name_for(config, server)}:{size}"
     if cache.directive is not None and cache.disabled:
         edit = replace_arguments(cache.directive, [value])
         return Fix(f"set `ssl_session_cache {value};` instead of `{cache.state}`", (edit,), False)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext, unique
-from tlslint.checks._placement import free_zone_name
-from tlslint.checks._session import anchor, effective_cache, tls_servers
+from tlslint.checks._placement import zone_name_for
+from tlslint.checks._session import anchor, effective_cache, every_tls_server
 from tlslint.findings import Finding, Fix
 from tlslint.nginx_edits import replace_arguments
 from tlslint.sources.nginx.model import Directive
@@ -17,12 +17,12 @@ CODE = "NGX102"
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
-    for config in workspace.nginx:
+    for whole in workspace.nginx:
         # Once a configuration (the engine keeps one of a snippet's findings in two).
         reported: set[int] = set()
-        if _one_worker(config):
+        if _one_worker(whole):
             continue  # one worker process: its builtin cache sees every connection
-        for server in tls_servers(config):
+        for config, server in every_tls_server(whole):
             # Sessions are stored in the default server's cache only (facts §1):
             # a virtual server's own builtin cache is never consulted.
             if not is_default(server):
@@ -34,13 +34,16 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 if id(directive) in reported:
                     continue
                 reported.add(id(directive))
+                of = f" of the {server.label}" if server.stream else ""
                 yield ctx.finding(
                     directive,
-                    f"ssl_session_cache {' '.join(directive.args)} is per worker process: "
+                    f"ssl_session_cache {' '.join(directive.args)}{of} is per worker process: "
                     "a client whose next connection lands on another worker gets a full "
                     "handshake (measured 16/30 resumed with 4 workers); use a shared zone",
                     anchor=anchor(server, "ssl_session_cache"),
-                    fix=_shared_instead(directive, f"shared:{free_zone_name(config)}:{ctx.options['size']}"),
+                    fix=_shared_instead(
+                        directive, f"shared:{zone_name_for(config, server)}:{ctx.options['size']}"
+                    ),
                 )
 
 

@@ -15,11 +15,11 @@ from tlslint.checks._causes import Cause, Place, fix_key, one_per_cause
 from tlslint.checks._session import (
     anchor,
     effective_cache,
+    every_tls_server,
     rejects_handshakes,
     setting_anchor,
     tickets_on,
     tls_default_for,
-    tls_servers,
 )
 from tlslint.checks.ngx101_session_cache_missing import add_shared_cache
 from tlslint.findings import Finding, Severity
@@ -38,11 +38,11 @@ RANDOM = "every reload invalidates all tickets, and each node has its own keys"
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     fleet = bool(ctx.options["require-key-file"])
-    for config in workspace.nginx:
-        versions = workspace.nginx_versions(config)
+    for whole in workspace.nginx:
+        versions = workspace.nginx_versions(whole)
         new_enough = versions.at_least(TICKET_KEYS_IN_SHARED_CACHE)
         places: list[Place] = []
-        for server in tls_servers(config):
+        for config, server in every_tls_server(whole):
             # Only the default server's keys encrypt tickets (facts §1).
             if not is_default(server) or server.unresolved:
                 continue
