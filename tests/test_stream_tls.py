@@ -180,3 +180,16 @@ def test_harness_loads_the_stream_module(tmp_path: Path) -> None:
     clash = _nginx_t(MQTT.replace("builtin:1000", "shared:SSL:10m"))
     assert not clash.ok
     assert 'the shared memory zone "SSL" is already declared for a different use' in clash.output
+
+
+def test_protocol_rules_judge_stream_servers_by_stream_lines(tmp_path: Path) -> None:
+    found = _messages(tmp_path, MQTT.replace("http {", "http {\n    ssl_protocols TLSv1.2 TLSv1.3;"),
+                      ["NGX302", "NGX303"], version="1.22.1")  # fmt: skip
+    # http{}'s line covers http's server only; stream{}'s servers have nginx 1.22.1's default.
+    for code, says in (("NGX302", "lacks TLSv1.3"), ("NGX303", "enables TLSv1 and TLSv1.1")):
+        (message,) = found[code]
+        assert message.startswith("nginx 1.22.1's default ssl_protocols"), message
+        assert says in message
+        assert "TLS stream server[*:8883], stream server[*:5432], stream server[*:6432]" in message
+    # On 1.27.3 and later the default is TLSv1.2 TLSv1.3 for stream as for http.
+    assert _messages(tmp_path, MQTT, ["NGX302", "NGX303"], version="1.28.0") == {}
