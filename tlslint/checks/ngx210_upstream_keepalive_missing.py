@@ -16,15 +16,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext, related
-from tlslint.checks._backends import (
-    backend_timeout,
-    links,
-    nginx_edit,
-    nginx_target,
-    nginx_value,
-    show_seconds,
-    upstream_timeout,
-)
 from tlslint.checks._upstream import (
     PassTarget,
     UpgradeMap,
@@ -132,6 +123,10 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
 def _backend_race(workspace: Workspace, upstream: Block) -> tuple[float, str] | None:
     """The lowest idle timeout of the app servers behind ``upstream`` that close idle
     connections before nginx would (BKD101's race once keepalive is on), and who."""
+    if workspace.backends is None:
+        return None  # no app server in the run: its modules stay unimported
+    from tlslint.checks._backends import backend_timeout, links, show_seconds, upstream_timeout
+
     nginx = upstream_timeout(upstream)
     if nginx is None:
         return None
@@ -149,6 +144,8 @@ def _with_timeout(upstream: Block, size: int, race: tuple[float, str]) -> Fix | 
     """``keepalive`` with a ``keepalive_timeout`` below the backend's: keep-alive alone
     would start BKD101's race (a POST meeting a connection the backend is closing).
     Adding both is safe; replacing a keepalive_timeout written in the block is not."""
+    from tlslint.checks._backends import nginx_edit, nginx_target, nginx_value
+
     directive = upstream.directive
     assert directive is not None and directive.block is not None
     own = directive.block
