@@ -256,3 +256,32 @@ def test_validators() -> None:
     with pytest.raises(SourceError, match="no longer a JSON array"):
         validate_command(SourceText(Path("Dockerfile"), 'CMD ["gunicorn", "app:app",]\n'))
     validate_command(SourceText(Path("Procfile"), "web: anything at all\n"))
+
+
+@pytest.mark.parametrize(
+    ("config", "timeout_line"),
+    [
+        (
+            'bind = "127.0.0.1:8000"\nworker_class = "uvicorn.workers.UvicornWorker"\n',
+            "keepalive_timeout 1s;",
+        ),
+        ('bind = "127.0.0.1:8000"\nworker_class = "gevent"\nkeepalive = 75\n', None),  # above nginx's 60s
+    ],
+)
+def test_ngx210_safe_fix_starts_no_race(tmp_path: Path, config: str, timeout_line: str | None) -> None:
+    """NGX210's safe fix turns keep-alive on: in front of an app server that closes idle
+    connections before nginx's 60s it also writes a keepalive_timeout below the server's.
+    It wrote `keepalive 32;` alone, and the next run found BKD101 [error] it had caused."""
+    files = {"app.conf": NGINX_130, "gunicorn.conf.py": config}
+    mapping: dict[str, Any] = {"nginx": {"version": "1.22"}, "select": ["NGX210", "NGX211", "BKD101"]}
+    result = check_files(tmp_path, files, mapping)
+    assert [f.code for f in result.findings] == ["NGX210"]
+    settings = settings_for(tmp_path, mapping)
+    apply_fixes(run([tmp_path], settings), settings, unsafe=False, write=True)
+    fixed = (tmp_path / "app.conf").read_text(encoding="utf-8")
+    assert "    keepalive 32;\n" in fixed
+    if timeout_line is None:
+        assert "keepalive_timeout" not in fixed
+    else:
+        assert f"    keepalive 32;\n    {timeout_line}\n" in fixed
+    assert run([tmp_path], settings).findings == []

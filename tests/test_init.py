@@ -114,6 +114,31 @@ def test_every_commented_example_in_the_starter_is_valid(tmp_path: Path) -> None
     assert settings.nginx_extra_directives, "the starter's extra-directives example was not read"
 
 
+def test_init_pins_no_local_nginx_that_the_repository_refutes(tmp_path: Path) -> None:
+    """The local `nginx -v` is a guess at what the servers run: where the repository's
+    files rule it out (an image tag, `http2 on`), it is not pinned. It was, and then
+    every `http2 on;` was NGX305 "nginx 1.22.1 refuses to start", with a fix undoing it."""
+    search = fake_nginx(tmp_path / "bin", "nginx version: nginx/1.22.1")
+    repo = tmp_path / "repo"
+    (repo / "conf.d").mkdir(parents=True)
+    (repo / "conf.d" / "app.conf").write_text(
+        "server {\n    listen 443 ssl;\n    http2 on;\n}\n", encoding="utf-8"
+    )
+    written = init(repo, search_path=search)
+    assert written.version is None
+    assert "not the nginx 1.22.1 of" in written.note and "`http2 on` at" in written.note
+    assert load_settings(repo).nginx_version is None
+    # An image tag does as much; one that includes the local release leaves it pinned.
+    for tag, pinned in (("1.27-alpine", None), ("1.22", "1.22.1")):
+        other = tmp_path / tag
+        other.mkdir()
+        (other / "nginx.conf").write_text(
+            "events {}\nhttp {\n    server {\n        listen 80;\n    }\n}\n", encoding="utf-8"
+        )
+        (other / "Dockerfile").write_text(f"FROM nginx:{tag}\n", encoding="utf-8")
+        assert init(other, search_path=search).version == pinned
+
+
 def test_init_without_nginx_leaves_the_version_commented(tmp_path: Path) -> None:
     written = init(tmp_path, search_path=str(tmp_path / "empty"))
     assert written.version is None

@@ -462,3 +462,32 @@ def test_no_deployment_file_costs_no_read(tmp_path: Path, monkeypatch: pytest.Mo
     assert opened == []
     run_tree(tmp_path, {"Dockerfile": "FROM nginx:1.27\n"})
     assert [p.name for p in opened] == ["Dockerfile"]
+
+
+def test_each_configuration_takes_the_image_nearest_to_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A repository with a proxy and a static frontend, each its own nginx image: the
+    proxy's configuration runs on the proxy's image, not on the union of both (it was
+    "1.22.0 to before 1.28.0", citing the frontend's Dockerfile, and NGX303 an info)."""
+    server = f"    server {{\n        listen 443 ssl;\n        {CERT}\n    }}\n"
+    proxy = f"events {{}}\nhttp {{\n    ssl_session_cache shared:SSL:10m;\n{server}}}\n"
+    frontend = "FROM node:20 AS build\nFROM nginx:1.27-alpine\nCOPY default.conf /etc/nginx/conf.d/\n"
+    files = {
+        "proxy/Dockerfile": "FROM nginx:1.22\nCOPY nginx.conf /etc/nginx/nginx.conf\n",
+        "proxy/nginx.conf": proxy,
+        "frontend/Dockerfile": frontend,
+        "frontend/default.conf": "server {\n    listen 80;\n    http2 on;\n}\n",
+    }
+    monkeypatch.chdir(tmp_path)
+    result = check_files(tmp_path, files, {"select": ["NGX303"]})
+    ranges = {c.files[0].name: result.workspace.nginx_versions(c) for c in result.workspace.nginx}
+    assert ranges["nginx.conf"].label() == "1.22.x" and ranges["default.conf"].label() == "1.27.x"
+    (finding,) = of("NGX303", result.findings)
+    assert finding.severity == Severity.WARNING
+    assert "FROM nginx:1.22 at proxy/Dockerfile:1" in finding.message and "frontend" not in finding.message
+    # No image in a directory above it: the union of all, as before.
+    files["shared/extra.conf"] = "events {}\nhttp {\n    server {\n        listen 8080;\n    }\n}\n"
+    result = check_files(tmp_path, files, {"select": ["NGX303"]})
+    (extra,) = [c for c in result.workspace.nginx if c.files[0].name == "extra.conf"]
+    assert result.workspace.nginx_versions(extra).label() == "1.22.0 to before 1.28.0"

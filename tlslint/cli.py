@@ -201,6 +201,8 @@ def init(
         raise _fail(str(error)) from None
     where = f"[tool.tlslint] to {written.path}" if written.appended else str(written.path)
     version = f"nginx {written.version} ({written.note})" if written.version else "nginx version not set"
+    if not written.version and written.note.startswith("not the nginx"):
+        version += f" ({written.note})"
     print(f"tlslint: wrote {where}; {version}")
     print("Next: `tlslint` checks this directory, `tlslint --fix` applies the safe fixes.")
 

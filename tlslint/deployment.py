@@ -16,7 +16,11 @@ tag's meaning. No version, a moving tag (``stable``, ``mainline``, ``latest``,
 ``{{ .Values.tag }}``) is unknown: the images then declare nothing, since the
 configuration may run on that one.
 
-Several images declare their union: the configuration may run on any of them.
+Several images declare their union: the configuration may run on any of them,
+unless some of them sit nearer to it: a configuration takes the images of the
+deployment files in the nearest directory at or above its own that has any (a
+``proxy/Dockerfile`` beside ``proxy/nginx.conf``, not ``frontend/Dockerfile``), and the
+union of all only where no such directory exists.
 These files are never "configuration files" of a run: read only when in scope,
 never reported on, and a file that cannot be read declares nothing.
 """
@@ -24,7 +28,7 @@ never reported on, and a file that cannot be read declares nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,12 +65,52 @@ class Image:
 def deployment_versions(paths: Iterable[Path]) -> VersionRange:
     """The union of the versions the nginx images in ``paths`` run; UNKNOWN when
     there is none, or when one of them names no version."""
-    images = [image for path in paths for image in nginx_images(path)]
+    return union(deployment_images(paths))
+
+
+def deployment_images(paths: Iterable[Path]) -> dict[Path, list[Image]]:
+    """The nginx images of each file in ``paths`` that names any (each read once)."""
+    found = {path: nginx_images(path) for path in paths}
+    return {path: images for path, images in found.items() if images}
+
+
+def union(by_file: Mapping[Path, list[Image]]) -> VersionRange:
+    """The versions any of the images run (see ``deployment_versions``)."""
+    return _union([image for images in by_file.values() for image in images])
+
+
+def _union(images: list[Image]) -> VersionRange:
     if not images or any(image.low is None for image in images):
         return UNKNOWN
     lowest = min(images, key=lambda image: image.low or (0, 0, 0))
     highest = max(images, key=lambda image: image.high or (0, 0, 0))
     return VersionRange(lowest.low, highest.high, lowest.evidence, highest.evidence)
+
+
+def nearest_versions(roots: Iterable[Path], by_file: Mapping[Path, list[Image]]) -> dict[Path, VersionRange]:
+    """By configuration root: the versions of the images nearest to it, for the roots
+    whose nearest images are not all of them (the others take ``deployment_versions``).
+
+    Nearest: the deployment files with an nginx image in the deepest directory that
+    holds the root, at any depth above it; none there: every image in scope counts.
+    """
+    from tlslint.paths import resolved
+
+    by_directory: dict[Path, list[Image]] = {}
+    for path, images in by_file.items():
+        by_directory.setdefault(resolved(path).parent, []).extend(images)
+    found: dict[Path, VersionRange] = {}
+    if len(by_directory) < 2:
+        return found
+    unions: dict[Path, VersionRange] = {}
+    for root in roots:
+        for directory in resolved(root).parents:
+            if directory in by_directory:
+                if directory not in unions:
+                    unions[directory] = _union(by_directory[directory])
+                found[root] = unions[directory]
+                break
+    return found
 
 
 def nginx_images(path: Path) -> list[Image]:

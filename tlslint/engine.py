@@ -26,6 +26,7 @@ from tlslint.workspace.nginx import MAIN, NginxConfig, build_config, detect_cont
 if TYPE_CHECKING:
     from tlslint.baseline import Baseline, BaselineOutcome, Entry
     from tlslint.cache import ModelCache
+    from tlslint.deployment import Image
     from tlslint.discovery import Discovered
     from tlslint.results import ResultStore
     from tlslint.scope import Scope
@@ -136,10 +137,12 @@ def _run(
         includers = _includers(files, named, settings) if named else []
         above = _directory_includers(files, targets, discovered.nginx, settings)
         configs = load_nginx(files, [*includers, *above, *discovered.nginx])
+        images = _deployment_images(settings, discovered.deployment)
         workspace = Workspace(
             nginx=configs,
             nginx_version=settings.nginx_version,
-            nginx_declared=declared_versions(settings, discovered.deployment),
+            nginx_declared=declared_versions(settings, images),
+            nginx_declared_near=_nearest_images(configs, images),
             nginx_pinned=how.nginx_pinned or {},
         )
         filters = Filters(settings, files)
@@ -368,8 +371,12 @@ def _checked(
     if store is not None:
         from tlslint.results import config_key, run_digest
 
-        shared = run_digest(settings, workspace.nginx_declared)
-        keys = [config_key(shared, config, files) for config in workspace.nginx]
+        digests: dict[int, bytes] = {}  # by declared range: most configurations share one
+        for config in workspace.nginx:
+            declared = workspace.nginx_declared_for(config)
+            if id(declared) not in digests:
+                digests[id(declared)] = run_digest(settings, declared)
+            keys.append(config_key(digests[id(declared)], config, files))
         for position, key in enumerate(keys):
             earlier = store.get(key)
             if earlier is not None and all(code in earlier for code in per_config):
@@ -389,6 +396,26 @@ def _checked(
             earlier = reused.get(position)
             ordered.extend(earlier[check.code] if earlier is not None else found[(position, check.code)])
     return ordered
+
+
+def _deployment_images(settings: Settings, deployment: list[Path]) -> dict[Path, list[Image]]:
+    """The nginx images of the deployment files in scope; none read when the setting
+    declares the version."""
+    if settings.nginx_version is not None or not deployment:
+        return {}
+    from tlslint.deployment import deployment_images
+
+    return deployment_images(deployment)
+
+
+def _nearest_images(configs: list[NginxConfig], images: dict[Path, list[Image]]) -> dict[Path, VersionRange]:
+    """The images nearer to each configuration than the others (none when one
+    directory holds every image)."""
+    if not images or not configs:
+        return {}
+    from tlslint.deployment import nearest_versions
+
+    return nearest_versions([config.files[0] for config in configs], images)
 
 
 def _has_input(target: str, workspace: Workspace) -> bool:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tlslint.nginx_versions import Version
 from tlslint.settings import CONFIG_NAMES, Settings, read_config
 
 STARTER_NAME = ".tlslint.toml"
@@ -150,7 +151,7 @@ def init(
     target = project if pyproject else directory / STARTER_NAME
     if not pyproject and target.exists():
         raise InitError(f"{target}: already exists; edit it instead")
-    version, note = _version(nginx_version, questions, search_path)
+    version, note = _version(nginx_version, questions, search_path, directory)
     if questions is not None:
         profile = questions.prompt(f"Profile ({', '.join(PROFILES)})", PROFILES[0]).strip()
         if profile not in PROFILES:
@@ -166,19 +167,25 @@ def init(
 
 
 def _version(
-    given: str | None, questions: Questions | None, search_path: str | None
+    given: str | None, questions: Questions | None, search_path: str | None, directory: Path
 ) -> tuple[str | None, str]:
     """The version to write and the comment that says where it came from."""
     from tlslint.nginx_versions import parse_version
 
     detected = None
+    unset = "unknown: set the version your servers run"
     if given is None:
         detected = detect_nginx_version(search_path)
+        if detected is not None:
+            refuted = _refuted(directory, parse_version(detected.version))
+            if refuted:
+                unset = f"not the nginx {detected.version} of {detected.binary} here: {refuted}"
+                detected = None
         given = detected.version if detected else ""
         if questions is not None:
             given = questions.prompt("nginx version your servers run (blank: leave unset)", given).strip()
     if not given:
-        return None, "unknown: set the version your servers run"
+        return None, unset
     try:
         parse_version(given)
     except ValueError as error:
@@ -187,6 +194,33 @@ def _version(
     if detected is not None and version == detected.version:
         return version, f"`nginx -v` of {detected.binary} here: make it what your servers run"
     return version, "given to tlslint init"
+
+
+def _refuted(directory: Path, version: Version) -> str:
+    """Why the files under ``directory`` cannot run on ``version`` (the image of a
+    Dockerfile or compose file, a line only other releases accept); "" when none says so.
+
+    The local nginx is a guess at what the servers run: pinned against what the
+    repository shows, it turns the rules against the files (`http2 on` reported as
+    refused by a 1.22 the servers never run)."""
+    import dataclasses
+
+    from tlslint.engine import run
+    from tlslint.settings import SettingsError, load_settings
+
+    try:
+        settings = dataclasses.replace(load_settings(directory), select=[])
+        workspace = run([directory], settings).workspace
+    except (SettingsError, OSError):
+        return ""
+    for config in workspace.nginx:
+        versions = workspace.nginx_versions(config)
+        if versions.known and not versions.contains(version):
+            evidence = "; ".join(e.phrase() for e in versions.evidence())
+            return (
+                f"{_shown(config.files[0], directory.resolve())} runs nginx {versions.label()} ({evidence})"
+            )
+    return ""
 
 
 def _create(target: Path, text: str) -> None:

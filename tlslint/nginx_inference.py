@@ -14,7 +14,7 @@ their own ``ssl`` and ``http2`` lines against a declared version).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -35,6 +35,7 @@ from tlslint.version_range import DIRECTIVE, SETTING, UNKNOWN, Evidence, Version
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from tlslint.deployment import Image
     from tlslint.settings import Settings
     from tlslint.sources.nginx.model import Directive
     from tlslint.workspace.nginx import Block, NginxConfig
@@ -75,17 +76,17 @@ class Inference:
         return tuple(evidence_of(line) for line in self.lines)
 
 
-def declared_versions(settings: Settings, deployment: list[Path] | None = None) -> VersionRange:
+def declared_versions(settings: Settings, images: Mapping[Path, list[Image]] | None = None) -> VersionRange:
     """The versions declared outside the configuration: the setting wins, then the
-    images of the deployment files in scope (``tlslint.deployment``)."""
+    nginx images of the deployment files in scope (``tlslint.deployment``)."""
     if settings.nginx_version is not None:
         text = settings.nginx_version_text.strip() or format_version(settings.nginx_version)
         evidence = Evidence(SETTING, f"nginx.version {text}", path=settings.source)
         return VersionRange.exactly(settings.nginx_version, evidence)
-    if deployment:
-        from tlslint.deployment import deployment_versions
+    if images:
+        from tlslint.deployment import union
 
-        return deployment_versions(deployment)
+        return union(images)
     return UNKNOWN
 
 

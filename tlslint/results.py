@@ -123,7 +123,8 @@ def run_digest(settings: Settings, declared: VersionRange) -> bytes:
     from tlslint import catalogue
 
     digest = hashlib.blake2b(digest_size=32)
-    for part in (repr(settings), repr(declared), crossplane.__version__):
+    # The working directory: messages name evidence files relative to it (Evidence.where).
+    for part in (repr(settings), repr(declared), crossplane.__version__, os.getcwd()):
         digest.update(part.encode("utf-8", "surrogateescape"))
         digest.update(b"\0")
     digest.update((catalogue.rules_dir() / catalogue.INDEX_NAME).read_bytes())

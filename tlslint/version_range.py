@@ -10,6 +10,7 @@ the evidence that set it, so that a rule can say why it decided:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,9 +44,9 @@ class Evidence:
     @property
     def where(self) -> str:
         if self.directive is not None:
-            return f"{self.directive.path.name}:{self.directive.line}"
+            return f"{_shown(self.directive.path)}:{self.directive.line}"
         if self.path is not None:
-            return f"{self.path.name}:{self.line}" if self.line else self.path.name
+            return f"{_shown(self.path)}:{self.line}" if self.line else _shown(self.path)
         return ""
 
     def phrase(self) -> str:
@@ -56,6 +57,16 @@ class Evidence:
         if self.kind == DIRECTIVE:
             return f"inferred: {self.what}{at}" + (", before a fix changed it" if self.before_fix else "")
         return f"{self.what}{at}"
+
+
+def _shown(path: Path) -> str:
+    """A path as findings show theirs, relative to the working directory, where it is
+    under it: a repository has many a Dockerfile and nginx.conf. Elsewhere its name."""
+    try:
+        shown = os.path.relpath(path)
+    except ValueError:
+        return path.name
+    return path.name if shown.startswith("..") else Path(shown).as_posix()
 
 
 def next_release(version: Version) -> Version:

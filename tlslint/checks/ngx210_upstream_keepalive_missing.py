@@ -30,10 +30,11 @@ from tlslint.checks._upstream import (
 )
 from tlslint.checks.ngx211_upstream_keepalive_ineffective import location_fix
 from tlslint.findings import Finding, Fix, Severity
-from tlslint.nginx_edits import insert_directive, replace_argument
+from tlslint.nginx_edits import insert_directive, insert_directives, replace_argument
 from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_DEFAULT
 from tlslint.version_range import VersionRange
 from tlslint.workspace import Workspace
+from tlslint.workspace.nginx import Block
 
 CODE = "NGX210"
 BEFORE_DEFAULT = VersionRange(high=UPSTREAM_KEEPALIVE_DEFAULT)  # no upstream keep-alive by default
@@ -85,6 +86,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             if not new:
                 what += _locations_note(proxied, maps)
             notes = [related(t.directive, f"proxies to it over {t.scheme}") for t in proxied[:3]]
+            fix: Fix | None
             if disabled:
                 assert line is not None
                 fix = Fix(
@@ -97,11 +99,14 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 # (least_conn, hash, ...) after keepalive gives "load balancing
                 # method redefined".
                 own = directive.block
-                edit = insert_directive(
-                    directive.source, directive, own, f"keepalive {size};", own[-1] if own else None
-                )
-                fix = Fix(f"add `keepalive {size};` to upstream {name}", (edit,), True)
-            complete = _with_locations(fix, proxied, versions, maps)
+                after = own[-1] if own else None
+                race = _backend_race(workspace, upstream)
+                if race is None:
+                    edit = insert_directive(directive.source, directive, own, f"keepalive {size};", after)
+                    fix = Fix(f"add `keepalive {size};` to upstream {name}", (edit,), True)
+                else:
+                    fix = _with_timeout(upstream, size, race)
+            complete = _with_locations(fix, proxied, versions, maps) if fix is not None else None
             yield ctx.finding(
                 line if disabled and line is not None else directive,
                 what,
@@ -113,6 +118,49 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 anchor=anchor(upstream, "keepalive"),
                 fix_note=UNREACHABLE_NOTE if complete is None else "",
             )
+
+
+def _backend_race(workspace: Workspace, upstream: Block) -> tuple[float, str] | None:
+    """The lowest idle timeout of the app servers behind ``upstream`` that close idle
+    connections before nginx would (BKD101's race once keepalive is on), and who."""
+    if workspace.backends is None:
+        return None  # no app server in the run: its modules stay unimported
+    from tlslint.checks._backends import backend_timeout, links, show_seconds, upstream_timeout
+
+    nginx = upstream_timeout(upstream)
+    if nginx is None:
+        return None
+    lowest: tuple[float, str] | None = None
+    for link in links(workspace):
+        if link.upstream is not upstream:
+            continue
+        seconds = backend_timeout(link.backend).seconds
+        if seconds is not None and seconds <= nginx.seconds and (lowest is None or seconds < lowest[0]):
+            lowest = (seconds, f"{link.backend.server}'s idle timeout of {show_seconds(seconds)}")
+    return lowest
+
+
+def _with_timeout(upstream: Block, size: int, race: tuple[float, str]) -> Fix | None:
+    """``keepalive`` with a ``keepalive_timeout`` below the backend's: keep-alive alone
+    would start BKD101's race (a POST meeting a connection the backend is closing).
+    Adding both is safe; replacing a keepalive_timeout written in the block is not."""
+    from tlslint.checks._backends import nginx_edit, nginx_target, nginx_value
+
+    directive = upstream.directive
+    assert directive is not None and directive.block is not None
+    own = directive.block
+    value = nginx_value(nginx_target(race[0]))
+    name = directive.args[0]
+    what = f"add `keepalive {size};` to upstream {name} with keepalive_timeout {value} (below {race[1]})"
+    if upstream.last("keepalive_timeout") is None:
+        statements = [f"keepalive {size};", f"keepalive_timeout {value};"]
+        edit = insert_directives(directive.source, directive, own, statements, own[-1] if own else None)
+        return Fix(what, (edit,), True)
+    timeout = nginx_edit(upstream, value)
+    if timeout is None:
+        return None  # the timeout comes from an include shared with other blocks
+    keepalive = insert_directive(directive.source, directive, own, f"keepalive {size};", own[-1])
+    return Fix(what, (keepalive, timeout), False)
 
 
 def _with_locations(

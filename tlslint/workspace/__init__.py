@@ -25,6 +25,9 @@ class Workspace:
     nginx: list[NginxConfig] = field(default_factory=list)
     nginx_version: Version | None = None  # the setting; rules read ``nginx_versions(config)``
     nginx_declared: VersionRange = UNKNOWN  # the setting, else the deployment files' images
+    # By configuration root (resolved): the images nearer to it than the others, when no
+    # setting declares the version (``tlslint.deployment.nearest_versions``).
+    nginx_declared_near: Mapping[Path, VersionRange] = field(default_factory=dict)
     # By configuration root (resolved): the versions inferred before the fixer changed the
     # text; its re-checks judge by them (``tlslint.nginx_inference.carried``).
     nginx_pinned: Mapping[Path, VersionRange] = field(default_factory=dict)
@@ -45,7 +48,11 @@ class Workspace:
         from tlslint.nginx_inference import inference
 
         pinned = self.nginx_pinned.get(config.files[0]) if self.nginx_pinned else None
-        return inference(config, self.nginx_declared, pinned)
+        return inference(config, self.nginx_declared_for(config), pinned)
+
+    def nginx_declared_for(self, config: NginxConfig) -> VersionRange:
+        """What is declared for ``config``: the nearest images, else ``nginx_declared``."""
+        return self.nginx_declared_near.get(config.files[0], self.nginx_declared)
 
     def nginx_pins(self) -> dict[Path, VersionRange]:
         """The versions each configuration runs on, by root, for re-checks of fixed
