@@ -288,3 +288,4 @@ def test_absolute_include_maps_through_nginx_roots(tmp_path: Path) -> None:
     messages = sorted((f.code, f.location.line, f.message) for f in plain.findings)
     assert [(code, line) for code, line, _ in messages] == [("NGX002", 3), ("NGX002", 4)]
     assert 'absolute include "/opt/tls/params.conf" is outside the mapped roots' in messages[1][2]
+    assert 'map it with nginx.roots (roots = { "/opt/tls" = ' in messages[1][2]

@@ -142,7 +142,7 @@ class NginxFiles:
         shown = brief(pattern, 120)
         target = self._map(pattern, prefix)
         if target is None:
-            return IncludeResult((), f'absolute include "{shown}" is outside the mapped roots')
+            return IncludeResult((), _unmapped(shown, pattern))
         climbs = ".." in PurePosixPath(pattern).parts
         if climbs and not self._inside_roots(_static_part(target), prefix):
             return IncludeResult((), _outside_root(shown, prefix))
@@ -227,6 +227,17 @@ def _static_part(target: Path) -> Path:
         if glob.has_magic(part):
             return Path(*parts[:index])
     return target
+
+
+def _unmapped(shown: str, pattern: str) -> str:
+    """Name the setting that lets the include be read (certbot's
+    /etc/letsencrypt/options-ssl-nginx.conf is the usual one)."""
+    directory = brief(PurePosixPath(pattern).parent.as_posix(), 80)
+    return (
+        f'absolute include "{shown}" is outside the mapped roots: map it with nginx.roots '
+        f'(roots = {{ "{directory}" = "<a directory with a copy>" }}), or ignore NGX002 for this '
+        "file (what the include sets is then unknown to the checks)"
+    )
 
 
 def _outside_root(shown: str, prefix: Path) -> str:
