@@ -240,8 +240,8 @@ def test_a_config_named_by_a_variable_set_under_if_is_unknown() -> None:
 
 
 def test_statements_keep_quoted_newlines_and_continuations() -> None:
-    text = 'a "x\ny" \\\n b\n# c\nd\n'
-    assert [text[s:e] for s, e in statements(text)] == ['a "x\ny" \\\n b', "# c", "d"]
+    text = 'a "x\\"\ny" \\\n b\n# c\nd $(e\nf) `g\nh`\n'
+    assert [text[s:e] for s, e in statements(text)] == ['a "x\\"\ny" \\\n b', "# c", "d $(e\nf) `g\nh`"]
 
 
 # --------------------------------------------------------------------------- discovery

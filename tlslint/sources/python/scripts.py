@@ -46,6 +46,9 @@ from tlslint.sources.python.servers import SERVER_FACTS
 
 SCRIPT_SUFFIXES = (".sh", ".bash")
 SHEBANG = re.compile(rb"#![ \t]*\S*/(?:env[ \t]+(?:-\S+[ \t]+)*)?(?:sh|bash|dash|ash|ksh|zsh)\b")
+_SERVER_WORD = re.compile(r"gunicorn|uvicorn|hypercorn")
+_SPECIAL = re.compile(r"[\\'\"`#$)<\n]")
+_CLOSING = {quote: re.compile(rf"(?:[^{quote}\\]|\\.)*{quote}", re.S) for quote in "\"`"}
 _HEREDOC = re.compile(r"<<-?[ \t]*(['\"]?)([A-Za-z_][\w.-]*)\1")
 _ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\+?=(.*)", re.S)
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-]")
@@ -96,6 +99,10 @@ def statements(text: str) -> Iterator[tuple[int, int]]:
     position, start, depth, length = 0, 0, 0, len(text)
     delimiters: list[tuple[str, bool]] = []
     while position < length:
+        special = _SPECIAL.search(text, position)  # plain runs skipped at C speed
+        if special is None:
+            break
+        position = special.start()
         char = text[position]
         if char == "\\":
             position += 2
@@ -103,16 +110,14 @@ def statements(text: str) -> Iterator[tuple[int, int]]:
             close = text.find("'", position + 1)
             position = length if close == -1 else close + 1
         elif char in '"`':
-            position += 1
-            while position < length and text[position] != char:
-                position += 2 if text[position] == "\\" else 1
-            position += 1
+            close = _CLOSING[char].match(text, position + 1)
+            position = length if close is None else close.end()
         elif char == "#" and (position == start or text[position - 1] in " \t;&|()"):
             newline = text.find("\n", position)
             position = length if newline == -1 else newline
-        elif text.startswith("$(", position):
-            depth += 1
-            position += 2
+        elif char == "$":
+            depth += text.startswith("$(", position)
+            position += 1
         elif char == ")" and depth:
             depth -= 1
             position += 1
@@ -146,7 +151,11 @@ def _after_heredoc(text: str, position: int, delimiter: str, tabs: bool) -> int:
 def starts_server(text: str) -> bool:
     """Whether some command of the script starts gunicorn, uvicorn or hypercorn (a sniff:
     nothing expanded)."""
-    return any(any(find_programs(lex_shell(text, start, end))) for start, end in statements(text))
+    return any(
+        any(find_programs(lex_shell(text, start, end)))
+        for start, end in statements(text)
+        if _SERVER_WORD.search(text, start, end)
+    )
 
 
 # --------------------------------------------------------------------------- reading
