@@ -48,7 +48,7 @@ SCRIPT_SUFFIXES = (".sh", ".bash")
 SHEBANG = re.compile(rb"#![ \t]*\S*/(?:env[ \t]+(?:-\S+[ \t]+)*)?(?:sh|bash|dash|ash|ksh|zsh)\b")
 _SERVER_WORD = re.compile(r"gunicorn|uvicorn|hypercorn")
 _SPECIAL = re.compile(r"[\\'\"`#$)<\n]")
-_CLOSING = {quote: re.compile(rf"(?:[^{quote}\\]|\\.)*{quote}", re.S) for quote in "\"`"}
+_CLOSING = {quote: re.compile(rf"(?:[^{quote}\\]|\\.)*{quote}", re.S) for quote in '"`'}
 _HEREDOC = re.compile(r"<<-?[ \t]*(['\"]?)([A-Za-z_][\w.-]*)\1")
 _ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\+?=(.*)", re.S)
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-]")
@@ -110,8 +110,8 @@ def statements(text: str) -> Iterator[tuple[int, int]]:
             close = text.find("'", position + 1)
             position = length if close == -1 else close + 1
         elif char in '"`':
-            close = _CLOSING[char].match(text, position + 1)
-            position = length if close is None else close.end()
+            quoted = _CLOSING[char].match(text, position + 1)
+            position = length if quoted is None else quoted.end()
         elif char == "#" and (position == start or text[position - 1] in " \t;&|()"):
             newline = text.find("\n", position)
             position = length if newline == -1 else newline
