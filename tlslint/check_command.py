@@ -137,7 +137,7 @@ def run_check(
     lock = _lock_for_fix(targets or [Path(".")], settings) if fix and not diff else None  # before reading
     result = run(targets, settings, run_options=options)
     _clear_progress(options.progress)
-    from tlslint.discovery import missing_reason
+    from tlslint.discovery import is_shell_script, missing_reason
 
     for missing in result.missing_paths:
         print(f"tlslint: {missing}: {missing_reason(missing)}", file=sys.stderr)
@@ -145,6 +145,9 @@ def run_check(
     for empty in result.empty_paths:
         where = "under" if os.path.isdir(empty) else "in"
         print(f"tlslint: no nginx, Apigee or app-server configuration found {where} {empty}", file=sys.stderr)
+        if where == "in" and is_shell_script(empty):
+            script = f"tlslint: {empty} is a shell script that starts no gunicorn, uvicorn or hypercorn"
+            print(script, file=sys.stderr)
     _warn(result)
     if fix or diff:
         from tlslint.fixing import apply_fixes

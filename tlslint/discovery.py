@@ -203,6 +203,8 @@ def classify(path: Path, *, explicit: bool) -> str | None:
         return _yaml_kind(path, explicit=False)
     if name != "nginx.conf" and _is_backend(path):
         return BACKEND
+    if explicit and name != "nginx.conf" and is_shell_script(path):
+        return None  # named, a script that starts no app server holds nothing to check
     if name == "nginx.conf" or explicit:
         return NGINX
     if name.endswith(NGINX_SUFFIXES):
@@ -234,6 +236,13 @@ def _is_backend(path: Path) -> bool:
     from tlslint.sources.python.sniff import backend_format
 
     return backend_format(path) is not None
+
+
+def is_shell_script(path: Path) -> bool:
+    """A shell script by name (``.sh``, ``.bash``) or, without a suffix, by its shebang."""
+    from tlslint.sources.python.sniff import SHELL_SCRIPT, script_format
+
+    return script_format(path) == SHELL_SCRIPT
 
 
 def sniff_apigee(head: bytes) -> bool:

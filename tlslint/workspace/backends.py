@@ -12,6 +12,10 @@ Then:
 * ``[[tool.tlslint.backends]]`` entries (``upstream = "app"``,
   ``config = "deploy/gunicorn.conf.py"``) are kept for linking; the files they
   name are read too.
+* a Dockerfile whose ENTRYPOINT/CMD runs a shell script (``["/docker-entrypoint.sh"]``)
+  gives the script its ENV and its arguments (CMD's words); the script's backends are
+  then the image's (a ``[[backends]]`` entry naming the Dockerfile maps them). The
+  script is read even when it was not among the paths checked.
 
 Linking backends to nginx ``upstream{}`` blocks is ``tlslint.checks._backends``.
 """
@@ -43,7 +47,14 @@ from tlslint.sources.python.servers import (
     UDS,
     UVICORN,
 )
-from tlslint.sources.python.sniff import PYTHON_CONFIG, TOML_CONFIG, file_format
+from tlslint.sources.python.sniff import (
+    DOCKERFILE,
+    PYTHON_CONFIG,
+    SHELL_SCRIPT,
+    TOML_CONFIG,
+    file_format,
+    script_format,
+)
 from tlslint.sources.text import SourceError, read_source
 from tlslint.workspace.tier_load import TierLoad
 
@@ -284,17 +295,21 @@ def _config_path(backend: Backend, reference: str) -> Path | None:
     """The file a ``-c`` value names (hypercorn's ``file:`` prefix too); None for ``python:module``."""
     if reference.startswith("python:"):
         return None
-    reference = reference.removeprefix("file:")
+    return _beside(backend.path, reference.removeprefix("file:"))
+
+
+def _beside(command_file: Path, reference: str) -> Path | None:
+    """The file ``reference`` names, relative to ``command_file``'s directory."""
     candidate = Path(reference)
     if candidate.is_absolute():
         # A path inside the image or host: try it relative to the command file's directory.
         parts = candidate.parts[1:]
         for index in range(len(parts)):
-            tail = backend.path.parent.joinpath(*parts[index:])
+            tail = command_file.parent.joinpath(*parts[index:])
             if tail.exists():
                 return tail
         return None
-    return backend.path.parent / candidate
+    return command_file.parent / candidate
 
 
 def _merge(command: Backend, config: LoadedFile, name: str, implicit: bool) -> Backend | None:
@@ -328,7 +343,7 @@ def load_backends(
     overlay = overlay or {}
     loader = _Loader(settings, overlay, prefetched)
     for path in paths:
-        fmt = file_format(path)
+        fmt = script_format(path)
         if fmt is not None:
             loader.load(path, fmt)
     workspace = BackendWorkspace()
@@ -336,7 +351,7 @@ def load_backends(
         config = (settings.base / str(entry.get("config", ""))).resolve()
         upstream = str(entry.get("upstream", ""))
         workspace.mappings.append(BackendMapping(upstream, config))
-        fmt = file_format(config)
+        fmt = script_format(config)
         if not config.is_file() and config not in overlay:
             origin = settings.source or config
             message = f'[[backends]] config "{entry.get("config")}" (upstream {upstream}) does not exist'
@@ -345,15 +360,19 @@ def load_backends(
             origin = settings.source or config
             message = (
                 f'[[backends]] config "{entry.get("config")}": not a gunicorn, uvicorn or hypercorn '
-                "config, Procfile, Dockerfile or systemd unit"
+                "config, Procfile, Dockerfile, systemd unit or shell script"
             )
             workspace.problems.append(Problem(origin, 0, message))
         else:
             loader.load(config, fmt, mapped=True)
     backends: list[Backend] = []
     consumed: set[Path] = set()
-    for loaded in list(loader.files.values()):  # a -c config read now is not a command file
-        backends.extend(_resolve_config(loader, b, consumed) for b in loaded.backends if b.command)
+    run_by_images = _scripts_run_by_dockerfiles(loader)
+    for resolved, loaded in list(loader.files.items()):  # a -c config read now is not a command file
+        if resolved not in run_by_images:
+            backends.extend(_resolve_config(loader, b, consumed) for b in loaded.backends if b.command)
+    for linked in run_by_images.values():
+        backends.extend(_resolve_config(loader, b, consumed) for b in linked)
     for resolved, loaded in loader.files.items():
         if resolved in consumed:
             continue
@@ -362,6 +381,26 @@ def load_backends(
     workspace.problems[:0] = loader.problems
     workspace.sources = loader.sources
     return BackendLoad(workspace, loader.texts, sorted(loader.read))
+
+
+def _scripts_run_by_dockerfiles(loader: _Loader) -> dict[Path, list[Backend]]:
+    """The backends of each shell script a loaded Dockerfile runs, read with the image's
+    ENV and CMD (by the script's resolved path); a script two images run has both's."""
+    from tlslint.sources.python import scripts
+
+    found: dict[Path, list[Backend]] = {}
+    for source in list(loader.sources.values()):
+        if file_format(source.path) != DOCKERFILE:
+            continue
+        for run in scripts.dockerfile_runs(source, source.path):
+            path = _beside(source.path, run.script)
+            if path is None or not path.is_file() or script_format(path) != SHELL_SCRIPT:
+                continue
+            if loader.load(path, SHELL_SCRIPT) is None:
+                continue
+            script = loader.sources[path.resolve()]
+            found.setdefault(path.resolve(), []).extend(scripts.load(script, run.runner).backends)
+    return found
 
 
 def _resolve_config(loader: _Loader, backend: Backend, consumed: set[Path]) -> Backend:

@@ -17,7 +17,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tlslint.sources.formats import register
-from tlslint.sources.python.sniff import DOCKERFILE, PROCFILE, PYTHON_CONFIG, SYSTEMD, TOML_CONFIG
+from tlslint.sources.python.sniff import (
+    DOCKERFILE,
+    PROCFILE,
+    PYTHON_CONFIG,
+    SHELL_SCRIPT,
+    SYSTEMD,
+    TOML_CONFIG,
+)
 
 if TYPE_CHECKING:
     from tlslint.sources.nginx.model import SourceText
@@ -53,4 +60,8 @@ def load(source: SourceText, fmt: str, *, mapped: bool = False, server: str | No
         from tlslint.sources.python import commands
 
         return commands.load(source, fmt)
+    if fmt == SHELL_SCRIPT:
+        from tlslint.sources.python import scripts
+
+        return scripts.load(source)
     raise ValueError(f"not a backend format: {fmt}")

@@ -65,6 +65,8 @@ class Word:
     operator: bool = False
     style: str = SHELL
     editable: bool = True  # offsets are the word's own (not inside an `sh -c` string)
+    shown: str = ""  # how a value a script expanded is shown: its expression (${PORT:-8000})
+    reason: str = ""  # why it is not static, when more is known than "expanded"
 
     def raw(self, source: SourceText) -> str:
         return source.text[self.start : self.end]
@@ -265,12 +267,12 @@ def _value(
     location = Location(source.path, *source.region(word.start, word.end))
     static = word.static
     value: object = text
-    reason = "" if static else f"expanded when the command runs: {text}"
+    reason = "" if static else word.reason or f"expanded when the command runs: {text}"
     if static and canonical in _NUMERIC:
         value = _number(text)
         if value is None:
             static, reason = False, f"not a number ({text})"
-    raw = source.text[start:end] if editable else text
+    raw = source.text[start:end] if editable else word.shown or text
     # A value inside a word (--flag=VALUE, -fVALUE) is replaced as it is, unquoted.
     style = word.style if (start, end) == (word.start, word.end) else SHELL
     return Value(
@@ -421,6 +423,9 @@ def _dockerfile(source: SourceText) -> Iterator[Command]:
             return  # a shell-form ENTRYPOINT ignores CMD
     if cmd is not None:
         yield Command(cmd[0], "Dockerfile CMD", env)
+
+
+dockerfile_commands = _dockerfile  # what a shell script a Dockerfile runs is given (scripts.py)
 
 
 def _systemd(source: SourceText) -> Iterator[Command]:

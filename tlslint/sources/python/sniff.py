@@ -12,7 +12,9 @@ already decide. In scope:
   ``keep_alive_timeout`` at its top;
 * ``Procfile``, ``Dockerfile`` (``Containerfile``, ``*.dockerfile``,
   ``Dockerfile.*``) and systemd ``*.service`` units that mention gunicorn,
-  uvicorn or hypercorn.
+  uvicorn or hypercorn; a Dockerfile whose CMD/ENTRYPOINT runs a ``.sh`` script;
+* shell scripts (``*.sh``, ``*.bash``, or no suffix and a shell shebang) with a
+  command that starts one (``tlslint.sources.python.scripts``).
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from pathlib import Path
 
 from tlslint.sources.text import sniff_head
 
-PYTHON_CONFIG, TOML_CONFIG, PROCFILE, DOCKERFILE, SYSTEMD = (
-    "python", "toml", "procfile", "dockerfile", "systemd"
+PYTHON_CONFIG, TOML_CONFIG, PROCFILE, DOCKERFILE, SYSTEMD, SHELL_SCRIPT = (
+    "python", "toml", "procfile", "dockerfile", "systemd", "script"
 )  # fmt: skip
 _SERVERS = re.compile(rb"\b(?:gunicorn3?|uvicorn|hypercorn)\b")
 _PY_MENTIONS = re.compile(
@@ -33,6 +35,7 @@ _PY_MENTIONS = re.compile(
 )
 _TOML_KEEPALIVE = re.compile(rb"^\s*keep_alive_timeout\s*=", re.M)
 _EXEC_START = re.compile(rb"^\s*ExecStart\s*=", re.M)
+_RUNS_SCRIPT = re.compile(rb"^[ \t]*(?:CMD|ENTRYPOINT)\b[^\n]*\.(?:sh|bash)\b", re.M | re.I)
 
 
 def file_format(path: Path) -> str | None:
@@ -54,12 +57,29 @@ def file_format(path: Path) -> str | None:
         return DOCKERFILE
     if suffix == ".service":
         return SYSTEMD
+    if suffix in (".sh", ".bash"):
+        return SHELL_SCRIPT
     return None
+
+
+def script_format(path: Path) -> str | None:
+    """``file_format``, and a shell script without a suffix by its shebang (first bytes read)."""
+    kind = file_format(path)
+    if kind is not None or path.suffix:
+        return kind
+    from tlslint.sources.python.scripts import is_script
+
+    return SHELL_SCRIPT if is_script(path, sniff_head(path, 128)) else None
 
 
 def backend_format(path: Path) -> str | None:
     """The backend format of ``path`` when it is in scope, else None."""
     kind = file_format(path)
+    if kind is None and not path.suffix and not path.name.startswith("."):
+        head = sniff_head(path)
+        from tlslint.sources.python.scripts import is_script
+
+        kind = SHELL_SCRIPT if head is not None and is_script(path, head) else None
     if kind is None:
         return None
     lowered = path.name.lower()
@@ -76,4 +96,10 @@ def backend_format(path: Path) -> str | None:
         return kind if _TOML_KEEPALIVE.search(head) else None
     if kind == SYSTEMD and not _EXEC_START.search(head):
         return None
+    if kind == DOCKERFILE and _RUNS_SCRIPT.search(head):
+        return kind
+    if kind == SHELL_SCRIPT:
+        from tlslint.sources.python.scripts import starts_server
+
+        return kind if _SERVERS.search(head) and starts_server(head.decode("utf-8", "replace")) else None
     return kind if _SERVERS.search(head) else None
