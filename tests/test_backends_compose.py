@@ -235,3 +235,14 @@ def test_a_block_list_command_gets_the_nginx_side(tmp_path: Path) -> None:
     after = fixed_twice(tmp_path, files, mapping, unsafe=True)
     assert after["docker-compose.yml"] == compose
     assert "keepalive_timeout 4s;" in after["nginx/nginx.conf"]
+
+
+def test_bkd103_for_a_compose_command_asks_for_the_address_on_the_command(tmp_path: Path) -> None:
+    """[[backends]] reads no YAML: the advice is the command line, not the settings."""
+    compose = "services:\n  api:\n    image: python:3.12\n    command: gunicorn -b 0.0.0.0:${PORT} app:app\n"
+    found = check_files(tmp_path, {"nginx/nginx.conf": nginx(), "docker-compose.yml": compose}, SETTINGS)
+    (finding,) = [f for f in found.findings if f.code == "BKD103"]
+    assert finding.location.path.name == "docker-compose.yml"
+    assert finding.message.endswith(
+        "write the address on the service's command: line (--bind, or --host and --port)"
+    )
