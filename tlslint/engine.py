@@ -152,7 +152,9 @@ def _run(
         yaml = rendered.remaining(discovered.yaml) if rendered is not None else discovered.yaml
         apigee = _add_apigee(workspace, filters, yaml, settings, overlay, targets)
         findings.extend(f for f in apigee.findings if filters.keep(f))
-        backends = _add_backends(workspace, filters, discovered.backend, settings, overlay, python)
+        backends = _add_backends(
+            workspace, filters, [*discovered.backend, *_compose_files(discovered)], settings, overlay, python
+        )
     finally:
         if python is not None:
             python.stop()  # a helper whose result was not taken (the run failed first)
@@ -310,6 +312,15 @@ def _add_rendered(
     loaded = load_rendered(discovered, targets, settings, allow_remote=how.allow_remote_bases, stdin=stdin)
     loaded.register(filters)
     return loaded
+
+
+def _compose_files(discovered: Discovered) -> list[Path]:
+    """docker-compose files that may run an app server: its service names reach it."""
+    if not discovered.deployment or not discovered.nginx:
+        return []
+    from tlslint.sources.python.compose_sniff import compose_backend_files
+
+    return compose_backend_files(discovered.deployment)
 
 
 def _add_backends(

@@ -50,7 +50,14 @@ from tlslint.sources.python.servers import (
 )
 from tlslint.units import parse_time
 from tlslint.workspace import Workspace
-from tlslint.workspace.backends import Address, BackendWorkspace, binding, parse_address, same_endpoint
+from tlslint.workspace.backends import (
+    WILDCARDS,
+    Address,
+    BackendWorkspace,
+    binding,
+    parse_address,
+    same_endpoint,
+)
 from tlslint.workspace.nginx import Block, NginxConfig
 
 NGINX_SIDE, BACKEND_SIDE = "nginx", "backend"
@@ -68,6 +75,7 @@ class Link:
     server: Directive | None  # the upstream's `server` line that reaches the backend
     backend: Backend
     by_settings: bool  # linked by [[backends]] in the settings
+    via: str = ""  # the compose service whose name the server line uses: "compose service api (...)"
 
     @property
     def name(self) -> str:
@@ -115,7 +123,7 @@ def _links(workspace: Workspace, backends: BackendWorkspace) -> list[Link]:
                     by_endpoint.setdefault(_endpoint_key(target), []).append(position)
         for backend in backends.backends:
             names = mapped.get(id(backend), ())
-            addresses = binding(backend).addresses
+            addresses = reachable_at(backends, backend)
             candidates = {p for name in names for p in by_name.get(name.lower(), ())}
             candidates.update(p for a in addresses for p in by_endpoint.get(_endpoint_key(a), ()))
             for position in sorted(candidates):
@@ -132,8 +140,26 @@ def _links(workspace: Workspace, backends: BackendWorkspace) -> list[Link]:
                 server = _reaching_server(upstream, addresses)
                 if server is not None:
                     seen.add(key)
-                    found.append(Link(config, upstream, server, backend, False))
+                    target = parse_address(server.args[0], default_port="80")
+                    via = backends.hosts(backend).get(target.host, "") if target is not None else ""
+                    found.append(Link(config, upstream, server, backend, False, via))
     return found
+
+
+def reachable_at(backends: BackendWorkspace, backend: Backend) -> tuple[Address, ...]:
+    """Where nginx can reach ``backend``: where it listens, and, where it listens on every
+    address of its container, the names docker-compose gives it (``api:8000``)."""
+    addresses = binding(backend).addresses
+    hosts = backends.hosts(backend)
+    if not hosts:
+        return addresses
+    named = [
+        Address(host=host, port=address.port)
+        for address in addresses
+        if not address.unix and address.host in WILDCARDS
+        for host in hosts
+    ]
+    return (*addresses, *named)
 
 
 def _endpoint_key(address: Address) -> str:

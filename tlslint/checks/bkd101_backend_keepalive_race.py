@@ -184,7 +184,9 @@ def _finding(ctx: RuleContext, race: _Race, lowest: float, highest: float, prefe
     if link.server is not None:
         bound = binding(backend)
         shown = ", ".join(str(a) for a in bound.addresses) or "its address"
-        notes.append(related(link.server, f"reaches {backend.server}, which listens on {shown}"))
+        via = f" as {link.via}" if link.via else ""
+        inside = " inside its container" if link.via else ""
+        notes.append(related(link.server, f"reaches {backend.server}{via}, which listens on {shown}{inside}"))
     elif side == BACKEND_SIDE:
         notes.append(Related(directive_location(upstream.directive), f"upstream {name}"))
     fingerprint = f"{anchor(upstream, 'keepalive_timeout')} > {backend.server}[{backend.path.name}]"

@@ -88,11 +88,13 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         where = bound.unknown_value.location if bound.unknown_value is not None else backend.where
         config = _relative(backend.path, ctx.settings.base)
         what = f"{bound.unknown_value.name} is {bound.unknown}" if bound.unknown_value else bound.unknown
+        advice = f'name it in the settings: [[tool.tlslint.backends]] upstream = "NAME", config = "{config}"'
+        if backend.path.suffix.lower() in (".yml", ".yaml"):  # a compose command: [[backends]] reads no YAML
+            advice = "write the address on the service's command: line (--bind, or --host and --port)"
         message = (
             f"{backend.label} listens on an address known only at run time ({what}), so tlslint "
-            "cannot tell which nginx upstream{} reaches it and cannot check its keep-alive timeout "
-            f'(BKD101); name it in the settings: [[tool.tlslint.backends]] upstream = "NAME", '
-            f'config = "{config}"'
+            f"cannot tell which nginx upstream{{}} reaches it and cannot check its keep-alive timeout "
+            f"(BKD101); {advice}"
         )
         found = once(ctx.finding(where, message, anchor=f"{backend.server}[{backend.path.name}] > bind"))
         if found is not None:

@@ -60,8 +60,10 @@ from tlslint.workspace.tier_load import TierLoad
 
 if TYPE_CHECKING:
     from tlslint.filters import Filters
+    from tlslint.sources.python.compose import ComposeFile
     from tlslint.sources.python.prefetch import Loaded
     from tlslint.workspace import Workspace
+    from tlslint.workspace.compose import ComposeHosts
 
 GUNICORN_DEFAULT_CONFIG = "gunicorn.conf.py"
 UNLOADED = "BKD001"  # a backend file that did not load
@@ -221,6 +223,11 @@ class BackendWorkspace:
     suppressed: Callable[[Finding], bool] | None = None
     # What the BKD checks derive alike (their links to upstreams), computed once.
     memo: dict[str, Any] = field(default_factory=dict, repr=False)
+    compose: ComposeHosts | None = None  # the names docker-compose gives backends (service, aliases)
+
+    def hosts(self, backend: Backend) -> dict[str, str]:
+        """The compose names that reach ``backend`` (name -> the service, for messages)."""
+        return self.compose.hosts(backend) if self.compose is not None else {}
 
     def mapped_by_backend(self) -> dict[int, set[str]]:
         """The upstream names the settings map to each backend (lower-cased), by the
@@ -290,6 +297,25 @@ class _Loader:
         self.problems.extend(loaded.problems)
         return loaded
 
+    def load_compose(self, path: Path) -> ComposeFile | None:
+        """A docker-compose file's services (``tlslint.sources.python.compose``)."""
+        from tlslint.sources.python import compose
+
+        resolved = path.resolve()
+        if resolved in self.read:
+            return None
+        self.read.add(resolved)
+        try:
+            source = self.overlay.get(resolved) or read_source(path, self.settings.max_file_size)
+        except SourceError:
+            return None  # a deployment file: never reported on (tlslint.deployment)
+        loaded = compose.load(source)
+        if loaded.problems:
+            return None
+        self.texts[resolved] = LoadedText(source, compose.COMPOSE_KIND)
+        self.sources[resolved] = source
+        return loaded
+
 
 def _config_path(backend: Backend, reference: str) -> Path | None:
     """The file a ``-c`` value names (hypercorn's ``file:`` prefix too); None for ``python:module``."""
@@ -342,10 +368,13 @@ def load_backends(
 ) -> BackendLoad:
     overlay = overlay or {}
     loader = _Loader(settings, overlay, prefetched)
+    composed: list[Path] = []
     for path in paths:
         fmt = script_format(path)
         if fmt is not None:
             loader.load(path, fmt)
+        elif path.suffix.lower() in (".yml", ".yaml"):
+            composed.append(path)  # docker-compose (engine: tlslint.sources.python.compose)
     workspace = BackendWorkspace()
     for entry in settings.backends:
         config = (settings.base / str(entry.get("config", ""))).resolve()
@@ -367,7 +396,23 @@ def load_backends(
             loader.load(config, fmt, mapped=True)
     backends: list[Backend] = []
     consumed: set[Path] = set()
-    run_by_images = _scripts_run_by_dockerfiles(loader)
+    if composed:
+        from tlslint.sources.python.sniff import DOCKERFILE
+        from tlslint.workspace.compose import load_compose
+
+        compose = load_compose(composed, loader.load_compose, lambda path: loader.load(path, DOCKERFILE))
+        workspace.compose = compose.hosts
+        backends.extend(_resolve_config(loader, b, consumed) for b in compose.backends)
+    images: dict[Path, list[Path]] = {}
+    run_by_images = _scripts_run_by_dockerfiles(loader, images)
+    if workspace.compose:
+        # A compose service whose image runs an entrypoint script: its names reach the
+        # script's server as they reach a server the Dockerfile's CMD starts.
+        by_dockerfile = workspace.compose.by_dockerfile
+        for script, dockerfiles in images.items():
+            names = {k: v for d in dockerfiles for k, v in by_dockerfile.get(d, {}).items()}
+            if names and script not in by_dockerfile:
+                by_dockerfile[script] = names
     for resolved, loaded in list(loader.files.items()):  # a -c config read now is not a command file
         if resolved not in run_by_images:
             backends.extend(_resolve_config(loader, b, consumed) for b in loaded.backends if b.command)
@@ -383,9 +428,12 @@ def load_backends(
     return BackendLoad(workspace, loader.texts, sorted(loader.read))
 
 
-def _scripts_run_by_dockerfiles(loader: _Loader) -> dict[Path, list[Backend]]:
+def _scripts_run_by_dockerfiles(
+    loader: _Loader, images: dict[Path, list[Path]] | None = None
+) -> dict[Path, list[Backend]]:
     """The backends of each shell script a loaded Dockerfile runs, read with the image's
-    ENV and CMD (by the script's resolved path); a script two images run has both's."""
+    ENV and CMD (by the script's resolved path); a script two images run has both's.
+    ``images`` gets the Dockerfiles that run each script (compose names reach them)."""
     from tlslint.sources.python import scripts
 
     found: dict[Path, list[Backend]] = {}
@@ -400,6 +448,8 @@ def _scripts_run_by_dockerfiles(loader: _Loader) -> dict[Path, list[Backend]]:
                 continue
             script = loader.sources[path.resolve()]
             found.setdefault(path.resolve(), []).extend(scripts.load(script, run.runner).backends)
+            if images is not None:
+                images.setdefault(path.resolve(), []).append(source.path.resolve())
     return found
 
 
