@@ -17,6 +17,7 @@ from conftest import shared_path
 from helpers import settings_for
 
 import tlslint.deployment_near
+from tlslint.deployment_near import project_directories
 from tlslint.engine import RunOptions, RunResult, run
 from tlslint.findings import Severity
 
@@ -266,3 +267,24 @@ def test_reading_is_lazy_and_stops_at_the_nearest_image(
     result = hook_run(root, ["svc/proxy/nginx.conf", "svc/proxy/conf.d/tls.conf"])
     assert opened == ["svc/proxy/Dockerfile"]  # the nearest has an image: the search ends there
     assert {result.workspace.nginx_versions(c).label() for c in result.workspace.nginx} == {"1.23.3"}
+
+
+def test_the_search_climbs_no_higher_than_the_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path.resolve()
+    start = root / "a" / "b" / "c"
+    start.mkdir(parents=True)
+    chain = [start, start.parent, root / "a"]
+    monkeypatch.chdir(root / "a")  # no repository, no settings file: up to the current directory
+    assert list(project_directories(start, set())) == chain
+    monkeypatch.chdir(start)
+    assert list(project_directories(start, set())) == [start]
+    (root / "elsewhere").mkdir()
+    monkeypatch.chdir(root / "elsewhere")  # outside the current directory: its own directory only
+    assert list(project_directories(start, set())) == [start]
+    assert list(project_directories(start, {root / "a"})) == chain  # the settings file's directory
+    (start.parent / ".git").mkdir()  # the work tree's top, nearer: it wins
+    assert list(project_directories(start, {root / "a"})) == chain[:2]
+    monkeypatch.chdir(root)
+    assert list(project_directories(start, set())) == chain[:2]

@@ -27,6 +27,7 @@ never reported on, and a file that cannot be read declares nothing.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -117,7 +118,8 @@ def nginx_images(path: Path) -> list[Image]:
     """The nginx images ``path`` names, in order; [] when it cannot be read."""
     try:
         with open(path, "rb") as file:
-            data = file.read(MAX_BYTES + 1)
+            # read(MAX_BYTES + 1) would allocate a megabyte for every small file
+            data = file.read(min(os.fstat(file.fileno()).st_size, MAX_BYTES) + 1)
     except OSError:
         return []
     if len(data) > MAX_BYTES or b"\0" in data or not _MENTION.search(data):

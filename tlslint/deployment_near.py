@@ -22,7 +22,7 @@ an image; files are opened only when named like a deployment file.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,17 +57,23 @@ def images_near(
     return found
 
 
-def project_directories(start: Path, stops: Collection[Path]) -> list[Path]:
-    """``start`` and its parents up to the project root (see the module's docstring)."""
-    chain: list[Path] = []
-    for directory in (start, *start.parents):
-        chain.append(directory)
-        if directory in stops or (directory / ".git").exists():
-            return chain
+def project_directories(start: Path, stops: Collection[Path]) -> Iterator[Path]:
+    """``start`` and its parents up to the project root (see the module's docstring),
+    nearest first; each checked for ``.git`` only as the search reaches it."""
     cwd = Path.cwd().resolve()
-    if cwd not in chain:
-        return [start]  # outside the current directory, and of any project
-    return chain[: chain.index(cwd) + 1]
+    inside = start.is_relative_to(cwd)
+    above: list[Path] = []  # beyond the current directory: only if a project root is found
+    for directory in (start, *start.parents):
+        if inside:
+            yield directory
+            inside = directory != cwd
+        else:
+            above.append(directory)
+        if directory in stops or (directory / ".git").exists():
+            yield from above
+            return
+    if not start.is_relative_to(cwd):
+        yield start  # outside the current directory, and of any project
 
 
 def _directory_images(directory: Path, done: set[Path], settings: Settings) -> dict[Path, list[Image]]:
