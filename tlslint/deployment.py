@@ -21,8 +21,9 @@ unless some of them sit nearer to it: a configuration takes the images of the
 deployment files in the nearest directory at or above its own that has any (a
 ``proxy/Dockerfile`` beside ``proxy/nginx.conf``, not ``frontend/Dockerfile``), and the
 union of all only where no such directory exists.
-These files are never "configuration files" of a run: read only when in scope,
-never reported on, and a file that cannot be read declares nothing.
+These files are never "configuration files" of a run: read only when in scope (or
+near an nginx file named on the command line: ``tlslint.deployment_near``), never
+reported on, and a file that cannot be read declares nothing.
 """
 
 from __future__ import annotations
