@@ -21,12 +21,14 @@ unless some of them sit nearer to it: a configuration takes the images of the
 deployment files in the nearest directory at or above its own that has any (a
 ``proxy/Dockerfile`` beside ``proxy/nginx.conf``, not ``frontend/Dockerfile``), and the
 union of all only where no such directory exists.
-These files are never "configuration files" of a run: read only when in scope,
-never reported on, and a file that cannot be read declares nothing.
+These files are never "configuration files" of a run: read only when in scope (or
+near an nginx file named on the command line: ``tlslint.deployment_near``), never
+reported on, and a file that cannot be read declares nothing.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -117,7 +119,8 @@ def nginx_images(path: Path) -> list[Image]:
     """The nginx images ``path`` names, in order; [] when it cannot be read."""
     try:
         with open(path, "rb") as file:
-            data = file.read(MAX_BYTES + 1)
+            # read(MAX_BYTES + 1) would allocate a megabyte for every small file
+            data = file.read(min(os.fstat(file.fileno()).st_size, MAX_BYTES) + 1)
     except OSError:
         return []
     if len(data) > MAX_BYTES or b"\0" in data or not _MENTION.search(data):

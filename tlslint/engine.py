@@ -137,7 +137,7 @@ def _run(
         includers = _includers(files, named, settings) if named else []
         above = _directory_includers(files, targets, discovered.nginx, settings)
         configs = load_nginx(files, [*includers, *above, *discovered.nginx])
-        images = _deployment_images(settings, discovered.deployment)
+        images = _deployment_images(settings, discovered.deployment, configs if named else [])
         workspace = Workspace(
             nginx=configs,
             nginx_version=settings.nginx_version,
@@ -409,14 +409,22 @@ def _checked(
     return ordered
 
 
-def _deployment_images(settings: Settings, deployment: list[Path]) -> dict[Path, list[Image]]:
-    """The nginx images of the deployment files in scope; none read when the setting
-    declares the version."""
-    if settings.nginx_version is not None or not deployment:
+def _deployment_images(
+    settings: Settings, deployment: list[Path], near: list[NginxConfig]
+) -> dict[Path, list[Image]]:
+    """The nginx images of the deployment files in scope, and of those nearest to the
+    ``near`` configurations (given files by name: ``tlslint.deployment_near``); none
+    read when the setting declares the version."""
+    if settings.nginx_version is not None or not (deployment or near):
         return {}
     from tlslint.deployment import deployment_images
 
-    return deployment_images(deployment)
+    images = deployment_images(deployment)
+    if near:
+        from tlslint.deployment_near import images_near
+
+        images.update(images_near([config.files[0] for config in near], deployment, images, settings))
+    return images
 
 
 def _nearest_images(configs: list[NginxConfig], images: dict[Path, list[Image]]) -> dict[Path, VersionRange]:
