@@ -264,3 +264,41 @@ def test_bkd103_for_a_compose_command_asks_for_the_address_on_the_command(tmp_pa
     assert finding.message.endswith(
         "write the address on the service's command: line (--bind, or --host and --port)"
     )
+
+
+IMPLICIT = """\
+events {}
+http {
+    server {
+        listen 80;
+        location / {
+            proxy_pass http://api:8000;
+        }
+    }
+}
+"""
+
+
+def test_ngx212_declares_the_upstream_with_a_timeout_below_the_services(tmp_path: Path) -> None:
+    """One unsafe fix: the new upstream keeps connections without starting BKD101's race
+    (nginx's 60s default in front of uvicorn's 5s), and the result is valid nginx."""
+    from nginx_harness import nginx_t
+
+    files = {"nginx/nginx.conf": IMPLICIT, "docker-compose.yml": BUILD_API, "api/Dockerfile": UVICORN}
+    mapping: dict[str, Any] = {"nginx": {"version": "1.22"}, "select": ["NGX21", "BKD101"]}
+    (finding,) = check_files(tmp_path, files, mapping).findings
+    assert finding.code == "NGX212" and finding.fix is not None
+    assert "keepalive_timeout 4s below uvicorn's idle timeout of 5s" in finding.fix.description
+    after = fixed_twice(tmp_path, files, mapping, unsafe=True)["nginx/nginx.conf"]
+    assert "    upstream api_8000 {\n        server api:8000;\n        keepalive 32;\n" in after
+    assert "        keepalive_timeout 4s;\n    }\n" in after
+    result = nginx_t(after)
+    assert result.ok and not result.errors, result.describe()
+
+
+def test_ngx212_without_a_linked_service_keeps_nginxs_default_timeout(tmp_path: Path) -> None:
+    files = {"nginx/nginx.conf": IMPLICIT.replace("api:8000", "api:8001"), "docker-compose.yml": BUILD_API}
+    files["api/Dockerfile"] = UVICORN
+    mapping: dict[str, Any] = {"nginx": {"version": "1.22"}, "select": ["NGX21", "BKD101"]}
+    after = fixed_twice(tmp_path, files, mapping, unsafe=True)["nginx/nginx.conf"]
+    assert "keepalive 32;" in after and "keepalive_timeout" not in after

@@ -22,6 +22,7 @@ addresses is where the backend listens (host:port, with 0.0.0.0 / :: / localhost
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tlslint.checks import RuleContext, directive_location
@@ -160,6 +161,36 @@ def reachable_at(backends: BackendWorkspace, backend: Backend) -> tuple[Address,
         for host in hosts
     ]
     return (*addresses, *named)
+
+
+def racing(backends: Iterable[Backend], nginx_seconds: float) -> tuple[float, str] | None:
+    """The lowest idle timeout among ``backends`` that closes idle connections no later than
+    nginx would (``nginx_seconds``): BKD101's race once keep-alive is on; and whose it is."""
+    lowest: tuple[float, str] | None = None
+    for backend in backends:
+        seconds = backend_timeout(backend).seconds
+        if seconds is not None and seconds <= nginx_seconds and (lowest is None or seconds < lowest[0]):
+            lowest = (seconds, f"{backend.server}'s idle timeout of {show_seconds(seconds)}")
+    return lowest
+
+
+def backends_at(workspace: Workspace, address: str) -> list[Backend]:
+    """The app servers that nginx connecting to ``address`` (an implicit upstream's
+    ``host:port`` or ``unix:/path``) reaches, as ``links`` would reach them from an
+    upstream{} with that ``server`` line."""
+    backends = workspace.backends
+    target = parse_address(address, default_port="80")
+    if backends is None or target is None:
+        return []
+    if "by_endpoint" not in backends.memo:  # asked for each implicit upstream
+        index: dict[str, list[tuple[Backend, tuple[Address, ...]]]] = {}
+        for backend in backends.backends:
+            addresses = reachable_at(backends, backend)
+            for key in {_endpoint_key(a) for a in addresses}:
+                index.setdefault(key, []).append((backend, addresses))
+        backends.memo["by_endpoint"] = index
+    candidates = backends.memo["by_endpoint"].get(_endpoint_key(target), [])
+    return [backend for backend, at in candidates if any(same_endpoint(a, target) for a in at)]
 
 
 def _endpoint_key(address: Address) -> str:

@@ -125,19 +125,12 @@ def _backend_race(workspace: Workspace, upstream: Block) -> tuple[float, str] | 
     connections before nginx would (BKD101's race once keepalive is on), and who."""
     if workspace.backends is None:
         return None  # no app server in the run: its modules stay unimported
-    from tlslint.checks._backends import backend_timeout, links, show_seconds, upstream_timeout
+    from tlslint.checks._backends import links, racing, upstream_timeout
 
     nginx = upstream_timeout(upstream)
     if nginx is None:
         return None
-    lowest: tuple[float, str] | None = None
-    for link in links(workspace):
-        if link.upstream is not upstream:
-            continue
-        seconds = backend_timeout(link.backend).seconds
-        if seconds is not None and seconds <= nginx.seconds and (lowest is None or seconds < lowest[0]):
-            lowest = (seconds, f"{link.backend.server}'s idle timeout of {show_seconds(seconds)}")
-    return lowest
+    return racing((link.backend for link in links(workspace) if link.upstream is upstream), nginx.seconds)
 
 
 def _with_timeout(upstream: Block, size: int, race: tuple[float, str]) -> Fix | None:

@@ -46,6 +46,8 @@ from tlslint.checks._upstream import (
 )
 from tlslint.findings import Edit, Finding, Fix, Severity
 from tlslint.nginx_edits import replace_argument, statement
+from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_TIMEOUT_DEFAULT
+from tlslint.units import parse_time
 from tlslint.version_range import VersionRange
 from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import Block, NginxConfig, per_config
@@ -69,7 +71,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             if not _names_an_address(target, config):
                 continue
             cost = "a new connection and a TLS handshake" if target.tls else "a new connection"
-            fix, note = _fix(config, target, versions, size)
+            fix, note = _fix(config, target, versions, size, _backend_race(workspace, target))
             yield ctx.finding(
                 target.directive,
                 f"proxy_pass {target.directive.args[0]} names no upstream{{}}: nginx makes an implicit "
@@ -137,8 +139,26 @@ def _pass_hosts(config: NginxConfig) -> dict[str, tuple[bool, frozenset[str]]]:
     return {key: (ported[key], frozenset(schemes[key])) for key in ported}
 
 
+def _backend_race(workspace: Workspace, target: PassTarget) -> tuple[str, str] | None:
+    """The upstream keepalive_timeout that keeps the new keep-alive out of BKD101's race
+    (one second below the lowest idle timeout of the app servers at the address, which
+    close idle connections before nginx's default would), and whose timeout that is."""
+    if workspace.backends is None:
+        return None  # no app server in the run: its modules stay unimported
+    from tlslint.checks._backends import backends_at, nginx_target, nginx_value, racing
+
+    default = parse_time(UPSTREAM_KEEPALIVE_TIMEOUT_DEFAULT)  # the new upstream's
+    assert default is not None
+    race = racing(backends_at(workspace, target.address), default)
+    return None if race is None else (nginx_value(nginx_target(race[0])), race[1])
+
+
 def _fix(
-    config: NginxConfig, target: PassTarget, versions: VersionRange, size: int
+    config: NginxConfig,
+    target: PassTarget,
+    versions: VersionRange,
+    size: int,
+    race: tuple[str, str] | None,
 ) -> tuple[Fix | None, str]:
     location = target.location
     assert location is not None
@@ -160,6 +180,8 @@ def _fix(
             name, create = free_name(known.keys(), preferred), True
     if create:
         body = [statement("server", target.address), statement("keepalive", str(size))]
+        if race is not None:
+            body.append(statement("keepalive_timeout", race[0]))
         edits.append(new_block(where, statement("upstream", name, block=body)))
     if not keep_name:
         edits.append(replace_argument(target.directive, 0, f"{target.scheme}://{name}{target.rest}"))
@@ -186,7 +208,10 @@ def _fix(
     added += [s.rstrip(";") for s in change.statements]
     if upgrade is not None:
         added.append(f"the empty value for plain requests in map ${upgrade.variable}")
-    description = f"declare upstream {name} ({target.address}, keepalive {size})"
+    description = f"declare upstream {name} ({target.address}, keepalive {size}"
+    if create and race is not None:
+        description += f", keepalive_timeout {race[0]} below {race[1]}"
+    description += ")"
     if not keep_name:
         description += f" and proxy_pass to it from {label(location)}"
     if added:
