@@ -193,3 +193,80 @@ def test_protocol_rules_judge_stream_servers_by_stream_lines(tmp_path: Path) -> 
         assert "TLS stream server[*:8883], stream server[*:5432], stream server[*:6432]" in message
     # On 1.27.3 and later the default is TLSv1.2 TLSv1.3 for stream as for http.
     assert _messages(tmp_path, MQTT, ["NGX302", "NGX303"], version="1.28.0") == {}
+
+
+# --- NGX103 and NGX104 on stream{} ----------------------------------------------------
+
+SMALL_STREAM = """\
+events {}
+http {
+    ssl_session_cache shared:SSL:10m;
+    ssl_session_timeout 1d;
+    server {
+        listen 443 ssl;
+        ssl_certificate     /etc/ssl/example.com.pem;
+        ssl_certificate_key /etc/ssl/example.com.key;
+    }
+}
+stream {
+    ssl_session_cache shared:MQTT:1m;
+    ssl_session_timeout 30s;
+    server {
+        listen 8883 ssl;
+        ssl_certificate     /etc/ssl/mqtt.pem;
+        ssl_certificate_key /etc/ssl/mqtt.key;
+        proxy_pass 127.0.0.1:1883;
+    }
+    server {
+        listen 5432 ssl;
+        ssl_session_timeout 2d;
+        ssl_certificate     /etc/ssl/pg.pem;
+        ssl_certificate_key /etc/ssl/pg.key;
+        proxy_pass 127.0.0.1:5433;
+    }
+}
+"""
+
+
+def test_cache_size_and_timeout_name_the_stream_servers(tmp_path: Path) -> None:
+    found = _messages(tmp_path, SMALL_STREAM, ["NGX103", "NGX104"])
+    (small,) = found["NGX103"]
+    assert small.startswith(
+        'shared session cache "MQTT" of the stream server[*:8883], stream server[*:5432] is 1m'
+    )
+    short, long = found["NGX104"]
+    assert short.startswith("ssl_session_timeout 30s of the stream server[*:8883] is below the minimum 5m")
+    assert long.startswith("ssl_session_timeout 2d of the stream server[*:5432] is above the maximum 1d")
+    # http{}'s lines are judged as before, naming no server.
+    http = _messages(tmp_path, SMALL_STREAM.replace("1d;", "1m;", 1), ["NGX104"])["NGX104"]
+    assert http[0].startswith("ssl_session_timeout 1m is below")
+
+
+def test_cache_size_and_timeout_fixes_stay_in_stream(tmp_path: Path) -> None:
+    from helpers import fix
+
+    fixed = fix(tmp_path, {"nginx.conf": SMALL_STREAM}, {"select": ["NGX103", "NGX104"]}, unsafe=True)
+    after = fixed["nginx.conf"].decode()
+    assert after == (
+        SMALL_STREAM.replace("MQTT:1m", "MQTT:10m").replace("30s", "5m").replace("timeout 2d", "timeout 1d")
+    )
+    assert _messages(tmp_path, after, ["NGX103", "NGX104"]) == {}  # a second --fix changes nothing
+    result = _nginx_t(after)
+    assert result.ok and not result.errors, result.describe()
+
+
+def test_a_small_zone_only_a_virtual_stream_server_names_is_left_to_ngx108(tmp_path: Path) -> None:
+    """Only the default server's cache resumes sessions (stream's as http's): raising the
+    zone of a stream server that is not its socket's default would allocate for nothing."""
+    server = (
+        "    server {{\n        listen 5432 ssl;\n        server_name {name};\n"
+        "        ssl_session_cache shared:{zone};\n        ssl_certificate     /etc/ssl/pg.pem;\n"
+        "        ssl_certificate_key /etc/ssl/pg.key;\n        proxy_pass 127.0.0.1:5433;\n    }}\n"
+    )
+    text = "events {}\nstream {\n" + server.format(name="a.example", zone="A:10m")
+    text += server.format(name="b.example", zone="B:1m") + "}\n"
+    found = _messages(tmp_path, text, ["NGX103", "NGX108"], version="1.26.0")
+    assert list(found) == ["NGX108"] and found["NGX108"][0].startswith('shared session cache "B" (1m)')
+    # The default server's own small zone is NGX103's.
+    found = _messages(tmp_path, text.replace("A:10m", "A:1m"), ["NGX103"], version="1.26.0")
+    assert found["NGX103"][0].startswith('shared session cache "A" of the stream server[a.example@*:5432]')

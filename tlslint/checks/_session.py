@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from tlslint.checks._upstream import in_stream
 from tlslint.sources.nginx.model import Directive
 from tlslint.units import parse_size
 from tlslint.workspace.nginx import Block, NginxConfig, Server, is_default, per_config, scopes
@@ -89,6 +90,19 @@ def every_tls_server(config: NginxConfig) -> Iterator[tuple[NginxConfig, Server]
     """Each TLS server of http{} and then of stream{}, with the configuration whose
     sockets and default servers are its own (``NginxConfig.stream`` for stream's)."""
     return ((scope, server) for scope in scopes(config) for server in tls_servers(scope))
+
+
+def of_stream_servers(config: NginxConfig, block: Block, decides: Callable[[Server], bool]) -> str:
+    """How a message names the stream servers a setting in ``block`` decides for (those
+    ``decides`` holds for): " of the stream server[*:8883]", " of stream{}" when none
+    does; "" for a setting outside stream{}."""
+    if not in_stream(block):
+        return ""
+    stream = config.stream
+    labels = [s.label for s in tls_servers(stream) if decides(s)] if stream is not None else []
+    if not labels:
+        return " of stream{}"
+    return " of the " + ", ".join(labels[:3]) + (f" and {len(labels) - 3} more" if len(labels) > 3 else "")
 
 
 @per_config

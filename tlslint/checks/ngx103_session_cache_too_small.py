@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
 from tlslint.checks import RuleContext
 from tlslint.checks._placement import declared_zones
 from tlslint.checks._session import (
     SharedZone,
+    effective_cache,
+    of_stream_servers,
     shared_cache_declarations,
     tls_servers,
     zones_of_default_servers,
 )
+from tlslint.checks._upstream import in_stream
 from tlslint.findings import Edit, Finding, Fix
 from tlslint.nginx_edits import argument_tokens, replace_argument
 from tlslint.sources.nginx.model import Directive
 from tlslint.units import format_size, parse_size
 from tlslint.workspace import Workspace
-from tlslint.workspace.nginx import NginxConfig
+from tlslint.workspace.nginx import NginxConfig, Server
 
 CODE = "NGX103"
 SESSIONS_PER_MIB = 4000  # nginx docs: "one megabyte can store about 4000 sessions"
@@ -32,23 +36,30 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             if zone.size is None or zone.size >= minimum or zone.name in unused:
                 continue
             sessions = zone.size * SESSIONS_PER_MIB // 2**20
+            users = of_stream_servers(config, block, partial(_uses, name=zone.name))
             yield ctx.finding(
                 zone.directive,
-                f'shared session cache "{zone.name}" is {zone.size_text} (about {sessions} '
+                f'shared session cache "{zone.name}"{users} is {zone.size_text} (about {sessions} '
                 f"sessions), below min-size {format_size(minimum)} (about "
                 f"{minimum * SESSIONS_PER_MIB // 2**20} sessions): once full, sessions are "
                 "evicted early and clients fall back to full handshakes",
                 anchor=f"{block.context} > ssl_session_cache[{zone.name}]",
-                fix=_raise_size(config, zone, minimum_text),
+                fix=_raise_size(config, zone, minimum_text, in_stream(block)),
             )
 
 
-def resize_edits(config: NginxConfig, name: str, size: str) -> list[tuple[Directive, Edit]]:
-    """An edit giving each ssl_session_cache declaration of zone ``name`` the ``size``
-    (NGX107's move uses them too)."""
-    declarations = [
-        z.directive for z in declared_zones(config) if z.name == name and z.use == "ssl_session_cache"
-    ]
+def _uses(server: Server, *, name: str) -> bool:
+    shared = effective_cache(server).shared
+    return shared is not None and shared.name == name
+
+
+def resize_edits(
+    config: NginxConfig, name: str, size: str, stream: bool = False
+) -> list[tuple[Directive, Edit]]:
+    """An edit giving each ssl_session_cache declaration of zone ``name`` (of stream{}'s
+    module when ``stream``) the ``size`` (NGX107's move uses them too)."""
+    use = "stream ssl_session_cache" if stream else "ssl_session_cache"
+    declarations = [z.directive for z in declared_zones(config) if z.name == name and z.use == use]
     edits = []
     for directive in dict.fromkeys(declarations):
         for index, (_, _, value, _) in enumerate(argument_tokens(directive)):
@@ -60,18 +71,22 @@ def resize_edits(config: NginxConfig, name: str, size: str) -> list[tuple[Direct
 def _unused_zones(config: NginxConfig) -> set[str]:
     """Zones no TLS default server uses, where the whole configuration shows it: their
     size matters to nobody (NGX107 and NGX108 say what is wrong), and raising it would
-    only allocate more for nothing."""
-    if config.incomplete or config.context == "server" or not any(tls_servers(config)):
+    only allocate more for nothing. A stream server's zone counts as used only by stream's
+    default servers; a zone of stream{} itself is always judged (NGX108 leaves it)."""
+    if config.incomplete or config.context == "server":
         return set()
     used = zones_of_default_servers(config)
-    return {
-        zone.name for block, zone in shared_cache_declarations(config) if block.context != "stream"
-    } - used
+    unused = set()
+    for block, zone in shared_cache_declarations(config):
+        scope = config.stream if in_stream(block) else config
+        if block.context != "stream" and scope is not None and any(tls_servers(scope)):
+            unused.add(zone.name)
+    return unused - used
 
 
-def _raise_size(config: NginxConfig, zone: SharedZone, size: str) -> Fix:
+def _raise_size(config: NginxConfig, zone: SharedZone, size: str, stream: bool) -> Fix:
     """Resize every declaration of the zone together: nginx refuses two sizes."""
-    edits = [edit for _, edit in resize_edits(config, zone.name, size)]
+    edits = [edit for _, edit in resize_edits(config, zone.name, size, stream)]
     others = len(edits) - 1
     also = f" (and its {others} other declaration{'s' if others != 1 else ''})" if others else ""
     return Fix(f'raise zone "{zone.name}" to {size}{also}', tuple(edits), safe=False)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
 from tlslint.checks import RuleContext, unique
+from tlslint.checks._session import of_stream_servers
 from tlslint.findings import Finding, Fix
 from tlslint.nginx_edits import replace_argument
+from tlslint.sources.nginx.model import Directive
 from tlslint.units import format_time, parse_time
 from tlslint.workspace import Workspace
+from tlslint.workspace.nginx import Server
 
 CODE = "NGX104"
 
@@ -36,9 +40,10 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                     )
                 else:
                     continue
+                servers = of_stream_servers(config, block, partial(_decides, directive=directive))
                 yield ctx.finding(
                     directive,
-                    f"ssl_session_timeout {directive.args[0]} is {problem}",
+                    f"ssl_session_timeout {directive.args[0]}{servers} is {problem}",
                     anchor=f"{block.context} > ssl_session_timeout",
                     fix=Fix(
                         f"set ssl_session_timeout to {bound}",
@@ -46,3 +51,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                         safe=False,  # the operator's value
                     ),
                 )
+
+
+def _decides(server: Server, *, directive: Directive) -> bool:
+    return server.effective("ssl_session_timeout") is directive
