@@ -1,0 +1,77 @@
+"""Shapes from a second trial on nginx configurations nobody here wrote (hand-written here).
+
+Each test is the smallest shape, written for this file, of something tlslint got wrong
+on a public project's configuration (OpenResty, ingress-nginx's generated nginx.conf,
+Ansible role output, ConfigMaps, stream and QUIC configurations).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers import check_files, fix
+
+from tlslint.sources.nginx.lexer import CLOSE, OPEN, tokenize
+
+# OpenResty and ingress-nginx write Lua in *_by_lua_block: lua-nginx-module reads the
+# block as Lua, so statements without ";", quotes nginx would not close and braces in
+# strings or comments are all fine there.
+LUA = """\
+events {}
+http {
+    init_by_lua_block {
+        collectgarbage("collect")
+        local ok, res = pcall(require, "lua_ingress")
+        ngx.log(ngx.INFO, "it's } not the end") -- nor is this }
+        local t = { a = [==[ } ]==] }
+        --[[ a long comment with an unmatched { ]]
+    }
+    ssl_protocols TLSv1.2;
+    server {
+        listen 443 ssl;
+        server_name lua.example.org;
+        ssl_certificate /etc/tls/lua.pem;
+        ssl_certificate_key /etc/tls/lua.key;
+        ssl_session_cache shared:SSL:10m;
+        ssl_certificate_by_lua_block {
+            certificate.call()
+        }
+        location / {
+            set_by_lua_block $backend { return "up" }
+            content_by_lua_block {
+                ngx.say('{')
+            }
+        }
+    }
+}
+"""
+
+
+def test_lua_blocks_are_read_as_lua(tmp_path: Path) -> None:
+    result = check_files(tmp_path, {"nginx.conf": LUA})
+    messages = [f.message for f in result.findings]
+    assert not [f for f in result.findings if f.code.startswith("NGX00")], messages
+    # The directives after the Lua blocks are still read.
+    (protocols,) = [f for f in result.findings if f.code == "NGX302"]
+    assert "lua.example.org" in protocols.message
+
+
+def test_a_lua_block_is_an_empty_block_ending_at_its_brace() -> None:
+    text = 'content_by_lua_block { ngx.say("}") } listen 80;'
+    kinds = [(t.kind, text[t.start : t.end]) for t in tokenize(text)]
+    assert kinds[1:3] == [(OPEN, "{"), (CLOSE, "}")]
+    assert kinds[3][1] == "listen"
+
+
+def test_an_unterminated_lua_block_is_a_parse_error(tmp_path: Path) -> None:
+    text = "init_by_lua_block {\n    local s = '}'\n"
+    result = check_files(tmp_path, {"nginx.conf": text})
+    (error,) = [f for f in result.findings if f.code == "NGX001"]
+    assert error.location.line == 1 and "Lua block" in error.message, error.message
+
+
+def test_fixes_keep_lua_blocks_byte_identical(tmp_path: Path) -> None:
+    fixed = fix(tmp_path, {"nginx.conf": LUA}, unsafe=True)["nginx.conf"].decode()
+    assert fixed != LUA
+    lua_lines = [line for line in LUA.splitlines() if "lua" in line or "(" in line]
+    assert lua_lines and all(line in fixed.splitlines() for line in lua_lines)
