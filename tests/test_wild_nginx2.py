@@ -75,3 +75,34 @@ def test_fixes_keep_lua_blocks_byte_identical(tmp_path: Path) -> None:
     assert fixed != LUA
     lua_lines = [line for line in LUA.splitlines() if "lua" in line or "(" in line]
     assert lua_lines and all(line in fixed.splitlines() for line in lua_lines)
+
+
+# ingress-nginx's generated nginx.conf: http{} with its TLS servers, and a stream{} whose
+# servers (Lua-balanced TCP services) are all plain.
+HTTP_AND_PLAIN_STREAM = """\
+events {}
+http {
+    ssl_protocols TLSv1 TLSv1.1 TLSv1.2;
+    ssl_session_cache shared:SSL:10m;
+    server {
+        listen 443 ssl;
+        server_name app.example.org;
+        ssl_certificate /etc/tls/app.pem;
+        ssl_certificate_key /etc/tls/app.key;
+    }
+}
+stream {
+    server {
+        listen 127.0.0.1:10247;
+        proxy_pass 127.0.0.1:5432;
+    }
+}
+"""
+
+
+def test_a_plain_stream_block_does_not_judge_http_protocols_again(tmp_path: Path) -> None:
+    result = check_files(tmp_path, {"nginx.conf": HTTP_AND_PLAIN_STREAM})
+    for code in ("NGX302", "NGX303"):
+        found = [f.message for f in result.findings if f.code == code]
+        assert len(found) == 1 and "app.example.org" in found[0], (code, found)
+        assert "included from elsewhere" not in found[0]
