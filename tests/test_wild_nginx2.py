@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from helpers import check_files, fix
 
 from tlslint.sources.nginx.lexer import CLOSE, OPEN, tokenize
@@ -106,3 +107,44 @@ def test_a_plain_stream_block_does_not_judge_http_protocols_again(tmp_path: Path
         found = [f.message for f in result.findings if f.code == code]
         assert len(found) == 1 and "app.example.org" in found[0], (code, found)
         assert "included from elsewhere" not in found[0]
+
+
+# An old HAProxy-behind-nginx guide: a plain default server, and a virtual server on the
+# same socket with the legacy `ssl on;`. nginx reads `ssl on` from the socket's default
+# server only (measured on 1.22.1: the socket speaks plain HTTP, to both servers).
+SSL_ON_VIRTUAL = """\
+events {}
+http {
+    server {
+        listen 8080;
+        server_name plain.example.org;
+    }
+    server {
+        listen 8080;
+        server_name tls.example.org;
+        ssl on;
+        ssl_certificate /etc/tls/tls.pem;
+        ssl_certificate_key /etc/tls/tls.key;
+    }
+}
+"""
+
+
+def test_ssl_on_in_a_virtual_server_leaves_the_socket_plain(tmp_path: Path) -> None:
+    result = check_files(tmp_path, {"nginx.conf": SSL_ON_VIRTUAL}, {"nginx": {"version": "1.22"}})
+    # Nothing about TLS on *:8080: no certificate refusal, no session cache, no protocols.
+    assert [f.code for f in result.findings] == ["NGX304"], [f.message for f in result.findings]
+    # As the default server, `ssl on` does make the socket TLS.
+    first = SSL_ON_VIRTUAL.replace(
+        "listen 8080;\n        server_name tls", "listen 8080 default_server;\n        server_name tls"
+    )
+    result = check_files(tmp_path, {"nginx.conf": first}, {"nginx": {"version": "1.22"}})
+    assert "NGX101" in [f.code for f in result.findings], [f.message for f in result.findings]
+
+
+@pytest.mark.nginx
+def test_ssl_on_in_a_virtual_server_passes_nginx_t() -> None:
+    from nginx_harness import nginx_t
+
+    outcome = nginx_t(SSL_ON_VIRTUAL)
+    assert outcome.ok, outcome.describe()
