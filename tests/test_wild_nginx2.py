@@ -148,3 +148,34 @@ def test_ssl_on_in_a_virtual_server_passes_nginx_t() -> None:
 
     outcome = nginx_t(SSL_ON_VIRTUAL)
     assert outcome.ok, outcome.describe()
+
+
+def test_one_fix_shared_by_many_findings_is_chosen_in_linear_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ingress-nginx's generated nginx.conf with 3,000 `listen ... http2` lines: NGX305's
+    one fix (every listen line, and `http2 on;`) rides on each of the 3,000 findings.
+    Choosing fixes compared every edit with every edit taken, per finding: the fix ran
+    for hours. Counted in comparisons of edits, not time."""
+    from tlslint.findings import Edit, Finding, Fix, Location, Severity
+    from tlslint.fixing import choose_fixes
+
+    path = Path("nginx.conf")
+    edits = tuple(Edit(path, 10 * i, 10 * i + 5, "listen 443 ssl") for i in range(60))
+    fix = Fix("remove the http2 parameter", edits, True)
+    findings = [
+        Finding(
+            "NGX305", "http2-syntax-for-version", Severity.INFO, f"listen {i}", Location(path, i + 1), fix=fix
+        )
+        for i in range(60)
+    ]
+    compared = 0
+    original = Edit.__eq__
+
+    def counting(self: Edit, other: object) -> bool:
+        nonlocal compared
+        compared += 1
+        return original(self, other)
+
+    monkeypatch.setattr(Edit, "__eq__", counting)
+    chosen = choose_fixes(findings, unsafe=False)
+    assert [len(f.edits) for f in chosen if f.edits] == [60]
+    assert compared < 10 * 60 * 60, compared
