@@ -362,6 +362,8 @@ def _decide(config: NginxConfig, per_server: bool) -> Iterator[_Row]:
     lines_at: dict[int, tuple[Directive, ...]] = {}  # by level: 10,000 servers, one http{}
     tls = [server for server in config.servers if server.tls]
     if not tls:
+        if any(server.stream for server in config.servers):
+            return  # stream{} servers, all plain: http{}'s lines are the http scope's to judge
         # No TLS server is visible (they come from includes that are not here):
         # an explicit http-level value is what they inherit.
         seen: set[int] = set()

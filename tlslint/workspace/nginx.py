@@ -482,11 +482,19 @@ def _group(config: NginxConfig, servers: list[Server]) -> None:
             # member (two listens on one socket); no scan of 10,000 servers.
             if not group or group[-1] is not server:
                 group.append(server)
-            if listen.ssl or server.ssl_on is not None:
+            if listen.ssl:
                 config.tls_sockets.add(listen.socket)
+    # `ssl on;` makes a socket TLS only in the socket's default server: nginx reads it
+    # from the default server's configuration when a connection arrives (measured on
+    # 1.22.1: a virtual server's `ssl on` leaves the socket plain, that server included).
+    for server in servers:
+        if server.ssl_on is not None:
+            for listen in server.listens:
+                if config.default_server(listen.socket) is server:
+                    config.tls_sockets.add(listen.socket)
     for server in servers:
         server.tls = (
-            server.ssl_on is not None
+            (server.ssl_on is not None and not server.listens)
             or any(listen.socket in config.tls_sockets for listen in server.listens)
             or (server.synthetic and _looks_tls(server.block))
         )

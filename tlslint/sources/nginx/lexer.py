@@ -118,8 +118,10 @@ def scan(text: str, append: Callable[[RawToken], None] | None = None) -> list[Ra
     position = 0
     plain = False  # scanning without expansions, up to ``window``
     window = -1  # up to this offset, no "${" closes
+    lua = 0  # words still to come before a *_by_lua_block's "{" (see _lua_block_end)
     while True:
         restart = -1
+        resume = False  # restart after a Lua block: same mode
         for m in (_PLAIN_RE if plain else _SCAN_RE).finditer(text, position, end):
             index = m.lastindex
             value = m[index]  # type: ignore[index]
@@ -131,6 +133,10 @@ def scan(text: str, append: Callable[[RawToken], None] | None = None) -> list[Ra
                 break
             if index == _S_WORD:
                 append((WORD, intern(value), start, token_end))
+                if lua:
+                    lua -= 1
+                if value[-1] == "k" and value.endswith("_by_lua_block"):
+                    lua = 2 if value == "set_by_lua_block" else 1  # set_by_lua_block $res {
                 if value[-1] == "$" and not plain and text.startswith("{", token_end):
                     stop = _EXPANSION_BODY_RE.match(text, token_end + 1, end).end()  # type: ignore[union-attr]
                     if not text.startswith("}", stop):  # "${" did not close
@@ -139,6 +145,13 @@ def scan(text: str, append: Callable[[RawToken], None] | None = None) -> list[Ra
                         break
             elif index == _S_PUNCT:
                 append((punct[value], value, start, token_end))
+                if lua == 1 and value == "{":
+                    close = _lua_block_end(text, token_end, start)
+                    append((CLOSE, "}", close, close + 1))
+                    restart, resume = close + 1, True
+                    lua = 0
+                    break
+                lua = 0
             elif index == _S_COMMENT:
                 append((COMMENT, value, start, token_end))
             elif index == _S_DQ:
@@ -152,9 +165,45 @@ def scan(text: str, append: Callable[[RawToken], None] | None = None) -> list[Ra
         if restart < 0:
             break
         position = restart
-        plain = not plain
+        if not resume:
+            plain = not plain
     _last_comment(text, end, tokens)
     return tokens
+
+
+# What can hide a "}" in Lua code: a long comment or string ("--[==[", "[[", closed by
+# the "]==]" of the same level), a comment, a quoted string, or a brace itself.
+_LUA_RE = re.compile(
+    r"""--\[(=*)\[|--[^\n]*|\[(=*)\[|"(?:[^"\\\n]|\\[\s\S])*"|'(?:[^'\\\n]|\\[\s\S])*'|[{}]"""
+)
+
+
+def _lua_block_end(text: str, position: int, opening: int) -> int:
+    """The offset of the "}" that closes a *_by_lua_block opened just before ``position``.
+
+    lua-nginx-module reads the block as Lua, not as nginx directives (its own lexer,
+    ngx_http_lua_conf_lua_block_parse): the code is kept whole and no nginx token is
+    made of it; braces inside Lua strings and comments do not count.
+    """
+    depth = 1
+    search = _LUA_RE.search
+    while (m := search(text, position)) is not None:
+        found = m.group()
+        level = m.group(1) if m.group(1) is not None else m.group(2)
+        if level is not None:  # a long comment or string: skip to its closing bracket
+            closing = text.find(f"]{level}]", m.end())
+            if closing < 0:
+                break
+            position = closing + len(level) + 2
+            continue
+        position = m.end()
+        if found == "{":
+            depth += 1
+        elif found == "}":
+            depth -= 1
+            if depth == 0:
+                return m.start()
+    raise LexError("unterminated Lua block (its { is here)", opening)
 
 
 def _last_comment(text: str, end: int, tokens: list[RawToken]) -> None:
