@@ -7,9 +7,10 @@ the chosen edits, re-parse, re-check, until no fix applies (at most
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import dataclasses
-import difflib
+import itertools
 import os
 import stat
 import tempfile
@@ -50,51 +51,110 @@ def wanted(finding: Finding, unsafe: bool) -> bool:
 
 def choose_fixes(findings: Iterable[Finding], unsafe: bool) -> list[Fix]:
     """Fixes whose edits overlap no edit already chosen; identical edits merge."""
-    taken: dict[Path, list[Edit]] = {}
+    taken: dict[Path, _Spans] = {}
     # The same edits by value: one fix for many findings (NGX305 on 3,000 listen lines)
     # repeats them all in every finding, and a list lookup made that cubic.
     known: set[Edit] = set()
     chosen: list[Fix] = []
+    # One fix object shared by every finding of a cause: decided once, by identity.
+    decided: dict[int, Fix | None] = {}
     for finding in findings:
         if not wanted(finding, unsafe):
             continue
         fix = finding.fix
         assert fix is not None
-        new_edits = [e for e in fix.edits if e not in known]
-        if any(_overlaps(edit, taken.get(edit.path, [])) for edit in new_edits):
+        if id(fix.edits) in decided:
+            again = decided[id(fix.edits)]
+            if again is not None:
+                chosen.append(Fix(fix.description, (), fix.safe))  # its edits are taken
             continue
-        if any(_overlaps(a, [b]) for i, a in enumerate(new_edits) for b in new_edits[i + 1 :]):
+        decided[id(fix.edits)] = None
+        new_edits = [e for e in fix.edits if e not in known]
+        if any(edit.path in taken and taken[edit.path].overlaps(edit) for edit in new_edits):
+            continue
+        if _overlap_among(new_edits):
             continue
         for edit in new_edits:
-            taken.setdefault(edit.path, []).append(edit)
+            taken.setdefault(edit.path, _Spans()).add(edit)
             known.add(edit)
         chosen.append(Fix(fix.description, tuple(new_edits), fix.safe))
+        decided[id(fix.edits)] = chosen[-1]
     return chosen
+
+
+class _Spans:
+    """The edits chosen in one file, sorted by (start, end). They overlap none of each
+    other, so their ends are in order too, and a new edit can overlap only the one just
+    before it and those starting within it: a look-up, not a scan of every edit."""
+
+    def __init__(self) -> None:
+        self.spans: list[tuple[int, int]] = []
+
+    def overlaps(self, edit: Edit) -> bool:
+        spans = self.spans
+        index = max(0, bisect.bisect_left(spans, (edit.start, -1)) - 1)
+        while index < len(spans) and spans[index][0] <= edit.end:
+            if _overlap(edit.start, edit.end, *spans[index]):
+                return True
+            index += 1
+        return False
+
+    def add(self, edit: Edit) -> None:
+        bisect.insort(self.spans, (edit.start, edit.end))
+
+
+def _overlap_among(edits: list[Edit]) -> bool:
+    """Whether two of ``edits`` overlap (by file, each checked against those before it)."""
+    if len(edits) < 2:
+        return False
+    seen: dict[Path, _Spans] = {}
+    for edit in edits:
+        spans = seen.setdefault(edit.path, _Spans())
+        if spans.overlaps(edit):
+            return True
+        spans.add(edit)
+    return False
 
 
 def owners(findings: Iterable[Finding]) -> dict[Edit, Finding]:
     """The finding whose fix holds each edit (to name the rule of a refused fix)."""
-    return {edit: f for f in findings if f.fix is not None for edit in f.fix.edits}
+    found: dict[Edit, Finding] = {}
+    seen: set[int] = set()
+    for finding in reversed(list(findings)):  # the last finding holding an edit names it
+        if finding.fix is None or id(finding.fix.edits) in seen:
+            continue
+        seen.add(id(finding.fix.edits))
+        for edit in finding.fix.edits:
+            found.setdefault(edit, finding)
+    return found
 
 
-def _overlaps(edit: Edit, others: list[Edit]) -> bool:
-    for other in others:
-        if edit.start < other.end and other.start < edit.end:
-            return True
-        # Two insertions at one point would interleave unpredictably.
-        if edit.start == edit.end == other.start == other.end:
-            return True
-        if edit.start == edit.end and other.start < edit.start < other.end:
-            return True
-        if other.start == other.end and edit.start < other.start < edit.end:
-            return True
-    return False
+def _overlap(start: int, end: int, other_start: int, other_end: int) -> bool:
+    if start < other_end and other_start < end:
+        return True
+    # Two insertions at one point would interleave unpredictably.
+    if start == end == other_start == other_end:
+        return True
+    if start == end and other_start < start < other_end:
+        return True
+    return other_start == other_end and start < other_start < end
 
 
 def apply_edits(text: str, edits: Iterable[Edit]) -> str:
-    for edit in sorted(edits, key=lambda e: (e.start, e.end), reverse=True):
-        text = text[: edit.start] + edit.replacement + text[edit.end :]
-    return text
+    # In one pass (3,000 edits of a 4 MB file rebuilt it 3,000 times); equal spans in the
+    # order applying them from the end gave (the later one first).
+    ordered = [e for _, e in sorted(enumerate(edits), key=lambda t: (t[1].start, t[1].end, -t[0]))]
+    if any(a.end > b.start for a, b in itertools.pairwise(ordered)):
+        for edit in reversed(ordered):  # overlapping edits: one at a time, from the end
+            text = text[: edit.start] + edit.replacement + text[edit.end :]
+        return text
+    parts: list[str] = []
+    position = 0
+    for edit in ordered:
+        parts += (text[position : edit.start], edit.replacement)
+        position = edit.end
+    parts.append(text[position:])
+    return "".join(parts)
 
 
 def apply_fixes(
@@ -266,7 +326,9 @@ def _new_file(path: Path, overlay: dict[Path, SourceText]) -> LoadedText | None:
 def unified_diff(before: SourceText, after: SourceText) -> str:
     name = _display(before.path)
     created = not before.path.exists()
-    lines = difflib.unified_diff(
+    from tlslint.text_diff import unified_lines
+
+    lines = unified_lines(
         before.text.splitlines(keepends=True),
         after.text.splitlines(keepends=True),
         fromfile="/dev/null" if created else name,
