@@ -34,7 +34,8 @@ from tlslint.nginx_versions import (
 )
 from tlslint.sources.nginx.model import Directive
 from tlslint.version_range import UNKNOWN_VERSION, VersionRange
-from tlslint.workspace.nginx import Block, NginxConfig, Server, per_config
+from tlslint.workspace import Workspace
+from tlslint.workspace.nginx import Block, NginxConfig, Server, per_config, scopes
 
 __all__ = ["UNKNOWN_VERSION"]
 
@@ -421,6 +422,29 @@ class ProtocolSite:
         if self.lines:
             return protocols_of(*self.lines)
         return default_ssl_protocols(version) or ()
+
+
+@dataclass(frozen=True)
+class Judged:
+    """A site of NGX302/NGX303 with what its finding needs of its configuration."""
+
+    config: NginxConfig  # http{}'s servers, or stream{}'s
+    versions: VersionRange
+    servers: dict[int, Server]
+    site: ProtocolSite
+
+
+def judged_sites(workspace: Workspace, problem: Callable[[tuple[str, ...]], bool]) -> Iterator[Judged]:
+    """The sites with ``problem`` in every configuration's http{} and stream{} servers,
+    leaving out nginx's default where a line may be in an include not followed."""
+    for whole in workspace.nginx:
+        versions = workspace.nginx_versions(whole)
+        for config in scopes(whole):
+            servers = server_map(config)
+            for site in protocol_sites(config, versions, problem):
+                if site.directive is None and config.incomplete:
+                    continue  # the line may be in an include that was not followed
+                yield Judged(config, versions, servers, site)
 
 
 def protocol_sites(

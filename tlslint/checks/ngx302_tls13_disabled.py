@@ -8,10 +8,9 @@ from tlslint.checks import RuleContext
 from tlslint.checks._protocols import (
     holds_everywhere,
     ignored_note,
-    protocol_sites,
+    judged_sites,
     protocols_fix,
     protocols_subject,
-    server_map,
     site_covers,
     site_location,
     site_related,
@@ -20,7 +19,6 @@ from tlslint.checks._protocols import (
 )
 from tlslint.findings import Finding, Severity
 from tlslint.workspace import Workspace
-from tlslint.workspace.nginx import scopes
 
 CODE = "NGX302"
 
@@ -31,24 +29,19 @@ def lacks_tls13(protocols: tuple[str, ...]) -> bool:
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     wanted = tuple(str(ctx.options["protocols"]).split())
-    for whole in workspace.nginx:
-        versions = workspace.nginx_versions(whole)
-        for config in scopes(whole):  # http{}'s servers, then stream{}'s
-            servers = server_map(config)
-            for site in protocol_sites(config, versions, lacks_tls13):
-                if site.directive is None and config.incomplete:
-                    continue  # the line may be in an include that was not followed
-                where, anchor = site_location(site, servers)
-                subject = protocols_subject(site, versions)
-                yield ctx.finding(
-                    where,
-                    f"{subject} lacks TLSv1.3, so {whom(site)} cannot negotiate it (a TLS 1.3 full "
-                    "handshake takes one round trip instead of two)"
-                    f"{ignored_note(site, lacks_tls13)}{unknown_note(site.versions, versions)}",
-                    # Only on some of the versions it may run: depends on the version.
-                    severity=None if holds_everywhere(site.versions, versions) else Severity.INFO,
-                    anchor=anchor,
-                    covers=site_covers(site, servers),
-                    related=site_related(site),
-                    fix=None if lacks_tls13(wanted) else protocols_fix(config, site, wanted),
-                )
+    for judged in judged_sites(workspace, lacks_tls13):
+        site, versions = judged.site, judged.versions
+        where, anchor = site_location(site, judged.servers)
+        subject = protocols_subject(site, versions)
+        yield ctx.finding(
+            where,
+            f"{subject} lacks TLSv1.3, so {whom(site)} cannot negotiate it (a TLS 1.3 full "
+            "handshake takes one round trip instead of two)"
+            f"{ignored_note(site, lacks_tls13)}{unknown_note(site.versions, versions)}",
+            # Only on some of the versions it may run: depends on the version.
+            severity=None if holds_everywhere(site.versions, versions) else Severity.INFO,
+            anchor=anchor,
+            covers=site_covers(site, judged.servers),
+            related=site_related(site),
+            fix=None if lacks_tls13(wanted) else protocols_fix(judged.config, site, wanted),
+        )

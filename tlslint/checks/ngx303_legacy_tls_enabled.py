@@ -9,10 +9,9 @@ from tlslint.checks._protocols import (
     LEGACY,
     holds_everywhere,
     ignored_note,
-    protocol_sites,
+    judged_sites,
     protocols_fix,
     protocols_subject,
-    server_map,
     site_covers,
     site_location,
     site_related,
@@ -21,7 +20,6 @@ from tlslint.checks._protocols import (
 )
 from tlslint.findings import Finding, Severity
 from tlslint.workspace import Workspace
-from tlslint.workspace.nginx import scopes
 
 CODE = "NGX303"
 
@@ -48,30 +46,25 @@ def why(enabled: tuple[str, ...]) -> str:
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     wanted = tuple(str(ctx.options["protocols"]).split())
-    for whole in workspace.nginx:
-        versions = workspace.nginx_versions(whole)
-        for config in scopes(whole):  # http{}'s servers, then stream{}'s
-            servers = server_map(config)
-            for site in protocol_sites(config, versions, has_legacy):
-                if site.directive is None and config.incomplete:
-                    continue  # the line may be in an include that was not followed
-                where, anchor = site_location(site, servers)
-                enabled: tuple[str, ...] = ()
-                for rep in site.versions:
-                    enabled += tuple(p for p in legacy_of(site.protocols(rep)) if p not in enabled)
-                obsolete = "SSLv2" in enabled or "SSLv3" in enabled
-                subject = protocols_subject(site, versions)
-                yield ctx.finding(
-                    where,
-                    f"{subject} enables {' and '.join(enabled)} for {whom(site)}: {why(enabled)}"
-                    f"{ignored_note(site, has_legacy)}{unknown_note(site.versions, versions)}",
-                    severity=(
-                        (Severity.ERROR if obsolete else None)
-                        if holds_everywhere(site.versions, versions)
-                        else Severity.INFO  # only on some of the versions it may run
-                    ),
-                    anchor=anchor,
-                    covers=site_covers(site, servers),
-                    related=site_related(site),
-                    fix=None if has_legacy(wanted) else protocols_fix(config, site, wanted),
-                )
+    for judged in judged_sites(workspace, has_legacy):
+        site, versions = judged.site, judged.versions
+        where, anchor = site_location(site, judged.servers)
+        enabled: tuple[str, ...] = ()
+        for rep in site.versions:
+            enabled += tuple(p for p in legacy_of(site.protocols(rep)) if p not in enabled)
+        obsolete = "SSLv2" in enabled or "SSLv3" in enabled
+        subject = protocols_subject(site, versions)
+        yield ctx.finding(
+            where,
+            f"{subject} enables {' and '.join(enabled)} for {whom(site)}: {why(enabled)}"
+            f"{ignored_note(site, has_legacy)}{unknown_note(site.versions, versions)}",
+            severity=(
+                (Severity.ERROR if obsolete else None)
+                if holds_everywhere(site.versions, versions)
+                else Severity.INFO  # only on some of the versions it may run
+            ),
+            anchor=anchor,
+            covers=site_covers(site, judged.servers),
+            related=site_related(site),
+            fix=None if has_legacy(wanted) else protocols_fix(judged.config, site, wanted),
+        )
