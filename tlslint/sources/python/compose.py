@@ -24,17 +24,15 @@ flow list), never the file's layout.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tlslint.sources.nginx.model import SourceText
 from tlslint.sources.python.commands import Word, command_backend, find_programs, lex_shell
+from tlslint.sources.python.environment import SERVER_ENV
 from tlslint.sources.python.model import JSON, SHELL, Backend, Problem
 from tlslint.sources.python.servers import KEEPALIVE
 
-# What the servers read from their environment (tlslint.sources.python.environment).
-_SERVER_ENV = re.compile(r"^(?:PORT|GUNICORN_CMD_ARGS|UVICORN_\w+)$")
 COMPOSE_KIND = "yaml"  # re-validated as YAML after a fix (tlslint.sources.apigee)
 
 
@@ -137,10 +135,10 @@ def _sets_server_env(node: object) -> bool:
     from tlslint.sources.apigee.tree import Map, Scalar, Seq
 
     if isinstance(node, Map):
-        return any(_SERVER_ENV.match(name) for name in node.effective())
+        return any(SERVER_ENV.match(name) for name in node.effective())
     if isinstance(node, Seq):
         return any(
-            isinstance(i, Scalar) and _SERVER_ENV.match(str(i.raw).split("=", 1)[0]) for i in node.items
+            isinstance(i, Scalar) and SERVER_ENV.match(str(i.raw).split("=", 1)[0]) for i in node.items
         )
     return False
 

@@ -18,6 +18,7 @@ computed, as on a command line: reported as not verifiable, never guessed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from tlslint.sources.python.commands import Word
 
 GUNICORN_CMD_ARGS = "GUNICORN_CMD_ARGS"
+# Every name an app server reads from its environment (uvicorn: any UVICORN_<OPTION>).
+SERVER_ENV = re.compile(rf"^(?:PORT|{GUNICORN_CMD_ARGS}|UVICORN_\w+)$")
 PLATFORM_PORT = "set by the platform that runs the Procfile, and gunicorn then binds 0.0.0.0:$PORT"
 _UVICORN_FLAGS = {
     "UVICORN_HOST": "--host", "UVICORN_PORT": "--port", "UVICORN_UDS": "--uds", "UVICORN_FD": "--fd",
