@@ -13,6 +13,7 @@ from tlslint import forks
 from tlslint.engine import RunResult, run
 from tlslint.fixing import apply_fixes
 from tlslint.settings import Settings, from_mapping
+from tlslint.sources.python.model import Backend
 
 
 def settings_for(base: Path, mapping: dict[str, Any] | None = None) -> Settings:
@@ -82,3 +83,11 @@ def replaced(before: bytes, after: bytes) -> list[tuple[bytes, bytes]]:
     old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
     assert len(old) == len(new)
     return [(a, b) for a, b in zip(old, new, strict=True) if a != b]
+
+
+def static_value(backend: Backend, name: str) -> Any:
+    """A backend setting that must be known: its value."""
+    setting = backend.get(name)
+    assert setting is not None, (name, backend.settings)
+    assert setting.static, setting.reason
+    return setting.value

@@ -12,10 +12,9 @@ from __future__ import annotations
 import json
 import textwrap
 from pathlib import Path
-from typing import Any
 
 import pytest
-from helpers import settings_for
+from helpers import settings_for, static_value
 from sandbox import tlslint
 
 from tlslint.discovery import BACKEND, classify
@@ -40,13 +39,6 @@ def only(text: str, name: str = "docker-entrypoint.sh") -> Backend:
     return found[0]
 
 
-def value(backend: Backend, name: str) -> Any:
-    setting = backend.get(name)
-    assert setting is not None, (name, backend.settings)
-    assert setting.static, setting.reason
-    return setting.value
-
-
 def test_exec_gunicorn_after_migrations_with_continuations() -> None:
     backend = only(
         """\
@@ -67,8 +59,8 @@ def test_exec_gunicorn_after_migrations_with_continuations() -> None:
         """
     )
     assert (backend.server, backend.process) == ("gunicorn", "docker-entrypoint.sh")
-    assert value(backend, BIND) == ["0.0.0.0:8000"] and value(backend, WORKERS) == 3
-    assert value(backend, THREADS) == 2 and value(backend, KEEPALIVE) == 5
+    assert static_value(backend, BIND) == ["0.0.0.0:8000"] and static_value(backend, WORKERS) == 3
+    assert static_value(backend, THREADS) == 2 and static_value(backend, KEEPALIVE) == 5
     keepalive = backend.get(KEEPALIVE)
     assert keepalive is not None and keepalive.editable and keepalive.location.line == 13
 
@@ -85,7 +77,11 @@ def test_variables_and_defaults_are_expanded() -> None:
         """,
         "start.sh",
     )
-    assert (value(backend, HOST), value(backend, PORT), value(backend, KEEPALIVE)) == ("0.0.0.0", 8000, 75)
+    assert (static_value(backend, HOST), static_value(backend, PORT), static_value(backend, KEEPALIVE)) == (
+        "0.0.0.0",
+        8000,
+        75,
+    )
     port = backend.get(PORT)
     assert port is not None and port.text == '"${PORT}"' and not port.editable  # shown as written
     assert [str(a) for a in binding(backend).addresses] == ["0.0.0.0:8000"]
@@ -93,7 +89,7 @@ def test_variables_and_defaults_are_expanded() -> None:
 
 def test_colon_equals_sets_the_default_for_what_follows() -> None:
     backend = only(': "${PORT:=8001}"\nexec uvicorn main:app --host 0.0.0.0 --port "$PORT"\n')
-    assert value(backend, PORT) == 8001
+    assert static_value(backend, PORT) == 8001
 
 
 @pytest.mark.parametrize(
@@ -133,7 +129,7 @@ def test_case_branch_that_starts_the_server_is_taken_and_named() -> None:
         """
     )
     assert backend.process == 'docker-entrypoint.sh, case "$1" in web'
-    assert value(backend, BIND) == ["0.0.0.0:8000"]
+    assert static_value(backend, BIND) == ["0.0.0.0:8000"]
 
 
 def test_every_branch_that_starts_a_server_is_a_backend() -> None:
@@ -162,7 +158,7 @@ def test_nothing_after_an_unconditional_exec_runs_but_a_guard_does_not_stop_read
         exec gunicorn never:reached
         """
     )
-    assert backend.server == "uvicorn" and value(backend, PORT) == 8000
+    assert backend.server == "uvicorn" and static_value(backend, PORT) == 8000
 
 
 def test_heredocs_are_skipped_and_prefixes_are_read() -> None:
@@ -181,16 +177,16 @@ def test_heredocs_are_skipped_and_prefixes_are_read() -> None:
         wait
         """
     )
-    assert [(b.server, value(b, BIND)) for b in found] == [
+    assert [(b.server, static_value(b, BIND)) for b in found] == [
         ("gunicorn", ["0.0.0.0:8001"]),
         ("hypercorn", ["127.0.0.1:8002"]),
     ]
-    assert value(found[0], WORKER_CLASS) == "uvicorn.workers.UvicornWorker"
+    assert static_value(found[0], WORKER_CLASS) == "uvicorn.workers.UvicornWorker"
 
 
 def test_an_unquoted_expansion_is_split_into_words() -> None:
     backend = only('OPTS="--keep-alive 7 --workers 2"\nexec gunicorn app:app -b :8000 $OPTS\n')
-    assert value(backend, KEEPALIVE) == 7 and value(backend, WORKERS) == 2
+    assert static_value(backend, KEEPALIVE) == 7 and static_value(backend, WORKERS) == 2
 
 
 def test_exported_gunicorn_cmd_args_and_port_reach_the_server() -> None:
@@ -203,7 +199,7 @@ def test_exported_gunicorn_cmd_args_and_port_reach_the_server() -> None:
         exec gunicorn other:app
         """
     )
-    assert value(cmd_args, BIND) == ["0.0.0.0:5000"] and value(cmd_args, KEEPALIVE) == 4
+    assert static_value(cmd_args, BIND) == ["0.0.0.0:5000"] and static_value(cmd_args, KEEPALIVE) == 4
     assert [str(a) for a in binding(port).addresses] == ["0.0.0.0:7000"]  # gunicorn reads $PORT
     unexported = only("PORT=7000\nexec gunicorn other:app\n")
     assert [str(a) for a in binding(unexported).addresses] == ["127.0.0.1:8000"]
@@ -213,7 +209,7 @@ def test_script_arguments_may_give_any_setting_the_command_line_does_not() -> No
     backend = only(
         'export GUNICORN_CMD_ARGS="--keep-alive=4"\nexec gunicorn -b "0.0.0.0:8000" app:app "$@"\n'
     )
-    assert value(backend, BIND) == ["0.0.0.0:8000"]
+    assert static_value(backend, BIND) == ["0.0.0.0:8000"]
     assert backend.get(KEEPALIVE) is None and '"$@"' in backend.unknown[KEEPALIVE]
 
 
@@ -234,7 +230,7 @@ def test_a_config_named_by_a_variable_set_under_if_is_unknown() -> None:
         """,
         "start.sh",
     )
-    assert value(backend, WORKER_CLASS) == "uvicorn.workers.UvicornWorker"
+    assert static_value(backend, WORKER_CLASS) == "uvicorn.workers.UvicornWorker"
     config = backend.config_ref
     assert config is not None and not config.static and "set under if" in config.reason
 

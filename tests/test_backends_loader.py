@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import settings_for
+from helpers import settings_for, static_value
 
 from tlslint import forks
 from tlslint.discovery import BACKEND, NGINX, classify, discover
@@ -34,13 +34,6 @@ def only(name: str, text: str, fmt: str) -> Backend:
     return found[0]
 
 
-def value(backend: Backend, name: str) -> Any:
-    setting = backend.get(name)
-    assert setting is not None, (name, backend.settings)
-    assert setting.static, setting.reason
-    return setting.value
-
-
 # --------------------------------------------------------------------------- Python configs
 
 
@@ -59,10 +52,10 @@ def test_gunicorn_config_literals() -> None:
         PYTHON_CONFIG,
     )
     assert backend.server == "gunicorn"
-    assert value(backend, BIND) == ["0.0.0.0:8000", "unix:/run/app.sock"]
-    assert value(backend, WORKERS) == 9
-    assert value(backend, WORKER_CLASS) == "gthread"
-    assert value(backend, THREADS) == 8
+    assert static_value(backend, BIND) == ["0.0.0.0:8000", "unix:/run/app.sock"]
+    assert static_value(backend, WORKERS) == 9
+    assert static_value(backend, WORKER_CLASS) == "gthread"
+    assert static_value(backend, THREADS) == 8
     keepalive = backend.get(KEEPALIVE)
     assert keepalive is not None and keepalive.value == 75 and keepalive.location.line == 6
     assert (keepalive.location.column, keepalive.location.end_column) == (13, 15)
@@ -99,14 +92,14 @@ def test_a_star_import_hides_what_is_not_set_after_it() -> None:
         "bind = '127.0.0.1:8000'\nfrom base_settings import *\nworkers = 3\n",
         PYTHON_CONFIG,
     )
-    assert value(backend, WORKERS) == 3
+    assert static_value(backend, WORKERS) == 3
     assert backend.get(BIND) is None and "from base_settings import *" in backend.unknown[BIND]
     assert "from base_settings import *" in backend.unknown[KEEPALIVE]
 
 
 def test_the_main_guard_is_not_a_condition() -> None:
     backend = only("gunicorn.conf.py", 'if __name__ == "__main__":\n    keepalive = 4\n', PYTHON_CONFIG)
-    assert value(backend, KEEPALIVE) == 4
+    assert static_value(backend, KEEPALIVE) == 4
 
 
 def test_a_config_that_would_fail_or_write_when_imported_is_still_read(tmp_path: Path) -> None:
@@ -131,7 +124,7 @@ def test_a_config_that_would_fail_or_write_when_imported_is_still_read(tmp_path:
     )
     loaded = load_backends([config], settings_for(tmp_path))
     [backend] = loaded.workspace.backends
-    assert value(backend, KEEPALIVE) == 3 and value(backend, BIND) == "127.0.0.1:8000"
+    assert static_value(backend, KEEPALIVE) == 3 and static_value(backend, BIND) == "127.0.0.1:8000"
     assert not marker.exists()
     # The same through the CLI, in a fresh interpreter.
     (tmp_path / "app.conf").write_text(
@@ -173,9 +166,17 @@ def test_uvicorn_run_and_config_calls() -> None:
     )
     assert [b.server for b in found] == ["uvicorn"] * 4
     config, run, served, spread = found
-    assert (value(config, HOST), value(config, PORT), value(config, KEEPALIVE)) == ("0.0.0.0", 8001, 10)
-    assert (value(run, HOST), value(run, PORT), value(run, KEEPALIVE)) == ("0.0.0.0", 8000, 5)
-    assert value(served, UDS) == "/run/app.sock"
+    assert (static_value(config, HOST), static_value(config, PORT), static_value(config, KEEPALIVE)) == (
+        "0.0.0.0",
+        8001,
+        10,
+    )
+    assert (static_value(run, HOST), static_value(run, PORT), static_value(run, KEEPALIVE)) == (
+        "0.0.0.0",
+        8000,
+        5,
+    )
+    assert static_value(served, UDS) == "/run/app.sock"
     assert [str(a) for a in binding(served).addresses] == ["unix:/run/app.sock"]
     assert spread.get(KEEPALIVE) is None and "**kwargs" in spread.unknown[KEEPALIVE]
     assert KEEPALIVE not in spread.additions  # a new keyword could clash with **options
@@ -184,7 +185,7 @@ def test_uvicorn_run_and_config_calls() -> None:
 
 def test_hypercorn_python_config_and_serve_script() -> None:
     config = only("hypercorn_conf.py", 'bind = ["0.0.0.0:8080"]\nkeep_alive_timeout = 20\n', PYTHON_CONFIG)
-    assert config.server == "hypercorn" and value(config, KEEPALIVE) == 20
+    assert config.server == "hypercorn" and static_value(config, KEEPALIVE) == 20
     [script] = backends(
         "serve.py",
         """\
@@ -200,8 +201,8 @@ def test_hypercorn_python_config_and_serve_script() -> None:
         """,
         PYTHON_CONFIG,
     )
-    assert script.server == "hypercorn" and value(script, KEEPALIVE) == 3
-    assert value(script, BIND) == ["127.0.0.1:9000"]
+    assert script.server == "hypercorn" and static_value(script, KEEPALIVE) == 3
+    assert static_value(script, BIND) == ["127.0.0.1:9000"]
 
 
 def test_hypercorn_toml() -> None:
@@ -223,7 +224,7 @@ def test_hypercorn_toml() -> None:
     )
     keepalive = backend.get(KEEPALIVE)
     assert keepalive is not None and keepalive.value == 7.5 and keepalive.text == "7.5"
-    assert value(backend, BIND) == ["127.0.0.1:8000", "unix:/run/h.sock"]
+    assert static_value(backend, BIND) == ["127.0.0.1:8000", "unix:/run/h.sock"]
     assert backend.get(BIND) is not None and backend.get(BIND).location.line == 2  # type: ignore[union-attr]
 
 
@@ -243,10 +244,14 @@ def test_procfile() -> None:
         PROCFILE,
     )
     assert (web.server, web.process) == ("gunicorn", "Procfile web")
-    assert value(web, BIND) == ["0.0.0.0:8000"]
-    assert value(web, KEEPALIVE) == 5 and value(web, WORKER_CLASS) == "gevent" and value(web, WORKERS) == 4
+    assert static_value(web, BIND) == ["0.0.0.0:8000"]
+    assert (
+        static_value(web, KEEPALIVE) == 5
+        and static_value(web, WORKER_CLASS) == "gevent"
+        and static_value(web, WORKERS) == 4
+    )
     assert web.get(KEEPALIVE).text == "5"  # type: ignore[union-attr]  # the value inside --keep-alive=5
-    assert (api.server, value(api, HOST), value(api, PORT), value(api, KEEPALIVE)) == (
+    assert (api.server, static_value(api, HOST), static_value(api, PORT), static_value(api, KEEPALIVE)) == (
         "uvicorn",
         "127.0.0.1",
         9000,
@@ -273,7 +278,7 @@ def test_dockerfile_exec_and_shell_forms() -> None:
         DOCKERFILE,
     )
     assert exec_form.server == "gunicorn" and exec_form.process == "Dockerfile ENTRYPOINT + CMD"
-    assert value(exec_form, KEEPALIVE) == 4 and exec_form.get(KEEPALIVE).text == '"4"'  # type: ignore[union-attr]
+    assert static_value(exec_form, KEEPALIVE) == 4 and exec_form.get(KEEPALIVE).text == '"4"'  # type: ignore[union-attr]
     [shell] = backends(
         "Dockerfile",
         """\
@@ -285,7 +290,7 @@ def test_dockerfile_exec_and_shell_forms() -> None:
         """,
         DOCKERFILE,
     )
-    assert shell.server == "uvicorn" and value(shell, HOST) == "0.0.0.0"
+    assert shell.server == "uvicorn" and static_value(shell, HOST) == "0.0.0.0"
     port = shell.get(PORT)
     assert port is not None and not port.static and "${PORT:-8000}" in port.reason
     [wrapped] = backends(
@@ -312,7 +317,7 @@ def test_systemd_exec_start() -> None:
     )
     bind = unit.get(BIND)
     assert bind is not None and not bind.static and "%i" in bind.reason  # a specifier
-    assert value(unit, KEEPALIVE) == 10
+    assert static_value(unit, KEEPALIVE) == 10
 
 
 def test_a_command_with_a_config_file_is_merged_with_it(tmp_path: Path) -> None:
@@ -325,8 +330,10 @@ def test_a_command_with_a_config_file_is_merged_with_it(tmp_path: Path) -> None:
     procfile.write_text("web: gunicorn -c deploy/gunicorn.py --keep-alive 4 app:app\n", encoding="utf-8")
     loaded = load_backends([procfile], settings_for(tmp_path))
     [backend] = loaded.workspace.backends
-    assert value(backend, KEEPALIVE) == 4  # the flag wins
-    assert value(backend, WORKER_CLASS) == "gthread" and value(backend, BIND) == "127.0.0.1:8000"
+    assert static_value(backend, KEEPALIVE) == 4  # the flag wins
+    assert (
+        static_value(backend, WORKER_CLASS) == "gthread" and static_value(backend, BIND) == "127.0.0.1:8000"
+    )
     assert {p.name for p in backend.files} == {"Procfile", "gunicorn.py"}
     # A -c file that does not exist: what the command line does not set is unknown.
     procfile.write_text("web: gunicorn -c /etc/app/missing.py app:app\n", encoding="utf-8")
@@ -339,7 +346,7 @@ def test_gunicorn_reads_the_config_beside_it_by_default(tmp_path: Path) -> None:
     (tmp_path / "Procfile").write_text("web: gunicorn app:app -k gthread\n", encoding="utf-8")
     loaded = load_backends([tmp_path / "Procfile", tmp_path / "gunicorn.conf.py"], settings_for(tmp_path))
     [backend] = loaded.workspace.backends  # one backend, not two
-    assert value(backend, KEEPALIVE) == 7 and value(backend, WORKER_CLASS) == "gthread"
+    assert static_value(backend, KEEPALIVE) == 7 and static_value(backend, WORKER_CLASS) == "gthread"
     assert "reads gunicorn.conf.py by default" in backend.label
 
 
@@ -467,8 +474,10 @@ def test_gunicorn_cmd_args_in_a_dockerfile_env_sets_flags_under_the_command_line
         """,
         DOCKERFILE,
     )
-    assert value(backend, BIND) == ["0.0.0.0:5001"] and value(backend, WORKER_CLASS) == "gthread"
-    assert value(backend, KEEPALIVE) == 80  # the command line wins over GUNICORN_CMD_ARGS
+    assert (
+        static_value(backend, BIND) == ["0.0.0.0:5001"] and static_value(backend, WORKER_CLASS) == "gthread"
+    )
+    assert static_value(backend, KEEPALIVE) == 80  # the command line wins over GUNICORN_CMD_ARGS
     assert not backend.get(BIND).editable  # type: ignore[union-attr]
     assert backend.get(BIND).location.line == 4  # type: ignore[union-attr]
     assert [str(a) for a in binding(backend).addresses] == ["0.0.0.0:5001"]
@@ -504,19 +513,19 @@ def test_uvicorn_reads_its_options_from_uvicorn_variables() -> None:
         SYSTEMD,
     )
     assert (
-        value(backend, KEEPALIVE) == 75
-        and value(backend, PORT) == 9000
-        and value(backend, HOST) == "127.0.0.1"
+        static_value(backend, KEEPALIVE) == 75
+        and static_value(backend, PORT) == 9000
+        and static_value(backend, HOST) == "127.0.0.1"
     )
     flag = only(
         "Dockerfile", "FROM python\nENV UVICORN_PORT=9000\nCMD uvicorn main:app --port 9001\n", DOCKERFILE
     )
-    assert value(flag, PORT) == 9001
+    assert static_value(flag, PORT) == 9001
 
 
 def test_debians_gunicorn3_is_gunicorn(tmp_path: Path) -> None:
     text = "[Service]\nExecStart=/usr/bin/gunicorn3 -w 4 -b 127.0.0.1:5000 wsgi:app\n"
     unit = only("app.service", text, SYSTEMD)
-    assert unit.server == "gunicorn" and value(unit, BIND) == ["127.0.0.1:5000"]
+    assert unit.server == "gunicorn" and static_value(unit, BIND) == ["127.0.0.1:5000"]
     (tmp_path / "app.service").write_text(text, encoding="utf-8")
     assert classify(tmp_path / "app.service", explicit=True) == BACKEND  # not read as nginx
