@@ -86,3 +86,9 @@ def containers(workload: KubeObject) -> list[Map]:
     pod = template.get("spec") if isinstance(template, Map) else None
     items = pod.get("containers") if isinstance(pod, Map) else None
     return [c for c in items.items if isinstance(c, Map)] if isinstance(items, Seq) else []
+
+
+def service_selector(service: KubeObject) -> dict[str, str | None]:
+    """A Service's ``spec.selector`` (None for a value that is not a plain string)."""
+    spec = service.spec
+    return string_map(spec.get("selector") if spec is not None else None)

@@ -58,6 +58,7 @@ from tlslint.workspace.kube_facts import (
     deployment_replicas,
     ingress_services,
     pod_labels,
+    service_selector,
     unique,
 )
 from tlslint.workspace.policy import FORBIDDEN, REQUIRED, Want, non_sni_policy
@@ -491,11 +492,6 @@ def _generated_name(gateway: KubeObject) -> str | None:
     if gateway.name is None or class_name is None or not class_name.text:
         return None
     return f"{gateway.name}-{class_name.text}"
-
-
-def service_selector(service: KubeObject) -> dict[str, str | None]:
-    spec = service.spec
-    return string_map(spec.get("selector") if spec is not None else None)
 
 
 def _carries(labels: Mapping[str, str | None], selector: Mapping[str, str]) -> bool:

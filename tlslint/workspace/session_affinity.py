@@ -19,8 +19,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tlslint.sources.apigee.tree import Map, Node, Scalar, Seq
-from tlslint.sources.kubernetes.documents import KubeObject, string_map
-from tlslint.workspace.kube_facts import pod_labels
+from tlslint.sources.kubernetes.documents import KubeObject
+from tlslint.workspace.kube_facts import pod_labels, service_selector
 
 CLIENT_IP = "ClientIP"
 _EXPOSED_TYPES = ("LoadBalancer", "NodePort")
@@ -116,8 +116,7 @@ def _selects(service: KubeObject, controller: KubeObject) -> bool:
     """Whether the Service's selector picks the controller's pods (every pair carried)."""
     if None not in (service.namespace, controller.namespace) and service.namespace != controller.namespace:
         return False
-    spec = service.spec
-    selector = string_map(spec.get("selector") if spec is not None else None)
+    selector = service_selector(service)
     if not selector or None in selector.values():
         return False
     labels = pod_labels(controller)
