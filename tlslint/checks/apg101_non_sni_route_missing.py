@@ -8,15 +8,7 @@ from tlslint.checks import RuleContext
 from tlslint.checks._apigee import apigee, host_location, new_file_path, quoted, route_label, route_location
 from tlslint.findings import Edit, Finding, Fix, Related
 from tlslint.workspace import Workspace
-from tlslint.workspace.apigee import (
-    DEFAULT_APP,
-    ApigeeWorkspace,
-    Host,
-    enables_non_sni,
-    is_wildcard,
-    plain_only,
-    selector_values,
-)
+from tlslint.workspace.apigee import DEFAULT_APP, ApigeeWorkspace, Host, selector_values
 
 CODE = "APG101"
 ROUTE_NAME = "non-sni"
@@ -36,7 +28,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     fix, note = _fix(ws, host)
     # A wildcard route on plain HTTP only (Apigee's http-client component) is there: say
     # what it lacks, never that no such route exists.
-    plain = [r for r in ws.routes if plain_only(r) and (is_wildcard(r) or enables_non_sni(r) is True)]
+    plain = ws.plain_non_sni_routes()
     if plain:
         shown = ", ".join(route_label(r) for r in plain)
         serve = "serves" if len(plain) == 1 else "serve"

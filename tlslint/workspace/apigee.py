@@ -155,6 +155,10 @@ class ApigeeWorkspace:
         true, on a route that serves TLS (not only plain HTTP)."""
         return self._index().non_sni
 
+    def plain_non_sni_routes(self) -> list[RouteObject]:
+        """Routes that look meant for clients without SNI but serve plain HTTP only."""
+        return self._index().plain_non_sni
+
     def routes_named(self, name: str) -> list[RouteObject]:
         return self._index().named.get(name, [])
 
@@ -238,12 +242,13 @@ class _RouteIndex:
         objects = [o for f in files for o in f.objects]
         self.routes = [o for o in objects if o.kind == ROUTE]
         self.configs = [o for o in objects if o.kind == ROUTE_CONFIG]
-        self.wildcard = [route for route in self.routes if is_wildcard(route) and not plain_only(route)]
+        plain = {id(route) for route in self.routes if plain_only(route)}
+        self.wildcard = [route for route in self.routes if is_wildcard(route) and id(route) not in plain]
         # A route with no TLS port serves plain-HTTP clients, whatever its enableNonSniClient
         # says (Apigee's own http-client example sets it on a port-80-only route).
-        self.non_sni = [
-            r for r in self.routes if not plain_only(r) and (is_wildcard(r) or enables_non_sni(r) is True)
-        ]
+        meant = [r for r in self.routes if is_wildcard(r) or enables_non_sni(r) is True]
+        self.non_sni = [r for r in meant if id(r) not in plain]
+        self.plain_non_sni = [r for r in meant if id(r) in plain]
         self.named: dict[object, list[RouteObject]] = {}
         for route in self.routes:
             if route.name is not None:
