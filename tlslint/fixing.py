@@ -57,18 +57,17 @@ def choose_fixes(findings: Iterable[Finding], unsafe: bool) -> list[Fix]:
     known: set[Edit] = set()
     chosen: list[Fix] = []
     # One fix object shared by every finding of a cause: decided once, by identity.
-    decided: dict[int, Fix | None] = {}
+    accepted: dict[int, bool] = {}
     for finding in findings:
         if not wanted(finding, unsafe):
             continue
         fix = finding.fix
         assert fix is not None
-        if id(fix.edits) in decided:
-            again = decided[id(fix.edits)]
-            if again is not None:
+        if id(fix.edits) in accepted:
+            if accepted[id(fix.edits)]:
                 chosen.append(Fix(fix.description, (), fix.safe))  # its edits are taken
             continue
-        decided[id(fix.edits)] = None
+        accepted[id(fix.edits)] = False
         new_edits = [e for e in fix.edits if e not in known]
         if any(edit.path in taken and taken[edit.path].overlaps(edit) for edit in new_edits):
             continue
@@ -78,7 +77,7 @@ def choose_fixes(findings: Iterable[Finding], unsafe: bool) -> list[Fix]:
             taken.setdefault(edit.path, _Spans()).add(edit)
             known.add(edit)
         chosen.append(Fix(fix.description, tuple(new_edits), fix.safe))
-        decided[id(fix.edits)] = chosen[-1]
+        accepted[id(fix.edits)] = True
     return chosen
 
 
