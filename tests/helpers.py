@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -13,7 +13,9 @@ from tlslint import forks
 from tlslint.engine import RunResult, run
 from tlslint.fixing import apply_fixes
 from tlslint.settings import Settings, from_mapping
-from tlslint.sources.python.model import Backend
+
+if TYPE_CHECKING:  # the backend tier stays unimported in nginx-only runs (test_check_tiers)
+    from tlslint.sources.python.model import Backend
 
 
 def settings_for(base: Path, mapping: dict[str, Any] | None = None) -> Settings:
