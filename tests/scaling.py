@@ -591,3 +591,75 @@ def count_parse(text: str) -> int:
     finally:
         profiler.disable()
     return sum(entry.callcount for entry in profiler.getstats())
+
+
+@dataclass
+class FixCounts:
+    """Work of one ``--fix``: lines run in tlslint's fixing code, calls made elsewhere
+    (difflib's matching of the short stretches between anchors included: how many lines
+    reach it is tests/test_text_diff.py's), characters parsed; the re-checks between
+    passes are not counted (they are the checks the check guard holds linear)."""
+
+    changed: int = 0  # lines the fixes changed (added or removed, by the diff)
+    work: int = 0
+
+
+def count_fix(directory: Path, settings: Settings, *, unsafe: bool) -> FixCounts:
+    """Check ``directory``, then count the work of applying its fixes (not written)."""
+    from ruamel.yaml.main import YAML
+
+    from tlslint import engine, fixing
+    from tlslint.sources.nginx import parser
+
+    result = engine.run([directory], settings)
+    counts = FixCounts()
+    ticks = itertools.count()
+    tick = ticks.__next__
+
+    def lines(frame: Any, event: str, arg: Any) -> Any:
+        tick()
+        return lines
+
+    def calls(frame: Any, event: str, arg: Any) -> Any:
+        tick()
+        return lines if frame.f_code.co_filename.startswith(_OURS) else None
+
+    real_run, compose_all, parse_text = fixing.run, YAML.compose_all, parser.parse_text
+    characters = 0
+
+    def untraced(function: Any, size: int, *args: Any, **kwargs: Any) -> Any:
+        nonlocal characters
+        characters += size
+        previous = sys.gettrace()
+        sys.settrace(None)
+        try:
+            return function(*args, **kwargs)
+        finally:
+            sys.settrace(previous)
+
+    def rechecked(*args: Any, **kwargs: Any) -> Any:
+        return untraced(real_run, 0, *args, **kwargs)
+
+    def composed(self: YAML, stream: str) -> Iterator[Any]:
+        return iter(untraced(lambda: list(compose_all(self, stream)), len(stream)))
+
+    def parsed(source: SourceText) -> Any:  # the fix screen parses each fixed file
+        return untraced(parse_text, len(source.text), source)
+
+    fixing.run = rechecked  # type: ignore[assignment]
+    YAML.compose_all = composed  # type: ignore[method-assign]
+    parser.parse_text = parsed
+    previous = sys.gettrace()
+    sys.settrace(calls)
+    try:
+        outcome = fixing.apply_fixes(result, settings, unsafe=unsafe, write=False)
+    finally:
+        sys.settrace(previous)
+        fixing.run = real_run  # type: ignore[assignment]
+        YAML.compose_all = compose_all  # type: ignore[method-assign]
+        parser.parse_text = parse_text
+    counts.changed = sum(
+        1 for line in outcome.diff.splitlines() if line[:1] in "+-" and not line.startswith(("+++ ", "--- "))
+    )
+    counts.work = next(ticks) + characters
+    return counts

@@ -11,6 +11,10 @@ from pathlib import Path
 
 _RESOLVED: dict[str, Path] = {}  # absolute path -> where it resolves
 _BY_PATH: dict[Path, Path] = {}  # the same, for absolute Path objects
+# Relative Path objects (a walk of "." yields them), valid while the working directory
+# is ``_RELATIVE_TO``: abspath's join and normpath were a twentieth of a cold check.
+_BY_RELATIVE: dict[Path, Path] = {}
+_RELATIVE_TO = ""
 _LIMIT = 65536  # a long-lived process (the API) starts over past this many
 
 
@@ -18,6 +22,8 @@ def resolved(path: Path) -> Path:
     found = _BY_PATH.get(path)  # an absolute Path asked again: no abspath to compute
     if found is not None:
         return found
+    if isinstance(path, Path) and not path.is_absolute():
+        return _resolved_relative(path)
     # Keyed on the absolute path: "." means another place after a chdir.
     text = os.path.abspath(path)
     found = _RESOLVED.get(text)
@@ -29,6 +35,26 @@ def resolved(path: Path) -> Path:
         if len(_BY_PATH) >= _LIMIT:
             _BY_PATH.clear()
         _BY_PATH[path] = found
+    return found
+
+
+def _resolved_relative(path: Path) -> Path:
+    global _RELATIVE_TO
+    here = os.getcwd()
+    if here != _RELATIVE_TO:  # "." is another place after a chdir
+        _BY_RELATIVE.clear()
+        _RELATIVE_TO = here
+    found = _BY_RELATIVE.get(path)
+    if found is None:
+        text = os.path.normpath(os.path.join(here, path))
+        found = _RESOLVED.get(text)
+        if found is None:
+            if len(_RESOLVED) >= _LIMIT:
+                forget()
+            found = _RESOLVED[text] = Path(os.path.realpath(text))
+        if len(_BY_RELATIVE) >= _LIMIT:
+            _BY_RELATIVE.clear()
+        _BY_RELATIVE[path] = found
     return found
 
 
@@ -44,6 +70,7 @@ def forget() -> None:
     """Drop cached resolutions (after files were created or moved)."""
     _RESOLVED.clear()
     _BY_PATH.clear()
+    _BY_RELATIVE.clear()
 
 
 def user_cache_dir() -> Path:
