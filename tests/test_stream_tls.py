@@ -270,3 +270,177 @@ def test_a_small_zone_only_a_virtual_stream_server_names_is_left_to_ngx108(tmp_p
     # The default server's own small zone is NGX103's.
     found = _messages(tmp_path, text.replace("A:10m", "A:1m"), ["NGX103"], version="1.26.0")
     assert found["NGX103"][0].startswith('shared session cache "A" of the stream server[a.example@*:5432]')
+
+
+# --- NGX106, NGX107 and NGX108 on stream{} -------------------------------------------
+
+# An MQTT port with two virtual servers (nginx >= 1.25.5: server_name in stream): the
+# catch-all default server rejects handshakes and has no cache; the virtual server's own.
+STREAM_VHOSTS = """\
+events {}
+stream {
+    server {
+        listen 8883 ssl default_server;
+        ssl_reject_handshake on;
+        proxy_pass 127.0.0.1:1883;
+    }
+    server {
+        listen 8883 ssl;
+        server_name mqtt.example.com;
+        ssl_session_cache shared:MQTT:10m;
+        ssl_certificate     /etc/ssl/mqtt.pem;
+        ssl_certificate_key /etc/ssl/mqtt.key;
+        proxy_pass 127.0.0.1:1883;
+    }
+}
+"""
+
+
+def test_a_virtual_stream_servers_cache_is_not_used(tmp_path: Path) -> None:
+    found = _messages(tmp_path, STREAM_VHOSTS, ["NGX107", "NGX108"], version="1.26.0")
+    (unused,) = found["NGX107"]
+    assert unused == (
+        "ssl_session_cache here is not used: sessions on *:8883 are resumed in the context of its "
+        "default server stream server[*:8883], which has no session cache; move the setting to "
+        "stream{} or onto the default server"
+    )
+    (zone,) = found["NGX108"]
+    assert zone.startswith(
+        'shared session cache "MQTT" (10m) of the stream server[mqtt.example.com@*:8883] is used '
+        "by no stream TLS default server"
+    )
+
+
+def test_stream_default_servers_are_judged_only_where_the_version_has_them(tmp_path: Path) -> None:
+    """Before 1.25.5 a stream address:port has one server: a second is refused, so no
+    stream server is another's virtual server, and the rules say nothing of one."""
+    select = ["NGX103", "NGX107", "NGX108"]
+    assert _messages(tmp_path, STREAM_VHOSTS, select, version="1.22.1") == {}
+    # Without a version, server_name in stream proves >= 1.25.5 (version inference) ...
+    result = check_files(tmp_path, {"nginx.conf": STREAM_VHOSTS}, {"select": select})
+    assert sorted(codes(result)) == ["NGX107", "NGX108"]
+    # ... and without it (nor default_server or ssl_reject_handshake, also 1.25.5's) nothing
+    # tells: nginx 1.22 refuses the shared port, 1.26 has a default server; silence.
+    plain = (
+        STREAM_VHOSTS.replace("        server_name mqtt.example.com;\n", "")
+        .replace(" default_server", "")
+        .replace("        ssl_reject_handshake on;\n", "        ssl_certificate     /etc/ssl/d.pem;\n"
+                 "        ssl_certificate_key /etc/ssl/d.key;\n")
+    )  # fmt: skip
+    result = check_files(tmp_path, {"nginx.conf": plain}, {"select": select})
+    assert codes(result) == []
+    assert sorted(_messages(tmp_path, plain, select, version="1.26.0")) == ["NGX107", "NGX108"]
+
+
+def test_ngx107_moves_a_stream_cache_to_stream(tmp_path: Path) -> None:
+    from helpers import fix
+
+    select = {"select": ["NGX107", "NGX108"], "nginx": {"version": "1.26.0"}}
+    after = fix(tmp_path, {"nginx.conf": STREAM_VHOSTS}, select)["nginx.conf"].decode()
+    assert after == _moved(STREAM_VHOSTS)
+    assert _messages(tmp_path, after, ["NGX101", "NGX107", "NGX108"], version="1.26.0") == {}
+    # The line moved into stream{} is valid there on the installed nginx (1.22.1): with
+    # the 1.25.5-only lines left out and the virtual server on a port of its own.
+    older = (
+        after.replace("        server_name mqtt.example.com;\n", "")
+        .replace("listen 8883 ssl default_server;", "listen 8884 ssl;")
+        .replace("        ssl_reject_handshake on;\n", "        ssl_certificate     /etc/ssl/d.pem;\n"
+                 "        ssl_certificate_key /etc/ssl/d.key;\n")
+    )  # fmt: skip
+    assert "ssl_session_cache shared:MQTT:10m;" in older
+    result = _nginx_t(older)
+    assert result.ok and not result.errors, result.describe()
+
+
+def _moved(text: str) -> str:
+    """STREAM_VHOSTS as NGX107 fixes it: the cache line moves up into stream{}."""
+    without = text.replace("        ssl_session_cache shared:MQTT:10m;\n", "")
+    return without.replace("stream {\n", "stream {\n    ssl_session_cache shared:MQTT:10m;\n", 1)
+
+
+def test_a_stream_servers_own_cache_on_its_own_port_is_used(tmp_path: Path) -> None:
+    """Near miss: two stream servers, each with its own cache, each alone on its port (as
+    every stream server is before 1.25.5): each is its socket's default server."""
+    text = MQTT.replace("shared:PG:10m", "shared:PG:10m;\n        ssl_session_ticket_key /etc/nginx/pg.key")
+    assert _messages(tmp_path, text, ["NGX107", "NGX108"], version="1.22.1") == {}
+    assert _messages(tmp_path, text, ["NGX107", "NGX108"], version="1.26.0") == {}
+
+
+OVERRIDDEN = """\
+events {}
+stream {
+    ssl_session_cache shared:STREAM_SSL:10m;
+    server {
+        listen 8883 ssl;
+        ssl_session_cache shared:MQTT:10m;
+        ssl_certificate     /etc/ssl/mqtt.pem;
+        ssl_certificate_key /etc/ssl/mqtt.key;
+        proxy_pass 127.0.0.1:1883;
+    }
+    server {
+        listen 5432 ssl;
+        ssl_session_cache shared:PG:10m;
+        ssl_certificate     /etc/ssl/pg.pem;
+        ssl_certificate_key /etc/ssl/pg.key;
+        proxy_pass 127.0.0.1:5433;
+    }
+}
+"""
+
+
+def test_a_stream_zone_every_stream_server_overrides_is_unused(tmp_path: Path) -> None:
+    found = _messages(tmp_path, OVERRIDDEN, ["NGX103", "NGX108"], version="1.22.1")
+    (unused,) = found["NGX108"]
+    assert unused.startswith(
+        'shared session cache "STREAM_SSL" (10m) in stream{} is used by no stream TLS default server'
+    )
+    assert "NGX103" not in found
+    # Too small and unused: NGX108's (removed), not NGX103's (raised for nothing).
+    small = OVERRIDDEN.replace("STREAM_SSL:10m", "STREAM_SSL:1m")
+    assert list(_messages(tmp_path, small, ["NGX103", "NGX108"], version="1.22.1")) == ["NGX108"]
+    from helpers import fix
+
+    after = fix(tmp_path, {"nginx.conf": OVERRIDDEN}, {"select": ["NGX108"]}, unsafe=True)
+    text = after["nginx.conf"].decode()
+    assert text == OVERRIDDEN.replace("    ssl_session_cache shared:STREAM_SSL:10m;\n", "")
+    result = _nginx_t(text)
+    assert result.ok and not result.errors, result.describe()
+
+
+def test_a_stream_zone_a_stream_default_server_inherits_is_used(tmp_path: Path) -> None:
+    """Near miss: the PG server overrides stream{}'s zone, the MQTT server inherits it."""
+    text = OVERRIDDEN.replace("        ssl_session_cache shared:MQTT:10m;\n", "")
+    assert _messages(tmp_path, text, ["NGX108"], version="1.22.1") == {}
+
+
+def test_http_and_stream_zones_are_apart(tmp_path: Path) -> None:
+    """An http zone is used only by http's default servers, a stream zone by stream's;
+    one name in both is nginx's 'already declared for a different use' (NGX106)."""
+    text = MQTT.replace("shared:PG:10m", "shared:SSL:10m")
+    found = _messages(tmp_path, text, ["NGX106", "NGX108"], version="1.22.1")
+    (clash,) = found["NGX106"]
+    assert clash == (
+        'the shared memory zone "SSL" is already declared for a different use '
+        "(ssl_session_cache in http{}); nginx refuses to start"
+    )
+    assert "NGX108" not in found  # each is its own module's default server's zone
+    assert not _nginx_t(text).ok
+    # stream's limit_conn_zone is another module's than http's (measured: nginx refuses).
+    limits = MQTT.replace("http {\n", "http {\n    limit_conn_zone $binary_remote_addr zone=CONN:10m;\n")
+    limits = limits.replace("stream {\n", "stream {\n    limit_conn_zone $binary_remote_addr zone=CONN:1m;\n")
+    (conflict,) = _messages(tmp_path, limits, ["NGX106"], version="1.22.1")["NGX106"]
+    assert "(limit_conn_zone in http{})" in conflict
+    said = _nginx_t(limits)
+    assert 'the shared memory zone "CONN" is already declared for a different use' in said.output
+
+
+def test_stream_zone_sizes_conflict_as_http_ones(tmp_path: Path) -> None:
+    two = OVERRIDDEN.replace("shared:PG:10m", "shared:MQTT:20m")
+    (conflict,) = _messages(tmp_path, two, ["NGX106"], version="1.22.1")["NGX106"]
+    said = 'the size 20971520 of shared memory zone "MQTT" conflicts with the size 10485760'
+    assert conflict.startswith(said)
+    assert "conflicts with already declared size 10485760" in _nginx_t(two).output
+    # Near miss: two stream servers share one zone at one size, written two ways.
+    same = OVERRIDDEN.replace("shared:PG:10m", "shared:MQTT:10240k")
+    assert _messages(tmp_path, same, ["NGX106"], version="1.22.1") == {}
+    assert _nginx_t(same).ok
