@@ -35,12 +35,11 @@ KEY = "ssl_session_ticket_key"
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     for whole in workspace.nginx:
+        # A stream server that is not its socket's default shares it with another: a
+        # virtual server, which only nginx >= 1.25.5 has (before, nginx refuses it).
+        stream_known = stream_defaults_known(whole.stream, workspace.nginx_versions(whole))
         for config, server in every_tls_server(whole):
-            if is_default(server):
-                continue
-            # A stream server that is not its socket's default shares it with another: a
-            # virtual server, which only nginx >= 1.25.5 has (before, nginx refuses it).
-            if server.stream and not stream_defaults_known(config, workspace.nginx_versions(whole)):
+            if is_default(server) or (server.stream and not stream_known):
                 continue
             yield from _judge(ctx, config, server)
 
