@@ -352,6 +352,26 @@ def test_ngx107_moves_a_stream_cache_to_stream(tmp_path: Path) -> None:
     assert result.ok and not result.errors, result.describe()
 
 
+def test_ngx107_moves_a_stream_virtual_servers_ticket_keys_to_stream(tmp_path: Path) -> None:
+    from helpers import fix
+
+    keys = STREAM_VHOSTS.replace(
+        "        ssl_session_cache shared:MQTT:10m;\n",
+        "        ssl_session_ticket_key /etc/nginx/new.key;\n"
+        "        ssl_session_ticket_key /etc/nginx/old.key;\n",
+    )
+    (message,) = _messages(tmp_path, keys, ["NGX107"], version="1.26.0")["NGX107"]
+    assert message.startswith("ssl_session_ticket_key here is not used: sessions on *:8883")
+    assert "which has no ticket key; move the setting to stream{}" in message
+    after = fix(tmp_path, {"nginx.conf": keys}, {"select": ["NGX107"], "nginx": {"version": "1.26.0"}})
+    text = after["nginx.conf"].decode()
+    assert text.startswith(
+        "events {}\nstream {\n    ssl_session_ticket_key /etc/nginx/new.key;\n"
+        "    ssl_session_ticket_key /etc/nginx/old.key;\n    server {\n"
+    )
+    assert text.count("ssl_session_ticket_key") == 2
+
+
 def _moved(text: str) -> str:
     """STREAM_VHOSTS as NGX107 fixes it: the cache line moves up into stream{}."""
     without = text.replace("        ssl_session_cache shared:MQTT:10m;\n", "")
@@ -444,3 +464,89 @@ def test_stream_zone_sizes_conflict_as_http_ones(tmp_path: Path) -> None:
     same = OVERRIDDEN.replace("shared:PG:10m", "shared:MQTT:10240k")
     assert _messages(tmp_path, same, ["NGX106"], version="1.22.1") == {}
     assert _nginx_t(same).ok
+
+
+# --- NGX401 on stream{} ---------------------------------------------------------------
+
+# The stream log module's documented example format: no TLS variables.
+BASIC = (
+    "log_format basic '$remote_addr [$time_local] $protocol $status $bytes_sent $bytes_received "
+    "$session_time';"
+)
+TLS_FORMAT = (
+    "log_format tls '$remote_addr [$time_local] $protocol $status $bytes_sent $bytes_received '\n"
+    "                   '$session_time $ssl_protocol $ssl_cipher $ssl_session_reused';"
+)
+
+
+def _stream_logs(lines: str, server_lines: str = "") -> str:
+    return MQTT.replace("stream {\n", "stream {\n    " + lines + "\n", 1).replace(
+        "        listen 8883 ssl;\n", "        listen 8883 ssl;\n" + server_lines, 1
+    )
+
+
+def test_stream_servers_logging_by_stream_lines(tmp_path: Path) -> None:
+    text = _stream_logs(BASIC + "\n    access_log /var/log/nginx/stream.log basic;")
+    result = check_files(tmp_path, {"nginx.conf": text}, {"select": ["NGX401"]})
+    (finding,) = [f for f in result.findings if f.anchor == "stream > access_log"]
+    assert finding.message == (
+        "3 TLS servers (stream server[*:8883], stream server[*:5432], stream server[*:6432]) log with "
+        "format basic (set in stream), which has no $ssl_session_reused and no $ssl_protocol: full "
+        "handshakes cannot be counted"
+    )
+    assert [r.message for r in finding.related] == [
+        "TLS stream server[*:8883]", "TLS stream server[*:5432]", "TLS stream server[*:6432]",
+    ]  # fmt: skip
+    # http{}'s server is judged by http{}'s lines (none: combined), apart.
+    assert [f.anchor for f in result.findings if f is not finding] == ["http > server[443] > access_log"]
+    assert _nginx_t(text).ok
+
+
+def test_stream_formats_are_streams_own(tmp_path: Path) -> None:
+    """A stream server with a format that has both variables is fine; one with its own
+    line overrides stream{}'s; http{}'s format names are not stream's (nginx refuses
+    them: not judged), nor is a line without a format (stream has no combined)."""
+    good = _stream_logs(TLS_FORMAT + "\n    access_log /var/log/nginx/stream.log tls;")
+    assert _messages(tmp_path, good, ["NGX401"]).get("NGX401", []) == [
+        "TLS server[*:443]: no access_log is set, so nginx logs in the combined format, which has "
+        "neither $ssl_protocol nor $ssl_session_reused: full handshakes cannot be counted"
+    ]
+    assert _nginx_t(good).ok
+    own = _stream_logs(
+        TLS_FORMAT + "\n    " + BASIC + "\n    access_log /var/log/nginx/stream.log tls;",
+        "        access_log /var/log/nginx/mqtt.log basic;\n",
+    )
+    stream = [m for m in _messages(tmp_path, own, ["NGX401"])["NGX401"] if "stream" in m]
+    assert stream == [
+        "TLS stream server[*:8883] logs with format basic, which has no $ssl_session_reused and no "
+        "$ssl_protocol: full handshakes cannot be counted"
+    ]
+    assert _nginx_t(own).ok
+    http_format = "log_format tls '$remote_addr $ssl_protocol $ssl_cipher $ssl_session_reused';"
+    http_name = MQTT.replace("http {\n", "http {\n    " + http_format + "\n", 1)
+    http_name = http_name.replace("stream {\n", "stream {\n    access_log /var/log/nginx/stream.log tls;\n")
+    assert not [m for m in _messages(tmp_path, http_name, ["NGX401"])["NGX401"] if "stream" in m]
+    assert 'unknown log format "tls"' in _nginx_t(http_name).output
+
+
+def test_a_stream_server_without_access_log_logs_nothing(tmp_path: Path) -> None:
+    """Near miss: no access_log in stream{} looks like http's 'nginx logs in combined', but
+    stream's default is access_log off: there is no log that lacks the variables."""
+    found = _messages(tmp_path, MQTT, ["NGX401"])["NGX401"]
+    assert found == [
+        "TLS server[*:443]: no access_log is set, so nginx logs in the combined format, which has "
+        "neither $ssl_protocol nor $ssl_session_reused: full handshakes cannot be counted"
+    ]
+
+
+def test_ngx401_page_stream_format_is_the_one_nginx_t_checks() -> None:
+    """The stream log_format the rule page shows is the stream `good` example's, which
+    tests/test_catalogue_nginx.py runs through nginx -t."""
+    from tlslint import catalogue
+
+    entry = catalogue.load_entries()["NGX401"]
+    page = entry["fix"].split("```nginx\n")[2].split("```", 1)[0]
+    shown = [line.strip() for line in page.splitlines() if line.strip()]
+    assert shown[0].startswith("log_format tls '$remote_addr [$time_local] $protocol")
+    good = next(e["good"] for e in entry["examples"] if "good" in e and "stream.log tls" in e["good"])
+    assert all(line in good for line in shown), shown
