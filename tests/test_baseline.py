@@ -375,3 +375,19 @@ def test_a_baseline_of_one_finding_per_server_still_matches_their_cause(tmp_path
     entries = json.loads((tmp_path / "new.json").read_text(encoding="utf-8"))["findings"]
     assert [(e["code"], e["anchor"]) for e in entries] == [("NGX101", "http > ssl_session_cache")]
     assert tlslint(tmp_path, "--select", "NGX101", "--baseline", "new.json").returncode == 0
+
+
+def test_a_baseline_of_ngx401s_first_server_matches_the_shared_lines_cause(tmp_path: Path) -> None:
+    """NGX401 named only the first server logging by an http-level access_log; it now names
+    every one, in one finding for the line, which still matches that recorded finding."""
+    logged = THREE_SERVERS.replace("http {\n", "http {\n    access_log /var/log/a.log;\n")
+    write(tmp_path / "nginx.conf", logged)
+    old = [{"code": "NGX401", "path": "nginx.conf", "count": 1, "message": "old wording",
+            "anchor": "http > server[a.example.com] > access_log"}]  # fmt: skip
+    document = {"version": baseline.VERSION, "tool": {"name": "tlslint"}, "findings": old}
+    (tmp_path / "old.json").write_text(json.dumps(document), encoding="utf-8")
+    checked = tlslint(tmp_path, "--select", "NGX401", "--baseline", "old.json")
+    assert "ignored 1 recorded finding" in checked.stderr and "stale" not in checked.stderr
+    assert "NGX401" not in checked.stdout, checked.stdout
+    fresh = tlslint(tmp_path, "--select", "NGX401")
+    assert fresh.stdout.count(": NGX401 [") == 1 and "3 TLS servers" in fresh.stdout, fresh.stdout

@@ -107,6 +107,13 @@ def test_listen_parameters() -> None:
     )
     deferred = listen_parameter_versions("deferred", ("stream", "server"))
     assert deferred is not None and deferred.since == (1, 25, 5)
+    # The stream module words its refusal its own way (measured on 1.22.1).
+    assert deferred.refusal == 'the invalid "deferred" parameter'
+    # Virtual servers in stream (1.25.5): a default server of an address:port.
+    default = listen_parameter_versions("default_server", ("stream", "server"))
+    assert default is not None and default.since == (1, 25, 5)
+    assert default.refusal == 'the invalid "default_server" parameter'
+    assert listen_parameter_versions("default_server", ("http", "server")) is None  # http's is old
     assert listen_parameter_versions("deferred") is None  # http's is old
 
 
@@ -233,3 +240,22 @@ def test_row_agrees_with_nginx_t(kind: str, name: str, scope: str, span: Version
         and kind == DIRECTIVE
     ):
         assert "[warn]" in said and name in said, said
+
+
+@pytest.mark.parametrize("name", ["deferred", "default_server", "fastopen=1", "rcvbuf=64k"])
+def test_stream_listen_rows_agree_with_nginx_t(name: str) -> None:
+    """The stream listen rows written as flags or with a value, through the harness (which
+    loads Debian's dynamic stream module): the refusal is the stream module's wording."""
+    from nginx_harness import nginx_t, nginx_version
+
+    binary = nginx_binary()
+    version = nginx_version(binary)
+    if len(version) != 3:
+        pytest.skip(f"nginx {version} is not a release number")
+    span = listen_parameter_versions(name, "stream")
+    assert span is not None
+    text = f"events {{}}\nstream {{\n    server {{\n        listen 127.0.0.1:18997 {name};\n"
+    text += "        proxy_pass 127.0.0.1:18996;\n    }\n}\n"
+    said = nginx_t(text).output
+    release = (version[0], version[1], version[2])
+    assert (span.refusal in said) == (not span.accepts(release)), said

@@ -583,12 +583,44 @@ def test_ngx401_inheritance_and_formats(tmp_path: Path, body: str, expected: set
 
 
 def test_ngx401_one_finding_for_an_http_level_line_shared_by_servers(tmp_path: Path) -> None:
+    """One cause (the http-level line), one finding at it, naming every TLS server that
+    logs by it, each as a related place at its server, and covering the per-server
+    findings of older runs (baselines); a server with lines of its own is its own cause."""
     text = (
         "http {\n    access_log /var/log/nginx/access.log;\n"
+        f"    server {{ {TLS} }}\n    server {{ {TLS} server_name b; }}\n"
+        f"    server {{ listen 80; }}\n    server {{ listen 8443 ssl; server_name c; }}\n"
+        f"    server {{ listen 9443 ssl; server_name d; access_log /d.log; }}\n}}\n"
+    )
+    shared, own = only(lint(tmp_path, text, "1.22", name="nginx.conf"), "NGX401")
+    assert shared.location.line == 2 and shared.anchor == "http > access_log"
+    assert shared.message == (
+        "3 TLS servers (server[*:443], server[b@*:443], server[c@*:8443]) log with format combined "
+        "(set in http), which has no $ssl_session_reused and no $ssl_protocol: full handshakes "
+        "cannot be counted"
+    )
+    assert [(r.location.line, r.message) for r in shared.related] == [
+        (3, "TLS server[*:443]"), (4, "TLS server[b@*:443]"), (6, "TLS server[c@*:8443]"),
+    ]  # fmt: skip
+    assert [anchor for _, anchor in shared.covers] == [
+        "http > server[443] > access_log", "http > server[b] > access_log", "http > server[c] > access_log",
+    ]  # fmt: skip
+    assert own.location.line == 7
+    assert own.message.startswith("TLS server[d@*:9443] logs with format combined,")
+    # One server inheriting the line: its finding, as before.
+    alone = f"http {{\n    access_log /var/log/nginx/access.log;\n    server {{ {TLS} }}\n}}\n"
+    [finding] = only(lint(tmp_path / "alone", alone, "1.22", name="nginx.conf"), "NGX401")
+    assert finding.location.line == 2 and finding.anchor == "http > server[443] > access_log"
+    assert finding.message.startswith("TLS server[*:443] logs with format combined (set in http)")
+
+
+def test_ngx401_the_shared_line_is_suppressed_where_it_is(tmp_path: Path) -> None:
+    """Every server's place is the shared line, so a comment there suppresses the cause."""
+    text = (
+        "http {\n    access_log /var/log/nginx/access.log;  # tlslint: disable=NGX401 reviewed\n"
         f"    server {{ {TLS} }}\n    server {{ {TLS} server_name b; }}\n}}\n"
     )
-    [finding] = only(lint(tmp_path, text, "1.22", name="nginx.conf"), "NGX401")
-    assert finding.location.line == 2 and "set in http" in finding.message
+    assert only(lint(tmp_path, text, "1.22", name="nginx.conf"), "NGX401") == []
 
 
 def test_ngx401_server_snippet_is_judged_by_its_own_lines_only(tmp_path: Path) -> None:

@@ -270,3 +270,283 @@ def test_a_small_zone_only_a_virtual_stream_server_names_is_left_to_ngx108(tmp_p
     # The default server's own small zone is NGX103's.
     found = _messages(tmp_path, text.replace("A:10m", "A:1m"), ["NGX103"], version="1.26.0")
     assert found["NGX103"][0].startswith('shared session cache "A" of the stream server[a.example@*:5432]')
+
+
+# --- NGX106, NGX107 and NGX108 on stream{} -------------------------------------------
+
+# An MQTT port with two virtual servers (nginx >= 1.25.5: server_name in stream): the
+# catch-all default server rejects handshakes and has no cache; the virtual server's own.
+STREAM_VHOSTS = """\
+events {}
+stream {
+    server {
+        listen 8883 ssl default_server;
+        ssl_reject_handshake on;
+        proxy_pass 127.0.0.1:1883;
+    }
+    server {
+        listen 8883 ssl;
+        server_name mqtt.example.com;
+        ssl_session_cache shared:MQTT:10m;
+        ssl_certificate     /etc/ssl/mqtt.pem;
+        ssl_certificate_key /etc/ssl/mqtt.key;
+        proxy_pass 127.0.0.1:1883;
+    }
+}
+"""
+
+
+def test_a_virtual_stream_servers_cache_is_not_used(tmp_path: Path) -> None:
+    found = _messages(tmp_path, STREAM_VHOSTS, ["NGX107", "NGX108"], version="1.26.0")
+    (unused,) = found["NGX107"]
+    assert unused == (
+        "ssl_session_cache here is not used: sessions on *:8883 are resumed in the context of its "
+        "default server stream server[*:8883], which has no session cache; move the setting to "
+        "stream{} or onto the default server"
+    )
+    (zone,) = found["NGX108"]
+    assert zone.startswith(
+        'shared session cache "MQTT" (10m) of the stream server[mqtt.example.com@*:8883] is used '
+        "by no stream TLS default server"
+    )
+
+
+def test_stream_default_servers_are_judged_only_where_the_version_has_them(tmp_path: Path) -> None:
+    """Before 1.25.5 a stream address:port has one server: a second is refused, so no
+    stream server is another's virtual server, and the rules say nothing of one."""
+    select = ["NGX103", "NGX107", "NGX108"]
+    assert _messages(tmp_path, STREAM_VHOSTS, select, version="1.22.1") == {}
+    # Without a version, server_name in stream proves >= 1.25.5 (version inference) ...
+    result = check_files(tmp_path, {"nginx.conf": STREAM_VHOSTS}, {"select": select})
+    assert sorted(codes(result)) == ["NGX107", "NGX108"]
+    # ... and without it (nor default_server or ssl_reject_handshake, also 1.25.5's) nothing
+    # tells: nginx 1.22 refuses the shared port, 1.26 has a default server; silence.
+    plain = (
+        STREAM_VHOSTS.replace("        server_name mqtt.example.com;\n", "")
+        .replace(" default_server", "")
+        .replace("        ssl_reject_handshake on;\n", "        ssl_certificate     /etc/ssl/d.pem;\n"
+                 "        ssl_certificate_key /etc/ssl/d.key;\n")
+    )  # fmt: skip
+    result = check_files(tmp_path, {"nginx.conf": plain}, {"select": select})
+    assert codes(result) == []
+    assert sorted(_messages(tmp_path, plain, select, version="1.26.0")) == ["NGX107", "NGX108"]
+
+
+def test_ngx107_moves_a_stream_cache_to_stream(tmp_path: Path) -> None:
+    from helpers import fix
+
+    select = {"select": ["NGX107", "NGX108"], "nginx": {"version": "1.26.0"}}
+    after = fix(tmp_path, {"nginx.conf": STREAM_VHOSTS}, select)["nginx.conf"].decode()
+    assert after == _moved(STREAM_VHOSTS)
+    assert _messages(tmp_path, after, ["NGX101", "NGX107", "NGX108"], version="1.26.0") == {}
+    # The line moved into stream{} is valid there on the installed nginx (1.22.1): with
+    # the 1.25.5-only lines left out and the virtual server on a port of its own.
+    older = (
+        after.replace("        server_name mqtt.example.com;\n", "")
+        .replace("listen 8883 ssl default_server;", "listen 8884 ssl;")
+        .replace("        ssl_reject_handshake on;\n", "        ssl_certificate     /etc/ssl/d.pem;\n"
+                 "        ssl_certificate_key /etc/ssl/d.key;\n")
+    )  # fmt: skip
+    assert "ssl_session_cache shared:MQTT:10m;" in older
+    result = _nginx_t(older)
+    assert result.ok and not result.errors, result.describe()
+
+
+def test_ngx107_moves_a_stream_virtual_servers_ticket_keys_to_stream(tmp_path: Path) -> None:
+    from helpers import fix
+
+    keys = STREAM_VHOSTS.replace(
+        "        ssl_session_cache shared:MQTT:10m;\n",
+        "        ssl_session_ticket_key /etc/nginx/new.key;\n"
+        "        ssl_session_ticket_key /etc/nginx/old.key;\n",
+    )
+    (message,) = _messages(tmp_path, keys, ["NGX107"], version="1.26.0")["NGX107"]
+    assert message.startswith("ssl_session_ticket_key here is not used: sessions on *:8883")
+    assert "which has no ticket key; move the setting to stream{}" in message
+    after = fix(tmp_path, {"nginx.conf": keys}, {"select": ["NGX107"], "nginx": {"version": "1.26.0"}})
+    text = after["nginx.conf"].decode()
+    assert text.startswith(
+        "events {}\nstream {\n    ssl_session_ticket_key /etc/nginx/new.key;\n"
+        "    ssl_session_ticket_key /etc/nginx/old.key;\n    server {\n"
+    )
+    assert text.count("ssl_session_ticket_key") == 2
+
+
+def _moved(text: str) -> str:
+    """STREAM_VHOSTS as NGX107 fixes it: the cache line moves up into stream{}."""
+    without = text.replace("        ssl_session_cache shared:MQTT:10m;\n", "")
+    return without.replace("stream {\n", "stream {\n    ssl_session_cache shared:MQTT:10m;\n", 1)
+
+
+def test_a_stream_servers_own_cache_on_its_own_port_is_used(tmp_path: Path) -> None:
+    """Near miss: two stream servers, each with its own cache, each alone on its port (as
+    every stream server is before 1.25.5): each is its socket's default server."""
+    text = MQTT.replace("shared:PG:10m", "shared:PG:10m;\n        ssl_session_ticket_key /etc/nginx/pg.key")
+    assert _messages(tmp_path, text, ["NGX107", "NGX108"], version="1.22.1") == {}
+    assert _messages(tmp_path, text, ["NGX107", "NGX108"], version="1.26.0") == {}
+
+
+OVERRIDDEN = """\
+events {}
+stream {
+    ssl_session_cache shared:STREAM_SSL:10m;
+    server {
+        listen 8883 ssl;
+        ssl_session_cache shared:MQTT:10m;
+        ssl_certificate     /etc/ssl/mqtt.pem;
+        ssl_certificate_key /etc/ssl/mqtt.key;
+        proxy_pass 127.0.0.1:1883;
+    }
+    server {
+        listen 5432 ssl;
+        ssl_session_cache shared:PG:10m;
+        ssl_certificate     /etc/ssl/pg.pem;
+        ssl_certificate_key /etc/ssl/pg.key;
+        proxy_pass 127.0.0.1:5433;
+    }
+}
+"""
+
+
+def test_a_stream_zone_every_stream_server_overrides_is_unused(tmp_path: Path) -> None:
+    found = _messages(tmp_path, OVERRIDDEN, ["NGX103", "NGX108"], version="1.22.1")
+    (unused,) = found["NGX108"]
+    assert unused.startswith(
+        'shared session cache "STREAM_SSL" (10m) in stream{} is used by no stream TLS default server'
+    )
+    assert "NGX103" not in found
+    # Too small and unused: NGX108's (removed), not NGX103's (raised for nothing).
+    small = OVERRIDDEN.replace("STREAM_SSL:10m", "STREAM_SSL:1m")
+    assert list(_messages(tmp_path, small, ["NGX103", "NGX108"], version="1.22.1")) == ["NGX108"]
+    from helpers import fix
+
+    after = fix(tmp_path, {"nginx.conf": OVERRIDDEN}, {"select": ["NGX108"]}, unsafe=True)
+    text = after["nginx.conf"].decode()
+    assert text == OVERRIDDEN.replace("    ssl_session_cache shared:STREAM_SSL:10m;\n", "")
+    result = _nginx_t(text)
+    assert result.ok and not result.errors, result.describe()
+
+
+def test_a_stream_zone_a_stream_default_server_inherits_is_used(tmp_path: Path) -> None:
+    """Near miss: the PG server overrides stream{}'s zone, the MQTT server inherits it."""
+    text = OVERRIDDEN.replace("        ssl_session_cache shared:MQTT:10m;\n", "")
+    assert _messages(tmp_path, text, ["NGX108"], version="1.22.1") == {}
+
+
+def test_http_and_stream_zones_are_apart(tmp_path: Path) -> None:
+    """An http zone is used only by http's default servers, a stream zone by stream's;
+    one name in both is nginx's 'already declared for a different use' (NGX106)."""
+    text = MQTT.replace("shared:PG:10m", "shared:SSL:10m")
+    found = _messages(tmp_path, text, ["NGX106", "NGX108"], version="1.22.1")
+    (clash,) = found["NGX106"]
+    assert clash == (
+        'the shared memory zone "SSL" is already declared for a different use '
+        "(ssl_session_cache in http{}); nginx refuses to start"
+    )
+    assert "NGX108" not in found  # each is its own module's default server's zone
+    assert not _nginx_t(text).ok
+    # stream's limit_conn_zone is another module's than http's (measured: nginx refuses).
+    limits = MQTT.replace("http {\n", "http {\n    limit_conn_zone $binary_remote_addr zone=CONN:10m;\n")
+    limits = limits.replace("stream {\n", "stream {\n    limit_conn_zone $binary_remote_addr zone=CONN:1m;\n")
+    (conflict,) = _messages(tmp_path, limits, ["NGX106"], version="1.22.1")["NGX106"]
+    assert "(limit_conn_zone in http{})" in conflict
+    said = _nginx_t(limits)
+    assert 'the shared memory zone "CONN" is already declared for a different use' in said.output
+
+
+def test_stream_zone_sizes_conflict_as_http_ones(tmp_path: Path) -> None:
+    two = OVERRIDDEN.replace("shared:PG:10m", "shared:MQTT:20m")
+    (conflict,) = _messages(tmp_path, two, ["NGX106"], version="1.22.1")["NGX106"]
+    said = 'the size 20971520 of shared memory zone "MQTT" conflicts with the size 10485760'
+    assert conflict.startswith(said)
+    assert "conflicts with already declared size 10485760" in _nginx_t(two).output
+    # Near miss: two stream servers share one zone at one size, written two ways.
+    same = OVERRIDDEN.replace("shared:PG:10m", "shared:MQTT:10240k")
+    assert _messages(tmp_path, same, ["NGX106"], version="1.22.1") == {}
+    assert _nginx_t(same).ok
+
+
+# --- NGX401 on stream{} ---------------------------------------------------------------
+
+# The stream log module's documented example format: no TLS variables.
+BASIC = (
+    "log_format basic '$remote_addr [$time_local] $protocol $status $bytes_sent $bytes_received "
+    "$session_time';"
+)
+TLS_FORMAT = (
+    "log_format tls '$remote_addr [$time_local] $protocol $status $bytes_sent $bytes_received '\n"
+    "                   '$session_time $ssl_protocol $ssl_cipher $ssl_session_reused';"
+)
+
+
+def _stream_logs(lines: str, server_lines: str = "") -> str:
+    return MQTT.replace("stream {\n", "stream {\n    " + lines + "\n", 1).replace(
+        "        listen 8883 ssl;\n", "        listen 8883 ssl;\n" + server_lines, 1
+    )
+
+
+def test_stream_servers_logging_by_stream_lines(tmp_path: Path) -> None:
+    text = _stream_logs(BASIC + "\n    access_log /var/log/nginx/stream.log basic;")
+    result = check_files(tmp_path, {"nginx.conf": text}, {"select": ["NGX401"]})
+    (finding,) = [f for f in result.findings if f.anchor == "stream > access_log"]
+    assert finding.message == (
+        "3 TLS servers (stream server[*:8883], stream server[*:5432], stream server[*:6432]) log with "
+        "format basic (set in stream), which has no $ssl_session_reused and no $ssl_protocol: full "
+        "handshakes cannot be counted"
+    )
+    assert [r.message for r in finding.related] == [
+        "TLS stream server[*:8883]", "TLS stream server[*:5432]", "TLS stream server[*:6432]",
+    ]  # fmt: skip
+    # http{}'s server is judged by http{}'s lines (none: combined), apart.
+    assert [f.anchor for f in result.findings if f is not finding] == ["http > server[443] > access_log"]
+    assert _nginx_t(text).ok
+
+
+def test_stream_formats_are_streams_own(tmp_path: Path) -> None:
+    """A stream server with a format that has both variables is fine; one with its own
+    line overrides stream{}'s; http{}'s format names are not stream's (nginx refuses
+    them: not judged), nor is a line without a format (stream has no combined)."""
+    good = _stream_logs(TLS_FORMAT + "\n    access_log /var/log/nginx/stream.log tls;")
+    assert _messages(tmp_path, good, ["NGX401"]).get("NGX401", []) == [
+        "TLS server[*:443]: no access_log is set, so nginx logs in the combined format, which has "
+        "neither $ssl_protocol nor $ssl_session_reused: full handshakes cannot be counted"
+    ]
+    assert _nginx_t(good).ok
+    own = _stream_logs(
+        TLS_FORMAT + "\n    " + BASIC + "\n    access_log /var/log/nginx/stream.log tls;",
+        "        access_log /var/log/nginx/mqtt.log basic;\n",
+    )
+    stream = [m for m in _messages(tmp_path, own, ["NGX401"])["NGX401"] if "stream" in m]
+    assert stream == [
+        "TLS stream server[*:8883] logs with format basic, which has no $ssl_session_reused and no "
+        "$ssl_protocol: full handshakes cannot be counted"
+    ]
+    assert _nginx_t(own).ok
+    http_format = "log_format tls '$remote_addr $ssl_protocol $ssl_cipher $ssl_session_reused';"
+    http_name = MQTT.replace("http {\n", "http {\n    " + http_format + "\n", 1)
+    http_name = http_name.replace("stream {\n", "stream {\n    access_log /var/log/nginx/stream.log tls;\n")
+    assert not [m for m in _messages(tmp_path, http_name, ["NGX401"])["NGX401"] if "stream" in m]
+    assert 'unknown log format "tls"' in _nginx_t(http_name).output
+
+
+def test_a_stream_server_without_access_log_logs_nothing(tmp_path: Path) -> None:
+    """Near miss: no access_log in stream{} looks like http's 'nginx logs in combined', but
+    stream's default is access_log off: there is no log that lacks the variables."""
+    found = _messages(tmp_path, MQTT, ["NGX401"])["NGX401"]
+    assert found == [
+        "TLS server[*:443]: no access_log is set, so nginx logs in the combined format, which has "
+        "neither $ssl_protocol nor $ssl_session_reused: full handshakes cannot be counted"
+    ]
+
+
+def test_ngx401_page_stream_format_is_the_one_nginx_t_checks() -> None:
+    """The stream log_format the rule page shows is the stream `good` example's, which
+    tests/test_catalogue_nginx.py runs through nginx -t."""
+    from tlslint import catalogue
+
+    entry = catalogue.load_entries()["NGX401"]
+    page = entry["fix"].split("```nginx\n")[2].split("```", 1)[0]
+    shown = [line.strip() for line in page.splitlines() if line.strip()]
+    assert shown[0].startswith("log_format tls '$remote_addr [$time_local] $protocol")
+    good = next(e["good"] for e in entry["examples"] if "good" in e and "stream.log tls" in e["good"])
+    assert all(line in good for line in shown), shown

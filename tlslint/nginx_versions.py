@@ -23,6 +23,10 @@ HTTP2_DIRECTIVE: Version = (1, 25, 1)  # `http2 on;` appears, `ssl on;` is remov
 KEEPALIVE_REQUESTS_1000: Version = (1, 19, 10)
 UPSTREAM_KEEPALIVE_DEFAULT: Version = (1, 29, 7)
 SNI_SESSION_DECISION: Version = (1, 29, 2)
+# stream{} gains virtual servers: several servers on one address:port, chosen by SNI
+# (`server_name`, `listen ... default_server`); before, nginx refuses a second server
+# on a stream address:port (`duplicate "0.0.0.0:5432" address and port pair`, 1.22.1).
+STREAM_VIRTUAL_SERVERS: Version = (1, 25, 5)
 
 _VERSION_RE = re.compile(r"^\s*(?:nginx/)?(\d+)\.(\d+)(?:\.(\d+))?\s*$")
 
@@ -32,6 +36,7 @@ PATCH_RELEASE_CHANGES: tuple[tuple[Version, str], ...] = (
     (TICKET_KEYS_IN_SHARED_CACHE, "the shared session cache keeps ticket keys"),
     (TLS13_IN_DEFAULT_PROTOCOLS, "the default ssl_protocols has TLSv1.3"),
     (HTTP2_DIRECTIVE, "`http2 on;` appears and `ssl on;` is gone"),
+    (STREAM_VIRTUAL_SERVERS, "stream{} servers can share an address:port (virtual servers)"),
     (LEGACY_TLS_OUT_OF_DEFAULTS, "the default ssl_protocols drops TLSv1 and TLSv1.1"),
     (SNI_SESSION_DECISION, "each virtual server decides its own ssl_protocols"),
     (UPSTREAM_KEEPALIVE_DEFAULT, "every upstream keeps connections alive by default"),

@@ -26,6 +26,10 @@ class Place:
     finding: Finding
     note: str  # what the related location says about the place: "TLS server[a@*:443]"
     detail: Any = None  # what the check's wording of the cause needs to know of the place
+    # Where the related location points, when not at the place's finding: places whose
+    # findings all sit on the line they share (a server inheriting an http-level line)
+    # are shown at each server.
+    at: Location | None = None
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,7 @@ def one_per_cause(
 def merged(members: list[Place], cause: Cause) -> Finding:
     first = members[0].finding
     # In order, each once (a dict, not a scan: a cause may have 10,000 places).
-    related = dict.fromkeys(Related(place.finding.location, place.note) for place in members)
+    related = dict.fromkeys(Related(place.at or place.finding.location, place.note) for place in members)
     for place in members:
         related.update(dict.fromkeys(place.finding.related))
     return replace(

@@ -117,10 +117,13 @@ def _declared_zones(config: NginxConfig) -> Iterator[Zone]:
                     yield Zone(shared.name, use, shared.size, directive)
             elif directive.name in ZONE_PARAMETERS:
                 prefix = ZONE_PARAMETERS[directive.name]
+                # stream's limit_conn_zone is another module's than http's (measured on
+                # 1.22.1: one name in both is "already declared for a different use").
+                use = f"stream {directive.name}" if in_stream(block) else directive.name
                 for arg in directive.args:
                     if arg.startswith(prefix):
                         name, _, size = arg[len(prefix) :].partition(":")
-                        yield Zone(name, directive.name, parse_size(size), directive)
+                        yield Zone(name, use, parse_size(size), directive)
 
 
 @per_config  # asked by every finding whose fix adds a zone

@@ -6,8 +6,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from tlslint.checks._upstream import in_stream
+from tlslint.nginx_versions import STREAM_VIRTUAL_SERVERS
 from tlslint.sources.nginx.model import Directive
 from tlslint.units import parse_size
+from tlslint.version_range import VersionRange
 from tlslint.workspace.nginx import Block, NginxConfig, Server, is_default, per_config, scopes
 
 
@@ -189,16 +191,49 @@ def default_servers_of(config: NginxConfig, server: Server) -> list[Server]:
     return found
 
 
-def zones_of_default_servers(config: NginxConfig) -> set[str]:
-    """The shared zones that store and resume sessions: those of TLS default servers
-    (sessions are looked up in the default server's cache only, facts §1), stream{}'s
-    included."""
-    used = set()
-    for _, server in every_tls_server(config):
+def shares_tls_socket(config: NginxConfig) -> bool:
+    """Whether two servers of ``config`` listen on one TLS socket (one of them is then a
+    virtual server, whose sessions the other, the default server, resumes)."""
+    return any(len(config.groups.get(socket, ())) > 1 for socket in config.tls_sockets)
+
+
+def stream_defaults_known(stream: NginxConfig | None, versions: VersionRange) -> bool:
+    """Whether the default servers of stream{}'s sockets are known to be the ones tlslint
+    finds. Before 1.25.5 a stream address:port has one server, its default (nginx refuses a
+    second: `duplicate "0.0.0.0:5432" address and port pair`); from 1.25.5 (virtual servers,
+    server_name by SNI) it is the `listen ... default_server` one, else the first, as in
+    http{}. So: known when no TLS socket is shared, or on nginx known to be >= 1.25.5."""
+    if stream is None or not shares_tls_socket(stream):
+        return True
+    return versions.at_least(STREAM_VIRTUAL_SERVERS) is True
+
+
+@per_config
+def default_zones(config: NginxConfig) -> frozenset[str]:
+    """The shared zones that store and resume sessions for ``config``'s servers: those of
+    its TLS default servers (sessions are looked up in the default server's cache only,
+    facts §1). http{}'s and stream{}'s (``config.stream``) are apart: nginx keeps one
+    zone name to one module ("already declared for a different use")."""
+    found = set()
+    for server in tls_servers(config):
         shared = effective_cache(server).shared
         if shared is not None and is_default(server):
-            used.add(shared.name)
-    return used
+            found.add(shared.name)
+    return frozenset(found)
+
+
+def zone_unused(config: NginxConfig, block: Block, name: str, versions: VersionRange) -> bool | None:
+    """Whether no TLS default server of the module that declares zone ``name`` in ``block``
+    (http's, or stream's) uses it; None when that cannot be told (stream{} servers sharing
+    an address:port on nginx not known to be >= 1.25.5: ``stream_defaults_known``)."""
+    if not in_stream(block):
+        return name not in default_zones(config)
+    stream = config.stream
+    if stream is None:
+        return True  # a stream{} without servers
+    if not stream_defaults_known(stream, versions):
+        return None
+    return name not in default_zones(stream)
 
 
 @per_config

@@ -13,13 +13,14 @@ from tlslint.checks._session import (
     of_stream_servers,
     shared_cache_declarations,
     tls_servers,
-    zones_of_default_servers,
+    zone_unused,
 )
 from tlslint.checks._upstream import in_stream
 from tlslint.findings import Edit, Finding, Fix
 from tlslint.nginx_edits import argument_tokens, replace_argument
 from tlslint.sources.nginx.model import Directive
 from tlslint.units import format_size, parse_size
+from tlslint.version_range import VersionRange
 from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import NginxConfig, Server
 
@@ -31,9 +32,9 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     minimum_text = str(ctx.options["min-size"])
     minimum = parse_size(minimum_text) or 0
     for config in workspace.nginx:
-        unused = _unused_zones(config)
+        unused = _unused_zones(config, workspace.nginx_versions(config))
         for block, zone in shared_cache_declarations(config):
-            if zone.size is None or zone.size >= minimum or zone.name in unused:
+            if zone.size is None or zone.size >= minimum or (in_stream(block), zone.name) in unused:
                 continue
             sessions = zone.size * SESSIONS_PER_MIB // 2**20
             users = of_stream_servers(config, block, partial(_uses, name=zone.name))
@@ -68,20 +69,24 @@ def resize_edits(
     return edits
 
 
-def _unused_zones(config: NginxConfig) -> set[str]:
-    """Zones no TLS default server uses, where the whole configuration shows it: their
-    size matters to nobody (NGX107 and NGX108 say what is wrong), and raising it would
-    only allocate more for nothing. A stream server's zone counts as used only by stream's
-    default servers; a zone of stream{} itself is always judged (NGX108 leaves it)."""
+def _unused_zones(config: NginxConfig, versions: VersionRange) -> set[tuple[bool, str]]:
+    """Zones no TLS default server of their module is known to use, where the whole
+    configuration shows it, as (in stream{}, name): their size matters to nobody (NGX107
+    and NGX108 say what is wrong), and raising it would only allocate more for nothing. A
+    stream zone counts as used only by stream's default servers, an http one only by
+    http's."""
     if config.incomplete or config.context == "server":
         return set()
-    used = zones_of_default_servers(config)
     unused = set()
     for block, zone in shared_cache_declarations(config):
         scope = config.stream if in_stream(block) else config
-        if block.context != "stream" and scope is not None and any(tls_servers(scope)):
-            unused.add(zone.name)
-    return unused - used
+        if scope is None or not any(tls_servers(scope)):
+            continue
+        # Not known to be used (stream servers sharing an address:port on nginx not
+        # known to be >= 1.25.5) is left alone too: raising it may allocate for nothing.
+        if zone_unused(config, block, zone.name, versions) is not False:
+            unused.add((in_stream(block), zone.name))
+    return unused
 
 
 def _raise_size(config: NginxConfig, zone: SharedZone, size: str, stream: bool) -> Fix:

@@ -12,12 +12,22 @@ from tlslint.workspace import Workspace
 CODE = "NGX106"
 
 
+# How a message names a use: http's and stream's modules each have their own (one zone
+# name for both is nginx's "already declared for a different use", facts §4).
+_USES = {
+    "ssl_session_cache": "ssl_session_cache in http{}",
+    "stream ssl_session_cache": "ssl_session_cache in stream{}",
+    "limit_conn_zone": "limit_conn_zone in http{}",
+    "stream limit_conn_zone": "limit_conn_zone in stream{}",
+}
+
+
 def _conflict(earlier: Zone, zone: Zone) -> str:
     """nginx's own objection to declaring ``zone`` after ``earlier``, or ''."""
     if earlier.use != zone.use:
         return (
             f'the shared memory zone "{zone.name}" is already declared for a '
-            f"different use ({earlier.use}); nginx refuses to start"
+            f"different use ({_USES.get(earlier.use, earlier.use)}); nginx refuses to start"
         )
     sized = zone.size is not None and earlier.size is not None
     if zone.use.endswith("ssl_session_cache") and sized and zone.size != earlier.size:

@@ -1,4 +1,9 @@
-"""NGX107 ssl-session-cache-not-on-default-server: vhost settings the default server overrides."""
+"""NGX107 ssl-session-cache-not-on-default-server: vhost settings the default server overrides.
+
+In http{}, and in stream{} from nginx 1.25.5, when stream gained virtual servers (several
+servers on one address:port, chosen by SNI): before, a stream address:port has one server,
+its own default, so a stream server is judged only on nginx known to be >= 1.25.5.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,14 @@ from collections.abc import Iterator
 from tlslint import catalogue
 from tlslint.checks import RuleContext, related
 from tlslint.checks._placement import Target, http_target
-from tlslint.checks._session import anchor, effective_cache, parse_cache, tickets_on, tls_servers
+from tlslint.checks._session import (
+    anchor,
+    effective_cache,
+    every_tls_server,
+    parse_cache,
+    stream_defaults_known,
+    tickets_on,
+)
 from tlslint.checks.ngx103_session_cache_too_small import resize_edits
 from tlslint.findings import Edit, Finding, Fix, Severity
 from tlslint.nginx_edits import remove_directive
@@ -22,58 +34,71 @@ KEY = "ssl_session_ticket_key"
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
-    for config in workspace.nginx:
-        for server in tls_servers(config):
-            if is_default(server):
+    for whole in workspace.nginx:
+        # A stream server that is not its socket's default shares it with another: a
+        # virtual server, which only nginx >= 1.25.5 has (before, nginx refuses it).
+        stream_known = stream_defaults_known(whole.stream, workspace.nginx_versions(whole))
+        for config, server in every_tls_server(whole):
+            if is_default(server) or (server.stream and not stream_known):
                 continue
-            own_cache = server.block.last("ssl_session_cache")
-            own_key = server.block.last("ssl_session_ticket_key")
-            for listen in server.listens:
-                if listen.socket not in config.tls_sockets:
-                    continue
-                default = config.default_server(listen.socket)
-                if default is None or default is server:
-                    continue
-                lacking: list[tuple[Directive, str]] = []
-                cache_is_own = own_cache is not None and effective_cache(server).present
-                if own_cache is not None and cache_is_own and not effective_cache(default).present:
-                    lacking.append((own_cache, "session cache"))
-                if own_key is not None and default.effective("ssl_session_ticket_key") is None:
-                    lacking.append((own_key, "ticket key"))
-                for directive, what in lacking:
-                    yield ctx.finding(
-                        directive,
-                        f"{directive.name} here is not used: sessions on {listen.socket} are "
-                        f"resumed in the context of its default server {default.label}, which "
-                        f"has no {what}; move the setting to http{{}} or onto the default server",
-                        severity=Severity.ERROR if not tickets_on(server) else None,
-                        related=[
-                            related(
-                                default.block.directive or default.block.children[0],
-                                f"default server for {listen.socket}",
-                            )
-                        ],
-                        anchor=anchor(server, directive.name),
-                        fix=_move_to_http(ctx, config, server, default, directive),
-                        fix_note=_note(server, default, directive),
+            yield from _judge(ctx, config, server)
+
+
+def _judge(ctx: RuleContext, config: NginxConfig, server: Server) -> Iterator[Finding]:
+    own_cache = server.block.last("ssl_session_cache")
+    own_key = server.block.last("ssl_session_ticket_key")
+    module = _module(server)
+    for listen in server.listens:
+        if listen.socket not in config.tls_sockets:
+            continue
+        default = config.default_server(listen.socket)
+        if default is None or default is server:
+            continue
+        lacking: list[tuple[Directive, str]] = []
+        cache_is_own = own_cache is not None and effective_cache(server).present
+        if own_cache is not None and cache_is_own and not effective_cache(default).present:
+            lacking.append((own_cache, "session cache"))
+        if own_key is not None and default.effective("ssl_session_ticket_key") is None:
+            lacking.append((own_key, "ticket key"))
+        for directive, what in lacking:
+            yield ctx.finding(
+                directive,
+                f"{directive.name} here is not used: sessions on {listen.socket} are "
+                f"resumed in the context of its default server {default.label}, which "
+                f"has no {what}; move the setting to {module}{{}} or onto the default server",
+                severity=Severity.ERROR if not tickets_on(server) else None,
+                related=[
+                    related(
+                        default.block.directive or default.block.children[0],
+                        f"default server for {listen.socket}",
                     )
+                ],
+                anchor=anchor(server, directive.name),
+                fix=_move_to_http(ctx, config, server, default, directive),
+                fix_note=_note(server, default, directive),
+            )
+
+
+def _module(server: Server) -> str:
+    """The block a server inherits from, as messages name it: http, or stream."""
+    return "stream" if server.stream else "http"
 
 
 NO_HTTP_NOTE = "no automatic fix: this file has no http{} block; add the setting to the default server"
 BUILTIN_NOTE = (
-    "no automatic fix: moved to http{}, a per-worker builtin cache would become every "
+    "no automatic fix: moved to {module}{{}}, a per-worker builtin cache would become every "
     "server's (NGX102); give the default server a shared zone instead (NGX101's fix)"
 )
 
 
 def _note(server: Server, default: Server, directive: Directive) -> str:
     if _builtin_only(directive):
-        return BUILTIN_NOTE
+        return BUILTIN_NOTE.format(module=_module(server))
     own = default.block.last(directive.name)
     if own is not None:
         return (
             f"no automatic fix: the default server sets `{' '.join(own.args)}` itself, so it "
-            "would not inherit the setting from http{}; change it there"
+            f"would not inherit the setting from {_module(server)}{{}}; change it there"
         )
     return "" if server.http and server.http.directive else NO_HTTP_NOTE
 
@@ -89,7 +114,8 @@ def _move_to_http(
     ctx: RuleContext, config: NginxConfig, server: Server, default: Server, directive: Directive
 ) -> Fix | None:
     """Safe as a move: nginx ignores the lines where they are (only the default server's
-    cache and keys count, facts §1), and http{} lacks the setting. Of several cache lines
+    cache and keys count, facts §1), and http{} (stream{} for a stream server) lacks the
+    setting. Of several cache lines
     the last wins; every ticket key line counts (the first encrypts, the others only
     decrypt), so all of them move, in order. Unsafe when the zone must also grow to
     NGX103's min-size: that replaces the size the operator wrote."""
@@ -104,11 +130,11 @@ def _move_to_http(
     if directive.name == KEY:
         if len(moved) != len(every):
             return None  # keys split across files: moving some would change which key encrypts
-        return _move_keys(server, moved, target)
+        return _move_keys(moved, target)
     # Earlier cache lines in the server are dead (the last one wins): they go too.
-    description = f"move `{statement}` to http{{}} so that the default server inherits it"
+    description = f"move `{statement}` to {target.label} so that the default server inherits it"
     edits = [remove_directive(d) for d in moved]
-    resized = _resized(ctx, config, directive)
+    resized = _resized(ctx, config, directive, server.stream)
     if resized is not None:
         # In http{} it stores every TLS server's sessions: raised to NGX103's min-size,
         # with every other declaration of the zone (nginx refuses two sizes).
@@ -126,7 +152,7 @@ def _move_to_http(
     return Fix(description, tuple(edits), safe=resized is None)
 
 
-def _move_keys(server: Server, keys: list[Directive], target: Target) -> Fix:
+def _move_keys(keys: list[Directive], target: Target) -> Fix:
     statements = [key.source.text[key.start : key.end] for key in keys]
     if len(keys) == 1:
         what = f"`{statements[0]}`"
@@ -134,11 +160,11 @@ def _move_keys(server: Server, keys: list[Directive], target: Target) -> Fix:
         what = f"the {len(keys)} `{KEY}` lines, in order (the first encrypts),"
     edits = [remove_directive(key) for key in keys]
     edits.append(target.insert_all(statements))
-    return Fix(f"move {what} to http{{}} so that the default server inherits them", tuple(edits))
+    return Fix(f"move {what} to {target.label} so that the default server inherits them", tuple(edits))
 
 
 def _resized(
-    ctx: RuleContext, config: NginxConfig, directive: Directive
+    ctx: RuleContext, config: NginxConfig, directive: Directive, stream: bool
 ) -> tuple[str, list[tuple[Directive, Edit]]] | None:
     """NGX103's min-size and the edits resizing the zone, if the moved zone is below it."""
     if directive.name != "ssl_session_cache":
@@ -151,4 +177,4 @@ def _resized(
     minimum = str(options["min-size"])
     if zone.size >= (parse_size(minimum) or 0):
         return None
-    return minimum, resize_edits(config, zone.name, minimum)
+    return minimum, resize_edits(config, zone.name, minimum, stream)

@@ -1,17 +1,26 @@
-"""NGX108 ssl-session-cache-zone-unused: a shared zone no TLS server uses."""
+"""NGX108 ssl-session-cache-zone-unused: a shared zone no TLS server uses.
+
+Only the default server of a listen socket stores and resumes sessions (facts §1), in
+http{} and in stream{} alike; each module's zones serve its own servers. In stream{} the
+default server is the only server of its address:port before nginx 1.25.5; from 1.25.5
+(virtual servers) it is chosen as in http{}. Where stream servers share an address:port
+on nginx not known to be >= 1.25.5, stream's zones are not judged.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext
+from tlslint.checks._protocols import server_map
 from tlslint.checks._session import (
     default_servers_of,
     effective_cache,
     shared_cache_declarations,
     tls_server_of_block,
-    zones_of_default_servers,
+    zone_unused,
 )
+from tlslint.checks._upstream import in_stream
 from tlslint.findings import Finding, Fix
 from tlslint.nginx_edits import remove_directive
 from tlslint.workspace import Workspace
@@ -24,15 +33,16 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     for config in workspace.nginx:
         if config.incomplete or config.context == "server":
             continue  # servers may hide behind an include that was not followed
-        # A zone that only a virtual server names is never used.
-        used = zones_of_default_servers(config)
+        versions = workspace.nginx_versions(config)
         for block, zone in shared_cache_declarations(config):
-            if zone.name in used or block.context == "stream":
+            # A zone that only a virtual server names is never used.
+            if not zone_unused(config, block, zone.name, versions):
                 continue
             movable = _movable(config, block)
+            of, module = _where(config, block)
             yield ctx.finding(
                 zone.directive,
-                f'shared session cache "{zone.name}" ({zone.size_text}) is used by no TLS '
+                f'shared session cache "{zone.name}" ({zone.size_text}){of} is used by no{module} TLS '
                 "default server, and only default servers' caches store and resume sessions: "
                 "the memory is allocated for nothing",
                 anchor=f"{block.context} > ssl_session_cache[{zone.name}]",
@@ -41,20 +51,36 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 else Fix(
                     f'remove the unused zone "{zone.name}"', (remove_directive(zone.directive),), safe=False
                 ),
-                fix_note=MOVABLE_NOTE if movable else "",
+                fix_note=MOVABLE_NOTE.format(module=_module(block)) if movable else "",
             )
 
 
 MOVABLE_NOTE = (
-    "no automatic fix: the default server has no cache, so NGX107 moves this one to http{} "
+    "no automatic fix: the default server has no cache, so NGX107 moves this one to {module}{{}} "
     "where it is used; remove it by hand if it is not wanted"
 )
+
+
+def _module(block: Block) -> str:
+    return "stream" if in_stream(block) else "http"
+
+
+def _where(config: NginxConfig, block: Block) -> tuple[str, str]:
+    """How the message names a stream zone's place and whose default servers it is for:
+    (" of the stream server[...]" or " in stream{}", " stream"); ("", "") in http{}."""
+    if not in_stream(block):
+        return "", ""
+    server = server_map(config.stream).get(id(block)) if config.stream is not None else None
+    return (f" of the {server.label}" if server is not None else " in stream{}"), " stream"
 
 
 def _movable(config: NginxConfig, block: Block) -> bool:
     """A virtual server's own zone while its default server has no cache: NGX107's case,
     whose fix puts the zone to use (removing it would leave the server with none)."""
-    server = tls_server_of_block(config).get(id(block))
+    scope = config.stream if in_stream(block) else config
+    if scope is None:
+        return False
+    server = tls_server_of_block(scope).get(id(block))
     if server is None or is_default(server):
         return False
-    return any(not effective_cache(default).present for default in default_servers_of(config, server))
+    return any(not effective_cache(default).present for default in default_servers_of(scope, server))

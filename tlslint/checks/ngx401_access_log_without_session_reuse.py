@@ -12,6 +12,15 @@ has neither variable; a name no file here declares is not judged. A server
 snippet checked on its own is judged only by its own lines: its includer
 decides the rest; nor is a server with an include that was not followed (the line may
 be in it). No fix: the rule page shows a format.
+
+Servers that log by one http{} line (or all by nginx's default) are one cause: one
+finding, at the line (or at ``http {``), naming every server.
+
+The TLS servers of stream{} log by their own access_log lines, else stream{}'s (all or
+nothing too), in stream's formats (ngx_stream_log_module: no ``combined``, and http's
+names are not its); with no line, stream logs nothing (its default is ``access_log off``),
+so there is nothing to judge. ``$ssl_protocol`` and ``$ssl_session_reused`` are
+ngx_stream_ssl_module variables as well.
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ from tlslint.checks._causes import Cause, Place, one_per_cause
 from tlslint.checks._effective import effective_all
 from tlslint.checks._protocols import labels
 from tlslint.checks._session import rejects_handshakes
-from tlslint.checks._upstream import anchor, label
+from tlslint.checks._upstream import anchor, in_stream, label
 from tlslint.findings import Finding
 from tlslint.sources.nginx.model import Directive
 from tlslint.workspace import Workspace
@@ -42,15 +51,22 @@ NOTE = (
     "(see `tlslint explain NGX401`)"
 )
 _LOG_LEVELS = frozenset({"server", "location", "if", "limit_except"})
+# Causes: the servers of one http{} without access_log; the servers inheriting one level's lines.
+UNLOGGED, SHARED = "unlogged", "shared"
 
 
 def has_variable(text: str, name: str) -> bool:
     return re.search(rf"\$(?:{name}\b|\{{{name}\}})", text) is not None
 
 
-def log_formats(config: NginxConfig) -> dict[str, str]:
-    formats = {"combined": COMBINED}
+def log_formats(config: NginxConfig, stream: bool = False) -> dict[str, str]:
+    """The log formats of http{} (``combined`` predefined), or of stream{}: its log module
+    is another, with no predefined format, and neither sees the other's names (measured
+    on 1.22.1: `unknown log format "tls"` for an http{} format named in stream{})."""
+    formats = {} if stream else {"combined": COMBINED}
     for block in config.top.walk():
+        if in_stream(block) != stream:
+            continue
         for directive in block.all("log_format"):
             if len(directive.args) >= 1 and directive.args[0] not in formats:
                 strings = [a for a in directive.args[1:] if not a.startswith("escape=")]
@@ -68,14 +84,28 @@ def format_name(directive: Directive) -> str:
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     for config in workspace.nginx:
+        judged: set[object] = set()
+        places: list[Place] = []  # findings one cause may share (one line, one http{})
         formats = log_formats(config)
-        judged: set[int] = set()
-        unlogged: list[Place] = []  # servers with no access_log at any level
         for server in config.servers:
-            if not server.tls or rejects_handshakes(server):
-                continue  # a catch-all that rejects handshakes has no TLS requests to log
-            yield from _judge_server(ctx, config, server, formats, judged, unlogged)
-        yield from one_per_cause(unlogged, partial(_unlogged, config), ctx.keep)
+            if _logs_tls(server):
+                yield from _judge_server(ctx, config, server, formats, judged, places)
+        if config.stream is not None:
+            formats = log_formats(config, stream=True)
+            for server in config.stream.servers:
+                if _logs_tls(server):
+                    yield from _judge_stream_server(ctx, server, formats, judged, places)
+        yield from one_per_cause(places, partial(_describe, config), ctx.keep)
+
+
+def _logs_tls(server: Server) -> bool:
+    """A TLS server with handshakes to log: a catch-all that rejects them has none."""
+    return server.tls and not rejects_handshakes(server)
+
+
+def _describe(config: NginxConfig, members: list[Place]) -> Cause:
+    shared = isinstance(members[0].detail, tuple)  # (server, holder, what they log with)
+    return _shared_line(members) if shared else _unlogged(config, members)
 
 
 def _unlogged(config: NginxConfig, members: list[Place]) -> Cause:
@@ -92,6 +122,18 @@ def _unlogged(config: NginxConfig, members: list[Place]) -> Cause:
     )
 
 
+def _shared_line(members: list[Place]) -> Cause:
+    """Servers that inherit one level's access_log lines (http{}'s, stream{}'s): one cause,
+    at the lines they share."""
+    holder, said = members[0].detail[1:]
+    servers = [place.detail[0] for place in members]
+    return Cause(
+        members[0].finding.location,
+        f"{len(servers)} TLS servers ({labels(servers)}) log with {said}",
+        anchor(holder, "access_log"),
+    )
+
+
 def _nothing_set(config: NginxConfig) -> str:
     if config.context != "main":
         return "nothing in this file sets access_log, so unless the including http{} does, nginx logs "
@@ -103,8 +145,8 @@ def _judge_server(
     config: NginxConfig,
     server: Server,
     formats: dict[str, str],
-    judged: set[int],
-    unlogged: list[Place],
+    judged: set[object],
+    places: list[Place],
 ) -> Iterator[Finding]:
     levels = [server.block] + [
         b for b in server.block.walk() if b is not server.block and b.context in _LOG_LEVELS
@@ -130,10 +172,29 @@ def _judge_server(
                 anchor=anchor(server.block, "access_log"),
                 fix_note=NOTE,
             )
-            cause = ("http", id(server.http)) if server.http is not None else ("file", id(config))
-            unlogged.append(Place(cause, finding, f"TLS {server.label}", server))
+            cause = (UNLOGGED, id(server.http)) if server.http is not None else (UNLOGGED, id(config))
+            places.append(Place(cause, finding, f"TLS {server.label}", server))
             continue
-        yield from _judge_lines(ctx, server, level, holder, lines, formats, judged)
+        yield from _judge_lines(ctx, server, level, holder, lines, formats, judged, places)
+
+
+def _judge_stream_server(
+    ctx: RuleContext,
+    server: Server,
+    formats: dict[str, str],
+    judged: set[object],
+    places: list[Place],
+) -> Iterator[Finding]:
+    """A stream server logs with its own access_log lines, else stream{}'s (all or
+    nothing, as in http{}); with neither, nothing: stream's default is `access_log off`,
+    so there is no log that lacks the variables. A stream log has no default format."""
+    stream = server.http
+    holder = server.block if server.block.all("access_log") else stream
+    if holder is not server.block and server.block.unresolved:
+        return  # an include in the server was not followed: it may set its own
+    lines = holder.all("access_log") if holder is not None else []
+    if lines:
+        yield from _judge_lines(ctx, server, server.block, holder, lines, formats, judged, places)
 
 
 def _judge_lines(
@@ -143,15 +204,22 @@ def _judge_lines(
     holder: Block | None,
     lines: list[Directive],
     formats: dict[str, str],
-    judged: set[int],
+    judged: set[object],
+    places: list[Place],
 ) -> Iterator[Finding]:
+    """The finding for ``lines`` (``holder``'s) logging ``level`` of ``server``: at once for
+    a level's own lines; as a place of the lines' cause when inherited from the server's
+    http{} or stream{}, whose servers all log by them (one finding names them all)."""
     lines = list(unique(lines))
     if any(line.args[:1] == ("off",) for line in lines):
         return  # nothing is logged at this level
     first = lines[0]
-    if id(first) in judged:
+    inherited = holder is not level and level is server.block
+    # An inherited line is judged once per server (a server{} spliced in twice is one).
+    key = (id(first), id(server.block.directive)) if inherited else id(first)
+    if key in judged:
         return
-    judged.add(id(first))
+    judged.add(key)
     texts = []
     for line in lines:
         name = format_name(line)
@@ -162,12 +230,16 @@ def _judge_lines(
         return
     missing = [f"${v}" for v in WANTED if not any(has_variable(text, v) for _, text in texts)]
     shown = ", ".join(sorted({name for name, _ in texts}))
-    inherited = "" if holder is level else f" (set in {label(holder)})" if holder is not None else ""
+    set_in = "" if holder is level else f" (set in {label(holder)})" if holder is not None else ""
+    lacks = " and no ".join(missing)
+    said = f"format {shown}{set_in}, which has no {lacks}: full handshakes cannot be counted"
     where = "TLS " + server.label if level is server.block else label(level) + " of TLS " + server.label
-    yield ctx.finding(
-        first,
-        f"{where} logs with format {shown}{inherited}, which has no {' and no '.join(missing)}: "
-        "full handshakes cannot be counted",
-        anchor=anchor(level, "access_log"),
-        fix_note=NOTE,
+    finding = ctx.finding(
+        first, f"{where} logs with {said}", anchor=anchor(level, "access_log"), fix_note=NOTE
     )
+    if not inherited:
+        yield finding
+        return
+    at = directive_location(server.block.directive) if server.block.directive is not None else None
+    note = f"TLS {server.label}"
+    places.append(Place((SHARED, id(first)), finding, note, (server, holder, said), at))
