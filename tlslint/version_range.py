@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,6 +52,12 @@ class Evidence:
 
     def phrase(self) -> str:
         """``inferred: `http2 on` at nginx.conf:278``; ``FROM nginx:1.22 at Dockerfile:1``."""
+        return self._phrase
+
+    @cached_property
+    def _phrase(self) -> str:
+        # Made once: a rule cites one piece of evidence in thousands of messages, and
+        # ``where`` asks the file system for a relative path each time.
         if self.kind == SETTING:
             return self.what
         at = f" at {self.where}" if self.where else ""
@@ -81,6 +88,7 @@ class VersionRange:
     high: Version | None = None
     low_by: Evidence | None = None
     high_by: Evidence | None = None
+    _settled: dict[Version, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def exactly(cls, version: Version, evidence: Evidence) -> VersionRange:
@@ -173,6 +181,12 @@ class VersionRange:
         """Why ``at_least(threshold)`` is decided: ``nginx.version 1.22.0``, or the bound
         that decides it with its evidence: ``nginx ≥ 1.25.1 (inferred: `http2 on` at x:3)``;
         '' while it is open."""
+        found = self._settled.get(threshold)
+        if found is None:  # asked once per finding: thousands of times for one answer
+            found = self._settled[threshold] = self._settle(threshold)
+        return found
+
+    def _settle(self, threshold: Version) -> str:
         answer = self.at_least(threshold)
         if answer is None:
             return ""

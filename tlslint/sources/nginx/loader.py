@@ -100,7 +100,9 @@ class NginxFiles:
 
     def get(self, path: Path) -> ParsedFile | None:
         resolved = resolve_path(path)
-        if resolved != path.absolute() and path.is_symlink():
+        # os.path, not Path.absolute(): that builds Path.cwd() for every file. Normalised
+        # or not, the two differ where the file itself is a symlink, which is what is asked.
+        if os.fspath(resolved) != os.path.abspath(path) and path.is_symlink():
             self.aliases.setdefault(resolved, path)
         path = resolved
         if path in self.parsed:
