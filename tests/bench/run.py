@@ -258,6 +258,34 @@ def startup(repeat: int) -> dict[str, float]:
     return {name: min(values) for name, values in samples.items()}
 
 
+def instructions(generator: Generator, size: int, root: Path) -> dict[str, int]:
+    """Instructions (valgrind's callgrind) of a cold check on one CPU and of crossplane's
+    parse of the same tree: unlike time, the same count on an idle and on a loaded
+    machine (this one's speed varied by half between runs of one command), so a change
+    can be judged by it; the targets stay wall-time ratios. Empty without valgrind."""
+    valgrind, taskset = shutil.which("valgrind"), shutil.which("taskset")
+    if valgrind is None or taskset is None:
+        return {}
+    tree = root / f"{generator.name}-tls-{size}"
+    if not tree.exists():
+        generator.nginx(tree, size)
+    commands = {
+        COLD: [PYTHON, "-m", "tlslint", "check", "--no-cache", "-q", str(tree)],
+        CROSSPLANE_PARSE: [PYTHON, "-c", CROSSPLANE, str(tree / "nginx.conf")],
+    }
+    found: dict[str, int] = {}
+    env = {**ENV, "PYTHONHASHSEED": "0"}  # the same hashes, the same dictionaries: the same count
+    for name, command in commands.items():
+        done = subprocess.run(
+            [taskset, "-c", "0", valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
+            cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False,
+        )  # fmt: skip
+        counts = [line.rsplit(":", 1)[1] for line in done.stderr.splitlines() if "Collected :" in line]
+        if counts:
+            found[name] = int(counts[-1].strip())
+    return found
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -351,6 +379,14 @@ def report(all_results: dict[str, object], sizes: list[int]) -> str:
         lines += ["", "| measure | target | measured | |", "|---|---|---|---|"]
         for measure, target, measured, met in targets(results, large, small):
             lines.append(f"| {measure} | {target} | {measured} | {'met' if met else '**missed**'} |")
+        counted = results.get("instructions")
+        if isinstance(counted, dict) and len(counted) == 2:
+            ours, theirs = counted[COLD], counted[CROSSPLANE_PARSE]
+            lines += [
+                "",
+                f"Instructions at N = {small:,} (callgrind, one CPU, not a target): tlslint cold "
+                f"{ours / 1e9:.2f} G, crossplane's parse {theirs / 1e9:.2f} G = {ours / theirs:.2f} ×.",
+            ]
         rules = results["nginx"][str(large)].get("rules")
         if rules:
             lines += ["", f"Where a cold check of N = {large:,} goes (one process, minima):", ""]
@@ -378,6 +414,9 @@ def main() -> None:
     parser.add_argument("--gixy-repeat", type=int, default=1, help="runs of gixy-ng from N = 10,000")
     parser.add_argument("--gixy-timeout", type=float, default=600)
     parser.add_argument("--apigee-size", type=int, default=10_000)
+    parser.add_argument(
+        "--instructions", action="store_true", help="also count instructions at the smallest N (valgrind)"
+    )
     parser.add_argument("--out", type=Path, default=HERE / "out" / "results.json")
     parser.add_argument("--report", type=Path, default=HERE / "out" / "report.md")
     args = parser.parse_args()
@@ -398,6 +437,8 @@ def main() -> None:
             results["apigee"] = apigee(generator, args.apigee_size, args.repeat_large, Path(scratch))
             results["apigee_size"] = args.apigee_size
             results["gixy_timeout"] = args.gixy_timeout
+            if args.instructions:
+                results["instructions"] = instructions(generator, min(args.sizes), Path(scratch))
             all_results["generators"][name] = results  # type: ignore[index]
             args.out.write_text(json.dumps(all_results, indent=1))
     all_results["startup"] = startup(10)
