@@ -280,14 +280,20 @@ def _sniff_nginx(path: Path, *, named_conf: bool) -> bool:
     head = sniff_head(path)
     if head is None:
         return named_conf  # named like nginx: its read error or NUL byte is reported when parsing
-    if _INI_SECTION.search(head):
+    if _ini_section(head):
         return False
     return _NGINX_STATEMENT.search(head) is not None
 
 
+def _ini_section(head: bytes) -> bool:
+    # A line that starts with "[" first (memchr speed): the multi-line search tries every
+    # offset of every .conf file's head, and nginx text almost never has one.
+    return (head.startswith(b"[") or b"\n[" in head) and _INI_SECTION.search(head) is not None
+
+
 def _sniff_unknown(path: Path) -> bool:
     head = sniff_head(path, UNKNOWN_SNIFF_BYTES)
-    if head is None or _INI_SECTION.search(head) or _NGINX_STATEMENT.search(head) is None:
+    if head is None or _ini_section(head) or _NGINX_STATEMENT.search(head) is None:
         return False  # the regular expressions first: most files stop here, unlexed
     from tlslint.sources.nginx.sniff import reads_as_nginx
 
