@@ -8,6 +8,7 @@ from pathlib import Path
 from helpers import check_files, codes
 
 from tlslint.checks._session import effective_cache, ticket_keys
+from tlslint.findings import Finding
 from tlslint.workspace.nginx import NginxConfig, is_default, scopes
 
 MQTT_AND_WEB = """\
@@ -550,3 +551,61 @@ def test_ngx401_page_stream_format_is_the_one_nginx_t_checks() -> None:
     assert shown[0].startswith("log_format tls '$remote_addr [$time_local] $protocol")
     good = next(e["good"] for e in entry["examples"] if "good" in e and "stream.log tls" in e["good"])
     assert all(line in good for line in shown), shown
+
+
+# --- stream servers sharing an address:port: refused before 1.25.5 -------------------
+
+# Two stream servers on *:8883 (nginx refuses the second before 1.25.5; from 1.25.5 the
+# first is the default server), and one on a port of its own (every release's default).
+SHARED_PORT = """\
+events {}
+stream {
+    server {
+        listen 8883 ssl;
+        ssl_certificate     /etc/ssl/mqtt.pem;
+        ssl_certificate_key /etc/ssl/mqtt.key;
+        proxy_pass 127.0.0.1:1883;
+    }
+    server {
+        listen 8883 ssl;
+        ssl_session_cache shared:MQTT:10m;
+        ssl_session_ticket_key /etc/nginx/mqtt.key;
+        ssl_certificate     /etc/ssl/mqtt2.pem;
+        ssl_certificate_key /etc/ssl/mqtt2.key;
+        proxy_pass 127.0.0.1:1884;
+    }
+    server {
+        listen 5432 ssl;
+        ssl_certificate     /etc/ssl/pg.pem;
+        ssl_certificate_key /etc/ssl/pg.key;
+        proxy_pass 127.0.0.1:5433;
+    }
+}
+"""
+
+
+def _found(tmp_path: Path, text: str, select: list[str], version: str | None) -> list[Finding]:
+    mapping: dict[str, object] = {"select": select}
+    if version is not None:
+        mapping["nginx"] = {"version": version}
+    return list(check_files(tmp_path, {"nginx.conf": text}, mapping).findings)
+
+
+def test_session_rules_name_a_shared_stream_ports_default_only_from_1_25_5(tmp_path: Path) -> None:
+    """NGX101 and NGX105 speak of the servers on *:8883 (whose default server resumes and
+    encrypts for both) only on nginx known to be >= 1.25.5; the server alone on *:5432 is
+    its port's default on every release, and judged on each."""
+    select = ["NGX101", "NGX105"]
+    new = _found(tmp_path, SHARED_PORT, select, "1.26.0")
+    (missing,) = [f.message for f in new if f.code == "NGX101"]
+    assert missing.startswith("stream{} sets no ssl_session_cache (nginx's default is none), so 2 TLS")
+    (keys,) = [f.message for f in new if f.code == "NGX105"]
+    assert "2 default servers (stream server[*:8883], stream server[*:5432])" in keys
+    for version in (None, "1.22.1"):
+        found = _found(tmp_path, SHARED_PORT, select, version)
+        assert [f.code for f in found] == ["NGX101", "NGX105"], version
+        missing, keys = (f.message for f in found)
+        assert missing.startswith("TLS stream server[*:5432] has no session cache"), missing
+        assert keys.startswith("session tickets on *:5432 are encrypted with the keys of the default "
+                               "server stream server[*:5432]"), keys  # fmt: skip
+        assert not any("8883" in f.message or f.location.line < 17 for f in found), version
