@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from helpers import check_files, codes
 
 from tlslint.checks._session import effective_cache, ticket_keys
+from tlslint.findings import Finding
 from tlslint.workspace.nginx import NginxConfig, is_default, scopes
 
 MQTT_AND_WEB = """\
@@ -550,3 +552,123 @@ def test_ngx401_page_stream_format_is_the_one_nginx_t_checks() -> None:
     assert shown[0].startswith("log_format tls '$remote_addr [$time_local] $protocol")
     good = next(e["good"] for e in entry["examples"] if "good" in e and "stream.log tls" in e["good"])
     assert all(line in good for line in shown), shown
+
+
+# --- stream servers sharing an address:port: refused before 1.25.5 -------------------
+
+# Two stream servers on *:8883 (nginx refuses the second before 1.25.5; from 1.25.5 the
+# first is the default server), and one on a port of its own (every release's default).
+SHARED_PORT = """\
+events {}
+stream {
+    server {
+        listen 8883 ssl;
+        ssl_certificate     /etc/ssl/mqtt.pem;
+        ssl_certificate_key /etc/ssl/mqtt.key;
+        proxy_pass 127.0.0.1:1883;
+    }
+    server {
+        listen 8883 ssl;
+        ssl_session_cache shared:MQTT:10m;
+        ssl_session_ticket_key /etc/nginx/mqtt.key;
+        ssl_certificate     /etc/ssl/mqtt2.pem;
+        ssl_certificate_key /etc/ssl/mqtt2.key;
+        proxy_pass 127.0.0.1:1884;
+    }
+    server {
+        listen 5432 ssl;
+        ssl_certificate     /etc/ssl/pg.pem;
+        ssl_certificate_key /etc/ssl/pg.key;
+        proxy_pass 127.0.0.1:5433;
+    }
+}
+"""
+
+
+def _found(tmp_path: Path, text: str, select: list[str], version: str | None) -> list[Finding]:
+    mapping: dict[str, object] = {"select": select}
+    if version is not None:
+        mapping["nginx"] = {"version": version}
+    return list(check_files(tmp_path, {"nginx.conf": text}, mapping).findings)
+
+
+def test_session_rules_name_a_shared_stream_ports_default_only_from_1_25_5(tmp_path: Path) -> None:
+    """NGX101 and NGX105 speak of the servers on *:8883 (whose default server resumes and
+    encrypts for both) only on nginx known to be >= 1.25.5; the server alone on *:5432 is
+    its port's default on every release, and judged on each."""
+    select = ["NGX101", "NGX105"]
+    new = _found(tmp_path, SHARED_PORT, select, "1.26.0")
+    (missing,) = [f.message for f in new if f.code == "NGX101"]
+    assert missing.startswith("stream{} sets no ssl_session_cache (nginx's default is none), so 2 TLS")
+    (keys,) = [f.message for f in new if f.code == "NGX105"]
+    assert "2 default servers (stream server[*:8883], stream server[*:5432])" in keys
+    for version in (None, "1.22.1"):
+        found = _found(tmp_path, SHARED_PORT, select, version)
+        assert [f.code for f in found] == ["NGX101", "NGX105"], version
+        missing, keys = (f.message for f in found)
+        assert missing.startswith("TLS stream server[*:5432] has no session cache"), missing
+        assert keys.startswith("session tickets on *:5432 are encrypted with the keys of the default "
+                               "server stream server[*:5432]"), keys  # fmt: skip
+        assert not any("8883" in f.message or f.location.line < 17 for f in found), version
+
+
+def test_a_shared_stream_port_on_nginx_before_1_25_5_is_refused(tmp_path: Path) -> None:
+    (refused,) = _found(tmp_path, SHARED_PORT, ["NGX004"], "1.22.1")
+    assert refused.location.line == 10  # the second server's listen, where nginx stops
+    assert refused.message == (
+        "another stream server on *:8883 (the first is stream server[*:8883]): stream{} has several "
+        "servers on one address:port (virtual servers) only from nginx 1.25.5, and nginx.version "
+        '1.22.1 refuses to start (`duplicate "0.0.0.0:8883" address and port pair`); give each '
+        "server an address:port of its own, or run nginx 1.25.5 or later and tell them apart by "
+        "server_name"
+    )
+    (first,) = refused.related
+    assert (first.location.line, first.message) == (4, "the first stream server on *:8883")
+    assert refused.fix is None and refused.anchor == "stream > listen[*:8883]"
+    said = _nginx_t(SHARED_PORT)
+    assert said.errors[0].startswith('[emerg] duplicate "0.0.0.0:8883" address and port pair in '
+                                     "$PREFIX/nginx.conf:10"), said.describe()  # fmt: skip
+    # A version that may be 1.25.5 or later (unknown), or is: nothing to say.
+    assert _found(tmp_path, SHARED_PORT, ["NGX004"], None) == []
+    assert _found(tmp_path, SHARED_PORT, ["NGX004"], "1.26.0") == []
+    # A line of the configuration that proves an older nginx decides it too, and is named.
+    old = SHARED_PORT.replace("events {}\n", "events {}\nhttp {\n    server {\n        listen 443;\n"
+                              "        ssl on;\n    }\n}\n")  # fmt: skip
+    (inferred,) = [f for f in _found(tmp_path, old, ["NGX004"], None) if "stream" in f.message]
+    assert "and nginx < 1.25.1 (inferred: `ssl on` at " in inferred.message
+    assert "nginx.conf:5) refuses to start (`duplicate" in inferred.message
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "said"),
+    [
+        ("5432", "*:5432", "0.0.0.0:5432"),
+        ("0.0.0.0:5432", "5432", "0.0.0.0:5432"),
+        ("127.0.0.1:5432", "127.0.0.1:5432", "127.0.0.1:5432"),
+        ("[::1]:5432", "[0:0::1]:5432", None),  # one address, written two ways: not grouped
+        ("[::1]:5432", "[::1]:5432", "[::1]:5432"),
+        ("5353 udp", "5353 udp", "0.0.0.0:5353"),
+        ("*:5432", "127.0.0.1:5432", None),  # two address:port pairs: nginx accepts them
+        ("5432 ssl", "5432 udp", None),  # TCP and UDP: two sockets
+        ("localhost:5432", "localhost:5432", None),  # a name: nginx writes what it resolves to
+    ],
+)
+def test_the_refused_address_is_written_as_nginx_writes_it(
+    tmp_path: Path, first: str, second: str, said: str | None
+) -> None:
+    text = (
+        "events {}\nstream {\n"
+        f"    server {{\n        listen {first};\n        proxy_pass 127.0.0.1:1;\n    }}\n"
+        f"    server {{\n        listen {second};\n        proxy_pass 127.0.0.1:2;\n    }}\n"
+        "}\n"
+    )
+    found = _found(tmp_path, text, ["NGX004"], "1.22.1")
+    nginx = _nginx_t(text)
+    if said is None:
+        assert found == []
+        if "localhost" not in first and "0::" not in second:
+            assert nginx.ok, nginx.describe()
+        return
+    (refused,) = found
+    assert f'(`duplicate "{said}" address and port pair`)' in refused.message
+    assert nginx.errors[0].startswith(f'[emerg] duplicate "{said}" address and port pair'), nginx.describe()

@@ -18,7 +18,7 @@ from tlslint.findings import Edit
 from tlslint.nginx_edits import insert_directive, insert_directives
 from tlslint.sources.nginx.model import Directive, SourceText
 from tlslint.units import parse_size
-from tlslint.workspace.nginx import NginxConfig, Server, is_default, per_config
+from tlslint.workspace.nginx import Block, NginxConfig, Server, is_default, per_config
 
 # Directives that declare shared-memory zones with `zone=NAME:SIZE` or `keys_zone=`.
 ZONE_PARAMETERS = {
@@ -100,30 +100,64 @@ def declared_zones(config: NginxConfig) -> tuple[Zone, ...]:
     return tuple(_declared_zones(config))
 
 
+# Directives that declare a shared zone as ``shared:NAME:SIZE``: ssl_session_cache, and
+# ssl_ocsp_cache (another use: measured on 1.22.1, one name for both is "already
+# declared for a different use").
+SHARED_ARGUMENT = frozenset({"ssl_session_cache", "ssl_ocsp_cache"})
+
+
 def _declared_zones(config: NginxConfig) -> Iterator[Zone]:
-    """Every shared-memory zone the configuration declares, in text order."""
+    """Every shared-memory zone the configuration declares, in the order nginx reads them
+    (which decides the line nginx reports a conflict at: the later one). Each module's
+    zones are a use of their own: stream's apart from http's."""
     seen: set[int] = set()
-    for block in config.top.walk():
-        for directive in block.children:
-            if directive.name != "ssl_session_cache" and directive.name not in ZONE_PARAMETERS:
-                continue
-            if id(directive) in seen:
-                continue
-            seen.add(id(directive))
-            if directive.name == "ssl_session_cache":
-                _, _, shared = parse_cache(directive)
-                if shared is not None:
-                    use = "stream ssl_session_cache" if in_stream(block) else "ssl_session_cache"
-                    yield Zone(shared.name, use, shared.size, directive)
-            elif directive.name in ZONE_PARAMETERS:
-                prefix = ZONE_PARAMETERS[directive.name]
-                # stream's limit_conn_zone is another module's than http's (measured on
-                # 1.22.1: one name in both is "already declared for a different use").
-                use = f"stream {directive.name}" if in_stream(block) else directive.name
-                for arg in directive.args:
-                    if arg.startswith(prefix):
-                        name, _, size = arg[len(prefix) :].partition(":")
-                        yield Zone(name, use, parse_size(size), directive)
+    for block, directive in _in_text_order(config.top):
+        name = directive.name
+        if name not in SHARED_ARGUMENT and name not in ZONE_PARAMETERS and name != "zone":
+            continue
+        if id(directive) in seen:
+            continue
+        seen.add(id(directive))
+        stream = "stream " if in_stream(block) else ""
+        if name in SHARED_ARGUMENT:
+            _, _, shared = parse_cache(directive)
+            if shared is not None:
+                yield Zone(shared.name, stream + name, shared.size, directive)
+        elif name == "zone":
+            # `zone NAME [SIZE]` of an upstream{} (http's or stream's): without a size it
+            # shares the zone another upstream{} sizes.
+            if block.context == "upstream" and directive.args:
+                size = parse_size(directive.args[1]) if len(directive.args) > 1 else None
+                yield Zone(directive.args[0], f"{stream}upstream zone", size, directive)
+        else:
+            prefix = ZONE_PARAMETERS[name]
+            # stream's limit_conn_zone is another module's than http's (measured on
+            # 1.22.1: one name in both is "already declared for a different use").
+            for arg in directive.args:
+                if arg.startswith(prefix):
+                    zone, _, size_text = arg[len(prefix) :].partition(":")
+                    yield Zone(zone, stream + name, parse_size(size_text), directive)
+
+
+def _in_text_order(top: Block) -> Iterator[tuple[Block, Directive]]:
+    """Each directive below ``top`` with its block, in the order of the text (includes
+    spliced in): a block's lines after a nested block come after that block's lines."""
+    # Per open block: its block, its lines still to read, its nested blocks by directive.
+    stack = [(top, iter(top.children), _sub_blocks(top))]
+    while stack:
+        block, lines, inner_blocks = stack[-1]
+        directive = next(lines, None)
+        if directive is None:
+            stack.pop()
+            continue
+        yield block, directive
+        inner = inner_blocks.get(id(directive)) if directive.block is not None else None
+        if inner is not None:
+            stack.append((inner, iter(inner.children), _sub_blocks(inner)))
+
+
+def _sub_blocks(block: Block) -> dict[int, Block]:
+    return {id(inner.directive): inner for inner in block.blocks if inner.directive is not None}
 
 
 @per_config  # asked by every finding whose fix adds a zone

@@ -197,6 +197,25 @@ def shares_tls_socket(config: NginxConfig) -> bool:
     return any(len(config.groups.get(socket, ())) > 1 for socket in config.tls_sockets)
 
 
+def on_shared_socket(config: NginxConfig, server: Server) -> bool:
+    """Whether another server of ``config`` listens on one of ``server``'s TLS sockets."""
+    return any(
+        len(config.groups.get(listen.socket, ())) > 1
+        for listen in server.listens
+        if listen.socket in config.tls_sockets
+    )
+
+
+def stream_default_unsettled(config: NginxConfig, server: Server, stream_known: bool) -> bool:
+    """Whether ``server`` is a stream server whose socket's default server tlslint cannot
+    name: it shares a TLS socket with another stream server, and the stream defaults are
+    not known (``stream_known``, ``stream_defaults_known`` of the configuration's
+    versions). Before 1.25.5 nginx refuses the second server (NGX004 says so where the
+    version is known); from 1.25.5 the socket has a default server and virtual servers.
+    The rules that speak of default servers (NGX101, NGX105, NGX107) say nothing of it."""
+    return server.stream and not stream_known and on_shared_socket(config, server)
+
+
 def stream_defaults_known(stream: NginxConfig | None, versions: VersionRange) -> bool:
     """Whether the default servers of stream{}'s sockets are known to be the ones tlslint
     finds. Before 1.25.5 a stream address:port has one server, its default (nginx refuses a

@@ -6,18 +6,26 @@ removed in 1.25.1, or ``ssl_certificate_compression`` (1.29.1) under ``nginx.ver
 1.22`` or in a ``FROM nginx:1.22`` image. nginx refuses to start either way. The
 ``ssl`` and ``http2`` directives against a declared version are NGX304's and NGX305's
 (with fixes); between two lines of the configuration they are reported here.
+
+Two stream{} servers on one address:port are the same kind of line: stream has virtual
+servers from 1.25.5, and before, nginx refuses the second server's listen (`duplicate
+"0.0.0.0:5432" address and port pair`, measured on 1.22.1). They are reported where
+nginx is known to be older (the setting, an image, or a line of the configuration);
+where the version is open they prove nothing (nginx may be 1.25.5 or later).
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext, related
 from tlslint.findings import Finding, Location, Related
 from tlslint.nginx_inference import Conflict
-from tlslint.nginx_versions import format_version
-from tlslint.version_range import DEPLOYMENT, DIRECTIVE, Evidence
+from tlslint.nginx_versions import STREAM_VIRTUAL_SERVERS, format_version
+from tlslint.version_range import DEPLOYMENT, DIRECTIVE, Evidence, VersionRange
 from tlslint.workspace import Workspace
+from tlslint.workspace.nginx import Listen, NginxConfig, Server
 
 CODE = "NGX004"
 # Reported against a declared version by the rule that can fix them.
@@ -36,6 +44,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 yield _between_lines(ctx, conflict)
             else:
                 yield _against_declared(ctx, conflict, inference.declared.name())
+        yield from _shared_stream_ports(ctx, config, workspace.nginx_versions(config))
 
 
 def _owned(line: Evidence) -> bool:
@@ -92,3 +101,62 @@ def _against_declared(ctx: RuleContext, conflict: Conflict, declared: str) -> Fi
         anchor=f"{line.directive.name}[{against.kind}]",
         fix_note="no automatic fix: whether the line or the version is wrong is yours to say",
     )
+
+
+SHARED_PORT_NOTE = (
+    "no automatic fix: which server keeps the address:port, or which nginx runs the file, is yours to say"
+)
+
+
+def _shared_stream_ports(ctx: RuleContext, config: NginxConfig, versions: VersionRange) -> Iterator[Finding]:
+    """A stream server listening on an address:port an earlier stream server has, on nginx
+    known to be older than 1.25.5: nginx refuses its listen line."""
+    stream = config.stream
+    if stream is None or versions.at_least(STREAM_VIRTUAL_SERVERS) is not False:
+        return
+    older = versions.settled(STREAM_VIRTUAL_SERVERS)
+    since = format_version(STREAM_VIRTUAL_SERVERS)
+    for socket, servers in stream.groups.items():
+        address = _nginx_address(socket)
+        if len(servers) < 2 or address is None:
+            continue
+        first = _listen_on(servers[0], socket)
+        for server in servers[1:]:  # nginx stops at the first; each is refused in turn
+            listen = _listen_on(server, socket)
+            assert first.directive is not None and listen.directive is not None
+            yield ctx.finding(
+                listen.directive,
+                f"another stream server on {socket} (the first is {servers[0].label}): stream{{}} "
+                "has several servers on one address:port (virtual servers) only from nginx "
+                f'{since}, and {older} refuses to start (`duplicate "{address}" address and port '
+                f"pair`); give each server an address:port of its own, or run nginx {since} or later "
+                "and tell them apart by server_name",
+                related=[related(first.directive, f"the first stream server on {socket}")],
+                anchor=f"stream > listen[{socket}]",
+                fix_note=SHARED_PORT_NOTE,
+            )
+
+
+def _listen_on(server: Server, socket: str) -> Listen:
+    return next(listen for listen in server.listens if listen.socket == socket)
+
+
+def _nginx_address(socket: str) -> str | None:
+    """How nginx writes a stream socket in its messages: ``*:5432`` and ``5432`` as
+    ``0.0.0.0:5432``, an IPv6 address compressed (measured on 1.22.1); None for a host
+    name, which nginx writes as the address it resolves to."""
+    socket = socket.removesuffix("/udp")  # nginx writes no socket type
+    if socket.startswith("unix:"):
+        return socket
+    host, _, port = socket.rpartition(":")
+    if not port.isdigit():
+        return None
+    if host == "*":
+        return f"0.0.0.0:{port}"
+    try:
+        if host.startswith("["):
+            ip6 = ipaddress.IPv6Address(host[1:-1])
+            return None if ip6.ipv4_mapped else f"[{ip6.compressed}]:{port}"
+        return f"{ipaddress.IPv4Address(host)}:{port}"
+    except ValueError:
+        return None

@@ -6,6 +6,11 @@ random keys, tickets die on every reload and differ between nodes (a warning); w
 ``ssl_session_ticket_key`` files on the default server, tickets survive reloads and are
 shared between nodes, and only TLS 1.2 clients without ticket support cannot resume
 (info). A missing http-level line is one cause, reported once where the fix goes.
+
+A stream{} server that shares a TLS address:port with another is judged only on nginx
+known to be >= 1.25.5 (``stream_default_unsettled``): before, nginx refuses the second
+server (NGX004), so no default server resumes anything; from 1.25.5 the socket's default
+server does, as in http{}.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from tlslint.checks._session import (
     every_tls_server,
     rejects_handshakes,
     setting_anchor,
+    stream_default_unsettled,
+    stream_defaults_known,
     ticket_keys,
     tickets_on,
     tls13_only,
@@ -84,7 +91,11 @@ class _Where:
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     for whole in workspace.nginx:
         places: list[Place] = []
+        stream = whole.stream
+        stream_known = stream is None or stream_defaults_known(stream, workspace.nginx_versions(whole))
         for config, server in every_tls_server(whole):
+            if stream_default_unsettled(config, server, stream_known):
+                continue  # which server's cache resumes its sessions is open (see above)
             if rejects_handshakes(server) and not is_default(server):
                 continue  # completes no handshake and decides for no socket
             cache = effective_cache(server)

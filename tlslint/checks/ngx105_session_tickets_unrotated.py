@@ -3,7 +3,10 @@
 Only the default server of a listen socket decides the ticket keys (facts/nginx.md §1):
 its ``ssl_session_ticket_key`` files, or nginx's random keys, which a shared session
 cache keeps and rotates since 1.23.2. So the rule judges default servers, and speaks of
-the sockets whose tickets they encrypt.
+the sockets whose tickets they encrypt. A stream{} server that shares a TLS
+address:port with another is judged only on nginx known to be >= 1.25.5
+(``stream_default_unsettled``): before, nginx refuses the second server (NGX004), and no
+default server's keys encrypt anything.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from tlslint.checks._session import (
     every_tls_server,
     rejects_handshakes,
     setting_anchor,
+    stream_default_unsettled,
+    stream_defaults_known,
     tickets_on,
     tls_default_for,
 )
@@ -42,9 +47,12 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         versions = workspace.nginx_versions(whole)
         new_enough = versions.at_least(TICKET_KEYS_IN_SHARED_CACHE)
         places: list[Place] = []
+        stream_known = stream_defaults_known(whole.stream, versions)
         for config, server in every_tls_server(whole):
             # Only the default server's keys encrypt tickets (facts §1).
             if not is_default(server) or server.unresolved:
+                continue
+            if stream_default_unsettled(config, server, stream_known):
                 continue
             if server.effective("ssl_session_ticket_key") is not None or not _issues_tickets(config, server):
                 continue

@@ -19,7 +19,14 @@ _USES = {
     "stream ssl_session_cache": "ssl_session_cache in stream{}",
     "limit_conn_zone": "limit_conn_zone in http{}",
     "stream limit_conn_zone": "limit_conn_zone in stream{}",
+    "ssl_ocsp_cache": "ssl_ocsp_cache in http{}",
+    "upstream zone": "the zone of an upstream{} in http{}",
+    "stream upstream zone": "the zone of an upstream{} in stream{}",
 }
+# Zones whose conflicts are not measured: stream's ssl_ocsp_cache appeared in 1.27.2, and
+# the installed nginx (1.22.1) cannot run it. Its name is still taken (a fix's new zone
+# avoids it), but nothing is said of it.
+_UNMEASURED = frozenset({"stream ssl_ocsp_cache"})
 
 
 def _conflict(earlier: Zone, zone: Zone) -> str:
@@ -42,6 +49,8 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     for config in workspace.nginx:
         first: dict[str, Zone] = {}
         for zone in declared_zones(config):
+            if zone.use in _UNMEASURED:
+                continue
             earlier = first.setdefault(zone.name, zone)
             if earlier is zone:
                 continue

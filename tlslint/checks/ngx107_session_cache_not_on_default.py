@@ -17,6 +17,7 @@ from tlslint.checks._session import (
     effective_cache,
     every_tls_server,
     parse_cache,
+    stream_default_unsettled,
     stream_defaults_known,
     tickets_on,
 )
@@ -39,7 +40,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         # virtual server, which only nginx >= 1.25.5 has (before, nginx refuses it).
         stream_known = stream_defaults_known(whole.stream, workspace.nginx_versions(whole))
         for config, server in every_tls_server(whole):
-            if is_default(server) or (server.stream and not stream_known):
+            if is_default(server) or stream_default_unsettled(config, server, stream_known):
                 continue
             yield from _judge(ctx, config, server)
 
