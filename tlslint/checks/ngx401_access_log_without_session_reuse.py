@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from functools import partial
 
 from tlslint.checks import RuleContext, directive_location, unique
@@ -39,6 +40,10 @@ from tlslint.findings import Finding
 from tlslint.sources.nginx.model import Directive
 from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import Block, NginxConfig, Server
+
+# By inherited access_log line (its id): what it logs with and lacks, and the finding of
+# the first server that inherits it; None: the line is not judged.
+Shared = dict[int, "tuple[str, Finding] | None"]
 
 CODE = "NGX401"
 COMBINED = (
@@ -85,16 +90,17 @@ def format_name(directive: Directive) -> str:
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     for config in workspace.nginx:
         judged: set[object] = set()
+        shared: Shared = {}  # by inherited line: what it lacks, and its first place's finding
         places: list[Place] = []  # findings one cause may share (one line, one http{})
         formats = log_formats(config)
         for server in config.servers:
             if _logs_tls(server):
-                yield from _judge_server(ctx, config, server, formats, judged, places)
+                yield from _judge_server(ctx, config, server, formats, judged, places, shared)
         if config.stream is not None:
             formats = log_formats(config, stream=True)
             for server in config.stream.servers:
                 if _logs_tls(server):
-                    yield from _judge_stream_server(ctx, server, formats, judged, places)
+                    yield from _judge_stream_server(ctx, server, formats, judged, places, shared)
         yield from one_per_cause(places, partial(_describe, config), ctx.keep)
 
 
@@ -147,10 +153,9 @@ def _judge_server(
     formats: dict[str, str],
     judged: set[object],
     places: list[Place],
+    shared: Shared,
 ) -> Iterator[Finding]:
-    levels = [server.block] + [
-        b for b in server.block.walk() if b is not server.block and b.context in _LOG_LEVELS
-    ]
+    levels = [server.block, *_log_levels(server.block)]
     for level in levels:
         holder, lines = effective_all(level, "access_log")
         if level is not server.block and holder is not level:
@@ -175,7 +180,17 @@ def _judge_server(
             cause = (UNLOGGED, id(server.http)) if server.http is not None else (UNLOGGED, id(config))
             places.append(Place(cause, finding, f"TLS {server.label}", server))
             continue
-        yield from _judge_lines(ctx, server, level, holder, lines, formats, judged, places)
+        yield from _judge_lines(ctx, server, level, holder, lines, formats, judged, places, shared)
+
+
+def _log_levels(block: Block) -> Iterator[Block]:
+    """The blocks below ``block`` that may log on their own, in text order. Not
+    ``Block.walk``: its list, kept on each server's block, was a megabyte at 10,000
+    servers that no other rule asks for."""
+    for child in block.blocks:
+        if child.context in _LOG_LEVELS:
+            yield child
+        yield from _log_levels(child)
 
 
 def _judge_stream_server(
@@ -184,6 +199,7 @@ def _judge_stream_server(
     formats: dict[str, str],
     judged: set[object],
     places: list[Place],
+    shared: Shared,
 ) -> Iterator[Finding]:
     """A stream server logs with its own access_log lines, else stream{}'s (all or
     nothing, as in http{}); with neither, nothing: stream's default is `access_log off`,
@@ -194,7 +210,7 @@ def _judge_stream_server(
         return  # an include in the server was not followed: it may set its own
     lines = holder.all("access_log") if holder is not None else []
     if lines:
-        yield from _judge_lines(ctx, server, server.block, holder, lines, formats, judged, places)
+        yield from _judge_lines(ctx, server, server.block, holder, lines, formats, judged, places, shared)
 
 
 def _judge_lines(
@@ -206,6 +222,7 @@ def _judge_lines(
     formats: dict[str, str],
     judged: set[object],
     places: list[Place],
+    shared: Shared,
 ) -> Iterator[Finding]:
     """The finding for ``lines`` (``holder``'s) logging ``level`` of ``server``: at once for
     a level's own lines; as a place of the lines' cause when inherited from the server's
@@ -220,26 +237,47 @@ def _judge_lines(
     if key in judged:
         return
     judged.add(key)
+    if inherited and id(first) in shared:
+        # The lines' verdict, and the finding of the first server to inherit them, are made
+        # once: each further server's place shares them (its own anchor only). Its
+        # message is never shown: a cause of several places has the cause's message.
+        earlier = shared[id(first)]
+        if earlier is None:
+            return
+        said, representative = earlier
+        finding = replace(representative, anchor=anchor(level, "access_log"))
+    else:
+        said = _said(lines, formats, holder, level)
+        if inherited:
+            shared[id(first)] = None
+        if not said:
+            return
+        where = "TLS " + server.label if level is server.block else label(level) + " of TLS " + server.label
+        finding = ctx.finding(
+            first, f"{where} logs with {said}", anchor=anchor(level, "access_log"), fix_note=NOTE
+        )
+        if not inherited:
+            yield finding
+            return
+        shared[id(first)] = (said, finding)
+    at = directive_location(server.block.directive) if server.block.directive is not None else None
+    note = f"TLS {server.label}"
+    places.append(Place((SHARED, id(first)), finding, note, (server, holder, said), at))
+
+
+def _said(lines: list[Directive], formats: dict[str, str], holder: Block | None, level: Block) -> str:
+    """What ``lines`` log with and lack, for a message; '' when they are not judged (a
+    format this configuration does not show) or lack nothing."""
     texts = []
     for line in lines:
         name = format_name(line)
         if name not in formats:
-            return  # declared where this configuration does not show: not judged
+            return ""  # declared where this configuration does not show: not judged
         texts.append((name, formats[name]))
     if any(all(has_variable(text, variable) for variable in WANTED) for _, text in texts):
-        return
+        return ""
     missing = [f"${v}" for v in WANTED if not any(has_variable(text, v) for _, text in texts)]
     shown = ", ".join(sorted({name for name, _ in texts}))
     set_in = "" if holder is level else f" (set in {label(holder)})" if holder is not None else ""
     lacks = " and no ".join(missing)
-    said = f"format {shown}{set_in}, which has no {lacks}: full handshakes cannot be counted"
-    where = "TLS " + server.label if level is server.block else label(level) + " of TLS " + server.label
-    finding = ctx.finding(
-        first, f"{where} logs with {said}", anchor=anchor(level, "access_log"), fix_note=NOTE
-    )
-    if not inherited:
-        yield finding
-        return
-    at = directive_location(server.block.directive) if server.block.directive is not None else None
-    note = f"TLS {server.label}"
-    places.append(Place((SHARED, id(first)), finding, note, (server, holder, said), at))
+    return f"format {shown}{set_in}, which has no {lacks}: full handshakes cannot be counted"
