@@ -518,3 +518,32 @@ def test_cli_machine_formats_parse(tmp_path: Path, name: str) -> None:
     )
     assert proc.returncode == 1, proc.stderr
     assert json.loads(proc.stdout)
+
+
+# --- text, written in pieces ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_text_report_in_pieces_is_the_whole_report(in_tmp: Path, quiet: bool) -> None:
+    """The CLI writes the text report a finding at a time (a report of 10,000 findings
+    was held whole, twice, at the run's peak of memory): the same text, piece by piece."""
+    from tlslint.report import render_pieces
+
+    files = {f"v{n}.conf": NO_CACHE.replace("example.com", f"v{n}.example.com") for n in range(3)}
+    result = check_files(in_tmp, files)
+    assert len(result.findings) >= 3
+    pieces = list(render_pieces("text", result, quiet=quiet))
+    assert len(pieces) > 1  # written as made, not at once
+    assert "".join(pieces) == render("text", result, quiet=quiet)
+    assert all(piece.endswith("\n") for piece in pieces)
+    assert list(render_pieces("json", result)) == [render("json", result)]
+
+
+def test_cli_text_report_is_the_rendered_report(in_tmp: Path) -> None:
+    (in_tmp / "a.conf").write_text(NO_CACHE, encoding="utf-8")
+    result = run([in_tmp / "a.conf"], settings_for(in_tmp))
+    done = subprocess.run(
+        [sys.executable, "-m", "tlslint", "check", "--no-cache", "a.conf"],
+        capture_output=True, text=True, check=False, cwd=in_tmp,
+    )  # fmt: skip
+    assert done.stdout == render("text", result).replace(str(in_tmp / "a.conf"), "a.conf")

@@ -72,3 +72,24 @@ def test_a_check_that_fails_fails_the_run_as_in_one_process(
     monkeypatch.setattr(ngx210, "check", broken)
     with pytest.raises(ZeroDivisionError):
         checked(tree, 0, monkeypatch)
+
+
+def test_indexes_go_before_the_helpers_findings_are_read(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process forgets the checks' shared indexes once it has no group left, before
+    it reads what the helper found (both at once were the run's peak of memory); the
+    inferred versions stay, which fixes and reports ask again."""
+    from tlslint.nginx_inference import INFERENCE_MEMO
+
+    seen: list[list[str]] = []
+    real = run_checks.drop_indexes
+
+    def dropping(workspace: object) -> None:
+        real(workspace)  # type: ignore[arg-type]
+        seen.append([key for config in workspace.nginx for key in config.memo])  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(run_checks, "drop_indexes", dropping)
+    helpers_started(monkeypatch)
+    result = checked(tree, 0, monkeypatch)
+    assert seen, "the indexes were not dropped before the helper's findings"
+    assert seen[0] and all(key.startswith(INFERENCE_MEMO) for key in seen[0])
+    assert result.findings

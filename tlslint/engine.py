@@ -13,9 +13,9 @@ from tlslint.checks import Check, file_location, load_checks
 from tlslint.discovery import Discovered, discover, missing_reason
 from tlslint.filters import Filters
 from tlslint.findings import UNPARSED, Finding, Location, Severity
-from tlslint.nginx_inference import INFERENCE_MEMO, declared_versions
+from tlslint.nginx_inference import declared_versions
 from tlslint.paths import resolved
-from tlslint.run_checks import checked
+from tlslint.run_checks import checked, drop_indexes
 from tlslint.settings import Settings
 from tlslint.sources.formats import NGINX, LoadedText
 from tlslint.sources.nginx.loader import NginxFiles, prefix_for
@@ -165,8 +165,7 @@ def _run(
     index = catalogue.index()
     checks = load_checks(lambda code: filters.enabled(code) and _has_input(index[code].target, workspace))
     findings.extend(_checked(checks, settings, workspace, filters, files, how, overlay))
-    for config in configs:  # the checks' shared indexes (not the versions, which fixes ask)
-        config.memo = {key: value for key, value in config.memo.items() if key.startswith(INFERENCE_MEMO)}
+    drop_indexes(workspace)  # the checks' shared indexes (not the versions, which fixes ask)
     if rendered is not None:
         from tlslint.workspace.rendered import check_builds
 

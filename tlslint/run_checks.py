@@ -115,6 +115,10 @@ def checked(
             found.update(work(grouped[index]))
             done.update(check.code for check in grouped[index])
         if helper is not None:
+            # No group is left for this process: the indexes its checks shared go before
+            # the helper's findings arrive (both at once were the run's peak of memory).
+            # A check the helper does not deliver builds again what it needs.
+            drop_indexes(workspace)
             helper.drain(block=True)
             delivered = _unpickled(helper)
             found.update(delivered)
@@ -128,6 +132,15 @@ def checked(
     if missing:
         found.update(work(missing))
     return found
+
+
+def drop_indexes(workspace: Workspace) -> None:
+    """Forget what the checks indexed on each nginx configuration (``config.memo``), but
+    the inferred versions, which fixes and reports ask again."""
+    from tlslint.nginx_inference import INFERENCE_MEMO
+
+    for config in workspace.nginx:
+        config.memo = {key: value for key, value in config.memo.items() if key.startswith(INFERENCE_MEMO)}
 
 
 def _views(workspace: Workspace) -> list[Workspace]:

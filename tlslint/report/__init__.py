@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from importlib import import_module
 from typing import TYPE_CHECKING
 
@@ -27,3 +28,15 @@ def render(name: str, result: RunResult, *, statistics: bool = False, quiet: boo
         table = own if own is not None else import_module(FORMATS["text"]).render_statistics
         return str(table(result))
     return str(module.render(result, quiet=quiet))
+
+
+def render_pieces(
+    name: str, result: RunResult, *, statistics: bool = False, quiet: bool = False
+) -> Iterable[str]:
+    """``render``'s text in pieces to write one after another: the text report a finding
+    at a time (a report of 10,000 findings is never held whole), the others at once."""
+    if name == "text" and not statistics:
+        from tlslint.report.text import render_lines
+
+        return render_lines(result, quiet=quiet)
+    return [render(name, result, statistics=statistics, quiet=quiet)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,12 +45,17 @@ SHOWN_RELATED = 10  # related locations printed under a finding
 
 
 def render(result: RunResult, *, quiet: bool = False, colour: bool | None = None) -> str:
+    return "".join(render_lines(result, quiet=quiet, colour=colour))
+
+
+def render_lines(result: RunResult, *, quiet: bool = False, colour: bool | None = None) -> Iterator[str]:
+    """The report a line at a time, each with its newline: a run of 10,000 findings
+    writes them as they are made, never holding the whole report (its peak of memory)."""
     paint = _Painter(use_colour() if colour is None else colour)
-    out: list[str] = []
     for finding in result.findings:
-        out.append(_header(finding, paint))
+        yield _header(finding, paint) + "\n"
         if not quiet:
-            out.extend(_frame(finding, result, paint))
+            out = list(_frame(finding, result, paint))
             for related in finding.related[:SHOWN_RELATED]:
                 loc = related.location
                 where = f"{display_path(loc.path)}:{loc.line}:{loc.column}"
@@ -62,9 +68,9 @@ def render(result: RunResult, *, quiet: bool = False, colour: bool | None = None
             for hint in _hints(finding):
                 out.append(f"  {paint('dim', '=')} {hint}")
             out.append("")
+            yield "".join(line + "\n" for line in out)
     if not quiet:
-        out.append(summary(result.findings, len(result.files), result.baseline))
-    return "\n".join(out) + ("\n" if out else "")
+        yield summary(result.findings, len(result.files), result.baseline) + "\n"
 
 
 def _header(finding: Finding, paint: _Painter) -> str:

@@ -11,7 +11,6 @@ from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 # Positions a file answers by counting newlines before its line table is built.
 _COUNTED_LOOKUPS = 4
 
