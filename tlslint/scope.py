@@ -13,11 +13,12 @@ Two kinds of run check more than they report:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from tlslint.paths import resolved
+from tlslint.project import is_root, upward
 from tlslint.sources.nginx.loader import NginxFiles, prefix_for
 from tlslint.workspace.nginx import NginxConfig
 
@@ -83,10 +84,10 @@ def reverse(graph: IncludeGraph) -> IncludeGraph:
 def find_includers(files: NginxFiles, named: Iterable[Path], stops: Iterable[Path]) -> list[Path]:
     """For each named nginx file, the nearest ``nginx.conf`` above it whose includes reach it.
 
-    The search looks in the file's directory and each parent, and ends at the first
-    directory that is a stop (the settings file's directory) or a repository root (holds
-    ``.git``). Files are parsed through ``files``, so the run that follows reads each
-    one once.
+    The search looks in the file's directory and each parent, and ends at the project
+    root (``tlslint.project``: a stop, the settings file's directory, or a directory
+    that holds ``.git``), or at the file system's root where there is none. Files are
+    parsed through ``files``, so the run that follows reads each one once.
     """
     boundaries = {stop.resolve() for stop in stops}
     closures: dict[Path, set[Path]] = {}
@@ -94,7 +95,7 @@ def find_includers(files: NginxFiles, named: Iterable[Path], stops: Iterable[Pat
     for path in (p.resolve() for p in named):
         if path.name == MAIN_FILE:
             continue  # a main file is a root itself
-        for directory in _upward(path.parent, boundaries):
+        for directory, _ in upward(path.parent, boundaries):
             candidate = (directory / MAIN_FILE).resolve()
             if candidate == path or not candidate.is_file():
                 continue
@@ -122,9 +123,9 @@ def find_directory_includers(
     found: set[Path] | None = None  # the walked files, resolved once a candidate is met
     roots: list[Path] = []
     for directory in (d.resolve() for d in directories):
-        if directory in boundaries or (directory / ".git").exists():
+        if is_root(directory, boundaries):
             continue
-        for parent in _upward(directory.parent, boundaries):
+        for parent, _ in upward(directory.parent, boundaries):
             candidate = parent / MAIN_FILE
             if not candidate.is_file():
                 continue
@@ -138,13 +139,6 @@ def find_directory_includers(
                     roots.append(candidate)
                 break
     return roots
-
-
-def _upward(start: Path, boundaries: set[Path]) -> Iterator[Path]:
-    for directory in (start, *start.parents):
-        yield directory
-        if directory in boundaries or (directory / ".git").exists():
-            return
 
 
 def _closure(files: NginxFiles, root: Path) -> set[Path]:
