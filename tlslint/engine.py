@@ -456,9 +456,9 @@ def _parse_all(files: NginxFiles, paths: list[Path], progress: Progress) -> None
 
 def _includers(files: NginxFiles, named: list[Path], settings: Settings) -> list[Path]:
     """The nginx.conf files above the named files that include them (see tlslint.scope)."""
-    from tlslint.scope import find_includers
+    from tlslint.scope import find_includers, walked_nginx
 
-    return find_includers(files, named, stops(settings))
+    return find_includers(files, named, stops(settings), walked_nginx(settings.exclude, settings.base))
 
 
 def _directory_includers(
@@ -468,9 +468,10 @@ def _directory_includers(
     directories = [target for target in targets if os.path.isdir(target)]  # False where unreadable
     if not directories or not walked:
         return []
-    from tlslint.scope import find_directory_includers
+    from tlslint.scope import find_directory_includers, walked_nginx
 
-    return find_directory_includers(files, directories, walked, stops(settings))
+    nginx_in = walked_nginx(settings.exclude, settings.base)
+    return find_directory_includers(files, directories, walked, stops(settings), nginx_in)
 
 
 def _reported(
