@@ -42,6 +42,7 @@ def corpus(name: str) -> str:
 class Layout:
     name: str
     files: Callable[[], dict[str, str]]  # path -> text; called inside the test (corpus reads may skip)
+    links: tuple[tuple[str, str], ...] = ()  # (path, symlink target)
 
 
 # --- the repositories -----------------------------------------------------------------------
@@ -163,7 +164,8 @@ def tlslint_toml() -> dict[str, str]:
 
 def pyproject() -> dict[str, str]:
     """Debian's /etc/nginx kept in the repository, its absolute includes mapped by
-    [tool.tlslint] in pyproject.toml; the image installs Debian's package (no nginx tag)."""
+    [tool.tlslint] in pyproject.toml, a site enabled by a symlink in sites-enabled/ (one
+    is not enabled); the image installs Debian's package (no nginx tag)."""
     return {
         "pyproject.toml": (
             '[project]\nname = "hosts"\nversion = "1"\n\n'
@@ -172,10 +174,10 @@ def pyproject() -> dict[str, str]:
         ),
         "Dockerfile": "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y nginx\n",
         "etc/nginx/nginx.conf": corpus("debian__nginx-pkg-1.22.1-9+deb12u11__etc_nginx_nginx.conf"),
-        "etc/nginx/sites-enabled/default": corpus(
+        "etc/nginx/sites-available/default": corpus(
             "debian__nginx-pkg-1.22.1-9+deb12u11__etc_nginx_sites-available_default"
         ),
-        "etc/nginx/sites-enabled/misskey": corpus("misskey-dev__misskey__docs_examples_misskey.nginx"),
+        "etc/nginx/sites-available/misskey": corpus("misskey-dev__misskey__docs_examples_misskey.nginx"),
         "etc/nginx/mime.types": "types {\n    text/html html;\n}\n",
     }
 
@@ -204,7 +206,7 @@ LAYOUTS = [
     Layout("kubernetes", kubernetes),
     Layout("no-image", no_image),
     Layout("tlslint-toml", tlslint_toml),
-    Layout("pyproject", pyproject),
+    Layout("pyproject", pyproject, (("etc/nginx/sites-enabled/misskey", "../sites-available/misskey"),)),
     Layout("shared-snippets", shared_snippets),
 ]
 
@@ -276,21 +278,29 @@ def hook_files(root: Path) -> list[str]:
     return sorted(name for name in (p.relative_to(root).as_posix() for p in files) if pattern.search(name))
 
 
-def partial_runs(name: str, every: list[str]) -> dict[str, tuple[tuple[str, ...], bool]]:
-    """How each partial run is made: (paths, --force-exclude)."""
-    return {
+def partial_runs(name: str, every: list[str], links: list[str]) -> dict[str, tuple[tuple[str, ...], bool]]:
+    """How each partial run is made: (paths, --force-exclude). ``links``: symlinks to F
+    (sites-enabled/x), which a commit or a user may name instead."""
+    runs = {
         "hook": ((name,), True),  # .pre-commit-hooks.yaml's entry, on a commit that changed F
         "named": ((name,), False),  # by hand
         "directory": ((Path(name).parent.as_posix(),), False),  # `tlslint proxy/`
         "hook, all files": (tuple(every), True),  # pre-commit run --all-files
     }
+    for link in links:
+        runs[f"hook on {link}"] = ((link,), True)
+        runs[f"directory {Path(link).parent}"] = ((Path(link).parent.as_posix(),), False)
+    return runs
 
 
-def build(root: Path, files: dict[str, str]) -> None:
+def build(root: Path, files: dict[str, str], links: tuple[tuple[str, str], ...] = ()) -> None:
     for name, text in files.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+    for name, target in links:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).symlink_to(target)
     (root / ".git").mkdir()
 
 
@@ -299,7 +309,7 @@ def test_every_run_gives_a_file_the_root_runs_verdict(
     layout: Layout, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = tmp_path.resolve() / "repo"
-    build(root, layout.files())
+    build(root, layout.files(), layout.links)
     monkeypatch.chdir(root)
     full = cli(".")
     names = nginx_files(root)
@@ -309,7 +319,8 @@ def test_every_run_gives_a_file_the_root_runs_verdict(
     differences = []
     for name in names:
         want = located(full, name)
-        for how, (paths, force_exclude) in partial_runs(name, every).items():
+        links = [link for link, _ in layout.links if (root / link).resolve() == root / name]
+        for how, (paths, force_exclude) in partial_runs(name, every, links).items():
             if (paths, force_exclude) not in runs:
                 runs[paths, force_exclude] = cli(*paths, force_exclude=force_exclude)
             got = located(runs[paths, force_exclude], name)
