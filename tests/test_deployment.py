@@ -183,4 +183,5 @@ def test_deployment_files_are_never_configuration_files(tmp_path: Path) -> None:
     assert [p.name for p in result.files] == ["nginx.conf"]
     assert not result.has_load_errors and not result.missing_paths
     assert {f.location.path.name for f in result.findings} <= {"nginx.conf"}
-    assert result.workspace.nginx_declared.exact == (1, 27, 3)
+    (config,) = result.workspace.nginx
+    assert result.workspace.nginx_declared_for(config).exact == (1, 27, 3)

@@ -17,9 +17,9 @@ from conftest import shared_path
 from helpers import settings_for
 
 import tlslint.deployment_near
-from tlslint.deployment_near import project_directories
 from tlslint.engine import RunOptions, RunResult, run
 from tlslint.findings import Severity
+from tlslint.project import project_directories
 
 CERT = "ssl_certificate /etc/ssl/site.pem;\n        ssl_certificate_key /etc/ssl/site.key;"
 # A proxy as the trial repository had it: no ssl_protocols, so the version decides
@@ -288,3 +288,71 @@ def test_the_search_climbs_no_higher_than_the_project(
     assert list(project_directories(start, {root / "a"})) == chain[:2]
     monkeypatch.chdir(root)
     assert list(project_directories(start, set())) == chain[:2]
+
+
+def test_a_directory_given_takes_the_image_above_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`tlslint docker/nginx/conf.d` (or `cd` there and `tlslint .`) reads the Dockerfile
+    above the directory, as naming its files does: it was "nginx.version is not
+    configured" infos, where the root run warned."""
+    site = "server {\n    listen 443 ssl;\n    " + CERT + "\n}\n"
+    root = repository(
+        tmp_path, {"docker/nginx/Dockerfile": DOCKERFILE, "docker/nginx/conf.d/site.conf": site}
+    )
+    monkeypatch.chdir(root)
+    settings = settings_for(root, {"select": VERSION_RULES})
+    full = verdicts(root_run(root))
+    assert [severity for _, _, _, severity, _ in full] == [Severity.WARNING, Severity.WARNING]
+    assert verdicts(run([Path("docker/nginx/conf.d")], settings)) == full
+    monkeypatch.chdir(root / "docker/nginx/conf.d")
+    inside = verdicts(run([Path(".")], settings))
+    assert [(code, severity) for _, _, code, severity, _ in inside] == [(c, s) for _, _, c, s, _ in full]
+    # A file above the working directory is named by its name (tlslint.version_range._shown).
+    assert all("FROM nginx:1.23.3 at Dockerfile:1" in message for *_, message in inside)
+
+
+def test_each_directory_is_looked_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many configurations below one directory: it is listed once, for all of them."""
+    listed: list[str] = []
+    real = tlslint.deployment_near._unread_images
+
+    def spy(directory: Path, *args: Any) -> Any:
+        listed.append(directory.relative_to(root).as_posix() or ".")
+        return real(directory, *args)
+
+    monkeypatch.setattr(tlslint.deployment_near, "_unread_images", spy)
+    sites = {f"sites/{name}/nginx.conf": PROXY for name in ("a", "b", "c")}
+    root = repository(tmp_path, {"Dockerfile": DOCKERFILE, **sites})
+    monkeypatch.chdir(root)
+    result = run([Path("sites")], settings_for(root, {"select": VERSION_RULES}))
+    assert sorted(listed) == ["."]  # sites/ and below were walked; the top once
+    assert {result.workspace.nginx_versions(c).label() for c in result.workspace.nginx} == {"1.23.3"}
+    listed.clear()
+    hook_run(root, sorted(sites))
+    assert sorted(listed) == [".", "sites", "sites/a", "sites/b", "sites/c"]
+
+
+def test_show_settings_names_each_configurations_images(tmp_path: Path) -> None:
+    root = repository(
+        tmp_path,
+        {
+            "proxy/Dockerfile": DOCKERFILE,
+            "proxy/nginx.conf": PROXY,
+            "k8s/web.yaml": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n"
+            "    - name: web\n      image: nginx:1.27.3\n",
+            "conf/nginx.conf": PROXY,
+        },
+    )
+    shown = subprocess.run(
+        [sys.executable, "-m", "tlslint", "check", "--show-settings", "."],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert "# declared: by configuration, the nginx images nearest above each (below)" in shown
+    proxy = shown[shown.index("# proxy/nginx.conf") :]
+    assert (
+        proxy.splitlines()[1]
+        == "#   declared: 1.23.3: FROM nginx:1.23.3 at proxy/Dockerfile:1 (deployment file)"
+    )
+    conf = shown[shown.index("# conf/nginx.conf") :]
+    assert conf.splitlines()[1].startswith("#   declared: nothing")  # k8s/ is beside conf/, not above it

@@ -16,14 +16,14 @@ tag's meaning. No version, a moving tag (``stable``, ``mainline``, ``latest``,
 ``{{ .Values.tag }}``) is unknown: the images then declare nothing, since the
 configuration may run on that one.
 
-Several images declare their union: the configuration may run on any of them,
-unless some of them sit nearer to it: a configuration takes the images of the
-deployment files in the nearest directory at or above its own that has any (a
-``proxy/Dockerfile`` beside ``proxy/nginx.conf``, not ``frontend/Dockerfile``), and the
-union of all only where no such directory exists.
-These files are never "configuration files" of a run: read only when in scope (or
-near an nginx file named on the command line: ``tlslint.deployment_near``), never
-reported on, and a file that cannot be read declares nothing.
+Several images in one directory declare their union: the configuration may run on any
+of them. A configuration takes the images of the deployment files in the nearest
+directory at or above its own that has any (a ``proxy/Dockerfile`` beside
+``proxy/nginx.conf``, not ``frontend/Dockerfile``; ``tlslint.deployment_near``), and
+none where no such directory exists.
+These files are never "configuration files" of a run: read only on a configuration's
+way up to the project root, never reported on, and a file that cannot be read declares
+nothing.
 """
 
 from __future__ import annotations
@@ -87,32 +87,6 @@ def _union(images: list[Image]) -> VersionRange:
     lowest = min(images, key=lambda image: image.low or (0, 0, 0))
     highest = max(images, key=lambda image: image.high or (0, 0, 0))
     return VersionRange(lowest.low, highest.high, lowest.evidence, highest.evidence)
-
-
-def nearest_versions(roots: Iterable[Path], by_file: Mapping[Path, list[Image]]) -> dict[Path, VersionRange]:
-    """By configuration root: the versions of the images nearest to it, for the roots
-    whose nearest images are not all of them (the others take ``deployment_versions``).
-
-    Nearest: the deployment files with an nginx image in the deepest directory that
-    holds the root, at any depth above it; none there: every image in scope counts.
-    """
-    from tlslint.paths import resolved
-
-    by_directory: dict[Path, list[Image]] = {}
-    for path, images in by_file.items():
-        by_directory.setdefault(resolved(path).parent, []).extend(images)
-    found: dict[Path, VersionRange] = {}
-    if len(by_directory) < 2:
-        return found
-    unions: dict[Path, VersionRange] = {}
-    for root in roots:
-        for directory in resolved(root).parents:
-            if directory in by_directory:
-                if directory not in unions:
-                    unions[directory] = _union(by_directory[directory])
-                found[root] = unions[directory]
-                break
-    return found
 
 
 def nginx_images(path: Path) -> list[Image]:

@@ -1,87 +1,107 @@
-"""The deployment files near a named nginx file: those a run from the project root reads.
+"""The nginx images a configuration runs on: those of the deployment files nearest above it.
 
-``tlslint proxy/nginx.conf`` (a pre-commit hook passes the files a commit changed) walks
-no directory, so discovery finds no ``proxy/Dockerfile`` beside the configuration, and
-its version questions would be infos where ``tlslint .`` from the root, reading that
-Dockerfile, warns. So a run on named files also reads, for each configuration, the
-deployment files of the nearest directory at or above it that has an nginx image (what
-``tlslint.deployment.nearest_versions`` gives it in the root run), classified as the
-walk does (``.gitignore``, ``exclude``, a YAML file that is a gateway manifest is none).
+A configuration (an ``nginx.conf`` and what it includes, or a file checked on its own)
+takes the nginx images of the deployment files (``tlslint.deployment``) in the nearest
+directory at or above its own file that has any: a ``proxy/Dockerfile`` for
+``proxy/nginx.conf``, a ``docker-compose.yml`` at the top for ``nginx/nginx.conf``.
+A deployment file in a directory beside the configuration's (``frontend/Dockerfile``
+for ``proxy/nginx.conf``, ``k8s/deployment.yaml`` for ``nginx/nginx.conf``) declares
+nothing for it: which configuration a build context or a manifest carries is not in the
+file, and the answer must be the same however the configuration is reached.
 
-The search ends at the project root, never above it: the first directory that holds the
-settings file (its ``exclude`` patterns and a root run's scope start there) or ``.git``
-(the work tree a CI run checks; a Dockerfile above it is in no checkout of the
-repository), as the search for an includer above a named file ends
-(``tlslint.scope.find_includers``). Outside both, the current directory (what
-``tlslint .`` walks), and a file outside that has only its own directory.
+Every run answers alike, whatever it was given: ``tlslint .`` from the top, a directory
+(``tlslint proxy/``), or files by name (a pre-commit hook passes the changed files). A
+directory the run walked is known from the walk; one above what it was given is listed
+here, its deployment files classified as the walk would (``.gitignore``, ``exclude``, a
+YAML file that is a gateway manifest is none).
 
-Cheap: per directory level one stat (``.git``) and one listing, until a directory with
-an image; files are opened only when named like a deployment file.
+The search ends at the project root (``tlslint.project``: the settings file's directory
+or ``.git``), never above it. Outside both, it stays in the current directory or a
+directory the run was given, and a file outside those has only its own directory.
+
+Cheap: each directory once per run (memoised for every configuration below it); a
+directory beyond the walk costs one listing, a walked one none; files are opened only
+in directories on a configuration's way up, and only when named like a deployment file.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tlslint.deployment import Image, is_deployment_file, nginx_images
+from tlslint.deployment import Image, is_deployment_file, nginx_images, union
 from tlslint.paths import resolved
+from tlslint.project import project_directories, stops
 
 if TYPE_CHECKING:
     from tlslint.settings import Settings
+    from tlslint.version_range import VersionRange
 
 
-def images_near(
-    roots: Iterable[Path], read: Collection[Path], known: Mapping[Path, list[Image]], settings: Settings
-) -> dict[Path, list[Image]]:
-    """The nginx images, by file, of the deployment files in the nearest directory at or
-    above each of ``roots`` (configuration files) that has any, beyond ``read`` (the files
-    discovery already read, whose images are ``known``)."""
-    done = {resolved(path) for path in read}
-    with_images = {resolved(path).parent for path in known}
-    stops = {settings.base} if settings.source is not None else set()
-    listed: set[Path] = set()  # each directory once, for every root below it
-    found: dict[Path, list[Image]] = {}
+def versions_near(
+    roots: Iterable[Path], read: Collection[Path], walked: Collection[Path], settings: Settings
+) -> dict[Path, VersionRange]:
+    """By configuration root (as given): the versions of the nginx images nearest above
+    it (see the module's docstring); a root with none is left out. ``read``: the
+    deployment files discovery found; ``walked``: the directories the run walked."""
+    search = _Search(read, walked, settings)
+    found: dict[Path, VersionRange] = {}
     for root in roots:
-        for directory in project_directories(resolved(root).parent, stops):
-            if directory not in with_images and directory not in listed:
-                listed.add(directory)
-                images = _directory_images(directory, done, settings)
-                if images:
-                    found.update(images)
-                    with_images.add(directory)
-            if directory in with_images:
-                break
+        versions = search.versions(resolved(root).parent)
+        if versions is not None:
+            found[root] = versions
     return found
 
 
-def project_directories(start: Path, stops: Collection[Path]) -> Iterator[Path]:
-    """``start`` and its parents up to the project root (see the module's docstring),
-    nearest first; each checked for ``.git`` only as the search reaches it."""
-    cwd = Path.cwd().resolve()
-    inside = start.is_relative_to(cwd)
-    above: list[Path] = []  # beyond the current directory: only if a project root is found
-    for directory in (start, *start.parents):
-        if inside:
-            yield directory
-            inside = directory != cwd
-        else:
-            above.append(directory)
-        if directory in stops or (directory / ".git").exists():
-            yield from above
-            return
-    if not start.is_relative_to(cwd):
-        yield start  # outside the current directory, and of any project
+class _Search:
+    """The nearest images of each directory, each directory looked at once."""
+
+    def __init__(self, read: Collection[Path], walked: Collection[Path], settings: Settings) -> None:
+        self.settings = settings
+        self.stops = {resolved(stop) for stop in stops(settings)}
+        self.walked = [resolved(directory) for directory in walked]
+        self.bounds = [Path.cwd().resolve(), *self.walked]
+        self.done = {resolved(path) for path in read}
+        self.found: dict[Path, list[Path]] = {}  # what discovery found, by resolved directory
+        for path in read:
+            self.found.setdefault(resolved(path).parent, []).append(path)
+        self.nearest: dict[Path, VersionRange | None] = {}  # by directory: its answer
+
+    def versions(self, start: Path) -> VersionRange | None:
+        if start in self.nearest:
+            return self.nearest[start]
+        passed: list[Path] = []
+        answer: VersionRange | None = None
+        for directory in project_directories(start, self.stops, self.bounds):
+            if directory in self.nearest:
+                answer = self.nearest[directory]
+                break
+            passed.append(directory)
+            images = self._images(directory)
+            if images:
+                answer = union({directory: images})
+                break
+        for directory in passed:  # the rest of a search from any of them is this one's
+            self.nearest[directory] = answer
+        return answer
+
+    def _images(self, directory: Path) -> list[Image]:
+        """The nginx images of ``directory``'s deployment files, in a walk's order."""
+        named = {path.name: nginx_images(path) for path in self.found.get(directory, ())}
+        if not any(directory.is_relative_to(top) for top in self.walked):
+            for path, images in _unread_images(directory, self.done, self.settings).items():
+                named.setdefault(path.name, images)
+        return [image for name in sorted(named) for image in named[name]]
 
 
-def _directory_images(directory: Path, done: set[Path], settings: Settings) -> dict[Path, list[Image]]:
+def _unread_images(directory: Path, done: set[Path], settings: Settings) -> dict[Path, list[Image]]:
     """The images of the deployment files in ``directory`` that a walk would keep
     (``done``: the files read already)."""
     try:
         with os.scandir(directory) as entries:
-            files = sorted((e.name, e.is_symlink()) for e in entries if _is_file(e))  # a walk's order
+            files = [(e.name, e.is_symlink()) for e in entries if _is_file(e)]
     except OSError:
         return {}
     candidates = {}

@@ -15,6 +15,7 @@ from tlslint.filters import Filters
 from tlslint.findings import UNPARSED, Finding, Location, Severity
 from tlslint.nginx_inference import declared_versions
 from tlslint.paths import resolved
+from tlslint.project import stops
 from tlslint.run_checks import checked, drop_indexes
 from tlslint.settings import Settings
 from tlslint.sources.formats import NGINX, LoadedText
@@ -26,7 +27,6 @@ from tlslint.workspace.nginx import MAIN, NginxConfig, build_config, detect_cont
 if TYPE_CHECKING:
     from tlslint.baseline import Baseline, BaselineOutcome, Entry
     from tlslint.cache import ModelCache
-    from tlslint.deployment import Image
     from tlslint.discovery import Discovered
     from tlslint.results import ResultStore
     from tlslint.scope import Scope
@@ -137,12 +137,11 @@ def _run(
         includers = _includers(files, named, settings) if named else []
         above = _directory_includers(files, targets, discovered.nginx, settings)
         configs = load_nginx(files, [*includers, *above, *discovered.nginx])
-        images = _deployment_images(settings, discovered.deployment, configs if named else [])
         workspace = Workspace(
             nginx=configs,
             nginx_version=settings.nginx_version,
-            nginx_declared=declared_versions(settings, images),
-            nginx_declared_near=_nearest_images(configs, images),
+            nginx_declared=declared_versions(settings),
+            nginx_declared_near=_versions_near(settings, discovered.deployment, targets, configs),
             nginx_pinned=how.nginx_pinned or {},
         )
         filters = Filters(settings, files)
@@ -302,9 +301,8 @@ def _add_rendered(
     if not (discovered.kustomizations or settings.helm_releases or stdin is not None):
         from tlslint.kustomize import enclosing
 
-        stops = [settings.base] if settings.source is not None else []
         named = [p for p in (*discovered.yaml, *discovered.other_yaml) if resolved(p) in discovered.explicit]
-        if not any(enclosing(path, stops) is not None for path in named):
+        if not any(enclosing(path, stops(settings)) is not None for path in named):
             return None
     from tlslint.workspace.rendered import load_rendered
 
@@ -408,32 +406,18 @@ def _checked(
     return ordered
 
 
-def _deployment_images(
-    settings: Settings, deployment: list[Path], near: list[NginxConfig]
-) -> dict[Path, list[Image]]:
-    """The nginx images of the deployment files in scope, and of those nearest to the
-    ``near`` configurations (given files by name: ``tlslint.deployment_near``); none
-    read when the setting declares the version."""
-    if settings.nginx_version is not None or not (deployment or near):
+def _versions_near(
+    settings: Settings, deployment: list[Path], targets: list[Path], configs: list[NginxConfig]
+) -> dict[Path, VersionRange]:
+    """By configuration root: the versions of the nginx images nearest above it, in every
+    run alike (``tlslint.deployment_near``); none looked for when the setting declares
+    the version."""
+    if settings.nginx_version is not None or not configs:
         return {}
-    from tlslint.deployment import deployment_images
+    from tlslint.deployment_near import versions_near
 
-    images = deployment_images(deployment)
-    if near:
-        from tlslint.deployment_near import images_near
-
-        images.update(images_near([config.files[0] for config in near], deployment, images, settings))
-    return images
-
-
-def _nearest_images(configs: list[NginxConfig], images: dict[Path, list[Image]]) -> dict[Path, VersionRange]:
-    """The images nearer to each configuration than the others (none when one
-    directory holds every image)."""
-    if not images or not configs:
-        return {}
-    from tlslint.deployment import nearest_versions
-
-    return nearest_versions([config.files[0] for config in configs], images)
+    walked = [target for target in targets if os.path.isdir(target)]
+    return versions_near([config.files[0] for config in configs], deployment, walked, settings)
 
 
 def _has_input(target: str, workspace: Workspace) -> bool:
@@ -471,10 +455,9 @@ def _parse_all(files: NginxFiles, paths: list[Path], progress: Progress) -> None
 
 def _includers(files: NginxFiles, named: list[Path], settings: Settings) -> list[Path]:
     """The nginx.conf files above the named files that include them (see tlslint.scope)."""
-    from tlslint.scope import find_includers
+    from tlslint.scope import find_includers, walked_nginx
 
-    stops = [settings.base] if settings.source is not None else []
-    return find_includers(files, named, stops)
+    return find_includers(files, named, stops(settings), walked_nginx(settings.exclude, settings.base))
 
 
 def _directory_includers(
@@ -484,10 +467,10 @@ def _directory_includers(
     directories = [target for target in targets if os.path.isdir(target)]  # False where unreadable
     if not directories or not walked:
         return []
-    from tlslint.scope import find_directory_includers
+    from tlslint.scope import find_directory_includers, walked_nginx
 
-    stops = [settings.base] if settings.source is not None else []
-    return find_directory_includers(files, directories, walked, stops)
+    nginx_in = walked_nginx(settings.exclude, settings.base)
+    return find_directory_includers(files, directories, walked, stops(settings), nginx_in)
 
 
 def _reported(

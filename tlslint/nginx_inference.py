@@ -14,7 +14,7 @@ their own ``ssl`` and ``http2`` lines against a declared version).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -33,9 +33,6 @@ from tlslint.paths import resolved
 from tlslint.version_range import DIRECTIVE, SETTING, UNKNOWN, Evidence, VersionRange
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
-    from tlslint.deployment import Image
     from tlslint.settings import Settings
     from tlslint.sources.nginx.model import Directive
     from tlslint.workspace.nginx import Block, NginxConfig
@@ -76,17 +73,14 @@ class Inference:
         return tuple(evidence_of(line) for line in self.lines)
 
 
-def declared_versions(settings: Settings, images: Mapping[Path, list[Image]] | None = None) -> VersionRange:
-    """The versions declared outside the configuration: the setting wins, then the
-    nginx images of the deployment files in scope (``tlslint.deployment``)."""
+def declared_versions(settings: Settings) -> VersionRange:
+    """The versions declared for every configuration: the ``nginx.version`` setting.
+    Without it, each configuration takes the nginx images nearest above it
+    (``tlslint.deployment_near``; ``Workspace.nginx_declared_for``)."""
     if settings.nginx_version is not None:
         text = settings.nginx_version_text.strip() or format_version(settings.nginx_version)
         evidence = Evidence(SETTING, f"nginx.version {text}", path=settings.source)
         return VersionRange.exactly(settings.nginx_version, evidence)
-    if images:
-        from tlslint.deployment import union
-
-        return union(images)
     return UNKNOWN
 
 

@@ -3,9 +3,12 @@
 Two kinds of run check more than they report:
 
 * **Files named on the command line** (a pre-commit hook passes the files a commit
-  changes). An nginx file that an ``nginx.conf`` above it includes is checked in that
-  includer's context, as nginx would load it, and the run reports the findings located
-  in the named files and in the files they include.
+  changes), and **a directory given** below the project's root. An nginx file that an
+  ``nginx.conf`` above it includes (else another nginx file in a directory above its
+  own) is checked in that includer's context, as nginx would load it, and the run
+  reports the findings located in the named files and in the files they include. An
+  includer beside the file's directory is not looked for: that would take a walk of the
+  whole project (docs/usage.md says what differs from a full run).
 * **``--changed-since REV``**: every path given is checked, and the run reports the
   findings located in the files changed since ``REV`` and in the files that include them
   (a changed snippet can make its includer wrong).
@@ -13,11 +16,13 @@ Two kinds of run check more than they report:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import os
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from tlslint.paths import resolved
+from tlslint.project import is_root, project_directories, upward
 from tlslint.sources.nginx.loader import NginxFiles, prefix_for
 from tlslint.workspace.nginx import NginxConfig
 
@@ -80,71 +85,146 @@ def reverse(graph: IncludeGraph) -> IncludeGraph:
     return reversed_graph
 
 
-def find_includers(files: NginxFiles, named: Iterable[Path], stops: Iterable[Path]) -> list[Path]:
+def find_includers(
+    files: NginxFiles, named: Iterable[Path], stops: Iterable[Path], nginx_in: NginxIn | None = None
+) -> list[Path]:
     """For each named nginx file, the nearest ``nginx.conf`` above it whose includes reach it.
 
-    The search looks in the file's directory and each parent, and ends at the first
-    directory that is a stop (the settings file's directory) or a repository root (holds
-    ``.git``). Files are parsed through ``files``, so the run that follows reads each
-    one once.
+    The search looks in the file's directory and each parent, and ends at the project
+    root (``tlslint.project``: a stop, the settings file's directory, or a directory
+    that holds ``.git``), or at the file system's root where there is none. Files are
+    parsed through ``files``, so the run that follows reads each one once.
+
+    Where no ``nginx.conf`` includes it, ``nginx_in`` (the nginx files a walk finds in a
+    directory) gives the other candidates: the nginx files of each directory above its
+    own, up to the project root, whose includes reach it (``site.conf`` including
+    ``h5bp/tls/certificate_files.conf`` in a chart's ``files/``); of a chain of them, the
+    one no other includes, as the root run would load it. Its own directory's other
+    files are not read for this (a directory of sites does not include itself, and a
+    hook run on one site would parse them all).
     """
-    boundaries = {stop.resolve() for stop in stops}
-    closures: dict[Path, set[Path]] = {}
+    search = _Search(files, stops, nginx_in)
     roots: list[Path] = []
     for path in (p.resolve() for p in named):
         if path.name == MAIN_FILE:
             continue  # a main file is a root itself
-        for directory in _upward(path.parent, boundaries):
-            candidate = (directory / MAIN_FILE).resolve()
-            if candidate == path or not candidate.is_file():
-                continue
-            if candidate not in closures:
-                closures[candidate] = _closure(files, candidate)
-            if path in closures[candidate]:
-                if candidate not in roots:
-                    roots.append(candidate)
-                break
+        above = project_directories(path.parent, search.boundaries)
+        root = search.main_file({path}, path.parent) or search.other_file({path}, above, path.parent)
+        if root is not None and root not in roots:
+            roots.append(root)
     return roots
 
 
 def find_directory_includers(
-    files: NginxFiles, directories: Iterable[Path], walked: Iterable[Path], stops: Iterable[Path]
+    files: NginxFiles,
+    directories: Iterable[Path],
+    walked: Iterable[Path],
+    stops: Iterable[Path],
+    nginx_in: NginxIn | None = None,
 ) -> list[Path]:
     """For each directory given, the nearest ``nginx.conf`` above it whose includes reach
     a file found in the walk (``cd sites-enabled && tlslint .`` gets the context that
-    naming the files gets).
+    naming the files gets); where none does, another nginx file above it, as for
+    ``find_includers``.
 
     The search starts in the directory's parent (an ``nginx.conf`` inside was walked) and
     ends as ``find_includers``'s does; a directory that is itself a stop or a repository
     root has no includer looked for above it.
     """
-    boundaries = {stop.resolve() for stop in stops}
+    search = _Search(files, stops, nginx_in)
     found: set[Path] | None = None  # the walked files, resolved once a candidate is met
     roots: list[Path] = []
     for directory in (d.resolve() for d in directories):
-        if directory in boundaries or (directory / ".git").exists():
+        if is_root(directory, search.boundaries):
             continue
-        for parent in _upward(directory.parent, boundaries):
-            candidate = parent / MAIN_FILE
-            if not candidate.is_file():
-                continue
-            candidate = candidate.resolve()
-            if found is None:
-                found = {resolved(p) for p in walked}
-            if candidate in found:
-                continue
-            if not found.isdisjoint(_closure(files, candidate)):
-                if candidate not in roots:
-                    roots.append(candidate)
-                break
+        if found is None:
+            found = {resolved(p) for p in walked}
+        # Bounded by the directory given, too: with no project root, nothing above it is read.
+        above = project_directories(directory, search.boundaries, [Path.cwd().resolve(), directory])
+        root = search.main_file(found, directory.parent) or search.other_file(found, above, directory)
+        if root is not None and root not in roots:
+            roots.append(root)
     return roots
 
 
-def _upward(start: Path, boundaries: set[Path]) -> Iterator[Path]:
-    for directory in (start, *start.parents):
-        yield directory
-        if directory in boundaries or (directory / ".git").exists():
-            return
+NginxIn = Callable[[Path], Sequence[Path]]  # a directory (resolved) -> its nginx files (resolved)
+
+
+class _Search:
+    """The includers above some files, each candidate's closure computed once."""
+
+    def __init__(self, files: NginxFiles, stops: Iterable[Path], nginx_in: NginxIn | None) -> None:
+        self.files = files
+        self.boundaries = {stop.resolve() for stop in stops}
+        self.nginx_in = nginx_in
+        self.closures: dict[Path, set[Path]] = {}
+
+    def closure(self, root: Path) -> set[Path]:
+        if root not in self.closures:
+            self.closures[root] = _closure(self.files, root)
+        return self.closures[root]
+
+    def main_file(self, targets: set[Path], start: Path) -> Path | None:
+        """The nearest ``nginx.conf`` in ``start`` or above whose includes reach ``targets``."""
+        for directory, _ in upward(start, self.boundaries):
+            candidate = directory / MAIN_FILE
+            if not candidate.is_file():
+                continue
+            candidate = candidate.resolve()
+            if candidate not in targets and not targets.isdisjoint(self.closure(candidate)):
+                return candidate
+        return None
+
+    def other_file(self, targets: set[Path], directories: Iterable[Path], skip: Path) -> Path | None:
+        """The top of the chain of other nginx files in ``directories`` (but ``skip``)
+        whose includes reach ``targets``; None without ``nginx_in``.
+
+        Every directory up to the project root is looked at (an includer of the includer
+        may sit higher), bounded like the search for deployment files where there is no
+        project root (``project_directories``): the file system above the working
+        directory is no one's configuration."""
+        if self.nginx_in is None:
+            return None
+        found: Path | None = None
+        for directory in directories:
+            if directory == skip:
+                continue
+            for candidate in self.nginx_in(directory):
+                if candidate in targets or candidate == found or candidate.name == MAIN_FILE:
+                    continue  # an nginx.conf that reaches them was looked for first
+                reached = targets if found is None else {found}
+                if not reached.isdisjoint(self.closure(candidate)):
+                    found = candidate
+        return found
+
+
+def walked_nginx(exclude: Sequence[str], base: Path) -> NginxIn:
+    """The nginx files directly in a directory, classified as a walk would (``exclude``,
+    ``.gitignore``, content), each directory listed once."""
+    listed: dict[Path, list[Path]] = {}
+
+    def nginx_in(directory: Path) -> list[Path]:
+        found = listed.get(directory)
+        if found is None:
+            from tlslint.discovery import discover
+
+            try:
+                with os.scandir(directory) as entries:
+                    names = sorted(entry.name for entry in entries if _is_file(entry))
+            except OSError:
+                names = []
+            kept = discover([directory / name for name in names], exclude, base, force_exclude=True).nginx
+            found = listed[directory] = [resolved(path) for path in kept]
+        return found
+
+    return nginx_in
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
 
 
 def _closure(files: NginxFiles, root: Path) -> set[Path]:

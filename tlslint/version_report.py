@@ -26,13 +26,19 @@ def show_versions(targets: list[Path], settings: Settings) -> str:
     result = run(targets, quiet)
     workspace = result.workspace
     lines = ["", "# nginx versions the rules use (docs/version-inference.md)"]
-    lines.append(f"# declared: {_declared(workspace.nginx_declared)}")
+    declared = [workspace.nginx_declared_for(config) for config in workspace.nginx]
+    shared = len({id(d) for d in declared}) < 2  # one declaration for all: said once
+    if shared:
+        lines.append(f"# declared: {_declared(declared[0] if declared else workspace.nginx_declared)}")
+    else:
+        lines.append("# declared: by configuration, the nginx images nearest above each (below)")
     if not workspace.nginx:
         lines.append("# no nginx configuration under the paths given")
-    for config in workspace.nginx[:SHOWN_CONFIGS]:
-        lines.extend(
-            _config_lines(_shown(config.root.path, settings.base), workspace.nginx_inference(config))
-        )
+    for config, versions in list(zip(workspace.nginx, declared, strict=True))[:SHOWN_CONFIGS]:
+        described = _config_lines(_shown(config.root.path, settings.base), workspace.nginx_inference(config))
+        if not shared:
+            described.insert(1, f"#   declared: {_declared(versions)}")
+        lines.extend(described)
     more = len(workspace.nginx) - SHOWN_CONFIGS
     if more > 0:
         lines.append(f"# ... and {more} more configurations")
@@ -41,7 +47,7 @@ def show_versions(targets: list[Path], settings: Settings) -> str:
 
 def _declared(declared: VersionRange) -> str:
     if not declared.known:
-        return "nothing (no nginx.version setting; no nginx image with a version in scope)"
+        return "nothing (no nginx.version setting; no nginx image with a version at or above)"
     return f"{declared.label()}: " + "; ".join(_sourced(e) for e in declared.evidence())
 
 

@@ -1,5 +1,5 @@
 """Benchmark: what reading the deployment files near a named nginx file adds to a
-pre-commit run (tlslint.deployment_near), on a deep tree.
+pre-commit run (tlslint.deployment_near.versions_near), on a deep tree.
 
 Not part of the unit tests. Builds (in a temporary directory) a repository whose nginx
 file sits ``--depth`` directories below the work tree's top, every level holding what a
@@ -88,7 +88,7 @@ def main() -> None:
     parser.add_argument("--depth", type=int, default=40)
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
-    real = near.images_near
+    real = near.versions_near
     print(f"depth {args.depth}, median of {args.repeat} (ms)")
     print(f"{'case':8} {'search':>8} {'run with':>9} {'run without':>12} {'added':>7}  range")
     for case in ("none", "top", "beside"):
@@ -99,15 +99,15 @@ def main() -> None:
             named = [nginx.relative_to(root)]
             settings = load_settings(named[0])
             options = RunOptions(force_exclude=True)
-            search = timed(lambda: real([nginx], [], {}, settings), args.repeat)  # noqa: B023
+            search = timed(lambda: real([nginx], [], [], settings), args.repeat)  # noqa: B023
             result = run(named, settings, run_options=options)
             label = result.workspace.nginx_versions(result.workspace.nginx[0]).label()
             with_it = timed(lambda: run(named, settings, run_options=options), args.repeat)  # noqa: B023
-            near.images_near = lambda *_: {}
+            near.versions_near = lambda *_: {}
             try:
                 without = timed(lambda: run(named, settings, run_options=options), args.repeat)  # noqa: B023
             finally:
-                near.images_near = real
+                near.versions_near = real
             print(f"{case:8} {search:8.2f} {with_it:9.2f} {without:12.2f} {with_it - without:7.2f}  {label}")
 
 

@@ -24,9 +24,9 @@ class Workspace:
 
     nginx: list[NginxConfig] = field(default_factory=list)
     nginx_version: Version | None = None  # the setting; rules read ``nginx_versions(config)``
-    nginx_declared: VersionRange = UNKNOWN  # the setting, else the deployment files' images
-    # By configuration root (resolved): the images nearer to it than the others, when no
-    # setting declares the version (``tlslint.deployment.nearest_versions``).
+    nginx_declared: VersionRange = UNKNOWN  # the setting: declared for every configuration
+    # By configuration root (as loaded): the nginx images nearest above it, when no
+    # setting declares the version (``tlslint.deployment_near``).
     nginx_declared_near: Mapping[Path, VersionRange] = field(default_factory=dict)
     # By configuration root (resolved): the versions inferred before the fixer changed the
     # text; its re-checks judge by them (``tlslint.nginx_inference.carried``).
