@@ -501,6 +501,23 @@ def write_tree(directory: Path, tree: Tree) -> None:
         path.write_text(text, encoding="utf-8")
 
 
+def _tracer() -> tuple[Any, Any]:
+    """A work counter (each call of ``tick`` counts one and returns the count so far) and
+    the ``sys.settrace`` function that ticks it: lines in tlslint's own code, one a call
+    elsewhere."""
+    tick = itertools.count().__next__
+
+    def lines(frame: Any, event: str, arg: Any) -> Any:
+        tick()
+        return lines
+
+    def calls(frame: Any, event: str, arg: Any) -> Any:
+        tick()
+        return lines if frame.f_code.co_filename.startswith(_OURS) else None
+
+    return tick, calls
+
+
 def count_run(directory: Path, settings: Settings, code: str) -> Counts:
     """Check ``directory`` with the rule ``code`` alone, counting its work.
 
@@ -521,18 +538,8 @@ def count_run(directory: Path, settings: Settings, code: str) -> Counts:
     from tlslint.sources.nginx import parser
 
     counts = Counts()
-    ticks = itertools.count()
-    tick = ticks.__next__
+    tick, calls = _tracer()
     profiler = cProfile.Profile()
-
-    def lines(frame: Any, event: str, arg: Any) -> Any:
-        tick()
-        return lines
-
-    def calls(frame: Any, event: str, arg: Any) -> Any:
-        # Lines are counted in tlslint's own code; elsewhere each call counts one.
-        tick()
-        return lines if frame.f_code.co_filename.startswith(_OURS) else None
 
     real_run, compose_all, parse_text = run_checks._run, YAML.compose_all, parser.parse_text
 
@@ -613,16 +620,7 @@ def count_fix(directory: Path, settings: Settings, *, unsafe: bool) -> FixCounts
 
     result = engine.run([directory], settings)
     counts = FixCounts()
-    ticks = itertools.count()
-    tick = ticks.__next__
-
-    def lines(frame: Any, event: str, arg: Any) -> Any:
-        tick()
-        return lines
-
-    def calls(frame: Any, event: str, arg: Any) -> Any:
-        tick()
-        return lines if frame.f_code.co_filename.startswith(_OURS) else None
+    tick, calls = _tracer()
 
     real_run, compose_all, parse_text = fixing.run, YAML.compose_all, parser.parse_text
     characters = 0
@@ -661,5 +659,5 @@ def count_fix(directory: Path, settings: Settings, *, unsafe: bool) -> FixCounts
     counts.changed = sum(
         1 for line in outcome.diff.splitlines() if line[:1] in "+-" and not line.startswith(("+++ ", "--- "))
     )
-    counts.work = next(ticks) + characters
+    counts.work = tick() + characters
     return counts

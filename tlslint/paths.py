@@ -25,13 +25,8 @@ def resolved(path: Path) -> Path:
     if isinstance(path, Path) and not path.is_absolute():
         return _resolved_relative(path)
     # Keyed on the absolute path: "." means another place after a chdir.
-    text = os.path.abspath(path)
-    found = _RESOLVED.get(text)
-    if found is None:
-        if len(_RESOLVED) >= _LIMIT:
-            forget()
-        found = _RESOLVED[text] = Path(os.path.realpath(text))
-    if isinstance(path, Path) and path.is_absolute():
+    found = _resolved_text(os.path.abspath(path))
+    if isinstance(path, Path):  # absolute: a relative one was answered above
         if len(_BY_PATH) >= _LIMIT:
             _BY_PATH.clear()
         _BY_PATH[path] = found
@@ -46,15 +41,20 @@ def _resolved_relative(path: Path) -> Path:
         _RELATIVE_TO = here
     found = _BY_RELATIVE.get(path)
     if found is None:
-        text = os.path.normpath(os.path.join(here, path))
-        found = _RESOLVED.get(text)
-        if found is None:
-            if len(_RESOLVED) >= _LIMIT:
-                forget()
-            found = _RESOLVED[text] = Path(os.path.realpath(text))
+        found = _resolved_text(os.path.normpath(os.path.join(here, path)))
         if len(_BY_RELATIVE) >= _LIMIT:
             _BY_RELATIVE.clear()
         _BY_RELATIVE[path] = found
+    return found
+
+
+def _resolved_text(absolute: str) -> Path:
+    """Where the normalised absolute path ``absolute`` resolves, asked of the file system once."""
+    found = _RESOLVED.get(absolute)
+    if found is None:
+        if len(_RESOLVED) >= _LIMIT:
+            forget()
+        found = _RESOLVED[absolute] = Path(os.path.realpath(absolute))
     return found
 
 
