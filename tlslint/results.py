@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tlslint import collector
+from tlslint import collector, finding_codec
 from tlslint.cache import (
     DIRECTORY_NAME,
     code_fingerprint,
@@ -74,10 +74,8 @@ class ResultStore:
             return None  # not ours (or damaged): never unpickled
         try:
             with collector.paused():
-                found = pickle.loads(payload)
-        except Exception:  # a damaged entry is a miss, never an error
-            return None
-        if not isinstance(found, dict):
+                found: Found = finding_codec.loads(payload)
+        except Exception:  # a damaged entry (or an older layout) is a miss, never an error
             return None
         self.hits += 1
         with contextlib.suppress(OSError):
@@ -98,7 +96,8 @@ class ResultStore:
             self.directory.mkdir(parents=True, exist_ok=True)
             mark_cache_directory(self.directory.parent.parent)
             for key, found in self.new.items():
-                payload = pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL)
+                with collector.paused():
+                    payload = finding_codec.dumps(found)
                 write_signed(self.directory / f"{key}{SUFFIX}", payload, secret)
             self.new.clear()
             self._prune()
