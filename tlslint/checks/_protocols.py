@@ -19,6 +19,7 @@ from pathlib import Path
 from tlslint.checks import directive_location
 from tlslint.checks._causes import Cause, Place, fix_key
 from tlslint.checks._effective import LEVELS, chain, locations
+from tlslint.checks._fragment import includer, is_fragment
 from tlslint.checks._placement import http_target, server_target
 from tlslint.checks._session import rejects_handshakes
 from tlslint.findings import Edit, Finding, Fix, Related
@@ -274,9 +275,11 @@ def unset_places(findings: Sequence[tuple[Finding, Server]]) -> list[Place]:
     return [Place(fix_key(finding), finding, f"TLS {server.label}", server) for finding, server in findings]
 
 
-def unset_cause(name: str, effect: str) -> Callable[[list[Place]], Cause]:
+def unset_cause(name: str, effect: str, fragment: bool = False) -> Callable[[list[Place]], Cause]:
     """How servers that all lack ``name`` for one cause are reported: at the http{} the
-    fix adds the line to, else at the first of them."""
+    fix adds the line to, else at the first of them. In a fragment (``fragment``) the
+    includer may set it: said as what this file does not set (``effect`` hedges)."""
+    unset = f"nothing in this file sets {name} for" if fragment else f"{name} is not set for"
 
     def describe(members: list[Place]) -> Cause:
         server: Server = members[0].detail
@@ -285,7 +288,7 @@ def unset_cause(name: str, effect: str) -> Callable[[list[Place]], Cause]:
         shown = labels([place.detail for place in members])
         return Cause(
             where,
-            f"{name} is not set for {len(members)} TLS servers ({shown}): {effect}",
+            f"{unset} {len(members)} TLS servers ({shown}): {effect}",
             f"http > {name}" if http is not None else members[0].finding.anchor,
         )
 
@@ -316,6 +319,7 @@ _PROTOCOL_NAMES = {
 LEGACY = ("SSLv2", "SSLv3", "TLSv1", "TLSv1.1")
 OBSOLETE_SSL = ("SSLv2", "SSLv3")
 NO_LINE = "no ssl_protocols line applies"
+IN_NO_LINE = "nothing in this file sets ssl_protocols"
 DEFAULT_HISTORY = (
     "TLSv1 TLSv1.1 TLSv1.2 before 1.23.4, TLSv1.3 added then, TLSv1 and TLSv1.1 dropped in 1.27.3"
 )
@@ -499,13 +503,22 @@ def protocol_sites(
     return list(sites.values())
 
 
-def protocols_subject(site: ProtocolSite, versions: VersionRange) -> str:
-    """``ssl_protocols TLSv1 TLSv1.2`` or ``nginx 1.22.0's default ssl_protocols (...)``."""
+def protocols_subject(site: ProtocolSite, versions: VersionRange, config: NginxConfig | None = None) -> str:
+    """``ssl_protocols TLSv1 TLSv1.2`` or ``nginx 1.22.0's default ssl_protocols (...)``.
+    In a fragment (``config`` checked without its includer) the includer may set the line
+    this file leaves out: ``unless the including http{} sets ssl_protocols, nginx's ...``."""
     if site.lines:
         written = " + ".join(f"`ssl_protocols {' '.join(line.args)}`" for line in site.lines)
         if len(site.lines) > 1:
             written += " (lines in one block add up)"
         return written
+    if config is not None and is_fragment(config):
+        default = _default_subject(versions).replace(NO_LINE, IN_NO_LINE)
+        return f"unless {includer(config)} sets ssl_protocols, {default}"
+    return _default_subject(versions)
+
+
+def _default_subject(versions: VersionRange) -> str:
     version = versions.decides(_DEFAULT_BOUNDARIES)
     if version is not None and versions.set_by_setting:
         default = " ".join(default_ssl_protocols(version) or ())

@@ -11,6 +11,15 @@ A stream{} server that shares a TLS address:port with another is judged only on 
 known to be >= 1.25.5 (``stream_default_unsettled``): before, nginx refuses the second
 server (NGX004), so no default server resumes anything; from 1.25.5 the socket's default
 server does, as in http{}.
+
+In a fragment (a conf.d/ file of server blocks, or a server snippet, checked without its
+includer) the including http{} may set the cache this file leaves out: the message says
+what this file does not set and that the includer decides, and the fix that adds a zone
+is unsafe. The includer's zone is most likely named ``SSL`` too, and nginx refuses one
+zone name with two sizes (`the size ... of shared memory zone "SSL" conflicts with
+already declared size`); with another name, the server's own line would override the
+includer's cache. In a complete configuration the fix is safe: it adds what is missing
+where nothing is set, with a zone name nothing else declares.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from dataclasses import dataclass
 
 from tlslint.checks import RuleContext, directive_location, related
 from tlslint.checks._causes import Cause, Place, fix_key, one_per_cause
+from tlslint.checks._fragment import includer, is_fragment
 from tlslint.checks._placement import session_targets, zone_name_for
 from tlslint.checks._session import (
     SessionCache,
@@ -44,6 +54,7 @@ from tlslint.workspace.nginx import NginxConfig, Server, is_default
 
 CODE = "NGX101"
 NONE_APPLIES = "no ssl_session_cache applies; nginx's default is none"
+IN_NO_LINE = "nothing in this file sets ssl_session_cache; nginx's default is none"
 
 # What a server without a cache still resumes, by how its tickets are set up.
 OFF, RANDOM, KEYED = "off", "random", "keyed"
@@ -72,6 +83,16 @@ MANY = {
         "without ticket support cannot resume"
     ),
 }
+# In a fragment the includer may set the ticket keys this file does not: said so.
+FRAGMENT_KEYS = (
+    "nginx's random ticket keys",
+    "nginx's random ticket keys (unless the includer sets ssl_session_ticket_key)",
+)
+FRAGMENT_MANY_KEYS = (
+    "whose random keys",
+    "whose random keys (unless the includer sets ssl_session_ticket_key)",
+)
+
 SHORT = {
     OFF: "never resumes (tickets off)",
     RANDOM: "resumes only with tickets, whose keys die on reload",
@@ -86,6 +107,8 @@ class _Where:
     directive: Directive
     anchor: str
     subject: str  # "http{} sets no ssl_session_cache (...)"
+    unless: str = ""  # in a fragment: " unless the including http{} sets one"
+    fragment: bool = False  # the includer may set the ticket keys too
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
@@ -126,10 +149,12 @@ def _describe(members: list[Place]) -> Cause:
         count = kinds.count(kind)
         if count:
             who = "they" if count == len(members) else f"{count} of them"
-            parts.append(MANY[kind].format(who=who))
+            part = MANY[kind].format(who=who)
+            parts.append(part.replace(*FRAGMENT_MANY_KEYS) if where.fragment else part)
     return Cause(
         directive_location(where.directive),
-        f"{where.subject}, so {len(members)} TLS servers have no session cache: {'; '.join(parts)}",
+        f"{where.subject}, so {len(members)} TLS servers have no session cache{where.unless}: "
+        f"{'; '.join(parts)}",
         where.anchor,
     )
 
@@ -148,6 +173,9 @@ def _alone(ctx: RuleContext, config: NginxConfig, server: Server, cache: Session
         if keys:
             notes.append(related(keys[0], "ticket keys of the default server"))
     state = NONE_APPLIES if cache.directive is None else f"`ssl_session_cache {cache.state}`"
+    unless = ""
+    if cache.directive is None and is_fragment(config):
+        state, unless = IN_NO_LINE, f" unless {includer(config)} sets one"
     where = cache.directive or server.block.directive or server.block.children[0]
     subject = f"TLS {server.label}"
     if rejects_handshakes(server):
@@ -157,13 +185,16 @@ def _alone(ctx: RuleContext, config: NginxConfig, server: Server, cache: Session
             f" rejects handshakes itself, but as the default server of {sockets} it "
             "is where the sessions of those sockets resume, and it"
         )
+    effect = ALONE[kind]
+    if is_fragment(config):
+        effect = effect.replace(*FRAGMENT_KEYS)
     finding = ctx.finding(
         where,
-        f"{subject} has no session cache ({state}): {ALONE[kind]}",
+        f"{subject} has no session cache{unless} ({state}): {effect}",
         severity=SEVERITY[kind],
         related=notes,
         anchor=anchor(server, "ssl_session_cache"),
-        fix=add_shared_cache(config, server, cache, str(ctx.options["size"]), safe=True),
+        fix=add_shared_cache(config, server, cache, str(ctx.options["size"]), safe=not is_fragment(config)),
     )
     return finding, kind
 
@@ -180,11 +211,33 @@ def _cause(
             line,
             setting_anchor(config, line.parent, name),
             f"`{name} {cache.state}` turns the session cache off",
+            fragment=is_fragment(config),
         )
         return ("line", id(line)), where
     targets = session_targets(config, server)
     target = targets[0].block if targets else None
-    if target is None:
+    if is_fragment(config):
+        # The includer's http{} may set it for every server here: the fix's place is a
+        # server of this file (a fragment has no http{} block of its own).
+        unless = f" unless {includer(config)} sets one"
+        if target is None or target is server.block.directive:
+            where = _Where(
+                server.block.directive or server.block.children[0],
+                anchor(server, name),
+                f"nothing in this file sets {name} (nginx's default is none)",
+                unless,
+                fragment=True,
+            )
+        else:
+            default = next((s for s in config.servers if s.block.directive is target), server)
+            where = _Where(
+                target,
+                anchor(default, name),
+                f"the default server {default.label} sets no {name} in this file (nginx's default is none)",
+                unless,
+                fragment=True,
+            )
+    elif target is None:
         where = _Where(
             server.block.directive or server.block.children[0],
             anchor(server, name),

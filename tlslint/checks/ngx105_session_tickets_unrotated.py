@@ -7,6 +7,12 @@ the sockets whose tickets they encrypt. A stream{} server that shares a TLS
 address:port with another is judged only on nginx known to be >= 1.25.5
 (``stream_default_unsettled``): before, nginx refuses the second server (NGX004), and no
 default server's keys encrypt anything.
+
+In a fragment (a conf.d/ file of server blocks, or a server snippet, checked without its
+includer) the including http{} may set the ticket keys, or the shared cache, that this
+file leaves out: the message says what this file does not set and that the includer
+decides, and the fix (NGX101's: add a shared zone) is unsafe there, for NGX101's reason
+(the includer's zone of the same name and another size makes nginx refuse to start).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from collections.abc import Hashable, Iterator
 
 from tlslint.checks import RuleContext, directive_location
 from tlslint.checks._causes import Cause, Place, fix_key, one_per_cause
+from tlslint.checks._fragment import includer, is_fragment
 from tlslint.checks._session import (
     anchor,
     effective_cache,
@@ -81,14 +88,24 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                     f"random per start: {RANDOM} ({versions.unsettled()}: set nginx.version to decide)"
                 )
                 severity = Severity.INFO  # an open question, not a verdict
+            lacks = "has no ssl_session_ticket_key"
+            if is_fragment(config):
+                # The includer may set the keys (and the cache) for every server here.
+                lacks = "sets no ssl_session_ticket_key in this file"
+                if not shared:
+                    lacks = "sets neither ssl_session_ticket_key nor a shared ssl_session_cache in this file"
+                    what = f"nginx's random keys are kept by no shared session cache, so {RANDOM}"
+                what = f"unless {includer(config)} does, {what}"
             sockets = ", ".join(tls_default_for(config, server)) or "its sockets"
             finding = ctx.finding(
                 server.block.directive or server.block.children[0],
                 f"session tickets on {sockets} are encrypted with the keys of the default server "
-                f"{server.label}, which has no ssl_session_ticket_key: {what}",
+                f"{server.label}, which {lacks}: {what}",
                 severity=severity,
                 anchor=anchor(server, "ssl_session_tickets"),
-                fix=None if shared else add_shared_cache(config, server, cache, "10m", safe=True),
+                fix=None
+                if shared
+                else add_shared_cache(config, server, cache, "10m", safe=not is_fragment(config)),
                 fix_note=KEY_FILES_NOTE if shared else "",
             )
             cause = _cause(finding, cache.directive, server)
@@ -119,10 +136,15 @@ def _describe(members: list[Place]) -> Cause:
     config, what, server = members[0].detail
     first = members[0].finding
     where = server.http.directive if server.http is not None else None
+    lacks = (
+        "sets an ssl_session_ticket_key in this file"
+        if is_fragment(config)
+        else "has an ssl_session_ticket_key"
+    )
     names = ", ".join(place.note.removeprefix("default server ") for place in members)
     return Cause(
         directive_location(where) if where is not None else first.location,
         f"session tickets are encrypted with the keys of {len(members)} default servers ({names}), "
-        f"and none has an ssl_session_ticket_key: {what}",
+        f"and none {lacks}: {what}",
         setting_anchor(config, where, "ssl_session_ticket_key") if where is not None else first.anchor,
     )

@@ -3,6 +3,11 @@
 In http{}, and in stream{} from nginx 1.25.5, when stream gained virtual servers (several
 servers on one address:port, chosen by SNI): before, a stream address:port has one server,
 its own default, so a stream server is judged only on nginx known to be >= 1.25.5.
+
+In a fragment (a conf.d/ file of server blocks checked without its includer) the
+including http{} may give the default server what this file does not: the message says
+the default server sets none in this file, and that the includer may (the line here is
+unused either way). A fragment has no http{} block to move the line to: no fix.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from collections.abc import Iterator
 
 from tlslint import catalogue
 from tlslint.checks import RuleContext, related
+from tlslint.checks._fragment import includer, is_fragment
 from tlslint.checks._placement import Target, http_target
 from tlslint.checks._session import (
     anchor,
@@ -49,6 +55,8 @@ def _judge(ctx: RuleContext, config: NginxConfig, server: Server) -> Iterator[Fi
     own_cache = server.block.last("ssl_session_cache")
     own_key = server.block.last("ssl_session_ticket_key")
     module = _module(server)
+    # In a fragment the includer may give the default server what this file does not.
+    hedge = f" in this file ({includer(config)} may give it one)" if is_fragment(config) else ""
     for listen in server.listens:
         if listen.socket not in config.tls_sockets:
             continue
@@ -66,7 +74,8 @@ def _judge(ctx: RuleContext, config: NginxConfig, server: Server) -> Iterator[Fi
                 directive,
                 f"{directive.name} here is not used: sessions on {listen.socket} are "
                 f"resumed in the context of its default server {default.label}, which "
-                f"has no {what}; move the setting to {module}{{}} or onto the default server",
+                f"{'sets' if hedge else 'has'} no {what}{hedge}; move the setting to {module}{{}} or onto "
+                "the default server",
                 severity=Severity.ERROR if not tickets_on(server) else None,
                 related=[
                     related(

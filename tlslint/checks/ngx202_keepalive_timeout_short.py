@@ -1,4 +1,11 @@
-"""NGX202 keepalive-timeout-short: client keep-alive shorter than option ``min`` on a TLS server."""
+"""NGX202 keepalive-timeout-short: client keep-alive shorter than option ``min`` on a TLS server.
+
+A server that sets no keepalive_timeout gets nginx's default, 75s: reported when ``min``
+is raised above it. In a fragment (a conf.d/ file of server blocks, or a server snippet,
+checked without its includer) the including http{} may set it: the message says that
+this file sets none and that the includer decides, and the fix that adds the minimum to
+each server is unsafe there: it would override, and may lower, the includer's value.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,7 @@ from collections.abc import Iterator
 
 from tlslint.checks import RuleContext
 from tlslint.checks._causes import one_per_cause
+from tlslint.checks._fragment import guarded, includer, is_fragment
 from tlslint.checks._protocols import (
     block_anchor,
     http1_only_choice,
@@ -34,9 +42,14 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         return
     default = parse_time(KEEPALIVE_TIMEOUT_DEFAULT) or 0.0
     consequence = "idle clients are dropped sooner and come back with a new TCP connection and TLS handshake"
+    effect = f"nginx's default {KEEPALIVE_TIMEOUT_DEFAULT} is below the minimum {minimum_text}; {consequence}"
     for config in workspace.nginx:
         servers = server_map(config)
         unset: list[tuple[Finding, Server]] = []
+        hedged = (
+            f"unless {includer(config)} sets it, nginx's default {KEEPALIVE_TIMEOUT_DEFAULT} applies, "
+            f"which is below the minimum {minimum_text}; {consequence}"
+        )
         for site in keepalive_sites(config, "keepalive_timeout"):
             directive = site.directive
             if directive is None:
@@ -44,14 +57,18 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                     continue
                 # nginx's default (75s) is below a raised `min`: say so once per server.
                 server = site.servers[0]
+                if is_fragment(config):
+                    said = f"nothing in this file sets keepalive_timeout for {scope_words(site)}: {hedged}"
+                else:
+                    said = f"keepalive_timeout is not set for {scope_words(site)}: {effect}"
+                fix = insertion_fix(
+                    config, [server], f"keepalive_timeout {minimum_text};", group="keepalive_"
+                )
                 finding = ctx.finding(
                     server_anchor_directive(server),
-                    f"keepalive_timeout is not set for {scope_words(site)}: nginx's default "
-                    f"{KEEPALIVE_TIMEOUT_DEFAULT} is below the minimum {minimum_text}; {consequence}",
+                    said,
                     anchor=block_anchor(server.block, servers, "keepalive_timeout"),
-                    fix=insertion_fix(
-                        config, [server], f"keepalive_timeout {minimum_text};", group="keepalive_"
-                    ),
+                    fix=guarded(config, fix),
                 )
                 unset.append((finding, server))
                 continue
@@ -71,7 +88,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                     safe=False,  # the operator's value
                 ),
             )
-        effect = (
-            f"nginx's default {KEEPALIVE_TIMEOUT_DEFAULT} is below the minimum {minimum_text}; {consequence}"
+        describe = unset_cause(
+            "keepalive_timeout", hedged if is_fragment(config) else effect, is_fragment(config)
         )
-        yield from one_per_cause(unset_places(unset), unset_cause("keepalive_timeout", effect), ctx.keep)
+        yield from one_per_cause(unset_places(unset), describe, ctx.keep)

@@ -1,4 +1,12 @@
-"""NGX203 keepalive-requests-low: a TLS connection closes after too few requests."""
+"""NGX203 keepalive-requests-low: a TLS connection closes after too few requests.
+
+In a fragment (a conf.d/ file of server blocks, or a server snippet, checked without its
+includer) the including http{} may set keepalive_requests: a server that sets none here
+is said to set none in this file, with the includer deciding, and the fix that adds the
+configured minimum to it is unsafe (it would override, and may lower, the includer's
+value). A line of this file that is too low is raised, never removed: what it would
+inherit is the includer's, not nginx's default.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +15,7 @@ from collections.abc import Iterator
 from tlslint.checks import RuleContext
 from tlslint.checks._causes import one_per_cause
 from tlslint.checks._effective import chain
+from tlslint.checks._fragment import guarded, includer, is_fragment
 from tlslint.checks._protocols import (
     KeepaliveSite,
     block_anchor,
@@ -80,13 +89,16 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 directive,
                 f"keepalive_requests {value} for {scope_words(site)} is below {source}: {effect}{note}",
                 anchor=block_anchor(site.level, servers, "keepalive_requests"),
-                fix=_raise(site, minimum, version, configured),
+                fix=_raise(site, minimum, version, configured, is_fragment(config)),
             )
         effect = (
             f"{_unset_default(versions)} is below the configured minimum {minimum}, so clients "
             "reconnect, with a new TLS handshake, that often"
         )
-        yield from one_per_cause(unset_places(unset), unset_cause("keepalive_requests", effect), ctx.keep)
+        if is_fragment(config):
+            effect = f"unless {includer(config)} sets it, {effect}"
+        describe = unset_cause("keepalive_requests", effect, is_fragment(config))
+        yield from one_per_cause(unset_places(unset), describe, ctx.keep)
 
 
 def _effect(site: KeepaliveSite, value: int) -> str:
@@ -120,8 +132,12 @@ def _default_words(version: Version | None) -> str:
     return f"nginx's default of {OLD_DEFAULT} (before 1.19.10)"
 
 
-def _raise(site: KeepaliveSite, minimum: int, version: Version | None, configured: str) -> Fix | None:
-    """Remove the line when what it would inherit is enough, else raise it to ``minimum``."""
+def _raise(
+    site: KeepaliveSite, minimum: int, version: Version | None, configured: str, fragment: bool
+) -> Fix | None:
+    """Remove the line when what it would inherit is enough, else raise it to ``minimum``.
+    In a fragment, what a line with nothing above it in the file inherits is the includer's
+    (unknown): raised."""
     directive = site.directive
     level = site.level
     if directive is None or level is None:
@@ -137,7 +153,7 @@ def _raise(site: KeepaliveSite, minimum: int, version: Version | None, configure
     else:
         # Nothing above: nginx's own default. With an unknown version that is
         # 100 on old releases, so only the explicit value is right everywhere.
-        inherited = default_keepalive_requests(version)
+        inherited = None if fragment else default_keepalive_requests(version)
         source = f"nginx's default {inherited}"
     if not configured and inherited is not None and inherited >= minimum:
         return Fix(
@@ -164,12 +180,22 @@ def _unset(
     if effective >= minimum or config.incomplete:
         return None
     server = site.servers[0]
+    said = (
+        f"keepalive_requests is not set for {scope_words(site)}: {_unset_default(versions)} is below the "
+        f"configured minimum {minimum}, so clients reconnect, with a new TLS handshake, that often"
+    )
+    if is_fragment(config):
+        said = (
+            f"nothing in this file sets keepalive_requests for {scope_words(site)}: unless "
+            f"{includer(config)} sets it, {_unset_default(versions)} is below the configured minimum "
+            f"{minimum}, so clients reconnect, with a new TLS handshake, that often"
+        )
+    fix = insertion_fix(config, [server], f"keepalive_requests {minimum};", group="keepalive_")
     return ctx.finding(
         server_anchor_directive(server),
-        f"keepalive_requests is not set for {scope_words(site)}: {_unset_default(versions)} is below the "
-        f"configured minimum {minimum}, so clients reconnect, with a new TLS handshake, that often",
+        said,
         # Unknown version and a minimum that 1.19.10's default meets: it depends on the version.
         severity=Severity.INFO if default is None and minimum <= NEW_DEFAULT else None,
         anchor=block_anchor(server.block, servers, "keepalive_requests"),
-        fix=insertion_fix(config, [server], f"keepalive_requests {minimum};", group="keepalive_"),
+        fix=guarded(config, fix),
     )

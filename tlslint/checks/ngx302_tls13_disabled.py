@@ -1,4 +1,11 @@
-"""NGX302 tls13-disabled: the effective ssl_protocols of a TLS server lacks TLSv1.3."""
+"""NGX302 tls13-disabled: the effective ssl_protocols of a TLS server lacks TLSv1.3.
+
+In a fragment (a conf.d/ file of server blocks checked without its includer) a server
+that sets no ssl_protocols gets the including http{}'s line, if it has one: the message
+says nothing in this file sets it, and that nginx's default applies unless the includer
+sets one. The fix (add the line to the server) is unsafe everywhere: it changes which
+clients can connect.
+"""
 
 from __future__ import annotations
 
@@ -32,7 +39,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     for judged in judged_sites(workspace, lacks_tls13):
         site, versions = judged.site, judged.versions
         where, anchor = site_location(site, judged.servers)
-        subject = protocols_subject(site, versions)
+        subject = protocols_subject(site, versions, judged.config)
         yield ctx.finding(
             where,
             f"{subject} lacks TLSv1.3, so {whom(site)} cannot negotiate it (a TLS 1.3 full "

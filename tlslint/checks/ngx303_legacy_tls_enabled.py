@@ -1,4 +1,11 @@
-"""NGX303 legacy-tls-enabled: SSLv3, TLSv1 or TLSv1.1 enabled, explicitly or by default."""
+"""NGX303 legacy-tls-enabled: SSLv3, TLSv1 or TLSv1.1 enabled, explicitly or by default.
+
+In a fragment (a conf.d/ file of server blocks checked without its includer) a server
+that sets no ssl_protocols gets the including http{}'s line, if it has one: the message
+says nothing in this file sets it, and that nginx's default applies unless the includer
+sets one. The fix (add the line to the server) is unsafe everywhere: it changes which
+clients can connect.
+"""
 
 from __future__ import annotations
 
@@ -53,7 +60,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         for rep in site.versions:
             enabled += tuple(p for p in legacy_of(site.protocols(rep)) if p not in enabled)
         obsolete = "SSLv2" in enabled or "SSLv3" in enabled
-        subject = protocols_subject(site, versions)
+        subject = protocols_subject(site, versions, judged.config)
         yield ctx.finding(
             where,
             f"{subject} enables {' and '.join(enabled)} for {whom(site)}: {why(enabled)}"
