@@ -229,7 +229,7 @@ def _cause(
                 fragment=True,
             )
         else:
-            default = next((s for s in config.servers if s.block.directive is target), server)
+            default = _default_owning(config, server, target)
             where = _Where(
                 target,
                 anchor(default, name),
@@ -250,13 +250,23 @@ def _cause(
             f"{target.name}{{}} sets no {name} (nginx's default is none)",
         )
     else:
-        default = next((s for s in config.servers if s.block.directive is target), server)
+        default = _default_owning(config, server, target)
         where = _Where(
             target,
             anchor(default, name),
             f"the default server {default.label} sets no {name} (nginx's default is none)",
         )
     return fix_key(finding), where
+
+
+def _default_owning(config: NginxConfig, server: Server, target: Directive) -> Server:
+    """The default server (of one of ``server``'s sockets) whose block ``target`` is:
+    looked up through the socket's default, not by scanning every server (quadratic)."""
+    for listen in server.listens:
+        default = config.default_server(listen.socket)
+        if default is not None and default.block.directive is target:
+            return default
+    return server
 
 
 def add_shared_cache(
