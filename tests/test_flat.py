@@ -115,3 +115,49 @@ def test_a_text_past_2_gib_keeps_its_offsets_in_64_bits() -> None:
 
     assert SourceText(PATH, Long("x;")).offsets.typecode == "q"
     assert SourceText(PATH, "x;").offsets.typecode == "i"
+
+
+def test_the_parser_and_the_cache_build_directives_as_the_constructor_does() -> None:
+    """Both build directives without ``Directive.__init__`` (their hot loops): every
+    slot is set, to what the constructor sets from the same offsets."""
+    text = "http {\n    include mime.types;\n    server { listen 443 ssl; location / { } }\n}\nx;\n"
+    parsed = parse_text(SourceText(PATH, text))
+    for tree in (parsed, round_trip(parsed)):
+        for directive in walk(tree.directives):
+            for slot in Directive.__slots__:
+                getattr(directive, slot)  # AttributeError for a slot left unset
+            again = Directive(
+                directive.name,
+                directive.args,
+                directive.source,
+                directive.start,
+                directive.end,
+                directive.args_start,
+                directive.args_end,
+                directive.block,
+                directive.block_open,
+                directive.block_close,
+                directive.parent,
+            )
+            assert (again.name, again.args, again.source, again.block, again.parent) == (
+                directive.name,
+                directive.args,
+                directive.source,
+                directive.block,
+                directive.parent,
+            )
+            assert (again.start, again.end, again.args_start, again.args_end) == (
+                directive.start,
+                directive.end,
+                directive.args_start,
+                directive.args_end,
+            )
+            assert (again.block_open, again.block_close) == (directive.block_open, directive.block_close)
+    assert [d.name for d in walk(parsed.directives)] == [
+        "http",
+        "include",
+        "server",
+        "listen",
+        "location",
+        "x",
+    ]

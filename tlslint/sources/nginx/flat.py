@@ -25,6 +25,16 @@ _FIELDS = 8
 _TYPECODE = "i"  # 32 bits: files are refused long before 2 GiB (max-file-size)
 
 
+def _offsets(numbers: array[int], directive_numbers: int, typecode: str) -> array[int]:
+    """Every directive's six offsets, in Directive's layout (see ``SourceText.offsets``),
+    moved out of the flat integers by six strided slices (C loops, not one a directive)."""
+    offsets = array(typecode, bytes(array(typecode).itemsize * 6 * (directive_numbers // _FIELDS)))
+    for field in range(6):  # start, end, args_start, args_end, block_open, block_close
+        column = numbers[1 + field : directive_numbers : _FIELDS]
+        offsets[field::6] = column if column.typecode == typecode else array(typecode, column)
+    return offsets
+
+
 def flatten(parsed: ParsedFile) -> Flat:
     """Raises ``OverflowError`` for an offset past 2 GiB."""
     strings: list[str] = []
@@ -68,38 +78,52 @@ def unflatten(path: Path, flat: Flat) -> ParsedFile:
     directive_numbers = len(numbers) - len(comment_texts)
     if directive_numbers < 0 or directive_numbers % _FIELDS:
         raise ValueError("not a flattened file: the counts do not add up")
+    total = directive_numbers // _FIELDS
     source = SourceText(path, text, bom, newline)
+    source.offsets = _offsets(numbers, directive_numbers, source.offsets.typecode)
+    counts = numbers[0:directive_numbers:_FIELDS].tolist()
+    sizes = numbers[_FIELDS - 1 : directive_numbers : _FIELDS].tolist()
     root: list[Directive] = []
     includes: list[Directive] = []
     depth = 0
-    # Open blocks: their children so far, how many are still to come, their directive.
-    frames: list[tuple[list[Directive], int, Directive | None]] = [(root, top_count, None)]
+    # The open blocks above the current one: their children, how many are still to
+    # come, their directive; the current one's are locals (the hot loop's).
+    frames: list[tuple[list[Directive], int, Directive | None]] = []
+    children: list[Directive] = root
+    remaining = top_count
+    parent: Directive | None = None
     word = 0
+    new = Directive.__new__  # every slot set below: see Directive
     try:
-        for offset in range(0, directive_numbers, _FIELDS):
-            while frames[-1][1] == 0:
-                frames.pop()
-            children, remaining, parent = frames[-1]
-            frames[-1] = (children, remaining - 1, parent)
-            count, start, end, args_start, args_end, block_open, block_close, size = numbers[
-                offset : offset + _FIELDS
-            ]
+        for index in range(total):
+            while remaining == 0:
+                children, remaining, parent = frames.pop()
+            remaining -= 1
+            count = counts[index]
             name = strings[word]
             args = shared_args(tuple(strings[word + 1 : word + 1 + count]))
             word += 1 + count
-            directive = Directive(
-                name, args, source, start, end, args_start, args_end, None, block_open, block_close, parent
-            )
+            directive = new(Directive)
+            directive.name = name
+            directive.args = args
+            directive.source = source
+            directive.parent = parent
+            directive._at = index * 6  # its offsets, laid out above
             children.append(directive)
+            size = sizes[index]
             if size >= 0:
-                directive.block = []
-                frames.append((directive.block, size, directive))
-                depth = max(depth, len(frames) - 1)
-            elif name == "include":
-                includes.append(directive)
+                block: list[Directive] = []
+                directive.block = block
+                frames.append((children, remaining, parent))
+                children, remaining, parent = block, size, directive
+                depth = max(depth, len(frames))
+            else:
+                directive.block = None
+                if name == "include":
+                    includes.append(directive)
     except IndexError:
         raise ValueError("not a flattened file: fewer directives than counted") from None
-    if word != len(strings) or any(remaining for _, remaining, _ in frames):
+    if word != len(strings) or remaining or any(left for _, left, _ in frames):
         raise ValueError("not a flattened file: the counts do not add up")
     starts = numbers[directive_numbers:]
     comments = [Comment(comment, start) for comment, start in zip(comment_texts, starts, strict=True)]

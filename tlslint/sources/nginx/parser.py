@@ -179,6 +179,9 @@ def _feed(
     """Build on with ``tokens`` from where the parser stands (``stack``, the ``words`` of
     the statement not yet ended, the ``depth`` reached); return the two that change.
     Raise ``ParseError`` at the first error."""
+    offsets = source.offsets
+    new = Directive.__new__  # every slot set below: see Directive
+    parent, children = stack[-1]
     for token in tokens:
         kind = token[_KIND]
         if kind <= QUOTED:
@@ -187,29 +190,7 @@ def _feed(
         if kind == COMMENT:
             comments.append(Comment(token[_VALUE], token[_START]))
             continue
-        parent, children = stack[-1]
-        if kind == SEMI:
-            if not words:
-                raise _error(source, token[_START], 'unexpected ";"')
-            directive = _directive(source, words, token[_END], parent)
-            children.append(directive)
-            if directive.name == "include":
-                includes.append(directive)
-            words = []
-        elif kind == OPEN:
-            if not words:
-                raise _error(source, token[_START], 'unexpected "{"')
-            block = _directive(source, words, token[_END], parent)
-            _check_block_opener(source, block, words)
-            if len(stack) > MAX_DEPTH:
-                raise _error(source, words[0][_START], f"blocks nested deeper than {MAX_DEPTH} levels")
-            block.block = []
-            block.block_open = token[_START]
-            children.append(block)
-            stack.append((block, block.block))
-            depth = max(depth, len(stack) - 1)
-            words = []
-        elif kind == CLOSE:
+        if kind == CLOSE:
             if words:
                 raise _error(source, words[0][_START], _not_terminated(words[0][_VALUE]))
             if parent is None:
@@ -217,6 +198,40 @@ def _feed(
             parent.block_close = token[_START]
             parent.end = token[_END]
             stack.pop()
+            parent, children = stack[-1]
+            continue
+        if not words:
+            raise _error(source, token[_START], 'unexpected ";"' if kind == SEMI else 'unexpected "{"')
+        # The directive, built inline (the hot loop of a cold check: a call or two
+        # per directive cost 8 to 12 % of building a tree).
+        name = words[0]
+        directive = new(Directive)
+        directive.name = name[_VALUE]
+        if len(words) == 1:
+            directive.args = ()
+            args_start = args_end = name[_END]
+        else:
+            directive.args = shared_args(tuple([word[_VALUE] for word in words[1:]]))
+            args_start, args_end = words[1][_START], words[-1][_END]
+        directive.source = source
+        directive.block = None
+        directive.parent = parent
+        directive._at = len(offsets)
+        block_open = token[_START] if kind == OPEN else -1
+        offsets.extend((name[_START], token[_END], args_start, args_end, block_open, -1))
+        children.append(directive)
+        if kind == SEMI:
+            if directive.name == "include":
+                includes.append(directive)
+        else:
+            _check_block_opener(source, directive, words)
+            if len(stack) > MAX_DEPTH:
+                raise _error(source, words[0][_START], f"blocks nested deeper than {MAX_DEPTH} levels")
+            directive.block = children = []
+            parent = directive
+            stack.append((directive, children))
+            depth = max(depth, len(stack) - 1)
+        words = []
     return words, depth
 
 
@@ -242,27 +257,6 @@ def _not_terminated(name: str) -> str:
 
 def _brief(name: str) -> str:
     return brief(name, 60)
-
-
-def _directive(source: SourceText, words: list[RawToken], end: int, parent: Directive | None) -> Directive:
-    name = words[0]
-    if len(words) == 1:
-        return Directive(
-            name[_VALUE], (), source, name[_START], end, name[_END], name[_END], None, -1, -1, parent
-        )
-    return Directive(
-        name[_VALUE],
-        shared_args(tuple([word[_VALUE] for word in words[1:]])),
-        source,
-        name[_START],
-        end,
-        words[1][_START],
-        words[-1][_END],
-        None,
-        -1,
-        -1,
-        parent,
-    )
 
 
 def _check_block_opener(source: SourceText, block: Directive, words: list[RawToken]) -> None:
