@@ -10,9 +10,10 @@ default server's keys encrypt anything.
 
 In a fragment (a conf.d/ file of server blocks, or a server snippet, checked without its
 includer) the including http{} may set the ticket keys, or the shared cache, that this
-file leaves out: the message says what this file does not set and that the includer
-decides, and the fix (NGX101's: add a shared zone) is unsafe there, for NGX101's reason
-(the includer's zone of the same name and another size makes nginx refuse to start).
+file leaves out, and where no line of the file turns tickets on, it may turn them off:
+the message says what this file does not set and that the includer decides, and the
+fix (NGX101's: add a shared zone) is unsafe there, for NGX101's reason (the includer's
+zone of the same name and another size makes nginx refuse to start).
 """
 
 from __future__ import annotations
@@ -95,7 +96,9 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 if not shared:
                     lacks = "sets neither ssl_session_ticket_key nor a shared ssl_session_cache in this file"
                     what = f"nginx's random keys are kept by no shared session cache, so {RANDOM}"
-                what = f"unless {includer(config)} does, {what}"
+                # Tickets on by nginx's default only: the includer may turn them off too.
+                off = "" if _tickets_written(config, server) else " or turns ssl_session_tickets off"
+                what = f"unless {includer(config)} does{off}, {what}"
             sockets = ", ".join(tls_default_for(config, server)) or "its sockets"
             finding = ctx.finding(
                 server.block.directive or server.block.children[0],
@@ -119,6 +122,18 @@ def _issues_tickets(config: NginxConfig, default: Server) -> bool:
         return True
     return any(
         server is not default and tickets_on(server) and not rejects_handshakes(server)
+        for socket in tls_default_for(config, default)
+        for server in config.groups.get(socket, [])
+    )
+
+
+def _tickets_written(config: NginxConfig, default: Server) -> bool:
+    """Whether tickets are on by a line of this file (not nginx's default) for the
+    default server or a server its keys serve."""
+    if default.effective("ssl_session_tickets") is not None:
+        return True
+    return any(
+        server.effective("ssl_session_tickets") is not None
         for socket in tls_default_for(config, default)
         for server in config.groups.get(socket, [])
     )
