@@ -3,8 +3,8 @@
 ``good`` and ``fixed`` examples must be valid nginx, and so must ``bad`` ones:
 the rules target configurations that load but behave badly. The exceptions are
 the rules that are about configurations nginx refuses (NGX001 syntax, NGX002
-missing include, NGX003 include loop, NGX010-NGX012 directives nginx refuses, NGX106
-zone conflict): their ``bad``
+missing include, NGX003 include loop, NGX005 duplicate listen, NGX010-NGX012 directives
+nginx refuses, NGX106 zone conflict): their ``bad``
 examples must fail, with the message nginx gives for that cause, which
 cross-checks the rule against nginx.
 """
@@ -35,6 +35,8 @@ REFUSED_BY_NGINX = {
     # A line that the version does not accept (the examples are refused by 1.22.1).
     "NGX004": r"unknown directive|invalid number of arguments|invalid value|invalid parameter"
     r'|is not allowed here|duplicate "[^"]+" address and port pair',
+    "NGX005": r"a duplicate default server for|a duplicate listen "
+    r'|duplicate "[^"]+" address and port pair',
     "NGX106": r"conflicts with already declared size|is already declared for a different use",
     # The analyzer's rules: nginx's own words for each reason it refuses a directive.
     "NGX010": r'unknown directive "',

@@ -117,7 +117,7 @@ def _shared_stream_ports(ctx: RuleContext, config: NginxConfig, versions: Versio
     older = versions.settled(STREAM_VIRTUAL_SERVERS)
     since = format_version(STREAM_VIRTUAL_SERVERS)
     for socket, servers in stream.groups.items():
-        address = _nginx_address(socket)
+        address = nginx_address(socket)
         if len(servers) < 2 or address is None:
             continue
         first = _listen_on(servers[0], socket)
@@ -141,10 +141,10 @@ def _listen_on(server: Server, socket: str) -> Listen:
     return next(listen for listen in server.listens if listen.socket == socket)
 
 
-def _nginx_address(socket: str) -> str | None:
-    """How nginx writes a stream socket in its messages: ``*:5432`` and ``5432`` as
-    ``0.0.0.0:5432``, an IPv6 address compressed (measured on 1.22.1); None for a host
-    name, which nginx writes as the address it resolves to."""
+def nginx_address(socket: str) -> str | None:
+    """How nginx writes a socket in its messages, stream's and http's alike (NGX005's too):
+    ``*:5432`` and ``5432`` as ``0.0.0.0:5432``, an IPv6 address compressed (measured on
+    1.22.1); None for a host name, which nginx writes as the address it resolves to."""
     socket = socket.removesuffix("/udp")  # nginx writes no socket type
     if socket.startswith("unix:"):
         return socket

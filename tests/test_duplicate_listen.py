@@ -1,0 +1,55 @@
+"""NGX005 beyond its catalogue examples: the sockets it compares and those it leaves alone,
+each form measured with nginx 1.22.1 (see rules/NGX005.yaml)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import check_files
+
+CODE = "NGX005"
+
+
+def messages(tmp_path: Path, text: str) -> list[str]:
+    result = check_files(tmp_path, {"nginx.conf": f"events {{}}\n{text}"}, {"select": [CODE]})
+    return [f.message for f in result.findings if f.code == CODE]
+
+
+def test_a_stream_server_listening_twice_is_reported_in_streams_words(tmp_path: Path) -> None:
+    (said,) = messages(
+        tmp_path, "stream {\n server {\n listen 5432;\n listen *:5432;\n proxy_pass 127.0.0.1:5433;\n }\n}\n"
+    )
+    assert 'duplicate "0.0.0.0:5432" address and port pair' in said
+
+
+def test_the_old_default_spelling_and_unix_sockets_count(tmp_path: Path) -> None:
+    found = messages(
+        tmp_path,
+        "http {\n server { listen 8443 default; }\n server { listen 8443 default_server; }\n"
+        " server { listen unix:/run/a.sock default_server; }\n"
+        " server { listen unix:/run/a.sock default_server; }\n}\n",
+    )
+    assert [m.split("(`", 1)[1] for m in found] == [
+        "a duplicate default server for 0.0.0.0:8443`)",
+        "a duplicate default server for unix:/run/a.sock`)",
+    ]
+
+
+@pytest.mark.parametrize(
+    "servers",
+    [
+        # Three address:port pairs, a default server each (nginx starts).
+        "server { listen 8443 default_server; }\nserver { listen 127.0.0.1:8443 default_server; }\n"
+        "server { listen [::]:8443 default_server; }\n",
+        # A host name: nginx resolves it; not compared.
+        "server { listen localhost:8443 default_server; }\n"
+        "server { listen localhost:8443 default_server; }\n",
+        # A template's variable: not compared.
+        "server { listen ${PORT} default_server; }\nserver { listen ${PORT} default_server; }\n",
+        # A server without a listen line (the implicit *:80) beside an explicit default.
+        "server { server_name a; }\nserver { listen 80 default_server; }\n",
+    ],
+)
+def test_what_is_not_a_duplicate_or_not_compared(tmp_path: Path, servers: str) -> None:
+    assert messages(tmp_path, f"http {{\n{servers}}}\n") == []
