@@ -35,7 +35,7 @@ REFUSED_BY_NGINX = {
     # A line that the version does not accept (the examples are refused by 1.22.1).
     "NGX004": r"unknown directive|invalid number of arguments|invalid value|invalid parameter"
     r'|is not allowed here|duplicate "[^"]+" address and port pair',
-    "NGX005": r"a duplicate default server for|a duplicate listen "
+    "NGX005": r"a duplicate default server for|a duplicate listen |duplicate listen options for "
     r'|duplicate "[^"]+" address and port pair',
     "NGX106": r"conflicts with already declared size|is already declared for a different use",
     # The analyzer's rules: nginx's own words for each reason it refuses a directive.

@@ -53,3 +53,20 @@ def test_the_old_default_spelling_and_unix_sockets_count(tmp_path: Path) -> None
 )
 def test_what_is_not_a_duplicate_or_not_compared(tmp_path: Path, servers: str) -> None:
     assert messages(tmp_path, f"http {{\n{servers}}}\n") == []
+
+
+def test_two_different_socket_options_are_duplicate_options(tmp_path: Path) -> None:
+    (said,) = messages(
+        tmp_path, "http {\n server { listen 8443 rcvbuf=64k; }\n server { listen 8443 sndbuf=64k; }\n}\n"
+    )
+    assert "sets socket options (sndbuf=64k) on *:8443, and so does server[*:8443] (rcvbuf=64k)" in said
+    assert said.endswith("(`duplicate listen options for 0.0.0.0:8443`)")
+
+
+def test_socket_options_on_each_address_once_are_accepted(tmp_path: Path) -> None:
+    servers = (
+        "server { listen 8443 reuseport; listen [::]:8443 reuseport; }\n"
+        "server { listen 8443; listen [::]:8443 ssl; }\n"
+        "server { listen 127.0.0.1:8443 reuseport; }\n"
+    )
+    assert messages(tmp_path, f"http {{\n{servers}}}\n") == []

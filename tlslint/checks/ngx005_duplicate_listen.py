@@ -1,6 +1,7 @@
-"""NGX005 duplicate-listen: two default servers of one address:port, or one server
-listening on an address:port twice. nginx refuses to start on either, on every release
-(measured on 1.22.1); the finding is at the later line, where nginx reports it.
+"""NGX005 duplicate-listen: two default servers of one address:port, socket options
+(``reuseport``, ``backlog=``...) given by two servers' listens of one address:port, or one
+server listening on an address:port twice. nginx refuses to start on each, on every
+release (measured on 1.22.1); the finding is at the later line, where nginx reports it.
 
 Sockets are compared as ``parse_listen`` normalises them (``443``, ``*:443`` and
 ``0.0.0.0:443`` are one); host names, variables and QUIC or UDP sockets are not
@@ -18,11 +19,24 @@ from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import Listen, NginxConfig, Server, scopes
 
 CODE = "NGX005"
+# The listen parameters that set the socket itself (nginx's "set" options): one listen of
+# an address:port may give them, and any of them in two servers is "duplicate listen
+# options" (measured on 1.22.1 for each pair tried, including two different options).
+SOCKET_OPTIONS = frozenset(
+    {
+        "backlog", "rcvbuf", "sndbuf", "accept_filter", "deferred", "bind", "ipv6only",
+        "reuseport", "so_keepalive", "fastopen", "setfib",
+    }
+)  # fmt: skip
 NOTE = (
     "no automatic fix: keep default_server on the one server that should answer clients "
     "whose name matches no server, and remove it from the others"
 )
 REPEATED_NOTE = "no automatic fix: remove one of the two listen lines"
+OPTIONS_NOTE = (
+    "no automatic fix: keep the socket options on one listen of the address:port (the "
+    "default server's is usual) and remove them from the others: they apply to every server there"
+)
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
@@ -33,20 +47,20 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 yield from _defaults(ctx, scope)
 
 
-def _compared(listen: Listen) -> str | None:
-    """How nginx writes the listen's address:port, or None where it is not compared."""
-    if listen.directive is None or listen.socket.endswith(("/quic", "/udp")):
-        return None  # no listen line (the implicit *:80), or a QUIC or UDP socket
-    return nginx_address(listen.socket)
+def _compared(socket: str) -> str | None:
+    """How nginx writes an address:port, or None where it is not compared."""
+    if socket.endswith(("/quic", "/udp")):
+        return None  # a QUIC or UDP socket
+    return nginx_address(socket)
 
 
 def _repeated(ctx: RuleContext, config: NginxConfig) -> Iterator[Finding]:
     for server in config.servers:
         seen: dict[str, Listen] = {}
         for listen in server.listens:
-            address = _compared(listen)
-            if address is None:
-                continue
+            address = _compared(listen.socket)
+            if listen.directive is None or address is None:
+                continue  # the implicit *:80, or not compared
             earlier = seen.setdefault(listen.socket, listen)
             if earlier is listen:
                 continue
@@ -67,14 +81,23 @@ def _repeated(ctx: RuleContext, config: NginxConfig) -> Iterator[Finding]:
 
 def _defaults(ctx: RuleContext, config: NginxConfig) -> Iterator[Finding]:
     for socket, servers in config.groups.items():
+        address = _compared(socket)
+        if address is None:
+            continue
         first: tuple[Server, Listen] | None = None
+        optioned: tuple[Server, Listen, str] | None = None
         for server in servers:
-            listen = next((lst for lst in server.listens if lst.socket == socket and lst.default), None)
+            mine = [lst for lst in server.listens if lst.socket == socket and lst.directive is not None]
+            if not mine:
+                continue  # the implicit *:80 of a server without a listen line
+            options = next(((lst, found) for lst in mine if (found := _socket_options(lst))), None)
+            if options is not None and optioned is None:
+                optioned = (server, *options)
+            elif options is not None and optioned is not None:
+                yield _options_finding(ctx, socket, address, (server, *options), optioned)
+            listen = next((lst for lst in mine if lst.default), None)
             if listen is None:
                 continue
-            address = _compared(listen)
-            if address is None:
-                break  # the socket is not compared: nor is any of its listens
             if first is None:
                 first = (server, listen)
                 continue
@@ -87,6 +110,32 @@ def _defaults(ctx: RuleContext, config: NginxConfig) -> Iterator[Finding]:
                 anchor=f"{_where(server)} > listen[{socket}]",
                 fix_note=NOTE,
             )
+
+
+def _socket_options(listen: Listen) -> str:
+    """The socket options a listen line gives, as written (`reuseport backlog=4096`)."""
+    assert listen.directive is not None
+    return " ".join(arg for arg in listen.directive.args[1:] if arg.split("=", 1)[0] in SOCKET_OPTIONS)
+
+
+def _options_finding(
+    ctx: RuleContext,
+    socket: str,
+    address: str,
+    later: tuple[Server, Listen, str],
+    first: tuple[Server, Listen, str],
+) -> Finding:
+    server, listen, options = later
+    assert listen.directive is not None and first[1].directive is not None
+    return ctx.finding(
+        listen.directive,
+        f"{server.label} sets socket options ({options}) on {socket}, and so does {first[0].label} "
+        f"({first[2]}): only one listen of an address:port may set them (they belong to the one socket "
+        f"its servers share); nginx refuses to start (`duplicate listen options for {address}`)",
+        related=[related(first[1].directive, f"the first socket options on {socket}")],
+        anchor=f"{_where(server)} > listen[{socket}] options",
+        fix_note=OPTIONS_NOTE,
+    )
 
 
 def _where(server: Server) -> str:
