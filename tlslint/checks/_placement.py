@@ -9,7 +9,7 @@ servers; never into ``location``.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from tlslint.checks._session import parse_cache
@@ -49,6 +49,7 @@ class Target:
     block: Directive | None  # None: the file's top level
     children: Sequence[Directive]  # the block's directives in that file
     label: str
+    server: Server | None = field(default=None, compare=False)  # the server whose block it is
 
     def insert(self, statement: str, group: str = "ssl_") -> Edit:
         return insert_directive(self.source, self.block, self.children, statement, self._after(group))
@@ -190,10 +191,10 @@ def http_target(server: Server) -> Target | None:
 def server_target(config: NginxConfig, server: Server) -> Target | None:
     directive = server.block.directive
     if directive is not None and directive.block is not None:
-        return Target(directive.source, directive, directive.block, server.label)
+        return Target(directive.source, directive, directive.block, server.label, server)
     if server.synthetic:
         root = config.root
-        return Target(root.source, None, root.directives, f"{root.path.name} (server snippet)")
+        return Target(root.source, None, root.directives, f"{root.path.name} (server snippet)", server)
     return None
 
 

@@ -16,7 +16,6 @@ where the version is open they prove nothing (nginx may be 1.25.5 or later).
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext, related
@@ -25,7 +24,7 @@ from tlslint.nginx_inference import Conflict
 from tlslint.nginx_versions import STREAM_VIRTUAL_SERVERS, format_version
 from tlslint.version_range import DEPLOYMENT, DIRECTIVE, Evidence, VersionRange
 from tlslint.workspace import Workspace
-from tlslint.workspace.nginx import Listen, NginxConfig, Server
+from tlslint.workspace.nginx import Listen, NginxConfig, Server, nginx_address
 
 CODE = "NGX004"
 # Reported against a declared version by the rule that can fix them.
@@ -139,24 +138,3 @@ def _shared_stream_ports(ctx: RuleContext, config: NginxConfig, versions: Versio
 
 def _listen_on(server: Server, socket: str) -> Listen:
     return next(listen for listen in server.listens if listen.socket == socket)
-
-
-def nginx_address(socket: str) -> str | None:
-    """How nginx writes a socket in its messages, stream's and http's alike (NGX005's too):
-    ``*:5432`` and ``5432`` as ``0.0.0.0:5432``, an IPv6 address compressed (measured on
-    1.22.1); None for a host name, which nginx writes as the address it resolves to."""
-    socket = socket.removesuffix("/udp")  # nginx writes no socket type
-    if socket.startswith("unix:"):
-        return socket
-    host, _, port = socket.rpartition(":")
-    if not port.isdigit():
-        return None
-    if host == "*":
-        return f"0.0.0.0:{port}"
-    try:
-        if host.startswith("["):
-            ip6 = ipaddress.IPv6Address(host[1:-1])
-            return None if ip6.ipv4_mapped else f"[{ip6.compressed}]:{port}"
-        return f"{ipaddress.IPv4Address(host)}:{port}"
-    except ValueError:
-        return None

@@ -13,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext, related
-from tlslint.checks.ngx004_nginx_version_evidence_conflict import nginx_address
 from tlslint.findings import Finding
 from tlslint.workspace import Workspace
-from tlslint.workspace.nginx import Listen, NginxConfig, Server, scopes
+from tlslint.workspace.nginx import Listen, NginxConfig, Server, nginx_address, scopes
 
 CODE = "NGX005"
 # The listen parameters that set the socket itself (nginx's "set" options): one listen of
@@ -44,7 +43,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         for scope in scopes(config):
             yield from _repeated(ctx, scope)
             if scope is config:  # stream's shared ports are NGX004's (virtual servers from 1.25.5)
-                yield from _defaults(ctx, scope)
+                yield from _shared_sockets(ctx, scope)
 
 
 def _compared(socket: str) -> str | None:
@@ -58,28 +57,30 @@ def _repeated(ctx: RuleContext, config: NginxConfig) -> Iterator[Finding]:
     for server in config.servers:
         seen: dict[str, Listen] = {}
         for listen in server.listens:
-            address = _compared(listen.socket)
-            if listen.directive is None or address is None:
-                continue  # the implicit *:80, or not compared
+            if listen.directive is None:
+                continue  # the implicit *:80
             earlier = seen.setdefault(listen.socket, listen)
-            if earlier is listen:
-                continue
-            assert listen.directive is not None and earlier.directive is not None
+            address = None if earlier is listen else _compared(listen.socket)
+            if address is None:
+                continue  # the first listen on its socket, or a socket not compared
             words = (
                 f'`duplicate "{address}" address and port pair` on 1.22.1'
                 if server.stream
                 else f"`a duplicate listen {address}`"
             )
-            yield ctx.finding(
-                listen.directive,
+            yield _second(
+                ctx,
+                (server, listen),
+                earlier,
                 f"{server.label} listens on {listen.socket} twice: nginx refuses to start ({words})",
-                related=[related(earlier.directive, f"the first listen on {listen.socket}")],
-                anchor=f"{_where(server)} > listen[{listen.socket}]",
-                fix_note=REPEATED_NOTE,
+                f"the first listen on {listen.socket}",
+                "",
+                REPEATED_NOTE,
             )
 
 
-def _defaults(ctx: RuleContext, config: NginxConfig) -> Iterator[Finding]:
+def _shared_sockets(ctx: RuleContext, config: NginxConfig) -> Iterator[Finding]:
+    """Per address:port: a second server's socket options, and a second default server."""
     for socket, servers in config.groups.items():
         address = _compared(socket)
         if address is None:
@@ -94,21 +95,33 @@ def _defaults(ctx: RuleContext, config: NginxConfig) -> Iterator[Finding]:
             if options is not None and optioned is None:
                 optioned = (server, *options)
             elif options is not None and optioned is not None:
-                yield _options_finding(ctx, socket, address, (server, *options), optioned)
+                yield _second(
+                    ctx,
+                    (server, options[0]),
+                    optioned[1],
+                    f"{server.label} sets socket options ({options[1]}) on {socket}, and so does "
+                    f"{optioned[0].label} ({optioned[2]}): only one listen of an address:port may set "
+                    "them (they belong to the one socket its servers share); nginx refuses to start "
+                    f"(`duplicate listen options for {address}`)",
+                    f"the first socket options on {socket}",
+                    " options",
+                    OPTIONS_NOTE,
+                )
             listen = next((lst for lst in mine if lst.default), None)
             if listen is None:
                 continue
             if first is None:
                 first = (server, listen)
                 continue
-            assert listen.directive is not None and first[1].directive is not None
-            yield ctx.finding(
-                listen.directive,
+            yield _second(
+                ctx,
+                (server, listen),
+                first[1],
                 f"{server.label} is a second default_server of {socket} (the first is {first[0].label}): "
                 f"nginx refuses to start (`a duplicate default server for {address}`)",
-                related=[related(first[1].directive, f"the first default_server of {socket}")],
-                anchor=f"{_where(server)} > listen[{socket}]",
-                fix_note=NOTE,
+                f"the first default_server of {socket}",
+                "",
+                NOTE,
             )
 
 
@@ -118,25 +131,23 @@ def _socket_options(listen: Listen) -> str:
     return " ".join(arg for arg in listen.directive.args[1:] if arg.split("=", 1)[0] in SOCKET_OPTIONS)
 
 
-def _options_finding(
+def _second(
     ctx: RuleContext,
-    socket: str,
-    address: str,
-    later: tuple[Server, Listen, str],
-    first: tuple[Server, Listen, str],
+    later: tuple[Server, Listen],
+    earlier: Listen,
+    message: str,
+    earlier_note: str,
+    anchor_suffix: str,
+    fix_note: str,
 ) -> Finding:
-    server, listen, options = later
-    assert listen.directive is not None and first[1].directive is not None
+    """The finding at the later listen line, where nginx reports it, the earlier related."""
+    server, listen = later
+    assert listen.directive is not None and earlier.directive is not None
+    kind = "stream" if server.stream else "http"
     return ctx.finding(
         listen.directive,
-        f"{server.label} sets socket options ({options}) on {socket}, and so does {first[0].label} "
-        f"({first[2]}): only one listen of an address:port may set them (they belong to the one socket "
-        f"its servers share); nginx refuses to start (`duplicate listen options for {address}`)",
-        related=[related(first[1].directive, f"the first socket options on {socket}")],
-        anchor=f"{_where(server)} > listen[{socket}] options",
-        fix_note=OPTIONS_NOTE,
+        message,
+        related=[related(earlier.directive, earlier_note)],
+        anchor=f"{kind} > {server.label} > listen[{listen.socket}]{anchor_suffix}",
+        fix_note=fix_note,
     )
-
-
-def _where(server: Server) -> str:
-    return f"{'stream' if server.stream else 'http'} > {server.label}"

@@ -216,6 +216,7 @@ def _cause(
         return ("line", id(line)), where
     targets = session_targets(config, server)
     target = targets[0].block if targets else None
+    owner = (targets[0].server if targets else None) or server  # the default server whose block it is
     if is_fragment(config):
         # The includer's http{} may set it for every server here: the fix's place is a
         # server of this file (a fragment has no http{} block of its own).
@@ -229,11 +230,10 @@ def _cause(
                 fragment=True,
             )
         else:
-            default = _default_owning(config, server, target)
             where = _Where(
                 target,
-                anchor(default, name),
-                f"the default server {default.label} sets no {name} in this file (nginx's default is none)",
+                anchor(owner, name),
+                f"the default server {owner.label} sets no {name} in this file (nginx's default is none)",
                 unless,
                 fragment=True,
             )
@@ -250,23 +250,12 @@ def _cause(
             f"{target.name}{{}} sets no {name} (nginx's default is none)",
         )
     else:
-        default = _default_owning(config, server, target)
         where = _Where(
             target,
-            anchor(default, name),
-            f"the default server {default.label} sets no {name} (nginx's default is none)",
+            anchor(owner, name),
+            f"the default server {owner.label} sets no {name} (nginx's default is none)",
         )
     return fix_key(finding), where
-
-
-def _default_owning(config: NginxConfig, server: Server, target: Directive) -> Server:
-    """The default server (of one of ``server``'s sockets) whose block ``target`` is:
-    looked up through the socket's default, not by scanning every server (quadratic)."""
-    for listen in server.listens:
-        default = config.default_server(listen.socket)
-        if default is not None and default.block.directive is target:
-            return default
-    return server
 
 
 def add_shared_cache(

@@ -116,27 +116,24 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         yield from one_per_cause(places, _describe, ctx.keep)
 
 
+def _served(config: NginxConfig, default: Server) -> Iterator[Server]:
+    """The servers whose sessions this default server's keys encrypt, itself first."""
+    yield default
+    for socket in tls_default_for(config, default):
+        for server in config.groups.get(socket, []):
+            if server is not default:
+                yield server
+
+
 def _issues_tickets(config: NginxConfig, default: Server) -> bool:
     """Some server whose sessions this default server's keys encrypt has tickets on."""
-    if not rejects_handshakes(default) and tickets_on(default):
-        return True
-    return any(
-        server is not default and tickets_on(server) and not rejects_handshakes(server)
-        for socket in tls_default_for(config, default)
-        for server in config.groups.get(socket, [])
-    )
+    return any(tickets_on(server) and not rejects_handshakes(server) for server in _served(config, default))
 
 
 def _tickets_written(config: NginxConfig, default: Server) -> bool:
-    """Whether tickets are on by a line of this file (not nginx's default) for the
-    default server or a server its keys serve."""
-    if default.effective("ssl_session_tickets") is not None:
-        return True
-    return any(
-        server.effective("ssl_session_tickets") is not None
-        for socket in tls_default_for(config, default)
-        for server in config.groups.get(socket, [])
-    )
+    """Whether tickets are on by a line of this file (not nginx's default) for a server
+    whose sessions this default server's keys encrypt."""
+    return any(server.effective("ssl_session_tickets") is not None for server in _served(config, default))
 
 
 def _cause(finding: Finding, cache: Directive | None, server: Server) -> Hashable:

@@ -445,6 +445,29 @@ def normalise_socket(address: str) -> str:
     return f"{host}:{port}"
 
 
+def nginx_address(socket: str) -> str | None:
+    """How nginx writes a socket in its messages, stream's and http's alike (NGX004, NGX005):
+    ``*:5432`` and ``5432`` as ``0.0.0.0:5432``, an IPv6 address compressed (measured on
+    1.22.1); None for a host name, which nginx writes as the address it resolves to."""
+    socket = socket.removesuffix("/udp")  # nginx writes no socket type
+    if socket.startswith("unix:"):
+        return socket
+    host, _, port = socket.rpartition(":")
+    if not port.isdigit():
+        return None
+    if host == "*":
+        return f"0.0.0.0:{port}"
+    import ipaddress  # only for a message about a socket
+
+    try:
+        if host.startswith("["):
+            ip6 = ipaddress.IPv6Address(host[1:-1])
+            return None if ip6.ipv4_mapped else f"[{ip6.compressed}]:{port}"
+        return f"{ipaddress.IPv4Address(host)}:{port}"
+    except ValueError:
+        return None
+
+
 def _collect_servers(config: NginxConfig) -> None:
     servers: list[Server] = []
     top = config.top
