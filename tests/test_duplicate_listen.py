@@ -42,9 +42,9 @@ def test_the_old_default_spelling_and_unix_sockets_count(tmp_path: Path) -> None
         # Three address:port pairs, a default server each (nginx starts).
         "server { listen 8443 default_server; }\nserver { listen 127.0.0.1:8443 default_server; }\n"
         "server { listen [::]:8443 default_server; }\n",
-        # A host name: nginx resolves it; not compared.
+        # A host name and an address: what the name resolves to is the host's; not compared.
         "server { listen localhost:8443 default_server; }\n"
-        "server { listen localhost:8443 default_server; }\n",
+        "server { listen 127.0.0.1:8443 default_server; }\n",
         # A template's variable: not compared.
         "server { listen ${PORT} default_server; }\nserver { listen ${PORT} default_server; }\n",
         # A server without a listen line (the implicit *:80) beside an explicit default.
@@ -70,3 +70,20 @@ def test_socket_options_on_each_address_once_are_accepted(tmp_path: Path) -> Non
         "server { listen 127.0.0.1:8443 reuseport; }\n"
     )
     assert messages(tmp_path, f"http {{\n{servers}}}\n") == []
+
+
+def test_one_host_name_twice_is_one_address(tmp_path: Path) -> None:
+    """nginx resolves each listen's name, so one name (in any case) is one address each
+    time: measured on 1.22.1, `a duplicate default server for 127.0.0.1:8443` and
+    `duplicate listen options for 127.0.0.1:8443` for localhost."""
+    found = messages(
+        tmp_path,
+        "http {\n server { listen localhost:8443 default_server reuseport; }\n"
+        " server { listen LocalHost:8443 default_server backlog=10; }\n"
+        " server { listen api.internal:8444; listen api.internal:8444 ssl; }\n}\n",
+    )
+    assert sorted(m.split("(`", 1)[1] for m in found) == [
+        "a duplicate default server for ADDRESS:8443`, ADDRESS being what localhost resolves to)",
+        "a duplicate listen ADDRESS:8444`, ADDRESS being what api.internal resolves to)",
+        "duplicate listen options for ADDRESS:8443`, ADDRESS being what localhost resolves to)",
+    ]

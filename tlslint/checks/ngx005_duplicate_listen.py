@@ -4,8 +4,11 @@ server listening on an address:port twice. nginx refuses to start on each, on ev
 release (measured on 1.22.1); the finding is at the later line, where nginx reports it.
 
 Sockets are compared as ``parse_listen`` normalises them (``443``, ``*:443`` and
-``0.0.0.0:443`` are one); host names, variables and QUIC or UDP sockets are not
-compared (nginx resolves a name; a variable is a template's).
+``0.0.0.0:443`` are one). A host name is compared with the same name only: nginx resolves
+it once per listen, so one name gives one address each time (``localhost:8443`` twice is a
+duplicate; measured), while a name and an address are not compared (what it resolves to
+is the host's). Variables and QUIC or UDP sockets are not compared (a variable is a
+template's).
 """
 
 from __future__ import annotations
@@ -47,10 +50,22 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
 
 
 def _compared(socket: str) -> str | None:
-    """How nginx writes an address:port, or None where it is not compared."""
-    if socket.endswith(("/quic", "/udp")):
-        return None  # a QUIC or UDP socket
-    return nginx_address(socket)
+    """How nginx writes an address:port (its words' ADDRESS for a host name, said after
+    them), or None where it is not compared."""
+    if socket.endswith(("/quic", "/udp")) or "$" in socket:
+        return None  # a QUIC or UDP socket; a template's variable
+    address = nginx_address(socket)
+    if address is None:
+        host, _, port = socket.rpartition(":")
+        return f"ADDRESS:{port}" if host and port.isdigit() else None
+    return address
+
+
+def _resolved(socket: str, address: str) -> str:
+    """What nginx's words leave to resolution, for a host name's socket."""
+    if not address.startswith("ADDRESS:"):
+        return ""
+    return f", ADDRESS being what {socket.rpartition(':')[0]} resolves to"
 
 
 def _repeated(ctx: RuleContext, config: NginxConfig) -> Iterator[Finding]:
@@ -72,7 +87,8 @@ def _repeated(ctx: RuleContext, config: NginxConfig) -> Iterator[Finding]:
                 ctx,
                 (server, listen),
                 earlier,
-                f"{server.label} listens on {listen.socket} twice: nginx refuses to start ({words})",
+                f"{server.label} listens on {listen.socket} twice: nginx refuses to start "
+                f"({words}{_resolved(listen.socket, address)})",
                 f"the first listen on {listen.socket}",
                 "",
                 REPEATED_NOTE,
@@ -102,7 +118,7 @@ def _shared_sockets(ctx: RuleContext, config: NginxConfig) -> Iterator[Finding]:
                     f"{server.label} sets socket options ({options[1]}) on {socket}, and so does "
                     f"{optioned[0].label} ({optioned[2]}): only one listen of an address:port may set "
                     "them (they belong to the one socket its servers share); nginx refuses to start "
-                    f"(`duplicate listen options for {address}`)",
+                    f"(`duplicate listen options for {address}`{_resolved(socket, address)})",
                     f"the first socket options on {socket}",
                     " options",
                     OPTIONS_NOTE,
@@ -118,7 +134,8 @@ def _shared_sockets(ctx: RuleContext, config: NginxConfig) -> Iterator[Finding]:
                 (server, listen),
                 first[1],
                 f"{server.label} is a second default_server of {socket} (the first is {first[0].label}): "
-                f"nginx refuses to start (`a duplicate default server for {address}`)",
+                "nginx refuses to start "
+                f"(`a duplicate default server for {address}`{_resolved(socket, address)})",
                 f"the first default_server of {socket}",
                 "",
                 NOTE,
