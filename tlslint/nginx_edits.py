@@ -41,9 +41,24 @@ def indent_unit(source: SourceText) -> str:
     return _indent_unit(source.text)
 
 
+# The leading blanks of each line that holds a directive (not blank, not a comment).
+_LEADS_RE = re.compile(r"^[ \t]+(?=[^ \t#\r\n])", re.MULTILINE)
+# Line breaks ``str.splitlines`` knows and a multi-line ``^`` does not.
+_OTHER_BREAKS_RE = re.compile("\r(?!\n)|[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
 @lru_cache(maxsize=32)
 def _indent_unit(text: str) -> str:
     """``indent_unit`` of a text, read once: each new line a fix writes asks."""
+    if _OTHER_BREAKS_RE.search(text) is None:  # lines end in \n or \r\n: found in C
+        leads = _LEADS_RE.findall(text)
+        if any(lead[0] == "\t" for lead in leads):
+            return "\t"
+        return " " * (min(map(len, leads)) if leads else 4)
+    return _indent_unit_by_line(text)
+
+
+def _indent_unit_by_line(text: str) -> str:
     smallest = 0
     for line in text.splitlines():
         stripped = line.lstrip(" \t")

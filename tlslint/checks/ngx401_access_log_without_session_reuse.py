@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import replace
 from functools import partial
 
 from tlslint.checks import RuleContext, directive_location, unique
@@ -237,7 +236,7 @@ def _judge_lines(
         if earlier is None:
             return
         said, representative = earlier
-        finding = replace(representative, anchor=anchor(level, "access_log"))
+        finding = representative.anchored(anchor(level, "access_log"))
     else:
         said = _said(lines, formats, holder, level)
         if inherited:

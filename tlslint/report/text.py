@@ -41,6 +41,15 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
+class _Shown(dict[Path, str]):
+    """``display_path`` of each path, worked out once a report: 10,000 findings name a
+    few files each, and ``relpath`` of every one was a tenth of writing the report."""
+
+    def __missing__(self, path: Path) -> str:
+        shown = self[path] = display_path(path)
+        return shown
+
+
 SHOWN_RELATED = 10  # related locations printed under a finding
 
 
@@ -52,13 +61,14 @@ def render_lines(result: RunResult, *, quiet: bool = False, colour: bool | None 
     """The report a line at a time, each with its newline: a run of 10,000 findings
     writes them as they are made, never holding the whole report (its peak of memory)."""
     paint = _Painter(use_colour() if colour is None else colour)
+    shown = _Shown()
     for finding in result.findings:
-        yield _header(finding, paint) + "\n"
+        yield _header(finding, paint, shown) + "\n"
         if not quiet:
             out = list(_frame(finding, result, paint))
             for related in finding.related[:SHOWN_RELATED]:
                 loc = related.location
-                where = f"{display_path(loc.path)}:{loc.line}:{loc.column}"
+                where = f"{shown[loc.path]}:{loc.line}:{loc.column}"
                 out.append(f"  {paint('dim', '-->')} {where}: {related.message}")
             hidden = len(finding.related) - SHOWN_RELATED
             if hidden > 0:  # one cause for thousands of servers: every place is in json and sarif
@@ -73,9 +83,9 @@ def render_lines(result: RunResult, *, quiet: bool = False, colour: bool | None 
         yield summary(result.findings, len(result.files), result.baseline) + "\n"
 
 
-def _header(finding: Finding, paint: _Painter) -> str:
+def _header(finding: Finding, paint: _Painter, shown: _Shown) -> str:
     loc = finding.location
-    where = display_path(loc.path)
+    where = shown[loc.path]
     if loc.line:
         where += f":{loc.line}:{loc.column}"
     severity = str(finding.severity)

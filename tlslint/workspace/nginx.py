@@ -411,18 +411,32 @@ def build_config(files: NginxFiles, root: ParsedFile, prefix: Path) -> NginxConf
 
 def parse_listen(directive: Directive) -> Listen:
     args = directive.args
+    parts = _LISTEN_PARTS.get(args)
+    if parts is None:
+        parts = _listen_parts(args)
+        if len(_LISTEN_PARTS) < _LISTEN_PARTS_MAX:
+            _LISTEN_PARTS[args] = parts
+    return Listen(*parts, directive)
+
+
+# A listen's socket and flags by its arguments: 10,000 servers write a handful of forms.
+# Bounded, since it outlives the run.
+_LISTEN_PARTS: dict[tuple[str, ...], tuple[str, bool, bool, bool]] = {}
+_LISTEN_PARTS_MAX = 1 << 12
+
+
+def _listen_parts(args: tuple[str, ...]) -> tuple[str, bool, bool, bool]:
     address = args[0] if args else "80"
     flags = set(args[1:])
     # `quic` (http) and `udp` (stream) are UDP sockets of their own, with their own
     # default server (nginx keys its ports by address and socket type): never the
     # TLS-over-TCP socket's default.
     udp = "/quic" if "quic" in flags else "/udp" if "udp" in flags else ""
-    return Listen(
-        socket=normalise_socket(address) + udp,
-        ssl="ssl" in flags,
-        default="default_server" in flags or "default" in flags,
-        http2="http2" in flags,
-        directive=directive,
+    return (
+        normalise_socket(address) + udp,
+        "ssl" in flags,
+        "default_server" in flags or "default" in flags,
+        "http2" in flags,
     )
 
 
@@ -434,7 +448,7 @@ def normalise_socket(address: str) -> str:
     if address.startswith("["):
         host, _, rest = address[1:].partition("]")
         port = rest[1:] if rest.startswith(":") else "80"
-        return f"[{host}]:{port}"
+        return f"[{host.lower()}]:{port}"
     host, sep, port = address.rpartition(":")
     if not sep:
         if "$" in address:
@@ -442,6 +456,8 @@ def normalise_socket(address: str) -> str:
         host, port = address, "80"  # `listen 0.0.0.0;` is *:80 like `listen *:80;`
     if host in ("*", "0.0.0.0"):
         host = "*"
+    elif "$" not in host:
+        host = host.lower()  # names and IPv6 digits are case-insensitive; a variable is not
     return f"{host}:{port}"
 
 

@@ -7,6 +7,7 @@ are mapped into the repository through ``nginx.roots``.
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import os
 from collections.abc import Iterable, Mapping
@@ -150,8 +151,8 @@ class NginxFiles:
             return IncludeResult((), _outside_root(shown, prefix))
         if glob.has_magic(str(target)):
             # Sorted as strings (as nginx's glob does), then made Paths: sorting Paths is slow.
-            found = sorted(glob.glob(str(target)))
-            matches = [Path(p) for p in found if os.path.isfile(p)]
+            found, files = glob_files(str(target))
+            matches = [Path(p) for p in files]
             if climbs and not all(self._inside_roots(match, prefix) for match in matches):
                 return IncludeResult((), _outside_root(shown, prefix))
             unreadable: tuple[tuple[Path, str], ...] = ()
@@ -203,6 +204,24 @@ def _shown(path: Path) -> str:
         return resolve_path(path).relative_to(Path.cwd()).as_posix()
     except (ValueError, OSError):
         return str(path)
+
+
+def glob_files(pattern: str) -> tuple[list[str], list[str]]:
+    """``glob.glob(pattern)`` sorted as strings (as nginx's glob sorts), and which of them
+    are files. Where only the last part has magic (``conf.d/*.conf``), one ``scandir``
+    answers both: glob's listing and then a stat per match was 10,000 system calls more."""
+    directory, name = os.path.split(pattern)
+    if not directory or not name or glob.has_magic(directory):
+        found = sorted(glob.glob(pattern))
+        return found, [path for path in found if os.path.isfile(path)]
+    try:
+        with os.scandir(directory) as listing:
+            entries = {entry.name: entry for entry in listing}
+    except OSError:
+        return [], []  # as glob: no directory, no matches
+    names = entries.keys() if name[0] == "." else [n for n in entries if n[0] != "."]  # glob hides dot files
+    found = [os.path.join(directory, n) for n in sorted(fnmatch.filter(names, name))]
+    return found, [path for path in found if entries[os.path.basename(path)].is_file()]
 
 
 def _unreadable_matches(shown: str, target: Path, found: list[str]) -> tuple[tuple[Path, str], ...]:

@@ -64,6 +64,8 @@ class SourceText:
         """(line, column, end line, end column) of ``text[start:end]``; with
         ``first_line``, cut at the end of its first line (what an annotation underlines)."""
         line, column = self.position(start)
+        if self.text.find("\n", start, end) < 0:  # most regions: no second look-up
+            return line, column, line, column + end - start
         end_line, end_column = self.position(end)
         if first_line and end_line != line:
             end_line, end_column = line, len(self.line_text(line)) + 1
