@@ -142,3 +142,15 @@ def test_glob_files_is_glob_then_isfile(tmp_path: Path) -> None:
     nested = os.path.join(tmp_path, "*", "*.conf")  # magic above the last part: glob itself
     found = sorted(glob.glob(nested))
     assert glob_files(nested) == (found, [p for p in found if os.path.isfile(p)])
+
+
+def test_session_cache_read_again_is_its_own_directives() -> None:
+    from tlslint.checks._session import _read_cache, parse_cache
+
+    text = "ssl_session_cache shared:SSL:10m;\nssl_session_cache shared:SSL:10m;\nssl_session_cache off;\n"
+    first, twin, off = parse_text(SourceText(Path("a.conf"), text)).directives
+    assert parse_cache(first) == parse_cache(first) == _read_cache(first)
+    read = parse_cache(twin)
+    assert read == _read_cache(twin) and read[2] is not None and read[2].directive is twin
+    assert parse_cache(off) == (True, False, None)
+    assert parse_cache(first)[2].directive is first  # type: ignore[union-attr]
