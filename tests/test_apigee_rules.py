@@ -96,6 +96,16 @@ def test_unknown_gateway_has_a_did_you_mean(tmp_path: Path) -> None:
     assert (finding.location.line, finding.location.column) == (4, 26)
 
 
+def test_unknown_gateway_names_a_few_of_many_routes(tmp_path: Path) -> None:
+    """No close name: five routes are named and the rest counted (the message listed every
+    route, so 10,000 findings among 10,000 routes grew as their square)."""
+    routes = "---\n".join(ROUTE.replace("name: non-sni", f"name: route-{n:02}") for n in range(7))
+    found = run_on(tmp_path, {"o.yaml": HOST.replace("[non-sni]", "[zzz]"), "r.yaml": routes})
+    (finding,) = [f for f in found if f.code == "APG104"]
+    names = ", ".join(f"route-{n:02}" for n in range(5))
+    assert finding.message.split("named so", 1)[1].startswith(f" (routes found: {names} and 2 more);")
+
+
 def test_route_checks_wait_for_manifests(tmp_path: Path) -> None:
     found = run_on(
         tmp_path, {"o.yaml": HOST + "  - name: test\n    sslSecret: t\n    additionalGateways: [x]\n"}

@@ -6,7 +6,8 @@ rule alone, and the work of the rule's check and of the whole run is counted
 (lines and calls, not time: the same on a loaded 2-core runner as on an idle one).
 What each copy adds is compared (``per_copy_growth``), so that what a run costs
 whatever its size does not hide growth: linear work grows 8x, quadratic about 64x;
-the guard fails above 16x. A rule is covered the day its catalogue entry has
+the guard fails above 16x, and above 10x on the large nginx trees, where a quadratic
+term too small for 16x shows (``STRICT_LIMIT``). A rule is covered the day its catalogue entry has
 examples: a target that cannot be replicated fails here until it is taught or
 excluded with a reason.
 """
@@ -40,7 +41,14 @@ from tlslint.sources.python import prefetch
 
 ENTRIES = catalogue.load_entries()
 GROWTH = 8
-LIMIT = 16.0
+LIMIT = 16.0  # the issue's: quadratic work grows about 64x
+# Where the trees are large (64 and 512 copies), every linear rule measures 7.7 to 8.4x
+# (all 469 measures, 2026-12-06) and a quadratic term too small for 16x still shows:
+# NGX107's scan of every zone for each cache line it moves measured 11.2x, NGX101's old
+# scan of every server for each server's default 11.8x. The YAML and app-server trees
+# (8 and 64 copies) are small enough for a rule's bounded steps to show (APG104 compares
+# every route name up to 16 routes, 32 of them beyond: 12.9x): 16x there.
+STRICT_LIMIT = {"nginx": 10.0, "any": 10.0}
 # Copies in the middle tree, by target: enough that NGX305's old scan of every server
 # for each `listen ... http2` grows past the limit (20x at 64 copies, 15x at 32), and
 # GW103's old comparison of each routed host with every server name (16.3x at 8, 23x
@@ -164,8 +172,9 @@ def _growth(
     )
     if large.run - small.run < one.run // 100:
         return f"{line}\n  ^ the tree did not grow: tests/scaling.py cannot replicate it", True
-    if rule > LIMIT or run > LIMIT:
-        return f"{line}\n  ^ more than {LIMIT:g}x the work for {GROWTH}x the input", True
+    limit = STRICT_LIMIT.get(ENTRIES[code]["target"], LIMIT)
+    if rule > limit or run > limit:
+        return f"{line}\n  ^ more than {limit:g}x the work for {GROWTH}x the input", True
     return line, False
 
 
@@ -247,4 +256,24 @@ def test_the_guard_catches_a_lookup_of_every_server_per_listen(
 
     monkeypatch.setattr(ngx305, "listen_owners", Scan)
     results = growth(tmp_path, "NGX305", examples=[0])  # here, where the scan is
+    assert all(failed for _, failed in results), "\n".join(line for line, _ in results)
+
+
+@pytest.mark.usefixtures("one_process")
+def test_the_guard_catches_a_scan_of_every_zone_per_moved_cache_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NGX107 as it was: each cache line it moves found its zone's declarations among every
+    zone of the configuration. 11.2x, which 16x let through; the strict limit must not."""
+    from tlslint.checks import _placement
+    from tlslint.checks import ngx103_session_cache_too_small as ngx103
+
+    def scan(config: Any) -> dict[tuple[str, str], list[Any]]:
+        found: dict[tuple[str, str], list[Any]] = {}
+        for zone in _placement.declared_zones(config):  # every zone, for each line asked
+            found.setdefault((zone.name, zone.use), []).append(zone.directive)
+        return found
+
+    monkeypatch.setattr(ngx103, "zone_declarations", scan)
+    results = growth(tmp_path, "NGX107", examples=[1])  # a small cache on a virtual server: resized
     assert all(failed for _, failed in results), "\n".join(line for line, _ in results)

@@ -101,6 +101,16 @@ def declared_zones(config: NginxConfig) -> tuple[Zone, ...]:
     return tuple(_declared_zones(config))
 
 
+@per_config
+def zone_declarations(config: NginxConfig) -> dict[tuple[str, str], list[Directive]]:
+    """The directives declaring each zone, by (name, use), in text order (asked for each
+    zone to resize, of thousands)."""
+    found: dict[tuple[str, str], list[Directive]] = {}
+    for zone in declared_zones(config):
+        found.setdefault((zone.name, zone.use), []).append(zone.directive)
+    return found
+
+
 # Directives that declare a shared zone as ``shared:NAME:SIZE``: ssl_session_cache, and
 # ssl_ocsp_cache (another use: measured on 1.22.1, one name for both is "already
 # declared for a different use").

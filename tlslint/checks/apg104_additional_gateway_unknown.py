@@ -28,17 +28,24 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             if ws.routes_named(name):
                 continue
             close = suggest(name)
-            hint = (
-                f"; did you mean '{close[0]}'?"
-                if close
-                else (f" (routes found: {', '.join(known)})" if known else "")
-            )
+            hint = f"; did you mean '{close[0]}'?" if close else _found(known)
             yield ctx.finding(
                 location(entry),
                 f"{host.label} lists '{name}' in additionalGateways, but no checked ApigeeRoute is "
                 f"named so{hint}; the host is added to no route, and clients without SNI are reset",
                 anchor=f"{host.anchor}.additionalGateways[{name}]",
             )
+
+
+SHOWN_ROUTES = 5  # route names a message lists: one per finding of 10,000 grew as their square
+
+
+def _found(known: list[str]) -> str:
+    if not known:
+        return ""
+    shown = ", ".join(known[:SHOWN_ROUTES])
+    more = len(known) - SHOWN_ROUTES
+    return f" (routes found: {shown}{f' and {more:,} more' if more > 0 else ''})"
 
 
 class _Suggestions:

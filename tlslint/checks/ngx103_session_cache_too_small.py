@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from functools import partial
 
 from tlslint.checks import RuleContext
-from tlslint.checks._placement import declared_zones
+from tlslint.checks._placement import zone_declarations
 from tlslint.checks._session import (
     SharedZone,
     effective_cache,
@@ -60,7 +60,7 @@ def resize_edits(
     """An edit giving each ssl_session_cache declaration of zone ``name`` (of stream{}'s
     module when ``stream``) the ``size`` (NGX107's move uses them too)."""
     use = "stream ssl_session_cache" if stream else "ssl_session_cache"
-    declarations = [z.directive for z in declared_zones(config) if z.name == name and z.use == use]
+    declarations = zone_declarations(config).get((name, use), [])
     edits = []
     for directive in dict.fromkeys(declarations):
         for index, (_, _, value, _) in enumerate(argument_tokens(directive)):

@@ -22,7 +22,7 @@ from tlslint.sources.kubernetes.ingress_nginx import (
 )
 from tlslint.sources.manifests import Problem, did_you_mean, problem_at
 from tlslint.workspace.kube_facts import Replicas, containers, deployment_replicas, ingress_services, largest
-from tlslint.workspace.session_affinity import Front, chart_fronts, controller_fronts
+from tlslint.workspace.session_affinity import ControllerFronts, Front, chart_fronts
 
 CHART_REPLICAS, CHART_AUTOSCALING_MAX = 1, 11  # the ingress-nginx chart's defaults
 
@@ -122,6 +122,7 @@ def controller_configs(
     configs = []
     controllers = [c for c in objects("Deployment", "DaemonSet") if is_nginx_controller(c)]
     sizes = _ControllerSizes(controllers, lambda c: controller_replicas(c, autoscalers))
+    fronts: ControllerFronts | None = None  # indexed when a controller ConfigMap asks
     for config_map in objects("ConfigMap"):
         if not is_controller_configmap(config_map, sizes.named):
             continue
@@ -131,7 +132,8 @@ def controller_configs(
         )  # fmt: skip
         size = sizes.running(config_map)
         config.replicas = [size] if size is not None else []
-        config.fronts = controller_fronts(sizes.controllers(config_map), objects("Service"))
+        fronts = fronts or ControllerFronts(objects("Service"))
+        config.fronts = fronts.of(sizes.controllers(config_map))
         configs.append(config)
     for release in values:
         controller = release.controller

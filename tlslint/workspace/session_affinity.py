@@ -45,16 +45,50 @@ def sticky_fronts(fronts: list[Front]) -> list[Front] | None:
     return fronts
 
 
-def controller_fronts(controllers: Iterable[KubeObject], services: Iterable[KubeObject]) -> list[Front]:
-    """The Services that select any of the controllers' pods and serve their HTTPS port."""
-    found: dict[int, Front] = {}
-    workloads = list(controllers)
-    for service in services:
-        if id(service) in found or not _serves_https(service):
-            continue
-        if any(_selects(service, c) for c in workloads):
-            found[id(service)] = _front(service.label, service.spec)
-    return list(found.values())
+class ControllerFronts:
+    """The Services serving an HTTPS port, by one pair of their selectors, so that each
+    controller ConfigMap's controllers look only at the Services that may select them
+    (every Service for each ConfigMap grew as the square of the manifests)."""
+
+    def __init__(self, services: Iterable[KubeObject]) -> None:
+        # (namespace, label, value) -> the Services (with their order) whose selector has it
+        self._by_pair: dict[tuple[str | None, str, str], list[tuple[int, KubeObject]]] = {}
+        self._by_label: dict[tuple[str, str], list[tuple[int, KubeObject]]] = {}
+        self._fronts: dict[int, Front] = {}
+        for order, service in enumerate(services):
+            if not _serves_https(service):
+                continue
+            selector = service_selector(service)
+            if not selector or None in selector.values():
+                continue  # selects no pod by what the files say (as ``_selects``)
+            label, value = min((k, v) for k, v in selector.items() if v is not None)
+            self._by_pair.setdefault((service.namespace, label, value), []).append((order, service))
+            self._by_label.setdefault((label, value), []).append((order, service))
+
+    def of(self, controllers: Iterable[KubeObject]) -> list[Front]:
+        """The Services that select any of the controllers' pods and serve their HTTPS
+        port, in the order the Services were given."""
+        found: dict[int, KubeObject] = {}
+        for controller in controllers:
+            for label, value in pod_labels(controller).items():
+                if value is None:
+                    continue
+                if controller.namespace is None:  # in any namespace
+                    candidates = self._by_label.get((label, value), [])
+                else:
+                    candidates = [
+                        *self._by_pair.get((controller.namespace, label, value), []),
+                        *self._by_pair.get((None, label, value), []),
+                    ]
+                for order, service in candidates:
+                    if order not in found and _selects(service, controller):
+                        found[order] = service
+        return [self._front(order, found[order]) for order in sorted(found)]
+
+    def _front(self, order: int, service: KubeObject) -> Front:
+        if order not in self._fronts:  # one Front per Service, whichever ConfigMap asks
+            self._fronts[order] = _front(service.label, service.spec)
+        return self._fronts[order]
 
 
 def chart_fronts(origin: str, controller: Map) -> list[Front]:
