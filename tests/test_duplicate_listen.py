@@ -87,3 +87,21 @@ def test_one_host_name_twice_is_one_address(tmp_path: Path) -> None:
         "a duplicate listen ADDRESS:8444`, ADDRESS being what api.internal resolves to)",
         "duplicate listen options for ADDRESS:8443`, ADDRESS being what localhost resolves to)",
     ]
+
+
+def test_ipv6_spellings_of_one_address_are_one_socket(tmp_path: Path) -> None:
+    """nginx compares addresses, not their spelling (measured on 1.22.1: `a duplicate
+    default server for [::]:8443`, `duplicate listen options for [::1]:8443`, stream's
+    `duplicate "[::1]:8443" address and port pair`)."""
+    found = messages(
+        tmp_path,
+        "http {\n server { listen [::0]:8443 default_server; }\n"
+        " server { listen [0:0:0:0:0:0:0:0]:8443 default_server; }\n"
+        " server { listen [::1]:8444 reuseport; }\n server { listen [0::1]:8444 backlog=5; }\n}\n"
+        "stream {\n server { listen [::1]:8445; listen [0:0::1]:8445; proxy_pass 127.0.0.1:1; }\n}\n",
+    )
+    assert sorted(m.split("(`", 1)[1] for m in found) == [
+        "a duplicate default server for [::]:8443`)",
+        'duplicate "[::1]:8445" address and port pair` on 1.22.1)',
+        "duplicate listen options for [::1]:8444`)",
+    ]

@@ -9,7 +9,8 @@ removed in 1.25.1, or ``ssl_certificate_compression`` (1.29.1) under ``nginx.ver
 
 Two stream{} servers on one address:port are the same kind of line: stream has virtual
 servers from 1.25.5, and before, nginx refuses the second server's listen (`duplicate
-"0.0.0.0:5432" address and port pair`, measured on 1.22.1). They are reported where
+"0.0.0.0:5432" address and port pair`, measured on 1.22.1; for one host name twice, the
+address it resolves to). They are reported where
 nginx is known to be older (the setting, an image, or a line of the configuration);
 where the version is open they prove nothing (nginx may be 1.25.5 or later).
 """
@@ -24,7 +25,7 @@ from tlslint.nginx_inference import Conflict
 from tlslint.nginx_versions import STREAM_VIRTUAL_SERVERS, format_version
 from tlslint.version_range import DEPLOYMENT, DIRECTIVE, Evidence, VersionRange
 from tlslint.workspace import Workspace
-from tlslint.workspace.nginx import Listen, NginxConfig, Server, nginx_address
+from tlslint.workspace.nginx import Listen, NginxConfig, Server, message_address, resolution_note
 
 CODE = "NGX004"
 # Reported against a declared version by the rule that can fix them.
@@ -116,7 +117,7 @@ def _shared_stream_ports(ctx: RuleContext, config: NginxConfig, versions: Versio
     older = versions.settled(STREAM_VIRTUAL_SERVERS)
     since = format_version(STREAM_VIRTUAL_SERVERS)
     for socket, servers in stream.groups.items():
-        address = nginx_address(socket)
+        address = message_address(socket)
         if len(servers) < 2 or address is None:
             continue
         first = _listen_on(servers[0], socket)
@@ -128,7 +129,8 @@ def _shared_stream_ports(ctx: RuleContext, config: NginxConfig, versions: Versio
                 f"another stream server on {socket} (the first is {servers[0].label}): stream{{}} "
                 "has several servers on one address:port (virtual servers) only from nginx "
                 f'{since}, and {older} refuses to start (`duplicate "{address}" address and port '
-                f"pair`); give each server an address:port of its own, or run nginx {since} or later "
+                f"pair`{resolution_note(socket, address)}); give each server an address:port of its "
+                f"own, or run nginx {since} or later "
                 "and tell them apart by server_name",
                 related=[related(first.directive, f"the first stream server on {socket}")],
                 anchor=f"stream > listen[{socket}]",

@@ -4,11 +4,11 @@ server listening on an address:port twice. nginx refuses to start on each, on ev
 release (measured on 1.22.1); the finding is at the later line, where nginx reports it.
 
 Sockets are compared as ``parse_listen`` normalises them (``443``, ``*:443`` and
-``0.0.0.0:443`` are one). A host name is compared with the same name only: nginx resolves
-it once per listen, so one name gives one address each time (``localhost:8443`` twice is a
-duplicate; measured), while a name and an address are not compared (what it resolves to
-is the host's). Variables and QUIC or UDP sockets are not compared (a variable is a
-template's).
+``0.0.0.0:443`` are one; so are ``[::0]:443`` and ``[::]:443``). A host name is compared
+with the same name only: nginx resolves it once per listen, so one name gives one address
+each time (``localhost:8443`` twice is a duplicate; measured), while a name and an
+address are not compared (what it resolves to is the host's). Variables and QUIC or UDP
+sockets are not compared (a variable is a template's).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from tlslint.checks import RuleContext, related
 from tlslint.findings import Finding
 from tlslint.workspace import Workspace
-from tlslint.workspace.nginx import Listen, NginxConfig, Server, nginx_address, scopes
+from tlslint.workspace.nginx import Listen, NginxConfig, Server, message_address, resolution_note, scopes
 
 CODE = "NGX005"
 # The listen parameters that set the socket itself (nginx's "set" options): one listen of
@@ -50,22 +50,11 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
 
 
 def _compared(socket: str) -> str | None:
-    """How nginx writes an address:port (its words' ADDRESS for a host name, said after
-    them), or None where it is not compared."""
-    if socket.endswith(("/quic", "/udp")) or "$" in socket:
-        return None  # a QUIC or UDP socket; a template's variable
-    address = nginx_address(socket)
-    if address is None:
-        host, _, port = socket.rpartition(":")
-        return f"ADDRESS:{port}" if host and port.isdigit() else None
-    return address
-
-
-def _resolved(socket: str, address: str) -> str:
-    """What nginx's words leave to resolution, for a host name's socket."""
-    if not address.startswith("ADDRESS:"):
-        return ""
-    return f", ADDRESS being what {socket.rpartition(':')[0]} resolves to"
+    """How nginx writes an address:port (``message_address``), or None where it is not
+    compared."""
+    if socket.endswith(("/quic", "/udp")):
+        return None  # a QUIC or UDP socket
+    return message_address(socket)
 
 
 def _repeated(ctx: RuleContext, config: NginxConfig) -> Iterator[Finding]:
@@ -88,7 +77,7 @@ def _repeated(ctx: RuleContext, config: NginxConfig) -> Iterator[Finding]:
                 (server, listen),
                 earlier,
                 f"{server.label} listens on {listen.socket} twice: nginx refuses to start "
-                f"({words}{_resolved(listen.socket, address)})",
+                f"({words}{resolution_note(listen.socket, address)})",
                 f"the first listen on {listen.socket}",
                 "",
                 REPEATED_NOTE,
@@ -118,7 +107,7 @@ def _shared_sockets(ctx: RuleContext, config: NginxConfig) -> Iterator[Finding]:
                     f"{server.label} sets socket options ({options[1]}) on {socket}, and so does "
                     f"{optioned[0].label} ({optioned[2]}): only one listen of an address:port may set "
                     "them (they belong to the one socket its servers share); nginx refuses to start "
-                    f"(`duplicate listen options for {address}`{_resolved(socket, address)})",
+                    f"(`duplicate listen options for {address}`{resolution_note(socket, address)})",
                     f"the first socket options on {socket}",
                     " options",
                     OPTIONS_NOTE,
@@ -135,7 +124,7 @@ def _shared_sockets(ctx: RuleContext, config: NginxConfig) -> Iterator[Finding]:
                 first[1],
                 f"{server.label} is a second default_server of {socket} (the first is {first[0].label}): "
                 "nginx refuses to start "
-                f"(`a duplicate default server for {address}`{_resolved(socket, address)})",
+                f"(`a duplicate default server for {address}`{resolution_note(socket, address)})",
                 f"the first default_server of {socket}",
                 "",
                 NOTE,

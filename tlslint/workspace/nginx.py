@@ -448,7 +448,7 @@ def normalise_socket(address: str) -> str:
     if address.startswith("["):
         host, _, rest = address[1:].partition("]")
         port = rest[1:] if rest.startswith(":") else "80"
-        return f"[{host.lower()}]:{port}"
+        return f"[{_ipv6(host)}]:{port}"
     host, sep, port = address.rpartition(":")
     if not sep:
         if "$" in address:
@@ -459,6 +459,40 @@ def normalise_socket(address: str) -> str:
     elif "$" not in host:
         host = host.lower()  # names and IPv6 digits are case-insensitive; a variable is not
     return f"{host}:{port}"
+
+
+def message_address(socket: str) -> str | None:
+    """``nginx_address``, or for a host name ``ADDRESS:port`` (nginx writes what the name
+    resolves to, which ``resolution_note`` says); None for a template's variable. One
+    name is compared with itself only: nginx resolves it alike for each listen."""
+    if "$" in socket:
+        return None
+    address = nginx_address(socket)
+    if address is None:
+        host, _, port = socket.removesuffix("/udp").rpartition(":")
+        return f"ADDRESS:{port}" if host and port.isdigit() else None
+    return address
+
+
+def resolution_note(socket: str, address: str) -> str:
+    """What follows nginx's words when ``message_address`` left the address to resolution."""
+    if not address.startswith("ADDRESS:"):
+        return ""
+    return f", ADDRESS being what {socket.removesuffix('/udp').rpartition(':')[0]} resolves to"
+
+
+def _ipv6(host: str) -> str:
+    """One spelling for each IPv6 address, as nginx compares them (``[::0]`` and
+    ``[0:0:0:0:0:0:0:0]`` are ``[::]``: measured on 1.22.1)."""
+    host = host.lower()
+    if host in ("::", "::1") or "$" in host:
+        return host
+    import ipaddress  # only for a spelling other than the usual two
+
+    try:
+        return ipaddress.IPv6Address(host).compressed
+    except ValueError:
+        return host  # nginx refuses it (NGX012's concern), or a template's
 
 
 def nginx_address(socket: str) -> str | None:
