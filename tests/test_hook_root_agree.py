@@ -214,8 +214,8 @@ LAYOUTS = [
 # Each is a limit of what a run on part of the tree can know without walking all of it.
 APP_SERVER_ELSEWHERE = (
     "BKD101 needs the app server behind upstream lemmy, which the root run links through "
-    "docker-compose.yml and app/; app servers are linked only when their files are in the "
-    "run (docs/backends.md), and a run on nginx/ does not walk the repository for them. "
+    "docker-compose.yml and app/; a run given the file by name reads the compose stack "
+    "above it, but a run on nginx/ does not look above the directory (docs/backends.md). "
     "[[backends]] in the settings links it in every run (compose-stack-mapped)"
 )
 INCLUDERS_BESIDE = (
@@ -229,10 +229,7 @@ NOT_A_HOOK_FILE = (
     "(docs/integrations/pre-commit.md)"
 )
 KNOWN: dict[tuple[str, str, str], str] = {
-    **{
-        ("compose-stack", "nginx/nginx.conf", how): APP_SERVER_ELSEWHERE
-        for how in ("hook", "named", "directory")
-    },
+    ("compose-stack", "nginx/nginx.conf", "directory"): APP_SERVER_ELSEWHERE,
     **{
         ("shared-snippets", "sites/jitsi.conf", how): INCLUDERS_BESIDE
         for how in ("hook", "named", "directory")

@@ -27,7 +27,7 @@ in directories on a configuration's way up, and only when named like a deploymen
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -126,3 +126,40 @@ def _is_file(entry: os.DirEntry[str]) -> bool:
         return entry.is_file()
     except OSError:
         return False
+
+
+def compose_near(roots: Iterable[Path], read: Collection[Path], settings: Settings) -> list[Path]:
+    """The docker-compose files that may start an app server in the nearest directory at
+    or above each configuration root that has any, as a walk would keep them, and not among
+    ``read``: in a run given files by name (a pre-commit hook passes the changed ones), the
+    stack whose service names an upstream reaches (BKD101-103 read it as ``tlslint .`` does).
+    """
+    from tlslint.sources.python.compose_sniff import compose_backend_files, is_compose_file
+
+    done = {resolved(path) for path in read}
+    stop_at = {resolved(stop) for stop in stops(settings)}
+    looked: dict[Path, list[Path]] = {}  # by directory: its compose files
+    found: dict[Path, None] = {}
+    for root in roots:
+        for directory in project_directories(resolved(root).parent, stop_at):
+            if directory not in looked:
+                looked[directory] = _compose_files(directory, is_compose_file)
+            if looked[directory]:
+                found.update(dict.fromkeys(p for p in looked[directory] if resolved(p) not in done))
+                break
+    if not found:
+        return []
+    from tlslint.discovery import discover
+
+    kept = compose_backend_files(list(found))
+    # As the walk would see each one: ignored (.gitignore) or excluded files are not read.
+    return discover(kept, settings.exclude, settings.base, force_exclude=True).deployment if kept else []
+
+
+def _compose_files(directory: Path, is_compose: Callable[[Path], bool]) -> list[Path]:
+    try:
+        with os.scandir(directory) as entries:
+            names = sorted(e.name for e in entries if _is_file(e))
+    except OSError:
+        return []
+    return [directory / name for name in names if is_compose(directory / name)]

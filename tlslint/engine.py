@@ -151,8 +151,19 @@ def _run(
         yaml = rendered.remaining(discovered.yaml) if rendered is not None else discovered.yaml
         apigee = _add_apigee(workspace, filters, yaml, settings, overlay, targets)
         findings.extend(f for f in apigee.findings if filters.keep(f))
+        # Given files by name: the compose stack above them names the app servers too.
+        near = _compose_near(configs, discovered, settings) if named else []
         backends = _add_backends(
-            workspace, filters, [*discovered.backend, *_compose_files(discovered)], settings, overlay, python
+            workspace,
+            filters,
+            [*discovered.backend, *_compose_files(discovered), *near],
+            settings,
+            overlay,
+            python,
+        )
+        # What only the stack above led to is context, never reported: not a file given.
+        context = (
+            {path for path in backends.read if resolved(path) not in discovered.explicit} if near else set()
         )
     finally:
         if python is not None:
@@ -182,8 +193,8 @@ def _run(
     findings.sort(key=Finding.sort_key)
     read = sorted(
         {
-            *files.parsed, *files.errors, *apigee.read, *backends.read, *kubernetes.read,
-            *(rendered.read if rendered else ()),
+            *files.parsed, *files.errors, *apigee.read, *(p for p in backends.read if p not in context),
+            *kubernetes.read, *(rendered.read if rendered else ()),
         }
     )  # fmt: skip
     texts = {path: LoadedText(parsed.source, NGINX) for path, parsed in files.parsed.items()}
@@ -196,7 +207,7 @@ def _run(
     reported = _reported(files, configs, how.scope, discovered.nginx if named or above else None)
     if reported is not None:
         reported |= apigee.reported(how.scope)
-        reported |= backends.reported(how.scope)
+        reported |= backends.reported(how.scope) - context
         reported |= kubernetes.reported(how.scope)
         reported |= rendered.reported(how.scope) if rendered is not None else set()
         # A finding for one cause is reported where any place it covers is.
@@ -318,6 +329,16 @@ def _compose_files(discovered: Discovered) -> list[Path]:
     from tlslint.sources.python.compose_sniff import compose_backend_files
 
     return compose_backend_files(discovered.deployment)
+
+
+def _compose_near(configs: list[NginxConfig], discovered: Discovered, settings: Settings) -> list[Path]:
+    """The compose files above the configurations of a run given files by name (see
+    ``tlslint.deployment_near.compose_near``)."""
+    if not configs:
+        return []
+    from tlslint.deployment_near import compose_near
+
+    return compose_near([config.files[0] for config in configs], discovered.deployment, settings)
 
 
 def _add_backends(
