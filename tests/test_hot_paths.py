@@ -145,7 +145,9 @@ def test_glob_files_is_glob_then_isfile(tmp_path: Path) -> None:
 
 
 def test_session_cache_read_again_is_its_own_directives() -> None:
-    from tlslint.checks._session import _read_cache, parse_cache
+    from tlslint.checks._session import parse_cache
+
+    _read_cache = parse_cache.__wrapped__
 
     text = "ssl_session_cache shared:SSL:10m;\nssl_session_cache shared:SSL:10m;\nssl_session_cache off;\n"
     first, twin, off = parse_text(SourceText(Path("a.conf"), text)).directives

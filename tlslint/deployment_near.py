@@ -27,7 +27,7 @@ in directories on a configuration's way up, and only when named like a deploymen
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -99,13 +99,8 @@ class _Search:
 def _unread_images(directory: Path, done: set[Path], settings: Settings) -> dict[Path, list[Image]]:
     """The images of the deployment files in ``directory`` that a walk would keep
     (``done``: the files read already)."""
-    try:
-        with os.scandir(directory) as entries:
-            files = [(e.name, e.is_symlink()) for e in entries if _is_file(e)]
-    except OSError:
-        return {}
     candidates = {}
-    for name, link in files:
+    for name, link in _listed_files(directory):
         path = directory / name  # ``directory`` is resolved: so is a file in it that is no link
         if not is_deployment_file(path) or (resolved(path) if link else path) in done:
             continue
@@ -119,6 +114,15 @@ def _unread_images(directory: Path, done: set[Path], settings: Settings) -> dict
     # As the walk would see each one: ignored, excluded, or a manifest tlslint checks.
     kept = discover(list(candidates), settings.exclude, settings.base, force_exclude=True).deployment
     return {path: candidates[path] for path in kept}
+
+
+def _listed_files(directory: Path) -> list[tuple[str, bool]]:
+    """The files of ``directory``, by name, each with whether it is a symlink."""
+    try:
+        with os.scandir(directory) as entries:
+            return [(e.name, e.is_symlink()) for e in entries if _is_file(e)]
+    except OSError:
+        return []
 
 
 def _is_file(entry: os.DirEntry[str]) -> bool:
@@ -143,7 +147,8 @@ def compose_near(roots: Iterable[Path], read: Collection[Path], settings: Settin
     for root in roots:
         for directory in project_directories(resolved(root).parent, stop_at):
             if directory not in looked:
-                looked[directory] = _compose_files(directory, is_compose_file)
+                names = sorted(name for name, _ in _listed_files(directory))
+                looked[directory] = [directory / n for n in names if is_compose_file(directory / n)]
             if looked[directory]:
                 found.update(dict.fromkeys(p for p in looked[directory] if resolved(p) not in done))
                 break
@@ -154,12 +159,3 @@ def compose_near(roots: Iterable[Path], read: Collection[Path], settings: Settin
     kept = compose_backend_files(list(found))
     # As the walk would see each one: ignored (.gitignore) or excluded files are not read.
     return discover(kept, settings.exclude, settings.base, force_exclude=True).deployment if kept else []
-
-
-def _compose_files(directory: Path, is_compose: Callable[[Path], bool]) -> list[Path]:
-    try:
-        with os.scandir(directory) as entries:
-            names = sorted(e.name for e in entries if _is_file(e))
-    except OSError:
-        return []
-    return [directory / name for name in names if is_compose(directory / name)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
 
 from tlslint.checks._upstream import in_stream
 from tlslint.nginx_versions import STREAM_VIRTUAL_SERVERS
@@ -44,22 +44,11 @@ class SessionCache:
         return " ".join(self.directive.args)
 
 
+# The last line read, held (a Directive is equal only to itself, so never another's by
+# its id): http{}'s line, asked for each of its 10,000 servers in turn.
+@lru_cache(maxsize=1)
 def parse_cache(directive: Directive) -> tuple[bool, bool, SharedZone | None]:
     """(disabled, builtin, shared zone) as written in one ssl_session_cache."""
-    last: Directive | None = _LAST_READ[0]
-    read: tuple[bool, bool, SharedZone | None] = _LAST_READ[1]
-    if last is directive:  # http{}'s line, asked for each of its 10,000 servers in turn
-        return read
-    read = _read_cache(directive)
-    _LAST_READ[:] = directive, read
-    return read
-
-
-# The last ssl_session_cache read, and what it says (held, so never another's by its id).
-_LAST_READ: list[Any] = [None, (False, False, None)]
-
-
-def _read_cache(directive: Directive) -> tuple[bool, bool, SharedZone | None]:
     disabled = False
     builtin = False
     shared = None

@@ -43,7 +43,7 @@ def display_path(path: Path) -> str:
 
 class _Shown(dict[Path, str]):
     """``display_path`` of each path, worked out once a report: 10,000 findings name a
-    few files each, and ``relpath`` of every one was a tenth of writing the report."""
+    few files each, and ``relpath`` of every one was half of writing the report."""
 
     def __missing__(self, path: Path) -> str:
         shown = self[path] = display_path(path)
