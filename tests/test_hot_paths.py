@@ -5,12 +5,11 @@ with another anchor, a report's display paths."""
 from __future__ import annotations
 
 import os
-from dataclasses import fields, replace
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from tlslint.findings import Edit, Finding, Fix, Location, Related, Severity
 from tlslint.sources.nginx.model import SourceText
 from tlslint.sources.nginx.parser import parse_text
 from tlslint.workspace.nginx import Listen, _listen_parts, normalise_socket, parse_listen
@@ -69,23 +68,12 @@ def test_listen_parts_by_arguments_are_the_listen_itself() -> None:
 
 
 def test_anchored_is_replace_of_the_anchor() -> None:
-    path = Path("/etc/nginx/nginx.conf")
-    finding = Finding(
-        "NGX401",
-        "access-log-without-session-reuse",
-        Severity.INFO,
-        "message",
-        Location(path, 3, 2, 3, 9),
-        (Related(Location(path, 1, 1), "why"),),
-        Fix("describe", (Edit(path, 1, 2, "x"),), safe=False),
-        "http > server[a:443] > access_log",
-        "a note",
-        ((path, "http"),),
-    )
+    from test_finding_codec import every_field, sample
+
+    finding = sample()[("one", 1)][0]  # every field set, compare=False ones too
     moved = finding.anchored("http > server[b:443] > access_log")
-    expected = replace(finding, anchor="http > server[b:443] > access_log")
-    names = [f.name for f in fields(Finding)]
-    assert [getattr(moved, name) for name in names] == [getattr(expected, name) for name in names]
+    assert every_field(moved) == every_field(replace(finding, anchor="http > server[b:443] > access_log"))
+    assert moved.anchor != finding.anchor
 
 
 def test_report_names_each_file_as_display_path_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
