@@ -23,6 +23,7 @@ from nginx_harness import NginxTestResult, nginx_t, nginx_version
 from tlslint.findings import Severity
 from tlslint.nginx_analysis import check_children
 from tlslint.nginx_directives import HTTP_LOC, HTTP_MAIN, HTTP_SRV, MAIN, table_for
+from tlslint.nginx_values import READERS
 from tlslint.nginx_versions import format_version
 from tlslint.sources.nginx.model import Directive, SourceText, walk
 from tlslint.sources.nginx.parser import parse_text
@@ -36,6 +37,7 @@ DEDICATED = ["NGX004", "NGX304", "NGX305"]
 DIRECTIVE_REFUSAL = re.compile(
     r'unknown directive "|directive is not allowed here|invalid number of arguments'
     r'|it must be "on" or "off"|has no opening "\{"|is not terminated by ";"'
+    r'|invalid value "|directive invalid (value|number)|invalid session cache "'
 )
 # Corpus files on which nginx -t and the analyzer disagree, and why.
 DISAGREEMENTS: dict[str, str] = {}
@@ -115,7 +117,8 @@ def _checked(directive: Directive) -> bool:
 
 def _variants(text: str) -> list[tuple[str, str, int]]:
     """(what, broken text, line): a typo in a directive's name; a one-argument directive
-    that needs its argument with none. A few per file, spread over it."""
+    that needs its argument with none; a value nginx reads (a time, a size, a word from
+    its list) that it cannot. A few per file, spread over it."""
     directives = [d for d in _checked_directives(text) if d.name != "include"]
     picked = directives[:: max(1, len(directives) // 3)][:3]
     variants = []
@@ -136,6 +139,11 @@ def _variants(text: str) -> list[tuple[str, str, int]]:
         broken = text[: directive.args_start] + text[directive.args_end :]
         variants.append(("argument dropped", broken, directive.line))
         break
+    for directive in directives:
+        if directive.name in READERS and directive.args and directive.block is None:
+            broken = text[: directive.args_start] + "bogus" + text[directive.args_end :]
+            variants.append(("value refused", broken, directive.line))
+            break
     return variants
 
 

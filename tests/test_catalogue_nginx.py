@@ -42,7 +42,8 @@ REFUSED_BY_NGINX = {
     "NGX010": r'unknown directive "',
     "NGX011": r"directive is not allowed here",
     "NGX012": r'invalid number of arguments in|it must be "on" or "off"'
-    r'|has no opening "\{"|is not terminated by ";"',
+    r'|has no opening "\{"|is not terminated by ";"'
+    r'|invalid value "|directive invalid (value|number)|invalid session cache "',
 }
 
 ENTRIES = catalogue.load_entries()

@@ -79,7 +79,8 @@ ARGUMENT_LISTS.append(["1"] * 9)
 def test_analyzer_agrees_with_crossplane_on_its_whole_table() -> None:
     """Every directive crossplane knows, in every context it analyses, with every
     argument shape, ``;`` and ``{``: the same verdict, except where tlslint's supplement
-    records a form nginx gained later (then tlslint may only accept more)."""
+    records a form nginx gained later (then tlslint may only accept more), or where
+    tlslint reads a value crossplane does not (``tlslint.nginx_values``)."""
     table = DirectiveTable()  # no version: every known form
     disagreements = []
     for name, context_path, args, term in itertools.product(
@@ -93,6 +94,9 @@ def test_analyzer_agrees_with_crossplane_on_its_whole_table() -> None:
             continue
         if name in nd.SUPPLEMENT and (ours is None or theirs == NOT_ALLOWED):
             continue  # a context or form crossplane's table does not have yet
+        context = oracle.CONTEXTS[context_path]
+        if theirs is None and ours == BAD_ARGUMENTS and table.typed_refusal(name, tuple(args), context):
+            continue  # a value nginx's reader refuses: crossplane checks shapes only
         disagreements.append((name, context_path, args, term, theirs, ours))
     assert not disagreements, disagreements[:20]
 

@@ -17,7 +17,9 @@ from tlslint.nginx_directives import (
     CHECK_VALUES,
     CONTEXT_NAMES,
     FLAG_ONLY,
+    MANY,
     ROOT_CONTEXTS,
+    TYPED,
     VALUES,
     DirectiveTable,
 )
@@ -65,6 +67,10 @@ class Problem:
             if refused:
                 return refused
         given = len(directive.args)
+        if self.shape & TYPED and semicolon >> min(given, MANY) & 1:  # the count is right
+            refused = table.typed_refusal(name, directive.args, self.context)
+            if refused:
+                return refused
         return (
             f'invalid number of arguments in "{name}" directive ({given} given; '
             f"it takes {expected}{_version_note(table)})"
@@ -82,15 +88,23 @@ def context_words(context: int) -> str:
     return " or ".join(names) if names else "an unknown context"
 
 
+# Whether a value was refused, by context, name and arguments: one pass's memo (a
+# configuration's, a file's), since the same line repeats across its servers.
+Refused = dict[tuple[int, str, tuple[str, ...]], bool]
+
+
 def check_children(
     children: Iterable[Directive],
     context: int,
     table: DirectiveTable,
     problems: list[Problem],
     block: Block | None = None,
+    refused: Refused | None = None,
 ) -> None:
     """The hot loop: per directive, a dict lookup and a bit test or two (names bound
     to locals: this runs once for every directive of every configuration)."""
+    if refused is None:
+        refused = {}
     shapes = table.shapes(context)
     get = shapes.get
     fill = table.fill
@@ -109,8 +123,13 @@ def check_children(
             count = 8  # MANY: eight or more
         if directive.block is not None:
             count += 9  # ARG_BITS: the counts taken before "{"
-        elif shape & check_values and _wrong_value(directive, shape, context, table):
-            count = -1
+        elif shape & check_values and shape >> count & 1:
+            key = (context, directive.name, directive.args)
+            wrong = refused.get(key)
+            if wrong is None:
+                wrong = refused[key] = _wrong_value(directive, shape, context, table)
+            if wrong:
+                count = -1  # a value refused (a wrong count is refused anyway)
         if count < 0 or not shape >> count & 1:
             problems.append(Problem(BAD_ARGUMENTS, directive, context, shape, block))
 
@@ -121,32 +140,42 @@ def _wrong_flag(directive: Directive, shape: int) -> bool:
 
 
 def _wrong_value(directive: Directive, shape: int, context: int, table: DirectiveTable) -> bool:
-    """The rare path: a flag's value, or a value form newer than the target version."""
+    """A flag's value, a value form newer than the target version, or a value nginx's
+    reader refuses."""
     if _wrong_flag(directive, shape):
         return True
-    return bool(shape & VALUES) and bool(table.refused_value(directive.name, directive.args, context))
+    if shape & VALUES and table.refused_value(directive.name, directive.args, context):
+        return True
+    return bool(shape & TYPED) and bool(table.typed_refusal(directive.name, directive.args, context))
 
 
 def check_tree(
-    directives: list[Directive], context: int, table: DirectiveTable, problems: list[Problem]
+    directives: list[Directive],
+    context: int,
+    table: DirectiveTable,
+    problems: list[Problem],
+    refused: Refused | None = None,
 ) -> None:
     """One file's own tree in ``context`` (its includes are not followed)."""
-    check_children(directives, context, table, problems)
+    if refused is None:
+        refused = {}
+    check_children(directives, context, table, problems, refused=refused)
     for directive in directives:
         if directive.block:
             inner = table.enter(context, directive.name)
             if inner:
-                check_tree(directive.block, inner, table, problems)
+                check_tree(directive.block, inner, table, problems, refused)
 
 
 def check_config(config: NginxConfig, table: DirectiveTable) -> list[Problem]:
     """Every directive of a configuration, includes spliced in."""
     problems: list[Problem] = []
+    refused: Refused = {}
     stack = [(config.top, ROOT_CONTEXTS[config.context])]
     enter = table.enter
     while stack:
         block, context = stack.pop()
-        check_children(block.children, context, table, problems, block)
+        check_children(block.children, context, table, problems, block, refused)
         for sub in reversed(block.blocks):
             directive = sub.directive
             if directive is not None:

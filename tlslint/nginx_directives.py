@@ -23,6 +23,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
+from tlslint.nginx_values import READERS, Row, rows_for
+from tlslint.nginx_values import refusal as values_refusal
 from tlslint.nginx_versions import Version, format_version
 
 if TYPE_CHECKING:
@@ -236,7 +238,8 @@ MANY: Final = 8
 _COUNTS: Final = (1 << ARG_BITS) - 1
 FLAG_ONLY: Final = 1 << (2 * ARG_BITS)  # with one argument, only "on" or "off"
 VALUES: Final = 1 << (2 * ARG_BITS + 1)  # a value form of this name is newer than the target version
-CHECK_VALUES: Final = FLAG_ONLY | VALUES
+TYPED: Final = 1 << (2 * ARG_BITS + 2)  # nginx reads its values (tlslint.nginx_values)
+CHECK_VALUES: Final = FLAG_ONLY | VALUES | TYPED
 ANYTHING: Final = _COUNTS | _COUNTS << ARG_BITS  # any arguments, with or without a block
 UNKNOWN: Final = -1
 
@@ -314,6 +317,7 @@ class DirectiveTable:
     _masks: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
     _values: frozenset[str] = field(default_factory=frozenset, repr=False)
     _refusals: dict[int, dict[str, dict[tuple[str, ...], str]]] = field(default_factory=dict, repr=False)
+    _typed: dict[int, dict[str, tuple[Row, ...]]] = field(default_factory=dict, repr=False)
     _shapes: dict[int, dict[str, int]] = field(default_factory=dict, repr=False)
     _enter: dict[str, dict[int, int]] = field(default_factory=dict, repr=False)
     _suggested: dict[str, str | None] = field(default_factory=dict, repr=False)
@@ -347,6 +351,8 @@ class DirectiveTable:
         shape = shape_of(masks, context) if masks is not None else self._outside(name, context)
         if shape > 0 and name in self._values:
             shape |= VALUES
+        if shape > 0 and name in READERS:
+            shape |= TYPED
         shapes[name] = shape
         return shape
 
@@ -405,6 +411,23 @@ class DirectiveTable:
         if found is None:
             found = by_args[args] = self._refused_value(name, args, context)
         return found
+
+    def typed_refusal(self, name: str, args: tuple[str, ...], context: int) -> str:
+        """nginx's refusal of a value its reader does not take (``proxy_http_version 3``,
+        ``keepalive_timeout 75x``), in every family ``name`` stands in within ``context``;
+        '' when one takes it. The rows are remembered per context and name; the values
+        are read each time (a memo by value would keep every value a process saw)."""
+        by_name = self._typed.get(context)
+        if by_name is None:
+            by_name = self._typed[context] = {}
+        rows = by_name.get(name)
+        if rows is None:
+            masks = self._masks.get(name, ())
+            scopes = tuple(
+                scope for scope, bits in _SCOPE_BITS.items() if any(mask & bits & context for mask in masks)
+            )
+            rows = by_name[name] = rows_for(name, scopes)
+        return values_refusal(name, args, rows)
 
     def _refused_value(self, name: str, args: tuple[str, ...], context: int) -> str:
         from tlslint.nginx_history import argument_form

@@ -1,0 +1,235 @@
+"""The values nginx reads (``tlslint.nginx_values``): each reader against nginx's own.
+
+Without nginx, the readers are held to what Debian's nginx 1.22.1 was measured to
+do with each value below. With it (CI), every value is put through the real
+``nginx -t`` in a directive that uses that reader, and every row of the table (each
+directive in each scope it names, each argument) is broken on purpose: nginx and
+NGX012 must refuse the same line, and both accept the row's valid value.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from helpers import check_files
+
+from tlslint.nginx_values import (
+    MAIL,
+    MSEC,
+    NUMBER,
+    OFFSET,
+    READERS,
+    SEC,
+    SESSION_CACHE,
+    SIZE,
+    STREAM,
+    UPSTREAM,
+    Reader,
+    refusal,
+    rows_for,
+)
+
+# (value, accepted), as nginx 1.22.1 reads each kind.
+TIMES_IN_MILLISECONDS = [
+    ("5", True), ("5s", True), ("500ms", True), ("1h30m", True), ("1h 30m", True),
+    ("1w2d", True), ("3s5", True), ("1m30s500ms", True), ("m5", True),
+    ("30m1h", False), ("1d1d", False), ("5 s", False), (" 5s", False), ("1y", False),
+    ("1M", False), ("10S", False), ("1H", False), ("", False), ("s", False), ("-1", False),
+    ("+5", False), ("5.5s", False), ("75x", False), ("500ms5s", False), ("$timeout", False),
+]  # fmt: skip
+TIMES_IN_SECONDS = [
+    ("5", True), ("1y", True), ("1M", True), ("1d", True), ("1h30m", True), ("1h 30m", True),
+    ("99999999999y", True), ("500ms", False), ("1M1y", False), ("1d1d", False), ("5 s", False),
+    ("10x", False), ("", False), ("1D", False),
+]  # fmt: skip
+SIZES = [
+    ("16k", True), ("16K", True), ("1m", True), ("1M", True), ("4096", True), ("0", True),
+    ("1g", False), ("1G", False), ("", False), ("k", False), ("1kb", False), ("+5", False),
+    ("-1", False), ("16 k", False), ("99999999999999999999", False), ("4q", False),
+]  # fmt: skip
+OFFSETS = [
+    ("1g", True), ("8G", True), ("512M", True), ("0", True), ("100k", True),
+    ("1t", False), ("1gb", False), ("", False), ("1.5g", False),
+]  # fmt: skip
+NUMBERS = [
+    ("100", True), ("0", True), ("007", True),
+    ("", False), ("x", False), ("-1", False), ("+1", False), ("1k", False),
+    ("99999999999999999999", False),
+]  # fmt: skip
+SESSION_CACHES = [
+    ("off", True), ("none", True), ("builtin", True), ("builtin:1000", True),
+    ("shared:SSL:10m", True), ("shared:a-b:1024k", True),
+    ("foo", False), ("OFF", False), ("Shared:SSL:10m", False), ("builtin:x", False),
+    ("builtin:", False), ("shared:SSL", False), ("shared:SSL:", False), ("shared::10m", False),
+    ("shared:SSL:10g", False), ("shared:a:b:10m", False),
+]  # fmt: skip
+
+# A reader, and a directive that uses it where nginx -t reads it: (directive, where).
+READER_CASES = [
+    (MSEC, "proxy_read_timeout", TIMES_IN_MILLISECONDS),
+    (SEC, "ssl_session_timeout", TIMES_IN_SECONDS),
+    (SIZE, "ssl_buffer_size", SIZES),
+    (OFFSET, "client_max_body_size", OFFSETS),
+    (NUMBER, "keepalive_requests", NUMBERS),
+    (SESSION_CACHE, "ssl_session_cache", SESSION_CACHES),
+]
+VALUE_PARAMS = [
+    pytest.param(reader, name, value, accepted, id=f"{name}-{value!r}")
+    for reader, name, cases in READER_CASES
+    for value, accepted in cases
+]
+
+
+@pytest.mark.parametrize(("reader", "name", "value", "accepted"), VALUE_PARAMS)
+def test_each_reader_takes_what_nginx_takes(reader: Reader, name: str, value: str, accepted: bool) -> None:
+    assert reader.accepts(value) is accepted
+
+
+def _refused(name: str, args: tuple[str, ...], *scopes: str) -> str:
+    return refusal(name, args, rows_for(name, scopes))
+
+
+def test_a_refusal_needs_every_reading_to_refuse() -> None:
+    # A snippet that may stand in http{} or in stream{}: both read the same way.
+    assert _refused("ssl_session_timeout", ("10x",), "http", STREAM).startswith(
+        '"ssl_session_timeout" directive invalid value "10x"'
+    )
+    # Or in an upstream, whose keepalive_timeout takes one argument: a second is not a
+    # value it reads (its count is the shape's question), so the value is not judged.
+    assert (
+        _refused(
+            "keepalive_timeout",
+            ("5", "10x"),
+            "http",
+        )
+        != ""
+    )
+    assert _refused("keepalive_timeout", ("5", "10x"), "http", UPSTREAM) == ""
+    # proxy_next_upstream is a list of words in http, a flag in stream: "on" is read
+    # differently, so nothing is refused where either may be meant.
+    assert (
+        _refused(
+            "proxy_next_upstream",
+            ("on",),
+            "http",
+        )
+        != ""
+    )
+    assert _refused("proxy_next_upstream", ("on",), "http", STREAM) == ""
+    # Words are compared as nginx compares them, without case.
+    assert (
+        _refused(
+            "ssl_protocols",
+            ("tlsv1.2", "TLSV1.3"),
+            "http",
+        )
+        == ""
+    )
+    assert _refused(
+        "proxy_http_version",
+        ("3",),
+        "http",
+    ) == ('invalid value "3" in "proxy_http_version" directive, it must be "1.0", "1.1" or "2"')
+
+
+# ----------------------------------------------------------------------------- real nginx
+
+SAMPLE_WORDS = {"ssl_verify_client": "off", "ssl_ocsp": "off", "proxy_http_version": "1.1"}
+SAMPLE_WORDS.update(ssl_protocols="TLSv1.2", proxy_ssl_protocols="TLSv1.2", grpc_ssl_protocols="TLSv1.2")
+SAMPLES = {  # reader template's start -> (accepted, refused)
+    "a time in units ms": ("5s", "5x"),
+    "a time in units s,": ("5m", "5x"),
+    "a size in bytes, k or m": ("4k", "4q"),  # proxy_buffer_size may not pass proxy_buffers
+    "a size in bytes, k, m or g": ("1g", "1t"),
+    "a whole number": ("100", "x"),
+    "a number of connections": ("16", "x"),
+    "off, none, builtin": ("shared:T:10m", "foo"),
+}
+
+
+def _samples(name: str, reader: Reader) -> tuple[str, str]:
+    if reader.words:
+        return SAMPLE_WORDS.get(name, reader.words[0]), "bogus"
+    for words, pair in SAMPLES.items():
+        if words in reader.template:
+            return pair
+    raise AssertionError(f"no sample values for {name}'s reader")
+
+
+def _config(scope: str, line: str) -> tuple[str, int]:
+    """A whole configuration with ``line`` where ``scope`` reads it, and that line's number."""
+    if scope == STREAM:
+        head = "events {}\nstream {\n    server {\n        listen 127.0.0.1:18445;\n"
+        head += "        proxy_pass 127.0.0.1:1;\n"
+        return head + f"        {line}\n    }}\n}}\n", head.count("\n") + 1
+    if scope == UPSTREAM:
+        head = "events {}\nhttp {\n    upstream u {\n        server 127.0.0.1:1;\n"
+        tail = "    }\n    server {\n        listen 127.0.0.1:18080;\n    }\n}\n"
+        return head + f"        {line}\n" + tail, head.count("\n") + 1
+    head = "events {}\nhttp {\n    server {\n        listen 127.0.0.1:18080;\n"
+    return head + f"        {line}\n    }}\n}}\n", head.count("\n") + 1
+
+
+ROW_PARAMS = [
+    pytest.param(name, scope, position, id=f"{name}-{scope}-{position}")
+    for name, rows in READERS.items()
+    for row in rows
+    # Debian builds no mail module: mail's rows use the same nginx readers as http's.
+    for scope in row.scopes
+    if scope != MAIL
+    for position in range(len(row.readers))
+]
+
+
+def _nginx_refusal(reader: Reader, name: str, value: str) -> str:
+    """nginx's own words for this reader's refusal (a pattern)."""
+    if reader.words:
+        return f'invalid value "{re.escape(value)}"'
+    if reader is SESSION_CACHE:
+        return f'invalid session cache "{re.escape(value)}"'
+    if reader is NUMBER:
+        return f'"{name}" directive invalid number'
+    if "number of connections" in reader.template:
+        return f'invalid value "{re.escape(value)}" in "{name}" directive'
+    return f'"{name}" directive invalid value'
+
+
+@pytest.mark.nginx
+@pytest.mark.parametrize(("reader", "name", "value", "accepted"), VALUE_PARAMS)
+def test_nginx_reads_each_value_as_the_reader_does(
+    reader: Reader, name: str, value: str, accepted: bool
+) -> None:
+    from nginx_harness import nginx_t
+
+    quoted = '"' + value.replace('"', '\\"') + '"'
+    text, line = _config("http", f"{name} {quoted};")
+    result = nginx_t(text, kind="main")
+    refused = [e for e in result.errors if re.search(_nginx_refusal(reader, name, value), e)]
+    assert bool(refused) is not accepted, result.describe()
+    if refused:
+        assert refused[0].endswith(f":{line}"), result.describe()
+
+
+@pytest.mark.nginx
+@pytest.mark.parametrize(("name", "scope", "position"), ROW_PARAMS)
+def test_nginx_and_ngx012_refuse_each_row(tmp_path: Path, name: str, scope: str, position: int) -> None:
+    from nginx_harness import nginx_t
+
+    row = next(row for row in READERS[name] if scope in row.scopes)
+    readers = row.readers[: position + 1]
+    good = [_samples(name, reader)[0] for reader in readers]
+    bad = [*good[:-1], _samples(name, readers[-1])[1]]
+    for args, refused in ((good, False), (bad, True)):
+        text, line = _config(scope, f"{name} {' '.join(args)};")
+        result = nginx_t(text, kind="main")
+        expected = _nginx_refusal(readers[-1], name, args[-1])
+        assert result.ok is not refused, result.describe()
+        if refused:
+            assert re.search(expected, result.errors[0]), result.describe()
+            assert result.errors[0].endswith(f":{line}"), result.describe()
+        found = check_files(tmp_path, {"nginx.conf": text}, {"select": ["NGX012"]}).findings
+        assert [(f.location.line, f.message) for f in found] == (
+            [(line, readers[-1].refusal(name, args[-1]))] if refused else []
+        )

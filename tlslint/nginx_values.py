@@ -1,0 +1,254 @@
+"""The values nginx checks as it reads a directive: times, sizes, numbers, fixed words.
+
+nginx reads these with a few shared readers (``ngx_parse_time``, ``ngx_parse_size``,
+``ngx_parse_offset``, ``ngx_atoi``, the enum and bitmask slots, and
+``ssl_session_cache``'s own) and refuses the whole configuration when one fails:
+``"keepalive_timeout" directive invalid value``, ``invalid value "3"``,
+``invalid session cache "foo"``. ``READERS`` says which reader takes each argument
+of the directives tlslint's rules read and of their neighbours (timeouts, buffer
+and body sizes); tests/test_nginx_values.py checks every row, and the readers on
+tricky values, against the installed nginx.
+
+Only what no release accepts is refused, so the readers are lenient where releases
+differ: a number too large (whose checks changed across releases) passes, and a
+word a later release added (``proxy_http_version 2``) is a word here; whether the
+target version takes it is NGX004's question (``tlslint.nginx_history``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Final
+
+# nginx's ngx_atoi/ngx_atosz/ngx_atoof: digits only, refused past the largest 64-bit value.
+_DIGITS: Final = re.compile(r"[0-9]+")
+_LARGEST: Final = 2**63 - 1
+# ngx_parse_time's units, largest first: the step each one takes (see _time).
+_UNIT_STEPS: Final = {"y": 1, "M": 2, "w": 3, "d": 4, "h": 5, "m": 6, "s": 7}
+_MSEC_STEP: Final = 8
+_LAST_STEP: Final = 9
+
+
+# The forms nearly every value takes (one number, one unit), read by one match: the
+# check runs on every such line of every server, and remembering its answers by value
+# would hold every distinct value a process ever saw.
+_SHORT_NUMBER: Final = re.compile(r"[0-9]{1,18}")  # below _LARGEST
+_SHORT_MSEC: Final = re.compile(r"[0-9]{1,9}(?:ms|[smhdw])?")
+_SHORT_SEC: Final = re.compile(r"[0-9]{1,9}[smhdwMy]?")
+
+
+def _number(text: str) -> bool:
+    if _SHORT_NUMBER.fullmatch(text) is not None:
+        return True
+    return _DIGITS.fullmatch(text) is not None and int(text) <= _LARGEST
+
+
+def _scaled(text: str, units: str) -> bool:
+    """ngx_parse_size (k, m) and ngx_parse_offset (k, m, g): a number, one unit letter."""
+    if text and text[-1] in units:
+        text = text[:-1]
+    return _number(text)
+
+
+def _milliseconds(text: str) -> bool:
+    return _SHORT_MSEC.fullmatch(text) is not None or _time(text, in_seconds=False)
+
+
+def _seconds(text: str) -> bool:
+    return _SHORT_SEC.fullmatch(text) is not None or _time(text, in_seconds=True)
+
+
+def _time(text: str, in_seconds: bool) -> bool:
+    """ngx_parse_time: numbers with units, each unit at most once and largest first
+    (``1h30m``, ``1h 30m``), a bare number last; no ``ms`` where nginx counts seconds,
+    no ``y`` or ``M`` where it counts milliseconds."""
+    step = 0 if in_seconds else 2  # st_start / st_month
+    digits = False
+    position, end = 0, len(text)
+    while position < end:
+        char = text[position]
+        position += 1
+        if "0" <= char <= "9":
+            digits = True
+            continue
+        if char == "m" and position < end and text[position] == "s":
+            if in_seconds or step >= _MSEC_STEP:
+                return False
+            position += 1
+            step = _MSEC_STEP
+        elif char == " ":
+            if step >= _UNIT_STEPS["s"]:
+                return False
+            step = _LAST_STEP
+        elif char in _UNIT_STEPS:
+            unit_step = _UNIT_STEPS[char]
+            # "y" is refused past st_start only; every other unit at or past its own step.
+            if step > unit_step - 1 if char == "y" else step >= unit_step:
+                return False
+            step = unit_step
+        else:
+            return False
+        while position < end and text[position] == " ":
+            position += 1
+    return digits
+
+
+def _session_cache(text: str) -> bool:
+    """ngx_http_ssl_session_cache, one argument: off, none, builtin[:N] or shared:NAME:SIZE."""
+    if text in ("off", "none", "builtin"):
+        return True
+    if text.startswith("builtin:"):
+        return _number(text[len("builtin:") :])
+    if text.startswith("shared:"):
+        name, colon, size = text[len("shared:") :].partition(":")
+        return bool(name) and bool(colon) and _scaled(size, "kKmM")
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """How nginx reads one argument, and its refusal (``{name}`` and ``{value}`` filled)."""
+
+    accepts: Callable[[str], bool]
+    template: str
+    words: tuple[str, ...] = ()  # the fixed words it takes (an enum or a bitmask slot)
+
+    def refusal(self, name: str, value: str) -> str:
+        if self.words:
+            listed = [f'"{word}"' for word in self.words]
+            choice = ", ".join(listed[:-1]) + " or " + listed[-1]
+            return f'invalid value "{value}" in "{name}" directive, it must be {choice}'
+        return self.template.format(name=name, value=value)
+
+
+def _words(*words: str) -> Reader:
+    folded = frozenset(word.lower() for word in words)  # nginx compares them with ngx_strcasecmp
+    return Reader(lambda text: text.lower() in folded, "", words)
+
+
+_SLOT = '"{name}" directive invalid value "{value}": it takes '
+MSEC: Final = Reader(
+    _milliseconds,
+    _SLOT + "a time in units ms, s, m, h, d, w, largest first (75s, 1m30s, 500ms)",
+)
+SEC: Final = Reader(
+    _seconds,
+    _SLOT + "a time in units s, m, h, d, w, M, y, largest first (10m, 1h30m, 1d)",
+)
+SIZE: Final = Reader(lambda text: _scaled(text, "kKmM"), _SLOT + "a size in bytes, k or m (16k, 1m)")
+OFFSET: Final = Reader(lambda text: _scaled(text, "kKmMgG"), _SLOT + "a size in bytes, k, m or g (10m, 1g)")
+NUMBER: Final = Reader(_number, '"{name}" directive invalid number "{value}": it takes a whole number (1000)')
+# ngx_http_upstream_keepalive reads its own number, and words its refusal as an enum slot does.
+CONNECTIONS: Final = Reader(
+    _number, 'invalid value "{value}" in "{name}" directive: it takes a number of connections (32)'
+)
+SESSION_CACHE: Final = Reader(
+    _session_cache,
+    'invalid session cache "{value}": it takes off, none, builtin, builtin:N or shared:NAME:SIZE'
+    " (shared:SSL:10m)",
+)
+# http's proxy_next_upstream (stream's is a flag).
+NEXT_UPSTREAM: Final = _words(
+    "error", "timeout", "invalid_header", "http_500", "http_502", "http_503", "http_504",
+    "http_403", "http_404", "http_429", "non_idempotent", "off",
+)  # fmt: skip
+PROTOCOLS: Final = _words("SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
+
+# Scopes as tlslint.nginx_directives.scope_of_mask names them.
+HTTP, UPSTREAM, STREAM, MAIL = "http", "upstream", "stream", "mail"
+_HTTP_STREAM = (HTTP, STREAM)
+_TLS = (HTTP, STREAM, MAIL)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One directive's readers in some scopes: by argument position, the last one
+    repeating (``repeat``) for directives that take a list."""
+
+    scopes: tuple[str, ...]
+    readers: tuple[Reader, ...]
+    repeat: bool = False
+
+    def reader(self, position: int) -> Reader | None:
+        if position < len(self.readers):
+            return self.readers[position]
+        return self.readers[-1] if self.repeat else None
+
+
+def _rows() -> dict[str, tuple[Row, ...]]:
+    timeouts = (
+        "send_timeout", "client_header_timeout", "client_body_timeout", "lingering_time",
+        "lingering_timeout", "resolver_timeout", "proxy_send_timeout", "proxy_read_timeout",
+        "proxy_next_upstream_timeout", "grpc_connect_timeout", "grpc_send_timeout",
+        "grpc_read_timeout", "fastcgi_connect_timeout", "fastcgi_send_timeout",
+        "fastcgi_read_timeout", "uwsgi_connect_timeout", "uwsgi_send_timeout", "uwsgi_read_timeout",
+    )  # fmt: skip
+    sizes = (
+        "ssl_buffer_size", "proxy_buffer_size", "proxy_busy_buffers_size",
+        "client_body_buffer_size", "client_header_buffer_size", "proxy_temp_file_write_size",
+        "proxy_max_temp_file_size",
+    )  # fmt: skip
+    rows: dict[str, tuple[Row, ...]] = {name: (Row((HTTP,), (MSEC,)),) for name in timeouts}
+    rows.update({name: (Row((HTTP,), (SIZE,)),) for name in sizes})
+    rows.update(
+        {
+            # ngx_http_core_keepalive: the timeout in milliseconds, the header's in seconds.
+            "keepalive_timeout": (Row((HTTP,), (MSEC, SEC)), Row((UPSTREAM,), (MSEC,))),
+            "keepalive_time": (Row((HTTP, UPSTREAM), (MSEC,)),),
+            "keepalive_requests": (Row((HTTP, UPSTREAM), (NUMBER,)),),
+            "keepalive": (Row((UPSTREAM,), (CONNECTIONS,)),),
+            "proxy_connect_timeout": (Row(_HTTP_STREAM, (MSEC,)),),
+            "proxy_timeout": (Row((STREAM, MAIL), (MSEC,)),),
+            "ssl_handshake_timeout": (Row((STREAM,), (MSEC,)),),
+            "ssl_session_timeout": (Row(_TLS, (SEC,)),),
+            "ssl_session_cache": (Row(_TLS, (SESSION_CACHE,), repeat=True),),
+            "client_max_body_size": (Row((HTTP,), (OFFSET,)),),
+            "proxy_next_upstream_tries": (Row((HTTP,), (NUMBER,)),),
+            "ssl_protocols": (Row(_TLS, (PROTOCOLS,), repeat=True),),
+            "proxy_ssl_protocols": (Row(_HTTP_STREAM, (PROTOCOLS,), repeat=True),),
+            "grpc_ssl_protocols": (Row((HTTP,), (PROTOCOLS,), repeat=True),),
+            "proxy_http_version": (Row((HTTP,), (_words("1.0", "1.1", "2"),)),),
+            "ssl_verify_client": (Row(_TLS, (_words("on", "off", "optional", "optional_no_ca"),)),),
+            "ssl_ocsp": (Row((HTTP,), (_words("on", "off", "leaf"),)),),
+            "lingering_close": (Row((HTTP,), (_words("off", "on", "always"),)),),
+            "server_tokens": (Row((HTTP,), (_words("off", "on", "build"),)),),
+            "satisfy": (Row((HTTP,), (_words("all", "any"),)),),
+            "keepalive_disable": (Row((HTTP,), (_words("none", "msie6", "safari"),), repeat=True),),
+            "proxy_next_upstream": (Row((HTTP,), (NEXT_UPSTREAM,), repeat=True),),
+        }
+    )
+    return rows
+
+
+READERS: Final[Mapping[str, tuple[Row, ...]]] = _rows()
+
+
+def row_for(name: str, scope: str) -> Row | None:
+    for row in READERS.get(name, ()):
+        if scope in row.scopes:
+            return row
+    return None
+
+
+def rows_for(name: str, scopes: tuple[str, ...]) -> tuple[Row, ...]:
+    """The rows reading ``name`` in each of ``scopes`` (those it can stand in here); none
+    when a scope has no row (how it reads the values there is not known)."""
+    rows = tuple(row_for(name, scope) for scope in scopes)
+    return () if None in rows else rows  # type: ignore[return-value]
+
+
+def refusal(name: str, args: tuple[str, ...], rows: tuple[Row, ...]) -> str:
+    """nginx's refusal of the first argument that every one of ``rows`` reads and
+    refuses; '' when some reading takes them all (or reads an argument not at all)."""
+    if not rows:
+        return ""
+    first_row = rows[0]
+    for position, value in enumerate(args):
+        reader = first_row.reader(position)
+        if reader is None or reader.accepts(value):
+            continue
+        if all((other := row.reader(position)) is not None and not other.accepts(value) for row in rows[1:]):
+            return reader.refusal(name, value)
+    return ""
