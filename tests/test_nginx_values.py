@@ -233,3 +233,37 @@ def test_nginx_and_ngx012_refuse_each_row(tmp_path: Path, name: str, scope: str,
         assert [(f.location.line, f.message) for f in found] == (
             [(line, readers[-1].refusal(name, args[-1]))] if refused else []
         )
+
+
+# ----------------------------------------------------------------------------- one cause, one finding
+
+SESSION_SERVER = """http {
+    %s
+    server {
+        listen 443 ssl;
+        ssl_certificate a.pem;
+        ssl_certificate_key a.key;
+        %s
+    }
+}
+"""
+
+
+@pytest.mark.parametrize("value", [value for value, accepted in SESSION_CACHES if not accepted])
+@pytest.mark.parametrize("where", ["http", "server"])
+def test_the_session_rules_leave_a_cache_line_nginx_refuses_to_ngx012(
+    tmp_path: Path, value: str, where: str
+) -> None:
+    """NGX101 would say the server has no cache and add a second line beside the one
+    nginx refuses (still refused); NGX102 and NGX105 would judge a cache nginx never
+    loads. NGX012 alone speaks."""
+    line = f"ssl_session_cache {value};"
+    text = SESSION_SERVER % ((line, "") if where == "http" else ("", line))
+    found = check_files(tmp_path, {"nginx.conf": text}).findings
+    assert [f.message for f in found if f.code == "NGX012"] == [SESSION_CACHE.refusal("", value)]
+    assert [f for f in found if f.code in ("NGX101", "NGX102", "NGX105")] == []
+
+
+def test_the_session_rules_still_speak_of_a_cache_line_nginx_reads(tmp_path: Path) -> None:
+    text = SESSION_SERVER % ("ssl_session_cache none;", "")
+    assert "NGX101" in [f.code for f in check_files(tmp_path, {"nginx.conf": text}).findings]

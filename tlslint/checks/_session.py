@@ -32,6 +32,9 @@ class SessionCache:
     disabled: bool  # none / off (or unset)
     builtin: bool
     shared: SharedZone | None
+    # A deciding line nginx cannot read (NGX012's): nginx loads nothing, so what the
+    # cache would do is not judged, nor a line added beside it.
+    refused: bool = False
 
     @property
     def present(self) -> bool:
@@ -74,13 +77,21 @@ def effective_cache(server: Server) -> SessionCache:
         if inherited is None:
             return SessionCache(None, True, False, None)
         disabled, builtin, shared = parse_cache(inherited)
-        return SessionCache(inherited, disabled, builtin, shared)
+        return SessionCache(inherited, disabled, builtin, shared, _refused(inherited))
     disabled, builtin, shared = parse_cache(own)
     if disabled:
-        return SessionCache(own, True, False, None)
+        return SessionCache(own, True, False, None, _refused(own))
+    refused = _refused(own)
     if shared is None and inherited is not None:
         _, _, shared = parse_cache(inherited)
-    return SessionCache(own, False, builtin, shared)
+        refused = refused or _refused(inherited)
+    return SessionCache(own, False, builtin, shared, refused)
+
+
+def _refused(directive: Directive) -> bool:
+    from tlslint.nginx_values import SESSION_CACHE
+
+    return not all(SESSION_CACHE.accepts(arg) for arg in directive.args)
 
 
 def tickets_on(server: Server) -> bool:

@@ -122,12 +122,12 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             if rejects_handshakes(server) and not is_default(server):
                 continue  # completes no handshake and decides for no socket
             cache = effective_cache(server)
-            if cache.present or (cache.directive is None and server.unresolved):
+            if cache.present or cache.refused or (cache.directive is None and server.unresolved):
                 continue
             # Resumption happens in the default server's context: a vhost
             # without a cache still resumes when its default server has one.
             defaults = default_servers_of(config, server)
-            if defaults and all(effective_cache(d).present for d in defaults):
+            if defaults and all(effective_cache(d).present or effective_cache(d).refused for d in defaults):
                 continue
             if tickets_on(server) and tls13_only(server, defaults):
                 continue  # TLS 1.3 resumes with tickets; their keys are NGX105's

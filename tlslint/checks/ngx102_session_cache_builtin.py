@@ -28,7 +28,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             if not is_default(server):
                 continue
             cache = effective_cache(server)
-            if not cache.builtin or cache.shared is not None or cache.directive is None:
+            if not cache.builtin or cache.shared is not None or cache.directive is None or cache.refused:
                 continue
             for directive in unique([cache.directive]):
                 if id(directive) in reported:

@@ -65,6 +65,8 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             if server.effective("ssl_session_ticket_key") is not None or not _issues_tickets(config, server):
                 continue
             cache = effective_cache(server)
+            if cache.refused:
+                continue  # nginx cannot read its session cache line (NGX012)
             shared = cache.shared is not None
             if shared and new_enough and not fleet:
                 continue
