@@ -22,6 +22,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
+# envsubst's ${NAME} (the nginx image's templates); nginx's own variables are lower case.
+ENVSUBST_PLACEHOLDER: Final = re.compile(r"\$\{[A-Z][A-Z0-9_]*\}")
 # nginx's ngx_atoi/ngx_atosz/ngx_atoof: digits only, refused past the largest 64-bit value.
 _DIGITS: Final = re.compile(r"[0-9]+")
 _LARGEST: Final = 2**63 - 1
@@ -241,13 +243,17 @@ def rows_for(name: str, scopes: tuple[str, ...]) -> tuple[Row, ...]:
 
 def refusal(name: str, args: tuple[str, ...], rows: tuple[Row, ...]) -> str:
     """nginx's refusal of the first argument that every one of ``rows`` reads and
-    refuses; '' when some reading takes them all (or reads an argument not at all)."""
+    refuses; '' when some reading takes them all (or reads an argument not at all).
+    A template's placeholder (``${KEEPALIVE_TIMEOUT}``) is a value not known yet, not a
+    wrong one: the file that nginx reads is the one it renders."""
     if not rows:
         return ""
     first_row = rows[0]
     for position, value in enumerate(args):
         reader = first_row.reader(position)
         if reader is None or reader.accepts(value):
+            continue
+        if "${" in value and ENVSUBST_PLACEHOLDER.search(value):
             continue
         if all((other := row.reader(position)) is not None and not other.accepts(value) for row in rows[1:]):
             return reader.refusal(name, value)

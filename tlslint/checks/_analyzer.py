@@ -10,13 +10,13 @@ them, is NGX004's, which names the line and the evidence: one finding a line.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext
 from tlslint.findings import Finding, Fix
 from tlslint.nginx_analysis import Problem, check_config
 from tlslint.nginx_directives import DirectiveTable, table_for
+from tlslint.nginx_values import ENVSUBST_PLACEHOLDER
 from tlslint.nginx_versions import Version
 from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import NginxConfig, per_config
@@ -58,14 +58,11 @@ def findings(
             )
 
 
-_PLACEHOLDER = re.compile(r"\$\{[A-Z][A-Z0-9_]*\}")  # envsubst's ${NAME}; nginx's own are lower case
-
-
 def _template_hint(problem: Problem) -> str:
     """nginx's words are right about the text, but a ``${NAME}`` argument is most likely a
     template's placeholder (the nginx image's envsubst templates): say so."""
     for arg in problem.directive.args:
-        found = _PLACEHOLDER.search(arg)
+        found = ENVSUBST_PLACEHOLDER.search(arg)
         if found:
             return (
                 f" ({found.group()} reads like an envsubst placeholder: if this file is a template, "
