@@ -32,9 +32,16 @@ class SessionCache:
     disabled: bool  # none / off (or unset)
     builtin: bool
     shared: SharedZone | None
-    # A deciding line nginx cannot read (NGX012's): nginx loads nothing, so what the
-    # cache would do is not judged, nor a line added beside it.
-    refused: bool = False
+    lines: tuple[Directive, ...] = ()  # the lines that decide it
+
+    @property
+    def refused(self) -> bool:
+        """A deciding line nginx cannot read (NGX012's): nginx loads nothing, so what the
+        cache would do is not judged, nor a line added beside it. Asked only where a
+        rule would speak (rarely), so not worked out for every server."""
+        from tlslint.nginx_values import SESSION_CACHE
+
+        return not all(SESSION_CACHE.accepts(arg) for line in self.lines for arg in line.args)
 
     @property
     def present(self) -> bool:
@@ -77,21 +84,14 @@ def effective_cache(server: Server) -> SessionCache:
         if inherited is None:
             return SessionCache(None, True, False, None)
         disabled, builtin, shared = parse_cache(inherited)
-        return SessionCache(inherited, disabled, builtin, shared, _refused(inherited))
+        return SessionCache(inherited, disabled, builtin, shared, (inherited,))
     disabled, builtin, shared = parse_cache(own)
     if disabled:
-        return SessionCache(own, True, False, None, _refused(own))
-    refused = _refused(own)
+        return SessionCache(own, True, False, None, (own,))
     if shared is None and inherited is not None:
         _, _, shared = parse_cache(inherited)
-        refused = refused or _refused(inherited)
-    return SessionCache(own, False, builtin, shared, refused)
-
-
-def _refused(directive: Directive) -> bool:
-    from tlslint.nginx_values import SESSION_CACHE
-
-    return not all(SESSION_CACHE.accepts(arg) for arg in directive.args)
+        return SessionCache(own, False, builtin, shared, (own, inherited))
+    return SessionCache(own, False, builtin, shared, (own,))
 
 
 def tickets_on(server: Server) -> bool:
