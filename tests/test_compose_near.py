@@ -1,6 +1,7 @@
-"""A run given nginx files by name (a pre-commit hook passes the changed ones) reads the
-docker-compose stack above them as ``tlslint .`` does, so the app servers its service
-names reach are known; what only the stack led to is context, never reported."""
+"""A run given nginx files by name (a pre-commit hook passes the changed ones), or a
+directory below the project's top (``tlslint nginx/``), reads the docker-compose stack
+above them as ``tlslint .`` does, so the app servers its service names reach are known;
+what only the stack led to is context, never reported."""
 
 from __future__ import annotations
 
@@ -82,12 +83,45 @@ def test_a_stack_beside_the_file_is_the_nearest(tmp_path: Path) -> None:
     assert [code for code, _, _ in findings([conf], tmp_path)] == ["BKD101"]
 
 
-def test_no_stack_above_the_project_root_is_read(tmp_path: Path) -> None:
-    outer = stack(tmp_path, UVICORN)
+def inner_repository(tmp_path: Path) -> Path:
+    """A repository below the stack's, with the same nginx file and no stack of its own."""
     inner = tmp_path / "repo"
     (inner / "nginx").mkdir(parents=True)
     (inner / ".git").mkdir()
     (inner / "nginx" / "app.conf").write_text(CONF)
+    return inner
+
+
+def test_no_stack_above_the_project_root_is_read(tmp_path: Path) -> None:
+    outer = stack(tmp_path, UVICORN)
+    inner = inner_repository(tmp_path)
     assert [code for code, _, _ in findings([outer], tmp_path)] == ["BKD101"]
     # The same file in a repository below: the stack above its root is not this project's.
     assert findings([inner / "nginx" / "app.conf"], inner) == []
+
+
+def test_a_directory_below_the_top_is_linked_to_the_stack_above_it(tmp_path: Path) -> None:
+    conf = stack(tmp_path, UVICORN)
+    walked = findings([conf.parent], tmp_path)
+    assert [(code, name) for code, name, _ in walked] == [("BKD101", "app.conf")]
+    assert walked == findings([conf], tmp_path)
+    result = run([conf.parent], settings_for(tmp_path, SETTINGS))
+    assert [p.name for p in result.files] == ["app.conf"]  # the stack was read as context
+
+
+def test_a_directory_run_reports_nothing_in_the_stacks_files(tmp_path: Path) -> None:
+    conf = stack(tmp_path, GUNICORN)
+    assert [(code, name) for code, name, _ in findings([tmp_path], tmp_path)] == [("BKD102", "Dockerfile")]
+    assert findings([conf.parent], tmp_path) == []
+    # A directory that holds the Dockerfile is given: its finding is reported.
+    assert [(c, n) for c, n, _ in findings([conf.parent, tmp_path / "api"], tmp_path)] == [
+        ("BKD102", "Dockerfile")
+    ]
+
+
+def test_a_run_on_the_projects_top_looks_no_higher(tmp_path: Path) -> None:
+    outer = stack(tmp_path, UVICORN)
+    inner = inner_repository(tmp_path)
+    assert [code for code, _, _ in findings([outer.parent], tmp_path)] == ["BKD101"]
+    assert findings([inner], inner) == []
+    assert findings([inner / "nginx"], inner) == []

@@ -212,12 +212,6 @@ LAYOUTS = [
 
 # (layout, file, run) -> why that partial run's verdict on that file is not the root run's.
 # Each is a limit of what a run on part of the tree can know without walking all of it.
-APP_SERVER_ELSEWHERE = (
-    "BKD101 needs the app server behind upstream lemmy, which the root run links through "
-    "docker-compose.yml and app/; a run given the file by name reads the compose stack "
-    "above it, but a run on nginx/ does not look above the directory (docs/backends.md). "
-    "[[backends]] in the settings links it in every run (compose-stack-mapped)"
-)
 INCLUDERS_BESIDE = (
     "its includers, edge/nginx.conf and internal/nginx.conf, sit beside sites/, not above "
     "it: a run on part of the tree looks for an includer in the file's directory and above "
@@ -229,7 +223,6 @@ NOT_A_HOOK_FILE = (
     "(docs/integrations/pre-commit.md)"
 )
 KNOWN: dict[tuple[str, str, str], str] = {
-    ("compose-stack", "nginx/nginx.conf", "directory"): APP_SERVER_ELSEWHERE,
     **{
         ("shared-snippets", "sites/jitsi.conf", how): INCLUDERS_BESIDE
         for how in ("hook", "named", "directory")

@@ -151,8 +151,11 @@ def _run(
         yaml = rendered.remaining(discovered.yaml) if rendered is not None else discovered.yaml
         apigee = _add_apigee(workspace, filters, yaml, settings, overlay, targets)
         findings.extend(f for f in apigee.findings if filters.keep(f))
-        # Given files by name: the compose stack above them names the app servers too.
-        near = _compose_near(configs, discovered, settings) if named else []
+        # Given files by name, or a directory below the project's top: the compose stack
+        # above them names the app servers too.
+        walked = [target for target in targets if os.path.isdir(target)]
+        below = not named and _below_project_root(walked, settings)
+        near = _compose_near(configs, discovered, settings) if named or below else []
         backends = _add_backends(
             workspace,
             filters,
@@ -161,10 +164,9 @@ def _run(
             overlay,
             python,
         )
-        # What only the stack above led to is context, never reported: not a file given.
-        context = (
-            {path for path in backends.read if resolved(path) not in discovered.explicit} if near else set()
-        )
+        # What only the stack above led to is context, never reported: not a file given
+        # (nor, in a run on a directory, one in it).
+        context = _context(backends.read, discovered, None if named else walked) if near else set()
     finally:
         if python is not None:
             python.stop()  # a helper whose result was not taken (the run failed first)
@@ -216,6 +218,8 @@ def _run(
             for f in findings
             if resolved(f.location.path) in reported or any(resolved(p) in reported for p, _ in f.covers)
         ]
+    elif context:
+        findings = [f for f in findings if f.location.path not in context]
     outcome = None
     if how.baseline is not None:
         findings, outcome = _apply_baseline(how.baseline, findings, read, reported, filters)
@@ -331,9 +335,36 @@ def _compose_files(discovered: Discovered) -> list[Path]:
     return compose_backend_files(discovered.deployment)
 
 
+def _below_project_root(walked: list[Path], settings: Settings) -> bool:
+    """Whether a directory given is not the project's top (``tlslint nginx/``), where a
+    walk sees every compose file the project has."""
+    from tlslint.project import is_root, stops
+
+    tops = {resolved(stop) for stop in stops(settings)}
+    for directory in walked:
+        try:
+            if not is_root(resolved(directory), tops):
+                return True
+        except OSError:  # cannot be listed (reported as such): nothing is looked for above it
+            continue
+    return False
+
+
+def _context(read: list[Path], discovered: Discovered, walked: list[Path] | None) -> set[Path]:
+    """The backend files read only because of the compose stack above: not given by name,
+    and in a run on directories (``walked``), outside them."""
+    given = [resolved(directory) for directory in walked or ()]
+    return {
+        path
+        for path in read
+        if (found := resolved(path)) not in discovered.explicit
+        and not any(found.is_relative_to(directory) for directory in given)
+    }
+
+
 def _compose_near(configs: list[NginxConfig], discovered: Discovered, settings: Settings) -> list[Path]:
-    """The compose files above the configurations of a run given files by name (see
-    ``tlslint.deployment_near.compose_near``)."""
+    """The compose files above the configurations of a run given files by name or a
+    directory below the project's top (see ``tlslint.deployment_near.compose_near``)."""
     if not configs:
         return []
     from tlslint.deployment_near import compose_near
