@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from tlslint.sources.apigee.tree import Map, Pair, Scalar, Seq
-from tlslint.sources.kubernetes.documents import CHART, SCHEMA_VIOLATION, HelmValues, KubeFile, KubeObject
+from tlslint.sources.kubernetes.documents import SCHEMA_VIOLATION, HelmValues, KubeFile, KubeObject
 from tlslint.sources.kubernetes.ingress_nginx import (
     ANNOTATION_PREFIX,
     BOOL_KEYS,
@@ -20,6 +20,7 @@ from tlslint.sources.kubernetes.ingress_nginx import (
     decode_int,
     known_key,
 )
+from tlslint.sources.kubernetes.parent_chart import CHART
 from tlslint.sources.manifests import Problem, did_you_mean, problem_at
 from tlslint.workspace.kube_facts import Replicas, containers, deployment_replicas, ingress_services, largest
 from tlslint.workspace.session_affinity import ControllerFronts, Front, chart_fronts

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tlslint.sources.apigee.tree import Map, Node, Scalar, Seq
+from tlslint.sources.kubernetes.parent_chart import CHART, values_keys
 from tlslint.sources.manifests import (
     LoadCodes,
     Problem,
@@ -41,7 +42,6 @@ KINDS = frozenset(
         "EnvoyFilter",
     }
 )  # fmt: skip
-CHART = "ingress-nginx"
 # Keys of the `controller:` of F5's NGINX Ingress Controller chart, which ingress-nginx's lacks.
 _F5_CONTROLLER_KEYS = frozenset({"nginxplus", "appprotect", "appprotectdos", "nginxReloadTimeout"})
 # Keys of the chart's `controller:` that no other chart's controller has together.
@@ -198,12 +198,15 @@ def string_map(node: Node | None) -> dict[str, str | None]:
 
 
 def _chart_values(file: KubeFile, document: Map, path: Path) -> HelmValues | None:
-    """The chart's values: top-level, or under the ``ingress-nginx:`` key of a parent chart."""
+    """The chart's values: top-level, or under the ``ingress-nginx:`` key of a parent
+    chart (or the alias its Chart.yaml gives the dependency)."""
     if document.get("kind") is not None and document.get("apiVersion") is not None:
         return None  # a manifest, not values
-    nested = document.get(CHART)
-    if isinstance(nested, Map) and isinstance(nested.get("controller"), Map):
-        return HelmValues(file, nested, f"the {CHART} values of a parent chart", f"values.{CHART}")
+    for key in values_keys(path):
+        nested = document.get(key)
+        if isinstance(nested, Map) and isinstance(nested.get("controller"), Map):
+            alias = f", under its alias `{key}`" if key != CHART else ""
+            return HelmValues(file, nested, f"{CHART} values of a parent chart{alias}", f"values.{key}")
     controller = document.get("controller")
     if not isinstance(controller, Map):
         return None

@@ -11,7 +11,7 @@ API: the objects the tier links gateways with.
 from __future__ import annotations
 
 import re
-from pathlib import PurePath
+from pathlib import Path, PurePath
 
 _GATEWAY_API = re.compile(
     rb"apiVersion[ \t]*:[ \t]*[\"']?(?:networking\.istio\.io|gateway\.networking\.k8s\.io)/"
@@ -21,6 +21,7 @@ _CONFIG_MAP = re.compile(rb"kind[ \t]*:[ \t]*[\"']?ConfigMap\b")
 _INGRESS_NGINX = re.compile(rb"ingress-nginx|nginx-configuration|nginx-ingress-controller")
 _CONTROLLER_KEY = re.compile(rb"^controller[ \t]*:", re.M)
 _CHART_TOP = re.compile(rb"^ingress-nginx[ \t]*:", re.M)  # a parent chart's values for it
+_NESTED_CONTROLLER = re.compile(rb"^[ \t]+controller[ \t]*:", re.M)
 _CHART_KEY = re.compile(rb"^[ \t]+(?:ingressClassResource|admissionWebhooks|electionID)[ \t]*:", re.M)
 _RELEASE = re.compile(rb"kind[ \t]*:[ \t]*[\"']?(?:HelmRelease|Application)\b")
 _CHART_NAME = re.compile(rb"chart[ \t]*:[ \t]*[\"']?ingress-nginx\b")
@@ -46,7 +47,19 @@ def sniff_kubernetes(head: bytes, path: PurePath | None = None) -> bool:
         return True
     if _RELEASE.search(head) and _CHART_NAME.search(head):
         return True
+    if path is not None and _NESTED_CONTROLLER.search(head) and _under_alias(head, path):
+        return True
     return _CONTEXT_KIND.search(head) is not None and _CONTEXT_NAME.search(head) is not None
+
+
+def _under_alias(head: bytes, path: PurePath) -> bool:
+    """A parent chart's values under the alias its Chart.yaml gives ingress-nginx."""
+    from tlslint.sources.kubernetes.parent_chart import aliases
+
+    return any(
+        re.search(rb"^" + re.escape(alias.encode()) + rb"[ \t]*:", head, re.M) is not None
+        for alias in aliases(Path(path.parent))
+    )
 
 
 def _named_for_chart(head: bytes, path: PurePath | None) -> bool:
