@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from helpers import settings_for
 
 from tlslint.engine import run
@@ -125,3 +126,23 @@ def test_a_run_on_the_projects_top_looks_no_higher(tmp_path: Path) -> None:
     assert [code for code, _, _ in findings([outer.parent], tmp_path)] == ["BKD101"]
     assert findings([inner], inner) == []
     assert findings([inner / "nginx"], inner) == []
+
+
+def test_configurations_side_by_side_share_one_search(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """conf.d/*.conf with no nginx.conf: each file is its own configuration. Searched
+    once per root, 3,000 of them took 0.33 s (14 % of the run); once per directory, 19 ms."""
+    import tlslint.deployment_near as near
+
+    conf = stack(tmp_path, UVICORN)
+    for index in range(20):
+        (conf.parent / f"site{index}.conf").write_text(CONF.replace("upstream app", f"upstream app{index}"))
+    searches: list[Path] = []
+    original = near.project_directories
+    monkeypatch.setattr(
+        near, "project_directories", lambda start, *a: searches.append(start) or original(start, *a)
+    )
+    found = findings([conf.parent], tmp_path)
+    assert [code for code, _, _ in found] == ["BKD101"] * 21
+    assert searches == [conf.parent.resolve()]

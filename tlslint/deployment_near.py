@@ -144,8 +144,9 @@ def compose_near(roots: Iterable[Path], read: Collection[Path], settings: Settin
     stop_at = {resolved(stop) for stop in stops(settings)}
     looked: dict[Path, list[Path]] = {}  # by directory: its compose files
     found: dict[Path, None] = {}
-    for root in roots:
-        for directory in project_directories(resolved(root).parent, stop_at):
+    # Configurations side by side (conf.d/*.conf, each its own root) share the search.
+    for start in dict.fromkeys(resolved(root).parent for root in roots):
+        for directory in project_directories(start, stop_at):
             if directory not in looked:
                 names = sorted(name for name, _ in _listed_files(directory))
                 looked[directory] = [directory / n for n in names if is_compose_file(directory / n)]
