@@ -66,6 +66,8 @@ def test_the_values_under_the_charts_own_name_say_the_once(tmp_path: Path) -> No
         (CHART.replace("name: ingress-nginx", "name: nginx-ingress").format(alias="ingress"), "F5's chart"),
         ("dependencies: [unclosed\n  alias: ingress\n", "a Chart.yaml that is not YAML"),
         ("\x00\x01alias", "a Chart.yaml that is not text"),
+        ("alias: x\ndependencies: " + "[" * 3_000 + "]" * 3_000, "flow collections no chart has"),
+        ("alias: x\ndependencies:\n" + "- " * 1_500 + "x\n", "nested deeper than the parser goes"),
     ],
 )
 def test_a_key_no_dependency_names_is_not_read(tmp_path: Path, chart: str | None, why: str) -> None:

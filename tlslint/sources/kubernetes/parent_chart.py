@@ -17,6 +17,7 @@ from typing import Final
 
 CHART: Final = "ingress-nginx"
 MAX_CHART_BYTES: Final = 256 * 1024  # a Chart.yaml is a few hundred bytes
+_MAX_FLOW: Final = 512  # flow collections ([...], {...}): a real one has a handful
 # An alias is a chart name: lower case letters, digits and dashes (helm lint).
 _ALIAS: Final = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")
 
@@ -48,12 +49,14 @@ def _aliases(chart: Path, mtime_ns: int, size: int) -> tuple[str, ...]:
         return ()
     if b"alias" not in data:
         return ()
+    if data.count(b"[") + data.count(b"{") > _MAX_FLOW:
+        return ()  # not a chart's: ruamel's pure parser recurses (seconds) before it gives up
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
     try:
         loaded = YAML(typ="safe", pure=True).load(data.decode("utf-8"))
-    except (YAMLError, UnicodeError, ValueError):
+    except (YAMLError, UnicodeError, ValueError, RecursionError):  # nested past the parser's stack
         return ()
     dependencies = loaded.get("dependencies") if isinstance(loaded, dict) else None
     found: list[str] = []
