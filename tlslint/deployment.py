@@ -43,7 +43,8 @@ _NGINX_REPOSITORIES = frozenset({"nginx", "nginx-unprivileged"})
 _FROM = re.compile(r"^[ \t]*FROM[ \t]+(?:--\S+[ \t]+)*(\S+)", re.I | re.M)
 _IMAGE = re.compile(r"^[ \t]*(?:-[ \t]+)?image[ \t]*:[ \t]*(\S[^#\n]*?)[ \t]*(?:#.*)?$", re.M)
 _KEY = re.compile(r"^([ \t]*)(?:-[ \t]+)?([A-Za-z_][\w-]*)[ \t]*:[ \t]*([^#\n]*?)[ \t]*(?:#.*)?$")
-_TAG = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-_][\w.-]*)?$")
+# Release numbers of up to 9 digits: int() reads them (past 4,300 digits it raises).
+_TAG = re.compile(r"^v?(\d{1,9})\.(\d{1,9})(?:\.(\d{1,9}))?(?:[-_][\w.-]*)?$")
 _MENTION = re.compile(rb"nginx")
 
 

@@ -44,7 +44,8 @@ _SHORT_SEC: Final = re.compile(r"[0-9]{1,9}[smhdwMy]?")
 def _number(text: str) -> bool:
     if _SHORT_NUMBER.fullmatch(text) is not None:
         return True
-    return _DIGITS.fullmatch(text) is not None and int(text) <= _LARGEST
+    # 19 digits may still fit; more never do (nor may int() read 4,300 of them).
+    return len(text) <= 19 and _DIGITS.fullmatch(text) is not None and int(text) <= _LARGEST
 
 
 def _scaled(text: str, units: str) -> bool:

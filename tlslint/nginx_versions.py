@@ -28,7 +28,8 @@ SNI_SESSION_DECISION: Version = (1, 29, 2)
 # on a stream address:port (`duplicate "0.0.0.0:5432" address and port pair`, 1.22.1).
 STREAM_VIRTUAL_SERVERS: Version = (1, 25, 5)
 
-_VERSION_RE = re.compile(r"^\s*(?:nginx/)?(\d+)\.(\d+)(?:\.(\d+))?\s*$")
+# Release numbers of up to 9 digits: int() reads them (past 4,300 digits it raises).
+_VERSION_RE = re.compile(r"^\s*(?:nginx/)?(\d{1,9})\.(\d{1,9})(?:\.(\d{1,9}))?\s*$")
 
 # Changes at a patch release: "1.25" (read as 1.25.0) cannot say which side of them it is.
 PATCH_RELEASE_CHANGES: tuple[tuple[Version, str], ...] = (

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 
 _SIZE_RE = re.compile(r"^(\d+)([kKmMgG]?)$")
+# Digits a number may have: past 18 it is beyond nginx's 64-bit values (refused or
+# wrapped, by release), and past 4,300 Python's int() raises rather than read it.
+MAX_DIGITS = 18
 _SIZE_FACTOR = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
 _TIME_PART_RE = re.compile(r"(\d+)(ms|[smhdwMy]?)")
@@ -14,13 +17,21 @@ _TIME_FACTOR = {
 }  # fmt: skip
 
 
+def whole_number(text: str) -> int | None:
+    """A configuration's whole number (digits only, at most ``MAX_DIGITS``); else None."""
+    if not text.isdigit() or not text.isascii() or len(text) > MAX_DIGITS:
+        return None
+    return int(text)
+
+
 def parse_size(text: str) -> int | None:
     """Bytes in ``10m``/``10240k``/``1048576``; ``None`` if nginx would refuse it."""
     match = _SIZE_RE.match(text)
     if match is None:
         return None
     number, unit = match.groups()
-    return int(number) * _SIZE_FACTOR[unit.lower()]
+    value = whole_number(number)
+    return None if value is None else value * _SIZE_FACTOR[unit.lower()]
 
 
 def parse_time(text: str) -> float | None:
@@ -35,7 +46,10 @@ def parse_time(text: str) -> float | None:
         if match is None:
             return None
         number, unit = match.groups()
-        total += int(number) * _TIME_FACTOR[unit]
+        value = whole_number(number)
+        if value is None:
+            return None
+        total += value * _TIME_FACTOR[unit]
         pos = match.end()
     return total
 

@@ -32,7 +32,7 @@ from tlslint.checks._protocols import (
 from tlslint.findings import Finding, Fix, Severity
 from tlslint.nginx_edits import remove_directive, replace_argument
 from tlslint.nginx_versions import KEEPALIVE_REQUESTS_1000, Version, default_keepalive_requests
-from tlslint.units import parse_time
+from tlslint.units import parse_time, whole_number
 from tlslint.version_range import VersionRange
 from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import NginxConfig, Server
@@ -74,11 +74,11 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                     unset.append((finding, site.servers[0]))
                 continue
             directive = site.directive
-            if site.level is None or not directive.args or not directive.args[0].isdigit():
+            value = whole_number(directive.args[0]) if directive.args else None
+            if site.level is None or value is None:
                 continue
             if http1_only_choice(config, site):
                 continue  # an endpoint's limit for HTTP/1.x clients, on servers that speak HTTP/2
-            value = int(directive.args[0])
             if value >= minimum:
                 continue
             effect = _effect(site, value)
@@ -147,7 +147,7 @@ def _raise(
     for outer in chain(level)[1:]:
         found = outer.last("keepalive_requests")
         if found is not None:
-            inherited = int(found.args[0]) if found.args and found.args[0].isdigit() else None
+            inherited = whole_number(found.args[0]) if found.args else None
             source = f"the {outer.context}-level {inherited}"
             break
     else:

@@ -56,6 +56,7 @@ from tlslint.sources.python.sniff import (
     script_format,
 )
 from tlslint.sources.text import SourceError, read_source
+from tlslint.units import whole_number
 from tlslint.workspace.tier_load import TierLoad
 
 if TYPE_CHECKING:
@@ -110,9 +111,10 @@ def parse_address(text: str, default_port: str = DEFAULT_PORT) -> Address | None
     else:
         host, _, port = text.partition(":")
         port = port or default_port
-    if not port.isdigit():
+    number = whole_number(port)
+    if number is None:
         return None
-    return Address(host=host.lower(), port=str(int(port)))
+    return Address(host=host.lower(), port=str(number))
 
 
 def same_endpoint(backend: Address, nginx: Address) -> bool:

@@ -132,6 +132,8 @@ class _Positions:
         code = self.source.text[start:end]
         ok, evaluated = literal(node)
         static = ok and not reason
+        if not ok and not reason and isinstance(node, (cst.Integer, cst.Float)):
+            reason = f"a number too long to read ({len(node.value):,} characters)"
         if not static and not reason:
             reason = f"computed at run time: {_short(code)}"
         return Value(
@@ -165,7 +167,10 @@ def _short(code: str) -> str:
 def literal(node: cst.BaseExpression) -> tuple[bool, Any]:
     """(True, value) for a literal this module can evaluate without running code."""
     if isinstance(node, (cst.Integer, cst.Float)):
-        return True, ast.literal_eval(node.value)
+        try:
+            return True, ast.literal_eval(node.value)
+        except (ValueError, SyntaxError):  # past the 4,300 digits Python converts
+            return False, None
     if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
         value = node.evaluated_value
         return (True, value) if isinstance(value, str) else (False, None)

@@ -1,0 +1,60 @@
+"""A number too long for Python's int() (past 4,300 digits it raises ValueError) wherever
+a configuration may hold one: a clear verdict, never an internal error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import check_files
+
+from tlslint.units import parse_size, parse_time, whole_number
+
+HUGE = "1" * 5_000
+
+
+def http(lines: str, server: str = "server { listen 80; }") -> str:
+    return f"http {{\n    {lines}\n    {server}\n}}\n"
+
+
+TLS = "server { listen 443 ssl; }"
+NGINX = {
+    "keepalive_timeout": http(f"keepalive_timeout {HUGE};"),
+    "ssl_session_timeout": http(f"ssl_session_timeout {HUGE};", TLS),
+    "ssl_session_cache": http(f"ssl_session_cache shared:SSL:{HUGE}m;", TLS),
+    "keepalive_requests": http(f"keepalive_requests {HUGE};"),
+    "client_max_body_size": http(f"client_max_body_size {HUGE};"),
+    "upstream keepalive": http(
+        f"upstream u {{ server 127.0.0.1:8000; keepalive {HUGE}; keepalive_timeout {HUGE}; }}",
+        "server { listen 80; location / { proxy_pass http://u; } }",
+    ),
+    "listen port": http("", f"server {{ listen 127.0.0.1:{HUGE}; }}"),
+}
+OTHERS = {
+    "Dockerfile image tag": {
+        "nginx.conf": "http {\n    server { listen 80; }\n}\n",
+        "Dockerfile": f"FROM nginx:1.{HUGE}.3\n",
+    },
+    "gunicorn bind port": {
+        "nginx.conf": "http {\n    upstream u { server 127.0.0.1:8000; keepalive 8; }\n"
+        "    server {\n        listen 80;\n        location / { proxy_pass http://u; }\n    }\n}\n",
+        "gunicorn.conf.py": f'bind = "127.0.0.1:{HUGE}"\nkeepalive = {HUGE}\n',
+    },
+    "overrides.yaml": {"overrides.yaml": f"virtualhosts:\n  - name: a\n    sslCertPath: {HUGE}\n"},
+}
+
+
+@pytest.mark.parametrize("files", [{"nginx.conf": text} for text in NGINX.values()] + list(OTHERS.values()),
+                         ids=[*NGINX, *OTHERS])  # fmt: skip
+def test_a_huge_number_is_a_verdict_not_an_internal_error(tmp_path: Path, files: dict[str, str]) -> None:
+    result = check_files(tmp_path, files)
+    assert result.findings is not None  # it ran: an internal error raises out of run()
+
+
+def test_the_readers_of_numbers_refuse_what_int_cannot_read() -> None:
+    assert whole_number(HUGE) is None
+    assert whole_number("123") == 123
+    assert whole_number("-1") is None
+    assert parse_size(HUGE + "m") is None
+    assert parse_time(HUGE + "s") is None
+    assert parse_time("1h30m") == 5400
