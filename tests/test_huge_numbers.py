@@ -41,6 +41,14 @@ OTHERS = {
         "gunicorn.conf.py": f'bind = "127.0.0.1:{HUGE}"\nkeepalive = {HUGE}\n',
     },
     "overrides.yaml": {"overrides.yaml": f"virtualhosts:\n  - name: a\n    sslCertPath: {HUGE}\n"},
+    "ingress-nginx ConfigMap": {
+        "cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ingress-nginx-controller\n"
+        f'data:\n  keep-alive: "{HUGE}"\n  keep-alive-requests: "0x{HUGE}"\n  use-http2: "true"\n'
+    },
+    "ingress-nginx values": {
+        "values.yaml": f"ingress-nginx:\n  controller:\n    replicaCount: {HUGE}\n"
+        f"    config:\n      keep-alive: {HUGE}\n"
+    },
 }
 
 

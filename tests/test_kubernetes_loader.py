@@ -281,7 +281,9 @@ def test_suppression_comments(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "value"),
     [("75", 75), ("", 0), ("0x10", 16), ("010", 8), ("1_000", 1000), ("+5", 5), ("-1", -1), ("0", 0),
-     ("75s", None), ("08", None), ("1.5", None), (" 75", None), ("1e3", None)],
+     ("75s", None), ("08", None), ("1.5", None), (" 75", None), ("1e3", None),
+     ("9223372036854775807", 2**63 - 1), ("9223372036854775808", None), ("0x" + "f" * 17, None),
+     ("1" * 5_000, None)],
 )  # fmt: skip
 def test_integers_decode_as_go_parse_int_base_0(text: str, value: int | None) -> None:
     assert decode_int(text) == value

@@ -197,13 +197,19 @@ def decode_int(text: str) -> int | None:
     digits = text.replace("_", "")
     sign = -1 if digits.startswith("-") else 1
     digits = digits.lstrip("+-")
+    if len(digits) > 66:  # past 64 binary digits and a prefix: out of range (and of int()'s reach)
+        return None
     lowered = digits.lower()
-    for prefix, base in (("0x", 16), ("0b", 2), ("0o", 8)):
+    base = 10
+    for prefix, prefixed in (("0x", 16), ("0b", 2), ("0o", 8)):
         if lowered.startswith(prefix):
-            return sign * int(digits[2:], base)
-    if len(digits) > 1 and digits.startswith("0"):
-        return sign * int(digits[1:], 8)
-    return sign * int(digits)
+            digits, base = digits[2:], prefixed
+            break
+    else:
+        if len(digits) > 1 and digits.startswith("0"):
+            digits, base = digits[1:], 8
+    value = sign * int(digits, base)
+    return value if -(2**63) <= value < 2**63 else None  # ParseInt's range error
 
 
 def decode_bool(text: str) -> bool | None:
