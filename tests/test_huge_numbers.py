@@ -66,3 +66,12 @@ def test_the_readers_of_numbers_refuse_what_int_cannot_read() -> None:
     assert parse_size(HUGE + "m") is None
     assert parse_time(HUGE + "s") is None
     assert parse_time("1h30m") == 5400
+
+
+def test_a_probes_port_is_a_port_or_an_error() -> None:
+    from tlslint.live.probe import _port
+
+    assert _port("0443", "h:0443") == 443
+    for text in (HUGE, "²", "70000"):
+        with pytest.raises(ValueError, match="invalid port"):
+            _port(text, f"h:{text[:8]}")

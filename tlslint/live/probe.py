@@ -113,7 +113,7 @@ def parse_endpoint(text: str, default_port: int = 443) -> tuple[str, int]:
 
 
 def _port(text: str, whole: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
+    if not (text.isascii() and text.isdigit()) or len(text) > 18 or not 0 < int(text) < 65536:
         raise ValueError(f"invalid port in '{whole}'")
     return int(text)
 
