@@ -87,8 +87,7 @@ def _time(text: str, in_seconds: bool) -> bool:
             step = _LAST_STEP
         elif char in _UNIT_STEPS:
             unit_step = _UNIT_STEPS[char]
-            # "y" is refused past st_start only; every other unit at or past its own step.
-            if step > unit_step - 1 if char == "y" else step >= unit_step:
+            if step >= unit_step:  # a unit again, or after a smaller one
                 return False
             step = unit_step
         else:
