@@ -29,6 +29,7 @@ from tlslint.nginx_values import (
     Reader,
     refusal,
     rows_for,
+    seconds,
 )
 
 # (value, accepted), as nginx 1.22.1 reads each kind.
@@ -267,3 +268,35 @@ def test_the_session_rules_leave_a_cache_line_nginx_refuses_to_ngx012(
 def test_the_session_rules_still_speak_of_a_cache_line_nginx_reads(tmp_path: Path) -> None:
     text = SESSION_SERVER % ("ssl_session_cache none;", "")
     assert "NGX101" in [f.code for f in check_files(tmp_path, {"nginx.conf": text}).findings]
+
+
+@pytest.mark.parametrize(
+    ("text", "in_seconds", "expected"),
+    [
+        ("1h30m", True, 5400.0), ("1h 30m", True, 5400.0), ("75", False, 75.0), ("500ms", False, 0.5),
+        ("1m30s500ms", False, 90.5), ("3s5", True, 8.0), ("1 1", True, 2.0), ("1y", True, 31_536_000.0),
+        ("500ms", True, None), ("1y", False, None), ("30m1h", True, None), ("", True, None),
+        ("1" * 5_000, True, float("inf")),
+    ],
+)  # fmt: skip
+def test_seconds_are_what_nginx_reads(text: str, in_seconds: bool, expected: float | None) -> None:
+    assert seconds(text, in_seconds=in_seconds) == expected
+    assert (MSEC if not in_seconds else SEC).accepts(text) is (expected is not None)
+
+
+@pytest.mark.parametrize(
+    ("line", "rule"),
+    [("ssl_session_timeout 500ms;", "NGX104"), ('keepalive_timeout "5 s";', "NGX202")],
+)
+def test_a_time_nginx_cannot_read_is_ngx012s_alone(tmp_path: Path, line: str, rule: str) -> None:
+    """units.parse_time read `500ms` as half a second where nginx counts seconds, and
+    `5 s` as five seconds: NGX104 and NGX202 judged a line nginx refuses."""
+    text = SESSION_SERVER % (line, "")
+    codes = [f.code for f in check_files(tmp_path / "refused", {"nginx.conf": text}).findings]
+    assert "NGX012" in codes and rule not in codes
+    readable = line.replace("500ms", "1s").replace('"5 s"', "5s")
+    codes = [
+        f.code
+        for f in check_files(tmp_path / "read", {"nginx.conf": SESSION_SERVER % (readable, "")}).findings
+    ]
+    assert "NGX012" not in codes and rule in codes

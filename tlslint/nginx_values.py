@@ -64,37 +64,57 @@ def _seconds(text: str) -> bool:
 
 
 def _time(text: str, in_seconds: bool) -> bool:
-    """ngx_parse_time: numbers with units, each unit at most once and largest first
-    (``1h30m``, ``1h 30m``), a bare number last; no ``ms`` where nginx counts seconds,
-    no ``y`` or ``M`` where it counts milliseconds."""
+    return seconds(text, in_seconds=in_seconds) is not None
+
+
+# Milliseconds in each of ngx_parse_time's units.
+_UNIT_MS: Final = {
+    "y": 31_536_000_000, "M": 2_592_000_000, "w": 604_800_000, "d": 86_400_000,
+    "h": 3_600_000, "m": 60_000, "s": 1_000,
+}  # fmt: skip
+
+
+def seconds(text: str, *, in_seconds: bool) -> float | None:
+    """The time nginx reads ``text`` as, in seconds (ngx_parse_time); None where it
+    refuses it: numbers with units, each unit at most once and largest first (``1h30m``,
+    ``1h 30m``), a bare number (seconds) last; no ``ms`` where nginx counts seconds
+    (``in_seconds``), no ``y`` or ``M`` where it counts milliseconds. The rules judge a
+    time by this, so that a line nginx refuses is NGX012's alone."""
     step = 0 if in_seconds else 2  # st_start / st_month
     digits = False
+    value = total_ms = 0
     position, end = 0, len(text)
     while position < end:
         char = text[position]
         position += 1
         if "0" <= char <= "9":
             digits = True
+            value = value * 10 + ord(char) - 48
             continue
         if char == "m" and position < end and text[position] == "s":
             if in_seconds or step >= _MSEC_STEP:
-                return False
+                return None
             position += 1
-            step = _MSEC_STEP
+            step, scale = _MSEC_STEP, 1
         elif char == " ":
             if step >= _UNIT_STEPS["s"]:
-                return False
-            step = _LAST_STEP
+                return None
+            step, scale = _LAST_STEP, 1_000
         elif char in _UNIT_STEPS:
             unit_step = _UNIT_STEPS[char]
             if step >= unit_step:  # a unit again, or after a smaller one
-                return False
-            step = unit_step
+                return None
+            step, scale = unit_step, _UNIT_MS[char]
         else:
-            return False
+            return None
+        total_ms += value * scale
+        value = 0
         while position < end and text[position] == " ":
             position += 1
-    return digits
+    if not digits:
+        return None
+    total_ms += value * 1_000
+    return total_ms / 1_000 if total_ms < 10**18 else float("inf")  # past 64 bits: as good as forever
 
 
 def _session_cache(text: str) -> bool:

@@ -25,6 +25,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from tlslint import nginx_values
 from tlslint.checks import RuleContext, directive_location
 from tlslint.checks._upstream import (
     http_upstreams,
@@ -312,8 +313,8 @@ def upstream_timeout(upstream: Block) -> NginxTimeout | None:
         default = parse_time(UPSTREAM_KEEPALIVE_TIMEOUT_DEFAULT)
         assert default is not None
         return NginxTimeout(default, None)
-    seconds = parse_time(line.args[0]) if line.args else None
-    return NginxTimeout(seconds, line) if seconds is not None else None
+    value = nginx_values.seconds(line.args[0], in_seconds=False) if line.args else None
+    return NginxTimeout(value, line) if value is not None else None
 
 
 def keepalive_wording(link: Link, workspace: Workspace) -> tuple[bool | None, str]:

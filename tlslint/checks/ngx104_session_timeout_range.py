@@ -9,6 +9,7 @@ from tlslint.checks import RuleContext, unique
 from tlslint.checks._session import of_stream_servers
 from tlslint.findings import Finding, Fix
 from tlslint.nginx_edits import replace_argument
+from tlslint.nginx_values import seconds
 from tlslint.sources.nginx.model import Directive
 from tlslint.units import format_time, parse_time
 from tlslint.workspace import Workspace
@@ -23,9 +24,9 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     for config in workspace.nginx:
         for block in config.top.walk():
             for directive in unique(block.all("ssl_session_timeout")):
-                value = parse_time(directive.args[0]) if directive.args else None
+                value = seconds(directive.args[0], in_seconds=True) if directive.args else None
                 if value is None:
-                    continue  # nginx -t reports an invalid value itself
+                    continue  # a value nginx cannot read is NGX012's
                 if value < low:
                     bound = str(ctx.options["min"])
                     problem = (

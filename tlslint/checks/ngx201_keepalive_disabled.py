@@ -22,8 +22,8 @@ from tlslint.checks._protocols import (
 )
 from tlslint.findings import Finding, Fix
 from tlslint.nginx_edits import replace_argument
+from tlslint.nginx_values import seconds
 from tlslint.nginx_versions import KEEPALIVE_TIMEOUT_DEFAULT
-from tlslint.units import parse_time
 from tlslint.workspace import Workspace
 
 CODE = "NGX201"
@@ -36,7 +36,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             directive = site.directive
             if directive is None or site.level is None or not directive.args:
                 continue
-            if parse_time(directive.args[0]) != 0 or http1_only_choice(config, site):
+            if seconds(directive.args[0], in_seconds=False) != 0 or http1_only_choice(config, site):
                 continue
             if any(speaks_http2(config, server) for server in site.servers):
                 effect = (

@@ -27,6 +27,7 @@ from tlslint.checks._protocols import (
 )
 from tlslint.findings import Finding, Fix
 from tlslint.nginx_edits import replace_argument
+from tlslint.nginx_values import seconds
 from tlslint.nginx_versions import KEEPALIVE_TIMEOUT_DEFAULT
 from tlslint.units import parse_time
 from tlslint.workspace import Workspace
@@ -74,9 +75,9 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 continue
             if site.level is None or not directive.args or http1_only_choice(config, site):
                 continue
-            value = parse_time(directive.args[0])
+            value = seconds(directive.args[0], in_seconds=False)
             if value is None or value == 0 or value >= minimum:
-                continue  # 0 is NGX201; an invalid value is nginx -t's to report
+                continue  # 0 is NGX201; a value nginx cannot read is NGX012's
             yield ctx.finding(
                 directive,
                 f"keepalive_timeout {directive.args[0]} for {scope_words(site)} is below the minimum "

@@ -31,8 +31,9 @@ from tlslint.checks._protocols import (
 )
 from tlslint.findings import Finding, Fix, Severity
 from tlslint.nginx_edits import remove_directive, replace_argument
+from tlslint.nginx_values import seconds
 from tlslint.nginx_versions import KEEPALIVE_REQUESTS_1000, Version, default_keepalive_requests
-from tlslint.units import parse_time, whole_number
+from tlslint.units import whole_number
 from tlslint.version_range import VersionRange
 from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import NginxConfig, Server
@@ -106,7 +107,7 @@ def _effect(site: KeepaliveSite, value: int) -> str:
         return "every connection is closed after one request, as with keepalive_timeout 0"
     assert site.level is not None
     _, timeout = effective_at(site.level, "keepalive_timeout")
-    if timeout is not None and timeout.args and parse_time(timeout.args[0]) == 0:
+    if timeout is not None and timeout.args and seconds(timeout.args[0], in_seconds=False) == 0:
         # HTTP/1.x connections close after every request already; the limit counts for
         # HTTP/2 connections, which take it from the server level.
         return (
