@@ -16,6 +16,7 @@ import pytest
 from helpers import check_files
 
 from tlslint.nginx_values import (
+    CONNECTIONS,
     MAIL,
     MSEC,
     NUMBER,
@@ -139,24 +140,21 @@ def test_a_refusal_needs_every_reading_to_refuse() -> None:
 
 SAMPLE_WORDS = {"ssl_verify_client": "off", "ssl_ocsp": "off", "proxy_http_version": "1.1"}
 SAMPLE_WORDS.update(ssl_protocols="TLSv1.2", proxy_ssl_protocols="TLSv1.2", grpc_ssl_protocols="TLSv1.2")
-SAMPLES = {  # reader template's start -> (accepted, refused)
-    "a time in units ms": ("5s", "5x"),
-    "a time in units s,": ("5m", "5x"),
-    "a size in bytes, k or m": ("4k", "4q"),  # proxy_buffer_size may not pass proxy_buffers
-    "a size in bytes, k, m or g": ("1g", "1t"),
-    "a whole number": ("100", "x"),
-    "a number of connections": ("16", "x"),
-    "off, none, builtin": ("shared:T:10m", "foo"),
+SAMPLES = {  # a reader -> (a value it takes, one it refuses)
+    MSEC: ("5s", "5x"),
+    SEC: ("5m", "5x"),
+    SIZE: ("4k", "4q"),  # proxy_buffer_size may not pass proxy_buffers
+    OFFSET: ("1g", "1t"),
+    NUMBER: ("100", "x"),
+    CONNECTIONS: ("16", "x"),
+    SESSION_CACHE: ("shared:T:10m", "foo"),
 }
 
 
 def _samples(name: str, reader: Reader) -> tuple[str, str]:
     if reader.words:
         return SAMPLE_WORDS.get(name, reader.words[0]), "bogus"
-    for words, pair in SAMPLES.items():
-        if words in reader.template:
-            return pair
-    raise AssertionError(f"no sample values for {name}'s reader")
+    return SAMPLES[reader]
 
 
 def _config(scope: str, line: str) -> tuple[str, int]:
@@ -192,7 +190,7 @@ def _nginx_refusal(reader: Reader, name: str, value: str) -> str:
         return f'invalid session cache "{re.escape(value)}"'
     if reader is NUMBER:
         return f'"{name}" directive invalid number'
-    if "number of connections" in reader.template:
+    if reader is CONNECTIONS:
         return f'invalid value "{re.escape(value)}" in "{name}" directive'
     return f'"{name}" directive invalid value'
 
