@@ -1,4 +1,6 @@
-"""nginx's size and time syntax (``10m``, ``1h30m``), parsed as nginx does."""
+"""Sizes and times as settings, options and ConfigMap values write them (``10m``,
+``1h30m``), read leniently (units in any order, ``g`` for any size). A directive's own
+value is read as nginx reads it, by ``tlslint.nginx_values`` (``seconds``, the readers)."""
 
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ def whole_number(text: str) -> int | None:
 
 
 def parse_size(text: str) -> int | None:
-    """Bytes in ``10m``/``10240k``/``1048576``; ``None`` if nginx would refuse it."""
+    """Bytes in ``10m``/``10240k``/``1g``/``1048576``; ``None`` if not a size."""
     match = _SIZE_RE.match(text)
     if match is None:
         return None
