@@ -316,6 +316,32 @@ server {
     assert found(lint(tmp_path, text, "1.22")) == {("NGX210", 1, W), ("NGX210", 2, W)}
 
 
+def test_ngx210_names_a_variable_proxy_pass_once_with_each_set_that_reaches_it(tmp_path: Path) -> None:
+    # Lemmy's docker nginx.conf: three `set $proxpass "http://lemmy"` lines reach one
+    # proxy_pass. Each used to give the same related place ("49:13: proxies to it")
+    # three times and crowded the next location out of the first three.
+    text = """\
+upstream api { server 10.0.0.12:8536; }
+server {
+    listen 80;
+    location / {
+        set $target "http://ui";
+        if ($http_accept = "application/activity+json") { set $target "http://api"; }
+        if ($request_method = POST) { set $target "http://api"; }
+        proxy_pass $target;
+    }
+    location /api/ { proxy_pass http://api; }
+}
+"""
+    [finding] = only(lint(tmp_path, text, "1.22"), "NGX210")
+    assert [(note.location.line, note.message) for note in finding.related] == [
+        (8, "proxies to it over http through $target"),
+        (6, "sets $target to http://api"),
+        (7, "sets $target to http://api"),
+        (10, "proxies to it over http"),
+    ]
+
+
 def test_ngx210_keepalive_zero_and_profiles(tmp_path: Path) -> None:
     zero = NO_KEEPALIVE.replace(
         "    server 10.0.0.11:8080;\n", "    server 10.0.0.11:8080;\n    keepalive 0;\n"

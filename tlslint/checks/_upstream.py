@@ -16,14 +16,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from tlslint.checks import unique
+from tlslint.checks import related, unique
 from tlslint.checks._effective import effective, proxy_headers, server_of
-from tlslint.findings import Edit
+from tlslint.findings import Edit, Related
 from tlslint.nginx_edits import (
     Statement,
     built_lines,
@@ -279,6 +279,36 @@ def upstream_users(config: NginxConfig) -> list[tuple[Block, list[PassTarget]]]:
     return [
         (block, by_upstream.get(id(block), [])) for block in unique_blocks(http_upstreams(config).values())
     ]
+
+
+def pass_notes(
+    targets: Iterable[PassTarget], message: Callable[[PassTarget], str], limit: int = 3
+) -> list[Related]:
+    """Related places for the ``*_pass`` lines of ``targets``: each line once (a
+    ``proxy_pass $var`` has a target per ``set`` that can reach it) and, after a line
+    reached through a variable, the ``set`` lines that give it this target; up to
+    ``limit`` pass lines."""
+    setters: dict[int, list[Directive]] = {}
+    shown: list[PassTarget] = []
+    for target in targets:
+        key = id(target.directive)
+        if key not in setters:
+            if len(shown) == limit:
+                continue
+            setters[key] = []
+            shown.append(target)
+        if target.via is not None and all(via is not target.via for via in setters[key]):
+            setters[key].append(target.via)
+    notes: list[Related] = []
+    for target in shown:
+        vias = setters[id(target.directive)]
+        if not vias:
+            notes.append(related(target.directive, message(target)))
+            continue
+        variable = target.directive.args[0]
+        notes.append(related(target.directive, f"{message(target)} through {variable}"))
+        notes.extend(related(via, f"sets {variable} to {via.args[1]}") for via in vias)
+    return notes
 
 
 def unique_blocks(blocks: Iterable[Block]) -> list[Block]:

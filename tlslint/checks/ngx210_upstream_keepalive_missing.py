@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tlslint.checks import RuleContext, related
+from tlslint.checks import RuleContext
 from tlslint.checks._upstream import (
     PassTarget,
     UpgradeMap,
@@ -24,6 +24,7 @@ from tlslint.checks._upstream import (
     http_version_issue,
     keepalive_line,
     label,
+    pass_notes,
     upgrade_maps,
     upstream_users,
     websocket_only,
@@ -85,7 +86,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 what += " (its servers are reached over https)"
             if not new:
                 what += _locations_note(proxied, maps)
-            notes = [related(t.directive, f"proxies to it over {t.scheme}") for t in proxied[:3]]
+            notes = pass_notes(proxied, lambda t: f"proxies to it over {t.scheme}")
             fix: Fix | None
             if disabled:
                 assert line is not None

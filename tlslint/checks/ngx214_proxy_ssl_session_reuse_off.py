@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tlslint.checks import RuleContext, related, unique
+from tlslint.checks import RuleContext, unique
 from tlslint.checks._effective import effective
 from tlslint.checks._upstream import (
     PassTarget,
@@ -22,6 +22,7 @@ from tlslint.checks._upstream import (
     in_stream,
     keepalive_on,
     label,
+    pass_notes,
     pass_targets,
     upgrade_maps,
 )
@@ -85,6 +86,6 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                         (remove_directive(directive),),
                         False,
                     ),
-                    related=[related(t.directive, "proxies over https here") for t in affected[:3]],
+                    related=pass_notes(affected, lambda _: "proxies over https here"),
                     anchor=anchor(block, "proxy_ssl_session_reuse"),
                 )
