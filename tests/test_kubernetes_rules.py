@@ -442,6 +442,30 @@ def test_the_values_of_f5s_chart_are_not_ingress_nginxs(tmp_path: Path) -> None:
     ]
 
 
+def test_minimal_values_are_ingress_nginxs_by_a_configmap_key_only_it_has(tmp_path: Path) -> None:
+    """The common minimal values file (`controller: {config: {...}, service: {...}}`) names
+    the chart nowhere: a ConfigMap key only ingress-nginx has makes it the chart's values
+    (it was not even read: `keep-alive: "75s"` passed); keys other controllers share do not."""
+    service = "  service:\n    targetPorts: {http: http, https: http}\n"
+    block = "controller:\n  config:\n    use-proxy-protocol: 'true'\n    keep-alive: 75s\n" + service
+    flow = 'controller:\n  replicaCount: 2\n  config: {"keep-alive": 75s}\n'
+    for name, text in {"block": block, "flow": flow}.items():
+        assert ("values.yaml", "ING102", 4 if name == "block" else 3) in found(
+            tmp_path / name, {"deploy/values.yaml": text}
+        ), name
+    others = {
+        # haproxy-ingress's chart: a controller.config of its own keys.
+        "haproxy": "controller:\n  config:\n    timeout-keep-alive: 1m\n    use-proxy-protocol: 'true'\n",
+        # F5's chart: its entries, even with a key ingress-nginx has too.
+        "f5": "controller:\n  config:\n    entries: {keep-alive: 75s}\n",
+        "no-config": "controller:\n  replicaCount: 3\n" + service,
+    }
+    for name, text in others.items():
+        result = check_files(tmp_path / name, {"deploy/values.yaml": text})
+        assert result.findings == [], name  # F5's is read (its key matches), never as ingress-nginx's
+        assert name == "f5" or result.workspace.kubernetes is None, name
+
+
 # -- the corpus ---------------------------------------------------------------------------
 def test_the_corpus_has_no_gateway_files_and_no_gateway_findings() -> None:
     for name in ("apigee", "nginx"):

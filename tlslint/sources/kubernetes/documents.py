@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tlslint.sources.apigee.tree import Map, Node, Scalar, Seq
+from tlslint.sources.kubernetes.ingress_nginx import OWN_KEYS
 from tlslint.sources.kubernetes.parent_chart import CHART, values_keys
 from tlslint.sources.manifests import (
     LoadCodes,
@@ -213,9 +214,21 @@ def _chart_values(file: KubeFile, document: Map, path: Path) -> HelmValues | Non
     named = any(part in path.as_posix().lower() for part in (CHART, "nginx-ingress"))
     if _f5_chart(controller):
         return None
-    if named or _CHART_CONTROLLER_KEYS & controller.effective().keys() or _chart_image(controller):
+    if (
+        named
+        or _CHART_CONTROLLER_KEYS & controller.effective().keys()
+        or _chart_image(controller)
+        or _own_config(controller)
+    ):
         return HelmValues(file, document, f"{CHART} chart values", "values")
     return None
+
+
+def _own_config(controller: Map) -> bool:
+    """A ``config:`` that sets a ConfigMap key only ingress-nginx has: the minimal values
+    file (``controller: {config: {...}, service: {...}}``) names the chart nowhere else."""
+    config = controller.get("config")
+    return isinstance(config, Map) and not OWN_KEYS.isdisjoint(config.effective().keys())
 
 
 def _f5_chart(controller: Map) -> bool:

@@ -101,6 +101,12 @@ BOOL_KEYS: dict[str, bool] = {
     "use-http2": True,
     "ssl-reject-handshake": False,
 }
+# ConfigMap keys only ingress-nginx has (F5's controller writes keepalive, http2, ...;
+# haproxy-ingress timeout-keep-alive, ...): a chart's ``controller.config`` that sets one
+# is ingress-nginx's, though nothing else in the values names the chart.
+OWN_KEYS = frozenset(
+    {*INT_KEYS, *BOOL_KEYS, "ssl-session-ticket-key", "ssl-session-timeout", "upstream-keepalive-time"}
+)
 # Integer keys that count seconds (the template appends the "s").
 SECONDS_KEYS = frozenset({"keep-alive", "upstream-keepalive-timeout"})
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from pathlib import Path, PurePath
 
+from tlslint.sources.kubernetes.ingress_nginx import OWN_KEYS
+
 _GATEWAY_API = re.compile(
     rb"apiVersion[ \t]*:[ \t]*[\"']?(?:networking\.istio\.io|gateway\.networking\.k8s\.io)/"
 )
@@ -23,6 +25,13 @@ _CONTROLLER_KEY = re.compile(rb"^controller[ \t]*:", re.M)
 _CHART_TOP = re.compile(rb"^ingress-nginx[ \t]*:", re.M)  # a parent chart's values for it
 _NESTED_CONTROLLER = re.compile(rb"^[ \t]+controller[ \t]*:", re.M)
 _CHART_KEY = re.compile(rb"^[ \t]+(?:ingressClassResource|admissionWebhooks|electionID)[ \t]*:", re.M)
+# A ConfigMap key only ingress-nginx has, in block or flow style (documents._own_config).
+_OWN_KEY = re.compile(
+    rb"(?:^|[\s{,])[\"']?(?:"
+    + b"|".join(re.escape(key.encode()) for key in sorted(OWN_KEYS))
+    + rb")[\"']?[ \t]*:",
+    re.M,
+)
 _RELEASE = re.compile(rb"kind[ \t]*:[ \t]*[\"']?(?:HelmRelease|Application)\b")
 _CHART_NAME = re.compile(rb"chart[ \t]*:[ \t]*[\"']?ingress-nginx\b")
 _CONTEXT_KIND = re.compile(
@@ -43,7 +52,9 @@ def sniff_kubernetes(head: bytes, path: PurePath | None = None) -> bool:
         return True
     if _CHART_TOP.search(head):
         return True
-    if _CONTROLLER_KEY.search(head) and (_CHART_KEY.search(head) or _named_for_chart(head, path)):
+    if _CONTROLLER_KEY.search(head) and (
+        _CHART_KEY.search(head) or _OWN_KEY.search(head) or _named_for_chart(head, path)
+    ):
         return True
     if _RELEASE.search(head) and _CHART_NAME.search(head):
         return True
