@@ -799,3 +799,60 @@ def test_ngx401_page_format_is_the_one_nginx_t_checks() -> None:
     recommended = [line.strip() for line in page.splitlines() if not line.strip().startswith("access_log")]
     good = next(e["good"] for e in entry["examples"] if "good" in e and "log_format tls" in e["good"])
     assert all(line in good for line in recommended if line), recommended
+
+
+# --------------------------------------------------------------------------- NGX215
+def test_ngx215_speaks_only_where_the_file_names_the_host_the_backend_serves(tmp_path: Path) -> None:
+    def codes(name: str, text: str) -> list[int]:
+        result = lint(tmp_path / name, text, "1.22", select=["NGX215"])
+        return sorted(f.location.line for f in result.findings)
+
+    server = "server {{\n    listen 80;\n{body}}}\n"
+    location = "    location {path} {{ proxy_pass {target}; }}\n"
+    # Reported: a host name with a dot, reached directly or through a `set` variable.
+    assert codes(
+        "direct", server.format(body=location.format(path="/", target="https://api.partner.example"))
+    ) == [3]
+    via_set = (
+        "    location / {\n        set $to https://api.partner.example;\n        proxy_pass $to;\n    }\n"
+    )
+    assert codes("set", server.format(body=via_set)) == [5]
+    # Not reported: an explicit off (meant), the switch at http level, variables in the host.
+    off = "    proxy_ssl_server_name off;\n" + location.format(path="/", target="https://api.partner.example")
+    assert codes("off", server.format(body=off)) == []
+    on = (
+        "http {\n    proxy_ssl_server_name on;\n"
+        + server.format(body=location.format(path="/", target="https://api.partner.example"))
+        + "}\n"
+    )
+    assert codes("on", "events {}\n" + on) == []
+    assert codes("variable", server.format(body=location.format(path="/", target="https://$host"))) == []
+    # An upstream named after one of its servers sends that server's name: not reported.
+    named = "upstream api { server api:8443; }\n" + server.format(
+        body="    proxy_ssl_server_name on;\n" + location.format(path="/", target="https://api")
+    )
+    assert codes("service", named) == []
+
+
+def test_ngx215_one_finding_for_a_proxy_ssl_name_that_several_locations_inherit(tmp_path: Path) -> None:
+    text = (
+        "server {\n    listen 80;\n    proxy_ssl_name api.partner.example;\n"
+        "    location /a/ { proxy_pass https://10.0.0.21; }\n"
+        "    location /b/ { proxy_pass https://10.0.0.22; }\n}\n"
+    )
+    [finding] = only(lint(tmp_path, text, "1.22", select=["NGX215"]), "NGX215")
+    assert finding.location.line == 3 and "is never sent" in finding.message
+    assert [note.location.line for note in finding.related] == [4, 5]
+    mapping: dict[str, Any] = {"select": ["NGX215"], "nginx": {"version": "1.22"}}
+    path = tmp_path / "fixed" / "site.conf"
+    path.parent.mkdir()
+    path.write_text(text, encoding="utf-8")
+    settings = settings_for(tmp_path / "fixed", mapping)
+    apply_fixes(run([path], settings), settings, unsafe=True, write=True)
+    after = path.read_text(encoding="utf-8")
+    assert after == text.replace(
+        "proxy_ssl_name api.partner.example;\n",
+        "proxy_ssl_name api.partner.example;\n    proxy_ssl_server_name on;\n",
+    )
+    assert_valid_nginx(after)
+    assert only(run([path], settings), "NGX215") == []  # a second --fix changes nothing

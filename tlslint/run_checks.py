@@ -46,7 +46,7 @@ MIN_FILES = 200  # nginx files, below which the fork costs more than it saves
 # the backends' links: together about half of the checks' time on both generators, so
 # the other process takes the rest.
 FAMILIES = (
-    ("NGX210", "NGX211", "NGX212", "NGX214", "BKD101", "BKD102", "BKD103"),
+    ("NGX210", "NGX211", "NGX212", "NGX214", "NGX215", "BKD101", "BKD102", "BKD103"),
     ("NGX302", "NGX303"),
     ("NGX201", "NGX202", "NGX203"),
     ("NGX103", "NGX108"),

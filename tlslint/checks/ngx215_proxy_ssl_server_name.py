@@ -1,0 +1,164 @@
+"""NGX215 proxy-ssl-server-name: nginx sends an https backend no SNI, or the wrong one.
+
+``proxy_ssl_server_name`` is ``off`` by default in every release, so ``proxy_pass
+https://api.partner.example`` opens its TLS connection without SNI. When it is ``on``
+the name sent is ``proxy_ssl_name``, which defaults to ``$proxy_host``: the host of
+``proxy_pass``, which for an ``upstream{}`` is the upstream's *name*. No SNI is sent
+for an address (RFC 6066), nor, whatever ``proxy_ssl_name`` says, while the switch is
+off. Measured with Debian's nginx 1.22.1 against a backend that selects by SNI
+(tests/test_live_sni.py; docs/rules/NGX215.md).
+
+Reported only where the name the backend serves is known from the file: a host name
+with a dot (``api.partner.example``, not a single-label service name such as ``api``,
+which a private backend rarely routes by) in ``proxy_pass``, in the upstream's name,
+or as the one host of the upstream's ``server`` lines; or a ``proxy_ssl_name`` the
+switch never sends. An explicit ``proxy_ssl_server_name off`` is taken as meant.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+
+from tlslint.checks import RuleContext, related
+from tlslint.checks._effective import effective
+from tlslint.checks._upstream import LocationChange, PassTarget, anchor, label, pass_notes, pass_targets
+from tlslint.findings import Finding, Fix
+from tlslint.nginx_edits import insert_directive
+from tlslint.sources.nginx.model import Directive
+from tlslint.workspace import Workspace
+from tlslint.workspace.nginx import Block
+
+CODE = "NGX215"
+SELECTS_BY_SNI = (
+    "a backend that selects its certificate or route by SNI (Envoy-based gateways such as "
+    "Apigee hybrid's ingress and Istio, CDNs, most cloud load balancers) refuses or resets "
+    "the handshake, and nginx answers 502 (`SSL_do_handshake() failed ... while SSL "
+    "handshaking to upstream`)"
+)
+
+
+def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
+    for config in workspace.nginx:
+        judged: set[int] = set()
+        unsent: dict[int, tuple[Directive, list[PassTarget]]] = {}  # proxy_ssl_name lines
+        for target in pass_targets(config):
+            if target.module != "proxy" or not target.tls or target.location is None:
+                continue
+            if id(target.directive) in judged:
+                continue  # a proxy_pass $var has a target per `set`: judged by the first
+            judged.add(id(target.directive))
+            named = effective(target.block, "proxy_ssl_name")
+            if named is not None and effective(target.block, "proxy_ssl_server_name") is None:
+                unsent.setdefault(id(named), (named, []))[1].append(target)
+                continue
+            finding = _judge(ctx, target, named)
+            if finding is not None:
+                yield finding
+        for named, targets in unsent.values():
+            yield _unsent(ctx, named, targets)
+
+
+def _unsent(ctx: RuleContext, named: Directive, targets: list[PassTarget]) -> Finding:
+    """A ``proxy_ssl_name`` that no switch sends: the switch goes beside it."""
+    first = targets[0]
+    assert first.location is not None
+    parent = named.parent
+    siblings = parent.block if parent is not None and parent.block is not None else [named]
+    edit = insert_directive(named.source, parent, siblings, "proxy_ssl_server_name on;", named)
+    return ctx.finding(
+        named,
+        f"`proxy_ssl_name {' '.join(named.args)}` is never sent: proxy_ssl_server_name is off (the "
+        f"default), so nginx sends no SNI to the https backend of {label(first.location)} "
+        f"(proxy_pass {first.directive.args[0]}); {SELECTS_BY_SNI}",
+        fix=Fix("add `proxy_ssl_server_name on;` beside it", (edit,), False),
+        related=pass_notes(targets, lambda _: "proxies over https here"),
+        anchor=anchor(first.location, "proxy_ssl_server_name"),
+    )
+
+
+def _judge(ctx: RuleContext, target: PassTarget, named: Directive | None) -> Finding | None:
+    location = target.location
+    assert location is not None
+    switch = effective(target.block, "proxy_ssl_server_name")
+    upstream = target.upstream
+    server_host = _one_server_host(upstream) if upstream is not None else None
+    shown = target.directive.args[0]
+    if switch is None:
+        host = target.host
+        if upstream is None or _dotted(host):
+            if not _dotted(host):
+                return None  # an address, or a single-label name: no SNI was ever to be sent
+            lines, sent = ["proxy_ssl_server_name on;"], host
+        elif server_host is not None:
+            lines, sent = ["proxy_ssl_server_name on;", f"proxy_ssl_name {server_host};"], server_host
+        else:
+            return None  # upstream name and servers say nothing of the name it serves
+        return ctx.finding(
+            target.directive,
+            f"proxy_pass {shown} sends no SNI: proxy_ssl_server_name is off (the default), so nginx "
+            f"opens the TLS connection to {sent} without a server name; {SELECTS_BY_SNI}",
+            fix=_fix(target, lines),
+            anchor=anchor(location, "proxy_ssl_server_name"),
+        )
+    if switch.args[:1] != ("on",) or named is not None or upstream is None:
+        return None
+    name = target.host
+    if _dotted(name) or _is_address(name) or name.lower() in _server_hosts(upstream):
+        return None  # the upstream is named after the host it serves
+    where = f"{server_host}, the host its server lines name" if server_host else "a name the backend serves"
+    return ctx.finding(
+        target.directive,
+        f"proxy_pass {shown} sends the SNI {name!r}: with proxy_ssl_server_name on and no "
+        f"proxy_ssl_name, nginx sends $proxy_host, the upstream's name, not {where}; {SELECTS_BY_SNI}",
+        fix=_fix(target, [f"proxy_ssl_name {server_host};"]) if server_host is not None else None,
+        related=[related(switch, "proxy_ssl_server_name on is set here")],
+        anchor=anchor(location, "proxy_ssl_name"),
+        fix_note="" if server_host is not None else "set proxy_ssl_name to the name the backend serves",
+    )
+
+
+def _fix(target: PassTarget, lines: list[str]) -> Fix | None:
+    """The lines, added to the location of ``target`` (never into an ``if``: nginx
+    refuses the directives there)."""
+    assert target.location is not None
+    edits = LocationChange(target.location, statements=lines).edits()
+    if not edits:
+        return None
+    added = " and ".join(f"`{line}`" for line in lines)
+    return Fix(f"add {added} to {label(target.location)}", tuple(edits), False)
+
+
+def _dotted(host: str) -> bool:
+    """A host name with a dot: what a virtual-hosted backend serves (no address)."""
+    return "." in host and not _is_address(host) and not host.startswith("unix:")
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _server_hosts(upstream: Block) -> set[str]:
+    return {_host_of(line).lower() for line in upstream.all("server") if line.args}
+
+
+def _one_server_host(upstream: Block) -> str | None:
+    """The one dotted host name every ``server`` line of ``upstream`` names, if any."""
+    hosts = {_host_of(line) for line in upstream.all("server") if line.args}
+    if len(hosts) != 1:
+        return None
+    (host,) = hosts
+    return host if _dotted(host) else None
+
+
+def _host_of(line: Directive) -> str:
+    address = line.args[0]
+    if address.startswith("unix:"):
+        return address
+    if address.startswith("["):
+        return address[: address.find("]") + 1]
+    return address.rsplit(":", 1)[0] if address.count(":") == 1 else address
