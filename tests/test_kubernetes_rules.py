@@ -261,6 +261,20 @@ def test_chart_autoscaling_without_a_maximum_takes_the_charts_eleven(tmp_path: P
     assert "up to 11 replicas" in finding.message and finding.location.line == 3
 
 
+def test_tickets_off_is_called_the_default_only_where_nothing_sets_it(tmp_path: Path) -> None:
+    # `ssl-session-tickets: "false"` written in the ConfigMap was reported as "off (the default)".
+    base = "controller:\n  replicaCount: 3\n  config:\n    use-forwarded-headers: 'true'\n"
+    wordings = {
+        "": "ssl-session-tickets is off (the default), so",
+        "    ssl-session-tickets: 'false'\n": "ssl-session-tickets is off, so",
+        "    ssl-session-tickets: 'nope'\n": "is off (the default: 'nope' does not decode, ING102), so",
+    }
+    for index, (line, wording) in enumerate(wordings.items()):
+        files = {"ingress-nginx/values.yaml": base + line}
+        (finding,) = check_files(tmp_path / str(index), files, {"select": ["ING111"]}).findings
+        assert wording in finding.message, finding.message
+
+
 def test_chart_values_without_config_are_not_called_its_tls_settings(tmp_path: Path) -> None:
     # A HelmRelease whose values set only controller.service and replicaCount: the related
     # location (the controller mapping's first key) was labelled "(controller.config)".

@@ -23,6 +23,7 @@ from tlslint.checks import RuleContext
 from tlslint.checks._kubernetes import config_location, kubernetes
 from tlslint.checks._yaml_edits import location
 from tlslint.findings import Finding, Related, Severity
+from tlslint.sources.kubernetes.ingress_nginx import decode_bool
 from tlslint.workspace import Workspace
 from tlslint.workspace.ingress_nginx import ControllerConfig
 from tlslint.workspace.session_affinity import Front, sticky_fronts
@@ -55,9 +56,8 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 "sessions live in each pod's own session cache"
             )
         else:
-            state = (
-                "ssl-session-tickets is off (the default), so sessions live in each pod's own session cache"
-            )
+            off = _how_off(config)
+            state = f"ssl-session-tickets is off{off}, so sessions live in each pod's own session cache"
         related = [Related(config_location(config, "ssl-session-tickets"), _settings_note(config))]
         sticky = sticky_fronts(config.fronts)
         if sticky is None:
@@ -85,6 +85,17 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             related=related,
             anchor=f"{config.anchor} > session-state",
         )
+
+
+def _how_off(config: ControllerConfig) -> str:
+    """Why the tickets are off: nothing written (the default), a value that does not decode
+    (ING102), or ``"false"`` itself (no remark: the value is in the file)."""
+    written = config.text("ssl-session-tickets")
+    if written is None:
+        return " (the default)"
+    if decode_bool(written) is None:
+        return f" (the default: {written!r} does not decode, ING102)"
+    return ""
 
 
 def _affinity_advice(front: Front) -> str:
