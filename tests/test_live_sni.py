@@ -41,7 +41,7 @@ from nginx_harness import make_certificate
 
 pytestmark = pytest.mark.nginx
 
-SERVED = "api.partner.test"
+SERVED = "api.partner.test"  # the one name the backend serves (the templates below name it too)
 REQUESTS = 3
 
 
@@ -114,18 +114,52 @@ def fixed(tmp_path: Path, text: str) -> str:
     return (directory / "site.conf").read_text()
 
 
-def test_an_upstream_named_like_the_host_gets_its_name_only_with_the_fix(
-    tmp_path: Path, backend: SniBackend
+# No SNI, though the upstream bears the host's name; a proxy_ssl_name without the switch.
+NAMED_LIKE_THE_HOST = """\
+upstream api.partner.test {{
+    server 127.0.0.1:{backend};
+}}
+server {{
+    listen 127.0.0.1:{port};
+    location / {{
+        proxy_pass https://api.partner.test;
+    }}
+}}
+"""
+NAME_WITHOUT_SWITCH = """\
+server {{
+    listen 127.0.0.1:{port};
+    proxy_ssl_name api.partner.test;
+    location / {{
+        proxy_pass https://127.0.0.1:{backend};
+    }}
+}}
+"""
+UPSTREAMS_NAME = """\
+upstream partner {{
+    server 127.0.0.1:{backend};
+}}
+server {{
+    listen 127.0.0.1:{port};
+    proxy_ssl_server_name on;
+    location / {{
+        proxy_pass https://partner;
+    }}
+}}
+"""
+
+
+@pytest.mark.parametrize(
+    "template", [NAMED_LIKE_THE_HOST, NAME_WITHOUT_SWITCH], ids=["upstream", "proxy_ssl_name"]
+)
+def test_no_sni_is_refused_and_the_fix_sends_the_name(
+    tmp_path: Path, backend: SniBackend, template: str
 ) -> None:
     with backend:
         port = free_port()
-        text = (
-            f"upstream {SERVED} {{\n    server 127.0.0.1:{backend.port};\n}}\n"
-            f"server {{\n    listen 127.0.0.1:{port};\n"
-            f"    location / {{\n        proxy_pass https://{SERVED};\n    }}\n}}\n"
-        )
+        text = template.format(backend=backend.port, port=port)
         assert statuses(text, port, tmp_path / "before") == {502}
-        assert backend.seen() == {None}  # no SNI, though the upstream bears the host's name
+        assert backend.seen() == {None}
         after = fixed(tmp_path, text)
         assert "proxy_ssl_server_name on;" in after
         assert statuses(after, port, tmp_path / "after") == {200}
@@ -135,31 +169,11 @@ def test_an_upstream_named_like_the_host_gets_its_name_only_with_the_fix(
 def test_with_the_switch_on_nginx_sends_the_upstreams_name(tmp_path: Path, backend: SniBackend) -> None:
     with backend:
         port = free_port()
-        text = (
-            f"upstream partner {{\n    server 127.0.0.1:{backend.port};\n}}\n"
-            f"server {{\n    listen 127.0.0.1:{port};\n    proxy_ssl_server_name on;\n"
-            f"    location / {{\n        proxy_pass https://partner;\n    }}\n}}\n"
-        )
+        text = UPSTREAMS_NAME.format(backend=backend.port, port=port)
         assert statuses(text, port, tmp_path / "before") == {502}
         assert backend.seen() == {"partner"}  # $proxy_host: the upstream's name, as NGX215 says
         named = text.replace(
             "proxy_ssl_server_name on;", f"proxy_ssl_server_name on;\n    proxy_ssl_name {SERVED};"
         )
         assert statuses(named, port, tmp_path / "named") == {200}
-        assert backend.seen() == {SERVED}
-
-
-def test_a_proxy_ssl_name_is_sent_only_once_the_fix_adds_the_switch(
-    tmp_path: Path, backend: SniBackend
-) -> None:
-    with backend:
-        port = free_port()
-        text = (
-            f"server {{\n    listen 127.0.0.1:{port};\n    proxy_ssl_name {SERVED};\n"
-            f"    location / {{\n        proxy_pass https://127.0.0.1:{backend.port};\n    }}\n}}\n"
-        )
-        assert statuses(text, port, tmp_path / "before") == {502}
-        assert backend.seen() == {None}
-        after = fixed(tmp_path, text)
-        assert statuses(after, port, tmp_path / "after") == {200}
         assert backend.seen() == {SERVED}
