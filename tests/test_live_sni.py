@@ -177,3 +177,20 @@ def test_with_the_switch_on_nginx_sends_the_upstreams_name(tmp_path: Path, backe
         )
         assert statuses(named, port, tmp_path / "named") == {200}
         assert backend.seen() == {SERVED}
+
+
+GRPC = NAMED_LIKE_THE_HOST.replace("proxy_pass https://", "grpc_pass grpcs://")
+
+
+def test_grpc_pass_sends_no_sni_until_the_fix(tmp_path: Path, backend: SniBackend) -> None:
+    """grpc_ssl_server_name is off by default too. The backend speaks no HTTP/2, so every
+    request ends in 502 after the handshake: the name in the ClientHello is what counts."""
+    with backend:
+        port = free_port()
+        text = GRPC.format(backend=backend.port, port=port)
+        statuses(text, port, tmp_path / "before")
+        assert backend.seen() == {None}
+        after = fixed(tmp_path, text)
+        assert "grpc_ssl_server_name on;" in after
+        statuses(after, port, tmp_path / "after")
+        assert backend.seen() == {SERVED}

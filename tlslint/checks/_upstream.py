@@ -537,12 +537,12 @@ class LocationChange:
 
 
 def _insertion_point(own: Sequence[Directive]) -> Directive | None:
-    """After the location's last header line, else its last proxy_* line, else first."""
+    """After the location's last header line, else its last proxy_* (or grpc_*) line, else first."""
     simple = [d for d in own if d.block is None]
     headers = [d for d in simple if d.name in ("proxy_set_header", "proxy_http_version")]
     if headers:
         return headers[-1]
-    proxy = [d for d in simple if d.name.startswith("proxy_")]
+    proxy = [d for d in simple if d.name.startswith(("proxy_", "grpc_"))]
     return proxy[-1] if proxy else None
 
 

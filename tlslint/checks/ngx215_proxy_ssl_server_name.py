@@ -5,8 +5,9 @@ https://api.partner.example`` opens its TLS connection without SNI. When it is `
 the name sent is ``proxy_ssl_name``, which defaults to ``$proxy_host``: the host of
 ``proxy_pass``, which for an ``upstream{}`` is the upstream's *name*. No SNI is sent
 for an address (RFC 6066), nor, whatever ``proxy_ssl_name`` says, while the switch is
-off. Measured with Debian's nginx 1.22.1 against a backend that selects by SNI
-(tests/test_live_sni.py; docs/rules/NGX215.md).
+off. ``grpc_pass grpcs://`` has the same pair, ``grpc_ssl_server_name`` and
+``grpc_ssl_name``. Measured with Debian's nginx 1.22.1 against a backend that selects
+by SNI (tests/test_live_sni.py; docs/rules/NGX215.md).
 
 Reported only where the name the backend serves is known from the file: a host name
 with a dot (``api.partner.example``, not a single-label service name such as ``api``,
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from tlslint.checks import RuleContext, related
 from tlslint.checks._effective import effective
@@ -30,6 +32,22 @@ from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import Block
 
 CODE = "NGX215"
+
+
+@dataclass(frozen=True)
+class _Names:
+    """A module's directives for the name it sends: the switch, the name, its default."""
+
+    switch: str
+    name: str
+    default: str
+
+
+# grpc_pass grpcs:// has the same pair (ngx_http_grpc_module), off by default as well.
+_BY_MODULE = {
+    "proxy": _Names("proxy_ssl_server_name", "proxy_ssl_name", "$proxy_host"),
+    "grpc": _Names("grpc_ssl_server_name", "grpc_ssl_name", "the host of grpc_pass"),
+}
 SELECTS_BY_SNI = (
     "a backend that selects its certificate or route by SNI (Envoy-based gateways such as "
     "Apigee hybrid's ingress and Istio, CDNs, most cloud load balancers) refuses or resets "
@@ -41,18 +59,19 @@ SELECTS_BY_SNI = (
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     for config in workspace.nginx:
         judged: set[int] = set()
-        unsent: dict[int, tuple[Directive, list[PassTarget]]] = {}  # proxy_ssl_name lines
+        unsent: dict[int, tuple[Directive, list[PassTarget]]] = {}  # name lines, never sent
         for target in pass_targets(config):
-            if target.module != "proxy" or not target.tls or target.location is None:
+            names = _BY_MODULE.get(target.module)
+            if names is None or not target.tls or target.location is None:
                 continue
             if id(target.directive) in judged:
                 continue  # a proxy_pass $var has a target per `set`: judged by the first
             judged.add(id(target.directive))
-            named = effective(target.block, "proxy_ssl_name")
-            if named is not None and effective(target.block, "proxy_ssl_server_name") is None:
+            named = effective(target.block, names.name)
+            if named is not None and effective(target.block, names.switch) is None:
                 unsent.setdefault(id(named), (named, []))[1].append(target)
                 continue
-            finding = _judge(ctx, target, named)
+            finding = _judge(ctx, target, names, named)
             if finding is not None:
                 yield finding
         for named, targets in unsent.values():
@@ -63,43 +82,44 @@ def _unsent(ctx: RuleContext, named: Directive, targets: list[PassTarget]) -> Fi
     """A ``proxy_ssl_name`` that no switch sends: the switch goes beside it."""
     first = targets[0]
     assert first.location is not None
+    names = _BY_MODULE[first.module]
     parent = named.parent
     siblings = parent.block if parent is not None and parent.block is not None else [named]
-    edit = insert_directive(named.source, parent, siblings, "proxy_ssl_server_name on;", named)
+    edit = insert_directive(named.source, parent, siblings, f"{names.switch} on;", named)
     return ctx.finding(
         named,
-        f"`proxy_ssl_name {' '.join(named.args)}` is never sent: proxy_ssl_server_name is off (the "
-        f"default), so nginx sends no SNI to the https backend of {label(first.location)} "
-        f"(proxy_pass {first.directive.args[0]}); {SELECTS_BY_SNI}",
-        fix=Fix("add `proxy_ssl_server_name on;` beside it", (edit,), False),
-        related=pass_notes(targets, lambda _: "proxies over https here"),
-        anchor=anchor(first.location, "proxy_ssl_server_name"),
+        f"`{names.name} {' '.join(named.args)}` is never sent: {names.switch} is off (the default), so "
+        f"nginx sends no SNI to the TLS backend of {label(first.location)} ({first.directive.name} "
+        f"{first.directive.args[0]}); {SELECTS_BY_SNI}",
+        fix=Fix(f"add `{names.switch} on;` beside it", (edit,), False),
+        related=pass_notes(targets, lambda _: "connects over TLS here"),
+        anchor=anchor(first.location, names.switch),
     )
 
 
-def _judge(ctx: RuleContext, target: PassTarget, named: Directive | None) -> Finding | None:
+def _judge(ctx: RuleContext, target: PassTarget, names: _Names, named: Directive | None) -> Finding | None:
     location = target.location
     assert location is not None
-    switch = effective(target.block, "proxy_ssl_server_name")
+    switch = effective(target.block, names.switch)
     upstream = target.upstream
     server_host = _one_server_host(upstream) if upstream is not None else None
-    shown = target.directive.args[0]
+    shown = f"{target.directive.name} {target.directive.args[0]}"
     if switch is None:
         host = target.host
         if upstream is None or _dotted(host):
             if not _dotted(host):
                 return None  # an address, or a single-label name: no SNI was ever to be sent
-            lines, sent = ["proxy_ssl_server_name on;"], host
+            lines, sent = [f"{names.switch} on;"], host
         elif server_host is not None:
-            lines, sent = ["proxy_ssl_server_name on;", f"proxy_ssl_name {server_host};"], server_host
+            lines, sent = [f"{names.switch} on;", f"{names.name} {server_host};"], server_host
         else:
             return None  # upstream name and servers say nothing of the name it serves
         return ctx.finding(
             target.directive,
-            f"proxy_pass {shown} sends no SNI: proxy_ssl_server_name is off (the default), so nginx "
-            f"opens the TLS connection to {sent} without a server name; {SELECTS_BY_SNI}",
+            f"{shown} sends no SNI: {names.switch} is off (the default), so nginx opens the TLS "
+            f"connection to {sent} without a server name; {SELECTS_BY_SNI}",
             fix=_fix(target, lines),
-            anchor=anchor(location, "proxy_ssl_server_name"),
+            anchor=anchor(location, names.switch),
         )
     if switch.args[:1] != ("on",) or named is not None or upstream is None:
         return None
@@ -109,12 +129,12 @@ def _judge(ctx: RuleContext, target: PassTarget, named: Directive | None) -> Fin
     where = f"{server_host}, the host its server lines name" if server_host else "a name the backend serves"
     return ctx.finding(
         target.directive,
-        f"proxy_pass {shown} sends the SNI {name!r}: with proxy_ssl_server_name on and no "
-        f"proxy_ssl_name, nginx sends $proxy_host, the upstream's name, not {where}; {SELECTS_BY_SNI}",
-        fix=_fix(target, [f"proxy_ssl_name {server_host};"]) if server_host is not None else None,
-        related=[related(switch, "proxy_ssl_server_name on is set here")],
-        anchor=anchor(location, "proxy_ssl_name"),
-        fix_note="" if server_host is not None else "set proxy_ssl_name to the name the backend serves",
+        f"{shown} sends the SNI {name!r}: with {names.switch} on and no {names.name}, nginx sends "
+        f"{names.default}, the upstream's name, not {where}; {SELECTS_BY_SNI}",
+        fix=_fix(target, [f"{names.name} {server_host};"]) if server_host is not None else None,
+        related=[related(switch, f"{names.switch} on is set here")],
+        anchor=anchor(location, names.name),
+        fix_note="" if server_host is not None else f"set {names.name} to the name the backend serves",
     )
 
 
