@@ -474,6 +474,41 @@ def test_ngx302_before_1_29_2_the_default_server_decides(tmp_path: Path) -> None
     assert "example.com" not in since.message and "1.29.2" not in since.message
 
 
+def test_ngx302_ngx303_a_default_server_of_one_socket_decides_there_only(tmp_path: Path) -> None:
+    # GitLab's site beside another: `listen [::]:443 ipv6only=on ssl default_server` makes it
+    # the default of the IPv6 socket only; the first server stays the IPv4 socket's default.
+    # Its line was said to keep the other server from TLS 1.3 altogether, and that server's
+    # own line to be ignored: both hold on [::]:443 only.
+    text = f"""http {{
+    server {{
+        listen 443 ssl;
+        listen [::]:443 ssl;
+        server_name a.example.com;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        {CERT}
+    }}
+    server {{
+        listen 0.0.0.0:443 ssl;
+        listen [::]:443 ipv6only=on ssl default_server;
+        server_name legacy.example.com;
+        ssl_protocols TLSv1 TLSv1.1 TLSv1.2;
+        {CERT}
+    }}
+}}
+"""
+    for code in ("NGX302", "NGX303"):
+        (finding,) = lint(tmp_path, text, code, "1.28")
+        assert (
+            finding.location.line
+            == text.splitlines().index("        ssl_protocols TLSv1 TLSv1.1 TLSv1.2;") + 1
+        )
+        assert "server[a.example.com@*:443,[::]:443] on [::]:443" in finding.message
+        assert "server[legacy.example.com@*:443,[::]:443] on [::]:443" in finding.message
+        assert "sets `ssl_protocols TLSv1.2 TLSv1.3`, ignored on [::]:443" in finding.message
+        (since,) = lint(tmp_path, text, code, "1.30")  # each server decides its own
+        assert "a.example.com" not in since.message and " on [::]:443" not in since.message
+
+
 def test_ngx302_vhost_own_value_counts_only_since_1_29_2(tmp_path: Path) -> None:
     text = f"""http {{
     server {{

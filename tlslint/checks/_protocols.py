@@ -12,7 +12,7 @@ that is wrong on no supported version.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,10 +105,19 @@ def unknown_note(hits: Iterable[Version], versions: VersionRange) -> str:
 # --------------------------------------------------------------------------- labels
 
 
-def labels(servers: Sequence[Server], limit: int = 3) -> str:
-    shown = [server.label for server in servers[:limit]]
+def labels(
+    servers: Sequence[Server], limit: int = 3, only_on: Mapping[int, Sequence[str]] | None = None
+) -> str:
+    """Up to ``limit`` servers' labels; ``only_on``: by server, the sockets a statement
+    holds on, where it holds on some of the server's sockets only."""
+    shown = [server.label + on_sockets(server, only_on) for server in servers[:limit]]
     more = len(servers) - limit
     return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
+def on_sockets(server: Server, only_on: Mapping[int, Sequence[str]] | None) -> str:
+    sockets = only_on.get(id(server)) if only_on else None
+    return f" on {', '.join(sockets)}" if sockets else ""
 
 
 @per_config  # asked for each finding of NGX010-012
@@ -352,8 +361,9 @@ def protocol_lines(block: Block | None) -> tuple[Directive, ...]:
 # 1.29.2: the server (None: no TLS server is visible, an http{} whose servers are
 # elsewhere), the server whose value counts, the ssl_protocols lines of the deciding
 # level (() for nginx's default), whether the socket's default server decides for
-# another server, and the block holding the lines.
-_Row = tuple["Server | None", "Server | None", tuple[Directive, ...], bool, "Block | None"]
+# another server, the block holding the lines, and the server's sockets the decider decides
+# on when it decides on only some of them (() when on all).
+_Row = tuple["Server | None", "Server | None", tuple[Directive, ...], bool, "Block | None", tuple[str, ...]]
 
 
 @per_config  # NGX302 and NGX303 ask, for each version an unknown nginx.version stands for
@@ -376,30 +386,33 @@ def _decide(config: NginxConfig, per_server: bool) -> Iterator[_Row]:
             lines = protocol_lines(http)
             if lines and id(lines[0]) not in seen:
                 seen.add(id(lines[0]))
-                yield (None, None, lines, False, http)
+                yield (None, None, lines, False, http, ())
         return
     for server in tls:
         if rejects_handshakes(server):
             continue  # negotiates nothing itself (it may still decide for the socket)
         if server.synthetic and not protocol_lines(server.block):
             continue  # a server snippet checked alone: its includer decides what applies
-        governing = [server]
+        governing: dict[int, tuple[Server, list[str]]] = {id(server): (server, [])}
         if not per_server:
-            defaults: list[Server] = []
+            # Each TLS socket's default server decides there: an IPv4 and an IPv6 socket
+            # (ipv6only) may have different ones, each deciding on its own socket only.
+            defaults: dict[int, tuple[Server, list[str]]] = {}
             for listen in server.listens:
                 if listen.socket not in config.tls_sockets:
                     continue
                 default = config.default_server(listen.socket)
-                if default is not None and default not in defaults:
-                    defaults.append(default)
-            governing = defaults or [server]
-        for decider in governing:
+                if default is not None:
+                    defaults.setdefault(id(default), (default, []))[1].append(listen.socket)
+            governing = defaults or governing
+        for decider, sockets in governing.values():
             if decider.block.unresolved and not decider.block.all("ssl_protocols"):
                 continue  # an include in the server was not followed: it may set its own
             level = decider.block if decider.block.all("ssl_protocols") else decider.http
             if id(level) not in lines_at:
                 lines_at[id(level)] = protocol_lines(level)
-            yield (server, decider, lines_at[id(level)], decider is not server, level)
+            some = tuple(sockets) if len(governing) > 1 else ()
+            yield (server, decider, lines_at[id(level)], decider is not server, level, some)
 
 
 @dataclass(slots=True)
@@ -417,6 +430,9 @@ class ProtocolSite:
     http: Block | None = None
     # A virtual server's own ssl_protocols that the default server's value overrides.
     ignored: list[tuple[Server, tuple[Directive, ...]]] = field(default_factory=list)
+    # By server: the sockets on which this site decides for it, where it decides on some
+    # of the server's sockets only (its other sockets have other default servers).
+    only_on: dict[int, list[str]] = field(default_factory=dict)
 
     @property
     def directive(self) -> Directive | None:
@@ -463,7 +479,8 @@ def protocol_sites(
     judged: dict[int, bool] = {}  # by the lines' identity: most servers share their http{}'s
     for rep in representatives(versions):
         default = problem(default_ssl_protocols(rep) or ())
-        for server, governing, lines, by_default_server, level in _deciders(
+        whole: set[tuple[int, int]] = set()  # (site, server) decided on every socket
+        for server, governing, lines, by_default_server, level, sockets in _deciders(
             config, rep >= SNI_SESSION_DECISION
         ):
             directive = lines[0] if lines else None
@@ -494,6 +511,8 @@ def protocol_sites(
             if server is not None and (id(site), id(server)) not in listed:
                 listed.add((id(site), id(server)))
                 site.servers.append(server)
+            if server is not None:
+                _note_sockets(site, server, sockets, whole)
             if by_default_server and server is not None:
                 own = protocol_lines(server.block)
                 new = bool(own) and own[0] is not directive
@@ -501,6 +520,21 @@ def protocol_sites(
                     listed.add((id(site), id(own[0])))
                     site.ignored.append((server, own))
     return list(sites.values())
+
+
+def _note_sockets(
+    site: ProtocolSite, server: Server, sockets: tuple[str, ...], whole: set[tuple[int, int]]
+) -> None:
+    """Where ``site`` decides for ``server``: on some sockets (kept), or on all (none kept)."""
+    key = (id(site), id(server))
+    if key in whole:
+        return
+    if not sockets:
+        whole.add(key)
+        site.only_on.pop(id(server), None)
+        return
+    known = site.only_on.setdefault(id(server), [])
+    known.extend(socket for socket in sockets if socket not in known)
 
 
 def protocols_subject(site: ProtocolSite, versions: VersionRange, config: NginxConfig | None = None) -> str:
@@ -572,7 +606,7 @@ def site_covers(site: ProtocolSite, servers: dict[int, Server]) -> tuple[tuple[P
 
 def whom(site: ProtocolSite) -> str:
     if site.servers:
-        return "TLS " + labels(site.servers)
+        return "TLS " + labels(site.servers, only_on=site.only_on)
     return "every TLS server that does not set its own (the servers are in files included from elsewhere)"
 
 
@@ -582,7 +616,9 @@ def ignored_note(site: ProtocolSite, problem: Callable[[tuple[str, ...]], bool])
     if not better:
         return ""
     names = "; ".join(
-        f"{server.label} sets `ssl_protocols {' '.join(protocols_of(*lines))}`" for server, lines in better
+        f"{server.label} sets `ssl_protocols {' '.join(protocols_of(*lines))}`"
+        + (f", ignored{on_sockets(server, site.only_on)}" if id(server) in site.only_on else "")
+        for server, lines in better
     )
     return (
         f"; before nginx 1.29.2 only the default server's ssl_protocols takes effect on a "
