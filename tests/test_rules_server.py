@@ -509,6 +509,46 @@ def test_ngx302_ngx303_a_default_server_of_one_socket_decides_there_only(tmp_pat
         assert "a.example.com" not in since.message and " on [::]:443" not in since.message
 
 
+def test_ngx101_names_the_sockets_whose_default_server_has_no_cache(tmp_path: Path) -> None:
+    # The IPv4 socket's default server has a cache, the IPv6 socket's (a reject catch-all)
+    # none: the vhost was said to resume only with tickets, though on *:443 its sessions
+    # resume in the IPv4 default's cache (facts: the default server's cache is used).
+    text = f"""http {{
+    server {{
+        listen 443 ssl;
+        listen [::]:443 ssl;
+        server_name a.example.com;
+        ssl_session_cache shared:A:10m;
+        {CERT}
+    }}
+    server {{
+        listen [::]:443 ipv6only=on ssl default_server;
+        ssl_reject_handshake on;
+    }}
+    server {{
+        listen 443 ssl;
+        listen [::]:443 ssl;
+        server_name c.example.com;
+        {CERT}
+    }}
+}}
+"""
+    findings = lint(tmp_path, text, "NGX101", "1.26")
+    (vhost,) = [f for f in findings if "c.example.com" in f.message]
+    assert (
+        "on [::]:443, whose default server has none either, only session tickets can resume" in vhost.message
+    )
+    assert (
+        "on *:443 its sessions resume in the cache of the default server server[a.example.com"
+        in vhost.message
+    )
+    # With the cache on the IPv6 catch-all too, nothing is missing anywhere.
+    both = text.replace(
+        "ssl_reject_handshake on;", "ssl_reject_handshake on;\n        ssl_session_cache shared:A:10m;"
+    )
+    assert [f for f in lint(tmp_path, both, "NGX101", "1.26") if "c.example.com" in f.message] == []
+
+
 def test_ngx302_vhost_own_value_counts_only_since_1_29_2(tmp_path: Path) -> None:
     text = f"""http {{
     server {{

@@ -131,8 +131,11 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 continue
             if tickets_on(server) and tls13_only(server, defaults):
                 continue  # TLS 1.3 resumes with tickets; their keys are NGX105's
-            finding, kind = _alone(ctx, config, server, cache)
+            split = _split_sockets(config, server)
+            finding, kind = _alone(ctx, config, server, cache, split)
             cause, where = _cause(config, server, cache, finding)
+            if split is not None:
+                cause = ("some sockets", id(server))  # its own message: true of some sockets only
             who = f"TLS {server.label}" + (
                 " (a default server that rejects handshakes)" if rejects_handshakes(server) else ""
             )
@@ -159,7 +162,36 @@ def _describe(members: list[Place]) -> Cause:
     )
 
 
-def _alone(ctx: RuleContext, config: NginxConfig, server: Server, cache: SessionCache) -> tuple[Finding, str]:
+# A server's TLS sockets whose default server has no cache, and those whose default has one.
+_Split = tuple[list[str], list[str], list[Server]]
+
+
+def _split_sockets(config: NginxConfig, server: Server) -> _Split | None:
+    """Where ``server``'s sessions resume in another default server's cache on some of its
+    sockets but nowhere on the others (an IPv6 socket with a default of its own, say):
+    (sockets without, sockets with, the default servers with a cache); None otherwise."""
+    bare: list[str] = []
+    cached: list[str] = []
+    owners: list[Server] = []
+    for listen in server.listens:
+        socket = listen.socket
+        if socket not in config.tls_sockets or socket in bare or socket in cached:
+            continue
+        default = config.default_server(socket)
+        owner = default if default is not None else server
+        found = effective_cache(owner)
+        if owner is not server and (found.present or found.refused):
+            cached.append(socket)
+            if owner not in owners:
+                owners.append(owner)
+        else:
+            bare.append(socket)
+    return (bare, cached, owners) if bare and cached else None
+
+
+def _alone(
+    ctx: RuleContext, config: NginxConfig, server: Server, cache: SessionCache, split: _Split | None = None
+) -> tuple[Finding, str]:
     """The finding for one server, and what it can still resume."""
     notes: list[Related] = []
     tickets_line = server.effective("ssl_session_tickets")
@@ -188,6 +220,13 @@ def _alone(ctx: RuleContext, config: NginxConfig, server: Server, cache: Session
     effect = ALONE[kind]
     if is_fragment(config):
         effect = effect.replace(*FRAGMENT_KEYS)
+    if split is not None:
+        bare, cached, owners = split
+        effect = (
+            f"on {', '.join(bare)}, whose default server has none either, {effect}; on "
+            f"{', '.join(cached)} its sessions resume in the cache of the default server "
+            + ", ".join(owner.label for owner in owners)
+        )
     finding = ctx.finding(
         where,
         f"{subject} has no session cache{unless} ({state}): {effect}",
