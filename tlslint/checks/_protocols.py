@@ -512,7 +512,7 @@ def protocol_sites(
                 listed.add((id(site), id(server)))
                 site.servers.append(server)
             if server is not None:
-                _note_sockets(site, server, sockets, whole)
+                _note_sockets(config, site, server, sockets, whole)
             if by_default_server and server is not None:
                 own = protocol_lines(server.block)
                 new = bool(own) and own[0] is not directive
@@ -523,18 +523,23 @@ def protocol_sites(
 
 
 def _note_sockets(
-    site: ProtocolSite, server: Server, sockets: tuple[str, ...], whole: set[tuple[int, int]]
+    config: NginxConfig,
+    site: ProtocolSite,
+    server: Server,
+    sockets: tuple[str, ...],
+    whole: set[tuple[int, int]],
 ) -> None:
-    """Where ``site`` decides for ``server``: on some sockets (kept), or on all (none kept)."""
+    """Where ``site`` decides for ``server``: on some sockets (kept), or on all of them, by
+    one default server or by several that share the lines (none kept)."""
     key = (id(site), id(server))
     if key in whole:
         return
-    if not sockets:
-        whole.add(key)
-        site.only_on.pop(id(server), None)
-        return
     known = site.only_on.setdefault(id(server), [])
     known.extend(socket for socket in sockets if socket not in known)
+    mine = {listen.socket for listen in server.listens if listen.socket in config.tls_sockets}
+    if not sockets or mine <= set(known):
+        whole.add(key)
+        del site.only_on[id(server)]
 
 
 def protocols_subject(site: ProtocolSite, versions: VersionRange, config: NginxConfig | None = None) -> str:
