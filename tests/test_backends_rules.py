@@ -221,6 +221,24 @@ def test_bkd102_sync_worker(tmp_path: Path) -> None:
     assert findings(tmp_path, threads) == []  # gthread, keeping connections longer than nginx
 
 
+def test_a_link_by_the_default_address_says_so(tmp_path: Path) -> None:
+    # A gunicorn.conf.py without `bind` listens on gunicorn's default, 127.0.0.1:8000: the
+    # link to the upstream rests on that default, and the finding says so (started with
+    # another address by a unit file, the link would not hold).
+    [finding] = findings(tmp_path, {"app.conf": nginx(), "gunicorn.conf.py": 'worker_class = "sync"\n'})
+    assert finding.code == "BKD102"
+    assert [note.message for note in finding.related][-1] == (
+        "reaches gunicorn, which listens on 127.0.0.1:8000"
+        " (gunicorn's default: no address is set in its files)"
+    )
+    bound = findings(
+        tmp_path / "bound", {"app.conf": nginx(), "gunicorn.conf.py": 'bind = "127.0.0.1:8000"\n'}
+    )
+    assert [note.message for note in bound[0].related][
+        -1
+    ] == "reaches gunicorn, which listens on 127.0.0.1:8000"
+
+
 def test_bkd103_computed_values(tmp_path: Path) -> None:
     config = 'import os\nbind = "127.0.0.1:8000"\nworker_class = os.environ["WORKER"]\n'
     [finding] = findings(tmp_path, {"app.conf": nginx(), "gunicorn.conf.py": config})

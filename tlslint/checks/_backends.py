@@ -373,6 +373,24 @@ def related_backend(backend: Backend, value: Value | None, message: str) -> Rela
     return Related(backend_anchor(backend, value), message)
 
 
+def reach_note(link: Link) -> Related | None:
+    """The upstream's ``server`` line that reaches the backend, and where the backend
+    listens; an address that is the server's default says so (nothing in its files sets
+    one: started elsewhere with another, the link does not hold)."""
+    if link.server is None:
+        return None
+    backend = link.backend
+    bound = binding(backend)
+    shown = ", ".join(str(a) for a in bound.addresses) or "its address"
+    via = f" as {link.via}" if link.via else ""
+    inside = " inside its container" if link.via else ""
+    default = f" ({backend.server}'s default: no address is set in its files)" if bound.value is None else ""
+    return Related(
+        directive_location(link.server),
+        f"reaches {backend.server}{via}, which listens on {shown}{inside}{default}",
+    )
+
+
 # --------------------------------------------------------------------------- edits
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from tlslint.checks import RuleContext, directive_location, related
+from tlslint.checks import RuleContext, directive_location
 from tlslint.checks._backends import (
     BACKEND_SIDE,
     NGINX_SIDE,
@@ -37,6 +37,7 @@ from tlslint.checks._backends import (
     nginx_edit,
     nginx_target,
     nginx_value,
+    reach_note,
     show_seconds,
     suppressed_at_backend,
     upstream_anchor,
@@ -46,7 +47,6 @@ from tlslint.checks._upstream import anchor
 from tlslint.findings import Finding, Fix, Related, Severity
 from tlslint.sources.python.model import Backend
 from tlslint.workspace import Workspace
-from tlslint.workspace.backends import binding
 
 CODE = "BKD101"
 
@@ -181,12 +181,9 @@ def _finding(ctx: RuleContext, race: _Race, lowest: float, highest: float, prefe
         )
         if backend_fix is None:
             note = f"or raise {backend.server}'s idle timeout above {held} instead ({example})"
-    if link.server is not None:
-        bound = binding(backend)
-        shown = ", ".join(str(a) for a in bound.addresses) or "its address"
-        via = f" as {link.via}" if link.via else ""
-        inside = " inside its container" if link.via else ""
-        notes.append(related(link.server, f"reaches {backend.server}{via}, which listens on {shown}{inside}"))
+    reach = reach_note(link)
+    if reach is not None:
+        notes.append(reach)
     elif side == BACKEND_SIDE:
         notes.append(Related(directive_location(upstream.directive), f"upstream {name}"))
     fingerprint = f"{anchor(upstream, 'keepalive_timeout')} > {backend.server}[{backend.path.name}]"

@@ -17,6 +17,7 @@ from tlslint.checks._backends import (
     backend_timeout,
     keepalive_wording,
     links,
+    reach_note,
     upstream_anchor,
 )
 from tlslint.checks._upstream import anchor
@@ -51,5 +52,8 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         )
         where = backend_anchor(backend, worker)
         notes = [Related(upstream_anchor(link.upstream, None), f"upstream {link.name} {keeps}")]
+        reach = reach_note(link)
+        if reach is not None:
+            notes.append(reach)
         fingerprint = f"{anchor(link.upstream, 'keepalive')} > {backend.server}[{backend.path.name}]"
         yield ctx.finding(where, message, related=notes, anchor=fingerprint)
