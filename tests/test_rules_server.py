@@ -474,28 +474,29 @@ def test_ngx302_before_1_29_2_the_default_server_decides(tmp_path: Path) -> None
     assert "example.com" not in since.message and "1.29.2" not in since.message
 
 
+def both_sockets(name: str, line: str = "") -> str:
+    """A TLS server on *:443 and [::]:443, with ``line`` of its own."""
+    own = f"        {line}\n" if line else ""
+    return (
+        f"    server {{\n        listen 443 ssl;\n        listen [::]:443 ssl;\n"
+        f"        server_name {name};\n{own}        {CERT}\n    }}\n"
+    )
+
+
 def test_ngx302_ngx303_a_default_server_of_one_socket_decides_there_only(tmp_path: Path) -> None:
     # GitLab's site beside another: `listen [::]:443 ipv6only=on ssl default_server` makes it
     # the default of the IPv6 socket only; the first server stays the IPv4 socket's default.
     # Its line was said to keep the other server from TLS 1.3 altogether, and that server's
     # own line to be ignored: both hold on [::]:443 only.
-    text = f"""http {{
-    server {{
-        listen 443 ssl;
-        listen [::]:443 ssl;
-        server_name a.example.com;
-        ssl_protocols TLSv1.2 TLSv1.3;
-        {CERT}
-    }}
-    server {{
-        listen 0.0.0.0:443 ssl;
-        listen [::]:443 ipv6only=on ssl default_server;
-        server_name legacy.example.com;
-        ssl_protocols TLSv1 TLSv1.1 TLSv1.2;
-        {CERT}
-    }}
-}}
-"""
+    legacy = "        listen 0.0.0.0:443 ssl;\n        listen [::]:443 ipv6only=on ssl default_server;\n"
+    text = (
+        "http {\n"
+        + both_sockets("a.example.com", "ssl_protocols TLSv1.2 TLSv1.3;")
+        + both_sockets("legacy.example.com", "ssl_protocols TLSv1 TLSv1.1 TLSv1.2;").replace(
+            "        listen 443 ssl;\n        listen [::]:443 ssl;\n", legacy
+        )
+        + "}\n"
+    )
     for code in ("NGX302", "NGX303"):
         (finding,) = lint(tmp_path, text, code, "1.28")
         assert (
@@ -521,26 +522,17 @@ def test_ngx101_names_the_sockets_whose_default_server_has_no_cache(tmp_path: Pa
     # The IPv4 socket's default server has a cache, the IPv6 socket's (a reject catch-all)
     # none: the vhost was said to resume only with tickets, though on *:443 its sessions
     # resume in the IPv4 default's cache (facts: the default server's cache is used).
-    text = f"""http {{
-    server {{
-        listen 443 ssl;
-        listen [::]:443 ssl;
-        server_name a.example.com;
-        ssl_session_cache shared:A:10m;
-        {CERT}
-    }}
-    server {{
-        listen [::]:443 ipv6only=on ssl default_server;
-        ssl_reject_handshake on;
-    }}
-    server {{
-        listen 443 ssl;
-        listen [::]:443 ssl;
-        server_name c.example.com;
-        {CERT}
-    }}
-}}
-"""
+    catch_all = (
+        "    server {\n        listen [::]:443 ipv6only=on ssl default_server;\n"
+        "        ssl_reject_handshake on;\n    }\n"
+    )
+    text = (
+        "http {\n"
+        + both_sockets("a.example.com", "ssl_session_cache shared:A:10m;")
+        + catch_all
+        + both_sockets("c.example.com")
+        + "}\n"
+    )
     findings = lint(tmp_path, text, "NGX101", "1.26")
     (vhost,) = [f for f in findings if "c.example.com" in f.message]
     assert (
