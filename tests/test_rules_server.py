@@ -549,6 +549,25 @@ def test_ngx101_names_the_sockets_whose_default_server_has_no_cache(tmp_path: Pa
     assert [f for f in lint(tmp_path, both, "NGX101", "1.26") if "c.example.com" in f.message] == []
 
 
+def test_ngx107_a_default_server_of_one_socket_is_a_vhost_on_another(tmp_path: Path) -> None:
+    # a.example.com is the default of *:443 (the first server there) and a virtual server
+    # on [::]:443, whose default is a catch-all without a cache: its cache serves IPv4
+    # clients only. It was skipped as "a default server".
+    catch_all = (
+        "    server {\n        listen [::]:443 ipv6only=on ssl default_server;\n"
+        "        ssl_reject_handshake on;\n    }\n"
+    )
+    text = "http {\n" + both_sockets("a.example.com", "ssl_session_cache shared:A:10m;") + catch_all + "}\n"
+    (finding,) = lint(tmp_path, text, "NGX107", "1.26")
+    assert finding.message.startswith(
+        "ssl_session_cache here is not used on [::]:443: sessions there are resumed"
+    )
+    assert "(it is used on *:443, whose default server this is)" in finding.message
+    fixed = fix(tmp_path, text, "NGX107", "1.26")
+    assert "ssl_session_cache shared:A:10m;" in fixed.split("server {")[0]  # moved to http{}
+    assert lint(tmp_path, fixed, "NGX107", "1.26") == []
+
+
 def test_ngx302_vhost_own_value_counts_only_since_1_29_2(tmp_path: Path) -> None:
     text = f"""http {{
     server {{

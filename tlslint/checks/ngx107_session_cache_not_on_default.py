@@ -33,7 +33,7 @@ from tlslint.nginx_edits import remove_directive
 from tlslint.sources.nginx.model import Directive
 from tlslint.units import parse_size
 from tlslint.workspace import Workspace
-from tlslint.workspace.nginx import NginxConfig, Server, is_default
+from tlslint.workspace.nginx import NginxConfig, Server
 
 CODE = "NGX107"
 TOO_SMALL = "NGX103"  # its min-size: the size a moved zone needs
@@ -46,8 +46,10 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         # virtual server, which only nginx >= 1.25.5 has (before, nginx refuses it).
         stream_known = stream_defaults_known(whole.stream, workspace.nginx_versions(whole))
         for config, server in every_tls_server(whole):
-            if is_default(server) or stream_default_unsettled(config, server, stream_known):
+            if stream_default_unsettled(config, server, stream_known):
                 continue
+            # A server is judged on each socket whose default is another server: the
+            # default of an IPv4 socket may be a virtual server on the IPv6 one.
             yield from _judge(ctx, config, server)
 
 
@@ -57,6 +59,10 @@ def _judge(ctx: RuleContext, config: NginxConfig, server: Server) -> Iterator[Fi
     module = _module(server)
     # In a fragment the includer may give the default server what this file does not.
     hedge = f" in this file ({includer(config)} may give it one)" if is_fragment(config) else ""
+    own_sockets = [socket for socket in server.default_for if socket in config.tls_sockets]
+    elsewhere = (
+        f" (it is used on {', '.join(own_sockets)}, whose default server this is)" if own_sockets else ""
+    )
     for listen in server.listens:
         if listen.socket not in config.tls_sockets:
             continue
@@ -72,10 +78,10 @@ def _judge(ctx: RuleContext, config: NginxConfig, server: Server) -> Iterator[Fi
         for directive, what in lacking:
             yield ctx.finding(
                 directive,
-                f"{directive.name} here is not used: sessions on {listen.socket} are "
-                f"resumed in the context of its default server {default.label}, which "
-                f"{'sets' if hedge else 'has'} no {what}{hedge}; move the setting to {module}{{}} or onto "
-                "the default server",
+                f"{directive.name} here is not used{f' on {listen.socket}' if elsewhere else ''}: "
+                f"sessions {'there' if elsewhere else f'on {listen.socket}'} are resumed in the context of "
+                f"its default server {default.label}, which {'sets' if hedge else 'has'} no {what}{hedge}"
+                f"{elsewhere}; move the setting to {module}{{}} or onto the default server",
                 severity=Severity.ERROR if not tickets_on(server) else None,
                 related=[
                     related(
