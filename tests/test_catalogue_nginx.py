@@ -43,7 +43,8 @@ REFUSED_BY_NGINX = {
     "NGX011": r"directive is not allowed here",
     "NGX012": r'invalid number of arguments in|it must be "on" or "off"'
     r'|has no opening "\{"|is not terminated by ";"'
-    r'|invalid value "|directive invalid (value|number)|invalid session cache "',
+    r'|invalid value "|directive invalid (value|number)|invalid session cache "'
+    r"|invalid URL prefix|(invalid port|no host|invalid host) in upstream",
 }
 
 ENTRIES = catalogue.load_entries()

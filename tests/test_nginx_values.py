@@ -21,6 +21,7 @@ from tlslint.nginx_values import (
     MSEC,
     NUMBER,
     OFFSET,
+    PROXY_URL,
     READERS,
     SEC,
     SESSION_CACHE,
@@ -68,6 +69,18 @@ SESSION_CACHES = [
     ("shared:SSL:10g", False), ("shared:a:b:10m", False),
 ]  # fmt: skip
 
+# proxy_pass's URL, as nginx 1.22.1 reads it (addresses only: a host name is looked up).
+URLS = [
+    ("http://127.0.0.1:8080", True), ("HTTPS://127.0.0.1", True), ("http://127.0.0.1:000080", True),
+    ("http://[::1]:8443/a", True), ("http://unix:/run/a.sock:/x", True), ("http://127.0.0.1:1?x", True),
+    ("http://$host:80", True), ("http://127.0.0.1:65535/", True),
+    ("127.0.0.1:8000", False), ("grpc://127.0.0.1:1", False), ("http://", False), ("http://:80", False),
+    ("http://127.0.0.1:0", False), ("http://127.0.0.1:65536", False), ("http://127.0.0.1:800b", False),
+    ("http://127.0.0.1:+80", False), ("http://127.0.0.1:", False), ("https://127.0.0.1:1x/a", False),
+    ("http://127.0.0.1:8080#frag", False), ("http://[::1:8443", False), ("http://[::1]x", False),
+    ("http://unix:", False),
+]  # fmt: skip
+
 # A reader, and a directive that uses it where nginx -t reads it: (directive, where).
 READER_CASES = [
     (MSEC, "proxy_read_timeout", TIMES_IN_MILLISECONDS),
@@ -76,6 +89,7 @@ READER_CASES = [
     (OFFSET, "client_max_body_size", OFFSETS),
     (NUMBER, "keepalive_requests", NUMBERS),
     (SESSION_CACHE, "ssl_session_cache", SESSION_CACHES),
+    (PROXY_URL, "proxy_pass", URLS),
 ]
 VALUE_PARAMS = [
     pytest.param(reader, name, value, accepted, id=f"{name}-{value!r}")
@@ -148,6 +162,7 @@ SAMPLES = {  # a reader -> (a value it takes, one it refuses)
     NUMBER: ("100", "x"),
     CONNECTIONS: ("16", "x"),
     SESSION_CACHE: ("shared:T:10m", "foo"),
+    PROXY_URL: ("http://127.0.0.1:8080", "http://127.0.0.1:80x"),
 }
 
 
@@ -168,6 +183,9 @@ def _config(scope: str, line: str) -> tuple[str, int]:
         tail = "    }\n    server {\n        listen 127.0.0.1:18080;\n    }\n}\n"
         return head + f"        {line}\n" + tail, head.count("\n") + 1
     head = "events {}\nhttp {\n    server {\n        listen 127.0.0.1:18080;\n"
+    if line.startswith("proxy_pass "):  # read in a location only
+        head += "        location / {\n"
+        return head + f"            {line}\n        }}\n    }}\n}}\n", head.count("\n") + 1
     return head + f"        {line}\n    }}\n}}\n", head.count("\n") + 1
 
 
@@ -192,6 +210,8 @@ def _nginx_refusal(reader: Reader, name: str, value: str) -> str:
         return f'"{name}" directive invalid number'
     if reader is CONNECTIONS:
         return f'invalid value "{re.escape(value)}" in "{name}" directive'
+    if reader is PROXY_URL:
+        return "invalid URL prefix|(invalid port|no host|invalid host) in upstream|no path in the unix domain"
     return f'"{name}" directive invalid value'
 
 

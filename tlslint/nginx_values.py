@@ -136,8 +136,12 @@ class Reader:
     accepts: Callable[[str], bool]
     template: str
     words: tuple[str, ...] = ()  # the fixed words it takes (an enum or a bitmask slot)
+    # A reader whose refusal names what is wrong (an address's port, its host): the words.
+    explain: Callable[[str, str], str] | None = None
 
     def refusal(self, name: str, value: str) -> str:
+        if self.explain is not None:
+            return self.explain(name, value)
         if self.words:
             listed = [f'"{word}"' for word in self.words]
             choice = ", ".join(listed[:-1]) + " or " + listed[-1]
@@ -171,6 +175,52 @@ SESSION_CACHE: Final = Reader(
     'invalid session cache "{value}": it takes off, none, builtin, builtin:N or shared:NAME:SIZE'
     " (shared:SSL:10m)",
 )
+
+
+def _proxy_url_problem(text: str) -> str:
+    """nginx's words for a ``proxy_pass`` URL it refuses at start (ngx_http_proxy_pass,
+    ngx_parse_url); '' for one it takes, and for one with variables, which nginx reads per
+    request. Host names are not looked up: nginx -t's "host not found" is the DNS's."""
+    if "$" in text:
+        return ""
+    lowered = text.lower()
+    scheme = next((prefix for prefix in ("http://", "https://") if lowered.startswith(prefix)), "")
+    if not scheme:
+        return "invalid URL prefix"
+    url = text[len(scheme) :]
+    if url[:5].lower() == "unix:":
+        return "" if url[5:].partition(":")[0] else f'no path in the unix domain socket in upstream "{url}"'
+    authority = re.split(r"[/?]", url, maxsplit=1)[0]
+    if authority.startswith("["):
+        end = authority.find("]")
+        if end < 0:
+            return f'invalid host in upstream "{url}"'
+        host, rest = authority[: end + 1], authority[end + 1 :]
+        if rest and not rest.startswith(":"):
+            return f'invalid host in upstream "{url}"'
+        port = rest[1:] if rest else None
+    else:
+        host, colon, tail = authority.partition(":")
+        port = tail if colon else None
+    if not host:
+        return f'no host in upstream "{url}"'
+    digits = (port or "").lstrip("0")  # ngx_atoi reads leading zeros (08080 is 8080)
+    if port is not None and not (
+        _DIGITS.fullmatch(port) and len(digits) <= 5 and 1 <= int(digits or "0") <= 65535
+    ):
+        return f'invalid port in upstream "{url}"'
+    return ""
+
+
+def _proxy_url_refusal(name: str, value: str) -> str:
+    problem = _proxy_url_problem(value)
+    if problem == "invalid URL prefix":
+        return f'invalid URL prefix in "{name}" "{value}": it takes http:// or https:// (http://backend)'
+    return f"{problem}: it takes a host, an address or unix:/path, with a port from 1 to 65535"
+
+
+# ngx_http_proxy_pass: the URL of an http proxy_pass (stream's takes host:port, no scheme).
+PROXY_URL: Final = Reader(lambda text: not _proxy_url_problem(text), "", explain=_proxy_url_refusal)
 # http's proxy_next_upstream (stream's is a flag).
 NEXT_UPSTREAM: Final = _words(
     "error", "timeout", "invalid_header", "http_500", "http_502", "http_503", "http_504",
@@ -239,6 +289,7 @@ def _rows() -> dict[str, tuple[Row, ...]]:
             "satisfy": (Row((HTTP,), (_words("all", "any"),)),),
             "keepalive_disable": (Row((HTTP,), (_words("none", "msie6", "safari"),), repeat=True),),
             "proxy_next_upstream": (Row((HTTP,), (NEXT_UPSTREAM,), repeat=True),),
+            "proxy_pass": (Row((HTTP,), (PROXY_URL,)),),
         }
     )
     return rows
