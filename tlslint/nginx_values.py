@@ -177,12 +177,18 @@ SESSION_CACHE: Final = Reader(
 )
 
 
+# http(s)://name-or-address[:port][/uri]: a port of 1 to 4 digits, not 0, is always valid.
+_PLAIN_URL: Final = re.compile(
+    r"[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9._-]+(?::0*[1-9][0-9]{0,3})?(?:[/?][^#]*)?"
+)
+
+
 def _proxy_url_problem(text: str) -> str:
     """nginx's words for a ``proxy_pass`` URL it refuses at start (ngx_http_proxy_pass,
     ngx_parse_url); '' for one it takes, and for one with variables, which nginx reads per
     request. Host names are not looked up: nginx -t's "host not found" is the DNS's."""
-    if "$" in text:
-        return ""
+    if _PLAIN_URL.fullmatch(text) is not None or "$" in text:
+        return ""  # the common form, read by one match; variables: read per request
     lowered = text.lower()
     scheme = next((prefix for prefix in ("http://", "https://") if lowered.startswith(prefix)), "")
     if not scheme:

@@ -534,10 +534,13 @@ def _note_sockets(
     key = (id(site), id(server))
     if key in whole:
         return
+    if not sockets:  # nearly every row: one default server decides on all its sockets
+        whole.add(key)
+        site.only_on.pop(id(server), None)
+        return
     known = site.only_on.setdefault(id(server), [])
     known.extend(socket for socket in sockets if socket not in known)
-    mine = {listen.socket for listen in server.listens if listen.socket in config.tls_sockets}
-    if not sockets or mine <= set(known):
+    if {listen.socket for listen in server.listens if listen.socket in config.tls_sockets} <= set(known):
         whole.add(key)
         del site.only_on[id(server)]
 
