@@ -508,6 +508,9 @@ def test_ngx302_ngx303_a_default_server_of_one_socket_decides_there_only(tmp_pat
         assert "sets `ssl_protocols TLSv1.2 TLSv1.3`, ignored on [::]:443" in finding.message
         (since,) = lint(tmp_path, text, code, "1.30")  # each server decides its own
         assert "a.example.com" not in since.message and " on [::]:443" not in since.message
+        # Unknown: on [::]:443 the legacy line decides on every version, so that is what is said.
+        (unknown,) = lint(tmp_path, text, code)
+        assert "server[legacy.example.com@*:443,[::]:443] on [::]:443" in unknown.message
     # Two default servers whose lines agree (nginx's default on both sockets) decide on
     # every socket of a vhost: no socket is named.
     agreeing = text.replace("        ssl_protocols TLSv1 TLSv1.1 TLSv1.2;\n", "").replace(

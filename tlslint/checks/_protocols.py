@@ -479,7 +479,10 @@ def protocol_sites(
     judged: dict[int, bool] = {}  # by the lines' identity: most servers share their http{}'s
     for rep in representatives(versions):
         default = problem(default_ssl_protocols(rep) or ())
-        whole: set[tuple[int, int]] = set()  # (site, server) decided on every socket
+        # (site, server) -> the sockets the site decides on, where a row names some only;
+        # and the pairs a row decides for on every socket.
+        some: dict[tuple[int, int], tuple[ProtocolSite, Server, set[str]]] = {}
+        every: set[tuple[int, int]] = set()
         for server, governing, lines, by_default_server, level, sockets in _deciders(
             config, rep >= SNI_SESSION_DECISION
         ):
@@ -511,38 +514,35 @@ def protocol_sites(
             if server is not None and (id(site), id(server)) not in listed:
                 listed.add((id(site), id(server)))
                 site.servers.append(server)
-            if server is not None:
-                _note_sockets(config, site, server, sockets, whole)
+            if server is not None and sockets:
+                some.setdefault((id(site), id(server)), (site, server, set()))[2].update(sockets)
+            elif server is not None:
+                every.add((id(site), id(server)))
             if by_default_server and server is not None:
                 own = protocol_lines(server.block)
                 new = bool(own) and own[0] is not directive
                 if new and (id(site), id(own[0])) not in listed:
                     listed.add((id(site), id(own[0])))
                     site.ignored.append((server, own))
+        _note_sockets(config, some, every)
     return list(sites.values())
 
 
 def _note_sockets(
     config: NginxConfig,
-    site: ProtocolSite,
-    server: Server,
-    sockets: tuple[str, ...],
-    whole: set[tuple[int, int]],
+    some: dict[tuple[int, int], tuple[ProtocolSite, Server, set[str]]],
+    every: set[tuple[int, int]],
 ) -> None:
-    """Where ``site`` decides for ``server``: on some sockets (kept), or on all of them, by
-    one default server or by several that share the lines (none kept)."""
-    key = (id(site), id(server))
-    if key in whole:
-        return
-    if not sockets:  # nearly every row: one default server decides on all its sockets
-        whole.add(key)
-        site.only_on.pop(id(server), None)
-        return
-    known = site.only_on.setdefault(id(server), [])
-    known.extend(socket for socket in sockets if socket not in known)
-    if {listen.socket for listen in server.listens if listen.socket in config.tls_sockets} <= set(known):
-        whole.add(key)
-        del site.only_on[id(server)]
+    """Keep, for one representative version, the sockets on which each site decides for a
+    server on some of its sockets only. A site that decides on all of them there, by one
+    default server or by several that share its lines, keeps none; what another version
+    kept stays (on those sockets the statement holds on every version)."""
+    for key, (site, server, sockets) in some.items():
+        mine = {listen.socket for listen in server.listens if listen.socket in config.tls_sockets}
+        if key in every or mine <= sockets:
+            continue
+        kept = site.only_on.setdefault(id(server), [])
+        kept.extend(socket for socket in sorted(sockets) if socket not in kept)
 
 
 def protocols_subject(site: ProtocolSite, versions: VersionRange, config: NginxConfig | None = None) -> str:
