@@ -2,8 +2,10 @@
 
 A fix changes the file, not the nginx that runs it: a line a fix removes (``ssl on;``,
 which proved nginx < 1.25.1) still proves what it proved, and a line a fix writes
-(``http2 on;``) proves nothing. Shapes after the corpus's (misskey's example: `listen
-443 http2` with `ssl on;`), written here.
+(``http2 on;``) proves nothing. Where a removed line was the only bound, the fixer then
+reads its result as the next run will, and makes those fixes too: a second --fix
+changes nothing. Shapes after the corpus's (misskey's example: `listen 443 http2` with
+`ssl on;`), written here.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from helpers import settings_for
 
 from tlslint.engine import RunResult, run
 from tlslint.findings import Edit, Finding, Fix, Location, Severity
-from tlslint.fixing import apply_fixes
+from tlslint.fixing import FixOutcome, apply_fixes
 from tlslint.version_range import VersionRange
 
 CERTS = """\
@@ -65,12 +67,18 @@ def line_of(text: str, needle: str) -> int:
     return text[: text.index(needle)].count("\n") + 1
 
 
-def test_a_removed_line_still_bounds_the_version(tmp_path: Path) -> None:
+def fixed_site(tmp_path: Path, text: str, *, unsafe: bool) -> tuple[FixOutcome, str]:
+    """``text`` as tmp_path/site.conf, fixed and written: the outcome and the file after."""
     conf = tmp_path / "site.conf"
-    conf.write_text(SSL_ON, encoding="utf-8")
+    conf.write_text(text, encoding="utf-8")
     settings = settings_for(tmp_path)
-    outcome = apply_fixes(run([tmp_path], settings), settings, unsafe=False, write=True)
-    fixed = conf.read_text(encoding="utf-8")
+    outcome = apply_fixes(run([tmp_path], settings), settings, unsafe=unsafe, write=True)
+    return outcome, conf.read_text(encoding="utf-8")
+
+
+def test_a_removed_line_still_bounds_the_version(tmp_path: Path) -> None:
+    outcome, fixed = fixed_site(tmp_path, SSL_ON, unsafe=False)
+    settings = settings_for(tmp_path)
     assert "ssl on;" not in fixed
     assert "    listen 443 ssl http2;\n" in fixed  # NGX305 did not move `http2`: not 1.25.1 yet
     assert outcome.messages == []  # no "appeared after a fix"
@@ -197,3 +205,35 @@ def test_a_bound_both_sides_share_stays_one_evidence(tmp_path: Path) -> None:
     kept = carried(pinned, (line,))
     assert kept.low_by is kept.high_by and kept.low_by is not None and not kept.low_by.before_fix
     assert carried(gone, ()).low_by is gone.low_by  # carried again: as it was
+
+
+# The default server's `ssl on;` proves nginx < 1.25.1, where it alone decides the
+# protocols of the socket; NGX304's fix removes that line, and with it the only bound.
+BOUND_BY_A_REMOVED_LINE = f"""\
+server {{
+    listen 443 ssl;
+    server_name a.example;
+    ssl on;
+    ssl_protocols TLSv1.2 TLSv1.3;
+{CERTS}}}
+server {{
+    listen 443 ssl;
+    server_name b.example;
+    ssl_protocols TLSv1 TLSv1.2;
+{CERTS}}}
+"""
+
+
+def test_a_second_fix_changes_nothing_when_a_fix_removed_the_versions_only_bound(tmp_path: Path) -> None:
+    """The re-checks judge the fixed text by the version the removed `ssl on;` proved:
+    b.example's own ssl_protocols is ignored there (the default server decides before
+    1.29.2). The next run reads the fixed text alone, judges every version, and since
+    1.29.2 b.example's line counts: a second --fix rewrote it. The fixer now reads the
+    fixed text afresh, as the next run will, and makes those fixes too."""
+    first, fixed = fixed_site(tmp_path, BOUND_BY_A_REMOVED_LINE, unsafe=True)
+    assert "ssl on;" not in fixed
+    assert "server_name b.example;\n    ssl_protocols TLSv1.2 TLSv1.3;" in fixed
+    assert not any("appeared after a fix" in message for message in first.messages)
+    settings = settings_for(tmp_path)
+    second = apply_fixes(run([tmp_path], settings), settings, unsafe=True, write=True)
+    assert second.diff == "" and (tmp_path / "site.conf").read_text(encoding="utf-8") == fixed

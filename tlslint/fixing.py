@@ -27,6 +27,7 @@ from tlslint.settings import Settings
 from tlslint.sources.formats import LoadedText, kind_for_new_file, validate
 from tlslint.sources.nginx.model import SourceText
 from tlslint.sources.text import SourceError, encode
+from tlslint.version_range import VersionRange
 
 MAX_PASSES = 5
 TEMP_MARK = ".tlslint-"
@@ -180,10 +181,27 @@ def apply_fixes(
     screen = FixScreen(settings)  # every fix analysed before it is applied (tlslint.fix_analysis)
     seen = {_identity(f) for f in result.findings}
     created: dict[tuple[str, Path, str], Finding] = {}
+    afresh = False  # whether the fixed text has been read as the next run will read it
     for attempt in range(MAX_PASSES + 1):
         fixes = screen.keep(
             choose_fixes(current.findings, unsafe), current, overlay, owners(current.findings)
         )
+        if not fixes and not afresh and _bound_by_a_changed_line(current):
+            # The re-checks pinned the versions the text proved before fixing, but the next
+            # run reads the fixed text alone: a fix that removed the only line bounding the
+            # version (`ssl on;`) leaves it judging every version, and finding more to fix
+            # (a virtual server's own ssl_protocols, which counts since 1.29.2). Those fixes
+            # are made now, so that a second --fix changes nothing.
+            afresh = True
+            fresh = run(targets, settings, overlay=overlay, run_options=result.options)
+            fixes = []
+            if _only_wider(result.workspace.nginx_pins(), fresh.workspace.nginx_pins()):
+                fixes = screen.keep(
+                    choose_fixes(fresh.findings, unsafe), fresh, overlay, owners(fresh.findings)
+                )
+            if fixes:
+                current, options = fresh, result.options or RunOptions()
+                seen.update(_identity(f) for f in fresh.findings)
         if not fixes:
             break
         if attempt == MAX_PASSES:
@@ -242,6 +260,35 @@ def apply_fixes(
             )
             outcome.result = on_disk
     return outcome
+
+
+def _bound_by_a_changed_line(result: RunResult) -> bool:
+    """Whether a configuration's version is bounded by a line a fix changed (the re-check
+    cites it "before a fix changed it"): only then may the next run read another range."""
+    return any(
+        (versions.low_by is not None and versions.low_by.before_fix)
+        or (versions.high_by is not None and versions.high_by.before_fix)
+        for versions in result.workspace.nginx_pins().values()
+    )
+
+
+def _only_wider(before: dict[Path, VersionRange], after: dict[Path, VersionRange]) -> bool:
+    """Whether the fixed text, read afresh, lost a bound on the version somewhere and
+    gained none: a line a fix wrote (`http2 on;`) is no fact to build fixes on, though the
+    next run will read it as one."""
+    lost = False
+    for root, then in before.items():
+        now = after.get(root)
+        if now is None:
+            continue
+        low_lost = then.low is not None and (now.low is None or now.low < then.low)
+        high_lost = then.high is not None and (now.high is None or now.high > then.high)
+        low_gained = now.low is not None and (then.low is None or now.low > then.low)
+        high_gained = now.high is not None and (then.high is None or now.high < then.high)
+        if low_gained or high_gained:
+            return False
+        lost = lost or low_lost or high_lost
+    return lost
 
 
 def _pinned(result: RunResult) -> RunOptions:
