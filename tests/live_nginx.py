@@ -138,6 +138,7 @@ class CountingBackend:
     ``HANDLER`` answers them. Use as a context manager."""
 
     HANDLER: ClassVar[type[QuietHandler]]
+    SERVER: ClassVar[type[CountingServer]] = CountingServer
     connections: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     _server: CountingServer | None = None
@@ -150,7 +151,7 @@ class CountingBackend:
         return port
 
     def __enter__(self: _Served) -> _Served:
-        self._server = CountingServer(self, self.HANDLER)
+        self._server = self.SERVER(self, self.HANDLER)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05})
         self._thread.daemon = True
         self._thread.start()

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import socket
 import ssl
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -63,6 +62,7 @@ class SniBackend(CountingBackend):
     """Serves ``SERVED`` over TLS, records each ClientHello's server name."""
 
     HANDLER: ClassVar[type[QuietHandler]] = _Handler
+    SERVER: ClassVar[type[CountingServer]] = _TlsServer
     names: list[str | None] = field(default_factory=list)
     context: ssl.SSLContext = field(init=False)
 
@@ -76,13 +76,6 @@ class SniBackend(CountingBackend):
         with self.lock:
             self.names.append(name)
         return None if name == SERVED else ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME
-
-    def __enter__(self) -> SniBackend:
-        self._server = _TlsServer(self, self.HANDLER)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05})
-        self._thread.daemon = True
-        self._thread.start()
-        return self
 
     def seen(self) -> set[str | None]:
         with self.lock:

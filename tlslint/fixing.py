@@ -265,11 +265,8 @@ def apply_fixes(
 def _bound_by_a_changed_line(result: RunResult) -> bool:
     """Whether a configuration's version is bounded by a line a fix changed (the re-check
     cites it "before a fix changed it"): only then may the next run read another range."""
-    return any(
-        (versions.low_by is not None and versions.low_by.before_fix)
-        or (versions.high_by is not None and versions.high_by.before_fix)
-        for versions in result.workspace.nginx_pins().values()
-    )
+    pins = result.workspace.nginx_pins().values()
+    return any(evidence.before_fix for versions in pins for evidence in versions.evidence())
 
 
 def _only_wider(before: dict[Path, VersionRange], after: dict[Path, VersionRange]) -> bool:

@@ -197,6 +197,17 @@ def split_address(value: str) -> tuple[str, str, str, str] | None:
     return scheme.lower(), host, port, rest_part
 
 
+def is_ip_address(host: str) -> bool:
+    """An IPv4 or IPv6 address (as ``split_address`` gives hosts: no brackets)."""
+    import ipaddress  # only for the hosts of proxy targets that a rule asks about
+
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def _set_values(target_block: Block, location: Block | None, name: str) -> Iterator[Directive]:
     """``set $name VALUE`` directives that can reach a proxy_pass in ``location``."""
     scopes: list[Block] = []

@@ -26,6 +26,7 @@ from tlslint.checks._session import (
     stream_default_unsettled,
     stream_defaults_known,
     tickets_on,
+    tls_default_for,
 )
 from tlslint.checks.ngx103_session_cache_too_small import resize_edits
 from tlslint.findings import Edit, Finding, Fix, Severity
@@ -59,7 +60,7 @@ def _judge(ctx: RuleContext, config: NginxConfig, server: Server) -> Iterator[Fi
     module = _module(server)
     # In a fragment the includer may give the default server what this file does not.
     hedge = f" in this file ({includer(config)} may give it one)" if is_fragment(config) else ""
-    own_sockets = [socket for socket in server.default_for if socket in config.tls_sockets]
+    own_sockets = tls_default_for(config, server)
     elsewhere = (
         f" (it is used on {', '.join(own_sockets)}, whose default server this is)" if own_sockets else ""
     )

@@ -36,6 +36,7 @@ from tlslint.checks._upstream import (
     http_context_anchor,
     http_upstreams,
     http_version_issue,
+    is_ip_address,
     label,
     new_block,
     pass_targets,
@@ -93,16 +94,6 @@ def _names_an_address(target: PassTarget, config: NginxConfig) -> bool:
     return host.lower() == "localhost" or complete(config)
 
 
-def _is_ip(host: str) -> bool:
-    import ipaddress  # only for an implicit upstream's host
-
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
 def _derived_name(target: PassTarget) -> str:
     if target.host.startswith("unix:"):
         stem = "unix_" + target.host[5:].rsplit("/", 1)[-1]
@@ -116,7 +107,7 @@ def _may_keep_name(target: PassTarget, config: NginxConfig) -> bool:
     """Whether an upstream named exactly like the host leaves every *_pass valid:
     nginx matches upstream{} names before resolving, and refuses a port on one."""
     host = target.host
-    if target.port or host.startswith("unix:") or _is_ip(host) or ":" in host:
+    if target.port or host.startswith("unix:") or is_ip_address(host) or ":" in host:
         return False
     ported, schemes = _pass_hosts(config).get(host.lower(), (False, frozenset()))
     return not ported and not (schemes - {target.scheme})

@@ -18,13 +18,21 @@ switch never sends. An explicit ``proxy_ssl_server_name off`` is taken as meant.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from tlslint.checks import RuleContext, related
 from tlslint.checks._effective import effective
-from tlslint.checks._upstream import LocationChange, PassTarget, anchor, label, pass_notes, pass_targets
+from tlslint.checks._upstream import (
+    LocationChange,
+    PassTarget,
+    anchor,
+    is_ip_address,
+    label,
+    pass_notes,
+    pass_targets,
+    split_address,
+)
 from tlslint.findings import Finding, Fix
 from tlslint.nginx_edits import insert_directive
 from tlslint.sources.nginx.model import Directive
@@ -68,10 +76,11 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 continue  # a proxy_pass $var has a target per `set`: judged by the first
             judged.add(id(target.directive))
             named = effective(target.block, names.name)
-            if named is not None and effective(target.block, names.switch) is None:
+            switch = effective(target.block, names.switch)
+            if named is not None and switch is None:
                 unsent.setdefault(id(named), (named, []))[1].append(target)
                 continue
-            finding = _judge(ctx, target, names, named)
+            finding = _judge(ctx, target, names, switch, named)
             if finding is not None:
                 yield finding
         for named, targets in unsent.values():
@@ -97,10 +106,11 @@ def _unsent(ctx: RuleContext, named: Directive, targets: list[PassTarget]) -> Fi
     )
 
 
-def _judge(ctx: RuleContext, target: PassTarget, names: _Names, named: Directive | None) -> Finding | None:
+def _judge(
+    ctx: RuleContext, target: PassTarget, names: _Names, switch: Directive | None, named: Directive | None
+) -> Finding | None:
     location = target.location
     assert location is not None
-    switch = effective(target.block, names.switch)
     upstream = target.upstream
     server_host = _one_server_host(upstream) if upstream is not None else None
     shown = f"{target.directive.name} {target.directive.args[0]}"
@@ -124,7 +134,11 @@ def _judge(ctx: RuleContext, target: PassTarget, names: _Names, named: Directive
     if switch.args[:1] != ("on",) or named is not None or upstream is None:
         return None
     name = target.host
-    if _dotted(name) or _is_address(name) or name.lower() in _server_hosts(upstream):
+    if (
+        _dotted(name)
+        or is_ip_address(name)
+        or name.lower() in {h.lower() for h in _server_hosts(upstream) if h}
+    ):
         return None  # the upstream is named after the host it serves
     where = f"{server_host}, the host its server lines name" if server_host else "a name the backend serves"
     return ctx.finding(
@@ -151,34 +165,22 @@ def _fix(target: PassTarget, lines: list[str]) -> Fix | None:
 
 def _dotted(host: str) -> bool:
     """A host name with a dot: what a virtual-hosted backend serves (no address)."""
-    return "." in host and not _is_address(host) and not host.startswith("unix:")
+    return "." in host and not is_ip_address(host) and not host.startswith("unix:")
 
 
-def _is_address(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
-
-
-def _server_hosts(upstream: Block) -> set[str]:
-    return {_host_of(line).lower() for line in upstream.all("server") if line.args}
+def _server_hosts(upstream: Block) -> list[str | None]:
+    """The host of each ``server`` line of ``upstream`` (None where it does not parse)."""
+    found: list[str | None] = []
+    for line in upstream.all("server"):
+        parts = split_address(line.args[0]) if line.args else None
+        found.append(parts[1] if parts is not None else None)
+    return found
 
 
 def _one_server_host(upstream: Block) -> str | None:
     """The one dotted host name every ``server`` line of ``upstream`` names, if any."""
-    hosts = {_host_of(line) for line in upstream.all("server") if line.args}
+    hosts = set(_server_hosts(upstream))
     if len(hosts) != 1:
         return None
     (host,) = hosts
-    return host if _dotted(host) else None
-
-
-def _host_of(line: Directive) -> str:
-    address = line.args[0]
-    if address.startswith("unix:"):
-        return address
-    if address.startswith("["):
-        return address[: address.find("]") + 1]
-    return address.rsplit(":", 1)[0] if address.count(":") == 1 else address
+    return host if host is not None and _dotted(host) else None
