@@ -29,6 +29,7 @@ from tlslint.nginx_values import (
     STREAM,
     UPSTREAM,
     Reader,
+    proxy_url_uri,
     refusal,
     rows_for,
     seconds,
@@ -252,6 +253,48 @@ def test_nginx_and_ngx012_refuse_each_row(tmp_path: Path, name: str, scope: str,
         assert [(f.location.line, f.message) for f in found] == (
             [(line, readers[-1].refusal(name, args[-1]))] if refused else []
         )
+
+
+# Where a proxy_pass URL may carry a URI part: (block around it, URL, refused by nginx).
+URI_BLOCKS = [
+    ("location ~ \\.php$ {", "http://127.0.0.1:8080/", True),
+    ("location ~*/img {", "http://unix:/run/a.sock:/x", True),
+    ("location @fallback {", "https://[::1]:8443/", True),
+    ("location / { if ($arg_debug) {", "http://127.0.0.1:8080/a", True),
+    ("location / { limit_except GET {", "http://127.0.0.1:8080?x=1", True),
+    ("location /a { location ~ b {", "http://127.0.0.1:8080/", True),
+    ("location ~ \\.php$ {", "http://127.0.0.1:8080", False),
+    ("location ~ \\.php$ {", "http://127.0.0.1:8080/$uri", False),
+    ("location ~ /x { location /x/y {", "http://127.0.0.1:8080/", False),
+    ("location = /q {", "http://127.0.0.1:8080/", False),
+    ("location ^~ /static/ {", "http://127.0.0.1:8080/files/", False),
+    ("location @fallback {", "http://unix:/run/a.sock", False),
+]  # fmt: skip
+
+
+@pytest.mark.nginx
+@pytest.mark.parametrize(("block", "url", "refused"), URI_BLOCKS)
+def test_a_uri_part_is_refused_where_nginx_refuses_it(
+    tmp_path: Path, block: str, url: str, refused: bool
+) -> None:
+    from nginx_harness import nginx_t
+
+    closing = "}" * block.count("{")
+    text = (
+        "events {}\nhttp {\n    server {\n        listen 127.0.0.1:18080;\n"
+        f"        {block}\n            proxy_pass {url};\n        {closing}\n    }}\n}}\n"
+    )
+    result = nginx_t(text, kind="main")
+    assert result.ok is not refused, result.describe()
+    if refused:
+        assert "cannot have URI part" in result.errors[0], result.describe()
+        assert result.errors[0].endswith(":6"), result.describe()
+    found = check_files(tmp_path, {"nginx.conf": text}, {"select": ["NGX012"]}).findings
+    assert [f.location.line for f in found] == ([6] if refused else [])
+    if refused:
+        uri = proxy_url_uri(url)
+        assert f'cannot have URI part ("{uri}")' in found[0].message
+        assert f'pass "{url[: -len(uri)].removesuffix(":")}"' in found[0].message
 
 
 # ----------------------------------------------------------------------------- one cause, one finding

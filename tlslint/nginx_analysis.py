@@ -42,8 +42,11 @@ class Problem:
     context: int
     shape: int
     block: Block | None = None  # the workspace block it stands in, when known
+    reason: str = ""  # nginx's refusal, where the block around the directive decides it
 
     def message(self, table: DirectiveTable) -> str:
+        if self.reason:
+            return self.reason
         directive = self.directive
         name = directive.name
         if self.kind == UNKNOWN_DIRECTIVE:
@@ -149,6 +152,54 @@ def _wrong_value(directive: Directive, shape: int, context: int, table: Directiv
     return bool(shape & TYPED) and bool(table.typed_refusal(directive.name, directive.args, context))
 
 
+# Blocks where nginx cannot replace the matched part of the request's URI, so that a
+# proxy_pass URL may carry no URI part (ngx_http_proxy_pass: regex and named locations,
+# "if" and "limit_except", whose location has no name).
+_URI_BLOCKS = frozenset({"location", "if", "limit_except"})
+
+
+def _uri_barred_in(block: Directive) -> str:
+    """Where ``block`` is, in words, when a proxy_pass in it may not have a URI part."""
+    if block.name != "location":
+        return f'inside "{block.name}"'
+    args = block.args
+    modifier = args[0] if len(args) >= 2 else (args[0][:1] if args else "")
+    if modifier in ("~", "~*"):
+        return "in a location given by a regular expression"
+    return "in a named location" if modifier == "@" else ""
+
+
+def check_uri_parts(
+    children: Iterable[Directive],
+    block: Directive,
+    context: int,
+    table: DirectiveTable,
+    problems: list[Problem],
+    workspace_block: Block | None = None,
+) -> None:
+    """A ``proxy_pass`` URL with a URI part where nginx cannot use one (the children of
+    ``block``); URLs refused for other reasons, or with variables, are left as they are."""
+    from tlslint.nginx_values import proxy_url_problem, proxy_url_uri
+
+    where = ""
+    for directive in children:
+        if directive.name != "proxy_pass" or directive.block is not None or len(directive.args) != 1:
+            continue
+        url = directive.args[0]
+        uri = proxy_url_uri(url)
+        if not uri or proxy_url_problem(url):
+            continue
+        shape = table.shapes(context).get("proxy_pass") or table.fill("proxy_pass", context)
+        where = where or _uri_barred_in(block)
+        if shape > 0 and where:
+            base = url[: len(url) - len(uri)].removesuffix(":")  # a unix path's separator too
+            reason = (
+                f'"proxy_pass" cannot have URI part ("{uri}") {where}: pass "{base}", and '
+                "rewrite the URI before it if it must change"
+            )
+            problems.append(Problem(BAD_ARGUMENTS, directive, context, shape, workspace_block, reason))
+
+
 def check_tree(
     directives: list[Directive],
     context: int,
@@ -165,6 +216,8 @@ def check_tree(
             inner = table.enter(context, directive.name)
             if inner:
                 check_tree(directive.block, inner, table, problems, refused)
+                if directive.name in _URI_BLOCKS:
+                    check_uri_parts(directive.block, directive, inner, table, problems)
 
 
 def check_config(config: NginxConfig, table: DirectiveTable) -> list[Problem]:
@@ -176,6 +229,8 @@ def check_config(config: NginxConfig, table: DirectiveTable) -> list[Problem]:
     while stack:
         block, context = stack.pop()
         check_children(block.children, context, table, problems, block, refused)
+        if block.directive is not None and block.directive.name in _URI_BLOCKS:
+            check_uri_parts(block.children, block.directive, context, table, problems, block)
         for sub in reversed(block.blocks):
             directive = sub.directive
             if directive is not None:

@@ -183,7 +183,7 @@ _PLAIN_URL: Final = re.compile(
 )
 
 
-def _proxy_url_problem(text: str) -> str:
+def proxy_url_problem(text: str) -> str:
     """nginx's words for a ``proxy_pass`` URL it refuses at start (ngx_http_proxy_pass,
     ngx_parse_url); '' for one it takes, and for one with variables, which nginx reads per
     request. Host names are not looked up: nginx -t's "host not found" is the DNS's."""
@@ -218,15 +218,36 @@ def _proxy_url_problem(text: str) -> str:
     return ""
 
 
+def proxy_url_uri(text: str) -> str:
+    """The URI part of a ``proxy_pass`` URL nginx reads at start (ngx_parse_url: from the
+    first ``/`` or ``?`` after the host, or after a unix path's ``:``); '' for none, and
+    for a URL with variables, whose URI nginx does not judge at start."""
+    if "$" in text:
+        return ""
+    lowered = text.lower()
+    scheme = next((prefix for prefix in ("http://", "https://") if lowered.startswith(prefix)), "")
+    if not scheme:
+        return ""
+    url = text[len(scheme) :]
+    if url[:5].lower() == "unix:":
+        _, colon, uri = url[5:].partition(":")
+        return uri if colon else ""
+    found = _URI_START.search(url, url.find("]") + 1 if url.startswith("[") else 0)
+    return url[found.start() :] if found is not None else ""
+
+
+_URI_START: Final = re.compile(r"[/?]")
+
+
 def _proxy_url_refusal(name: str, value: str) -> str:
-    problem = _proxy_url_problem(value)
+    problem = proxy_url_problem(value)
     if problem == "invalid URL prefix":
         return f'invalid URL prefix in "{name}" "{value}": it takes http:// or https:// (http://backend)'
     return f"{problem}: it takes a host, an address or unix:/path, with a port from 1 to 65535"
 
 
 # ngx_http_proxy_pass: the URL of an http proxy_pass (stream's takes host:port, no scheme).
-PROXY_URL: Final = Reader(lambda text: not _proxy_url_problem(text), "", explain=_proxy_url_refusal)
+PROXY_URL: Final = Reader(lambda text: not proxy_url_problem(text), "", explain=_proxy_url_refusal)
 # http's proxy_next_upstream (stream's is a flag).
 NEXT_UPSTREAM: Final = _words(
     "error", "timeout", "invalid_header", "http_500", "http_502", "http_503", "http_504",
