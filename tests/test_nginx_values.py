@@ -16,7 +16,9 @@ import pytest
 from helpers import check_files
 
 from tlslint.nginx_values import (
+    BACKEND_ADDRESS,
     CONNECTIONS,
+    GRPC_ADDRESS,
     MAIL,
     MSEC,
     NUMBER,
@@ -28,6 +30,7 @@ from tlslint.nginx_values import (
     SIZE,
     STREAM,
     UPSTREAM,
+    UWSGI_ADDRESS,
     Reader,
     proxy_url_uri,
     refusal,
@@ -81,6 +84,23 @@ URLS = [
     ("http://127.0.0.1:8080#frag", False), ("http://[::1:8443", False), ("http://[::1]x", False),
     ("http://unix:", False),
 ]  # fmt: skip
+# fastcgi_pass and its kin: an address, no URI, and a scheme only where the module strips one.
+ADDRESSES = [
+    ("127.0.0.1:9000", True), ("127.0.0.1:09000", True), ("unix:/run/php/php-fpm.sock", True),
+    ("UNIX:/a.sock:/x", True), ("[::1]:9000", True), ("php-fpm", True), ("$backend", True),
+    ("127.0.0.1:90000", False), ("127.0.0.1:0", False), ("127.0.0.1:", False), ("127.0.0.1:-1", False),
+    ("http://127.0.0.1:9000", False), ("127.0.0.1:9000/x", False), ("127.0.0.1:9000?x", False),
+    ("unix:", False), (":9000", False), ("[::1:9000", False),
+]  # fmt: skip
+UWSGI_ADDRESSES = [
+    ("uwsgi://127.0.0.1:3031", True), ("SUWSGI://127.0.0.1:3031", True), ("127.0.0.1:3031", True),
+    ("http://127.0.0.1:3031", False), ("uwsgi://127.0.0.1:3031x", False),
+]  # fmt: skip
+GRPC_ADDRESSES = [
+    ("grpc://127.0.0.1:50051", True), ("GRPCS://127.0.0.1:50051", True), ("127.0.0.1:50051", True),
+    ("grpc://unix:/run/a.sock", True), ("grpcs://127.0.0.1:99999", False), ("http://127.0.0.1:50051", False),
+    ("grpc://127.0.0.1:50051/x", False),
+]  # fmt: skip
 
 # A reader, and a directive that uses it where nginx -t reads it: (directive, where).
 READER_CASES = [
@@ -91,6 +111,9 @@ READER_CASES = [
     (NUMBER, "keepalive_requests", NUMBERS),
     (SESSION_CACHE, "ssl_session_cache", SESSION_CACHES),
     (PROXY_URL, "proxy_pass", URLS),
+    (BACKEND_ADDRESS, "fastcgi_pass", ADDRESSES),
+    (UWSGI_ADDRESS, "uwsgi_pass", UWSGI_ADDRESSES),
+    (GRPC_ADDRESS, "grpc_pass", GRPC_ADDRESSES),
 ]
 VALUE_PARAMS = [
     pytest.param(reader, name, value, accepted, id=f"{name}-{value!r}")
@@ -164,6 +187,9 @@ SAMPLES = {  # a reader -> (a value it takes, one it refuses)
     CONNECTIONS: ("16", "x"),
     SESSION_CACHE: ("shared:T:10m", "foo"),
     PROXY_URL: ("http://127.0.0.1:8080", "http://127.0.0.1:80x"),
+    BACKEND_ADDRESS: ("127.0.0.1:9000", "127.0.0.1:90000"),
+    UWSGI_ADDRESS: ("uwsgi://127.0.0.1:3031", "http://127.0.0.1:3031"),
+    GRPC_ADDRESS: ("grpcs://127.0.0.1:50051", "grpc://127.0.0.1:50051/x"),
 }
 
 
@@ -184,8 +210,10 @@ def _config(scope: str, line: str) -> tuple[str, int]:
         tail = "    }\n    server {\n        listen 127.0.0.1:18080;\n    }\n}\n"
         return head + f"        {line}\n" + tail, head.count("\n") + 1
     head = "events {}\nhttp {\n    server {\n        listen 127.0.0.1:18080;\n"
-    if line.startswith("proxy_pass "):  # read in a location only
+    if line.split(" ", 1)[0].endswith("_pass"):  # read in a location only
         head += "        location / {\n"
+        if line.startswith("memcached_pass "):  # its key is a variable it needs set
+            head += "            set $memcached_key $uri;\n"
         return head + f"            {line}\n        }}\n    }}\n}}\n", head.count("\n") + 1
     return head + f"        {line}\n    }}\n}}\n", head.count("\n") + 1
 
@@ -211,7 +239,7 @@ def _nginx_refusal(reader: Reader, name: str, value: str) -> str:
         return f'"{name}" directive invalid number'
     if reader is CONNECTIONS:
         return f'invalid value "{re.escape(value)}" in "{name}" directive'
-    if reader is PROXY_URL:
+    if reader in (PROXY_URL, BACKEND_ADDRESS, UWSGI_ADDRESS, GRPC_ADDRESS):
         return "invalid URL prefix|(invalid port|no host|invalid host) in upstream|no path in the unix domain"
     return f'"{name}" directive invalid value'
 

@@ -183,6 +183,10 @@ _PLAIN_URL: Final = re.compile(
 )
 
 
+# Where a URL's URI part starts (ngx_parse_inet_url: the first "/" or "?").
+_URI_START: Final = re.compile(r"[/?]")
+
+
 def proxy_url_problem(text: str) -> str:
     """nginx's words for a ``proxy_pass`` URL it refuses at start (ngx_http_proxy_pass,
     ngx_parse_url); '' for one it takes, and for one with variables, which nginx reads per
@@ -193,10 +197,30 @@ def proxy_url_problem(text: str) -> str:
     scheme = next((prefix for prefix in ("http://", "https://") if lowered.startswith(prefix)), "")
     if not scheme:
         return "invalid URL prefix"
-    url = text[len(scheme) :]
+    return _address_problem(text[len(scheme) :], uri=True)
+
+
+def backend_address_problem(text: str, schemes: tuple[str, ...] = ()) -> str:
+    """nginx's words for the address of a ``fastcgi_pass``, ``uwsgi_pass``, ``scgi_pass``,
+    ``grpc_pass`` or ``memcached_pass`` it refuses at start: no URI part, and a scheme only
+    where the module strips one (``schemes``). An address without a port may name an
+    upstream{} (nginx says "no port" only when none has that name): it is not judged."""
+    if "$" in text:
+        return ""
+    lowered = text.lower()
+    scheme = next((prefix for prefix in schemes if lowered.startswith(prefix)), "")
+    return _address_problem(text[len(scheme) :], uri=False)
+
+
+def _address_problem(url: str, *, uri: bool) -> str:
+    """ngx_parse_url's refusal of ``url`` (after the scheme): a unix path, or a host, an
+    IPv6 address in brackets or a name, and a port; with ``uri``, a URI part may follow."""
     if url[:5].lower() == "unix:":
-        return "" if url[5:].partition(":")[0] else f'no path in the unix domain socket in upstream "{url}"'
-    authority = re.split(r"[/?]", url, maxsplit=1)[0]
+        path = url[5:].partition(":")[0] if uri else url[5:]
+        return "" if path else f'no path in the unix domain socket in upstream "{url}"'
+    authority = _URI_START.split(url, maxsplit=1)[0]
+    if not uri and authority != url:
+        return f'invalid host in upstream "{url}"'
     if authority.startswith("["):
         end = authority.find("]")
         if end < 0:
@@ -236,9 +260,6 @@ def proxy_url_uri(text: str) -> str:
     return url[found.start() :] if found is not None else ""
 
 
-_URI_START: Final = re.compile(r"[/?]")
-
-
 def _proxy_url_refusal(name: str, value: str) -> str:
     problem = proxy_url_problem(value)
     if problem == "invalid URL prefix":
@@ -248,6 +269,24 @@ def _proxy_url_refusal(name: str, value: str) -> str:
 
 # ngx_http_proxy_pass: the URL of an http proxy_pass (stream's takes host:port, no scheme).
 PROXY_URL: Final = Reader(lambda text: not proxy_url_problem(text), "", explain=_proxy_url_refusal)
+
+
+def _backend_reader(schemes: tuple[str, ...], example: str) -> Reader:
+    """An address as fastcgi_pass (and its kin) reads it: ``schemes`` the module strips."""
+    scheme = f"an optional {' or '.join(schemes)}" if schemes else "no scheme"
+
+    def refusal(name: str, value: str) -> str:
+        return (
+            f"{backend_address_problem(value, schemes)}: it takes host:port (a port from 1 to "
+            f"65535) or unix:/path, with no URI and {scheme} ({example})"
+        )
+
+    return Reader(lambda text: not backend_address_problem(text, schemes), "", explain=refusal)
+
+
+BACKEND_ADDRESS: Final = _backend_reader((), "127.0.0.1:9000")
+UWSGI_ADDRESS: Final = _backend_reader(("uwsgi://", "suwsgi://"), "127.0.0.1:3031")
+GRPC_ADDRESS: Final = _backend_reader(("grpc://", "grpcs://"), "grpc://127.0.0.1:50051")
 # http's proxy_next_upstream (stream's is a flag).
 NEXT_UPSTREAM: Final = _words(
     "error", "timeout", "invalid_header", "http_500", "http_502", "http_503", "http_504",
@@ -317,6 +356,11 @@ def _rows() -> dict[str, tuple[Row, ...]]:
             "keepalive_disable": (Row((HTTP,), (_words("none", "msie6", "safari"),), repeat=True),),
             "proxy_next_upstream": (Row((HTTP,), (NEXT_UPSTREAM,), repeat=True),),
             "proxy_pass": (Row((HTTP,), (PROXY_URL,)),),
+            "fastcgi_pass": (Row((HTTP,), (BACKEND_ADDRESS,)),),
+            "scgi_pass": (Row((HTTP,), (BACKEND_ADDRESS,)),),
+            "memcached_pass": (Row((HTTP,), (BACKEND_ADDRESS,)),),
+            "uwsgi_pass": (Row((HTTP,), (UWSGI_ADDRESS,)),),
+            "grpc_pass": (Row((HTTP,), (GRPC_ADDRESS,)),),
         }
     )
     return rows
