@@ -298,3 +298,17 @@ def test_keepalive_from_gunicorn_cmd_args_is_the_one_compared(tmp_path: Path) ->
     short = dockerfile.replace("75", "5")
     [race] = of("BKD101", findings(tmp_path, {"app.conf": nginx(), "Dockerfile": short}))
     assert "after 5s" in race.message and "default" not in race.message.split("closes them")[1][:40]
+
+
+def test_a_keepalive_from_the_environment_is_named_by_its_variable(tmp_path: Path) -> None:
+    """The value is quoted as written where it is set, not as a flag the command lacks."""
+    run = 'CMD ["uvicorn", "app:app", "--host", "0.0.0.0", "--port", "8000"]\n'
+    uvicorn = f"FROM python\nENV UVICORN_TIMEOUT_KEEP_ALIVE=10\n{run}"
+    [race] = of("BKD101", findings(tmp_path, {"app.conf": nginx(), "Dockerfile": uvicorn}))
+    assert "closes them after 10s (UVICORN_TIMEOUT_KEEP_ALIVE=10)" in race.message
+    gunicorn = (
+        'FROM python\nENV GUNICORN_CMD_ARGS="-b 0.0.0.0:8000 -k gthread --keep-alive 5"\n'
+        'CMD ["gunicorn", "app:app"]\n'
+    )
+    [race] = of("BKD101", findings(tmp_path, {"app.conf": nginx(), "Dockerfile": gunicorn}))
+    assert "closes them after 5s (--keep-alive 5 in GUNICORN_CMD_ARGS)" in race.message

@@ -510,6 +510,7 @@ def test_nul_bytes_in_an_included_file(tmp_path: Path) -> None:
             "nginx.conf": "events {}\nhttp {\n    include bin.conf;\n    ssl_session_cache builtin;\n}\n",
             "bin.conf": b"# ok\nssl_session_timeout 1m;\n\x00\x01\x02\n",
             "nul-only.conf": b"\x00" * 4096,
+            "wide.conf": "ssl_session_timeout 1m;\n".encode("utf-16"),  # with its byte-order mark
         },
     )
     before = snapshot(tmp_path)
@@ -518,7 +519,12 @@ def test_nul_bytes_in_an_included_file(tmp_path: Path) -> None:
     assert [row for row in located(outcome.result, tmp_path) if row[1] == "NGX001"] == [
         ("bin.conf", "NGX001", 3, "binary file (NUL byte); not a configuration file"),
         ("nul-only.conf", "NGX001", 1, "binary file (NUL byte); not a configuration file"),
-    ]
+        (
+            "wide.conf", "NGX001", 1,
+            "UTF-16 text (a byte-order mark); tlslint reads UTF-8 only: convert it "
+            "(iconv -f UTF-16 -t UTF-8) to have it checked",
+        ),
+    ]  # fmt: skip
     after = snapshot(tmp_path)
     assert {name for name in before if before[name] != after.get(name)} <= {"nginx.conf"}
     parse_text(SourceText(tmp_path / "nginx.conf", (tmp_path / "nginx.conf").read_text()))

@@ -121,6 +121,12 @@ def test_invalid_yaml_on_stdin_is_reported_not_a_traceback(tmp_path: Path) -> No
     status, findings, stderr = tlslint(tmp_path, "--stdin-filename", "x.yaml", "-", stdin="a: [\n")
     assert status == 2 and "Traceback" not in stderr
     assert [(f["code"], f["path"]) for f in findings] == [("APG201", "x.yaml")]
+    # The text it could not parse was read, as a file that does not parse is.
+    done = subprocess.run(
+        [sys.executable, "-m", "tlslint", "--stdin-filename", "x.yaml", "-", "--no-cache"],
+        input=b"a: [\n", capture_output=True, cwd=tmp_path, check=False, timeout=120,
+    )  # fmt: skip
+    assert done.stdout.decode().rstrip().endswith("Found 1 finding (1 error) in 1 file read.")
 
 
 @pytest.mark.parametrize("option", ["--fix", "--diff"])

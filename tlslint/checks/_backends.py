@@ -246,6 +246,15 @@ def _seconds(value: Value) -> float | None:
     return float(number)
 
 
+def _how_set(value: Value, *, command: bool) -> str:
+    """How a setting is written, for messages: "keepalive = 5", "--keep-alive 5",
+    "UVICORN_TIMEOUT_KEEP_ALIVE=10", "--keep-alive 5 in GUNICORN_CMD_ARGS"."""
+    if value.env.startswith("UVICORN_"):
+        return f"{value.env}={value.text}"
+    written = f"{value.name} {value.text}" if command else f"{value.name} = {value.text}"
+    return f"{written} in {value.env}" if value.env else written
+
+
 def show_seconds(seconds: float) -> str:
     return f"{int(seconds)}s" if float(seconds).is_integer() else f"{seconds:g}s"
 
@@ -284,7 +293,7 @@ def backend_timeout(backend: Backend) -> BackendTimeout:
             return BackendTimeout(
                 None, value, name, "", f"{value.name} is not a number ({value.text})", value
             )
-        how = f"{value.name} {value.text}" if backend.command else f"{value.name} = {value.text}"
+        how = _how_set(value, command=bool(backend.command))
     else:
         seconds = facts.default_keepalive
         how = f"{backend.server}'s default {name} of {show_seconds(seconds)}"

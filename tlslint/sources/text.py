@@ -176,9 +176,24 @@ def not_a_file(path: Path) -> str:
     return f"is {_file_kind(mode)}, not a regular file; not read"
 
 
+# UTF-32's marks begin with UTF-16's: the longer ones first.
+_WIDE_MARKS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"),
+)  # fmt: skip
+
+
 def decode(path: Path, data: bytes) -> SourceText:
     nul = data.find(b"\x00")
     if nul != -1:
+        wide = next((name for mark, name in _WIDE_MARKS if data.startswith(mark)), "")
+        if wide:  # text, not binary: YAML tools may read it, nginx does not
+            raise SourceError(
+                path,
+                1,
+                f"{wide} text (a byte-order mark); tlslint reads UTF-8 only: convert it "
+                f"(iconv -f {wide} -t UTF-8) to have it checked",
+            )
         line = data.count(b"\n", 0, nul) + 1
         raise SourceError(path, line, "binary file (NUL byte); not a configuration file")
     text = data.decode("utf-8", ENCODING_ERRORS)

@@ -220,6 +220,7 @@ def _add_stream(load: RenderedLoad, stdin: SourceText, files: SourceFiles) -> No
                 anchor=UNPARSED,
             )
         )
+        files.texts[resolved(stdin.path)] = stdin  # read, as a file that does not parse is
         return
     build = RenderedBuild(
         "",

@@ -97,17 +97,18 @@ def apply_environment(
         cmd_args = env.get(GUNICORN_CMD_ARGS)
         if cmd_args is not None:
             backend = _under_command_line(
-                backend, _env_backend(source, backend, words, program_index, cmd_args)
+                backend, _env_backend(source, backend, words, program_index, cmd_args, GUNICORN_CMD_ARGS)
             )
         port = env.get("PORT")
         if port is not None and backend.get(BIND) is None:
             backend = replace(backend, port_env=_port_value(source, backend, port))
     elif backend.server == UVICORN:
-        flags = [(flag, env[name]) for name, flag in _UVICORN_FLAGS.items() if name in env]
-        for flag, variable in flags:
+        flags = [(name, flag, env[name]) for name, flag in _UVICORN_FLAGS.items() if name in env]
+        for name, flag, variable in flags:
             line = f"{flag} {_quoted(variable.value)}"
             backend = _under_command_line(
-                backend, _env_backend(source, backend, words, program_index, replace(variable, value=line))
+                backend,
+                _env_backend(source, backend, words, program_index, replace(variable, value=line), name),
             )
     return backend
 
@@ -117,9 +118,10 @@ def _quoted(value: str) -> str:
 
 
 def _env_backend(
-    source: SourceText, backend: Backend, words: list[Word], program_index: int, variable: EnvVar
+    source: SourceText, backend: Backend, words: list[Word], program_index: int, variable: EnvVar, name: str
 ) -> Backend:
-    """The settings that ``variable``'s flags give, read like a command line (never editable)."""
+    """The settings that ``variable`` (named ``name``) gives, read like a command line (never
+    editable), each marked as read from it: messages name the variable, not a flag."""
     from tlslint.sources.python.commands import command_backend, lex_shell
 
     inner = lex_shell(variable.value, 0, len(variable.value))
@@ -129,7 +131,8 @@ def _env_backend(
         replace(w, start=start, end=end, editable=False, static=w.static and variable.static) for w in inner
     ]
     program = replace(words[program_index], editable=False)
-    return command_backend(source, backend.server, 0, [program, *fixed], backend.process)
+    read = command_backend(source, backend.server, 0, [program, *fixed], backend.process)
+    return replace(read, settings={key: replace(value, env=name) for key, value in read.settings.items()})
 
 
 def _under_command_line(backend: Backend, env_backend: Backend) -> Backend:

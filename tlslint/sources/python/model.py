@@ -32,6 +32,7 @@ class Value:
     style: str = PYTHON
     statement_line: int = 0  # the line of the statement or flag that sets it
     reason: str = ""  # why it is not static
+    env: str = ""  # the environment variable it is read from (UVICORN_TIMEOUT_KEEP_ALIVE, GUNICORN_CMD_ARGS)
 
     @property
     def path(self) -> Path:
