@@ -23,6 +23,7 @@ from tlslint.nginx_directives import (
     VALUES,
     DirectiveTable,
 )
+from tlslint.nginx_values import proxy_url_problem, proxy_url_uri
 from tlslint.sources.nginx.model import Directive
 
 if TYPE_CHECKING:
@@ -179,9 +180,9 @@ def check_uri_parts(
 ) -> None:
     """A ``proxy_pass`` URL with a URI part where nginx cannot use one (the children of
     ``block``); URLs refused for other reasons, or with variables, are left as they are."""
-    from tlslint.nginx_values import proxy_url_problem, proxy_url_uri
-
-    where = ""
+    where = _uri_barred_in(block)
+    if not where:
+        return  # a prefix or exact location: most of them
     for directive in children:
         if directive.name != "proxy_pass" or directive.block is not None or len(directive.args) != 1:
             continue
@@ -190,8 +191,7 @@ def check_uri_parts(
         if not uri or proxy_url_problem(url):
             continue
         shape = table.shapes(context).get("proxy_pass") or table.fill("proxy_pass", context)
-        where = where or _uri_barred_in(block)
-        if shape > 0 and where:
+        if shape > 0:
             base = url[: len(url) - len(uri)].removesuffix(":")  # a unix path's separator too
             reason = (
                 f'"proxy_pass" cannot have URI part ("{uri}") {where}: pass "{base}", and '
