@@ -274,17 +274,18 @@ def test_every_fix_touches_only_its_lines_across_the_corpus(tmp_path: Path) -> N
     assert checked >= 10
 
 
-def test_diff_applies_with_patch_and_equals_fix(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("site", "bom"),
+    [("sites-enabled/a.conf", b""), ("sïtes enabled/ü ber.conf", b"\xef\xbb\xbf")],
+    ids=["plain", "blanks-and-bom"],
+)
+def test_diff_applies_with_patch_and_equals_fix(tmp_path: Path, site: str, bom: bytes) -> None:
     tree = tmp_path / "tree"
-    (tree / "sites-enabled").mkdir(parents=True)
+    (tree / site).parent.mkdir(parents=True)
     (tree / "nginx.conf").write_text(
-        "events {}\nhttp {\n    ssl_session_timeout 1m;\n    include sites-enabled/*.conf;\n}\n"
+        f'events {{}}\nhttp {{\n    ssl_session_timeout 1m;\n    include "{site.split("/")[0]}/*.conf";\n}}\n'
     )
-    (tree / "sites-enabled" / "a.conf").write_text(
-        "server {\n    listen 443 ssl;\n    ssl_session_cache shared:A:1m;\n}\n"
-    )
-    copy = tmp_path / "copy"
-    shutil.copytree(tree, copy)
+    (tree / site).write_bytes(bom + b"server {\n    listen 443 ssl;\n    ssl_session_cache shared:A:1m;\n}\n")
     env = {**os.environ, "NO_COLOR": "1"}
     tlslint = [sys.executable, "-m", "tlslint"]
     diff = subprocess.run(
@@ -292,13 +293,22 @@ def test_diff_applies_with_patch_and_equals_fix(tmp_path: Path) -> None:
     )
     assert diff.returncode == 1, diff.stderr
     assert diff.stdout.startswith("--- ")
-    subprocess.run(["patch", "-p0", "--quiet"], input=diff.stdout, cwd=copy, check=True, text=True)
+    copies = {"patch": ["patch", "-p0", "--quiet"], "git": ["git", "apply", "-p0"]}
+    for tool, command in copies.items():
+        if shutil.which(command[0]) is None:
+            continue
+        shutil.copytree(tree, tmp_path / tool)
+        subprocess.run(command, input=diff.stdout, cwd=tmp_path / tool, check=True, text=True)
     fixed = subprocess.run(
         [*tlslint, "--fix", "--unsafe-fixes", "."], cwd=tree, capture_output=True, text=True, env=env
     )
     assert "Traceback" not in fixed.stderr
-    for name in ("nginx.conf", "sites-enabled/a.conf"):
-        assert (copy / name).read_bytes() == (tree / name).read_bytes()
+    assert (tree / site).read_bytes().startswith(bom + b"server {")
+    for tool in copies:
+        for name in ("nginx.conf", site):
+            if (tmp_path / tool).exists():
+                assert (tmp_path / tool / name).read_bytes() == (tree / name).read_bytes(), (tool, name)
+    assert (tmp_path / "patch").exists()  # Debian's patch is a test dependency, like nginx
     again = subprocess.run(
         [*tlslint, "--diff", "--unsafe-fixes", "."], cwd=tree, capture_output=True, text=True, env=env
     )

@@ -287,6 +287,16 @@ def test_sarif_says_an_unloaded_file_made_the_run_incomplete(
     assert " NGX001 " in note["message"]["text"]
 
 
+def test_sarif_notes_a_missing_path_once(in_tmp: Path, sarif_validator: jsonschema.Draft4Validator) -> None:
+    result = run([in_tmp / "nosuch.conf"], settings_for(in_tmp))
+    log = assert_valid_sarif(sarif_validator, sarif.render(result))
+    (invocation,) = log["runs"][0]["invocations"]
+    assert invocation["executionSuccessful"] is False
+    assert [n["message"]["text"] for n in invocation["toolExecutionNotifications"]] == [
+        "nosuch.conf: SRC001 no such file or directory"
+    ]
+
+
 def test_sarif_over_the_corpus_validates(sarif_validator: jsonschema.Draft4Validator) -> None:
     corpus = shared_path("corpus", "nginx")
     files = sorted(p for p in corpus.iterdir() if p.is_file() and p.name not in NOT_NGINX)

@@ -367,13 +367,19 @@ def _new_file(path: Path, overlay: dict[Path, SourceText]) -> LoadedText | None:
 
 
 def unified_diff(before: SourceText, after: SourceText) -> str:
+    """The diff of a fixed file, its name relative to the working directory (`patch -p0`,
+    `git apply -p0` there): a name with a blank ends with a tab, as GNU diff writes it
+    before a date, so that patch and git read the whole name; a byte-order mark is part
+    of the first line, as in the file."""
     name = _display(before.path)
+    if any(blank in name for blank in " \t"):
+        name += "\t"
     created = not before.path.exists()
     from tlslint.text_diff import unified_lines
 
     lines = unified_lines(
-        before.text.splitlines(keepends=True),
-        after.text.splitlines(keepends=True),
+        _lines(before),
+        _lines(after),
         fromfile="/dev/null" if created else name,
         tofile=name,
     )
@@ -381,6 +387,10 @@ def unified_diff(before: SourceText, after: SourceText) -> str:
     for line in lines:
         out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     return "".join(out)
+
+
+def _lines(source: SourceText) -> list[str]:
+    return (("\ufeff" if source.bom else "") + source.text).splitlines(keepends=True)
 
 
 def _display(path: Path) -> str:

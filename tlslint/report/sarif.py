@@ -81,13 +81,12 @@ def _rule(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def _invocation(result: RunResult) -> dict[str, Any]:
-    from tlslint.discovery import missing_reason
     from tlslint.engine import is_load_error
 
+    # One note a problem: a path named and missing is one of the findings too (SRC001).
+    notes = [f"{_place(f.location)}: {f.code} {f.message}" for f in result.findings if is_load_error(f)]
     # False exactly when the run exits 2 (docs/exit-codes.md): the verdict is incomplete.
-    notes = [f"{path}: {missing_reason(path)}" for path in result.missing_paths]
-    notes += [f"{_place(f.location)}: {f.code} {f.message}" for f in result.findings if is_load_error(f)]
-    invocation: dict[str, Any] = {"executionSuccessful": not notes}
+    invocation: dict[str, Any] = {"executionSuccessful": not notes and not result.missing_paths}
     if notes:
         invocation["toolExecutionNotifications"] = [
             {"level": "error", "message": {"text": text}} for text in notes
