@@ -391,3 +391,34 @@ def test_a_run_without_suppression_comments_does_not_import_their_reader(tmp_pat
         [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60
     )
     assert shown.stdout.strip().endswith("False"), shown.stdout + shown.stderr
+
+
+# --- comments to tlslint that are no suppression: said on stderr, as ruff says an invalid noqa
+
+
+def test_a_suppression_comment_in_capitals_works_as_ruff_takes_noqa(tmp_path: Path) -> None:
+    text = "http {\n    ssl_session_cache shared:SSL:1m;  # TLSLINT: DISABLE=NGX103\n}\n"
+    result = check_files(tmp_path, {"a.conf": text}, {"select": ["NGX103"]})
+    assert codes(result) == [] and result.warnings == []
+    assert codes(
+        check_files(tmp_path, {"a.conf": text.replace("TLSLINT", "tlsl1nt")}, {"select": ["NGX103"]})
+    )
+
+
+def test_a_comment_to_tlslint_that_suppresses_nothing_is_said(tmp_path: Path) -> None:
+    files = {
+        "a.conf": "http {\n    ssl_session_cache shared:SSL:1m;  # tlslint: disable NGX103\n}\n",
+        "overrides.yaml": "virtualhosts:  # tlslint: disabled=APG103\n  - name: prod\n    sslSecret: tls\n",
+        "gunicorn.conf.py": 'bind = "127.0.0.1:8000"  # tlslint:ignore[BKD101]\nx = "# tlslint: nothing"\n',
+        "app.conf": "server {\n    listen 80;\n    location / { proxy_pass http://127.0.0.1:8000; }\n}\n",
+    }
+    backend = {"upstream": "127.0.0.1:8000", "config": "gunicorn.conf.py"}
+    result = check_files(tmp_path, files, {"backends": [backend]})
+    assert "NGX103" in codes(result)  # silenced by nothing
+    warned = sorted((loc.path.name, loc.line, loc.column, message) for loc, message in result.warnings)
+    advice = "it silences nothing (write `# tlslint: disable=CODES` or `# tlslint: disable-file=CODES`)"
+    assert warned == [
+        ("a.conf", 2, 39, f"`# tlslint: disable NGX103` is not a suppression comment: {advice}"),
+        ("gunicorn.conf.py", 1, 26, f"`# tlslint:ignore[BKD101]` is not a suppression comment: {advice}"),
+        ("overrides.yaml", 1, 16, f"`# tlslint: disabled=APG103` is not a suppression comment: {advice}"),
+    ]

@@ -227,8 +227,15 @@ def _run(
     if missing:  # a path named and not checked is said in every format, whatever the scope
         findings = sorted([*path_findings(discovered), *findings], key=Finding.sort_key)
     scope = frozenset(reported) if reported is not None else None
-    unknown = filters.unknown_codes(p for p in commented if scope is None or p in scope)
+    in_scope = [p for p in commented if scope is None or p in scope]
+    unknown = filters.unknown_codes(in_scope)
     warnings = _unknown_code_warnings(unknown) if unknown else []
+    malformed = filters.malformed(in_scope)
+    if malformed:
+        from tlslint.suppressions import malformed_warnings
+
+        warnings = [*warnings, *malformed_warnings(malformed)]
+        warnings.sort(key=lambda warning: (str(warning[0].path), warning[0].line))
     return RunResult(
         findings,
         read,

@@ -23,6 +23,12 @@ UNUSED_SUPPRESSION = "TLS001"  # opt-in: reported only when `select` names it
 SUPPRESSION_MARK = "tlslint"  # a comment without it suppresses nothing (tlslint.suppressions unread)
 
 
+def _marked(text: str) -> bool:
+    """Whether ``text`` may hold a comment to tlslint (``# TLSLINT:`` too): two scans
+    of the text, cheaper than one that ignores case."""
+    return SUPPRESSION_MARK in text or "TLSLINT" in text
+
+
 def _codes(selectors: list[str]) -> list[str]:
     """Selectors as code prefixes: names become their codes, ALL matches all."""
     by_name = {meta.name: code for code, meta in catalogue.index().items()}
@@ -102,7 +108,7 @@ class Filters:
             return self._suppressions[resolved]
         parsed = self.files.parsed.get(resolved)
         result: FileSuppressions | None = None
-        marked = [c for c in parsed.comments if SUPPRESSION_MARK in c.text] if parsed is not None else []
+        marked = [c for c in parsed.comments if _marked(c.text)] if parsed is not None else []
         if parsed is not None and marked:
             from tlslint.suppressions import FileSuppressions, parse
 
@@ -114,10 +120,10 @@ class Filters:
                     alone = not parsed.source.text[comment.start - column + 1 : comment.start].strip()
                     result.add(suppression, alone)
         yaml = self.yaml_sources.get(resolved)
-        if parsed is None and yaml is not None and SUPPRESSION_MARK in yaml.text:
+        if parsed is None and yaml is not None and _marked(yaml.text):
             result = _yaml_suppressions(resolved, yaml)
         python = self.python_sources.get(resolved)
-        if parsed is None and python is not None and SUPPRESSION_MARK in python.text:
+        if parsed is None and python is not None and _marked(python.text):
             result = _python_suppressions(resolved, python)
         self._suppressions[resolved] = result
         return result
@@ -127,9 +133,13 @@ class Filters:
         found = []
         for path in paths:
             suppressions = self._for_file(path)
-            if suppressions is not None and suppressions.entries:
+            if suppressions is not None and (suppressions.entries or suppressions.malformed):
                 found.append(suppressions)
         return found
+
+    def malformed(self, paths: Iterable[Path]) -> list[Suppression]:
+        """Comments in ``paths`` addressed to tlslint that are no suppression."""
+        return [s for file in self.read_all(paths) for s in file.malformed]
 
     def unknown_codes(self, paths: Iterable[Path]) -> list[tuple[Suppression, str]]:
         """Words of suppression comments in ``paths`` that name no rule."""
@@ -156,7 +166,7 @@ class Filters:
         return result
 
 
-_YAML_COMMENT_RE = re.compile(r"(?:^|[ \t])(#\s*tlslint:[^\r\n]*)", re.M)
+_YAML_COMMENT_RE = re.compile(r"(?:^|[ \t])(#\s*tlslint\s*:[^\r\n]*)", re.M | re.IGNORECASE)
 
 
 def _yaml_suppressions(path: Path, source: SourceText) -> FileSuppressions:

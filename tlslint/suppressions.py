@@ -26,7 +26,11 @@ from tlslint import catalogue
 from tlslint.filters import UNUSED_SUPPRESSION
 from tlslint.findings import Finding, Location
 
-COMMENT_RE = re.compile(r"#\s*tlslint:\s*(disable-file|disable)\s*=[ \t]*([^\r\n]*)")
+# ``# TLSLINT: DISABLE=...`` too, as ruff takes its noqa comments in capitals.
+COMMENT_RE = re.compile(r"#\s*tlslint:\s*(disable-file|disable)\s*=[ \t]*([^\r\n]*)", re.IGNORECASE)
+# A comment addressed to tlslint: one that is not a suppression is said (ruff warns of an
+# invalid noqa comment), not silently read as nothing.
+ADDRESSED_RE = re.compile(r"#\s*tlslint\s*:", re.IGNORECASE)
 _WORD = re.compile(r"[ \t]*(?:(,)[ \t,]*)?([\w-]+)")
 _CODE_SHAPE = re.compile(r"[A-Za-z]{2,3}\d{3}")
 ALL = "ALL"
@@ -45,6 +49,7 @@ class Suppression:
     reason: str
     text: str  # the comment from '#', for messages
     alone: bool = False  # alone on its line: it covers the line below too
+    malformed: bool = False  # addressed to tlslint, but no suppression: it silences nothing
 
 
 @dataclass
@@ -54,9 +59,13 @@ class FileSuppressions:
     entries: list[Suppression] = field(default_factory=list)
     whole_file: list[Suppression] = field(default_factory=list)
     by_line: dict[int, list[Suppression]] = field(default_factory=dict)
+    malformed: list[Suppression] = field(default_factory=list)
 
     def add(self, suppression: Suppression, alone: bool) -> None:
         """Record a comment; one alone on its line also covers the line below it."""
+        if suppression.malformed:
+            self.malformed.append(suppression)
+            return
         self.entries.append(suppression)
         suppression.alone = alone
         if suppression.whole_file:
@@ -78,17 +87,23 @@ class FileSuppressions:
 
 
 def parse(path: Path, text: str, line: int, column: int) -> Suppression | None:
-    """The suppression in comment ``text`` (from its '#'), or None if it holds none."""
+    """The suppression in comment ``text`` (from its '#'), or None if it holds none; one
+    marked ``malformed`` where the comment is addressed to tlslint in another form."""
     match = COMMENT_RE.search(text)
     if match is None:
-        return None
+        addressed = ADDRESSED_RE.search(text)
+        if addressed is None:
+            return None
+        start = addressed.start()
+        comment = text[start:].rstrip()
+        return Suppression(path, line, column + start, False, (), (), "", comment, malformed=True)
     codes, unknown, reason = read_codes(match.group(2))
     start = match.start()
     return Suppression(
         path,
         line,
         column + start,
-        match.group(1) == "disable-file",
+        match.group(1).lower() == "disable-file",
         tuple(codes),
         tuple(unknown),
         reason,
@@ -179,6 +194,18 @@ def unknown_code_warnings(unknown: list[tuple[Suppression, str]]) -> list[tuple[
             f"unknown rule code '{word}' in `{suppression.text}`: it silences nothing",
         )
         for suppression, word in unknown
+    ]
+
+
+def malformed_warnings(malformed: list[Suppression]) -> list[tuple[Location, str]]:
+    """What to say on stderr, in every run, about comments to tlslint that suppress nothing."""
+    return [
+        (
+            Location(suppression.path, suppression.line, suppression.column),
+            f"`{suppression.text}` is not a suppression comment: it silences nothing "
+            "(write `# tlslint: disable=CODES` or `# tlslint: disable-file=CODES`)",
+        )
+        for suppression in malformed
     ]
 
 
