@@ -241,6 +241,114 @@ def test_apg101_never_writes_a_second_manifest(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["non-sni-route.yaml", "overrides.yaml"]
 
 
+TWO_GATEWAYS = """\
+# two env groups, each on its own ingress gateway
+virtualhosts:
+  - name: prod
+    sslSecret: prod-tls   # prod cert
+    selector:
+      app: apigee-ingressgateway
+      ingress_name: ing1
+  - name: test
+    sslSecret: test-tls
+    selector:
+      app: apigee-ingressgateway
+      ingress_name: ing2
+"""
+
+
+def test_hosts_on_two_ingress_gateways_get_a_route_each(tmp_path: Path) -> None:
+    """The APG101 + APG103 fixes made one route for ing1 and listed it on both hosts: the
+    second host's gateway was not served (APG107) and its secret not sent (APG109), and
+    the fixer said "APG107 appeared after a fix". Each gateway now gets its own route."""
+    settings = settings_for(tmp_path, REQUIRED)
+    (tmp_path / "overrides.yaml").write_text(TWO_GATEWAYS)
+    outcome = apply_fixes(run([tmp_path], settings), settings, unsafe=True, write=True)
+    assert outcome.messages == [] and outcome.result.findings == []
+    loader = YAML(typ="safe", pure=True)
+    routes = {
+        name: loader.load((tmp_path / f"{name}-route.yaml").read_text())["spec"]
+        for name in ("non-sni-ing1", "non-sni-ing2")
+    }
+    assert routes["non-sni-ing1"]["selector"] == {"app": "apigee-ingressgateway", "ingress_name": "ing1"}
+    assert routes["non-sni-ing2"]["selector"] == {"app": "apigee-ingressgateway", "ingress_name": "ing2"}
+    assert routes["non-sni-ing1"]["ports"][0]["tls"]["credentialName"] == "prod-tls"
+    assert routes["non-sni-ing2"]["ports"][0]["tls"]["credentialName"] == "test-tls"
+    after = (tmp_path / "overrides.yaml").read_bytes()
+    assert only_added(TWO_GATEWAYS.encode(), after) == [
+        b'    additionalGateways: ["non-sni-ing1"]\n',
+        b'    additionalGateways: ["non-sni-ing2"]\n',
+    ]
+    assert after.decode().index("non-sni-ing1") < after.decode().index("- name: test")
+    assert run([tmp_path], settings).findings == []
+    assert apply_fixes(run([tmp_path], settings), settings, unsafe=True, write=True).written == []
+
+
+def test_a_route_for_one_gateway_is_not_listed_on_another(tmp_path: Path) -> None:
+    """A route bound to ing1 exists: the host on ing2 is not linked to it; APG101 writes
+    a route for ing2, and APG103 links that one."""
+    route = WILDCARD.replace(
+        "    app: apigee-ingressgateway\n", "    app: apigee-ingressgateway\n    ingress_name: ing1\n"
+    )
+    overrides = TWO_GATEWAYS.replace(
+        "      ingress_name: ing1\n", "      ingress_name: ing1\n    additionalGateways: [non-sni]\n"
+    )
+    settings = settings_for(tmp_path, REQUIRED)
+    for name, text in {"overrides.yaml": overrides, "non-sni-route.yaml": route}.items():
+        (tmp_path / name).write_text(text)
+    before = run([tmp_path], settings)
+    (apg101,) = [f for f in before.findings if f.code == "APG101"]
+    assert (
+        "serves ingress gateway 'ing2', which virtual host 'test' uses; "
+        "ApigeeRoute 'non-sni' does not serve them" in apg101.message
+    )
+    (apg103,) = [f for f in before.findings if f.code == "APG103"]
+    assert apg103.fix is None and "ingress_name is 'ing1' on the route, 'ing2' on the host" in apg103.fix_note
+    outcome = apply_fixes(before, settings, unsafe=True, write=True)
+    assert outcome.messages == [] and outcome.result.findings == []
+    assert only_added(overrides.encode(), (tmp_path / "overrides.yaml").read_bytes()) == [
+        b'    additionalGateways: ["non-sni-ing2"]\n'
+    ]
+    assert "ingress_name: ing2" in (tmp_path / "non-sni-ing2-route.yaml").read_text()
+
+
+def test_a_host_with_another_secret_is_not_linked_to_its_gateways_route(tmp_path: Path) -> None:
+    """One gateway, one wildcard route, one certificate: a host with another secret is not
+    added (APG109 would follow), and no second route is written for that gateway (APG106)."""
+    overrides = (
+        "virtualhosts:\n  - name: prod\n    sslSecret: prod-tls\n  - name: test\n    sslSecret: test-tls\n"
+    )
+    settings = settings_for(tmp_path, REQUIRED)
+    (tmp_path / "overrides.yaml").write_text(overrides)
+    outcome = apply_fixes(run([tmp_path], settings), settings, unsafe=True, write=True)
+    assert outcome.messages == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["non-sni-route.yaml", "overrides.yaml"]
+    assert only_added(overrides.encode(), (tmp_path / "overrides.yaml").read_bytes()) == [
+        b'    additionalGateways: ["non-sni"]\n'
+    ]
+    (left,) = outcome.result.findings
+    assert left.code == "APG103" and left.fix is None and "virtual host 'test'" in left.message
+    assert "secret 'prod-tls'" in left.fix_note and "uses 'test-tls'" in left.fix_note
+
+
+def test_no_route_is_written_beside_a_wildcard_route_on_the_same_gateways(tmp_path: Path) -> None:
+    """A wildcard route bound to ing1 does not serve a host bound to no ingress; a new route
+    for every gateway would pick ing1 too (APG106): the fix is withheld, with the reason."""
+    route = WILDCARD.replace(
+        "    app: apigee-ingressgateway\n", "    app: apigee-ingressgateway\n    ingress_name: ing1\n"
+    )
+    settings = settings_for(tmp_path, REQUIRED)
+    (tmp_path / "overrides.yaml").write_text("virtualhosts:\n  - name: prod\n    sslSecret: prod-tls\n")
+    (tmp_path / "non-sni-route.yaml").write_text(route)
+    result = run([tmp_path], settings)
+    (finding,) = [f for f in result.findings if f.code == "APG101"]
+    assert (
+        finding.fix is None
+        and "ApigeeRoute 'non-sni' has the wildcard hostname and a selector that may pick" in finding.fix_note
+    )
+    assert apply_fixes(result, settings, unsafe=True, write=True).written == []
+
+
 def test_flow_lists_with_a_trailing_comma_or_over_several_lines(tmp_path: Path) -> None:
     before = (
         "virtualhosts:\n  - name: prod\n    additionalGateways: [a, ]\n"

@@ -255,6 +255,68 @@ def test_a_block_list_command_gets_the_nginx_side(tmp_path: Path) -> None:
     assert "keepalive_timeout 4s;" in after["nginx/nginx.conf"]
 
 
+SHARED_COMMAND = """\
+x-common: &cmd
+  image: myapp
+  command: uvicorn app:app --host 0.0.0.0 --timeout-keep-alive 5
+services:
+  api:
+    <<: *cmd
+  worker:
+    <<: *cmd
+"""
+
+
+@pytest.mark.parametrize(
+    "compose",
+    [
+        SHARED_COMMAND,
+        # the command scalar itself aliased, and a flow-list command merged in
+        "services:\n  api:\n    image: myapp\n    command: &run uvicorn app:app --host 0.0.0.0"
+        " --timeout-keep-alive 5\n  worker:\n    image: myapp\n    command: *run\n",
+        SHARED_COMMAND.replace(
+            "uvicorn app:app --host 0.0.0.0 --timeout-keep-alive 5",
+            '["uvicorn", "app:app", "--host", "0.0.0.0", "--timeout-keep-alive", "5"]',
+        ),
+    ],
+)
+def test_a_command_shared_through_yaml_is_not_edited(tmp_path: Path, compose: str) -> None:
+    """The backend-side fix rewrote the anchor's `command`, which changed `worker` too: a
+    command reached through an alias or merge key is read, not edited, and nginx's side is
+    the fix (BKD101's fallback), with the reason in the note."""
+    files = {
+        "nginx/app.conf": "upstream app { server api:8000; keepalive 16; }\n",
+        "docker-compose.yml": compose,
+    }
+    mapping: dict[str, Any] = {**SETTINGS, "rules": {"BKD101": {"fix-side": "backend"}}}
+    (finding,) = bkd101(tmp_path / "check", files, mapping)  # worker is not reached by `api`
+    assert "compose api command" in finding.message
+    assert (
+        "not edited in docker-compose.yml" in finding.fix_note
+        and "shared with service worker" in finding.fix_note
+    )
+    after = fixed_twice(tmp_path / "fix", files, mapping, unsafe=True)
+    assert after["docker-compose.yml"] == compose
+    assert (
+        after["nginx/app.conf"] == "upstream app { server api:8000; keepalive 16; keepalive_timeout 4s; }\n"
+    )
+
+
+def test_a_command_merged_into_one_service_is_still_not_edited(tmp_path: Path) -> None:
+    """Edited at the anchor, a command changes every place that merges it; that only one
+    service merges it here is not proved, so it is not edited either (the note has no
+    other service to name)."""
+    compose = SHARED_COMMAND.replace("  worker:\n    <<: *cmd\n", "")
+    files = {
+        "nginx/app.conf": "upstream app { server api:8000; keepalive 16; }\n",
+        "docker-compose.yml": compose,
+    }
+    mapping: dict[str, Any] = {**SETTINGS, "rules": {"BKD101": {"fix-side": "backend"}}}
+    (finding,) = bkd101(tmp_path, files, mapping)
+    assert finding.fix is not None and finding.fix.edits[0].path.name == "app.conf"
+    assert "through a YAML alias or merge key: an edit there" in finding.fix_note
+
+
 def test_bkd103_for_a_compose_command_asks_for_the_address_on_the_command(tmp_path: Path) -> None:
     """[[backends]] reads no YAML: the advice is the command line, not the settings."""
     compose = "services:\n  api:\n    image: python:3.12\n    command: gunicorn -b 0.0.0.0:${PORT} app:app\n"

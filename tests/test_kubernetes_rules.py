@@ -275,6 +275,35 @@ def test_tickets_off_is_called_the_default_only_where_nothing_sets_it(tmp_path: 
         assert wording in finding.message, finding.message
 
 
+def test_no_cache_and_no_tickets_is_no_resumption_not_per_pod_state(tmp_path: Path) -> None:
+    """ING111 said that sessions live in each pod's session cache, and advised sticky
+    balancing, where `ssl-session-cache: "false"` leaves nginx with no cache at all (and
+    tickets are off): nothing resumes on any pod. ING112 says that, ING111 nothing."""
+    select = {"select": ["ING103", "ING111", "ING112"]}
+    base = 'controller:\n  replicaCount: {replicas}\n  config:\n    ssl-session-cache: "false"\n'
+    for replicas in (3, 1):
+        files = {"ingress-nginx/values.yaml": base.format(replicas=replicas)}
+        (finding,) = check_files(tmp_path / str(replicas), files, select).findings
+        assert finding.code == "ING112" and finding.severity is Severity.ERROR
+        assert finding.location.line == 4 and "no TLS session is ever resumed, on any pod" in finding.message
+        assert "sticky" not in finding.message and "own session cache" not in finding.message
+    # Tickets on without a shared key: the pods resume by ticket, each with its own keys.
+    tickets = base.format(replicas=3) + "    ssl-session-tickets: 'true'\n"
+    (finding,) = check_files(tmp_path / "tickets", {"ingress-nginx/values.yaml": tickets}, select).findings
+    assert finding.code == "ING111" and "each pod encrypts tickets with its own keys" in finding.message
+    # The cache on (explicitly, or by a value that does not decode): ING111 as before.
+    for name, value in {"on": "'true'", "undecodable": "'no'"}.items():
+        text = base.format(replicas=3).replace('"false"', value)
+        codes = [
+            f.code for f in check_files(tmp_path / name, {"ingress-nginx/values.yaml": text}, select).findings
+        ]
+        assert codes == ["ING111"], name
+    # A timeout beside it: ING103 says that it is not read; no resumption is ING112's alone.
+    timeout = base.format(replicas=3) + "    ssl-session-timeout: 1d\n"
+    result = check_files(tmp_path / "timeout", {"ingress-nginx/values.yaml": timeout}, select)
+    assert sorted(f.code for f in result.findings) == ["ING103", "ING112"]
+
+
 def test_chart_values_without_config_are_not_called_its_tls_settings(tmp_path: Path) -> None:
     # A HelmRelease whose values set only controller.service and replicaCount: the related
     # location (the controller mapping's first key) was labelled "(controller.config)".

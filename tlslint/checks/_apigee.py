@@ -18,8 +18,14 @@ from tlslint.checks._yaml_edits import replace_scalar as replace_scalar
 from tlslint.checks._yaml_edits import set_list as set_list
 from tlslint.findings import Location
 from tlslint.sources.apigee.documents import RouteObject
+from tlslint.sources.apigee.tree import Map, Scalar, Seq
 from tlslint.workspace import Workspace
-from tlslint.workspace.apigee import ApigeeWorkspace, Host
+from tlslint.workspace.apigee import DEFAULT_APP, ApigeeWorkspace, Host, route_selector, selector_values
+
+# Up to hybrid 1.7 (Anthos Service Mesh) a host without a selector was served by this gateway, so
+# a route that selects it matches such a host; ingressGateways (1.8+) in the overrides rule that out.
+ASM_APP = "istio-ingressgateway"
+Selector = dict[str, str | None]  # selector labels; a templated value is None (unknown)
 
 
 def apigee(workspace: Workspace) -> ApigeeWorkspace | None:
@@ -64,3 +70,90 @@ def new_file_path(ws: ApigeeWorkspace, beside: Path, name: str) -> Path:
         if chosen:
             directory = chosen[0]
     return directory / name
+
+
+# -- which gateways a route serves (APG107 reports a listed route that does not; the
+# -- fixes of APG101 and APG103 link only routes that do) ---------------------------
+def selector_problems(ws: ApigeeWorkspace, host: Host, route: Selector) -> list[str]:
+    """Why a route with selector ``route`` does not serve ``host``'s ingress gateways."""
+    host_selector = selector_values(host.selector)
+    host_app = host_selector.get("app", DEFAULT_APP)
+    problems = []
+    if "app" not in route:
+        problems.append("the route's selector has no 'app' label, so it selects no Apigee ingress gateway")
+    elif None not in (route["app"], host_app) and route["app"] != host_app:
+        route_app = route["app"]
+        if "app" in host_selector:
+            problems.append(f"app is '{route_app}' on the route, '{host_app}' on the host")
+        elif route_app != ASM_APP or ws.ingress_gateways:
+            problems.append(
+                f"app is '{route_app}' on the route; the host sets no selector, so it "
+                f"gets '{host_app}' (the default since hybrid 1.8)"
+            )
+    ingress = route.get("ingress_name")
+    host_ingress = host_selector.get("ingress_name")
+    if ingress is not None and "ingress_name" not in host_selector:
+        problems.append(f"the route is bound to ingress gateway '{ingress}' only, the host to every gateway")
+    elif ingress is not None and host_ingress is not None and ingress != host_ingress:
+        problems.append(f"ingress_name is '{ingress}' on the route, '{host_ingress}' on the host")
+    return problems
+
+
+class Serving:
+    """Which of ``routes`` serve a host, decided once per distinct host selector: an
+    overrides file may hold 10,000 hosts, and they share a few selectors."""
+
+    def __init__(self, ws: ApigeeWorkspace, routes: list[RouteObject]) -> None:
+        self.ws = ws
+        self.routes = [(route, selector_values(route_selector(route))) for route in routes]
+        self.known: dict[tuple[tuple[str, str | None], ...], list[RouteObject]] = {}
+
+    def of(self, host: Host) -> list[RouteObject]:
+        key = tuple(sorted(selector_values(host.selector).items()))
+        found = self.known.get(key)
+        if found is None:
+            found = [r for r, s in self.routes if not selector_problems(self.ws, host, s)]
+            self.known[key] = found
+        return found
+
+
+def route_namespace(route: RouteObject, default: str) -> str | None:
+    """The route's namespace (``default`` when unset); None when templated (unknown)."""
+    namespace = route.namespace
+    if namespace is None:
+        return default
+    return None if namespace.name_placeholder() else namespace.text
+
+
+def selectors_overlap(a: Selector, b: Selector) -> bool:
+    """Whether two route selectors can pick the same gateway pods: no label both set differs."""
+    return not any(a[k] is not None and b[k] is not None and a[k] != b[k] for k in a.keys() & b.keys())
+
+
+def credential_name(route: RouteObject) -> Scalar | None:
+    """tls.credentialName of the route's first port 443."""
+    spec = route.spec
+    ports = spec.get("ports") if spec is not None else None
+    if not isinstance(ports, Seq):
+        return None
+    for port in ports.items:
+        if not isinstance(port, Map):
+            continue
+        number = port.scalar("number")
+        if number is None or (number.value != 443 and not number.placeholder):
+            continue
+        tls = port.get("tls")
+        if isinstance(tls, Map):
+            return tls.scalar("credentialName")
+    return None
+
+
+def credential_conflict(route: RouteObject, host: Host, credential: Scalar | None = None) -> Scalar | None:
+    """The route's credentialName (``credential``, when already read) when it is known and
+    not the secret ``host`` uses (APG109)."""
+    if not host.credential:
+        return None
+    credential = credential or credential_name(route)
+    if credential is None or credential.placeholder or credential.name_placeholder():
+        return None
+    return None if credential.value == host.credential else credential

@@ -5,12 +5,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext
-from tlslint.checks._apigee import apigee, append_item, host_location, quoted, set_list
+from tlslint.checks._apigee import (
+    Serving,
+    apigee,
+    append_item,
+    credential_conflict,
+    credential_name,
+    host_location,
+    quoted,
+    route_label,
+    selector_problems,
+    set_list,
+)
 from tlslint.findings import Edit, Finding, Fix
 from tlslint.sources.apigee.documents import RouteObject
 from tlslint.sources.apigee.tree import Scalar, Seq
 from tlslint.workspace import Workspace
-from tlslint.workspace.apigee import ApigeeWorkspace, Host, plain_only
+from tlslint.workspace.apigee import ApigeeWorkspace, Host, plain_only, route_selector, selector_values
 
 CODE = "APG103"
 
@@ -23,20 +34,29 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     if want is None:
         return
     non_sni = {str(r.name.value) for r in ws.non_sni_routes() if r.name is not None and r.name.text}
-    route = _route_to_add(ws)
+    routes = [r for r in ws.wildcard_routes() if r.name is not None and r.name.text]
+    serving = Serving(ws, routes)
+    everyone = _listed(ws)
+    credentials = {id(r): credential_name(r) for r in routes}  # read once, not per host
     for host in ws.hosts:
         listed = host.listed_names()
         if listed is None or listed & non_sni:
             continue  # templated, or already linked
         if listed and not ws.routes_scanned:
             continue  # the listed route may be the wildcard one: APG100 says so
+        route, note = _route_to_add(ws, host, routes, serving.of(host), everyone, credentials)
         name = str(route.name.value) if route is not None and route.name is not None else None
-        edit = _edit(host, name) if name else None
-        if name is None:
-            note = "no fix until a wildcard route exists (APG101 creates one with --unsafe-fixes)"
+        edit = _edit(host, name) if name and not note else None
+        if name is not None and not note and edit is None:
+            note = "no fix: additionalGateways is shared through an alias or oddly written"
+        if name:
+            what = f"the wildcard route '{name}'"
         else:
-            note = "" if edit else "no fix: additionalGateways is shared through an alias or oddly written"
-        what = f"the wildcard route '{name}'" if name else "a wildcard route that speaks TLS"
+            what = (
+                "a wildcard route that serves its ingress gateways"
+                if routes
+                else "a wildcard route that speaks TLS"
+            )
         plain = sorted(n for n in listed if any(plain_only(r) for r in ws.routes_named(n)))
         # A listed HTTP-only route is no non-SNI route: say so, not that nothing is listed.
         serve = "serves" if len(plain) == 1 else "serve"
@@ -56,16 +76,49 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         )
 
 
-def _route_to_add(ws: ApigeeWorkspace) -> RouteObject | None:
-    """The wildcard route other hosts already list, else the first one."""
-    routes = [r for r in ws.wildcard_routes() if r.name is not None and r.name.text]
-    listed = set()
+def _listed(ws: ApigeeWorkspace) -> set[str]:
+    listed: set[str] = set()
     for host in ws.hosts:
         listed |= host.listed_names() or set()
-    for route in routes:
+    return listed
+
+
+def _route_to_add(
+    ws: ApigeeWorkspace,
+    host: Host,
+    routes: list[RouteObject],
+    serving: list[RouteObject],
+    listed: set[str],
+    credentials: dict[int, Scalar | None],
+) -> tuple[RouteObject | None, str]:
+    """The wildcard route to list, and why it is not listed (a note) when that would not work.
+
+    Only a route that serves the host's gateways (APG107) and sends the host's certificate
+    (APG109) is linked: among those, the one other hosts already list, else the first."""
+    if not routes:
+        return None, "no fix until a wildcard route exists (APG101 creates one with --unsafe-fixes)"
+    if not serving:
+        problems = selector_problems(ws, host, selector_values(route_selector(routes[0])))
+        return None, (
+            f"no fix: no wildcard route serves the gateways of {host.label} ({route_label(routes[0])}: "
+            f"{problems[0]}), and listing one would not reach them (APG107); APG101 creates a route "
+            "for them with --unsafe-fixes"
+        )
+    matching = [r for r in serving if credential_conflict(r, host, credentials.get(id(r))) is None]
+    if not matching:
+        route = serving[0]
+        credential = credential_conflict(route, host, credentials.get(id(route)))
+        assert credential is not None
+        return route, (
+            f"no fix: {route_label(route)} sends the certificate of secret '{credential.raw}' to clients "
+            f"without SNI, and {host.label} uses '{host.credential}': one route has one certificate for "
+            "every host that lists it (APG109), and a gateway takes one wildcard route (APG106): every "
+            "host it serves must share that key/cert pair"
+        )
+    for route in matching:
         if route.name is not None and route.name.value in listed:
-            return route
-    return routes[0] if routes else None
+            return route, ""
+    return matching[0], ""
 
 
 def _edit(host: Host, name: str) -> Edit | None:

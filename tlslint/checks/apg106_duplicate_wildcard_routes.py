@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext
-from tlslint.checks._apigee import apigee, related, route_label, route_location
+from tlslint.checks._apigee import (
+    apigee,
+    related,
+    route_label,
+    route_location,
+    route_namespace,
+    selectors_overlap,
+)
 from tlslint.findings import Finding
 from tlslint.sources.apigee.documents import RouteObject
 from tlslint.workspace import Workspace
@@ -47,7 +54,10 @@ class _Earlier:
 
     def add(self, route: RouteObject) -> None:
         self.order[id(route)] = len(self.order)
-        key = (_namespace(route, self.default), tuple(sorted(selector_values(route_selector(route)).items())))
+        key = (
+            route_namespace(route, self.default),
+            tuple(sorted(selector_values(route_selector(route)).items())),
+        )
         group = self.groups.setdefault(key, [])
         if not group or (len(group) == 1 and not _same_object(route, group[0], self.default)):
             group.append(route)
@@ -68,22 +78,14 @@ class _Earlier:
         return best
 
 
-def _namespace(route: RouteObject, default: str) -> str | None:
-    namespace = route.namespace
-    if namespace is None:
-        return default
-    return None if namespace.name_placeholder() else namespace.text
-
-
 def _same_object(a: RouteObject, b: RouteObject, default: str) -> bool:
     """One object written twice (overlays for two clusters), not two objects."""
     same_name = a.name is not None and b.name is not None and a.name.value == b.name.value
-    return same_name and _namespace(a, default) == _namespace(b, default)
+    return same_name and route_namespace(a, default) == route_namespace(b, default)
 
 
 def _overlap(a: RouteObject, b: RouteObject, default: str) -> bool:
-    na, nb = _namespace(a, default), _namespace(b, default)
+    na, nb = route_namespace(a, default), route_namespace(b, default)
     if na is not None and nb is not None and na != nb:
         return False
-    sa, sb = selector_values(route_selector(a)), selector_values(route_selector(b))
-    return not any(sa[k] is not None and sb[k] is not None and sa[k] != sb[k] for k in sa.keys() & sb.keys())
+    return selectors_overlap(selector_values(route_selector(a)), selector_values(route_selector(b)))

@@ -5,15 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext
-from tlslint.checks._apigee import apigee, related, route_label, route_location
+from tlslint.checks._apigee import apigee, related, route_label, route_location, selector_problems
 from tlslint.findings import Finding
 from tlslint.workspace import Workspace
-from tlslint.workspace.apigee import DEFAULT_APP, route_selector, selector_values
+from tlslint.workspace.apigee import route_selector, selector_values
 
 CODE = "APG107"
-# Up to hybrid 1.7 (Anthos Service Mesh) a host without a selector was served by this gateway, so
-# a route that selects it matches such a host; ingressGateways (1.8+) in the overrides rule that out.
-ASM_APP = "istio-ingressgateway"
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
@@ -21,33 +18,9 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     if ws is None:
         return
     for host in ws.hosts:
-        host_selector = selector_values(host.selector)
-        host_app = host_selector.get("app", DEFAULT_APP)
         for name in sorted(host.listed_names() or ()):
             for route in ws.routes_named(name):
-                problems = []
-                route_values = selector_values(route_selector(route))
-                if "app" not in route_values:
-                    problems.append(
-                        "the route's selector has no 'app' label, so it selects no Apigee ingress gateway"
-                    )
-                elif None not in (route_values["app"], host_app) and route_values["app"] != host_app:
-                    route_app = route_values["app"]
-                    if "app" in host_selector:
-                        problems.append(f"app is '{route_app}' on the route, '{host_app}' on the host")
-                    elif route_app != ASM_APP or ws.ingress_gateways:
-                        problems.append(
-                            f"app is '{route_app}' on the route; the host sets no selector, so it "
-                            f"gets '{host_app}' (the default since hybrid 1.8)"
-                        )
-                ingress = route_values.get("ingress_name")
-                host_ingress = host_selector.get("ingress_name")
-                if ingress is not None and "ingress_name" not in host_selector:
-                    problems.append(
-                        f"the route is bound to ingress gateway '{ingress}' only, the host to every gateway"
-                    )
-                elif ingress is not None and host_ingress is not None and ingress != host_ingress:
-                    problems.append(f"ingress_name is '{ingress}' on the route, '{host_ingress}' on the host")
+                problems = selector_problems(ws, host, selector_values(route_selector(route)))
                 if not problems:
                     continue
                 yield ctx.finding(

@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext
-from tlslint.checks._apigee import apigee, location, related, route_label
+from tlslint.checks._apigee import apigee, credential_conflict, location, related, route_label
 from tlslint.findings import Finding
-from tlslint.sources.apigee.documents import RouteObject
-from tlslint.sources.apigee.tree import Map, Scalar, Seq
 from tlslint.workspace import Workspace
 
 CODE = "APG109"
@@ -26,10 +24,8 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             for route in ws.routes_named(name):
                 if id(route) not in non_sni:
                     continue
-                credential = credential_name(route)
-                if credential is None or credential.placeholder or credential.name_placeholder():
-                    continue
-                if credential.value == host.credential:
+                credential = credential_conflict(route, host)
+                if credential is None:
                     continue
                 yield ctx.finding(
                     location(credential),
@@ -41,21 +37,3 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                     related=[related(host.where, f"{host.label} lists '{name}'")],
                     anchor=f"{route.anchor}.credentialName[{host.anchor}]",
                 )
-
-
-def credential_name(route: RouteObject) -> Scalar | None:
-    """tls.credentialName of the route's first port 443."""
-    spec = route.spec
-    ports = spec.get("ports") if spec is not None else None
-    if not isinstance(ports, Seq):
-        return None
-    for port in ports.items:
-        if not isinstance(port, Map):
-            continue
-        number = port.scalar("number")
-        if number is None or (number.value != 443 and not number.placeholder):
-            continue
-        tls = port.get("tls")
-        if isinstance(tls, Map):
-            return tls.scalar("credentialName")
-    return None

@@ -159,6 +159,8 @@ def _finding(ctx: RuleContext, race: _Race, lowest: float, highest: float, prefe
         )
         if nginx_fix is None:
             note += ", in the include that sets it"
+        if backend_fix is None and backend.shared:
+            note = f"no fix in {backend.path.name}: {backend.shared}; {note}"
     else:
         where = nginx_where
         said = (
@@ -181,6 +183,8 @@ def _finding(ctx: RuleContext, race: _Race, lowest: float, highest: float, prefe
         )
         if backend_fix is None:
             note = f"or raise {backend.server}'s idle timeout above {held} instead ({example})"
+            if backend.shared:  # why --fix does not, even with fix-side = "backend"
+                note += f"; not edited in {backend.path.name}: {backend.shared}"
     reach = reach_note(link)
     if reach is not None:
         notes.append(reach)

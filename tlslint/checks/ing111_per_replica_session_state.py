@@ -3,7 +3,8 @@
 Facts §1.2, §1.5 (#8563), §2.5: without ``ssl-session-ticket-key`` each pod
 encrypts tickets with its own keys (rotated per pod since nginx 1.23.2), and
 session IDs live in each pod's ``shared:SSL`` cache; with ``ssl-session-tickets``
-off (the default since v0.40.0) only the per-pod cache is left. A client
+off (the default since v0.40.0) only the per-pod cache is left, and with
+``ssl-session-cache: "false"`` as well nothing is (ING112, not this rule). A client
 resumes only on the pod it came from; behind a load balancer that spreads
 connections, most reconnects pay a full handshake.
 
@@ -44,6 +45,11 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         key = written is not None and (written.placeholder or bool(config.text("ssl-session-ticket-key")))
         if tickets is None or (tickets and key):
             continue  # templated, or one ticket key shared by every pod
+        cache = config.bool_value("ssl-session-cache")
+        if not tickets and not cache:
+            # No cache and no tickets: no pod resumes anything, so there is no per-pod state
+            # for sticky balancing to reach (ING112 says so), or the cache is templated.
+            continue
         size = max(sizes, key=lambda r: r.count or 1_000_000)
         if tickets:
             state = (

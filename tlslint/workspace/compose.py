@@ -29,14 +29,14 @@ if TYPE_CHECKING:
 class ComposeHosts:
     """For each backend a compose service runs, its names and the service's label."""
 
-    by_where: dict[Location, dict[str, str]] = field(
-        default_factory=dict
-    )  # a command: backend's program word
+    # A command: backend's program word, and its process ("compose api command"): services
+    # that share one command through a YAML merge key share its word, not their names.
+    by_where: dict[tuple[Location, str], dict[str, str]] = field(default_factory=dict)
     by_dockerfile: dict[Path, dict[str, str]] = field(default_factory=dict)  # resolved Dockerfile
 
     def hosts(self, backend: Backend) -> dict[str, str]:
         """Name -> "compose service api (docker-compose.yml)", for the names that reach ``backend``."""
-        found = self.by_where.get(backend.where)
+        found = self.by_where.get((backend.where, backend.process))
         if found is not None:
             return found
         if not backend.command:
@@ -83,7 +83,7 @@ def load_compose(
         if not names:
             continue
         for backend in service.backends:
-            hosts.by_where.setdefault(backend.where, {}).update(names)
+            hosts.by_where.setdefault((backend.where, backend.process), {}).update(names)
         if service.dockerfile is not None and not service.backends and service.dockerfile.is_file():
             load_dockerfile(service.dockerfile)
             hosts.by_dockerfile.setdefault(service.dockerfile.resolve(), {}).update(names)

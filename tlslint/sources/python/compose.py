@@ -19,12 +19,14 @@ an ``environment:`` that sets what the server reads (``PORT``, ``GUNICORN_CMD_AR
 
 Only the positions of YAML nodes are used (``tlslint.sources.apigee.tree``): a fix on the
 backend side replaces a flag's value in ``command:`` (plain scalars, and the items of a
-flow list), never the file's layout.
+flow list), never the file's layout. A ``command:`` / ``entrypoint:`` reached through a
+YAML alias or merge key (``<<: *common``) is read, never edited: the edit would change
+every service that shares it (as in the Apigee and Kubernetes tiers).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tlslint.sources.nginx.model import SourceText
@@ -59,7 +61,7 @@ class ComposeFile:
 
 
 def load(source: SourceText) -> ComposeFile:
-    from tlslint.sources.apigee.tree import Map, YamlError, parse
+    from tlslint.sources.apigee.tree import Map, Node, YamlError, parse
 
     loaded = ComposeFile()
     try:
@@ -71,10 +73,35 @@ def load(source: SourceText) -> ComposeFile:
         services = document.get("services") if isinstance(document, Map) else None
         if not isinstance(services, Map):
             continue
+        nodes: dict[int, list[str]] = {}  # a shared command: / entrypoint: -> the services using it
+        found: list[tuple[Service, list[Node]]] = []
         for name, pair in services.effective().items():
             if isinstance(pair.value, Map) and not name.startswith("x-"):
-                loaded.services.append(_service(source, name, pair.value))
+                service = _service(source, name, pair.value)
+                loaded.services.append(service)
+                shared = [
+                    n for n in (pair.value.get("command"), pair.value.get("entrypoint")) if n and n.shared
+                ]
+                for node in shared:
+                    nodes.setdefault(id(node), []).append(name)
+                found.append((service, shared))
+        for service, shared in found:
+            if shared:
+                others = sorted({o for n in shared for o in nodes[id(n)] if o != service.name})
+                with_whom = f", shared with {_names(others)}" if others else ""
+                reason = (
+                    f"its command line comes through a YAML alias or merge key{with_whom}: an edit there "
+                    "would change every service that shares it"
+                )
+                for backend in service.backends:
+                    backend.shared = reason
     return loaded
+
+
+def _names(services: list[str]) -> str:
+    shown = [f"service {n}" for n in services[:3]]
+    more = f" and {len(services) - 3} more" if len(services) > 3 else ""
+    return ", ".join(shown) + more
 
 
 def _service(source: SourceText, name: str, node: object) -> Service:
@@ -152,7 +179,9 @@ def _words(source: SourceText, node: object) -> list[Word] | None:
             return None
         span = node.content_span()
         if node.style is None and span is not None:
-            return lex_shell(source.text, *span)  # compose splits a string as a shell would
+            words = lex_shell(source.text, *span)  # compose splits a string as a shell would
+            # Through an alias or merge key: read where it is written, not edited there.
+            return [replace(w, editable=False) for w in words] if node.shared else words
         start, end = span or (node.start, node.end)  # quoted or folded: read, not edited
         return [
             Word(w.text, start, end, w.static, w.operator, editable=False)
@@ -169,6 +198,7 @@ def _words(source: SourceText, node: object) -> list[Word] | None:
             # A flow list's double-quoted items are JSON strings (a new flag can follow
             # the program); plain items are replaced as they are; other forms are read only.
             editable = span is not None and (item.style is None or (item.style == '"' and node.flow))
+            editable = editable and not item.shared  # an alias or merge key: shared with others
             if editable and item.style == '"' and "\\" in source.text[start:end]:
                 editable = False
             style = JSON if item.style == '"' else SHELL

@@ -89,6 +89,7 @@ class Backend:
     process: str = ""  # Procfile process type, Dockerfile instruction, systemd key
     command: bool = False  # started by a command line
     port_env: Value | None = None  # PORT in its environment: gunicorn's default bind is then 0.0.0.0:$PORT
+    shared: str = ""  # why its command line is read, not edited (a YAML alias or merge key)
 
     def get(self, name: str) -> Value | None:
         return self.settings.get(name)
