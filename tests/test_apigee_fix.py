@@ -121,18 +121,50 @@ def test_apg102_on_a_file_without_a_final_line_break(tmp_path: Path) -> None:
 
 
 def test_apg202_quotes_only_the_value(tmp_path: Path) -> None:
+    """The anchor stays; a tag goes with the quoting (`!!float "1.3"` is still a float)."""
     before = (
         "virtualhosts:\n  - name: prod\n"
         "    minTLSProtocolVersion: &v 1.2   # floor\n    maxTLSProtocolVersion: !!float 1.3\n"
     )
-    out = fix(tmp_path, {"o.yaml": before})
+    out = fix(tmp_path, {"o.yaml": before}, unsafe=False)
     assert replaced(before.encode(), out["o.yaml"]) == [
         (
             b"    minTLSProtocolVersion: &v 1.2   # floor\n",
             b'    minTLSProtocolVersion: &v "1.2"   # floor\n',
         ),
-        (b"    maxTLSProtocolVersion: !!float 1.3\n", b'    maxTLSProtocolVersion: !!float "1.3"\n'),
+        (b"    maxTLSProtocolVersion: !!float 1.3\n", b'    maxTLSProtocolVersion: "1.3"\n'),
     ]
+    assert [f.code for f in run([tmp_path], settings_for(tmp_path)).findings] == []
+
+
+@pytest.mark.parametrize(
+    ("written", "fixed"),
+    [
+        ("!!float 1.2", '"1.2"'),
+        ('!!float "1.2"', '"1.2"'),  # quoted, but the tag makes it the number 1.2
+        ("&v !!float 1.2", '&v "1.2"'),
+    ],
+)
+def test_apg202_a_tagged_number_loses_its_tag(tmp_path: Path, written: str, fixed: str) -> None:
+    """Quoting a tagged scalar keeps the tag, and `!!float "1.2"` is the float 1.2 still: the
+    fix must drop the tag, or the next run would not see the number it left."""
+    before = f"virtualhosts:\n  - name: prod\n    sslSecret: s\n    minTLSProtocolVersion: {written}\n"
+    out = fix(tmp_path, {"o.yaml": before}, unsafe=False)
+    assert out["o.yaml"] == before.replace(written, fixed).encode()
+    assert [f.code for f in run([tmp_path], settings_for(tmp_path)).findings] == []
+    again = fix(tmp_path, {"o.yaml": out["o.yaml"]}, unsafe=True)
+    assert again["o.yaml"] == out["o.yaml"]
+
+
+def test_apg202_a_tag_before_an_anchor_is_reported_without_a_fix(tmp_path: Path) -> None:
+    """ruamel starts `!!float &v 1.2` at the anchor: the tag is found before it, and the
+    value left alone (the finding says why) rather than quoted into `!!float &v "1.2"`."""
+    before = "virtualhosts:\n  - name: prod\n    sslSecret: s\n    minTLSProtocolVersion: !!float &v 1.2\n"
+    out = fix(tmp_path, {"o.yaml": before})
+    assert out["o.yaml"] == before.encode()
+    (finding,) = run([tmp_path], settings_for(tmp_path)).findings
+    assert finding.code == "APG202" and finding.fix is None
+    assert "tag and anchor" in finding.fix_note
 
 
 def test_values_shared_through_aliases_are_not_edited(tmp_path: Path) -> None:

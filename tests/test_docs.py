@@ -97,6 +97,25 @@ def test_relative_links_resolve() -> None:
     assert broken == []
 
 
+def test_apigee_page_states_the_catalogues_fix_safety() -> None:
+    """docs/apigee.md called APG102 and APG103 safe fixes while their rules say unsafe, and
+    said invalid YAML exits 1 while it exits 2."""
+    text = (DOCS / "apigee.md").read_text(encoding="utf-8")
+    entries = catalogue.load_entries()
+    rows = re.findall(r"^\| (APG\d{3}) \| [^|]+ \| [^|]+ \| ([^|]+) \|", text, re.M)
+    assert len(rows) == len([code for code in entries if code.startswith("APG")])
+    for code, fix in rows:
+        said = {word for word in ("safe", "unsafe") if re.search(rf"(?<![a-z]){word}:", fix)}
+        declared = entries[code]["fix-safety"]
+        kinds = {"safe": {"safe"}, "unsafe": {"unsafe"}, "mixed": {"safe", "unsafe"}, "none": set()}
+        expected = kinds[declared]
+        assert said == expected, f"{code}: the page says {sorted(said)}, fix-safety is {declared}"
+    (plain_fix,) = re.findall(r"^tlslint --fix hybrid/ .*# (.*)$", text, re.M)
+    for code in re.findall(r"APG\d{3}", plain_fix):
+        assert entries[code]["fix-safety"] in ("safe", "mixed"), f"{code} is named among the safe fixes"
+    assert "Invalid YAML (APG201: a file that does not load) exits 2" in text
+
+
 def test_runbook_walks_through_logs_probe_and_fix() -> None:
     text = (DOCS / "runbook-handshake-storm.md").read_text(encoding="utf-8")
     positions = [text.index(command) for command in ("tlslint logs", "tlslint probe", "tlslint --fix")]

@@ -5,6 +5,7 @@ and where a created manifest goes. The YAML edits and locations they use are
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from tlslint.checks._yaml_edits import append_item as append_item
@@ -157,3 +158,41 @@ def credential_conflict(route: RouteObject, host: Host, credential: Scalar | Non
     if credential is None or credential.placeholder or credential.name_placeholder():
         return None
     return None if credential.value == host.credential else credential
+
+
+# -- minTLSProtocolVersion / maxTLSProtocolVersion -------------------------------------
+CHART_VERSIONS = ("AUTO", "1.0", "1.1", "1.2", "1.3")  # the apigee-virtualhost chart's values
+SHARED_NOTE = (
+    "no fix: the value is reached through a YAML alias or merge key, and an edit there would "
+    "change every place that shares it"
+)
+
+
+@dataclass(frozen=True)
+class ChartVersion:
+    """A virtual host's TLS version as the apigee-virtualhost chart receives it.
+
+    Helm reads values with go-yaml v2: an unquoted ``1.30`` (or ``!!float "1.2"``) is a
+    float, which the chart prints as Go does (``1.3``; ``1.0`` as ``1``).
+    """
+
+    scalar: Scalar
+    received: str  # the text the chart gets
+    number: bool  # a YAML number, not a string
+    meant: str | None  # for a number: the chart version it reads as in decimal ("1.30": "1.3")
+
+
+def chart_version(scalar: Scalar | None) -> ChartVersion | None:
+    """None when absent, empty or templated."""
+    if scalar is None or scalar.placeholder or scalar.value is None:
+        return None
+    value = scalar.value
+    if isinstance(value, bool):
+        return ChartVersion(scalar, "true" if value else "false", False, None)
+    if isinstance(value, float):
+        decimal = repr(value)  # shortest: 1.30 -> "1.3", 1.00 -> "1.0"
+        received = decimal[:-2] if decimal.endswith(".0") else decimal  # Go prints 1.0 as 1
+        return ChartVersion(scalar, received, True, decimal if decimal in CHART_VERSIONS else None)
+    if isinstance(value, int):
+        return ChartVersion(scalar, str(value), True, None)
+    return ChartVersion(scalar, str(value), False, None)

@@ -179,12 +179,19 @@ def set_list(mapping: Map, key: str, values: list[str]) -> Edit | None:
 
 
 def replace_scalar(scalar: Scalar, replacement: str) -> Edit | None:
+    """Replace the scalar's value, and its explicit tag with it: ``!!float "1.2"`` is still
+    the number 1.2, so the tag goes with the text it typed (an anchor stays)."""
     if not _editable(scalar):
         return None
     span = scalar.content_span()
     if span is None:
         return None
-    return Edit(scalar.source.path, span[0], span[1], replacement)
+    start = scalar.tag_start()
+    if start is None:
+        start = span[0]
+    elif any(c in scalar.source.text[start : span[0]] for c in "\n&"):
+        return None  # the tag on a line of its own, or before an anchor: rare, left to the author
+    return Edit(scalar.source.path, start, span[1], replacement)
 
 
 def replace_list(seq: Seq, values: list[str]) -> Edit | None:

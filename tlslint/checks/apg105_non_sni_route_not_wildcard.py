@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext
-from tlslint.checks._apigee import apigee, quoted, replace_list, route_label, route_location
+from tlslint.checks._apigee import apigee, quoted, replace_list, replace_scalar, route_label, route_location
 from tlslint.findings import Finding, Fix
 from tlslint.sources.apigee.tree import Scalar, Seq
 from tlslint.workspace import Workspace
@@ -33,9 +33,16 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         fix = None
         note = ""
         others = len(wildcards) > 1 or (bool(wildcards) and wildcards[0] is not route)
-        if isinstance(node, Seq) and not others:
+        # hostnames: "*" is a string, which the API server refuses for the list (APG201 too).
+        single = isinstance(node, Scalar) and node.value is not None
+        if not others:
             like = [item for item in names or [] if item.value == WILDCARD]
-            edit = replace_list(node, [quoted(WILDCARD, like)])
+            edit = None
+            if isinstance(node, Seq):
+                edit = replace_list(node, [quoted(WILDCARD, like)])
+            elif single:
+                assert isinstance(node, Scalar)
+                edit = replace_scalar(node, f"[{quoted(WILDCARD, [node])}]")
             if edit is not None:
                 fix = Fix('set hostnames to ["*"]', (edit,), safe=False)
         if fix is None:
@@ -44,7 +51,13 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 if others
                 else "no fix: hostnames is missing, shared through an alias or not a list of values"
             )
-        shown = "no hostnames" if not values else f"hostnames {values}"
+        if single:
+            assert isinstance(node, Scalar)
+            shown = f"hostnames: {node.written}, a single value where a list is needed"
+        elif node is not None and not isinstance(node, (Seq, Scalar)):
+            shown = "hostnames that are a mapping, not a list"
+        else:
+            shown = "no hostnames" if not values else f"hostnames {values}"
         why = "has the wildcard hostname" if is_wildcard(route) else "sets enableNonSniClient: true"
         yield ctx.finding(
             route_location(route, "hostnames"),

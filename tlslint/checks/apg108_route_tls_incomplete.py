@@ -59,6 +59,9 @@ def port_problem(route: RouteObject) -> str | None:
         return "has no ports"
     candidates = [p for p in ports.items if isinstance(p, Map) and _is(p.get("number"), 443) is not False]
     if not candidates:
+        # number: "443" is a string, which the API server refuses for the integer (APG201 too).
+        if any(isinstance(p, Map) and _is(p.get("number"), "443") for p in ports.items):
+            return 'has its port 443 written as the string "443", where the number is needed'
         return "has no port 443"
     first = ""
     for port in candidates:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext
-from tlslint.checks._apigee import apigee, location, route_label
+from tlslint.checks._apigee import CHART_VERSIONS, ChartVersion, apigee, chart_version, location, route_label
 from tlslint.findings import Finding, Severity
 from tlslint.sources.apigee.tree import Map, Scalar, Seq
 from tlslint.workspace import Workspace
 
 CODE = "APG203"
-VALID = ("AUTO", "1.0", "1.1", "1.2", "1.3")
+VALID = CHART_VERSIONS
 OLD = ("1.0", "1.1")
 ROUTE_ORDER = {"TLSV1_0": 0, "TLSV1_1": 1, "TLSV1_2": 2, "TLSV1_3": 3}
 
@@ -21,40 +21,42 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     if ws is None:
         return
     for host in ws.virtual_hosts:
-        low = host.node.scalar("minTLSProtocolVersion")
-        high = host.node.scalar("maxTLSProtocolVersion")
-        texts = {}
-        for key, value in (("minTLSProtocolVersion", low), ("maxTLSProtocolVersion", high)):
-            if value is None or value.placeholder or value.value is None:
+        versions: dict[str, ChartVersion] = {}
+        for key in ("minTLSProtocolVersion", "maxTLSProtocolVersion"):
+            version = chart_version(host.node.scalar(key))
+            if version is None:
                 continue
-            if value.raw not in VALID:
+            # Judged as the chart receives it: an unquoted 1.30 arrives as 1.3.
+            if version.received not in VALID:
+                if version.meant is not None:
+                    continue  # 1.0 arrives as 1: APG202 reports it, with the version meant
                 yield ctx.finding(
-                    location(value),
-                    f"{key} is '{value.raw}'; the apigee-virtualhost chart accepts only "
+                    location(version.scalar),
+                    f"{key} is {_shown(version)}; the apigee-virtualhost chart accepts only "
                     '"AUTO", "1.0", "1.1", "1.2" or "1.3" and fails the install',
                     anchor=f"{host.anchor}.{key}",
                 )
                 continue
-            texts[key] = (value.raw, value)
-        low_text = texts.get("minTLSProtocolVersion")
-        high_text = texts.get("maxTLSProtocolVersion")
+            versions[key] = version
+        floor = versions.get("minTLSProtocolVersion")
+        ceiling = versions.get("maxTLSProtocolVersion")
         if (
-            low_text
-            and high_text
-            and "AUTO" not in (low_text[0], high_text[0])
-            and (float(low_text[0]) > float(high_text[0]))
+            floor
+            and ceiling
+            and "AUTO" not in (floor.received, ceiling.received)
+            and float(floor.received) > float(ceiling.received)
         ):
             yield ctx.finding(
-                location(low_text[1]),
-                f"minTLSProtocolVersion {low_text[0]} is above maxTLSProtocolVersion {high_text[0]}: "
-                "the chart fails the install",
+                location(floor.scalar),
+                f"minTLSProtocolVersion {_version(floor)} is above maxTLSProtocolVersion "
+                f"{_version(ceiling)}: the chart fails the install",
                 anchor=f"{host.anchor}.minTLSProtocolVersion",
             )
-        elif low_text and low_text[0] in OLD:
+        elif floor and floor.received in OLD:
             yield ctx.finding(
-                location(low_text[1]),
-                f"minTLSProtocolVersion {low_text[0]} lets clients use TLS {low_text[0]}, deprecated by "
-                'RFC 8996; use "1.2"',
+                location(floor.scalar),
+                f"minTLSProtocolVersion {_version(floor)} lets clients use TLS {floor.received}, "
+                'deprecated by RFC 8996; use "1.2"',
                 severity=Severity.WARNING,
                 anchor=f"{host.anchor}.minTLSProtocolVersion",
             )
@@ -89,3 +91,17 @@ def _rank(value: Scalar | None) -> int | None:
     if value is None or value.placeholder:
         return None
     return ROUTE_ORDER.get(str(value.value))
+
+
+def _version(version: ChartVersion) -> str:
+    """The version as the chart receives it, and as written when that differs (1.30)."""
+    raw = version.scalar.raw
+    return raw if raw == version.received else f"{raw} (read as {version.received})"
+
+
+def _shown(version: ChartVersion) -> str:
+    if not version.number:
+        return repr(version.scalar.raw)
+    if version.scalar.raw == version.received:
+        return f"the number {version.received}"
+    return f"{version.scalar.raw}, read as the number {version.received}"

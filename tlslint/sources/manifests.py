@@ -17,6 +17,7 @@ documents from elsewhere (a rendered build) load the same way.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterable
@@ -25,8 +26,10 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tlslint.findings import UNPARSED, Finding, Location, Related
+from tlslint.findings import UNPARSED, Finding, Location, Related, Severity
 from tlslint.sources.apigee.tree import (
+    YAML11_BOOLEANS,
+    YAML11_ONLY,
     Map,
     Node,
     Pair,
@@ -84,6 +87,7 @@ class Problem:
     related: tuple[tuple[int, int, str], ...] = ()
     end_line: int = 0
     end_column: int = 0
+    severity: Severity | None = None  # None: the rule's own
 
 
 @dataclass
@@ -193,9 +197,8 @@ def problem_finding(path: Path, problem: Problem) -> Finding:
     meta = catalogue.index()[problem.code]
     location = Location(path, problem.line, problem.column, problem.end_line, problem.end_column)
     related = tuple(Related(Location(path, line, column), text) for line, column, text in problem.related)
-    return Finding(
-        meta.code, meta.name, meta.severity, problem.message, location, related, anchor=problem.anchor
-    )
+    severity = problem.severity or meta.severity
+    return Finding(meta.code, meta.name, severity, problem.message, location, related, anchor=problem.anchor)
 
 
 def unreadable(path: Path, error: SourceError, code: str) -> Finding:
@@ -237,8 +240,16 @@ def _suggestion(name: str, choices: tuple[str, ...]) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
-def validate_node(node: Node, schema: str, where: str, code: str, anchor: str | None = None) -> list[Problem]:
-    """``schema``'s errors in ``node``, each at the node it concerns (``where`` names ``node``)."""
+def validate_node(
+    node: Node, schema: str, where: str, code: str, anchor: str | None = None, yaml11: bool = False
+) -> list[Problem]:
+    """``schema``'s errors in ``node``, each at the node it concerns (``where`` names ``node``).
+
+    ``yaml11``: the object is read by kubectl, whose YAML reader (go-yaml v2) takes plain
+    ``yes``/``on``/``no``/``off`` for booleans: they are validated as those booleans, and
+    where the schema wants a boolean such a value is a warning (kustomize and other YAML
+    1.2 tools read, and write back, the string "yes").
+    """
     anchor = anchor or where
     if isinstance(node, Scalar) and node.placeholder:
         return []
@@ -249,11 +260,50 @@ def validate_node(node: Node, schema: str, where: str, code: str, anchor: str | 
         )
         # An alias bomb does not load, as a YAML syntax error does not: exit 2.
         return [problem_at(node, message, UNPARSED, code)]
-    data = to_data(node)
+    booleans: list[tuple[Scalar, tuple[Any, ...]]] | None = [] if yaml11 else None
+    data = to_data(node, yaml11=booleans)
     problems = []
+    wrong: set[int] = set()
     for error in sorted(validator(schema).iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
+        wrong.add(id(find(node, list(error.absolute_path))))
         problems.extend(_describe(error, node, where, anchor, code))
+    if booleans:
+        problems.extend(_yaml11_problems(node, schema, where, anchor, code, booleans, wrong))
     return problems
+
+
+def _yaml11_problems(
+    node: Node,
+    schema: str,
+    where: str,
+    anchor: str,
+    code: str,
+    booleans: list[tuple[Scalar, tuple[Any, ...]]],
+    wrong: set[int],
+) -> list[Problem]:
+    """A warning at each YAML 1.1 boolean (``yes``) where the schema wants a boolean: the
+    object read as YAML 1.2 (strings there) is refused at those places and not otherwise."""
+    as_strings = {id(find(node, list(e.absolute_path))) for e in validator(schema).iter_errors(to_data(node))}
+    problems = []
+    seen: set[int] = set()
+    for scalar, path in booleans:
+        if id(scalar) in wrong or id(scalar) in seen or id(scalar) not in as_strings:
+            continue
+        seen.add(id(scalar))
+        value = "true" if scalar.kube_bool() else "false"
+        label = where + _path_label(list(path))
+        message = (
+            f"{label} is {scalar.raw}: the boolean {value} to kubectl, which reads YAML 1.1, but the "
+            f'string "{scalar.raw}" to YAML 1.2 tools (kustomize writes it back quoted, and the API '
+            f"server then refuses it); write {value}"
+        )
+        problem = problem_at(scalar, message, anchor + _path_label(list(path)), code)
+        problems.append(dataclasses.replace(problem, severity=Severity.WARNING))
+    return problems
+
+
+def _path_label(path: list[Any]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
 
 
 def _describe(error: ValidationError, root: Node, where: str, anchor: str, code: str) -> list[Problem]:
@@ -264,8 +314,8 @@ def _describe(error: ValidationError, root: Node, where: str, anchor: str, code:
         return []
     path = list(error.absolute_path)
     node = find(root, path)
-    label = where + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
-    anchor = anchor + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+    label = where + _path_label(path)
+    anchor = anchor + _path_label(path)
     if error.validator == "additionalProperties" and isinstance(node, Map):
         known = list(schema.get("properties", {}))
         problems = []
@@ -284,6 +334,12 @@ def _describe(error: ValidationError, root: Node, where: str, anchor: str, code:
         message = f"{label} must be {_article(wanted)}, not {_YAML_TYPES.get(type(instance), 'that')}"
         if isinstance(node, Scalar) and node.value is not None and node.style is None:
             message += f" ({node.raw!r})"
+        elif isinstance(node, Scalar) and node.style in ("'", '"'):
+            message += f" ({node.written})"  # "true" in quotes: the quotes make it a string
+        if expected == "boolean" and isinstance(instance, str) and instance in YAML11_ONLY:
+            # In a rendered build, a plain `yes` the author wrote comes back quoted.
+            value = "true" if YAML11_BOOLEANS[instance] else "false"
+            message += f"; kustomize and other YAML 1.2 tools write a plain {instance} so: write {value}"
     elif error.validator == "enum":
         allowed = ", ".join(str(v) for v in expected)
         message = f"{label} is {instance!r}; expected one of: {allowed}"
@@ -291,8 +347,31 @@ def _describe(error: ValidationError, root: Node, where: str, anchor: str, code:
         message = f"{label} is {instance!r}; expected {expected!r}"
     else:
         message = f"{label}: {error.message}"
+    if isinstance(node, Scalar) and node.value is None and node.raw == "" and node.style is None:
+        key = _key_of(root, path)  # an empty value: ruamel places it at the next token
+        if key is not None:
+            return [_problem_at_key(key, message, anchor, code)]
     target = node if node is not None else root
     return [problem_at(target, message, anchor, code)]
+
+
+def _key_of(root: Node, path: list[Any]) -> Node | None:
+    """The key whose value is at ``path``, when that value is a mapping's."""
+    if not path or not isinstance(path[-1], str):
+        return None
+    parent = find(root, path[:-1])
+    pair = parent.pair(path[-1]) if isinstance(parent, Map) else None
+    return pair.key if pair is not None else None
+
+
+def _problem_at_key(key: Node, message: str, anchor: str, code: str) -> Problem:
+    """At ``key:`` (through its colon, when on the line)."""
+    source = key.source
+    line, column = source.position(key.start)
+    colon = source.text.find(":", key.end)
+    end = colon + 1 if colon != -1 and "\n" not in source.text[key.end : colon] else key.end
+    end_line, end_column = source.position(end)
+    return Problem(code, line, column, message, anchor, (), end_line, end_column)
 
 
 def _article(kind: str) -> str:

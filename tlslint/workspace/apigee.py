@@ -293,12 +293,13 @@ def plain_only(route: RouteObject) -> bool:
 
 
 def enables_non_sni(obj: RouteObject) -> bool | None:
-    """enableNonSniClient as a boolean; None when absent or templated."""
+    """enableNonSniClient as kubectl reads it (``yes`` and ``on`` are true: YAML 1.1);
+    None when absent or templated."""
     spec = obj.spec
     node = spec.scalar("enableNonSniClient") if spec is not None else None
     if node is None or node.placeholder:
         return None
-    return node.value is True
+    return node.kube_bool() is True
 
 
 def route_selector(route: RouteObject) -> Map | None:

@@ -70,7 +70,7 @@ def _apigee_part(build: RenderedBuild, settings: Settings, workspace: Workspace)
     index = catalogue.index()
     return [
         Finding(
-            index[p.code].code, index[p.code].name, index[p.code].severity, p.message,
+            index[p.code].code, index[p.code].name, p.severity or index[p.code].severity, p.message,
             Location(build.source.path, p.line, p.column, p.end_line, p.end_column), anchor=p.anchor,
         )
         for p in loaded.problems

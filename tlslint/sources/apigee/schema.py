@@ -39,9 +39,12 @@ def validate_file(file: ApigeeFile) -> list[Problem]:
     for obj in file.objects:
         object_name = obj.name
         label = f"{obj.kind} '{object_name.raw}'" if object_name is not None else obj.kind
-        problems.extend(validate_node(obj.node, ROUTE, label, anchor=obj.anchor))
+        # Routes are applied with kubectl, which reads `yes`/`on` as booleans (YAML 1.1).
+        problems.extend(validate_node(obj.node, ROUTE, label, anchor=obj.anchor, yaml11=True))
     return problems
 
 
-def validate_node(node: Node, schema: str, where: str, anchor: str | None = None) -> list[Problem]:
-    return validate_manifest_node(node, schema, where, SCHEMA_VIOLATION, anchor)
+def validate_node(
+    node: Node, schema: str, where: str, anchor: str | None = None, yaml11: bool = False
+) -> list[Problem]:
+    return validate_manifest_node(node, schema, where, SCHEMA_VIOLATION, anchor, yaml11)

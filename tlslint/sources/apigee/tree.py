@@ -33,6 +33,16 @@ NULL = "tag:yaml.org,2002:null"
 MERGE = "tag:yaml.org,2002:merge"
 TEMPLATE = "!template"  # a Helm `{{ ... }}` read by YAML as a flow mapping
 
+# The plain scalars go-yaml v2 reads as booleans, as YAML 1.1 does (YAML 1.2, and ruamel,
+# read all but the true/false family as strings). kubectl reads manifests with it
+# (sigs.k8s.io/yaml), so `enableNonSniClient: yes` reaches the API server as true.
+YAML11_BOOLEANS = {
+    **dict.fromkeys(("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"), True),
+    **dict.fromkeys(("n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"), False),
+}
+# Those that YAML 1.2 tools (kustomize's kyaml, yq) read as strings, and write back quoted.
+YAML11_ONLY = frozenset(word for word in YAML11_BOOLEANS if word.lower() not in ("true", "false"))
+
 # ${VAR}, $VAR, {{ ... }}, <PLACEHOLDER>: values filled in before the file is used.
 _PLACEHOLDER = re.compile(r"\$\{[^}\n]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\{\{.*?\}\}|<[A-Za-z][\w.-]*>", re.S)
 # In a field that holds a Kubernetes name, an upper-case word is a placeholder
@@ -102,6 +112,56 @@ class Scalar(Node):
     def text(self) -> str | None:
         """The value as a string when it is a string (and no placeholder), else None."""
         return self.value if isinstance(self.value, str) and not self.placeholder else None
+
+    @property
+    def written(self) -> str:
+        """The scalar's text as written, quotes and tag included (not an anchor), up to the
+        end of its line."""
+        text = self.source.text
+        start = self.start
+        if text.startswith("&", start):  # an anchor: its name runs to the next blank
+            while start < self.end and text[start] not in " \t\r\n":
+                start += 1
+            while start < self.end and text[start] in " \t":
+                start += 1
+        return text[start : self.end].split("\n", 1)[0].rstrip("\r")
+
+    def tag_start(self) -> int | None:
+        """Offset of an explicit tag (``!!float 1.2``, ``!!str yes``), before or after an anchor
+        (ruamel starts a node at its anchor: ``!!float &a 1.2`` starts at ``&a``)."""
+        text = self.source.text
+        position = self.start
+        while position < self.end:
+            char = text[position]
+            if char in " \t\r\n":
+                position += 1
+            elif char == "&":  # an anchor: its name runs to the next blank
+                while position < self.end and text[position] not in " \t\r\n":
+                    position += 1
+            elif char == "!":
+                return position
+            else:
+                break
+        if not text.startswith("&", self.start):
+            return None
+        before = self.start  # the word before the anchor, on its line
+        while before > 0 and text[before - 1] in " \t":
+            before -= 1
+        word = before
+        while word > 0 and text[word - 1] not in " \t\r\n":
+            word -= 1
+        return word if word < before and text[word] == "!" else None
+
+    def tagged(self) -> bool:
+        return self.tag_start() is not None
+
+    def kube_bool(self) -> bool | None:
+        """The boolean kubectl reads here (YAML 1.1: ``yes``, ``on``...), None for a non-boolean."""
+        if isinstance(self.value, bool):
+            return self.value
+        if self.style is None and self.tag == STR and self.raw in YAML11_BOOLEANS and not self.tagged():
+            return YAML11_BOOLEANS[self.raw]
+        return None
 
     def content_span(self) -> tuple[int, int] | None:
         """Offsets of the scalar itself, without anchor or tag: plain and one-line quoted only."""
@@ -258,26 +318,45 @@ def expanded_size(node: Node, limit: int) -> int:
     return min(sizes[id(node)], limit + 1)
 
 
-def to_data(node: Node, keep_placeholders: bool = True) -> Any:
+def to_data(
+    node: Node, keep_placeholders: bool = True, yaml11: list[tuple[Scalar, tuple[Any, ...]]] | None = None
+) -> Any:
     """Plain Python data for a JSON Schema (call ``expanded_size`` first: aliases are expanded).
 
     Placeholders become ``Placeholder`` strings, so that a schema error about
-    one can be recognised and dropped; merge keys are applied.
+    one can be recognised and dropped; merge keys are applied. With ``yaml11``
+    (a manifest kubectl reads), plain ``yes``/``on``/``no``/``off``... are the
+    booleans kubectl sees, each appended there with its path.
     """
+    return _data(node, keep_placeholders, yaml11, ())
+
+
+def _data(
+    node: Node, keep: bool, yaml11: list[tuple[Scalar, tuple[Any, ...]]] | None, path: tuple[Any, ...]
+) -> Any:
+    # Paths are only built when YAML 1.1 booleans are collected (schemas run on every object).
     if isinstance(node, Scalar):
-        if node.placeholder and keep_placeholders:
+        if node.placeholder and keep:
             return Placeholder(node.raw)
+        if yaml11 is not None and isinstance(node.value, str):
+            boolean = node.kube_bool()
+            if boolean is not None:
+                yaml11.append((node, path))
+                return boolean
         return node.value
     if isinstance(node, Seq):
-        return [to_data(item, keep_placeholders) for item in node.items]
+        if yaml11 is None:
+            return [_data(item, keep, None, path) for item in node.items]
+        return [_data(item, keep, yaml11, (*path, index)) for index, item in enumerate(node.items)]
     if isinstance(node, Map):
         result: dict[str, Any] = {}
         for name, pair in node.effective().items():
             key = Placeholder(name) if has_placeholder(name) else name
-            result[key] = to_data(pair.value, keep_placeholders)
+            result[key] = _data(pair.value, keep, yaml11, path if yaml11 is None else (*path, name))
         for pair in node.pairs:
             if pair.name is None and pair.key.tag != MERGE:
-                result[Placeholder(_text(pair.key))] = to_data(pair.value, keep_placeholders)
+                text = _text(pair.key)
+                result[Placeholder(text)] = _data(pair.value, keep, yaml11, (*path, text))
         return result
     return None
 
