@@ -179,6 +179,68 @@ def test_ngx201_fix_keeps_header_timeout_and_comment(tmp_path: Path) -> None:
     )
 
 
+H2_ZERO = f"""http {{
+    server {{
+        listen 443 ssl http2;
+        server_name a.example.com;
+        {CERT}
+        keepalive_timeout 0;
+    }}
+}}
+"""
+
+
+def test_ngx201_http2_part_follows_the_version(tmp_path: Path) -> None:
+    """keepalive_timeout governs HTTP/2 connections only since 1.19.7 (facts §1); before,
+    http2_idle_timeout does, and HTTP/1.x clients alone pay for the 0."""
+    (old,) = lint(tmp_path, H2_ZERO, "NGX201", "1.18")
+    assert "disables keep-alive for the HTTP/1.x clients of TLS server[a.example.com@*:443]" in old.message
+    assert (
+        "HTTP/2 connections are not affected before nginx 1.19.7 (nginx.version 1.18.0): "
+        "http2_idle_timeout governs them"
+    ) in old.message
+    assert "so do HTTP/2" not in old.message and "as soon as they are idle" not in old.message
+    (new,) = lint(tmp_path, H2_ZERO, "NGX201", "1.22.1")
+    assert (
+        "disables client keep-alive for TLS server[a.example.com@*:443]: HTTP/1.x clients open a new TCP "
+        "connection for every request, and so do HTTP/2 clients"
+    ) in new.message
+    (unknown,) = lint(tmp_path, H2_ZERO, "NGX201")
+    assert (
+        "since nginx 1.19.7 HTTP/2 clients open a new TCP connection for every request too" in unknown.message
+    )
+    assert "before, http2_idle_timeout governs HTTP/2 connections; nginx.version is not configured" in (
+        unknown.message
+    )
+    assert old.severity == new.severity == unknown.severity == W  # HTTP/1.x clients pay on every version
+
+
+def test_ngx201_http2_part_names_the_servers_that_speak_it(tmp_path: Path) -> None:
+    text = f"""http {{
+    keepalive_timeout 0;
+    {CERT}
+    server {{ listen 443 ssl http2; server_name a.example.com; }}
+    server {{ listen 8443 ssl; server_name b.example.com; }}
+}}
+"""
+    (finding,) = lint(tmp_path, text, "NGX201", "1.22.1")
+    assert "and so do the HTTP/2 clients of server[a.example.com@*:443];" in finding.message
+    assert "server[b.example.com@*:8443]" in finding.message  # named, but not for HTTP/2
+    (old,) = lint(tmp_path, text, "NGX201", "1.18")
+    assert "the HTTP/2 connections of server[a.example.com@*:443] are not affected before nginx 1.19.7" in (
+        old.message
+    )
+
+
+def test_ngx201_without_http2_says_nothing_of_it(tmp_path: Path) -> None:
+    text = H2_ZERO.replace(" http2;", ";")
+    for version in ("1.18", "1.22.1", None):
+        (finding,) = lint(tmp_path, text, "NGX201", version)
+        assert (
+            "HTTP/2" not in finding.message and "every request opens a new TCP connection" in finding.message
+        )
+
+
 # =========================================================================== NGX202
 
 
@@ -286,6 +348,141 @@ def test_ngx203_throughput_minimum(tmp_path: Path) -> None:
     assert "configured minimum 10000" in finding.message
     fixed = fix(tmp_path, REQUESTS.format(value="5000"), "NGX203", "1.22", profile="throughput", unsafe=True)
     assert fixed == REQUESTS.format(value="10000")
+
+
+def h2_requests(timeout: str, extra: str = "") -> str:
+    return f"""http {{
+    server {{
+        listen 443 ssl http2;
+        server_name a.example.com;
+        {CERT}
+        keepalive_timeout {timeout};
+        keepalive_requests 50;{extra}
+    }}
+}}
+"""
+
+
+def test_ngx203_http2_part_follows_the_version(tmp_path: Path) -> None:
+    """keepalive_requests limits HTTP/2 connections only since 1.19.7; before,
+    http2_max_requests does (facts §1)."""
+    text = h2_requests("65s")
+    (old,) = lint(tmp_path, text, "NGX203", "1.18")
+    assert old.message == (
+        "keepalive_requests 50 for TLS server[a.example.com@*:443] is below nginx's default of 100 (before "
+        "1.19.10): HTTP/1.x clients must reconnect, with a new TLS handshake, after every 50 requests; "
+        "HTTP/2 connections are not limited by keepalive_requests before nginx 1.19.7 (nginx.version "
+        "1.18.0): http2_max_requests limits them"
+    )
+    (new,) = lint(tmp_path, text, "NGX203", "1.22.1")
+    assert new.message.endswith(": clients must reconnect, with a new TLS handshake, after every 50 requests")
+    (unknown,) = lint(tmp_path, text, "NGX203")
+    assert (
+        "HTTP/1.x clients must reconnect, with a new TLS handshake, after every 50 requests, and since nginx "
+        "1.19.7 so must HTTP/2 clients (before, http2_max_requests limits HTTP/2 connections; nginx.version "
+        "is not configured)"
+    ) in unknown.message
+    # An http2_max_requests line changes nothing of it: the HTTP/2 limit before 1.19.7 is
+    # said to be its, and since 1.19.7 nginx ignores it (warns: obsolete).
+    with_line = h2_requests("65s", "\n        http2_max_requests 5000;")
+    assert [f.message for f in lint(tmp_path, with_line, "NGX203", "1.18")] == [old.message]
+    assert [f.message for f in lint(tmp_path, with_line, "NGX203", "1.22.1")] == [new.message]
+
+
+@pytest.mark.parametrize("version", ["1.18", "1.22.1", None])
+def test_ngx203_silent_where_keepalive_timeout_0_decides(tmp_path: Path, version: str | None) -> None:
+    """With keepalive_timeout 0 an HTTP/1.x connection closes after every request and, since
+    1.19.7, an HTTP/2 connection serves one (before, http2_max_requests limits it): the
+    limit counts nowhere (measured on 1.22.1: tests/test_live_keepalive.py). NGX201 reports the 0."""
+    assert lint(tmp_path, h2_requests("0"), "NGX203", version) == []
+    plain = h2_requests("0").replace(" http2;", ";").replace("requests 50", "requests 10")
+    assert lint(tmp_path, plain, "NGX203", version) == []
+    assert [f.code for f in lint(tmp_path, plain, ["NGX201", "NGX203"], version)] == ["NGX201"]
+
+
+def test_ngx203_names_only_the_servers_where_the_line_counts(tmp_path: Path) -> None:
+    """http{} `keepalive_timeout 0; keepalive_requests 10;`: the server that keeps its
+    connections (65s) is limited on both protocols; the one inheriting the 0 is not."""
+    text = f"""http {{
+    keepalive_timeout 0;
+    keepalive_requests 10;
+    {CERT}
+    server {{
+        listen 443 ssl;
+        http2 on;
+        server_name a.example.com;
+        keepalive_timeout 65s;
+    }}
+    server {{
+        listen 443 ssl;
+        server_name b.example.com;
+    }}
+}}
+"""
+    (finding,) = lint(tmp_path, text, "NGX203", "1.26")
+    assert finding.message == (
+        "keepalive_requests 10 for TLS server[a.example.com@*:443] is below nginx's default of 1000 (since "
+        "1.19.10): clients must reconnect, with a new TLS handshake, after every 10 requests"
+    )
+    # The unsafe fix still removes the line, which limits nothing on b.example.com.
+    assert finding.fix is not None and "remove" in finding.fix.description
+
+
+def test_ngx203_http2_part_names_its_servers(tmp_path: Path) -> None:
+    text = f"""http {{
+    keepalive_timeout 0;
+    keepalive_requests 10;
+    {CERT}
+    server {{ listen 443 ssl http2; server_name a.example.com; keepalive_timeout 65s; }}
+    server {{ listen 8443 ssl; server_name b.example.com; keepalive_timeout 65s; }}
+    server {{
+        listen 9443 ssl http2;
+        server_name c.example.com;
+        location /x/ {{ keepalive_timeout 65s; }}
+    }}
+}}
+"""
+    (finding,) = lint(tmp_path, text, "NGX203", "1.22.1")
+    assert (
+        "for TLS server[a.example.com@*:443], server[b.example.com@*:8443], server[c.example.com@*:9443] "
+        "(location /x/) is below" in finding.message
+    )
+    # c's HTTP/2 connections take the server level's 0 (one request each): only its
+    # HTTP/1.x clients of /x/ are limited, so the HTTP/2 part names a alone.
+    assert finding.message.endswith(
+        "HTTP/1.x clients must reconnect, with a new TLS handshake, after every 10 requests, and so must "
+        "the HTTP/2 clients of server[a.example.com@*:443]"
+    )
+
+
+def test_ngx203_one_request_on_an_old_http2_server(tmp_path: Path) -> None:
+    text = h2_requests("65s").replace("keepalive_requests 50", "keepalive_requests 1")
+    (finding,) = lint(tmp_path, text, "NGX203", "1.18")
+    assert (
+        "HTTP/1.x connections are closed after one request, as with keepalive_timeout 0; HTTP/2 "
+        "connections are not limited by keepalive_requests before nginx 1.19.7" in finding.message
+    )
+
+
+def test_ngx203_configured_minimum_where_the_default_counts(tmp_path: Path) -> None:
+    text = f"""http {{
+    {CERT}
+    server {{ listen 443 ssl http2; server_name a.example.com; }}
+    server {{ listen 8443 ssl; server_name b.example.com; }}
+    server {{ listen 9443 ssl; server_name c.example.com; keepalive_timeout 0; }}
+}}
+"""
+    options: dict[str, Any] = {"rules": {"NGX203": {"min": "2000"}}}
+    (old,) = lint(tmp_path, text, "NGX203", "1.18", **options)
+    assert "is not set for 2 TLS servers (server[a.example.com@*:443], server[b.example.com@*:8443])" in (
+        old.message
+    )  # c closes every connection after one request whatever the limit
+    assert (
+        "so HTTP/1.x clients reconnect, with a new TLS handshake, that often; the HTTP/2 connections of "
+        "server[a.example.com@*:443] are not limited by keepalive_requests before nginx 1.19.7" in old.message
+    )
+    (new,) = lint(tmp_path, text, "NGX203", "1.22.1", **options)
+    assert new.message.endswith("so clients reconnect, with a new TLS handshake, that often")
 
 
 # =========================================================================== NGX301

@@ -20,6 +20,9 @@ TICKET_KEYS_IN_SHARED_CACHE: Version = (1, 23, 2)
 TLS13_IN_DEFAULT_PROTOCOLS: Version = (1, 23, 4)
 LEGACY_TLS_OUT_OF_DEFAULTS: Version = (1, 27, 3)
 HTTP2_DIRECTIVE: Version = (1, 25, 1)  # `http2 on;` appears, `ssl on;` is removed
+# keepalive_timeout and keepalive_requests govern HTTP/2 connections too (from the
+# server level); before, http2_idle_timeout and http2_max_requests did (facts §1).
+HTTP2_KEEPALIVE: Version = (1, 19, 7)
 KEEPALIVE_REQUESTS_1000: Version = (1, 19, 10)
 UPSTREAM_KEEPALIVE_DEFAULT: Version = (1, 29, 7)
 SNI_SESSION_DECISION: Version = (1, 29, 2)
@@ -33,6 +36,7 @@ _VERSION_RE = re.compile(r"^\s*(?:nginx/)?(\d{1,9})\.(\d{1,9})(?:\.(\d{1,9}))?\s
 
 # Changes at a patch release: "1.25" (read as 1.25.0) cannot say which side of them it is.
 PATCH_RELEASE_CHANGES: tuple[tuple[Version, str], ...] = (
+    (HTTP2_KEEPALIVE, "keepalive_timeout and keepalive_requests govern HTTP/2 connections"),
     (KEEPALIVE_REQUESTS_1000, "keepalive_requests defaults to 1000"),
     (TICKET_KEYS_IN_SHARED_CACHE, "the shared session cache keeps ticket keys"),
     (TLS13_IN_DEFAULT_PROTOCOLS, "the default ssl_protocols has TLSv1.3"),

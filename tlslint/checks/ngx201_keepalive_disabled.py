@@ -1,10 +1,12 @@
 """NGX201 keepalive-disabled: ``keepalive_timeout 0`` decides for a TLS server or location.
 
-With 0, nginx closes an HTTP/1.x connection after each request; an HTTP/2 connection
-(whose keep-alive settings come from the server level) closes as soon as it is idle.
-Each new connection pays a TLS handshake. Some servers do it on purpose, so the fix
-(nginx's default, 75s) is unsafe. A location's ``0`` on servers that speak HTTP/2
-governs only the HTTP/1.x clients of that endpoint, a per-endpoint choice: not reported.
+With 0, nginx closes an HTTP/1.x connection after each request. An HTTP/2 connection
+(whose keep-alive settings come from the server level) serves one request too since
+nginx 1.19.7; before, http2_idle_timeout governs it and the 0 does not
+(tlslint/checks/_keepalive.py). Each new connection pays a TLS handshake. Some servers do
+it on purpose, so the fix (nginx's default, 75s) is unsafe. A location's ``0`` on servers
+that speak HTTP/2 governs only the HTTP/1.x clients of that endpoint, a per-endpoint
+choice: not reported.
 """
 
 from __future__ import annotations
@@ -12,18 +14,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext
+from tlslint.checks._keepalive import SINCE, Reach, before, governed, reach
 from tlslint.checks._protocols import (
+    KeepaliveSite,
     block_anchor,
     http1_only_choice,
     keepalive_sites,
     scope_words,
     server_map,
-    speaks_http2,
 )
 from tlslint.findings import Finding, Fix
 from tlslint.nginx_edits import replace_argument
 from tlslint.nginx_values import seconds
 from tlslint.nginx_versions import KEEPALIVE_TIMEOUT_DEFAULT
+from tlslint.version_range import UNKNOWN, VersionRange
 from tlslint.workspace import Workspace
 
 CODE = "NGX201"
@@ -38,17 +42,13 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 continue
             if seconds(directive.args[0], in_seconds=False) != 0 or http1_only_choice(config, site):
                 continue
-            if any(speaks_http2(config, server) for server in site.servers):
-                effect = (
-                    "HTTP/1.x clients open a new TCP connection for every request, and HTTP/2 "
-                    "connections close as soon as they are idle; each new connection pays a TLS handshake"
-                )
-            else:
-                effect = "every request opens a new TCP connection and pays a new TLS handshake"
+            found = reach(config, site.scopes, with_keepalive=False)
+            # The version matters only for HTTP/2 connections: asked only then.
+            versions = workspace.nginx_versions(config) if found.http2 else UNKNOWN
+            line = " ".join(("keepalive_timeout", *directive.args))
             yield ctx.finding(
                 directive,
-                f"`{' '.join(('keepalive_timeout', *directive.args))}` disables client keep-alive for "
-                f"{scope_words(site)}: {effect} (a full one unless the session resumes)",
+                f"`{line}` {_effect(found, site, versions)}",
                 anchor=block_anchor(site.level, servers, "keepalive_timeout"),
                 fix=Fix(
                     f"set keepalive_timeout to {KEEPALIVE_TIMEOUT_DEFAULT} (nginx's default)",
@@ -56,3 +56,40 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                     safe=False,  # `0` may be deliberate
                 ),
             )
+
+
+HANDSHAKE = "a new TLS handshake (a full one unless the session resumes)"
+
+
+def _effect(found: Reach, site: KeepaliveSite, versions: VersionRange) -> str:
+    """What the 0 does, true of each server named on every version the range holds."""
+    where = scope_words(site)
+    on = governed(versions)
+    if found.everyone(on):
+        if not found.http2:
+            return (
+                f"disables client keep-alive for {where}: every request opens a new TCP connection "
+                f"and pays {HANDSHAKE}"
+            )
+        return (
+            f"disables client keep-alive for {where}: HTTP/1.x clients open a new TCP connection for every "
+            f"request, and so do {found.whose('clients')}; each new connection pays {HANDSHAKE}"
+        )
+    said = (
+        f"disables keep-alive for the HTTP/1.x clients of {where}: each of their requests opens a new "
+        f"TCP connection and pays {HANDSHAKE}"
+    )
+    if not found.http2:
+        return said  # HTTP/2 connections take the server level's settings, which the line is not
+    every = f"{found.whose('clients')} open a new TCP connection for every request too"
+    if on is None:
+        return (
+            f"{said}; {SINCE} {every} (before, http2_idle_timeout governs HTTP/2 connections; "
+            f"{versions.unsettled()})"
+        )
+    if on is False:
+        return (
+            f"{said}; {found.whose('connections')} are not affected {before(versions)}: "
+            "http2_idle_timeout governs them"
+        )
+    return f"{said}; {every}"

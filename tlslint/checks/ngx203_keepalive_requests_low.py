@@ -6,20 +6,27 @@ is said to set none in this file, with the includer deciding, and the fix that a
 configured minimum to it is unsafe (it would override, and may lower, the includer's
 value). A line of this file that is too low is raised, never removed: what it would
 inherit is the includer's, not nginx's default.
+
+A line counts only where connections are kept alive: not for a location whose
+keepalive_timeout is 0 (HTTP/1.x), nor for HTTP/2 connections, which take the server
+level's settings, and only since nginx 1.19.7 (tlslint/checks/_keepalive.py). The
+servers named and what is said of their HTTP/1.x and HTTP/2 clients are where it counts
+on the versions the range holds; a line that counts nowhere is not reported (NGX201
+reports the 0).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from tlslint.checks import RuleContext
-from tlslint.checks._causes import one_per_cause
+from tlslint.checks._causes import Cause, Place, one_per_cause
 from tlslint.checks._effective import chain
 from tlslint.checks._fragment import guarded, includer, is_fragment
+from tlslint.checks._keepalive import SINCE, Reach, before, governed, reach
 from tlslint.checks._protocols import (
     KeepaliveSite,
     block_anchor,
-    effective_at,
     http1_only_choice,
     insertion_fix,
     keepalive_sites,
@@ -31,7 +38,6 @@ from tlslint.checks._protocols import (
 )
 from tlslint.findings import Finding, Fix, Severity
 from tlslint.nginx_edits import remove_directive, replace_argument
-from tlslint.nginx_values import seconds
 from tlslint.nginx_versions import KEEPALIVE_REQUESTS_1000, Version, default_keepalive_requests
 from tlslint.units import whole_number
 from tlslint.version_range import VersionRange
@@ -66,13 +72,16 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             source = _default_words(version)
         servers = server_map(config)
         unset: list[tuple[Finding, Server]] = []
+        reached: dict[int, Reach] = {}  # by server: where nginx's default counts
         for site in keepalive_sites(config, "keepalive_requests"):
             if site.directive is None:
                 if not configured:
                     continue  # nginx's own default is never below itself
-                finding = _unset(ctx, site, minimum, versions, servers, config)
+                found = reach(config, site.scopes, with_keepalive=True)
+                finding = _unset(ctx, site, found, minimum, versions, servers, config)
                 if finding is not None:
                     unset.append((finding, site.servers[0]))
+                    reached[id(site.servers[0])] = found
                 continue
             directive = site.directive
             value = whole_number(directive.args[0]) if directive.args else None
@@ -82,39 +91,83 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 continue  # an endpoint's limit for HTTP/1.x clients, on servers that speak HTTP/2
             if value >= minimum:
                 continue
-            effect = _effect(site, value)
+            found = reach(config, site.scopes, with_keepalive=True)
+            if not found.scopes:
+                continue  # keepalive_timeout 0 wherever it applies: it limits nothing (NGX201)
             note = ""
             if version is None and not configured and value >= OLD_DEFAULT:
                 note = f" ({versions.unsettled()}: before 1.19.10 the default was {OLD_DEFAULT})"
+            where = scope_words(KeepaliveSite(directive, site.level, found.scopes))
+            effect = _effect(found, versions, value, said_unsettled=bool(note))
             yield ctx.finding(
                 directive,
-                f"keepalive_requests {value} for {scope_words(site)} is below {source}: {effect}{note}",
+                f"keepalive_requests {value} for {where} is below {source}: {effect}{note}",
                 anchor=block_anchor(site.level, servers, "keepalive_requests"),
                 fix=_raise(site, minimum, version, configured, is_fragment(config)),
             )
-        effect = (
-            f"{_unset_default(versions)} is below the configured minimum {minimum}, so clients "
-            "reconnect, with a new TLS handshake, that often"
-        )
-        if is_fragment(config):
-            effect = f"unless {includer(config)} sets it, {effect}"
-        describe = unset_cause("keepalive_requests", effect, is_fragment(config))
+
+        describe = _describe_unset(config, versions, minimum, reached)
         yield from one_per_cause(unset_places(unset), describe, ctx.keep)
 
 
-def _effect(site: KeepaliveSite, value: int) -> str:
+def _effect(found: Reach, versions: VersionRange, value: int, said_unsettled: bool) -> str:
+    """What the limit does, true of each server named on every version the range holds."""
+    everyone = found.everyone(governed(versions))
     if value <= 1:
-        return "every connection is closed after one request, as with keepalive_timeout 0"
-    assert site.level is not None
-    _, timeout = effective_at(site.level, "keepalive_timeout")
-    if timeout is not None and timeout.args and seconds(timeout.args[0], in_seconds=False) == 0:
-        # HTTP/1.x connections close after every request already; the limit counts for
-        # HTTP/2 connections, which take it from the server level.
+        closed = "every connection is" if everyone else "HTTP/1.x connections are"
+        said = f"{closed} closed after one request, as with keepalive_timeout 0"
+        return said + _http2(found, versions, "are", "connections", said_unsettled)
+    who = "clients" if everyone else "HTTP/1.x clients"
+    said = f"{who} must reconnect, with a new TLS handshake, after every {value} requests"
+    return said + _http2(found, versions, "must", "clients", said_unsettled)
+
+
+def _describe_unset(
+    config: NginxConfig, versions: VersionRange, minimum: int, reached: dict[int, Reach]
+) -> Callable[[list[Place]], Cause]:
+    """How servers that set nothing, for one cause, are reported: what is said is where
+    nginx's default counts for them (``reached``, by server)."""
+
+    def describe(members: list[Place]) -> Cause:
+        found = Reach.joined([reached[id(place.detail)] for place in members])
+        effect = _unset_effect(found, versions, minimum)
+        if is_fragment(config):
+            effect = f"unless {includer(config)} sets it, {effect}"
+        return unset_cause("keepalive_requests", effect, is_fragment(config))(members)
+
+    return describe
+
+
+def _unset_effect(found: Reach, versions: VersionRange, minimum: int) -> str:
+    who = "clients" if found.everyone(governed(versions)) else "HTTP/1.x clients"
+    said = (
+        f"{_unset_default(versions)} is below the configured minimum {minimum}, so {who} reconnect, "
+        "with a new TLS handshake, that often"
+    )
+    # The default's words already say what is known of the version when it is open.
+    open_default = versions.decides((KEEPALIVE_REQUESTS_1000,)) is None
+    return said + _http2(found, versions, "do", "clients", open_default)
+
+
+def _http2(found: Reach, versions: VersionRange, verb: str, noun: str, said_unsettled: bool) -> str:
+    """What the limit does to HTTP/2 connections, after what it does to HTTP/1.x clients
+    ('' where that said it all): since 1.19.7 it is theirs too, before it is
+    http2_max_requests."""
+    on = governed(versions)
+    if not found.http2 or found.everyone(on):
+        return ""
+    if on is None:
+        why = "" if said_unsettled else f"; {versions.unsettled()}"
         return (
-            f"HTTP/2 clients must reconnect, with a new TLS handshake, after every {value} requests "
-            "(HTTP/1.x clients after every request: keepalive_timeout 0, NGX201)"
+            f", and {SINCE} so {verb} {found.whose(noun)} (before, http2_max_requests limits "
+            f"HTTP/2 connections{why})"
         )
-    return f"clients must reconnect, with a new TLS handshake, after every {value} requests"
+    if on is False:
+        return (
+            f"; {found.whose('connections')} are not limited by keepalive_requests {before(versions)}: "
+            "http2_max_requests limits them"
+        )
+    return f", and so {verb} {found.whose(noun)}"
 
 
 def _unset_default(versions: VersionRange) -> str:
@@ -170,6 +223,7 @@ def _raise(
 def _unset(
     ctx: RuleContext,
     site: KeepaliveSite,
+    found: Reach,
     minimum: int,
     versions: VersionRange,
     servers: dict[int, Server],
@@ -178,18 +232,15 @@ def _unset(
     """No keepalive_requests anywhere: only a configured ``min`` above nginx's default matters."""
     default = default_keepalive_requests(versions.decides((KEEPALIVE_REQUESTS_1000,)))
     effective = default if default is not None else OLD_DEFAULT
-    if effective >= minimum or config.incomplete:
-        return None
+    if effective >= minimum or config.incomplete or not found.scopes:
+        return None  # no scopes: keepalive_timeout 0 wherever it applies, so no limit counts
     server = site.servers[0]
-    said = (
-        f"keepalive_requests is not set for {scope_words(site)}: {_unset_default(versions)} is below the "
-        f"configured minimum {minimum}, so clients reconnect, with a new TLS handshake, that often"
-    )
+    where = scope_words(KeepaliveSite(None, site.level, found.scopes))
+    said = f"keepalive_requests is not set for {where}: {_unset_effect(found, versions, minimum)}"
     if is_fragment(config):
         said = (
-            f"nothing in this file sets keepalive_requests for {scope_words(site)}: unless "
-            f"{includer(config)} sets it, {_unset_default(versions)} is below the configured minimum "
-            f"{minimum}, so clients reconnect, with a new TLS handshake, that often"
+            f"nothing in this file sets keepalive_requests for {where}: unless {includer(config)} sets it, "
+            f"{_unset_effect(found, versions, minimum)}"
         )
     fix = insertion_fix(config, [server], f"keepalive_requests {minimum};", group="keepalive_")
     return ctx.finding(
