@@ -147,6 +147,114 @@ def test_writing_again_records_everything_and_drops_stale_entries(tmp_path: Path
     assert all(path != "nginx.conf" for path, _ in recorded)  # the stale entry is gone
 
 
+def recorded(file: Path) -> list[tuple[str, str]]:
+    return [(e["path"], e["code"]) for e in json.loads(file.read_text(encoding="utf-8"))["findings"]]
+
+
+# A server of its own, with no session cache (NGX101).
+VENDOR = """\
+http {
+    server {
+        listen 8443 ssl;
+        ssl_certificate     /etc/ssl/v.pem;
+        ssl_certificate_key /etc/ssl/v.key;
+        ssl_session_tickets off;
+    }
+}
+"""
+# Two findings of the project, one per file and rule.
+BOTH = [("nginx.conf", "NGX104"), ("sites-enabled/a.conf", "NGX103")]
+
+
+def test_refreshing_for_one_rule_keeps_the_entries_of_the_others(tmp_path: Path) -> None:
+    """It kept only NGX104's entry: "Recorded 1 finding ...; no other findings", and the
+    next run reported every other finding again."""
+    project(tmp_path)
+    assert tlslint(tmp_path, "--write-baseline", "b.json").returncode == 0
+    assert recorded(tmp_path / "b.json") == BOTH
+    refreshed = tlslint(tmp_path, "--baseline", "b.json", "--write-baseline", "b.json", "--select", "NGX104")
+    assert refreshed.returncode == 0, refreshed.stdout
+    assert refreshed.stdout.endswith(
+        "Recorded 1 finding in b.json; kept 1 entry untouched (rules that did not run, files not checked); "
+        "no other findings (2 files read).\n"
+    )
+    assert "recorded 1 finding (1 entry); kept 1 entry this run did not judge" in refreshed.stderr
+    assert recorded(tmp_path / "b.json") == BOTH
+    again = tlslint(tmp_path, "--baseline", "b.json")
+    assert again.returncode == 0 and codes(again.stdout) == [], again.stdout
+    assert "ignored 2 recorded findings" in again.stderr and "stale" not in again.stderr
+    # The rule that ran is refreshed: its fixed finding's entry goes, the other rule's stays.
+    write(tmp_path / "nginx.conf", NGINX_CONF.replace("2m", "10m"))
+    dropped = tlslint(tmp_path, "--write-baseline", "b.json", "--select", "NGX104")
+    assert recorded(tmp_path / "b.json") == [("sites-enabled/a.conf", "NGX103")]
+    document = json.loads(tlslint(tmp_path, "--write-baseline", "b.json", "--format", "json").stdout)
+    assert document["baseline"] == {"file": "b.json", "ignored": 0, "recorded": 1, "kept": 0, "stale": []}
+    assert dropped.returncode == 0
+
+
+def test_refreshing_for_some_files_keeps_the_entries_of_the_others(tmp_path: Path) -> None:
+    """``--write-baseline b.json vendor/v.conf`` kept only that file's entries."""
+    project(tmp_path)
+    site = tmp_path / "sites-enabled" / "a.conf"
+    vendor = write(tmp_path / "vendor" / "v.conf", VENDOR)  # no includer: a configuration of its own
+    assert tlslint(tmp_path, "--write-baseline", "b.json").returncode == 0
+    everything = [*BOTH, ("vendor/v.conf", "NGX101")]
+    assert recorded(tmp_path / "b.json") == everything
+    # A file named, or a directory: with the baseline read too, or alone (an existing
+    # baseline is written over alike). Looking for the includer of vendor/ reads
+    # nginx.conf and a.conf, and checks neither: their entries are not judged.
+    for read in (["--baseline", "b.json"], []):
+        for given in (site, vendor.parent, vendor):
+            refreshed = tlslint(tmp_path, *read, "--write-baseline", "b.json", str(given))
+            assert refreshed.returncode == 0, refreshed.stdout
+            assert "Recorded 1 finding in b.json; kept 2 entries untouched" in refreshed.stdout
+            assert recorded(tmp_path / "b.json") == everything
+    checked = tlslint(tmp_path, "--baseline", "b.json", str(vendor.parent))
+    assert checked.returncode == 0 and "stale" not in checked.stderr, checked.stderr
+    # The file checked is refreshed: its fixed finding's entry goes, the other files' stay.
+    write(site, SITE.replace("SSL:1m", "SSL:10m"))
+    assert tlslint(tmp_path, "--write-baseline", "b.json", str(site)).returncode == 0
+    assert recorded(tmp_path / "b.json") == [("nginx.conf", "NGX104"), ("vendor/v.conf", "NGX101")]
+    assert tlslint(tmp_path, "--baseline", "b.json").returncode == 0
+
+
+def test_a_full_refresh_still_drops_fixed_entries(tmp_path: Path) -> None:
+    project(tmp_path)
+    write(tmp_path / "gone.conf", NGINX_CONF.replace("sites-enabled/*.conf", "none/*.conf"))
+    assert tlslint(tmp_path, "--write-baseline", "b.json").returncode == 0
+    assert recorded(tmp_path / "b.json") == [("gone.conf", "NGX104"), *BOTH]
+    (tmp_path / "gone.conf").unlink()  # its entry: judged (gone), dropped
+    write(tmp_path / "nginx.conf", NGINX_CONF.replace("2m", "10m"))  # NGX104 fixed
+    refreshed = tlslint(tmp_path, "--write-baseline", "b.json")
+    assert refreshed.stdout.endswith("Recorded 1 finding in b.json; no other findings (2 files read).\n")
+    assert "kept" not in refreshed.stderr
+    assert recorded(tmp_path / "b.json") == [("sites-enabled/a.conf", "NGX103")]
+
+
+def test_entries_of_a_file_that_no_longer_parses_are_kept(tmp_path: Path) -> None:
+    """Its findings are not known until it parses again: they are neither stale nor dropped."""
+    project(tmp_path)
+    site = tmp_path / "sites-enabled" / "a.conf"
+    assert tlslint(tmp_path, "--write-baseline", "b.json").returncode == 0
+    write(site, SITE.replace("1m;", "1m"))  # a missing `;`: NGX001
+    checked = tlslint(tmp_path, "--baseline", "b.json")
+    assert codes(checked.stdout) == ["NGX001"] and "stale" not in checked.stderr
+    tlslint(tmp_path, "--write-baseline", "b.json")
+    assert recorded(tmp_path / "b.json") == BOTH
+    write(site, SITE)
+    assert tlslint(tmp_path, "--baseline", "b.json").returncode == 0
+
+
+def test_an_unreadable_baseline_is_written_anew_with_a_warning(tmp_path: Path) -> None:
+    project(tmp_path)
+    write(tmp_path / "b.json", '{"version": 2, "findings": []}')
+    written = tlslint(tmp_path, "--write-baseline", "b.json")
+    assert written.returncode == 0
+    assert "warning: b.json: baseline version 2 is not supported" in written.stderr
+    assert "writing it anew, keeping none of its entries" in written.stderr
+    assert recorded(tmp_path / "b.json") == BOTH
+
+
 def test_lines_added_above_do_not_invalidate_entries(tmp_path: Path) -> None:
     project(tmp_path)
     assert tlslint(tmp_path, "--write-baseline", "b.json").returncode == 0
@@ -239,6 +347,30 @@ def test_only_entries_this_run_could_find_can_be_stale(tmp_path: Path) -> None:
     assert stale([tmp_path / "sites-enabled" / "a.conf"]) == ["gone.conf:NGX104"]
     # Rules the run did not run: likewise.
     assert stale([tmp_path], select=["NGX103"]) == []
+
+
+def test_an_entry_of_an_unknown_rule_code_is_a_warning_not_stale(tmp_path: Path) -> None:
+    """It was "1 stale entry (1 finding no longer found ...)", though no rule NGX999 ran."""
+    project(tmp_path)
+    assert tlslint(tmp_path, "--write-baseline", "b.json").returncode == 0
+    document = json.loads((tmp_path / "b.json").read_text(encoding="utf-8"))
+    typo = {"code": "NGX999", "path": "nginx.conf", "anchor": "http", "message": "", "count": 1}
+    document["findings"].append(typo)
+    (tmp_path / "b.json").write_text(json.dumps(document), encoding="utf-8")
+    for select in (SESSION_RULES, ["--select", "ALL"]):
+        checked = run_cli(tmp_path, *select, "--baseline", "b.json")
+        assert "stale entr" not in checked.stderr, checked.stderr
+        assert (
+            "tlslint: warning: b.json: 1 entry for unknown rule code 'NGX999' (nginx.conf): no rule has "
+            "that code, so nothing matches; never stale, kept by --write-baseline"
+        ) in checked.stderr
+    reported = json.loads(tlslint(tmp_path, "--baseline", "b.json", "--format", "json").stdout)
+    assert reported["baseline"]["stale"] == []
+    # No run judges it: writing over the baseline keeps it, and says so again.
+    written = tlslint(tmp_path, "--write-baseline", "b.json")
+    assert "kept 1 entry this run did not judge" in written.stderr
+    assert "unknown rule code 'NGX999'" in written.stderr
+    assert ("nginx.conf", "NGX999") in recorded(tmp_path / "b.json")
 
 
 # --- keys ----------------------------------------------------------------------------------
@@ -340,7 +472,7 @@ def test_write_baseline_says_what_it_could_not_record(tmp_path: Path) -> None:
         "Recorded 2 findings in b.json (a file that does not parse is never recorded).\n"
     )
     reported = json.loads(tlslint(tmp_path, "--write-baseline", "b.json", "--format", "json").stdout)
-    assert reported["baseline"] == {"file": "b.json", "ignored": 0, "recorded": 2, "stale": []}
+    assert reported["baseline"] == {"file": "b.json", "ignored": 0, "recorded": 2, "kept": 0, "stale": []}
 
 
 # --- one finding per cause ---------------------------------------------------------------------

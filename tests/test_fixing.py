@@ -156,6 +156,66 @@ def test_read_only_file_is_reported_and_left_alone(tmp_path: Path) -> None:
     assert outcome.result.exit_code(Severity.ERROR) == 2
 
 
+def test_a_file_changed_after_it_was_read_is_not_overwritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An editor saving a file during a run: --fix wrote its fix of the older text over
+    the newer one. The file keeps the newer text, SRC002 says why, the run exits 2, and
+    the other files of the run are still fixed."""
+    from tlslint import fixing
+
+    edited, other = tmp_path / "a" / "nginx.conf", tmp_path / "b" / "nginx.conf"
+    for path in (edited, other):
+        path.parent.mkdir()
+        path.write_text(NO_CACHE)
+    newer = NO_CACHE.replace("timeout 1m", "timeout 2m")  # as long as the text read: bytes decide
+    assert len(newer) == len(NO_CACHE)
+    cleanup = fixing.remove_stale_temporaries
+
+    def save_meanwhile(directory: Path) -> None:
+        # Called by write_atomically between the run's read and its rename.
+        if directory == edited.parent:
+            edited.write_text(newer)
+        cleanup(directory)
+
+    monkeypatch.setattr(fixing, "remove_stale_temporaries", save_meanwhile)
+    configured = settings_for(tmp_path, SESSION_RULES)
+    outcome = apply_fixes(run([tmp_path], configured), configured, unsafe=False, write=True)
+    assert edited.read_text() == newer
+    assert other.read_text() == NO_CACHE_FIXED and outcome.written == [other]
+    assert outcome.unwritten == [(edited, "the file changed since tlslint read it; run again")]
+    unwritten = [(f.location.path, f.message) for f in outcome.result.findings if f.code == "SRC002"]
+    assert unwritten == [
+        (edited, "not fixed: the file changed since tlslint read it; run again (its findings stand)")
+    ]
+    assert outcome.result.exit_code(Severity.ERROR) == 2
+    assert sorted(p.name for p in edited.parent.iterdir()) == ["nginx.conf"]  # no temporary left
+    monkeypatch.undo()
+    fix_dir(tmp_path)  # run again: the newer text is fixed
+    assert edited.read_text() == NO_CACHE_FIXED.replace("timeout 1m", "timeout 2m")
+
+
+def test_a_file_deleted_after_it_was_read_is_not_created_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tlslint import fixing
+
+    path = tmp_path / "nginx.conf"
+    path.write_text(NO_CACHE)
+    configured = settings_for(tmp_path, SESSION_RULES)
+    checked = run([tmp_path], configured)
+    real_write = fixing.write_atomically
+
+    def deleted_meanwhile(target: Path, data: bytes, expected: bytes | None = None) -> str:
+        path.unlink()
+        return real_write(target, data, expected)
+
+    monkeypatch.setattr(fixing, "write_atomically", deleted_meanwhile)
+    outcome = apply_fixes(checked, configured, unsafe=False, write=True)
+    assert not path.exists() and outcome.written == []
+    assert outcome.unwritten == [(path, "the file was deleted since tlslint read it; not created again")]
+
+
 def test_symlink_inside_the_tree_is_written_through_and_reported(tmp_path: Path) -> None:
     real = tmp_path / "real"
     real.mkdir()

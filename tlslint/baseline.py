@@ -6,9 +6,13 @@ rule code, the file (a posix path relative to the base: the settings file's dire
 else the working directory) and the finding's structural path (``Finding.anchor``, the
 message when a finding has none), never a line number. Each entry holds a count, so
 two identical findings need two recorded ones. An entry that matches nothing any more
-is *stale*: the run says so, and ``--write-baseline`` drops it. A finding that reports
-one cause for several places (``Finding.covers``) also matches the entries of a baseline
-written when each place was a finding of its own.
+is *stale*: the run says so, and ``--write-baseline`` drops it. Only entries a run could
+have matched are judged (their rule ran, their file was checked or is gone): writing over
+a baseline keeps the others untouched, so that a run of some rules, or over some files,
+refreshes their entries alone. An entry whose code names no rule is never judged: the
+run warns about it. A finding that reports one cause for several places
+(``Finding.covers``) also matches the entries of a baseline written when each place was a
+finding of its own.
 
 The file is JSON, sorted, one entry per key, so that it diffs well in review::
 
@@ -28,9 +32,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from tlslint import __version__
+from tlslint import __version__, catalogue
 from tlslint.filters import UNSUPPRESSIBLE
 from tlslint.findings import Finding
+from tlslint.paths import resolved
 from tlslint.report.json_format import relative_path
 from tlslint.settings import Settings
 
@@ -72,7 +77,9 @@ class BaselineOutcome:
     file: Path
     matched: int = 0  # findings ignored because the baseline records them
     stale: list[Entry] = field(default_factory=list)  # count: how many went unmatched
+    unknown: list[Entry] = field(default_factory=list)  # entries whose code names no rule
     recorded: int | None = None  # --write-baseline: the findings this run wrote to the file
+    kept: int | None = None  # --write-baseline: entries of the file overwritten, kept unjudged
 
 
 def base_for(settings: Settings) -> Path:
@@ -115,9 +122,8 @@ def dumps(entries: Iterable[Entry]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def write(file: Path, findings: Iterable[Finding], base: Path) -> Baseline:
-    """Record ``findings``; the file is replaced atomically."""
-    entries = entries_for(findings, base)
+def write(file: Path, entries: dict[Key, Entry], base: Path) -> Baseline:
+    """Record ``entries`` (see ``entries_for``, ``unjudged``); the file is replaced atomically."""
     text = dumps(entries.values())
     temporary = file.with_name(f".{file.name}.tlslint-tmp")
     try:
@@ -177,16 +183,45 @@ def _entries(file: Path, data: Any) -> dict[Key, Entry]:
     return entries
 
 
+Judge = Callable[[Entry], bool]  # whether a run could have found an entry's findings
+
+
+def judge(base: Path, checked: frozenset[Path], rule_ran: Callable[[str], bool]) -> Judge:
+    """Whether a run could have found an entry's findings: its code names a rule, the rule
+    ran, and the entry's file is one the run checked (``checked``: resolved) or is gone."""
+    rules = catalogue.index()
+
+    def judged(entry: Entry) -> bool:
+        if entry.code not in rules or not rule_ran(entry.code):
+            return False
+        path = entry_path(entry, base)
+        return resolved(path) in checked or not path.exists()
+
+    return judged
+
+
+def unknown(entries: Iterable[Entry]) -> list[Entry]:
+    """Entries whose code names no rule of this tlslint (a typo, a rule of another
+    version): they match nothing and are never stale, and a run says so."""
+    rules = catalogue.index()
+    return [entry for entry in entries if entry.code not in rules]
+
+
+def unjudged(previous: Baseline, entries: dict[Key, Entry], judged: Judge) -> list[Entry]:
+    """The entries of ``previous`` that a run recording ``entries`` could not have judged:
+    writing over ``previous`` keeps them as they are."""
+    return [e for key, e in previous.entries.items() if key not in entries and not judged(e)]
+
+
 def apply(
-    baseline: Baseline, findings: list[Finding], judged: Callable[[Entry], bool]
+    baseline: Baseline, findings: list[Finding], judged: Judge
 ) -> tuple[list[Finding], BaselineOutcome]:
     """The findings the baseline does not record, and what it matched.
 
-    ``judged(entry)`` says whether this run could have found the entry's findings (its
-    rule ran, its file was checked or no longer exists); only such entries can be stale.
+    Only entries ``judged`` (see ``judge``) can be stale.
     """
     remaining = {key: entry.count for key, entry in baseline.entries.items()}
-    outcome = BaselineOutcome(baseline.file)
+    outcome = BaselineOutcome(baseline.file, unknown=unknown(baseline.entries.values()))
     kept = []
     for finding in findings:
         key = key_for(finding, baseline.base) if recordable(finding) else None

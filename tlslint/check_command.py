@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
+    from tlslint.baseline import Baseline
     from tlslint.engine import RunOptions, RunResult
     from tlslint.locking import RootLock
     from tlslint.settings import Settings
@@ -282,30 +283,73 @@ def _run_options(
 
 
 def _write_baseline(file: Path, result: RunResult, settings: Settings) -> RunResult:
-    """Record the findings, then report the run as the new baseline would see it."""
+    """Record the findings, then report the run as the new baseline would see it.
+
+    Writing over a baseline keeps the entries this run could not have judged (rules that
+    did not run, files not checked, codes that name no rule): a run of one rule, or over
+    one file, refreshes their entries and leaves the others as they were.
+    """
     import dataclasses
 
     from tlslint import baseline as baselines
 
+    base = baselines.base_for(settings)
+    entries = baselines.entries_for(result.findings, base)
+    recorded = sum(entry.count for entry in entries.values())
+    previous = _previous_baseline(file, base)
+    kept = baselines.unjudged(previous, entries, result.baseline_judge(base)) if previous else []
+    entries.update((entry.key, entry) for entry in kept)
     try:
-        written = baselines.write(file, result.findings, baselines.base_for(settings))
+        baselines.write(file, entries, base)
     except baselines.BaselineError as error:
         raise CommandError(str(error)) from None
-    kept = [finding for finding in result.findings if not baselines.recordable(finding)]
-    entries = len(written.entries)
+    unrecordable = [finding for finding in result.findings if not baselines.recordable(finding)]
+    count = len(entries) - len(kept)
+    note = f"; kept {len(kept)} entr{'ies' if len(kept) != 1 else 'y'} this run did not judge" if kept else ""
     print(
-        f"tlslint: {file}: recorded {len(written)} finding{'s' if len(written) != 1 else ''} "
-        f"({entries} entr{'ies' if entries != 1 else 'y'})",
+        f"tlslint: {file}: recorded {recorded} finding{'s' if recorded != 1 else ''} "
+        f"({count} entr{'ies' if count != 1 else 'y'}){note}",
         file=sys.stderr,
     )
-    outcome = baselines.BaselineOutcome(file, recorded=len(written))
-    return dataclasses.replace(result, findings=kept, baseline=outcome)
+    outcome = baselines.BaselineOutcome(
+        file, unknown=baselines.unknown(kept), recorded=recorded, kept=len(kept)
+    )
+    return dataclasses.replace(result, findings=unrecordable, baseline=outcome)
+
+
+def _previous_baseline(file: Path, base: Path) -> Baseline | None:
+    """The baseline ``file`` holds now, whose unjudged entries a new one keeps; None when
+    there is none, or none this tlslint reads (it is written anew, as the error asks)."""
+    from tlslint import baseline as baselines
+
+    if not os.path.lexists(file):
+        return None
+    try:
+        return baselines.load(file, base)
+    except baselines.BaselineError as error:
+        print(f"tlslint: warning: {error}; writing it anew, keeping none of its entries", file=sys.stderr)
+        return None
 
 
 def _report_baseline(result: RunResult, *, quiet: bool) -> None:
-    """A note on stderr: how many findings the baseline hid, and its stale entries."""
+    """A note on stderr: how many findings the baseline hid, its stale entries, and those
+    whose code names no rule."""
     outcome = result.baseline
-    if outcome is None or outcome.recorded is not None:  # written: said when writing
+    if outcome is None:
+        return
+    by_code: dict[str, list[str]] = {}
+    for entry in outcome.unknown:
+        by_code.setdefault(entry.code, []).append(entry.path)
+    for code, paths in by_code.items():
+        entries = f"{len(paths)} entr{'ies' if len(paths) != 1 else 'y'}"
+        where = ", ".join(paths[:3]) + (", ..." if len(paths) > 3 else "")
+        print(
+            f"tlslint: warning: {outcome.file}: {entries} for unknown rule code '{code}' ({where}): "
+            "no rule has that code, so nothing matches; never stale, kept by --write-baseline "
+            "(remove by hand if the code is a typo)",
+            file=sys.stderr,
+        )
+    if outcome.recorded is not None:  # written: said when writing
         return
     if outcome.matched and not quiet:
         plural = "s" if outcome.matched != 1 else ""

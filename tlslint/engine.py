@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,7 +25,7 @@ from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import MAIN, NginxConfig, build_config, detect_context
 
 if TYPE_CHECKING:
-    from tlslint.baseline import Baseline, BaselineOutcome, Entry
+    from tlslint.baseline import Baseline, BaselineOutcome, Judge
     from tlslint.cache import ModelCache
     from tlslint.discovery import Discovered
     from tlslint.results import ResultStore
@@ -69,6 +69,16 @@ class RunResult:
     options: RunOptions | None = None  # how the run was made; the fixer re-checks the same way
     warnings: list[tuple[Location, str]] = field(default_factory=list)  # said on stderr, not findings
     empty_paths: list[Path] = field(default_factory=list)  # given, but no configuration in them
+    rule_ran: Callable[[str], bool] = lambda code: True  # whether a code's rule ran (select, ignore)
+
+    def baseline_judge(self, base: Path) -> Judge:
+        """Which entries of a baseline (paths relative to ``base``) this run judged."""
+        from tlslint.baseline import judge
+
+        checked = checked_files(
+            self.files, self.workspace.nginx, self.nginx_files, self.reported, self.findings
+        )
+        return judge(base, checked, self.rule_ran)
 
     def source(self, path: Path) -> SourceText | None:
         loaded = self.texts.get(resolved(path))
@@ -222,7 +232,10 @@ def _run(
         findings = [f for f in findings if f.location.path not in context]
     outcome = None
     if how.baseline is not None:
-        findings, outcome = _apply_baseline(how.baseline, findings, read, reported, filters)
+        from tlslint.baseline import apply, judge
+
+        checked = checked_files(read, configs, files, reported, findings)
+        findings, outcome = apply(how.baseline, findings, judge(how.baseline.base, checked, filters.enabled))
     missing = list(discovered.missing)
     if missing:  # a path named and not checked is said in every format, whatever the scope
         findings = sorted([*path_findings(discovered), *findings], key=Finding.sort_key)
@@ -248,6 +261,7 @@ def _run(
         reported=scope,
         options=how,
         warnings=warnings,
+        rule_ran=filters.enabled,
         # A named YAML file of no format is configuration when a build renders it.
         empty_paths=[p for p in discovered.empty if rendered is None or p not in discovered.other_yaml],
     )
@@ -554,24 +568,25 @@ def _reported(
     return reported
 
 
-def _apply_baseline(
-    baseline: Baseline,
-    findings: list[Finding],
+def checked_files(
     read: list[Path],
-    reported: set[Path] | None,
-    filters: Filters,
-) -> tuple[list[Finding], BaselineOutcome]:
-    from tlslint.baseline import apply, entry_path
-
-    checked = {p for p in read if reported is None or p in reported}
-
-    def judged(entry: Entry) -> bool:
-        if not filters.enabled(entry.code):
-            return False
-        path = entry_path(entry, baseline.base)
-        return not path.exists() or resolved(path) in checked
-
-    return apply(baseline, findings, judged)
+    configs: list[NginxConfig],
+    files: NginxFiles,
+    reported: Collection[Path] | None,
+    findings: list[Finding],
+) -> frozenset[Path]:
+    """The files whose findings a run knows, for baselines: read, in a configuration checked
+    (an nginx file read only while looking for an includer is not), reported, and parsed
+    (the findings of a file that does not parse are not known)."""
+    in_configs = {path for config in configs for path in config.files}
+    unparsed = {resolved(f.location.path) for f in findings if f.code == PARSE_ERROR or f.anchor == UNPARSED}
+    return frozenset(
+        path
+        for path in read
+        if (reported is None or path in reported)
+        and path not in unparsed
+        and (path in in_configs or path not in files.parsed)
+    )
 
 
 def load_nginx(files: NginxFiles, paths: list[Path]) -> list[NginxConfig]:

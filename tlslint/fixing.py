@@ -173,7 +173,8 @@ def apply_fixes(
     ``outcome.result`` is then the files on disk, checked again.
     """
     targets = paths if paths is not None else result.targets
-    originals: dict[Path, SourceText] = {}
+    originals: dict[Path, SourceText] = {}  # each file's text as read, before any fix
+    absent: set[Path] = set()
     overlay: dict[Path, SourceText] = {}
     outcome = FixOutcome(result)
     current = result
@@ -221,7 +222,10 @@ def apply_fixes(
                 outcome.messages.append(f"{path}: a fix targets a file that was not read; not applied")
                 continue
             source = overlay.get(path) or loaded.source
-            originals.setdefault(path, loaded.source)
+            if path not in originals:
+                originals[path] = loaded.source
+                if path not in current.texts:
+                    absent.add(path)  # a file a fix creates: it must not exist when written
             new_text = apply_edits(source.text, edits)
             candidate = SourceText(path, new_text, source.bom, source.newline)
             try:
@@ -252,7 +256,9 @@ def apply_fixes(
     changed = {p: s for p, s in overlay.items() if s.text != originals[p].text}
     outcome.diff = "".join(unified_diff(originals[p], changed[p]) for p in sorted(changed))
     if write:
-        _write(outcome, changed, current, None if symlink_targets else write_roots(targets, settings))
+        read = {p: None if p in absent else originals[p] for p in changed}
+        roots = None if symlink_targets else write_roots(targets, settings)
+        _write(outcome, changed, read, current, roots)
         if outcome.unwritten:
             on_disk = run(targets, settings, run_options=current.options)
             on_disk.findings = sorted(
@@ -297,8 +303,13 @@ def _pinned(result: RunResult) -> RunOptions:
 
 
 def _write(
-    outcome: FixOutcome, changed: dict[Path, SourceText], result: RunResult, roots: list[Path] | None
+    outcome: FixOutcome,
+    changed: dict[Path, SourceText],
+    read: dict[Path, SourceText | None],
+    result: RunResult,
+    roots: list[Path] | None,
 ) -> None:
+    """Write each changed file that still holds the text ``read`` (None: a file to create)."""
     for path in sorted(changed):
         alias = result.nginx_files.aliases.get(path)
         if roots is not None and not any(path.is_relative_to(root) for root in roots):
@@ -306,7 +317,9 @@ def _write(
             continue
         if alias is not None:
             outcome.messages.append(f"{alias}: is a symlink; fixed its target {path}")
-        problem = write_atomically(path, encode(changed[path], changed[path].text))
+        before = read[path]
+        expected = None if before is None else encode(before, before.text)  # one file's bytes at a time
+        problem = write_atomically(path, encode(changed[path], changed[path].text), expected)
         if problem:
             outcome.unwritten.append((alias or path, problem))
         else:
@@ -466,16 +479,24 @@ def _temporary(target: Path, data: bytes, mode: int) -> Iterator[str]:
             os.unlink(temporary)
 
 
-def write_atomically(path: Path, data: bytes) -> str:
+CHANGED = "the file changed since tlslint read it; run again"
+
+
+def write_atomically(path: Path, data: bytes, expected: bytes | None = None) -> str:
     """Write through a temporary file in the same directory; return why it could not
     be written, or ''.
 
-    A symlink is written through to its target; mode and ownership are kept.
+    ``expected`` is the file's content as read, which the fix was made from: a file that
+    no longer holds it (an editor saved it meanwhile) is left as it is now, never
+    overwritten with a fix of an older text. A symlink is written through to its target;
+    mode and ownership are kept.
     """
     target = path.resolve()
     try:
         info = target.stat()
     except FileNotFoundError:
+        if expected is not None:
+            return "the file was deleted since tlslint read it; not created again"
         return _create(target, data)
     except OSError as error:
         return f"cannot read its state: {error.strerror}"
@@ -489,11 +510,32 @@ def write_atomically(path: Path, data: bytes) -> str:
                 # Not ours to give away when not root; the mode is kept regardless.
                 with contextlib.suppress(PermissionError):
                     os.chown(temporary, info.st_uid, info.st_gid)
+            # Last, just before the rename: the window for a write to slip in between the
+            # two is a stat and a read of one file.
+            if expected is not None and not _holds(target, expected):
+                return CHANGED
             os.replace(temporary, target)
     except OSError as error:
         return f"cannot write: {error.strerror or error}"
     _fsync_directory(directory)
     return ""
+
+
+def _holds(target: Path, expected: bytes) -> bool:
+    """Whether ``target`` holds exactly ``expected`` (its size is asked first: a file that
+    grew or shrank is not read)."""
+    descriptor = os.open(target, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if os.fstat(descriptor).st_size != len(expected):
+            return False
+        chunks: list[bytes] = []
+        left = len(expected) + 1  # one byte more: a file that grew meanwhile
+        while left > 0 and (chunk := os.read(descriptor, left)):
+            chunks.append(chunk)
+            left -= len(chunk)
+    finally:
+        os.close(descriptor)
+    return b"".join(chunks) == expected
 
 
 def _create(target: Path, data: bytes) -> str:

@@ -62,7 +62,11 @@ def document(result: RunResult) -> dict[str, Any]:
         extra["baseline"] = {
             "file": relative_path(outcome.file),
             "ignored": outcome.matched,
-            **({"recorded": outcome.recorded} if outcome.recorded is not None else {}),
+            **(
+                {"recorded": outcome.recorded, "kept": outcome.kept or 0}
+                if outcome.recorded is not None
+                else {}
+            ),
             "stale": [
                 {"code": e.code, "path": e.path, "anchor": e.anchor, "message": e.message, "count": e.count}
                 for e in outcome.stale

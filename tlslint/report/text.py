@@ -127,14 +127,17 @@ def _hints(finding: Finding) -> list[str]:
 
 def summary(findings: list[Finding], files: int, baseline: BaselineOutcome | None = None) -> str:
     read = f"{files} file{'s' if files != 1 else ''} read"
-    if baseline is not None and baseline.recorded:
+    if baseline is not None and (baseline.recorded or baseline.kept):
         # --write-baseline: what is left is what the new baseline does not record
-        recorded = (
-            f"Recorded {baseline.recorded} finding{'s' if baseline.recorded != 1 else ''} in {baseline.file}"
-        )
+        count = baseline.recorded or 0
+        recorded = f"Recorded {count} finding{'s' if count != 1 else ''} in {baseline.file}"
+        kept = ""
+        if baseline.kept:
+            entries = f"{baseline.kept} entr{'ies' if baseline.kept != 1 else 'y'}"
+            kept = f"; kept {entries} untouched (rules that did not run, files not checked)"
         if not findings:
-            return f"{recorded}; no other findings ({read})."
-        return f"{summary(findings, files)}\n{recorded} (a file that does not parse is never recorded)."
+            return f"{recorded}{kept}; no other findings ({read})."
+        return f"{summary(findings, files)}\n{recorded} (a file that does not parse is never recorded){kept}."
     if not findings and not files:
         return f"Nothing checked: no configuration found ({read})."  # never "passed"
     if not findings:
