@@ -211,30 +211,48 @@ def test_overrides_are_not_read_as_yaml11(tmp_path: Path) -> None:
     assert findings(tmp_path, {"o.yaml": text}) == []
 
 
-# -- 5. an empty value is reported at its key ------------------------------------------------------
+# -- 5. an empty value is unset; a required one is reported at its key -----------------------------
 @pytest.mark.parametrize(
     "text",
     [
         "virtualhosts:\n  - name: dev\n    sslSecret: s\n    additionalGateways:\n"
-        "  - name: qa\n    sslSecret: s\n",
+        "  - name: qa\n    sslSecret: s\n    minTLSProtocolVersion: ~\n",
         "virtualhosts:\n  - name: dev\n    sslSecret: s\n    additionalGateways:\n\n  # later\n\n"
         "ingressGateways:\n  - name: ig\n",
     ],
 )
-def test_an_empty_value_is_reported_at_its_key(tmp_path: Path, text: str) -> None:
+def test_an_empty_value_is_unset_as_helm_reads_it(tmp_path: Path, text: str) -> None:
+    """Helm (go-yaml) reads `key:` and `key: ~` as null: the chart sees the key unset."""
+    assert findings(tmp_path, {"o.yaml": text}) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "virtualhosts:\n  - sslSecret: s\n    name:\n  - name: qa\n    sslSecret: s\n",
+        "virtualhosts:\n  - sslSecret: s\n    name:\n\n  # later\n\ningressGateways:\n  - name: ig\n",
+    ],
+)
+def test_an_empty_required_value_is_reported_at_its_key(tmp_path: Path, text: str) -> None:
     """ruamel places an empty value at the next token: the next item, or the next top-level key."""
     (finding,) = findings(tmp_path, {"o.yaml": text})
-    assert (
-        finding.code == "APG201" and "additionalGateways must be a list, not empty (null)" in finding.message
+    assert finding.code == "APG201"
+    assert finding.message == (
+        "virtualhosts[0].name is empty, which Helm and kubectl read as unset; it is required"
     )
     location = finding.location
-    assert (location.line, location.column, location.end_line, location.end_column) == (4, 5, 4, 24)
+    assert (location.line, location.column, location.end_line, location.end_column) == (3, 5, 3, 10)
 
 
-def test_an_empty_route_field_is_reported_at_its_key(tmp_path: Path) -> None:
+def test_an_empty_route_field_is_unset_or_reported_at_its_key(tmp_path: Path) -> None:
+    # kubectl sends null, and the API server drops it: an optional field is unset.
     route = ROUTE.replace("  selector: {app: apigee-ingressgateway}\n", "  selector:\n\n# the flag\n")
+    assert [f for f in findings(tmp_path, {"r.yaml": route}) if f.code == "APG201"] == []
+    route = ROUTE.replace("  name: non-sni\n", "  name:\n")
     found = [f for f in findings(tmp_path, {"r.yaml": route}) if f.code == "APG201"]
-    assert [(f.location.line, f.location.column) for f in found] == [(12, 3)]
+    assert [(f.location.line, f.location.column, f.message) for f in found] == [
+        (4, 3, "ApigeeRoute.metadata.name is empty, which Helm and kubectl read as unset; it is required")
+    ]
 
 
 # -- 6. a field present in the wrong form is not called missing -------------------------------------

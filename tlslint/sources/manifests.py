@@ -261,7 +261,7 @@ def validate_node(
         # An alias bomb does not load, as a YAML syntax error does not: exit 2.
         return [problem_at(node, message, UNPARSED, code)]
     booleans: list[tuple[Scalar, tuple[Any, ...]]] | None = [] if yaml11 else None
-    data = to_data(node, yaml11=booleans)
+    data = to_data(node, yaml11=booleans, unset_nulls=True)
     problems = []
     wrong: set[int] = set()
     for error in sorted(validator(schema).iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
@@ -283,7 +283,8 @@ def _yaml11_problems(
 ) -> list[Problem]:
     """A warning at each YAML 1.1 boolean (``yes``) where the schema wants a boolean: the
     object read as YAML 1.2 (strings there) is refused at those places and not otherwise."""
-    as_strings = {id(find(node, list(e.absolute_path))) for e in validator(schema).iter_errors(to_data(node))}
+    data = to_data(node, unset_nulls=True)
+    as_strings = {id(find(node, list(e.absolute_path))) for e in validator(schema).iter_errors(data)}
     problems = []
     seen: set[int] = set()
     for scalar, path in booleans:
@@ -340,6 +341,12 @@ def _describe(error: ValidationError, root: Node, where: str, anchor: str, code:
             # In a rendered build, a plain `yes` the author wrote comes back quoted.
             value = "true" if YAML11_BOOLEANS[instance] else "false"
             message += f"; kustomize and other YAML 1.2 tools write a plain {instance} so: write {value}"
+    elif error.validator == "required" and isinstance(node, Map) and _empty_key(node, error.message):
+        name = _empty_key(node, error.message)
+        empty = node.pair(name)
+        assert empty is not None
+        message = f"{label}.{name} is empty, which Helm and kubectl read as unset; it is required"
+        return [_problem_at_key(empty.key, message, f"{anchor}.{name}", code)]
     elif error.validator == "enum":
         allowed = ", ".join(str(v) for v in expected)
         message = f"{label} is {instance!r}; expected one of: {allowed}"
@@ -353,6 +360,17 @@ def _describe(error: ValidationError, root: Node, where: str, anchor: str, code:
             return [_problem_at_key(key, message, anchor, code)]
     target = node if node is not None else root
     return [problem_at(target, message, anchor, code)]
+
+
+def _empty_key(node: Map, message: str) -> str:
+    """The required key a "required" error names, when ``node`` has it with an empty value
+    (left out of the data validated: Helm and kubectl read it as unset); else ''."""
+    match = re.match(r"'([^']*)' is a required property", message)
+    if match is None:
+        return ""
+    pair = node.pair(match.group(1))
+    value = pair.value if pair is not None else None
+    return match.group(1) if isinstance(value, Scalar) and value.value is None and not value.style else ""
 
 
 def _key_of(root: Node, path: list[Any]) -> Node | None:

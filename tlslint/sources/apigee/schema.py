@@ -38,7 +38,7 @@ def validate_file(file: ApigeeFile) -> list[Problem]:
                 problems.extend(validate_node(item, name, f"{key}[{index}]"))
     for obj in file.objects:
         object_name = obj.name
-        label = f"{obj.kind} '{object_name.raw}'" if object_name is not None else obj.kind
+        label = f"{obj.kind} '{object_name.raw}'" if object_name is not None and object_name.raw else obj.kind
         # Routes are applied with kubectl, which reads `yes`/`on` as booleans (YAML 1.1).
         problems.extend(validate_node(obj.node, ROUTE, label, anchor=obj.anchor, yaml11=True))
     return problems

@@ -319,20 +319,29 @@ def expanded_size(node: Node, limit: int) -> int:
 
 
 def to_data(
-    node: Node, keep_placeholders: bool = True, yaml11: list[tuple[Scalar, tuple[Any, ...]]] | None = None
+    node: Node,
+    keep_placeholders: bool = True,
+    yaml11: list[tuple[Scalar, tuple[Any, ...]]] | None = None,
+    unset_nulls: bool = False,
 ) -> Any:
     """Plain Python data for a JSON Schema (call ``expanded_size`` first: aliases are expanded).
 
     Placeholders become ``Placeholder`` strings, so that a schema error about
     one can be recognised and dropped; merge keys are applied. With ``yaml11``
     (a manifest kubectl reads), plain ``yes``/``on``/``no``/``off``... are the
-    booleans kubectl sees, each appended there with its path.
+    booleans kubectl sees, each appended there with its path. With ``unset_nulls``, a key
+    whose value is empty (``key:``, ``key: ~``) is left out, as Helm's values and the
+    Kubernetes API read it: unset.
     """
-    return _data(node, keep_placeholders, yaml11, ())
+    return _data(node, keep_placeholders, yaml11, (), unset_nulls)
 
 
 def _data(
-    node: Node, keep: bool, yaml11: list[tuple[Scalar, tuple[Any, ...]]] | None, path: tuple[Any, ...]
+    node: Node,
+    keep: bool,
+    yaml11: list[tuple[Scalar, tuple[Any, ...]]] | None,
+    path: tuple[Any, ...],
+    unset_nulls: bool = False,
 ) -> Any:
     # Paths are only built when YAML 1.1 booleans are collected (schemas run on every object).
     if isinstance(node, Scalar):
@@ -346,17 +355,28 @@ def _data(
         return node.value
     if isinstance(node, Seq):
         if yaml11 is None:
-            return [_data(item, keep, None, path) for item in node.items]
-        return [_data(item, keep, yaml11, (*path, index)) for index, item in enumerate(node.items)]
+            return [_data(item, keep, None, path, unset_nulls) for item in node.items]
+        return [
+            _data(item, keep, yaml11, (*path, index), unset_nulls) for index, item in enumerate(node.items)
+        ]
     if isinstance(node, Map):
         result: dict[str, Any] = {}
         for name, pair in node.effective().items():
+            if (
+                unset_nulls
+                and isinstance(pair.value, Scalar)
+                and pair.value.value is None
+                and not pair.value.style
+            ):
+                continue
             key = Placeholder(name) if has_placeholder(name) else name
-            result[key] = _data(pair.value, keep, yaml11, path if yaml11 is None else (*path, name))
+            result[key] = _data(
+                pair.value, keep, yaml11, path if yaml11 is None else (*path, name), unset_nulls
+            )
         for pair in node.pairs:
             if pair.name is None and pair.key.tag != MERGE:
                 text = _text(pair.key)
-                result[Placeholder(text)] = _data(pair.value, keep, yaml11, (*path, text))
+                result[Placeholder(text)] = _data(pair.value, keep, yaml11, (*path, text), unset_nulls)
         return result
     return None
 
