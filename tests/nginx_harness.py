@@ -355,7 +355,7 @@ def _is_file_argument(value: str) -> bool:
 
 def _needs_dns(host: str, upstreams: set[str]) -> bool:
     """A host name nginx would resolve while reading the configuration."""
-    if "$" in host or host.lower() in ("localhost", "unix") or host in upstreams:
+    if "$" in host or host.lower() in ("localhost", "unix") or host.lower() in upstreams:
         return False
     try:
         ipaddress.ip_address(host)
@@ -746,11 +746,11 @@ def _run(
     job.parsed[name] = nodes
     for node in _walk(nodes):
         if node.name in UPSTREAM_BLOCKS and node.args:
-            job.upstreams.add(node.args[0].value)
+            job.upstreams.add(node.args[0].value.lower())  # nginx compares names without case
     for other in list(job.texts):
         for node in _walk(job.nodes(other) or []):
             if node.name in UPSTREAM_BLOCKS and node.args:
-                job.upstreams.add(node.args[0].value)
+                job.upstreams.add(node.args[0].value.lower())
 
     config_text, has_pid = _adjust_main(job, text, nodes, kind, name)
     while job.texts:  # further files, and the stock files their includes name

@@ -44,7 +44,8 @@ REFUSED_BY_NGINX = {
     "NGX012": r'invalid number of arguments in|it must be "on" or "off"'
     r'|has no opening "\{"|is not terminated by ";"'
     r'|invalid value "|directive invalid (value|number)|invalid session cache "'
-    r"|invalid URL prefix|(invalid port|no host|invalid host) in upstream|cannot have URI part",
+    r"|invalid URL prefix|(invalid port|no host|invalid host) in upstream|cannot have URI part"
+    r'|upstream "[^"]+" may not have port',
 }
 
 ENTRIES = catalogue.load_entries()

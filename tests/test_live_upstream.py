@@ -175,3 +175,87 @@ def test_unsafe_fix_pools_an_implicit_upstream_and_keeps_the_host_header(
         assert backend.connections <= 2
         assert {seen.version for seen in after} == {"HTTP/1.1"}
         assert {seen.headers.get("host") for seen in after} == host_before
+
+
+BALANCER_AFTER_KEEPALIVE = """\
+upstream app {{
+    server 127.0.0.1:{a};
+    server 127.0.0.1:{b};
+    keepalive 16;
+    least_conn;
+}}
+server {{
+    listen 127.0.0.1:{port};
+    location / {{
+        proxy_pass http://app;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+    }}
+}}
+"""
+BALANCED_REQUESTS = 8
+
+
+def _balanced(text: str, port: int, backends: tuple[Backend, Backend], prefix: Path) -> int:
+    """Sequential GETs through nginx; the connections both backends accepted."""
+    for backend in backends:
+        backend.reset()
+    with running_nginx(text, port, prefix) as nginx:
+        for _ in range(BALANCED_REQUESTS):
+            assert get(port) == (200, b"ok\n"), nginx.output()
+    assert sum(len(backend.requests) for backend in backends) == BALANCED_REQUESTS
+    return sum(backend.connections for backend in backends)
+
+
+def test_balancer_below_keepalive_keeps_nothing_until_the_fix_moves_it(tmp_path: Path) -> None:
+    """NGX211: before 1.29.7 `least_conn` below `keepalive` replaces it (nginx -t only warns):
+    one backend connection per request; after --fix (the line moved above), pooled."""
+    nginx_binary()
+    config_dir = tmp_path / "conf"
+    config_dir.mkdir()
+    site = config_dir / "site.conf"
+    with Backend() as first, Backend() as second:
+        port = free_port()
+        site.write_text(BALANCER_AFTER_KEEPALIVE.format(a=first.port, b=second.port, port=port))
+        original = site.read_text()
+        report = cli("--select", "NGX21", "--nginx-version", "1.22", str(config_dir))
+        assert "NGX211" in report.stdout and "`least_conn` comes after `keepalive 16`" in report.stdout
+
+        backends = (first, second)
+        assert _balanced(original, port, backends, tmp_path / "before") == BALANCED_REQUESTS
+
+        fixed_run = cli("--fix", "--select", "NGX21", "--nginx-version", "1.22", str(config_dir))
+        assert fixed_run.returncode == 0, fixed_run.stdout + fixed_run.stderr
+        fixed = site.read_text()
+        assert fixed == original.replace(
+            "    keepalive 16;\n    least_conn;\n", "    least_conn;\n    keepalive 16;\n"
+        )
+        assert _balanced(fixed, port, backends, tmp_path / "after") <= 2  # one per backend at most
+
+
+def test_an_upstream_takes_no_pass_with_a_port_nor_one_it_did_not_see_first(
+    tmp_path: Path, backend: Backend
+) -> None:
+    """What tlslint.nginx_upstream_names encodes, live: a variable URL with a port is not
+    matched to the upstream{} (nginx resolves the name: 502 without a resolver), and a
+    pass with another port than the first, above the upstream{}, goes to the name by DNS."""
+    with backend, Backend() as other:
+        port = free_port()
+        text = (
+            f"server {{\n    listen 127.0.0.1:{port};\n"
+            "    location /first { proxy_pass http://localhost; }\n"
+            f"    location /other {{ proxy_pass http://localhost:{other.port}; }}\n"
+            "    location /variable { set $to http://localhost; proxy_pass $to; }\n"
+            # Its port is the upstream's server's: only the DNS could send it there.
+            f"    location /variable-port {{ set $to http://localhost:{backend.port}; proxy_pass $to; }}\n"
+            f"}}\nupstream localhost {{\n    server 127.0.0.1:{backend.port};\n}}\n"
+        )
+        with running_nginx(text, port, tmp_path / "nginx") as nginx:
+            for path in ("/first", "/variable"):
+                backend.reset()
+                assert get(port, path) == (200, b"ok\n"), nginx.output()
+                assert backend.connections == 1, path  # the upstream{}
+            assert get(port, "/other") == (200, b"ok\n"), nginx.output()
+            assert [seen.path for seen in other.requests] == ["/other"]  # localhost by DNS
+            assert get(port, "/variable-port")[0] == 502
+            assert "no resolver defined to resolve localhost" in nginx.output()

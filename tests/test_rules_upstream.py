@@ -10,6 +10,7 @@ corpus pins. tests/test_live_upstream.py shows the fixes working on a live nginx
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 from conftest import shared_path
 from helpers import check_files, settings_for
+from helpers import fix as fix_files
 from nginx_harness import nginx_t
 
 from tlslint.engine import RunResult, run
@@ -568,6 +570,132 @@ server {
     assert found(lint(tmp_path / "overridden", overridden, "1.22")) == set()
 
 
+def test_ngx214_names_the_backend_whose_connections_are_not_kept(tmp_path: Path) -> None:
+    """The first https pass under the line keeps its connections; the one that does not is named."""
+    text = """\
+proxy_ssl_session_reuse off;
+upstream secure { server 127.0.0.1:8443; keepalive 8; }
+server {
+    listen 80;
+    location / { proxy_pass https://secure; proxy_http_version 1.1; proxy_set_header Connection ""; }
+    location /old { proxy_pass https://127.0.0.1:9443; }
+}
+"""
+    [finding] = only(lint(tmp_path / "one", text, "1.22"), "NGX214")
+    assert finding.severity == E
+    assert "https backend https://127.0.0.1:9443 (location[/old]), and connections to it are not kept" in (
+        finding.message
+    )
+    assert "https://secure" not in finding.message
+    assert [(n.location.line, n.message) for n in finding.related] == [
+        (6, "proxies over https here, connections not kept"),
+        (5, "proxies over https here"),
+    ]
+    two = text.replace("}\n}\n", "}\n    location /older { proxy_pass https://127.0.0.2:9443; }\n}\n")
+    [finding] = only(lint(tmp_path / "two", two, "1.22"), "NGX214")
+    assert "https backends https://127.0.0.1:9443 (location[/old]) and 1 more, and connections to them" in (
+        finding.message
+    )
+    kept = text.replace("    location /old { proxy_pass https://127.0.0.1:9443; }\n", "")
+    [finding] = only(lint(tmp_path / "kept", kept, "1.22"), "NGX214")
+    assert finding.severity == W and "https backend https://secure (location[/])," in finding.message
+    # keepalive that a balancing line below it replaces (before 1.29.7) keeps nothing either.
+    replaced = kept.replace("keepalive 8; }", "keepalive 8; least_conn; }")
+    [finding] = only(lint(tmp_path / "replaced", replaced, "1.22"), "NGX214")
+    assert finding.severity == E and "https://secure" in finding.message
+    assert only(lint(tmp_path / "replaced-new", replaced, "1.30"), "NGX214")[0].severity == W
+
+
+# --------------------------------------------------------------------------- NGX211: balancer order
+
+BALANCER_AFTER = """\
+upstream u {
+    server 127.0.0.1:8081;
+    server 127.0.0.1:8082;
+    keepalive 16;
+    least_conn;  # the idlest backend
+}
+server {
+    listen 80;
+    location / {
+        proxy_pass http://u;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+    }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    "balancer", ["least_conn;", "ip_hash;", "hash $request_uri consistent;", "random two least_conn;"]
+)
+def test_ngx211_balancer_below_keepalive_is_what_nginx_warns_about(tmp_path: Path, balancer: str) -> None:
+    text = BALANCER_AFTER.replace("least_conn;  # the idlest backend", balancer)
+    warned = nginx_t(text, kind="http")
+    assert warned.ok and len(warned.warnings) == 1, warned.describe()
+    assert re.fullmatch(r"\[warn\] load balancing method redefined in .*nginx\.conf:5", warned.warnings[0])
+    [finding] = only(lint(tmp_path, text, "1.22"), "NGX211")
+    assert (finding.location.line, finding.severity) == (5, W)
+    assert finding.message.startswith(f"`{balancer.rstrip(';')}` comes after `keepalive 16` in upstream u:")
+    assert "so upstream u keeps no connection" in finding.message
+    assert finding.fix is not None and finding.fix.safe
+    fixed = fix(tmp_path / "fixed", text, "1.22")
+    assert fixed == text.replace(
+        f"    keepalive 16;\n    {balancer}\n", f"    {balancer}\n    keepalive 16;\n"
+    )
+    assert_valid_nginx(fixed, kind="http")  # no warning left
+    assert fix(tmp_path / "fixed", fixed, "1.22") == fixed  # a second --fix changes nothing
+
+
+def test_ngx211_balancer_order_depends_on_the_version(tmp_path: Path) -> None:
+    assert only(lint(tmp_path / "new", BALANCER_AFTER, "1.29.7"), "NGX211") == []
+    [unknown] = only(lint(tmp_path / "unknown", BALANCER_AFTER), "NGX211")
+    assert unknown.severity == INFO and "since 1.29.7 the order does not matter" in unknown.message
+    tls = BALANCER_AFTER.replace("http://u", "https://u")
+    assert only(lint(tmp_path / "tls", tls, "1.22"), "NGX211")[0].severity == E
+    before = BALANCER_AFTER.replace(
+        "    keepalive 16;\n    least_conn;", "    least_conn;\n    keepalive 16;"
+    )
+    assert only(lint(tmp_path / "before", before, "1.22"), "NGX211") == []
+
+
+def test_ngx211_balancer_move_keeps_comments_line_endings_and_one_line_blocks(tmp_path: Path) -> None:
+    # The trailing comment goes with the line; CRLF stays CRLF.
+    crlf = BALANCER_AFTER.replace("\n", "\r\n").encode()
+    fixed_bytes = fix_files(
+        tmp_path / "crlf", {"site.conf": crlf}, {"select": MINE, "nginx": {"version": "1.22"}}
+    )
+    assert fixed_bytes["site.conf"] == crlf.replace(
+        b"    keepalive 16;\r\n    least_conn;  # the idlest backend\r\n",
+        b"    least_conn;  # the idlest backend\r\n    keepalive 16;\r\n",
+    )
+    # The tester's one-line upstream: the statement moves within the line.
+    inline = (
+        "upstream u { server 127.0.0.1:8081; server 127.0.0.1:8082; keepalive 16; least_conn; }\n"
+        "server {\n    listen 80;\n    location / { proxy_pass http://u; proxy_http_version 1.1; "
+        'proxy_set_header Connection ""; }\n}\n'
+    )
+    fixed = fix(tmp_path / "inline", inline, "1.22")
+    assert fixed == inline.replace("keepalive 16; least_conn; }", "least_conn; keepalive 16; }")
+    assert_valid_nginx(fixed, kind="http")
+    # Two balancing lines below keepalive (nginx warns twice) move together, in order.
+    two = BALANCER_AFTER.replace("    least_conn;  # the idlest backend\n", "    ip_hash;\n    hash $uri;\n")
+    fixed = fix(tmp_path / "two", two, "1.22")
+    assert "    ip_hash;\n    hash $uri;\n    keepalive 16;\n}" in fixed
+
+
+def test_ngx211_balancer_from_an_include_gets_no_fix(tmp_path: Path) -> None:
+    text = BALANCER_AFTER.replace("    least_conn;  # the idlest backend\n", "    include balancer.conf;\n")
+    result = check_files(
+        tmp_path,
+        {"site.conf": text, "balancer.conf": "least_conn;\n"},
+        {"select": ["NGX211"], "nginx": {"version": "1.22"}},
+    )
+    [finding] = result.findings
+    assert finding.fix is None
+    assert finding.fix_note.startswith("move `least_conn` above `keepalive 16` by hand (a line from an")
+
+
 # --------------------------------------------------------------------------- NGX401
 
 TLS = "listen 443 ssl; ssl_certificate /etc/ssl/a.pem; ssl_certificate_key /etc/ssl/a.key;"
@@ -832,6 +960,27 @@ def test_ngx215_speaks_only_where_the_file_names_the_host_the_backend_serves(tmp
         body="    proxy_ssl_server_name on;\n" + location.format(path="/", target="https://api")
     )
     assert codes("service", named) == []
+
+
+def test_ngx215_switch_on_speaks_only_where_the_servers_name_the_host(tmp_path: Path) -> None:
+    """With addresses (or several names) in the upstream, the name the backend serves is
+    unknown: the upstream's name may be it. The tester's two cases, proxy and gRPC."""
+    proxy = (
+        "upstream backend { server 10.0.0.21:8443; server 10.0.0.22:8443; keepalive 8; }\n"
+        "server { listen 80; proxy_ssl_server_name on; location / { proxy_pass https://backend; } }\n"
+    )
+    grpc = (
+        "upstream grpc_up { server 10.0.0.21:8443; server 10.0.0.22:8443; keepalive 8; }\n"
+        "server { listen 80 http2; grpc_ssl_server_name on; location / { grpc_pass grpcs://grpc_up; } }\n"
+    )
+    for name, text in (("proxy", proxy), ("grpc", grpc)):
+        assert only(lint(tmp_path / name, text, "1.27.3", select=["NGX215"]), "NGX215") == []
+        two_names = text.replace("10.0.0.21", "a.api.example").replace("10.0.0.22", "b.api.example")
+        assert only(lint(tmp_path / f"{name}-two", two_names, "1.27.3", select=["NGX215"]), "NGX215") == []
+        one_name = text.replace("10.0.0.21", "api.example").replace("10.0.0.22", "api.example")
+        [finding] = only(lint(tmp_path / f"{name}-one", one_name, "1.27.3", select=["NGX215"]), "NGX215")
+        assert "not api.example, the host its server lines name" in finding.message
+        assert finding.fix is not None
 
 
 def test_ngx215_one_finding_for_a_proxy_ssl_name_that_several_locations_inherit(tmp_path: Path) -> None:

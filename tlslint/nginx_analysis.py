@@ -7,7 +7,7 @@ one file's own tree (a fixed text before it is written, ``tlslint.fix_analysis``
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,11 +17,26 @@ from tlslint.nginx_directives import (
     CHECK_VALUES,
     CONTEXT_NAMES,
     FLAG_ONLY,
+    HTTP_LIF,
+    HTTP_LMT,
+    HTTP_LOC,
+    HTTP_MAIN,
     MANY,
     ROOT_CONTEXTS,
+    STREAM_MAIN,
+    STREAM_SRV,
     TYPED,
     VALUES,
     DirectiveTable,
+)
+from tlslint.nginx_upstream_names import (
+    HTTP_PASSES,
+    Event,
+    Outcome,
+    config_outcomes,
+    declared_at,
+    pass_address,
+    resolve,
 )
 from tlslint.nginx_values import proxy_url_problem, proxy_url_uri
 from tlslint.sources.nginx.model import Directive
@@ -157,6 +172,7 @@ def _wrong_value(directive: Directive, shape: int, context: int, table: Directiv
 # proxy_pass URL may carry no URI part (ngx_http_proxy_pass: regex and named locations,
 # "if" and "limit_except", whose location has no name).
 _URI_BLOCKS = frozenset({"location", "if", "limit_except"})
+_HTTP_PASS_CONTEXTS = HTTP_LOC | HTTP_LIF | HTTP_LMT
 
 
 def _uri_barred_in(block: Directive) -> str:
@@ -200,6 +216,46 @@ def check_uri_parts(
             problems.append(Problem(BAD_ARGUMENTS, directive, context, shape, workspace_block, reason))
 
 
+def port_refusal(directive: Directive, outcome: Outcome) -> str:
+    """NGX012's words for a pass nginx refuses because its host is an upstream{}'s name
+    and it writes a port (``tlslint.nginx_upstream_names``)."""
+    declared, address, value = outcome.declared, outcome.address, directive.args[0]
+    bare = value.replace(f"{address.host}:{address.written}", address.host, 1)
+    return (
+        f"{outcome.refusal}: {address.host} is the name of upstream {declared.args[0]} "
+        f"({declared_at(declared, directive)}), which "
+        f"a {directive.name} takes only without a port (its server lines carry the ports): pass "
+        f'"{bare}" to use it, or rename the upstream{{}} if {address.host}:{address.written} itself was meant'
+    )
+
+
+def _port_problem(
+    directive: Directive, outcome: Outcome, context: int, table: DirectiveTable, block: Block | None
+) -> Problem | None:
+    shape = table.shapes(context).get(directive.name) or table.fill(directive.name, context)
+    if shape <= 0:
+        return None  # not allowed here: NGX011's
+    return Problem(BAD_ARGUMENTS, directive, context, shape, block, port_refusal(directive, outcome))
+
+
+def _add_port_problems(
+    problems: list[Problem],
+    found: Sequence[tuple[Directive, Outcome, int, Block | None]],
+    table: DirectiveTable,
+) -> None:
+    """The passes nginx refuses for a port on an upstream{}'s name, one problem a line:
+    none where the line has another (a URI part nginx refuses as well)."""
+    if not found:
+        return
+    taken = {id(problem.directive) for problem in problems}
+    for directive, outcome, context, block in found:
+        if id(directive) not in taken:
+            problem = _port_problem(directive, outcome, context, table, block)
+            if problem is not None:
+                taken.add(id(directive))
+                problems.append(problem)
+
+
 def check_tree(
     directives: list[Directive],
     context: int,
@@ -208,22 +264,64 @@ def check_tree(
     refused: Refused | None = None,
 ) -> None:
     """One file's own tree in ``context`` (its includes are not followed)."""
-    if refused is None:
-        refused = {}
+    contexts: dict[int, int] = {}
+    events: dict[bool, list[Event]] = {False: [], True: []}
+    _check_tree(directives, context, table, problems, {} if refused is None else refused, contexts, events)
+    outcomes = resolve(events[False])
+    outcomes.update(resolve(events[True]))
+    found = [
+        (directive, outcome, contexts[id(directive)], None)
+        for directive, _ in (*events[False], *events[True])
+        if (outcome := outcomes.get(id(directive))) is not None and outcome.refusal
+    ]
+    _add_port_problems(problems, found, table)
+
+
+def _check_tree(
+    directives: list[Directive],
+    context: int,
+    table: DirectiveTable,
+    problems: list[Problem],
+    refused: Refused,
+    contexts: dict[int, int],
+    events: dict[bool, list[Event]],
+) -> None:
     check_children(directives, context, table, problems, refused=refused)
     for directive in directives:
+        _tree_event(directive, context, contexts, events)
         if directive.block:
             inner = table.enter(context, directive.name)
             if inner:
-                check_tree(directive.block, inner, table, problems, refused)
+                _check_tree(directive.block, inner, table, problems, refused, contexts, events)
                 if directive.name in _URI_BLOCKS:
                     check_uri_parts(directive.block, directive, inner, table, problems)
+
+
+def _tree_event(
+    directive: Directive, context: int, contexts: dict[int, int], events: dict[bool, list[Event]]
+) -> None:
+    """An upstream{} or a literal pass, in reading order, for the module that reads it."""
+    name = directive.name
+    if not directive.args or (name != "upstream" and name not in HTTP_PASSES):
+        return
+    if name == "upstream":
+        if directive.block is not None and context & (HTTP_MAIN | STREAM_MAIN):
+            events[not context & HTTP_MAIN].append((directive, None))
+        return
+    stream = name == "proxy_pass" and bool(context & STREAM_SRV) and not context & _HTTP_PASS_CONTEXTS
+    address = pass_address(name, directive.args[0], stream=stream)
+    if address is not None:
+        contexts[id(directive)] = context
+        events[stream].append((directive, address))
 
 
 def check_config(config: NginxConfig, table: DirectiveTable) -> list[Problem]:
     """Every directive of a configuration, includes spliced in."""
     problems: list[Problem] = []
     refused: Refused = {}
+    outcomes = config_outcomes(config)
+    ports = {key: outcome for key, outcome in outcomes.items() if outcome.refusal}
+    found: list[tuple[Directive, Outcome, int, Block | None]] = []
     stack = [(config.top, ROOT_CONTEXTS[config.context])]
     enter = table.enter
     while stack:
@@ -231,12 +329,17 @@ def check_config(config: NginxConfig, table: DirectiveTable) -> list[Problem]:
         check_children(block.children, context, table, problems, block, refused)
         if block.directive is not None and block.directive.name in _URI_BLOCKS:
             check_uri_parts(block.children, block.directive, context, table, problems, block)
+        if ports:
+            found.extend(
+                (child, ports[id(child)], context, block) for child in block.children if id(child) in ports
+            )
         for sub in reversed(block.blocks):
             directive = sub.directive
             if directive is not None:
                 inner = enter(context, directive.name)
                 if inner:
                     stack.append((sub, inner))
+    _add_port_problems(problems, found, table)
     return problems
 
 

@@ -269,6 +269,39 @@ def insert_lines_before(directive: Directive, lines: Sequence[str], *, blank_lin
     return Edit(source.path, start, start, body + (newline if blank_line else ""))
 
 
+def move_above(moved: Sequence[Directive], anchor: Directive) -> list[Edit] | None:
+    """Statements moved, in their order, to just above ``anchor`` (in the same file): one
+    alone on its line takes its trailing comment along, one that shares its line leaves
+    the rest of the line be. None where a statement spans lines or stands in another file."""
+    source = anchor.source
+    text = source.text
+    inline = bool(text[line_start(text, anchor.start) : anchor.start].strip())
+    lines: list[str] = []
+    edits: list[Edit] = []
+    for directive in moved:
+        if directive.source is not source:
+            return None
+        statement = text[directive.start : directive.end]
+        if "\n" in statement:
+            return None
+        begin, finish = line_start(text, directive.start), line_end(text, directive.end)
+        rest = text[directive.end : finish].strip()
+        alone = not text[begin : directive.start].strip() and (not rest or rest.startswith("#"))
+        if alone and not (inline and rest):  # a comment cannot go inside the anchor's line
+            lines.append(text[directive.start : finish].rstrip())
+            edits.append(Edit(source.path, begin, min(finish + 1, len(text)), ""))
+            continue
+        lines.append(statement)
+        start = directive.start
+        if not rest:  # the line ends with it: the blanks before it go too
+            while start > begin and text[start - 1] in " \t":
+                start -= 1
+            edits.append(Edit(source.path, start, directive.end, ""))
+        else:
+            edits.append(remove_directive(directive))
+    return [insert_lines_before(anchor, lines, blank_line=False), *edits]
+
+
 # A crossplane payload statement: {"directive": name, "args": [...], "block": [...] (optional)}.
 Statement = dict[str, object]
 

@@ -7,7 +7,9 @@
   ``proxy_set_header Connection ""`` (measured on 1.22.1: 5 requests, 5
   connections without them, 1 with them).
 * An implicit upstream (``proxy_pass`` to a literal address with no
-  ``upstream{}``) is never pooled, on any version.
+  ``upstream{}``) is never pooled, on any version. Which passes an upstream{} takes is
+  nginx's reading order (tlslint.nginx_upstream_names): never one with a port.
+* Before 1.29.7 a balancing method set below ``keepalive`` replaces it (measured).
 * ``proxy_set_header`` is inherited all or nothing: a location with one line
   of its own drops every inherited line, so a fix that adds one copies the
   inherited ones into the location.
@@ -36,6 +38,7 @@ from tlslint.nginx_edits import (
     replace_argument,
     replace_argument_text,
 )
+from tlslint.nginx_upstream_names import Outcome, config_outcomes
 from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_DEFAULT
 from tlslint.sources.nginx.model import Directive
 from tlslint.version_range import VersionRange
@@ -233,6 +236,7 @@ def pass_targets(config: NginxConfig) -> list[PassTarget]:
     location (and ifs) and server; other variable targets are left out.
     """
     known = http_upstreams(config)
+    outcomes = config_outcomes(config)
     found: list[PassTarget] = []
     seen: set[int] = set()
     for block in config.top.walk():
@@ -252,7 +256,10 @@ def pass_targets(config: NginxConfig) -> list[PassTarget]:
                     if target is not None:
                         found.append(target)
                 continue
-            target = _target(directive, block, location, module, value, known, None)
+            outcome = outcomes.get(id(directive))
+            if outcome is not None and outcome.refusal:
+                continue  # nginx refuses to start (NGX012): no upstream rule speaks of it
+            target = _target(directive, block, location, module, value, known, None, outcome)
             if target is not None:
                 found.append(target)
     return found
@@ -266,7 +273,10 @@ def _target(
     value: str,
     known: dict[str, Block],
     via: Directive | None,
+    outcome: Outcome | None = None,
 ) -> PassTarget | None:
+    """``outcome``: what nginx made of a literal pass whose host names an upstream{}
+    (tlslint.nginx_upstream_names: the order of the passes and the upstream{} decides)."""
     parts = split_address(value)
     if parts is None:
         return None
@@ -275,8 +285,12 @@ def _target(
         return None
     if module == "proxy" and scheme not in ("http", "https"):
         return None
-    upstream = None if host.startswith("unix:") else known.get(host.lower())
     literal = "$" not in value and via is None
+    if literal:
+        upstream = known.get(outcome.upstream) if outcome is not None and outcome.upstream else None
+    else:
+        # Matched per request: an upstream{} takes only an address without a port (else DNS).
+        upstream = None if host.startswith("unix:") or port else known.get(host.lower())
     return PassTarget(directive, block, location, module, scheme, host, port, rest, literal, upstream, via)
 
 
@@ -339,6 +353,25 @@ def unique_blocks(blocks: Iterable[Block]) -> list[Block]:
 
 def keepalive_line(upstream: Block) -> Directive | None:
     return upstream.last("keepalive")
+
+
+# Balancing methods. Before 1.29.7 ``keepalive`` wraps the method set above it, and one set
+# below it replaces the wrapper ("load balancing method redefined"): no connection is kept
+# (measured on 1.22.1: 8 requests, 8 connections, with each of these). Since 1.29.7 keep-alive
+# is the upstream module's own and the order does not matter. least_time: NGINX Plus.
+BALANCERS = frozenset({"hash", "ip_hash", "least_conn", "random", "least_time"})
+
+
+def balancers_after_keepalive(upstream: Block) -> list[Directive]:
+    """The balancing lines below the upstream's first ``keepalive`` line."""
+    found: list[Directive] = []
+    keepalive = False
+    for child in upstream.children:
+        if child.name == "keepalive":
+            keepalive = True
+        elif keepalive and child.name in BALANCERS:
+            found.append(child)
+    return found
 
 
 def keepalive_on(upstream: Block, versions: VersionRange) -> bool | None:

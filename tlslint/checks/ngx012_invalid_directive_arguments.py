@@ -3,7 +3,9 @@ not ``on``/``off``, or a block where nginx expects ``;`` (or the reverse).
 
 nginx refuses to start with ``invalid number of arguments in "..." directive``,
 ``invalid value "..." ... it must be "on" or "off"``, ``directive "..." has no
-opening "{"`` or ``... is not terminated by ";"``. A form only later releases
+opening "{"`` or ``... is not terminated by ";"``; and a ``*_pass`` that writes a port
+on the name of an upstream{} (``upstream "backend" may not have port 8080``, in either
+order: tlslint.nginx_upstream_names). A form only later releases
 take (``keepalive 32 local;``, 1.29.7) on an older target is NGX004's.
 """
 

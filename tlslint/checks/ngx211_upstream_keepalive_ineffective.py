@@ -12,6 +12,10 @@ location that inherited its headers gets copies of them, so that it still
 sends what it sent before (Host, X-Real-IP, ...). A Connection value that a
 ``map $http_upgrade`` turns into ``close`` for plain requests is fixed in the
 map (unsafe: the map may serve other locations).
+
+Before 1.29.7 a balancing method set below ``keepalive`` (``least_conn``, ``hash``, ...)
+replaces it, with only a warning from nginx -t: reported on that line, whose safe fix
+moves it above ``keepalive`` (the method stays the one nginx uses).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from tlslint.checks._upstream import (
     LocationChange,
     PassTarget,
     anchor,
+    balancers_after_keepalive,
     connection_issue,
     http_version_issue,
     keepalive_line,
@@ -36,6 +41,7 @@ from tlslint.checks._upstream import (
     websocket_only,
 )
 from tlslint.findings import Edit, Finding, Fix, Severity
+from tlslint.nginx_edits import move_above
 from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_DEFAULT
 from tlslint.sources.nginx.model import Directive
 from tlslint.version_range import VersionRange
@@ -53,6 +59,9 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         for upstream, users in upstream_users(config):
             directive = upstream.directive
             assert directive is not None
+            order = _balancer_order(ctx, upstream, users, versions)
+            if order is not None:
+                yield order
             if keepalive_on(upstream, versions) is not True:
                 continue  # no keepalive (NGX210), or it depends on the version (NGX210 says so)
             for target in users:
@@ -68,6 +77,52 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                     continue
                 reported.add(key)
                 yield _finding(ctx, target, upstream, protocol, connection, versions)
+
+
+def _balancer_order(
+    ctx: RuleContext, upstream: Block, users: list[PassTarget], versions: VersionRange
+) -> Finding | None:
+    """A balancing method below ``keepalive``: before 1.29.7 it replaces keep-alive."""
+    moved = balancers_after_keepalive(upstream)
+    settled = versions.at_least(UPSTREAM_KEEPALIVE_DEFAULT)
+    if not moved or settled:
+        return None
+    keepalive = upstream.all("keepalive")[0]
+    if keepalive.args[:1] == ("0",):
+        return None  # nginx refuses `keepalive 0` before 1.29.7 (NGX012)
+    assert upstream.directive is not None
+    name = upstream.directive.args[0]
+    first = moved[0]
+    shown = " ".join((first.name, *first.args))
+    kept = " ".join(("keepalive", *keepalive.args))
+    cost = "a new connection and a TLS handshake" if any(t.tls for t in users) else "a new connection"
+    why = (
+        f"`{shown}` comes after `{kept}` in upstream {name}: before nginx 1.29.7 a balancing method "
+        f'set below keepalive replaces it (nginx -t warns "load balancing method redefined")'
+    )
+    if settled is None:
+        message = (
+            f"{why}, and no connection is kept; since 1.29.7 the order does not matter "
+            f"({versions.unsettled()}: set nginx.version to decide)"
+        )
+        severity = Severity.INFO
+    else:
+        message = f"{why}, so upstream {name} keeps no connection and every request opens {cost}"
+        if not versions.set_by_setting:
+            message += f" ({versions.settled(UPSTREAM_KEEPALIVE_DEFAULT)})"
+        severity = Severity.ERROR if any(t.tls for t in users) else Severity.WARNING
+    edits = move_above(moved, keepalive)
+    lines = ", ".join(f"`{' '.join((d.name, *d.args))}`" for d in moved)
+    note = f"move {lines} above `{kept}` by hand (a line from an include, or over several)"
+    return ctx.finding(
+        first,
+        message,
+        severity=severity,
+        fix=Fix(f"move {lines} above `{kept}` in upstream {name}", tuple(edits), True) if edits else None,
+        fix_note="" if edits else note,
+        related=[related(keepalive, "keepalive is set here")],
+        anchor=anchor(upstream, first.name),
+    )
 
 
 def _finding(

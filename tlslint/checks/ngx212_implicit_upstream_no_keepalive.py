@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from tlslint.checks import RuleContext
+from tlslint.checks import RuleContext, related
 from tlslint.checks._effective import effective, proxy_headers
 from tlslint.checks._upstream import (
     LocationChange,
@@ -47,7 +47,9 @@ from tlslint.checks._upstream import (
 )
 from tlslint.findings import Edit, Finding, Fix, Severity
 from tlslint.nginx_edits import replace_argument, statement
+from tlslint.nginx_upstream_names import config_outcomes, declared_at
 from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_TIMEOUT_DEFAULT
+from tlslint.sources.nginx.model import Directive
 from tlslint.units import parse_time
 from tlslint.version_range import VersionRange
 from tlslint.workspace import Workspace
@@ -64,6 +66,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     size = int(ctx.options["connections"])
     for config in workspace.nginx:
         versions = workspace.nginx_versions(config)
+        outcomes = config_outcomes(config)  # a literal pass that names an upstream{}
         for target in pass_targets(config):
             if target.module != "proxy" or not target.literal or target.upstream is not None:
                 continue
@@ -72,6 +75,10 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             if not _names_an_address(target, config):
                 continue
             cost = "a new connection and a TLS handshake" if target.tls else "a new connection"
+            passed = outcomes.get(id(target.directive))
+            if passed is not None:
+                yield _bypassed(ctx, target, passed.declared, cost)
+                continue
             fix, note = _fix(config, target, versions, size, _backend_race(workspace, target))
             yield ctx.finding(
                 target.directive,
@@ -83,6 +90,33 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 fix_note=note,
                 anchor=anchor(target.location, "proxy_pass"),
             )
+
+
+def _bypassed(ctx: RuleContext, target: PassTarget, declared: Directive, cost: str) -> Finding:
+    """A pass that names an upstream{} declared below it, with another port than the first
+    pass to that name: nginx gives the upstream{} that first pass only (the order decides;
+    tlslint.nginx_upstream_names)."""
+    assert target.location is not None
+    name = declared.args[0]
+    if target.port:
+        note = (
+            f"an upstream{{}} never takes a pass with a port: rename upstream {name}, or pass to "
+            f"{target.scheme}://{name} without the port"
+        )
+    else:
+        note = f"declare upstream {name} above the first server that passes to {target.host}"
+    return ctx.finding(
+        target.directive,
+        f"proxy_pass {target.directive.args[0]} does not use upstream {name} "
+        f"({declared_at(declared, target.directive)}): nginx reads it "
+        f"before that upstream{{}}, with another port ({target.address.rsplit(':', 1)[-1]}) than the first "
+        f"pass to {target.host}, and makes it an implicit upstream for {target.address} (resolved by DNS at "
+        f"start), which never keeps connections, so every request opens {cost}",
+        severity=Severity.ERROR if target.tls else Severity.WARNING,
+        fix_note=note,
+        related=[related(declared, f"upstream {name} is declared here")],
+        anchor=anchor(target.location, "proxy_pass"),
+    )
 
 
 def _names_an_address(target: PassTarget, config: NginxConfig) -> bool:

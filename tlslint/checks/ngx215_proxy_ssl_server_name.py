@@ -13,7 +13,9 @@ Reported only where the name the backend serves is known from the file: a host n
 with a dot (``api.partner.example``, not a single-label service name such as ``api``,
 which a private backend rarely routes by) in ``proxy_pass``, in the upstream's name,
 or as the one host of the upstream's ``server`` lines; or a ``proxy_ssl_name`` the
-switch never sends. An explicit ``proxy_ssl_server_name off`` is taken as meant.
+switch never sends. With the switch on, the upstream's name is reported only against that
+one host: with addresses (or several names) the name served is unknown. An explicit
+``proxy_ssl_server_name off`` is taken as meant.
 """
 
 from __future__ import annotations
@@ -134,21 +136,19 @@ def _judge(
     if switch.args[:1] != ("on",) or named is not None or upstream is None:
         return None
     name = target.host
-    if (
-        _dotted(name)
-        or is_ip_address(name)
-        or name.lower() in {h.lower() for h in _server_hosts(upstream) if h}
-    ):
-        return None  # the upstream is named after the host it serves
-    where = f"{server_host}, the host its server lines name" if server_host else "a name the backend serves"
+    if server_host is None or _dotted(name) or is_ip_address(name) or name.lower() == server_host.lower():
+        # Only the servers' one host name says what the backend serves: with addresses (or
+        # several names) it is unknown, and the upstream's name may be it. nginx sends no
+        # address; a dotted upstream name is taken as the host it serves.
+        return None
     return ctx.finding(
         target.directive,
         f"{shown} sends the SNI {name!r}: with {names.switch} on and no {names.name}, nginx sends "
-        f"{names.default}, the upstream's name, not {where}; {SELECTS_BY_SNI}",
-        fix=_fix(target, [f"{names.name} {server_host};"]) if server_host is not None else None,
+        f"{names.default}, the upstream's name, not {server_host}, the host its server lines name; "
+        f"{SELECTS_BY_SNI}",
+        fix=_fix(target, [f"{names.name} {server_host};"]),
         related=[related(switch, f"{names.switch} on is set here")],
         anchor=anchor(location, names.name),
-        fix_note="" if server_host is not None else f"set {names.name} to the name the backend serves",
     )
 
 
