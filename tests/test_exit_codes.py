@@ -181,6 +181,10 @@ CASES: dict[str, Case] = {
     ),
     "diff": Case({"nginx.conf": NO_SESSION_CACHE}, ("--diff", "--select", "NGX101", "nginx.conf")),
     "settings-invalid": Case({".tlslint.toml": "no-such-key = 1\n", "app.conf": SERVER}, ("app.conf",)),
+    "option-invalid": Case(
+        {".tlslint.toml": '[rules.NGX103]\nmin-size = "banana"\n', "app.conf": SERVER}, ("app.conf",)
+    ),
+    "select-empty": Case({"app.conf": SERVER}, ("--select", "", "app.conf")),
     "usage": Case({"app.conf": SERVER}, ("--no-such-option", "app.conf")),
 }
 

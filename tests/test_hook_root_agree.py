@@ -238,8 +238,8 @@ Findings = list[dict[str, object]]
 
 
 def cli(*paths: str, force_exclude: bool = False) -> Findings:
-    """The command line in-process (settings found from the first path, as the CLI
-    finds them), run from the repository's top: its JSON findings."""
+    """The command line in-process (settings found from the paths' common directory, as
+    the CLI finds them), run from the repository's top: its JSON findings."""
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
         run_check([Path(p) for p in paths], output_format="json", no_cache=True, force_exclude=force_exclude)

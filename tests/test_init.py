@@ -248,7 +248,13 @@ def test_show_settings_names_the_file_and_the_sources(tmp_path: Path) -> None:
     out = result.stdout
     assert f"# settings file: {tmp_path / '.tlslint.toml'}" in out
     assert re.search(r'^fail-on = "error"$', out, re.M)  # from the file: no comment
-    assert re.search(r'^ignore = \["NGX108"\]\s+# command line$', out, re.M)
+    # The command line is a layer over the file's selection, said apart from it.
+    assert re.search(r'^select = \["NGX1"\]$', out, re.M)
+    assert re.search(r"^ignore = \[\]\s+# default$", out, re.M)
+    assert re.search(r"^# command line, over the lines above: --ignore NGX108$", out, re.M)
+    running = re.search(r"^# rules that run \(\d+ of \d+\): (.*)$", out, re.M)
+    assert running is not None and "NGX107" in running[1] and "NGX108" not in running[1]
+    assert "NGX201" not in running[1]
     assert re.search(r'^profile = "intermediate"\s+# default$', out, re.M)
     assert re.search(r'^version = "1\.22\.0"$', out, re.M)
     assert re.search(r'^min-size = "20m"$', out, re.M)

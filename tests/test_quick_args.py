@@ -62,6 +62,7 @@ READ_QUICKLY = [
     ["--nginx-version", "1.25", "--config", "ci/tlslint.toml", "."],
     ["--config=x.toml", "--select", "-q", "a.conf"],  # "-q" is --select's value, as in click
     ["--select", "", "--ignore="],
+    ["--extend-select", "TLS001", "--select=NGX1", "a.conf"],
 ]
 LEFT_TO_TYPER = [
     ["--help"],
@@ -116,6 +117,7 @@ WORDS = st.sampled_from(
         "-q", "--quiet", "--force-exclude", "--no-cache", "--format", "json", "text", "xml",
         "--fail-on", "never", "info", "--format=github", "--fail-on=error", "--", "-", "--help",
         "--select", "NGX101", "--ignore=NGX4", "--config", "c.toml", "--nginx-version", "", "--config=", "-h",
+        "--extend-select", "--extend-select=NGX1",
     ]
 )  # fmt: skip
 

@@ -127,6 +127,63 @@ def test_explicit_config_must_exist_and_hold_settings(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+# A TLS site whose only warnings are NGX102 (a per-worker cache) and NGX105 (tickets).
+BUILTIN = CONFIG.replace("shared:SSL:1m", "builtin").replace("    ssl_session_timeout 1m;\n", "")
+
+
+def test_the_order_of_the_paths_does_not_choose_the_settings_file(tmp_path: Path) -> None:
+    """The settings file is found from the deepest directory holding every path (as
+    Black finds its root): a hook's file list in any order reads what `tlslint .` reads."""
+    write(tmp_path / ".tlslint.toml", 'ignore = ["NGX102", "NGX105"]\n')
+    write(tmp_path / "sub" / ".tlslint.toml", 'fail-on = "warning"\n')
+    write(tmp_path / "a.conf", BUILTIN)
+    write(tmp_path / "sub" / "b.conf", BUILTIN)
+    runs = [
+        cli(tmp_path, "-q", "--no-cache", *order)
+        for order in (("a.conf", "sub/b.conf"), ("sub/b.conf", "a.conf"))
+    ]
+    assert runs[0].returncode == runs[1].returncode == 0, runs[1].stdout
+    assert runs[0].stdout == runs[1].stdout
+    assert "NGX102" not in runs[1].stdout and "sub/b.conf" in runs[1].stdout
+    assert runs[0].stdout == cli(tmp_path, "-q", "--no-cache", ".").stdout  # as CI's full run
+    # Every path under sub/: its own settings file, as `tlslint sub/` reads it.
+    alone = cli(tmp_path, "-q", "--no-cache", "sub/b.conf")
+    assert alone.returncode == 1 and "NGX102" in alone.stdout
+    for paths in (
+        [tmp_path / "a.conf", tmp_path / "sub" / "b.conf"],
+        [tmp_path / "sub" / "b.conf", tmp_path / "a.conf"],
+    ):
+        assert load_settings(paths).source == tmp_path / ".tlslint.toml"
+    assert (
+        load_settings([tmp_path / "sub" / "b.conf", tmp_path / "sub"]).source
+        == tmp_path / "sub" / ".tlslint.toml"
+    )
+
+
+def test_the_common_directory_of_paths(tmp_path: Path) -> None:
+    from tlslint.settings import common_base
+
+    root = tmp_path.resolve()
+    write(tmp_path / "x" / "y" / "a.conf", CONFIG)
+    write(tmp_path / "x" / "z" / "b.conf", CONFIG)
+    assert common_base([tmp_path / "x" / "y" / "a.conf"]) == root / "x" / "y"  # a file: its directory
+    assert common_base([tmp_path / "x" / "y"]) == root / "x" / "y"  # a directory: itself
+    assert common_base([tmp_path / "x" / "y" / "a.conf", tmp_path / "x" / "z" / "b.conf"]) == root / "x"
+    assert common_base([tmp_path / "x" / "z" / "b.conf", tmp_path / "x" / "y"]) == root / "x"
+    assert common_base([tmp_path / "x" / "missing.conf", tmp_path / "x" / "y" / "a.conf"]) == root / "x"
+
+
+def test_stdin_filename_counts_among_the_paths(tmp_path: Path) -> None:
+    write(tmp_path / ".tlslint.toml", 'ignore = ["NGX102", "NGX105"]\n')
+    write(tmp_path / "sub" / ".tlslint.toml", 'fail-on = "warning"\n')
+    env = {k: v for k, v in os.environ.items() if k != "TLSLINT_DEBUG"}
+    piped = subprocess.run(
+        [sys.executable, "-m", "tlslint", "-q", "--no-cache", "--stdin-filename", "sub/b.conf", "-"],
+        cwd=tmp_path, env=env, input=BUILTIN, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert piped.returncode == 1 and "NGX102" in piped.stdout  # sub/'s settings: nothing ignored
+
+
 # --- validation: every message names the file and the key ----------------------
 
 
@@ -145,7 +202,7 @@ def test_explicit_config_must_exist_and_hold_settings(tmp_path: Path) -> None:
             "[tool.tlslint]\nper_file_ignores = {}\n",
             "[tool.tlslint]: unknown setting 'per_file_ignores'; did you mean 'per-file-ignores'?",
         ),
-        (".tlslint.toml", "zzz = 1\n", "unknown setting 'zzz' (valid keys: select, ignore,"),
+        (".tlslint.toml", "zzz = 1\n", "unknown setting 'zzz' (valid keys: select, extend-select, ignore,"),
         (".tlslint.toml", 'select = "NGX1"\n', "'select': 'NGX1' is not of type 'array'"),
         (".tlslint.toml", 'fail-on = "fatal"\n', "'fail-on': 'fatal' is not one of"),
         (

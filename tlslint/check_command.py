@@ -64,6 +64,7 @@ def run_check(
     fail_on: str | None = None,
     config: Path | None = None,
     select: str | None = None,
+    extend_select: str | None = None,
     ignore: str | None = None,
     nginx_version: str | None = None,
     statistics: bool = False,
@@ -82,7 +83,7 @@ def run_check(
 
     Raises ``CommandError`` for a usage or input problem (the caller says it, exit 2).
     """
-    from tlslint import stdin
+    from tlslint import selection, stdin
     from tlslint.findings import Severity
     from tlslint.settings import SettingsError, load_settings
 
@@ -92,12 +93,13 @@ def run_check(
         raise CommandError(f"{other} works on files; it cannot be combined with standard input (-)")
     targets = [p for p in paths or [] if str(p) != stdin.STDIN] if reads_stdin else (paths or [Path(".")])
     try:
-        start = targets[0] if targets else (stdin_filename or Path("."))
-        settings = load_settings(start, config)
-        if select is not None:
-            settings.select = _selectors("--select", select)
-        if ignore is not None:
-            settings.ignore = [*settings.ignore, *_selectors("--ignore", ignore)]
+        # Every path counts, in any order: the settings file is found from their common directory.
+        named = [*targets, *([stdin_filename] if reads_stdin and stdin_filename is not None else [])]
+        settings = load_settings(named or [Path(".")], config)
+        given = selection.command_line(select, extend_select, ignore)
+        if not given.empty:
+            settings.overrides.append(given)  # after the file's: ruff's layering
+        selection.require_some(settings.selections())
         if nginx_version is not None:
             from tlslint.nginx_versions import parse_version
 
@@ -222,17 +224,6 @@ def _lock_for_fix(targets: list[Path], settings: Settings) -> RootLock:
     return lock_roots(
         write_roots(targets, settings), lambda message: print(f"tlslint: {message}", file=sys.stderr)
     )
-
-
-def _selectors(option: str, value: str) -> list[str]:
-    """Comma-separated codes, prefixes or names; a typo is an error, never "no rules"."""
-    from tlslint.settings import SettingsError, selector_problem
-
-    selectors = [s.strip() for s in value.split(",") if s.strip()]
-    problems = [f"{option}: {problem}" for s in selectors if (problem := selector_problem(s))]
-    if problems:
-        raise SettingsError("\n".join(problems))
-    return selectors
 
 
 def _run_options(

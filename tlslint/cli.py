@@ -69,10 +69,19 @@ def check(
         Optional[Path], typer.Option("--config", help="Settings file to use instead of searching.")
     ] = None,
     select: Annotated[
-        Optional[str], typer.Option("--select", help="Comma-separated codes, prefixes or names to enable.")
+        Optional[str],
+        typer.Option(
+            "--select",
+            help="Comma-separated codes, prefixes or names to run, instead of what the settings select "
+            "or ignore.",
+        ),
+    ] = None,
+    extend_select: Annotated[
+        Optional[str],
+        typer.Option("--extend-select", help="Comma-separated codes, prefixes or names to run as well."),
     ] = None,
     ignore: Annotated[
-        Optional[str], typer.Option("--ignore", help="Comma-separated codes, prefixes or names to disable.")
+        Optional[str], typer.Option("--ignore", help="Comma-separated codes, prefixes or names not to run.")
     ] = None,
     nginx_version: Annotated[
         Optional[str], typer.Option("--nginx-version", help="Target nginx version, e.g. 1.22.")
@@ -149,6 +158,7 @@ def check(
             fail_on=fail_on.value if fail_on is not None else None,
             config=config,
             select=select,
+            extend_select=extend_select,
             ignore=ignore,
             nginx_version=nginx_version,
             statistics=statistics,
@@ -293,10 +303,13 @@ def probe(
         Optional[Path], typer.Option("--config", help="Settings file to use instead of searching.")
     ] = None,
     select: Annotated[
-        Optional[str], typer.Option("--select", help="Comma-separated codes to enable.")
+        Optional[str], typer.Option("--select", help="Comma-separated codes to run, not the settings'.")
+    ] = None,
+    extend_select: Annotated[
+        Optional[str], typer.Option("--extend-select", help="Comma-separated codes to run as well.")
     ] = None,
     ignore: Annotated[
-        Optional[str], typer.Option("--ignore", help="Comma-separated codes to disable.")
+        Optional[str], typer.Option("--ignore", help="Comma-separated codes not to run.")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print findings only.")] = False,
 ) -> None:
@@ -317,6 +330,7 @@ def probe(
             fail_on=fail_on.value if fail_on else None,
             config=config,
             select=select,
+            extend_select=extend_select,
             ignore=ignore,
             quiet=quiet,
         )
@@ -358,10 +372,13 @@ def logs(
         Optional[Path], typer.Option("--config", help="Settings file to use instead of searching.")
     ] = None,
     select: Annotated[
-        Optional[str], typer.Option("--select", help="Comma-separated codes to enable.")
+        Optional[str], typer.Option("--select", help="Comma-separated codes to run, not the settings'.")
+    ] = None,
+    extend_select: Annotated[
+        Optional[str], typer.Option("--extend-select", help="Comma-separated codes to run as well.")
     ] = None,
     ignore: Annotated[
-        Optional[str], typer.Option("--ignore", help="Comma-separated codes to disable.")
+        Optional[str], typer.Option("--ignore", help="Comma-separated codes not to run.")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print findings only.")] = False,
 ) -> None:
@@ -381,6 +398,7 @@ def logs(
             fail_on=fail_on.value if fail_on else None,
             config=config,
             select=select,
+            extend_select=extend_select,
             ignore=ignore,
             quiet=quiet,
         )

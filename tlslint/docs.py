@@ -149,8 +149,13 @@ _INTRO = """\
 # Configuration
 
 tlslint reads its settings from the first of these that it finds, walking up from the
-first path it checks: `.tlslint.toml`, `.tlslint.yaml` (or `.yml`), or the
-`[tool.tlslint]` table of `pyproject.toml`. `--config FILE` names one instead.
+deepest directory that holds every path it checks (a directory given, or a file's
+directory; with several paths, their common directory, as Black finds its project root):
+`.tlslint.toml`, `.tlslint.yaml` (or `.yml`), or the `[tool.tlslint]` table of
+`pyproject.toml`. The order of the paths does not matter: `tlslint a.conf sub/b.conf` and
+`tlslint sub/b.conf a.conf` read the same file. One settings file serves the whole run; a
+nested one (`sub/.tlslint.toml`) is read only when every path is under its directory.
+`--config FILE` names one instead.
 `tlslint init` writes a commented starter file, and `tlslint --show-settings` prints
 the settings in force, each with where it came from.
 
@@ -177,13 +182,41 @@ extra-directives = ["mymod_*", { name = "auth_sso", contexts = ["server", "locat
 min-size = "10m"
 ```
 
-Some settings have command-line twins, which win: `--select`, `--ignore`, `--fail-on`,
-`--nginx-version`. Findings can also be silenced where they are, in nginx comments:
+Some settings have command-line twins, which win: `--fail-on` and `--nginx-version`
+replace the file's value; `--select`, `--extend-select` and `--ignore` layer over the
+file's selection as below. Findings can also be silenced where they are, in nginx comments:
 `# tlslint: disable=NGX101` on the directive's line or the line above it, or
 `# tlslint: disable-file=NGX105` anywhere in the file, with a reason after the codes if
 you like (`# tlslint: disable=NGX104 NGX101 -- legacy clients`; see
 [usage](usage.md#suppression-comments)); and a whole tree's existing
 findings can be recorded in a baseline (`--write-baseline`, see [usage](usage.md)).
+
+## Selecting rules
+
+Rules are selected as ruff selects them. By default every rule runs except the opt-in
+ones ([TLS001](rules/TLS001.md)), which run only where a selector names their code or
+name. The settings file is one layer and the command line another, applied in that
+order:
+
+- Within a layer, the most specific selector decides for each rule: a code or rule name
+  beats a longer prefix (`NGX10`), which beats a shorter one (`NGX`), which beats `ALL`;
+  at the same specificity `ignore` beats `select`. So `select = ["NGX"]` with
+  `ignore = ["NGX1"]` runs NGX201 but not NGX103, and `select = ["NGX103"]` with
+  `ignore = ["NGX1"]` runs NGX103 alone.
+- A layer that sets `select` starts afresh: `tlslint --select NGX102` runs NGX102 even
+  when the settings file ignores it; only an `--ignore` on the same command line takes
+  rules away from it. `--extend-select` adds rules to what the file selects, and
+  `--ignore` removes rules from it, both keeping the file's `select`, `extend-select` and
+  `ignore`.
+- `per-file-ignores` and suppression comments are not part of the selection: they hide
+  findings in the files they cover whatever the command line selects.
+- A selection that leaves no rule to run is an error (exit 2), as a selector that names
+  no rule is: `--select ""` (an unset `--select "$RULES"` in CI), `select = []`, or an
+  `ignore` that takes away everything selected would otherwise check nothing and report
+  "All checks passed". Leave `select` out to run every rule.
+- Files that do not load (NGX001, BKD001) are reported whatever is selected.
+
+`tlslint --show-settings` prints each layer and the rules that run.
 """
 
 
@@ -263,13 +296,16 @@ def _sentence(text: str) -> str:
 
 
 def _rule_options(entries: dict[str, dict[str, Any]]) -> list[str]:
+    from tlslint.rule_options import short
     from tlslint.settings import Settings
 
     profiles = ("intermediate", "modern", "throughput")
     lines = [
         f"The options each rule takes, with their defaults under each `profile` "
         f"(`{Settings().profile}` unless set). Set one with, for example, "
-        '`[rules.NGX103]` `min-size = "20m"`.',
+        '`[rules.NGX103]` `min-size = "20m"`. A value that is not of the option\'s type '
+        "(a size or time nginx would not read, a number out of range) is an error that names "
+        "the file, the key and what it takes.",
         "",
         "| Rule | Option | Type | " + " | ".join(profiles) + " | Description |",
         "|---|---|---|" + "---|" * len(profiles) + "---|",
@@ -282,7 +318,7 @@ def _rule_options(entries: dict[str, dict[str, Any]]) -> list[str]:
             cells = " | ".join(f"`{_value(v)}`" for v in defaults)
             description = _cell(spec.get("description", ""))
             lines.append(
-                f"| [{code}](rules/{code}.md) | `{name}` | {spec['type']} | {cells} | {description} |"
+                f"| [{code}](rules/{code}.md) | `{name}` | {_cell(short(spec))} | {cells} | {description} |"
             )
     if not found:
         lines.append("| | | | | | | |")

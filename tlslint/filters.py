@@ -1,4 +1,5 @@
-"""Which findings a user wants: select/ignore, per-file ignores, inline comments."""
+"""Which findings a user wants: the rule selection (tlslint.selection), per-file
+ignores, inline comments."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING
 from tlslint import catalogue
 from tlslint.findings import Finding
 from tlslint.paths import resolved as resolve_path
+from tlslint.selection import Resolution, prefixes
 from tlslint.settings import Settings
 from tlslint.sources.nginx.loader import NginxFiles
 from tlslint.sources.nginx.model import SourceText
@@ -19,7 +21,7 @@ if TYPE_CHECKING:
     from tlslint.suppressions import FileSuppressions, Suppression
 
 UNSUPPRESSIBLE = frozenset({"NGX001", "BKD001"})  # a file that does not parse is never hidden
-UNUSED_SUPPRESSION = "TLS001"  # opt-in: reported only when `select` names it
+UNUSED_SUPPRESSION = "TLS001"  # opt-in: reported only when a selector names it
 SUPPRESSION_MARK = "tlslint"  # a comment without it suppresses nothing (tlslint.suppressions unread)
 
 
@@ -32,44 +34,26 @@ def _marked(text: str) -> bool:
 def _codes(selectors: list[str]) -> list[str]:
     """Selectors as code prefixes: names become their codes, ALL matches all."""
     by_name = {meta.name: code for code, meta in catalogue.index().items()}
-    result = []
-    for selector in selectors:
-        selector = selector.strip()
-        if selector.upper() == "ALL":
-            result.append("")
-        else:
-            result.append(by_name.get(selector, selector.upper()))
-    return result
+    return list(prefixes(selectors, by_name))
 
 
 class Filters:
     def __init__(self, settings: Settings, files: NginxFiles) -> None:
         self.settings = settings
         self.files = files
-        self.select = _codes(settings.select) if settings.select is not None else None
-        self.ignore = _codes(settings.ignore)
+        self.selection = Resolution(settings.selections())
         self.per_file = [(glob, _codes(codes)) for glob, codes in settings.per_file_ignores.items()]
         self._suppressions: dict[Path, FileSuppressions | None] = {}
         # YAML texts (Apigee), by resolved path: `# tlslint: disable=APG103` comments.
         self.yaml_sources: dict[Path, SourceText] = {}
         # Python texts (app-server configs): comments found with the tokenizer.
         self.python_sources: dict[Path, SourceText] = {}
-        index = catalogue.index()
-        # An opt-in rule runs only when `select` names it (its code or name), never
-        # through a prefix or ALL.
-        self._opt_in = {code for code, meta in index.items() if meta.opt_in}
         # Which comment silenced which code: kept only when unused ones are reported.
         self.tracks_usage = self.enabled(UNUSED_SUPPRESSION)
         self._used: set[tuple[int, str]] = set()
 
     def enabled(self, code: str) -> bool:
-        if code in UNSUPPRESSIBLE:
-            return True
-        if code in self._opt_in and (self.select is None or code not in self.select):
-            return False
-        if self.select is not None and not any(code.startswith(p) for p in self.select):
-            return False
-        return not any(code.startswith(p) for p in self.ignore)
+        return code in UNSUPPRESSIBLE or self.selection.selects(code)
 
     def keep(self, finding: Finding) -> bool:
         code = finding.code
@@ -150,7 +134,9 @@ class Filters:
         run could have found (a code whose rule did not run is not judged), unknown ones too."""
         from tlslint.suppressions import ALL, code_of
 
-        everything = (self.select is None or "" in self.select) and not self.ignore  # "": ALL
+        # ALL is judged only when every rule ran (the opt-in ones need not).
+        index = catalogue.index()
+        everything = all(self.enabled(code) for code, meta in index.items() if not meta.opt_in)
         result = []
         for file in self.read_all(paths):
             for suppression in file.entries:

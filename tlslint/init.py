@@ -209,7 +209,7 @@ def _refuted(directory: Path, version: Version) -> str:
     from tlslint.settings import SettingsError, load_settings
 
     try:
-        settings = dataclasses.replace(load_settings(directory), select=[])
+        settings = dataclasses.replace(load_settings(directory), select=[], extend_select=[])
         workspace = run([directory], settings).workspace
     except (SettingsError, OSError):
         return ""
@@ -285,8 +285,12 @@ def show_settings(settings: Settings) -> str:
             source = "" if value == file_value else "command line"
         return f"{text:<40}  # {source}" if source else text
 
+    # The file's selection as written; the command line's is a layer over it, said apart:
+    # two layers do not merge into one (ruff's layering, tlslint.selection).
     lines.append(line("select", settings.select or ["ALL"], raw.get("select", _MISSING), ["ALL"]))
+    lines.append(line("extend-select", settings.extend_select, raw.get("extend-select", _MISSING), []))
     lines.append(line("ignore", settings.ignore, raw.get("ignore", _MISSING), []))
+    lines += _command_line_selection(settings)
     lines.append(
         line("per-file-ignores", settings.per_file_ignores, raw.get("per-file-ignores", _MISSING), {})
     )
@@ -333,6 +337,40 @@ def show_settings(settings: Settings) -> str:
 
 
 _MISSING: Any = object()
+
+
+def _command_line_selection(settings: Settings) -> list[str]:
+    """The command line's selection over the file's, and the rules that run, as comments."""
+    from tlslint import catalogue
+    from tlslint.filters import UNSUPPRESSIBLE
+    from tlslint.selection import Resolution
+
+    lines = []
+    for layer in settings.overrides:
+        options = [
+            f"--{key} {','.join(values)}"
+            for key, values in (
+                ("select", layer.select),
+                ("extend-select", layer.extend_select),
+                ("ignore", layer.ignore),
+            )
+            if values
+        ]
+        lines.append(f"# command line, over the lines above: {' '.join(options)}")
+        if layer.select is not None:
+            lines.append(
+                "#   (--select starts afresh: the file's select, extend-select and ignore do not apply)"
+            )
+    index = catalogue.index()
+    selected = set(Resolution(settings.selections()).selected()) | UNSUPPRESSIBLE
+    running = [code for code in index if code in selected]
+    idle = [code for code in index if code not in selected]
+    if len(idle) <= len(running):
+        shown = "all but " + ", ".join(idle) if idle else "all"
+    else:
+        shown = ", ".join(running)
+    lines.append(f"# rules that run ({len(running)} of {len(index)}): {shown}")
+    return lines
 
 
 def _shown(path: Path, base: Path) -> str:

@@ -35,6 +35,7 @@ _VALUED: dict[str, tuple[str, tuple[str, ...] | None, bool]] = {
     "--format": ("output_format", OUTPUT_FORMATS, False),
     "--fail-on": ("fail_on", FAIL_ON, False),
     "--select": ("select", None, False),
+    "--extend-select": ("extend_select", None, False),
     "--ignore": ("ignore", None, False),
     "--nginx-version": ("nginx_version", None, False),
     "--config": ("config", None, True),

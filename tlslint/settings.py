@@ -1,10 +1,13 @@
-"""Settings: found by walking up from the first path, validated by a JSON Schema."""
+"""Settings: found by walking up from the deepest directory that holds every path
+checked (so the order of the paths does not matter), validated by a JSON Schema and
+against the catalogue."""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +16,7 @@ from tlslint.findings import Severity
 from tlslint.nginx_directives import ExtraDirective, parse_extra_directives
 from tlslint.nginx_versions import Version, parse_version
 from tlslint.paths import resolved
+from tlslint.selection import RuleSelection, selector_problem
 
 CONFIG_NAMES = (".tlslint.toml", ".tlslint.yaml", ".tlslint.yml", "pyproject.toml")
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "settings.schema.json"
@@ -28,8 +32,12 @@ class Settings:
 
     source: Path | None = None  # the settings file, if any
     base: Path = field(default_factory=Path.cwd)  # globs are relative to this
+    # The settings file's rule selection; the command line's are ``overrides``, applied
+    # after it (tlslint.selection).
     select: list[str] | None = None
+    extend_select: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
+    overrides: list[RuleSelection] = field(default_factory=list)
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
     exclude: list[str] = field(default_factory=list)
     fail_on: Severity = Severity.WARNING
@@ -50,12 +58,32 @@ class Settings:
     def options_for(self, code: str) -> dict[str, Any]:
         return self.rule_options.get(code, {})
 
+    def selections(self) -> list[RuleSelection]:
+        """The layers of rule selection, in the order they apply: the file's, then the
+        command line's."""
+        origin = f"{self.source}" if self.source is not None else "settings"
+        own = RuleSelection(
+            tuple(self.select) if self.select is not None else None,
+            tuple(self.extend_select),
+            tuple(self.ignore),
+            origin,
+        )
+        return [own, *self.overrides]
 
-def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
-    """The nearest settings file at or above ``start`` that holds tlslint settings."""
-    directory = resolved(start)  # realpath: a symlink loop given as a target does not raise
-    if not os.path.isdir(directory):  # False, not an error, where it cannot be read
-        directory = directory.parent
+
+def common_base(paths: Sequence[Path]) -> Path:
+    """The deepest directory that holds every one of ``paths`` (a directory itself, a
+    file its directory), as Black finds its project root: where the settings search
+    starts, whatever the order of the paths."""
+    directories = []
+    for path in paths:
+        found = resolved(path)  # realpath: a symlink loop given as a target does not raise
+        directories.append(found if os.path.isdir(found) else found.parent)  # False where unreadable
+    return Path(os.path.commonpath(directories)) if directories else resolved(Path("."))
+
+
+def find_config(directory: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The nearest settings file at or above ``directory`` that holds tlslint settings."""
     for candidate_dir in (directory, *directory.parents):
         for name in CONFIG_NAMES:
             candidate = candidate_dir / name
@@ -183,7 +211,7 @@ def check_references(data: dict[str, Any], origin: str) -> None:
 
     index = catalogue.index()
     problems = []
-    for key in ("select", "ignore"):
+    for key in ("select", "extend-select", "ignore"):
         for selector in data.get(key, []):
             problem = selector_problem(selector)
             if problem:
@@ -201,8 +229,13 @@ def check_references(data: dict[str, Any], origin: str) -> None:
             problems.append(f"{origin}: unknown setting 'rules.{code}': there is no rule {code}{hint}")
             continue
         known = list(meta.options)
-        for name in options:
+        for name, value in options.items():
             if name in known:
+                from tlslint import rule_options  # only for settings that set options
+
+                wrong = rule_options.problem(value, meta.options[name])
+                if wrong:
+                    problems.append(f"{origin}: 'rules.{code}.{name}': {wrong}")
                 continue
             close = _close_matches(name, known, n=1, cutoff=0.5)
             if close:
@@ -214,23 +247,10 @@ def check_references(data: dict[str, Any], origin: str) -> None:
         raise SettingsError("\n".join(problems))
 
 
-def selector_problem(selector: str) -> str | None:
-    """Why ``selector`` (a code, a code prefix, a rule name or ALL) selects no rule."""
-    from tlslint import catalogue
-
-    index = catalogue.index()
-    wanted = selector.strip()
-    if wanted.upper() == "ALL" or any(meta.name == wanted for meta in index.values()):
-        return None
-    if any(code.startswith(wanted.upper()) for code in index):
-        return None
-    candidates = [*index, *(meta.name for meta in index.values())]
-    close = _close_matches(wanted, candidates, n=1, cutoff=0.6)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
-    return f"'{selector}' is no rule code, code prefix or rule name{hint}"
-
-
-def load_settings(start: Path, explicit: Path | None = None) -> Settings:
+def load_settings(start: Path | Sequence[Path], explicit: Path | None = None) -> Settings:
+    """The settings for a run on ``start`` (a path, or the paths of a run): ``explicit``
+    (``--config``), else the nearest settings file at or above their common directory."""
+    directory = common_base([start] if isinstance(start, Path) else start)
     if explicit is not None:
         if not explicit.is_file():
             raise SettingsError(f"{explicit}: settings file not found")
@@ -239,9 +259,9 @@ def load_settings(start: Path, explicit: Path | None = None) -> Settings:
             raise SettingsError(f"{explicit}: has no [tool.tlslint] table")
         found: tuple[Path, dict[str, Any]] | None = (explicit, data)
     else:
-        found = find_config(start)
+        found = find_config(directory)
     if found is None:
-        return Settings(base=resolved(start) if os.path.isdir(start) else resolved(start).parent)
+        return Settings(base=directory)
     path, data = found
     origin = f"{path}" + (" [tool.tlslint]" if path.name == "pyproject.toml" else "")
     validate(data, origin)
@@ -266,6 +286,7 @@ def from_mapping(data: dict[str, Any], path: Path | None) -> Settings:
         source=path,
         base=base,
         select=data.get("select"),
+        extend_select=list(data.get("extend-select", [])),
         ignore=list(data.get("ignore", [])),
         per_file_ignores=dict(data.get("per-file-ignores", {})),
         exclude=list(data.get("exclude", [])),

@@ -22,7 +22,8 @@ def show_versions(targets: list[Path], settings: Settings) -> str:
     the versions the rules use, each bound with its source."""
     from tlslint.engine import run
 
-    quiet = dataclasses.replace(settings, select=[])  # loading only: NGX001 is always on
+    # Loading only: no rule runs but NGX001, which always does.
+    quiet = dataclasses.replace(settings, select=[], extend_select=[], overrides=[])
     result = run(targets, quiet)
     workspace = result.workspace
     lines = ["", "# nginx versions the rules use (docs/version-inference.md)"]

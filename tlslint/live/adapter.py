@@ -4,7 +4,8 @@ The formatters (text, json, sarif, github) take a ``RunResult``; a probe or a lo
 analysis builds one with no nginx files in it. Locations: a probe finding is at
 the pseudo-path ``host:port``, line 0; a log finding at the log file and the line
 of the first relevant entry. Settings (select, ignore, per-file ignores, fail-on,
-rule options) are read as for ``tlslint check``, starting at the working directory.
+rule options) are read as for ``tlslint check``, starting at the working directory;
+``--select``, ``--extend-select`` and ``--ignore`` layer over them as there.
 """
 
 from __future__ import annotations
@@ -51,20 +52,22 @@ def load_rule_settings(
     ignore: str | None,
     fail_on: str | None,
     overrides: dict[str, dict[str, Any]] | None = None,
+    extend_select: str | None = None,
 ) -> RuleSettings:
     """Settings as ``tlslint check`` reads them; raises UsageError for bad ones."""
+    from tlslint import selection
     from tlslint.filters import Filters
     from tlslint.settings import SettingsError, load_settings
     from tlslint.sources.nginx.loader import NginxFiles
 
     try:
         settings = load_settings(Path.cwd(), config)
-    except SettingsError as error:
+        given = selection.command_line(select, extend_select, ignore)
+        if not given.empty:
+            settings.overrides.append(given)
+        selection.require_some(settings.selections())
+    except (SettingsError, selection.SelectionError) as error:
         raise UsageError(str(error)) from None
-    if select is not None:
-        settings.select = [s for s in select.split(",") if s.strip()]
-    if ignore is not None:
-        settings.ignore = [*settings.ignore, *(s for s in ignore.split(",") if s.strip())]
     for code, values in (overrides or {}).items():
         settings.rule_options.setdefault(code, {}).update(values)
     threshold = settings.fail_on

@@ -249,6 +249,7 @@ def run_probe(
     select: str | None,
     ignore: str | None,
     quiet: bool,
+    extend_select: str | None = None,
 ) -> int:
     """Probe, report, and return the exit status."""
     try:
@@ -259,7 +260,7 @@ def run_probe(
         if min_ratio is not None and not 0 <= min_ratio <= 1:
             raise UsageError("--min-ratio must be between 0 and 1")
         overrides = {"LIV102": {"min-ratio": min_ratio}} if min_ratio is not None else None
-        rules = load_rule_settings(config, select, ignore, fail_on, overrides)
+        rules = load_rule_settings(config, select, ignore, fail_on, overrides, extend_select)
         target = make_target(
             endpoint, sni=sni, connect=connect, timeout=timeout, verify=verify,
             cafile=str(cafile) if cafile else None,

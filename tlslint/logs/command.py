@@ -328,6 +328,7 @@ def run_logs(
     select: str | None,
     ignore: str | None,
     quiet: bool,
+    extend_select: str | None = None,
 ) -> int:
     try:
         if not files:
@@ -337,7 +338,7 @@ def run_logs(
         if per_client_limit is not None and per_client_limit < 1:
             raise UsageError("--per-client-limit must be at least 1")
         overrides = {"LOG104": {"per-client-limit": per_client_limit}} if per_client_limit else None
-        rules = load_rule_settings(config, select, ignore, fail_on, overrides)
+        rules = load_rule_settings(config, select, ignore, fail_on, overrides, extend_select)
         method = str(rules.options("LOG103")["method"])
         if method not in METHODS:
             raise UsageError(f"rules.LOG103.method: '{method}' is not one of {', '.join(METHODS)}")

@@ -50,9 +50,13 @@ def rule_page(entry: dict[str, Any]) -> str:
     lines += ["## Fix", "", entry["fix"].strip(), ""]
     lines += _fix_safety(entry)
     if entry.get("options"):
+        from tlslint.rule_options import short
+
         lines += ["## Options", ""]
         for name, spec in entry["options"].items():
-            lines.append(f"- `{name}` ({spec['type']}, default `{spec['default']}`): {spec['description']}")
+            kind = short(spec)
+            default = spec["default"] if spec["default"] != "" else '""'
+            lines.append(f"- `{name}` ({kind}, default `{default}`): {spec['description']}")
         lines.append("")
     if entry.get("references"):
         lines += ["## References", ""]
