@@ -144,6 +144,8 @@ def cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
         ("[rules.NGX104]\nmin = 5\n", "5 is an integer: it takes a time"),
         ('[rules.NGX101]\nsize = "banana"\n', "a size as nginx reads it"),
         ('[rules.NGX101]\nsize = "16k"\n', '"16k" is below 32k'),
+        ('[rules.NGX104]\nmin = "2d"\n', '"2d" is above max ("1d"): it may not exceed it'),
+        ('[rules.NGX104]\nmax = "1m"\n', '"5m" is above max ("1m"): it may not exceed it'),
     ],
 )
 def test_a_bad_option_stops_the_run_with_exit_2(tmp_path: Path, toml: str, takes: str) -> None:

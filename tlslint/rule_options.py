@@ -119,6 +119,25 @@ def problem(value: Any, spec: dict[str, Any]) -> str | None:
     return None
 
 
+def order_problem(options: dict[str, Any], specs: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
+    """(option, why) for each option set above the one its spec names ``at-most`` (each
+    read as set, else as its default): NGX104 with min = "2d" and max = "1d" would call
+    every timeout out of range."""
+    found = []
+    for name, spec in specs.items():
+        other = spec.get("at-most")
+        if other is None or (name not in options and other not in options):
+            continue
+        low, high = options.get(name, spec["default"]), options.get(other, specs[other]["default"])
+        wanted = FORMATS.get(spec.get("format", ""))
+        if wanted is None or not isinstance(low, str) or not isinstance(high, str):
+            continue
+        low_amount, high_amount = wanted.magnitude(low), wanted.magnitude(high)
+        if low_amount is not None and high_amount is not None and low_amount > high_amount:
+            found.append((name, f"{_shown(low)} is above {other} ({_shown(high)}): it may not exceed it"))
+    return found
+
+
 def takes(spec: dict[str, Any], *, named: bool = True) -> str:
     """What the option takes, in words: its type, narrowed by its format, enum or bounds
     (a format ``named`` or, where the message has just named it, its spelling alone)."""
@@ -147,7 +166,8 @@ def short(spec: dict[str, Any]) -> str:
     for kind in types(spec):
         if kind == "string" and wanted is not None:
             least = _string_minimum(spec)
-            parts.append(f"string: {wanted.short}" + (f", at least `{least}`" if least is not None else ""))
+            written = f"string: {wanted.short}" + (f", at least `{least}`" if least is not None else "")
+            parts.append(written + (f", at most `{spec['at-most']}`" if "at-most" in spec else ""))
         else:
             parts.append(kind + _bounds(spec, kind))
     return " or ".join(parts)

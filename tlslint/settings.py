@@ -243,6 +243,11 @@ def check_references(data: dict[str, Any], origin: str) -> None:
             else:
                 hint = f" (valid keys: {', '.join(known)})" if known else f" ({code} has no options)"
             problems.append(f"{origin}: unknown setting 'rules.{code}.{name}'{hint}")
+        if any("at-most" in spec for spec in meta.options.values()) and not problems:
+            from tlslint import rule_options
+
+            for name, why in rule_options.order_problem(dict(options), meta.options):
+                problems.append(f"{origin}: 'rules.{code}.{name}': {why}")
     if problems:
         raise SettingsError("\n".join(problems))
 
