@@ -166,6 +166,21 @@ def test_paths_narrow_the_tree(repo: Path) -> None:
     assert {path for path, _ in reported(result)} == {"other/nginx.conf"}
 
 
+def test_paths_in_two_checkouts_are_each_judged_in_their_own(repo: Path, tmp_path: Path) -> None:
+    """Not only in the first path's repository: the second's changes count too."""
+    other = tmp_path / "other"
+    shutil.copytree(repo, other)
+    for root in (repo, other):
+        site = root / "deploy" / "sites-enabled" / "a.conf"
+        site.write_text(site.read_text().replace("}", "    ssl_session_timeout 1m;\n}"), encoding="utf-8")
+    result = tlslint(tmp_path, "--changed-since", "main", "repo/deploy", "other/deploy")
+    changed = {path for path, _ in reported(result)}
+    assert changed == {
+        "repo/deploy/nginx.conf", "repo/deploy/sites-enabled/a.conf",
+        "other/deploy/nginx.conf", "other/deploy/sites-enabled/a.conf",
+    }  # fmt: skip
+
+
 def test_not_a_git_repository(tmp_path: Path) -> None:
     write(tmp_path / "a.conf", NGINX_CONF)
     result = tlslint(tmp_path, "--changed-since", "main")

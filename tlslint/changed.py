@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -45,6 +46,17 @@ def repository_root(start: Path) -> Path:
         return Path(_git(["rev-parse", "--show-toplevel"], directory).strip()).resolve()
     except ChangedError:
         raise ChangedError(f"--changed-since: {directory.resolve()} is not inside a git repository") from None
+
+
+def changed_in(rev: str, starts: Sequence[Path]) -> set[Path]:
+    """Resolved paths changed since ``rev`` in each repository holding one of ``starts``
+    (paths from two checkouts are each judged in their own; not only the first's)."""
+    directories = dict.fromkeys(start if start.is_dir() else start.parent for start in starts)
+    roots = dict.fromkeys(repository_root(directory) for directory in directories)
+    changed: set[Path] = set()
+    for root in roots:
+        changed |= changed_files(rev, root)
+    return changed
 
 
 def changed_files(rev: str, start: Path) -> set[Path]:

@@ -239,11 +239,11 @@ def _run_options(
 
     scope = None
     if changed_since is not None:
-        from tlslint.changed import ChangedError, changed_files
+        from tlslint.changed import ChangedError, changed_in
         from tlslint.scope import Scope
 
         try:
-            scope = Scope.of(changed_files(changed_since, targets[0]), includers=True)
+            scope = Scope.of(changed_in(changed_since, targets or [Path(".")]), includers=True)
         except ChangedError as error:
             raise CommandError(str(error)) from None
     recorded = None
