@@ -138,16 +138,38 @@ def rejects_handshakes(server: Server) -> bool:
     return directive is not None and directive.args[:1] == ("on",)
 
 
-def tls13_only(server: Server, defaults: list[Server]) -> bool:
-    """Whether the server speaks nothing but TLS 1.3, by the ssl_protocols lines that can
-    decide for it (its own, and its default servers' before 1.29.2): TLS 1.3 clients
-    resume with tickets, and a session cache is for TLS 1.2 clients (Mozilla's modern
-    profile leaves it out for that reason). nginx's default always has TLS 1.2."""
-    for decider in (server, *defaults):
+def tls13_only(config: NginxConfig, server: Server, per_server: bool) -> bool:
+    """Whether the server speaks nothing but TLS 1.3, by the ssl_protocols lines that
+    decide for it: since 1.29.2 (``per_server``) its own; before, those of the default
+    server of each of its TLS sockets (itself where it is one), as NGX302 reads them
+    (facts §1). TLS 1.3 clients resume with tickets, and a session cache is for TLS 1.2
+    clients (Mozilla's modern profile leaves it out for that reason). nginx's default
+    always has TLS 1.2."""
+    deciders = [server]
+    if not per_server:
+        defaults = default_servers_of(config, server)
+        deciders = [*defaults, server] if tls_default_for(config, server) or not defaults else defaults
+    for decider in deciders:
         line = decider.effective("ssl_protocols")
         if line is None or {arg.lower() for arg in line.args} != {"tlsv1.3"}:
             return False
     return True
+
+
+def ticket_blockers(config: NginxConfig, server: Server, sockets: list[str]) -> list[tuple[str, Server]]:
+    """Of ``sockets`` (TLS sockets of ``server``), those whose default server is another
+    one with ``ssl_session_tickets off``, with that server. Before nginx 1.29.2 the
+    default server's context decides ticket resumption (it is set before the SNI
+    callback picks the virtual server), so there ``server`` resumes no ticket even with
+    tickets on. Measured on 1.22.1: with no cache, 0/3 resumed in TLS 1.2 and 1.3, with
+    the virtual server's own ssl_session_ticket_key too. Since 1.29.2 the virtual
+    server's own setting counts (facts §1)."""
+    found = []
+    for socket in sockets:
+        default = config.default_server(socket)
+        if default is not None and default is not server and not tickets_on(default):
+            found.append((socket, default))
+    return found
 
 
 def ticket_keys(config: NginxConfig, server: Server) -> list[Directive]:

@@ -7,6 +7,15 @@ random keys, tickets die on every reload and differ between nodes (a warning); w
 shared between nodes, and only TLS 1.2 clients without ticket support cannot resume
 (info). A missing http-level line is one cause, reported once where the fix goes.
 
+Before nginx 1.29.2 the default server of a socket decides for its virtual servers
+(its context is set before the SNI callback picks one): its ``ssl_session_tickets off``
+keeps a virtual server with tickets on from resuming at all when neither has a cache
+(measured on 1.22.1, tests/test_live_session_default.py), and its ssl_protocols decide
+whether the virtual server speaks only TLS 1.3. Since 1.29.2 each server's own lines
+count. The rule reads a server on each side of 1.29.2 that the configuration may run on;
+where they differ (the version is open) the message says what holds on each side, at
+``info`` where one side needs no cache, else at the lesser severity of the two.
+
 A stream{} server that shares a TLS address:port with another is judged only on nginx
 known to be >= 1.25.5 (``stream_default_unsettled``): before, nginx refuses the second
 server (NGX004), so no default server resumes anything; from 1.25.5 the socket's default
@@ -24,8 +33,9 @@ where nothing is set, with a zone name nothing else declares.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Hashable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tlslint.checks import RuleContext, directive_location, related
 from tlslint.checks._causes import Cause, Place, fix_key, one_per_cause
@@ -41,6 +51,7 @@ from tlslint.checks._session import (
     setting_anchor,
     stream_default_unsettled,
     stream_defaults_known,
+    ticket_blockers,
     ticket_keys,
     tickets_on,
     tls13_only,
@@ -48,7 +59,9 @@ from tlslint.checks._session import (
 )
 from tlslint.findings import Finding, Fix, Related, Severity
 from tlslint.nginx_edits import replace_arguments
+from tlslint.nginx_versions import SNI_SESSION_DECISION
 from tlslint.sources.nginx.model import Directive
+from tlslint.version_range import VersionRange
 from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import NginxConfig, Server, is_default
 
@@ -56,11 +69,17 @@ CODE = "NGX101"
 NONE_APPLIES = "no ssl_session_cache applies; nginx's default is none"
 IN_NO_LINE = "nothing in this file sets ssl_session_cache; nginx's default is none"
 
-# What a server without a cache still resumes, by how its tickets are set up.
-OFF, RANDOM, KEYED = "off", "random", "keyed"
-SEVERITY = {OFF: Severity.ERROR, RANDOM: Severity.WARNING, KEYED: Severity.INFO}
+# What a server without a cache still resumes, by how its tickets are set up. BLOCKED:
+# tickets on, but before 1.29.2 its default server's `ssl_session_tickets off` decides.
+OFF, BLOCKED, RANDOM, KEYED = "off", "blocked", "random", "keyed"
+ORDER: tuple[str | None, ...] = (OFF, BLOCKED, RANDOM, KEYED)  # of the parts of one cause's message
+SEVERITY = {OFF: Severity.ERROR, BLOCKED: Severity.ERROR, RANDOM: Severity.WARNING, KEYED: Severity.INFO}
 ALONE = {
     OFF: "with ssl_session_tickets off, every connection is a full handshake",
+    BLOCKED: (
+        "{whose} {blockers} {turn} ssl_session_tickets off, which{when} decides ticket resumption "
+        "for it too: it never resumes{on}, and every connection{there} is a full handshake"
+    ),
     RANDOM: (
         "only session tickets can resume, and with nginx's random ticket keys they die on every "
         "reload and differ between nodes"
@@ -73,6 +92,10 @@ ALONE = {
 }
 MANY = {
     OFF: "{who} (ssl_session_tickets off) never resume: every connection is a full handshake",
+    BLOCKED: (
+        "{who} never resume: their default server turns ssl_session_tickets off, which{when} decides "
+        "ticket resumption for them too, so every connection is a full handshake"
+    ),
     RANDOM: (
         "{who} resume only with session tickets, whose random keys die on every reload and differ "
         "between nodes"
@@ -82,6 +105,24 @@ MANY = {
         "the default server (so tickets survive reloads and are shared between nodes); TLS 1.2 clients "
         "without ticket support cannot resume"
     ),
+}
+# One side of 1.29.2 where the server needs no cache: it speaks only TLS 1.3 (tickets on).
+TLS13 = "it speaks only TLS 1.3 ({whose} ssl_protocols applies), whose clients resume with session tickets"
+# A server whose reading differs across the versions an open nginx.version stands for,
+# among others: "{who}, before nginx 1.29.2, {before}, and from 1.29.2 {since}".
+PLURAL: dict[str | None, str] = {
+    OFF: "never resume (ssl_session_tickets off)",
+    BLOCKED: (
+        "never resume (their default server's ssl_session_tickets off decides ticket resumption for them)"
+    ),
+    RANDOM: (
+        "resume only with session tickets, whose random keys die on every reload and differ between nodes"
+    ),
+    KEYED: (
+        "resume only with session tickets, whose keys come from ssl_session_ticket_key files on the "
+        "default server"
+    ),
+    None: "speak only TLS 1.3, whose clients resume with session tickets",
 }
 # In a fragment the includer may set the ticket keys this file does not: said so.
 FRAGMENT_KEYS = (
@@ -93,11 +134,26 @@ FRAGMENT_MANY_KEYS = (
     "whose random keys (unless the includer sets ssl_session_ticket_key)",
 )
 
-SHORT = {
+SHORT: dict[str | None, str] = {
     OFF: "never resumes (tickets off)",
+    BLOCKED: "never resumes (its default server turns tickets off)",
     RANDOM: "resumes only with tickets, whose keys die on reload",
     KEYED: "resumes only with tickets (keys from files)",
+    None: "TLS 1.3 only, resumes with tickets",
 }
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What a server without a cache resumes on one side of 1.29.2 (``per_server``:
+    since, when each virtual server decides its own tickets and protocols)."""
+
+    kind: str | None  # OFF, BLOCKED, RANDOM, KEYED; None: TLS 1.3 only, no cache needed
+    # Its sockets whose default server turns tickets off (before 1.29.2), and those servers.
+    blocked: tuple[str, ...] = ()
+    blockers: tuple[Server, ...] = field(default=(), compare=False)
+    partly: bool = False  # blocked on some of the sockets it is judged on, not all
+    per_server: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -114,8 +170,12 @@ class _Where:
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     for whole in workspace.nginx:
         places: list[Place] = []
+        versions = workspace.nginx_versions(whole)
+        # One version on each side of 1.29.2 that the configuration may run on: before,
+        # the default server decides tickets and protocols for its virtual servers.
+        sides = [rep >= SNI_SESSION_DECISION for rep in versions.representatives((SNI_SESSION_DECISION,))]
         stream = whole.stream
-        stream_known = stream is None or stream_defaults_known(stream, workspace.nginx_versions(whole))
+        stream_known = stream is None or stream_defaults_known(stream, versions)
         for config, server in every_tls_server(whole):
             if stream_default_unsettled(config, server, stream_known):
                 continue  # which server's cache resumes its sessions is open (see above)
@@ -129,35 +189,93 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             defaults = default_servers_of(config, server)
             if defaults and all(effective_cache(d).present or effective_cache(d).refused for d in defaults):
                 continue
-            if tickets_on(server) and tls13_only(server, defaults):
-                continue  # TLS 1.3 resumes with tickets; their keys are NGX105's
             split = _split_sockets(config, server)
-            finding, kind = _alone(ctx, config, server, cache, split)
+            bare = split[0] if split is not None else _tls_sockets(config, server)
+            readings = list(dict.fromkeys(_read(config, server, bare, per_server) for per_server in sides))
+            if all(reading.kind is None for reading in readings):
+                continue  # TLS 1.3 resumes with tickets; their keys are NGX105's
+            finding, outcome = _alone(ctx, config, server, cache, readings, versions, split)
             cause, where = _cause(config, server, cache, finding)
-            if split is not None:
+            if split is not None or any(reading.partly for reading in readings):
                 cause = ("some sockets", id(server))  # its own message: true of some sockets only
             who = f"TLS {server.label}" + (
                 " (a default server that rejects handshakes)" if rejects_handshakes(server) else ""
             )
-            places.append(Place(cause, finding, f"{who}: {SHORT[kind]}", (kind, where)))
+            note = _short(readings)
+            places.append(Place(cause, finding, f"{who}: {note}", (outcome, where, versions)))
         yield from one_per_cause(places, _describe, ctx.keep)
+
+
+def _tls_sockets(config: NginxConfig, server: Server) -> list[str]:
+    tls = config.tls_sockets
+    return list(dict.fromkeys(listen.socket for listen in server.listens if listen.socket in tls))
+
+
+def _read(config: NginxConfig, server: Server, bare: list[str], per_server: bool) -> _Reading:
+    """What ``server`` resumes on ``bare`` (its sockets whose default server has no cache
+    either) on one side of 1.29.2."""
+    if not tickets_on(server):
+        return _Reading(OFF)
+    blocking = [] if per_server else ticket_blockers(config, server, bare)
+    blocked = tuple(socket for socket, _ in blocking)
+    blockers = tuple(dict.fromkeys(default for _, default in blocking))
+    partly = bool(blocked) and len(blocked) < len(bare)
+    if blocked and not partly:
+        return _Reading(BLOCKED, blocked, blockers)
+    if tls13_only(config, server, per_server):
+        if not blocked:
+            return _Reading(None, per_server=per_server)
+        # Tickets resume where its default server lets them; nothing does where it does not.
+        return _Reading(BLOCKED, blocked, blockers, True)
+    kind = KEYED if ticket_keys(config, server) else RANDOM
+    return _Reading(kind, blocked, blockers, partly)
+
+
+def _short(readings: list[_Reading]) -> str:
+    """The related location's note on one server."""
+    if len(readings) == 1:
+        return SHORT[readings[0].kind]
+    before, since = readings
+    return f"before 1.29.2 {SHORT[before.kind]}; from 1.29.2 {SHORT[since.kind]}"
+
+
+def _when(versions: VersionRange, single: bool) -> str:
+    """Why the default server's tickets decide: the version named, where one reading holds
+    on every version the configuration may run on ('' when the message splits by version)."""
+    if not single:
+        return ""
+    settled = versions.settled(SNI_SESSION_DECISION)
+    return f" before nginx 1.29.2 ({settled})" if settled else " before nginx 1.29.2"
 
 
 def _describe(members: list[Place]) -> Cause:
     """One message for every server that lacks a cache for the same cause."""
     where: _Where = members[0].detail[1]
-    kinds = [place.detail[0] for place in members]
+    versions: VersionRange = members[0].detail[2]
+    # By what each server resumes on each side of 1.29.2 (not by its sockets: a place whose
+    # message names sockets is a cause of its own), counted once: a cause may have 10,000.
+    counts = Counter(tuple(reading.kind for reading in place.detail[0]) for place in members)
     parts = []
-    for kind in (OFF, RANDOM, KEYED):
-        count = kinds.count(kind)
-        if count:
-            who = "they" if count == len(members) else f"{count} of them"
-            part = MANY[kind].format(who=who)
-            parts.append(part.replace(*FRAGMENT_MANY_KEYS) if where.fragment else part)
+    open_question = False
+    for kinds in sorted(
+        counts, key=lambda kinds: (len(kinds), ORDER.index(kinds[0]) if len(kinds) == 1 else 0)
+    ):
+        count = counts[kinds]
+        who = "they" if count == len(members) else f"{count} of them"
+        if len(kinds) == 1:
+            kind = kinds[0]
+            assert kind is not None  # a server that needs no cache on every side is not reported
+            part = MANY[kind].format(who=who, when=_when(versions, single=True))
+        else:
+            open_question = True
+            before, since = kinds
+            part = f"{who}, before nginx 1.29.2, {PLURAL[before]}, and from 1.29.2 {PLURAL[since]}"
+        parts.append(part.replace(*FRAGMENT_MANY_KEYS) if where.fragment else part)
+    note = f" ({versions.unsettled()}: set nginx.version to decide)" if open_question else ""
     return Cause(
         directive_location(where.directive),
         f"{where.subject}, so {len(members)} TLS servers have no session cache{where.unless}: "
-        f"{'; '.join(parts)}",
+        f"{'; '.join(parts)}{note}",
         where.anchor,
     )
 
@@ -190,20 +308,28 @@ def _split_sockets(config: NginxConfig, server: Server) -> _Split | None:
 
 
 def _alone(
-    ctx: RuleContext, config: NginxConfig, server: Server, cache: SessionCache, split: _Split | None = None
-) -> tuple[Finding, str]:
-    """The finding for one server, and what it can still resume."""
+    ctx: RuleContext,
+    config: NginxConfig,
+    server: Server,
+    cache: SessionCache,
+    readings: list[_Reading],
+    versions: VersionRange,
+    split: _Split | None = None,
+) -> tuple[Finding, tuple[_Reading, ...]]:
+    """The finding for one server, and what it can still resume (one reading, or one on
+    each side of 1.29.2 where they differ and the version is open)."""
     notes: list[Related] = []
     tickets_line = server.effective("ssl_session_tickets")
     if not tickets_on(server):
-        kind = OFF
         if tickets_line is not None:
             notes.append(related(tickets_line, "session tickets are turned off here"))
     else:
-        keys = ticket_keys(config, server)
-        kind = KEYED if keys else RANDOM
-        if keys:
-            notes.append(related(keys[0], "ticket keys of the default server"))
+        for blocker in dict.fromkeys(b for reading in readings for b in reading.blockers):
+            line = blocker.effective("ssl_session_tickets")
+            if line is not None:  # the note its own finding gives it: one related location
+                notes.append(related(line, "session tickets are turned off here"))
+        if any(reading.kind == KEYED for reading in readings):
+            notes.append(related(ticket_keys(config, server)[0], "ticket keys of the default server"))
     state = NONE_APPLIES if cache.directive is None else f"`ssl_session_cache {cache.state}`"
     unless = ""
     if cache.directive is None and is_fragment(config):
@@ -217,7 +343,19 @@ def _alone(
             f" rejects handshakes itself, but as the default server of {sockets} it "
             "is where the sessions of those sockets resume, and it"
         )
-    effect = ALONE[kind]
+    when = _when(versions, single=len(readings) == 1)
+    if len(readings) == 1:
+        effect = _effect(readings[0], when)
+        severity = SEVERITY[_kind(readings[0])]
+    else:
+        before, since = readings
+        effect = (
+            f"before nginx 1.29.2, {_effect(before, when)}; from 1.29.2, {_effect(since, when)} "
+            f"({versions.unsettled()}: set nginx.version to decide)"
+        )
+        # Where one side needs no cache, whether there is a problem is the open question.
+        needed = all(reading.kind is not None for reading in readings)
+        severity = min(SEVERITY[_kind(reading)] for reading in readings) if needed else Severity.INFO
     if is_fragment(config):
         effect = effect.replace(*FRAGMENT_KEYS)
     if split is not None:
@@ -230,12 +368,45 @@ def _alone(
     finding = ctx.finding(
         where,
         f"{subject} has no session cache{unless} ({state}): {effect}",
-        severity=SEVERITY[kind],
+        severity=severity,
         related=notes,
         anchor=anchor(server, "ssl_session_cache"),
         fix=add_shared_cache(config, server, cache, str(ctx.options["size"]), safe=not is_fragment(config)),
     )
-    return finding, kind
+    return finding, tuple(readings)
+
+
+def _kind(reading: _Reading) -> str:
+    assert reading.kind is not None  # one reading that needs no cache is not reported
+    return reading.kind
+
+
+def _effect(reading: _Reading, when: str) -> str:
+    """What a server without a cache resumes, by one reading, for its finding alone."""
+    if reading.kind is None:
+        return TLS13.format(whose="its own" if reading.per_server else "its default server's")
+    blockers = " and ".join(blocker.label for blocker in reading.blockers)
+    several = len(reading.blockers) > 1
+    turn = "turn" if several else "turns"
+    if reading.kind == BLOCKED:
+        if not reading.partly:
+            whose = "its default servers" if several else "its default server"
+            return ALONE[BLOCKED].format(
+                whose=whose, blockers=blockers, turn=turn, when=when, on="", there=""
+            )
+        on = ", ".join(reading.blocked)  # TLS 1.3 only: tickets resume on its other sockets
+        whose = f"the default {'servers' if several else 'server'} of {on},"
+        return ALONE[BLOCKED].format(
+            whose=whose, blockers=f"{blockers},", turn=turn, when=when, on=f" on {on}", there=" there"
+        )
+    effect = ALONE[reading.kind]
+    if reading.partly:
+        on = ", ".join(reading.blocked)
+        effect += (
+            f"; on {on} not even tickets resume: the default {'servers' if several else 'server'} there, "
+            f"{blockers}, {turn} ssl_session_tickets off, which{when} decides ticket resumption for it too"
+        )
+    return effect
 
 
 def _cause(

@@ -8,6 +8,13 @@ address:port with another is judged only on nginx known to be >= 1.25.5
 (``stream_default_unsettled``): before, nginx refuses the second server (NGX004), and no
 default server's keys encrypt anything.
 
+Before nginx 1.29.2 a default server's own ``ssl_session_tickets off`` also decides for
+the virtual servers of its sockets: no ticket resumes there (measured on 1.22.1: in TLS
+1.2 none is issued, and the TLS 1.3 one is never taken), so its keys encrypt nothing that
+resumes and the rule says nothing on those versions. Since 1.29.2 a virtual server's own
+setting counts; where the version is open, the finding speaks of 1.29.2 and later (where
+a shared cache keeps the keys), at ``info``.
+
 In a fragment (a conf.d/ file of server blocks, or a server snippet, checked without its
 includer) the including http{} may set the ticket keys, or the shared cache, that this
 file leaves out, and where no line of the file turns tickets on, it may turn them off:
@@ -36,7 +43,7 @@ from tlslint.checks._session import (
 )
 from tlslint.checks.ngx101_session_cache_missing import add_shared_cache
 from tlslint.findings import Finding, Severity
-from tlslint.nginx_versions import TICKET_KEYS_IN_SHARED_CACHE
+from tlslint.nginx_versions import SNI_SESSION_DECISION, TICKET_KEYS_IN_SHARED_CACHE
 from tlslint.sources.nginx.model import Directive
 from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import NginxConfig, Server, is_default
@@ -54,6 +61,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     for whole in workspace.nginx:
         versions = workspace.nginx_versions(whole)
         new_enough = versions.at_least(TICKET_KEYS_IN_SHARED_CACHE)
+        per_server = versions.at_least(SNI_SESSION_DECISION)
         places: list[Place] = []
         stream_known = stream_defaults_known(whole.stream, versions)
         for config, server in every_tls_server(whole):
@@ -64,22 +72,28 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 continue
             if server.effective("ssl_session_ticket_key") is not None or not _issues_tickets(config, server):
                 continue
+            # Before 1.29.2 its own `ssl_session_tickets off` keeps every server of its
+            # sockets from resuming a ticket: then only 1.29.2 and later are in question.
+            later = not tickets_on(server)
+            if later and per_server is False:
+                continue
             cache = effective_cache(server)
             if cache.refused:
                 continue  # nginx cannot read its session cache line (NGX012)
             shared = cache.shared is not None
-            if shared and new_enough and not fleet:
+            kept = True if later else new_enough  # 1.29.2 and later keep keys in a shared cache
+            if shared and kept and not fleet:
                 continue
             severity = None
             if not shared:
                 what = f"no shared session cache keeps nginx's random keys, so {RANDOM}"
-            elif new_enough is False:
+            elif kept is False:
                 what = (
                     f"{versions.settled(TICKET_KEYS_IN_SHARED_CACHE)} keeps no ticket keys in the shared "
                     f"cache (that began in 1.23.2), so nginx's random keys are used: {RANDOM}"
                 )
             elif fleet:
-                when = "" if new_enough else " (from 1.23.2; before, they are random per start)"
+                when = "" if kept else " (from 1.23.2; before, they are random per start)"
                 what = (
                     f"the shared cache keeps and rotates nginx's keys on this node only{when}: with "
                     "require-key-file (throughput profile) a fleet must share keys, or a client that "
@@ -102,6 +116,15 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 off = "" if _tickets_written(config, server) else " or turns ssl_session_tickets off"
                 what = f"unless {includer(config)} does{off}, {what}"
             sockets = ", ".join(tls_default_for(config, server)) or "its sockets"
+            if later and per_server is None:
+                # True from 1.29.2 only, which the configuration may or may not run.
+                what = (
+                    f"from nginx 1.29.2, where a virtual server's own ssl_session_tickets counts, {what}; "
+                    f"before, no session ticket resumes on {sockets}, since this default server turns "
+                    f"ssl_session_tickets off and its setting decides there ({versions.unsettled()}: set "
+                    "nginx.version to decide)"
+                )
+                severity = Severity.INFO  # holds on some of the versions only
             finding = ctx.finding(
                 server.block.directive or server.block.children[0],
                 f"session tickets on {sockets} are encrypted with the keys of the default server "
@@ -113,7 +136,8 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 else add_shared_cache(config, server, cache, "10m", safe=not is_fragment(config)),
                 fix_note=KEY_FILES_NOTE if shared else "",
             )
-            cause = _cause(finding, cache.directive, server)
+            # One message speaks for a cause's servers: those true from 1.29.2 only stand apart.
+            cause = (_cause(finding, cache.directive, server), later and per_server is None)
             places.append(Place(cause, finding, f"default server {server.label}", (config, what, server)))
         yield from one_per_cause(places, _describe, ctx.keep)
 
