@@ -418,6 +418,10 @@ def is_yaml(path: str) -> bool:
     return path.endswith((".yaml", ".yml"))
 
 
+def is_compose(path: str) -> bool:
+    return Path(path).name in ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml")
+
+
 def replicate(example: dict[str, Any], key: str, copies: int, variant: str, *, split: bool = False) -> Tree:
     """The example's ``key`` text (with its other files) as a tree of ``copies`` copies.
 
@@ -433,7 +437,10 @@ def replicate(example: dict[str, Any], key: str, copies: int, variant: str, *, s
     out: dict[str, str] = {}
     names = _Names()
     nginx = {p: t for p, t in files.items() if is_nginx(p)}
-    yaml = {p: t for p, t in files.items() if is_yaml(p)}
+    # A compose file is one document of services, which the copies' upstreams reach by
+    # name, like the app-server files: replicated as documents, every copy's upstream
+    # would reach every copy's service (n x n links no real stack has).
+    yaml = {p: t for p, t in files.items() if is_yaml(p) and not is_compose(p)}
     others = {p: t for p, t in files.items() if p not in nginx and p not in yaml}
     for path, text in nginx.items():
         try:

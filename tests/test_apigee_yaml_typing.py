@@ -79,8 +79,10 @@ def test_plain_fix_leaves_a_trailing_zero_alone(tmp_path: Path) -> None:
 @pytest.mark.parametrize("written", ["1.0", "1.00"])
 def test_a_number_the_chart_refuses_is_one_error(tmp_path: Path, written: str) -> None:
     """1.0 reaches the chart as 1: APG202 reports it (an error, with "1.0" as an unsafe fix);
-    APG203 does not call it TLS 1.0 as well."""
-    (finding,) = findings(tmp_path, {"o.yaml": overrides(minTLSProtocolVersion=written)})
+    APG203 judges the version meant, which its fix writes: TLS 1.0, deprecated."""
+    finding, meant = findings(tmp_path, {"o.yaml": overrides(minTLSProtocolVersion=written)})
+    assert (meant.code, meant.severity) == ("APG203", Severity.WARNING)
+    assert meant.message.startswith(f"minTLSProtocolVersion {written} (meant as 1.0) lets clients use TLS")
     assert (finding.code, finding.severity) == ("APG202", Severity.ERROR)
     assert 'becomes 1, which the chart refuses (inferred); write "1.0"' in finding.message
     assert finding.fix is not None and not finding.fix.safe

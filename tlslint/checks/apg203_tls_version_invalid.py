@@ -29,7 +29,11 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             # Judged as the chart receives it: an unquoted 1.30 arrives as 1.3.
             if version.received not in VALID:
                 if version.meant is not None:
-                    continue  # 1.0 arrives as 1: APG202 reports it, with the version meant
+                    # 1.0 arrives as 1: APG202 reports that, with the version meant; what
+                    # is meant is still judged (quoted, "1.0" lets TLS 1.0 in).
+                    if key == "minTLSProtocolVersion" and version.meant in OLD:
+                        yield _deprecated(ctx, host.anchor, version, version.meant)
+                    continue
                 yield ctx.finding(
                     location(version.scalar),
                     f"{key} is {_shown(version)}; the apigee-virtualhost chart accepts only "
@@ -53,13 +57,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 anchor=f"{host.anchor}.minTLSProtocolVersion",
             )
         elif floor and floor.received in OLD:
-            yield ctx.finding(
-                location(floor.scalar),
-                f"minTLSProtocolVersion {_version(floor)} lets clients use TLS {floor.received}, "
-                'deprecated by RFC 8996; use "1.2"',
-                severity=Severity.WARNING,
-                anchor=f"{host.anchor}.minTLSProtocolVersion",
-            )
+            yield _deprecated(ctx, host.anchor, floor, floor.received)
     for route in ws.routes:
         spec = route.spec
         ports = spec.get("ports") if spec is not None else None
@@ -85,6 +83,16 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                     severity=Severity.WARNING,
                     anchor=f"{route.anchor}.spec.ports.tls.minProtocolVersion",
                 )
+
+
+def _deprecated(ctx: RuleContext, anchor: str, floor: ChartVersion, meant: str) -> Finding:
+    written = _version(floor) if meant == floor.received else f"{floor.scalar.raw} (meant as {meant})"
+    return ctx.finding(
+        location(floor.scalar),
+        f'minTLSProtocolVersion {written} lets clients use TLS {meant}, deprecated by RFC 8996; use "1.2"',
+        severity=Severity.WARNING,
+        anchor=f"{anchor}.minTLSProtocolVersion",
+    )
 
 
 def _rank(value: Scalar | None) -> int | None:

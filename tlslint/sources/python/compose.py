@@ -85,10 +85,18 @@ def load(source: SourceText) -> ComposeFile:
                 for node in shared:
                     nodes.setdefault(id(node), []).append(name)
                 found.append((service, shared))
+        # The services sharing each set of nodes, in order, worked out once per set: when
+        # every service merges one anchor, a list per service was quadratic.
+        sharers: dict[tuple[int, ...], list[str]] = {}
         for service, shared in found:
             if shared:
-                others = sorted({o for n in shared for o in nodes[id(n)] if o != service.name})
-                with_whom = f", shared with {_names(others)}" if others else ""
+                key = tuple(sorted({id(n) for n in shared}))
+                if key not in sharers:
+                    sharers[key] = sorted({o for n in shared for o in nodes[id(n)]})
+                everyone = sharers[key]  # the service itself is one of them
+                others = [o for o in everyone[:4] if o != service.name][:3]
+                count = len(everyone) - 1
+                with_whom = f", shared with {_names(others, count)}" if count else ""
                 reason = (
                     f"its command line comes through a YAML alias or merge key{with_whom}: an edit there "
                     "would change every service that shares it"
@@ -98,9 +106,9 @@ def load(source: SourceText) -> ComposeFile:
     return loaded
 
 
-def _names(services: list[str]) -> str:
-    shown = [f"service {n}" for n in services[:3]]
-    more = f" and {len(services) - 3} more" if len(services) > 3 else ""
+def _names(shown_names: list[str], count: int) -> str:
+    shown = [f"service {n}" for n in shown_names]
+    more = f" and {count - len(shown_names)} more" if count > len(shown_names) else ""
     return ", ".join(shown) + more
 
 
