@@ -15,6 +15,14 @@ sends one after another (curl reuses a connection whenever nginx keeps it):
   HTTP/2 requests keep theirs (location lines do not apply to HTTP/2);
 * ``http2_max_requests 2``: nginx warns and ignores it (obsolete since 1.19.7).
 
+And for three requests two seconds apart (curl ``--rate 30/m``, still one handle):
+
+* ``keepalive_timeout 1s``: a new connection for every request on both protocols, so
+  NGX202 says "idle clients", HTTP/2 ones included;
+* ``http2_idle_timeout 1s``: one connection on both protocols; nginx warns and ignores
+  the line (the default keepalive_timeout, 75s, keeps the HTTP/2 connection), so NGX202
+  does not report it on 1.22.1.
+
 The client is curl built with HTTP/2 (nghttp2); everything stays on 127.0.0.1 and
 every wait is bounded (tests/live_nginx.py).
 """
@@ -67,14 +75,16 @@ def config(port: int, http: str = "", server: str = "", location: str = "", http
     return f"http {{\n    {http}\n{body}\n}}\n"
 
 
-def new_connections(curl: str, port: int, paths: tuple[str, ...], http2: bool) -> int:
+def new_connections(curl: str, port: int, paths: tuple[str, ...], http2: bool, rate: str = "") -> int:
     """How many connections curl opened for ``paths``, requested one after another on one
-    handle (it reuses a connection nginx keeps open); each response checked."""
+    handle (it reuses a connection nginx keeps open); each response checked. ``rate``:
+    curl's ``--rate`` (``30/m``: a request every two seconds), to leave the connection idle."""
     urls = [arg for path in paths for arg in ("--output", "/dev/null", f"https://127.0.0.1:{port}{path}")]
     done = subprocess.run(
         [
             curl, "--silent", "--insecure", "--max-time", str(REQUEST_TIMEOUT),
             "--http2" if http2 else "--http1.1",
+            *(("--rate", rate) if rate else ()),
             "--write-out", "%{http_version} %{http_code} %{num_connects}\\n",
             *urls,
         ],
@@ -86,18 +96,20 @@ def new_connections(curl: str, port: int, paths: tuple[str, ...], http2: bool) -
     return sum(int(count) for _, _, count in rows)
 
 
-def measured(curl: str, text: str, port: int, prefix: Path, paths: tuple[str, ...] = PATHS) -> dict[str, int]:
+def measured(
+    curl: str, text: str, port: int, prefix: Path, paths: tuple[str, ...] = PATHS, rate: str = ""
+) -> dict[str, int]:
     with running_nginx(text, port, prefix) as nginx:
         found = {
-            "HTTP/2": new_connections(curl, port, paths, http2=True),
-            "HTTP/1.1": new_connections(curl, port, paths, http2=False),
+            "HTTP/2": new_connections(curl, port, paths, http2=True, rate=rate),
+            "HTTP/1.1": new_connections(curl, port, paths, http2=False, rate=rate),
         }
         found["warnings"] = nginx.output().count("[warn]")
     return found
 
 
 def findings(tmp_path: Path, text: str) -> dict[str, list[Finding]]:
-    mapping = {"select": ["NGX201", "NGX203"], "nginx": {"version": "1.22.1"}}
+    mapping = {"select": ["NGX201", "NGX202", "NGX203"], "nginx": {"version": "1.22.1"}}
     out: dict[str, list[Finding]] = {}
     for finding in check_files(tmp_path / "lint", {"nginx.conf": text}, mapping).findings:
         out.setdefault(finding.code, []).append(finding)
@@ -151,3 +163,43 @@ def test_http2_max_requests_is_ignored_since_1_19_7(tmp_path: Path, curl: str) -
     text = config(port, server="http2_max_requests 2;")
     # nginx warns (obsolete) and ignores it: keepalive_requests' default (1000) decides.
     assert measured(curl, text, port, tmp_path / "nginx") == {"HTTP/2": 1, "HTTP/1.1": 1, "warnings": 1}
+    assert "NGX203" not in findings(tmp_path, text)  # it limits nothing here
+
+
+SPACED = ("/a", "/b", "/c")  # two seconds apart: each leaves the connection idle for about 2s
+
+
+@pytest.fixture
+def spacing_curl(curl: str) -> str:
+    """curl with ``--rate`` (7.84.0 and later), which spaces the requests of one handle."""
+    listed = subprocess.run([curl, "--help", "all"], capture_output=True, text=True, timeout=10, check=False)
+    if "--rate" not in listed.stdout:
+        pytest.skip("this curl has no --rate (7.84.0 and later)")
+    return curl
+
+
+def test_short_keepalive_timeout_drops_idle_http2_connections_too(tmp_path: Path, spacing_curl: str) -> None:
+    port = free_port()
+    text = config(port, server="keepalive_timeout 1s;")
+    assert measured(spacing_curl, text, port, tmp_path / "nginx", SPACED, rate="30/m") == {
+        "HTTP/2": 3,
+        "HTTP/1.1": 3,
+        "warnings": 0,
+    }
+    (short,) = findings(tmp_path, text)["NGX202"]
+    assert short.message.endswith(
+        "is below the minimum 10s: idle clients are dropped sooner and come back with a new TCP connection "
+        "and TLS handshake"
+    )
+
+
+def test_http2_idle_timeout_is_ignored_since_1_19_7(tmp_path: Path, spacing_curl: str) -> None:
+    port = free_port()
+    text = config(port, server="http2_idle_timeout 1s;")
+    # nginx warns (obsolete) and ignores it: keepalive_timeout's default (75s) keeps both.
+    assert measured(spacing_curl, text, port, tmp_path / "nginx", SPACED, rate="30/m") == {
+        "HTTP/2": 1,
+        "HTTP/1.1": 1,
+        "warnings": 1,
+    }
+    assert "NGX202" not in findings(tmp_path, text)

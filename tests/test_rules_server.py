@@ -275,6 +275,144 @@ def test_ngx202_raised_minimum_reports_the_default(tmp_path: Path) -> None:
     )
 
 
+H2_SHORT = f"""http {{
+    server {{
+        listen 443 ssl http2;
+        server_name a.example.com;
+        {CERT}
+        keepalive_timeout 5s;
+    }}
+}}
+"""
+DROPPED = "dropped sooner and come back with a new TCP connection and TLS handshake"
+
+
+def test_ngx202_http2_part_follows_the_version(tmp_path: Path) -> None:
+    """keepalive_timeout bounds idle HTTP/2 connections only since 1.19.7 (facts §1);
+    before, http2_idle_timeout (3m by default) does, and only HTTP/1.x clients are dropped
+    sooner (measured since: tests/test_live_keepalive.py)."""
+    (old,) = lint(tmp_path, H2_SHORT, "NGX202", "1.18")
+    assert old.message == (
+        f"keepalive_timeout 5s for TLS server[a.example.com@*:443] is below the minimum 10s: idle HTTP/1.x "
+        f"clients are {DROPPED}; HTTP/2 connections are not affected before nginx 1.19.7 (nginx.version "
+        "1.18.0): http2_idle_timeout governs them"
+    )
+    (new,) = lint(tmp_path, H2_SHORT, "NGX202", "1.22.1")
+    assert new.message.endswith(f"is below the minimum 10s: idle clients are {DROPPED}")
+    (unknown,) = lint(tmp_path, H2_SHORT, "NGX202")
+    assert unknown.message.endswith(
+        f": idle HTTP/1.x clients are {DROPPED}; since nginx 1.19.7 so are HTTP/2 clients (before, "
+        "http2_idle_timeout governs HTTP/2 connections; nginx.version is not configured)"
+    )
+    assert old.severity == new.severity == unknown.severity == W  # HTTP/1.x clients on every version
+
+
+def test_ngx202_http2_part_names_the_servers_that_speak_it(tmp_path: Path) -> None:
+    text = f"""http {{
+    keepalive_timeout 5s;
+    {CERT}
+    server {{ listen 443 ssl http2; server_name a.example.com; }}
+    server {{ listen 8443 ssl; server_name b.example.com; }}
+}}
+"""
+    (old,) = lint(tmp_path, text, "NGX202", "1.18")
+    assert "for TLS server[a.example.com@*:443], server[b.example.com@*:8443] is below" in old.message
+    assert old.message.endswith(
+        "the HTTP/2 connections of server[a.example.com@*:443] are not affected before nginx 1.19.7 "
+        "(nginx.version 1.18.0): http2_idle_timeout governs them"
+    )
+    (unknown,) = lint(tmp_path, text, "NGX202")
+    assert (
+        "; since nginx 1.19.7 so are the HTTP/2 clients of server[a.example.com@*:443] (" in unknown.message
+    )
+    (new,) = lint(tmp_path, text, "NGX202", "1.22.1")
+    assert "HTTP/2" not in new.message and f"idle clients are {DROPPED}" in new.message
+
+
+def test_ngx202_without_http2_says_nothing_of_it(tmp_path: Path) -> None:
+    text = H2_SHORT.replace(" http2;", ";")
+    for version in ("1.18", "1.22.1", None):
+        (finding,) = lint(tmp_path, text, "NGX202", version)
+        assert finding.message.endswith(f"below the minimum 10s: idle clients are {DROPPED}"), version
+
+
+def test_ngx202_raised_minimum_on_an_old_http2_server(tmp_path: Path) -> None:
+    """nginx's default 75s below a raised minimum: before 1.19.7 it bounds the HTTP/1.x
+    clients only; one finding for the servers one http-level line would cover."""
+    text = f"""http {{
+    {CERT}
+    server {{ listen 443 ssl http2; server_name a.example.com; }}
+    server {{ listen 8443 ssl; server_name b.example.com; }}
+}}
+"""
+    options: dict[str, Any] = {"rules": {"NGX202": {"min": "120s"}}}
+    (old,) = lint(tmp_path, text, "NGX202", "1.18", **options)
+    assert old.message == (
+        "keepalive_timeout is not set for 2 TLS servers (server[a.example.com@*:443], "
+        "server[b.example.com@*:8443]): nginx's default 75s is below the minimum 120s; idle HTTP/1.x "
+        f"clients are {DROPPED}; the HTTP/2 connections of server[a.example.com@*:443] are not affected "
+        "before nginx 1.19.7 (nginx.version 1.18.0): http2_idle_timeout governs them"
+    )
+    alone = text.replace("    server { listen 8443", "    # server { listen 8443")
+    (alone_finding,) = lint(tmp_path, alone, "NGX202", "1.18", **options)
+    assert alone_finding.message.startswith(
+        "keepalive_timeout is not set for TLS server[a.example.com@*:443]: "
+    )
+    assert alone_finding.message.endswith(
+        "HTTP/2 connections are not affected before nginx 1.19.7 (nginx.version 1.18.0): http2_idle_timeout "
+        "governs them"
+    )
+    (new,) = lint(tmp_path, text, "NGX202", "1.22.1", **options)
+    assert new.message.endswith(f"nginx's default 75s is below the minimum 120s; idle clients are {DROPPED}")
+
+
+def h2_idle(value: str, http2: bool = True) -> str:
+    return f"""http {{
+    http2_idle_timeout {value};
+    {CERT}
+    server {{ listen 443 ssl{" http2" if http2 else ""}; server_name a.example.com; }}
+    server {{ listen 8443 ssl; server_name b.example.com; }}
+}}
+"""
+
+
+def test_ngx202_short_http2_idle_timeout_where_it_counts(tmp_path: Path) -> None:
+    """Before 1.19.7 http2_idle_timeout bounds idle HTTP/2 connections (from the server
+    level); since, nginx ignores it with a warning (measured on 1.22.1)."""
+    (old,) = lint(tmp_path, h2_idle("5s"), "NGX202", "1.18")
+    assert old.message == (
+        f"http2_idle_timeout 5s for TLS server[a.example.com@*:443] is below the minimum 10s: idle HTTP/2 "
+        f"clients are {DROPPED}; before nginx 1.19.7 (nginx.version 1.18.0) this line governs idle HTTP/2 "
+        "connections, not keepalive_timeout"
+    )
+    assert (old.severity, old.location.line) == (W, 2)  # b speaks no HTTP/2: not named
+    assert lint(tmp_path, h2_idle("5s"), "NGX202", "1.22.1") == []  # ignored (obsolete)
+    (unknown,) = lint(tmp_path, h2_idle("5s"), "NGX202")
+    assert unknown.severity == I  # it counts before 1.19.7 only
+    assert unknown.message.endswith(
+        f": before nginx 1.19.7 idle HTTP/2 clients are {DROPPED}; since 1.19.7 nginx ignores the line "
+        "(obsolete: keepalive_timeout governs HTTP/2 connections; nginx.version is not configured)"
+    )
+    # No server speaks HTTP/2, the value is long enough, or a server sets its own.
+    assert lint(tmp_path, h2_idle("5s", http2=False), "NGX202", "1.18") == []
+    assert lint(tmp_path, h2_idle("3m"), "NGX202", "1.18") == []
+    own = h2_idle("5s").replace(
+        "server_name a.example.com;", "server_name a.example.com; http2_idle_timeout 1m;"
+    )
+    assert lint(tmp_path, own, "NGX202", "1.18") == []
+    # The minimum is the rule's: 30s is short under the throughput profile.
+    (throughput,) = lint(tmp_path, h2_idle("30s"), "NGX202", "1.18", profile="throughput")
+    assert "below the minimum 60s" in throughput.message
+
+
+def test_ngx202_http2_idle_timeout_fix(tmp_path: Path, nginx: str) -> None:
+    text = h2_idle("5s")
+    assert fix(tmp_path, text, "NGX202", "1.18") == text  # the operator's value: unsafe
+    after = fix(tmp_path, text, "NGX202", "1.18", unsafe=True)
+    assert changed_lines(text, after) == (["    http2_idle_timeout 5s;"], ["    http2_idle_timeout 10s;"])
+    nginx_accepts(after)
+
+
 # =========================================================================== NGX203
 
 
@@ -483,6 +621,72 @@ def test_ngx203_configured_minimum_where_the_default_counts(tmp_path: Path) -> N
     )
     (new,) = lint(tmp_path, text, "NGX203", "1.22.1", **options)
     assert new.message.endswith("so clients reconnect, with a new TLS handshake, that often")
+
+
+def h2_max(value: str, http2: bool = True, level: str = "server") -> str:
+    line = f"http2_max_requests {value};"
+    return f"""http {{
+    {line if level == "http" else ""}
+    {CERT}
+    server {{
+        listen 443 ssl{" http2" if http2 else ""};
+        server_name a.example.com;
+        {line if level == "server" else ""}
+    }}
+}}
+"""
+
+
+def test_ngx203_low_http2_max_requests_where_it_counts(tmp_path: Path) -> None:
+    """Before 1.19.7 http2_max_requests (1000 by default) limits HTTP/2 connections; since,
+    nginx ignores it with a warning (measured on 1.22.1: tests/test_live_keepalive.py)."""
+    (old,) = lint(tmp_path, h2_max("100"), "NGX203", "1.18")
+    assert old.message == (
+        "http2_max_requests 100 for TLS server[a.example.com@*:443] is below nginx's default of 1000: HTTP/2 "
+        "clients must reconnect, with a new TLS handshake, after every 100 requests; before nginx 1.19.7 "
+        "(nginx.version 1.18.0) this line limits HTTP/2 connections, not keepalive_requests"
+    )
+    assert old.severity == W
+    assert lint(tmp_path, h2_max("100"), "NGX203", "1.22.1") == []  # ignored (obsolete)
+    (unknown,) = lint(tmp_path, h2_max("100"), "NGX203")
+    assert unknown.severity == I  # it counts before 1.19.7 only
+    assert unknown.message.endswith(
+        ": before nginx 1.19.7 HTTP/2 clients must reconnect, with a new TLS handshake, after every 100 "
+        "requests; since 1.19.7 nginx ignores the line (obsolete: keepalive_requests limits HTTP/2 "
+        "connections; nginx.version is not configured)"
+    )
+    # No HTTP/2, or at its default: nothing.
+    assert lint(tmp_path, h2_max("100", http2=False), "NGX203", "1.18") == []
+    assert lint(tmp_path, h2_max("1000"), "NGX203", "1.18") == []
+    (one,) = lint(tmp_path, h2_max("1"), "NGX203", "1.18")
+    assert ": every HTTP/2 connection is closed after one request; " in one.message
+    # A configured minimum is the threshold for this line too.
+    options: dict[str, Any] = {"rules": {"NGX203": {"min": "5000"}}}
+    found = lint(tmp_path, h2_max("2000"), "NGX203", "1.18", **options)
+    (configured,) = [f for f in found if f.message.startswith("http2_max_requests")]
+    assert "is below the configured minimum 5000: " in configured.message
+    assert lint(tmp_path, h2_max("2000"), "NGX203", "1.18", rules={"NGX203": {"min": "0"}}) == []
+
+
+def test_ngx203_http2_max_requests_fix(tmp_path: Path, nginx: str) -> None:
+    """Removed where its default (1000) or an http-level line is enough: right on every
+    version (1.19.7 and later ignore the line); raised below a configured minimum."""
+    text = h2_max("100")
+    assert fix(tmp_path, text, "NGX203", "1.18") == text  # the operator's value: unsafe
+    removed, added = changed_lines(text, fix(tmp_path, text, "NGX203", None, unsafe=True))
+    assert (removed, added) == (["        http2_max_requests 100;"], [])
+    under = text.replace("http {\n", "http {\n    http2_max_requests 50;\n")
+    # The http level's 50 is what the server would inherit, and it governs no server
+    # (the only one sets its own): one finding, raised rather than removed.
+    (finding,) = lint(tmp_path, under, "NGX203", "1.18")
+    assert finding.location.line == 8 and finding.fix is not None
+    assert finding.fix.description == "raise http2_max_requests to 1000"
+    options: dict[str, Any] = {"rules": {"NGX203": {"min": "5000"}}}
+    after = fix(tmp_path, h2_max("2000"), "NGX203", "1.18", unsafe=True, **options)
+    removed, added = changed_lines(h2_max("2000"), after)
+    assert removed == ["        http2_max_requests 2000;"]
+    assert "        http2_max_requests 5000;" in added  # (beside keepalive_requests 5000 added to http{})
+    nginx_accepts(after)
 
 
 # =========================================================================== NGX301

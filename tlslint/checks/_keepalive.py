@@ -1,5 +1,5 @@
 """Which client connections a keep-alive line governs, by protocol and nginx version
-(NGX201, NGX203).
+(NGX201-203).
 
 Facts §1 (keepalive_timeout, keepalive_requests), nginx's CHANGES for 1.19.7 and
 1.19.8, and measurements on 1.22.1 (tests/test_live_keepalive.py):
@@ -12,8 +12,10 @@ Facts §1 (keepalive_timeout, keepalive_requests), nginx's CHANGES for 1.19.7 an
   sends GOAWAY with it; 1.19.7 closed it at once, a bug fixed in 1.19.8), so
   keepalive_requests has no effect there either.
 - HTTP/2 before 1.19.7: neither line applies; http2_idle_timeout (3m by default) and
-  http2_max_requests (1000) do. Since 1.19.7 nginx ignores those two lines (with a
-  warning), so they never change what the keep-alive lines do.
+  http2_max_requests (1000) do, from the server level too (http and server contexts
+  only; nginx's source reads them from the virtual server's configuration). Since 1.19.7
+  nginx ignores those two lines (1.22.1 warns: obsolete, use keepalive_timeout /
+  keepalive_requests), so they never change what the keep-alive lines do.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from tlslint.checks._protocols import keepalive_sites, labels, speaks_http2
+from tlslint.checks._protocols import KeepaliveSite, keepalive_sites, labels, speaks_http2
 from tlslint.nginx_values import seconds
 from tlslint.nginx_versions import HTTP2_KEEPALIVE
 from tlslint.version_range import VersionRange
@@ -91,6 +93,20 @@ def governed(versions: VersionRange) -> bool | None:
 def before(versions: VersionRange) -> str:
     """``before nginx 1.19.7 (nginx.version 1.18.0)``: where the range is all older."""
     return f"before nginx 1.19.7 ({versions.settled(HTTP2_KEEPALIVE)})"
+
+
+def http2_lines(config: NginxConfig, name: str) -> list[KeepaliveSite]:
+    """Each ``name`` line (http2_idle_timeout, http2_max_requests: http or server level)
+    with the server blocks of the TLS servers that speak HTTP/2 and take it: the
+    connections it governs before 1.19.7. A line no such server takes is left out."""
+    found: list[KeepaliveSite] = []
+    for site in keepalive_sites(config, name):
+        if site.directive is None or site.level is None:
+            continue
+        scopes = [(s, block) for s, block in site.scopes if block is s.block and speaks_http2(config, s)]
+        if scopes:
+            found.append(KeepaliveSite(site.directive, site.level, scopes))
+    return found
 
 
 @per_config  # one index for all the keepalive_requests sites of a configuration

@@ -13,6 +13,11 @@ level's settings, and only since nginx 1.19.7 (tlslint/checks/_keepalive.py). Th
 servers named and what is said of their HTTP/1.x and HTTP/2 clients are where it counts
 on the versions the range holds; a line that counts nowhere is not reported (NGX201
 reports the 0).
+
+Before 1.19.7 http2_max_requests (1000 by default) limits HTTP/2 connections instead: a
+line below 1000 (or the configured ``min``) is reported where it can still count (before
+1.19.7; information while the version is open). Since 1.19.7 nginx ignores it (nginx -t
+warns: obsolete) and keepalive_requests, judged here, limits them.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from tlslint.checks import RuleContext
 from tlslint.checks._causes import Cause, Place, one_per_cause
 from tlslint.checks._effective import chain
 from tlslint.checks._fragment import guarded, includer, is_fragment
-from tlslint.checks._keepalive import SINCE, Reach, before, governed, reach
+from tlslint.checks._keepalive import SINCE, Reach, before, governed, http2_lines, reach
 from tlslint.checks._protocols import (
     KeepaliveSite,
     block_anchor,
@@ -48,6 +53,7 @@ CODE = "NGX203"
 
 NEW_DEFAULT = 1000  # since 1.19.10
 OLD_DEFAULT = 100
+HTTP2_MAX_REQUESTS_DEFAULT = 1000  # on every release that reads it (before 1.19.7)
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
@@ -103,11 +109,63 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 directive,
                 f"keepalive_requests {value} for {where} is below {source}: {effect}{note}",
                 anchor=block_anchor(site.level, servers, "keepalive_requests"),
-                fix=_raise(site, minimum, version, configured, is_fragment(config)),
+                fix=_raise(site, minimum, _inherits(version, config), bool(configured)),
             )
 
         describe = _describe_unset(config, versions, minimum, reached)
         yield from one_per_cause(unset_places(unset), describe, ctx.keep)
+        yield from _http2_requests(ctx, config, versions, required if configured else None, servers)
+
+
+def _http2_requests(
+    ctx: RuleContext,
+    config: NginxConfig,
+    versions: VersionRange,
+    configured: int | None,
+    servers: dict[int, Server],
+) -> Iterator[Finding]:
+    """A low http2_max_requests where it limits HTTP/2 connections: before 1.19.7. Since,
+    nginx ignores it (obsolete), so nothing is said on a range all past it. The threshold
+    is the configured ``min``, else the line's own default (1000 on every such release)."""
+    on = governed(versions)
+    if on is True:
+        return
+    minimum = HTTP2_MAX_REQUESTS_DEFAULT if configured is None else configured
+    source = f"nginx's default of {minimum}" if configured is None else f"the configured minimum {minimum}"
+    # Removed where its default (1000) is enough: right on every version, since 1.19.7
+    # ignores the line; in a fragment what it inherits is the includer's (raised).
+    default = None if is_fragment(config) else HTTP2_MAX_REQUESTS_DEFAULT
+    for site in http2_lines(config, "http2_max_requests"):
+        directive = site.directive
+        assert directive is not None and site.level is not None
+        value = whole_number(directive.args[0]) if directive.args else None
+        if value is None or value >= minimum:
+            continue  # a value nginx cannot read is NGX012's
+        if value <= 1:
+            said = "every HTTP/2 connection is closed after one request"
+        else:
+            said = f"HTTP/2 clients must reconnect, with a new TLS handshake, after every {value} requests"
+        if on is None:
+            effect = (
+                f"before nginx 1.19.7 {said}; since 1.19.7 nginx ignores the line (obsolete: "
+                f"keepalive_requests limits HTTP/2 connections; {versions.unsettled()})"
+            )
+        else:
+            effect = f"{said}; {before(versions)} this line limits HTTP/2 connections, not keepalive_requests"
+        yield ctx.finding(
+            directive,
+            f"http2_max_requests {value} for {scope_words(site)} is below {source}: {effect}",
+            severity=Severity.INFO if on is None else None,  # it counts on some versions only
+            anchor=block_anchor(site.level, servers, "http2_max_requests"),
+            fix=_raise(site, minimum, default, configured is not None),
+        )
+
+
+def _inherits(version: Version | None, config: NginxConfig) -> int | None:
+    """What a keepalive_requests line with nothing above it in the file would inherit:
+    nginx's default for the version (unknown: 100 on old releases, so only the explicit
+    value is right everywhere); in a fragment the includer's (unknown)."""
+    return None if is_fragment(config) else default_keepalive_requests(version)
 
 
 def _effect(found: Reach, versions: VersionRange, value: int, said_unsettled: bool) -> str:
@@ -186,38 +244,33 @@ def _default_words(version: Version | None) -> str:
     return f"nginx's default of {OLD_DEFAULT} (before 1.19.10)"
 
 
-def _raise(
-    site: KeepaliveSite, minimum: int, version: Version | None, configured: str, fragment: bool
-) -> Fix | None:
-    """Remove the line when what it would inherit is enough, else raise it to ``minimum``.
-    In a fragment, what a line with nothing above it in the file inherits is the includer's
-    (unknown): raised."""
+def _raise(site: KeepaliveSite, minimum: int, default: int | None, configured: bool) -> Fix | None:
+    """Remove the line when what it would inherit (an enclosing level's line, else
+    ``default``: None where unknown) is enough, else raise it to ``minimum`` (always
+    with a ``configured`` minimum)."""
     directive = site.directive
     level = site.level
     if directive is None or level is None:
         return None
+    name = directive.name
     inherited: int | None = None
     source = ""
     for outer in chain(level)[1:]:
-        found = outer.last("keepalive_requests")
+        found = outer.last(name)
         if found is not None:
             inherited = whole_number(found.args[0]) if found.args else None
             source = f"the {outer.context}-level {inherited}"
             break
     else:
-        # Nothing above: nginx's own default. With an unknown version that is
-        # 100 on old releases, so only the explicit value is right everywhere.
-        inherited = None if fragment else default_keepalive_requests(version)
+        inherited = default
         source = f"nginx's default {inherited}"
     if not configured and inherited is not None and inherited >= minimum:
         return Fix(
-            f"remove `keepalive_requests {directive.args[0]};` (then {source} applies)",
+            f"remove `{name} {directive.args[0]};` (then {source} applies)",
             (remove_directive(directive),),
             safe=False,  # the line has effect: it lowers the limit
         )
-    return Fix(
-        f"raise keepalive_requests to {minimum}", (replace_argument(directive, 0, str(minimum)),), safe=False
-    )
+    return Fix(f"raise {name} to {minimum}", (replace_argument(directive, 0, str(minimum)),), safe=False)
 
 
 def _unset(
