@@ -23,7 +23,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from tlslint.checks._protocols import KeepaliveSite, keepalive_sites, labels, speaks_http2
+from tlslint.checks._protocols import (
+    KeepaliveSite,
+    effective_at,
+    hidden_by_include,
+    keepalive_sites,
+    labels,
+    speaks_http2,
+)
+from tlslint.checks._session import rejects_handshakes
 from tlslint.nginx_values import seconds
 from tlslint.nginx_versions import HTTP2_KEEPALIVE
 from tlslint.version_range import VersionRange
@@ -99,14 +107,20 @@ def http2_lines(config: NginxConfig, name: str) -> list[KeepaliveSite]:
     """Each ``name`` line (http2_idle_timeout, http2_max_requests: http or server level)
     with the server blocks of the TLS servers that speak HTTP/2 and take it: the
     connections it governs before 1.19.7. A line no such server takes is left out."""
-    found: list[KeepaliveSite] = []
-    for site in keepalive_sites(config, name):
-        if site.directive is None or site.level is None:
+    # At the server level only (nginx takes the lines in http{} and server{}): walking
+    # every location, as keepalive_sites does, cost 2 % of a cold check of 1,000 hosts.
+    sites: dict[int, KeepaliveSite] = {}
+    for server in config.servers:
+        if not server.tls or rejects_handshakes(server) or not speaks_http2(config, server):
             continue
-        scopes = [(s, block) for s, block in site.scopes if block is s.block and speaks_http2(config, s)]
-        if scopes:
-            found.append(KeepaliveSite(site.directive, site.level, scopes))
-    return found
+        level, directive = effective_at(server.block, name)
+        if directive is None or level is None or hidden_by_include(server.block, level):
+            continue
+        site = sites.get(id(directive))
+        if site is None:
+            site = sites[id(directive)] = KeepaliveSite(directive, level)
+        site.scopes.append((server, server.block))
+    return list(sites.values())
 
 
 @per_config  # one index for all the keepalive_requests sites of a configuration

@@ -177,7 +177,7 @@ def _below(
     return at_server if level is server else (None, None)
 
 
-def _hidden(block: Block, level: Block | None) -> bool:
+def hidden_by_include(block: Block, level: Block | None) -> bool:
     """An include that was not followed in ``block`` or a block between it and ``level``
     (the block whose line decides; None: nothing is set, up to http{})."""
     current: Block | None = block
@@ -221,7 +221,7 @@ def keepalive_sites(config: NginxConfig, name: str) -> list[KeepaliveSite]:
             level, directive = (
                 at_server if block is server.block else _below(block, server.block, name, at_server)
             )
-            if _hidden(block, level):
+            if hidden_by_include(block, level):
                 continue  # an include not followed between here and the line may set its own
             key = ("directive", id(directive)) if directive is not None else ("server", id(server))
             site = sites.get(key)
