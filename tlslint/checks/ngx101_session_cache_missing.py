@@ -16,6 +16,11 @@ count. The rule reads a server on each side of 1.29.2 that the configuration may
 where they differ (the version is open) the message says what holds on each side, at
 ``info`` where one side needs no cache, else at the lesser severity of the two.
 
+Before 1.29.2, too, a virtual server whose ssl_session_tickets differs from its default
+server's never resumes a TLS 1.3 session, with a cache or without (_ticket_mismatch: a
+finding of its own, with no fix). A cache brings back its TLS 1.2 sessions only, so a
+virtual server that speaks only TLS 1.3 is not reported for a missing cache there.
+
 A stream{} server that shares a TLS address:port with another is judged only on nginx
 known to be >= 1.25.5 (``stream_default_unsettled``): before, nginx refuses the second
 server (NGX004), so no default server resumes anything; from 1.25.5 the socket's default
@@ -38,6 +43,7 @@ from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 
 from tlslint.checks import RuleContext, directive_location, related
+from tlslint.checks import _ticket_mismatch as tickets
 from tlslint.checks._causes import Cause, Place, fix_key, one_per_cause
 from tlslint.checks._fragment import includer, is_fragment
 from tlslint.checks._placement import session_targets, zone_name_for
@@ -78,7 +84,7 @@ ALONE = {
     OFF: "with ssl_session_tickets off, every connection is a full handshake",
     BLOCKED: (
         "{whose} {blockers} {turn} ssl_session_tickets off, which{when} decides ticket resumption "
-        "for it too: it never resumes{on}, and every connection{there} is a full handshake"
+        "for it too: it never resumes, and every connection is a full handshake"
     ),
     RANDOM: (
         "only session tickets can resume, and with nginx's random ticket keys they die on every "
@@ -176,9 +182,14 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         sides = [rep >= SNI_SESSION_DECISION for rep in versions.representatives((SNI_SESSION_DECISION,))]
         stream = whole.stream
         stream_known = stream is None or stream_defaults_known(stream, versions)
+        # Before 1.29.2, a virtual server whose tickets differ from its default server's.
+        differ: list[Place] = []
+        reps = tickets.representatives(versions)
+        deciders: dict[int, tickets.Decider | None] = {}
         for config, server in every_tls_server(whole):
             if stream_default_unsettled(config, server, stream_known):
                 continue  # which server's cache resumes its sessions is open (see above)
+            differ.extend(tickets.places(ctx, config, server, versions, reps, deciders))
             if rejects_handshakes(server) and not is_default(server):
                 continue  # completes no handshake and decides for no socket
             cache = effective_cache(server)
@@ -204,6 +215,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             note = _short(readings)
             places.append(Place(cause, finding, f"{who}: {note}", (outcome, where, versions)))
         yield from one_per_cause(places, _describe, ctx.keep)
+        yield from one_per_cause(differ, tickets.describe, ctx.keep)
 
 
 def _tls_sockets(config: NginxConfig, server: Server) -> list[str]:
@@ -220,13 +232,12 @@ def _read(config: NginxConfig, server: Server, bare: list[str], per_server: bool
     blocked = tuple(socket for socket, _ in blocking)
     blockers = tuple(dict.fromkeys(default for _, default in blocking))
     partly = bool(blocked) and len(blocked) < len(bare)
+    if tls13_only(config, server, per_server):
+        # TLS 1.3 resumes with tickets, and needs no cache. Where its default server turns
+        # them off, none resumes, cache or not: _ticket_mismatch's finding, not a cache's.
+        return _Reading(None, per_server=per_server)
     if blocked and not partly:
         return _Reading(BLOCKED, blocked, blockers)
-    if tls13_only(config, server, per_server):
-        if not blocked:
-            return _Reading(None, per_server=per_server)
-        # Tickets resume where its default server lets them; nothing does where it does not.
-        return _Reading(BLOCKED, blocked, blockers, True)
     kind = KEYED if ticket_keys(config, server) else RANDOM
     return _Reading(kind, blocked, blockers, partly)
 
@@ -360,10 +371,15 @@ def _alone(
         effect = effect.replace(*FRAGMENT_KEYS)
     if split is not None:
         bare, cached, owners = split
+        # Before 1.29.2 no TLS 1.3 session resumes there where their tickets differ (the
+        # finding of _ticket_mismatch): only the TLS 1.2 ones are sure to.
+        differ = versions.at_least(SNI_SESSION_DECISION) is not True and any(
+            tickets_on(owner) != tickets_on(server) for owner in owners
+        )
         effect = (
             f"on {', '.join(bare)}, whose default server has none either, {effect}; on "
-            f"{', '.join(cached)} its sessions resume in the cache of the default server "
-            + ", ".join(owner.label for owner in owners)
+            f"{', '.join(cached)} its {'TLS 1.2 ' if differ else ''}sessions resume in the cache of "
+            "the default server " + ", ".join(owner.label for owner in owners)
         )
     finding = ctx.finding(
         where,
@@ -388,17 +404,9 @@ def _effect(reading: _Reading, when: str) -> str:
     blockers = " and ".join(blocker.label for blocker in reading.blockers)
     several = len(reading.blockers) > 1
     turn = "turn" if several else "turns"
-    if reading.kind == BLOCKED:
-        if not reading.partly:
-            whose = "its default servers" if several else "its default server"
-            return ALONE[BLOCKED].format(
-                whose=whose, blockers=blockers, turn=turn, when=when, on="", there=""
-            )
-        on = ", ".join(reading.blocked)  # TLS 1.3 only: tickets resume on its other sockets
-        whose = f"the default {'servers' if several else 'server'} of {on},"
-        return ALONE[BLOCKED].format(
-            whose=whose, blockers=f"{blockers},", turn=turn, when=when, on=f" on {on}", there=" there"
-        )
+    if reading.kind == BLOCKED:  # on every socket it is judged on (see _read)
+        whose = "its default servers" if several else "its default server"
+        return ALONE[BLOCKED].format(whose=whose, blockers=blockers, turn=turn, when=when)
     effect = ALONE[reading.kind]
     if reading.partly:
         on = ", ".join(reading.blocked)
