@@ -99,6 +99,16 @@ def kustomize_binary() -> str:
     return found
 
 
+def kubectl_binary() -> str:
+    """kubectl; skips with a reason where absent unless TLSLINT_REQUIRE_KUSTOMIZE=1 (CI) forbids it."""
+    found = shutil.which("kubectl")
+    if found is None:
+        if os.environ.get("TLSLINT_REQUIRE_KUSTOMIZE") == "1":
+            pytest.fail("kubectl is required (TLSLINT_REQUIRE_KUSTOMIZE=1) but not on PATH")
+        pytest.skip("kubectl is not installed")
+    return found
+
+
 def helm_binary() -> str:
     """helm; skips with a reason where absent unless TLSLINT_REQUIRE_HELM=1 (CI) forbids it."""
     found = shutil.which("helm")

@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import helm_binary, kustomize_binary
+from conftest import helm_binary, kubectl_binary, kustomize_binary
 from helpers import check_files, fix, settings_for
 
 from tlslint.checks._apigee import chart_version
 from tlslint.engine import run
 from tlslint.findings import Finding, Severity
-from tlslint.sources.apigee.tree import YAML11_BOOLEANS, Map, Scalar, parse
+from tlslint.sources.apigee.tree import Map, Scalar, parse
+from tlslint.sources.goyaml import YAML11_BOOLEANS
 from tlslint.sources.nginx.model import SourceText
 
 ROUTE = """\
@@ -277,15 +277,6 @@ def test_a_port_number_as_a_string_is_not_missing(tmp_path: Path) -> None:
 
 
 # -- the facts, against the real tools ---------------------------------------------------------------
-def kubectl_binary() -> str:
-    found = shutil.which("kubectl")
-    if found is None:
-        if os.environ.get("TLSLINT_REQUIRE_KUSTOMIZE") == "1":
-            pytest.fail("kubectl is required (TLSLINT_REQUIRE_KUSTOMIZE=1) but not on PATH")
-        pytest.skip("kubectl is not installed")
-    return found
-
-
 WORDS = [*YAML11_BOOLEANS, "yEs", "oN", "enabled", "'yes'", '"true"', "!!str yes", "1", "null"]
 
 

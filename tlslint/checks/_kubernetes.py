@@ -6,6 +6,7 @@ from __future__ import annotations
 from tlslint.checks._yaml_edits import insert_key, location, pair_location, quoted, replace_scalar
 from tlslint.findings import Edit, Location
 from tlslint.sources.apigee.tree import Map, Scalar
+from tlslint.sources.kubernetes.helm_values import plain_reads_as
 from tlslint.workspace import Workspace
 from tlslint.workspace.ingress_nginx import ControllerConfig
 from tlslint.workspace.kubernetes import KubernetesWorkspace, TlsServer
@@ -32,7 +33,9 @@ def config_value(config: ControllerConfig, value: str, like: list[Scalar] | None
         data = config.data
         like = [p.value for p in data.pairs if isinstance(p.value, Scalar)] if data is not None else []
     if config.chart:
-        return quoted(value, like, default=None)
+        text = quoted(value, like, default=None)
+        # Plain, Helm would read another value (1000000 is printed "1e+06", off is "false").
+        return quoted(value) if text == value and plain_reads_as(value) != value else text
     return quoted(value, [s for s in like if s.style in ("'", '"')])
 
 

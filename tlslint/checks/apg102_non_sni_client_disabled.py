@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from tlslint.checks import RuleContext
 from tlslint.checks._apigee import apigee, insert_key, replace_scalar, route_label, route_location
 from tlslint.findings import Edit, Finding, Fix
-from tlslint.sources.apigee.tree import YAML11_BOOLEANS, YAML11_ONLY, Node, Scalar
+from tlslint.sources.apigee.tree import Node, Scalar
+from tlslint.sources.goyaml import YAML11_BOOLEANS, YAML11_ONLY
 from tlslint.sources.manifests import node_kind
 from tlslint.workspace import Workspace
 from tlslint.workspace.apigee import FORBIDDEN

@@ -5,15 +5,23 @@ with Go's ``strconv.ParseInt(s, 0, 64)`` and booleans with ``ParseBool``
 (weakly typed). ``keep-alive: "75s"`` does not decode: the controller logs
 ``unexpected error merging defaults`` and that key keeps its default; the other
 keys still apply. The template appends the ``s`` itself.
+
+Chart values are read as Helm reads them (``tlslint.sources.kubernetes.helm_values``):
+``keep-alive-requests: 1000000`` reaches the ConfigMap as "1e+06", which does not
+decode, and ``proxy-http-version: 1.0`` as "1", which the controller writes into
+``proxy_http_version 1;``: nginx refuses it (1.22.1 -t: invalid value "1"), and the
+controller loads no configuration that fails ``nginx -t``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext
 from tlslint.checks._kubernetes import config_location, kubernetes, set_config
 from tlslint.findings import Finding, Fix
+from tlslint.sources.kubernetes.helm_values import helm_value
 from tlslint.sources.kubernetes.ingress_nginx import (
     BOOL_KEYS,
     INT_KEYS,
@@ -28,6 +36,8 @@ from tlslint.workspace.ingress_nginx import ControllerConfig
 CODE = "ING102"
 _YES = frozenset({"yes", "on", "y", "enabled", "enable"})
 _NO = frozenset({"no", "off", "n", "disabled", "disable"})
+VERSION = "proxy-http-version"
+_VERSIONS = ("1.0", "1.1")  # what nginx's proxy_http_version takes
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
@@ -39,7 +49,8 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             text = config.text(key)
             if text is None or decode_int(text) is not None:
                 continue
-            yield _finding(ctx, config, key, text, "an integer", str(default), _integer(key, text))
+            better = _meant_integer(config, key) or _integer(key, text)
+            yield _finding(ctx, config, key, text, "an integer", str(default), better)
         for key, flag in BOOL_KEYS.items():
             text = config.text(key)
             if text is None or decode_bool(text) is not None:
@@ -47,6 +58,9 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             lowered = text.strip().lower()
             better = "true" if lowered in _YES else "false" if lowered in _NO else None
             yield _finding(ctx, config, key, text, '"true" or "false"', str(flag).lower(), better)
+        version = _version_finding(ctx, config)
+        if version is not None:
+            yield version
 
 
 def _integer(key: str, text: str) -> str | None:
@@ -55,6 +69,65 @@ def _integer(key: str, text: str) -> str | None:
         return None
     seconds = parse_time(text.strip())
     return str(int(seconds)) if seconds is not None and seconds.is_integer() else None
+
+
+def _number(config: ControllerConfig, key: str) -> float | None:
+    """A chart value Helm reads as a number (a float64), else None."""
+    scalar = config.scalar(key)
+    if not config.chart or scalar is None or scalar.placeholder:
+        return None
+    value = helm_value(scalar)
+    return value if isinstance(value, float) and math.isfinite(value) else None
+
+
+def _meant_integer(config: ControllerConfig, key: str) -> str | None:
+    """The whole number a chart value was written as (``1000000`` for "1e+06")."""
+    number = _number(config, key)
+    return str(int(number)) if number is not None and number.is_integer() else None
+
+
+def _version_finding(ctx: RuleContext, config: ControllerConfig) -> Finding | None:
+    """proxy-http-version that nginx refuses: the controller writes it into every location."""
+    text = config.text(VERSION)
+    if not text or text in _VERSIONS:  # absent, templated or empty: the default, as far as is known
+        return None
+    # No fix: "1.0" as written keeps no upstream connection (ING109); "1.1" is not what was
+    # written. (A chart's 1.1 and 1.10 print as "1.1": only 1.0 and 1.00 come here.)
+    number = _number(config, VERSION)
+    note = ""
+    if number == 1.0:
+        note = (
+            'no fix: write "1.0", quoted, for what the file says (HTTP/1.0, which keeps no upstream '
+            'connection: ING109), or "1.1", the default'
+        )
+    return ctx.finding(
+        config_location(config, VERSION),
+        f'{_shown(config, VERSION, text)} is neither "1.0" nor "1.1": the controller writes '
+        f"proxy_http_version {text}; into every location, which nginx -t refuses (invalid value), and it "
+        "loads no configuration that fails nginx -t, so no change to the Ingresses or the ConfigMap "
+        "takes effect",
+        fix_note=note,
+        anchor=f"{config.anchor}.{VERSION}",
+    )
+
+
+def _shown(config: ControllerConfig, key: str, text: str) -> str:
+    """``key: value in <where>``, and what the chart makes of a value Helm reads otherwise."""
+    scalar = config.scalar(key)
+    if scalar is None or scalar.style is not None or scalar.raw == text:
+        return f"{key}: {text!r} in {config.label}"
+    if not config.chart:  # a ConfigMap's plain off: a boolean, which GW002 says is refused
+        if scalar.kube_bool() is None:
+            return f"{key}: {text!r} in {config.label}"
+        return f"{key}: {scalar.raw} in {config.label} (the boolean {text} to kubectl, YAML 1.1), which"
+    value = helm_value(scalar)
+    if isinstance(value, bool):
+        why = f"Helm reads YAML 1.1, where a plain {scalar.raw} is the boolean {text}"
+    elif isinstance(value, float):
+        why = "Helm reads it as a number, and the chart prints numbers as Go prints a float"
+    else:
+        return f"{key}: {text!r} in {config.label}"
+    return f"{key}: {scalar.raw} in {config.label} reaches the ConfigMap as {text!r} ({why}), which"
 
 
 def _finding(
@@ -71,7 +144,7 @@ def _finding(
     fix = Fix(f'set {key}: "{better}"', (edit,), safe=False) if edit is not None else None
     return ctx.finding(
         config_location(config, key),
-        f"{key}: {text!r} in {config.label} is not {wanted}{unit}: ingress-nginx cannot decode it, logs "
+        f"{_shown(config, key, text)} is not {wanted}{unit}: ingress-nginx cannot decode it, logs "
         f"'unexpected error merging defaults' and keeps the default {key} of {default} (the other keys "
         "still apply)",
         fix=fix,

@@ -28,8 +28,6 @@ from typing import TYPE_CHECKING, Any
 
 from tlslint.findings import UNPARSED, Finding, Location, Related, Severity
 from tlslint.sources.apigee.tree import (
-    YAML11_BOOLEANS,
-    YAML11_ONLY,
     Map,
     Node,
     Pair,
@@ -42,6 +40,7 @@ from tlslint.sources.apigee.tree import (
     to_data,
     walk,
 )
+from tlslint.sources.goyaml import YAML11_BOOLEANS, YAML11_ONLY
 from tlslint.sources.nginx.model import SourceText
 from tlslint.sources.text import SourceError
 
@@ -337,6 +336,10 @@ def _describe(error: ValidationError, root: Node, where: str, anchor: str, code:
             message += f" ({node.raw!r})"
         elif isinstance(node, Scalar) and node.style in ("'", '"'):
             message += f" ({node.written})"  # "true" in quotes: the quotes make it a string
+        if isinstance(instance, bool) and isinstance(node, Scalar) and node.raw in YAML11_ONLY:
+            # Validated as kubectl reads it: say why a word is a boolean, and what keeps it a string.
+            value = "true" if instance else "false"
+            message += f"; kubectl reads YAML 1.1, where a plain {node.raw} is the boolean {value}: quote it"
         if expected == "boolean" and isinstance(instance, str) and instance in YAML11_ONLY:
             # In a rendered build, a plain `yes` the author wrote comes back quoted.
             value = "true" if YAML11_BOOLEANS[instance] else "false"

@@ -6,11 +6,15 @@ Ingresses that carry ``nginx.ingress.kubernetes.io/`` annotations.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from tlslint.sources.apigee.tree import Map, Pair, Scalar, Seq
+from tlslint.findings import Severity
+from tlslint.sources.apigee.tree import Map, Node, Pair, Scalar, Seq
+from tlslint.sources.goyaml import YAML11_ONLY
 from tlslint.sources.kubernetes.documents import SCHEMA_VIOLATION, HelmValues, KubeFile, KubeObject
+from tlslint.sources.kubernetes.helm_values import helm_value, quoted_text, truthy, whole_number
 from tlslint.sources.kubernetes.ingress_nginx import (
     ANNOTATION_PREFIX,
     BOOL_KEYS,
@@ -38,6 +42,7 @@ class ControllerConfig:
     label: str
     anchor: str
     chart: bool  # Helm values: the chart quotes every value
+    applied: bool = False  # inline values of a HelmRelease or Application
     replicas: list[Replicas] = field(default_factory=list)
     fronts: list[Front] = field(default_factory=list)  # the Services in front of its pods
 
@@ -62,13 +67,20 @@ class ControllerConfig:
         return pair.value if pair is not None and isinstance(pair.value, Scalar) else None
 
     def text(self, key: str) -> str | None:
-        """The string the controller receives for ``key``; None when absent or templated."""
+        """The string the controller receives for ``key``; None when absent or templated.
+
+        Chart values as Helm reads them and the chart quotes them (``off`` is "false",
+        ``1000000`` is "1e+06"); a ConfigMap's plain ``off`` is the boolean false kubectl
+        sends (YAML 1.1): the API server refuses it there (GW002), and the rules read it so."""
         scalar = self.scalar(key)
         if scalar is None or scalar.placeholder:
             return None
+        if self.chart:
+            return quoted_text(scalar)
         value = scalar.value
         if isinstance(value, str):
-            return value
+            boolean = scalar.kube_bool()
+            return value if boolean is None else str(boolean).lower()
         if isinstance(value, bool):
             return "true" if value else "false"
         if value is None:
@@ -142,7 +154,7 @@ def controller_configs(
             continue
         config = ControllerConfig(
             release.file, controller, "config", f"the {release.origin} (controller.config)",
-            f"{release.anchor}.controller.config", chart=True,
+            f"{release.anchor}.controller.config", chart=True, applied=release.applied,
         )  # fmt: skip
         config.replicas = [chart_replicas(release, controller)]
         config.fronts = chart_fronts(release.origin, controller)
@@ -160,9 +172,12 @@ def controller_replicas(
 
 
 def config_problems(configs: Iterable[ControllerConfig]) -> list[tuple[KubeFile, Problem]]:
-    """Keys no ingress-nginx release reads, in the controller configurations."""
+    """Keys no ingress-nginx release reads, in the controller configurations; YAML 1.1
+    words in a HelmRelease's or Application's values."""
     found = []
     for config in configs:
+        if config.applied:
+            found += [(config.file, problem) for problem in _yaml11_values(config)]
         data = config.data
         if data is None:
             continue
@@ -177,6 +192,44 @@ def config_problems(configs: Iterable[ControllerConfig]) -> list[tuple[KubeFile,
             anchor = f"{config.anchor}.{name}"
             found.append((config.file, problem_at(pair.key, message, anchor, SCHEMA_VIOLATION)))
     return found
+
+
+# The chart's flags tlslint reads (``{{ if }}``), below ``controller:``.
+_FLAGS = (("autoscaling", "enabled"), ("service", "enabled"), ("service", "enableHttps"),
+          ("service", "external", "enabled"), ("service", "internal", "enabled"))  # fmt: skip
+
+
+def _yaml11_values(config: ControllerConfig) -> list[Problem]:
+    """A warning at each plain ``yes``/``off``... that tlslint reads in inline chart values:
+    kubectl (YAML 1.1) sends the boolean, but a YAML 1.2 tool such as kustomize keeps the
+    string, and Flux applies every manifest through kustomize (its kustomize-controller)."""
+    places: list[tuple[str, Scalar]] = []
+    data = config.data
+    for name, pair in data.effective().items() if data is not None else ():
+        if isinstance(pair.value, Scalar):
+            places.append((f"config.{name}", pair.value))
+    for path in _FLAGS:
+        node: Node | None = config.holder
+        for part in path:
+            node = node.get(part) if isinstance(node, Map) else None
+        if isinstance(node, Scalar):
+            places.append((".".join(path), node))
+    problems = []
+    for where, scalar in places:
+        boolean = scalar.kube_bool()
+        if boolean is None or scalar.raw not in YAML11_ONLY:
+            continue
+        value = str(boolean).lower()
+        message = (
+            f"controller.{where} is {scalar.raw} in {config.label.removesuffix(' (controller.config)')}: "
+            f'the boolean {value} to kubectl and Helm (YAML 1.1), but the string "{scalar.raw}" once '
+            "kustomize (YAML 1.2) has written the manifest, as Flux's kustomize-controller and Argo CD's "
+            f"kustomize sources do; write {value}"
+        )
+        anchor = config.anchor.removesuffix(".config") + f".{where}"
+        problem = problem_at(scalar, message, anchor, SCHEMA_VIOLATION)
+        problems.append(dataclasses.replace(problem, severity=Severity.WARNING))
+    return problems
 
 
 class _ControllerSizes:
@@ -269,21 +322,37 @@ def chart_replicas(values: HelmValues, controller: Map) -> Replicas:
         return Replicas(None, kind, f"the {values.origin} set controller.kind: {kind.text}")
     autoscaling = controller.get("autoscaling")
     if isinstance(autoscaling, Map):
+        # As the chart's `{{ if }}` reads Helm's values: `enabled: yes` is true, "false" too.
         enabled = autoscaling.scalar("enabled")
-        if enabled is not None and enabled.value is True:
+        if enabled is not None and not enabled.placeholder and truthy(enabled):
             most = autoscaling.scalar("maxReplicas")
-            if most is not None and isinstance(most.value, int) and not isinstance(most.value, bool):
-                how = f"the {values.origin} autoscale up to maxReplicas: {most.value}"
-                return Replicas(most.value, most, how, True)
+            most_count = whole_number(most) if most is not None and not most.placeholder else None
+            if most is not None and most_count is not None:
+                how = f"the {values.origin} autoscale up to maxReplicas: {most.raw}{_as_true(enabled)}"
+                return Replicas(most_count, most, how, True)
             return Replicas(
                 CHART_AUTOSCALING_MAX, enabled,
-                f"the {values.origin} enable autoscaling (maxReplicas defaults to {CHART_AUTOSCALING_MAX})",
+                f"the {values.origin} enable autoscaling{_as_true(enabled)} (maxReplicas defaults to "
+                f"{CHART_AUTOSCALING_MAX})",
                 True,
             )  # fmt: skip
     count = controller.scalar("replicaCount")
-    if count is not None and isinstance(count.value, int) and not isinstance(count.value, bool):
-        return Replicas(count.value, count, f"the {values.origin} set controller.replicaCount: {count.value}")
+    replicas = whole_number(count) if count is not None and not count.placeholder else None
+    if count is not None and replicas is not None:
+        return Replicas(replicas, count, f"the {values.origin} set controller.replicaCount: {count.raw}")
     return Replicas(CHART_REPLICAS, controller, f"the {values.origin} keep the chart's replicaCount of 1")
+
+
+def _as_true(enabled: Scalar) -> str:
+    """Why a flag that does not read as true is on: the chart's ``{{ if }}`` reads Helm's value."""
+    if isinstance(helm_value(enabled), str):
+        return (
+            f" with enabled: {enabled.written}, a string that is not empty, "
+            "which the chart's if takes as true"
+        )
+    if enabled.kube_bool() is True and enabled.value is not True:
+        return f" with enabled: {enabled.raw}, true to Helm, which reads YAML 1.1"
+    return ""
 
 
 def has_nginx_annotation(ingress: KubeObject) -> bool:

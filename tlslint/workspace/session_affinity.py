@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from tlslint.sources.apigee.tree import Map, Node, Scalar, Seq
 from tlslint.sources.kubernetes.documents import KubeObject
+from tlslint.sources.kubernetes.helm_values import truthy
 from tlslint.workspace.kube_facts import pod_labels, service_selector
 
 CLIENT_IP = "ClientIP"
@@ -97,17 +98,17 @@ def chart_fronts(origin: str, controller: Map) -> list[Front]:
     own sessionAffinity and externalTrafficPolicy."""
     node = controller.get("service")
     service = node if isinstance(node, Map) else None
-    if _value(service, "enabled") is False or _value(service, "enableHttps") is False:
+    if not _flag(service, "enabled", True) or not _flag(service, "enableHttps", True):
         return []
     kind = service.scalar("type") if service is not None else None
     default_type = kind.text if kind is not None and kind.text else CHART_SERVICE_TYPE
     fronts = []
     external = service.get("external") if service is not None else None
-    if _value(external, "enabled") is not False:
+    if _flag(external, "enabled", True):
         fronts.append(_front(f"the {origin} (controller.service)", service, CHART_SERVICE_TYPE))
     internal = service.get("internal") if service is not None else None
     if (
-        _value(internal, "enabled") is True
+        _flag(internal, "enabled", False)
         and isinstance(internal, Map)
         and _filled(internal.get("annotations"))
     ):
@@ -157,10 +158,16 @@ def _selects(service: KubeObject, controller: KubeObject) -> bool:
     return all(labels.get(k) == v for k, v in selector.items())
 
 
-def _value(node: Node | None, key: str) -> object:
-    """A scalar's value (None when absent or not a mapping)."""
-    value = node.scalar(key) if isinstance(node, Map) else None
-    return value.value if value is not None and not value.placeholder else None
+def _flag(node: Node | None, key: str, default: bool) -> bool:
+    """A chart flag as its ``{{ if }}`` reads it (Helm's values: ``no`` is false, "false" and
+    any other non-empty string true, null false); the chart's default when absent or templated."""
+    pair = node.pair(key) if isinstance(node, Map) else None
+    if pair is None:
+        return default
+    value = pair.value
+    if isinstance(value, Scalar):
+        return default if value.placeholder else truthy(value)
+    return _filled(value)
 
 
 def _filled(node: Node | None) -> bool:

@@ -21,6 +21,7 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
+from tlslint.sources.goyaml import YAML11_BOOLEANS, resolve_plain
 from tlslint.sources.nginx.model import SourceText
 
 MAX_DEPTH = 200  # nesting deeper than this is refused (the composer recurses)
@@ -32,16 +33,7 @@ BOOL = "tag:yaml.org,2002:bool"
 NULL = "tag:yaml.org,2002:null"
 MERGE = "tag:yaml.org,2002:merge"
 TEMPLATE = "!template"  # a Helm `{{ ... }}` read by YAML as a flow mapping
-
-# The plain scalars go-yaml v2 reads as booleans, as YAML 1.1 does (YAML 1.2, and ruamel,
-# read all but the true/false family as strings). kubectl reads manifests with it
-# (sigs.k8s.io/yaml), so `enableNonSniClient: yes` reaches the API server as true.
-YAML11_BOOLEANS = {
-    **dict.fromkeys(("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"), True),
-    **dict.fromkeys(("n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"), False),
-}
-# Those that YAML 1.2 tools (kustomize's kyaml, yq) read as strings, and write back quoted.
-YAML11_ONLY = frozenset(word for word in YAML11_BOOLEANS if word.lower() not in ("true", "false"))
+_RESOLVED = frozenset({STR, INT, FLOAT})  # plain scalars whose type go-yaml v2 may read otherwise
 
 # ${VAR}, $VAR, {{ ... }}, <PLACEHOLDER>: values filled in before the file is used.
 _PLACEHOLDER = re.compile(r"\$\{[^}\n]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\{\{.*?\}\}|<[A-Za-z][\w.-]*>", re.S)
@@ -347,11 +339,12 @@ def _data(
     if isinstance(node, Scalar):
         if node.placeholder and keep:
             return Placeholder(node.raw)
-        if yaml11 is not None and isinstance(node.value, str):
-            boolean = node.kube_bool()
-            if boolean is not None:
-                yaml11.append((node, path))
-                return boolean
+        if yaml11 is not None and node.style is None and node.tag in _RESOLVED:
+            value = resolve_plain(node.raw)  # as kubectl's go-yaml v2 reads it (YAML 1.1)
+            if (value != node.value or type(value) is not type(node.value)) and not node.tagged():
+                if isinstance(value, bool):
+                    yaml11.append((node, path))
+                return value
         return node.value
     if isinstance(node, Seq):
         if yaml11 is None:

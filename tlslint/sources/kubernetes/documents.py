@@ -134,6 +134,7 @@ class HelmValues:
     root: Map
     origin: str  # how they were found, for messages: "values", "HelmRelease 'x' values"...
     anchor: str
+    applied: bool = False  # inline in a manifest (HelmRelease, Application) that is applied as one
 
     @property
     def controller(self) -> Map | None:
@@ -272,7 +273,7 @@ def _released_values(file: KubeFile, obj: KubeObject) -> HelmValues | None:
                 break
     if not isinstance(values, Map):
         return None
-    return HelmValues(file, values, f"{obj.label} values", f"{obj.anchor}.values")
+    return HelmValues(file, values, f"{obj.label} values", f"{obj.anchor}.values", applied=True)
 
 
 def _sources(spec: Map) -> list[Map]:

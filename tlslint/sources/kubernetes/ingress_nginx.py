@@ -18,7 +18,7 @@ longer moves).
 
 from __future__ import annotations
 
-import re
+from tlslint.sources.goyaml import parse_int
 
 ANNOTATION_PREFIX = "nginx.ingress.kubernetes.io/"
 
@@ -183,9 +183,6 @@ READ_ANNOTATIONS = (
     "proxy-ssl-protocols",
 )
 
-_GO_INT = re.compile(
-    r"[+-]?(?:0[xX](?:_?[0-9a-fA-F])+|0[bB](?:_?[01])+|0[oO](?:_?[0-7])+|0(?:_?[0-7])*|[1-9](?:_?[0-9])*)"
-)
 _GO_BOOL = {"1": True, "t": True, "T": True, "TRUE": True, "true": True, "True": True,
             "0": False, "f": False, "F": False, "FALSE": False, "false": False, "False": False}  # fmt: skip
 
@@ -198,24 +195,7 @@ def decode_int(text: str) -> int | None:
     """The integer the controller reads from ``text`` (Go ``ParseInt(s, 0, 64)``), or None."""
     if text == "":
         return 0  # WeaklyTypedInput reads an empty string as zero
-    if _GO_INT.fullmatch(text) is None:
-        return None
-    digits = text.replace("_", "")
-    sign = -1 if digits.startswith("-") else 1
-    digits = digits.lstrip("+-")
-    if len(digits) > 66:  # past 64 binary digits and a prefix: out of range (and of int()'s reach)
-        return None
-    lowered = digits.lower()
-    base = 10
-    for prefix, prefixed in (("0x", 16), ("0b", 2), ("0o", 8)):
-        if lowered.startswith(prefix):
-            digits, base = digits[2:], prefixed
-            break
-    else:
-        if len(digits) > 1 and digits.startswith("0"):
-            digits, base = digits[1:], 8
-    value = sign * int(digits, base)
-    return value if -(2**63) <= value < 2**63 else None  # ParseInt's range error
+    return parse_int(text)
 
 
 def decode_bool(text: str) -> bool | None:

@@ -2,7 +2,10 @@
 tlslint reads: the Istio and Gateway API ``Gateway`` and ``ConfigMap`` data.
 
 Errors are reported at the node they concern, an unknown key with the known
-key it most resembles (``tlslint.sources.manifests``). The ingress-nginx
+key it most resembles (``tlslint.sources.manifests``). Objects are read as
+kubectl reads them (YAML 1.1): a plain ``off`` in ConfigMap data is the
+boolean false, which the API server refuses there, and ``httpsRedirect: yes``
+is true (a warning: YAML 1.2 tools such as kustomize keep the string). The ingress-nginx
 ConfigMap's keys are checked against the controller's own key list once the
 workspace knows which ConfigMap is the controller's.
 """
@@ -28,5 +31,6 @@ def validate_file(file: KubeFile) -> list[Problem]:
             schema = CONFIG_MAP
         else:
             continue
-        problems.extend(validate_node(obj.node, schema, obj.label, SCHEMA_VIOLATION, obj.anchor))
+        # Manifests are applied with kubectl, which reads YAML 1.1: a plain `off` is false.
+        problems.extend(validate_node(obj.node, schema, obj.label, SCHEMA_VIOLATION, obj.anchor, yaml11=True))
     return problems
