@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -93,3 +96,33 @@ def static_value(backend: Backend, name: str) -> Any:
     assert setting is not None, (name, backend.settings)
     assert setting.static, setting.reason
     return setting.value
+
+
+def cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``tlslint --no-cache ARGS`` in ``cwd``, as a user runs it (no colour, no debug)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TLSLINT_DEBUG")}
+    return subprocess.run(
+        [sys.executable, "-m", "tlslint", "--no-cache", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def helm_render(chart: Path, template: str, values: str) -> dict[str, Any]:
+    """The first document the real helm renders from a one-template chart in ``chart``."""
+    from conftest import helm_binary
+    from ruamel.yaml import YAML
+
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: t\nversion: 0.1.0\n", encoding="utf-8")
+    (chart / "templates" / "cm.yaml").write_text(template, encoding="utf-8")
+    (chart / "values.yaml").write_text(values, encoding="utf-8")
+    done = subprocess.run(
+        [helm_binary(), "template", str(chart)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    rendered: dict[str, Any] = next(d for d in YAML(typ="safe", pure=True).load_all(done.stdout) if d)
+    return rendered

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import helm_binary, kubectl_binary, kustomize_binary
-from helpers import check_files, fix, settings_for
+from conftest import kubectl_binary, kustomize_binary
+from helpers import check_files, fix, helm_render, settings_for
+from test_apigee_rules import HOST, ROUTE
 
 from tlslint.checks._apigee import chart_version
 from tlslint.engine import run
@@ -24,23 +25,6 @@ from tlslint.findings import Finding, Severity
 from tlslint.sources.apigee.tree import Map, Scalar, parse
 from tlslint.sources.goyaml import YAML11_BOOLEANS
 from tlslint.sources.nginx.model import SourceText
-
-ROUTE = """\
-apiVersion: apigee.cloud.google.com/v1alpha1
-kind: ApigeeRoute
-metadata:
-  name: non-sni
-  namespace: apigee
-spec:
-  hostnames: ["*"]
-  ports:
-  - number: 443
-    protocol: HTTPS
-    tls: {credentialName: prod-tls, mode: SIMPLE}
-  selector: {app: apigee-ingressgateway}
-  enableNonSniClient: true
-"""
-HOST = "virtualhosts:\n  - name: prod\n    sslSecret: prod-tls\n    additionalGateways: [non-sni]\n"
 
 
 def findings(tmp_path: Path, files: dict[str, str], mapping: dict[str, Any] | None = None) -> list[Finding]:
@@ -310,21 +294,9 @@ def test_chart_version_is_what_helm_gives_the_chart(tmp_path: Path) -> None:
     """helm reads values with the same YAML 1.1 reader and the chart prints a float as Go does."""
     written = ["1.30", "1.20", "1.0", "1.00", "1.2", '"1.2"', "!!float 1.2", '!!float "1.2"', "1", "'1.30'"]
     chart = tmp_path / "chart"
-    (chart / "templates").mkdir(parents=True)
-    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: t\nversion: 0.1.0\n", encoding="utf-8")
-    (chart / "templates" / "cm.yaml").write_text(
-        "data:\n{{- range $k, $v := .Values.v }}\n  {{ $k }}: {{ toString $v | quote }}\n{{- end }}\n",
-        encoding="utf-8",
-    )
+    template = "data:\n{{- range $k, $v := .Values.v }}\n  {{ $k }}: {{ toString $v | quote }}\n{{- end }}\n"
     values = "v:\n" + "".join(f"  k{index}: {text}\n" for index, text in enumerate(written))
-    (chart / "values.yaml").write_text(values, encoding="utf-8")
-    done = subprocess.run(
-        [helm_binary(), "template", str(chart)], capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    from ruamel.yaml import YAML
-
-    rendered = next(d for d in YAML(typ="safe", pure=True).load_all(done.stdout) if d)["data"]
+    rendered = helm_render(chart, template, values)["data"]
     (document,) = parse(SourceText(chart / "values.yaml", values))
     assert isinstance(document, Map)
     table = document.get("v")

@@ -265,7 +265,7 @@ def test_tickets_off_is_called_the_default_only_where_nothing_sets_it(tmp_path: 
     # `ssl-session-tickets: "false"` written in the ConfigMap was reported as "off (the default)".
     base = "controller:\n  replicaCount: 3\n  config:\n    use-forwarded-headers: 'true'\n"
     wordings = {
-        "": "ssl-session-tickets is off (the default), so",
+        "": "ssl-session-tickets is off (the default since controller v0.40.0), so",
         "    ssl-session-tickets: 'false'\n": "ssl-session-tickets is off, so",
         "    ssl-session-tickets: 'nope'\n": "is off (the default: 'nope' does not decode, ING102), so",
     }

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from conftest import helm_binary, kubectl_binary, kustomize_binary
-from helpers import check_files, fix
+from helpers import check_files, fix, helm_render
 
 from tlslint.findings import Finding, Severity
 from tlslint.sources.apigee.tree import Map, Scalar, parse
@@ -271,25 +271,15 @@ def test_what_the_chart_prints_is_what_helm_renders(tmp_path: Path) -> None:
     """ingress-nginx's ConfigMap template (`{{ $value | quote }}`), its flags' `{{ if }}` and a
     count printed unquoted (`replicas: {{ .Values.x }}`), rendered by the real helm."""
     chart = tmp_path / "chart"
-    (chart / "templates").mkdir(parents=True)
-    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: t\nversion: 0.1.0\n", encoding="utf-8")
-    (chart / "templates" / "cm.yaml").write_text(
+    template = (
         "data:\n{{- range $key, $value := .Values.v }}\n  {{- $key | nindent 2 }}: {{ $value | quote }}\n"
         "{{- end }}\ntruth:\n{{- range $key, $value := .Values.v }}\n"
         "  {{- $key | nindent 2 }}: {{ if $value }}true{{ else }}false{{ end }}\n{{- end }}\n"
         "count:\n{{- range $key, $value := .Values.v }}\n"
-        "  {{- $key | nindent 2 }}: {{ $value }}\n{{- end }}\n",
-        encoding="utf-8",
+        "  {{- $key | nindent 2 }}: {{ $value }}\n{{- end }}\n"
     )
     text = "v:\n" + "".join(f"  k{index:02d}: {word}\n" for index, word in enumerate(WORDS))
-    (chart / "values.yaml").write_text(text, encoding="utf-8")
-    done = subprocess.run(
-        [helm_binary(), "template", str(chart)], capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    from ruamel.yaml import YAML
-
-    rendered = next(d for d in YAML(typ="safe", pure=True).load_all(done.stdout) if d)
+    rendered = helm_render(chart, template, text)
     table = _values_map(chart / "values.yaml", text)
     for index, word in enumerate(WORDS):
         key = f"k{index:02d}"

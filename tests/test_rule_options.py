@@ -5,13 +5,11 @@ it takes, never a rule that silently stops reporting (tlslint.rule_options)."""
 from __future__ import annotations
 
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import cli
 
 from tlslint import catalogue
 from tlslint.rule_options import FORMATS, problem, types
@@ -121,18 +119,6 @@ http {
     }
 }
 """
-
-
-def cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TLSLINT_DEBUG")}
-    return subprocess.run(
-        [sys.executable, "-m", "tlslint", "--no-cache", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 @pytest.mark.parametrize(

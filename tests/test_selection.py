@@ -4,13 +4,11 @@ the command line; the most specific selector decides within a layer; a layer's
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from helpers import check_files, codes
+from helpers import check_files, cli, codes
 
 from tlslint.live.adapter import UsageError, load_rule_settings
 from tlslint.selection import Resolution, RuleSelection, SelectionError, command_line, require_some
@@ -74,18 +72,6 @@ def test_an_opt_in_rule_runs_only_where_a_selector_names_it() -> None:
 
 
 # --- on the command line ----------------------------------------------------------------
-
-
-def cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TLSLINT_DEBUG")}
-    return subprocess.run(
-        [sys.executable, "-m", "tlslint", "--no-cache", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def project(tmp_path: Path, settings: str) -> Path:

@@ -215,9 +215,9 @@ def config_outcomes(config: NginxConfig) -> dict[int, Outcome]:
         if directive is None:
             continue
         if context == "upstream" and directive.args:
-            upstreams.setdefault((_in_stream(block), directive.args[0].lower()), []).append(block)
+            upstreams.setdefault((block.in_stream(), directive.args[0].lower()), []).append(block)
             continue
-        stream = context == "server" and _in_stream(block)
+        stream = context == "server" and block.in_stream()
         if context not in _PASS_BLOCKS and not stream:
             continue
         for child in block.children:
@@ -253,15 +253,6 @@ def config_outcomes(config: NginxConfig) -> dict[int, Outcome]:
         timeline.sort(key=lambda item: item[0])
         found.update(resolve(event for _, event in timeline))
     return found
-
-
-def _in_stream(block: Block) -> bool:
-    current: Block | None = block
-    while current is not None:
-        if current.context == "stream":
-            return True
-        current = current.parent
-    return False
 
 
 _SCAN = 16  # children of a block found by a scan; an index above that

@@ -7,6 +7,7 @@ from tlslint.checks._yaml_edits import insert_key, location, pair_location, quot
 from tlslint.findings import Edit, Location
 from tlslint.sources.apigee.tree import Map, Scalar
 from tlslint.sources.kubernetes.helm_values import plain_reads_as
+from tlslint.sources.kubernetes.ingress_nginx import decode_bool
 from tlslint.workspace import Workspace
 from tlslint.workspace.ingress_nginx import ControllerConfig
 from tlslint.workspace.kubernetes import KubernetesWorkspace, TlsServer
@@ -53,6 +54,17 @@ def set_config(config: ControllerConfig, key: str, value: str) -> Edit | None:
     if config.holder.pair(config.key) is None and isinstance(config.holder, Map):
         return insert_key(config.holder, config.key, "{" + f"{key}: {text}" + "}")
     return None
+
+
+def tickets_off_why(config: ControllerConfig) -> str:
+    """Why ssl-session-tickets is off, for a message: nothing written (the default), a
+    value that does not decode (ING102), or '' for ``"false"`` itself (it is in the file)."""
+    written = config.text("ssl-session-tickets")
+    if written is None:
+        return " (the default since controller v0.40.0)"
+    if decode_bool(written) is None:
+        return f" (the default: {written!r} does not decode, ING102)"
+    return ""
 
 
 def server_location(server: TlsServer) -> Location:

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from tlslint.checks._session import parse_cache
-from tlslint.checks._upstream import in_stream
 from tlslint.findings import Edit
 from tlslint.nginx_edits import insert_directive, insert_directives
 from tlslint.sources.nginx.model import Directive, SourceText
@@ -129,7 +128,7 @@ def _declared_zones(config: NginxConfig) -> Iterator[Zone]:
         if id(directive) in seen:
             continue
         seen.add(id(directive))
-        stream = "stream " if in_stream(block) else ""
+        stream = "stream " if block.in_stream() else ""
         if name in SHARED_ARGUMENT:
             _, _, shared = parse_cache(directive)
             if shared is not None:

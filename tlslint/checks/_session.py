@@ -6,7 +6,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from tlslint.checks._upstream import in_stream
 from tlslint.nginx_versions import STREAM_VIRTUAL_SERVERS
 from tlslint.sources.nginx.model import Directive
 from tlslint.units import parse_size
@@ -113,7 +112,7 @@ def of_stream_servers(config: NginxConfig, block: Block, decides: Callable[[Serv
     """How a message names the stream servers a setting in ``block`` decides for (those
     ``decides`` holds for): " of the stream server[*:8883]", " of stream{}" when none
     does; "" for a setting outside stream{}."""
-    if not in_stream(block):
+    if not block.in_stream():
         return ""
     stream = config.stream
     labels = [s.label for s in tls_servers(stream) if decides(s)] if stream is not None else []
@@ -282,7 +281,7 @@ def zone_unused(config: NginxConfig, block: Block, name: str, versions: VersionR
     """Whether no TLS default server of the module that declares zone ``name`` in ``block``
     (http's, or stream's) uses it; None when that cannot be told (stream{} servers sharing
     an address:port on nginx not known to be >= 1.25.5: ``stream_defaults_known``)."""
-    if not in_stream(block):
+    if not block.in_stream():
         return name not in default_zones(config)
     stream = config.stream
     if stream is None:

@@ -66,15 +66,6 @@ SINCE_DEFAULT = "1.29.7"
 # --------------------------------------------------------------------------- structure
 
 
-def in_stream(block: Block) -> bool:
-    current: Block | None = block
-    while current is not None:
-        if current.context == "stream":
-            return True
-        current = current.parent
-    return False
-
-
 @per_config
 def http_upstreams(config: NginxConfig) -> dict[str, Block]:
     """http ``upstream NAME {}`` blocks by lower-cased name (nginx compares names
@@ -82,7 +73,7 @@ def http_upstreams(config: NginxConfig) -> dict[str, Block]:
     found: dict[str, Block] = {}
     for block in config.top.walk():
         directive = block.directive
-        if block.context == "upstream" and directive is not None and directive.args and not in_stream(block):
+        if block.context == "upstream" and directive is not None and directive.args and not block.in_stream():
             found.setdefault(directive.args[0].lower(), block)
     return found
 
@@ -240,7 +231,7 @@ def pass_targets(config: NginxConfig) -> list[PassTarget]:
     found: list[PassTarget] = []
     seen: set[int] = set()
     for block in config.top.walk():
-        if block.context in ("upstream", "map", "stream") or in_stream(block):
+        if block.context in ("upstream", "map", "stream") or block.in_stream():
             continue
         for directive in block.children:
             module = PASS_MODULES.get(directive.name)
@@ -400,7 +391,7 @@ def upgrade_maps(config: NginxConfig) -> dict[str, UpgradeMap]:
     found: dict[str, UpgradeMap] = {}
     for block in config.top.walk():
         directive = block.directive
-        if block.context != "map" or directive is None or len(directive.args) != 2 or in_stream(block):
+        if block.context != "map" or directive is None or len(directive.args) != 2 or block.in_stream():
             continue
         source, target = directive.args
         match = _VARIABLE.match(target)

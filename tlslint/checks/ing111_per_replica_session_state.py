@@ -21,10 +21,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext
-from tlslint.checks._kubernetes import config_location, kubernetes
+from tlslint.checks._kubernetes import config_location, kubernetes, tickets_off_why
 from tlslint.checks._yaml_edits import location
 from tlslint.findings import Finding, Related, Severity
-from tlslint.sources.kubernetes.ingress_nginx import decode_bool
 from tlslint.workspace import Workspace
 from tlslint.workspace.ingress_nginx import ControllerConfig
 from tlslint.workspace.session_affinity import Front, sticky_fronts
@@ -62,7 +61,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 "sessions live in each pod's own session cache"
             )
         else:
-            off = _how_off(config)
+            off = tickets_off_why(config)
             state = f"ssl-session-tickets is off{off}, so sessions live in each pod's own session cache"
         related = [Related(config_location(config, "ssl-session-tickets"), _settings_note(config))]
         sticky = sticky_fronts(config.fronts)
@@ -91,17 +90,6 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             related=related,
             anchor=f"{config.anchor} > session-state",
         )
-
-
-def _how_off(config: ControllerConfig) -> str:
-    """Why the tickets are off: nothing written (the default), a value that does not decode
-    (ING102), or ``"false"`` itself (no remark: the value is in the file)."""
-    written = config.text("ssl-session-tickets")
-    if written is None:
-        return " (the default)"
-    if decode_bool(written) is None:
-        return f" (the default: {written!r} does not decode, ING102)"
-    return ""
 
 
 def _affinity_advice(front: Front) -> str:

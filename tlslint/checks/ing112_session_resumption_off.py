@@ -14,9 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext
-from tlslint.checks._kubernetes import config_location, kubernetes
+from tlslint.checks._kubernetes import config_location, kubernetes, tickets_off_why
 from tlslint.findings import Finding, Related
-from tlslint.sources.kubernetes.ingress_nginx import decode_bool
 from tlslint.workspace import Workspace
 from tlslint.workspace.ingress_nginx import ControllerConfig
 
@@ -52,12 +51,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
 
 
 def _tickets_off(config: ControllerConfig) -> str:
-    written = config.text("ssl-session-tickets")
-    if written is None:
-        return "ssl-session-tickets is off (the default since controller v0.40.0)"
-    if decode_bool(written) is None:
-        return f"ssl-session-tickets is off (the default: {written!r} does not decode, ING102)"
-    return "ssl-session-tickets is off"
+    return f"ssl-session-tickets is off{tickets_off_why(config)}"
 
 
 def _tickets_note(config: ControllerConfig) -> str:

@@ -15,7 +15,6 @@ from tlslint.checks._session import (
     tls_servers,
     zone_unused,
 )
-from tlslint.checks._upstream import in_stream
 from tlslint.findings import Edit, Finding, Fix
 from tlslint.nginx_edits import argument_tokens, replace_argument
 from tlslint.sources.nginx.model import Directive
@@ -34,7 +33,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     for config in workspace.nginx:
         unused = _unused_zones(config, workspace.nginx_versions(config))
         for block, zone in shared_cache_declarations(config):
-            if zone.size is None or zone.size >= minimum or (in_stream(block), zone.name) in unused:
+            if zone.size is None or zone.size >= minimum or (block.in_stream(), zone.name) in unused:
                 continue
             sessions = zone.size * SESSIONS_PER_MIB // 2**20
             users = of_stream_servers(config, block, partial(_uses, name=zone.name))
@@ -45,7 +44,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 f"{minimum * SESSIONS_PER_MIB // 2**20} sessions): once full, sessions are "
                 "evicted early and clients fall back to full handshakes",
                 anchor=f"{block.context} > ssl_session_cache[{zone.name}]",
-                fix=_raise_size(config, zone, minimum_text, in_stream(block)),
+                fix=_raise_size(config, zone, minimum_text, block.in_stream()),
             )
 
 
@@ -79,13 +78,13 @@ def _unused_zones(config: NginxConfig, versions: VersionRange) -> set[tuple[bool
         return set()
     unused = set()
     for block, zone in shared_cache_declarations(config):
-        scope = config.stream if in_stream(block) else config
+        scope = config.stream if block.in_stream() else config
         if scope is None or not any(tls_servers(scope)):
             continue
         # Not known to be used (stream servers sharing an address:port on nginx not
         # known to be >= 1.25.5) is left alone too: raising it may allocate for nothing.
         if zone_unused(config, block, zone.name, versions) is not False:
-            unused.add((in_stream(block), zone.name))
+            unused.add((block.in_stream(), zone.name))
     return unused
 
 

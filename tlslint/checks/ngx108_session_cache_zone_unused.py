@@ -20,7 +20,6 @@ from tlslint.checks._session import (
     tls_server_of_block,
     zone_unused,
 )
-from tlslint.checks._upstream import in_stream
 from tlslint.findings import Finding, Fix
 from tlslint.nginx_edits import remove_directive
 from tlslint.workspace import Workspace
@@ -62,13 +61,13 @@ MOVABLE_NOTE = (
 
 
 def _module(block: Block) -> str:
-    return "stream" if in_stream(block) else "http"
+    return "stream" if block.in_stream() else "http"
 
 
 def _where(config: NginxConfig, block: Block) -> tuple[str, str]:
     """How the message names a stream zone's place and whose default servers it is for:
     (" of the stream server[...]" or " in stream{}", " stream"); ("", "") in http{}."""
-    if not in_stream(block):
+    if not block.in_stream():
         return "", ""
     server = server_map(config.stream).get(id(block)) if config.stream is not None else None
     return (f" of the {server.label}" if server is not None else " in stream{}"), " stream"
@@ -77,7 +76,7 @@ def _where(config: NginxConfig, block: Block) -> tuple[str, str]:
 def _movable(config: NginxConfig, block: Block) -> bool:
     """A virtual server's own zone while its default server has no cache: NGX107's case,
     whose fix puts the zone to use (removing it would leave the server with none)."""
-    scope = config.stream if in_stream(block) else config
+    scope = config.stream if block.in_stream() else config
     if scope is None:
         return False
     server = tls_server_of_block(scope).get(id(block))

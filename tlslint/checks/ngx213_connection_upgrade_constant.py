@@ -24,7 +24,6 @@ from tlslint.checks._upstream import (
     anchor,
     free_name,
     http_context_anchor,
-    in_stream,
     label,
     new_block,
     plain_request_empty,
@@ -45,7 +44,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     for config in workspace.nginx:
         seen: set[int] = set()
         for block in config.top.walk():
-            if block.context not in _LEVELS or in_stream(block):
+            if block.context not in _LEVELS or block.in_stream():
                 continue
             for directive in unique(block.all("proxy_set_header")):
                 if id(directive) in seen or not _constant_upgrade(directive):

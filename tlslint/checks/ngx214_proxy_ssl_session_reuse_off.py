@@ -21,7 +21,6 @@ from tlslint.checks._upstream import (
     balancers_after_keepalive,
     connection_issue,
     http_version_issue,
-    in_stream,
     keepalive_on,
     label,
     pass_notes,
@@ -50,7 +49,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 decided.setdefault(id(decider), []).append(target)
         seen: set[int] = set()
         for block in config.top.walk():
-            if in_stream(block):
+            if block.in_stream():
                 continue
             for directive in unique(block.all("proxy_ssl_session_reuse")):
                 if id(directive) in seen or directive.args[:1] != ("off",):

@@ -34,7 +34,7 @@ from tlslint.checks._causes import Cause, Place, one_per_cause
 from tlslint.checks._effective import effective_all
 from tlslint.checks._protocols import labels
 from tlslint.checks._session import rejects_handshakes
-from tlslint.checks._upstream import anchor, in_stream, label
+from tlslint.checks._upstream import anchor, label
 from tlslint.findings import Finding
 from tlslint.sources.nginx.model import Directive
 from tlslint.workspace import Workspace
@@ -69,7 +69,7 @@ def log_formats(config: NginxConfig, stream: bool = False) -> dict[str, str]:
     on 1.22.1: `unknown log format "tls"` for an http{} format named in stream{})."""
     formats = {} if stream else {"combined": COMBINED}
     for block in config.top.walk():
-        if in_stream(block) != stream:
+        if block.in_stream() != stream:
             continue
         for directive in block.all("log_format"):
             if len(directive.args) >= 1 and directive.args[0] not in formats:

@@ -98,6 +98,15 @@ class Block:
     def sub(self, context: str) -> list[Block]:
         return [block for block in self.blocks if block.context == context]
 
+    def in_stream(self) -> bool:
+        """Whether the block is stream{} or inside it (stream's own module reads it)."""
+        current: Block | None = self
+        while current is not None:
+            if current.context == "stream":
+                return True
+            current = current.parent
+        return False
+
     def walk(self) -> list[Block]:
         """This block and every block below it, depth first in text order.
 
