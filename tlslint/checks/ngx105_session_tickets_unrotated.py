@@ -31,6 +31,7 @@ from tlslint.checks import RuleContext, directive_location
 from tlslint.checks._causes import Cause, Place, fix_key, one_per_cause
 from tlslint.checks._fragment import includer, is_fragment
 from tlslint.checks._session import (
+    SessionCache,
     anchor,
     effective_cache,
     every_tls_server,
@@ -42,7 +43,7 @@ from tlslint.checks._session import (
     tls_default_for,
 )
 from tlslint.checks.ngx101_session_cache_missing import add_shared_cache
-from tlslint.findings import Finding, Severity
+from tlslint.findings import Finding, Fix, Severity
 from tlslint.nginx_versions import SNI_SESSION_DECISION, TICKET_KEYS_IN_SHARED_CACHE
 from tlslint.sources.nginx.model import Directive
 from tlslint.workspace import Workspace
@@ -52,6 +53,13 @@ CODE = "NGX105"
 KEY_FILES_NOTE = (
     "no automatic fix: deploy ssl_session_ticket_key files rotated by your tooling "
     "(the first key encrypts, the rest only decrypt), or run nginx >= 1.23.2"
+)
+# Before 1.23.2 a shared cache keeps no ticket keys (facts §1, "Reloads"): only key files
+# on the default server survive a reload, so adding the cache would leave the finding.
+BEFORE_KEPT = (
+    "before nginx 1.23.2 only ssl_session_ticket_key files on the default server survive "
+    "reloads: deploy the same files on every node, rotated by your tooling (the first key "
+    "encrypts, the rest only decrypt)"
 )
 RANDOM = "every reload invalidates all tickets, and each node has its own keys"
 
@@ -85,13 +93,22 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             if shared and kept and not fleet:
                 continue
             severity = None
-            if not shared:
-                what = f"no shared session cache keeps nginx's random keys, so {RANDOM}"
-            elif kept is False:
+            # True on every version without a cache; only what a cache would change is open.
+            open_cache = (
+                "; a shared cache keeps and rotates them from nginx 1.23.2 only "
+                f"({versions.unsettled()}: set nginx.version to decide)"
+                if kept is None and not shared
+                else ""
+            )
+            if kept is False:
+                # With a cache or without: no version before 1.23.2 keeps the keys in one.
                 what = (
-                    f"{versions.settled(TICKET_KEYS_IN_SHARED_CACHE)} keeps no ticket keys in the shared "
-                    f"cache (that began in 1.23.2), so nginx's random keys are used: {RANDOM}"
+                    f"{versions.settled(TICKET_KEYS_IN_SHARED_CACHE)} keeps no ticket keys in a shared "
+                    f"session cache (that began in 1.23.2), so nginx's random keys are used: {RANDOM}"
                 )
+            elif not shared:
+                what = f"no shared session cache keeps nginx's random keys, so {RANDOM}"
+                what += open_cache
             elif fleet:
                 when = "" if kept else " (from 1.23.2; before, they are random per start)"
                 what = (
@@ -109,9 +126,9 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             if is_fragment(config):
                 # The includer may set the keys (and the cache) for every server here.
                 lacks = "sets no ssl_session_ticket_key in this file"
-                if not shared:
+                if not shared and kept is not False:
                     lacks = "sets neither ssl_session_ticket_key nor a shared ssl_session_cache in this file"
-                    what = f"nginx's random keys are kept by no shared session cache, so {RANDOM}"
+                    what = f"nginx's random keys are kept by no shared session cache, so {RANDOM}{open_cache}"
                 # Tickets on by nginx's default only: the includer may turn them off too.
                 off = "" if _tickets_written(config, server) else " or turns ssl_session_tickets off"
                 what = f"unless {includer(config)} does{off}, {what}"
@@ -125,21 +142,38 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                     "nginx.version to decide)"
                 )
                 severity = Severity.INFO  # holds on some of the versions only
+            fix, note = _fix(config, server, cache, kept, shared)
             finding = ctx.finding(
                 server.block.directive or server.block.children[0],
                 f"session tickets on {sockets} are encrypted with the keys of the default server "
                 f"{server.label}, which {lacks}: {what}",
                 severity=severity,
                 anchor=anchor(server, "ssl_session_tickets"),
-                fix=None
-                if shared
-                else add_shared_cache(config, server, cache, "10m", safe=not is_fragment(config)),
-                fix_note=KEY_FILES_NOTE if shared else "",
+                fix=fix,
+                fix_note=note,
             )
             # One message speaks for a cause's servers: those true from 1.29.2 only stand apart.
             cause = (_cause(finding, cache.directive, server), later and per_server is None)
             places.append(Place(cause, finding, f"default server {server.label}", (config, what, server)))
         yield from one_per_cause(places, _describe, ctx.keep)
+
+
+def _fix(
+    config: NginxConfig, server: Server, cache: SessionCache, kept: bool | None, shared: bool
+) -> tuple[Fix | None, str]:
+    """NGX101's shared cache where it keeps the keys (1.23.2 and later). Before 1.23.2 it
+    keeps none, so only key files help and there is no fix. Where the version is open, the
+    cache is offered as what helps from 1.23.2, unsafe: whether it resolves the finding
+    depends on a version tlslint cannot see (before 1.23.2 the finding stays), so plain
+    --fix does not count on it; the note says what helps before."""
+    if kept is False:
+        return None, f"no automatic fix: {BEFORE_KEPT}"
+    if shared:
+        return None, KEY_FILES_NOTE
+    fix = add_shared_cache(config, server, cache, "10m", safe=not is_fragment(config))
+    if fix is None or kept:
+        return fix, ""
+    return Fix(f"{fix.description}, which keeps the keys from nginx 1.23.2", fix.edits, False), BEFORE_KEPT
 
 
 def _served(config: NginxConfig, default: Server) -> Iterator[Server]:
@@ -167,7 +201,10 @@ def _cause(finding: Finding, cache: Directive | None, server: Server) -> Hashabl
     files leaves with random keys share a cause."""
     if finding.fix is not None:
         return fix_key(finding)
-    return ("cache", id(cache)) if cache is not None else ("server", id(server))
+    if cache is not None:
+        return ("cache", id(cache))
+    # No cache line and no fix (before 1.23.2): what a key file in http{} would cover.
+    return ("unset", id(server.http)) if server.http is not None else ("server", id(server))
 
 
 def _describe(members: list[Place]) -> Cause:
