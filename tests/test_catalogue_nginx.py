@@ -37,6 +37,8 @@ REFUSED_BY_NGINX = {
     r'|is not allowed here|duplicate "[^"]+" address and port pair',
     "NGX005": r"a duplicate default server for|a duplicate listen |duplicate listen options for "
     r'|duplicate "[^"]+" address and port pair',
+    # `http2 on;` before 1.25.1 (the examples that have it without valid-on are for 1.22).
+    "NGX305": r'unknown directive "http2"',
     "NGX106": r"conflicts with already declared size|is already declared for a different use",
     # The analyzer's rules: nginx's own words for each reason it refuses a directive.
     "NGX010": r'unknown directive "',

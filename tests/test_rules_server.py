@@ -993,6 +993,38 @@ def test_ngx302_vhost_own_value_counts_only_since_1_29_2(tmp_path: Path) -> None
     assert unknown.location.line == 10 and "this holds on nginx 1.29.2 and later" in unknown.message
 
 
+def test_ngx302_ngx303_unknown_version_names_each_servers_versions(tmp_path: Path) -> None:
+    # The default server's own line decides for itself on every version, and for the vhost
+    # (which inherits http{}'s good line) only before 1.29.2: the finding stays a warning
+    # for a.example, and names b.example with its versions, not as affected everywhere.
+    template = f"""http {{
+    ssl_protocols GOOD;
+    server {{
+        listen 443 ssl default_server;
+        server_name a.example;
+        ssl_protocols BAD;
+        {CERT}
+    }}
+    server {{
+        listen 443 ssl;
+        server_name b.example;
+        {CERT}
+    }}
+}}
+"""
+    cases = {"NGX302": ("TLSv1.2 TLSv1.3", "TLSv1.2"), "NGX303": ("TLSv1.2 TLSv1.3", "TLSv1 TLSv1.2")}
+    for code, (good, bad) in cases.items():
+        text = template.replace("GOOD", good).replace("BAD", bad)
+        (unknown,) = lint(tmp_path, text, code)
+        assert unknown.severity == W and unknown.location.line == 6
+        assert "server[a.example@*:443], server[b.example@*:443] (on nginx before 1.29.2)" in unknown.message
+        assert "nginx.version is not configured; set nginx.version to decide" in unknown.message
+        (before,) = lint(tmp_path, text, code, "1.22.1")
+        assert "server[b.example@*:443]" in before.message and "(on nginx" not in before.message
+        (since,) = lint(tmp_path, text, code, "1.29.2")
+        assert "b.example" not in since.message and "(on nginx" not in since.message
+
+
 def test_ngx303_vhost_without_legacy_still_accepts_it_before_1_29_2(tmp_path: Path) -> None:
     text = DEFAULT_LACKS_TLS13.replace("ssl_protocols TLSv1.2;", "ssl_protocols TLSv1 TLSv1.2 TLSv1.3;")
     (before,) = lint(tmp_path, text, "NGX303", "1.28")
@@ -1315,6 +1347,89 @@ def test_ngx305_before_1_25_1_http_level_and_an_explicit_off(tmp_path: Path) -> 
     assert "h1.example" in http_level.fix.description
     assert server_off.fix is None and "http-level" in server_off.fix_note
     assert fix(tmp_path, text, "NGX305", "1.22") == text
+
+
+DEFAULT_WITHOUT_HTTP2 = f"""http {{
+    server {{
+        listen 8443 ssl default_server;
+        server_name c.example;
+        {CERT}
+    }}
+    server {{
+        listen 8443 ssl;
+        server_name b.example;
+        http2 on;
+        {CERT}
+    }}
+}}
+"""
+
+
+def test_ngx305_before_1_25_1_the_default_server_would_gain_http2(tmp_path: Path) -> None:
+    # Before 1.25.1 the listen parameter is the socket's: c.example (the default server,
+    # no `http2 on;`) would negotiate HTTP/2 too, so the fix is the operator's to take.
+    (finding,) = lint(tmp_path, DEFAULT_WITHOUT_HTTP2, "NGX305", "1.22")
+    assert finding.fix is not None and not finding.fix.safe
+    assert "server[c.example@*:8443] would get HTTP/2 too" in finding.fix.description
+    assert "b.example" not in finding.fix.description
+    assert fix(tmp_path, DEFAULT_WITHOUT_HTTP2, "NGX305", "1.22") == DEFAULT_WITHOUT_HTTP2
+    after = fix(tmp_path, DEFAULT_WITHOUT_HTTP2, "NGX305", "1.22", unsafe=True)
+    assert changed_lines(DEFAULT_WITHOUT_HTTP2, after) == (
+        ["        listen 8443 ssl;", "        http2 on;"],
+        ["        listen 8443 ssl http2;"],
+    )
+
+
+def test_ngx305_before_1_25_1_every_server_on_the_socket_in_force(tmp_path: Path) -> None:
+    # Both servers say `http2 on;`: moving it to the socket gives nobody anything new.
+    both = DEFAULT_WITHOUT_HTTP2.replace(
+        "server_name c.example;", "server_name c.example;\n        http2 on;"
+    )
+    findings = lint(tmp_path, both, "NGX305", "1.22")
+    assert len(findings) == 2 and all(f.fix is not None and f.fix.safe for f in findings)
+    # An ssl_reject_handshake default server negotiates nothing: it gains nothing either.
+    rejecting = DEFAULT_WITHOUT_HTTP2.replace(
+        "server_name c.example;", "server_name c.example;\n        ssl_reject_handshake on;"
+    )
+    (finding,) = lint(tmp_path, rejecting, "NGX305", "1.22")
+    assert finding.fix is not None and finding.fix.safe
+
+
+SNIPPET_SITES = {
+    "nginx.conf": "events {}\nhttp {\n    include conf.d/*.conf;\n}\n",
+    "conf.d/default.conf": f"server {{\n    listen 443 ssl default_server;\n    {CERT}\n}}\n",
+    "conf.d/sites.conf": (
+        f"server {{\n    listen 443 ssl;\n    server_name a.example;\n    include h2.conf;\n    {CERT}\n}}\n"
+        f"server {{\n    listen 443 ssl;\n    server_name b.example;\n    include h2.conf;\n    {CERT}\n}}\n"
+    ),
+    "h2.conf": "http2 on;\n",
+}
+
+
+def test_ngx305_before_1_25_1_snippet_shared_by_two_servers(tmp_path: Path) -> None:
+    # The snippet's line is in a.example and b.example; the default server, in another
+    # file, has no `http2 on;` and would get HTTP/2 from the listen parameter.
+    from helpers import fix as fix_files
+
+    mapping = {"select": ["NGX305"], "nginx": {"version": "1.22"}}
+    result = check_files(Path(tempfile.mkdtemp(dir=tmp_path)), SNIPPET_SITES, mapping)
+    (finding,) = [f for f in result.findings if f.code == "NGX305"]
+    assert finding.fix is not None and not finding.fix.safe
+    assert "server[*:443] would get HTTP/2 too" in finding.fix.description
+    safe = fix_files(Path(tempfile.mkdtemp(dir=tmp_path)), SNIPPET_SITES, mapping)
+    assert safe == {name: text.encode() for name, text in SNIPPET_SITES.items()}
+    after = fix_files(Path(tempfile.mkdtemp(dir=tmp_path)), SNIPPET_SITES, mapping, unsafe=True)
+    assert after["h2.conf"] == b""
+    assert after["conf.d/sites.conf"].count(b"listen 443 ssl http2;") == 2
+    assert after["conf.d/default.conf"] == SNIPPET_SITES["conf.d/default.conf"].encode()
+
+
+@pytest.mark.nginx
+def test_ngx305_fix_giving_the_socket_http2_passes_nginx_t(nginx: str, tmp_path: Path) -> None:
+    from nginx_harness import nginx_t
+
+    assert not nginx_t(DEFAULT_WITHOUT_HTTP2).ok  # unknown directive "http2" on 1.22.1
+    nginx_accepts(fix(tmp_path, DEFAULT_WITHOUT_HTTP2, "NGX305", "1.22", unsafe=True))
 
 
 @pytest.mark.nginx

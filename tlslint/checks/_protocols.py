@@ -248,12 +248,12 @@ def speaks_http2(config: NginxConfig, server: Server) -> bool:
     parameter applies to every server on the socket)."""
     if flag_on(server.effective("http2")):
         return True
-    sockets = _http2_sockets(config)
+    sockets = http2_sockets(config)
     return any(listen.socket in sockets for listen in server.listens)
 
 
 @per_config
-def _http2_sockets(config: NginxConfig) -> frozenset[str]:
+def http2_sockets(config: NginxConfig) -> frozenset[str]:
     """The sockets some server's `listen ... http2` names (each server on them shares it):
     indexed once, not the servers sharing a socket scanned for each of 10,000."""
     return frozenset(listen.socket for server in config.servers for listen in server.listens if listen.http2)
@@ -433,6 +433,9 @@ class ProtocolSite:
     # By server: the sockets on which this site decides for it, where it decides on some
     # of the server's sockets only (its other sockets have other default servers).
     only_on: dict[int, list[str]] = field(default_factory=dict)
+    # By server: the representative versions on which this site decides for it (a
+    # default server's line decides for its vhosts before 1.29.2 only).
+    server_versions: dict[int, list[Version]] = field(default_factory=dict)
 
     @property
     def directive(self) -> Directive | None:
@@ -514,6 +517,10 @@ def protocol_sites(
             if server is not None and (id(site), id(server)) not in listed:
                 listed.add((id(site), id(server)))
                 site.servers.append(server)
+            if server is not None:
+                hits = site.server_versions.setdefault(id(server), [])
+                if rep not in hits:
+                    hits.append(rep)
             if server is not None and sockets:
                 some.setdefault((id(site), id(server)), (site, server, set()))[2].update(sockets)
             elif server is not None:
@@ -612,9 +619,47 @@ def site_covers(site: ProtocolSite, servers: dict[int, Server]) -> tuple[tuple[P
     )
 
 
-def whom(site: ProtocolSite) -> str:
+def server_spans(site: ProtocolSite, versions: VersionRange) -> dict[int, str]:
+    """By server, the versions (``before 1.29.2``) on which ``site`` decides for it, where
+    the range is open and the servers differ: then the finding names each server's span,
+    not one for the site. Empty where they all share one (the site's note says it)."""
+    reps = representatives(versions)
+    if len(reps) == 1 or len(site.servers) < 2:
+        return {}
+    spans = {
+        id(server): version_span(site.server_versions.get(id(server), ()), reps) for server in site.servers
+    }
+    if len(set(spans.values())) == 1:
+        return {}
+    return {key: span for key, span in spans.items() if span}
+
+
+def site_holds_everywhere(site: ProtocolSite, versions: VersionRange) -> bool:
+    """Whether some server the site decides for has the problem on every version the
+    range allows (a warning); not where each has it on some versions only (info)."""
+    if not site.servers:
+        return holds_everywhere(site.versions, versions)
+    return any(holds_everywhere(site.server_versions.get(id(s), []), versions) for s in site.servers)
+
+
+def versions_note(site: ProtocolSite, versions: VersionRange, spans: Mapping[int, str]) -> str:
+    """The open-range note: the site's span, or, where each server carries its own, why."""
+    if spans:
+        return f" ({versions.unsettled()}; set nginx.version to decide)"
+    return unknown_note(site.versions, versions)
+
+
+def whom(site: ProtocolSite, spans: Mapping[int, str] | None = None) -> str:
     if site.servers:
-        return "TLS " + labels(site.servers, only_on=site.only_on)
+        shown = labels(site.servers, only_on=site.only_on)
+        if spans:  # `labels` again, with each server's versions: rare, so kept out of it
+            shown = ", ".join(
+                server.label
+                + on_sockets(server, site.only_on)
+                + (f" (on nginx {spans[id(server)]})" if id(server) in spans else "")
+                for server in site.servers[:3]
+            ) + (f" and {len(site.servers) - 3} more" if len(site.servers) > 3 else "")
+        return "TLS " + shown
     return "every TLS server that does not set its own (the servers are in files included from elsewhere)"
 
 

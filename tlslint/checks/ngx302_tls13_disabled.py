@@ -13,15 +13,16 @@ from collections.abc import Iterator
 
 from tlslint.checks import RuleContext
 from tlslint.checks._protocols import (
-    holds_everywhere,
     ignored_note,
     judged_sites,
     protocols_fix,
     protocols_subject,
+    server_spans,
     site_covers,
+    site_holds_everywhere,
     site_location,
     site_related,
-    unknown_note,
+    versions_note,
     whom,
 )
 from tlslint.findings import Finding, Severity
@@ -39,14 +40,15 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     for judged in judged_sites(workspace, lacks_tls13):
         site, versions = judged.site, judged.versions
         where, anchor = site_location(site, judged.servers)
+        spans = server_spans(site, versions)
         subject = protocols_subject(site, versions, judged.config)
         yield ctx.finding(
             where,
-            f"{subject} lacks TLSv1.3, so {whom(site)} cannot negotiate it (a TLS 1.3 full "
+            f"{subject} lacks TLSv1.3, so {whom(site, spans)} cannot negotiate it (a TLS 1.3 full "
             "handshake takes one round trip instead of two)"
-            f"{ignored_note(site, lacks_tls13)}{unknown_note(site.versions, versions)}",
+            f"{ignored_note(site, lacks_tls13)}{versions_note(site, versions, spans)}",
             # Only on some of the versions it may run: depends on the version.
-            severity=None if holds_everywhere(site.versions, versions) else Severity.INFO,
+            severity=None if site_holds_everywhere(site, versions) else Severity.INFO,
             anchor=anchor,
             covers=site_covers(site, judged.servers),
             related=site_related(site),

@@ -14,15 +14,16 @@ from collections.abc import Iterator
 from tlslint.checks import RuleContext
 from tlslint.checks._protocols import (
     LEGACY,
-    holds_everywhere,
     ignored_note,
     judged_sites,
     protocols_fix,
     protocols_subject,
+    server_spans,
     site_covers,
+    site_holds_everywhere,
     site_location,
     site_related,
-    unknown_note,
+    versions_note,
     whom,
 )
 from tlslint.findings import Finding, Severity
@@ -60,14 +61,15 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         for rep in site.versions:
             enabled += tuple(p for p in legacy_of(site.protocols(rep)) if p not in enabled)
         obsolete = "SSLv2" in enabled or "SSLv3" in enabled
+        spans = server_spans(site, versions)
         subject = protocols_subject(site, versions, judged.config)
         yield ctx.finding(
             where,
-            f"{subject} enables {' and '.join(enabled)} for {whom(site)}: {why(enabled)}"
-            f"{ignored_note(site, has_legacy)}{unknown_note(site.versions, versions)}",
+            f"{subject} enables {' and '.join(enabled)} for {whom(site, spans)}: {why(enabled)}"
+            f"{ignored_note(site, has_legacy)}{versions_note(site, versions, spans)}",
             severity=(
                 (Severity.ERROR if obsolete else None)
-                if holds_everywhere(site.versions, versions)
+                if site_holds_everywhere(site, versions)
                 else Severity.INFO  # only on some of the versions it may run
             ),
             anchor=anchor,

@@ -17,10 +17,12 @@ from tlslint.checks._protocols import (
     combine,
     flag_on,
     flag_sites,
+    http2_sockets,
     listen_owners,
     server_map,
     servers_deciding,
 )
+from tlslint.checks._session import rejects_handshakes
 from tlslint.findings import Edit, Finding, Fix, Severity
 from tlslint.nginx_edits import insert_argument, remove_argument, remove_directive
 from tlslint.nginx_versions import HTTP2_DIRECTIVE
@@ -110,21 +112,33 @@ def _directive_fix(config: NginxConfig, block: Block, directives: list[Directive
             "no automatic fix: no TLS listen to put `http2` on (before 1.25.1 `listen ... http2` "
             "on a plain port makes it HTTP/2-only)"
         )
-    refusing: list[Server] = []
-    deciding_ids = {id(server) for server in deciding}
-    refusing_ids: set[int] = set()
-    off = _explicit_off_by_socket(config)
+    # Before 1.25.1 the parameter gives HTTP/2 to every server on the socket: the default
+    # server and servers in other files too, not only those this line was written for.
+    # The servers that hold `http2 on;` keep it (their own lines move the same way).
+    others = _without_http2_by_socket(config)
+    shown: list[Server] = []  # the first few, for the message
+    count = 0
+    seen: set[int] = set()
     for socket in sockets:
-        for server in off.get(socket, ()):
-            if id(server) not in deciding_ids and id(server) not in refusing_ids:
-                refusing_ids.add(id(server))
-                refusing.append(server)
+        group = others.get(socket, [])
+        if len(sockets) == 1:  # the common case: no union over a group of 10,000
+            shown, count = group[:3], len(group)
+            break
+        for server in group:
+            if id(server) not in seen:
+                seen.add(id(server))
+                count += 1
+                if len(shown) < 3:
+                    shown.append(server)
     description = f"add `http2` to the TLS listen lines ({', '.join(sockets)}) and remove `http2 on;`"
-    if refusing:
-        names = ", ".join(server.label for server in refusing)
+    if count:
+        names = ", ".join(
+            server.label + (" despite its `http2 off`" if _explicit_off(server) else "") for server in shown
+        )
+        more = f" and {count - len(shown)} more" if count > len(shown) else ""
         return Fix(
             f"{description} (unsafe: a listen parameter applies to every server on the socket, "
-            f"and {names} sets `http2 off`)",
+            f"so {names}{more} would get HTTP/2 too)",
             (*edits, *removals),
             safe=False,
         ), ""
@@ -139,12 +153,20 @@ def _explicit_off(server: Server) -> bool:
 
 
 @per_config
-def _explicit_off_by_socket(config: NginxConfig) -> dict[str, list[Server]]:
-    """The servers on each socket that say ``http2 off``, in group order: asked for each
-    ``http2 on;`` line, and a socket may hold 10,000 servers."""
+def _without_http2_by_socket(config: NginxConfig) -> dict[str, list[Server]]:
+    """The servers on each TLS socket that a `listen ... http2` there would give HTTP/2
+    before 1.25.1 and that do not have it: no `http2 on` in force, no such listen on the
+    socket already, and a handshake of their own. Indexed once, in group order: asked
+    for each ``http2 on;`` line, and a socket may hold 10,000 servers."""
+    flagged = http2_sockets(config)
     return {
-        socket: [server for server in group if _explicit_off(server)]
+        socket: [
+            server
+            for server in group
+            if not flag_on(server.effective("http2")) and not rejects_handshakes(server)
+        ]
         for socket, group in config.groups.items()
+        if socket in config.tls_sockets and socket not in flagged
     }
 
 
