@@ -107,8 +107,11 @@ def _non_sni(result: ProbeResult, rules: RuleSettings, location: Location) -> li
         contrast = f"; with SNI {with_sni_name(result)} the server sends a certificate"
     elif with_sni is not None:
         contrast = f"; with SNI {with_sni_name(result)} it fails too ({with_sni.describe()})"
-    else:
-        contrast = ""
+    else:  # an address and no --sni: no name to send, so no handshake with SNI to compare
+        contrast = (
+            f"; there was no name to send ({result.host} is an address), so a handshake with SNI "
+            "was not tried: give --sni NAME to compare"
+        )
     return [
         make_finding(
             "LIV101",
@@ -153,14 +156,16 @@ def _resumption(result: ProbeResult, rules: RuleSettings, location: Location) ->
 def _handshake_line(handshake: Handshake | None) -> str:
     if handshake is None:
         return "not tested"
-    if not handshake.ok:
-        timing = f" after {handshake.handshake_ms:.1f} ms" if handshake.handshake_ms is not None else ""
-        return f"failed  {handshake.describe()}{timing}; no certificate"
     cert = handshake.certificate
     served = "no certificate"
     if cert is not None:
         subject = cert.subject or "certificate"
         served = f"certificate {subject} (sha256 {cert.sha256[:16]}…)"
+    if not handshake.ok:
+        timing = f" after {handshake.handshake_ms:.1f} ms" if handshake.handshake_ms is not None else ""
+        if handshake.failure == "verify-failed":  # the server sent one: it is not trusted
+            served = f"{served} not trusted" if cert is not None else "certificate not trusted"
+        return f"failed  {handshake.describe()}{timing}; {served}"
     return f"ok      {handshake.describe()}, {handshake.handshake_ms:.1f} ms, {served}"
 
 
@@ -298,4 +303,18 @@ def run_probe(
     if result.error:
         print(f"tlslint: probe {result.endpoint}: {result.error}", file=sys.stderr)
         return 2
-    return run.exit_code(rules.fail_on)
+    code = run.exit_code(rules.fail_on)
+    if code == 0 and (result.no_name_only or result.verify_failed):
+        # Never a clean pass for what was not measured, or for a certificate --verify rejected.
+        print(f"tlslint: probe {result.endpoint}: {_incomplete(result)}", file=sys.stderr)
+        return 2
+    return code
+
+
+def _incomplete(result: ProbeResult) -> str:
+    if result.no_name_only:
+        return (
+            "no handshake completed without SNI and there is no name to send "
+            f"({result.host} is an address): give --sni NAME to measure the rest"
+        )
+    return f"--verify: the certificate did not verify ({result.verify_failed})"

@@ -45,6 +45,20 @@ LEGACY_VERSIONS = ("TLSv1", "TLSv1.1")
 RESUMPTION_VERSIONS = ("TLSv1.2", "TLSv1.3")
 # Failures that say nothing about the server's TLS policy.
 INCONCLUSIVE = frozenset({"timeout", "unreachable", "refused", "local", "error"})
+# How servers turn away a ClientHello without SNI: nginx's ssl_reject_handshake answers
+# unrecognized_name, Envoy without a non-SNI filter chain resets (or closes) the connection.
+# With no name to send, a version handshake that fails the same way says nothing about the version.
+NO_NAME_ALERTS = frozenset({"unrecognized name", "handshake failure"})
+
+
+def refused_for_no_name(handshake: Handshake) -> bool:
+    """A failed handshake that looks like a server turning away a client without SNI."""
+    if handshake.ok:
+        return False
+    return handshake.failure in ("reset", "closed") or (
+        handshake.failure == "alert" and handshake.detail in NO_NAME_ALERTS
+    )
+
 
 Progress = Callable[[str], None]
 
@@ -217,6 +231,10 @@ class ProbeResult:
     timeout: float = 0.0
     local_openssl: str = ssl.OPENSSL_VERSION
     error: str = ""  # set when nothing could be measured
+    # No handshake completed, each failing as servers turn away clients without SNI, and there
+    # was no name to send (an address without --sni): LIV101's evidence, nothing else measured.
+    no_name_only: bool = False
+    verify_failed: str = ""  # under --verify: why the certificate did not verify
     sni_handshake: Handshake | None = None
     no_sni_handshake: Handshake | None = None
     versions: list[VersionResult] = field(default_factory=list)
@@ -262,10 +280,11 @@ def resolve(host: str, port: int, timeout: float) -> str:
 
 
 def make_context(
-    target: Target, version: str | None = None, *, hostname_check: bool = True
+    target: Target, version: str | None = None, *, hostname_check: bool = True, verify: bool = True
 ) -> ssl.SSLContext:
+    """``verify=False`` turns verification off even under --verify (measuring past an untrusted chain)."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    if target.verify:
+    if target.verify and verify:
         if target.cafile:
             context.load_verify_locations(target.cafile)
         else:
@@ -513,6 +532,9 @@ class Prober:
         self.progress = progress or (lambda _message: None)
         self.address = ""
         self.http = True  # False once a request went unanswered: then only wait briefly for tickets
+        # Under --verify, once the chain failed to verify: resumption and keep-alive are measured
+        # without verification (the server still completes the handshake).
+        self.verify = True
 
     def connection(self) -> Connection:
         return Connection(self.target, self.address)
@@ -522,9 +544,20 @@ class Prober:
         context = make_context(self.target, hostname_check=not no_sni)
         conn = self.connection()
         try:
-            return conn.open(context, server_hostname, certificate=True)
+            handshake = conn.open(context, server_hostname, certificate=True)
         finally:
             conn.close()
+        if handshake.failure == "verify-failed":
+            # The server sent a certificate (that is what failed to verify): show which one.
+            conn = self.connection()
+            try:
+                unverified = conn.open(
+                    make_context(self.target, verify=False), server_hostname, certificate=True
+                )
+            finally:
+                conn.close()
+            handshake.certificate = unverified.certificate
+        return handshake
 
     def run(self) -> ProbeResult:
         target = self.target
@@ -572,10 +605,29 @@ class Prober:
         if not reference.ok and reference.failure == "timeout" and not result.no_sni_handshake.ok:
             result.error = f"no TLS handshake completed within {target.timeout:g} s"
             return
+        failed_verify = next(
+            (
+                h
+                for h in (result.sni_handshake, result.no_sni_handshake)
+                if h and h.failure == "verify-failed"
+            ),
+            None,
+        )
+        if failed_verify is not None:
+            self.verify = False
+            result.verify_failed = failed_verify.detail
+            result.notes.append(
+                f"the certificate did not verify ({failed_verify.detail}); resumption and keep-alive "
+                "were measured without verification"
+            )
         name = target.sni  # None: the later steps go without SNI
+        # With no name to send, a version that fails as the handshake without SNI did is untested.
+        no_name = result.no_sni_handshake if name is None else None
+        if no_name is not None and not refused_for_no_name(no_name):
+            no_name = None
         for version in VERSION_NAMES:
             self.progress(f"protocol {version}")
-            result.versions.append(self.probe_version(version, name))
+            result.versions.append(self.probe_version(version, name, no_name))
         for version in RESUMPTION_VERSIONS:
             result.resumption.append(self.measure_resumption(version, name, result.version(version)))
         self.progress("HTTP/1.1 keep-alive")
@@ -583,9 +635,19 @@ class Prober:
         if not any(v.status == "accepted" for v in result.versions) and not (
             (result.sni_handshake and result.sni_handshake.ok) or result.no_sni_handshake.ok
         ):
-            result.error = "no TLS handshake succeeded: " + reference.describe()
+            if no_name is not None:
+                result.no_name_only = True
+                result.notes.append(
+                    f"no handshake completed without SNI ({no_name.describe()}) and there is no name "
+                    "to send: versions, resumption and keep-alive were not measured"
+                )
+            else:
+                result.error = "no TLS handshake succeeded: " + reference.describe()
 
-    def probe_version(self, version: str, name: str | None) -> VersionResult:
+    def probe_version(
+        self, version: str, name: str | None, no_name: Handshake | None = None
+    ) -> VersionResult:
+        """``no_name``: the failed handshake without SNI, when there is no name to send."""
         problem = local_support(version)
         if problem is not None:
             return VersionResult(version, "not-tested", f"could not test: {problem}")
@@ -596,6 +658,10 @@ class Prober:
             conn.close()
         if handshake.ok:
             return VersionResult(version, "accepted", handshake.describe(), handshake)
+        if no_name is not None and (handshake.failure, handshake.detail) == (no_name.failure, no_name.detail):
+            return VersionResult(
+                version, "inconclusive", f"handshake failed without SNI ({handshake.describe()})", handshake
+            )
         if handshake.failure in INCONCLUSIVE:
             return VersionResult(version, "inconclusive", handshake.describe(), handshake)
         if handshake.failure == "verify-failed":
@@ -608,7 +674,7 @@ class Prober:
         if offered is not None and offered.status != "accepted":
             status = "not-offered" if offered.status == "refused" else "failed"
             return Resumption(version, status, offered.detail)
-        context = make_context(self.target, version)
+        context = make_context(self.target, version, verify=self.verify)
         session: ssl.SSLSession | None = None
         outcome = Resumption(version, "measured")
         full: list[float] = []
@@ -653,9 +719,10 @@ class Prober:
     def measure_keepalive(self, name: str | None) -> KeepAlive:
         conn = self.connection()
         try:
-            handshake = conn.open(make_context(self.target), name)
+            handshake = conn.open(make_context(self.target, verify=self.verify), name)
             if not handshake.ok:
-                return KeepAlive("failed", f"no handshake: {handshake.describe()}")
+                without = " without SNI" if name is None else ""
+                return KeepAlive("failed", f"no handshake{without}: {handshake.describe()}")
             start = time.perf_counter()
             status, headers, problem = conn.request(close=False)
             first_ms = _ms(start)
