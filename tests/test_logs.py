@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -174,6 +175,96 @@ def test_rotated_gzip_files_in_any_order_give_the_same_numbers(
     assert split["logs"]["clients"]["late_entries"] == 0
 
 
+def test_empty_rotated_file_is_a_note(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_nginx(tmp_path / "access.log.1", loggen.Spec())
+    (tmp_path / "access.log").write_text("")  # just rotated
+    alone_code, alone = logs_json(capsys, "access.log.1")
+    code, doc = logs_json(capsys, "access.log", "access.log.1")
+    assert code == alone_code == 1  # the findings decide, as without the empty file
+    assert doc["findings"] == alone["findings"]
+    assert "access.log: empty (no log lines), nothing to read" in doc["logs"]["notes"]
+
+
+def test_files_of_one_period_are_merged_by_time(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # One file per node over the same hour: per-client minutes must add up across them.
+    write_nginx(tmp_path / "whole.log", loggen.Spec())
+    lines = (tmp_path / "whole.log").read_text().splitlines(keepends=True)
+    (tmp_path / "node1.log").write_text("".join(lines[0::2]))
+    (tmp_path / "node2.log").write_text("".join(lines[1::2]))
+    _, whole = logs_json(capsys, "whole.log")
+    _, nodes = logs_json(capsys, "node2.log", "node1.log")
+    for key in ("connections", "resumed", "full_handshakes", "windows", "spikes", "server_names"):
+        assert nodes["logs"][key] == whole["logs"][key], key
+    for key in ("top", "offenders", "late_entries"):
+        assert nodes["logs"]["clients"][key] == whole["logs"]["clients"][key], key
+    assert nodes["logs"]["clients"]["late_entries"] == 0
+    assert [f["code"] for f in nodes["findings"]] == [f["code"] for f in whole["findings"]]
+    assert sum(f["entries"] for f in nodes["logs"]["files"]) == len(lines)
+    assert {f["lines"] for f in nodes["logs"]["files"]} == {len(lines[0::2]), len(lines[1::2])}
+
+
+def _stray(line: str, day: str) -> str:
+    """``line`` dated ``day`` (dd/Mon/yyyy) instead."""
+    return re.sub(r"\[\d\d/\w{3}/\d{4}:", f"[{day}:", line, count=1)
+
+
+@pytest.mark.parametrize("day", ["21/Nov/2026", "22/Nov/1990"])
+def test_a_stray_line_far_away_is_a_break_not_empty_windows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], day: str
+) -> None:
+    spec = loggen.Spec()
+    write_nginx(tmp_path / "hour.log", spec)
+    lines = (tmp_path / "hour.log").read_text().splitlines(keepends=True)
+    (tmp_path / "stray.log").write_text(_stray(lines[0], day) + "".join(lines))
+    _, alone = logs_json(capsys, "hour.log")
+    started = time.perf_counter()
+    _, doc = logs_json(capsys, "stray.log")
+    assert time.perf_counter() - started < 5  # 1990: 19 million empty windows were built before
+    logs = doc["logs"]
+    assert len(logs["windows"]) == spec.minutes + 1  # only windows with entries, no gap of zeros
+    assert logs["windows"][0]["start"] == f"{day[7:]}-11-{day[:2]}T10:00:00Z"
+    assert [b["entries_before"] for b in logs["breaks"]] == [1]
+    assert any(
+        n.startswith(f"no entries from {day[7:]}-11-{day[:2]}T10:01:00Z to 2026-11-22T10:00:00Z")
+        for n in logs["notes"]
+    )
+    # The baseline is the hour's: the same spikes as the hour alone, nothing else flagged.
+    assert [s["start"] for s in logs["spikes"]] == [s["start"] for s in alone["logs"]["spikes"]]
+    assert sorted(f["anchor"] for f in doc["findings"]) == sorted(f["anchor"] for f in alone["findings"])
+
+
+def test_quiet_windows_inside_a_stretch_count_as_zero(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_nginx(tmp_path / "hour.log", loggen.Spec(spikes={}, flooders={}))
+    lines = (tmp_path / "hour.log").read_text().splitlines(keepends=True)
+    quiet = [line for line in lines if not re.search(r":10:(1\d|2\d):", line)]  # 20 empty minutes
+    (tmp_path / "quiet.log").write_text("".join(quiet))
+    _, doc = logs_json(capsys, "quiet.log")
+    windows = doc["logs"]["windows"]
+    assert len(windows) == 60 and not doc["logs"]["breaks"]
+    assert [w["entries"] for w in windows[10:30]] == [0] * 20
+
+
+def test_unreadable_times_are_lines_not_understood(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = [
+        json.dumps({"time": 1795341600 + 60 * i, "remote_addr": "10.0.0.1", "ssl_session_reused": "r"})
+        for i in range(20)
+    ]
+    odd = ['{"time": "nan", "remote_addr": "10.0.0.2"}', '{"time": "1e400", "remote_addr": "10.0.0.2"}',
+           '{"time": 1e30, "remote_addr": "10.0.0.2"}']  # fmt: skip
+    micro = json.dumps({"time": 1795341600123456, "remote_addr": "10.0.0.3", "ssl_session_reused": "."})
+    (tmp_path / "odd.json").write_text("\n".join(good[:10] + odd + [micro] + good[10:]) + "\n")
+    code, doc = logs_json(capsys, "odd.json")
+    assert code in (0, 1)
+    stats = doc["logs"]["files"][0]
+    assert stats["unparsed"] == 3 and stats["first_unparsed_line"] == 11
+    assert stats["entries"] == 21 and stats["last"] == "2026-11-22T10:19:00Z"
+    assert doc["logs"]["windows"][0]["full_handshakes"] == 1  # the microsecond line, 10:00:00.123
+
+
 def test_baseline_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_nginx(tmp_path / "normal.log", loggen.Spec(seed=21, spikes={}, flooders={}))
     incident = loggen.Spec(seed=22, minutes=12, spikes={5: 900}, flooders={})
@@ -331,6 +422,13 @@ def test_time_parsing() -> None:
     assert TimeParser.iso("2026-11-22T10:00:05") == 1795341605  # no zone: UTC
     assert times.any(1795341605000) == 1795341605  # milliseconds
     assert times.any(1795341605 * 10**9) == 1795341605  # nanoseconds
+    assert times.any(1795341605 * 10**6) == 1795341605  # microseconds
+    assert times.any("1795341605123456") == 1795341605.123456
+    assert times.any(99999999999) == 99999999999  # seconds up to year 5138
+    for unreadable in ("nan", "1e400", "inf", "-1", 1e30, float("nan"), "-5"):
+        assert times.any(unreadable) is None, unreadable
+    assert times.time_local("22/Nov/0000:10:00:05 +0000") is None  # year 0: no datetime
+    assert TimeParser.iso("0001-01-01T00:00:00+01:00") is None  # before year 1 in UTC
     assert times.any("-") is None
     assert strip_port("10.0.0.1:443") == "10.0.0.1"
     assert strip_port("[2001:db8::1]:443") == "2001:db8::1"
@@ -416,7 +514,10 @@ def test_exit_codes_and_formats(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert tlslint(capsys, "logs", "access.log", "--window", "1x")[0] == 2
     assert tlslint(capsys, "logs", "access.log", "--since", "yesterday")[0] == 2
     (tmp_path / "empty.log").write_text("")
-    assert tlslint(capsys, "logs", "empty.log")[0] == 2
+    code, out, err = tlslint(capsys, "logs", "empty.log")  # read, and nothing in it: a note
+    assert code == 0 and "note: empty.log: empty (no log lines), nothing to read" in out and not err
+    (tmp_path / "garbage.log").write_text("hello\nworld\n")
+    assert tlslint(capsys, "logs", "garbage.log")[0] == 2  # an unknown format stays a usage error
 
     code, out, _ = tlslint(capsys, "logs", "access.log", "--format", "sarif")
     result = json.loads(out)["runs"][0]["results"][0]

@@ -3,7 +3,8 @@
 Memory is constant in the number of lines, except for:
 
 * per-window counters: one small list per window that has entries (a day of
-  one-minute windows is 1,440 of them);
+  one-minute windows is 1,440 of them); the series adds the empty windows of gaps
+  up to ``BREAK_SECONDS`` only (see ``series``);
 * per-client counters, capped: full handshakes per client overall (``CLIENT_CAP``
   addresses) and per client per minute for the minutes still open (``MINUTE_CAP``
   addresses each, ``LAG + 1`` minutes open). When a map outgrows its cap, the
@@ -14,8 +15,9 @@ Memory is constant in the number of lines, except for:
 * per server name (``NAME_CAP`` names) and per offending client (``OFFENDER_CAP``),
   capped the same way.
 
-Files are read in the order of their first timestamps (rotated files can be given
-in any order). A line more than ``LAG`` minutes older than the newest one seen is
+Files are read together, merged by time (``heapq.merge``: each file in order, or
+nearly), so rotated files can be given in any order and files of one period (one
+per node) count as one log. A line more than ``LAG`` minutes older than the newest one seen is
 still counted in its window but no longer per client (minutes are closed as time
 moves on); the report counts such lines.
 
@@ -30,6 +32,8 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import heapq
+import itertools
 import math
 import time
 from collections.abc import Iterable, Iterator
@@ -47,6 +51,7 @@ OFFENDER_CAP = 1_000
 RESET_CLIENT_CAP = 10_000
 LAG = 2  # minutes kept open for entries that arrive out of order
 TOP = 20  # clients, names and offenders listed
+BREAK_SECONDS = 3600  # a longer run of empty windows is a break in the log, not quiet traffic
 
 # Window row: counts, then where its first entry is.
 ENTRIES, CONNECTIONS, FULL, RESUMED, RESETS, FIRST_FILE, FIRST_LINE = range(7)
@@ -166,23 +171,37 @@ class Analysis:
         self.notes: list[str] = []
         self.elapsed = 0.0
         self.bytes_read = 0  # on disk (compressed files count compressed)
+        self.breaks: list[tuple[int, int, int]] = []  # (window before, window after, entries before)
 
     # ------------------------------------------------------------------ the pass
 
     def consume(self, stats: FileStats, fmt: LogFormat, lines: Iterable[str]) -> None:
+        self.consume_all([(stats, fmt, lines)])
+
+    def consume_all(self, inputs: list[tuple[FileStats, LogFormat, Iterable[str]]]) -> None:
+        """Read files together, merged by time: files of the same period (one per node) then count
+        as one log, per client per minute too. Each file is taken to be in order (or nearly: see LAG)."""
         start = time.perf_counter()
-        index = len(self.files)
-        self.files.append(stats)
-        self.has_reuse |= fmt.has_reuse
-        self.exact_connections &= fmt.exact_connections or not fmt.has_reuse
-        self.has_names |= fmt.has_server_name
-        self.has_ingress |= fmt.has_ingress
-        self._consume(index, stats, fmt.read(lines))
-        with contextlib.suppress(OSError):
-            self.bytes_read += stats.path.stat().st_size
+        streams = []
+        for stats, fmt, lines in inputs:
+            index = len(self.files)
+            self.files.append(stats)
+            self.has_reuse |= fmt.has_reuse
+            self.exact_connections &= fmt.exact_connections or not fmt.has_reuse
+            self.has_names |= fmt.has_server_name
+            self.has_ingress |= fmt.has_ingress
+            streams.append((index, fmt.read(lines)))
+        if len(streams) == 1:  # the common case, kept cheap: no merge
+            self._consume(zip(itertools.repeat(streams[0][0]), streams[0][1]))
+        else:
+            merged = heapq.merge(*(_timed(index, entries) for index, entries in streams))
+            self._consume((index, pair) for _, index, pair in merged)
+        for stats, _, _ in inputs:
+            with contextlib.suppress(OSError):
+                self.bytes_read += stats.path.stat().st_size
         self.elapsed += time.perf_counter() - start
 
-    def _consume(self, index: int, stats: FileStats, entries: Iterator[tuple[int, Entry | None]]) -> None:
+    def _consume(self, entries: Iterator[tuple[int, tuple[int, Entry | None]]]) -> None:
         window = self.options.window
         since = self.options.since
         limit = self.options.per_client_limit
@@ -191,12 +210,12 @@ class Analysis:
         names = self.names
         clients = self.clients
         crossings = self.crossings
+        files = self.files
         current_minute = None
         minute_counter: CappedCounter | None = None
-        first_time = stats.first_time
-        last_time = stats.last_time
-        number = 0
-        for number, entry in entries:  # the last number is the line count
+        for index, (number, entry) in entries:
+            stats = files[index]
+            stats.lines = number  # the last number is the line count
             if entry is None:
                 stats.unparsed += 1
                 if not stats.first_unparsed_line:
@@ -207,10 +226,10 @@ class Analysis:
                 stats.before_since += 1
                 continue
             stats.entries += 1
-            if first_time is None or moment < first_time:
-                first_time = moment
-            if last_time is None or moment > last_time:
-                last_time = moment
+            if stats.first_time is None or moment < stats.first_time:
+                stats.first_time = moment
+            if stats.last_time is None or moment > stats.last_time:
+                stats.last_time = moment
             key = int(moment // window)
             row = windows.get(key)
             if row is None:
@@ -263,8 +282,6 @@ class Analysis:
                 continue
             if minute_counter.add(client) == limit + 1:
                 crossings.setdefault((minute, client), (index, number))
-        stats.lines = max(stats.lines, number)
-        stats.first_time, stats.last_time = first_time, last_time
 
     def _minute(self, minute: int) -> CappedCounter | None:
         if minute > self.newest_minute:
@@ -333,18 +350,48 @@ class Analysis:
 
     # ------------------------------------------------------------------ results
 
-    def series(self) -> tuple[int, list[list[int]]]:
-        """(first window index, rows for every window from the first to the last, gaps as zeros)."""
-        if not self.windows:
-            return 0, []
-        first, last = min(self.windows), max(self.windows)
-        empty = [0, 0, 0, 0, 0, -1, 0]
-        return first, [self.windows.get(key, empty) for key in range(first, last + 1)]
+    def series(self) -> tuple[list[int], list[list[int]]]:
+        """(window keys, rows): the windows with entries, and the empty ones inside a stretch of activity.
+
+        A run of empty windows lasting at most ``BREAK_SECONDS`` is quiet traffic and counts
+        (as zeros); a longer one is a break in the log (a stray line from another day, a
+        server that was off) and is left out, so that it neither costs memory nor swamps
+        the baseline. ``breaks`` lists them for the report.
+        """
+        keys: list[int] = []
+        rows: list[list[int]] = []
+        self.breaks = []
+        bridge = max(BREAK_SECONDS // self.options.window, 0)
+        previous: int | None = None
+        for key in sorted(self.windows):
+            if previous is not None and key - previous > 1:
+                if key - previous - 1 <= bridge:
+                    for empty in range(previous + 1, key):
+                        keys.append(empty)
+                        rows.append([0, 0, 0, 0, 0, -1, 0])
+                else:
+                    self.breaks.append((previous, key, sum(row[ENTRIES] for row in rows)))
+            keys.append(key)
+            rows.append(self.windows[key])
+            previous = key
+        return keys, rows
 
     def location(self, where: tuple[int, int] | None) -> tuple[Path, int]:
         if where is None:
             return (self.files[0].path if self.files else Path("-")), 0
         return self.files[where[0]].path, where[1]
+
+
+def _timed(
+    index: int, entries: Iterator[tuple[int, Entry | None]]
+) -> Iterator[tuple[float, int, tuple[int, Entry | None]]]:
+    """(time, file index, (line, entry)) for heapq.merge; a line not understood keeps the time before it."""
+    moment = -math.inf
+    for pair in entries:
+        entry = pair[1]
+        if entry is not None:
+            moment = entry[0]
+        yield moment, index, pair
 
 
 # --------------------------------------------------------------------------- spikes
@@ -453,11 +500,12 @@ def _p95_without(ordered: list[int], value: int) -> float:
     return float(ordered[rank] if rank < position else ordered[rank + 1])
 
 
-def episodes(spikes: list[Spike]) -> list[list[Spike]]:
-    """Consecutive spike windows, grouped."""
+def episodes(spikes: list[Spike], keys: list[int] | None = None) -> list[list[Spike]]:
+    """Consecutive spike windows, grouped (``keys``: rows on both sides of a break are not consecutive)."""
     groups: list[list[Spike]] = []
     for spike in spikes:
-        if groups and groups[-1][-1].window == spike.window - 1:
+        last = groups[-1][-1].window if groups else None
+        if last == spike.window - 1 and (keys is None or keys[last] == keys[spike.window] - 1):
             groups[-1].append(spike)
         else:
             groups.append([spike])
@@ -478,7 +526,7 @@ class Report:
 
     analysis: Analysis
     window: int
-    first_window: int
+    keys: list[int]  # the window (epoch // window) of each row
     rows: list[list[int]]
     baseline: Baseline | None
     spikes: list[Spike]
@@ -488,7 +536,7 @@ class Report:
     baseline_files: list[str] = field(default_factory=list)
 
     def window_start(self, index: int) -> float:
-        return float((self.first_window + index) * self.window)
+        return float(self.keys[index] * self.window)
 
     def as_dict(self) -> dict[str, Any]:
         a = self.analysis
@@ -539,6 +587,14 @@ class Report:
                     "spike": i in spikes_at,
                 }
                 for i, row in enumerate(self.rows)
+            ],
+            "breaks": [
+                {
+                    "from": iso((before + 1) * self.window),
+                    "to": iso(after * self.window),
+                    "entries_before": entries,
+                }
+                for before, after, entries in a.breaks
             ],
             "baseline": None
             if self.baseline is None

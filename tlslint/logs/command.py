@@ -21,6 +21,7 @@ from tlslint.live.adapter import (
     summary_line,
 )
 from tlslint.logs.analysis import (
+    BREAK_SECONDS,
     FIRST_FILE,
     FIRST_LINE,
     TOP,
@@ -52,9 +53,17 @@ class Prepared:
 
 
 def prepare(
-    paths: list[Path], log_format: str | None, problems: list[str], missing: list[Path]
+    paths: list[Path],
+    log_format: str | None,
+    problems: list[str],
+    missing: list[Path],
+    notes: list[str] | None = None,
 ) -> list[Prepared]:
-    """Open each file, detect its format, and order the files by their first timestamp."""
+    """Open each file, detect its format, and order the files by their first timestamp.
+
+    A file without a log line (a just-rotated access.log) is a note, not a problem: it was
+    read, and there was nothing in it.
+    """
     ready: list[Prepared] = []
     for path in paths:
         if not path.is_file():
@@ -66,6 +75,10 @@ def prepare(
         try:
             log = LogFile.open(path)
             head = log.head(SAMPLE_LINES)
+            if not head and not log.notes:
+                if notes is not None:
+                    notes.append(f"{path}: empty (no log lines), nothing to read")
+                continue
             fmt = detect(head, log_format)
         except FormatError as error:
             problems.append(f"{path}: {error}")
@@ -81,9 +94,18 @@ def prepare(
 
 def analyse(prepared: list[Prepared], options: Options) -> Analysis:
     analysis = Analysis(options)
+    if prepared:
+        analysis.consume_all(
+            [
+                (
+                    FileStats(item.file.path, item.format.describe(), item.file.compression),
+                    item.format,
+                    item.file.lines(),
+                )
+                for item in prepared
+            ]
+        )
     for item in prepared:
-        stats = FileStats(item.file.path, item.format.describe(), item.file.compression)
-        analysis.consume(stats, item.format, item.file.lines())
         analysis.notes.extend(item.file.notes)
     analysis.finish()
     return analysis
@@ -94,7 +116,7 @@ def build_report(
 ) -> Report:
     options = rules.options("LOG103")
     method = str(options["method"])
-    first, rows = analysis.series()
+    keys, rows = analysis.series()
     counts = [row[2] for row in rows]
     reference = None
     if baseline is not None:
@@ -110,7 +132,7 @@ def build_report(
             min_handshakes=int(options["min-handshakes"]),
         )
     report = Report(
-        analysis, analysis.options.window, first, rows, summary, spikes, method,
+        analysis, analysis.options.window, keys, rows, summary, spikes, method,
         analysis.options.per_client_limit, baseline_files=baseline_files,
     )  # fmt: skip
     notes = report.notes
@@ -129,6 +151,7 @@ def build_report(
             "as a connection, which overstates handshakes on keep-alive traffic (add "
             "conn=$connection reqs=$connection_requests, as NGX401's format does)"
         )
+    notes.extend(break_notes(analysis, baseline))
     if analysis.has_reuse and summary is None and rows:
         need = int(options["min-windows"])
         notes.append(f"too few windows for a baseline (LOG103 needs at least {need} besides the one tested)")
@@ -143,6 +166,45 @@ def build_report(
             f"short by at most {analysis.clients.dropped_max}"
         )
     return report
+
+
+MAX_BREAK_NOTES = 5
+
+
+def break_notes(analysis: Analysis, baseline: Analysis | None) -> list[str]:
+    """One note per break in the log (see Analysis.series), with the entries on its early side."""
+    from tlslint.units import format_time
+
+    window = analysis.options.window
+    notes = []
+    total = sum(row[0] for row in analysis.windows.values())
+    for before, after, entries in analysis.breaks[:MAX_BREAK_NOTES]:
+        start, end = (before + 1) * window, after * window
+        notes.append(
+            f"no entries from {iso(start)} to {iso(end)} ({_span(end - start)}): a gap of more than "
+            f"{format_time(BREAK_SECONDS)} is a break in the log, not quiet traffic, so its empty windows "
+            f"are left out of the windows and the baseline ({_entries(entries)} before it, "
+            f"{_entries(total - entries)} after)"
+        )
+    if len(analysis.breaks) > MAX_BREAK_NOTES:
+        notes.append(f"{len(analysis.breaks) - MAX_BREAK_NOTES} more breaks in the log (JSON report)")
+    if baseline is not None and baseline.breaks:
+        count = len(baseline.breaks)
+        notes.append(
+            f"the --baseline logs have {count} break{'s' if count != 1 else ''} "
+            f"of more than {format_time(BREAK_SECONDS)} without entries, left out of the baseline"
+        )
+    return notes
+
+
+def _span(seconds: int) -> str:
+    from tlslint.units import format_time
+
+    return f"{seconds // 86400:,} days" if seconds >= 2 * 86400 else format_time(seconds)
+
+
+def _entries(count: int) -> str:
+    return f"{count:,} entr{'y' if count == 1 else 'ies'}"
 
 
 def evaluate(report: Report, rules: RuleSettings) -> list[Finding]:
@@ -228,7 +290,7 @@ def _spikes(report: Report) -> list[Finding]:
 
     window = format_time(report.window)
     found = []
-    groups = episodes(report.spikes)
+    groups = episodes(report.spikes, report.keys)
     for group in groups[:MAX_SPIKE_FINDINGS]:
         peak = max(group, key=lambda s: s.count)
         row = report.rows[group[0].window]
@@ -348,11 +410,15 @@ def run_logs(
     limit = int(rules.options("LOG104")["per-client-limit"])
     problems: list[str] = []
     missing: list[Path] = []
-    prepared = prepare(files, log_format, problems, missing)
+    empty: list[str] = []
+    prepared = prepare(files, log_format, problems, missing, empty)
     analysis = analyse(prepared, Options(seconds, start, limit))
+    analysis.notes[:0] = empty
     reference = None
     if baseline:
-        base_prepared = prepare(baseline, log_format, problems, missing)
+        base_empty: list[str] = []
+        base_prepared = prepare(baseline, log_format, problems, missing, base_empty)
+        analysis.notes += [f"--baseline {note}" for note in base_empty]
         reference = analyse(base_prepared, Options(seconds, None, limit, count_clients=False))
     report = build_report(analysis, reference, rules, [str(p) for p in baseline])
     findings = evaluate(report, rules)

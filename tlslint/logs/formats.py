@@ -125,6 +125,10 @@ _MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun",
 _CACHE_LIMIT = 200_000
 
 
+FIRST_SECOND = -62135596800.0  # 0001-01-01T00:00:00Z
+LAST_SECOND = 253402300800.0  # 10000-01-01T00:00:00Z: datetime (and the report) ends before
+
+
 class TimeParser:
     """Timestamps to epoch seconds, with per-minute caches (log lines come in order)."""
 
@@ -145,7 +149,11 @@ class TimeParser:
             if text[2] != "/" or text[11] != ":" or sign not in "+-":
                 return None
             offset = (tz_h * 3600 + tz_m * 60) * (1 if sign == "+" else -1)
-            base = float(calendar.timegm((year, month, day, hour, minute, 0)) - offset)
+            try:  # year 0 or 10000 is no time datetime can show
+                base = float(calendar.timegm((year, month, day, hour, minute, 0)) - offset)
+                datetime.fromtimestamp(base, tz=timezone.utc)
+            except (ValueError, OverflowError):
+                return None
             if len(self._local) > _CACHE_LIMIT:
                 self._local.clear()
             self._local[key] = base
@@ -165,20 +173,29 @@ class TimeParser:
             return None
         if stamp.tzinfo is None:
             stamp = stamp.replace(tzinfo=timezone.utc)
-        return stamp.timestamp()
+        moment = stamp.timestamp()
+        return moment if FIRST_SECOND <= moment < LAST_SECOND else None  # the zone can pass year 1 or 9999
 
     @staticmethod
     def epoch(value: Any) -> float | None:
-        """Seconds, milliseconds or nanoseconds since the epoch (told apart by size)."""
+        """Seconds, milliseconds, microseconds or nanoseconds since the epoch (told apart by size).
+
+        Each unit is read up to year 5138 (1e11 seconds); above that the next unit is meant.
+        Not a number, infinite, negative or past year 9999 in nanoseconds: None (not understood).
+        """
         try:
             number = float(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
+            return None
+        if not 0 <= number < 1e20:  # also NaN
             return None
         if number > 1e17:
-            return number / 1e9
-        if number > 1e11:
-            return number / 1e3
-        return number
+            number /= 1e9
+        elif number > 1e14:
+            number /= 1e6
+        elif number > 1e11:
+            number /= 1e3
+        return number if number < LAST_SECOND else None
 
     def any(self, value: Any) -> float | None:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
