@@ -200,7 +200,14 @@ def _declare(entries: dict[str, list[_Entry]], directive: Directive, refusals: d
 def _needs_order(addresses: Sequence[Address]) -> bool:
     """Whether the order of the passes and the upstream{} of one name can change the
     outcome: only a written port, or passes whose ports differ (http:// and https://)."""
-    return any(a.written for a in addresses) or len({a.port for a in addresses if a.port}) > 1
+    port = 0
+    for address in addresses:  # a loop, not two passes: asked for every upstream{} used
+        if address.written:
+            return True
+        if address.port and port and address.port != port:
+            return True
+        port = port or address.port
+    return False
 
 
 @per_config
@@ -234,15 +241,15 @@ def config_outcomes(config: NginxConfig) -> dict[int, Outcome]:
     found: dict[int, Outcome] = {}
     position = _Positions()
     for key, named in upstreams.items():
-        using = passes.get(key, [])
+        using = passes.get(key)
         if not using:
             continue
         declared = named[0].directive
         assert declared is not None
         if not _needs_order([address for _, _, address in using]):
-            found.update(
-                (id(directive), Outcome(key[1], address, declared)) for directive, _, address in using
-            )
+            name = key[1]
+            for directive, _, address in using:
+                found[id(directive)] = Outcome(name, address, declared)
             continue
         timeline: list[tuple[tuple[int, ...], Event]] = [
             (position.of(directive, block), (directive, address)) for directive, block, address in using

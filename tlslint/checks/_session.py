@@ -133,8 +133,10 @@ def tls_server_of_block(config: NginxConfig) -> dict[int, Server]:
 def rejects_handshakes(server: Server) -> bool:
     """``ssl_reject_handshake on``: the server completes no handshake of its own (it may
     still be the default server whose session settings others resume in)."""
-    directive = server.effective("ssl_reject_handshake")
-    return directive is not None and directive.args[:1] == ("on",)
+    if server.rejects is None:
+        directive = server.effective("ssl_reject_handshake")
+        server.rejects = directive is not None and directive.args[:1] == ("on",)
+    return server.rejects
 
 
 def tls13_only(config: NginxConfig, server: Server, per_server: bool) -> bool:

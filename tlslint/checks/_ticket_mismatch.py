@@ -105,7 +105,7 @@ def places(
     """A place for each default server of ``server``'s TLS sockets whose tickets differ
     from its own, where TLS 1.3 is in force on some version of the range. ``deciders``
     holds what each default server decides, worked out once (10,000 servers, one default)."""
-    if not reps or rejects_handshakes(server) or _unknown(config, server):
+    if not reps or rejects_handshakes(server):
         return  # a catch-all that rejects handshakes resumes nothing of its own
     on = tickets_on(server)
     tls = config.tls_sockets
@@ -120,6 +120,8 @@ def places(
         if default is None or default is server or tickets_on(default) == on:
             continue
         by_default.setdefault(id(default), (default, []))[1].append(socket)
+    if not by_default or _unknown(config, server):
+        return  # the same setting as its default servers (most servers), or not known
     for default, sockets in by_default.values():
         if id(default) not in deciders:
             deciders[id(default)] = None if _unknown(config, default) else _decider(config, default, reps)
