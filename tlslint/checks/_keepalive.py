@@ -111,9 +111,9 @@ def http2_lines(config: NginxConfig, name: str) -> list[KeepaliveSite]:
     # every location, as keepalive_sites does, cost 2 % of a cold check of 1,000 hosts.
     sites: dict[int, KeepaliveSite] = {}
     for server in config.servers:
-        if not server.tls:
-            continue
-        level, directive = effective_at(server.block, name)  # most trees have no such line
+        if not server.tls or server.effective(name) is None:
+            continue  # most trees have no such line: two look-ups, not the chain's walk
+        level, directive = effective_at(server.block, name)
         if directive is None or level is None or hidden_by_include(server.block, level):
             continue
         if rejects_handshakes(server) or not speaks_http2(config, server):
