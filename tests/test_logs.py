@@ -279,6 +279,25 @@ def test_baseline_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert [s["start"] for s in alone["logs"]["spikes"]] == ["2026-11-22T10:05:00Z"]
 
 
+def test_a_baseline_that_counts_no_full_handshake_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A combined-format baseline has no $ssl_session_reused: as a baseline of zeros it made
+    every window of the checked log a spike."""
+    incident = loggen.Spec(seed=22, minutes=12, spikes={5: 900}, flooders={})
+    write_nginx(tmp_path / "incident.log", incident)
+    plain = [
+        f'203.0.113.{n % 50} - - [22/Nov/2026:09:{n % 60:02d}:00 +0000] "GET / HTTP/1.1" 200 612 "-" "curl/8"'
+        for n in range(600)
+    ]
+    (tmp_path / "combined.log").write_text("\n".join(sorted(plain, key=lambda line: line[26:28])) + "\n")
+    code, out, err = tlslint(capsys, "logs", "--format", "json", "incident.log", "--baseline", "combined.log")
+    assert code == 2
+    assert "--baseline: the log has no session-reuse field" in err
+    spikes = json.loads(out)["logs"]["spikes"]
+    assert [s["start"] for s in spikes] == ["2026-11-22T10:05:00Z"]  # not every window
+
+
 def test_since_and_window(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     truth = write_nginx(tmp_path / "access.log", loggen.Spec())
     _, doc = logs_json(capsys, "access.log", "--since", "2026-11-22T10:30:00Z", "--window", "5m")

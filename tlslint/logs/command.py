@@ -420,6 +420,14 @@ def run_logs(
         base_prepared = prepare(baseline, log_format, problems, missing, base_empty)
         analysis.notes += [f"--baseline {note}" for note in base_empty]
         reference = analyse(base_prepared, Options(seconds, None, limit, count_clients=False))
+        if reference.files and not reference.has_reuse and analysis.has_reuse:
+            # It counts no full handshake: as a baseline of zeros it flagged every window.
+            problems.append(
+                "--baseline: the log has no session-reuse field ($ssl_session_reused in nginx), so it "
+                "counts no full handshake and cannot be the baseline; LOG103 was judged against the "
+                "checked logs themselves"
+            )
+            reference = None
     report = build_report(analysis, reference, rules, [str(p) for p in baseline])
     findings = evaluate(report, rules)
     run = make_result(findings, [p.file.path for p in prepared], missing)
