@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 
 from tlslint.checks import RuleContext, directive_location, related
 from tlslint.checks import _ticket_mismatch as tickets
+from tlslint.checks._cache_move import first_cache_move, zone_minimum
 from tlslint.checks._causes import Cause, Place, fix_key, one_per_cause
 from tlslint.checks._fragment import includer, is_fragment
 from tlslint.checks._placement import session_targets, zone_name_for
@@ -387,7 +388,14 @@ def _alone(
         severity=severity,
         related=notes,
         anchor=anchor(server, "ssl_session_cache"),
-        fix=add_shared_cache(config, server, cache, str(ctx.options["size"]), safe=not is_fragment(config)),
+        fix=add_shared_cache(
+            config,
+            server,
+            cache,
+            str(ctx.options["size"]),
+            safe=not is_fragment(config),
+            move=first_cache_move(config, zone_minimum(ctx.settings)),
+        ),
     )
     return finding, tuple(readings)
 
@@ -477,10 +485,17 @@ def _cause(
 
 
 def add_shared_cache(
-    config: NginxConfig, server: Server, cache: SessionCache, size: str, *, safe: bool
+    config: NginxConfig,
+    server: Server,
+    cache: SessionCache,
+    size: str,
+    *,
+    safe: bool,
+    move: Fix | None = None,
 ) -> Fix | None:
     """Turn an explicit none/off, or a builtin-only cache, into a shared zone (unsafe: it
-    replaces what the operator wrote); or add one where it is inherited (``safe``)."""
+    replaces what the operator wrote); or add one where it is inherited (``safe``), unless
+    a virtual server's own zone moves to http{} (``move``: NGX107's fix, the same edits)."""
     value = f"shared:{zone_name_for(config, server)}:{size}"
     if cache.directive is not None and cache.disabled:
         edit = replace_arguments(cache.directive, [value])
@@ -490,6 +505,8 @@ def add_shared_cache(
         # ssl_session_cache lines when both fixes apply (the builtin one in an include).
         edit = replace_arguments(cache.directive, [value])
         return Fix(f"replace `{' '.join(cache.directive.args)}` with `{value}`", (edit,), False)
+    if move is not None:
+        return move
     targets = session_targets(config, server)
     if not targets:
         return None

@@ -14,31 +14,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tlslint import catalogue
 from tlslint.checks import RuleContext, related
+from tlslint.checks._cache_move import builtin_only, move_to_http, zone_minimum
 from tlslint.checks._fragment import includer, is_fragment
-from tlslint.checks._placement import Target, http_target
 from tlslint.checks._session import (
     anchor,
     effective_cache,
     every_tls_server,
-    parse_cache,
     stream_default_unsettled,
     stream_defaults_known,
     tickets_on,
     tls_default_for,
 )
-from tlslint.checks.ngx103_session_cache_too_small import resize_edits
-from tlslint.findings import Edit, Finding, Fix, Severity
-from tlslint.nginx_edits import remove_directive
+from tlslint.findings import Finding, Severity
 from tlslint.sources.nginx.model import Directive
-from tlslint.units import parse_size
 from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import NginxConfig, Server
 
 CODE = "NGX107"
-TOO_SMALL = "NGX103"  # its min-size: the size a moved zone needs
-KEY = "ssl_session_ticket_key"
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
@@ -91,7 +84,7 @@ def _judge(ctx: RuleContext, config: NginxConfig, server: Server) -> Iterator[Fi
                     )
                 ],
                 anchor=anchor(server, directive.name),
-                fix=_move_to_http(ctx, config, server, default, directive),
+                fix=move_to_http(zone_minimum(ctx.settings), config, server, default, directive),
                 fix_note=_note(server, default, directive),
             )
 
@@ -109,7 +102,7 @@ BUILTIN_NOTE = (
 
 
 def _note(server: Server, default: Server, directive: Directive) -> str:
-    if _builtin_only(directive):
+    if builtin_only(directive):
         return BUILTIN_NOTE.format(module=_module(server))
     own = default.block.last(directive.name)
     if own is not None:
@@ -118,80 +111,3 @@ def _note(server: Server, default: Server, directive: Directive) -> str:
             f"would not inherit the setting from {_module(server)}{{}}; change it there"
         )
     return "" if server.http and server.http.directive else NO_HTTP_NOTE
-
-
-def _builtin_only(directive: Directive) -> bool:
-    if directive.name != "ssl_session_cache":
-        return False
-    _, builtin, shared = parse_cache(directive)
-    return builtin and shared is None
-
-
-def _move_to_http(
-    ctx: RuleContext, config: NginxConfig, server: Server, default: Server, directive: Directive
-) -> Fix | None:
-    """Safe as a move: nginx ignores the lines where they are (only the default server's
-    cache and keys count, facts §1), and http{} (stream{} for a stream server) lacks the
-    setting. Of several cache lines
-    the last wins; every ticket key line counts (the first encrypts, the others only
-    decrypt), so all of them move, in order. Unsafe when the zone must also grow to
-    NGX103's min-size: that replaces the size the operator wrote."""
-    target = http_target(server)
-    if target is None or target.has(directive.name) or _builtin_only(directive):
-        return None
-    if default.block.last(directive.name) is not None:
-        return None  # its own `none`/`off` would still win over http{}
-    every = server.block.all(directive.name)
-    moved = [d for d in every if d.source is directive.source]
-    statement = directive.source.text[directive.start : directive.end]
-    if directive.name == KEY:
-        if len(moved) != len(every):
-            return None  # keys split across files: moving some would change which key encrypts
-        return _move_keys(moved, target)
-    # Earlier cache lines in the server are dead (the last one wins): they go too.
-    description = f"move `{statement}` to {target.label} so that the default server inherits it"
-    edits = [remove_directive(d) for d in moved]
-    resized = _resized(ctx, config, directive, server.stream)
-    if resized is not None:
-        # In http{} it stores every TLS server's sessions: raised to NGX103's min-size,
-        # with every other declaration of the zone (nginx refuses two sizes).
-        size, changes = resized
-        for changed, edit in changes:
-            if changed is directive:
-                start, end = edit.start - directive.start, edit.end - directive.start
-                statement = statement[:start] + edit.replacement + statement[end:]
-            elif all(changed is not d for d in moved):
-                edits.append(edit)
-        description += f" at {size} (NGX103's min-size: every TLS server now stores sessions in it)"
-    if len(moved) > 1:
-        description += f", and drop the {len(moved) - 1} earlier line(s) it overrides"
-    edits.append(target.insert(statement))
-    return Fix(description, tuple(edits), safe=resized is None)
-
-
-def _move_keys(keys: list[Directive], target: Target) -> Fix:
-    statements = [key.source.text[key.start : key.end] for key in keys]
-    if len(keys) == 1:
-        what = f"`{statements[0]}`"
-    else:
-        what = f"the {len(keys)} `{KEY}` lines, in order (the first encrypts),"
-    edits = [remove_directive(key) for key in keys]
-    edits.append(target.insert_all(statements))
-    return Fix(f"move {what} to {target.label} so that the default server inherits them", tuple(edits))
-
-
-def _resized(
-    ctx: RuleContext, config: NginxConfig, directive: Directive, stream: bool
-) -> tuple[str, list[tuple[Directive, Edit]]] | None:
-    """NGX103's min-size and the edits resizing the zone, if the moved zone is below it."""
-    if directive.name != "ssl_session_cache":
-        return None
-    _, _, zone = parse_cache(directive)
-    if zone is None or zone.size is None:
-        return None
-    meta = catalogue.index()[TOO_SMALL]
-    options = {**meta.option_defaults(ctx.settings.profile), **ctx.settings.options_for(TOO_SMALL)}
-    minimum = str(options["min-size"])
-    if zone.size >= (parse_size(minimum) or 0):
-        return None
-    return minimum, resize_edits(config, zone.name, minimum, stream)
