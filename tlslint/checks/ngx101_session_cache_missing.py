@@ -505,7 +505,9 @@ def add_shared_cache(
         # ssl_session_cache lines when both fixes apply (the builtin one in an include).
         edit = replace_arguments(cache.directive, [value])
         return Fix(f"replace `{' '.join(cache.directive.args)}` with `{value}`", (edit,), False)
-    if move is not None:
+    if move is not None and move.safe:
+        # Unsafe where the zone must also grow to NGX103's min-size: the safe addition
+        # stays the fix then, so that plain --fix still gives the default server a cache.
         return move
     targets = session_targets(config, server)
     if not targets:
