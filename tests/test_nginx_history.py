@@ -78,6 +78,13 @@ def test_the_module_decides_where_names_differ() -> None:
     assert directive_versions("keepalive_timeout", ("http", "server")) is None
     upstream = directive_versions("keepalive_timeout", ("http", "upstream"))
     assert upstream is not None and upstream.since == (1, 15, 3)
+    # nginx knows the name from http core, so before 1.15.3 it refuses the place (nginx's
+    # conf parser; the same path on 1.22.1: `keepalive_disable` in upstream{}).
+    assert upstream.refusal == '"keepalive_timeout" directive is not allowed here'
+    requests = directive_versions("keepalive_requests", ("http", "upstream"))
+    assert requests is not None and requests.refusal == '"keepalive_requests" directive is not allowed here'
+    time = directive_versions("keepalive_time", ("http", "upstream"))
+    assert time is not None and time.refusal == 'unknown directive "keepalive_time"'  # http's is as new
     # server_name is old in http, new (1.25.5) in stream.
     assert directive_versions("server_name", ("http", "server")) is None
     assert directive_versions("server_name", ("stream", "server")) is not None

@@ -1142,6 +1142,8 @@ def test_ngx304_severity_by_version(tmp_path: Path) -> None:
     assert verdicts(lint(tmp_path, SSL_ON, "NGX304", "1.30")) == {("NGX304", 6, E)}
     (old,) = lint(tmp_path, SSL_ON, "NGX304", "1.22")
     assert "deprecated since nginx 1.15.0" in old.message and "nginx -t warns" in old.message
+    (older,) = lint(tmp_path, SSL_ON, "NGX304", "1.14.2")  # nginx -t warns from 1.15.0 only
+    assert "deprecated since nginx 1.15.0 and removed" in older.message and "warns" not in older.message
     (new,) = lint(tmp_path, SSL_ON, "NGX304", "1.30")
     assert 'refuses to start (`unknown directive "ssl"`)' in new.message
     # No version set: `ssl on` itself proves a release before 1.25.1 (nginx would not
@@ -1197,6 +1199,35 @@ def test_ngx304_http_level_ssl_on(tmp_path: Path) -> None:
             "",
         ]
     )
+
+
+def test_http_level_ssl_on_makes_its_servers_tls(tmp_path: Path) -> None:
+    # `ssl on;` in http{} is inherited (measured on 1.22.1: the server below speaks TLS
+    # and, with tickets off and no cache, resumes nothing). The server-level rules used
+    # to read only a server's own line: NGX101 was silent and NGX108 called the
+    # http-level cache unused.
+    text = f"""http {{
+    ssl on;
+    ssl_session_tickets off;
+    {CERT}
+    server {{
+        listen 443;
+        server_name a.example;
+    }}
+    server {{
+        listen 8080;
+        server_name plain.example;
+        ssl off;
+    }}
+}}
+"""
+    codes = ["NGX101", "NGX108", "NGX302"]
+    found = lint(tmp_path, text, codes, "1.22")
+    assert {(f.code, f.location.line) for f in found} >= {("NGX101", 5), ("NGX302", 5)}
+    assert not any("plain.example" in f.message for f in found)
+    cache = "ssl_session_tickets off;\n    ssl_session_cache shared:SSL:10m;"
+    cached = text.replace("ssl_session_tickets off;", cache)
+    assert [f.code for f in lint(tmp_path, cached, codes, "1.22")] == ["NGX302"]
 
 
 def test_ngx304_line_in_a_file_included_by_two_servers(tmp_path: Path) -> None:

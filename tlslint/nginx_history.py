@@ -241,9 +241,16 @@ def _span(row: _DirectiveRow, refusal: str) -> VersionSpan:
     )
 
 
+# http core directives far older than their upstream{} forms (CHANGES 1.15.3): before
+# that, nginx knows the name and refuses only the place.
+_HTTP_CORE_IN_UPSTREAM = frozenset({"keepalive_timeout", "keepalive_requests"})
+
+
 def _directive_refusal(name: str, scope: str) -> str:
     http_knows = any(row[0] == name and row[1] == HTTP for row in _DIRECTIVES)
     if scope in (STREAM, MAIL) and (http_knows or name in _KNOWN_ELSEWHERE):
+        return f'"{name}" directive is not allowed here'
+    if scope == UPSTREAM and name in _HTTP_CORE_IN_UPSTREAM:
         return f'"{name}" directive is not allowed here'
     return f'unknown directive "{name}"'
 

@@ -25,6 +25,7 @@ from tlslint.workspace.nginx import Block, NginxConfig
 CODE = "NGX304"
 
 REMOVED_IN = HTTP2_DIRECTIVE  # 1.25.1 removed `ssl` and added `http2`
+DEPRECATED_IN = (1, 15, 0)
 DEPRECATION_WARNING = 'the "ssl" directive is deprecated, use the "listen ... ssl" directive instead'
 
 
@@ -43,10 +44,13 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 )
                 severity = Severity.ERROR
             elif removed is False:
+                # nginx -t says nothing of it before 1.15.0 (below the rules' 1.18.0 floor,
+                # but a configured 1.14 is accepted).
+                warned = versions.at_least(DEPRECATED_IN)
+                warns = "" if warned is False else f" (nginx -t warns `{DEPRECATION_WARNING}`)"
                 message = (
-                    f"{written} is deprecated since nginx 1.15.0 (nginx -t warns "
-                    f"`{DEPRECATION_WARNING}`) and removed in 1.25.1, where nginx refuses to start; "
-                    "use the `ssl` parameter of `listen`"
+                    f"{written} is deprecated since nginx 1.15.0{warns} and removed in 1.25.1, where "
+                    "nginx refuses to start; use the `ssl` parameter of `listen`"
                 )
                 severity = Severity.WARNING
             else:

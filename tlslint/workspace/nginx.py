@@ -595,6 +595,8 @@ def _server(block: Block, http: Block | None, synthetic: bool = False, stream: b
         listens = [Listen("*:80", False, False, False, None)]
     names = tuple(arg for d in block.all("server_name") for arg in d.args)
     ssl = block.last("ssl")
+    if ssl is None and http is not None and not stream:
+        ssl = http.last("ssl")  # `ssl on;` in http{} is inherited: a server's own line overrides it
     ssl_on = ssl if ssl is not None and ssl.args[:1] == ("on",) else None
     return Server(block, http, listens, names, ssl_on, synthetic=synthetic, stream=stream)
 
