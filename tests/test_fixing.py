@@ -156,6 +156,22 @@ def test_read_only_file_is_reported_and_left_alone(tmp_path: Path) -> None:
     assert outcome.result.exit_code(Severity.ERROR) == 2
 
 
+def test_a_hard_linked_file_is_reported_and_left_alone(tmp_path: Path) -> None:
+    """A rename would give one name the fix and leave the other names the old text
+    (found by a tester: nothing said so). Its findings stand, SRC002 says why."""
+    path, other = tmp_path / "nginx.conf", tmp_path / "other-name"
+    path.write_text(NO_CACHE)
+    os.link(path, other)
+    configured = settings_for(tmp_path, SESSION_RULES)
+    before = run([path], configured)
+    outcome = apply_fixes(before, configured, unsafe=False, write=True)
+    assert path.read_text() == other.read_text() == NO_CACHE and outcome.written == []
+    reason = "the file has 2 hard links, which a rename would leave with the old text"
+    assert outcome.unwritten == [(path, reason)]
+    assert os.stat(path).st_ino == os.stat(other).st_ino
+    assert outcome.result.exit_code(Severity.ERROR) == 2
+
+
 def test_a_file_changed_after_it_was_read_is_not_overwritten(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

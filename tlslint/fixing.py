@@ -502,6 +502,10 @@ def write_atomically(path: Path, data: bytes, expected: bytes | None = None) -> 
         return f"cannot read its state: {error.strerror}"
     if not info.st_mode & stat.S_IWUSR or not os.access(target, os.W_OK):
         return "the file is read-only"
+    if info.st_nlink > 1:
+        # The rename gives the path a new inode: the file's other names would keep the
+        # old text, and an nginx reading one of them would run it unfixed.
+        return f"the file has {info.st_nlink} hard links, which a rename would leave with the old text"
     directory = target.parent
     remove_stale_temporaries(directory)
     try:
