@@ -149,6 +149,43 @@ def test_a_syntax_error_is_a_problem_not_a_crash() -> None:
     assert loaded.problems and "does not parse as Python" in loaded.problems[0].message
 
 
+@pytest.mark.parametrize(
+    ("data", "line", "message"),
+    [
+        # libcst points past the error ("2:14 ... error at 1:13"); CPython's words and line
+        (b"print 'hello'\nkeepalive = 0\n", 1, "Missing parentheses in call to 'print'"),
+        (b"bind = 'x'\nkeepalive = 0L\n", 2, "invalid decimal literal"),
+        # a byte that is not UTF-8 was an encoder's message about surrogates, with no line
+        (b"# ok\n# caf\xe9\nkeepalive = 0\n", 2, "byte 0xe9 is not UTF-8 and the file declares no encoding"),
+        (b"# coding: ascii\n# caf\xe9\n", 2, "byte 0xe9 is not ascii, the encoding it declares"),
+        (b"# coding: klingon\n# caf\xe9\n", 1, "unknown encoding 'klingon'"),
+    ],
+    ids=["python-2-print", "python-2-long", "not-utf-8", "not-the-declared", "unknown-encoding"],
+)
+def test_a_syntax_error_names_its_line(data: bytes, line: int, message: str) -> None:
+    loaded = load(decode(Path("gunicorn.conf.py"), data), PYTHON_CONFIG)
+    (problem,) = loaded.problems
+    assert (problem.line, message in problem.message) == (line, True), problem
+
+
+def test_a_declared_encoding_is_read() -> None:
+    # Python reads it (PEP 263), so gunicorn does: the settings count.
+    data = b"# -*- coding: latin-1 -*-\n# caf\xe9\nbind = '127.0.0.1:8000'\nkeepalive = 0\n"
+    (backend,) = load(decode(Path("gunicorn.conf.py"), data), PYTHON_CONFIG).backends
+    value = backend.get(KEEPALIVE)
+    assert value is not None and (value.location.line, static_value(backend, KEEPALIVE)) == (4, 0)
+
+
+def test_a_cr_only_file_is_read_with_python_lines() -> None:
+    # libcst ends lines at CR, as Python does; positions were looked up by LF only
+    # (an internal error: IndexError).
+    source = decode(Path("gunicorn.conf.py"), b"bind = '127.0.0.1:8000'\rkeepalive = 0\r")
+    (backend,) = load(source, PYTHON_CONFIG).backends
+    value = backend.get(KEEPALIVE)
+    assert value is not None and (value.location.line, static_value(backend, KEEPALIVE)) == (2, 0)
+    assert source.text[value.start : value.end] == "0"
+
+
 def test_uvicorn_run_and_config_calls() -> None:
     found = backends(
         "main.py",

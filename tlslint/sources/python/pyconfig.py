@@ -23,8 +23,10 @@ config is in scope, and never by ``tlslint.sources.python`` itself.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import libcst as cst
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 PYTHON_KIND = "python"
+_PYTHON_NEWLINE = re.compile(r"\r\n?|\n")
 # Positional parameters of uvicorn.Config(app, host, port, uds, fd, ...); uvicorn.run's are keyword-only.
 _CONFIG_POSITIONAL = ("app", "host", "port", "uds", "fd")
 
@@ -68,21 +71,66 @@ MAX_NESTING = 100
 
 
 def parse(text: str) -> cst.Module:
-    _refuse_deep_nesting(text)
+    text = _readable(text)
+    refused = _refuse_deep_nesting(text)
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as error:
+        if refused is not None:  # CPython's words and line: libcst's point past the error
+            raise PythonSyntaxError(refused.lineno or 0, refused.msg) from None
         message = str(error.message).strip().splitlines()[0] if error.message else "invalid syntax"
-        raise PythonSyntaxError(error.raw_line, message) from None
-    except (ValueError, UnicodeError) as error:  # lone surrogates and the like
+        at = _LIBCST_AT.search(message)
+        raise PythonSyntaxError(int(at.group(1)) if at else error.raw_line, message) from None
+    except (ValueError, UnicodeError) as error:
         raise PythonSyntaxError(0, str(error)) from None
 
 
-def _refuse_deep_nesting(text: str) -> None:
+_LIBCST_AT = re.compile(r"error at (\d+):\d+")
+# PEP 263: a comment on the first or second line names the file's encoding.
+_CODING = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+_UNDECODED = re.compile("[\udc80-\udcff]")  # bytes the UTF-8 reading could not decode
+
+
+def _readable(text: str) -> str:
+    """``text`` as libcst can read it, one character for one: a byte that is not UTF-8
+    was kept as a lone surrogate (so that a fix writes it back), which libcst refuses.
+    Python reads such a file only under a PEP 263 declaration of an encoding it fits."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError as error:
+        first = error.start
+    line = len(_PYTHON_NEWLINE.findall(text, 0, first)) + 1
+    byte = ord(text[first]) - 0xDC00
+    declared = _declared_encoding(text)
+    if declared is None:
+        message = f"byte 0x{byte:02x} is not UTF-8 and the file declares no encoding (PEP 263)"
+        raise PythonSyntaxError(line, f"{message}: Python refuses it")
+    try:
+        text.encode("utf-8", "surrogateescape").decode(declared)
+    except LookupError:
+        raise PythonSyntaxError(1, f"unknown encoding {declared!r}") from None
+    except UnicodeDecodeError:
+        message = f"byte 0x{byte:02x} is not {declared}, the encoding it declares"
+        raise PythonSyntaxError(line, message) from None
+    return _UNDECODED.sub("\ufffd", text)  # in comments and strings tlslint does not read
+
+
+def _declared_encoding(text: str) -> str | None:
+    for line in text.splitlines()[:2]:
+        match = _CODING.match(line)
+        if match:
+            return None if match.group(1).lower().replace("_", "-") in ("utf-8", "utf8") else match.group(1)
+    return None
+
+
+def _refuse_deep_nesting(text: str) -> SyntaxError | None:
     """``PythonSyntaxError`` for text nested deeper than ``MAX_NESTING``, told first by
     CPython's parser (which bounds nesting itself, with an error and no crash), then by
-    an iterative walk of its tree. Other syntax errors are left to libcst, which reads
-    newer grammar than this interpreter may."""
+    an iterative walk of its tree. Other syntax errors are returned and left to libcst,
+    which reads newer grammar than this interpreter may."""
     try:
         tree = ast.parse(text)
     except (RecursionError, MemoryError):
@@ -90,9 +138,9 @@ def _refuse_deep_nesting(text: str) -> None:
     except SyntaxError as error:
         if "too many" in str(error.msg):  # nested parentheses, levels of indentation
             raise PythonSyntaxError(error.lineno or 0, str(error.msg)) from None
-        return
+        return error
     except ValueError:  # a NUL byte: libcst says it too
-        return
+        return None
     stack: list[tuple[ast.AST, int]] = [(tree, 0)]
     while stack:
         node, depth = stack.pop()
@@ -100,6 +148,7 @@ def _refuse_deep_nesting(text: str) -> None:
             line = getattr(node, "lineno", 0)
             raise PythonSyntaxError(line, f"nested more than {MAX_NESTING} levels deep")
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return None
 
 
 # --------------------------------------------------------------------------- positions
@@ -111,8 +160,13 @@ class _Positions:
     ranges: Mapping[cst.CSTNode, CodeRange]
 
     def offset(self, line: int, column: int) -> int:
-        starts = self.source.line_starts()
-        return starts[line - 1] + column
+        return self._line_starts[line - 1] + column
+
+    @cached_property
+    def _line_starts(self) -> list[int]:
+        """Where libcst's lines start: like Python, it ends a line at CR as well as LF
+        (a CR-only file is one line to ``SourceText``)."""
+        return [0, *(match.end() for match in _PYTHON_NEWLINE.finditer(self.source.text))]
 
     def span(self, node: cst.CSTNode) -> tuple[int, int]:
         rng = self.ranges[node]
