@@ -9,6 +9,7 @@ import nginx_harness
 import pytest
 from conftest import shared_path
 from helpers import settings_for
+from test_fixing import split_statement_cases
 from test_nginx_harness import H5BP_TREE, MANIFEST_KINDS, MANIFEST_ROWS
 
 from tlslint.engine import run
@@ -44,3 +45,21 @@ def test_fixed_corpus_file_passes_nginx_t(
     kind = MANIFEST_KINDS[manifest_kind]
     result = nginx_harness.nginx_t(fixed, kind=kind, stub_missing_includes=name in H5BP_TREE)
     assert result.ok, f"{outcome.diff}\n{result.describe()}"
+
+
+@pytest.mark.nginx
+@pytest.mark.parametrize(("rules", "unsafe", "before", "after"), split_statement_cases())
+def test_a_statement_fixed_around_its_comments_passes_nginx_t(
+    nginx: str, tmp_path: Path, rules: list[str], unsafe: bool, before: str, after: str
+) -> None:
+    """A fix that keeps the comments of a statement spread over lines (test_fixing holds
+    its bytes, ``after``) leaves text that nginx accepts, as it accepted the text before."""
+    assert nginx_harness.nginx_t(before).ok
+    path = tmp_path / "nginx.conf"
+    path.write_bytes(before.encode())
+    configured = settings_for(tmp_path, {"select": rules, "nginx": {"version": "1.22.1"}})
+    apply_fixes(run([path], configured), configured, unsafe=unsafe, write=True)
+    fixed = path.read_bytes().decode()
+    assert fixed == after
+    result = nginx_harness.nginx_t(fixed)
+    assert result.ok, result.describe()

@@ -20,7 +20,8 @@ from tlslint import catalogue
 from tlslint.engine import run
 from tlslint.findings import Edit, Fix, Severity
 from tlslint.fixing import apply_edits, apply_fixes, choose_fixes
-from tlslint.sources.nginx.model import SourceText
+from tlslint.nginx_edits import remove_directive, replace_arguments
+from tlslint.sources.nginx.model import Directive, SourceText, walk
 from tlslint.sources.nginx.parser import parse_text
 
 NO_CACHE = """http {
@@ -127,6 +128,147 @@ def test_second_fix_is_a_no_op(tmp_path: Path) -> None:
     configured = settings_for(tmp_path, SESSION_RULES)
     again = apply_fixes(run([tmp_path], configured), configured, unsafe=True, write=True)
     assert again.written == [] and again.diff == ""
+
+
+# A statement spread over lines with a comment inside, which a fix rewrites or removes:
+# the comment stays (docs/fix-safety.md). (name, selected rules, unsafe, before, after)
+_SERVER = """http {{
+{http}    server {{
+        listen 443{listen};
+        ssl_certificate     /etc/ssl/a.pem;
+        ssl_certificate_key /etc/ssl/a.key;
+{lines}    }}
+}}
+"""
+
+
+def _server(lines: str = "", listen: str = " ssl", http: str = "") -> str:
+    return _SERVER.format(http=http, listen=listen, lines=lines)
+
+
+_REJECTING = "    server {\n        listen 443 ssl default_server;\n        ssl_reject_handshake on;\n    }\n"
+SPLIT_STATEMENTS = [
+    (  # the argument after the comment stays where it is: the comment keeps its line
+        "protocols-comment-after-the-first",
+        ["NGX302", "NGX303"],
+        True,
+        _server("        ssl_protocols TLSv1   # old\n                TLSv1.2;  # trailing\n"),
+        _server("        ssl_protocols # old\n                TLSv1.2 TLSv1.3;  # trailing\n"),
+    ),
+    (
+        "protocols-comment-then-legacy",
+        ["NGX302", "NGX303"],
+        True,
+        _server("        ssl_protocols TLSv1.2 # keep\n                TLSv1.3 TLSv1;\n"),
+        _server("        ssl_protocols TLSv1.2 # keep\n                TLSv1.3;\n"),
+    ),
+    (  # a removed statement's comment stays on a line of its own, where it stood
+        "ssl-on-removed",
+        ["NGX304"],
+        False,
+        _server("        ssl # legacy\n          on;\n", listen=""),
+        _server("        # legacy\n"),
+    ),
+    (
+        "ssl-on-removed-trailing-comment",
+        ["NGX304"],
+        False,
+        _server("        ssl # legacy\n          on;  # trailing\n", listen=""),
+        _server("        # legacy\n        # trailing\n"),
+    ),
+    (
+        "ssl-on-removed-statement-after",
+        ["NGX304"],
+        False,
+        _server("        ssl # legacy\n          # more\n          on; server_name a;\n", listen=""),
+        _server("        # legacy\n        # more\n        server_name a;\n"),
+    ),
+    (  # an argument added to a listen line that spans lines
+        "listen-comment",
+        ["NGX304"],
+        False,
+        _server("        ssl on;\n", listen=" # main port\n                default_server"),
+        _server(listen=" # main port\n                default_server ssl"),
+    ),
+    (  # a moved statement takes its comment along: it stays once
+        "zone-moved",
+        ["NGX107"],
+        False,
+        _server("        ssl_session_cache # the api's zone\n            shared:SSL:10m;\n", http=_REJECTING),
+        _server(http="    ssl_session_cache # the api's zone\n            shared:SSL:10m;\n" + _REJECTING),
+    ),
+    (  # a '#' in quotes is an argument, not a comment: only the real one stays
+        "zone-removed-quoted-hash",
+        ["NGX108"],
+        True,
+        _server(
+            "        ssl_session_cache shared:MozSSL:10m;\n",
+            http='    ssl_session_cache builtin:1000 # per worker\n        "shared:old#zone:10m";\n',
+        ),
+        _server("        ssl_session_cache shared:MozSSL:10m;\n", http="    # per worker\n"),
+    ),
+]
+FILE_STYLES = {
+    "lf": lambda text: text,
+    "crlf": lambda text: text.replace("\n", "\r\n"),
+    "tabs": lambda text: text.replace("        ", "\t\t").replace("    ", "\t"),
+}
+
+
+def split_statement_cases() -> list[object]:
+    return [
+        pytest.param(rules, unsafe, style(before), style(after), id=f"{name}-{style_name}")
+        for name, rules, unsafe, before, after in SPLIT_STATEMENTS
+        for style_name, style in FILE_STYLES.items()
+    ]
+
+
+@pytest.mark.parametrize(("rules", "unsafe", "before", "after"), split_statement_cases())
+def test_a_comment_inside_a_rewritten_or_removed_statement_stays(
+    tmp_path: Path, rules: list[str], unsafe: bool, before: str, after: str
+) -> None:
+    path = tmp_path / "nginx.conf"
+    path.write_bytes(before.encode())
+    mapping = {"select": rules, "nginx": {"version": "1.22.1"}}
+    fix_dir(tmp_path, unsafe=unsafe, mapping=mapping)
+    assert path.read_bytes() == after.encode()
+    configured = settings_for(tmp_path, mapping)
+    assert apply_fixes(run([tmp_path], configured), configured, unsafe=unsafe, write=False).diff == ""
+
+
+def _only_directive(text: str, name: str) -> Directive:
+    parsed = parse_text(SourceText(Path("nginx.conf"), text))
+    return next(d for d in walk(parsed.directives) if d.name == name)
+
+
+@pytest.mark.parametrize(
+    ("text", "after"),
+    [
+        ("a 1;\nb # c\n  2;", "a 1;\n# c"),  # the last line, without a final newline
+        ("a 1; b # c\n  2;\n", "a 1; # c\n"),  # something before it on its line
+        ("a 1;\nb '#x' # c\n  2;\n", "a 1;\n# c\n"),
+    ],
+    ids=["no-final-newline", "after-a-statement", "quoted-hash"],
+)
+def test_remove_directive_keeps_its_comments(text: str, after: str) -> None:
+    edit = remove_directive(_only_directive(text, "b"))
+    assert apply_edits(text, [edit]) == after
+
+
+@pytest.mark.parametrize(
+    ("text", "values", "after"),
+    [
+        ("a '#x' # c\n  y;", ["#x", "z"], "a '#x' # c\n  'z';"),  # the first one's quotes
+        ("a x # c\n  y\n  z;", ["x"], "a x # c\n  ;"),  # valid, if bare
+        ("a x # c\n  y\n  # d\n  z;", ["x", "z"], "a x # c\n  # d\n  z;"),  # y's line goes
+        ("a x y # c\n  z;", ["x", "y", "z", "w"], "a x y # c\n  z w;"),
+        ("a x # c\n  y;", ["w", "x", "y"], "a w x # c\n  y;"),
+    ],
+    ids=["quoted-hash", "last-line-emptied", "line-removed", "appended", "prepended"],
+)
+def test_replace_arguments_keeps_comments_between_them(text: str, values: list[str], after: str) -> None:
+    edit = replace_arguments(_only_directive(text, "a"), values)
+    assert apply_edits(text, [edit]) == after
 
 
 def test_mode_is_kept(tmp_path: Path) -> None:

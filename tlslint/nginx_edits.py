@@ -2,7 +2,8 @@
 
 Every edit is computed on the original text: a new directive becomes a new
 line indented like its siblings (tabs or spaces), in the file's own line
-ending; an argument is replaced in place with its quote style kept. Nothing
+ending; an argument is replaced in place with its quote style kept. A comment
+inside a statement that spans lines survives its rewrite or removal. Nothing
 else is reformatted.
 """
 
@@ -10,10 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from difflib import SequenceMatcher
 from functools import lru_cache
 
 from tlslint.findings import Edit
-from tlslint.sources.nginx.lexer import QUOTED, WORD, tokenize
+from tlslint.sources.nginx.lexer import COMMENT, QUOTED, WORD, tokenize
 from tlslint.sources.nginx.model import Directive, SourceText
 
 _INDENT_RE = re.compile(r"[ \t]*")
@@ -165,19 +167,104 @@ def replace_argument(directive: Directive, index: int, value: str) -> Edit:
 
 
 def replace_arguments(directive: Directive, values: Sequence[str]) -> Edit:
-    """Replace all arguments; the first one's quote style is kept for all."""
+    """Replace all arguments; the first one's quote style is kept for the new ones.
+
+    Where comments stand between the arguments they stay where they are, and so
+    does every argument kept (see ``_respliced``).
+    """
     tokens = argument_tokens(directive)
     quote = tokens[0][3] if tokens else ""
-    rendered = " ".join(f"{quote}{value}{quote}" if quote else value for value in values)
+    rendered = [f"{quote}{value}{quote}" if quote else value for value in values]
     if not tokens:
-        return Edit(directive.path, directive.args_end, directive.args_end, " " + rendered)
-    return Edit(directive.path, tokens[0][0], tokens[-1][1], rendered)
+        return Edit(directive.path, directive.args_end, directive.args_end, " " + " ".join(rendered))
+    text = directive.source.text
+    start, end = tokens[0][0], tokens[-1][1]
+    if not comments_in(text, start, end):
+        return Edit(directive.path, start, end, " ".join(rendered))
+    return Edit(directive.path, start, end, _respliced(text, tokens, values, rendered))
 
 
-def remove_directive(directive: Directive) -> Edit:
+def comments_in(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """(start, end) of each comment in ``text[start:end]``, which starts at a token;
+    a ``#`` in quotes or inside a word is none. The end is before the line ending."""
+    if text.find("#", start, end) < 0:  # most statements: their tokens are not read again
+        return []
+    return [(start + t.start, start + t.end) for t in tokenize(text[start:end]) if t.kind == COMMENT]
+
+
+def _respliced(
+    text: str, tokens: Sequence[tuple[int, int, str, str]], values: Sequence[str], rendered: Sequence[str]
+) -> str:
+    """The text from the first argument to the last, its arguments rewritten to ``values``.
+
+    A comment runs to the end of its line, so the arguments cannot be joined onto
+    one line around it: each argument kept keeps its bytes and place, a new one
+    takes the place of one that goes, and what lies between (comments, line
+    breaks) stays but for the blanks of an argument that goes.
+    """
+    written = [text[start:end] for start, end, _, _ in tokens]
+    slots = _slots([token[2] for token in tokens], values, written, rendered)
+    parts: list[str] = []
+    trim = False  # the argument before went, and a comment stood before it: its blanks after go
+    for index, (token, slot) in enumerate(zip(tokens, slots, strict=True)):
+        gap = text[tokens[index - 1][1] : token[0]] if index else ""
+        blank = not gap.strip()
+        if trim:
+            gap = "" if blank else _trimmed(gap, parts[-1] if parts else "")
+        if not slot:
+            if index and blank:
+                continue  # it goes with the blanks before it
+            parts.append(gap)
+            trim = True
+            continue
+        trim = False
+        parts += (gap, " ".join(slot))
+    return "".join(parts)
+
+
+def _trimmed(gap: str, before: str) -> str:
+    """``gap`` without the blanks of the argument before it, which went; and without its
+    line, where the argument stood alone on it (``before`` ends with its indentation)."""
+    gap = gap.lstrip(" \t")
+    ending = _line_ending(gap, 0) if gap.startswith(("\n", "\r\n")) else ""
+    if ending and before.rstrip(" \t").endswith("\n"):
+        return gap[len(ending) :].lstrip(" \t")
+    return gap
+
+
+def _slots(
+    old: Sequence[str], new: Sequence[str], written: Sequence[str], rendered: Sequence[str]
+) -> list[list[str]]:
+    """What is written in the place of each old argument (nothing: it goes).
+
+    An argument that stays keeps its text. Where more arguments are replaced by
+    fewer, the last ones take the new values: the line that ends the statement
+    keeps an argument before its ``;``.
+    """
+    slots: list[list[str]] = [[] for _ in old]
+    leading: list[str] = []  # new values before the first old one
+    for tag, i1, i2, j1, j2 in SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
+        if tag == "equal":
+            for k in range(i2 - i1):
+                slots[i1 + k].append(written[i1 + k])
+        elif tag == "replace":
+            kept = min(i2 - i1, j2 - j1)
+            for k in range(kept):
+                slots[i2 - kept + k].append(rendered[j1 + k])
+            slots[i2 - 1].extend(rendered[j1 + kept : j2])
+        elif tag == "insert":
+            (slots[i1 - 1] if i1 else leading).extend(rendered[j1:j2])
+    slots[0][:0] = leading
+    return slots
+
+
+def remove_directive(directive: Directive, *, moved: bool = False) -> Edit:
     """Delete a directive; its whole line when nothing else is on it.
 
-    A trailing comment is kept (on its own line, where the directive was).
+    A trailing comment is kept (on its own line, where the directive was), and so
+    is each comment inside a statement that spans lines: on a line of its own,
+    indented like the directive. Unless the statement is ``moved``: its text, the
+    comments in it too, is written elsewhere.
     """
     source = directive.source
     text = source.text
@@ -186,8 +273,12 @@ def remove_directive(directive: Directive) -> Edit:
     finish = line_end(text, end)
     before = text[begin:start]
     after = text[end:finish]
+    inside = [] if moved else comments_in(text, start, end)
     if not before.strip() and not after.strip():
         stop = finish + 1 if finish < len(text) else finish
+        if inside:
+            lines = _comment_lines(text, inside, before, ended=finish < len(text))
+            return Edit(source.path, begin, stop, lines)
         if stop == len(text) and finish == len(text) and begin > 0:
             begin -= 1  # last line without newline: take the preceding newline
             if text[begin - 1 : begin] == "\r":
@@ -197,7 +288,24 @@ def remove_directive(directive: Directive) -> Edit:
     # statement and the blanks after it.
     while end < finish and text[end] in " \t":
         end += 1
-    return Edit(source.path, start, end, "")
+    if not inside:
+        return Edit(source.path, start, end, "")
+    # Its comments start where it started; what followed it starts a line of its own.
+    indent = indentation(source, start)
+    rest = bool(text[end:finish].strip())
+    lines = _comment_lines(text, inside, indent, ended=rest) + (indent if rest else "")
+    return Edit(source.path, start, end, lines[len(indent) :])
+
+
+def _comment_lines(text: str, comments: Sequence[tuple[int, int]], indent: str, *, ended: bool) -> str:
+    """Each comment on a line of its own at ``indent``, with the line ending it had
+    (CRLF where the file has it); ``ended``: the last line's ending too."""
+    lines = "".join(indent + text[start:end] + _line_ending(text, end) for start, end in comments)
+    return lines if ended else lines[: -len(_line_ending(text, comments[-1][1]))]
+
+
+def _line_ending(text: str, offset: int) -> str:
+    return "\r\n" if text.startswith("\r\n", offset) else "\n"
 
 
 def insert_argument(directive: Directive, after: int, value: str) -> Edit:

@@ -59,7 +59,7 @@ def move_to_http(
         return _move_keys(moved, target)
     # Earlier cache lines in the server are dead (the last one wins): they go too.
     description = f"move `{statement}` to {target.label} so that the default server inherits it"
-    edits = [remove_directive(d) for d in moved]
+    edits = [remove_directive(d, moved=d is directive) for d in moved]  # the dead ones are not moved
     resized = _resized(minimum, config, directive, server.stream)
     if resized is not None:
         # In http{} it stores every TLS server's sessions: raised to NGX103's min-size,
@@ -84,7 +84,7 @@ def _move_keys(keys: list[Directive], target: Target) -> Fix:
         what = f"`{statements[0]}`"
     else:
         what = f"the {len(keys)} `{KEY}` lines, in order (the first encrypts),"
-    edits = [remove_directive(key) for key in keys]
+    edits = [remove_directive(key, moved=True) for key in keys]
     edits.append(target.insert_all(statements))
     return Fix(f"move {what} to {target.label} so that the default server inherits them", tuple(edits))
 
