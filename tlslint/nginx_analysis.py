@@ -38,7 +38,7 @@ from tlslint.nginx_upstream_names import (
     pass_address,
     resolve,
 )
-from tlslint.nginx_values import proxy_url_problem, proxy_url_uri
+from tlslint.nginx_values import proxy_url_problem, proxy_url_uri, templated
 from tlslint.sources.nginx.model import Directive
 
 if TYPE_CHECKING:
@@ -165,7 +165,12 @@ def _wrong_value(directive: Directive, shape: int, context: int, table: Directiv
         return True
     if shape & VALUES and table.refused_value(directive.name, directive.args, context):
         return True
-    return bool(shape & TYPED) and bool(table.typed_refusal(directive.name, directive.args, context))
+    # A template's value (`$NAME` in a *.template too) is not judged: the rendered file is nginx's.
+    return (
+        bool(shape & TYPED)
+        and bool(table.typed_refusal(directive.name, directive.args, context))
+        and not templated(directive)
+    )
 
 
 # Blocks where nginx cannot replace the matched part of the request's URI, so that a

@@ -20,10 +20,55 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from tlslint.sources.nginx.model import Directive
 
 # envsubst's ${NAME} (the nginx image's templates); nginx's own variables are lower case.
 ENVSUBST_PLACEHOLDER: Final = re.compile(r"\$\{[A-Z][A-Z0-9_]*\}")
+# What a template fills in before nginx reads the file: envsubst's ${NAME}, and a Go,
+# Jinja or Helm {{ ... }} (quoted: nginx would read a bare `{` as a block).
+_PLACEHOLDER: Final = re.compile(r"\$\{[A-Z][A-Z0-9_]*\}|\{\{.*?\}\}", re.S)
+# envsubst's other form, $NAME, in the nginx image's templates (/etc/nginx/templates/
+# *.template, rendered at start). Elsewhere an upper-case $NAME is an nginx variable:
+# nginx reads variable names without case.
+_BARE_PLACEHOLDER: Final = re.compile(r"\$[A-Z][A-Z0-9_]*(?![A-Za-z0-9_])")
+ENVSUBST_SUFFIX: Final = ".template"
+
+
+def placeholder(value: str, *, envsubst_file: bool = False) -> bool:
+    """Whether ``value`` holds a template's placeholder (``envsubst_file``: it is in a
+    ``*.template`` file, where ``$NAME`` is one too). Its value is decided when the
+    template is rendered: no rule judges it as written, and no fix rewrites it."""
+    if "$" not in value and "{{" not in value:
+        return False  # nearly every value: no search
+    if _PLACEHOLDER.search(value) is not None:
+        return True
+    return envsubst_file and _BARE_PLACEHOLDER.search(value) is not None
+
+
+def in_envsubst_file(directive: Directive) -> bool:
+    """Whether ``directive`` is in a ``*.template`` file (``$NAME`` is a placeholder there)."""
+    return directive.source.path.name.endswith(ENVSUBST_SUFFIX)
+
+
+def templated(directive: Directive | None, at: int | None = None) -> bool:
+    """Whether an argument of ``directive`` (the one ``at`` that position, if given)
+    holds a template's placeholder."""
+    if directive is None:
+        return False
+    args = directive.args if at is None else directive.args[at : at + 1]
+    envsubst_file = in_envsubst_file(directive)
+    return any(placeholder(arg, envsubst_file=envsubst_file) for arg in args)
+
+
+def literal_args(directive: Directive) -> tuple[str, ...]:
+    """The arguments of ``directive`` that hold no placeholder: what is known of it."""
+    envsubst_file = in_envsubst_file(directive)
+    return tuple(arg for arg in directive.args if not placeholder(arg, envsubst_file=envsubst_file))
+
+
 # nginx's ngx_atoi/ngx_atosz/ngx_atoof: digits only, refused past the largest 64-bit value.
 _DIGITS: Final = re.compile(r"[0-9]+")
 _LARGEST: Final = 2**63 - 1
@@ -395,7 +440,7 @@ def refusal(name: str, args: tuple[str, ...], rows: tuple[Row, ...]) -> str:
         reader = first_row.reader(position)
         if reader is None or reader.accepts(value):
             continue
-        if "${" in value and ENVSUBST_PLACEHOLDER.search(value):
+        if placeholder(value):
             continue
         if all((other := row.reader(position)) is not None and not other.accepts(value) for row in rows[1:]):
             return reader.refusal(name, value)

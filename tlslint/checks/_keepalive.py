@@ -32,7 +32,7 @@ from tlslint.checks._protocols import (
     speaks_http2,
 )
 from tlslint.checks._session import rejects_handshakes
-from tlslint.nginx_values import seconds
+from tlslint.nginx_values import seconds, templated
 from tlslint.nginx_versions import HTTP2_KEEPALIVE
 from tlslint.version_range import VersionRange
 from tlslint.workspace.nginx import Block, NginxConfig, Server, per_config
@@ -128,10 +128,15 @@ def http2_lines(config: NginxConfig, name: str) -> list[KeepaliveSite]:
 @per_config  # one index for all the keepalive_requests sites of a configuration
 def _zero_timeout(config: NginxConfig) -> frozenset[int]:
     """The ids of the TLS server blocks and locations whose effective keepalive_timeout
-    is 0 (one left out because an include not followed may set it is not known to be)."""
+    is 0, or a template's placeholder that may be 0 (one left out because an include not
+    followed may set it is not known to be)."""
     found: set[int] = set()
     for site in keepalive_sites(config, "keepalive_timeout"):
         line = site.directive
-        if line is not None and line.args and seconds(line.args[0], in_seconds=False) == 0:
+        if (
+            line is not None
+            and line.args
+            and (seconds(line.args[0], in_seconds=False) == 0 or templated(line))
+        ):
             found.update(id(block) for _, block in site.scopes)
     return frozenset(found)

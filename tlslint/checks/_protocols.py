@@ -20,10 +20,12 @@ from tlslint.checks import directive_location
 from tlslint.checks._causes import Cause, Place, fix_key
 from tlslint.checks._effective import LEVELS, chain, locations
 from tlslint.checks._fragment import includer, is_fragment
+from tlslint.checks._placeholders import placeholder_note, templated, templated_line
 from tlslint.checks._placement import http_target, server_target
 from tlslint.checks._session import rejects_handshakes
 from tlslint.findings import Edit, Finding, Fix, Related
 from tlslint.nginx_edits import remove_directive, replace_arguments
+from tlslint.nginx_values import literal_args
 from tlslint.nginx_versions import (
     LEGACY_TLS_OUT_OF_DEFAULTS,
     OLDEST_SUPPORTED,
@@ -338,13 +340,29 @@ def protocols_of(*lines: Directive) -> tuple[str, ...]:
     """The protocols ssl_protocols lines enable. nginx compares the names
     case-insensitively, and several lines in one block add up (a bitmask:
     measured on 1.22.1, `ssl_protocols TLSv1.2; ssl_protocols TLSv1.3;` offers both)."""
+    return _names(arg for line in lines for arg in line.args)
+
+
+def _names(args: Iterable[str]) -> tuple[str, ...]:
     found: list[str] = []
-    for line in lines:
-        for arg in line.args:
-            name = _PROTOCOL_NAMES.get(arg.lower(), arg)
-            if name not in found:
-                found.append(name)
+    for arg in args:
+        name = _PROTOCOL_NAMES.get(arg.lower(), arg)
+        if name not in found:
+            found.append(name)
     return tuple(found)
+
+
+def verdict(problem: Callable[[tuple[str, ...]], bool], lines: Sequence[Directive]) -> bool | None:
+    """``problem`` of the protocols ``lines`` enable; None where a template's placeholder
+    among them leaves it open. Lines add up, so a placeholder adds anything from none to
+    every protocol: the answer is known where the fewest and the most agree (the rules ask
+    whether one is lacking or one is enabled, which changes once along that way)."""
+    if not any(templated(line) for line in lines):
+        return problem(protocols_of(*lines))
+    known = _names(arg for line in lines for arg in literal_args(line))
+    fewest = problem(known)
+    most = problem(_names((*known, *_PROTOCOL_NAMES.values())))
+    return fewest if fewest == most else None
 
 
 def protocol_lines(block: Block | None) -> tuple[Directive, ...]:
@@ -495,7 +513,7 @@ def protocol_sites(
             elif id(lines) in judged:
                 bad = judged[id(lines)]
             else:
-                bad = judged[id(lines)] = problem(protocols_of(*lines))
+                bad = judged[id(lines)] = verdict(problem, lines) is True
             if not bad:
                 continue
             http = governing.http if governing is not None else None
@@ -665,7 +683,7 @@ def whom(site: ProtocolSite, spans: Mapping[int, str] | None = None) -> str:
 
 def ignored_note(site: ProtocolSite, problem: Callable[[tuple[str, ...]], bool]) -> str:
     """Name the virtual servers whose own, better ssl_protocols nginx ignores before 1.29.2."""
-    better = [(server, lines) for server, lines in site.ignored if not problem(protocols_of(*lines))]
+    better = [(server, lines) for server, lines in site.ignored if verdict(problem, lines) is False]
     if not better:
         return ""
     names = "; ".join(
@@ -682,8 +700,9 @@ def ignored_note(site: ProtocolSite, problem: Callable[[tuple[str, ...]], bool])
 def protocols_fix(config: NginxConfig, site: ProtocolSite, protocols: Sequence[str]) -> Fix | None:
     """Set ``protocols`` on the line that decides, or add ssl_protocols where it is inherited.
 
-    Always unsafe: it changes who can connect (docs/fix-safety.md)."""
-    if not protocols:
+    Always unsafe: it changes who can connect (docs/fix-safety.md). None where a line
+    holds a template's placeholder: the value is the template's (``protocols_note``)."""
+    if not protocols or templated_line(site.lines) is not None:
         return None
     value = " ".join(protocols)
     if site.lines:
@@ -703,6 +722,12 @@ def protocols_fix(config: NginxConfig, site: ProtocolSite, protocols: Sequence[s
         return None
     statement = f"ssl_protocols {value};"
     return Fix(f"add `{statement}` to {target.label}", (target.insert(statement),), safe=False)
+
+
+def protocols_note(site: ProtocolSite) -> str:
+    """Why ``site`` has no fix when one of its lines holds a template's placeholder."""
+    line = templated_line(site.lines)
+    return placeholder_note(line) if line is not None else ""
 
 
 # --------------------------------------------------------------------------- sockets
@@ -754,6 +779,13 @@ def flag_sites(config: NginxConfig, name: str) -> list[tuple[Directive, list[Blo
                 pairs.add((id(directive), id(block)))
                 blocks[id(directive)].append(block)
     return [(directive, blocks[id(directive)]) for directive in order]
+
+
+def inherited_flag(block: Block, name: str) -> Directive | None:
+    """The ``name`` line a server{} block would inherit from its http{} without its own."""
+    if block.context != "server" or block.parent is None:
+        return None
+    return block.parent.last(name)
 
 
 def combine(parts: Sequence[tuple[Fix | None, str]]) -> tuple[Fix | None, str]:

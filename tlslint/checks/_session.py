@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
+from tlslint.nginx_values import templated
 from tlslint.nginx_versions import STREAM_VIRTUAL_SERVERS
 from tlslint.sources.nginx.model import Directive
 from tlslint.units import parse_size
@@ -98,6 +99,12 @@ def tickets_on(server: Server) -> bool:
     return directive is None or directive.args[:1] != ("off",)
 
 
+def tickets_templated(server: Server) -> bool:
+    """Whether ``server``'s ssl_session_tickets is a template's placeholder: on or off is
+    decided when the template is rendered (``tickets_on`` reads it as on)."""
+    return templated(server.effective("ssl_session_tickets"))
+
+
 def tls_servers(config: NginxConfig) -> Iterator[Server]:
     return (server for server in config.servers if server.tls)
 
@@ -145,7 +152,7 @@ def tls13_only(config: NginxConfig, server: Server, per_server: bool) -> bool:
     server of each of its TLS sockets (itself where it is one), as NGX302 reads them
     (facts §1). TLS 1.3 clients resume with tickets, and a session cache is for TLS 1.2
     clients (Mozilla's modern profile leaves it out for that reason). nginx's default
-    always has TLS 1.2."""
+    always has TLS 1.2, and a template's placeholder is not known to leave it out."""
     deciders = [server]
     if not per_server:
         defaults = default_servers_of(config, server)

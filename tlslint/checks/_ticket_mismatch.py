@@ -31,7 +31,7 @@ from tlslint.checks import RuleContext, directive_location
 from tlslint.checks._causes import Cause, Place
 from tlslint.checks._fragment import is_fragment
 from tlslint.checks._protocols import protocol_lines, protocols_of
-from tlslint.checks._session import anchor, effective_cache, rejects_handshakes, tickets_on
+from tlslint.checks._session import anchor, effective_cache, rejects_handshakes, tickets_on, tickets_templated
 from tlslint.findings import Finding, Location, Related, Severity
 from tlslint.nginx_versions import (
     SNI_SESSION_DECISION,
@@ -119,6 +119,8 @@ def places(
         default = config.default_server(socket)
         if default is None or default is server or tickets_on(default) == on:
             continue
+        if tickets_templated(server) or tickets_templated(default):
+            continue  # one of the two is the template's: whether they differ is not known
         by_default.setdefault(id(default), (default, []))[1].append(socket)
     if not by_default or _unknown(config, server):
         return  # the same setting as its default servers (most servers), or not known

@@ -39,6 +39,7 @@ from tlslint.nginx_edits import (
     replace_argument_text,
 )
 from tlslint.nginx_upstream_names import Outcome, config_outcomes
+from tlslint.nginx_values import templated
 from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_DEFAULT
 from tlslint.sources.nginx.model import Directive
 from tlslint.version_range import VersionRange
@@ -457,8 +458,8 @@ def http_version_issue(block: Block, versions: VersionRange) -> tuple[str, Direc
         if new is None:
             return "proxy_http_version is not set (HTTP/1.0 before nginx 1.29.7, 1.1 since)", None
         return "proxy_http_version is not set, so nginx speaks HTTP/1.0 to the backend", None
-    if line.args[:1] in (("1.1",), ("2",)):
-        return None
+    if line.args[:1] in (("1.1",), ("2",)) or templated(line):
+        return None  # reused; or a template's value, which no rule judges
     shown = " ".join(line.args)
     return f"proxy_http_version {shown} cannot keep a connection", line
 
@@ -469,6 +470,10 @@ def connection_issue(
     """Why the Connection header ``block`` sends upstream stops reuse, or None."""
     level, headers = proxy_headers(block)
     lines = [h for h in headers if h.name == "connection"]
+    if any(templated(h.directive) for h in lines) or (
+        not lines and any(templated(h.directive, at=0) for h in headers)
+    ):
+        return None  # the value (or, with none named Connection, a header's name) is a template's
     if not lines:
         new = versions.at_least(UPSTREAM_KEEPALIVE_DEFAULT)
         if new:
@@ -541,8 +546,8 @@ class LocationChange:
             if mine is None:
                 lines.append("proxy_http_version 1.1;")
             elif mine.args != ("1.1",):
-                if mine.parent is not directive:
-                    return None  # set by an include: a second line would be a duplicate
+                if mine.parent is not directive or templated(mine):
+                    return None  # set by an include (a second line would be a duplicate), or a template's
                 edits.append(replace_argument(mine, 0, "1.1"))
                 self.replaces = True
         if self.headers:
@@ -554,7 +559,11 @@ class LocationChange:
                     if not existing:
                         lines.append(f"proxy_set_header {name} {value};")
                     for header in existing:
-                        if header.directive.parent is not directive or len(header.directive.args) < 2:
+                        if (
+                            header.directive.parent is not directive
+                            or len(header.directive.args) < 2
+                            or templated(header.directive)
+                        ):
                             return None
                         edits.append(replace_argument_text(header.directive, 1, value))
                         self.replaces = True

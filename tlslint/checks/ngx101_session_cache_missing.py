@@ -61,6 +61,7 @@ from tlslint.checks._session import (
     ticket_blockers,
     ticket_keys,
     tickets_on,
+    tickets_templated,
     tls13_only,
     tls_default_for,
 )
@@ -78,11 +79,24 @@ IN_NO_LINE = "nothing in this file sets ssl_session_cache; nginx's default is no
 
 # What a server without a cache still resumes, by how its tickets are set up. BLOCKED:
 # tickets on, but before 1.29.2 its default server's `ssl_session_tickets off` decides.
-OFF, BLOCKED, RANDOM, KEYED = "off", "blocked", "random", "keyed"
-ORDER: tuple[str | None, ...] = (OFF, BLOCKED, RANDOM, KEYED)  # of the parts of one cause's message
-SEVERITY = {OFF: Severity.ERROR, BLOCKED: Severity.ERROR, RANDOM: Severity.WARNING, KEYED: Severity.INFO}
+# TEMPLATED: the ssl_session_tickets that decides is a template's placeholder (on or off
+# when the template is rendered): no cache either way, and what is left is said as open.
+OFF, BLOCKED, TEMPLATED, RANDOM, KEYED = "off", "blocked", "templated", "random", "keyed"
+ORDER: tuple[str | None, ...] = (OFF, BLOCKED, TEMPLATED, RANDOM, KEYED)  # of one cause's message
+SEVERITY = {
+    OFF: Severity.ERROR,
+    BLOCKED: Severity.ERROR,
+    TEMPLATED: Severity.WARNING,
+    RANDOM: Severity.WARNING,
+    KEYED: Severity.INFO,
+}
+_OPEN = (
+    "the ssl_session_tickets that decides is a template's placeholder (off: every connection is a "
+    "full handshake)"
+)
 ALONE = {
     OFF: "with ssl_session_tickets off, every connection is a full handshake",
+    TEMPLATED: f"it resumes only with session tickets, if at all: {_OPEN}",
     BLOCKED: (
         "{whose} {blockers} {turn} ssl_session_tickets off, which{when} decides ticket resumption "
         "for it too: it never resumes, and every connection is a full handshake"
@@ -99,6 +113,7 @@ ALONE = {
 }
 MANY = {
     OFF: "{who} (ssl_session_tickets off) never resume: every connection is a full handshake",
+    TEMPLATED: "{who} resume only with session tickets, if at all: " + _OPEN,
     BLOCKED: (
         "{who} never resume: their default server turns ssl_session_tickets off, which{when} decides "
         "ticket resumption for them too, so every connection is a full handshake"
@@ -119,6 +134,7 @@ TLS13 = "it speaks only TLS 1.3 ({whose} ssl_protocols applies), whose clients r
 # among others: "{who}, before nginx 1.29.2, {before}, and from 1.29.2 {since}".
 PLURAL: dict[str | None, str] = {
     OFF: "never resume (ssl_session_tickets off)",
+    TEMPLATED: "resume only with session tickets, if the template's ssl_session_tickets turns them on",
     BLOCKED: (
         "never resume (their default server's ssl_session_tickets off decides ticket resumption for them)"
     ),
@@ -143,6 +159,7 @@ FRAGMENT_MANY_KEYS = (
 
 SHORT: dict[str | None, str] = {
     OFF: "never resumes (tickets off)",
+    TEMPLATED: "resumes only with tickets, if the template turns them on",
     BLOCKED: "never resumes (its default server turns tickets off)",
     RANDOM: "resumes only with tickets, whose keys die on reload",
     KEYED: "resumes only with tickets (keys from files)",
@@ -155,7 +172,7 @@ class _Reading:
     """What a server without a cache resumes on one side of 1.29.2 (``per_server``:
     since, when each virtual server decides its own tickets and protocols)."""
 
-    kind: str | None  # OFF, BLOCKED, RANDOM, KEYED; None: TLS 1.3 only, no cache needed
+    kind: str | None  # OFF, BLOCKED, TEMPLATED, RANDOM, KEYED; None: TLS 1.3 only, no cache needed
     # Its sockets whose default server turns tickets off (before 1.29.2), and those servers.
     blocked: tuple[str, ...] = ()
     blockers: tuple[Server, ...] = field(default=(), compare=False)
@@ -239,8 +256,21 @@ def _read(config: NginxConfig, server: Server, bare: list[str], per_server: bool
         return _Reading(None, per_server=per_server)
     if blocked and not partly:
         return _Reading(BLOCKED, blocked, blockers)
+    if _tickets_templated(config, server, bare, per_server):
+        return _Reading(TEMPLATED, blocked, blockers, partly)
     kind = KEYED if ticket_keys(config, server) else RANDOM
     return _Reading(kind, blocked, blockers, partly)
+
+
+def _tickets_templated(config: NginxConfig, server: Server, bare: list[str], per_server: bool) -> bool:
+    """Whether a template's placeholder decides ``server``'s tickets on ``bare``: its own
+    ssl_session_tickets, or before 1.29.2 (not ``per_server``) a default server's there."""
+    if tickets_templated(server):
+        return True
+    if per_server:
+        return False
+    defaults = (config.default_server(socket) for socket in bare)
+    return any(default is not None and tickets_templated(default) for default in defaults)
 
 
 def _short(readings: list[_Reading]) -> str:
@@ -342,6 +372,8 @@ def _alone(
                 notes.append(related(line, "session tickets are turned off here"))
         if any(reading.kind == KEYED for reading in readings):
             notes.append(related(ticket_keys(config, server)[0], "ticket keys of the default server"))
+        if tickets_line is not None and tickets_templated(server):
+            notes.append(related(tickets_line, "the template decides session tickets here"))
     state = NONE_APPLIES if cache.directive is None else f"`ssl_session_cache {cache.state}`"
     unless = ""
     if cache.directive is None and is_fragment(config):

@@ -40,6 +40,7 @@ from tlslint.checks._session import (
     stream_default_unsettled,
     stream_defaults_known,
     tickets_on,
+    tickets_templated,
     tls_default_for,
 )
 from tlslint.checks.ngx101_session_cache_missing import add_shared_cache
@@ -80,6 +81,8 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 continue
             if server.effective("ssl_session_ticket_key") is not None or not _issues_tickets(config, server):
                 continue
+            if tickets_templated(server):
+                continue  # its tickets, on or off, are the template's (they decide for its sockets)
             # Before 1.29.2 its own `ssl_session_tickets off` keeps every server of its
             # sockets from resuming a ticket: then only 1.29.2 and later are in question.
             later = not tickets_on(server)
@@ -186,8 +189,12 @@ def _served(config: NginxConfig, default: Server) -> Iterator[Server]:
 
 
 def _issues_tickets(config: NginxConfig, default: Server) -> bool:
-    """Some server whose sessions this default server's keys encrypt has tickets on."""
-    return any(tickets_on(server) and not rejects_handshakes(server) for server in _served(config, default))
+    """Some server whose sessions this default server's keys encrypt has tickets on (not
+    by a template's placeholder, which may turn them off)."""
+    return any(
+        tickets_on(server) and not tickets_templated(server) and not rejects_handshakes(server)
+        for server in _served(config, default)
+    )
 
 
 def _tickets_written(config: NginxConfig, default: Server) -> bool:

@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext
+from tlslint.checks._placeholders import placeholder_note, templated
 from tlslint.checks._protocols import server_map
 from tlslint.checks._session import (
+    SharedZone,
     default_servers_of,
     effective_cache,
     shared_cache_declarations,
@@ -22,6 +24,7 @@ from tlslint.checks._session import (
 )
 from tlslint.findings import Finding, Fix
 from tlslint.nginx_edits import remove_directive
+from tlslint.nginx_values import in_envsubst_file, placeholder
 from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import Block, NginxConfig, is_default
 
@@ -34,24 +37,31 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             continue  # servers may hide behind an include that was not followed
         versions = workspace.nginx_versions(config)
         for block, zone in shared_cache_declarations(config):
+            if placeholder(zone.name, envsubst_file=in_envsubst_file(zone.directive)):
+                continue  # the template names it: it may be the zone the default server uses
             # A zone that only a virtual server names is never used.
             if not zone_unused(config, block, zone.name, versions):
                 continue
-            movable = _movable(config, block)
             of, module = _where(config, block)
+            fix, note = _removal(config, block, zone)
             yield ctx.finding(
                 zone.directive,
                 f'shared session cache "{zone.name}" ({zone.size_text}){of} is used by no{module} TLS '
                 "default server, and only default servers' caches store and resume sessions: "
                 "the memory is allocated for nothing",
                 anchor=f"{block.context} > ssl_session_cache[{zone.name}]",
-                fix=None
-                if movable
-                else Fix(
-                    f'remove the unused zone "{zone.name}"', (remove_directive(zone.directive),), safe=False
-                ),
-                fix_note=MOVABLE_NOTE.format(module=_module(block)) if movable else "",
+                fix=fix,
+                fix_note=note,
             )
+
+
+def _removal(config: NginxConfig, block: Block, zone: SharedZone) -> tuple[Fix | None, str]:
+    """The line removed; or why not: NGX107 puts it to use, or its value is a template's."""
+    if _movable(config, block):
+        return None, MOVABLE_NOTE.format(module=_module(block))
+    if templated(zone.directive):
+        return None, placeholder_note(zone.directive)
+    return Fix(f'remove the unused zone "{zone.name}"', (remove_directive(zone.directive),), safe=False), ""
 
 
 MOVABLE_NOTE = (

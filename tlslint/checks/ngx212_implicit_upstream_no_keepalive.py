@@ -48,6 +48,7 @@ from tlslint.checks._upstream import (
 from tlslint.findings import Edit, Finding, Fix, Severity
 from tlslint.nginx_edits import replace_argument, statement
 from tlslint.nginx_upstream_names import config_outcomes, declared_at
+from tlslint.nginx_values import templated
 from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_TIMEOUT_DEFAULT
 from tlslint.sources.nginx.model import Directive
 from tlslint.units import parse_time
@@ -262,7 +263,8 @@ def _location_change(
         verify = effective(target.block, "proxy_ssl_verify")
         sni = effective(target.block, "proxy_ssl_server_name")
         named = effective(target.block, "proxy_ssl_name")
-        uses_name = any(d is not None and d.args[:1] == ("on",) for d in (verify, sni))
+        # A template's value may turn them on: the name costs nothing where they are off.
+        uses_name = any(d is not None and (d.args[:1] == ("on",) or templated(d)) for d in (verify, sni))
         if target.tls and named is None and uses_name and not target.host.startswith("unix:"):
             change.statements.append(f"proxy_ssl_name {target.host};")
     return change

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext, related
+from tlslint.checks._placeholders import templated
 from tlslint.checks._protocols import flag_on, labels, server_anchor_directive
 from tlslint.checks._session import anchor
 from tlslint.findings import Finding, Related, Severity
@@ -100,6 +101,8 @@ def certificates(server: Server) -> list[Directive]:
 
 def _problem(config: NginxConfig, server: Server) -> tuple[Directive, str, str] | None:
     reject = server.effective("ssl_reject_handshake")
+    if templated(reject):
+        return None  # whether it rejects (and then needs no certificate) is the template's
     if flag_on(reject):
         assert reject is not None
         return (
@@ -133,6 +136,7 @@ def _sni_servers(config: NginxConfig, default: Server, sockets: list[str]) -> li
         for server in config.groups.get(socket, []):
             if server is default or id(server) in found:
                 continue
-            if certificates(server) and not flag_on(server.effective("ssl_reject_handshake")):
+            reject = server.effective("ssl_reject_handshake")
+            if certificates(server) and not flag_on(reject) and not templated(reject):
                 found[id(server)] = server
     return list(found.values())

@@ -16,6 +16,7 @@ from tlslint.checks._protocols import (
     ignored_note,
     judged_sites,
     protocols_fix,
+    protocols_note,
     protocols_subject,
     server_spans,
     site_covers,
@@ -53,4 +54,5 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             covers=site_covers(site, judged.servers),
             related=site_related(site),
             fix=None if lacks_tls13(wanted) else protocols_fix(judged.config, site, wanted),
+            fix_note=protocols_note(site),
         )

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext
+from tlslint.checks._placeholders import placeholder_note, templated, templated_line
 from tlslint.checks._protocols import (
     argument_index,
     block_anchor,
     combine,
     flag_on,
     flag_sites,
+    inherited_flag,
     server_map,
     servers_deciding,
     socket_was_tls,
@@ -76,9 +78,15 @@ def _fix(config: NginxConfig, block: Block, directives: list[Directive]) -> tupl
     """Move the switch onto the listen lines: ``ssl`` on every listen of the servers
     that inherit ``ssl on`` from here, and the ``ssl`` lines removed."""
     removals = [remove_directive(directive) for directive in directives]
+    own = templated_line(directives)
+    if own is not None:
+        return None, placeholder_note(own)  # on or off is the template's: so is where `ssl` goes
     if not flag_on(directives[-1]):
-        if block.context == "server" and block.parent is not None and flag_on(block.parent.last("ssl")):
+        inherited = inherited_flag(block, "ssl")
+        if flag_on(inherited):
             return None, "fix the http-level `ssl on;` first: without this line the server would inherit it"
+        if inherited is not None and templated(inherited):
+            return None, placeholder_note(inherited)  # what the server would inherit is the template's
         return Fix("remove the `ssl off;` line (plain is the default)", tuple(removals)), ""
     edits: list[Edit] = []
     changed: list[str] = []

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from tlslint.checks import RuleContext
+from tlslint.checks._placeholders import placeholder_note, templated, templated_line
 from tlslint.checks._placement import http_target, server_target
 from tlslint.checks._protocols import (
     argument_index,
@@ -18,6 +19,7 @@ from tlslint.checks._protocols import (
     flag_on,
     flag_sites,
     http2_sockets,
+    inherited_flag,
     listen_owners,
     server_map,
     servers_deciding,
@@ -86,9 +88,15 @@ def _directive_fix(config: NginxConfig, block: Block, directives: list[Directive
     """Before 1.25.1 HTTP/2 is a listen parameter: put ``http2`` on the TLS listen
     lines of the servers that inherit ``http2 on`` from here, and remove the lines."""
     removals = tuple(remove_directive(directive) for directive in directives)
+    own = templated_line(directives)
+    if own is not None:
+        return None, placeholder_note(own)  # on or off is the template's: so is the listen parameter
     if not flag_on(directives[-1]):
-        if block.context == "server" and block.parent is not None and flag_on(block.parent.last("http2")):
+        inherited = inherited_flag(block, "http2")
+        if flag_on(inherited):
             return None, "fix the http-level `http2 on;` first: without this line the server would inherit it"
+        if inherited is not None and templated(inherited):
+            return None, placeholder_note(inherited)  # what the server would inherit is the template's
         return Fix("remove the `http2 off;` line (off is the default)", removals), ""
     edits: list[Edit] = []
     sockets: list[str] = []
@@ -149,7 +157,7 @@ def _directive_fix(config: NginxConfig, block: Block, directives: list[Directive
 
 def _explicit_off(server: Server) -> bool:
     directive = server.effective("http2")
-    return directive is not None and not flag_on(directive)
+    return directive is not None and not flag_on(directive) and not templated(directive)
 
 
 @per_config
@@ -180,7 +188,7 @@ class _Component:
     sockets: list[str] = field(default_factory=list)
     listens: list[Directive] = field(default_factory=list)
     add_to: list[Server] = field(default_factory=list)
-    refusing: list[Server] = field(default_factory=list)  # explicit `http2 off` the flag overrides
+    refusing: list[Server] = field(default_factory=list)  # `http2 off` (or a template's) the flag overrides
     widened: list[str] = field(default_factory=list)  # server@socket that would newly get HTTP/2
 
 
@@ -285,6 +293,18 @@ def _plan(config: NginxConfig, component: _Component) -> None:
                 component.widened.append(f"{server.label} on {listen.socket}")
 
 
+def _refusing_note(refusing: list[Server]) -> str:
+    """Why a component whose servers set ``http2`` themselves gets no fix."""
+    line = templated_line(server.effective("http2") for server in refusing)
+    if line is not None:
+        return placeholder_note(line)  # on or off is the template's, not `off`
+    names = ", ".join(server.label for server in refusing)
+    return (
+        f"no automatic fix: {names} sets `http2 off`, which the listen parameter overrides "
+        "today; decide whether it should have HTTP/2, then use `http2 on;`/`off;`"
+    )
+
+
 def _listen_fixes(config: NginxConfig, components: list[_Component]) -> dict[int, tuple[Fix | None, str]]:
     """Per component: drop the http2 parameter, add `http2 on;` where it is needed
     (once in http{} when every server there, and more than one, needs it: the same thing)."""
@@ -300,12 +320,7 @@ def _listen_fixes(config: NginxConfig, components: list[_Component]) -> dict[int
     result: dict[int, tuple[Fix | None, str]] = {}
     for index, component in enumerate(components):
         if component.refusing:
-            names = ", ".join(server.label for server in component.refusing)
-            result[index] = (
-                None,
-                f"no automatic fix: {names} sets `http2 off`, which the listen parameter overrides "
-                "today; decide whether it should have HTTP/2, then use `http2 on;`/`off;`",
-            )
+            result[index] = (None, _refusing_note(component.refusing))
             continue
         edits: list[Edit] = []
         for listen in component.listens:

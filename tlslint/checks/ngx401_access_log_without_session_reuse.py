@@ -32,6 +32,7 @@ from functools import partial
 from tlslint.checks import RuleContext, directive_location, unique
 from tlslint.checks._causes import Cause, Place, one_per_cause
 from tlslint.checks._effective import effective_all
+from tlslint.checks._placeholders import templated
 from tlslint.checks._protocols import labels
 from tlslint.checks._session import rejects_handshakes
 from tlslint.checks._upstream import anchor, label
@@ -256,9 +257,19 @@ def _judge_lines(
     places.append(Place((SHARED, id(first)), finding, note, (server, holder, said), at))
 
 
+def _templated_log(line: Directive) -> bool:
+    """A line whose format a template's placeholder may decide: the placeholder may be the
+    format, `off`, or the whole line. One inside a path (`/var/log/${HOST}.log`) is a path."""
+    if templated(line, at=0) and "/" not in line.args[0]:
+        return True
+    return any(templated(line, at=index) for index in range(1, len(line.args)))
+
+
 def _said(lines: list[Directive], formats: dict[str, str], holder: Block | None, level: Block) -> str:
     """What ``lines`` log with and lack, for a message; '' when they are not judged (a
-    format this configuration does not show) or lack nothing."""
+    format this configuration does not show, or a template's) or lack nothing."""
+    if any(_templated_log(line) for line in lines):
+        return ""
     texts = []
     for line in lines:
         name = format_name(line)
