@@ -10,8 +10,10 @@ duplicated key, the style of each scalar and collection, and aliases as
 references to one node. An alias is never copied: a node reached through
 several aliases is one object marked ``shared`` (a fix there would change
 every place that refers to it), so a "billion laughs" document stays as small
-as its text. Whoever walks the tree whole must keep a set of visited nodes,
-since a recursive anchor makes a cycle.
+as its text. Whoever walks the tree whole must keep a set of visited nodes.
+
+It is read as go-yaml (helm, kubectl) reads it: a document whose aliases it
+refuses to expand, or with a recursive alias, is refused (``aliasing.py``).
 """
 
 from __future__ import annotations
@@ -54,6 +56,20 @@ class YamlError(Exception):
         self.line = line
         self.column = column
         self.message = message
+
+    @property
+    def summary(self) -> str:
+        """The problem as a finding says it."""
+        return f"invalid YAML: {self.message}"
+
+
+class AliasingError(YamlError):
+    """Valid YAML that go-yaml (helm, kubectl) refuses to read: its aliases expand too far,
+    or one is recursive (``tlslint.sources.apigee.aliasing``). Not a Helm template either."""
+
+    @property
+    def summary(self) -> str:
+        return self.message  # it is valid YAML: "invalid YAML" would not be true
 
 
 class Node:
@@ -385,16 +401,20 @@ def _text(node: Node) -> str:
 
 
 def parse(source: SourceText) -> list[Node]:
-    """The documents of ``source``; ``YamlError`` when it is not YAML."""
+    """The documents of ``source``; ``YamlError`` when it is not YAML, ``AliasingError``
+    when go-yaml would refuse its aliases."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError, YAMLFutureWarning, YAMLWarning
     from ruamel.yaml.reader import ReaderError
+
+    from tlslint.sources.apigee.aliasing import AliasMarkingComposer, check_document
 
     _check_flow_depth(source)
     # Only nodes and their marks are used (fixes are text edits; suppression comments
     # are found in the text): the safe composer skips the round-trip scanner's comment
     # bookkeeping, a fifth of the time at 1,000 virtual hosts.
     yaml = YAML(typ="safe", pure=True)
+    yaml.Composer = AliasMarkingComposer  # aliases kept apart, to be counted
     try:
         with warnings.catch_warnings():
             # e.g. an anchor defined twice (valid YAML: the later one counts): ruamel
@@ -402,6 +422,10 @@ def parse(source: SourceText) -> list[Node]:
             warnings.simplefilter("ignore", YAMLWarning)
             warnings.simplefilter("ignore", YAMLFutureWarning)
             composed = list(yaml.compose_all(source.text))
+        if yaml.composer.aliases:
+            # The whole of each document, as go-yaml reads it: what it refuses is not read.
+            for document in composed:
+                check_document(document, source)
         return _Builder(source).documents(composed)
     except MarkedYAMLError as error:
         raise _marked(error) from None
@@ -504,6 +528,10 @@ class _Builder:
     def node(self, composed: Any, depth: int) -> Node:
         from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
+        from tlslint.sources.apigee.aliasing import AliasRef
+
+        if isinstance(composed, AliasRef):
+            composed = composed.target  # built once, where its anchor is
         known = self.memo.get(id(composed))
         if known is not None:
             _mark_shared(known)
