@@ -1,4 +1,4 @@
-"""YAML read as go-yaml reads it: aliases that expand too far.
+"""YAML read as go-yaml reads it: tabs, and aliases that expand too far.
 
 Every YAML file tlslint reads is applied by a tool that reads it with go-yaml: Helm
 (values, overrides.yaml), kubectl (manifests), docker compose. A file they read must not
@@ -21,7 +21,7 @@ import pytest
 from conftest import helm_binary, kubectl_binary
 from helpers import check_files, cli
 
-from tlslint.sources.apigee.tree import AliasingError, parse, to_data
+from tlslint.sources.apigee.tree import AliasingError, YamlError, parse, to_data
 from tlslint.sources.kubernetes.documents import load_source as load_kubernetes
 from tlslint.sources.nginx.model import SourceText
 from tlslint.sources.python.compose import load as load_compose
@@ -212,3 +212,87 @@ def test_helm_and_kubectl_refuse_what_is_refused_here(tmp_path: Path) -> None:
         timeout=120,
     )
     assert "document contains excessive aliasing" in done.stderr
+
+
+# -- tabs ---------------------------------------------------------------------------------------
+# Where go-yaml takes a tab as a blank, and what it reads (measured with helm 3.17).
+TABS_READ: dict[str, Any] = {
+    "minTLSProtocolVersion: 1.2\t# floor\n": {"minTLSProtocolVersion": 1.2},
+    "sslSecret: prod-tls\t\n": {"sslSecret": "prod-tls"},
+    "k: v \t \t\n": {"k": "v"},
+    "k:\tv\n": {"k": "v"},
+    "k: \tv\n": {"k": "v"},
+    "k\t: v\n": {"k": "v"},
+    '"k"\t:\t"v"\t# c\n': {"k": "v"},
+    "k: a\tb\n": {"k": "a\tb"},
+    "k: a \t b\n": {"k": "a \t b"},
+    "k: a\t#b\n": {"k": "a"},
+    "k: a\t\n  b\n": {"k": "a b"},
+    "k: a\n  \tb\n": {"k": "a b"},
+    "k: v\n  \t# c\n": {"k": "v"},
+    "k:\t# nothing\nj: 1\n": {"k": None, "j": 1},
+    "k:\t\n  j:\t1\t\n": {"k": {"j": 1}},
+    "k: [a\tb,\tc]\t# c\n": {"k": ["a\tb", "c"]},
+    "k: {a: b}\t\n": {"k": {"a": "b"}},
+    "l:\n- a\t# c\n- k:\tv\t\n": {"l": ["a", {"k": "v"}]},
+    "a: &x\tv\t\nb: *x\t# c\n": {"a": "v", "b": "v"},
+    "---\t# c\nk: v\n": {"k": "v"},
+    "k: |-\t\t# c\n  x\n  y\nz: 1\n": {"k": "x\ny", "z": 1},
+    "k: >2\t\n   x\nz: 1\n": {"k": " x\n", "z": 1},
+}
+# Where go-yaml refuses it, and what is said here.
+TABS_REFUSED: dict[str, tuple[int, int, str]] = {
+    "virtualhosts:\n\t- name: a\n": (2, 1, "a tab in the indentation: YAML indents with spaces"),
+    "k: v\n\t# c\n": (2, 1, "a tab in the indentation"),
+    "k: v\n\t\n": (2, 1, "a tab in the indentation"),
+    "k: a\n\tb\n": (2, 1, "a tab in the indentation"),
+    "l:\n-\tv\n": (2, 2, "a tab after `-`, where YAML needs a space"),
+    "l:\n- \tv\n": (2, 3, "a tab after `-`"),
+    "? \tk\n: v\n": (1, 3, "a tab after `?`"),
+    "? k\n:\tv\n": (2, 2, "a tab after `:`"),
+}
+
+
+@pytest.mark.parametrize("text", list(TABS_READ))
+def test_a_tab_go_yaml_reads_is_read_alike(text: str) -> None:
+    assert read(text) == TABS_READ[text]
+
+
+@pytest.mark.parametrize("text", list(TABS_REFUSED))
+def test_a_tab_go_yaml_refuses_is_a_clear_error(text: str) -> None:
+    line, column, message = TABS_REFUSED[text]
+    with pytest.raises(YamlError) as raised:
+        read(text)
+    assert (raised.value.line, raised.value.column) == (line, column)
+    assert raised.value.summary.startswith(f"invalid YAML: {message}")
+    assert raised.value.summary.endswith("(helm and kubectl refuse it too)")
+
+
+def test_tabs_are_read_as_helm_reads_them(tmp_path: Path) -> None:
+    for text, expected in TABS_READ.items():
+        assert helm_reads(tmp_path, text) == (True, expected), text
+    for text in TABS_REFUSED:
+        assert not helm_reads(tmp_path, text)[0], text
+
+
+def test_a_tab_before_a_comment_is_checked_not_refused(tmp_path: Path) -> None:
+    """Before: APG201 "found character '\\t' that cannot start any token", exit 2."""
+    text = "virtualhosts:\n  - name: prod\n    sslSecret: prod-tls\t\n"
+    text += "    minTLSProtocolVersion: 1.2\t# floor\n"
+    (tmp_path / "overrides.yaml").write_text(text)
+    result = cli(tmp_path, "overrides.yaml")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout.startswith("overrides.yaml:4:28: APG202 [warning] minTLSProtocolVersion: 1.2 is")
+
+
+def test_fix_keeps_every_tab(tmp_path: Path) -> None:
+    """Byte for byte: only the value quoted changes, every tab stays where it was."""
+    text = (
+        "# overrides\t(prod)\r\nvirtualhosts:\t# the groups\r\n  - name:\tprod\t\r\n"
+        "    sslSecret: prod-tls\t\r\n    minTLSProtocolVersion: 1.2\t# floor\r\n"
+    )
+    path = tmp_path / "overrides.yaml"
+    path.write_bytes(text.encode())
+    result = cli(tmp_path, "--fix", "overrides.yaml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert path.read_bytes() == text.replace("1.2\t", '"1.2"\t').encode()

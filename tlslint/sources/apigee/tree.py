@@ -12,8 +12,9 @@ several aliases is one object marked ``shared`` (a fix there would change
 every place that refers to it), so a "billion laughs" document stays as small
 as its text. Whoever walks the tree whole must keep a set of visited nodes.
 
-It is read as go-yaml (helm, kubectl) reads it: a document whose aliases it
-refuses to expand, or with a recursive alias, is refused (``aliasing.py``).
+It is read as go-yaml (helm, kubectl) reads it: tabs where it takes them
+(``tabs.py``), and a document whose aliases it refuses to expand, or with a
+recursive alias, is refused (``aliasing.py``).
 """
 
 from __future__ import annotations
@@ -408,12 +409,14 @@ def parse(source: SourceText) -> list[Node]:
     from ruamel.yaml.reader import ReaderError
 
     from tlslint.sources.apigee.aliasing import AliasMarkingComposer, check_document
+    from tlslint.sources.apigee.tabs import GoYamlTabsScanner
 
     _check_flow_depth(source)
     # Only nodes and their marks are used (fixes are text edits; suppression comments
     # are found in the text): the safe composer skips the round-trip scanner's comment
     # bookkeeping, a fifth of the time at 1,000 virtual hosts.
     yaml = YAML(typ="safe", pure=True)
+    yaml.Scanner = GoYamlTabsScanner  # tabs where helm and kubectl take them
     yaml.Composer = AliasMarkingComposer  # aliases kept apart, to be counted
     try:
         with warnings.catch_warnings():
@@ -428,7 +431,7 @@ def parse(source: SourceText) -> list[Node]:
                 check_document(document, source)
         return _Builder(source).documents(composed)
     except MarkedYAMLError as error:
-        raise _marked(error) from None
+        raise _marked(error, source.text) from None
     except ReaderError as error:
         line, column = source.position(min(int(error.position), len(source.text)))
         raise YamlError(line, column, _reader_problem(error.character)) from None
@@ -502,8 +505,11 @@ def _check_flow_depth(source: SourceText) -> None:
             depth = max(depth - 1, 0)
 
 
-def _marked(error: Any) -> YamlError:
+def _marked(error: Any, text: str) -> YamlError:
     mark = error.problem_mark or error.context_mark
+    tab = mark is not None and text.startswith("\t", mark.index)
+    if tab and "cannot start any token" in str(error.problem):
+        return YamlError(mark.line + 1, mark.column + 1, _tab_problem(text, mark.index))
     problem = (error.problem or error.context or "not valid YAML").strip()
     message = problem
     if error.context and error.problem:
@@ -515,6 +521,14 @@ def _marked(error: Any) -> YamlError:
     if mark is None:
         return YamlError(0, 0, message)
     return YamlError(mark.line + 1, mark.column + 1, message)
+
+
+def _tab_problem(text: str, offset: int) -> str:
+    """A tab where go-yaml refuses one too (the others are read: ``tabs.py``)."""
+    before = text[text.rfind("\n", 0, offset) + 1 : offset].rstrip(" \t")
+    if not before:
+        return "a tab in the indentation: YAML indents with spaces (helm and kubectl refuse it too)"
+    return f"a tab after `{before[-1]}`, where YAML needs a space (helm and kubectl refuse it too)"
 
 
 class _Builder:
