@@ -73,6 +73,14 @@ ALIAS_BOMB = "".join(
         "virtualhosts:\n  - name: prod\n    sslSecret: prod-tls\n    cipherSuites: *i\n",
     ]
 )
+# The bomb outside the objects validated, a fixable version in them (APG202).
+BOMB_OUTSIDE = (
+    ALIAS_BOMB.split("virtualhosts:")[0]
+    + "virtualhosts:\n  - name: prod\n    sslSecret: prod-tls\n    minTLSProtocolVersion: 1.2\n"
+)
+TAB_AFTER_VALUE = (
+    "virtualhosts:\n  - name: prod\n    sslSecret: prod-tls\t\n    minTLSProtocolVersion: 1.2\t# floor\n"
+)
 HELM_TEMPLATE = "{{- if .Values.x }}\nvirtualhosts:\n- name: {{ .Values.name }}\n{{- end }}\n"
 ROUTE = (
     "apiVersion: apigee.cloud.google.com/v1alpha1\nkind: ApigeeRoute\n"
@@ -122,7 +130,9 @@ CASES: dict[str, Case] = {
     "include-loop": Case({"self.conf": "http {\n    include self.conf;\n}\n"}, ("self.conf",)),
     "yaml-tab": Case({"overrides.yaml": "virtualhosts:\n\t- name: a\n"}, (".",)),
     "yaml-unclosed": Case({"overrides.yaml": "virtualhosts: [\n  - name: prod\n"}, (".",)),
+    "yaml-tab-after-value": Case({"overrides.yaml": TAB_AFTER_VALUE}, (".",)),
     "yaml-alias-bomb": Case({"overrides.yaml": ALIAS_BOMB}, (".",)),
+    "yaml-alias-bomb-fix": Case({"overrides.yaml": BOMB_OUTSIDE}, ("--fix", "--unsafe-fixes", ".")),
     "yaml-too-deep": Case({"overrides.yaml": "virtualhosts: " + "[" * 10_000 + "]" * 10_000 + "\n"}, (".",)),
     "yaml-binary": Case({"overrides.yaml": b"virtualhosts:\n\x00\n"}, ("overrides.yaml",)),
     "yaml-schema": Case({"overrides.yaml": SCHEMA_VIOLATION}, (".",)),

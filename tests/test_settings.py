@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -279,6 +281,18 @@ def test_invalid_toml_and_yaml_are_reported(tmp_path: Path) -> None:
     write(tmp_path / ".tlslint.yaml", "select: [\n")
     with pytest.raises(SettingsError, match=r"\.tlslint\.yaml: invalid YAML"):
         load_settings(tmp_path)
+
+
+def test_an_alias_bomb_in_yaml_settings_is_refused_at_once(tmp_path: Path) -> None:
+    """It was loaded, and its schema validation walked the 9**10 nodes (a run never ended)."""
+    lines = ["x-a: &a [x,x,x,x,x,x,x,x,x]"]
+    for previous, level in itertools.pairwise("abcdefghij"):
+        lines.append(f"x-{level}: &{level} [" + ",".join([f"*{previous}"] * 9) + "]")
+    write(tmp_path / ".tlslint.yaml", "\n".join(lines) + "\n")
+    started = time.monotonic()
+    with pytest.raises(SettingsError, match=r"\.tlslint\.yaml: document contains excessive aliasing: "):
+        load_settings(tmp_path)
+    assert time.monotonic() - started < 10
 
 
 def test_nginx_version_forms(tmp_path: Path) -> None:

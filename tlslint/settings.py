@@ -129,11 +129,27 @@ def _load_yaml(path: Path, text: str) -> dict[str, Any]:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
+    if "*" in text:  # an alias, maybe
+        _refuse_excessive_aliasing(path, text)
     try:
         data = YAML(typ="safe", pure=True).load(text)
     except YAMLError as error:
         raise SettingsError(f"{path}: invalid YAML: {error}") from None
     return data if data is not None else {}
+
+
+def _refuse_excessive_aliasing(path: Path, text: str) -> None:
+    """An alias bomb is refused before it is loaded: validating its expansion never ends.
+    The rule of every YAML file tlslint reads (go-yaml's, in ``aliasing.py``)."""
+    from tlslint.sources.apigee.tree import AliasingError, YamlError, parse
+    from tlslint.sources.nginx.model import SourceText
+
+    try:
+        parse(SourceText(path, text))
+    except AliasingError as error:
+        raise SettingsError(f"{path}: {error.summary} (line {error.line})") from None
+    except YamlError:
+        pass  # invalid YAML: said as the loader says it
 
 
 def validate(data: dict[str, Any], origin: str) -> None:

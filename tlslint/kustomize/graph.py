@@ -191,7 +191,7 @@ def _read(path: Path, max_bytes: int) -> Kustomization:
         node.error = error.message
         return node
     except YamlError as error:
-        node.error = f"invalid YAML at line {error.line}: {error.message}"
+        node.error = f"line {error.line}: {error.summary}"
         return node
     document = documents[0] if documents else None
     if not isinstance(document, Map):

@@ -215,7 +215,7 @@ def _add_stream(load: RenderedLoad, stdin: SourceText, files: SourceFiles) -> No
                 meta.code,
                 meta.name,
                 meta.severity,
-                f"invalid YAML: {error.message}",
+                error.summary,
                 location,
                 anchor=UNPARSED,
             )

@@ -23,4 +23,4 @@ def validate_text(source: SourceText) -> None:
     try:
         parse(source)
     except YamlError as error:
-        raise SourceError(source.path, error.line, f"invalid YAML: {error.message}") from None
+        raise SourceError(source.path, error.line, error.summary) from None

@@ -10,8 +10,11 @@ duplicated key, the style of each scalar and collection, and aliases as
 references to one node. An alias is never copied: a node reached through
 several aliases is one object marked ``shared`` (a fix there would change
 every place that refers to it), so a "billion laughs" document stays as small
-as its text. Whoever walks the tree whole must keep a set of visited nodes,
-since a recursive anchor makes a cycle.
+as its text. Whoever walks the tree whole must keep a set of visited nodes.
+
+It is read as go-yaml (helm, kubectl) reads it: tabs where it takes them
+(``tabs.py``), and a document whose aliases it refuses to expand, or with a
+recursive alias, is refused (``aliasing.py``).
 """
 
 from __future__ import annotations
@@ -54,6 +57,20 @@ class YamlError(Exception):
         self.line = line
         self.column = column
         self.message = message
+
+    @property
+    def summary(self) -> str:
+        """The problem as a finding says it."""
+        return f"invalid YAML: {self.message}"
+
+
+class AliasingError(YamlError):
+    """Valid YAML that go-yaml (helm, kubectl) refuses to read: its aliases expand too far,
+    or one is recursive (``tlslint.sources.apigee.aliasing``). Not a Helm template either."""
+
+    @property
+    def summary(self) -> str:
+        return self.message  # it is valid YAML: "invalid YAML" would not be true
 
 
 class Node:
@@ -385,16 +402,22 @@ def _text(node: Node) -> str:
 
 
 def parse(source: SourceText) -> list[Node]:
-    """The documents of ``source``; ``YamlError`` when it is not YAML."""
+    """The documents of ``source``; ``YamlError`` when it is not YAML, ``AliasingError``
+    when go-yaml would refuse its aliases."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError, YAMLFutureWarning, YAMLWarning
     from ruamel.yaml.reader import ReaderError
+
+    from tlslint.sources.apigee.aliasing import AliasMarkingComposer, check_document
+    from tlslint.sources.apigee.tabs import GoYamlTabsScanner
 
     _check_flow_depth(source)
     # Only nodes and their marks are used (fixes are text edits; suppression comments
     # are found in the text): the safe composer skips the round-trip scanner's comment
     # bookkeeping, a fifth of the time at 1,000 virtual hosts.
     yaml = YAML(typ="safe", pure=True)
+    yaml.Scanner = GoYamlTabsScanner  # tabs where helm and kubectl take them
+    yaml.Composer = AliasMarkingComposer  # aliases kept apart, to be counted
     try:
         with warnings.catch_warnings():
             # e.g. an anchor defined twice (valid YAML: the later one counts): ruamel
@@ -402,9 +425,13 @@ def parse(source: SourceText) -> list[Node]:
             warnings.simplefilter("ignore", YAMLWarning)
             warnings.simplefilter("ignore", YAMLFutureWarning)
             composed = list(yaml.compose_all(source.text))
+        if yaml.composer.aliases:
+            # The whole of each document, as go-yaml reads it: what it refuses is not read.
+            for document in composed:
+                check_document(document, source)
         return _Builder(source).documents(composed)
     except MarkedYAMLError as error:
-        raise _marked(error) from None
+        raise _marked(error, source.text) from None
     except ReaderError as error:
         line, column = source.position(min(int(error.position), len(source.text)))
         raise YamlError(line, column, _reader_problem(error.character)) from None
@@ -478,8 +505,11 @@ def _check_flow_depth(source: SourceText) -> None:
             depth = max(depth - 1, 0)
 
 
-def _marked(error: Any) -> YamlError:
+def _marked(error: Any, text: str) -> YamlError:
     mark = error.problem_mark or error.context_mark
+    tab = mark is not None and text.startswith("\t", mark.index)
+    if tab and "cannot start any token" in str(error.problem):
+        return YamlError(mark.line + 1, mark.column + 1, _tab_problem(text, mark.index))
     problem = (error.problem or error.context or "not valid YAML").strip()
     message = problem
     if error.context and error.problem:
@@ -493,6 +523,14 @@ def _marked(error: Any) -> YamlError:
     return YamlError(mark.line + 1, mark.column + 1, message)
 
 
+def _tab_problem(text: str, offset: int) -> str:
+    """A tab where go-yaml refuses one too (the others are read: ``tabs.py``)."""
+    before = text[text.rfind("\n", 0, offset) + 1 : offset].rstrip(" \t")
+    if not before:
+        return "a tab in the indentation: YAML indents with spaces (helm and kubectl refuse it too)"
+    return f"a tab after `{before[-1]}`, where YAML needs a space (helm and kubectl refuse it too)"
+
+
 class _Builder:
     def __init__(self, source: SourceText) -> None:
         self.source = source
@@ -504,6 +542,10 @@ class _Builder:
     def node(self, composed: Any, depth: int) -> Node:
         from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
+        from tlslint.sources.apigee.aliasing import AliasRef
+
+        if isinstance(composed, AliasRef):
+            composed = composed.target  # built once, where its anchor is
         known = self.memo.get(id(composed))
         if known is not None:
             _mark_shared(known)

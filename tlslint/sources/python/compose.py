@@ -67,7 +67,7 @@ def load(source: SourceText) -> ComposeFile:
     try:
         documents = parse(source)
     except YamlError as error:
-        loaded.problems.append(Problem(source.path, error.line, f"invalid YAML: {error.message}"))
+        loaded.problems.append(Problem(source.path, error.line, error.summary))
         return loaded
     for document in documents:
         services = document.get("services") if isinstance(document, Map) else None
