@@ -125,6 +125,13 @@ def test_the_libcst_edit_changes_only_the_value_token(tmp_path: Path, template: 
     assert (tmp_path / "app.conf").read_text(encoding="utf-8") == NGINX_130
 
 
+def test_a_number_written_as_a_string_stays_a_string(tmp_path: Path) -> None:
+    """gunicorn reads keepalive = "5" as 5: the fix changes the digits inside the quotes."""
+    config = 'bind = "127.0.0.1:8000"\nworker_class = "gthread"\nkeepalive = "5"  # seconds\n'
+    out = fix(tmp_path, {"app.conf": NGINX_130, "gunicorn.conf.py": config}, BACKEND_SIDE)
+    only_changed(config, out["gunicorn.conf.py"], '"5"', '"65"')
+
+
 def test_a_missing_setting_becomes_a_new_line_after_bind(tmp_path: Path) -> None:
     config = '# app\nbind = "127.0.0.1:8000"  # local\nworkers = 2\nworker_class = "gthread"\n'
     out = fix(tmp_path, {"app.conf": NGINX_130, "gunicorn.conf.py": config}, BACKEND_SIDE)

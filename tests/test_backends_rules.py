@@ -312,3 +312,47 @@ def test_a_keepalive_from_the_environment_is_named_by_its_variable(tmp_path: Pat
     )
     [race] = of("BKD101", findings(tmp_path, {"app.conf": nginx(), "Dockerfile": gunicorn}))
     assert "closes them after 5s (--keep-alive 5 in GUNICORN_CMD_ARGS)" in race.message
+
+
+# --------------------------------------------------------------------------- found by a tester
+
+
+G3 = (
+    '_settings = {\n    "bind": "0.0.0.0:8000",\n    "worker_class": "gthread",\n    "threads": 4,\n'
+    '    "keepalive": 5,\n}\nglobals().update(_settings)\n'
+)
+G1 = (
+    "import os\n\n# every GUNICORN_* variable becomes a setting: GUNICORN_KEEPALIVE=75 -> keepalive = 75\n"
+    'for k, v in os.environ.items():\n    if k.startswith("GUNICORN_"):\n'
+    '        key = k.split("_", 1)[1].lower()\n        locals()[key] = v\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("config", "line", "code"), [(G3, 7, "globals().update(_settings)"), (G1, 7, "locals()[key] = v")]
+)
+def test_settings_written_through_the_namespace_are_unknown_not_defaults(
+    tmp_path: Path, config: str, line: int, code: str
+) -> None:
+    """No sync worker, no default bind: the write may set them (BKD103, at the write)."""
+    [finding] = findings(tmp_path, {"app.conf": nginx(), "gunicorn.conf.py": config})
+    assert finding.code == "BKD103" and finding.location.line == line
+    assert f"bind is possibly set by `{code}` (line {line}), which tlslint does not run" in finding.message
+    assert "sync" not in finding.message and "127.0.0.1" not in finding.message
+    # Mapped to the upstream, the timeout is what cannot be read
+    mapping = {"backends": [{"upstream": "app", "config": "gunicorn.conf.py"}]}
+    [mapped] = findings(tmp_path, {"app.conf": nginx(), "gunicorn.conf.py": config}, mapping)
+    assert mapped.code == "BKD103" and "its worker class possibly set by" in mapped.message
+
+
+def test_threads_written_as_a_string_is_gthread(tmp_path: Path) -> None:
+    """thr: gunicorn reads threads = "4" as 4 (validate_pos_int), so the sync worker
+    becomes gthread: no BKD102, and its 2 s keepalive races nginx."""
+    config = 'bind = "0.0.0.0:8000"\nworkers = 2\nthreads = "4"\n'
+    [race] = findings(tmp_path, {"app.conf": nginx(), "gunicorn.conf.py": config})
+    assert (
+        race.code == "BKD101" and "closes them after 2s (gunicorn's default keepalive of 2s)" in race.message
+    )
+    as_true = 'bind = "0.0.0.0:8000"\nworker_class = "gthread"\nkeepalive = True\n'
+    [one] = findings(tmp_path, {"app.conf": nginx(), "gunicorn.conf.py": as_true})
+    assert "closes them after 1s (keepalive = True)" in one.message

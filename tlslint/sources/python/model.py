@@ -9,6 +9,7 @@ environment variable, a function call, a conditional assignment) is kept with
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from tlslint.findings import Edit, Location
 # How a replacement value is written: a Python or TOML literal, a shell word,
 # a JSON string (Dockerfile exec form).
 PYTHON, TOML, SHELL, JSON = "python", "toml", "shell", "json"
+_QUOTED_NUMBER = re.compile(r"""(['"])[ \t]*\+?[0-9_]+[ \t]*\1""")
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,9 @@ class Value:
         if not self.editable:
             return None
         replacement = new
-        if self.style == JSON:
+        if self.style == PYTHON and _QUOTED_NUMBER.fullmatch(self.text):
+            replacement = f"{self.text[0]}{new}{self.text[-1]}"  # gunicorn's threads = "4": stays a string
+        elif self.style == JSON:
             replacement = f'"{new}"'
         elif (
             self.style == SHELL
