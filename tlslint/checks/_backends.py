@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from tlslint import nginx_values
 from tlslint.checks import RuleContext, directive_location
@@ -437,6 +438,16 @@ def nginx_edit(upstream: Block, value: str) -> Edit | None:
         keepalive if keepalive is not None and keepalive.parent is directive else (own[-1] if own else None)
     )
     return insert_directive(directive.source, directive, own, f"keepalive_timeout {value};", after)
+
+
+def backend_written(backend: Backend, timeout: BackendTimeout, seconds: int) -> tuple[str, Path] | None:
+    """What ``backend_edits`` writes, as it reads, and the file it writes it in:
+    (``keepalive = 65``, gunicorn.conf.py) for a gunicorn the Dockerfile's CMD starts and
+    whose gunicorn.conf.py the new line goes in."""
+    if timeout.value is not None:
+        return (timeout.value.written(str(seconds)), timeout.value.path) if timeout.value.editable else None
+    addition = backend.additions.get(KEEPALIVE)
+    return (addition.written(str(seconds)), addition.path) if addition is not None else None
 
 
 def backend_edits(backend: Backend, timeout: BackendTimeout, seconds: int) -> tuple[Edit, ...] | None:

@@ -274,11 +274,13 @@ def _value(
             static, reason = False, f"not a number ({text})"
     raw = source.text[start:end] if editable else word.shown or text
     # A value inside a word (--flag=VALUE, -fVALUE) is replaced as it is, unquoted.
-    style = word.style if (start, end) == (word.start, word.end) else SHELL
+    inside = (start, end) != (word.start, word.end)
+    style = SHELL if inside else word.style
+    form = ("{name}={value}" if flag.startswith("--") else "{name}{value}") if inside else ""
     return Value(
         flag, value if static else None, static, raw, location,
         start if editable and static else -1, end if editable and static else -1,
-        style, flag_line, reason,
+        style, flag_line, reason, form=form,
     )  # fmt: skip
 
 

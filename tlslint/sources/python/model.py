@@ -35,6 +35,18 @@ class Value:
     statement_line: int = 0  # the line of the statement or flag that sets it
     reason: str = ""  # why it is not static
     env: str = ""  # the environment variable it is read from (UVICORN_TIMEOUT_KEEP_ALIVE, GUNICORN_CMD_ARGS)
+    form: str = ""  # how the setting is written, "{name}={value}"; "": by its style
+
+    def written(self, value: str) -> str:
+        """The setting as it reads with ``value`` in place of this one's token:
+        ``keepalive = 65``, ``timeout_keep_alive=65``, ``--keep-alive 65``, ``"--keep-alive", "65"``."""
+        form = self.form or {
+            PYTHON: "{name} = {value}", TOML: "{name} = {value}", SHELL: "{name} {value}",
+            JSON: '"{name}", "{value}"',
+        }[self.style]  # fmt: skip
+        if self.style == PYTHON and _QUOTED_NUMBER.fullmatch(self.text):
+            value = f"{self.text[0]}{value}{self.text[-1]}"
+        return form.format(name=self.name, value=value)
 
     @property
     def path(self) -> Path:
@@ -74,6 +86,10 @@ class Addition:
 
     def edits(self, value: str) -> tuple[Edit, ...]:
         return (*self.extra, Edit(self.path, self.offset, self.offset, self.template.format(value=value)))
+
+    def written(self, value: str) -> str:
+        """The new setting as it reads: ``keepalive = 65``, ``timeout_keep_alive=65``."""
+        return self.template.format(value=value).strip().strip(",").strip()
 
 
 @dataclass(eq=False)

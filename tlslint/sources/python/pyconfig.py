@@ -811,7 +811,10 @@ def _uvicorn_backend(positions: _Positions, call: cst.Call, function: str) -> Ba
             continue
         canonical = facts.python_names.get(name)
         if canonical is not None:
-            backend.settings[canonical] = positions.value(name, arg.value, arg)
+            value = positions.value(name, arg.value, arg)
+            if arg.keyword is not None:
+                value = replace(value, form="{name}={value}")
+            backend.settings[canonical] = value
     if spread:
         for name, canonical in facts.python_names.items():
             if canonical not in backend.settings:
