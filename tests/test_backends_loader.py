@@ -314,6 +314,44 @@ def test_uvicorn_run_and_config_calls() -> None:
     assert run.where.line == 6
 
 
+@pytest.mark.parametrize(
+    ("text", "main_only"),
+    [
+        ('if __name__ == "__main__":\n    uvicorn.run("main:app", port=8000, reload=True)\n', True),
+        (
+            'def main():\n    uvicorn.run("main:app", port=8000)\n\nif __name__ == "__main__":\n    main()\n',
+            True,
+        ),
+        ('uvicorn.run("main:app", port=8000)\n', False),
+        ('if __name__ == "__main__":\n    pass\nelse:\n    uvicorn.run("main:app", port=8000)\n', False),
+        # main() is also used elsewhere (a console script may call it): not only the guard's
+        (
+            'def main():\n    uvicorn.run("main:app")\n\nif __name__ == "__main__":\n    main()\n'
+            "cli = main\n",
+            False,
+        ),
+        ('def main():\n    uvicorn.run("main:app")\n', False),
+    ],
+    ids=["guard", "function-the-guard-calls", "module-level", "else", "function-used-elsewhere", "uncalled"],
+)
+def test_a_run_under_the_main_guard_is_marked(text: str, main_only: bool) -> None:
+    backend = only("main.py", "import uvicorn\n" + text, PYTHON_CONFIG)
+    assert backend.main_only is main_only
+
+
+@pytest.mark.parametrize(
+    ("command", "app"),
+    [
+        ("web: uvicorn main:app --host 0.0.0.0", "main:app"),
+        ("web: gunicorn -b localhost:8000 -k gthread 'api.main:create_app()'", "api.main:create_app()"),
+        ("web: hypercorn --bind unix:/run/app.sock app.asgi:application", "app.asgi:application"),
+        ("web: gunicorn -b 0.0.0.0:$PORT wsgi", ""),  # gunicorn's module-only form: not read
+    ],
+)
+def test_the_app_a_command_imports(command: str, app: str) -> None:
+    assert only("Procfile", command + "\n", PROCFILE).app == app
+
+
 def test_hypercorn_python_config_and_serve_script() -> None:
     config = only("hypercorn_conf.py", 'bind = ["0.0.0.0:8080"]\nkeep_alive_timeout = 20\n', PYTHON_CONFIG)
     assert config.server == "hypercorn" and static_value(config, KEEPALIVE) == 20

@@ -356,3 +356,38 @@ def test_threads_written_as_a_string_is_gthread(tmp_path: Path) -> None:
     as_true = 'bind = "0.0.0.0:8000"\nworker_class = "gthread"\nkeepalive = True\n'
     [one] = findings(tmp_path, {"app.conf": nginx(), "gunicorn.conf.py": as_true})
     assert "closes them after 1s (keepalive = True)" in one.message
+
+
+DUP_MAIN = (
+    "import uvicorn\nfrom fastapi import FastAPI\n\napp = FastAPI()\n\n"
+    'if __name__ == "__main__":\n    uvicorn.run("main:app", host="0.0.0.0", port=8000, reload=True)\n'
+)
+DUP_IMAGE = (
+    "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD "
+    '["uvicorn", "main:app", "--host", "0.0.0.0", "--port", "8000", "--timeout-keep-alive", "75"]\n'
+)
+
+
+def test_a_guarded_run_of_the_module_a_command_imports_is_not_linked(tmp_path: Path) -> None:
+    """dup: the image runs `uvicorn main:app` (75 s); main.py's guarded uvicorn.run() (5 s
+    default) never runs there: imported, main is not __main__. No false BKD101."""
+    assert findings(tmp_path, {"app.conf": nginx(), "main.py": DUP_MAIN, "Dockerfile": DUP_IMAGE}) == []
+    short = DUP_IMAGE.replace("75", "5")
+    [race] = findings(tmp_path / "short", {"app.conf": nginx(), "main.py": DUP_MAIN, "Dockerfile": short})
+    assert "uvicorn (Dockerfile CMD)" in race.message  # the image's command, not main.py's run()
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"main.py": DUP_MAIN},  # nothing imports it: run as a script, its run() starts the server
+        {"main.py": DUP_MAIN, "Dockerfile": DUP_IMAGE.replace("main:app", "other:app")},
+        {"main.py": DUP_MAIN, "deploy/Dockerfile": DUP_IMAGE},  # not the module beside the command
+    ],
+    ids=["no-command", "another-module", "another-directory"],
+)
+def test_a_guarded_run_stays_where_no_command_imports_its_module(
+    tmp_path: Path, files: dict[str, str]
+) -> None:
+    found = findings(tmp_path, {"app.conf": nginx(), **files})
+    assert any(f.code == "BKD101" and "uvicorn.run() (main.py:7)" in f.message for f in found), found

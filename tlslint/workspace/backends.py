@@ -424,10 +424,21 @@ def load_backends(
         if resolved in consumed:
             continue
         backends.extend(b for b in loaded.backends if not b.command)
-    workspace.backends = backends
+    workspace.backends = _not_run_where_imported(backends)
     workspace.problems[:0] = loader.problems
     workspace.sources = loader.sources
     return BackendLoad(workspace, loader.texts, sorted(loader.read))
+
+
+def _not_run_where_imported(backends: list[Backend]) -> list[Backend]:
+    """Without the ``uvicorn.run()`` calls under ``if __name__ == "__main__":`` of a module
+    that a command line in scope imports as its app (``uvicorn main:app`` beside main.py):
+    imported, the module is not ``__main__``, so the call never runs where that command
+    starts the server (it is how the file is run by hand, ``python main.py``)."""
+    apps = [backend for backend in backends if backend.command and backend.app]
+    if not apps:
+        return backends
+    return [b for b in backends if not (b.main_only and any(app.imports(b.path) for app in apps))]
 
 
 def _scripts_run_by_dockerfiles(

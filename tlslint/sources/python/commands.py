@@ -53,6 +53,9 @@ COMMAND_KIND = "command"
 _OPERATORS = ("&&", "||", ";;", ";", "|", "&", "(", ")")
 _NUMERIC = frozenset({KEEPALIVE, WORKERS, THREADS, TIMEOUT, PORT, FD})
 _SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh"})
+# The app a server imports: module:attribute (`main:app`, `api.main:create_app()`); an
+# address (`localhost:8000`, `unix:/run/app.sock`) has no identifier after its colon.
+_APP = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*(?:\(.*\))?")
 _INSTALLERS = frozenset({"install", "add", "pip", "pip3", "pipx"})  # `pip install gunicorn` starts nothing
 
 
@@ -298,6 +301,7 @@ def command_backend(source: SourceText, server: str, index: int, words: list[Wor
         command=True,
     )
     binds: dict[str, list[Value]] = {}
+    backend.app = next((w.text for w in words[index + 1 :] if w.static and _APP.fullmatch(w.text)), "")
     position = index + 1
     while position < len(words):
         word = words[position]

@@ -110,6 +110,23 @@ class Backend:
     command: bool = False  # started by a command line
     port_env: Value | None = None  # PORT in its environment: gunicorn's default bind is then 0.0.0.0:$PORT
     shared: str = ""  # why its command line is read, not edited (a YAML alias or merge key)
+    app: str = ""  # the app a command line imports: "main:app" (its module never runs as __main__)
+    main_only: bool = False  # a call under `if __name__ == "__main__":`: runs only when the file is run
+
+    def imports(self, path: Path) -> bool:
+        """Whether the app this command line starts is the module in ``path``, a file under
+        the command file's directory (``main:app`` -> main.py, ``api.main:app`` -> api/main.py)."""
+        module = self.app.split(":", 1)[0]
+        if not module:
+            return False
+        parts = module.split(".")
+        resolved = path.resolve()
+        tail = [*parts[:-1], f"{parts[-1]}.py"]
+        package = [*parts, "__init__.py"]
+        under = self.path.resolve().parent
+        return resolved.is_relative_to(under) and any(
+            list(resolved.parts[-len(p) :]) == p for p in (tail, package)
+        )
 
     def get(self, name: str) -> Value | None:
         return self.settings.get(name)

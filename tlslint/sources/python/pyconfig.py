@@ -768,9 +768,58 @@ def _import_aliases(module: cst.Module) -> tuple[set[str], dict[str, str]]:
     return modules, functions
 
 
-def _uvicorn_calls(module: cst.Module) -> Iterator[tuple[cst.Call, str]]:
+def _main_only_calls(module: cst.Module) -> set[int]:
+    """The calls (by id) that run only when the file is run as a script: in the body of
+    ``if __name__ == "__main__":`` (not its else), or in a module-level function that only
+    such a body calls (``def main(): uvicorn.run(...)`` ... ``if __name__ == "__main__": main()``)."""
+    guarded: set[int] = set()
+    in_guard: set[int] = set()  # the Name nodes inside guard bodies
+
+    class Inside(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            guarded.add(id(node))
+
+        def visit_Name(self, node: cst.Name) -> None:
+            in_guard.add(id(node))
+
+    class Guards(cst.CSTVisitor):
+        def visit_If(self, node: cst.If) -> None:
+            if _is_main_guard(node.test):
+                node.body.visit(Inside())
+
+    module.visit(Guards())
+    functions = {stmt.name.value: stmt for stmt in module.body if isinstance(stmt, cst.FunctionDef)}
+    uses: dict[str, list[bool]] = {name: [] for name in functions}  # each use: inside a guard?
+
+    class Uses(cst.CSTVisitor):
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            for decorator in node.decorators:
+                decorator.visit(self)
+            node.params.visit(self)
+            node.body.visit(self)
+            return False  # its own name is no use
+
+        def visit_Name(self, node: cst.Name) -> None:
+            if node.value in uses:
+                uses[node.value].append(id(node) in in_guard)
+
+    for stmt in module.body:
+        if isinstance(stmt, cst.FunctionDef):
+            Uses().visit_FunctionDef(stmt)
+        else:
+            stmt.visit(Uses())
+    for name, seen in uses.items():
+        if seen and all(seen):
+            functions[name].body.visit(Inside())
+    return guarded
+
+
+def _uvicorn_calls(module: cst.Module) -> Iterator[tuple[cst.Call, str, bool]]:
+    """Each ``uvicorn.run()`` / ``uvicorn.Config()`` call, and whether it is under
+    ``if __name__ == "__main__":`` (it runs only when the file is run as a script)."""
     modules, functions = _import_aliases(module)
-    found: list[tuple[cst.Call, str]] = []
+    found: list[tuple[cst.Call, str, bool]] = []
+    guarded = _main_only_calls(module)
 
     class Calls(cst.CSTVisitor):
         def visit_Call(self, node: cst.Call) -> None:
@@ -781,9 +830,9 @@ def _uvicorn_calls(module: cst.Module) -> Iterator[tuple[cst.Call, str]]:
                 and func.value.value in modules
                 and func.attr.value in ("run", "Config")
             ):
-                found.append((node, func.attr.value))
+                found.append((node, func.attr.value, id(node) in guarded))
             elif isinstance(func, cst.Name) and func.value in functions:
-                found.append((node, functions[func.value]))
+                found.append((node, functions[func.value], id(node) in guarded))
 
     module.visit(Calls())
     return iter(found)
@@ -927,8 +976,10 @@ def load(source: SourceText, *, mapped: bool = False, server: str | None = None)
     server = module_server(source, names, mapped, server)
     if server is not None:
         loaded.backends.append(_config_backend(server, positions, scan))
-    for call, function in _uvicorn_calls(module):
-        loaded.backends.append(_uvicorn_backend(positions, call, function))
+    for call, function, guarded in _uvicorn_calls(module):
+        backend = _uvicorn_backend(positions, call, function)
+        backend.main_only = guarded
+        loaded.backends.append(backend)
     if server is None and "hypercorn" in source.text:
         loaded.backends.extend(_hypercorn_objects(positions, scan))
     return loaded
