@@ -460,8 +460,16 @@ def test_dockerfile_exec_and_shell_forms() -> None:
         DOCKERFILE,
     )
     assert shell.server == "uvicorn" and static_value(shell, HOST) == "0.0.0.0"
-    port = shell.get(PORT)
-    assert port is not None and not port.static and "${PORT:-8000}" in port.reason
+    port = shell.get(PORT)  # /bin/sh -c expands it, as in a script: its default when nothing sets PORT
+    assert port is not None and port.static and port.value == 8000 and port.text == "${PORT:-8000}"
+    assert not port.editable
+    [literal] = backends(
+        "Dockerfile",
+        'FROM x\nENV PORT=8000\nCMD ["gunicorn", "-b", "0.0.0.0:$PORT", "app:app"]\n',
+        DOCKERFILE,
+    )
+    bind = literal.get(BIND)  # no shell: gunicorn is given "0.0.0.0:$PORT", not 8000
+    assert bind is not None and not bind.static and "the exec (JSON) form runs no shell" in bind.reason
     [wrapped] = backends(
         "Dockerfile", 'FROM x\nCMD ["sh", "-c", "exec gunicorn app:app --keep-alive 9"]\n', DOCKERFILE
     )

@@ -391,3 +391,36 @@ def test_a_guarded_run_stays_where_no_command_imports_its_module(
 ) -> None:
     found = findings(tmp_path, {"app.conf": nginx(), **files})
     assert any(f.code == "BKD101" and "uvicorn.run() (main.py:7)" in f.message for f in found), found
+
+
+DD = (
+    "FROM python:3.12-slim\nENV PORT=8000\n"
+    "CMD gunicorn --bind 0.0.0.0:$PORT --worker-class gthread --threads 4 app:app\n"
+)
+
+
+def test_a_shell_form_cmd_is_expanded_with_the_images_env(tmp_path: Path) -> None:
+    """dd: /bin/sh -c runs a shell-form CMD with the image's ENV, so $PORT is 8000 there as
+    in a start.sh that the CMD runs (it was 'known only at run time', BKD103)."""
+    [race] = findings(tmp_path, {"app.conf": nginx(), "Dockerfile": DD})
+    assert race.code == "BKD101" and "gunicorn (Dockerfile CMD) closes them after 2s" in race.message
+    assert race.related[-1].message == "reaches gunicorn, which listens on 0.0.0.0:8000"
+    script = "#!/bin/sh\nexec gunicorn --bind 0.0.0.0:$PORT --worker-class gthread --threads 4 app:app\n"
+    image = 'FROM python:3.12-slim\nENV PORT=8000\nCMD ["./start.sh"]\n'
+    [same] = findings(tmp_path / "script", {"app.conf": nginx(), "Dockerfile": image, "start.sh": script})
+    assert same.code == "BKD101" and same.related[-1].message == race.related[-1].message
+    # Nothing sets it: unknown, and said once ("not set in Dockerfile")
+    [unset] = findings(
+        tmp_path / "unset", {"app.conf": nginx(), "Dockerfile": DD.replace("ENV PORT=8000\n", "")}
+    )
+    assert unset.code == "BKD103" and "$PORT is not set in Dockerfile)" in unset.message
+
+
+def test_a_shell_form_cmd_keeps_the_env_lines_place(tmp_path: Path) -> None:
+    dockerfile = (
+        'FROM python\nENV GUNICORN_CMD_ARGS="-b 0.0.0.0:8000 -k gthread --keep-alive 5"\n'
+        "CMD gunicorn app:app\n"
+    )
+    [race] = of("BKD101", findings(tmp_path, {"app.conf": nginx(), "Dockerfile": dockerfile}))
+    assert "closes them after 5s (--keep-alive 5 in GUNICORN_CMD_ARGS)" in race.message
+    assert ("Dockerfile", 2) in {(r.location.path.name, r.location.line) for r in race.related}

@@ -7,7 +7,9 @@ an exec-form ENTRYPOINT takes CMD's words as arguments) and a systemd unit's
 line continuations) with the offset of every word kept, so a fix can replace
 one value or add one flag. A word that the shell (or systemd) expands when the
 command runs (``$PORT``, ``${WORKERS:-2}``, a backquote, a ``%i`` specifier)
-is computed: reported as not verifiable, never guessed.
+is computed: reported as not verifiable, never guessed. A Dockerfile's shell-form
+CMD / ENTRYPOINT is the exception: ``/bin/sh -c`` runs it with the image's ENV,
+so it is read as a line of a script is (``tlslint.sources.python.scripts``).
 
 Flags read (``--flag VALUE``, ``--flag=VALUE``, ``-fVALUE``): gunicorn
 ``-b/--bind``, ``--keep-alive``, ``-k/--worker-class``, ``-w/--workers``,
@@ -166,7 +168,9 @@ def lex_json(text: str, start: int, end: int) -> list[Word] | None:
     words = []
     for match in _JSON_STRING.finditer(text, start, end):
         value = json.loads(match.group())
-        words.append(Word(value, match.start(), match.end(), "$" not in value, style=JSON))
+        # No shell runs an exec form: $PORT reaches the server as written, unexpanded.
+        reason = f"not expanded: the exec (JSON) form runs no shell, so {value} is passed as written"
+        words.append(Word(value, match.start(), match.end(), "$" not in value, style=JSON, reason=reason))
     return words if len(words) == len(items) else None
 
 
@@ -469,6 +473,14 @@ _READERS = {PROCFILE: _procfile, DOCKERFILE: _dockerfile, SYSTEMD: _systemd}
 def load(source: SourceText, fmt: str) -> LoadedFile:
     loaded = LoadedFile(source.path, COMMAND_KIND)
     for command in _READERS[fmt](source):
+        if fmt == DOCKERFILE and command.words and command.words[0].style != JSON:
+            # The shell form runs under /bin/sh -c, which expands $PORT with the image's ENV:
+            # read like a line of a script the image runs.
+            from tlslint.sources.python.scripts import Runner, read_inline
+
+            runner = Runner(source.path, command.process, command.env)
+            loaded.backends.extend(read_inline(source, command.words, runner))
+            continue
         for server, index, words in find_programs(command.words):
             backend = command_backend(source, server, index, words, command.process)
             loaded.backends.append(apply_environment(source, backend, index, words, command.env))
