@@ -40,7 +40,7 @@ from tlslint.findings import Edit, Finding, Location, Related
 from tlslint.nginx_edits import insert_directive, replace_argument
 from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_DEFAULT, UPSTREAM_KEEPALIVE_TIMEOUT_DEFAULT
 from tlslint.sources.nginx.model import Directive
-from tlslint.sources.python.model import Backend, Value
+from tlslint.sources.python.model import PYTHON, TOML, Backend, Value
 from tlslint.sources.python.servers import (
     GUNICORN,
     KEEPALIVE,
@@ -252,6 +252,8 @@ def _how_set(value: Value, *, command: bool) -> str:
     "UVICORN_TIMEOUT_KEEP_ALIVE=10", "--keep-alive 5 in GUNICORN_CMD_ARGS"."""
     if value.env.startswith("UVICORN_"):
         return f"{value.env}={value.text}"
+    # A command's setting read from its config file is written as the file writes it.
+    command = command and value.style not in (PYTHON, TOML)
     written = f"{value.name} {value.text}" if command else f"{value.name} = {value.text}"
     return f"{written} in {value.env}" if value.env else written
 

@@ -436,6 +436,7 @@ def _dockerfile(source: SourceText) -> Iterator[Command]:
 
 
 dockerfile_commands = _dockerfile  # what a shell script a Dockerfile runs is given (scripts.py)
+logical_lines = _logical_lines  # a Dockerfile's instructions (image.py)
 
 
 def _systemd(source: SourceText) -> Iterator[Command]:
@@ -472,19 +473,31 @@ _READERS = {PROCFILE: _procfile, DOCKERFILE: _dockerfile, SYSTEMD: _systemd}
 
 def load(source: SourceText, fmt: str) -> LoadedFile:
     loaded = LoadedFile(source.path, COMMAND_KIND)
+    loaded.backends = started(source, fmt)
+    return loaded
+
+
+def started(
+    source: SourceText, fmt: str, env: dict[str, EnvVar] | None = None, how: str = ""
+) -> list[Backend]:
+    """The servers the file's commands start. ``env`` is set over the file's own (ENV,
+    Environment=): a compose service's environment over its image's; ``how`` says so in
+    their labels ("Dockerfile CMD, with compose api's env_file .env")."""
+    found: list[Backend] = []
     for command in _READERS[fmt](source):
+        merged = {**command.env, **(env or {})}
+        process = f"{command.process}, {how}" if how else command.process
         if fmt == DOCKERFILE and command.words and command.words[0].style != JSON:
             # The shell form runs under /bin/sh -c, which expands $PORT with the image's ENV:
             # read like a line of a script the image runs.
             from tlslint.sources.python.scripts import Runner, read_inline
 
-            runner = Runner(source.path, command.process, command.env)
-            loaded.backends.extend(read_inline(source, command.words, runner))
+            found.extend(read_inline(source, command.words, Runner(source.path, process, merged)))
             continue
         for server, index, words in find_programs(command.words):
-            backend = command_backend(source, server, index, words, command.process)
-            loaded.backends.append(apply_environment(source, backend, index, words, command.env))
-    return loaded
+            backend = command_backend(source, server, index, words, process)
+            found.append(apply_environment(source, backend, index, words, merged))
+    return found
 
 
 def validate_text(source: SourceText) -> None:

@@ -92,6 +92,30 @@ class Addition:
         return self.template.format(value=value).strip().strip(",").strip()
 
 
+@dataclass(frozen=True)
+class Mount:
+    """A ``volumes:`` entry of a compose service."""
+
+    source: str  # as written: "./api", a volume's name; "" for a tmpfs
+    target: str  # inside the container, absolute
+    bind: bool  # a host path (its source starts with ".", "/" or "~")
+
+
+@dataclass(frozen=True)
+class Container:
+    """What a docker-compose service says of the container its ``command:`` runs in: where
+    gunicorn looks for its ``gunicorn.conf.py`` (its working directory) and what is there."""
+
+    compose: Path  # the compose file: relative host paths start at its directory
+    service: str
+    dockerfile: Path | None = None  # the Dockerfile its build: names; None: an image: only
+    context: Path | None = None  # the build context
+    image: str = ""  # image:, as written
+    working_dir: str | None = None  # working_dir:, as written
+    mounts: tuple[Mount, ...] = ()
+    unknown: str = ""  # why its build cannot be read (a remote context, a target stage)
+
+
 @dataclass(eq=False)
 class Backend:
     """One app server as configured by a file: a gunicorn config, a ``uvicorn.run()``
@@ -112,6 +136,7 @@ class Backend:
     shared: str = ""  # why its command line is read, not edited (a YAML alias or merge key)
     app: str = ""  # the app a command line imports: "main:app" (its module never runs as __main__)
     main_only: bool = False  # a call under `if __name__ == "__main__":`: runs only when the file is run
+    container: Container | None = None  # the compose service whose command: starts it
 
     def imports(self, path: Path) -> bool:
         """Whether the app this command line starts is the module in ``path``, a file under

@@ -79,6 +79,7 @@ class Runner:
     process: str  # "Dockerfile CMD"
     env: dict[str, EnvVar] = field(default_factory=dict)
     args: tuple[tuple[str, bool], ...] = ()  # (word, static)
+    how: str = ""  # said after the script's name: "with compose api's env_file .env"
 
 
 # --------------------------------------------------------------------------- files
@@ -481,6 +482,7 @@ class _Reader:
         process = self.name + (f", {', '.join(branches)}" if branches else "")
         if self.runner is not None:
             process = self.runner.process if self.inline else f"{self.runner.process} runs {process}"
+            process += f", {self.runner.how}" if self.runner.how else ""
         backend = command_backend(self.source, server, index, words, process)
         if self.runner is not None and not self.inline:
             backend.files.append(self.runner.path)
