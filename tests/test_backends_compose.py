@@ -627,3 +627,15 @@ def test_the_env_file_parser_reads_as_compose_does() -> None:
         parse("A='x\n")
     with pytest.raises(EnvFileError, match="unexpected character"):
         parse("A-B=1\n")
+
+
+def test_a_long_env_file_is_read_in_linear_time() -> None:
+    import time
+
+    from tlslint.sources.python.dotenv import parse
+
+    text = "".join(f"NAME_{i}=value_{i}  # comment\n" for i in range(100_000))
+    started = time.perf_counter()
+    found = parse(text)
+    assert len(found) == 100_000 and found[-1].line == 100_000
+    assert time.perf_counter() - started < 5

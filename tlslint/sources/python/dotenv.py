@@ -40,6 +40,7 @@ def parse(text: str) -> list[Assignment]:
     found: list[Assignment] = []
     position = 0
     length = len(text)
+    line, counted = 1, 0  # lines counted up to `counted`: linear, not once per statement
     while True:
         while position < length and text[position].isspace():
             position += 1
@@ -51,7 +52,8 @@ def parse(text: str) -> list[Assignment]:
                 return found
             position = newline
             continue
-        line = text.count("\n", 0, position) + 1
+        line += text.count("\n", counted, position)
+        counted = position
         if text.startswith("export", position) and text[position + 6 : position + 7] in (" ", "\t"):
             position += 6
             while position < length and text[position] in _BLANK:
