@@ -43,6 +43,9 @@ def bkd101(tmp_path: Path, files: dict[str, str], mapping: dict[str, Any] | None
 
 
 BUILD_API = "services:\n  api:\n    build: ./api\n"
+# An image whose working directory holds the build context, with no gunicorn.conf.py: a
+# gunicorn its compose command starts runs with gunicorn's defaults.
+IMAGE = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\n"
 
 
 @pytest.mark.parametrize(
@@ -67,15 +70,33 @@ BUILD_API = "services:\n  api:\n    build: ./api\n"
         (BUILD_API + "    container_name: ${NAME}\n", "${NAME}:8000", False),  # templated
         (BUILD_API + "    network_mode: host\n", "api:8000", False),
         ("services:\n  api:\n    build:\n      context: ./api\n      target: dev\n", "api:8000", False),
-        (BUILD_API + "    environment:\n      UVICORN_PORT: '9000'\n", "api:8000", False),
-        (BUILD_API + "    environment:\n      - PORT=9000\n", "api:8000", False),
+        # the environment applies as compose sets it: uvicorn's --port 8000 wins over
+        # UVICORN_PORT (click), and uvicorn reads no PORT; without --port, UVICORN_PORT moves it
+        (BUILD_API + "    environment:\n      UVICORN_PORT: '9000'\n", "api:8000", True),
+        (BUILD_API + "    environment:\n      - PORT=9000\n", "api:8000", True),
+        (
+            BUILD_API.replace("./api", "./bare") + "    environment:\n      UVICORN_PORT: '9000'\n",
+            "api:9000",
+            True,
+        ),
+        (
+            BUILD_API.replace("./api", "./bare") + "    environment:\n      UVICORN_PORT: '9000'\n",
+            "api:8000",
+            False,
+        ),
         # its own command overrides the Dockerfile's CMD
         (BUILD_API + "    command: celery -A tasks worker\n", "api:8000", False),
         ("services:\n  api:\n    image: example/api:1.0\n", "api:8000", False),  # no Dockerfile in scope
     ],
 )
 def test_linking_by_compose_name(tmp_path: Path, compose: str, server: str, linked: bool) -> None:
-    files = {"nginx/nginx.conf": nginx(server), "docker-compose.yml": compose, "api/Dockerfile": UVICORN}
+    bare = 'FROM python:3.12-slim\nENV UVICORN_HOST=0.0.0.0\nCMD ["uvicorn", "main:app"]\n'
+    files = {
+        "nginx/nginx.conf": nginx(server),
+        "docker-compose.yml": compose,
+        "api/Dockerfile": UVICORN,
+        "bare/Dockerfile": bare,
+    }
     assert bool(bkd101(tmp_path, files)) is linked
 
 
@@ -92,8 +113,8 @@ def test_linking_by_compose_name(tmp_path: Path, compose: str, server: str, link
     ],
 )
 def test_a_compose_command_starts_the_backend(tmp_path: Path, command: str, linked: bool) -> None:
-    compose = f"services:\n  api:\n    image: python:3.12\n    {command}\n"
-    files = {"nginx/nginx.conf": nginx(), "docker-compose.yml": compose}
+    compose = f"services:\n  api:\n    build: ./api\n    {command}\n"
+    files = {"nginx/nginx.conf": nginx(), "docker-compose.yml": compose, "api/Dockerfile": IMAGE}
     assert bool(bkd101(tmp_path, files)) is linked
 
 
@@ -130,7 +151,7 @@ def test_one_service_in_two_files_of_a_project_is_one_service(tmp_path: Path) ->
         "docker-compose.prod.yml": (
             "services:\n  api:\n    command: gunicorn -k gthread -b 0.0.0.0:8000 app:app\n"
         ),
-        "api/Dockerfile": UVICORN,
+        "api/Dockerfile": IMAGE + UVICORN.split("\n", 1)[1],  # the build is the other file's
     }
     found = bkd101(tmp_path, files)
     assert sorted(f.message.split(" closes ")[0].rsplit("but ", 1)[1] for f in found) == [
@@ -234,8 +255,8 @@ def test_ngx210_adds_keepalive_with_a_timeout_below_the_services(tmp_path: Path)
     ],
 )
 def test_the_backend_side_fix_edits_the_compose_command(tmp_path: Path, command: str, expected: str) -> None:
-    compose = f"services:\n  api:\n    image: python:3.12\n    {command}\n    restart: always\n"
-    files = {"nginx/nginx.conf": nginx(), "docker-compose.yml": compose}
+    compose = f"services:\n  api:\n    build: ./api\n    {command}\n    restart: always\n"
+    files = {"nginx/nginx.conf": nginx(), "docker-compose.yml": compose, "api/Dockerfile": IMAGE}
     mapping: dict[str, Any] = {**SETTINGS, "rules": {"BKD101": {"fix-side": "backend"}}}
     after = fixed_twice(tmp_path, files, mapping, unsafe=True)
     assert after["docker-compose.yml"] == compose.replace(command, expected)
@@ -364,3 +385,257 @@ def test_ngx212_without_a_linked_service_keeps_nginxs_default_timeout(tmp_path: 
     mapping: dict[str, Any] = {"nginx": {"version": "1.22"}, "select": ["NGX21", "BKD101"]}
     after = fixed_twice(tmp_path, files, mapping, unsafe=True)["nginx/nginx.conf"]
     assert "keepalive 32;" in after and "keepalive_timeout" not in after
+
+
+# --------------------------------------------------------------------------- found by a tester
+
+K5_COMPOSE = (
+    "services:\n  api:\n    build: ./api\n    command: gunicorn app:app -b 0.0.0.0:8000\n"
+    "  web:\n    image: nginx:1.27\n"
+)
+K5_IMAGE = (
+    "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install gunicorn\n"
+    'CMD ["gunicorn", "app:app", "-b", "0.0.0.0:8000"]\n'
+)
+K5_CONFIG = 'worker_class = "gthread"\nthreads = 4\nkeepalive = {keepalive}\n'
+
+
+def k5(keepalive: int = 75, **changes: str) -> dict[str, str]:
+    files = {
+        "nginx/nginx.conf": nginx(),
+        "docker-compose.yml": K5_COMPOSE,
+        "api/Dockerfile": K5_IMAGE,
+        "api/gunicorn.conf.py": K5_CONFIG.format(keepalive=keepalive),
+    }
+    return {**files, **changes}
+
+
+def test_a_compose_command_reads_the_config_its_image_holds(tmp_path: Path) -> None:
+    """k5: gunicorn reads ./gunicorn.conf.py from its working directory, the image's WORKDIR
+    /app, where COPY . . put the build context's (api/): gthread, keepalive 75 > 60s."""
+    assert check_files(tmp_path, k5(), SETTINGS).findings == []
+    [race] = bkd101(tmp_path / "short", k5(keepalive=5))
+    assert "gunicorn (compose api command, reads api/gunicorn.conf.py by default) closes them after 5s" in (
+        race.message
+    )
+    assert "(keepalive = 5)" in race.message
+    notes = {(r.location.path.as_posix().rsplit("/", 2)[-2:][0], r.location.line) for r in race.related}
+    assert ("api", 3) in notes  # api/gunicorn.conf.py, keepalive = 5
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        # a bind mount over the working directory: its host directory holds the file
+        (
+            {
+                "docker-compose.yml": K5_COMPOSE.replace(
+                    "    command:", "    working_dir: /srv\n    volumes:\n      - ./api:/srv:ro\n    command:"
+                ),
+                "api/Dockerfile": "FROM python:3.12-slim\n",
+            },
+            "reads api/gunicorn.conf.py by default",
+        ),
+        # COPY gunicorn.conf.py into the WORKDIR by name
+        (
+            {"api/Dockerfile": "FROM python\nWORKDIR /app\nCOPY requirements.txt gunicorn.conf.py ./\n"},
+            "reads api/gunicorn.conf.py by default",
+        ),
+        # the image holds no gunicorn.conf.py: the defaults are what runs (the sync worker)
+        (
+            {"api/Dockerfile": "FROM python\nWORKDIR /app\nCOPY app/ ./app/\n"},
+            "BKD102:gunicorn (compose api command) runs gunicorn's sync worker (the default worker class",
+        ),
+        (
+            {"api/.dockerignore": "*.md\ngunicorn.conf.py\n"},
+            "BKD102:gunicorn (compose api command) runs gunicorn's sync worker (the default worker class",
+        ),
+        # nothing tells what is there: unknown, never the defaults
+        (
+            {"docker-compose.yml": K5_COMPOSE.replace("build: ./api", "image: example/api:1.0")},
+            "BKD103:its worker class may be set in ./gunicorn.conf.py, which gunicorn reads by default "
+            "from its working directory: its working directory is the image example/api:1.0's, which "
+            "tlslint cannot read",
+        ),
+        (
+            {"api/Dockerfile": "FROM python:3.12-slim\nCOPY . /app\n"},
+            "BKD103:Dockerfile sets no WORKDIR: its working directory is its base image's",
+        ),
+        (
+            {
+                "api/Dockerfile": (
+                    "FROM python AS build\nFROM python\nWORKDIR /app\nCOPY --from=build /src /app\n"
+                )
+            },
+            "BKD103:(/app/gunicorn.conf.py in the container): /app/gunicorn.conf.py may be copied by "
+            "Dockerfile line 4 from --from=build",
+        ),
+        (
+            {
+                "docker-compose.yml": K5_COMPOSE.replace(
+                    "    command:", "    volumes:\n      - code:/app\n    command:"
+                )
+            },
+            "BKD103:/app is the volume code, whose files tlslint cannot see",
+        ),
+    ],
+    ids=[
+        "bind-mount",
+        "copied-by-name",
+        "not-copied",
+        "dockerignored",
+        "image",
+        "no-workdir",
+        "from-stage",
+        "volume",
+    ],
+)
+def test_where_the_implicit_config_comes_from(tmp_path: Path, changes: dict[str, str], expected: str) -> None:
+    files = k5(keepalive=5, **changes)
+    found = [f for f in check_files(tmp_path, files, SETTINGS).findings if f.code.startswith("BKD")]
+    code, text = expected.split(":", 1) if expected.startswith("BKD") else ("BKD101", expected)
+    assert [f.code for f in found] == [code], found
+    assert text in found[0].message, found[0].message
+
+
+def test_a_relative_config_is_read_from_the_working_directory(tmp_path: Path) -> None:
+    compose = K5_COMPOSE.replace("-b 0.0.0.0:8000", "-b 0.0.0.0:8000 -c conf/gunicorn.py")
+    files = k5(**{"docker-compose.yml": compose, "api/conf/gunicorn.py": K5_CONFIG.format(keepalive=5)})
+    [race] = bkd101(tmp_path, files)
+    assert "gunicorn (compose api command, -c conf/gunicorn.py) closes them after 5s" in race.message
+
+
+def test_an_override_file_command_runs_in_the_base_files_build(tmp_path: Path) -> None:
+    files = k5(
+        keepalive=5,
+        **{
+            "docker-compose.yml": "services:\n  api:\n    build: ./api\n",
+            "docker-compose.prod.yml": "services:\n  api:\n    command: gunicorn app:app -b 0.0.0.0:8000\n",
+            "api/Dockerfile": K5_IMAGE.replace('CMD ["gunicorn", "app:app", "-b", "0.0.0.0:8000"]\n', ""),
+        },
+    )
+    [race] = bkd101(tmp_path, files)
+    assert "gunicorn (compose api command, reads api/gunicorn.conf.py by default)" in race.message
+
+
+K4_COMPOSE = "services:\n  api:\n    build: ./api\n    env_file: .env\n  web:\n    image: nginx:1.27\n"
+
+
+def k4(env: str = "UVICORN_TIMEOUT_KEEP_ALIVE=150\n", compose: str = K4_COMPOSE) -> dict[str, str]:
+    files = {
+        "nginx/nginx.conf": nginx(extra="        keepalive 32;\n        keepalive_timeout 120s;\n"),
+        "docker-compose.yml": compose,
+        "api/Dockerfile": UVICORN,
+    }
+    return {**files, ".env": env} if env else files
+
+
+def test_an_env_file_sets_what_the_server_reads(tmp_path: Path) -> None:
+    """k4: env_file .env sets UVICORN_TIMEOUT_KEEP_ALIVE=150, which uvicorn reads (measured
+    by a tester): above nginx's 120s, no race; the default 5 s was asserted, with a fix to 4s."""
+    assert check_files(tmp_path, k4(), SETTINGS).findings == []
+    [race] = bkd101(tmp_path / "short", k4("# keep-alive\nexport UVICORN_TIMEOUT_KEEP_ALIVE='5'  \n"))
+    assert "uvicorn (Dockerfile CMD, with compose api's env_file .env) closes them after 5s" in race.message
+    assert "(UVICORN_TIMEOUT_KEEP_ALIVE=5)" in race.message
+
+
+@pytest.mark.parametrize(
+    ("env", "compose", "expected"),
+    [
+        (
+            "UVICORN_TIMEOUT_KEEP_ALIVE=150\n",
+            K4_COMPOSE.replace("env_file: .env", "env_file:\n      - .env"),
+            "",
+        ),
+        (
+            "UVICORN_TIMEOUT_KEEP_ALIVE=150\n",
+            K4_COMPOSE.replace("env_file: .env", "env_file:\n      - path: .env\n        required: true"),
+            "",
+        ),
+        # environment: wins over env_file
+        (
+            "UVICORN_TIMEOUT_KEEP_ALIVE=150\n",
+            K4_COMPOSE.replace(
+                "env_file: .env", "env_file: .env\n    environment:\n      UVICORN_TIMEOUT_KEEP_ALIVE: 5"
+            ),
+            "BKD101:closes them after 5s",
+        ),
+        # an optional env file that is not there sets nothing
+        (
+            "",
+            K4_COMPOSE.replace(
+                "env_file: .env", "env_file:\n      - path: ./local.env\n        required: false"
+            ),
+            "BKD101:uvicorn's default --timeout-keep-alive of 5s",
+        ),
+        # a required one that is not in the checkout may set anything
+        ("", K4_COMPOSE, "BKD103:its env_file .env is not in the checkout: what it sets is not known"),
+        ("UVICORN_TIMEOUT_KEEP_ALIVE=${KEEPALIVE}\n", K4_COMPOSE, "BKD103:expanded by compose"),
+        ("UVICORN_TIMEOUT_KEEP_ALIVE\n", K4_COMPOSE, "BKD103:taken from the shell that runs compose"),
+    ],
+    ids=[
+        "list",
+        "long-form",
+        "environment-wins",
+        "optional-missing",
+        "required-missing",
+        "interpolated",
+        "shell",
+    ],
+)
+def test_env_file_forms(tmp_path: Path, env: str, compose: str, expected: str) -> None:
+    found = [
+        f for f in check_files(tmp_path, k4(env, compose), SETTINGS).findings if f.code.startswith("BKD")
+    ]
+    if not expected:
+        assert found == []
+        return
+    code, text = expected.split(":", 1)
+    assert [f.code for f in found] == [code], found
+    assert text in found[0].message, found[0].message
+
+
+def test_an_env_file_reaches_a_compose_command(tmp_path: Path) -> None:
+    compose = K4_COMPOSE.replace(
+        "    env_file: .env\n",
+        "    env_file: .env\n    command: uvicorn main:app --host 0.0.0.0 --port 8000\n",
+    )
+    assert check_files(tmp_path, k4(compose=compose), SETTINGS).findings == []
+    [race] = bkd101(tmp_path / "short", k4("UVICORN_TIMEOUT_KEEP_ALIVE=5\n", compose))
+    assert "uvicorn (compose api command) closes them after 5s (UVICORN_TIMEOUT_KEEP_ALIVE=5)" in race.message
+
+
+def test_the_env_file_parser_reads_as_compose_does() -> None:
+    from tlslint.sources.python.dotenv import EnvFileError, parse
+
+    text = (
+        "# comment\n\nA=1\nexport B = 2 # trailing\nC: 'x # y'\nD=\"a\\nb\"\nE=$HOME/x\nF\n"
+        'G="multi\nline"\nH=\n'
+    )
+    read = {a.name: (a.value, a.static) for a in parse(text)}
+    assert read == {
+        "A": ("1", True),
+        "B": ("2", True),
+        "C": ("x # y", True),
+        "D": ("a\nb", True),
+        "E": ("$HOME/x", False),
+        "F": ("", False),
+        "G": ("multi\nline", True),
+        "H": ("", True),
+    }
+    with pytest.raises(EnvFileError, match="not closed"):
+        parse("A='x\n")
+    with pytest.raises(EnvFileError, match="unexpected character"):
+        parse("A-B=1\n")
+
+
+def test_a_long_env_file_is_read_in_linear_time() -> None:
+    import time
+
+    from tlslint.sources.python.dotenv import parse
+
+    text = "".join(f"NAME_{i}=value_{i}  # comment\n" for i in range(100_000))
+    started = time.perf_counter()
+    found = parse(text)
+    assert len(found) == 100_000 and found[-1].line == 100_000
+    assert time.perf_counter() - started < 5

@@ -125,6 +125,13 @@ def test_the_libcst_edit_changes_only_the_value_token(tmp_path: Path, template: 
     assert (tmp_path / "app.conf").read_text(encoding="utf-8") == NGINX_130
 
 
+def test_a_number_written_as_a_string_stays_a_string(tmp_path: Path) -> None:
+    """gunicorn reads keepalive = "5" as 5: the fix changes the digits inside the quotes."""
+    config = 'bind = "127.0.0.1:8000"\nworker_class = "gthread"\nkeepalive = "5"  # seconds\n'
+    out = fix(tmp_path, {"app.conf": NGINX_130, "gunicorn.conf.py": config}, BACKEND_SIDE)
+    only_changed(config, out["gunicorn.conf.py"], '"5"', '"65"')
+
+
 def test_a_missing_setting_becomes_a_new_line_after_bind(tmp_path: Path) -> None:
     config = '# app\nbind = "127.0.0.1:8000"  # local\nworkers = 2\nworker_class = "gthread"\n'
     out = fix(tmp_path, {"app.conf": NGINX_130, "gunicorn.conf.py": config}, BACKEND_SIDE)
@@ -241,6 +248,81 @@ def test_toml_value_and_new_key(tmp_path: Path) -> None:
 def test_command_line_values(tmp_path: Path, name: str, command: str, expected: str) -> None:
     out = fix(tmp_path, {"app.conf": NGINX_130, name: command}, BACKEND_SIDE)
     assert out[name] == expected
+
+
+GUNICORN_IMAGE = 'FROM python:3.12\nCMD ["gunicorn", "app:app"]\n'
+
+
+@pytest.mark.parametrize(
+    ("files", "written", "edited"),
+    [
+        # im, im2 (found by a tester): the Dockerfile's gunicorn reads gunicorn.conf.py, where
+        # the fix goes; the description said "set --keep-alive 65 in Dockerfile"
+        (
+            {
+                "Dockerfile": GUNICORN_IMAGE,
+                "gunicorn.conf.py": 'bind = "0.0.0.0:8000"\nworker_class = "gthread"\n',
+            },
+            "keepalive = 65",
+            "gunicorn.conf.py",
+        ),
+        (
+            {
+                "Dockerfile": GUNICORN_IMAGE,
+                "gunicorn.conf.py": 'bind = "0.0.0.0:8000"\nworker_class = "gthread"\nkeepalive = 5\n',
+            },
+            "keepalive = 65",
+            "gunicorn.conf.py",
+        ),
+        # c4b: -c names another file
+        (
+            {
+                "Dockerfile": "FROM python\nWORKDIR /app\nCOPY . .\n"
+                'CMD ["gunicorn", "-c", "gunicorn_config.py", "app:app"]\n',
+                "gunicorn_config.py": 'bind = "0.0.0.0:8000"\nworker_class = "gthread"\nthreads = 4\n',
+            },
+            "keepalive = 65",
+            "gunicorn_config.py",
+        ),
+        ({"main.py": "import uvicorn\nuvicorn.run(app, port=8000)\n"}, "timeout_keep_alive=65", "main.py"),
+        (
+            {"Procfile": "web: gunicorn app:app -b 127.0.0.1:8000 -k gevent --keep-alive=5\n"},
+            "--keep-alive=65",
+            "Procfile",
+        ),
+        ({"Procfile": "web: uvicorn main:app\n"}, "--timeout-keep-alive 65", "Procfile"),
+        (
+            {"Dockerfile": 'FROM python\nCMD ["hypercorn", "--keep-alive", "5", "app:app"]\n'},
+            '"--keep-alive", "65"',
+            "Dockerfile",
+        ),
+        (
+            {"Dockerfile": 'FROM python\nCMD ["uvicorn", "main:app"]\n'},
+            '"--timeout-keep-alive", "65"',
+            "Dockerfile",
+        ),
+        ({"hypercorn.toml": "[logging]\nx = 1\n"}, "keep_alive_timeout = 65", "hypercorn.toml"),
+    ],
+    ids=["im", "im2", "c4b", "keyword", "equals", "flag-added", "json", "json-added", "toml"],
+)
+def test_the_fix_says_what_it_writes_and_where(
+    tmp_path: Path, files: dict[str, str], written: str, edited: str
+) -> None:
+    """The description (and the nginx side's note) names the file edited and the setting as
+    it reads there."""
+    found = check_files(tmp_path, {"app.conf": NGINX_130, **files}, {**BACKEND_SIDE, "select": ["BKD101"]})
+    [finding] = found.findings
+    assert finding.fix is not None
+    assert finding.fix.description.startswith(f"set {written} in {edited}: above upstream app's")
+    assert {edit.path.name for edit in finding.fix.edits} == {edited}
+    settings = settings_for(tmp_path, {**BACKEND_SIDE, "select": ["BKD101"]})
+    apply_fixes(found, settings, unsafe=True, write=True)
+    assert written in (tmp_path / edited).read_text(encoding="utf-8")
+    nginx_side = check_files(
+        tmp_path / "n", {"app.conf": NGINX_130, **files}, {"nginx": {"version": "1.30"}, "select": ["BKD101"]}
+    )
+    [other] = nginx_side.findings
+    assert f"instead ({written} in {edited}); with [rules.BKD101]" in other.fix_note
 
 
 # --------------------------------------------------------------------------- validators

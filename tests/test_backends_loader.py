@@ -97,9 +97,103 @@ def test_a_star_import_hides_what_is_not_set_after_it() -> None:
     assert "from base_settings import *" in backend.unknown[KEEPALIVE]
 
 
-def test_the_main_guard_is_not_a_condition() -> None:
-    backend = only("gunicorn.conf.py", 'if __name__ == "__main__":\n    keepalive = 4\n', PYTHON_CONFIG)
-    assert static_value(backend, KEEPALIVE) == 4
+def test_what_the_main_guard_runs_is_no_setting() -> None:
+    """gunicorn runs its config as module ``__config__``: the guarded body never runs there."""
+    text = 'keepalive = 5\nif __name__ == "__main__":\n    keepalive = 4\n    threads = 8\n'
+    backend = only("gunicorn.conf.py", text, PYTHON_CONFIG)
+    assert static_value(backend, KEEPALIVE) == 5
+    assert backend.get(THREADS) is None and THREADS not in backend.unknown
+
+
+# g3 and g1 (found by a tester): the settings come through the module's namespace.
+NAMESPACE_WRITES = [
+    (
+        'import os\n_settings = {\n    "bind": "0.0.0.0:8000",\n    "worker_class": "gthread",\n'
+        '    "threads": 4,\n    "keepalive": 5,\n}\nglobals().update(_settings)\n',
+        "all",
+        "globals().update(_settings)",
+    ),
+    (
+        "import os\n\n# every GUNICORN_* variable becomes a setting\nfor k, v in os.environ.items():\n"
+        '    if k.startswith("GUNICORN_"):\n        key = k.split("_", 1)[1].lower()\n'
+        "        locals()[key] = v\n",
+        "all",
+        "locals()[key] = v",
+    ),
+    ('keepalive = 5\nexec(open("extra.py").read())\n', "all", 'exec(open("extra.py").read())'),
+    ("keepalive = 5\nvars().update(overrides)\n", "all", "vars().update(overrides)"),
+    (
+        "import sys\nkeepalive = 5\nfor k, v in load().items():\n    setattr(sys.modules[__name__], k, v)\n",
+        "all",
+        "setattr(sys.modules[__name__], k, v)",
+    ),
+    ("keepalive = 5\nload_settings(globals())\n", "all", "load_settings(globals())"),
+    (
+        "keepalive = 5\ndef apply(d):\n    globals().update(d)\napply(OVERRIDES)\n",
+        "all",
+        "run by the call on line 4",
+    ),
+    ('keepalive = 5\nglobals().update({"threads": 4})\n', "threads", 'globals().update({"threads": 4})'),
+    ('keepalive = 5\ng = globals()\ng["threads"] = 4\n', "threads", 'g["threads"] = 4'),
+    # after the write, an assignment is what gunicorn reads
+    ("globals().update(d)\nbind = '0.0.0.0:8000'\nworker_class = 'gthread'\nthreads = 4\nkeepalive = 5\n"
+     "workers = 2\ntimeout = 30\n", "none", ""),
+    # read, not written; a server hook runs after the settings are read
+    ('keepalive = 5\nprint(dict(globals()), globals().get("x"))\n', "none", ""),
+    ("keepalive = 5\ndef post_fork(server, worker):\n    globals().update(worker.cfg)\n", "none", ""),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "unknown", "shown"), NAMESPACE_WRITES)
+def test_a_namespace_write_makes_what_it_may_set_unknown(text: str, unknown: str, shown: str) -> None:
+    """Never the defaults: a write tlslint does not run may set any name it may reach."""
+    backend = only("gunicorn.conf.py", text, PYTHON_CONFIG)
+    names = {"all": [BIND, KEEPALIVE, WORKER_CLASS, THREADS, WORKERS], "threads": [THREADS], "none": []}[
+        unknown
+    ]
+    for name in names:
+        value = backend.get(name)
+        assert value is not None and not value.static and not value.editable, (name, value)
+        assert "possibly set by `" in value.reason and shown in value.reason
+        assert "which tlslint does not run" in value.reason
+    for name in {BIND, KEEPALIVE, WORKER_CLASS, THREADS, WORKERS} - set(names):
+        value = backend.get(name)
+        assert value is None or value.static, (name, value)
+    if unknown == "threads":
+        assert static_value(backend, KEEPALIVE) == 5
+        assert KEEPALIVE not in backend.additions  # set: a fix edits its token
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ('"5"', 5),
+        ("' 5 '", 5),
+        ('"0x10"', 16),
+        ('"1_000"', 1000),
+        ("True", 1),
+        ("False", 0),
+        ("5", 5),
+        ('"05"', None),
+        ('"5.5"', None),
+        ("2.5", None),
+        ("-1", None),
+        ('"-1"', None),
+        ("None", None),
+    ],
+)
+def test_gunicorn_numbers_are_read_as_gunicorn_reads_them(written: str, read: int | None) -> None:
+    """gunicorn/config.py validate_pos_int: int(value, 0) for a string; a bool is an int;
+    a float or a negative number stops gunicorn (measured with gunicorn 27.0.1 --print-config)."""
+    text = "".join(f"{name} = {written}\n" for name in ("keepalive", "threads", "workers", "timeout"))
+    backend = only("gunicorn.conf.py", text, PYTHON_CONFIG)
+    for name in (KEEPALIVE, THREADS, WORKERS, "timeout"):
+        value = backend.get(name)
+        assert value is not None
+        if read is None:
+            assert not value.static and f"not a number gunicorn accepts ({written})" in value.reason
+        else:
+            assert value.static and value.value == read and type(value.value) is int
 
 
 def test_a_config_that_would_fail_or_write_when_imported_is_still_read(tmp_path: Path) -> None:
@@ -220,6 +314,44 @@ def test_uvicorn_run_and_config_calls() -> None:
     assert run.where.line == 6
 
 
+@pytest.mark.parametrize(
+    ("text", "main_only"),
+    [
+        ('if __name__ == "__main__":\n    uvicorn.run("main:app", port=8000, reload=True)\n', True),
+        (
+            'def main():\n    uvicorn.run("main:app", port=8000)\n\nif __name__ == "__main__":\n    main()\n',
+            True,
+        ),
+        ('uvicorn.run("main:app", port=8000)\n', False),
+        ('if __name__ == "__main__":\n    pass\nelse:\n    uvicorn.run("main:app", port=8000)\n', False),
+        # main() is also used elsewhere (a console script may call it): not only the guard's
+        (
+            'def main():\n    uvicorn.run("main:app")\n\nif __name__ == "__main__":\n    main()\n'
+            "cli = main\n",
+            False,
+        ),
+        ('def main():\n    uvicorn.run("main:app")\n', False),
+    ],
+    ids=["guard", "function-the-guard-calls", "module-level", "else", "function-used-elsewhere", "uncalled"],
+)
+def test_a_run_under_the_main_guard_is_marked(text: str, main_only: bool) -> None:
+    backend = only("main.py", "import uvicorn\n" + text, PYTHON_CONFIG)
+    assert backend.main_only is main_only
+
+
+@pytest.mark.parametrize(
+    ("command", "app"),
+    [
+        ("web: uvicorn main:app --host 0.0.0.0", "main:app"),
+        ("web: gunicorn -b localhost:8000 -k gthread 'api.main:create_app()'", "api.main:create_app()"),
+        ("web: hypercorn --bind unix:/run/app.sock app.asgi:application", "app.asgi:application"),
+        ("web: gunicorn -b 0.0.0.0:$PORT wsgi", ""),  # gunicorn's module-only form: not read
+    ],
+)
+def test_the_app_a_command_imports(command: str, app: str) -> None:
+    assert only("Procfile", command + "\n", PROCFILE).app == app
+
+
 def test_hypercorn_python_config_and_serve_script() -> None:
     config = only("hypercorn_conf.py", 'bind = ["0.0.0.0:8080"]\nkeep_alive_timeout = 20\n', PYTHON_CONFIG)
     assert config.server == "hypercorn" and static_value(config, KEEPALIVE) == 20
@@ -328,8 +460,16 @@ def test_dockerfile_exec_and_shell_forms() -> None:
         DOCKERFILE,
     )
     assert shell.server == "uvicorn" and static_value(shell, HOST) == "0.0.0.0"
-    port = shell.get(PORT)
-    assert port is not None and not port.static and "${PORT:-8000}" in port.reason
+    port = shell.get(PORT)  # /bin/sh -c expands it, as in a script: its default when nothing sets PORT
+    assert port is not None and port.static and port.value == 8000 and port.text == "${PORT:-8000}"
+    assert not port.editable
+    [literal] = backends(
+        "Dockerfile",
+        'FROM x\nENV PORT=8000\nCMD ["gunicorn", "-b", "0.0.0.0:$PORT", "app:app"]\n',
+        DOCKERFILE,
+    )
+    bind = literal.get(BIND)  # no shell: gunicorn is given "0.0.0.0:$PORT", not 8000
+    assert bind is not None and not bind.static and "the exec (JSON) form runs no shell" in bind.reason
     [wrapped] = backends(
         "Dockerfile", 'FROM x\nCMD ["sh", "-c", "exec gunicorn app:app --keep-alive 9"]\n', DOCKERFILE
     )

@@ -312,3 +312,115 @@ def test_a_keepalive_from_the_environment_is_named_by_its_variable(tmp_path: Pat
     )
     [race] = of("BKD101", findings(tmp_path, {"app.conf": nginx(), "Dockerfile": gunicorn}))
     assert "closes them after 5s (--keep-alive 5 in GUNICORN_CMD_ARGS)" in race.message
+
+
+# --------------------------------------------------------------------------- found by a tester
+
+
+G3 = (
+    '_settings = {\n    "bind": "0.0.0.0:8000",\n    "worker_class": "gthread",\n    "threads": 4,\n'
+    '    "keepalive": 5,\n}\nglobals().update(_settings)\n'
+)
+G1 = (
+    "import os\n\n# every GUNICORN_* variable becomes a setting: GUNICORN_KEEPALIVE=75 -> keepalive = 75\n"
+    'for k, v in os.environ.items():\n    if k.startswith("GUNICORN_"):\n'
+    '        key = k.split("_", 1)[1].lower()\n        locals()[key] = v\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("config", "line", "code"), [(G3, 7, "globals().update(_settings)"), (G1, 7, "locals()[key] = v")]
+)
+def test_settings_written_through_the_namespace_are_unknown_not_defaults(
+    tmp_path: Path, config: str, line: int, code: str
+) -> None:
+    """No sync worker, no default bind: the write may set them (BKD103, at the write)."""
+    [finding] = findings(tmp_path, {"app.conf": nginx(), "gunicorn.conf.py": config})
+    assert finding.code == "BKD103" and finding.location.line == line
+    assert f"bind is possibly set by `{code}` (line {line}), which tlslint does not run" in finding.message
+    assert "sync" not in finding.message and "127.0.0.1" not in finding.message
+    # Mapped to the upstream, the timeout is what cannot be read
+    mapping = {"backends": [{"upstream": "app", "config": "gunicorn.conf.py"}]}
+    [mapped] = findings(tmp_path, {"app.conf": nginx(), "gunicorn.conf.py": config}, mapping)
+    assert mapped.code == "BKD103" and "its worker class possibly set by" in mapped.message
+
+
+def test_threads_written_as_a_string_is_gthread(tmp_path: Path) -> None:
+    """thr: gunicorn reads threads = "4" as 4 (validate_pos_int), so the sync worker
+    becomes gthread: no BKD102, and its 2 s keepalive races nginx."""
+    config = 'bind = "0.0.0.0:8000"\nworkers = 2\nthreads = "4"\n'
+    [race] = findings(tmp_path, {"app.conf": nginx(), "gunicorn.conf.py": config})
+    assert (
+        race.code == "BKD101" and "closes them after 2s (gunicorn's default keepalive of 2s)" in race.message
+    )
+    as_true = 'bind = "0.0.0.0:8000"\nworker_class = "gthread"\nkeepalive = True\n'
+    [one] = findings(tmp_path, {"app.conf": nginx(), "gunicorn.conf.py": as_true})
+    assert "closes them after 1s (keepalive = True)" in one.message
+
+
+DUP_MAIN = (
+    "import uvicorn\nfrom fastapi import FastAPI\n\napp = FastAPI()\n\n"
+    'if __name__ == "__main__":\n    uvicorn.run("main:app", host="0.0.0.0", port=8000, reload=True)\n'
+)
+DUP_IMAGE = (
+    "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD "
+    '["uvicorn", "main:app", "--host", "0.0.0.0", "--port", "8000", "--timeout-keep-alive", "75"]\n'
+)
+
+
+def test_a_guarded_run_of_the_module_a_command_imports_is_not_linked(tmp_path: Path) -> None:
+    """dup: the image runs `uvicorn main:app` (75 s); main.py's guarded uvicorn.run() (5 s
+    default) never runs there: imported, main is not __main__. No false BKD101."""
+    assert findings(tmp_path, {"app.conf": nginx(), "main.py": DUP_MAIN, "Dockerfile": DUP_IMAGE}) == []
+    short = DUP_IMAGE.replace("75", "5")
+    [race] = findings(tmp_path / "short", {"app.conf": nginx(), "main.py": DUP_MAIN, "Dockerfile": short})
+    assert "uvicorn (Dockerfile CMD)" in race.message  # the image's command, not main.py's run()
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"main.py": DUP_MAIN},  # nothing imports it: run as a script, its run() starts the server
+        {"main.py": DUP_MAIN, "Dockerfile": DUP_IMAGE.replace("main:app", "other:app")},
+        {"main.py": DUP_MAIN, "deploy/Dockerfile": DUP_IMAGE},  # not the module beside the command
+    ],
+    ids=["no-command", "another-module", "another-directory"],
+)
+def test_a_guarded_run_stays_where_no_command_imports_its_module(
+    tmp_path: Path, files: dict[str, str]
+) -> None:
+    found = findings(tmp_path, {"app.conf": nginx(), **files})
+    assert any(f.code == "BKD101" and "uvicorn.run() (main.py:7)" in f.message for f in found), found
+
+
+DD = (
+    "FROM python:3.12-slim\nENV PORT=8000\n"
+    "CMD gunicorn --bind 0.0.0.0:$PORT --worker-class gthread --threads 4 app:app\n"
+)
+
+
+def test_a_shell_form_cmd_is_expanded_with_the_images_env(tmp_path: Path) -> None:
+    """dd: /bin/sh -c runs a shell-form CMD with the image's ENV, so $PORT is 8000 there as
+    in a start.sh that the CMD runs (it was 'known only at run time', BKD103)."""
+    [race] = findings(tmp_path, {"app.conf": nginx(), "Dockerfile": DD})
+    assert race.code == "BKD101" and "gunicorn (Dockerfile CMD) closes them after 2s" in race.message
+    assert race.related[-1].message == "reaches gunicorn, which listens on 0.0.0.0:8000"
+    script = "#!/bin/sh\nexec gunicorn --bind 0.0.0.0:$PORT --worker-class gthread --threads 4 app:app\n"
+    image = 'FROM python:3.12-slim\nENV PORT=8000\nCMD ["./start.sh"]\n'
+    [same] = findings(tmp_path / "script", {"app.conf": nginx(), "Dockerfile": image, "start.sh": script})
+    assert same.code == "BKD101" and same.related[-1].message == race.related[-1].message
+    # Nothing sets it: unknown, and said once ("not set in Dockerfile")
+    [unset] = findings(
+        tmp_path / "unset", {"app.conf": nginx(), "Dockerfile": DD.replace("ENV PORT=8000\n", "")}
+    )
+    assert unset.code == "BKD103" and "$PORT is not set in Dockerfile)" in unset.message
+
+
+def test_a_shell_form_cmd_keeps_the_env_lines_place(tmp_path: Path) -> None:
+    dockerfile = (
+        'FROM python\nENV GUNICORN_CMD_ARGS="-b 0.0.0.0:8000 -k gthread --keep-alive 5"\n'
+        "CMD gunicorn app:app\n"
+    )
+    [race] = of("BKD101", findings(tmp_path, {"app.conf": nginx(), "Dockerfile": dockerfile}))
+    assert "closes them after 5s (--keep-alive 5 in GUNICORN_CMD_ARGS)" in race.message
+    assert ("Dockerfile", 2) in {(r.location.path.name, r.location.line) for r in race.related}

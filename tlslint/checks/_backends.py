@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from tlslint import nginx_values
 from tlslint.checks import RuleContext, directive_location
@@ -39,7 +40,7 @@ from tlslint.findings import Edit, Finding, Location, Related
 from tlslint.nginx_edits import insert_directive, replace_argument
 from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_DEFAULT, UPSTREAM_KEEPALIVE_TIMEOUT_DEFAULT
 from tlslint.sources.nginx.model import Directive
-from tlslint.sources.python.model import Backend, Value
+from tlslint.sources.python.model import PYTHON, TOML, Backend, Value
 from tlslint.sources.python.servers import (
     GUNICORN,
     KEEPALIVE,
@@ -251,6 +252,8 @@ def _how_set(value: Value, *, command: bool) -> str:
     "UVICORN_TIMEOUT_KEEP_ALIVE=10", "--keep-alive 5 in GUNICORN_CMD_ARGS"."""
     if value.env.startswith("UVICORN_"):
         return f"{value.env}={value.text}"
+    # A command's setting read from its config file is written as the file writes it.
+    command = command and value.style not in (PYTHON, TOML)
     written = f"{value.name} {value.text}" if command else f"{value.name} = {value.text}"
     return f"{written} in {value.env}" if value.env else written
 
@@ -437,6 +440,16 @@ def nginx_edit(upstream: Block, value: str) -> Edit | None:
         keepalive if keepalive is not None and keepalive.parent is directive else (own[-1] if own else None)
     )
     return insert_directive(directive.source, directive, own, f"keepalive_timeout {value};", after)
+
+
+def backend_written(backend: Backend, timeout: BackendTimeout, seconds: int) -> tuple[str, Path] | None:
+    """What ``backend_edits`` writes, as it reads, and the file it writes it in:
+    (``keepalive = 65``, gunicorn.conf.py) for a gunicorn the Dockerfile's CMD starts and
+    whose gunicorn.conf.py the new line goes in."""
+    if timeout.value is not None:
+        return (timeout.value.written(str(seconds)), timeout.value.path) if timeout.value.editable else None
+    addition = backend.additions.get(KEEPALIVE)
+    return (addition.written(str(seconds)), addition.path) if addition is not None else None
 
 
 def backend_edits(backend: Backend, timeout: BackendTimeout, seconds: int) -> tuple[Edit, ...] | None:

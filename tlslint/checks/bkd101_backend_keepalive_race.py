@@ -32,6 +32,7 @@ from tlslint.checks._backends import (
     backend_edits,
     backend_target,
     backend_timeout,
+    backend_written,
     keepalive_wording,
     links,
     nginx_edit,
@@ -143,13 +144,17 @@ def _finding(ctx: RuleContext, race: _Race, lowest: float, highest: float, prefe
     backend_where = backend_anchor(backend, timeout.value)
     notes: list[Related] = []
     example = _setting_example(backend, timeout, new_backend)
+    written = backend_written(backend, timeout, new_backend)
+    # Where the fix writes, as it writes it: a gunicorn that a Dockerfile starts gets
+    # `keepalive = 65` in the gunicorn.conf.py it reads, not a flag in the Dockerfile.
+    edited = f"{written[0]} in {written[1].name}" if written is not None else example
     fix: Fix | None = None
     if side == BACKEND_SIDE:
         where = backend_where
         notes.append(Related(nginx_where, f"upstream {name} keeps idle connections for {held}"))
         if backend_fix is not None:
             fix = Fix(
-                f"set {example} in {backend.path.name}: above upstream {name}'s keepalive_timeout of {held}",
+                f"set {edited}: above upstream {name}'s keepalive_timeout of {held}",
                 backend_fix,
                 False,
             )
@@ -177,9 +182,8 @@ def _finding(ctx: RuleContext, race: _Race, lowest: float, highest: float, prefe
                 False,
             )
         note = (
-            f"or raise {backend.server}'s idle timeout above {held} instead ({example} in "
-            f'{backend.path.name}); with [rules.BKD101] fix-side = "backend", '
-            "--fix --unsafe-fixes does that"
+            f"or raise {backend.server}'s idle timeout above {held} instead ({edited}); "
+            'with [rules.BKD101] fix-side = "backend", --fix --unsafe-fixes does that'
         )
         if backend_fix is None:
             note = f"or raise {backend.server}'s idle timeout above {held} instead ({example})"

@@ -22,6 +22,7 @@ Linking backends to nginx ``upstream{}`` blocks is ``tlslint.checks._backends``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -32,7 +33,7 @@ from tlslint.settings import Settings
 from tlslint.sources.formats import LoadedText
 from tlslint.sources.nginx.model import SourceText
 from tlslint.sources.python import load as load_source
-from tlslint.sources.python.model import Backend, LoadedFile, Problem, Value
+from tlslint.sources.python.model import Backend, Container, LoadedFile, Problem, Value
 from tlslint.sources.python.servers import (
     BIND,
     DEFAULT_BIND,
@@ -61,7 +62,7 @@ from tlslint.workspace.tier_load import TierLoad
 
 if TYPE_CHECKING:
     from tlslint.filters import Filters
-    from tlslint.sources.python.compose import ComposeFile
+    from tlslint.sources.python.compose import ComposeFile, Service
     from tlslint.sources.python.prefetch import Loaded
     from tlslint.workspace import Workspace
     from tlslint.workspace.compose import ComposeHosts
@@ -273,6 +274,27 @@ class _Loader:
         self.sources: dict[Path, SourceText] = {}
         self.problems: list[Problem] = []
         self.read: set[Path] = set()
+        self.peeked: dict[Path, SourceText | None] = {}  # read for what they say, not checked
+
+    def peek(self, path: Path) -> SourceText | None:
+        """A file read for what it tells of a backend (a compose service's env file, the
+        Dockerfile of a service whose command: overrides its CMD, a .dockerignore); None
+        when it cannot be read. Its own backends are not loaded."""
+        resolved = path.resolve()
+        if resolved in self.sources:
+            return self.sources[resolved]
+        if resolved not in self.peeked:
+            try:
+                self.peeked[resolved] = self.overlay.get(resolved) or read_source(
+                    path, self.settings.max_file_size
+                )
+            except SourceError:
+                self.peeked[resolved] = None
+        return self.peeked[resolved]
+
+    def peek_text(self, path: Path) -> str | None:
+        found = self.peek(path) if path.is_file() or path.resolve() in self.overlay else None
+        return found.text if found is not None else None
 
     def load(
         self, path: Path, fmt: str, *, mapped: bool = False, server: str | None = None
@@ -311,7 +333,7 @@ class _Loader:
             source = self.overlay.get(resolved) or read_source(path, self.settings.max_file_size)
         except SourceError:
             return None  # a deployment file: never reported on (tlslint.deployment)
-        loaded = compose.load(source)
+        loaded = compose.load(source, self.peek_text)
         if loaded.problems:
             return None
         self.texts[resolved] = LoadedText(source, compose.COMPOSE_KIND)
@@ -346,8 +368,10 @@ def _merge(command: Backend, config: LoadedFile, name: str, implicit: bool) -> B
     if not matching:
         return None
     base = matching[0]
-    settings = {**base.settings, **command.settings}
-    unknown = {k: v for k, v in base.unknown.items() if k not in command.settings}
+    # What the command side may set and does not say (an environment that may hold
+    # anything, "$@") is unknown over the file's value: it would win over it.
+    settings = {k: v for k, v in {**base.settings, **command.settings}.items() if k not in command.unknown}
+    unknown = {**{k: v for k, v in base.unknown.items() if k not in command.settings}, **command.unknown}
     additions = dict(command.additions)
     if KEEPALIVE in base.additions:
         additions[KEEPALIVE] = base.additions[KEEPALIVE]  # add it to the file, not the command
@@ -402,7 +426,12 @@ def load_backends(
         from tlslint.sources.python.sniff import DOCKERFILE
         from tlslint.workspace.compose import load_compose
 
-        compose = load_compose(composed, loader.load_compose, lambda path: loader.load(path, DOCKERFILE))
+        compose = load_compose(
+            composed,
+            loader.load_compose,
+            lambda path: loader.load(path, DOCKERFILE),
+            lambda service: _image_backends(loader, service),
+        )
         workspace.compose = compose.hosts
         backends.extend(_resolve_config(loader, b, consumed) for b in compose.backends)
     images: dict[Path, list[Path]] = {}
@@ -424,10 +453,50 @@ def load_backends(
         if resolved in consumed:
             continue
         backends.extend(b for b in loaded.backends if not b.command)
-    workspace.backends = backends
+    workspace.backends = _not_run_where_imported(backends)
     workspace.problems[:0] = loader.problems
     workspace.sources = loader.sources
-    return BackendLoad(workspace, loader.texts, sorted(loader.read))
+    peeked = {path for path, text in loader.peeked.items() if text is not None}
+    return BackendLoad(workspace, loader.texts, sorted(loader.read | peeked))
+
+
+def _image_backends(loader: _Loader, service: Service) -> list[Backend]:
+    """The servers a service's image starts, in that service's environment: its env_file:
+    and environment: over the image's ENV, for the Dockerfile's command and for a script
+    that command runs."""
+    from tlslint.sources.python import commands, scripts
+    from tlslint.sources.python.environment import unknown_environment
+
+    assert service.dockerfile is not None
+    source = loader.sources.get(service.dockerfile.resolve())
+    if source is None:
+        return []
+    how = f"with compose {service.name}'s {service.env_label}"
+    env = {name: replace(v, start=-1, end=-1) for name, v in service.env.items()}  # spans: the compose file's
+    found = commands.started(source, DOCKERFILE, env, how)
+    for run in scripts.dockerfile_runs(source, source.path):
+        path = _beside(source.path, run.script)
+        if path is None or not path.is_file() or script_format(path) != SHELL_SCRIPT:
+            continue
+        script = loader.sources.get(path.resolve()) or loader.peek(path)
+        if script is None:
+            continue
+        runner = replace(run.runner, env={**run.runner.env, **env}, how=how)
+        found.extend(scripts.load(script, runner).backends)
+    if service.env_unknown:
+        found = [unknown_environment(backend, service.env_unknown) for backend in found]
+    return found
+
+
+def _not_run_where_imported(backends: list[Backend]) -> list[Backend]:
+    """Without the ``uvicorn.run()`` calls under ``if __name__ == "__main__":`` of a module
+    that a command line in scope imports as its app (``uvicorn main:app`` beside main.py):
+    imported, the module is not ``__main__``, so the call never runs where that command
+    starts the server (it is how the file is run by hand, ``python main.py``)."""
+    apps = [backend for backend in backends if backend.command and backend.app]
+    if not apps:
+        return backends
+    return [b for b in backends if not (b.main_only and any(app.imports(b.path) for app in apps))]
 
 
 def _scripts_run_by_dockerfiles(
@@ -457,6 +526,13 @@ def _scripts_run_by_dockerfiles(
 
 def _resolve_config(loader: _Loader, backend: Backend, consumed: set[Path]) -> Backend:
     reference = backend.config_ref
+    container = backend.container
+    # A compose command's config file: where its container has it (python:module aside).
+    in_container = reference is None or (
+        reference.static and isinstance(reference.value, str) and not reference.value.startswith("python:")
+    )
+    if container is not None and (backend.server == GUNICORN or reference is not None) and in_container:
+        return _resolve_in_container(loader, backend, container, consumed)
     if reference is None:
         if backend.server != GUNICORN:
             return backend
@@ -481,6 +557,46 @@ def _resolve_config(loader: _Loader, backend: Backend, consumed: set[Path]) -> B
     merged = _merge(backend, loaded, reference.value, False) if loaded else None
     if merged is None:
         return _unknown_rest(backend, f"may be set in {reference.value} (-c), which could not be read")
+    consumed.add(path.resolve())
+    return merged
+
+
+def _resolve_in_container(
+    loader: _Loader, backend: Backend, container: Container, consumed: set[Path]
+) -> Backend:
+    """The config file a compose service's command reads, found where it is inside the
+    container: its working directory (working_dir:, else the image's WORKDIR), filled by the
+    Dockerfile's COPY lines or a bind mount (``tlslint.workspace.container``)."""
+    import posixpath
+
+    from tlslint.workspace.container import host_file, working_directory
+
+    reference = backend.config_ref
+    written = str(reference.value).removeprefix("file:") if reference is not None else GUNICORN_DEFAULT_CONFIG
+    how = f"{written} (-c)" if reference is not None else f"./{written}, which gunicorn reads by default"
+    cwd, why = working_directory(container, loader.peek)
+    if posixpath.isabs(written):
+        inside = posixpath.normpath(written)
+    elif cwd is None:
+        return _unknown_rest(backend, f"may be set in {how} from its working directory: {why}")
+    else:
+        inside = posixpath.normpath(posixpath.join(cwd, written))
+    path, why = host_file(container, inside, loader.peek)
+    if why:
+        return _unknown_rest(backend, f"may be set in {how} ({inside} in the container): {why}")
+    if path is None:
+        if reference is None:
+            return backend  # no gunicorn.conf.py where it runs: gunicorn's defaults
+        return _unknown_rest(backend, f"may be set in {how}, which is not at {inside} in the container")
+    fmt = file_format(path)
+    if fmt not in (PYTHON_CONFIG, TOML_CONFIG):
+        return _unknown_rest(backend, f"may be set in {how}, which tlslint does not read")
+    loaded = loader.load(path, fmt, server=backend.server)
+    shown = os.path.relpath(path, container.compose.parent).replace(os.sep, "/")
+    name = shown if reference is None else str(reference.value)
+    merged = _merge(backend, loaded, name, reference is None) if loaded is not None else None
+    if merged is None:
+        return _unknown_rest(backend, f"may be set in {how}, which could not be read")
     consumed.add(path.resolve())
     return merged
 

@@ -14,15 +14,16 @@ answers no other container.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tlslint.findings import Location
-from tlslint.sources.python.model import Backend
+from tlslint.sources.python.environment import SERVER_ENV, EnvVar, apply_environment, unknown_environment
+from tlslint.sources.python.model import Backend, Container
 
 if TYPE_CHECKING:
-    from tlslint.sources.python.compose import ComposeFile
+    from tlslint.sources.python.compose import ComposeFile, Service
 
 
 @dataclass
@@ -47,6 +48,75 @@ class ComposeHosts:
         return bool(self.by_where or self.by_dockerfile)
 
 
+def _one_service(group: list[Service]) -> None:
+    """A service defined in several compose files of one directory is one container: its
+    build, working_dir:, volumes: and environment come from whichever file sets them
+    (compose merges them). The environment then applies to the servers its command starts:
+    its env files' and environment:'s values over the image's ENV."""
+    env: dict[str, tuple[EnvVar, Path]] = {}
+    unknown = ""
+    labels: list[str] = []
+    for service in group:
+        unknown = unknown or service.env_unknown
+        labels.extend(label for label in service.env_files if label not in labels)
+        for name, variable in service.env.items():
+            before = env.get(name)
+            if (
+                before is not None
+                and before[1] != service.path
+                and (before[0].value, before[0].static)
+                != (
+                    variable.value,
+                    variable.static,
+                )
+            ):
+                where = f"{before[1].name} and {service.path.name}"
+                variable = EnvVar(name, "", False, origin=f"{name} is set differently in {where}")
+            env[name] = (variable, service.path)
+    matters = any(SERVER_ENV.match(name) for name in env) or bool(unknown)
+    for service in group:
+        service.env = {
+            name: variable if path == service.path else replace(variable, start=-1, end=-1)
+            for name, (variable, path) in env.items()
+        }
+        service.env_unknown = unknown
+        service.env_label = ", ".join(labels) if matters else ""
+        container = _container(service, group)
+        for position, backend in enumerate(service.backends):
+            assert service.source is not None
+            index, words = service.started[position]
+            backend = apply_environment(service.source, backend, index, words, service.env)
+            if unknown:
+                backend = unknown_environment(backend, unknown)
+            backend.container = container
+            service.backends[position] = backend
+
+
+def _container(service: Service, group: list[Service]) -> Container | None:
+    """The service's container, what its own file does not say taken from the other files."""
+    own = service.container
+    if own is None or len(group) == 1:
+        return own
+    others = [s.container for s in group if s is not service and s.container is not None]
+    if own.dockerfile is None and not own.image and not own.unknown:
+        builds = {
+            (c.dockerfile, c.context, c.image, c.unknown)
+            for c in others
+            if c.dockerfile or c.image or c.unknown
+        }
+        if len(builds) == 1:
+            dockerfile, context, image, why = builds.pop()
+            own = replace(own, dockerfile=dockerfile, context=context, image=image, unknown=why)
+        elif builds:
+            own = replace(own, unknown="its compose files build it in different ways")
+    if own.working_dir is None:
+        dirs = {c.working_dir for c in others if c.working_dir is not None}
+        if len(dirs) == 1:
+            own = replace(own, working_dir=dirs.pop())
+    mounts = tuple(dict.fromkeys([*own.mounts, *(m for c in others for m in c.mounts)]))
+    return replace(own, mounts=mounts)
+
+
 @dataclass
 class ComposeLoad:
     hosts: ComposeHosts
@@ -57,17 +127,23 @@ def load_compose(
     paths: Iterable[Path],
     read: Callable[[Path], ComposeFile | None],
     load_dockerfile: Callable[[Path], object],
+    image_backends: Callable[[Service], list[Backend]] | None = None,
 ) -> ComposeLoad:
     """``read(path)`` gives the compose file's services, or None when it could not be
-    read; ``load_dockerfile`` reads a Dockerfile a service builds."""
-    from tlslint.sources.python.compose import Service
-
+    read; ``load_dockerfile`` reads a Dockerfile a service builds; ``image_backends``, the
+    servers that Dockerfile starts in a service whose environment (env_file:,
+    environment:) sets what they read: that service's own, under its names."""
     services: list[Service] = []
     for path in paths:
         loaded = read(path)
         if loaded is None:
             continue
         services.extend(loaded.services)
+    projects: dict[tuple[Path, str], list[Service]] = {}
+    for service in services:
+        projects.setdefault((service.path.resolve().parent, service.name), []).append(service)
+    for group in projects.values():
+        _one_service(group)
     owners: dict[str, set[tuple[Path, str]]] = {}
     for service in services:
         for host in service.hosts:
@@ -86,5 +162,10 @@ def load_compose(
             hosts.by_where.setdefault((backend.where, backend.process), {}).update(names)
         if service.dockerfile is not None and not service.backends and service.dockerfile.is_file():
             load_dockerfile(service.dockerfile)
+            if service.env_label and image_backends is not None:
+                for backend in image_backends(service):
+                    backends.append(backend)
+                    hosts.by_where.setdefault((backend.where, backend.process), {}).update(names)
+                continue
             hosts.by_dockerfile.setdefault(service.dockerfile.resolve(), {}).update(names)
     return ComposeLoad(hosts, backends)

@@ -7,7 +7,9 @@ an exec-form ENTRYPOINT takes CMD's words as arguments) and a systemd unit's
 line continuations) with the offset of every word kept, so a fix can replace
 one value or add one flag. A word that the shell (or systemd) expands when the
 command runs (``$PORT``, ``${WORKERS:-2}``, a backquote, a ``%i`` specifier)
-is computed: reported as not verifiable, never guessed.
+is computed: reported as not verifiable, never guessed. A Dockerfile's shell-form
+CMD / ENTRYPOINT is the exception: ``/bin/sh -c`` runs it with the image's ENV,
+so it is read as a line of a script is (``tlslint.sources.python.scripts``).
 
 Flags read (``--flag VALUE``, ``--flag=VALUE``, ``-fVALUE``): gunicorn
 ``-b/--bind``, ``--keep-alive``, ``-k/--worker-class``, ``-w/--workers``,
@@ -53,6 +55,9 @@ COMMAND_KIND = "command"
 _OPERATORS = ("&&", "||", ";;", ";", "|", "&", "(", ")")
 _NUMERIC = frozenset({KEEPALIVE, WORKERS, THREADS, TIMEOUT, PORT, FD})
 _SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh"})
+# The app a server imports: module:attribute (`main:app`, `api.main:create_app()`); an
+# address (`localhost:8000`, `unix:/run/app.sock`) has no identifier after its colon.
+_APP = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*(?:\(.*\))?")
 _INSTALLERS = frozenset({"install", "add", "pip", "pip3", "pipx"})  # `pip install gunicorn` starts nothing
 
 
@@ -163,7 +168,9 @@ def lex_json(text: str, start: int, end: int) -> list[Word] | None:
     words = []
     for match in _JSON_STRING.finditer(text, start, end):
         value = json.loads(match.group())
-        words.append(Word(value, match.start(), match.end(), "$" not in value, style=JSON))
+        # No shell runs an exec form: $PORT reaches the server as written, unexpanded.
+        reason = f"not expanded: the exec (JSON) form runs no shell, so {value} is passed as written"
+        words.append(Word(value, match.start(), match.end(), "$" not in value, style=JSON, reason=reason))
     return words if len(words) == len(items) else None
 
 
@@ -274,11 +281,13 @@ def _value(
             static, reason = False, f"not a number ({text})"
     raw = source.text[start:end] if editable else word.shown or text
     # A value inside a word (--flag=VALUE, -fVALUE) is replaced as it is, unquoted.
-    style = word.style if (start, end) == (word.start, word.end) else SHELL
+    inside = (start, end) != (word.start, word.end)
+    style = SHELL if inside else word.style
+    form = ("{name}={value}" if flag.startswith("--") else "{name}{value}") if inside else ""
     return Value(
         flag, value if static else None, static, raw, location,
         start if editable and static else -1, end if editable and static else -1,
-        style, flag_line, reason,
+        style, flag_line, reason, form=form,
     )  # fmt: skip
 
 
@@ -296,6 +305,7 @@ def command_backend(source: SourceText, server: str, index: int, words: list[Wor
         command=True,
     )
     binds: dict[str, list[Value]] = {}
+    backend.app = next((w.text for w in words[index + 1 :] if w.static and _APP.fullmatch(w.text)), "")
     position = index + 1
     while position < len(words):
         word = words[position]
@@ -426,6 +436,7 @@ def _dockerfile(source: SourceText) -> Iterator[Command]:
 
 
 dockerfile_commands = _dockerfile  # what a shell script a Dockerfile runs is given (scripts.py)
+logical_lines = _logical_lines  # a Dockerfile's instructions (image.py)
 
 
 def _systemd(source: SourceText) -> Iterator[Command]:
@@ -462,11 +473,31 @@ _READERS = {PROCFILE: _procfile, DOCKERFILE: _dockerfile, SYSTEMD: _systemd}
 
 def load(source: SourceText, fmt: str) -> LoadedFile:
     loaded = LoadedFile(source.path, COMMAND_KIND)
-    for command in _READERS[fmt](source):
-        for server, index, words in find_programs(command.words):
-            backend = command_backend(source, server, index, words, command.process)
-            loaded.backends.append(apply_environment(source, backend, index, words, command.env))
+    loaded.backends = started(source, fmt)
     return loaded
+
+
+def started(
+    source: SourceText, fmt: str, env: dict[str, EnvVar] | None = None, how: str = ""
+) -> list[Backend]:
+    """The servers the file's commands start. ``env`` is set over the file's own (ENV,
+    Environment=): a compose service's environment over its image's; ``how`` says so in
+    their labels ("Dockerfile CMD, with compose api's env_file .env")."""
+    found: list[Backend] = []
+    for command in _READERS[fmt](source):
+        merged = {**command.env, **(env or {})}
+        process = f"{command.process}, {how}" if how else command.process
+        if fmt == DOCKERFILE and command.words and command.words[0].style != JSON:
+            # The shell form runs under /bin/sh -c, which expands $PORT with the image's ENV:
+            # read like a line of a script the image runs.
+            from tlslint.sources.python.scripts import Runner, read_inline
+
+            found.extend(read_inline(source, command.words, Runner(source.path, process, merged)))
+            continue
+        for server, index, words in find_programs(command.words):
+            backend = command_backend(source, server, index, words, process)
+            found.append(apply_environment(source, backend, index, words, merged))
+    return found
 
 
 def validate_text(source: SourceText) -> None:

@@ -14,8 +14,12 @@ the host, for clients outside Docker, and changes nothing for another container
 ("service-to-service communication uses the CONTAINER_PORT", Docker's "Networking in
 Compose"). Nothing links where that cannot be known: a service whose
 ``network_mode:`` is set, a ``build:`` with a ``target:`` stage or a remote context,
-an ``environment:`` that sets what the server reads (``PORT``, ``GUNICORN_CMD_ARGS``,
-``UVICORN_*``), templated names (``container_name: ${NAME}``).
+templated names (``container_name: ${NAME}``).
+
+A service's ``env_file:`` files (``tlslint.sources.python.dotenv``) and its
+``environment:`` are its container's environment, applied to the servers it starts by
+``tlslint.workspace.compose``; its build, ``working_dir:`` and ``volumes:`` (a
+``Container``) tell where a command's config file is (``tlslint.workspace.container``).
 
 Only the positions of YAML nodes are used (``tlslint.sources.apigee.tree``): a fix on the
 backend side replaces a flag's value in ``command:`` (plain scalars, and the items of a
@@ -26,14 +30,17 @@ every service that shares it (as in the Apigee and Kubernetes tiers).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tlslint.sources.nginx.model import SourceText
 from tlslint.sources.python.commands import Word, command_backend, find_programs, lex_shell
-from tlslint.sources.python.environment import SERVER_ENV
-from tlslint.sources.python.model import JSON, SHELL, Backend, Problem
+from tlslint.sources.python.environment import EnvVar
+from tlslint.sources.python.model import JSON, SHELL, Backend, Container, Mount, Problem
 from tlslint.sources.python.servers import KEEPALIVE
+
+ReadText = Callable[[Path], "str | None"]  # a file's text, None when it cannot be read
 
 COMPOSE_KIND = "yaml"  # re-validated as YAML after a fix (tlslint.sources.apigee)
 
@@ -48,6 +55,14 @@ class Service:
     backends: list[Backend] = field(default_factory=list)  # started by its command: / entrypoint:
     dockerfile: Path | None = None  # built from, when its own command does not override it
     unlinked: str = ""  # why no name reaches it (network_mode, a target stage, ...)
+    # Its environment (env_file:, then environment:), over the image's ENV; what it cannot tell.
+    env: dict[str, EnvVar] = field(default_factory=dict)
+    env_unknown: str = ""
+    env_label: str = ""  # "env_file .env", "environment", for labels: set where it matters
+    env_files: list[str] = field(default_factory=list)  # "env_file .env", "environment": what sets it
+    container: Container | None = None  # where its command runs (build, working_dir, volumes)
+    started: list[tuple[int, list[Word]]] = field(default_factory=list)  # each backend's program, words
+    source: SourceText | None = field(default=None, repr=False)
 
     @property
     def label(self) -> str:
@@ -60,7 +75,9 @@ class ComposeFile:
     problems: list[Problem] = field(default_factory=list)
 
 
-def load(source: SourceText) -> ComposeFile:
+def load(source: SourceText, read_text: ReadText | None = None) -> ComposeFile:
+    """``read_text`` reads the env files services name (``env_file:``); without it, what
+    they set is unknown."""
     from tlslint.sources.apigee.tree import Map, Node, YamlError, parse
 
     loaded = ComposeFile()
@@ -77,7 +94,7 @@ def load(source: SourceText) -> ComposeFile:
         found: list[tuple[Service, list[Node]]] = []
         for name, pair in services.effective().items():
             if isinstance(pair.value, Map) and not name.startswith("x-"):
-                service = _service(source, name, pair.value)
+                service = _service(source, name, pair.value, read_text)
                 loaded.services.append(service)
                 shared = [
                     n for n in (pair.value.get("command"), pair.value.get("entrypoint")) if n and n.shared
@@ -112,11 +129,12 @@ def _names(shown_names: list[str], count: int) -> str:
     return ", ".join(shown) + more
 
 
-def _service(source: SourceText, name: str, node: object) -> Service:
+def _service(source: SourceText, name: str, node: object, read_text: ReadText | None) -> Service:
     from tlslint.sources.apigee.tree import Map, Scalar, Seq
 
     assert isinstance(node, Map)
-    service = Service(source.path, name)
+    service = Service(source.path, name, source=source)
+    _environment(source, service, node, read_text)
     service.hosts.append(name.lower())
     for key in ("container_name", "hostname"):
         value = node.scalar(key)
@@ -132,8 +150,7 @@ def _service(source: SourceText, name: str, node: object) -> Service:
                 )
     if node.get("network_mode") is not None:
         service.unlinked = "its network_mode is set"
-    elif _sets_server_env(node.get("environment")):
-        service.unlinked = "its environment sets what the server reads"
+    service.container = _container(source, name, node)
     entrypoint = _words(source, node.get("entrypoint"))
     command = _words(source, node.get("command"))
     if entrypoint is not None or command is not None:
@@ -144,7 +161,8 @@ def _service(source: SourceText, name: str, node: object) -> Service:
             backend = command_backend(source, server, index, segment, process)
             if listed and segment[index].style != JSON:
                 backend.additions.pop(KEEPALIVE, None)  # `--flag value` after a list item breaks the list
-            service.backends.append(backend)
+            service.backends.append(backend)  # its environment: tlslint.workspace.compose
+            service.started.append((index, segment))
         return service
     build = node.get("build")
     context: Scalar | None = build if isinstance(build, Scalar) else None
@@ -166,16 +184,141 @@ def _service(source: SourceText, name: str, node: object) -> Service:
     return service
 
 
-def _sets_server_env(node: object) -> bool:
+def _build(source: SourceText, node: object) -> tuple[Path | None, Path | None, str]:
+    """(the build context, the Dockerfile, why neither can be read) of a service's ``build:``."""
+    from tlslint.sources.apigee.tree import Map, Scalar
+
+    build = node.get("build") if isinstance(node, Map) else None
+    if build is None:
+        return None, None, ""
+    context: Scalar | None = build if isinstance(build, Scalar) else None
+    dockerfile: Scalar | None = None
+    if isinstance(build, Map):
+        context, dockerfile = build.scalar("context"), build.scalar("dockerfile")
+        if build.get("target") is not None:
+            return None, None, "it builds a target stage, which may not be the Dockerfile's last"
+        if build.get("dockerfile_inline") is not None:
+            return None, None, "its Dockerfile is written inline (dockerfile_inline:)"
+    if context is None and isinstance(build, Map) and build.get("context") is None:
+        directory: str | None = "."
+    else:
+        directory = context.text if context is not None else None
+    if directory is None or "://" in directory or directory.startswith("git@"):
+        return None, None, "its build context is not a directory of the checkout"
+    named = dockerfile.text if dockerfile is not None else "Dockerfile"
+    if named is None:
+        return None, None, "its dockerfile: is templated"
+    root = source.path.parent / directory
+    return root, root / named, ""
+
+
+def _container(source: SourceText, name: str, node: object) -> Container:
     from tlslint.sources.apigee.tree import Map, Scalar, Seq
 
-    if isinstance(node, Map):
-        return any(SERVER_ENV.match(name) for name in node.effective())
-    if isinstance(node, Seq):
-        return any(
-            isinstance(i, Scalar) and SERVER_ENV.match(str(i.raw).split("=", 1)[0]) for i in node.items
-        )
-    return False
+    assert isinstance(node, Map)
+    context, dockerfile, unknown = _build(source, node)
+    image = node.scalar("image")
+    working = node.scalar("working_dir")
+    mounts: list[Mount] = []
+    volumes = node.get("volumes")
+    for item in volumes.items if isinstance(volumes, Seq) else ():
+        if isinstance(item, Scalar) and isinstance(item.value, str):
+            parts = item.value.split(":")
+            if len(parts) >= 2:
+                mounts.append(Mount(parts[0], parts[1], parts[0].startswith((".", "/", "~", "$"))))
+            elif parts[0]:
+                mounts.append(Mount("", parts[0], False))  # an anonymous volume
+        elif isinstance(item, Map):
+            kind, src, target = (item.scalar(k) for k in ("type", "source", "target"))
+            if target is not None and isinstance(target.value, str):
+                written = str(src.value) if src is not None and src.value is not None else ""
+                mounts.append(Mount(written, target.value, kind is not None and kind.value == "bind"))
+    return Container(
+        source.path,
+        name,
+        dockerfile,
+        context,
+        str(image.value) if image is not None and image.value is not None else "",
+        str(working.value) if working is not None and working.value is not None else None,
+        tuple(mounts),
+        unknown,
+    )
+
+
+def _environment(source: SourceText, service: Service, node: object, read_text: ReadText | None) -> None:
+    """``env_file:`` (in order, each over the one before), then ``environment:`` over them,
+    as compose builds a container's environment. Values from the compose file keep their
+    place; an env file's values are placed at the command."""
+    from tlslint.sources.apigee.tree import Map, Scalar, Seq
+
+    assert isinstance(node, Map)
+    env: dict[str, EnvVar] = {}
+    labels: list[str] = []
+    files = node.get("env_file")
+    entries = files.items if isinstance(files, Seq) else [files] if files is not None else []
+    for entry in entries:
+        path_node = entry.get("path") if isinstance(entry, Map) else entry
+        written = path_node.value if isinstance(path_node, Scalar) else None
+        required = True
+        if isinstance(entry, Map):
+            flag = entry.scalar("required")
+            required = not (flag is not None and flag.value is False)
+        if not isinstance(written, str) or "$" in written:
+            service.env_unknown = "its env_file is templated: what it sets is not known"
+            continue
+        labels.append(f"env_file {written}")
+        text = read_text(source.path.parent / written) if read_text is not None else None
+        if text is None:
+            if required:
+                service.env_unknown = (
+                    f"its env_file {written} is not in the checkout: what it sets is not known"
+                )
+            continue
+        _read_env_file(text, written, env, service)
+    environment = node.get("environment")
+    if environment is not None:
+        labels.append("environment")
+    if isinstance(environment, Map):
+        for key, pair in environment.effective().items():
+            value = pair.value
+            env[key] = _env_value(key, value if isinstance(value, Scalar) else None, None)
+    elif isinstance(environment, Seq):
+        for item in environment.items:
+            if isinstance(item, Scalar) and isinstance(item.value, str):
+                key, sep, rest = item.value.partition("=")
+                env[key] = _env_value(key, item, rest if sep else None)
+    service.env = env
+    service.env_files = labels
+
+
+def _env_value(name: str, scalar: object, listed: str | None) -> EnvVar:
+    """``NAME: value`` / ``- NAME=value``, placed at the value; ``NAME`` alone is the shell's."""
+    from tlslint.sources.apigee.tree import Scalar
+
+    if not isinstance(scalar, Scalar) or (listed is None and scalar.value is None):
+        return EnvVar(name, "", False, origin=f"{name} is taken from the shell that runs compose")
+    if listed is None:
+        value = scalar.raw if not isinstance(scalar.value, bool) else str(scalar.value).lower()
+    else:
+        value = listed
+    span = scalar.content_span()
+    start, end = span if span is not None and listed is None else (-1, -1)
+    static = "$" not in value
+    origin = "" if static else f"interpolated by compose: {value}"
+    return EnvVar(name, value, static, start, end, origin)
+
+
+def _read_env_file(text: str, written: str, env: dict[str, EnvVar], service: Service) -> None:
+    from tlslint.sources.python.dotenv import EnvFileError, parse
+
+    try:
+        assignments = parse(text)
+    except EnvFileError as error:
+        service.env_unknown = f"compose refuses its env_file {written} ({error})"
+        return
+    for item in assignments:
+        origin = f"set in {written}" if item.static else f"{item.reason} in {written}"
+        env[item.name] = EnvVar(item.name, item.value, item.static, origin=origin)
 
 
 def _words(source: SourceText, node: object) -> list[Word] | None:

@@ -13,7 +13,8 @@ foreman and honcho always set ``PORT``). What they change:
 
 A value the shell or systemd expands (``$PORT``, ``${KEEPALIVE:-75}``) is
 computed, as on a command line: reported as not verifiable, never guessed.
-``EnvironmentFile=`` and ``docker run -e`` are not read.
+A docker-compose service's ``env_file:`` and ``environment:`` are applied the same way
+(``tlslint.sources.python.compose``). ``EnvironmentFile=`` and ``docker run -e`` are not read.
 """
 
 from __future__ import annotations
@@ -113,6 +114,21 @@ def apply_environment(
     return backend
 
 
+def unknown_environment(backend: Backend, reason: str) -> Backend:
+    """The backend when its environment may hold anything (an env file that is not in the
+    checkout): what gunicorn (GUNICORN_CMD_ARGS, PORT) or uvicorn (UVICORN_*) reads from
+    it and the command line does not give is unknown, never a default."""
+    if backend.server not in (GUNICORN, UVICORN):
+        return backend
+    from tlslint.sources.python.servers import SERVER_FACTS
+
+    names = set(SERVER_FACTS[backend.server].python_names.values())
+    unknown = {
+        name: f"may be set by its environment: {reason}" for name in names if name not in backend.settings
+    }
+    return replace(backend, unknown={**backend.unknown, **unknown}, port_env=None)
+
+
 def _quoted(value: str) -> str:
     return "'" + value.replace("'", "'\\''") + "'"
 
@@ -127,8 +143,17 @@ def _env_backend(
     inner = lex_shell(variable.value, 0, len(variable.value))
     anchor = words[program_index]
     start, end = (variable.start, variable.end) if variable.start >= 0 else (anchor.start, anchor.end)
+    why = "" if variable.static else variable.origin  # an env file's $HOME, the shell's PORT
     fixed = [
-        replace(w, start=start, end=end, editable=False, static=w.static and variable.static) for w in inner
+        replace(
+            w,
+            start=start,
+            end=end,
+            editable=False,
+            static=w.static and variable.static,
+            reason=w.reason or why,
+        )
+        for w in inner
     ]
     program = replace(words[program_index], editable=False)
     read = command_backend(source, backend.server, 0, [program, *fixed], backend.process)

@@ -9,6 +9,7 @@ environment variable, a function call, a conditional assignment) is kept with
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from tlslint.findings import Edit, Location
 # How a replacement value is written: a Python or TOML literal, a shell word,
 # a JSON string (Dockerfile exec form).
 PYTHON, TOML, SHELL, JSON = "python", "toml", "shell", "json"
+_QUOTED_NUMBER = re.compile(r"""(['"])[ \t]*\+?[0-9_]+[ \t]*\1""")
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,18 @@ class Value:
     statement_line: int = 0  # the line of the statement or flag that sets it
     reason: str = ""  # why it is not static
     env: str = ""  # the environment variable it is read from (UVICORN_TIMEOUT_KEEP_ALIVE, GUNICORN_CMD_ARGS)
+    form: str = ""  # how the setting is written, "{name}={value}"; "": by its style
+
+    def written(self, value: str) -> str:
+        """The setting as it reads with ``value`` in place of this one's token:
+        ``keepalive = 65``, ``timeout_keep_alive=65``, ``--keep-alive 65``, ``"--keep-alive", "65"``."""
+        form = self.form or {
+            PYTHON: "{name} = {value}", TOML: "{name} = {value}", SHELL: "{name} {value}",
+            JSON: '"{name}", "{value}"',
+        }[self.style]  # fmt: skip
+        if self.style == PYTHON and _QUOTED_NUMBER.fullmatch(self.text):
+            value = f"{self.text[0]}{value}{self.text[-1]}"
+        return form.format(name=self.name, value=value)
 
     @property
     def path(self) -> Path:
@@ -47,7 +61,9 @@ class Value:
         if not self.editable:
             return None
         replacement = new
-        if self.style == JSON:
+        if self.style == PYTHON and _QUOTED_NUMBER.fullmatch(self.text):
+            replacement = f"{self.text[0]}{new}{self.text[-1]}"  # gunicorn's threads = "4": stays a string
+        elif self.style == JSON:
             replacement = f'"{new}"'
         elif (
             self.style == SHELL
@@ -71,6 +87,34 @@ class Addition:
     def edits(self, value: str) -> tuple[Edit, ...]:
         return (*self.extra, Edit(self.path, self.offset, self.offset, self.template.format(value=value)))
 
+    def written(self, value: str) -> str:
+        """The new setting as it reads: ``keepalive = 65``, ``timeout_keep_alive=65``."""
+        return self.template.format(value=value).strip().strip(",").strip()
+
+
+@dataclass(frozen=True)
+class Mount:
+    """A ``volumes:`` entry of a compose service."""
+
+    source: str  # as written: "./api", a volume's name; "" for a tmpfs
+    target: str  # inside the container, absolute
+    bind: bool  # a host path (its source starts with ".", "/" or "~")
+
+
+@dataclass(frozen=True)
+class Container:
+    """What a docker-compose service says of the container its ``command:`` runs in: where
+    gunicorn looks for its ``gunicorn.conf.py`` (its working directory) and what is there."""
+
+    compose: Path  # the compose file: relative host paths start at its directory
+    service: str
+    dockerfile: Path | None = None  # the Dockerfile its build: names; None: an image: only
+    context: Path | None = None  # the build context
+    image: str = ""  # image:, as written
+    working_dir: str | None = None  # working_dir:, as written
+    mounts: tuple[Mount, ...] = ()
+    unknown: str = ""  # why its build cannot be read (a remote context, a target stage)
+
 
 @dataclass(eq=False)
 class Backend:
@@ -90,6 +134,24 @@ class Backend:
     command: bool = False  # started by a command line
     port_env: Value | None = None  # PORT in its environment: gunicorn's default bind is then 0.0.0.0:$PORT
     shared: str = ""  # why its command line is read, not edited (a YAML alias or merge key)
+    app: str = ""  # the app a command line imports: "main:app" (its module never runs as __main__)
+    main_only: bool = False  # a call under `if __name__ == "__main__":`: runs only when the file is run
+    container: Container | None = None  # the compose service whose command: starts it
+
+    def imports(self, path: Path) -> bool:
+        """Whether the app this command line starts is the module in ``path``, a file under
+        the command file's directory (``main:app`` -> main.py, ``api.main:app`` -> api/main.py)."""
+        module = self.app.split(":", 1)[0]
+        if not module:
+            return False
+        parts = module.split(".")
+        resolved = path.resolve()
+        tail = [*parts[:-1], f"{parts[-1]}.py"]
+        package = [*parts, "__init__.py"]
+        under = self.path.resolve().parent
+        return resolved.is_relative_to(under) and any(
+            list(resolved.parts[-len(p) :]) == p for p in (tail, package)
+        )
 
     def get(self, name: str) -> Value | None:
         return self.settings.get(name)

@@ -9,7 +9,12 @@ A pull-request check must not execute code from the pull request, so a
   arithmetic on numbers) assigned unconditionally; anything else (an
   environment variable, a function call, an assignment under ``if``/``try``,
   an import, a ``from settings import *`` after which the name is not set
-  again) is kept as computed, and reported as not verifiable.
+  again) is kept as computed, and reported as not verifiable. So is every name
+  that a write to the module's namespace may bind (``globals().update(d)``,
+  ``locals()[key] = v``, ``setattr(sys.modules[__name__], k, v)``, ``exec(...)``,
+  the namespace handed to a function): gunicorn reads the namespace the module
+  leaves. What ``if __name__ == "__main__":`` runs binds nothing there: gunicorn
+  runs its config as module ``__config__``.
 * hypercorn serve scripts: ``config.bind = [...]`` / ``config.keep_alive_timeout = 5``
   on a ``hypercorn.config.Config`` object.
 * ``uvicorn.run(...)`` and ``uvicorn.Config(...)`` calls: their keyword
@@ -25,7 +30,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -37,10 +42,12 @@ from tlslint.sources.nginx.model import SourceText
 from tlslint.sources.python.model import PYTHON, Addition, Backend, LoadedFile, Problem, Value
 from tlslint.sources.python.servers import (
     GUNICORN,
+    GUNICORN_WHOLE_NUMBERS,
     HYPERCORN,
     KEEPALIVE,
     SERVER_FACTS,
     UVICORN,
+    gunicorn_pos_int,
 )
 from tlslint.sources.text import brief, human_size
 
@@ -294,17 +301,32 @@ class _AttributeAssignment:
     order: int
 
 
+@dataclass(frozen=True)
+class _Writer:
+    """A statement that writes the module's namespace without naming what it binds:
+    ``globals().update(d)``, ``locals()[key] = v``, ``setattr(sys.modules[__name__], k, v)``,
+    ``exec(code)``. gunicorn and hypercorn read the module's namespace after running it,
+    so what it writes is their setting, and what it writes is not known without running it."""
+
+    order: int
+    names: frozenset[str] | None  # the names it may bind; None: any
+    statement: cst.CSTNode  # the small statement that writes
+    called: cst.CSTNode | None = None  # a call of the function whose body writes
+
+
 @dataclass
 class _Scan:
     names: dict[str, _Assignment] = field(default_factory=dict)  # the last binding of each name
     stars: list[tuple[int, str, cst.CSTNode]] = field(default_factory=list)  # (order, module, statement)
+    writers: list[_Writer] = field(default_factory=list)
     attributes: list[_AttributeAssignment] = field(default_factory=list)
     top_statements: list[cst.SimpleStatementLine] = field(default_factory=list)
     order: int = 0
 
 
 def _is_main_guard(test: cst.BaseExpression) -> bool:
-    """``if __name__ == "__main__":`` runs when the file is run; it is not a condition on a value."""
+    """``if __name__ == "__main__":``: runs when the file is run as a script, never when a
+    server reads it as its config or imports it as the app."""
     if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
         return False
     target = test.comparisons[0]
@@ -329,17 +351,181 @@ def _module_name(node: cst.ImportFrom) -> str:
     return dots + cst.Module([]).code_for_node(node.module)
 
 
+# Methods of a namespace (a dict, or a module) that only read it.
+_READS = frozenset(
+    {
+        "get",
+        "items",
+        "keys",
+        "values",
+        "copy",
+        "__getitem__",
+        "__contains__",
+        "__len__",
+        "__iter__",
+        "__dict__",
+    }
+)
+# Builtins that read an object passed to them (``dict(globals())``), never write it.
+_READERS = frozenset(
+    {"dict", "list", "tuple", "set", "sorted", "len", "print", "repr", "str", "id", "iter", "type"}
+)
+
+
+def _key(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+class _NamespaceWrites(cst.CSTVisitor):
+    """The namespace writes of one statement: each the names it may bind (None: any), and
+    the names bound to the namespace itself (``g = globals()``)."""
+
+    def __init__(self, in_function: bool, aliases: set[str]) -> None:
+        self.in_function = in_function
+        self.aliases = aliases
+        self.writes: list[frozenset[str] | None] = []
+        self.calls: list[tuple[str, cst.Call]] = []  # functions called by name
+
+    def namespace(self, node: cst.BaseExpression) -> bool:
+        """``globals()``, ``locals()`` / ``vars()`` outside a function, ``sys.modules[__name__]``
+        (and its ``__dict__``, ``vars()`` of it), or a name bound to one of them."""
+        if isinstance(node, cst.Name):
+            return node.value in self.aliases
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
+            name = node.func.value
+            if not node.args:
+                return name == "globals" or (name in ("locals", "vars") and not self.in_function)
+            return name == "vars" and len(node.args) == 1 and self.namespace(node.args[0].value)
+        if isinstance(node, cst.Attribute) and node.attr.value == "__dict__":
+            return self.namespace(node.value)
+        if isinstance(node, cst.Subscript) and len(node.slice) == 1:
+            modules = node.value
+            index = node.slice[0].slice
+            return (
+                isinstance(modules, cst.Attribute)
+                and modules.attr.value == "modules"
+                and isinstance(modules.value, cst.Name)
+                and modules.value.value == "sys"
+                and isinstance(index, cst.Index)
+                and (
+                    (isinstance(index.value, cst.Name) and index.value.value == "__name__")
+                    or _key(index.value) is not None
+                )
+            )
+        return False
+
+    def target(self, node: cst.BaseExpression) -> None:
+        if isinstance(node, cst.Subscript) and self.namespace(node.value):
+            index = node.slice[0].slice if len(node.slice) == 1 else None
+            key = _key(index.value) if isinstance(index, cst.Index) else None
+            self.writes.append(frozenset({key}) if key is not None else None)
+        elif isinstance(node, cst.Attribute) and self.namespace(node.value):
+            self.writes.append(frozenset({node.attr.value}))
+        elif isinstance(node, (cst.Tuple, cst.List)):
+            for element in node.elements:
+                self.target(element.value)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for each in node.targets:
+            self.target(each.target)
+        first = node.targets[0].target
+        if len(node.targets) == 1 and isinstance(first, cst.Name) and self.namespace(node.value):
+            self.aliases.add(first.value)  # g = globals()
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self.target(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self.target(node.target)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self.target(node.target)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        args = [a for a in node.args if not a.star and a.keyword is None]
+        if isinstance(func, cst.Attribute) and self.namespace(func.value):
+            method = func.attr.value
+            if method in _READS:
+                return
+            names: frozenset[str] | None = None
+            if method == "update":
+                names = _update_names(node)
+            elif method in ("__setitem__", "setdefault", "pop", "__delitem__") and args:
+                key = _key(args[0].value)
+                names = frozenset({key}) if key is not None else None
+            self.writes.append(names)
+            return
+        if isinstance(func, cst.Name):
+            name = func.value
+            if name in ("setattr", "delattr") and args and self.namespace(args[0].value):
+                key = _key(args[1].value) if len(args) > 1 else None
+                self.writes.append(frozenset({key}) if key is not None else None)
+                return
+            if name == "exec":
+                scope = node.args[1].value if len(node.args) > 1 else None
+                if (scope is None and not self.in_function) or (scope is not None and self.namespace(scope)):
+                    self.writes.append(None)
+                return
+            self.calls.append((name, node))
+            if name in _READERS:
+                return
+        # The namespace handed to a function, which may write it: load_settings(globals()).
+        if any(self.namespace(arg.value) for arg in node.args):
+            self.writes.append(None)
+
+
+def _update_names(call: cst.Call) -> frozenset[str] | None:
+    """The keys ``ns.update({...})`` / ``ns.update(key=...)`` binds, when they are all written."""
+    names: set[str] = set()
+    for arg in call.args:
+        if arg.keyword is not None:
+            names.add(arg.keyword.value)
+        elif not arg.star and isinstance(arg.value, cst.Dict):
+            for element in arg.value.elements:
+                key = _key(element.key) if isinstance(element, cst.DictElement) else None
+                if key is None:
+                    return None
+                names.add(key)
+        else:
+            return None
+    return frozenset(names)
+
+
 def _scan(module: cst.Module) -> _Scan:
     scan = _Scan()
+    aliases: set[str] = set()
+    function_writes: dict[str, list[tuple[frozenset[str] | None, cst.CSTNode]]] = {}
+    current: list[str] = []  # the module-level function being read
+    main: list[bool] = []  # inside `if __name__ == "__main__":`
+
+    def writes(stmt: cst.BaseSmallStatement, order: int, in_def: bool) -> None:
+        found = _NamespaceWrites(in_def, aliases)
+        stmt.visit(found)
+        if main:
+            return
+        if in_def:
+            if current and found.writes:
+                function_writes.setdefault(current[0], []).extend((w, stmt) for w in found.writes)
+            return
+        scan.writers.extend(_Writer(order, names, stmt) for names in found.writes)
+        for name, call in found.calls:  # a function whose body writes, called here
+            for names, inner in function_writes.get(name, ()):
+                scan.writers.append(_Writer(order, names, inner, call))
 
     def record(assignment: _Assignment) -> None:
-        scan.names[assignment.name] = assignment
+        if not main:
+            scan.names[assignment.name] = assignment
 
     def small(
         stmt: cst.BaseSmallStatement, line: cst.CSTNode, conditional: bool, top: bool, in_def: bool
     ) -> None:
         scan.order += 1
         order = scan.order
+        writes(stmt, order, in_def)
         if isinstance(stmt, (cst.Assign, cst.AnnAssign)):
             targets = [t.target for t in stmt.targets] if isinstance(stmt, cst.Assign) else [stmt.target]
             value = stmt.value
@@ -395,10 +581,22 @@ def _scan(module: cst.Module) -> _Scan:
                     reason = "defined by a def" if isinstance(stmt, cst.FunctionDef) else "a class"
                     record(_Assignment(stmt.name.value, None, conditional, stmt, scan.order, top, reason))
                 if isinstance(stmt, cst.FunctionDef):
+                    if not in_def:
+                        current.append(stmt.name.value)
                     body(_body(stmt.body), False, False, True)
+                    if not in_def:
+                        current.pop()
             elif isinstance(stmt, cst.If):
                 guard = _is_main_guard(stmt.test)
-                body(_body(stmt.body), conditional or not guard, False, in_def)
+                if guard and not in_def:
+                    # gunicorn runs its config as module __config__, hypercorn as module.name:
+                    # what the guard runs never binds one of their settings (a serve script's
+                    # `config.bind = ...` under it is read: the script runs as __main__).
+                    main.append(True)
+                    body(_body(stmt.body), conditional, False, in_def)
+                    main.pop()
+                else:
+                    body(_body(stmt.body), True, False, in_def)
                 orelse = stmt.orelse
                 while orelse is not None:
                     body(_body(orelse.body), True, False, in_def)
@@ -425,6 +623,12 @@ def _module_value(scan: _Scan, positions: _Positions, name: str) -> Value | str 
     """The value of a module-level name: a Value, None (never set), or why it is unknown."""
     assignment = scan.names.get(name)
     star = scan.stars[-1] if scan.stars else None
+    after = max(assignment.order if assignment is not None else 0, star[0] if star is not None else 0)
+    writer = next(
+        (w for w in reversed(scan.writers) if w.order > after and (w.names is None or name in w.names)), None
+    )
+    if writer is not None:
+        return _written(positions, name, writer)
     if assignment is None or (star is not None and star[0] > assignment.order):
         if star is not None:
             return f"`from {star[1]} import *` may set it"
@@ -433,6 +637,17 @@ def _module_value(scan: _Scan, positions: _Positions, name: str) -> Value | str 
         return positions.opaque(name, assignment.statement, assignment.reason)
     reason = "assigned under a condition (if, try, for)" if assignment.conditional else ""
     return positions.value(name, assignment.value, assignment.statement, reason)
+
+
+def _written(positions: _Positions, name: str, writer: _Writer) -> Value:
+    """``name`` as a namespace write leaves it: unknown, placed at the write."""
+    start, end = positions.span(writer.statement)
+    code = _short(positions.source.text[start:end])
+    where = f"line {positions.line(writer.statement)}"
+    if writer.called is not None:
+        where += f", run by the call on line {positions.line(writer.called)}"
+    reason = f"possibly set by `{code}` ({where}), which tlslint does not run"
+    return positions.opaque(name, writer.statement, reason)
 
 
 # --------------------------------------------------------------------------- additions
@@ -553,9 +768,58 @@ def _import_aliases(module: cst.Module) -> tuple[set[str], dict[str, str]]:
     return modules, functions
 
 
-def _uvicorn_calls(module: cst.Module) -> Iterator[tuple[cst.Call, str]]:
+def _main_only_calls(module: cst.Module) -> set[int]:
+    """The calls (by id) that run only when the file is run as a script: in the body of
+    ``if __name__ == "__main__":`` (not its else), or in a module-level function that only
+    such a body calls (``def main(): uvicorn.run(...)`` ... ``if __name__ == "__main__": main()``)."""
+    guarded: set[int] = set()
+    in_guard: set[int] = set()  # the Name nodes inside guard bodies
+
+    class Inside(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            guarded.add(id(node))
+
+        def visit_Name(self, node: cst.Name) -> None:
+            in_guard.add(id(node))
+
+    class Guards(cst.CSTVisitor):
+        def visit_If(self, node: cst.If) -> None:
+            if _is_main_guard(node.test):
+                node.body.visit(Inside())
+
+    module.visit(Guards())
+    functions = {stmt.name.value: stmt for stmt in module.body if isinstance(stmt, cst.FunctionDef)}
+    uses: dict[str, list[bool]] = {name: [] for name in functions}  # each use: inside a guard?
+
+    class Uses(cst.CSTVisitor):
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            for decorator in node.decorators:
+                decorator.visit(self)
+            node.params.visit(self)
+            node.body.visit(self)
+            return False  # its own name is no use
+
+        def visit_Name(self, node: cst.Name) -> None:
+            if node.value in uses:
+                uses[node.value].append(id(node) in in_guard)
+
+    for stmt in module.body:
+        if isinstance(stmt, cst.FunctionDef):
+            Uses().visit_FunctionDef(stmt)
+        else:
+            stmt.visit(Uses())
+    for name, seen in uses.items():
+        if seen and all(seen):
+            functions[name].body.visit(Inside())
+    return guarded
+
+
+def _uvicorn_calls(module: cst.Module) -> Iterator[tuple[cst.Call, str, bool]]:
+    """Each ``uvicorn.run()`` / ``uvicorn.Config()`` call, and whether it is under
+    ``if __name__ == "__main__":`` (it runs only when the file is run as a script)."""
     modules, functions = _import_aliases(module)
-    found: list[tuple[cst.Call, str]] = []
+    found: list[tuple[cst.Call, str, bool]] = []
+    guarded = _main_only_calls(module)
 
     class Calls(cst.CSTVisitor):
         def visit_Call(self, node: cst.Call) -> None:
@@ -566,9 +830,9 @@ def _uvicorn_calls(module: cst.Module) -> Iterator[tuple[cst.Call, str]]:
                 and func.value.value in modules
                 and func.attr.value in ("run", "Config")
             ):
-                found.append((node, func.attr.value))
+                found.append((node, func.attr.value, id(node) in guarded))
             elif isinstance(func, cst.Name) and func.value in functions:
-                found.append((node, functions[func.value]))
+                found.append((node, functions[func.value], id(node) in guarded))
 
     module.visit(Calls())
     return iter(found)
@@ -596,7 +860,10 @@ def _uvicorn_backend(positions: _Positions, call: cst.Call, function: str) -> Ba
             continue
         canonical = facts.python_names.get(name)
         if canonical is not None:
-            backend.settings[canonical] = positions.value(name, arg.value, arg)
+            value = positions.value(name, arg.value, arg)
+            if arg.keyword is not None:
+                value = replace(value, form="{name}={value}")
+            backend.settings[canonical] = value
     if spread:
         for name, canonical in facts.python_names.items():
             if canonical not in backend.settings:
@@ -618,6 +885,8 @@ def _config_backend(server: str, positions: _Positions, scan: _Scan) -> Backend:
     for name, canonical in facts.python_names.items():
         found = _module_value(scan, positions, name)
         if isinstance(found, Value):
+            if server == GUNICORN and canonical in GUNICORN_WHOLE_NUMBERS and found.static:
+                found = _gunicorn_number(found)
             backend.settings[canonical] = found
         elif isinstance(found, str):
             backend.unknown[canonical] = found
@@ -625,6 +894,16 @@ def _config_backend(server: str, positions: _Positions, scan: _Scan) -> Backend:
         prefer = ("bind", "worker_class", "workers") if server == GUNICORN else ("bind", "workers")
         backend.additions[KEEPALIVE] = _module_addition(scan, positions, facts.keepalive_name, prefer)
     return backend
+
+
+def _gunicorn_number(value: Value) -> Value:
+    """``value`` as gunicorn reads it: ``threads = "4"`` is 4, ``keepalive = True`` is 1; a
+    value gunicorn refuses (``keepalive = 2.5``, ``-1``, ``"05"``) is no number of seconds."""
+    number = gunicorn_pos_int(value.value)
+    if number is None:
+        reason = f"not a number gunicorn accepts ({value.text}): it refuses to start"
+        return replace(value, value=None, static=False, start=-1, end=-1, reason=reason)
+    return replace(value, value=number)
 
 
 def _hypercorn_objects(positions: _Positions, scan: _Scan) -> list[Backend]:
@@ -697,8 +976,10 @@ def load(source: SourceText, *, mapped: bool = False, server: str | None = None)
     server = module_server(source, names, mapped, server)
     if server is not None:
         loaded.backends.append(_config_backend(server, positions, scan))
-    for call, function in _uvicorn_calls(module):
-        loaded.backends.append(_uvicorn_backend(positions, call, function))
+    for call, function, guarded in _uvicorn_calls(module):
+        backend = _uvicorn_backend(positions, call, function)
+        backend.main_only = guarded
+        loaded.backends.append(backend)
     if server is None and "hypercorn" in source.text:
         loaded.backends.extend(_hypercorn_objects(positions, scan))
     return loaded

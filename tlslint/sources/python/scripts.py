@@ -79,6 +79,7 @@ class Runner:
     process: str  # "Dockerfile CMD"
     env: dict[str, EnvVar] = field(default_factory=dict)
     args: tuple[tuple[str, bool], ...] = ()  # (word, static)
+    how: str = ""  # said after the script's name: "with compose api's env_file .env"
 
 
 # --------------------------------------------------------------------------- files
@@ -187,11 +188,18 @@ class _Reader:
             for name, variable in self.runner.env.items():
                 origin = f"set by ENV in {self.runner.path.name}"
                 value = variable.value if variable.static else None
-                self.env[name] = Var(value, origin, variable.value, exported=True)
+                # Read inline (a shell-form CMD), the ENV's place is in this very file.
+                start, end = (variable.start, variable.end) if self.inline else (-1, -1)
+                self.env[name] = Var(value, origin, variable.value, exported=True, start=start, end=end)
 
     @property
     def name(self) -> str:
         return self.source.path.name
+
+    @property
+    def inline(self) -> bool:
+        """A Dockerfile's own shell-form CMD / ENTRYPOINT, read as the shell runs it."""
+        return self.runner is not None and self.runner.path == self.source.path
 
     # ----------------------------------------------------------------- structure
 
@@ -353,9 +361,9 @@ class _Reader:
         while position < len(text):
             char = text[position]
             if char == "`" or text.startswith("$(", position):
-                return None, f"{text} runs a command when the script runs"
+                return None, f"{text} runs a command when the {self._runs} runs"
             if char == "$" and position + 1 == len(text):
-                return None, f"{text}... runs a command when the script runs"  # $( split off
+                return None, f"{text}... runs a command when the {self._runs} runs"  # $( split off
             if char != "$":
                 parts.append(char)
                 position += 1
@@ -383,7 +391,7 @@ class _Reader:
         match = re.match(r"([A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-])(:?[-=+?])?", body)
         word = body[match.end() :] if match is not None else body
         if match is None or (match.group(2) is None and word):  # ${#NAME}, ${NAME%x}, ${NAME/x/y}
-            return None, f"${{{body}}} is computed when the script runs"
+            return None, f"${{{body}}} is computed when the {self._runs} runs"
         name, operator = match.group(1), match.group(2)
         state, value, reason = self._lookup(name)
         if operator is None:
@@ -411,8 +419,12 @@ class _Reader:
         return value, reason
 
     @property
+    def _runs(self) -> str:
+        return "command" if self.inline else "script"
+
+    @property
     def _where(self) -> str:
-        return self.name + (f" nor in {self.runner.path.name}" if self.runner is not None else "")
+        return self.name + (f" nor in {self.runner.path.name}" if self.runner and not self.inline else "")
 
     def _lookup(self, name: str) -> tuple[str, str | None, str]:
         """(set | unset | unknown, the value, why it is unknown)."""
@@ -425,7 +437,7 @@ class _Reader:
             text, static = self.runner.args[index]
             return (_SET, text, "") if static else (_UNKNOWN, None, f"${name} is {text}")
         if _positional(name):
-            return _UNKNOWN, None, f"${name} is computed when the script runs"
+            return _UNKNOWN, None, f"${name} is computed when the {self._runs} runs"
         known = self.env.get(name)
         if known is None:
             return _UNSET, None, ""
@@ -450,7 +462,7 @@ class _Reader:
             raw = word.raw(self.source)
             value, reason = self._expand(word.text)
             if value is None:
-                why = f"expanded when the script runs: {raw} ({reason})"
+                why = f"expanded when the {self._runs} runs: {raw} ({reason})"
                 out.append(replace(word, static=False, editable=False, reason=why))
                 continue
             shown = raw.split("=", 1)[1] if raw.startswith("-") and "=" in raw else raw
@@ -469,9 +481,10 @@ class _Reader:
         branches = [frame.branch for frame in self.frames if frame.branch]
         process = self.name + (f", {', '.join(branches)}" if branches else "")
         if self.runner is not None:
-            process = f"{self.runner.process} runs {process}"
+            process = self.runner.process if self.inline else f"{self.runner.process} runs {process}"
+            process += f", {self.runner.how}" if self.runner.how else ""
         backend = command_backend(self.source, server, index, words, process)
-        if self.runner is not None:
+        if self.runner is not None and not self.inline:
             backend.files.append(self.runner.path)
         env = {name: self._env_var(name, v) for name, v in {**self.env, **prefix}.items()}
         exported = {name: v for name, v in env.items() if name in prefix or self._exported(name)}
@@ -513,6 +526,14 @@ def _closing_brace(text: str, position: int) -> int:
                 return position
         position += 1
     return -1
+
+
+def read_inline(source: SourceText, words: list[Word], runner: Runner) -> list[Backend]:
+    """The servers a Dockerfile's shell-form CMD / ENTRYPOINT starts (``/bin/sh -c`` runs
+    it): its words expanded with the image's ENV as a script's are, ``$PORT`` included."""
+    reader = _Reader(source, runner)
+    reader._statement(words)
+    return reader.backends
 
 
 def load(source: SourceText, runner: Runner | None = None) -> LoadedFile:

@@ -104,6 +104,27 @@ _UVICORN_WORKER_WORDS = ("uvicornworker", "uvicornh11worker")
 _KEEPALIVE_WORKERS = frozenset({"gthread", "gevent", "eventlet", "tornado", "gevent_wsgi", "gevent_pywsgi"})
 
 
+# gunicorn passes keepalive, workers, threads and timeout through ``validate_pos_int``
+# (gunicorn/config.py): an int (a bool is one: True is 1), or a string read by
+# ``int(value, 0)`` ("5", " 5 ", "0x10", "1_000"); not a float, not a negative number.
+GUNICORN_WHOLE_NUMBERS = frozenset({KEEPALIVE, WORKERS, THREADS, TIMEOUT})
+
+
+def gunicorn_pos_int(value: object) -> int | None:
+    """The number gunicorn's ``validate_pos_int`` makes of ``value`` (a literal of a
+    Python config); None where gunicorn refuses it (and does not start)."""
+    if isinstance(value, int):  # bool included: int(True) is 1
+        number = int(value)
+    elif isinstance(value, str):
+        try:
+            number = int(value, 0)
+        except ValueError:
+            return None
+    else:
+        return None
+    return number if number >= 0 else None
+
+
 def is_sync(worker_class: str) -> bool:
     return worker_class.strip().lower() in _SYNC_NAMES
 
