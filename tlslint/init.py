@@ -318,6 +318,8 @@ def show_settings(settings: Settings) -> str:
         lines.append(line("version", version, file_version, None))
     roots = {key: _shown(path, settings.base) for key, path in settings.nginx_roots.items()}
     lines.append(line("roots", roots, nginx_raw.get("roots", _MISSING), {}))
+    if settings.kustomize_options:  # the flags every kustomize build is run with
+        lines += ["", "[kustomize]", f"build-options = {_toml(list(settings.kustomize_options))}"]
     for section, values in (("apigee", settings.apigee), ("kubernetes", settings.kubernetes)):
         if values:
             lines += ["", f"[{section}]"]

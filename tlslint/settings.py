@@ -50,6 +50,7 @@ class Settings:
     nginx_extra_directives: tuple[ExtraDirective, ...] = ()  # third-party modules' directives
     apigee: dict[str, str] = field(default_factory=dict)
     kubernetes: dict[str, str] = field(default_factory=dict)
+    kustomize_options: tuple[str, ...] = ()  # [kustomize] build-options: flags for every build
     backends: list[dict[str, str]] = field(default_factory=list)  # [[backends]] upstream / config
     helm_releases: list[dict[str, Any]] = field(default_factory=list)  # [helm] releases: chart, values...
     rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -321,6 +322,7 @@ def from_mapping(data: dict[str, Any], path: Path | None) -> Settings:
         nginx_extra_directives=parse_extra_directives(nginx.get("extra-directives", ())),
         apigee=dict(data.get("apigee", {})),
         kubernetes=dict(data.get("kubernetes", {})),
+        kustomize_options=tuple(data.get("kustomize", {}).get("build-options", ())),
         backends=[dict(entry) for entry in data.get("backends", [])],
         helm_releases=[dict(entry) for entry in data.get("helm", {}).get("releases", [])],
         rule_options={code: dict(options) for code, options in data.get("rules", {}).items()},

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tlslint.kustomize import KUSTOMIZATION_NAMES, kustomization_in
+from tlslint.kustomize.generated import Chart, Generator, chart_files, charts, generators
 from tlslint.paths import resolved
 from tlslint.sources.apigee.tree import Map, Node, Scalar, Seq, YamlError, parse
 from tlslint.sources.nginx.model import SourceText
@@ -82,6 +83,8 @@ class Kustomization:
     components: list[Ref] = field(default_factory=list)
     patches: list[Patch] = field(default_factory=list)  # in the order kustomize applies them
     files: set[Path] = field(default_factory=set)  # local files it reads (resources, patches, ...)
+    generators: list[Generator] = field(default_factory=list)  # configMapGenerator, secretGenerator
+    charts: list[Chart] = field(default_factory=list)  # helmCharts
 
     @property
     def directory(self) -> Path:
@@ -159,6 +162,10 @@ class Graph:
             if ref.remote
         ]
 
+    def remote_charts(self, root: Kustomization) -> list[tuple[Kustomization, Chart]]:
+        """The charts of the build that kustomize would pull (not in the tree)."""
+        return [(node, chart) for node in self.closure(root) for chart in node.charts if chart.remote]
+
     def unused_components(self, roots: Iterable[Kustomization]) -> list[Kustomization]:
         reached = {node.path for root in roots for node in self.closure(root)}
         return [node for path, node in sorted(self.nodes.items()) if node.component and path not in reached]
@@ -208,6 +215,12 @@ def _read(path: Path, max_bytes: int) -> Kustomization:
     node.files.update(_other_files(document, directory))
     node.patches = _patches(node, document, directory, max_bytes)
     node.files.update(p.file for p in node.patches if p.file != path)
+    node.generators = generators(document, directory, max_bytes)
+    node.charts = charts(document, directory)
+    for chart in node.charts:
+        # A local chart and its values files are read by the build: checked through it.
+        node.files.update(f for f in chart.values_files if os.path.isfile(f))
+        node.files.update(chart_files(chart))
     return node
 
 
@@ -248,7 +261,7 @@ def _other_files(document: Map, directory: Path) -> set[Path]:
         for generator in generators.items if isinstance(generators, Seq) else []:
             if not isinstance(generator, Map):
                 continue
-            for field_name in ("files", "envs"):
+            for field_name in ("files", "envs", "env"):  # env: the older singular form
                 for item in _strings(generator.get(field_name)):
                     # `files` entries may be `key=path`
                     found.add(_local(item, directory, str(item.value).rpartition("=")[2]))

@@ -84,17 +84,26 @@ def find_engine() -> Engine | None:
 
 
 def render_each(
-    engine: Engine, roots: Sequence[Path], *, allow_remote: bool, workers: int = 0
+    engine: Engine,
+    roots: Sequence[Path],
+    *,
+    allow_remote: bool,
+    workers: int = 0,
+    options: Sequence[str] = (),
 ) -> Iterator[Rendered]:
     """Every root directory rendered, yielded in the order given as soon as it is done
-    (the caller reads one build's output while the next ones render)."""
+    (the caller reads one build's output while the next ones render). ``options``: the
+    settings' build flags (``--enable-helm``), validated by the settings schema."""
     if not roots:
         return
     # Twice the CPUs: a build spends part of its time starting up and reading files.
     workers = workers or min(len(roots), 2 * (os.cpu_count() or 1))
     base = Path(os.path.realpath(tempfile.mkdtemp(prefix="tlslint-kustomize-")))
     try:
-        jobs = [(engine, root, base / str(index), allow_remote) for index, root in enumerate(roots)]
+        jobs = [
+            (engine, root, base / str(index), allow_remote, tuple(options))
+            for index, root in enumerate(roots)
+        ]
         if workers == 1 or len(jobs) == 1:
             yield from (_render(*job) for job in jobs)
             return
@@ -104,7 +113,9 @@ def render_each(
         shutil.rmtree(base, ignore_errors=True)
 
 
-def _render(engine: Engine, root: Path, wrapper: Path, allow_remote: bool) -> Rendered:
+def _render(
+    engine: Engine, root: Path, wrapper: Path, allow_remote: bool, options: tuple[str, ...]
+) -> Rendered:
     wrapper.mkdir()
     resource = json.dumps(os.path.relpath(root, wrapper))  # quoted: a '#' or ': ' in a name
     (wrapper / "kustomization.yaml").write_text(
@@ -114,15 +125,17 @@ def _render(engine: Engine, root: Path, wrapper: Path, allow_remote: bool) -> Re
     if not allow_remote:
         environment.update(_OFFLINE)
     try:
-        return _run(engine, root, wrapper, environment)
+        return _run(engine, root, wrapper, environment, options)
     finally:
         shutil.rmtree(wrapper, ignore_errors=True)
 
 
-def _run(engine: Engine, root: Path, wrapper: Path, environment: dict[str, str]) -> Rendered:
+def _run(
+    engine: Engine, root: Path, wrapper: Path, environment: dict[str, str], options: tuple[str, ...]
+) -> Rendered:
     try:
         done = subprocess.run(
-            [*engine.command, str(wrapper)],
+            [*engine.command, *options, str(wrapper)],
             capture_output=True,
             env=environment,
             timeout=TIMEOUT,

@@ -39,6 +39,7 @@ from tlslint.sources.nginx.model import SourceText
 if TYPE_CHECKING:
     from tlslint.discovery import Discovered
     from tlslint.filters import Filters
+    from tlslint.kustomize.generated import Chart
     from tlslint.kustomize.graph import Graph, Kustomization
     from tlslint.scope import Scope
     from tlslint.workspace import Workspace
@@ -47,6 +48,7 @@ BUILD_FAILED = "RND001"
 RENDERER_NOT_FOUND = "RND002"
 REMOTE_NOT_FETCHED = "RND003"
 COMPONENT_UNUSED = "RND004"
+ENABLE_HELM = "--enable-helm"  # the build option that lets kustomize inflate helmCharts
 # The cross-file rules that a file alone cannot decide (a build's other files are missing).
 UNDECIDABLE_PREFIXES = ("APG1", "GW1", "ING105", "ING111")
 
@@ -109,9 +111,10 @@ TIERS: dict[str, Callable[[RenderedBuild, Settings, Workspace], list[Finding]]] 
     "kubernetes": _kubernetes_part,
 }
 # Whether a file's first bytes hold something a tier checks: a build none of whose
-# local files (kustomizations and patches included) does is not rendered at all. A
-# repository's other applications have kustomizations too, and their builds are not
-# tlslint's business.
+# local files (kustomizations and patches included) does, and none of whose
+# kustomizations generates such a thing (kustomize/generated.py), is not rendered at
+# all. A repository's other applications have kustomizations too, and their builds are
+# not tlslint's business.
 RELEVANT: list[Callable[[bytes], bool]] = [_apigee_text, _kubernetes_text]
 
 
@@ -126,6 +129,25 @@ def relevant(paths: Iterable[Path], known: dict[Path, bool]) -> bool:
         if known[path]:
             return True
     return False
+
+
+def relevant_build(graph: Graph, node: Kustomization, known: dict[Path, bool]) -> bool:
+    """Whether the build of ``node`` (a root or a component) holds what a tier checks: in
+    one of its files, or in what one of its kustomizations generates."""
+    if relevant(graph.files(node), known):
+        return True
+    return any(_generates_relevant(member, known) for member in graph.closure(node))
+
+
+def _generates_relevant(node: Kustomization, known: dict[Path, bool]) -> bool:
+    """Whether a kustomization's generators or charts make what a tier checks: each is
+    sniffed as the manifest (or the HelmRelease and values) it amounts to. No file is read
+    but the generators' env files, already read with the kustomization."""
+    key = node.path / "<generated>"  # a file's path has no child: never a real file's key
+    if key not in known:
+        texts = [g.manifest() for g in node.generators] + [c.release_text() for c in node.charts]
+        known[key] = any(sniffer(text) for text in texts for sniffer in RELEVANT)
+    return known[key]
 
 
 @dataclass
@@ -287,24 +309,31 @@ def _add_kustomize(
     if directories:
         graph = _with_component_users(graph, kustomizations, settings, sniffed)
     # What a remote base holds, or a kustomization that cannot be read, is unknown: those count.
-    roots = [r for r in graph.roots() if r.error or graph.remote(r) or relevant(graph.files(r), sniffed)]
+    roots = [r for r in graph.roots() if r.error or graph.remote(r) or relevant_build(graph, r, sniffed)]
     if named_only:  # files named one by one: the builds that read one of them
         roots = [r for r in roots if graph.files(r) & explicit]
     for component in graph.unused_components(graph.roots()):
         files_of = graph.files(component)
-        if not relevant(files_of, sniffed):
+        if not relevant_build(graph, component, sniffed):
             continue
         if _under(component.path, directories) or files_of & explicit:
             load.findings.append(_component_unused(component, settings))
         load.covered |= files_of
     engine = find_engine()
+    options = settings.kustomize_options
     to_render: list[Kustomization] = []
     for root in roots:
         remote = graph.remote(root) if not allow_remote else []
+        # Without --enable-helm the build fails on any chart: that failure says how to opt in.
+        charts = graph.remote_charts(root) if not allow_remote and ENABLE_HELM in options else []
         if remote:
             node, ref = remote[0]
             load.findings.append(_remote(root, node, ref, settings))
             _fall_back(load, graph, root, f"the remote base of {_label(root, settings)} was not fetched")
+        elif charts:
+            node, chart = charts[0]
+            load.findings.append(_remote_chart(root, node, chart, settings))
+            _fall_back(load, graph, root, f"the chart of {_label(root, settings)} was not pulled")
         elif engine is None:
             load.findings.append(
                 _about(
@@ -321,16 +350,17 @@ def _add_kustomize(
     if engine is None or not to_render:
         _scope(load, graph, roots, explicit, directories)
         return
-    from tlslint.kustomize.origin import PatchLocator
+    from tlslint.kustomize.origin import BuildLocator
 
     for root, output in zip(
         to_render,
-        render_each(engine, [r.directory for r in to_render], allow_remote=allow_remote),
+        render_each(engine, [r.directory for r in to_render], allow_remote=allow_remote, options=options),
         strict=True,
     ):
         label = _label(root, settings)
         if output.error:
-            message = f"`{engine.name} {_shown(root.directory, settings)}` failed: {output.error}"
+            command = " ".join([engine.name, *options, _shown(root.directory, settings)])
+            message = f"`{command}` failed: {output.error}{_helm_hint(output.error, options)}"
             location = _failing_entry(graph, root, output.error) or Location(root.path, 1, 1)
             load.findings.append(finding_at(location, BUILD_FAILED, message, UNPARSED))
             _fall_back(load, graph, root, f"the build of {label} failed")
@@ -345,7 +375,7 @@ def _add_kustomize(
             )
             _fall_back(load, graph, root, f"the build of {label} gave no YAML")
             continue
-        locator = PatchLocator(graph.patches(root), graph.closure(root))
+        locator = BuildLocator(graph, root, files)
         where = Location(root.path, 1, 1)
         build_files = graph.files(root)
         load.builds.append(
@@ -360,6 +390,8 @@ def _add_kustomize(
             for patch in node.patches:
                 if patch.file != node.path:
                     files.texts.setdefault(patch.file, patch.source)
+            for source in (s for generator in node.generators for s in generator.sources):
+                files.texts.setdefault(source.path, source)
     for path in load.covered:
         load.fallback.pop(path, None)  # another build of the file did render
     _scope(load, graph, roots, explicit, directories)
@@ -372,7 +404,7 @@ def _with_component_users(
     its project that do (`tlslint apigee/` where clusters/prod lists
     apigee/components/non-sni): the component is checked through them, as it is when the
     whole project is given, and is not reported as unused."""
-    unused = [c for c in graph.unused_components(graph.roots()) if relevant(graph.files(c), sniffed)]
+    unused = [c for c in graph.unused_components(graph.roots()) if relevant_build(graph, c, sniffed)]
     if not unused:
         return graph
     from tlslint.discovery import discover
@@ -453,6 +485,34 @@ def finding_at(location: Location, code: str, message: str, anchor: str) -> Find
     """A finding about a build or a release as a whole."""
     meta = catalogue.index()[code]
     return Finding(meta.code, meta.name, meta.severity, message, location, anchor=anchor)
+
+
+def _helm_hint(error: str, options: Sequence[str]) -> str:
+    """How to render a build with helmCharts, when that is why it failed."""
+    if ENABLE_HELM in options or f"must specify {ENABLE_HELM}" not in error:
+        return ""
+    return (
+        f"; to render helmCharts as Argo CD does with kustomize.buildOptions: {ENABLE_HELM}, set "
+        f'[kustomize] build-options = ["{ENABLE_HELM}"] in the settings (helm on PATH); '
+        "Flux's kustomize-controller never renders helmCharts"
+    )
+
+
+def _remote_chart(root: Kustomization, node: Kustomization, chart: Chart, settings: Settings) -> Finding:
+    meta = catalogue.index()[REMOTE_NOT_FETCHED]
+    where = chart.where()
+    through = "" if node is root else f" (through {_shown(node.path, settings)})"
+    return Finding(
+        meta.code,
+        meta.name,
+        meta.severity,
+        f"{_label(root, settings)} inflates the chart '{chart.name}' from {chart.repo}{through}, "
+        "which is not pulled without --allow-remote-bases (kustomize keeps a pulled chart in the "
+        "chartHome beside the kustomization); its local files were checked one by one, and the "
+        "route rules are undecidable",
+        where,
+        anchor=f"build[{_label(root, settings)}].chart[{chart.name}]",
+    )
 
 
 def _remote(root: Kustomization, node: Kustomization, ref: object, settings: Settings) -> Finding:
