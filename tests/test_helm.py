@@ -66,7 +66,8 @@ def test_a_release_is_rendered_and_checked_as_its_own_deployment(repo: Path) -> 
     # The generated ApigeeRouteConfig lists no wildcard route: located in its template.
     assert ("APG103", "virtualhost/templates/routeconfig.yaml", 5) in summary(result, repo)
     assert {f.code for f in rendered} == {"APG101", "APG103"}
-    # overrides.yaml is still checked as a file, as before rendering existed.
+    # overrides.yaml is still checked as a file: it holds every environment group's
+    # settings, of which the release renders one (the chart's own files are not).
     assert ("APG103", "overrides.yaml", 2) in summary(result, repo)
     # The template is checked through the release, not skipped as a template (APG001).
     assert "APG001" not in [f.code for f in result.findings]

@@ -193,3 +193,22 @@ def test_gateway_api_listener_added_in_any_layout(
     ends = [line.endswith(newline.encode()) for line in added]
     assert all(ends[:-1]) and ends[-1] == before.endswith(newline.encode())
     assert run([tmp_path], settings_for(tmp_path, {**CATCH_ALL, "select": ["GW"]})).findings == []
+
+
+def test_fixing_a_values_file_leaves_the_retirement_notice_where_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The re-check reads the fixed file under its resolved path, the first run under the
+    path given: ING110 went to the first file by that path, and the fixer said "ING110
+    appeared after a fix" (a tester's ingress-nginx chart, no Helm release declared)."""
+    (tmp_path / "charts/ingress-nginx").mkdir(parents=True)
+    (tmp_path / "env").mkdir()
+    (tmp_path / "charts/ingress-nginx/values.yaml").write_text(
+        'controller:\n  name: controller\n  config: {}\n  electionID: ""\n'
+    )
+    (tmp_path / "env/prod.yaml").write_text("controller:\n  config:\n    keep-alive: 0\n")
+    monkeypatch.chdir(tmp_path)  # `tlslint --diff --unsafe-fixes .`: paths as given, relative
+    settings = settings_for(tmp_path)
+    outcome = apply_fixes(run([Path(".")], settings), settings, unsafe=True, write=False)
+    assert outcome.diff
+    assert not [m for m in outcome.messages if "appeared after a fix" in m]

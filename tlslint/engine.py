@@ -159,7 +159,7 @@ def _run(
         filters = Filters(settings, files)
         findings = [f for f in load_findings(files, configs) if filters.keep(f)]
         findings.extend(f for f in walk_findings(discovered, configs) if filters.keep(f))
-        rendered = _add_rendered(discovered, targets, settings, how, stdin_yaml, filters)
+        rendered = _add_rendered(discovered, targets, settings, how, stdin_yaml, filters, overlay)
         yaml = rendered.remaining(discovered.yaml) if rendered is not None else discovered.yaml
         apigee = _add_apigee(workspace, filters, yaml, settings, overlay, targets)
         findings.extend(f for f in apigee.findings if filters.keep(f))
@@ -191,11 +191,11 @@ def _run(
     findings.extend(_checked(checks, settings, workspace, filters, files, how, overlay))
     drop_indexes(workspace)  # the checks' shared indexes (not the versions, which fixes ask)
     if rendered is not None:
-        from tlslint.workspace.rendered import check_builds
+        from tlslint.workspace.rendered import check_builds, once_a_run
 
         findings = rendered.mark_undecidable(findings)
         findings.extend(f for f in rendered.findings if filters.keep(f))
-        findings.extend(check_builds(rendered, settings, filters))
+        findings = once_a_run([*findings, *check_builds(rendered, settings, filters)])
     # the files suppressions can be in (a YAML file both the Apigee and the gateway tier read, once)
     rendered_texts = rendered.texts if rendered else ()
     commented = list(
@@ -333,9 +333,10 @@ def _add_rendered(
     how: RunOptions,
     stdin: SourceText | None,
     filters: Filters,
+    overlay: Mapping[Path, SourceText] | None = None,
 ) -> RenderedLoad | None:
     """Kustomize builds, Helm releases and a YAML stream on stdin; None (nothing imported)
-    when none is in scope."""
+    when none is in scope. A release renders from the texts a fix edited (``overlay``)."""
     if not (discovered.kustomizations or settings.helm_releases or stdin is not None):
         from tlslint.kustomize import enclosing
 
@@ -344,7 +345,9 @@ def _add_rendered(
             return None
     from tlslint.workspace.rendered import load_rendered
 
-    loaded = load_rendered(discovered, targets, settings, allow_remote=how.allow_remote_bases, stdin=stdin)
+    loaded = load_rendered(
+        discovered, targets, settings, allow_remote=how.allow_remote_bases, stdin=stdin, overlay=overlay
+    )
     loaded.register(filters)
     return loaded
 

@@ -20,14 +20,18 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tlslint.findings import Finding, Location, Related
 from tlslint.sources.apigee.tree import Map, Node, Pair, Scalar, Seq, YamlError, parse, to_data
 from tlslint.sources.nginx.model import SourceText
 from tlslint.sources.text import SourceError, read_source
+
+if TYPE_CHECKING:
+    from tlslint.filters import Filters
 
 Key = str | int
 FieldPath = tuple[Key, ...]
@@ -76,6 +80,9 @@ def _metadata(node: Map, key: str) -> str | None:
 # A locator maps a rendered document and a field in it (the path, and whether the
 # finding points at the field's key) to where that field was written, or None.
 Locator = Callable[[RenderedDocument, FieldPath, bool], Location | None]
+# What a renderer makes of a build's findings once they are mapped to its sources (the
+# run's filters given): Helm says those in a values file as that file's own reading does.
+Restater = Callable[[list[Finding], "Filters"], list[Finding]]
 
 
 @dataclass(eq=False)
@@ -92,6 +99,7 @@ class RenderedBuild:
     # A field no locator finds stays where it is in the rendered text when that text
     # is one the user has (a stream on stdin); else it goes to ``where``.
     unmapped_in_place: bool = False
+    restate: Restater | None = None
 
     def field_at(self, location: Location) -> tuple[RenderedDocument, FieldPath, bool] | None:
         """The rendered document and field at ``location`` (a place in ``source``)."""
@@ -272,13 +280,20 @@ def _origin(node: Map, base: Path | None) -> tuple[Path | None, str]:
 class SourceFiles:
     """Source files read once for all builds of a run: text and YAML documents."""
 
-    def __init__(self, max_bytes: int) -> None:
+    def __init__(self, max_bytes: int, overlay: Mapping[Path, SourceText] | None = None) -> None:
         self.max_bytes = max_bytes
         self.texts: dict[Path, SourceText] = {}
         self._documents: dict[Path, list[Node] | None] = {}
+        # The texts a fix edited in memory (the fixer's re-checks), by resolved path:
+        # findings are mapped into the text the build was rendered from.
+        self.overlay = overlay or {}
 
     def text(self, path: Path) -> SourceText | None:
         if path not in self.texts:
+            edited = self.overlay.get(path)
+            if edited is not None:
+                self.texts[path] = edited
+                return edited
             try:
                 self.texts[path] = read_source(path, self.max_bytes)
             except SourceError:

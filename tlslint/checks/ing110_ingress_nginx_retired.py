@@ -14,6 +14,7 @@ from tlslint.checks import RuleContext
 from tlslint.checks._kubernetes import kubernetes
 from tlslint.checks._yaml_edits import location
 from tlslint.findings import Finding
+from tlslint.paths import resolved
 from tlslint.workspace import Workspace
 
 CODE = "ING110"
@@ -26,7 +27,9 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     roots = ws.ingress_nginx_roots()
     if not roots:
         return
-    first = min(roots, key=lambda node: (str(node.source.path), node.start))
+    # By resolved path: the fixer's re-checks read an edited file under its resolved path,
+    # the first run under the path given, and the notice must stay where it was.
+    first = min(roots, key=lambda node: (str(resolved(node.source.path)), node.start))
     yield ctx.finding(
         location(first),
         "ingress-nginx was retired in March 2026: no further releases, bug fixes or security fixes "

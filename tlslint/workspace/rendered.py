@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -51,6 +51,8 @@ COMPONENT_UNUSED = "RND004"
 ENABLE_HELM = "--enable-helm"  # the build option that lets kustomize inflate helmCharts
 # The cross-file rules that a file alone cannot decide (a build's other files are missing).
 UNDECIDABLE_PREFIXES = ("APG1", "GW1", "ING105", "ING111")
+# Rules that say a thing once a run, whichever deployment they find it in.
+ONCE_A_RUN = frozenset({"ING110"})
 
 
 def _apigee_part(build: RenderedBuild, settings: Settings, workspace: Workspace) -> list[Finding]:
@@ -207,8 +209,11 @@ def load_rendered(
     *,
     allow_remote: bool = False,
     stdin: SourceText | None = None,
+    overlay: Mapping[Path, SourceText] | None = None,
 ) -> RenderedLoad:
-    files = SourceFiles(settings.max_file_size)
+    """``overlay``: texts a fix edited in memory (the fixer's re-checks); a Helm release
+    whose values file one is renders from it."""
+    files = SourceFiles(settings.max_file_size, overlay)
     load = RenderedLoad(sources=files)
     if stdin is not None:
         _add_stream(load, stdin, files)
@@ -218,7 +223,7 @@ def load_rendered(
     if settings.helm_releases:
         from tlslint.helm import add_releases
 
-        add_releases(load, discovered, targets, settings, files)
+        add_releases(load, discovered, targets, settings, files, overlay)
     return load
 
 
@@ -573,9 +578,29 @@ def check_builds(load: RenderedLoad, settings: Settings, filters: Filters) -> li
     for build, workspace, problems in parts:
         mapped = [build.map_finding(f) for f in problems]
         mapped += [build.map_finding(f) for f in run_checks(checks, settings, workspace, filters, files=0)]
+        if build.restate is not None:
+            mapped = build.restate(mapped, filters)
         load.register(filters)
         found.extend(f for f in mapped if filters.keep(f) and _reported(load, f))
     return list(merge_across_builds(found))
+
+
+def once_a_run(findings: list[Finding]) -> list[Finding]:
+    """The rules said once a run (``ONCE_A_RUN``) said once, though the files and each
+    build found them: at the first place by resolved path (an edited text in the
+    fixer's re-checks has its resolved path, and the notice must not move)."""
+    said = [f for f in findings if f.code in ONCE_A_RUN]
+    if len(said) < 2:
+        return findings
+    first: dict[str, Finding] = {}
+    for finding in sorted(said, key=_first_place):
+        first.setdefault(finding.code, finding)
+    kept = {id(f) for f in first.values()}
+    return [f for f in findings if f.code not in ONCE_A_RUN or id(f) in kept]
+
+
+def _first_place(finding: Finding) -> tuple[str, int, int]:
+    return str(resolved(finding.location.path)), finding.location.line, finding.location.column
 
 
 def _reported(load: RenderedLoad, finding: Finding) -> bool:
