@@ -126,3 +126,22 @@ def helm_render(chart: Path, template: str, values: str) -> dict[str, Any]:
     assert done.returncode == 0, done.stderr
     rendered: dict[str, Any] = next(d for d in YAML(typ="safe", pure=True).load_all(done.stdout) if d)
     return rendered
+
+
+# The ingress-nginx chart's ConfigMap template, in the real chart's form: each
+# controller.config value quoted by a `range` loop.
+INGRESS_NGINX_CONFIGMAP = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  labels:
+    app.kubernetes.io/name: ingress-nginx
+    app.kubernetes.io/component: controller
+  name: {{ .Release.Name }}-ingress-nginx-controller
+  namespace: {{ .Release.Namespace }}
+data:
+  allow-snippet-annotations: "false"
+{{- range $key, $value := .Values.controller.config }}
+  {{- $key | nindent 2 }}: {{ $value | quote }}
+{{- end }}
+"""

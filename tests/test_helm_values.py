@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from conftest import helm_binary
-from helpers import settings_for
+from helpers import INGRESS_NGINX_CONFIGMAP, settings_for
 
 from tlslint.engine import RunResult, run
 from tlslint.findings import Finding
@@ -23,21 +23,7 @@ from tlslint.fixing import apply_fixes
 from tlslint.settings import Settings
 
 CHART = "charts/ingress-nginx"
-CONFIGMAP = """\
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  labels:
-    app.kubernetes.io/name: ingress-nginx
-    app.kubernetes.io/component: controller
-  name: {{ .Release.Name }}-ingress-nginx-controller
-  namespace: {{ .Release.Namespace }}
-data:
-  allow-snippet-annotations: "false"
-{{- range $key, $value := .Values.controller.config }}
-  {{- $key | nindent 2 }}: {{ $value | quote }}
-{{- end }}
-"""
+CONFIGMAP = INGRESS_NGINX_CONFIGMAP
 DEPLOYMENT = """\
 apiVersion: apps/v1
 kind: Deployment

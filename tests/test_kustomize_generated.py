@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from conftest import helm_binary, kustomize_binary
-from helpers import settings_for
+from helpers import INGRESS_NGINX_CONFIGMAP, settings_for
 
 from tlslint.discovery import discover
 from tlslint.engine import RunOptions, RunResult, run
@@ -75,21 +75,7 @@ CHART = {
         "controller:\n  replicaCount: 1\n  config: {}\n  ingressClassResource:\n    name: nginx\n"
         "  admissionWebhooks:\n    enabled: false\n"
     ),
-    "templates/controller-configmap.yaml": """\
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  labels:
-    app.kubernetes.io/name: ingress-nginx
-    app.kubernetes.io/component: controller
-  name: {{ .Release.Name }}-ingress-nginx-controller
-  namespace: {{ .Release.Namespace }}
-data:
-  allow-snippet-annotations: "false"
-{{- range $key, $value := .Values.controller.config }}
-  {{- $key | nindent 2 }}: {{ $value | quote }}
-{{- end }}
-""",
+    "templates/controller-configmap.yaml": INGRESS_NGINX_CONFIGMAP,
 }
 HELM_CHARTS = """\
 helmCharts:

@@ -24,9 +24,13 @@ import fnmatch
 import posixpath
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tlslint.sources.nginx.model import SourceText
 from tlslint.sources.python.model import Container
+
+if TYPE_CHECKING:
+    from tlslint.sources.python.image import Layout
 
 Peek = Callable[[Path], "SourceText | None"]
 
@@ -42,17 +46,23 @@ def working_directory(container: Container, peek: Peek) -> tuple[str | None, str
     if container.dockerfile is None:
         image = f"the image {container.image}" if container.image else "its image"
         return None, f"its working directory is {image}'s, which tlslint cannot read"
-    source = peek(container.dockerfile)
-    if source is None:
-        return None, f"its Dockerfile {container.dockerfile.name} cannot be read"
-    from tlslint.sources.python.image import layout
-
-    found = layout(source)
+    found, why = _layout(container.dockerfile, peek)
+    if found is None:
+        return None, why
     if found.unknown:
         return None, found.unknown
     if found.workdir is None:
         return None, f"{container.dockerfile.name} sets no WORKDIR: its working directory is its base image's"
     return found.workdir, ""
+
+
+def _layout(dockerfile: Path, peek: Peek) -> tuple[Layout | None, str]:
+    source = peek(dockerfile)
+    if source is None:
+        return None, f"its Dockerfile {dockerfile.name} cannot be read"
+    from tlslint.sources.python.image import layout
+
+    return layout(source), ""
 
 
 def host_file(container: Container, inside: str, peek: Peek) -> tuple[Path | None, str]:
@@ -78,12 +88,9 @@ def host_file(container: Container, inside: str, peek: Peek) -> tuple[Path | Non
     if container.dockerfile is None or container.context is None:
         image = f"the image {container.image}" if container.image else "its image"
         return None, f"{inside} would come from {image}, whose files tlslint cannot read"
-    dockerfile = peek(container.dockerfile)
-    if dockerfile is None:
-        return None, f"its Dockerfile {container.dockerfile.name} cannot be read"
-    from tlslint.sources.python.image import layout
-
-    found = layout(dockerfile)
+    found, why = _layout(container.dockerfile, peek)
+    if found is None:
+        return None, why
     ignored = _dockerignore(container, peek)
     context = container.context
     for copy in reversed(found.copies):
