@@ -86,6 +86,20 @@ def test_apg103_adds_lines_and_changes_nothing_else(tmp_path: Path) -> None:
     assert run([tmp_path], settings_for(tmp_path, REQUIRED)).findings == []
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_apg105_keeps_the_comments_among_the_items_it_replaces(tmp_path: Path, newline: str) -> None:
+    # The replaced span used to take the comments between the items with it.
+    listed = (
+        '  hostnames:\n  # the public names\n  - "api.example.com"   # prod\n'
+        "  # staging, until June\n  - 'stage.example.com'\n  - www.example.com  # last\n"
+    )
+    route = WILDCARD.replace('  hostnames:\n  - "*"\n', listed).replace("\n", newline)
+    fixed = fix(tmp_path, {"route.yaml": route})["route.yaml"].decode()
+    expected = '  hostnames:\n  # the public names\n  # prod\n  # staging, until June\n  - "*"  # last\n'
+    assert fixed == WILDCARD.replace('  hostnames:\n  - "*"\n', expected).replace("\n", newline)
+    assert fix(tmp_path, {"route.yaml": fixed}) == {"route.yaml": fixed.encode()}  # a second fix: nothing
+
+
 def test_crlf_and_bom_are_kept(tmp_path: Path) -> None:
     text = "virtualhosts:\r\n  - name: prod\r\n    sslSecret: prod-tls # tls\r\n"
     before = b"\xef\xbb\xbf" + text.encode()

@@ -213,8 +213,24 @@ def replace_list(seq: Seq, values: list[str]) -> Edit | None:
     if dash == -1 or text[line_start:dash].strip():
         return None
     indent = " " * (dash - line_start)
-    lines = source.newline.join(f"{indent}- {v}" if i else f"- {v}" for i, v in enumerate(values))
+    shown = [*_comments_between(seq), *(f"- {v}" for v in values)]
+    lines = source.newline.join(f"{indent}{line}" if i else line for i, line in enumerate(shown))
     return Edit(source.path, dash, last.end, lines)
+
+
+def _comments_between(seq: Seq) -> list[str]:
+    """The comments among a block list's scalar items (on an item's line or a line of
+    their own), as written: what the replaced span holds beside the items, kept on lines
+    of their own before the new items. Between two items there is only the dash, blanks
+    and comments, so the first ``#`` of a line there starts one."""
+    text = seq.source.text
+    comments: list[str] = []
+    for before, after in zip(seq.items, seq.items[1:], strict=False):
+        for line in text[before.end : after.start].splitlines():
+            at = line.find("#")
+            if at != -1:
+                comments.append(line[at:].rstrip())
+    return comments
 
 
 def append_block_item(seq: Seq, lines: list[str]) -> Edit | None:
