@@ -13,6 +13,8 @@ nginx does:
   with a newline.
 * An unterminated quote is truncated silently by crossplane; we raise LexError
   at the opening quote (tested below).
+* Text right after a closing quote (``"a""b"``, ``'a'b``, ``"a"}``) is read on by
+  crossplane; nginx says `unexpected`, and we raise LexError there (tested below).
 * ``${`` without a closing ``}`` makes crossplane swallow the following
   whitespace and words into one token; so does a closed ``${...}`` that is
   followed directly by whitespace or the end of the file (``set $a ${b} c;``
@@ -160,23 +162,28 @@ punct = st.sampled_from([";", ";", "{", "}"])
 
 @st.composite
 def config_text(draw: st.DrawFn) -> str:
-    """Pieces with separators, which may be empty: ``a;``, ``}b``, ``"x"y`` are generated.
+    """Pieces with separators, which may be empty: ``a;``, ``}b``, ``"x";`` are generated
+    (``"x"y`` is not: nginx refuses it, and so do we; tested below).
 
     A quoted string or a comment written directly after a word would become part
     of the word, and their contents (spaces, ``${``, a final backslash) are not
     meant to be word characters, so a space goes between those.
     """
     out: list[str] = []
-    previous_is_word = False
+    previous_is_word = previous_is_quote = False
     for _ in range(draw(st.integers(0, 25))):
         kind = draw(st.sampled_from(["word", "word", "word", "quoted", "comment", "punct"]))
         if kind in ("quoted", "comment") and previous_is_word:
             out.append(" ")
         strategy = {"word": word, "quoted": quoted(), "comment": comment, "punct": punct}[kind]
-        out.append(draw(strategy))
+        piece = draw(strategy)
+        if previous_is_quote and piece[0] not in ";{)":
+            out.append(" ")  # nginx refuses anything else right after a quote; crossplane reads on
+        out.append(piece)
         sep = draw(separator)
         out.append(sep)
         previous_is_word = kind == "word" and sep == "" and out[-2][-1] not in ";{"
+        previous_is_quote = kind == "quoted" and sep == ""
     out.append(draw(newline))  # see the module docstring: crossplane drops a word at the very end
     return "".join(out)
 
@@ -289,6 +296,36 @@ def test_unterminated_quote_raises_at_the_opening_quote(text: str, quote_at: int
         tokenize(text)
     assert raised.value.offset == quote_at
     assert "unterminated" in raised.value.message
+
+
+@pytest.mark.parametrize(
+    ("text", "char"),
+    [
+        ('a "x""y";\n', '"'),
+        ("a 'x'b;\n", "b"),
+        ('a "x"#c\n;\n', "#"),
+        ('a "x"}\n', "}"),
+        ("a 'x'\f;\n", "\f"),
+    ],
+)
+def test_a_quote_followed_by_anything_but_a_space_raises(text: str, char: str) -> None:
+    # nginx 1.22.1: `unexpected """` and so on (its lexer needs a space after a quote);
+    # crossplane read on, and a fix could write a file nginx refuses.
+    with pytest.raises(LexError) as raised:
+        scan(text)
+    assert raised.value.offset == text.index(char, text.index("x") + 2)
+    assert raised.value.message.startswith(f'unexpected "{char}" after a quoted string')
+
+
+def test_what_may_follow_a_quote() -> None:
+    text = 'if ($a = "b") { x "y"; z \'w\'{ }\n  v "u"\t;\n  t "s"\r\n;\n}\n'
+    assert [value for _, value, _, _ in scan(text) if value in ("b", "y", "w", "u", "s")] == [
+        "b",
+        "y",
+        "w",
+        "u",
+        "s",
+    ]
 
 
 def test_backslash_at_end_of_file_raises() -> None:
