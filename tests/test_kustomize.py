@@ -129,6 +129,32 @@ def test_an_inline_patch_is_reported_at_its_line_in_the_kustomization(tree: Path
     assert where(finding, tree) == "overlays/prod/kustomization.yaml:13"
 
 
+def test_a_json_6902_patch_is_applied_after_patches(tmp_path: Path, engine: str) -> None:
+    # Measured with kubectl: patchesJson6902 wins over `patches` on one field, wherever
+    # each is written; both set keep-alive "0" here, and the finding was placed at the
+    # `patches` entry.
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    (root / "base").mkdir()
+    (root / "base/cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ingress-nginx-controller\n"
+        '  namespace: ingress-nginx\ndata:\n  keep-alive: "75"\n'
+    )
+    (root / "base/kustomization.yaml").write_text("resources: [cm.yaml]\n")
+    replace = '  patch: |-\n    - op: replace\n      path: /data/keep-alive\n      value: "0"\n'
+    (root / "ov").mkdir()
+    (root / "ov/kustomization.yaml").write_text(
+        "resources: [../base]\npatchesJson6902:\n"
+        "- target: {version: v1, kind: ConfigMap, name: ingress-nginx-controller}\n"
+        + replace
+        + "patches:\n- target: {kind: ConfigMap, name: ingress-nginx-controller}\n"
+        + replace
+    )
+    result = check(root, "ov", mapping={})
+    [finding] = [f for f in result.findings if f.code == "ING101"]
+    assert where(finding, root) == "ov/kustomization.yaml:7"
+
+
 def test_a_namespace_set_by_a_kustomization_is_reported_there(tree: Path, engine: str) -> None:
     overlay = tree / "overlays/prod/kustomization.yaml"
     overlay.write_text(overlay.read_text() + "namespace: apigee-system\n")

@@ -273,7 +273,8 @@ def _local(item: Scalar, directory: Path, entry: str | None = None) -> Path:
 
 
 def _patches(owner: Kustomization, document: Map, directory: Path, max_bytes: int) -> list[Patch]:
-    """patchesStrategicMerge, patchesJson6902, then patches: kustomize's order."""
+    """patchesStrategicMerge, patches, then patchesJson6902: kustomize's order (measured with
+    kubectl 1.32: a JSON 6902 patch wins over a `patches` entry on the same field)."""
     found: list[Patch | None] = []
     for item in _items(document.get("patchesStrategicMerge")):
         if isinstance(item, Scalar) and isinstance(item.value, str):
@@ -281,7 +282,7 @@ def _patches(owner: Kustomization, document: Map, directory: Path, max_bytes: in
                 found.append(_inline(owner, item, {}))
             else:
                 found.append(_from_file(owner, directory, item.value, {}, max_bytes))
-    for key in ("patchesJson6902", "patches"):
+    for key in ("patches", "patchesJson6902"):
         for item in _items(document.get(key)):
             if not isinstance(item, Map):
                 continue
