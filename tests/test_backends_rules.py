@@ -416,6 +416,23 @@ def test_a_shell_form_cmd_is_expanded_with_the_images_env(tmp_path: Path) -> Non
     assert unset.code == "BKD103" and "$PORT is not set in Dockerfile)" in unset.message
 
 
+def test_an_exec_form_shell_script_is_expanded_with_the_images_env(tmp_path: Path) -> None:
+    """["sh", "-c", "... $PORT ..."] runs the same shell as the shell form: it was not read
+    at all (no finding, no BKD103). Its words are inside one JSON string: read, never edited."""
+    script = '["sh", "-c", "gunicorn --bind 0.0.0.0:$PORT --worker-class gthread --threads 4 app:app"]'
+    dockerfile = DD.replace(DD.splitlines()[-1], f"CMD {script}")
+    [race] = findings(tmp_path, {"app.conf": nginx(), "Dockerfile": dockerfile})
+    assert race.code == "BKD101" and "gunicorn (Dockerfile CMD) closes them after 2s" in race.message
+    assert race.related[-1].message == "reaches gunicorn, which listens on 0.0.0.0:8000"
+    [unset] = findings(
+        tmp_path / "unset", {"app.conf": nginx(), "Dockerfile": dockerfile.replace("ENV PORT=8000\n", "")}
+    )
+    assert unset.code == "BKD103"
+    backend_side = {"rules": {"BKD101": {"fix-side": "backend"}}}
+    [kept] = findings(tmp_path / "side", {"app.conf": nginx(), "Dockerfile": dockerfile}, backend_side)
+    assert kept.fix is None or all(edit.path.name != "Dockerfile" for edit in kept.fix.edits)
+
+
 def test_a_shell_form_cmd_keeps_the_env_lines_place(tmp_path: Path) -> None:
     dockerfile = (
         'FROM python\nENV GUNICORN_CMD_ARGS="-b 0.0.0.0:8000 -k gthread --keep-alive 5"\n'

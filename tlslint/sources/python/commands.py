@@ -231,6 +231,19 @@ def find_programs(words: list[Word]) -> Iterator[tuple[str, int, list[Word]]]:
                     break
 
 
+def _expanded_shell_script(words: list[Word]) -> Word | None:
+    """The script of an exec form ``["sh", "-c", SCRIPT]`` that the shell must expand (a
+    script without ``$`` is read as written, by ``find_programs``)."""
+    if len(words) < 3 or any(w.operator for w in words[:3]):
+        return None
+    shell, flag, script = words[:3]
+    if shell.text.rsplit("/", 1)[-1] not in _SHELLS:
+        return None
+    if not (flag.text.startswith("-") and flag.text.endswith("c")):
+        return None
+    return script if "$" in script.text else None
+
+
 def _inner(script: Word) -> Iterator[tuple[str, int, list[Word]]]:
     """Programs started by ``sh -c "..."``: their words are read, not editable."""
     inner = lex_shell(script.text, 0, len(script.text))
@@ -493,6 +506,18 @@ def started(
             from tlslint.sources.python.scripts import Runner, read_inline
 
             found.extend(read_inline(source, command.words, Runner(source.path, process, merged)))
+            continue
+        script = _expanded_shell_script(command.words) if fmt == DOCKERFILE else None
+        if script is not None:
+            # ["sh", "-c", "gunicorn --bind 0.0.0.0:$PORT ..."]: the shell expands $PORT
+            # with the image's ENV, as in the shell form; its words are read, not edited.
+            from tlslint.sources.python.scripts import Runner, read_inline
+
+            inner = [
+                replace(w, start=script.start, end=script.end, editable=False)
+                for w in lex_shell(script.text, 0, len(script.text))
+            ]
+            found.extend(read_inline(source, inner, Runner(source.path, process, merged)))
             continue
         for server, index, words in find_programs(command.words):
             backend = command_backend(source, server, index, words, process)
