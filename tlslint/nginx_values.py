@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 ENVSUBST_PLACEHOLDER: Final = re.compile(r"\$\{[A-Z][A-Z0-9_]*\}")
 # What a template fills in before nginx reads the file: envsubst's ${NAME}, and a Go,
 # Jinja or Helm {{ ... }} (quoted: nginx would read a bare `{` as a block).
-_PLACEHOLDER: Final = re.compile(r"\$\{[A-Z][A-Z0-9_]*\}|\{\{.*?\}\}", re.S)
+_PLACEHOLDER: Final = re.compile(rf"{ENVSUBST_PLACEHOLDER.pattern}|\{{\{{.*?\}}\}}", re.S)
 # envsubst's other form, $NAME, in the nginx image's templates (/etc/nginx/templates/
 # *.template, rendered at start). Elsewhere an upper-case $NAME is an nginx variable:
 # nginx reads variable names without case.

@@ -224,31 +224,38 @@ def find_programs(words: list[Word]) -> Iterator[tuple[str, int, list[Word]]]:
                 if not any(w.text in _INSTALLERS for w in segment[:index]):
                     yield server, index, segment
                 break
-            if word.text.rsplit("/", 1)[-1] in _SHELLS and index + 2 < len(segment):
-                flag = segment[index + 1].text
-                if flag.startswith("-") and flag.endswith("c") and segment[index + 2].static:
-                    yield from _inner(segment[index + 2])
-                    break
+            script = _shell_script(segment, index)
+            if script is not None and script.static:
+                yield from find_programs(script_words(script))
+                break
+
+
+def _shell_script(words: list[Word], index: int) -> Word | None:
+    """The script of ``sh -c SCRIPT`` when ``words[index]`` starts one."""
+    if index + 2 >= len(words) or words[index].text.rsplit("/", 1)[-1] not in _SHELLS:
+        return None
+    flag = words[index + 1].text
+    return words[index + 2] if flag.startswith("-") and flag.endswith("c") else None
 
 
 def _expanded_shell_script(words: list[Word]) -> Word | None:
     """The script of an exec form ``["sh", "-c", SCRIPT]`` that the shell must expand (a
     script without ``$`` is read as written, by ``find_programs``)."""
-    if len(words) < 3 or any(w.operator for w in words[:3]):
+    if any(w.operator for w in words[:3]):
         return None
-    shell, flag, script = words[:3]
-    if shell.text.rsplit("/", 1)[-1] not in _SHELLS:
-        return None
-    if not (flag.text.startswith("-") and flag.text.endswith("c")):
-        return None
-    return script if "$" in script.text else None
+    script = _shell_script(words, 0)
+    return script if script is not None and "$" in script.text else None
 
 
-def _inner(script: Word) -> Iterator[tuple[str, int, list[Word]]]:
-    """Programs started by ``sh -c "..."``: their words are read, not editable."""
-    inner = lex_shell(script.text, 0, len(script.text))
-    fixed = [replace(w, start=script.start, end=script.end, editable=False) for w in inner]
-    yield from find_programs(fixed)
+def script_words(script: Word) -> list[Word]:
+    """The words of an ``sh -c "..."`` script: read, not edited."""
+    return words_at(script.text, script.start, script.end)
+
+
+def words_at(text: str, start: int, end: int) -> list[Word]:
+    """The shell words of ``text``, a string the file does not hold as written (a quoted
+    script, an expansion), each placed at ``start:end``: read, not editable."""
+    return [replace(w, start=start, end=end, editable=False) for w in lex_shell(text, 0, len(text))]
 
 
 def _flag_value(word: Word, flag: str, source: SourceText) -> tuple[str, int, int, bool]:
@@ -513,11 +520,7 @@ def started(
             # with the image's ENV, as in the shell form; its words are read, not edited.
             from tlslint.sources.python.scripts import Runner, read_inline
 
-            inner = [
-                replace(w, start=script.start, end=script.end, editable=False)
-                for w in lex_shell(script.text, 0, len(script.text))
-            ]
-            found.extend(read_inline(source, inner, Runner(source.path, process, merged)))
+            found.extend(read_inline(source, script_words(script), Runner(source.path, process, merged)))
             continue
         for server, index, words in find_programs(command.words):
             backend = command_backend(source, server, index, words, process)

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tlslint.sources.nginx.model import SourceText
-from tlslint.sources.python.commands import Word, command_backend, find_programs, lex_shell
+from tlslint.sources.python.commands import Word, command_backend, find_programs, lex_shell, words_at
 from tlslint.sources.python.environment import EnvVar
 from tlslint.sources.python.model import JSON, SHELL, Backend, Container, Mount, Problem
 from tlslint.sources.python.servers import KEEPALIVE
@@ -334,10 +334,7 @@ def _words(source: SourceText, node: object) -> list[Word] | None:
             # Through an alias or merge key: read where it is written, not edited there.
             return [replace(w, editable=False) for w in words] if node.shared else words
         start, end = span or (node.start, node.end)  # quoted or folded: read, not edited
-        return [
-            Word(w.text, start, end, w.static, w.operator, editable=False)
-            for w in lex_shell(node.value, 0, len(node.value))
-        ]
+        return words_at(node.value, start, end)
     if isinstance(node, Seq):
         words = []
         for item in node.items:

@@ -39,7 +39,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tlslint.sources.nginx.model import SourceText
-from tlslint.sources.python.commands import COMMAND_KIND, Word, command_backend, find_programs, lex_shell
+from tlslint.sources.python.commands import (
+    COMMAND_KIND,
+    Word,
+    command_backend,
+    find_programs,
+    lex_shell,
+    words_at,
+)
 from tlslint.sources.python.environment import EnvVar, apply_environment
 from tlslint.sources.python.model import Backend, LoadedFile
 from tlslint.sources.python.servers import SERVER_FACTS
@@ -467,8 +474,7 @@ class _Reader:
                 continue
             shown = raw.split("=", 1)[1] if raw.startswith("-") and "=" in raw else raw
             if not raw.startswith(('"', "'")) and value.split() != [value]:
-                inner = lex_shell(value, 0, len(value))  # an unquoted expansion is split into words
-                out.extend(replace(w, start=word.start, end=word.end, editable=False) for w in inner)
+                out.extend(words_at(value, word.start, word.end))  # an unquoted expansion is split
             else:
                 out.append(replace(word, text=value, static=True, editable=False, shown=shown))
         return out, unknown_arguments
