@@ -605,6 +605,42 @@ def test_an_env_file_reaches_a_compose_command(tmp_path: Path) -> None:
     assert "uvicorn (compose api command) closes them after 5s (UVICORN_TIMEOUT_KEEP_ALIVE=5)" in race.message
 
 
+COMMAND_API = (
+    "services:\n  api:\n    build: ./api\n    command: uvicorn main:app --host 0.0.0.0 --port 8000\n"
+)
+IMAGE_ENV = "FROM python:3.12-slim\nENV UVICORN_TIMEOUT_KEEP_ALIVE={keepalive}\nWORKDIR /app\n"
+
+
+def image_env_files(keepalive: int, compose: str = COMMAND_API) -> dict[str, str]:
+    return {
+        "nginx/nginx.conf": nginx(extra="        keepalive 32;\n        keepalive_timeout 120s;\n"),
+        "docker-compose.yml": compose,
+        "api/Dockerfile": IMAGE_ENV.format(keepalive=keepalive),
+    }
+
+
+def test_a_compose_command_runs_with_its_images_env(tmp_path: Path) -> None:
+    """A command: replaces the image's CMD, not its ENV: uvicorn reads the Dockerfile's
+    UVICORN_TIMEOUT_KEEP_ALIVE (BKD101 used to state uvicorn's default of 5s beside an
+    ENV of 150), placed at the ENV line; compose's environment: wins over it."""
+    assert check_files(tmp_path, image_env_files(150), SETTINGS).findings == []
+    [race] = bkd101(tmp_path / "short", image_env_files(3))
+    assert "uvicorn (compose api command) closes them after 3s (UVICORN_TIMEOUT_KEEP_ALIVE=3)" in race.message
+    [where] = [r.location for r in race.related if r.location.path.name == "Dockerfile"]
+    assert (where.line, where.column) == (2, 5)
+    overridden = COMMAND_API + "    environment:\n      UVICORN_TIMEOUT_KEEP_ALIVE: 4\n"
+    [race] = bkd101(tmp_path / "overridden", image_env_files(150, overridden))
+    assert "closes them after 4s" in race.message
+    # Another stage's ENV is not the final image's; the stage it is built FROM is.
+    files = image_env_files(150)
+    files["api/Dockerfile"] = files["api/Dockerfile"] + "FROM python:3.12-slim\n"
+    [race] = bkd101(tmp_path / "stage", files)
+    assert "uvicorn's default --timeout-keep-alive of 5s" in race.message
+    files["api/Dockerfile"] = files["api/Dockerfile"].replace("slim\nENV", "slim AS base\nENV", 1)
+    files["api/Dockerfile"] = files["api/Dockerfile"].replace("FROM python:3.12-slim\n", "FROM base\n")
+    assert check_files(tmp_path / "chain", files, SETTINGS).findings == []
+
+
 def test_the_env_file_parser_reads_as_compose_does() -> None:
     from tlslint.sources.python.dotenv import EnvFileError, parse
 

@@ -433,6 +433,35 @@ def test_procfile() -> None:
     assert not binding(other).addresses and binding(other).unknown
 
 
+def test_dockerfile_final_stage_inherits_from_its_base_stage() -> None:
+    """``FROM base`` inherits base's ENV, ENTRYPOINT and CMD (they used to be dropped at
+    every FROM: uvicorn's default keep-alive was stated beside base's ENV of 120); an
+    ENTRYPOINT resets a CMD inherited from the base, as Docker does."""
+    [inherited] = backends(
+        "Dockerfile",
+        """\
+        FROM python:3.12 AS base
+        ENV UVICORN_TIMEOUT_KEEP_ALIVE=120
+        CMD ["uvicorn", "main:app", "--host", "0.0.0.0"]
+        FROM base
+        WORKDIR /app
+        """,
+        DOCKERFILE,
+    )
+    assert inherited.server == "uvicorn" and static_value(inherited, KEEPALIVE) == 120
+    reset = backends(
+        "Dockerfile",
+        """\
+        FROM python:3.12 AS base
+        CMD ["uvicorn", "main:app", "--host", "0.0.0.0"]
+        FROM base
+        ENTRYPOINT ["/docker-entrypoint.sh"]
+        """,
+        DOCKERFILE,
+    )
+    assert reset == []
+
+
 def test_dockerfile_exec_and_shell_forms() -> None:
     [exec_form] = backends(
         "Dockerfile",

@@ -63,6 +63,7 @@ from tlslint.workspace.tier_load import TierLoad
 if TYPE_CHECKING:
     from tlslint.filters import Filters
     from tlslint.sources.python.compose import ComposeFile, Service
+    from tlslint.sources.python.environment import EnvVar
     from tlslint.sources.python.prefetch import Loaded
     from tlslint.workspace import Workspace
     from tlslint.workspace.compose import ComposeHosts
@@ -431,6 +432,7 @@ def load_backends(
             loader.load_compose,
             lambda path: loader.load(path, DOCKERFILE),
             lambda service: _image_backends(loader, service),
+            lambda dockerfile: _image_env(loader, dockerfile),
         )
         workspace.compose = compose.hosts
         backends.extend(_resolve_config(loader, b, consumed) for b in compose.backends)
@@ -486,6 +488,13 @@ def _image_backends(loader: _Loader, service: Service) -> list[Backend]:
     if service.env_unknown:
         found = [unknown_environment(backend, service.env_unknown) for backend in found]
     return found
+
+
+def _image_env(loader: _Loader, dockerfile: Path) -> dict[str, EnvVar]:
+    from tlslint.sources.python.image import image_env
+
+    source = loader.peek(dockerfile) if dockerfile.is_file() else None
+    return image_env(source) if source is not None else {}
 
 
 def _not_run_where_imported(backends: list[Backend]) -> list[Backend]:

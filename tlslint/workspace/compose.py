@@ -48,11 +48,15 @@ class ComposeHosts:
         return bool(self.by_where or self.by_dockerfile)
 
 
-def _one_service(group: list[Service]) -> None:
+ImageEnv = Callable[[Path], "dict[str, EnvVar]"]  # a Dockerfile's final ENV, placed in it
+
+
+def _one_service(group: list[Service], image_env: ImageEnv | None) -> None:
     """A service defined in several compose files of one directory is one container: its
     build, working_dir:, volumes: and environment come from whichever file sets them
     (compose merges them). The environment then applies to the servers its command starts:
-    its env files' and environment:'s values over the image's ENV."""
+    its env files' and environment:'s values over the ENV of the image it builds (a
+    command: replaces the image's CMD, not its ENV)."""
     env: dict[str, tuple[EnvVar, Path]] = {}
     unknown = ""
     labels: list[str] = []
@@ -82,10 +86,13 @@ def _one_service(group: list[Service]) -> None:
         service.env_unknown = unknown
         service.env_label = ", ".join(labels) if matters else ""
         container = _container(service, group)
+        run_env = service.env
+        if service.backends and image_env is not None and container is not None and container.dockerfile:
+            run_env = {**image_env(container.dockerfile), **run_env}
         for position, backend in enumerate(service.backends):
             assert service.source is not None
             index, words = service.started[position]
-            backend = apply_environment(service.source, backend, index, words, service.env)
+            backend = apply_environment(service.source, backend, index, words, run_env)
             if unknown:
                 backend = unknown_environment(backend, unknown)
             backend.container = container
@@ -128,11 +135,13 @@ def load_compose(
     read: Callable[[Path], ComposeFile | None],
     load_dockerfile: Callable[[Path], object],
     image_backends: Callable[[Service], list[Backend]] | None = None,
+    image_env: ImageEnv | None = None,
 ) -> ComposeLoad:
     """``read(path)`` gives the compose file's services, or None when it could not be
     read; ``load_dockerfile`` reads a Dockerfile a service builds; ``image_backends``, the
     servers that Dockerfile starts in a service whose environment (env_file:,
-    environment:) sets what they read: that service's own, under its names."""
+    environment:) sets what they read: that service's own, under its names;
+    ``image_env``, the ENV of the image a service with its own command: builds."""
     services: list[Service] = []
     for path in paths:
         loaded = read(path)
@@ -143,7 +152,7 @@ def load_compose(
     for service in services:
         projects.setdefault((service.path.resolve().parent, service.name), []).append(service)
     for group in projects.values():
-        _one_service(group)
+        _one_service(group, image_env)
     owners: dict[str, set[tuple[Path, str]]] = {}
     for service in services:
         for host in service.hosts:

@@ -428,22 +428,27 @@ def _dockerfile_words(source: SourceText, start: int, end: int) -> list[Word] | 
 
 
 def _dockerfile(source: SourceText) -> Iterator[Command]:
+    """The final stage's command, with what it inherits from the stages it is built FROM
+    (``FROM base``): their ENV, ENTRYPOINT and CMD; an ENTRYPOINT resets an inherited CMD."""
+    from tlslint.sources.python.image import final_chain
+
     entry: tuple[list[Word], bool] | None = None
     cmd: tuple[list[Word], bool] | None = None
     env: dict[str, EnvVar] = {}
-    for keyword, start, end in _logical_lines(source.text):
-        if keyword == "FROM":
-            entry = cmd = None
-            env = {}
-        elif keyword == "ENV":
-            dockerfile_env(source.text, start, end, env)
-        elif keyword in ("CMD", "ENTRYPOINT"):
-            words = _dockerfile_words(source, start, end) or []
-            exec_form = bool(words) and words[0].style == JSON
-            if keyword == "CMD":
-                cmd = (words, exec_form)
-            else:
-                entry = (words, exec_form)
+    for _, _, instructions in final_chain(source):
+        cmd_inherited = cmd is not None
+        for keyword, start, end in instructions:
+            if keyword == "ENV":
+                dockerfile_env(source.text, start, end, env)
+            elif keyword in ("CMD", "ENTRYPOINT"):
+                words = _dockerfile_words(source, start, end) or []
+                exec_form = bool(words) and words[0].style == JSON
+                if keyword == "CMD":
+                    cmd, cmd_inherited = (words, exec_form), False
+                else:
+                    entry = (words, exec_form)
+                    if cmd_inherited:
+                        cmd = None
     if entry is not None and entry[1] and cmd is not None and cmd[1]:
         yield Command([*entry[0], *cmd[0]], "Dockerfile ENTRYPOINT + CMD", env)
         return

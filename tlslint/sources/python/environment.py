@@ -51,6 +51,7 @@ class EnvVar:
     start: int = -1
     end: int = -1
     origin: str = ""  # why it is not static when it has no span
+    where: Location | None = None  # set in another file (an image's ENV under a compose command:)
 
 
 def dockerfile_env(text: str, start: int, end: int, env: dict[str, EnvVar]) -> None:
@@ -157,7 +158,14 @@ def _env_backend(
     ]
     program = replace(words[program_index], editable=False)
     read = command_backend(source, backend.server, 0, [program, *fixed], backend.process)
-    return replace(read, settings={key: replace(value, env=name) for key, value in read.settings.items()})
+    where = variable.where
+    return replace(
+        read,
+        settings={
+            key: replace(value, env=name) if where is None else replace(value, env=name, location=where)
+            for key, value in read.settings.items()
+        },
+    )
 
 
 def _under_command_line(backend: Backend, env_backend: Backend) -> Backend:
@@ -169,6 +177,8 @@ def _under_command_line(backend: Backend, env_backend: Backend) -> Backend:
 def _port_value(source: SourceText, backend: Backend, port: EnvVar) -> Value:
     if port.start >= 0:
         location = Location(source.path, *source.region(port.start, port.end))
+    elif port.where is not None:
+        location = port.where
     else:
         location = backend.where
     reason = port.origin or f"expanded when the process starts: {port.value}"

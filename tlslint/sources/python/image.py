@@ -7,6 +7,7 @@ is what the Dockerfile copied from the build context. This module reads those
 instructions, never builds anything:
 
 * the final stage, after the stages it is built ``FROM`` (``FROM base AS final``);
+* ``ENV`` (``image_env``), which a compose ``command:`` replacing the CMD still runs with;
 * ``WORKDIR`` (a relative one continues the one before it; one with a ``$`` is unknown);
 * ``COPY`` / ``ADD``, shell and JSON forms, with their destination made absolute against
   the ``WORKDIR`` in force. A copy whose content is not the build context's
@@ -20,10 +21,12 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from tlslint.findings import Location
 from tlslint.sources.nginx.model import SourceText
 from tlslint.sources.python.commands import lex_json, lex_shell, logical_lines
+from tlslint.sources.python.environment import EnvVar, dockerfile_env
 
 _ARCHIVE = re.compile(r"\.(?:tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz|tar\.zst)$", re.I)
 _URL = re.compile(r"^(?:https?://|git@|git://)")
@@ -60,16 +63,41 @@ def _stages(source: SourceText) -> list[tuple[str, str, list[tuple[str, int, int
     return stages
 
 
-def layout(source: SourceText) -> Layout:
+def final_chain(source: SourceText) -> list[tuple[str, str, list[tuple[str, int, int]]]]:
+    """The final stage after the stages it is built ``FROM``, first to last."""
     stages = _stages(source)
     if not stages:
-        return Layout(None)
+        return []
     chain = [stages[-1]]
     names = {name: index for index, (name, _, _) in enumerate(stages) if name}
     seen = {len(stages) - 1}
     while (index := names.get(chain[0][1])) is not None and index not in seen:
         seen.add(index)
         chain.insert(0, stages[index])
+    return chain
+
+
+def image_env(source: SourceText) -> dict[str, EnvVar]:
+    """The image's ``ENV`` (the final stage's, after the stages it is built from), each
+    value placed in the Dockerfile: what a compose ``command:`` that replaces the image's
+    CMD still runs with."""
+    env: dict[str, EnvVar] = {}
+    for _, _, instructions in final_chain(source):
+        for keyword, start, end in instructions:
+            if keyword == "ENV":
+                dockerfile_env(source.text, start, end, env)
+    return {
+        name: replace(v, start=-1, end=-1, where=Location(source.path, *source.region(v.start, v.end)))
+        if v.start >= 0
+        else v
+        for name, v in env.items()
+    }
+
+
+def layout(source: SourceText) -> Layout:
+    chain = final_chain(source)
+    if not chain:
+        return Layout(None)
     workdir: str | None = None
     unknown = ""
     workdirs: set[str] = set()
