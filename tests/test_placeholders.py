@@ -250,6 +250,41 @@ def test_a_reject_handshake_placeholder_is_not_said_to_reject(tmp_path: Path) ->
     assert not of(findings(tmp_path, {"nginx.conf": text}), "NGX301")
 
 
+@pytest.mark.parametrize(
+    "server",
+    [
+        "listen ${LISTEN}; ssl_certificate /c.pem; ssl_certificate_key /k.pem;",
+        "listen 443 ${SSL_FLAG}; ssl_certificate /c.pem; ssl_certificate_key /k.pem;",
+        "listen 443; ssl ${SSL}; ssl_certificate /c.pem; ssl_certificate_key /k.pem;",
+    ],
+    ids=["listen", "listen-flag", "ssl"],
+)
+def test_a_server_whose_tls_is_templated_may_use_the_cache(tmp_path: Path, server: str) -> None:
+    """envsubst fills `${LISTEN}` in before nginx reads the line: it may be `443 ssl`. The
+    http{} zone was called "used by no TLS default server, allocated for nothing", and
+    --unsafe-fixes removed it; a plain server as written still gets NGX108."""
+    text = config(server)
+    assert not of(findings(tmp_path, {"nginx.conf": text}), "NGX108")
+    assert "ssl_session_cache shared:SSL:10m;" in fixed_unsafely(tmp_path, {"nginx.conf": text})["nginx.conf"]
+    plain = config("listen 80;")
+    assert of(findings(tmp_path / "plain", {"nginx.conf": plain}), "NGX108")
+
+
+def test_a_templated_rejection_is_not_stated(tmp_path: Path) -> None:
+    """A default server whose ssl_reject_handshake is the template's may or may not reject:
+    NGX101 says so, and its own handshakes are not judged (NGX302 on it)."""
+    text = config(
+        "listen 443 ssl default_server; ssl_reject_handshake ${REJECT}; ssl_certificate /c.pem; "
+        "ssl_certificate_key /k.pem; ssl_session_cache off;",
+        TLS + " server_name b;",
+    ).replace("    ssl_session_cache shared:SSL:10m;\n", "", 1)
+    found = findings(tmp_path, {"nginx.conf": text}, {"nginx": {"version": "1.22.1"}})
+    [cache] = [f for f in of(found, "NGX101") if f.message.startswith("TLS server[*:443]")]
+    assert "may reject handshakes itself (a template decides)" in cache.message, cache.message
+    assert "rejects handshakes itself" not in cache.message
+    assert not [f for f in of(found, "NGX302") if "server[*:443]" in f.message], found
+
+
 # --------------------------------------------------------------------------- logs
 
 

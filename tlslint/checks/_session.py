@@ -142,8 +142,14 @@ def rejects_handshakes(server: Server) -> bool:
     still be the default server whose session settings others resume in)."""
     if server.rejects is None:
         directive = server.effective("ssl_reject_handshake")
-        server.rejects = directive is not None and directive.args[:1] == ("on",)
+        # A templated value may be `on`: its own handshakes are not judged either way.
+        server.rejects = directive is not None and (directive.args[:1] == ("on",) or templated(directive))
     return server.rejects
+
+
+def rejection_templated(server: Server) -> bool:
+    """Whether a template decides the server's ``ssl_reject_handshake``."""
+    return templated(server.effective("ssl_reject_handshake"))
 
 
 def tls13_only(config: NginxConfig, server: Server, per_server: bool) -> bool:

@@ -54,6 +54,7 @@ from tlslint.checks._session import (
     default_servers_of,
     effective_cache,
     every_tls_server,
+    rejection_templated,
     rejects_handshakes,
     setting_anchor,
     stream_default_unsettled,
@@ -227,13 +228,19 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             cause, where = _cause(config, server, cache, finding)
             if split is not None or any(reading.partly for reading in readings):
                 cause = ("some sockets", id(server))  # its own message: true of some sockets only
-            who = f"TLS {server.label}" + (
-                " (a default server that rejects handshakes)" if rejects_handshakes(server) else ""
-            )
+            who = f"TLS {server.label}" + _rejecting(server)
             note = _short(readings)
             places.append(Place(cause, finding, f"{who}: {note}", (outcome, where, versions)))
         yield from one_per_cause(places, _describe, ctx.keep)
         yield from one_per_cause(differ, tickets.describe, ctx.keep)
+
+
+def _rejecting(server: Server) -> str:
+    if not rejects_handshakes(server):
+        return ""
+    if rejection_templated(server):
+        return " (a default server whose ssl_reject_handshake a template decides)"
+    return " (a default server that rejects handshakes)"
 
 
 def _tls_sockets(config: NginxConfig, server: Server) -> list[str]:
@@ -383,8 +390,13 @@ def _alone(
     if rejects_handshakes(server):
         # A catch-all: it resumes nothing itself, but the servers of its sockets resume in its context.
         sockets = ", ".join(tls_default_for(config, server))
+        rejects = (
+            "may reject handshakes itself (a template decides)"
+            if rejection_templated(server)
+            else ("rejects handshakes itself")
+        )
         subject += (
-            f" rejects handshakes itself, but as the default server of {sockets} it "
+            f" {rejects}, but as the default server of {sockets} it "
             "is where the sessions of those sockets resume, and it"
         )
     when = _when(versions, single=len(readings) == 1)

@@ -35,6 +35,8 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     for config in workspace.nginx:
         if config.incomplete or config.context == "server":
             continue  # servers may hide behind an include that was not followed
+        if config.tls_unknown or (config.stream is not None and config.stream.tls_unknown):
+            continue  # a template decides whether a server is TLS: it may be the zone's user
         versions = workspace.nginx_versions(config)
         for block, zone in shared_cache_declarations(config):
             if placeholder(zone.name, envsubst_file=in_envsubst_file(zone.directive)):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from tlslint.nginx_values import templated
 from tlslint.nginx_versions import Version
 from tlslint.paths import resolved as resolve_path
 from tlslint.sources.nginx.loader import NginxFiles
@@ -146,6 +147,8 @@ class Server:
     ssl_on: Directive | None  # legacy `ssl on;`
     synthetic: bool = False  # a server-level snippet checked on its own
     tls: bool = False
+    # Its TLS is the template's: a placeholder in a `listen` or in `ssl` may turn it on.
+    tls_templated: bool = False
     default_for: list[str] = field(default_factory=list)
     stream: bool = False  # a server of stream{} (TLS over TCP: MQTT, Postgres, ...)
     # ``ssl_reject_handshake on``, once read (the session and keep-alive checks ask it of
@@ -198,6 +201,9 @@ class NginxConfig:
     servers: list[Server] = field(default_factory=list)
     groups: dict[str, list[Server]] = field(default_factory=dict)
     tls_sockets: set[str] = field(default_factory=set)
+    # A server whose TLS a template decides (``Server.tls_templated``) and that is plain
+    # as written: the sockets' TLS servers are not all known.
+    tls_unknown: bool = False
     # Derived indexes that several checks share (see ``per_config``).
     memo: dict[str, Any] = field(default_factory=dict, repr=False)
     # The default server of each socket, found once: checks ask for every server.
@@ -583,6 +589,8 @@ def _group(config: NginxConfig, servers: list[Server]) -> None:
             or any(listen.socket in config.tls_sockets for listen in server.listens)
             or (server.synthetic and _looks_tls(server.block))
         )
+        if server.tls_templated and not server.tls:
+            config.tls_unknown = True
     for socket in config.groups:
         default = config.default_server(socket)
         if default is not None:
@@ -598,7 +606,12 @@ def _server(block: Block, http: Block | None, synthetic: bool = False, stream: b
     if ssl is None and http is not None and not stream:
         ssl = http.last("ssl")  # `ssl on;` in http{} is inherited: a server's own line overrides it
     ssl_on = ssl if ssl is not None and ssl.args[:1] == ("on",) else None
-    return Server(block, http, listens, names, ssl_on, synthetic=synthetic, stream=stream)
+    # `listen ${LISTEN};`, `ssl ${SSL};`: envsubst fills the text in before nginx reads
+    # it, so a placeholder may hold `443 ssl` or `on`.
+    tls_templated = templated(ssl) or any(templated(listen.directive) for listen in listens)
+    return Server(
+        block, http, listens, names, ssl_on, synthetic=synthetic, stream=stream, tls_templated=tls_templated
+    )
 
 
 def _looks_tls(block: Block) -> bool:
