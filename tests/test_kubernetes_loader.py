@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import check_files, settings_for
+from helpers import check_files, fix, settings_for
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -181,6 +181,37 @@ def test_chart_values_under_a_parent_chart_a_helm_release_and_an_argo_applicatio
         ("ING101", 14),
         ("ING101", 26),
     ]
+
+
+ARGO_VALUES_STRING = (
+    "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {{name: ingress-nginx}}\n"
+    "spec:\n  source:\n    chart: ingress-nginx\n    helm:\n      values: {style}\n"
+    "        # the controller's settings\n        controller:\n          config:\n"
+    "            keep-alive: '0'\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("style", "expected"), [("|", [("ING101", 12)]), ("|-", [("ING101", 12)]), (">", [])]
+)
+def test_an_argo_application_values_string(
+    tmp_path: Path, style: str, expected: list[tuple[str, int]]
+) -> None:
+    """`helm.values: |` (the string form, common in public repositories) was not read: a
+    keep-alive of 0 there went unreported. Its YAML is read in place: the finding and the
+    fix are at the file's own line. A folded string (>) is not read: YAML moves its text."""
+    text = ARGO_VALUES_STRING.format(style=style)
+    found = findings(tmp_path, {"app.yaml": text}, {"select": ["ING101"]})
+    assert [(code, line) for _, code, line in found] == expected
+    if not expected:
+        return
+    after = fix(tmp_path / "fixed", {"app.yaml": text}, {"select": ["ING101"]}, unsafe=True)["app.yaml"]
+    assert after.decode() == text.replace("keep-alive: '0'", "keep-alive: '75'")
+
+
+def test_argo_valuesobject_wins_over_the_values_string(tmp_path: Path) -> None:
+    text = ARGO_VALUES_STRING.format(style="|") + "      valuesObject:\n        controller: {config: {}}\n"
+    assert findings(tmp_path, {"app.yaml": text}, {"select": ["ING101"]}) == []
 
 
 # -- schemas ------------------------------------------------------------------------

@@ -8,11 +8,13 @@ An object is kept when its kind is one tlslint reads (``KINDS``); Helm values
 are kept when they are the ingress-nginx chart's: a top-level ``controller:``
 with the chart's own keys, the same under an ``ingress-nginx:`` key (a chart
 that depends on it), or a Flux ``HelmRelease`` / Argo CD ``Application`` of
-the chart (``spec.values`` / ``spec.source.helm.valuesObject``).
+the chart (``spec.values`` / ``spec.source.helm.valuesObject``, or its ``values: |``
+string).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -269,11 +271,40 @@ def _released_values(file: KubeFile, obj: KubeObject) -> HelmValues | None:
             chart = source.scalar("chart")
             helm = source.get("helm")
             if chart is not None and chart.text == CHART and isinstance(helm, Map):
+                # Argo CD takes valuesObject, else the values string (never both merged).
                 values = helm.get("valuesObject")
+                if values is None:
+                    values = _values_string(file.source, helm.get("values"))
                 break
     if not isinstance(values, Map):
         return None
     return HelmValues(file, values, f"{obj.label} values", f"{obj.anchor}.values", applied=True)
+
+
+_NOT_A_LINE_BREAK = re.compile(r"[^\r\n]+")
+
+
+def _values_string(source: SourceText, node: Node | None) -> Node | None:
+    """An Application's ``values: |`` block, read as the YAML it holds, each node at its
+    own place in the file: the rest of the file is blanked out, not cut away, so that
+    offsets, lines and columns (and a fix's edits) are the file's. Other styles (folded,
+    quoted, plain) move text around when YAML unfolds them, and are not read."""
+    if not isinstance(node, Scalar) or node.style != "|":
+        return None
+    text = source.text
+    first = text.find("\n", node.start, node.end) + 1
+    if first <= 0:
+        return None
+    blank = _NOT_A_LINE_BREAK.sub
+    blanked = blank(lambda m: " " * len(m.group()), text[:first]) + text[first : node.end]
+    blanked += blank(lambda m: " " * len(m.group()), text[node.end :])
+    from tlslint.sources.apigee.tree import YamlError, parse
+
+    try:
+        documents = parse(SourceText(source.path, blanked, source.bom, source.newline))
+    except YamlError:
+        return None  # Argo CD refuses it when it renders: nothing of it is applied
+    return documents[0] if len(documents) == 1 else None
 
 
 def _sources(spec: Map) -> list[Map]:
