@@ -214,6 +214,37 @@ def test_argo_valuesobject_wins_over_the_values_string(tmp_path: Path) -> None:
     assert findings(tmp_path, {"app.yaml": text}, {"select": ["ING101"]}) == []
 
 
+ARGO_PARAMETERS = (
+    "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {{name: ingress-nginx}}\n"
+    "spec:\n  source:\n    chart: ingress-nginx\n    helm:\n      parameters:\n"
+    '        - name: {name}\n          value: "{parameter}"\n'
+    "      valuesObject:\n        controller:\n          config:\n            keep-alive: '{value}'\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "parameter", "value", "expected"),
+    [
+        ("controller.config.keep-alive", "75", "0", []),  # the parameter wins: no keep-alive 0
+        ("controller.config.keep-alive", "0", "75", [("ING101", 9)]),  # at the parameter
+        ("controller.config.Keep-Alive", "0", "75", [("ING101", 9)]),  # case folded, as the key
+        ("controller.config.keep-alive\\.x", "0", "75", []),  # another key (an escaped dot)
+        ("controller.replicaCount", "0", "0", [("ING101", 14)]),
+    ],
+)
+def test_argo_parameters_win_over_the_values(
+    tmp_path: Path, name: str, parameter: str, value: str, expected: list[tuple[str, int]]
+) -> None:
+    """Argo CD passes helm.parameters as `helm --set`, over valuesObject: ING101 called a
+    keep-alive of 0 in force where a parameter set 75."""
+    text = ARGO_PARAMETERS.format(name=name, parameter=parameter, value=value)
+    found = findings(tmp_path, {"app.yaml": text}, {"select": ["ING101"]})
+    assert [(code, line) for _, code, line in found] == expected
+    if expected and expected[0][1] == 9:
+        after = fix(tmp_path / "fixed", {"app.yaml": text}, {"select": ["ING101"]}, unsafe=True)["app.yaml"]
+        assert after.decode() == text.replace('value: "0"', 'value: "75"')
+
+
 # -- schemas ------------------------------------------------------------------------
 def test_did_you_mean_on_gateway_typos(tmp_path: Path) -> None:
     text = GATEWAY.replace("hosts:", "host:").replace("credentialName", "credentialname")

@@ -45,6 +45,7 @@ class ControllerConfig:
     applied: bool = False  # inline values of a HelmRelease or Application
     replicas: list[Replicas] = field(default_factory=list)
     fronts: list[Front] = field(default_factory=list)  # the Services in front of its pods
+    overrides: dict[str, Pair] = field(default_factory=dict)  # keys Argo CD parameters set
 
     @property
     def data(self) -> Map | None:
@@ -52,7 +53,13 @@ class ControllerConfig:
         return node if isinstance(node, Map) else None
 
     def pair(self, key: str) -> Pair | None:
-        """The pair for ``key``: exact, else case aside (mapstructure folds case)."""
+        """The pair for ``key``: exact, else case aside (mapstructure folds case); a
+        parameter that sets it wins over the values."""
+        if self.overrides:
+            lowered = key.lower()
+            override = next((p for n, p in self.overrides.items() if n.lower() == lowered), None)
+            if override is not None:
+                return override
         data = self.data
         if data is None:
             return None
@@ -155,6 +162,7 @@ def controller_configs(
         config = ControllerConfig(
             release.file, controller, "config", f"the {release.origin} (controller.config)",
             f"{release.anchor}.controller.config", chart=True, applied=release.applied,
+            overrides=release.config_overrides,
         )  # fmt: skip
         config.replicas = [chart_replicas(release, controller)]
         config.fronts = chart_fronts(release.origin, controller)

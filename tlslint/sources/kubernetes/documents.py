@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tlslint.sources.apigee.tree import Map, Node, Scalar, Seq
+from tlslint.sources.apigee.tree import Map, Node, Pair, Scalar, Seq
 from tlslint.sources.kubernetes.ingress_nginx import OWN_KEYS
 from tlslint.sources.kubernetes.parent_chart import CHART, values_keys
 from tlslint.sources.manifests import (
@@ -137,6 +137,9 @@ class HelmValues:
     origin: str  # how they were found, for messages: "values", "HelmRelease 'x' values"...
     anchor: str
     applied: bool = False  # inline in a manifest (HelmRelease, Application) that is applied as one
+    # controller.config keys an Argo CD Application's helm.parameters set (over the
+    # values, as `helm --set`): key -> (the parameter's name, its value).
+    config_overrides: dict[str, Pair] = field(default_factory=dict)
 
     @property
     def controller(self) -> Map | None:
@@ -260,6 +263,7 @@ def _released_values(file: KubeFile, obj: KubeObject) -> HelmValues | None:
     if spec is None:
         return None
     values: Node | None = None
+    overrides: dict[str, Pair] = {}
     if obj.kind == "HelmRelease":
         chart = spec.get("chart")
         chart_spec = chart.get("spec") if isinstance(chart, Map) else None
@@ -275,10 +279,35 @@ def _released_values(file: KubeFile, obj: KubeObject) -> HelmValues | None:
                 values = helm.get("valuesObject")
                 if values is None:
                     values = _values_string(file.source, helm.get("values"))
+                overrides = _config_parameters(helm.get("parameters"))
                 break
     if not isinstance(values, Map):
         return None
-    return HelmValues(file, values, f"{obj.label} values", f"{obj.anchor}.values", applied=True)
+    return HelmValues(
+        file, values, f"{obj.label} values", f"{obj.anchor}.values", applied=True, config_overrides=overrides
+    )
+
+
+_UNESCAPED_DOT = re.compile(r"(?<!\\)\.")
+
+
+def _config_parameters(node: Node | None) -> dict[str, Pair]:
+    """``parameters: [{name: controller.config.keep-alive, value: "75"}]``: Argo CD passes
+    each as ``helm --set``, over valuesObject and values (its order of precedence), so
+    the key is the parameter's value; ``\\.`` is a dot inside a key, as in --set."""
+    found: dict[str, Pair] = {}
+    if not isinstance(node, Seq):
+        return found
+    for item in node.items:
+        if not isinstance(item, Map):
+            continue
+        name, value = item.scalar("name"), item.get("value")
+        if name is None or name.text is None or value is None:
+            continue
+        parts = [part.replace("\\.", ".") for part in _UNESCAPED_DOT.split(name.text)]
+        if len(parts) == 3 and parts[:2] == ["controller", "config"]:
+            found[parts[2]] = Pair(name, value)
+    return found
 
 
 _NOT_A_LINE_BREAK = re.compile(r"[^\r\n]+")
