@@ -170,7 +170,25 @@ def test_undecodable_bytes_are_a_finding(tmp_path: Path) -> None:
 def test_helm_template_that_is_not_yaml_is_one_info(tmp_path: Path) -> None:
     text = "virtualhosts:\n{{- range .Values.groups }}\n  - name: {{ .name }}\n{{- end }}\n"
     result = check_files(tmp_path, {"values.yaml": text}, {"apigee": {"non-sni": "required"}})
-    assert [(f.code, f.severity.name, f.location.line) for f in result.findings] == [("APG001", "INFO", 2)]
+    # At the line where reading stopped (the `{{- range }}` line reads as a flow mapping).
+    assert [(f.code, f.severity.name, f.location.line) for f in result.findings] == [("APG001", "INFO", 3)]
+    assert "a Helm template" in result.findings[0].message
+    assert "`helm template`" in result.findings[0].message
+
+
+def test_a_jinja_template_is_said_to_be_one_where_reading_stopped(tmp_path: Path) -> None:
+    """/tmp/t3/j: an Ansible overrides template whose `{{ }}` values are valid YAML and whose
+    `{% if %}` line is not; it was called a Helm template, at its first `{{ }}` (line 2)."""
+    text = (
+        'org: "{{ PROJECT_ID }}"\nvirtualhosts:\n  - name: "{{ ENV_GROUP }}"\n'
+        "cassandra:\n  replicaCount: {{ COUNT }}\n{% if SEED is defined %}\n"
+        "  multiRegionSeedHost: {{ SEED }}\n{% endif %}\n"
+    )
+    result = check_files(tmp_path, {"overrides.yaml": text})
+    [finding] = result.findings
+    assert (finding.code, finding.location.line) == ("APG001", 6)
+    assert finding.message.startswith("a Jinja template")
+    assert "Helm" not in finding.message and "helm template" not in finding.message
 
 
 def test_helm_placeholders_in_valid_yaml_are_not_wrong_values(tmp_path: Path) -> None:

@@ -265,3 +265,63 @@ def test_a_host_without_selector_matches_an_asm_era_route(tmp_path: Path) -> Non
     (finding,) = run_on(tmp_path, {"o.yaml": host, "r.yaml": route})
     assert finding.code == "APG107" and "the host sets no selector" in finding.message
     assert "'apigee-ingressgateway' on the host" not in finding.message
+
+
+# -- two installations in one repository (/tmp/t3/pool) ----------------------------------
+OLD_CLUSTER = {
+    # ASM era (hybrid 1.7): no ingressGateways, a host without selector, the route on istio's gateway.
+    "cluster-old/overrides.yaml": (
+        "org: old-org\nvirtualhosts:\n- name: grp\n  sslSecret: old-tls\n"
+        '  additionalGateways: ["apigee-route-non-sni"]\n'
+    ),
+    "cluster-old/route.yaml": ROUTE.replace("name: non-sni", "name: apigee-route-non-sni")
+    .replace("prod-tls", "old-tls")
+    .replace("app: apigee-ingressgateway", "app: istio-ingressgateway"),
+}
+NEW_CLUSTER = {
+    "cluster-new/overrides.yaml": (
+        "org: new-org\ningressGateways:\n- name: ing\nvirtualhosts:\n- name: grp2\n"
+        "  selector: {app: apigee-ingressgateway, ingress_name: ing}\n  sslSecret: new-tls\n"
+    ),
+}
+
+
+def test_each_installation_is_checked_with_its_own_files(tmp_path: Path) -> None:
+    """The old cluster's host is ASM-era (its own overrides declare no ingressGateways), and
+    its route serves it; the new cluster's ingressGateways and its host do not make that an
+    APG107, and the old cluster's wildcard route does not ask the new cluster for one."""
+    alone = check_files(tmp_path, {**OLD_CLUSTER, **NEW_CLUSTER}, target="cluster-old").findings
+    assert alone == []
+    assert run_on(tmp_path, {**OLD_CLUSTER, **NEW_CLUSTER}) == []
+    assert check_files(tmp_path, {}, target="cluster-new").findings == []
+
+
+def test_a_route_belongs_to_the_installation_of_the_nearest_overrides(tmp_path: Path) -> None:
+    """The new cluster's host lists the old cluster's route by name: that route is in the
+    other cluster's tree, so it is no route of the new cluster's."""
+    linked = NEW_CLUSTER["cluster-new/overrides.yaml"] + '  additionalGateways: ["apigee-route-non-sni"]\n'
+    files = {**OLD_CLUSTER, "cluster-new/overrides.yaml": linked}
+    # No route manifest in the new cluster's tree: the old cluster's does not count, and
+    # the message says whose routes were looked for (the old cluster's route is checked).
+    [finding] = run_on(tmp_path, files)
+    assert (finding.code, finding.location.path.parent.name) == ("APG100", "cluster-new")
+    assert "no ApigeeRoute manifest is among the checked files of org 'new-org'" in finding.message
+    # The same finding when the new cluster is checked alone, in the words of one installation.
+    [alone] = check_files(tmp_path, {}, target="cluster-new").findings
+    assert (alone.code, alone.location) == (finding.code, finding.location)
+
+
+def test_overrides_of_one_org_and_routes_beside_both_stay_one_installation(tmp_path: Path) -> None:
+    """docs/apigee.md's layout: overrides/prod.yaml and overrides/test.yaml beside one
+    k8s/routes/: the route serves both (different orgs), as before."""
+    files = {
+        "overrides/prod.yaml": "org: a\n" + HOST,
+        "overrides/test.yaml": "org: b\n" + HOST,
+        "k8s/routes/non-sni-route.yaml": ROUTE,
+    }
+    assert run_on(tmp_path, files, REQUIRED) == []
+    files["overrides/test.yaml"] = "org: b\n" + HOST.replace("non-sni]", "non-snii]")
+    assert [(f.code, f.location.path.name) for f in run_on(tmp_path, files, REQUIRED)] == [
+        ("APG103", "test.yaml"),
+        ("APG104", "test.yaml"),
+    ]

@@ -195,7 +195,8 @@ def _run(
 
         findings = rendered.mark_undecidable(findings)
         findings.extend(f for f in rendered.findings if filters.keep(f))
-        findings = once_a_run([*findings, *check_builds(rendered, settings, filters)])
+        built = check_builds(rendered, settings, filters, workspace, findings)
+        findings = once_a_run([*findings, *built])
     # the files suppressions can be in (a YAML file both the Apigee and the gateway tier read, once)
     rendered_texts = rendered.texts if rendered else ()
     commented = list(

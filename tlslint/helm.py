@@ -8,7 +8,12 @@ the release, not on their own: what they say alone is a part of what the cluster
 receives (a values file without the chart's defaults, a template that is not YAML).
 Apigee hybrid's ``overrides.yaml`` is the exception: the Apigee tier reads it as the
 installation's configuration, every chart's and every environment group's, of which a
-release renders one part, so it is still checked directly as well.
+release renders one part, so it is still checked directly as well; a finding that
+reading has on the same line as the release is said once, as the file's
+(``ValuesReading``). The virtual-host chart renders no ApigeeRoute (the non-SNI route
+is applied with kubectl), so a release is checked with the run's plain route manifests
+(``RenderedBuild.beside_plain``), and its ApigeeRouteConfig is placed at the
+``virtualhosts[]`` entry it is rendered from (``helm_virtualhost``).
 
 helm names each rendered document's template (``# Source: CHART/templates/x.yaml``);
 templates are not YAML, so a field is located by what its template says: the values
@@ -161,10 +166,18 @@ def _build(
         load.findings.append(finding_at(_where(chart), BUILD_FAILED, message, UNPARSED))
         return None
     values = [resolved(settings.base / v) for v in release.get("values", [])]
-    by_values = ValuesLocator(files, chart, values, release.get("set") or {}, subcharts)
-    locators: list[Locator] = [by_values, TemplateLocator(files)]
+    from tlslint.helm_virtualhost import VirtualHostLocator, envgroup
+
+    given = release.get("set") or {}
+    by_values = ValuesLocator(files, chart, values, given, subcharts)
+    by_host = VirtualHostLocator(files, chart, values, envgroup(given, files, values))
+    locators: list[Locator] = [by_host, by_values, TemplateLocator(files)]
     read = {chart / "Chart.yaml", *values}
-    return RenderedBuild(label, source, documents, _where(chart), locators, read, trees=trees)
+    # The objects a chart leaves to manifests applied beside it (Apigee's non-SNI route,
+    # applied with kubectl) are the run's plain manifests: the release is checked with them.
+    return RenderedBuild(
+        label, source, documents, _where(chart), locators, read, trees=trees, beside_plain=True
+    )
 
 
 def _render(arguments: list[str], overlay: Mapping[Path, SourceText]) -> tuple[str | None, str]:
@@ -390,14 +403,23 @@ class ValuesReading:
     when it reads those files alone: the words say how Helm typed the value
     (``1000000`` reaches the ConfigMap as ``1e+06``) and the fix edits the file. Only
     where that reading finds the same rule on the same line: the release decides what
-    is found (a values file alone lacks the chart's defaults and the other files)."""
+    is found (a values file alone lacks the chart's defaults and the other files).
+
+    A file the run also checks on its own (Apigee's ``overrides.yaml``, every env group's
+    values of which a release renders one, and the route manifests applied beside the
+    release) has that reading in the run already (``alone``): where it finds the same
+    rule on the same line, that finding (with its fix) says the release's, which is dropped."""
 
     def __init__(self, files: SourceFiles, values: Iterable[Path], settings: Settings) -> None:
         self.files = files
         self.values = sorted(values)  # resolved; read in this order
         self.settings = settings
 
-    def __call__(self, findings: list[Finding], filters: Filters) -> list[Finding]:
+    def __call__(
+        self, findings: list[Finding], filters: Filters, alone: Sequence[Finding] = ()
+    ) -> list[Finding]:
+        checked = {_place(f) for f in alone}
+        findings = [f for f in findings if _place(f) not in checked]  # the run's own says it
         own = set(self.values)
         wanted = {f.code for f in findings if resolved(f.location.path) in own}
         if not wanted:
@@ -419,8 +441,13 @@ class ValuesReading:
         return run_checks(checks, self.settings, workspace, filters, files=0)
 
 
+# Rules said once a deployment, at its first host: their cause is the file's, not a line's.
+ONCE_A_DEPLOYMENT = frozenset({"APG100"})
+
+
 def _place(finding: Finding) -> tuple[str, Path, int]:
-    return finding.code, resolved(finding.location.path), finding.location.line
+    line = 0 if finding.code in ONCE_A_DEPLOYMENT else finding.location.line
+    return finding.code, resolved(finding.location.path), line
 
 
 def _restated(finding: Finding, alone: Finding | None) -> Finding:

@@ -81,8 +81,9 @@ def _metadata(node: Map, key: str) -> str | None:
 # finding points at the field's key) to where that field was written, or None.
 Locator = Callable[[RenderedDocument, FieldPath, bool], Location | None]
 # What a renderer makes of a build's findings once they are mapped to its sources (the
-# run's filters given): Helm says those in a values file as that file's own reading does.
-Restater = Callable[[list[Finding], "Filters"], list[Finding]]
+# run's filters given, and the run's findings in the files it checked on their own):
+# Helm says those in a values file as that file's own reading does.
+Restater = Callable[[list[Finding], "Filters", Sequence[Finding]], list[Finding]]
 
 
 @dataclass(eq=False)
@@ -100,6 +101,9 @@ class RenderedBuild:
     # is one the user has (a stream on stdin); else it goes to ``where``.
     unmapped_in_place: bool = False
     restate: Restater | None = None
+    # Checked with the run's plain manifests beside it: what the renderer leaves to
+    # objects applied on their own (a Helm release; a kustomize build is the whole deployment).
+    beside_plain: bool = False
 
     def field_at(self, location: Location) -> tuple[RenderedDocument, FieldPath, bool] | None:
         """The rendered document and field at ``location`` (a place in ``source``)."""

@@ -34,6 +34,25 @@ def apigee(workspace: Workspace) -> ApigeeWorkspace | None:
     return ws if ws is not None and ws.files else None
 
 
+def installations(workspace: Workspace) -> list[ApigeeWorkspace]:
+    """Each installation's part of the files (``ApigeeWorkspace.installations``): the rules
+    that link hosts and routes run on each, so that one cluster's route never serves, nor
+    duplicates, another's."""
+    ws = apigee(workspace)
+    return ws.installations() if ws is not None else []
+
+
+def among_checked(ws: ApigeeWorkspace) -> str:
+    """Where the route rules looked: the checked files, or those of this installation when
+    the run holds several (another cluster's routes are checked, but not for its hosts)."""
+    if not ws.installation:
+        return "among the checked files"
+    return (
+        f"among the checked files of {ws.installation} (a manifest belongs to the installation "
+        "whose overrides files lie nearest to it)"
+    )
+
+
 def route_location(route: RouteObject, *keys: str) -> Location:
     """The first of ``keys`` found in the route's spec, else the spec, else the object."""
     spec = route.spec

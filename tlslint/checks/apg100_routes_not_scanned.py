@@ -5,16 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext
-from tlslint.checks._apigee import apigee, location
+from tlslint.checks._apigee import among_checked, installations, location
 from tlslint.findings import Finding
 from tlslint.workspace import Workspace
+from tlslint.workspace.apigee import ApigeeWorkspace
 
 CODE = "APG100"
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
-    ws = apigee(workspace)
-    if ws is None or ws.routes_scanned:
+    for ws in installations(workspace):
+        yield from _check(ctx, ws)
+
+
+def _check(ctx: RuleContext, ws: ApigeeWorkspace) -> Iterator[Finding]:
+    if ws.routes_scanned:
         return
     for host in ws.hosts:
         named = [entry for entry in host.gateway_entries() or [] if not entry.placeholder]
@@ -23,8 +28,8 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         names = ", ".join(f"'{entry.raw}'" for entry in named)
         yield ctx.finding(
             location(named[0]),
-            f"{host.label} lists {names} in additionalGateways, but no ApigeeRoute manifest is among "
-            "the checked files, so the route checks were not run (does the route exist, is it a "
+            f"{host.label} lists {names} in additionalGateways, but no ApigeeRoute manifest is "
+            f"{among_checked(ws)}, so the route checks were not run (does the route exist, is it a "
             "wildcard with enableNonSniClient: true, does it match this host); add the directory "
             "that holds the route manifests to the paths checked",
             anchor=f"{host.anchor}.additionalGateways",

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from tlslint.checks import RuleContext
 from tlslint.checks._apigee import (
     Serving,
-    apigee,
+    among_checked,
     host_location,
+    installations,
     new_file_path,
     quoted,
     route_label,
@@ -53,8 +54,12 @@ class _Group:
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
-    ws = apigee(workspace)
-    if ws is None or not ws.hosts:
+    for ws in installations(workspace):
+        yield from _check(ctx, ws)
+
+
+def _check(ctx: RuleContext, ws: ApigeeWorkspace) -> Iterator[Finding]:
+    if not ws.hosts:
         return
     want = ws.want()
     if want is None:
@@ -80,7 +85,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         name = base if base not in taken else f"{base}-wildcard"
         taken.add(name)
         fix, note = _fix(ws, group, name, base + FILE_SUFFIX)
-        missing = _missing(group, existing, plain, alone)
+        missing = _missing(group, existing, plain, alone, among_checked(ws))
         yield ctx.finding(
             host_location(group.hosts[0]),
             f"{want.reason}, but {missing}: a client that sends no SNI matches no filter chain on the "
@@ -93,7 +98,9 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         )
 
 
-def _missing(group: _Group, existing: list[RouteObject], plain: list[RouteObject], alone: bool) -> str:
+def _missing(
+    group: _Group, existing: list[RouteObject], plain: list[RouteObject], alone: bool, among: str
+) -> str:
     """What is missing: no route at all, or none for these hosts' gateways."""
     lacking = ""
     if plain:
@@ -102,7 +109,7 @@ def _missing(group: _Group, existing: list[RouteObject], plain: list[RouteObject
     if alone:
         if lacking:
             return f"no ApigeeRoute for clients without SNI serves TLS: {lacking}"
-        return 'no ApigeeRoute with hostnames ["*"] and enableNonSniClient: true is among the checked files'
+        return f'no ApigeeRoute with hostnames ["*"] and enableNonSniClient: true is {among}'
     first, more = group.hosts[0].label, len(group.hosts) - 1
     users = f"{first} uses" if not more else f"{first} and {more} more host{'s' if more > 1 else ''} use"
     others = ""

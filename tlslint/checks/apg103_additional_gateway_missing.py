@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from tlslint.checks import RuleContext
 from tlslint.checks._apigee import (
     Serving,
-    apigee,
     append_item,
     credential_conflict,
     credential_name,
     host_location,
+    installations,
     quoted,
     route_label,
     selector_problems,
@@ -27,9 +27,11 @@ CODE = "APG103"
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
-    ws = apigee(workspace)
-    if ws is None:
-        return
+    for ws in installations(workspace):
+        yield from _check(ctx, ws)
+
+
+def _check(ctx: RuleContext, ws: ApigeeWorkspace) -> Iterator[Finding]:
     want = ws.want()
     if want is None:
         return

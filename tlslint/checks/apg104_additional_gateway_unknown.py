@@ -7,19 +7,25 @@ import difflib
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext
-from tlslint.checks._apigee import apigee, location
+from tlslint.checks._apigee import among_checked, installations, location
 from tlslint.findings import Finding
 from tlslint.workspace import Workspace
+from tlslint.workspace.apigee import ApigeeWorkspace
 
 CODE = "APG104"
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
-    ws = apigee(workspace)
-    if ws is None or not ws.routes_scanned:
+    for ws in installations(workspace):
+        yield from _check(ctx, ws)
+
+
+def _check(ctx: RuleContext, ws: ApigeeWorkspace) -> Iterator[Finding]:
+    if not ws.routes_scanned:
         return  # nothing to resolve against: APG100
     known = ws.route_names()
     suggest = _Suggestions(known)
+    checked = f"ApigeeRoute {among_checked(ws)}" if ws.installation else "checked ApigeeRoute"
     for host in ws.hosts:
         for entry in host.gateway_entries() or []:
             if entry.placeholder or entry.name_placeholder():
@@ -31,8 +37,8 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             hint = f"; did you mean '{close[0]}'?" if close else _found(known)
             yield ctx.finding(
                 location(entry),
-                f"{host.label} lists '{name}' in additionalGateways, but no checked ApigeeRoute is "
-                f"named so{hint}; the host is added to no route, and clients without SNI are reset",
+                f"{host.label} lists '{name}' in additionalGateways, but no {checked} is named "
+                f"so{hint}; the host is added to no route, and clients without SNI are reset",
                 anchor=f"{host.anchor}.additionalGateways[{name}]",
             )
 

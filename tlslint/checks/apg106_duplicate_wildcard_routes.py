@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from tlslint.checks import RuleContext
 from tlslint.checks._apigee import (
-    apigee,
+    installations,
     related,
     route_label,
     route_location,
@@ -16,15 +16,17 @@ from tlslint.checks._apigee import (
 from tlslint.findings import Finding
 from tlslint.sources.apigee.documents import RouteObject
 from tlslint.workspace import Workspace
-from tlslint.workspace.apigee import route_selector, selector_values
+from tlslint.workspace.apigee import ApigeeWorkspace, route_selector, selector_values
 
 CODE = "APG106"
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
-    ws = apigee(workspace)
-    if ws is None:
-        return
+    for ws in installations(workspace):
+        yield from _check(ctx, ws)
+
+
+def _check(ctx: RuleContext, ws: ApigeeWorkspace) -> Iterator[Finding]:
     routes = sorted(ws.wildcard_routes(), key=lambda r: (str(r.file.path), r.node.start))
     earlier_by_kind = _Earlier(ws.namespace)
     for route in routes:

@@ -5,18 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext
-from tlslint.checks._apigee import apigee, related, route_label, route_location, selector_problems
+from tlslint.checks._apigee import installations, related, route_label, route_location, selector_problems
 from tlslint.findings import Finding
 from tlslint.workspace import Workspace
-from tlslint.workspace.apigee import route_selector, selector_values
+from tlslint.workspace.apigee import ApigeeWorkspace, route_selector, selector_values
 
 CODE = "APG107"
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
-    ws = apigee(workspace)
-    if ws is None:
-        return
+    for ws in installations(workspace):
+        yield from _check(ctx, ws)
+
+
+def _check(ctx: RuleContext, ws: ApigeeWorkspace) -> Iterator[Finding]:
     for host in ws.hosts:
         for name in sorted(host.listed_names() or ()):
             for route in ws.routes_named(name):

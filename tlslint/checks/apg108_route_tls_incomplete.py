@@ -5,21 +5,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext
-from tlslint.checks._apigee import apigee, route_label, route_location
+from tlslint.checks._apigee import installations, route_label, route_location
 from tlslint.findings import Finding
 from tlslint.sources.apigee.documents import RouteObject
 from tlslint.sources.apigee.tree import Map, Node, Scalar, Seq
 from tlslint.workspace import Workspace
-from tlslint.workspace.apigee import plain_only
+from tlslint.workspace.apigee import ApigeeWorkspace, plain_only
 
 CODE = "APG108"
 MODES = ("SIMPLE", "MUTUAL")
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
-    ws = apigee(workspace)
-    if ws is None:
-        return
+    for ws in installations(workspace):
+        yield from _check(ctx, ws)
+
+
+def _check(ctx: RuleContext, ws: ApigeeWorkspace) -> Iterator[Finding]:
     routes = list(ws.non_sni_routes())
     seen = {id(route) for route in routes}  # by identity: 10,000 hosts may list routes
     for host in ws.hosts:

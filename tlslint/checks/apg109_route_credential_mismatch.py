@@ -5,17 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext
-from tlslint.checks._apigee import apigee, credential_conflict, location, related, route_label
+from tlslint.checks._apigee import credential_conflict, installations, location, related, route_label
 from tlslint.findings import Finding
 from tlslint.workspace import Workspace
+from tlslint.workspace.apigee import ApigeeWorkspace
 
 CODE = "APG109"
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
-    ws = apigee(workspace)
-    if ws is None:
-        return
+    for ws in installations(workspace):
+        yield from _check(ctx, ws)
+
+
+def _check(ctx: RuleContext, ws: ApigeeWorkspace) -> Iterator[Finding]:
     non_sni = {id(route) for route in ws.non_sni_routes()}
     for host in ws.hosts:
         if not host.credential:

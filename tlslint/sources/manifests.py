@@ -55,7 +55,11 @@ SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 # validated (its text is still checked where rules look).
 MAX_EXPANDED_NODES = 20_000
 
-_HELM = re.compile(r"\{\{.*?\}\}", re.S)
+# Template syntax: Go's {{ }} (Helm) and Jinja's {{ }} and {% %} (Ansible, Salt).
+_TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+_JINJA_STATEMENT = re.compile(r"\{%.*?%\}", re.S)
+# What only Go templates write: a trim marker, or an action that starts with a field or variable.
+_GO_ACTION = re.compile(r"\{\{-|\{\{\s*(?:[.$]|(?:if|range|with|include|toYaml|end)\b)")
 # A plain key ends on a non-blank character: with a lazy "[^:\n#]*?" before "\s*:",
 # a line of blanks would be rescanned from each of its characters (quadratic).
 _TOP_LEVEL_KEY = re.compile(
@@ -105,17 +109,26 @@ def read_documents(source: SourceText, codes: LoadCodes) -> Documents:
         return Documents(parse(source), [])
     except YamlError as error:
         # A file that is YAML but refused for its aliases is no template either.
-        match = _HELM.search(source.text) if not isinstance(error, AliasingError) else None
+        match = _TEMPLATE.search(source.text) if not isinstance(error, AliasingError) else None
         if match is not None:
-            line, column = source.position(match.start())
-            message = (
-                "a Helm template that is not YAML until rendered "
-                f"({error.message} at line {error.line}); not checked: "
-                "check the output of `helm template` instead"
-            )
-            return Documents([], [Problem(codes.template, line, column, message)], template=True)
+            # At the line where reading stopped: the first placeholder may be a valid value.
+            kind, how = _template_kind(source.text)
+            message = f"{kind} that is not YAML until rendered ({error.message}); not checked: {how}"
+            problem = Problem(codes.template, error.line, error.column, message)
+            return Documents([], [problem], template=True)
         invalid = Problem(codes.schema, error.line, error.column, error.summary, anchor=UNPARSED)
         return Documents([], [invalid, *_top_level_duplicates(source, codes.duplicate)])
+
+
+def _template_kind(text: str) -> tuple[str, str]:
+    """The template engine the text's syntax names, and what to check instead: ``{% %}``
+    is Jinja's (Ansible's template module, Salt), an action on ``.Values`` or with a trim
+    marker Go's (Helm); a plain ``{{ NAME }}`` may be either."""
+    if _JINJA_STATEMENT.search(text):
+        return "a Jinja template (`{% %}`, as Ansible and Salt write)", "check the file it renders instead"
+    if _GO_ACTION.search(text):
+        return "a Helm template", "check the output of `helm template` instead"
+    return "a template (`{{ }}`)", "check the rendered output instead"
 
 
 def objects_of(document: Node) -> list[Map]:

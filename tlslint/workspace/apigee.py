@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,6 +36,7 @@ from tlslint.sources.formats import LoadedText
 from tlslint.sources.manifests import problem_finding, unreadable
 from tlslint.sources.nginx.model import SourceText
 from tlslint.sources.text import SourceError, read_source
+from tlslint.workspace.installations import org_of, partition
 from tlslint.workspace.policy import AUTO as AUTO
 from tlslint.workspace.policy import FORBIDDEN as FORBIDDEN
 from tlslint.workspace.policy import REQUIRED as REQUIRED
@@ -102,8 +103,12 @@ class ApigeeWorkspace:
     org: str | None = None  # the apigee.org setting
     targets: list[Path] = field(default_factory=list)  # resolved paths the run was given
     pending: set[Path] = field(default_factory=set)  # files a fix created, not yet written
+    # Which installation this part of the run's files is, when the run holds several
+    # ("org 'new-org'"); empty when the files are one installation.
+    installation: str = ""
     _hosts: list[Host] | None = field(default=None, repr=False)
     _routes: _RouteIndex | None = field(default=None, repr=False)
+    _installations: tuple[int, list[ApigeeWorkspace]] | None = field(default=None, repr=False)
 
     # -- parts -------------------------------------------------------------
     @property
@@ -164,6 +169,36 @@ class ApigeeWorkspace:
 
     def route_names(self) -> list[str]:
         return sorted({str(r.name.value) for r in self.routes if r.name is not None and r.name.text})
+
+    # -- installations -----------------------------------------------------
+    def installations(self) -> list[ApigeeWorkspace]:
+        """The workspace of each installation the files hold (``installations.partition``):
+        the cross-file rules link hosts and routes within one, never across two clusters."""
+        if self._installations is None or self._installations[0] != len(self.files):  # a file was added
+            groups = partition(self.files)
+            parts = [self] if len(groups) == 1 else [self._part(group) for group in groups]
+            self._installations = (len(self.files), parts)
+        return self._installations[1]
+
+    def _part(self, files: list[ApigeeFile]) -> ApigeeWorkspace:
+        org = next((org_of(f) for f in files if f.overrides), None)
+        label = f"org '{org}'" if org is not None else "the overrides files that name no org"
+        return replace(self, files=files, installation=label, _hosts=None, _routes=None, _installations=None)
+
+    def routes_beside(self, values: Iterable[Path]) -> list[ApigeeFile]:
+        """The ApigeeRoute objects applied beside a Helm release whose values files are
+        ``values``: those of the installation of the overrides files among them (all
+        installations' when none is one), each file reduced to its routes (its hosts and
+        problems are the file's own, checked with it)."""
+        wanted = {resolve_path(p) for p in values}
+        every = self.installations()
+        chosen = [i for i in every if any(resolve_path(f.path) in wanted for f in i.files if f.overrides)]
+        files = {id(f): f for i in chosen or every for f in i.files}
+        return [
+            ApigeeFile(f.source, f.documents, objects=[o for o in f.objects if o.kind == ROUTE])
+            for f in files.values()
+            if any(o.kind == ROUTE for o in f.objects)
+        ]
 
     # -- policy ------------------------------------------------------------
     def want(self) -> Want | None:

@@ -55,17 +55,24 @@ UNDECIDABLE_PREFIXES = ("APG1", "GW1", "ING105", "ING111")
 ONCE_A_RUN = frozenset({"ING110"})
 
 
-def _apigee_part(build: RenderedBuild, settings: Settings, workspace: Workspace) -> list[Finding]:
-    """The build's Apigee objects as one deployment; schema problems as findings."""
+def _apigee_part(
+    build: RenderedBuild, settings: Settings, workspace: Workspace, beside: Workspace | None
+) -> list[Finding]:
+    """The build's Apigee objects as one deployment, with the routes of the run's plain
+    manifests of its installation when it is applied beside them (``beside``: a Helm
+    release of virtual hosts, whose non-SNI route is applied with kubectl); schema
+    problems as findings."""
     from tlslint.sources.apigee.documents import load_source
     from tlslint.workspace.apigee import ApigeeWorkspace, policy
 
     loaded = load_source(build.source, documents=build.trees)
     if not loaded.objects and not loaded.overrides:
         return []
+    plain = beside.apigee if beside is not None else None
+    routes = plain.routes_beside(build.files) if plain is not None else []
     mode, origin = policy(settings)
     workspace.apigee = ApigeeWorkspace(
-        files=[loaded],
+        files=[loaded, *routes],
         policy=mode,
         policy_origin=origin,
         namespace=settings.apigee.get("namespace") or "apigee",
@@ -87,7 +94,9 @@ def _apigee_text(head: bytes) -> bool:
     return sniff_apigee(head) or b"ApigeeRoute" in head
 
 
-def _kubernetes_part(build: RenderedBuild, settings: Settings, workspace: Workspace) -> list[Finding]:
+def _kubernetes_part(
+    build: RenderedBuild, settings: Settings, workspace: Workspace, beside: Workspace | None
+) -> list[Finding]:
     """The build's gateways, ingress-nginx configuration and what links them, as one deployment."""
     if not _kubernetes_text(build.source.text.encode("utf-8", "surrogateescape")):
         return []  # nothing of the tier's: its modules stay unimported
@@ -106,9 +115,10 @@ def _kubernetes_text(head: bytes) -> bool:
     return sniff_kubernetes(head)
 
 
-# Tier name (a catalogue target) -> what adds that tier's part of a build's workspace,
+# Tier name (a catalogue target) -> what adds that tier's part of a build's workspace
+# (given the run's own workspace when the build is applied beside its plain manifests),
 # returning the problems found while reading the build (in the rendered text).
-TIERS: dict[str, Callable[[RenderedBuild, Settings, Workspace], list[Finding]]] = {
+TIERS: dict[str, Callable[[RenderedBuild, Settings, Workspace, Workspace | None], list[Finding]]] = {
     "apigee": _apigee_part,
     "kubernetes": _kubernetes_part,
 }
@@ -555,8 +565,16 @@ def _component_unused(component: Kustomization, settings: Settings) -> Finding:
 
 
 # -- checking ----------------------------------------------------------------------
-def check_builds(load: RenderedLoad, settings: Settings, filters: Filters) -> list[Finding]:
-    """Every YAML tier's checks on every build, findings mapped to their sources."""
+def check_builds(
+    load: RenderedLoad,
+    settings: Settings,
+    filters: Filters,
+    plain: Workspace | None = None,
+    alone: Sequence[Finding] = (),
+) -> list[Finding]:
+    """Every YAML tier's checks on every build, findings mapped to their sources.
+    ``plain``: the run's workspace of the files checked on their own, and ``alone``
+    their findings (for builds applied beside them: ``RenderedBuild.beside_plain``)."""
     from tlslint.checks import load_checks
     from tlslint.run_checks import run_checks
     from tlslint.workspace import Workspace
@@ -567,7 +585,8 @@ def check_builds(load: RenderedLoad, settings: Settings, filters: Filters) -> li
     parts = []
     for build in load.builds:
         workspace = Workspace()
-        problems = [problem for add in TIERS.values() for problem in add(build, settings, workspace)]
+        beside = plain if build.beside_plain else None
+        problems = [problem for add in TIERS.values() for problem in add(build, settings, workspace, beside)]
         parts.append((build, workspace, problems))
     # A tier's checks are imported only when some build holds its resources.
     present = {
@@ -579,7 +598,7 @@ def check_builds(load: RenderedLoad, settings: Settings, filters: Filters) -> li
         mapped = [build.map_finding(f) for f in problems]
         mapped += [build.map_finding(f) for f in run_checks(checks, settings, workspace, filters, files=0)]
         if build.restate is not None:
-            mapped = build.restate(mapped, filters)
+            mapped = build.restate(mapped, filters, alone)
         load.register(filters)
         found.extend(f for f in mapped if filters.keep(f) and _reported(load, f))
     return list(merge_across_builds(found))
