@@ -884,6 +884,43 @@ def test_ngx401_one_finding_for_an_http_level_line_shared_by_servers(tmp_path: P
     assert finding.message.startswith("TLS server[*:443] logs with format combined (set in http)")
 
 
+def test_ngx401_one_finding_for_an_included_line_that_decides_for_several_servers(tmp_path: Path) -> None:
+    """A line of a file that several servers include is each server's own line, and one
+    cause, as an http-level line is: one finding at it, naming every TLS server it logs
+    for (mailcow's sites-default.conf, included by two servers, named only the first)."""
+    text = (
+        "events {}\nhttp {\n    log_format tls '$ssl_protocol $ssl_session_reused';\n"
+        f"    server {{ {TLS} server_name a.example; include common.conf; }}\n"
+        f"    server {{ {TLS} server_name b.example; include common.conf; }}\n"
+        "    server { listen 80; server_name c.example; include common.conf; }\n"
+        f"    server {{ {TLS} server_name d.example; access_log off;"
+        " location / { include common.conf; } }\n"
+        # Lines of its own beside the included one: judged by them all.
+        f"    server {{ {TLS} server_name e.example; include common.conf; access_log /e.log tls; }}\n"
+        "}\n"
+    )
+    files = {"nginx.conf": text, "common.conf": "access_log /var/log/nginx/x.log;\n"}
+    [finding] = only(check_files(tmp_path, files, {"select": MINE, "nginx": {"version": "1.25.3"}}), "NGX401")
+    assert (finding.location.path.name, finding.location.line) == ("common.conf", 1)
+    assert finding.message == (
+        "TLS server[a.example@*:443], TLS server[b.example@*:443] and location[/] of TLS "
+        "server[d.example@*:443] log with format combined, which has no $ssl_session_reused and no "
+        "$ssl_protocol: full handshakes cannot be counted"
+    )
+    assert [(r.location.line, r.message) for r in finding.related] == [
+        (4, "TLS server[a.example@*:443]"), (5, "TLS server[b.example@*:443]"),
+        (7, "location[/] of TLS server[d.example@*:443]"),
+    ]  # fmt: skip
+    # Included by one TLS server only: that server's finding, as before.
+    alone = {
+        **files,
+        "nginx.conf": "".join(line for line in text.splitlines(True) if not re.search("[ad].example", line)),
+    }
+    [finding] = only(check_files(tmp_path / "alone", alone, {"select": MINE}), "NGX401")
+    assert finding.message.startswith("TLS server[b.example@*:443] logs with format combined,")
+    assert finding.related == ()
+
+
 def test_ngx401_the_shared_line_is_suppressed_where_it_is(tmp_path: Path) -> None:
     """Every server's place is the shared line, so a comment there suppresses the cause."""
     text = (
