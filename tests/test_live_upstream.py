@@ -71,19 +71,25 @@ def serve(text: str, port: int, backend: Backend, prefix: Path) -> list[Seen]:
 
 
 @pytest.mark.parametrize(
-    ("template", "code"),
-    [(NO_KEEPALIVE, "NGX210"), (KEEPALIVE_ONLY, "NGX211")],
-    ids=["NGX210-no-keepalive", "NGX211-keepalive-without-http11"],
+    ("template", "code", "target"),
+    [
+        (NO_KEEPALIVE, "NGX210", "http://app"),
+        (KEEPALIVE_ONLY, "NGX211", "http://app"),
+        # Variables after the host: the URL is built per request, and its host still finds
+        # upstream app before any resolver (none is set: a lookup would fail with 502).
+        (KEEPALIVE_ONLY, "NGX211", "http://app$request_uri"),
+    ],
+    ids=["NGX210-no-keepalive", "NGX211-keepalive-without-http11", "NGX211-variable-uri"],
 )
 def test_fix_makes_nginx_reuse_backend_connections(
-    tmp_path: Path, backend: Backend, template: str, code: str
+    tmp_path: Path, backend: Backend, template: str, code: str, target: str
 ) -> None:
     config_dir = tmp_path / "conf"
     config_dir.mkdir()
     site = config_dir / "site.conf"
     with backend:
         port = free_port()
-        site.write_text(template.format(port=port, backend=backend.port, target="http://app"))
+        site.write_text(template.format(port=port, backend=backend.port, target=target))
         original = site.read_text()
 
         report = cli("--select", "NGX21", "--nginx-version", "1.22", "--format", "json", str(config_dir))

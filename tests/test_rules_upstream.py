@@ -344,6 +344,105 @@ server {
     ]
 
 
+# A proxy_pass with variables is evaluated per request, and its host is looked up among the
+# upstream{} blocks before any resolver (ngx_http_upstream_init_request): a host written out,
+# followed by a variable that starts the URI, names its upstream{} as a literal one does.
+# Measured on 1.22.1 (the tester's repro): `proxy_pass http://docservice$1;` under
+# `location ~ ^(/fonts/.*)` reached upstream docservice (no DNS entry for that name), as
+# HTTP/1.0 with Connection: close, a new connection per request.
+PATH_VARIABLE = """\
+upstream docservice {
+    server 127.0.0.1:18000;
+    keepalive 8;
+}
+server {
+    listen 80;
+    location ~ ^(/fonts/.*) {
+        proxy_pass http://docservice$1;
+    }
+}
+"""
+
+
+def test_ngx211_follows_a_proxy_pass_whose_uri_is_a_variable(tmp_path: Path) -> None:
+    [finding] = lint(tmp_path, PATH_VARIABLE, "1.22").findings
+    assert (finding.code, finding.location.line) == ("NGX211", 8)
+    assert finding.message.startswith("upstream docservice has keepalive (8), but this location never")
+    fixed = fix(tmp_path / "fix", PATH_VARIABLE, "1.22")
+    assert fixed == PATH_VARIABLE.replace(
+        "        proxy_pass http://docservice$1;\n",
+        "        proxy_pass http://docservice$1;\n        proxy_http_version 1.1;\n"
+        '        proxy_set_header Connection "";\n',
+    )
+    assert fix(tmp_path / "again", fixed, "1.22") == fixed
+    assert lint(tmp_path / "after", fixed, "1.22").findings == []
+    assert_valid_nginx(fixed)
+
+
+@pytest.mark.parametrize(
+    ("location", "target"),
+    [
+        ("location ~ ^(/fonts/.*)", "http://docservice$1"),
+        # OnlyOffice: the version prefix is optional (empty), the path group starts with \/.
+        ("location ~ ^(\\/7.0.0-1)?(\\/fonts\\/.*)", "http://docservice$2"),
+        ("location ~* ^/x(?:/y)?(/(?<rest>.*))$", "http://docservice$1"),
+        ("location /", "http://docservice$request_uri"),
+        ("location /", "http://docservice${uri}$is_args$args"),
+        ("location ~ ^(/a|/b)", "http://docservice$1"),
+    ],
+)
+def test_ngx210_links_a_literal_host_with_a_variable_uri(tmp_path: Path, location: str, target: str) -> None:
+    # An `if` that matches no regex leaves the location's captures alone.
+    text = (
+        "upstream docservice { server 127.0.0.1:18000; }\n"
+        f"server {{ listen 80; {location} {{ if ($request_method = POST) {{ }} proxy_pass {target}; }} }}\n"
+    )
+    [finding] = lint(tmp_path, text, "1.22").findings
+    assert finding.code == "NGX210"
+    notes = [(note.location.line, note.message) for note in finding.related]
+    assert notes == [(2, "proxies to it over http")]
+
+
+@pytest.mark.parametrize(
+    ("location", "target"),
+    [
+        # The host itself is a variable: which upstream is not known.
+        ("location ~ ^(/fonts/.*)", "http://$backend$1"),
+        # A variable that need not start the URI: `/fontsX` gives host docserviceX.
+        ("location ~ ^/fonts(.*)", "http://docservice$1"),
+        ("location ~ ^(/?fonts.*)", "http://docservice$1"),
+        ("location ~ ^(/a|b)", "http://docservice$1"),
+        ("location /", "http://docservice$suffix"),
+        ("location /", "http://docservice$1"),  # no regex: no capture of the location's
+        # A rewrite, or an if's regex, sets the captures again.
+        ("location ~ ^(/fonts/.*) { rewrite ^/(.*)$ /$1 break;", "http://docservice$1"),
+        ('location ~ ^(/fonts/.*) { if ($uri ~ "(.*)") { }', "http://docservice$1"),
+        # With a port an upstream{} never matches: the name is resolved (no keep-alive).
+        ("location ~ ^(/fonts/.*)", "http://docservice:18000$1"),
+    ],
+)
+def test_ngx210_leaves_a_variable_host_unknown(tmp_path: Path, location: str, target: str) -> None:
+    opened = location if location.endswith((";", "}")) else location + " {"
+    text = (
+        "upstream docservice { server 127.0.0.1:18000; }\n"
+        "upstream docservicex { server 127.0.0.1:18001; }\n"
+        f"server {{ listen 80; resolver 127.0.0.53; {opened} proxy_pass {target}; }} }}\n"
+    )
+    assert lint(tmp_path, text, "1.22").findings == [], target
+
+
+def test_a_variable_uri_to_a_name_no_upstream_declares_is_no_implicit_upstream_finding(
+    tmp_path: Path,
+) -> None:
+    """Without an upstream{} of its name the host is resolved per request (a resolver is
+    needed): not the implicit upstream NGX212 describes and rewrites."""
+    text = (
+        "events {}\nhttp { resolver 127.0.0.53; server { listen 80; location ~ ^(/fonts/.*) {"
+        " proxy_pass http://docs.example$1; } } }\n"
+    )
+    assert lint(tmp_path, text, "1.22", name="nginx.conf").findings == []
+
+
 def test_ngx210_keepalive_zero_and_profiles(tmp_path: Path) -> None:
     zero = NO_KEEPALIVE.replace(
         "    server 10.0.0.11:8080;\n", "    server 10.0.0.11:8080;\n    keepalive 0;\n"
@@ -472,6 +571,23 @@ server {
 """
     fixed = fix(tmp_path, text, "1.30", unsafe=True)
     assert "upstream api_internal_80 {" in fixed and "upstream api_internal_8080 {" in fixed
+    assert_valid_nginx(fixed)
+
+
+def test_ngx212_keeps_the_name_only_when_the_passes_with_variables_allow_it_too(tmp_path: Path) -> None:
+    # A pass with variables finds an upstream{} of its host per request, when it writes no
+    # port: one named api.internal would take `https://api.internal$request_uri` to the
+    # http server api.internal:80 over TLS. Derive a name instead.
+    text = """\
+server {
+    listen 80;
+    location /a/ { proxy_pass http://api.internal/; proxy_set_header Host $host; }
+    location /b/ { proxy_pass https://api.internal$request_uri; proxy_set_header Host $host; }
+}
+"""
+    fixed = fix(tmp_path, text, "1.30", unsafe=True)
+    assert "upstream api_internal_80 {" in fixed
+    assert "proxy_pass https://api.internal$request_uri;" in fixed
     assert_valid_nginx(fixed)
 
 
@@ -766,6 +882,43 @@ def test_ngx401_one_finding_for_an_http_level_line_shared_by_servers(tmp_path: P
     [finding] = only(lint(tmp_path / "alone", alone, "1.22", name="nginx.conf"), "NGX401")
     assert finding.location.line == 2 and finding.anchor == "http > server[443] > access_log"
     assert finding.message.startswith("TLS server[*:443] logs with format combined (set in http)")
+
+
+def test_ngx401_one_finding_for_an_included_line_that_decides_for_several_servers(tmp_path: Path) -> None:
+    """A line of a file that several servers include is each server's own line, and one
+    cause, as an http-level line is: one finding at it, naming every TLS server it logs
+    for (mailcow's sites-default.conf, included by two servers, named only the first)."""
+    text = (
+        "events {}\nhttp {\n    log_format tls '$ssl_protocol $ssl_session_reused';\n"
+        f"    server {{ {TLS} server_name a.example; include common.conf; }}\n"
+        f"    server {{ {TLS} server_name b.example; include common.conf; }}\n"
+        "    server { listen 80; server_name c.example; include common.conf; }\n"
+        f"    server {{ {TLS} server_name d.example; access_log off;"
+        " location / { include common.conf; } }\n"
+        # Lines of its own beside the included one: judged by them all.
+        f"    server {{ {TLS} server_name e.example; include common.conf; access_log /e.log tls; }}\n"
+        "}\n"
+    )
+    files = {"nginx.conf": text, "common.conf": "access_log /var/log/nginx/x.log;\n"}
+    [finding] = only(check_files(tmp_path, files, {"select": MINE, "nginx": {"version": "1.25.3"}}), "NGX401")
+    assert (finding.location.path.name, finding.location.line) == ("common.conf", 1)
+    assert finding.message == (
+        "TLS server[a.example@*:443], TLS server[b.example@*:443] and location[/] of TLS "
+        "server[d.example@*:443] log with format combined, which has no $ssl_session_reused and no "
+        "$ssl_protocol: full handshakes cannot be counted"
+    )
+    assert [(r.location.line, r.message) for r in finding.related] == [
+        (4, "TLS server[a.example@*:443]"), (5, "TLS server[b.example@*:443]"),
+        (7, "location[/] of TLS server[d.example@*:443]"),
+    ]  # fmt: skip
+    # Included by one TLS server only: that server's finding, as before.
+    alone = {
+        **files,
+        "nginx.conf": "".join(line for line in text.splitlines(True) if not re.search("[ad].example", line)),
+    }
+    [finding] = only(check_files(tmp_path / "alone", alone, {"select": MINE}), "NGX401")
+    assert finding.message.startswith("TLS server[b.example@*:443] logs with format combined,")
+    assert finding.related == ()
 
 
 def test_ngx401_the_shared_line_is_suppressed_where_it_is(tmp_path: Path) -> None:

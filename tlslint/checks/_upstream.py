@@ -225,7 +225,9 @@ def pass_targets(config: NginxConfig) -> list[PassTarget]:
     """Every ``*_pass`` on the http side, once each, with what it points at.
 
     ``proxy_pass $var`` is followed through ``set $var "http://..."`` in its
-    location (and ifs) and server; other variable targets are left out.
+    location (and ifs) and server. A URL with variables after a host written out
+    (``http://docservice$1``) points at that host when they start its URI; other
+    variable targets are left out.
     """
     known = http_upstreams(config)
     outcomes = config_outcomes(config)
@@ -270,11 +272,11 @@ def _target(
     """``outcome``: what nginx made of a literal pass whose host names an upstream{}
     (tlslint.nginx_upstream_names: the order of the passes and the upstream{} decides)."""
     parts = split_address(value)
+    if parts is not None and ("$" in parts[1] or "$" in parts[2]):
+        parts = _host_before_variables(value, location if via is None else None)
     if parts is None:
         return None
     scheme, host, port, rest = parts
-    if "$" in host or "$" in port:
-        return None
     if module == "proxy" and scheme not in ("http", "https"):
         return None
     literal = "$" not in value and via is None
@@ -284,6 +286,154 @@ def _target(
         # Matched per request: an upstream{} takes only an address without a port (else DNS).
         upstream = None if host.startswith("unix:") or port else known.get(host.lower())
     return PassTarget(directive, block, location, module, scheme, host, port, rest, literal, upstream, via)
+
+
+# Variables whose value starts the URI ("/..."): written right after a host, they leave
+# the host as written. $is_args is "?" or empty.
+_URI_VARIABLES = frozenset({"request_uri", "uri", "document_uri"})
+_EMPTY_OR_ARGS = frozenset({"is_args"})
+_REFERENCE = re.compile(r"\$(?:([1-9])|\{(\w+)\}|(\w+))")
+
+
+def _host_before_variables(value: str, location: Block | None) -> tuple[str, str, str, str] | None:
+    """(scheme, host, port, rest) of a URL whose variables follow the host with no ``/``
+    between (``http://docservice$1``), when they are sure to start the URI or be empty:
+    nginx evaluates the URL per request and takes the host from the result
+    (ngx_http_proxy_eval), so the host is the one written. None when a variable may
+    continue the host or port (``http://app$suffix``), or the host is a variable.
+    ``location``: the location whose regex captures ``$1``..``$9`` hold (None: not known)."""
+    start = value.find("$")
+    head, tail = value[:start], value[start:]
+    if head.endswith((":", "[")) or "unix:" in head.lower():
+        # A variable port, half an IPv6 address, or a socket path the variables continue
+        # (its URI starts after a second colon).
+        return None
+    starts: frozenset[int] | None = None
+    position = 0
+    while position < len(tail):
+        if tail[position] != "$":
+            if tail[position] not in "/?":
+                return None
+            break
+        match = _REFERENCE.match(tail, position)
+        if match is None:
+            return None
+        capture, name = match.group(1), match.group(2) or match.group(3)
+        if name in _URI_VARIABLES:
+            break
+        if capture is not None and starts is None:
+            starts = _capture_starts(location)
+        # A capture may be empty (an optional group, another branch): what follows decides.
+        if not (name in _EMPTY_OR_ARGS or (starts is not None and int(capture or 0) in starts)):
+            return None
+        position = match.end()
+    parts = split_address(head)
+    if parts is None:
+        return None
+    scheme, host, port, _ = parts
+    return scheme, host, port, tail
+
+
+def _capture_starts(location: Block | None) -> frozenset[int]:
+    """The groups of ``location``'s regex whose every non-empty match starts with ``/``,
+    when its captures are the ones a ``*_pass`` sees: no ``rewrite``, nor an ``if`` with a
+    regex, sets them again in the location (a server-level rewrite runs before the
+    location is chosen, whose match sets them)."""
+    directive = location.directive if location is not None else None
+    if directive is None or len(directive.args) != 2 or directive.args[0] not in ("~", "~*"):
+        return frozenset()
+    assert location is not None
+    pending = [location]
+    while pending:
+        block = pending.pop()
+        if block.all("rewrite"):
+            return frozenset()
+        for sub in block.blocks:
+            if sub.context == "if":
+                condition = sub.directive.args if sub.directive is not None else ()
+                if any(arg in ("~", "~*", "!~", "!~*") for arg in condition):
+                    return frozenset()
+                pending.append(sub)
+            elif sub.context == "limit_except":
+                pending.append(sub)
+    if "(?|" in directive.args[1]:
+        return frozenset()  # a branch reset numbers its groups per branch: not read here
+    return frozenset(_slash_groups(directive.args[1]))
+
+
+def _slash_groups(pattern: str) -> Iterator[int]:
+    """The numbers of the capturing groups of ``pattern`` each of whose alternatives starts
+    with a literal ``/`` (``(/fonts/.*)``, ``(\\/doc\\/.*)``, ``(/a|/b)``), not one that may be left
+    out (``(/?x)``). A PCRE reading of what the groups start with, nothing more."""
+    number = 0
+    opened: list[tuple[int, int]] = []  # (group number or 0, where its content starts)
+    position = 0
+    while position < len(pattern):
+        char = pattern[position]
+        if char == "\\":
+            position += 2
+            continue
+        if char == "[":
+            position = _class_end(pattern, position)
+            continue
+        if char == "(":
+            if pattern.startswith("(?", position):
+                named = re.match(r"\(\?(?:P?<(?![=!])\w+>|'\w+')", pattern[position:])
+                if named is None:
+                    opened.append((0, position))
+                    position += 1
+                    continue
+                number += 1
+                opened.append((number, position + named.end()))
+                position += named.end()
+                continue
+            number += 1
+            opened.append((number, position + 1))
+        elif char == ")" and opened:
+            group, begin = opened.pop()
+            if group and all(_starts_with_slash(branch) for branch in _branches(pattern[begin:position])):
+                yield group
+        position += 1
+
+
+def _class_end(pattern: str, start: int) -> int:
+    """The position after the character class that starts at ``start``."""
+    position = start + 1
+    if pattern.startswith("^", position):
+        position += 1
+    if pattern.startswith("]", position):
+        position += 1
+    while position < len(pattern) and pattern[position] != "]":
+        position += 2 if pattern[position] == "\\" else 1
+    return position + 1
+
+
+def _branches(content: str) -> list[str]:
+    """The top-level alternatives of a group's content."""
+    branches, depth, begin, position = [], 0, 0, 0
+    while position < len(content):
+        char = content[position]
+        if char == "\\":
+            position += 2
+            continue
+        if char == "[":
+            position = _class_end(content, position)
+            continue
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            branches.append(content[begin:position])
+            begin = position + 1
+        position += 1
+    branches.append(content[begin:])
+    return branches
+
+
+def _starts_with_slash(branch: str) -> bool:
+    slash = 2 if branch.startswith("\\/") else 1 if branch.startswith("/") else 0
+    return bool(slash) and branch[slash : slash + 1] not in ("?", "*", "{")
 
 
 @per_config

@@ -150,19 +150,29 @@ def _may_keep_name(target: PassTarget, config: NginxConfig) -> bool:
 
 @per_config
 def _pass_hosts(config: NginxConfig) -> dict[str, tuple[bool, frozenset[str]]]:
-    """For each host a literal *_pass names (lower-cased): whether one gives a port,
-    and the schemes they use (asked for each implicit upstream, of thousands)."""
+    """For each host a *_pass names (lower-cased): whether a literal one gives a port,
+    and the schemes they use (asked for each implicit upstream, of thousands).
+
+    A pass with variables finds an upstream{} of its host per request when it writes no
+    port (one with a port is resolved): its scheme counts, taken from the address written
+    before its first variable, which may be only the start of the host (a name kept
+    needlessly is not one that breaks)."""
     ported: dict[str, bool] = {}
     schemes: dict[str, set[str]] = {}
     for directive in every_pass(config):
-        parts = split_address(directive.args[0]) if directive.args and "$" not in directive.args[0] else None
+        value = directive.args[0] if directive.args else ""
+        variable = value.find("$")
+        parts = split_address(value if variable < 0 else value[:variable]) if value else None
         if parts is None:
             continue
         scheme, other, port, _ = parts
         key = other.lower()
-        ported[key] = ported.get(key, False) or bool(port)
+        if variable < 0:
+            ported[key] = ported.get(key, False) or bool(port)
+        elif port or other.startswith("unix:"):
+            continue
         schemes.setdefault(key, set()).add(scheme)
-    return {key: (ported[key], frozenset(schemes[key])) for key in ported}
+    return {key: (ported.get(key, False), frozenset(found)) for key, found in schemes.items()}
 
 
 def _backend_race(workspace: Workspace, target: PassTarget) -> tuple[str, str] | None:

@@ -14,7 +14,9 @@ decides the rest; nor is a server with an include that was not followed (the lin
 be in it). No fix: the rule page shows a format.
 
 Servers that log by one http{} line (or all by nginx's default) are one cause: one
-finding, at the line (or at ``http {``), naming every server.
+finding, at the line (or at ``http {``), naming every server. So are the servers (or
+their locations) whose own line comes from a file each includes: one line decides for
+them all.
 
 The TLS servers of stream{} log by their own access_log lines, else stream{}'s (all or
 nothing too), in stream's formats (ngx_stream_log_module: no ``combined``, and http's
@@ -41,9 +43,9 @@ from tlslint.sources.nginx.model import Directive
 from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import Block, NginxConfig, Server
 
-# By inherited access_log line (its id): what it logs with and lacks, and the finding of
-# the first server that inherits it; None: the line is not judged.
-Shared = dict[int, "tuple[str, Finding] | None"]
+# By access_log lines (whether inherited, their ids): what they log with and lack, and the
+# finding of the first level they log; None: the lines are not judged.
+Shared = dict[tuple[bool, tuple[int, ...]], "tuple[str, Finding] | None"]
 
 CODE = "NGX401"
 COMBINED = (
@@ -90,17 +92,17 @@ def format_name(directive: Directive) -> str:
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     for config in workspace.nginx:
         judged: set[object] = set()
-        shared: Shared = {}  # by inherited line: what it lacks, and its first place's finding
+        shared: Shared = {}  # by lines: what they lack, and their first place's finding
         places: list[Place] = []  # findings one cause may share (one line, one http{})
         formats = log_formats(config)
         for server in config.servers:
             if _logs_tls(server):
-                yield from _judge_server(ctx, config, server, formats, judged, places, shared)
+                _judge_server(ctx, config, server, formats, judged, places, shared)
         if config.stream is not None:
             formats = log_formats(config, stream=True)
             for server in config.stream.servers:
                 if _logs_tls(server):
-                    yield from _judge_stream_server(ctx, server, formats, judged, places, shared)
+                    _judge_stream_server(ctx, server, formats, judged, places, shared)
         yield from one_per_cause(places, partial(_describe, config), ctx.keep)
 
 
@@ -129,15 +131,20 @@ def _unlogged(config: NginxConfig, members: list[Place]) -> Cause:
 
 
 def _shared_line(members: list[Place]) -> Cause:
-    """Servers that inherit one level's access_log lines (http{}'s, stream{}'s): one cause,
-    at the lines they share."""
-    holder, said = members[0].detail[1:]
+    """Servers that log by the same access_log lines: inherited from one level (http{}'s,
+    stream{}'s), or their own, from a file each includes. One cause, at the lines."""
+    holder, said = members[0].detail[1:3]
     servers = [place.detail[0] for place in members]
-    return Cause(
-        members[0].finding.location,
-        f"{len(servers)} TLS servers ({labels(servers)}) log with {said}",
-        anchor(holder, "access_log"),
-    )
+    if all(place.detail[3] is place.detail[0].block for place in members):
+        who = f"{len(servers)} TLS servers ({labels(servers)}) log"
+    else:
+        # Some log by the lines in a location only: say which blocks.
+        shown = [place.note for place in members[:3]]
+        more = len(members) - len(shown)
+        if more > 0:
+            shown.append(f"{more} more")
+        who = f"{', '.join(shown[:-1])} and {shown[-1]} log"
+    return Cause(members[0].finding.location, f"{who} with {said}", anchor(holder, "access_log"))
 
 
 def _nothing_set(config: NginxConfig) -> str:
@@ -154,7 +161,7 @@ def _judge_server(
     judged: set[object],
     places: list[Place],
     shared: Shared,
-) -> Iterator[Finding]:
+) -> None:
     levels = [server.block] + [
         b for b in server.block.walk() if b is not server.block and b.context in _LOG_LEVELS
     ]
@@ -182,7 +189,7 @@ def _judge_server(
             cause = (UNLOGGED, id(server.http)) if server.http is not None else (UNLOGGED, id(config))
             places.append(Place(cause, finding, f"TLS {server.label}", server))
             continue
-        yield from _judge_lines(ctx, server, level, holder, lines, formats, judged, places, shared)
+        _judge_lines(ctx, server, level, holder, lines, formats, judged, places, shared)
 
 
 def _judge_stream_server(
@@ -192,7 +199,7 @@ def _judge_stream_server(
     judged: set[object],
     places: list[Place],
     shared: Shared,
-) -> Iterator[Finding]:
+) -> None:
     """A stream server logs with its own access_log lines, else stream{}'s (all or
     nothing, as in http{}); with neither, nothing: stream's default is `access_log off`,
     so there is no log that lacks the variables. A stream log has no default format."""
@@ -202,7 +209,7 @@ def _judge_stream_server(
         return  # an include in the server was not followed: it may set its own
     lines = holder.all("access_log") if holder is not None else []
     if lines:
-        yield from _judge_lines(ctx, server, server.block, holder, lines, formats, judged, places, shared)
+        _judge_lines(ctx, server, server.block, holder, lines, formats, judged, places, shared)
 
 
 def _judge_lines(
@@ -215,46 +222,44 @@ def _judge_lines(
     judged: set[object],
     places: list[Place],
     shared: Shared,
-) -> Iterator[Finding]:
-    """The finding for ``lines`` (``holder``'s) logging ``level`` of ``server``: at once for
-    a level's own lines; as a place of the lines' cause when inherited from the server's
-    http{} or stream{}, whose servers all log by them (one finding names them all)."""
+) -> None:
+    """The place of ``server`` in the cause of ``lines`` (``holder``'s), which log
+    ``level`` of it. Every level that logs by the same lines is one cause (one finding
+    names them all): the servers inheriting them from http{} or stream{}, and the
+    levels whose own lines they are, from a file each includes."""
     lines = list(unique(lines))
     if any(line.args[:1] == ("off",) for line in lines):
         return  # nothing is logged at this level
     first = lines[0]
-    inherited = holder is not level and level is server.block
-    # An inherited line is judged once per server (a server{} spliced in twice is one).
-    key = (id(first), id(server.block.directive)) if inherited else id(first)
+    inherited = holder is not level
+    # Judged once per level (a server{} spliced in twice is one).
+    key = (id(first), id(level.directive) if level.directive is not None else id(level))
     if key in judged:
         return
     judged.add(key)
-    if inherited and id(first) in shared:
-        # The lines' verdict, and the finding of the first server to inherit them, are made
-        # once: each further server's place shares them (its own anchor only). Its
-        # message is never shown: a cause of several places has the cause's message.
-        earlier = shared[id(first)]
+    where = "TLS " + server.label if level is server.block else label(level) + " of TLS " + server.label
+    # All the lines: a level may add its own to those of an included file.
+    lines_key = (inherited, tuple(id(line) for line in lines))
+    if lines_key in shared:
+        # The lines' verdict, and the finding of the first level they log, are made once:
+        # each further level's place shares them (its own anchor only). Its message is
+        # never shown: a cause of several places has the cause's message.
+        earlier = shared[lines_key]
         if earlier is None:
             return
         said, representative = earlier
         finding = representative.anchored(anchor(level, "access_log"))
     else:
         said = _said(lines, formats, holder, level)
-        if inherited:
-            shared[id(first)] = None
+        shared[lines_key] = None
         if not said:
             return
-        where = "TLS " + server.label if level is server.block else label(level) + " of TLS " + server.label
         finding = ctx.finding(
             first, f"{where} logs with {said}", anchor=anchor(level, "access_log"), fix_note=NOTE
         )
-        if not inherited:
-            yield finding
-            return
-        shared[id(first)] = (said, finding)
-    at = directive_location(server.block.directive) if server.block.directive is not None else None
-    note = f"TLS {server.label}"
-    places.append(Place((SHARED, id(first)), finding, note, (server, holder, said), at))
+        shared[lines_key] = (said, finding)
+    at = directive_location(level.directive) if level.directive is not None else None
+    places.append(Place((SHARED, lines_key), finding, where, (server, holder, said, level), at))
 
 
 def _templated_log(line: Directive) -> bool:
