@@ -13,7 +13,16 @@ from tlslint import catalogue, collector
 from tlslint.checks import Check, file_location, load_checks
 from tlslint.discovery import Discovered, discover, missing_reason
 from tlslint.filters import Filters
-from tlslint.findings import UNPARSED, Finding, Location, Severity
+from tlslint.findings import (
+    INCLUDE_LOOP,
+    INCLUDE_NOT_FOUND,
+    PARSE_ERROR,
+    UNPARSED,
+    Finding,
+    Location,
+    Severity,
+    is_load_error,
+)
 from tlslint.nginx_inference import declared_versions
 from tlslint.paths import resolved
 from tlslint.project import stops
@@ -39,20 +48,8 @@ if TYPE_CHECKING:
     from tlslint.workspace.kubernetes import KubernetesLoad
     from tlslint.workspace.rendered import RenderedLoad
 
-# Loading problems are findings too, so every format reports them alike.
-PARSE_ERROR = "NGX001"
 UNKNOWN_DIRECTIVE_CODE = "NGX010"
-INCLUDE_NOT_FOUND = "NGX002"
-INCLUDE_LOOP = "NGX003"
-LOAD_CODES = frozenset({PARSE_ERROR, INCLUDE_NOT_FOUND, INCLUDE_LOOP})
 UNREADABLE_PATH = "SRC001"  # named: an error (exit 2); found by a walk or an include glob: a warning
-UNWRITTEN_FIX = "SRC002"  # --fix could not write a file: its findings stand, exit 2
-
-
-def is_load_error(finding: Finding) -> bool:
-    """A file or path that did not load, in any format, or a fix not written: the run
-    exits 2 for it (docs/exit-codes.md). Loaders of other formats mark theirs ``UNPARSED``."""
-    return finding.code in LOAD_CODES or finding.code == UNWRITTEN_FIX or finding.anchor == UNPARSED
 
 
 @dataclass
