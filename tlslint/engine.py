@@ -143,9 +143,11 @@ def _run(
         if how.progress is not None:
             _parse_all(files, discovered.nginx, how.progress)
         named = [path for path in discovered.nginx if resolved(path) in discovered.explicit]
+        before = {*files.parsed, *files.errors}
         includers = _includers(files, named, settings) if named else []
         above = _directory_includers(files, targets, discovered.nginx, settings)
         configs = load_nginx(files, [*includers, *above, *discovered.nginx])
+        searched = _searched_only(files, before, configs, [*includers, *above, *discovered.nginx])
         workspace = Workspace(
             nginx=configs,
             nginx_version=settings.nginx_version,
@@ -154,7 +156,11 @@ def _run(
             nginx_pinned=how.nginx_pinned or {},
         )
         filters = Filters(settings, files)
-        findings = [f for f in load_findings(files, configs) if filters.keep(f)]
+        findings = [
+            f
+            for f in load_findings(files, configs)
+            if filters.keep(f) and (not searched or resolved(f.location.path) not in searched)
+        ]
         findings.extend(f for f in walk_findings(discovered, configs) if filters.keep(f))
         rendered = _add_rendered(discovered, targets, settings, how, stdin_yaml, filters, overlay)
         yaml = rendered.remaining(discovered.yaml) if rendered is not None else discovered.yaml
@@ -195,8 +201,9 @@ def _run(
         findings = once_a_run([*findings, *check_builds(rendered, settings, filters)])
     # the files suppressions can be in (a YAML file both the Apigee and the gateway tier read, once)
     rendered_texts = rendered.texts if rendered else ()
+    nginx_read = [path for path in files.parsed if path not in searched]
     commented = list(
-        dict.fromkeys([*files.parsed, *apigee.texts, *backends.texts, *kubernetes.texts, *rendered_texts])
+        dict.fromkeys([*nginx_read, *apigee.texts, *backends.texts, *kubernetes.texts, *rendered_texts])
     )
     if filters.tracks_usage:  # after every other rule: what the comments silenced is known
         findings.extend(f for f in _unused_suppressions(filters, commented) if filters.keep(f))
@@ -204,11 +211,12 @@ def _run(
     findings.sort(key=Finding.sort_key)
     read = sorted(
         {
-            *files.parsed, *files.errors, *apigee.read, *(p for p in backends.read if p not in context),
-            *kubernetes.read, *(rendered.read if rendered else ()),
+            *nginx_read, *(p for p in files.errors if p not in searched), *apigee.read,
+            *(p for p in backends.read if p not in context), *kubernetes.read,
+            *(rendered.read if rendered else ()),
         }
     )  # fmt: skip
-    texts = {path: LoadedText(parsed.source, NGINX) for path, parsed in files.parsed.items()}
+    texts = {path: LoadedText(files.parsed[path].source, NGINX) for path in nginx_read}
     texts.update(apigee.texts)
     texts.update(backends.texts)
     texts.update(kubernetes.texts)
@@ -546,6 +554,26 @@ def _directory_includers(
 
     nginx_in = walked_nginx(settings.exclude, settings.base)
     return find_directory_includers(files, directories, walked, stops(settings), nginx_in)
+
+
+def _searched_only(
+    files: NginxFiles, before: set[Path], configs: list[NginxConfig], roots: list[Path]
+) -> frozenset[Path]:
+    """The nginx files read only while looking for an includer above the paths given:
+    read since ``before``, and part of no configuration checked (a candidate whose
+    includes do not reach those paths, or that does not parse and so cannot be shown to,
+    and what it includes). They are no part of the run: not read, not reported, whatever
+    their errors (docs/usage.md#checking-some-files-of-a-tree)."""
+    searched = {*files.parsed, *files.errors} - before
+    if not searched:
+        return frozenset()
+    from tlslint.scope import include_graph
+
+    loaded = {resolved(path) for path in roots}
+    loaded.update(path for config in configs for path in config.files)
+    for targets in include_graph(files, configs).values():
+        loaded |= targets  # an include that does not parse is the configuration's error
+    return frozenset(searched - loaded)
 
 
 def _reported(
