@@ -207,7 +207,8 @@ order:
   when the settings file ignores it; only an `--ignore` on the same command line takes
   rules away from it. `--extend-select` adds rules to what the file selects, and
   `--ignore` removes rules from it, both keeping the file's `select`, `extend-select` and
-  `ignore`.
+  `ignore`. Each of the three options can be repeated on the command line, and the lists
+  add up: `--ignore NGX104 --ignore NGX101` is `--ignore NGX104,NGX101`.
 - `per-file-ignores` and suppression comments are not part of the selection: they hide
   findings in the files they cover whatever the command line selects.
 - A selection that leaves no rule to run is an error (exit 2), as a selector that names
