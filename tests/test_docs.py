@@ -169,3 +169,64 @@ def test_action_is_a_composite_that_installs_its_own_checkout() -> None:
         if shutil.which("bash"):
             syntax = subprocess.run(["bash", "-n", "-c", step["run"]], capture_output=True, text=True)
             assert syntax.returncode == 0, syntax.stderr
+
+
+# --- output shown in the docs is the real output -----------------------------------------------
+
+_CONSOLE = re.compile(r"^```console\n(.*?)^```$", re.M | re.S)
+ELIDED = "..."
+
+
+def documented_runs() -> list[tuple[str, str, list[str]]]:
+    """Each ``$ tlslint ... examples/...`` of a console block in the docs, with the output
+    shown under it (``...`` for lines left out): (page, command, lines)."""
+    runs: list[tuple[str, str, list[str]]] = []
+    for page in sorted(DOCS.rglob("*.md")):
+        for block in _CONSOLE.findall(page.read_text(encoding="utf-8")):
+            for line in block.splitlines():
+                if line.startswith("$ "):
+                    runs.append((page.relative_to(DOCS).as_posix(), line[2:], []))
+                elif runs:
+                    runs[-1][2].append(line)
+    return [run for run in runs if "examples/" in run[1] and run[2]]
+
+
+def test_the_docs_show_runs_on_the_bundled_example() -> None:
+    assert {page for page, _, _ in documented_runs()} >= {"index.md", "getting-started.md"}
+
+
+@pytest.mark.parametrize(("page", "command", "shown"), documented_runs(), ids=lambda v: str(v)[:40])
+def test_documented_output_is_the_real_output(
+    page: str, command: str, shown: list[str], tmp_path: Path
+) -> None:
+    # Run as shown, on a copy of examples/ (the run must not write a cache into the checkout).
+    import shlex
+
+    from helpers import cli
+
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    words = shlex.split(command)
+    assert words[0] == "tlslint", command
+    real = cli(tmp_path, *words[1:]).stdout.splitlines()
+    # Each stretch between `...` lines is in the real output as shown, in order; a block
+    # that does not start (end) with `...` shows the output's first (last) lines.
+    at = 0
+    for number, stretch in enumerate(_stretches(shown)):
+        if not stretch:
+            continue
+        found = next((i for i in range(at, len(real) + 1) if real[i : i + len(stretch)] == stretch), None)
+        assert found is not None, f"{page}: `{command}` no longer prints:\n" + "\n".join(stretch)
+        assert number > 0 or found == 0, f"{page}: `{command}` prints more before:\n" + "\n".join(stretch)
+        at = found + len(stretch)
+    if shown[-1] != ELIDED:
+        assert at == len(real), f"{page}: `{command}` prints more after what is shown"
+
+
+def _stretches(lines: list[str]) -> list[list[str]]:
+    stretches: list[list[str]] = [[]]
+    for line in lines:
+        if line == ELIDED:
+            stretches.append([])
+        else:
+            stretches[-1].append(line)
+    return stretches
