@@ -230,3 +230,44 @@ def _stretches(lines: list[str]) -> list[list[str]]:
         else:
             stretches[-1].append(line)
     return stretches
+
+
+# --- usage.md names every command and option ---------------------------------------------------
+
+# The commands whose options usage.md describes; probe and logs have a page of their own.
+OPTIONS_PAGE = {"check": "usage.md", "init": "usage.md", "rules": "usage.md", "explain": "usage.md"}
+OPTIONS_PAGE.update(probe="probe-and-logs.md", logs="probe-and-logs.md")
+
+
+def _commands() -> dict[str, list[str]]:
+    """Each command of the CLI and its options, as --help lists them."""
+    import typer.main
+
+    from tlslint import cli
+
+    group = typer.main.get_command(cli.app)
+    return {
+        name: [opt for param in command.params for opt in getattr(param, "opts", ()) if opt.startswith("-")]
+        for name, command in group.commands.items()  # type: ignore[attr-defined]
+    }
+
+
+def test_usage_names_every_command() -> None:
+    block = (DOCS / "usage.md").read_text(encoding="utf-8").split("```", 2)[1]
+    assert set(_commands()) == set(OPTIONS_PAGE)
+    for name in _commands():
+        assert re.search(rf"^tlslint (\[)?{name}\b", block, re.M), f"usage.md's command list lacks {name}"
+
+
+@pytest.mark.parametrize("command", sorted(OPTIONS_PAGE))
+def test_every_option_is_documented(command: str) -> None:
+    page = OPTIONS_PAGE[command]
+    text = (DOCS / page).read_text(encoding="utf-8")
+    if command == "check":  # in the table of options itself, with what it does
+        text = "\n".join(line for line in text.splitlines() if line.startswith("| `-"))
+    missing = [
+        option
+        for option in _commands()[command]
+        if option not in ("--help", "-h") and not re.search(rf"(?<![\w-]){re.escape(option)}(?![\w-])", text)
+    ]
+    assert missing == [], f"docs/{page} does not name {command}'s {', '.join(missing)}"
