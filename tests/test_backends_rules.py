@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 from helpers import check_files
 
-from tlslint.engine import is_load_error
-from tlslint.findings import Finding, Severity
+from tlslint.findings import Finding, Severity, is_load_error
 from tlslint.settings import SettingsError, load_settings
 
 UPSTREAM = """\

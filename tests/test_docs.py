@@ -169,3 +169,105 @@ def test_action_is_a_composite_that_installs_its_own_checkout() -> None:
         if shutil.which("bash"):
             syntax = subprocess.run(["bash", "-n", "-c", step["run"]], capture_output=True, text=True)
             assert syntax.returncode == 0, syntax.stderr
+
+
+# --- output shown in the docs is the real output -----------------------------------------------
+
+_CONSOLE = re.compile(r"^```console\n(.*?)^```$", re.M | re.S)
+ELIDED = "..."
+
+
+def documented_runs() -> list[tuple[str, str, list[str]]]:
+    """Each ``$ tlslint ... examples/...`` of a console block in the docs, with the output
+    shown under it (``...`` for lines left out): (page, command, lines)."""
+    runs: list[tuple[str, str, list[str]]] = []
+    for page in sorted(DOCS.rglob("*.md")):
+        for block in _CONSOLE.findall(page.read_text(encoding="utf-8")):
+            for line in block.splitlines():
+                if line.startswith("$ "):
+                    runs.append((page.relative_to(DOCS).as_posix(), line[2:], []))
+                elif runs:
+                    runs[-1][2].append(line)
+    return [run for run in runs if "examples/" in run[1] and run[2]]
+
+
+def test_the_docs_show_runs_on_the_bundled_example() -> None:
+    assert {page for page, _, _ in documented_runs()} >= {"index.md", "getting-started.md"}
+
+
+@pytest.mark.parametrize(("page", "command", "shown"), documented_runs(), ids=lambda v: str(v)[:40])
+def test_documented_output_is_the_real_output(
+    page: str, command: str, shown: list[str], tmp_path: Path
+) -> None:
+    # Run as shown, on a copy of examples/ (the run must not write a cache into the checkout).
+    import shlex
+
+    from helpers import cli
+
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    words = shlex.split(command)
+    assert words[0] == "tlslint", command
+    real = cli(tmp_path, *words[1:]).stdout.splitlines()
+    # Each stretch between `...` lines is in the real output as shown, in order; a block
+    # that does not start (end) with `...` shows the output's first (last) lines.
+    at = 0
+    for number, stretch in enumerate(_stretches(shown)):
+        if not stretch:
+            continue
+        found = next((i for i in range(at, len(real) + 1) if real[i : i + len(stretch)] == stretch), None)
+        assert found is not None, f"{page}: `{command}` no longer prints:\n" + "\n".join(stretch)
+        assert number > 0 or found == 0, f"{page}: `{command}` prints more before:\n" + "\n".join(stretch)
+        at = found + len(stretch)
+    if shown[-1] != ELIDED:
+        assert at == len(real), f"{page}: `{command}` prints more after what is shown"
+
+
+def _stretches(lines: list[str]) -> list[list[str]]:
+    stretches: list[list[str]] = [[]]
+    for line in lines:
+        if line == ELIDED:
+            stretches.append([])
+        else:
+            stretches[-1].append(line)
+    return stretches
+
+
+# --- usage.md names every command and option ---------------------------------------------------
+
+# The commands whose options usage.md describes; probe and logs have a page of their own.
+OPTIONS_PAGE = {"check": "usage.md", "init": "usage.md", "rules": "usage.md", "explain": "usage.md"}
+OPTIONS_PAGE.update(probe="probe-and-logs.md", logs="probe-and-logs.md")
+
+
+def _commands() -> dict[str, list[str]]:
+    """Each command of the CLI and its options, as --help lists them."""
+    import typer.main
+
+    from tlslint import cli
+
+    group = typer.main.get_command(cli.app)
+    return {
+        name: [opt for param in command.params for opt in getattr(param, "opts", ()) if opt.startswith("-")]
+        for name, command in group.commands.items()  # type: ignore[attr-defined]
+    }
+
+
+def test_usage_names_every_command() -> None:
+    block = (DOCS / "usage.md").read_text(encoding="utf-8").split("```", 2)[1]
+    assert set(_commands()) == set(OPTIONS_PAGE)
+    for name in _commands():
+        assert re.search(rf"^tlslint (\[)?{name}\b", block, re.M), f"usage.md's command list lacks {name}"
+
+
+@pytest.mark.parametrize("command", sorted(OPTIONS_PAGE))
+def test_every_option_is_documented(command: str) -> None:
+    page = OPTIONS_PAGE[command]
+    text = (DOCS / page).read_text(encoding="utf-8")
+    if command == "check":  # in the table of options itself, with what it does
+        text = "\n".join(line for line in text.splitlines() if line.startswith("| `-"))
+    missing = [
+        option
+        for option in _commands()[command]
+        if option not in ("--help", "-h") and not re.search(rf"(?<![\w-]){re.escape(option)}(?![\w-])", text)
+    ]
+    assert missing == [], f"docs/{page} does not name {command}'s {', '.join(missing)}"

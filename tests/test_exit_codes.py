@@ -86,6 +86,9 @@ ROUTE = (
     "apiVersion: apigee.cloud.google.com/v1alpha1\nkind: ApigeeRoute\n"
     'metadata: {name: r, namespace: apigee}\nspec:\n  hostnames: ["*"]\n'
 )
+GATEWAY_TAB = (
+    "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata:\n  name: g\nspec:\n\tservers: []\n"
+)
 APP_UPSTREAM = "upstream app {\n    server 127.0.0.1:8000;\n    keepalive 16;\n}\n"
 
 
@@ -129,7 +132,19 @@ CASES: dict[str, Case] = {
         ("conf/nginx.conf",),
     ),
     "include-loop": Case({"self.conf": "http {\n    include self.conf;\n}\n"}, ("self.conf",)),
+    # What does not load is reported whatever the selection, as ruff reports a syntax error.
+    "include-loop-ignored": Case(
+        {"self.conf": "http {\n    include self.conf;\n}\n"}, ("--ignore", "NGX003", "self.conf")
+    ),
+    "include-missing-not-selected": Case(
+        {"nginx.conf": "http {\n    include missing.conf;\n    ssl_session_timeout 2m;\n}\n"},
+        ("--select", "NGX104", "nginx.conf"),
+    ),
     "yaml-tab": Case({"overrides.yaml": "virtualhosts:\n\t- name: a\n"}, (".",)),
+    "yaml-tab-not-selected": Case(
+        {"overrides.yaml": "virtualhosts:\n  - name: a\n\tsslCertPath: x\n"}, ("--select", "NGX104", ".")
+    ),
+    "gateway-tab-not-selected": Case({"gw.yaml": GATEWAY_TAB}, ("--select", "NGX1", ".")),
     "yaml-unclosed": Case({"overrides.yaml": "virtualhosts: [\n  - name: prod\n"}, (".",)),
     "yaml-tab-after-value": Case({"overrides.yaml": TAB_AFTER_VALUE}, (".",)),
     "yaml-alias-bomb": Case({"overrides.yaml": ALIAS_BOMB}, (".",)),
@@ -243,7 +258,7 @@ def test_contract_row(name: str, tmp_path: Path) -> None:
     assert result.returncode == expected, result.stdout + result.stderr
     for stream in (result.stdout, result.stderr):
         assert "Traceback" not in stream and "internal error" not in stream, stream
-    codes = re.findall(r"[A-Z]{3}\d{3}", reported_as)
+    codes = re.findall(r"[A-Z]{2,3}\d{3}", reported_as)
     if result.stdout.startswith("{"):
         found = [(f["code"], f["severity"]) for f in json.loads(result.stdout)["findings"]]
         assert {code for code, _ in found} >= set(codes), found
@@ -260,3 +275,16 @@ def test_contract_row(name: str, tmp_path: Path) -> None:
         assert result.stdout == "" and result.stderr.startswith(("tlslint: ", "Usage: ")), result.stderr
     else:
         assert result.stdout.startswith("---"), result.stdout  # a diff
+
+
+def test_the_loading_rules_are_those_that_exit_2() -> None:
+    # --show-settings and the docs list the rules no selection hides; each row that exits 2
+    # for an input (its first code) names one, and each is some row's reason to exit 2.
+    from tlslint.findings import LOADING_RULES
+
+    firsts = {
+        re.findall(r"[A-Z]{2,3}\d{3}", said)[:1][0]
+        for said, code in CONTRACT.values()
+        if code == 2 and re.search(r"[A-Z]{2,3}\d{3}", said)
+    }
+    assert firsts == set(LOADING_RULES)

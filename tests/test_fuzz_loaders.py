@@ -29,8 +29,8 @@ from helpers import settings_for
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tlslint.engine import LOAD_CODES, RunResult, run
-from tlslint.findings import Severity
+from tlslint.engine import RunResult, run
+from tlslint.findings import LOAD_CODES, Severity
 from tlslint.fixing import apply_fixes
 from tlslint.sources.apigee import validate_text
 from tlslint.sources.apigee.documents import UNPARSED

@@ -135,6 +135,27 @@ def test_a_broken_candidate_is_not_reported(tmp_path: Path) -> None:
     assert "NGX001" not in [code for _, code in located(result)]
 
 
+@pytest.mark.parametrize(("cwd", "given"), [("", "sub"), ("", "sub/site.conf"), ("sub", ".")])
+def test_files_above_read_only_to_look_for_an_includer_are_no_part_of_the_run(
+    tmp_path: Path, cwd: str, given: str
+) -> None:
+    # Neither includes sub/site.conf: a directory run and a run on its files agree, and
+    # neither reports, fails on or counts what was read only to look for an includer.
+    (tmp_path / ".git").mkdir()
+    write(tmp_path / "broken.conf", "http {\n  server {\n")  # cannot be shown to include it
+    write(tmp_path / "other.conf", "server {\n    listen 81;\n}\n")
+    write(tmp_path / "sub" / "site.conf", "server { listen 80; }\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "tlslint", "--no-cache", given],
+        cwd=tmp_path / cwd,
+        capture_output=True,
+        text=True,
+    )
+    assert (proc.returncode, proc.stdout) == (0, "All checks passed (1 file read).\n"), (
+        proc.stdout + proc.stderr
+    )
+
+
 # --- --force-exclude: what pre-commit passes is filtered like a walk ------------------------------
 
 
@@ -203,6 +224,15 @@ def test_manifest_declares_both_hooks() -> None:
         ("installation/app.nginx", True),
         ("hosts/legacy.vhost", True),
         ("deploy/nginx/snippets/tls", True),
+        # Any depth under those directories: the nginx image's templates/, sites in subdirectories.
+        ("nginx/sites/example.com", True),
+        ("nginx/templates/default.conf.template", True),
+        ("sites-enabled/sub/x", True),
+        ("deploy/etc/conf.d/apps/api", True),
+        ("http.d/a/b/c", True),
+        ("my-nginx/site", False),
+        ("nginx", False),
+        ("src/conf.d.py", False),
         ("apigee/overrides.yaml", True),
         ("k8s/apigee-route.yml", True),
         ("gunicorn.conf.py", True),

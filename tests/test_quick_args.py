@@ -63,6 +63,9 @@ READ_QUICKLY = [
     ["--config=x.toml", "--select", "-q", "a.conf"],  # "-q" is --select's value, as in click
     ["--select", "", "--ignore="],
     ["--extend-select", "TLS001", "--select=NGX1", "a.conf"],
+    # Repeated selectors add up (pre-commit `args: [--ignore, A, --ignore, B]`).
+    ["--ignore", "NGX104", "--ignore=NGX101", "--select", "NGX1", "--select", "NGX2", "a.conf"],
+    ["--extend-select", "TLS001", "--extend-select=NGX1"],
 ]
 LEFT_TO_TYPER = [
     ["--help"],

@@ -1032,7 +1032,10 @@ def test_every_corpus_file_is_pinned() -> None:
 def test_corpus_pins(name: str, version: str) -> None:
     corpus = corpus_dir()
     result = run([corpus / name], settings_for(corpus, {"select": MINE, "nginx": {"version": version}}))
-    assert found(result) == CORPUS_PINS[name][version]
+    # What does not load is reported whatever the selection: h5bp's includes, whose tree
+    # the corpus does not hold (NGX002), are no finding of these rules.
+    assert {f.code for f in result.findings if f.code not in MINE} <= {"NGX002"}
+    assert {pin for pin in found(result) if pin[0] in MINE} == CORPUS_PINS[name][version]
 
 
 UPSTREAM_FILES = [PEERTUBE, LEMMY, DISCOURSE, GITLAB, JITSI, MISSKEY]

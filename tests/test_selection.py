@@ -4,6 +4,7 @@ the command line; the most specific selector decides within a layer; a layer's
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -103,6 +104,40 @@ def test_select_on_the_command_line_overrides_the_files_ignore(tmp_path: Path) -
     shown = cli(tmp_path, "--select", "NGX102", "--show-settings", "a.conf").stdout
     assert 'ignore = ["NGX102"]' in shown and "# command line, over the lines above: --select NGX102" in shown
     assert "# rules that run (3 of " in shown and "NGX001, NGX102" in shown  # with the loading rules
+    assert "# reported whatever the selection, for what does not load: NGX001, NGX002, NGX003, " in shown
+
+
+REPEATED = ["--ignore", "NGX104", "--ignore", "NGX105,NGX4", "--select", "NGX1", "--select", "NGX2"]
+REPEATED += ["--extend-select", "TLS001", "--extend-select", "NGX3"]
+
+
+@pytest.mark.parametrize("command", ["check", "probe", "logs"])
+def test_repeated_selectors_add_up_as_in_ruff(tmp_path: Path, command: str) -> None:
+    # pre-commit users write `args: [--ignore, NGX104, --ignore, NGX105]`: both apply.
+    from tlslint import cli as cli_module
+
+    seen: list[dict[str, object]] = []
+    runner = {"check": "tlslint.check_command.run_check", "probe": "tlslint.live.command.run_probe",
+              "logs": "tlslint.logs.command.run_logs"}[command]  # fmt: skip
+    module, name = runner.rsplit(".", 1)
+    extra = {"check": ["a.conf"], "probe": ["example.com"], "logs": ["a.log"]}[command]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(__import__(module, fromlist=[name]), name, lambda *a, **k: seen.append(k) or 0)
+        with pytest.raises(SystemExit):
+            cli_module.main([command, *REPEATED, *extra])
+    given = command_line(seen[0]["select"], seen[0]["extend_select"], seen[0]["ignore"])  # type: ignore[arg-type]
+    assert given == RuleSelection(
+        ("NGX1", "NGX2"), ("TLS001", "NGX3"), ("NGX104", "NGX105", "NGX4"), "command line"
+    )
+
+
+def test_repeated_ignores_on_the_command_line(tmp_path: Path) -> None:
+    project(tmp_path, "")
+    found = reported(cli(tmp_path, "-q", "--ignore", "NGX104", "--ignore", "NGX105", "a.conf"))
+    assert "NGX102" in found and not {"NGX104", "NGX105"} & set(found), found
+    shown = cli(tmp_path, "--show-settings", "--ignore", "NGX104", "--ignore", "NGX101", "a.conf").stdout
+    assert "# command line, over the lines above: --ignore NGX104,NGX101" in shown
+    assert re.search(r"^# rules that run .*: all but NGX101, NGX104, TLS001$", shown, re.M), shown
 
 
 def test_per_file_ignores_hold_whatever_the_command_line_selects(tmp_path: Path) -> None:

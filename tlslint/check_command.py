@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from tlslint.baseline import Baseline
     from tlslint.engine import RunOptions, RunResult
     from tlslint.locking import RootLock
+    from tlslint.selection import Given
     from tlslint.settings import Settings
     from tlslint.sources.nginx.model import SourceText
 
@@ -63,9 +64,9 @@ def run_check(
     output_format: str = "text",
     fail_on: str | None = None,
     config: Path | None = None,
-    select: str | None = None,
-    extend_select: str | None = None,
-    ignore: str | None = None,
+    select: Given = None,
+    extend_select: Given = None,
+    ignore: Given = None,
     nginx_version: str | None = None,
     statistics: bool = False,
     quiet: bool = False,

@@ -69,19 +69,23 @@ def check(
         Optional[Path], typer.Option("--config", help="Settings file to use instead of searching.")
     ] = None,
     select: Annotated[
-        Optional[str],
+        Optional[list[str]],
         typer.Option(
             "--select",
             help="Comma-separated codes, prefixes or names to run, instead of what the settings select "
-            "or ignore.",
+            "or ignore (repeatable: the lists add up).",
         ),
     ] = None,
     extend_select: Annotated[
-        Optional[str],
-        typer.Option("--extend-select", help="Comma-separated codes, prefixes or names to run as well."),
+        Optional[list[str]],
+        typer.Option(
+            "--extend-select",
+            help="Comma-separated codes, prefixes or names to run as well (repeatable).",
+        ),
     ] = None,
     ignore: Annotated[
-        Optional[str], typer.Option("--ignore", help="Comma-separated codes, prefixes or names not to run.")
+        Optional[list[str]],
+        typer.Option("--ignore", help="Comma-separated codes, prefixes or names not to run (repeatable)."),
     ] = None,
     nginx_version: Annotated[
         Optional[str], typer.Option("--nginx-version", help="Target nginx version, e.g. 1.22.")
@@ -303,13 +307,15 @@ def probe(
         Optional[Path], typer.Option("--config", help="Settings file to use instead of searching.")
     ] = None,
     select: Annotated[
-        Optional[str], typer.Option("--select", help="Comma-separated codes to run, not the settings'.")
+        Optional[list[str]],
+        typer.Option("--select", help="Comma-separated codes to run, not the settings' (repeatable)."),
     ] = None,
     extend_select: Annotated[
-        Optional[str], typer.Option("--extend-select", help="Comma-separated codes to run as well.")
+        Optional[list[str]],
+        typer.Option("--extend-select", help="Comma-separated codes to run as well (repeatable)."),
     ] = None,
     ignore: Annotated[
-        Optional[str], typer.Option("--ignore", help="Comma-separated codes not to run.")
+        Optional[list[str]], typer.Option("--ignore", help="Comma-separated codes not to run (repeatable).")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print findings only.")] = False,
 ) -> None:
@@ -372,13 +378,15 @@ def logs(
         Optional[Path], typer.Option("--config", help="Settings file to use instead of searching.")
     ] = None,
     select: Annotated[
-        Optional[str], typer.Option("--select", help="Comma-separated codes to run, not the settings'.")
+        Optional[list[str]],
+        typer.Option("--select", help="Comma-separated codes to run, not the settings' (repeatable)."),
     ] = None,
     extend_select: Annotated[
-        Optional[str], typer.Option("--extend-select", help="Comma-separated codes to run as well.")
+        Optional[list[str]],
+        typer.Option("--extend-select", help="Comma-separated codes to run as well (repeatable)."),
     ] = None,
     ignore: Annotated[
-        Optional[str], typer.Option("--ignore", help="Comma-separated codes not to run.")
+        Optional[list[str]], typer.Option("--ignore", help="Comma-separated codes not to run (repeatable).")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print findings only.")] = False,
 ) -> None:

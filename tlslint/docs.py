@@ -207,14 +207,21 @@ order:
   when the settings file ignores it; only an `--ignore` on the same command line takes
   rules away from it. `--extend-select` adds rules to what the file selects, and
   `--ignore` removes rules from it, both keeping the file's `select`, `extend-select` and
-  `ignore`.
+  `ignore`. Each of the three options can be repeated on the command line, and the lists
+  add up: `--ignore NGX104 --ignore NGX101` is `--ignore NGX104,NGX101`.
 - `per-file-ignores` and suppression comments are not part of the selection: they hide
   findings in the files they cover whatever the command line selects.
 - A selection that leaves no rule to run is an error (exit 2), as a selector that names
   no rule is: `--select ""` (an unset `--select "$RULES"` in CI), `select = []`, or an
   `ignore` that takes away everything selected would otherwise check nothing and report
   "All checks passed". Leave `select` out to run every rule.
-- Files that do not load (NGX001, BKD001) are reported whatever is selected.
+- What does not load is reported whatever is selected, as ruff reports a syntax error:
+  a file that does not parse (NGX001, BKD001; APG201 and GW002 for YAML that is not
+  YAML), a missing include (NGX002), an include loop (NGX003), a build that does not
+  render (RND001), a path named that cannot be read (SRC001) and a fix not written
+  (SRC002). `--ignore NGX003` or `--select NGX104` cannot turn a run that did not check
+  everything into "All checks passed" (exit 2, [exit codes](exit-codes.md)). A schema
+  violation in YAML that loads is an ordinary finding of APG201 or GW002, selected like any.
 
 `tlslint --show-settings` prints each layer and the rules that run.
 """

@@ -13,7 +13,16 @@ from tlslint import catalogue, collector
 from tlslint.checks import Check, file_location, load_checks
 from tlslint.discovery import Discovered, discover, missing_reason
 from tlslint.filters import Filters
-from tlslint.findings import UNPARSED, Finding, Location, Severity
+from tlslint.findings import (
+    INCLUDE_LOOP,
+    INCLUDE_NOT_FOUND,
+    PARSE_ERROR,
+    UNPARSED,
+    Finding,
+    Location,
+    Severity,
+    is_load_error,
+)
 from tlslint.nginx_inference import declared_versions
 from tlslint.paths import resolved
 from tlslint.project import stops
@@ -39,20 +48,8 @@ if TYPE_CHECKING:
     from tlslint.workspace.kubernetes import KubernetesLoad
     from tlslint.workspace.rendered import RenderedLoad
 
-# Loading problems are findings too, so every format reports them alike.
-PARSE_ERROR = "NGX001"
 UNKNOWN_DIRECTIVE_CODE = "NGX010"
-INCLUDE_NOT_FOUND = "NGX002"
-INCLUDE_LOOP = "NGX003"
-LOAD_CODES = frozenset({PARSE_ERROR, INCLUDE_NOT_FOUND, INCLUDE_LOOP})
 UNREADABLE_PATH = "SRC001"  # named: an error (exit 2); found by a walk or an include glob: a warning
-UNWRITTEN_FIX = "SRC002"  # --fix could not write a file: its findings stand, exit 2
-
-
-def is_load_error(finding: Finding) -> bool:
-    """A file or path that did not load, in any format, or a fix not written: the run
-    exits 2 for it (docs/exit-codes.md). Loaders of other formats mark theirs ``UNPARSED``."""
-    return finding.code in LOAD_CODES or finding.code == UNWRITTEN_FIX or finding.anchor == UNPARSED
 
 
 @dataclass
@@ -146,9 +143,11 @@ def _run(
         if how.progress is not None:
             _parse_all(files, discovered.nginx, how.progress)
         named = [path for path in discovered.nginx if resolved(path) in discovered.explicit]
+        before = {*files.parsed, *files.errors}
         includers = _includers(files, named, settings) if named else []
         above = _directory_includers(files, targets, discovered.nginx, settings)
         configs = load_nginx(files, [*includers, *above, *discovered.nginx])
+        searched = _searched_only(files, before, configs, [*includers, *above, *discovered.nginx])
         workspace = Workspace(
             nginx=configs,
             nginx_version=settings.nginx_version,
@@ -157,7 +156,11 @@ def _run(
             nginx_pinned=how.nginx_pinned or {},
         )
         filters = Filters(settings, files)
-        findings = [f for f in load_findings(files, configs) if filters.keep(f)]
+        findings = [
+            f
+            for f in load_findings(files, configs)
+            if filters.keep(f) and (not searched or resolved(f.location.path) not in searched)
+        ]
         findings.extend(f for f in walk_findings(discovered, configs) if filters.keep(f))
         rendered = _add_rendered(discovered, targets, settings, how, stdin_yaml, filters, overlay)
         yaml = rendered.remaining(discovered.yaml) if rendered is not None else discovered.yaml
@@ -199,8 +202,9 @@ def _run(
         findings = once_a_run([*findings, *built])
     # the files suppressions can be in (a YAML file both the Apigee and the gateway tier read, once)
     rendered_texts = rendered.texts if rendered else ()
+    nginx_read = [path for path in files.parsed if path not in searched]
     commented = list(
-        dict.fromkeys([*files.parsed, *apigee.texts, *backends.texts, *kubernetes.texts, *rendered_texts])
+        dict.fromkeys([*nginx_read, *apigee.texts, *backends.texts, *kubernetes.texts, *rendered_texts])
     )
     if filters.tracks_usage:  # after every other rule: what the comments silenced is known
         findings.extend(f for f in _unused_suppressions(filters, commented) if filters.keep(f))
@@ -208,11 +212,12 @@ def _run(
     findings.sort(key=Finding.sort_key)
     read = sorted(
         {
-            *files.parsed, *files.errors, *apigee.read, *(p for p in backends.read if p not in context),
-            *kubernetes.read, *(rendered.read if rendered else ()),
+            *nginx_read, *(p for p in files.errors if p not in searched), *apigee.read,
+            *(p for p in backends.read if p not in context), *kubernetes.read,
+            *(rendered.read if rendered else ()),
         }
     )  # fmt: skip
-    texts = {path: LoadedText(parsed.source, NGINX) for path, parsed in files.parsed.items()}
+    texts = {path: LoadedText(files.parsed[path].source, NGINX) for path in nginx_read}
     texts.update(apigee.texts)
     texts.update(backends.texts)
     texts.update(kubernetes.texts)
@@ -550,6 +555,26 @@ def _directory_includers(
 
     nginx_in = walked_nginx(settings.exclude, settings.base)
     return find_directory_includers(files, directories, walked, stops(settings), nginx_in)
+
+
+def _searched_only(
+    files: NginxFiles, before: set[Path], configs: list[NginxConfig], roots: list[Path]
+) -> frozenset[Path]:
+    """The nginx files read only while looking for an includer above the paths given:
+    read since ``before``, and part of no configuration checked (a candidate whose
+    includes do not reach those paths, or that does not parse and so cannot be shown to,
+    and what it includes). They are no part of the run: not read, not reported, whatever
+    their errors (docs/usage.md#checking-some-files-of-a-tree)."""
+    searched = {*files.parsed, *files.errors} - before
+    if not searched:
+        return frozenset()
+    from tlslint.scope import include_graph
+
+    loaded = {resolved(path) for path in roots}
+    loaded.update(path for config in configs for path in config.files)
+    for targets in include_graph(files, configs).values():
+        loaded |= targets  # an include that does not parse is the configuration's error
+    return frozenset(searched - loaded)
 
 
 def _reported(

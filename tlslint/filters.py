@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tlslint import catalogue
-from tlslint.findings import Finding
+from tlslint.findings import Finding, is_load_error
 from tlslint.paths import resolved as resolve_path
 from tlslint.selection import Resolution, prefixes
 from tlslint.settings import Settings
@@ -57,7 +57,10 @@ class Filters:
 
     def keep(self, finding: Finding) -> bool:
         code = finding.code
-        if not self.enabled(code):
+        # What did not load is no rule's verdict that a selection may turn off: as ruff
+        # reports a syntax error whatever --select says, a selection that hid it would
+        # read "All checks passed" about a file nothing was checked in.
+        if not self.enabled(code) and not is_load_error(finding):
             return False
         if code in UNSUPPRESSIBLE:
             return True

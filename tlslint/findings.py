@@ -10,6 +10,17 @@ from pathlib import Path
 # (any format): the run exits 2 for it.
 UNPARSED = "unparsed"
 
+# Loading problems are findings too, so every format reports them alike.
+PARSE_ERROR = "NGX001"
+INCLUDE_NOT_FOUND = "NGX002"
+INCLUDE_LOOP = "NGX003"
+LOAD_CODES = frozenset({PARSE_ERROR, INCLUDE_NOT_FOUND, INCLUDE_LOOP})
+UNWRITTEN_FIX = "SRC002"  # --fix could not write a file: its findings stand, exit 2
+# The rules whose findings can be load errors (is_load_error), for --show-settings and
+# the docs. APG201 and GW002 are load errors for YAML that does not load, not for a schema
+# violation in YAML that does; SRC001 for a path named, not for one a walk found.
+LOADING_RULES = ("NGX001", "NGX002", "NGX003", "APG201", "GW002", "BKD001", "RND001", "SRC001", "SRC002")
+
 
 class Severity(IntEnum):
     INFO = 0
@@ -120,3 +131,10 @@ def rule_counts(findings: list[Finding]) -> list[RuleCount]:
         tally[2] += finding.places
     ordered = sorted(counts.items(), key=lambda item: (-item[1][0], item[0]))
     return [RuleCount(code, name, *tally) for (code, name), tally in ordered]
+
+
+def is_load_error(finding: Finding) -> bool:
+    """A file or path that did not load, in any format, or a fix not written: the run
+    exits 2 for it (docs/exit-codes.md), and no selection hides it. Loaders of other
+    formats mark theirs ``UNPARSED``."""
+    return finding.code in LOAD_CODES or finding.code == UNWRITTEN_FIX or finding.anchor == UNPARSED

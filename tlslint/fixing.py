@@ -355,7 +355,8 @@ def _outside(path: Path, roots: list[Path]) -> str:
 
 def _unwritten_findings(outcome: FixOutcome) -> list[Finding]:
     from tlslint.checks import file_location
-    from tlslint.engine import UNWRITTEN_FIX, load_finding
+    from tlslint.engine import load_finding
+    from tlslint.findings import UNWRITTEN_FIX
 
     return [
         load_finding(UNWRITTEN_FIX, file_location(path), f"not fixed: {reason} (its findings stand)")

@@ -345,6 +345,7 @@ def _command_line_selection(settings: Settings) -> list[str]:
     """The command line's selection over the file's, and the rules that run, as comments."""
     from tlslint import catalogue
     from tlslint.filters import UNSUPPRESSIBLE
+    from tlslint.findings import LOADING_RULES
     from tlslint.selection import Resolution
 
     lines = []
@@ -372,6 +373,7 @@ def _command_line_selection(settings: Settings) -> list[str]:
     else:
         shown = ", ".join(running)
     lines.append(f"# rules that run ({len(running)} of {len(index)}): {shown}")
+    lines.append(f"# reported whatever the selection, for what does not load: {', '.join(LOADING_RULES)}")
     return lines
 
 

@@ -30,7 +30,8 @@ _FLAGS = {
     "--allow-remote-bases": "allow_remote_bases",
 }
 # Options that take a value: keyword, the values typer accepts (None: any), and
-# whether it names a file (typer hands a Path).
+# whether it names a file (typer hands a Path). The selectors are repeatable: each use
+# adds to a list, as typer's list options do.
 _VALUED: dict[str, tuple[str, tuple[str, ...] | None, bool]] = {
     "--format": ("output_format", OUTPUT_FORMATS, False),
     "--fail-on": ("fail_on", FAIL_ON, False),
@@ -41,6 +42,7 @@ _VALUED: dict[str, tuple[str, tuple[str, ...] | None, bool]] = {
     "--config": ("config", None, True),
     "--stdin-filename": ("stdin_filename", None, True),
 }
+_REPEATABLE = frozenset({"select", "extend_select", "ignore"})
 # Set by a shell asking typer to complete a word: only typer answers that.
 COMPLETION_VARIABLE = "_TLSLINT_COMPLETE"
 
@@ -83,5 +85,8 @@ def _take(found: Arguments, option: str, value: str) -> bool:
     name, choices, is_path = _VALUED[option]
     if choices is not None and value not in choices:
         return False
-    found[name] = Path(value) if is_path else value
+    if name in _REPEATABLE:
+        found[name] = [*found.get(name, ()), value]  # type: ignore[misc]
+    else:
+        found[name] = Path(value) if is_path else value
     return True

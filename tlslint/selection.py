@@ -105,12 +105,24 @@ class Resolution:
         return on
 
 
-def command_line(select: str | None, extend_select: str | None, ignore: str | None) -> RuleSelection:
-    """The command line's layer from ``--select``, ``--extend-select`` and ``--ignore``.
+# An option's values as given: one per repetition (``--ignore A --ignore B,C``), or one string.
+Given = str | Sequence[str] | None
+
+
+def _joined(value: Given) -> str | None:
+    """Repeated options add up, as in ruff: pre-commit ``args: [--ignore, A, --ignore, B]``
+    must ignore both, not only the last."""
+    return value if value is None or isinstance(value, str) else ",".join(value)
+
+
+def command_line(select: Given, extend_select: Given, ignore: Given) -> RuleSelection:
+    """The command line's layer from ``--select``, ``--extend-select`` and ``--ignore``,
+    each given once or more (comma lists and repetitions combine).
 
     Raises SelectionError for a selector that names no rule, and for a ``--select``
     that names none at all (``--select "$RULES"`` with RULES unset would turn every
     check off)."""
+    select, extend_select, ignore = _joined(select), _joined(extend_select), _joined(ignore)
     chosen = _selectors("--select", select) if select is not None else None
     if chosen is not None and not chosen:
         raise SelectionError(

@@ -22,6 +22,7 @@ from tlslint.findings import Finding, Location, Severity
 if TYPE_CHECKING:
     from tlslint.engine import RunResult
     from tlslint.filters import Filters
+    from tlslint.selection import Given
     from tlslint.settings import Settings
 
 
@@ -48,11 +49,11 @@ class RuleSettings:
 
 def load_rule_settings(
     config: Path | None,
-    select: str | None,
-    ignore: str | None,
+    select: Given,
+    ignore: Given,
     fail_on: str | None,
     overrides: dict[str, dict[str, Any]] | None = None,
-    extend_select: str | None = None,
+    extend_select: Given = None,
 ) -> RuleSettings:
     """Settings as ``tlslint check`` reads them; raises UsageError for bad ones."""
     from tlslint import selection

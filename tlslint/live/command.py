@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tlslint.findings import Finding, Location, Severity
 from tlslint.live.adapter import (
@@ -24,6 +24,9 @@ from tlslint.live.probe import (
     make_target,
     probe,
 )
+
+if TYPE_CHECKING:
+    from tlslint.selection import Given
 
 FORMATS = ("text", "json", "sarif", "github")
 # A failed handshake without SNI that says something about the server (not the network).
@@ -251,10 +254,10 @@ def run_probe(
     output_format: str,
     fail_on: str | None,
     config: Path | None,
-    select: str | None,
-    ignore: str | None,
+    select: Given,
+    ignore: Given,
     quiet: bool,
-    extend_select: str | None = None,
+    extend_select: Given = None,
 ) -> int:
     """Probe, report, and return the exit status."""
     try:

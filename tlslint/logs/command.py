@@ -7,7 +7,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tlslint.findings import Finding, Location
 from tlslint.live.adapter import (
@@ -38,6 +38,9 @@ from tlslint.logs.analysis import (
 )
 from tlslint.logs.formats import FormatError, LogFormat, detect
 from tlslint.logs.reader import LogFile
+
+if TYPE_CHECKING:
+    from tlslint.selection import Given
 
 MAX_SPIKE_FINDINGS = 20
 MAX_CLIENT_FINDINGS = 20
@@ -387,10 +390,10 @@ def run_logs(
     output: Path | None,
     fail_on: str | None,
     config: Path | None,
-    select: str | None,
-    ignore: str | None,
+    select: Given,
+    ignore: Given,
     quiet: bool,
-    extend_select: str | None = None,
+    extend_select: Given = None,
 ) -> int:
     try:
         if not files:

@@ -32,7 +32,7 @@ def render(result: RunResult, *, quiet: bool = False) -> str:
 
 
 def report(result: RunResult) -> list[dict[str, Any]]:
-    from tlslint.engine import is_load_error
+    from tlslint.findings import is_load_error
 
     prints = fingerprints(result.findings)
     return [

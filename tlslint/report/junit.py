@@ -36,7 +36,7 @@ def render(result: RunResult, *, quiet: bool = False) -> str:
 
 
 def document(result: RunResult) -> ET.Element:
-    from tlslint.engine import is_load_error
+    from tlslint.findings import is_load_error
 
     # Every file checked is a suite: one without findings is a passing case. A partial run
     # (named files, --changed-since) read more files than it reports on: those are left out.

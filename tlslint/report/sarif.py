@@ -81,7 +81,7 @@ def _rule(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def _invocation(result: RunResult) -> dict[str, Any]:
-    from tlslint.engine import is_load_error
+    from tlslint.findings import is_load_error
 
     # One note a problem: a path named and missing is one of the findings too (SRC001).
     notes = [f"{_place(f.location)}: {f.code} {f.message}" for f in result.findings if is_load_error(f)]

@@ -257,7 +257,7 @@ def _unmapped(shown: str, pattern: str) -> str:
     return (
         f'absolute include "{shown}" is outside the mapped roots: map it with nginx.roots '
         f'(roots = {{ "{directory}" = "<a directory with a copy>" }}), or ignore NGX002 for this '
-        "file (what the include sets is then unknown to the checks)"
+        "file in per-file-ignores (what the include sets is then unknown to the checks)"
     )
 
 
