@@ -185,3 +185,232 @@ def test_deployment_files_are_never_configuration_files(tmp_path: Path) -> None:
     assert {f.location.path.name for f in result.findings} <= {"nginx.conf"}
     (config,) = result.workspace.nginx
     assert result.workspace.nginx_declared_for(config).exact == (1, 27, 3)
+
+
+# --- A compose service that builds its image (the Compose spec: with `build:`,
+# `image:` names the image the build produces, so its tag is the project's own). ---
+
+SERVICE_CONF = (
+    "upstream php { server php:9000; keepalive 8; keepalive_timeout 30s; }\n"
+    "server {\n"
+    "    listen 443 ssl;\n"
+    "    http2 on;\n"
+    "    server_name _;\n"
+    "    ssl_certificate /etc/ssl/c.pem;\n"
+    "    ssl_certificate_key /etc/ssl/k.pem;\n"
+    "    location ~ \\.php$ { fastcgi_pass php; fastcgi_keep_conn on; include fastcgi_params; }\n"
+    "}\n"
+)
+BUILT_SERVICE = (
+    'version: "3"\n'
+    "services:\n"
+    "  nginx:\n"
+    "    build: ./nginx\n"
+    "    image: alex88otus/nginx:0.1\n"
+    "    volumes:\n"
+    "      - ./cfg/etc/nginx/conf.d/default.conf:/etc/nginx/conf.d/default.conf:z\n"
+    "  php:\n"
+    "    build: ./php\n"
+    "    image: alex88otus/php:0.1\n"
+)
+
+
+def test_a_built_service_runs_its_dockerfile_not_its_image_name(tmp_path: Path) -> None:
+    compose = write(tmp_path, "docker-compose.yml", BUILT_SERVICE)
+    write(tmp_path, "nginx/Dockerfile", "FROM nginx:1.27.3-alpine\n")
+    write(tmp_path, "php/Dockerfile", "FROM php:8.3-fpm\n")
+    (image,) = nginx_images(compose)
+    assert image.evidence.what == "FROM nginx:1.27.3-alpine"
+    assert image.evidence.path == tmp_path / "nginx" / "Dockerfile" and image.evidence.line == 1
+    assert versions(compose) == ((1, 27, 3), (1, 27, 4))
+    # build: {context, dockerfile}, the file named relative to the context
+    mapped = write(
+        tmp_path,
+        "m/compose.yaml",
+        "services:\n"
+        "  web:\n"
+        "    image: registry.example.com/prod/nginx:${TAG}\n"
+        "    build:\n"
+        "      context: ./docker\n"
+        "      dockerfile: web.Dockerfile\n"
+        "      args: {A: b}\n",
+    )
+    write(tmp_path, "m/docker/web.Dockerfile", "FROM node:20 AS assets\nFROM nginx:1.25-alpine\n")
+    assert versions(mapped) == ((1, 25, 0), (1, 26, 0))
+
+
+def test_a_built_service_whose_dockerfile_tells_nothing_is_unknown(tmp_path: Path) -> None:
+    missing = write(
+        tmp_path,
+        "a/compose.yaml",
+        "services:\n  web:\n    build: ./web\n    image: 172.22.109.126/my-rep/nginx:1.0.0\n",
+    )
+    (image,) = nginx_images(missing)  # the Dockerfile is not there: which nginx is unknown
+    assert image.low is None and image.evidence.line == 4
+    remote = write(
+        tmp_path,
+        "b/compose.yaml",
+        "services:\n  web:\n    image: nginx:1.25.3\n"
+        "    build:\n      context: https://github.com/example/web.git\n",
+    )
+    assert versions(remote) == (None, None)
+    packaged = write(
+        tmp_path, "c/compose.yaml", "services:\n  web:\n    build: .\n    image: example/nginx:2.0\n"
+    )
+    write(tmp_path, "c/Dockerfile", "FROM debian:12\nRUN apt-get install -y nginx\n")
+    assert versions(packaged) == (None, None)  # nginx from Debian's package: its version unknown
+    # A built image that is not named nginx, from no nginx image: nothing about nginx.
+    other = write(
+        tmp_path, "d/compose.yaml", "services:\n  api:\n    build: ./api\n    image: nginx-api:1.2\n"
+    )
+    write(tmp_path, "d/api/Dockerfile", "FROM python:3.12\n")
+    assert nginx_images(other) == []
+
+
+def test_a_built_service_in_a_check(tmp_path: Path) -> None:
+    """The tester's repository: no false NGX004 (keepalive "appeared in 1.1.4: nginx 0.1.x
+    refuses to start") or NGX305 on `http2 on;`, which 1.27.3 reads."""
+    result = check_files(
+        tmp_path,
+        {
+            "docker-compose.yml": BUILT_SERVICE,
+            "nginx/Dockerfile": "FROM nginx:1.27.3-alpine\n",
+            "cfg/etc/nginx/conf.d/default.conf": SERVICE_CONF,
+        },
+        {"select": ["NGX004", "NGX305"]},
+    )
+    (config,) = result.workspace.nginx
+    assert result.workspace.nginx_declared_for(config).exact == (1, 27, 3)
+    assert [f.code for f in result.findings] == []
+
+
+# --- Whose nginx an image is: the tag is nginx's release only in nginx's own
+# repositories; another product's or project's `.../nginx` runs an nginx of its own. ---
+
+
+@pytest.mark.parametrize(
+    ("reference", "low"),
+    [
+        ("nginx:1.27.3", (1, 27, 3)),
+        ("docker.io/library/nginx:1.27.3", (1, 27, 3)),
+        ("mirror.gcr.io/nginx:1.27.3", (1, 27, 3)),  # a mirror of Docker Hub's
+        ("harbor.example.com/dockerhub/library/nginx:1.27.3", (1, 27, 3)),
+        ("public.ecr.aws/nginx/nginx:1.27.3", (1, 27, 3)),
+        ("nginxinc/nginx-unprivileged:1.27.3-alpine", (1, 27, 3)),
+        ("ghcr.io/nginx/nginx-unprivileged:1.27.3", (1, 27, 3)),
+        ("bitnami/nginx:1.27.3-debian-12-r0", (1, 27, 3)),
+        ("harbor.example.com/proxy/bitnami/nginx:1.27.3", (1, 27, 3)),
+        ("ubuntu/nginx:1.24-24.04_beta", (1, 24, 0)),
+        ("${REGISTRY}/nginx:1.27.3", (1, 27, 3)),  # a templated registry
+        # Other products' and projects' builds: their own release numbers.
+        ("ghcr.io/nginxinc/nginx-gateway-fabric/nginx:1.5.1", None),
+        ("ghcr.io/nginx/nginx-gateway-fabric/nginx:2.2.0", None),
+        ("registry.gitlab.com/group/project/nginx:1.0", None),
+        ("alex88otus/nginx:0.1", None),
+        ("172.22.109.126/my-rep/nginx:1.0.0", None),
+        ("harbor.example.com/proxy/nginx:1.27.3", None),  # a mirror's project, or a build?
+    ],
+)
+def test_whose_nginx_an_image_is(tmp_path: Path, reference: str, low: object) -> None:
+    compose = write(tmp_path, "compose.yaml", f"services:\n  web:\n    image: {reference}\n")
+    (image,) = nginx_images(compose)  # every one runs nginx: it stops the search
+    assert image.low == low
+
+
+def test_nginx_gateway_fabric_values(tmp_path: Path) -> None:
+    values = write(
+        tmp_path,
+        "deploy/values.yaml",
+        "nginxGateway:\n"
+        "  image:\n"
+        "    repository: ghcr.io/nginxinc/nginx-gateway-fabric\n"
+        "    tag: 1.5.1\n"
+        "nginx:\n"
+        "  image:\n"
+        "    repository: ghcr.io/nginxinc/nginx-gateway-fabric/nginx\n"
+        "    tag: 1.5.1\n"
+        "    pullPolicy: Always\n"
+        "  plus: false\n",
+    )
+    (image,) = nginx_images(values)  # the data plane; the control plane is no nginx
+    assert image.evidence.line == 7 and image.low is None
+    flow = write(
+        tmp_path,
+        "b/values.yaml",
+        "nginx:\n  image: {repository: ghcr.io/nginx/nginx-gateway-fabric/nginx, tag: 2.2.0}\n",
+    )
+    assert versions(flow) == (None, None)
+    assert versions(write(tmp_path, "c/values.yaml", "image: {repository: nginx, tag: 1.26.2}\n")) == (
+        (1, 26, 2),
+        (1, 26, 3),
+    )
+
+
+# --- Helm: an empty or missing tag runs the chart's appVersion (helm create's
+# `{{ .Values.image.tag | default .Chart.AppVersion }}`). ---
+
+
+def test_helm_empty_or_missing_tag(tmp_path: Path) -> None:
+    empty = write(
+        tmp_path, "a/values.yaml", 'image:\n  repository: nginx\n  tag: ""\n  pullPolicy: IfNotPresent\n'
+    )
+    (image,) = nginx_images(empty)
+    assert image.low is None and image.evidence.line == 2  # no Chart.yaml: unknown
+    missing = write(tmp_path, "b/values.yaml", "image:\n  repository: nginx\n  pullPolicy: IfNotPresent\n")
+    assert [i.low for i in nginx_images(missing)] == [None]
+    scaffold = write(tmp_path, "c/values.yaml", 'image:\n  repository: nginx\n  tag: ""\n')
+    write(
+        tmp_path,
+        "c/Chart.yaml",
+        'apiVersion: v2\nname: web\ntype: application\nversion: 0.1.0\nappVersion: "1.16.0"\n',
+    )
+    (image,) = nginx_images(scaffold)
+    assert (image.low, image.high) == ((1, 16, 0), (1, 16, 1))
+    assert image.evidence.path == tmp_path / "c" / "Chart.yaml" and image.evidence.line == 5
+    assert "appVersion" in image.evidence.what
+    # Each document of a stream is its own: the second's image has no tag.
+    stream = write(tmp_path, "s/values.yaml", "repository: nginx\ntag: 1.25.3\n---\nrepository: nginx\n")
+    assert [i.low for i in nginx_images(stream)] == [(1, 25, 3), None]
+    # A chart dependency names a chart repository, not an image.
+    chart = write(
+        tmp_path,
+        "d/Chart.yaml",
+        "apiVersion: v2\nname: site\ndependencies:\n  - name: nginx\n    version: 15.0.0\n"
+        "    repository: oci://registry-1.docker.io/bitnamicharts/nginx\n",
+    )
+    assert nginx_images(chart) == []
+
+
+def test_an_empty_helm_tag_stops_the_search(tmp_path: Path) -> None:
+    result = check_files(
+        tmp_path,
+        {
+            "e/compose.yaml": "services:\n  web:\n    image: nginx:1.21.6\n",
+            "e/sub/values.yaml": 'image:\n  repository: nginx\n  tag: ""\n',
+            "e/sub/nginx.conf": "events {}\nhttp {\n    server {\n        listen 80;\n    }\n}\n",
+        },
+    )
+    (config,) = result.workspace.nginx
+    assert result.workspace.nginx_declared_for(config).low is None
+
+
+# --- Dockerfile: `FROM <name>` names an earlier stage of that name first. ---
+
+
+def test_from_an_earlier_stage(tmp_path: Path) -> None:
+    staged = write(
+        tmp_path,
+        "Dockerfile",
+        "FROM nginx:1.19-alpine AS nginx\n"
+        "COPY docker/nginx.conf /etc/nginx/nginx.conf\n"
+        "\n"
+        "FROM nginx AS nginx-dev\n"
+        "RUN apk add --no-cache curl\n",
+    )
+    assert versions(staged) == ((1, 19, 0), (1, 20, 0))
+    # Not a stage yet: `FROM nginx AS nginx` is Docker Hub's image, which moves.
+    first = write(tmp_path, "b/Dockerfile", "FROM nginx AS nginx\nFROM NGINX\n")
+    assert versions(first) == (None, None)
+    # A stage called nginx that is no nginx image runs none.
+    other = write(tmp_path, "c/Dockerfile", "FROM node:20 AS Nginx\nFROM nginx\n")
+    assert nginx_images(other) == []

@@ -95,6 +95,28 @@ def test_the_hook_run_and_the_root_run_give_the_same_verdicts(
     assert verdicts(named) == full
 
 
+def test_a_compose_file_above_reads_the_dockerfile_its_service_builds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A service with `build: ./nginx` and `image: alex88otus/nginx:0.1` (the name of the
+    image the build produces) runs nginx/Dockerfile's nginx:1.23.3, in a hook run on the
+    mounted configuration as in the root run; it was read as nginx 0.1.x."""
+    compose = (
+        "services:\n  nginx:\n    build: ./nginx\n    image: alex88otus/nginx:0.1\n"
+        "    volumes:\n      - ./cfg/conf.d/default.conf:/etc/nginx/conf.d/default.conf:z\n"
+    )
+    root = repository(
+        tmp_path,
+        {"docker-compose.yml": compose, "nginx/Dockerfile": DOCKERFILE, "cfg/conf.d/default.conf": PROXY},
+    )
+    monkeypatch.chdir(root)
+    full = root_run(root)
+    hook = hook_run(root, ["cfg/conf.d/default.conf"])
+    assert verdicts(hook) == verdicts(full)
+    assert ranges(hook) == ranges(full) == {"conf.d": "1.23.3"}
+    assert all("FROM nginx:1.23.3 at nginx/Dockerfile:1" in message for *_, message in verdicts(hook))
+
+
 def test_the_hook_command_line_prints_what_ci_prints(tmp_path: Path) -> None:
     """The real commands: the hook's entry (.pre-commit-hooks.yaml) and CI's `tlslint .`."""
     root = repository(tmp_path, {"docker/nginx/Dockerfile": DOCKERFILE, "docker/nginx/nginx.conf": PROXY})
