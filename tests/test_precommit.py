@@ -86,7 +86,8 @@ def test_named_snippet_is_checked_in_its_includers_context(tmp_path: Path) -> No
     assert located(run([root / "nginx.conf"], settings)) == [("nginx.conf", "NGX104")]
     # A finding in the named file is.
     write(api, API_SITE.replace("}", "    ssl_session_timeout 1m;\n}"))
-    assert located(run([api], settings)) == [("api.conf", "NGX104")]
+    # (api.conf's server is a virtual server: its own timeout is not used, NGX107)
+    assert located(run([api], settings)) == [("api.conf", "NGX107")]
 
 
 def test_findings_of_named_files_and_what_they_include(tmp_path: Path) -> None:
@@ -95,7 +96,7 @@ def test_findings_of_named_files_and_what_they_include(tmp_path: Path) -> None:
     api = root / "sites-enabled" / "api.conf"
     write(api, API_SITE.replace("}", "    include snippets/tls.conf;\n}"))
     result = run([api], settings_for(tmp_path, SESSION_RULES))
-    assert located(result) == [("tls.conf", "NGX104")]  # included by the named file: reported
+    assert located(result) == [("tls.conf", "NGX107")]  # included by the named file: reported
 
 
 def test_the_nearest_includer_that_reaches_the_file_wins(tmp_path: Path) -> None:
@@ -125,7 +126,7 @@ def test_the_includer_is_found_from_any_working_directory(tmp_path: Path) -> Non
     proc = subprocess.run([sys.executable, "-m", "tlslint", *args], cwd=sites, capture_output=True, text=True)
     assert proc.returncode == 1, proc.stderr
     (line,) = proc.stdout.splitlines()  # in context: no NGX101, nginx.conf's NGX104 not reported
-    assert line.startswith("api.conf:6:5: NGX104 ")
+    assert line.startswith("api.conf:6:5: NGX107 ")  # a virtual server's timeout: not used
 
 
 def test_a_broken_candidate_is_not_reported(tmp_path: Path) -> None:
@@ -346,5 +347,5 @@ def test_pre_commit_hooks_fail_fix_and_pass(hook_repository: Path, tmp_path: Pat
     write(api, API_SITE.replace("}", "    ssl_session_timeout 1m;\n}"))
     broken = pre_commit(project, home, "run", "tlslint", "--files", named)
     assert broken.startswith("exit 1"), broken
-    assert "deploy/nginx/sites-enabled/api.conf:6:5: NGX104" in broken
+    assert "deploy/nginx/sites-enabled/api.conf:6:5: NGX107" in broken  # a virtual server's timeout
     assert "NGX101" not in broken

@@ -1,5 +1,11 @@
 """NGX107 ssl-session-cache-not-on-default-server: vhost settings the default server overrides.
 
+The session cache and ticket key of a virtual server, when its default server has none;
+its own ssl_session_timeout, when it differs from the one in force for the default server
+(nginx stores sessions with the default server's timeout: measured on 1.22.1, TLS 1.2 and
+1.3: a default server's 8s expired a virtual server's 1h sessions, and its 1h kept a
+virtual server's 8s ones).
+
 In http{}, and in stream{} from nginx 1.25.5, when stream gained virtual servers (several
 servers on one address:port, chosen by SNI): before, a stream address:port has one server,
 its own default, so a stream server is judged only on nginx known to be >= 1.25.5.
@@ -15,18 +21,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext, related
-from tlslint.checks._cache_move import builtin_only, move_to_http, zone_minimum
+from tlslint.checks._cache_move import TIMEOUT, builtin_only, carried_timeout, move_to_http, zone_minimum
 from tlslint.checks._fragment import includer, is_fragment
+from tlslint.checks._placement import http_target
 from tlslint.checks._session import (
+    DEFAULT_TIMEOUT,
+    SessionTimeout,
     anchor,
     effective_cache,
     every_tls_server,
+    session_timeout,
     stream_default_unsettled,
     stream_defaults_known,
     tickets_on,
+    timeout_seconds,
     tls_default_for,
 )
-from tlslint.findings import Finding, Severity
+from tlslint.findings import Finding, Fix, Related, Severity
 from tlslint.sources.nginx.model import Directive
 from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import NginxConfig, Server
@@ -69,6 +80,11 @@ def _judge(ctx: RuleContext, config: NginxConfig, server: Server) -> Iterator[Fi
             lacking.append((own_cache, "session cache"))
         if own_key is not None and default.effective("ssl_session_ticket_key") is None:
             lacking.append((own_key, "ticket key"))
+        minimum = zone_minimum(ctx.settings)
+        fixes = {
+            directive.name: move_to_http(minimum, config, server, default, directive)
+            for directive, _ in lacking
+        }
         for directive, what in lacking:
             yield ctx.finding(
                 directive,
@@ -77,16 +93,67 @@ def _judge(ctx: RuleContext, config: NginxConfig, server: Server) -> Iterator[Fi
                 f"its default server {default.label}, which {'sets' if hedge else 'has'} no {what}{hedge}"
                 f"{elsewhere}; move the setting to {module}{{}} or onto the default server",
                 severity=Severity.ERROR if not tickets_on(server) else None,
-                related=[
-                    related(
-                        default.block.directive or default.block.children[0],
-                        f"default server for {listen.socket}",
-                    )
-                ],
+                related=[_default_here(default, listen.socket)],
                 anchor=anchor(server, directive.name),
-                fix=move_to_http(zone_minimum(ctx.settings), config, server, default, directive),
+                fix=fixes[directive.name],
                 fix_note=_note(server, default, directive),
             )
+        own_timeout = server.block.last(TIMEOUT)
+        if own_timeout is None:
+            continue
+        mine, theirs = timeout_seconds(own_timeout), session_timeout(default)
+        if mine is None or theirs.seconds is None or mine == theirs.seconds:
+            continue  # the same time (or one nginx refuses: NGX012's, or a template's)
+        target = http_target(server)
+        cache_fix = fixes.get("ssl_session_cache")
+        timeout_fix: Fix | None
+        if cache_fix is not None and cache_fix.safe and target and carried_timeout(server, default, target):
+            timeout_fix = cache_fix  # the cache's move takes it along: one fix for both findings
+        else:  # alone (a cache resized as it moves is unsafe: the timeout need not wait for it)
+            timeout_fix = move_to_http(minimum, config, server, default, own_timeout)
+        yield ctx.finding(
+            own_timeout,
+            f"{TIMEOUT} here is not used{f' on {listen.socket}' if elsewhere else ''}: "
+            f"sessions {'there' if elsewhere else f'on {listen.socket}'} are resumed in the context of "
+            f"its default server {default.label}, {_in_force(theirs, default, hedge)}, "
+            f"not this {own_timeout.args[0]}{elsewhere}: nginx stores sessions with the default "
+            f"server's timeout; {_timeout_advice(theirs, module)}",
+            related=[_default_here(default, listen.socket)],
+            anchor=anchor(server, TIMEOUT),
+            fix=timeout_fix,
+            fix_note=_timeout_note(server, theirs, module) if timeout_fix is None else "",
+        )
+
+
+def _default_here(default: Server, socket: str) -> Related:
+    return related(default.block.directive or default.block.children[0], f"default server for {socket}")
+
+
+def _in_force(timeout: SessionTimeout, default: Server, hedge: str) -> str:
+    """The default server's timeout as a message says it: its own line, http{}'s, or none."""
+    if timeout.directive is None:
+        if hedge:  # " in this file (X may give it one)"
+            return f"which sets none{hedge.removesuffix(')')}; else nginx's default {DEFAULT_TIMEOUT} holds)"
+        return f"which has none (nginx's default {DEFAULT_TIMEOUT})"
+    where = "its own line" if timeout.directive in default.block.children else "from http{}"
+    if default.stream and where != "its own line":
+        where = "from stream{}"
+    return f"whose {TIMEOUT} is {timeout.text} ({where})"
+
+
+def _timeout_advice(timeout: SessionTimeout, module: str) -> str:
+    if timeout.directive is None:
+        return f"move the setting to {module}{{}} or onto the default server"
+    return "set the timeout sessions should have there, and remove this line"
+
+
+def _timeout_note(server: Server, timeout: SessionTimeout, module: str) -> str:
+    if timeout.directive is None:
+        return "" if server.http and server.http.directive else NO_HTTP_NOTE
+    return (
+        f"no automatic fix: `{TIMEOUT} {timeout.text}` is in force for the default server; replacing "
+        f"it would change a value you set ({module}{{}} or the default server is where to change it)"
+    )
 
 
 def _module(server: Server) -> str:
