@@ -675,3 +675,79 @@ def test_a_long_env_file_is_read_in_linear_time() -> None:
     found = parse(text)
     assert len(found) == 100_000 and found[-1].line == 100_000
     assert time.perf_counter() - started < 5
+
+
+MAIN = (
+    "import uvicorn\n\nasync def app(scope, receive, send):\n    pass\n\n"
+    'if __name__ == "__main__":\n'
+    '    uvicorn.run("main:app", host="0.0.0.0", port=8000, timeout_keep_alive=30)\n'
+)
+
+
+@pytest.mark.parametrize(
+    "cmd",
+    [
+        'CMD ["python", "main.py"]',
+        'CMD ["python3", "-u", "main.py"]',
+        'CMD ["/usr/local/bin/python", "/app/main.py"]',
+        "CMD python main.py",
+        "CMD exec python -X dev main.py",
+        'CMD ["sh", "-c", "python main.py"]',
+    ],
+)
+def test_a_python_file_the_image_runs_starts_its_servers(tmp_path: Path, cmd: str) -> None:
+    """c16: `python main.py` runs main.py's guarded uvicorn.run() (real: closed after 30.00 s);
+    nothing linked it to `server api:8000`, and the run said all checks passed."""
+    dockerfile = f"FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\n{cmd}\n"
+    compose = "services:\n  api:\n    build: .\n"
+    files = {"nginx.conf": nginx(), "docker-compose.yml": compose, "Dockerfile": dockerfile, "main.py": MAIN}
+    [race] = bkd101(tmp_path, files)
+    assert "uvicorn.run() (main.py:7, run by Dockerfile CMD) closes them after 30s" in race.message
+    assert race.related[-1].message.startswith("reaches uvicorn as compose service api")
+
+
+@pytest.mark.parametrize(
+    ("image", "linked"),
+    [
+        ("FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\n", True),
+        ("FROM python:3.12-slim\nWORKDIR /app\nCOPY run.py .\n", True),
+        ("FROM python:3.12-slim\nWORKDIR /app\nCOPY other.py .\n", False),  # not in the image
+        ("FROM python:3.12-slim\nCOPY . /app\n", False),  # no WORKDIR: run.py's directory unknown
+    ],
+)
+def test_a_compose_command_runs_a_python_file_of_its_image(tmp_path: Path, image: str, linked: bool) -> None:
+    """c06: `command: python run.py` in a service built from ./api. Its environment does not
+    reach uvicorn.run(): UVICORN_* are read by uvicorn's command line only."""
+    compose = (
+        "services:\n  scr:\n    build: ./api\n    command: python run.py\n"
+        "    environment:\n      - UVICORN_TIMEOUT_KEEP_ALIVE=75\n"
+    )
+    run_py = (
+        'import uvicorn\n\nif __name__ == "__main__":\n'
+        '    uvicorn.run("main:app", host="0.0.0.0", port=8000)\n'
+    )
+    files = {
+        "nginx.conf": nginx("scr:8000"),
+        "docker-compose.yml": compose,
+        "api/Dockerfile": image + 'CMD ["uvicorn", "main:app"]\n',
+        "api/run.py": run_py,
+        "api/other.py": "",
+    }
+    found = bkd101(tmp_path, files)
+    assert bool(found) is linked
+    if linked:
+        assert "uvicorn.run() (run.py:4, run by compose scr command) closes them after 5s" in found[0].message
+
+
+def test_a_python_run_fixes_the_file_it_runs(tmp_path: Path) -> None:
+    dockerfile = 'FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD ["python", "main.py"]\n'
+    files = {
+        "nginx.conf": nginx(),
+        "docker-compose.yml": "services:\n  api:\n    build: .\n",
+        "Dockerfile": dockerfile,
+        "main.py": MAIN,
+    }
+    backend_side = {"rules": {"BKD101": {"fix-side": "backend"}}}
+    [race] = bkd101(tmp_path, files, backend_side)
+    assert race.fix is not None and [e.path.name for e in race.fix.edits] == ["main.py"]
+    assert race.fix.edits[0].replacement == "65"

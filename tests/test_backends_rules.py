@@ -440,3 +440,199 @@ def test_a_shell_form_cmd_keeps_the_env_lines_place(tmp_path: Path) -> None:
     [race] = of("BKD101", findings(tmp_path, {"app.conf": nginx(), "Dockerfile": dockerfile}))
     assert "closes them after 5s (--keep-alive 5 in GUNICORN_CMD_ARGS)" in race.message
     assert ("Dockerfile", 2) in {(r.location.path.name, r.location.line) for r in race.related}
+
+
+# --------------------------------------------------------------------------- worker classes, locations
+
+
+@pytest.mark.parametrize(
+    ("worker", "threads"),
+    [
+        ("myworkers.QuietSyncWorker", ""),  # a SyncWorker subclass: keeps nothing (measured)
+        ("paperless.workers.ConfigurableWorker", ""),  # a UvicornWorker subclass: its own timeout
+        ("myapp.workers.MyUvicornWorker", ""),
+        ("myapp.gthread", ""),  # not gunicorn's gthread, whatever its last part
+    ],
+)
+def test_a_worker_class_of_the_apps_own_is_unknown(tmp_path: Path, worker: str, threads: str) -> None:
+    """c03/c14: gunicorn's 2 s keepalive was assumed for a custom class; real gunicorn ran
+    myworkers.QuietSyncWorker, which answered Connection: close."""
+    config = f'bind = "127.0.0.1:8000"\nworker_class = "{worker}"\n{threads}'
+    [finding] = findings(tmp_path, {"app.conf": nginx(), "gunicorn.conf.py": config})
+    assert finding.code == "BKD103" and f'its worker class "{worker}" is not one of' in finding.message
+    assert (finding.location.path.name, finding.location.line) == ("gunicorn.conf.py", 2)
+    assert "write it as a literal" not in finding.message
+    procfile = f"web: gunicorn -k {worker} -b 127.0.0.1:8000 app:app\n"
+    [command] = findings(tmp_path / "p", {"app.conf": nginx(), "Procfile": procfile})
+    assert command.code == "BKD103" and f"its worker class {worker} is not one of" in command.message
+
+
+@pytest.mark.parametrize(
+    ("worker", "threads", "code"),
+    [
+        ("gthread", "", "BKD101"),
+        ("gevent", "", "BKD101"),
+        ("eventlet", "", "BKD101"),
+        ("tornado", "", "BKD101"),
+        ("egg:gunicorn#gevent", "", "BKD101"),
+        ("gunicorn.workers.ggevent.GeventWorker", "", "BKD101"),
+        ("uvicorn.workers.UvicornWorker", "", "BKD101"),
+        ("uvicorn_worker.UvicornWorker", "", "BKD101"),
+        ("sync", "", "BKD102"),
+        ("gunicorn.workers.sync.SyncWorker", "", "BKD102"),
+        ("myworkers.QuietSyncWorker", "threads = 4\n", "BKD101"),  # gunicorn runs gthread for it
+        ("egg:gunicorn#sync", "threads = 4\n", "BKD102"),  # not switched: it stays sync
+    ],
+)
+def test_known_worker_classes_keep_their_facts(tmp_path: Path, worker: str, threads: str, code: str) -> None:
+    config = f'bind = "127.0.0.1:8000"\nworker_class = "{worker}"\n{threads}'
+    assert [f.code for f in findings(tmp_path, {"app.conf": nginx(), "gunicorn.conf.py": config})] == [code]
+
+
+@pytest.mark.parametrize(
+    ("location", "version", "raced"),
+    [
+        ("proxy_pass http://app;", "1.22", False),  # HTTP/1.0 and Connection: close (measured)
+        ('proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection "";', "1.22", True),
+        ("proxy_pass http://app; proxy_http_version 1.1;", "1.22", False),  # Connection: close
+        ('proxy_pass http://app; proxy_set_header Connection "";', "1.22", False),  # HTTP/1.0
+        ("proxy_pass http://app;", "1.30", True),  # 1.1 and no Connection header since 1.29.7
+        ("proxy_pass http://app;", None, True),  # the version decides: not "never"
+        ("proxy_pass http://app; proxy_http_version 1.0;", None, False),  # written: never, any version
+        ('proxy_pass http://app; proxy_set_header Connection "close";', None, False),
+    ],
+)
+def test_bkd101_is_quiet_where_no_location_reuses_a_connection(
+    tmp_path: Path, location: str, version: str | None, raced: bool
+) -> None:
+    """r2: BKD101 said a race (with a fix) while NGX211 said every request opens a new
+    connection; nginx 1.22.1 measured: 3 requests, 3 connections."""
+    conf = (
+        "upstream app { server 127.0.0.1:8000; keepalive 16; }\n"
+        f"server {{ listen 80; location / {{ {location} }} }}\n"
+    )
+    nginx_settings = {"nginx": {"version": version} if version else {}}
+    found = findings(
+        tmp_path,
+        {"app.conf": conf, "gunicorn.conf.py": GTHREAD.format(bind="127.0.0.1:8000")},
+        nginx_settings,
+    )
+    assert bool(of("BKD101", found)) is raced
+    # A second location that reuses connections brings the race back.
+    if not raced and version:
+        both = conf.replace(
+            "} }\n",
+            "}\n location /api { proxy_pass http://app; proxy_http_version 1.1;"
+            ' proxy_set_header Connection ""; } }\n',
+        )
+        again = findings(
+            tmp_path / "both",
+            {"app.conf": both, "gunicorn.conf.py": GTHREAD.format(bind="127.0.0.1:8000")},
+            nginx_settings,
+        )
+        assert of("BKD101", again)
+
+
+def test_a_sync_worker_or_unknown_value_behind_locations_that_never_reuse_is_quiet(tmp_path: Path) -> None:
+    conf = (
+        "upstream app { server 127.0.0.1:8000; keepalive 16; }\n"
+        "server { listen 80; location / { proxy_pass http://app; } }\n"
+    )
+    sync = 'bind = "127.0.0.1:8000"\n'
+    computed = GTHREAD.format(bind="127.0.0.1:8000") + 'import os\nkeepalive = int(os.environ["K"])\n'
+    assert findings(tmp_path, {"app.conf": conf, "gunicorn.conf.py": sync}) == []
+    assert findings(tmp_path / "c", {"app.conf": conf, "gunicorn.conf.py": computed}) == []
+
+
+UNIT = """\
+[Service]
+WorkingDirectory=/srv/myproject
+{extra}ExecStart=/srv/myproject/venv/bin/gunicorn --worker-class gthread --threads 4 \\
+          --bind 127.0.0.1:8000 myproject.wsgi:application
+"""
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "EnvironmentFile=/etc/myproject/env\n",
+        "EnvironmentFile=-/etc/myproject/env\n",  # optional: on the host it may exist
+        # The file wins over Environment=:
+        'Environment="GUNICORN_CMD_ARGS=--keep-alive 75"\nEnvironmentFile=/etc/myproject/env\n',
+    ],
+)
+def test_a_units_environment_file_may_set_what_gunicorn_reads(tmp_path: Path, extra: str) -> None:
+    """c11: real `GUNICORN_CMD_ARGS="--keep-alive 75" gunicorn --print-config` keeps 75 s;
+    the unit's EnvironmentFile= was ignored and gunicorn's 2 s default compared."""
+    [finding] = findings(tmp_path, {"app.conf": nginx(), "app.service": UNIT.format(extra=extra)})
+    assert (
+        finding.code == "BKD103"
+        and "EnvironmentFile=/etc/myproject/env is read on the host" in finding.message
+    )
+
+
+def test_a_unit_without_an_environment_file_keeps_its_facts(tmp_path: Path) -> None:
+    [race] = findings(tmp_path, {"app.conf": nginx(), "app.service": UNIT.format(extra="")})
+    assert race.code == "BKD101" and "gunicorn's default --keep-alive of 2s" in race.message
+    extra = 'Environment="GUNICORN_CMD_ARGS=--keep-alive 75"\n'
+    assert findings(tmp_path / "e", {"app.conf": nginx(), "app.service": UNIT.format(extra=extra)}) == []
+
+
+NETBOX = "bind='127.0.0.1:8000'\nworkers=3\nthreads=3\ntimeout=120\n"
+
+
+def test_a_mapped_python_config_without_a_suffix_is_read(tmp_path: Path) -> None:
+    """c19: NetBox's contrib/gunicorn.conf, mapped in the settings, was BKD001 (exit 2);
+    `gunicorn -c gunicorn.conf --print-config` loads it."""
+    mapping = {"backends": [{"upstream": "app", "config": "gunicorn.conf"}]}
+    [race] = findings(tmp_path, {"app.conf": nginx(), "gunicorn.conf": NETBOX}, mapping)
+    assert race.code == "BKD101" and "gunicorn (gunicorn.conf)" in race.message
+    [not_python] = findings(
+        tmp_path / "n", {"app.conf": nginx(), "gunicorn.conf": "[server]\nbind: x y\n"}, mapping
+    )
+    assert not_python.code == "BKD001" and "not a gunicorn" in not_python.message
+
+
+def test_a_command_line_config_without_a_suffix_is_read(tmp_path: Path) -> None:
+    procfile = "web: gunicorn -c gunicorn.conf app:app\n"
+    [race] = findings(tmp_path, {"app.conf": nginx(), "Procfile": procfile, "gunicorn.conf": NETBOX})
+    assert race.code == "BKD101" and "gunicorn (Procfile web, -c gunicorn.conf)" in race.message
+    long = NETBOX + "keepalive = 75\n"
+    assert findings(tmp_path / "l", {"app.conf": nginx(), "Procfile": procfile, "gunicorn.conf": long}) == []
+
+
+KEEPALIVE_ENV = (
+    "FROM python\nENV KEEPALIVE 5\n"
+    "CMD gunicorn --bind 0.0.0.0:8000 -k gevent --keep-alive $KEEPALIVE app:app\n"
+)
+RUN_SH = "#!/bin/sh\nexec gunicorn -b 0.0.0.0:8000 -k gevent --keep-alive ${GUNICORN_KEEPALIVE:-2} app:app\n"
+CMD_ARGS = (
+    'FROM python\nENV GUNICORN_CMD_ARGS="-b 0.0.0.0:8000 -k gevent --keep-alive 5"\n'
+    'CMD ["gunicorn", "app:app"]\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("files", "why"),
+    [
+        (
+            {"Dockerfile": KEEPALIVE_ENV},
+            "not edited in Dockerfile: --keep-alive $KEEPALIVE takes its value from $KEEPALIVE when it runs",
+        ),
+        (
+            {"Dockerfile": 'FROM python\nCMD ["./run.sh"]\n', "run.sh": RUN_SH},
+            "not edited in run.sh: --keep-alive ${GUNICORN_KEEPALIVE:-2} takes its value from "
+            "$GUNICORN_KEEPALIVE",
+        ),
+        ({"Dockerfile": CMD_ARGS}, "not edited in Dockerfile: it is set in GUNICORN_CMD_ARGS"),
+    ],
+    ids=["dockerfile-env", "script-default", "gunicorn-cmd-args"],
+)
+def test_the_note_says_why_the_backend_side_is_not_edited(
+    tmp_path: Path, files: dict[str, str], why: str
+) -> None:
+    """c08b/c18: with fix-side = "backend" the fix quietly went to nginx's side."""
+    backend_side = {"rules": {"BKD101": {"fix-side": "backend"}}}
+    [race] = findings(tmp_path, {"app.conf": nginx(), **files}, backend_side)
+    assert race.fix is not None and all(edit.path.name == "app.conf" for edit in race.fix.edits)
+    assert why in race.fix_note

@@ -22,6 +22,7 @@ addresses is where the backend listens (host:port, with 0.0.0.0 / :: / localhost
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +33,9 @@ from tlslint.checks._upstream import (
     http_upstreams,
     keepalive_line,
     keepalive_on,
+    never_reuses,
     unique_blocks,
+    upgrade_maps,
     upstream_users,
     websocket_only,
 )
@@ -48,6 +51,8 @@ from tlslint.sources.python.servers import (
     THREADS,
     UVICORN,
     WORKER_CLASS,
+    becomes_gthread,
+    is_known_keepalive_worker,
     is_sync,
     is_uvicorn_worker,
 )
@@ -79,6 +84,9 @@ class Link:
     backend: Backend
     by_settings: bool  # linked by [[backends]] in the settings
     via: str = ""  # the compose service whose name the server line uses: "compose service api (...)"
+    # Whether a location that uses the upstream may reuse a pooled connection: False when
+    # each one defeats keep-alive (NGX211's reasons), so no request waits on an idle one.
+    reused: bool = True
 
     @property
     def name(self) -> str:
@@ -91,7 +99,10 @@ def links(workspace: Workspace) -> list[Link]:
     """Every (upstream{}, backend) pair, once each.
 
     An upstream that only WebSocket locations use is left out: an upgraded
-    connection never goes back to the pool, so no request waits on an idle one.
+    connection never goes back to the pool, so no request waits on an idle one. One whose
+    locations all defeat keep-alive is linked with ``reused`` False: BKD101-BKD103 skip it
+    (every request opens a new connection: NGX211), NGX210's fix, which makes them reuse
+    connections, still sets its timeout below the backend's.
     """
     backends = workspace.backends
     if backends is None or not workspace.nginx:
@@ -106,11 +117,19 @@ def _links(workspace: Workspace, backends: BackendWorkspace) -> list[Link]:
     seen: set[tuple[int, int]] = set()
     mapped = backends.mapped_by_backend()
     for config in workspace.nginx:
-        upstreams = [
-            upstream
-            for upstream, users in upstream_users(config)
-            if not users or not all(u.module == "proxy" and websocket_only(u.location) for u in users)
-        ]
+        versions = workspace.nginx_versions(config)
+        maps = upgrade_maps(config)
+        upstreams = []
+        defeated: set[int] = set()
+        for upstream, users in upstream_users(config):
+            if users and all(u.module == "proxy" and websocket_only(u.location) for u in users):
+                continue
+            if users and all(
+                u.module == "proxy" and (websocket_only(u.location) or never_reuses(u, versions, maps))
+                for u in users
+            ):
+                defeated.add(id(upstream))  # linked still: NGX210's fix makes them reuse it
+            upstreams.append(upstream)
         # Indexed once per configuration: 10,000 backends each asking 10,000 upstreams
         # is 10^8 comparisons. Candidates come by name and by port (or socket path),
         # then are tried in text order, as a scan of every upstream would.
@@ -136,16 +155,17 @@ def _links(workspace: Workspace, backends: BackendWorkspace) -> list[Link]:
                 key = (id(directive), id(backend))
                 if key in seen:
                     continue
+                reused = id(upstream) not in defeated
                 if directive.args[0].lower() in names:
                     seen.add(key)
-                    found.append(Link(config, upstream, None, backend, True))
+                    found.append(Link(config, upstream, None, backend, True, reused=reused))
                     continue
                 server = _reaching_server(upstream, addresses)
                 if server is not None:
                     seen.add(key)
                     target = parse_address(server.args[0], default_port="80")
                     via = backends.hosts(backend).get(target.host, "") if target is not None else ""
-                    found.append(Link(config, upstream, server, backend, False, via))
+                    found.append(Link(config, upstream, server, backend, False, via, reused))
     return found
 
 
@@ -238,6 +258,7 @@ class BackendTimeout:
     unknown_value: Value | None = None
     sync: bool = False  # gunicorn's sync worker: closes every connection
     worker: Value | None = None  # the worker_class that decides
+    custom: bool = False  # a worker class of the app's own decides (not a literal to write)
 
 
 def _seconds(value: Value) -> float | None:
@@ -274,15 +295,26 @@ def backend_timeout(backend: Backend) -> BackendTimeout:
         if worker is None and WORKER_CLASS in backend.unknown:
             return BackendTimeout(None, None, name, "", f"its worker class {backend.unknown[WORKER_CLASS]}")
         worker_class = str(worker.value) if worker is not None else "sync"
-        if is_sync(worker_class):
+        if becomes_gthread(worker_class):
             threads = backend.get(THREADS)
             if threads is not None and not threads.static:
                 return BackendTimeout(None, None, name, "", f"its threads setting {threads.reason}", threads)
             if threads is None and THREADS in backend.unknown:
                 return BackendTimeout(None, None, name, "", f"its threads setting {backend.unknown[THREADS]}")
             count = _seconds(threads) if threads is not None else 1.0
-            if count is None or count <= 1:
-                return BackendTimeout(None, None, name, "", sync=True, worker=worker)
+            if count is not None and count > 1:
+                worker_class = "gthread"  # gunicorn runs gthread in its place
+        if is_sync(worker_class):
+            return BackendTimeout(None, None, name, "", sync=True, worker=worker)
+        if not is_known_keepalive_worker(worker_class):
+            # A class of the app's own (a subclass of SyncWorker keeps nothing, one of
+            # UvicornWorker may set its own timeout): gunicorn's keepalive is not known to apply.
+            assert worker is not None  # the default, sync, is known
+            why = (
+                f"its worker class {worker.text} is not one of gunicorn's or uvicorn's: that class "
+                "decides whether idle connections are kept, and for how long"
+            )
+            return BackendTimeout(None, None, name, "", why, worker, worker=worker, custom=True)
         if is_uvicorn_worker(worker_class):
             under_uvicorn = ", which UvicornWorker passes to uvicorn as timeout_keep_alive"
     value = backend.get(KEEPALIVE)
@@ -450,6 +482,35 @@ def backend_written(backend: Backend, timeout: BackendTimeout, seconds: int) -> 
         return (timeout.value.written(str(seconds)), timeout.value.path) if timeout.value.editable else None
     addition = backend.additions.get(KEEPALIVE)
     return (addition.written(str(seconds)), addition.path) if addition is not None else None
+
+
+_VARIABLE_NAME = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def not_edited(backend: Backend, timeout: BackendTimeout, above: str) -> tuple[Path, str]:
+    """Why ``backend_edits`` has no edit (the file, and the reason), for a fix note:
+    ``fix-side = "backend"`` then falls back to nginx's side. ``above`` is nginx's timeout."""
+    value = timeout.value
+    if backend.shared:
+        return backend.path, backend.shared
+    if value is None:
+        return backend.path, (
+            "its command line is written where tlslint adds no flag (an sh -c script, a quoted or "
+            "block-list command:)"
+        )
+    if value.env:
+        return value.path, f"it is set in {value.env}, which tlslint reads but does not edit"
+    variables = list(dict.fromkeys(_VARIABLE_NAME.findall(value.text)))
+    if variables:
+        names = " and ".join(f"${name}" for name in variables)
+        return value.path, (
+            f"{value.name} {value.text} takes its value from {names} when it runs, and tlslint does "
+            f"not edit a variable: give {' and '.join(variables)} a value above {above}"
+        )
+    return value.path, (
+        f"{value.name} {value.text} is inside a quoted string (an sh -c script, a quoted command:), "
+        "which tlslint reads but does not edit"
+    )
 
 
 def backend_edits(backend: Backend, timeout: BackendTimeout, seconds: int) -> tuple[Edit, ...] | None:

@@ -655,6 +655,23 @@ def connection_issue(
     return None
 
 
+def never_reuses(target: PassTarget, versions: VersionRange, maps: dict[str, UpgradeMap]) -> bool:
+    """Whether the location of ``target`` never reuses an upstream connection, for every
+    version ``versions`` allows: NGX211's reasons (HTTP/1.0, a closing Connection header)
+    written in the configuration, or nginx's defaults before 1.29.7 once the version
+    settles that side. A default that 1.29.7 changed, with the version unknown, may reuse."""
+    if target.module != "proxy" or target.location is None:
+        return False
+    settled = versions.at_least(UPSTREAM_KEEPALIVE_DEFAULT) is not None
+    protocol = http_version_issue(target.block, versions)
+    if protocol is not None and (protocol[1] is not None or settled):
+        return True
+    connection = connection_issue(target.block, versions, maps)
+    return connection is not None and (
+        connection.header is not None or connection.upgrade_map is not None or settled
+    )
+
+
 # --------------------------------------------------------------------------- edits
 
 

@@ -38,6 +38,7 @@ from tlslint.checks._backends import (
     nginx_edit,
     nginx_target,
     nginx_value,
+    not_edited,
     reach_note,
     show_seconds,
     suppressed_at_backend,
@@ -65,8 +66,8 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     races: list[_Race] = []
     for link in links(workspace):
         on, wording = keepalive_wording(link, workspace)
-        if on is False:
-            continue
+        if on is False or not link.reused:
+            continue  # no pooled connection: nothing to race (NGX211 says why, where none is reused)
         timeout = backend_timeout(link.backend)
         if timeout.seconds is None:
             continue  # keeps no idle connection (BKD102), or not verifiable (BKD103)
@@ -164,8 +165,9 @@ def _finding(ctx: RuleContext, race: _Race, lowest: float, highest: float, prefe
         )
         if nginx_fix is None:
             note += ", in the include that sets it"
-        if backend_fix is None and backend.shared:
-            note = f"no fix in {backend.path.name}: {backend.shared}; {note}"
+        if backend_fix is None:
+            path, why = not_edited(backend, timeout, held)
+            note = f"no fix in {path.name}: {why}; {note}"
     else:
         where = nginx_where
         said = (
@@ -187,8 +189,9 @@ def _finding(ctx: RuleContext, race: _Race, lowest: float, highest: float, prefe
         )
         if backend_fix is None:
             note = f"or raise {backend.server}'s idle timeout above {held} instead ({example})"
-            if backend.shared:  # why --fix does not, even with fix-side = "backend"
-                note += f"; not edited in {backend.path.name}: {backend.shared}"
+            if backend.shared or preferred == BACKEND_SIDE:  # why --fix does not, with fix-side = "backend"
+                path, why = not_edited(backend, timeout, held)
+                note += f"; not edited in {path.name}: {why}"
     reach = reach_note(link)
     if reach is not None:
         notes.append(reach)

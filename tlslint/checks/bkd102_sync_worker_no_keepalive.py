@@ -34,7 +34,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         if backend.server != GUNICORN:
             continue
         on, wording = keepalive_wording(link, workspace)
-        if on is False:
+        if on is False or not link.reused:
             continue
         timeout = backend_timeout(backend)
         if not timeout.sync:

@@ -54,7 +54,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     for link in links(workspace):
         linked.add(id(link.backend))
         on, _ = keepalive_wording(link, workspace)
-        if on is False:
+        if on is False or not link.reused:
             continue
         timeout = backend_timeout(link.backend)
         if not timeout.unknown:
@@ -63,10 +63,14 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         held = show_seconds(nginx.seconds) if nginx is not None else "its keepalive_timeout"
         backend = link.backend
         where: Location = timeout.unknown_value.location if timeout.unknown_value else backend.where
+        advice = (
+            f"make sure that class keeps no idle connection, or keeps one for more than {held} (BKD101)"
+            if timeout.custom
+            else f"write it as a literal, or make sure the value in force stays above {held} (BKD101)"
+        )
         message = (
             f"{backend.label}: {timeout.unknown}, so tlslint cannot compare its idle keep-alive timeout "
-            f"with upstream {link.name}'s keepalive_timeout ({held}); write it as a literal, or make "
-            f"sure the value in force stays above {held} (BKD101)"
+            f"with upstream {link.name}'s keepalive_timeout ({held}); {advice}"
         )
         notes = [Related(upstream_anchor(link.upstream, nginx), f"upstream {link.name}")]
         found = once(

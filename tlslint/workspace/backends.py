@@ -16,6 +16,10 @@ Then:
   gives the script its ENV and its arguments (CMD's words); the script's backends are
   then the image's (a ``[[backends]]`` entry naming the Dockerfile maps them). The
   script is read even when it was not among the paths checked.
+* a command that runs a Python file (``CMD ["python", "main.py"]``, ``command: python
+  run.py``) starts the servers that file starts as ``__main__`` (its ``uvicorn.run()``
+  calls): found in the command's container, they are that command's, and the compose
+  names of its service reach them.
 
 Linking backends to nginx ``upstream{}`` blocks is ``tlslint.checks._backends``.
 """
@@ -33,7 +37,7 @@ from tlslint.settings import Settings
 from tlslint.sources.formats import LoadedText
 from tlslint.sources.nginx.model import SourceText
 from tlslint.sources.python import load as load_source
-from tlslint.sources.python.model import Backend, Container, LoadedFile, Problem, Value
+from tlslint.sources.python.model import Backend, Container, LoadedFile, Problem, PythonRun, Value
 from tlslint.sources.python.servers import (
     BIND,
     DEFAULT_BIND,
@@ -66,7 +70,7 @@ if TYPE_CHECKING:
     from tlslint.sources.python.environment import EnvVar
     from tlslint.sources.python.prefetch import Loaded
     from tlslint.workspace import Workspace
-    from tlslint.workspace.compose import ComposeHosts
+    from tlslint.workspace.compose import ComposeHosts, ComposeLoad
 
 GUNICORN_DEFAULT_CONFIG = "gunicorn.conf.py"
 UNLOADED = "BKD001"  # a backend file that did not load
@@ -342,6 +346,32 @@ class _Loader:
         return loaded
 
 
+def _python_source(loader: _Loader, path: Path) -> bool:
+    """Whether ``path``, a file whose name says no format (``gunicorn.conf``), parses as
+    Python: gunicorn runs its ``-c`` file as Python whatever its name, so a mapped file or
+    one a gunicorn command names is read as a Python config when it is one."""
+    import ast
+
+    if not (path.is_file() or path.resolve() in loader.overlay):
+        return False
+    source = loader.peek(path)
+    if source is None:
+        return False
+    try:
+        ast.parse(source.text)
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+def _config_format(loader: _Loader, backend: Backend, path: Path) -> str | None:
+    """The format of the config file a command reads (``-c``, or by default)."""
+    fmt = file_format(path)
+    if fmt is None and backend.server == GUNICORN and _python_source(loader, path):
+        return PYTHON_CONFIG
+    return fmt
+
+
 def _config_path(backend: Backend, reference: str) -> Path | None:
     """The file a ``-c`` value names (hypercorn's ``file:`` prefix too); None for ``python:module``."""
     if reference.startswith("python:"):
@@ -408,6 +438,8 @@ def load_backends(
         upstream = str(entry.get("upstream", ""))
         workspace.mappings.append(BackendMapping(upstream, config))
         fmt = script_format(config)
+        if fmt is None and _python_source(loader, config):
+            fmt = PYTHON_CONFIG  # NetBox's contrib/gunicorn.conf: gunicorn runs any -c file as Python
         if not config.is_file() and config not in overlay:
             origin = settings.source or config
             message = f'[[backends]] config "{entry.get("config")}" (upstream {upstream}) does not exist'
@@ -423,6 +455,7 @@ def load_backends(
             loader.load(config, fmt, mapped=True)
     backends: list[Backend] = []
     consumed: set[Path] = set()
+    compose: ComposeLoad | None = None
     if composed:
         from tlslint.sources.python.sniff import DOCKERFILE
         from tlslint.workspace.compose import load_compose
@@ -451,6 +484,7 @@ def load_backends(
             backends.extend(_resolve_config(loader, b, consumed) for b in loaded.backends if b.command)
     for linked in run_by_images.values():
         backends.extend(_resolve_config(loader, b, consumed) for b in linked)
+    backends.extend(_python_runs(loader, compose, consumed))
     for resolved, loaded in loader.files.items():
         if resolved in consumed:
             continue
@@ -460,6 +494,87 @@ def load_backends(
     workspace.sources = loader.sources
     peeked = {path for path, text in loader.peeked.items() if text is not None}
     return BackendLoad(workspace, loader.texts, sorted(loader.read | peeked))
+
+
+def _python_runs(loader: _Loader, compose: ComposeLoad | None, consumed: set[Path]) -> list[Backend]:
+    """The servers that the Python files run as scripts start (``CMD ["python", "main.py"]``,
+    ``command: python run.py``, ``web: python main.py``): each file's ``uvicorn.run()`` calls
+    (guarded or not: it runs as ``__main__``) and hypercorn serve code, as that command's,
+    reached by the compose names of the service that runs it. The file is found where the
+    command runs: in a container, its working directory filled by the Dockerfile's COPY
+    lines or a bind mount (``tlslint.workspace.container``); else beside the command's file.
+    A file found this way is read as run, not again on its own."""
+    found: list[Backend] = []
+    images = compose.images if compose is not None else []
+    hosts = compose.hosts if compose is not None else None
+    for loaded in list(loader.files.values()):
+        for run in loaded.runs:
+            if run.image is None:
+                found.extend(_run_backends(loader, run, _beside(run.path, run.script), consumed))
+                continue
+            image = run.image.resolve()
+            services = [
+                (c, n) for c, n in images if c.dockerfile is not None and c.dockerfile.resolve() == image
+            ]
+            if not services:  # no compose service builds it: its context is taken to be its directory
+                services = [(Container(run.image, "", run.image, run.image.parent), {})]
+            for container, names in services:
+                path = _in_container(loader, container, run.script)
+                found.extend(_named(hosts, _run_backends(loader, run, path, consumed), names))
+    for item in compose.runs if compose is not None else ():
+        path = _in_container(loader, item.container, item.run.script) if item.container else None
+        found.extend(_named(hosts, _run_backends(loader, item.run, path, consumed), item.names))
+    return found
+
+
+def _named(hosts: ComposeHosts | None, backends: list[Backend], names: dict[str, str]) -> list[Backend]:
+    """``backends``, which the compose service that ``names`` reach runs: they answer to them."""
+    if hosts is not None and names:
+        for backend in backends:
+            hosts.by_where.setdefault((backend.where, backend.process), {}).update(names)
+    return backends
+
+
+def _in_container(loader: _Loader, container: Container, script: str) -> Path | None:
+    """The file of the checkout that ``script`` (relative to the working directory, or
+    absolute) is in ``container``; None where nothing puts it there or it cannot be told."""
+    import posixpath
+
+    from tlslint.workspace.container import host_file, working_directory
+
+    if posixpath.isabs(script):
+        inside = posixpath.normpath(script)
+    else:
+        cwd, _ = working_directory(container, loader.peek)
+        if cwd is None:
+            return None
+        inside = posixpath.normpath(posixpath.join(cwd, script))
+    path, _ = host_file(container, inside, loader.peek)
+    return path
+
+
+def _run_backends(loader: _Loader, run: PythonRun, path: Path | None, consumed: set[Path]) -> list[Backend]:
+    if path is None or not (path.is_file() or path.resolve() in loader.overlay):
+        return []
+    loaded = loader.load(path, PYTHON_CONFIG)
+    if loaded is None:
+        return []
+    # What runs: its calls and serve code, not a config module's settings (line 0), which
+    # gunicorn or hypercorn read; nothing runs those as a script.
+    started = [b for b in loaded.backends if not b.command and b.where.line > 0]
+    if not started:
+        return []
+    consumed.add(path.resolve())
+    return [
+        replace(
+            backend,
+            label=f"{backend.label[:-1]}, run by {run.process})",
+            process=run.process,
+            main_only=False,  # it is __main__ here
+            files=[*backend.files, run.path],
+        )
+        for backend in started
+    ]
 
 
 def _image_backends(loader: _Loader, service: Service) -> list[Backend]:
@@ -559,7 +674,7 @@ def _resolve_config(loader: _Loader, backend: Backend, consumed: set[Path]) -> B
     path = _config_path(backend, reference.value)
     if path is None or not (path.is_file() or path.resolve() in loader.files):
         return _unknown_rest(backend, f"may be set in {reference.value} (-c), which was not found")
-    fmt = file_format(path)
+    fmt = _config_format(loader, backend, path)
     if fmt not in (PYTHON_CONFIG, TOML_CONFIG):
         return _unknown_rest(backend, f"may be set in {reference.value} (-c), which tlslint does not read")
     loaded = loader.load(path, fmt, server=backend.server)
@@ -597,7 +712,7 @@ def _resolve_in_container(
         if reference is None:
             return backend  # no gunicorn.conf.py where it runs: gunicorn's defaults
         return _unknown_rest(backend, f"may be set in {how}, which is not at {inside} in the container")
-    fmt = file_format(path)
+    fmt = _config_format(loader, backend, path)
     if fmt not in (PYTHON_CONFIG, TOML_CONFIG):
         return _unknown_rest(backend, f"may be set in {how}, which tlslint does not read")
     loaded = loader.load(path, fmt, server=backend.server)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from tlslint.findings import Location
 from tlslint.sources.python.environment import SERVER_ENV, EnvVar, apply_environment, unknown_environment
-from tlslint.sources.python.model import Backend, Container
+from tlslint.sources.python.model import Backend, Container, PythonRun
 
 if TYPE_CHECKING:
     from tlslint.sources.python.compose import ComposeFile, Service
@@ -125,9 +125,22 @@ def _container(service: Service, group: list[Service]) -> Container | None:
 
 
 @dataclass
+class ComposeRun:
+    """A Python file a service runs as a script (``python run.py``): in its own command:, or
+    in the command of the image it builds (``run`` is then the Dockerfile's)."""
+
+    run: PythonRun
+    container: Container | None
+    names: dict[str, str]  # the names that reach the service: name -> its label
+
+
+@dataclass
 class ComposeLoad:
     hosts: ComposeHosts
     backends: list[Backend]  # started by the services' own command: / entrypoint:
+    runs: list[ComposeRun] = field(default_factory=list)  # in their own command:
+    # The services that run their image's command: the container, and the names that reach it.
+    images: list[tuple[Container, dict[str, str]]] = field(default_factory=list)
 
 
 def load_compose(
@@ -160,6 +173,8 @@ def load_compose(
                 owners.setdefault(host, set()).add((service.path.resolve().parent, service.name))
     hosts = ComposeHosts()
     backends: list[Backend] = []
+    runs: list[ComposeRun] = []
+    images: list[tuple[Container, dict[str, str]]] = []
     for service in services:
         backends.extend(service.backends)
         if service.unlinked:
@@ -167,6 +182,14 @@ def load_compose(
         names = {host: service.label for host in service.hosts if len(owners.get(host, ())) == 1}
         if not names:
             continue
+        runs.extend(ComposeRun(run, service.container, names) for run in service.runs)
+        if (
+            service.dockerfile is not None
+            and not service.backends
+            and service.container is not None
+            and service.container.dockerfile is not None
+        ):
+            images.append((service.container, names))
         for backend in service.backends:
             hosts.by_where.setdefault((backend.where, backend.process), {}).update(names)
         if service.dockerfile is not None and not service.backends and service.dockerfile.is_file():
@@ -177,4 +200,4 @@ def load_compose(
                     hosts.by_where.setdefault((backend.where, backend.process), {}).update(names)
                 continue
             hosts.by_dockerfile.setdefault(service.dockerfile.resolve(), {}).update(names)
-    return ComposeLoad(hosts, backends)
+    return ComposeLoad(hosts, backends, runs, images)

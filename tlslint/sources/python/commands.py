@@ -29,13 +29,15 @@ from dataclasses import dataclass, field, replace
 from tlslint.findings import Location
 from tlslint.sources.nginx.model import SourceText
 from tlslint.sources.python.environment import (
+    SERVER_ENV,
     EnvVar,
     apply_environment,
     dockerfile_env,
     procfile_env,
     systemd_env,
+    unknown_environment,
 )
-from tlslint.sources.python.model import JSON, SHELL, Addition, Backend, LoadedFile, Value
+from tlslint.sources.python.model import JSON, SHELL, Addition, Backend, LoadedFile, PythonRun, Value
 from tlslint.sources.python.servers import (
     CONFIG,
     FD,
@@ -182,6 +184,7 @@ class Command:
     words: list[Word]
     process: str  # "Procfile web", "Dockerfile CMD", "app.service ExecStart"
     env: dict[str, EnvVar] = field(default_factory=dict)  # what the process's environment sets
+    env_unknown: str = ""  # why the environment may hold anything else (a unit's EnvironmentFile=)
 
 
 def _segments(words: list[Word]) -> Iterator[list[Word]]:
@@ -227,6 +230,39 @@ def find_programs(words: list[Word]) -> Iterator[tuple[str, int, list[Word]]]:
             script = _shell_script(segment, index)
             if script is not None and script.static:
                 yield from find_programs(script_words(script))
+                break
+
+
+# `python`, `python3`, `python3.12`, `/usr/local/bin/python`; options before the file name,
+# and those that take a value (`-X dev`, `-W ignore`).
+_PYTHON = re.compile(r"python(?:\d+(?:\.\d+)?)?")
+_PYTHON_VALUED = frozenset({"-X", "-W", "--check-hash-based-pycs"})
+
+
+def find_python_runs(words: list[Word]) -> Iterator[tuple[int, list[Word]]]:
+    """(index of FILE, the segment's words) for each ``python [options] FILE.py`` (behind
+    ``exec``, ``poetry run`` and the like, or in a static ``sh -c`` script): FILE runs as
+    ``__main__``. ``python -m ...``, ``-c`` and stdin run no file."""
+    for segment in _segments(words):
+        for index, word in enumerate(segment):
+            if _program(word) is not None:
+                break  # a server program (find_programs), not a Python file
+            if _PYTHON.fullmatch(word.text.rsplit("/", 1)[-1]) and word.static:
+                position = index + 1
+                while position < len(segment) and segment[position].text.startswith("-"):
+                    option = segment[position].text
+                    if option in ("-m", "-c", "-") or option.startswith(("-m", "-c")):
+                        position = len(segment)  # a module, a command string, stdin: no file
+                        break
+                    position += 2 if option in _PYTHON_VALUED else 1
+                if position < len(segment):
+                    found = segment[position]
+                    if found.static and found.text.endswith(".py"):
+                        yield position, segment
+                break
+            script = _shell_script(segment, index)
+            if script is not None and script.static:
+                yield from find_python_runs(script_words(script))
                 break
 
 
@@ -467,9 +503,23 @@ logical_lines = _logical_lines  # a Dockerfile's instructions (image.py)
 def _systemd(source: SourceText) -> Iterator[Command]:
     text = source.text
     env: dict[str, EnvVar] = {}
+    files: list[str] = []
     for keyword, start, end in _unit_lines(text):
         if keyword == "Environment":
             systemd_env(text, start, end, env)
+        elif keyword == "EnvironmentFile":
+            files.extend(w.text.lstrip("-") for w in lex_shell(text, start, end, systemd=True))
+    # systemd reads an EnvironmentFile= on the host when the unit starts (an absolute path;
+    # `-` only makes a missing one no error): what it sets, GUNICORN_CMD_ARGS included, is
+    # not the checkout's to tell, and it overrides Environment= (systemd.exec(5)).
+    unknown = ""
+    if files:
+        named = ", ".join(files)
+        unknown = (
+            f"its unit's EnvironmentFile={named} is read on the host when it starts: "
+            "what it sets is not known"
+        )
+        env = {name: variable for name, variable in env.items() if not SERVER_ENV.match(name)}
     for keyword, start, end in _unit_lines(text):
         if keyword != "ExecStart":
             continue
@@ -480,7 +530,7 @@ def _systemd(source: SourceText) -> Iterator[Command]:
             if stripped != first.text:
                 cut = len(first.text) - len(stripped)
                 words[0] = replace(first, text=stripped, start=first.start + cut)
-        yield Command(words, f"{source.path.name} ExecStart", env)
+        yield Command(words, f"{source.path.name} ExecStart", env, unknown)
 
 
 def _unit_lines(text: str) -> Iterator[tuple[str, int, int]]:
@@ -499,7 +549,26 @@ _READERS = {PROCFILE: _procfile, DOCKERFILE: _dockerfile, SYSTEMD: _systemd}
 def load(source: SourceText, fmt: str) -> LoadedFile:
     loaded = LoadedFile(source.path, COMMAND_KIND)
     loaded.backends = started(source, fmt)
+    loaded.runs = python_runs(source, fmt)
     return loaded
+
+
+def python_runs(source: SourceText, fmt: str) -> list[PythonRun]:
+    """The Python files the file's commands run as scripts (``CMD ["python", "main.py"]``):
+    the workspace finds each (in the image's container for a Dockerfile) and links the
+    servers it starts to this command (``tlslint.workspace.backends``)."""
+    image = source.path if fmt == DOCKERFILE else None
+    return [
+        PythonRun(
+            words[index].text,
+            Location(source.path, *source.region(words[index].start, words[index].end)),
+            command.process,
+            source.path,
+            image,
+        )
+        for command in _READERS[fmt](source)
+        for index, words in find_python_runs(command.words)
+    ]
 
 
 def started(
@@ -529,7 +598,10 @@ def started(
             continue
         for server, index, words in find_programs(command.words):
             backend = command_backend(source, server, index, words, process)
-            found.append(apply_environment(source, backend, index, words, merged))
+            backend = apply_environment(source, backend, index, words, merged)
+            if command.env_unknown:
+                backend = unknown_environment(backend, command.env_unknown)
+            found.append(backend)
     return found
 
 

@@ -34,10 +34,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from tlslint.findings import Location
 from tlslint.sources.nginx.model import SourceText
-from tlslint.sources.python.commands import Word, command_backend, find_programs, lex_shell, words_at
+from tlslint.sources.python.commands import (
+    Word,
+    command_backend,
+    find_programs,
+    find_python_runs,
+    lex_shell,
+    words_at,
+)
 from tlslint.sources.python.environment import EnvVar
-from tlslint.sources.python.model import JSON, SHELL, Backend, Container, Mount, Problem
+from tlslint.sources.python.model import JSON, SHELL, Backend, Container, Mount, Problem, PythonRun
 from tlslint.sources.python.servers import KEEPALIVE
 
 ReadText = Callable[[Path], "str | None"]  # a file's text, None when it cannot be read
@@ -62,6 +70,7 @@ class Service:
     env_files: list[str] = field(default_factory=list)  # "env_file .env", "environment": what sets it
     container: Container | None = None  # where its command runs (build, working_dir, volumes)
     started: list[tuple[int, list[Word]]] = field(default_factory=list)  # each backend's program, words
+    runs: list[PythonRun] = field(default_factory=list)  # `python run.py` in its command:
     source: SourceText | None = field(default=None, repr=False)
 
     @property
@@ -163,6 +172,10 @@ def _service(source: SourceText, name: str, node: object, read_text: ReadText | 
                 backend.additions.pop(KEEPALIVE, None)  # `--flag value` after a list item breaks the list
             service.backends.append(backend)  # its environment: tlslint.workspace.compose
             service.started.append((index, segment))
+        for index, segment in find_python_runs(words):  # `python run.py`: found in its container
+            word = segment[index]
+            where = Location(source.path, *source.region(word.start, word.end))
+            service.runs.append(PythonRun(word.text, where, process, source.path))
         return service
     build = node.get("build")
     context: Scalar | None = build if isinstance(build, Scalar) else None

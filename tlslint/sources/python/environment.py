@@ -14,7 +14,9 @@ foreman and honcho always set ``PORT``). What they change:
 A value the shell or systemd expands (``$PORT``, ``${KEEPALIVE:-75}``) is
 computed, as on a command line: reported as not verifiable, never guessed.
 A docker-compose service's ``env_file:`` and ``environment:`` are applied the same way
-(``tlslint.sources.python.compose``). ``EnvironmentFile=`` and ``docker run -e`` are not read.
+(``tlslint.sources.python.compose``). A unit's ``EnvironmentFile=`` is read on the host when
+it starts: what gunicorn and uvicorn read from the environment is then unknown (over
+``Environment=``, which the file overrides). ``docker run -e`` is not read.
 """
 
 from __future__ import annotations

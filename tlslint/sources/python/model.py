@@ -116,6 +116,18 @@ class Container:
     unknown: str = ""  # why its build cannot be read (a remote context, a target stage)
 
 
+@dataclass(frozen=True)
+class PythonRun:
+    """``python FILE.py`` on a command line: FILE runs as ``__main__``, so the servers its
+    ``uvicorn.run()`` calls (guarded or not) and hypercorn serve code start there."""
+
+    script: str  # FILE as written: "main.py", "/app/run.py"
+    where: Location  # the FILE word
+    process: str  # the command that runs it: "Dockerfile CMD", "compose api command", "Procfile web"
+    path: Path  # the file the command is written in (a Dockerfile, a compose file, a Procfile)
+    image: Path | None = None  # the Dockerfile whose container runs it (FILE is found there)
+
+
 @dataclass(eq=False)
 class Backend:
     """One app server as configured by a file: a gunicorn config, a ``uvicorn.run()``
@@ -172,3 +184,4 @@ class LoadedFile:
     kind: str  # the text kind the fixer validates with: python, toml, command
     backends: list[Backend] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    runs: list[PythonRun] = field(default_factory=list)  # Python files its commands run

@@ -7,6 +7,8 @@ packages: gunicorn 27.0.1, uvicorn 0.54.0, hypercorn 0.18.0):
   (it closes every connection after its response); gthread, gevent, eventlet
   and tornado honour it; ``uvicorn.workers.UvicornWorker`` maps it to uvicorn's
   ``timeout_keep_alive``. ``threads`` > 1 turns the sync worker into gthread.
+  Any other worker class (``myapp.workers.QuietWorker``) decides for itself whether
+  and how long a connection is kept: not known without running it.
 * uvicorn ``timeout_keep_alive`` / ``--timeout-keep-alive``: 5 s.
 * hypercorn ``keep_alive_timeout`` / ``--keep-alive``: 5 s.
 * Default address: 127.0.0.1:8000 for all three.
@@ -100,9 +102,18 @@ SERVER_FACTS: dict[str, Server] = {
 # gunicorn worker classes, as written in worker_class / -k.
 SYNC = "sync"
 _SYNC_NAMES = frozenset({"sync", "gunicorn.workers.sync.syncworker", "egg:gunicorn#sync"})
-_UVICORN_WORKER_WORDS = ("uvicornworker", "uvicornh11worker")
-_KEEPALIVE_WORKERS = frozenset({"gthread", "gevent", "eventlet", "tornado", "gevent_wsgi", "gevent_pywsgi"})
-
+# uvicorn's workers for gunicorn: in uvicorn (deprecated) and in the uvicorn-worker package.
+_UVICORN_WORKERS = frozenset(
+    f"{module}.{name}"
+    for module in ("uvicorn.workers", "uvicorn_worker")
+    for name in ("uvicornworker", "uvicornh11worker")
+)
+# gunicorn's own workers that keep connections for `keepalive` seconds, by the names
+# gunicorn/workers/__init__.py (SUPPORTED_WORKERS) and its entry points give them
+# (eventlet: up to gunicorn 23).
+_KEEPALIVE_WORKERS = frozenset(
+    {"gthread", "gevent", "eventlet", "tornado", "gevent_wsgi", "gevent_pywsgi", "asgi"}
+)
 
 # gunicorn passes keepalive, workers, threads and timeout through ``validate_pos_int``
 # (gunicorn/config.py): an int (a bool is one: True is 1), or a string read by
@@ -129,15 +140,30 @@ def is_sync(worker_class: str) -> bool:
     return worker_class.strip().lower() in _SYNC_NAMES
 
 
+def becomes_gthread(worker_class: str) -> bool:
+    """Whether gunicorn runs gthread instead of ``worker_class`` when ``threads`` > 1: its
+    ``Config.worker_class`` does so for ``sync`` and any class whose path ends with
+    ``SyncWorker`` (a subclass named ``myapp.QuietSyncWorker`` too), not for
+    ``egg:gunicorn#sync``."""
+    stripped = worker_class.strip()
+    return stripped.lower() == SYNC or stripped.endswith("SyncWorker")
+
+
 def is_uvicorn_worker(worker_class: str) -> bool:
-    lowered = worker_class.strip().lower()
-    return any(word in lowered for word in _UVICORN_WORKER_WORDS)
+    """uvicorn's own worker class (``uvicorn.workers.UvicornWorker``), which passes gunicorn's
+    ``keepalive`` to uvicorn; a subclass of it is another class (it may change that)."""
+    return worker_class.strip().lower() in _UVICORN_WORKERS
 
 
 def is_known_keepalive_worker(worker_class: str) -> bool:
-    """A gunicorn worker documented to keep connections for ``keepalive`` seconds."""
+    """A gunicorn worker documented to keep connections for ``keepalive`` seconds: one of
+    gunicorn's own (by short name, ``egg:gunicorn#NAME`` or its module path) or uvicorn's.
+    Any other class (``myapp.workers.CustomWorker``, a subclass of one of these) decides
+    for itself whether and how long it keeps a connection."""
     lowered = worker_class.strip().lower()
-    short = lowered.rsplit(".", 1)[-1].removeprefix("egg:gunicorn#")
+    short = lowered.removeprefix("egg:gunicorn#")
     return (
-        short in _KEEPALIVE_WORKERS or lowered.startswith("gunicorn.workers.") or is_uvicorn_worker(lowered)
+        short in _KEEPALIVE_WORKERS
+        or (lowered.startswith("gunicorn.workers.") and not is_sync(lowered))
+        or is_uvicorn_worker(lowered)
     )
