@@ -71,6 +71,7 @@ def move_to_http(
     edits = [remove_directive(d, moved=d is directive) for d in moved]  # the dead ones are not moved
     timeouts = carried_timeout(server, default, target)
     resized = _resized(minimum, config, directive, server.stream)
+    what = f"`{statement}`"  # as written: the size it moves at is said after it
     if resized is not None:
         # In http{} it stores every TLS server's sessions: raised to NGX103's min-size,
         # with every other declaration of the zone (nginx refuses two sizes).
@@ -81,7 +82,6 @@ def move_to_http(
                 statement = statement[:start] + edit.replacement + statement[end:]
             elif all(changed is not d for d in moved):
                 edits.append(edit)
-    what = f"`{statement}`"
     if resized is not None:
         what += f" at {resized[0]} (NGX103's min-size: every TLS server now stores sessions in it)"
     if len(moved) > 1:
