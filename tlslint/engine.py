@@ -568,13 +568,16 @@ def _searched_only(
     searched = {*files.parsed, *files.errors} - before
     if not searched:
         return frozenset()
-    from tlslint.scope import include_graph
-
     loaded = {resolved(path) for path in roots}
     loaded.update(path for config in configs for path in config.files)
+    searched -= loaded
+    if not searched:
+        return frozenset()  # a whole tree: everything read is in a configuration
+    from tlslint.scope import include_graph
+
     for targets in include_graph(files, configs).values():
-        loaded |= targets  # an include that does not parse is the configuration's error
-    return frozenset(searched - loaded)
+        searched -= targets  # an include that does not parse is the configuration's error
+    return frozenset(searched)
 
 
 def _reported(

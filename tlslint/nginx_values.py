@@ -59,6 +59,8 @@ def templated(directive: Directive | None, at: int | None = None) -> bool:
     if directive is None:
         return False
     args = directive.args if at is None else directive.args[at : at + 1]
+    if not any("$" in arg or "{{" in arg for arg in args):
+        return False  # nearly every directive: its file's name is not looked at
     envsubst_file = in_envsubst_file(directive)
     return any(placeholder(arg, envsubst_file=envsubst_file) for arg in args)
 

@@ -46,6 +46,7 @@ CODE = "NGX107"
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
+    minimum = zone_minimum(ctx.settings)  # NGX103's min-size, for the fixes' moves
     for whole in workspace.nginx:
         # A stream server that is not its socket's default shares it with another: a
         # virtual server, which only nginx >= 1.25.5 has (before, nginx refuses it).
@@ -55,10 +56,10 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 continue
             # A server is judged on each socket whose default is another server: the
             # default of an IPv4 socket may be a virtual server on the IPv6 one.
-            yield from _judge(ctx, config, server)
+            yield from _judge(ctx, config, server, minimum)
 
 
-def _judge(ctx: RuleContext, config: NginxConfig, server: Server) -> Iterator[Finding]:
+def _judge(ctx: RuleContext, config: NginxConfig, server: Server, minimum: str) -> Iterator[Finding]:
     own_cache = server.block.last("ssl_session_cache")
     own_key = server.block.last("ssl_session_ticket_key")
     module = _module(server)
@@ -80,7 +81,6 @@ def _judge(ctx: RuleContext, config: NginxConfig, server: Server) -> Iterator[Fi
             lacking.append((own_cache, "session cache"))
         if own_key is not None and default.effective("ssl_session_ticket_key") is None:
             lacking.append((own_key, "ticket key"))
-        minimum = zone_minimum(ctx.settings)
         fixes = {
             directive.name: move_to_http(minimum, config, server, default, directive)
             for directive, _ in lacking
