@@ -19,6 +19,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import time
 from collections.abc import Iterator
@@ -152,3 +153,32 @@ def running_nginx(prefix: Path, http_text: str) -> Iterator[LiveNginx]:
     config_path, port = prepare(prefix, http_text)
     with running(config_path, port) as live:
         yield live
+
+
+def tls_client(version: ssl.TLSVersion) -> ssl.SSLContext:
+    """A client of one TLS version that takes the test certificate."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.minimum_version = context.maximum_version = version
+    return context
+
+
+def resume_request(
+    port: int, context: ssl.SSLContext, session: ssl.SSLSession | None, host: str, timeout: float = 3.0
+) -> tuple[bool, ssl.SSLSession]:
+    """One request to ``host`` offering ``session``: whether it resumed, and the session
+    to offer next (TLS 1.3 tickets arrive after the handshake: the whole response is
+    read). The server named answers its name's first label and a newline."""
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=timeout) as raw,
+        context.wrap_socket(raw, server_hostname=host, session=session) as tls,
+    ):
+        tls.sendall(f"GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        response = b""
+        while chunk := tls.recv(4096):
+            response += chunk
+        assert response.endswith(host.split(".")[0].encode() + b"\n"), response
+        got = tls.session
+        assert got is not None
+        return tls.session_reused, got

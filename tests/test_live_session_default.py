@@ -31,14 +31,13 @@ offers the session it got ``TRIES`` times and counts the resumed handshakes:
 from __future__ import annotations
 
 import os
-import socket
 import ssl
 from pathlib import Path
 
 import pytest
 from conftest import nginx_binary
 from helpers import check_files
-from live_probe_nginx import running_nginx
+from live_probe_nginx import resume_request, running_nginx, tls_client
 from nginx_harness import nginx_version
 
 from tlslint.findings import Finding, Severity
@@ -77,42 +76,14 @@ def _before_1_29_2() -> None:
         pytest.skip("since nginx 1.29.2 each virtual server decides its own tickets and protocols")
 
 
-def _client(version: ssl.TLSVersion) -> ssl.SSLContext:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    context.minimum_version = context.maximum_version = version
-    return context
-
-
-def _connect(
-    port: int, context: ssl.SSLContext, session: ssl.SSLSession | None, host: str = API
-) -> tuple[bool, ssl.SSLSession]:
-    """One request to ``host`` offering ``session``: whether it resumed, and the session
-    to offer next (TLS 1.3 tickets arrive after the handshake: read the whole response)."""
-    with (
-        socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as raw,
-        context.wrap_socket(raw, server_hostname=host, session=session) as tls,
-    ):
-        tls.sendall(f"GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
-        response = b""
-        while chunk := tls.recv(4096):
-            response += chunk
-        answer = host.split(".")[0].encode() + b"\n"
-        assert response.endswith(answer), response  # the server named answered
-        got = tls.session
-        assert got is not None
-        return tls.session_reused, got
-
-
 def resumptions(port: int, version: ssl.TLSVersion, host: str = API) -> tuple[bool, int]:
     """Whether the first handshake gave a ticket, and how many of ``TRIES`` resumed."""
-    context = _client(version)
-    _, session = _connect(port, context, None, host)
+    context = tls_client(version)
+    _, session = resume_request(port, context, None, host, TIMEOUT)
     ticket = session.has_ticket
     resumed = 0
     for _ in range(TRIES):
-        reused, session = _connect(port, context, session, host)
+        reused, session = resume_request(port, context, session, host, TIMEOUT)
         resumed += reused
     return ticket, resumed
 
@@ -197,7 +168,7 @@ def test_the_default_servers_protocols_decide_for_a_vhost(tmp_path: Path) -> Non
         .format(vhost="        ssl_protocols TLSv1.2 TLSv1.3;")
     )
     with running_nginx(tmp_path / "default13", default13) as live, pytest.raises(ssl.SSLError):
-        _connect(live.port, _client(ssl.TLSVersion.TLSv1_2), None)
+        resume_request(live.port, tls_client(ssl.TLSVersion.TLSv1_2), None, API, TIMEOUT)
     assert findings(tmp_path, default13, "NGX101") == []
 
 
@@ -292,5 +263,5 @@ def test_tickets_that_differ_where_the_default_server_lets_no_tls13_in(tmp_path:
     with running_nginx(tmp_path / "prefix", text) as live:
         assert resumptions(live.port, ssl.TLSVersion.TLSv1_2) == (False, TRIES)
         with pytest.raises(ssl.SSLError):  # its own TLSv1.3 does not count before 1.29.2
-            _connect(live.port, _client(ssl.TLSVersion.TLSv1_3), None)
+            resume_request(live.port, tls_client(ssl.TLSVersion.TLSv1_3), None, API, TIMEOUT)
     assert findings(tmp_path, text, "NGX101") == []

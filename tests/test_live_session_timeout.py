@@ -23,14 +23,13 @@ behind in the virtual server (the move before), it did nothing: they still resum
 
 from __future__ import annotations
 
-import socket
 import ssl
 import time
 from pathlib import Path
 
 import pytest
 from helpers import settings_for
-from live_probe_nginx import running_nginx
+from live_probe_nginx import resume_request, running_nginx, tls_client
 
 from tlslint.engine import run
 from tlslint.fixing import apply_fixes
@@ -88,45 +87,18 @@ http {{
 """
 
 
-def _client(version: ssl.TLSVersion) -> ssl.SSLContext:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    context.minimum_version = context.maximum_version = version
-    return context
-
-
-def _connect(
-    port: int, context: ssl.SSLContext, session: ssl.SSLSession | None
-) -> tuple[bool, ssl.SSLSession]:
-    """One request offering ``session``: whether it resumed, and the session it ended with
-    (TLS 1.3 tickets arrive after the handshake: the whole response is read)."""
-    with (
-        socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as raw,
-        context.wrap_socket(raw, server_hostname=API, session=session) as tls,
-    ):
-        tls.sendall(f"GET / HTTP/1.1\r\nHost: {API}\r\nConnection: close\r\n\r\n".encode())
-        response = b""
-        while chunk := tls.recv(4096):
-            response += chunk
-        assert response.endswith(b"api\n"), response
-        got = tls.session
-        assert got is not None
-        return tls.session_reused, got
-
-
 def resumed_after_wait(port: int, versions: tuple[ssl.TLSVersion, ...]) -> dict[str, tuple[bool, bool]]:
     """For each version: whether a session resumed at once, and after ``WAIT`` seconds
     (one wait for all versions, so the test takes seconds, not minutes)."""
     first = {}
     for version in versions:
-        context = _client(version)
-        _, session = _connect(port, context, None)
-        at_once, _ = _connect(port, context, session)
+        context = tls_client(version)
+        _, session = resume_request(port, context, None, API, TIMEOUT)
+        at_once, _ = resume_request(port, context, session, API, TIMEOUT)
         first[version] = (context, session, at_once)
     time.sleep(WAIT)
     return {
-        version.name: (at_once, _connect(port, context, session)[0])
+        version.name: (at_once, resume_request(port, context, session, API, TIMEOUT)[0])
         for version, (context, session, at_once) in first.items()
     }
 
