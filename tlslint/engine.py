@@ -14,6 +14,7 @@ from tlslint.checks import Check, file_location, load_checks
 from tlslint.discovery import Discovered, discover, missing_reason
 from tlslint.filters import Filters
 from tlslint.findings import (
+    BYTE_ORDER_MARK,
     INCLUDE_LOOP,
     INCLUDE_NOT_FOUND,
     PARSE_ERROR,
@@ -696,7 +697,7 @@ def _byte_order_marks(files: NginxFiles) -> list[Finding]:
                 f'word: nginx -t stops with unknown directive "{shown}"; save the file without it'
             )
             location = Location(path, 1, 1)
-            found.append(load_finding(UNKNOWN_DIRECTIVE_CODE, location, message, "byte-order-mark"))
+            found.append(load_finding(UNKNOWN_DIRECTIVE_CODE, location, message, BYTE_ORDER_MARK))
     return found
 
 
