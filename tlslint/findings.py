@@ -70,6 +70,10 @@ class Fix:
     description: str
     edits: tuple[Edit, ...]
     safe: bool = True
+    # Rules whose findings the fix brings into play, which its description names
+    # (NGX201's keep-alive turned on makes keepalive_requests count: NGX203): --fix
+    # does not report them as having appeared after it.
+    brings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,7 +66,7 @@ def choose_fixes(findings: Iterable[Finding], unsafe: bool) -> list[Fix]:
         assert fix is not None
         if id(fix.edits) in accepted:
             if accepted[id(fix.edits)]:
-                chosen.append(Fix(fix.description, (), fix.safe))  # its edits are taken
+                chosen.append(Fix(fix.description, (), fix.safe, fix.brings))  # its edits are taken
             continue
         accepted[id(fix.edits)] = False
         new_edits = [e for e in fix.edits if e not in known]
@@ -77,7 +77,7 @@ def choose_fixes(findings: Iterable[Finding], unsafe: bool) -> list[Fix]:
         for edit in new_edits:
             taken.setdefault(edit.path, _Spans()).add(edit)
             known.add(edit)
-        chosen.append(Fix(fix.description, tuple(new_edits), fix.safe))
+        chosen.append(Fix(fix.description, tuple(new_edits), fix.safe, fix.brings))
         accepted[id(fix.edits)] = True
     return chosen
 
@@ -182,6 +182,7 @@ def apply_fixes(
     screen = FixScreen(settings)  # every fix analysed before it is applied (tlslint.fix_analysis)
     seen = {_identity(f) for f in result.findings}
     created: dict[tuple[str, Path, str], Finding] = {}
+    brought: set[str] = set()  # rules a fix applied brings into play, as it says
     unloaded: set[Path] = set()  # nginx files with a byte-order mark: never edited
     afresh = False  # whether the fixed text has been read as the next run will read it
     for attempt in range(MAX_PASSES + 1):
@@ -248,12 +249,13 @@ def apply_fixes(
                 overlay[path] = candidate
                 progressed = True
         outcome.applied += len(fixes)
+        brought.update(code for fix in fixes for code in fix.brings)
         if not progressed:
             break
         options = options or _pinned(result)
         current = run(targets, settings, overlay=overlay, run_options=options)
         for finding in current.findings:
-            if _identity(finding) not in seen:
+            if _identity(finding) not in seen and finding.code not in brought:
                 created.setdefault(_identity(finding), finding)
         seen.update(_identity(f) for f in current.findings)
     outcome.messages.extend(
