@@ -202,6 +202,14 @@ CASES: dict[str, Case] = {
         chmod("nginx.conf", 0o444),
         unprivileged=True,
     ),
+    # The includer above a file named is context, not given: never written (tester).
+    "fix-includer": Case(
+        {
+            "nginx.conf": "http {\n    include sites/*.conf;\n}\n",
+            "sites/a.conf": "server {\n    listen 443 ssl;\n}\n",
+        },
+        ("--fix", "--select", "NGX101", "sites/a.conf"),
+    ),
     "fix-symlink-out": Case(
         {
             "repo/nginx.conf": "http {\n    include conf.d/*.conf;\n}\n",

@@ -674,3 +674,35 @@ def test_fix_property_all_rules(tmp_path_factory: pytest.TempPathFactory, text: 
     assert all(comment in after for comment in comments)
     again = apply_fixes(run([directory], configured), configured, unsafe=True, write=True)
     assert again.diff == "", outcome.diff
+
+
+@pytest.mark.parametrize(
+    ("site", "include"),
+    [("sites-enabled/a", "sites-enabled/*"), ("sites/a.conf", "sites/*.conf")],
+    ids=["sites-enabled-no-suffix", "sites-conf"],
+)
+def test_fix_on_a_named_site_never_writes_its_includer(tmp_path: Path, site: str, include: str) -> None:
+    """Tester: `tlslint check sites-enabled/a --fix` wrote nginx.conf, which was not named
+    (the missing session cache, added to its http{}); the `sites/a.conf` shape was refused
+    as "a symlink leads to nginx.conf" with no symlink. Both: SRC002 with the same true
+    reason, exit 2, nothing written; naming the includer too writes it."""
+    main = f"events {{}}\nhttp {{\n    include {include};\n}}\n"
+    server = "server {\n    listen 443 ssl;\n}\n"
+    (tmp_path / site).parent.mkdir(parents=True)
+    (tmp_path / "nginx.conf").write_text(main)
+    (tmp_path / site).write_text(server)
+    env = {**os.environ, "NO_COLOR": "1"}
+    tlslint = [sys.executable, "-m", "tlslint", "check", "--no-cache", "--select", "NGX101", "--fix"]
+    done = subprocess.run([*tlslint, site], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert (tmp_path / "nginx.conf").read_text() == main and (tmp_path / site).read_text() == server
+    assert (
+        f"nginx.conf: SRC002 [error] not fixed: the fix edits nginx.conf, which includes the paths "
+        f"given ({site}) and is not one of them; name it too, or run on the whole tree"
+    ) in done.stdout
+    assert "symlink" not in done.stdout
+    both = subprocess.run(
+        [*tlslint, "nginx.conf", site], cwd=tmp_path, capture_output=True, text=True, env=env
+    )
+    assert both.returncode == 0, both.stdout + both.stderr
+    assert "ssl_session_cache" in (tmp_path / "nginx.conf").read_text()

@@ -271,7 +271,7 @@ def apply_fixes(
     if write:
         read = {p: None if p in absent else originals[p] for p in changed}
         roots = None if symlink_targets else write_roots(targets, settings)
-        _write(outcome, changed, read, current, roots)
+        _write(outcome, changed, read, current, roots, _includers(result, changed, absent))
         if outcome.unwritten:
             on_disk = run(targets, settings, run_options=current.options)
             on_disk.findings = sorted(
@@ -321,10 +321,15 @@ def _write(
     read: dict[Path, SourceText | None],
     result: RunResult,
     roots: list[Path] | None,
+    includers: set[Path],
 ) -> None:
-    """Write each changed file that still holds the text ``read`` (None: a file to create)."""
+    """Write each changed file that still holds the text ``read`` (None: a file to create),
+    none of ``includers``."""
     for path in sorted(changed):
         alias = result.nginx_files.aliases.get(path)
+        if path in includers:
+            outcome.unwritten.append((path, _includer(path, result.targets)))
+            continue
         if roots is not None and not any(path.is_relative_to(root) for root in roots):
             outcome.unwritten.append((alias or path, _outside(path, roots)))
             continue
@@ -356,6 +361,26 @@ def write_roots(targets: Iterable[Path], settings: Settings) -> list[Path]:
         resolved(settings.base / str(entry["config"])) for entry in settings.backends if "config" in entry
     ]
     return roots
+
+
+def _includers(result: RunResult, changed: dict[Path, SourceText], absent: set[Path]) -> set[Path]:
+    """The nginx files changed that the paths given neither are nor include: the includer
+    above a file named (or a directory given), read for the context nginx loads the file
+    in. As ruff writes only the files it is given, --fix does not write them, whatever
+    --fix-symlink-targets says."""
+    given = result.given_nginx
+    if given is None:
+        return set()
+    parsed = result.nginx_files.parsed
+    return {path for path in changed if path not in absent and path in parsed and path not in given}
+
+
+def _includer(path: Path, targets: list[Path]) -> str:
+    shown = ", ".join(_display(target) for target in targets)
+    return (
+        f"the fix edits {_display(path)}, which includes the paths given ({shown}) and is not one "
+        f"of them; name it too, or run on the whole tree (tlslint check --fix {_display(path.parent)})"
+    )
 
 
 def _outside(path: Path, roots: list[Path]) -> str:
