@@ -122,6 +122,12 @@ CASES: dict[str, Case] = {
         {".tlslint.toml": "max-file-size = 1024\n", "app.conf": "# padding\n" * 200 + SERVER}, ("app.conf",)
     ),
     "nginx-too-deep": Case({"app.conf": "http {\n" + "location / {\n" * 150 + "}\n" * 151}, ("app.conf",)),
+    # nginx reads a byte-order mark as part of the first word (unknown directive
+    # "\ufeffhttp"): the file does not load, and --fix leaves it as it is (tester).
+    "nginx-bom-fix": Case(
+        {"nginx.conf": b"\xef\xbb\xbf" + NO_SESSION_CACHE.encode()},
+        ("--fix", "--select", "NGX101", "nginx.conf"),
+    ),
     "nginx-unreadable": Case({"app.conf": SERVER}, (".",), chmod("app.conf", 0), unprivileged=True),
     "include-missing": Case({"nginx.conf": "http {\n    include snippets/tls.conf;\n}\n"}, ("nginx.conf",)),
     "include-outside": Case(
@@ -195,6 +201,14 @@ CASES: dict[str, Case] = {
         ("--fix", "--select", "NGX101", "nginx.conf"),
         chmod("nginx.conf", 0o444),
         unprivileged=True,
+    ),
+    # The includer above a file named is context, not given: never written (tester).
+    "fix-includer": Case(
+        {
+            "nginx.conf": "http {\n    include sites/*.conf;\n}\n",
+            "sites/a.conf": "server {\n    listen 443 ssl;\n}\n",
+        },
+        ("--fix", "--select", "NGX101", "sites/a.conf"),
     ),
     "fix-symlink-out": Case(
         {

@@ -44,13 +44,20 @@ def created_by_fix(root: Path, settings: dict[str, Any], code: str, *, unsafe: b
     this_rule = settings_for(root, {**settings, "select": [code]})
     checked = run([root], every_rule)
     before = keys(checked, root)
-    fixed = apply_fixes(run([root], this_rule), this_rule, unsafe=unsafe, write=True)
+    selected = run([root], this_rule)
+    # What a fix says it brings into play (NGX201's keep-alive makes NGX203 count).
+    brought = {c for f in selected.findings if f.fix is not None for c in f.fix.brings}
+    fixed = apply_fixes(selected, this_rule, unsafe=unsafe, write=True)
     assert fixed.written, f"{code}'s fix changed nothing"
     # The same nginx runs the fixed file: judged by the versions inferred before the fix,
     # as the fixer's own re-checks judge it (a removed `ssl on;` still proves < 1.25.1).
     after = run([root], every_rule, run_options=RunOptions(nginx_pinned=checked.workspace.nginx_pins()))
     messages = {key_for(f, root): f.message for f in after.findings}
-    return [f"{key[0]} {key[1]} {key[2]}: {messages[key]}" for key in keys(after, root) - before]
+    return [
+        f"{key[0]} {key[1]} {key[2]}: {messages[key]}"
+        for key in keys(after, root) - before
+        if key[0] not in brought
+    ]
 
 
 @pytest.mark.parametrize(("code", "example"), FIXED)
@@ -133,3 +140,26 @@ def test_the_fixpoint_loop_says_when_a_fix_creates_a_finding(
     )
     monkeypatch.undo()
     assert apply_fixes(run([tmp_path], settings), settings, unsafe=True, write=False).messages == []
+
+
+def test_keep_alive_turned_on_names_the_limit_it_brings_into_play(tmp_path: Path) -> None:
+    """Tester: `keepalive_timeout 0; keepalive_requests 16;` at http level; NGX201's
+    unsafe fix (0 -> 75s) made the 16 count again, and --fix said "NGX203 appeared after a
+    fix". The fix says so itself, and NGX203's fix follows in the same run."""
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(
+        "events {}\nhttp {\n    keepalive_timeout 0;\n    keepalive_requests 16;\n    server {\n"
+        "        listen 443 ssl;\n        ssl_session_cache shared:SSL:10m;\n    }\n}\n"
+    )
+    settings = settings_for(tmp_path, {"nginx": {"version": "1.22.1"}})
+    result = run([tmp_path], settings)
+    (ngx201,) = [f for f in result.findings if f.code == "NGX201"]
+    assert ngx201.fix is not None and ngx201.fix.brings == ("NGX203",)
+    assert "`keepalive_requests 16;` then counts again" in ngx201.fix.description
+    assert "NGX203" not in {f.code for f in result.findings}  # the 0 makes the 16 moot
+    outcome = apply_fixes(result, settings, unsafe=True, write=True)
+    assert outcome.messages == []
+    text = conf.read_text()
+    assert "keepalive_timeout 75s;" in text and "keepalive_requests 16;" not in text
+    again = apply_fixes(run([tmp_path], settings), settings, unsafe=True, write=True)
+    assert again.written == [] and again.messages == []

@@ -107,11 +107,29 @@ def test_fix_respects_the_file_style(tmp_path: Path, name: str, transform) -> No
     assert path.read_bytes() == transform(NO_CACHE_FIXED).encode()
 
 
-def test_fix_keeps_a_bom(tmp_path: Path) -> None:
+def test_fix_never_writes_a_file_with_a_bom(tmp_path: Path) -> None:
+    """nginx reads a byte-order mark as part of the first word (1.22.1: unknown directive
+    "\ufeffevents"): the file does not load, so, like one that does not parse, it is
+    reported (NGX010, a load error: exit 2) and never written (tester: --fix wrote it and
+    exited 1)."""
+    from tlslint.findings import is_load_error
+
     path = tmp_path / "nginx.conf"
-    path.write_bytes(b"\xef\xbb\xbf" + NO_CACHE.encode())
-    fix_dir(tmp_path)
-    assert path.read_bytes() == b"\xef\xbb\xbf" + NO_CACHE_FIXED.encode()
+    original = b"\xef\xbb\xbf" + NO_CACHE.encode()
+    path.write_bytes(original)
+    configured = settings_for(tmp_path, SESSION_RULES)
+    result = run([tmp_path], configured)
+    (bom,) = [f for f in result.findings if f.code == "NGX010"]
+    assert is_load_error(bom) and result.has_load_errors
+    assert any(f.fix is not None for f in result.findings)  # what --fix would have written
+    outcome = apply_fixes(result, configured, unsafe=True, write=True)
+    assert outcome.written == [] and outcome.diff == ""
+    [message] = outcome.messages
+    assert message.endswith(
+        "nginx.conf: not fixed: nginx does not load a file that starts with a byte-order mark "
+        "(NGX010); save it without the mark, then run --fix again"
+    )
+    assert path.read_bytes() == original
 
 
 def test_non_utf8_bytes_survive_a_fix(tmp_path: Path) -> None:
@@ -494,8 +512,8 @@ def test_every_fix_touches_only_its_lines_across_the_corpus(tmp_path: Path) -> N
 
 @pytest.mark.parametrize(
     ("site", "bom"),
-    [("sites-enabled/a.conf", b""), ("sïtes enabled/ü ber.conf", b"\xef\xbb\xbf")],
-    ids=["plain", "blanks-and-bom"],
+    [("sites-enabled/a.conf", b""), ("sïtes enabled/ü ber.conf", b"")],
+    ids=["plain", "blanks"],
 )
 def test_diff_applies_with_patch_and_equals_fix(tmp_path: Path, site: str, bom: bytes) -> None:
     tree = tmp_path / "tree"
@@ -656,3 +674,35 @@ def test_fix_property_all_rules(tmp_path_factory: pytest.TempPathFactory, text: 
     assert all(comment in after for comment in comments)
     again = apply_fixes(run([directory], configured), configured, unsafe=True, write=True)
     assert again.diff == "", outcome.diff
+
+
+@pytest.mark.parametrize(
+    ("site", "include"),
+    [("sites-enabled/a", "sites-enabled/*"), ("sites/a.conf", "sites/*.conf")],
+    ids=["sites-enabled-no-suffix", "sites-conf"],
+)
+def test_fix_on_a_named_site_never_writes_its_includer(tmp_path: Path, site: str, include: str) -> None:
+    """Tester: `tlslint check sites-enabled/a --fix` wrote nginx.conf, which was not named
+    (the missing session cache, added to its http{}); the `sites/a.conf` shape was refused
+    as "a symlink leads to nginx.conf" with no symlink. Both: SRC002 with the same true
+    reason, exit 2, nothing written; naming the includer too writes it."""
+    main = f"events {{}}\nhttp {{\n    include {include};\n}}\n"
+    server = "server {\n    listen 443 ssl;\n}\n"
+    (tmp_path / site).parent.mkdir(parents=True)
+    (tmp_path / "nginx.conf").write_text(main)
+    (tmp_path / site).write_text(server)
+    env = {**os.environ, "NO_COLOR": "1"}
+    tlslint = [sys.executable, "-m", "tlslint", "check", "--no-cache", "--select", "NGX101", "--fix"]
+    done = subprocess.run([*tlslint, site], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert (tmp_path / "nginx.conf").read_text() == main and (tmp_path / site).read_text() == server
+    assert (
+        f"nginx.conf: SRC002 [error] not fixed: the fix edits nginx.conf, which includes the paths "
+        f"given ({site}) and is not one of them; name it too, or run on the whole tree"
+    ) in done.stdout
+    assert "symlink" not in done.stdout
+    both = subprocess.run(
+        [*tlslint, "nginx.conf", site], cwd=tmp_path, capture_output=True, text=True, env=env
+    )
+    assert both.returncode == 0, both.stdout + both.stderr
+    assert "ssl_session_cache" in (tmp_path / "nginx.conf").read_text()

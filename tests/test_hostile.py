@@ -475,8 +475,9 @@ def test_fix_never_writes_outside_the_root(tmp_path: Path) -> None:
 
 # -- bytes kept -------------------------------------------------------------------------
 def test_latin1_crlf_and_bom_survive_a_fix_byte_for_byte(tmp_path: Path) -> None:
-    """Undecodable bytes in comments and values, CRLF, a BOM, in an includer and an
-    included file that both get a fix: every other byte stays as it was."""
+    """Undecodable bytes in comments and values, CRLF, in an includer and an included
+    file that both get a fix: every other byte stays as it was. (A byte-order mark is no
+    longer kept: nginx does not load such a file, and --fix never writes it, NGX010.)"""
     main = (
         "# r\xe9sum\xe9 of the TLS settings\n"
         "http {\n"
@@ -493,11 +494,11 @@ def test_latin1_crlf_and_bom_survive_a_fix_byte_for_byte(tmp_path: Path) -> None
     def encoded(text: str, bom: bool) -> bytes:
         return (b"\xef\xbb\xbf" if bom else b"") + text.replace("\n", "\r\n").encode("latin-1")
 
-    write(tmp_path, {"nginx.conf": encoded(main, True), "tls.conf": encoded(snippet, False)})
+    write(tmp_path, {"nginx.conf": encoded(main, False), "tls.conf": encoded(snippet, False)})
     configured = settings_for(tmp_path, {"select": ["NGX1"]})
     outcome = apply_fixes(run([tmp_path], configured), configured, unsafe=True, write=True)
     assert len(outcome.written) == 2, outcome.messages
-    assert (tmp_path / "nginx.conf").read_bytes() == encoded(main.replace("timeout 1m", "timeout 5m"), True)
+    assert (tmp_path / "nginx.conf").read_bytes() == encoded(main.replace("timeout 1m", "timeout 5m"), False)
     assert (tmp_path / "tls.conf").read_bytes() == encoded(snippet.replace("SSL:1m", "SSL:10m"), False)
     again = apply_fixes(run([tmp_path], configured), configured, unsafe=True, write=True)
     assert again.written == [] and again.diff == ""

@@ -1258,11 +1258,39 @@ def test_ngx304_line_in_a_file_included_by_two_servers(tmp_path: Path) -> None:
     )
 
 
-def test_ngx304_virtual_server_on_a_plain_socket_is_unsafe(tmp_path: Path) -> None:
+def test_ngx304_virtual_server_on_a_plain_socket_loses_its_no_op_line(tmp_path: Path) -> None:
     # Measured on 1.22.1: only the default server's `ssl on` counts; this socket is plain.
+    # The listen parameter would make it TLS for its cert-less default server too, which
+    # nginx refuses (tester: `no "ssl_certificate" is defined for the "listen ... ssl"
+    # directive`): the no-op line is removed, safely, and the socket stays plain.
+    text = """http {
+    server {
+        listen 8080;
+        return 204;
+    }
+    server {
+        listen 8080;
+        server_name b.example;
+        ssl on;
+        ssl_certificate c.pem;
+        ssl_certificate_key k.pem;
+    }
+}
+"""
+    (finding,) = lint(tmp_path, text, "NGX304", "1.22")
+    assert finding.fix is not None and finding.fix.safe
+    assert "*:8080 speaks plain HTTP today and stays plain" in finding.fix.description
+    assert fix(tmp_path, text, "NGX304", "1.22") == text.replace("        ssl on;\n", "")
+
+
+@pytest.mark.nginx
+def test_ngx304_virtual_server_on_a_plain_socket_fix_passes_nginx_t(nginx: str, tmp_path: Path) -> None:
+    from nginx_harness import nginx_t
+
     text = f"""http {{
     server {{
         listen 8080;
+        return 204;
     }}
     server {{
         listen 8080;
@@ -1272,10 +1300,10 @@ def test_ngx304_virtual_server_on_a_plain_socket_is_unsafe(tmp_path: Path) -> No
     }}
 }}
 """
-    (finding,) = lint(tmp_path, text, "NGX304", "1.22")
-    assert finding.fix is not None and not finding.fix.safe
-    assert "*:8080 speaks plain HTTP today" in finding.fix.description
-    assert fix(tmp_path, text, "NGX304", "1.22") == text
+    fixed = fix(tmp_path, text, "NGX304", "1.22", unsafe=True)
+    assert "ssl on" not in fixed and "8080 ssl" not in fixed
+    after = nginx_t(fixed)
+    assert after.ok, after.describe()
 
 
 @pytest.mark.nginx

@@ -217,11 +217,12 @@ order:
   "All checks passed". Leave `select` out to run every rule.
 - What does not load is reported whatever is selected, as ruff reports a syntax error:
   a file that does not parse (NGX001, BKD001; APG201 and GW002 for YAML that is not
-  YAML), a missing include (NGX002), an include loop (NGX003), a build that does not
-  render (RND001), a path named that cannot be read (SRC001) and a fix not written
-  (SRC002). `--ignore NGX003` or `--select NGX104` cannot turn a run that did not check
-  everything into "All checks passed" (exit 2, [exit codes](exit-codes.md)). A schema
-  violation in YAML that loads is an ordinary finding of APG201 or GW002, selected like any.
+  YAML; NGX010 for an nginx file that starts with a byte-order mark), a missing include
+  (NGX002), an include loop (NGX003), a build that does not render (RND001), a path
+  named that cannot be read (SRC001) and a fix not written (SRC002). `--ignore NGX003`
+  or `--select NGX104` cannot turn a run that did not check everything into "All checks
+  passed" (exit 2, [exit codes](exit-codes.md)). A schema violation in YAML that loads
+  is an ordinary finding of APG201 or GW002, selected like any.
 
 `tlslint --show-settings` prints each layer and the rules that run.
 """

@@ -14,6 +14,7 @@ from tlslint.checks import Check, file_location, load_checks
 from tlslint.discovery import Discovered, discover, missing_reason
 from tlslint.filters import Filters
 from tlslint.findings import (
+    BYTE_ORDER_MARK,
     INCLUDE_LOOP,
     INCLUDE_NOT_FOUND,
     PARSE_ERROR,
@@ -65,6 +66,9 @@ class RunResult:
     texts: dict[Path, LoadedText] = field(default_factory=dict)  # every text read, by resolved path
     baseline: BaselineOutcome | None = None  # what --baseline ignored, and its stale entries
     reported: frozenset[Path] | None = None  # the files findings were reported for; None: all
+    # In a run on files (or a directory) below their includer: the nginx files given and
+    # what they include. --fix writes no other nginx file (the includer is not given).
+    given_nginx: frozenset[Path] | None = None
     options: RunOptions | None = None  # how the run was made; the fixer re-checks the same way
     warnings: list[tuple[Location, str]] = field(default_factory=list)  # said on stderr, not findings
     empty_paths: list[Path] = field(default_factory=list)  # given, but no configuration in them
@@ -224,7 +228,7 @@ def _run(
     if rendered is not None:
         texts.update({path: text for path, text in rendered.texts.items() if path not in texts})
     # Given files by name, or a directory below its includer: report what was given.
-    reported = _reported(files, configs, how.scope, discovered.nginx if named or above else None)
+    reported, given = _reported(files, configs, how.scope, discovered.nginx if named or above else None)
     if reported is not None:
         reported |= apigee.reported(how.scope)
         reported |= backends.reported(how.scope) - context
@@ -267,6 +271,7 @@ def _run(
         texts,
         baseline=outcome,
         reported=scope,
+        given_nginx=given,  # an includer above them is context, never written
         options=how,
         warnings=warnings,
         rule_ran=filters.enabled,
@@ -582,8 +587,9 @@ def _searched_only(
 
 def _reported(
     files: NginxFiles, configs: list[NginxConfig], scope: Scope | None, named: list[Path] | None
-) -> set[Path] | None:
-    """The files whose findings this run reports; None for all of them.
+) -> tuple[set[Path] | None, frozenset[Path] | None]:
+    """The files whose findings this run reports (None for all of them), and the nginx
+    files given with what they include (None unless ``named``: where --fix may write).
 
     ``named`` is set when the run was given files by name: it reports the findings in
     the files given (named, or found in a directory given) and in what they include,
@@ -591,15 +597,18 @@ def _reported(
     looking for one.
     """
     if scope is None and named is None:
-        return None
+        return None, None
     from tlslint.scope import Scope, include_graph
 
     graph = include_graph(files, configs)
-    scopes = [s for s in (scope, Scope.of(named, includes=True) if named else None) if s is not None]
-    reported = scopes[0].reported(graph)
-    for other in scopes[1:]:
-        reported &= other.reported(graph)
-    return reported
+    given = Scope.of(named, includes=True).reported(graph) if named else None
+    if scope is None:
+        assert given is not None
+        return set(given), frozenset(given)
+    reported = scope.reported(graph)
+    if given is not None:
+        reported &= given
+    return reported, frozenset(given) if given is not None else None
 
 
 def checked_files(
@@ -696,7 +705,7 @@ def _byte_order_marks(files: NginxFiles) -> list[Finding]:
                 f'word: nginx -t stops with unknown directive "{shown}"; save the file without it'
             )
             location = Location(path, 1, 1)
-            found.append(load_finding(UNKNOWN_DIRECTIVE_CODE, location, message, "byte-order-mark"))
+            found.append(load_finding(UNKNOWN_DIRECTIVE_CODE, location, message, BYTE_ORDER_MARK))
     return found
 
 

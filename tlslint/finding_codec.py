@@ -20,11 +20,11 @@ from tlslint.findings import Edit, Finding, Fix, Location, Related, Severity
 
 K = TypeVar("K", bound=Hashable)
 
-_VERSION = 1  # bumped when the layout below changes: an old payload is a miss
+_VERSION = 2  # bumped when the layout below changes: an old payload is a miss
 
 # The flat forms (positions in the path table stand for paths).
 _Loc = tuple[int, int, int, int, int]
-_FixRow = tuple[str, tuple[tuple[int, int, int, str], ...], bool]
+_FixRow = tuple[str, tuple[tuple[int, int, int, str], ...], bool, tuple[str, ...]]
 _Row = tuple[
     str,
     str,
@@ -85,6 +85,7 @@ def dumps(found: Mapping[K, list[Finding]]) -> bytes:
                     fix.description,
                     tuple((paths(e.path), e.start, e.end, e.replacement) for e in fix.edits),
                     fix.safe,
+                    fix.brings,
                 ),
                 finding.anchor,
                 finding.fix_note,
@@ -126,6 +127,7 @@ def loads(payload: bytes | memoryview) -> dict[K, list[Finding]]:
                     fix[0],
                     tuple(Edit(paths[p], s, e, r) for p, s, e, r in fix[1]),
                     fix[2],
+                    fix[3],
                 ),
                 anchor,
                 note,

@@ -16,10 +16,17 @@ INCLUDE_NOT_FOUND = "NGX002"
 INCLUDE_LOOP = "NGX003"
 LOAD_CODES = frozenset({PARSE_ERROR, INCLUDE_NOT_FOUND, INCLUDE_LOOP})
 UNWRITTEN_FIX = "SRC002"  # --fix could not write a file: its findings stand, exit 2
+# The anchor of NGX010's finding on an nginx file that starts with a UTF-8 byte-order
+# mark: tlslint reads past it, nginx does not load the file (unknown directive
+# "\ufeffhttp"). A load error: exit 2, and --fix never writes the file.
+BYTE_ORDER_MARK = "byte-order-mark"
 # The rules whose findings can be load errors (is_load_error), for --show-settings and
 # the docs. APG201 and GW002 are load errors for YAML that does not load, not for a schema
-# violation in YAML that does; SRC001 for a path named, not for one a walk found.
-LOADING_RULES = ("NGX001", "NGX002", "NGX003", "APG201", "GW002", "BKD001", "RND001", "SRC001", "SRC002")
+# violation in YAML that does; SRC001 for a path named, not for one a walk found; NGX010
+# for a byte-order mark, not for an unknown directive.
+LOADING_RULES = (
+    "NGX001", "NGX002", "NGX003", "NGX010", "APG201", "GW002", "BKD001", "RND001", "SRC001", "SRC002",
+)  # fmt: skip
 
 
 class Severity(IntEnum):
@@ -63,6 +70,10 @@ class Fix:
     description: str
     edits: tuple[Edit, ...]
     safe: bool = True
+    # Rules whose findings the fix brings into play, which its description names
+    # (NGX201's keep-alive turned on makes keepalive_requests count: NGX203): --fix
+    # does not report them as having appeared after it.
+    brings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,4 +148,9 @@ def is_load_error(finding: Finding) -> bool:
     """A file or path that did not load, in any format, or a fix not written: the run
     exits 2 for it (docs/exit-codes.md), and no selection hides it. Loaders of other
     formats mark theirs ``UNPARSED``."""
-    return finding.code in LOAD_CODES or finding.code == UNWRITTEN_FIX or finding.anchor == UNPARSED
+    return (
+        finding.code in LOAD_CODES
+        or finding.code == UNWRITTEN_FIX
+        or finding.anchor == UNPARSED
+        or finding.anchor == BYTE_ORDER_MARK
+    )

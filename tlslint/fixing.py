@@ -24,7 +24,7 @@ from tlslint.findings import Edit, Finding, Fix
 from tlslint.fix_analysis import FixScreen
 from tlslint.paths import resolved
 from tlslint.settings import Settings
-from tlslint.sources.formats import LoadedText, kind_for_new_file, validate
+from tlslint.sources.formats import NGINX, LoadedText, kind_for_new_file, validate
 from tlslint.sources.nginx.model import SourceText
 from tlslint.sources.text import SourceError, encode
 from tlslint.version_range import VersionRange
@@ -66,7 +66,7 @@ def choose_fixes(findings: Iterable[Finding], unsafe: bool) -> list[Fix]:
         assert fix is not None
         if id(fix.edits) in accepted:
             if accepted[id(fix.edits)]:
-                chosen.append(Fix(fix.description, (), fix.safe))  # its edits are taken
+                chosen.append(Fix(fix.description, (), fix.safe, fix.brings))  # its edits are taken
             continue
         accepted[id(fix.edits)] = False
         new_edits = [e for e in fix.edits if e not in known]
@@ -77,7 +77,7 @@ def choose_fixes(findings: Iterable[Finding], unsafe: bool) -> list[Fix]:
         for edit in new_edits:
             taken.setdefault(edit.path, _Spans()).add(edit)
             known.add(edit)
-        chosen.append(Fix(fix.description, tuple(new_edits), fix.safe))
+        chosen.append(Fix(fix.description, tuple(new_edits), fix.safe, fix.brings))
         accepted[id(fix.edits)] = True
     return chosen
 
@@ -182,6 +182,8 @@ def apply_fixes(
     screen = FixScreen(settings)  # every fix analysed before it is applied (tlslint.fix_analysis)
     seen = {_identity(f) for f in result.findings}
     created: dict[tuple[str, Path, str], Finding] = {}
+    brought: set[str] = set()  # rules a fix applied brings into play, as it says
+    unloaded: set[Path] = set()  # nginx files with a byte-order mark: never edited
     afresh = False  # whether the fixed text has been read as the next run will read it
     for attempt in range(MAX_PASSES + 1):
         fixes = screen.keep(
@@ -221,6 +223,16 @@ def apply_fixes(
             if loaded is None:
                 outcome.messages.append(f"{path}: a fix targets a file that was not read; not applied")
                 continue
+            if loaded.kind == NGINX and loaded.source.bom:
+                # nginx does not load it (NGX010, exit 2): like a file that does not
+                # parse, it is reported and never written.
+                if path not in unloaded:
+                    unloaded.add(path)
+                    outcome.messages.append(
+                        f"{_display(path)}: not fixed: nginx does not load a file that starts with a "
+                        "byte-order mark (NGX010); save it without the mark, then run --fix again"
+                    )
+                continue
             source = overlay.get(path) or loaded.source
             if path not in originals:
                 originals[path] = loaded.source
@@ -237,12 +249,13 @@ def apply_fixes(
                 overlay[path] = candidate
                 progressed = True
         outcome.applied += len(fixes)
+        brought.update(code for fix in fixes for code in fix.brings)
         if not progressed:
             break
         options = options or _pinned(result)
         current = run(targets, settings, overlay=overlay, run_options=options)
         for finding in current.findings:
-            if _identity(finding) not in seen:
+            if _identity(finding) not in seen and finding.code not in brought:
                 created.setdefault(_identity(finding), finding)
         seen.update(_identity(f) for f in current.findings)
     outcome.messages.extend(
@@ -258,7 +271,7 @@ def apply_fixes(
     if write:
         read = {p: None if p in absent else originals[p] for p in changed}
         roots = None if symlink_targets else write_roots(targets, settings)
-        _write(outcome, changed, read, current, roots)
+        _write(outcome, changed, read, current, roots, _includers(result, changed, absent))
         if outcome.unwritten:
             on_disk = run(targets, settings, run_options=current.options)
             on_disk.findings = sorted(
@@ -308,10 +321,15 @@ def _write(
     read: dict[Path, SourceText | None],
     result: RunResult,
     roots: list[Path] | None,
+    includers: set[Path],
 ) -> None:
-    """Write each changed file that still holds the text ``read`` (None: a file to create)."""
+    """Write each changed file that still holds the text ``read`` (None: a file to create),
+    none of ``includers``."""
     for path in sorted(changed):
         alias = result.nginx_files.aliases.get(path)
+        if path in includers:
+            outcome.unwritten.append((path, _includer(path, result.targets)))
+            continue
         if roots is not None and not any(path.is_relative_to(root) for root in roots):
             outcome.unwritten.append((alias or path, _outside(path, roots)))
             continue
@@ -343,6 +361,26 @@ def write_roots(targets: Iterable[Path], settings: Settings) -> list[Path]:
         resolved(settings.base / str(entry["config"])) for entry in settings.backends if "config" in entry
     ]
     return roots
+
+
+def _includers(result: RunResult, changed: dict[Path, SourceText], absent: set[Path]) -> set[Path]:
+    """The nginx files changed that the paths given neither are nor include: the includer
+    above a file named (or a directory given), read for the context nginx loads the file
+    in. As ruff writes only the files it is given, --fix does not write them, whatever
+    --fix-symlink-targets says."""
+    given = result.given_nginx
+    if given is None:
+        return set()
+    parsed = result.nginx_files.parsed
+    return {path for path in changed if path not in absent and path in parsed and path not in given}
+
+
+def _includer(path: Path, targets: list[Path]) -> str:
+    shown = ", ".join(_display(target) for target in targets)
+    return (
+        f"the fix edits {_display(path)}, which includes the paths given ({shown}) and is not one "
+        f"of them; name it too, or run on the whole tree (tlslint check --fix {_display(path.parent)})"
+    )
 
 
 def _outside(path: Path, roots: list[Path]) -> str:

@@ -27,8 +27,10 @@ from tlslint.findings import Finding, Fix
 from tlslint.nginx_edits import replace_argument
 from tlslint.nginx_values import seconds
 from tlslint.nginx_versions import KEEPALIVE_TIMEOUT_DEFAULT
+from tlslint.sources.nginx.model import Directive
 from tlslint.version_range import UNKNOWN, VersionRange
 from tlslint.workspace import Workspace
+from tlslint.workspace.nginx import NginxConfig
 
 CODE = "NGX201"
 
@@ -36,6 +38,7 @@ CODE = "NGX201"
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     for config in workspace.nginx:
         servers = server_map(config)
+        limits: dict[tuple[int, int], Directive] | None = None  # made at the first finding
         for site in keepalive_sites(config, "keepalive_timeout"):
             directive = site.directive
             if directive is None or site.level is None or not directive.args:
@@ -46,16 +49,49 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             # The version matters only for HTTP/2 connections: asked only then.
             versions = workspace.nginx_versions(config) if found.http2 else UNKNOWN
             line = " ".join(("keepalive_timeout", *directive.args))
+            if limits is None:
+                limits = _request_limits(config)
             yield ctx.finding(
                 directive,
                 f"`{line}` {_effect(found, site, versions)}",
                 anchor=block_anchor(site.level, servers, "keepalive_timeout"),
                 fix=Fix(
-                    f"set keepalive_timeout to {KEEPALIVE_TIMEOUT_DEFAULT} (nginx's default)",
+                    f"set keepalive_timeout to {KEEPALIVE_TIMEOUT_DEFAULT} (nginx's default)"
+                    + _knock_on(limits, site),
                     (replace_argument(directive, 0, KEEPALIVE_TIMEOUT_DEFAULT),),
                     safe=False,  # `0` may be deliberate
+                    # Connections kept alive: keepalive_requests counts again, and a low
+                    # one is NGX203's (which reports none while the 0 closes them).
+                    brings=("NGX203",),
                 ),
             )
+
+
+def _request_limits(config: NginxConfig) -> dict[tuple[int, int], Directive]:
+    """The keepalive_requests line that decides for each (server, block) of a TLS server,
+    by identity: where one is written."""
+    return {
+        (id(server), id(block)): site.directive
+        for site in keepalive_sites(config, "keepalive_requests")
+        if site.directive is not None
+        for server, block in site.scopes
+    }
+
+
+def _knock_on(limits: dict[tuple[int, int], Directive], site: KeepaliveSite) -> str:
+    """What turning keep-alive on brings into play: the keepalive_requests lines that
+    limit nothing while the 0 closes every connection, and will count after the fix."""
+    lines: dict[int, Directive] = {}
+    for server, block in site.scopes:
+        line = limits.get((id(server), id(block)))
+        if line is not None:
+            lines.setdefault(id(line), line)
+    if not lines:
+        return ""
+    shown = ", ".join(f"`{' '.join(('keepalive_requests', *line.args))};`" for line in lines.values())
+    counts = "counts" if len(lines) == 1 else "count"
+    closing = "closing each kept-alive connection after that many requests (NGX203)"
+    return f"; {shown} then {counts} again, {closing}"
 
 
 HANDSHAKE = "a new TLS handshake (a full one unless the session resumes)"

@@ -89,7 +89,7 @@ def _fix(config: NginxConfig, block: Block, directives: list[Directive]) -> tupl
             return None, placeholder_note(inherited)  # what the server would inherit is the template's
         return Fix("remove the `ssl off;` line (plain is the default)", tuple(removals)), ""
     edits: list[Edit] = []
-    changed: list[str] = []
+    plain: list[str] = []  # sockets plain today, where this `ssl on` has no effect
     servers = servers_deciding(config, block, "ssl")
     for server in servers:
         listens = [listen for listen in server.listens if listen.directive is not None]
@@ -101,22 +101,27 @@ def _fix(config: NginxConfig, block: Block, directives: list[Directive]) -> tupl
             if listen.ssl:
                 continue
             assert listen.directive is not None
+            if not socket_was_tls(config, listen.socket):
+                # Measured on 1.22.1: `ssl on` in a server that is not the default server
+                # of a plain socket has no effect there. The listen parameter would switch
+                # the whole socket to TLS, its default server too (which nginx refuses
+                # without a certificate there): the line is removed, the socket kept plain.
+                if listen.socket not in plain:
+                    plain.append(listen.socket)
+                continue
             index = argument_index(listen.directive, ("default_server", "default"))
             edits.append(insert_argument(listen.directive, index, "ssl"))
-            if not socket_was_tls(config, listen.socket) and listen.socket not in changed:
-                changed.append(listen.socket)
     if edits:
         description = "add `ssl` to the listen lines and remove `ssl on;`"
+    elif plain:
+        description = "remove `ssl on;`"
     else:
         description = "remove `ssl on;` (the listen lines already have `ssl`)"
-    if changed:
-        # Measured on 1.22.1: `ssl on` in a server that is not the default server of
-        # a plain socket has no effect there; the listen parameter would switch the
-        # whole socket to TLS.
-        return Fix(
-            f"{description} (unsafe: {', '.join(changed)} speaks plain HTTP today, because only "
-            "the default server's `ssl on` counts; the listen parameter makes it TLS for every server)",
-            (*edits, *removals),
-            safe=False,
-        ), ""
+    if plain:
+        sockets = ", ".join(plain)
+        description += (
+            f" ({sockets} speaks plain HTTP today and stays plain: only the default server's "
+            "`ssl on` counts, so this line has no effect there; to serve TLS there, add `ssl` "
+            "to the listen lines of that socket, with a certificate for its default server)"
+        )
     return Fix(description, (*edits, *removals)), ""
