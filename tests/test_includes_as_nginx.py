@@ -10,6 +10,7 @@ from pathlib import Path
 
 from helpers import settings_for
 
+from tlslint.discovery import discover
 from tlslint.engine import RunResult, run
 from tlslint.findings import Severity
 
@@ -40,6 +41,32 @@ def messages(result: RunResult, code: str) -> list[str]:
 
 
 # 1. sites-enabled/x -> /etc/nginx/sites-available/x, as `ln -s` makes it on the server
+
+
+def test_absolute_symlinks_into_etc_nginx_are_read_in_the_tree(tmp_path: Path) -> None:
+    # "default" exists on a host with Debian's nginx; "tlslint-absent" exists nowhere
+    write(tmp_path, {
+        "nginx.conf": MAIN.format(pattern="/etc/nginx/sites-enabled/*"),
+        "sites-available/default": SITE.format(name="tree-default.test"),
+        "sites-available/tlslint-absent": SITE.format(name="shop.test"),
+    })  # fmt: skip
+    (tmp_path / "sites-enabled").mkdir()
+    (tmp_path / "sites-enabled" / "default").symlink_to("/etc/nginx/sites-available/default")
+    (tmp_path / "sites-enabled" / "tlslint-absent").symlink_to("/etc/nginx/sites-available/tlslint-absent")
+    for mapping in (None, {"nginx": {"roots": {"/etc/nginx": str(tmp_path)}}}):
+        result = check(tmp_path, mapping=mapping)
+        assert all(path.is_relative_to(tmp_path.resolve()) for path in result.files), result.files
+        assert not [f for f in result.findings if f.code in ("SRC001", "NGX002")], located(result, tmp_path)
+        texts = {os.path.relpath(p, tmp_path.resolve()) for p in result.texts}
+        assert texts == {"nginx.conf", "sites-available/default", "sites-available/tlslint-absent"}
+        assert result.exit_code(Severity.ERROR) == 0
+        # a run on sites-enabled/ or on one link: the tree's copies, in nginx.conf's context
+        for target in (tmp_path / "sites-enabled", tmp_path / "sites-enabled" / "tlslint-absent"):
+            part = check(tmp_path, target, mapping=mapping)
+            assert all(path.is_relative_to(tmp_path.resolve()) for path in part.files), part.files
+            assert not [f for f in part.findings if f.code in ("SRC001", "NGX002")], located(part, tmp_path)
+            assert part.exit_code(Severity.ERROR) == 0
+            assert "nginx.conf" in {p.name for p in part.texts}  # the includer was found
 
 
 def test_absolute_symlink_to_a_mapped_root_whose_target_is_missing(tmp_path: Path) -> None:
@@ -82,6 +109,66 @@ def test_symlinked_main_file_includes_beside_the_path_given(tmp_path: Path) -> N
         "real/nginx.conf",
         "link/conf.d/a.conf",
     }
+
+
+# 3. a directory run reads what its includer's glob loads there
+
+
+def test_directory_run_reports_backup_named_files_the_include_loads(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "nginx.conf": "events {}\nhttp {\n    include sites-enabled/*;\n}\n",
+        "sites-enabled/a": SITE.format(name="a.test"),
+        "sites-enabled/a~": SITE.format(name="old.test").replace("443 ssl", "443 ssl default_server"),
+    })  # fmt: skip
+
+    def in_directory(result: RunResult) -> list[tuple[str, str, int]]:
+        return [row for row in located(result, tmp_path) if row[0].startswith("sites-enabled")]
+
+    whole = in_directory(check(tmp_path))
+    assert any(row[0] == "sites-enabled/a~" for row in whole), whole
+    assert in_directory(check(tmp_path, tmp_path / "sites-enabled")) == whole
+    cwd = os.getcwd()
+    os.chdir(tmp_path / "sites-enabled")
+    try:
+        inside = in_directory(check(tmp_path, Path(".")))
+    finally:
+        os.chdir(cwd)
+    assert inside == whole
+
+
+# 4. hidden files: nginx's glob never matches them, a walk never reads them
+
+
+def test_hidden_conf_files_are_neither_walked_nor_matched(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "nginx.conf": MAIN.format(pattern="conf.d/*.conf"),
+        "conf.d/a.conf": SITE.format(name="a.test"),
+        "conf.d/.default.conf": SITE.format(name="hidden.test"),
+    })  # fmt: skip
+    (tmp_path / "conf.d" / ".#a.conf").symlink_to("root@host.1234:1700000000")  # an Emacs lock
+    found = discover([tmp_path], base=tmp_path)
+    assert sorted(os.path.relpath(p, tmp_path) for p in found.nginx) == ["conf.d/a.conf", "nginx.conf"]
+    assert found.unreadable == []
+    result = check(tmp_path)
+    assert {os.path.relpath(p, tmp_path.resolve()) for p in result.texts} == {"nginx.conf", "conf.d/a.conf"}
+    assert not [f for f in result.findings if f.code == "SRC001"]
+
+
+def test_hidden_files_passed_by_pre_commit_are_skipped_as_walked(tmp_path: Path) -> None:
+    """pre-commit passes every changed *.conf (--force-exclude): a hidden one is skipped
+    as the walk skips it, so the hook and `tlslint .` agree."""
+    write(
+        tmp_path,
+        {"conf.d/.default.conf": SITE.format(name="hidden.test"), "conf.d/a.conf": SITE.format(name="a")},
+    )
+    hook = discover(
+        [tmp_path / "conf.d" / ".default.conf", tmp_path / "conf.d" / "a.conf"],
+        base=tmp_path,
+        force_exclude=True,
+    )
+    assert [p.name for p in hook.nginx] == ["a.conf"]
+    named = discover([tmp_path / "conf.d" / ".default.conf"], base=tmp_path)  # asked for by name: read
+    assert [p.name for p in named.nginx] == [".default.conf"]
 
 
 # 5. and 6. a glob that matches what nginx cannot read: nginx does not start
