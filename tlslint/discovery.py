@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -96,20 +96,27 @@ def discover(
     base: Path | None = None,
     *,
     force_exclude: bool = False,
+    roots: Mapping[str, Path] | None = None,
 ) -> Discovered:
     """The files to check under ``paths``.
 
     With ``force_exclude`` (pre-commit passes every changed file that its pattern
     matches), a file named in ``paths`` is treated like one found by walking: skipped
     when ``exclude`` or a ``.gitignore`` matches it, or when its content is not a
-    configuration that tlslint reads; it still counts as named.
+    configuration that tlslint reads; it still counts as named. ``roots``: ``nginx.roots``
+    (a symlink to an absolute path it or /etc/nginx maps is read in the tree, mapped as an
+    include is, never followed on this host).
     """
+    roots = roots or {}
     found = Discovered()
     excludes = _exclude_spec(list(exclude))
     base = (base or Path.cwd()).resolve()
     seen: set[Path] = set()
     gitignores: dict[Path, list[tuple[Path, PathSpec[Any]]]] = {}
+    prefixes = _mapped_prefixes(roots)
     for path in paths:
+        if os.path.islink(path) and _host_link(os.path.abspath(path), resolve_path(path.parent), prefixes):
+            path = _in_tree(path, roots) or path  # sites-enabled/x -> /etc/nginx/...: the tree's copy
         if not os.path.exists(path) and not os.path.islink(path):  # os.path: no error where unreadable
             found.missing.append(path)
             continue
@@ -125,7 +132,7 @@ def discover(
                 found.missing.append(path)  # named: an error, as a missing path is
                 continue
             unread = len(found.unreadable)
-            walked = _walk(path, excludes, base, found.unreadable)
+            walked = _walk(path, excludes, base, found.unreadable, roots)
             added = [_add(found, file, seen, explicit=False) for file in walked]
             if not any(added) and len(found.unreadable) == unread:  # something unread: not "empty"
                 found.empty.append(path)
@@ -137,7 +144,8 @@ def discover(
             if absolute.parent not in gitignores:
                 gitignores[absolute.parent] = _ancestor_gitignores(absolute)
             directory = absolute.parent
-            if not _ignored(path, False, gitignores[directory], excludes, base):
+            hidden = path.name.startswith(".")  # as the walk: nginx's glob never matches it
+            if not hidden and not _ignored(path, False, gitignores[directory], excludes, base):
                 _add(found, path, seen, explicit=True, sniff=True)
     return found
 
@@ -309,10 +317,14 @@ def _exclude_spec(patterns: list[str]) -> PathSpec[Any] | None:
 
 
 def _walk(
-    top: Path, excludes: PathSpec[Any] | None, base: Path, unreadable: list[tuple[Path, str]]
+    top: Path,
+    excludes: PathSpec[Any] | None,
+    base: Path,
+    unreadable: list[tuple[Path, str]],
+    roots: Mapping[str, Path],
 ) -> Iterator[Path]:
     ignores = _ancestor_gitignores(top.resolve())
-    yield from _walk_dir(top, ignores, excludes, base, unreadable)
+    yield from _walk_dir(top, ignores, excludes, base, unreadable, roots)
 
 
 def _walk_dir(
@@ -321,12 +333,14 @@ def _walk_dir(
     excludes: PathSpec[Any] | None,
     base: Path,
     unreadable: list[tuple[Path, str]],
+    roots: Mapping[str, Path],
 ) -> Iterator[Path]:
     # A stack, not recursion: a tree thousands of levels deep must not exhaust
     # Python's. Symlinks to directories are not followed, so a symlink loop cannot
     # make the walk endless; FIFOs, sockets and devices are not files (never opened),
     # and those named like configuration are reported in ``unreadable``, as are
     # directories that cannot be listed.
+    mapped = _mapped_prefixes(roots)
     stack = [(*_listing(directory, ignores, unreadable), resolve_path(directory))]
     while stack:
         entries, level_ignores, real_directory = stack[-1]
@@ -342,8 +356,16 @@ def _walk_dir(
         is_dir = entry.is_dir(follow_symlinks=False)
         if is_dir and entry.name in ALWAYS_SKIPPED_DIRS:
             continue
+        if not is_dir and entry.name[0] == ".":
+            continue  # a hidden file (h5bp's conf.d/.default.conf, Emacs' .#x lock): nginx's glob skips it
         path = Path(entry.path)
         if _ignored(path, is_dir, level_ignores, excludes, base, absolute):
+            continue
+        if real is None and _host_link(absolute, real_directory, mapped):
+            # sites-enabled/x -> /etc/nginx/sites-available/x: the tree's copy, never this host's
+            local = _in_tree(path, roots)
+            if local is not None:
+                yield local
             continue
         if is_dir:
             stack.append((*_listing(path, level_ignores, unreadable), real or resolve_path(path)))
@@ -353,6 +375,37 @@ def _walk_dir(
             problem = not_a_file(path)  # '' for a symlink to a directory: not followed
             if problem:
                 unreadable.append((path, problem))
+
+
+def _mapped_prefixes(roots: Mapping[str, Path]) -> tuple[str, ...]:
+    from tlslint.sources.nginx.loader import DEFAULT_PREFIXES
+
+    return tuple(prefix.rstrip("/") + "/" for prefix in (*DEFAULT_PREFIXES, *roots))
+
+
+def _in_tree(link: Path, roots: Mapping[str, Path]) -> Path | None:
+    """The file in the tree that the symlink ``link`` to an absolute nginx path names,
+    mapped as an include of it is (``nginx.roots``, /etc/nginx to the prefix a snippet
+    in ``link``'s directory has), or None when the tree does not hold it."""
+    from tlslint.sources.nginx.loader import mapped_link, prefix_for
+
+    local = mapped_link(link, prefix_for(link), roots)
+    return local if local is not None and os.path.isfile(local) else None
+
+
+def _host_link(link: str, real_directory: Path, mapped: tuple[str, ...]) -> bool:
+    """Whether the symlink ``link`` names an absolute path under an nginx prefix that
+    include resolution maps into the tree (/etc/nginx, ``nginx.roots``): a checked tree's
+    ``sites-enabled/x -> /etc/nginx/sites-available/x`` is never read on this host. A tree
+    that is itself under that prefix (``tlslint /etc/nginx``) follows it."""
+    try:
+        target = os.readlink(link)
+    except OSError:
+        return False
+    if not target.startswith("/"):
+        return False
+    here = os.fspath(real_directory) + "/"
+    return any(target.startswith(prefix) and not here.startswith(prefix) for prefix in mapped)
 
 
 def _is_file(entry: os.DirEntry[str]) -> bool:

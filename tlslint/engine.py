@@ -136,7 +136,9 @@ def _run(
 ) -> RunResult:
     how = run_options or RunOptions()
     targets = list(paths)
-    discovered = discover(targets, settings.exclude, settings.base, force_exclude=how.force_exclude)
+    discovered = discover(
+        targets, settings.exclude, settings.base, force_exclude=how.force_exclude, roots=settings.nginx_roots
+    )
     stdin_yaml, overlay = _add_stdin(how.stdin, discovered, overlay)
     files = NginxFiles(
         max_bytes=settings.max_file_size, roots=settings.nginx_roots, overlay=overlay or {}, cache=how.cache
@@ -228,7 +230,8 @@ def _run(
     if rendered is not None:
         texts.update({path: text for path, text in rendered.texts.items() if path not in texts})
     # Given files by name, or a directory below its includer: report what was given.
-    reported, given = _reported(files, configs, how.scope, discovered.nginx if named or above else None)
+    walked = [*discovered.nginx, *_loaded_in(configs, targets)] if above else discovered.nginx
+    reported, given = _reported(files, configs, how.scope, walked if named or above else None)
     if reported is not None:
         reported |= apigee.reported(how.scope)
         reported |= backends.reported(how.scope) - context
@@ -583,6 +586,16 @@ def _searched_only(
     for targets in include_graph(files, configs).values():
         searched -= targets  # an include that does not parse is the configuration's error
     return frozenset(searched)
+
+
+def _loaded_in(configs: list[NginxConfig], targets: list[Path]) -> list[Path]:
+    """The files that configurations load from the directories given, the walk's or not:
+    ``include sites-enabled/*;`` reads ``sites-enabled/a~``, which no walk takes for
+    configuration, and ``tlslint sites-enabled`` reports it as ``tlslint .`` does."""
+    directories = [os.fspath(resolved(Path(t))) + os.sep for t in targets if os.path.isdir(t)]
+    return [
+        path for config in configs for path in config.files if os.fspath(path).startswith(tuple(directories))
+    ]
 
 
 def _reported(

@@ -155,7 +155,7 @@ def config_key(shared: bytes, config: NginxConfig, files: NginxFiles) -> str:
             add("include", directive.start, matched.problem, matched.templated, len(matched.paths))
             for included in matched.paths:
                 add(included, resolved(included) in files.parsed)
-            for unread, message in matched.unreadable:
+            for unread, message in (*matched.unreadable, *matched.refused):
                 add(unread, message)
     for problem in config.problems:
         add("problem", problem.kind, problem.path, problem.line, problem.message, problem.unread)

@@ -39,7 +39,8 @@ class LoadProblem:
     path: Path
     line: int
     message: str
-    unread: Path | None = None  # "unreadable": what an include glob matched and could not read
+    # "unreadable", "missing": what an include glob matched and could not read
+    unread: Path | None = None
 
 
 _SCAN_LIMIT = 8
@@ -315,9 +316,9 @@ class _Expander:
     def _fill(self, block: Block, children: list[Directive], chain: tuple[Path, ...]) -> None:
         self.spliced += len(children)
         for child in children:
-            if child.name == "include":
+            if child.name == "include" and len(child.args) == 1:
                 self._include(block, child, chain)
-                continue
+                continue  # another count: nginx refuses the line (NGX012), which stays to be checked
             block.children.append(child)
             if child.block is not None:
                 context = child.name if child.name in _BLOCK_CONTEXTS else "block"
@@ -332,8 +333,12 @@ class _Expander:
             self.incomplete = block.unresolved = True
             self.problems.append(
                 LoadProblem("missing", directive, directive.path, directive.line, result.problem)
+            )  # the files a glob matched beside what nginx fails on are still read
+        for path, message in result.refused:
+            self.incomplete = block.unresolved = True
+            self.problems.append(
+                LoadProblem("missing", directive, directive.path, directive.line, message, path)
             )
-            return
         for path, message in result.unreadable:
             self.incomplete = block.unresolved = True
             problem = LoadProblem("unreadable", directive, directive.path, directive.line, message, path)

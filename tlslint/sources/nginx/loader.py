@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from tlslint.nginx_values import in_envsubst_file, placeholder
 from tlslint.paths import resolved as resolve_path
 from tlslint.sources.nginx.model import Directive, ParsedFile, SourceText
 from tlslint.sources.nginx.parser import Scanned, from_scanned, parse_file, parse_text
@@ -37,7 +38,9 @@ STOCK_FILES = frozenset(
 DEFAULT_PREFIXES = ("/etc/nginx", "/usr/local/nginx/conf", "/usr/local/etc/nginx")
 # Directory names that hold snippets, one level below the prefix.
 SNIPPET_DIRS = frozenset({"sites-available", "sites-enabled", "conf.d", "snippets", "includes", "http.d"})
-_TEMPLATE_MARKS = ("${", "{{", "$", "<")
+# An include path a template fills in; a bare "$x" is no mark: nginx expands no variable
+# in an include and opens "$x.conf" as named (outside a *.template file, see _templated).
+_TEMPLATE_MARKS = ("${", "{{", "<")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,9 @@ class IncludeResult:
     # What a glob matched or needed and could not read (a FIFO, a directory that
     # cannot be listed), with a message that says it: the rest of the include is followed.
     unreadable: tuple[tuple[Path, str], ...] = ()
+    # What a glob matched and nginx fails on (a directory, a dangling symlink), with the
+    # message: an error (NGX002), as a missing include is; the rest is followed.
+    refused: tuple[tuple[Path, str], ...] = ()
 
 
 @dataclass
@@ -137,10 +143,10 @@ class NginxFiles:
         return found
 
     def _resolve_include(self, directive: Directive, prefix: Path) -> IncludeResult:
-        if not directive.args:
-            return IncludeResult((), "include without a file name")
+        if len(directive.args) != 1:
+            return IncludeResult(())  # nginx refuses the line itself (NGX012), reads nothing
         pattern = directive.args[0]
-        if any(mark in pattern for mark in _TEMPLATE_MARKS):
+        if _templated(directive, pattern):
             return IncludeResult((), templated=True)
         shown = brief(pattern, 120)
         target = self._map(pattern, prefix)
@@ -151,14 +157,20 @@ class NginxFiles:
             return IncludeResult((), _outside_root(shown, prefix))
         if glob.has_magic(str(target)):
             # Sorted as strings (as nginx's glob does), then made Paths: sorting Paths is slow.
-            found, files = glob_files(str(target))
-            matches = [Path(p) for p in files]
+            found, files, links = glob_entries(str(target))
+            matches, unmatched, fatal = self._glob_matches(shown, found, files, links, prefix)
             if climbs and not all(self._inside_roots(match, prefix) for match in matches):
                 return IncludeResult((), _outside_root(shown, prefix))
             unreadable: tuple[tuple[Path, str], ...] = ()
-            if len(matches) < len(found) or not found:  # a directory, a FIFO... or nothing
-                unreadable = _unreadable_matches(shown, target, found)
-            return IncludeResult(tuple(matches), unreadable=unreadable)
+            if unmatched or not found:  # a FIFO, a directory, a dangling symlink... or nothing
+                unreadable, more = _unreadable_matches(shown, target, found, unmatched)
+                fatal.extend(more)
+            return IncludeResult(tuple(matches), unreadable=unreadable, refused=tuple(fatal))
+        mapped = self._mapped_link(target, prefix)
+        if mapped is not None:  # a symlink to /etc/nginx/...: read in the tree, never on this host
+            if os.path.isfile(mapped):
+                return IncludeResult((mapped,))
+            return IncludeResult((), f'include "{shown}" {_broken_link(target, mapped)}')
         # os.path: False, not an error, for a path in a directory that cannot be read.
         if os.path.isfile(target):
             return IncludeResult((target,))
@@ -170,6 +182,40 @@ class NginxFiles:
         if problem:
             return IncludeResult((), f'include "{shown}" {problem}')
         return IncludeResult((), f'include file "{shown}" not found (looked for {_shown(target)})')
+
+    def _glob_matches(
+        self, shown: str, found: list[str], files: list[str], links: set[str], prefix: Path
+    ) -> tuple[list[Path], list[str], list[tuple[Path, str]]]:
+        """The files a glob include reads, in nginx's order; what it matched and cannot
+        read; and why nginx refuses the include (a symlink into a mapped root whose
+        target the tree does not hold)."""
+        readable = set(files)
+        if not links:
+            return [Path(p) for p in files], [p for p in found if p not in readable], []
+        matches: list[Path] = []
+        unmatched: list[str] = []
+        fatal: list[tuple[Path, str]] = []
+        for match in found:
+            mapped = self._mapped_link(Path(match), prefix) if match in links else None
+            if mapped is None:
+                if match in readable:
+                    matches.append(Path(match))
+                else:
+                    unmatched.append(match)
+            elif os.path.isfile(mapped):
+                matches.append(mapped)
+            else:
+                named = _shown_unresolved(Path(match))
+                fatal.append(
+                    (
+                        Path(match),
+                        f'include "{shown}" matches {named}, which {_broken_link(Path(match), mapped)}',
+                    )
+                )
+        return matches, unmatched, fatal
+
+    def _mapped_link(self, path: Path, prefix: Path) -> Path | None:
+        return mapped_link(path, prefix, self.roots)
 
     def _inside_roots(self, path: Path, prefix: Path) -> bool:
         """Whether ``path``, symlinks resolved, is in the prefix tree or a nginx.roots directory.
@@ -183,19 +229,50 @@ class NginxFiles:
         return any(where.is_relative_to(resolve_path(root)) for root in (prefix, *self.roots.values()))
 
     def _map(self, pattern: str, prefix: Path) -> Path | None:
-        if not pattern.startswith("/"):
-            return prefix / pattern
-        posix = PurePosixPath(pattern)
-        mappings = dict(self.roots)
-        for default in DEFAULT_PREFIXES:
-            mappings.setdefault(default, prefix)
-        for absolute, local in sorted(mappings.items(), key=lambda item: -len(item[0])):
-            try:
-                rest = posix.relative_to(absolute)
-            except ValueError:
+        return map_absolute(pattern, prefix, self.roots)
+
+
+def mapped_link(path: Path, prefix: Path, roots: Mapping[str, Path]) -> Path | None:
+    """Where the symlink ``path`` leads in the tree when a link on its way names an
+    absolute path that a root maps (``sites-enabled/x -> /etc/nginx/sites-available/x``,
+    as ``ln -s`` makes it on the server), or None: not a symlink, or none such (the
+    file system resolves it as it is)."""
+    mapped = False
+    for _ in range(40):  # the kernel's limit of links followed (ELOOP)
+        try:
+            target = os.readlink(path)
+        except OSError:
+            break  # no symlink (any more)
+        if target.startswith("/"):
+            local = map_absolute(target, prefix, roots)
+            if local is None or os.fspath(local) == os.path.normpath(target):
+                if not mapped:
+                    return None  # a host path no root maps: as the file system says
+                path = Path(target)
                 continue
-            return local / Path(*rest.parts) if rest.parts else local
-        return None
+            path, mapped = local, True
+        else:
+            path = Path(os.path.normpath(os.path.join(path.parent, target)))
+    return path if mapped else None
+
+
+def map_absolute(pattern: str, prefix: Path, roots: Mapping[str, Path]) -> Path | None:
+    """Where an include's path lies in the tree: relative to ``prefix``, or an absolute
+    path through ``roots`` and the default prefixes (mapped to ``prefix``); None when
+    no root maps it."""
+    if not pattern.startswith("/"):
+        return prefix / pattern
+    posix = PurePosixPath(pattern)
+    mappings = dict(roots)
+    for default in DEFAULT_PREFIXES:
+        mappings.setdefault(default, prefix)
+    for absolute, local in sorted(mappings.items(), key=lambda item: -len(item[0])):
+        try:
+            rest = posix.relative_to(absolute)
+        except ValueError:
+            continue
+        return local / Path(*rest.parts) if rest.parts else local
+    return None
 
 
 def _shown(path: Path) -> str:
@@ -208,37 +285,94 @@ def _shown(path: Path) -> str:
 
 def glob_files(pattern: str) -> tuple[list[str], list[str]]:
     """``glob.glob(pattern)`` sorted as strings (as nginx's glob sorts), and which of them
-    are files. Where only the last part has magic (``conf.d/*.conf``), one ``scandir``
-    answers both: glob's listing and then a stat per match was 10,000 system calls more."""
+    are files."""
+    found, files, _ = glob_entries(pattern)
+    return found, files
+
+
+def glob_entries(pattern: str) -> tuple[list[str], list[str], set[str]]:
+    """``glob_files``, and which matches are symlinks. Where only the last part has magic
+    (``conf.d/*.conf``), one ``scandir`` answers all three: glob's listing and then a stat
+    per match was 10,000 system calls more."""
     directory, name = os.path.split(pattern)
     if not directory or not name or glob.has_magic(directory):
         found = sorted(glob.glob(pattern))
-        return found, [path for path in found if os.path.isfile(path)]
+        return (
+            found,
+            [path for path in found if os.path.isfile(path)],
+            {p for p in found if os.path.islink(p)},
+        )
     try:
         with os.scandir(directory) as listing:
             entries = {entry.name: entry for entry in listing}
     except OSError:
-        return [], []  # as glob: no directory, no matches
+        return [], [], set()  # as glob: no directory, no matches
     names = entries.keys() if name[0] == "." else [n for n in entries if n[0] != "."]  # glob hides dot files
     found = [os.path.join(directory, n) for n in sorted(fnmatch.filter(names, name))]
-    return found, [path for path in found if entries[os.path.basename(path)].is_file()]
+    files, links = [], set()
+    for path in found:
+        entry = entries[os.path.basename(path)]
+        if entry.is_symlink():
+            links.add(path)
+        if _is_file(entry):
+            files.append(path)
+    return found, files, links
 
 
-def _unreadable_matches(shown: str, target: Path, found: list[str]) -> tuple[tuple[Path, str], ...]:
-    """What a glob include matched and cannot read (a directory matched is skipped, as
-    nginx's glob does), or, when it matched nothing, the directory it could not list
-    (Python's glob says nothing of it; nginx fails)."""
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()  # a symlink is followed: a loop raises ELOOP
+    except OSError:
+        return False
+
+
+def _shown_unresolved(path: Path) -> str:
+    """A path as matched, its last symlink not followed (a dangling match is named as the
+    include names it): relative to the working directory when inside it."""
+    absolute, here = os.path.abspath(path), os.getcwd()
+    return os.path.relpath(absolute, here) if absolute.startswith(here + os.sep) else absolute
+
+
+def _broken_link(link: Path, mapped: Path) -> str:
+    return (
+        f"is a symlink to {os.readlink(link)}, read as {_shown(mapped)} (nginx.roots), which "
+        f"{'is not a file' if os.path.exists(mapped) else 'does not exist'}; nginx fails there"
+    )
+
+
+def _unreadable_matches(
+    shown: str, target: Path, found: list[str], unmatched: list[str]
+) -> tuple[tuple[tuple[Path, str], ...], list[tuple[Path, str]]]:
+    """What a glob include matched and cannot read, and why nginx refuses it: a directory
+    (nginx's pread() fails with EISDIR) or a dangling symlink (its open() fails), named
+    as matched. A FIFO or a socket is a warning. When the glob matched nothing, the
+    directory it could not list (Python's glob says nothing of it; nginx fails)."""
     problems = []
-    for match in map(Path, found):
+    fatal = []
+    for match in map(Path, unmatched):
+        named = _shown_unresolved(match)
+        if os.path.isdir(match):
+            fatal.append(
+                (
+                    match,
+                    f'include "{shown}" matches {named}, a directory: nginx cannot read it (Is a directory)',
+                )
+            )
+            continue
         problem = not_a_file(match)
-        if problem:
-            problems.append((match, f'include "{shown}" matches {_shown(match)}, which {problem}'))
+        if problem.startswith(("is a dangling symlink", "is a symlink loop")):
+            problem = problem.removesuffix("; not read")
+            fatal.append(
+                (match, f'include "{shown}" matches {named}, which {problem}: nginx fails to open it')
+            )
+        elif problem:
+            problems.append((match, f'include "{shown}" matches {named}, which {problem}'))
     if not found:
         directory = _static_part(target)
         problem = listing_problem(directory)
         if problem:
             problems.append((directory, f'include "{shown}": {_shown(directory)} {problem}'))
-    return tuple(problems)
+    return tuple(problems), fatal
 
 
 def _static_part(target: Path) -> Path:
@@ -248,6 +382,14 @@ def _static_part(target: Path) -> Path:
         if glob.has_magic(part):
             return Path(*parts[:index])
     return target
+
+
+def _templated(directive: Directive, pattern: str) -> bool:
+    """An include path a template fills in: ``${NAME}``, ``{{ }}``, ``<name>``, or a bare
+    ``$NAME`` in a ``*.template`` file (nginx_values.placeholder)."""
+    if any(mark in pattern for mark in _TEMPLATE_MARKS):
+        return True
+    return "$" in pattern and placeholder(pattern, envsubst_file=in_envsubst_file(directive))
 
 
 def _unmapped(shown: str, pattern: str) -> str:
@@ -273,8 +415,10 @@ def _stock_suffix(pattern: str) -> bool:
 
 
 def prefix_for(path: Path) -> Path:
-    """The directory nginx would treat as its prefix for a file checked alone."""
-    return prefix_of_directory(resolve_path(path).parent)
+    """The directory nginx would treat as its prefix for a file checked alone: that of
+    the path given, not of a symlink's target (``nginx -c link/nginx.conf`` reads
+    ``link/conf.d/``); its directory's symlinks resolved."""
+    return prefix_of_directory(resolve_path(Path(os.path.dirname(os.path.abspath(path)))))
 
 
 def prefix_of_directory(parent: Path) -> Path:
