@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -215,6 +215,7 @@ def _run(
     if filters.tracks_usage:  # after every other rule: what the comments silenced is known
         findings.extend(f for f in _unused_suppressions(filters, commented) if filters.keep(f))
     findings = _dedupe(findings)
+    findings = _unfixable_with_marks(files, findings)
     findings.sort(key=Finding.sort_key)
     read = sorted(
         {
@@ -720,6 +721,21 @@ def _byte_order_marks(files: NginxFiles) -> list[Finding]:
             location = Location(path, 1, 1)
             found.append(load_finding(UNKNOWN_DIRECTIVE_CODE, location, message, BYTE_ORDER_MARK))
     return found
+
+
+def _unfixable_with_marks(files: NginxFiles, findings: list[Finding]) -> list[Finding]:
+    """Findings whose fix edits an nginx file with a byte-order mark, without the fix:
+    --fix never writes such a file (nginx refuses it), so no report may count it fixable."""
+    marked = {resolved(path) for path, parsed in files.parsed.items() if parsed.source.bom}
+    if not marked:
+        return findings
+    note = "no automatic fix: the file starts with a UTF-8 byte-order mark (NGX010); save it without it first"
+    return [
+        replace(finding, fix=None, fix_note=note)
+        if finding.fix is not None and any(resolved(edit.path) in marked for edit in finding.fix.edits)
+        else finding
+        for finding in findings
+    ]
 
 
 def path_findings(discovered: Discovered) -> list[Finding]:
