@@ -122,3 +122,9 @@ def test_a_file_of_server_blocks_is_not_judged(tmp_path: Path) -> None:
 def test_an_include_not_followed_may_hold_the_certificate(tmp_path: Path) -> None:
     text = http(server("8443 ssl", "        include /etc/nginx/snippets/ssl-example.conf;\n"))
     assert findings(tmp_path, text) == []
+
+
+def test_the_message_names_the_tls_addresses_only(tmp_path: Path) -> None:
+    text = http(server("8080", "        listen 8443 ssl;\n        listen 8444 ssl;\n"))
+    (finding,) = findings(tmp_path, text)
+    assert "the default server of *:8443, *:8444, has no ssl_certificate" in finding.message

@@ -79,7 +79,7 @@ def _http(ctx: RuleContext, config: NginxConfig) -> Iterator[Finding]:
         if not flag_on(default.effective("ssl_reject_handshake")):
             if id(default) not in reported:
                 reported.add(id(default))
-                sockets = ", ".join(default.default_for) or socket
+                sockets = ", ".join(s for s in default.default_for if s in config.tls_sockets)
                 yield ctx.finding(
                     server_anchor_directive(default),
                     f"{default.label}, the default server of {sockets}, has no ssl_certificate and "
