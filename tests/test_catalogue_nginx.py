@@ -3,7 +3,8 @@
 ``good`` and ``fixed`` examples must be valid nginx, and so must ``bad`` ones:
 the rules target configurations that load but behave badly. The exceptions are
 the rules that are about configurations nginx refuses (NGX001 syntax, NGX002
-missing include, NGX003 include loop, NGX005 duplicate listen, NGX010-NGX012 directives
+missing include, NGX003 include loop, NGX005 duplicate listen, NGX006 TLS listen without a
+certificate, NGX010-NGX012 directives
 nginx refuses, NGX106 zone conflict): their ``bad``
 examples must fail, with the message nginx gives for that cause, which
 cross-checks the rule against nginx.
@@ -40,6 +41,7 @@ REFUSED_BY_NGINX = {
     # `http2 on;` before 1.25.1 (the examples that have it without valid-on are for 1.22).
     "NGX305": r'unknown directive "http2"',
     "NGX106": r"conflicts with already declared size|is already declared for a different use",
+    "NGX006": r'no "ssl_certificate" is defined for the "listen \.\.\. ssl" directive',
     # The analyzer's rules: nginx's own words for each reason it refuses a directive.
     "NGX010": r'unknown directive "',
     "NGX011": r"directive is not allowed here",
@@ -49,6 +51,9 @@ REFUSED_BY_NGINX = {
     r"|invalid URL prefix|(invalid port|no host|invalid host) in upstream|cannot have URI part"
     r'|upstream "[^"]+" may not have port',
 }
+
+# Rules whose examples leave certificates out on purpose.
+WITHOUT_ADDED_CERTIFICATES = frozenset({"NGX006"})
 
 ENTRIES = catalogue.load_entries()
 EXAMPLES = [
@@ -100,6 +105,8 @@ def test_example_under_nginx(code: str, index: int, key: str, example: dict[str,
         files=example.get("files"),
         name=example.get("path", "nginx.conf"),
         version_note=f"rules/{code}.yaml examples[{index}].{key}",
+        # NGX006 is about the certificates left out: the harness must not supply them.
+        add_missing_certificates=code not in WITHOUT_ADDED_CERTIFICATES,
     )
     result = run(example[key])
     declared = declared_directives(example)

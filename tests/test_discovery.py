@@ -190,6 +190,8 @@ def test_a_file_given_twice_is_read_once(tmp_path: Path) -> None:
 MAIN = """\
 events {}
 http {
+    ssl_certificate     /etc/ssl/example.com.pem;
+    ssl_certificate_key /etc/ssl/example.com.key;
     ssl_session_cache shared:SSL:10m;
     include conf.d/*.conf;
     server {
@@ -244,7 +246,8 @@ def test_absolute_include_maps_through_the_default_root(tmp_path: Path) -> None:
             "nginx.conf": "events {}\nhttp {\n    include /etc/nginx/conf.d/*.conf;\n"
             "    include /etc/nginx/snippets/tls.conf;\n}\n",
             "conf.d/site.conf": SITE,
-            "snippets/tls.conf": "ssl_session_cache shared:TLS:1m;\n",
+            "snippets/tls.conf": "ssl_certificate /etc/ssl/a.pem;\nssl_certificate_key /etc/ssl/a.key;\n"
+            "ssl_session_cache shared:TLS:1m;\n",
         },
     )
     result = run([tmp_path / "nginx.conf"], settings_for(tmp_path, {"select": ["NGX0", "NGX103", "NGX104"]}))

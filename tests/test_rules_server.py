@@ -795,11 +795,15 @@ def test_ngx301_certificate_that_needs_sni(tmp_path: Path) -> None:
 
 
 def test_ngx301_no_certificate_unless_an_include_is_missing(tmp_path: Path) -> None:
+    """A whole configuration without the certificate is refused by nginx: NGX006's error,
+    whatever the non-SNI policy; NGX301 does not say it again."""
     text = "http {\n    server {\n        listen 443 ssl;\n    }\n}\n"
-    (finding,) = lint(tmp_path, text, "NGX301")
-    assert "no ssl_certificate" in finding.message
+    assert lint(tmp_path, text, "NGX301") == []
+    (finding,) = lint(tmp_path, text, "NGX006")
+    assert "has no ssl_certificate" in finding.message
     with_include = "http {\n    server {\n        listen 443 ssl;\n        include certs.conf;\n    }\n}\n"
     assert lint(tmp_path, with_include, "NGX301") == []
+    assert lint(tmp_path, with_include, "NGX006") == []
 
 
 def test_ngx301_http_level_certificate_is_inherited(tmp_path: Path) -> None:

@@ -45,7 +45,8 @@ stream {
 
 def load(tmp_path: Path, text: str) -> NginxConfig:
     result = check_files(tmp_path, {"nginx.conf": text}, {"select": ["NGX0"]})
-    assert codes(result) == []
+    # The http server leaves its certificate out, as short examples do (NGX006's refusal).
+    assert [code for code in codes(result) if code != "NGX006"] == []
     (config,) = result.workspace.nginx
     return config
 

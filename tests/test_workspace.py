@@ -13,7 +13,8 @@ from tlslint.workspace.nginx import HTTP, MAIN, SERVER, NginxConfig, Server, is_
 
 def load(tmp_path: Path, text: str, name: str = "nginx.conf") -> NginxConfig:
     result = check_files(tmp_path, {name: text}, {"select": ["NGX0"]})
-    assert codes(result) == []
+    # The fixtures leave certificates out, as short examples do (NGX006's refusal).
+    assert [code for code in codes(result) if code != "NGX006"] == []
     (config,) = result.workspace.nginx
     return config
 
@@ -243,7 +244,8 @@ def test_inheritance_through_an_include(tmp_path: Path) -> None:
         tmp_path,
         {
             "nginx.conf": "events {}\nhttp {\n    include tls/session.conf;\n    include sites/*.conf;\n}\n",
-            "tls/session.conf": "ssl_session_cache shared:SSL:10m;\n",
+            "tls/session.conf": "ssl_certificate /etc/ssl/a.pem;\nssl_certificate_key /etc/ssl/a.key;\n"
+            "ssl_session_cache shared:SSL:10m;\n",
             "sites/a.conf": "server {\n    listen 443 ssl;\n}\n",
         },
         {"select": ["NGX0", "NGX101"]},

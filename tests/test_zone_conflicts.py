@@ -165,3 +165,100 @@ def test_streams_ocsp_cache_is_taken_but_not_judged(tmp_path: Path) -> None:
     missing = text.replace("        ssl_session_cache shared:STREAM_SSL:10m;\n", "")
     after = fix(tmp_path, {"nginx.conf": missing}, {"select": ["NGX101"], "nginx": {"version": "1.28.0"}})
     assert "ssl_session_cache shared:STREAM_SSL2:10m;" in after["nginx.conf"].decode()
+
+
+TLS_SNIPPET = (
+    "ssl_certificate     /etc/ssl/a.pem;\n"
+    "ssl_certificate_key /etc/ssl/a.key;\n"
+    "ssl_session_cache shared:TLS:10m;\n"
+)
+
+
+def _http_and_stream_including(snippet: str) -> str:
+    return (
+        "events {}\nhttp {\n    server {\n        listen 8443 ssl;\n        server_name w;\n"
+        f"        include {snippet};\n    }}\n}}\n"
+        "stream {\n    server {\n        listen 8883 ssl;\n"
+        f"        include {snippet};\n        proxy_pass 127.0.0.1:1883;\n    }}\n}}\n"
+    )
+
+
+def test_a_snippet_included_in_http_and_in_stream_declares_its_zone_for_each(tmp_path: Path) -> None:
+    """One line of a file included in an http{} server and in a stream{} server is two
+    declarations, one for each module: nginx refuses the second, at the snippet's line."""
+    from nginx_harness import nginx_t
+
+    text = _http_and_stream_including("snippets/tls.conf")
+    files = {"nginx.conf": text, "snippets/tls.conf": TLS_SNIPPET}
+    (finding,) = check_files(tmp_path, files, {"select": ["NGX106"]}).findings
+    result = nginx_t(text, files={"snippets/tls.conf": TLS_SNIPPET})
+    assert not result.ok, result.describe()
+    match = re.search(r"\[emerg\] (.*) in \$PREFIX/snippets/tls\.conf:(\d+)$", result.errors[0])
+    assert match is not None, result.describe()
+    assert finding.location.path.name == "tls.conf" and finding.location.line == int(match[2])
+    assert finding.message.startswith(match[1]), (finding.message, match[1])
+    said = "(ssl_session_cache in http{}: this line, included in http{} and again in stream{}"
+    assert said in finding.message
+    assert finding.related == ()  # the zone was first declared by this very line
+
+
+def test_a_snippet_included_in_two_http_servers_is_one_use(tmp_path: Path) -> None:
+    from nginx_harness import nginx_t
+
+    text = (
+        "events {}\nhttp {\n"
+        "    server {\n        listen 8443 ssl;\n        include snippets/tls.conf;\n    }\n"
+        "    server {\n        listen 8444 ssl;\n        include snippets/tls.conf;\n    }\n}\n"
+    )
+    files = {"nginx.conf": text, "snippets/tls.conf": TLS_SNIPPET}
+    assert list(check_files(tmp_path, files, {"select": ["NGX106"]}).findings) == []
+    result = nginx_t(text, files={"snippets/tls.conf": TLS_SNIPPET})
+    assert result.ok and not result.errors, result.describe()
+
+
+MAIL = """\
+mail {
+    server_name mail.example.com;
+    auth_http 127.0.0.1:9000/auth;
+    ssl_certificate     /etc/ssl/mail.pem;
+    ssl_certificate_key /etc/ssl/mail.key;
+    ssl_session_cache shared:%s;
+    server {
+        listen 993 ssl;
+        protocol imap;
+    }
+}
+"""
+
+
+@pytest.mark.parametrize("size", ["10m", "5m"])
+def test_mail_zones_are_mail_modules_own(tmp_path: Path, size: str) -> None:
+    """ngx_mail_ssl_module declares its zones with its own tag (nginx's source:
+    ngx_shared_memory_add(cf, &name, n, &ngx_mail_ssl_module)), and nginx compares the
+    tag before the size: one name in http{} and mail{} is a different use, whatever the
+    sizes (the installed nginx has no mail module to measure it)."""
+    http_cache = "events {}\nhttp {\n    ssl_session_cache shared:SSL:10m;\n"
+    text = http_cache + SERVER + "}\n" + MAIL % f"SSL:{size}"
+    (finding,) = conflicts(tmp_path, text)
+    assert finding.message == (
+        'the shared memory zone "SSL" is already declared for a different use '
+        "(ssl_session_cache in http{}); nginx refuses to start"
+    )
+    assert finding.location.line == len(text.splitlines()) - 5  # mail{}'s line, the later one
+
+
+def test_two_mail_declarations_of_one_zone_conflict_on_size_only(tmp_path: Path) -> None:
+    same = MAIL % "MAIL:10m"
+    imap = "        protocol imap;\n"
+    other = same.replace(imap, imap + "        ssl_session_cache shared:MAIL:%s;\n")
+    assert conflicts(tmp_path, "events {}\n" + other % "10240k") == []
+    (finding,) = conflicts(tmp_path, "events {}\n" + other % "5m")
+    assert finding.message.startswith('the size 5242880 of shared memory zone "MAIL" conflicts')
+
+
+def test_mail_zones_are_not_judged_as_http_caches(tmp_path: Path) -> None:
+    """mail{}'s servers are not read: its zone is no http{} cache that no http default
+    server uses (NGX108), nor one whose size an http fix changes (NGX103)."""
+    text = "events {}\nhttp {\n    ssl_session_cache shared:SSL:10m;\n" + SERVER + "}\n" + MAIL % "MAIL:1m"
+    found = check_files(tmp_path, {"nginx.conf": text}, {"select": ["NGX103", "NGX106", "NGX108"]}).findings
+    assert list(found) == []

@@ -119,16 +119,21 @@ SHARED_ARGUMENT = frozenset({"ssl_session_cache", "ssl_ocsp_cache"})
 def _declared_zones(config: NginxConfig) -> Iterator[Zone]:
     """Every shared-memory zone the configuration declares, in the order nginx reads them
     (which decides the line nginx reports a conflict at: the later one). Each module's
-    zones are a use of their own: stream's apart from http's."""
-    seen: set[int] = set()
+    zones are a use of their own: stream's and mail's apart from http's (nginx tags a zone
+    with the module that declares it, ngx_mail_ssl_module for mail{}'s session cache, and
+    checks the tag before the size). A line of a file included twice is one directive:
+    read once per module, since its lines included in http{} and in stream{} are two
+    declarations, one for each module's use."""
+    seen: set[tuple[int, str]] = set()
     for block, directive in _in_text_order(config.top):
         name = directive.name
         if name not in SHARED_ARGUMENT and name not in ZONE_PARAMETERS and name != "zone":
             continue
-        if id(directive) in seen:
+        module = block.module()
+        if (id(directive), module) in seen:
             continue
-        seen.add(id(directive))
-        stream = "stream " if block.in_stream() else ""
+        seen.add((id(directive), module))
+        stream = f"{module} " if module else ""
         if name in SHARED_ARGUMENT:
             _, _, shared = parse_cache(directive)
             if shared is not None:

@@ -356,9 +356,13 @@ def shared_cache_declarations(config: NginxConfig) -> tuple[tuple[Block, SharedZ
 
 
 def _shared_cache_declarations(config: NginxConfig) -> Iterator[tuple[Block, SharedZone]]:
-    """Every ``shared:`` zone declared by ssl_session_cache, with its block."""
+    """Every ``shared:`` zone declared by ssl_session_cache, with its block; not mail{}'s,
+    whose servers are not read (its zones are its module's own: NGX106 alone judges them,
+    by name)."""
     seen: set[int] = set()
     for block in config.top.walk():
+        if block.module() == "mail":
+            continue
         for directive in block.all("ssl_session_cache"):
             if id(directive) in seen:
                 continue

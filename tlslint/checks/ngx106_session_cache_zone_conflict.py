@@ -12,11 +12,13 @@ from tlslint.workspace import Workspace
 CODE = "NGX106"
 
 
-# How a message names a use: http's and stream's modules each have their own (one zone
-# name for both is nginx's "already declared for a different use", facts §4).
+# How a message names a use: http's, stream's and mail's modules each have their own (one
+# zone name for two is nginx's "already declared for a different use", facts §4; mail's
+# from nginx's source, ngx_mail_ssl_module's tag: the installed nginx has no mail module).
 _USES = {
     "ssl_session_cache": "ssl_session_cache in http{}",
     "stream ssl_session_cache": "ssl_session_cache in stream{}",
+    "mail ssl_session_cache": "ssl_session_cache in mail{}",
     "limit_conn_zone": "limit_conn_zone in http{}",
     "stream limit_conn_zone": "limit_conn_zone in stream{}",
     "ssl_ocsp_cache": "ssl_ocsp_cache in http{}",
@@ -32,9 +34,16 @@ _UNMEASURED = frozenset({"stream ssl_ocsp_cache"})
 def _conflict(earlier: Zone, zone: Zone) -> str:
     """nginx's own objection to declaring ``zone`` after ``earlier``, or ''."""
     if earlier.use != zone.use:
+        # One line of a file included in two modules' blocks declares the zone for each.
+        again = (
+            f": this line, included in {_module_block(earlier.use)} and again in "
+            f"{_module_block(zone.use)}, declares it for each"
+            if earlier.directive is zone.directive
+            else ""
+        )
         return (
             f'the shared memory zone "{zone.name}" is already declared for a '
-            f"different use ({_USES.get(earlier.use, earlier.use)}); nginx refuses to start"
+            f"different use ({_USES.get(earlier.use, earlier.use)}{again}); nginx refuses to start"
         )
     sized = zone.size is not None and earlier.size is not None
     if zone.use.endswith("ssl_session_cache") and sized and zone.size != earlier.size:
@@ -43,6 +52,11 @@ def _conflict(earlier: Zone, zone: Zone) -> str:
             f"with the size {earlier.size} declared earlier; nginx refuses to start"
         )
     return ""
+
+
+def _module_block(use: str) -> str:
+    module = use.partition(" ")[0]
+    return f"{module}{{}}" if module in ("stream", "mail") else "http{}"
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
@@ -56,9 +70,10 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 continue
             problem = _conflict(earlier, zone)
             if problem:
+                first_here = related(earlier.directive, f'zone "{zone.name}" first declared here')
                 yield ctx.finding(
                     zone.directive,
                     problem,
-                    related=[related(earlier.directive, f'zone "{zone.name}" first declared here')],
+                    related=[first_here] if earlier.directive is not zone.directive else [],
                     anchor=f"zone[{zone.name}]",
                 )

@@ -39,6 +39,8 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             if problem is None:
                 continue
             where, reason, symptom = problem
+            if reason == NO_CERTIFICATE and config.context == "main":
+                continue  # a whole configuration nginx refuses: NGX006's, whatever the policy
             others = _sni_servers(config, default, sockets)
             served = f"; only clients that send SNI for {labels(others)} are served" if others else ""
             notes: list[Related] = []
@@ -47,10 +49,10 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                     related(server_anchor_directive(default), f"default server for {', '.join(sockets)}")
                 )
             if reason == NO_CERTIFICATE:
-                # Not a question of SNI: nginx does not start, or the includer must supply it.
+                # A file of servers: nginx does not start unless the includer supplies it.
                 message = (
                     f"the default server {default.label} of {', '.join(sockets)} has no ssl_certificate"
-                    f"{_unless_includer(config)} nginx -t refuses the configuration ({symptom}), and no "
+                    f"{UNLESS_INCLUDER} nginx -t refuses the configuration ({symptom}), and no "
                     f"client connects, with or without SNI; non-sni policy: {policy}"
                 )
             else:
@@ -84,11 +86,9 @@ def _defaults(config: NginxConfig) -> list[tuple[Server, list[str]]]:
 NO_CERTIFICATE = "has no ssl_certificate"
 
 
-def _unless_includer(config: NginxConfig) -> str:
-    """A file of server blocks is included into an http{} that may set the certificate."""
-    if config.context == "main":
-        return ":"
-    return " in this file: unless the http{} that includes it sets one,"
+# A file of server blocks is included into an http{} that may set the certificate (a
+# whole configuration without one is NGX006's).
+UNLESS_INCLUDER = " in this file: unless the http{} that includes it sets one,"
 
 
 def certificates(server: Server) -> list[Directive]:

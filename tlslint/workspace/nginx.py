@@ -102,12 +102,17 @@ class Block:
 
     def in_stream(self) -> bool:
         """Whether the block is stream{} or inside it (stream's own module reads it)."""
+        return self.module() == "stream"
+
+    def module(self) -> str:
+        """The top-level block whose modules read this one: "stream", "mail", else ""
+        (http's, or a file checked on its own, which is read as http's)."""
         current: Block | None = self
         while current is not None:
-            if current.context == "stream":
-                return True
+            if current.context in ("stream", "mail"):
+                return current.context
             current = current.parent
-        return False
+        return ""
 
     def walk(self) -> list[Block]:
         """This block and every block below it, depth first in text order.
