@@ -245,18 +245,8 @@ def _add_stream(load: RenderedLoad, stdin: SourceText, files: SourceFiles) -> No
     try:
         documents = documents_of(stdin, base, trees)
     except YamlError as error:
-        meta = catalogue.index()["APG201"]
         location = Location(stdin.path, error.line, error.column)
-        load.findings.append(
-            Finding(
-                meta.code,
-                meta.name,
-                meta.severity,
-                error.summary,
-                location,
-                anchor=UNPARSED,
-            )
-        )
+        load.findings.append(finding_at(location, "APG201", error.summary, UNPARSED))
         files.texts[resolved(stdin.path)] = stdin  # read, as a file that does not parse is
         return
     build = RenderedBuild(
@@ -514,19 +504,15 @@ def _helm_hint(error: str, options: Sequence[str]) -> str:
 
 
 def _remote_chart(root: Kustomization, node: Kustomization, chart: Chart, settings: Settings) -> Finding:
-    meta = catalogue.index()[REMOTE_NOT_FETCHED]
-    where = chart.where()
     through = "" if node is root else f" (through {_shown(node.path, settings)})"
-    return Finding(
-        meta.code,
-        meta.name,
-        meta.severity,
+    return finding_at(
+        chart.where(),
+        REMOTE_NOT_FETCHED,
         f"{_label(root, settings)} inflates the chart '{chart.name}' from {chart.repo}{through}, "
         "which is not pulled without --allow-remote-bases (kustomize keeps a pulled chart in the "
         "chartHome beside the kustomization); its local files were checked one by one, and the "
         "route rules are undecidable",
-        where,
-        anchor=f"build[{_label(root, settings)}].chart[{chart.name}]",
+        f"build[{_label(root, settings)}].chart[{chart.name}]",
     )
 
 
@@ -534,33 +520,27 @@ def _remote(root: Kustomization, node: Kustomization, ref: object, settings: Set
     from tlslint.kustomize.graph import Ref
 
     assert isinstance(ref, Ref)
-    meta = catalogue.index()[REMOTE_NOT_FETCHED]
     line, column = ref.node.source.position(ref.node.start)
     where = "" if node is root else f" (through {_shown(node.path, settings)})"
-    return Finding(
-        meta.code,
-        meta.name,
-        meta.severity,
+    return finding_at(
+        Location(node.path, line, column),
+        REMOTE_NOT_FETCHED,
         f"{_label(root, settings)} uses the remote base '{ref.entry}'{where}, which is not fetched without "
         "--allow-remote-bases; its local files were checked one by one, and the route rules are undecidable",
-        Location(node.path, line, column),
-        anchor=f"build[{_label(root, settings)}].remote[{ref.entry}]",
+        f"build[{_label(root, settings)}].remote[{ref.entry}]",
     )
 
 
 def _component_unused(component: Kustomization, settings: Settings) -> Finding:
-    meta = catalogue.index()[COMPONENT_UNUSED]
     kind = component.setting("kind")
     line = kind.line if kind is not None else 1
     label = _shown(component.directory, settings)
-    return Finding(
-        meta.code,
-        meta.name,
-        meta.severity,
+    return finding_at(
+        Location(component.path, line, 1),
+        COMPONENT_UNUSED,
         f"the component {label} is used by no build (no kustomization lists it under components:); "
         "its files were not checked",
-        Location(component.path, line, 1),
-        anchor=f"component[{label}]",
+        f"component[{label}]",
     )
 
 
