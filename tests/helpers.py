@@ -27,13 +27,18 @@ def settings_for(base: Path, mapping: dict[str, Any] | None = None) -> Settings:
     return settings
 
 
+def write_files(root: Path, files: dict[str, str]) -> None:
+    """Each file of ``files`` (relative name -> UTF-8 text) under ``root``, directories made."""
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
 def check_files(
     tmp_path: Path, files: dict[str, str], mapping: dict[str, Any] | None = None, target: str = "."
 ) -> RunResult:
-    for name, text in files.items():
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    write_files(tmp_path, files)
     return run([tmp_path / target], settings_for(tmp_path, mapping))
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from conftest import shared_path
-from helpers import settings_for
+from helpers import settings_for, write_files
 
 import tlslint.deployment_near
 from tlslint.engine import RunOptions, RunResult, run
@@ -41,15 +41,8 @@ DOCKERFILE = "FROM nginx:1.23.3\nCOPY nginx.conf /etc/nginx/nginx.conf\n"
 VERSION_RULES = ["NGX302", "NGX303", "NGX305"]
 
 
-def write(root: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-
-
 def repository(root: Path, files: dict[str, str]) -> Path:
-    write(root, files)
+    write_files(root, files)
     (root / ".git").mkdir(exist_ok=True)
     return root
 
@@ -182,7 +175,7 @@ def test_named_files_in_two_directories_each_get_their_own_image(
 def test_a_dockerfile_above_the_repository_is_not_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write(tmp_path, {"Dockerfile": DOCKERFILE})  # beside the checkout, in no clone of it
+    write_files(tmp_path, {"Dockerfile": DOCKERFILE})  # beside the checkout, in no clone of it
     root = repository(tmp_path / "repo", {"nginx/nginx.conf": PROXY})
     monkeypatch.chdir(root)
     (found,) = hook_run(root, ["nginx/nginx.conf"]).workspace.nginx
@@ -193,7 +186,7 @@ def test_a_dockerfile_above_the_repository_is_not_read(
 def test_the_settings_file_directory_ends_the_search(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No repository: the project is the settings file's directory (its `exclude` is
     relative to it), and outside any project, the current directory."""
-    write(tmp_path, {"Dockerfile": DOCKERFILE, "project/nginx/nginx.conf": PROXY})
+    write_files(tmp_path, {"Dockerfile": DOCKERFILE, "project/nginx/nginx.conf": PROXY})
     project = tmp_path / "project"
     settings = settings_for(project, {"select": VERSION_RULES})
     settings.source = project / ".tlslint.toml"
@@ -250,7 +243,7 @@ def test_a_gateway_manifest_is_no_deployment_file(tmp_path: Path, monkeypatch: p
     hook = hook_run(root, ["web/nginx.conf"])
     assert verdicts(hook, "web/nginx.conf") == verdicts(full, "web/nginx.conf")
     assert not hook.workspace.nginx_declared.known  # its Pod's image is not read
-    write(root, {"web/compose.yaml": "services:\n  web:\n    image: nginx:1.23.3\n"})
+    write_files(root, {"web/compose.yaml": "services:\n  web:\n    image: nginx:1.23.3\n"})
     (config,) = hook_run(root, ["web/nginx.conf"]).workspace.nginx
     assert hook_run(root, ["web/nginx.conf"]).workspace.nginx_versions(config).label() == "1.23.3"
 
@@ -285,7 +278,7 @@ def test_reading_is_lazy_and_stops_at_the_nearest_image(
     assert opened == ["svc/Dockerfile", "Dockerfile"]  # svc/Dockerfile runs no nginx: on up
     assert [result.workspace.nginx_versions(c).label() for c in result.workspace.nginx] == ["1.27.3"]
     opened.clear()
-    write(root, {"svc/proxy/Dockerfile": DOCKERFILE})
+    write_files(root, {"svc/proxy/Dockerfile": DOCKERFILE})
     result = hook_run(root, ["svc/proxy/nginx.conf", "svc/proxy/conf.d/tls.conf"])
     assert opened == ["svc/proxy/Dockerfile"]  # the nearest has an image: the search ends there
     assert {result.workspace.nginx_versions(c).label() for c in result.workspace.nginx} == {"1.23.3"}

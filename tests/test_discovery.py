@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from helpers import settings_for
+from helpers import settings_for, write_files
 
 from tlslint.discovery import discover
 from tlslint.engine import run
@@ -15,13 +15,6 @@ from tlslint.settings import load_settings
 
 NGINX_SERVER = "server {\n    listen 80;\n}\n"
 SUPERVISORD = "[program:web]\ncommand=/usr/bin/gunicorn app:app\nautostart=true\n"
-
-
-def tree(root: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
 
 
 def found(root: Path, *paths: str, exclude: tuple[str, ...] = ()) -> list[str]:
@@ -36,7 +29,7 @@ def found(root: Path, *paths: str, exclude: tuple[str, ...] = ()) -> list[str]:
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     (tmp_path / ".git").mkdir()
-    tree(
+    write_files(
         tmp_path,
         {
             ".gitignore": "*.generated.conf\nbuild/\n",
@@ -81,7 +74,9 @@ def test_exclude_setting(repo: Path) -> None:
 
 
 def test_exclude_from_settings_is_relative_to_the_settings_file(repo: Path) -> None:
-    tree(repo, {".tlslint.toml": 'exclude = ["/sub/other.conf"]\n', "vendor/sub/other.conf": NGINX_SERVER})
+    write_files(
+        repo, {".tlslint.toml": 'exclude = ["/sub/other.conf"]\n', "vendor/sub/other.conf": NGINX_SERVER}
+    )
     settings = load_settings(repo)
     cwd = Path.cwd()
     try:
@@ -94,7 +89,7 @@ def test_exclude_from_settings_is_relative_to_the_settings_file(repo: Path) -> N
 
 
 def test_always_skipped_directories(tmp_path: Path) -> None:
-    tree(
+    write_files(
         tmp_path,
         {".git/config.conf": NGINX_SERVER, "node_modules/x/nginx.conf": NGINX_SERVER, "a.conf": NGINX_SERVER},
     )
@@ -105,7 +100,7 @@ def test_always_skipped_directories(tmp_path: Path) -> None:
 
 
 def test_ini_conf_is_skipped_when_walking_but_checked_when_named(tmp_path: Path) -> None:
-    tree(
+    write_files(
         tmp_path,
         {
             "supervisor/conf.d/web.conf": SUPERVISORD,
@@ -121,7 +116,7 @@ def test_ini_conf_is_skipped_when_walking_but_checked_when_named(tmp_path: Path)
 
 
 def test_files_without_conf_suffix_in_nginx_directories(tmp_path: Path) -> None:
-    tree(
+    write_files(
         tmp_path,
         {
             "nginx/sites-available/example.com": NGINX_SERVER,
@@ -150,7 +145,7 @@ def test_files_without_conf_suffix_in_nginx_directories(tmp_path: Path) -> None:
 
 
 def test_one_line_blocks_read_as_nginx(tmp_path: Path) -> None:
-    tree(
+    write_files(
         tmp_path,
         {
             "a.conf": "server { listen 80; return 444; }\n",
@@ -162,7 +157,7 @@ def test_one_line_blocks_read_as_nginx(tmp_path: Path) -> None:
 
 
 def test_nginx_conf_and_binary_conf_are_always_reported(tmp_path: Path) -> None:
-    tree(tmp_path, {"x/nginx.conf": "[section]\n"})
+    write_files(tmp_path, {"x/nginx.conf": "[section]\n"})
     (tmp_path / "bin.conf").write_bytes(b"\x00\x01")
     assert found(tmp_path) == ["bin.conf", "x/nginx.conf"]
     result = run([tmp_path], settings_for(tmp_path))
@@ -181,7 +176,7 @@ def test_missing_path_is_reported(tmp_path: Path) -> None:
 
 
 def test_a_file_given_twice_is_read_once(tmp_path: Path) -> None:
-    tree(tmp_path, {"a.conf": NGINX_SERVER})
+    write_files(tmp_path, {"a.conf": NGINX_SERVER})
     assert found(tmp_path, "a.conf", ".", "./a.conf") == ["a.conf"]
 
 
@@ -214,7 +209,7 @@ server {
 
 
 def test_included_file_is_checked_once_in_the_includers_context(tmp_path: Path) -> None:
-    tree(
+    write_files(
         tmp_path,
         {"nginx.conf": MAIN, "conf.d/site.conf": SITE, "snippets/tls.conf": "ssl_session_timeout 2m;\n"},
     )
@@ -233,14 +228,14 @@ def test_included_file_is_checked_once_in_the_includers_context(tmp_path: Path) 
 
 
 def test_a_file_nothing_includes_is_checked_on_its_own(tmp_path: Path) -> None:
-    tree(tmp_path, {"sites/site.conf": SITE})
+    write_files(tmp_path, {"sites/site.conf": SITE})
     result = run([tmp_path / "sites/site.conf"], settings_for(tmp_path, {"select": ["NGX101"]}))
     # No includer, so no http-level cache: the server has none.
     assert [(f.code, f.location.line) for f in result.findings] == [("NGX101", 1)]
 
 
 def test_absolute_include_maps_through_the_default_root(tmp_path: Path) -> None:
-    tree(
+    write_files(
         tmp_path,
         {
             "nginx.conf": "events {}\nhttp {\n    include /etc/nginx/conf.d/*.conf;\n"
@@ -263,14 +258,16 @@ def test_absolute_include_maps_through_the_default_root(tmp_path: Path) -> None:
 
 
 def test_absolute_include_never_reads_the_hosts_etc_nginx(tmp_path: Path) -> None:
-    tree(tmp_path, {"nginx.conf": "events {}\nhttp {\n    include /etc/nginx/sites-enabled/default;\n}\n"})
+    write_files(
+        tmp_path, {"nginx.conf": "events {}\nhttp {\n    include /etc/nginx/sites-enabled/default;\n}\n"}
+    )
     result = run([tmp_path / "nginx.conf"], settings_for(tmp_path, {"select": ["NGX0"]}))
     assert [(f.code, f.location.line) for f in result.findings] == [("NGX002", 3)]
     assert all(str(p).startswith(str(tmp_path)) for p in result.files)
 
 
 def test_absolute_include_maps_through_nginx_roots(tmp_path: Path) -> None:
-    tree(
+    write_files(
         tmp_path,
         {
             ".tlslint.toml": 'select = ["NGX0", "NGX103", "NGX104"]\n'

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from conftest import helm_binary
-from helpers import INGRESS_NGINX_CONFIGMAP, settings_for
+from helpers import INGRESS_NGINX_CONFIGMAP, settings_for, write_files
 
 from tlslint.engine import RunResult, run
 from tlslint.findings import Finding
@@ -77,14 +77,7 @@ def chart(root: Path, values: str = CHART_VALUES, under: str = CHART) -> None:
         "templates/controller-configmap.yaml": CONFIGMAP,
         "templates/controller-deployment.yaml": DEPLOYMENT,
     }
-    write(root, {f"{under}/{name}": text for name, text in files.items()})
-
-
-def write(root: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    write_files(root, {f"{under}/{name}": text for name, text in files.items()})
 
 
 @pytest.fixture
@@ -93,7 +86,7 @@ def repo(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
     (root / ".git").mkdir(parents=True)
     chart(root)
-    write(root, {"env/prod.yaml": PROD})
+    write_files(root, {"env/prod.yaml": PROD})
     return root
 
 
@@ -160,15 +153,15 @@ def test_a_diff_reports_the_release_rendered_from_the_fixed_text(repo: Path) -> 
 def test_the_release_decides_what_a_values_file_alone_would_say(repo: Path) -> None:
     """base.yaml alone turns keep-alive off while HTTP/2 is on (ING101); the release
     also reads prod.yaml, which turns HTTP/2 off: nothing to say."""
-    write(repo, {"env/base.yaml": "controller:\n  config:\n    keep-alive: 0\n"})
-    write(repo, {"env/prod.yaml": 'controller:\n  config:\n    use-http2: "false"\n'})
+    write_files(repo, {"env/base.yaml": "controller:\n  config:\n    keep-alive: 0\n"})
+    write_files(repo, {"env/prod.yaml": 'controller:\n  config:\n    use-http2: "false"\n'})
     result = run([repo], settings(repo, {**RELEASE, "values": ["env/base.yaml", "env/prod.yaml"]}))
     assert places(result, repo) == [("ING110", f"{CHART}/templates/controller-configmap.yaml", 1)]
 
 
 def test_the_last_values_file_that_sets_a_value_is_the_one_edited(repo: Path) -> None:
-    write(repo, {"env/base.yaml": "controller:\n  config:\n    keep-alive: 0\n    use-http2: true\n"})
-    write(repo, {"env/prod.yaml": "controller:\n  replicaCount: 2\n  config:\n    keep-alive: '0'\n"})
+    write_files(repo, {"env/base.yaml": "controller:\n  config:\n    keep-alive: 0\n    use-http2: true\n"})
+    write_files(repo, {"env/prod.yaml": "controller:\n  replicaCount: 2\n  config:\n    keep-alive: '0'\n"})
     config = settings(repo, {**RELEASE, "values": ["env/base.yaml", "env/prod.yaml"]})
     result = run([repo], config)
     assert ("ING101", "env/prod.yaml", 4) in places(result, repo)
@@ -180,7 +173,7 @@ def test_the_last_values_file_that_sets_a_value_is_the_one_edited(repo: Path) ->
 
 def test_a_chart_default_is_reported_at_the_charts_values_without_a_fix(repo: Path) -> None:
     chart(repo, CHART_VALUES.replace("config: {}", "config:\n    keep-alive: 0"))
-    write(repo, {"env/prod.yaml": "controller:\n  replicaCount: 1\n"})
+    write_files(repo, {"env/prod.yaml": "controller:\n  replicaCount: 1\n"})
     result = run([repo], settings(repo))
     ing101 = one(result, "ING101")
     assert (ing101.location.path.resolve(), ing101.location.line) == (
@@ -197,7 +190,7 @@ def test_a_subchart_under_an_alias_is_traced_to_the_parents_values(tmp_path: Pat
     root = tmp_path / "repo"
     (root / ".git").mkdir(parents=True)
     chart(root, under="edge/charts/ingress-nginx")
-    write(root, {
+    write_files(root, {
         "edge/Chart.yaml": "apiVersion: v2\nname: edge\nversion: 0.1.0\ndependencies:\n"
         "  - name: ingress-nginx\n    version: 4.15.1\n    alias: ingress\n",
         "edge/values.yaml": "ingress:\n  controller:\n    replicaCount: 2\n",
@@ -213,7 +206,7 @@ def test_a_subchart_under_an_alias_is_traced_to_the_parents_values(tmp_path: Pat
 
 
 def test_a_value_given_by_set_stays_at_its_template(repo: Path) -> None:
-    write(repo, {"env/prod.yaml": "controller:\n  config:\n    keep-alive: 0\n"})
+    write_files(repo, {"env/prod.yaml": "controller:\n  config:\n    keep-alive: 0\n"})
     result = run([repo], settings(repo, {**RELEASE, "set": {"controller.config.keep-alive": 0}}))
     ing101 = one(result, "ING101")
     # --set wins over the file: the template's data: line, not env/prod.yaml.
@@ -230,7 +223,7 @@ def test_without_helm_the_values_file_is_checked_on_its_own(
 
 
 def test_the_retirement_notice_is_said_once_with_the_release_and_other_files(repo: Path) -> None:
-    write(repo, {
+    write_files(repo, {
         "apps/shop-ingress.yaml": "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n"
         "  name: shop\n  annotations:\n    nginx.ingress.kubernetes.io/proxy-body-size: 8m\n",
     })  # fmt: skip

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from helpers import settings_for
+from helpers import settings_for, write_files
 
 from tlslint.discovery import discover
 from tlslint.engine import RunResult, run
@@ -19,13 +19,6 @@ SITE = (
     "    ssl_certificate a.crt;\n    ssl_certificate_key a.key;\n}}\n"
 )
 MAIN = "events {{}}\nhttp {{\n    ssl_session_cache shared:SSL:10m;\n    include {pattern};\n}}\n"
-
-
-def write(root: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
 
 
 def check(base: Path, *targets: Path, mapping: dict[str, object] | None = None) -> RunResult:
@@ -45,7 +38,7 @@ def messages(result: RunResult, code: str) -> list[str]:
 
 def test_absolute_symlinks_into_etc_nginx_are_read_in_the_tree(tmp_path: Path) -> None:
     # "default" exists on a host with Debian's nginx; "tlslint-absent" exists nowhere
-    write(tmp_path, {
+    write_files(tmp_path, {
         "nginx.conf": MAIN.format(pattern="/etc/nginx/sites-enabled/*"),
         "sites-available/default": SITE.format(name="tree-default.test"),
         "sites-available/tlslint-absent": SITE.format(name="shop.test"),
@@ -70,7 +63,7 @@ def test_absolute_symlinks_into_etc_nginx_are_read_in_the_tree(tmp_path: Path) -
 
 
 def test_absolute_symlink_to_a_mapped_root_whose_target_is_missing(tmp_path: Path) -> None:
-    write(tmp_path, {"deploy/nginx.conf": MAIN.format(pattern="sites-enabled/*")})
+    write_files(tmp_path, {"deploy/nginx.conf": MAIN.format(pattern="sites-enabled/*")})
     (tmp_path / "deploy" / "sites-enabled").mkdir()
     (tmp_path / "deploy" / "sites-enabled" / "gone").symlink_to("/etc/nginx/sites-available/tlslint-gone")
     result = check(tmp_path, tmp_path / "deploy" / "nginx.conf")
@@ -84,7 +77,7 @@ def test_absolute_symlink_to_a_mapped_root_whose_target_is_missing(tmp_path: Pat
 
 def test_a_tree_under_the_prefix_itself_follows_its_links_as_they_are(tmp_path: Path) -> None:
     """Mapped to itself (the prefix is the directory checked), a link is the file system's."""
-    write(
+    write_files(
         tmp_path,
         {"nginx.conf": MAIN.format(pattern="sites-enabled/*"), "other/x": SITE.format(name="x.test")},
     )
@@ -98,7 +91,7 @@ def test_a_tree_under_the_prefix_itself_follows_its_links_as_they_are(tmp_path: 
 
 
 def test_symlinked_main_file_includes_beside_the_path_given(tmp_path: Path) -> None:
-    write(tmp_path, {
+    write_files(tmp_path, {
         "real/nginx.conf": MAIN.format(pattern="conf.d/*.conf"),
         "real/conf.d/a.conf": SITE.format(name="real.test"),
         "link/conf.d/a.conf": SITE.format(name="link.test"),
@@ -115,7 +108,7 @@ def test_symlinked_main_file_includes_beside_the_path_given(tmp_path: Path) -> N
 
 
 def test_directory_run_reports_backup_named_files_the_include_loads(tmp_path: Path) -> None:
-    write(tmp_path, {
+    write_files(tmp_path, {
         "nginx.conf": "events {}\nhttp {\n    include sites-enabled/*;\n}\n",
         "sites-enabled/a": SITE.format(name="a.test"),
         "sites-enabled/a~": SITE.format(name="old.test").replace("443 ssl", "443 ssl default_server"),
@@ -140,7 +133,7 @@ def test_directory_run_reports_backup_named_files_the_include_loads(tmp_path: Pa
 
 
 def test_hidden_conf_files_are_neither_walked_nor_matched(tmp_path: Path) -> None:
-    write(tmp_path, {
+    write_files(tmp_path, {
         "nginx.conf": MAIN.format(pattern="conf.d/*.conf"),
         "conf.d/a.conf": SITE.format(name="a.test"),
         "conf.d/.default.conf": SITE.format(name="hidden.test"),
@@ -157,7 +150,7 @@ def test_hidden_conf_files_are_neither_walked_nor_matched(tmp_path: Path) -> Non
 def test_hidden_files_passed_by_pre_commit_are_skipped_as_walked(tmp_path: Path) -> None:
     """pre-commit passes every changed *.conf (--force-exclude): a hidden one is skipped
     as the walk skips it, so the hook and `tlslint .` agree."""
-    write(
+    write_files(
         tmp_path,
         {"conf.d/.default.conf": SITE.format(name="hidden.test"), "conf.d/a.conf": SITE.format(name="a")},
     )
@@ -175,7 +168,7 @@ def test_hidden_files_passed_by_pre_commit_are_skipped_as_walked(tmp_path: Path)
 
 
 def test_glob_matching_a_directory_is_an_error_at_the_include(tmp_path: Path) -> None:
-    write(
+    write_files(
         tmp_path, {"nginx.conf": MAIN.format(pattern="conf.d/*"), "conf.d/a.conf": SITE.format(name="a.test")}
     )
     (tmp_path / "conf.d" / "sub").mkdir()
@@ -191,7 +184,7 @@ def test_glob_matching_a_directory_is_an_error_at_the_include(tmp_path: Path) ->
 
 
 def test_glob_matching_a_dangling_symlink_is_an_error_naming_the_match(tmp_path: Path) -> None:
-    write(
+    write_files(
         tmp_path,
         {"nginx.conf": MAIN.format(pattern="sites-enabled/*"), "sites-enabled/a": SITE.format(name="a.test")},
     )
@@ -219,7 +212,7 @@ def test_glob_matching_a_dangling_symlink_is_an_error_naming_the_match(tmp_path:
 
 
 def test_include_with_two_arguments_is_ngx012(tmp_path: Path) -> None:
-    write(tmp_path, {
+    write_files(tmp_path, {
         "nginx.conf": "events {}\nhttp {\n    include conf.d/*.conf conf.d/a.conf;\n}\n",
         "conf.d/a.conf": SITE.format(name="a.test"),
     })  # fmt: skip
@@ -231,20 +224,20 @@ def test_include_with_two_arguments_is_ngx012(tmp_path: Path) -> None:
 
 
 def test_include_of_a_variable_is_a_missing_file_unless_named_so(tmp_path: Path) -> None:
-    write(tmp_path, {"nginx.conf": "events {}\nhttp {\n    include $x.conf;\n}\n"})
+    write_files(tmp_path, {"nginx.conf": "events {}\nhttp {\n    include $x.conf;\n}\n"})
     result = check(tmp_path, tmp_path / "nginx.conf")
     assert [(f.code, f.location.line) for f in result.findings if f.code.startswith("NGX0")] == [
         ("NGX002", 3)
     ]
     assert result.exit_code(Severity.ERROR) == 2
-    write(tmp_path, {"$x.conf": SITE.format(name="dollar.test")})  # nginx opens it as named
+    write_files(tmp_path, {"$x.conf": SITE.format(name="dollar.test")})  # nginx opens it as named
     result = check(tmp_path, tmp_path / "nginx.conf")
     assert not [f for f in result.findings if f.code.startswith("NGX0")]
     assert "$x.conf" in {p.name for p in result.texts}
 
 
 def test_templated_includes_stay_unresolved(tmp_path: Path) -> None:
-    write(tmp_path, {
+    write_files(tmp_path, {
         "nginx.conf": (
             "events {}\nhttp {\n    include ${CONF_DIR}/a.conf;\n    include \"{{ .Values.x }}\";\n}\n"
         ),

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from conftest import helm_binary, kustomize_binary
-from helpers import INGRESS_NGINX_CONFIGMAP, settings_for
+from helpers import INGRESS_NGINX_CONFIGMAP, settings_for, write_files
 
 from tlslint.discovery import discover
 from tlslint.engine import RunOptions, RunResult, run
@@ -96,10 +96,7 @@ def engine() -> str:
 
 
 def write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    write_files(root, files)
     (root / ".git").mkdir(exist_ok=True)  # a repository root: the search for builds stops here
     return root
 
