@@ -24,7 +24,7 @@ from tlslint.findings import Edit, Finding, Fix
 from tlslint.fix_analysis import FixScreen
 from tlslint.paths import resolved
 from tlslint.settings import Settings
-from tlslint.sources.formats import NGINX, LoadedText, kind_for_new_file, validate
+from tlslint.sources.formats import LoadedText, kind_for_new_file, validate
 from tlslint.sources.nginx.model import SourceText
 from tlslint.sources.text import SourceError, encode
 from tlslint.version_range import VersionRange
@@ -183,7 +183,6 @@ def apply_fixes(
     seen = {_identity(f) for f in result.findings}
     created: dict[tuple[str, Path, str], Finding] = {}
     brought: set[str] = set()  # rules a fix applied brings into play, as it says
-    unloaded: set[Path] = set()  # nginx files with a byte-order mark: never edited
     afresh = False  # whether the fixed text has been read as the next run will read it
     for attempt in range(MAX_PASSES + 1):
         fixes = screen.keep(
@@ -222,16 +221,6 @@ def apply_fixes(
             loaded = current.texts.get(path) or _new_file(path, overlay)
             if loaded is None:
                 outcome.messages.append(f"{path}: a fix targets a file that was not read; not applied")
-                continue
-            if loaded.kind == NGINX and loaded.source.bom:
-                # nginx does not load it (NGX010, exit 2): like a file that does not
-                # parse, it is reported and never written.
-                if path not in unloaded:
-                    unloaded.add(path)
-                    outcome.messages.append(
-                        f"{_display(path)}: not fixed: nginx does not load a file that starts with a "
-                        "byte-order mark (NGX010); save it without the mark, then run --fix again"
-                    )
                 continue
             source = overlay.get(path) or loaded.source
             if path not in originals:
