@@ -32,7 +32,6 @@ from tlslint.sources.python.environment import (
     SERVER_ENV,
     EnvVar,
     apply_environment,
-    dockerfile_env,
     procfile_env,
     systemd_env,
     unknown_environment,
@@ -466,17 +465,15 @@ def _dockerfile_words(source: SourceText, start: int, end: int) -> list[Word] | 
 def _dockerfile(source: SourceText) -> Iterator[Command]:
     """The final stage's command, with what it inherits from the stages it is built FROM
     (``FROM base``): their ENV, ENTRYPOINT and CMD; an ENTRYPOINT resets an inherited CMD."""
-    from tlslint.sources.python.image import final_chain
+    from tlslint.sources.python.image import final_chain, final_env
 
     entry: tuple[list[Word], bool] | None = None
     cmd: tuple[list[Word], bool] | None = None
-    env: dict[str, EnvVar] = {}
+    env = final_env(source)
     for _, _, instructions in final_chain(source):
         cmd_inherited = cmd is not None
         for keyword, start, end in instructions:
-            if keyword == "ENV":
-                dockerfile_env(source.text, start, end, env)
-            elif keyword in ("CMD", "ENTRYPOINT"):
+            if keyword in ("CMD", "ENTRYPOINT"):
                 words = _dockerfile_words(source, start, end) or []
                 exec_form = bool(words) and words[0].style == JSON
                 if keyword == "CMD":

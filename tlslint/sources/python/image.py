@@ -77,15 +77,20 @@ def final_chain(source: SourceText) -> list[tuple[str, str, list[tuple[str, int,
     return chain
 
 
-def image_env(source: SourceText) -> dict[str, EnvVar]:
-    """The image's ``ENV`` (the final stage's, after the stages it is built from), each
-    value placed in the Dockerfile: what a compose ``command:`` that replaces the image's
-    CMD still runs with."""
+def final_env(source: SourceText) -> dict[str, EnvVar]:
+    """The image's ``ENV``: the final stage's, after the stages it is built from."""
     env: dict[str, EnvVar] = {}
     for _, _, instructions in final_chain(source):
         for keyword, start, end in instructions:
             if keyword == "ENV":
                 dockerfile_env(source.text, start, end, env)
+    return env
+
+
+def image_env(source: SourceText) -> dict[str, EnvVar]:
+    """``final_env``, each value placed in the Dockerfile (``EnvVar.where``): what a compose
+    ``command:`` that replaces the image's CMD still runs with, read in the compose file."""
+    env = final_env(source)
     return {
         name: replace(v, start=-1, end=-1, where=Location(source.path, *source.region(v.start, v.end)))
         if v.start >= 0
