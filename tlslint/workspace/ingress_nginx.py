@@ -32,6 +32,15 @@ from tlslint.workspace.session_affinity import ControllerFronts, Front, chart_fr
 CHART_REPLICAS, CHART_AUTOSCALING_MAX = 1, 11  # the ingress-nginx chart's defaults
 
 
+def _folded(pairs: dict[str, Pair], key: str) -> Pair | None:
+    """``key``'s pair: exact, else case aside (mapstructure folds case)."""
+    found = pairs.get(key)
+    if found is not None:
+        return found
+    lowered = key.lower()
+    return next((pair for name, pair in pairs.items() if name.lower() == lowered), None)
+
+
 @dataclass(eq=False)
 class ControllerConfig:
     """ingress-nginx's controller configuration: a ConfigMap's data, or chart values' controller.config."""
@@ -55,19 +64,11 @@ class ControllerConfig:
     def pair(self, key: str) -> Pair | None:
         """The pair for ``key``: exact, else case aside (mapstructure folds case); a
         parameter that sets it wins over the values."""
-        if self.overrides:
-            lowered = key.lower()
-            override = next((p for n, p in self.overrides.items() if n.lower() == lowered), None)
-            if override is not None:
-                return override
+        override = _folded(self.overrides, key) if self.overrides else None
+        if override is not None:
+            return override
         data = self.data
-        if data is None:
-            return None
-        found = data.pair(key)
-        if found is not None:
-            return found
-        lowered = key.lower()
-        return next((p for n, p in data.effective().items() if n.lower() == lowered), None)
+        return _folded(data.effective(), key) if data is not None else None
 
     def scalar(self, key: str) -> Scalar | None:
         pair = self.pair(key)
