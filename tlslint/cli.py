@@ -46,6 +46,28 @@ class FailOn(str, Enum):
     never = "never"
 
 
+# Options the commands share, declared once.
+FailOnOption = Annotated[
+    Optional[FailOn], typer.Option("--fail-on", help="Lowest severity that exits 1 (default: warning).")
+]
+ConfigOption = Annotated[
+    Optional[Path], typer.Option("--config", help="Settings file to use instead of searching.")
+]
+# probe's and logs' selection (check's own say what else it takes: prefixes, names).
+SelectOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--select", help="Comma-separated codes to run, not the settings' (repeatable)."),
+]
+ExtendSelectOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--extend-select", help="Comma-separated codes to run as well (repeatable)."),
+]
+IgnoreOption = Annotated[
+    Optional[list[str]], typer.Option("--ignore", help="Comma-separated codes not to run (repeatable).")
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print findings only.")]
+
+
 def _fail(message: str) -> typer.Exit:
     print(f"tlslint: {message}", file=sys.stderr)
     return typer.Exit(2)
@@ -62,12 +84,8 @@ def check(
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="Output format.")
     ] = OutputFormat.text,
-    fail_on: Annotated[
-        Optional[FailOn], typer.Option("--fail-on", help="Lowest severity that exits 1 (default: warning).")
-    ] = None,
-    config: Annotated[
-        Optional[Path], typer.Option("--config", help="Settings file to use instead of searching.")
-    ] = None,
+    fail_on: FailOnOption = None,
+    config: ConfigOption = None,
     select: Annotated[
         Optional[list[str]],
         typer.Option(
@@ -300,24 +318,12 @@ def probe(
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="Output format.")
     ] = OutputFormat.text,
-    fail_on: Annotated[
-        Optional[FailOn], typer.Option("--fail-on", help="Lowest severity that exits 1 (default: warning).")
-    ] = None,
-    config: Annotated[
-        Optional[Path], typer.Option("--config", help="Settings file to use instead of searching.")
-    ] = None,
-    select: Annotated[
-        Optional[list[str]],
-        typer.Option("--select", help="Comma-separated codes to run, not the settings' (repeatable)."),
-    ] = None,
-    extend_select: Annotated[
-        Optional[list[str]],
-        typer.Option("--extend-select", help="Comma-separated codes to run as well (repeatable)."),
-    ] = None,
-    ignore: Annotated[
-        Optional[list[str]], typer.Option("--ignore", help="Comma-separated codes not to run (repeatable).")
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print findings only.")] = False,
+    fail_on: FailOnOption = None,
+    config: ConfigOption = None,
+    select: SelectOption = None,
+    extend_select: ExtendSelectOption = None,
+    ignore: IgnoreOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Measure one TLS endpoint: SNI, resumption, keep-alive, protocol versions (LIV rules)."""
     from tlslint.live.command import run_probe
@@ -371,24 +377,12 @@ def logs(
     output: Annotated[
         Optional[Path], typer.Option("--output", "-o", help="Write the report to this file.")
     ] = None,
-    fail_on: Annotated[
-        Optional[FailOn], typer.Option("--fail-on", help="Lowest severity that exits 1 (default: warning).")
-    ] = None,
-    config: Annotated[
-        Optional[Path], typer.Option("--config", help="Settings file to use instead of searching.")
-    ] = None,
-    select: Annotated[
-        Optional[list[str]],
-        typer.Option("--select", help="Comma-separated codes to run, not the settings' (repeatable)."),
-    ] = None,
-    extend_select: Annotated[
-        Optional[list[str]],
-        typer.Option("--extend-select", help="Comma-separated codes to run as well (repeatable)."),
-    ] = None,
-    ignore: Annotated[
-        Optional[list[str]], typer.Option("--ignore", help="Comma-separated codes not to run (repeatable).")
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print findings only.")] = False,
+    fail_on: FailOnOption = None,
+    config: ConfigOption = None,
+    select: SelectOption = None,
+    extend_select: ExtendSelectOption = None,
+    ignore: IgnoreOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Analyse access logs: non-SNI resets, session reuse, handshake spikes and floods (LOG rules)."""
     from tlslint.logs.command import run_logs
