@@ -274,6 +274,26 @@ def test_reading_is_lazy_and_stops_at_the_nearest_image(
     assert opened == []
     hook_run(root, ["svc/proxy/nginx.conf"], {"select": VERSION_RULES, "nginx": {"version": "1.24"}})
     assert opened == []  # the setting wins: no image is looked for
+    # Unless NGX004 runs: it reports the image the setting contradicts, once.
+    settings = {"select": [*VERSION_RULES, "NGX004"], "nginx": {"version": "1.24"}}
+    result = hook_run(root, ["svc/proxy/nginx.conf"], settings)
+    assert opened == ["svc/Dockerfile", "Dockerfile"]
+    image = [
+        (p, line, severity, message)
+        for p, line, code, severity, message in verdicts(result)
+        if code == "NGX004"
+    ]
+    assert [found[:3] for found in image] == [("svc/proxy/nginx.conf", 0, Severity.WARNING)]
+    assert image[0][3].startswith(
+        "the nginx.version setting is 1.24.0, but FROM nginx:1.27.3 at Dockerfile:1 runs this "
+        "configuration on nginx 1.27.3: "
+    )
+    assert [result.workspace.nginx_versions(c).label() for c in result.workspace.nginx] == ["1.24.0"]
+    opened.clear()
+    result = hook_run(root, ["svc/proxy/nginx.conf"], {**settings, "nginx": {"version": "1.27.3"}})
+    assert opened == ["svc/Dockerfile", "Dockerfile"]
+    assert not [v for v in verdicts(result) if v[2] == "NGX004"]  # they agree
+    opened.clear()
     result = hook_run(root, ["svc/proxy/nginx.conf"])
     assert opened == ["svc/Dockerfile", "Dockerfile"]  # svc/Dockerfile runs no nginx: on up
     assert [result.workspace.nginx_versions(c).label() for c in result.workspace.nginx] == ["1.27.3"]

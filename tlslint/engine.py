@@ -154,14 +154,22 @@ def _run(
         above = _directory_includers(files, targets, discovered.nginx, settings)
         configs = load_nginx(files, [*includers, *above, *discovered.nginx])
         searched = _searched_only(files, before, configs, [*includers, *above, *discovered.nginx])
+        filters = Filters(settings, files)
+        declaring = settings.nginx_version is not None  # the setting wins over the images
+        # Looked for under a setting only to report an image it contradicts (NGX004).
+        images = (
+            _versions_near(settings, discovered.deployment, targets, configs)
+            if not declaring or filters.enabled("NGX004")
+            else {}
+        )
         workspace = Workspace(
             nginx=configs,
             nginx_version=settings.nginx_version,
             nginx_declared=declared_versions(settings),
-            nginx_declared_near=_versions_near(settings, discovered.deployment, targets, configs),
+            nginx_declared_near={} if declaring else images,
+            nginx_images_overruled=images if declaring else {},
             nginx_pinned=how.nginx_pinned or {},
         )
-        filters = Filters(settings, files)
         findings = [
             f
             for f in load_findings(files, configs)
@@ -472,12 +480,15 @@ def _checked(
     if store is not None:
         from tlslint.results import config_key, run_digest
 
-        digests: dict[int, bytes] = {}  # by declared range: most configurations share one
+        # By declared range and overruled image: most configurations share one.
+        digests: dict[tuple[int, int], bytes] = {}
         for config in workspace.nginx:
             declared = workspace.nginx_declared_for(config)
-            if id(declared) not in digests:
-                digests[id(declared)] = run_digest(settings, declared)
-            keys.append(config_key(digests[id(declared)], config, files))
+            overruled = workspace.nginx_images_overruled.get(config.files[0])
+            shared = (id(declared), id(overruled))
+            if shared not in digests:
+                digests[shared] = run_digest(settings, declared, overruled)
+            keys.append(config_key(digests[shared], config, files))
         for position, key in enumerate(keys):
             earlier = store.get(key)
             if earlier is not None and all(code in earlier for code in per_config):
@@ -503,9 +514,8 @@ def _versions_near(
     settings: Settings, deployment: list[Path], targets: list[Path], configs: list[NginxConfig]
 ) -> dict[Path, VersionRange]:
     """By configuration root: the versions of the nginx images nearest above it, in every
-    run alike (``tlslint.deployment_near``); none looked for when the setting declares
-    the version."""
-    if settings.nginx_version is not None or not configs:
+    run alike (``tlslint.deployment_near``)."""
+    if not configs:
         return {}
     from tlslint.deployment_near import versions_near
 

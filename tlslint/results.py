@@ -114,16 +114,17 @@ class ResultStore:
                 os.unlink(entry.path)
 
 
-def run_digest(settings: Settings, declared: VersionRange) -> bytes:
-    """What every configuration's key shares: settings, declared versions, catalogue,
-    crossplane's version (tlslint's code names the directory)."""
+def run_digest(settings: Settings, declared: VersionRange, overruled: VersionRange | None = None) -> bytes:
+    """What every configuration's key shares: settings, declared versions (and an image
+    the setting overrules: NGX004), catalogue, crossplane's version (tlslint's code names
+    the directory)."""
     import crossplane
 
     from tlslint import catalogue
 
     digest = hashlib.blake2b(digest_size=32)
     # The working directory: messages name evidence files relative to it (Evidence.where).
-    for part in (repr(settings), repr(declared), crossplane.__version__, os.getcwd()):
+    for part in (repr(settings), repr(declared), repr(overruled), crossplane.__version__, os.getcwd()):
         digest.update(part.encode("utf-8", "surrogateescape"))
         digest.update(b"\0")
     digest.update((catalogue.rules_dir() / catalogue.INDEX_NAME).read_bytes())

@@ -13,14 +13,18 @@ servers from 1.25.5, and before, nginx refuses the second server's listen (`dupl
 address it resolves to). They are reported where
 nginx is known to be older (the setting, an image, or a line of the configuration);
 where the version is open they prove nothing (nginx may be 1.25.5 or later).
+
+The ``nginx.version`` setting wins over the deployment files' images; an image of
+another release above a configuration is reported too, at the line naming it: every
+version-dependent verdict and fix follows the setting, so one of the two is wrong.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tlslint.checks import RuleContext, related
-from tlslint.findings import Finding, Location, Related
+from tlslint.checks import RuleContext, file_location, related
+from tlslint.findings import Finding, Location, Related, Severity
 from tlslint.nginx_inference import Conflict
 from tlslint.nginx_versions import STREAM_VIRTUAL_SERVERS, format_version
 from tlslint.version_range import DEPLOYMENT, DIRECTIVE, Evidence, VersionRange
@@ -45,6 +49,9 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             else:
                 yield _against_declared(ctx, conflict, inference.declared.name())
         yield from _shared_stream_ports(ctx, config, workspace.nginx_versions(config))
+        overruled = workspace.nginx_images_overruled.get(config.files[0])
+        if overruled is not None:
+            yield from _image_against_setting(ctx, config, workspace.nginx_declared, overruled)
 
 
 def _owned(line: Evidence) -> bool:
@@ -100,6 +107,29 @@ def _against_declared(ctx: RuleContext, conflict: Conflict, declared: str) -> Fi
         related=notes,
         anchor=f"{line.directive.name}[{against.kind}]",
         fix_note="no automatic fix: whether the line or the version is wrong is yours to say",
+    )
+
+
+def _image_against_setting(
+    ctx: RuleContext, config: NginxConfig, setting: VersionRange, image: VersionRange
+) -> Iterator[Finding]:
+    """The image a deployment file runs ``config`` on, where the setting names another
+    release: reported on the configuration's root file (what a hook run names; the
+    deployment file is outside its scope), the image's line related."""
+    declared = setting.exact
+    evidence = image.low_by or image.high_by
+    if declared is None or image.contains(declared) or evidence is None or evidence.path is None:
+        return
+    yield ctx.finding(
+        file_location(config.files[0]),
+        f"the nginx.version setting is {format_version(declared)}, but {evidence.phrase()} runs "
+        f"this configuration on nginx {image.label()}: tlslint judges it by the setting, so the "
+        "rules that depend on the version, and their fixes, may be wrong for the nginx that "
+        "runs it; correct the setting or the image",
+        severity=Severity.WARNING,  # nothing here is refused yet: the verdicts may be wrong
+        related=[Related(file_location(evidence.path, evidence.line), f"{evidence.what}: the image")],
+        anchor=f"image[{evidence.what}]",
+        fix_note="no automatic fix: which version runs is yours to say",
     )
 
 

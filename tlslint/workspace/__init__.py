@@ -28,6 +28,9 @@ class Workspace:
     # By configuration root (as loaded): the nginx images nearest above it, when no
     # setting declares the version (``tlslint.deployment_near``).
     nginx_declared_near: Mapping[Path, VersionRange] = field(default_factory=dict)
+    # By configuration root (as loaded): those images where the setting declares the
+    # version and wins over them; NGX004 reports one that the setting contradicts.
+    nginx_images_overruled: Mapping[Path, VersionRange] = field(default_factory=dict)
     # By configuration root (resolved): the versions inferred before the fixer changed the
     # text; its re-checks judge by them (``tlslint.nginx_inference.carried``).
     nginx_pinned: Mapping[Path, VersionRange] = field(default_factory=dict)
