@@ -313,6 +313,18 @@ def test_values_nginx_reads_are_not_refused_in_a_template(tmp_path: Path) -> Non
     assert of(findings(tmp_path / "plain", {"nginx.conf": plain}), "NGX012")
 
 
+@pytest.mark.parametrize(
+    "line", ["ssl_session_tickets $TICKETS;", "http2 ${H2};", "ssl_prefer_server_ciphers ${PREFER};"]
+)
+def test_flags_a_template_fills_in_are_not_refused(tmp_path: Path, line: str) -> None:
+    """A flag's placeholder renders to on or off: nginx refuses the literal `$NAME`, the
+    template's reader never sees it. A flag with nginx's own variable is still refused."""
+    template = f"server {{ {TLS} {line} }}\n"
+    assert not of(findings(tmp_path, {"templates/default.conf.template": template}), "NGX012")
+    plain = config(TLS + " ssl_session_tickets $tickets;")
+    assert of(findings(tmp_path / "plain", {"nginx.conf": plain}), "NGX012")
+
+
 # --------------------------------------------------------------------------- every rule
 
 

@@ -161,16 +161,14 @@ def _wrong_flag(directive: Directive, shape: int) -> bool:
 def _wrong_value(directive: Directive, shape: int, context: int, table: DirectiveTable) -> bool:
     """A flag's value, a value form newer than the target version, or a value nginx's
     reader refuses."""
-    if _wrong_flag(directive, shape):
-        return True
-    if shape & VALUES and table.refused_value(directive.name, directive.args, context):
-        return True
-    # A template's value (`$NAME` in a *.template too) is not judged: the rendered file is nginx's.
-    return (
-        bool(shape & TYPED)
-        and bool(table.typed_refusal(directive.name, directive.args, context))
-        and not templated(directive)
+    refused = (
+        _wrong_flag(directive, shape)
+        or bool(shape & VALUES and table.refused_value(directive.name, directive.args, context))
+        or bool(shape & TYPED and table.typed_refusal(directive.name, directive.args, context))
     )
+    # A template's value (`$NAME` in a *.template too) is not judged: the rendered file is
+    # nginx's (`ssl_session_tickets ${TICKETS};` renders to on or off).
+    return refused and not templated(directive)
 
 
 # Blocks where nginx cannot replace the matched part of the request's URI, so that a
