@@ -179,6 +179,20 @@ def test_parse_errors_cannot_be_suppressed(tmp_path: Path) -> None:
         assert found(tmp_path, {"broken.conf": broken}, mapping) == expected, mapping
 
 
+def test_include_loops_cannot_be_suppressed(tmp_path: Path) -> None:
+    """nginx refuses a loop (or crashes: 1.22.1 segfaults on a cycle of two files); no
+    deploy step provides its way out, unlike a missing include's file."""
+    files = {
+        "nginx.conf": "events {}\nhttp {\n    include a.conf;\n}\n",
+        "a.conf": "include b.conf;  # tlslint: disable=NGX003\n",
+        "b.conf": "# tlslint: disable-file=include-loop\ninclude a.conf;  # tlslint: disable=NGX003\n",
+    }
+    looped = found(tmp_path, files)
+    assert looped and {code for _, code, _ in looped} == {"NGX003"}
+    for mapping in ({"ignore": ["NGX003"]}, {"per-file-ignores": {"*.conf": ["NGX003"]}}):
+        assert found(tmp_path, files, mapping) == looped, mapping
+
+
 def test_include_problems_can_be_suppressed(tmp_path: Path) -> None:
     # NGX002 may be suppressed (an include provided at deploy time), unlike NGX001.
     text = "http {\n    include deploy/tls.conf;  # tlslint: disable=include-not-found\n}\n"

@@ -20,7 +20,9 @@ from tlslint.sources.nginx.model import SourceText
 if TYPE_CHECKING:
     from tlslint.suppressions import FileSuppressions, Suppression
 
-UNSUPPRESSIBLE = frozenset({"NGX001", "BKD001"})  # a file that does not parse is never hidden
+# A file that does not parse is never hidden, nor an include loop (nothing provided at
+# deploy time mends one: nginx refuses it, or crashes on a cycle of files).
+UNSUPPRESSIBLE = frozenset({"NGX001", "NGX003", "BKD001"})
 UNUSED_SUPPRESSION = "TLS001"  # opt-in: reported only when a selector names it
 SUPPRESSION_MARK = "tlslint"  # a comment without it suppresses nothing (tlslint.suppressions unread)
 

@@ -45,9 +45,9 @@ class Evidence:
     @property
     def where(self) -> str:
         if self.directive is not None:
-            return f"{_shown(self.directive.path)}:{self.directive.line}"
+            return f"{shown_path(self.directive.path)}:{self.directive.line}"
         if self.path is not None:
-            return f"{_shown(self.path)}:{self.line}" if self.line else _shown(self.path)
+            return f"{shown_path(self.path)}:{self.line}" if self.line else shown_path(self.path)
         return ""
 
     def phrase(self) -> str:
@@ -66,7 +66,7 @@ class Evidence:
         return f"{self.what}{at}"
 
 
-def _shown(path: Path) -> str:
+def shown_path(path: Path) -> str:
     """A path as findings show theirs, relative to the working directory, where it is
     under it: a repository has many a Dockerfile and nginx.conf. Elsewhere its name."""
     try:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tlslint.nginx_versions import format_version
-from tlslint.version_range import DEPLOYMENT, DIRECTIVE, SETTING, Evidence, VersionRange
+from tlslint.version_range import DEPLOYMENT, DIRECTIVE, SETTING, Evidence, VersionRange, shown_path
 
 if TYPE_CHECKING:
     from tlslint.nginx_inference import Inference
@@ -36,7 +36,8 @@ def show_versions(targets: list[Path], settings: Settings) -> str:
     if not workspace.nginx:
         lines.append("# no nginx configuration under the paths given")
     for config, versions in list(zip(workspace.nginx, declared, strict=True))[:SHOWN_CONFIGS]:
-        described = _config_lines(_shown(config.root.path, settings.base), workspace.nginx_inference(config))
+        # Named as the evidence names its files: relative to the working directory.
+        described = _config_lines(shown_path(config.root.path), workspace.nginx_inference(config))
         if not shared:
             described.insert(1, f"#   declared: {_declared(versions)}")
         lines.extend(described)
@@ -76,10 +77,3 @@ def _config_lines(name: str, inference: Inference) -> list[str]:
             f"against {_sourced(conflict.against)}"
         )
     return lines
-
-
-def _shown(path: Path, base: Path) -> str:
-    try:
-        return path.resolve().relative_to(base).as_posix()
-    except ValueError:
-        return path.as_posix()
