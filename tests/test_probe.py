@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from live_probe_nginx import prepare, running, running_nginx
+from live_probe_nginx import free_port, prepare, running, running_nginx
 from nginx_harness import make_certificate, nginx_version
 
 from tlslint import catalogue
@@ -192,6 +192,74 @@ def test_keepalive_timeout_zero(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert keep["status"] == "closed" and keep["first_status"] == 200
     assert keep["connection_header"] == "close" and keep["second_status"] is None
     assert "LIV103" in codes(doc) and code == 1
+
+
+@pytest.mark.nginx
+def test_keepalive_after_an_error_status_is_not_measured(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """nginx closes the connection after a 500 (and a 400) whatever its keep-alive settings:
+    a `HEAD /` answered so is no evidence, and no LIV103. Other paths keep the connection."""
+    cert, _key = make_certificate()
+    http = f"""http {{
+        ssl_protocols TLSv1.2 TLSv1.3;
+        server {{
+            listen 443 ssl;
+            server_name {SNI};
+            ssl_certificate     /etc/ssl/{SNI}.pem;
+            ssl_certificate_key /etc/ssl/{SNI}.key;
+            location = / {{ return 500; }}
+            location / {{ return 200 "ok\\n"; }}
+        }}
+        server {{
+            listen 127.0.0.1:{{MTLS}} ssl;
+            server_name {SNI};
+            ssl_certificate     /etc/ssl/{SNI}.pem;
+            ssl_certificate_key /etc/ssl/{SNI}.key;
+            ssl_verify_client on;
+            ssl_client_certificate {cert};
+            location / {{ return 200 "ok\\n"; }}
+        }}
+    }}"""
+    mtls = free_port()
+    with running_nginx(tmp_path / "nginx", http.replace("{MTLS}", str(mtls))) as live:
+        code, doc = run_probe(capsys, live.endpoint, "--sni", SNI, "--count", "1")
+        text = run_cli(capsys, "probe", live.endpoint, "--sni", SNI, "--count", "1")
+        reused = _two_requests(live.port, "/other")
+        mtls_code, mtls_doc = run_probe(capsys, f"127.0.0.1:{mtls}", "--sni", SNI, "--count", "1")
+    keep = doc["probe"]["keepalive"]
+    assert (keep["status"], keep["first_status"], keep["second_status"]) == ("inconclusive", 500, None)
+    assert keep["detail"].startswith("not measured: HEAD / answered HTTP 500"), keep
+    assert "LIV103" not in codes(doc) and code == 0, doc
+    (row,) = [line for line in text[1].splitlines() if "HTTP/1.1 keep-alive" in line]
+    assert row.split("keep-alive", 1)[1].strip().startswith("not measured: HEAD / answered HTTP 500")
+    assert text[0] == 0, text
+    assert reused == [200, 200]  # the ground truth: the server keeps connections alive
+    keep = mtls_doc["probe"]["keepalive"]
+    assert (keep["status"], keep["first_status"]) == ("inconclusive", 400), keep
+    assert "LIV103" not in codes(mtls_doc) and mtls_code == 0, mtls_doc
+
+
+def _two_requests(port: int, path: str) -> list[int]:
+    """The statuses of two GET requests over one connection (as curl would send them)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    statuses = []
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=3) as raw,
+        context.wrap_socket(raw, server_hostname=SNI) as tls,
+    ):
+        stream = tls.makefile("rb")
+        for _ in range(2):
+            tls.sendall(f"GET {path} HTTP/1.1\r\nHost: {SNI}\r\n\r\n".encode())
+            statuses.append(int(stream.readline().split()[1]))
+            length = 0
+            while (line := stream.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            stream.read(length)
+    return statuses
 
 
 # --------------------------------------------------------------------------- versions

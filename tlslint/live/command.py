@@ -210,6 +210,8 @@ def render_text(result: ProbeResult) -> str:
         keep = result.keepalive
         if keep.status == "honoured":
             text = f"honoured: HTTP {keep.first_status} and {keep.second_status} on one connection"
+        elif keep.status == "inconclusive":  # the detail starts "not measured: HEAD / answered ..."
+            text = keep.detail
         else:
             text = f"{keep.status}: {keep.detail}"
         rows.append(("HTTP/1.1 keep-alive", text))

@@ -39,6 +39,12 @@ from tlslint import __version__
 
 USER_AGENT = f"tlslint-probe/{__version__}"
 MAX_HEADER_BYTES = 64 * 1024
+# Statuses after which servers close the connection whatever their keep-alive settings, so that
+# a close says nothing about keep-alive: nginx after 400, 413, 414, 495 to 497, 500 and 501
+# (ngx_http_special_response_handler); Apache httpd and Tomcat after 400, 408, 411, 413, 414,
+# 417, 500, 501 and 503; proxies after the 5xx they make themselves. Every 5xx counts; other
+# statuses (a 404 or 403 at /, common on APIs) do not make nginx close, and stay evidence.
+CLOSING_STATUSES = frozenset({400, 408, 411, 413, 414, 417, 431, 495, 496, 497})
 TICKET_WAIT = 0.3  # seconds to wait for TLS 1.3 tickets from a server that does not answer HTTP
 VERSION_NAMES = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 LEGACY_VERSIONS = ("TLSv1", "TLSv1.1")
@@ -58,6 +64,11 @@ def refused_for_no_name(handshake: Handshake) -> bool:
     return handshake.failure in ("reset", "closed") or (
         handshake.failure == "alert" and handshake.detail in NO_NAME_ALERTS
     )
+
+
+def closes_after(status: int) -> bool:
+    """Whether servers close the connection after a response with ``status`` regardless of keep-alive."""
+    return status in CLOSING_STATUSES or status >= 500
 
 
 Progress = Callable[[str], None]
@@ -209,7 +220,8 @@ class Resumption:
 
 @dataclass
 class KeepAlive:
-    status: str  # honoured | closed | failed
+    # honoured | closed | failed | inconclusive (closed after an error status: not evidence)
+    status: str
     detail: str = ""
     first_status: int | None = None
     connection_header: str = ""
@@ -741,9 +753,18 @@ class Prober:
             result.second_status = second
             if second is None:
                 said = "said Connection: close and " if "close" in result.connection_header.lower() else ""
-                if problem.startswith(("closed:", "reset:")):
+                if problem.startswith(("closed:", "reset:")) and closes_after(status):
+                    result.status = "inconclusive"
+                    result.detail = (
+                        f"not measured: HEAD / answered HTTP {status} and the server {said}closed the "
+                        "connection, as nginx and others do after such an error whatever their "
+                        "keep-alive settings"
+                    )
+                elif problem.startswith(("closed:", "reset:")):
                     result.status = "closed"
-                    result.detail = f"the server {said}closed the connection after the first response"
+                    result.detail = (
+                        f"the server {said}closed the connection after the first response (HTTP {status})"
+                    )
                 else:  # kept open but unanswered: not evidence either way
                     result.status = "failed"
                     result.detail = f"no response to a second request on the connection ({problem})"
