@@ -282,6 +282,51 @@ def test_debian_default_protocols_and_tls13(tmp_path: Path, capsys: pytest.Captu
         assert versions["TLSv1.3"]["detail"] == "alert: protocol version"
 
 
+@pytest.mark.nginx
+def test_versions_failing_for_another_reason_are_not_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`refused` is for a version the server will not speak: a rejected name (the
+    ssl_reject_handshake default server, SNI of no server) or a port that does not speak
+    TLS (plain HTTP, an SSH banner) is not a refused version, and no LIV104."""
+    plain = free_port()
+    http = REJECT_DEFAULT.rstrip().removesuffix("}") + (
+        f"    server {{ listen 127.0.0.1:{plain}; location / {{ return 200; }} }}\n    }}"
+    )
+    with running_nginx(tmp_path / "nginx", http) as live:
+        code, doc = run_probe(capsys, live.endpoint, "--sni", "other.test", "--count", "1")
+        text = run_cli(capsys, "probe", live.endpoint, "--sni", "other.test", "--count", "1")
+        _, named = run_probe(capsys, live.endpoint, "--sni", SNI, "--count", "1")
+        _, http_doc = run_probe(capsys, f"127.0.0.1:{plain}", "--sni", SNI, "--count", "1")
+    with tcp_server("banner") as port:
+        _, ssh_doc = run_probe(capsys, f"127.0.0.1:{port}", "--sni", SNI, "--count", "1")
+
+    def statuses(doc: dict[str, Any]) -> dict[str, tuple[str, str]]:
+        return {v["version"]: (v["status"], v["detail"]) for v in doc["probe"]["versions"]}
+
+    # nginx checks the version before the name: TLS 1.0 and 1.1 are refused for what they are.
+    rejected = "not measured: the server rejected the name, not the version (alert: unrecognized name)"
+    assert statuses(doc) == {
+        "TLSv1": ("refused", "alert: protocol version"),
+        "TLSv1.1": ("refused", "alert: protocol version"),
+        "TLSv1.2": ("inconclusive", rejected),
+        "TLSv1.3": ("inconclusive", rejected),
+    }, statuses(doc)
+    assert "LIV104" not in codes(doc) and code == 2  # no handshake completed: nothing measured
+    assert [line.split()[2] for line in text[1].splitlines() if "protocol TLSv1." in line] == [
+        "refused",
+        "inconclusive",
+        "inconclusive",
+    ]
+    assert f"inconclusive {rejected}" in text[1]
+    # With a name the server has, the same versions complete: the name was the problem.
+    assert {v: s for v, (s, _) in statuses(named).items()}["TLSv1.3"] == "accepted"
+    for doc_ in (http_doc, ssh_doc):
+        assert {status for status, _ in statuses(doc_).values()} == {"inconclusive"}, statuses(doc_)
+        assert all(d == "not TLS (tls-error: wrong version number)" for _, d in statuses(doc_).values())
+        assert "is not TLS" in doc_["probe"]["error"] and "LIV104" not in codes(doc_)
+
+
 LIVE_EXAMPLES = [
     pytest.param(code, key, example[key], id=f"{code}-{index}-{key}")
     for code, entry in catalogue.load_entries().items()
@@ -338,7 +383,8 @@ def test_verify_and_other_formats(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 @contextlib.contextmanager
 def tcp_server(behaviour: str) -> Iterator[int]:
-    """``reset``: read the ClientHello, then RST; ``silent``: accept and never answer."""
+    """``reset``: read the ClientHello, then RST; ``silent``: accept and never answer;
+    ``banner``: an SSH server's greeting, then read and close."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
@@ -357,6 +403,12 @@ def tcp_server(behaviour: str) -> Iterator[int]:
                 with contextlib.suppress(OSError):
                     conn.recv(4096)
                 conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                conn.close()
+            elif behaviour == "banner":
+                conn.settimeout(2)
+                with contextlib.suppress(OSError):
+                    conn.sendall(b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n")
+                    conn.recv(4096)
                 conn.close()
             else:
                 held.append(conn)
