@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import pty
 import socket
 import ssl
 import struct
@@ -376,6 +378,47 @@ def test_verify_and_other_formats(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "resumption TLSv1.3" in text[1] and "2/2 resumed (100%)" in text[1]
     assert f"No findings probing {live.endpoint}" in text[1]
     assert "\r" not in text[2]  # no progress line when stderr is not a terminal
+
+
+def _probe_on_a_terminal(*args: str) -> tuple[int, str, str]:
+    """``tlslint probe ARGS`` in a subprocess whose stderr is a terminal (a pty): (status, stdout, stderr)."""
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "tlslint", "probe", *args],
+            stdout=subprocess.PIPE, stderr=follower, stdin=subprocess.DEVNULL, timeout=60,
+        )  # fmt: skip
+        os.close(follower)
+        follower = -1
+        shown = b""
+        with contextlib.suppress(OSError):  # EIO once the terminal's buffer is read
+            while chunk := os.read(leader, 4096):
+                shown += chunk
+    finally:
+        os.close(leader)
+        if follower != -1:
+            os.close(follower)
+    return done.returncode, done.stdout.decode(), shown.decode(errors="replace")
+
+
+@pytest.mark.nginx
+def test_quiet_prints_findings_only_and_no_progress(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """-q: the findings, without the measurement table, summary or progress line (as for logs)."""
+    http = f"http {{\n    ssl_protocols TLSv1.2;\n{SERVER}\n    }}"
+    with running_nginx(tmp_path / "nginx", http) as live:
+        args = (live.endpoint, "--sni", SNI, "--count", "1", "--select", "LIV104")
+        code, out, err = run_cli(capsys, "probe", *args, "-q")
+        loud = _probe_on_a_terminal(*args)
+        quiet = _probe_on_a_terminal(*args, "-q")
+    lines = out.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{live.endpoint}: LIV104 [warning]"), out
+    assert code == 1 and err == ""
+    assert "probing" in loud[2] and "\x1b[K" in loud[2]  # the progress line, on a terminal
+    assert "handshake, no SNI" in loud[1]
+    assert quiet[2] == "", quiet  # never with --quiet
+    assert quiet[1] == out and quiet[0] == code == loud[0]
 
 
 # --------------------------------------------------------------------------- misbehaving servers

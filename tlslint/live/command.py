@@ -224,10 +224,10 @@ def render_text(result: ProbeResult) -> str:
 
 
 class _Progress:
-    """One overwritten status line on stderr, only on a terminal."""
+    """One overwritten status line on stderr, only on a terminal and never with --quiet."""
 
-    def __init__(self, endpoint: str) -> None:
-        self.enabled = sys.stderr.isatty()
+    def __init__(self, endpoint: str, *, quiet: bool = False) -> None:
+        self.enabled = not quiet and sys.stderr.isatty()
         self.endpoint = endpoint
         self.shown = False
 
@@ -278,7 +278,7 @@ def run_probe(
     except (UsageError, ValueError) as error:
         print(f"tlslint: {error}", file=sys.stderr)
         return 2
-    progress = _Progress(target.endpoint)
+    progress = _Progress(target.endpoint, quiet=quiet)
     try:
         result = probe(target, count, progress)
     finally:
@@ -292,7 +292,7 @@ def run_probe(
         payload["probe"] = result.as_dict()
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
     elif output_format == "text":
-        out = render_text(result)
+        out = "" if quiet else render_text(result)  # --quiet: findings only, as for logs and check
         out += findings_text(run, quiet=quiet)
         if not quiet:
             out += (
