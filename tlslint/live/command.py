@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from tlslint.selection import Given
 
 FORMATS = ("text", "json", "sarif", "github")
+MAX_TIMEOUT = 3600  # seconds: --timeout bounds each network step; sockets and threads take no more
 # A failed handshake without SNI that says something about the server (not the network).
 _NON_SNI_FAILURES = frozenset({"reset", "alert", "closed", "tls-error"})
 _NON_SNI_FIX = (
@@ -265,8 +267,8 @@ def run_probe(
     try:
         if count < 1:
             raise UsageError("--count must be at least 1")
-        if timeout <= 0:
-            raise UsageError("--timeout must be positive")
+        if not (math.isfinite(timeout) and 0 < timeout <= MAX_TIMEOUT):  # nan, inf: no timeout at all
+            raise UsageError(f"--timeout must be a number of seconds above 0 and at most {MAX_TIMEOUT}")
         if min_ratio is not None and not 0 <= min_ratio <= 1:
             raise UsageError("--min-ratio must be between 0 and 1")
         overrides = {"LIV102": {"min-ratio": min_ratio}} if min_ratio is not None else None
