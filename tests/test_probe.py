@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import pty
 import socket
 import ssl
 import struct
@@ -23,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from live_probe_nginx import prepare, running, running_nginx
+from live_probe_nginx import free_port, prepare, running, running_nginx
 from nginx_harness import make_certificate, nginx_version
 
 from tlslint import catalogue
@@ -194,6 +196,74 @@ def test_keepalive_timeout_zero(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "LIV103" in codes(doc) and code == 1
 
 
+@pytest.mark.nginx
+def test_keepalive_after_an_error_status_is_not_measured(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """nginx closes the connection after a 500 (and a 400) whatever its keep-alive settings:
+    a `HEAD /` answered so is no evidence, and no LIV103. Other paths keep the connection."""
+    cert, _key = make_certificate()
+    http = f"""http {{
+        ssl_protocols TLSv1.2 TLSv1.3;
+        server {{
+            listen 443 ssl;
+            server_name {SNI};
+            ssl_certificate     /etc/ssl/{SNI}.pem;
+            ssl_certificate_key /etc/ssl/{SNI}.key;
+            location = / {{ return 500; }}
+            location / {{ return 200 "ok\\n"; }}
+        }}
+        server {{
+            listen 127.0.0.1:{{MTLS}} ssl;
+            server_name {SNI};
+            ssl_certificate     /etc/ssl/{SNI}.pem;
+            ssl_certificate_key /etc/ssl/{SNI}.key;
+            ssl_verify_client on;
+            ssl_client_certificate {cert};
+            location / {{ return 200 "ok\\n"; }}
+        }}
+    }}"""
+    mtls = free_port()
+    with running_nginx(tmp_path / "nginx", http.replace("{MTLS}", str(mtls))) as live:
+        code, doc = run_probe(capsys, live.endpoint, "--sni", SNI, "--count", "1")
+        text = run_cli(capsys, "probe", live.endpoint, "--sni", SNI, "--count", "1")
+        reused = _two_requests(live.port, "/other")
+        mtls_code, mtls_doc = run_probe(capsys, f"127.0.0.1:{mtls}", "--sni", SNI, "--count", "1")
+    keep = doc["probe"]["keepalive"]
+    assert (keep["status"], keep["first_status"], keep["second_status"]) == ("inconclusive", 500, None)
+    assert keep["detail"].startswith("not measured: HEAD / answered HTTP 500"), keep
+    assert "LIV103" not in codes(doc) and code == 0, doc
+    (row,) = [line for line in text[1].splitlines() if "HTTP/1.1 keep-alive" in line]
+    assert row.split("keep-alive", 1)[1].strip().startswith("not measured: HEAD / answered HTTP 500")
+    assert text[0] == 0, text
+    assert reused == [200, 200]  # the ground truth: the server keeps connections alive
+    keep = mtls_doc["probe"]["keepalive"]
+    assert (keep["status"], keep["first_status"]) == ("inconclusive", 400), keep
+    assert "LIV103" not in codes(mtls_doc) and mtls_code == 0, mtls_doc
+
+
+def _two_requests(port: int, path: str) -> list[int]:
+    """The statuses of two GET requests over one connection (as curl would send them)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    statuses = []
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=3) as raw,
+        context.wrap_socket(raw, server_hostname=SNI) as tls,
+    ):
+        stream = tls.makefile("rb")
+        for _ in range(2):
+            tls.sendall(f"GET {path} HTTP/1.1\r\nHost: {SNI}\r\n\r\n".encode())
+            statuses.append(int(stream.readline().split()[1]))
+            length = 0
+            while (line := stream.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            stream.read(length)
+    return statuses
+
+
 # --------------------------------------------------------------------------- versions
 
 
@@ -212,6 +282,51 @@ def test_debian_default_protocols_and_tls13(tmp_path: Path, capsys: pytest.Captu
         tls13 = resumption(doc)["TLSv1.3"]
         assert tls13["status"] == "not-offered" and tls13["ratio"] is None
         assert versions["TLSv1.3"]["detail"] == "alert: protocol version"
+
+
+@pytest.mark.nginx
+def test_versions_failing_for_another_reason_are_not_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`refused` is for a version the server will not speak: a rejected name (the
+    ssl_reject_handshake default server, SNI of no server) or a port that does not speak
+    TLS (plain HTTP, an SSH banner) is not a refused version, and no LIV104."""
+    plain = free_port()
+    http = REJECT_DEFAULT.rstrip().removesuffix("}") + (
+        f"    server {{ listen 127.0.0.1:{plain}; location / {{ return 200; }} }}\n    }}"
+    )
+    with running_nginx(tmp_path / "nginx", http) as live:
+        code, doc = run_probe(capsys, live.endpoint, "--sni", "other.test", "--count", "1")
+        text = run_cli(capsys, "probe", live.endpoint, "--sni", "other.test", "--count", "1")
+        _, named = run_probe(capsys, live.endpoint, "--sni", SNI, "--count", "1")
+        _, http_doc = run_probe(capsys, f"127.0.0.1:{plain}", "--sni", SNI, "--count", "1")
+    with tcp_server("banner") as port:
+        _, ssh_doc = run_probe(capsys, f"127.0.0.1:{port}", "--sni", SNI, "--count", "1")
+
+    def statuses(doc: dict[str, Any]) -> dict[str, tuple[str, str]]:
+        return {v["version"]: (v["status"], v["detail"]) for v in doc["probe"]["versions"]}
+
+    # nginx checks the version before the name: TLS 1.0 and 1.1 are refused for what they are.
+    rejected = "not measured: the server rejected the name, not the version (alert: unrecognized name)"
+    assert statuses(doc) == {
+        "TLSv1": ("refused", "alert: protocol version"),
+        "TLSv1.1": ("refused", "alert: protocol version"),
+        "TLSv1.2": ("inconclusive", rejected),
+        "TLSv1.3": ("inconclusive", rejected),
+    }, statuses(doc)
+    assert "LIV104" not in codes(doc) and code == 2  # no handshake completed: nothing measured
+    assert [line.split()[2] for line in text[1].splitlines() if "protocol TLSv1." in line] == [
+        "refused",
+        "inconclusive",
+        "inconclusive",
+    ]
+    assert f"inconclusive {rejected}" in text[1]
+    # With a name the server has, the same versions complete: the name was the problem.
+    assert {v: s for v, (s, _) in statuses(named).items()}["TLSv1.3"] == "accepted"
+    for doc_ in (http_doc, ssh_doc):
+        assert {status for status, _ in statuses(doc_).values()} == {"inconclusive"}, statuses(doc_)
+        assert all(d == "not TLS (tls-error: wrong version number)" for _, d in statuses(doc_).values())
+        assert "is not TLS" in doc_["probe"]["error"] and "LIV104" not in codes(doc_)
 
 
 LIVE_EXAMPLES = [
@@ -265,12 +380,54 @@ def test_verify_and_other_formats(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "\r" not in text[2]  # no progress line when stderr is not a terminal
 
 
+def _probe_on_a_terminal(*args: str) -> tuple[int, str, str]:
+    """``tlslint probe ARGS`` in a subprocess whose stderr is a terminal (a pty): (status, stdout, stderr)."""
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "tlslint", "probe", *args],
+            stdout=subprocess.PIPE, stderr=follower, stdin=subprocess.DEVNULL, timeout=60,
+        )  # fmt: skip
+        os.close(follower)
+        follower = -1
+        shown = b""
+        with contextlib.suppress(OSError):  # EIO once the terminal's buffer is read
+            while chunk := os.read(leader, 4096):
+                shown += chunk
+    finally:
+        os.close(leader)
+        if follower != -1:
+            os.close(follower)
+    return done.returncode, done.stdout.decode(), shown.decode(errors="replace")
+
+
+@pytest.mark.nginx
+def test_quiet_prints_findings_only_and_no_progress(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """-q: the findings, without the measurement table, summary or progress line (as for logs)."""
+    http = f"http {{\n    ssl_protocols TLSv1.2;\n{SERVER}\n    }}"
+    with running_nginx(tmp_path / "nginx", http) as live:
+        args = (live.endpoint, "--sni", SNI, "--count", "1", "--select", "LIV104")
+        code, out, err = run_cli(capsys, "probe", *args, "-q")
+        loud = _probe_on_a_terminal(*args)
+        quiet = _probe_on_a_terminal(*args, "-q")
+    lines = out.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{live.endpoint}: LIV104 [warning]"), out
+    assert code == 1 and err == ""
+    assert "probing" in loud[2] and "\x1b[K" in loud[2]  # the progress line, on a terminal
+    assert "handshake, no SNI" in loud[1]
+    assert quiet[2] == "", quiet  # never with --quiet
+    assert quiet[1] == out and quiet[0] == code == loud[0]
+
+
 # --------------------------------------------------------------------------- misbehaving servers
 
 
 @contextlib.contextmanager
 def tcp_server(behaviour: str) -> Iterator[int]:
-    """``reset``: read the ClientHello, then RST; ``silent``: accept and never answer."""
+    """``reset``: read the ClientHello, then RST; ``silent``: accept and never answer;
+    ``banner``: an SSH server's greeting, then read and close."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
@@ -289,6 +446,12 @@ def tcp_server(behaviour: str) -> Iterator[int]:
                 with contextlib.suppress(OSError):
                     conn.recv(4096)
                 conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                conn.close()
+            elif behaviour == "banner":
+                conn.settimeout(2)
+                with contextlib.suppress(OSError):
+                    conn.sendall(b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n")
+                    conn.recv(4096)
                 conn.close()
             else:
                 held.append(conn)

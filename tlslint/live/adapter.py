@@ -142,9 +142,23 @@ def summary_line(findings: list[Finding], where: str) -> str:
     return f"Found {len(findings)} finding{plural} ({', '.join(parts)}) {where}."
 
 
+def check_output(output: Path | None) -> None:
+    """Raise UsageError for an --output that cannot be a file (before any work is done)."""
+    if output is None:
+        return
+    if output.is_dir():
+        raise UsageError(f"cannot write {output}: it is a directory")
+    if not output.parent.is_dir():
+        raise UsageError(f"cannot write {output}: no such directory {output.parent}")
+
+
 def emit(text: str, output: Path | None) -> None:
+    """Write the report to stdout or ``output``; UsageError when the file cannot be written."""
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()
-    else:
+        return
+    try:
         output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"cannot write {output}: {error.strerror or error}") from None

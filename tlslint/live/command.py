@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from tlslint.selection import Given
 
 FORMATS = ("text", "json", "sarif", "github")
+MAX_TIMEOUT = 3600  # seconds: --timeout bounds each network step; sockets and threads take no more
 # A failed handshake without SNI that says something about the server (not the network).
 _NON_SNI_FAILURES = frozenset({"reset", "alert", "closed", "tls-error"})
 _NON_SNI_FIX = (
@@ -210,6 +212,8 @@ def render_text(result: ProbeResult) -> str:
         keep = result.keepalive
         if keep.status == "honoured":
             text = f"honoured: HTTP {keep.first_status} and {keep.second_status} on one connection"
+        elif keep.status == "inconclusive":  # the detail starts "not measured: HEAD / answered ..."
+            text = keep.detail
         else:
             text = f"{keep.status}: {keep.detail}"
         rows.append(("HTTP/1.1 keep-alive", text))
@@ -222,10 +226,10 @@ def render_text(result: ProbeResult) -> str:
 
 
 class _Progress:
-    """One overwritten status line on stderr, only on a terminal."""
+    """One overwritten status line on stderr, only on a terminal and never with --quiet."""
 
-    def __init__(self, endpoint: str) -> None:
-        self.enabled = sys.stderr.isatty()
+    def __init__(self, endpoint: str, *, quiet: bool = False) -> None:
+        self.enabled = not quiet and sys.stderr.isatty()
         self.endpoint = endpoint
         self.shown = False
 
@@ -263,8 +267,8 @@ def run_probe(
     try:
         if count < 1:
             raise UsageError("--count must be at least 1")
-        if timeout <= 0:
-            raise UsageError("--timeout must be positive")
+        if not (math.isfinite(timeout) and 0 < timeout <= MAX_TIMEOUT):  # nan, inf: no timeout at all
+            raise UsageError(f"--timeout must be a number of seconds above 0 and at most {MAX_TIMEOUT}")
         if min_ratio is not None and not 0 <= min_ratio <= 1:
             raise UsageError("--min-ratio must be between 0 and 1")
         overrides = {"LIV102": {"min-ratio": min_ratio}} if min_ratio is not None else None
@@ -276,7 +280,7 @@ def run_probe(
     except (UsageError, ValueError) as error:
         print(f"tlslint: {error}", file=sys.stderr)
         return 2
-    progress = _Progress(target.endpoint)
+    progress = _Progress(target.endpoint, quiet=quiet)
     try:
         result = probe(target, count, progress)
     finally:
@@ -290,7 +294,7 @@ def run_probe(
         payload["probe"] = result.as_dict()
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
     elif output_format == "text":
-        out = render_text(result)
+        out = "" if quiet else render_text(result)  # --quiet: findings only, as for logs and check
         out += findings_text(run, quiet=quiet)
         if not quiet:
             out += (

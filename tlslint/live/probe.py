@@ -39,6 +39,12 @@ from tlslint import __version__
 
 USER_AGENT = f"tlslint-probe/{__version__}"
 MAX_HEADER_BYTES = 64 * 1024
+# Statuses after which servers close the connection whatever their keep-alive settings, so that
+# a close says nothing about keep-alive: nginx after 400, 413, 414, 495 to 497, 500 and 501
+# (ngx_http_special_response_handler); Apache httpd and Tomcat after 400, 408, 411, 413, 414,
+# 417, 500, 501 and 503; proxies after the 5xx they make themselves. Every 5xx counts; other
+# statuses (a 404 or 403 at /, common on APIs) do not make nginx close, and stay evidence.
+CLOSING_STATUSES = frozenset({400, 408, 411, 413, 414, 417, 431, 495, 496, 497})
 TICKET_WAIT = 0.3  # seconds to wait for TLS 1.3 tickets from a server that does not answer HTTP
 VERSION_NAMES = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 LEGACY_VERSIONS = ("TLSv1", "TLSv1.1")
@@ -49,6 +55,19 @@ INCONCLUSIVE = frozenset({"timeout", "unreachable", "refused", "local", "error"}
 # unrecognized_name, Envoy without a non-SNI filter chain resets (or closes) the connection.
 # With no name to send, a version handshake that fails the same way says nothing about the version.
 NO_NAME_ALERTS = frozenset({"unrecognized name", "handshake failure"})
+# How a pinned handshake fails when the server has no version in common with it: its
+# protocol_version alert, or the local OpenSSL's refusal of the version the server chose.
+VERSION_FAILURES = frozenset(
+    {
+        ("alert", "protocol version"),
+        ("tls-error", "unsupported protocol"),
+        ("tls-error", "version too low"),
+        ("tls-error", "version too high"),
+    }
+)
+# What OpenSSL says when the bytes that came back are not TLS records (plain HTTP, an SSH or
+# SMTP banner): with the unpinned handshake failing alike, the port does not speak TLS.
+NOT_TLS = frozenset({"wrong version number", "packet length too long"})
 
 
 def refused_for_no_name(handshake: Handshake) -> bool:
@@ -58,6 +77,15 @@ def refused_for_no_name(handshake: Handshake) -> bool:
     return handshake.failure in ("reset", "closed") or (
         handshake.failure == "alert" and handshake.detail in NO_NAME_ALERTS
     )
+
+
+def not_tls(handshake: Handshake) -> bool:
+    return handshake.failure == "tls-error" and handshake.detail in NOT_TLS
+
+
+def closes_after(status: int) -> bool:
+    """Whether servers close the connection after a response with ``status`` regardless of keep-alive."""
+    return status in CLOSING_STATUSES or status >= 500
 
 
 Progress = Callable[[str], None]
@@ -209,7 +237,8 @@ class Resumption:
 
 @dataclass
 class KeepAlive:
-    status: str  # honoured | closed | failed
+    # honoured | closed | failed | inconclusive (closed after an error status: not evidence)
+    status: str
     detail: str = ""
     first_status: int | None = None
     connection_header: str = ""
@@ -627,7 +656,7 @@ class Prober:
             no_name = None
         for version in VERSION_NAMES:
             self.progress(f"protocol {version}")
-            result.versions.append(self.probe_version(version, name, no_name))
+            result.versions.append(self.probe_version(version, name, no_name, reference))
         for version in RESUMPTION_VERSIONS:
             result.resumption.append(self.measure_resumption(version, name, result.version(version)))
         self.progress("HTTP/1.1 keep-alive")
@@ -643,11 +672,23 @@ class Prober:
                 )
             else:
                 result.error = "no TLS handshake succeeded: " + reference.describe()
+                if not_tls(reference) and not_tls(result.no_sni_handshake):
+                    result.error += " (what the server sent back is not TLS: plain HTTP or another protocol?)"
 
     def probe_version(
-        self, version: str, name: str | None, no_name: Handshake | None = None
+        self,
+        version: str,
+        name: str | None,
+        no_name: Handshake | None = None,
+        reference: Handshake | None = None,
     ) -> VersionResult:
-        """``no_name``: the failed handshake without SNI, when there is no name to send."""
+        """``no_name``: the failed handshake without SNI, when there is no name to send;
+        ``reference``: the handshake with the same name and no version pinned.
+
+        ``refused`` is kept for failures about the version (a protocol_version alert, no
+        version in common), and for other failures of a version the unpinned handshake
+        does not share; a failure that is not about the version is ``inconclusive``.
+        """
         problem = local_support(version)
         if problem is not None:
             return VersionResult(version, "not-tested", f"could not test: {problem}")
@@ -668,12 +709,35 @@ class Prober:
             return VersionResult(
                 version, "accepted", f"handshake completed; {handshake.describe()}", handshake
             )
+        if (handshake.failure, handshake.detail) in VERSION_FAILURES:
+            return VersionResult(version, "refused", handshake.describe(), handshake)
+        same = reference is not None and (reference.failure, reference.detail) == (
+            handshake.failure,
+            handshake.detail,
+        )
+        if same and not_tls(handshake):
+            return VersionResult(version, "inconclusive", f"not TLS ({handshake.describe()})", handshake)
+        if handshake.failure == "alert" and handshake.detail == "unrecognized name":
+            # nginx checks the version first (a protocol_version alert), then the name.
+            return VersionResult(
+                version,
+                "inconclusive",
+                f"not measured: the server rejected the name, not the version ({handshake.describe()})",
+                handshake,
+            )
+        if same:
+            return VersionResult(
+                version,
+                "inconclusive",
+                f"not measured: the handshake fails with any version ({handshake.describe()})",
+                handshake,
+            )
         return VersionResult(version, "refused", handshake.describe(), handshake)
 
     def measure_resumption(self, version: str, name: str | None, offered: VersionResult | None) -> Resumption:
         if offered is not None and offered.status != "accepted":
             status = "not-offered" if offered.status == "refused" else "failed"
-            return Resumption(version, status, offered.detail)
+            return Resumption(version, status, offered.detail.removeprefix("not measured: "))
         context = make_context(self.target, version, verify=self.verify)
         session: ssl.SSLSession | None = None
         outcome = Resumption(version, "measured")
@@ -741,9 +805,18 @@ class Prober:
             result.second_status = second
             if second is None:
                 said = "said Connection: close and " if "close" in result.connection_header.lower() else ""
-                if problem.startswith(("closed:", "reset:")):
+                if problem.startswith(("closed:", "reset:")) and closes_after(status):
+                    result.status = "inconclusive"
+                    result.detail = (
+                        f"not measured: HEAD / answered HTTP {status} and the server {said}closed the "
+                        "connection, as nginx and others do after such an error whatever their "
+                        "keep-alive settings"
+                    )
+                elif problem.startswith(("closed:", "reset:")):
                     result.status = "closed"
-                    result.detail = f"the server {said}closed the connection after the first response"
+                    result.detail = (
+                        f"the server {said}closed the connection after the first response (HTTP {status})"
+                    )
                 else:  # kept open but unanswered: not evidence either way
                     result.status = "failed"
                     result.detail = f"no response to a second request on the connection ({problem})"

@@ -13,6 +13,7 @@ from tlslint.findings import Finding, Location
 from tlslint.live.adapter import (
     RuleSettings,
     UsageError,
+    check_output,
     emit,
     findings_text,
     load_rule_settings,
@@ -402,6 +403,7 @@ def run_logs(
         start = parse_since(since) if since else None
         if per_client_limit is not None and per_client_limit < 1:
             raise UsageError("--per-client-limit must be at least 1")
+        check_output(output)
         overrides = {"LOG104": {"per-client-limit": per_client_limit}} if per_client_limit else None
         rules = load_rule_settings(config, select, ignore, fail_on, overrides, extend_select)
         method = str(rules.options("LOG103")["method"])
@@ -435,7 +437,11 @@ def run_logs(
     findings = evaluate(report, rules)
     run = make_result(findings, [p.file.path for p in prepared], missing)
     text = render(output_format, report, run, quiet=quiet)
-    emit(text, output)
+    try:
+        emit(text, output)
+    except UsageError as error:
+        print(f"tlslint: {error}", file=sys.stderr)
+        return 2
     for path in missing:
         print(f"tlslint: {path}: no such file or directory", file=sys.stderr)
     for problem in problems:
