@@ -162,3 +162,19 @@ def test_ngx303_on_a_default_that_has_tls13_already(tmp_path: Path) -> None:
     assert "ssl_protocols TLSv1.2 TLSv1.3;" in after
     assert not [m for m in messages if "appeared after a fix" in m]
     assert len(tls13_errors(findings)) == 1  # the one that was there before
+
+
+def test_several_virtual_servers_are_counted_once(tmp_path: Path) -> None:
+    """One default server, three virtual servers with tickets off (10,000 in a generated
+    tree): the note names the first and counts the others, each once."""
+    vhosts = "".join(
+        f"    server {{\n        listen 443 ssl;\n        server_name {name}.example;\n        {CERT}\n"
+        "        ssl_session_tickets off;\n    }\n"
+        for name in ("b", "c")
+    )
+    text = repro().replace("    access_log", vhosts + "    access_log")
+    (finding,) = lint(tmp_path, text, "1.22.1", ["NGX302"])
+    assert finding.fix is None
+    assert "TLS server[b.example@*:443] and 2 more virtual servers would then never resume" in (
+        finding.fix_note
+    )

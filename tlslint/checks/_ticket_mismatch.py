@@ -334,14 +334,15 @@ def tls13_losses(
     written = protocols_of(*lines) if lines else None
     if all("TLSv1.3" in (written or default_ssl_protocols(rep) or ()) for rep in before):
         return []  # TLS 1.3 is in already: the fix lets in nothing new
-    found: list[tuple[Server, Server]] = []
+    # By identity, in order: one default server may have 10,000 virtual servers.
+    found: dict[tuple[int, int], tuple[Server, Server]] = {}
     for default in servers_deciding(config, level, "ssl_protocols"):
         for socket in tls_default_for(config, default):
             for server in config.groups.get(socket, ()):
-                pair = (server, default)
-                if differs(config, server, default) and pair not in found:
-                    found.append(pair)
-    return found
+                key = (id(server), id(default))
+                if key not in found and differs(config, server, default):
+                    found[key] = (server, default)
+    return list(found.values())
 
 
 def losses_note(losses: Sequence[tuple[Server, Server]], *, legacy: bool = False) -> str:
