@@ -265,3 +265,63 @@ def test_tickets_that_differ_where_the_default_server_lets_no_tls13_in(tmp_path:
         with pytest.raises(ssl.SSLError):  # its own TLSv1.3 does not count before 1.29.2
             resume_request(live.port, tls_client(ssl.TLSVersion.TLSv1_3), None, API, TIMEOUT)
     assert findings(tmp_path, text, "NGX101") == []
+
+
+# The configuration of the report against NGX302's fix (tests/test_protocols_fix_resumption.py):
+# a shared cache in http{}, a catch-all default server with tickets on (nginx's default),
+# a virtual server with them off, and no ssl_protocols (nginx's default before 1.23.4 has
+# no TLSv1.3) unless the fix's line is added.
+TICKETS_OFF_VHOST = """\
+http {{
+    ssl_session_cache shared:SSL:10m;
+{protocols}
+    server {{
+        listen 443 ssl default_server;
+        ssl_certificate     /etc/ssl/default.pem;
+        ssl_certificate_key /etc/ssl/default.key;
+        return 444;
+    }}
+    server {{
+        listen 443 ssl;
+        server_name api.example.com;
+        ssl_certificate     /etc/ssl/api.pem;
+        ssl_certificate_key /etc/ssl/api.key;
+        ssl_session_tickets off;
+        return 200 "api\\n";
+    }}
+}}
+"""
+
+
+def test_letting_tls13_in_stops_a_vhost_with_other_tickets_resuming(tmp_path: Path) -> None:
+    if nginx_version(nginx_binary()) >= (1, 23, 4):
+        pytest.skip("nginx's default ssl_protocols has TLSv1.3 from 1.23.4")
+    any_version = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # what a client offers by default
+    any_version.check_hostname = False
+    any_version.verify_mode = ssl.CERT_NONE
+    any_version.minimum_version = ssl.TLSVersion.TLSv1_2
+
+    def resumed(port: int) -> int:
+        _, session = resume_request(port, any_version, None, API, TIMEOUT)
+        count = 0
+        for _ in range(TRIES):
+            reused, session = resume_request(port, any_version, session, API, TIMEOUT)
+            count += reused
+        return count
+
+    as_written = TICKETS_OFF_VHOST.format(protocols="")
+    with running_nginx(tmp_path / "written", as_written) as live:
+        with pytest.raises(ssl.SSLError):  # nginx's default offers no TLS 1.3 before 1.23.4
+            resume_request(live.port, tls_client(ssl.TLSVersion.TLSv1_3), None, API, TIMEOUT)
+        assert resumed(live.port) == TRIES  # TLS 1.2, by session ID in the default server's cache
+    with_the_line = TICKETS_OFF_VHOST.format(protocols="    ssl_protocols TLSv1.2 TLSv1.3;")
+    with running_nginx(tmp_path / "line", with_the_line) as live:
+        assert resumed(live.port) == 0  # TLS 1.3 now, and none of its sessions resumes
+
+    # So NGX302 and NGX303 offer no fix that adds the line, and say why; with the line,
+    # NGX101 reports what was measured.
+    for code in ("NGX302", "NGX303"):
+        (finding,) = findings(tmp_path / code, as_written, code)
+        assert finding.fix is None and "never resume a TLS 1.3 session" in finding.fix_note
+    (lost,) = findings(tmp_path / "after", with_the_line, "NGX101")
+    assert lost.message.startswith(f"TLS server[{API}@*:443] never resumes a TLS 1.3 session")

@@ -251,3 +251,70 @@ def test_ngx101_names_every_default_server_that_turns_tickets_off(tmp_path: Path
         "its default servers server[*:443] and server[*:8443] turn ssl_session_tickets off, which before "
         "nginx 1.29.2 (nginx.version 1.22.0) decides ticket resumption for it too: it never resumes"
     ) in found.message
+
+
+# A socket whose every server rejects handshakes: none completes, so nothing resumes and
+# no cache is missing (the report: a reject-only catch-all on *:443 beside a plain
+# redirect on *:80 was told it "is where the sessions of those sockets resume").
+REJECT_ONLY = (
+    "http {\n"
+    "    server {\n        listen 443 ssl default_server;\n        ssl_reject_handshake on;\n    }\n"
+    "    server {\n        listen 80;\n        server_name a.example;\n"
+    "        return 301 https://$host$request_uri;\n    }\n"
+    "}\n"
+)
+REJECT_ONLY_STREAM = (
+    "stream {\n    server {\n        listen 5432 ssl;\n        ssl_reject_handshake on;\n"
+    "        proxy_pass 127.0.0.1:5433;\n    }\n}\n"
+)
+
+
+def test_a_socket_whose_every_server_rejects_resumes_nothing(tmp_path: Path) -> None:
+    for version in ("1.22.1", "1.29.2", None):
+        assert lint(tmp_path, REJECT_ONLY, "NGX101", version) == []
+        assert lint(tmp_path, REJECT_ONLY + REJECT_ONLY_STREAM, "NGX101", "1.25.5") == []
+    two = REJECT_ONLY.replace(
+        "    server {\n        listen 80;",
+        "    server {\n        listen 443 ssl;\n        server_name b.example;\n"
+        "        ssl_reject_handshake on;\n    }\n    server {\n        listen 80;",
+    )
+    assert lint(tmp_path, two, "NGX101", "1.22.1") == []  # two servers, both rejecting
+
+
+def test_a_rejecting_default_server_with_a_server_that_accepts_is_still_reported(tmp_path: Path) -> None:
+    """The others' sessions resume in the catch-all's context (facts §1)."""
+    text = REJECT_ONLY.replace(
+        "    server {\n        listen 80;",
+        f"    server {{\n        listen 443 ssl;\n        server_name api.example.com;\n        {CERT}\n"
+        "    }\n    server {\n        listen 80;",
+    )
+    (finding,) = lint(tmp_path, text, "NGX101", "1.22.1")
+    assert "TLS server[*:443] (a default server that rejects handshakes)" in said(finding)
+    # Its cache is the one that counts: the virtual server's own does not help.
+    own = text.replace(CERT, f"{CERT} ssl_session_cache shared:API:10m;")
+    (finding,) = lint(tmp_path, own, "NGX101", "1.22.1")
+    assert finding.message.startswith(
+        "TLS server[*:443] rejects handshakes itself, but as the default server of *:443 it is where"
+    )
+
+
+def test_a_rejecting_default_server_names_only_the_sockets_where_another_accepts(tmp_path: Path) -> None:
+    text = (
+        "http {\n"
+        "    server {\n        listen 443 ssl default_server;\n        listen 8443 ssl default_server;\n"
+        "        ssl_reject_handshake on;\n    }\n"
+        f"    server {{\n        listen 443 ssl;\n        server_name api.example.com;\n        {CERT}\n"
+        "        ssl_session_cache shared:API:10m;\n    }\n"
+        "}\n"
+    )
+    (finding,) = lint(tmp_path, text, "NGX101", "1.22.1")
+    assert "as the default server of *:443 it is where" in finding.message
+
+
+def test_a_lone_server_whose_rejection_a_template_decides_is_still_judged(tmp_path: Path) -> None:
+    """`ssl_reject_handshake ${REJECT};` may render off: the server may then resume."""
+    text = REJECT_ONLY.replace(
+        "ssl_reject_handshake on;", f"ssl_reject_handshake ${{REJECT}};\n        {CERT}"
+    )
+    (finding,) = lint(tmp_path, text, "NGX101", "1.22.1")
+    assert "may reject handshakes itself (a template decides)" in finding.message

@@ -724,6 +724,19 @@ def protocols_fix(config: NginxConfig, site: ProtocolSite, protocols: Sequence[s
     return Fix(f"add `{statement}` to {target.label}", (target.insert(statement),), safe=False)
 
 
+def edited_level(config: NginxConfig, site: ProtocolSite) -> Block | None:
+    """The block whose ssl_protocols ``protocols_fix`` sets: the one holding the site's
+    lines, else the one it adds the line to (http{}, else the deciding server's)."""
+    if site.lines:
+        return site.level
+    governing = site.governing
+    if governing is None:
+        return None
+    if http_target(governing) is not None:
+        return governing.http
+    return governing.block if server_target(config, governing) is not None else None
+
+
 def protocols_note(site: ProtocolSite) -> str:
     """Why ``site`` has no fix when one of its lines holds a template's placeholder."""
     line = templated_line(site.lines)

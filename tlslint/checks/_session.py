@@ -274,6 +274,18 @@ def tls_default_for(config: NginxConfig, server: Server) -> list[str]:
     return [socket for socket in server.default_for if socket in config.tls_sockets]
 
 
+def sockets_that_resume(config: NginxConfig, server: Server) -> list[str]:
+    """Of the TLS sockets ``server`` is the default server of, those where some server may
+    complete a handshake (its ssl_reject_handshake is not on, or is a template's): there a
+    default server that rejects handshakes still holds the others' sessions (facts §1). On
+    a socket whose every server rejects, no handshake completes and nothing resumes."""
+    return [
+        socket
+        for socket in tls_default_for(config, server)
+        if any(not rejects_handshakes(s) or rejection_templated(s) for s in config.groups.get(socket, ()))
+    ]
+
+
 def default_servers_of(config: NginxConfig, server: Server) -> list[Server]:
     """The default servers of the TLS sockets ``server`` listens on (not itself)."""
     found = []

@@ -24,14 +24,27 @@ http{} removes or replaces lines the operator wrote.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from tlslint.checks import RuleContext, directive_location
 from tlslint.checks._causes import Cause, Place
 from tlslint.checks._fragment import is_fragment
-from tlslint.checks._protocols import protocol_lines, protocols_of
-from tlslint.checks._session import anchor, effective_cache, rejects_handshakes, tickets_on, tickets_templated
+from tlslint.checks._protocols import (
+    ProtocolSite,
+    edited_level,
+    protocol_lines,
+    protocols_of,
+    servers_deciding,
+)
+from tlslint.checks._session import (
+    anchor,
+    effective_cache,
+    rejects_handshakes,
+    tickets_on,
+    tickets_templated,
+    tls_default_for,
+)
 from tlslint.findings import Finding, Location, Related, Severity
 from tlslint.nginx_versions import (
     SNI_SESSION_DECISION,
@@ -117,28 +130,22 @@ def places(
             continue
         mine.append(socket)
         default = config.default_server(socket)
-        if default is None or default is server or tickets_on(default) == on:
+        if default is None or not differs(config, server, default):
             continue
-        if tickets_templated(server) or tickets_templated(default):
-            continue  # one of the two is the template's: whether they differ is not known
         by_default.setdefault(id(default), (default, []))[1].append(socket)
-    if not by_default or _unknown(config, server):
+    if not by_default:
         return  # the same setting as its default servers (most servers), or not known
     for default, sockets in by_default.values():
         if id(default) not in deciders:
-            deciders[id(default)] = None if _unknown(config, default) else _decider(config, default, reps)
+            deciders[id(default)] = _decider(config, default, reps)
         decider = deciders[id(default)]
         if decider is None or not decider.hits:
             continue
-        cache = effective_cache(server)
-        if cache.refused:
-            continue  # nginx refuses the line (NGX012): nothing to judge
         # The line that makes them differ: the virtual server's own, else the default
-        # server's (both inheriting http{}'s, they cannot differ).
+        # server's (``differs``: one of the two has one).
         line = server.block.last(NAME) or default.block.last(NAME)
-        if line is None:
-            continue
-        tls12 = _tls12(decider, cache.present)
+        assert line is not None
+        tls12 = _tls12(decider, effective_cache(server).present)
         detail = Detail(
             server,
             default,
@@ -156,6 +163,22 @@ def places(
         yield Place(("tickets", id(line), id(default)), _alone(ctx, detail), note, detail, at)
 
 
+def differs(config: NginxConfig, server: Server, default: Server) -> bool:
+    """Whether ``server``, a virtual server on a TLS socket of ``default``, is known to
+    have ssl_session_tickets unlike ``default``'s, by a line of one of them: then, before
+    1.29.2, none of its TLS 1.3 sessions resumes wherever ``default`` lets TLS 1.3 in."""
+    if server is default or rejects_handshakes(server) or tickets_on(server) == tickets_on(default):
+        return False  # a catch-all that rejects handshakes resumes nothing of its own
+    if tickets_templated(server) or tickets_templated(default):
+        return False  # one of the two is the template's: whether they differ is not known
+    if _unknown(config, server) or _unknown(config, default):
+        return False
+    if effective_cache(server).refused:
+        return False  # nginx refuses the line (NGX012): nothing to judge
+    # Both inheriting http{}'s line, they cannot differ.
+    return (server.block.last(NAME) or default.block.last(NAME)) is not None
+
+
 def _unknown(config: NginxConfig, server: Server) -> bool:
     """Whether ``server``'s ssl_session_tickets may be set where tlslint cannot see it
     (an include not followed, or the includer of a fragment)."""
@@ -165,6 +188,8 @@ def _unknown(config: NginxConfig, server: Server) -> bool:
 def _decider(config: NginxConfig, default: Server, reps: tuple[Version, ...]) -> Decider | None:
     """What ``default`` decides before 1.29.2; None where its ssl_protocols or cache may
     be set where tlslint cannot see (an include not followed, a fragment's includer)."""
+    if _unknown(config, default):
+        return None
     hidden = default.unresolved or is_fragment(config)
     level = default.block if default.block.all("ssl_protocols") else default.http
     lines = protocol_lines(level)
@@ -283,4 +308,60 @@ def describe(members: list[Place]) -> Cause:
         f"{subject}: they never resume a TLS 1.3 session{when}: {WHY} ({ISSUED_MANY[first.on]}), so "
         f"every TLS 1.3 connection to them is a full handshake{tls12}{later}{note}",
         where,
+    )
+
+
+# --------------------------------------------------------------------------- NGX302/303's fix
+
+
+def tls13_losses(
+    config: NginxConfig, site: ProtocolSite, protocols: Sequence[str], versions: VersionRange
+) -> list[tuple[Server, Server]]:
+    """What setting ``protocols`` on ``site`` (the fix of NGX302 and NGX303) would cost:
+    each (virtual server, default server) whose ssl_session_tickets differ, where the
+    default server's ssl_protocols is the one the fix sets and lacks TLSv1.3 now on some
+    version before 1.29.2 that ``versions`` allows. There the fix lets TLS 1.3 in, and
+    none of the virtual server's TLS 1.3 sessions resumes (this module's finding): its
+    clients, which resumed in TLS 1.2, make a full handshake on every connection
+    (measured on 1.22.1: TLS 1.2 resumed 5 of 5, TLS 1.3 after the fix 0 of 5)."""
+    if "TLSv1.3" not in protocols:
+        return []
+    before = [rep for rep in representatives(versions) if rep < SNI_SESSION_DECISION]
+    level = edited_level(config, site) if before else None
+    if level is None:
+        return []  # on 1.29.2 and later each server's own tickets count
+    lines = protocol_lines(level)
+    written = protocols_of(*lines) if lines else None
+    if all("TLSv1.3" in (written or default_ssl_protocols(rep) or ()) for rep in before):
+        return []  # TLS 1.3 is in already: the fix lets in nothing new
+    # By identity, in order: one default server may have 10,000 virtual servers.
+    found: dict[tuple[int, int], tuple[Server, Server]] = {}
+    for default in servers_deciding(config, level, "ssl_protocols"):
+        for socket in tls_default_for(config, default):
+            for server in config.groups.get(socket, ()):
+                key = (id(server), id(default))
+                if key not in found and differs(config, server, default):
+                    found[key] = (server, default)
+    return list(found.values())
+
+
+def losses_note(losses: Sequence[tuple[Server, Server]], *, legacy: bool = False) -> str:
+    """Why NGX302's (``legacy``: NGX303's) fix is withheld where it would cost ``losses``."""
+    (server, default), more = losses[0], len(losses) - 1
+    others = f" and {more} more virtual server{'s' if more > 1 else ''}" if more else ""
+    manual = (
+        "; to drop the legacy protocols meanwhile, set `ssl_protocols TLSv1.2;` by hand "
+        "(TLS 1.3 stays off, as it is now)"
+        if legacy
+        else ""
+    )
+    return (
+        "no automatic fix: the fix's ssl_protocols lets TLS 1.3 in, and before nginx 1.29.2 "
+        f"TLS {server.label}{others} would then never resume a TLS 1.3 session: its "
+        f"ssl_session_tickets ({_setting(tickets_on(server))}) differs from its default server "
+        f"{default.label}'s ({_setting(tickets_on(default))}), and a virtual server's sessions resume "
+        "in its default server's context (NGX101), so every TLS 1.3 connection to it would be a full "
+        "handshake. Give the default server and its virtual servers "
+        "the same ssl_session_tickets first (once in http{}, with no server setting its own), or run "
+        f"nginx >= 1.29.2; then this fix is offered{manual}"
     )

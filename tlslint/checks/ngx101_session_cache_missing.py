@@ -57,6 +57,7 @@ from tlslint.checks._session import (
     rejection_templated,
     rejects_handshakes,
     setting_anchor,
+    sockets_that_resume,
     stream_default_unsettled,
     stream_defaults_known,
     ticket_blockers,
@@ -64,7 +65,6 @@ from tlslint.checks._session import (
     tickets_on,
     tickets_templated,
     tls13_only,
-    tls_default_for,
 )
 from tlslint.findings import Finding, Fix, Related, Severity
 from tlslint.nginx_edits import replace_arguments
@@ -209,8 +209,11 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             if stream_default_unsettled(config, server, stream_known):
                 continue  # which server's cache resumes its sessions is open (see above)
             differ.extend(tickets.places(ctx, config, server, versions, reps, deciders))
-            if rejects_handshakes(server) and not is_default(server):
-                continue  # completes no handshake and decides for no socket
+            if rejects_handshakes(server) and not (
+                is_default(server) and sockets_that_resume(config, server)
+            ):
+                # Completes no handshake, and decides for no socket where another one does.
+                continue
             cache = effective_cache(server)
             if cache.present or cache.refused or (cache.directive is None and server.unresolved):
                 continue
@@ -389,7 +392,7 @@ def _alone(
     subject = f"TLS {server.label}"
     if rejects_handshakes(server):
         # A catch-all: it resumes nothing itself, but the servers of its sockets resume in its context.
-        sockets = ", ".join(tls_default_for(config, server))
+        sockets = ", ".join(sockets_that_resume(config, server))
         rejects = (
             "may reject handshakes itself (a template decides)"
             if rejection_templated(server)

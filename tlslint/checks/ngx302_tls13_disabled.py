@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext
+from tlslint.checks import _ticket_mismatch as tickets
 from tlslint.checks._protocols import (
     ignored_note,
     judged_sites,
@@ -40,6 +41,8 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     wanted = tuple(str(ctx.options["protocols"]).split())
     for judged in judged_sites(workspace, lacks_tls13):
         site, versions = judged.site, judged.versions
+        # Where letting TLS 1.3 in would stop virtual servers resuming it (NGX101): no fix.
+        losses = tickets.tls13_losses(judged.config, site, wanted, versions)
         where, anchor = site_location(site, judged.servers)
         spans = server_spans(site, versions)
         subject = protocols_subject(site, versions, judged.config)
@@ -53,6 +56,6 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             anchor=anchor,
             covers=site_covers(site, judged.servers),
             related=site_related(site),
-            fix=None if lacks_tls13(wanted) else protocols_fix(judged.config, site, wanted),
-            fix_note=protocols_note(site),
+            fix=None if lacks_tls13(wanted) or losses else protocols_fix(judged.config, site, wanted),
+            fix_note=protocols_note(site) or (tickets.losses_note(losses) if losses else ""),
         )

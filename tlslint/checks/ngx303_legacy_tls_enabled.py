@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext
+from tlslint.checks import _ticket_mismatch as tickets
 from tlslint.checks._protocols import (
     LEGACY,
     ignored_note,
@@ -57,6 +58,8 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     wanted = tuple(str(ctx.options["protocols"]).split())
     for judged in judged_sites(workspace, has_legacy):
         site, versions = judged.site, judged.versions
+        # Where letting TLS 1.3 in would stop virtual servers resuming it (NGX101): no fix.
+        losses = tickets.tls13_losses(judged.config, site, wanted, versions)
         where, anchor = site_location(site, judged.servers)
         enabled: tuple[str, ...] = ()
         for rep in site.versions:
@@ -76,6 +79,6 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             anchor=anchor,
             covers=site_covers(site, judged.servers),
             related=site_related(site),
-            fix=None if has_legacy(wanted) else protocols_fix(judged.config, site, wanted),
-            fix_note=protocols_note(site),
+            fix=None if has_legacy(wanted) or losses else protocols_fix(judged.config, site, wanted),
+            fix_note=protocols_note(site) or (tickets.losses_note(losses, legacy=True) if losses else ""),
         )
