@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import check_files
+from helpers import check_files, cli, write_files
 
 from tlslint.findings import Finding, Severity, is_load_error
 from tlslint.settings import SettingsError, load_settings
@@ -104,6 +104,92 @@ def test_version_decides_the_default_keepalive(tmp_path: Path) -> None:
     assert unknown.location.line == 1  # the upstream line: there is no keepalive line to point at
     disabled = {"app.conf": nginx(extra="    keepalive 0;\n"), "gunicorn.conf.py": files["gunicorn.conf.py"]}
     assert of("BKD101", findings(tmp_path, disabled, {"nginx": {"version": "1.30"}})) == []
+
+
+# Before nginx 1.15.3 upstream{} has no keepalive_timeout (facts §1): an idle pooled
+# connection has no timeout of nginx's own, and nginx refuses the line BKD101 would add.
+# The repro's shape: keepalive 16, HTTP/1.1, gunicorn (gthread) on 0.0.0.0:8000.
+REPRO = {"app.conf": nginx(), "gunicorn.conf.py": 'bind = "0.0.0.0:8000"\nworkers = 4\n'
+         'worker_class = "gthread"\nthreads = 8\n'}  # fmt: skip
+
+
+@pytest.mark.parametrize("version", ["1.14.2", "1.15.2"])
+@pytest.mark.parametrize("side", ["nginx", "backend"])
+def test_before_1_15_3_the_race_has_no_timeout_and_no_fix(tmp_path: Path, version: str, side: str) -> None:
+    mapping = {"nginx": {"version": version}, "rules": {"BKD101": {"fix-side": side}}}
+    [found] = of("BKD101", findings(tmp_path, REPRO, mapping))
+    assert found.severity == Severity.ERROR  # every idle timeout of gunicorn's races it
+    assert f"no keepalive_timeout before nginx 1.15.3 (nginx.version {version})" in found.message
+    assert "no timeout of nginx's own" in found.message
+    assert "60s" not in found.message  # no default that did not exist
+    assert found.fix is None  # nginx refuses keepalive_timeout in upstream{}; 65s answers no 60s
+    assert found.fix_note.startswith("no fix:") and "upgrade nginx to 1.15.3" in found.fix_note
+    assert found.location.path.name == "app.conf" and found.location.line == 3  # keepalive 16
+
+
+def test_before_1_15_3_the_fix_run_writes_nothing_and_reports_no_bug(tmp_path: Path) -> None:
+    write_files(tmp_path, {**REPRO, ".tlslint.toml": '[nginx]\nversion = "1.14.2"\n'})
+    done = cli(tmp_path, "-q", "--diff", "--unsafe-fixes", ".")
+    assert "tlslint bug" not in done.stderr and done.returncode == 0, done.stderr
+    assert done.stdout == ""  # nothing to change
+
+
+@pytest.mark.parametrize(
+    "nginx_settings", [{"version": "1.15.3"}, {"version": "1.22"}, {}], ids=["1.15.3", "1.22", "unversioned"]
+)
+def test_from_1_15_3_and_unversioned_the_60s_default_races(
+    tmp_path: Path, nginx_settings: dict[str, str]
+) -> None:
+    # Unversioned: the rules describe 1.18.0 and later (docs/version-inference.md).
+    [found] = of("BKD101", findings(tmp_path, REPRO, {"nginx": nginx_settings}))
+    assert found.severity == Severity.ERROR
+    assert "keepalive_timeout 60s, the default" in found.message and "1.15.3" not in found.message
+    assert found.fix is not None
+    assert found.fix.edits[0].replacement.strip() == "keepalive_timeout 1s;"
+
+
+def test_a_range_across_1_15_3_adds_no_keepalive_timeout(tmp_path: Path) -> None:
+    # nginx:1.15 is 1.15.0 to before 1.16.0: 1.15.0-1.15.2 refuse the line, and have no
+    # timeout at all (a race too); 1.15.3 and later race the 60s default.
+    files = {**REPRO, "Dockerfile": "FROM nginx:1.15\n"}
+    [found] = of("BKD101", findings(tmp_path, files, {"nginx": {}}))
+    assert found.severity == Severity.ERROR  # a race on every version of the range
+    assert "before 1.15.3 upstream{} has no keepalive_timeout" in found.message
+    assert "nginx is known only to be 1.15.x" in found.message
+    assert found.fix is not None  # the other side: nginx reads nothing of it
+    assert all(edit.path.name == "gunicorn.conf.py" for edit in found.fix.edits)
+    assert "nginx refuses the line before 1.15.3" in found.fix_note
+    [nginx_side] = of(
+        "BKD101", findings(tmp_path, files, {"nginx": {}, "rules": {"BKD101": {"fix-side": "nginx"}}})
+    )
+    assert nginx_side.fix is not None and nginx_side.fix.edits[0].path.name == "gunicorn.conf.py"
+    # A keepalive_timeout the block has is edited: the nginx that refuses it refuses the file already.
+    written = {**files, "app.conf": nginx(extra="    keepalive 16;\n    keepalive_timeout 30s;\n")}
+    [edited] = of("BKD101", findings(tmp_path, written, {"nginx": {}}))
+    assert edited.fix is not None and edited.fix.edits[0].path.name == "app.conf"
+    assert edited.fix.edits[0].replacement == "1s"
+
+
+def test_ngx210_adds_no_keepalive_timeout_before_1_15_3(tmp_path: Path) -> None:
+    files = {"app.conf": nginx(extra=""), "gunicorn.conf.py": REPRO["gunicorn.conf.py"]}
+    mapping: dict[str, Any] = {"nginx": {"version": "1.14.2"}, "select": ["NGX210"]}
+    [found] = of("NGX210", findings(tmp_path, files, mapping))
+    assert found.fix is None  # keep-alive alone would race gunicorn, and the timeout is refused
+    assert "before nginx 1.15.3 (nginx.version 1.14.2)" in found.fix_note
+    assert "race gunicorn's idle timeout of 2s (BKD101)" in found.fix_note
+    [later] = of("NGX210", findings(tmp_path, files, {**mapping, "nginx": {"version": "1.22"}}))
+    assert later.fix is not None and "keepalive_timeout 1s" in later.fix.description
+
+
+def test_bkd102_and_bkd103_before_1_15_3_name_no_keepalive_timeout(tmp_path: Path) -> None:
+    sync = {"app.conf": nginx(), "gunicorn.conf.py": 'bind = "0.0.0.0:8000"\n'}
+    [bkd102] = of("BKD102", findings(tmp_path, sync, {"nginx": {"version": "1.14.2"}}))
+    assert "before nginx 1.15.3 (nginx.version 1.14.2) upstream{} has no keepalive_timeout" in bkd102.message
+    computed = {"app.conf": nginx(), "gunicorn.conf.py": GTHREAD.format(bind="0.0.0.0:8000")
+                + 'import os\nkeepalive = int(os.environ["KEEPALIVE"])\n'}  # fmt: skip
+    [bkd103] = of("BKD103", findings(tmp_path, computed, {"nginx": {"version": "1.14.2"}}))
+    assert "keeps idle connections with no timeout before nginx 1.15.3" in bkd103.message
+    assert "60s" not in bkd103.message
 
 
 @pytest.mark.parametrize(

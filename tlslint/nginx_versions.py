@@ -25,6 +25,10 @@ HTTP2_DIRECTIVE: Version = (1, 25, 1)  # `http2 on;` appears, `ssl on;` is remov
 HTTP2_KEEPALIVE: Version = (1, 19, 7)
 KEEPALIVE_REQUESTS_1000: Version = (1, 19, 10)
 UPSTREAM_KEEPALIVE_DEFAULT: Version = (1, 29, 7)
+# keepalive_timeout (and keepalive_requests) in upstream{} appeared (facts §1; CHANGES
+# 1.15.3). Before, an idle upstream connection had no timeout of nginx's own: it left the
+# pool only when the backend closed it or a newer one evicted it (the pool full).
+UPSTREAM_KEEPALIVE_TIMEOUT: Version = (1, 15, 3)
 SNI_SESSION_DECISION: Version = (1, 29, 2)
 # stream{} gains virtual servers: several servers on one address:port, chosen by SNI
 # (`server_name`, `listen ... default_server`); before, nginx refuses a second server

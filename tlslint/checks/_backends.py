@@ -3,7 +3,9 @@
 Facts (../shared/facts/nginx.md §3):
 
 * nginx closes an idle upstream connection after the upstream's
-  ``keepalive_timeout`` (default 60s); it ignores the backend's
+  ``keepalive_timeout`` (default 60s). That directive appeared in 1.15.3 (§1):
+  before it an idle pooled connection had no timeout of nginx's own, and left the
+  pool only when the backend closed it or the pool was full. nginx ignores the backend's
   ``Keep-Alive: timeout=`` header, so it cannot learn the backend's timeout.
 * A backend that closes an idle connection first races nginx sending the next
   request on it: the request meets a closed connection. nginx retries an

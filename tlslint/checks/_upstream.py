@@ -40,7 +40,7 @@ from tlslint.nginx_edits import (
 )
 from tlslint.nginx_upstream_names import Outcome, config_outcomes
 from tlslint.nginx_values import templated
-from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_DEFAULT
+from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_DEFAULT, UPSTREAM_KEEPALIVE_TIMEOUT
 from tlslint.sources.nginx.model import Directive
 from tlslint.version_range import VersionRange
 from tlslint.workspace.nginx import MAIN, Block, NginxConfig, per_config
@@ -524,6 +524,24 @@ def keepalive_on(upstream: Block, versions: VersionRange) -> bool | None:
     if line is not None:
         return line.args[:1] != ("0",)
     return versions.at_least(UPSTREAM_KEEPALIVE_DEFAULT)
+
+
+def has_idle_timeout(versions: VersionRange) -> bool | None:
+    """Whether upstream{} has ``keepalive_timeout`` (1.15.3) on every version of the
+    range (True), on none (False: an idle pooled connection has no timeout of nginx's
+    own), or on some (None). A range with no lower bound (nothing configured, or only an
+    upper bound) is of the releases the rules describe, 1.18.0 and later, as bounds at or
+    below that decide nothing (docs/version-inference.md): True."""
+    answer = versions.at_least(UPSTREAM_KEEPALIVE_TIMEOUT)
+    if answer is None and versions.low is None:
+        return True
+    return answer
+
+
+def no_idle_timeout(versions: VersionRange) -> str:
+    """``before nginx 1.15.3 (nginx.version 1.14.2)``, for the messages of a range
+    that ``has_idle_timeout`` answers False for."""
+    return f"before nginx 1.15.3 ({versions.settled(UPSTREAM_KEEPALIVE_TIMEOUT)})"
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,13 @@ in a Python config, or a new setting; the TOML value; the command-line flag).
 When the preferred side cannot be edited (the keepalive_timeout line comes
 from an include; the backend's value is inside an ``sh -c`` string) the other
 side is the fix. The side not chosen is described in the fix note.
+
+Before nginx 1.15.3 upstream{} has no ``keepalive_timeout`` (facts §1): an idle
+pooled connection has no timeout of nginx's own, so every backend idle timeout
+races it, and no fix is offered (nginx refuses the line; raising the backend's
+timeout only makes the race rarer). Where the version range holds both sides of
+1.15.3, no keepalive_timeout line is added (one written in the block is edited:
+the nginx that refuses it refuses the file already).
 """
 
 from __future__ import annotations
@@ -45,9 +52,10 @@ from tlslint.checks._backends import (
     upstream_anchor,
     upstream_timeout,
 )
-from tlslint.checks._upstream import anchor
+from tlslint.checks._upstream import anchor, has_idle_timeout, no_idle_timeout
 from tlslint.findings import Finding, Fix, Related, Severity
 from tlslint.sources.python.model import Backend
+from tlslint.version_range import VersionRange
 from tlslint.workspace import Workspace
 
 CODE = "BKD101"
@@ -59,7 +67,9 @@ class _Race:
     on: bool | None  # upstream keep-alive: True, or None when it depends on the version
     wording: str
     backend: BackendTimeout
-    nginx: NginxTimeout
+    nginx: NginxTimeout | None  # None: before 1.15.3, no timeout of nginx's own
+    versions: VersionRange
+    timed: bool | None  # has_idle_timeout: upstream{} has keepalive_timeout (1.15.3)
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
@@ -71,10 +81,12 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         timeout = backend_timeout(link.backend)
         if timeout.seconds is None:
             continue  # keeps no idle connection (BKD102), or not verifiable (BKD103)
-        nginx = upstream_timeout(link.upstream)
-        if nginx is None or nginx.seconds < timeout.seconds:
+        versions = workspace.nginx_versions(link.config)
+        timed = has_idle_timeout(versions)
+        nginx = upstream_timeout(link.upstream) if timed is not False else None
+        if timed is not False and (nginx is None or nginx.seconds < timeout.seconds):
             continue
-        races.append(_Race(link, on, wording, timeout, nginx))
+        races.append(_Race(link, on, wording, timeout, nginx, versions, timed))
     # One value per upstream (below every backend it reaches) and per backend (above
     # every upstream that reaches it), so that findings that share a line share its edit.
     lowest: dict[int, float] = {}
@@ -83,13 +95,17 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         key = id(race.link.upstream.directive)
         assert race.backend.seconds is not None
         lowest[key] = min(lowest.get(key, race.backend.seconds), race.backend.seconds)
-        backend_key = id(race.link.backend)
-        highest[backend_key] = max(highest.get(backend_key, race.nginx.seconds), race.nginx.seconds)
+        if race.nginx is not None:
+            held = race.nginx.seconds
+            backend_key = id(race.link.backend)
+            highest[backend_key] = max(highest.get(backend_key, held), held)
     preferred = str(ctx.options.get("fix-side", NGINX_SIDE))
     for race in races:
-        finding = _finding(
-            ctx, race, lowest[id(race.link.upstream.directive)], highest[id(race.link.backend)], preferred
-        )
+        lowest_here = lowest[id(race.link.upstream.directive)]
+        if race.nginx is None:
+            finding = _untimed_finding(ctx, race, lowest_here)
+        else:
+            finding = _finding(ctx, race, lowest_here, highest[id(race.link.backend)], preferred)
         if finding is not None and not suppressed_at_backend(
             ctx, workspace, backend_anchor(race.link.backend, race.backend.value)
         ):
@@ -106,11 +122,14 @@ def _finding(ctx: RuleContext, race: _Race, lowest: float, highest: float, prefe
     link, timeout, nginx = race.link, race.backend, race.nginx
     backend = link.backend
     upstream = link.upstream
-    assert timeout.seconds is not None and upstream.directive is not None
+    assert timeout.seconds is not None and upstream.directive is not None and nginx is not None
     name = link.name
     new_nginx = nginx_value(nginx_target(lowest))
     new_backend = backend_target(highest)
-    nginx_fix = nginx_edit(upstream, new_nginx)
+    # A range that holds releases before 1.15.3 gets no new keepalive_timeout line: they
+    # refuse it. One the block has is edited (the nginx that refuses it refuses the file).
+    unwritable = race.timed is None and nginx.directive is None
+    nginx_fix = None if unwritable else nginx_edit(upstream, new_nginx)
     backend_fix = backend_edits(backend, timeout, new_backend)
     side = preferred
     if side == BACKEND_SIDE and backend_fix is None and nginx_fix is not None:
@@ -125,6 +144,10 @@ def _finding(ctx: RuleContext, race: _Race, lowest: float, highest: float, prefe
         if nginx.directive is not None
         else "keepalive_timeout 60s, the default"
     )
+    # Before 1.15.3 there is no keepalive_timeout to add: said where the range holds both.
+    open_range = race.versions.unsettled() if unwritable else ""
+    if unwritable:
+        how_long = "keepalive_timeout 60s, the default since nginx 1.15.3"
     consequence = (
         "nginx may send a request on a connection the backend is closing, and a POST then fails with "
         '502 "upstream prematurely closed connection" (nginx retries only idempotent requests)'
@@ -140,6 +163,11 @@ def _finding(ctx: RuleContext, race: _Race, lowest: float, highest: float, prefe
         message = (
             f"upstream {name}{linked} keeps idle connections for {held} ({how_long}; {race.wording}), "
             f"but {backend_label} closes them after {backend_seconds} ({timeout.how}): {consequence}"
+        )
+    if open_range:
+        message += (
+            "; before 1.15.3 upstream{} has no keepalive_timeout, and an idle connection stays until "
+            f"the backend closes it: a race on every version ({open_range})"
         )
     nginx_where = upstream_anchor(upstream, nginx)
     backend_where = backend_anchor(backend, timeout.value)
@@ -163,7 +191,13 @@ def _finding(ctx: RuleContext, race: _Race, lowest: float, highest: float, prefe
             f"or lower upstream {name}'s keepalive_timeout below {backend_seconds} "
             f"(keepalive_timeout {new_nginx})"
         )
-        if nginx_fix is None:
+        if open_range:
+            note = (
+                f"or, on nginx 1.15.3 or later, lower upstream {name}'s keepalive_timeout below "
+                f"{backend_seconds} (keepalive_timeout {new_nginx}): nginx refuses the line before 1.15.3 "
+                f"({open_range}), where only upgrading nginx ends the race"
+            )
+        elif nginx_fix is None:
             note += ", in the include that sets it"
         if backend_fix is None:
             path, why = not_edited(backend, timeout, held)
@@ -192,6 +226,11 @@ def _finding(ctx: RuleContext, race: _Race, lowest: float, highest: float, prefe
             if backend.shared or preferred == BACKEND_SIDE:  # why --fix does not, with fix-side = "backend"
                 path, why = not_edited(backend, timeout, held)
                 note += f"; not edited in {path.name}: {why}"
+        if open_range:
+            note = (
+                f"no keepalive_timeout is added to upstream {name}: nginx refuses it before 1.15.3 "
+                f"({open_range}); {note}"
+            )
     reach = reach_note(link)
     if reach is not None:
         notes.append(reach)
@@ -203,6 +242,65 @@ def _finding(ctx: RuleContext, race: _Race, lowest: float, highest: float, prefe
         message,
         severity=Severity.ERROR if race.on else Severity.INFO,  # None: the version decides
         fix=fix,
+        related=notes,
+        anchor=fingerprint,
+        fix_note=note,
+    )
+
+
+def _untimed_finding(ctx: RuleContext, race: _Race, lowest: float) -> Finding | None:
+    """Before nginx 1.15.3: upstream{} has no keepalive_timeout, so an idle pooled
+    connection stays until the backend closes it (or a newer one evicts it from a full
+    pool). Every backend idle timeout races it; nginx refuses the line that would end
+    it, and raising the backend's timeout only makes the race rarer: no fix."""
+    link, timeout = race.link, race.backend
+    backend, upstream = link.backend, link.upstream
+    assert timeout.seconds is not None and upstream.directive is not None
+    name = link.name
+    backend_seconds = show_seconds(timeout.seconds)
+    before = no_idle_timeout(race.versions)
+    linked = " (linked by [[backends]] in the settings)" if link.by_settings else ""
+    line = upstream.last("keepalive_timeout")
+    written = "; its keepalive_timeout line is refused there (NGX004)" if line is not None else ""
+    held = (
+        f"keeps idle connections with no timeout of nginx's own: upstream{{}} has no keepalive_timeout "
+        f"{before}{written}, so an idle connection stays in the pool until the backend closes it "
+        "(or a newer one takes its place in a full pool)"
+    )
+    consequence = (
+        "whenever it does, nginx may send a request on that connection as it closes, and a POST then "
+        'fails with 502 "upstream prematurely closed connection" (nginx retries only idempotent requests)'
+    )
+    if race.on is None:
+        message = (
+            f"upstream {name}{linked}: {race.wording}. Where it does, it {held}, and "
+            f"{backend.label} closes them after {backend_seconds} ({timeout.how}): {consequence}"
+        )
+    else:
+        message = (
+            f"upstream {name}{linked} ({race.wording}) {held}, and {backend.label} closes them after "
+            f"{backend_seconds} ({timeout.how}): {consequence}"
+        )
+    said = (
+        f"{backend.server} closes idle connections after {backend_seconds}"
+        if timeout.value is not None
+        else f"{backend.server} listens here, with the default {timeout.setting} ({backend_seconds})"
+    )
+    notes = [Related(backend_anchor(backend, timeout.value), said)]
+    reach = reach_note(link)
+    if reach is not None:
+        notes.append(reach)
+    note = (
+        f"no fix: {before} nginx refuses keepalive_timeout in upstream{{}}; upgrade nginx to 1.15.3 or "
+        f"later and set keepalive_timeout {nginx_value(nginx_target(lowest))} in upstream {name} "
+        f"(below {backend.server}'s idle timeout of {backend_seconds}). Raising {backend.server}'s idle "
+        "timeout only makes the race rarer"
+    )
+    fingerprint = f"{anchor(upstream, 'keepalive_timeout')} > {backend.server}[{backend.path.name}]"
+    return ctx.finding(
+        upstream_anchor(upstream, None),
+        message,
+        severity=Severity.ERROR if race.on else Severity.INFO,  # None: the version decides
         related=notes,
         anchor=fingerprint,
         fix_note=note,

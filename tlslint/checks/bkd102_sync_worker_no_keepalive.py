@@ -20,7 +20,7 @@ from tlslint.checks._backends import (
     reach_note,
     upstream_anchor,
 )
-from tlslint.checks._upstream import anchor
+from tlslint.checks._upstream import anchor, has_idle_timeout, no_idle_timeout
 from tlslint.findings import Finding, Related
 from tlslint.sources.python.servers import GUNICORN
 from tlslint.workspace import Workspace
@@ -42,13 +42,21 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         worker = timeout.worker
         chosen = f"worker_class {worker.text}" if worker is not None else "the default worker class, sync"
         keeps = f"keeps connections ({wording})" if on else f"may keep connections: {wording}"
+        versions = workspace.nginx_versions(link.config)
+        then = (
+            "then keep keepalive above the upstream's keepalive_timeout (BKD101)"
+            if has_idle_timeout(versions) is not False
+            else (
+                f"but {no_idle_timeout(versions)} upstream{{}} has no keepalive_timeout, so any idle "
+                "timeout of the backend races the pool (BKD101)"
+            )
+        )
         message = (
             f"{backend.label} runs gunicorn's sync worker ({chosen}), which closes every connection after "
             f"its response and ignores keepalive, while upstream {link.name} {keeps}: nginx's pool never "
             "holds a connection to it, so each request opens a new one. To reuse connections, use a "
             "worker that keeps them (gthread with threads > 1, gevent, eventlet, or "
-            "uvicorn.workers.UvicornWorker), then keep keepalive above the upstream's keepalive_timeout "
-            "(BKD101)"
+            f"uvicorn.workers.UvicornWorker), {then}"
         )
         where = backend_anchor(backend, worker)
         notes = [Related(upstream_anchor(link.upstream, None), f"upstream {link.name} {keeps}")]

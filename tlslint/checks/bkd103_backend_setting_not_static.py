@@ -29,6 +29,7 @@ from tlslint.checks._backends import (
     upstream_anchor,
     upstream_timeout,
 )
+from tlslint.checks._upstream import has_idle_timeout, no_idle_timeout
 from tlslint.findings import Finding, Location, Related
 from tlslint.workspace import Workspace
 from tlslint.workspace.backends import binding
@@ -68,9 +69,22 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             if timeout.custom
             else f"write it as a literal, or make sure the value in force stays above {held} (BKD101)"
         )
+        compared = f"upstream {link.name}'s keepalive_timeout ({held})"
+        if has_idle_timeout(workspace.nginx_versions(link.config)) is False:
+            # Before 1.15.3 nginx keeps an idle connection with no timeout: only none is safe.
+            nginx = None
+            compared = (
+                f"upstream {link.name}, which keeps idle connections with no timeout "
+                f"{no_idle_timeout(workspace.nginx_versions(link.config))}: any idle timeout races it"
+            )
+            advice = (
+                "make sure that class keeps no idle connection (BKD101)"
+                if timeout.custom
+                else "write it as a literal (BKD101)"
+            )
         message = (
             f"{backend.label}: {timeout.unknown}, so tlslint cannot compare its idle keep-alive timeout "
-            f"with upstream {link.name}'s keepalive_timeout ({held}); {advice}"
+            f"with {compared}; {advice}"
         )
         notes = [Related(upstream_anchor(link.upstream, nginx), f"upstream {link.name}")]
         found = once(

@@ -14,6 +14,11 @@ servers named and what is said of their HTTP/1.x and HTTP/2 clients are where it
 on the versions the range holds; a line that counts nowhere is not reported (NGX201
 reports the 0).
 
+Where the version is not settled on either side of 1.19.10 and no ``min`` is
+configured, a value from 100 to 999 is below nginx's default on some versions only
+(1000 since 1.19.10, 100 before): it is reported at ``info`` (docs/version-inference.md).
+A value below 100 is below the default of every release, at the rule's severity.
+
 Before 1.19.7 http2_max_requests (1000 by default) limits HTTP/2 connections instead: a
 line below 1000 (or the configured ``min``) is reported where it can still count (before
 1.19.7; information while the version is open). Since 1.19.7 nginx ignores it (nginx -t
@@ -102,12 +107,16 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 continue  # keepalive_timeout 0 wherever it applies: it limits nothing (NGX201)
             note = ""
             if version is None and not configured and value >= OLD_DEFAULT:
+                # Below 1.19.10's default, not below the one before: the range leaves it open.
                 note = f" ({versions.unsettled()}: before 1.19.10 the default was {OLD_DEFAULT})"
             where = scope_words(KeepaliveSite(directive, site.level, found.scopes))
             effect = _effect(found, versions, value, said_unsettled=bool(note))
             yield ctx.finding(
                 directive,
                 f"keepalive_requests {value} for {where} is below {source}: {effect}{note}",
+                # An open question is information (docs/version-inference.md); a value below
+                # both defaults, or a configured minimum, is not one.
+                severity=Severity.INFO if note else None,
                 anchor=block_anchor(site.level, servers, "keepalive_requests"),
                 fix=_raise(site, minimum, _inherits(version, config), bool(configured)),
             )
