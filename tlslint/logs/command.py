@@ -142,6 +142,7 @@ def build_report(
     notes.extend(analysis.notes)
     if not analysis.files:
         return report
+    notes[:0] = unread_notes(analysis)
     if not analysis.has_reuse:
         notes.append(
             "the log has no session-reuse field ($ssl_session_reused in nginx; Envoy access logs have "
@@ -169,6 +170,31 @@ def build_report(
             f"short by at most {analysis.clients.dropped_max}"
         )
     return report
+
+
+def unread_notes(analysis: Analysis) -> list[str]:
+    """One note per file with lines not understood: they are in no count, so no rule sees them.
+
+    A client whose lines are not read is not judged at all (a flood hidden in unread lines is
+    no LOG104), so this is said first, in every output, and on stderr (see run_logs).
+    """
+    notes = []
+    for stats in analysis.files:
+        if not stats.unparsed:
+            continue
+        share = stats.unparsed / stats.lines if stats.lines else 1.0
+        if stats.format.get("kind") == "json":
+            hint = "JSON objects with a time field are read, other lines are not"
+        elif stats.format.get("name") == "custom":
+            hint = "check that --log-format is the log_format the file was written with"
+        else:
+            hint = "give the nginx log_format with --log-format if the file has another format"
+        notes.append(
+            f"{stats.path}: {stats.unparsed:,} of {stats.lines:,} lines ({share:.1%}) not understood, "
+            f"first at line {stats.first_unparsed_line}: they are left out of every count, so the "
+            f"clients on them are not judged (LOG101 to LOG104); {hint}"
+        )
+    return notes
 
 
 MAX_BREAK_NOTES = 5
@@ -440,6 +466,8 @@ def run_logs(
         print(f"tlslint: {path}: no such file or directory", file=sys.stderr)
     for problem in problems:
         print(f"tlslint: {problem}", file=sys.stderr)
+    for note in unread_notes(analysis):  # every output format, --quiet too: nothing is judged on them
+        print(f"tlslint: warning: {note}", file=sys.stderr)
     if problems or missing:
         return 2
     return run.exit_code(rules.fail_on)

@@ -20,7 +20,9 @@ traffic; the report says so.
 
 Any other format works with ``--log-format``: each variable becomes a capture, each
 literal is matched as written (nginx escapes ``"`` in values as ``\\x22``, so a
-variable before a ``"`` stops there); ``escape=json`` formats are read as JSON.
+variable before a ``"`` stops there, and no value runs across one); ``$time_local`` is
+matched in its exact shape, so that free text before it (``$remote_user``) may hold
+spaces and ``[``; ``escape=json`` formats are read as JSON.
 
 JSON lines (Apigee hybrid / Envoy ingress access logs, and nginx JSON formats) are
 read by field name, accepting the usual variants: time in ``start_time``,
@@ -278,9 +280,22 @@ def split_format(format_string: str) -> list[tuple[bool, str]]:
     return parts
 
 
-def compile_text_format(format_string: str) -> tuple[re.Pattern[str], list[str]]:
-    """A regex for lines of ``format_string`` and the variables it captures, in group order."""
+# $time_local as nginx writes it (``07/Dec/2026:16:41:46 +0000``): the anchor that free text before
+# it cannot fake, since that text cannot hold the ``"`` that follows in every built-in format.
+TIME_LOCAL_SHAPE = r"\d\d/[A-Z][a-z][a-z]/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}"
+
+
+def compile_text_format(format_string: str, escape: str = "default") -> tuple[re.Pattern[str], list[str]]:
+    """A regex for lines of ``format_string`` and the variables it captures, in group order.
+
+    With nginx's ``default`` (and ``json``) escaping no value holds a raw ``"`` (written ``\\x22``),
+    but free text such as ``$remote_user`` (any client's ``Authorization: Basic`` user name, logged
+    even without auth_basic) keeps spaces and ``[``: a value that may hold spaces is matched lazily,
+    never across a ``"``, and ``$time_local`` only in its exact shape, so that ``x [y`` before
+    ``[07/Dec/2026:16:41:46 +0000]`` is read as the user name it is.
+    """
     parts = split_format(format_string)
+    free = r"[^\r\n]" if escape == "none" else r'[^"\r\n]'
     pattern = ["^"]
     captured: list[str] = []
     for index, (is_variable, text) in enumerate(parts):
@@ -288,10 +303,12 @@ def compile_text_format(format_string: str) -> tuple[re.Pattern[str], list[str]]
             pattern.append(re.escape(text))
             continue
         following = parts[index + 1] if index + 1 < len(parts) else None
-        if following is None:
-            value = r"[^\r\n]*"
+        if text == "time_local":
+            value = TIME_LOCAL_SHAPE
+        elif following is None:
+            value = free + "*"
         elif following[0]:  # another variable right after: no separator to stop at
-            value = r"[^\r\n]*?"
+            value = free + "*?"
         else:
             stop = following[1][0]
             if stop == '"':  # nginx escapes " inside values
@@ -299,7 +316,7 @@ def compile_text_format(format_string: str) -> tuple[re.Pattern[str], list[str]]
             elif text in NO_SPACE:
                 value = "[^" + re.escape(stop) + (" " if stop != " " else "") + r"\r\n]*"
             else:
-                value = r"[^\r\n]*?"
+                value = free + "*?"
         if text in WANTED and text not in captured:
             captured.append(text)
             pattern.append(f"({value})")
@@ -316,10 +333,10 @@ def _first(names: Iterable[str], captured: list[str]) -> int | None:
 class NginxTextFormat(LogFormat):
     kind = "nginx"
 
-    def __init__(self, format_string: str, name: str = "custom") -> None:
+    def __init__(self, format_string: str, name: str = "custom", escape: str = "default") -> None:
         self.name = name
         self.format_string = format_string
-        self.pattern, captured = compile_text_format(format_string)
+        self.pattern, captured = compile_text_format(format_string, escape)
         self.time_index = _first(TIME_VARIABLES, captured)
         if self.time_index is None:
             raise FormatError("the log format has no time variable ($time_local, $time_iso8601 or $msec)")
@@ -622,7 +639,7 @@ def from_log_format(text: str) -> LogFormat:
         fmt.has_server_name = bool(fmt.fields["sni"])
         fmt.has_ingress = False
         return fmt
-    return NginxTextFormat(format_string)
+    return NginxTextFormat(format_string, escape=escape)
 
 
 def _share(fmt: LogFormat, sample: list[str]) -> float:

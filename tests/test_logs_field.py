@@ -1,0 +1,131 @@
+"""``tlslint logs`` on lines as real servers wrote them: what tests/loggen.py does not produce.
+
+The nginx lines are nginx 1.22.1's own output (curl and Python clients against a local
+server), cut down to a few lines and repeated with new times or addresses where a count
+is needed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tlslint.cli import main
+from tlslint.logs.formats import detect, from_log_format
+
+
+def tlslint(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def logs_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any], str]:
+    code, out, err = tlslint(capsys, "logs", "--format", "json", *args)
+    assert out, err
+    return code, json.loads(out), err
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+
+
+def codes(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    return sorted((f["code"], f["anchor"]) for f in doc["findings"])
+
+
+# --------------------------------------------------------------------------- $remote_user
+
+# nginx logs $remote_user from any client's "Authorization: Basic" header, with no auth_basic
+# configured: curl -u 'x [y:pw' gives the user "x [y", written unescaped (only " \ and control
+# bytes are escaped).
+TLS_SNI = (
+    '127.0.0.2 - - [07/Dec/2026:16:41:46 +0000] "GET / HTTP/2.0" 200 3 "-" "curl/7.88.1" TLSv1.3 '
+    "TLS_AES_256_GCM_SHA384 . conn=1098 reqs=1 rt=0.000 sni=a.test\n"
+)
+TLS_SNI_USER = (
+    '127.0.0.3 - x [y [07/Dec/2026:16:41:46 +0000] "GET / HTTP/2.0" 200 3 "-" "curl/7.88.1" TLSv1.3 '
+    "TLS_AES_256_GCM_SHA384 . conn=1099 reqs=1 rt=0.000 sni=a.test\n"
+)
+COMBINED = '127.0.0.2 - - [07/Dec/2026:16:41:46 +0000] "GET / HTTP/2.0" 200 3 "-" "curl/7.88.1"\n'
+COMBINED_USER = '127.0.0.3 - x [y [07/Dec/2026:16:41:46 +0000] "GET / HTTP/2.0" 200 3 "-" "curl/7.88.1"\n'
+TLS_SNI_FORMAT = (
+    '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" '
+    '"$http_user_agent" $ssl_protocol $ssl_cipher $ssl_session_reused conn=$connection '
+    "reqs=$connection_requests rt=$request_time sni=$ssl_server_name"
+)
+
+
+@pytest.mark.parametrize(
+    ("plain", "user", "name"),
+    [(TLS_SNI, TLS_SNI_USER, "tls+sni"), (COMBINED, COMBINED_USER, "combined")],
+    ids=["tls+sni", "combined"],
+)
+def test_a_user_name_with_space_bracket_is_read(plain: str, user: str, name: str) -> None:
+    lines = [plain, plain, user] * 10  # a third of the lines: detection failed below 80 %
+    fmt = detect(lines)
+    assert fmt.name == name
+    entries = [entry for _, entry in fmt.read(lines)]
+    assert all(entries) and {e.client for e in entries if e} == {"127.0.0.2", "127.0.0.3"}
+    assert entries[2] is not None and entries[2].time == entries[0].time  # the time, not "y [07/Dec..."
+
+
+@pytest.mark.parametrize(
+    "user",
+    ["x [y", "a [07/Dec/2026:16:41:46 +0000] b", "[", "a ] [b", "x [07/Dec/2026:16:41:46 +0000]"],
+)
+def test_a_user_name_cannot_fake_the_time(user: str) -> None:
+    line = TLS_SNI_USER.replace("x [y", user).replace("16:41:46", "16:43:01")
+    entry = next(iter(from_log_format(TLS_SNI_FORMAT).read([line])))[1]
+    assert entry is not None and entry.client == "127.0.0.3" and entry.server_name == "a.test"
+    assert entry.time % 3600 == 43 * 60 + 1 and entry.reused is False and entry.first_request is True
+
+
+def _flood_with_user(path: Path) -> None:
+    """Twelve minutes of 10 clients (one full handshake each a minute); 10.9.9.9 makes 300 at 10:05,
+    all with the user name "x [y"."""
+    lines = []
+    for minute in range(12):
+        for client in range(10):
+            lines.append(
+                TLS_SNI.replace("127.0.0.2", f"10.0.0.{client}").replace("16:41:46", f"10:{minute:02d}:00")
+            )
+        if minute == 5:
+            lines += [TLS_SNI_USER.replace("127.0.0.3", "10.9.9.9").replace("16:41:46", "10:05:30")] * 300
+    path.write_text("".join(lines))
+
+
+@pytest.mark.parametrize("given", [False, True])
+def test_a_flood_behind_a_user_name_is_found(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], given: bool
+) -> None:
+    _flood_with_user(tmp_path / "flood.log")
+    extra = ["--log-format", TLS_SNI_FORMAT] if given else []
+    code, doc, _ = logs_json(capsys, "flood.log", "--select", "LOG104", *extra)
+    assert code == 1 and codes(doc) == [("LOG104", "client[10.9.9.9]")]
+    assert doc["logs"]["files"][0]["unparsed"] == 0
+
+
+def test_lines_not_understood_are_stated_in_every_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = [TLS_SNI.replace("16:41:46", f"10:{minute:02d}:00") for minute in range(12)]
+    lines[3:3] = ["127.0.0.9 - - [broken\n", "not a log line\n"]
+    (tmp_path / "some.log").write_text("".join(lines))
+    _, doc, err = logs_json(capsys, "some.log")
+    note = "some.log: 2 of 14 lines (14.3%) not understood, first at line 4"
+    assert doc["logs"]["notes"][0].startswith(note)
+    assert "the clients on them are not judged" in doc["logs"]["notes"][0]
+    assert f"tlslint: warning: {note}" in err
+    code, out, err = tlslint(capsys, "logs", "some.log", "--quiet")
+    assert code == 0 and out == "" and f"tlslint: warning: {note}" in err
+    code, out, err = tlslint(capsys, "logs", "some.log")
+    assert f"note: {note}" in out
