@@ -129,3 +129,69 @@ def test_lines_not_understood_are_stated_in_every_output(
     assert code == 0 and out == "" and f"tlslint: warning: {note}" in err
     code, out, err = tlslint(capsys, "logs", "some.log")
     assert f"note: {note}" in out
+
+
+# --------------------------------------------------------------------------- time out of order
+
+
+def _minutes(start: int, count: int, hour: int = 10, day: str = "07/Dec/2026") -> list[str]:
+    """``count`` minutes from ``hour:start``: 10 clients with one full handshake each a minute."""
+    lines = []
+    for minute in range(start, start + count):
+        for client in range(10):
+            stamp = f"{day}:{hour + minute // 60:02d}:{minute % 60:02d}:{client * 5:02d}"
+            lines.append(
+                TLS_SNI.replace("127.0.0.2", f"10.0.0.{client}").replace("07/Dec/2026:16:41:46", stamp)
+            )
+    return lines
+
+
+def _flood(minute: int, count: int = 30, hour: int = 10) -> list[str]:
+    stamp = f"07/Dec/2026:{hour:02d}:{minute:02d}:30"
+    return [TLS_SNI.replace("127.0.0.2", "10.9.9.9").replace("07/Dec/2026:16:41:46", stamp)] * count
+
+
+@pytest.mark.parametrize("day", ["08/Dec/2026", "07/Dec/2027"])
+def test_one_line_dated_ahead_does_not_stop_per_client_counting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], day: str
+) -> None:
+    lines = _minutes(0, 30)
+    lines[55] = lines[55].replace("07/Dec/2026", day)  # one full handshake, dated later
+    lines[200:200] = _flood(20)
+    (tmp_path / "ahead.log").write_text("".join(lines))
+    code, doc, _ = logs_json(capsys, "ahead.log", "--select", "LOG104")
+    clients = doc["logs"]["clients"]
+    assert code == 1 and codes(doc) == [("LOG104", "client[10.9.9.9]")]
+    assert clients["late_entries"] == 0 and clients["stray_entries"] == 1
+    assert clients["offenders"][0]["max_per_minute"] == 30
+    note = "1 full handshake dated more than 2 minutes ahead of the lines around it (first at ahead.log:56)"
+    assert any(n.startswith(note) for n in doc["logs"]["notes"])
+
+
+def test_a_clock_stepped_back_keeps_counting_per_client(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The clock was an hour ahead (11:00 to 11:09), then set right (10:10 on): before, every line
+    # until 11:08 was "out of order" and not counted per client, the flood at 10:30 with them.
+    lines = _minutes(0, 10, hour=11) + _minutes(10, 30)
+    lines[300:300] = _flood(30)
+    (tmp_path / "stepped.log").write_text("".join(lines))
+    code, doc, _ = logs_json(capsys, "stepped.log", "--select", "LOG104")
+    clients = doc["logs"]["clients"]
+    assert code == 1 and codes(doc) == [("LOG104", "client[10.9.9.9]")]
+    assert clients["late_entries"] == 0 and clients["clock_steps_back"] == 1
+    assert clients["offenders"][0]["max_minute"] == "2026-12-07T10:30:00Z"
+
+
+def test_a_late_line_or_a_real_gap_is_no_clock_step(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = _minutes(0, 10) + _minutes(20, 10)  # a 10-minute gap, then more minutes
+    lines[155:155] = _flood(25, 12)
+    lines[120] = lines[120].replace("10:22:", "10:02:")  # one line late
+    (tmp_path / "gap.log").write_text("".join(lines))
+    code, doc, _ = logs_json(capsys, "gap.log", "--select", "LOG104")
+    clients = doc["logs"]["clients"]
+    assert code == 1 and codes(doc) == [("LOG104", "client[10.9.9.9]")]
+    assert clients["late_entries"] == 1 and clients["stray_entries"] == 0 and clients["clock_steps_back"] == 0
+    assert clients["offenders"][0]["max_per_minute"] == 12

@@ -164,6 +164,20 @@ def build_report(
             f"{analysis.late} full handshakes arrived more than 2 minutes out of order and were not counted "
             "per client"
         )
+    if analysis.strays:
+        path, line = analysis.location(analysis.stray_where)
+        one = analysis.strays == 1
+        notes.append(
+            f"{_count(analysis.strays, 'full handshake')} dated more than 2 minutes ahead of the lines "
+            f"around {'it' if one else 'them'} (first at {path}:{line}) {'was' if one else 'were'} counted "
+            f"per client in {'its' if one else 'their'} own minute, without moving the log's time on"
+        )
+    if analysis.steps_back:
+        path, line = analysis.location(analysis.step_back_where)
+        notes.append(
+            f"the log's time went back by more than 2 minutes {_count(analysis.steps_back, 'time')} "
+            f"(first at {path}:{line}): per-client minutes were counted again from there"
+        )
     if not analysis.clients.exact:
         notes.append(
             f"more than {len(analysis.clients)} client addresses: per-client totals are lower bounds, "
@@ -230,6 +244,10 @@ def _span(seconds: int) -> str:
     from tlslint.units import format_time
 
     return f"{seconds // 86400:,} days" if seconds >= 2 * 86400 else format_time(seconds)
+
+
+def _count(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'s' if count != 1 else ''}"
 
 
 def _entries(count: int) -> str:
