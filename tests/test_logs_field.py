@@ -195,3 +195,71 @@ def test_a_late_line_or_a_real_gap_is_no_clock_step(
     assert code == 1 and codes(doc) == [("LOG104", "client[10.9.9.9]")]
     assert clients["late_entries"] == 1 and clients["stray_entries"] == 0 and clients["clock_steps_back"] == 0
     assert clients["offenders"][0]["max_per_minute"] == 12
+
+
+# --------------------------------------------------------------------------- JSON layouts
+
+DATA = Path(__file__).resolve().parent / "data" / "logs"
+
+
+def _copy(tmp_path: Path, name: str) -> str:
+    (tmp_path / name).write_bytes((DATA / name).read_bytes())
+    return name
+
+
+@pytest.mark.parametrize(
+    ("name", "resets", "unread"),
+    [
+        ("kubectl-logs.txt", 25, 3),  # 3 container start-up lines, then pretty-printed Apigee objects
+        ("one-line.txt", 12, 1),  # "not json", then one Cloud Logging entry a line
+        ("gcl-array.json", 12, 0),  # gcloud logging read --format=json: a JSON array
+        ("gcl.jsonl", 12, 0),  # the same entries, one a line
+    ],
+)
+def test_json_logs_after_other_lines_and_in_an_array(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, resets: int, unread: int
+) -> None:
+    code, doc, err = logs_json(capsys, _copy(tmp_path, name))
+    logs = doc["logs"]
+    assert code == 1 and codes(doc) == [("LOG101", "non-sni-resets")]
+    assert logs["files"][0]["format"]["name"] == "envoy-json" and logs["non_sni_resets"]["count"] == resets
+    assert logs["files"][0]["unparsed"] == unread
+    assert ("not understood" in err) == bool(unread)
+
+
+def test_json_array_is_streamed_entry_by_entry() -> None:
+    from tlslint.logs.formats import objects
+
+    lines = ["[\n", '  {"a": 1,\n', '   "b": {"c": 2}\n', "  },\n", '  {"a": 3},\n', '  {"a": 4}\n', "]\n"]
+    assert list(objects(lines)) == [(2, {"a": 1, "b": {"c": 2}}), (5, {"a": 3}), (6, {"a": 4})]
+    assert list(objects(['[{"a": 1},\n', '{"a": 2}]\n'])) == [(1, {"a": 1}), (2, {"a": 2})]
+    assert list(objects(['[{"a": 1}, {"a": 2}]\n'])) == [(1, {"a": 1}), (1, {"a": 2})]
+    assert list(objects(["]\n", "[not json\n"])) == [(1, None), (2, None)]  # no array: lines not understood
+
+
+def test_a_file_that_is_mostly_not_json_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    entry = '{"start_time": "2025-05-19T04:47:00.000Z", "remote_address": "10.0.0.1:5"}\n'
+    (tmp_path / "mixed.log").write_text("starting\n" * 6 + entry * 4)
+    code, _, err = tlslint(capsys, "logs", "mixed.log")
+    assert code == 2 and "40% of the first 10 lines are JSON log entries, 80% are needed" in err
+    assert "--log-format" not in err  # the nginx hint does not fit a JSON log
+    (tmp_path / "timeless.log").write_text('{"remote_address": "10.0.0.1:5"}\n' * 4)
+    code, _, err = tlslint(capsys, "logs", "timeless.log")
+    assert code == 2 and "JSON lines without a time field" in err
+
+
+def test_json_shaped_nginx_format_without_escape_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # log_format jd '{"time_local":"$time_local",...,"ua":"$http_user_agent"}' (no escape=json): a
+    # User-Agent 'evil "x' is written "evil \x22x", which is not JSON.
+    name = _copy(tmp_path, "jd.log")
+    assert (DATA / name).read_text().count("\\x22") == 12
+    _, doc, err = logs_json(capsys, name)
+    files = doc["logs"]["files"][0]
+    assert files["lines"] == files["entries"] == 80 and files["unparsed"] == 0 and not err
+    assert doc["logs"]["connections"] == 79
+    from tlslint.logs.formats import objects
+
+    line = next(line for line in (DATA / name).read_text().splitlines() if "x22" in line)
+    assert next(objects([line]))[1]["ua"] == 'evil "x'
