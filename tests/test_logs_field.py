@@ -263,3 +263,23 @@ def test_json_shaped_nginx_format_without_escape_json(
 
     line = next(line for line in (DATA / name).read_text().splitlines() if "x22" in line)
     assert next(objects([line]))[1]["ua"] == 'evil "x'
+
+
+# --------------------------------------------------------------------------- server names
+
+
+def test_server_names_are_one_whatever_their_case(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # nginx logs $ssl_server_name as sent: 60 connections with SNI "a.test" and 60 with "A.Test",
+    # none resumed. Split in two, each was below min-connections (100) and a.test went unjudged.
+    name = _copy(tmp_path, "sni-case.log")
+    text = (DATA / name).read_text()
+    assert text.count("sni=a.test") == 60 and text.count("sni=A.Test") == 60
+    (tmp_path / "other.log").write_text(
+        text.replace("sni=a.test", "sni=b.test").replace("sni=A.Test", "sni=b.test")
+    )
+    _, doc, _ = logs_json(capsys, name, "other.log", "--select", "LOG102")
+    assert [(n["name"], n["connections"]) for n in doc["logs"]["server_names"]] == [
+        ("a.test", 120),
+        ("b.test", 120),
+    ]
+    assert "session-reuse[a.test]" in [anchor for _, anchor in codes(doc)]

@@ -24,6 +24,9 @@ handshake agrees (a gap in the log, a clock stepped back); otherwise it is a str
 counted in its own minute (ahead), or, in a closed minute, still counted in its window
 but no longer per client. The report counts both.
 
+Server names are grouped case-insensitively (DNS names are; nginx logs ``$ssl_server_name`` as
+the client sent it) and reported in lowercase.
+
 Handshakes: a TLS entry with ``$ssl_session_reused`` ``.`` is a full handshake,
 ``r`` a resumed one. With ``$connection_requests`` only the first request of a
 connection counts (the one that paid the handshake); without it, every request is
@@ -252,7 +255,7 @@ class Analysis:
                     self._reset(entry, index, number)
                 elif kind == NO_FILTER_CHAIN:
                     self.unknown_sni += 1
-                    self.unknown_sni_names.add(entry[6])
+                    self.unknown_sni_names.add(entry[6].lower())
                 continue
             reused = entry[4]
             if reused is None or entry[5] is False:  # no reuse information, or a later request
@@ -261,6 +264,7 @@ class Analysis:
             self.connections += 1
             name = entry[6]
             if name:
+                name = name.lower()  # as sent: "A.Test" and "a.test" are one DNS name
                 stat = names.get(name)
                 if stat is None:
                     if len(names) >= NAME_CAP:
