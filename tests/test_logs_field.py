@@ -168,6 +168,25 @@ def test_one_line_dated_ahead_does_not_stop_per_client_counting(
     assert any(n.startswith(note) for n in doc["logs"]["notes"])
 
 
+def test_a_line_dated_ahead_in_one_of_two_nodes_logs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # One client makes 6 full handshakes on each of two nodes at 10:20: 12 in the merged minute.
+    # The stray line of node 1 once came out of the merge after all of node 2, leaving the rest of
+    # node 1 behind it, so node 1's half of the flood was counted apart from node 2's.
+    node1, node2 = _minutes(0, 30), _minutes(0, 30)
+    node1[55] = node1[55].replace("07/Dec/2026", "08/Dec/2026")
+    node1[200:200] = _flood(20, 6)
+    node2[200:200] = _flood(20, 6)
+    (tmp_path / "node1.log").write_text("".join(node1))
+    (tmp_path / "node2.log").write_text("".join(node2))
+    code, doc, _ = logs_json(capsys, "node1.log", "node2.log", "--select", "LOG104")
+    clients = doc["logs"]["clients"]
+    assert code == 1 and codes(doc) == [("LOG104", "client[10.9.9.9]")]
+    assert clients["offenders"][0]["max_per_minute"] == 12
+    assert clients["late_entries"] == 0 and clients["stray_entries"] == 1 and clients["clock_steps_back"] == 0
+
+
 def test_a_clock_stepped_back_keeps_counting_per_client(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -58,6 +58,7 @@ RESET_CLIENT_CAP = 10_000
 LAG = 2  # minutes kept open for entries that arrive out of order
 STRAY_MINUTES_CAP = 1_000  # open minutes, counting those of stray lines ahead of the clock
 _NEVER = -(10**12)
+HELD_LINES_CAP = 100  # lines not understood held behind a line far ahead while merging files
 TOP = 20  # clients, names and offenders listed
 BREAK_SECONDS = 3600  # a longer run of empty windows is a break in the log, not quiet traffic
 
@@ -445,13 +446,41 @@ class Analysis:
 def _timed(
     index: int, entries: Iterator[tuple[int, Entry | None]]
 ) -> Iterator[tuple[float, int, tuple[int, Entry | None]]]:
-    """(time, file index, (line, entry)) for heapq.merge; a line not understood keeps the time before it."""
+    """(time, file index, (line, entry)) for heapq.merge; a line not understood keeps the time before it.
+
+    A line more than ``LAG`` minutes ahead of the one before waits for the next line with a time,
+    as in Analysis._place: when that one is back near the time before, the line is a stray and is
+    merged where it stands in its file (at the time before it), not after every line of the other
+    files up to its date, which would leave the rest of its file behind them, out of order.
+    """
     moment = -math.inf
+    jump = LAG * 60
+    held: list[tuple[int, Entry | None]] = []  # a line far ahead, then lines not understood after it
+    held_time = 0.0
     for pair in entries:
         entry = pair[1]
-        if entry is not None:
-            moment = entry[0]
+        if held:
+            if entry is None and len(held) < HELD_LINES_CAP:
+                held.append(pair)
+                continue
+            stray = entry is not None and entry[0] < held_time - jump
+            if not stray:
+                moment = held_time
+            for waiting in held:
+                yield moment, index, waiting
+            held = []
+        if entry is None:
+            yield moment, index, pair
+            continue
+        when = entry[0]
+        if when > moment + jump and moment != -math.inf:
+            held, held_time = [pair], when
+            continue
+        moment = when
         yield moment, index, pair
+    if held:
+        for waiting in held:
+            yield held_time, index, waiting
 
 
 # --------------------------------------------------------------------------- spikes
