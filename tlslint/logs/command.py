@@ -196,17 +196,20 @@ def unread_notes(analysis: Analysis) -> list[str]:
     for stats in analysis.files:
         if not stats.unparsed:
             continue
-        share = stats.unparsed / stats.lines if stats.lines else 1.0
-        if stats.format.get("kind") == "json":
+        if stats.format.get("kind") == "json":  # an object may span lines: count, not share
+            what = f"{stats.unparsed:,} lines or objects (of {stats.lines:,} lines) not understood"
             hint = "JSON objects with a time field are read, other lines are not"
-        elif stats.format.get("name") == "custom":
-            hint = "check that --log-format is the log_format the file was written with"
         else:
-            hint = "give the nginx log_format with --log-format if the file has another format"
+            share = stats.unparsed / stats.lines if stats.lines else 1.0
+            what = f"{stats.unparsed:,} of {stats.lines:,} lines ({share:.1%}) not understood"
+            hint = (
+                "check that --log-format is the log_format the file was written with"
+                if stats.format.get("name") == "custom"
+                else "give the nginx log_format with --log-format if the file has another format"
+            )
         notes.append(
-            f"{stats.path}: {stats.unparsed:,} of {stats.lines:,} lines ({share:.1%}) not understood, "
-            f"first at line {stats.first_unparsed_line}: they are left out of every count, so the "
-            f"clients on them are not judged (LOG101 to LOG104); {hint}"
+            f"{stats.path}: {what}, first at line {stats.first_unparsed_line}: they are left out of "
+            f"every count, so the clients on them are not judged (LOG101 to LOG104); {hint}"
         )
     return notes
 
