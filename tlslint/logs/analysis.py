@@ -301,7 +301,8 @@ class Analysis:
     # never moves the clock far: an entry more than LAG minutes ahead of it, or in a closed minute,
     # is held until the next full handshake, which tells a stray line (a line dated a day ahead, or
     # a late one) from a log whose time really moved on (a gap, a clock stepped back): the held
-    # entry moves the clock only when the next one agrees with it.
+    # entry moves the clock only when the next one agrees with it. The first entry is held too, so
+    # that a stray first line does not set the clock.
 
     def _place(self, minute: int, client: str, where: tuple[int, int]) -> CappedCounter | None:
         """Count one full handshake per client; the counter of its minute when the entry was counted
@@ -310,8 +311,6 @@ class Analysis:
         if held is not None:
             self.held = None
             self._judge_held(held, minute)
-        if self.newest_minute == _NEVER:
-            self.newest_minute = minute
         if minute > self.newest_minute + LAG or minute < self.closed_before:
             self.held = (minute, client, where)
             return None
@@ -473,7 +472,7 @@ def _timed(
             yield moment, index, pair
             continue
         when = entry[0]
-        if when > moment + jump and moment != -math.inf:
+        if when > moment + jump:  # the first line too (moment is -inf)
             held, held_time = [pair], when
             continue
         moment = when
