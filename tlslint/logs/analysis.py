@@ -17,9 +17,15 @@ Memory is constant in the number of lines, except for:
 
 Files are read together, merged by time (``heapq.merge``: each file in order, or
 nearly), so rotated files can be given in any order and files of one period (one
-per node) count as one log. A line more than ``LAG`` minutes older than the newest one seen is
-still counted in its window but no longer per client (minutes are closed as time
-moves on); the report counts such lines.
+per node) count as one log. Per client, minutes are closed as the log's time moves on
+(``LAG`` minutes after). One line never moves that clock far: a full handshake more than
+``LAG`` minutes ahead of it or in a closed minute moves it only when the next full
+handshake agrees (a gap in the log, a clock stepped back); otherwise it is a stray line,
+counted in its own minute (ahead), or, in a closed minute, still counted in its window
+but no longer per client. The report counts both.
+
+Server names are grouped case-insensitively (DNS names are; nginx logs ``$ssl_server_name`` as
+the client sent it) and reported in lowercase.
 
 Handshakes: a TLS entry with ``$ssl_session_reused`` ``.`` is a full handshake,
 ``r`` a resumed one. With ``$connection_requests`` only the first request of a
@@ -50,6 +56,9 @@ NAME_CAP = 2_000
 OFFENDER_CAP = 1_000
 RESET_CLIENT_CAP = 10_000
 LAG = 2  # minutes kept open for entries that arrive out of order
+STRAY_MINUTES_CAP = 1_000  # open minutes, counting those of stray lines ahead of the clock
+_NEVER = -(10**12)
+HELD_LINES_CAP = 100  # lines not understood held behind a line far ahead while merging files
 TOP = 20  # clients, names and offenders listed
 BREAK_SECONDS = 3600  # a longer run of empty windows is a break in the log, not quiet traffic
 
@@ -151,9 +160,14 @@ class Analysis:
         self.clients = CappedCounter(CLIENT_CAP)
         self.open_minutes: dict[int, CappedCounter] = {}
         self.crossings: dict[tuple[int, str], tuple[int, int]] = {}
-        self.newest_minute = -(10**12)
-        self.closed_before = -(10**12)  # minutes below this are closed
-        self.late = 0
+        self.newest_minute = _NEVER  # the clock (see _place)
+        self.closed_before = _NEVER  # minutes below this are closed
+        self.held: tuple[int, str, tuple[int, int]] | None = None  # (minute, client, where)
+        self.late = 0  # full handshakes in closed minutes: not counted per client
+        self.strays = 0  # full handshakes far from the clock that the next one did not follow
+        self.stray_where: tuple[int, int] | None = None
+        self.steps_back = 0  # times the log's time went back by more than LAG minutes
+        self.step_back_where: tuple[int, int] | None = None
         self.offenders: dict[str, Offender] = {}
         self.offenders_dropped = 0
         self.minute_dropped_max = 0
@@ -242,7 +256,7 @@ class Analysis:
                     self._reset(entry, index, number)
                 elif kind == NO_FILTER_CHAIN:
                     self.unknown_sni += 1
-                    self.unknown_sni_names.add(entry[6])
+                    self.unknown_sni_names.add(entry[6].lower())
                 continue
             reused = entry[4]
             if reused is None or entry[5] is False:  # no reuse information, or a later request
@@ -251,6 +265,7 @@ class Analysis:
             self.connections += 1
             name = entry[6]
             if name:
+                name = name.lower()  # as sent: "A.Test" and "a.test" are one DNS name
                 stat = names.get(name)
                 if stat is None:
                     if len(names) >= NAME_CAP:
@@ -274,24 +289,65 @@ class Analysis:
             client = entry[1]
             clients.add(client)
             minute = int(moment // 60)
-            if minute != current_minute:
-                minute_counter = self._minute(minute)
-                current_minute = minute
-            if minute_counter is None:
-                self.late += 1
+            if minute == current_minute:  # the common case: the minute of the entry before
+                if minute_counter.add(client) == limit + 1:  # type: ignore[union-attr]
+                    crossings.setdefault((minute, client), (index, number))
                 continue
-            if minute_counter.add(client) == limit + 1:
-                crossings.setdefault((minute, client), (index, number))
+            minute_counter = self._place(minute, client, (index, number))
+            current_minute = minute if minute_counter is not None else None
 
-    def _minute(self, minute: int) -> CappedCounter | None:
-        if minute > self.newest_minute:
+    # Per-client minutes and the log's clock. The clock is the newest minute of the full
+    # handshakes; minutes more than LAG before it are closed (judged, then forgotten). One entry
+    # never moves the clock far: an entry more than LAG minutes ahead of it, or in a closed minute,
+    # is held until the next full handshake, which tells a stray line (a line dated a day ahead, or
+    # a late one) from a log whose time really moved on (a gap, a clock stepped back): the held
+    # entry moves the clock only when the next one agrees with it. The first entry is held too, so
+    # that a stray first line does not set the clock.
+
+    def _place(self, minute: int, client: str, where: tuple[int, int]) -> CappedCounter | None:
+        """Count one full handshake per client; the counter of its minute when the entry was counted
+        in the clock's stretch (the caller's cache for the entries that follow), else None."""
+        held = self.held
+        if held is not None:
+            self.held = None
+            self._judge_held(held, minute)
+        if minute > self.newest_minute + LAG or minute < self.closed_before:
+            self.held = (minute, client, where)
+            return None
+        return self._add(minute, client, where)
+
+    def _judge_held(self, held: tuple[int, str, tuple[int, int]], following: int) -> None:
+        minute, client, where = held
+        ahead = minute > self.newest_minute
+        if ahead:  # the log went on there (the next entry is there or later), or a stray line from ahead
+            agreed = following >= minute - LAG
+        else:  # the clock was stepped back (the next entry is near it too), or a late line
+            agreed = following < self.closed_before and abs(following - minute) <= LAG
+        if agreed:
+            if not ahead:
+                self.steps_back += 1
+                self.step_back_where = self.step_back_where or where
+                self.closed_before = minute - LAG  # reopened: minutes from here on count again
             self.newest_minute = minute
-            self._close_minutes(minute - LAG)
+            self._add(minute, client, where)
+            return
+        if ahead and len(self.open_minutes) < STRAY_MINUTES_CAP:
+            self.strays += 1
+            self.stray_where = self.stray_where or where
+            self._add(minute, client, where, move=False)  # counted in its own minute, the clock stays
+        else:
+            self.late += 1
+
+    def _add(self, minute: int, client: str, where: tuple[int, int], move: bool = True) -> CappedCounter:
+        if move and minute > self.newest_minute:
+            self.newest_minute = minute
+        if move:
+            self._close_minutes(self.newest_minute - LAG)
         counter = self.open_minutes.get(minute)
         if counter is None:
-            if minute < self.closed_before:
-                return None
             counter = self.open_minutes[minute] = CappedCounter(MINUTE_CAP)
+        if counter.add(client) == self.options.per_client_limit + 1:
+            self.crossings.setdefault((minute, client), where)
         return counter
 
     def _close_minutes(self, before: int) -> None:
@@ -346,6 +402,10 @@ class Analysis:
         self.reset_clients.add(entry[1])
 
     def finish(self) -> None:
+        if self.held is not None:  # nothing after it to tell: counted where it is
+            minute, client, where = self.held
+            self.held = None
+            self._add(minute, client, where, move=False)
         self._close_minutes(10**12)
 
     # ------------------------------------------------------------------ results
@@ -385,13 +445,41 @@ class Analysis:
 def _timed(
     index: int, entries: Iterator[tuple[int, Entry | None]]
 ) -> Iterator[tuple[float, int, tuple[int, Entry | None]]]:
-    """(time, file index, (line, entry)) for heapq.merge; a line not understood keeps the time before it."""
+    """(time, file index, (line, entry)) for heapq.merge; a line not understood keeps the time before it.
+
+    A line more than ``LAG`` minutes ahead of the one before waits for the next line with a time,
+    as in Analysis._place: when that one is back near the time before, the line is a stray and is
+    merged where it stands in its file (at the time before it), not after every line of the other
+    files up to its date, which would leave the rest of its file behind them, out of order.
+    """
     moment = -math.inf
+    jump = LAG * 60
+    held: list[tuple[int, Entry | None]] = []  # a line far ahead, then lines not understood after it
+    held_time = 0.0
     for pair in entries:
         entry = pair[1]
-        if entry is not None:
-            moment = entry[0]
+        if held:
+            if entry is None and len(held) < HELD_LINES_CAP:
+                held.append(pair)
+                continue
+            stray = entry is not None and entry[0] < held_time - jump
+            if not stray:
+                moment = held_time
+            for waiting in held:
+                yield moment, index, waiting
+            held = []
+        if entry is None:
+            yield moment, index, pair
+            continue
+        when = entry[0]
+        if when > moment + jump:  # the first line too (moment is -inf)
+            held, held_time = [pair], when
+            continue
+        moment = when
         yield moment, index, pair
+    if held:
+        for waiting in held:
+            yield held_time, index, waiting
 
 
 # --------------------------------------------------------------------------- spikes
@@ -625,6 +713,8 @@ class Report:
                 "error_bound": a.clients.dropped_max,
                 "per_client_limit": self.limit,
                 "late_entries": a.late,
+                "stray_entries": a.strays,
+                "clock_steps_back": a.steps_back,
                 "offenders": [
                     {
                         "client": o.client,

@@ -143,6 +143,7 @@ def build_report(
     notes.extend(analysis.notes)
     if not analysis.files:
         return report
+    notes[:0] = unread_notes(analysis)
     if not analysis.has_reuse:
         notes.append(
             "the log has no session-reuse field ($ssl_session_reused in nginx; Envoy access logs have "
@@ -164,12 +165,54 @@ def build_report(
             f"{analysis.late} full handshakes arrived more than 2 minutes out of order and were not counted "
             "per client"
         )
+    if analysis.strays:
+        path, line = analysis.location(analysis.stray_where)
+        one = analysis.strays == 1
+        notes.append(
+            f"{_count(analysis.strays, 'full handshake')} dated more than 2 minutes ahead of the lines "
+            f"around {'it' if one else 'them'} (first at {path}:{line}) {'was' if one else 'were'} counted "
+            f"per client in {'its' if one else 'their'} own minute, without moving the log's time on"
+        )
+    if analysis.steps_back:
+        path, line = analysis.location(analysis.step_back_where)
+        notes.append(
+            f"the log's time went back by more than 2 minutes {_count(analysis.steps_back, 'time')} "
+            f"(first at {path}:{line}): per-client minutes were counted again from there"
+        )
     if not analysis.clients.exact:
         notes.append(
             f"more than {len(analysis.clients)} client addresses: per-client totals are lower bounds, "
             f"short by at most {analysis.clients.dropped_max}"
         )
     return report
+
+
+def unread_notes(analysis: Analysis) -> list[str]:
+    """One note per file with lines not understood: they are in no count, so no rule sees them.
+
+    A client whose lines are not read is not judged at all (a flood hidden in unread lines is
+    no LOG104), so this is said first, in every output, and on stderr (see run_logs).
+    """
+    notes = []
+    for stats in analysis.files:
+        if not stats.unparsed:
+            continue
+        if stats.format.get("kind") == "json":  # an object may span lines: count, not share
+            what = f"{stats.unparsed:,} lines or objects (of {stats.lines:,} lines) not understood"
+            hint = "JSON objects with a time field are read, other lines are not"
+        else:
+            share = stats.unparsed / stats.lines if stats.lines else 1.0
+            what = f"{stats.unparsed:,} of {stats.lines:,} lines ({share:.1%}) not understood"
+            hint = (
+                "check that --log-format is the log_format the file was written with"
+                if stats.format.get("name") == "custom"
+                else "give the nginx log_format with --log-format if the file has another format"
+            )
+        notes.append(
+            f"{stats.path}: {what}, first at line {stats.first_unparsed_line}: they are left out of "
+            f"every count, so the clients on them are not judged (LOG101 to LOG104); {hint}"
+        )
+    return notes
 
 
 MAX_BREAK_NOTES = 5
@@ -205,6 +248,10 @@ def _span(seconds: int) -> str:
     from tlslint.units import format_time
 
     return f"{seconds // 86400:,} days" if seconds >= 2 * 86400 else format_time(seconds)
+
+
+def _count(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'s' if count != 1 else ''}"
 
 
 def _entries(count: int) -> str:
@@ -446,6 +493,8 @@ def run_logs(
         print(f"tlslint: {path}: no such file or directory", file=sys.stderr)
     for problem in problems:
         print(f"tlslint: {problem}", file=sys.stderr)
+    for note in unread_notes(analysis):  # every output format, --quiet too: nothing is judged on them
+        print(f"tlslint: warning: {note}", file=sys.stderr)
     if problems or missing:
         return 2
     return run.exit_code(rules.fail_on)

@@ -20,7 +20,9 @@ traffic; the report says so.
 
 Any other format works with ``--log-format``: each variable becomes a capture, each
 literal is matched as written (nginx escapes ``"`` in values as ``\\x22``, so a
-variable before a ``"`` stops there); ``escape=json`` formats are read as JSON.
+variable before a ``"`` stops there, and no value runs across one); ``$time_local`` is
+matched in its exact shape, so that free text before it (``$remote_user``) may hold
+spaces and ``[``; ``escape=json`` formats are read as JSON.
 
 JSON lines (Apigee hybrid / Envoy ingress access logs, and nginx JSON formats) are
 read by field name, accepting the usual variants: time in ``start_time``,
@@ -29,7 +31,9 @@ read by field name, accepting the usual variants: time in ``start_time``,
 ``downstream_direct_remote_address``, ``remote_addr``, ``client_ip`` (port removed);
 SNI in ``sni_host``, ``requested_server_name``, ``ssl_server_name``; the failure in
 ``status_details``, ``response_code_details`` or ``connection_termination_details``.
-A Google Cloud Logging export (``jsonPayload``) is unwrapped. An entry whose details
+A Google Cloud Logging export (``jsonPayload``) is unwrapped; a JSON array of entries
+(``gcloud logging read --format=json``) is read entry by entry. nginx's ``\\xHH`` escapes
+in a JSON-shaped format without ``escape=json`` are decoded. An entry whose details
 are ``filter_chain_not_found`` and that has no SNI is a non-SNI reset (LOG101).
 """
 
@@ -278,9 +282,22 @@ def split_format(format_string: str) -> list[tuple[bool, str]]:
     return parts
 
 
-def compile_text_format(format_string: str) -> tuple[re.Pattern[str], list[str]]:
-    """A regex for lines of ``format_string`` and the variables it captures, in group order."""
+# $time_local as nginx writes it (``07/Dec/2026:16:41:46 +0000``): the anchor that free text before
+# it cannot fake, since that text cannot hold the ``"`` that follows in every built-in format.
+TIME_LOCAL_SHAPE = r"\d\d/[A-Z][a-z][a-z]/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}"
+
+
+def compile_text_format(format_string: str, escape: str = "default") -> tuple[re.Pattern[str], list[str]]:
+    """A regex for lines of ``format_string`` and the variables it captures, in group order.
+
+    With nginx's ``default`` (and ``json``) escaping no value holds a raw ``"`` (written ``\\x22``),
+    but free text such as ``$remote_user`` (any client's ``Authorization: Basic`` user name, logged
+    even without auth_basic) keeps spaces and ``[``: a value that may hold spaces is matched lazily,
+    never across a ``"``, and ``$time_local`` only in its exact shape, so that ``x [y`` before
+    ``[07/Dec/2026:16:41:46 +0000]`` is read as the user name it is.
+    """
     parts = split_format(format_string)
+    free = r"[^\r\n]" if escape == "none" else r'[^"\r\n]'
     pattern = ["^"]
     captured: list[str] = []
     for index, (is_variable, text) in enumerate(parts):
@@ -288,10 +305,12 @@ def compile_text_format(format_string: str) -> tuple[re.Pattern[str], list[str]]
             pattern.append(re.escape(text))
             continue
         following = parts[index + 1] if index + 1 < len(parts) else None
-        if following is None:
-            value = r"[^\r\n]*"
+        if text == "time_local":
+            value = TIME_LOCAL_SHAPE
+        elif following is None:
+            value = free + "*"
         elif following[0]:  # another variable right after: no separator to stop at
-            value = r"[^\r\n]*?"
+            value = free + "*?"
         else:
             stop = following[1][0]
             if stop == '"':  # nginx escapes " inside values
@@ -299,7 +318,7 @@ def compile_text_format(format_string: str) -> tuple[re.Pattern[str], list[str]]
             elif text in NO_SPACE:
                 value = "[^" + re.escape(stop) + (" " if stop != " " else "") + r"\r\n]*"
             else:
-                value = r"[^\r\n]*?"
+                value = free + "*?"
         if text in WANTED and text not in captured:
             captured.append(text)
             pattern.append(f"({value})")
@@ -316,10 +335,10 @@ def _first(names: Iterable[str], captured: list[str]) -> int | None:
 class NginxTextFormat(LogFormat):
     kind = "nginx"
 
-    def __init__(self, format_string: str, name: str = "custom") -> None:
+    def __init__(self, format_string: str, name: str = "custom", escape: str = "default") -> None:
         self.name = name
         self.format_string = format_string
-        self.pattern, captured = compile_text_format(format_string)
+        self.pattern, captured = compile_text_format(format_string, escape)
         self.time_index = _first(TIME_VARIABLES, captured)
         if self.time_index is None:
             raise FormatError("the log format has no time variable ($time_local, $time_iso8601 or $msec)")
@@ -523,18 +542,20 @@ class JsonFormat(LogFormat):
 
 
 def objects(lines: Iterable[str]) -> Iterator[tuple[int, Any]]:
-    """(line number, parsed JSON value or None); an object printed over several lines is one."""
+    """(line number, parsed JSON value or None), streamed: one object a line, an object printed over
+    several lines, or the entries of a top-level JSON array (``gcloud logging read --format=json``:
+    ``[``, pretty-printed objects each followed by ``,``, ``]``), read entry by entry; an array on one
+    line is read whole. A line nginx wrote from a JSON-shaped format without ``escape=json`` (``\\x22``
+    for a quote inside a value: not JSON) is read with those escapes decoded."""
     loads = json.loads
     pending: list[str] = []
     pending_start = 0
+    in_array = False
     for number, line in enumerate(lines, 1):
         if pending:
             pending.append(line)
             if line.lstrip().startswith("}"):
-                try:
-                    obj = loads("".join(pending))
-                except ValueError:
-                    obj = None
+                obj = _closed("".join(pending), in_array)
                 if obj is not None:
                     yield pending_start, obj
                     pending = []
@@ -547,14 +568,51 @@ def objects(lines: Iterable[str]) -> Iterator[tuple[int, Any]]:
         try:
             obj = loads(line)
         except ValueError:
-            if line.lstrip().startswith("{") and not line.rstrip().endswith("}"):
-                pending, pending_start = [line], number  # a pretty-printed object
+            stripped = line.strip()
+            if stripped == "[" or (in_array and stripped == "]"):
+                in_array = stripped == "["
                 continue
-            yield number, None
+            if stripped.startswith("[") and stripped[1:].lstrip().startswith("{"):
+                in_array, stripped = True, stripped[1:].lstrip()  # "[{" opens the array and its first entry
+            obj = _closed(stripped, in_array)
+            if obj is not None:
+                yield number, obj
+            elif stripped.startswith("{") and not stripped.rstrip(",]").endswith("}"):
+                pending, pending_start = [stripped + "\n"], number  # a pretty-printed object
+            else:
+                yield number, None
+            continue
+        if isinstance(obj, list):  # a whole array on one line
+            for item in obj:
+                yield number, item
             continue
         yield number, obj
     if pending:
         yield pending_start, None
+
+
+_NGINX_ESCAPE = re.compile(r"\\x([0-9A-Fa-f]{2})")
+
+
+def _closed(text: str, in_array: bool) -> Any:
+    """The JSON value ``text`` holds, or None: with nginx's ``\\xHH`` escapes decoded (``\\x22`` is
+    ``"``), and in an array without the ``,`` (or ``]``) after the entry."""
+    candidates = [text]
+    if in_array:
+        trimmed = text.rstrip()
+        trimmed = trimmed[:-1].rstrip() if trimmed.endswith("]") else trimmed
+        candidates.append(trimmed[:-1] if trimmed.endswith(",") else trimmed)
+    for candidate in candidates:
+        try:
+            return json.loads(candidate)
+        except ValueError:
+            pass
+        if "\\x" in candidate:
+            try:
+                return json.loads(_NGINX_ESCAPE.sub(r"\\u00\1", candidate))
+            except ValueError:
+                pass
+    return None
 
 
 def json_fields_for(format_string: str) -> dict[str, tuple[str, ...]]:
@@ -622,16 +680,47 @@ def from_log_format(text: str) -> LogFormat:
         fmt.has_server_name = bool(fmt.fields["sni"])
         fmt.has_ingress = False
         return fmt
-    return NginxTextFormat(format_string)
+    return NginxTextFormat(format_string, escape=escape)
 
 
 def _share(fmt: LogFormat, sample: list[str]) -> float:
+    if isinstance(fmt, JsonFormat):
+        return _json_share(fmt, sample)
     entries = [entry for _, entry in fmt.read(sample)]
     return sum(1 for e in entries if e is not None) / len(entries) if entries else 0.0
 
 
+def _json_share(fmt: JsonFormat, sample: list[str]) -> float:
+    """The share of the sample's lines that are in entries ``fmt`` reads (an object pretty-printed over
+    25 lines weighs 25 lines); an object cut by the end of the sample is left out."""
+    consumed = 0
+
+    def counted() -> Iterator[str]:
+        nonlocal consumed
+        for line in sample:
+            consumed += 1
+            yield line
+
+    read = unread = last = 0
+    for number, obj in objects(counted()):
+        span, last = consumed - last, consumed
+        if obj is None and number < consumed == len(sample):
+            break  # cut by the end of the sample, not unreadable
+        if obj is not None and fmt.entry(obj) is not None:
+            read += span
+        else:
+            unread += span
+    return read / (read + unread) if read + unread else 0.0
+
+
 def detect(sample: list[str], log_format: str | None = None) -> LogFormat:
-    """The format of a file from its first lines; raises FormatError when none fits."""
+    """The format of a file from its first lines; raises FormatError when none fits.
+
+    JSON (one object a line, pretty-printed objects, a JSON array of them) is tried when a line of
+    the sample starts like JSON; like the nginx formats, it must read ``DETECT_MIN_SHARE`` of the
+    sample's lines, so that a few other lines before it (a container's start-up lines in ``kubectl
+    logs``) do not hide it; a file whose first line is JSON needs half.
+    """
     lines = [line for line in sample if line.strip()]
     if log_format is not None:
         fmt = from_log_format(log_format)
@@ -642,17 +731,31 @@ def detect(sample: list[str], log_format: str | None = None) -> LogFormat:
         return fmt
     if not lines:
         raise FormatError("the file has no log lines")
-    if lines[0].lstrip().startswith("{"):
-        fmt = JsonFormat()
-        fmt.learn([obj for _, obj in objects(lines) if isinstance(obj, dict)])
-        if _share(fmt, lines) >= 0.5:
-            fmt.name = "envoy-json" if fmt.has_ingress else "json"
-            return fmt
-        raise FormatError("JSON lines without a time field (start_time, timestamp, time, time_iso8601, ...)")
+    found: list[dict[str, Any]] = []
+    json_share = 0.0
+    if any(line.lstrip().startswith(("{", "[")) for line in lines):
+        found = [obj for _, obj in objects(lines) if isinstance(obj, dict)]
+        json_fmt = JsonFormat()
+        json_fmt.learn(found)
+        json_share = _share(json_fmt, lines) if found else 0.0
+        first_json = lines[0].lstrip().startswith(("{", "["))
+        if json_share >= DETECT_MIN_SHARE or (first_json and json_share >= 0.5):
+            json_fmt.name = "envoy-json" if json_fmt.has_ingress else "json"
+            return json_fmt
     for name, format_string in BUILTIN_FORMATS.items():
         fmt = NginxTextFormat(format_string, name)
         if _share(fmt, lines) >= DETECT_MIN_SHARE:
             return fmt
+    if found:
+        if not json_share:
+            raise FormatError(
+                "JSON lines without a time field (start_time, timestamp, time, time_iso8601, ...)"
+            )
+        raise FormatError(
+            f"unknown log format: {json_share:.0%} of the first {len(lines)} lines are JSON log entries, "
+            f"{DETECT_MIN_SHARE:.0%} are needed (one JSON object a line, objects printed over several "
+            "lines, or a JSON array of them; JSON objects need a time field such as start_time or timestamp)"
+        )
     raise FormatError(
         "unknown log format: give the nginx log_format with --log-format "
         "(tlslint explain NGX401 shows the recommended one)"
