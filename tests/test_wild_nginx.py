@@ -271,12 +271,13 @@ def test_a_placeholder_listen_is_no_port_80(tmp_path: Path) -> None:
     assert "session tickets on ${PORT} " in tickets.message
 
 
-def test_nginx_refusing_a_placeholder_says_it_reads_like_a_template(tmp_path: Path) -> None:
+def test_a_flag_a_template_fills_in_is_not_judged(tmp_path: Path) -> None:
+    """`real_ip_recursive ${REAL_IP_RECURSIVE};` renders to on or off before nginx reads
+    it (the file is an envsubst template, whatever its name): a value not known yet, as
+    docs/rules/NGX012.md says of every placeholder."""
     findings = check_files(tmp_path, {"nginx.conf": ENVSUBST}).findings
-    (refused,) = [f for f in findings if f.code == "NGX012"]
-    assert refused.message.startswith('invalid value "${REAL_IP_RECURSIVE}" in "real_ip_recursive" directive')
-    assert "${REAL_IP_RECURSIVE} reads like an envsubst placeholder" in refused.message
-    # nginx's own lower-case ${variable} is no placeholder: no such note.
+    assert not [f for f in findings if f.code == "NGX012"]
+    # nginx's own lower-case ${variable} is no placeholder: refused, with no such note.
     plain = ENVSUBST.replace("${REAL_IP_RECURSIVE}", "${host}")
     (refused,) = [f for f in check_files(tmp_path, {"nginx.conf": plain}).findings if f.code == "NGX012"]
     assert "placeholder" not in refused.message
