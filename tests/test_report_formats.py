@@ -202,6 +202,20 @@ def test_json_path_outside_the_cwd_is_absolute_posix(tmp_path: Path, monkeypatch
     assert data["findings"][0]["path"] == (tmp_path / "conf" / "a.conf").resolve().as_posix()
 
 
+def test_relative_path_of_a_symlink_loop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Path.resolve() raises on a loop (RuntimeError, OSError on newer Pythons): every
+    machine format died on an SRC001 finding about one."""
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "a.conf").symlink_to("b.conf")
+    (tmp_path / "b.conf").symlink_to("a.conf")
+    monkeypatch.chdir(tmp_path)
+    assert json_format.relative_path(tmp_path / "a.conf") == "a.conf"
+    assert json_format.relative_path(Path("b.conf")) == "b.conf"
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert json_format.relative_path(tmp_path / "a.conf") == (tmp_path / "a.conf").as_posix()
+    assert json_format.relative_path(Path("../a.conf")) == (tmp_path / "a.conf").as_posix()
+
+
 def test_json_format_is_documented() -> None:
     doc = (ROOT / "docs" / "json-format.md").read_text(encoding="utf-8")
     keys = FINDING_KEYS | {"schema_version", "tool", "summary", "by_severity", "fixable", "description"}

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from tlslint import __version__, catalogue
 from tlslint.findings import Edit, Finding, Fix, Location, Severity
+from tlslint.paths import resolved
 from tlslint.report.json_format import edit_region, relative_path
 from tlslint.report.rule_page import rule_page
 
@@ -142,7 +143,7 @@ def _artifact(path: Path) -> dict[str, Any]:
 
 
 def _directory_uri(path: Path) -> str:
-    uri = path.resolve().as_uri()
+    uri = resolved(path).as_uri()
     return uri if uri.endswith("/") else uri + "/"
 
 
