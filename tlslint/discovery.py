@@ -13,7 +13,7 @@ from tlslint.deployment import is_deployment_file
 from tlslint.kustomize import KUSTOMIZATION_NAMES
 from tlslint.paths import remember
 from tlslint.paths import resolved as resolve_path
-from tlslint.sources.text import listing_problem, not_a_file, read_problem, sniff_head
+from tlslint.sources.text import listing_problem, not_a_file, read_problem, sniff_head, yaml_lines
 
 if TYPE_CHECKING:
     from pathspec import PathSpec
@@ -255,7 +255,7 @@ def is_shell_script(path: Path) -> bool:
 
 def sniff_apigee(head: bytes) -> bool:
     """Whether the first bytes of a YAML file read like Apigee overrides or routes."""
-    head = head.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 BOM
+    head = yaml_lines(head.removeprefix(b"\xef\xbb\xbf"))  # a UTF-8 BOM; CR line endings
     if _APIGEE_OVERRIDES.search(head):
         return True
     return _APIGEE_API.search(head) is not None and _APIGEE_KIND.search(head) is not None

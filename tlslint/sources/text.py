@@ -97,6 +97,13 @@ def sniff_head(path: Path, size: int = SNIFF_BYTES) -> bytes | None:
     return None if b"\x00" in head else head
 
 
+def yaml_lines(head: bytes) -> bytes:
+    """``head`` with YAML's other line breaks (CRLF, a lone CR) as LF, for patterns
+    anchored at lines (``^``, ``$``): a file saved with CR line endings is still YAML,
+    and helm and kubectl read it."""
+    return head.replace(b"\r\n", b"\n").replace(b"\r", b"\n") if b"\r" in head else head
+
+
 def listing_problem(directory: Path) -> str:
     """Why a directory cannot be listed, or '' (also for a path that is no directory
     or does not exist)."""

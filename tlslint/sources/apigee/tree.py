@@ -411,6 +411,7 @@ def parse(source: SourceText) -> list[Node]:
     from tlslint.sources.apigee.aliasing import AliasMarkingComposer, check_document
     from tlslint.sources.apigee.tabs import GoYamlTabsScanner
 
+    source.break_lines_at_cr()  # positions as ruamel (and go-yaml) count lines
     _check_flow_depth(source)
     # Only nodes and their marks are used (fixes are text edits; suppression comments
     # are found in the text): the safe composer skips the round-trip scanner's comment
