@@ -197,13 +197,20 @@ def test_deep_nesting_is_a_finding(tmp_path: Path) -> None:
     assert finding.code == "APG201" and "nest" in finding.message
 
 
-def test_binary_file_named_is_reported_walked_is_skipped(tmp_path: Path) -> None:
+def test_binary_file_is_reported_named_or_walked_when_its_text_says_apigee(tmp_path: Path) -> None:
+    # Walked, it was skipped ("Nothing checked", exit 0): its text before the NUL says
+    # virtualhosts:, so it is Apigee's, and does not load. A binary *.yaml whose text
+    # says nothing of the kind is skipped by a walk, as every file of no format is.
     path = tmp_path / "o.yaml"
     path.write_bytes(b"virtualhosts:\n  - name: prod\x00\n")
+    (tmp_path / "other.yaml").write_bytes(b"\x00\x01binary")
     named = run([path], settings_for(tmp_path))
     assert [(f.code, f.location.line) for f in named.findings] == [("APG201", 2)]
     assert "binary" in named.findings[0].message
-    assert run([tmp_path], settings_for(tmp_path)).findings == []
+    walked = run([tmp_path], settings_for(tmp_path))
+    assert [(f.location.path.name, f.code, f.location.line) for f in walked.findings] == [
+        ("o.yaml", "APG201", 2)
+    ]
 
 
 def test_huge_file_is_refused_by_size(tmp_path: Path) -> None:
