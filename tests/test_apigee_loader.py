@@ -15,7 +15,7 @@ from tlslint.engine import RunResult, run
 from tlslint.findings import Severity
 from tlslint.sources.apigee import validate_text
 from tlslint.sources.apigee.documents import load_source
-from tlslint.sources.apigee.tree import Map, Scalar, Seq, parse
+from tlslint.sources.apigee.tree import Map, Scalar, Seq, YamlError, parse
 from tlslint.sources.nginx.model import SourceText
 from tlslint.sources.text import SourceError, decode
 from tlslint.workspace.apigee import load_apigee
@@ -82,6 +82,20 @@ def test_a_lone_cr_is_a_line_break_in_yaml_and_not_in_nginx() -> None:
     nginx = SourceText(Path("a.conf"), text)
     assert nginx.position(text.index("x: 1")) == (2, 5)
     assert not nginx.cr_breaks and not decode(Path("crlf.yaml"), b"a: 1\r\nb: 2\r\n").cr_breaks
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r"])
+def test_deep_flow_nesting_after_a_comment_is_refused_whatever_the_line_ends(newline: str) -> None:
+    """With CR line ends, the depth check read the comment as running to the end of the
+    file, and let ruamel recurse until it gave up (no place, seconds later)."""
+    text = f"# overrides{newline}virtualhosts: " + "[" * 5000 + "]" * 5000 + newline
+    with pytest.raises(YamlError) as raised:
+        parse(decode(Path("o.yaml"), text.encode()))
+    assert (raised.value.line, raised.value.column) == (2, 215)
+    assert "nested more than" in str(raised.value)
+    tab = decode(Path("t.yaml"), f"virtualhosts:{newline}\t- name: a{newline}".encode())
+    with pytest.raises(YamlError, match="a tab in the indentation"):
+        parse(tab)
 
 
 @pytest.mark.parametrize("newline", ["\r", "\r\n"])
