@@ -8,14 +8,14 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import check_files, settings_for
+from helpers import check_files, settings_for, write_files
 
 from tlslint.discovery import YAML, classify, discover
-from tlslint.engine import run
+from tlslint.engine import RunResult, run
 from tlslint.findings import Severity
 from tlslint.sources.apigee import validate_text
 from tlslint.sources.apigee.documents import load_source
-from tlslint.sources.apigee.tree import Map, Scalar, Seq, parse
+from tlslint.sources.apigee.tree import Map, Scalar, Seq, YamlError, parse
 from tlslint.sources.nginx.model import SourceText
 from tlslint.sources.text import SourceError, decode
 from tlslint.workspace.apigee import load_apigee
@@ -59,6 +59,79 @@ def test_offsets_survive_crlf_and_bom() -> None:
     assert source.text[secret.start : secret.end] == "'prod-tls'"
     assert (secret.line, secret.column) == (3, 16)
     assert secret.content_span() == (secret.start, secret.end)
+
+
+def test_a_lone_cr_is_a_line_break_in_yaml_and_not_in_nginx() -> None:
+    """A file saved with CR line endings: ruamel, go-yaml and helm read CR as a line
+    break. Its findings were placed on line 1 (1:126), the code frame one long line."""
+    text = "virtualhosts:\r  - name: prod\r\r    sslSecret: 'prod-tls'\r\n    x: 1\n"
+    source = decode(Path("o.yaml"), text.encode())
+    (document,) = parse(source)
+    assert isinstance(document, Map)
+    hosts = document.get("virtualhosts")
+    assert isinstance(hosts, Seq) and isinstance(hosts.items[0], Map)
+    secret = hosts.items[0].scalar("sslSecret")
+    assert secret is not None and (secret.line, secret.column) == (4, 16)
+    assert source.line_text(4) == "    sslSecret: 'prod-tls'"
+    assert source.line_text(3) == ""
+    assert source.line_text(5) == "    x: 1"
+    assert source.position(len(text)) == (6, 1)
+    assert source.region(secret.start, text.index("x: 1")) == (4, 16, 5, 5)
+    assert source.region(secret.start, secret.end) == (4, 16, 4, 26)
+    # nginx counts lines at LF only (a CR is a blank to it): the same text, unparsed as YAML
+    nginx = SourceText(Path("a.conf"), text)
+    assert nginx.position(text.index("x: 1")) == (2, 5)
+    assert not nginx.cr_breaks and not decode(Path("crlf.yaml"), b"a: 1\r\nb: 2\r\n").cr_breaks
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r"])
+def test_deep_flow_nesting_after_a_comment_is_refused_whatever_the_line_ends(newline: str) -> None:
+    """With CR line ends, the depth check read the comment as running to the end of the
+    file, and let ruamel recurse until it gave up (no place, seconds later)."""
+    text = f"# overrides{newline}virtualhosts: " + "[" * 5000 + "]" * 5000 + newline
+    with pytest.raises(YamlError) as raised:
+        parse(decode(Path("o.yaml"), text.encode()))
+    assert (raised.value.line, raised.value.column) == (2, 215)
+    assert "nested more than" in str(raised.value)
+    tab = decode(Path("t.yaml"), f"virtualhosts:{newline}\t- name: a{newline}".encode())
+    with pytest.raises(YamlError, match="a tab in the indentation"):
+        parse(tab)
+
+
+@pytest.mark.parametrize("newline", ["\r", "\r\n"])
+def test_yaml_with_cr_line_endings_is_found_and_its_findings_placed(tmp_path: Path, newline: str) -> None:
+    """A CR-only ApigeeRoute was "no configuration found" (the sniff's `$` needs an LF);
+    a CR-only overrides file was checked with every finding at line 1."""
+    route = ROUTE.replace("enableNonSniClient: true", "enableNonSniClient: false")
+    overrides = "gcp:\n  projectID: p\nvirtualhosts:\n  - name: prod\n    sslSecret: prod-tls\n"
+    overrides += '    cipherSuites: "RC4"\n'
+    write_files(tmp_path / "lf", {"route.yaml": route, "o.yaml": overrides})
+    files = {"route.yaml": route.replace("\n", newline), "o.yaml": overrides.replace("\n", newline)}
+    write_files(tmp_path / "cr", files)
+    for target in (tmp_path / "cr", tmp_path / "cr" / "route.yaml"):
+        assert classify(tmp_path / "cr" / "route.yaml", explicit=False) == YAML
+        assert [p.name for p in discover([target], base=tmp_path).yaml] == (
+            ["o.yaml", "route.yaml"] if target.is_dir() else ["route.yaml"]
+        )
+
+    def placed(result: RunResult) -> list[tuple[str, str, int, int, int, int]]:
+        return sorted(
+            (f.location.path.name, f.code, f.location.line, f.location.column, f.location.end_line,
+             f.location.end_column)
+            for f in result.findings
+        )  # fmt: skip
+
+    result = run([tmp_path / "cr"], settings_for(tmp_path / "cr"))
+    assert placed(result) == placed(run([tmp_path / "lf"], settings_for(tmp_path / "lf")))
+    assert {row[:4] for row in placed(result)} >= {
+        ("o.yaml", "APG201", 6, 19),
+        ("route.yaml", "APG102", 13, 3),
+    }
+    apg102 = next(f for f in result.findings if f.code == "APG102")
+    if newline == "\r\n":
+        assert apg102.fix is not None
+    else:  # the YAML edits find lines by LF: no fix rather than a key after the wrong line
+        assert apg102.fix is None and "a CR alone" in apg102.fix_note
 
 
 def test_scalar_values_follow_yaml_tags() -> None:
@@ -138,13 +211,20 @@ def test_deep_nesting_is_a_finding(tmp_path: Path) -> None:
     assert finding.code == "APG201" and "nest" in finding.message
 
 
-def test_binary_file_named_is_reported_walked_is_skipped(tmp_path: Path) -> None:
+def test_binary_file_is_reported_named_or_walked_when_its_text_says_apigee(tmp_path: Path) -> None:
+    # Walked, it was skipped ("Nothing checked", exit 0): its text before the NUL says
+    # virtualhosts:, so it is Apigee's, and does not load. A binary *.yaml whose text
+    # says nothing of the kind is skipped by a walk, as every file of no format is.
     path = tmp_path / "o.yaml"
     path.write_bytes(b"virtualhosts:\n  - name: prod\x00\n")
+    (tmp_path / "other.yaml").write_bytes(b"\x00\x01binary")
     named = run([path], settings_for(tmp_path))
     assert [(f.code, f.location.line) for f in named.findings] == [("APG201", 2)]
     assert "binary" in named.findings[0].message
-    assert run([tmp_path], settings_for(tmp_path)).findings == []
+    walked = run([tmp_path], settings_for(tmp_path))
+    assert [(f.location.path.name, f.code, f.location.line) for f in walked.findings] == [
+        ("o.yaml", "APG201", 2)
+    ]
 
 
 def test_huge_file_is_refused_by_size(tmp_path: Path) -> None:

@@ -167,6 +167,39 @@ def test_nginx_conf_and_binary_conf_are_always_reported(tmp_path: Path) -> None:
     ]
 
 
+def test_a_walked_yaml_with_a_nul_is_reported_when_its_text_says_whose_it_is(tmp_path: Path) -> None:
+    """A NUL byte made a walked YAML file silently skipped: an Apigee overrides file that
+    does not load read "Nothing checked", exit 0. Its text before the NUL tells."""
+    write_files(tmp_path, {"nginx.conf": "events {}\nhttp {}\n"})
+    files = {
+        "overrides.yaml": b"virtualhosts:\n  - name: prod\n    sslSecret: tls\n\x00\n",
+        "route.yaml": b"apiVersion: apigee.cloud.google.com/v1\nkind: ApigeeRoute\nspec: {}\n\x00",
+        "gw.yaml": b"apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: g}\n\x00",
+        "utf16.yaml": "virtualhosts:\n  - name: prod\n".encode("utf-16"),
+        "random.yaml": bytes(range(256)) * 4,  # a binary *.yaml of some other tool
+        "other.yaml": b"jobs:\n  test: {}\n\x00",  # no format of tlslint's
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    walked = discover([tmp_path], base=tmp_path)
+    assert sorted(p.name for p in walked.yaml) == ["overrides.yaml", "route.yaml", "utf16.yaml"]
+    assert [p.name for p in walked.kubernetes] == ["gw.yaml"]
+    result = run([tmp_path], settings_for(tmp_path))
+    assert sorted((f.location.path.name, f.code) for f in result.findings) == [
+        ("gw.yaml", "GW002"),
+        ("overrides.yaml", "APG201"),
+        ("route.yaml", "APG201"),
+        ("utf16.yaml", "APG201"),
+    ]
+    assert result.exit_code(Severity.WARNING) == 2
+    # Named, every one is reported: by its own tier, or the Apigee tier when nothing says
+    named = discover([tmp_path / name for name in files], base=tmp_path)
+    assert sorted(p.name for p in named.yaml) == [
+        "other.yaml", "overrides.yaml", "random.yaml", "route.yaml", "utf16.yaml",
+    ]  # fmt: skip
+    assert [p.name for p in named.kubernetes] == ["gw.yaml"]
+
+
 def test_missing_path_is_reported(tmp_path: Path) -> None:
     discovered = discover([tmp_path / "nope.conf"])
     assert discovered.missing == [tmp_path / "nope.conf"]

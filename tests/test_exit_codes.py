@@ -157,6 +157,15 @@ CASES: dict[str, Case] = {
     "yaml-alias-bomb-fix": Case({"overrides.yaml": BOMB_OUTSIDE}, ("--fix", "--unsafe-fixes", ".")),
     "yaml-too-deep": Case({"overrides.yaml": "virtualhosts: " + "[" * 10_000 + "]" * 10_000 + "\n"}, (".",)),
     "yaml-binary": Case({"overrides.yaml": b"virtualhosts:\n\x00\n"}, ("overrides.yaml",)),
+    # Walked, it was skipped ("Nothing checked", exit 0; beside nginx.conf, "All checks passed").
+    "yaml-binary-walked": Case(
+        {"nginx.conf": "events {}\nhttp {}\n", "overrides.yaml": b"virtualhosts:\n  - name: a\n\x00\n"},
+        (".",),
+    ),
+    "gateway-binary-walked": Case(
+        {"nginx.conf": "events {}\nhttp {}\n", "gw.yaml": GATEWAY_TAB.replace("\t", "  ").encode() + b"\x00"},
+        (".",),
+    ),
     "yaml-schema": Case({"overrides.yaml": SCHEMA_VIOLATION}, (".",)),
     "yaml-duplicate-key": Case(
         {"overrides.yaml": "virtualhosts:\n- name: a\n  sslSecret: x\n  sslSecret: y\n"}, (".",)

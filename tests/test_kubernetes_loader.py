@@ -66,10 +66,11 @@ def findings(
         ("vs.yaml", "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: v}\n"),
     ],
 )
-def test_gateway_files_are_found_by_content(tmp_path: Path, name: str, text: str) -> None:
+@pytest.mark.parametrize("newline", ["\n", "\r"])  # a lone CR is a YAML line break too
+def test_gateway_files_are_found_by_content(tmp_path: Path, name: str, text: str, newline: str) -> None:
     path = tmp_path / name
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    path.write_bytes(text.replace("\n", newline).encode())
     assert classify(path, explicit=False) == KUBERNETES
     assert discover([tmp_path]).kubernetes == [path]
 

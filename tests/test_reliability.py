@@ -17,7 +17,9 @@ import sys
 import time
 from pathlib import Path
 
+import jsonschema
 import pytest
+from conftest import shared_path
 from hypothesis import HealthCheck, given, settings
 from reported import FORMATS, reported
 from sandbox import cli_env, finish, popen, sandbox, tlslint
@@ -69,6 +71,39 @@ def test_an_unreadable_directory_named_is_an_error_in_every_format(output_format
         assert [(code, path) for code, _, path in found] == [("SRC001", "locked")]
         if output_format == "text":
             assert result.stdout.startswith("locked: SRC001 [error] cannot be listed: Permission denied\n")
+
+
+@pytest.fixture(scope="module")
+def sarif_validator() -> jsonschema.Draft4Validator:
+    schema = json.loads(shared_path("schemas", "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+    return jsonschema.Draft4Validator(schema, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
+
+
+@pytest.mark.parametrize("output_format", FORMATS)
+def test_a_symlink_loop_walked_or_named_is_src001_in_every_format(
+    tmp_path: Path, output_format: str, sarif_validator: jsonschema.Draft4Validator
+) -> None:
+    """The machine formats died with "internal error: RuntimeError: Symlink loop": their
+    relative paths called Path.resolve(), which raises on a loop where text's did not."""
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "nginx.conf").write_text("events {}\nhttp {}\n")
+    (tmp_path / "d" / "a.conf").symlink_to("b.conf")
+    (tmp_path / "d" / "b.conf").symlink_to("a.conf")
+    cases = (
+        (("d",), 1, [("SRC001", "warning", "d/a.conf"), ("SRC001", "warning", "d/b.conf")]),
+        (("d/a.conf",), 2, [("SRC001", "error", "d/a.conf")]),
+    )
+    for targets, code, expected in cases:
+        result = tlslint(tmp_path, "--format", output_format, "--no-cache", *targets)
+        assert_clean_exit(result, code)
+        # gitlab and junit say "does not load" for an error that makes the run incomplete
+        found = [(c, "error" if s == "load" else s, p) for c, s, p in reported(output_format, result.stdout)]
+        assert sorted(found) == expected, (targets, result.stdout)
+        if output_format == "sarif":
+            log = json.loads(result.stdout)
+            problems = [e.message for e in sarif_validator.iter_errors(log)]
+            assert problems == []
+            assert log["runs"][0]["invocations"][0]["executionSuccessful"] is (code != 2)
 
 
 def test_unreadable_paths_in_a_walked_tree_are_warnings() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -75,7 +76,11 @@ def with_fix(
 
 
 def tickets_span(tmp_path: Path) -> tuple[int, int]:
-    text = (tmp_path / "a.conf").read_text(encoding="utf-8")
+    return tickets_span_of(tmp_path / "a.conf")
+
+
+def tickets_span_of(path: Path) -> tuple[int, int]:
+    text = path.read_text(encoding="utf-8")
     start = text.index("ssl_session_tickets off;")
     return start, start + len("ssl_session_tickets off;")
 
@@ -200,6 +205,20 @@ def test_json_path_outside_the_cwd_is_absolute_posix(tmp_path: Path, monkeypatch
     result = check_files(tmp_path / "conf", {"a.conf": NO_CACHE})
     data = json_format.document(result)
     assert data["findings"][0]["path"] == (tmp_path / "conf" / "a.conf").resolve().as_posix()
+
+
+def test_relative_path_of_a_symlink_loop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Path.resolve() raises on a loop (RuntimeError, OSError on newer Pythons): every
+    machine format died on an SRC001 finding about one."""
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "a.conf").symlink_to("b.conf")
+    (tmp_path / "b.conf").symlink_to("a.conf")
+    monkeypatch.chdir(tmp_path)
+    assert json_format.relative_path(tmp_path / "a.conf") == "a.conf"
+    assert json_format.relative_path(Path("b.conf")) == "b.conf"
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert json_format.relative_path(tmp_path / "a.conf") == (tmp_path / "a.conf").as_posix()
+    assert json_format.relative_path(Path("../a.conf")) == (tmp_path / "a.conf").as_posix()
 
 
 def test_json_format_is_documented() -> None:
@@ -430,6 +449,30 @@ def test_sarif_uri_is_percent_encoded(in_tmp: Path, sarif_validator: jsonschema.
     assert artifact == {"uri": "sites-enabled/my%20site%251.conf", "uriBaseId": "%SRCROOT%"}
 
 
+def test_sarif_uri_of_a_name_that_is_not_utf8_is_its_bytes_percent_encoded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sarif_validator: jsonschema.Draft4Validator
+) -> None:
+    """A latin-1 name (b"caf\\xe9.conf") is decoded with surrogateescape: SARIF died with
+    "internal error: UnicodeEncodeError" quoting it as UTF-8. The URI carries the name's
+    own bytes (RFC 3986, as SARIF requires); json keeps the documented lone surrogate."""
+    name = os.fsdecode(b"caf\xe9.conf")
+    for cwd, expected in (
+        (tmp_path, {"uri": "conf/caf%E9.conf", "uriBaseId": "%SRCROOT%"}),
+        (tmp_path / "elsewhere", {"uri": (tmp_path / "conf").resolve().as_uri() + "/caf%E9.conf"}),
+    ):
+        cwd.mkdir(exist_ok=True)
+        monkeypatch.chdir(cwd)
+        result = check_files(tmp_path / "conf", {name: NO_CACHE})
+        fixed = with_fix(result, tmp_path / "conf" / name, *tickets_span_of(tmp_path / "conf" / name), "# x")
+        log = assert_valid_sarif(sarif_validator, sarif.render(fixed))
+        (first, *_) = log["runs"][0]["results"]
+        assert first["locations"][0]["physicalLocation"]["artifactLocation"] == expected
+        assert first["fixes"][0]["artifactChanges"][0]["artifactLocation"] == expected
+        if cwd == tmp_path:
+            finding = json.loads(json_format.render(fixed))["findings"][0]
+            assert finding["path"] == finding["fix"]["edits"][0]["path"] == "conf/caf\udce9.conf"
+
+
 def test_sarif_path_outside_the_cwd_is_a_file_uri(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sarif_validator: jsonschema.Draft4Validator
 ) -> None:
@@ -514,6 +557,24 @@ def test_cli_sarif_stdout_is_only_json(tmp_path: Path, sarif_validator: jsonsche
     assert uris == {"conf/a.conf", "missing-dir"}  # the missing path is a result too (SRC001)
     (missing,) = [r for r in sarif_run["results"] if r["ruleId"] == "SRC001"]
     assert (missing["level"], missing["message"]["text"]) == ("error", "no such file or directory")
+
+
+@pytest.mark.parametrize("name", ["text", "json", "sarif", "github", "gitlab", "junit"])
+def test_cli_every_format_reports_a_file_whose_name_is_not_utf8(
+    tmp_path: Path, name: str, sarif_validator: jsonschema.Draft4Validator
+) -> None:
+    (tmp_path / os.fsdecode(b"caf\xe9.conf")).write_text(NO_CACHE, encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "tlslint", "check", "--no-cache", "--format", name, "."],
+        cwd=tmp_path,
+        capture_output=True,
+        check=False,
+    )
+    assert (proc.returncode, proc.stderr) == (1, b"")
+    assert b"NGX101" in proc.stdout
+    if name == "sarif":
+        assert b"caf%E9.conf" in proc.stdout
+        assert_valid_sarif(sarif_validator, proc.stdout.decode("utf-8"))
 
 
 @pytest.mark.parametrize("name", ["json", "sarif"])

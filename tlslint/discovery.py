@@ -13,7 +13,15 @@ from tlslint.deployment import is_deployment_file
 from tlslint.kustomize import KUSTOMIZATION_NAMES
 from tlslint.paths import remember
 from tlslint.paths import resolved as resolve_path
-from tlslint.sources.text import listing_problem, not_a_file, read_problem, sniff_head
+from tlslint.sources.text import (
+    listing_problem,
+    not_a_file,
+    read_head,
+    read_problem,
+    readable_head,
+    sniff_head,
+    yaml_lines,
+)
 
 if TYPE_CHECKING:
     from pathspec import PathSpec
@@ -255,7 +263,7 @@ def is_shell_script(path: Path) -> bool:
 
 def sniff_apigee(head: bytes) -> bool:
     """Whether the first bytes of a YAML file read like Apigee overrides or routes."""
-    head = head.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 BOM
+    head = yaml_lines(head.removeprefix(b"\xef\xbb\xbf"))  # a UTF-8 BOM; CR line endings
     if _APIGEE_OVERRIDES.search(head):
         return True
     return _APIGEE_API.search(head) is not None and _APIGEE_KIND.search(head) is not None
@@ -272,10 +280,21 @@ def named_like_config(path: Path) -> bool:
 
 
 def _yaml_kind(path: Path, *, explicit: bool) -> str | None:
-    head = sniff_head(path)
+    head = read_head(path)
     if head is None:
-        # Named, its read error or NUL byte is reported (by the Apigee tier); walked, it is skipped.
+        # Named, its read error is reported (by the Apigee tier); walked, as unreadable (SRC001).
         return YAML if explicit else None
+    if b"\x00" in head:
+        # It does not load (a NUL byte: binary, or UTF-16). Whose it is, its text before
+        # the NUL says: Apigee's or a gateway's has its loading error reported, named or
+        # walked; another, named, is reported by the Apigee tier; walked, it is skipped
+        # as every file of no format is (a binary *.yaml of some other tool).
+        kind = _yaml_kind_of(readable_head(head), path)
+        return kind or (YAML if explicit else None)
+    return _yaml_kind_of(head, path)
+
+
+def _yaml_kind_of(head: bytes, path: Path) -> str | None:
     from tlslint.sources.kubernetes.sniff import sniff_kubernetes
 
     apigee, kubernetes = sniff_apigee(head), sniff_kubernetes(head, path)

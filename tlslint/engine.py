@@ -238,6 +238,7 @@ def _run(
     texts.update(kubernetes.texts)
     if rendered is not None:
         texts.update({path: text for path, text in rendered.texts.items() if path not in texts})
+    findings = _unfixable_with_cr_lines(texts, findings)
     # Given files by name, or a directory below its includer: report what was given.
     walked = [*discovered.nginx, *_loaded_in(configs, targets)] if above else discovered.nginx
     reported, given = _reported(files, configs, how.scope, walked if named or above else None)
@@ -740,6 +741,22 @@ def _unfixable_with_marks(files: NginxFiles, findings: list[Finding]) -> list[Fi
     if not marked:
         return findings
     note = "no automatic fix: the file starts with a UTF-8 byte-order mark (NGX010); save it without it first"
+    return [
+        replace(finding, fix=None, fix_note=note)
+        if finding.fix is not None and any(resolved(edit.path) in marked for edit in finding.fix.edits)
+        else finding
+        for finding in findings
+    ]
+
+
+def _unfixable_with_cr_lines(texts: dict[Path, LoadedText], findings: list[Finding]) -> list[Finding]:
+    """Findings whose fix edits a YAML file that ends lines with a lone CR, without the
+    fix: the file is read (a CR is a YAML line break), but the YAML edits find lines by
+    LF, and would put a key after the wrong line. No report may count such a fix."""
+    marked = {path for path, loaded in texts.items() if loaded.source.cr_breaks}
+    if not marked:
+        return findings
+    note = "no automatic fix: the file ends its lines with a CR alone; convert its line ends to LF first"
     return [
         replace(finding, fix=None, fix_note=note)
         if finding.fix is not None and any(resolved(edit.path) in marked for edit in finding.fix.edits)

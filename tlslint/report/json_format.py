@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from tlslint import __version__
 from tlslint.findings import Edit, Finding, Fix, Location, Severity, rule_counts
+from tlslint.paths import resolved
 
 if TYPE_CHECKING:
     from tlslint.engine import RunResult
@@ -19,10 +20,13 @@ Region = tuple[int, int, int, int]  # start line, start column, end line, end co
 
 
 def relative_path(path: Path, base: Path | None = None) -> str:
-    """``path`` relative to ``base`` (default: the cwd) in posix form; absolute when outside it."""
+    """``path`` relative to ``base`` (default: the cwd) in posix form; absolute when outside it.
+
+    A path that cannot be resolved (a symlink loop, named or walked: an SRC001 finding)
+    is shown as it is: realpath stops at the loop where ``Path.resolve()`` raises."""
     base = base or Path.cwd()
     absolute = Path(os.path.abspath(path))
-    for candidate, root in ((absolute, base), (absolute.resolve(), base.resolve())):
+    for candidate, root in ((absolute, base), (resolved(absolute), resolved(base))):
         try:
             return candidate.relative_to(root).as_posix()
         except ValueError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,6 +12,7 @@ from urllib.parse import quote
 
 from tlslint import __version__, catalogue
 from tlslint.findings import Edit, Finding, Fix, Location, Severity
+from tlslint.paths import resolved
 from tlslint.report.json_format import edit_region, relative_path
 from tlslint.report.rule_page import rule_page
 
@@ -137,12 +139,19 @@ def _physical(loc: Location) -> dict[str, Any]:
 def _artifact(path: Path) -> dict[str, Any]:
     relative = Path(relative_path(path))
     if relative.is_absolute():  # outside the working directory
-        return {"uri": relative.as_uri()}
-    return {"uri": quote(relative.as_posix()), "uriBaseId": SRCROOT}
+        return {"uri": relative.as_uri()}  # percent-encodes the name's bytes, as below
+    return {"uri": _uri_path(relative.as_posix()), "uriBaseId": SRCROOT}
+
+
+def _uri_path(name: str) -> str:
+    """A relative URI reference for a file name: its bytes (os.fsencode: a name that is
+    not UTF-8 keeps its own bytes, not the surrogates it was decoded to) percent-encoded
+    as RFC 3986 asks, as SARIF does of artifactLocation.uri."""
+    return quote(os.fsencode(name), safe="/")
 
 
 def _directory_uri(path: Path) -> str:
-    uri = path.resolve().as_uri()
+    uri = resolved(path).as_uri()
     return uri if uri.endswith("/") else uri + "/"
 
 

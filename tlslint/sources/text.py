@@ -86,15 +86,37 @@ def sniff_head(path: Path, size: int = SNIFF_BYTES) -> bytes | None:
     One ``os.read``: a buffered file object costs more than the read itself
     when every file of a large tree is sniffed.
     """
+    head = read_head(path, size)
+    return None if head is None or b"\x00" in head else head
+
+
+def read_head(path: Path, size: int = SNIFF_BYTES) -> bytes | None:
+    """Up to ``size`` first bytes, NUL bytes and all; None when the file cannot be read."""
     try:
         descriptor = os.open(path, os.O_RDONLY | _O_NONBLOCK | _O_CLOEXEC)
         try:
-            head = os.read(descriptor, size)
+            return os.read(descriptor, size)
         finally:
             os.close(descriptor)
     except OSError:
         return None
-    return None if b"\x00" in head else head
+
+
+def readable_head(head: bytes) -> bytes:
+    """What a head holding a NUL byte says as text before it: the bytes before the first
+    NUL, or, for UTF-16 or UTF-32 text (a byte-order mark: NULs throughout), the head
+    as UTF-8. The file still does not load (``decode``); this tells whose it is."""
+    wide = next((name for mark, name in _WIDE_MARKS if head.startswith(mark)), "")
+    if wide:
+        return head.decode(wide, "ignore").encode("utf-8", "surrogateescape")
+    return head[: head.find(b"\x00")]
+
+
+def yaml_lines(head: bytes) -> bytes:
+    """``head`` with YAML's other line breaks (CRLF, a lone CR) as LF, for patterns
+    anchored at lines (``^``, ``$``): a file saved with CR line endings is still YAML,
+    and helm and kubectl read it."""
+    return head.replace(b"\r\n", b"\n").replace(b"\r", b"\n") if b"\r" in head else head
 
 
 def listing_problem(directory: Path) -> str:

@@ -411,6 +411,7 @@ def parse(source: SourceText) -> list[Node]:
     from tlslint.sources.apigee.aliasing import AliasMarkingComposer, check_document
     from tlslint.sources.apigee.tabs import GoYamlTabsScanner
 
+    source.break_lines_at_cr()  # positions as ruamel (and go-yaml) count lines
     _check_flow_depth(source)
     # Only nodes and their marks are used (fixes are text edits; suppression comments
     # are found in the text): the safe composer skips the round-trip scanner's comment
@@ -486,15 +487,21 @@ def _flow_tokens(text: str) -> Iterator[re.Match[str]]:
 def _deepest_line(source: SourceText) -> tuple[int, int]:
     """Where block nesting is deepest, roughly (the line whose content starts furthest
     right): the place to report when the parser ran out of stack."""
-    deepest = max(_BLOCK_INDENT.finditer(source.text), key=lambda m: m.end() - m.start(), default=None)
+    deepest = max(_BLOCK_INDENT.finditer(_lf_text(source)), key=lambda m: m.end() - m.start(), default=None)
     return source.position(deepest.end()) if deepest is not None else (0, 0)
+
+
+def _lf_text(source: SourceText) -> str:
+    """The text with each CR as an LF, for patterns that find lines by LF (a comment runs
+    to the end of its line): the same offsets, a line break where YAML sees one."""
+    return source.text.replace("\r", "\n") if source.cr_breaks else source.text
 
 
 def _check_flow_depth(source: SourceText) -> None:
     """Refuse deep flow nesting before the parser sees it: ruamel's scanner slows
     down with the square of the flow depth, and its composer recurses."""
     depth = 0
-    for match in _flow_tokens(source.text):
+    for match in _flow_tokens(_lf_text(source)):
         token = match.group()
         if token in "[{":
             depth += 1
@@ -525,7 +532,7 @@ def _marked(error: Any, text: str) -> YamlError:
 
 def _tab_problem(text: str, offset: int) -> str:
     """A tab where go-yaml refuses one too (the others are read: ``tabs.py``)."""
-    before = text[text.rfind("\n", 0, offset) + 1 : offset].rstrip(" \t")
+    before = text[max(text.rfind("\n", 0, offset), text.rfind("\r", 0, offset)) + 1 : offset].rstrip(" \t")
     if not before:
         return "a tab in the indentation: YAML indents with spaces (helm and kubectl refuse it too)"
     return f"a tab after `{before[-1]}`, where YAML needs a space (helm and kubectl refuse it too)"

@@ -14,6 +14,7 @@ import re
 from pathlib import Path, PurePath
 
 from tlslint.sources.kubernetes.ingress_nginx import OWN_KEYS
+from tlslint.sources.text import yaml_lines
 
 _GATEWAY_API = re.compile(
     rb"apiVersion[ \t]*:[ \t]*[\"']?(?:networking\.istio\.io|gateway\.networking\.k8s\.io)/"
@@ -43,7 +44,7 @@ _CONTEXT_NAME = re.compile(rb"istio|ingress-nginx|gateway\.networking\.k8s\.io")
 
 
 def sniff_kubernetes(head: bytes, path: PurePath | None = None) -> bool:
-    head = head.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 BOM
+    head = yaml_lines(head.removeprefix(b"\xef\xbb\xbf"))  # a UTF-8 BOM; CR line endings
     if _GATEWAY_API.search(head):
         return True  # a Gateway, or a VirtualService / HTTPRoute beside one
     if _NGINX_ANNOTATION.search(head):

@@ -7,12 +7,15 @@ every context it is included from (and can be cached by content hash).
 from __future__ import annotations
 
 import bisect
+import re
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
 # Positions a file answers by counting newlines before its line table is built.
 _COUNTED_LOOKUPS = 4
+_LONE_CR = re.compile(r"\r(?!\n)")
+_LINE_BREAK = re.compile(r"\r\n?|\n")
 
 
 @dataclass(slots=True)
@@ -29,15 +32,30 @@ class SourceText:
     # The offsets of the file's directives, six each (see ``Directive``): 32 bits each
     # (7 MB less at 10,000 hosts), 64 for a text past 2 GiB (a max-file-size raised so).
     offsets: array[int] = field(default_factory=lambda: array("i"), repr=False, compare=False)
+    # A lone CR ends a line too (``break_lines_at_cr``): YAML's line breaks. nginx counts
+    # LF only (a CR is a blank to it), so a file starts with LF lines.
+    cr_breaks: bool = field(default=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.text) >= 2**31 and self.offsets.typecode == "i":
             self.offsets = array("q", self.offsets)
 
+    def break_lines_at_cr(self) -> None:
+        """Count lines as YAML does (LF, CRLF and a lone CR each end one), when the text
+        has a lone CR (a file saved with CR line endings); otherwise nothing changes."""
+        if self.cr_breaks or "\r" not in self.text or _LONE_CR.search(self.text) is None:
+            return
+        self.cr_breaks = True
+        self._line_starts = None
+
     def line_starts(self) -> array[int]:
         if self._line_starts is None:
             starts = array("q", [0])
             text = self.text
+            if self.cr_breaks:
+                starts.extend(match.end() for match in _LINE_BREAK.finditer(text))
+                self._line_starts = starts
+                return starts
             find = text.find
             pos = find("\n")
             while pos != -1:
@@ -50,7 +68,7 @@ class SourceText:
         """1-based (line, column) of ``offset``; columns count characters."""
         starts = self._line_starts
         if starts is None:
-            if self._lookups < _COUNTED_LOOKUPS:
+            if self._lookups < _COUNTED_LOOKUPS and not self.cr_breaks:
                 # Most files are asked once or twice (a server's line, near the top):
                 # counting the newlines before it is cheaper than a table of every line.
                 self._lookups += 1
@@ -64,7 +82,9 @@ class SourceText:
         """(line, column, end line, end column) of ``text[start:end]``; with
         ``first_line``, cut at the end of its first line (what an annotation underlines)."""
         line, column = self.position(start)
-        if self.text.find("\n", start, end) < 0:  # most regions: no second look-up
+        # most regions: no second look-up
+        text = self.text
+        if text.find("\n", start, end) < 0 and not (self.cr_breaks and text.find("\r", start, end) >= 0):
             return line, column, line, column + end - start
         end_line, end_column = self.position(end)
         if first_line and end_line != line:
@@ -77,7 +97,7 @@ class SourceText:
             return ""
         begin = starts[line - 1]
         end = starts[line] - 1 if line < len(starts) else len(self.text)
-        return self.text[begin:end].rstrip("\r")
+        return self.text[begin:end].rstrip("\r")  # CRLF; a lone CR is left out as LF is
 
 
 # One tuple for arguments written alike (`on`, `1.1`, `Host $host`): half the tuples of a
