@@ -103,7 +103,7 @@ def test_select_on_the_command_line_overrides_the_files_ignore(tmp_path: Path) -
     ]
     shown = cli(tmp_path, "--select", "NGX102", "--show-settings", "a.conf").stdout
     assert 'ignore = ["NGX102"]' in shown and "# command line, over the lines above: --select NGX102" in shown
-    assert "# rules that run (3 of " in shown and "NGX001, NGX102" in shown  # with the loading rules
+    assert "# rules that run (4 of " in shown and "NGX001, NGX003, NGX102" in shown  # with the loading rules
     assert "# reported whatever the selection, for what does not load: NGX001, NGX002, NGX003, " in shown
 
 
