@@ -120,6 +120,9 @@ CASES: dict[str, Case] = {
     "nginx-dollar-brace": Case(
         {"app.conf": "server {\n    listen 80;\n    location ~ \\.php${ return 200; }\n}\n"}, ("app.conf",)
     ),
+    "nginx-too-long-parameter": Case(
+        {"app.conf": "server {\n    listen 80;\n    # " + "x" * 4096 + "\n}\n"}, ("app.conf",)
+    ),
     "nginx-garbage": Case({"app.conf": ";" * 100_000}, ("app.conf",)),
     "nginx-binary": Case({"app.conf": b"http {\n\x00\n}\n"}, (".",)),
     "nginx-too-large": Case(

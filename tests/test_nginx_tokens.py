@@ -6,6 +6,8 @@ tlslint on the same text, and holds both to the verdict measured on nginx 1.22.1
 
 * ``$`` followed by ``{``: the ``variable`` flag keeps that ``{`` in the word
   (``if (ch == '{' && variable) continue;``), so it opens no block.
+* ``too long parameter``: a token nginx cannot hold, with the character read after
+  it, in its 4096-byte buffer (NGX_CONF_BUFFER); counted in bytes, comments too.
 
 A file nginx refuses is NGX001 with its line and exit 2; one it loads has no NGX001.
 """
@@ -35,11 +37,25 @@ def server(inside: str) -> str:
     return "server {\n    listen 127.0.0.1:18080;\n    " + inside + "\n}"
 
 
+LONG = "too long parameter"
 CASES = [
     # -- "$" + "{" ---------------------------------------------------------------
     Case("location-dollar-brace", server("location ~ \\.php${ return 200; }"), False, "location", 5),
     Case("ciphers-dollar-brace", "ssl_ciphers ${;", True),
     Case("map-key-dollar-brace", "map $uri $m {\n    default 0;\n    ~^/a${ 1;\n}", True),
+    # -- "too long parameter" ------------------------------------------------------
+    Case("word-4095-before-semicolon", "add_header X " + "a" * 4095 + ";", True),
+    Case("word-4096-before-semicolon", "add_header X " + "a" * 4096 + ";", False, LONG, 3),
+    Case("word-4094-before-a-word", "add_header X " + "a" * 4094 + " always;", True),
+    Case("word-4095-before-a-word", "add_header X " + "a" * 4095 + " always;", False, LONG, 3),
+    Case("quoted-4094", 'add_header X "' + "a" * 4094 + '";', True),
+    Case("quoted-4095", 'add_header X "' + "a" * 4095 + '";', False, LONG, 3),
+    Case("unterminated-long-quote", 'add_header X "' + "a" * 5000 + ";\n", False, LONG, 3),
+    Case("comment-4095", "#" + "c" * 4094 + "\nadd_header X y;", True),
+    Case("comment-4096", "#" + "c" * 4095 + "\nadd_header X y;", False, LONG, 3),
+    Case("comment-bytes-not-characters", "#" + "é" * 2048 + "\nadd_header X y;", False, LONG, 3),
+    Case("comment-4095-bytes", "#" + "é" * 2047 + "\nadd_header X y;", True),
+    Case("long-blank-run", "add_header X y;" + "\n" * 5000 + "add_header Y z;", True),
 ]
 
 

@@ -108,7 +108,8 @@ def scan_in_chunks(text: str, take: Callable[[list[RawToken]], None], size: int)
 
 
 def scan(text: str, append: Callable[[RawToken], None] | None = None) -> list[RawToken]:
-    """Tokens as tuples; raise ``LexError`` on an unterminated quote. With ``append``,
+    """Tokens as tuples; raise ``LexError`` on an unterminated quote, and on a token nginx
+    refuses as too long (``_check_length``). With ``append``,
     each token is handed to it as it is scanned instead (``scan_in_chunks``).
 
     Linear in the length of the text, whatever it holds: the regex never searches
@@ -134,6 +135,8 @@ def scan(text: str, append: Callable[[RawToken], None] | None = None) -> list[Ra
             # The token's group ends the match (the whitespace before it does not).
             token_end = m.end()
             start = token_end - len(value)
+            if token_end - start > _MAY_BE_TOO_LONG:
+                _check_length(text, index, start, token_end)
             if index == _S_WORD:
                 append((WORD, intern(value), start, token_end))
                 if lua:
@@ -162,12 +165,50 @@ def scan(text: str, append: Callable[[RawToken], None] | None = None) -> list[Ra
             else:
                 if value == "\\":
                     raise LexError("backslash at the end of the file", start)
+                _check_length(text, _S_DQ, start, len(text) + 1)  # nginx's buffer may fill first
                 raise LexError(f"unterminated quoted string (opening {value} here)", start)
         if restart < 0:
             break
         position = restart
     _last_comment(text, end, tokens)
     return tokens
+
+
+# nginx reads a file through a buffer of NGX_CONF_BUFFER (4096) bytes and refuses a
+# token it cannot hold whole with the character read after it (`too long parameter`).
+_CONF_BUFFER = 4096
+# A token of more characters may come near that (4 bytes a character at most in UTF-8).
+_MAY_BE_TOO_LONG = (_CONF_BUFFER - 1) // 4 - 1
+
+
+def _check_length(text: str, index: int | None, start: int, end: int) -> None:
+    """Raise ``LexError`` where nginx says `too long parameter` for this token.
+
+    nginx (ngx_conf_read_token) keeps the bytes from where the token starts (after the
+    opening quote of a quoted string; the "#" of a comment) in its buffer, and refuses
+    the file when a byte more must be read while all 4096 are taken. The bytes read
+    before the next token starts are the token's, and: for a comment, the LF that ends
+    it; otherwise the character after it, and after a space (or any character but ";"
+    and "{", which end the statement) the one after that too. Measured on 1.22.1: a
+    word of 4095 bytes before ";" loads, before " x;" it does not; a quoted string
+    loads with 4094 bytes before ";"; a comment with 4095 bytes including its "#".
+    """
+    first = start + 1 if index in (_S_DQ, _S_SQ) else start
+    if index == _S_COMMENT:
+        last = text.find("\n", end)
+        if last < 0:
+            last = len(text)
+    else:
+        last = end if text[end : end + 1] in (";", "{") else end + 1
+    last = min(last, len(text) - 1)  # nothing is read past the end of the file
+    if len(text[first:last].encode("utf-8", "surrogateescape")) < _CONF_BUFFER:
+        return
+    inside = text[first : end - 1] if index in (_S_DQ, _S_SQ) else ""
+    if len(inside.encode("utf-8", "surrogateescape")) >= _CONF_BUFFER:
+        message = f"too long parameter, probably missing terminating {text[start]} character"
+    else:
+        message = f'too long parameter "{text[first : first + 10]}..." started'
+    raise LexError(message + " (nginx reads a parameter or comment in a buffer of 4096 bytes)", start)
 
 
 # What can hide a "}" in Lua code: a long comment or string ("--[==[", "[[", closed by
