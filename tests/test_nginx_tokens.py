@@ -103,3 +103,12 @@ def test_the_command_exits_2_and_fix_writes_nothing(tmp_path: Path) -> None:
         assert run.returncode == 2, run.stdout + run.stderr
         assert "NGX001" in run.stdout
         assert path.read_text() == text
+
+
+def test_a_sniffed_file_with_a_too_long_token_is_still_read(tmp_path: Path) -> None:
+    """A file found by its content (no .conf name) is nginx whatever its tokens' length:
+    a too-long one is its NGX001, not a reason to skip it as "not nginx"."""
+    site = "server {\n    listen 80;\n    # " + "x" * 5000 + "\n}\n"
+    result = check_files(tmp_path, {"sites-enabled/default": site})
+    assert [(f.code, f.location.line) for f in result.findings] == [("NGX001", 3)]
+    assert LONG in result.findings[0].message

@@ -107,9 +107,12 @@ def scan_in_chunks(text: str, take: Callable[[list[RawToken]], None], size: int)
     take(chunk)
 
 
-def scan(text: str, append: Callable[[RawToken], None] | None = None) -> list[RawToken]:
+def scan(
+    text: str, append: Callable[[RawToken], None] | None = None, *, lengths: bool = True
+) -> list[RawToken]:
     """Tokens as tuples; raise ``LexError`` on an unterminated quote, and on a token nginx
-    refuses as too long (``_check_length``). With ``append``,
+    refuses as too long (``_check_length``) unless ``lengths`` is false (the sniff asks
+    what a file is, not whether nginx loads it). With ``append``,
     each token is handed to it as it is scanned instead (``scan_in_chunks``).
 
     Linear in the length of the text, whatever it holds: the regex never searches
@@ -127,6 +130,7 @@ def scan(text: str, append: Callable[[RawToken], None] | None = None) -> list[Ra
     end = _content_end(text)
     position = 0
     lua = 0  # words still to come before a *_by_lua_block's "{" (see _lua_block_end)
+    long = _MAY_BE_TOO_LONG if lengths else len(text)  # a token longer may be too long
     while True:
         restart = -1
         for m in _SCAN_RE.finditer(text, position, end):
@@ -135,7 +139,7 @@ def scan(text: str, append: Callable[[RawToken], None] | None = None) -> list[Ra
             # The token's group ends the match (the whitespace before it does not).
             token_end = m.end()
             start = token_end - len(value)
-            if token_end - start > _MAY_BE_TOO_LONG:
+            if token_end - start > long:
                 _check_length(text, index, start, token_end)
             if index == _S_WORD:
                 append((WORD, intern(value), start, token_end))
@@ -165,7 +169,8 @@ def scan(text: str, append: Callable[[RawToken], None] | None = None) -> list[Ra
             else:
                 if value == "\\":
                     raise LexError("backslash at the end of the file", start)
-                _check_length(text, _S_DQ, start, len(text) + 1)  # nginx's buffer may fill first
+                if lengths:  # nginx's buffer may fill first
+                    _check_length(text, _S_DQ, start, len(text) + 1)
                 raise LexError(f"unterminated quoted string (opening {value} here)", start)
         if restart < 0:
             break
