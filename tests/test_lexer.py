@@ -184,7 +184,9 @@ def config_text(draw: st.DrawFn) -> str:
         out.append(piece)
         sep = draw(separator)
         out.append(sep)
-        previous_is_word = kind == "word" and sep == "" and out[-2][-1] not in ";{"
+        # a word ends at an unescaped ";" or "{" (an escaped one, "\;", goes on)
+        ended = out[-2][-1] in ";{" and not out[-2].endswith(("\\;", "\\{"))
+        previous_is_word = kind == "word" and sep == "" and not ended
         previous_is_quote = kind == "quoted" and sep == ""
     out.append(draw(newline))  # see the module docstring: crossplane drops a word at the very end
     return "".join(out)
