@@ -116,6 +116,13 @@ CASES: dict[str, Case] = {
     ),
     "nginx-quote": Case({"app.conf": 'server {\n    server_name "example.com;\n}\n'}, ("app.conf",)),
     "nginx-quote-then-text": Case({"app.conf": 'server {\n    add_header X "a""b";\n}\n'}, ("app.conf",)),
+    # nginx keeps a "{" right after "$" in the word: it opens no block (fuzzing tester)
+    "nginx-dollar-brace": Case(
+        {"app.conf": "server {\n    listen 80;\n    location ~ \\.php${ return 200; }\n}\n"}, ("app.conf",)
+    ),
+    "nginx-too-long-parameter": Case(
+        {"app.conf": "server {\n    listen 80;\n    # " + "x" * 4096 + "\n}\n"}, ("app.conf",)
+    ),
     "nginx-garbage": Case({"app.conf": ";" * 100_000}, ("app.conf",)),
     "nginx-binary": Case({"app.conf": b"http {\n\x00\n}\n"}, (".",)),
     "nginx-too-large": Case(

@@ -18,8 +18,10 @@ nginx does:
 * ``${`` without a closing ``}`` makes crossplane swallow the following
   whitespace and words into one token; so does a closed ``${...}`` that is
   followed directly by whitespace or the end of the file (``set $a ${b} c;``
-  lexes as ``${b} c`` in crossplane). Generated expansions are closed and
-  followed by a non-space character.
+  lexes as ``${b} c`` in crossplane). crossplane also keeps ``;`` and ``{``
+  inside ``${...}``, where nginx ends the word (``${a;b}`` is ``${a`` and ``;``
+  to nginx: only the ``{`` right after ``$`` stays in the word). Generated
+  expansions are closed, hold neither, and are followed by a non-space character.
 * A backslash inside ``${...}`` (crossplane ends the expansion at ``\\}``) and
   ``\\$`` followed by ``{`` (crossplane starts an expansion after an escaped
   ``$``; nginx does not) are not generated.
@@ -123,9 +125,9 @@ variable = st.text(NAME, min_size=1, max_size=4).map(lambda name: "$" + name)
 escape = st.sampled_from([*PLAIN, " ", "\t", "\n", '"', "'", "#", ";", "{", "}", "\\"]).map(
     lambda char: "\\" + char
 )
-# A closed ${...} with no backslash inside, followed by a word character inside a
-# word, or by ";" / "{" at the end of one (never by whitespace or the file end).
-expansion_inner = st.text(NAME + ';{"#$', max_size=5).map(lambda inner: "${" + inner + "}")
+# A closed ${...} with no backslash, ";" or "{" inside, followed by a word character
+# inside a word, or by ";" / "{" at the end of one (never by whitespace or the file end).
+expansion_inner = st.text(NAME + '"#$', max_size=5).map(lambda inner: "${" + inner + "}")
 expansion = st.builds(str.__add__, expansion_inner, plain)
 word_head = st.one_of(plain, variable, escape, expansion)
 word_tail = st.one_of(plain, variable, escape, expansion, st.sampled_from(['"', "'", "#"]))
@@ -182,7 +184,9 @@ def config_text(draw: st.DrawFn) -> str:
         out.append(piece)
         sep = draw(separator)
         out.append(sep)
-        previous_is_word = kind == "word" and sep == "" and out[-2][-1] not in ";{"
+        # a word ends at an unescaped ";" or "{" (an escaped one, "\;", goes on)
+        ended = out[-2][-1] in ";{" and not out[-2].endswith(("\\;", "\\{"))
+        previous_is_word = kind == "word" and sep == "" and not ended
         previous_is_quote = kind == "quoted" and sep == ""
     out.append(draw(newline))  # see the module docstring: crossplane drops a word at the very end
     return "".join(out)
@@ -246,12 +250,27 @@ def test_token_kinds_quotes_and_offsets() -> None:
     assert_offsets(text, tokens)
 
 
-def test_expansion_keeps_braces_and_semicolons_inside_the_word() -> None:
-    assert kinds_and_values("proxy_pass http://${HOST;x}:9000;") == [
-        (WORD, "proxy_pass"),
-        (WORD, "http://${HOST;x}:9000"),
-        (SEMI, ";"),
-    ]
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # nginx's ngx_conf_read_token keeps a "{" right after "$" in the word (its
+        # ``variable`` flag); the word then goes on by the usual rules.
+        ("proxy_pass http://${HOST}:9000;",
+         [(WORD, "proxy_pass"), (WORD, "http://${HOST}:9000"), (SEMI, ";")]),
+        ("location ~ \\.php${ return 200; }",
+         [(WORD, "location"), (WORD, "~"), (WORD, "\\.php${"), (WORD, "return"), (WORD, "200"),
+          (SEMI, ";"), (CLOSE, "}")]),
+        ("ssl_ciphers ${;", [(WORD, "ssl_ciphers"), (WORD, "${"), (SEMI, ";")]),
+        ("a x${{{b;", [(WORD, "a"), (WORD, "x${{{b"), (SEMI, ";")]),
+        # ";" and "{" end the word inside "${...}" too (crossplane reads on to the "}")
+        ("a http://${HOST;x}:9000;", [(WORD, "a"), (WORD, "http://${HOST"), (SEMI, ";"), (WORD, "x"),
+                                      (CLOSE, "}"), (WORD, ":9000"), (SEMI, ";")]),
+        # an escaped "$" does not keep the "{"
+        ("a \\${b;", [(WORD, "a"), (WORD, "\\$"), (OPEN, "{"), (WORD, "b"), (SEMI, ";")]),
+    ],
+)  # fmt: skip
+def test_dollar_brace_stays_in_the_word(text: str, expected: list[tuple[int, str]]) -> None:
+    assert kinds_and_values(text) == expected
 
 
 def test_expansion_followed_by_space_is_two_words() -> None:
@@ -338,14 +357,13 @@ def test_backslash_at_end_of_file_raises() -> None:
 @given(text=st.one_of(config_text(), st.text(alphabet=" \t\r\n;{}\"'\\#$ab{}", max_size=60)))
 def test_runs_of_plain_characters_give_the_one_character_tokens(text: str) -> None:
     """The possessive pattern (Python 3.11+) lexes as the one-character form 3.10 uses."""
-    one_character = (lexer.scan_pattern(True, possessive=False), lexer.scan_pattern(False, possessive=False))
+    one_character = lexer.scan_pattern(possessive=False)
     try:
         fast: object = scan(text)
     except LexError as error:
         fast = ("error", error.offset, str(error))
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(lexer, "_SCAN_RE", one_character[0])
-        patch.setattr(lexer, "_PLAIN_RE", one_character[1])
+        patch.setattr(lexer, "_SCAN_RE", one_character)
         try:
             slow: object = scan(text)
         except LexError as error:

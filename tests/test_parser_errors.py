@@ -333,3 +333,48 @@ def test_source_errors_without_a_line_name_the_file(tmp_path: Path) -> None:
         read_source(path, 1024)
     assert str(raised.value).startswith(f"{path}: file is ")
     assert raised.value.line == 0
+
+
+# --- a file whose includer does not parse ----------------------------------------
+
+BROKEN_INCLUDER = {
+    "nginx.conf": (
+        "events {}\nhttp {\n    ssl_session_cache shared:SSL:50m;\n    ssl_session_tickets off;\n"
+        "    include sites/*.conf;\n    server_tokens off\n}\n"
+    ),
+    "sites/a.conf": (
+        "server {\n    listen 443 ssl default_server;\n    ssl_certificate /etc/ssl/a.pem;\n"
+        "    ssl_certificate_key /etc/ssl/a.key;\n}\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("target", [".", "sites/a.conf", "sites"])
+def test_no_fix_below_an_includer_that_does_not_parse(tmp_path: Path, target: str) -> None:
+    """The site is checked as if nothing included it: its fixes (a session cache added as
+    shared:SSL:10m) are withheld, and say why. Written, that cache made nginx refuse the
+    tree once the includer's ";" was mended (the includer declares SSL at 50m)."""
+    write(tmp_path, BROKEN_INCLUDER)
+    before = snapshot(tmp_path)
+    result = tlslint(tmp_path, "check", "--fix", "--unsafe-fixes", target)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert snapshot(tmp_path) == before, result.stdout
+    assert "sites/a.conf:1:1: NGX101" in result.stdout
+    assert "no automatic fix: nginx.conf, which includes this file, does not parse (NGX001)" in result.stdout
+    if target == ".":
+        assert_clean_failure(result)
+        assert "nginx.conf:6:1: NGX001" in result.stdout
+
+
+def test_why_the_fix_is_withheld_with_the_real_nginx() -> None:
+    from nginx_harness import MAIN, nginx_t
+
+    mended = BROKEN_INCLUDER["nginx.conf"].replace("server_tokens off\n", "server_tokens off;\n")
+    site = BROKEN_INCLUDER["sites/a.conf"]
+    assert not nginx_t(BROKEN_INCLUDER["nginx.conf"], kind=MAIN, files={"sites/a.conf": site}).ok
+    assert nginx_t(mended, kind=MAIN, files={"sites/a.conf": site}).ok
+    fixed = site.replace("}\n", "    ssl_session_cache shared:SSL:10m;\n}\n")
+    refused = nginx_t(mended, kind=MAIN, files={"sites/a.conf": fixed})
+    assert not refused.ok
+    conflict = "conflicts with already declared size"
+    assert any(conflict in error for error in refused.errors), refused.describe()

@@ -224,6 +224,7 @@ def _run(
         findings.extend(f for f in _unused_suppressions(filters, commented) if filters.keep(f))
     findings = _dedupe(findings)
     findings = _unfixable_with_marks(files, findings)
+    findings = _unfixable_below_unparsed(files, configs, findings)
     findings.sort(key=Finding.sort_key)
     read = sorted(
         {
@@ -763,6 +764,44 @@ def _unfixable_with_cr_lines(texts: dict[Path, LoadedText], findings: list[Findi
         else finding
         for finding in findings
     ]
+
+
+def _unfixable_below_unparsed(
+    files: NginxFiles, configs: list[NginxConfig], findings: list[Finding]
+) -> list[Finding]:
+    """Findings whose fix edits a file that an nginx file which does not parse includes
+    (NGX001), without the fix. nginx reads the file in that includer's context, which is
+    not known: the file is checked as if nothing included it, and a fix made so (a
+    session cache its includer already declares at another size) can keep nginx from
+    starting once the includer is mended. The configuration the file roots is withheld
+    with it (the files it includes in turn)."""
+    if not files.errors or not any(f.fix is not None for f in findings):
+        return findings
+    includers: dict[Path, Path] = {}  # resolved file -> the unparsed file that includes it
+    for path in sorted(files.errors):
+        for target in files.unparsed_includes(path, prefix_for(path)):
+            includers.setdefault(target, path)
+    if not includers:
+        return findings
+    for config in configs:
+        includer = includers.get(resolved(config.root.source.path))
+        if includer is not None:
+            for path in config.files:
+                includers.setdefault(path, includer)
+    unfixable = []
+    for finding in findings:
+        edited = [resolved(edit.path) for edit in finding.fix.edits] if finding.fix is not None else []
+        includer = next((includers[path] for path in edited if path in includers), None)
+        if includer is None:
+            unfixable.append(finding)
+            continue
+        note = (
+            f"no automatic fix: {includer.name}, which includes this file, does not parse (NGX001): "
+            "this file was checked as if nothing included it, and the context nginx reads it in is "
+            f"unknown; fix {includer.name} first"
+        )
+        unfixable.append(replace(finding, fix=None, fix_note=note))
+    return unfixable
 
 
 def path_findings(discovered: Discovered) -> list[Finding]:

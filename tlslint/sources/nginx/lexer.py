@@ -23,9 +23,12 @@ SEMI = 4  # ;
 COMMENT = 5
 
 _ESC = r"\\[\s\S]"
-# A variable expansion "${...}" keeps braces and semicolons inside the word.
-_EXPANSION_BODY = r"(?:\\[\s\S]|[^\s}\\])*"
-_EXPANSION = rf"\$\{{{_EXPANSION_BODY}\}}"
+# "$" followed by "{" is nginx's variable-in-braces: the "{" does not open a block but
+# stays in the word, with any "{" right after it (ngx_conf_read_token's ``variable``
+# flag: ``if (ch == '{' && variable) continue;``; an escaped "$" does not set it).
+# Nothing else changes: the word goes on, and a ";", a "{" or whitespace still ends
+# it, so "${a;b}" is the word "${a" and a ";". A "}" closes the "${" within the word
+# ("${NAME}" is one word, as in nginx, where "}" inside a word is plain).
 # Runs of plain characters are matched at once and never given back (possessive,
 # Python 3.11+): the regex engine's time per token halves. Every character has one
 # way to be matched (the classes exclude what starts an escape or an expansion), so
@@ -40,19 +43,22 @@ def _comment(run: str, once: str) -> str:
     return rf"\#(?:[^\r\n]{run}|\r(?!\n))*{once}"
 
 
-def scan_pattern(expansions: bool, possessive: bool = POSSESSIVE) -> re.Pattern[str]:
+def _expansion(run: str, once: str) -> str:
+    """A "$", and the "{" that follow it and the rest of a "${...}" up to its "}", if any."""
+    body = rf"(?:[^\s{{}};\\$]{run}|{_ESC}|\$\{{*{once})*{once}"
+    return rf"\$(?:\{{+{once}{body}\}}?{once})?{once}"
+
+
+def scan_pattern(possessive: bool = POSSESSIVE) -> re.Pattern[str]:
     """Whitespace is folded into each match: one match object per token, and groups
     numbered so that ``lastindex`` is the kind. A comment runs to the end of the
     line; the CR of a CRLF ending is not part of it (crossplane reads in text mode
     and never sees that CR; nginx ends a comment at LF and treats CR as whitespace).
     """
     run, once = ("++", "+") if possessive else ("", "")
-    if expansions:  # "$" tries an expansion first, then stands for itself
-        head = rf"(?:[^\s{{}};\"'#\\$]|{_ESC}|{_EXPANSION}|\$)"
-        tail = rf"(?:[^\s{{}};\\$]{run}|{_ESC}|{_EXPANSION}|\$)*{once}"
-    else:
-        head = rf"(?:[^\s{{}};\"'#\\]|{_ESC})"
-        tail = rf"(?:[^\s{{}};\\]{run}|{_ESC})*{once}"
+    expansion = _expansion(run, once)
+    head = rf"(?:[^\s{{}};\"'#\\$]|{_ESC}|{expansion})"
+    tail = rf"(?:[^\s{{}};\\$]{run}|{_ESC}|{expansion})*{once}"
     return re.compile(
         rf"""\s*(?:
     ({_comment(run, once)})
@@ -66,12 +72,8 @@ def scan_pattern(expansions: bool, possessive: bool = POSSESSIVE) -> re.Pattern[
     )
 
 
-_SCAN_RE = scan_pattern(expansions=True)
-# The same tokens where no "${" can close (see ``scan``): no expansion is tried.
-_PLAIN_RE = scan_pattern(expansions=False)
+_SCAN_RE = scan_pattern()
 _S_COMMENT, _S_PUNCT, _S_DQ, _S_SQ, _S_WORD, _S_BAD = range(1, 7)
-# What the search for an expansion's "}" runs over, from just after "${".
-_EXPANSION_BODY_RE = re.compile(_EXPANSION_BODY)
 _COMMENT_RE = re.compile(_comment("", ""))
 
 # What nginx's lexer lets follow a closing quote (its ``need_space``): anything else is
@@ -105,17 +107,18 @@ def scan_in_chunks(text: str, take: Callable[[list[RawToken]], None], size: int)
     take(chunk)
 
 
-def scan(text: str, append: Callable[[RawToken], None] | None = None) -> list[RawToken]:
-    """Tokens as tuples; raise ``LexError`` on an unterminated quote. With ``append``,
+def scan(
+    text: str, append: Callable[[RawToken], None] | None = None, *, lengths: bool = True
+) -> list[RawToken]:
+    """Tokens as tuples; raise ``LexError`` on an unterminated quote, and on a token nginx
+    refuses as too long (``_check_length``) unless ``lengths`` is false (the sniff asks
+    what a file is, not whether nginx loads it). With ``append``,
     each token is handed to it as it is scanned instead (``scan_in_chunks``).
 
-    Linear in the length of the text, whatever it holds. Two inputs would
-    otherwise be quadratic, since the regex is retried at every offset after a
-    failed match: trailing whitespace (only the text up to its last
-    non-whitespace character is scanned) and many "${" that never close (each
-    would search to the end of its word for a "}"; once one has failed, every
-    "${" before the point where that search stopped fails too, and that stretch
-    is scanned without trying expansions).
+    Linear in the length of the text, whatever it holds: the regex never searches
+    ahead, and trailing whitespace, where it would be retried at every offset after
+    a failed match, is not scanned (only the text up to its last non-whitespace
+    character is).
     """
     tokens: list[RawToken] = []
     if append is None:
@@ -126,39 +129,30 @@ def scan(text: str, append: Callable[[RawToken], None] | None = None) -> list[Ra
     punct = _PUNCT_KIND
     end = _content_end(text)
     position = 0
-    plain = False  # scanning without expansions, up to ``window``
-    window = -1  # up to this offset, no "${" closes
     lua = 0  # words still to come before a *_by_lua_block's "{" (see _lua_block_end)
+    long = _MAY_BE_TOO_LONG if lengths else len(text)  # a token longer may be too long
     while True:
         restart = -1
-        resume = False  # restart after a Lua block: same mode
-        for m in (_PLAIN_RE if plain else _SCAN_RE).finditer(text, position, end):
+        for m in _SCAN_RE.finditer(text, position, end):
             index = m.lastindex
             value = m[index]  # type: ignore[index]
             # The token's group ends the match (the whitespace before it does not).
             token_end = m.end()
             start = token_end - len(value)
-            if plain and start >= window:
-                restart = m.start()
-                break
+            if token_end - start > long:
+                _check_length(text, index, start, token_end)
             if index == _S_WORD:
                 append((WORD, intern(value), start, token_end))
                 if lua:
                     lua -= 1
                 if value[-1] == "k" and value.endswith("_by_lua_block"):
                     lua = 2 if value == "set_by_lua_block" else 1  # set_by_lua_block $res {
-                if value[-1] == "$" and not plain and text.startswith("{", token_end):
-                    stop = _EXPANSION_BODY_RE.match(text, token_end + 1, end).end()  # type: ignore[union-attr]
-                    if not text.startswith("}", stop):  # "${" did not close
-                        window = stop
-                        restart = token_end
-                        break
             elif index == _S_PUNCT:
                 append((punct[value], value, start, token_end))
                 if lua == 1 and value == "{":
                     close = _lua_block_end(text, token_end, start)
                     append((CLOSE, "}", close, close + 1))
-                    restart, resume = close + 1, True
+                    restart = close + 1
                     lua = 0
                     break
                 lua = 0
@@ -175,14 +169,51 @@ def scan(text: str, append: Callable[[RawToken], None] | None = None) -> list[Ra
             else:
                 if value == "\\":
                     raise LexError("backslash at the end of the file", start)
+                if lengths:  # nginx's buffer may fill first
+                    _check_length(text, _S_DQ, start, len(text) + 1)
                 raise LexError(f"unterminated quoted string (opening {value} here)", start)
         if restart < 0:
             break
         position = restart
-        if not resume:
-            plain = not plain
     _last_comment(text, end, tokens)
     return tokens
+
+
+# nginx reads a file through a buffer of NGX_CONF_BUFFER (4096) bytes and refuses a
+# token it cannot hold whole with the character read after it (`too long parameter`).
+_CONF_BUFFER = 4096
+# A token of more characters may come near that (4 bytes a character at most in UTF-8).
+_MAY_BE_TOO_LONG = (_CONF_BUFFER - 1) // 4 - 1
+
+
+def _check_length(text: str, index: int | None, start: int, end: int) -> None:
+    """Raise ``LexError`` where nginx says `too long parameter` for this token.
+
+    nginx (ngx_conf_read_token) keeps the bytes from where the token starts (after the
+    opening quote of a quoted string; the "#" of a comment) in its buffer, and refuses
+    the file when a byte more must be read while all 4096 are taken. The bytes read
+    before the next token starts are the token's, and: for a comment, the LF that ends
+    it; otherwise the character after it, and after a space (or any character but ";"
+    and "{", which end the statement) the one after that too. Measured on 1.22.1: a
+    word of 4095 bytes before ";" loads, before " x;" it does not; a quoted string
+    loads with 4094 bytes before ";"; a comment with 4095 bytes including its "#".
+    """
+    first = start + 1 if index in (_S_DQ, _S_SQ) else start
+    if index == _S_COMMENT:
+        last = text.find("\n", end)
+        if last < 0:
+            last = len(text)
+    else:
+        last = end if text[end : end + 1] in (";", "{") else end + 1
+    last = min(last, len(text) - 1)  # nothing is read past the end of the file
+    if len(text[first:last].encode("utf-8", "surrogateescape")) < _CONF_BUFFER:
+        return
+    inside = text[first : end - 1] if index in (_S_DQ, _S_SQ) else ""
+    if len(inside.encode("utf-8", "surrogateescape")) >= _CONF_BUFFER:
+        message = f"too long parameter, probably missing terminating {text[start]} character"
+    else:
+        message = f'too long parameter "{text[first : first + 10]}..." started'
+    raise LexError(message + " (nginx reads a parameter or comment in a buffer of 4096 bytes)", start)
 
 
 # What can hide a "}" in Lua code: a long comment or string ("--[==[", "[[", closed by

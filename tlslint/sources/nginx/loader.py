@@ -135,6 +135,51 @@ class NginxFiles:
             self.cache.put(path, parsed)
         return parsed
 
+    def unparsed_includes(self, path: Path, prefix: Path) -> tuple[Path, ...]:
+        """The files that ``path``, an nginx file that does not parse (in ``errors``),
+        names in its include lines, as far as its text can be read into words: the
+        files nginx reads in its context once it parses. An include inside a block
+        counts as much as one at the top: where the error leaves the blocks is not
+        known, and the files are only withheld from fixes (engine)."""
+        where = resolve_path(path)
+        if where not in self.errors:
+            return ()
+        from tlslint.sources.nginx.lexer import CLOSE, COMMENT, OPEN, QUOTED, SEMI, WORD, LexError, scan
+        from tlslint.sources.text import read_source
+
+        try:
+            source = self.overlay.get(where) or read_source(where, self.max_bytes)
+        except SourceError:
+            return ()  # not read at all: what it includes is not known
+        text = source.text
+        try:
+            tokens = scan(text)
+        except LexError as error:
+            try:
+                tokens = scan(text[: error.offset])
+            except LexError:
+                return ()
+        found: list[Path] = []
+        words: list[tuple[int, str, int, int]] = []
+        for token in tokens:
+            kind = token[0]
+            if kind in (WORD, QUOTED):
+                words.append(token)
+            elif kind == SEMI and len(words) == 2 and words[0][:2] == (WORD, "include"):
+                line = text[words[0][2] : token[3]]  # the statement as written
+                try:
+                    directive = parse_text(SourceText(where, line)).includes[0]
+                except (SourceError, IndexError):
+                    pass
+                else:
+                    found.extend(self._resolve_include(directive, prefix).paths)
+                words = []
+            elif kind in (SEMI, OPEN, CLOSE):
+                words = []
+            else:
+                assert kind == COMMENT
+        return tuple(dict.fromkeys(resolve_path(p) for p in found))
+
     def resolve_include(self, directive: Directive, prefix: Path) -> IncludeResult:
         key = (id(directive), prefix)
         found = self._includes.get(key)

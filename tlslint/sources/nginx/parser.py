@@ -135,8 +135,11 @@ def _build(source: SourceText, tokens: list[RawToken]) -> ParsedFile:
     includes: list[Directive] = []
     # Each frame: (block directive or None for the file, its children).
     stack: list[tuple[Directive | None, list[Directive]]] = [(None, root)]
-    words, depth = _feed(source, tokens, comments, includes, stack, [], 0)
-    _at_end(source, stack, words)
+    try:
+        words, depth = _feed(source, tokens, comments, includes, stack, [], 0)
+        _at_end(source, stack, words)
+    except ParseError as error:
+        raise _first_error(source, root, error) from None
     return ParsedFile(source, root, comments, includes, depth)
 
 
@@ -161,10 +164,40 @@ def _build_in_chunks(source: SourceText) -> ParsedFile:
 
     try:
         scan_in_chunks(source.text, take, _CHUNK)
+        _at_end(source, stack, words)
     except LexError as error:
         raise _error(source, error.offset, error.message) from None
-    _at_end(source, stack, words)
+    except ParseError as error:
+        raise _first_error(source, root, error) from None
     return ParsedFile(source, root, comments, includes, depth)
+
+
+# Directives that always take a block ("server" is also upstream's server address).
+_BLOCK_ONLY = BLOCK_DIRECTIVES - {"server"}
+
+
+def _first_error(source: SourceText, root: list[Directive], error: ParseError) -> ParseError:
+    """The error nginx stops at first: ``error``, unless a directive before it that
+    takes a block was ended by ";" (`has no opening "{"`, where nginx stops). That is
+    how a "{" that opens no block shows (``location ~ \\.php${``: nginx keeps a "{"
+    right after "$" in the word), and the braces then fail to match further on."""
+    first: Directive | None = None
+    pending = list(root)
+    while pending:
+        directive = pending.pop()
+        if directive.block is not None:
+            pending.extend(directive.block)
+        elif (
+            directive.name in _BLOCK_ONLY
+            and directive.block_open < 0  # ended by ";" (not the block being opened)
+            and (first is None or directive.start < first.start)
+        ):
+            first = directive
+    if first is None or first.line > error.line:
+        return error
+    return ParseError(
+        source.path, first.line, f'directive "{first.name}" has no opening "{{" (it takes a block)'
+    )
 
 
 def _feed(

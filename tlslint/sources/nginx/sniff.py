@@ -33,7 +33,7 @@ def reads_as_nginx(head: bytes, complete: bool) -> bool:
     if not complete:
         text = text[: text.rfind("\n") + 1]  # the last line may be cut
     try:
-        tokens = scan(text)
+        tokens = scan(text, lengths=False)  # a token nginx refuses as too long is NGX001, once read
     except LexError:
         return False  # an apostrophe in prose, or a cut quoted string
     data: list[bool] = []  # per open block: whether its entries are data
