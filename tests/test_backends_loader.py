@@ -270,6 +270,62 @@ def test_a_declared_encoding_is_read() -> None:
     assert value is not None and (value.location.line, static_value(backend, KEEPALIVE)) == (4, 0)
 
 
+PEP_263_FILES = {
+    # python3 refuses these ("encoding problem: ..."); they passed as "All checks passed"
+    "unknown-encoding": b"# -*- coding: foobar -*-\nkeepalive = 1\n",
+    "utf-8-under-ascii": b"# coding: ascii\nbind = '127.0.0.1:8000'\n# caf\xc3\xa9\nkeepalive = 1\n",
+    "bom-and-latin-1": b"\xef\xbb\xbf# coding: latin-1\nkeepalive = 1\n",
+    "bom-and-utf8": b"\xef\xbb\xbf# coding: UTF8\nkeepalive = 1\n",  # CPython: "UTF8 with BOM"
+    "second-line": b"#!/usr/bin/env python\n# vim: set fileencoding=foobar :\nkeepalive = 1\n",
+    "not-a-text-encoding": b"# coding: hex\nkeepalive = 1\n",
+    "utf-16": b"# coding: utf-16\nkeepalive = 1\n",
+    "ebcdic": b"# coding: cp037\nkeepalive = 1\n",
+    # read by python3, and by tlslint
+    "bom-and-utf-8": b"\xef\xbb\xbf# -*- coding: utf-8 -*-\nkeepalive = 1\n",
+    "latin-1": b"# coding: latin-1\n# caf\xe9\nkeepalive = 1\n",
+    "latin-1-spelled-otherwise": b"# coding: ISO_8859_1\n# caf\xe9\nkeepalive = 1\n",
+    "cp1252": b"# coding: cp1252\n# \x93quoted\x94\nkeepalive = 1\n",
+    "after-code": b"keepalive = 1\n# coding: foobar\n",  # code on line 1: no declaration
+    "third-line": b"\n\n# coding: foobar\nkeepalive = 1\n",
+}
+
+
+@pytest.mark.parametrize("data", PEP_263_FILES.values(), ids=PEP_263_FILES.keys())
+def test_an_encoding_python_refuses_is_refused(data: bytes) -> None:
+    """Python's own verdict (compile() of the bytes, as importlib reads gunicorn's config)
+    is the reference: refused with a line, or read."""
+    try:
+        compile(data, "gunicorn.conf.py", "exec", dont_inherit=True)
+        python_reads = True
+    except SyntaxError:
+        python_reads = False
+    loaded = load(decode(Path("gunicorn.conf.py"), data), PYTHON_CONFIG)
+    if python_reads:
+        assert not loaded.problems, loaded.problems
+        (backend,) = loaded.backends
+        assert static_value(backend, KEEPALIVE) == 1
+    else:
+        (problem,) = loaded.problems
+        assert problem.line > 0 and "does not parse as Python" in problem.message, problem
+        assert loaded.backends == []
+
+
+@pytest.mark.parametrize(
+    ("data", "line", "message"),
+    [
+        (PEP_263_FILES["unknown-encoding"], 1, "unknown encoding 'foobar'"),
+        (PEP_263_FILES["utf-8-under-ascii"], 3, "byte 0xc3 is not ascii, the encoding it declares"),
+        (PEP_263_FILES["bom-and-latin-1"], 1, "(encoding problem: iso-8859-1 with BOM)"),
+        (PEP_263_FILES["second-line"], 2, "unknown encoding 'foobar'"),
+        (PEP_263_FILES["ebcdic"], 1, "declares cp037 (PEP 263), in which its code reads other than in UTF-8"),
+    ],
+    ids=["unknown", "mismatch", "bom", "second-line", "ebcdic"],
+)
+def test_an_encoding_problem_is_told_as_python_tells_it(data: bytes, line: int, message: str) -> None:
+    (problem,) = load(decode(Path("gunicorn.conf.py"), data), PYTHON_CONFIG).problems
+    assert (problem.line, message in problem.message) == (line, True), problem
+
+
 def test_a_cr_only_file_is_read_with_python_lines() -> None:
     # libcst ends lines at CR, as Python does; positions were looked up by LF only
     # (an internal error: IndexError).

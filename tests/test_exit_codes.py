@@ -167,6 +167,7 @@ CASES: dict[str, Case] = {
     ),
     "script-no-server": Case({"start.sh": "#!/bin/sh\nset -e\nexec node server.js\n"}, ("start.sh",)),
     "python-syntax": Case({"gunicorn.conf.py": "keepalive = (\n"}, (".",)),
+    "python-encoding": Case({"gunicorn.conf.py": b"# -*- coding: foobar -*-\nkeepalive = 1\n"}, (".",)),
     "toml-syntax": Case({"hypercorn.toml": "bind = [\n"}, (".",)),
     "backend-mapping-missing": Case(
         {

@@ -77,8 +77,9 @@ MAX_PYTHON_CHARS = 128 * 1024
 MAX_NESTING = 100
 
 
-def parse(text: str) -> cst.Module:
-    text = _readable(text)
+def parse(text: str, bom: bool = False) -> cst.Module:
+    """``text`` (``bom``: the file starts with a UTF-8 byte-order mark) read by libcst."""
+    text = _readable(text, bom)
     refused = _refuse_deep_nesting(text)
     try:
         return cst.parse_module(text)
@@ -93,15 +94,30 @@ def parse(text: str) -> cst.Module:
 
 
 _LIBCST_AT = re.compile(r"error at (\d+):\d+")
-# PEP 263: a comment on the first or second line names the file's encoding.
-_CODING = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+# PEP 263: a comment on the first line, or on the second under a first that holds only a
+# comment or blanks, names the file's encoding; CPython's tokenizer reads it so (ASCII names).
+_CODING = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.ASCII)
+_BLANK_OR_COMMENT = re.compile(r"[ \t\f]*(?:#|$)")
 _UNDECODED = re.compile("[\udc80-\udcff]")  # bytes the UTF-8 reading could not decode
+_NOT_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
-def _readable(text: str) -> str:
-    """``text`` as libcst can read it, one character for one: a byte that is not UTF-8
-    was kept as a lone surrogate (so that a fix writes it back), which libcst refuses.
-    Python reads such a file only under a PEP 263 declaration of an encoding it fits."""
+def _readable(text: str, bom: bool = False) -> str:
+    """``text`` as libcst can read it, one character for one, or ``PythonSyntaxError``
+    where Python refuses the file's encoding (PEP 263) as CPython's tokenizer does: a
+    declared encoding it does not know, a byte-order mark with a declaration other than
+    UTF-8, bytes the declared encoding (else UTF-8) cannot decode. A byte that is not
+    UTF-8 was kept as a lone surrogate (so that a fix writes it back), which libcst
+    refuses: Python reads such a file only under a declaration of an encoding it fits."""
+    declared = _declared_encoding(text)
+    if declared is not None:
+        name, line = declared
+        normal = _normal_encoding(name)
+        if bom and normal != "utf-8":
+            message = f"a UTF-8 byte-order mark and a {name} encoding declared (PEP 263): Python refuses it"
+            raise PythonSyntaxError(line, f"{message} (encoding problem: {normal} with BOM)")
+        if normal != "utf-8":
+            return _declared_reading(text, name, normal, line)
     if text.isascii():
         return text
     try:
@@ -111,26 +127,55 @@ def _readable(text: str) -> str:
         first = error.start
     line = len(_PYTHON_NEWLINE.findall(text, 0, first)) + 1
     byte = ord(text[first]) - 0xDC00
-    declared = _declared_encoding(text)
-    if declared is None:
-        message = f"byte 0x{byte:02x} is not UTF-8 and the file declares no encoding (PEP 263)"
-        raise PythonSyntaxError(line, f"{message}: Python refuses it")
+    if declared is not None:
+        raise PythonSyntaxError(line, f"byte 0x{byte:02x} is not {declared[0]}, the encoding it declares")
+    message = f"byte 0x{byte:02x} is not UTF-8 and the file declares no encoding (PEP 263)"
+    raise PythonSyntaxError(line, f"{message}: Python refuses it")
+
+
+def _declared_reading(text: str, name: str, normal: str, line: int) -> str:
+    """``text`` for libcst when the file declares an encoding other than UTF-8: Python
+    decodes the whole file with it, and refuses the file if that fails."""
+    data = text.encode("utf-8", "surrogateescape")
     try:
-        text.encode("utf-8", "surrogateescape").decode(declared)
-    except LookupError:
-        raise PythonSyntaxError(1, f"unknown encoding {declared!r}") from None
-    except UnicodeDecodeError:
-        message = f"byte 0x{byte:02x} is not {declared}, the encoding it declares"
+        decoded = data.decode(normal)
+    except UnicodeDecodeError as error:
+        where = len(_PYTHON_NEWLINE.findall(data[: error.start].decode("latin-1"))) + 1
+        bad = data[error.start]
+        raise PythonSyntaxError(where, f"byte 0x{bad:02x} is not {name}, the encoding it declares") from None
+    except LookupError:  # no such codec, or not a text encoding ("hex")
+        raise PythonSyntaxError(line, f"unknown encoding {name!r}") from None
+    except (UnicodeError, ValueError) as error:  # a codec's own failure ("undefined", "punycode")
+        message = f"the {name} encoding it declares does not decode it: {error}"
         raise PythonSyntaxError(line, message) from None
+    if _NOT_ASCII.sub("", decoded) != _NOT_ASCII.sub("", text):
+        # utf-16, EBCDIC, a multibyte encoding whose bytes may be ASCII ones: the code is
+        # not what UTF-8 reads, and tlslint reads UTF-8.
+        message = f"declares {name} (PEP 263), in which its code reads other than in UTF-8"
+        raise PythonSyntaxError(line, f"{message}; tlslint reads encodings that keep ASCII as it is")
     return _UNDECODED.sub("\ufffd", text)  # in comments and strings tlslint does not read
 
 
-def _declared_encoding(text: str) -> str | None:
-    for line in text.splitlines()[:2]:
+def _declared_encoding(text: str) -> tuple[str, int] | None:
+    """The encoding a PEP 263 comment declares, as written, and its line."""
+    for number, line in enumerate(_PYTHON_NEWLINE.split(text, 2)[:2], 1):
         match = _CODING.match(line)
         if match:
-            return None if match.group(1).lower().replace("_", "-") in ("utf-8", "utf8") else match.group(1)
+            return match.group(1), number
+        if not _BLANK_OR_COMMENT.match(line):
+            return None  # code on the first line: the second declares nothing
     return None
+
+
+def _normal_encoding(name: str) -> str:
+    """The name CPython's tokenizer gives a declared encoding (``get_normal_name``)."""
+    key = name[:12].lower().replace("_", "-")
+    if key == "utf-8" or key.startswith("utf-8-"):
+        return "utf-8"
+    latin = ("latin-1", "iso-8859-1", "iso-latin-1")
+    if key in latin or key.startswith(tuple(f"{each}-" for each in latin)):
+        return "iso-8859-1"
+    return name
 
 
 def _refuse_deep_nesting(text: str) -> SyntaxError | None:
@@ -965,7 +1010,7 @@ def load(source: SourceText, *, mapped: bool = False, server: str | None = None)
         loaded.problems.append(Problem(source.path, 0, message))
         return loaded
     try:
-        module = parse(source.text)
+        module = parse(source.text, source.bom)
     except PythonSyntaxError as error:
         loaded.problems.append(Problem(source.path, error.line, f"does not parse as Python: {error.message}"))
         return loaded
@@ -990,6 +1035,6 @@ def validate(source: SourceText) -> None:
     from tlslint.sources.text import SourceError
 
     try:
-        parse(source.text)
+        parse(source.text, source.bom)
     except PythonSyntaxError as error:
         raise SourceError(source.path, error.line, f"invalid Python: {error.message}") from None
