@@ -15,6 +15,7 @@ from tlslint import forks
 from tlslint.discovery import BACKEND, NGINX, classify, discover
 from tlslint.sources.python import load
 from tlslint.sources.python.model import Backend
+from tlslint.sources.python.pyconfig import MAX_DEPTH
 from tlslint.sources.python.servers import BIND, HOST, KEEPALIVE, PORT, THREADS, UDS, WORKER_CLASS, WORKERS
 from tlslint.sources.python.sniff import DOCKERFILE, PROCFILE, PYTHON_CONFIG, SYSTEMD, TOML_CONFIG
 from tlslint.sources.text import decode
@@ -268,6 +269,143 @@ def test_a_declared_encoding_is_read() -> None:
     (backend,) = load(decode(Path("gunicorn.conf.py"), data), PYTHON_CONFIG).backends
     value = backend.get(KEEPALIVE)
     assert value is not None and (value.location.line, static_value(backend, KEEPALIVE)) == (4, 0)
+
+
+PEP_263_FILES = {
+    # python3 refuses these ("encoding problem: ..."); they passed as "All checks passed"
+    "unknown-encoding": b"# -*- coding: foobar -*-\nkeepalive = 1\n",
+    "utf-8-under-ascii": b"# coding: ascii\nbind = '127.0.0.1:8000'\n# caf\xc3\xa9\nkeepalive = 1\n",
+    "bom-and-latin-1": b"\xef\xbb\xbf# coding: latin-1\nkeepalive = 1\n",
+    "bom-and-utf8": b"\xef\xbb\xbf# coding: UTF8\nkeepalive = 1\n",  # CPython: "UTF8 with BOM"
+    "second-line": b"#!/usr/bin/env python\n# vim: set fileencoding=foobar :\nkeepalive = 1\n",
+    "not-a-text-encoding": b"# coding: hex\nkeepalive = 1\n",
+    "utf-16": b"# coding: utf-16\nkeepalive = 1\n",
+    "ebcdic": b"# coding: cp037\nkeepalive = 1\n",
+    # read by python3, and by tlslint
+    "bom-and-utf-8": b"\xef\xbb\xbf# -*- coding: utf-8 -*-\nkeepalive = 1\n",
+    "latin-1": b"# coding: latin-1\n# caf\xe9\nkeepalive = 1\n",
+    "latin-1-spelled-otherwise": b"# coding: ISO_8859_1\n# caf\xe9\nkeepalive = 1\n",
+    "cp1252": b"# coding: cp1252\n# \x93quoted\x94\nkeepalive = 1\n",
+    "after-code": b"keepalive = 1\n# coding: foobar\n",  # code on line 1: no declaration
+    "third-line": b"\n\n# coding: foobar\nkeepalive = 1\n",
+}
+
+
+@pytest.mark.parametrize("data", PEP_263_FILES.values(), ids=PEP_263_FILES.keys())
+def test_an_encoding_python_refuses_is_refused(data: bytes) -> None:
+    """Python's own verdict (compile() of the bytes, as importlib reads gunicorn's config)
+    is the reference: refused with a line, or read."""
+    try:
+        compile(data, "gunicorn.conf.py", "exec", dont_inherit=True)
+        python_reads = True
+    except SyntaxError:
+        python_reads = False
+    loaded = load(decode(Path("gunicorn.conf.py"), data), PYTHON_CONFIG)
+    if python_reads:
+        assert not loaded.problems, loaded.problems
+        (backend,) = loaded.backends
+        assert static_value(backend, KEEPALIVE) == 1
+    else:
+        (problem,) = loaded.problems
+        assert problem.line > 0 and "does not parse as Python" in problem.message, problem
+        assert loaded.backends == []
+
+
+@pytest.mark.parametrize(
+    ("data", "line", "message"),
+    [
+        (PEP_263_FILES["unknown-encoding"], 1, "unknown encoding 'foobar'"),
+        (PEP_263_FILES["utf-8-under-ascii"], 3, "byte 0xc3 is not ascii, the encoding it declares"),
+        (PEP_263_FILES["bom-and-latin-1"], 1, "(encoding problem: iso-8859-1 with BOM)"),
+        (PEP_263_FILES["second-line"], 2, "unknown encoding 'foobar'"),
+        (PEP_263_FILES["ebcdic"], 1, "declares cp037 (PEP 263), in which its code reads other than in UTF-8"),
+    ],
+    ids=["unknown", "mismatch", "bom", "second-line", "ebcdic"],
+)
+def test_an_encoding_problem_is_told_as_python_tells_it(data: bytes, line: int, message: str) -> None:
+    (problem,) = load(decode(Path("gunicorn.conf.py"), data), PYTHON_CONFIG).problems
+    assert (problem.line, message in problem.message) == (line, True), problem
+
+
+def elif_chain(branches: int) -> str:
+    return "import os\nenv = os.environ.get('E')\nif env == '0':\n    timeout = 0\n" + "".join(
+        f"elif env == '{n}':\n    timeout = {n}\n" for n in range(1, branches)
+    )
+
+
+def test_long_flat_chains_that_python_compiles_are_read() -> None:
+    """An implicit concatenation of 400 literals was an internal error (RecursionError in
+    libcst's position metadata); a 151-term sum on one line and a 300-branch if/elif were
+    "does not parse as Python: nested more than 100 levels deep". python3 compiles all three."""
+    literals = ["'127.0.0.1:'", *["''"] * 398, "'8000'"]
+    text = (
+        "bind = (\n" + "".join(f"    {literal}\n" for literal in literals) + ")\n"
+        + "workers = " + " + ".join(["1"] * 151) + "\n"
+        + elif_chain(300)
+        + "keepalive = 5\n"
+    )  # fmt: skip
+    compile(text, "gunicorn.conf.py", "exec")
+    limit = sys.getrecursionlimit()
+    loaded = load(decode(Path("gunicorn.conf.py"), text.encode()), PYTHON_CONFIG)
+    assert sys.getrecursionlimit() == limit  # raised while libcst reads the tree, then put back
+    assert not loaded.problems, loaded.problems
+    (backend,) = loaded.backends
+    assert (static_value(backend, BIND), static_value(backend, WORKERS)) == ("127.0.0.1:8000", 151)
+    keepalive = backend.get(KEEPALIVE)
+    assert keepalive is not None and (keepalive.value, keepalive.location.line) == (5, text.count("\n"))
+
+
+CHAIN = MAX_DEPTH - 10  # the links a statement may chain, with the levels of its own above them
+
+
+@pytest.mark.parametrize(
+    "chain",
+    [
+        "keepalive = (\n" + "    '5'\n" * CHAIN + ")\n",
+        "keepalive = " + " + ".join(["1"] * CHAIN) + "\n",
+        elif_chain(CHAIN) + "keepalive = 5\n",
+        "keepalive = " + " and ".join(["1"] * CHAIN) + "\n",
+        "keepalive = " + "-" * CHAIN + "5\n",
+        "import os\nkeepalive = os" + ".x" * CHAIN + "\n",
+        "keepalive = a" + "[0]" * CHAIN + "\n",
+        "keepalive = " + " if x else ".join(["5"] * CHAIN) + "\n",
+    ],
+    ids=["concatenation", "sum", "elif", "and", "unary", "attribute", "subscript", "conditional"],
+)
+def test_chains_up_to_the_depth_read_are_read(chain: str) -> None:
+    loaded = load(decode(Path("gunicorn.conf.py"), chain.encode()), PYTHON_CONFIG)
+    assert not loaded.problems, loaded.problems
+    assert KEEPALIVE in loaded.backends[0].settings
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        # past the depth tlslint reads: valid Python, so not "does not parse as Python"
+        ("bind = 'x'\nfmt = (\n" + "    'a'\n" * 2000 + ")\n", 3, f"not read: more than {MAX_DEPTH} levels"),
+        ("bind = 'x'\nworkers = " + " + ".join(["1"] * 2000) + "\n", 2, f"not read: more than {MAX_DEPTH}"),
+        (elif_chain(2000), 2 * MAX_DEPTH + 3, f"not read: more than {MAX_DEPTH} levels deep, counting"),
+        # nesting: brackets, operands of other expressions
+        ("bind = 'x'\nkeepalive = " + "[" * 150 + "]" * 150 + "\n", 2, "not read: nested more than 100"),
+        ("keepalive = " + "f(" * 150 + ")" * 150 + "\n", 1, "not read: nested more than 100 levels deep"),
+        # what CPython refuses itself
+        ("bind = 'x'\nkeepalive = " + "(" * 300 + ")" * 300 + "\n", 2, "does not parse as Python: too many"),
+    ],
+    ids=["concatenation", "sum", "elif", "lists", "calls", "parentheses"],
+)
+def test_deeper_than_tlslint_reads_is_refused_at_its_line(text: str, line: int, message: str) -> None:
+    (problem,) = load(decode(Path("gunicorn.conf.py"), text.encode()), PYTHON_CONFIG).problems
+    assert (problem.line, message in problem.message) == (line, True), problem
+
+
+def test_a_chain_python_itself_gives_up_on_is_refused_at_its_line() -> None:
+    # CPython 3.11 and 3.12 give up on a 5,000-term sum (RecursionError "during ast
+    # construction"; compile() too), 3.10 and 3.13 read it: either way, its line is told.
+    text = "bind = 'x'\nworkers = " + " + ".join(["1"] * 5000) + "\nkeepalive = 5\n"
+    (problem,) = load(decode(Path("gunicorn.conf.py"), text.encode()), PYTHON_CONFIG).problems
+    assert problem.line == 2, problem
+    said = problem.message
+    assert "refuses it: maximum recursion depth" in said or "not read: more than" in said, said
 
 
 def test_a_cr_only_file_is_read_with_python_lines() -> None:

@@ -183,6 +183,11 @@ CASES: dict[str, Case] = {
     ),
     "script-no-server": Case({"start.sh": "#!/bin/sh\nset -e\nexec node server.js\n"}, ("start.sh",)),
     "python-syntax": Case({"gunicorn.conf.py": "keepalive = (\n"}, (".",)),
+    "python-encoding": Case({"gunicorn.conf.py": b"# -*- coding: foobar -*-\nkeepalive = 1\n"}, (".",)),
+    "python-too-deep": Case({"gunicorn.conf.py": "keepalive = " + "[" * 150 + "]" * 150 + "\n"}, (".",)),
+    "python-long-chain": Case(
+        {"gunicorn.conf.py": "keepalive = 5\nfmt = (\n" + "    '%(h)s '\n" * 400 + ")\n"}, (".",)
+    ),
     "toml-syntax": Case({"hypercorn.toml": "bind = [\n"}, (".",)),
     "backend-mapping-missing": Case(
         {

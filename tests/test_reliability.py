@@ -549,12 +549,22 @@ def test_a_generated_file_builds_alike_in_chunks(text: str, monkeypatch: pytest.
         ("(" * (15 * MIB), "file is 15.0 MiB, above the 128 KiB read of a Python app-server file; not read"),
         ("keepalive = " + "(" * 5000 + "1" + ")" * 5000 + "\n", "too many nested parentheses"),
         # accepted by CPython, then an internal error (RecursionError) in the tree's visitors
-        ("keepalive = " + "-" * 2500 + "1\n", "nested more than 100 levels deep"),
-        ("keepalive = a" + "[0]" * 2500 + "\n", "nested more than 100 levels deep"),
+        ("keepalive = " + "-" * 2500 + "1\n", "not read: more than 500 levels deep, counting each link"),
+        ("keepalive = a" + "[0]" * 2500 + "\n", "not read: more than 500 levels deep, counting each link"),
+        ("keepalive = (\n" + "    'a'\n" * 2000 + ")\n", "not read: more than 500 levels deep, counting"),
+        ("keepalive = " + "[" * 150 + "]" * 150 + "\n", "not read: nested more than 100 levels deep"),
         # valid, and 74 s and 1.6 GB for a MiB
         ("keepalive = 5\n" + "x = 1\n" * (MIB // 6), "file is 1.0 MiB, above the 128 KiB read"),
     ],
-    ids=["15-mib-of-parens", "nested-parens", "unary-chain", "subscript-chain", "one-mib"],
+    ids=[
+        "15-mib-of-parens",
+        "nested-parens",
+        "unary-chain",
+        "subscript-chain",
+        "concatenation",
+        "nested-lists",
+        "one-mib",
+    ],
 )
 def test_hostile_python_app_server_config_is_refused_quickly(tmp_path: Path, text: str, message: str) -> None:
     (tmp_path / "gunicorn.conf.py").write_text(text)
@@ -565,6 +575,28 @@ def test_hostile_python_app_server_config_is_refused_quickly(tmp_path: Path, tex
     assert "BKD001 [error] does not parse as Python: " + message in result.stdout or (
         "BKD001 [error] " + message in result.stdout
     ), result.stdout
+    assert re.search(r"gunicorn\.conf\.py:[1-9]\d*:", result.stdout) or "128 KiB read" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # an internal error (RecursionError in libcst's position metadata), exit 2
+        "bind = '127.0.0.1:8000'\naccess_log_format = (\n" + "    '%%(h)s '\n" * 400 + ")\nkeepalive = 75\n",
+        # "does not parse as Python: nested more than 100 levels deep", exit 2
+        "bind = '127.0.0.1:8000'\nworkers = " + " + ".join(["1"] * 151) + "\nkeepalive = 75\n",
+        "import os\nbind = '127.0.0.1:8000'\nenv = os.environ.get('E')\nif env == '0':\n    workers = 1\n"
+        + "".join(f"elif env == '{n}':\n    workers = {n}\n" for n in range(1, 300))
+        + "keepalive = 75\n",
+    ],
+    ids=["400-literals", "151-term-sum", "300-branch-elif"],
+)
+def test_long_flat_python_is_read(tmp_path: Path, text: str) -> None:
+    compile(text, "gunicorn.conf.py", "exec")  # python3 compiles it, and gunicorn reads it
+    (tmp_path / "gunicorn.conf.py").write_text(text)
+    result = tlslint(tmp_path, "--no-cache", "gunicorn.conf.py")
+    assert_clean_exit(result, 0)
+    assert "All checks passed" in result.stdout, result.stdout
 
 
 # -- forked helpers die with their parent ---------------------------------------------------------

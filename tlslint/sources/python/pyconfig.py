@@ -28,8 +28,12 @@ config is in scope, and never by ``tlslint.sources.python`` itself.
 from __future__ import annotations
 
 import ast
+import io
 import re
+import sys
+import tokenize
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -61,10 +65,14 @@ _CONFIG_POSITIONAL = ("app", "host", "port", "uds", "fd")
 
 
 class PythonSyntaxError(Exception):
-    def __init__(self, line: int, message: str) -> None:
+    def __init__(self, line: int, message: str, python_reads: bool = False) -> None:
         super().__init__(message)
         self.line = line
         self.message = message
+        self.python_reads = python_reads  # the text is Python: tlslint cannot read it
+
+    def problem(self, not_python: str) -> str:
+        return f"not read: {self.message}" if self.python_reads else f"{not_python}: {self.message}"
 
 
 # libcst reads about 30 KiB of Python a second and holds 1.6 GB for a MiB: an app-server
@@ -75,33 +83,85 @@ MAX_PYTHON_CHARS = 128 * 1024
 # stack (the process dies on SIGSEGV) a few thousand levels down, and its visitors,
 # and ours, recurse in Python a few frames a level; real configs nest a dozen levels.
 MAX_NESTING = 100
+# How deep it may go counting each link of a chain (`a + b + c`, `elif`, `'a' 'b'`) as a
+# level, as libcst's tree does. Python compiles such chains a few thousand links long;
+# libcst refuses an implicit concatenation of some 3,400 literals, its position metadata
+# recurses about 4 frames a level (Python's default limit is 1,000 frames), and it reads
+# 128 KiB of 1,000-link chains in 50 s, of 500-link ones in 26 s, as long as 128 KiB of
+# 90-link ones (which a nesting of 100 let through) or of plain `x = a[0]` lines.
+MAX_DEPTH = 500
+# The recursion limit while libcst's tree of a config is read: room for MAX_DEPTH levels
+# at up to 10 frames each, on far less C stack than a thread has (3.11 recurses in C for
+# a generator's next(), which libcst's position metadata calls a level).
+_RECURSION_LIMIT = 10 * MAX_DEPTH + 2000
 
 
-def parse(text: str) -> cst.Module:
-    text = _readable(text)
-    refused = _refuse_deep_nesting(text)
+def parse(text: str, bom: bool = False) -> cst.Module:
+    """``text`` (``bom``: the file starts with a UTF-8 byte-order mark) read by libcst."""
+    return _parse(text, bom)[0]
+
+
+def _parse(text: str, bom: bool) -> tuple[cst.Module, int]:
+    """libcst's tree of ``text``, and how deep it goes (see ``_Depths``)."""
+    text = _readable(text, bom)
+    refused, depth = _refuse_deep_nesting(text)
     try:
-        return cst.parse_module(text)
+        with _recursion_room(depth):
+            return cst.parse_module(text), depth
     except cst.ParserSyntaxError as error:
         if refused is not None:  # CPython's words and line: libcst's point past the error
             raise PythonSyntaxError(refused.lineno or 0, refused.msg) from None
         message = str(error.message).strip().splitlines()[0] if error.message else "invalid syntax"
         at = _LIBCST_AT.search(message)
-        raise PythonSyntaxError(int(at.group(1)) if at else error.raw_line, message) from None
+        line = int(at.group(1)) if at else error.raw_line
+        if depth >= 0:  # CPython read it: it is Python, which libcst does not read
+            message = f"valid Python that libcst, tlslint's Python parser, does not read: {message}"
+            raise PythonSyntaxError(line, message, python_reads=True) from None
+        raise PythonSyntaxError(line, message) from None
     except (ValueError, UnicodeError) as error:
         raise PythonSyntaxError(0, str(error)) from None
 
 
+@contextmanager
+def _recursion_room(depth: int) -> Iterator[None]:
+    """Room for libcst and the visitors here to recurse through a tree ``depth`` levels
+    deep: the interpreter's recursion limit, raised while they do and put back after."""
+    before = sys.getrecursionlimit()
+    wanted = min(10 * depth + 2000, _RECURSION_LIMIT)
+    if wanted > before:
+        sys.setrecursionlimit(wanted)
+    try:
+        yield
+    finally:
+        if wanted > before:
+            sys.setrecursionlimit(before)
+
+
 _LIBCST_AT = re.compile(r"error at (\d+):\d+")
-# PEP 263: a comment on the first or second line names the file's encoding.
-_CODING = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+# PEP 263: a comment on the first line, or on the second under a first that holds only a
+# comment or blanks, names the file's encoding; CPython's tokenizer reads it so (ASCII names).
+_CODING = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.ASCII)
+_BLANK_OR_COMMENT = re.compile(r"[ \t\f]*(?:#|$)")
 _UNDECODED = re.compile("[\udc80-\udcff]")  # bytes the UTF-8 reading could not decode
+_NOT_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
-def _readable(text: str) -> str:
-    """``text`` as libcst can read it, one character for one: a byte that is not UTF-8
-    was kept as a lone surrogate (so that a fix writes it back), which libcst refuses.
-    Python reads such a file only under a PEP 263 declaration of an encoding it fits."""
+def _readable(text: str, bom: bool = False) -> str:
+    """``text`` as libcst can read it, one character for one, or ``PythonSyntaxError``
+    where Python refuses the file's encoding (PEP 263) as CPython's tokenizer does: a
+    declared encoding it does not know, a byte-order mark with a declaration other than
+    UTF-8, bytes the declared encoding (else UTF-8) cannot decode. A byte that is not
+    UTF-8 was kept as a lone surrogate (so that a fix writes it back), which libcst
+    refuses: Python reads such a file only under a declaration of an encoding it fits."""
+    declared = _declared_encoding(text)
+    if declared is not None:
+        name, line = declared
+        normal = _normal_encoding(name)
+        if bom and normal != "utf-8":
+            message = f"a UTF-8 byte-order mark and a {name} encoding declared (PEP 263): Python refuses it"
+            raise PythonSyntaxError(line, f"{message} (encoding problem: {normal} with BOM)")
+        if normal != "utf-8":
+            return _declared_reading(text, name, normal, line)
     if text.isascii():
         return text
     try:
@@ -111,51 +171,198 @@ def _readable(text: str) -> str:
         first = error.start
     line = len(_PYTHON_NEWLINE.findall(text, 0, first)) + 1
     byte = ord(text[first]) - 0xDC00
-    declared = _declared_encoding(text)
-    if declared is None:
-        message = f"byte 0x{byte:02x} is not UTF-8 and the file declares no encoding (PEP 263)"
-        raise PythonSyntaxError(line, f"{message}: Python refuses it")
+    if declared is not None:
+        raise PythonSyntaxError(line, f"byte 0x{byte:02x} is not {declared[0]}, the encoding it declares")
+    message = f"byte 0x{byte:02x} is not UTF-8 and the file declares no encoding (PEP 263)"
+    raise PythonSyntaxError(line, f"{message}: Python refuses it")
+
+
+def _declared_reading(text: str, name: str, normal: str, line: int) -> str:
+    """``text`` for libcst when the file declares an encoding other than UTF-8: Python
+    decodes the whole file with it, and refuses the file if that fails."""
+    data = text.encode("utf-8", "surrogateescape")
     try:
-        text.encode("utf-8", "surrogateescape").decode(declared)
-    except LookupError:
-        raise PythonSyntaxError(1, f"unknown encoding {declared!r}") from None
-    except UnicodeDecodeError:
-        message = f"byte 0x{byte:02x} is not {declared}, the encoding it declares"
+        decoded = data.decode(normal)
+    except UnicodeDecodeError as error:
+        where = len(_PYTHON_NEWLINE.findall(data[: error.start].decode("latin-1"))) + 1
+        bad = data[error.start]
+        raise PythonSyntaxError(where, f"byte 0x{bad:02x} is not {name}, the encoding it declares") from None
+    except LookupError:  # no such codec, or not a text encoding ("hex")
+        raise PythonSyntaxError(line, f"unknown encoding {name!r}") from None
+    except (UnicodeError, ValueError) as error:  # a codec's own failure ("undefined", "punycode")
+        message = f"the {name} encoding it declares does not decode it: {error}"
         raise PythonSyntaxError(line, message) from None
+    if _NOT_ASCII.sub("", decoded) != _NOT_ASCII.sub("", text):
+        # utf-16, EBCDIC, a multibyte encoding whose bytes may be ASCII ones: the code is
+        # not what UTF-8 reads, and tlslint reads UTF-8.
+        message = f"declares {name} (PEP 263), in which its code reads other than in UTF-8"
+        raise PythonSyntaxError(line, f"{message}; tlslint reads encodings that keep ASCII as it is")
     return _UNDECODED.sub("\ufffd", text)  # in comments and strings tlslint does not read
 
 
-def _declared_encoding(text: str) -> str | None:
-    for line in text.splitlines()[:2]:
+def _declared_encoding(text: str) -> tuple[str, int] | None:
+    """The encoding a PEP 263 comment declares, as written, and its line."""
+    for number, line in enumerate(_PYTHON_NEWLINE.split(text, 2)[:2], 1):
         match = _CODING.match(line)
         if match:
-            return None if match.group(1).lower().replace("_", "-") in ("utf-8", "utf8") else match.group(1)
+            return match.group(1), number
+        if not _BLANK_OR_COMMENT.match(line):
+            return None  # code on the first line: the second declares nothing
     return None
 
 
-def _refuse_deep_nesting(text: str) -> SyntaxError | None:
-    """``PythonSyntaxError`` for text nested deeper than ``MAX_NESTING``, told first by
-    CPython's parser (which bounds nesting itself, with an error and no crash), then by
-    an iterative walk of its tree. Other syntax errors are returned and left to libcst,
-    which reads newer grammar than this interpreter may."""
+def _normal_encoding(name: str) -> str:
+    """The name CPython's tokenizer gives a declared encoding (``get_normal_name``)."""
+    key = name[:12].lower().replace("_", "-")
+    if key == "utf-8" or key.startswith("utf-8-"):
+        return "utf-8"
+    latin = ("latin-1", "iso-8859-1", "iso-latin-1")
+    if key in latin or key.startswith(tuple(f"{each}-" for each in latin)):
+        return "iso-8859-1"
+    return name
+
+
+def _refuse_deep_nesting(text: str) -> tuple[SyntaxError | None, int]:
+    """``PythonSyntaxError`` for text nested deeper than ``MAX_NESTING``, or deeper than
+    ``MAX_DEPTH`` counting each link of a chain, told first by CPython's parser (which
+    bounds nesting itself, with an error and no crash), then by an iterative walk of its
+    tree. Else the syntax error libcst is left to tell (it reads newer grammar than this
+    interpreter may), and how deep libcst's tree of the text goes: -1 when CPython did
+    not read it."""
     try:
         tree = ast.parse(text)
-    except (RecursionError, MemoryError):
-        raise PythonSyntaxError(0, f"nested more than {MAX_NESTING} levels deep") from None
+    except (RecursionError, MemoryError) as error:
+        # CPython's own parser gives up (on `1 + 1 + ...` 5,000 terms long, in 3.11 and
+        # 3.12; 3.10 and 3.13 read it): this Python refuses the file.
+        words = str(error) or "out of memory"
+        version = f"{sys.version_info.major}.{sys.version_info.minor}"
+        raise PythonSyntaxError(_first_line_refused(text), f"Python {version} refuses it: {words}") from None
     except SyntaxError as error:
         if "too many" in str(error.msg):  # nested parentheses, levels of indentation
             raise PythonSyntaxError(error.lineno or 0, str(error.msg)) from None
-        return error
+        return error, -1
     except ValueError:  # a NUL byte: libcst says it too
-        return None
-    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_NESTING:
-            line = getattr(node, "lineno", 0)
-            raise PythonSyntaxError(line, f"nested more than {MAX_NESTING} levels deep")
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
-    return None
+        return None, -1
+    return None, _Depths(text).walk(tree)
+
+
+def _first_line_refused(text: str) -> int:
+    """The first line through which CPython's parser gives up on the text, or 0."""
+    ends = [match.end() for match in _PYTHON_NEWLINE.finditer(text)] + [len(text)]
+    low, high = 0, len(ends) - 1
+    if not _parser_gives_up(text[: ends[high]]):
+        return 0
+    while low < high:  # the shortest run of first lines on which it gives up
+        middle = (low + high) // 2
+        if _parser_gives_up(text[: ends[middle]]):
+            high = middle
+        else:
+            low = middle + 1
+    return low + 1
+
+
+def _parser_gives_up(text: str) -> bool:
+    try:
+        ast.parse(text)
+    except (RecursionError, MemoryError):
+        return True
+    except (SyntaxError, ValueError):
+        return False
+    return False
+
+
+class _Depths:
+    """How deep a module's syntax tree goes, in two measures: its nesting (brackets,
+    blocks, operands in other expressions) and its depth as libcst builds it, where each
+    link of a chain is a level too: `a + b + c` is an addition inside an addition, as
+    are `a and b and c`, `x.y.z`, `f()()`, `- - 1`, each `elif`, and each literal of an
+    implicit concatenation `'a' 'b' 'c'`. A chain is flat in the text, and flat to
+    CPython's parser, but libcst and the visitors over its tree recurse a few frames a level."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._lines: list[bytes] | None = None
+
+    def walk(self, tree: ast.AST) -> int:
+        deepest = 0
+        pieces: set[int] = set()
+        stack: list[tuple[ast.AST, int, int, int]] = [(tree, 0, 0, 0)]  # node, nesting, depth, line
+        while stack:
+            node, nesting, depth, line = stack.pop()
+            line = getattr(node, "lineno", line)
+            if id(node) in pieces:
+                pieces.discard(id(node))  # a piece of an f-string, counted with it
+            elif isinstance(node, ast.JoinedStr) or (
+                isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes))
+            ):
+                depth += self._concatenated(node, depth) - 1
+            if isinstance(node, ast.JoinedStr):
+                pieces.update(id(value) for value in node.values if isinstance(value, ast.Constant))
+            if nesting > MAX_NESTING:
+                message = f"nested more than {MAX_NESTING} levels deep: tlslint reads no deeper"
+                raise PythonSyntaxError(line, message, python_reads=True)
+            if depth > MAX_DEPTH:
+                message = (
+                    f"more than {MAX_DEPTH:,} levels deep, counting each link of a chain"
+                    " (`a + b + ...`, `elif`, `x.y.z`, `'a' 'b'`) as a level: tlslint reads no deeper"
+                )
+                raise PythonSyntaxError(line, message, python_reads=True)
+            deepest = max(deepest, depth)
+            chained = _chain_links(node)
+            extra = len(node.values) - 1 if isinstance(node, ast.BoolOp) else 0
+            for child in ast.iter_child_nodes(node):
+                if id(child) in chained:
+                    stack.append((child, nesting, depth + 1, line))
+                else:
+                    stack.append((child, nesting + 1, depth + 1 + extra, line))
+        return deepest
+
+    def _concatenated(self, node: ast.expr, depth: int) -> int:
+        """How many literals the string ``node`` concatenates (at most, for a long one)."""
+        start, end = node.lineno, node.end_lineno or node.lineno
+        if start == end and (node.end_col_offset or 0) - node.col_offset < 2 * (MAX_DEPTH - depth):
+            return 1  # too short to hold that many literals ('a' is 3 characters)
+        if self._lines is None:
+            self._lines = self.text.encode("utf-8", "surrogateescape").splitlines(keepends=True)
+        lines = self._lines[start - 1 : end]
+        if not lines:
+            return 1
+        lines[-1] = lines[-1][: node.end_col_offset]
+        lines[0] = lines[0][node.col_offset :]
+        segment = b"".join(lines)
+        if len(segment) < 2 * (MAX_DEPTH - depth):
+            return 1
+        return _string_tokens(b"(" + segment + b")")
+
+
+def _chain_links(node: ast.AST) -> set[int]:
+    """The children of ``node`` that continue a chain it is a link of (by id)."""
+    if isinstance(node, ast.BinOp):
+        return {id(side) for side in (node.left, node.right) if isinstance(side, ast.BinOp)}
+    if isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.UnaryOp):
+        return {id(node.operand)}
+    if isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(
+        node.value, (ast.Attribute, ast.Subscript, ast.Call)
+    ):
+        return {id(node.value)}
+    if isinstance(node, ast.Call) and isinstance(node.func, (ast.Attribute, ast.Subscript, ast.Call)):
+        return {id(node.func)}
+    if isinstance(node, ast.IfExp) and isinstance(node.orelse, ast.IfExp):
+        return {id(node.orelse)}  # a if x else b if y else c
+    if isinstance(node, ast.If) and len(node.orelse) == 1:
+        elif_ = node.orelse[0]
+        if isinstance(elif_, ast.If) and elif_.col_offset == node.col_offset:  # elif, not else: if
+            return {id(elif_)}
+    return set()
+
+
+def _string_tokens(code: bytes) -> int:
+    """The string literals (f-strings among them) in ``code``."""
+    kinds = {tokenize.STRING, getattr(tokenize, "FSTRING_START", tokenize.STRING)}
+    try:
+        return sum(token.type in kinds for token in tokenize.tokenize(io.BytesIO(code).readline))
+    except (tokenize.TokenError, SyntaxError, ValueError, UnicodeError):
+        return len(code) // 2  # the most a text that long holds
 
 
 # --------------------------------------------------------------------------- positions
@@ -965,10 +1172,23 @@ def load(source: SourceText, *, mapped: bool = False, server: str | None = None)
         loaded.problems.append(Problem(source.path, 0, message))
         return loaded
     try:
-        module = parse(source.text)
+        module, depth = _parse(source.text, source.bom)
     except PythonSyntaxError as error:
-        loaded.problems.append(Problem(source.path, error.line, f"does not parse as Python: {error.message}"))
+        loaded.problems.append(Problem(source.path, error.line, error.problem("does not parse as Python")))
         return loaded
+    try:
+        with _recursion_room(depth):
+            _read(loaded, source, module, mapped, server)
+    except RecursionError:  # past what _Depths measures: never seen
+        loaded.backends.clear()
+        loaded.problems.append(Problem(source.path, 0, "not read: nested too deep for tlslint to read"))
+    return loaded
+
+
+def _read(
+    loaded: LoadedFile, source: SourceText, module: cst.Module, mapped: bool, server: str | None
+) -> None:
+    """``loaded.backends``: what the module configures or starts."""
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     positions = _Positions(source, wrapper.resolve(PositionProvider))
     scan = _scan(module)
@@ -982,7 +1202,6 @@ def load(source: SourceText, *, mapped: bool = False, server: str | None = None)
         loaded.backends.append(backend)
     if server is None and "hypercorn" in source.text:
         loaded.backends.extend(_hypercorn_objects(positions, scan))
-    return loaded
 
 
 def validate(source: SourceText) -> None:
@@ -990,6 +1209,6 @@ def validate(source: SourceText) -> None:
     from tlslint.sources.text import SourceError
 
     try:
-        parse(source.text)
+        parse(source.text, source.bom)
     except PythonSyntaxError as error:
-        raise SourceError(source.path, error.line, f"invalid Python: {error.message}") from None
+        raise SourceError(source.path, error.line, error.problem("invalid Python")) from None
