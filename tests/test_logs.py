@@ -20,9 +20,9 @@ from typing import Any
 
 import loggen
 import pytest
+from helpers import cli_in_process as tlslint
 
 from tlslint import catalogue
-from tlslint.cli import main
 from tlslint.logs import analysis as analysis_module
 from tlslint.logs.analysis import CappedCounter, find_spikes, percentile95
 from tlslint.logs.formats import (
@@ -39,17 +39,6 @@ from tlslint.logs.formats import (
 
 ROOT = Path(__file__).resolve().parent.parent
 LIMIT = 10
-
-
-def tlslint(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run the CLI in-process: (exit status, stdout, stderr)."""
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def logs_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:

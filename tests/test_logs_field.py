@@ -12,19 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import cli_in_process as tlslint
 
-from tlslint.cli import main
 from tlslint.logs.formats import detect, from_log_format
-
-
-def tlslint(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def logs_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any], str]:

@@ -7,18 +7,7 @@ from pathlib import Path
 
 import loggen
 import pytest
-
-from tlslint.cli import main
-
-
-def tlslint(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+from helpers import cli_in_process as tlslint
 
 
 @pytest.fixture(autouse=True)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import cli_in_process as run_cli
 from live_probe_nginx import free_port, prepare, running, running_nginx
 from nginx_harness import make_certificate, nginx_version
 
@@ -66,16 +67,6 @@ def run_probe(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict
         code = int(exit_.code or 0)
     out = capsys.readouterr().out
     return code, json.loads(out)
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def codes(doc: dict[str, Any]) -> list[str]:

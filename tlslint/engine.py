@@ -739,15 +739,8 @@ def _unfixable_with_marks(files: NginxFiles, findings: list[Finding]) -> list[Fi
     """Findings whose fix edits an nginx file with a byte-order mark, without the fix:
     --fix never writes such a file (nginx refuses it), so no report may count it fixable."""
     marked = {resolved(path) for path, parsed in files.parsed.items() if parsed.source.bom}
-    if not marked:
-        return findings
     note = "no automatic fix: the file starts with a UTF-8 byte-order mark (NGX010); save it without it first"
-    return [
-        replace(finding, fix=None, fix_note=note)
-        if finding.fix is not None and any(resolved(edit.path) in marked for edit in finding.fix.edits)
-        else finding
-        for finding in findings
-    ]
+    return _without_fixes_into(marked, note, findings)
 
 
 def _unfixable_with_cr_lines(texts: dict[Path, LoadedText], findings: list[Finding]) -> list[Finding]:
@@ -755,9 +748,14 @@ def _unfixable_with_cr_lines(texts: dict[Path, LoadedText], findings: list[Findi
     fix: the file is read (a CR is a YAML line break), but the YAML edits find lines by
     LF, and would put a key after the wrong line. No report may count such a fix."""
     marked = {path for path, loaded in texts.items() if loaded.source.cr_breaks}
+    note = "no automatic fix: the file ends its lines with a CR alone; convert its line ends to LF first"
+    return _without_fixes_into(marked, note, findings)
+
+
+def _without_fixes_into(marked: set[Path], note: str, findings: list[Finding]) -> list[Finding]:
+    """``findings``, those whose fix edits a file of ``marked`` (resolved) without it."""
     if not marked:
         return findings
-    note = "no automatic fix: the file ends its lines with a CR alone; convert its line ends to LF first"
     return [
         replace(finding, fix=None, fix_note=note)
         if finding.fix is not None and any(resolved(edit.path) in marked for edit in finding.fix.edits)
