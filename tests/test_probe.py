@@ -536,6 +536,9 @@ def test_nothing_listening_and_no_such_host(capsys: pytest.CaptureFixture[str]) 
         port = unused.getsockname()[1]
     code, doc = run_probe(capsys, f"127.0.0.1:{port}", "--sni", SNI)
     assert code == 2 and doc["probe"]["error"].startswith("cannot connect") and doc["findings"] == []
+    code, out, err = run_cli(capsys, "probe", f"127.0.0.1:{port}", "--sni", SNI)  # text: no "No findings"
+    assert code == 2 and "No findings" not in out and out.rstrip().endswith("the probe failed.")
+    assert "cannot connect" in err
     start = time.monotonic()
     code, doc = run_probe(capsys, "no-such-host.invalid:443", "--timeout", "2")
     assert code == 2 and "cannot resolve" in doc["probe"]["error"]

@@ -297,11 +297,10 @@ def run_probe(
         out = "" if quiet else render_text(result)  # --quiet: findings only, as for logs and check
         out += findings_text(run, quiet=quiet)
         if not quiet:
-            out += (
-                ("\n" if run.findings else "")
-                + summary_line(run.findings, f"probing {result.endpoint} in {result.elapsed_s:.1f} s")
-                + "\n"
-            )
+            where = f"probing {result.endpoint} in {result.elapsed_s:.1f} s"
+            # A probe that failed judged nothing: no "No findings" beside its error.
+            summary = f"Nothing judged {where}: the probe failed." if result.error else None
+            out += ("\n" if run.findings else "") + (summary or summary_line(run.findings, where)) + "\n"
         sys.stdout.write(out)
     else:
         from tlslint.report import render
