@@ -337,6 +337,19 @@ def test_fifo_named_walked_and_included_is_never_opened(tmp_path: Path) -> None:
     )
 
 
+def test_a_fifo_named_and_walked_is_one_error(tmp_path: Path) -> None:
+    """Named, it is an SRC001 error; the walk of its directory meets it again and does not
+    add the warning beside it."""
+    fifo(tmp_path / "d" / "a.conf")
+    write(tmp_path, {"d/nginx.conf": "events {}\nhttp {}\n"})
+    result = cli(tmp_path, "check", "d/a.conf", "d")
+    assert_no_crash(result)
+    assert result.returncode == 2
+    assert result.stdout.count("d/a.conf: SRC001") == 1 and "SRC001 [error]" in result.stdout
+    walked = cli(tmp_path, "check", "d")  # walked only: the warning
+    assert walked.stdout.count("d/a.conf: SRC001 [warning]") == 1
+
+
 def _without_privileges() -> tuple[str, ...] | None:
     """A command prefix under which file permissions hold, or None.
 

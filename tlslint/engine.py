@@ -812,8 +812,10 @@ def path_findings(discovered: Discovered) -> list[Finding]:
 
 def walk_findings(discovered: Discovered, configs: list[NginxConfig]) -> list[Finding]:
     """What a directory walk found and could not read (SRC001 warnings); a path an
-    include glob matched is reported at the include instead."""
+    include glob matched is reported at the include instead, and one also named on the
+    command line is its SRC001 error (``path_findings``)."""
     included = {resolved(p.unread) for config in configs for p in config.problems if p.unread is not None}
+    included.update(resolved(path) for path in discovered.missing)
     return [
         load_finding(UNREADABLE_PATH, file_location(path), reason, severity=Severity.WARNING)
         for path, reason in discovered.unreadable
