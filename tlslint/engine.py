@@ -738,30 +738,33 @@ def _byte_order_marks(files: NginxFiles) -> list[Finding]:
 def _unfixable_with_marks(files: NginxFiles, findings: list[Finding]) -> list[Finding]:
     """Findings whose fix edits an nginx file with a byte-order mark, without the fix:
     --fix never writes such a file (nginx refuses it), so no report may count it fixable."""
-    marked = {resolved(path) for path, parsed in files.parsed.items() if parsed.source.bom}
     note = "no automatic fix: the file starts with a UTF-8 byte-order mark (NGX010); save it without it first"
-    return _without_fixes_into(marked, note, findings)
+    return _without_fixes_into(
+        {resolved(p): note for p, parsed in files.parsed.items() if parsed.source.bom}, findings
+    )
 
 
 def _unfixable_with_cr_lines(texts: dict[Path, LoadedText], findings: list[Finding]) -> list[Finding]:
     """Findings whose fix edits a YAML file that ends lines with a lone CR, without the
     fix: the file is read (a CR is a YAML line break), but the YAML edits find lines by
     LF, and would put a key after the wrong line. No report may count such a fix."""
-    marked = {path for path, loaded in texts.items() if loaded.source.cr_breaks}
     note = "no automatic fix: the file ends its lines with a CR alone; convert its line ends to LF first"
-    return _without_fixes_into(marked, note, findings)
+    return _without_fixes_into(
+        {path: note for path, loaded in texts.items() if loaded.source.cr_breaks}, findings
+    )
 
 
-def _without_fixes_into(marked: set[Path], note: str, findings: list[Finding]) -> list[Finding]:
-    """``findings``, those whose fix edits a file of ``marked`` (resolved) without it."""
-    if not marked:
+def _without_fixes_into(notes: Mapping[Path, str], findings: list[Finding]) -> list[Finding]:
+    """``findings``, those whose fix edits a file of ``notes`` (by resolved path) without
+    it, and with the note of the first such file it edits instead."""
+    if not notes:
         return findings
-    return [
-        replace(finding, fix=None, fix_note=note)
-        if finding.fix is not None and any(resolved(edit.path) in marked for edit in finding.fix.edits)
-        else finding
-        for finding in findings
-    ]
+    kept = []
+    for finding in findings:
+        edited = (resolved(edit.path) for edit in finding.fix.edits) if finding.fix is not None else ()
+        note = next((notes[path] for path in edited if path in notes), None)
+        kept.append(finding if note is None else replace(finding, fix=None, fix_note=note))
+    return kept
 
 
 def _unfixable_below_unparsed(
@@ -786,20 +789,13 @@ def _unfixable_below_unparsed(
         if includer is not None:
             for path in config.files:
                 includers.setdefault(path, includer)
-    unfixable = []
-    for finding in findings:
-        edited = [resolved(edit.path) for edit in finding.fix.edits] if finding.fix is not None else []
-        includer = next((includers[path] for path in edited if path in includers), None)
-        if includer is None:
-            unfixable.append(finding)
-            continue
-        note = (
-            f"no automatic fix: {includer.name}, which includes this file, does not parse (NGX001): "
-            "this file was checked as if nothing included it, and the context nginx reads it in is "
-            f"unknown; fix {includer.name} first"
-        )
-        unfixable.append(replace(finding, fix=None, fix_note=note))
-    return unfixable
+    notes = {
+        path: f"no automatic fix: {includer.name}, which includes this file, does not parse (NGX001): "
+        "this file was checked as if nothing included it, and the context nginx reads it in is "
+        f"unknown; fix {includer.name} first"
+        for path, includer in includers.items()
+    }
+    return _without_fixes_into(notes, findings)
 
 
 def path_findings(discovered: Discovered) -> list[Finding]:
