@@ -21,7 +21,7 @@ from tlslint.checks._causes import Cause, Place, fix_key
 from tlslint.checks._effective import LEVELS, chain, locations
 from tlslint.checks._fragment import includer, is_fragment
 from tlslint.checks._placeholders import placeholder_note, templated, templated_line
-from tlslint.checks._placement import http_target, server_target
+from tlslint.checks._placement import Target, http_target, server_target
 from tlslint.checks._session import rejects_handshakes
 from tlslint.findings import Edit, Finding, Fix, Related
 from tlslint.nginx_edits import remove_directive, replace_arguments
@@ -712,29 +712,36 @@ def protocols_fix(config: NginxConfig, site: ProtocolSite, protocols: Sequence[s
         edits = (replace_arguments(first, list(protocols)), *(remove_directive(line) for line in others))
         more = f" and remove the other {len(others)} line(s) of that block" if others else ""
         return Fix(f"set `ssl_protocols {value};`{more}", edits, safe=False)
-    governing = site.governing
-    if governing is None:
+    added = _added_at(config, site)
+    if added is None:
         return None
-    # The default server decides for its socket before 1.29.2, so the line goes
-    # where it inherits from: http{}, else the (default) server itself.
-    target = http_target(governing) or server_target(config, governing)
-    if target is None:
-        return None
+    target = added[0]
     statement = f"ssl_protocols {value};"
     return Fix(f"add `{statement}` to {target.label}", (target.insert(statement),), safe=False)
 
 
-def edited_level(config: NginxConfig, site: ProtocolSite) -> Block | None:
-    """The block whose ssl_protocols ``protocols_fix`` sets: the one holding the site's
-    lines, else the one it adds the line to (http{}, else the deciding server's)."""
-    if site.lines:
-        return site.level
+def _added_at(config: NginxConfig, site: ProtocolSite) -> tuple[Target, Block] | None:
+    """Where ``protocols_fix`` adds ssl_protocols to a site that inherits it: the target,
+    and its block. The default server decides for its socket before 1.29.2, so the line
+    goes where it inherits from: http{}, else the (default) server itself."""
     governing = site.governing
     if governing is None:
         return None
-    if http_target(governing) is not None:
-        return governing.http
-    return governing.block if server_target(config, governing) is not None else None
+    target = http_target(governing)
+    if target is not None:
+        assert governing.http is not None  # http_target found its directive
+        return target, governing.http
+    target = server_target(config, governing)
+    return (target, governing.block) if target is not None else None
+
+
+def edited_level(config: NginxConfig, site: ProtocolSite) -> Block | None:
+    """The block whose ssl_protocols ``protocols_fix`` sets: the one holding the site's
+    lines, else the one it adds the line to."""
+    if site.lines:
+        return site.level
+    added = _added_at(config, site)
+    return added[1] if added is not None else None
 
 
 def protocols_note(site: ProtocolSite) -> str:
