@@ -462,6 +462,7 @@ def test_invalid_settings_are_reported_every_time(tmp_path: Path, monkeypatch: p
 @pytest.mark.parametrize(
     ("given", "warned"),
     [("1.25", "since 1.25.1 `http2 on;` appears"), ("1.23", "since 1.23.4 the default ssl_protocols"),
+     ("1.15", "since 1.15.3 upstream{} accepts keepalive_timeout"),
      ("1.22", ""), ("1.25.3", ""), ("nginx/1.29", "since 1.29.7 every upstream")],
 )  # fmt: skip
 def test_a_partial_version_is_warned_about_when_its_series_changed(

@@ -40,6 +40,7 @@ _VERSION_RE = re.compile(r"^\s*(?:nginx/)?(\d{1,9})\.(\d{1,9})(?:\.(\d{1,9}))?\s
 
 # Changes at a patch release: "1.25" (read as 1.25.0) cannot say which side of them it is.
 PATCH_RELEASE_CHANGES: tuple[tuple[Version, str], ...] = (
+    (UPSTREAM_KEEPALIVE_TIMEOUT, "upstream{} accepts keepalive_timeout"),
     (HTTP2_KEEPALIVE, "keepalive_timeout and keepalive_requests govern HTTP/2 connections"),
     (KEEPALIVE_REQUESTS_1000, "keepalive_requests defaults to 1000"),
     (TICKET_KEYS_IN_SHARED_CACHE, "the shared session cache keeps ticket keys"),
