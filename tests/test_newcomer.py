@@ -290,3 +290,33 @@ def test_the_github_action_run_step(installed: Installed, tmp_path: Path) -> Non
     log = json.loads((workspace / "tlslint.sarif").read_text(encoding="utf-8"))
     assert log["runs"][0]["results"]
     assert "exit-code=1" in output.read_text(encoding="utf-8").splitlines()
+
+
+def test_the_github_action_splits_multi_line_inputs(installed: Installed, tmp_path: Path) -> None:
+    """`paths: |` and `args: |` blocks arrive with newlines: every line is used (a `read -a`
+    took the first line only, and the step passed on a tree it never checked)."""
+    from ruamel.yaml import YAML
+
+    action = YAML(typ="safe", pure=True).load((installed.checkout / "action.yml").read_text(encoding="utf-8"))
+    step = next(s for s in action["runs"]["steps"] if s.get("id") == "run")
+    workspace = tmp_path / "workspace"
+    (workspace / "empty").mkdir(parents=True)
+    shutil.copytree(installed.checkout / "examples", workspace / "examples")
+    output = tmp_path / "github_output"
+    output.touch()
+    env = {
+        **installed.env(),
+        "TLSLINT": str(installed.bin / "tlslint"),
+        "INPUT_PATHS": "empty\nexamples\n",
+        "INPUT_ARGS": "--quiet\n--fail-on error\n",
+        "INPUT_FORMAT": "text",
+        "INPUT_OUTPUT": "",
+        "GITHUB_OUTPUT": str(output),
+    }
+    proc = subprocess.run(
+        ["bash", "-e", "-c", step["run"]], cwd=workspace, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # examples/ was checked: errors
+    assert "examples/edge/sites-enabled/api.conf:7:5: NGX107 [error]" in proc.stdout
+    assert "Found " not in proc.stdout  # --quiet, the first line of args, still applies
+    assert "exit-code=1" in output.read_text(encoding="utf-8").splitlines()
