@@ -228,6 +228,8 @@ def test_manifest_declares_both_hooks() -> None:
         # Any depth under those directories: the nginx image's templates/, sites in subdirectories.
         ("nginx/sites/example.com", True),
         ("nginx/templates/default.conf.template", True),
+        ("templates/default.conf.template", True),  # the image's layout: ./templates:/etc/nginx/templates
+        ("docs/letter.template", False),
         ("sites-enabled/sub/x", True),
         ("deploy/etc/conf.d/apps/api", True),
         ("http.d/a/b/c", True),
