@@ -22,6 +22,8 @@ nginx does:
   inside ``${...}``, where nginx ends the word (``${a;b}`` is ``${a`` and ``;``
   to nginx: only the ``{`` right after ``$`` stays in the word). Generated
   expansions are closed, hold neither, and are followed by a non-space character.
+* crossplane ends a word at ``}``; nginx keeps a ``}`` inside a word (``a}b``),
+  and so do we (tested below). Generated words hold no ``}``.
 * A backslash inside ``${...}`` (crossplane ends the expansion at ``\\}``) and
   ``\\$`` followed by ``{`` (crossplane starts an expansion after an escaped
   ``$``; nginx does not) are not generated.
@@ -179,6 +181,8 @@ def config_text(draw: st.DrawFn) -> str:
             out.append(" ")
         strategy = {"word": word, "quoted": quoted(), "comment": comment, "punct": punct}[kind]
         piece = draw(strategy)
+        if piece == "}" and previous_is_word:
+            out.append(" ")  # "a}" is one word to nginx (and to us), two tokens to crossplane
         if previous_is_quote and piece[0] not in ";{)":
             out.append(" ")  # nginx refuses anything else right after a quote; crossplane reads on
         out.append(piece)
@@ -263,13 +267,30 @@ def test_token_kinds_quotes_and_offsets() -> None:
         ("ssl_ciphers ${;", [(WORD, "ssl_ciphers"), (WORD, "${"), (SEMI, ";")]),
         ("a x${{{b;", [(WORD, "a"), (WORD, "x${{{b"), (SEMI, ";")]),
         # ";" and "{" end the word inside "${...}" too (crossplane reads on to the "}")
-        ("a http://${HOST;x}:9000;", [(WORD, "a"), (WORD, "http://${HOST"), (SEMI, ";"), (WORD, "x"),
-                                      (CLOSE, "}"), (WORD, ":9000"), (SEMI, ";")]),
+        ("a http://${HOST;x}:9000;", [(WORD, "a"), (WORD, "http://${HOST"), (SEMI, ";"), (WORD, "x}:9000"),
+                                      (SEMI, ";")]),
         # an escaped "$" does not keep the "{"
         ("a \\${b;", [(WORD, "a"), (WORD, "\\$"), (OPEN, "{"), (WORD, "b"), (SEMI, ";")]),
     ],
 )  # fmt: skip
 def test_dollar_brace_stays_in_the_word(text: str, expected: list[tuple[int, str]]) -> None:
+    assert kinds_and_values(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Inside a word "}" is an ordinary character to nginx (only ";", "{" and whitespace
+        # end a word): `add_header X a}b;` loads (nginx 1.22.1), where crossplane ends the
+        # word and reads a block's end.
+        ("add_header X a}b;", [(WORD, "add_header"), (WORD, "X"), (WORD, "a}b"), (SEMI, ";")]),
+        ("location /x} { }", [(WORD, "location"), (WORD, "/x}"), (OPEN, "{"), (CLOSE, "}")]),
+        # At the start of a token it still closes the block.
+        ("a b; }}", [(WORD, "a"), (WORD, "b"), (SEMI, ";"), (CLOSE, "}"), (CLOSE, "}")]),
+        ("a b;}", [(WORD, "a"), (WORD, "b"), (SEMI, ";"), (CLOSE, "}")]),
+    ],
+)  # fmt: skip
+def test_a_closing_brace_inside_a_word_is_part_of_it(text: str, expected: list[tuple[int, str]]) -> None:
     assert kinds_and_values(text) == expected
 
 

@@ -6,6 +6,8 @@ tlslint on the same text, and holds both to the verdict measured on nginx 1.22.1
 
 * ``$`` followed by ``{``: the ``variable`` flag keeps that ``{`` in the word
   (``if (ch == '{' && variable) continue;``), so it opens no block.
+* ``}`` inside a word is plain: only ``;``, ``{`` and whitespace end a word, so
+  ``a}b`` is one word (at the start of a token ``}`` ends the block).
 * ``too long parameter``: a token nginx cannot hold, with the character read after
   it, in its 4096-byte buffer (NGX_CONF_BUFFER); counted in bytes, comments too.
 
@@ -43,6 +45,10 @@ CASES = [
     Case("location-dollar-brace", server("location ~ \\.php${ return 200; }"), False, "location", 5),
     Case("ciphers-dollar-brace", "ssl_ciphers ${;", True),
     Case("map-key-dollar-brace", "map $uri $m {\n    default 0;\n    ~^/a${ 1;\n}", True),
+    # -- "}" inside a word: plain (only ";", "{" and whitespace end a word) -------------
+    Case("brace-inside-a-word", server("add_header X a}b;"), True),
+    Case("brace-ending-a-location-name", server("location /x} { return 204; }"), True),
+    Case("brace-after-an-argument", server("return 204 }"), False),  # nginx: unexpected "}"
     # -- "too long parameter" ------------------------------------------------------
     Case("word-4095-before-semicolon", "add_header X " + "a" * 4095 + ";", True),
     Case("word-4096-before-semicolon", "add_header X " + "a" * 4096 + ";", False, LONG, 3),

@@ -27,8 +27,9 @@ _ESC = r"\\[\s\S]"
 # stays in the word, with any "{" right after it (ngx_conf_read_token's ``variable``
 # flag: ``if (ch == '{' && variable) continue;``; an escaped "$" does not set it).
 # Nothing else changes: the word goes on, and a ";", a "{" or whitespace still ends
-# it, so "${a;b}" is the word "${a" and a ";". A "}" closes the "${" within the word
-# ("${NAME}" is one word, as in nginx, where "}" inside a word is plain).
+# it, so "${a;b}" is the word "${a" and a ";". Inside a word "}" is plain, as in nginx
+# (only at the start of a token does it close a block): "${NAME}" and "a}b" are words
+# (crossplane ends a word at "}").
 # Runs of plain characters are matched at once and never given back (possessive,
 # Python 3.11+): the regex engine's time per token halves. Every character has one
 # way to be matched (the classes exclude what starts an escape or an expansion), so
@@ -58,7 +59,7 @@ def scan_pattern(possessive: bool = POSSESSIVE) -> re.Pattern[str]:
     run, once = ("++", "+") if possessive else ("", "")
     expansion = _expansion(run, once)
     head = rf"(?:[^\s{{}};\"'#\\$]|{_ESC}|{expansion})"
-    tail = rf"(?:[^\s{{}};\\$]{run}|{_ESC}|{expansion})*{once}"
+    tail = rf"(?:[^\s{{;\\$]{run}|{_ESC}|{expansion})*{once}"
     return re.compile(
         rf"""\s*(?:
     ({_comment(run, once)})
