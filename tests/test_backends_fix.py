@@ -367,3 +367,103 @@ def test_ngx210_safe_fix_starts_no_race(tmp_path: Path, config: str, timeout_lin
     else:
         assert f"    keepalive 32;\n    {timeout_line}\n" in fixed
     assert run([tmp_path], settings).findings == []
+
+
+KEEPALIVE_122 = NGINX_130.replace(
+    "    server 127.0.0.1:8000;\n", "    server 127.0.0.1:8000;\n    keepalive 32;\n"
+)
+GEVENT_5 = 'bind = "127.0.0.1:8000"\nworker_class = "gevent"\nkeepalive = 5\n'
+# The realistic benchmark's site00139: gunicorn started by a Dockerfile's CMD.
+DOCKERFILE_5 = (
+    "FROM python:3.12-slim\n"
+    'CMD ["gunicorn", "-k", "gevent", "--keep-alive", "5", "-b", "0.0.0.0:8000", "app:app"]\n'
+)
+UPSTREAM_RULES = ["NGX004", "NGX210", "NGX211", "NGX212", "BKD101"]
+
+
+@pytest.mark.nginx
+@pytest.mark.parametrize(
+    ("name", "backend"), [("gunicorn.conf.py", GEVENT_5), ("Dockerfile", DOCKERFILE_5)], ids=["conf", "cmd"]
+)
+def test_ngx211_safe_fix_starts_no_race(tmp_path: Path, name: str, backend: str) -> None:
+    """An upstream with keepalive whose every location defeats it (HTTP/1.0, "Connection:
+    close") holds no idle connection, and BKD101 is silent. NGX211's safe fix makes the
+    location reuse them: in front of gunicorn's 5s it also adds keepalive_timeout 4s. It
+    added the location's two lines alone, and --fix reported BKD101 as its own bug."""
+    from nginx_harness import nginx_t
+
+    files = {"app.conf": KEEPALIVE_122, name: backend}
+    mapping: dict[str, Any] = {"nginx": {"version": "1.22"}, "select": UPSTREAM_RULES}
+    result = check_files(tmp_path, files, mapping)
+    assert [f.code for f in result.findings] == ["NGX211"]
+    settings = settings_for(tmp_path, mapping)
+    outcome = apply_fixes(result, settings, unsafe=False, write=True)
+    assert outcome.messages == []
+    fixed = (tmp_path / "app.conf").read_text(encoding="utf-8")
+    assert "    keepalive 32;\n    keepalive_timeout 4s;\n}" in fixed
+    assert '        proxy_http_version 1.1;\n        proxy_set_header Connection "";\n' in fixed
+    assert run([tmp_path], settings).findings == []
+    checked = nginx_t(fixed)
+    assert checked.ok, checked.describe()
+
+
+def test_ngx211_leaves_a_race_already_run_to_bkd101(tmp_path: Path) -> None:
+    """Where another location reuses the upstream's connections, the race is on already:
+    BKD101 reports it with its own fix, and NGX211's fix is the location's lines alone."""
+    conf = KEEPALIVE_122.replace(
+        "    }\n}\n",
+        "    }\n    location /ok/ {\n        proxy_pass http://app;\n        proxy_http_version 1.1;\n"
+        '        proxy_set_header Connection "";\n    }\n}\n',
+    )
+    files = {"app.conf": conf, "gunicorn.conf.py": GEVENT_5}
+    result = check_files(tmp_path, files, {"nginx": {"version": "1.22"}, "select": UPSTREAM_RULES})
+    assert [f.code for f in result.findings] == ["BKD101", "NGX211"]
+    fix = result.findings[1].fix
+    assert fix is not None and fix.safe and "keepalive_timeout" not in fix.description
+
+
+def test_ngx211_replaces_a_racing_timeout_unsafely(tmp_path: Path) -> None:
+    """A keepalive_timeout the upstream states at or above the app server's is replaced,
+    which is unsafe (a value the operator wrote)."""
+    conf = KEEPALIVE_122.replace("    keepalive 32;\n", "    keepalive 32;\n    keepalive_timeout 75s;\n")
+    files = {"app.conf": conf, "gunicorn.conf.py": GEVENT_5}
+    mapping: dict[str, Any] = {"nginx": {"version": "1.22"}, "select": UPSTREAM_RULES}
+    result = check_files(tmp_path, files, mapping)
+    (finding,) = result.findings
+    assert finding.fix is not None and not finding.fix.safe
+    settings = settings_for(tmp_path, mapping)
+    assert apply_fixes(result, settings, unsafe=True, write=True).messages == []
+    assert "    keepalive 32;\n    keepalive_timeout 4s;\n}" in (tmp_path / "app.conf").read_text(
+        encoding="utf-8"
+    )
+    assert run([tmp_path], settings).findings == []
+
+
+BEFORE_1153 = [
+    pytest.param(KEEPALIVE_122, "NGX211", id="NGX211"),
+    # nginx 1.14 refuses the line (NGX004): replacing its value left BKD101 [no timeout].
+    pytest.param(
+        NGINX_130.replace(
+            "    server 127.0.0.1:8000;\n", "    server 127.0.0.1:8000;\n    keepalive_timeout 75s;\n"
+        ),
+        "NGX210",
+        id="NGX210-refused-line",
+    ),
+    # The fix's upstream{} had keepalive_timeout 4s, which nginx 1.14 refuses.
+    pytest.param(NGINX_130.replace("http://app", "http://127.0.0.1:8000"), "NGX212", id="NGX212"),
+]
+
+
+@pytest.mark.parametrize(("conf", "code"), BEFORE_1153)
+def test_no_fix_starts_a_race_before_1_15_3(tmp_path: Path, conf: str, code: str) -> None:
+    """Before 1.15.3 upstream{} has no keepalive_timeout: keep-alive reuse that a fix would
+    start races gunicorn with nothing to end it, so the fix is withheld and the note says so."""
+    files = {"app.conf": conf, "gunicorn.conf.py": GEVENT_5}
+    mapping: dict[str, Any] = {"nginx": {"version": "1.14"}, "select": UPSTREAM_RULES}
+    result = check_files(tmp_path, files, mapping)
+    (finding,) = [f for f in result.findings if f.code == code]
+    assert finding.fix is None
+    assert "would race gunicorn's idle timeout of 5s (BKD101)" in finding.fix_note
+    assert "On nginx 1.15.3 or later" in finding.fix_note and "keepalive_timeout 4s" in finding.fix_note
+    settings = settings_for(tmp_path, mapping)
+    assert apply_fixes(result, settings, unsafe=True, write=True).messages == []

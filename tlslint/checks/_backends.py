@@ -114,6 +114,19 @@ def links(workspace: Workspace) -> list[Link]:
     return backends.memo["links"]  # type: ignore[no-any-return]
 
 
+def upstream_links(workspace: Workspace, upstream: Block) -> list[Link]:
+    """The links of one upstream{} (asked by NGX210's and NGX211's fixes, per finding)."""
+    backends = workspace.backends
+    if backends is None:
+        return []
+    if "by_upstream" not in backends.memo:
+        index: dict[int, list[Link]] = {}
+        for link in links(workspace):
+            index.setdefault(id(link.upstream), []).append(link)
+        backends.memo["by_upstream"] = index
+    return backends.memo["by_upstream"].get(id(upstream), [])  # type: ignore[no-any-return]
+
+
 def _links(workspace: Workspace, backends: BackendWorkspace) -> list[Link]:
     found: list[Link] = []
     seen: set[tuple[int, int]] = set()

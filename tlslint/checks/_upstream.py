@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
@@ -43,6 +44,7 @@ from tlslint.nginx_values import templated
 from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_DEFAULT, UPSTREAM_KEEPALIVE_TIMEOUT
 from tlslint.sources.nginx.model import Directive
 from tlslint.version_range import VersionRange
+from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import MAIN, Block, NginxConfig, per_config
 
 PASS_MODULES = {
@@ -542,6 +544,47 @@ def no_idle_timeout(versions: VersionRange) -> str:
     """``before nginx 1.15.3 (nginx.version 1.14.2)``, for the messages of a range
     that ``has_idle_timeout`` answers False for."""
     return f"before nginx 1.15.3 ({versions.settled(UPSTREAM_KEEPALIVE_TIMEOUT)})"
+
+
+def backend_race(workspace: Workspace, upstream: Block, timed: bool | None) -> tuple[float, str] | None:
+    """The lowest idle timeout of the app servers behind ``upstream`` that close idle
+    connections before nginx would (BKD101's race once its connections are reused), and
+    whose it is: what a fix that starts the reuse (NGX210's keepalive, NGX211's location
+    lines) must set keepalive_timeout below. Where the range holds releases before 1.15.3
+    (``timed`` not True), nginx may keep an idle connection with no timeout: every app
+    server that keeps one races it."""
+    if workspace.backends is None:
+        return None  # no app server in the run: its modules stay unimported
+    from tlslint.checks._backends import racing, upstream_links, upstream_timeout
+
+    nginx = upstream_timeout(upstream)
+    if nginx is None:
+        return None
+    held = nginx.seconds if timed else math.inf
+    return racing((link.backend for link in upstream_links(workspace, upstream)), held)
+
+
+def timeout_below(race: tuple[float, str]) -> str:
+    """The upstream keepalive_timeout for ``race`` (``backend_race``): one second below the
+    app server's idle timeout, as nginx writes it."""
+    from tlslint.checks._backends import nginx_target, nginx_value
+
+    return nginx_value(nginx_target(race[0]))
+
+
+def untimed_note(
+    versions: VersionRange, timed: bool | None, race: tuple[float, str], starts: str, then: str
+) -> str:
+    """Why a fix that would start upstream keep-alive reuse (``starts``: "keep-alive here")
+    is withheld where upstream{} may lack keepalive_timeout (before 1.15.3): the reuse would
+    start BKD101's race, and the line that ends it is refused. ``then``: what to do on
+    1.15.3 or later."""
+    when = no_idle_timeout(versions) if timed is False else f"before nginx 1.15.3 ({versions.unsettled()})"
+    return (
+        f"no automatic fix: {starts} would race {race[1]} (BKD101), and {when} upstream{{}} has no "
+        "keepalive_timeout to close idle connections first (nginx refuses the line). On nginx 1.15.3 "
+        f"or later, {then}"
+    )
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ nothing this configuration shows.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext
@@ -21,13 +20,15 @@ from tlslint.checks._upstream import (
     PassTarget,
     UpgradeMap,
     anchor,
+    backend_race,
     connection_issue,
     has_idle_timeout,
     http_version_issue,
     keepalive_line,
     label,
-    no_idle_timeout,
     pass_notes,
+    timeout_below,
+    untimed_note,
     upgrade_maps,
     upstream_users,
     websocket_only,
@@ -106,13 +107,21 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 own = directive.block
                 after = own[-1] if own else None
                 timed = has_idle_timeout(versions)
-                race = _backend_race(workspace, upstream, timed)
+                race = backend_race(workspace, upstream, timed)
                 if race is None:
                     edit = insert_directive(directive.source, directive, own, f"keepalive {size};", after)
                     fix = Fix(f"add `keepalive {size};` to upstream {name}", (edit,), True)
-                elif timed is not True and upstream.last("keepalive_timeout") is None:
-                    fix = None  # keep-alive alone would race the app server, and the timeout is refused
-                    note = _untimed_note(versions, timed, name, race)
+                elif timed is False or (timed is None and upstream.last("keepalive_timeout") is None):
+                    # Keep-alive alone would race the app server, and the timeout is refused:
+                    # before 1.15.3 a line the block has is refused too, and changes nothing.
+                    fix = None
+                    note = untimed_note(
+                        versions,
+                        timed,
+                        race,
+                        "keep-alive here",
+                        f"add keepalive with keepalive_timeout {timeout_below(race)} to upstream {name}",
+                    )
                 else:
                     fix = _with_timeout(upstream, size, race)
             complete = _with_locations(fix, proxied, versions, maps) if fix is not None else None
@@ -131,36 +140,6 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 anchor=anchor(upstream, "keepalive"),
                 fix_note=note,
             )
-
-
-def _backend_race(workspace: Workspace, upstream: Block, timed: bool | None) -> tuple[float, str] | None:
-    """The lowest idle timeout of the app servers behind ``upstream`` that close idle
-    connections before nginx would (BKD101's race once keepalive is on), and who. Where
-    the range holds releases before 1.15.3 (``timed`` not True), nginx may keep an idle
-    connection with no timeout: every app server that keeps one races it."""
-    if workspace.backends is None:
-        return None  # no app server in the run: its modules stay unimported
-    from tlslint.checks._backends import links, racing, upstream_timeout
-
-    nginx = upstream_timeout(upstream)
-    if nginx is None:
-        return None
-    held = nginx.seconds if timed else math.inf
-    return racing((link.backend for link in links(workspace) if link.upstream is upstream), held)
-
-
-def _untimed_note(versions: VersionRange, timed: bool | None, name: str, race: tuple[float, str]) -> str:
-    """Why there is no fix where upstream{} may lack keepalive_timeout (before 1.15.3):
-    keep-alive alone would start BKD101's race, and the line that ends it is refused."""
-    from tlslint.checks._backends import nginx_target, nginx_value
-
-    when = no_idle_timeout(versions) if timed is False else f"before nginx 1.15.3 ({versions.unsettled()})"
-    return (
-        f"no automatic fix: keep-alive here would race {race[1]} (BKD101), and {when} upstream{{}} "
-        "has no keepalive_timeout to close idle connections first (nginx refuses the line). On nginx "
-        f"1.15.3 or later, add keepalive with keepalive_timeout {nginx_value(nginx_target(race[0]))} "
-        f"to upstream {name}"
-    )
 
 
 def _with_timeout(upstream: Block, size: int, race: tuple[float, str]) -> Fix | None:

@@ -29,13 +29,17 @@ from tlslint.checks._upstream import (
     LocationChange,
     PassTarget,
     anchor,
+    backend_race,
     balancers_after_keepalive,
     connection_issue,
+    has_idle_timeout,
     http_version_issue,
     keepalive_line,
     keepalive_on,
     label,
     plain_request_empty,
+    timeout_below,
+    untimed_note,
     upgrade_maps,
     upstream_users,
     websocket_only,
@@ -76,7 +80,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 if protocol is None and connection is None:
                     continue
                 reported.add(key)
-                yield _finding(ctx, target, upstream, protocol, connection, versions)
+                yield _finding(ctx, workspace, target, upstream, protocol, connection, versions)
 
 
 def _balancer_order(
@@ -127,6 +131,7 @@ def _balancer_order(
 
 def _finding(
     ctx: RuleContext,
+    workspace: Workspace,
     target: PassTarget,
     upstream: Block,
     protocol: tuple[str, Directive | None] | None,
@@ -177,6 +182,8 @@ def _finding(
     ):
         notes.append(related(connection.upgrade_map.entry, "the map's value for plain requests"))
     fix, note = location_fix(location, protocol is not None, connection)
+    if fix is not None:
+        fix, note = _out_of_race(workspace, upstream, versions, fix)
     return ctx.finding(
         target.directive,
         message,
@@ -186,6 +193,64 @@ def _finding(
         anchor=anchor(location, "proxy_http_version"),
         fix_note=note,
     )
+
+
+def _out_of_race(
+    workspace: Workspace, upstream: Block, versions: VersionRange, fix: Fix
+) -> tuple[Fix | None, str]:
+    """``fix`` with the upstream keepalive_timeout that keeps the reuse it starts out of
+    BKD101's race; or no fix, and why.
+
+    Where every location of the upstream defeats keep-alive, no idle connection waits in
+    its pool, and BKD101 is silent. Once this location reuses them, an app server that
+    closes idle connections before nginx's keepalive_timeout (60s) races nginx: the fix
+    adds the timeout one second below the app server's, as NGX210's does with keepalive.
+    Where another location reuses them already, the race is BKD101's finding, with its fix.
+    """
+    if workspace.backends is None:
+        return fix, ""  # no app server in the run: its modules stay unimported
+    from tlslint.checks._backends import nginx_edit, upstream_links
+
+    linked = upstream_links(workspace, upstream)
+    if not linked or any(link.reused for link in linked):
+        return fix, ""
+    timed = has_idle_timeout(versions)
+    race = backend_race(workspace, upstream, timed)
+    if race is None:
+        return fix, ""
+    assert upstream.directive is not None
+    name = upstream.directive.args[0]
+    value = timeout_below(race)
+    line = upstream.last("keepalive_timeout")
+    # Before 1.15.3 the pool has no idle timeout at all (a line written there is refused):
+    # every idle timeout of the app server races it.
+    if timed is False or (timed is None and line is None):
+        return None, untimed_note(
+            versions,
+            timed,
+            race,
+            "reusing connections here",
+            f"{fix.description}, with keepalive_timeout {value} in upstream {name}",
+        )
+    edit = nginx_edit(upstream, value)
+    if edit is None:
+        return None, (
+            f"no automatic fix: reusing connections here would race {race[1]} (BKD101), and upstream "
+            f"{name}'s keepalive_timeout comes from an include: set it to {value} there, and "
+            f"{fix.description}"
+        )
+    # No connection of the upstream was reused: a timeout added changes nothing that
+    # happened before (safe); a value the block states is replaced (unsafe).
+    timeout = (
+        f"add keepalive_timeout {value} to upstream {name}"
+        if line is None
+        else f"set keepalive_timeout {value} instead of {' '.join(line.args)} in upstream {name}"
+    )
+    return Fix(
+        f"{fix.description}; {timeout} (below {race[1]})",
+        (*fix.edits, edit),
+        fix.safe and line is None,
+    ), ""
 
 
 def location_fix(location: Block, http11: bool, connection: ConnectionIssue | None) -> tuple[Fix | None, str]:

@@ -16,10 +16,16 @@ and ``proxy_set_header Connection ""`` unless the Connection header it sets keep
 the connection; one that a ``map $http_upgrade`` turns into ``close`` for plain
 requests gets the map's empty value instead, as NGX211's fix does. Targets with
 variables and WebSocket-only locations are left out.
+
+In front of an app server that closes idle connections before the new upstream's 60s
+(BKD101's race), the upstream also gets ``keepalive_timeout`` one second below the app
+server's; before nginx 1.15.3 (or where the range holds both sides of it) upstream{} has
+no keepalive_timeout, and no fix is offered.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 
@@ -33,6 +39,7 @@ from tlslint.checks._upstream import (
     connection_issue,
     every_pass,
     free_name,
+    has_idle_timeout,
     http_context_anchor,
     http_upstreams,
     http_version_issue,
@@ -42,6 +49,8 @@ from tlslint.checks._upstream import (
     pass_targets,
     plain_request_empty,
     split_address,
+    timeout_below,
+    untimed_note,
     upgrade_maps,
     websocket_only,
 )
@@ -80,7 +89,22 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             if passed is not None:
                 yield _bypassed(ctx, target, passed.declared, cost)
                 continue
-            fix, note = _fix(config, target, versions, size, _backend_race(workspace, target))
+            timed = has_idle_timeout(versions)
+            race = _backend_race(workspace, target, timed)
+            if race is not None and timed is not True:
+                # The new upstream's keep-alive would race the app server, and the
+                # keepalive_timeout that ends the race is refused before 1.15.3.
+                fix = None
+                note = untimed_note(
+                    versions,
+                    timed,
+                    race,
+                    "keep-alive here",
+                    f"declare an upstream{{}} for {target.address} with keepalive {size} and "
+                    f"keepalive_timeout {timeout_below(race)}, and proxy_pass to it",
+                )
+            else:
+                fix, note = _fix(config, target, versions, size, race)
             yield ctx.finding(
                 target.directive,
                 f"proxy_pass {target.directive.args[0]} names no upstream{{}}: nginx makes an implicit "
@@ -175,18 +199,18 @@ def _pass_hosts(config: NginxConfig) -> dict[str, tuple[bool, frozenset[str]]]:
     return {key: (ported.get(key, False), frozenset(found)) for key, found in schemes.items()}
 
 
-def _backend_race(workspace: Workspace, target: PassTarget) -> tuple[str, str] | None:
-    """The upstream keepalive_timeout that keeps the new keep-alive out of BKD101's race
-    (one second below the lowest idle timeout of the app servers at the address, which
-    close idle connections before nginx's default would), and whose timeout that is."""
+def _backend_race(workspace: Workspace, target: PassTarget, timed: bool | None) -> tuple[float, str] | None:
+    """The lowest idle timeout of the app servers at the address that close idle connections
+    before the new upstream's default keepalive_timeout would (BKD101's race), and whose it
+    is. Where the range holds releases before 1.15.3 (``timed`` not True), nginx may keep an
+    idle connection with no timeout: every app server that keeps one races it."""
     if workspace.backends is None:
         return None  # no app server in the run: its modules stay unimported
-    from tlslint.checks._backends import backends_at, nginx_target, nginx_value, racing
+    from tlslint.checks._backends import backends_at, racing
 
     default = parse_time(UPSTREAM_KEEPALIVE_TIMEOUT_DEFAULT)  # the new upstream's
     assert default is not None
-    race = racing(backends_at(workspace, target.address), default)
-    return None if race is None else (nginx_value(nginx_target(race[0])), race[1])
+    return racing(backends_at(workspace, target.address), default if timed else math.inf)
 
 
 def _fix(
@@ -194,7 +218,7 @@ def _fix(
     target: PassTarget,
     versions: VersionRange,
     size: int,
-    race: tuple[str, str] | None,
+    race: tuple[float, str] | None,
 ) -> tuple[Fix | None, str]:
     location = target.location
     assert location is not None
@@ -217,7 +241,7 @@ def _fix(
     if create:
         body = [statement("server", target.address), statement("keepalive", str(size))]
         if race is not None:
-            body.append(statement("keepalive_timeout", race[0]))
+            body.append(statement("keepalive_timeout", timeout_below(race)))
         edits.append(new_block(where, statement("upstream", name, block=body)))
     if not keep_name:
         edits.append(replace_argument(target.directive, 0, f"{target.scheme}://{name}{target.rest}"))
@@ -246,7 +270,7 @@ def _fix(
         added.append(f"the empty value for plain requests in map ${upgrade.variable}")
     description = f"declare upstream {name} ({target.address}, keepalive {size}"
     if create and race is not None:
-        description += f", keepalive_timeout {race[0]} below {race[1]}"
+        description += f", keepalive_timeout {timeout_below(race)} below {race[1]}"
     description += ")"
     if not keep_name:
         description += f" and proxy_pass to it from {label(location)}"
