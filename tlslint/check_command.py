@@ -329,6 +329,8 @@ def _report_baseline(result: RunResult, *, quiet: bool) -> None:
     outcome = result.baseline
     if outcome is None:
         return
+    from tlslint.baseline import DEAD_ANCHORS
+
     by_code: dict[str, list[str]] = {}
     for entry in outcome.unknown:
         by_code.setdefault(entry.code, []).append(entry.path)
@@ -356,7 +358,12 @@ def _report_baseline(result: RunResult, *, quiet: bool) -> None:
         )
         for entry in outcome.stale[:STALE_SHOWN]:
             times = f" (x{entry.count})" if entry.count != 1 else ""
-            print(f"  {entry.path}: {entry.code} {entry.anchor or entry.message}{times}", file=sys.stderr)
+            # Maybe still reported: what did not load is never hidden, so the entry is dead.
+            dead = ""
+            if entry.anchor in DEAD_ANCHORS:
+                dead = " (what does not load is never hidden by a baseline)"
+            key = entry.anchor or entry.message
+            print(f"  {entry.path}: {entry.code} {key}{times}{dead}", file=sys.stderr)
         if len(outcome.stale) > STALE_SHOWN:
             print(f"  ... and {len(outcome.stale) - STALE_SHOWN} more", file=sys.stderr)
 
