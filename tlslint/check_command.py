@@ -209,11 +209,19 @@ def _read_stdin(name: Path | None, settings: Settings) -> SourceText:
     from tlslint.sources.text import SourceError
 
     try:
-        return stdin.read(name, max_bytes=settings.max_file_size)
+        source = stdin.read(name, max_bytes=settings.max_file_size)
     except SourceError as error:
         raise CommandError(f"standard input: {error.message}") from None
     except ValueError as error:
         raise CommandError(str(error)) from None
+    # Nothing is what a failed `kubectl kustomize ... | tlslint check -` pipes (a shell
+    # without pipefail passes on the last command's status): never "All checks passed".
+    if not source.text.strip():
+        raise CommandError(
+            "standard input is empty: nothing checked (did the command piping into tlslint fail? "
+            "`set -o pipefail` makes the shell say so)"
+        )
+    return source
 
 
 def _lock_for_fix(targets: list[Path], settings: Settings) -> RootLock:
