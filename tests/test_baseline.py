@@ -471,7 +471,7 @@ def test_write_baseline_says_what_it_could_not_record(tmp_path: Path) -> None:
     assert codes(written.stdout) == ["NGX001"]
     assert written.stdout.endswith(
         "Found 1 finding (1 error) in 3 files read.\n"
-        "Recorded 2 findings in b.json (a file that does not parse is never recorded).\n"
+        "Recorded 2 findings in b.json (what does not load is never recorded).\n"
     )
     reported = json.loads(tlslint(tmp_path, "--write-baseline", "b.json", "--format", "json").stdout)
     assert reported["baseline"] == {"file": "b.json", "ignored": 0, "recorded": 2, "kept": 0, "stale": []}

@@ -11,13 +11,14 @@ import json
 import os
 import re
 import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from conftest import kustomize_binary
-from sandbox import Sandbox, sandbox, tlslint
+from sandbox import Sandbox, cli_env, sandbox, tlslint
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,6 +59,7 @@ class Case:
     prepare: Callable[[Path], None] = lambda root: None
     unprivileged: bool = False
     needs: Callable[[], object] = lambda: None  # skips the case when a tool is absent
+    stdin: str | None = None  # piped in (the command line reads it with `-`)
 
 
 SERVER = "server {\n    listen 80;\n}\n"
@@ -247,6 +249,8 @@ CASES: dict[str, Case] = {
     ),
     "select-empty": Case({"app.conf": SERVER}, ("--select", "", "app.conf")),
     "usage": Case({"app.conf": SERVER}, ("--no-such-option", "app.conf")),
+    # What `kubectl kustomize broken | tlslint check -` pipes when the shell has no pipefail.
+    "stdin-empty": Case({}, ("-",), stdin=""),
 }
 
 
@@ -277,6 +281,11 @@ def _run(case: Case, root: Path, box: Sandbox | None) -> subprocess.CompletedPro
     case.prepare(root)
     machine = () if {"--diff", "--no-such-option"} & set(case.args) else ("--format", "json")
     args = ("--no-cache", *machine, *case.args)
+    if case.stdin is not None:
+        command = [sys.executable, "-m", "tlslint", *args]
+        return subprocess.run(
+            command, input=case.stdin, cwd=root, env=cli_env(), capture_output=True, text=True, timeout=120
+        )
     return box.tlslint(*args) if box is not None else tlslint(root, *args)
 
 

@@ -134,3 +134,11 @@ def test_fixing_stdin_is_refused_with_a_clear_error(tmp_path: Path, option: str)
     status, _, stderr = tlslint(tmp_path, option, "-", stdin=NGINX)
     assert status == 2
     assert f"tlslint: {option} works on files; it cannot be combined with standard input (-)" in stderr
+
+
+@pytest.mark.parametrize("text", ["", "\n  \n"])
+def test_empty_stdin_is_nothing_checked_not_a_pass(tmp_path: Path, text: str) -> None:
+    # What `kubectl kustomize broken | tlslint check -` pipes in a shell without pipefail.
+    status, findings, stderr = tlslint(tmp_path, "-", stdin=text)
+    assert (status, findings) == (2, [])
+    assert "tlslint: standard input is empty: nothing checked" in stderr and "pipefail" in stderr

@@ -33,13 +33,14 @@ from pathlib import Path
 from typing import Any
 
 from tlslint import __version__, catalogue
-from tlslint.filters import UNSUPPRESSIBLE
-from tlslint.findings import Finding
+from tlslint.findings import BYTE_ORDER_MARK, UNPARSED, Finding, is_unsuppressible
 from tlslint.paths import resolved
 from tlslint.report.json_format import relative_path
 from tlslint.settings import Settings
 
 VERSION = 1
+# The anchors of load errors only (findings.is_load_error): no entry with one is recorded.
+DEAD_ANCHORS = frozenset({UNPARSED, BYTE_ORDER_MARK})
 Key = tuple[str, str, str]  # code, relative path, anchor (or message)
 
 
@@ -88,8 +89,10 @@ def base_for(settings: Settings) -> Path:
 
 
 def recordable(finding: Finding) -> bool:
-    """A file that does not parse is never hidden, by a baseline either."""
-    return finding.code not in UNSUPPRESSIBLE
+    """What did not load (a file that does not parse, a path named that does not exist, a
+    build that does not render) is never hidden, by a baseline either: an entry for it
+    would turn a run that did not check everything into "All checks passed"."""
+    return not is_unsuppressible(finding)
 
 
 def key_for(finding: Finding, base: Path) -> Key:
@@ -192,7 +195,13 @@ def judge(base: Path, checked: frozenset[Path], rule_ran: Callable[[str], bool])
     rules = catalogue.index()
 
     def judged(entry: Entry) -> bool:
-        if entry.code not in rules or not rule_ran(entry.code):
+        if entry.code not in rules:
+            return False
+        # An entry for what did not load (written by a tlslint that recorded it) matches
+        # nothing now: always stale, so that a refresh drops it.
+        if entry.anchor in DEAD_ANCHORS:
+            return True
+        if not rule_ran(entry.code):
             return False
         path = entry_path(entry, base)
         return resolved(path) in checked or not path.exists()

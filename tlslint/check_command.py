@@ -209,11 +209,19 @@ def _read_stdin(name: Path | None, settings: Settings) -> SourceText:
     from tlslint.sources.text import SourceError
 
     try:
-        return stdin.read(name, max_bytes=settings.max_file_size)
+        source = stdin.read(name, max_bytes=settings.max_file_size)
     except SourceError as error:
         raise CommandError(f"standard input: {error.message}") from None
     except ValueError as error:
         raise CommandError(str(error)) from None
+    # Nothing is what a failed `kubectl kustomize ... | tlslint check -` pipes (a shell
+    # without pipefail passes on the last command's status): never "All checks passed".
+    if not source.text.strip():
+        raise CommandError(
+            "standard input is empty: nothing checked (did the command piping into tlslint fail? "
+            "`set -o pipefail` makes the shell say so)"
+        )
+    return source
 
 
 def _lock_for_fix(targets: list[Path], settings: Settings) -> RootLock:
@@ -329,6 +337,8 @@ def _report_baseline(result: RunResult, *, quiet: bool) -> None:
     outcome = result.baseline
     if outcome is None:
         return
+    from tlslint.baseline import DEAD_ANCHORS
+
     by_code: dict[str, list[str]] = {}
     for entry in outcome.unknown:
         by_code.setdefault(entry.code, []).append(entry.path)
@@ -356,7 +366,12 @@ def _report_baseline(result: RunResult, *, quiet: bool) -> None:
         )
         for entry in outcome.stale[:STALE_SHOWN]:
             times = f" (x{entry.count})" if entry.count != 1 else ""
-            print(f"  {entry.path}: {entry.code} {entry.anchor or entry.message}{times}", file=sys.stderr)
+            # Maybe still reported: what did not load is never hidden, so the entry is dead.
+            dead = ""
+            if entry.anchor in DEAD_ANCHORS:
+                dead = " (what does not load is never hidden by a baseline)"
+            key = entry.anchor or entry.message
+            print(f"  {entry.path}: {entry.code} {key}{times}{dead}", file=sys.stderr)
         if len(outcome.stale) > STALE_SHOWN:
             print(f"  ... and {len(outcome.stale) - STALE_SHOWN} more", file=sys.stderr)
 

@@ -221,8 +221,11 @@ order:
   (NGX002), an include loop (NGX003), a build that does not render (RND001), a path
   named that cannot be read (SRC001) and a fix not written (SRC002). `--ignore NGX003`
   or `--select NGX104` cannot turn a run that did not check everything into "All checks
-  passed" (exit 2, [exit codes](exit-codes.md)). A schema violation in YAML that loads
-  is an ordinary finding of APG201 or GW002, selected like any.
+  passed" (exit 2, [exit codes](exit-codes.md)), and neither can `per-file-ignores`, a
+  suppression comment or a baseline; only a missing include (NGX002) can be silenced
+  there or recorded, for includes provided at deploy time. A schema violation in YAML
+  that loads is an ordinary finding of APG201 or GW002, selected like any, and so is an
+  unknown directive (NGX010).
 
 `tlslint --show-settings` prints each layer and the rules that run.
 """

@@ -648,7 +648,7 @@ def checked_files(
     (an nginx file read only while looking for an includer is not), reported, and parsed
     (the findings of a file that does not parse are not known)."""
     in_configs = {path for config in configs for path in config.files}
-    unparsed = {resolved(f.location.path) for f in findings if f.code == PARSE_ERROR or f.anchor == UNPARSED}
+    unparsed = {resolved(f.location.path) for f in findings if f.anchor == UNPARSED}
     return frozenset(
         path
         for path in read
@@ -695,7 +695,7 @@ _PROBLEM_CODES = {"loop": INCLUDE_LOOP, "missing": INCLUDE_NOT_FOUND, "unreadabl
 def load_findings(files: NginxFiles, configs: list[NginxConfig]) -> list[Finding]:
     findings = []
     for path, error in sorted(files.errors.items()):
-        findings.append(load_finding(PARSE_ERROR, file_location(path, error.line), error.message))
+        findings.append(load_finding(PARSE_ERROR, file_location(path, error.line), error.message, UNPARSED))
     findings.extend(_byte_order_marks(files))
     seen: set[tuple[Path, int, str]] = set()
     for config in configs:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tlslint import catalogue
-from tlslint.findings import Finding, is_load_error
+from tlslint.findings import Finding, is_load_error, is_unsuppressible
 from tlslint.paths import resolved as resolve_path
 from tlslint.selection import Resolution, prefixes
 from tlslint.settings import Settings
@@ -20,9 +20,9 @@ from tlslint.sources.nginx.model import SourceText
 if TYPE_CHECKING:
     from tlslint.suppressions import FileSuppressions, Suppression
 
-# A file that does not parse is never hidden, nor an include loop (nothing provided at
-# deploy time mends one: nginx refuses it, or crashes on a cycle of files).
-UNSUPPRESSIBLE = frozenset({"NGX001", "NGX003", "BKD001"})
+# Rules whose every finding is a load error: they run whatever the selection (what does
+# not load is reported by is_unsuppressible, whichever rule's code it has).
+ALWAYS_ENABLED = frozenset({"NGX001", "NGX003", "BKD001"})
 UNUSED_SUPPRESSION = "TLS001"  # opt-in: reported only when a selector names it
 SUPPRESSION_MARK = "tlslint"  # a comment without it suppresses nothing (tlslint.suppressions unread)
 
@@ -55,7 +55,7 @@ class Filters:
         self._used: set[tuple[int, str]] = set()
 
     def enabled(self, code: str) -> bool:
-        return code in UNSUPPRESSIBLE or self.selection.selects(code)
+        return code in ALWAYS_ENABLED or self.selection.selects(code)
 
     def keep(self, finding: Finding) -> bool:
         code = finding.code
@@ -64,7 +64,8 @@ class Filters:
         # read "All checks passed" about a file nothing was checked in.
         if not self.enabled(code) and not is_load_error(finding):
             return False
-        if code in UNSUPPRESSIBLE:
+        # Nor may per-file-ignores or a comment (`disable-file=ALL` in a vendored file) hide it.
+        if is_unsuppressible(finding):
             return True
         path = finding.location.path
         if self.per_file and self._per_file_ignored(path, code):

@@ -154,3 +154,11 @@ def is_load_error(finding: Finding) -> bool:
         or finding.anchor == UNPARSED
         or finding.anchor == BYTE_ORDER_MARK
     )
+
+
+def is_unsuppressible(finding: Finding) -> bool:
+    """A load error (``is_load_error``) that nothing hides: no baseline records it, and no
+    per-file-ignores, ``ignore`` or suppression comment silences it, so that a run that did
+    not check everything never reads "All checks passed". A missing include (NGX002) is
+    the exception: the file may be provided at deploy time (docs/usage.md#baselines)."""
+    return finding.code != INCLUDE_NOT_FOUND and is_load_error(finding)

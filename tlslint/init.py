@@ -344,7 +344,7 @@ _MISSING: Any = object()
 def _command_line_selection(settings: Settings) -> list[str]:
     """The command line's selection over the file's, and the rules that run, as comments."""
     from tlslint import catalogue
-    from tlslint.filters import UNSUPPRESSIBLE
+    from tlslint.filters import ALWAYS_ENABLED
     from tlslint.findings import LOADING_RULES
     from tlslint.selection import Resolution
 
@@ -365,7 +365,7 @@ def _command_line_selection(settings: Settings) -> list[str]:
                 "#   (--select starts afresh: the file's select, extend-select and ignore do not apply)"
             )
     index = catalogue.index()
-    selected = set(Resolution(settings.selections()).selected()) | UNSUPPRESSIBLE
+    selected = set(Resolution(settings.selections()).selected()) | ALWAYS_ENABLED
     running = [code for code in index if code in selected]
     idle = [code for code in index if code not in selected]
     if len(idle) <= len(running):

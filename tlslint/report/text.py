@@ -137,7 +137,7 @@ def summary(findings: list[Finding], files: int, baseline: BaselineOutcome | Non
             kept = f"; kept {entries} untouched (rules that did not run, files not checked)"
         if not findings:
             return f"{recorded}{kept}; no other findings ({read})."
-        return f"{summary(findings, files)}\n{recorded} (a file that does not parse is never recorded){kept}."
+        return f"{summary(findings, files)}\n{recorded} (what does not load is never recorded){kept}."
     if not findings and not files:
         return f"Nothing checked: no configuration found ({read})."  # never "passed"
     if not findings:
