@@ -365,7 +365,9 @@ def _add_rendered(
     if not (discovered.kustomizations or settings.helm_releases or stdin is not None):
         from tlslint.kustomize import enclosing
 
-        named = [p for p in (*discovered.yaml, *discovered.other_yaml) if resolved(p) in discovered.explicit]
+        # Every YAML tier's named files (rendered.named_yaml, not imported without a build)
+        yaml = (*discovered.yaml, *discovered.kubernetes, *discovered.other_yaml)
+        named = [p for p in yaml if resolved(p) in discovered.explicit]
         if not any(enclosing(path, stops(settings)) is not None for path in named):
             return None
     from tlslint.workspace.rendered import load_rendered

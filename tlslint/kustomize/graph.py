@@ -1,10 +1,13 @@
 """Kustomization files as a graph: what each one includes, and which are buildable roots.
 
-A *root* is a kustomization that no other known kustomization includes (as a
-resource, a base or a component) and that is not a ``kind: Component``: what
-``kubectl kustomize DIR`` is run on. Files that only live inside components or
-bases are checked through the roots that use them. A component that no root
-reaches is *unused*.
+A *root* is what ``kubectl kustomize DIR`` is run on: a kustomization that is not a
+``kind: Component`` and that either no other known kustomization includes (as a
+resource, a base or a component) or is an *overlay*: one that builds on a
+kustomization outside its own directory (``overlays/prod`` on ``../../base``), so
+that ``overlays/prod-eu`` on ``../prod`` leaves ``overlays/prod`` a deployment of its
+own. A *base* (included, building on nothing outside its directory: its own files,
+or kustomizations below it) is checked through the roots that use it, as a
+component is. A component that no root reaches is *unused*.
 
 The kustomization files are read, never written, with the same YAML reader as the
 Apigee files (exact offsets, so that a patch's lines can be reported).
@@ -116,11 +119,29 @@ class Graph:
     def included(self) -> set[Path]:
         return {child.path for node in self.nodes.values() for child in self.children(node)}
 
+    def overlay(self, node: Kustomization) -> bool:
+        """Whether ``node`` builds on a kustomization outside its own directory (a
+        resource or base, not a component): an overlay, deployed even when another
+        overlay builds on it in turn. A base that gathers the kustomizations below it
+        (``base/`` listing ``ingress/``) is not one."""
+        return any(
+            ref.path is not None
+            and ref.is_dir
+            and kustomization_in(ref.path) is not None
+            and not resolved(ref.path).is_relative_to(node.directory)
+            for ref in node.resources
+        )
+
     def roots(self) -> list[Kustomization]:
-        """Buildable roots: not a component, included by no other kustomization. In a
-        cycle of inclusions every member is one, so that kustomize says what is wrong."""
+        """Buildable roots: not a component, and included by no other kustomization or an
+        overlay (``overlay``). In a cycle of inclusions every member is one, so that
+        kustomize says what is wrong."""
         included = self.included()
-        roots = [n for p, n in sorted(self.nodes.items()) if not n.component and p not in included]
+        roots = [
+            n
+            for p, n in sorted(self.nodes.items())
+            if not n.component and (p not in included or self.overlay(n))
+        ]
         reached = {node.path for root in roots for node in self.closure(root)}
         cycles = [n for p, n in sorted(self.nodes.items()) if not n.component and p not in reached]
         return sorted([*roots, *cycles], key=lambda node: node.path)

@@ -263,20 +263,23 @@ def _add_stream(load: RenderedLoad, stdin: SourceText, files: SourceFiles) -> No
 
 
 # -- kustomize ----------------------------------------------------------------------
+def named_yaml(discovered: Discovered) -> list[Path]:
+    """The YAML files found that a kustomize build may read: every YAML tier's, the
+    kustomizations and the named YAML of no format (a patch)."""
+    return [*discovered.yaml, *discovered.kubernetes, *discovered.other_yaml, *discovered.kustomizations]
+
+
 def _kustomizations_in_scope(
     discovered: Discovered, targets: Sequence[Path], settings: Settings
 ) -> list[Path]:
     """The kustomization files found, and for files named one by one (pre-commit), those
-    of the project around them when a kustomization encloses one."""
+    of the project around them when a kustomization encloses one (of any YAML tier: a
+    base's Gateway is checked through the overlays that read it, never alone)."""
     from tlslint.kustomize import enclosing
 
     found = [resolved(p) for p in discovered.kustomizations]
     stops = [settings.base] if settings.source is not None else []
-    named = [
-        p
-        for p in (*discovered.yaml, *discovered.other_yaml, *discovered.kustomizations)
-        if resolved(p) in discovered.explicit
-    ]
+    named = [p for p in named_yaml(discovered) if resolved(p) in discovered.explicit]
     projects: set[Path] = set()
     for path in named:
         if enclosing(path, stops) is None:
@@ -311,12 +314,19 @@ def _add_kustomize(
     directories = [resolved(t) for t in targets if os.path.isdir(t)]
     named_only = not directories
     sniffed: dict[Path, bool] = {}
+    users: set[Path] = set()
     if directories:
-        graph = _with_component_users(graph, kustomizations, settings, sniffed)
+        graph, users = _with_users(graph, kustomizations, directories, settings, sniffed)
     # What a remote base holds, or a kustomization that cannot be read, is unknown: those count.
     roots = [r for r in graph.roots() if r.error or graph.remote(r) or relevant_build(graph, r, sniffed)]
     if named_only:  # files named one by one: the builds that read one of them
         roots = [r for r in roots if graph.files(r) & explicit]
+    else:
+        # An overlay outside the directories given that a build there builds on is rendered
+        # as part of that build only (`tlslint overlays/prod-eu`: not overlays/prod itself).
+        roots = [
+            r for r in roots if _under(r.path, directories) or r.path in users or graph.files(r) & explicit
+        ]
     for component in graph.unused_components(graph.roots()):
         files_of = graph.files(component)
         if not relevant_build(graph, component, sniffed):
@@ -402,33 +412,47 @@ def _add_kustomize(
     _scope(load, graph, roots, explicit, directories)
 
 
-def _with_component_users(
-    graph: Graph, kustomizations: list[Path], settings: Settings, sniffed: dict[Path, bool]
-) -> Graph:
-    """For a component in the directories given that no build there uses, the builds of
-    its project that do (`tlslint apigee/` where clusters/prod lists
-    apigee/components/non-sni): the component is checked through them, as it is when the
-    whole project is given, and is not reported as unused."""
-    unused = [c for c in graph.unused_components(graph.roots()) if relevant_build(graph, c, sniffed)]
-    if not unused:
-        return graph
-    from tlslint.discovery import discover
-    from tlslint.kustomize import graph as graphs
+def _with_users(
+    graph: Graph,
+    kustomizations: list[Path],
+    directories: list[Path],
+    settings: Settings,
+    sniffed: dict[Path, bool],
+) -> tuple[Graph, set[Path]]:
+    """For a component or a base in the directories given that no build there uses, the
+    builds of its project that do (`tlslint apigee/` where clusters/prod lists
+    apigee/components/non-sni; `tlslint base/` where overlays/prod lists ../../base): it is
+    checked through them, as it is when the whole project is given; a component is not
+    reported as unused, and a base is not rendered as a deployment no cluster receives.
+    A kustomization no other one of the project includes stays a root. Also returns the
+    users found."""
+    candidates = [c for c in graph.unused_components(graph.roots()) if relevant_build(graph, c, sniffed)]
+    # A root that is no overlay may be another one's base (graphs.Graph.roots).
+    candidates += [
+        r for r in graph.roots() if not graph.overlay(r) and not r.error and relevant_build(graph, r, sniffed)
+    ]
     from tlslint.kustomize.graph import project_root
 
     stops = [settings.base] if settings.source is not None else []
-    projects = sorted({project_root(c.path, stops) for c in unused})
-    found = [resolved(p) for p in discover(projects, settings.exclude, settings.base).kustomizations]
+    # A project inside a directory given: its kustomizations are all in the graph already.
+    projects = {project_root(c.path, stops) for c in candidates}
+    projects = {p for p in projects if not _under(p, directories)}
+    if not projects:
+        return graph, set()
+    from tlslint.discovery import discover
+    from tlslint.kustomize import graph as graphs
+
+    found = [resolved(p) for p in discover(sorted(projects), settings.exclude, settings.base).kustomizations]
     wider = graphs.load([*kustomizations, *found], settings.max_file_size)
-    wanted = {c.path for c in unused}
-    users = [r for r in wider.roots() if any(n.path in wanted for n in wider.closure(r))]
+    roots = wider.roots()
+    wanted = {c.path for c in candidates} - {r.path for r in roots}
+    users = [r for r in roots if any(n.path in wanted for n in wider.closure(r))]
     if not users:
-        return graph
+        return graph, set()
     given = set(kustomizations)
-    # Only the builds that use such a component join the ones in the directories given.
-    return graphs.load(
-        [*kustomizations, *(r.path for r in users if r.path not in given)], settings.max_file_size
-    )
+    # Only the builds that use such a component or base join the ones in the directories given.
+    added = [r.path for r in users if r.path not in given]
+    return graphs.load([*kustomizations, *added], settings.max_file_size), set(added)
 
 
 def _failing_entry(graph: Graph, root: Kustomization, error: str) -> Location | None:
