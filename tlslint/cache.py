@@ -1,6 +1,8 @@
 """A cache of parsed nginx files, like ruff's: ``.tlslint_cache/`` beside the settings.
 
-- Keyed per file on (resolved path, size, mtime, inode): a hit reads nothing.
+- Keyed per file on (resolved path, size, mtime, ctime, inode), all from the one stat:
+  a hit reads nothing. ctime is there because no user can set it: an in-place edit
+  that keeps the size and restores the mtime (``cp -p``, ``touch -d``) still misses.
 - Holds each file's tree flat (``tlslint.sources.nginx.flat``: strings and packed
   integers, through ``marshal``), which loads faster than unpickling a tree and
   three times as fast as parsing the file again.
@@ -41,8 +43,9 @@ PACK_PREFIX, PACK_SUFFIX = "nginx-trees.", ".pack"  # nginx-trees.a7.pack
 # 140 kB), a small tree keeps a small shard per file, and a warm run opens at most 256.
 SHARDS = 256
 _MAC_SIZE = 32
-# One key per file: what must match for a cached parse to stand for the file.
-StatKey = tuple[str, int, int, int]
+# One key per file: what must match for a cached parse to stand for the file
+# (path, size, mtime, ctime, inode).
+StatKey = tuple[str, int, int, int, int]
 
 
 def shard_of(key: StatKey) -> int:
@@ -59,7 +62,7 @@ def stat_key(path: Path) -> StatKey | None:
         info = os.stat(path)
     except OSError:
         return None
-    return (str(path), info.st_size, info.st_mtime_ns, info.st_ino)
+    return (str(path), info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
 
 
 @lru_cache(maxsize=1)
@@ -172,6 +175,17 @@ class ModelCache:
         self.hits += 1
         self.used[key] = packed
         return parsed
+
+    def forget(self, path: Path) -> None:
+        """Drop ``path``'s tree: its text is not what the file holds (``--fix`` found other
+        bytes on disk), though its stat matched (an edit within one tick of the clock).
+        The next read stats the file again and parses it."""
+        key = self.keys.pop(path, None)
+        if key is None:
+            return
+        self.entries.pop(key, None)
+        self.used.pop(key, None)
+        self.changed.add(shard_of(key))
 
     def put(self, path: Path, parsed: ParsedFile) -> None:
         key = self.key(path)

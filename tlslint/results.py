@@ -16,9 +16,11 @@ shares. The key of a configuration's findings digests all of it:
   and tlslint's own code (``cache.code_fingerprint``).
 
 Nothing that is not in the key reaches the checks, so a hit stands for a check: the
-same findings, in the same order. Files are hashed, not stat-ed: an edit that keeps
-a file's size and time still misses. Entries are signed like the trees (pickle is
-not safe to load from a pull request) and a run keeps the newest ``MAX_ENTRIES``.
+same findings, in the same order. The text hashed is the one the tree cache gives,
+which stands for the file while its stat key holds (size, mtime, ctime and inode,
+``tlslint.cache``): an edit that keeps the size and puts the mtime back (``cp -p``)
+changes the ctime, and misses. Entries are signed like the trees (pickle is not safe
+to load from a pull request) and a run keeps the newest ``MAX_ENTRIES``.
 """
 
 from __future__ import annotations
