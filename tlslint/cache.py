@@ -1,6 +1,8 @@
 """A cache of parsed nginx files, like ruff's: ``.tlslint_cache/`` beside the settings.
 
-- Keyed per file on (resolved path, size, mtime, inode): a hit reads nothing.
+- Keyed per file on (resolved path, size, mtime, ctime, inode), all from the one stat:
+  a hit reads nothing. ctime is there because no user can set it: an in-place edit
+  that keeps the size and restores the mtime (``cp -p``, ``touch -d``) still misses.
 - Holds each file's tree flat (``tlslint.sources.nginx.flat``: strings and packed
   integers, through ``marshal``), which loads faster than unpickling a tree and
   three times as fast as parsing the file again.
@@ -10,7 +12,10 @@
   (and ``marshal`` is not safe against crafted input). Every pack carries an
   HMAC made with a key kept outside the repository (``$XDG_CACHE_HOME/tlslint/key``,
   mode 0600); a pack that does not verify is ignored and rewritten. Safe to
-  delete at any time.
+  delete at any time. A key is linked into place only once written whole; a key file
+  of another size is replaced, and one that is not a regular file means no cache.
+- Read only as regular files (never through a symlink, never waiting on a FIFO) and
+  up to a size bound: anything else is a miss.
 - Packed in shards, by a hash of each file's path (``SHARDS`` files, each signed):
   a run that changed one file of 10,000 rewrites the one shard that holds it, not
   the whole cache (35 MB), and a shard whose files are as they were is not written.
@@ -20,10 +25,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import marshal
 import os
+import stat
 import sys
 import zlib
 from dataclasses import dataclass, field
@@ -41,8 +48,14 @@ PACK_PREFIX, PACK_SUFFIX = "nginx-trees.", ".pack"  # nginx-trees.a7.pack
 # 140 kB), a small tree keeps a small shard per file, and a warm run opens at most 256.
 SHARDS = 256
 _MAC_SIZE = 32
-# One key per file: what must match for a cached parse to stand for the file.
-StatKey = tuple[str, int, int, int]
+KEY_SIZE = 32
+# The most a shard may hold: at 10,000 hosts (tests/bench/realistic.py) the largest is
+# 130 kB; one file at max-file-size (16 MiB) flattens to about 40 MB.
+SHARD_LIMIT = 128 * 2**20
+# One key per file: what must match for a cached parse to stand for the file
+# (path, size, mtime, ctime, inode).
+StatKey = tuple[str, int, int, int, int]
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
 def shard_of(key: StatKey) -> int:
@@ -59,7 +72,7 @@ def stat_key(path: Path) -> StatKey | None:
         info = os.stat(path)
     except OSError:
         return None
-    return (str(path), info.st_size, info.st_mtime_ns, info.st_ino)
+    return (str(path), info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
 
 
 @lru_cache(maxsize=1)
@@ -79,25 +92,85 @@ def _key_file() -> Path:
 
 
 def signing_key() -> bytes | None:
-    """The signing key, made on first use; None where it cannot be kept."""
+    """The signing key, made on first use; None where it cannot be kept or trusted.
+
+    A key is never seen half-written: it is written to a temporary file, then linked
+    into place, and a first run that loses the race to another takes the other's key.
+    A regular file of another size (a run killed or out of space before the key was
+    linked this way) is replaced; anything else there (a FIFO, a directory) means no
+    cache. An empty key would verify whatever anyone signs with ``b""``.
+    """
     path = _key_file()
     try:
-        return path.read_bytes()
+        return _read_key(path)
     except FileNotFoundError:
         pass
+    except _NotAKey as bad:
+        if not bad.replaceable:
+            return None
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass  # another run replaced it first
+        except OSError:
+            return None
     except OSError:
         return None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        secret = os.urandom(32)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as stream:
-            stream.write(secret)
-        return secret
-    except FileExistsError:
-        return path.read_bytes()
-    except OSError:
+        return _make_key(path)
+    except (OSError, _NotAKey):
         return None
+
+
+class _NotAKey(Exception):
+    def __init__(self, replaceable: bool) -> None:
+        super().__init__()
+        self.replaceable = replaceable
+
+
+def _read_key(path: Path) -> bytes:
+    """The key at ``path``; FileNotFoundError, or _NotAKey for a file that is not one."""
+    # Not O_NOFOLLOW: the user's own directory, where a key may be a symlink to theirs.
+    descriptor = os.open(path, _OPEN_FLAGS)
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise _NotAKey(replaceable=False)
+        key = os.read(descriptor, KEY_SIZE + 1)
+    finally:
+        os.close(descriptor)
+    if len(key) != KEY_SIZE:
+        raise _NotAKey(replaceable=True)
+    return key
+
+
+def _make_key(path: Path) -> bytes:
+    """A new key linked into place whole, or the key another run linked there first."""
+    import tempfile  # only on first use
+
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".key.", suffix=".tmp")  # mode 0600
+    try:
+        _write_all(handle, os.urandom(KEY_SIZE))
+        os.fsync(handle)
+        try:
+            os.link(temporary, path)  # fails if another run linked its key first
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links: replace (the last run's wins)
+            os.replace(temporary, path)
+    finally:
+        os.close(handle)
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+    # Whichever key is in place now, ours or the winner's: runs that race share one.
+    return _read_key(path)
+
+
+def _write_all(descriptor: int, data: bytes | memoryview) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view) :]
 
 
 @dataclass
@@ -173,6 +246,17 @@ class ModelCache:
         self.used[key] = packed
         return parsed
 
+    def forget(self, path: Path) -> None:
+        """Drop ``path``'s tree: its text is not what the file holds (``--fix`` found other
+        bytes on disk), though its stat matched (an edit within one tick of the clock).
+        The next read stats the file again and parses it."""
+        key = self.keys.pop(path, None)
+        if key is None:
+            return
+        self.entries.pop(key, None)
+        self.used.pop(key, None)
+        self.changed.add(shard_of(key))
+
     def put(self, path: Path, parsed: ParsedFile) -> None:
         key = self.key(path)
         if key is not None:
@@ -212,26 +296,50 @@ class ModelCache:
             return
 
 
-def write_signed(path: Path, payload: bytes, secret: bytes) -> None:
-    """``payload`` after its HMAC, written atomically (a temporary file beside it)."""
+def write_signed(path: Path, payload: bytes, secret: bytes, limit: int = SHARD_LIMIT) -> None:
+    """``payload`` after its HMAC, written atomically (a temporary file beside it, removed
+    if anything fails); a payload ``read_signed`` would refuse is not kept at all."""
     import tempfile  # only when something is written
 
+    if _MAC_SIZE + len(payload) > limit:
+        path.unlink(missing_ok=True)
+        return
     mac = hmac.new(secret, payload, hashlib.sha256).digest()
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tlslint-", suffix=".tmp")
-    with os.fdopen(handle, "wb") as stream:
-        stream.write(mac)
-        stream.write(payload)  # not mac + payload: a copy of the whole payload
-    os.replace(temporary, path)
-
-
-def read_signed(path: Path, secret: bytes) -> memoryview | None:
-    """What ``write_signed`` wrote at ``path``, or None when it is not ours (or damaged)."""
     try:
-        with open(path, "rb") as stream:
-            blob = stream.read()
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(mac)
+            stream.write(payload)  # not mac + payload: a copy of the whole payload
+        os.replace(temporary, path)
+    except BaseException:  # a full disk, an interrupt: no temporary left behind
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def read_signed(path: Path, secret: bytes, limit: int = SHARD_LIMIT) -> memoryview | None:
+    """What ``write_signed`` wrote at ``path``, or None when it is not ours (or damaged).
+
+    Only a regular file up to ``limit`` bytes is read: the cache may come with a pull
+    request, and a FIFO there would wait for a writer, a symlink to /dev/zero never end.
+    """
+    try:
+        descriptor = os.open(path, _OPEN_FLAGS | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
         return None
-    mac, payload = blob[:_MAC_SIZE], memoryview(blob)[_MAC_SIZE:]  # a view: no copy
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode) or not _MAC_SIZE <= info.st_size <= limit:
+            return None
+        blob = bytearray(info.st_size)
+        view, done = memoryview(blob), 0
+        while done < len(blob) and (count := os.readv(descriptor, [view[done:]])):
+            done += count
+    except OSError:
+        return None
+    finally:
+        os.close(descriptor)
+    mac, payload = bytes(view[:_MAC_SIZE]), view[_MAC_SIZE:done]  # a view: no copy
     if not hmac.compare_digest(mac, hmac.new(secret, payload, hashlib.sha256).digest()):
         return None
     return payload
@@ -249,9 +357,18 @@ def _shard_number(name: str) -> int | None:
 
 def mark_cache_directory(root: Path) -> None:
     """Git ignores it, and backup tools know it is a cache."""
-    ignore = root / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("# created by tlslint: safe to delete\n*\n")
-    tag = root / "CACHEDIR.TAG"
-    if not tag.exists():
-        tag.write_text("Signature: 8a477f597d28d172789f06886806bc55\n# tlslint cache\n")
+    _create(root / ".gitignore", b"# created by tlslint: safe to delete\n*\n")
+    _create(root / "CACHEDIR.TAG", b"Signature: 8a477f597d28d172789f06886806bc55\n# tlslint cache\n")
+
+
+def _create(path: Path, data: bytes) -> None:
+    """``path`` with ``data``, unless something is there: O_EXCL, so a symlink (one a
+    pull request planted, dangling) is never written through."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644)
+    except FileExistsError:
+        return
+    try:
+        _write_all(descriptor, data)
+    finally:
+        os.close(descriptor)

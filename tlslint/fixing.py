@@ -327,6 +327,10 @@ def _write(
         before = read[path]
         expected = None if before is None else encode(before, before.text)  # one file's bytes at a time
         problem = write_atomically(path, encode(changed[path], changed[path].text), expected)
+        if problem == CHANGED and result.options is not None and result.options.cache is not None:
+            # The text read may be a cached tree whose stat still matches the file (an edit
+            # within one tick of the clock): dropped, so that "run again" reads the file.
+            result.options.cache.forget(path)
         if problem:
             outcome.unwritten.append((alias or path, problem))
         else:

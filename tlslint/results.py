@@ -16,9 +16,12 @@ shares. The key of a configuration's findings digests all of it:
   and tlslint's own code (``cache.code_fingerprint``).
 
 Nothing that is not in the key reaches the checks, so a hit stands for a check: the
-same findings, in the same order. Files are hashed, not stat-ed: an edit that keeps
-a file's size and time still misses. Entries are signed like the trees (pickle is
-not safe to load from a pull request) and a run keeps the newest ``MAX_ENTRIES``.
+same findings, in the same order. The text hashed is the one the tree cache gives,
+which stands for the file while its stat key holds (size, mtime, ctime and inode,
+``tlslint.cache``): an edit that keeps the size and puts the mtime back (``cp -p``)
+changes the ctime, and misses. Entries are signed like the trees (pickle is not safe
+to load from a pull request), read like them (a regular file, up to ``LIMIT`` bytes),
+and a run keeps the newest ``MAX_ENTRIES``.
 """
 
 from __future__ import annotations
@@ -50,6 +53,9 @@ if TYPE_CHECKING:
 
 SUFFIX = ".findings"
 MAX_ENTRIES = 4096  # configurations; a run removes the oldest past this
+# The most an entry may hold: one configuration of 10,000 hosts (tests/bench/realistic.py)
+# takes 9.7 MB; a larger entry is neither written nor read.
+LIMIT = 512 * 2**20
 
 # A configuration's findings, by rule code.
 Found = dict[str, "list[Finding]"]
@@ -69,7 +75,7 @@ class ResultStore:
         secret = signing_key()
         if secret is None:
             return None
-        payload = read_signed(self.directory / f"{key}{SUFFIX}", secret)
+        payload = read_signed(self.directory / f"{key}{SUFFIX}", secret, LIMIT)
         if payload is None:
             return None  # not ours (or damaged): never unpickled
         try:
@@ -98,7 +104,7 @@ class ResultStore:
             for key, found in self.new.items():
                 with collector.paused():
                     payload = finding_codec.dumps(found)
-                write_signed(self.directory / f"{key}{SUFFIX}", payload, secret)
+                write_signed(self.directory / f"{key}{SUFFIX}", payload, secret, LIMIT)
             self.new.clear()
             self._prune()
         except (OSError, ValueError, pickle.PicklingError):
