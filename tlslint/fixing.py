@@ -10,12 +10,13 @@ from __future__ import annotations
 import bisect
 import contextlib
 import dataclasses
+import errno
 import itertools
 import os
 import stat
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -169,10 +170,67 @@ def apply_fixes(
     """Apply the fixes wanted, to a fixpoint; with ``write``, write the files that changed,
     only inside ``write_roots`` (anywhere a symlink leads, with ``symlink_targets``).
 
+    A fix is written whole or not at all: where a file it edits is refused before writing
+    (an includer not given, read-only, hard-linked, changed since read, outside the
+    roots), the fixes are made again without touching that file, so that a fix moving a
+    line from one file to another never writes the removal without the addition.
+
     A file that could not be written keeps its findings, and an SRC002 error says why:
     ``outcome.result`` is then the files on disk, checked again.
     """
     targets = paths if paths is not None else result.targets
+    roots = None if symlink_targets or not write else write_roots(targets, settings)
+    withheld: dict[Path, tuple[Path, str]] = {}  # files no fix may edit: not written, and why
+    while True:
+        outcome, fixed = _fixpoint(result, settings, targets, unsafe, withheld.keys())
+        if not write:
+            return outcome
+        refused = _refusals(fixed, roots, _includers(result, fixed.changed, fixed.absent))
+        if not any(fixed.partners(path) for path in refused):
+            break
+        # A fix that also edits a file refused here would be written in part: the fixes
+        # are made again without touching them (each round withholds more files: it ends).
+        for path, (shown, reason) in refused.items():
+            withheld[path] = (shown, _with_partners(reason, fixed.partners(path)))
+    outcome.unwritten.extend(withheld.values())
+    _write(outcome, fixed, refused)
+    if outcome.unwritten:
+        on_disk = run(targets, settings, run_options=fixed.current.options)
+        on_disk.findings = sorted([*on_disk.findings, *_unwritten_findings(outcome)], key=Finding.sort_key)
+        outcome.result = on_disk
+    return outcome
+
+
+@dataclass
+class _Fixed:
+    """What a fixpoint changed: the texts, and which files each fix spanning several
+    edits (a line moved from a server's file to http{}'s)."""
+
+    current: RunResult
+    changed: dict[Path, SourceText]
+    originals: dict[Path, SourceText]
+    absent: set[Path]  # files a fix creates
+    links: list[frozenset[Path]] = field(default_factory=list)  # the files of each fix spanning several
+    removing: set[Path] = field(default_factory=set)  # files where such a fix removes or replaces text
+
+    _partners: dict[Path, set[Path]] | None = field(default=None, repr=False)
+
+    def partners(self, path: Path) -> set[Path]:
+        """The other changed files that a fix editing ``path`` edits too."""
+        if self._partners is None:  # indexed once: asked of every file written
+            self._partners = {}
+            for files in self.links:
+                for one in files:
+                    self._partners.setdefault(one, set()).update(files)
+        found = self._partners.get(path, set()) - {path}
+        return found & self.changed.keys()
+
+
+def _fixpoint(
+    result: RunResult, settings: Settings, targets: list[Path], unsafe: bool, withheld: Collection[Path]
+) -> tuple[FixOutcome, _Fixed]:
+    """The fixes wanted applied to a fixpoint in memory, none of them editing a file of
+    ``withheld``."""
     originals: dict[Path, SourceText] = {}  # each file's text as read, before any fix
     absent: set[Path] = set()
     overlay: dict[Path, SourceText] = {}
@@ -184,10 +242,13 @@ def apply_fixes(
     created: dict[tuple[str, Path, str], Finding] = {}
     brought: set[str] = set()  # rules a fix applied brings into play, as it says
     afresh = False  # whether the fixed text has been read as the next run will read it
+    files = _FilesOf()
+    links: list[frozenset[Path]] = []
+    removing: set[Path] = set()
+    broken: dict[Path, str] = {}  # files a fix would break, or not read: said once
     for attempt in range(MAX_PASSES + 1):
-        fixes = screen.keep(
-            choose_fixes(current.findings, unsafe), current, overlay, owners(current.findings)
-        )
+        candidates = files.without(current.findings, withheld)
+        fixes = screen.keep(choose_fixes(candidates, unsafe), current, overlay, owners(candidates))
         if not fixes and not afresh and _bound_by_a_changed_line(current):
             # The re-checks pinned the versions the text proved before fixing, but the next
             # run reads the fixed text alone: a fix that removed the only line bounding the
@@ -198,9 +259,8 @@ def apply_fixes(
             fresh = run(targets, settings, overlay=overlay, run_options=result.options)
             fixes = []
             if _only_wider(result.workspace.nginx_pins(), fresh.workspace.nginx_pins()):
-                fixes = screen.keep(
-                    choose_fixes(fresh.findings, unsafe), fresh, overlay, owners(fresh.findings)
-                )
+                candidates = files.without(fresh.findings, withheld)
+                fixes = screen.keep(choose_fixes(candidates, unsafe), fresh, overlay, owners(candidates))
             if fixes:
                 current, options = fresh, result.options or RunOptions()
                 seen.update(_identity(f) for f in fresh.findings)
@@ -212,31 +272,32 @@ def apply_fixes(
                 "(please report this)"
             )
             break
-        by_file: dict[Path, list[Edit]] = {}
-        for fix in fixes:
-            for edit in fix.edits:
-                by_file.setdefault(edit.path.resolve(), []).append(edit)
+        while True:
+            candidates_by_file = _candidates(fixes, current, overlay, originals, absent)
+            bad = {path: why for path, why in candidates_by_file.items() if isinstance(why, str)}
+            if not bad:
+                break
+            broken.update(bad)
+            # A fix is applied whole or not at all: one editing a file it would break (or
+            # not read) is left out in every file it edits, and the others are made again.
+            fixes = [fix for fix in fixes if not files.of(fix) & bad.keys()]
         progressed = False
-        for path, edits in by_file.items():
-            loaded = current.texts.get(path) or _new_file(path, overlay)
-            if loaded is None:
-                outcome.messages.append(f"{path}: a fix targets a file that was not read; not applied")
-                continue
-            source = overlay.get(path) or loaded.source
+        for path, candidate in candidates_by_file.items():
+            assert isinstance(candidate, SourceText)
             if path not in originals:
-                originals[path] = loaded.source
-                if path not in current.texts:
+                loaded = current.texts.get(path)
+                originals[path] = loaded.source if loaded is not None else SourceText(path, "")
+                if loaded is None:
                     absent.add(path)  # a file a fix creates: it must not exist when written
-            new_text = apply_edits(source.text, edits)
-            candidate = SourceText(path, new_text, source.bom, source.newline)
-            try:
-                validate(loaded.kind, candidate)
-            except SourceError as error:
-                outcome.messages.append(f"{path}: a fix would break the file ({error.message}); not applied")
-                continue
-            if new_text != source.text:
+            before = overlay.get(path) or originals[path]
+            if candidate.text != before.text:
                 overlay[path] = candidate
                 progressed = True
+        for fix in fixes:
+            spanned = files.of(fix)
+            if len(spanned) > 1:
+                links.append(spanned)
+                removing.update(files.resolved(e.path) for e in fix.edits if e.end > e.start)
         outcome.applied += len(fixes)
         brought.update(code for fix in fixes for code in fix.brings)
         if not progressed:
@@ -247,6 +308,7 @@ def apply_fixes(
             if _identity(finding) not in seen and finding.code not in brought:
                 created.setdefault(_identity(finding), finding)
         seen.update(_identity(f) for f in current.findings)
+    outcome.messages.extend(f"{path}: {why}; not applied" for path, why in broken.items())
     outcome.messages.extend(
         f"{_display(f.location.path)}:{f.location.line}: {f.code} appeared after a fix "
         "(a fix should not create another rule's finding; please report this)"
@@ -257,17 +319,70 @@ def apply_fixes(
     outcome.messages.extend(screen.refused)
     changed = {p: s for p, s in overlay.items() if s.text != originals[p].text}
     outcome.diff = "".join(unified_diff(originals[p], changed[p]) for p in sorted(changed))
-    if write:
-        read = {p: None if p in absent else originals[p] for p in changed}
-        roots = None if symlink_targets else write_roots(targets, settings)
-        _write(outcome, changed, read, current, roots, _includers(result, changed, absent))
-        if outcome.unwritten:
-            on_disk = run(targets, settings, run_options=current.options)
-            on_disk.findings = sorted(
-                [*on_disk.findings, *_unwritten_findings(outcome)], key=Finding.sort_key
-            )
-            outcome.result = on_disk
-    return outcome
+    return outcome, _Fixed(current, changed, originals, absent, links, removing)
+
+
+class _FilesOf:
+    """The files each fix edits, symlinks resolved once each (3,000 edits of one file)."""
+
+    def __init__(self) -> None:
+        self._paths: dict[Path, Path] = {}
+        self._fixes: dict[int, frozenset[Path]] = {}
+
+    def resolved(self, path: Path) -> Path:
+        found = self._paths.get(path)
+        if found is None:
+            found = self._paths[path] = path.resolve()
+        return found
+
+    def of(self, fix: Fix) -> frozenset[Path]:
+        return frozenset(self.resolved(edit.path) for edit in fix.edits)
+
+    def without(self, findings: list[Finding], withheld: Collection[Path]) -> list[Finding]:
+        """``findings`` but those whose fix edits a file of ``withheld``."""
+        if not withheld:
+            return findings
+        kept = []
+        for finding in findings:
+            fix = finding.fix
+            if fix is not None:
+                spanned = self._fixes.get(id(fix.edits))
+                if spanned is None:
+                    spanned = self._fixes[id(fix.edits)] = self.of(fix)
+                if not spanned.isdisjoint(withheld):
+                    continue
+            kept.append(finding)
+        return kept
+
+
+def _candidates(
+    fixes: list[Fix],
+    current: RunResult,
+    overlay: dict[Path, SourceText],
+    originals: dict[Path, SourceText],
+    absent: set[Path],
+) -> dict[Path, SourceText | str]:
+    """Each file's text with ``fixes`` applied, or why they cannot be."""
+    by_file: dict[Path, list[Edit]] = {}
+    for fix in fixes:
+        for edit in fix.edits:
+            by_file.setdefault(edit.path.resolve(), []).append(edit)
+    found: dict[Path, SourceText | str] = {}
+    for path, edits in by_file.items():
+        loaded = current.texts.get(path) or _new_file(path, overlay)
+        if loaded is None:
+            found[path] = "a fix targets a file that was not read"
+            continue
+        source = overlay.get(path) or loaded.source
+        new_text = apply_edits(source.text, edits)
+        candidate = SourceText(path, new_text, source.bom, source.newline)
+        try:
+            validate(loaded.kind, candidate)
+        except SourceError as error:
+            found[path] = f"a fix would break the file ({error.message})"
+            continue
+        found[path] = candidate
+    return found
 
 
 def _bound_by_a_changed_line(result: RunResult) -> bool:
@@ -304,34 +419,74 @@ def _pinned(result: RunResult) -> RunOptions:
     return dataclasses.replace(options, nginx_pinned=pins)
 
 
-def _write(
-    outcome: FixOutcome,
-    changed: dict[Path, SourceText],
-    read: dict[Path, SourceText | None],
-    result: RunResult,
-    roots: list[Path] | None,
-    includers: set[Path],
-) -> None:
-    """Write each changed file that still holds the text ``read`` (None: a file to create),
-    none of ``includers``."""
-    for path in sorted(changed):
-        alias = result.nginx_files.aliases.get(path)
+def _refusals(fixed: _Fixed, roots: list[Path] | None, includers: set[Path]) -> dict[Path, tuple[Path, str]]:
+    """The changed files that cannot be written, found before any is: each with the
+    name to report it by and why."""
+    refused: dict[Path, tuple[Path, str]] = {}
+    for path in sorted(fixed.changed):
+        alias = fixed.current.nginx_files.aliases.get(path)
         if path in includers:
-            outcome.unwritten.append((path, _includer(path, result.targets)))
+            refused[path] = (path, _includer(path, fixed.current.targets))
             continue
         if roots is not None and not any(path.is_relative_to(root) for root in roots):
-            outcome.unwritten.append((alias or path, _outside(path, roots)))
+            refused[path] = (alias or path, _outside(path, roots))
+            continue
+        problem = refusal(path, _expected(fixed, path))
+        if problem:
+            _forget_if_changed(fixed, path, problem)
+            refused[path] = (alias or path, problem)
+    return refused
+
+
+def _forget_if_changed(fixed: _Fixed, path: Path, problem: str) -> None:
+    """The text read may be a cached tree whose stat still matches the file (an edit within
+    one tick of the clock): it is dropped, so that "run again" reads the file."""
+    options = fixed.current.options
+    if problem == CHANGED and options is not None and options.cache is not None:
+        options.cache.forget(path)
+
+
+def _expected(fixed: _Fixed, path: Path) -> bytes | None:
+    """The bytes the fixes of ``path`` were made from (None: a file a fix creates)."""
+    if path in fixed.absent:
+        return None
+    before = fixed.originals[path]
+    return encode(before, before.text)  # one file's bytes at a time
+
+
+def _with_partners(reason: str, partners: set[Path]) -> str:
+    if not partners:
+        return reason
+    shown = ", ".join(_display(path) for path in sorted(partners))
+    return f"{reason}; so a fix that also edits {shown} is not written there either"
+
+
+def _write(outcome: FixOutcome, fixed: _Fixed, refused: dict[Path, tuple[Path, str]]) -> None:
+    """Write each changed file but those ``refused``; one holding a fix whose other file
+    could not be written is not written either.
+
+    Files a fix spanning several adds lines to are written before those it removes lines
+    from: a run killed (or a write failing) between the two leaves a line twice, never
+    nowhere, and the next run removes the copy."""
+    failed = set(refused)
+    for path in sorted(fixed.changed, key=lambda p: (p in fixed.removing, p)):
+        alias = fixed.current.nginx_files.aliases.get(path)
+        if path in refused:
+            outcome.unwritten.append(refused[path])
+            continue
+        lost = fixed.partners(path) & failed
+        if lost:
+            failed.add(path)
+            shown = ", ".join(_display(other) for other in sorted(lost))
+            outcome.unwritten.append((alias or path, f"a fix here also edits {shown}, which was not written"))
             continue
         if alias is not None:
             outcome.messages.append(f"{alias}: is a symlink; fixed its target {path}")
-        before = read[path]
-        expected = None if before is None else encode(before, before.text)  # one file's bytes at a time
-        problem = write_atomically(path, encode(changed[path], changed[path].text), expected)
-        if problem == CHANGED and result.options is not None and result.options.cache is not None:
-            # The text read may be a cached tree whose stat still matches the file (an edit
-            # within one tick of the clock): dropped, so that "run again" reads the file.
-            result.options.cache.forget(path)
+        data = encode(fixed.changed[path], fixed.changed[path].text)
+        problem = write_atomically(path, data, _expected(fixed, path))
+        _forget_if_changed(fixed, path, problem)
         if problem:
+            failed.add(path)
             outcome.unwritten.append((alias or path, problem))
         else:
             outcome.written.append(path)
@@ -491,19 +646,24 @@ def _try_lock(descriptor: int, blocking: bool = False) -> bool:
 
 
 @contextlib.contextmanager
-def _temporary(target: Path, data: bytes, mode: int) -> Iterator[str]:
-    """A temporary file beside ``target`` holding ``data`` (synced, with ``mode``),
-    locked while this process moves it into place; removed if it is still there."""
+def _temporary(target: Path, data: bytes, mode: int, owner: tuple[int, int] | None = None) -> Iterator[str]:
+    """A temporary file beside ``target`` holding ``data`` (with ``owner`` where this
+    process may give it, and ``mode``; synced), locked while this process moves it into
+    place; removed if it is still there."""
     handle, temporary = tempfile.mkstemp(
-        prefix=f".{target.name}{TEMP_MARK}", suffix=TEMP_SUFFIX, dir=target.parent
+        prefix=_temporary_prefix(target), suffix=TEMP_SUFFIX, dir=target.parent
     )
     try:
         _try_lock(handle, blocking=True)  # a new file: never waits
         view = memoryview(data)
         while view:
             view = view[os.write(handle, view) :]
+        if owner is not None and hasattr(os, "fchown"):
+            # Not ours to give away when not root; the mode is kept regardless.
+            with contextlib.suppress(PermissionError):
+                os.fchown(handle, *owner)
+        os.fchmod(handle, mode)  # after the owner: a chown clears the setuid and setgid bits
         os.fsync(handle)
-        os.fchmod(handle, mode)
         yield temporary
     finally:
         os.close(handle)
@@ -511,7 +671,65 @@ def _temporary(target: Path, data: bytes, mode: int) -> Iterator[str]:
             os.unlink(temporary)
 
 
+RANDOM_PART = 8  # the characters mkstemp puts between prefix and suffix
+
+
+def _temporary_prefix(target: Path) -> str:
+    """``.<name>.tlslint-``, the name cut short where the temporary's would pass the file
+    system's limit (a 240-byte name is legal, and its temporary was refused as too long);
+    remove_stale_temporaries finds it by the mark either way."""
+    try:
+        limit = os.pathconf(target.parent, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        limit = 255
+    room = limit - len(f".{TEMP_MARK}{TEMP_SUFFIX}") - RANDOM_PART
+    name = os.fsencode(target.name)
+    if len(name) > room:
+        name = name[: max(room, 0)]
+    return f".{name.decode('utf-8', 'ignore')}{TEMP_MARK}"
+
+
 CHANGED = "the file changed since tlslint read it; run again"
+DELETED = "the file was deleted since tlslint read it; not created again"
+NO_DIRECTORY = "its directory does not exist; not created"
+
+
+def refusal(path: Path, expected: bytes | None) -> str:
+    """Why ``path`` cannot be written now, or '': found for every file before any is
+    written, so that a fix spanning several files is written whole or not at all.
+    ``expected``: its bytes as read (None: a file a fix creates)."""
+    target = path.resolve()
+    try:
+        info = target.stat()
+    except FileNotFoundError:
+        if expected is not None:
+            return DELETED
+        return "" if target.parent.is_dir() else NO_DIRECTORY
+    except OSError as error:
+        return f"cannot read its state: {error.strerror}"
+    if expected is None:
+        return f"cannot create: {os.strerror(errno.EEXIST)}"
+    problem = _unwritable(target, info)
+    if problem:
+        return problem
+    try:
+        if not _holds(target, expected):
+            return CHANGED
+    except OSError as error:
+        return f"cannot read it: {error.strerror}"
+    if not os.access(target.parent, os.W_OK):
+        return f"cannot write: {os.strerror(errno.EACCES)}"
+    return ""
+
+
+def _unwritable(target: Path, info: os.stat_result) -> str:
+    if not info.st_mode & stat.S_IWUSR or not os.access(target, os.W_OK):
+        return "the file is read-only"
+    if info.st_nlink > 1:
+        # The rename gives the path a new inode: the file's other names would keep the
+        # old text, and an nginx reading one of them would run it unfixed.
+        return f"the file has {info.st_nlink} hard links, which a rename would leave with the old text"
+    return ""
 
 
 def write_atomically(path: Path, data: bytes, expected: bytes | None = None) -> str:
@@ -528,24 +746,17 @@ def write_atomically(path: Path, data: bytes, expected: bytes | None = None) -> 
         info = target.stat()
     except FileNotFoundError:
         if expected is not None:
-            return "the file was deleted since tlslint read it; not created again"
+            return DELETED
         return _create(target, data)
     except OSError as error:
         return f"cannot read its state: {error.strerror}"
-    if not info.st_mode & stat.S_IWUSR or not os.access(target, os.W_OK):
-        return "the file is read-only"
-    if info.st_nlink > 1:
-        # The rename gives the path a new inode: the file's other names would keep the
-        # old text, and an nginx reading one of them would run it unfixed.
-        return f"the file has {info.st_nlink} hard links, which a rename would leave with the old text"
+    problem = _unwritable(target, info)
+    if problem:
+        return problem
     directory = target.parent
     remove_stale_temporaries(directory)
     try:
-        with _temporary(target, data, stat.S_IMODE(info.st_mode)) as temporary:
-            if hasattr(os, "chown"):
-                # Not ours to give away when not root; the mode is kept regardless.
-                with contextlib.suppress(PermissionError):
-                    os.chown(temporary, info.st_uid, info.st_gid)
+        with _temporary(target, data, stat.S_IMODE(info.st_mode), (info.st_uid, info.st_gid)) as temporary:
             # Last, just before the rename: the window for a write to slip in between the
             # two is a stat and a read of one file.
             if expected is not None and not _holds(target, expected):
@@ -577,7 +788,7 @@ def _holds(target: Path, expected: bytes) -> bool:
 def _create(target: Path, data: bytes) -> str:
     """A new file, written in one go: it appears complete or not at all."""
     if not target.parent.is_dir():
-        return "its directory does not exist; not created"
+        return NO_DIRECTORY
     umask = os.umask(0)
     os.umask(umask)
     try:

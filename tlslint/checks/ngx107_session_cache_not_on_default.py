@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tlslint.checks import RuleContext, related
-from tlslint.checks._cache_move import TIMEOUT, builtin_only, carried_timeout, move_to_http, zone_minimum
+from tlslint.checks._cache_move import KEY, TIMEOUT, builtin_only, carried_timeout, move_to_http, zone_minimum
 from tlslint.checks._fragment import includer, is_fragment
 from tlslint.checks._placement import http_target
 from tlslint.checks._session import (
@@ -38,6 +38,7 @@ from tlslint.checks._session import (
     tls_default_for,
 )
 from tlslint.findings import Finding, Fix, Related, Severity
+from tlslint.nginx_edits import remove_directive
 from tlslint.sources.nginx.model import Directive
 from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import NginxConfig, Server
@@ -69,6 +70,7 @@ def _judge(ctx: RuleContext, config: NginxConfig, server: Server, minimum: str) 
     elsewhere = (
         f" (it is used on {', '.join(own_sockets)}, whose default server this is)" if own_sockets else ""
     )
+    yield from _repeated(ctx, config, server, module)
     for listen in server.listens:
         if listen.socket not in config.tls_sockets:
             continue
@@ -123,6 +125,52 @@ def _judge(ctx: RuleContext, config: NginxConfig, server: Server, minimum: str) 
             fix=timeout_fix,
             fix_note=_timeout_note(server, theirs, module) if timeout_fix is None else "",
         )
+
+
+def _repeated(ctx: RuleContext, config: NginxConfig, server: Server, module: str) -> Iterator[Finding]:
+    """A virtual server's own ticket keys that are {module}{}'s, the same files in the same
+    order, where a default server of its inherits them from there: nginx merges the
+    server's list as it would inherit {module}{}'s, so they change nothing, and are
+    removed. A run killed between writing the move's two files leaves just this (the
+    addition is written first), and the next run finishes the move.
+
+    Only the keys: a server repeating http{}'s cache or timeout is a common copy of one
+    snippet, and reporting each would be noise; a half-done move of those leaves the same
+    zone or time twice, which nginx reads as once."""
+    http = server.http
+    if http is None or http.directive is None:
+        return
+    own = server.block.all(KEY)
+    inherited = http.all(KEY)
+    if not own or [line.args for line in own] != [line.args for line in inherited]:
+        return
+    defaults = [
+        default
+        for listen in server.listens
+        if listen.socket in config.tls_sockets
+        and (default := config.default_server(listen.socket)) is not None
+        and default is not server
+    ]
+    if not any(default.block.last(KEY) is None for default in defaults):
+        return
+    text = {line.source.text[line.start : line.end] for line in inherited}
+    # As the move removes them (their comments went to http{}), when written alike.
+    edits = tuple(
+        remove_directive(line, moved=line.source.text[line.start : line.end] in text) for line in own
+    )
+    lines = (
+        f"the {len(own)} {KEY} lines"
+        if len(own) > 1
+        else f"`{own[0].source.text[own[0].start : own[0].end]}`"
+    )
+    yield ctx.finding(
+        own[-1],
+        f"{KEY} here repeats the keys this server inherits from {module}{{}} (the same files, in "
+        f"the same order): the server's own line{'s change' if len(own) > 1 else ' changes'} nothing",
+        severity=Severity.INFO,
+        anchor=f"{anchor(server, KEY)} (repeated)",
+        fix=Fix(f"remove {lines}, which {module}{{}} sets the same", edits),
+    )
 
 
 def _default_here(default: Server, socket: str) -> Related:
