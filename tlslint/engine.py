@@ -626,7 +626,7 @@ def _reported(
         return None, None
     from tlslint.scope import Scope, include_graph
 
-    graph = include_graph(files, configs)
+    graph = include_graph(files, configs, scope.absent if scope is not None else ())
     given = Scope.of(named, includes=True).reported(graph) if named else None
     if scope is None:
         assert given is not None

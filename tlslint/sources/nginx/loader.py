@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 import glob
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -179,6 +179,28 @@ class NginxFiles:
             else:
                 assert kind == COMMENT
         return tuple(dict.fromkeys(resolve_path(p) for p in found))
+
+    def names_absent(self, directive: Directive, prefix: Path, absent: Collection[Path]) -> list[Path]:
+        """Which of ``absent`` (resolved paths that do not exist: files deleted since a git
+        revision) the include's path or glob names: the files it read before they went.
+        A glob's ``*`` matches within one path component and not a leading dot, as
+        nginx's glob(3) does."""
+        if not absent or len(directive.args) != 1 or _templated(directive, directive.args[0]):
+            return []
+        target = self._map(directive.args[0], prefix)
+        if target is None:
+            return []
+        static = _static_part(target)
+        where = resolve_path(static).joinpath(*target.parts[len(static.parts) :])
+        if not glob.has_magic(str(target)):
+            return [where] if where in absent else []
+        pattern = where.parts
+        return [
+            path
+            for path in absent
+            if len(path.parts) == len(pattern)
+            and all(_glob_part(part, wanted) for part, wanted in zip(path.parts, pattern, strict=True))
+        ]
 
     def resolve_include(self, directive: Directive, prefix: Path) -> IncludeResult:
         key = (id(directive), prefix)
@@ -418,6 +440,13 @@ def _unreadable_matches(
         if problem:
             problems.append((directory, f'include "{shown}": {_shown(directory)} {problem}'))
     return tuple(problems), fatal
+
+
+def _glob_part(name: str, pattern: str) -> bool:
+    """Whether one path component matches one of a glob's (``*``, ``?``, ``[...]``)."""
+    if name.startswith(".") and not pattern.startswith("."):
+        return False
+    return fnmatch.fnmatchcase(name, pattern)
 
 
 def _static_part(target: Path) -> Path:
