@@ -223,7 +223,7 @@ def test_scope_includes_and_includers() -> None:
     assert sites not in Scope(frozenset({a}), includes=True, includers=True).reported(graph)
 
 
-# --- what a change removes ------------------------------------------------------------------
+# --- what a change removes, and what does not load ---------------------------------------
 
 TLS_SERVER = """\
 events {}
@@ -313,3 +313,24 @@ def test_a_deleted_file_does_not_make_its_glob_siblings_changed(tmp_path: Path) 
     assert result.returncode == 0
     suites = ElementTree.fromstring(result.stdout).findall("testsuite")
     assert [suite.get("name") for suite in suites] == ["nginx.conf"]  # checked, passing
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "code"),
+    [
+        ("overrides.yaml", "virtualhosts:\n  - name: a\n    x: [1, 2\n", "APG201"),
+        ("broken.conf", "http {\n", "NGX001"),
+    ],
+)
+def test_what_does_not_load_is_reported_though_unchanged(repo: Path, name: str, text: str, code: str) -> None:
+    """A file that does not load is never "checked" (docs/exit-codes.md): reported with
+    exit 2 whatever changed, as it is whatever the selection."""
+    write(repo / name, text)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "a file that does not load")
+    git(repo, "checkout", "-qb", "later")
+    result = tlslint(repo, "--changed-since", "feature")
+    assert (result.returncode, reported(result)) == (2, [(name, code)])
+    # Still only what the run was given: a named file's run does not read it.
+    named = tlslint(repo, "--changed-since", "feature", "deploy/nginx.conf")
+    assert (named.returncode, named.stdout) == (0, "")

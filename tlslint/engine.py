@@ -242,17 +242,26 @@ def _run(
     findings = _unfixable_with_cr_lines(texts, findings)
     # Given files by name, or a directory below its includer: report what was given.
     walked = [*discovered.nginx, *_loaded_in(configs, targets)] if above else discovered.nginx
-    reported, given = _reported(files, configs, how.scope, walked if named or above else None)
+    given_walk = walked if named or above else None
+    reported, given = _reported(files, configs, how.scope, given_walk)
     if reported is not None:
         reported |= apigee.reported(how.scope)
         reported |= backends.reported(how.scope) - context
         reported |= kubernetes.reported(how.scope)
         reported |= rendered.reported(how.scope) if rendered is not None else set()
+        # What does not load is reported wherever --changed-since leaves it: the verdict
+        # is incomplete (exit 2), and "all checks passed" must not be said of it
+        # (docs/exit-codes.md). Only within what the run was given, as ever.
+        tiers = [apigee.reported, backends.reported, kubernetes.reported]
+        tiers += [rendered.reported] if rendered is not None else []
+        loads = _given_files(files, configs, given_walk, tiers) if how.scope is not None else set()
         # A finding for one cause is reported where any place it covers is.
         findings = [
             f
             for f in findings
-            if resolved(f.location.path) in reported or any(resolved(p) in reported for p, _ in f.covers)
+            if (where := resolved(f.location.path)) in reported
+            or any(resolved(p) in reported for p, _ in f.covers)
+            or (is_load_error(f) and where not in context and (loads is None or where in loads))
         ]
     elif context:
         findings = [f for f in findings if f.location.path not in context]
@@ -635,6 +644,21 @@ def _reported(
     if given is not None:
         reported &= given
     return reported, frozenset(given) if given is not None else None
+
+
+def _given_files(
+    files: NginxFiles,
+    configs: list[NginxConfig],
+    named: list[Path] | None,
+    tiers: Iterable[Callable[[Scope | None], set[Path]]],
+) -> set[Path] | None:
+    """The files a run reports on without ``--changed-since`` (None: all of them); each
+    tier's ``reported``, which says its own."""
+    reported, _ = _reported(files, configs, None, named)
+    if reported is not None:
+        for tier in tiers:
+            reported |= tier(None)
+    return reported
 
 
 def checked_files(
