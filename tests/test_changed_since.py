@@ -334,3 +334,28 @@ def test_what_does_not_load_is_reported_though_unchanged(repo: Path, name: str, 
     # Still only what the run was given: a named file's run does not read it.
     named = tlslint(repo, "--changed-since", "feature", "deploy/nginx.conf")
     assert (named.returncode, named.stdout) == (0, "")
+
+
+def test_an_includer_that_does_not_parse_is_the_cause_shown(tmp_path: Path) -> None:
+    """The site changed; nginx.conf, which includes it, does not parse: its NGX001 is
+    reported (the verdict is incomplete), and the site's include is looked for from the
+    prefix, where the snippet is, not reported missing."""
+    main = (
+        "events {}\nhttp {\n    ssl_session_cache shared:SSL:10m;\n    include sites/*.conf;\n}\n"
+        "worker_processes auto\n"  # no ";": nginx.conf does not parse
+    )
+    site = (
+        "server {\n    listen 443 ssl;\n    ssl_certificate /x.pem;\n    ssl_certificate_key /x.key;\n"
+        "    include snippets/tls.conf;\n}\n"
+    )
+    root = new_repo(
+        tmp_path / "r",
+        {"nginx.conf": main, "sites/a.conf": site, "snippets/tls.conf": "ssl_protocols TLSv1.2 TLSv1.3;\n"},
+    )
+    (root / "sites" / "a.conf").write_text(site + "# touched\n", encoding="utf-8")
+    result = tlslint(root, "--changed-since", "HEAD")
+    assert result.returncode == 2
+    codes = reported(result)
+    assert ("nginx.conf", "NGX001") in codes
+    assert all(code != "NGX002" for _, code in codes)
+    assert all(path in ("nginx.conf", "sites/a.conf") for path, _ in codes)

@@ -685,13 +685,17 @@ def checked_files(
 def load_nginx(files: NginxFiles, paths: list[Path]) -> list[NginxConfig]:
     """Parse every file; check each in the context of its includer, once."""
     parsed: list[tuple[Path, ParsedFile]] = []
-    included: set[Path] = set()
+    unparsed: list[Path] = []
     for path in paths:
         result = files.get(path)
         if result is None:
-            continue
-        parsed.append((path, result))
-        prefix = prefix_for(path)
+            unparsed.append(path)
+        else:
+            parsed.append((path, result))
+    prefixes = _prefixes_below_unparsed(files, unparsed)
+    included: set[Path] = set()
+    for path, result in parsed:
+        prefix = prefixes.get(resolved(path)) or prefix_for(path)
         for directive in result.includes:
             included.update(resolved(p) for p in files.resolve_include(directive, prefix).paths)
     configs: list[NginxConfig] = []
@@ -707,10 +711,25 @@ def load_nginx(files: NginxFiles, paths: list[Path]) -> list[NginxConfig]:
             resolved_path = resolved(path)
             if resolved_path in covered or (not second_pass and resolved_path in included):
                 continue
-            config = build_config(files, result, prefix_for(path))
+            config = build_config(files, result, prefixes.get(resolved_path) or prefix_for(path))
             covered.update(config.files)
             configs.append(config)
     return configs
+
+
+def _prefixes_below_unparsed(files: NginxFiles, unparsed: list[Path]) -> dict[Path, Path]:
+    """By resolved path: the prefix of the nginx file that does not parse and includes it
+    (its include lines, as far as they can be read). nginx resolves the file's own
+    relative includes against that prefix, not against the file's directory: looked
+    for there, ``include snippets/tls.conf;`` in ``sites/a.conf`` would be reported
+    missing when it is not, and the snippet checked alone. The context the includer
+    gives is still unknown (``_unfixable_below_unparsed``)."""
+    prefixes: dict[Path, Path] = {}
+    for path in unparsed:
+        prefix = prefix_for(path)
+        for target in files.unparsed_includes(path, prefix):
+            prefixes.setdefault(target, prefix)
+    return prefixes
 
 
 _PROBLEM_CODES = {"loop": INCLUDE_LOOP, "missing": INCLUDE_NOT_FOUND, "unreadable": UNREADABLE_PATH}
