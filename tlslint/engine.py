@@ -692,7 +692,7 @@ def load_nginx(files: NginxFiles, paths: list[Path]) -> list[NginxConfig]:
             unparsed.append(path)
         else:
             parsed.append((path, result))
-    prefixes = _prefixes_below_unparsed(files, unparsed)
+    prefixes = _prefixes_below_unparsed(files, unparsed) if parsed else {}
     included: set[Path] = set()
     for path, result in parsed:
         prefix = prefixes.get(resolved(path)) or prefix_for(path)
