@@ -359,3 +359,27 @@ def test_an_includer_that_does_not_parse_is_the_cause_shown(tmp_path: Path) -> N
     assert ("nginx.conf", "NGX001") in codes
     assert all(code != "NGX002" for _, code in codes)
     assert all(path in ("nginx.conf", "sites/a.conf") for path, _ in codes)
+
+
+@pytest.mark.parametrize(
+    ("include", "gone", "named"),
+    [
+        ("snippets/tls.conf", "snippets/tls.conf", True),
+        ("/etc/nginx/snippets/tls.conf", "snippets/tls.conf", True),  # mapped to the prefix
+        ("snippets/*.conf", "snippets/tls.conf", True),
+        ("snippets/*.conf", "snippets/tls.conf.off", False),
+        ("snippets/*.conf", "snippets/.tls.conf", False),  # glob(3): "*" skips a leading dot
+        ("*/*.conf", "snippets/tls.conf", True),
+        ("*.conf", "snippets/tls.conf", False),  # "*" stays within one directory
+        ("snippets/${TLS}.conf", "snippets/tls.conf", False),  # a template fills it in
+    ],
+)
+def test_which_gone_files_an_include_named(tmp_path: Path, include: str, gone: str, named: bool) -> None:
+    from tlslint.sources.nginx.loader import NginxFiles
+    from tlslint.sources.nginx.model import SourceText
+    from tlslint.sources.nginx.parser import parse_text
+
+    directive = parse_text(SourceText(tmp_path / "nginx.conf", f"include {include};\n")).includes[0]
+    absent = {(tmp_path / gone).resolve(), (tmp_path / "other.txt").resolve()}
+    found = NginxFiles(max_bytes=2**20).names_absent(directive, tmp_path.resolve(), absent)
+    assert found == ([(tmp_path / gone).resolve()] if named else [])
