@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from test_baseline import Ran, run_cli
@@ -220,3 +221,165 @@ def test_scope_includes_and_includers() -> None:
     assert Scope(frozenset({a}), includes=True).reported(graph) == {a, snippet}
     assert Scope(frozenset({a})).reported(graph) == {a}
     assert sites not in Scope(frozenset({a}), includes=True, includers=True).reported(graph)
+
+
+# --- what a change removes, and what does not load ---------------------------------------
+
+TLS_SERVER = """\
+events {}
+http {
+    ssl_session_cache shared:SSL:10m;
+    server {
+        listen 443 ssl;
+        ssl_certificate     /etc/ssl/a.pem;
+        ssl_certificate_key /etc/ssl/a.key;
+        include snippets/tls.conf;
+    }
+}
+"""
+
+
+def new_repo(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        write(root / name, text)
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "base")
+    return root
+
+
+@pytest.mark.parametrize("how", ["deleted", "renamed", "removed, not committed"])
+def test_an_include_that_is_gone_reports_its_includer(tmp_path: Path, how: str) -> None:
+    """The snippet's path is changed, and no longer exists: nginx.conf, which included it,
+    now includes a file that is not there (NGX002, exit 2), as a full run says."""
+    root = new_repo(
+        tmp_path / "r", {"nginx.conf": TLS_SERVER, "snippets/tls.conf": "ssl_protocols TLSv1.2;\n"}
+    )
+    rev = "HEAD~1"
+    if how == "deleted":
+        git(root, "rm", "-q", "snippets/tls.conf")
+    elif how == "renamed":
+        git(root, "mv", "snippets/tls.conf", "snippets/tls2.conf")
+    else:
+        (root / "snippets" / "tls.conf").unlink()
+        rev = "HEAD"
+    if rev == "HEAD~1":
+        git(root, "commit", "-qm", how)
+    assert (root / "snippets" / "tls.conf").resolve() in changed_files(rev, root)
+    result = tlslint(root, "--changed-since", rev)
+    assert result.returncode == 2, result.stdout
+    assert ("nginx.conf", "NGX002") in reported(result)
+    assert tlslint(root).returncode == 2
+
+
+def test_a_glob_that_no_longer_matches_a_file_reports_its_includer(tmp_path: Path) -> None:
+    """``include snippets/*.conf`` matched the snippet that set the server's protocols and
+    cache; renamed out of the glob's reach, the server in nginx.conf (not changed) has
+    neither: its includer counts as changed, though nothing now says it includes it."""
+    main = TLS_SERVER.replace("    ssl_session_cache shared:SSL:10m;\n", "").replace("tls.conf", "*.conf")
+    snippet = "ssl_protocols TLSv1.2 TLSv1.3;\nssl_session_cache shared:SSL:10m;\n"
+    root = new_repo(tmp_path / "r", {"nginx.conf": main, "snippets/tls.conf": snippet})
+    assert tlslint(root, "--changed-since", "HEAD").returncode == 0
+    git(root, "mv", "snippets/tls.conf", "snippets/tls.conf.off")
+    git(root, "commit", "-qm", "disable the snippet")
+    result = tlslint(root, "--changed-since", "HEAD~1")
+    assert result.returncode == 1
+    assert ("nginx.conf", "NGX101") in reported(result)  # no session cache now
+
+
+def test_a_deleted_file_does_not_make_its_glob_siblings_changed(tmp_path: Path) -> None:
+    """The documented limit: deleting a.conf makes b.conf the default server of *:443,
+    whose builtin cache then serves every connection (NGX102), located in b.conf, which
+    did not change and does not include what did. nginx.conf, whose glob matched the
+    deleted file, counts as changed (it has no finding of its own)."""
+    main = "events {}\nhttp {\n    ssl_protocols TLSv1.2 TLSv1.3;\n    include sites/*.conf;\n}\n"
+    site = (
+        "server {\n    listen 443 ssl;\n    ssl_certificate /x.pem;\n    ssl_certificate_key /x.key;\n"
+        "    ssl_session_ticket_key /k;\n    ssl_session_cache CACHE;\n}\n"
+    )
+    root = new_repo(
+        tmp_path / "r",
+        {
+            "nginx.conf": main,
+            "sites/a.conf": site.replace("CACHE", "shared:A:10m"),
+            "sites/b.conf": site.replace("CACHE", "builtin"),
+        },
+    )
+    assert tlslint(root).returncode == 0
+    git(root, "rm", "-q", "sites/a.conf")
+    git(root, "commit", "-qm", "drop a")
+    assert ("sites/b.conf", "NGX102") in reported(tlslint(root))
+    result = tlslint(root, "--changed-since", "HEAD~1", "--format", "junit")
+    assert result.returncode == 0
+    suites = ElementTree.fromstring(result.stdout).findall("testsuite")
+    assert [suite.get("name") for suite in suites] == ["nginx.conf"]  # checked, passing
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "code"),
+    [
+        ("overrides.yaml", "virtualhosts:\n  - name: a\n    x: [1, 2\n", "APG201"),
+        ("broken.conf", "http {\n", "NGX001"),
+    ],
+)
+def test_what_does_not_load_is_reported_though_unchanged(repo: Path, name: str, text: str, code: str) -> None:
+    """A file that does not load is never "checked" (docs/exit-codes.md): reported with
+    exit 2 whatever changed, as it is whatever the selection."""
+    write(repo / name, text)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "a file that does not load")
+    git(repo, "checkout", "-qb", "later")
+    result = tlslint(repo, "--changed-since", "feature")
+    assert (result.returncode, reported(result)) == (2, [(name, code)])
+    # Still only what the run was given: a named file's run does not read it.
+    named = tlslint(repo, "--changed-since", "feature", "deploy/nginx.conf")
+    assert (named.returncode, named.stdout) == (0, "")
+
+
+def test_an_includer_that_does_not_parse_is_the_cause_shown(tmp_path: Path) -> None:
+    """The site changed; nginx.conf, which includes it, does not parse: its NGX001 is
+    reported (the verdict is incomplete), and the site's include is looked for from the
+    prefix, where the snippet is, not reported missing."""
+    main = (
+        "events {}\nhttp {\n    ssl_session_cache shared:SSL:10m;\n    include sites/*.conf;\n}\n"
+        "worker_processes auto\n"  # no ";": nginx.conf does not parse
+    )
+    site = (
+        "server {\n    listen 443 ssl;\n    ssl_certificate /x.pem;\n    ssl_certificate_key /x.key;\n"
+        "    include snippets/tls.conf;\n}\n"
+    )
+    root = new_repo(
+        tmp_path / "r",
+        {"nginx.conf": main, "sites/a.conf": site, "snippets/tls.conf": "ssl_protocols TLSv1.2 TLSv1.3;\n"},
+    )
+    (root / "sites" / "a.conf").write_text(site + "# touched\n", encoding="utf-8")
+    result = tlslint(root, "--changed-since", "HEAD")
+    assert result.returncode == 2
+    codes = reported(result)
+    assert ("nginx.conf", "NGX001") in codes
+    assert all(code != "NGX002" for _, code in codes)
+    assert all(path in ("nginx.conf", "sites/a.conf") for path, _ in codes)
+
+
+@pytest.mark.parametrize(
+    ("include", "gone", "named"),
+    [
+        ("snippets/tls.conf", "snippets/tls.conf", True),
+        ("/etc/nginx/snippets/tls.conf", "snippets/tls.conf", True),  # mapped to the prefix
+        ("snippets/*.conf", "snippets/tls.conf", True),
+        ("snippets/*.conf", "snippets/tls.conf.off", False),
+        ("snippets/*.conf", "snippets/.tls.conf", False),  # glob(3): "*" skips a leading dot
+        ("*/*.conf", "snippets/tls.conf", True),
+        ("*.conf", "snippets/tls.conf", False),  # "*" stays within one directory
+        ("snippets/${TLS}.conf", "snippets/tls.conf", False),  # a template fills it in
+    ],
+)
+def test_which_gone_files_an_include_named(tmp_path: Path, include: str, gone: str, named: bool) -> None:
+    from tlslint.sources.nginx.loader import NginxFiles
+    from tlslint.sources.nginx.model import SourceText
+    from tlslint.sources.nginx.parser import parse_text
+
+    directive = parse_text(SourceText(tmp_path / "nginx.conf", f"include {include};\n")).includes[0]
+    absent = {(tmp_path / gone).resolve(), (tmp_path / "other.txt").resolve()}
+    found = NginxFiles(max_bytes=2**20).names_absent(directive, tmp_path.resolve(), absent)
+    assert found == ([(tmp_path / gone).resolve()] if named else [])

@@ -378,3 +378,34 @@ def test_why_the_fix_is_withheld_with_the_real_nginx() -> None:
     assert not refused.ok
     conflict = "conflicts with already declared size"
     assert any(conflict in error for error in refused.errors), refused.describe()
+
+
+SNIPPET_BELOW_BROKEN = {
+    **BROKEN_INCLUDER,
+    "sites/a.conf": BROKEN_INCLUDER["sites/a.conf"].replace("}\n", "    include snippets/tls.conf;\n}\n"),
+    "snippets/tls.conf": "ssl_protocols TLSv1.2 TLSv1.3;\n",
+}
+
+
+def test_includes_below_an_includer_that_does_not_parse_resolve_against_its_prefix(tmp_path: Path) -> None:
+    """nginx resolves the site's ``include snippets/tls.conf`` against the prefix, the
+    directory of nginx.conf (which does not parse), where the snippet is: it is read as
+    part of the site, not reported missing (looked for in sites/), nor checked alone
+    (NGX101 on a file of one ssl_protocols line). Its fixes are withheld with the site's."""
+    write(tmp_path, SNIPPET_BELOW_BROKEN)
+    before = snapshot(tmp_path)
+    result = tlslint(tmp_path, "check", "--fix", "--unsafe-fixes", "--select", "NGX0,NGX1", ".")
+    assert_clean_failure(result)
+    assert snapshot(tmp_path) == before, result.stdout
+    assert "nginx.conf:6:1: NGX001" in result.stdout
+    assert "NGX002" not in result.stdout
+    assert "snippets/tls.conf:" not in result.stdout
+    assert "sites/a.conf:1:1: NGX101" in result.stdout  # checked as if nothing included it
+
+
+def test_the_snippet_below_a_broken_includer_is_found_by_the_real_nginx() -> None:
+    from nginx_harness import MAIN, nginx_t
+
+    files = {k: v for k, v in SNIPPET_BELOW_BROKEN.items() if k != "nginx.conf"}
+    mended = BROKEN_INCLUDER["nginx.conf"].replace("server_tokens off\n", "server_tokens off;\n")
+    assert nginx_t(mended, kind=MAIN, files=files).ok  # snippets/tls.conf, from the prefix

@@ -482,6 +482,23 @@ def test_fifteen_mib_of_garbage_stays_a_small_multiple_of_its_size(tmp_path: Pat
     assert seconds < 8, f"took {seconds:.1f} s"
 
 
+def test_garbage_after_an_include_is_not_scanned_for_includes(tmp_path: Path) -> None:
+    """A file that does not parse is scanned for the files it includes (they take its
+    prefix, engine.load_nginx), in a run with other nginx files: only up to its last
+    include, not through 15 MiB of ";" (6 s of words, 2 GB as a list of tokens)."""
+    (tmp_path / "tiny").mkdir()
+    (tmp_path / "tiny" / "tiny.conf").write_text(SERVER)
+    _, base, _ = peak(tmp_path / "tiny")
+    size = 15 * MIB
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "site.conf").write_text(SERVER)
+    (tmp_path / "run" / "garbage.conf").write_text("include site.conf;\n" + garbage("semicolons", size))
+    status, rss, seconds = peak(tmp_path / "run")
+    assert status == 2
+    assert rss - base < 4 * size, f"{(rss - base) / MIB:.0f} MiB above a tiny check's"
+    assert seconds < 8, f"took {seconds:.1f} s"
+
+
 def test_a_statement_that_never_ends_is_refused_while_scanning(tmp_path: Path) -> None:
     (tmp_path / "words.conf").write_text("server_name" + " a" * 300_000 + "\n")
     result = tlslint(tmp_path, "--no-cache", "words.conf")

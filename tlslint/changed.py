@@ -2,7 +2,9 @@
 
 A file counts as changed when ``git diff --name-only REV...HEAD`` names it (what the
 branch changed since it left ``REV``, as a pull request shows it), or when it has
-uncommitted changes, staged or not, or is untracked and not ignored.
+uncommitted changes, staged or not, or is untracked and not ignored. A rename counts
+as its two paths (``--no-renames``): the name it left is gone, and whoever included it
+now includes nothing there (tlslint.scope).
 """
 
 from __future__ import annotations
@@ -72,8 +74,8 @@ def changed_files(rev: str, start: Path) -> set[Path]:
             "(a shallow CI clone may need `git fetch` of that branch)"
         ) from None
     names: set[str] = set()
-    names.update(_names(_git(["diff", "--name-only", "-z", f"{rev}...HEAD", "--"], root)))
-    names.update(_names(_git(["diff", "--name-only", "-z", "HEAD", "--"], root)))
+    names.update(_names(_git(["diff", "--name-only", "--no-renames", "-z", f"{rev}...HEAD", "--"], root)))
+    names.update(_names(_git(["diff", "--name-only", "--no-renames", "-z", "HEAD", "--"], root)))
     names.update(_names(_git(["ls-files", "--others", "--exclude-standard", "-z"], root)))
     return {(root / name).resolve() for name in names}
 

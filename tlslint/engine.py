@@ -242,17 +242,26 @@ def _run(
     findings = _unfixable_with_cr_lines(texts, findings)
     # Given files by name, or a directory below its includer: report what was given.
     walked = [*discovered.nginx, *_loaded_in(configs, targets)] if above else discovered.nginx
-    reported, given = _reported(files, configs, how.scope, walked if named or above else None)
+    given_walk = walked if named or above else None
+    reported, given = _reported(files, configs, how.scope, given_walk)
     if reported is not None:
         reported |= apigee.reported(how.scope)
         reported |= backends.reported(how.scope) - context
         reported |= kubernetes.reported(how.scope)
         reported |= rendered.reported(how.scope) if rendered is not None else set()
+        # What does not load is reported wherever --changed-since leaves it: the verdict
+        # is incomplete (exit 2), and "all checks passed" must not be said of it
+        # (docs/exit-codes.md). Only within what the run was given, as ever.
+        tiers = [apigee.reported, backends.reported, kubernetes.reported]
+        tiers += [rendered.reported] if rendered is not None else []
+        loads = _given_files(files, configs, given_walk, tiers) if how.scope is not None else set()
         # A finding for one cause is reported where any place it covers is.
         findings = [
             f
             for f in findings
-            if resolved(f.location.path) in reported or any(resolved(p) in reported for p, _ in f.covers)
+            if (where := resolved(f.location.path)) in reported
+            or any(resolved(p) in reported for p, _ in f.covers)
+            or (is_load_error(f) and where not in context and (loads is None or where in loads))
         ]
     elif context:
         findings = [f for f in findings if f.location.path not in context]
@@ -628,7 +637,7 @@ def _reported(
         return None, None
     from tlslint.scope import Scope, include_graph
 
-    graph = include_graph(files, configs)
+    graph = include_graph(files, configs, scope.absent if scope is not None else ())
     given = Scope.of(named, includes=True).reported(graph) if named else None
     if scope is None:
         assert given is not None
@@ -637,6 +646,21 @@ def _reported(
     if given is not None:
         reported &= given
     return reported, frozenset(given) if given is not None else None
+
+
+def _given_files(
+    files: NginxFiles,
+    configs: list[NginxConfig],
+    named: list[Path] | None,
+    tiers: Iterable[Callable[[Scope | None], set[Path]]],
+) -> set[Path] | None:
+    """The files a run reports on without ``--changed-since`` (None: all of them); each
+    tier's ``reported``, which says its own."""
+    reported, _ = _reported(files, configs, None, named)
+    if reported is not None:
+        for tier in tiers:
+            reported |= tier(None)
+    return reported
 
 
 def checked_files(
@@ -663,13 +687,17 @@ def checked_files(
 def load_nginx(files: NginxFiles, paths: list[Path]) -> list[NginxConfig]:
     """Parse every file; check each in the context of its includer, once."""
     parsed: list[tuple[Path, ParsedFile]] = []
-    included: set[Path] = set()
+    unparsed: list[Path] = []
     for path in paths:
         result = files.get(path)
         if result is None:
-            continue
-        parsed.append((path, result))
-        prefix = prefix_for(path)
+            unparsed.append(path)
+        else:
+            parsed.append((path, result))
+    prefixes = _prefixes_below_unparsed(files, unparsed) if parsed else {}
+    included: set[Path] = set()
+    for path, result in parsed:
+        prefix = prefixes.get(resolved(path)) or prefix_for(path)
         for directive in result.includes:
             included.update(resolved(p) for p in files.resolve_include(directive, prefix).paths)
     configs: list[NginxConfig] = []
@@ -685,10 +713,25 @@ def load_nginx(files: NginxFiles, paths: list[Path]) -> list[NginxConfig]:
             resolved_path = resolved(path)
             if resolved_path in covered or (not second_pass and resolved_path in included):
                 continue
-            config = build_config(files, result, prefix_for(path))
+            config = build_config(files, result, prefixes.get(resolved_path) or prefix_for(path))
             covered.update(config.files)
             configs.append(config)
     return configs
+
+
+def _prefixes_below_unparsed(files: NginxFiles, unparsed: list[Path]) -> dict[Path, Path]:
+    """By resolved path: the prefix of the nginx file that does not parse and includes it
+    (its include lines, as far as they can be read). nginx resolves the file's own
+    relative includes against that prefix, not against the file's directory: looked
+    for there, ``include snippets/tls.conf;`` in ``sites/a.conf`` would be reported
+    missing when it is not, and the snippet checked alone. The context the includer
+    gives is still unknown (``_unfixable_below_unparsed``)."""
+    prefixes: dict[Path, Path] = {}
+    for path in unparsed:
+        prefix = prefix_for(path)
+        for target in files.unparsed_includes(path, prefix):
+            prefixes.setdefault(target, prefix)
+    return prefixes
 
 
 _PROBLEM_CODES = {"loop": INCLUDE_LOOP, "missing": INCLUDE_NOT_FOUND, "unreadable": UNREADABLE_PATH}

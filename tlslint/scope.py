@@ -11,13 +11,15 @@ Two kinds of run check more than they report:
   whole project (docs/usage.md says what differs from a full run).
 * **``--changed-since REV``**: every path given is checked, and the run reports the
   findings located in the files changed since ``REV`` and in the files that include them
-  (a changed snippet can make its includer wrong).
+  (a changed snippet can make its includer wrong); a file deleted or renamed away is
+  included by each file whose include names it (its path, or a glob it matched). What
+  does not load is reported wherever it is (the engine).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +44,11 @@ class Scope:
     def of(cls, paths: Iterable[Path], *, includes: bool = False, includers: bool = False) -> Scope:
         return cls(frozenset(p.resolve() for p in paths), includes=includes, includers=includers)
 
+    @property
+    def absent(self) -> frozenset[Path]:
+        """The files that are gone (deleted, or renamed away): their includers count too."""
+        return frozenset(path for path in self.files if not os.path.lexists(path))
+
     def reported(self, graph: IncludeGraph) -> set[Path]:
         result = set(self.files)
         if self.includes:
@@ -51,8 +58,12 @@ class Scope:
         return result
 
 
-def include_graph(files: NginxFiles, configs: Iterable[NginxConfig]) -> IncludeGraph:
-    """Who includes whom, each include resolved against its own configuration's prefix."""
+def include_graph(
+    files: NginxFiles, configs: Iterable[NginxConfig], absent: Collection[Path] = ()
+) -> IncludeGraph:
+    """Who includes whom, each include resolved against its own configuration's prefix;
+    with ``absent`` (files deleted since a revision), also who included those: each
+    include whose path or glob names one."""
     graph: IncludeGraph = {}
     for config in configs:
         for path in config.files:
@@ -62,6 +73,7 @@ def include_graph(files: NginxFiles, configs: Iterable[NginxConfig]) -> IncludeG
             targets = graph.setdefault(path, set())
             for directive in parsed.includes:
                 targets.update(p.resolve() for p in files.resolve_include(directive, config.prefix).paths)
+                targets.update(files.names_absent(directive, config.prefix, absent))
     return graph
 
 

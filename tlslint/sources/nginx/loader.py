@@ -7,10 +7,11 @@ are mapped into the repository through ``nginx.roots``.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import glob
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -36,6 +37,7 @@ STOCK_FILES = frozenset(
 # Where distributions keep the configuration; mapped to the main file's
 # directory unless nginx.roots says otherwise.
 DEFAULT_PREFIXES = ("/etc/nginx", "/usr/local/nginx/conf", "/usr/local/etc/nginx")
+_CONF_WORD = 4096  # nginx's NGX_CONF_BUFFER: no word of an include line is longer
 # Directory names that hold snippets, one level below the prefix.
 SNIPPET_DIRS = frozenset({"sites-available", "sites-enabled", "conf.d", "snippets", "includes", "http.d"})
 # An include path a template fills in; a bare "$x" is no mark: nginx expands no variable
@@ -144,7 +146,7 @@ class NginxFiles:
         where = resolve_path(path)
         if where not in self.errors:
             return ()
-        from tlslint.sources.nginx.lexer import CLOSE, COMMENT, OPEN, QUOTED, SEMI, WORD, LexError, scan
+        from tlslint.sources.nginx.lexer import COMMENT, QUOTED, SEMI, WORD, LexError, RawToken, scan
         from tlslint.sources.text import read_source
 
         try:
@@ -152,33 +154,60 @@ class NginxFiles:
         except SourceError:
             return ()  # not read at all: what it includes is not known
         text = source.text
-        try:
-            tokens = scan(text)
-        except LexError as error:
-            try:
-                tokens = scan(text[: error.offset])
-            except LexError:
-                return ()
+        # Scanned up to the last include statement only (one of nginx's 4 KiB words and
+        # some): engine.load_nginx asks of every file that does not parse, and 15 MiB of
+        # ";" after the first error is not worth 6 s of words.
+        last = text.rfind("include")
+        if last < 0:
+            return ()
+        text = text[: last + 3 * _CONF_WORD]
         found: list[Path] = []
-        words: list[tuple[int, str, int, int]] = []
-        for token in tokens:
+        first: RawToken | None = None  # the statement's first word, and how many it has
+        count = 0
+
+        def take(token: RawToken) -> None:  # as scanned: no list of every token is kept
+            nonlocal first, count
             kind = token[0]
             if kind in (WORD, QUOTED):
-                words.append(token)
-            elif kind == SEMI and len(words) == 2 and words[0][:2] == (WORD, "include"):
-                line = text[words[0][2] : token[3]]  # the statement as written
+                first = token if count == 0 else first
+                count += 1
+                return
+            if kind == SEMI and count == 2 and first is not None and first[:2] == (WORD, "include"):
+                line = text[first[2] : token[3]]  # the statement as written
                 try:
                     directive = parse_text(SourceText(where, line)).includes[0]
                 except (SourceError, IndexError):
                     pass
                 else:
                     found.extend(self._resolve_include(directive, prefix).paths)
-                words = []
-            elif kind in (SEMI, OPEN, CLOSE):
-                words = []
-            else:
-                assert kind == COMMENT
+            if kind != COMMENT:
+                first, count = None, 0
+
+        with contextlib.suppress(LexError):  # the words before the error were taken
+            scan(text, take)
         return tuple(dict.fromkeys(resolve_path(p) for p in found))
+
+    def names_absent(self, directive: Directive, prefix: Path, absent: Collection[Path]) -> list[Path]:
+        """Which of ``absent`` (resolved paths that do not exist: files deleted since a git
+        revision) the include's path or glob names: the files it read before they went.
+        A glob's ``*`` matches within one path component and not a leading dot, as
+        nginx's glob(3) does."""
+        if not absent or len(directive.args) != 1 or _templated(directive, directive.args[0]):
+            return []
+        target = self._map(directive.args[0], prefix)
+        if target is None:
+            return []
+        static = _static_part(target)
+        where = resolve_path(static).joinpath(*target.parts[len(static.parts) :])
+        if not glob.has_magic(str(target)):
+            return [where] if where in absent else []
+        pattern = where.parts
+        return [
+            path
+            for path in absent
+            if len(path.parts) == len(pattern)
+            and all(_glob_part(part, wanted) for part, wanted in zip(path.parts, pattern, strict=True))
+        ]
 
     def resolve_include(self, directive: Directive, prefix: Path) -> IncludeResult:
         key = (id(directive), prefix)
@@ -418,6 +447,13 @@ def _unreadable_matches(
         if problem:
             problems.append((directory, f'include "{shown}": {_shown(directory)} {problem}'))
     return tuple(problems), fatal
+
+
+def _glob_part(name: str, pattern: str) -> bool:
+    """Whether one path component matches one of a glob's (``*``, ``?``, ``[...]``)."""
+    if name.startswith(".") and not pattern.startswith("."):
+        return False
+    return fnmatch.fnmatchcase(name, pattern)
 
 
 def _static_part(target: Path) -> Path:
