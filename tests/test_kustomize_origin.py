@@ -289,6 +289,22 @@ spec:
 
 
 # -- 7: a stream on stdin whose origin file holds another value ----------------------------------
+def piped(root: Path, overlay: str, *options: str) -> tuple[str, list[dict[str, Any]]]:
+    """``kubectl kustomize OVERLAY | tlslint --stdin-filename OVERLAY/rendered.yaml -``: the
+    stream (the overlay asks for origin annotations) and the findings."""
+    binary = kustomize_binary()
+    command = [binary, "build"] if Path(binary).name == "kustomize" else [binary, "kustomize"]
+    stream = subprocess.run([*command, overlay], cwd=root, capture_output=True, text=True, check=True).stdout
+    assert "config.kubernetes.io/origin" in stream
+    done = subprocess.run(
+        [sys.executable, "-m", "tlslint", "check", *options, "--format", "json", "--no-cache",
+         "--stdin-filename", f"{overlay}/rendered.yaml", "-"],
+        input=stream.encode(), capture_output=True, cwd=root, check=False, timeout=120,
+        env={**os.environ, "TLSLINT_DEBUG": "1"},
+    )  # fmt: skip
+    return stream, json.loads(done.stdout)["findings"]
+
+
 def test_a_patched_value_on_stdin_stays_on_the_streams_line(tmp_path: Path) -> None:
     root = write(
         tmp_path,
@@ -298,20 +314,28 @@ def test_a_patched_value_on_stdin_stays_on_the_streams_line(tmp_path: Path) -> N
             "patches:\n  - target: {kind: ConfigMap, name: ingress-nginx-controller}\n" + PATCH_KEEP_ALIVE,
         },
     )
-    binary = kustomize_binary()
-    command = [binary, "build"] if Path(binary).name == "kustomize" else [binary, "kustomize"]
-    stream = subprocess.run([*command, "prod"], cwd=root, capture_output=True, text=True, check=True).stdout
-    done = subprocess.run(
-        [sys.executable, "-m", "tlslint", "check", "--ignore", "ING110", "--format", "json", "--no-cache",
-         "--stdin-filename", "prod/rendered.yaml", "-"],
-        input=stream.encode(), capture_output=True, cwd=root, check=False, timeout=120,
-        env={**os.environ, "TLSLINT_DEBUG": "1"},
-    )  # fmt: skip
-    [finding] = json.loads(done.stdout)["findings"]
+    stream, [finding] = piped(root, "prod", "--ignore", "ING110")
     assert finding["code"] == "ING101"
     # The base's line says keep-alive "75": the stream's own line says "0".
     assert finding["path"] == "prod/rendered.yaml"
     assert stream.splitlines()[finding["line"] - 1].strip() == 'keep-alive: "0"'
+
+
+def test_a_prefixed_resource_on_stdin_is_found_under_the_longest_name_it_holds(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        {
+            "base/kustomization.yaml": "resources:\n  - gateways.yaml\n",
+            "base/gateways.yaml": GATEWAYS % "*",
+            "prod/kustomization.yaml": "resources:\n  - ../base\nnamePrefix: prod-\n"
+            "buildMetadata: [originAnnotations]\n",
+            ".tlslint.toml": '[kubernetes]\nnon-sni = "required"\n',
+        },
+    )
+    _, [finding] = piped(root, "prod")
+    assert finding["code"] == "GW101"
+    # prod-gw-internal is gw-internal's (line 24), not gw's, whose line 11 is the catch-all
+    assert (finding["path"], finding["line"]) == ("base/gateways.yaml", 24)
 
 
 # -- 8: a missing patch file, an inline patch starting with a blank line ------------------------
