@@ -19,6 +19,7 @@ from helpers import settings_for
 from tlslint.engine import RunResult, run
 from tlslint.fixing import apply_fixes
 from tlslint.helm import command
+from tlslint.settings import load_settings
 
 DATA = Path(__file__).parent / "data" / "helm"
 RELEASE = {
@@ -199,3 +200,18 @@ def test_a_route_finding_is_said_once_though_the_release_checks_the_route_too(tm
     result = check(root, G_RELEASE)
     assert summary(result, root) == [("APG102", "route.yaml", 6)]
     assert "[build:" not in result.findings[0].message and result.findings[0].fix is not None
+
+
+def test_a_missing_values_file_is_reported_at_the_settings_entry_naming_it(repo: Path) -> None:
+    """As a kustomization's missing resource is at its entry: the line to edit."""
+    helm_binary()
+    (repo / ".tlslint.toml").write_text(
+        '[apigee]\nnon-sni = "required"\n\n[helm]\nreleases = [\n'
+        '  { chart = "virtualhost", namespace = "apigee", values = ["overrides.yaml", "env/no.yaml"] },\n'
+        "]\n"
+    )
+    result = run([repo], load_settings(repo))
+    [failed] = [f for f in result.findings if f.code == "RND001"]
+    location = failed.location
+    assert (location.path.name, location.line, location.column) == (".tlslint.toml", 6, 78)  # "env/no.yaml"
+    assert "env/no.yaml" in failed.message and "no such file or directory" in failed.message

@@ -136,6 +136,31 @@ def _where(chart: Path) -> Location:
     return Location(chart_file, 1, 1) if chart_file.is_file() else Location(chart, 0, 0)
 
 
+def _missing_values_entry(release: dict[str, Any], settings: Settings, error: str) -> Location | None:
+    """Where the settings name a values file of ``release`` that does not exist and helm's
+    ``error`` names: the failure is that entry's (as kustomize's is a missing resource's)."""
+    if settings.source is None:
+        return None
+    missing = [
+        v
+        for v in release.get("values", [])
+        if not (settings.base / v).is_file() and str(settings.base / v) in error
+    ]
+    if not missing:
+        return None
+    try:
+        lines = settings.source.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    for entry in missing:
+        for quoted in (f'"{entry}"', f"'{entry}'"):
+            for number, text in enumerate(lines, 1):
+                column = text.find(quoted)
+                if column >= 0:
+                    return Location(settings.source, number, column + 1, number, column + 1 + len(quoted))
+    return None
+
+
 def _build(
     helm: str,
     release: dict[str, Any],
@@ -154,7 +179,8 @@ def _build(
     text, error = _render(arguments, overlay)
     if text is None:
         message = f"`helm {shown}` failed: {error}"
-        load.findings.append(finding_at(_where(chart), BUILD_FAILED, message, UNPARSED))
+        where = _missing_values_entry(release, settings, error) or _where(chart)
+        load.findings.append(finding_at(where, BUILD_FAILED, message, UNPARSED))
         return None
     source = SourceText(chart / "<rendered>", text)
     trees: list[Node] = []

@@ -313,20 +313,29 @@ class SourceFiles:
                 self._documents[path] = None
         return self._documents[path]
 
-    def own_file(self, document: RenderedDocument, path: FieldPath, at_key: bool) -> Location | None:
-        """The field in the resource's own file, or its nearest ancestor written there."""
+    def own_file(
+        self, document: RenderedDocument, path: FieldPath, at_key: bool, name: str | None = None
+    ) -> Location | None:
+        """The field in the resource's own file, or its nearest ancestor written there;
+        None when the file holds another value there (something the build did not say
+        changed it: the rendered text is the only true place). ``name``: the resource's
+        name as written, when the renderer knows it."""
         if document.origin is None:
             return None
-        written = self.written(document)
+        written = self.written(document, name)
         if written is None:
             source = self.text(document.origin)
             return Location(document.origin, 0, 0) if source is not None else None
         node, pair, steps = walk(written, path)
+        if steps == len(path) and not _may_render_as(node, walk(document.node, path)[0]):
+            return None
         return node_location(node, pair, at_key and steps == len(path))
 
-    def written(self, document: RenderedDocument) -> Map | None:
-        """The resource as written in its own file: same kind, and the same name or the
-        rendered name holds it (a name prefix or suffix)."""
+    def written(self, document: RenderedDocument, name: str | None = None) -> Map | None:
+        """The resource as written in its own file: same kind, and the name it was
+        written under (``name``, else the rendered name; failing that, the longest name
+        written that the rendered one holds between a prefix and a suffix: ``gw-internal``,
+        not ``gw``, for ``prod-gw-internal``), or the only one of its kind there."""
         if document.origin is None:
             return None
         candidates = [
@@ -334,12 +343,49 @@ class SourceFiles:
             for item in (obj for d in self.documents(document.origin) or [] for obj in _objects(d))
             if _kind(item) == document.kind
         ]
-        name = document.name or ""
-        for test in (lambda n: n == name, lambda n: bool(n) and n in name):
-            chosen = [item for item in candidates if test(_metadata(item, "name") or "")]
-            if chosen:
-                return chosen[0]
+        rendered = document.name or ""
+        wanted = rendered if name is None else name
+        exact = [item for item in candidates if (_metadata(item, "name") or "") == wanted]
+        if exact:
+            return exact[0]
+        if name is None:
+            held = [
+                (len(written), index)
+                for index, item in enumerate(candidates)
+                if (written := _metadata(item, "name")) and renamed(written, rendered)
+            ]
+            if held:
+                return candidates[max(held)[1]]
         return candidates[0] if len(candidates) == 1 else None
+
+
+def renamed(written: str, rendered: str) -> bool:
+    """Whether ``rendered`` is ``written`` with a name prefix, suffix or content hash
+    around it, as kustomize's name transformers and name references leave it (``tls`` in
+    ``prod-tls-5g2h4``); a number never is (``1`` is not in ``10``)."""
+    if not re.search(r"[A-Za-z]", written):
+        return False
+    return re.fullmatch(rf"(?:.*[-.])?{re.escape(written)}(?:[-.].*)?", rendered, re.S) is not None
+
+
+def _may_render_as(written: Node, rendered: Node) -> bool:
+    """Whether the value written may be the one rendered: a scalar must be the same, or
+    the same name with a prefix or suffix around it; other values are not compared."""
+    if not isinstance(written, Scalar) or not isinstance(rendered, Scalar):
+        return True
+    if same_value(written, rendered) or scalar_text(written) == scalar_text(rendered):
+        return True
+    return (
+        isinstance(written.value, str)
+        and isinstance(rendered.value, str)
+        and renamed(written.value, rendered.value)
+    )
+
+
+def scalar_text(node: Scalar) -> str:
+    """A scalar as text, booleans as YAML writes them (``true``)."""
+    value = node.value
+    return str(value).lower() if isinstance(value, bool) else ("" if value is None else str(value))
 
 
 def _kind(node: Map) -> str | None:

@@ -69,6 +69,9 @@ class Patch:
     # these to land in the kustomization file.
     line_shift: int = 0
     column_shift: int = 0
+    # The kustomization's field that lists it: ``patchesJson6902`` runs after that
+    # kustomization's namespace and name prefix, the others before.
+    field: str = "patches"
 
     @property
     def file(self) -> Path:
@@ -88,6 +91,9 @@ class Kustomization:
     files: set[Path] = field(default_factory=set)  # local files it reads (resources, patches, ...)
     generators: list[Generator] = field(default_factory=list)  # configMapGenerator, secretGenerator
     charts: list[Chart] = field(default_factory=list)  # helmCharts
+    # Every patch file entry (a patches item with ``path:``, a patchesStrategicMerge file),
+    # read or not, with its file name as written: where a build that cannot read one fails.
+    patch_entries: list[tuple[Path, str, Node]] = field(default_factory=list)
 
     @property
     def directory(self) -> Path:
@@ -300,9 +306,9 @@ def _patches(owner: Kustomization, document: Map, directory: Path, max_bytes: in
     for item in _items(document.get("patchesStrategicMerge")):
         if isinstance(item, Scalar) and isinstance(item.value, str):
             if "\n" in item.value or ":" in item.value:
-                found.append(_inline(owner, item, {}))
+                found.append(_inline(owner, item, {}, "patchesStrategicMerge"))
             else:
-                found.append(_from_file(owner, directory, item.value, {}, max_bytes))
+                found.append(_from_file(owner, directory, item, item, {}, max_bytes, "patchesStrategicMerge"))
     for key in ("patches", "patchesJson6902"):
         for item in _items(document.get(key)):
             if not isinstance(item, Map):
@@ -310,9 +316,9 @@ def _patches(owner: Kustomization, document: Map, directory: Path, max_bytes: in
             target = _target(item.get("target"))
             path, inline = item.scalar("path"), item.scalar("patch")
             if path is not None and isinstance(path.value, str):
-                found.append(_from_file(owner, directory, path.value, target, max_bytes))
+                found.append(_from_file(owner, directory, item, path, target, max_bytes, key))
             elif inline is not None and isinstance(inline.value, str):
-                found.append(_inline(owner, inline, target))
+                found.append(_inline(owner, inline, target, key))
     return [patch for patch in found if patch is not None]
 
 
@@ -331,19 +337,26 @@ def _target(node: Node | None) -> dict[str, str]:
 
 
 def _from_file(
-    owner: Kustomization, directory: Path, entry: str, target: dict[str, str], max_bytes: int
+    owner: Kustomization,
+    directory: Path,
+    item: Node,
+    entry: Scalar,
+    target: dict[str, str],
+    max_bytes: int,
+    key: str,
 ) -> Patch | None:
-    path = Path(os.path.normpath(directory / entry))
+    path = Path(os.path.normpath(directory / str(entry.value)))
+    owner.patch_entries.append((path, str(entry.value), item))
     try:
         source = read_source(path, max_bytes)
         documents = parse(source)
     except (SourceError, YamlError):
         owner.files.add(path)  # kustomize reports it when building
         return None
-    return _patch(owner, source, documents, target)
+    return _patch(owner, source, documents, target, key)
 
 
-def _inline(owner: Kustomization, node: Scalar, target: dict[str, str]) -> Patch | None:
+def _inline(owner: Kustomization, node: Scalar, target: dict[str, str], key: str) -> Patch | None:
     assert owner.source is not None
     text = str(node.value)
     source = SourceText(owner.path, text)
@@ -351,26 +364,35 @@ def _inline(owner: Kustomization, node: Scalar, target: dict[str, str]) -> Patch
         documents = parse(source)
     except YamlError:
         return None
-    patch = _patch(owner, source, documents, target)
+    patch = _patch(owner, source, documents, target, key)
     if patch is None:
         return None
     line, column = node.line, node.column
     if node.style in ("|", ">"):
-        # The text starts on the line after the indicator, at the block's indentation.
-        first = owner.source.line_text(line + 1)
-        patch.line_shift, patch.column_shift = line, len(first) - len(first.lstrip(" "))
+        # The text starts on the line after the indicator, at the block's indentation:
+        # that of its first line that is not blank (blank lines may be indented less).
+        patch.line_shift, patch.column_shift = line, _block_indentation(owner.source, line, node)
     else:
         patch.line_shift, patch.column_shift = line - 1, column - 1 + (1 if node.style else 0)
     return patch
 
 
+def _block_indentation(source: SourceText, line: int, node: Scalar) -> int:
+    last = source.position(max(node.end - 1, node.start))[0]
+    for number in range(line + 1, last + 1):
+        text = source.line_text(number)
+        if text.strip():
+            return len(text) - len(text.lstrip(" "))
+    return 0
+
+
 def _patch(
-    owner: Kustomization, source: SourceText, documents: list[Node], target: dict[str, str]
+    owner: Kustomization, source: SourceText, documents: list[Node], target: dict[str, str], key: str
 ) -> Patch | None:
     if not documents:
         return None
     kind = JSON6902 if isinstance(documents[0], Seq) else STRATEGIC
-    return Patch(kind, source, documents, target, owner)
+    return Patch(kind, source, documents, target, owner, field=key)
 
 
 def find(paths: Iterable[Path]) -> list[Path]:

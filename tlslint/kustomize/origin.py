@@ -6,20 +6,28 @@ order kustomize applies them (a kustomization's resources and components first, 
 its generators, its patches and its common labels and annotations):
 
 * a patch that targets the resource (by its ``target`` selector, or a strategic-merge
-  patch's own kind and name) and writes the field (a JSON 6902
-  ``add``/``replace``/``copy``/``move`` at the field or above it; a strategic-merge
-  document that holds it);
+  patch's own kind and name, matched whole against the names kustomize matches: the
+  one written and the one the resource has when the patch runs) and writes the field
+  (a JSON 6902 ``add``/``replace``/``copy``/``move`` at the field or above it, an
+  append ``/-`` only at an item the resource's own file does not hold; a
+  strategic-merge document that holds it);
 * a ``configMapGenerator`` or ``secretGenerator`` of the resource's name that sets the
   key (a ``literals`` item, a line of an ``envs`` file, a ``files`` item): with
   ``behavior: merge`` an overlay's generator overrides the base's keys;
 * a ``commonAnnotations``, ``commonLabels`` or ``labels`` entry of a kustomization whose
   build holds the resource;
 * a ``helmCharts`` item's values (``valuesInline``, its values files, the chart's own
-  ``values.yaml``) for a ConfigMap key or an annotation of a resource the chart made.
+  ``values.yaml``) for a ConfigMap key or an annotation of a resource the chart made;
+* a ``replicas:`` entry's ``count``, an ``images:`` entry's ``newTag`` (``digest``,
+  ``newName``), a ``replacements:`` target's ``fieldPaths`` entry.
 
-Among those, the latest whose value is the rendered value wins, else the latest. A
-resource that a generator or a chart made is placed at that item when no writer sets
-the field. A namespace set by a kustomization's ``namespace:`` is traced to that line.
+Among those, the latest whose value is the rendered value wins, else the latest that
+wrote a whole mapping or list there; one that wrote another scalar is passed over (a
+later step changed it). A resource that a generator or a chart made is placed at that
+item when no writer sets the field; else the field is found in the resource's own
+file, under the name it was written with, unless that file holds another value there
+(then no place is claimed: the build's root is shown rather than a line that says
+otherwise). A namespace set by a kustomization's ``namespace:`` is traced to that line.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tlslint.findings import Location
@@ -40,6 +49,7 @@ from tlslint.rendered import (
     is_identity,
     node_location,
     same_value,
+    scalar_text,
     walk,
 )
 from tlslint.sources.apigee.tree import Map, Node, Pair, Scalar, Seq
@@ -47,9 +57,51 @@ from tlslint.sources.apigee.tree import Map, Node, Pair, Scalar, Seq
 _SETTING_OPS = ("add", "replace", "copy", "move")
 _CONFIGURED_BY = re.compile(r"^configuredBy:\s*\n(?:[ \t]+.*\n?)*?[ \t]+kind:[ \t]*(?P<kind>\w+)", re.M)
 GENERATED_BY = ("ConfigMapGenerator", "SecretGenerator", "HelmChartInflationGenerator")
+# The content hash kustomize appends to a generated ConfigMap's or Secret's name: ten
+# characters of hex with 0, 1, 3, a and e spelt g, h, k, m and t (not "-controller").
+_HASH = re.compile(r"-[2456789bcdfghkmt]{10}$")
+# What kustomize's replicas: transformer scales (its field specs: spec/replicas).
+_SCALED = ("Deployment", "ReplicaSet", "ReplicationController", "StatefulSet")
+_CHAINS = 16  # ways through the build tried for one resource (a diamond of bases)
 # A writer: where one step of a build writes a field of a resource, each with whether
 # what it writes there is the rendered value; latest first.
 Writer = Callable[[RenderedDocument, FieldPath, bool], Iterator[tuple[Location, bool]]]
+Id = tuple[str, str]  # a resource's name and namespace ("" for none) at one step of a build
+
+
+@dataclass
+class History:
+    """The names and namespaces a rendered resource had in a build, as kustomize keeps
+    them (its original id and the ids it had since): as written, and before and after the
+    namespace and name transformers of each kustomization on its way to the root. A
+    selector matches the original id or the current one (kustomize's ``Select``); a
+    strategic-merge patch's own id any of them so far (``GetMatchingResourcesByAnyId``)."""
+
+    original: Id
+    chain: list[Path] = field(default_factory=list)  # kustomizations from the one that read it up
+    before: dict[Path, Id] = field(default_factory=dict)
+    after: dict[Path, Id] = field(default_factory=dict)
+
+    def ids(self, owner: Path, late: bool) -> list[Id]:
+        """Every id the resource had up to a transformer of ``owner`` (``late``: one that runs
+        after its namespace and name transformers), the current one last. Of a kustomization
+        not on its way (a component), every id it had."""
+        if owner not in self.before:
+            return [self.original, *self.before.values(), *self.after.values()]
+        found = [self.original]
+        for path in self.chain:
+            found.append(self.before[path])
+            if path == owner:
+                if late:
+                    found.append(self.after[path])
+                return found
+            found.append(self.after[path])
+        return found
+
+    def at(self, owner: Path, late: bool) -> list[Id]:
+        """The original id and the current one at a transformer of ``owner``."""
+        ids = self.ids(owner, late)
+        return ids if owner not in self.before else [ids[0], ids[-1]]
 
 
 class BuildLocator:
@@ -58,12 +110,22 @@ class BuildLocator:
 
     def __init__(self, graph: Graph, root: Kustomization, files: SourceFiles) -> None:
         self.closure = list(graph.closure(root))  # application order: the root last
+        self.root = root
+        self.files = files
+        self.parents: dict[Path, list[Kustomization]] = {}
+        for node in self.closure:
+            for child in graph.children(node):
+                self.parents.setdefault(child.path, []).append(node)
+        self._histories: dict[int, History] = {}
         self.writers: list[Writer] = []
         for node in self.closure:
-            self.writers += [_generator_writer(g) for g in node.generators]
+            self.writers += [_generator_writer(node, g, self) for g in node.generators]
             self.writers += [_chart_writer(node, c, files) for c in node.charts]
-            self.writers += [_patch_writer(p) for p in node.patches]
+            self.writers += [_patch_writer(p, self) for p in node.patches]
             self.writers.append(_metadata_writer(node, graph.files(node)))
+            self.writers.append(_replicas_writer(node, self))
+            self.writers.append(_images_writer(node))
+            self.writers.append(_replacements_writer(node, files, self))
 
     def __call__(self, document: RenderedDocument, path: FieldPath, at_key: bool) -> Location | None:
         if path[:2] == ("metadata", "namespace"):
@@ -72,7 +134,84 @@ class BuildLocator:
             found = self._written(document, path, at_key)
             if found is not None:
                 return found
-        return self._creator(document)
+        created = self._creator(document)
+        if created is not None:
+            return created
+        # Written under its original name: ``gw`` is not ``gw-internal``.
+        return self.files.own_file(document, path, at_key, self.history(document).original[0])
+
+    def history(self, document: RenderedDocument) -> History:
+        known = self._histories.get(id(document))
+        if known is None:
+            known = self._histories[id(document)] = self._history(document)
+        return known
+
+    def _history(self, document: RenderedDocument) -> History:
+        rendered, namespace = document.name or "", document.namespace or ""
+        if generated_by(document) in GENERATED_BY[:2]:
+            rendered = _HASH.sub("", rendered)
+        # Of the ways up to the root (a base two overlays include), the one whose name
+        # prefixes and suffixes the rendered name bears.
+        chain: list[Kustomization] = []
+        names: dict[Path, tuple[str, str]] = {}
+        name = rendered
+        for candidate in self._chains(document):
+            name, names, consistent = rendered, {}, True
+            for node in reversed(candidate):  # from the root down: take each one's affixes off
+                before, fits = _unaffixed(name, node)
+                consistent = consistent and fits
+                names[node.path] = (before, name)
+                name = before
+            chain = candidate
+            if consistent:
+                break
+        history = History((name, namespace), [node.path for node in chain])
+        written = self.files.written(document, name) if document.origin is not None else None
+        sets = [node.setting("namespace") for node in chain]
+        if written is not None:
+            namespace = _name_of(written, "namespace")
+        elif any(value is not None for value in sets):
+            namespace = ""  # unknown: the name decides
+        history.original = (name, namespace)
+        for node, value in zip(chain, sets, strict=True):
+            before_name, after_name = names[node.path]
+            history.before[node.path] = (before_name, namespace)
+            if value is not None and isinstance(value.value, str):
+                namespace = value.value
+            history.after[node.path] = (after_name, namespace)
+        return history
+
+    def generates(self, node: Kustomization, generator: Generator, document: RenderedDocument) -> bool:
+        """Whether ``generator`` of ``node`` made or merges into ``document``: its name is
+        the resource's there (not merely inside it: ``tls`` is not ``tls-internal``)."""
+        history = self.history(document)
+        if not history.chain:
+            return generator.makes(document.kind, document.name)
+        names = {name for name, _ in history.ids(node.path, False)}
+        return document.kind == generator.kind and generator.name in names
+
+    def _chains(self, document: RenderedDocument) -> Iterator[list[Kustomization]]:
+        """The ways the resource may have gone through the build: the kustomization that
+        read its file (or generated it), then each that includes the last, up to the root.
+        Nothing when it is not known to be reached: then nothing is assumed of its names."""
+        origin = document.origin
+        owners = [
+            node
+            for node in self.closure
+            if node.path == origin or any(ref.path == origin for ref in node.resources)
+        ]
+        stack = [[owner] for owner in owners]
+        found = 0
+        while stack and found < _CHAINS:
+            chain = stack.pop()
+            last = chain[-1]
+            if last.path == self.root.path:
+                found += 1
+                yield chain
+                continue
+            for parent in reversed(self.parents.get(last.path, [])):
+                if all(parent.path != node.path for node in chain):
+                    stack.append([*chain, parent])
 
     def _written(self, document: RenderedDocument, path: FieldPath, at_key: bool) -> Location | None:
         fallback: Location | None = None
@@ -94,7 +233,7 @@ class BuildLocator:
             if kind == "HelmChartInflationGenerator":
                 chart = _chart_of(node.charts, document)
                 return chart.where() if chart is not None else None
-            made = [g for g in node.generators if g.makes(document.kind, document.name)]
+            made = [g for g in node.generators if self.generates(node, g, document)]
             if made:
                 return made[0].where()
         return None
@@ -122,32 +261,42 @@ def generated_by(document: RenderedDocument) -> str | None:
 
 
 # -- writers -------------------------------------------------------------------------------
-def _patch_writer(patch: Patch) -> Writer:
+def _patch_writer(patch: Patch, locator: BuildLocator) -> Writer:
     def write(document: RenderedDocument, path: FieldPath, at_key: bool) -> Iterator[tuple[Location, bool]]:
-        if not targets(patch, document):
+        history = locator.history(document)
+        if not targets(patch, document, history):
             return
-        for node, pair, declared_at in _declared(patch, document, path):
+        for node, pair, declared_at in _declared(patch, document, path, history, locator):
             rendered, _, steps = walk(document.node, path[:declared_at])
+            same = steps == declared_at and same_value(node, rendered)
+            if (
+                steps == declared_at
+                and not same
+                and isinstance(node, Scalar)
+                and isinstance(rendered, Scalar)
+            ):
+                continue  # a later step the build does not say wrote another value
             location = node_location(node, pair, at_key and declared_at == len(path), _shift(patch))
-            yield location, steps == declared_at and same_value(node, rendered)
+            yield location, same
 
     return write
 
 
-def _generator_writer(generator: Generator) -> Writer:
+def _generator_writer(node: Kustomization, generator: Generator, locator: BuildLocator) -> Writer:
     """A generator's entry for a key of the ConfigMap (or Secret) it makes or merges into;
     the last entry of a key wins within one generator, as in kustomize."""
 
     def write(document: RenderedDocument, path: FieldPath, at_key: bool) -> Iterator[tuple[Location, bool]]:
         if len(path) != 2 or path[0] not in ("data", "binaryData"):
             return
-        if not generator.makes(document.kind, document.name):
+        if not locator.generates(node, generator, document):
             return
         rendered = _scalar_text(document, path)
         for entry in reversed(generator.entries):
             if entry.key == path[1]:
-                yield entry.at(at_key), entry.value is None or _encoded(generator, entry.value) == rendered
-                return
+                if entry.value is None or _encoded(generator, entry.value) == rendered:
+                    yield entry.at(at_key), True
+                return  # else a later step the build does not say wrote another value
 
     return write
 
@@ -181,10 +330,131 @@ def _metadata_writer(node: Kustomization, files: set[Path]) -> Writer:
         for pair, where in reversed(candidates):
             if pair.name == key and (where is _EVERYWHERE or path[:-1] in where):
                 same = steps == len(path) and same_value(pair.value, rendered)
-                yield node_location(pair.value, pair, at_key), same
+                if same or not isinstance(rendered, Scalar):
+                    yield node_location(pair.value, pair, at_key), same
                 return
 
     return write
+
+
+def _replicas_writer(node: Kustomization, locator: BuildLocator) -> Writer:
+    """A ``replicas:`` entry's ``count`` for the workload of its name (any name the
+    workload had so far, as kustomize matches it)."""
+    entries = [item for item in _items(node, "replicas") if isinstance(item, Map)]
+
+    def write(document: RenderedDocument, path: FieldPath, at_key: bool) -> Iterator[tuple[Location, bool]]:
+        if not entries or path != ("spec", "replicas") or document.kind not in _SCALED:
+            return
+        names = {name for name, _ in locator.history(document).ids(node.path, True)}
+        rendered, _, steps = walk(document.node, path)
+        for item in reversed(entries):
+            name, count = item.scalar("name"), item.pair("count")
+            if name is not None and name.value in names and count is not None:
+                yield (
+                    node_location(count.value, count, at_key),
+                    steps == 2 and same_value(count.value, rendered),
+                )
+                return
+
+    return write
+
+
+def _images_writer(node: Kustomization) -> Writer:
+    """An ``images:`` entry for a container image it rewrote: its ``newTag`` (or
+    ``digest``, ``newName``), the part that names what the cluster runs."""
+    entries = [item for item in _items(node, "images") if isinstance(item, Map)]
+
+    def write(document: RenderedDocument, path: FieldPath, at_key: bool) -> Iterator[tuple[Location, bool]]:
+        if not entries or len(path) < 3 or path[-1] != "image" or not isinstance(path[-2], int):
+            return
+        image = _scalar_text(document, path) or ""
+        repository = re.sub(r"(@.*|:[^:/]*)$", "", image)
+        for item in reversed(entries):
+            name, new_name = item.scalar("name"), item.scalar("newName")
+            wanted = new_name if new_name is not None else name
+            if wanted is None or scalar_text(wanted) != repository:
+                continue
+            for key in ("digest", "newTag", "newName"):
+                pair = item.pair(key)
+                if pair is not None:
+                    yield node_location(pair.value, pair, at_key), True
+                    return
+
+    return write
+
+
+def _replacements_writer(node: Kustomization, files: SourceFiles, locator: BuildLocator) -> Writer:
+    """A ``replacements:`` target whose selector picks the resource and one of whose
+    ``fieldPaths`` is the field: that entry (the value is the source's, copied)."""
+    replacements: list[Map] = []
+    for item in _items(node, "replacements"):
+        entry = item.scalar("path") if isinstance(item, Map) else None
+        if entry is None or not isinstance(entry.value, str):
+            replacements += [item] if isinstance(item, Map) else []
+            continue
+        for document in files.documents(node.directory / entry.value) or []:
+            items = document.items if isinstance(document, Seq) else [document]
+            replacements += [r for r in items if isinstance(r, Map)]
+
+    def write(document: RenderedDocument, path: FieldPath, at_key: bool) -> Iterator[tuple[Location, bool]]:
+        if not replacements:
+            return
+        ids = locator.history(document).at(node.path, True)
+        for replacement in reversed(replacements):
+            chosen = replacement.get("targets")
+            for target in reversed(chosen.items if isinstance(chosen, Seq) else []):
+                if not isinstance(target, Map) or not _selected(target.get("select"), document, ids):
+                    continue
+                rejects = target.get("reject")
+                if any(
+                    _selected(r, document, ids) for r in (rejects.items if isinstance(rejects, Seq) else [])
+                ):
+                    continue
+                paths = target.get("fieldPaths")
+                for entry in reversed(paths.items if isinstance(paths, Seq) else []):
+                    if isinstance(entry, Scalar) and _field_path_is(str(entry.value), document, path):
+                        yield node_location(entry, None, False), True
+                        return
+
+    return write
+
+
+def _selected(select: Node | None, document: RenderedDocument, ids: list[Id]) -> bool:
+    if not isinstance(select, Map):
+        return False
+    selector = {
+        name: str(pair.value.value)
+        for name, pair in select.effective().items()
+        if isinstance(pair.value, Scalar) and pair.value.value is not None
+    }
+    return bool(selector) and _selector_matches(selector, document, ids)
+
+
+def _field_path_is(text: str, document: RenderedDocument, path: FieldPath) -> bool:
+    """Whether a kustomize field path (``data.keep-alive``, ``spec.containers.[name=app].args``,
+    ``metadata.annotations.[a.b/c]``, ``*`` for any key) names the field at ``path``."""
+    steps: list[str] = re.findall(r"\[[^\]]*\]|[^.\[]+", text)
+    if len(steps) != len(path):
+        return False
+    for index, (step, key) in enumerate(zip(steps, path, strict=True)):
+        if step == "*":
+            continue
+        if step.startswith("["):
+            inner = step[1:-1]
+            if "=" not in inner:
+                if inner != key:
+                    return False
+                continue
+            if not isinstance(key, int):
+                return False
+            item, _, taken = walk(document.node, path[: index + 1])
+            field_name, _, wanted = inner.partition("=")
+            value = item.scalar(field_name) if isinstance(item, Map) and taken == index + 1 else None
+            if value is None or scalar_text(value) != wanted:
+                return False
+        elif step != str(key):
+            return False
+    return True
 
 
 # Where a label or annotation entry writes: _EVERYWHERE (commonLabels: selectors and
@@ -284,25 +554,32 @@ def _shift(patch: Patch) -> tuple[int, int]:
     return patch.line_shift, patch.column_shift
 
 
-def targets(patch: Patch, document: RenderedDocument) -> bool:
-    """Whether ``patch`` applies to ``document`` as far as can be told from the rendered resource."""
+def targets(patch: Patch, document: RenderedDocument, history: History | None = None) -> bool:
+    """Whether ``patch`` applies to ``document`` as far as can be told from the rendered
+    resource and the names it had (``history``): kustomize matches a selector against the
+    resource's original name and namespace and against those it has when the patch runs,
+    before its own kustomization's namePrefix and namespace (after, for patchesJson6902)."""
+    if history is None:
+        history = History((document.name or "", document.namespace or ""))
+    late = patch.field == "patchesJson6902"
     selector = patch.target
     if not selector:
         if patch.kind == JSON6902:
             return False  # kustomize requires a target for these
-        return any(_same_resource(d, document) for d in patch.documents if isinstance(d, Map))
+        ids = history.ids(patch.owner.path, late)
+        return any(_same_resource(d, document, ids) for d in patch.documents if isinstance(d, Map))
+    return _selector_matches(selector, document, history.at(patch.owner.path, late))
+
+
+def _selector_matches(selector: dict[str, str], document: RenderedDocument, ids: list[Id]) -> bool:
     api = document.node.scalar("apiVersion")
     group, _, version = str(api.value if api is not None else "").rpartition("/")
-    values = {
-        "kind": document.kind or "",
-        "name": document.name or "",
-        "namespace": document.namespace or "",
-        "group": group,
-        "version": version,
-    }
+    values = {"kind": [document.kind or ""], "group": [group], "version": [version]}
+    values["name"] = [name for name, _ in ids]
+    values["namespace"] = [namespace or "default" for _, namespace in ids]  # kustomize's effective namespace
     for key, wanted in selector.items():
         if key in values:
-            if not _matches(wanted, values[key]):
+            if not any(_matches(wanted, value) for value in values[key]):
                 return False
         elif key == "labelSelector" and not _labels_match(wanted, document.labels()):
             return False
@@ -330,20 +607,40 @@ def _labels_match(selector: str, labels: dict[str, str]) -> bool:
     return True
 
 
-def _same_resource(patch: Map, document: RenderedDocument) -> bool:
+def _same_resource(patch: Map, document: RenderedDocument, ids: list[Id]) -> bool:
+    """Whether a strategic-merge patch's own kind, name and namespace are the resource's at
+    some step so far: names compared whole (a patch of ``gw`` is not one of ``gw-internal``)."""
     kind = patch.scalar("kind")
-    metadata = patch.get("metadata")
-    name = metadata.scalar("name") if isinstance(metadata, Map) else None
     if kind is None or kind.value != document.kind:
         return False
-    if name is None or not isinstance(name.value, str):
-        return True
-    rendered = document.name or ""
-    return name.value == rendered or (bool(name.value) and name.value in rendered)
+    name, namespace = _name_of(patch, "name"), _name_of(patch, "namespace")
+    if name and name not in {n for n, _ in ids}:
+        return False
+    return not namespace or namespace in {ns or "default" for _, ns in ids}
+
+
+def _name_of(resource: Map, key: str) -> str:
+    metadata = resource.get("metadata")
+    value = metadata.scalar(key) if isinstance(metadata, Map) else None
+    return value.value if value is not None and isinstance(value.value, str) else ""
+
+
+def _unaffixed(name: str, node: Kustomization) -> tuple[str, bool]:
+    """``name`` before ``node``'s namePrefix and nameSuffix were put on, and whether it
+    bore them (a Namespace or a CRD does not; neither does a name come another way)."""
+    before, fits = name, True
+    prefix, suffix = node.setting("namePrefix"), node.setting("nameSuffix")
+    if prefix is not None and isinstance(prefix.value, str) and prefix.value:
+        fits = before.startswith(prefix.value)
+        before = before.removeprefix(prefix.value)
+    if suffix is not None and isinstance(suffix.value, str) and suffix.value:
+        fits = fits and before.endswith(suffix.value)
+        before = before.removesuffix(suffix.value)
+    return (before, fits) if before else (name, False)
 
 
 def _declared(
-    patch: Patch, document: RenderedDocument, path: FieldPath
+    patch: Patch, document: RenderedDocument, path: FieldPath, history: History, locator: BuildLocator
 ) -> list[tuple[Node, Pair | None, int]]:
     """Where ``patch`` writes the field at ``path`` (or the nearest enclosing value it writes
     whole): node, pair, and how many steps of ``path`` that covers. Latest first."""
@@ -352,21 +649,33 @@ def _declared(
         found = []
         for operation in reversed(operations.items if isinstance(operations, Seq) else []):
             if isinstance(operation, Map):
-                hit = _operation(operation, document, path)
+                hit = _operation(
+                    operation, document, path, lambda keys: _written_length(locator, document, keys)
+                )
                 if hit is not None:
                     found.append(hit)
         return found
     found = []
+    ids = history.ids(patch.owner.path, patch.field == "patchesJson6902")
     for item in reversed(patch.documents):
-        if isinstance(item, Map) and (patch.target or _same_resource(item, document)):
+        if isinstance(item, Map) and (patch.target or _same_resource(item, document, ids)):
             hit = _strategic(item, path)
             if hit is not None:
                 found.append(hit)
     return found
 
 
+def _written_length(locator: BuildLocator, document: RenderedDocument, keys: FieldPath) -> int:
+    """How many items the list at ``keys`` has in the resource's own file (0: none there)."""
+    written = locator.files.written(document, locator.history(document).original[0])
+    if written is None:
+        return 0
+    node, _, steps = walk(written, keys)
+    return len(node.items) if steps == len(keys) and isinstance(node, Seq) else 0
+
+
 def _operation(
-    operation: Map, document: RenderedDocument, path: FieldPath
+    operation: Map, document: RenderedDocument, path: FieldPath, written_length: Callable[[FieldPath], int]
 ) -> tuple[Node, Pair | None, int] | None:
     op = operation.scalar("op")
     pointer = operation.scalar("path")
@@ -378,9 +687,11 @@ def _operation(
     for index, key in enumerate(keys):
         step = path[index]
         if key == "-":
-            if not isinstance(step, int):
+            # An append wrote one item after those of the list then; never one the
+            # resource's own file holds at that index.
+            if not isinstance(step, int) or step < written_length(path[:index]):
                 return None
-            continue  # appended: the value check decides
+            continue  # among the appended items, the value check decides
         if str(step) != key:
             return None
     value_pair = operation.pair("value")

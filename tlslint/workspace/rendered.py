@@ -394,9 +394,7 @@ def _add_kustomize(
         where = Location(root.path, 1, 1)
         build_files = graph.files(root)
         load.builds.append(
-            RenderedBuild(
-                label, source, documents, where, [locator, files.own_file], build_files, trees=trees
-            )
+            RenderedBuild(label, source, documents, where, [locator], build_files, trees=trees)
         )
         load.covered |= build_files
         for node in graph.closure(root):
@@ -461,6 +459,11 @@ def _failing_entry(graph: Graph, root: Kustomization, error: str) -> Location | 
         for ref in [*node.resources, *node.components]:
             if f"'{ref.entry}'" in error or (ref.path is not None and f"'{ref.path}'" in error):
                 line, column = ref.node.source.position(ref.node.start)
+                return Location(node.path, line, column)
+        # "failed to get the patch file from path(p.yaml): evalsymlink failure on '/abs/p.yaml'"
+        for path, entry, item in node.patch_entries:
+            if f"path({entry})" in error or f"'{path}'" in error:
+                line, column = item.source.position(item.start)
                 return Location(node.path, line, column)
     return None
 
