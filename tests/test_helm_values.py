@@ -171,6 +171,21 @@ def test_the_last_values_file_that_sets_a_value_is_the_one_edited(repo: Path) ->
     assert "ING101" not in [f.code for f in run([repo], config).findings]
 
 
+def test_a_values_file_outside_the_paths_given_is_named_not_called_a_symlink(repo: Path) -> None:
+    """The fix edits the release's other values file, outside the directory given: SRC002
+    says so and how to mend it (it said "a symlink leads to", with no symlink)."""
+    write_files(repo, {"other/prod.yaml": "controller:\n  config:\n    keep-alive: 0\n"})
+    write_files(repo, {"env/prod.yaml": "controller:\n  replicaCount: 1\n"})
+    config = settings(repo, {**RELEASE, "values": ["env/prod.yaml", "other/prod.yaml"]})
+    given = repo / "env/prod.yaml"  # as a pre-commit hook names it
+    outcome = apply_fixes(run([given], config), config, unsafe=True, write=True, paths=[given])
+    [(path, reason)] = outcome.unwritten
+    assert path.resolve() == (repo / "other/prod.yaml").resolve()
+    assert "outside the paths given" in reason and reason.endswith("name it too")
+    assert "symlink" not in reason
+    assert "keep-alive: 0" in (repo / "other/prod.yaml").read_text()
+
+
 def test_a_chart_default_is_reported_at_the_charts_values_without_a_fix(repo: Path) -> None:
     chart(repo, CHART_VALUES.replace("config: {}", "config:\n    keep-alive: 0"))
     write_files(repo, {"env/prod.yaml": "controller:\n  replicaCount: 1\n"})
@@ -180,7 +195,11 @@ def test_a_chart_default_is_reported_at_the_charts_values_without_a_fix(repo: Pa
         (repo / CHART / "values.yaml").resolve(),
         5,
     )
-    assert ing101.fix is None and "edit the file it points to" in ing101.fix_note
+    # The chart's default is every release's: the note says to override it (kubernetes.md).
+    assert ing101.fix is None
+    assert "is the chart's default" in ing101.fix_note and "override the value in" in ing101.fix_note
+    assert ing101.fix_note.endswith("prod.yaml")  # the release's values file
+    assert "edit the file it points to" not in ing101.fix_note
 
 
 def test_a_subchart_under_an_alias_is_traced_to_the_parents_values(tmp_path: Path) -> None:

@@ -429,7 +429,7 @@ def _refusals(fixed: _Fixed, roots: list[Path] | None, includers: set[Path]) -> 
             refused[path] = (path, _includer(path, fixed.current.targets))
             continue
         if roots is not None and not any(path.is_relative_to(root) for root in roots):
-            refused[path] = (alias or path, _outside(path, roots))
+            refused[path] = (alias or path, _outside(path, roots, alias is not None))
             continue
         problem = refusal(path, _expected(fixed, path))
         if problem:
@@ -531,12 +531,15 @@ def _includer(path: Path, targets: list[Path]) -> str:
     )
 
 
-def _outside(path: Path, roots: list[Path]) -> str:
+def _outside(path: Path, roots: list[Path], through_symlink: bool) -> str:
     shown = ", ".join(_display(root) for root in roots)
-    return (
-        f"a symlink leads to {_display(path)}, outside the paths given ({shown}); "
-        "--fix-symlink-targets writes through it"
-    )
+    if through_symlink:
+        return (
+            f"a symlink leads to {_display(path)}, outside the paths given ({shown}); "
+            "--fix-symlink-targets writes through it"
+        )
+    # A file read for what the paths given hold (a Helm release's other values file).
+    return f"the fix edits {_display(path)}, outside the paths given ({shown}); name it too"
 
 
 def _unwritten_findings(outcome: FixOutcome) -> list[Finding]:

@@ -201,9 +201,12 @@ def _build(
     read = {chart / "Chart.yaml", *values}
     # The objects a chart leaves to manifests applied beside it (Apigee's non-SNI route,
     # applied with kubectl) are the run's plain manifests: the release is checked with them.
+    # The chart's defaults: its values.yaml and its subcharts' (charts/*/values.yaml, deeper).
+    defaults = frozenset(resolved(p) for p in chart.rglob("values.yaml")) - set(values)
     return RenderedBuild(
-        label, source, documents, _where(chart), locators, read, trees=trees, beside_plain=True
-    )
+        label, source, documents, _where(chart), locators, read, trees=trees, beside_plain=True,
+        chart_defaults=defaults, release_values=tuple(values),
+    )  # fmt: skip
 
 
 def _render(arguments: list[str], overlay: Mapping[Path, SourceText]) -> tuple[str | None, str]:

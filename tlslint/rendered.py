@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tlslint.findings import Finding, Location, Related
+from tlslint.paths import resolved
 from tlslint.sources.apigee.tree import Map, Node, Pair, Scalar, Seq, YamlError, parse, to_data
 from tlslint.sources.nginx.model import SourceText
 from tlslint.sources.text import SourceError, read_source
@@ -104,6 +105,10 @@ class RenderedBuild:
     # Checked with the run's plain manifests beside it: what the renderer leaves to
     # objects applied on their own (a Helm release; a kustomize build is the whole deployment).
     beside_plain: bool = False
+    # A chart's own values.yaml files (its defaults, a subchart's too) and the release's
+    # values files: a finding traced to a default is mended by overriding it there.
+    chart_defaults: frozenset[Path] = frozenset()
+    release_values: tuple[Path, ...] = ()
 
     def field_at(self, location: Location) -> tuple[RenderedDocument, FieldPath, bool] | None:
         """The rendered document and field at ``location`` (a place in ``source``)."""
@@ -144,8 +149,7 @@ class RenderedBuild:
         )
         note = finding.fix_note
         if finding.fix is not None:
-            what = f"the rendered build {self.label}" if self.label else "text read from standard input"
-            note = f"no fix: found in {what}; edit the file it points to"
+            note = self._no_fix_note(location)
         return dataclasses.replace(
             finding,
             location=location,
@@ -154,6 +158,16 @@ class RenderedBuild:
             fix_note=note,
             message=f"{finding.message} [build: {self.label}]" if self.label else finding.message,
         )
+
+    def _no_fix_note(self, location: Location) -> str:
+        if self.chart_defaults and resolved(location.path) in self.chart_defaults:
+            shown = ", ".join(_shown(path) for path in self.release_values) or "a values file of the release"
+            return (
+                f"no fix: {_shown(location.path)} is the chart's default (a fix there would change every "
+                f"release of the chart); override the value in {shown}"
+            )
+        what = f"the rendered build {self.label}" if self.label else "text read from standard input"
+        return f"no fix: found in {what}; edit the file it points to"
 
     def _unmapped(self, location: Location) -> Location:
         return location if self.unmapped_in_place else self.where
@@ -422,3 +436,11 @@ def merge_across_builds(findings: Sequence[Finding]) -> Iterator[Finding]:
         severity = max(finding.severity for finding in group)
         message = f"{key[3]} [builds: {', '.join(labels)}]"
         yield dataclasses.replace(group[0], message=message, severity=severity)
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working directory where it is below it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
