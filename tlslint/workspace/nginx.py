@@ -5,6 +5,7 @@ grouped by listen socket, effective values through http → server inheritance
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -219,6 +220,10 @@ class NginxConfig:
     # http listens apart; they cannot share a port), so http-only rules never see
     # them, and the session and protocol rules ask for them (see ``scopes``).
     stream: NginxConfig | None = field(default=None, repr=False)
+    # The module that reads a fragment (a file checked without its includer), by its
+    # lines (``fragment_module``): "http", "stream", or "" when nothing decides. A main
+    # file is "http".
+    module: str = "http"
 
     def http_blocks(self) -> list[Block]:
         return [b for b in self.top.walk() if b.context == HTTP]
@@ -273,6 +278,78 @@ def per_config(
     cached.__doc__ = function.__doc__
     cached.__name__ = function.__name__
     return cached
+
+
+def fragment_module(parsed: ParsedFile) -> str:
+    """The module whose block includes a file checked on its own, by what its servers
+    (or, for a snippet, its lines) say: "stream" when only stream{} has some of them
+    (``ssl_preread``, ``proxy_timeout``, ``proxy_pass`` to a bare address...), "http"
+    when only http{} has some (``location``, ``root``...), "" when nothing decides
+    (a server of `listen` and certificates is both modules' alike)."""
+    stream = http = False
+    snippet = detect_context(parsed) == SERVER
+    for directive in parsed.directives:
+        if directive.name == "server" and directive.block is not None:
+            for child in directive.block:
+                kind = _server_line_module(child)
+                stream, http = stream or kind == "stream", http or kind == "http"
+        elif snippet:
+            kind = _server_line_module(directive)
+            stream, http = stream or kind == "stream", http or kind == "http"
+        else:
+            stream_only, http_only = _level_only()
+            stream = stream or directive.name in stream_only
+            http = http or directive.name in http_only
+    if stream and not http:
+        return "stream"
+    return "http" if http else ""
+
+
+def _server_line_module(directive: Directive) -> str:
+    """ "stream" or "http" when only that module's server (or, for http, its locations)
+    takes this line; "" when both, or neither, do."""
+    stream_only, http_only = _server_only()
+    name = directive.name
+    if name == "proxy_pass":  # stream's server takes an address; http's takes it in a location, with a scheme
+        return "http" if any("://" in arg for arg in directive.args[:1]) else "stream"
+    if name in stream_only:
+        return "stream"
+    return "http" if name in http_only else ""
+
+
+@functools.cache
+def _server_only() -> tuple[frozenset[str], frozenset[str]]:
+    """Directives only stream's server takes, and those only http's server takes (crossplane's
+    table with tlslint's supplement, any version). Mail's are neither: a mail server is not
+    told from the others here."""
+    from tlslint import nginx_directives as nd
+
+    table = nd.table_for(None)
+    http = nd.HTTP_SRV | nd.HTTP_SIF | nd.HTTP_LOC
+    stream, http_only = set(), set()
+    for name in table.known_names():
+        allowed = table.allowed_contexts(name)
+        if allowed & nd.STREAM_SRV and not allowed & (nd.HTTP_SRV | nd.MAIL_SRV):
+            stream.add(name)
+        elif allowed & http and not allowed & (nd.STREAM_SRV | nd.MAIL_SRV):
+            http_only.add(name)
+    return frozenset(stream), frozenset(http_only)
+
+
+@functools.cache
+def _level_only() -> tuple[frozenset[str], frozenset[str]]:
+    """The same for the level of stream{} and http{} (a file of servers and their settings)."""
+    from tlslint import nginx_directives as nd
+
+    table = nd.table_for(None)
+    stream, http_only = set(), set()
+    for name in table.known_names():
+        allowed = table.allowed_contexts(name)
+        if allowed & nd.STREAM_MAIN and not allowed & (nd.HTTP_MAIN | nd.MAIL_MAIN):
+            stream.add(name)
+        elif allowed & nd.HTTP_MAIN and not allowed & (nd.STREAM_MAIN | nd.MAIL_MAIN):
+            http_only.add(name)
+    return frozenset(stream), frozenset(http_only)
 
 
 def detect_context(parsed: ParsedFile) -> str:
@@ -418,12 +495,17 @@ def build_config(files: NginxFiles, root: ParsedFile, prefix: Path) -> NginxConf
     root_path = resolve_path(root.path)
     expander = _Expander(files, prefix, seen=[root_path], seen_set={root_path})
     chain = (resolve_path(root.path),)
+    module = "http" if context == MAIN else fragment_module(root)
     if context == MAIN:
         top = expander.block(MAIN, None, root.directives, None, chain)
     elif context == HTTP:
-        top = expander.block(HTTP, None, root.directives, None, chain)
+        # A file of stream{}'s servers is read as stream{}'s level, so that its servers
+        # are stream servers, as with its includer in the tree.
+        top = expander.block("stream" if module == "stream" else HTTP, None, root.directives, None, chain)
     else:
-        top = expander.block(SERVER, None, root.directives, None, chain)
+        # A stream server's snippet: its server sits in a stream{} not in front of us.
+        outer = Block("stream", None, [], None) if module == "stream" else None
+        top = expander.block(SERVER, None, root.directives, outer, chain)
     config = NginxConfig(
         root=root,
         context=context,
@@ -432,6 +514,7 @@ def build_config(files: NginxFiles, root: ParsedFile, prefix: Path) -> NginxConf
         files=expander.seen,
         problems=expander.problems,
         incomplete=expander.incomplete,
+        module=module,
     )
     _collect_servers(config)
     return config
@@ -549,7 +632,10 @@ def nginx_address(socket: str) -> str | None:
 def _collect_servers(config: NginxConfig) -> None:
     servers: list[Server] = []
     top = config.top
-    if config.context == SERVER:
+    streams: list[Server] = []
+    if config.context == SERVER and top.parent is not None:  # a stream server's snippet
+        streams.append(_server(top, top.parent, synthetic=True, stream=True))
+    elif config.context == SERVER:
         servers.append(_server(top, None, synthetic=True))
     else:
         http_blocks = [top] if top.context == HTTP else top.sub(HTTP)
@@ -557,8 +643,9 @@ def _collect_servers(config: NginxConfig) -> None:
             for block in http.sub("server"):
                 servers.append(_server(block, http))
     _group(config, servers)
-    streams = [
-        _server(block, stream, stream=True) for stream in top.sub("stream") for block in stream.sub("server")
+    stream_blocks = [top] if top.context == "stream" else top.sub("stream")
+    streams += [
+        _server(block, stream, stream=True) for stream in stream_blocks for block in stream.sub("server")
     ]
     if streams:
         config.stream = NginxConfig(
@@ -569,6 +656,7 @@ def _collect_servers(config: NginxConfig) -> None:
             config.files,
             config.problems,
             config.incomplete,
+            module=config.module,
         )
         _group(config.stream, streams)
 
