@@ -6,8 +6,9 @@ grouped by listen socket, effective values through http → server inheritance
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -141,6 +142,9 @@ class Listen:
     default: bool
     http2: bool
     directive: Directive | None
+    # A port range (``127.0.0.1:18450-18452``) is read as the ports in it that matter:
+    # this is the range as written, ``socket`` one port of it (see ``_expand_ranges``).
+    range_of: str = ""
 
 
 @dataclass(eq=False, slots=True)
@@ -182,7 +186,8 @@ class Server:
     @property
     def label(self) -> str:
         name = next((n for n in self.names if n not in ("_", '""', "")), "")
-        sockets = ",".join(listen.socket for listen in self.listens) or "no listen"
+        shown = dict.fromkeys(listen.range_of or listen.socket for listen in self.listens)
+        sockets = ",".join(shown) or "no listen"
         kind = "stream server" if self.stream else "server"
         return f"{kind}[{name}@{sockets}]" if name else f"{kind}[{sockets}]"
 
@@ -664,6 +669,7 @@ def _collect_servers(config: NginxConfig) -> None:
 def _group(config: NginxConfig, servers: list[Server]) -> None:
     """Servers grouped by socket, their TLS sockets and each socket's default server."""
     config.servers = servers
+    _expand_ranges(servers)
     for server in servers:
         for listen in server.listens:
             group = config.groups.setdefault(listen.socket, [])
@@ -693,6 +699,54 @@ def _group(config: NginxConfig, servers: list[Server]) -> None:
         default = config.default_server(socket)
         if default is not None:
             default.default_for.append(socket)
+
+
+_PORT_RANGE = re.compile(r"(\d{1,5})-(\d{1,5})")
+
+
+def _split_range(socket: str) -> tuple[str, int, int, str] | None:
+    """``host``, first and last port, socket type of a port-range socket; else None."""
+    if socket.startswith("unix:"):
+        return None
+    suffix = next((end for end in ("/udp", "/quic") if socket.endswith(end)), "")
+    host, _, port = socket.removesuffix(suffix).rpartition(":")
+    found = _PORT_RANGE.fullmatch(port)
+    if found is None:
+        return None
+    low, high = int(found[1]), int(found[2])
+    return (host, low, high, suffix) if 0 < low <= high <= 65535 else None
+
+
+def _expand_ranges(servers: list[Server]) -> None:
+    """A listen on a port range (``listen 127.0.0.1:18450-18452``; nginx binds each port,
+    1.22.1 measured, http and stream) stands for its first port and for each port of it
+    another listen of the same host names: the ports where it can meet another server (a
+    duplicate, the default server). Not one socket per port: 65535 of them would be
+    65535 groups to judge, and the ports no one else names are the range's alone."""
+    ranges = [
+        (server, index, parts)
+        for server in servers
+        for index, listen in enumerate(server.listens)
+        if "-" in listen.socket and (parts := _split_range(listen.socket)) is not None
+    ]
+    if not ranges:
+        return
+    named: dict[tuple[str, str], set[int]] = {}
+    for server in servers:
+        for listen in server.listens:
+            if "-" in listen.socket:
+                continue
+            suffix = next((end for end in ("/udp", "/quic") if listen.socket.endswith(end)), "")
+            host, _, port = listen.socket.removesuffix(suffix).rpartition(":")
+            if port.isdigit():
+                named.setdefault((host, suffix), set()).add(int(port))
+    for server, index, (host, low, high, suffix) in reversed(ranges):  # indexes stay valid
+        listen = server.listens[index]
+        ports = sorted({low} | {p for p in named.get((host, suffix), ()) if low <= p <= high})
+        expanded = [
+            replace(listen, socket=f"{host}:{port}{suffix}", range_of=listen.socket) for port in ports
+        ]
+        server.listens[index : index + 1] = expanded
 
 
 def _server(block: Block, http: Block | None, synthetic: bool = False, stream: bool = False) -> Server:
