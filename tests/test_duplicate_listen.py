@@ -163,3 +163,21 @@ def test_a_whole_port_range_stays_small(tmp_path: Path) -> None:
     )
     (finding,) = check_files(tmp_path, {"nginx.conf": text}, {"select": ["NGX005"]}).findings
     assert "127.0.0.1:8443" in finding.message
+
+
+@pytest.mark.nginx
+def test_nginx_refuses_the_port_range_duplicate(tmp_path: Path) -> None:
+    """What the two tests above rest on: nginx binds each port of a range (1.22.1)."""
+    from conftest import nginx_binary
+    from nginx_harness import nginx_t
+
+    nginx_binary()
+    result = nginx_t(RANGE_STREAM)
+    assert not result.ok
+    assert 'duplicate "127.0.0.1:18451" address and port pair' in result.output, result.describe()
+    http = (
+        "events {}\nhttp {\n    server { listen 127.0.0.1:18450-18452 default_server; }\n"
+        "    server { listen 127.0.0.1:18452 default_server; }\n}\n"
+    )
+    result = nginx_t(http)
+    assert "a duplicate default server for 127.0.0.1:18452" in result.output, result.describe()

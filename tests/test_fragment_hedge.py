@@ -293,3 +293,25 @@ def test_the_fixed_stream_fragment_is_valid_beside_an_http_ssl_zone(tmp_path: Pa
     assert nginx_t(includer, files={FRAGMENT: STREAM_SERVER}).ok
     result = nginx_t(includer, files={FRAGMENT: fixed})
     assert result.ok, result.describe()
+
+
+@pytest.mark.parametrize(
+    ("text", "module"),
+    [
+        (STREAM_SERVER, "stream"),
+        (STREAM_SNIPPET, "stream"),
+        (SERVER, ""),  # listen, server_name and certificates: both modules have them
+        (SNIPPET, ""),
+        # proxy_connect_timeout is in both servers; proxy_pass with a scheme is http's
+        (SERVER.replace("}\n", "    proxy_connect_timeout 5s;\n}\n"), ""),
+        ("proxy_pass https://127.0.0.1:8443;\n", "http"),
+        ("proxy_pass backend;\nproxy_responses 1;\n", "stream"),
+        (SERVER.replace("}\n", "    root /srv;\n}\n"), "http"),
+        # a line of each: nginx refuses it in either (NGX011); read as http{}'s, as before
+        (STREAM_SERVER.replace("}\n", "    root /srv;\n}\n"), "http"),
+    ],
+)
+def test_which_block_includes_a_fragment(tmp_path: Path, text: str, module: str) -> None:
+    result = check_files(tmp_path, {FRAGMENT: text}, {"select": ["NGX101"]})
+    (config,) = result.workspace.nginx
+    assert config.module == module

@@ -289,7 +289,8 @@ def fragment_module(parsed: ParsedFile) -> str:
     """The module whose block includes a file checked on its own, by what its servers
     (or, for a snippet, its lines) say: "stream" when only stream{} has some of them
     (``ssl_preread``, ``proxy_timeout``, ``proxy_pass`` to a bare address...), "http"
-    when only http{} has some (``location``, ``root``...), "" when nothing decides
+    when http{} alone has some (``location``, ``root``...; beside stream's too, which
+    nginx refuses in either block: read as http's, as before), "" when nothing decides
     (a server of `listen` and certificates is both modules' alike)."""
     stream = http = False
     snippet = detect_context(parsed) == SERVER
@@ -311,8 +312,8 @@ def fragment_module(parsed: ParsedFile) -> str:
 
 
 def _server_line_module(directive: Directive) -> str:
-    """ "stream" or "http" when only that module's server (or, for http, its locations)
-    takes this line; "" when both, or neither, do."""
+    """Which module alone takes this line in a server ("stream", "http": its server or
+    its locations), or "" when both, or neither, do."""
     stream_only, http_only = _server_only()
     name = directive.name
     if name == "proxy_pass":  # stream's server takes an address; http's takes it in a location, with a scheme
@@ -734,7 +735,7 @@ def _expand_ranges(servers: list[Server]) -> None:
     named: dict[tuple[str, str], set[int]] = {}
     for server in servers:
         for listen in server.listens:
-            if "-" in listen.socket:
+            if "-" in listen.socket and _split_range(listen.socket) is not None:
                 continue
             suffix = next((end for end in ("/udp", "/quic") if listen.socket.endswith(end)), "")
             host, _, port = listen.socket.removesuffix(suffix).rpartition(":")
