@@ -181,3 +181,12 @@ def test_nginx_refuses_the_port_range_duplicate(tmp_path: Path) -> None:
     )
     result = nginx_t(http)
     assert "a duplicate default server for 127.0.0.1:18452" in result.output, result.describe()
+
+
+def test_overlapping_port_ranges_meet(tmp_path: Path) -> None:
+    text = (
+        "events {}\nhttp {\n    server { listen 127.0.0.1:18450-18452 default_server; }\n"
+        "    server { listen 127.0.0.1:18452-18460 default_server; }\n}\n"
+    )
+    (finding,) = check_files(tmp_path, {"nginx.conf": text}, {"select": ["NGX005"]}).findings
+    assert "`a duplicate default server for 127.0.0.1:18452`" in finding.message

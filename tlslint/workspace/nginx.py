@@ -5,6 +5,7 @@ grouped by listen socket, effective values through http → server inheritance
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections.abc import Callable
@@ -721,8 +722,9 @@ def _split_range(socket: str) -> tuple[str, int, int, str] | None:
 def _expand_ranges(servers: list[Server]) -> None:
     """A listen on a port range (``listen 127.0.0.1:18450-18452``; nginx binds each port,
     1.22.1 measured, http and stream) stands for its first port and for each port of it
-    another listen of the same host names: the ports where it can meet another server (a
-    duplicate, the default server). Not one socket per port: 65535 of them would be
+    that another listen of the same host names, or another range starts at: the ports
+    where it can meet another server (a duplicate, the default server; two ranges that
+    overlap share the larger first port). Not one socket per port: 65535 of them would be
     65535 groups to judge, and the ports no one else names are the range's alone."""
     ranges = [
         (server, index, parts)
@@ -733,17 +735,19 @@ def _expand_ranges(servers: list[Server]) -> None:
     if not ranges:
         return
     named: dict[tuple[str, str], set[int]] = {}
+    for _, _, (host, low, _, suffix) in ranges:
+        named.setdefault((host, suffix), set()).add(low)
     for server in servers:
         for listen in server.listens:
-            if "-" in listen.socket and _split_range(listen.socket) is not None:
-                continue
             suffix = next((end for end in ("/udp", "/quic") if listen.socket.endswith(end)), "")
             host, _, port = listen.socket.removesuffix(suffix).rpartition(":")
-            if port.isdigit():
-                named.setdefault((host, suffix), set()).add(int(port))
+            if port.isdigit() and (host, suffix) in named:
+                named[(host, suffix)].add(int(port))
+    ordered = {key: sorted(ports) for key, ports in named.items()}  # bisected: 10,000 ranges stay linear
     for server, index, (host, low, high, suffix) in reversed(ranges):  # indexes stay valid
         listen = server.listens[index]
-        ports = sorted({low} | {p for p in named.get((host, suffix), ()) if low <= p <= high})
+        known = ordered[(host, suffix)]
+        ports = known[bisect.bisect_left(known, low) : bisect.bisect_right(known, high)]
         expanded = [
             replace(listen, socket=f"{host}:{port}{suffix}", range_of=listen.socket) for port in ports
         ]
