@@ -105,3 +105,88 @@ def test_ipv6_spellings_of_one_address_are_one_socket(tmp_path: Path) -> None:
         'duplicate "[::1]:8445" address and port pair` on 1.22.1)',
         "duplicate listen options for [::1]:8444`)",
     ]
+
+
+# A port range (`listen 127.0.0.1:18450-18452`) binds each port of it (nginx 1.22.1
+# measured, http and stream): it meets a listen of one of its ports elsewhere (T4).
+RANGE_STREAM = """events {}
+stream {
+    server {
+        listen 127.0.0.1:18450-18452 ssl;
+        ssl_certificate /etc/ssl/a.pem;
+        ssl_certificate_key /etc/ssl/a.key;
+        proxy_pass 127.0.0.1:9000;
+    }
+    server {
+        listen 127.0.0.1:18451 ssl;
+        ssl_certificate /etc/ssl/a.pem;
+        ssl_certificate_key /etc/ssl/a.key;
+        proxy_pass 127.0.0.1:9000;
+    }
+}
+"""
+
+
+def test_a_stream_port_range_meets_a_port_of_it(tmp_path: Path) -> None:
+    mapping = {"select": ["NGX004"], "nginx": {"version": "1.22"}}
+    (finding,) = check_files(tmp_path, {"nginx.conf": RANGE_STREAM}, mapping).findings
+    assert finding.location.line == 10
+    assert "(the first is stream server[127.0.0.1:18450-18452])" in finding.message
+    assert '`duplicate "127.0.0.1:18451" address and port pair`' in finding.message
+
+
+def test_a_port_range_is_the_default_server_of_its_ports(tmp_path: Path) -> None:
+    from test_workspace import load
+
+    stream = load(tmp_path, RANGE_STREAM).stream
+    assert stream is not None
+    first, second = stream.servers
+    assert stream.default_server("127.0.0.1:18451") is first
+    assert second.default_for == []
+    assert first.label == "stream server[127.0.0.1:18450-18452]"
+
+
+def test_an_http_port_range_and_a_second_default_server(tmp_path: Path) -> None:
+    text = (
+        "events {}\nhttp {\n    server { listen 127.0.0.1:18450-18452 default_server; }\n"
+        "    server { listen 127.0.0.1:18452 default_server; }\n}\n"
+    )
+    (finding,) = check_files(tmp_path, {"nginx.conf": text}, {"select": ["NGX005"]}).findings
+    assert "`a duplicate default server for 127.0.0.1:18452`" in finding.message  # nginx 1.22.1's words
+
+
+def test_a_whole_port_range_stays_small(tmp_path: Path) -> None:
+    """1-65535 is not 65535 sockets: only its first port and those others name."""
+    text = (
+        "events {}\nhttp {\n    server { listen 127.0.0.1:1-65535 default_server; }\n"
+        "    server { listen 127.0.0.1:8443 default_server; }\n}\n"
+    )
+    (finding,) = check_files(tmp_path, {"nginx.conf": text}, {"select": ["NGX005"]}).findings
+    assert "127.0.0.1:8443" in finding.message
+
+
+@pytest.mark.nginx
+def test_nginx_refuses_the_port_range_duplicate(tmp_path: Path) -> None:
+    """What the two tests above rest on: nginx binds each port of a range (1.22.1)."""
+    from conftest import nginx_binary
+    from nginx_harness import nginx_t
+
+    nginx_binary()
+    result = nginx_t(RANGE_STREAM)
+    assert not result.ok
+    assert 'duplicate "127.0.0.1:18451" address and port pair' in result.output, result.describe()
+    http = (
+        "events {}\nhttp {\n    server { listen 127.0.0.1:18450-18452 default_server; }\n"
+        "    server { listen 127.0.0.1:18452 default_server; }\n}\n"
+    )
+    result = nginx_t(http)
+    assert "a duplicate default server for 127.0.0.1:18452" in result.output, result.describe()
+
+
+def test_overlapping_port_ranges_meet(tmp_path: Path) -> None:
+    text = (
+        "events {}\nhttp {\n    server { listen 127.0.0.1:18450-18452 default_server; }\n"
+        "    server { listen 127.0.0.1:18452-18460 default_server; }\n}\n"
+    )
+    (finding,) = check_files(tmp_path, {"nginx.conf": text}, {"select": ["NGX005"]}).findings
+    assert "`a duplicate default server for 127.0.0.1:18452`" in finding.message

@@ -54,13 +54,14 @@ def one(tmp_path: Path, name: str, text: str, code: str, **extra: Any) -> Findin
 
 
 FRAGMENT = "conf.d/site.conf"
-INCLUDER = "the including http{}"
+# SERVER says nothing that only http{} or only stream{} has: either may include it.
+INCLUDER = "the including http{} or stream{}"
 
 
 def test_ngx101_hedges_in_a_fragment_and_its_fix_is_unsafe(tmp_path: Path) -> None:
     finding = one(tmp_path / "f", FRAGMENT, SERVER, "NGX101")
     assert finding.message.startswith(
-        "TLS server[a.example.com@*:443] has no session cache unless the including http{} sets one "
+        f"TLS server[a.example.com@*:443] has no session cache unless {INCLUDER} sets one "
         "(nothing in this file sets ssl_session_cache; nginx's default is none): "
     )
     assert "no ssl_session_cache applies" not in finding.message
@@ -83,7 +84,7 @@ def test_ngx101_one_cause_in_a_fragment_hedges(tmp_path: Path) -> None:
     finding = one(tmp_path, FRAGMENT, SERVER + second, "NGX101")
     assert finding.message.startswith(
         "nothing in this file sets ssl_session_cache (nginx's default is none), so 2 TLS servers have no "
-        "session cache unless the including http{} sets one: "
+        f"session cache unless {INCLUDER} sets one: "
     )
     assert "whose random keys (unless the includer sets ssl_session_ticket_key)" in finding.message
     assert finding.fix is not None and not finding.fix.safe
@@ -91,7 +92,7 @@ def test_ngx101_one_cause_in_a_fragment_hedges(tmp_path: Path) -> None:
 
 def test_a_server_snippet_names_its_including_server_too(tmp_path: Path) -> None:
     finding = one(tmp_path, "snippets/tls.conf", SNIPPET, "NGX101")
-    assert "unless the including server{} or its http{} sets one" in finding.message
+    assert "unless the including server{} or its http{} or stream{} sets one" in finding.message
     assert finding.fix is not None and not finding.fix.safe
 
 
@@ -119,9 +120,7 @@ def test_ngx105_hedges_in_a_fragment_and_its_fix_is_unsafe(tmp_path: Path) -> No
 
 def test_ngx107_hedges_in_a_fragment(tmp_path: Path) -> None:
     finding = one(tmp_path / "f", FRAGMENT, SERVER + SECOND, "NGX107")
-    assert (
-        "which sets no session cache in this file (the including http{} may give it one)" in finding.message
-    )
+    assert f"which sets no session cache in this file ({INCLUDER} may give it one)" in finding.message
     complete = one(tmp_path / "w", "nginx.conf", whole(SERVER, SECOND), "NGX107")
     assert "which has no session cache; move the setting" in complete.message
 
@@ -138,7 +137,9 @@ def test_keepalive_unset_hedges_in_a_fragment_and_its_fix_is_unsafe(
 ) -> None:
     finding = one(tmp_path / "f", FRAGMENT, SERVER, code, **extra)
     assert finding.message.startswith(
-        f"nothing in this file sets {option} for TLS server[a.example.com@*:443]: unless {INCLUDER} sets it, "
+        # keepalive is http{}'s alone
+        f"nothing in this file sets {option} for TLS server[a.example.com@*:443]: "
+        "unless the including http{} sets it, "
     )
     assert finding.fix is not None and not finding.fix.safe
     complete = one(tmp_path / "w", "nginx.conf", whole(SERVER), code, **extra)
@@ -219,3 +220,98 @@ def test_the_fixed_fragment_breaks_an_includer_that_declares_the_zone(tmp_path: 
     after = nginx_t(includer, files={FRAGMENT: fixed})
     assert not after.ok
     assert "conflicts with already declared size" in after.describe()
+
+
+# A stream{} server file (streams-enabled/) checked without its includer: its lines
+# (proxy_timeout, proxy_pass to a bare address, ssl_preread...) exist only in stream{},
+# so it is judged as stream{}'s, as it would be with its includer in the tree (T4).
+STREAM_SERVER = """server {
+    listen 8883 ssl;
+    ssl_certificate /etc/ssl/a.pem;
+    ssl_certificate_key /etc/ssl/a.key;
+    ssl_session_tickets off;
+    proxy_timeout 1h;
+    proxy_pass 127.0.0.1:1883;
+}
+"""
+PREREAD = STREAM_SERVER.replace(
+    "    proxy_timeout 1h;\n", "    ssl_preread on;\n    ssl_handshake_timeout 10s;\n"
+)
+STREAM_SNIPPET = "".join(line.strip() + "\n" for line in STREAM_SERVER.splitlines()[1:-1])
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "outer"),
+    [
+        (FRAGMENT, STREAM_SERVER, "the including stream{}"),
+        (FRAGMENT, PREREAD, "the including stream{}"),
+        ("snippets/mqtt.conf", STREAM_SNIPPET, "the including server{} or its stream{}"),
+    ],
+)
+def test_a_stream_fragment_is_judged_as_stream(tmp_path: Path, name: str, text: str, outer: str) -> None:
+    result = check_files(tmp_path, {name: text}, {"select": ["NGX101", "NGX302", "NGX401"]})
+    by_code = {f.code: f for f in result.findings}
+    assert by_code["NGX101"].message.startswith(
+        f"TLS stream server[*:8883] has no session cache unless {outer} sets"
+    )
+    assert all("http{}" not in f.message for f in result.findings), result.findings
+    # stream's default is `access_log off`: nothing is logged in a format that lacks the variables
+    assert "NGX401" not in by_code
+    fix = by_code["NGX101"].fix
+    assert fix is not None and not fix.safe
+    assert "shared:STREAM_SSL:10m" in fix.edits[0].replacement
+
+
+def test_a_fragment_with_http_lines_names_http(tmp_path: Path) -> None:
+    text = SERVER.replace("}\n", "    location / { return 204; }\n}\n")
+    finding = one(tmp_path, FRAGMENT, text, "NGX101")
+    assert "unless the including http{} sets one" in finding.message
+    # proxy_pass with a scheme is http's (in a location); stream's takes a bare address
+    text = SERVER.replace("}\n", "    location / { proxy_pass https://127.0.0.1:8443; }\n}\n")
+    assert "unless the including http{} sets one" in one(tmp_path / "p", FRAGMENT, text, "NGX101").message
+
+
+@pytest.mark.nginx
+def test_the_fixed_stream_fragment_is_valid_beside_an_http_ssl_zone(tmp_path: Path) -> None:
+    """The includer's http{} declares the usual `SSL` zone: a stream server given `SSL` too
+    is `already declared for a different use`; the fix gives it stream's own name."""
+    from conftest import nginx_binary
+    from nginx_harness import nginx_t
+
+    nginx_binary()
+    path = tmp_path / FRAGMENT
+    path.parent.mkdir(parents=True)
+    path.write_text(STREAM_SERVER, encoding="utf-8")
+    settings = settings_for(tmp_path, {"select": ["NGX101", "NGX302"]})
+    apply_fixes(run([tmp_path], settings), settings, unsafe=True, write=True)
+    fixed = path.read_text(encoding="utf-8")
+    assert "ssl_session_cache shared:STREAM_SSL:10m;" in fixed
+    includer = (
+        "events {}\nhttp {\n    ssl_session_cache shared:SSL:10m;\n}\n"
+        "stream {\n    include conf.d/*.conf;\n}\n"
+    )
+    assert nginx_t(includer, files={FRAGMENT: STREAM_SERVER}).ok
+    result = nginx_t(includer, files={FRAGMENT: fixed})
+    assert result.ok, result.describe()
+
+
+@pytest.mark.parametrize(
+    ("text", "module"),
+    [
+        (STREAM_SERVER, "stream"),
+        (STREAM_SNIPPET, "stream"),
+        (SERVER, ""),  # listen, server_name and certificates: both modules have them
+        (SNIPPET, ""),
+        # proxy_connect_timeout is in both servers; proxy_pass with a scheme is http's
+        (SERVER.replace("}\n", "    proxy_connect_timeout 5s;\n}\n"), ""),
+        ("proxy_pass https://127.0.0.1:8443;\n", "http"),
+        ("proxy_pass backend;\nproxy_responses 1;\n", "stream"),
+        (SERVER.replace("}\n", "    root /srv;\n}\n"), "http"),
+        # a line of each: nginx refuses it in either (NGX011); read as http{}'s, as before
+        (STREAM_SERVER.replace("}\n", "    root /srv;\n}\n"), "http"),
+    ],
+)
+def test_which_block_includes_a_fragment(tmp_path: Path, text: str, module: str) -> None:
+    result = check_files(tmp_path, {FRAGMENT: text}, {"select": ["NGX101"]})
+    (config,) = result.workspace.nginx
+    assert config.module == module

@@ -90,6 +90,16 @@ def test_the_module_decides_where_names_differ() -> None:
     assert directive_versions("server_name", ("stream", "server")) is not None
 
 
+def test_ssl_conf_command_is_dated_in_every_module() -> None:
+    """Changeset 7729 (1.19.4) added it to http, stream and mail at once: before, no
+    module knows the name, so nginx says "unknown directive", not "not allowed here"."""
+    for scope in (("http", "server"), ("stream", "server"), ("mail",), ("mail", "server")):
+        span = directive_versions("ssl_conf_command", scope)
+        assert span is not None and span.since == (1, 19, 4), scope
+        assert span.refusal == 'unknown directive "ssl_conf_command"', scope
+        assert not span.accepts((1, 18, 0)) and span.accepts((1, 19, 4))
+
+
 def test_scope_of() -> None:
     assert scope_of(None) is None
     assert scope_of(()) == MAIN

@@ -393,6 +393,10 @@ class DirectiveTable:
         table = table_for(None, self.extras) if any_version and self.version is not None else self
         return name in table._masks or table._outside(name, ALL_CONTEXTS) != UNKNOWN
 
+    def known_names(self) -> list[str]:
+        """The names in nginx's table (the user's extras and third-party names aside)."""
+        return list(self._masks)
+
     def allowed_contexts(self, name: str) -> int:
         allowed = 0
         for mask in self._masks.get(name, ()):

@@ -194,6 +194,8 @@ _DIRECTIVES: tuple[_DirectiveRow, ...] = (
     ("proxy_protocol", MAIL, "1.19.8", None, None, "CHANGES 1.19.8 (mail proxy)"),
     ("set_real_ip_from", MAIL, "1.19.8", None, None, "CHANGES 1.19.8 (mail proxy)"),
     ("max_errors", MAIL, "1.21.0", None, None, "CHANGES 1.21.0 (mail proxy)"),
+    ("ssl_conf_command", MAIL, "1.19.4", None, None,
+     "CHANGES 1.19.4; changeset 7729 adds it to ngx_mail_ssl_module.c too"),
     ("ssl", MAIL, None, "1.25.1", "1.15.0",
      "CHANGES 1.15.0, 1.25.1; source: ngx_mail_ssl_module's commands have no \"ssl\" after 1.25.1"),
 )  # fmt: skip
@@ -246,8 +248,16 @@ def _span(row: _DirectiveRow, refusal: str) -> VersionSpan:
 _HTTP_CORE_IN_UPSTREAM = frozenset({"keepalive_timeout", "keepalive_requests"})
 
 
-def _directive_refusal(name: str, scope: str) -> str:
-    http_knows = any(row[0] == name and row[1] == HTTP for row in _DIRECTIVES)
+def _older(first: str | None, second: str | None) -> bool:
+    """Whether release ``first`` precedes ``second`` (None: any release, so yes)."""
+    a, b = _v(first), _v(second)
+    return a is None or b is None or a < b
+
+
+def _directive_refusal(name: str, scope: str, since: str | None = None) -> str:
+    # http knows the name where this module does not yet only if its form is older
+    # (ssl_conf_command came to http, stream and mail at once: unknown to all before).
+    http_knows = any(row[0] == name and row[1] == HTTP and _older(row[2], since) for row in _DIRECTIVES)
     if scope in (STREAM, MAIL) and (http_knows or name in _KNOWN_ELSEWHERE):
         return f'"{name}" directive is not allowed here'
     if scope == UPSTREAM and name in _HTTP_CORE_IN_UPSTREAM:
@@ -256,7 +266,7 @@ def _directive_refusal(name: str, scope: str) -> str:
 
 
 _BY_DIRECTIVE: dict[tuple[str, str], VersionSpan] = {
-    (row[0], row[1]): _span(row, _directive_refusal(row[0], row[1])) for row in _DIRECTIVES
+    (row[0], row[1]): _span(row, _directive_refusal(row[0], row[1], row[2])) for row in _DIRECTIVES
 }
 
 

@@ -220,7 +220,8 @@ def collect_lines(config: NginxConfig, *, everything: bool) -> list[Line]:
     found: list[Line] = []
     top = config.top
     tables = _FULL_TABLES if everything else _TABLES
-    _collect(top, _TOP_SCOPE.get(top.context, HTTP), tables, found, set())
+    scope = STREAM if top.module() == "stream" else _TOP_SCOPE.get(top.context, HTTP)  # a stream fragment
+    _collect(top, scope, tables, found, set())
     return found
 
 

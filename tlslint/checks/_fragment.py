@@ -22,11 +22,17 @@ def is_fragment(config: NginxConfig) -> bool:
     return config.context != MAIN
 
 
-def includer(config: NginxConfig) -> str:
-    """How a message names what may set what the fragment leaves unset."""
+def includer(config: NginxConfig, http_setting: bool = False) -> str:
+    """How a message names what may set what the fragment leaves unset (``http_setting``:
+    a setting only http{} has, such as keepalive_timeout)."""
+    # Which block includes it, as its lines tell (workspace.nginx.fragment_module): a
+    # file that could be either's is not said to be http{}'s.
+    outer = {"http": "http{}", "stream": "stream{}"}.get(config.module, "http{} or stream{}")
+    if http_setting:
+        outer = "http{}"
     if config.context == SERVER:
-        return "the including server{} or its http{}"
-    return "the including http{}"
+        return f"the including server{{}} or its {outer}"
+    return f"the including {outer}"
 
 
 def guarded(config: NginxConfig, fix: Fix | None) -> Fix | None:

@@ -210,7 +210,9 @@ def setting_anchor(config: NginxConfig, holder: Directive | None, name: str) -> 
     if server is not None:
         return anchor(server, name)
     if holder is None:
-        return name if config.context != "http" else f"http > {name}"
+        if config.context != "http":
+            return name
+        return f"stream > {name}" if config.module == "stream" else f"http > {name}"
     return f"{holder.name} > {name}"
 
 

@@ -61,7 +61,8 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         unset: list[tuple[Finding, Server]] = []
         reached: dict[int, Reach] = {}  # by server: where nginx's default counts
         hedged = (
-            f"unless {includer(config)} sets it, nginx's default {KEEPALIVE_TIMEOUT_DEFAULT} applies, "
+            f"unless {includer(config, http_setting=True)} sets it, nginx's default "
+            f"{KEEPALIVE_TIMEOUT_DEFAULT} applies, "
             f"which is below the minimum {minimum_text}"
         )
         for site in keepalive_sites(config, "keepalive_timeout"):

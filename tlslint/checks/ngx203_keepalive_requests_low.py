@@ -199,7 +199,7 @@ def _describe_unset(
         found = Reach.joined([reached[id(place.detail)] for place in members])
         effect = _unset_effect(found, versions, minimum)
         if is_fragment(config):
-            effect = f"unless {includer(config)} sets it, {effect}"
+            effect = f"unless {includer(config, http_setting=True)} sets it, {effect}"
         return unset_cause("keepalive_requests", effect, is_fragment(config))(members)
 
     return describe
@@ -301,7 +301,8 @@ def _unset(
     said = f"keepalive_requests is not set for {where}: {_unset_effect(found, versions, minimum)}"
     if is_fragment(config):
         said = (
-            f"nothing in this file sets keepalive_requests for {where}: unless {includer(config)} sets it, "
+            f"nothing in this file sets keepalive_requests for {where}: unless "
+            f"{includer(config, http_setting=True)} sets it, "
             f"{_unset_effect(found, versions, minimum)}"
         )
     fix = insertion_fix(config, [server], f"keepalive_requests {minimum};", group="keepalive_")

@@ -36,8 +36,13 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         versions = workspace.nginx_versions(config)
         removed = versions.at_least(REMOVED_IN)
         servers = server_map(config)
-        for directive, blocks in flag_sites(config, "ssl"):
-            fix, note = combine([_fix(config, block, block.all("ssl")) for block in blocks])
+        sites = [(d, blocks, False) for d, blocks in flag_sites(config, "ssl")]
+        sites += [(d, blocks, True) for d, blocks in _mail_sites(config)]
+        for directive, blocks, mail in sites:
+            if mail:
+                fix, note = combine([_mail_fix(block, block.all("ssl")) for block in blocks])
+            else:
+                fix, note = combine([_fix(config, block, block.all("ssl")) for block in blocks])
             written = f"`ssl {' '.join(directive.args)};`"
             if removed:
                 message = (
@@ -72,6 +77,52 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 fix=fix,
                 fix_note=note,
             )
+
+
+def _mail_sites(config: NginxConfig) -> list[tuple[Directive, list[Block]]]:
+    """Each ``ssl`` line of mail{} or a mail server, with every block it is in. mail's
+    `ssl` went the same way as http's (CHANGES 1.15.0, 1.25.1; nginx_history's mail row);
+    stream never had one (`listen ... ssl` only)."""
+    order: list[Directive] = []
+    blocks: dict[int, list[Block]] = {}
+    for block in config.top.walk():
+        if block.module() != "mail" or block.context not in ("mail", "server"):
+            continue
+        for directive in block.all("ssl"):
+            if id(directive) not in blocks:
+                order.append(directive)
+                blocks[id(directive)] = []
+            if block not in blocks[id(directive)]:
+                blocks[id(directive)].append(block)
+    return [(directive, blocks[id(directive)]) for directive in order]
+
+
+def _mail_fix(block: Block, directives: list[Directive]) -> tuple[Fix | None, str]:
+    """mail's fix: ``ssl`` on the listen lines of the servers the line turns TLS on, and
+    the line removed. A mail address:port belongs to one server (nginx refuses it twice),
+    so unlike http's virtual servers each server's own value decides its sockets."""
+    removals = [remove_directive(directive) for directive in directives]
+    own = templated_line(directives)
+    if own is not None:
+        return None, placeholder_note(own)
+    if not flag_on(directives[-1]):
+        inherited = inherited_flag(block, "ssl")
+        if flag_on(inherited):
+            return None, "fix the mail-level `ssl on;` first: without this line the server would inherit it"
+        return Fix("remove the `ssl off;` line (plain is the default)", tuple(removals)), ""
+    servers = [block] if block.context == "server" else [b for b in block.sub("server") if not b.all("ssl")]
+    edits: list[Edit] = []
+    for server in servers:
+        listens = server.all("listen")
+        if not listens or any(not listen.args for listen in listens):
+            return None, "a mail server without a listen line with an address must be fixed first"
+        if server.unresolved:
+            return None, "an include in the mail server was not followed: its listen lines are not all known"
+        for listen in listens:
+            if "ssl" not in listen.args[1:]:
+                edits.append(insert_argument(listen, argument_index(listen, ()), "ssl"))
+    description = "add `ssl` to the listen lines and remove `ssl on;`" if edits else "remove `ssl on;`"
+    return Fix(description, (*edits, *removals)), ""
 
 
 def _fix(config: NginxConfig, block: Block, directives: list[Directive]) -> tuple[Fix | None, str]:

@@ -148,6 +148,9 @@ def _shared_line(members: list[Place]) -> Cause:
 
 
 def _nothing_set(config: NginxConfig) -> str:
+    if config.context != "main" and not config.module:
+        # Nothing in the file says http{}: a stream{} that includes it logs nothing by default.
+        return "nothing in this file sets access_log, so if an http{} that sets none includes it, nginx logs "
     if config.context != "main":
         return "nothing in this file sets access_log, so unless the including http{} does, nginx logs "
     return "no access_log is set, so nginx logs "

@@ -5,8 +5,11 @@ grouped by listen socket, effective values through http → server inheritance
 
 from __future__ import annotations
 
+import bisect
+import functools
+import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -140,6 +143,9 @@ class Listen:
     default: bool
     http2: bool
     directive: Directive | None
+    # A port range (``127.0.0.1:18450-18452``) is read as the ports in it that matter:
+    # this is the range as written, ``socket`` one port of it (see ``_expand_ranges``).
+    range_of: str = ""
 
 
 @dataclass(eq=False, slots=True)
@@ -181,7 +187,8 @@ class Server:
     @property
     def label(self) -> str:
         name = next((n for n in self.names if n not in ("_", '""', "")), "")
-        sockets = ",".join(listen.socket for listen in self.listens) or "no listen"
+        shown = dict.fromkeys(listen.range_of or listen.socket for listen in self.listens)
+        sockets = ",".join(shown) or "no listen"
         kind = "stream server" if self.stream else "server"
         return f"{kind}[{name}@{sockets}]" if name else f"{kind}[{sockets}]"
 
@@ -219,6 +226,10 @@ class NginxConfig:
     # http listens apart; they cannot share a port), so http-only rules never see
     # them, and the session and protocol rules ask for them (see ``scopes``).
     stream: NginxConfig | None = field(default=None, repr=False)
+    # The module that reads a fragment (a file checked without its includer), by its
+    # lines (``fragment_module``): "http", "stream", or "" when nothing decides. A main
+    # file is "http".
+    module: str = "http"
 
     def http_blocks(self) -> list[Block]:
         return [b for b in self.top.walk() if b.context == HTTP]
@@ -273,6 +284,79 @@ def per_config(
     cached.__doc__ = function.__doc__
     cached.__name__ = function.__name__
     return cached
+
+
+def fragment_module(parsed: ParsedFile) -> str:
+    """The module whose block includes a file checked on its own, by what its servers
+    (or, for a snippet, its lines) say: "stream" when only stream{} has some of them
+    (``ssl_preread``, ``proxy_timeout``, ``proxy_pass`` to a bare address...), "http"
+    when http{} alone has some (``location``, ``root``...; beside stream's too, which
+    nginx refuses in either block: read as http's, as before), "" when nothing decides
+    (a server of `listen` and certificates is both modules' alike)."""
+    stream = http = False
+    snippet = detect_context(parsed) == SERVER
+    for directive in parsed.directives:
+        if directive.name == "server" and directive.block is not None:
+            for child in directive.block:
+                kind = _server_line_module(child)
+                stream, http = stream or kind == "stream", http or kind == "http"
+        elif snippet:
+            kind = _server_line_module(directive)
+            stream, http = stream or kind == "stream", http or kind == "http"
+        else:
+            stream_only, http_only = _level_only()
+            stream = stream or directive.name in stream_only
+            http = http or directive.name in http_only
+    if stream and not http:
+        return "stream"
+    return "http" if http else ""
+
+
+def _server_line_module(directive: Directive) -> str:
+    """Which module alone takes this line in a server ("stream", "http": its server or
+    its locations), or "" when both, or neither, do."""
+    stream_only, http_only = _server_only()
+    name = directive.name
+    if name == "proxy_pass":  # stream's server takes an address; http's takes it in a location, with a scheme
+        return "http" if any("://" in arg for arg in directive.args[:1]) else "stream"
+    if name in stream_only:
+        return "stream"
+    return "http" if name in http_only else ""
+
+
+@functools.cache
+def _server_only() -> tuple[frozenset[str], frozenset[str]]:
+    """Directives only stream's server takes, and those only http's server takes (crossplane's
+    table with tlslint's supplement, any version). Mail's are neither: a mail server is not
+    told from the others here."""
+    from tlslint import nginx_directives as nd
+
+    table = nd.table_for(None)
+    http = nd.HTTP_SRV | nd.HTTP_SIF | nd.HTTP_LOC
+    stream, http_only = set(), set()
+    for name in table.known_names():
+        allowed = table.allowed_contexts(name)
+        if allowed & nd.STREAM_SRV and not allowed & (nd.HTTP_SRV | nd.MAIL_SRV):
+            stream.add(name)
+        elif allowed & http and not allowed & (nd.STREAM_SRV | nd.MAIL_SRV):
+            http_only.add(name)
+    return frozenset(stream), frozenset(http_only)
+
+
+@functools.cache
+def _level_only() -> tuple[frozenset[str], frozenset[str]]:
+    """The same for the level of stream{} and http{} (a file of servers and their settings)."""
+    from tlslint import nginx_directives as nd
+
+    table = nd.table_for(None)
+    stream, http_only = set(), set()
+    for name in table.known_names():
+        allowed = table.allowed_contexts(name)
+        if allowed & nd.STREAM_MAIN and not allowed & (nd.HTTP_MAIN | nd.MAIL_MAIN):
+            stream.add(name)
+        elif allowed & nd.HTTP_MAIN and not allowed & (nd.STREAM_MAIN | nd.MAIL_MAIN):
+            http_only.add(name)
+    return frozenset(stream), frozenset(http_only)
 
 
 def detect_context(parsed: ParsedFile) -> str:
@@ -418,12 +502,17 @@ def build_config(files: NginxFiles, root: ParsedFile, prefix: Path) -> NginxConf
     root_path = resolve_path(root.path)
     expander = _Expander(files, prefix, seen=[root_path], seen_set={root_path})
     chain = (resolve_path(root.path),)
+    module = "http" if context == MAIN else fragment_module(root)
     if context == MAIN:
         top = expander.block(MAIN, None, root.directives, None, chain)
     elif context == HTTP:
-        top = expander.block(HTTP, None, root.directives, None, chain)
+        # A file of stream{}'s servers is read as stream{}'s level, so that its servers
+        # are stream servers, as with its includer in the tree.
+        top = expander.block("stream" if module == "stream" else HTTP, None, root.directives, None, chain)
     else:
-        top = expander.block(SERVER, None, root.directives, None, chain)
+        # A stream server's snippet: its server sits in a stream{} not in front of us.
+        outer = Block("stream", None, [], None) if module == "stream" else None
+        top = expander.block(SERVER, None, root.directives, outer, chain)
     config = NginxConfig(
         root=root,
         context=context,
@@ -432,6 +521,7 @@ def build_config(files: NginxFiles, root: ParsedFile, prefix: Path) -> NginxConf
         files=expander.seen,
         problems=expander.problems,
         incomplete=expander.incomplete,
+        module=module,
     )
     _collect_servers(config)
     return config
@@ -549,7 +639,10 @@ def nginx_address(socket: str) -> str | None:
 def _collect_servers(config: NginxConfig) -> None:
     servers: list[Server] = []
     top = config.top
-    if config.context == SERVER:
+    streams: list[Server] = []
+    if config.context == SERVER and top.parent is not None:  # a stream server's snippet
+        streams.append(_server(top, top.parent, synthetic=True, stream=True))
+    elif config.context == SERVER:
         servers.append(_server(top, None, synthetic=True))
     else:
         http_blocks = [top] if top.context == HTTP else top.sub(HTTP)
@@ -557,8 +650,9 @@ def _collect_servers(config: NginxConfig) -> None:
             for block in http.sub("server"):
                 servers.append(_server(block, http))
     _group(config, servers)
-    streams = [
-        _server(block, stream, stream=True) for stream in top.sub("stream") for block in stream.sub("server")
+    stream_blocks = [top] if top.context == "stream" else top.sub("stream")
+    streams += [
+        _server(block, stream, stream=True) for stream in stream_blocks for block in stream.sub("server")
     ]
     if streams:
         config.stream = NginxConfig(
@@ -569,6 +663,7 @@ def _collect_servers(config: NginxConfig) -> None:
             config.files,
             config.problems,
             config.incomplete,
+            module=config.module,
         )
         _group(config.stream, streams)
 
@@ -576,6 +671,7 @@ def _collect_servers(config: NginxConfig) -> None:
 def _group(config: NginxConfig, servers: list[Server]) -> None:
     """Servers grouped by socket, their TLS sockets and each socket's default server."""
     config.servers = servers
+    _expand_ranges(servers)
     for server in servers:
         for listen in server.listens:
             group = config.groups.setdefault(listen.socket, [])
@@ -605,6 +701,57 @@ def _group(config: NginxConfig, servers: list[Server]) -> None:
         default = config.default_server(socket)
         if default is not None:
             default.default_for.append(socket)
+
+
+_PORT_RANGE = re.compile(r"(\d{1,5})-(\d{1,5})")
+
+
+def _split_range(socket: str) -> tuple[str, int, int, str] | None:
+    """``host``, first and last port, socket type of a port-range socket; else None."""
+    if socket.startswith("unix:"):
+        return None
+    suffix = next((end for end in ("/udp", "/quic") if socket.endswith(end)), "")
+    host, _, port = socket.removesuffix(suffix).rpartition(":")
+    found = _PORT_RANGE.fullmatch(port)
+    if found is None:
+        return None
+    low, high = int(found[1]), int(found[2])
+    return (host, low, high, suffix) if 0 < low <= high <= 65535 else None
+
+
+def _expand_ranges(servers: list[Server]) -> None:
+    """A listen on a port range (``listen 127.0.0.1:18450-18452``; nginx binds each port,
+    1.22.1 measured, http and stream) stands for its first port and for each port of it
+    that another listen of the same host names, or another range starts at: the ports
+    where it can meet another server (a duplicate, the default server; two ranges that
+    overlap share the larger first port). Not one socket per port: 65535 of them would be
+    65535 groups to judge, and the ports no one else names are the range's alone."""
+    ranges = [
+        (server, index, parts)
+        for server in servers
+        for index, listen in enumerate(server.listens)
+        if "-" in listen.socket and (parts := _split_range(listen.socket)) is not None
+    ]
+    if not ranges:
+        return
+    named: dict[tuple[str, str], set[int]] = {}
+    for _, _, (host, low, _, suffix) in ranges:
+        named.setdefault((host, suffix), set()).add(low)
+    for server in servers:
+        for listen in server.listens:
+            suffix = next((end for end in ("/udp", "/quic") if listen.socket.endswith(end)), "")
+            host, _, port = listen.socket.removesuffix(suffix).rpartition(":")
+            if port.isdigit() and (host, suffix) in named:
+                named[(host, suffix)].add(int(port))
+    ordered = {key: sorted(ports) for key, ports in named.items()}  # bisected: 10,000 ranges stay linear
+    for server, index, (host, low, high, suffix) in reversed(ranges):  # indexes stay valid
+        listen = server.listens[index]
+        known = ordered[(host, suffix)]
+        ports = known[bisect.bisect_left(known, low) : bisect.bisect_right(known, high)]
+        expanded = [
+            replace(listen, socket=f"{host}:{port}{suffix}", range_of=listen.socket) for port in ports
+        ]
+        server.listens[index : index + 1] = expanded
 
 
 def _server(block: Block, http: Block | None, synthetic: bool = False, stream: bool = False) -> Server:
