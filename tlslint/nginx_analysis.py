@@ -60,7 +60,9 @@ class Problem:
     block: Block | None = None  # the workspace block it stands in, when known
     reason: str = ""  # nginx's refusal, where the block around the directive decides it
 
-    def message(self, table: DirectiveTable) -> str:
+    def message(self, table: DirectiveTable, target: DirectiveTable | None = None) -> str:
+        """nginx's refusal in words; ``target``: the table of the release the configuration
+        runs on, where one is known (where else that release allows the directive)."""
         if self.reason:
             return self.reason
         directive = self.directive
@@ -69,8 +71,7 @@ class Problem:
             reason = table.unknown_reason(name, self.context)
             return f'unknown directive "{name}"' + (f": {reason}" if reason else "")
         if self.kind == NOT_ALLOWED:
-            here, allowed = context_words(self.context), table.context_words(name, self.context)
-            return f'"{name}" directive is not allowed here (in {here}; allowed in {allowed or "none"})'
+            return self._not_allowed(table, target)
         has_block = directive.block is not None
         semicolon = self.shape & ((1 << ARG_BITS) - 1)
         blocks = self.shape >> ARG_BITS & ((1 << ARG_BITS) - 1)
@@ -94,6 +95,24 @@ class Problem:
             f'invalid number of arguments in "{name}" directive ({given} given; '
             f"it takes {expected}{_version_note(table)})"
         )
+
+    def _not_allowed(self, table: DirectiveTable, target: DirectiveTable | None) -> str:
+        """No release allows the directive here; where else it is allowed is the target
+        release's answer (``ssl`` is allowed nowhere on 1.27.3; ``http2`` on 1.22 is
+        nginx's `unknown directive`)."""
+        name = self.directive.name
+        here, allowed = context_words(self.context), table.context_words(name, self.context)
+        note = ""
+        if target is not None and target.version is not None:
+            from tlslint.nginx_versions import format_version
+
+            if not target.known(name):
+                reason = target.unknown_reason(name, self.context)
+                return f'unknown directive "{name}": {reason}, and no release allows it in {here}'
+            on_target = target.context_words(name, self.context)
+            if on_target != allowed:
+                allowed, note = on_target, f" on nginx {format_version(target.version)}"
+        return f'"{name}" directive is not allowed here (in {here}; allowed in {allowed or "none"}{note})'
 
 
 def _version_note(table: DirectiveTable) -> str:

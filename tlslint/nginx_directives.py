@@ -217,10 +217,71 @@ THIRD_PARTY_NAMES: Final = frozenset(
         "geoip2", "geoip2_proxy", "geoip2_proxy_recursive", "pagespeed", "modsecurity",
         "modsecurity_rules", "modsecurity_rules_file", "modsecurity_rules_remote",
         "modsecurity_transaction_id", "echo", "fancyindex", "sticky", "rtmp",
-        "subs_filter", "subs_filter_types", "track_uploads", "report_uploads",
-        "upload_progress", "dav_ext_methods", "dav_ext_lock", "dav_ext_lock_zone",
-        "auth_pam", "auth_pam_service_name", "auth_pam_set_pam_env", "ndk_set_var_value",
-        "set_by_lua", "set_by_lua_file", "set_by_lua_block",
+        "dav_ext_methods", "dav_ext_lock", "dav_ext_lock_zone",
+        "auth_pam", "auth_pam_service_name", "auth_pam_set_pam_env",
+        # The modules below are known whole: every command of Debian's build (bookworm's
+        # libnginx-mod-*), each confirmed with nginx -t with the module loaded (T4's scan).
+        # lua (beside the lua_ prefix and _by_lua suffixes) and the ndk it needs
+        "access_by_lua_no_postpone", "rewrite_by_lua_no_postpone", "ndk_set_var_value",
+        "upstream_list", "set_by_lua", "set_by_lua_file", "set_by_lua_block",
+        # set-misc (OpenResty ships it)
+        "set_base32_alphabet", "set_base32_padding", "set_decode_base32", "set_decode_base64",
+        "set_decode_base64url", "set_decode_hex", "set_encode_base32", "set_encode_base64",
+        "set_encode_base64url", "set_encode_hex", "set_escape_uri", "set_formatted_gmt_time",
+        "set_formatted_local_time", "set_hashed_upstream", "set_hmac_sha1", "set_hmac_sha256",
+        "set_if_empty", "set_local_today", "set_md5", "set_misc_base32_padding",
+        "set_quote_json_str", "set_quote_pgsql_str", "set_quote_sql_str", "set_random",
+        "set_rotate", "set_secure_random_alphanum", "set_secure_random_lcalpha", "set_sha1",
+        "set_unescape_uri",
+        # upload-progress
+        "upload_progress", "track_uploads", "report_uploads", "upload_progress_content_type",
+        "upload_progress_header", "upload_progress_java_output", "upload_progress_json_output",
+        "upload_progress_jsonp_output", "upload_progress_jsonp_parameter",
+        "upload_progress_template",
+        # subs-filter
+        "subs_filter", "subs_filter_types", "subs_filter_bypass", "subs_buffers",
+        "subs_line_buffer_size",
+        # upstream-fair
+        "fair", "upstream_fair_shm_size",
+        # nchan's legacy names (beside the nchan_ prefix)
+        "push_authorized_channels_only", "push_channel_group", "push_channel_timeout",
+        "push_max_channel_id_length", "push_max_channel_subscribers",
+        "push_max_message_buffer_length", "push_max_reserved_memory",
+        "push_message_buffer_length", "push_message_timeout", "push_min_message_buffer_length",
+        "push_publisher", "push_store_messages", "push_subscriber",
+        "push_subscriber_concurrency", "push_subscriber_timeout",
+        # rtmp's directives outside its rtmp{} block: the main level's and http locations'
+        "rtmp_auto_push", "rtmp_auto_push_reconnect", "rtmp_socket_dir", "rtmp_stat",
+        "rtmp_stat_stylesheet", "rtmp_control",
+    }
+)  # fmt: skip
+# rtmp's directives of its own rtmp{} block (whose body tlslint does not check):
+# anywhere else nginx refuses them (`"live" directive is not allowed here` with the
+# module loaded, `unknown directive` without), so they are "not allowed here", and the
+# message says where they belong. Debian's build, confirmed as above.
+RTMP_BLOCK_NAMES: Final = frozenset(
+    {
+        "ack_window", "application", "buffer", "buflen", "busy", "chunk_size", "dash",
+        "dash_cleanup", "dash_fragment", "dash_nested", "dash_path", "dash_playlist_length",
+        "drop_idle_publisher", "exec", "exec_kill_signal", "exec_options", "exec_play",
+        "exec_play_done", "exec_publish", "exec_publish_done", "exec_pull", "exec_push",
+        "exec_record_done", "exec_static", "hls_audio_buffer_size", "hls_base_url",
+        "hls_cleanup", "hls_continuous", "hls_fragment_naming",
+        "hls_fragment_naming_granularity", "hls_fragment_slicing", "hls_fragments_per_key",
+        "hls_key_path", "hls_key_url", "hls_keys", "hls_max_audio_delay", "hls_max_fragment",
+        "hls_muxdelay", "hls_nested", "hls_path", "hls_playlist_length", "hls_sync",
+        "hls_type", "hls_variant", "idle_streams", "interleave", "live", "max_connections",
+        "max_message", "max_streams", "meta", "netcall_buffer", "netcall_timeout",
+        "notify_method", "notify_relay_redirect", "notify_update_strict",
+        "notify_update_timeout", "on_connect", "on_disconnect", "on_done", "on_play",
+        "on_play_done", "on_publish", "on_publish_done", "on_record_done", "on_update",
+        "out_cork", "out_queue", "ping", "ping_timeout", "play", "play_local_path",
+        "play_restart", "play_temp_path", "play_time_fix", "publish_notify",
+        "publish_time_fix", "pull", "pull_reconnect", "push", "push_reconnect", "record",
+        "record_append", "record_interval", "record_lock", "record_max_frames",
+        "record_max_size", "record_notify", "record_path", "record_suffix", "record_unique",
+        "recorder", "relay_buffer", "respawn", "respawn_timeout", "session_relay",
+        "so_keepalive", "stream_buckets", "sync", "wait_key", "wait_video",
     }
 )  # fmt: skip
 THIRD_PARTY_PREFIXES: Final = (
@@ -230,6 +291,34 @@ THIRD_PARTY_PREFIXES: Final = (
     "tunnel_",  # nginx 1.31's tunnel module: masks not established yet
 )  # fmt: skip
 THIRD_PARTY_SUFFIXES: Final = ("_by_lua", "_by_lua_block", "_by_lua_file", "_cache_purge")
+
+# The dynamic modules whose directives tlslint knows whole, by file name (``load_module
+# modules/NAME.so``): nginx's own (in crossplane's table) and the third-party modules
+# above, as Debian and nginx.org name them. A configuration that loads any other module
+# may use directives tlslint cannot know: NGX010 says so instead of "nginx refuses".
+LISTED_MODULES: Final = frozenset(
+    {
+        "ngx_stream_module", "ngx_mail_module", "ngx_http_geoip_module",
+        "ngx_stream_geoip_module", "ngx_http_image_filter_module",
+        "ngx_http_xslt_filter_module", "ngx_http_perl_module", "ngx_http_js_module",
+        "ngx_stream_js_module", "ndk_http_module", "ngx_http_lua_module",
+        "ngx_http_auth_pam_module", "ngx_http_brotli_filter_module",
+        "ngx_http_brotli_static_module", "ngx_http_cache_purge_module",
+        "ngx_http_dav_ext_module", "ngx_http_echo_module", "ngx_http_fancyindex_module",
+        "ngx_http_geoip2_module", "ngx_stream_geoip2_module",
+        "ngx_http_headers_more_filter_module", "ngx_http_memc_module",
+        "ngx_http_set_misc_module", "ngx_http_srcache_filter_module",
+        "ngx_http_subs_filter_module", "ngx_http_uploadprogress_module",
+        "ngx_http_upstream_fair_module", "ngx_nchan_module", "ngx_rtmp_module",
+    }
+)  # fmt: skip
+
+
+def listed_module(path: str) -> bool:
+    """Whether ``load_module path`` loads a module whose directives tlslint knows whole."""
+    name = path.rstrip("/").rpartition("/")[2]
+    return name.removesuffix(".so") in LISTED_MODULES
+
 
 # --------------------------------------------------------------------------- shapes
 
@@ -370,6 +459,8 @@ class DirectiveTable:
             or name.endswith(THIRD_PARTY_SUFFIXES)
         ):
             return ANYTHING
+        if name in RTMP_BLOCK_NAMES:
+            return 0  # rtmp{}'s own: not allowed in any context tlslint checks
         return UNKNOWN
 
     def enter(self, context: int, name: str) -> int:
@@ -473,6 +564,8 @@ class DirectiveTable:
         """Where ``name`` is allowed: within the module family of ``near`` (http, stream,
         mail, core) when it is allowed anywhere there, else everywhere it is."""
         allowed = self.allowed_contexts(name)
+        if not allowed and name in RTMP_BLOCK_NAMES:
+            return "rtmp{} (the rtmp module's block)"
         for family in _FAMILIES:
             if near & family and allowed & family:
                 allowed &= family

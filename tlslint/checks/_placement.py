@@ -27,6 +27,7 @@ ZONE_PARAMETERS = {
     "fastcgi_cache_path": "keys_zone=",
     "uwsgi_cache_path": "keys_zone=",
     "scgi_cache_path": "keys_zone=",
+    "dav_ext_lock_zone": "zone=",  # dav-ext's lock zone (third-party, see NAMED_ZONES)
 }
 
 
@@ -115,6 +116,13 @@ def zone_declarations(config: NginxConfig) -> dict[tuple[str, str], list[Directi
 # declared for a different use").
 SHARED_ARGUMENT = frozenset({"ssl_session_cache", "ssl_ocsp_cache"})
 
+# Third-party modules' zones share nginx's one namespace of zone names (measured on
+# 1.22.1 with Debian's modules loaded: each beside `ssl_session_cache shared:NAME:...`
+# is "already declared for a different use"): ``NAME SIZE`` as the first two arguments.
+NAMED_ZONES = frozenset({"lua_shared_dict", "upload_progress"})
+# upstream-fair's `fair` declares one zone of a fixed name (its own source's).
+FIXED_ZONES = {"fair": "upstream_fair"}
+
 
 def _declared_zones(config: NginxConfig) -> Iterator[Zone]:
     """Every shared-memory zone the configuration declares, in the order nginx reads them
@@ -127,7 +135,13 @@ def _declared_zones(config: NginxConfig) -> Iterator[Zone]:
     seen: set[tuple[int, str]] = set()
     for block, directive in _in_text_order(config.top):
         name = directive.name
-        if name not in SHARED_ARGUMENT and name not in ZONE_PARAMETERS and name != "zone":
+        if (
+            name not in SHARED_ARGUMENT
+            and name not in ZONE_PARAMETERS
+            and name not in NAMED_ZONES
+            and name not in FIXED_ZONES
+            and name != "zone"
+        ):
             continue
         module = block.module()
         if (id(directive), module) in seen:
@@ -144,6 +158,12 @@ def _declared_zones(config: NginxConfig) -> Iterator[Zone]:
             if block.context == "upstream" and directive.args:
                 size = parse_size(directive.args[1]) if len(directive.args) > 1 else None
                 yield Zone(directive.args[0], f"{stream}upstream zone", size, directive)
+        elif name in NAMED_ZONES:
+            if len(directive.args) >= 2:
+                yield Zone(directive.args[0], stream + name, parse_size(directive.args[1]), directive)
+        elif name in FIXED_ZONES:
+            if block.context == "upstream":
+                yield Zone(FIXED_ZONES[name], stream + name, None, directive)
         else:
             prefix = ZONE_PARAMETERS[name]
             # stream's limit_conn_zone is another module's than http's (measured on

@@ -26,6 +26,9 @@ known to be >= 1.25.5 (``stream_default_unsettled``): before, nginx refuses the 
 server (NGX004), so no default server resumes anything; from 1.25.5 the socket's default
 server does, as in http{}.
 
+Under OpenResty's ``ssl_session_fetch_by_lua_*`` (http{} only) sessions resume from a
+cache that Lua code keeps: what resumes is that code's, so such servers are not reported.
+
 In a fragment (a conf.d/ file of server blocks, or a server snippet, checked without its
 includer) the including http{} may set the cache this file leaves out: the message says
 what this file does not set and that the includer decides, and the fix that adds a zone
@@ -217,6 +220,8 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             cache = effective_cache(server)
             if cache.present or cache.refused or (cache.directive is None and server.unresolved):
                 continue
+            if lua_session_fetch(server) is not None:
+                continue  # its Lua code keeps a session cache of its own (see lua_session_fetch)
             # Resumption happens in the default server's context: a vhost
             # without a cache still resumes when its default server has one.
             defaults = default_servers_of(config, server)
@@ -236,6 +241,24 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             places.append(Place(cause, finding, f"{who}: {note}", (outcome, where, versions)))
         yield from one_per_cause(places, _describe, ctx.keep)
         yield from one_per_cause(differ, tickets.describe, ctx.keep)
+
+
+# OpenResty's lua-nginx-module: nginx asks this hook for a session ID that no
+# ssl_session_cache holds, and its Lua code answers from a cache of its own (shared dict,
+# memcached, redis). Measured on 1.22.1 with Debian's module: with ssl_session_tickets off
+# and no ssl_session_cache, 5 of 5 reconnections resumed. Its store hook only fills that
+# cache; the fetch hook is what resumes. http{}-level only (nginx refuses it in a server).
+LUA_SESSION_FETCH = ("ssl_session_fetch_by_lua_block", "ssl_session_fetch_by_lua_file")
+
+
+def lua_session_fetch(server: Server) -> Directive | None:
+    """The Lua hook that resumes ``server``'s sessions from its own cache, if any: what
+    resumes then is the Lua code's, which tlslint does not read, so NGX101 says nothing."""
+    for name in LUA_SESSION_FETCH:
+        found = server.effective(name)
+        if found is not None:
+            return found
+    return None
 
 
 def _rejecting(server: Server) -> str:
