@@ -126,7 +126,7 @@ def test_every_dated_directive_has_masks_or_is_listed_unchecked() -> None:
 
 # Stream and mail forms nginx_history does not date yet: accepted on every version.
 UNDATED_FORMS = [
-    ("ssl_conf_command", "mail"), ("proxy_ssl_conf_command", "stream"),
+    ("proxy_ssl_conf_command", "stream"),
     ("ssl_certificate_cache", "stream"), ("proxy_ssl_certificate_cache", "stream"),
     ("ssl_certificate_compression", "mail"), ("ssl_certificate_compression", "stream"),
     ("ssl_ech_file", "stream"),
