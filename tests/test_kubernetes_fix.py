@@ -212,3 +212,41 @@ def test_fixing_a_values_file_leaves_the_retirement_notice_where_it_was(
     outcome = apply_fixes(run([Path(".")], settings), settings, unsafe=True, write=False)
     assert outcome.diff
     assert not [m for m in outcome.messages if "appeared after a fix" in m]
+
+
+CONFIGMAP = (
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ingress-nginx-controller\n"
+    "  namespace: ingress-nginx\n"
+    "data:\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "code"),
+    [
+        ("cm.yaml", CONFIGMAP + '  keep-alive: "0s"\n', "ING101"),  # 0: keep-alive off, HTTP/2 broken
+        ("values.yaml", "controller:\n  config:\n    keep-alive: 0m\n", "ING101"),
+        ("cm.yaml", CONFIGMAP + '  ssl-reject-handshake: "yes"\n', "ING107"),
+        ("cm.yaml", CONFIGMAP + '  ssl-session-cache: "no"\n', "ING112"),  # tickets are off by default
+    ],
+)
+def test_ing102_offers_no_value_that_brings_another_rules_finding(
+    tmp_path: Path, name: str, text: str, code: str
+) -> None:
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    settings = settings_for(tmp_path)
+    result = run([tmp_path], settings)
+    [finding] = [f for f in result.findings if f.code == "ING102"]
+    assert finding.fix is None and f"({code})" in finding.fix_note and "no fix" in finding.fix_note
+    outcome = apply_fixes(result, settings, unsafe=True, write=True)
+    assert not any("appeared after a fix" in m for m in outcome.messages), outcome.messages
+    assert (tmp_path / name).read_text(encoding="utf-8") == text
+    alone = settings_for(tmp_path, {"select": ["ING102"]})
+    assert apply_fixes(run([tmp_path], alone), alone, unsafe=True, write=True).diff == ""
+
+
+def test_ing102_decodes_a_zero_that_brings_nothing(tmp_path: Path) -> None:
+    before = CONFIGMAP + '  use-http2: "false"\n  keep-alive: "0s"\n'
+    mapping = {"select": ["ING101", "ING102"]}
+    out = fix(tmp_path, {"cm.yaml": before}, mapping, unsafe=True)
+    assert replaced(before.encode(), out["cm.yaml"]) == [(b'  keep-alive: "0s"\n', b'  keep-alive: "0"\n')]
