@@ -207,6 +207,14 @@ def test_toml_value_and_new_key(tmp_path: Path) -> None:
     assert out["hypercorn.toml"] == "keep_alive_timeout = 65\n\n[logging]\nx = 1\n"
 
 
+def test_toml_quoted_key_is_read_and_its_value_replaced(tmp_path: Path) -> None:
+    toml = 'bind = ["127.0.0.1:8000"]\n"keep_alive_timeout" = 5\n'
+    out = fix(tmp_path, {"app.conf": NGINX_130, "hypercorn.toml": toml}, BACKEND_SIDE)
+    only_changed(toml, out["hypercorn.toml"], "5\n", "65\n")
+    (tmp_path / "hypercorn.toml").write_text(toml.replace("5", "120"), encoding="utf-8")
+    assert "BKD101" not in [f.code for f in run([tmp_path], settings_for(tmp_path, BACKEND_SIDE)).findings]
+
+
 @pytest.mark.parametrize(
     ("name", "command", "expected"),
     [

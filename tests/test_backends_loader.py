@@ -535,6 +535,31 @@ def test_hypercorn_toml() -> None:
     assert backend.get(BIND) is not None and backend.get(BIND).location.line == 2  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"keep_alive_timeout" = 120\n',
+        "'keep_alive_timeout' = 120  # literal\n",
+        '"keep\\u005falive_timeout" = 120\n',  # an escape in a quoted key: the same key
+        'graceful_timeout = """\nkeep_alive_timeout = 5\n[logging]\n"""\nkeep_alive_timeout = 120\n',
+        "access_log_format = '''x'''''\nkeep_alive_timeout = 120\n",  # quotes before the closing three
+        'logconfig_dict = {a = "=", b = [1, "]"]}\nkeep_alive_timeout = 120\n',
+    ],
+)
+def test_hypercorn_toml_keys_as_toml_reads_them(text: str) -> None:
+    """A quoted key is the same key, and a line inside a string is no statement (hypercorn
+    reads the keys tomllib gives it)."""
+    source = 'bind = ["127.0.0.1:8000"]\n' + text + "workers = 2\n\n[logging]\nkeep_alive_timeout = 1\n"
+    keepalive = only("hypercorn.toml", source, TOML_CONFIG).get(KEEPALIVE)
+    assert keepalive is not None and keepalive.value == 120 and keepalive.text == "120"
+    assert source[keepalive.start : keepalive.end] == "120"
+
+
+def test_hypercorn_toml_dotted_key_is_no_top_level_setting() -> None:
+    backend = only("hypercorn.toml", 'bind = ["127.0.0.1:8000"]\nkeep_alive_timeout.x = 1\n', TOML_CONFIG)
+    assert backend.get(KEEPALIVE) is None and KEEPALIVE in backend.additions
+
+
 # --------------------------------------------------------------------------- command lines
 
 
@@ -740,6 +765,9 @@ def test_fd_is_no_address() -> None:
         ("views.py", "def index():\n    return 'hello'\n", None),
         ("hypercorn.toml", 'bind = ["x"]\n', BACKEND),
         ("settings.toml", "keep_alive_timeout = 5\n", BACKEND),
+        ("settings.toml", '"keep_alive_timeout" = 5\n', BACKEND),  # a quoted key is the same key
+        ("settings.toml", "'keep_alive_timeout' = 5\n", BACKEND),
+        ("settings.toml", "\"keep_alive_timeout' = 5\n", None),
         ("pyproject.toml", "[tool.tlslint]\nselect = ['BKD']\n", None),
         ("Procfile", "web: gunicorn app:app\n", BACKEND),
         ("Procfile", "web: node server.js\n", None),
