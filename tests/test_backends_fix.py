@@ -250,8 +250,13 @@ def test_toml_quoted_key_is_read_and_its_value_replaced(tmp_path: Path) -> None:
             "[Service]\nExecStart=/srv/bin/uvicorn main:app \\\n    --timeout-keep-alive 5\n",
             "[Service]\nExecStart=/srv/bin/uvicorn main:app \\\n    --timeout-keep-alive 65\n",
         ),
+        (  # `# escape=``: the backquote continues the line, and the flag read is the one edited
+            "Dockerfile",
+            "# escape=`\nFROM python\nCMD gunicorn -k gthread `\n    --keep-alive 5 `\n    app:app\n",
+            "# escape=`\nFROM python\nCMD gunicorn -k gthread `\n    --keep-alive 65 `\n    app:app\n",
+        ),
     ],
-    ids=["flag", "quoted", "equals", "added", "json", "json-added", "systemd"],
+    ids=["flag", "quoted", "equals", "added", "json", "json-added", "systemd", "escape-directive"],
 )
 def test_command_line_values(tmp_path: Path, name: str, command: str, expected: str) -> None:
     out = fix(tmp_path, {"app.conf": NGINX_130, name: command}, BACKEND_SIDE)

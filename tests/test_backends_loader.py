@@ -14,6 +14,7 @@ from helpers import settings_for, static_value
 from tlslint import forks
 from tlslint.discovery import BACKEND, NGINX, classify, discover
 from tlslint.sources.python import load
+from tlslint.sources.python.commands import escape_token
 from tlslint.sources.python.model import Backend
 from tlslint.sources.python.pyconfig import MAX_DEPTH
 from tlslint.sources.python.servers import BIND, HOST, KEEPALIVE, PORT, THREADS, UDS, WORKER_CLASS, WORKERS
@@ -668,6 +669,50 @@ def test_dockerfile_exec_and_shell_forms() -> None:
     keepalive = wrapped.get(KEEPALIVE)
     assert keepalive is not None and keepalive.value == 9 and not keepalive.editable  # inside sh -c
     assert KEEPALIVE not in wrapped.additions
+
+
+@pytest.mark.parametrize(
+    ("head", "escape"),
+    [
+        ("# escape=`\n", "`"),
+        ("\ufeff#escape = `\n", "`"),  # a BOM, blanks around the =
+        ("# syntax=docker/dockerfile:1\n# ESCAPE=`\n", "`"),  # after another directive, any case
+        ("# escape=\\\n", "\\"),
+        ("# a comment\n# escape=`\n", "\\"),  # after a comment: a comment itself
+        ("\n# escape=`\n", "\\"),  # after an empty line
+        ("FROM python\n# escape=`\n", "\\"),  # after an instruction
+        ("# escape=|\n", "\\"),  # refused by Docker: no such token
+    ],
+)
+def test_dockerfile_escape_directive(head: str, escape: str) -> None:
+    assert escape_token(head + "FROM python\n") == escape
+
+
+def test_dockerfile_escape_directive_continues_lines_with_a_backquote() -> None:
+    [shell] = backends(
+        "Dockerfile",
+        "# escape=`\nFROM python:3.12-slim\nENV GUNICORN_CMD_ARGS=--workers=2 `\n    PORT=8000\n"
+        "CMD gunicorn -k gthread `\n    --keep-alive 5 `  \n    -b 127.0.0.1:8000 app:app\n",
+        DOCKERFILE,
+    )
+    keepalive = shell.get(KEEPALIVE)
+    assert keepalive is not None and keepalive.value == 5 and keepalive.editable
+    assert static_value(shell, BIND) == ["127.0.0.1:8000"] and KEEPALIVE not in shell.additions
+    [exec_form] = backends(
+        "Dockerfile",
+        '# escape=`\nFROM x\nCMD ["gunicorn", `\n  "--keep-alive", "4", "app:app"]\n',
+        DOCKERFILE,
+    )
+    assert static_value(exec_form, KEEPALIVE) == 4
+    # Without the directive a backquote is the shell's: the next line is an instruction.
+    [plain] = backends("Dockerfile", "FROM x\nCMD gunicorn app:app `\n    --keep-alive 5\n", DOCKERFILE)
+    assert plain.get(KEEPALIVE) is None
+
+
+def test_no_flag_is_added_before_an_unread_keep_alive_flag() -> None:
+    """The server takes the last flag: one added after the program would lose to it."""
+    [backend] = backends("Dockerfile", "FROM x\nCMD gunicorn app:app --keep-alive\n", DOCKERFILE)
+    assert backend.get(KEEPALIVE) is None and KEEPALIVE not in backend.additions
 
 
 def test_systemd_exec_start() -> None:

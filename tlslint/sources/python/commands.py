@@ -81,14 +81,36 @@ class Word:
 # --------------------------------------------------------------------------- lexing
 
 
-def lex_shell(text: str, start: int, end: int, *, systemd: bool = False) -> list[Word]:
-    """Shell words of ``text[start:end]`` with their offsets."""
+def _continued(text: str, position: int, end: int, escape: str | None) -> int:
+    """Where a line continuation at ``position`` ends; 0 when there is none. A shell's is a
+    backslash before the line break; a Dockerfile's (``escape``) its escape token, which
+    ``# escape=`` may make a backquote, and blanks before the line break."""
+    if escape is None:
+        if text.startswith("\\\n", position):
+            return position + 2
+        return position + 3 if text.startswith("\\\r\n", position) else 0
+    if text[position] != escape:
+        return 0
+    after = position + 1
+    while after < end and text[after] in " \t":
+        after += 1
+    if text.startswith("\r\n", after):
+        return after + 2
+    return after + 1 if text.startswith("\n", after) else 0
+
+
+def lex_shell(
+    text: str, start: int, end: int, *, systemd: bool = False, escape: str | None = None
+) -> list[Word]:
+    """Shell words of ``text[start:end]`` with their offsets; ``escape``: a Dockerfile's
+    escape token, whose line continuations Docker removes before a shell sees the line."""
     words: list[Word] = []
     position = start
     while position < end:
         char = text[position]
-        if char == "\\" and text.startswith(("\\\n", "\\\r\n"), position):
-            position += 2 if text[position + 1] == "\n" else 3
+        joined = _continued(text, position, end, escape)
+        if joined:
+            position = joined
             continue
         if char in " \t\r\n":
             position += 1
@@ -109,10 +131,11 @@ def lex_shell(text: str, start: int, end: int, *, systemd: bool = False) -> list
             char = text[position]
             if char in " \t\r\n" or (not systemd and any(text.startswith(op, position) for op in _OPERATORS)):
                 break
+            joined = _continued(text, position, end, escape)
+            if joined:
+                position = joined
+                continue
             if char == "\\":
-                if text.startswith(("\\\n", "\\\r\n"), position):
-                    position += 2 if text[position + 1] == "\n" else 3
-                    continue
                 if position + 1 < end:
                     parts.append(text[position + 1])
                 position += 2
@@ -126,6 +149,10 @@ def lex_shell(text: str, start: int, end: int, *, systemd: bool = False) -> list
             if char == '"':
                 position += 1
                 while position < end and text[position] != '"':
+                    joined = _continued(text, position, end, escape) if escape is not None else 0
+                    if joined:
+                        position = joined
+                        continue
                     if text[position] == "\\" and position + 1 < end:
                         if text[position + 1] in '$`"\\':
                             parts.append(text[position + 1])
@@ -156,10 +183,11 @@ def lex_shell(text: str, start: int, end: int, *, systemd: bool = False) -> list
 _JSON_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 
 
-def lex_json(text: str, start: int, end: int) -> list[Word] | None:
-    """The strings of a JSON array ``text[start:end]`` (a Dockerfile exec form), or None."""
+def lex_json(text: str, start: int, end: int, escape: str = "\\") -> list[Word] | None:
+    """The strings of a JSON array ``text[start:end]`` (a Dockerfile exec form), or None;
+    ``escape``: the Dockerfile's escape token, whose line continuations Docker removes."""
     raw = text[start:end]
-    joined = re.sub(r"\\\r?\n", "", raw)
+    joined = re.sub(re.escape(escape) + r"[ \t]*\r?\n", "", raw)
     try:
         items = json.loads(joined)
     except ValueError:
@@ -410,11 +438,19 @@ def command_backend(source: SourceText, server: str, index: int, words: list[Wor
             start=-1,
             end=-1,
         )
-    if program.editable:
+    if program.editable and not _has_keepalive(words[index + 1 :], facts.flags):
         flag = facts.keepalive_flag
         template = f', "{flag}", "{{value}}"' if program.style == JSON else f" {flag} {{value}}"
         backend.additions[KEEPALIVE] = Addition(source.path, program.end, template)
     return backend
+
+
+def _has_keepalive(words: list[Word], flags: dict[str, str]) -> bool:
+    """Whether the command has a keep-alive flag already. Its value is edited where it was
+    read; one left unread (``--keep-alive`` last) gets no flag added after the program,
+    which would come before it, while the server takes the last one."""
+    names = [flag for flag, canonical in flags.items() if canonical == KEEPALIVE]
+    return any(w.text in names or w.text.startswith(tuple(f"{n}=" for n in names)) for w in words)
 
 
 # --------------------------------------------------------------------------- files
@@ -429,10 +465,34 @@ def _procfile(source: SourceText) -> Iterator[Command]:
 
 
 _INSTRUCTION = re.compile(r"^[ \t]*([A-Za-z]+)[ \t]+", re.M)
+# A parser directive (`# escape=``), read only at the top of a Dockerfile (BuildKit's
+# frontend/dockerfile/parser: directives.go).
+_DIRECTIVE = re.compile(r"#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*")
+_DIRECTIVES = frozenset({"syntax", "escape", "check"})
+
+
+def escape_token(text: str) -> str:
+    """A Dockerfile's escape token: ``\\``, or what an ``escape`` parser directive sets.
+
+    Directives are read only before anything else: the first line that is none (an
+    instruction, an empty line, a comment, an unknown or a repeated directive) ends them.
+    A value other than a backslash or a backquote makes the build fail: the default is kept."""
+    seen: set[str] = set()
+    for line in text.removeprefix("\ufeff").split("\n"):
+        match = _DIRECTIVE.fullmatch(line.strip())
+        name = match.group(1).lower() if match else ""
+        if match is None or name not in _DIRECTIVES or name in seen:
+            break
+        seen.add(name)
+        if name == "escape":
+            return match.group(2) if match.group(2) in ("\\", "`") else "\\"
+    return "\\"
 
 
 def _logical_lines(text: str) -> Iterator[tuple[str, int, int]]:
     """Dockerfile instructions: (keyword, start of arguments, end), continuations joined."""
+    escape = escape_token(text)
+    continued = re.compile(re.escape(escape) + r"[ \t]*$")
     position = 0
     while position < len(text):
         line_end = text.find("\n", position)
@@ -443,7 +503,7 @@ def _logical_lines(text: str) -> Iterator[tuple[str, int, int]]:
             continue
         match = _INSTRUCTION.match(text, position, line_end)
         end = line_end
-        while text[position:end].rstrip("\r \t").endswith("\\") and end < len(text):
+        while continued.search(text, position, len(text[:end].rstrip("\r"))) and end < len(text):
             next_end = text.find("\n", end + 1)
             end = len(text) if next_end == -1 else next_end
         if match is not None:
@@ -451,15 +511,21 @@ def _logical_lines(text: str) -> Iterator[tuple[str, int, int]]:
         position = end + 1
 
 
+def dockerfile_words(text: str, start: int, end: int) -> list[Word]:
+    """The words of a Dockerfile instruction's arguments, its escape token honoured."""
+    return lex_shell(text, start, end, escape=escape_token(text))
+
+
 def _dockerfile_words(source: SourceText, start: int, end: int) -> list[Word] | None:
     text = source.text
     body = text[start:end].strip()
+    escape = escape_token(text)
     if body.startswith("["):
         offset = text.index("[", start)
-        words = lex_json(text, offset, len(text[:end].rstrip(" \t\r")))
+        words = lex_json(text, offset, len(text[:end].rstrip(" \t\r")), escape)
         if words is not None:
             return words
-    return lex_shell(text, start, end)
+    return lex_shell(text, start, end, escape=escape)
 
 
 def _dockerfile(source: SourceText) -> Iterator[Command]:
@@ -612,6 +678,6 @@ def validate_text(source: SourceText) -> None:
     for keyword, start, end in _logical_lines(text):
         if keyword in ("CMD", "ENTRYPOINT") and text[start:end].strip().startswith("["):
             offset = text.index("[", start)
-            if lex_json(text, offset, len(text[:end].rstrip(" \t\r"))) is None:
+            if lex_json(text, offset, len(text[:end].rstrip(" \t\r")), escape_token(text)) is None:
                 line = source.position(start)[0]
                 raise SourceError(source.path, line, f"{keyword} is no longer a JSON array")
