@@ -255,8 +255,23 @@ def test_toml_quoted_key_is_read_and_its_value_replaced(tmp_path: Path) -> None:
             "# escape=`\nFROM python\nCMD gunicorn -k gthread `\n    --keep-alive 5 `\n    app:app\n",
             "# escape=`\nFROM python\nCMD gunicorn -k gthread `\n    --keep-alive 65 `\n    app:app\n",
         ),
+        (  # the list's own separators: no blank after the commas
+            "Dockerfile",
+            'FROM python\nCMD ["gunicorn","-k","gthread","app:app"]\n',
+            'FROM python\nCMD ["gunicorn","--keep-alive","65","-k","gthread","app:app"]\n',
+        ),
     ],
-    ids=["flag", "quoted", "equals", "added", "json", "json-added", "systemd", "escape-directive"],
+    ids=[
+        "flag",
+        "quoted",
+        "equals",
+        "added",
+        "json",
+        "json-added",
+        "systemd",
+        "escape-directive",
+        "json-compact",
+    ],
 )
 def test_command_line_values(tmp_path: Path, name: str, command: str, expected: str) -> None:
     out = fix(tmp_path, {"app.conf": NGINX_130, name: command}, BACKEND_SIDE)

@@ -440,9 +440,26 @@ def command_backend(source: SourceText, server: str, index: int, words: list[Wor
         )
     if program.editable and not _has_keepalive(words[index + 1 :], facts.flags):
         flag = facts.keepalive_flag
-        template = f', "{flag}", "{{value}}"' if program.style == JSON else f" {flag} {{value}}"
+        if program.style == JSON:
+            comma = _separator(source, words[index + 1] if index + 1 < len(words) else None, program)
+            template = f'{comma}"{flag}"{comma}"{{value}}"'
+        else:
+            template = f" {flag} {{value}}"
         backend.additions[KEEPALIVE] = Addition(source.path, program.end, template)
     return backend
+
+
+_ITEM_SEPARATOR = re.compile(r",[ \t]*")
+
+
+def _separator(source: SourceText, following: Word | None, program: Word) -> str:
+    """The comma and blanks between the program and the next item of an exec-form list,
+    as written (``","`` in ``["gunicorn","app:app"]``); ``", "`` where none is on its line."""
+    if following is not None and following.editable and following.style == JSON:
+        between = source.text[program.end : following.start]
+        if _ITEM_SEPARATOR.fullmatch(between):
+            return between
+    return ", "
 
 
 def _has_keepalive(words: list[Word], flags: dict[str, str]) -> bool:
