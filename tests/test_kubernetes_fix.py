@@ -250,3 +250,25 @@ def test_ing102_decodes_a_zero_that_brings_nothing(tmp_path: Path) -> None:
     mapping = {"select": ["ING101", "ING102"]}
     out = fix(tmp_path, {"cm.yaml": before}, mapping, unsafe=True)
     assert replaced(before.encode(), out["cm.yaml"]) == [(b'  keep-alive: "0s"\n', b'  keep-alive: "0"\n')]
+
+
+def test_ing102_offers_no_upstream_timeout_that_outlasts_a_linked_backend(tmp_path: Path) -> None:
+    """ "2m" decoded is 120s, longer than the gunicorn behind the Ingress keeps its connections
+    (90s): ING105's race, so the default of 60 it keeps today is left alone."""
+    ingress = (
+        "---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\n  annotations:\n"
+        "    nginx.ingress.kubernetes.io/ssl-redirect: 'true'\nspec:\n"
+        "  defaultBackend:\n    service: {name: web, port: {number: 8000}}\n"
+    )
+    files = {
+        "k.yaml": CONFIGMAP + '  upstream-keepalive-timeout: "2m"\n' + ingress,
+        "app/gunicorn.conf.py": 'bind = "0.0.0.0:8000"\nworker_class = "gthread"\nkeepalive = 90\n',
+    }
+    mapping = {"backends": [{"upstream": "web", "config": "app/gunicorn.conf.py"}]}
+    out = fix(tmp_path, files, mapping, unsafe=True)
+    assert out["k.yaml"].decode() == files["k.yaml"]
+    [finding] = [f for f in run([tmp_path], settings_for(tmp_path, mapping)).findings if f.code == "ING102"]
+    assert finding.fix is None and "(ING105)" in finding.fix_note
+    files["app/gunicorn.conf.py"] = files["app/gunicorn.conf.py"].replace("90", "150")
+    out = fix(tmp_path, files, mapping, unsafe=True)  # 120s is shorter than 150s: decoded
+    assert '  upstream-keepalive-timeout: "120"\n' in out["k.yaml"].decode()

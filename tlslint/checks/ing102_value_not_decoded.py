@@ -97,7 +97,7 @@ def _consequences(
         (
             "ING105",
             lambda config: ing105_upstream_keepalive_race.applies(workspace, config),
-            "keeps idle connections to a backend as long as the backend does",
+            "keeps idle connections to a backend at least as long as the backend does",
         ),
     ]
     if ws.policy != FORBIDDEN:
