@@ -709,6 +709,27 @@ def test_dockerfile_escape_directive_continues_lines_with_a_backquote() -> None:
     assert plain.get(KEEPALIVE) is None
 
 
+def test_dockerfile_comment_and_empty_lines_inside_a_continued_instruction_are_dropped() -> None:
+    """BuildKit drops them, and the instruction goes on (they used to end it: no backend)."""
+    [exec_form] = backends(
+        "Dockerfile",
+        'FROM x\nCMD ["gunicorn", \\\n# the worker\n  "-k", "gthread", \\\n\n'
+        '  "--keep-alive", "4", "app:app"]\n',
+        DOCKERFILE,
+    )
+    assert static_value(exec_form, KEEPALIVE) == 4 and static_value(exec_form, WORKER_CLASS) == "gthread"
+    [shell] = backends(
+        "Dockerfile",
+        'FROM x\nCMD gunicorn app:app \\\n    # don\'t "quote" this \\\n    --keep-alive 3\n',
+        DOCKERFILE,
+    )
+    assert static_value(shell, KEEPALIVE) == 3
+    [commented] = backends(
+        "Dockerfile", 'FROM x\nCMD ["gunicorn", \\\n#  "--keep-alive", "9",\n  "app:app"]\n', DOCKERFILE
+    )
+    assert commented.get(KEEPALIVE) is None
+
+
 def test_no_flag_is_added_before_an_unread_keep_alive_flag() -> None:
     """The server takes the last flag: one added after the program would lose to it."""
     [backend] = backends("Dockerfile", "FROM x\nCMD gunicorn app:app --keep-alive\n", DOCKERFILE)

@@ -186,7 +186,8 @@ _JSON_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 def lex_json(text: str, start: int, end: int, escape: str = "\\") -> list[Word] | None:
     """The strings of a JSON array ``text[start:end]`` (a Dockerfile exec form), or None;
     ``escape``: the Dockerfile's escape token, whose line continuations Docker removes."""
-    raw = text[start:end]
+    lines = _counted_lines(text, start, end)
+    raw = "\n".join(text[a:b] for a, b in lines)
     joined = re.sub(re.escape(escape) + r"[ \t]*\r?\n", "", raw)
     try:
         items = json.loads(joined)
@@ -195,12 +196,28 @@ def lex_json(text: str, start: int, end: int, escape: str = "\\") -> list[Word] 
     if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
         return None
     words = []
-    for match in _JSON_STRING.finditer(text, start, end):
-        value = json.loads(match.group())
-        # No shell runs an exec form: $PORT reaches the server as written, unexpanded.
-        reason = f"not expanded: the exec (JSON) form runs no shell, so {value} is passed as written"
-        words.append(Word(value, match.start(), match.end(), "$" not in value, style=JSON, reason=reason))
+    for line_start, line_end in lines:
+        for match in _JSON_STRING.finditer(text, line_start, line_end):
+            value = json.loads(match.group())
+            # No shell runs an exec form: $PORT reaches the server as written, unexpanded.
+            reason = f"not expanded: the exec (JSON) form runs no shell, so {value} is passed as written"
+            words.append(Word(value, match.start(), match.end(), "$" not in value, style=JSON, reason=reason))
     return words if len(words) == len(items) else None
+
+
+def _counted_lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The lines of ``text[start:end]`` Docker reads: a comment line or an empty one inside
+    a continued instruction is dropped (BuildKit allows them there)."""
+    lines = []
+    position = start
+    while position <= end:
+        line_end = text.find("\n", position, end)
+        line_end = end if line_end == -1 else line_end
+        stripped = text[position:line_end].strip()
+        if position == start or (stripped and not stripped.startswith("#")):
+            lines.append((position, line_end))
+        position = line_end + 1
+    return lines
 
 
 # --------------------------------------------------------------------------- commands
@@ -519,10 +536,15 @@ def _logical_lines(text: str) -> Iterator[tuple[str, int, int]]:
             position = line_end + 1
             continue
         match = _INSTRUCTION.match(text, position, line_end)
-        end = line_end
-        while continued.search(text, position, len(text[:end].rstrip("\r"))) and end < len(text):
-            next_end = text.find("\n", end + 1)
+        end = tail = line_end  # the instruction's end, and the end of its last line that counts
+        while end < len(text) and continued.search(text, position, tail - text.endswith("\r", 0, tail)):
+            following = end + 1
+            next_end = text.find("\n", following)
             end = len(text) if next_end == -1 else next_end
+            # Docker drops a comment line or an empty one inside a continued instruction.
+            stripped = text[following:end].strip()
+            if stripped and not stripped.startswith("#"):
+                tail = end
         if match is not None:
             yield match.group(1).upper(), match.end(), end
         position = end + 1
