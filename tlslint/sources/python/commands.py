@@ -512,7 +512,11 @@ def escape_token(text: str) -> str:
     instruction, an empty line, a comment, an unknown or a repeated directive) ends them.
     A value other than a backslash or a backquote makes the build fail: the default is kept."""
     seen: set[str] = set()
-    for line in text.removeprefix("\ufeff").split("\n"):
+    position = 1 if text.startswith("\ufeff") else 0
+    while position <= len(text):
+        line_end = text.find("\n", position)
+        line_end = len(text) if line_end == -1 else line_end
+        line, position = text[position:line_end], line_end + 1  # read up to the first line that is none
         match = _DIRECTIVE.fullmatch(line.strip())
         name = match.group(1).lower() if match else ""
         if match is None or name not in _DIRECTIVES or name in seen:
