@@ -207,6 +207,14 @@ def test_toml_value_and_new_key(tmp_path: Path) -> None:
     assert out["hypercorn.toml"] == "keep_alive_timeout = 65\n\n[logging]\nx = 1\n"
 
 
+def test_toml_quoted_key_is_read_and_its_value_replaced(tmp_path: Path) -> None:
+    toml = 'bind = ["127.0.0.1:8000"]\n"keep_alive_timeout" = 5\n'
+    out = fix(tmp_path, {"app.conf": NGINX_130, "hypercorn.toml": toml}, BACKEND_SIDE)
+    only_changed(toml, out["hypercorn.toml"], "5\n", "65\n")
+    (tmp_path / "hypercorn.toml").write_text(toml.replace("5", "120"), encoding="utf-8")
+    assert "BKD101" not in [f.code for f in run([tmp_path], settings_for(tmp_path, BACKEND_SIDE)).findings]
+
+
 @pytest.mark.parametrize(
     ("name", "command", "expected"),
     [
@@ -242,8 +250,28 @@ def test_toml_value_and_new_key(tmp_path: Path) -> None:
             "[Service]\nExecStart=/srv/bin/uvicorn main:app \\\n    --timeout-keep-alive 5\n",
             "[Service]\nExecStart=/srv/bin/uvicorn main:app \\\n    --timeout-keep-alive 65\n",
         ),
+        (  # `# escape=``: the backquote continues the line, and the flag read is the one edited
+            "Dockerfile",
+            "# escape=`\nFROM python\nCMD gunicorn -k gthread `\n    --keep-alive 5 `\n    app:app\n",
+            "# escape=`\nFROM python\nCMD gunicorn -k gthread `\n    --keep-alive 65 `\n    app:app\n",
+        ),
+        (  # the list's own separators: no blank after the commas
+            "Dockerfile",
+            'FROM python\nCMD ["gunicorn","-k","gthread","app:app"]\n',
+            'FROM python\nCMD ["gunicorn","--keep-alive","65","-k","gthread","app:app"]\n',
+        ),
     ],
-    ids=["flag", "quoted", "equals", "added", "json", "json-added", "systemd"],
+    ids=[
+        "flag",
+        "quoted",
+        "equals",
+        "added",
+        "json",
+        "json-added",
+        "systemd",
+        "escape-directive",
+        "json-compact",
+    ],
 )
 def test_command_line_values(tmp_path: Path, name: str, command: str, expected: str) -> None:
     out = fix(tmp_path, {"app.conf": NGINX_130, name: command}, BACKEND_SIDE)

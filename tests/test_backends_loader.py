@@ -14,6 +14,7 @@ from helpers import settings_for, static_value
 from tlslint import forks
 from tlslint.discovery import BACKEND, NGINX, classify, discover
 from tlslint.sources.python import load
+from tlslint.sources.python.commands import escape_token
 from tlslint.sources.python.model import Backend
 from tlslint.sources.python.pyconfig import MAX_DEPTH
 from tlslint.sources.python.servers import BIND, HOST, KEEPALIVE, PORT, THREADS, UDS, WORKER_CLASS, WORKERS
@@ -535,6 +536,31 @@ def test_hypercorn_toml() -> None:
     assert backend.get(BIND) is not None and backend.get(BIND).location.line == 2  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"keep_alive_timeout" = 120\n',
+        "'keep_alive_timeout' = 120  # literal\n",
+        '"keep\\u005falive_timeout" = 120\n',  # an escape in a quoted key: the same key
+        'graceful_timeout = """\nkeep_alive_timeout = 5\n[logging]\n"""\nkeep_alive_timeout = 120\n',
+        "access_log_format = '''x'''''\nkeep_alive_timeout = 120\n",  # quotes before the closing three
+        'logconfig_dict = {a = "=", b = [1, "]"]}\nkeep_alive_timeout = 120\n',
+    ],
+)
+def test_hypercorn_toml_keys_as_toml_reads_them(text: str) -> None:
+    """A quoted key is the same key, and a line inside a string is no statement (hypercorn
+    reads the keys tomllib gives it)."""
+    source = 'bind = ["127.0.0.1:8000"]\n' + text + "workers = 2\n\n[logging]\nkeep_alive_timeout = 1\n"
+    keepalive = only("hypercorn.toml", source, TOML_CONFIG).get(KEEPALIVE)
+    assert keepalive is not None and keepalive.value == 120 and keepalive.text == "120"
+    assert source[keepalive.start : keepalive.end] == "120"
+
+
+def test_hypercorn_toml_dotted_key_is_no_top_level_setting() -> None:
+    backend = only("hypercorn.toml", 'bind = ["127.0.0.1:8000"]\nkeep_alive_timeout.x = 1\n', TOML_CONFIG)
+    assert backend.get(KEEPALIVE) is None and KEEPALIVE in backend.additions
+
+
 # --------------------------------------------------------------------------- command lines
 
 
@@ -645,6 +671,71 @@ def test_dockerfile_exec_and_shell_forms() -> None:
     assert KEEPALIVE not in wrapped.additions
 
 
+@pytest.mark.parametrize(
+    ("head", "escape"),
+    [
+        ("# escape=`\n", "`"),
+        ("\ufeff#escape = `\n", "`"),  # a BOM, blanks around the =
+        ("# syntax=docker/dockerfile:1\n# ESCAPE=`\n", "`"),  # after another directive, any case
+        ("# escape=\\\n", "\\"),
+        ("# a comment\n# escape=`\n", "\\"),  # after a comment: a comment itself
+        ("\n# escape=`\n", "\\"),  # after an empty line
+        ("FROM python\n# escape=`\n", "\\"),  # after an instruction
+        ("# escape=|\n", "\\"),  # refused by Docker: no such token
+    ],
+)
+def test_dockerfile_escape_directive(head: str, escape: str) -> None:
+    assert escape_token(head + "FROM python\n") == escape
+
+
+def test_dockerfile_escape_directive_continues_lines_with_a_backquote() -> None:
+    [shell] = backends(
+        "Dockerfile",
+        "# escape=`\nFROM python:3.12-slim\nENV GUNICORN_CMD_ARGS=--workers=2 `\n    PORT=8000\n"
+        "CMD gunicorn -k gthread `\n    --keep-alive 5 `  \n    -b 127.0.0.1:8000 app:app\n",
+        DOCKERFILE,
+    )
+    keepalive = shell.get(KEEPALIVE)
+    assert keepalive is not None and keepalive.value == 5 and keepalive.editable
+    assert static_value(shell, BIND) == ["127.0.0.1:8000"] and KEEPALIVE not in shell.additions
+    [exec_form] = backends(
+        "Dockerfile",
+        '# escape=`\nFROM x\nCMD ["gunicorn", `\n  "--keep-alive", "4", "app:app"]\n',
+        DOCKERFILE,
+    )
+    assert static_value(exec_form, KEEPALIVE) == 4
+    # Without the directive a backquote is the shell's: the next line is an instruction.
+    [plain] = backends("Dockerfile", "FROM x\nCMD gunicorn app:app `\n    --keep-alive 5\n", DOCKERFILE)
+    assert plain.get(KEEPALIVE) is None
+
+
+def test_dockerfile_comment_and_empty_lines_inside_a_continued_instruction_are_dropped() -> None:
+    """BuildKit drops them, and the instruction goes on (they used to end it: no backend)."""
+    [exec_form] = backends(
+        "Dockerfile",
+        'FROM x\nCMD ["gunicorn", \\\n# the worker\n  "-k", "gthread", \\\n\n'
+        '  "--keep-alive", "4", "app:app"]\n',
+        DOCKERFILE,
+    )
+    assert static_value(exec_form, KEEPALIVE) == 4 and static_value(exec_form, WORKER_CLASS) == "gthread"
+    [shell] = backends(
+        "Dockerfile",
+        'FROM x\nCMD gunicorn app:app \\\n    # don\'t "quote" this \\\n    --keep-alive 3\n',
+        DOCKERFILE,
+    )
+    assert static_value(shell, KEEPALIVE) == 3
+    [commented] = backends(
+        "Dockerfile", 'FROM x\nCMD ["gunicorn", \\\n#  "--keep-alive", "9",\n  "app:app"]\n', DOCKERFILE
+    )
+    assert commented.get(KEEPALIVE) is None
+
+
+def test_no_flag_is_added_before_an_unread_keep_alive_flag() -> None:
+    """The server takes the last flag: one added after the program would lose to it."""
+    [backend] = backends("Dockerfile", "FROM x\nCMD gunicorn app:app --keep-alive\n", DOCKERFILE)
+    assert backend.get(KEEPALIVE) is None and KEEPALIVE not in backend.additions
+
+
 def test_systemd_exec_start() -> None:
     [unit] = backends(
         "app.service",
@@ -740,6 +831,9 @@ def test_fd_is_no_address() -> None:
         ("views.py", "def index():\n    return 'hello'\n", None),
         ("hypercorn.toml", 'bind = ["x"]\n', BACKEND),
         ("settings.toml", "keep_alive_timeout = 5\n", BACKEND),
+        ("settings.toml", '"keep_alive_timeout" = 5\n', BACKEND),  # a quoted key is the same key
+        ("settings.toml", "'keep_alive_timeout' = 5\n", BACKEND),
+        ("settings.toml", "\"keep_alive_timeout' = 5\n", None),
         ("pyproject.toml", "[tool.tlslint]\nselect = ['BKD']\n", None),
         ("Procfile", "web: gunicorn app:app\n", BACKEND),
         ("Procfile", "web: node server.js\n", None),

@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import check_files, cli, write_files
+from helpers import check_files, cli, settings_for, write_files
 
+from tlslint.engine import run
 from tlslint.findings import Finding, Severity, is_load_error
+from tlslint.fixing import apply_fixes
 from tlslint.settings import SettingsError, load_settings
 
 UPSTREAM = """\
@@ -347,6 +349,30 @@ def test_an_unparseable_config_is_bkd001_and_a_load_error(tmp_path: Path) -> Non
     [finding] = findings(tmp_path, {"gunicorn.conf.py": "keepalive = (\n"})
     assert finding.code == "BKD001" and "does not parse as Python" in finding.message
     assert (finding.location.line, finding.severity) == (1, Severity.ERROR) and is_load_error(finding)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "line", "refused"),
+    [
+        ("gunicorn.conf.py", 'bind = "127.0.0.1:8000"\nworker_class = "gthread"\nkeepalive = 5\nbreak\n', 4,
+         "'break' outside loop"),
+        ("main.py", 'import uvicorn\nuvicorn.run(app, host="127.0.0.1", port=8000, timeout_keep_alive=5, '
+         "timeout_keep_alive=6)\n", 2, "keyword argument repeated"),
+    ],
+)  # fmt: skip
+def test_python_that_parses_but_does_not_compile_is_bkd001_and_never_fixed(
+    tmp_path: Path, name: str, text: str, line: int, refused: str
+) -> None:
+    """ast.parse (and libcst) take them; Python's compiler refuses them, so the server cannot
+    import the file: a SyntaxError, not a keep-alive of 5s or 6s."""
+    mapping = {"nginx": {"version": "1.22"}, "rules": {"BKD101": {"fix-side": "backend"}}}
+    found = findings(tmp_path, {"app.conf": nginx(), name: text}, mapping)
+    [finding] = of("BKD001", found)
+    assert refused in finding.message and finding.location.line == line and is_load_error(finding)
+    assert not of("BKD101", found)
+    settings = settings_for(tmp_path, {**mapping, "select": ["BKD"]})
+    apply_fixes(run([tmp_path], settings), settings, unsafe=True, write=True)
+    assert (tmp_path / name).read_text(encoding="utf-8") == text
 
 
 def test_an_upstream_only_websockets_use_is_left_out(tmp_path: Path) -> None:

@@ -212,3 +212,63 @@ def test_fixing_a_values_file_leaves_the_retirement_notice_where_it_was(
     outcome = apply_fixes(run([Path(".")], settings), settings, unsafe=True, write=False)
     assert outcome.diff
     assert not [m for m in outcome.messages if "appeared after a fix" in m]
+
+
+CONFIGMAP = (
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ingress-nginx-controller\n"
+    "  namespace: ingress-nginx\n"
+    "data:\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "code"),
+    [
+        ("cm.yaml", CONFIGMAP + '  keep-alive: "0s"\n', "ING101"),  # 0: keep-alive off, HTTP/2 broken
+        ("values.yaml", "controller:\n  config:\n    keep-alive: 0m\n", "ING101"),
+        ("cm.yaml", CONFIGMAP + '  ssl-reject-handshake: "yes"\n', "ING107"),
+        ("cm.yaml", CONFIGMAP + '  ssl-session-cache: "no"\n', "ING112"),  # tickets are off by default
+    ],
+)
+def test_ing102_offers_no_value_that_brings_another_rules_finding(
+    tmp_path: Path, name: str, text: str, code: str
+) -> None:
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    settings = settings_for(tmp_path)
+    result = run([tmp_path], settings)
+    [finding] = [f for f in result.findings if f.code == "ING102"]
+    assert finding.fix is None and f"({code})" in finding.fix_note and "no fix" in finding.fix_note
+    outcome = apply_fixes(result, settings, unsafe=True, write=True)
+    assert not any("appeared after a fix" in m for m in outcome.messages), outcome.messages
+    assert (tmp_path / name).read_text(encoding="utf-8") == text
+    alone = settings_for(tmp_path, {"select": ["ING102"]})
+    assert apply_fixes(run([tmp_path], alone), alone, unsafe=True, write=True).diff == ""
+
+
+def test_ing102_decodes_a_zero_that_brings_nothing(tmp_path: Path) -> None:
+    before = CONFIGMAP + '  use-http2: "false"\n  keep-alive: "0s"\n'
+    mapping = {"select": ["ING101", "ING102"]}
+    out = fix(tmp_path, {"cm.yaml": before}, mapping, unsafe=True)
+    assert replaced(before.encode(), out["cm.yaml"]) == [(b'  keep-alive: "0s"\n', b'  keep-alive: "0"\n')]
+
+
+def test_ing102_offers_no_upstream_timeout_that_outlasts_a_linked_backend(tmp_path: Path) -> None:
+    """ "2m" decoded is 120s, longer than the gunicorn behind the Ingress keeps its connections
+    (90s): ING105's race, so the default of 60 it keeps today is left alone."""
+    ingress = (
+        "---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\n  annotations:\n"
+        "    nginx.ingress.kubernetes.io/ssl-redirect: 'true'\nspec:\n"
+        "  defaultBackend:\n    service: {name: web, port: {number: 8000}}\n"
+    )
+    files = {
+        "k.yaml": CONFIGMAP + '  upstream-keepalive-timeout: "2m"\n' + ingress,
+        "app/gunicorn.conf.py": 'bind = "0.0.0.0:8000"\nworker_class = "gthread"\nkeepalive = 90\n',
+    }
+    mapping = {"backends": [{"upstream": "web", "config": "app/gunicorn.conf.py"}]}
+    out = fix(tmp_path, files, mapping, unsafe=True)
+    assert out["k.yaml"].decode() == files["k.yaml"]
+    [finding] = [f for f in run([tmp_path], settings_for(tmp_path, mapping)).findings if f.code == "ING102"]
+    assert finding.fix is None and "(ING105)" in finding.fix_note
+    files["app/gunicorn.conf.py"] = files["app/gunicorn.conf.py"].replace("90", "150")
+    out = fix(tmp_path, files, mapping, unsafe=True)  # 120s is shorter than 150s: decoded
+    assert '  upstream-keepalive-timeout: "120"\n' in out["k.yaml"].decode()

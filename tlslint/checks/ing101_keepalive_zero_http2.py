@@ -16,9 +16,16 @@ from tlslint.checks._kubernetes import config_location, kubernetes, set_config
 from tlslint.findings import Finding, Fix
 from tlslint.sources.kubernetes.ingress_nginx import INT_KEYS, decode_int
 from tlslint.workspace import Workspace
+from tlslint.workspace.ingress_nginx import ControllerConfig
 
 CODE = "ING101"
 KEY = "keep-alive"
+
+
+def applies(config: ControllerConfig) -> bool:
+    """Whether the controller's keep-alive decodes as 0 while HTTP/2 is on."""
+    text = config.text(KEY)
+    return text is not None and decode_int(text) == 0 and config.bool_value("use-http2") is True
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
@@ -27,7 +34,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         return
     for config in ws.controller_configs:
         text = config.text(KEY)
-        if text is None or decode_int(text) != 0 or config.bool_value("use-http2") is not True:
+        if text is None or not applies(config):
             continue
         http2 = "use-http2 is on by default" if config.scalar("use-http2") is None else "use-http2 is on"
         empty = " (an empty value reads as 0)" if text == "" else ""

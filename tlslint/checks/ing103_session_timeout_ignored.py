@@ -15,8 +15,18 @@ from tlslint.checks._kubernetes import config_location, kubernetes
 from tlslint.checks._yaml_edits import pair_location
 from tlslint.findings import Finding, Related
 from tlslint.workspace import Workspace
+from tlslint.workspace.ingress_nginx import ControllerConfig
 
 CODE = "ING103"
+
+
+def applies(config: ControllerConfig) -> bool:
+    """Whether ssl-session-timeout is written while ssl-session-cache, written, is false."""
+    return (
+        config.pair("ssl-session-cache") is not None
+        and config.text("ssl-session-timeout") is not None
+        and config.bool_value("ssl-session-cache") is False
+    )
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
@@ -26,7 +36,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     for config in ws.controller_configs:
         cache = config.pair("ssl-session-cache")
         timeout = config.text("ssl-session-timeout")
-        if cache is None or timeout is None or config.bool_value("ssl-session-cache") is not False:
+        if cache is None or timeout is None or not applies(config):
             continue
         yield ctx.finding(
             config_location(config, "ssl-session-timeout"),

@@ -15,9 +15,16 @@ from tlslint.checks._kubernetes import config_location, kubernetes, set_config
 from tlslint.findings import Finding, Fix
 from tlslint.sources.kubernetes.ingress_nginx import INT_KEYS, decode_int
 from tlslint.workspace import Workspace
+from tlslint.workspace.ingress_nginx import ControllerConfig
 
 CODE = "ING104"
 KEY = "upstream-keepalive-connections"
+
+
+def applies(config: ControllerConfig) -> bool:
+    """Whether upstream-keepalive-connections decodes as 0."""
+    text = config.text(KEY)
+    return text is not None and decode_int(text) == 0
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
@@ -25,8 +32,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     if ws is None:
         return
     for config in ws.controller_configs:
-        text = config.text(KEY)
-        if text is None or decode_int(text) != 0:
+        if not applies(config):
             continue
         default = str(INT_KEYS[KEY])
         edit = set_config(config, KEY, default)

@@ -41,9 +41,8 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         if timeout.seconds is None:
             continue  # keeps no idle connection, or not verifiable (BKD102, BKD103)
         for config in ws.controller_configs:
-            held = config.int_value(KEY)
-            connections = config.int_value("upstream-keepalive-connections")
-            if held is None or not connections or held < timeout.seconds:
+            held = _held(config, timeout.seconds)
+            if held is None:
                 continue
             where = backend_anchor(backend, timeout.value)
             closes = show_seconds(timeout.seconds)
@@ -62,6 +61,29 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             )
             if not suppressed_at_backend(ctx, workspace, where):
                 yield finding
+
+
+def _held(config: ControllerConfig, backend_seconds: float) -> int | None:
+    """How long the controller keeps idle upstream connections, when not shorter than the backend."""
+    held = config.int_value(KEY)
+    connections = config.int_value("upstream-keepalive-connections")
+    return None if held is None or not connections or held < backend_seconds else held
+
+
+def applies(workspace: Workspace, config: ControllerConfig) -> bool:
+    """Whether ``config`` keeps idle connections to a linked backend as long as it does."""
+    ws = kubernetes(workspace)
+    backends = workspace.backends
+    if ws is None or backends is None:
+        return False
+    for backend in backends.backends:
+        mapped = set(backends.mapped_upstreams(backend))
+        if not mapped or _routing_ingress(ws.nginx_ingresses, mapped)[0] is None:
+            continue
+        seconds = backend_timeout(backend).seconds
+        if seconds is not None and _held(config, seconds) is not None:
+            return True
+    return False
 
 
 def _routing_ingress(ingresses: list[NginxIngress], mapped: set[str]) -> tuple[NginxIngress | None, str]:

@@ -15,10 +15,16 @@ from tlslint.checks import RuleContext
 from tlslint.checks._kubernetes import config_location, kubernetes, set_config
 from tlslint.findings import Finding, Fix, Severity
 from tlslint.workspace import Workspace
+from tlslint.workspace.ingress_nginx import ControllerConfig
 from tlslint.workspace.policy import FORBIDDEN, REQUIRED
 
 CODE = "ING107"
 KEY = "ssl-reject-handshake"
+
+
+def applies(config: ControllerConfig) -> bool:
+    """Whether ssl-reject-handshake is written and true (the rule is off under a forbidden policy)."""
+    return config.pair(KEY) is not None and config.bool_value(KEY) is True
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
@@ -26,7 +32,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     if ws is None or ws.policy == FORBIDDEN:
         return
     for config in ws.controller_configs:
-        if config.pair(KEY) is None or config.bool_value(KEY) is not True:
+        if not applies(config):
             continue
         required = ws.policy == REQUIRED
         why = f'{ws.policy_origin} = "required", but ' if required else ""

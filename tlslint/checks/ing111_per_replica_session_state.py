@@ -31,24 +31,32 @@ from tlslint.workspace.session_affinity import Front, sticky_fronts
 CODE = "ING111"
 
 
+def applies(config: ControllerConfig) -> bool:
+    """Whether several pods each keep TLS session state of their own (what the Services in
+    front of them make of it aside)."""
+    if not any(r.several for r in config.replicas):
+        return False
+    tickets = config.bool_value("ssl-session-tickets")
+    written = config.scalar("ssl-session-ticket-key")
+    key = written is not None and (written.placeholder or bool(config.text("ssl-session-ticket-key")))
+    if tickets is None or (tickets and key):
+        return False  # templated, or one ticket key shared by every pod
+    # No cache and no tickets: no pod resumes anything, so there is no per-pod state for
+    # sticky balancing to reach (ING112 says so), or the cache is templated.
+    return bool(tickets or config.bool_value("ssl-session-cache"))
+
+
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     ws = kubernetes(workspace)
     if ws is None:
         return
     for config in ws.controller_configs:
-        sizes = [r for r in config.replicas if r.several]
-        if not sizes:
+        if not applies(config):
             continue
+        sizes = [r for r in config.replicas if r.several]
         tickets = config.bool_value("ssl-session-tickets")
         written = config.scalar("ssl-session-ticket-key")
         key = written is not None and (written.placeholder or bool(config.text("ssl-session-ticket-key")))
-        if tickets is None or (tickets and key):
-            continue  # templated, or one ticket key shared by every pod
-        cache = config.bool_value("ssl-session-cache")
-        if not tickets and not cache:
-            # No cache and no tickets: no pod resumes anything, so there is no per-pod state
-            # for sticky balancing to reach (ING112 says so), or the cache is templated.
-            continue
         size = max(sizes, key=lambda r: r.count or 1_000_000)
         if tickets:
             state = (

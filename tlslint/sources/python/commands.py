@@ -81,14 +81,36 @@ class Word:
 # --------------------------------------------------------------------------- lexing
 
 
-def lex_shell(text: str, start: int, end: int, *, systemd: bool = False) -> list[Word]:
-    """Shell words of ``text[start:end]`` with their offsets."""
+def _continued(text: str, position: int, end: int, escape: str | None) -> int:
+    """Where a line continuation at ``position`` ends; 0 when there is none. A shell's is a
+    backslash before the line break; a Dockerfile's (``escape``) its escape token, which
+    ``# escape=`` may make a backquote, and blanks before the line break."""
+    if escape is None:
+        if text.startswith("\\\n", position):
+            return position + 2
+        return position + 3 if text.startswith("\\\r\n", position) else 0
+    if text[position] != escape:
+        return 0
+    after = position + 1
+    while after < end and text[after] in " \t":
+        after += 1
+    if text.startswith("\r\n", after):
+        return after + 2
+    return after + 1 if text.startswith("\n", after) else 0
+
+
+def lex_shell(
+    text: str, start: int, end: int, *, systemd: bool = False, escape: str | None = None
+) -> list[Word]:
+    """Shell words of ``text[start:end]`` with their offsets; ``escape``: a Dockerfile's
+    escape token, whose line continuations Docker removes before a shell sees the line."""
     words: list[Word] = []
     position = start
     while position < end:
         char = text[position]
-        if char == "\\" and text.startswith(("\\\n", "\\\r\n"), position):
-            position += 2 if text[position + 1] == "\n" else 3
+        joined = _continued(text, position, end, escape)
+        if joined:
+            position = joined
             continue
         if char in " \t\r\n":
             position += 1
@@ -109,10 +131,11 @@ def lex_shell(text: str, start: int, end: int, *, systemd: bool = False) -> list
             char = text[position]
             if char in " \t\r\n" or (not systemd and any(text.startswith(op, position) for op in _OPERATORS)):
                 break
+            joined = _continued(text, position, end, escape)
+            if joined:
+                position = joined
+                continue
             if char == "\\":
-                if text.startswith(("\\\n", "\\\r\n"), position):
-                    position += 2 if text[position + 1] == "\n" else 3
-                    continue
                 if position + 1 < end:
                     parts.append(text[position + 1])
                 position += 2
@@ -126,6 +149,10 @@ def lex_shell(text: str, start: int, end: int, *, systemd: bool = False) -> list
             if char == '"':
                 position += 1
                 while position < end and text[position] != '"':
+                    joined = _continued(text, position, end, escape) if escape is not None else 0
+                    if joined:
+                        position = joined
+                        continue
                     if text[position] == "\\" and position + 1 < end:
                         if text[position + 1] in '$`"\\':
                             parts.append(text[position + 1])
@@ -156,10 +183,12 @@ def lex_shell(text: str, start: int, end: int, *, systemd: bool = False) -> list
 _JSON_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 
 
-def lex_json(text: str, start: int, end: int) -> list[Word] | None:
-    """The strings of a JSON array ``text[start:end]`` (a Dockerfile exec form), or None."""
-    raw = text[start:end]
-    joined = re.sub(r"\\\r?\n", "", raw)
+def lex_json(text: str, start: int, end: int, escape: str = "\\") -> list[Word] | None:
+    """The strings of a JSON array ``text[start:end]`` (a Dockerfile exec form), or None;
+    ``escape``: the Dockerfile's escape token, whose line continuations Docker removes."""
+    lines = _counted_lines(text, start, end)
+    raw = "\n".join(text[a:b] for a, b in lines)
+    joined = re.sub(re.escape(escape) + r"[ \t]*\r?\n", "", raw)
     try:
         items = json.loads(joined)
     except ValueError:
@@ -167,12 +196,28 @@ def lex_json(text: str, start: int, end: int) -> list[Word] | None:
     if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
         return None
     words = []
-    for match in _JSON_STRING.finditer(text, start, end):
-        value = json.loads(match.group())
-        # No shell runs an exec form: $PORT reaches the server as written, unexpanded.
-        reason = f"not expanded: the exec (JSON) form runs no shell, so {value} is passed as written"
-        words.append(Word(value, match.start(), match.end(), "$" not in value, style=JSON, reason=reason))
+    for line_start, line_end in lines:
+        for match in _JSON_STRING.finditer(text, line_start, line_end):
+            value = json.loads(match.group())
+            # No shell runs an exec form: $PORT reaches the server as written, unexpanded.
+            reason = f"not expanded: the exec (JSON) form runs no shell, so {value} is passed as written"
+            words.append(Word(value, match.start(), match.end(), "$" not in value, style=JSON, reason=reason))
     return words if len(words) == len(items) else None
+
+
+def _counted_lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The lines of ``text[start:end]`` Docker reads: a comment line or an empty one inside
+    a continued instruction is dropped (BuildKit allows them there)."""
+    lines = []
+    position = start
+    while position <= end:
+        line_end = text.find("\n", position, end)
+        line_end = end if line_end == -1 else line_end
+        stripped = text[position:line_end].strip()
+        if position == start or (stripped and not stripped.startswith("#")):
+            lines.append((position, line_end))
+        position = line_end + 1
+    return lines
 
 
 # --------------------------------------------------------------------------- commands
@@ -410,11 +455,36 @@ def command_backend(source: SourceText, server: str, index: int, words: list[Wor
             start=-1,
             end=-1,
         )
-    if program.editable:
+    if program.editable and not _has_keepalive(words[index + 1 :], facts.flags):
         flag = facts.keepalive_flag
-        template = f', "{flag}", "{{value}}"' if program.style == JSON else f" {flag} {{value}}"
+        if program.style == JSON:
+            comma = _separator(source, words[index + 1] if index + 1 < len(words) else None, program)
+            template = f'{comma}"{flag}"{comma}"{{value}}"'
+        else:
+            template = f" {flag} {{value}}"
         backend.additions[KEEPALIVE] = Addition(source.path, program.end, template)
     return backend
+
+
+_ITEM_SEPARATOR = re.compile(r",[ \t]*")
+
+
+def _separator(source: SourceText, following: Word | None, program: Word) -> str:
+    """The comma and blanks between the program and the next item of an exec-form list,
+    as written (``","`` in ``["gunicorn","app:app"]``); ``", "`` where none is on its line."""
+    if following is not None and following.editable and following.style == JSON:
+        between = source.text[program.end : following.start]
+        if _ITEM_SEPARATOR.fullmatch(between):
+            return between
+    return ", "
+
+
+def _has_keepalive(words: list[Word], flags: dict[str, str]) -> bool:
+    """Whether the command has a keep-alive flag already. Its value is edited where it was
+    read; one left unread (``--keep-alive`` last) gets no flag added after the program,
+    which would come before it, while the server takes the last one."""
+    names = [flag for flag, canonical in flags.items() if canonical == KEEPALIVE]
+    return any(w.text in names or w.text.startswith(tuple(f"{n}=" for n in names)) for w in words)
 
 
 # --------------------------------------------------------------------------- files
@@ -429,10 +499,38 @@ def _procfile(source: SourceText) -> Iterator[Command]:
 
 
 _INSTRUCTION = re.compile(r"^[ \t]*([A-Za-z]+)[ \t]+", re.M)
+# A parser directive (`# escape=``), read only at the top of a Dockerfile (BuildKit's
+# frontend/dockerfile/parser: directives.go).
+_DIRECTIVE = re.compile(r"#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*")
+_DIRECTIVES = frozenset({"syntax", "escape", "check"})
+
+
+def escape_token(text: str) -> str:
+    """A Dockerfile's escape token: ``\\``, or what an ``escape`` parser directive sets.
+
+    Directives are read only before anything else: the first line that is none (an
+    instruction, an empty line, a comment, an unknown or a repeated directive) ends them.
+    A value other than a backslash or a backquote makes the build fail: the default is kept."""
+    seen: set[str] = set()
+    position = 1 if text.startswith("\ufeff") else 0
+    while position <= len(text):
+        line_end = text.find("\n", position)
+        line_end = len(text) if line_end == -1 else line_end
+        line, position = text[position:line_end], line_end + 1  # read up to the first line that is none
+        match = _DIRECTIVE.fullmatch(line.strip())
+        name = match.group(1).lower() if match else ""
+        if match is None or name not in _DIRECTIVES or name in seen:
+            break
+        seen.add(name)
+        if name == "escape":
+            return match.group(2) if match.group(2) in ("\\", "`") else "\\"
+    return "\\"
 
 
 def _logical_lines(text: str) -> Iterator[tuple[str, int, int]]:
     """Dockerfile instructions: (keyword, start of arguments, end), continuations joined."""
+    escape = escape_token(text)
+    continued = re.compile(re.escape(escape) + r"[ \t]*$")
     position = 0
     while position < len(text):
         line_end = text.find("\n", position)
@@ -442,24 +540,35 @@ def _logical_lines(text: str) -> Iterator[tuple[str, int, int]]:
             position = line_end + 1
             continue
         match = _INSTRUCTION.match(text, position, line_end)
-        end = line_end
-        while text[position:end].rstrip("\r \t").endswith("\\") and end < len(text):
-            next_end = text.find("\n", end + 1)
+        end = tail = line_end  # the instruction's end, and the end of its last line that counts
+        while end < len(text) and continued.search(text, position, tail - text.endswith("\r", 0, tail)):
+            following = end + 1
+            next_end = text.find("\n", following)
             end = len(text) if next_end == -1 else next_end
+            # Docker drops a comment line or an empty one inside a continued instruction.
+            stripped = text[following:end].strip()
+            if stripped and not stripped.startswith("#"):
+                tail = end
         if match is not None:
             yield match.group(1).upper(), match.end(), end
         position = end + 1
 
 
+def dockerfile_words(text: str, start: int, end: int) -> list[Word]:
+    """The words of a Dockerfile instruction's arguments, its escape token honoured."""
+    return lex_shell(text, start, end, escape=escape_token(text))
+
+
 def _dockerfile_words(source: SourceText, start: int, end: int) -> list[Word] | None:
     text = source.text
     body = text[start:end].strip()
+    escape = escape_token(text)
     if body.startswith("["):
         offset = text.index("[", start)
-        words = lex_json(text, offset, len(text[:end].rstrip(" \t\r")))
+        words = lex_json(text, offset, len(text[:end].rstrip(" \t\r")), escape)
         if words is not None:
             return words
-    return lex_shell(text, start, end)
+    return lex_shell(text, start, end, escape=escape)
 
 
 def _dockerfile(source: SourceText) -> Iterator[Command]:
@@ -612,6 +721,6 @@ def validate_text(source: SourceText) -> None:
     for keyword, start, end in _logical_lines(text):
         if keyword in ("CMD", "ENTRYPOINT") and text[start:end].strip().startswith("["):
             offset = text.index("[", start)
-            if lex_json(text, offset, len(text[:end].rstrip(" \t\r"))) is None:
+            if lex_json(text, offset, len(text[:end].rstrip(" \t\r")), escape_token(text)) is None:
                 line = source.position(start)[0]
                 raise SourceError(source.path, line, f"{keyword} is no longer a JSON array")

@@ -58,9 +58,9 @@ class EnvVar:
 
 def dockerfile_env(text: str, start: int, end: int, env: dict[str, EnvVar]) -> None:
     """``ENV NAME=value ...`` (or the old ``ENV NAME value``) into ``env``."""
-    from tlslint.sources.python.commands import lex_shell
+    from tlslint.sources.python.commands import dockerfile_words
 
-    words = lex_shell(text, start, end)
+    words = dockerfile_words(text, start, end)
     if not words:
         return
     if "=" not in words[0].text:

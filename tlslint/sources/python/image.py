@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 
 from tlslint.findings import Location
 from tlslint.sources.nginx.model import SourceText
-from tlslint.sources.python.commands import lex_json, lex_shell, logical_lines
+from tlslint.sources.python.commands import dockerfile_words, escape_token, lex_json, logical_lines
 from tlslint.sources.python.environment import EnvVar, dockerfile_env
 
 _ARCHIVE = re.compile(r"\.(?:tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz|tar\.zst)$", re.I)
@@ -54,7 +54,7 @@ def _stages(source: SourceText) -> list[tuple[str, str, list[tuple[str, int, int
     stages: list[tuple[str, str, list[tuple[str, int, int]]]] = []
     for keyword, start, end in logical_lines(source.text):
         if keyword == "FROM":
-            words = [w.text for w in lex_shell(source.text, start, end) if not w.text.startswith("--")]
+            words = [w.text for w in dockerfile_words(source.text, start, end) if not w.text.startswith("--")]
             base = words[0] if words else ""
             name = words[2] if len(words) >= 3 and words[1].lower() == "as" else ""
             stages.append((name.lower(), base.lower(), []))
@@ -133,13 +133,13 @@ def _copy(source: SourceText, keyword: str, start: int, end: int, workdir: str, 
     if "<<" in body:
         dest = body.split()[-1]
         return Copy((), _absolute(dest, workdir), dest.endswith("/"), line, "a here-document")
-    lexed = lex_shell(text, start, end)
+    lexed = dockerfile_words(text, start, end)
     while lexed and lexed[0].text.startswith("--"):
         flags.append(lexed.pop(0).text)
     rest_start = lexed[0].start if lexed else end
     if text[rest_start:end].lstrip().startswith("["):
         offset = text.index("[", rest_start)
-        json_words = lex_json(text, offset, len(text[:end].rstrip(" \t\r")))
+        json_words = lex_json(text, offset, len(text[:end].rstrip(" \t\r")), escape_token(text))
         words = [w.text for w in json_words] if json_words else []
     else:
         words = [w.text for w in lexed]

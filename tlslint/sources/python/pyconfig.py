@@ -32,6 +32,7 @@ import io
 import re
 import sys
 import tokenize
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -243,7 +244,26 @@ def _refuse_deep_nesting(text: str) -> tuple[SyntaxError | None, int]:
         return error, -1
     except ValueError:  # a NUL byte: libcst says it too
         return None, -1
-    return None, _Depths(text).walk(tree)
+    depth = _Depths(text).walk(tree)
+    _refuse_uncompilable(tree)
+    return None, depth
+
+
+def _refuse_uncompilable(tree: ast.Module) -> None:
+    """``PythonSyntaxError`` for a tree CPython parses but refuses to compile (``break``
+    outside a loop, a keyword argument given twice, ``return`` at module level): the app
+    server cannot import the file. Compiled, never run; only the tree of an app-server
+    file is, bounded in depth by ``_Depths``."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarning ("\\d" in a string) is not ours to print
+            compile(tree, "<config>", "exec", dont_inherit=True)
+    except SyntaxError as error:
+        raise PythonSyntaxError(
+            error.lineno or 0, f"{error.msg} (a SyntaxError when Python compiles it)"
+        ) from None
+    except (RecursionError, MemoryError, ValueError):  # not a verdict on the file
+        return
 
 
 def _first_line_refused(text: str) -> int:

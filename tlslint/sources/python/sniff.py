@@ -9,7 +9,7 @@ already decide. In scope:
 * other ``.py`` files that mention ``uvicorn.run`` / ``uvicorn.Config`` (or
   import them from uvicorn) or hypercorn's configuration;
 * hypercorn TOML: ``*hypercorn*.toml``, or a TOML file that sets
-  ``keep_alive_timeout`` at its top;
+  ``keep_alive_timeout`` (bare or quoted) at its top;
 * ``Procfile``, ``Dockerfile`` (``Containerfile``, ``*.dockerfile``,
   ``Dockerfile.*``) and systemd ``*.service`` units that mention gunicorn,
   uvicorn or hypercorn; a Dockerfile whose CMD/ENTRYPOINT runs a ``.sh`` script;
@@ -33,7 +33,8 @@ _PY_MENTIONS = re.compile(
     rb"|\bhypercorn\b|^\s*keep_alive_timeout\s*=",
     re.M,
 )
-_TOML_KEEPALIVE = re.compile(rb"^\s*keep_alive_timeout\s*=", re.M)
+# A quoted key is the same key.
+_TOML_KEEPALIVE = re.compile(rb"""^\s*(["']?)keep_alive_timeout\1\s*=""", re.M)
 _EXEC_START = re.compile(rb"^\s*ExecStart\s*=", re.M)
 _RUNS_SCRIPT = re.compile(rb"^[ \t]*(?:CMD|ENTRYPOINT)\b[^\n]*\.(?:sh|bash)\b", re.M | re.I)
 

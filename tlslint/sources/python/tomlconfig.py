@@ -23,8 +23,7 @@ else:  # pragma: no cover
     import tomli as tomllib  # type: ignore[import-not-found]
 
 TOML_KIND = "toml"
-_KEY_LINE = re.compile(r"^[ \t]*([A-Za-z0-9_-]+)[ \t]*=[ \t]*", re.M)
-_TABLE = re.compile(r"^[ \t]*\[", re.M)
+_BARE = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def parse(source: SourceText) -> dict[str, Any]:
@@ -43,24 +42,39 @@ def validate(source: SourceText) -> None:
     parse(source)
 
 
+def _string_end(text: str, start: int) -> int:
+    """The end of the TOML string that starts at ``start`` (basic or literal, one line or several)."""
+    quote = text[start]
+    triple = text.startswith(quote * 3, start)
+    position = start + (3 if triple else 1)
+    while position < len(text):
+        char = text[position]
+        if char == "\\" and quote == '"':
+            position += 2
+            continue
+        if triple and text.startswith(quote * 3, position):
+            end = position + 3
+            while end < len(text) and text[end] == quote and end - position < 5:
+                end += 1  # up to two quotes before the closing three belong to the string
+            return end
+        if not triple and char == quote:
+            return position + 1
+        position += 1
+    return len(text)
+
+
 def _value_end(text: str, start: int) -> int:
     """The end of the TOML value that starts at ``start`` (arrays may span lines)."""
     depth = 0
-    quote = ""
     position = start
     while position < len(text):
         char = text[position]
-        if quote:
-            if char == "\\" and quote == '"':
-                position += 2
-                continue
-            if char == quote:
-                quote = ""
-            position += 1
-            continue
         if char in "\"'":
-            quote = char
-        elif char in "[{":
+            position = _string_end(text, position)
+            if depth == 0:
+                return position
+            continue
+        if char in "[{":
             depth += 1
         elif char in "]}":
             depth -= 1
@@ -78,16 +92,53 @@ def _value_end(text: str, start: int) -> int:
     return start + len(text[start:position].rstrip(" \t\r"))
 
 
-def _positions(source: SourceText) -> dict[str, tuple[int, int, int]]:
-    """Top-level key -> (line start offset, value start, value end)."""
+def _key(written: str) -> str | None:
+    """The top-level key ``written`` names as TOML reads it (``"keep_alive_timeout"`` is
+    ``keep_alive_timeout``); None for a dotted key, which sets a table's key."""
+    if _BARE.fullmatch(written):
+        return written
+    try:
+        parsed = tomllib.loads(f"{written} = 0")
+    except tomllib.TOMLDecodeError:
+        return None
+    [(name, value)] = parsed.items()
+    return name if value == 0 and not isinstance(value, dict) else None
+
+
+def _positions(source: SourceText) -> tuple[dict[str, tuple[str, int, int, int]], int]:
+    """Top-level key -> (key as written, line start offset, value start, value end), and
+    where the first table starts (-1: none).
+
+    A walk over the statements of a text tomllib has read: a key may be quoted, and
+    a line in a multi-line string is no statement."""
     text = source.text
-    table = _TABLE.search(text)
-    limit = table.start() if table else len(text)
-    found: dict[str, tuple[int, int, int]] = {}
-    for match in _KEY_LINE.finditer(text, 0, limit):
-        value_start = match.end()
-        found[match.group(1)] = (match.start(), value_start, _value_end(text, value_start))
-    return found
+    found: dict[str, tuple[str, int, int, int]] = {}
+    position = 0
+    while position < len(text):
+        line_start = position
+        while position < len(text) and text[position] in " \t":
+            position += 1
+        char = text[position : position + 1]
+        if char == "[":
+            return found, line_start
+        if char and char not in "#\r\n":
+            key_end = position
+            while key_end < len(text) and text[key_end] != "=":
+                key_end = _string_end(text, key_end) if text[key_end] in "\"'" else key_end + 1
+            if key_end >= len(text):
+                break  # not TOML: tomllib would have said so
+            written = text[position:key_end].rstrip(" \t")
+            value_start = key_end + 1
+            while value_start < len(text) and text[value_start] in " \t":
+                value_start += 1
+            value_end = _value_end(text, value_start)
+            name = _key(written)
+            if name is not None:
+                found[name] = (written, line_start, value_start, value_end)
+            position = value_end
+        newline = text.find("\n", position)
+        position = len(text) if newline == -1 else newline + 1
+    return found, -1
 
 
 def load(source: SourceText) -> LoadedFile:
@@ -100,7 +151,7 @@ def load(source: SourceText) -> LoadedFile:
     facts = SERVER_FACTS[HYPERCORN]
     where = Location(source.path, 0, 0)
     backend = Backend(HYPERCORN, source.path, f"hypercorn ({source.path.name})", where, files=[source.path])
-    positions = _positions(source)
+    positions, table = _positions(source)
     last_line_end = -1
     for name, canonical in facts.python_names.items():
         if name not in data:
@@ -109,32 +160,33 @@ def load(source: SourceText) -> LoadedFile:
         span = positions.get(name)
         if span is None:
             continue
-        line_start, start, end = span
+        written, line_start, start, end = span
         backend.settings[canonical] = Value(
-            name, value, True, source.text[start:end],
+            written, value, True, source.text[start:end],
             Location(source.path, *source.region(start, end)),
             start, end, TOML, statement_line=source.position(line_start)[0],
         )  # fmt: skip
         last_line_end = max(last_line_end, end)
     if KEEPALIVE not in backend.settings:
-        backend.additions[KEEPALIVE] = _addition(source, positions, last_line_end)
+        backend.additions[KEEPALIVE] = _addition(source, positions, table, last_line_end)
     loaded.backends.append(backend)
     return loaded
 
 
-def _addition(source: SourceText, positions: dict[str, tuple[int, int, int]], after: int) -> Addition:
+def _addition(
+    source: SourceText, positions: dict[str, tuple[str, int, int, int]], table: int, after: int
+) -> Addition:
     """``keep_alive_timeout = {value}`` after the bind line, else before the first table."""
     text = source.text
     newline = source.newline
     name = SERVER_FACTS[HYPERCORN].keepalive_name
-    anchor = positions["bind"][2] if "bind" in positions else after
+    anchor = positions["bind"][3] if "bind" in positions else after
     if anchor >= 0:
         end = text.find("\n", anchor)
         if end == -1:
             return Addition(source.path, len(text), f"{newline}{name} = {{value}}")
         return Addition(source.path, end + 1, f"{name} = {{value}}{newline}")
-    table = _TABLE.search(text)
-    if table is not None:
-        return Addition(source.path, table.start(), f"{name} = {{value}}{newline}{newline}")
+    if table >= 0:
+        return Addition(source.path, table, f"{name} = {{value}}{newline}{newline}")
     prefix = newline if text and not text.endswith("\n") else ""
     return Addition(source.path, len(text), f"{prefix}{name} = {{value}}{newline}")
