@@ -20,6 +20,7 @@ from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tlslint.checks._yaml_edits import unmet
 from tlslint.engine import RunOptions, RunResult, run
 from tlslint.findings import Edit, Finding, Fix
 from tlslint.fix_analysis import FixScreen
@@ -380,6 +381,12 @@ def _candidates(
             validate(loaded.kind, candidate)
         except SourceError as error:
             found[path] = f"a fix would break the file ({error.message})"
+            continue
+        # A YAML edit at a wrong offset can still parse (a value pasted in front of the
+        # next key renames it): each value must read as meant, where it was meant to go.
+        problem = unmet(candidate, edits) if any(e.expect for e in edits) else ""
+        if problem:
+            found[path] = f"tlslint bug: a fix would not write what it means ({problem}; please report this)"
             continue
         found[path] = candidate
     return found
