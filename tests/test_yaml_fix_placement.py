@@ -241,3 +241,46 @@ def test_ing105_adds_to_a_flow_config_before_its_last_comment(tmp_path: Path) ->
         tmp_path, {"values.yaml": values + ingress, **backend}, mapping, "values.yaml", "ING105"
     )
     assert out == (values + ingress).replace('"2" # w', '"2", upstream-keepalive-timeout: "2" # w')
+
+
+def test_a_fix_that_leaves_its_finding_is_said_and_not_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fix whose edit does nothing (as an item written inside a comment did) was applied
+    in every pass and its text written, with "fixed 1 file": it is now named, and left out."""
+    from tlslint.checks import apg102_non_sni_client_disabled as apg102
+
+    def futile(spec: Map, key: str, value: str) -> Edit:
+        return Edit(spec.source.path, 0, 0, "# enableNonSniClient: true\n")
+
+    monkeypatch.setattr(apg102, "insert_key", futile)
+    route = NON_SNI_ROUTE.replace("  enableNonSniClient: true\n", "")
+    (tmp_path / "route.yaml").write_text(route, encoding="utf-8")
+    settings = settings_for(tmp_path)
+    outcome = apply_fixes(run([tmp_path], settings), settings, unsafe=True, write=True)
+    assert outcome.written == [] and outcome.diff == ""
+    assert (tmp_path / "route.yaml").read_text(encoding="utf-8") == route
+    (said,) = outcome.messages
+    assert said.startswith("route.yaml:") or "route.yaml:" in said
+    assert "the fix for APG102 (set enableNonSniClient: true) did not remove its finding in 5 passes" in said
+    assert [f.code for f in outcome.result.findings] == ["APG102"]
+
+
+@pytest.mark.parametrize(
+    ("listed", "written"),
+    [
+        (
+            '[\n    "a.example.com",  # prod\n    "b.example.com"   # stage\n  ]',
+            '[\n    # prod\n    # stage\n    "*"\n  ]',
+        ),
+        ('["a.example.com", # prod\n    "b.example.com"]', '[\n    # prod\n    "*"]'),
+    ],
+)
+def test_apg105_keeps_the_comments_of_a_flow_list_on_lines_of_their_own(
+    tmp_path: Path, listed: str, written: str
+) -> None:
+    route = NON_SNI_ROUTE.replace('  hostnames:\n  - "*"\n', f"  hostnames: {listed}\n")
+    out = _fixed_once(tmp_path, {"route.yaml": route}, {}, "route.yaml", "APG105")
+    assert out == route.replace(listed, written)
+    (document,) = parse(SourceText(tmp_path / "route.yaml", out))
+    assert to_data(document)["spec"]["hostnames"] == ["*"]
