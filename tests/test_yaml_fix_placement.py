@@ -284,3 +284,41 @@ def test_apg105_keeps_the_comments_of_a_flow_list_on_lines_of_their_own(
     assert out == route.replace(listed, written)
     (document,) = parse(SourceText(tmp_path / "route.yaml", out))
     assert to_data(document)["spec"]["hostnames"] == ["*"]
+
+
+# -- a file with a key twice in one mapping is not written -------------------------------
+def test_no_fix_is_written_in_a_route_with_a_key_twice(tmp_path: Path) -> None:
+    route = NON_SNI_ROUTE.replace("  enableNonSniClient: true\n", "").replace(
+        "spec:\n", 'spec:\n  hostnames: ["*"]\nspec:\n', 1
+    )
+    (tmp_path / "route.yaml").write_text(route, encoding="utf-8")
+    settings = settings_for(tmp_path)
+    result = run([tmp_path], settings)
+    (apg102,) = [f for f in result.findings if f.code == "APG102"]
+    assert apg102.fix is None and "has a key twice in one mapping (APG205, line 8)" in apg102.fix_note
+    assert "APG205" in [f.code for f in result.findings]
+    outcome = apply_fixes(result, settings, unsafe=True, write=True)
+    assert outcome.written == [] and (tmp_path / "route.yaml").read_text(encoding="utf-8") == route
+    # What the note says of kubectl.
+    build = tmp_path / "build"
+    build.mkdir()
+    (build / "route.yaml").write_text(route, encoding="utf-8")
+    (build / "kustomization.yaml").write_text("resources:\n- route.yaml\n", encoding="utf-8")
+    binary = kustomize_binary()
+    command = [binary, "build"] if Path(binary).name == "kustomize" else [binary, "kustomize"]
+    done = subprocess.run([*command, str(build)], capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0 and 'mapping key "spec" already defined' in done.stderr
+
+
+def test_no_fix_is_written_in_a_configmap_with_a_key_twice(tmp_path: Path) -> None:
+    configmap = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ingress-nginx-controller\n"
+        '  namespace: ingress-nginx\ndata:\n  keep-alive: "0"\ndata:\n  keep-alive: "0"\n'
+    )
+    (tmp_path / "cm.yaml").write_text(configmap, encoding="utf-8")
+    settings = settings_for(tmp_path)
+    result = run([tmp_path], settings)
+    fixable = [f for f in result.findings if f.fix is not None]
+    assert fixable == [] and any("GW003" in f.fix_note for f in result.findings)
+    outcome = apply_fixes(result, settings, unsafe=True, write=True)
+    assert outcome.written == [] and (tmp_path / "cm.yaml").read_text(encoding="utf-8") == configmap

@@ -447,8 +447,25 @@ def unmet(after: SourceText, edits: Sequence[Edit]) -> str:
         documents = parse(SourceText(after.path, after.text, after.bom, after.newline))
     except YamlError:
         return ""  # the fixer's own validation reports it
+    nodes = list(walk(documents))
+    starts = _by_start(nodes)
+    shift = 0
+    for _, edit in ordered:
+        expect = edit.expect
+        if expect is not None:
+            at = edit.start + shift + expect.value_at
+            found = starts.get(at) or _in_literal_block(after, nodes, at)
+            if not any(_holds(node, expect) for node in found):
+                line = after.position(min(at, len(after.text)))[0]
+                where = f"as {expect.key}'s value" if expect.key is not None else "as a list item"
+                return f"line {line}: {expect.value} would not be read {where} there"
+        shift += len(edit.replacement) - (edit.end - edit.start)
+    return ""
+
+
+def _by_start(nodes: Iterable[Node]) -> dict[int, list[Node]]:
     starts: dict[int, list[Node]] = {}
-    for node in walk(documents):
+    for node in nodes:
         # A scalar's anchor is kept when its value is replaced: found by its text's start too.
         offsets = {node.start}
         if isinstance(node, Scalar):
@@ -456,17 +473,20 @@ def unmet(after: SourceText, edits: Sequence[Edit]) -> str:
             offsets.update(x for x in (node.tag_start(), span[0] if span else None) if x is not None)
         for offset in offsets:
             starts.setdefault(offset, []).append(node)
-    shift = 0
-    for _, edit in ordered:
-        expect = edit.expect
-        if expect is not None:
-            at = edit.start + shift + expect.value_at
-            if not any(_holds(node, expect) for node in starts.get(at, [])):
-                line = after.position(min(at, len(after.text)))[0]
-                where = f"as {expect.key}'s value" if expect.key is not None else "as a list item"
-                return f"line {line}: {expect.value} would not be read {where} there"
-        shift += len(edit.replacement) - (edit.end - edit.start)
-    return ""
+    return starts
+
+
+def _in_literal_block(after: SourceText, nodes: list[Node], at: int) -> list[Node]:
+    """The nodes at ``at`` of the YAML held in a literal block (``values: |`` of an Argo CD
+    Application), read in place as its loader reads it."""
+    from tlslint.sources.apigee.tree import walk
+    from tlslint.sources.kubernetes.documents import values_string
+
+    for node in nodes:
+        if isinstance(node, Scalar) and node.style == "|" and node.start < at < node.end:
+            held = values_string(after, node)
+            return _by_start(walk([held])).get(at, []) if held is not None else []
+    return []
 
 
 def _holds(node: Node, expect: YamlExpect) -> bool:
