@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import kustomize_binary
+from conftest import helm_binary, kustomize_binary
 from helpers import fix, helm_render, settings_for
 
 from tlslint.checks._yaml_edits import replace_scalar, unmet
@@ -322,3 +322,33 @@ def test_no_fix_is_written_in_a_configmap_with_a_key_twice(tmp_path: Path) -> No
     assert fixable == [] and any("GW003" in f.fix_note for f in result.findings)
     outcome = apply_fixes(result, settings, unsafe=True, write=True)
     assert outcome.written == [] and (tmp_path / "cm.yaml").read_text(encoding="utf-8") == configmap
+
+
+# -- overrides in a later document of a file: helm -f never reads them -------------------
+def test_helm_reads_only_the_first_document_of_a_values_file(tmp_path: Path) -> None:
+    """The evidence for reading overrides from the first document only (`helm -f`)."""
+    helm_render(tmp_path / "chart", PROBE, "")  # the probe chart, no values of its own
+    given = tmp_path / "overrides.yaml"
+    given.write_text("foo: 1\n---\nfoo: 2\nvirtualhosts:\n- name: prod\n", encoding="utf-8")
+    command = [helm_binary(), "template", str(tmp_path / "chart"), "-f", str(given)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    (rendered,) = [d for d in parse(SourceText(tmp_path / "out.yaml", done.stdout)) if isinstance(d, Map)]
+    assert json.loads(to_data(rendered)["data"]["values"]) == {"foo": 1}
+
+
+def test_overrides_in_a_later_document_are_said_unread_and_not_fixed(tmp_path: Path) -> None:
+    text = "foo: 1\n---\nvirtualhosts:\n- name: prod\n  sslSecret: prod-tls\n  minTLSProtocolVersion: 1.2\n"
+    (tmp_path / "overrides.yaml").write_text(text, encoding="utf-8")
+    settings = settings_for(tmp_path, REQUIRED)
+    result = run([tmp_path], settings)
+    (unread,) = result.findings
+    assert (unread.code, unread.location.line, unread.severity.name) == ("APG201", 3, "WARNING")
+    assert "document 2 of this file, and `helm -f` reads only the first document" in unread.message
+    outcome = apply_fixes(result, settings, unsafe=True, write=True)
+    assert outcome.written == [] and (tmp_path / "overrides.yaml").read_text(encoding="utf-8") == text
+    # In the first document, the same virtual host is checked (APG202: its 1.2 unquoted).
+    first = text.replace("foo: 1\n---\n", "")
+    (tmp_path / "overrides.yaml").write_text(first + "---\nfoo: 1\n", encoding="utf-8")
+    codes = {f.code for f in run([tmp_path], settings).findings}
+    assert {"APG202", "APG101"} <= codes and "APG201" not in codes
