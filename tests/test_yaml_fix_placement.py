@@ -77,6 +77,24 @@ def test_ing101_writes_an_empty_value_after_its_own_colon(tmp_path: Path, empty:
         assert values["controller"]["replicaCount"] == 3
 
 
+@pytest.mark.parametrize(
+    ("empty", "written"),
+    [
+        ('{keep-alive: , use-http2: "true"}', '{keep-alive: 75, use-http2: "true"}'),
+        ('{use-http2: "true", keep-alive: }', '{use-http2: "true", keep-alive: 75}'),
+        ('{use-http2: "true", keep-alive: # unset\n  }', '{use-http2: "true", keep-alive: 75 # unset\n  }'),
+    ],
+)
+def test_ing101_writes_an_empty_value_of_a_flow_mapping_after_its_colon(
+    tmp_path: Path, empty: str, written: str
+) -> None:
+    text = f"controller:\n  config: {empty}\n  replicaCount: 3\n"
+    out = _fixed_twice(tmp_path, "values.yaml", text)
+    assert out == text.replace(empty, written)
+    values = _values(tmp_path, out)["controller"]
+    assert values == {"config": {"keep-alive": 75, "use-http2": "true"}, "replicaCount": 3}
+
+
 def test_ing104_writes_an_empty_value_on_its_key(tmp_path: Path) -> None:
     text = "controller:\n  replicaCount: 2\n  config:\n"
     text += '    upstream-keepalive-connections:\n    use-http2: "true"\n'

@@ -189,13 +189,15 @@ def _fill_empty(mapping: Map, pair: Pair, value: str) -> Edit | None:
         return None  # `? key` on a line of its own, or anything else between key and colon
     line_end = _line_end(text, colon)
     rest = text[colon + 1 : line_end]
-    if rest.strip(" \t") and not re.match(r"[ \t]+#", rest):
+    ends = re.match(r"[ \t]*[,}]", rest) if mapping.flow else None  # `{a: , b: 1}`
+    if rest.strip(" \t") and not re.match(r"[ \t]+#", rest) and ends is None:
         return None  # a tag or an anchor with no value after it: left to the author
     name = pair.name
     if name is None:
         return None
     expect = _in_mapping(mapping, name, 1, value)
-    return Edit(mapping.source.path, colon + 1, colon + 1, f" {value}", expect)
+    end = colon + ends.end() if ends is not None else colon + 1  # `a: 75, b`, not `a: 75 , b`
+    return Edit(mapping.source.path, colon + 1, end, f" {value}", expect)
 
 
 def _line_end(text: str, offset: int) -> int:
