@@ -95,7 +95,8 @@ def test_apg105_keeps_the_comments_among_the_items_it_replaces(tmp_path: Path, n
     )
     route = WILDCARD.replace('  hostnames:\n  - "*"\n', listed).replace("\n", newline)
     fixed = fix(tmp_path, {"route.yaml": route})["route.yaml"].decode()
-    expected = '  hostnames:\n  # the public names\n  # prod\n  # staging, until June\n  - "*"  # last\n'
+    # The last item's comment too: beside "*", it would label the wildcard.
+    expected = '  hostnames:\n  # the public names\n  # prod\n  # staging, until June\n  # last\n  - "*"\n'
     assert fixed == WILDCARD.replace('  hostnames:\n  - "*"\n', expected).replace("\n", newline)
     assert fix(tmp_path, {"route.yaml": fixed}) == {"route.yaml": fixed.encode()}  # a second fix: nothing
 

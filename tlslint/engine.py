@@ -240,6 +240,9 @@ def _run(
     if rendered is not None:
         texts.update({path: text for path, text in rendered.texts.items() if path not in texts})
     findings = _unfixable_with_cr_lines(texts, findings)
+    # Both YAML tiers may read a file; either one finding a key twice withholds its fixes.
+    refused = {p: t.no_fix for tier in (apigee.texts, kubernetes.texts) for p, t in tier.items() if t.no_fix}
+    findings = _without_fixes_into(refused, findings)
     # Given files by name, or a directory below its includer: report what was given.
     walked = [*discovered.nginx, *_loaded_in(configs, targets)] if above else discovered.nginx
     given_walk = walked if named or above else None

@@ -14,17 +14,17 @@ from __future__ import annotations
 import pickle
 from collections.abc import Hashable, Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from tlslint.findings import Edit, Finding, Fix, Location, Related, Severity
+from tlslint.findings import Edit, Finding, Fix, Location, Related, Severity, YamlExpect
 
 K = TypeVar("K", bound=Hashable)
 
-_VERSION = 2  # bumped when the layout below changes: an old payload is a miss
+_VERSION = 3  # bumped when the layout below changes: an old payload is a miss
 
 # The flat forms (positions in the path table stand for paths).
 _Loc = tuple[int, int, int, int, int]
-_FixRow = tuple[str, tuple[tuple[int, int, int, str], ...], bool, tuple[str, ...]]
+_FixRow = tuple[str, tuple[tuple[int, int, int, str, tuple[Any, ...] | None], ...], bool, tuple[str, ...]]
 _Row = tuple[
     str,
     str,
@@ -83,7 +83,9 @@ def dumps(found: Mapping[K, list[Finding]]) -> bytes:
                 if fix is None
                 else (
                     fix.description,
-                    tuple((paths(e.path), e.start, e.end, e.replacement) for e in fix.edits),
+                    tuple(
+                        (paths(e.path), e.start, e.end, e.replacement, _expect(e.expect)) for e in fix.edits
+                    ),
                     fix.safe,
                     fix.brings,
                 ),
@@ -125,7 +127,7 @@ def loads(payload: bytes | memoryview) -> dict[K, list[Finding]]:
                 if fix is None
                 else Fix(
                     fix[0],
-                    tuple(Edit(paths[p], s, e, r) for p, s, e, r in fix[1]),
+                    tuple(Edit(paths[p], s, e, r, _unexpect(x)) for p, s, e, r, x in fix[1]),
                     fix[2],
                     fix[3],
                 ),
@@ -136,3 +138,14 @@ def loads(payload: bytes | memoryview) -> dict[K, list[Finding]]:
         return made
 
     return {key: [finding(flat) for flat in rows] for key, rows in body}
+
+
+def _expect(expect: YamlExpect | None) -> tuple[Any, ...] | None:
+    """A YAML edit's expectation as plain data (``fixing`` checks it on cached findings too)."""
+    if expect is None:
+        return None
+    return (expect.value_at, expect.value, expect.key, expect.keys, expect.items, expect.index)
+
+
+def _unexpect(flat: tuple[Any, ...] | None) -> YamlExpect | None:
+    return None if flat is None else YamlExpect(*flat)

@@ -54,6 +54,20 @@ class Location:
 
 
 @dataclass(frozen=True, slots=True)
+class YamlExpect:
+    """What a YAML edit must leave, checked on the re-parsed text before anything is written:
+    the value written reads as ``value`` where it was meant to go. A text edit at the wrong
+    offset can still parse (a value pasted in front of the next key renames that key)."""
+
+    value_at: int  # where, in the edit's replacement, the value's text begins
+    value: str  # the value's YAML text
+    key: str | None  # the mapping key that must hold it; None: the last item of a list
+    keys: tuple[str | None, ...] = ()  # that mapping's keys after the edit, in order
+    items: int = 0  # or that list's length after the edit
+    index: int = 0  # and the value's place in it
+
+
+@dataclass(frozen=True, slots=True)
 class Edit:
     """Replace text[start:end] of ``path`` (offsets into the decoded text)."""
 
@@ -61,6 +75,8 @@ class Edit:
     start: int
     end: int
     replacement: str
+    # Not part of the edit's identity: two fixes writing the same text are one edit.
+    expect: YamlExpect | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,7 +46,7 @@ class FixScreen:
         owners: dict[Edit, Finding],
     ) -> list[Fix]:
         """``fixes`` without those that would make an nginx file refuse to load."""
-        fixes = [fix for fix in fixes if _key_of(fix, owners) not in self._refused]
+        fixes = [fix for fix in fixes if key_of(fix, owners) not in self._refused]
         table = table_for(_target(result), self.settings.nginx_extra_directives)
         contexts: dict[Path, set[int]] | None = None
         by_file: dict[Path, list[Fix]] = {}
@@ -66,10 +66,10 @@ class FixScreen:
             culprits = _culprits(before, where, touching, table)
             for fix, problem in culprits:
                 self._refuse(fix, problem, table, owners)
-        return [fix for fix in fixes if _key_of(fix, owners) not in self._refused]
+        return [fix for fix in fixes if key_of(fix, owners) not in self._refused]
 
     def _refuse(self, fix: Fix, problem: Problem, table: DirectiveTable, owners: dict[Edit, Finding]) -> None:
-        key = _key_of(fix, owners)
+        key = key_of(fix, owners)
         if key in self._refused:
             return
         self._refused.add(key)
@@ -92,7 +92,7 @@ def _target(result: RunResult) -> Version | None:
     return pinned.pop() if len(pinned) == 1 else None
 
 
-def _key_of(fix: Fix, owners: dict[Edit, Finding]) -> tuple[str, str, str]:
+def key_of(fix: Fix, owners: dict[Edit, Finding]) -> tuple[str, str, str]:
     finding = next((owners[edit] for edit in fix.edits if edit in owners), None)
     if finding is None:
         return "", "", fix.description

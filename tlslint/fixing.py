@@ -20,9 +20,10 @@ from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tlslint.checks._yaml_edits import unmet
 from tlslint.engine import RunOptions, RunResult, run
 from tlslint.findings import Edit, Finding, Fix
-from tlslint.fix_analysis import FixScreen
+from tlslint.fix_analysis import FixScreen, key_of
 from tlslint.paths import resolved
 from tlslint.settings import Settings
 from tlslint.sources.formats import LoadedText, kind_for_new_file, validate
@@ -31,6 +32,7 @@ from tlslint.sources.text import SourceError, encode
 from tlslint.version_range import VersionRange
 
 MAX_PASSES = 5
+FixKey = tuple[str, str, str]  # a fix across passes: its rule, its finding's anchor, its description
 TEMP_MARK = ".tlslint-"
 TEMP_SUFFIX = ".tmp"
 STALE_AFTER = 10.0  # seconds: a temporary this old whose writer holds no lock is removed
@@ -45,6 +47,7 @@ class FixOutcome:
     messages: list[str] = field(default_factory=list)
     unwritten: list[tuple[Path, str]] = field(default_factory=list)  # files not written, and why
     refused: list[str] = field(default_factory=list)  # fixes nginx would refuse: tlslint's bugs (exit 2)
+    futile: dict[FixKey, str] = field(default_factory=dict)  # fixes that did not remove their finding
 
 
 def wanted(finding: Finding, unsafe: bool) -> bool:
@@ -181,8 +184,14 @@ def apply_fixes(
     targets = paths if paths is not None else result.targets
     roots = None if symlink_targets or not write else write_roots(targets, settings)
     withheld: dict[Path, tuple[Path, str]] = {}  # files no fix may edit: not written, and why
+    futile: dict[FixKey, str] = {}  # fixes that left their finding as it was, and what to say
     while True:
-        outcome, fixed = _fixpoint(result, settings, targets, unsafe, withheld.keys())
+        outcome, fixed = _fixpoint(result, settings, targets, unsafe, withheld.keys(), futile.keys())
+        if outcome.futile.keys() - futile.keys():
+            # Made again without them: what they wrote did nothing, and is not written.
+            futile.update(outcome.futile)
+            continue
+        outcome.messages.extend(futile.values())
         if not write:
             return outcome
         refused = _refusals(fixed, roots, _includers(result, fixed.changed, fixed.absent))
@@ -227,10 +236,15 @@ class _Fixed:
 
 
 def _fixpoint(
-    result: RunResult, settings: Settings, targets: list[Path], unsafe: bool, withheld: Collection[Path]
+    result: RunResult,
+    settings: Settings,
+    targets: list[Path],
+    unsafe: bool,
+    withheld: Collection[Path],
+    futile: Collection[FixKey] = (),
 ) -> tuple[FixOutcome, _Fixed]:
     """The fixes wanted applied to a fixpoint in memory, none of them editing a file of
-    ``withheld``."""
+    ``withheld``, nor one of ``futile``."""
     originals: dict[Path, SourceText] = {}  # each file's text as read, before any fix
     absent: set[Path] = set()
     overlay: dict[Path, SourceText] = {}
@@ -246,8 +260,9 @@ def _fixpoint(
     links: list[frozenset[Path]] = []
     removing: set[Path] = set()
     broken: dict[Path, str] = {}  # files a fix would break, or not read: said once
+    applied: set[FixKey] = set()  # every fix applied in an earlier pass
     for attempt in range(MAX_PASSES + 1):
-        candidates = files.without(current.findings, withheld)
+        candidates = _not_futile(files.without(current.findings, withheld), futile)
         fixes = screen.keep(choose_fixes(candidates, unsafe), current, overlay, owners(candidates))
         if not fixes and not afresh and _bound_by_a_changed_line(current):
             # The re-checks pinned the versions the text proved before fixing, but the next
@@ -267,11 +282,22 @@ def _fixpoint(
         if not fixes:
             break
         if attempt == MAX_PASSES:
-            outcome.messages.append(
-                f"fixes did not settle after {MAX_PASSES} passes; {len(fixes)} left for another run "
-                "(please report this)"
-            )
+            # A fix applied in every pass whose finding is still there, with the same fix,
+            # did not do what it says (an item written inside a comment): said, and made again
+            # without it, so that what it wrote is not written.
+            held = owners(candidates)
+            for fix in fixes:
+                key = key_of(fix, held)
+                if key in applied and key[0]:  # by its finding: a fix shared by several is not
+                    outcome.futile[key] = _futile(fix, held)
+            if not outcome.futile:
+                outcome.messages.append(
+                    f"fixes did not settle after {MAX_PASSES} passes; {len(fixes)} left for another run "
+                    "(please report this)"
+                )
             break
+        held = owners(candidates)
+        applied.update(key_of(fix, held) for fix in fixes)
         while True:
             candidates_by_file = _candidates(fixes, current, overlay, originals, absent)
             bad = {path: why for path, why in candidates_by_file.items() if isinstance(why, str)}
@@ -320,6 +346,22 @@ def _fixpoint(
     changed = {p: s for p, s in overlay.items() if s.text != originals[p].text}
     outcome.diff = "".join(unified_diff(originals[p], changed[p]) for p in sorted(changed))
     return outcome, _Fixed(current, changed, originals, absent, links, removing)
+
+
+def _not_futile(findings: list[Finding], futile: Collection[FixKey]) -> list[Finding]:
+    if not futile:
+        return findings
+    return [f for f in findings if f.fix is None or (f.code, f.anchor, f.fix.description) not in futile]
+
+
+def _futile(fix: Fix, held: dict[Edit, Finding]) -> str:
+    finding = next((held[edit] for edit in fix.edits if edit in held), None)
+    where = "" if finding is None else f"{_display(finding.location.path)}:{finding.location.line}: "
+    code = finding.code if finding is not None else "a rule"
+    return (
+        f"{where}tlslint bug: the fix for {code} ({fix.description}) did not remove its finding in "
+        f"{MAX_PASSES} passes; not applied (please report this)"
+    )
 
 
 class _FilesOf:
@@ -380,6 +422,12 @@ def _candidates(
             validate(loaded.kind, candidate)
         except SourceError as error:
             found[path] = f"a fix would break the file ({error.message})"
+            continue
+        # A YAML edit at a wrong offset can still parse (a value pasted in front of the
+        # next key renames it): each value must read as meant, where it was meant to go.
+        problem = unmet(candidate, edits) if any(e.expect for e in edits) else ""
+        if problem:
+            found[path] = f"tlslint bug: a fix would not write what it means ({problem}; please report this)"
             continue
         found[path] = candidate
     return found

@@ -27,6 +27,9 @@ class LoadedText:
 
     source: SourceText
     kind: str  # a key of _VALIDATORS
+    # Why no fix may edit the text, or '' (a YAML mapping with a key twice, which kubectl
+    # and helm refuse: a fix written there would be written to a file nothing loads).
+    no_fix: str = ""
 
 
 # Suffix -> format of a file that a fix creates.

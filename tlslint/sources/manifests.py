@@ -142,6 +142,20 @@ def objects_of(document: Node) -> list[Map]:
     return [document]
 
 
+def duplicates_note(problems: Iterable[Problem], code: str) -> str:
+    """The note of a finding whose fix would edit a file with a key twice in one mapping
+    (``code``, APG205 or GW003), or ''. kubectl refuses such a manifest (``mapping key
+    "spec" already defined``) and helm 3.17 keeps the last value of a values file: which
+    one the author meant is not known, and --fix does not write the file."""
+    first = next((p for p in problems if p.code == code), None)
+    if first is None:
+        return ""
+    return (
+        f"no automatic fix: the file has a key twice in one mapping ({code}, line {first.line}): "
+        "kubectl refuses such a manifest and helm keeps only the last value; remove the duplicate first"
+    )
+
+
 def duplicate_problems(roots: Iterable[Node], code: str) -> list[Problem]:
     problems = []
     for node in walk(list(roots)):

@@ -21,6 +21,7 @@ from tlslint.paths import resolved as resolve_path
 from tlslint.settings import Settings
 from tlslint.sources.apigee import YAML
 from tlslint.sources.apigee.documents import (
+    DUPLICATE_KEY,
     ROUTE,
     ROUTE_CONFIG,
     SCHEMA_VIOLATION,
@@ -33,7 +34,7 @@ from tlslint.sources.apigee.documents import (
 )
 from tlslint.sources.apigee.tree import Map, Node, Scalar, Seq
 from tlslint.sources.formats import LoadedText
-from tlslint.sources.manifests import problem_finding, unreadable
+from tlslint.sources.manifests import duplicates_note, problem_finding, unreadable
 from tlslint.sources.nginx.model import SourceText
 from tlslint.sources.text import SourceError, read_source
 from tlslint.workspace.installations import org_of, partition
@@ -404,7 +405,7 @@ def load_apigee(
             continue
         loaded = load_source(source)
         workspace.files.append(loaded)
-        texts[resolved] = LoadedText(source, YAML)
+        texts[resolved] = LoadedText(source, YAML, duplicates_note(loaded.problems, DUPLICATE_KEY))
         findings.extend(problem_finding(path, problem) for problem in loaded.problems)
     return ApigeeLoad(workspace, texts, sorted(seen), findings)
 

@@ -34,6 +34,7 @@ from tlslint.sources.apigee import YAML
 from tlslint.sources.apigee.tree import Map, Node, Scalar, Seq
 from tlslint.sources.formats import LoadedText
 from tlslint.sources.kubernetes.documents import (
+    DUPLICATE_KEY,
     SCHEMA_VIOLATION,
     HelmValues,
     KubeFile,
@@ -42,7 +43,7 @@ from tlslint.sources.kubernetes.documents import (
     load_source,
     string_map,
 )
-from tlslint.sources.manifests import problem_finding, unreadable
+from tlslint.sources.manifests import duplicates_note, problem_finding, unreadable
 from tlslint.sources.nginx.model import SourceText
 from tlslint.sources.text import SourceError, read_source
 from tlslint.workspace.ingress_nginx import (
@@ -724,7 +725,7 @@ def load_kubernetes(
             continue
         loaded = load_source(source)
         workspace.files.append(loaded)
-        texts[resolved] = LoadedText(source, YAML)
+        texts[resolved] = LoadedText(source, YAML, duplicates_note(loaded.problems, DUPLICATE_KEY))
         unread = loaded.template or any(p.anchor == UNPARSED for p in loaded.problems)
         if unread and str(resolved) in shared:
             loaded.problems = []  # the Apigee tier says why the file was not read

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tlslint.findings import UNPARSED as UNPARSED
+from tlslint.findings import Severity
 from tlslint.sources.apigee.tree import Map, Node, Scalar, Seq
 from tlslint.sources.manifests import Documents, LoadCodes, duplicate_problems, objects_of, read_documents
 from tlslint.sources.manifests import Problem as Problem
@@ -126,11 +127,14 @@ def load_source(
     loaded.problems.extend(read.problems)
     if read.problems:
         return loaded
-    for document in loaded.documents:
+    for number, document in enumerate(loaded.documents, 1):
         if not isinstance(document, Map):
             continue
         if any(document.pair(key) is not None for key in OVERRIDES_KEYS):
-            loaded.overrides.append(_overrides(loaded, document))
+            if number == 1:
+                loaded.overrides.append(_overrides(loaded, document))
+            else:
+                loaded.problems.append(_unread_overrides(document, number))
         for item in objects_of(document):
             kind = _kind(item)
             if kind is not None:
@@ -160,6 +164,26 @@ def _overrides(file: ApigeeFile, root: Map) -> Overrides:
             if isinstance(item, Map)
         ]
     return overrides
+
+
+def _unread_overrides(document: Map, number: int) -> Problem:
+    """Overrides in a later document of a file: `helm -f` reads a values file's first
+    document only (helm 3.17: `foo: 1` / `---` / `bar: 2` gives foo, and no bar), so
+    they never reach the chart, and are not checked as Apigee configuration."""
+    pair = next(p for p in document.pairs if p.name in OVERRIDES_KEYS)
+    line, column = pair.key.source.position(pair.key.start)
+    return Problem(
+        SCHEMA_VIOLATION,
+        line,
+        column,
+        f"`{pair.name}` is in document {number} of this file, and `helm -f` reads only the first "
+        "document of a values file: these overrides never reach the chart (not checked); move "
+        "them to the first document, or to a file of their own",
+        anchor=f"document[{number}].{pair.name}",
+        end_line=line,
+        end_column=column + len(str(pair.name)),
+        severity=Severity.WARNING,
+    )
 
 
 def _kind(node: Map) -> str | None:

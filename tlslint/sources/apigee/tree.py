@@ -74,10 +74,13 @@ class AliasingError(YamlError):
 
 
 class Node:
-    __slots__ = ("end", "shared", "source", "start", "tag")
+    __slots__ = ("end", "parent", "shared", "source", "start", "tag")
 
     def __init__(self, source: SourceText, start: int, end: int, tag: str) -> None:
         self.source = source
+        # The mapping or list it was first written in (None for a document): an edit of
+        # a value checks what holds it (a node shared through aliases is never edited).
+        self.parent: Node | None = None
         self.start = start  # offset of the node's text (its anchor or tag, if any, included)
         self.end = end  # offset just past it
         self.tag = tag
@@ -573,12 +576,18 @@ class _Builder:
             seq = Seq(self.source, start, end, tag, bool(composed.flow_style))
             self.memo[id(composed)] = seq
             seq.items = [self.node(item, depth + 1) for item in composed.value]
+            for item in seq.items:
+                if item.parent is None and item is not seq:
+                    item.parent = seq
             node = seq
         elif isinstance(composed, MappingNode):
             mapping = Map(self.source, start, end, tag, bool(composed.flow_style))
             self.memo[id(composed)] = mapping
             for key, value in composed.value:
                 pair = Pair(self.node(key, depth + 1), self.node(value, depth + 1))
+                for part in (pair.key, pair.value):
+                    if part.parent is None and part is not mapping:
+                        part.parent = mapping
                 if pair.key.tag == MERGE:
                     _mark_shared(pair.value)
                 mapping.pairs.append(pair)

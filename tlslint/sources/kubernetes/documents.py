@@ -278,7 +278,7 @@ def _released_values(file: KubeFile, obj: KubeObject) -> HelmValues | None:
                 # Argo CD takes valuesObject, else the values string (never both merged).
                 values = helm.get("valuesObject")
                 if values is None:
-                    values = _values_string(file.source, helm.get("values"))
+                    values = values_string(file.source, helm.get("values"))
                 overrides = _config_parameters(helm.get("parameters"))
                 break
     if not isinstance(values, Map):
@@ -313,7 +313,7 @@ def _config_parameters(node: Node | None) -> dict[str, Pair]:
 _NOT_A_LINE_BREAK = re.compile(r"[^\r\n]+")
 
 
-def _values_string(source: SourceText, node: Node | None) -> Node | None:
+def values_string(source: SourceText, node: Node | None) -> Node | None:
     """An Application's ``values: |`` block, read as the YAML it holds, each node at its
     own place in the file: the rest of the file is blanked out, not cut away, so that
     offsets, lines and columns (and a fix's edits) are the file's. Other styles (folded,
