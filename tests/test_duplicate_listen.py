@@ -190,3 +190,15 @@ def test_overlapping_port_ranges_meet(tmp_path: Path) -> None:
     )
     (finding,) = check_files(tmp_path, {"nginx.conf": text}, {"select": ["NGX005"]}).findings
     assert "`a duplicate default server for 127.0.0.1:18452`" in finding.message
+
+
+def test_a_port_range_without_an_address_is_on_every_address(tmp_path: Path) -> None:
+    """`listen 18460-18462` is ports 18460 to 18462 on every address, as `listen 18461` is
+    one (it was read as a host named 18460-18462 on port 80: no NGX005, a false label)."""
+    text = (
+        "events {}\nhttp {\n    server { listen 18460-18462 default_server; }\n"
+        "    server { listen 18461 default_server; }\n}\n"
+    )
+    (finding,) = check_files(tmp_path, {"nginx.conf": text}, {"select": ["NGX005"]}).findings
+    assert "(the first is server[*:18460-18462])" in finding.message
+    assert "`a duplicate default server for 0.0.0.0:18461`" in finding.message  # nginx 1.22.1's words

@@ -200,8 +200,8 @@ def test_an_overlay_another_overlay_builds_on_is_a_deployment_of_its_own(tmp_pat
 
 def test_overlays_are_roots_and_bases_are_not(tmp_path: Path) -> None:
     """The graph's rule: a kustomization is a root when nothing includes it, or when it
-    builds on a kustomization outside its directory (an overlay); a base that gathers the
-    kustomizations below it is still a base."""
+    builds on a kustomization outside its directory (an overlay) and a sibling builds on
+    it; a base that gathers the kustomizations below it is still a base."""
     root = repository(
         tmp_path / "repo",
         {
@@ -216,6 +216,30 @@ def test_overlays_are_roots_and_bases_are_not(tmp_path: Path) -> None:
     graph = graphs.load(graphs.find(root.rglob("*")), 2**20)
     roots = [r.directory.relative_to(root).as_posix() for r in graph.roots()]
     assert roots == ["overlays/prod", "overlays/prod-eu"]
+
+
+def test_a_base_building_on_common_is_still_a_base(tmp_path: Path) -> None:
+    """base/ lists ../common, and both overlays override its keep-alive 0: no cluster
+    receives base's build. Counting every included kustomization that builds on one
+    outside its directory as a deployment reported ING101 [build: base]; an included
+    overlay is one only where a sibling builds on it (overlays/prod-eu on ../prod)."""
+    overlay = "resources:\n  - ../../base\n" + keep_alive_patch("75")
+    root = repository(
+        tmp_path / "repo",
+        {
+            "common/kustomization.yaml": "resources:\n  - configmap.yaml\n",
+            "common/configmap.yaml": CONFIGMAP.format(keep_alive="0"),
+            "base/kustomization.yaml": "resources:\n  - ../common\ncommonLabels:\n  team: edge\n",
+            "overlays/prod/kustomization.yaml": overlay,
+            "overlays/dev/kustomization.yaml": overlay,
+        },
+    )
+    graph = graphs.load(graphs.find(root.rglob("*")), 2**20)
+    roots = [r.directory.relative_to(root).as_posix() for r in graph.roots()]
+    assert roots == ["overlays/dev", "overlays/prod"]
+    assert check(root, mapping=INGRESS) == []
+    assert check(root, "base", mapping=INGRESS) == []
+    assert check(root, "common", mapping=INGRESS) == []
 
 
 def test_an_edited_base_is_reported_the_same_for_each_path_given(tmp_path: Path) -> None:

@@ -2,12 +2,12 @@
 
 A *root* is what ``kubectl kustomize DIR`` is run on: a kustomization that is not a
 ``kind: Component`` and that either no other known kustomization includes (as a
-resource, a base or a component) or is an *overlay*: one that builds on a
-kustomization outside its own directory (``overlays/prod`` on ``../../base``), so
+resource, a base or a component) or is an *overlay* a sibling builds on: one that builds
+on a kustomization outside its own directory (``overlays/prod`` on ``../../base``), so
 that ``overlays/prod-eu`` on ``../prod`` leaves ``overlays/prod`` a deployment of its
-own. A *base* (included, building on nothing outside its directory: its own files,
-or kustomizations below it) is checked through the roots that use it, as a
-component is. A component that no root reaches is *unused*.
+own. A *base* (included from another branch of the tree, whatever it builds on: its own
+files, kustomizations below it, ``../common``) is checked through the roots that use
+it, as a component is. A component that no root reaches is *unused*.
 
 The kustomization files are read, never written, with the same YAML reader as the
 Apigee files (exact offsets, so that a patch's lines can be reported).
@@ -138,15 +138,27 @@ class Graph:
             for ref in node.resources
         )
 
+    def deployed_overlay(self, node: Kustomization, includers: dict[Path, list[Kustomization]]) -> bool:
+        """Whether ``node``, which others include, is still a deployment of its own: an
+        overlay (``overlay``) that a sibling builds on (``overlays/prod-eu`` on ``../prod``).
+        A base included from another branch of the tree (``overlays/dev`` on
+        ``../../base``) is not one, even when it builds on ``../common`` in turn: its
+        overlays are what the cluster receives."""
+        parent = node.directory.parent
+        return self.overlay(node) and any(other.directory.parent == parent for other in includers[node.path])
+
     def roots(self) -> list[Kustomization]:
-        """Buildable roots: not a component, and included by no other kustomization or an
-        overlay (``overlay``). In a cycle of inclusions every member is one, so that
-        kustomize says what is wrong."""
-        included = self.included()
+        """Buildable roots: not a component, and included by no other kustomization or a
+        deployed overlay (``deployed_overlay``). In a cycle of inclusions every member is
+        one, so that kustomize says what is wrong."""
+        includers: dict[Path, list[Kustomization]] = {}
+        for node in self.nodes.values():
+            for child in self.children(node):
+                includers.setdefault(child.path, []).append(node)
         roots = [
             n
             for p, n in sorted(self.nodes.items())
-            if not n.component and (p not in included or self.overlay(n))
+            if not n.component and (p not in includers or self.deployed_overlay(n, includers))
         ]
         reached = {node.path for root in roots for node in self.closure(root)}
         cycles = [n for p, n in sorted(self.nodes.items()) if not n.component and p not in reached]

@@ -561,8 +561,8 @@ def _listen_parts(args: tuple[str, ...]) -> tuple[str, bool, bool, bool]:
 def normalise_socket(address: str) -> str:
     if address.startswith("unix:"):
         return address
-    if address.isdigit():
-        return f"*:{address}"
+    if address.isdigit() or _PORT_RANGE.fullmatch(address):
+        return f"*:{address}"  # a port, or a range of them, on every address
     if address.startswith("["):
         host, _, rest = address[1:].partition("]")
         port = rest[1:] if rest.startswith(":") else "80"

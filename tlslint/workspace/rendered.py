@@ -425,10 +425,9 @@ def _with_users(
     A kustomization no other one of the project includes stays a root. Also returns the
     users found."""
     candidates = [c for c in graph.unused_components(graph.roots()) if relevant_build(graph, c, sniffed)]
-    # A root that is no overlay may be another one's base (graphs.Graph.roots).
-    candidates += [
-        r for r in graph.roots() if not graph.overlay(r) and not r.error and relevant_build(graph, r, sniffed)
-    ]
+    # A root of the directories given may be another one's base, or an overlay that only
+    # a kustomization elsewhere builds on: the project's graph decides (Graph.roots).
+    candidates += [r for r in graph.roots() if not r.error and relevant_build(graph, r, sniffed)]
     from tlslint.kustomize.graph import project_root
 
     stops = [settings.base] if settings.source is not None else []
