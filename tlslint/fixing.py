@@ -20,7 +20,6 @@ from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tlslint.checks._yaml_edits import unmet
 from tlslint.engine import RunOptions, RunResult, run
 from tlslint.findings import Edit, Finding, Fix
 from tlslint.fix_analysis import FixScreen, key_of
@@ -425,7 +424,11 @@ def _candidates(
             continue
         # A YAML edit at a wrong offset can still parse (a value pasted in front of the
         # next key renames it): each value must read as meant, where it was meant to go.
-        problem = unmet(candidate, edits) if any(e.expect for e in edits) else ""
+        problem = ""
+        if any(e.expect for e in edits):  # only YAML edits say what they mean: its modules load here
+            from tlslint.checks._yaml_edits import unmet
+
+            problem = unmet(candidate, edits)
         if problem:
             found[path] = f"tlslint bug: a fix would not write what it means ({problem}; please report this)"
             continue
