@@ -130,7 +130,24 @@ UNDATED_FORMS = [
     ("ssl_certificate_cache", "stream"), ("proxy_ssl_certificate_cache", "stream"),
     ("ssl_certificate_compression", "mail"), ("ssl_certificate_compression", "stream"),
     ("ssl_ech_file", "stream"),
+    # older than every release tlslint dates (mail's proxy; stream's names from 1.7.x)
+    ("proxy", "mail"), ("proxy_downstream_buffer", "stream"), ("proxy_upstream_buffer", "stream"),
 ]  # fmt: skip
+
+
+def test_old_stock_directives_crossplane_lacks_are_known(tmp_path: Path) -> None:
+    """nginx 1.22.1 loads these (the stream names with a deprecation warning); NGX010
+    called them unknown, saying nginx would refuse to start."""
+    text = (
+        "events {}\nstream {\n    server {\n        listen 127.0.0.1:19000;\n"
+        "        proxy_downstream_buffer 16k;\n        proxy_pass 127.0.0.1:9000;\n    }\n"
+        "    server {\n        listen 127.0.0.1:19001;\n        proxy_upstream_buffer 16k;\n"
+        "        proxy_pass 127.0.0.1:9000;\n    }\n}\n"
+        "mail {\n    server {\n        listen 127.0.0.1:19143;\n        protocol imap;\n"
+        "        proxy on;\n        auth_http 127.0.0.1:9000;\n    }\n}\n"
+    )
+    found = check_files(tmp_path, {"nginx.conf": text}, {"select": ["NGX010", "NGX011", "NGX012"]}).findings
+    assert found == []
 
 
 def test_every_supplement_form_is_dated_or_older_than_crossplane() -> None:

@@ -188,6 +188,11 @@ SUPPLEMENT: Final[dict[str, tuple[int, ...]]] = {
     "set_real_ip_from": (_MAIL2 | TAKE1,),
     "proxy_smtp_auth": (_MAIL2 | FLAG,),
     "max_errors": (_MAIL2 | TAKE1,),
+    # Old stock directives crossplane's table lacks (nginx 1.22.1 accepts them): mail's
+    # `proxy on|off`, stream's deprecated names for proxy_buffer_size.
+    "proxy": (_MAIL2 | FLAG,),
+    "proxy_downstream_buffer": (_STREAM2 | TAKE1,),
+    "proxy_upstream_buffer": (_STREAM2 | TAKE1,),
 }
 
 # Directives nginx_history dates whose masks are not established here yet (the
