@@ -76,6 +76,9 @@ class NginxFiles:
     # What each include names, by directive (kept alive by ``parsed``) and prefix: the
     # includer scan and the splice both ask, and a glob over 10,000 files costs.
     _includes: dict[tuple[int, Path], IncludeResult] = field(default_factory=dict, repr=False)
+    # What each file that does not parse includes, by its path and prefix: the loader
+    # (prefixes below it) and the fix guard (files below it) both ask.
+    _unparsed_includes: dict[tuple[Path, Path], tuple[Path, ...]] = field(default_factory=dict, repr=False)
 
     def prefetch(self, paths: Iterable[Path]) -> None:
         """Scan, across processes, the files ``get`` would otherwise read one by one.
@@ -146,6 +149,12 @@ class NginxFiles:
         where = resolve_path(path)
         if where not in self.errors:
             return ()
+        known = self._unparsed_includes.get((where, prefix))
+        if known is None:
+            known = self._unparsed_includes[(where, prefix)] = self._read_unparsed_includes(where, prefix)
+        return known
+
+    def _read_unparsed_includes(self, where: Path, prefix: Path) -> tuple[Path, ...]:
         from tlslint.sources.nginx.lexer import COMMENT, QUOTED, SEMI, WORD, LexError, RawToken, scan
         from tlslint.sources.text import read_source
 
