@@ -24,6 +24,7 @@ from tlslint.engine import RunOptions, RunResult, run
 from tlslint.findings import Edit, Finding, Fix
 from tlslint.fix_analysis import FixScreen, key_of
 from tlslint.paths import resolved
+from tlslint.report.text import display_path as _display
 from tlslint.settings import Settings
 from tlslint.sources.formats import LoadedText, kind_for_new_file, validate
 from tlslint.sources.nginx.model import SourceText
@@ -645,13 +646,6 @@ def unified_diff(before: SourceText, after: SourceText) -> str:
 
 def _lines(source: SourceText) -> list[str]:
     return (("\ufeff" if source.bom else "") + source.text).splitlines(keepends=True)
-
-
-def _display(path: Path) -> str:
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return str(path)
 
 
 def remove_stale_temporaries(directory: Path) -> None:

@@ -161,10 +161,12 @@ class RenderedBuild:
 
     def _no_fix_note(self, location: Location) -> str:
         if self.chart_defaults and resolved(location.path) in self.chart_defaults:
-            shown = ", ".join(_shown(path) for path in self.release_values) or "a values file of the release"
+            from tlslint.report.text import display_path
+
+            shown = ", ".join(display_path(p) for p in self.release_values) or "a values file of the release"
             return (
-                f"no fix: {_shown(location.path)} is the chart's default (a fix there would change every "
-                f"release of the chart); override the value in {shown}"
+                f"no fix: {display_path(location.path)} is the chart's default (a fix there would change "
+                f"every release of the chart); override the value in {shown}"
             )
         what = f"the rendered build {self.label}" if self.label else "text read from standard input"
         return f"no fix: found in {what}; edit the file it points to"
@@ -436,11 +438,3 @@ def merge_across_builds(findings: Sequence[Finding]) -> Iterator[Finding]:
         severity = max(finding.severity for finding in group)
         message = f"{key[3]} [builds: {', '.join(labels)}]"
         yield dataclasses.replace(group[0], message=message, severity=severity)
-
-
-def _shown(path: Path) -> str:
-    """``path`` relative to the working directory where it is below it."""
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
