@@ -286,15 +286,16 @@ def per_config(
     return cached
 
 
-def fragment_module(parsed: ParsedFile) -> str:
+def fragment_module(parsed: ParsedFile, context: str) -> str:
     """The module whose block includes a file checked on its own, by what its servers
     (or, for a snippet, its lines) say: "stream" when only stream{} has some of them
     (``ssl_preread``, ``proxy_timeout``, ``proxy_pass`` to a bare address...), "http"
     when http{} alone has some (``location``, ``root``...; beside stream's too, which
     nginx refuses in either block: read as http's, as before), "" when nothing decides
-    (a server of `listen` and certificates is both modules' alike)."""
+    (a server of `listen` and certificates is both modules' alike). ``context``: the
+    file's, as ``detect_context`` gives it."""
     stream = http = False
-    snippet = detect_context(parsed) == SERVER
+    snippet = context == SERVER
     for directive in parsed.directives:
         if directive.name == "server" and directive.block is not None:
             for child in directive.block:
@@ -502,7 +503,7 @@ def build_config(files: NginxFiles, root: ParsedFile, prefix: Path) -> NginxConf
     root_path = resolve_path(root.path)
     expander = _Expander(files, prefix, seen=[root_path], seen_set={root_path})
     chain = (resolve_path(root.path),)
-    module = "http" if context == MAIN else fragment_module(root)
+    module = "http" if context == MAIN else fragment_module(root, context)
     if context == MAIN:
         top = expander.block(MAIN, None, root.directives, None, chain)
     elif context == HTTP:
