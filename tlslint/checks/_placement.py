@@ -122,6 +122,8 @@ SHARED_ARGUMENT = frozenset({"ssl_session_cache", "ssl_ocsp_cache"})
 NAMED_ZONES = frozenset({"lua_shared_dict", "upload_progress"})
 # upstream-fair's `fair` declares one zone of a fixed name (its own source's).
 FIXED_ZONES = {"fair": "upstream_fair"}
+# Every directive that declares a zone: one look-up a directive of the configuration.
+_ZONE_DIRECTIVES = SHARED_ARGUMENT | ZONE_PARAMETERS.keys() | NAMED_ZONES | FIXED_ZONES.keys() | {"zone"}
 
 
 def _declared_zones(config: NginxConfig) -> Iterator[Zone]:
@@ -135,13 +137,7 @@ def _declared_zones(config: NginxConfig) -> Iterator[Zone]:
     seen: set[tuple[int, str]] = set()
     for block, directive in _in_text_order(config.top):
         name = directive.name
-        if (
-            name not in SHARED_ARGUMENT
-            and name not in ZONE_PARAMETERS
-            and name not in NAMED_ZONES
-            and name not in FIXED_ZONES
-            and name != "zone"
-        ):
+        if name not in _ZONE_DIRECTIVES:
             continue
         module = block.module()
         if (id(directive), module) in seen:
