@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from conftest import helm_binary, kustomize_binary
 from helpers import fix, helm_render, settings_for
+from test_apigee_fix import REQUIRED
+from test_apigee_fix import WILDCARD as NON_SNI_ROUTE  # a route that lets clients without SNI in
 
 from tlslint.checks._yaml_edits import replace_scalar, unmet
 from tlslint.engine import run
@@ -153,26 +155,6 @@ def test_the_fixer_refuses_a_yaml_edit_that_would_land_on_another_key(tmp_path: 
 
 
 # -- an item added to a multi-line flow collection whose last item has a comment ----------
-REQUIRED = {"apigee": {"non-sni": "required"}}
-NON_SNI_ROUTE = """\
-apiVersion: apigee.cloud.google.com/v1alpha1
-kind: ApigeeRoute
-metadata:
-  name: non-sni
-  namespace: apigee
-spec:
-  hostnames:
-  - "*"
-  ports:
-  - number: 443
-    protocol: HTTPS
-    tls:
-      credentialName: prod-tls
-      mode: SIMPLE
-  selector:
-    app: apigee-ingressgateway
-  enableNonSniClient: true
-"""
 
 
 def _fixed_once(
