@@ -257,24 +257,23 @@ def test_explain(installed: Installed) -> None:
     assert "## Why is this bad" in result.stdout
 
 
-def test_the_github_action_run_step(installed: Installed, tmp_path: Path) -> None:
-    """action.yml's run step as the runner runs it, given tlslint as its install step would."""
+def _run_action_step(
+    installed: Installed, workspace: Path, inputs: dict[str, str]
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """action.yml's run step as the runner runs it (`shell: bash`: bash -e -o pipefail),
+    given tlslint as its install step would, in ``workspace``; and its GITHUB_OUTPUT file."""
     from ruamel.yaml import YAML
 
     action = YAML(typ="safe", pure=True).load((installed.checkout / "action.yml").read_text(encoding="utf-8"))
     step = next(s for s in action["runs"]["steps"] if s.get("id") == "run")
-    workspace = tmp_path / "workspace"
     shutil.copytree(installed.checkout / "examples", workspace / "examples")
-    output = tmp_path / "github_output"
+    output = workspace.parent / "github_output"
     output.touch()
     env = {
         **installed.env(),
         "TLSLINT": str(installed.bin / "tlslint"),
-        "INPUT_PATHS": "examples",
-        "INPUT_ARGS": "--fail-on error",
-        "INPUT_FORMAT": "sarif",
-        "INPUT_OUTPUT": "tlslint.sarif",
         "GITHUB_OUTPUT": str(output),
+        **inputs,
     }
     proc = subprocess.run(
         ["bash", "-e", "-o", "pipefail", "-c", step["run"]],
@@ -284,6 +283,13 @@ def test_the_github_action_run_step(installed: Installed, tmp_path: Path) -> Non
         text=True,
         timeout=120,
     )
+    return proc, output
+
+
+def test_the_github_action_run_step(installed: Installed, tmp_path: Path) -> None:
+    workspace = tmp_path / "workspace"
+    inputs = {"INPUT_PATHS": "examples", "INPUT_ARGS": "--fail-on error", "INPUT_FORMAT": "sarif"}
+    proc, output = _run_action_step(installed, workspace, {**inputs, "INPUT_OUTPUT": "tlslint.sarif"})
     assert proc.returncode == 1, proc.stdout + proc.stderr  # NGX101 and NGX107 are errors
     import json
 
@@ -295,26 +301,11 @@ def test_the_github_action_run_step(installed: Installed, tmp_path: Path) -> Non
 def test_the_github_action_splits_multi_line_inputs(installed: Installed, tmp_path: Path) -> None:
     """`paths: |` and `args: |` blocks arrive with newlines: every line is used (a `read -a`
     took the first line only, and the step passed on a tree it never checked)."""
-    from ruamel.yaml import YAML
-
-    action = YAML(typ="safe", pure=True).load((installed.checkout / "action.yml").read_text(encoding="utf-8"))
-    step = next(s for s in action["runs"]["steps"] if s.get("id") == "run")
     workspace = tmp_path / "workspace"
     (workspace / "empty").mkdir(parents=True)
-    shutil.copytree(installed.checkout / "examples", workspace / "examples")
-    output = tmp_path / "github_output"
-    output.touch()
-    env = {
-        **installed.env(),
-        "TLSLINT": str(installed.bin / "tlslint"),
-        "INPUT_PATHS": "empty\nexamples\n",
-        "INPUT_ARGS": "--quiet\n--fail-on error\n",
-        "INPUT_FORMAT": "text",
-        "INPUT_OUTPUT": "",
-        "GITHUB_OUTPUT": str(output),
-    }
-    proc = subprocess.run(
-        ["bash", "-e", "-c", step["run"]], cwd=workspace, env=env, capture_output=True, text=True, timeout=120
+    inputs = {"INPUT_PATHS": "empty\nexamples\n", "INPUT_ARGS": "--quiet\n--fail-on error\n"}
+    proc, output = _run_action_step(
+        installed, workspace, {**inputs, "INPUT_FORMAT": "text", "INPUT_OUTPUT": ""}
     )
     assert proc.returncode == 1, proc.stdout + proc.stderr  # examples/ was checked: errors
     assert "examples/edge/sites-enabled/api.conf:7:5: NGX107 [error]" in proc.stdout
