@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import check_files
+from helpers import check_files, cli
 
 from tlslint.deployment import (
     deployment_versions,
@@ -414,3 +414,94 @@ def test_from_an_earlier_stage(tmp_path: Path) -> None:
     # A stage called nginx that is no nginx image runs none.
     other = write(tmp_path, "c/Dockerfile", "FROM node:20 AS Nginx\nFROM nginx\n")
     assert nginx_images(other) == []
+
+
+# --- nginx's forks: OpenResty, Angie, Tengine, NGINX Plus run an nginx core whose release
+# their tag does not name (OpenResty's own image aside: X.Y.Z.N runs nginx X.Y.Z). ---
+
+
+@pytest.mark.parametrize(
+    ("reference", "low"),
+    [
+        ("openresty/openresty:1.21.4.3-alpine", (1, 21, 4)),
+        ("openresty/openresty:1.25.3.1-0-jammy", (1, 25, 3)),
+        ("docker.io/openresty/openresty:1.27.1.2", (1, 27, 1)),
+        ("openresty/openresty:alpine", None),
+        ("openresty/openresty:1.25", None),  # not OpenResty's X.Y.Z.N
+        ("bitnami/openresty:1.25.3-1", None),  # Bitnami's own numbering
+        ("docker.angie.software/angie:1.9.0-alpine", None),  # Angie's numbers, not nginx's
+        ("axizdkr/tengine:3.1.0", None),
+        ("private-registry.nginx.com/nginx-plus/base:r31", None),
+        ("registry.example.com/nginx-plus:r32", None),
+        ("macbre/nginx-http3:1.27.0", None),
+    ],
+)
+def test_a_fork_image_runs_nginx_of_its_core_or_unknown(tmp_path: Path, reference: str, low: object) -> None:
+    compose = write(tmp_path, "compose.yaml", f"services:\n  web:\n    image: {reference}\n")
+    (image,) = nginx_images(compose)  # nginx runs there: it stops the search
+    assert image.low == low
+    # Beside Docker Hub's nginx (another service), the union: unknown unless the core is known.
+    write(
+        tmp_path,
+        "compose.yaml",
+        f"services:\n  gw:\n    image: {reference}\n  static:\n    image: nginx:1.27.3\n",
+    )
+    assert versions(compose)[0] == low
+
+
+def test_a_fork_dockerfile_names_no_nginx(tmp_path: Path) -> None:
+    """``FROM openresty/openresty`` alone (no "nginx" in the file) is still read."""
+    dockerfile = write(tmp_path, "proxy/Dockerfile", "FROM openresty/openresty:1.21.4.3-alpine\n")
+    assert versions(dockerfile) == ((1, 21, 4), (1, 21, 5))
+    tengine = write(tmp_path, "t/Dockerfile", "FROM axizdkr/tengine:3.1.0\n")
+    (image,) = nginx_images(tengine)
+    assert image.low is None
+
+
+FORK_CONF = (
+    "events {}\n"
+    "http {\n"
+    "    ssl_session_cache shared:SSL:10m;\n"
+    "    server {\n"
+    "        listen 443 ssl http2;\n"
+    "        server_name a.example.com;\n"
+    "        ssl_certificate /etc/ssl/c.pem;\n"
+    "        ssl_certificate_key /etc/ssl/k.pem;\n"
+    "    }\n"
+    "}\n"
+)
+
+
+@pytest.mark.parametrize("gateway", ["openresty/openresty:1.21.4.3-alpine", "axizdkr/tengine:3.1.0"])
+def test_a_sibling_nginx_image_does_not_decide_for_a_fork(tmp_path: Path, gateway: str) -> None:
+    """The tester's compose file: the gateway's nginx (OpenResty's 1.21.4 core, or
+    Tengine's unknown one) cannot be judged by the static service's nginx:1.27.3, so no
+    safe fix writes `http2 on;`, which nginx before 1.25.1 refuses."""
+    compose = f"services:\n  gateway:\n    image: {gateway}\n  static:\n    image: nginx:1.27.3-alpine\n"
+    write(tmp_path, "docker-compose.yml", compose)
+    conf = write(tmp_path, "nginx.conf", FORK_CONF)
+    done = cli(tmp_path, "--fix", "--select", "NGX305", "nginx.conf")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert conf.read_text(encoding="utf-8") == FORK_CONF
+    assert "http2 on" not in done.stdout
+
+
+def test_a_setting_is_checked_against_a_fork_image(tmp_path: Path) -> None:
+    """NGX004 reads OpenResty's core release like any image's, and an unknown fork image
+    beside another service's nginx blames neither."""
+    result = check_files(
+        tmp_path,
+        {"proxy/Dockerfile": "FROM openresty/openresty:1.21.4.3\n", "proxy/nginx.conf": FORK_CONF},
+        {"select": ["NGX004"], "nginx": {"version": "1.27.3"}},
+    )
+    assert [f.code for f in result.findings] == ["NGX004"]
+    assert "openresty/openresty:1.21.4.3" in result.findings[0].message
+    result = check_files(
+        tmp_path,
+        {
+            "proxy/Dockerfile": "FROM axizdkr/tengine:3.1.0\n",
+            "proxy/compose.yaml": "services:\n  static:\n    image: nginx:1.27.3\n",
+        },
+        {"select": ["NGX004"], "nginx": {"version": "1.21.4"}},
+    )
+    assert [f.code for f in result.findings] == []

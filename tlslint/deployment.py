@@ -19,6 +19,8 @@ official image (``nginx``, ``library/nginx``, under any registry: a mirror's cop
 the publishers in ``_PUBLISHERS`` (nginxinc/nginx-unprivileged, bitnami/nginx, ...).
 Another's build (``ghcr.io/nginx/nginx-gateway-fabric/nginx:2.2.0``,
 ``someone/nginx:0.1``) runs an nginx whose version its tag does not tell: unknown.
+So does an image of nginx's forks (OpenResty, Angie, Tengine, NGINX Plus: ``_FORKS``),
+except OpenResty's own, whose ``1.21.4.3`` runs nginx 1.21.4.
 A tag ``1.27.3`` is that release; ``1.25`` the 1.25.x series (not 1.25.0); a digest
 after a tag keeps the tag's meaning. No version, a moving tag (``stable``,
 ``mainline``, ``latest``, ``alpine``), a bare digest or a templated tag
@@ -71,7 +73,15 @@ _FLOW = re.compile(r"^\{([^{}\[\]]*)\}$")
 _APP_VERSION = re.compile(r"^appVersion[ \t]*:[ \t]*([^#\n]*?)[ \t]*(?:#.*)?$", re.M)
 # Release numbers of up to 9 digits: int() reads them (past 4,300 digits it raises).
 _TAG = re.compile(r"^v?(\d{1,9})\.(\d{1,9})(?:\.(\d{1,9}))?(?:[-_][\w.-]*)?$")
-_MENTION = re.compile(rb"nginx")
+# nginx's forks and builds of another's (docs/version-inference.md): each runs an nginx
+# core whose release its tag does not name (Angie, Tengine and NGINX Plus number their
+# own releases), so that nginx is of an unknown version, and the search stops there.
+_FORKS = frozenset({"openresty", "angie", "tengine", "freenginx", "nginx-plus", "nginx-http3"})
+# OpenResty's own image: "the first part of the OpenResty release version numbers is the
+# version of the bundled NGINX core" (openresty.org FAQ): 1.21.4.3 runs nginx 1.21.4.
+_OPENRESTY = "openresty/openresty"
+_OPENRESTY_TAG = re.compile(r"^(\d{1,9})\.(\d{1,9})\.(\d{1,9})\.\d{1,9}(?:[-_][\w.-]*)?$")
+_MENTION = re.compile(rb"nginx|openresty|angie|tengine")
 
 
 def is_deployment_file(path: Path) -> bool:
@@ -309,12 +319,36 @@ def _image(reference: str, path: Path, line: int, how: str) -> Image | None:
     """An nginx image with the versions its tag names; None for other images."""
     name, tag = split_reference(reference)
     owned = _owned(name)
-    if owned is None:
-        return None
     what = f"FROM {reference}" if how == "FROM" else f"image {reference}"
+    if owned is None:
+        core = _fork_core(name, tag)
+        if core is None:
+            return None
+        low = high = None
+        if core:  # OpenResty's tag names its nginx core
+            low, high = tag_versions(core)
+            what += f" (OpenResty: nginx {core})"
+        return Image(reference, low, high, Evidence(DEPLOYMENT, what, path=path, line=line))
     evidence = Evidence(DEPLOYMENT, what, path=path, line=line)
     low, high = tag_versions(tag) if owned else (None, None)
     return Image(reference, low, high, evidence)
+
+
+def _fork_core(name: str, tag: str) -> str | None:
+    """For an image of nginx's forks (``openresty/openresty``, ``bitnami/openresty``,
+    Angie's, Tengine's, NGINX Plus's ``.../nginx-plus/base``): the nginx core release its
+    tag names with certainty (OpenResty's own ``1.21.4.3``: "1.21.4"), else "" (unknown);
+    None for an image that is no fork of nginx."""
+    parts = name.lower().split("/")
+    if not _FORKS.intersection(parts) and not parts[-1].startswith(("openresty", "angie", "tengine")):
+        return None
+    first = parts[0]
+    if len(parts) > 1 and (any(c in first for c in ".:${") or first == "localhost"):
+        parts = parts[1:]
+    match = _OPENRESTY_TAG.match(tag)
+    if "/".join(parts[-2:]) == _OPENRESTY and match is not None:
+        return ".".join(match.groups())
+    return ""
 
 
 def _owned(name: str) -> bool | None:
