@@ -237,3 +237,61 @@ def test_a_second_fix_changes_nothing_when_a_fix_removed_the_versions_only_bound
     settings = settings_for(tmp_path)
     second = apply_fixes(run([tmp_path], settings), settings, unsafe=True, write=True)
     assert second.diff == "" and (tmp_path / "site.conf").read_text(encoding="utf-8") == fixed
+
+
+# --- A declared release older than the rules describe (Debian 9's 1.10.3; a fork's own
+# number such as Angie's 1.7.0 taken for nginx's): its documented defaults, and no fix
+# that release refuses. ---
+
+OLD_SITE = """\
+events {}
+http {
+    server {
+        listen 443 ssl;
+        server_name a.example.com;
+        ssl_certificate     /etc/ssl/a.pem;
+        ssl_certificate_key /etc/ssl/a.key;
+        ssl_session_cache shared:SSL:10m;
+    }
+}
+"""
+
+
+def _tlslint(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tlslint", "--no-cache", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_no_fix_writes_what_an_older_declared_release_refuses(tmp_path: Path) -> None:
+    """1.10.3 refuses `ssl_protocols TLSv1.3` (it needs 1.13.0): NGX303's fix writes
+    TLSv1.2 alone, NGX302 (nothing to enable there) says nothing, and the run does not
+    end in "tlslint bug"."""
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(OLD_SITE, encoding="utf-8")
+    shown = _tlslint(tmp_path, "--nginx-version", "1.10.3", "--select", "NGX302,NGX303", "nginx.conf")
+    assert "NGX302" not in shown.stdout
+    assert "add `ssl_protocols TLSv1.2;` to http{}" in shown.stdout
+    assert "older than 1.18.0, the oldest release" in shown.stderr
+    done = _tlslint(tmp_path, "--nginx-version", "1.10.3", "--fix", "--unsafe-fixes", "nginx.conf")
+    assert done.returncode != 2 and "tlslint bug" not in done.stderr, done.stderr
+    assert "ssl_protocols TLSv1.2;" in conf.read_text(encoding="utf-8")
+    assert "TLSv1.3" not in conf.read_text(encoding="utf-8")
+    assert "appeared after a fix" not in done.stderr
+
+
+def test_an_older_declared_release_states_its_own_default(tmp_path: Path) -> None:
+    """Before 1.9.1 the default ssl_protocols had SSLv3 (nginx.org's "Compatibility")."""
+    (tmp_path / "nginx.conf").write_text(OLD_SITE, encoding="utf-8")
+    shown = _tlslint(tmp_path, "--nginx-version", "1.7.0", "--select", "NGX303", "nginx.conf")
+    assert "nginx 1.7.0's default ssl_protocols (SSLv3 TLSv1 TLSv1.1 TLSv1.2;" in shown.stdout
+    assert "NGX303 [error]" in shown.stdout  # SSLv3: broken
+    shown = _tlslint(tmp_path, "--nginx-version", "1.10.3", "--select", "NGX303", "nginx.conf")
+    assert "nginx 1.10.3's default ssl_protocols (TLSv1 TLSv1.1 TLSv1.2;" in shown.stdout
+    settings = _tlslint(tmp_path, "--nginx-version", "1.10.3", "--show-settings", "nginx.conf")
+    assert "# nginx.version 1.10.3 is older than 1.18.0" in settings.stdout

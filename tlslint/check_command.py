@@ -109,11 +109,14 @@ def run_check(
     except (SettingsError, ValueError) as error:
         raise CommandError(str(error)) from None
     if settings.nginx_version_text:
-        from tlslint.nginx_versions import partial_version_warning
+        from tlslint.nginx_versions import below_supported_warning, partial_version_warning
 
-        warning = partial_version_warning(settings.nginx_version_text)
-        if warning:
-            print(f"tlslint: warning: {warning}", file=sys.stderr)
+        for warning in (
+            partial_version_warning(settings.nginx_version_text),
+            below_supported_warning(settings.nginx_version_text),
+        ):
+            if warning:
+                print(f"tlslint: warning: {warning}", file=sys.stderr)
     if show_settings:
         from tlslint.init import show_settings as describe
         from tlslint.version_report import show_versions

@@ -316,6 +316,11 @@ def show_settings(settings: Settings) -> str:
             except ValueError:
                 pass
         lines.append(line("version", version, file_version, None))
+        from tlslint.nginx_versions import below_supported_warning
+
+        older = below_supported_warning(settings.nginx_version_text or version)
+        if older:
+            lines.append(f"# {older}")
     roots = {key: _shown(path, settings.base) for key, path in settings.nginx_roots.items()}
     lines.append(line("roots", roots, nginx_raw.get("roots", _MISSING), {}))
     if settings.kustomize_options:  # the flags every kustomize build is run with

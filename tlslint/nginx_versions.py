@@ -16,6 +16,12 @@ Version = tuple[int, int, int]
 OLDEST_SUPPORTED: Version = (1, 18, 0)
 NEWEST_KNOWN: Version = (1, 31, 4)
 
+# SSLv3 leaves the default ssl_protocols (NGINX's admin guide: "starting in version 1.9.1,
+# NGINX uses ... ssl_protocols TLSv1 TLSv1.1 TLSv1.2"; nginx.org configuring_https_servers,
+# "Compatibility": from 0.7.65 and 0.8.19 the defaults were SSLv3, TLSv1, TLSv1.1 and TLSv1.2,
+# before that SSLv2, SSLv3 and TLSv1). Older than the rules describe, but a setting may say so.
+SSLV3_OUT_OF_DEFAULTS: Version = (1, 9, 1)
+TLS13_PARAMETER: Version = (1, 13, 0)  # `ssl_protocols TLSv1.3` (CHANGES 1.13.0; nginx_history)
 TICKET_KEYS_IN_SHARED_CACHE: Version = (1, 23, 2)
 TLS13_IN_DEFAULT_PROTOCOLS: Version = (1, 23, 4)
 LEGACY_TLS_OUT_OF_DEFAULTS: Version = (1, 27, 3)
@@ -80,6 +86,24 @@ def partial_version_warning(text: str) -> str:
     )
 
 
+def below_supported_warning(text: str) -> str:
+    """A warning for a version older than the oldest release the rules describe
+    (``1.10.3``, or a fork's own number taken for nginx's: Angie's ``1.7.0``); else ''."""
+    match = _VERSION_RE.match(text)
+    if match is None:
+        return ""
+    version = (int(match.group(1)), int(match.group(2)), int(match.group(3) or 0))
+    if version >= OLDEST_SUPPORTED:
+        return ""
+    return (
+        f"nginx.version {text.strip()} is older than {format_version(OLDEST_SUPPORTED)}, the oldest "
+        "release tlslint's rules describe: they report the lines it refuses (NGX004) and its "
+        "documented default ssl_protocols, and no fix writes what it refuses, but other changes "
+        f"before {format_version(OLDEST_SUPPORTED)} are not followed; for a fork, give the release "
+        "of its nginx core, not the fork's own number (Angie 1.x is not nginx 1.x)"
+    )
+
+
 def at_least(version: Version | None, threshold: Version) -> bool | None:
     """Whether ``version`` ≥ ``threshold``; ``None`` when the version is unknown."""
     if version is None:
@@ -94,6 +118,10 @@ def format_version(version: Version) -> str:
 def default_ssl_protocols(version: Version | None) -> tuple[str, ...] | None:
     if version is None:
         return None
+    if version < (0, 7, 65) or (0, 8, 0) <= version < (0, 8, 19):
+        return ("SSLv2", "SSLv3", "TLSv1")
+    if version < SSLV3_OUT_OF_DEFAULTS:
+        return ("SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2")
     if version < TLS13_IN_DEFAULT_PROTOCOLS:
         return ("TLSv1", "TLSv1.1", "TLSv1.2")
     if version < LEGACY_TLS_OUT_OF_DEFAULTS:

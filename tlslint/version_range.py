@@ -137,7 +137,10 @@ class VersionRange:
         """One version for each stretch between ``boundaries`` that the range overlaps
         (its first version there). Unknown: the oldest supported release and each
         boundary, as the rules have always tried."""
-        cuts = sorted(b for b in boundaries if b > OLDEST_SUPPORTED)
+        # Boundaries below the oldest supported release count only for a range that
+        # reaches below it (a setting of an older release): SSLv3 left the defaults in 1.9.1.
+        floor = min(OLDEST_SUPPORTED, self.low) if self.low is not None else OLDEST_SUPPORTED
+        cuts = sorted(b for b in boundaries if b > floor)
         found: list[Version] = []
         for start, end in zip([None, *cuts], [*cuts, None], strict=True):
             if start is None:

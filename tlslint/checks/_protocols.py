@@ -25,11 +25,13 @@ from tlslint.checks._placement import Target, http_target, server_target
 from tlslint.checks._session import rejects_handshakes
 from tlslint.findings import Edit, Finding, Fix, Related
 from tlslint.nginx_edits import remove_directive, replace_arguments
+from tlslint.nginx_history import argument_form
 from tlslint.nginx_values import literal_args
 from tlslint.nginx_versions import (
     LEGACY_TLS_OUT_OF_DEFAULTS,
     OLDEST_SUPPORTED,
     SNI_SESSION_DECISION,
+    SSLV3_OUT_OF_DEFAULTS,
     TLS13_IN_DEFAULT_PROTOCOLS,
     Version,
     default_ssl_protocols,
@@ -47,12 +49,16 @@ __all__ = ["UNKNOWN_VERSION"]
 # Where the behaviour of ssl_protocols changes (facts §1): TLSv1.3 joins the
 # default, TLSv1/TLSv1.1 leave it, and the value starts to work per virtual server.
 _PROTOCOL_BOUNDARIES: tuple[Version, ...] = (
+    SSLV3_OUT_OF_DEFAULTS,  # counts only for a range that reaches below the oldest supported
     TLS13_IN_DEFAULT_PROTOCOLS,
     LEGACY_TLS_OUT_OF_DEFAULTS,
     SNI_SESSION_DECISION,
 )
-_DEFAULT_BOUNDARIES = (TLS13_IN_DEFAULT_PROTOCOLS, LEGACY_TLS_OUT_OF_DEFAULTS)
-UNKNOWN_REPRESENTATIVES: tuple[Version, ...] = (OLDEST_SUPPORTED, *_PROTOCOL_BOUNDARIES)
+_DEFAULT_BOUNDARIES = (SSLV3_OUT_OF_DEFAULTS, TLS13_IN_DEFAULT_PROTOCOLS, LEGACY_TLS_OUT_OF_DEFAULTS)
+UNKNOWN_REPRESENTATIVES: tuple[Version, ...] = (
+    OLDEST_SUPPORTED,
+    *(boundary for boundary in _PROTOCOL_BOUNDARIES if boundary > OLDEST_SUPPORTED),
+)
 
 
 def representatives(versions: VersionRange) -> tuple[Version, ...]:
@@ -695,6 +701,30 @@ def ignored_note(site: ProtocolSite, problem: Callable[[tuple[str, ...]], bool])
         f"; before nginx 1.29.2 only the default server's ssl_protocols takes effect on a "
         f"listen socket, so the virtual servers' own values are ignored ({names})"
     )
+
+
+def writable(protocols: Sequence[str], versions: VersionRange) -> tuple[str, ...]:
+    """``protocols`` without those an ``ssl_protocols`` line cannot name on some release
+    ``versions`` holds (TLSv1.3 before 1.13.0: `invalid value "TLSv1.3"`): a fix writes
+    only what the nginx that reads it loads."""
+    low = versions.low
+    return tuple(
+        protocol
+        for protocol in protocols
+        if low is None
+        or all(span.accepts(low) for _, span in argument_form("ssl_protocols", (protocol,), "http"))
+    )
+
+
+def refused_note(protocols: Sequence[str], versions: VersionRange) -> str:
+    """Why a fix leaves out what ``writable`` dropped: `` (nginx 1.10.3 refuses ...)``."""
+    dropped = [protocol for protocol in protocols if protocol not in writable(protocols, versions)]
+    if not dropped:
+        return ""
+    spans = [span for p in dropped for _, span in argument_form("ssl_protocols", (p,), "http")]
+    since = max((span.since for span in spans if span.since is not None), default=None)
+    needs = f" (it needs nginx {format_version(since)} or later)" if since is not None else ""
+    return f"{versions.name()} refuses `ssl_protocols {' '.join(dropped)}`{needs}: upgrade nginx to have it"
 
 
 def protocols_fix(config: NginxConfig, site: ProtocolSite, protocols: Sequence[str]) -> Fix | None:

@@ -4,7 +4,8 @@ In a fragment (a conf.d/ file of server blocks checked without its includer) a s
 that sets no ssl_protocols gets the including http{}'s line, if it has one: the message
 says nothing in this file sets it, and that nginx's default applies unless the includer
 sets one. The fix (add the line to the server) is unsafe everywhere: it changes which
-clients can connect.
+clients can connect. On nginx before 1.13.0, which has no TLSv1.3 to enable, nothing is
+reported.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from tlslint.checks._protocols import (
     protocols_fix,
     protocols_note,
     protocols_subject,
+    refused_note,
     server_spans,
     site_covers,
     site_holds_everywhere,
@@ -26,8 +28,10 @@ from tlslint.checks._protocols import (
     site_related,
     versions_note,
     whom,
+    writable,
 )
 from tlslint.findings import Finding, Severity
+from tlslint.nginx_versions import TLS13_PARAMETER
 from tlslint.workspace import Workspace
 
 CODE = "NGX302"
@@ -38,9 +42,12 @@ def lacks_tls13(protocols: tuple[str, ...]) -> bool:
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
-    wanted = tuple(str(ctx.options["protocols"]).split())
+    asked = tuple(str(ctx.options["protocols"]).split())
     for judged in judged_sites(workspace, lacks_tls13):
         site, versions = judged.site, judged.versions
+        wanted = writable(asked, versions)  # what the nginx that reads the fix loads
+        if versions.at_least(TLS13_PARAMETER) is False:
+            continue  # no release it runs has TLSv1.3 (before 1.13.0): nothing to enable
         # Where letting TLS 1.3 in would stop virtual servers resuming it (NGX101): no fix.
         losses = tickets.tls13_losses(judged.config, site, wanted, versions)
         where, anchor = site_location(site, judged.servers)
@@ -57,5 +64,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             covers=site_covers(site, judged.servers),
             related=site_related(site),
             fix=None if lacks_tls13(wanted) or losses else protocols_fix(judged.config, site, wanted),
-            fix_note=protocols_note(site) or (tickets.losses_note(losses) if losses else ""),
+            fix_note=protocols_note(site)
+            or refused_note(asked, versions)
+            or (tickets.losses_note(losses) if losses else ""),
         )

@@ -20,6 +20,7 @@ from tlslint.checks._protocols import (
     protocols_fix,
     protocols_note,
     protocols_subject,
+    refused_note,
     server_spans,
     site_covers,
     site_holds_everywhere,
@@ -27,6 +28,7 @@ from tlslint.checks._protocols import (
     site_related,
     versions_note,
     whom,
+    writable,
 )
 from tlslint.findings import Finding, Severity
 from tlslint.workspace import Workspace
@@ -55,9 +57,10 @@ def why(enabled: tuple[str, ...]) -> str:
 
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
-    wanted = tuple(str(ctx.options["protocols"]).split())
+    asked = tuple(str(ctx.options["protocols"]).split())
     for judged in judged_sites(workspace, has_legacy):
         site, versions = judged.site, judged.versions
+        wanted = writable(asked, versions)  # what the nginx that reads the fix loads
         # Where letting TLS 1.3 in would stop virtual servers resuming it (NGX101): no fix.
         losses = tickets.tls13_losses(judged.config, site, wanted, versions)
         where, anchor = site_location(site, judged.servers)
@@ -80,5 +83,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             covers=site_covers(site, judged.servers),
             related=site_related(site),
             fix=None if has_legacy(wanted) or losses else protocols_fix(judged.config, site, wanted),
-            fix_note=protocols_note(site) or (tickets.losses_note(losses, legacy=True) if losses else ""),
+            fix_note=protocols_note(site)
+            or refused_note(asked, versions)
+            or (tickets.losses_note(losses, legacy=True) if losses else ""),
         )
