@@ -127,9 +127,6 @@ def test_every_dated_directive_has_masks_or_is_listed_unchecked() -> None:
 # Stream and mail forms nginx_history does not date yet: accepted on every version.
 UNDATED_FORMS = [
     ("proxy_ssl_conf_command", "stream"),
-    ("ssl_certificate_cache", "stream"), ("proxy_ssl_certificate_cache", "stream"),
-    ("ssl_certificate_compression", "mail"), ("ssl_certificate_compression", "stream"),
-    ("ssl_ech_file", "stream"),
     # older than every release tlslint dates (mail's proxy; stream's names from 1.7.x)
     ("proxy", "mail"), ("proxy_downstream_buffer", "stream"), ("proxy_upstream_buffer", "stream"),
 ]  # fmt: skip

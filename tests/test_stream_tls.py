@@ -679,3 +679,42 @@ def test_the_refused_address_is_written_as_nginx_writes_it(
     assert nginx.errors[0].startswith(f'[emerg] duplicate "{written}" address and port pair'), (
         nginx.describe()
     )
+
+
+# The stream forms of 1.27.4+ directives: dated as their http twins (nginx 1.22.1 refuses
+# each with `unknown directive`), so NGX004 and the inference read them in stream{} too.
+NEW_IN_STREAM = {
+    "ssl_certificate_cache max=100;": (1, 27, 4),
+    "proxy_ssl_certificate_cache max=100;": (1, 27, 4),
+    "ssl_certificate_compression on;": (1, 29, 1),
+    "ssl_ech_file /etc/ssl/ech.pem;": (1, 29, 4),
+}
+STREAM_SITE = """\
+events {}
+stream {
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_cache shared:SSLS:10m;
+    server {
+        listen 127.0.0.1:15432 ssl;
+        ssl_certificate     /etc/ssl/c.pem;
+        ssl_certificate_key /etc/ssl/k.pem;
+        LINE
+        proxy_pass 127.0.0.1:5433;
+    }
+}
+"""
+
+
+@pytest.mark.parametrize("line", list(NEW_IN_STREAM))
+def test_newer_stream_directives_bound_the_version(tmp_path: Path, line: str) -> None:
+    text = STREAM_SITE.replace("LINE", line)
+    name = line.split()[0]
+    result = check_files(
+        tmp_path, {"nginx.conf": text}, {"select": ["NGX004"], "nginx": {"version": "1.22.1"}}
+    )
+    (finding,) = result.findings
+    assert finding.code == "NGX004" and f'unknown directive "{name}"' in finding.message
+    assert f'unknown directive "{name}"' in _nginx_t(text).output  # as nginx 1.22.1 says
+    result = check_files(tmp_path, {"nginx.conf": text}, {"select": ["NGX004"]})
+    (config,) = result.workspace.nginx
+    assert result.workspace.nginx_versions(config).low == NEW_IN_STREAM[line]

@@ -189,6 +189,15 @@ _DIRECTIVES: tuple[_DirectiveRow, ...] = (
     ("ssl_stapling_responder", STREAM, "1.27.2", None, None, "CHANGES 1.27.2"),
     ("ssl_stapling_verify", STREAM, "1.27.2", None, None, "CHANGES 1.27.2"),
     ("proxy_ssl_alpn", STREAM, "1.31.0", None, None, "CHANGES 1.31.0 (stream module)"),
+    # The stream forms of the http directives above, added with them (nginx commit 454ad0ef
+    # changes ngx_stream_proxy_module.c; nginx-tests: stream_ssl_certificate_cache.t). A
+    # stream form cannot predate its http twin's release, so that bound is sound.
+    ("ssl_certificate_cache", STREAM, "1.27.4", None, None, "CHANGES 1.27.4; 1.22.1: unknown directive"),
+    ("proxy_ssl_certificate_cache", STREAM, "1.27.4", None, None,
+     "CHANGES 1.27.4; commit 454ad0ef (stream proxy); 1.22.1: unknown directive"),
+    ("ssl_certificate_compression", STREAM, "1.29.1", None, None,
+     "CHANGES 1.29.1 (ngx_stream_ssl_module's certificate_compression); 1.22.1: unknown directive"),
+    ("ssl_ech_file", STREAM, "1.29.4", None, None, "CHANGES 1.29.4; 1.22.1: unknown directive"),
     # --- mail
     ("proxy_smtp_auth", MAIL, "1.19.4", None, None, "CHANGES 1.19.4"),
     ("proxy_protocol", MAIL, "1.19.8", None, None, "CHANGES 1.19.8 (mail proxy)"),
@@ -196,6 +205,8 @@ _DIRECTIVES: tuple[_DirectiveRow, ...] = (
     ("max_errors", MAIL, "1.21.0", None, None, "CHANGES 1.21.0 (mail proxy)"),
     ("ssl_conf_command", MAIL, "1.19.4", None, None,
      "CHANGES 1.19.4; changeset 7729 adds it to ngx_mail_ssl_module.c too"),
+    ("ssl_certificate_compression", MAIL, "1.29.1", None, None,
+     "CHANGES 1.29.1 (as the http and stream forms); nginx_directives.SUPPLEMENT"),
     ("ssl", MAIL, None, "1.25.1", "1.15.0",
      "CHANGES 1.15.0, 1.25.1; source: ngx_mail_ssl_module's commands have no \"ssl\" after 1.25.1"),
 )  # fmt: skip
