@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import shared_files
-from helpers import check_files
+from helpers import check_files, codes
 
 from tlslint.findings import Finding, Severity
 from tlslint.nginx_inference import infer
@@ -493,3 +493,37 @@ def test_each_configuration_takes_the_image_nearest_to_it(
     result = check_files(tmp_path, files, {"select": ["NGX303"]})
     (extra,) = [c for c in result.workspace.nginx if c.files[0].name == "extra.conf"]
     assert not result.workspace.nginx_versions(extra).known
+
+
+# --- "1.25" (a series, read as 1.25.0 with a warning): no safe fix across a change within
+# the series, and an image inside the series agrees with it. ---
+
+HTTP2_ON = (
+    "server {\n    listen 443 ssl;\n    http2 on;\n    server_name a.example;\n"
+    "    ssl_certificate /etc/ssl/a.pem;\n    ssl_certificate_key /etc/ssl/a.key;\n}\n"
+)
+
+
+def test_a_series_setting_gets_no_fix_across_a_change_within_it(tmp_path: Path) -> None:
+    result = check_files(
+        tmp_path, {"site.conf": HTTP2_ON}, {"select": ["NGX305"], "nginx": {"version": "1.25"}}
+    )
+    (finding,) = result.findings
+    assert finding.fix is None and "give the exact release" in finding.fix_note
+    # The exact release keeps its fix: 1.25.0 does refuse `http2 on;`.
+    result = check_files(
+        tmp_path, {"site.conf": HTTP2_ON}, {"select": ["NGX305"], "nginx": {"version": "1.25.0"}}
+    )
+    (finding,) = result.findings
+    assert finding.fix is not None and finding.fix.safe
+
+
+def test_an_image_inside_a_series_setting_agrees_with_it(tmp_path: Path) -> None:
+    files = {"Dockerfile": "FROM nginx:1.25.3-alpine\n", "nginx.conf": "events {}\nhttp {}\n"}
+    assert codes(check_files(tmp_path, files, {"select": ["NGX004"], "nginx": {"version": "1.25"}})) == []
+    assert codes(check_files(tmp_path, files, {"select": ["NGX004"], "nginx": {"version": "1.25.0"}})) == [
+        "NGX004"
+    ]
+    assert codes(check_files(tmp_path, files, {"select": ["NGX004"], "nginx": {"version": "1.24"}})) == [
+        "NGX004"
+    ]

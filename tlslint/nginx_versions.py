@@ -86,6 +86,19 @@ def partial_version_warning(text: str) -> str:
     )
 
 
+def written_series(text: str) -> tuple[Version, Version] | None:
+    """For a version written without its patch number (``1.25``): the series it names,
+    [1.25.0, 1.26.0), as an image tag ``nginx:1.25`` names it; else None. The rules read
+    the setting as the .0 release (``partial_version_warning``), but what the series
+    leaves open is not settled by it: no safe fix across a change within it, and an
+    image inside it agrees with it."""
+    match = _VERSION_RE.match(text)
+    if match is None or match.group(3) is not None:
+        return None
+    major, minor = int(match.group(1)), int(match.group(2))
+    return (major, minor, 0), (major, minor + 1, 0)
+
+
 def below_supported_warning(text: str) -> str:
     """A warning for a version older than the oldest release the rules describe
     (``1.10.3``, or a fork's own number taken for nginx's: Angie's ``1.7.0``); else ''."""

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from tlslint.checks import RuleContext, file_location, related
 from tlslint.findings import Finding, Location, Related, Severity
 from tlslint.nginx_inference import Conflict
-from tlslint.nginx_versions import STREAM_VIRTUAL_SERVERS, format_version
+from tlslint.nginx_versions import STREAM_VIRTUAL_SERVERS, format_version, written_series
 from tlslint.version_range import DEPLOYMENT, DIRECTIVE, Evidence, VersionRange
 from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import Listen, NginxConfig, Server, message_address, resolution_note
@@ -120,6 +120,10 @@ def _image_against_setting(
     evidence = image.low_by or image.high_by
     if declared is None or image.contains(declared) or evidence is None or evidence.path is None:
         return
+    series = written_series(ctx.settings.nginx_version_text)
+    low, high = image.low, image.high
+    if series is not None and low is not None and high is not None and series[0] <= low and high <= series[1]:
+        return  # "1.25" names the series: FROM nginx:1.25.3 lies in it and agrees
     yield ctx.finding(
         file_location(config.files[0]),
         f"the nginx.version setting is {format_version(declared)}, but {evidence.phrase()} runs "

@@ -27,7 +27,7 @@ from tlslint.checks._protocols import (
 from tlslint.checks._session import rejects_handshakes
 from tlslint.findings import Edit, Finding, Fix, Severity
 from tlslint.nginx_edits import insert_argument, remove_argument, remove_directive
-from tlslint.nginx_versions import HTTP2_DIRECTIVE
+from tlslint.nginx_versions import HTTP2_DIRECTIVE, written_series
 from tlslint.sources.nginx.model import Directive
 from tlslint.version_range import VersionRange
 from tlslint.workspace import Workspace
@@ -61,6 +61,17 @@ def _directives(
         written = f"`http2 {' '.join(directive.args)};`"
         if versions.at_least(HTTP2_DIRECTIVE) is False:
             fix, note = combine([_directive_fix(config, block, block.all("http2")) for block in blocks])
+            series = written_series(ctx.settings.nginx_version_text) if versions.set_by_setting else None
+            if series is not None and series[0] < HTTP2_DIRECTIVE < series[1]:
+                # "1.25" is read as 1.25.0, but 1.25.1 and later in that series read the
+                # line and deprecate `listen ... http2`: no fix without the exact release.
+                fix, note = (
+                    None,
+                    (
+                        f"no automatic fix: nginx.version {ctx.settings.nginx_version_text.strip()} names a "
+                        "series in which `http2 on;` appeared (1.25.1): give the exact release (`nginx -v`)"
+                    ),
+                )
             message = (
                 f"{written} needs nginx 1.25.1: {versions.name()} refuses to start "
                 '(`unknown directive "http2"`); use the `http2` parameter of `listen`'
