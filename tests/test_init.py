@@ -63,6 +63,11 @@ def tlslint(cwd: Path, *args: str, path: str | None = None) -> subprocess.Comple
         ("nginx version: nginx/1.27.3 (Ubuntu)", "1.27.3"),
         ("nginx version: openresty/1.21.4.1", "1.21.4"),
         ("nginx version: something else", None),
+        ("nginx version: nginx/1.25.3 (nginx-plus-r31-p1)", "1.25.3"),
+        ("Tengine version: Tengine/3.1.0\nnginx version: nginx/1.24.0", "1.24.0"),  # its core
+        # Their own release numbers, not nginx's: nothing is detected.
+        ("Angie version: Angie/1.9.0", None),
+        ("nginx version: freenginx/1.27.4", None),
     ],
 )
 def test_detect_nginx_version(tmp_path: Path, banner: str, version: str | None) -> None:
@@ -156,6 +161,12 @@ def test_init_takes_a_given_version(tmp_path: Path) -> None:
     with pytest.raises(InitError, match="not an nginx version"):
         init(elsewhere, nginx_version="latest", search_path="")
     assert not (elsewhere / ".tlslint.toml").exists()
+    # A fork's string as `nginx -v` prints it: its nginx core is written, or it is refused.
+    openresty = tmp_path / "openresty"
+    openresty.mkdir()
+    assert init(openresty, nginx_version="openresty/1.25.3.1", search_path="").version == "1.25.3"
+    with pytest.raises(InitError, match="Angie's own release number"):
+        init(elsewhere, nginx_version="Angie/1.9.0", search_path="")
 
 
 def test_init_refuses_to_overwrite(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import subprocess
 import sys
 import time
@@ -210,7 +211,7 @@ def test_stdin_filename_counts_among_the_paths(tmp_path: Path) -> None:
         (
             ".tlslint.toml",
             '[nginx]\nversion = "1.x"\n',
-            "'nginx.version': not an nginx version: '1.x' (expected e.g. 1.22 or 1.22.1)",
+            "'nginx.version': not an nginx version: '1.x' (expected e.g. 1.22 or 1.22.1,",
         ),
         (".tlslint.toml", "[nginx]\nversion = 1.22\n", "'nginx.version': 1.22 is not of type 'string'"),
         (
@@ -296,9 +297,38 @@ def test_an_alias_bomb_in_yaml_settings_is_refused_at_once(tmp_path: Path) -> No
 
 
 def test_nginx_version_forms(tmp_path: Path) -> None:
-    for text, expected in (("1.22", (1, 22, 0)), ("1.27.3", (1, 27, 3)), ("nginx/1.25.1", (1, 25, 1))):
+    forms = (
+        ("1.22", (1, 22, 0)),
+        ("1.27.3", (1, 27, 3)),
+        ("nginx/1.25.1", (1, 25, 1)),
+        # As `nginx -v` prints it: NGINX Plus's suffix; OpenResty's X.Y.Z.N runs nginx X.Y.Z.
+        ("nginx/1.25.3 (nginx-plus-r31-p1)", (1, 25, 3)),
+        ("openresty/1.25.3.1", (1, 25, 3)),
+        ("nginx version: openresty/1.21.4.1", (1, 21, 4)),
+    )
+    for text, expected in forms:
         write(tmp_path / ".tlslint.toml", f'[nginx]\nversion = "{text}"\n')
         assert load_settings(tmp_path).nginx_version == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("angie/1.9.0", "is angie's own release number, not nginx's"),
+        ("Angie/1.9.0", "is Angie's own release number, not nginx's"),
+        ("freenginx/1.27.4", "is freenginx's own release number, not nginx's"),
+        ("tengine/3.1.0", "is tengine's own release number, not nginx's"),
+        ("1.21.4.3", "for OpenResty write openresty/1.21.4.3 or its nginx core 1.21.4"),
+    ],
+)
+def test_a_forks_own_number_is_refused_saying_why(tmp_path: Path, text: str, says: str) -> None:
+    write(tmp_path / ".tlslint.toml", f'[nginx]\nversion = "{text}"\n')
+    with pytest.raises(SettingsError, match=re.escape(says)):
+        load_settings(tmp_path)
+    (tmp_path / ".tlslint.toml").unlink()
+    write(tmp_path / "s.conf", CONFIG)
+    result = cli(tmp_path, "check", "--nginx-version", text, "s.conf")
+    assert result.returncode == 2 and says in result.stderr, result.stderr
 
 
 def test_bad_nginx_version_flag_exits_2(tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -26,8 +25,6 @@ PYPROJECT = "pyproject.toml"
 PROFILES = ("intermediate", "modern", "throughput")
 # Where distributions put the binary; often not on a user's PATH.
 SBIN_DIRS = ("/usr/sbin", "/usr/local/sbin", "/usr/local/nginx/sbin")
-_NGINX_V = re.compile(r"nginx/(\d+\.\d+(?:\.\d+)?)")
-_ANY_V = re.compile(r"version:\s*\S+?/(\d+\.\d+(?:\.\d+)?)")  # openresty/1.21.4.1 -> 1.21.4
 
 
 class InitError(Exception):
@@ -60,8 +57,21 @@ def detect_nginx_version(search_path: str | None = None) -> Detected | None:
     except (OSError, subprocess.SubprocessError):
         return None
     output = proc.stderr + proc.stdout  # nginx prints its version on stderr
-    match = _NGINX_V.search(output) or _ANY_V.search(output)
-    return Detected(match.group(1), binary) if match else None
+    return next((Detected(found, binary) for found in map(_core_release, output.splitlines()) if found), None)
+
+
+def _core_release(line: str) -> str:
+    """The nginx release a line of ``nginx -v`` names with certainty (``openresty/1.21.4.1``
+    → 1.21.4; Tengine's second line ``nginx version: nginx/1.24.0``); "" for none (Angie's
+    ``Angie/1.9.0`` is Angie's number, not nginx's)."""
+    from tlslint.nginx_versions import core_release
+
+    if "version:" not in line:
+        return ""
+    try:
+        return core_release(line).strip()
+    except ValueError:
+        return ""
 
 
 def starter(prefix: str, version: str | None, note: str, profile: str = PROFILES[0]) -> str:
@@ -170,7 +180,7 @@ def _version(
     given: str | None, questions: Questions | None, search_path: str | None, directory: Path
 ) -> tuple[str | None, str]:
     """The version to write and the comment that says where it came from."""
-    from tlslint.nginx_versions import parse_version
+    from tlslint.nginx_versions import core_release, parse_version
 
     detected = None
     unset = "unknown: set the version your servers run"
@@ -190,7 +200,7 @@ def _version(
         parse_version(given)
     except ValueError as error:
         raise InitError(str(error)) from None
-    version = given.strip().removeprefix("nginx/")
+    version = core_release(given).strip().removeprefix("nginx/")  # openresty/1.25.3.1: 1.25.3
     if detected is not None and version == detected.version:
         return version, f"`nginx -v` of {detected.binary} here: make it what your servers run"
     return version, "given to tlslint init"

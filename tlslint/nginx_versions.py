@@ -59,11 +59,62 @@ PATCH_RELEASE_CHANGES: tuple[tuple[Version, str], ...] = (
 )
 
 
+# What `nginx -v` prints after "nginx version: ", for nginx and the builds that name their
+# nginx core with certainty: a distribution's or NGINX Plus's suffix (`nginx/1.25.3
+# (nginx-plus-r31-p1)`, `nginx/1.27.3 (Ubuntu)`) and OpenResty's X.Y.Z.N, which bundles
+# nginx X.Y.Z ("the first part of the OpenResty release version numbers is the version of
+# the bundled NGINX core", OpenResty's FAQ).
+_LABEL = r"^\s*(?:[\w-]+ version:\s*)?"
+_NGINX_BUILD_RE = re.compile(_LABEL + r"nginx/(\d{1,9}\.\d{1,9}(?:\.\d{1,9})?)(?:\s*\([^()]*\))?\s*$")
+_OPENRESTY_RE = re.compile(_LABEL + r"openresty/(\d{1,9}\.\d{1,9}\.\d{1,9})\.\d{1,9}\s*$")
+# Forks that number their own releases: their number is not nginx's (Angie 1.9.0 is no
+# nginx 1.9.0; freenginx's releases part from nginx's after 1.25).
+_OWN_NUMBERS_RE = re.compile(_LABEL + r"(angie|tengine|freenginx)/\S+\s*$", re.I)
+_FOUR_PARTS_RE = re.compile(r"^\s*(\d{1,9}\.\d{1,9}\.\d{1,9})\.\d{1,9}\s*$")
+
+
+def core_release(text: str) -> str:
+    """The nginx release a version string names, as written (``1.22``, ``1.22.1``): the
+    setting's own form, or a line of ``nginx -v`` for nginx (``nginx/1.25.3
+    (nginx-plus-r31-p1)``) or OpenResty (``openresty/1.25.3.1`` → ``1.25.3``). Raises
+    ValueError, saying why, for what names no nginx release with certainty (Angie's,
+    Tengine's and freenginx's own numbers; a bare ``1.21.4.3``)."""
+    if _VERSION_RE.match(text):
+        return text
+    for pattern in (_NGINX_BUILD_RE, _OPENRESTY_RE):
+        match = pattern.match(text)
+        if match is not None:
+            return match.group(1)
+    fork = _OWN_NUMBERS_RE.match(text)
+    if fork is not None:
+        raise ValueError(
+            f"not an nginx version: {text!r} is {fork.group(1)}'s own release number, not nginx's; "
+            "give the release of the nginx core it is built on (e.g. 1.27.1)"
+        )
+    four = _FOUR_PARTS_RE.match(text)
+    if four is not None:
+        raise ValueError(
+            f"not an nginx version: {text!r} has four parts; for OpenResty write "
+            f"openresty/{text.strip()} or its nginx core {four.group(1)}"
+        )
+    raise ValueError(
+        f"not an nginx version: {text!r} (expected e.g. 1.22 or 1.22.1, or what `nginx -v` "
+        "prints: nginx/1.25.3, openresty/1.25.3.1)"
+    )
+
+
+def _core_or_text(text: str) -> str:
+    try:
+        return core_release(text)
+    except ValueError:
+        return text
+
+
 def parse_version(text: str) -> Version:
-    """``"1.22"`` → (1, 22, 0); ``"nginx/1.22.1"`` → (1, 22, 1)."""
-    match = _VERSION_RE.match(text)
-    if match is None:
-        raise ValueError(f"not an nginx version: {text!r} (expected e.g. 1.22 or 1.22.1)")
+    """``"1.22"`` → (1, 22, 0); ``"nginx/1.22.1"`` → (1, 22, 1); ``"openresty/1.25.3.1"``
+    → (1, 25, 3) (``core_release``)."""
+    match = _VERSION_RE.match(core_release(text))
+    assert match is not None
     major, minor, patch = match.groups()
     return int(major), int(minor), int(patch or 0)
 
@@ -71,7 +122,7 @@ def parse_version(text: str) -> Version:
 def partial_version_warning(text: str) -> str:
     """A warning for a version given without its patch number (``1.25``) when its
     minor series changed a default the rules use at a later patch release; else ''."""
-    match = _VERSION_RE.match(text)
+    match = _VERSION_RE.match(_core_or_text(text))
     if match is None or match.group(3) is not None:
         return ""
     series = (int(match.group(1)), int(match.group(2)))
@@ -92,7 +143,7 @@ def written_series(text: str) -> tuple[Version, Version] | None:
     the setting as the .0 release (``partial_version_warning``), but what the series
     leaves open is not settled by it: no safe fix across a change within it, and an
     image inside it agrees with it."""
-    match = _VERSION_RE.match(text)
+    match = _VERSION_RE.match(_core_or_text(text))
     if match is None or match.group(3) is not None:
         return None
     major, minor = int(match.group(1)), int(match.group(2))
@@ -102,7 +153,7 @@ def written_series(text: str) -> tuple[Version, Version] | None:
 def below_supported_warning(text: str) -> str:
     """A warning for a version older than the oldest release the rules describe
     (``1.10.3``, or a fork's own number taken for nginx's: Angie's ``1.7.0``); else ''."""
-    match = _VERSION_RE.match(text)
+    match = _VERSION_RE.match(_core_or_text(text))
     if match is None:
         return ""
     version = (int(match.group(1)), int(match.group(2)), int(match.group(3) or 0))
