@@ -296,3 +296,25 @@ def test_ngx011_lists_the_places_of_the_target_release(tmp_path: Path) -> None:
     assert "allowed in stream, stream server, http, server)" in on_1_27[15]
     # With no version, every release's places.
     assert "allowed in mail, mail server, http, server)" in ngx011(tmp_path, None)[5]
+
+
+@pytest.mark.parametrize("name", ["ssl_key_log", "proxy_ssl_key_log"])
+def test_nginx_plus_only_directives_are_named_as_such(tmp_path: Path, name: str) -> None:
+    """nginx.org's nginx refuses NGINX Plus's key-log directives (so NGX010 stands), but
+    "no module has it in any release" would be false: the finding says whose they are."""
+    import nginx_harness
+
+    text = (
+        "server {\n    listen 443 ssl;\n    server_name a.example;\n"
+        "    ssl_certificate /etc/ssl/a.pem;\n    ssl_certificate_key /etc/ssl/a.key;\n"
+        f"    {name} /var/log/nginx/keys.log;\n}}\n"
+    )
+    assert f'unknown directive "{name}"' in nginx_harness.nginx_t(text).output
+    result = check_files(tmp_path, {"site.conf": text}, {"select": ["NGX010"]})
+    (finding,) = result.findings
+    assert finding.message.startswith(f'unknown directive "{name}": it is NGINX Plus\'s')
+    assert "no nginx.org release has" in finding.message
+    declared = check_files(
+        tmp_path, {"site.conf": text}, {"select": ["NGX010"], "nginx": {"extra-directives": [name]}}
+    )
+    assert declared.findings == []

@@ -402,6 +402,13 @@ def parse_extra_directives(entries: Iterable[str | Mapping[str, object]]) -> tup
     return tuple(extras)
 
 
+# NGINX Plus's own directives that no nginx.org release has, missing from crossplane's
+# table: nginx.org's ngx_http_ssl_module page lists ssl_key_log, and nginx/nginx#874
+# (2025-09, open) asks to open-source "ssl_key_log and proxy_ssl_key_log"; nginx.org's
+# nginx refuses them (1.22.1: unknown directive "ssl_key_log"). NGX010 says whose they are.
+PLUS_ONLY = frozenset({"ssl_key_log", "proxy_ssl_key_log"})
+
+
 @dataclass
 class DirectiveTable:
     """The directives of one nginx version (None: any version) and the user's extras."""
@@ -549,6 +556,11 @@ class DirectiveTable:
         span = directive_versions(name, scope_of_mask(context)) or directive_versions(name)
         if version is not None and span is not None and not span.accepts(version):
             return f"nginx {format_version(version)} does not have it (nginx {_span_words(span)} does)"
+        if name in PLUS_ONLY:
+            return (
+                "it is NGINX Plus's (commercial subscription), which no nginx.org release has; "
+                "on NGINX Plus, declare it in [nginx] extra-directives"
+            )
         close = self.suggest(name)
         if close:
             return f'did you mean "{close}"?'

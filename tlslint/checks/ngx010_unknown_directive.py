@@ -1,4 +1,5 @@
-"""NGX010 unknown-directive: a directive no nginx module has, on any release.
+"""NGX010 unknown-directive: a directive no nginx.org release has (NGINX Plus's own
+ones, ``nginx_directives.PLUS_ONLY``, are named as such).
 
 nginx refuses to start with ``unknown directive "..."``. Known means: in
 crossplane's table of the stock modules and NGINX Plus, in tlslint's
