@@ -283,7 +283,42 @@ def test_unknown_keys_only_in_the_controller_configmap(tmp_path: Path) -> None:
     )
     result = check_files(tmp_path, {"deploy.yaml": controller, "maps.yaml": maps}, {"select": ["GW002"]})
     (finding,) = result.findings
-    assert "'keepalive'" in finding.message and "did you mean 'keep-alive'?" in finding.message
+    # `Keep-Alive` sets keep-alive (mapstructure folds case): the hint no longer proposes it.
+    assert finding.message.endswith(
+        "unknown key 'keepalive' in ConfigMap 'nginx-settings': no ingress-nginx release reads it, so "
+        "the controller ignores it; the key it resembles, 'Keep-Alive', is set here already"
+    )
+
+
+# The CPTM8 performance document's ConfigMap (T7 P2): its keys are nginx's directive names.
+DIRECTIVE_NAMED = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: ingress-nginx-controller
+  namespace: ingress-nginx
+data:
+  keepalive-requests: "1000"
+  keepalive-timeout: "75"
+  upstream-keepalive-timeout: "60"
+"""
+
+
+def test_a_key_written_as_the_directive_is_pointed_at_the_key_that_renders_it(tmp_path: Path) -> None:
+    """`keepalive-timeout` reads closest to `upstream-keepalive-timeout` (the pool's timeout,
+    set two lines below: following the hint duplicated it and left the client's unset); the
+    key for nginx's client keepalive_timeout is `keep-alive`."""
+    result = check_files(tmp_path, {"cm.yaml": DIRECTIVE_NAMED}, {"select": ["GW002"]})
+    hints = [f.message.split("ignores it")[1] for f in result.findings]
+    assert hints == [
+        "; did you mean 'keep-alive-requests' (nginx's keepalive_requests)?",
+        "; did you mean 'keep-alive' (nginx's keepalive_timeout)?",
+    ]
+    both = DIRECTIVE_NAMED + '  keep-alive: "75"\n'
+    result = check_files(tmp_path / "both", {"cm.yaml": both}, {"select": ["GW002"]})
+    assert result.findings[1].message.endswith(
+        "; the key it resembles, 'keep-alive' (nginx's keepalive_timeout), is set here already"
+    )
 
 
 def test_duplicate_keys_and_templates(tmp_path: Path) -> None:

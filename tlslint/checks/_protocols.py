@@ -141,7 +141,7 @@ def block_anchor(block: Block, servers: dict[int, Server], name: str) -> str:
     while current is not None:
         if current.context == "server":
             server = servers.get(id(current))
-            parts.append(server.label if server is not None else "server")
+            parts.append(server.anchor_label if server is not None else "server")
         elif current.context == "location":
             args = " ".join(current.directive.args) if current.directive is not None else ""
             parts.append(f"location[{args}]")

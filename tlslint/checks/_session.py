@@ -394,6 +394,6 @@ def anchor(server: Server, name: str) -> str:
             parts.append(block.context)
         block = block.parent
     parts.reverse()
-    parts.append(server.label)
+    parts.append(server.anchor_label)
     parts.append(name)
     return " > ".join(parts)

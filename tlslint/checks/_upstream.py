@@ -41,7 +41,11 @@ from tlslint.nginx_edits import (
 )
 from tlslint.nginx_upstream_names import Outcome, config_outcomes
 from tlslint.nginx_values import templated
-from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_DEFAULT, UPSTREAM_KEEPALIVE_TIMEOUT
+from tlslint.nginx_versions import (
+    UPSTREAM_KEEPALIVE_DEFAULT,
+    UPSTREAM_KEEPALIVE_TIMEOUT,
+    UPSTREAM_KEEPALIVE_TIMEOUT_DEFAULT,
+)
 from tlslint.sources.nginx.model import Directive
 from tlslint.version_range import VersionRange
 from tlslint.workspace import Workspace
@@ -585,6 +589,55 @@ def untimed_note(
         "keepalive_timeout to close idle connections first (nginx refuses the line). On nginx 1.15.3 "
         f"or later, {then}"
     )
+
+
+def links_a_backend(workspace: Workspace, upstream: Block) -> bool:
+    """Whether the run links an app server to ``upstream`` (docs/backends.md)."""
+    if workspace.backends is None:
+        return False  # no app server in the run: its modules stay unimported
+    from tlslint.checks._backends import upstream_links
+
+    return bool(upstream_links(workspace, upstream))
+
+
+def unknown_backend_note(
+    workspace: Workspace, versions: VersionRange, timed: bool | None, where: str, written: Directive | None
+) -> str:
+    """The note of a fix that starts upstream keep-alive in front of a backend the run links
+    no app server to: its idle keep-alive timeout is unknown, and nginx must close an idle
+    connection before the backend does (facts/nginx.md §3: gunicorn's default is 2s, far
+    below nginx's 60s), or BKD101's race starts. Adding keep-alive stays safe (it adds what
+    is missing); the note names the line that ends the race. ``where``: "upstream app" or
+    "the new upstream{}"; ``written``: the keepalive_timeout the block has."""
+    servers = workspace.backends.backends if workspace.backends is not None else []
+    why = "no app server in the run is linked to it" if servers else "no app server's config is in the run"
+    head = f"the backend's idle keep-alive timeout is unknown ({why})"
+    race = "a request sent on an idle connection as the backend closes it meets a 502 (a POST is not retried)"
+    if timed is False:
+        return (
+            f"{head}: {no_idle_timeout(versions)} upstream{{}} has no keepalive_timeout (nginx refuses the "
+            f"line), so an idle pooled connection has no timeout of nginx's own, and with any backend that "
+            f"closes idle connections (gunicorn after 2s by default) {race}; nginx 1.15.3 or later can set "
+            f"one below the backend's"
+        )
+    since = "on nginx 1.15.3 or later, " if timed is None else ""
+    if written is None:
+        text = (
+            f"{head}: {since}nginx's upstream keepalive_timeout ({UPSTREAM_KEEPALIVE_TIMEOUT_DEFAULT} by "
+            f"default) must stay below it (gunicorn's default is 2s, uvicorn's 5s), or {race}: add "
+            f"`keepalive_timeout` below the backend's to {where}"
+        )
+    else:
+        text = (
+            f"{head}: {since}the keepalive_timeout of {where} ({' '.join(written.args)}) must stay below "
+            f"it (gunicorn's default is 2s, uvicorn's 5s), or {race}"
+        )
+    if timed is None:
+        text += (
+            f"; before nginx 1.15.3 ({versions.unsettled()}) upstream{{}} has no keepalive_timeout (nginx "
+            "refuses the line), and an idle pooled connection has no timeout of nginx's own"
+        )
+    return text
 
 
 @dataclass(frozen=True)

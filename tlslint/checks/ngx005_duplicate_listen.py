@@ -154,6 +154,6 @@ def _second(
         listen.directive,
         message,
         related=[related(earlier.directive, earlier_note)],
-        anchor=f"{kind} > {server.label} > listen[{listen.socket}]{anchor_suffix}",
+        anchor=f"{kind} > {server.anchor_label} > listen[{listen.socket}]{anchor_suffix}",
         fix_note=fix_note,
     )

@@ -26,8 +26,10 @@ from tlslint.checks._upstream import (
     http_version_issue,
     keepalive_line,
     label,
+    links_a_backend,
     pass_notes,
     timeout_below,
+    unknown_backend_note,
     untimed_note,
     upgrade_maps,
     upstream_users,
@@ -93,6 +95,8 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             notes = pass_notes(proxied, lambda t: f"proxies to it over {t.scheme}")
             fix: Fix | None
             note = ""
+            timed = has_idle_timeout(versions)
+            race = None if disabled else backend_race(workspace, upstream, timed)
             if disabled:
                 assert line is not None
                 fix = Fix(
@@ -106,8 +110,6 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 # method redefined".
                 own = directive.block
                 after = own[-1] if own else None
-                timed = has_idle_timeout(versions)
-                race = backend_race(workspace, upstream, timed)
                 if race is None:
                     edit = insert_directive(directive.source, directive, own, f"keepalive {size};", after)
                     fix = Fix(f"add `keepalive {size};` to upstream {name}", (edit,), True)
@@ -124,11 +126,17 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                     )
                 else:
                     fix = _with_timeout(upstream, size, race)
+            unknown = ""
+            if fix is not None and race is None and not links_a_backend(workspace, upstream):
+                # Adding keep-alive stays safe (it adds what is missing), but nginx's 60s may
+                # outlast the backend's idle timeout (gunicorn's 2s): say which line ends it.
+                written = upstream.last("keepalive_timeout")
+                unknown = unknown_backend_note(workspace, versions, timed, f"upstream {name}", written)
             complete = _with_locations(fix, proxied, versions, maps) if fix is not None else None
             if complete is not None:
-                note = ""
+                note = unknown
             elif fix is not None or not note:
-                note = UNREACHABLE_NOTE
+                note = f"{UNREACHABLE_NOTE}; {unknown}" if unknown else UNREACHABLE_NOTE
             yield ctx.finding(
                 line if disabled and line is not None else directive,
                 what,

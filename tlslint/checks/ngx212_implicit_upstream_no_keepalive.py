@@ -20,7 +20,8 @@ variables and WebSocket-only locations are left out.
 In front of an app server that closes idle connections before the new upstream's 60s
 (BKD101's race), the upstream also gets ``keepalive_timeout`` one second below the app
 server's; before nginx 1.15.3 (or where the range holds both sides of it) upstream{} has
-no keepalive_timeout, and no fix is offered.
+no keepalive_timeout, and no fix is offered. With no app server of the run at the
+address its idle timeout is unknown: the fix note says that nginx's 60s must stay below it.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from tlslint.checks._upstream import (
     plain_request_empty,
     split_address,
     timeout_below,
+    unknown_backend_note,
     untimed_note,
     upgrade_maps,
     websocket_only,
@@ -105,6 +107,9 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 )
             else:
                 fix, note = _fix(config, target, versions, size, race)
+                if fix is not None and race is None and not _links_a_backend(workspace, target):
+                    # nginx's 60s may outlast the backend's idle timeout (gunicorn's 2s).
+                    note = unknown_backend_note(workspace, versions, timed, "the new upstream{}", None)
             yield ctx.finding(
                 target.directive,
                 f"proxy_pass {target.directive.args[0]} names no upstream{{}}: nginx makes an implicit "
@@ -211,6 +216,15 @@ def _backend_race(workspace: Workspace, target: PassTarget, timed: bool | None) 
     default = parse_time(UPSTREAM_KEEPALIVE_TIMEOUT_DEFAULT)  # the new upstream's
     assert default is not None
     return racing(backends_at(workspace, target.address), default if timed else math.inf)
+
+
+def _links_a_backend(workspace: Workspace, target: PassTarget) -> bool:
+    """Whether the run has an app server at the implicit upstream's address."""
+    if workspace.backends is None:
+        return False
+    from tlslint.checks._backends import backends_at
+
+    return bool(backends_at(workspace, target.address))
 
 
 def _fix(

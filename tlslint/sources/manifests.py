@@ -253,18 +253,24 @@ def validator(name: str) -> Draft202012Validator:
 
 def did_you_mean(name: str, known: Iterable[str]) -> str:
     """``; did you mean 'x'?`` for the known name closest to ``name`` (case aside), else ''."""
-    return _suggestion(name, tuple(known))
+    close = closest(name, known)
+    return f"; did you mean '{close}'?" if close is not None else ""
+
+
+def closest(name: str, known: Iterable[str]) -> str | None:
+    """The known name closest to ``name`` (case aside), or None when none is close."""
+    return _closest(name, tuple(known))
 
 
 @lru_cache(maxsize=1024)
-def _suggestion(name: str, choices: tuple[str, ...]) -> str:
+def _closest(name: str, choices: tuple[str, ...]) -> str | None:
     import difflib  # only to word a finding
 
     close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
     if not close:
         lowered = {k.lower(): k for k in choices}
         close = [lowered[c] for c in difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)]
-    return f"; did you mean '{close[0]}'?" if close else ""
+    return close[0] if close else None
 
 
 def validate_node(

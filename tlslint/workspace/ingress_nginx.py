@@ -18,6 +18,7 @@ from tlslint.sources.kubernetes.helm_values import helm_value, quoted_text, trut
 from tlslint.sources.kubernetes.ingress_nginx import (
     ANNOTATION_PREFIX,
     BOOL_KEYS,
+    DIRECTIVE_KEYS,
     INT_KEYS,
     KNOWN_KEYS,
     decode_bool,
@@ -25,7 +26,7 @@ from tlslint.sources.kubernetes.ingress_nginx import (
     known_key,
 )
 from tlslint.sources.kubernetes.parent_chart import CHART
-from tlslint.sources.manifests import Problem, did_you_mean, problem_at
+from tlslint.sources.manifests import Problem, closest, problem_at
 from tlslint.workspace.kube_facts import Replicas, containers, deployment_replicas, ingress_services, largest
 from tlslint.workspace.session_affinity import ControllerFronts, Front, chart_fronts
 
@@ -190,17 +191,35 @@ def config_problems(configs: Iterable[ControllerConfig]) -> list[tuple[KubeFile,
         data = config.data
         if data is None:
             continue
+        # By lower case: mapstructure folds case, so `Keep-Alive` sets keep-alive.
+        taken = {pair.name.lower(): pair.name for pair in data.pairs if pair.name is not None}
         for pair in data.pairs:
             name = pair.name
             if name is None or pair.merged or known_key(name):
                 continue
             message = (
                 f"unknown key '{name}' in {config.label}: no ingress-nginx release reads it, so the "
-                f"controller ignores it{did_you_mean(name, KNOWN_KEYS)}"
+                f"controller ignores it{_key_hint(name, taken)}"
             )
             anchor = f"{config.anchor}.{name}"
             found.append((config.file, problem_at(pair.key, message, anchor, SCHEMA_VIOLATION)))
     return found
+
+
+def _key_hint(name: str, taken: dict[str, str]) -> str:
+    """The key an unknown ``name`` may have meant: the one that renders the nginx directive
+    it is written as, else the closest spelling; never one set beside it already (``taken``,
+    by lower case), which following the hint would duplicate: that one is named as set."""
+    directive = name.lower().replace("-", "_")
+    meant = DIRECTIVE_KEYS.get(directive)
+    what = f" (nginx's {directive})" if meant is not None else ""
+    if meant is None:
+        meant = closest(name, sorted(KNOWN_KEYS))
+        if meant is None:
+            return ""
+    if meant in taken:
+        return f"; the key it resembles, '{taken[meant]}'{what}, is set here already"
+    return f"; did you mean '{meant}'{what}?"
 
 
 # The chart's flags tlslint reads (``{{ if }}``), below ``controller:``.

@@ -158,6 +158,7 @@ class Server:
     names: tuple[str, ...]
     ssl_on: Directive | None  # legacy `ssl on;`
     synthetic: bool = False  # a server-level snippet checked on its own
+    fragment: str = ""  # a synthetic server's file name: the servers that include it are its servers
     tls: bool = False
     # Its TLS is the template's: a placeholder in a `listen` or in `ssl` may turn it on.
     tls_templated: bool = False
@@ -186,11 +187,30 @@ class Server:
 
     @property
     def label(self) -> str:
-        name = next((n for n in self.names if n not in ("_", '""', "")), "")
+        """How messages name the server: ``server[example.com@*:443]``. A server-level
+        snippet checked alone with no listen of its own is the server{} that includes it:
+        ``server[including ssl.conf]``: its sockets are the includer's (``server[no listen]``
+        read as a server of its own, which would be plain *:80)."""
+        if self.synthetic and not self.listens and self.fragment:
+            name = self._name()
+            kind = "stream server" if self.stream else "server"
+            return (
+                f"{kind}[{name}, including {self.fragment}]" if name else f"{kind}[including {self.fragment}]"
+            )
+        return self.anchor_label
+
+    @property
+    def anchor_label(self) -> str:
+        """The server in a finding's anchor (baselines key on it): ``server[a@*:443]``,
+        ``server[no listen]`` for a snippet checked alone, as it has always been."""
+        name = self._name()
         shown = dict.fromkeys(listen.range_of or listen.socket for listen in self.listens)
         sockets = ",".join(shown) or "no listen"
         kind = "stream server" if self.stream else "server"
         return f"{kind}[{name}@{sockets}]" if name else f"{kind}[{sockets}]"
+
+    def _name(self) -> str:
+        return next((n for n in self.names if n not in ("_", '""', "")), "")
 
     def location(self) -> tuple[Path, int]:
         directive = self.block.directive
@@ -645,6 +665,8 @@ def _collect_servers(config: NginxConfig) -> None:
         streams.append(_server(top, top.parent, synthetic=True, stream=True))
     elif config.context == SERVER:
         servers.append(_server(top, None, synthetic=True))
+    for synthetic in (*servers, *streams):
+        synthetic.fragment = config.root.path.name
     else:
         http_blocks = [top] if top.context == HTTP else top.sub(HTTP)
         for http in http_blocks:

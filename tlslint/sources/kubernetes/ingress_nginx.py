@@ -110,6 +110,12 @@ OWN_KEYS = frozenset(
 # Integer keys that count seconds (the template appends the "s").
 SECONDS_KEYS = frozenset({"keep-alive", "upstream-keepalive-timeout"})
 
+# Keys named otherwise than the nginx directive they render (facts §1.2: `keep-alive` is
+# the client's keepalive_timeout), by that directive: a key written as the directive
+# (`keepalive-timeout`) means this one, not the closest spelling (`upstream-keepalive-timeout`
+# is the upstream pool's timeout, another setting).
+DIRECTIVE_KEYS = {"keepalive_timeout": "keep-alive", "keepalive_requests": "keep-alive-requests"}
+
 # Keys that are global in the ConfigMap and have no per-Ingress annotation (facts §1.2;
 # the only per-server TLS annotations are ssl-ciphers and ssl-prefer-server-ciphers).
 CONFIGMAP_ONLY = frozenset(
