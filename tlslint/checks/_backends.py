@@ -32,7 +32,6 @@ from pathlib import Path
 from tlslint import nginx_values
 from tlslint.checks import RuleContext, directive_location
 from tlslint.checks._upstream import (
-    PassTarget,
     http_upstreams,
     keepalive_line,
     keepalive_on,
@@ -60,7 +59,6 @@ from tlslint.sources.python.servers import (
     is_uvicorn_worker,
 )
 from tlslint.units import parse_time
-from tlslint.version_range import VersionRange
 from tlslint.workspace import Workspace
 from tlslint.workspace.backends import (
     WILDCARDS,
@@ -139,15 +137,14 @@ def _links(workspace: Workspace, backends: BackendWorkspace) -> list[Link]:
         for backend in backends.backends
     ]
     for config in workspace.nginx:
-        versions = workspace.nginx_versions(config)
-        upstreams = upstream_users(config)
+        upstreams = unique_blocks(http_upstreams(config).values())  # upstream_users' order
         # Indexed once per configuration: 10,000 backends each asking 10,000 upstreams
         # is 10^8 comparisons. Candidates come by name and by port (or socket path),
         # then are tried in text order, as a scan of every upstream would.
         by_name: dict[str, list[int]] = {}
         by_endpoint: dict[str, list[int]] = {}
         servers: list[list[tuple[Directive, Address]]] = []
-        for position, (upstream, _) in enumerate(upstreams):
+        for position, upstream in enumerate(upstreams):
             directive = upstream.directive
             assert directive is not None
             by_name.setdefault(directive.args[0].lower(), []).append(position)
@@ -159,18 +156,19 @@ def _links(workspace: Workspace, backends: BackendWorkspace) -> list[Link]:
                     by_endpoint.setdefault(_endpoint_key(target), []).append(position)
             servers.append(parsed)
         # Whether the locations that use an upstream may reuse its connections, asked of
-        # the upstreams some backend may reach only (a few of thousands).
+        # the upstreams some backend may reach only (a few of thousands): a configuration
+        # that none reaches is spared its *_pass targets and its versions.
         reuse: dict[int, bool | None] = {}
         for backend, names, addresses, hosts in reaching:
             candidates = {p for name in names for p in by_name.get(name.lower(), ())}
             candidates.update(p for a in addresses for p in by_endpoint.get(_endpoint_key(a), ()))
             for position in sorted(candidates):
+                upstream = upstreams[position]
                 if position not in reuse:
-                    reuse[position] = _reused(config, versions, upstreams[position][1])
+                    reuse[position] = _reused(workspace, config, upstream, position)
                 reused = reuse[position]
                 if reused is None:
                     continue  # only WebSocket locations use it
-                upstream = upstreams[position][0]
                 directive = upstream.directive
                 assert directive is not None
                 key = (id(directive), id(backend))
@@ -190,13 +188,16 @@ def _links(workspace: Workspace, backends: BackendWorkspace) -> list[Link]:
     return found
 
 
-def _reused(config: NginxConfig, versions: VersionRange, users: list[PassTarget]) -> bool | None:
-    """Whether an upstream's connections may be reused: None when only WebSocket
-    locations use it (an upgraded connection never goes back to the pool: no link),
-    False when each of its locations defeats keep-alive (linked still: NGX210's fix
-    makes them reuse it)."""
+def _reused(workspace: Workspace, config: NginxConfig, upstream: Block, position: int) -> bool | None:
+    """Whether the connections of ``upstream`` (the ``position``-th of ``upstream_users``)
+    may be reused: None when only WebSocket locations use it (an upgraded connection never
+    goes back to the pool: no link), False when each of its locations defeats keep-alive
+    (linked still: NGX210's fix makes them reuse it)."""
+    used, users = upstream_users(config)[position]
+    assert used is upstream
     if users and all(u.module == "proxy" and websocket_only(u.location) for u in users):
         return None
+    versions = workspace.nginx_versions(config)
     maps = upgrade_maps(config)
     return not (
         users
