@@ -513,15 +513,20 @@ def _python_runs(loader: _Loader, compose: ComposeLoad | None, consumed: set[Pat
     found: list[Backend] = []
     images = compose.images if compose is not None else []
     hosts = compose.hosts if compose is not None else None
+    # The services that build each Dockerfile (resolved), indexed at the first run in an
+    # image: not every service's Dockerfile resolved again for each run.
+    built: dict[Path, list[tuple[Container, dict[str, str]]]] | None = None
     for loaded in list(loader.files.values()):
         for run in loaded.runs:
             if run.image is None:
                 found.extend(_run_backends(loader, run, _beside(run.path, run.script), consumed))
                 continue
-            image = run.image.resolve()
-            services = [
-                (c, n) for c, n in images if c.dockerfile is not None and c.dockerfile.resolve() == image
-            ]
+            if built is None:
+                built = {}
+                for container, names in images:
+                    if container.dockerfile is not None:
+                        built.setdefault(container.dockerfile.resolve(), []).append((container, names))
+            services = list(built.get(run.image.resolve(), ()))
             if not services:  # no compose service builds it: its context is taken to be its directory
                 services = [(Container(run.image, "", run.image, run.image.parent), {})]
             for container, names in services:
