@@ -381,6 +381,37 @@ def test_an_upstream_only_websockets_use_is_left_out(tmp_path: Path) -> None:
     assert findings(tmp_path, {"app.conf": conf, "gunicorn.conf.py": config}) == []
 
 
+def test_a_configuration_no_backend_reaches_is_spared_its_pass_targets(tmp_path: Path) -> None:
+    """Linking asks for the *_pass targets and versions of a configuration only where a
+    backend may reach one of its upstreams: another site's (or one whose NGX findings a warm
+    run reuses) costs its upstream names and server lines, not a walk of its locations."""
+    from tlslint.checks._backends import links
+    from tlslint.engine import load_nginx
+    from tlslint.sources.nginx.loader import NginxFiles
+    from tlslint.workspace import Workspace
+    from tlslint.workspace.backends import load_backends
+
+    write_files(
+        tmp_path,
+        {
+            "a.conf": nginx(),
+            "b.conf": nginx("127.0.0.1:9000"),
+            "gunicorn.conf.py": GTHREAD.format(bind="127.0.0.1:8000"),
+        },
+    )
+    paths = [tmp_path / "a.conf", tmp_path / "b.conf"]
+    settings = settings_for(tmp_path)
+    files = NginxFiles(max_bytes=settings.max_file_size)
+    for path in paths:
+        files.get(path)
+    workspace = Workspace(nginx=load_nginx(files, paths))
+    workspace.backends = load_backends([tmp_path / "gunicorn.conf.py"], settings).workspace
+    reached, other = workspace.nginx
+    assert [link.config for link in links(workspace)] == [reached]
+    assert any("upstream_users" in key for key in reached.memo)
+    assert not any("upstream_users" in key or "pass_targets" in key for key in other.memo)
+
+
 def test_reports_show_the_alternative_beside_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """BKD101 carries one fix; the other side of the race is its note, in text and JSON."""
     import json

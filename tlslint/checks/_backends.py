@@ -131,57 +131,81 @@ def _links(workspace: Workspace, backends: BackendWorkspace) -> list[Link]:
     found: list[Link] = []
     seen: set[tuple[int, int]] = set()
     mapped = backends.mapped_by_backend()
+    # What each backend answers to, asked once for every configuration.
+    reaching = [
+        (backend, mapped.get(id(backend), set()), reachable_at(backends, backend), backends.hosts(backend))
+        for backend in backends.backends
+    ]
     for config in workspace.nginx:
-        versions = workspace.nginx_versions(config)
-        maps = upgrade_maps(config)
-        upstreams = []
-        defeated: set[int] = set()
-        for upstream, users in upstream_users(config):
-            if users and all(u.module == "proxy" and websocket_only(u.location) for u in users):
-                continue
-            if users and all(
-                u.module == "proxy" and (websocket_only(u.location) or never_reuses(u, versions, maps))
-                for u in users
-            ):
-                defeated.add(id(upstream))  # linked still: NGX210's fix makes them reuse it
-            upstreams.append(upstream)
+        upstreams = unique_blocks(http_upstreams(config).values())  # upstream_users' order
         # Indexed once per configuration: 10,000 backends each asking 10,000 upstreams
         # is 10^8 comparisons. Candidates come by name and by port (or socket path),
         # then are tried in text order, as a scan of every upstream would.
         by_name: dict[str, list[int]] = {}
         by_endpoint: dict[str, list[int]] = {}
+        servers: list[list[tuple[Directive, Address]]] = []
         for position, upstream in enumerate(upstreams):
             directive = upstream.directive
             assert directive is not None
             by_name.setdefault(directive.args[0].lower(), []).append(position)
+            parsed = []
             for line in upstream.all("server"):
                 target = parse_address(line.args[0], default_port="80") if line.args else None
                 if target is not None:
+                    parsed.append((line, target))
                     by_endpoint.setdefault(_endpoint_key(target), []).append(position)
-        for backend in backends.backends:
-            names = mapped.get(id(backend), ())
-            addresses = reachable_at(backends, backend)
+            servers.append(parsed)
+        # Whether the locations that use an upstream may reuse its connections, asked of
+        # the upstreams some backend may reach only (a few of thousands): a configuration
+        # that none reaches is spared its *_pass targets and its versions.
+        reuse: dict[int, bool | None] = {}
+        for backend, names, addresses, hosts in reaching:
             candidates = {p for name in names for p in by_name.get(name.lower(), ())}
             candidates.update(p for a in addresses for p in by_endpoint.get(_endpoint_key(a), ()))
             for position in sorted(candidates):
                 upstream = upstreams[position]
+                if position not in reuse:
+                    reuse[position] = _reused(workspace, config, upstream, position)
+                reused = reuse[position]
+                if reused is None:
+                    continue  # only WebSocket locations use it
                 directive = upstream.directive
                 assert directive is not None
                 key = (id(directive), id(backend))
                 if key in seen:
                     continue
-                reused = id(upstream) not in defeated
                 if directive.args[0].lower() in names:
                     seen.add(key)
                     found.append(Link(config, upstream, None, backend, True, reused=reused))
                     continue
-                server = _reaching_server(upstream, addresses)
-                if server is not None:
+                reached = _reaching_server(servers[position], addresses)
+                if reached is not None:
                     seen.add(key)
-                    target = parse_address(server.args[0], default_port="80")
-                    via = backends.hosts(backend).get(target.host, "") if target is not None else ""
-                    found.append(Link(config, upstream, server, backend, False, via, reused))
+                    server, target = reached
+                    found.append(
+                        Link(config, upstream, server, backend, False, hosts.get(target.host, ""), reused)
+                    )
     return found
+
+
+def _reused(workspace: Workspace, config: NginxConfig, upstream: Block, position: int) -> bool | None:
+    """Whether the connections of ``upstream`` (the ``position``-th of ``upstream_users``)
+    may be reused: None when only WebSocket locations use it (an upgraded connection never
+    goes back to the pool: no link), False when each of its locations defeats keep-alive
+    (linked still: NGX210's fix makes them reuse it)."""
+    used, users = upstream_users(config)[position]
+    assert used is upstream
+    if users and all(u.module == "proxy" and websocket_only(u.location) for u in users):
+        return None
+    versions = workspace.nginx_versions(config)
+    maps = upgrade_maps(config)
+    return not (
+        users
+        and all(
+            u.module == "proxy" and (websocket_only(u.location) or never_reuses(u, versions, maps))
+            for u in users
+        )
+    )
 
 
 def reachable_at(backends: BackendWorkspace, backend: Backend) -> tuple[Address, ...]:
@@ -236,15 +260,14 @@ def _endpoint_key(address: Address) -> str:
     return f"unix:{address.unix}" if address.unix else address.port
 
 
-def _reaching_server(upstream: Block, addresses: tuple[Address, ...]) -> Directive | None:
-    for server in upstream.all("server"):
-        if not server.args:
-            continue
-        target = parse_address(server.args[0], default_port="80")
-        if target is None:
-            continue
+def _reaching_server(
+    servers: list[tuple[Directive, Address]], addresses: tuple[Address, ...]
+) -> tuple[Directive, Address] | None:
+    """The first of an upstream's ``server`` lines (with their parsed addresses) that
+    reaches one of ``addresses``."""
+    for server, target in servers:
         if any(same_endpoint(address, target) for address in addresses):
-            return server
+            return server, target
     return None
 
 

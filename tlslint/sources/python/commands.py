@@ -54,6 +54,7 @@ from tlslint.sources.text import SourceError
 
 COMMAND_KIND = "command"
 _OPERATORS = ("&&", "||", ";;", ";", "|", "&", "(", ")")
+_OPERATOR_STARTS = frozenset(op[0] for op in _OPERATORS)  # asked of each character of a word
 _NUMERIC = frozenset({KEEPALIVE, WORKERS, THREADS, TIMEOUT, PORT, FD})
 _SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh"})
 # The app a server imports: module:attribute (`main:app`, `api.main:create_app()`); an
@@ -129,7 +130,11 @@ def lex_shell(
         static = True
         while position < end:
             char = text[position]
-            if char in " \t\r\n" or (not systemd and any(text.startswith(op, position) for op in _OPERATORS)):
+            if char in " \t\r\n" or (
+                not systemd
+                and char in _OPERATOR_STARTS
+                and any(text.startswith(op, position) for op in _OPERATORS)
+            ):
                 break
             joined = _continued(text, position, end, escape)
             if joined:
@@ -654,15 +659,16 @@ _READERS = {PROCFILE: _procfile, DOCKERFILE: _dockerfile, SYSTEMD: _systemd}
 
 def load(source: SourceText, fmt: str) -> LoadedFile:
     loaded = LoadedFile(source.path, COMMAND_KIND)
-    loaded.backends = started(source, fmt)
-    loaded.runs = python_runs(source, fmt)
+    commands = list(_READERS[fmt](source))  # lexed once for both
+    loaded.backends = started(source, fmt, commands=commands)
+    loaded.runs = python_runs(source, fmt, commands)
     return loaded
 
 
-def python_runs(source: SourceText, fmt: str) -> list[PythonRun]:
-    """The Python files the file's commands run as scripts (``CMD ["python", "main.py"]``):
-    the workspace finds each (in the image's container for a Dockerfile) and links the
-    servers it starts to this command (``tlslint.workspace.backends``)."""
+def python_runs(source: SourceText, fmt: str, commands: list[Command] | None = None) -> list[PythonRun]:
+    """The Python files the file's commands (``commands``, else read from it) run as scripts
+    (``CMD ["python", "main.py"]``): the workspace finds each (in the image's container for a
+    Dockerfile) and links the servers it starts to this command (``tlslint.workspace.backends``)."""
     image = source.path if fmt == DOCKERFILE else None
     return [
         PythonRun(
@@ -672,19 +678,23 @@ def python_runs(source: SourceText, fmt: str) -> list[PythonRun]:
             source.path,
             image,
         )
-        for command in _READERS[fmt](source)
+        for command in (_READERS[fmt](source) if commands is None else commands)
         for index, words in find_python_runs(command.words)
     ]
 
 
 def started(
-    source: SourceText, fmt: str, env: dict[str, EnvVar] | None = None, how: str = ""
+    source: SourceText,
+    fmt: str,
+    env: dict[str, EnvVar] | None = None,
+    how: str = "",
+    commands: list[Command] | None = None,
 ) -> list[Backend]:
-    """The servers the file's commands start. ``env`` is set over the file's own (ENV,
-    Environment=): a compose service's environment over its image's; ``how`` says so in
-    their labels ("Dockerfile CMD, with compose api's env_file .env")."""
+    """The servers the file's commands (``commands``, else read from it) start. ``env`` is
+    set over the file's own (ENV, Environment=): a compose service's environment over its
+    image's; ``how`` says so in their labels ("Dockerfile CMD, with compose api's env_file .env")."""
     found: list[Backend] = []
-    for command in _READERS[fmt](source):
+    for command in _READERS[fmt](source) if commands is None else commands:
         merged = {**command.env, **(env or {})}
         process = f"{command.process}, {how}" if how else command.process
         if fmt == DOCKERFILE and command.words and command.words[0].style != JSON:

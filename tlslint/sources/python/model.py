@@ -128,6 +128,19 @@ class PythonRun:
     image: Path | None = None  # the Dockerfile whose container runs it (FILE is found there)
 
 
+@dataclass(frozen=True)
+class AppModule:
+    """The files that can be the module a command line imports as its app."""
+
+    under: Path  # the command file's directory, resolved
+    tails: tuple[tuple[str, ...], ...]  # how their paths end: ("api", "main.py")
+
+    def is_file(self, resolved: Path) -> bool:
+        """Whether ``resolved`` (a resolved path) is one of them."""
+        parts = resolved.parts
+        return any(parts[-len(tail) :] == tail for tail in self.tails) and resolved.is_relative_to(self.under)
+
+
 @dataclass(eq=False)
 class Backend:
     """One app server as configured by a file: a gunicorn config, a ``uvicorn.run()``
@@ -150,20 +163,17 @@ class Backend:
     main_only: bool = False  # a call under `if __name__ == "__main__":`: runs only when the file is run
     container: Container | None = None  # the compose service whose command: starts it
 
-    def imports(self, path: Path) -> bool:
-        """Whether the app this command line starts is the module in ``path``, a file under
-        the command file's directory (``main:app`` -> main.py, ``api.main:app`` -> api/main.py)."""
+    def app_module(self) -> AppModule | None:
+        """Where the module is that this command line starts as its app: a file under the
+        command file's directory (``main:app`` -> main.py, ``api.main:app`` -> api/main.py);
+        None without an app."""
         module = self.app.split(":", 1)[0]
         if not module:
-            return False
+            return None
         parts = module.split(".")
-        resolved = path.resolve()
-        tail = [*parts[:-1], f"{parts[-1]}.py"]
-        package = [*parts, "__init__.py"]
-        under = self.path.resolve().parent
-        return resolved.is_relative_to(under) and any(
-            list(resolved.parts[-len(p) :]) == p for p in (tail, package)
-        )
+        tail = (*parts[:-1], f"{parts[-1]}.py")
+        package = (*parts, "__init__.py")
+        return AppModule(self.path.resolve().parent, (tail, package))
 
     def get(self, name: str) -> Value | None:
         return self.settings.get(name)

@@ -973,32 +973,50 @@ def _attribute_addition(
 # --------------------------------------------------------------------------- uvicorn calls
 
 
-def _import_aliases(module: cst.Module) -> tuple[set[str], dict[str, str]]:
-    """Names bound to the uvicorn module, and names bound to uvicorn.run / uvicorn.Config."""
-    modules: set[str] = set()
-    functions: dict[str, str] = {}
+class _UvicornWalk(cst.CSTVisitor):
+    """Names bound to the uvicorn module, and names bound to uvicorn.run / uvicorn.Config;
+    and, in the same walk, every call that may be one of them (``X.run()``, ``X.Config()``,
+    ``f()``), told apart once the whole module's imports are known, and the
+    ``if __name__ == "__main__":`` blocks."""
 
-    class Imports(cst.CSTVisitor):
-        def visit_Import(self, node: cst.Import) -> None:
-            for alias in node.names:
-                if alias.evaluated_name == "uvicorn":
-                    modules.add(alias.evaluated_alias or "uvicorn")
+    def __init__(self) -> None:
+        super().__init__()
+        self.modules: set[str] = set()
+        self.functions: dict[str, str] = {}
+        self.calls: list[cst.Call] = []
+        self.guards: list[cst.If] = []
 
-        def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-            if _module_name(node) != "uvicorn" or isinstance(node.names, cst.ImportStar):
-                return
-            for alias in node.names:
-                if alias.evaluated_name in ("run", "Config"):
-                    functions[alias.evaluated_alias or alias.evaluated_name] = alias.evaluated_name
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            if alias.evaluated_name == "uvicorn":
+                self.modules.add(alias.evaluated_alias or "uvicorn")
 
-    module.visit(Imports())
-    return modules, functions
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if _module_name(node) != "uvicorn" or isinstance(node.names, cst.ImportStar):
+            return
+        for alias in node.names:
+            if alias.evaluated_name in ("run", "Config"):
+                self.functions[alias.evaluated_alias or alias.evaluated_name] = alias.evaluated_name
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Name) or (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.attr.value in ("run", "Config")
+        ):
+            self.calls.append(node)
+
+    def visit_If(self, node: cst.If) -> None:
+        if _is_main_guard(node.test):
+            self.guards.append(node)
 
 
-def _main_only_calls(module: cst.Module) -> set[int]:
+def _main_only_calls(module: cst.Module, guards: list[cst.If]) -> set[int]:
     """The calls (by id) that run only when the file is run as a script: in the body of
     ``if __name__ == "__main__":`` (not its else), or in a module-level function that only
-    such a body calls (``def main(): uvicorn.run(...)`` ... ``if __name__ == "__main__": main()``)."""
+    such a body calls (``def main(): uvicorn.run(...)`` ... ``if __name__ == "__main__": main()``).
+    ``guards``: the module's ``if __name__ == "__main__":`` blocks."""
     guarded: set[int] = set()
     in_guard: set[int] = set()  # the Name nodes inside guard bodies
 
@@ -1009,12 +1027,8 @@ def _main_only_calls(module: cst.Module) -> set[int]:
         def visit_Name(self, node: cst.Name) -> None:
             in_guard.add(id(node))
 
-    class Guards(cst.CSTVisitor):
-        def visit_If(self, node: cst.If) -> None:
-            if _is_main_guard(node.test):
-                node.body.visit(Inside())
-
-    module.visit(Guards())
+    for guard in guards:
+        guard.body.visit(Inside())
     functions = {stmt.name.value: stmt for stmt in module.body if isinstance(stmt, cst.FunctionDef)}
     uses: dict[str, list[bool]] = {name: [] for name in functions}  # each use: inside a guard?
 
@@ -1030,6 +1044,8 @@ def _main_only_calls(module: cst.Module) -> set[int]:
             if node.value in uses:
                 uses[node.value].append(id(node) in in_guard)
 
+    if not functions:  # no use to look for
+        return guarded
     for stmt in module.body:
         if isinstance(stmt, cst.FunctionDef):
             Uses().visit_FunctionDef(stmt)
@@ -1044,25 +1060,21 @@ def _main_only_calls(module: cst.Module) -> set[int]:
 def _uvicorn_calls(module: cst.Module) -> Iterator[tuple[cst.Call, str, bool]]:
     """Each ``uvicorn.run()`` / ``uvicorn.Config()`` call, and whether it is under
     ``if __name__ == "__main__":`` (it runs only when the file is run as a script)."""
-    modules, functions = _import_aliases(module)
-    found: list[tuple[cst.Call, str, bool]] = []
-    guarded = _main_only_calls(module)
-
-    class Calls(cst.CSTVisitor):
-        def visit_Call(self, node: cst.Call) -> None:
-            func = node.func
-            if (
-                isinstance(func, cst.Attribute)
-                and isinstance(func.value, cst.Name)
-                and func.value.value in modules
-                and func.attr.value in ("run", "Config")
-            ):
-                found.append((node, func.attr.value, id(node) in guarded))
-            elif isinstance(func, cst.Name) and func.value in functions:
-                found.append((node, functions[func.value], id(node) in guarded))
-
-    module.visit(Calls())
-    return iter(found)
+    # One walk for the imports, the calls and the guards: each walk of libcst's tree
+    # costs about a fifth of reading a file.
+    imports = _UvicornWalk()
+    module.visit(imports)
+    found: list[tuple[cst.Call, str]] = []
+    for node in imports.calls:
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            assert isinstance(func.value, cst.Name)
+            if func.value.value in imports.modules:
+                found.append((node, func.attr.value))
+        elif isinstance(func, cst.Name) and func.value in imports.functions:
+            found.append((node, imports.functions[func.value]))
+    guarded = _main_only_calls(module, imports.guards) if found else set()
+    return iter([(node, function, id(node) in guarded) for node, function in found])
 
 
 def _uvicorn_backend(positions: _Positions, call: cst.Call, function: str) -> Backend:
