@@ -257,9 +257,14 @@ def config_outcomes(config: NginxConfig) -> dict[int, Outcome]:
         declared = named[0].directive
         assert declared is not None
         if not _needs_order([address for _, _, address in using]):
-            name = key[1]
+            # One outcome for each address (``read`` gives a line's passes one): the same
+            # pass is written in thousands of servers.
+            made: dict[int, Outcome] = {}
             for directive, _, address in using:
-                found[id(directive)] = Outcome(name, address, declared)
+                outcome = made.get(id(address))
+                if outcome is None:
+                    outcome = made[id(address)] = Outcome(key[1], address, declared)
+                found[id(directive)] = outcome
             continue
         timeline: list[tuple[tuple[int, ...], Event]] = [
             (position.of(directive, block), (directive, address)) for directive, block, address in using

@@ -175,6 +175,7 @@ class PassTarget:
         return host
 
 
+@lru_cache(maxsize=4096)  # a server's locations pass to the same address
 def split_address(value: str) -> tuple[str, str, str, str] | None:
     """(scheme, host, port, rest) of ``[scheme://]host[:port][/uri]``; None when unparsable."""
     scheme, sep, rest = value.partition("://")
