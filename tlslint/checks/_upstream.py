@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from tlslint.checks import related, unique
-from tlslint.checks._effective import effective, proxy_headers, server_of
+from tlslint.checks._effective import effective, effective_all, proxy_headers, server_of
 from tlslint.findings import Edit, Related
 from tlslint.nginx_edits import (
     Statement,
@@ -680,10 +680,12 @@ def connection_issue(
     block: Block, versions: VersionRange, maps: dict[str, UpgradeMap]
 ) -> ConnectionIssue | None:
     """Why the Connection header ``block`` sends upstream stops reuse, or None."""
-    level, headers = proxy_headers(block)
-    lines = [h for h in headers if h.name == "connection"]
-    if any(templated(h.directive) for h in lines) or (
-        not lines and any(templated(h.directive, at=0) for h in headers)
+    # The directives, not proxy_headers' Header objects: asked for every location that
+    # proxies, by several rules, and most of them need no header but Connection's.
+    level, directives = effective_all(block, "proxy_set_header")
+    lines = [d for d in directives if d.args and d.args[0].lower() == "connection"]
+    if any(templated(d) for d in lines) or (
+        not lines and any(templated(d, at=0) for d in directives if d.args)
     ):
         return None  # the value (or, with none named Connection, a header's name) is a template's
     if not lines:
@@ -695,12 +697,12 @@ def connection_issue(
                 'no proxy_set_header Connection: nginx sends "Connection: close" before 1.29.7 (none since)'
             )
         return ConnectionIssue('no proxy_set_header Connection, so nginx sends "Connection: close"')
-    for header in lines:
-        value = header.value
+    for line in lines:
+        value = line.args[1] if len(line.args) > 1 else ""
         match = _VARIABLE.match(value.strip())
         if "$" not in value:
             if not plain_connection_ok(value):
-                return ConnectionIssue(f'proxy_set_header Connection "{value}"', header.directive, level)
+                return ConnectionIssue(f'proxy_set_header Connection "{value}"', line, level)
             continue
         if match is None:
             continue  # a value built from variables: not decidable
@@ -710,7 +712,7 @@ def connection_issue(
         return ConnectionIssue(
             f'proxy_set_header Connection {value} is "{upgrade.plain}" for every request that does '
             f"not upgrade (map $http_upgrade ${upgrade.variable})",
-            header.directive,
+            line,
             level,
             upgrade,
         )
