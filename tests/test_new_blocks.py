@@ -49,3 +49,19 @@ def test_built_lines_are_crossplane_build_output() -> None:
     assert built_lines(payload, "    ") == crossplane.build([payload], indent=4).split("\n")
     assert built_lines(payload, "    ")[2] == "    x 'a b';"
     assert built_lines(payload, "\t") == ["upstream app {", "\tserver unix:/run/app.sock;", "\tx 'a b';", "}"]
+
+
+def test_built_lines_of_one_shape_are_crossplane_build_output_for_each_payload() -> None:
+    """Payloads of one shape share a template (built once by crossplane): each block is
+    still the one crossplane.build writes, quotes where an argument needs them included."""
+    import random
+
+    rng = random.Random(5)
+    pieces = [*"a1.:/[%", "{0}", "$x", "${y}", " ", "'", '"', "\\", ";", "}", "é", "\ue000"]
+    for _ in range(3000):
+        args = ["".join(rng.choice(pieces) for _ in range(rng.randrange(4))) for _ in range(4)]
+        body = [statement("server", args[0], "fail_timeout=0"), statement("keepalive", args[1])]
+        payload = statement(rng.choice(["upstream", "if"]), args[2], block=[*body, statement("x", *args[3:])])
+        for unit in ("    ", "\t", "  "):
+            expected = crossplane.build([payload], indent=len(unit), tabs=unit == "\t").split("\n")
+            assert built_lines(payload, unit) == expected, payload

@@ -10,12 +10,12 @@ else is reformatted.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from difflib import SequenceMatcher
 from functools import lru_cache
 
 from tlslint.findings import Edit
-from tlslint.sources.nginx.lexer import COMMENT, QUOTED, WORD, tokenize
+from tlslint.sources.nginx.lexer import COMMENT, QUOTED, WORD, scan, tokenize
 from tlslint.sources.nginx.model import Directive, SourceText
 
 _INDENT_RE = re.compile(r"[ \t]*")
@@ -102,9 +102,15 @@ def insert_directive(
     It goes after ``after`` (on the line after it and any trailing comment),
     else at the start of the block.
     """
+    return _inserted(source, block, statement, after, child_indentation(source, block, siblings))
+
+
+def _inserted(
+    source: SourceText, block: Directive | None, statement: str, after: Directive | None, indent: str
+) -> Edit:
+    """``insert_directive`` with the indentation of the block's children given."""
     text = source.text
     newline = source.newline
-    indent = child_indentation(source, block, siblings)
     if after is not None:
         anchor = _end_of_statement_line(source, after)
     elif block is not None:
@@ -149,15 +155,14 @@ def _after_leading_comments(source: SourceText) -> int:
 
 def argument_tokens(directive: Directive) -> list[tuple[int, int, str, str]]:
     """(start, end, value, quote) of each argument as written."""
-    source = directive.source
-    tokens = tokenize(source.text[directive.start : directive.args_end])
-    result = []
-    for token in tokens[1:]:
-        if token.kind in (WORD, QUOTED):
-            result.append(
-                (directive.start + token.start, directive.start + token.end, token.value, token.quote)
-            )
-    return result
+    start = directive.start
+    text = directive.source.text[start : directive.args_end]
+    # The lexer's tuples, not ``tokenize``'s Token objects: each fix of an argument asks.
+    return [
+        (start + begin, start + end, value, text[begin] if kind == QUOTED else "")
+        for kind, value, begin, end in scan(text)[1:]
+        if kind in (WORD, QUOTED)
+    ]
 
 
 def replace_argument(directive: Directive, index: int, value: str) -> Edit:
@@ -343,7 +348,7 @@ def insert_directives(
     fixer. Where the block continues on the same line, they stay on that line.
     """
     indent = child_indentation(source, block, siblings)
-    probe = insert_directive(source, block, siblings, statements[0], after)
+    probe = _inserted(source, block, statements[0], after, indent)
     if probe.replacement == " " + statements[0]:
         joined = " " + " ".join(statements)
     else:
@@ -428,23 +433,82 @@ def built_lines(payload: Statement, unit: str) -> list[str]:
     The lines carry no outer indentation and no line ending: ``insert_lines_before``
     gives them the surrounding file's.
     """
-    key = (repr(payload), unit)
-    lines = _BUILT.get(key)
-    if lines is None:
-        from crossplane import build  # crossplane's builder: quoting as nginx reads it back
+    args: list[str] = []
+    shape = _shape(payload, args)
+    if shape is None:
+        text = _build(payload, unit)
+    else:
+        template = _BUILT.get((shape, unit))
+        if template is None:
+            built = _build(_with_placeholders(payload, iter(_PLACEHOLDERS)), unit)
+            # A format string: its braces doubled, each placeholder the number of its argument.
+            numbered = {ord(placeholder): f"{{{number}}}" for number, placeholder in enumerate(_PLACEHOLDERS)}
+            template = built.replace("{", "{{").replace("}", "}}").translate(numbered)
+            if len(_BUILT) < 4096:
+                _BUILT[shape, unit] = template
+        text = template.format(*args)
+    lines = text.split("\n")
+    if payload["directive"] == "map" and len(lines) > 2:
+        lines = [lines[0], *_aligned(lines[1:-1], unit), lines[-1]]
+    return lines
 
-        text: str = build([payload], indent=len(unit), tabs=unit == "\t")
-        lines = text.split("\n")
-        if payload["directive"] == "map" and len(lines) > 2:
-            lines = [lines[0], *_aligned(lines[1:-1], unit), lines[-1]]
-        if len(_BUILT) < 4096:
-            _BUILT[key] = lines
-    return list(lines)
+
+def _build(payload: Statement, unit: str) -> str:
+    from crossplane import build  # crossplane's builder: quoting as nginx reads it back
+
+    text: str = build([payload], indent=len(unit), tabs=unit == "\t")
+    return text
 
 
-# Blocks built, by their payload and unit: a fix repeated for 3,000 implicit upstreams
-# builds the same few shapes (crossplane's builder took a quarter of NGX212's check).
-_BUILT: dict[tuple[str, str], list[str]] = {}
+# Blocks built, by their shape (names and the number of arguments of each statement) and
+# unit, with a placeholder for each argument: a fix repeated for 3,000 implicit upstreams
+# builds the same few shapes with other addresses and names (crossplane's builder took a
+# quarter of NGX212's check, the look-up by the payload's repr a tenth of the rest).
+_BUILT: dict[tuple[object, str], str] = {}
+# An argument crossplane writes as it is, without quotes (its ``_needs_quotes`` is false):
+# printable ASCII but for blanks, quotes, braces, ";", "\" and "$". Any other (rare: a
+# map's variables) is built by crossplane each time.
+_PLAIN_ARGUMENT = re.compile(r"[\x21\x23\x25\x26\x28-\x3a\x3c-\x5b\x5d-\x7a\x7c\x7e]+")
+# One private-use character per argument of a template: written without quotes too, and
+# in no plain argument or statement name (``_shape``).
+_PLACEHOLDERS = "".join(map(chr, range(0xE000, 0xE100)))
+_PRIVATE = re.compile("[\ue000-\uf8ff]")
+
+
+def _shape(payload: Statement, args: list[str]) -> object | None:
+    """The payload's statement names and numbers of arguments, its arguments added to
+    ``args`` in the order crossplane writes them; None when an argument is not plain (or
+    the payload is not made by ``statement``)."""
+    name, written, block = payload["directive"], payload["args"], payload.get("block")
+    if len(payload) != (2 if block is None else 3) or not isinstance(name, str) or _PRIVATE.search(name):
+        return None
+    assert isinstance(written, list)
+    for arg in written:
+        if _PLAIN_ARGUMENT.fullmatch(arg) is None or len(args) == len(_PLACEHOLDERS):
+            return None
+        args.append(arg)
+    if block is None:
+        return (name, len(written))
+    assert isinstance(block, list)
+    inner = []
+    for child in block:
+        shape = _shape(child, args)
+        if shape is None:
+            return None
+        inner.append(shape)
+    return (name, len(written), tuple(inner))
+
+
+def _with_placeholders(payload: Statement, placeholders: Iterator[str]) -> Statement:
+    """The payload with each argument replaced by the next placeholder (``_shape``'s order)."""
+    written, block = payload["args"], payload.get("block")
+    assert isinstance(written, list)
+    args = [next(placeholders) for _ in written]
+    if block is None:
+        return statement(str(payload["directive"]), *args)
+    assert isinstance(block, list)
+    children = [_with_placeholders(child, placeholders) for child in block]
+    return statement(str(payload["directive"]), *args, block=children)
 
 
 def _aligned(lines: Sequence[str], unit: str) -> list[str]:

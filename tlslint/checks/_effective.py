@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from tlslint.sources.nginx.model import Directive
 from tlslint.workspace.nginx import Block, NginxConfig
@@ -54,11 +55,12 @@ class Header:
     directive: Directive
 
 
-def proxy_headers(block: Block) -> tuple[Block | None, list[Header]]:
+@lru_cache(maxsize=64)  # a fix of a location asks for its headers three or four times
+def proxy_headers(block: Block) -> tuple[Block | None, tuple[Header, ...]]:
     level, directives = effective_all(block, "proxy_set_header")
-    headers = [
+    headers = tuple(
         Header(d.args[0].lower(), d.args[1] if len(d.args) > 1 else "", d) for d in directives if d.args
-    ]
+    )
     return level, headers
 
 

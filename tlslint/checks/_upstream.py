@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from tlslint.checks import related, unique
-from tlslint.checks._effective import effective, proxy_headers, server_of
+from tlslint.checks._effective import effective, effective_all, proxy_headers, server_of
 from tlslint.findings import Edit, Related
 from tlslint.nginx_edits import (
     Statement,
@@ -39,7 +39,7 @@ from tlslint.nginx_edits import (
     replace_argument,
     replace_argument_text,
 )
-from tlslint.nginx_upstream_names import Outcome, config_outcomes
+from tlslint.nginx_upstream_names import HTTP_PASSES, Outcome, config_outcomes, pass_lines
 from tlslint.nginx_values import templated
 from tlslint.nginx_versions import (
     UPSTREAM_KEEPALIVE_DEFAULT,
@@ -59,6 +59,7 @@ PASS_MODULES = {
     "grpc_pass": "grpc",
     "memcached_pass": "memcached",
 }
+assert PASS_MODULES.keys() == HTTP_PASSES  # pass_lines finds them by these names
 TLS_SCHEMES = frozenset({"https", "grpcs", "suwsgi"})
 DEFAULT_PORTS = {"http": "80", "https": "443"}
 # Path words of locations that carry WebSocket (upgraded) connections only.
@@ -178,6 +179,7 @@ class PassTarget:
         return host
 
 
+@lru_cache(maxsize=4096)  # a server's locations pass to the same address
 def split_address(value: str) -> tuple[str, str, str, str] | None:
     """(scheme, host, port, rest) of ``[scheme://]host[:port][/uri]``; None when unparsable."""
     scheme, sep, rest = value.partition("://")
@@ -239,29 +241,28 @@ def pass_targets(config: NginxConfig) -> list[PassTarget]:
     outcomes = config_outcomes(config)
     found: list[PassTarget] = []
     seen: set[int] = set()
-    for block in config.top.walk():
+    for block, directive in pass_lines(config):
+        if not directive.args or id(directive) in seen:
+            continue
         if block.context in ("upstream", "map", "stream") or block.in_stream():
             continue
-        for directive in block.children:
-            module = PASS_MODULES.get(directive.name)
-            if module is None or not directive.args or id(directive) in seen:
-                continue
-            seen.add(id(directive))
-            location = nearest(block, "location")
-            value = directive.args[0]
-            match = _VARIABLE.match(value)
-            if match is not None:
-                for setter in _set_values(block, location, match.group(1) or match.group(2)):
-                    target = _target(directive, block, location, module, setter.args[1], known, setter)
-                    if target is not None:
-                        found.append(target)
-                continue
-            outcome = outcomes.get(id(directive))
-            if outcome is not None and outcome.refusal:
-                continue  # nginx refuses to start (NGX012): no upstream rule speaks of it
-            target = _target(directive, block, location, module, value, known, None, outcome)
-            if target is not None:
-                found.append(target)
+        seen.add(id(directive))
+        module = PASS_MODULES[directive.name]
+        location = nearest(block, "location")
+        value = directive.args[0]
+        match = _VARIABLE.match(value)
+        if match is not None:
+            for setter in _set_values(block, location, match.group(1) or match.group(2)):
+                target = _target(directive, block, location, module, setter.args[1], known, setter)
+                if target is not None:
+                    found.append(target)
+            continue
+        outcome = outcomes.get(id(directive))
+        if outcome is not None and outcome.refusal:
+            continue  # nginx refuses to start (NGX012): no upstream rule speaks of it
+        target = _target(directive, block, location, module, value, known, None, outcome)
+        if target is not None:
+            found.append(target)
     return found
 
 
@@ -732,10 +733,12 @@ def connection_issue(
     block: Block, versions: VersionRange, maps: dict[str, UpgradeMap]
 ) -> ConnectionIssue | None:
     """Why the Connection header ``block`` sends upstream stops reuse, or None."""
-    level, headers = proxy_headers(block)
-    lines = [h for h in headers if h.name == "connection"]
-    if any(templated(h.directive) for h in lines) or (
-        not lines and any(templated(h.directive, at=0) for h in headers)
+    # The directives, not proxy_headers' Header objects: asked for every location that
+    # proxies, by several rules, and most of them need no header but Connection's.
+    level, directives = effective_all(block, "proxy_set_header")
+    lines = [d for d in directives if d.args and d.args[0].lower() == "connection"]
+    if any(templated(d) for d in lines) or (
+        not lines and any(templated(d, at=0) for d in directives if d.args)
     ):
         return None  # the value (or, with none named Connection, a header's name) is a template's
     if not lines:
@@ -747,12 +750,12 @@ def connection_issue(
                 'no proxy_set_header Connection: nginx sends "Connection: close" before 1.29.7 (none since)'
             )
         return ConnectionIssue('no proxy_set_header Connection, so nginx sends "Connection: close"')
-    for header in lines:
-        value = header.value
+    for line in lines:
+        value = line.args[1] if len(line.args) > 1 else ""
         match = _VARIABLE.match(value.strip())
         if "$" not in value:
             if not plain_connection_ok(value):
-                return ConnectionIssue(f'proxy_set_header Connection "{value}"', header.directive, level)
+                return ConnectionIssue(f'proxy_set_header Connection "{value}"', line, level)
             continue
         if match is None:
             continue  # a value built from variables: not decidable
@@ -762,7 +765,7 @@ def connection_issue(
         return ConnectionIssue(
             f'proxy_set_header Connection {value} is "{upgrade.plain}" for every request that does '
             f"not upgrade (map $http_upgrade ${upgrade.variable})",
-            header.directive,
+            line,
             level,
             upgrade,
         )
@@ -789,6 +792,7 @@ def never_reuses(target: PassTarget, versions: VersionRange, maps: dict[str, Upg
 # --------------------------------------------------------------------------- edits
 
 
+@lru_cache(maxsize=64)  # asked for each location that proxies with the map's value
 def plain_request_empty(upgrade: UpgradeMap) -> Edit | None:
     """Make the map yield an empty Connection value (so no header) for plain requests."""
     entry = upgrade.entry
@@ -900,15 +904,15 @@ def new_block(anchor_directive: Directive, payload: Statement) -> Edit:
     """The block ``payload`` (a crossplane statement), built by crossplane, as new lines
     above ``anchor_directive``, indented as that part of the file is."""
     source = anchor_directive.source
-    unit = indent_unit(source)
     children = anchor_directive.block or []
     if children:
-        # The step the anchor's own block uses (files mixing tabs and spaces).
+        # The step the anchor's own block uses (files mixing tabs and spaces); the file's,
+        # which reads the whole file, only where that block shows none.
         outer = indentation(source, anchor_directive.start)
         inner = child_indentation(source, anchor_directive, children)
         if inner.startswith(outer) and len(inner) > len(outer):
-            unit = inner[len(outer) :]
-    return insert_lines_before(anchor_directive, built_lines(payload, unit))
+            return insert_lines_before(anchor_directive, built_lines(payload, inner[len(outer) :]))
+    return insert_lines_before(anchor_directive, built_lines(payload, indent_unit(source)))
 
 
 def free_name(taken: AbstractSet[str], preferred: str) -> str:
@@ -928,4 +932,4 @@ def complete(config: NginxConfig) -> bool:
 
 def every_pass(config: NginxConfig) -> Iterator[Directive]:
     """Every ``*_pass`` directive of the configuration, once each."""
-    return unique(d for block in config.top.walk() for d in block.children if d.name in PASS_MODULES)
+    return unique(directive for _, directive in pass_lines(config))

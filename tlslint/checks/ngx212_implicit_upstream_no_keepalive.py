@@ -68,6 +68,9 @@ from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import Block, NginxConfig, per_config
 
 CODE = "NGX212"
+_NOT_A_NAME = re.compile(r"[^A-Za-z0-9]+")
+# The keepalive_timeout of the upstream{} a fix declares.
+_NEW_TIMEOUT = parse_time(UPSTREAM_KEEPALIVE_TIMEOUT_DEFAULT)
 NO_HTTP_NOTE = (
     "an upstream{} belongs in http{}, which this file does not show (a server snippet): "
     "declare one where the server is included and point proxy_pass at it"
@@ -163,7 +166,7 @@ def _derived_name(target: PassTarget) -> str:
         stem = "unix_" + target.host[5:].rsplit("/", 1)[-1]
     else:
         stem = f"{target.host}_{target.port or ('443' if target.tls else '80')}"
-    name = re.sub(r"[^A-Za-z0-9]+", "_", stem).strip("_")
+    name = _NOT_A_NAME.sub("_", stem).strip("_")
     return f"backend_{name}" if name[:1].isdigit() else name
 
 
@@ -213,9 +216,8 @@ def _backend_race(workspace: Workspace, target: PassTarget, timed: bool | None) 
         return None  # no app server in the run: its modules stay unimported
     from tlslint.checks._backends import backends_at, racing
 
-    default = parse_time(UPSTREAM_KEEPALIVE_TIMEOUT_DEFAULT)  # the new upstream's
-    assert default is not None
-    return racing(backends_at(workspace, target.address), default if timed else math.inf)
+    assert _NEW_TIMEOUT is not None
+    return racing(backends_at(workspace, target.address), _NEW_TIMEOUT if timed else math.inf)
 
 
 def _links_a_backend(workspace: Workspace, target: PassTarget) -> bool:
@@ -308,11 +310,12 @@ def _location_change(
         # $proxy_host becomes the upstream's name: keep what the backend saw.
         if "host" not in names:
             change.headers.append(("Host", target.proxy_host))
-        verify = effective(target.block, "proxy_ssl_verify")
-        sni = effective(target.block, "proxy_ssl_server_name")
-        named = effective(target.block, "proxy_ssl_name")
-        # A template's value may turn them on: the name costs nothing where they are off.
-        uses_name = any(d is not None and (d.args[:1] == ("on",) or templated(d)) for d in (verify, sni))
-        if target.tls and named is None and uses_name and not target.host.startswith("unix:"):
-            change.statements.append(f"proxy_ssl_name {target.host};")
+        if target.tls and not target.host.startswith("unix:"):
+            verify = effective(target.block, "proxy_ssl_verify")
+            sni = effective(target.block, "proxy_ssl_server_name")
+            named = effective(target.block, "proxy_ssl_name")
+            # A template's value may turn them on: the name costs nothing where they are off.
+            uses_name = any(d is not None and (d.args[:1] == ("on",) or templated(d)) for d in (verify, sni))
+            if named is None and uses_name:
+                change.statements.append(f"proxy_ssl_name {target.host};")
     return change
