@@ -665,13 +665,14 @@ def _collect_servers(config: NginxConfig) -> None:
         streams.append(_server(top, top.parent, synthetic=True, stream=True))
     elif config.context == SERVER:
         servers.append(_server(top, None, synthetic=True))
-    for synthetic in (*servers, *streams):
-        synthetic.fragment = config.root.path.name
     else:
         http_blocks = [top] if top.context == HTTP else top.sub(HTTP)
         for http in http_blocks:
             for block in http.sub("server"):
                 servers.append(_server(block, http))
+    for synthetic in (*servers, *streams):
+        if synthetic.synthetic:  # named after the file that stands for its includers
+            synthetic.fragment = config.root.path.name
     _group(config, servers)
     stream_blocks = [top] if top.context == "stream" else top.sub("stream")
     streams += [
