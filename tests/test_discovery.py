@@ -361,7 +361,8 @@ def test_the_walks_resolutions_and_prefixes_are_the_file_systems(
         discovered = discover([top], (), tree)
         names = sorted(os.path.relpath(os.path.abspath(p), os.path.abspath(top)) for p in discovered.nginx)
         assert names == [
-            "conf.d/templates/b.conf", "nginx.conf", "real/c.conf", "sites-available/a.conf", "sites-enabled/x.conf",
+            "conf.d/templates/b.conf", "nginx.conf", "real/c.conf",
+            "sites-available/a.conf", "sites-enabled/x.conf",
         ]  # fmt: skip
         for path in discovered.nginx:
             assert resolved(path) == Path(os.path.realpath(path))

@@ -69,6 +69,8 @@ def remember(path: Path, absolute: str, real: Path, cwd: str) -> Path:
         found = real
         if len(_RESOLVED) < _LIMIT:
             _RESOLVED[absolute] = real
+    if len(_BY_PATH) < _LIMIT:
+        _BY_PATH[found] = found  # a real path resolves to itself
     if path.is_absolute():
         if len(_BY_PATH) < _LIMIT:
             _BY_PATH[path] = found
@@ -79,6 +81,14 @@ def remember(path: Path, absolute: str, real: Path, cwd: str) -> Path:
         if len(_BY_RELATIVE) < _LIMIT:
             _BY_RELATIVE[path] = found
     return found
+
+
+def known(absolute: str) -> Path | None:
+    """The Path already made for ``absolute`` (normalised) when it resolves to itself, as
+    the files a walk found do: one object per file, its text and hash computed once
+    (each first use of a new Path's text or hash raises and catches an AttributeError)."""
+    found = _RESOLVED.get(absolute)
+    return found if found is not None and os.fspath(found) == absolute else None
 
 
 def forget() -> None:

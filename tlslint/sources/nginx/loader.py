@@ -18,8 +18,8 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from tlslint.nginx_values import in_envsubst_file, placeholder
+from tlslint.paths import known, resolved_text
 from tlslint.paths import resolved as resolve_path
-from tlslint.paths import resolved_text
 from tlslint.sources.nginx.model import Directive, ParsedFile, SourceText
 from tlslint.sources.nginx.parser import Scanned, from_scanned, parse_file, parse_text
 from tlslint.sources.text import SourceError, brief, listing_problem, not_a_file
@@ -116,7 +116,7 @@ class NginxFiles:
         resolved = resolve_path(path)
         # os.path, not Path.absolute(): that builds Path.cwd() for every file. Normalised
         # or not, the two differ where the file itself is a symlink, which is what is asked.
-        if os.fspath(resolved) != os.path.abspath(path) and path.is_symlink():
+        if path is not resolved and os.fspath(resolved) != os.path.abspath(path) and path.is_symlink():
             self.aliases.setdefault(resolved, path)
         path = resolved
         if path in self.parsed:
@@ -276,7 +276,7 @@ class NginxFiles:
         target the tree does not hold)."""
         readable = set(files)
         if not links:
-            return [Path(p) for p in files], [p for p in found if p not in readable], []
+            return [known(p) or Path(p) for p in files], [p for p in found if p not in readable], []
         matches: list[Path] = []
         unmatched: list[str] = []
         fatal: list[tuple[Path, str]] = []
