@@ -323,3 +323,52 @@ def test_absolute_include_maps_through_nginx_roots(tmp_path: Path) -> None:
     assert [(code, line) for code, line, _ in messages] == [("NGX002", 3), ("NGX002", 4)]
     assert 'absolute include "/opt/tls/params.conf" is outside the mapped roots' in messages[1][2]
     assert 'map it with nginx.roots (roots = { "/opt/tls" = ' in messages[1][2]
+
+
+# --- what the walk remembers ----------------------------------------------------
+
+
+@pytest.mark.parametrize("given", ["relative", "absolute", "through a symlink"])
+def test_the_walks_resolutions_and_prefixes_are_the_file_systems(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: str
+) -> None:
+    # The walk records where each file resolves from its directory's place, and the
+    # loader takes a file's prefix by its directory's text: both must answer as realpath
+    # and a Path resolved afresh do, for relative and absolute walks, symlinked
+    # directories and files, and after the working directory changes.
+    from tlslint.paths import forget, resolved
+    from tlslint.sources.nginx.loader import prefix_for, prefix_of_directory
+
+    tree = tmp_path / "tree"
+    write_files(
+        tree,
+        {
+            "nginx.conf": NGINX_SERVER,
+            "sites-available/a.conf": NGINX_SERVER,
+            "conf.d/templates/b.conf": NGINX_SERVER,
+            "real/c.conf": NGINX_SERVER,
+        },
+    )
+    write_files(tmp_path, {"outside/x.conf": NGINX_SERVER})
+    (tree / "sites-enabled").mkdir()
+    (tree / "sites-enabled" / "x.conf").symlink_to(tmp_path / "outside" / "x.conf")
+    (tree / "linked").symlink_to("real")  # not followed by the walk
+    (tmp_path / "alias").symlink_to("tree")
+    top = {"relative": Path("."), "absolute": tree, "through a symlink": tmp_path / "alias"}[given]
+    monkeypatch.chdir(tree)
+    forget()
+    for _ in range(2):  # the second walk over what the first remembered
+        discovered = discover([top], (), tree)
+        names = sorted(os.path.relpath(os.path.abspath(p), os.path.abspath(top)) for p in discovered.nginx)
+        assert names == [
+            "conf.d/templates/b.conf", "nginx.conf", "real/c.conf",
+            "sites-available/a.conf", "sites-enabled/x.conf",
+        ]  # fmt: skip
+        for path in discovered.nginx:
+            assert resolved(path) == Path(os.path.realpath(path))
+            parent = Path(os.path.realpath(os.path.dirname(os.path.abspath(path))))
+            assert prefix_for(path) == prefix_of_directory(parent)
+    monkeypatch.chdir(tree / "real")  # "." is another place now
+    assert resolved(Path("c.conf")) == (tree / "real" / "c.conf").resolve()
+    assert prefix_for(Path("c.conf")) == (tree / "real").resolve()
+    assert prefix_for(Path("../conf.d/templates/b.conf")) == tree.resolve()

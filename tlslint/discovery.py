@@ -141,7 +141,7 @@ def discover(
                 continue
             unread = len(found.unreadable)
             walked = _walk(path, excludes, base, found.unreadable, roots)
-            added = [_add(found, file, seen, explicit=False) for file in walked]
+            added = [_add(found, file, seen, explicit=False, resolved=real) for file, real in walked]
             if not any(added) and len(found.unreadable) == unread:  # something unread: not "empty"
                 found.empty.append(path)
         elif not force_exclude:
@@ -163,9 +163,18 @@ def missing_reason(path: Path) -> str:
     return not_a_file(path) or listing_problem(path) or "no such file or directory"
 
 
-def _add(found: Discovered, path: Path, seen: set[Path], *, explicit: bool, sniff: bool = False) -> bool:
-    """Record ``path`` if it is configuration; whether it is (or was already)."""
-    resolved = resolve_path(path)
+def _add(
+    found: Discovered,
+    path: Path,
+    seen: set[Path],
+    *,
+    explicit: bool,
+    sniff: bool = False,
+    resolved: Path | None = None,
+) -> bool:
+    """Record ``path`` if it is configuration; whether it is (or was already).
+    ``resolved``: where it resolves, when the walk knows."""
+    resolved = resolved if resolved is not None else resolve_path(path)
     if resolved in seen:
         return True
     if path.name in KUSTOMIZATION_NAMES:  # rendered, never checked as a file
@@ -341,7 +350,7 @@ def _walk(
     base: Path,
     unreadable: list[tuple[Path, str]],
     roots: Mapping[str, Path],
-) -> Iterator[Path]:
+) -> Iterator[tuple[Path, Path | None]]:
     ignores = _ancestor_gitignores(top.resolve())
     yield from _walk_dir(top, ignores, excludes, base, unreadable, roots)
 
@@ -353,47 +362,75 @@ def _walk_dir(
     base: Path,
     unreadable: list[tuple[Path, str]],
     roots: Mapping[str, Path],
-) -> Iterator[Path]:
+) -> Iterator[tuple[Path, Path | None]]:
+    """The files below ``directory``, each with where it resolves when the walk knows
+    (None for a symlink)."""
     # A stack, not recursion: a tree thousands of levels deep must not exhaust
     # Python's. Symlinks to directories are not followed, so a symlink loop cannot
     # make the walk endless; FIFOs, sockets and devices are not files (never opened),
     # and those named like configuration are reported in ``unreadable``, as are
     # directories that cannot be listed.
     mapped = _mapped_prefixes(roots)
-    stack = [(*_listing(directory, ignores, unreadable), resolve_path(directory))]
+    here = os.getcwd()
+    stack = [_level(directory, resolve_path(directory), ignores, unreadable)]
     while stack:
-        entries, level_ignores, real_directory = stack[-1]
-        entry = next(entries, None)
+        level = stack[-1]
+        entry = next(level.entries, None)
         if entry is None:
             stack.pop()
             continue
-        absolute = os.path.abspath(entry.path)
-        # Below a resolved directory, an entry that is no symlink resolves beside it.
-        real = None if entry.is_symlink() else real_directory / entry.name
-        if real is not None:
-            remember(absolute, real)
+        name = entry.name
         is_dir = entry.is_dir(follow_symlinks=False)
-        if is_dir and entry.name in ALWAYS_SKIPPED_DIRS:
+        if is_dir and name in ALWAYS_SKIPPED_DIRS:
             continue
-        if not is_dir and entry.name[0] == ".":
+        if not is_dir and name[0] == ".":
             continue  # a hidden file (h5bp's conf.d/.default.conf, Emacs' .#x lock): nginx's glob skips it
-        path = Path(entry.path)
-        if _ignored(path, is_dir, level_ignores, excludes, base, absolute):
+        # The directory's Path, absolute path and place, each made once for all its
+        # entries: per entry, Path(entry.path) parses the whole path and abspath asks
+        # for the working directory.
+        path = level.path / name
+        absolute = os.path.join(level.absolute, name)
+        if entry.is_symlink():
+            real = None
+        else:
+            # Below a resolved directory, an entry that is no symlink resolves beside it.
+            real = remember(path, absolute, path if level.real is level.path else level.real / name, here)
+        if _ignored(path, is_dir, level.ignores, excludes, base, absolute):
             continue
-        if real is None and _host_link(absolute, real_directory, mapped):
+        if real is None and _host_link(absolute, level.real, mapped):
             # sites-enabled/x -> /etc/nginx/sites-available/x: the tree's copy, never this host's
             local = _in_tree(path, roots)
             if local is not None:
-                yield local
+                yield local, None
             continue
         if is_dir:
-            stack.append((*_listing(path, level_ignores, unreadable), real or resolve_path(path)))
+            stack.append(_level(path, real or resolve_path(path), level.ignores, unreadable))
         elif _is_file(entry):
-            yield path
+            yield path, real
         elif named_like_config(path):
             problem = not_a_file(path)  # '' for a symlink to a directory: not followed
             if problem:
                 unreadable.append((path, problem))
+
+
+@dataclass
+class _Level:
+    """A directory being walked: its entries left, and what each entry's path is made from."""
+
+    entries: Iterator[os.DirEntry[str]]
+    ignores: list[tuple[Path, PathSpec[Any]]]  # the .gitignore rules that apply inside it
+    path: Path
+    absolute: str
+    real: Path  # where it resolves: ``path`` itself when that is already absolute and real
+
+
+def _level(
+    directory: Path, real: Path, ignores: list[tuple[Path, PathSpec[Any]]], unreadable: list[tuple[Path, str]]
+) -> _Level:
+    entries, ignores = _listing(directory, ignores, unreadable)
+    absolute = os.path.abspath(directory)
+    itself = os.fspath(directory) == absolute == os.fspath(real)
+    return _Level(entries, ignores, directory, absolute, directory if itself else real)
 
 
 def _mapped_prefixes(roots: Mapping[str, Path]) -> tuple[str, ...]:

@@ -25,7 +25,7 @@ def resolved(path: Path) -> Path:
     if isinstance(path, Path) and not path.is_absolute():
         return _resolved_relative(path)
     # Keyed on the absolute path: "." means another place after a chdir.
-    found = _resolved_text(os.path.abspath(path))
+    found = resolved_text(os.path.abspath(path))
     if isinstance(path, Path):  # absolute: a relative one was answered above
         if len(_BY_PATH) >= _LIMIT:
             _BY_PATH.clear()
@@ -41,14 +41,14 @@ def _resolved_relative(path: Path) -> Path:
         _RELATIVE_TO = here
     found = _BY_RELATIVE.get(path)
     if found is None:
-        found = _resolved_text(os.path.normpath(os.path.join(here, path)))
+        found = resolved_text(os.path.normpath(os.path.join(here, path)))
         if len(_BY_RELATIVE) >= _LIMIT:
             _BY_RELATIVE.clear()
         _BY_RELATIVE[path] = found
     return found
 
 
-def _resolved_text(absolute: str) -> Path:
+def resolved_text(absolute: str) -> Path:
     """Where the normalised absolute path ``absolute`` resolves, asked of the file system once."""
     found = _RESOLVED.get(absolute)
     if found is None:
@@ -58,12 +58,37 @@ def _resolved_text(absolute: str) -> Path:
     return found
 
 
-def remember(absolute: str, real: Path) -> None:
-    """Record where ``absolute`` resolves, known without asking the file system: a
-    directory walk knows a plain file's place from its directory's (realpath
-    would lstat every component of every file's path)."""
-    if len(_RESOLVED) < _LIMIT:
-        _RESOLVED.setdefault(absolute, real)
+def remember(path: Path, absolute: str, real: Path, cwd: str) -> Path:
+    """Record where ``path`` (``absolute``, made while the working directory was ``cwd``)
+    resolves, known without asking the file system: a directory walk knows a plain
+    file's place from its directory's (realpath would lstat every component of every
+    file's path). Where it resolves: ``real``, or what was known already."""
+    global _RELATIVE_TO
+    found = _RESOLVED.get(absolute)
+    if found is None:
+        found = real
+        if len(_RESOLVED) < _LIMIT:
+            _RESOLVED[absolute] = real
+    if len(_BY_PATH) < _LIMIT:
+        _BY_PATH[found] = found  # a real path resolves to itself
+    if path.is_absolute():
+        if len(_BY_PATH) < _LIMIT:
+            _BY_PATH[path] = found
+    else:
+        if cwd != _RELATIVE_TO:  # as _resolved_relative: its entries hold for one directory
+            _BY_RELATIVE.clear()
+            _RELATIVE_TO = cwd
+        if len(_BY_RELATIVE) < _LIMIT:
+            _BY_RELATIVE[path] = found
+    return found
+
+
+def known(absolute: str) -> Path | None:
+    """The Path already made for ``absolute`` (normalised) when it resolves to itself, as
+    the files a walk found do: one object per file, its text and hash computed once
+    (each first use of a new Path's text or hash raises and catches an AttributeError)."""
+    found = _RESOLVED.get(absolute)
+    return found if found is not None and os.fspath(found) == absolute else None
 
 
 def forget() -> None:
