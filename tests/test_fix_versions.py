@@ -338,3 +338,20 @@ def test_a_range_across_1_13_0_without_tls13_anywhere_gets_the_fix_without_it(tm
     fixed = conf.read_text(encoding="utf-8")
     assert "ssl_protocols TLSv1.2;" in fixed and "TLSv1.3" not in fixed
     assert nginx_harness.nginx_t(fixed).ok
+
+
+def test_an_image_older_than_the_rules_describe_gets_the_settings_warning(tmp_path: Path) -> None:
+    """FROM nginx:1.10.3 declares what `--nginx-version 1.10.3` does: the same warning, on
+    stderr (at the image's line) and in --show-settings, where the image is reported."""
+    (tmp_path / "nginx.conf").write_text(OLD_SITE, encoding="utf-8")
+    (tmp_path / "Dockerfile").write_text("FROM nginx:1.10.3-alpine\n", encoding="utf-8")
+    older = "runs nginx 1.10.3, older than 1.18.0, the oldest release tlslint's rules describe"
+    shown = _tlslint(tmp_path, "--select", "NGX303", "nginx.conf")
+    assert f"tlslint: warning: Dockerfile:1:1: FROM nginx:1.10.3-alpine {older}" in shown.stderr
+    settings = _tlslint(tmp_path, "--show-settings", "nginx.conf")
+    assert f"# FROM nginx:1.10.3-alpine {older}" in settings.stdout
+    # A supported image, or a setting that overrules the image, is not warned of as one.
+    (tmp_path / "Dockerfile").write_text("FROM nginx:1.22.1\n", encoding="utf-8")
+    assert "older than" not in _tlslint(tmp_path, "nginx.conf").stderr
+    (tmp_path / "Dockerfile").write_text("FROM nginx:1.10.3-alpine\n", encoding="utf-8")
+    assert "older than" not in _tlslint(tmp_path, "--nginx-version", "1.22.1", "nginx.conf").stderr
