@@ -10,10 +10,12 @@ changes nothing. Shapes after the corpus's (misskey's example: `listen 443 http2
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
+import nginx_harness
 from helpers import settings_for
 
 from tlslint.engine import RunResult, run
@@ -295,3 +297,61 @@ def test_an_older_declared_release_states_its_own_default(tmp_path: Path) -> Non
     assert "nginx 1.10.3's default ssl_protocols (TLSv1 TLSv1.1 TLSv1.2;" in shown.stdout
     settings = _tlslint(tmp_path, "--nginx-version", "1.10.3", "--show-settings", "nginx.conf")
     assert "# nginx.version 1.10.3 is older than 1.18.0" in settings.stdout
+
+
+def _compose(tmp_path: Path, *images: str) -> None:
+    services = "".join(f"  s{n}:\n    image: {image}\n" for n, image in enumerate(images))
+    (tmp_path / "docker-compose.yml").write_text(f"services:\n{services}", encoding="utf-8")
+
+
+def test_no_protocols_fix_where_a_range_across_1_13_0_has_tls13_later(tmp_path: Path) -> None:
+    """nginx:1.12.2 beside nginx:1.27.3: 1.12.2 refuses `ssl_protocols TLSv1.3`, and
+    1.23.4's default has it. `ssl_protocols TLSv1.2;` would turn TLS 1.3 off there (and
+    fail the next run), so no fix; the note says the releases disagree, not that the range
+    refuses TLSv1.3."""
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(OLD_SITE, encoding="utf-8")
+    _compose(tmp_path, "nginx:1.12.2", "nginx:1.27.3-alpine")
+    shown = _tlslint(tmp_path, "--select", "NGX302,NGX303", "--format", "json", "nginx.conf")
+    found = {f["code"]: f for f in json.loads(shown.stdout)["findings"]}
+    assert found["NGX303"]["fix"] is None
+    for code in ("NGX302", "NGX303"):
+        note = found[code]["note"]
+        assert "holds releases before 1.13.0, which refuse `ssl_protocols TLSv1.3`" in note, note
+        assert "set nginx.version to decide" in note and "upgrade nginx" not in note, note
+    assert "from 1.23.4 releases whose ssl_protocols has it" in found["NGX303"]["note"]
+    done = _tlslint(tmp_path, "--fix", "--unsafe-fixes", "nginx.conf")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert conf.read_text(encoding="utf-8") == OLD_SITE
+
+
+def test_a_range_across_1_13_0_without_tls13_anywhere_gets_the_fix_without_it(tmp_path: Path) -> None:
+    """nginx:1.12.2 beside nginx:1.19.0: no release has TLSv1.3 on (the default gains it in
+    1.23.4), so `ssl_protocols TLSv1.2;` takes nothing away and every release loads it."""
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(OLD_SITE, encoding="utf-8")
+    _compose(tmp_path, "nginx:1.12.2", "nginx:1.19.0")
+    shown = _tlslint(tmp_path, "--select", "NGX303", "nginx.conf")
+    assert "add `ssl_protocols TLSv1.2;` to http{}" in shown.stdout
+    assert "which refuse `ssl_protocols TLSv1.3`: the fix leaves it out" in shown.stdout
+    _tlslint(tmp_path, "--fix", "--unsafe-fixes", "nginx.conf")
+    fixed = conf.read_text(encoding="utf-8")
+    assert "ssl_protocols TLSv1.2;" in fixed and "TLSv1.3" not in fixed
+    assert nginx_harness.nginx_t(fixed).ok
+
+
+def test_an_image_older_than_the_rules_describe_gets_the_settings_warning(tmp_path: Path) -> None:
+    """FROM nginx:1.10.3 declares what `--nginx-version 1.10.3` does: the same warning, on
+    stderr (at the image's line) and in --show-settings, where the image is reported."""
+    (tmp_path / "nginx.conf").write_text(OLD_SITE, encoding="utf-8")
+    (tmp_path / "Dockerfile").write_text("FROM nginx:1.10.3-alpine\n", encoding="utf-8")
+    older = "runs nginx 1.10.3, older than 1.18.0, the oldest release tlslint's rules describe"
+    shown = _tlslint(tmp_path, "--select", "NGX303", "nginx.conf")
+    assert f"tlslint: warning: Dockerfile:1:1: FROM nginx:1.10.3-alpine {older}" in shown.stderr
+    settings = _tlslint(tmp_path, "--show-settings", "nginx.conf")
+    assert f"# FROM nginx:1.10.3-alpine {older}" in settings.stdout
+    # A supported image, or a setting that overrules the image, is not warned of as one.
+    (tmp_path / "Dockerfile").write_text("FROM nginx:1.22.1\n", encoding="utf-8")
+    assert "older than" not in _tlslint(tmp_path, "nginx.conf").stderr
+    (tmp_path / "Dockerfile").write_text("FROM nginx:1.10.3-alpine\n", encoding="utf-8")
+    assert "older than" not in _tlslint(tmp_path, "--nginx-version", "1.22.1", "nginx.conf").stderr

@@ -321,6 +321,23 @@ def test_a_key_written_as_the_directive_is_pointed_at_the_key_that_renders_it(tm
     )
 
 
+def test_a_key_written_as_a_client_directive_no_key_renders_gets_no_upstream_key(tmp_path: Path) -> None:
+    """No ConfigMap key renders the client's keepalive_time or keepalive_min_timeout
+    (facts §1.2): the closest spellings, upstream-keepalive-time and -timeout, are the
+    upstream pool's settings, and `keep-alive` renders keepalive_timeout."""
+    cm = DIRECTIVE_NAMED.replace(
+        '  keepalive-requests: "1000"\n  keepalive-timeout: "75"\n  upstream-keepalive-timeout: "60"\n',
+        '  keepalive-time: "1h"\n  keepalive_time: "1h"\n  keepalive-min-timeout: "5s"\n',
+    )
+    result = check_files(tmp_path, {"cm.yaml": cm}, {"select": ["GW002"]})
+    hints = [f.message.split("ignores it")[1] for f in result.findings]
+    assert hints == [
+        "; no ingress-nginx key renders nginx's keepalive_time for clients",
+        "; no ingress-nginx key renders nginx's keepalive_time for clients",
+        "; no ingress-nginx key renders nginx's keepalive_min_timeout for clients",
+    ]
+
+
 def test_duplicate_keys_and_templates(tmp_path: Path) -> None:
     duplicated = GATEWAY.replace("    tls: {mode", "    tls: {mode: SIMPLE}\n    tls: {mode")
     template = GATEWAY.replace("  servers:\n", "  servers:\n  {{- range .Values.servers }}\n")

@@ -18,7 +18,7 @@ from helpers import check_files, settings_for
 from tlslint import __version__, catalogue
 from tlslint.engine import RunResult, run
 from tlslint.findings import Edit, Finding, Fix, Severity
-from tlslint.report import github, json_format, render, sarif
+from tlslint.report import github, gitlab, json_format, junit, render, sarif
 from tlslint.report.rule_page import rule_page
 
 # NGX101 as an error at line 2 (`server {`), with a related location at line 7.
@@ -244,7 +244,9 @@ def test_sarif_with_findings_validates(in_tmp: Path, sarif_validator: jsonschema
     for item, finding in zip(sarif_run["results"], result.findings, strict=True):
         assert item["ruleId"] == finding.code
         assert driver["rules"][item["ruleIndex"]]["id"] == finding.code
-        assert item["message"] == {"text": finding.message}
+        # The note (NGX401's: how to fix it by hand) follows the message on a line of its own.
+        assert item["message"] == {"text": "\n".join(filter(None, (finding.message, finding.fix_note)))}
+        assert item.get("properties", {}).get("note", "") == finding.fix_note
         assert (
             item["level"] == {"error": "error", "warning": "warning", "info": "note"}[str(finding.severity)]
         )
@@ -525,6 +527,59 @@ def test_github_escaping_of_real_paths_and_messages(in_tmp: Path) -> None:
 def test_github_escape_functions() -> None:
     assert github.escape_data("100% a\r\nb: c, d") == "100%25 a%0D%0Ab: c, d"
     assert github.escape_property("100% a\r\nb: c, d") == "100%25 a%0D%0Ab%3A c%2C d"
+
+
+# --- fix notes ------------------------------------------------------------------------------------
+
+# NGX210 with a safe fix whose note is its caveat: no app server's config is in the run,
+# so the backend's idle keep-alive timeout is unknown (the shape of Django's gunicorn docs).
+UNKNOWN_BACKEND = """\
+events {}
+http {
+  upstream app_server {
+    server unix:/tmp/gunicorn.sock fail_timeout=0;
+  }
+  server {
+    listen 80 default;
+    location / {
+      proxy_set_header Host $http_host;
+      proxy_pass http://app_server;
+    }
+  }
+}
+"""
+CAVEAT = "the backend's idle keep-alive timeout is unknown"
+
+
+def test_every_ci_format_carries_the_fix_note(
+    in_tmp: Path, sarif_validator: jsonschema.Draft4Validator
+) -> None:
+    """A safe fix's caveat reaches the PR annotation, the SARIF result, GitLab's issue and
+    JUnit's failure, as it reaches the text and JSON reports; fingerprints do not move."""
+    result = check_files(
+        in_tmp, {"nginx.conf": UNKNOWN_BACKEND}, {"nginx": {"version": "1.22.1"}, "select": ["NGX210"]}
+    )
+    (finding,) = result.findings
+    assert finding.fix is not None and finding.fix.safe and CAVEAT in finding.fix_note
+    note = f"note: {finding.fix_note}"
+
+    (line,) = github.render(result).splitlines()
+    assert line.endswith("::" + github.escape_data(f"{finding.message}\n{note}"))
+
+    log = assert_valid_sarif(sarif_validator, sarif.render(result))
+    (item,) = log["runs"][0]["results"]
+    assert item["message"]["text"] == f"{finding.message}\n{note}"
+    assert item["properties"] == {"note": finding.fix_note}
+    assert item["fixes"][0]["description"] == {"text": finding.fix.description}
+    assert item["partialFingerprints"] == {"tlslint/v1": sarif.fingerprints([finding])[0]}
+
+    (issue,) = gitlab.report(result)
+    assert issue["description"] == f"NGX210: {finding.message}\n{note}"
+    assert issue["fingerprint"] == sarif.fingerprints([finding])[0]
+
+    failure = junit.document(result).find("testsuite/testcase/failure")
+    assert failure is not None and failure.text is not None
+    assert failure.text.splitlines()[-2:] == [f"  fix: {finding.fix.description}", f"  {note}"]
 
 
 # --- all formats --------------------------------------------------------------------------------

@@ -78,3 +78,21 @@ def test_real_servers_and_snippets_with_listens_keep_their_label(tmp_path: Path)
     assert "TLS server[a.example.com@*:443]" in next(f.message for f in result.findings if f.code == "NGX302")
     snippet = check_files(tmp_path / "listens", {"site.conf": "listen 443 ssl;\n" + SNIPPET}, RULES)
     assert "TLS server[*:443]" in next(f.message for f in snippet.findings if f.code == "NGX302")
+
+
+def test_ngx304_on_a_snippet_says_the_includer_holds_the_listen(tmp_path: Path) -> None:
+    """A server snippet with `ssl on;` has no listen line of its own: whether the server
+    that includes it listens on the default port cannot be seen from it (it usually has a
+    listen line), so the note sends `ssl` to that server's listen lines."""
+    snippet = (
+        "server_name c.example.com;\nssl_certificate /etc/ssl/c.pem;\n"
+        "ssl_certificate_key /etc/ssl/c.key;\nssl on;\n"
+    )
+    result = check_files(tmp_path, {"site.conf": snippet}, {"select": ["NGX304"]})
+    (finding,) = result.findings
+    assert finding.fix is None
+    assert "default port" not in finding.fix_note
+    assert finding.fix_note == (
+        "this snippet (site.conf) has no listen line to put `ssl` on: add `ssl` to the listen "
+        "lines of the server that includes it"
+    )

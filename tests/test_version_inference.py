@@ -527,3 +527,47 @@ def test_an_image_inside_a_series_setting_agrees_with_it(tmp_path: Path) -> None
     assert codes(check_files(tmp_path, files, {"select": ["NGX004"], "nginx": {"version": "1.24"}})) == [
         "NGX004"
     ]
+
+
+CACHE_127 = (
+    "events {}\nhttp {\n    ssl_certificate_cache max=100;\n    server {\n        listen 443 ssl;\n"
+    "        server_name a.example;\n        ssl_certificate /etc/ssl/a.pem;\n"
+    "        ssl_certificate_key /etc/ssl/a.key;\n    }\n}\n"
+)
+
+
+def test_a_line_from_inside_a_series_setting_is_information_naming_its_release(tmp_path: Path) -> None:
+    """`ssl_certificate_cache` appeared in 1.27.4: "1.27" names a series that has it (the
+    image nginx:1.27 runs the file cleanly), so not "nginx 1.27.0 refuses to start"."""
+    (finding,) = check_files(
+        tmp_path, {"nginx.conf": CACHE_127}, {"select": ["NGX004"], "nginx": {"version": "1.27"}}
+    ).findings
+    assert finding.severity == Severity.INFO, finding.message
+    assert "refuses to start" not in finding.message
+    assert "nginx.version 1.27 names a series whose releases before 1.27.4 refuse to start" in finding.message
+    assert "1.27.4 or later for this line" in finding.message
+    # The exact release, and a series the line is not in, still refuse it.
+    for version, refusing in (("1.27.0", "nginx 1.27.0"), ("1.26", "nginx 1.26.0")):
+        (finding,) = check_files(
+            tmp_path, {"nginx.conf": CACHE_127}, {"select": ["NGX004"], "nginx": {"version": version}}
+        ).findings
+        assert finding.severity == Severity.ERROR
+        assert f"{refusing} refuses to start" in finding.message
+
+
+def test_stream_virtual_servers_under_a_series_setting_that_has_them(tmp_path: Path) -> None:
+    """Two stream servers on one port need 1.25.5: information under "1.25", an error under
+    "1.25.0"."""
+    server = (
+        "    server {{\n        listen 5432 ssl;\n        server_name {0}.example;\n"
+        "        ssl_certificate /etc/ssl/a.pem;\n        ssl_certificate_key /etc/ssl/a.key;\n"
+        "        proxy_pass 127.0.0.1:5433;\n    }}\n"
+    )
+    text = "events {}\nstream {\n" + server.format("a") + server.format("b") + "}\n"
+    for version, severity in (("1.25", Severity.INFO), ("1.25.0", Severity.ERROR)):
+        result = check_files(
+            tmp_path, {"nginx.conf": text}, {"select": ["NGX004"], "nginx": {"version": version}}
+        )
+        shared = [f for f in result.findings if "another stream server" in f.message]
+        assert [f.severity for f in shared] == [severity], version
+        assert {f.severity for f in result.findings} == {severity}, version

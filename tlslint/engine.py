@@ -281,6 +281,8 @@ def _run(
     in_scope = [p for p in commented if scope is None or p in scope]
     unknown = filters.unknown_codes(in_scope)
     warnings = _unknown_code_warnings(unknown) if unknown else []
+    if not declaring:  # an image older than the rules describe, as the setting is warned of
+        warnings += _older_image_warnings(images.values())
     malformed = filters.malformed(in_scope)
     if malformed:
         from tlslint.suppressions import malformed_warnings
@@ -556,6 +558,16 @@ def _unused_suppressions(filters: Filters, paths: list[Path]) -> list[Finding]:
     from tlslint.suppressions import unused_findings
 
     return unused_findings(catalogue.index()[UNUSED_SUPPRESSION], filters.unused(paths))
+
+
+def _older_image_warnings(images: Iterable[VersionRange]) -> list[tuple[Location, str]]:
+    from tlslint.version_report import older_images
+
+    return [
+        (Location(evidence.path, evidence.line, 1), warning)
+        for evidence, warning in older_images(images)
+        if evidence.path is not None
+    ]
 
 
 def _unknown_code_warnings(unknown: list[tuple[Suppression, str]]) -> list[tuple[Location, str]]:

@@ -160,11 +160,25 @@ def below_supported_warning(text: str) -> str:
     if version >= OLDEST_SUPPORTED:
         return ""
     return (
-        f"nginx.version {text.strip()} is older than {format_version(OLDEST_SUPPORTED)}, the oldest "
-        "release tlslint's rules describe: they report the lines it refuses (NGX004) and its "
-        "documented default ssl_protocols, and no fix writes what it refuses, but other changes "
-        f"before {format_version(OLDEST_SUPPORTED)} are not followed; for a fork, give the release "
+        f"nginx.version {text.strip()} is older than {_below_supported()}; for a fork, give the release "
         "of its nginx core, not the fork's own number (Angie 1.x is not nginx 1.x)"
+    )
+
+
+def below_supported_image_warning(image: str, version: Version) -> str:
+    """The same warning for an image that runs such a release (``FROM nginx:1.10.3`` at
+    Dockerfile:1, ``nginx 1.10.3``); else ''. An image's nginx core is known (a fork's
+    tag gives its core or nothing), so there is no fork to warn of."""
+    if version >= OLDEST_SUPPORTED:
+        return ""
+    return f"{image} runs nginx {format_version(version)}, older than {_below_supported()}"
+
+
+def _below_supported() -> str:
+    return (
+        f"{format_version(OLDEST_SUPPORTED)}, the oldest release tlslint's rules describe: they report "
+        "the lines it refuses (NGX004) and its documented default ssl_protocols, and no fix writes what "
+        f"it refuses, but other changes before {format_version(OLDEST_SUPPORTED)} are not followed"
     )
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tlslint.nginx_versions import format_version
+from tlslint.nginx_versions import below_supported_image_warning, format_version
 from tlslint.version_range import DEPLOYMENT, DIRECTIVE, SETTING, Evidence, VersionRange, shown_path
 
 if TYPE_CHECKING:
@@ -33,6 +34,8 @@ def show_versions(targets: list[Path], settings: Settings) -> str:
         lines.append(f"# declared: {_declared(declared[0] if declared else workspace.nginx_declared)}")
     else:
         lines.append("# declared: by configuration, the nginx images nearest above each (below)")
+    for evidence, warning in older_images(declared):
+        lines.append(f"# {warning} ({evidence.where})" if evidence.where else f"# {warning}")
     if not workspace.nginx:
         lines.append("# no nginx configuration under the paths given")
     for config, versions in list(zip(workspace.nginx, declared, strict=True))[:SHOWN_CONFIGS]:
@@ -45,6 +48,21 @@ def show_versions(targets: list[Path], settings: Settings) -> str:
     if more > 0:
         lines.append(f"# ... and {more} more configurations")
     return "\n".join(lines) + "\n"
+
+
+def older_images(declared: Iterable[VersionRange]) -> list[tuple[Evidence, str]]:
+    """The images among ``declared`` that run nginx older than the rules describe, each
+    once with its warning (``FROM nginx:1.10.3-alpine runs nginx 1.10.3, older than ...``):
+    the one the setting gets, for the release an image declares."""
+    found: dict[str, tuple[Evidence, str]] = {}
+    for versions in declared:
+        evidence = versions.low_by
+        if versions.low is None or evidence is None or evidence.kind != DEPLOYMENT:
+            continue
+        warning = below_supported_image_warning(evidence.what, versions.low)
+        if warning:
+            found.setdefault(evidence.phrase(), (evidence, warning))
+    return list(found.values())
 
 
 def _declared(declared: VersionRange) -> str:

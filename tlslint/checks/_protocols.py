@@ -716,15 +716,60 @@ def writable(protocols: Sequence[str], versions: VersionRange) -> tuple[str, ...
     )
 
 
-def refused_note(protocols: Sequence[str], versions: VersionRange) -> str:
-    """Why a fix leaves out what ``writable`` dropped: `` (nginx 1.10.3 refuses ...)``."""
+def refused_note(
+    protocols: Sequence[str],
+    versions: VersionRange,
+    site: ProtocolSite,
+    *,
+    fixed: bool,
+    replaces: bool = True,
+) -> str:
+    """Why a fix leaves out what ``writable`` dropped, true of the whole range:
+    ``nginx 1.10.3 refuses ...`` where every release of it does, else that its releases
+    disagree. ``fixed``: the finding writes the rest (``may_write`` allowed it);
+    ``replaces``: a line without them is what the rule would write (NGX303's)."""
     dropped = [protocol for protocol in protocols if protocol not in writable(protocols, versions)]
     if not dropped:
         return ""
-    spans = [span for p in dropped for _, span in argument_form("ssl_protocols", (p,), "http")]
-    since = max((span.since for span in spans if span.since is not None), default=None)
+    since = _accepted_from(dropped)
     needs = f" (it needs nginx {format_version(since)} or later)" if since is not None else ""
-    return f"{versions.name()} refuses `ssl_protocols {' '.join(dropped)}`{needs}: upgrade nginx to have it"
+    written = f"`ssl_protocols {' '.join(dropped)}`"
+    if since is None or versions.at_least(since) is False:
+        return f"{versions.name()} refuses {written}{needs}: upgrade nginx to have it"
+    # A range across the release that accepts it (nginx:1.12.2 beside nginx:1.27.3).
+    older = f"{versions.name()} holds releases before {format_version(since)}, which refuse {written}"
+    if fixed:
+        return (
+            f"{older}: the fix leaves it out "
+            "(where none of those runs the file, set nginx.version to have it)"
+        )
+    off = turned_off(site, dropped, versions) if replaces else None
+    later = (
+        f", and from {format_version(off)} releases whose ssl_protocols has it, "
+        "which a line without it would turn off"
+        if off is not None
+        else ""
+    )
+    return f"no automatic fix: {older}{later}: set nginx.version to decide"
+
+
+def may_write(protocols: Sequence[str], versions: VersionRange, site: ProtocolSite) -> bool:
+    """Whether a fix may write ``writable``'s protocols: not where a release of the
+    range already has one it dropped (nginx 1.23.4's default has TLSv1.3, which 1.12.2
+    refuses): the line would turn it off there."""
+    dropped = [protocol for protocol in protocols if protocol not in writable(protocols, versions)]
+    return not dropped or turned_off(site, dropped, versions) is None
+
+
+def turned_off(site: ProtocolSite, dropped: Sequence[str], versions: VersionRange) -> Version | None:
+    """The first release of ``versions`` whose protocols for ``site`` have one of ``dropped``."""
+    return next((rep for rep in representatives(versions) if set(dropped) & set(site.protocols(rep))), None)
+
+
+def _accepted_from(protocols: Sequence[str]) -> Version | None:
+    """The first release whose ssl_protocols accepts every one of ``protocols``."""
+    spans = [span for p in protocols for _, span in argument_form("ssl_protocols", (p,), "http")]
+    return max((span.since for span in spans if span.since is not None), default=None)
 
 
 def protocols_fix(config: NginxConfig, site: ProtocolSite, protocols: Sequence[str]) -> Fix | None:

@@ -14,6 +14,11 @@ address it resolves to). They are reported where
 nginx is known to be older (the setting, an image, or a line of the configuration);
 where the version is open they prove nothing (nginx may be 1.25.5 or later).
 
+A setting without its patch number (``1.27``) names its series, as an image tag does: a
+line that appeared within it (``ssl_certificate_cache``, 1.27.4) does not contradict it,
+though the rules read the setting as the .0 release. That is information, naming the
+release the line needs, not an error.
+
 The ``nginx.version`` setting wins over the deployment files' images; an image of
 another release above a configuration is reported too, at the line naming it: every
 version-dependent verdict and fix follows the setting, so one of the two is wrong.
@@ -26,12 +31,13 @@ from collections.abc import Iterator
 from tlslint.checks import RuleContext, file_location, related
 from tlslint.findings import Finding, Location, Related, Severity
 from tlslint.nginx_inference import Conflict
-from tlslint.nginx_versions import STREAM_VIRTUAL_SERVERS, format_version, written_series
-from tlslint.version_range import DEPLOYMENT, DIRECTIVE, Evidence, VersionRange
+from tlslint.nginx_versions import STREAM_VIRTUAL_SERVERS, Version, format_version, written_series
+from tlslint.version_range import DEPLOYMENT, DIRECTIVE, SETTING, Evidence, VersionRange
 from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import Listen, NginxConfig, Server, message_address, resolution_note
 
 CODE = "NGX004"
+SERIES_NOTE = "no automatic fix: set nginx.version to the release that runs the file"
 # Reported against a declared version by the rule that can fix them.
 _OWNED = frozenset({"ssl", "http2"})
 
@@ -91,9 +97,32 @@ def _between_lines(ctx: RuleContext, conflict: Conflict) -> Finding:
     )
 
 
+def _within_series(ctx: RuleContext, since: Version | None) -> str:
+    """Where the setting names a series (``1.27``, ``written_series``) in which ``since``
+    falls after its .0 release: what the message says of it; else ''."""
+    series = written_series(ctx.settings.nginx_version_text)
+    if series is None or since is None or not series[0] < since < series[1]:
+        return ""
+    return (
+        f"nginx.version {ctx.settings.nginx_version_text.strip()} names a series whose releases "
+        f"before {format_version(since)} refuse to start, and the rules read it as "
+        f"{format_version(series[0])}"
+    )
+
+
 def _against_declared(ctx: RuleContext, conflict: Conflict, declared: str) -> Finding:
     line, against = conflict.line, conflict.against
     assert line.directive is not None and line.span is not None
+    series = _within_series(ctx, line.span.since) if against.kind == SETTING else ""
+    if series and line.span.since is not None:  # "1.27" with ssl_certificate_cache (1.27.4)
+        return ctx.finding(
+            line.directive,
+            f"{line.what} {_needs(line)} (`{line.span.refusal}` before): {series}; give the exact "
+            f"release (`nginx -v`), {format_version(line.span.since)} or later for this line",
+            severity=Severity.INFO,  # the series holds the releases that run it
+            anchor=f"{line.directive.name}[{against.kind}]",
+            fix_note=SERIES_NOTE,
+        )
     message = (
         f"{line.what} {_needs(line)}: {declared} refuses to start (`{line.span.refusal}`); "
         "remove the line, or declare the version it runs on"
@@ -150,6 +179,8 @@ def _shared_stream_ports(ctx: RuleContext, config: NginxConfig, versions: Versio
         return
     older = versions.settled(STREAM_VIRTUAL_SERVERS)
     since = format_version(STREAM_VIRTUAL_SERVERS)
+    # "1.25" names a series that has 1.25.5: information, as for a line from inside it.
+    series = _within_series(ctx, STREAM_VIRTUAL_SERVERS) if versions.set_by_setting else ""
     for socket, servers in stream.groups.items():
         address = message_address(socket)
         if len(servers) < 2 or address is None:
@@ -158,17 +189,25 @@ def _shared_stream_ports(ctx: RuleContext, config: NginxConfig, versions: Versio
         for server in servers[1:]:  # nginx stops at the first; each is refused in turn
             listen = _listen_on(server, socket)
             assert first.directive is not None and listen.directive is not None
+            refusal = f'`duplicate "{address}" address and port pair`{resolution_note(socket, address)}'
+            shared = (
+                f"another stream server on {socket} (the first is {servers[0].label}): stream{{}} "
+                f"has several servers on one address:port (virtual servers) only from nginx {since}"
+            )
+            message = (
+                f"{shared} ({refusal} before): {series}; give the exact release (`nginx -v`), "
+                f"{since} or later for these servers"
+                if series
+                else f"{shared}, and {older} refuses to start ({refusal}); give each server an "
+                f"address:port of its own, or run nginx {since} or later and tell them apart by server_name"
+            )
             yield ctx.finding(
                 listen.directive,
-                f"another stream server on {socket} (the first is {servers[0].label}): stream{{}} "
-                "has several servers on one address:port (virtual servers) only from nginx "
-                f'{since}, and {older} refuses to start (`duplicate "{address}" address and port '
-                f"pair`{resolution_note(socket, address)}); give each server an address:port of its "
-                f"own, or run nginx {since} or later "
-                "and tell them apart by server_name",
+                message,
+                severity=Severity.INFO if series else None,
                 related=[related(first.directive, f"the first stream server on {socket}")],
                 anchor=f"stream > listen[{socket}]",
-                fix_note=SHARED_PORT_NOTE,
+                fix_note=SERIES_NOTE if series else SHARED_PORT_NOTE,
             )
 
 

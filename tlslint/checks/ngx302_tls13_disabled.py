@@ -50,6 +50,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             continue  # no release it runs has TLSv1.3 (before 1.13.0): nothing to enable
         # Where letting TLS 1.3 in would stop virtual servers resuming it (NGX101): no fix.
         losses = tickets.tls13_losses(judged.config, site, wanted, versions)
+        fix = None if lacks_tls13(wanted) or losses else protocols_fix(judged.config, site, wanted)
         where, anchor = site_location(site, judged.servers)
         spans = server_spans(site, versions)
         subject = protocols_subject(site, versions, judged.config)
@@ -63,8 +64,8 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             anchor=anchor,
             covers=site_covers(site, judged.servers),
             related=site_related(site),
-            fix=None if lacks_tls13(wanted) or losses else protocols_fix(judged.config, site, wanted),
+            fix=fix,
             fix_note=protocols_note(site)
-            or refused_note(asked, versions)
+            or refused_note(asked, versions, site, fixed=fix is not None, replaces=False)
             or (tickets.losses_note(losses) if losses else ""),
         )

@@ -17,6 +17,7 @@ from tlslint.checks._protocols import (
     LEGACY,
     ignored_note,
     judged_sites,
+    may_write,
     protocols_fix,
     protocols_note,
     protocols_subject,
@@ -63,6 +64,10 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         wanted = writable(asked, versions)  # what the nginx that reads the fix loads
         # Where letting TLS 1.3 in would stop virtual servers resuming it (NGX101): no fix.
         losses = tickets.tls13_losses(judged.config, site, wanted, versions)
+        # A range whose older releases refuse what its newer ones have (TLSv1.3 before
+        # 1.13.0, in the default from 1.23.4): no line is right for both.
+        blocked = has_legacy(wanted) or losses or not may_write(asked, versions, site)
+        fix = None if blocked else protocols_fix(judged.config, site, wanted)
         where, anchor = site_location(site, judged.servers)
         enabled: tuple[str, ...] = ()
         for rep in site.versions:
@@ -82,8 +87,8 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             anchor=anchor,
             covers=site_covers(site, judged.servers),
             related=site_related(site),
-            fix=None if has_legacy(wanted) or losses else protocols_fix(judged.config, site, wanted),
+            fix=fix,
             fix_note=protocols_note(site)
-            or refused_note(asked, versions)
+            or refused_note(asked, versions, site, fixed=fix is not None)
             or (tickets.losses_note(losses, legacy=True) if losses else ""),
         )

@@ -146,6 +146,11 @@ def _fix(config: NginxConfig, block: Block, directives: list[Directive]) -> tupl
         listens = [listen for listen in server.listens if listen.directive is not None]
         if any(listen.directive is not None and not listen.directive.args for listen in listens):
             return None, "a listen line without an address (nginx -t refuses it) must be fixed first"
+        if not listens and server.synthetic:  # a server snippet: its includer's listen is unseen
+            return None, (
+                f"this snippet ({server.fragment or 'a server snippet'}) has no listen line to put `ssl` on: "
+                "add `ssl` to the listen lines of the server that includes it"
+            )
         if not listens:
             return None, f"{server.label} has no listen line to put `ssl` on (it listens on the default port)"
         for listen in listens:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tlslint.findings import Finding, Severity
-from tlslint.report.json_format import relative_path
+from tlslint.report.json_format import relative_path, shown_note
 
 if TYPE_CHECKING:
     from tlslint.engine import RunResult
@@ -41,4 +41,7 @@ def annotation(finding: Finding) -> str:
                 properties.append(("endColumn", str(loc.end_column)))
     properties.append(("title", f"{finding.code} {finding.name}"))
     joined = ",".join(f"{key}={escape_property(value)}" for key, value in properties)
-    return f"::{_COMMANDS[finding.severity]} {joined}::{escape_data(finding.message)}"
+    # The note on a line of its own (a fix's caveat, or how to fix it by hand): GitHub
+    # shows an annotation's message whole, LF (escaped) and all.
+    message = "\n".join(filter(None, (finding.message, shown_note(finding))))
+    return f"::{_COMMANDS[finding.severity]} {joined}::{escape_data(message)}"

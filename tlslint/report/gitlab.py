@@ -16,7 +16,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from tlslint.findings import Finding, Severity
-from tlslint.report.json_format import relative_path
+from tlslint.report.json_format import relative_path, shown_note
 from tlslint.report.sarif import fingerprints
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ def issue(finding: Finding, fingerprint: str, *, load: bool = False) -> dict[str
     return {
         "type": "issue",
         "check_name": f"{finding.code} {finding.name}",
-        "description": f"{finding.code}: {finding.message}",
+        "description": "\n".join(filter(None, (f"{finding.code}: {finding.message}", shown_note(finding)))),
         "categories": ["Bug Risk"],
         "severity": LOAD_SEVERITY if load else SEVERITIES[finding.severity],
         "fingerprint": fingerprint,

@@ -90,6 +90,14 @@ def document(result: RunResult) -> dict[str, Any]:
     }
 
 
+def shown_note(finding: Finding) -> str:
+    """The fix note as the reports show it: ``note: ...`` beside a fix (its caveat, or
+    the alternative), bare where there is no fix (how to fix it by hand); '' for none."""
+    if not finding.fix_note:
+        return ""
+    return finding.fix_note if finding.fix is None else f"note: {finding.fix_note}"
+
+
 def _finding(result: RunResult, finding: Finding) -> dict[str, Any]:
     loc = finding.location
     return {

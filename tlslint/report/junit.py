@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tlslint.findings import Finding
-from tlslint.report.json_format import relative_path
+from tlslint.report.json_format import relative_path, shown_note
 
 if TYPE_CHECKING:
     from tlslint.engine import RunResult
@@ -85,6 +85,8 @@ def _case(suite: ET.Element, path: str, finding: Finding, kind: str) -> None:
     ]
     if finding.fix is not None:
         details.append(f"  fix{'' if finding.fix.safe else ' (unsafe)'}: {finding.fix.description}")
+    if finding.fix_note:
+        details.append(f"  {shown_note(finding)}")
     outcome.text = clean("\n".join(details))
 
 

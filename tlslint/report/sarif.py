@@ -13,7 +13,7 @@ from urllib.parse import quote
 from tlslint import __version__, catalogue
 from tlslint.findings import Edit, Finding, Fix, Location, Severity
 from tlslint.paths import resolved
-from tlslint.report.json_format import edit_region, relative_path
+from tlslint.report.json_format import edit_region, relative_path, shown_note
 from tlslint.report.rule_page import rule_page
 
 if TYPE_CHECKING:
@@ -108,7 +108,9 @@ def _result(
     if finding.code in rule_index:
         out["ruleIndex"] = rule_index[finding.code]
     out["level"] = _LEVELS[finding.severity]
-    out["message"] = {"text": finding.message}
+    # The note in the message, which code scanning shows (it shows no ``fixes``), and as
+    # a property for scripts, as JSON's ``note``.
+    out["message"] = {"text": "\n".join(filter(None, (finding.message, shown_note(finding))))}
     out["locations"] = [{"physicalLocation": _physical(finding.location)}]
     if finding.related:
         out["relatedLocations"] = [
@@ -119,6 +121,8 @@ def _result(
     fix = _fix(result, finding.fix) if finding.fix is not None else None
     if fix is not None:
         out["fixes"] = [fix]
+    if finding.fix_note:
+        out["properties"] = {"note": finding.fix_note}
     return out
 
 

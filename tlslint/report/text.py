@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tlslint.findings import Finding, Severity, rule_counts
+from tlslint.report.json_format import shown_note
 
 if TYPE_CHECKING:
     from tlslint.baseline import BaselineOutcome
@@ -121,7 +122,7 @@ def _hints(finding: Finding) -> list[str]:
         kind = "fix" if finding.fix.safe else "unsafe fix (--unsafe-fixes)"
         hints.append(f"{kind}: {finding.fix.description}")
     if finding.fix_note:
-        hints.append(finding.fix_note if finding.fix is None else f"note: {finding.fix_note}")
+        hints.append(shown_note(finding))
     return hints
 
 

@@ -21,6 +21,7 @@ from tlslint.sources.kubernetes.ingress_nginx import (
     DIRECTIVE_KEYS,
     INT_KEYS,
     KNOWN_KEYS,
+    UNRENDERED_DIRECTIVES,
     decode_bool,
     decode_int,
     known_key,
@@ -211,6 +212,8 @@ def _key_hint(name: str, taken: dict[str, str]) -> str:
     it is written as, else the closest spelling; never one set beside it already (``taken``,
     by lower case), which following the hint would duplicate: that one is named as set."""
     directive = name.lower().replace("-", "_")
+    if directive in UNRENDERED_DIRECTIVES:
+        return f"; no ingress-nginx key renders nginx's {directive} for clients"
     meant = DIRECTIVE_KEYS.get(directive)
     what = f" (nginx's {directive})" if meant is not None else ""
     if meant is None:

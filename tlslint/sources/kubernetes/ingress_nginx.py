@@ -115,6 +115,10 @@ SECONDS_KEYS = frozenset({"keep-alive", "upstream-keepalive-timeout"})
 # (`keepalive-timeout`) means this one, not the closest spelling (`upstream-keepalive-timeout`
 # is the upstream pool's timeout, another setting).
 DIRECTIVE_KEYS = {"keepalive_timeout": "keep-alive", "keepalive_requests": "keep-alive-requests"}
+# Client directives no key renders (facts §1.2: none for keepalive_time on the client side
+# or for keepalive_min_timeout): a key written as one has no key to point at, and the
+# closest spelling (`upstream-keepalive-time`) is the upstream pool's, another setting.
+UNRENDERED_DIRECTIVES = frozenset({"keepalive_time", "keepalive_min_timeout"})
 
 # Keys that are global in the ConfigMap and have no per-Ingress annotation (facts §1.2;
 # the only per-server TLS annotations are ssl-ciphers and ssl-prefer-server-ciphers).
