@@ -376,7 +376,7 @@ def insert_lines_before(directive: Directive, lines: Sequence[str], *, blank_lin
         if not text[previous : start - 1].strip().startswith("#"):
             break
         start = previous
-    body = "".join(indent + line + newline for line in lines)
+    body = "".join((indent + line if line else "") + newline for line in lines)  # blank: no indent
     if blank_line and start > 0 and text[line_start(text, start - 1) : start].strip().endswith("}"):
         body = newline + body  # a block ends just above: keep blocks apart
     return Edit(source.path, start, start, body + (newline if blank_line else ""))

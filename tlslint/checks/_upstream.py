@@ -900,19 +900,26 @@ def _first_servers(http: Block) -> dict[tuple[int, int], Directive]:
     return found
 
 
-def new_block(anchor_directive: Directive, payload: Statement) -> Edit:
-    """The block ``payload`` (a crossplane statement), built by crossplane, as new lines
-    above ``anchor_directive``, indented as that part of the file is."""
+def new_block(anchor_directive: Directive, payload: Statement | Sequence[Statement]) -> Edit:
+    """The block ``payload`` (a crossplane statement), or several a blank line apart,
+    built by crossplane, as new lines above ``anchor_directive``, indented as that part
+    of the file is."""
+    payloads = [payload] if isinstance(payload, dict) else list(payload)
     source = anchor_directive.source
     children = anchor_directive.block or []
+    unit = indent_unit(source)
     if children:
         # The step the anchor's own block uses (files mixing tabs and spaces); the file's,
         # which reads the whole file, only where that block shows none.
         outer = indentation(source, anchor_directive.start)
         inner = child_indentation(source, anchor_directive, children)
         if inner.startswith(outer) and len(inner) > len(outer):
-            return insert_lines_before(anchor_directive, built_lines(payload, inner[len(outer) :]))
-    return insert_lines_before(anchor_directive, built_lines(payload, indent_unit(source)))
+            unit = inner[len(outer) :]
+    lines: list[str] = []
+    for each in payloads:
+        lines += [""] if lines else []
+        lines += built_lines(each, unit)
+    return insert_lines_before(anchor_directive, lines)
 
 
 def free_name(taken: AbstractSet[str], preferred: str) -> str:

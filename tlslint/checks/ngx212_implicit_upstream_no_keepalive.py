@@ -6,7 +6,9 @@ the keepalive module; measured on 1.22.1 and 1.31.4).
 
 The unsafe fix declares ``upstream NAME { server HOST:PORT; keepalive N; }`` in
 http context (above the first server of the file) and points proxy_pass at it,
-scheme and URI kept. What the backend sees is kept too: a host name without a
+scheme and URI kept: one per address in a configuration, in the file of the first pass
+nginx reads (``_Plan``), none in a file read twice into http{}. What the backend sees
+is kept too: a host name without a
 port becomes the upstream's own name, so ``$proxy_host`` (the default Host
 header and TLS name) does not change; otherwise the location gets
 ``proxy_set_header Host <old $proxy_host>`` when it sets no Host, and for a
@@ -29,6 +31,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from tlslint.checks import RuleContext, related
 from tlslint.checks._effective import effective, proxy_headers
@@ -57,7 +60,7 @@ from tlslint.checks._upstream import (
     websocket_only,
 )
 from tlslint.findings import Edit, Finding, Fix, Severity
-from tlslint.nginx_edits import replace_argument, statement
+from tlslint.nginx_edits import Statement, replace_argument, statement
 from tlslint.nginx_upstream_names import config_outcomes, declared_at
 from tlslint.nginx_values import templated
 from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_TIMEOUT_DEFAULT
@@ -82,6 +85,9 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     for config in workspace.nginx:
         versions = workspace.nginx_versions(config)
         outcomes = config_outcomes(config)  # a literal pass that names an upstream{}
+        plan = _Plan(config)
+        # The findings in order, those with a fix once the plan has every upstream{}.
+        pending: list[Finding | tuple[PassTarget, str, _Partial | None, str]] = []
         for target in pass_targets(config):
             if target.module != "proxy" or not target.literal or target.upstream is not None:
                 continue
@@ -92,14 +98,14 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             cost = "a new connection and a TLS handshake" if target.tls else "a new connection"
             passed = outcomes.get(id(target.directive))
             if passed is not None:
-                yield _bypassed(ctx, target, passed.declared, cost)
+                pending.append(_bypassed(ctx, target, passed.declared, cost))
                 continue
             timed = has_idle_timeout(versions)
             race = _backend_race(workspace, target, timed)
             if race is not None and timed is not True:
                 # The new upstream's keep-alive would race the app server, and the
                 # keepalive_timeout that ends the race is refused before 1.15.3.
-                fix = None
+                partial = None
                 note = untimed_note(
                     versions,
                     timed,
@@ -109,10 +115,22 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                     f"keepalive_timeout {timeout_below(race)}, and proxy_pass to it",
                 )
             else:
-                fix, note = _fix(config, target, versions, size, race)
-                if fix is not None and race is None and not _links_a_backend(workspace, target):
+                partial, note = _fix(config, target, versions, size, race, plan)
+                if partial is not None and race is None and not _links_a_backend(workspace, target):
                     # nginx's 60s may outlast the backend's idle timeout (gunicorn's 2s).
                     note = unknown_backend_note(workspace, versions, timed, "the new upstream{}", None)
+            pending.append((target, cost, partial, note))
+        creations = plan.edits()
+        for item in pending:
+            if isinstance(item, Finding):
+                yield item
+                continue
+            target, cost, partial, note = item
+            assert target.location is not None
+            fix = None
+            if partial is not None:
+                fix, refusal = partial.fix(creations)
+                note = refusal or note
             yield ctx.finding(
                 target.directive,
                 f"proxy_pass {target.directive.args[0]} names no upstream{{}}: nginx makes an implicit "
@@ -123,6 +141,85 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 fix_note=note,
                 anchor=anchor(target.location, "proxy_pass"),
             )
+
+
+class _Plan:
+    """The upstream{} blocks NGX212's fixes of one configuration declare: one per address
+    (nginx refuses a second ``upstream`` of a name: "duplicate upstream"), anchored where
+    the first pass to it in reading order needs it, and those above one anchor in a single
+    edit. Every fix that needs one carries that same edit: applied together the copies
+    are one edit (fixing.choose_fixes), and a file's fixes settle in one pass instead of
+    one pass per insertion at the shared anchor."""
+
+    def __init__(self, config: NginxConfig) -> None:
+        self.known = http_upstreams(config)
+        self.taken = set(self.known)
+        self.names: dict[tuple[str, bool], tuple[str, Directive | None]] = {}
+        self.blocks: dict[int, tuple[Directive, list[Statement]]] = {}
+        self.twice = _read_twice(config)
+
+    def name(
+        self, target: PassTarget, keep_name: bool, where: Directive, body: list[Statement]
+    ) -> tuple[str, Directive | None]:
+        """The upstream's name, and the anchor above which it is created (None: it exists)."""
+        key = (target.address.lower(), keep_name)
+        found = self.names.get(key)
+        if found is not None:
+            return found
+        if keep_name:
+            name: str = target.host
+            create = True
+        else:
+            preferred = _derived_name(target)
+            existing = self.known.get(preferred.lower())
+            if existing is not None and [d.args[:1] for d in existing.all("server")] == [(target.address,)]:
+                name, create = preferred, False  # declared by an earlier pass of this fix
+            else:
+                name, create = free_name(self.taken, preferred), True
+        self.taken.add(name.lower())
+        at = where if create else None
+        if at is not None and id(at) not in self.twice:
+            self.blocks.setdefault(id(at), (at, []))[1].append(statement("upstream", name, block=body))
+        self.names[key] = (name, at)
+        return name, at
+
+    def edits(self) -> dict[int, Edit]:
+        return {key: new_block(at, payloads) for key, (at, payloads) in self.blocks.items()}
+
+
+@per_config
+def _read_twice(config: NginxConfig) -> frozenset[int]:
+    """The ``server`` directives of files nginx reads more than once into http{} (a glob
+    meeting a symlink to another match): a block written above one is declared twice."""
+    seen: set[int] = set()
+    twice: set[int] = set()
+    for block in config.top.walk():
+        directive = block.directive
+        if block.context == "server" and directive is not None:
+            (twice if id(directive) in seen else seen).add(id(directive))
+    return frozenset(twice)
+
+
+@dataclass(frozen=True)
+class _Partial:
+    """A fix waiting for its configuration's upstream{} blocks (``_Plan.edits``)."""
+
+    description: str
+    edits: tuple[Edit, ...]
+    anchor: Directive | None  # where its upstream{} is created (None: it exists)
+
+    def fix(self, creations: dict[int, Edit]) -> tuple[Fix | None, str]:
+        if self.anchor is None:
+            return Fix(self.description, self.edits, False), ""
+        creation = creations.get(id(self.anchor))
+        if creation is None:
+            return None, (
+                f"{self.anchor.source.path.name} is read more than once into http{{}} (an include "
+                "meets it twice), so an upstream{} written there would be declared twice, which nginx "
+                "refuses (duplicate upstream): declare it where the file is included, and point "
+                "proxy_pass at it"
+            )
+        return Fix(self.description, (creation, *self.edits), False), ""
 
 
 def _bypassed(ctx: RuleContext, target: PassTarget, declared: Directive, cost: str) -> Finding:
@@ -235,30 +332,20 @@ def _fix(
     versions: VersionRange,
     size: int,
     race: tuple[float, str] | None,
-) -> tuple[Fix | None, str]:
+    plan: _Plan,
+) -> tuple[_Partial | None, str]:
     location = target.location
     assert location is not None
     where = http_context_anchor(target.block)
     if where is None:
         return None, NO_HTTP_NOTE
-    known = http_upstreams(config)
     edits: list[Edit] = []
     keep_name = _may_keep_name(target, config)
-    if keep_name:
-        name = target.host
-        create = True
-    else:
-        preferred = _derived_name(target)
-        existing = known.get(preferred.lower())
-        if existing is not None and [d.args[:1] for d in existing.all("server")] == [(target.address,)]:
-            name, create = preferred, False  # declared by an earlier pass of this fix
-        else:
-            name, create = free_name(known.keys(), preferred), True
-    if create:
-        body = [statement("server", target.address), statement("keepalive", str(size))]
-        if race is not None:
-            body.append(statement("keepalive_timeout", timeout_below(race)))
-        edits.append(new_block(where, statement("upstream", name, block=body)))
+    body = [statement("server", target.address), statement("keepalive", str(size))]
+    if race is not None:
+        body.append(statement("keepalive_timeout", timeout_below(race)))
+    name, created_at = plan.name(target, keep_name, where, body)
+    create = created_at is not None
     if not keep_name:
         edits.append(replace_argument(target.directive, 0, f"{target.scheme}://{name}{target.rest}"))
     connection = connection_issue(target.block, versions, upgrade_maps(config))
@@ -292,7 +379,7 @@ def _fix(
         description += f" and proxy_pass to it from {label(location)}"
     if added:
         description += "; set " + ", ".join(added)
-    return Fix(description, tuple(edits), False), ""
+    return _Partial(description, tuple(edits), created_at), ""
 
 
 def _location_change(
