@@ -97,7 +97,10 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             note = ""
             timed = has_idle_timeout(versions)
             race = None if disabled else backend_race(workspace, upstream, timed)
-            if disabled:
+            sync = _sync_worker(workspace, upstream, f"add keepalive to upstream {name}")
+            if sync:
+                fix, note = None, sync  # a pool it closes: the fix would create BKD102's finding
+            elif disabled:
                 assert line is not None
                 fix = Fix(
                     f"set `keepalive {size};` instead of `keepalive 0`",
@@ -148,6 +151,15 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 anchor=anchor(upstream, "keepalive"),
                 fix_note=note,
             )
+
+
+def _sync_worker(workspace: Workspace, upstream: Block, what: str) -> str:
+    """The note withholding keep-alive from an upstream{} linked to gunicorn's sync worker."""
+    if workspace.backends is None:
+        return ""  # no app server in the run: its modules stay unimported
+    from tlslint.checks._backends import sync_worker_note, upstream_links
+
+    return sync_worker_note((link.backend for link in upstream_links(workspace, upstream)), what)
 
 
 def _with_timeout(upstream: Block, size: int, race: tuple[float, str]) -> Fix | None:

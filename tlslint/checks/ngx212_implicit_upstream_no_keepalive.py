@@ -102,7 +102,10 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 continue
             timed = has_idle_timeout(versions)
             race = _backend_race(workspace, target, timed)
-            if race is not None and timed is not True:
+            sync = _sync_worker(workspace, target, size)
+            if sync:
+                partial, note = None, sync  # a pool it closes: the fix would create BKD102's finding
+            elif race is not None and timed is not True:
                 # The new upstream's keep-alive would race the app server, and the
                 # keepalive_timeout that ends the race is refused before 1.15.3.
                 partial = None
@@ -315,6 +318,16 @@ def _backend_race(workspace: Workspace, target: PassTarget, timed: bool | None) 
 
     assert _NEW_TIMEOUT is not None
     return racing(backends_at(workspace, target.address), _NEW_TIMEOUT if timed else math.inf)
+
+
+def _sync_worker(workspace: Workspace, target: PassTarget, size: int) -> str:
+    """The note withholding the new upstream{} in front of gunicorn's sync worker."""
+    if workspace.backends is None:
+        return ""
+    from tlslint.checks._backends import backends_at, sync_worker_note
+
+    what = f"declare an upstream{{}} for {target.address} with keepalive {size}, and proxy_pass to it"
+    return sync_worker_note(backends_at(workspace, target.address), what)
 
 
 def _links_a_backend(workspace: Workspace, target: PassTarget) -> bool:
