@@ -96,3 +96,23 @@ def test_many_addresses_in_one_file_settle_in_one_run(tmp_path: Path) -> None:
     assert all(_declared(tmp_path, f"backend_127_0_0_1_{9000 + n}") == 1 for n in range(11)), fixed
     checked = _nginx_t(tmp_path)
     assert checked.returncode == 0, checked.stderr
+
+
+@pytest.mark.parametrize("twice", [False, True])
+def test_a_duplicate_upstream_is_reported_as_nginx_refuses_it(tmp_path: Path, twice: bool) -> None:
+    """What the fix once wrote (an upstream{} per file, or one in a file read twice) is
+    NGX012's: the re-check of a broken tree is not clean."""
+    vhost = (
+        "upstream b { server 127.0.0.1:9000; }\nserver { listen 8081; location / { proxy_pass http://b; } }\n"
+    )
+    _tree(tmp_path, {"nginx.conf": MAIN, "conf.d/a.conf": vhost})
+    if twice:
+        (tmp_path / "conf.d/b.conf").symlink_to("a.conf")
+    else:
+        (tmp_path / "conf.d/b.conf").write_text("upstream B { server 127.0.0.1:9001; }\n")
+    refused = _nginx_t(tmp_path)
+    assert refused.returncode != 0 and "duplicate upstream" in refused.stderr
+    findings = run([tmp_path], settings_for(tmp_path, {"select": ["NGX012"]})).findings
+    assert [(f.code, f.location.path.name) for f in findings] == [("NGX012", "a.conf" if twice else "b.conf")]
+    assert findings[0].message.startswith("duplicate upstream")
+    assert ("read twice" in findings[0].message) == twice

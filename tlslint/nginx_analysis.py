@@ -344,11 +344,15 @@ def check_config(config: NginxConfig, table: DirectiveTable) -> list[Problem]:
     outcomes = config_outcomes(config)
     ports = {key: outcome for key, outcome in outcomes.items() if outcome.refusal}
     found: list[tuple[Directive, Outcome, int, Block | None]] = []
+    upstreams: dict[tuple[bool, str], Directive] = {}
+    read: set[tuple[bool, str]] = set()
     stack = [(config.top, ROOT_CONTEXTS[config.context])]
     enter = table.enter
     while stack:
         block, context = stack.pop()
         check_children(block.children, context, table, problems, block, refused)
+        if context & (HTTP_MAIN | STREAM_MAIN):
+            _add_duplicate_upstreams(block, context, table, problems, upstreams, read)
         if block.directive is not None and block.directive.name in _URI_BLOCKS:
             check_uri_parts(block.children, block.directive, context, table, problems, block)
         if ports:
@@ -363,6 +367,36 @@ def check_config(config: NginxConfig, table: DirectiveTable) -> list[Problem]:
                     stack.append((sub, inner))
     _add_port_problems(problems, found, table)
     return problems
+
+
+def _add_duplicate_upstreams(
+    block: Block,
+    context: int,
+    table: DirectiveTable,
+    problems: list[Problem],
+    seen: dict[tuple[bool, str], Directive],
+    twice: set[tuple[bool, str]],
+) -> None:
+    """A second ``upstream NAME {}`` of one module, names compared without case: nginx
+    refuses it (`duplicate upstream "NAME"`), also where a file holding one is read twice."""
+    for child in block.children:
+        if child.name != "upstream" or child.block is None or not child.args:
+            continue
+        key = (not context & HTTP_MAIN, child.args[0].lower())
+        first = seen.setdefault(key, child)
+        if first is child and key not in twice:
+            twice.add(key)  # the first reading; a second of the same line is its file read again
+            continue
+        shape = table.shapes(context).get("upstream") or table.fill("upstream", context)
+        where = (
+            f"its file is read twice into {'stream' if key[0] else 'http'}{{}}: an include meets it again"
+            if first is child
+            else f"the first is at {declared_at(first, child)}"
+        )
+        reason = (
+            f'duplicate upstream "{child.args[0]}": nginx refuses a second upstream{{}} of the name ({where})'
+        )
+        problems.append(Problem(BAD_ARGUMENTS, child, context, shape, block, reason))
 
 
 def file_contexts(configs: Iterable[NginxConfig], table: DirectiveTable) -> dict[Path, set[int]]:
