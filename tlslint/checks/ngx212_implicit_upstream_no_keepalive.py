@@ -8,9 +8,9 @@ The unsafe fix declares ``upstream NAME { server HOST:PORT; keepalive N; }`` in
 http context (above the first server of the file) and points proxy_pass at it,
 scheme and URI kept: one per address in a configuration, in the file of the first pass
 nginx reads (``_Plan``), none in a file read twice into http{}. What the backend sees
-is kept too: a host name without a
-port becomes the upstream's own name, so ``$proxy_host`` (the default Host
-header and TLS name) does not change; otherwise the location gets
+is kept too: a host name without a port becomes the upstream's own name, so
+``$proxy_host`` (the default Host header and TLS name) does not change; otherwise the
+location gets
 ``proxy_set_header Host <old $proxy_host>`` when it sets no Host, and for a
 verified or SNI https backend ``proxy_ssl_name <host>``. Before 1.29.7 (or
 when the version is unknown) the location also gets ``proxy_http_version 1.1``
