@@ -220,12 +220,22 @@ def keepalive_sites(config: NginxConfig, name: str) -> list[KeepaliveSite]:
     server (with its locations) that inherits nothing is a site of its own.
     """
     sites: dict[tuple[str, int], KeepaliveSite] = {}
+    # What decides above each server (its http{}), asked once: 10,000 servers share one.
+    above: dict[int, tuple[Block | None, Directive | None]] = {}
     for server in config.servers:
         if not server.tls or rejects_handshakes(server):
             continue  # a catch-all that rejects handshakes keeps no connection to keep alive
         # Its locations inherit what decides at the server: asked once, not per location.
-        at_server = effective_at(server.block, name)
-        for block in (server.block, *locations(server.block)):
+        own = server.block.last(name)
+        if own is not None:
+            at_server: tuple[Block | None, Directive | None] = (server.block, own)
+        else:
+            parent = server.block.parent
+            if id(parent) not in above:
+                above[id(parent)] = effective_at(parent, name) if parent is not None else (None, None)
+            at_server = above[id(parent)]
+        inner = locations(server.block) if server.block.blocks else ()  # most have no location
+        for block in (server.block, *inner):
             level, directive = (
                 at_server if block is server.block else _below(block, server.block, name, at_server)
             )
@@ -864,7 +874,11 @@ def flag_sites(config: NginxConfig, name: str) -> list[tuple[Directive, list[Blo
     blocks: dict[int, list[Block]] = {}
     pairs: set[tuple[int, int]] = set()  # a snippet's line may be in 10,000 servers
     for block in config.top.walk():
-        if block.context not in ("http", "server") or inside(block, "mail") or inside(block, "stream"):
+        if block.context not in ("http", "server"):
+            continue
+        # Which module reads the block is asked of the few blocks with the line only
+        # (`last`: presence, without building a list for each of 10,000 servers).
+        if block.last(name) is None or inside(block, "mail") or inside(block, "stream"):
             continue
         for directive in block.all(name):
             if id(directive) not in blocks:

@@ -86,7 +86,10 @@ def _mail_sites(config: NginxConfig) -> list[tuple[Directive, list[Block]]]:
     order: list[Directive] = []
     blocks: dict[int, list[Block]] = {}
     for block in config.top.walk():
-        if block.module() != "mail" or block.context not in ("mail", "server"):
+        if block.context not in ("mail", "server"):
+            continue
+        # Which module reads the block is asked of the few blocks with the line only.
+        if block.last("ssl") is None or block.module() != "mail":
             continue
         for directive in block.all("ssl"):
             if id(directive) not in blocks:

@@ -41,7 +41,7 @@ from tlslint.checks._upstream import anchor, label
 from tlslint.findings import Finding
 from tlslint.sources.nginx.model import Directive
 from tlslint.workspace import Workspace
-from tlslint.workspace.nginx import Block, NginxConfig, Server
+from tlslint.workspace.nginx import Block, NginxConfig, Server, per_config
 
 # By access_log lines (whether inherited, their ids): what they log with and lack, and the
 # finding of the first level they log; None: the lines are not judged.
@@ -71,7 +71,7 @@ def log_formats(config: NginxConfig, stream: bool = False) -> dict[str, str]:
     is another, with no predefined format, and neither sees the other's names (measured
     on 1.22.1: `unknown log format "tls"` for an http{} format named in stream{})."""
     formats = {} if stream else {"combined": COMBINED}
-    for block in config.top.walk():
+    for block in _declaring(config):
         if block.in_stream() != stream:
             continue
         for directive in block.all("log_format"):
@@ -79,6 +79,12 @@ def log_formats(config: NginxConfig, stream: bool = False) -> dict[str, str]:
                 strings = [a for a in directive.args[1:] if not a.startswith("escape=")]
                 formats[directive.args[0]] = "".join(strings)
     return formats
+
+
+@per_config  # http{}'s formats and stream{}'s: one walk of the blocks finds both
+def _declaring(config: NginxConfig) -> list[Block]:
+    """The blocks with a ``log_format``, in text order."""
+    return [block for block in config.top.walk() if block.last("log_format") is not None]
 
 
 def format_name(directive: Directive) -> str:
@@ -169,9 +175,13 @@ def _judge_server(
         b for b in server.block.walk() if b is not server.block and b.context in _LOG_LEVELS
     ]
     for level in levels:
-        holder, lines = effective_all(level, "access_log")
-        if level is not server.block and holder is not level:
-            continue  # inherits what the server level was judged by
+        if level is server.block:
+            holder, lines = effective_all(level, "access_log")
+        else:
+            # A level below the server is judged only by lines of its own.
+            holder, lines = level, level.all("access_log")
+            if not lines:
+                continue  # inherits what the server level was judged by
         if holder is not level and level.unresolved:
             continue  # an include in the server was not followed: it may set its own
         if not lines:
