@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import check_files, codes
@@ -323,3 +325,37 @@ def test_per_config_computes_once_per_configuration_and_arguments(tmp_path: Path
     assert names(config, "a") is first  # the same object: computed once
     assert names(config, "b") is not first
     assert calls == [(id(config), "a"), (id(config), "b")]
+
+
+def test_zone_lines_are_read_in_text_order_past_blocks_without_any(tmp_path: Path) -> None:
+    """``_in_text_order`` skips blocks with no zone line below them (most of a
+    configuration): the lines it reads are still those of every block, in text order."""
+    from tlslint.checks._placement import _ZONE_DIRECTIVES, _in_text_order
+
+    (tmp_path / "zones.conf").write_text("limit_req_zone $a zone=INC:1m rate=1r/s;\n")
+    config = load(
+        tmp_path,
+        "events {}\nhttp {\n  ssl_session_cache shared:A:1m;\n"
+        "  server { listen 443 ssl; location / { root /x; } ssl_session_cache shared:B:1m; }\n"
+        "  upstream u { server 127.0.0.1; zone U 64k; }\n  include zones.conf;\n"
+        "  server { listen 80; location / { root /y; } }\n  ssl_ocsp_cache shared:C:1m;\n}\n",
+    )
+
+    def every(block: Any) -> Iterator[tuple[Any, Any]]:  # the long way: every line, recursively
+        inner = {id(b.directive): b for b in block.blocks}
+        for directive in block.children:
+            yield block, directive
+            if id(directive) in inner:
+                yield from every(inner[id(directive)])
+
+    expected = [(b, d) for b, d in every(config.top) if d.name in _ZONE_DIRECTIVES]
+    found = list(_in_text_order(config.top, _ZONE_DIRECTIVES))
+    assert [d.args[0] for _, d in found] == ["shared:A:1m", "shared:B:1m", "U", "$a", "shared:C:1m"]
+    assert [(id(b), id(d)) for b, d in found] == [(id(b), id(d)) for b, d in expected]
+
+
+def test_a_servers_session_cache_is_read_once(tmp_path: Path) -> None:
+    config = load(tmp_path, "http {\n  ssl_session_cache shared:A:1m;\n  server { listen 443 ssl; }\n}\n")
+    server = config.servers[0]
+    assert effective_cache(server) is effective_cache(server)
+    assert effective_cache(server).shared is not None and effective_cache(server).shared.name == "A"

@@ -135,10 +135,8 @@ def _declared_zones(config: NginxConfig) -> Iterator[Zone]:
     read once per module, since its lines included in http{} and in stream{} are two
     declarations, one for each module's use."""
     seen: set[tuple[int, str]] = set()
-    for block, directive in _in_text_order(config.top):
+    for block, directive in _in_text_order(config.top, _ZONE_DIRECTIVES):
         name = directive.name
-        if name not in _ZONE_DIRECTIVES:
-            continue
         module = block.module()
         if (id(directive), module) in seen:
             continue
@@ -170,9 +168,14 @@ def _declared_zones(config: NginxConfig) -> Iterator[Zone]:
                     yield Zone(zone, stream + name, parse_size(size_text), directive)
 
 
-def _in_text_order(top: Block) -> Iterator[tuple[Block, Directive]]:
-    """Each directive below ``top`` with its block, in the order of the text (includes
-    spliced in): a block's lines after a nested block come after that block's lines."""
+def _in_text_order(top: Block, names: frozenset[str]) -> Iterator[tuple[Block, Directive]]:
+    """Each directive named in ``names`` below ``top`` with its block, in the order of the
+    text (includes spliced in): a block's lines after a nested block come after that
+    block's lines. A nested block with none of them below it is not read: most are not
+    (3,500 zone lines among 280,000 at 10,000 servers)."""
+    holding = _holding(top, names)
+    if id(top) not in holding:
+        return
     # Per open block: its block, its lines still to read, its nested blocks by directive.
     stack = [(top, iter(top.children), _sub_blocks(top))]
     while stack:
@@ -181,10 +184,23 @@ def _in_text_order(top: Block) -> Iterator[tuple[Block, Directive]]:
         if directive is None:
             stack.pop()
             continue
-        yield block, directive
+        if directive.name in names:
+            yield block, directive
         inner = inner_blocks.get(id(directive)) if directive.block is not None else None
-        if inner is not None:
+        if inner is not None and id(inner) in holding:
             stack.append((inner, iter(inner.children), _sub_blocks(inner)))
+
+
+def _holding(top: Block, names: frozenset[str]) -> set[int]:
+    """The ids of the blocks below ``top`` (itself included) with a directive named in
+    ``names`` in them or in a block below them."""
+    holding: set[int] = set()
+    for block in reversed(top.walk()):  # a block's nested blocks before it
+        if not names.isdisjoint([child.name for child in block.children]) or any(
+            id(inner) in holding for inner in block.blocks
+        ):
+            holding.add(id(block))
+    return holding
 
 
 def _sub_blocks(block: Block) -> dict[int, Block]:

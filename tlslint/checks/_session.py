@@ -54,9 +54,10 @@ class SessionCache:
         return " ".join(self.directive.args)
 
 
-# The last line read, held (a Directive is equal only to itself, so never another's by
-# its id): http{}'s line, asked for each of its 10,000 servers in turn.
-@lru_cache(maxsize=1)
+# The last lines read, held (a Directive is equal only to itself, so never another's by
+# its id): http{}'s line, asked for each of its 10,000 servers in turn, stays held
+# between servers' own lines.
+@lru_cache(maxsize=2)
 def parse_cache(directive: Directive) -> tuple[bool, bool, SharedZone | None]:
     """(disabled, builtin, shared zone) as written in one ssl_session_cache."""
     disabled = False
@@ -78,6 +79,13 @@ def parse_cache(directive: Directive) -> tuple[bool, bool, SharedZone | None]:
 def effective_cache(server: Server) -> SessionCache:
     """ngx_http_ssl_merge_srv_conf: a server without a shared zone of its own
     inherits http's; ``none``/``off`` in the server disables it (measured 0/30)."""
+    if server.session_cache is None:
+        server.session_cache = _effective_cache(server)
+    cache: SessionCache = server.session_cache
+    return cache
+
+
+def _effective_cache(server: Server) -> SessionCache:
     own = server.block.last("ssl_session_cache")
     inherited = server.http.last("ssl_session_cache") if server.http is not None else None
     if own is None:
@@ -375,9 +383,10 @@ def _shared_cache_declarations(config: NginxConfig) -> Iterator[tuple[Block, Sha
     by name)."""
     seen: set[int] = set()
     for block in config.top.walk():
-        if block.module() == "mail":
+        lines = block.all("ssl_session_cache")
+        if not lines or block.module() == "mail":  # most blocks have none: not asked
             continue
-        for directive in block.all("ssl_session_cache"):
+        for directive in lines:
             if id(directive) in seen:
                 continue
             seen.add(id(directive))

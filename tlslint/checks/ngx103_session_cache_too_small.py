@@ -77,14 +77,19 @@ def _unused_zones(config: NginxConfig, versions: VersionRange) -> set[tuple[bool
     if config.incomplete or config.context == "server":
         return set()
     unused = set()
+    judged = set()  # a zone declared by each of 10,000 servers is judged once
     for block, zone in shared_cache_declarations(config):
-        scope = config.stream if block.in_stream() else config
+        stream = block.in_stream()
+        if (stream, zone.name) in judged:
+            continue
+        judged.add((stream, zone.name))
+        scope = config.stream if stream else config
         if scope is None or not any(tls_servers(scope)):
             continue
         # Not known to be used (stream servers sharing an address:port on nginx not
         # known to be >= 1.25.5) is left alone too: raising it may allocate for nothing.
         if zone_unused(config, block, zone.name, versions) is not False:
-            unused.add((block.in_stream(), zone.name))
+            unused.add((stream, zone.name))
     return unused
 
 

@@ -48,6 +48,8 @@ CODE = "NGX107"
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     minimum = zone_minimum(ctx.settings)  # NGX103's min-size, for the fixes' moves
+    # Each default server's timeout, read once: one may have 10,000 virtual servers.
+    timeouts: dict[int, SessionTimeout] = {}
     for whole in workspace.nginx:
         # A stream server that is not its socket's default shares it with another: a
         # virtual server, which only nginx >= 1.25.5 has (before, nginx refuses it).
@@ -57,12 +59,16 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 continue
             # A server is judged on each socket whose default is another server: the
             # default of an IPv4 socket may be a virtual server on the IPv6 one.
-            yield from _judge(ctx, config, server, minimum)
+            yield from _judge(ctx, config, server, minimum, timeouts)
 
 
-def _judge(ctx: RuleContext, config: NginxConfig, server: Server, minimum: str) -> Iterator[Finding]:
+def _judge(
+    ctx: RuleContext, config: NginxConfig, server: Server, minimum: str, timeouts: dict[int, SessionTimeout]
+) -> Iterator[Finding]:
     own_cache = server.block.last("ssl_session_cache")
     own_key = server.block.last("ssl_session_ticket_key")
+    own_timeout = server.block.last(TIMEOUT)
+    mine = timeout_seconds(own_timeout) if own_timeout is not None else None
     module = _module(server)
     # In a fragment the includer may give the default server what this file does not.
     hedge = f" in this file ({includer(config)} may give it one)" if is_fragment(config) else ""
@@ -100,10 +106,11 @@ def _judge(ctx: RuleContext, config: NginxConfig, server: Server, minimum: str) 
                 fix=fixes[directive.name],
                 fix_note=_note(server, default, directive),
             )
-        own_timeout = server.block.last(TIMEOUT)
         if own_timeout is None:
             continue
-        mine, theirs = timeout_seconds(own_timeout), session_timeout(default)
+        theirs = timeouts.get(id(default))
+        if theirs is None:
+            theirs = timeouts[id(default)] = session_timeout(default)
         if mine is None or theirs.seconds is None or mine == theirs.seconds:
             continue  # the same time (or one nginx refuses: NGX012's, or a template's)
         target = http_target(server)

@@ -167,6 +167,9 @@ class Server:
     # ``ssl_reject_handshake on``, once read (the session and keep-alive checks ask it of
     # every server, several times: 9,000 reads at 1,000 servers).
     rejects: bool | None = field(default=None, repr=False)
+    # Its effective ssl_session_cache (``_session.effective_cache``), once read: the
+    # session rules ask it of every server, 33,000 times at 16,000 servers.
+    session_cache: Any = field(default=None, repr=False)
 
     @property
     def unresolved(self) -> bool:
