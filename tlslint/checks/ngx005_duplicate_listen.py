@@ -59,6 +59,8 @@ def _compared(socket: str) -> str | None:
 
 def _repeated(ctx: RuleContext, config: NginxConfig) -> Iterator[Finding]:
     for server in config.servers:
+        if len(server.listens) < 2:
+            continue  # one listen cannot repeat (most servers)
         seen: dict[str, Listen] = {}
         for listen in server.listens:
             if listen.directive is None:
@@ -86,6 +88,8 @@ def _repeated(ctx: RuleContext, config: NginxConfig) -> Iterator[Finding]:
 
 def _shared_sockets(ctx: RuleContext, config: NginxConfig) -> Iterator[Finding]:
     """Per address:port: a second server's socket options, and a second default server."""
+    # A listen's socket options by its arguments: 10,000 servers write a handful of forms.
+    options_of: dict[tuple[str, ...], str] = {}
     for socket, servers in config.groups.items():
         address = _compared(socket)
         if address is None:
@@ -93,10 +97,23 @@ def _shared_sockets(ctx: RuleContext, config: NginxConfig) -> Iterator[Finding]:
         first: tuple[Server, Listen] | None = None
         optioned: tuple[Server, Listen, str] | None = None
         for server in servers:
-            mine = [lst for lst in server.listens if lst.socket == socket and lst.directive is not None]
-            if not mine:
-                continue  # the implicit *:80 of a server without a listen line
-            options = next(((lst, found) for lst in mine if (found := _socket_options(lst))), None)
+            # The server's listens on this socket (not the implicit *:80 of a server without
+            # a listen line): the first that sets socket options, the first default_server.
+            # One loop, not a list and two scans: it runs for every server of the socket.
+            options: tuple[Listen, str] | None = None
+            listen: Listen | None = None
+            for lst in server.listens:
+                if lst.socket != socket or lst.directive is None:
+                    continue
+                if options is None:
+                    args = lst.directive.args
+                    found = options_of.get(args)
+                    if found is None:
+                        found = options_of[args] = _socket_options(lst)
+                    if found:
+                        options = (lst, found)
+                if listen is None and lst.default:
+                    listen = lst
             if options is not None and optioned is None:
                 optioned = (server, *options)
             elif options is not None and optioned is not None:
@@ -112,7 +129,6 @@ def _shared_sockets(ctx: RuleContext, config: NginxConfig) -> Iterator[Finding]:
                     " options",
                     OPTIONS_NOTE,
                 )
-            listen = next((lst for lst in mine if lst.default), None)
             if listen is None:
                 continue
             if first is None:
