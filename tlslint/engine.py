@@ -710,25 +710,29 @@ def load_nginx(files: NginxFiles, paths: list[Path]) -> list[NginxConfig]:
         else:
             parsed.append((path, result))
     prefixes = _prefixes_below_unparsed(files, unparsed) if parsed else {}
+    # Each file's resolved path and prefix, found once (both passes below ask).
+    roots: list[tuple[Path, Path, Path, ParsedFile]] = []
     included: set[Path] = set()
     for path, result in parsed:
-        prefix = prefixes.get(resolved(path)) or prefix_for(path)
+        resolved_path = resolved(path)
+        prefix = prefixes.get(resolved_path) or prefix_for(path)
+        roots.append((path, resolved_path, prefix, result))
         for directive in result.includes:
             included.update(resolved(p) for p in files.resolve_include(directive, prefix).paths)
     configs: list[NginxConfig] = []
     covered: set[Path] = set()
-    # Files only reachable through an include cycle become roots in a second pass.
-    # In the second pass (files only reachable through a cycle), start from a
-    # main configuration, as nginx would, rather than whatever sorts first.
-    cycle_order = sorted(
-        parsed, key=lambda item: (detect_context(item[1]) != MAIN, item[0].name != "nginx.conf")
-    )
     for second_pass in (False, True):
-        for path, result in cycle_order if second_pass else parsed:
-            resolved_path = resolved(path)
+        order = roots
+        if second_pass:
+            # Files only reachable through an include cycle become roots in a second
+            # pass, starting from a main configuration, as nginx would, rather than
+            # whatever sorts first (only the files left are sorted: a context each).
+            order = [root for root in roots if root[1] not in covered]
+            order.sort(key=lambda root: (detect_context(root[3]) != MAIN, root[0].name != "nginx.conf"))
+        for _, resolved_path, prefix, result in order:
             if resolved_path in covered or (not second_pass and resolved_path in included):
                 continue
-            config = build_config(files, result, prefixes.get(resolved_path) or prefix_for(path))
+            config = build_config(files, result, prefix)
             covered.update(config.files)
             configs.append(config)
     return configs

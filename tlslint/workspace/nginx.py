@@ -8,8 +8,8 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -421,13 +421,30 @@ class _Expander:
         children: list[Directive],
         parent: Block | None,
         chain: tuple[Path, ...],
+        holders: Collection[Directive | None],
     ) -> Block:
+        """The block of ``directive`` (None: a file's top level), includes spliced in;
+        ``holders``: the blocks of its file that hold an include (``_holders``)."""
         block = Block(context, directive, [], parent)
-        self._fill(block, children, chain)
+        self._fill(block, children, chain, holders, directive in holders)
         return block
 
-    def _fill(self, block: Block, children: list[Directive], chain: tuple[Path, ...]) -> None:
+    def _fill(
+        self,
+        block: Block,
+        children: list[Directive],
+        chain: tuple[Path, ...],
+        holders: Collection[Directive | None],
+        includes: bool,
+    ) -> None:
         self.spliced += len(children)
+        if not includes:  # most blocks: no line but its blocks to look at
+            block.children += children
+            for child in children:
+                if child.block is not None:
+                    context = child.name if child.name in _BLOCK_CONTEXTS else "block"
+                    block.blocks.append(self.block(context, child, child.block, block, chain, holders))
+            return
         for child in children:
             if child.name == "include" and len(child.args) == 1:
                 self._include(block, child, chain)
@@ -435,7 +452,7 @@ class _Expander:
             block.children.append(child)
             if child.block is not None:
                 context = child.name if child.name in _BLOCK_CONTEXTS else "block"
-                block.blocks.append(self.block(context, child, child.block, block, chain))
+                block.blocks.append(self.block(context, child, child.block, block, chain, holders))
 
     def _include(self, block: Block, directive: Directive, chain: tuple[Path, ...]) -> None:
         result = self.files.resolve_include(directive, self.prefix)
@@ -478,7 +495,8 @@ class _Expander:
                 self.seen_set.add(resolved)
                 self.seen.append(resolved)
             self.splices += 1
-            self._fill(block, parsed.directives, (*chain, resolved))
+            holders = _holders(parsed)
+            self._fill(block, parsed.directives, (*chain, resolved), holders, None in holders)
 
     def _refuse(self, block: Block, directive: Directive, message: str) -> None:
         """An include not followed because nginx would recurse until it fails (NGX003):
@@ -508,6 +526,12 @@ class _Expander:
         return ""
 
 
+def _holders(parsed: ParsedFile) -> Collection[Directive | None]:
+    """The blocks of ``parsed`` that hold an include line (None: its top level): the
+    others are spliced as they are, without a look at each line."""
+    return {include.parent for include in parsed.includes} if parsed.includes else ()
+
+
 # Bounds on what an expansion follows (real configurations stay far below them).
 MAX_INCLUDE_DEPTH = 50  # files within files
 MAX_BLOCK_DEPTH = 100  # nested blocks, those of included files counted (the parser's per-file bound)
@@ -525,18 +549,21 @@ def build_config(files: NginxFiles, root: ParsedFile, prefix: Path) -> NginxConf
     context = detect_context(root)
     root_path = resolve_path(root.path)
     expander = _Expander(files, prefix, seen=[root_path], seen_set={root_path})
-    chain = (resolve_path(root.path),)
+    chain = (root_path,)
+    holders = _holders(root)
     module = "http" if context == MAIN else fragment_module(root, context)
     if context == MAIN:
-        top = expander.block(MAIN, None, root.directives, None, chain)
+        top = expander.block(MAIN, None, root.directives, None, chain, holders)
     elif context == HTTP:
         # A file of stream{}'s servers is read as stream{}'s level, so that its servers
         # are stream servers, as with its includer in the tree.
-        top = expander.block("stream" if module == "stream" else HTTP, None, root.directives, None, chain)
+        top = expander.block(
+            "stream" if module == "stream" else HTTP, None, root.directives, None, chain, holders
+        )
     else:
         # A stream server's snippet: its server sits in a stream{} not in front of us.
         outer = Block("stream", None, [], None) if module == "stream" else None
-        top = expander.block(SERVER, None, root.directives, outer, chain)
+        top = expander.block(SERVER, None, root.directives, outer, chain, holders)
     config = NginxConfig(
         root=root,
         context=context,
@@ -552,19 +579,42 @@ def build_config(files: NginxFiles, root: ParsedFile, prefix: Path) -> NginxConf
 
 
 def parse_listen(directive: Directive) -> Listen:
-    args = directive.args
+    return _new_listen(_parts(directive.args), directive)
+
+
+# A listen's socket and flags by its arguments, and whether they may hold a template's
+# placeholder (a "$" or "{{", which ``templated`` looks for first): 10,000 servers write
+# a handful of forms. Bounded, since it outlives the run.
+_LISTEN_PARTS: dict[tuple[str, ...], tuple[str, bool, bool, bool, bool]] = {}
+_LISTEN_PARTS_MAX = 1 << 12
+
+
+def _parts(args: tuple[str, ...]) -> tuple[str, bool, bool, bool, bool]:
     parts = _LISTEN_PARTS.get(args)
     if parts is None:
-        parts = _listen_parts(args)
+        parts = (*_listen_parts(args), any("$" in arg or "{{" in arg for arg in args))
         if len(_LISTEN_PARTS) < _LISTEN_PARTS_MAX:
             _LISTEN_PARTS[args] = parts
-    return Listen(*parts, directive)
+    return parts
 
 
-# A listen's socket and flags by its arguments: 10,000 servers write a handful of forms.
-# Bounded, since it outlives the run.
-_LISTEN_PARTS: dict[tuple[str, ...], tuple[str, bool, bool, bool]] = {}
-_LISTEN_PARTS_MAX = 1 << 12
+# Listen is frozen: its generated __init__ sets each field through object.__setattr__,
+# 1 µs a listen (35,000 at 10,000 hosts); its slots' descriptors set them in a third of that.
+_SET_SOCKET, _SET_SSL, _SET_DEFAULT, _SET_HTTP2, _SET_DIRECTIVE, _SET_RANGE_OF = (
+    vars(Listen)[slot.name].__set__ for slot in fields(Listen)
+)
+
+
+def _new_listen(parts: tuple[str, bool, bool, bool, bool], directive: Directive) -> Listen:
+    """``Listen(*parts[:4], directive)``."""
+    listen = object.__new__(Listen)
+    _SET_SOCKET(listen, parts[0])
+    _SET_SSL(listen, parts[1])
+    _SET_DEFAULT(listen, parts[2])
+    _SET_HTTP2(listen, parts[3])
+    _SET_DIRECTIVE(listen, directive)
+    _SET_RANGE_OF(listen, "")
+    return listen
 
 
 def _listen_parts(args: tuple[str, ...]) -> tuple[str, bool, bool, bool]:
@@ -782,17 +832,25 @@ def _expand_ranges(servers: list[Server]) -> None:
 
 
 def _server(block: Block, http: Block | None, synthetic: bool = False, stream: bool = False) -> Server:
-    listens = [parse_listen(d) for d in block.all("listen")]
+    listens = []
+    # `listen ${LISTEN};`, `ssl ${SSL};`: envsubst fills the text in before nginx reads
+    # it, so a placeholder may hold `443 ssl` or `on`.
+    tls_templated = False
+    for directive in block.all("listen"):
+        parts = _parts(directive.args)
+        listens.append(_new_listen(parts, directive))
+        if parts[4] and not tls_templated:  # only a "$" or "{{" may be a placeholder
+            tls_templated = templated(directive)
     if not listens and not synthetic and not stream:  # a stream server must name its listen
         listens = [Listen("*:80", False, False, False, None)]
-    names = tuple(arg for d in block.all("server_name") for arg in d.args)
+    name_lines = block.all("server_name")
+    # One line, as most servers write: its arguments are the names (no generator made).
+    names = name_lines[0].args if len(name_lines) == 1 else tuple(a for d in name_lines for a in d.args)
     ssl = block.last("ssl")
     if ssl is None and http is not None and not stream:
         ssl = http.last("ssl")  # `ssl on;` in http{} is inherited: a server's own line overrides it
     ssl_on = ssl if ssl is not None and ssl.args[:1] == ("on",) else None
-    # `listen ${LISTEN};`, `ssl ${SSL};`: envsubst fills the text in before nginx reads
-    # it, so a placeholder may hold `443 ssl` or `on`.
-    tls_templated = templated(ssl) or any(templated(listen.directive) for listen in listens)
+    tls_templated = tls_templated or templated(ssl)
     return Server(
         block, http, listens, names, ssl_on, synthetic=synthetic, stream=stream, tls_templated=tls_templated
     )

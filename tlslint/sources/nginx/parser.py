@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from struct import pack
 from typing import Final
 
 from tlslint.sources.nginx.lexer import (
     CLOSE,
     COMMENT,
-    OPEN,
     QUOTED,
     SEMI,
     LexError,
@@ -17,7 +17,7 @@ from tlslint.sources.nginx.lexer import (
     scan,
     scan_in_chunks,
 )
-from tlslint.sources.nginx.model import Comment, Directive, ParsedFile, SourceText, shared_args
+from tlslint.sources.nginx.model import _SHARED_ARGS, Comment, Directive, ParsedFile, SourceText, shared_args
 from tlslint.sources.text import SourceError, brief, read_source
 
 # Block directives of the stock modules; anything else that opens a block is
@@ -213,58 +213,85 @@ def _feed(
     the statement not yet ended, the ``depth`` reached); return the two that change.
     Raise ``ParseError`` at the first error."""
     offsets = source.offsets
+    # The new directives' offsets go to a list, packed into ``offsets`` once at the end:
+    # the array converts each int it is given through PyArg_Parse (400 instructions, a
+    # sixth of building a tree), struct.pack through PyLong_AsLong.
+    flat: list[int] = []
+    base = len(offsets)
     new = Directive.__new__  # every slot set below: see Directive
+    shared = _SHARED_ARGS
     parent, children = stack[-1]
-    for token in tokens:
-        kind = token[_KIND]
-        if kind <= QUOTED:
-            words.append(token)
-            continue
-        if kind == COMMENT:
-            comments.append(Comment(token[_VALUE], token[_START]))
-            continue
-        if kind == CLOSE:
-            if words:
-                raise _error(source, words[0][_START], _not_terminated(words[0][_VALUE]))
-            if parent is None:
-                raise _error(source, token[_START], 'unexpected "}"')
-            parent.block_close = token[_START]
-            parent.end = token[_END]
-            stack.pop()
-            parent, children = stack[-1]
-            continue
-        if not words:
-            raise _error(source, token[_START], 'unexpected ";"' if kind == SEMI else 'unexpected "{"')
-        # The directive, built inline (the hot loop of a cold check: a call or two
-        # per directive cost 8 to 12 % of building a tree).
-        name = words[0]
-        directive = new(Directive)
-        directive.name = name[_VALUE]
-        if len(words) == 1:
-            directive.args = ()
-            args_start = args_end = name[_END]
-        else:
-            directive.args = shared_args(tuple([word[_VALUE] for word in words[1:]]))
-            args_start, args_end = words[1][_START], words[-1][_END]
-        directive.source = source
-        directive.block = None
-        directive.parent = parent
-        directive._at = len(offsets)
-        block_open = token[_START] if kind == OPEN else -1
-        offsets.extend((name[_START], token[_END], args_start, args_end, block_open, -1))
-        children.append(directive)
-        if kind == SEMI:
-            if directive.name == "include":
-                includes.append(directive)
-        else:
-            _check_block_opener(source, directive, words)
-            if len(stack) > MAX_DEPTH:
-                raise _error(source, words[0][_START], f"blocks nested deeper than {MAX_DEPTH} levels")
-            directive.block = children = []
-            parent = directive
-            stack.append((directive, children))
-            depth = max(depth, len(stack) - 1)
-        words = []
+    try:
+        for token in tokens:
+            kind = token[_KIND]
+            if kind <= QUOTED:
+                words.append(token)
+                continue
+            if kind == COMMENT:
+                comments.append(Comment(token[_VALUE], token[_START]))
+                continue
+            if kind == CLOSE:
+                if words:
+                    raise _error(source, words[0][_START], _not_terminated(words[0][_VALUE]))
+                if parent is None:
+                    raise _error(source, token[_START], 'unexpected "}"')
+                at = parent._at - base
+                if at >= 0:
+                    flat[at + 5] = token[_START]  # block_close
+                    flat[at + 1] = token[_END]  # end
+                else:  # opened in an earlier chunk (_build_in_chunks), already packed
+                    parent.block_close = token[_START]
+                    parent.end = token[_END]
+                stack.pop()
+                parent, children = stack[-1]
+                continue
+            if not words:
+                raise _error(source, token[_START], 'unexpected ";"' if kind == SEMI else 'unexpected "{"')
+            # The directive, built inline (the hot loop of a cold check: a call or two
+            # per directive cost 8 to 12 % of building a tree); one or two arguments,
+            # most directives' count, without a comprehension (a call in Python 3.11).
+            name = words[0]
+            count = len(words)
+            if count == 1:
+                args: tuple[str, ...] = ()
+                args_start = args_end = name[_END]
+            else:
+                if count == 2:
+                    args = (words[1][_VALUE],)
+                elif count == 3:
+                    args = (words[1][_VALUE], words[2][_VALUE])
+                else:
+                    args = tuple([word[_VALUE] for word in words[1:]])
+                args = shared.get(args) or shared_args(args)  # shared_args inline where known
+                args_start, args_end = words[1][_START], words[-1][_END]
+            directive = new(Directive)
+            directive.name = name[_VALUE]
+            directive.args = args
+            directive.source = source
+            directive.block = None
+            directive.parent = parent
+            directive._at = base + len(flat)
+            if kind == SEMI:
+                flat += (name[_START], token[_END], args_start, args_end, -1, -1)
+                children.append(directive)
+                if directive.name == "include":
+                    includes.append(directive)
+            else:
+                flat += (name[_START], token[_END], args_start, args_end, token[_START], -1)
+                children.append(directive)
+                if directive.name not in BLOCK_DIRECTIVES:
+                    _check_block_opener(source, directive, words)
+                if len(stack) > MAX_DEPTH:
+                    raise _error(source, words[0][_START], f"blocks nested deeper than {MAX_DEPTH} levels")
+                directive.block = children = []
+                parent = directive
+                stack.append((directive, children))
+                if len(stack) > depth + 1:
+                    depth = len(stack) - 1
+            words = []
+    finally:  # an error's message reads the offsets of the directives built so far
+        if flat:
+            offsets.frombytes(pack(f"{len(flat)}{offsets.typecode}", *flat))
     return words, depth
 
 
@@ -299,20 +326,21 @@ def _check_block_opener(source: SourceText, block: Directive, words: list[RawTok
     with a block; nginx refuses it, crossplane accepts it silently.
     """
     name = block.name
-    if name in BLOCK_DIRECTIVES or name.endswith("_by_lua_block"):
+    if name in BLOCK_DIRECTIVES or name.endswith("_by_lua_block"):  # the first also tested before the call
         return
+    # The line of the name: the block's offsets are not in ``source.offsets`` yet (``_feed``).
+    name_line = source.position(words[0][_START])[0]
     from crossplane.analyzer import DIRECTIVES, NGX_CONF_BLOCK  # rare path
 
     masks = DIRECTIVES.get(name)
     if masks is not None and not any(mask & NGX_CONF_BLOCK for mask in masks):
         raise ParseError(
             source.path,
-            block.line,
+            name_line,
             f'"{name}" directive is not terminated by ";" '
             f"(the block on line {source.position(words[-1][_START])[0]} became part of it)"
             + _template_hint(source, words[0][_START]),
         )
-    name_line = block.line
     for token in words[1:]:
         if token[_KIND] == QUOTED:
             continue
