@@ -25,7 +25,7 @@ from tlslint.findings import (
     is_load_error,
 )
 from tlslint.nginx_inference import declared_versions
-from tlslint.paths import resolved
+from tlslint.paths import resolved, working_directory_pinned
 from tlslint.project import stops
 from tlslint.run_checks import checked, drop_indexes
 from tlslint.settings import Settings
@@ -124,7 +124,7 @@ def run(
     overlay: Mapping[Path, SourceText] | None = None,
     run_options: RunOptions | None = None,
 ) -> RunResult:
-    with collector.paused():  # see tlslint.collector
+    with collector.paused(), working_directory_pinned():  # see tlslint.collector
         return _run(paths, settings, overlay, run_options)
 
 
