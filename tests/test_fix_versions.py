@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import nginx_harness
-from helpers import settings_for
+from helpers import cli, settings_for
 
 from tlslint.engine import RunResult, run
 from tlslint.findings import Edit, Finding, Fix, Location, Severity
@@ -259,28 +259,17 @@ http {
 """
 
 
-def _tlslint(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tlslint", "--no-cache", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 def test_no_fix_writes_what_an_older_declared_release_refuses(tmp_path: Path) -> None:
     """1.10.3 refuses `ssl_protocols TLSv1.3` (it needs 1.13.0): NGX303's fix writes
     TLSv1.2 alone, NGX302 (nothing to enable there) says nothing, and the run does not
     end in "tlslint bug"."""
     conf = tmp_path / "nginx.conf"
     conf.write_text(OLD_SITE, encoding="utf-8")
-    shown = _tlslint(tmp_path, "--nginx-version", "1.10.3", "--select", "NGX302,NGX303", "nginx.conf")
+    shown = cli(tmp_path, "--nginx-version", "1.10.3", "--select", "NGX302,NGX303", "nginx.conf")
     assert "NGX302" not in shown.stdout
     assert "add `ssl_protocols TLSv1.2;` to http{}" in shown.stdout
     assert "older than 1.18.0, the oldest release" in shown.stderr
-    done = _tlslint(tmp_path, "--nginx-version", "1.10.3", "--fix", "--unsafe-fixes", "nginx.conf")
+    done = cli(tmp_path, "--nginx-version", "1.10.3", "--fix", "--unsafe-fixes", "nginx.conf")
     assert done.returncode != 2 and "tlslint bug" not in done.stderr, done.stderr
     assert "ssl_protocols TLSv1.2;" in conf.read_text(encoding="utf-8")
     assert "TLSv1.3" not in conf.read_text(encoding="utf-8")
@@ -290,12 +279,12 @@ def test_no_fix_writes_what_an_older_declared_release_refuses(tmp_path: Path) ->
 def test_an_older_declared_release_states_its_own_default(tmp_path: Path) -> None:
     """Before 1.9.1 the default ssl_protocols had SSLv3 (nginx.org's "Compatibility")."""
     (tmp_path / "nginx.conf").write_text(OLD_SITE, encoding="utf-8")
-    shown = _tlslint(tmp_path, "--nginx-version", "1.7.0", "--select", "NGX303", "nginx.conf")
+    shown = cli(tmp_path, "--nginx-version", "1.7.0", "--select", "NGX303", "nginx.conf")
     assert "nginx 1.7.0's default ssl_protocols (SSLv3 TLSv1 TLSv1.1 TLSv1.2;" in shown.stdout
     assert "NGX303 [error]" in shown.stdout  # SSLv3: broken
-    shown = _tlslint(tmp_path, "--nginx-version", "1.10.3", "--select", "NGX303", "nginx.conf")
+    shown = cli(tmp_path, "--nginx-version", "1.10.3", "--select", "NGX303", "nginx.conf")
     assert "nginx 1.10.3's default ssl_protocols (TLSv1 TLSv1.1 TLSv1.2;" in shown.stdout
-    settings = _tlslint(tmp_path, "--nginx-version", "1.10.3", "--show-settings", "nginx.conf")
+    settings = cli(tmp_path, "--nginx-version", "1.10.3", "--show-settings", "nginx.conf")
     assert "# nginx.version 1.10.3 is older than 1.18.0" in settings.stdout
 
 
@@ -312,7 +301,7 @@ def test_no_protocols_fix_where_a_range_across_1_13_0_has_tls13_later(tmp_path: 
     conf = tmp_path / "nginx.conf"
     conf.write_text(OLD_SITE, encoding="utf-8")
     _compose(tmp_path, "nginx:1.12.2", "nginx:1.27.3-alpine")
-    shown = _tlslint(tmp_path, "--select", "NGX302,NGX303", "--format", "json", "nginx.conf")
+    shown = cli(tmp_path, "--select", "NGX302,NGX303", "--format", "json", "nginx.conf")
     found = {f["code"]: f for f in json.loads(shown.stdout)["findings"]}
     assert found["NGX303"]["fix"] is None
     for code in ("NGX302", "NGX303"):
@@ -320,7 +309,7 @@ def test_no_protocols_fix_where_a_range_across_1_13_0_has_tls13_later(tmp_path: 
         assert "holds releases before 1.13.0, which refuse `ssl_protocols TLSv1.3`" in note, note
         assert "set nginx.version to decide" in note and "upgrade nginx" not in note, note
     assert "from 1.23.4 releases whose ssl_protocols has it" in found["NGX303"]["note"]
-    done = _tlslint(tmp_path, "--fix", "--unsafe-fixes", "nginx.conf")
+    done = cli(tmp_path, "--fix", "--unsafe-fixes", "nginx.conf")
     assert done.returncode == 0, done.stdout + done.stderr
     assert conf.read_text(encoding="utf-8") == OLD_SITE
 
@@ -331,10 +320,10 @@ def test_a_range_across_1_13_0_without_tls13_anywhere_gets_the_fix_without_it(tm
     conf = tmp_path / "nginx.conf"
     conf.write_text(OLD_SITE, encoding="utf-8")
     _compose(tmp_path, "nginx:1.12.2", "nginx:1.19.0")
-    shown = _tlslint(tmp_path, "--select", "NGX303", "nginx.conf")
+    shown = cli(tmp_path, "--select", "NGX303", "nginx.conf")
     assert "add `ssl_protocols TLSv1.2;` to http{}" in shown.stdout
     assert "which refuse `ssl_protocols TLSv1.3`: the fix leaves it out" in shown.stdout
-    _tlslint(tmp_path, "--fix", "--unsafe-fixes", "nginx.conf")
+    cli(tmp_path, "--fix", "--unsafe-fixes", "nginx.conf")
     fixed = conf.read_text(encoding="utf-8")
     assert "ssl_protocols TLSv1.2;" in fixed and "TLSv1.3" not in fixed
     assert nginx_harness.nginx_t(fixed).ok
@@ -346,12 +335,12 @@ def test_an_image_older_than_the_rules_describe_gets_the_settings_warning(tmp_pa
     (tmp_path / "nginx.conf").write_text(OLD_SITE, encoding="utf-8")
     (tmp_path / "Dockerfile").write_text("FROM nginx:1.10.3-alpine\n", encoding="utf-8")
     older = "runs nginx 1.10.3, older than 1.18.0, the oldest release tlslint's rules describe"
-    shown = _tlslint(tmp_path, "--select", "NGX303", "nginx.conf")
+    shown = cli(tmp_path, "--select", "NGX303", "nginx.conf")
     assert f"tlslint: warning: Dockerfile:1:1: FROM nginx:1.10.3-alpine {older}" in shown.stderr
-    settings = _tlslint(tmp_path, "--show-settings", "nginx.conf")
+    settings = cli(tmp_path, "--show-settings", "nginx.conf")
     assert f"# FROM nginx:1.10.3-alpine {older}" in settings.stdout
     # A supported image, or a setting that overrules the image, is not warned of as one.
     (tmp_path / "Dockerfile").write_text("FROM nginx:1.22.1\n", encoding="utf-8")
-    assert "older than" not in _tlslint(tmp_path, "nginx.conf").stderr
+    assert "older than" not in cli(tmp_path, "nginx.conf").stderr
     (tmp_path / "Dockerfile").write_text("FROM nginx:1.10.3-alpine\n", encoding="utf-8")
-    assert "older than" not in _tlslint(tmp_path, "--nginx-version", "1.22.1", "nginx.conf").stderr
+    assert "older than" not in cli(tmp_path, "--nginx-version", "1.22.1", "nginx.conf").stderr

@@ -14,6 +14,7 @@ import jsonschema
 import pytest
 from conftest import ROOT, shared_path
 from helpers import check_files, settings_for
+from test_keepalive_unknown_backend import GUNICORN_EXAMPLE
 
 from tlslint import __version__, catalogue
 from tlslint.engine import RunResult, run
@@ -533,21 +534,7 @@ def test_github_escape_functions() -> None:
 
 # NGX210 with a safe fix whose note is its caveat: no app server's config is in the run,
 # so the backend's idle keep-alive timeout is unknown (the shape of Django's gunicorn docs).
-UNKNOWN_BACKEND = """\
-events {}
-http {
-  upstream app_server {
-    server unix:/tmp/gunicorn.sock fail_timeout=0;
-  }
-  server {
-    listen 80 default;
-    location / {
-      proxy_set_header Host $http_host;
-      proxy_pass http://app_server;
-    }
-  }
-}
-"""
+UNKNOWN_BACKEND = GUNICORN_EXAMPLE
 CAVEAT = "the backend's idle keep-alive timeout is unknown"
 
 
