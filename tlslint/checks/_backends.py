@@ -235,16 +235,30 @@ def racing(backends: Iterable[Backend], nginx_seconds: float) -> tuple[float, st
     return lowest
 
 
+def sync_worker(backend: Backend) -> str:
+    """How ``backend`` comes to run gunicorn's sync worker, for a message ("worker_class
+    sync", "the default worker class, sync"); '' when it runs another worker or server."""
+    if backend.server != GUNICORN:
+        return ""
+    timeout = backend_timeout(backend)
+    if not timeout.sync:
+        return ""
+    return (
+        f"worker_class {timeout.worker.text}"
+        if timeout.worker is not None
+        else "the default worker class, sync"
+    )
+
+
 def sync_worker_note(backends: Iterable[Backend], what: str) -> str:
     """Why keep-alive is not added in front of ``backends`` when one is gunicorn's sync
     worker (BKD102's question: it closes every connection after its response, so a pool
     would hold nothing, and the fix would create BKD102's finding); '' when none is.
     ``what``: the fix withheld ("add keepalive to upstream app")."""
     for backend in backends:
-        timeout = backend_timeout(backend) if backend.server == GUNICORN else None
-        if timeout is None or not timeout.sync:
+        chosen = sync_worker(backend)
+        if not chosen:
             continue
-        chosen = f"worker_class {timeout.worker.text}" if timeout.worker is not None else "the default worker"
         return (
             f"no automatic fix: {backend.label} runs gunicorn's sync worker ({chosen}), which closes each "
             "connection after its response, so a pool would hold none (BKD102); keep-alive needs another "

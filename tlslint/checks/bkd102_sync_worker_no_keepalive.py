@@ -18,11 +18,11 @@ from tlslint.checks._backends import (
     keepalive_wording,
     links,
     reach_note,
+    sync_worker,
     upstream_anchor,
 )
 from tlslint.checks._upstream import anchor, has_idle_timeout, no_idle_timeout
 from tlslint.findings import Finding, Related
-from tlslint.sources.python.servers import GUNICORN
 from tlslint.workspace import Workspace
 
 CODE = "BKD102"
@@ -31,16 +31,13 @@ CODE = "BKD102"
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     for link in links(workspace):
         backend = link.backend
-        if backend.server != GUNICORN:
+        chosen = sync_worker(backend)
+        if not chosen:
             continue
         on, wording = keepalive_wording(link, workspace)
         if on is False or not link.reused:
             continue
-        timeout = backend_timeout(backend)
-        if not timeout.sync:
-            continue
-        worker = timeout.worker
-        chosen = f"worker_class {worker.text}" if worker is not None else "the default worker class, sync"
+        worker = backend_timeout(backend).worker
         keeps = f"keeps connections ({wording})" if on else f"may keep connections: {wording}"
         versions = workspace.nginx_versions(link.config)
         then = (
