@@ -8,6 +8,7 @@ rules word their findings for that case.
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 Version = tuple[int, int, int]
@@ -103,11 +104,12 @@ def core_release(text: str) -> str:
     )
 
 
-def _core_or_text(text: str) -> str:
-    try:
-        return core_release(text)
-    except ValueError:
-        return text
+def _written(text: str) -> re.Match[str] | None:
+    """``text`` read as the setting's own form (``1.25``, ``nginx/1.25.3``), after
+    ``core_release`` where it names one; None for what no release is written in."""
+    with contextlib.suppress(ValueError):
+        text = core_release(text)
+    return _VERSION_RE.match(text)
 
 
 def parse_version(text: str) -> Version:
@@ -122,7 +124,7 @@ def parse_version(text: str) -> Version:
 def partial_version_warning(text: str) -> str:
     """A warning for a version given without its patch number (``1.25``) when its
     minor series changed a default the rules use at a later patch release; else ''."""
-    match = _VERSION_RE.match(_core_or_text(text))
+    match = _written(text)
     if match is None or match.group(3) is not None:
         return ""
     series = (int(match.group(1)), int(match.group(2)))
@@ -143,7 +145,7 @@ def written_series(text: str) -> tuple[Version, Version] | None:
     the setting as the .0 release (``partial_version_warning``), but what the series
     leaves open is not settled by it: no safe fix across a change within it, and an
     image inside it agrees with it."""
-    match = _VERSION_RE.match(_core_or_text(text))
+    match = _written(text)
     if match is None or match.group(3) is not None:
         return None
     major, minor = int(match.group(1)), int(match.group(2))
@@ -153,7 +155,7 @@ def written_series(text: str) -> tuple[Version, Version] | None:
 def below_supported_warning(text: str) -> str:
     """A warning for a version older than the oldest release the rules describe
     (``1.10.3``, or a fork's own number taken for nginx's: Angie's ``1.7.0``); else ''."""
-    match = _VERSION_RE.match(_core_or_text(text))
+    match = _written(text)
     if match is None:
         return ""
     version = (int(match.group(1)), int(match.group(2)), int(match.group(3) or 0))
