@@ -877,8 +877,8 @@ def flag_sites(config: NginxConfig, name: str) -> list[tuple[Directive, list[Blo
         if block.context not in ("http", "server"):
             continue
         # Which module reads the block is asked of the few blocks with the line only
-        # (`last`: presence, without building a list for each of 10,000 servers).
-        if block.last(name) is None or inside(block, "mail") or inside(block, "stream"):
+        # (`has`: presence, without building a list for each of 10,000 servers).
+        if not block.has(name) or inside(block, "mail") or inside(block, "stream"):
             continue
         for directive in block.all(name):
             if id(directive) not in blocks:

@@ -383,9 +383,9 @@ def _shared_cache_declarations(config: NginxConfig) -> Iterator[tuple[Block, Sha
     by name)."""
     seen: set[int] = set()
     for block in config.top.walk():
-        lines = block.all("ssl_session_cache")
-        if not lines or block.module() == "mail":  # most blocks have none: not asked
+        if not block.has("ssl_session_cache") or block.module() == "mail":  # most blocks have none
             continue
+        lines = block.all("ssl_session_cache")
         for directive in lines:
             if id(directive) in seen:
                 continue

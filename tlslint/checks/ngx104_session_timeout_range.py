@@ -36,6 +36,8 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     for config in workspace.nginx:
         stream_known = stream_defaults_known(config.stream, workspace.nginx_versions(config))
         for block in config.top.walk():
+            if not block.has("ssl_session_timeout"):
+                continue  # most blocks: no list made, nor a generator
             for directive in unique(block.all("ssl_session_timeout")):
                 if not _in_force_where_stored(config, block, directive, stream_known):
                     continue

@@ -89,7 +89,7 @@ def _mail_sites(config: NginxConfig) -> list[tuple[Directive, list[Block]]]:
         if block.context not in ("mail", "server"):
             continue
         # Which module reads the block is asked of the few blocks with the line only.
-        if block.last("ssl") is None or block.module() != "mail":
+        if not block.has("ssl") or block.module() != "mail":
             continue
         for directive in block.all("ssl"):
             if id(directive) not in blocks:

@@ -10,6 +10,7 @@ import functools
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, fields, replace
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -47,6 +48,7 @@ class LoadProblem:
 
 
 _SCAN_LIMIT = 8
+_NAME = attrgetter("name")
 
 
 @dataclass(eq=False, slots=True)
@@ -67,24 +69,41 @@ class Block:
     _walked: list[Block] | None = field(default=None, repr=False)
 
     def all(self, name: str) -> list[Directive]:
-        if len(self.children) <= _SCAN_LIMIT:
-            # Most blocks hold a handful of directives: a scan is as fast as an
-            # index and keeps no dict of lists per block (a quarter of the
-            # workspace's memory at 10,000 servers).
-            return [child for child in self.children if child.name == name]
-        found = self._indexed().get(name)
+        index = self._index
+        if index is None:
+            children = self.children
+            if len(children) <= _SCAN_LIMIT:
+                # Most blocks hold a handful of directives: a scan is as fast as an
+                # index and keeps no dict of lists per block (a quarter of the
+                # workspace's memory at 10,000 servers).
+                return [child for child in children if child.name == name]
+            index = self._indexed()
+        found = index.get(name)
         if found is None:
             return []
-        return [found] if isinstance(found, Directive) else found
+        return found if isinstance(found, list) else [found]
 
     def last(self, name: str) -> Directive | None:
-        if len(self.children) <= _SCAN_LIMIT:
-            for child in reversed(self.children):
-                if child.name == name:
-                    return child
-            return None
-        found = self._indexed().get(name)
+        # The index first, without a call: checks ask 40,000 times at 1,000 servers.
+        index = self._index
+        if index is None:
+            children = self.children
+            if len(children) <= _SCAN_LIMIT:
+                for child in reversed(children):
+                    if child.name == name:
+                        return child
+                return None
+            index = self._indexed()
+        found = index.get(name)
         return found[-1] if isinstance(found, list) else found
+
+    def has(self, name: str) -> bool:
+        """Whether one of the block's own directives is ``name``: ``last`` without a
+        loop in Python (checks ask it of every block of 10,000 servers)."""
+        index = self._index
+        if index is not None:
+            return name in index
+        return name in map(_NAME, self.children)
 
     def _indexed(self) -> dict[str, Directive | list[Directive]]:
         if self._index is None:
