@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import attrgetter
 
 from tlslint.checks._session import parse_cache
 from tlslint.findings import Edit
@@ -168,43 +169,53 @@ def _declared_zones(config: NginxConfig) -> Iterator[Zone]:
                     yield Zone(zone, stream + name, parse_size(size_text), directive)
 
 
-def _in_text_order(top: Block, names: frozenset[str]) -> Iterator[tuple[Block, Directive]]:
+def _in_text_order(top: Block, names: frozenset[str]) -> list[tuple[Block, Directive]]:
     """Each directive named in ``names`` below ``top`` with its block, in the order of the
     text (includes spliced in): a block's lines after a nested block come after that
     block's lines. A nested block with none of them below it is not read: most are not
     (3,500 zone lines among 280,000 at 10,000 servers)."""
     holding = _holding(top, names)
-    if id(top) not in holding:
+    found: list[tuple[Block, Directive]] = []
+    if id(top) in holding:
+        _read_in_order(top, names, holding, found)
+    return found
+
+
+def _read_in_order(
+    block: Block, names: frozenset[str], holding: set[int], found: list[tuple[Block, Directive]]
+) -> None:
+    """``_in_text_order`` below ``block`` (one of ``holding``), appended to ``found``."""
+    # A block's directive spliced in twice is two blocks: the last one stands for both.
+    by_directive = {id(inner.directive): inner for inner in block.blocks if inner.directive is not None}
+    inner_blocks = {key: inner for key, inner in by_directive.items() if id(inner) in holding}
+    if not inner_blocks:
+        # Its own lines only (a server whose locations hold none): one filtered pass.
+        found.extend([(block, directive) for directive in block.children if directive.name in names])
         return
-    # Per open block: its block, its lines still to read, its nested blocks by directive.
-    stack = [(top, iter(top.children), _sub_blocks(top))]
-    while stack:
-        block, lines, inner_blocks = stack[-1]
-        directive = next(lines, None)
-        if directive is None:
-            stack.pop()
-            continue
+    for directive in block.children:
         if directive.name in names:
-            yield block, directive
-        inner = inner_blocks.get(id(directive)) if directive.block is not None else None
-        if inner is not None and id(inner) in holding:
-            stack.append((inner, iter(inner.children), _sub_blocks(inner)))
+            found.append((block, directive))
+        if directive.block is not None:
+            inner = inner_blocks.get(id(directive))
+            if inner is not None:  # blocks nest at most MAX_BLOCK_DEPTH deep: recursion is bounded
+                _read_in_order(inner, names, holding, found)
 
 
 def _holding(top: Block, names: frozenset[str]) -> set[int]:
     """The ids of the blocks below ``top`` (itself included) with a directive named in
     ``names`` in them or in a block below them."""
     holding: set[int] = set()
-    for block in reversed(top.walk()):  # a block's nested blocks before it
-        if not names.isdisjoint([child.name for child in block.children]) or any(
-            id(inner) in holding for inner in block.blocks
-        ):
-            holding.add(id(block))
+    for block in top.walk():
+        if not names.isdisjoint(map(_NAME, block.children)):
+            # It and the blocks around it, up to one already marked (or ``top``).
+            current: Block | None = block
+            while current is not None and id(current) not in holding:
+                holding.add(id(current))
+                current = current.parent if current is not top else None
     return holding
 
 
-def _sub_blocks(block: Block) -> dict[int, Block]:
-    return {id(inner.directive): inner for inner in block.blocks if inner.directive is not None}
+_NAME = attrgetter("name")
 
 
 @per_config  # asked by every finding whose fix adds a zone
