@@ -348,13 +348,16 @@ def check_config(config: NginxConfig, table: DirectiveTable) -> list[Problem]:
     read: set[tuple[bool, str]] = set()
     stack = [(config.top, ROOT_CONTEXTS[config.context])]
     enter = table.enter
+    mains = HTTP_MAIN | STREAM_MAIN
     while stack:
         block, context = stack.pop()
         check_children(block.children, context, table, problems, block, refused)
-        if context & (HTTP_MAIN | STREAM_MAIN):
+        if context & mains:
             _add_duplicate_upstreams(block, context, table, problems, upstreams, read)
-        if block.directive is not None and block.directive.name in _URI_BLOCKS:
-            check_uri_parts(block.children, block.directive, context, table, problems, block)
+        directive = block.directive
+        # A prefix or exact location (most of them) is not read again for a URI part.
+        if directive is not None and directive.name in _URI_BLOCKS and _uri_barred_in(directive):
+            check_uri_parts(block.children, directive, context, table, problems, block)
         if ports:
             found.extend(
                 (child, ports[id(child)], context, block) for child in block.children if id(child) in ports

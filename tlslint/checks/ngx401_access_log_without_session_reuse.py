@@ -84,7 +84,7 @@ def log_formats(config: NginxConfig, stream: bool = False) -> dict[str, str]:
 @per_config  # http{}'s formats and stream{}'s: one walk of the blocks finds both
 def _declaring(config: NginxConfig) -> list[Block]:
     """The blocks with a ``log_format``, in text order."""
-    return [block for block in config.top.walk() if block.last("log_format") is not None]
+    return [block for block in config.top.walk() if block.has("log_format")]
 
 
 def format_name(directive: Directive) -> str:
@@ -171,9 +171,9 @@ def _judge_server(
     places: list[Place],
     shared: Shared,
 ) -> None:
-    levels = [server.block] + [
-        b for b in server.block.walk() if b is not server.block and b.context in _LOG_LEVELS
-    ]
+    levels = [server.block]
+    if server.block.blocks:  # most servers have no location: no walk kept for each
+        levels += [b for b in server.block.walk()[1:] if b.context in _LOG_LEVELS]
     for level in levels:
         if level is server.block:
             holder, lines = effective_all(level, "access_log")
@@ -240,7 +240,8 @@ def _judge_lines(
     ``level`` of it. Every level that logs by the same lines is one cause (one finding
     names them all): the servers inheriting them from http{} or stream{}, and the
     levels whose own lines they are, from a file each includes."""
-    lines = list(unique(lines))
+    if len(lines) > 1:
+        lines = list(unique(lines))
     if any(line.args[:1] == ("off",) for line in lines):
         return  # nothing is logged at this level
     first = lines[0]
