@@ -103,8 +103,10 @@ def _effective_cache(server: Server) -> SessionCache:
 
 
 def tickets_on(server: Server) -> bool:
-    directive = server.effective("ssl_session_tickets")
-    return directive is None or directive.args[:1] != ("off",)
+    if server.tickets is None:
+        directive = server.effective("ssl_session_tickets")
+        server.tickets = directive is None or directive.args[:1] != ("off",)
+    return server.tickets
 
 
 def tickets_templated(server: Server) -> bool:
