@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
@@ -121,6 +122,7 @@ _UNIT_MS: Final = {
 }  # fmt: skip
 
 
+@lru_cache(maxsize=256)  # a handful of values (`1d`, `75s`), asked for each of 10,000 servers
 def seconds(text: str, *, in_seconds: bool) -> float | None:
     """The time nginx reads ``text`` as, in seconds (ngx_parse_time); None where it
     refuses it: numbers with units, each unit at most once and largest first (``1h30m``,

@@ -440,9 +440,10 @@ def _decide(config: NginxConfig, per_server: bool) -> Iterator[_Row]:
                     defaults.setdefault(id(default), (default, []))[1].append(listen.socket)
             governing = defaults or governing
         for decider, sockets in governing.values():
-            if decider.block.unresolved and not decider.block.all("ssl_protocols"):
+            own = decider.block.has("ssl_protocols")
+            if decider.block.unresolved and not own:
                 continue  # an include in the server was not followed: it may set its own
-            level = decider.block if decider.block.all("ssl_protocols") else decider.http
+            level = decider.block if own else decider.http
             if id(level) not in lines_at:
                 lines_at[id(level)] = protocol_lines(level)
             some = tuple(sockets) if len(governing) > 1 else ()
