@@ -69,3 +69,14 @@ def test_other_layout_is_refused() -> None:
     older = pickle.dumps((version - 1, table, body))
     with pytest.raises(ValueError, match="layout"):
         finding_codec.loads(older)
+
+
+def test_equal_texts_come_back_as_one_and_known_paths_are_taken() -> None:
+    site = Path("/etc/nginx/sites-enabled/a.conf")
+    messages = ["".join(["no ssl_", "session_cache"]) for _ in range(2)]  # equal, not one object
+    places = [Location(Path(str(site)), line) for line in (1, 2)]  # equal paths, not one object
+    found = {"k": [Finding("C", "n", Severity.INFO, m, at) for m, at in zip(messages, places, strict=True)]}
+    back = finding_codec.loads(finding_codec.dumps(found), {str(site): site})
+    assert back == found
+    assert back["k"][0].message is back["k"][1].message
+    assert all(f.location.path is site for f in back["k"])

@@ -14,13 +14,14 @@ def run() -> None:
 
         print(f"tlslint {__version__}")
         return
+    from tlslint import check_command
     from tlslint.quick_args import check_arguments
+
+    check_command.kept_runs = []  # left to _leave, as the rest
 
     quick = check_arguments(args, os.environ)
     if quick is not None:  # the everyday `tlslint [check] PATHS [flags]`: no typer
-        from tlslint.check_command import run_quick
-
-        _leave(run_quick(quick))
+        _leave(check_command.run_quick(quick))
     from tlslint.cli import main
 
     try:
