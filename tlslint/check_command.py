@@ -36,8 +36,10 @@ def run_quick(arguments: dict[str, object]) -> int:
     except CommandError as error:
         print(f"tlslint: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 130  # as typer: 128 + SIGINT, nothing said
+    except KeyboardInterrupt as interrupt:
+        from tlslint.interrupts import exit_code
+
+        return exit_code(interrupt)  # as typer: 128 + SIGINT (or SIGTERM, while writing)
     except BrokenPipeError:  # `tlslint | head`: the reader has what it wanted
         return 1
     except Exception as error:
