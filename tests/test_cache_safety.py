@@ -300,3 +300,21 @@ def test_a_failed_cache_write_leaves_no_temporary(tmp_path: Path, monkeypatch: p
     assert cache.used and results.new  # there was something to write
     assert list((tmp_path / DIRECTORY_NAME).rglob("*.tmp")) == []
     assert list((tmp_path / DIRECTORY_NAME).rglob(f"*{PACK_SUFFIX}")) == []
+
+
+def test_a_run_that_writes_removes_the_temporaries_a_killed_run_left(tmp_path: Path) -> None:
+    """SIGKILL (or SIGTERM's default) runs no cleanup: a `.tlslint-*.tmp` was left in the
+    cache for good (T8). A later run that writes removes those older than any write takes,
+    and leaves a younger one alone: another run may be writing it."""
+    (tmp_path / "nginx.conf").write_text(SITE)
+    _, cache, results = cached_run(tmp_path)
+    planted = []
+    for directory in (cache.directory, results.directory):
+        for age, name in ((3600, ".tlslint-killed.tmp"), (5, ".tlslint-writing.tmp")):
+            path = directory / name
+            path.write_bytes(b"half an entry")
+            os.utime(path, (time.time() - age,) * 2)
+            planted.append(path)
+    (tmp_path / "nginx.conf").write_text(SITE + "# edited\n")  # so that both caches write
+    cached_run(tmp_path)
+    assert [path.exists() for path in planted] == [False, True, False, True]

@@ -383,3 +383,98 @@ def test_which_gone_files_an_include_named(tmp_path: Path, include: str, gone: s
     absent = {(tmp_path / gone).resolve(), (tmp_path / "other.txt").resolve()}
     found = NginxFiles(max_bytes=2**20).names_absent(directive, tmp_path.resolve(), absent)
     assert found == ([(tmp_path / gone).resolve()] if named else [])
+
+
+# --- a change whose findings land in files it did not touch ---------------------------------
+
+SHARED_BASE = {
+    "nginx.conf": """\
+events {}
+http {
+    ssl_session_cache shared:SSL:10m;
+    access_log /var/log/a.log;
+    include conf.d/*.conf;
+    include sites/*.conf;
+}
+""",
+    "conf.d/tls.conf": "ssl_protocols TLSv1.2 TLSv1.3;\n",
+    "sites/a.conf": SITE.replace("{name}", "a").replace("listen 443 ssl;", "listen 443 ssl default_server;"),
+    "sites/b.conf": SITE.replace("{name}", "b"),
+}
+SHARED_ARGS = ["--select", "NGX1,NGX3", "--quiet"]
+
+
+def lines(proc: Ran) -> set[str]:
+    return set(proc.stdout.splitlines())
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["ssl_protocols removed from http{}", "the snippet that set it deleted", "the nginx image downgraded"],
+)
+def test_what_every_server_inherits(tmp_path: Path, change: str) -> None:
+    """A change to what every server inherits (the http-level lines, a snippet spliced
+    there, the image that decides the defaults) makes findings in server files the change
+    did not touch: --changed-since reports them, as a full run and the pre-commit hook do."""
+    files = dict(SHARED_BASE)
+    image = "1.27.3" if change == "the nginx image downgraded" else "1.22.1"  # TLSv1.3 by default from 1.23.4
+    files["Dockerfile"] = f"FROM nginx:{image}\nCOPY nginx.conf /etc/nginx/nginx.conf\n"
+    if change == "ssl_protocols removed from http{}":
+        files["nginx.conf"] = files["nginx.conf"].replace(
+            "    include conf.d/*.conf;\n", "    ssl_protocols TLSv1.2 TLSv1.3;\n"
+        )
+        del files["conf.d/tls.conf"]
+    if change == "the nginx image downgraded":
+        del files["conf.d/tls.conf"]  # the defaults decide
+    root = new_repo(tmp_path / "r", files)
+    if change == "ssl_protocols removed from http{}":
+        write(root / "nginx.conf", files["nginx.conf"].replace("    ssl_protocols TLSv1.2 TLSv1.3;\n", ""))
+    elif change == "the snippet that set it deleted":
+        git(root, "rm", "-q", "conf.d/tls.conf")
+    else:
+        write(root / "Dockerfile", files["Dockerfile"].replace("1.27.3", "1.22.1"))
+    git(root, "commit", "-qam", change)
+    full = run_cli(root, *SHARED_ARGS)
+    assert any(path.startswith("sites/") and code == "NGX302" for path, code in reported(full))
+    changed = run_cli(root, *SHARED_ARGS, "--changed-since", "HEAD~1")
+    assert (changed.returncode, lines(changed)) == (full.returncode, lines(full))
+
+
+def test_a_server_file_changed_reports_only_it_and_its_includer(tmp_path: Path) -> None:
+    """A file of server{} blocks adds nothing the others inherit: the other server files'
+    findings stay out, as before."""
+    files = {
+        **SHARED_BASE,
+        "nginx.conf": SHARED_BASE["nginx.conf"].replace("    ssl_session_cache shared:SSL:10m;\n", ""),
+    }
+    root = new_repo(tmp_path / "r", files)
+    write(root / "sites/b.conf", files["sites/b.conf"].replace("}", "    ssl_session_timeout 1m;\n}"))
+    git(root, "commit", "-qam", "b: shorter timeout")
+    full = {path for path, _ in reported(run_cli(root, *SHARED_ARGS))}
+    assert "sites/a.conf" in full  # the default server has no cache (NGX101)
+    changed = {path for path, _ in reported(run_cli(root, *SHARED_ARGS, "--changed-since", "HEAD~1"))}
+    assert "sites/a.conf" not in changed
+    assert changed <= {"nginx.conf", "sites/b.conf"}
+
+
+def test_a_finding_whose_other_place_changed(tmp_path: Path) -> None:
+    """A zone declared again with another size (NGX106) in a new file that comes first: the
+    finding is located at the later declaration, in a file the change did not touch, and
+    names the new one; --changed-since reports it."""
+    files = {
+        **SHARED_BASE,
+        "sites/b.conf": SHARED_BASE["sites/b.conf"].replace("}", "    ssl_session_cache shared:Z:10m;\n}"),
+    }
+    root = new_repo(tmp_path / "r", files)
+    write(
+        root / "sites/0-new.conf",
+        SITE.replace("{name}", "new").replace("}", "    ssl_session_cache shared:Z:1m;\n}"),
+    )
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "a new site, with zone Z again")
+    full = [f for f in reported(run_cli(root, *SHARED_ARGS)) if f[1] == "NGX106"]
+    assert full == [("sites/b.conf", "NGX106")]
+    changed = [
+        f for f in reported(run_cli(root, *SHARED_ARGS, "--changed-since", "HEAD~1")) if f[1] == "NGX106"
+    ]
+    assert changed == full

@@ -269,3 +269,43 @@ def test_a_long_named_temporary_left_by_a_killed_run_is_removed(tmp_path: Path) 
     os.utime(leftover, (0, 0))
     fixing.remove_stale_temporaries(tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_sigterm_while_writing_leaves_no_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SIGTERM (a cancelled CI job) arriving while a fixed file's temporary copy is beside
+    it: the copy is removed on the way out, the files written are whole, the run says it
+    stopped part-way and exits 143 (T8: a `.site.conf.tlslint-XXXX.tmp` was left, which
+    `git add -A` commits)."""
+    import signal
+
+    from tlslint.check_command import run_quick
+    from tlslint.quick_args import check_arguments
+
+    root = tmp_path / "tree"
+    before = _tree(root, *MOVES["ticket-keys"][:2])
+    handler = signal.getsignal(signal.SIGTERM)
+    locks = 0
+    real_lock = fixing._try_lock
+
+    def lock_then_terminate(handle: int, blocking: bool = False) -> bool:
+        nonlocal locks
+        locked = real_lock(handle, blocking=blocking)
+        locks += 1
+        if locks == 2:  # the second file's temporary is written and locked
+            os.kill(os.getpid(), signal.SIGTERM)
+        return locked
+
+    monkeypatch.setattr(fixing, "_try_lock", lock_then_terminate)
+    monkeypatch.chdir(root)
+    arguments = check_arguments(["--no-cache", "--select", "NGX1", "--fix", "."], {})
+    assert arguments is not None
+    assert run_quick(arguments) == 143
+    assert locks == 2
+    assert "interrupted after fixing 1 file; run again to finish" in capsys.readouterr().err
+    after = _snapshot(root)
+    assert not [name for name in after if name.endswith(".tmp")]
+    assert after["nginx.conf"].count(b"ssl_session_ticket_key") == 2  # the addition, written first
+    assert after["conf.d/site.conf"] == before["conf.d/site.conf"]  # the removal, not written
+    assert signal.getsignal(signal.SIGTERM) == handler  # put back

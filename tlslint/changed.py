@@ -82,3 +82,14 @@ def changed_files(rev: str, start: Path) -> set[Path]:
 
 def _names(output: str) -> list[str]:
     return [name for name in output.split("\0") if name]
+
+
+def text_at(rev: str, path: Path) -> str | None:
+    """``path``'s text at ``rev``'s merge base with HEAD (what the branch left), or None
+    where git cannot say (not there then, not text)."""
+    try:
+        root = repository_root(path.parent)
+        base = _git(["merge-base", rev, "HEAD"], root).strip()
+        return _git(["show", f"{base}:{path.resolve().relative_to(root).as_posix()}"], root)
+    except (ChangedError, ValueError):
+        return None

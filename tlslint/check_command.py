@@ -40,8 +40,10 @@ def run_quick(arguments: dict[str, object]) -> int:
     except CommandError as error:
         print(f"tlslint: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 130  # as typer: 128 + SIGINT, nothing said
+    except KeyboardInterrupt as interrupt:
+        from tlslint.interrupts import exit_code
+
+        return exit_code(interrupt)  # as typer: 128 + SIGINT (or SIGTERM, while writing)
     except BrokenPipeError:  # `tlslint | head`: the reader has what it wanted
         return 1
     except Exception as error:
@@ -257,11 +259,15 @@ def _run_options(
 
     scope = None
     if changed_since is not None:
-        from tlslint.changed import ChangedError, changed_in
-        from tlslint.scope import Scope
+        from dataclasses import replace
+        from functools import partial
+
+        from tlslint.changed import ChangedError, changed_in, text_at
+        from tlslint.scope import Scope, gone_shared
 
         try:
-            scope = Scope.of(changed_in(changed_since, targets or [Path(".")]), includers=True)
+            scope = Scope.of(changed_in(changed_since, targets or [Path(".")]), includes=True, includers=True)
+            scope = replace(scope, gone_shared=gone_shared(scope.absent, partial(text_at, changed_since)))
         except ChangedError as error:
             raise CommandError(str(error)) from None
     recorded = None

@@ -125,7 +125,7 @@ def check(
         typer.Option(
             "--changed-since",
             metavar="REV",
-            help="Report only findings in files changed since the git revision REV, and their includers.",
+            help="Report only the findings that changes since the git revision REV can have made.",
         ),
     ] = None,
     force_exclude: Annotated[

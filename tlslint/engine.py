@@ -32,6 +32,7 @@ from tlslint.settings import Settings
 from tlslint.sources.formats import NGINX, LoadedText
 from tlslint.sources.nginx.loader import NginxFiles, prefix_for
 from tlslint.sources.nginx.model import ParsedFile, SourceText
+from tlslint.version_range import SETTING
 from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import MAIN, NginxConfig, build_config, detect_context
 
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
     from tlslint.scope import Scope
     from tlslint.sources.python.prefetch import Prefetch
     from tlslint.suppressions import Suppression
-    from tlslint.version_range import VersionRange
+    from tlslint.version_range import Evidence, VersionRange
     from tlslint.workspace.apigee import ApigeeLoad
     from tlslint.workspace.backends import BackendLoad
     from tlslint.workspace.kubernetes import KubernetesLoad
@@ -247,6 +248,8 @@ def _run(
     walked = [*discovered.nginx, *_loaded_in(configs, targets)] if above else discovered.nginx
     given_walk = walked if named or above else None
     reported, given = _reported(files, configs, how.scope, given_walk)
+    if reported is not None and how.scope is not None:
+        reported |= _changed_for_all(files, workspace, how.scope, given)
     if reported is not None:
         reported |= apigee.reported(how.scope)
         reported |= backends.reported(how.scope) - context
@@ -258,12 +261,14 @@ def _run(
         tiers = [apigee.reported, backends.reported, kubernetes.reported]
         tiers += [rendered.reported] if rendered is not None else []
         loads = _given_files(files, configs, given_walk, tiers) if how.scope is not None else set()
-        # A finding for one cause is reported where any place it covers is.
+        # A finding for one cause is reported where any place it covers is; under
+        # --changed-since, also where a place it names changed.
         findings = [
             f
             for f in findings
             if (where := resolved(f.location.path)) in reported
             or any(resolved(p) in reported for p, _ in f.covers)
+            or (how.scope is not None and _touches(f, how.scope.files))
             or (is_load_error(f) and where not in context and (loads is None or where in loads))
         ]
     elif context:
@@ -661,6 +666,39 @@ def _reported(
     if given is not None:
         reported &= given
     return reported, frozenset(given) if given is not None else None
+
+
+def _changed_for_all(
+    files: NginxFiles, workspace: Workspace, scope: Scope, given: frozenset[Path] | None
+) -> set[Path]:
+    """Under --changed-since, the nginx files whose every finding a change may have made:
+    each configuration's, where a changed file sets what all its servers inherit
+    (``scope.shared_changes``) or names the nginx its versions come from (a Dockerfile's
+    image: the defaults of every server changed with it). Within what the run was given."""
+    from tlslint.scope import shared_changes
+
+    found = shared_changes(files, workspace.nginx, scope)
+    for config in workspace.nginx:
+        versions = workspace.nginx_versions(config)
+        sources = [_evidence_path(e) for e in (versions.low_by, versions.high_by) if e is not None]
+        if any(path is not None and resolved(path) in scope.files for path in sources):
+            found.update(config.files)
+    return found if given is None else found & given
+
+
+def _evidence_path(evidence: Evidence) -> Path | None:
+    """The file a version bound comes from: an image's deployment file or a line's; not
+    the settings (a settings file changes for other reasons; its version is not told apart)."""
+    if evidence.kind == SETTING:
+        return None
+    if evidence.directive is not None:
+        return evidence.directive.path
+    return evidence.path
+
+
+def _touches(finding: Finding, changed: Collection[Path]) -> bool:
+    """A place ``finding`` names (the other declaration of a zone, say) is in a changed file."""
+    return any(resolved(related.location.path) in changed for related in finding.related)
 
 
 def _given_files(

@@ -14,6 +14,7 @@ import errno
 import itertools
 import os
 import stat
+import sys
 import tempfile
 import time
 from collections.abc import Collection, Iterable, Iterator
@@ -520,7 +521,25 @@ def _write(outcome: FixOutcome, fixed: _Fixed, refused: dict[Path, tuple[Path, s
     Files a fix spanning several adds lines to are written before those it removes lines
     from: a run killed (or a write failing) between the two leaves a line twice, never
     nowhere, and the next run removes the copy."""
+    from tlslint.interrupts import terminate_as_interrupt
+
     failed = set(refused)
+    try:
+        with terminate_as_interrupt():
+            _write_each(outcome, fixed, refused, failed)
+    except KeyboardInterrupt:
+        if outcome.written:  # a partly fixed tree must not look untouched
+            count = len(outcome.written)
+            print(
+                f"tlslint: interrupted after fixing {count} file{'s' * (count != 1)}; run again to finish",
+                file=sys.stderr,
+            )
+        raise
+
+
+def _write_each(
+    outcome: FixOutcome, fixed: _Fixed, refused: dict[Path, tuple[Path, str]], failed: set[Path]
+) -> None:
     for path in sorted(fixed.changed, key=lambda p: (p in fixed.removing, p)):
         alias = fixed.current.nginx_files.aliases.get(path)
         if path in refused:

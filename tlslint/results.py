@@ -40,6 +40,7 @@ from tlslint.cache import (
     code_fingerprint,
     mark_cache_directory,
     read_signed,
+    remove_stale_temporaries,
     signing_key,
     write_signed,
 )
@@ -107,6 +108,7 @@ class ResultStore:
                 write_signed(self.directory / f"{key}{SUFFIX}", payload, secret, LIMIT)
             self.new.clear()
             self._prune()
+            remove_stale_temporaries(self.directory)
         except (OSError, ValueError, pickle.PicklingError):
             return
 

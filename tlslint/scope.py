@@ -10,10 +10,12 @@ Two kinds of run check more than they report:
   includer beside the file's directory is not looked for: that would take a walk of the
   whole project (docs/usage.md says what differs from a full run).
 * **``--changed-since REV``**: every path given is checked, and the run reports the
-  findings located in the files changed since ``REV`` and in the files that include them
-  (a changed snippet can make its includer wrong); a file deleted or renamed away is
-  included by each file whose include names it (its path, or a glob it matched). What
-  does not load is reported wherever it is (the engine).
+  findings located in the files changed since ``REV``, in the files that include them
+  (a changed snippet can make its includer wrong) and in those they include; a file
+  deleted or renamed away is included by each file whose include names it (its path, or
+  a glob it matched). A change to what every server of a configuration inherits
+  (``shared_changes``) reports all of that configuration. What does not load is reported
+  wherever it is (the engine).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pathlib import Path
 from tlslint.paths import resolved
 from tlslint.project import is_root, project_directories, upward
 from tlslint.sources.nginx.loader import NginxFiles, prefix_for
+from tlslint.sources.nginx.model import ParsedFile
 from tlslint.workspace.nginx import NginxConfig
 
 MAIN_FILE = "nginx.conf"
@@ -39,6 +42,10 @@ class Scope:
     files: frozenset[Path]
     includes: bool = False  # also the files these include, transitively
     includers: bool = False  # also the files whose includes reach these
+    # Of the files gone, those whose text (as the revision had it) held directives other
+    # than server and upstream blocks: spliced where every server inherits, what they
+    # set is gone for all of them (``shared_changes``).
+    gone_shared: frozenset[Path] = frozenset()
 
     @classmethod
     def of(cls, paths: Iterable[Path], *, includes: bool = False, includers: bool = False) -> Scope:
@@ -75,6 +82,81 @@ def include_graph(
                 targets.update(p.resolve() for p in files.resolve_include(directive, config.prefix).paths)
                 targets.update(files.names_absent(directive, config.prefix, absent))
     return graph
+
+
+# Contexts whose own directives every server below inherits (and whose maps, geo
+# blocks and log formats any server may use).
+_SHARED_CONTEXTS = frozenset({"main", "http", "stream", "mail"})
+# Blocks a change to which shows in findings located in the file itself, or in those of
+# its includers (a server's own settings; an upstream's, whose users' findings carry a
+# fix or a related place in its file).
+_LOCAL_BLOCKS = frozenset({"server", "upstream"})
+
+
+def shared_changes(files: NginxFiles, configs: Iterable[NginxConfig], scope: Scope) -> set[Path]:
+    """The files of each configuration in which a changed file adds to what every server
+    inherits: one spliced at the main, http, stream or mail level that holds a directive
+    there other than a ``server`` or ``upstream`` block (``ssl_protocols``, a ``map``, an
+    ``include``), or held one before it went (``Scope.gone_shared``). Each server of those
+    configurations may then be judged differently, wherever its file is."""
+    found: set[Path] = set()
+    absent = scope.absent
+    for config in configs:
+        spliced = _splice_contexts(files, config, absent)
+        if any(
+            spliced.get(path) in _SHARED_CONTEXTS
+            and (path in scope.gone_shared if path in absent else adds_shared(files.parsed.get(path)))
+            for path in scope.files
+        ):
+            found.update(config.files)
+    return found
+
+
+def _splice_contexts(files: NginxFiles, config: NginxConfig, absent: Collection[Path]) -> dict[Path, str]:
+    """The context each file of ``config`` is spliced into (its root's: "main"), by
+    resolved path; a gone file by each include that named it."""
+    contexts = {config.root.path.resolve(): config.context}
+    for path in config.files:
+        parsed = files.parsed.get(path)
+        if parsed is None:
+            continue
+        own = contexts.get(path.resolve(), "")
+        for directive in parsed.includes:
+            context = directive.parent.name if directive.parent is not None else own
+            targets = [p.resolve() for p in files.resolve_include(directive, config.prefix).paths]
+            targets += files.names_absent(directive, config.prefix, absent)
+            for target in targets:
+                contexts.setdefault(target, context)
+    return contexts
+
+
+def adds_shared(parsed: ParsedFile | None) -> bool:
+    """The file holds a top-level directive other than a server or upstream block."""
+    if parsed is None:
+        return False  # it does not parse: reported wherever it is (the engine)
+    return any(
+        directive.block is None or directive.name not in _LOCAL_BLOCKS for directive in parsed.directives
+    )
+
+
+def gone_shared(absent: Iterable[Path], text_at: Callable[[Path], str | None]) -> frozenset[Path]:
+    """Of the files ``absent``, those whose earlier text (``text_at``) adds to what every
+    server inherits; one whose text is unknown or does not parse, too (what it set is
+    not known)."""
+    from tlslint.sources.nginx.model import SourceText
+    from tlslint.sources.nginx.parser import parse_text
+    from tlslint.sources.text import SourceError
+
+    found: set[Path] = set()
+    for path in absent:
+        text = text_at(path)
+        try:
+            parsed = parse_text(SourceText(path, text)) if text is not None else None
+        except SourceError:
+            parsed = None
+        if parsed is None or adds_shared(parsed):
+            found.add(path)
+    return frozenset(found)
 
 
 def reachable(graph: IncludeGraph, start: Iterable[Path]) -> set[Path]:
