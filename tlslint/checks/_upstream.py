@@ -101,8 +101,7 @@ def websocket_only(location: Block | None) -> bool:
     ``@api_websocket``), or it refuses requests that do not ask to upgrade."""
     if location is None or location.directive is None:
         return False
-    words = set(_WORD_SPLIT.split(" ".join(location.directive.args).lower()))
-    if words & WEBSOCKET_WORDS:
+    if not WEBSOCKET_WORDS.isdisjoint(_WORD_SPLIT.split(" ".join(location.directive.args).lower())):
         return True
     for sub in location.sub("if"):
         condition = " ".join(sub.directive.args) if sub.directive is not None else ""
@@ -116,8 +115,7 @@ def label(block: Block) -> str:
     directive = block.directive
     if block.context == "server" and directive is not None:
         names = [a for d in block.all("server_name") for a in d.args if a not in ("_", "")]
-        listens = [d.args[0] for d in block.all("listen") if d.args]
-        shown = names[0] if names else ",".join(listens)
+        shown = names[0] if names else ",".join(d.args[0] for d in block.all("listen") if d.args)
         return f"server[{shown}]" if shown else "server"
     if directive is not None and directive.args:
         return f"{block.context}[{' '.join(directive.args)}]"
@@ -125,21 +123,24 @@ def label(block: Block) -> str:
 
 
 def anchor(block: Block, name: str) -> str:
-    parts = []
-    current: Block | None = block
-    while current is not None:
-        if current.context != "main":
-            parts.append(label(current))
-        current = current.parent
-    parts.reverse()
-    parts.append(name)
-    return " > ".join(parts)
+    above = _labels(block.parent) if block.parent is not None else ()
+    own = (label(block),) if block.context != "main" else ()
+    return " > ".join((*above, *own, name))
+
+
+@lru_cache(maxsize=256)  # the locations of a server share it: each finding built it again
+def _labels(block: Block) -> tuple[str, ...]:
+    """The labels of the blocks from the top down to ``block``, main's left out."""
+    parent = _labels(block.parent) if block.parent is not None else ()
+    return (*parent, label(block)) if block.context != "main" else parent
 
 
 # --------------------------------------------------------------------------- targets
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen class's __init__ sets each field through object.__setattr__, five
+# times the cost, and pass_targets makes one for each *_pass of 10,000 hosts. Read only.
+@dataclass(slots=True)
 class PassTarget:
     """What one ``*_pass`` directive points at."""
 
