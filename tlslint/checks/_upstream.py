@@ -563,11 +563,14 @@ def backend_race(workspace: Workspace, upstream: Block, timed: bool | None) -> t
         return None  # no app server in the run: its modules stay unimported
     from tlslint.checks._backends import racing, upstream_links, upstream_timeout
 
+    linked = upstream_links(workspace, upstream)
+    if not linked:
+        return None  # most upstreams: their keepalive_timeout is not read
     nginx = upstream_timeout(upstream)
     if nginx is None:
         return None
     held = nginx.seconds if timed else math.inf
-    return racing((link.backend for link in upstream_links(workspace, upstream)), held)
+    return racing((link.backend for link in linked), held)
 
 
 def timeout_below(race: tuple[float, str]) -> str:
