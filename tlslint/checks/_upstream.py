@@ -741,8 +741,11 @@ def connection_issue(
     # proxies, by several rules, and most of them need no header but Connection's.
     level, directives = effective_all(block, "proxy_set_header")
     lines = [d for d in directives if d.args and d.args[0].lower() == "connection"]
+    # A header's name is looked at only where it may hold a placeholder: the inherited
+    # lines of each location were asked again, a call each.
     if any(templated(d) for d in lines) or (
-        not lines and any(templated(d, at=0) for d in directives if d.args)
+        not lines
+        and any(templated(d, at=0) for d in directives if d.args and ("$" in d.args[0] or "{{" in d.args[0]))
     ):
         return None  # the value (or, with none named Connection, a header's name) is a template's
     if not lines:
