@@ -717,6 +717,14 @@ class ConnectionIssue:
     upgrade_map: UpgradeMap | None = None  # when a map gives the value
 
 
+# The issue of most locations, made once (immutable): a frozen dataclass's __init__ for
+# each location that proxies was a tenth of connection_issue at 10,000 hosts.
+_NO_HEADER_UNTIL_DEFAULT = ConnectionIssue(
+    'no proxy_set_header Connection: nginx sends "Connection: close" before 1.29.7 (none since)'
+)
+_NO_HEADER = ConnectionIssue('no proxy_set_header Connection, so nginx sends "Connection: close"')
+
+
 def http_version_issue(block: Block, versions: VersionRange) -> tuple[str, Directive | None] | None:
     """Why ``block`` does not speak HTTP/1.1 upstream (and the line that decides), or None."""
     line = effective(block, "proxy_http_version")
@@ -752,11 +760,7 @@ def connection_issue(
         new = versions.at_least(UPSTREAM_KEEPALIVE_DEFAULT)
         if new:
             return None
-        if new is None:
-            return ConnectionIssue(
-                'no proxy_set_header Connection: nginx sends "Connection: close" before 1.29.7 (none since)'
-            )
-        return ConnectionIssue('no proxy_set_header Connection, so nginx sends "Connection: close"')
+        return _NO_HEADER_UNTIL_DEFAULT if new is None else _NO_HEADER
     for line in lines:
         value = line.args[1] if len(line.args) > 1 else ""
         match = _VARIABLE.match(value.strip())

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -86,6 +86,7 @@ NO_HTTP_NOTE = (
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     size = int(ctx.options["connections"])
+    reach = _reach(workspace)
     for config in workspace.nginx:
         versions = workspace.nginx_versions(config)
         outcomes = config_outcomes(config)  # a literal pass that names an upstream{}
@@ -106,7 +107,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 pending.append(_bypassed(ctx, target, passed.declared, cost))
                 continue
             # The app servers at the address, asked once for the three questions below.
-            reached = _backends_at(workspace, target)
+            reached = reach(target.address)
             race = _backend_race(reached, timed)
             sync = _sync_worker(reached, target, size)
             if sync:
@@ -313,14 +314,15 @@ def _pass_hosts(config: NginxConfig) -> dict[str, tuple[bool, frozenset[str]]]:
     return {key: (ported.get(key, False), frozenset(found)) for key, found in schemes.items()}
 
 
-def _backends_at(workspace: Workspace, target: PassTarget) -> list[Backend]:
-    """The app servers of the run at the implicit upstream's address (none: no app server
-    in the run, whose modules then stay unimported)."""
+def _reach(workspace: Workspace) -> Callable[[str], list[Backend]]:
+    """The app servers of the run at an implicit upstream's address (none without app
+    servers in the run, whose modules then stay unimported): imported once, not once per
+    implicit upstream."""
     if workspace.backends is None:
-        return []
+        return lambda _address: []
     from tlslint.checks._backends import backends_at
 
-    return backends_at(workspace, target.address)
+    return lambda address: backends_at(workspace, address)
 
 
 def _backend_race(reached: list[Backend], timed: bool | None) -> tuple[float, str] | None:
