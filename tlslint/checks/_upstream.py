@@ -39,7 +39,7 @@ from tlslint.nginx_edits import (
     replace_argument,
     replace_argument_text,
 )
-from tlslint.nginx_upstream_names import HTTP_PASSES, Outcome, config_outcomes, pass_lines
+from tlslint.nginx_upstream_names import HTTP_PASSES, Outcome, config_outcomes, context_blocks, pass_lines
 from tlslint.nginx_values import templated
 from tlslint.nginx_versions import (
     UPSTREAM_KEEPALIVE_DEFAULT,
@@ -79,9 +79,9 @@ def http_upstreams(config: NginxConfig) -> dict[str, Block]:
     """http ``upstream NAME {}`` blocks by lower-cased name (nginx compares names
     without case; the first one wins). Stream upstreams have no keep-alive."""
     found: dict[str, Block] = {}
-    for block in config.top.walk():
+    for block in context_blocks(config)["upstream"]:
         directive = block.directive
-        if block.context == "upstream" and directive is not None and directive.args and not block.in_stream():
+        if directive is not None and directive.args and not block.in_stream():
             found.setdefault(directive.args[0].lower(), block)
     return found
 
@@ -659,9 +659,9 @@ class UpgradeMap:
 @per_config  # NGX211, NGX213 and NGX214 ask
 def upgrade_maps(config: NginxConfig) -> dict[str, UpgradeMap]:
     found: dict[str, UpgradeMap] = {}
-    for block in config.top.walk():
+    for block in context_blocks(config)["map"]:
         directive = block.directive
-        if block.context != "map" or directive is None or len(directive.args) != 2 or block.in_stream():
+        if directive is None or len(directive.args) != 2 or block.in_stream():
             continue
         source, target = directive.args
         match = _VARIABLE.match(target)

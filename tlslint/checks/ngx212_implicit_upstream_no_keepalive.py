@@ -62,7 +62,7 @@ from tlslint.checks._upstream import (
 )
 from tlslint.findings import Edit, Finding, Fix, Severity
 from tlslint.nginx_edits import Statement, replace_argument, statement
-from tlslint.nginx_upstream_names import config_outcomes, declared_at
+from tlslint.nginx_upstream_names import config_outcomes, context_blocks, declared_at
 from tlslint.nginx_values import templated
 from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_TIMEOUT_DEFAULT
 from tlslint.sources.nginx.model import Directive
@@ -203,9 +203,9 @@ def _read_twice(config: NginxConfig) -> frozenset[int]:
     meeting a symlink to another match): a block written above one is declared twice."""
     seen: set[int] = set()
     twice: set[int] = set()
-    for block in config.top.walk():
+    for block in context_blocks(config)["server"]:
         directive = block.directive
-        if block.context == "server" and directive is not None:
+        if directive is not None:
             (twice if id(directive) in seen else seen).add(id(directive))
     return frozenset(twice)
 
