@@ -155,6 +155,13 @@ def _after_leading_comments(source: SourceText) -> int:
 
 def argument_tokens(directive: Directive) -> list[tuple[int, int, str, str]]:
     """(start, end, value, quote) of each argument as written."""
+    args = directive.args
+    if len(args) == 1:
+        # One argument written as it reads is the one word the lexer would find there:
+        # not scanned again (NGX212's fix of each implicit upstream's proxy_pass asks).
+        first, last = directive.args_start, directive.args_end
+        if directive.source.text[first:last] == args[0]:
+            return [(first, last, args[0], "")]
     start = directive.start
     text = directive.source.text[start : directive.args_end]
     # The lexer's tuples, not ``tokenize``'s Token objects: each fix of an argument asks.

@@ -59,6 +59,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
         maps = upgrade_maps(config)
         versions = workspace.nginx_versions(config)
         new = versions.at_least(UPSTREAM_KEEPALIVE_DEFAULT)
+        timed = has_idle_timeout(versions)
         for upstream, users in upstream_users(config):
             directive = upstream.directive
             assert directive is not None and directive.block is not None
@@ -95,9 +96,8 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             notes = pass_notes(proxied, lambda t: f"proxies to it over {t.scheme}")
             fix: Fix | None
             note = ""
-            timed = has_idle_timeout(versions)
             race = None if disabled else backend_race(workspace, upstream, timed)
-            sync = _sync_worker(workspace, upstream, f"add keepalive to upstream {name}")
+            sync = _sync_worker(workspace, upstream, name)
             if sync:
                 fix, note = None, sync  # a pool it closes: the fix would create BKD102's finding
             elif disabled:
@@ -153,13 +153,17 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             )
 
 
-def _sync_worker(workspace: Workspace, upstream: Block, what: str) -> str:
-    """The note withholding keep-alive from an upstream{} linked to gunicorn's sync worker."""
+def _sync_worker(workspace: Workspace, upstream: Block, name: str) -> str:
+    """The note withholding keep-alive from upstream ``name`` where it is linked to
+    gunicorn's sync worker."""
     if workspace.backends is None:
         return ""  # no app server in the run: its modules stay unimported
     from tlslint.checks._backends import sync_worker_note, upstream_links
 
-    return sync_worker_note((link.backend for link in upstream_links(workspace, upstream)), what)
+    linked = upstream_links(workspace, upstream)
+    if not linked:
+        return ""  # most upstreams: no note to word
+    return sync_worker_note((link.backend for link in linked), f"add keepalive to upstream {name}")
 
 
 def _with_timeout(upstream: Block, size: int, race: tuple[float, str]) -> Fix | None:

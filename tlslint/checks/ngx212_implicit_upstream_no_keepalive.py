@@ -30,8 +30,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tlslint.checks import RuleContext, related
 from tlslint.checks._effective import effective, proxy_headers
@@ -61,7 +62,7 @@ from tlslint.checks._upstream import (
 )
 from tlslint.findings import Edit, Finding, Fix, Severity
 from tlslint.nginx_edits import Statement, replace_argument, statement
-from tlslint.nginx_upstream_names import config_outcomes, declared_at
+from tlslint.nginx_upstream_names import config_outcomes, context_blocks, declared_at
 from tlslint.nginx_values import templated
 from tlslint.nginx_versions import UPSTREAM_KEEPALIVE_TIMEOUT_DEFAULT
 from tlslint.sources.nginx.model import Directive
@@ -69,6 +70,9 @@ from tlslint.units import parse_time
 from tlslint.version_range import VersionRange
 from tlslint.workspace import Workspace
 from tlslint.workspace.nginx import Block, NginxConfig, per_config
+
+if TYPE_CHECKING:
+    from tlslint.sources.python.model import Backend
 
 CODE = "NGX212"
 _NOT_A_NAME = re.compile(r"[^A-Za-z0-9]+")
@@ -82,10 +86,12 @@ NO_HTTP_NOTE = (
 
 def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
     size = int(ctx.options["connections"])
+    reach = _reach(workspace)
     for config in workspace.nginx:
         versions = workspace.nginx_versions(config)
         outcomes = config_outcomes(config)  # a literal pass that names an upstream{}
         plan = _Plan(config)
+        timed = has_idle_timeout(versions)
         # The findings in order, those with a fix once the plan has every upstream{}.
         pending: list[Finding | tuple[PassTarget, str, _Partial | None, str]] = []
         for target in pass_targets(config):
@@ -100,9 +106,10 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             if passed is not None:
                 pending.append(_bypassed(ctx, target, passed.declared, cost))
                 continue
-            timed = has_idle_timeout(versions)
-            race = _backend_race(workspace, target, timed)
-            sync = _sync_worker(workspace, target, size)
+            # The app servers at the address, asked once for the three questions below.
+            reached = reach(target.address)
+            race = _backend_race(reached, timed)
+            sync = _sync_worker(reached, target, size)
             if sync:
                 partial, note = None, sync  # a pool it closes: the fix would create BKD102's finding
             elif race is not None and timed is not True:
@@ -119,7 +126,7 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
                 )
             else:
                 partial, note = _fix(config, target, versions, size, race, plan)
-                if partial is not None and race is None and not _links_a_backend(workspace, target):
+                if partial is not None and race is None and not reached:
                     # nginx's 60s may outlast the backend's idle timeout (gunicorn's 2s).
                     note = unknown_backend_note(workspace, versions, timed, "the new upstream{}", None)
             pending.append((target, cost, partial, note))
@@ -196,9 +203,9 @@ def _read_twice(config: NginxConfig) -> frozenset[int]:
     meeting a symlink to another match): a block written above one is declared twice."""
     seen: set[int] = set()
     twice: set[int] = set()
-    for block in config.top.walk():
+    for block in context_blocks(config)["server"]:
         directive = block.directive
-        if block.context == "server" and directive is not None:
+        if directive is not None:
             (twice if id(directive) in seen else seen).add(id(directive))
     return frozenset(twice)
 
@@ -307,36 +314,39 @@ def _pass_hosts(config: NginxConfig) -> dict[str, tuple[bool, frozenset[str]]]:
     return {key: (ported.get(key, False), frozenset(found)) for key, found in schemes.items()}
 
 
-def _backend_race(workspace: Workspace, target: PassTarget, timed: bool | None) -> tuple[float, str] | None:
-    """The lowest idle timeout of the app servers at the address that close idle connections
-    before the new upstream's default keepalive_timeout would (BKD101's race), and whose it
-    is. Where the range holds releases before 1.15.3 (``timed`` not True), nginx may keep an
-    idle connection with no timeout: every app server that keeps one races it."""
+def _reach(workspace: Workspace) -> Callable[[str], list[Backend]]:
+    """The app servers of the run at an implicit upstream's address (none without app
+    servers in the run, whose modules then stay unimported): imported once, not once per
+    implicit upstream."""
     if workspace.backends is None:
-        return None  # no app server in the run: its modules stay unimported
-    from tlslint.checks._backends import backends_at, racing
-
-    assert _NEW_TIMEOUT is not None
-    return racing(backends_at(workspace, target.address), _NEW_TIMEOUT if timed else math.inf)
-
-
-def _sync_worker(workspace: Workspace, target: PassTarget, size: int) -> str:
-    """The note withholding the new upstream{} in front of gunicorn's sync worker."""
-    if workspace.backends is None:
-        return ""
-    from tlslint.checks._backends import backends_at, sync_worker_note
-
-    what = f"declare an upstream{{}} for {target.address} with keepalive {size}, and proxy_pass to it"
-    return sync_worker_note(backends_at(workspace, target.address), what)
-
-
-def _links_a_backend(workspace: Workspace, target: PassTarget) -> bool:
-    """Whether the run has an app server at the implicit upstream's address."""
-    if workspace.backends is None:
-        return False
+        return lambda _address: []
     from tlslint.checks._backends import backends_at
 
-    return bool(backends_at(workspace, target.address))
+    return lambda address: backends_at(workspace, address)
+
+
+def _backend_race(reached: list[Backend], timed: bool | None) -> tuple[float, str] | None:
+    """The lowest idle timeout of the app servers at the address (``reached``) that close
+    idle connections before the new upstream's default keepalive_timeout would (BKD101's
+    race), and whose it is. Where the range holds releases before 1.15.3 (``timed`` not
+    True), nginx may keep an idle connection with no timeout: every app server that keeps
+    one races it."""
+    if not reached:
+        return None
+    from tlslint.checks._backends import racing
+
+    assert _NEW_TIMEOUT is not None
+    return racing(reached, _NEW_TIMEOUT if timed else math.inf)
+
+
+def _sync_worker(reached: list[Backend], target: PassTarget, size: int) -> str:
+    """The note withholding the new upstream{} in front of gunicorn's sync worker."""
+    if not reached:
+        return ""
+    from tlslint.checks._backends import sync_worker_note
+
+    what = f"declare an upstream{{}} for {target.address} with keepalive {size}, and proxy_pass to it"
+    return sync_worker_note(reached, what)
 
 
 def _fix(

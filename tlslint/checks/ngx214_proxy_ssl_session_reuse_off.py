@@ -47,11 +47,16 @@ def check(ctx: RuleContext, workspace: Workspace) -> Iterator[Finding]:
             decider = effective(target.block, "proxy_ssl_session_reuse")
             if decider is not None:
                 decided.setdefault(id(decider), []).append(target)
+        if not decided:
+            continue  # no line decides for a target: nothing to report
         seen: set[int] = set()
         for block in config.top.walk():
-            if block.in_stream():
+            # The line first: in_stream() walks up to the top, and few of the 70,000 blocks
+            # of 10,000 hosts hold the line.
+            lines = block.all("proxy_ssl_session_reuse")
+            if not lines or block.in_stream():
                 continue
-            for directive in unique(block.all("proxy_ssl_session_reuse")):
+            for directive in unique(lines):
                 if id(directive) in seen or directive.args[:1] != ("off",):
                     continue
                 seen.add(id(directive))
