@@ -74,7 +74,11 @@ UNKNOWN_SNIFF_BYTES = 16 * 1024  # read of a file of unknown kind, to tell wheth
 # block such as `server { listen 80; }`.
 # Indentation is [^\S\n]*, not \s*: \s* would run over every following blank line
 # from each line start, quadratic in a file of blank lines.
-_NGINX_STATEMENT = re.compile(rb"^[^\S\n]*[A-Za-z_][\w.-]*(?:\s[^\n#]*)?[;{}]\s*(?:#[^\n]*)?$", re.M)
+_STATEMENT = rb"[^\S\n]*[A-Za-z_][\w.-]*(?:\s[^\n#]*)?[;{}]\s*(?:#[^\n]*)?$"
+# Such a line first, then any other from the newline before it: searched for as ``^``
+# (re.M), a match is tried at every offset of the head; a leading newline is found first.
+_FIRST_LINE_STATEMENT = re.compile(_STATEMENT, re.M)
+_LATER_LINE_STATEMENT = re.compile(rb"\n" + _STATEMENT, re.M)
 _INI_SECTION = re.compile(rb"^\[[^\]\n]+\]\s*$", re.M)
 _LINE_OPENING_BRACKET = re.compile(rb"\n\[")
 # Apigee YAML: top-level `virtualhosts:` / `ingressGateways:` (overrides), or an
@@ -318,7 +322,12 @@ def _sniff_nginx(path: Path, *, named_conf: bool) -> bool:
         return named_conf  # named like nginx: its read error or NUL byte is reported when parsing
     if _ini_section(head):
         return False
-    return _NGINX_STATEMENT.search(head) is not None
+    return _nginx_statement(head)
+
+
+def _nginx_statement(head: bytes) -> bool:
+    """Whether a line of ``head`` ends an nginx statement."""
+    return _FIRST_LINE_STATEMENT.match(head) is not None or _LATER_LINE_STATEMENT.search(head) is not None
 
 
 def _ini_section(head: bytes) -> bool:
@@ -332,7 +341,7 @@ def _ini_section(head: bytes) -> bool:
 
 def _sniff_unknown(path: Path) -> bool:
     head = sniff_head(path, UNKNOWN_SNIFF_BYTES)
-    if head is None or _ini_section(head) or _NGINX_STATEMENT.search(head) is None:
+    if head is None or _ini_section(head) or not _nginx_statement(head):
         return False  # the regular expressions first: most files stop here, unlexed
     from tlslint.sources.nginx.sniff import reads_as_nginx
 
