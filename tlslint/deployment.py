@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tlslint.nginx_versions import Version
+from tlslint.sources.python.sniff import DOCKERFILE, file_format  # not in is_deployment_file: asked per file
 from tlslint.version_range import DEPLOYMENT, UNKNOWN, Evidence, VersionRange, next_release
 
 MAX_BYTES = 1 << 20  # a deployment file larger than this is not read
@@ -86,8 +87,6 @@ _MENTION = re.compile(rb"nginx|openresty|angie|tengine")
 
 def is_deployment_file(path: Path) -> bool:
     """By name only (discovery asks for every file): a Dockerfile or a YAML file."""
-    from tlslint.sources.python.sniff import DOCKERFILE, file_format
-
     return path.suffix.lower() in _YAML_SUFFIXES or file_format(path) == DOCKERFILE
 
 

@@ -41,15 +41,20 @@ _RUNS_SCRIPT = re.compile(rb"^[ \t]*(?:CMD|ENTRYPOINT)\b[^\n]*\.(?:sh|bash)\b", 
 
 def file_format(path: Path) -> str | None:
     """The backend format a file's name suggests (content not read)."""
-    name = path.name
-    lowered = name.lower()
-    suffix = path.suffix.lower()
+    return _named_format(path.name, path.suffix)
+
+
+def _named_format(name: str, suffix: str) -> str | None:
+    """``file_format`` of a file's name and ``Path.suffix``: that property, asked once a
+    file, costs as much as the rest (discovery asks for every file of the tree)."""
+    suffix = suffix.lower()
     if suffix == ".py":
         return PYTHON_CONFIG
     if suffix == ".toml":
         return TOML_CONFIG
     if name == "Procfile" or name.startswith("Procfile."):
         return PROCFILE
+    lowered = name.lower()
     if (
         lowered in ("dockerfile", "containerfile")
         or lowered.startswith(("dockerfile.", "containerfile."))
@@ -75,20 +80,23 @@ def script_format(path: Path) -> str | None:
 
 def backend_format(path: Path) -> str | None:
     """The backend format of ``path`` when it is in scope, else None."""
-    kind = file_format(path)
-    if kind is None and not path.suffix and not path.name.startswith("."):
-        head = sniff_head(path)
+    name, suffix = path.name, path.suffix
+    kind = _named_format(name, suffix)
+    head = None
+    if kind is None and not suffix and not name.startswith("."):
+        head = sniff_head(path)  # read once: a script's is looked at again below
         from tlslint.sources.python.scripts import is_script
 
         kind = SHELL_SCRIPT if head is not None and is_script(path, head) else None
     if kind is None:
         return None
-    lowered = path.name.lower()
+    lowered = name.lower()
     if kind == PYTHON_CONFIG and ("gunicorn" in lowered or "hypercorn" in lowered):
         return kind
     if kind == TOML_CONFIG and "hypercorn" in lowered:
         return kind
-    head = sniff_head(path)
+    if head is None:
+        head = sniff_head(path)
     if head is None:
         return None
     if kind == PYTHON_CONFIG:
