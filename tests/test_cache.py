@@ -165,3 +165,27 @@ def test_cli_writes_a_cache_and_no_cache_writes_none(tmp_path: Path) -> None:
     assert (text, bom, newline) == (CONFIG, False, "\n")
     parsed = cache.get(Path(key[0]))
     assert parsed is not None and parsed.directives[0].name == "http"
+
+
+def test_a_run_on_one_part_keeps_the_trees_of_another(tmp_path: Path) -> None:
+    """`tlslint edge/` then `tlslint internal/` (CI steps, pre-commit parts) over one cache:
+    the second kept nothing of the first's, which parsed everything again (T8). What a run
+    did not look at is kept while its file is as it was; an edited file's old tree goes."""
+    for part in ("edge", "internal"):
+        (tmp_path / part).mkdir()
+        (tmp_path / part / "nginx.conf").write_text(CONFIG)
+
+    def run_on(part: str) -> ModelCache:
+        cache = ModelCache.open(tmp_path)
+        run([tmp_path / part], settings_for(tmp_path), run_options=RunOptions(cache=cache))
+        cache.save()
+        return cache
+
+    run_on("edge")
+    run_on("internal")
+    assert run_on("edge").hits == 1
+    assert run_on("internal").hits == 1
+    (tmp_path / "internal" / "nginx.conf").write_text(CONFIG + "# edited\n")
+    run_on("edge")
+    kept = [key[0] for key in ModelCache.open(tmp_path).entries]
+    assert sorted(Path(path).parent.name for path in kept) == ["edge"]  # internal's old tree: gone

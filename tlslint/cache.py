@@ -257,6 +257,20 @@ class ModelCache:
         self.used.pop(key, None)
         self.changed.add(shard_of(key))
 
+    def _kept(self) -> dict[StatKey, Flat]:
+        """What this run used, and the entries of files it never stat-ed whose stat still
+        matches: a run on one part of a tree (``tlslint edge/``, a pre-commit part) kept
+        nothing of another's, and the next run there parsed it all again. A file this
+        run stat-ed and did not use has changed: its old tree goes."""
+        kept = dict(self.used)
+        if self.entries.keys() <= kept.keys():  # a run over the whole tree: nothing else
+            return kept
+        looked_at = {str(path) for path in self.keys}
+        for key, packed in self.entries.items():
+            if key not in kept and key[0] not in looked_at and stat_key(Path(key[0])) == key:
+                kept[key] = packed
+        return kept
+
     def put(self, path: Path, parsed: ParsedFile) -> None:
         key = self.key(path)
         if key is not None:
@@ -267,10 +281,11 @@ class ModelCache:
             self.changed.add(shard_of(key))
 
     def save(self) -> None:
-        """Keep what this run used (bounded by the tree), atomically, rewriting only the
-        shards whose files changed; errors are ignored."""
+        """Keep what this run used, and the trees of files it did not look at that are
+        still as they were (bounded by the tree), atomically, rewriting only the shards
+        whose files changed; errors are ignored."""
         by_shard: dict[int, dict[StatKey, Flat]] = {}
-        for key, packed in self.used.items():
+        for key, packed in self._kept().items():
             by_shard.setdefault(shard_of(key), {})[key] = packed
         stale = [
             shard
