@@ -40,6 +40,8 @@ nginx does:
 
 from __future__ import annotations
 
+import re
+import sys
 from pathlib import Path
 
 import crossplane
@@ -390,3 +392,12 @@ def test_runs_of_plain_characters_give_the_one_character_tokens(text: str) -> No
         except LexError as error:
             slow = ("error", error.offset, str(error))
     assert fast == slow
+
+
+def test_the_space_class_is_what_backslash_s_matches() -> None:
+    """The pattern names ``\\s``'s characters (a bitmap for sre, not a category): the same set."""
+    space = re.compile(f"[{lexer._SPACE}]")
+    category = re.compile(r"\s")
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        assert (space.match(char) is None) == (category.match(char) is None), hex(code)

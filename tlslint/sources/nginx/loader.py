@@ -75,9 +75,13 @@ class NginxFiles:
     # A symlink named by the user, by the resolved path it points to.
     aliases: dict[Path, Path] = field(default_factory=dict)
     cache: ModelCache | None = None  # trees parsed by earlier runs, by file stat
-    # What each include names, by directive (kept alive by ``parsed``) and prefix: the
-    # includer scan and the splice both ask, and a glob over 10,000 files costs.
-    _includes: dict[tuple[int, Path], IncludeResult] = field(default_factory=dict, repr=False)
+    # What an include names, by what decides it (its arguments, the prefix, whether its
+    # file is a template), not by directive: the includer scan and the splice both ask,
+    # a glob over 10,000 files costs, and 10,000 sites include the same few snippets
+    # (a path made, a readlink and a stat each).
+    _includes: dict[tuple[tuple[str, ...], Path, bool], IncludeResult] = field(
+        default_factory=dict, repr=False
+    )
     # What each file that does not parse includes, by its path and prefix: the loader
     # (prefixes below it) and the fix guard (files below it) both ask.
     _unparsed_includes: dict[tuple[Path, Path], tuple[Path, ...]] = field(default_factory=dict, repr=False)
@@ -221,7 +225,7 @@ class NginxFiles:
         ]
 
     def resolve_include(self, directive: Directive, prefix: Path) -> IncludeResult:
-        key = (id(directive), prefix)
+        key = (directive.args, prefix, in_envsubst_file(directive))
         found = self._includes.get(key)
         if found is None:
             found = self._includes[key] = self._resolve_include(directive, prefix)
