@@ -144,9 +144,12 @@ def _run(
     files = NginxFiles(
         max_bytes=settings.max_file_size, roots=settings.nginx_roots, overlay=overlay or {}, cache=how.cache
     )
-    python = _prefetch_backends(discovered, settings, overlay)  # forked before nginx is read
+    python = None
     try:
         files.prefetch(discovered.nginx)  # across processes, when there are many
+        # Forked after that scan, which keeps both CPUs busy, and before the nginx files
+        # are read one by one or built into configurations here alone.
+        python = _prefetch_backends(discovered, settings, overlay)
         if how.progress is not None:
             _parse_all(files, discovered.nginx, how.progress)
         named = [path for path in discovered.nginx if resolved(path) in discovered.explicit]

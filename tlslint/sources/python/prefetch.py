@@ -1,12 +1,15 @@
-"""Python app-server configs read in a forked helper, while nginx is parsed here.
+"""Python app-server configs read in a forked helper, while nginx is loaded here.
 
 libcst costs 0.1 to 0.4 s to import and a few milliseconds a file to parse: on a
 tree of 1,000 virtual hosts with a few app servers beside them, more than the rest
 of the check. What a config yields (``LoadedFile``: values, their places, where a
-fix would add a line) is plain data, so a helper forked before the nginx files are
-read can import libcst, parse the configs, and send that back pickled; this
-process never imports libcst for a check. A file the helper does not deliver is
-loaded here, as it would have been (``tlslint.forks``: a helper only saves time).
+fix would add a line) is plain data, so a helper forked while the nginx files are
+read and built into configurations can import libcst, parse the configs, and send
+that back pickled; this process never imports libcst for a check. The engine forks
+it after the parallel nginx scan, which keeps both CPUs busy (a third process then
+slowed it), and before the configurations are built here alone. A file the helper
+does not deliver is loaded here, as it would have been (``tlslint.forks``: a helper
+only saves time).
 """
 
 from __future__ import annotations
