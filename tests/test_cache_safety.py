@@ -304,8 +304,9 @@ def test_a_failed_cache_write_leaves_no_temporary(tmp_path: Path, monkeypatch: p
 
 def test_a_run_that_writes_removes_the_temporaries_a_killed_run_left(tmp_path: Path) -> None:
     """SIGKILL (or SIGTERM's default) runs no cleanup: a `.tlslint-*.tmp` was left in the
-    cache for good (T8). A later run that writes removes those older than any write takes,
-    and leaves a younger one alone: another run may be writing it."""
+    cache for good (T8). A later run that writes removes those no writer holds, as the
+    fixer's sweep does, and leaves one younger than STALE_AFTER alone: another run may be
+    between creating it and locking it."""
     (tmp_path / "nginx.conf").write_text(SITE)
     _, cache, results = cached_run(tmp_path)
     planted = []

@@ -309,30 +309,9 @@ class ModelCache:
                 write_signed(path, marshal.dumps(entries), secret)
         except (OSError, ValueError):
             return
-        remove_stale_temporaries(self.directory)
+        from tlslint.temporaries import remove_stale_temporaries
 
-
-# Older than any write of ours takes: a younger temporary may be another run's, still
-# being written (an entry of 10,000 hosts takes well under a second).
-STALE_TEMPORARY = 600.0  # seconds
-
-
-def remove_stale_temporaries(directory: Path) -> None:
-    """Remove the ``write_signed`` temporaries that a killed run left in ``directory``
-    (SIGKILL, or SIGTERM's default, runs no cleanup): each run that writes sweeps, so
-    they do not pile up. Errors are ignored."""
-    import time
-
-    now = time.time()
-    with contextlib.suppress(OSError), os.scandir(directory) as entries:
-        for entry in entries:
-            if entry.name.startswith(_TEMPORARY_PREFIX) and entry.name.endswith(_TEMPORARY_SUFFIX):
-                with contextlib.suppress(OSError):
-                    if now - entry.stat(follow_symlinks=False).st_mtime > STALE_TEMPORARY:
-                        os.unlink(entry.path)
-
-
-_TEMPORARY_PREFIX, _TEMPORARY_SUFFIX = ".tlslint-", ".tmp"
+        remove_stale_temporaries(self.directory)  # what a killed run left
 
 
 def write_signed(path: Path, payload: bytes, secret: bytes, limit: int = SHARD_LIMIT) -> None:
@@ -344,8 +323,11 @@ def write_signed(path: Path, payload: bytes, secret: bytes, limit: int = SHARD_L
         path.unlink(missing_ok=True)
         return
     mac = hmac.new(secret, payload, hashlib.sha256).digest()
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=_TEMPORARY_PREFIX, suffix=_TEMPORARY_SUFFIX)
+    from tlslint.temporaries import TEMP_MARK, TEMP_SUFFIX, try_lock
+
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=TEMP_MARK, suffix=TEMP_SUFFIX)
     try:
+        try_lock(handle, blocking=True)  # a new file: never waits; a sweep leaves it be
         with os.fdopen(handle, "wb") as stream:
             stream.write(mac)
             stream.write(payload)  # not mac + payload: a copy of the whole payload

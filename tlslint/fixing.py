@@ -16,7 +16,6 @@ import os
 import stat
 import sys
 import tempfile
-import time
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,13 +29,12 @@ from tlslint.settings import Settings
 from tlslint.sources.formats import LoadedText, kind_for_new_file, validate
 from tlslint.sources.nginx.model import SourceText
 from tlslint.sources.text import SourceError, encode
+from tlslint.temporaries import TEMP_MARK, TEMP_SUFFIX, remove_stale_temporaries
+from tlslint.temporaries import try_lock as _try_lock
 from tlslint.version_range import VersionRange
 
 MAX_PASSES = 5
 FixKey = tuple[str, str, str]  # a fix across passes: its rule, its finding's anchor, its description
-TEMP_MARK = ".tlslint-"
-TEMP_SUFFIX = ".tmp"
-STALE_AFTER = 10.0  # seconds: a temporary this old whose writer holds no lock is removed
 
 
 @dataclass
@@ -665,51 +663,6 @@ def unified_diff(before: SourceText, after: SourceText) -> str:
 
 def _lines(source: SourceText) -> list[str]:
     return (("\ufeff" if source.bom else "") + source.text).splitlines(keepends=True)
-
-
-def remove_stale_temporaries(directory: Path) -> None:
-    """Remove the temporary files that a killed run left next to the files it fixes.
-
-    Only those whose writer is gone: a writer holds a lock on its temporary file
-    (``flock``) from just after creating it until it is renamed into place, and the
-    kernel drops the lock when the writer dies. A temporary younger than
-    ``STALE_AFTER`` seconds is left alone too, for the instant between its creation and
-    its lock.
-    """
-    try:
-        entries = list(os.scandir(directory))
-    except OSError:
-        return
-    now = time.time()
-    for entry in entries:
-        name = entry.name
-        if not (name.startswith(".") and TEMP_MARK in name and name.endswith(TEMP_SUFFIX)):
-            continue
-        try:
-            descriptor = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-        except OSError:
-            continue
-        try:
-            if now - os.fstat(descriptor).st_mtime >= STALE_AFTER and _try_lock(descriptor):
-                os.unlink(entry.path)
-        except OSError:
-            pass
-        finally:
-            os.close(descriptor)
-
-
-def _try_lock(descriptor: int, blocking: bool = False) -> bool:
-    """An exclusive ``flock``; False when another process holds it (where there is no
-    flock, every lock is had: the age of a temporary decides alone)."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX
-        return True
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
-    except BlockingIOError:
-        return False
-    return True
 
 
 @contextlib.contextmanager

@@ -40,7 +40,6 @@ from tlslint.cache import (
     code_fingerprint,
     mark_cache_directory,
     read_signed,
-    remove_stale_temporaries,
     signing_key,
     write_signed,
 )
@@ -108,7 +107,9 @@ class ResultStore:
                 write_signed(self.directory / f"{key}{SUFFIX}", payload, secret, LIMIT)
             self.new.clear()
             self._prune()
-            remove_stale_temporaries(self.directory)
+            from tlslint.temporaries import remove_stale_temporaries
+
+            remove_stale_temporaries(self.directory)  # what a killed run left
         except (OSError, ValueError, pickle.PicklingError):
             return
 
