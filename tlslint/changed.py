@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 
@@ -84,12 +84,19 @@ def _names(output: str) -> list[str]:
     return [name for name in output.split("\0") if name]
 
 
-def text_at(rev: str, path: Path) -> str | None:
-    """``path``'s text at ``rev``'s merge base with HEAD (what the branch left), or None
-    where git cannot say (not there then, not text)."""
-    try:
-        root = repository_root(path.parent)
-        base = _git(["merge-base", rev, "HEAD"], root).strip()
-        return _git(["show", f"{base}:{path.resolve().relative_to(root).as_posix()}"], root)
-    except (ChangedError, ValueError):
-        return None
+def texts_at(rev: str) -> Callable[[Path], str | None]:
+    """What reads a file's text at ``rev``'s merge base with HEAD (what the branch left),
+    or None where git cannot say (not there then, not text); the merge base is asked once
+    per repository for this run."""
+    bases: dict[Path, str] = {}
+
+    def text_at(path: Path) -> str | None:
+        try:
+            root = repository_root(path.parent)
+            if root not in bases:
+                bases[root] = _git(["merge-base", rev, "HEAD"], root).strip()
+            return _git(["show", f"{bases[root]}:{path.resolve().relative_to(root).as_posix()}"], root)
+        except (ChangedError, ValueError):
+            return None
+
+    return text_at

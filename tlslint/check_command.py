@@ -260,14 +260,13 @@ def _run_options(
     scope = None
     if changed_since is not None:
         from dataclasses import replace
-        from functools import partial
 
-        from tlslint.changed import ChangedError, changed_in, text_at
+        from tlslint.changed import ChangedError, changed_in, texts_at
         from tlslint.scope import Scope, gone_shared
 
         try:
             scope = Scope.of(changed_in(changed_since, targets or [Path(".")]), includes=True, includers=True)
-            scope = replace(scope, gone_shared=gone_shared(scope.absent, partial(text_at, changed_since)))
+            scope = replace(scope, gone_shared=gone_shared(scope.absent, texts_at(changed_since)))
         except ChangedError as error:
             raise CommandError(str(error)) from None
     recorded = None

@@ -21,14 +21,14 @@ Two kinds of run check more than they report:
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from tlslint.paths import resolved
 from tlslint.project import is_root, project_directories, upward
 from tlslint.sources.nginx.loader import NginxFiles, prefix_for
-from tlslint.sources.nginx.model import ParsedFile
+from tlslint.sources.nginx.model import Directive, ParsedFile
 from tlslint.workspace.nginx import NginxConfig
 
 MAIN_FILE = "nginx.conf"
@@ -73,15 +73,27 @@ def include_graph(
     include whose path or glob names one."""
     graph: IncludeGraph = {}
     for config in configs:
-        for path in config.files:
-            parsed = files.parsed.get(path)
-            if parsed is None:
-                continue
-            targets = graph.setdefault(path, set())
-            for directive in parsed.includes:
-                targets.update(p.resolve() for p in files.resolve_include(directive, config.prefix).paths)
-                targets.update(files.names_absent(directive, config.prefix, absent))
+        for path, _, targets in _includes(files, config, absent):
+            graph.setdefault(path, set()).update(targets)
     return graph
+
+
+def _includes(
+    files: NginxFiles, config: NginxConfig, absent: Collection[Path]
+) -> Iterator[tuple[Path, Directive | None, list[Path]]]:
+    """Each parsed file of ``config`` in splice order, with each of its includes and what
+    that names (resolved; with ``absent``, also the gone files it named); a file without
+    includes once, with None."""
+    for path in config.files:
+        parsed = files.parsed.get(path)
+        if parsed is None:
+            continue
+        if not parsed.includes:
+            yield path, None, []
+        for directive in parsed.includes:
+            targets = [p.resolve() for p in files.resolve_include(directive, config.prefix).paths]
+            targets += files.names_absent(directive, config.prefix, absent)
+            yield path, directive, targets
 
 
 # Contexts whose own directives every server below inherits (and whose maps, geo
@@ -115,18 +127,13 @@ def shared_changes(files: NginxFiles, configs: Iterable[NginxConfig], scope: Sco
 def _splice_contexts(files: NginxFiles, config: NginxConfig, absent: Collection[Path]) -> dict[Path, str]:
     """The context each file of ``config`` is spliced into (its root's: "main"), by
     resolved path; a gone file by each include that named it."""
-    contexts = {config.root.path.resolve(): config.context}
-    for path in config.files:
-        parsed = files.parsed.get(path)
-        if parsed is None:
+    contexts = {resolved(config.root.path): config.context}
+    for path, directive, targets in _includes(files, config, absent):
+        if directive is None:
             continue
-        own = contexts.get(path.resolve(), "")
-        for directive in parsed.includes:
-            context = directive.parent.name if directive.parent is not None else own
-            targets = [p.resolve() for p in files.resolve_include(directive, config.prefix).paths]
-            targets += files.names_absent(directive, config.prefix, absent)
-            for target in targets:
-                contexts.setdefault(target, context)
+        context = directive.parent.name if directive.parent is not None else contexts.get(path, "")
+        for target in targets:
+            contexts.setdefault(target, context)
     return contexts
 
 
