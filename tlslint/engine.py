@@ -676,7 +676,7 @@ def _changed_for_all(
 ) -> set[Path]:
     """Under --changed-since, the nginx files whose every finding a change may have made:
     each configuration's, where a changed file sets what all its servers inherit
-    (``scope.shared_changes``) or names the nginx its versions come from (a Dockerfile's
+    (``tlslint.scope.shared_changes``) or names the nginx its versions come from (a Dockerfile's
     image: the defaults of every server changed with it). Within what the run was given."""
     from tlslint.scope import shared_changes
 
